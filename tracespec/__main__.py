@@ -1,0 +1,3 @@
+from tracespec.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,258 @@
+"""The tracespec command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import tracespec
+from tracespec.errors import TracespecError
+
+PROG = "tracespec"
+
+DESCRIPTION = """\
+tracespec traces system calls with eBPF, from a YAML spec you can review, check and test like code.
+The spec names the syscalls to trace, how much of their strings and buffers to copy, and which events
+to keep (a filter evaluated in the kernel). tracespec checks the spec against what the kernel can do,
+generates a BPF program and a matching decoder, and prints what happened the way strace does."""
+
+EPILOG = """\
+commands:
+  run     trace a command, running processes, a cgroup or the whole system
+  check   validate specs (exit 0 when valid); for CI
+  emit    print the generated BPF C, or the generated decoder
+  list    print the syscall catalogue
+
+examples:
+  tracespec run specs/fileio.yaml -- cat /etc/hostname
+  tracespec run specs/fileio.yaml --format json -o trace.jsonl -- make
+  tracespec check specs/*.yaml --kernel 5.4
+  tracespec emit specs/fileio.yaml | less
+  tracespec list --class network
+
+Run `tracespec COMMAND --help` for a command's options."""
+
+
+def _targets_help() -> str:
+    return ("Without -p, --all or --cgroup, tracespec starts CMD itself, after its probes are attached, "
+            "so none of its syscalls are missed, and follows its children in the kernel. It exits with "
+            "CMD's status (128+N if signal N killed it).")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"%(prog)s {tracespec.__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="trace syscalls as a spec says",
+                         description="Trace syscalls as SPEC says. " + _targets_help(),
+                         usage="%(prog)s SPEC [options] -- CMD [ARGS...]\n"
+                               "       %(prog)s SPEC [options] -p PID[,PID...]\n"
+                               "       %(prog)s SPEC [options] --all | --cgroup PATH | --comm NAME",
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         epilog="Output goes to standard error, as strace's does; -o - sends it to standard "
+                                "output. Every run ends with a line on standard error counting the syscalls "
+                                "traced and the records lost (and the JSON output's last object says the same).")
+    run.add_argument("spec", metavar="SPEC", help="the spec file (YAML)")
+    tgt = run.add_argument_group("targets")
+    tgt.add_argument("-p", "--pid", metavar="PID[,PID...]", action="append", default=[],
+                     help="trace running processes (all their threads), without restarting them")
+    tgt.add_argument("--all", action="store_true", help="trace every process on the system but tracespec")
+    tgt.add_argument("--cgroup", metavar="PATH", help="trace the processes of a cgroup v2 group "
+                                                      "(e.g. /system.slice/nginx.service)")
+    tgt.add_argument("--comm", metavar="NAME", help="trace processes by name (first 15 bytes)")
+    tgt.add_argument("--no-follow", action="store_true", help="do not trace children of the targets")
+    out = run.add_argument_group("output")
+    out.add_argument("--format", choices=("text", "json"), default="text",
+                     help="text: strace style (default); json: JSON Lines, one object per syscall")
+    out.add_argument("-o", "--output", metavar="FILE", help="write the trace to FILE ('-': standard output)")
+    out.add_argument("-t", dest="timestamps", action="count", default=0,
+                     help="prefix lines with the time of day; -tt adds microseconds, -ttt is seconds since the epoch")
+    out.add_argument("-r", dest="relative", action="store_true", help="prefix lines with the time since the previous one")
+    out.add_argument("-T", dest="syscall_times", action="store_true", help="show the time spent in each syscall")
+    rt = run.add_argument_group("buffers and faults")
+    rt.add_argument("--buffer-size", metavar="BYTES", help="kernel buffer size, e.g. 64M (default: 64 MiB ring "
+                                                          "buffer, or 8 MiB per CPU of perf buffer)")
+    rt.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
+    rt.add_argument("--debug", action="store_true", help="show the BPF verifier's log and internal errors in full")
+
+    check = sub.add_parser("check", help="validate specs",
+                           description="Validate each SPEC against the syscall catalogue and a kernel profile. "
+                                       "Exit 0 when all are valid; otherwise print each problem with its "
+                                       "file:line:col and a hint, and exit 1.")
+    check.add_argument("specs", metavar="SPEC", nargs="+")
+    check.add_argument("--kernel", metavar="X.Y", help="check against mainline Linux X.Y instead of the running kernel")
+
+    emit = sub.add_parser("emit", help="print the generated BPF C or decoder",
+                          description="Print the BPF C that `run` would load for SPEC (or, with --decoder, the "
+                                      "Python decoder that reads its records). Comments show which part of a "
+                                      "filter became which C.")
+    emit.add_argument("spec", metavar="SPEC")
+    emit.add_argument("--decoder", action="store_true", help="print the generated decoder instead of the C")
+    emit.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y instead of the running kernel")
+    emit.add_argument("--target", choices=("command", "pids", "all", "cgroup"), default="command",
+                      help="generate for this kind of target (default: command)")
+
+    lst = sub.add_parser("list", help="print the syscall catalogue",
+                         description="Print the syscall catalogue: number, name, strace classes and arguments "
+                                     "with their kinds.")
+    lst.add_argument("--class", dest="cls", metavar="CLASS", help="only this class (file, network, process, ...)")
+    return p
+
+
+def _size(text: str) -> int:
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    t = text.strip().lower().rstrip("ib")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(t)
+    except ValueError:
+        raise TracespecError(f"--buffer-size {text!r} is not a size", hint="e.g. 64M, 512K or 1048576") from None
+
+
+def cmd_check(args) -> int:
+    from tracespec.pipeline import check
+
+    failures = 0
+    for path in args.specs:
+        try:
+            v = check(path, args.kernel)
+            print(f"{path}: ok ({len(v.syscalls)} syscalls, {v.profile.name})")
+        except TracespecError as e:
+            failures += 1
+            print(e.render(), file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _target(args):
+    from tracespec.plan import Target
+
+    kind = getattr(args, "target", None)
+    if kind is None:
+        if args.pid:
+            kind = "pids"
+        elif args.all:
+            kind = "all"
+        elif args.cgroup:
+            kind = "cgroup"
+        elif args.comm:
+            kind = "comm"
+        else:
+            kind = "command"
+    follow = not getattr(args, "no_follow", False)
+    comm = getattr(args, "comm", None)
+    return Target(kind=kind, follow=follow, cgroup=getattr(args, "cgroup", None),
+                  comm=comm.encode()[:15] if comm else None)
+
+
+def cmd_emit(args) -> int:
+    from tracespec.pipeline import compile_spec, decoder_source
+
+    c = compile_spec(args.spec, args.kernel, _target(args))
+    sys.stdout.write(decoder_source(c.plan) if args.decoder else c.c_source)
+    return 0
+
+
+def cmd_list(args) -> int:
+    from tracespec.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    for sc in cat.syscalls:
+        if args.cls and args.cls not in sc.classes:
+            continue
+        argtext = ", ".join(f"{a.name}:{a.kind}" for a in sc.args)
+        classes = ",".join(sorted(sc.classes)) or "-"
+        print(f"{sc.nr:4d}  {sc.name:<24} {classes:<28} {argtext}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from tracespec.format.jsonl import JsonWriter
+    from tracespec.format.text import TextOptions, TextWriter
+    from tracespec.pipeline import compile_spec
+    from tracespec.codegen.decoder import load_decoder
+    from tracespec.runtime.session import Session
+
+    cmd = list(args.cmd)
+    pids = [int(x) for item in args.pid for x in item.split(",") if x.strip()] if args.pid else []
+    chosen = [bool(cmd), bool(pids), args.all, bool(args.cgroup), bool(args.comm)]
+    if sum(chosen) != 1:
+        raise TracespecError("say what to trace: a command after --, or one of -p, --all, --cgroup, --comm",
+                             hint="tracespec run SPEC -- CMD ARGS...")
+    target = _target(args)
+    buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
+    compiled = compile_spec(args.spec, None, target, buffer_bytes)
+    decode = load_decoder(compiled.plan.schema)
+    offset = time.time_ns() - time.monotonic_ns()
+    if args.output in (None, ""):
+        out = sys.stderr
+    elif args.output == "-":
+        out = sys.stdout
+    else:
+        try:
+            out = open(args.output, "w", encoding="utf-8", errors="surrogateescape")
+        except OSError as e:
+            raise TracespecError(f"cannot write {args.output}: {e.strerror}") from None
+    try:
+        if args.format == "json":
+            writer = JsonWriter(out, offset)
+        else:
+            writer = TextWriter(out, TextOptions(args.timestamps, args.relative, args.syscall_times), offset)
+        session = Session(compiled.plan, compiled.c_source, decode, writer,
+                          command=cmd if cmd else None, pids=pids,
+                          tracefs=compiled.validated.profile.tracefs)
+        result = session.run()
+    finally:
+        if out not in (sys.stdout, sys.stderr):
+            out.close()
+    print(f"tracespec: {result.syscalls} syscalls traced, {result.lost} records lost", file=sys.stderr)
+    if args.fail_on_loss and result.lost:
+        return 3
+    return result.exit_code
+
+
+COMMANDS = {"run": cmd_run, "check": cmd_check, "emit": cmd_emit, "list": cmd_list}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cmd: list[str] = []
+    if argv and argv[0] == "run" and "--" in argv:  # everything after -- is the command, untouched
+        i = argv.index("--")
+        argv, cmd = argv[:i], argv[i + 1:]
+    args = parser.parse_args(argv)
+    args.cmd = cmd
+    if not args.command:
+        parser.print_help()
+        return 2
+    debug = getattr(args, "debug", False)
+    try:
+        return COMMANDS[args.command](args)
+    except TracespecError as e:
+        if debug and getattr(e, "log", None):
+            print(e.log, file=sys.stderr)
+        print(e.render(), file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout.close()
+        except Exception:
+            pass
+        return 141
+    except Exception as e:  # a bug in tracespec: one line, the traceback only on request
+        if debug:
+            raise
+        print(f"tracespec: internal error: {type(e).__name__}: {e} (run with --debug for details; "
+              "please report it)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

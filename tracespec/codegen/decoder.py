@@ -1,0 +1,86 @@
+"""Schema -> the Python decoder matching the generated C (templates/decoder.py.j2).
+
+The decoder is rendered from the record layouts alone, so a binary trace can carry its layouts as data
+and be decoded anywhere by rendering the same decoder again; nothing in a trace file is ever executed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+import jinja2
+
+import tracespec
+from tracespec.codegen.lower import PROC_EXIT_KIND
+from tracespec.decode import records
+from tracespec.plan.model import COMM_SIZE, SLOT_ABSENT, SLOT_FAULT, RecordLayout, Schema
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def _check(lay: RecordLayout) -> None:
+    """Layouts may come from a trace file: refuse anything that is not plain names and numbers."""
+    if not isinstance(lay.kind, int) or not 0 <= lay.kind < PROC_EXIT_KIND:
+        raise ValueError(f"bad record kind {lay.kind!r}")
+    if lay.phase not in ("enter", "exit"):
+        raise ValueError(f"bad record phase {lay.phase!r}")
+    if not (lay.name == "*" or _IDENT.match(lay.name)):
+        raise ValueError(f"bad syscall name {lay.name!r}")
+    if len(lay.args) > 6 or len(lay.slots) > 6:
+        raise ValueError("too many arguments or slots")
+    for s in lay.slots:
+        if s.capture not in ("string", "buffer", "struct") or not isinstance(s.max, int) or not 0 <= s.max <= 8192:
+            raise ValueError(f"bad slot {s!r}")
+        if not _IDENT.match(s.arg):
+            raise ValueError(f"bad argument name {s.arg!r}")
+
+
+def _view(lay: RecordLayout) -> dict:
+    _check(lay)
+    head = ["ts", "tgid", "tid", "nr", "kind", "flags"]
+    fmt = "<QIIIHH"
+    if lay.phase == "enter":
+        fmt += f"{COMM_SIZE}s" + "Q" * len(lay.args)
+        names = head + ["comm"] + [f"a{i}" for i in range(len(lay.args))]
+    else:
+        fmt += "q"
+        names = head + ["ret"]
+    slots = [{"reader": "_str_slot" if s.capture == "string" else "_buf_slot", "inline": s.inline,
+              "bytes": s.bytes} for s in lay.slots]
+
+    def tup(items):
+        return ", ".join(items) + ("," if len(items) == 1 else "")
+
+    return {
+        "kind": lay.kind, "name": lay.name, "phase": lay.phase, "fmt": fmt,
+        "unpack_names": ", ".join(names), "fixed_size": lay.fixed_size,
+        "arg_names": tup([f"a{i}" for i in range(len(lay.args))]),
+        "slot_names": tup([f"s{i}" for i in range(len(lay.slots))]),
+        "slots": slots, "slot_args": [s.arg for s in lay.slots],
+    }
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    loader = jinja2.FunctionLoader(
+        lambda name: resources.files("tracespec").joinpath("templates", name).read_text("utf-8"))
+    return jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+
+
+def render_decoder(schema: Schema) -> str:
+    views = [_view(lay) for lay in schema.layouts]
+    return _env().get_template("decoder.py.j2").render(
+        version=tracespec.__version__, spec_path=repr(schema.spec_path)[1:-1].replace('"""', "'''"),
+        layouts=views, proc_exit_kind=PROC_EXIT_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
+
+
+def load_decoder(schema: Schema):
+    """Render and load the decoder for a schema; returns its `decode(record)` function."""
+    source = render_decoder(schema)
+    namespace = {"Slot": records.Slot, "EnterRecord": records.EnterRecord, "ExitRecord": records.ExitRecord,
+                 "ProcExitRecord": records.ProcExitRecord, "__name__": "tracespec_decoder"}
+    exec(compile(source, "<tracespec decoder>", "exec"), namespace)
+    return namespace["decode"]

@@ -1,0 +1,234 @@
+"""Lower a syscall's FilterPlan to C.
+
+Each leaf becomes one C expression stored in `l<i>`. Leaves known at entry are computed in the enter
+handler; when the filter also has exit leaves, the enter handler keeps the event only if the filter can
+still pass (Kleene logic with the exit leaves unknown) and saves the entry bits for the exit handler.
+String matches become small helper functions that compare byte by byte against numeric literals, so no
+spec text is ever C code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from tracespec.codegen.cliteral import c_bytes, c_comment, c_int
+from tracespec.plan.model import ArgField, FilterPlan, SlotLayout
+from tracespec.validate.typed import TAnd, TCompare, TExpr, TIn, TNot, TOr, TStrMatch, TTruth
+
+COMM_OFFSET = 24  # bytes into an enter record (after the header)
+
+
+@dataclass(frozen=True)
+class LeafC:
+    bit: int
+    phase: str  # enter | exit
+    expr: str  # C expression (int)
+    comment: str  # the leaf's source text and location, comment-safe
+
+
+@dataclass(frozen=True)
+class FilterC:
+    leaves: tuple[LeafC, ...]
+    enter_pass: str  # at entry: keep the event (exact when there are no exit leaves, else "may pass")
+    exit_pass: str  # at exit: the full filter ("1" when there are no exit leaves)
+    helpers: tuple[str, ...]  # C functions the leaves call
+    has_exit: bool
+
+
+@dataclass(frozen=True)
+class HandlerScope:
+    """What a handler offers to filter expressions."""
+
+    name: str  # a C-identifier prefix unique to the handler (for helper names)
+    args: Mapping[str, ArgField]
+    slots: Mapping[str, tuple[str, SlotLayout]]  # argument -> (C expression of its slot offset, layout)
+    syscall_nrs: Mapping[str, int]
+    params: Mapping[str, int]  # cgroup path -> ts_params index
+    bounded_loops: bool
+
+
+def _cast(f: ArgField) -> str:
+    bits = f.size * 8
+    if f.size >= 8:
+        return f"(s64)a[{f.index}]" if f.signed else f"(u64)a[{f.index}]"
+    return f"(s64)(s{bits})a[{f.index}]" if f.signed else f"(u64)(u{bits})a[{f.index}]"
+
+
+def _wrap(value: int, f: ArgField | None) -> int:
+    """A negative literal compared with an unsigned field means that field's all-ones pattern."""
+    if f is not None and not f.signed and value < 0:
+        return value & ((1 << (8 * min(f.size, 8))) - 1)
+    return value
+
+
+class _Lower:
+    def __init__(self, scope: HandlerScope):
+        self.s = scope
+        self.helpers: list[str] = []
+
+    def field(self, leaf) -> tuple[str, ArgField | None]:
+        f = leaf.field
+        name = f.name
+        argf = None
+        if f.arg:
+            argf = self.s.args[name]
+            expr = _cast(argf)
+        elif name == "pid":
+            expr = "(u64)(u32)(id >> 32)"
+        elif name == "tid":
+            expr = "(u64)(u32)id"
+        elif name == "uid":
+            expr = "(u64)(u32)bpf_get_current_uid_gid()"
+        elif name == "gid":
+            expr = "(u64)(u32)(bpf_get_current_uid_gid() >> 32)"
+        elif name == "ret":
+            expr = "ret"
+        elif name == "errno":
+            expr = "(ts_failed(ret) ? -ret : 0)"
+        elif name == "failed":
+            expr = "ts_failed(ret)"
+        elif name == "duration":
+            expr = "(s64)(now - inf->ts)"
+        elif name == "syscall":
+            expr = "nr"
+        elif name == "cgroup":
+            expr = "bpf_get_current_cgroup_id()"
+        else:
+            raise AssertionError(name)
+        if f.mask is not None:
+            expr = f"((u64)({expr}) & {c_int(f.mask)})"
+        return expr, argf
+
+    def value(self, leaf, v) -> str:
+        f = leaf.field
+        if f.type == "syscall":
+            return c_int(self.s.syscall_nrs[v])
+        if f.type == "cgroup":
+            return f"ts_param({self.s.params[v]})"
+        _, argf = self.field(leaf) if f.arg else (None, None)
+        return c_int(_wrap(v, argf if f.mask is None else None))
+
+    def leaf(self, leaf, bit: int) -> str:
+        if isinstance(leaf, TTruth):
+            expr, _ = self.field(leaf)
+            return f"({expr} != 0)"
+        if isinstance(leaf, TCompare):
+            expr, _ = self.field(leaf)
+            return f"({expr} {leaf.op} {self.value(leaf, leaf.value)})"
+        if isinstance(leaf, TIn):
+            expr, _ = self.field(leaf)
+            alts = " || ".join(f"{expr} == {self.value(leaf, v)}" for v in leaf.values)
+            return f"!({alts})" if leaf.negate else f"({alts})"
+        if isinstance(leaf, TStrMatch):
+            helper = f"ts_match_{self.s.name}_{bit}"
+            negate = leaf.op == "!="
+            op = "==" if negate else leaf.op
+            if leaf.field.name == "comm" and not leaf.field.arg:
+                self.helpers.append(_comm_helper(helper, op, leaf.value, leaf.text))
+                call = f"{helper}(r)"
+            else:
+                offset, slot = self.s.slots[leaf.field.name]
+                self.helpers.append(_slot_helper(helper, op, leaf.value, slot, leaf.text, self.s.bounded_loops))
+                call = f"{helper}(r, {offset})"
+            return f"!{call}" if negate else call
+        raise AssertionError(leaf)
+
+
+def _bytes_eq(base: str, value: bytes) -> str:
+    return " && ".join(f"r[({base} + {i}) & TS_OFF_MASK] == {b}" for i, b in enumerate(c_bytes(value)))
+
+
+def _slot_helper(name: str, op: str, value: bytes, slot: SlotLayout, text: str, bounded: bool) -> str:
+    n = len(value)
+    head = (f"/* {c_comment(text)} */\n"
+            f"static __always_inline int {name}(u8 *r, u32 so)\n{{\n"
+            f"    u32 info = *(u32 *)&r[so & TS_OFF_MASK];\n"
+            f"    u32 len = info & 0xffff;\n")
+    bad = "TS_SLOT_FAULT | TS_SLOT_ABSENT"
+    if op == "==":
+        body = (f"    if (len != {n} || (info & (TS_SLOT_TRUNCATED | {bad})))\n        return 0;\n"
+                f"    return {_bytes_eq('so + 4', value)};\n")
+    elif op == "startswith":
+        body = (f"    if (len < {n} || (info & ({bad})))\n        return 0;\n"
+                f"    return {_bytes_eq('so + 4', value)};\n")
+    elif op == "endswith":
+        body = (f"    if (len < {n} || (info & (TS_SLOT_TRUNCATED | {bad})))\n        return 0;\n"
+                f"    u32 b = so + 4 + len - {n};\n"
+                f"    return {_bytes_eq('b', value)};\n")
+    else:  # contains
+        span = max(slot.max - n + 1, 0)
+        pragma = "" if bounded else "#pragma unroll\n"
+        body = (f"    if (info & ({bad}))\n        return 0;\n"
+                f"{pragma}    for (u32 i = 0; i < {span}; i++) {{\n"
+                f"        if (i + {n} > len)\n            return 0;\n"
+                f"        u32 b = so + 4 + i;\n"
+                f"        if ({_bytes_eq('b', value)})\n            return 1;\n"
+                f"    }}\n    return 0;\n")
+    return head + body + "}\n"
+
+
+def _comm_helper(name: str, op: str, value: bytes, text: str) -> str:
+    n = len(value)
+    base = COMM_OFFSET
+    eq = lambda start: " && ".join(f"r[{start} + {i}] == {b}" for i, b in enumerate(c_bytes(value)))  # noqa: E731
+    head = f"/* {c_comment(text)} */\nstatic __always_inline int {name}(u8 *r)\n{{\n"
+    if op == "==":
+        tail = f" && r[{base + n}] == 0" if n < 16 else ""
+        body = f"    return {eq(base)}{tail};\n"
+    elif op == "startswith":
+        body = f"    return {eq(base)};\n"
+    else:
+        # comm is at most 15 bytes and NUL-terminated: find its length, then look at every position.
+        positions = []
+        starts = range(0, 16 - n) if op == "contains" else []
+        for start in starts:
+            positions.append(f"({start} + {n} <= len && {eq(base + start)})")
+        length = "".join(f"    if (len == 16 && r[{base + i}] == 0)\n        len = {i};\n" for i in range(16))
+        if op == "endswith":
+            cases = " || ".join(f"(len == {end} && {eq(base + end - n)})" for end in range(n, 16))
+            body = f"    u32 len = 16;\n{length}    return {cases or '0'};\n"
+        else:
+            body = f"    u32 len = 16;\n{length}    return {' || '.join(positions) or '0'};\n"
+    return head + body + "}\n"
+
+
+def _kleene(e: TExpr, bits: dict, exit_bits: frozenset[int], want_may: bool) -> str:
+    """C for 'may pass' (want_may) or 'must pass' with exit leaves unknown."""
+    if isinstance(e, TAnd):
+        return "(" + " && ".join(_kleene(o, bits, exit_bits, want_may) for o in e.operands) + ")"
+    if isinstance(e, TOr):
+        return "(" + " || ".join(_kleene(o, bits, exit_bits, want_may) for o in e.operands) + ")"
+    if isinstance(e, TNot):
+        return "!" + _kleene(e.operand, bits, exit_bits, not want_may)
+    bit = bits[id(e)]
+    if bit in exit_bits:
+        return "1" if want_may else "0"
+    return f"l{bit}"
+
+
+def _exact(e: TExpr, bits: dict) -> str:
+    if isinstance(e, TAnd):
+        return "(" + " && ".join(_exact(o, bits) for o in e.operands) + ")"
+    if isinstance(e, TOr):
+        return "(" + " || ".join(_exact(o, bits) for o in e.operands) + ")"
+    if isinstance(e, TNot):
+        return "!" + _exact(e.operand, bits)
+    return f"l{bits[id(e)]}"
+
+
+def lower_filter(fp: FilterPlan, scope: HandlerScope) -> FilterC:
+    low = _Lower(scope)
+    bits = {id(leaf): i for i, leaf in enumerate(fp.leaves)}
+    out = []
+    for i, leaf in enumerate(fp.leaves):
+        loc = leaf.loc
+        comment = c_comment(f"{loc.path or 'filter'} {loc.line}:{loc.col}  {leaf.text}")
+        out.append(LeafC(i, "exit" if i in fp.exit_leaves else "enter", low.leaf(leaf, i), comment))
+    if fp.has_exit:
+        enter = _kleene(fp.expr, bits, fp.exit_leaves, True)
+        exit_ = _exact(fp.expr, bits)
+    else:
+        enter = _exact(fp.expr, bits)
+        exit_ = "1"
+    return FilterC(tuple(out), enter, exit_, tuple(low.helpers), fp.has_exit)

@@ -1,0 +1,221 @@
+"""Plan -> BPF C text, through templates/program.c.j2.
+
+This module turns the plan's decisions into the small C fragments the template splices together (how
+each handler gets its record buffer, which slot writer each argument uses, the filter's leaves). Every
+value passes through cliteral; the template adds structure, not decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import jinja2
+
+import tracespec
+from tracespec.codegen.cliteral import c_comment, c_ident, c_int
+from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter
+from tracespec.plan.model import (COMM_SIZE, FLAG_DEFERRED, HEADER_SIZE, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED,
+                                  Plan, RecordLayout, SlotLayout, SyscallInfo, SyscallPlan)
+
+STACK_RECORD_MAX = 192  # records up to this size are built on the BPF stack, larger ones in scratch
+TARGET_STATES = {"TS_TRACED": 1, "TS_ARMED": 2}
+PROC_EXIT_KIND = 0xFFF0  # record kind of a traced process's exit (not a syscall)
+
+
+@dataclass(frozen=True)
+class SlotC:
+    var: str  # C variable holding the slot's offset (for filters)
+    call: str  # the writer call, given the running offset `off`; returns the next offset
+    fixed: int  # inline slots: bytes the slot always occupies (the call's result is ignored); else 0
+    arg: str
+
+
+@dataclass(frozen=True)
+class HandlerC:
+    name: str  # C function name
+    nr: int | None
+    kind: int
+    comment: str
+    via: str  # stack | scratch
+    stack_words: int  # u64 words of the stack buffer
+    nargs: int
+    slots: tuple[SlotC, ...]
+    size: str  # C expression: the record's size once built
+    filter: FilterC | None
+    stash: bool
+    inflight: bool  # enter: record the in-flight entry; exit: look it up
+    inflight_args: bool
+    args_from: str | None  # exit: where the arguments come from (regs | inflight | None)
+
+
+@dataclass(frozen=True)
+class SyscallC:
+    nr: int
+    name: str
+    enter: HandlerC
+    exit: HandlerC
+
+
+def _signature(info: SyscallInfo) -> str:
+    return f"{info.name}({', '.join(a.name for a in info.args)})"
+
+
+def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: str) -> str:
+    if slot.capture == "struct":
+        return c_int(slot.max) if phase == "enter" else f"(ret < 0 ? -1 : {c_int(slot.max)})"
+    if slot.size_from_ret:
+        return "ret"
+    a = info.args[slot.size_index]
+    if a.size >= 8:
+        return f"(s64)a[{a.index}]"
+    bits = a.size * 8
+    return f"(s64)(s{bits})a[{a.index}]" if a.signed else f"(s64)(u{bits})a[{a.index}]"
+
+
+def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, ...], str]:
+    """Slot writer calls in record order, and the size expression of the finished record."""
+    out = []
+    for slot in layout.slots:
+        var = f"so_{c_ident(slot.arg)}"
+        if slot.capture == "string":
+            if layout.phase == "exit":
+                call = f"ts_put_str_ret(r, off, a[{slot.index}], ret, {c_int(slot.max)})"
+            else:
+                call = f"ts_put_str(r, off, a[{slot.index}], {c_int(slot.max)})"
+        else:
+            call = f"ts_put_buf(r, off, a[{slot.index}], {_len_expr(slot, info, layout.phase)}, {c_int(slot.max)})"
+        out.append(SlotC(var, call, slot.bytes if slot.inline else 0, slot.arg))
+    size = "off" if layout.variable else c_int(layout.max_size)
+    return tuple(out), size
+
+
+class _Lowerer:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.nrs = {i.name: i.nr for i in plan.all_syscalls}
+        self.params = {p.value: p.index for p in plan.params if p.name == "cgroup_id"}
+
+    def scope(self, sp: SyscallPlan | None, enter_slots: dict) -> HandlerScope:
+        args = {a.name: a for a in sp.info.args} if sp else {}
+        return HandlerScope(sp.info.name if sp else "generic", args, enter_slots, self.nrs, self.params,
+                            self.plan.bounded_loops)
+
+    def handler_pair(self, sp: SyscallPlan) -> SyscallC:
+        p = self.plan
+        info = sp.info
+        name = c_ident(info.name)
+        enter_slots, enter_size = _slot_calls(sp.enter, info)
+        exit_slots, exit_size = _slot_calls(sp.exit, info)
+        scope_slots = {}
+        for slot, lay in zip(enter_slots, sp.enter.slots):
+            scope_slots[lay.arg] = (slot.var, lay)
+        fc = lower_filter(sp.filter, self.scope(sp, scope_slots)) if sp.filter else None
+        uses_inflight = fc is not None or sp.exit_args
+        enter_via = "scratch" if sp.stash or sp.enter.max_size > STACK_RECORD_MAX else "stack"
+        exit_via = "scratch" if sp.exit.max_size > STACK_RECORD_MAX else "stack"
+        sig = c_comment(_signature(info))
+        enter = HandlerC(f"ts_enter_{name}", info.nr, sp.enter.kind, sig, enter_via, (sp.enter.max_size + 7) // 8,
+                         len(info.args), enter_slots, enter_size, fc, sp.stash, uses_inflight, sp.exit_args, None)
+        args_from = None
+        if sp.exit.slots:
+            args_from = "regs" if p.attach == "raw_tp" else "inflight"
+        exit_ = HandlerC(f"ts_exit_{name}", info.nr, sp.exit.kind, sig, exit_via, (sp.exit.max_size + 7) // 8,
+                         0, exit_slots, exit_size, fc, sp.stash, uses_inflight, sp.exit_args, args_from)
+        return SyscallC(info.nr, name, enter, exit_)
+
+    def generic(self) -> tuple[HandlerC | None, HandlerC | None]:
+        p = self.plan
+        if p.generic_enter is None:
+            return None, None
+        fc = lower_filter(p.generic_filter, self.scope(None, {})) if p.generic_filter else None
+        stash = fc is not None and fc.has_exit
+        via = "scratch" if stash else "stack"
+        enter = HandlerC("ts_enter_generic", None, p.generic_enter.kind, "any syscall, raw arguments", via,
+                         p.generic_enter.max_size // 8, 6, (), c_int(p.generic_enter.max_size), fc, stash,
+                         fc is not None, False, None)
+        exit_ = HandlerC("ts_exit_generic", None, p.generic_exit.kind, "any syscall, raw arguments", "stack",
+                         p.generic_exit.max_size // 8, 0, (), c_int(p.generic_exit.max_size), fc, stash,
+                         fc is not None, False, None)
+        return enter, exit_
+
+    def view(self) -> dict:
+        p = self.plan
+        syscalls = [self.handler_pair(sp) for sp in p.syscalls]
+        g_enter, g_exit = self.generic()
+        generic_nrs = [i.nr for i in p.generic]
+        generic_default = p.generic_everything
+        helpers = []
+        for s in syscalls:
+            if s.enter.filter:
+                helpers.extend(s.enter.filter.helpers)
+        if g_enter and g_enter.filter:
+            helpers.extend(g_enter.filter.helpers)
+        arity_cases = []
+        for arity, events in p.arity_groups:
+            evset = set(events)
+            specific = [s for s, sp in zip(syscalls, p.syscalls) if sp.event in evset]
+            generic = [nr for nr, ev in p.generic_events if ev in evset]
+            arity_cases.append({"arity": arity, "specific": specific, "generic": generic})
+        return {
+            "plan": p,
+            "version": tracespec.__version__,
+            "spec_path": c_comment(p.spec_path),
+            "profile": c_comment(p.profile),
+            "syscalls": syscalls,
+            "generic_enter": g_enter,
+            "generic_exit": g_exit,
+            "generic_nrs": generic_nrs,
+            "generic_default": generic_default,
+            "helpers": helpers,
+            "arity_cases": arity_cases,
+            "exit_cases": syscalls,
+            "needs_regs_at_exit": any(s.exit.args_from == "regs" for s in syscalls),
+            "targets": p.target.kind in ("command", "pids"),
+            "n_params": len(p.params),
+            "header_size": HEADER_SIZE,
+            "exit_fixed": HEADER_SIZE + 8,
+            "comm_offset": HEADER_SIZE,
+            "args_offset": HEADER_SIZE + COMM_SIZE,
+            "states": TARGET_STATES,
+            "slot_flags": {"TS_SLOT_TRUNCATED": SLOT_TRUNCATED, "TS_SLOT_FAULT": SLOT_FAULT,
+                           "TS_SLOT_ABSENT": SLOT_ABSENT},
+            "flag_deferred": FLAG_DEFERRED,
+            "proc_exit_kind": PROC_EXIT_KIND,
+            "execve_nrs": [self.nrs.get("execve", 59), self.nrs.get("execveat", 322)],
+            "comm_target": list(p.target.comm or b""),
+            "c_int": c_int,
+            "c_comment": c_comment,
+            "describe": describe_plan(p),
+        }
+
+
+def describe_plan(p: Plan) -> list[str]:
+    attach = {
+        "raw_tp": "raw tracepoints sys_enter/sys_exit (every syscall passes through one program)",
+        "raw_syscalls": "tracepoints raw_syscalls:sys_enter/sys_exit",
+        "syscall_tp": f"per-syscall tracepoints ({len(p.all_syscalls)} syscalls, one program per arity)",
+    }[p.attach]
+    if p.output == "ringbuf":
+        output = f"BPF ring buffer, {p.ring_pages * 4096 >> 20} MiB"
+    else:
+        output = f"perf buffers, {p.ring_pages * 4096 >> 10} KiB per CPU"
+    target = {"command": "a command started by tracespec, and its children" if p.target.follow
+              else "a command started by tracespec", "pids": "the processes given by pid",
+              "all": "every process but tracespec", "cgroup": "the processes of one cgroup",
+              "comm": "processes by name"}[p.target.kind]
+    return [f"attach:  {attach}", f"output:  {output}", f"target:  {target}",
+            f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    loader = jinja2.FunctionLoader(
+        lambda name: resources.files("tracespec").joinpath("templates", name).read_text("utf-8"))
+    return jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+
+
+def render_c(plan: Plan) -> str:
+    return _env().get_template("program.c.j2").render(**_Lowerer(plan).view())

@@ -1,0 +1,1 @@
+"""Stage 6: raw records -> typed records -> syscall events."""

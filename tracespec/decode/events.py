@@ -1,0 +1,133 @@
+"""Pair enter and exit records by thread into syscall events, the way strace sees syscalls.
+
+The output is a stream of items in record order:
+  Started(event)    a syscall entered (its enter-time arguments are known)
+  Finished(event)   it returned; event.exit is set (event.enter is None if it began before tracing)
+  Unfinished(event) it never returned while traced: the thread entered another syscall (the previous
+                    one cannot have returned), or the trace ended
+  ProcessExit       a traced process ended
+  Lost              the kernel dropped records (perf buffers report where)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from tracespec.decode.records import EnterRecord, ExitRecord, LostRecord, ProcExitRecord
+from tracespec.decode.values import typed
+from tracespec.plan.model import FLAG_DEFERRED, Schema, SyscallInfo
+
+
+class SyscallEvent(NamedTuple):
+    info: SyscallInfo | None  # None: a syscall number the schema does not know
+    nr: int
+    tgid: int
+    tid: int
+    comm: str
+    enter: EnterRecord | None
+    exit: ExitRecord | None
+    args: tuple  # typed argument values (empty without the enter record)
+    slots: dict  # argument name -> Slot, from both records
+
+    @property
+    def name(self) -> str:
+        return self.info.name if self.info else f"syscall_{self.nr:#x}"
+
+    @property
+    def ts(self) -> int:
+        return self.enter.ts if self.enter else self.exit.ts
+
+    @property
+    def duration_ns(self) -> int | None:
+        if self.enter and self.exit:
+            return self.exit.ts - self.enter.ts
+        return None
+
+    @property
+    def ret(self) -> int | None:
+        return self.exit.ret if self.exit else None
+
+
+class Started(NamedTuple):
+    event: SyscallEvent
+
+
+class Finished(NamedTuple):
+    event: SyscallEvent
+
+
+class Unfinished(NamedTuple):
+    event: SyscallEvent
+
+
+class ProcessExit(NamedTuple):
+    ts: int
+    tgid: int
+    code: int  # the kernel's exit_code: (status << 8) | signal, or -1 when unknown
+
+
+class Lost(NamedTuple):
+    ts: int
+    count: int
+
+
+def _comm(raw: bytes) -> str:
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+class Pairer:
+    def __init__(self, schema: Schema):
+        self.infos = {s.nr: s for s in schema.syscalls}
+        self.layouts = {lay.kind: lay for lay in schema.layouts}
+        self.pending: dict[int, SyscallEvent] = {}  # tid -> started syscall
+
+    def _slots(self, kind: int, slots: tuple, into: dict) -> None:
+        lay = self.layouts.get(kind)
+        if lay is not None:
+            for sl, s in zip(lay.slots, slots):
+                into[sl.arg] = s
+
+    def feed(self, records) -> list:
+        out = []
+        pending = self.pending
+        for r in records:
+            if isinstance(r, EnterRecord):
+                prev = pending.pop(r.tid, None)
+                if prev is not None:
+                    out.append(Unfinished(prev))
+                info = self.infos.get(r.nr)
+                if info is not None:
+                    args = tuple(typed(v, f) for v, f in zip(r.args, info.args))
+                else:
+                    args = tuple(r.args)
+                slots: dict = {}
+                self._slots(r.kind, r.slots, slots)
+                ev = SyscallEvent(info, r.nr, r.tgid, r.tid, _comm(r.comm), r, None, args, slots)
+                pending[r.tid] = ev
+                if not r.flags & FLAG_DEFERRED:
+                    out.append(Started(ev))
+            elif isinstance(r, ExitRecord):
+                ev = pending.pop(r.tid, None)
+                if ev is None or ev.nr != r.nr:
+                    if ev is not None:
+                        out.append(Unfinished(ev))
+                    continue  # began before tracing (or its entry was lost): nothing to pair with
+                slots = dict(ev.slots)
+                self._slots(r.kind, r.slots, slots)
+                done = ev._replace(exit=r, slots=slots)
+                if ev.enter.flags & FLAG_DEFERRED:
+                    out.append(Started(ev))
+                out.append(Finished(done))
+            elif isinstance(r, ProcExitRecord):
+                for tid in [t for t, e in pending.items() if e.tgid == r.tgid]:
+                    out.append(Unfinished(pending.pop(tid)))
+                out.append(ProcessExit(r.ts, r.tgid, r.code))
+            elif isinstance(r, LostRecord):
+                out.append(Lost(r.ts, r.count))
+        return out
+
+    def finish(self) -> list:
+        """The syscalls still in flight when tracing stops."""
+        out = [Unfinished(e) for e in sorted(self.pending.values(), key=lambda e: e.ts)]
+        self.pending.clear()
+        return out

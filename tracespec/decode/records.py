@@ -1,0 +1,73 @@
+"""Records as the BPF program wrote them, decoded into tuples (immutable and cheap to make)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Union
+
+from tracespec.plan.model import SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED
+
+TRUNCATED = SLOT_TRUNCATED >> 16
+FAULT = SLOT_FAULT >> 16
+ABSENT = SLOT_ABSENT >> 16
+
+
+class Slot(NamedTuple):
+    """Memory copied for an argument: the bytes, and TRUNCATED / FAULT / ABSENT flags."""
+
+    data: bytes
+    flags: int
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.flags & TRUNCATED)
+
+    @property
+    def fault(self) -> bool:
+        return bool(self.flags & FAULT)
+
+    @property
+    def absent(self) -> bool:
+        return bool(self.flags & ABSENT)
+
+
+class EnterRecord(NamedTuple):
+    ts: int
+    tgid: int
+    tid: int
+    nr: int
+    kind: int
+    flags: int
+    comm: bytes
+    args: tuple  # raw 64-bit argument values
+    slots: tuple  # Slot per captured argument, in layout order
+
+
+class ExitRecord(NamedTuple):
+    ts: int
+    tgid: int
+    tid: int
+    nr: int
+    kind: int
+    flags: int
+    ret: int
+    slots: tuple
+
+
+class ProcExitRecord(NamedTuple):
+    """A traced process ended; `code` is the kernel's exit_code (-1 when unknown)."""
+
+    ts: int
+    tgid: int
+    tid: int
+    code: int
+
+
+class LostRecord(NamedTuple):
+    """Records the kernel could not deliver (perf buffer overflow), reported where they were lost."""
+
+    ts: int
+    cpu: int
+    count: int
+
+
+Record = Union[EnterRecord, ExitRecord, ProcExitRecord, LostRecord]

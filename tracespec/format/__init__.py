@@ -1,0 +1,1 @@
+"""Stage 7: syscall events -> strace-style text, JSON Lines, binary traces."""

@@ -1,0 +1,111 @@
+"""JSON Lines: one object per syscall, a contract for scripts.
+
+    {"ts_ns": 1700000000123456789, "pid": 4242, "tid": 4242, "comm": "cat", "syscall": "openat",
+     "args": {"dfd": -100, "filename": "/etc/hostname", "flags": 524288, "mode": 0},
+     "ret": 3, "errno": null, "duration_ns": 2417}
+
+ts_ns is wall-clock time (Unix epoch) of the syscall's entry. args are keyed by the kernel's argument
+names; numbers are the values their C types hold; paths, strings and buffers are JSON strings (bytes that
+are not UTF-8 appear as lone surrogates U+DC80..U+DCFF, Python's "surrogateescape", so they round-trip);
+a copied struct is an object of its fields; memory that could not be read is the pointer's number. A
+cut string or buffer is listed in "truncated" (argument -> its full length, or true when unknown).
+ret is the raw kernel return (null if the syscall never returned), errno its name on failure.
+A process's end is {"ts_ns", "pid", "exited": status} or {"ts_ns", "pid", "killed": "SIGKILL"}.
+The last line is {"lost": N, "syscalls": M, "unfinished": K}: N records the kernel could not deliver.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tracespec.decode.events import Finished, Lost, ProcessExit, SyscallEvent, Unfinished
+from tracespec.format import args as A
+from tracespec.format.values import constants, failed, kind_of, struct_fields
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+class JsonWriter:
+    def __init__(self, out, clock_offset_ns: int = 0):
+        self.out = out
+        self.offset = clock_offset_ns
+        self.buf: list[str] = []
+        self.syscalls = 0
+        self.unfinished = 0
+        self.dumps = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+
+    def event(self, ev: SyscallEvent, finished: bool) -> dict:
+        args = {}
+        truncated = {}
+        for f, v in zip(ev.info.args if ev.info else A._RAW, ev.args):
+            kind, param = kind_of(f)
+            slot = ev.slots.get(f.name)
+            if kind in A.MEMORY_KINDS and v != 0 and slot is not None and not (slot.fault or slot.absent):
+                if kind in ("ostruct", "istruct"):
+                    args[f.name] = struct_fields(param, slot.data)
+                else:
+                    args[f.name] = _text(slot.data)
+                    if slot.truncated:
+                        truncated[f.name] = self.full_length(ev, f) or True
+            elif kind in A.MEMORY_KINDS and v == 0:
+                args[f.name] = None
+            else:
+                args[f.name] = v
+        ret = ev.ret if finished else None
+        obj = {
+            "ts_ns": ev.ts + self.offset, "pid": ev.tgid, "tid": ev.tid, "comm": ev.comm,
+            "syscall": ev.name, "args": args, "ret": ret,
+            "errno": constants().errno_name(-ret) if failed(ret) else None,
+            "duration_ns": ev.duration_ns if finished else None,
+        }
+        if truncated:
+            obj["truncated"] = truncated
+        return obj
+
+    @staticmethod
+    def full_length(ev: SyscallEvent, f) -> int | None:
+        """The length a cut buffer really had: the return value, or its length argument."""
+        kind, param = kind_of(f)
+        if kind == "obuf" and ev.ret is not None and ev.ret >= 0:
+            return ev.ret
+        if kind == "ibuf" and ev.info:
+            for g, v in zip(ev.info.args, ev.args):
+                if g.name == param:
+                    return v
+        return None
+
+    def write(self, items) -> None:
+        buf = self.buf
+        for item in items:
+            if isinstance(item, Finished):
+                self.syscalls += 1
+                buf.append(self.dumps(self.event(item.event, True)))
+            elif isinstance(item, Unfinished):
+                self.syscalls += 1
+                self.unfinished += 1
+                buf.append(self.dumps(self.event(item.event, False)))
+            elif isinstance(item, ProcessExit) and item.code >= 0:
+                obj = {"ts_ns": item.ts + self.offset, "pid": item.tgid}
+                if item.code & 0x7F:
+                    obj["killed"] = constants().signal_name(item.code & 0x7F) or item.code & 0x7F
+                    if item.code & 0x80:
+                        obj["core_dumped"] = True
+                else:
+                    obj["exited"] = (item.code >> 8) & 0xFF
+                buf.append(self.dumps(obj))
+            elif isinstance(item, Lost):
+                buf.append(self.dumps({"ts_ns": item.ts + self.offset, "lost_here": item.count}))
+        if len(buf) > 256:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buf:
+            self.out.write("\n".join(self.buf) + "\n")
+            self.buf.clear()
+        self.out.flush()
+
+    def finish(self, lost: int) -> None:
+        self.buf.append(self.dumps({"lost": lost, "syscalls": self.syscalls, "unfinished": self.unfinished}))
+        self.flush()

@@ -1,0 +1,25 @@
+"""Strings and buffers quoted the way strace prints them (its default, octal escapes)."""
+
+from __future__ import annotations
+
+_ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v"}
+
+
+def quote(data: bytes, truncated: bool = False) -> str:
+    """`"..."` with C escapes; non-printable bytes in octal, 3 digits only before an octal digit."""
+    out = ['"']
+    n = len(data)
+    for i, c in enumerate(data):
+        esc = _ESCAPES.get(c)
+        if esc is not None:
+            out.append(esc)
+        elif 0x20 <= c < 0x7F:
+            out.append(chr(c))
+        elif i + 1 < n and 0x30 <= data[i + 1] <= 0x37:
+            out.append(f"\\{c:03o}")
+        else:
+            out.append(f"\\{c:o}")
+    out.append('"')
+    if truncated:
+        out.append("...")
+    return "".join(out)

@@ -1,0 +1,132 @@
+"""strace-style text: `PID name(args) = ret`, with strace's handling of interleaved threads.
+
+A syscall's line is begun when it enters and finished when it returns. If another thread's syscall
+comes in between, the open line ends with `<unfinished ...>` and the return is printed later as
+`PID <... name resumed>rest) = ret`, exactly as strace -f does.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from tracespec.decode.events import Finished, Lost, ProcessExit, Started, SyscallEvent, Unfinished
+from tracespec.format import args as A
+from tracespec.format.values import constants, ret_text
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    timestamps: int = 0  # 0: none, 1: -t (time of day), 2: -tt (with microseconds), 3: -ttt (epoch)
+    relative: bool = False  # -r: time since the previous line
+    syscall_times: bool = False  # -T: time spent in each syscall
+
+
+class TextWriter:
+    def __init__(self, out, options: TextOptions = TextOptions(), clock_offset_ns: int = 0):
+        self.out = out
+        self.opt = options
+        self.offset = clock_offset_ns  # add to a record's CLOCK_MONOTONIC time for wall-clock time
+        self.open: SyscallEvent | None = None
+        self.prev_ts: int | None = None
+        self.buf: list[str] = []
+        self.syscalls = 0
+
+    # -- line pieces ------------------------------------------------------------------------------
+    def prefix(self, tid: int, ts: int) -> str:
+        o = self.opt
+        parts = [str(tid)]
+        if o.relative:
+            delta = 0 if self.prev_ts is None else ts - self.prev_ts
+            self.prev_ts = ts
+            parts.append(f"{delta / 1e9:12.6f}")
+        if o.timestamps:
+            wall = ts + self.offset
+            secs, ns = divmod(wall, 1_000_000_000)
+            if o.timestamps >= 3:
+                parts.append(f"{secs}.{ns // 1000:06d}")
+            else:
+                clock = time.strftime("%H:%M:%S", time.localtime(secs))
+                parts.append(clock if o.timestamps == 1 else f"{clock}.{ns // 1000:06d}")
+        return " ".join(parts) + " "
+
+    def enter_part(self, ev: SyscallEvent) -> str:
+        at_entry, at_exit = A.split(ev)
+        text = ", ".join(A.render(f, v, ev) for f, v in at_entry)
+        if at_exit and at_entry:
+            text += ", "
+        return f"{ev.name}({text}"
+
+    def exit_part(self, ev: SyscallEvent) -> str:
+        _, at_exit = A.split(ev)
+        text = ", ".join(A.render(f, v, ev) for f, v in at_exit)
+        ret = ret_text(ev.ret, ev.info.ret if ev.info else "int")
+        tail = f"{text}) = {ret}"
+        if self.opt.syscall_times and ev.duration_ns is not None:
+            tail += f" <{ev.duration_ns / 1e9:.6f}>"
+        return tail
+
+    def close_open(self) -> None:
+        if self.open is not None:
+            self.buf.append(" <unfinished ...>\n")
+            self.open = None
+
+    # -- items --------------------------------------------------------------------------------------
+    def write(self, items) -> None:
+        buf = self.buf
+        for item in items:
+            if isinstance(item, Started):
+                self.close_open()
+                ev = item.event
+                buf.append(self.prefix(ev.tid, ev.ts) + self.enter_part(ev))
+                self.open = ev
+            elif isinstance(item, Finished):
+                self.syscalls += 1
+                ev = item.event
+                if self.open is not None and self.open.tid == ev.tid:
+                    buf.append(self.exit_part(ev) + "\n")
+                    self.open = None
+                else:
+                    self.close_open()
+                    buf.append(f"{self.prefix(ev.tid, ev.exit.ts)}<... {ev.name} resumed>{self.exit_part(ev)}\n")
+            elif isinstance(item, Unfinished):
+                self.syscalls += 1
+                ev = item.event
+                never_returns = ev.info is not None and ev.info.ret == "none"
+                if self.open is not None and self.open.tid == ev.tid:
+                    buf.append(") = ?\n" if never_returns else " <unfinished ...>\n")
+                    self.open = None
+                elif never_returns:
+                    self.close_open()
+                    buf.append(f"{self.prefix(ev.tid, ev.ts)}<... {ev.name} resumed>) = ?\n")
+            elif isinstance(item, ProcessExit):
+                self.close_open()
+                line = exit_text(item.code)
+                if line:
+                    buf.append(f"{self.prefix(item.tgid, item.ts)}{line}\n")
+            elif isinstance(item, Lost):
+                self.close_open()
+                buf.append(f"tracespec: {item.count} records lost here\n")
+        if len(buf) > 256:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buf:
+            self.out.write("".join(self.buf))
+            self.buf.clear()
+        self.out.flush()
+
+    def finish(self, lost: int = 0) -> None:
+        self.close_open()
+        self.flush()
+
+
+def exit_text(code: int) -> str | None:
+    """strace's process-exit line from the kernel's exit_code, or None when it is not known."""
+    if code < 0:
+        return None
+    sig = code & 0x7F
+    if sig == 0:
+        return f"+++ exited with {(code >> 8) & 0xFF} +++"
+    name = constants().signal_name(sig) or str(sig)
+    return f"+++ killed by {name}{' (core dumped)' if code & 0x80 else ''} +++"

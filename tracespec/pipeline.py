@@ -1,0 +1,39 @@
+"""The stages in order, for the commands that need several of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracespec.catalogue import load_catalogue
+from tracespec.codegen.decoder import render_decoder
+from tracespec.codegen.lower import render_c
+from tracespec.kernel import KernelProfile, profile_for_version, running_profile
+from tracespec.plan import Plan, Target, make_plan
+from tracespec.spec import load_spec
+from tracespec.validate import ValidatedSpec, validate
+
+
+@dataclass(frozen=True)
+class Compiled:
+    validated: ValidatedSpec
+    plan: Plan
+    c_source: str
+
+
+def profile(kernel: str | None) -> KernelProfile:
+    return profile_for_version(kernel) if kernel else running_profile()
+
+
+def check(path: str, kernel: str | None = None) -> ValidatedSpec:
+    return validate(load_spec(path), load_catalogue(), profile(kernel))
+
+
+def compile_spec(path: str, kernel: str | None = None, target: Target = Target(),
+                 buffer_bytes: int | None = None) -> Compiled:
+    v = check(path, kernel)
+    plan = make_plan(v, target, buffer_bytes)
+    return Compiled(v, plan, render_c(plan))
+
+
+def decoder_source(plan: Plan) -> str:
+    return render_decoder(plan.schema)

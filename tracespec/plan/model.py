@@ -1,0 +1,200 @@
+"""The plan: every decision about the BPF program, made before any code is written.
+
+Templates only render what is decided here. The `Schema` part (record layouts and the syscalls they
+describe) is also what a decoder needs, and it serialises to JSON for binary trace headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from tracespec.validate.typed import TExpr, TLeaf
+
+HEADER_SIZE = 24  # ts u64, tgid u32, tid u32, nr u32, kind u16, flags u16
+COMM_SIZE = 16
+SLOT_INFO_SIZE = 4  # u32: stored length (low 16 bits) and SLOT_* flags (high 16 bits)
+
+# record header flags
+FLAG_DEFERRED = 1  # an enter record held back by an exit-time filter and emitted at exit
+
+# slot flags, in the high half of a slot's info word
+SLOT_TRUNCATED = 1 << 16  # the value was longer than the slot's max
+SLOT_FAULT = 1 << 17  # the copy failed (bad address): print the pointer
+SLOT_ABSENT = 1 << 18  # nothing copied on purpose (the syscall failed, or the pointer was NULL)
+
+
+@dataclass(frozen=True)
+class ArgField:
+    """An argument as stored (raw 64-bit slot) and as it is to be read."""
+
+    name: str
+    index: int
+    kind: str  # the argument kind, e.g. "path", "flags(open_flags)"
+    size: int  # bytes of the C type holding the value
+    signed: bool
+
+
+@dataclass(frozen=True)
+class SlotLayout:
+    """Memory copied for one argument: a string, a buffer or a struct."""
+
+    arg: str
+    index: int  # the argument holding the pointer
+    capture: str  # string | buffer | struct
+    max: int  # payload bytes at most
+    inline: bool  # fixed-size slot in a fixed-size record
+    size_index: int | None = None  # buffers: the argument holding the length
+    size_from_ret: bool = False  # buffers: the length is the return value
+    struct: str | None = None
+
+    @property
+    def bytes(self) -> int:
+        """Bytes the slot occupies at most: info word + payload (strings keep room for the NUL), 4-aligned."""
+        return SLOT_INFO_SIZE + _align4(self.max + (1 if self.capture == "string" else 0))
+
+
+@dataclass(frozen=True)
+class RecordLayout:
+    kind: int
+    phase: str  # enter | exit
+    nr: int | None  # None: one layout for many syscalls (raw arguments)
+    name: str
+    args: tuple[ArgField, ...]  # enter records store every argument's raw value
+    slots: tuple[SlotLayout, ...]
+
+    @property
+    def fixed_size(self) -> int:
+        if self.phase == "enter":
+            return HEADER_SIZE + COMM_SIZE + 8 * len(self.args)
+        return HEADER_SIZE + 8
+
+    @property
+    def max_size(self) -> int:
+        return self.fixed_size + sum(s.bytes for s in self.slots)
+
+    @property
+    def variable(self) -> bool:
+        return any(not s.inline for s in self.slots)
+
+
+@dataclass(frozen=True)
+class SyscallInfo:
+    """What printing a syscall needs: its name, arguments and how its return value reads."""
+
+    nr: int
+    name: str
+    ret: str
+    args: tuple[ArgField, ...]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Decoding and printing knowledge shared by the generated decoder and the formatters."""
+
+    layouts: tuple[RecordLayout, ...]
+    syscalls: tuple[SyscallInfo, ...]
+    spec_path: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_json(data: dict) -> "Schema":
+        layouts = tuple(
+            RecordLayout(kind=lay["kind"], phase=lay["phase"], nr=lay["nr"], name=lay["name"],
+                         args=tuple(ArgField(**a) for a in lay["args"]),
+                         slots=tuple(SlotLayout(**s) for s in lay["slots"]))
+            for lay in data["layouts"])
+        syscalls = tuple(SyscallInfo(nr=s["nr"], name=s["name"], ret=s["ret"],
+                                     args=tuple(ArgField(**a) for a in s["args"])) for s in data["syscalls"])
+        return Schema(layouts, syscalls, data["spec_path"])
+
+
+@dataclass(frozen=True)
+class FilterPlan:
+    """A syscall's effective filter (global AND its own), split by when each leaf is known."""
+
+    expr: TExpr
+    leaves: tuple[TLeaf, ...]  # every leaf once; its position is its bit in the kept-bits word
+    exit_leaves: frozenset[int]  # positions of the leaves known only at exit
+
+    @property
+    def has_exit(self) -> bool:
+        return bool(self.exit_leaves)
+
+
+@dataclass(frozen=True)
+class SyscallPlan:
+    info: SyscallInfo
+    enter: RecordLayout
+    exit: RecordLayout
+    filter: FilterPlan | None
+    event: str | None  # the syscalls:sys_enter_<event> tracepoint (per-syscall attach)
+    stash: bool  # the enter record waits in the stash map until the exit filter decides
+    exit_args: bool  # the exit handler needs the arguments (exit captures, per-syscall attach)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    program: str  # the C function
+    kind: str  # tracepoint | raw_tracepoint
+    target: str  # "category:event" or the raw tracepoint's name
+
+
+@dataclass(frozen=True)
+class Param:
+    """A value the runtime writes into the ts_params map before attaching."""
+
+    index: int
+    name: str  # self_tgid | cgroup_id
+    value: str = ""  # for cgroup ids: the cgroup path to resolve
+
+
+@dataclass(frozen=True)
+class Target:
+    """Whose syscalls: a command started by tracespec, running processes, or everything."""
+
+    kind: str = "command"  # command | pids | all | cgroup | comm
+    follow: bool = True  # follow forked children (in the kernel)
+    cgroup: str | None = None
+    comm: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec_path: str
+    profile: str
+    attach: str  # raw_tp | syscall_tp | raw_syscalls
+    output: str  # ringbuf | perfbuf
+    read_user: str  # the helper names the profile offers
+    read_user_str: str
+    read_kernel: str
+    bounded_loops: bool
+    target: Target
+    syscalls: tuple[SyscallPlan, ...]
+    generic: tuple[SyscallInfo, ...]  # syscalls recorded with raw arguments through one layout
+    generic_enter: RecordLayout | None
+    generic_exit: RecordLayout | None
+    generic_filter: FilterPlan | None
+    generic_events: tuple[tuple[int, str | None], ...]  # (nr, tracepoint event) of the generic syscalls
+    generic_everything: bool  # every syscall goes through the generic handler (no per-number dispatch)
+    schema: Schema
+    attachments: tuple[Attachment, ...]
+    params: tuple[Param, ...]
+    arity_groups: tuple[tuple[int, tuple[str, ...]], ...]  # syscall_tp: (arity, events) per enter program
+    inflight: bool  # per-thread in-flight map (entry ts, args, filter bits)
+    stash_size: int  # bytes of the stash map's value (0: no stash)
+    scratch_size: int
+    ring_pages: int  # ring buffer size, or perf buffer pages per CPU
+    max_record: int
+    arm_on_exec: bool  # command targets start being traced at their execve
+    exec_arm_events: tuple[str, ...]  # syscall_tp: execve events attached only to arm the target
+    wakeup_batch: int  # ring buffer: wake the reader every this many bytes (0: every record)
+
+    @property
+    def all_syscalls(self) -> tuple[SyscallInfo, ...]:
+        return tuple(sorted([s.info for s in self.syscalls] + list(self.generic), key=lambda i: i.nr))
+
+
+def _align4(n: int) -> int:
+    return (n + 3) & ~3

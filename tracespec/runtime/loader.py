@@ -1,0 +1,193 @@
+"""Compile the generated C with BCC, set parameters, attach in a safe order, and take it all down."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+
+from tracespec.errors import TracespecError
+from tracespec.kernel.btf import BtfError, member_offsets
+from tracespec.plan.model import Plan
+from tracespec.runtime.capture import captured_stderr
+
+CFLAGS = ["-Wno-unused-variable", "-Wno-unused-function"]
+STATE_TRACED, STATE_ARMED = 1, 2
+
+
+def _first_errors(text: str, limit: int = 6) -> str:
+    lines = [ln for ln in text.splitlines() if "error" in ln.lower()]
+    return "\n".join(lines[:limit]) or text.strip()[-1500:]
+
+
+def cgroup_id(path: str) -> int:
+    """The id of a cgroup v2 group: the inode of its directory, absolute or under the v2 mount."""
+    candidates = [path]
+    if not path.startswith("/sys/fs/cgroup"):
+        for mount in _cgroup2_mounts():
+            candidates.append(os.path.join(mount, path.lstrip("/")))
+    for c in candidates:
+        if os.path.isdir(c):
+            return os.stat(c).st_ino
+    raise TracespecError(f"no cgroup {path!r}", hint="give a path under the cgroup v2 mount, e.g. "
+                         "/system.slice/nginx.service (see /proc/PID/cgroup)")
+
+
+def _cgroup2_mounts() -> list[str]:
+    out = []
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) > 2 and parts[2] == "cgroup2":
+                    out.append(parts[1])
+    except OSError:
+        pass
+    return out
+
+
+class Loaded:
+    """The BPF object of one plan, until close()."""
+
+    def __init__(self, bcc, bpf, plan: Plan):
+        self.bcc = bcc
+        self.bpf = bpf
+        self.plan = plan
+        self.closed = False
+        self.params = bpf.get_table("ts_params")
+        self.lost_map = bpf.get_table("ts_lost")
+        self.targets = bpf.get_table("ts_targets") if plan.target.kind in ("command", "pids") else None
+
+    def set_param(self, index: int, value: int) -> None:
+        self.params[ctypes.c_int(index)] = ctypes.c_ulonglong(value & 0xFFFFFFFFFFFFFFFF)
+
+    def add_target(self, pid: int, armed: bool = False) -> None:
+        self.targets[ctypes.c_uint(pid)] = ctypes.c_uint(STATE_ARMED if armed else STATE_TRACED)
+
+    def targets_left(self) -> int:
+        return sum(1 for _ in self.targets.keys()) if self.targets is not None else 0
+
+    def lost(self) -> int:
+        return sum(int(v) for v in self.lost_map[ctypes.c_int(0)])
+
+    def events_fd(self) -> int:
+        return self.bpf.get_table("ts_events").map_fd
+
+    def attach(self) -> None:
+        """Attach exits before enters, so no syscall is seen entering whose return could be missed."""
+        bpf, bcc = self.bpf, self.bcc
+        order = sorted(self.plan.attachments, key=lambda a: 0 if "exit" in a.target else 1)
+        with captured_stderr() as log:
+            try:
+                for a in order:
+                    if a.kind == "auto":
+                        continue  # BCC attached it when it loaded the object
+                    if a.kind == "raw_tracepoint":
+                        bpf.attach_raw_tracepoint(tp=a.target, fn_name=a.program)
+                    else:
+                        bpf.attach_tracepoint(tp=a.target, fn_name=a.program)
+            except Exception as e:  # BCC raises bare Exceptions
+                failed = a
+                err = e
+            else:
+                failed = None
+        if failed is not None:
+            text = "".join(log)
+            if "verifier" in text or "processed" in text or "R" in text and "invalid" in text:
+                raise VerifierError(failed.program, text)
+            raise TracespecError(f"cannot attach {failed.program} to {failed.target}: {err}",
+                                 hint="the kernel may lack this tracepoint; check `tracespec check --kernel`")
+
+    def close(self) -> None:
+        """Release everything. Closing a tracepoint's perf event makes the kernel wait out an RCU grace
+        period (~60 ms each here), so a detached helper process closes those, all at once, while this
+        one goes on: tracespec exits at once and the probes are gone a moment later."""
+        if self.closed:
+            return
+        self.closed = True
+        bpf = self.bpf
+        slow = list(bpf.tracepoint_fds.values()) + list(bpf.raw_tracepoint_fds.values())
+        bpf.tracepoint_fds.clear()
+        bpf.raw_tracepoint_fds.clear()
+        if slow:
+            release_in_background(slow)
+        bpf.cleanup()
+
+
+def release_in_background(fds: list[int]) -> None:
+    """Close fds concurrently in a detached grandchild, which holds the last references: this process
+    drops its own copies first (cheap), then lets the grandchild go (the kernel does the slow part)."""
+    go_r, go_w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1
+    if pid == 0:
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                keep = set(fds) | {go_r}
+                for fd in range(3, _max_fd()):
+                    if fd not in keep:
+                        _close_quietly(fd)
+                while os.read(go_r, 1):  # EOF: the parent has closed its copies
+                    pass
+                threads = [threading.Thread(target=_close_quietly, args=(fd,)) for fd in fds]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+        finally:
+            os._exit(0)
+    os.close(go_r)
+    if pid > 0:
+        os.waitpid(pid, 0)  # the intermediate child exits at once; the grandchild is on its own
+    for fd in fds:
+        _close_quietly(fd)
+    os.close(go_w)
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _max_fd() -> int:
+    try:
+        return max(int(n) for n in os.listdir("/proc/self/fd")) + 1
+    except (OSError, ValueError):
+        return 1024
+
+
+class VerifierError(TracespecError):
+    def __init__(self, program: str, log: str):
+        super().__init__(f"the kernel's verifier rejected the generated program {program}",
+                         hint="run again with --debug to see the verifier's log; this is a tracespec bug "
+                              "worth reporting with the output of `tracespec emit SPEC`")
+        self.log = log
+
+
+def load(bcc, plan: Plan, c_source: str) -> Loaded:
+    with captured_stderr() as log:
+        try:
+            bpf = bcc.BPF(text=c_source, cflags=CFLAGS)
+        except Exception:
+            bpf = None
+    if bpf is None:
+        raise TracespecError("BCC could not compile the generated program:\n" + _first_errors("".join(log)),
+                             hint="check the kernel headers (./setup), or report it with `tracespec emit SPEC`")
+    loaded = Loaded(bcc, bpf, plan)
+    loaded.set_param(0, os.getpid())
+    try:
+        offsets = member_offsets({"task_struct": ("exit_code",)})
+        loaded.set_param(2, offsets.get("task_struct", {}).get("exit_code", 0))
+    except BtfError:
+        pass  # exit statuses are then reported as unknown
+    for p in plan.params:
+        if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value):
+            loaded.set_param(p.index, cgroup_id(p.value))
+    return loaded
+
+

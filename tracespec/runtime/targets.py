@@ -1,0 +1,119 @@
+"""Whose syscalls to trace: a command tracespec starts, or processes already running."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+
+from tracespec.errors import TracespecError
+
+
+def resolve_command(argv: list[str]) -> str:
+    """The executable for argv[0], as a shell would find it; exits 127/126 like a shell if not."""
+    if not argv:
+        raise TracespecError("no command to run", hint="put it after --: tracespec run SPEC -- CMD ARGS...")
+    name = argv[0]
+    path = name if "/" in name else shutil.which(name)
+    if path is None or not os.path.exists(path):
+        raise TracespecError(f"{name}: command not found", exit_code=127)
+    if os.path.isdir(path) or not os.access(path, os.X_OK):
+        raise TracespecError(f"{name}: permission denied (not an executable file)", exit_code=126)
+    return path
+
+
+class GatedCommand:
+    """A child process that waits, stopped at a pipe, until the probes are attached, then execs.
+
+    Its first traced syscall is its execve, as with strace: everything before (the fork's return, the
+    wait on the gate) happens while the child is only armed, not traced.
+    """
+
+    def __init__(self, path: str, argv: list[str]):
+        self.path = path
+        self.argv = argv
+        self.pid: int | None = None
+        self.status: int | None = None  # waitpid status once it ended
+        self._gate_w = self._err_r = None
+
+    def fork(self) -> int:
+        gate_r, gate_w = os.pipe()
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        pid = os.fork()
+        if pid == 0:  # the child: wait for the gate, then become the command
+            try:
+                os.close(gate_w)
+                os.close(err_r)
+                for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, signal.SIG_DFL)
+                if os.read(gate_r, 1) != b"g":
+                    os._exit(127)
+                os.close(gate_r)
+                os.execv(self.path, self.argv)
+            except OSError as e:
+                os.write(err_w, str(e.errno).encode())
+            finally:
+                os._exit(127)
+        os.close(gate_r)
+        os.close(err_w)
+        self.pid, self._gate_w, self._err_r = pid, gate_w, err_r
+        return pid
+
+    def release(self) -> None:
+        """Let the child exec; raise if the exec failed."""
+        os.write(self._gate_w, b"g")
+        os.close(self._gate_w)
+        with os.fdopen(self._err_r, "rb") as f:
+            failure = f.read()
+        if failure:
+            code = int(failure)
+            self.wait()
+            raise TracespecError(f"cannot run {self.argv[0]}: {os.strerror(code)}",
+                                 exit_code=126 if code in (errno.EACCES, errno.ENOEXEC) else 127)
+
+    def cancel(self) -> None:
+        """The probes failed: make the waiting child go away without running the command."""
+        if self.pid is not None and self.status is None:
+            try:
+                os.close(self._gate_w)
+            except OSError:
+                pass
+            self.wait()
+
+    def poll(self) -> bool:
+        """True once the child has ended."""
+        if self.status is None and self.pid is not None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = status
+        return self.status is not None
+
+    def wait(self) -> int:
+        if self.status is None and self.pid is not None:
+            _, self.status = os.waitpid(self.pid, 0)
+        return self.status
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's view of the child's status: its exit code, or 128 + the signal that killed it."""
+        s = self.status
+        if s is None:
+            return 0
+        if os.WIFSIGNALED(s):
+            return 128 + os.WTERMSIG(s)
+        return os.WEXITSTATUS(s)
+
+
+def check_pids(pids: list[int]) -> list[int]:
+    """Thread-group ids of running processes (a thread id is taken to its process)."""
+    out = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+                tgid = next(int(line.split()[1]) for line in f if line.startswith("Tgid:"))
+        except (OSError, StopIteration, ValueError):
+            raise TracespecError(f"no process {pid}", hint="check the pid with ps") from None
+        if tgid not in out:
+            out.append(tgid)
+    return out

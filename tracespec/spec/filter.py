@@ -1,0 +1,266 @@
+"""Filter expressions: text -> a typed, located AST (the lark grammar in tracespec/grammar.lark).
+
+This stage only parses. Whether a name is a field, an argument or a constant, and whether the types
+fit, is decided by the validator against the catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Callable, Union
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from tracespec.errors import Location, SpecError
+
+MAX_FILTER_CHARS = 4096
+MAX_STRING_BYTES = 255  # a literal longer than this is compared nowhere: fields hold less
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    loc: Location
+
+
+@dataclass(frozen=True)
+class IntLit:
+    value: int
+    loc: Location
+
+
+@dataclass(frozen=True)
+class StrLit:
+    value: bytes
+    loc: Location
+
+
+@dataclass(frozen=True)
+class DurationLit:
+    ns: int
+    loc: Location
+
+
+@dataclass(frozen=True)
+class BitAnd:
+    left: "Expr"
+    right: "Expr"
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str  # == != < <= > >=
+    left: "Expr"
+    right: "Expr"
+    loc: Location
+
+
+@dataclass(frozen=True)
+class InList:
+    item: "Expr"
+    values: tuple["Expr", ...]
+    negate: bool
+    loc: Location
+
+
+@dataclass(frozen=True)
+class StrMatch:
+    op: str  # startswith endswith contains
+    subject: "Expr"
+    pattern: StrLit
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+    loc: Location
+
+
+@dataclass(frozen=True)
+class And:
+    operands: tuple["Expr", ...]
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Or:
+    operands: tuple["Expr", ...]
+    loc: Location
+
+
+Expr = Union[Name, IntLit, StrLit, DurationLit, BitAnd, Compare, InList, StrMatch, Not, And, Or]
+
+_DURATION_UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = resources.files("tracespec").joinpath("grammar.lark").read_text("utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    def __init__(self, locate: Callable[[int, int], Location]):
+        super().__init__()
+        self.locate = locate
+
+    def _loc(self, meta) -> Location:
+        return self.locate(getattr(meta, "line", 1), getattr(meta, "column", 1))
+
+    def _tok(self, tok: Token) -> Location:
+        return self.locate(tok.line, tok.column)
+
+    def or_(self, meta, items):
+        left, right = items
+        ops = left.operands if isinstance(left, Or) else (left,)
+        return Or(ops + (right,), self._loc(meta))
+
+    def and_(self, meta, items):
+        left, right = items
+        ops = left.operands if isinstance(left, And) else (left,)
+        return And(ops + (right,), self._loc(meta))
+
+    def not_(self, meta, items):
+        return Not(items[0], self._loc(meta))
+
+    def compare(self, meta, items):
+        left, op, right = items
+        return Compare(str(op), left, right, self._loc(meta))
+
+    def in_(self, meta, items):
+        return InList(items[0], items[1], False, self._loc(meta))
+
+    def not_in(self, meta, items):
+        return InList(items[0], items[1], True, self._loc(meta))
+
+    def strmatch(self, meta, items):
+        subject, op, tok = items
+        return StrMatch(str(op), subject, self._string(tok), self._loc(meta))
+
+    def bitand(self, meta, items):
+        return BitAnd(items[0], items[1], self._loc(meta))
+
+    def list(self, meta, items):
+        return tuple(i for i in items if i is not None)
+
+    def name(self, meta, items):
+        return Name(str(items[0]), self._tok(items[0]))
+
+    def int_(self, meta, items):
+        return IntLit(int(str(items[0]), 0), self._tok(items[0]))
+
+    def neg_int(self, meta, items):
+        return IntLit(-int(str(items[0]), 0), self._loc(meta))
+
+    def duration(self, meta, items):
+        text = str(items[0])
+        for unit in ("ns", "us", "ms", "s"):
+            if text.endswith(unit):
+                number = text[: -len(unit)]
+                break
+        whole, _, frac = number.partition(".")
+        scale = _DURATION_UNITS[unit]
+        ns = int(whole) * scale + (int(frac) * scale // (10 ** len(frac)) if frac else 0)
+        return DurationLit(ns, self._tok(items[0]))
+
+    def string(self, meta, items):
+        return self._string(items[0])
+
+    def _string(self, tok: Token) -> StrLit:
+        loc = self._tok(tok)
+        try:
+            value = unescape(str(tok)[1:-1])
+        except ValueError as e:
+            raise SpecError(f"bad string literal: {e}", loc,
+                            hint='escapes are \\\\, \\", \\\', \\n, \\t, \\r, \\0 and \\xNN') from None
+        if len(value) > MAX_STRING_BYTES:
+            raise SpecError(f"string literal of {len(value)} bytes; the limit is {MAX_STRING_BYTES}", loc,
+                            hint="match on a shorter prefix or suffix")
+        return StrLit(value, loc)
+
+
+_SIMPLE_ESCAPES = {"\\": b"\\", '"': b'"', "'": b"'", "n": b"\n", "t": b"\t", "r": b"\r", "0": b"\0"}
+
+
+def unescape(body: str) -> bytes:
+    """The bytes a string literal's body stands for; non-ASCII text becomes its UTF-8 bytes."""
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out += ch.encode("utf-8")
+            i += 1
+            continue
+        esc = body[i + 1] if i + 1 < len(body) else ""
+        if esc in _SIMPLE_ESCAPES:
+            out += _SIMPLE_ESCAPES[esc]
+            i += 2
+        elif esc == "x" and len(body) >= i + 4 and all(c in "0123456789abcdefABCDEF" for c in body[i + 2:i + 4]):
+            out.append(int(body[i + 2:i + 4], 16))
+            i += 4
+        else:
+            raise ValueError(f"unknown escape \\{esc}" if esc else "backslash at the end")
+    return bytes(out)
+
+
+def parse_filter(text: str, locate: Callable[[int, int], Location]) -> Expr:
+    """Parse filter text; `locate` maps a 1-based (line, column) in the text to a file Location."""
+    if len(text) > MAX_FILTER_CHARS:
+        raise SpecError(f"filter of {len(text)} characters; the limit is {MAX_FILTER_CHARS}", locate(1, 1),
+                        hint="split it between the global filter and per-syscall filters")
+    if not text.strip():
+        raise SpecError("empty filter", locate(1, 1), hint="remove the key, or write a condition such as 'not failed'")
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedCharacters as e:
+        raise SpecError(f"unexpected character {text[e.pos_in_stream]!r} in filter", locate(e.line, e.column),
+                        hint=_expected_hint(e)) from None
+    except UnexpectedEOF as e:
+        raise SpecError("filter ends too early", _end_loc(text, locate),
+                        hint=_expected_hint(e) or "finish the expression") from None
+    except UnexpectedToken as e:
+        tok = e.token
+        if tok.type == "$END":
+            raise SpecError("filter ends too early", _end_loc(text, locate),
+                            hint=_expected_hint(e) or "finish the expression") from None
+        raise SpecError(f"unexpected {str(tok)!r} in filter", locate(tok.line, tok.column),
+                        hint=_expected_hint(e)) from None
+    except UnexpectedInput as e:  # pragma: no cover - lark's other input errors
+        raise SpecError("cannot parse filter", locate(getattr(e, "line", 1), getattr(e, "column", 1))) from None
+    try:
+        return _ToAst(locate).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, SpecError):
+            raise e.orig_exc from None
+        raise
+
+
+_READABLE = {
+    "NAME": "a field or constant name", "INT": "a number", "STRING": "a string", "DURATION": "a duration",
+    "COMPARE": "a comparison", "STRMATCH": "startswith/endswith/contains", "LPAR": "'('", "RPAR": "')'",
+    "LSQB": "'['", "RSQB": "']'", "AMPERSAND": "'&'", "COMMA": "','", "MINUS": "'-'",
+    "AND": "'and'", "OR": "'or'", "NOT": "'not'", "IN": "'in'", "BANG": "'!'",
+}
+
+
+def _expected_hint(e) -> str | None:
+    expected = getattr(e, "expected", None) or getattr(e, "allowed", None)
+    if not expected:
+        return None
+    names = sorted({_READABLE.get(x, x.strip('"').lower()) for x in expected if not x.startswith("__")})
+    names = [n for n in names if n]
+    if not names:
+        return None
+    return "expected " + ", ".join(names[:6]) + (" ..." if len(names) > 6 else "")
+
+
+def _end_loc(text: str, locate) -> Location:
+    lines = text.rstrip().split("\n")
+    return locate(len(lines), len(lines[-1]) + 1)

@@ -1,0 +1,249 @@
+"""Spec text -> Spec: the schema of a tracespec YAML file.
+
+Every key is known: an unknown or duplicate key, a value of the wrong type or a number out of range is a
+located SpecError with a hint. Defaults are filled in here, visibly, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tracespec.errors import Location, SpecError, did_you_mean
+from tracespec.spec.filter import Expr, parse_filter
+from tracespec.spec.model import SPEC_VERSION, ArgOptions, FetchOptions, Rule, Selector, Spec
+from tracespec.spec.yamlsrc import YList, YMap, YNode, YScalar, decode_spec_bytes, load_yaml
+
+PATH_MAX = 4096
+INLINE_MAX = 255  # longest string an inline (fixed-slot) fetch may hold
+BUFFER_MAX = 8192
+
+# The defaults a spec starts from, as strace prints: paths whole, other strings and buffers like -s 32.
+DEFAULT_PATHS = FetchOptions(max=PATH_MAX - 1, mode="full")  # the longest path the kernel takes
+DEFAULT_STRINGS = FetchOptions(max=32, mode="full")
+DEFAULT_BUFFERS = FetchOptions(max=32, mode="full")
+
+TOP_KEYS = ("version", "description", "syscalls", "exclude", "paths", "strings", "buffers", "raw", "filter")
+RULE_KEYS = ("name", "class", "glob", "args", "filter", "raw", "paths", "strings", "buffers")
+ARG_KEYS = ("max", "mode", "at", "size", "raw")
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_GLOB = re.compile(r"^[A-Za-z0-9_*?\[\]!-]+$")
+
+
+class _Parser:
+    def __init__(self, text: str, filename: str):
+        self.text = text
+        self.filename = filename
+
+    def error(self, message: str, loc: Location, hint: str | None = None) -> SpecError:
+        return SpecError(message, loc, hint, source=self.text)
+
+    # -- typed accessors ----------------------------------------------------------------------
+    def want_map(self, node: YNode, what: str) -> YMap:
+        if not isinstance(node, YMap):
+            raise self.error(f"{what} must be a mapping of keys to values", node.loc)
+        return node
+
+    def want_list(self, node: YNode, what: str) -> YList:
+        if not isinstance(node, YList):
+            raise self.error(f"{what} must be a list", node.loc, hint="write it as '- item' lines or [a, b]")
+        return node
+
+    def want_str(self, node: YNode, what: str) -> str:
+        if not isinstance(node, YScalar) or not isinstance(node.value, str):
+            got = type(node.value).__name__ if isinstance(node, YScalar) else "a list or mapping"
+            raise self.error(f"{what} must be a string, not {got}", node.loc,
+                             hint="quote it if YAML reads it as something else")
+        if "\x00" in node.value:
+            raise self.error(f"{what} contains a NUL character", node.loc)
+        return node.value
+
+    def want_bool(self, node: YNode, what: str) -> bool:
+        if not isinstance(node, YScalar) or not isinstance(node.value, bool):
+            raise self.error(f"{what} must be true or false", node.loc)
+        return node.value
+
+    def want_int(self, node: YNode, what: str, lo: int, hi: int) -> int:
+        if not isinstance(node, YScalar) or isinstance(node.value, bool) or not isinstance(node.value, int):
+            raise self.error(f"{what} must be a whole number", node.loc)
+        if not lo <= node.value <= hi:
+            raise self.error(f"{what} is {node.value}, outside {lo}..{hi}", node.loc)
+        return node.value
+
+    def want_choice(self, node: YNode, what: str, choices: tuple[str, ...]) -> str:
+        value = self.want_str(node, what)
+        if value not in choices:
+            raise self.error(f"{what} is {value!r}; it must be one of {', '.join(choices)}", node.loc,
+                             hint=did_you_mean(value, choices))
+        return value
+
+    def check_keys(self, node: YMap, allowed: tuple[str, ...], what: str) -> None:
+        for key, _ in node.items:
+            if key.value not in allowed:
+                raise self.error(f"unknown key {key.value!r} in {what}", key.loc,
+                                 hint=did_you_mean(key.value, allowed) or f"known keys: {', '.join(allowed)}")
+
+    # -- the schema ----------------------------------------------------------------------------
+    def spec(self, root: YNode) -> Spec:
+        top = self.want_map(root, "a spec")
+        self.check_keys(top, TOP_KEYS, "the spec")
+        version_node = top.get("version")
+        if version_node is None:
+            raise self.error("the spec has no 'version'", top.loc, hint=f"add 'version: {SPEC_VERSION}' at the top")
+        version = self.want_int(version_node, "version", 0, 1 << 31)
+        if version != SPEC_VERSION:
+            raise self.error(f"spec version {version} is not supported", version_node.loc,
+                             hint=f"this tracespec reads version {SPEC_VERSION}")
+        description = self.want_str(top.get("description"), "description") if top.get("description") else None
+        syscalls_node = top.get("syscalls")
+        if syscalls_node is None:
+            raise self.error("the spec has no 'syscalls'", top.loc,
+                             hint="list what to trace, e.g. 'syscalls: [openat, read]' or '- class: file'")
+        items = self.want_list(syscalls_node, "syscalls")
+        if not items.items:
+            raise self.error("'syscalls' is empty", items.loc, hint="name at least one syscall, class or glob")
+        rules = tuple(self.rule(item) for item in items.items)
+        excludes: tuple[Selector, ...] = ()
+        if top.get("exclude") is not None:
+            excludes = tuple(self.selector_item(item, "exclude")
+                             for item in self.want_list(top.get("exclude"), "exclude").items)
+        return Spec(
+            path=self.filename, text=self.text, version=version, description=description, rules=rules,
+            excludes=excludes,
+            paths=self.fetch(top.get("paths"), "paths", PATH_MAX, with_mode=True).over(DEFAULT_PATHS),
+            strings=self.fetch(top.get("strings"), "strings", PATH_MAX, with_mode=True).over(DEFAULT_STRINGS),
+            buffers=self.fetch(top.get("buffers"), "buffers", BUFFER_MAX, with_mode=False).over(DEFAULT_BUFFERS),
+            raw=self.want_bool(top.get("raw"), "raw") if top.get("raw") is not None else False,
+            filter=self.filter(top.get("filter")),
+            loc=top.loc,
+        )
+
+    def fetch(self, node: YNode | None, what: str, hi: int, with_mode: bool) -> FetchOptions:
+        if node is None:
+            return FetchOptions()
+        m = self.want_map(node, what)
+        self.check_keys(m, ("max", "mode") if with_mode else ("max",), what)
+        lo = 1 if with_mode else 0
+        mx = self.want_int(m.get("max"), f"{what}.max", lo, hi) if m.get("max") is not None else None
+        mode = self.want_choice(m.get("mode"), f"{what}.mode", ("full", "inline")) \
+            if m.get("mode") is not None else None
+        if mode == "inline" and mx is not None and mx > INLINE_MAX:
+            raise self.error(f"{what}.max is {mx}, but inline fetches hold at most {INLINE_MAX} bytes",
+                             m.get("max").loc, hint="use mode: full for longer strings")
+        return FetchOptions(mx, mode, m.loc)
+
+    def filter(self, node: YNode | None) -> Expr | None:
+        if node is None:
+            return None
+        text = self.want_str(node, "filter")
+        try:
+            return parse_filter(text, node.loc_at)
+        except SpecError as e:
+            e.source = self.text
+            raise
+
+    def selector_from_text(self, text: str, loc: Location) -> Selector:
+        if text.startswith("%"):
+            return Selector("class", text.lstrip("%"), loc)
+        if any(c in text for c in "*?["):
+            if not _GLOB.match(text):
+                raise self.error(f"{text!r} is not a syscall glob", loc,
+                                 hint="globs use letters, digits, _ and the wildcards * ? [...]")
+            return Selector("glob", text, loc)
+        if not _WORD.match(text):
+            raise self.error(f"{text!r} is not a syscall name", loc,
+                             hint="write a name (openat), a class ('%file') or a glob ('*stat*')")
+        return Selector("name", text, loc)
+
+    def selector_item(self, node: YNode, what: str) -> Selector:
+        if isinstance(node, YScalar):
+            return self.selector_from_text(self.want_str(node, f"an entry of {what}"), node.loc)
+        m = self.want_map(node, f"an entry of {what}")
+        self.check_keys(m, ("name", "class", "glob"), f"an entry of {what}")
+        return self.selector_of(m)
+
+    def selector_of(self, m: YMap) -> Selector:
+        present = [k for k in ("name", "class", "glob") if m.get(k) is not None]
+        if len(present) != 1:
+            raise self.error("an entry needs exactly one of 'name', 'class' or 'glob'" +
+                             (f", not {' and '.join(present)}" if present else ""), m.loc,
+                             hint="write one entry per selector")
+        key = present[0]
+        node = m.get(key)
+        text = self.want_str(node, key)
+        if key == "name" and not _WORD.match(text):
+            raise self.error(f"{text!r} is not a syscall name", node.loc,
+                             hint="use 'glob:' for patterns and 'class:' for classes")
+        if key == "class":
+            text = text.lstrip("%")
+            if not _WORD.match(text):
+                raise self.error(f"{text!r} is not a class name", node.loc)
+        if key == "glob" and not _GLOB.match(text):
+            raise self.error(f"{text!r} is not a syscall glob", node.loc,
+                             hint="globs use letters, digits, _ and the wildcards * ? [...]")
+        return Selector(key, text, node.loc)
+
+    def rule(self, node: YNode) -> Rule:
+        if isinstance(node, YScalar):
+            sel = self.selector_from_text(self.want_str(node, "an entry of syscalls"), node.loc)
+            return Rule(selector=sel, loc=node.loc)
+        m = self.want_map(node, "an entry of syscalls")
+        self.check_keys(m, RULE_KEYS, "a syscalls entry")
+        sel = self.selector_of(m)
+        args: list[ArgOptions] = []
+        if m.get("args") is not None:
+            amap = self.want_map(m.get("args"), "args")
+            for key, value in amap.items:
+                if not _WORD.match(key.value):
+                    raise self.error(f"{key.value!r} is not an argument name", key.loc)
+                args.append(self.arg(key.value, key.loc, value))
+        return Rule(
+            selector=sel, loc=m.loc, args=tuple(args), filter=self.filter(m.get("filter")),
+            raw=self.want_bool(m.get("raw"), "raw") if m.get("raw") is not None else None,
+            paths=self.fetch(m.get("paths"), "paths", PATH_MAX, True) if m.get("paths") is not None else None,
+            strings=self.fetch(m.get("strings"), "strings", PATH_MAX, True) if m.get("strings") is not None else None,
+            buffers=self.fetch(m.get("buffers"), "buffers", BUFFER_MAX, False) if m.get("buffers") is not None else None,
+        )
+
+    def arg(self, name: str, loc: Location, node: YNode) -> ArgOptions:
+        m = self.want_map(node, f"args.{name}")
+        self.check_keys(m, ARG_KEYS, f"args.{name}")
+        g = m.get
+        size = self.want_str(g("size"), f"args.{name}.size") if g("size") is not None else None
+        if size is not None and not _WORD.match(size):
+            raise self.error(f"args.{name}.size must name an argument or 'ret'", g("size").loc)
+        return ArgOptions(
+            name=name, loc=loc,
+            max=self.want_int(g("max"), f"args.{name}.max", 0, PATH_MAX) if g("max") is not None else None,
+            mode=self.want_choice(g("mode"), f"args.{name}.mode", ("full", "inline")) if g("mode") is not None else None,
+            at=self.want_choice(g("at"), f"args.{name}.at", ("entry", "exit")) if g("at") is not None else None,
+            size=size,
+            raw=self.want_bool(g("raw"), f"args.{name}.raw") if g("raw") is not None else None,
+        )
+
+
+def parse_spec_text(text: str, filename: str) -> Spec:
+    root = load_yaml(text, filename)
+    return _Parser(text, filename).spec(root)
+
+
+def load_spec(path: str) -> Spec:
+    """Read and parse a spec file; every problem is a located SpecError."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(decode_limit())
+    except OSError as e:
+        raise SpecError(f"cannot read spec: {e.strerror}", Location(path, 0, 0),
+                        hint="check the path; specs/ holds the shipped ones") from None
+    text = decode_spec_bytes(data, path)
+    try:
+        return parse_spec_text(text, path)
+    except SpecError as e:
+        if e.source is None:
+            e.source = text
+        raise
+
+
+def decode_limit() -> int:
+    from tracespec.spec.yamlsrc import MAX_BYTES
+
+    return MAX_BYTES + 1

@@ -1,0 +1,54 @@
+"""The validated spec: syscalls resolved against the catalogue and kernel, arguments' fetches decided,
+filters typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracespec.catalogue import Arg, ArgKind, Syscall
+from tracespec.errors import Location
+from tracespec.kernel import KernelProfile
+from tracespec.spec import Spec
+from tracespec.validate.typed import TExpr
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """How one argument's memory is copied out of the traced process."""
+
+    capture: str  # string | buffer | struct
+    at: str  # enter | exit
+    max: int  # bytes at most (strings: characters, without the NUL)
+    mode: str  # full (variable length) | inline (fixed slot)
+    size_from: str | None = None  # buffers: the argument holding the length, or "ret"
+    struct: str | None = None  # structs: the layout's name
+
+
+@dataclass(frozen=True)
+class ArgPlan:
+    arg: Arg
+    kind: ArgKind  # the catalogue's kind, or a plain number kind when the spec asks for raw
+    fetch: Fetch | None
+
+
+@dataclass(frozen=True)
+class SelectedSyscall:
+    syscall: Syscall
+    args: tuple[ArgPlan, ...]
+    filter: TExpr | None  # this syscall's own filter (the global one is separate)
+    rules: tuple[Location, ...]  # the rules that selected it, for messages
+
+
+@dataclass(frozen=True)
+class ValidatedSpec:
+    spec: Spec
+    profile: KernelProfile
+    syscalls: tuple[SelectedSyscall, ...]  # by number
+    filter: TExpr | None  # the global filter
+    every_syscall: bool  # all syscalls the kernel has are selected
+
+    def get(self, name: str) -> SelectedSyscall | None:
+        for s in self.syscalls:
+            if s.syscall.name == name:
+                return s
+        return None

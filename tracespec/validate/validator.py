@@ -1,0 +1,204 @@
+"""Spec + catalogue + kernel profile -> ValidatedSpec, or one located SpecError.
+
+Resolves selectors (names with did-you-mean, strace classes, globs) and exclusions, checks each syscall
+exists on the target kernel, decides how every argument is fetched (spec defaults, then rules in order,
+then per-argument overrides), and type-checks the filters.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+from tracespec.catalogue import ArgKind, Catalogue, Syscall
+from tracespec.catalogue.syscalls import CLASSES
+from tracespec.errors import SpecError, did_you_mean
+from tracespec.kernel import KernelProfile
+from tracespec.kernel.profile import fmt_version
+from tracespec.spec import ArgOptions, FetchOptions, Rule, Selector, Spec
+from tracespec.validate.filters import ArgType, FilterScope, check_filter
+from tracespec.validate.model import ArgPlan, Fetch, SelectedSyscall, ValidatedSpec
+
+CLASS_ALIASES = {"net": "network", "%stat": "stat_like", "%statfs": "statfs_like"}
+# What every argument becomes when the spec asks for raw values (strace -e raw=all prints hex).
+_RAW_KIND = ArgKind("hex")
+
+
+class _Validator:
+    def __init__(self, spec: Spec, catalogue: Catalogue, profile: KernelProfile):
+        self.spec = spec
+        self.cat = catalogue
+        self.profile = profile
+
+    def err(self, message, loc, hint=None) -> SpecError:
+        return SpecError(message, loc, hint, source=self.spec.text)
+
+    def available(self, sc: Syscall) -> bool:
+        return sc.since is None or sc.since <= self.profile.version
+
+    # -- selection --------------------------------------------------------------------------------
+    def select(self, sel: Selector, what: str) -> list[Syscall]:
+        if sel.kind == "name":
+            sc = self.cat.get(sel.pattern)
+            if sc is None:
+                raise self.err(f"unknown syscall {sel.pattern!r} in {what}", sel.loc,
+                               hint=did_you_mean(sel.pattern, self.cat.names) or "`tracespec list` prints them all")
+            if not self.available(sc):
+                raise self.err(f"{sc.name} needs Linux {fmt_version(sc.since)}; the target is {self.profile.name}",
+                               sel.loc, hint="drop it, or check against a newer kernel with --kernel")
+            return [sc]
+        if sel.kind == "class":
+            cls = CLASS_ALIASES.get(sel.pattern, sel.pattern)
+            if cls not in CLASSES:
+                raise self.err(f"unknown syscall class {sel.pattern!r}", sel.loc,
+                               hint=did_you_mean(sel.pattern, CLASSES) or "classes: " + ", ".join(sorted(CLASSES)))
+            return [sc for sc in self.cat.in_class(cls) if self.available(sc)]
+        matched = [sc for sc in self.cat.syscalls if fnmatch.fnmatchcase(sc.name, sel.pattern)]
+        if not matched:
+            raise self.err(f"the glob {sel.pattern!r} matches no syscall", sel.loc,
+                           hint="`tracespec list` prints the names")
+        return [sc for sc in matched if self.available(sc)]
+
+    def run(self) -> ValidatedSpec:
+        chosen: dict[int, list[Rule]] = {}
+        for rule in self.spec.rules:
+            found = self.select(rule.selector, "syscalls")
+            if not found:
+                raise self.err(f"{rule.selector} selects no syscall that {self.profile.name} has", rule.selector.loc)
+            for sc in found:
+                chosen.setdefault(sc.nr, []).append(rule)
+        for sel in self.spec.excludes:
+            for sc in self.select(sel, "exclude"):
+                chosen.pop(sc.nr, None)
+        if not chosen:
+            raise self.err("the exclusions remove every selected syscall", self.spec.excludes[0].loc)
+        plain = [self.selected(self.cat.by_nr(nr), chosen[nr]) for nr in sorted(chosen)]
+        self.traced_names = frozenset(s.syscall.name for s in plain)
+        selected = []
+        for sel in plain:
+            rule = next((r for r in chosen[sel.syscall.nr] if r.filter is not None), None)
+            if rule is not None:
+                f = check_filter(rule.filter, self.scope([sel], f"the filter of {rule.loc.path}"))
+                sel = SelectedSyscall(sel.syscall, sel.args, f, sel.rules)
+            selected.append(sel)
+        global_filter = None
+        if self.spec.filter is not None:
+            global_filter = check_filter(self.spec.filter, self.scope(selected, "the global filter"))
+        every = {s.nr for s in self.cat.syscalls if self.available(s)} <= set(chosen)
+        return ValidatedSpec(self.spec, self.profile, tuple(selected), global_filter, every)
+
+    # -- per syscall ------------------------------------------------------------------------------
+    def selected(self, sc: Syscall, rules: list[Rule]) -> SelectedSyscall:
+        filtered = [r for r in rules if r.filter is not None]
+        if len(filtered) > 1:
+            a, b = filtered[0], filtered[1]
+            raise self.err(f"{sc.name} is selected by two rules with filters (lines {a.loc.line} and {b.loc.line})",
+                           b.loc, hint="combine the conditions into one filter")
+        for r in rules:
+            for opt in r.args:
+                if sc.arg(opt.name) is None:
+                    raise self.err(f"{sc.name} has no argument {opt.name!r}", opt.loc,
+                                   hint=did_you_mean(opt.name, [a.name for a in sc.args]) or
+                                   f"its arguments: {', '.join(a.name for a in sc.args) or 'none'}")
+        args = tuple(self.arg_plan(sc, a, rules) for a in sc.args)
+        return SelectedSyscall(sc, args, None, tuple(r.loc for r in rules))
+
+    def arg_plan(self, sc: Syscall, arg, rules: list[Rule]) -> ArgPlan:
+        kind = arg.kind
+        info = kind.info
+        raw = self.spec.raw
+        fetch_opts = {"string": self.spec.strings, "path": self.spec.paths, "buffer": self.spec.buffers}
+        group = "path" if kind.name == "path" else info.capture
+        opts: FetchOptions = fetch_opts.get(group, FetchOptions())
+        arg_opt: ArgOptions | None = None
+        for r in rules:
+            if r.raw is not None:
+                raw = r.raw
+            rule_opts = {"path": r.paths, "string": r.strings, "buffer": r.buffers}.get(group)
+            if rule_opts is not None:
+                opts = rule_opts.over(opts)
+            for o in r.args:
+                if o.name == arg.name:
+                    arg_opt = o
+        if arg_opt is not None:
+            if arg_opt.raw is not None:
+                raw = arg_opt.raw
+            self.check_arg_options(sc, arg, arg_opt)
+            opts = FetchOptions(arg_opt.max, arg_opt.mode, arg_opt.loc).over(opts)
+        if raw:
+            return ArgPlan(arg, _RAW_KIND, None)
+        if info.capture == "none":
+            return ArgPlan(arg, kind, None)
+        if info.capture == "struct":
+            layout = self.cat.structs[kind.param]
+            return ArgPlan(arg, kind, Fetch("struct", info.at, layout.size, "full", struct=layout.name))
+        at = info.at
+        size_from = kind.param if info.capture == "buffer" else None
+        if info.capture == "buffer" and kind.name == "obuf":
+            size_from = "ret"
+        if arg_opt is not None and arg_opt.at is not None:
+            at = "enter" if arg_opt.at == "entry" else "exit"
+        if arg_opt is not None and arg_opt.size is not None:
+            size_from = arg_opt.size
+        mode = opts.mode or "full"
+        if info.capture == "buffer":
+            mode = "full"
+        return ArgPlan(arg, kind, Fetch(info.capture, at, opts.max, mode, size_from))
+
+    def check_arg_options(self, sc: Syscall, arg, o: ArgOptions) -> None:
+        cap = arg.kind.info.capture
+        if o.mode is not None and cap != "string":
+            raise self.err(f"mode applies to strings; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
+        if o.max is not None and cap not in ("string", "buffer"):
+            raise self.err(f"max applies to strings and buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
+        if (o.at is not None or o.size is not None) and cap != "buffer":
+            raise self.err(f"at and size apply to buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
+        if o.size is not None and o.size != "ret" and sc.arg(o.size) is None:
+            raise self.err(f"{sc.name} has no argument {o.size!r} to take a length from", o.loc,
+                           hint=did_you_mean(o.size, [a.name for a in sc.args]) or "name an argument or 'ret'")
+        if o.size == "ret" and o.at == "entry":
+            raise self.err("a length from the return value is known only at exit", o.loc,
+                           hint="use at: exit, or take the length from an argument")
+        if o.mode == "inline" and o.max is not None and o.max > 255:
+            raise self.err(f"inline fetches hold at most 255 bytes, not {o.max}", o.loc, hint="use mode: full")
+
+    # -- filters ----------------------------------------------------------------------------------
+    def scope(self, selected: list[SelectedSyscall], what: str) -> FilterScope:
+        per_name: dict[str, list[tuple[str, ArgType | str]]] = {}
+        for s in selected:
+            for ap in s.args:
+                per_name.setdefault(ap.arg.name, []).append((s.syscall.name, self.arg_type(ap)))
+        args, missing, unfilterable = {}, {}, {}
+        all_names = [s.syscall.name for s in selected]
+        for name, entries in per_name.items():
+            have = {sc for sc, _ in entries}
+            lacking = tuple(n for n in all_names if n not in have)
+            if lacking:
+                missing[name] = lacking
+                continue
+            reasons = [t for _, t in entries if isinstance(t, str)]
+            if reasons:
+                unfilterable[name] = reasons[0]
+                continue
+            types = {t.type for _, t in entries}
+            if len(types) > 1:
+                unfilterable[name] = "it is a string in some syscalls and a number in others"
+                continue
+            args[name] = entries[0][1]
+        return FilterScope(args, missing, unfilterable, self.traced_names, self.cat.constants,
+                           self.spec.text, what)
+
+    def arg_type(self, ap: ArgPlan) -> ArgType | str:
+        if ap.fetch is None:
+            return ArgType("int", "enter")
+        if ap.fetch.capture in ("string", "buffer") and ap.fetch.at == "enter":
+            return ArgType("str", "enter")
+        if ap.fetch.capture == "struct":
+            return "structs are not filterable"
+        return "its contents are known only when the syscall returns, and filters cannot look into them"
+
+
+def validate(spec: Spec, catalogue: Catalogue, profile: KernelProfile) -> ValidatedSpec:
+    """Resolve and check a spec for a target kernel."""
+    if profile.syscall_formats is not None:
+        catalogue = catalogue.with_formats(profile.syscall_formats)
+    return _Validator(spec, catalogue, profile).run()
