@@ -1,0 +1,1 @@
+"""Stage 5: load and attach with BCC, start or find the targets, drain the buffers, shut down cleanly."""
