@@ -13,7 +13,7 @@ from importlib import resources
 import jinja2
 
 import tracespec
-from tracespec.codegen.lower import PROC_EXIT_KIND
+from tracespec.codegen.lower import PROC_EXIT_KIND, RETRY_KIND
 from tracespec.decode import records
 from tracespec.plan.model import COMM_SIZE, SLOT_ABSENT, SLOT_FAULT, RecordLayout, Schema
 
@@ -26,6 +26,8 @@ def _check(lay: RecordLayout) -> None:
         raise ValueError(f"bad record kind {lay.kind!r}")
     if lay.phase not in ("enter", "exit"):
         raise ValueError(f"bad record phase {lay.phase!r}")
+    if lay.nr is not None and (not isinstance(lay.nr, int) or not 0 <= lay.nr < 1 << 20):
+        raise ValueError(f"bad syscall number {lay.nr!r}")
     if not (lay.name == "*" or _IDENT.match(lay.name)):
         raise ValueError(f"bad syscall name {lay.name!r}")
     if len(lay.args) > 6 or len(lay.slots) > 6:
@@ -54,7 +56,7 @@ def _view(lay: RecordLayout) -> dict:
         return ", ".join(items) + ("," if len(items) == 1 else "")
 
     return {
-        "kind": lay.kind, "name": lay.name, "phase": lay.phase, "fmt": fmt,
+        "kind": lay.kind, "nr": lay.nr, "name": lay.name, "phase": lay.phase, "fmt": fmt,
         "unpack_names": ", ".join(names), "fixed_size": lay.fixed_size,
         "arg_names": tup([f"a{i}" for i in range(len(lay.args))]),
         "slot_names": tup([f"s{i}" for i in range(len(lay.slots))]),
@@ -74,13 +76,14 @@ def render_decoder(schema: Schema) -> str:
     views = [_view(lay) for lay in schema.layouts]
     return _env().get_template("decoder.py.j2").render(
         version=tracespec.__version__, spec_path=repr(schema.spec_path)[1:-1].replace('"""', "'''"),
-        layouts=views, proc_exit_kind=PROC_EXIT_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
+        layouts=views, proc_exit_kind=PROC_EXIT_KIND, retry_kind=RETRY_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
 
 
 def load_decoder(schema: Schema):
     """Render and load the decoder for a schema; returns its `decode(record)` function."""
     source = render_decoder(schema)
     namespace = {"Slot": records.Slot, "EnterRecord": records.EnterRecord, "ExitRecord": records.ExitRecord,
-                 "ProcExitRecord": records.ProcExitRecord, "__name__": "tracespec_decoder"}
+                 "ProcExitRecord": records.ProcExitRecord, "RetryRecord": records.RetryRecord,
+                 "__name__": "tracespec_decoder"}
     exec(compile(source, "<tracespec decoder>", "exec"), namespace)
     return namespace["decode"]

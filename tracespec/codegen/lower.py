@@ -22,6 +22,7 @@ from tracespec.plan.model import (COMM_SIZE, FLAG_DEFERRED, HEADER_SIZE, SLOT_AB
 STACK_RECORD_MAX = 192  # records up to this size are built on the BPF stack, larger ones in scratch
 TARGET_STATES = {"TS_TRACED": 1, "TS_ARMED": 2}
 PROC_EXIT_KIND = 0xFFF0  # record kind of a traced process's exit (not a syscall)
+RETRY_KIND = 0xFFF1  # record kind of entry copies made again at exit
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class HandlerC:
     inflight: bool  # enter: record the in-flight entry; exit: look it up
     inflight_args: bool
     args_from: str | None  # exit: where the arguments come from (regs | inflight | None)
+    retry: tuple[SlotC, ...] = ()  # enter: slots whose faults are noted; exit: slots to copy again
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,15 @@ class _Lowerer:
         exit_via = "scratch" if sp.exit.max_size > STACK_RECORD_MAX else "stack"
         sig = c_comment(_signature(info))
         enter = HandlerC(f"ts_enter_{name}", info.nr, sp.enter.kind, sig, enter_via, (sp.enter.max_size + 7) // 8,
-                         len(info.args), enter_slots, enter_size, fc, sp.stash, uses_inflight, sp.exit_args, None)
+                         len(info.args), enter_slots, enter_size, fc, sp.stash, uses_inflight, sp.exit_args, None,
+                         enter_slots)
         args_from = None
         if sp.exit.slots:
             args_from = "regs" if p.attach == "raw_tp" else "inflight"
+        retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg) for s in enter_slots)  # retried copies are compact
         exit_ = HandlerC(f"ts_exit_{name}", info.nr, sp.exit.kind, sig, exit_via, (sp.exit.max_size + 7) // 8,
-                         0, exit_slots, exit_size, fc, sp.stash, uses_inflight, sp.exit_args, args_from)
+                         0, exit_slots, exit_size, fc, sp.stash, uses_inflight, sp.exit_args, args_from,
+                         retry_calls)
         return SyscallC(info.nr, name, enter, exit_)
 
     def generic(self) -> tuple[HandlerC | None, HandlerC | None]:
@@ -183,6 +188,7 @@ class _Lowerer:
                            "TS_SLOT_ABSENT": SLOT_ABSENT},
             "flag_deferred": FLAG_DEFERRED,
             "proc_exit_kind": PROC_EXIT_KIND,
+            "retry_kind": RETRY_KIND,
             "execve_nrs": [self.nrs.get("execve", 59), self.nrs.get("execveat", 322)],
             "comm_target": list(p.target.comm or b""),
             "c_int": c_int,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from tracespec.decode.records import EnterRecord, ExitRecord, LostRecord, ProcExitRecord
+from tracespec.decode.records import EnterRecord, ExitRecord, LostRecord, ProcExitRecord, RetryRecord
 from tracespec.decode.values import typed
 from tracespec.plan.model import FLAG_DEFERRED, Schema, SyscallInfo
 
@@ -79,6 +79,7 @@ class Pairer:
     def __init__(self, schema: Schema):
         self.infos = {s.nr: s for s in schema.syscalls}
         self.layouts = {lay.kind: lay for lay in schema.layouts}
+        self.enter_layouts = {lay.nr: lay for lay in schema.layouts if lay.phase == "enter" and lay.nr is not None}
         self.pending: dict[int, SyscallEvent] = {}  # tid -> started syscall
 
     def _slots(self, kind: int, slots: tuple, into: dict) -> None:
@@ -118,6 +119,15 @@ class Pairer:
                 if ev.enter.flags & FLAG_DEFERRED:
                     out.append(Started(ev))
                 out.append(Finished(done))
+            elif isinstance(r, RetryRecord):
+                ev = pending.get(r.tid)
+                lay = self.enter_layouts.get(r.nr)
+                if ev is not None and ev.nr == r.nr and lay is not None:
+                    slots = dict(ev.slots)
+                    for i, s in r.slots:
+                        if i < len(lay.slots) and not (s.fault or s.absent):
+                            slots[lay.slots[i].arg] = s
+                    pending[r.tid] = ev._replace(slots=slots)
             elif isinstance(r, ProcExitRecord):
                 for tid in [t for t, e in pending.items() if e.tgid == r.tgid]:
                     out.append(Unfinished(pending.pop(tid)))

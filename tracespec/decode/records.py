@@ -62,6 +62,16 @@ class ProcExitRecord(NamedTuple):
     code: int
 
 
+class RetryRecord(NamedTuple):
+    """Entry copies that faulted, made again when the syscall returned: (enter slot index, Slot) pairs."""
+
+    ts: int
+    tgid: int
+    tid: int
+    nr: int
+    slots: tuple
+
+
 class LostRecord(NamedTuple):
     """Records the kernel could not deliver (perf buffer overflow), reported where they were lost."""
 
@@ -70,4 +80,4 @@ class LostRecord(NamedTuple):
     count: int
 
 
-Record = Union[EnterRecord, ExitRecord, ProcExitRecord, LostRecord]
+Record = Union[EnterRecord, ExitRecord, ProcExitRecord, RetryRecord, LostRecord]

@@ -1,7 +1,7 @@
 """strace-style text: `PID name(args) = ret`, with strace's handling of interleaved threads.
 
-A syscall's line is begun when it enters and finished when it returns. If another thread's syscall
-comes in between, the open line ends with `<unfinished ...>` and the return is printed later as
+A syscall's line is printed whole when it returns. If another thread's syscall comes in between, its
+entry part is printed first, ending with `<unfinished ...>`, and the return later as
 `PID <... name resumed>rest) = ret`, exactly as strace -f does.
 """
 
@@ -67,8 +67,10 @@ class TextWriter:
         return tail
 
     def close_open(self) -> None:
-        if self.open is not None:
-            self.buf.append(" <unfinished ...>\n")
+        """Another event comes between the open syscall's entry and return: print its entry part now."""
+        ev = self.open
+        if ev is not None:
+            self.buf.append(self.prefix(ev.tid, ev.ts) + self.enter_part(ev) + " <unfinished ...>\n")
             self.open = None
 
     # -- items --------------------------------------------------------------------------------------
@@ -77,14 +79,12 @@ class TextWriter:
         for item in items:
             if isinstance(item, Started):
                 self.close_open()
-                ev = item.event
-                buf.append(self.prefix(ev.tid, ev.ts) + self.enter_part(ev))
-                self.open = ev
+                self.open = item.event  # printed when it returns, or when something comes between
             elif isinstance(item, Finished):
                 self.syscalls += 1
                 ev = item.event
                 if self.open is not None and self.open.tid == ev.tid:
-                    buf.append(self.exit_part(ev) + "\n")
+                    buf.append(self.prefix(ev.tid, ev.ts) + self.enter_part(ev) + self.exit_part(ev) + "\n")
                     self.open = None
                 else:
                     self.close_open()
@@ -94,7 +94,8 @@ class TextWriter:
                 ev = item.event
                 never_returns = ev.info is not None and ev.info.ret == "none"
                 if self.open is not None and self.open.tid == ev.tid:
-                    buf.append(") = ?\n" if never_returns else " <unfinished ...>\n")
+                    head = self.prefix(ev.tid, ev.ts) + self.enter_part(ev)
+                    buf.append(head + (") = ?\n" if never_returns else " <unfinished ...>\n"))
                     self.open = None
                 elif never_returns:
                     self.close_open()

@@ -183,6 +183,7 @@ class Plan:
     params: tuple[Param, ...]
     arity_groups: tuple[tuple[int, tuple[str, ...]], ...]  # syscall_tp: (arity, events) per enter program
     inflight: bool  # per-thread in-flight map (entry ts, args, filter bits)
+    retry: bool  # entry copies that fault are made again at exit (the kernel has paged the memory in)
     stash_size: int  # bytes of the stash map's value (0: no stash)
     scratch_size: int
     ring_pages: int  # ring buffer size, or perf buffer pages per CPU

@@ -139,7 +139,8 @@ class _Planner:
                 size = max(sp.enter.max_size, sp.exit.max_size)
                 raise self.err(f"a {sp.info.name} record could reach {size} bytes; records are limited to "
                                f"{MAX_RECORD}", sel, hint="lower paths.max, strings.max or buffers.max for it")
-        variable = any(lay.variable for lay in layouts)
+        retry = any(sp.enter.slots for sp in plans)
+        variable = retry or any(lay.variable for lay in layouts)
         stash_size = max((sp.enter.max_size for sp in plans if sp.stash), default=0)
         if generic_filter is not None and generic_filter.has_exit:
             stash_size = max(stash_size, generic_enter.max_size)
@@ -178,7 +179,8 @@ class _Planner:
             generic_events=tuple((s.syscall.nr, s.syscall.event) for s in generic),
             generic_everything=v.every_syscall and not plans,
             schema=schema, attachments=tuple(attachments),
-            params=tuple(params), arity_groups=arity_groups, inflight=inflight, stash_size=stash_size,
+            params=tuple(params), arity_groups=arity_groups, inflight=inflight, retry=retry,
+            stash_size=stash_size,
             scratch_size=SCRATCH_SIZE if variable else 0, ring_pages=pages, max_record=max_record,
             arm_on_exec=self.target.kind == "command", exec_arm_events=arm_events,
             wakeup_batch=self.wakeup_batch,

@@ -54,9 +54,9 @@ class Loaded:
         self.bpf = bpf
         self.plan = plan
         self.closed = False
-        self.params = bpf.get_table("ts_params")
-        self.lost_map = bpf.get_table("ts_lost")
-        self.targets = bpf.get_table("ts_targets") if plan.target.kind in ("command", "pids") else None
+        self.params = bpf.get_table(b"ts_params")
+        self.lost_map = bpf.get_table(b"ts_lost")
+        self.targets = bpf.get_table(b"ts_targets") if plan.target.kind in ("command", "pids") else None
 
     def set_param(self, index: int, value: int) -> None:
         self.params[ctypes.c_int(index)] = ctypes.c_ulonglong(value & 0xFFFFFFFFFFFFFFFF)
@@ -71,7 +71,7 @@ class Loaded:
         return sum(int(v) for v in self.lost_map[ctypes.c_int(0)])
 
     def events_fd(self) -> int:
-        return self.bpf.get_table("ts_events").map_fd
+        return self.bpf.get_table(b"ts_events").map_fd
 
     def attach(self) -> None:
         """Attach exits before enters, so no syscall is seen entering whose return could be missed."""
@@ -83,9 +83,9 @@ class Loaded:
                     if a.kind == "auto":
                         continue  # BCC attached it when it loaded the object
                     if a.kind == "raw_tracepoint":
-                        bpf.attach_raw_tracepoint(tp=a.target, fn_name=a.program)
+                        bpf.attach_raw_tracepoint(tp=a.target.encode(), fn_name=a.program.encode())
                     else:
-                        bpf.attach_tracepoint(tp=a.target, fn_name=a.program)
+                        bpf.attach_tracepoint(tp=a.target.encode(), fn_name=a.program.encode())
             except Exception as e:  # BCC raises bare Exceptions
                 failed = a
                 err = e
@@ -172,7 +172,7 @@ class VerifierError(TracespecError):
 def load(bcc, plan: Plan, c_source: str) -> Loaded:
     with captured_stderr() as log:
         try:
-            bpf = bcc.BPF(text=c_source, cflags=CFLAGS)
+            bpf = bcc.BPF(text=c_source.encode(), cflags=CFLAGS)
         except Exception:
             bpf = None
     if bpf is None:

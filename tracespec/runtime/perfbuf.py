@@ -22,7 +22,7 @@ class PerfReader:
             self.lost_total += count
             self.lost.append(LostRecord(time.monotonic_ns(), -1, count))
 
-        bpf[map_name].open_perf_buffer(on_record, page_cnt=pages_per_cpu, lost_cb=on_lost)
+        bpf[map_name.encode()].open_perf_buffer(on_record, page_cnt=pages_per_cpu, lost_cb=on_lost)
 
     def wait(self, timeout: float) -> None:
         self.bpf.perf_buffer_poll(int(timeout * 1000))

@@ -1,0 +1,54 @@
+"""Shared test set-up. Tests that load BPF need root and the machine ./setup prepares (CI has both)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ROOT / "tests" / "workloads"
+TRACESPEC = str(Path(sys.executable).with_name("tracespec"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from the current code generator instead of comparing")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request) -> bool:
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("build")
+
+
+def compile_workload(name: str, build_dir: Path) -> Path:
+    """Compile tests/workloads/NAME.c with the system compiler."""
+    src = WORKLOADS / f"{name}.c"
+    out = build_dir / name
+    if not out.exists():
+        cc = shutil.which("cc") or shutil.which("gcc")
+        assert cc, "a C compiler is needed (./setup installs gcc)"
+        subprocess.run([cc, "-O1", "-Wall", "-o", str(out), str(src)], check=True)
+    return out
+
+
+def run_tracespec(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run([TRACESPEC, *args], text=True, timeout=timeout, cwd=ROOT, **kw)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _bpf_prerequisites():
+    """Say plainly why BPF tests cannot work here, once, rather than failing each obscurely."""
+    if os.geteuid() != 0:
+        pytest.exit("tests load BPF programs: run them as root, after ./setup", returncode=4)

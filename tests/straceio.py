@@ -1,0 +1,50 @@
+"""Reading strace's and tracespec's text output into comparable per-process line lists."""
+
+from __future__ import annotations
+
+import re
+
+_PID = re.compile(r"^(\d+)\s+(.*)$")
+_PAD = re.compile(r"\)\s+= ")  # strace aligns " = " to a column
+_ADDR = re.compile(r"0x[0-9a-f]{5,}")  # addresses differ between runs
+_UNFINISHED = " <unfinished ...>"
+_RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)$")
+
+
+def per_process(text: str, skip_signals: bool = True) -> list[list[str]]:
+    """Lines of each process, in order of first appearance; unfinished/resumed pairs joined, strace's
+    padding removed, addresses masked. Signal lines (--- SIG... ---) are dropped when asked."""
+    by_pid: dict[str, list[str]] = {}
+    order: list[str] = []
+    open_line: dict[str, int] = {}
+    for raw in text.splitlines():
+        m = _PID.match(raw)
+        if not m:
+            continue
+        pid, body = m.group(1), m.group(2)
+        if skip_signals and body.startswith("--- "):
+            continue
+        if pid not in by_pid:
+            by_pid[pid] = []
+            order.append(pid)
+        lines = by_pid[pid]
+        r = _RESUMED.match(body)
+        if r and pid in open_line:
+            i = open_line.pop(pid)
+            lines[i] = lines[i] + r.group(2)
+            continue
+        if body.endswith(_UNFINISHED):
+            open_line[pid] = len(lines)
+            body = body[: -len(_UNFINISHED)]
+        lines.append(body)
+    out = []
+    for pid in order:
+        out.append([_ADDR.sub("0xADDR", _PAD.sub(") = ", line)) for line in by_pid[pid]])
+    return out
+
+
+STRING = re.compile(r'"(?:[^"\\]|\\.)*"(?:\.\.\.)?')
+
+
+def strings_in(line: str) -> list[str]:
+    return STRING.findall(line)

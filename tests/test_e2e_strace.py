@@ -1,0 +1,135 @@
+"""End to end, with real BPF: trace a program of ours with tracespec and with strace, and compare.
+
+The workload (tests/workloads/fileio_workload.c) makes every syscall of specs/fileio.yaml succeed and
+fail, with binary buffers, a 300-character path, paths longer than PATH_MAX, and a forked child.
+Correctness is strace's output: same lines per process (syscall, arguments, return value, errno name,
+exit status), once addresses and pids are set aside.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import compile_workload, run_tracespec
+from straceio import per_process, strings_in
+from tracespec.format.quote import quote
+from tracespec.spec import load_spec
+
+pytestmark = pytest.mark.bpf
+
+SPEC = "specs/fileio.yaml"
+
+
+def _syscalls_of(spec_path: str) -> list[str]:
+    return [r.selector.pattern for r in load_spec(spec_path).rules]
+
+
+@pytest.fixture(scope="module")
+def traces(build_dir, tmp_path_factory):
+    """The workload traced by strace, by tracespec (text) and by tracespec (json), in the same dir."""
+    exe = compile_workload("fileio_workload", build_dir)
+    work = tmp_path_factory.mktemp("fileio")
+    scratch = work / "scratch"
+
+    def fresh():
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+
+    assert shutil.which("strace"), "strace is needed (./setup installs it)"
+    fresh()
+    strace_out = work / "strace.txt"
+    subprocess.run(["strace", "-f", "-q", "-s", "32", "-o", str(strace_out),
+                    "-e", "trace=" + ",".join(_syscalls_of(SPEC)), str(exe), str(scratch)],
+                   check=True, stdout=subprocess.DEVNULL)
+    fresh()
+    text_out = work / "tracespec.txt"
+    r = run_tracespec("run", SPEC, "-o", str(text_out), "--", str(exe), str(scratch), stdout=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    text_summary = r.stderr
+    fresh()
+    json_out = work / "tracespec.jsonl"
+    r = run_tracespec("run", SPEC, "--format", "json", "-o", str(json_out), "--", str(exe), str(scratch),
+                      stdout=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    return {
+        "strace": strace_out.read_text(errors="surrogateescape"),
+        "text": text_out.read_text(errors="surrogateescape"),
+        "json": [json.loads(line) for line in json_out.read_text().splitlines()],
+        "text_summary": text_summary,
+        "scratch": str(scratch),
+    }
+
+
+def test_text_matches_strace_line_for_line(traces):
+    expected = per_process(traces["strace"])
+    got = per_process(traces["text"])
+    assert len(got) == len(expected) == 2, "the parent and its forked child"
+    for proc, (want, have) in enumerate(zip(expected, got)):
+        assert have == want, f"process {proc} differs from strace"
+
+
+def test_the_workload_was_really_exercised(traces):
+    parent, child = per_process(traces["text"])
+    text = "\n".join(parent)
+    for needle in ('= -1 ENOENT (No such file or directory)', "= -1 EBADF (Bad file descriptor)",
+                   "= -1 EISDIR (Is a directory)", "= -1 EEXIST (File exists)",
+                   "= -1 ENAMETOOLONG (File name too long)", "renameat2(", "O_WRONLY|O_CREAT|O_TRUNC, 0640",
+                   '"\\0\\1\\2\\3\\177\\200\\377\\t\\n\\r\\v\\f\\"\\\\ 8\\19 text after th"...',
+                   "{st_mode=S_IFREG|0640, st_size=", "+++ exited with 0 +++"):
+        assert needle in text, needle
+    assert "+++ exited with 3 +++" in child
+    long_path = next(line for line in parent if "/middle/" in line)
+    assert "L" * 290 in long_path and '..."' not in long_path and '"...' not in long_path
+
+
+def test_exit_status_and_summary(traces):
+    assert "0 records lost" in traces["text_summary"]
+
+
+def test_json_contract(traces):
+    objs = traces["json"]
+    final = objs[-1]
+    assert set(final) == {"lost", "syscalls", "unfinished"} and final["lost"] == 0
+    events = [o for o in objs if "syscall" in o]
+    assert final["syscalls"] == len(events)
+    for e in events:
+        assert {"ts_ns", "pid", "tid", "comm", "syscall", "args", "ret", "errno", "duration_ns"} <= set(e)
+        assert e["comm"] == "fileio_workload"[:15]
+        if e["ret"] is not None and -4095 <= e["ret"] < 0:
+            assert e["errno"] and e["errno"].startswith("E")
+        else:
+            assert e["errno"] is None
+    openat = next(e for e in events if e["syscall"] == "openat" and e["args"]["filename"].endswith("/a.txt"))
+    assert set(openat["args"]) == {"dfd", "filename", "flags", "mode"}
+    assert openat["args"]["dfd"] == -100
+    ts = [e["ts_ns"] for e in events if e["pid"] == events[0]["pid"]]
+    assert ts == sorted(ts), "a process's events come in time order"
+    exits = [o for o in objs if "exited" in o]
+    assert sorted(o["exited"] for o in exits) == [0, 3]
+
+
+def test_json_agrees_with_strace(traces):
+    """Per process: the same syscalls, return values, errno names and string arguments as strace."""
+    strace_procs = per_process(traces["strace"])
+    pids = []
+    for o in traces["json"]:
+        if "syscall" in o and o["pid"] not in pids:
+            pids.append(o["pid"])
+    assert len(pids) == len(strace_procs)
+    for pid, lines in zip(pids, strace_procs):
+        events = [o for o in traces["json"] if o.get("pid") == pid and "syscall" in o]
+        calls = [line for line in lines if not line.startswith("+++")]
+        assert [line.split("(", 1)[0] for line in calls] == [e["syscall"] for e in events]
+        for line, e in zip(calls, events):
+            ret_text = line.rsplit(") = ", 1)[1]
+            if e["errno"]:
+                assert ret_text.startswith(f"-1 {e['errno']} ("), line
+            else:
+                assert ret_text.split()[0] == str(e["ret"]), line
+            shown = [quote(v.encode("utf-8", "surrogateescape"), k in e.get("truncated", {}))
+                     for k, v in e["args"].items() if isinstance(v, str)]
+            assert shown == strings_in(line.rsplit(") = ", 1)[0]), line

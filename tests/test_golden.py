@@ -1,0 +1,75 @@
+"""Golden files pin the generated code: a change to it shows in review.
+
+For every spec in specs/ and two kernel profiles, the emitted C and decoder must equal the files in
+tests/golden/. After an intended change, regenerate them and review the diff:
+
+    .venv/bin/python -m pytest tests/test_golden.py --update-golden
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from tracespec.pipeline import compile_spec, decoder_source
+
+GOLDEN = ROOT / "tests" / "golden"
+PROFILES = ("4.19", "6.1")  # perf buffers, bpf_probe_read, no bounded loops / ring buffer, probe_read_user
+SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.yaml"))
+CASES = [(s, k) for s in SPECS for k in PROFILES]
+
+
+def _generated(spec: str, kernel: str) -> dict[str, str]:
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # the spec's path appears in the output: keep it relative
+    try:
+        c = compile_spec(f"specs/{spec}", kernel)
+    finally:
+        os.chdir(cwd)
+    return {"c": c.c_source, "decoder.py": decoder_source(c.plan)}
+
+
+@pytest.mark.parametrize("spec,kernel", CASES)
+def test_generated_code_matches_golden(spec, kernel, update_golden):
+    for suffix, text in _generated(spec, kernel).items():
+        path = GOLDEN / f"{Path(spec).stem}.{kernel}.{suffix}"
+        if update_golden:
+            path.write_text(text)
+            continue
+        assert path.exists(), f"{path.name} is missing: run pytest tests/test_golden.py --update-golden"
+        assert text == path.read_text(), (
+            f"generated {suffix} for {spec} (Linux {kernel}) differs from {path.name}; if intended, "
+            "regenerate with --update-golden and review the diff")
+
+
+def test_no_stale_golden_files():
+    expected = {f"{Path(s).stem}.{k}.{suffix}" for s, k in CASES for suffix in ("c", "decoder.py")}
+    present = {p.name for p in GOLDEN.iterdir() if p.is_file()}
+    assert present <= expected, f"golden files for no spec: {sorted(present - expected)}"
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("spec,kernel", CASES)
+def test_golden_c_compiles_and_verifies_here(spec, kernel):
+    """Every profile's program is also valid C for BCC and passes this kernel's verifier."""
+    from bcc import BPF
+
+    from tracespec.runtime.capture import captured_stderr
+    from tracespec.runtime.loader import CFLAGS
+
+    source = (GOLDEN / f"{Path(spec).stem}.{kernel}.c").read_text()
+    compiled = compile_spec(str(ROOT / "specs" / spec), kernel)
+    with captured_stderr() as log:
+        try:
+            b = BPF(text=source.encode(), cflags=CFLAGS)
+            for a in compiled.plan.attachments:
+                if a.kind != "auto":
+                    b.load_func(a.program.encode(), BPF.RAW_TRACEPOINT if a.kind == "raw_tracepoint" else BPF.TRACEPOINT)
+            b.cleanup()
+            ok = True
+        except Exception:
+            ok = False
+    assert ok, "".join(log)[-3000:]
