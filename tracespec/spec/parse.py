@@ -15,7 +15,7 @@ from tracespec.spec.yamlsrc import YList, YMap, YNode, YScalar, decode_spec_byte
 
 PATH_MAX = 4096
 INLINE_MAX = 255  # longest string an inline (fixed-slot) fetch may hold
-BUFFER_MAX = 8192
+BUFFER_MAX = 4096  # a copy is masked to 13 bits in BPF; 4 KiB shows plenty
 
 # The defaults a spec starts from, as strace prints: paths whole, other strings and buffers like -s 32.
 DEFAULT_PATHS = FetchOptions(max=PATH_MAX - 1, mode="full")  # the longest path the kernel takes

@@ -118,16 +118,17 @@ def _check_depth(text: str, filename: str) -> None:
                                     hint="specs are shallow: a few levels of mappings and lists")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-    except yaml.MarkedYAMLError:
+    except yaml.YAMLError:
         return  # reported with its position by the real parse
 
 
 def load_yaml(text: str, filename: str) -> YNode:
     """Parse a spec's YAML text into located nodes, or raise a located SpecError."""
     _check_depth(text, filename)
-    loader = _Loader(text)
-    loader.filename = filename
+    loader = None
     try:
+        loader = _Loader(text)  # checks the characters first: may raise a ReaderError
+        loader.filename = filename
         if not loader.check_node():
             raise SpecError("the spec is empty", Location(filename, 1, 1),
                             hint="start from one of the specs in specs/, e.g. specs/fileio.yaml")
@@ -149,7 +150,8 @@ def load_yaml(text: str, filename: str) -> YNode:
         raise SpecError(f"invalid YAML: {getattr(e, 'reason', e)}", Location(filename, line, col),
                         hint="remove control characters from the file") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return _convert(node, text, filename, loader, "")
 
 

@@ -1,0 +1,70 @@
+"""Constant values, errno names and struct layouts, checked against the C headers of this machine."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tracespec.catalogue import load_catalogue
+from tracespec.catalogue.structs import load_structs
+
+HEADERS = ["fcntl.h", "sys/stat.h", "linux/stat.h", "stdio.h", "unistd.h", "sys/mman.h", "sys/wait.h",
+           "sys/file.h", "sys/socket.h", "signal.h", "asm/prctl.h", "sys/resource.h", "time.h",
+           "sys/random.h", "sys/eventfd.h", "sys/epoll.h", "sys/inotify.h", "sys/mount.h", "sys/prctl.h",
+           "linux/close_range.h", "linux/sched.h"]
+# glibc's value differs from the kernel's, which is what a traced syscall carries
+KERNEL_NOT_LIBC = {"O_LARGEFILE", "SIGRTMIN"}  # glibc reserves 32 and 33 for itself
+
+
+def _compile_and_run(tmp_path, source: str) -> str:
+    cc = shutil.which("cc") or shutil.which("gcc")
+    assert cc, "a C compiler is needed (./setup installs gcc)"
+    src = tmp_path / "probe.c"
+    src.write_text(source)
+    subprocess.run([cc, "-o", str(tmp_path / "probe"), str(src)], check=True, capture_output=True)
+    return subprocess.run([str(tmp_path / "probe")], check=True, capture_output=True, text=True).stdout
+
+
+def test_constant_values_match_the_headers(tmp_path):
+    c = load_catalogue().constants
+    names = sorted({n for s in c.sets.values() for n, _ in s.entries if n not in KERNEL_NOT_LIBC})
+    prog = "#define _GNU_SOURCE\n" + "".join(f"#include <{h}>\n" for h in HEADERS) + "int main(void) {\n"
+    for n in names:
+        prog += f'#ifdef {n}\nprintf("{n} %lld\\n", (long long)({n}));\n#endif\n'
+    prog += "return 0;\n}\n"
+    seen = 0
+    for line in _compile_and_run(tmp_path, prog).splitlines():
+        name, value = line.split()
+        assert c.values[name] == int(value), name
+        seen += 1
+    assert seen > 300, "most constants should be checkable on a Debian machine"
+
+
+def test_errno_names_and_messages_match_the_c_library():
+    c = load_catalogue().constants
+    for number, name in errno.errorcode.items():
+        info = c.errnos[number]
+        assert info.message == os.strerror(number)
+        assert getattr(errno, info.name) == number
+    assert c.errno_name(2) == "ENOENT" and c.errno_name(11) == "EAGAIN"
+    assert c.errno_message(512) == "To be restarted if SA_RESTART is set"
+
+
+def test_struct_layouts_match_the_headers(tmp_path):
+    layouts = load_structs()
+    stat = layouts["stat"]
+    prog = "#include <stdio.h>\n#include <stddef.h>\n#include <asm/stat.h>\nint main(void) {\n"
+    prog += 'printf("size %zu\\n", sizeof(struct stat));\n'
+    for f in stat.fields:
+        prog += f'printf("{f.name} %zu %zu\\n", offsetof(struct stat, {f.name}), sizeof(((struct stat *)0)->{f.name}));\n'
+    prog += "return 0;\n}\n"
+    out = dict(line.split(" ", 1) for line in _compile_and_run(tmp_path, prog).splitlines())
+    assert int(out["size"]) == stat.size
+    widths = {"u8": 1, "u16": 2, "u32": 4, "u64": 8, "s32": 4, "s64": 8}
+    for f in stat.fields:
+        off, size = map(int, out[f.name].split())
+        assert (off, size) == (f.offset, widths[f.type]), f.name
