@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--buffer-size", metavar="BYTES", help="kernel buffer size, e.g. 64M (default: 64 MiB ring "
                                                           "buffer, or 8 MiB per CPU of perf buffer)")
     rt.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
+    rt.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y's features (perf buffers, "
+                                                   "classic tracepoints...) though the running kernel has more")
     rt.add_argument("--debug", action="store_true", help="show the BPF verifier's log and internal errors in full")
 
     check = sub.add_parser("check", help="validate specs",
@@ -175,6 +177,7 @@ def cmd_run(args) -> int:
     from tracespec.format.text import TextOptions, TextWriter
     from tracespec.pipeline import compile_spec
     from tracespec.codegen.decoder import load_decoder
+    from tracespec.kernel import find_tracefs
     from tracespec.runtime.session import Session
 
     cmd = list(args.cmd)
@@ -185,7 +188,7 @@ def cmd_run(args) -> int:
                              hint="tracespec run SPEC -- CMD ARGS...")
     target = _target(args)
     buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
-    compiled = compile_spec(args.spec, None, target, buffer_bytes)
+    compiled = compile_spec(args.spec, args.kernel, target, buffer_bytes)
     decode = load_decoder(compiled.plan.schema)
     offset = time.time_ns() - time.monotonic_ns()
     if args.output in (None, ""):
@@ -204,7 +207,7 @@ def cmd_run(args) -> int:
             writer = TextWriter(out, TextOptions(args.timestamps, args.relative, args.syscall_times), offset)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
                           command=cmd if cmd else None, pids=pids,
-                          tracefs=compiled.validated.profile.tracefs)
+                          tracefs=find_tracefs())
         result = session.run()
     finally:
         if out not in (sys.stdout, sys.stderr):
