@@ -31,10 +31,11 @@ def kind_of(f: ArgField) -> tuple[str, str | None]:
 
 
 def hexval(value: int, f: ArgField | None = None) -> str:
+    """C's "%#lx": 0x-prefixed, except zero, which is plain 0."""
     if value < 0:
         bits = 8 * (min(f.size, 8) if f else 8)
         value &= (1 << bits) - 1
-    return hex(value)
+    return hex(value) if value else "0"
 
 
 def flags_text(value: int, cset: ConstantSet, c: Constants) -> str:
