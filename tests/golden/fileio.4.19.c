@@ -15,6 +15,7 @@
 
 #define TS_OFF_MASK 16383        /* records are built at offsets below 16 KiB */
 #define TS_LEN_MASK 8191         /* one copy is at most 8 KiB */
+#define TS_FORGET_AT 32764   /* a scratch word no record reaches */
 #define TS_SLOT_TRUNCATED 65536
 #define TS_SLOT_FAULT 131072
 #define TS_SLOT_ABSENT 262144
@@ -33,7 +34,7 @@ struct ts_hdr {
 
 BPF_PERF_OUTPUT(ts_events);
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
-BPF_ARRAY(ts_params, u64, 3);   /* set by tracespec before attaching */
+BPF_ARRAY(ts_params, u64, 6);   /* set by tracespec before attaching */
 BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
 struct ts_scratch {
     u8 b[32768];
@@ -76,6 +77,7 @@ static __always_inline int ts_failed(s64 ret)
 
 static __always_inline void ts_emit(void *ctx, void *data, u32 size)
 {
+    asm volatile("" : "+r"(size));  /* keep the mask below: the verifier needs to see the bound */
     if (ts_events.perf_submit(ctx, data, size & TS_OFF_MASK))
         ts_lost_one();
 }
@@ -96,6 +98,16 @@ static __always_inline u8 *ts_scratch_get(void)
     u32 z = 0;
     struct ts_scratch *s = ts_scratch.lookup(&z);
     return s ? (u8 *)s : 0;
+}
+
+/* The offset after a slot, with its exact value hidden from the verifier: whatever path a copy took, the
+ * states that follow look alike and are verified once, instead of once per combination of paths. */
+static __always_inline u32 ts_forget(u8 *r, u32 off)
+{
+    /* The verifier does not track what map memory holds: a value read back from it is just "a u32".
+     * Records end below 16 KiB, so the last word of the 32 KiB scratch is free for this. */
+    *(volatile u32 *)&r[TS_FORGET_AT] = off;
+    return *(volatile u32 *)&r[TS_FORGET_AT] & TS_OFF_MASK;
 }
 
 /* Copies a NUL-terminated string of at most max bytes into the slot at off; returns the next offset.
@@ -148,6 +160,9 @@ static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
         n = max;
         flags = TS_SLOT_TRUNCATED;
     }
+    /* Hide the clamp from the optimiser, or it drops the mask and passes a copy of n whose bound the
+     * verifier cannot see ("unbounded memory access"). */
+    asm volatile("" : "+r"(n));
     n &= TS_LEN_MASK;
     if (n && bpf_probe_read(&r[(off + 4) & TS_OFF_MASK], n, (void *)ptr)) {
         *info = TS_SLOT_FAULT;
@@ -155,6 +170,118 @@ static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
     }
     *info = (u32)n | flags;
     return off + 4 + ((n + 3) & ~3ull);
+}
+
+/* An int in user memory (a length behind a pointer), or -1 when there is none to read. */
+static __always_inline s64 ts_user_int(u64 ptr)
+{
+    s32 v = 0;
+    if (!ptr || bpf_probe_read(&v, sizeof(v), (void *)ptr))
+        return -1;
+    return v;
+}
+
+/* An argv-style array: up to count strings of at most max bytes each, each in a sub-slot of fixed size,
+ * so that the verifier checks one element at a time instead of every combination of lengths. The info
+ * word holds how many were copied, and TS_SLOT_TRUNCATED when the array goes on. */
+static __always_inline u32 ts_put_strv(u8 *r, u32 off, u64 ptr, u32 count, u32 max)
+{
+    u32 start = off;
+    if (!ptr) {
+        *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    u32 sub = 4 + ((max + 4) & ~3u);
+    u32 n = 0;
+    u32 flags = 0;
+#pragma unroll
+    for (u32 i = 0; i < count; i++) {
+        u64 p = 0;
+        if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 8 * i))) {
+            flags = TS_SLOT_FAULT;
+            break;
+        }
+        if (!p)
+            break;
+        u32 at = start + 4 + i * sub;
+        ts_put_str(r, at, p, max);
+        if (*(u32 *)&r[at & TS_OFF_MASK] & TS_SLOT_FAULT)
+            flags = TS_SLOT_FAULT;  /* an element's page was not in memory: copy again at exit */
+        n++;
+    }
+    if (n == count && !flags) {
+        u64 p = 0;
+        if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 8 * count)) == 0 && p)
+            flags = TS_SLOT_TRUNCATED;
+    }
+    *(u32 *)&r[start & TS_OFF_MASK] = n | flags;
+    return start + 4 + n * sub;
+}
+
+/* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
+static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
+{
+    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
+    if (!ptr) {
+        *info = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    u32 n = 0;
+    u32 flags = TS_SLOT_TRUNCATED;
+#pragma unroll
+    for (u32 i = 0; i < limit; i++) {
+        u64 p = 0;
+        if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 8 * i))) {
+            flags = TS_SLOT_FAULT;
+            break;
+        }
+        if (!p) {
+            flags = 0;
+            break;
+        }
+        n++;
+    }
+    *info = n | flags;
+    return off + 4;
+}
+
+/* An iovec array: up to count elements, each in a sub-slot of fixed size: its length (two u32) and its
+ * bytes (at most max). When limited (readv's exit), no more than total bytes in all: what it returned. */
+static __always_inline u32 ts_put_iov(u8 *r, u32 off, u64 ptr, u64 cnt, s64 total, int limited, u32 count, u32 max)
+{
+    u32 start = off;
+    if (!ptr || (limited && total < 0)) {
+        *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    u32 sub = 12 + ((max + 3) & ~3u);
+    u32 n = 0;
+    u32 flags = 0;
+#pragma unroll
+    for (u32 i = 0; i < count; i++) {
+        if (i >= cnt)
+            break;
+        u64 v[2] = {};
+        if (bpf_probe_read(v, sizeof(v), (void *)(ptr + 16 * i))) {
+            flags = TS_SLOT_FAULT;
+            break;
+        }
+        u32 at = start + 4 + i * sub;
+        *(u32 *)&r[at & TS_OFF_MASK] = (u32)v[1];
+        *(u32 *)&r[(at + 4) & TS_OFF_MASK] = (u32)(v[1] >> 32);
+        s64 take = v[1];
+        if (limited) {
+            if (take > total)
+                take = total;
+            total -= take;
+        }
+        ts_put_buf(r, at + 8, v[0], take, max);
+        n++;
+    }
+    if (n == count && cnt > count && !flags)
+        flags = TS_SLOT_TRUNCATED;
+    *(u32 *)&r[start & TS_OFF_MASK] = n | flags;
+    return start + 4 + n * sub;
 }
 
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
@@ -179,6 +306,23 @@ static __always_inline int ts_traced_enter(u64 id, u32 nr)
     return *st == TS_TRACED;
 }
 
+/* The contexts each kind of attachment hands its programs. */
+/* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. A program reads
+ * only the slots its syscalls have: the kernel refuses to attach one that reads past the record. */
+struct ts_tp_enter_ctx {
+    u64 common;
+    s32 nr;
+    u32 pad;
+    u64 args[6];
+};
+
+struct ts_tp_exit_ctx {
+    u64 common;
+    s32 nr;
+    u32 pad;
+    s64 ret;
+};
+
 /* write(fd, buf, count): the entry copies that faulted, made again at exit */
 static __always_inline void ts_emit_retry_ts_exit_write(void *ctx, u64 id, struct ts_retry *rt)
 {
@@ -197,7 +341,7 @@ static __always_inline void ts_emit_retry_ts_exit_write(void *ctx, u64 id, struc
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_buf(r, off, a[1], (s64)a[2], 32);
+        off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     ts_emit(ctx, r, off);
 }
 
@@ -219,7 +363,7 @@ static __always_inline void ts_emit_retry_ts_exit_open(void *ctx, u64 id, struct
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[0], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -241,7 +385,7 @@ static __always_inline void ts_emit_retry_ts_exit_stat(void *ctx, u64 id, struct
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[0], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -263,7 +407,7 @@ static __always_inline void ts_emit_retry_ts_exit_lstat(void *ctx, u64 id, struc
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[0], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -285,7 +429,7 @@ static __always_inline void ts_emit_retry_ts_exit_pwrite64(void *ctx, u64 id, st
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_buf(r, off, a[1], (s64)a[2], 32);
+        off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     ts_emit(ctx, r, off);
 }
 
@@ -307,9 +451,9 @@ static __always_inline void ts_emit_retry_ts_exit_rename(void *ctx, u64 id, stru
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[0], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (faults & 2)
-        off = ts_put_str(r, off, a[1], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -331,7 +475,7 @@ static __always_inline void ts_emit_retry_ts_exit_mkdir(void *ctx, u64 id, struc
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[0], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -353,7 +497,7 @@ static __always_inline void ts_emit_retry_ts_exit_rmdir(void *ctx, u64 id, struc
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[0], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -375,7 +519,7 @@ static __always_inline void ts_emit_retry_ts_exit_creat(void *ctx, u64 id, struc
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[0], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -397,7 +541,7 @@ static __always_inline void ts_emit_retry_ts_exit_unlink(void *ctx, u64 id, stru
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[0], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -419,7 +563,7 @@ static __always_inline void ts_emit_retry_ts_exit_openat(void *ctx, u64 id, stru
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[1], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -441,7 +585,7 @@ static __always_inline void ts_emit_retry_ts_exit_mkdirat(void *ctx, u64 id, str
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[1], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -463,7 +607,7 @@ static __always_inline void ts_emit_retry_ts_exit_newfstatat(void *ctx, u64 id, 
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[1], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -485,7 +629,7 @@ static __always_inline void ts_emit_retry_ts_exit_unlinkat(void *ctx, u64 id, st
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[1], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -507,9 +651,9 @@ static __always_inline void ts_emit_retry_ts_exit_renameat(void *ctx, u64 id, st
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[1], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (faults & 2)
-        off = ts_put_str(r, off, a[3], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -531,9 +675,9 @@ static __always_inline void ts_emit_retry_ts_exit_renameat2(void *ctx, u64 id, s
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[1], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (faults & 2)
-        off = ts_put_str(r, off, a[3], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
     ts_emit(ctx, r, off);
 }
 
@@ -555,13 +699,17 @@ static __always_inline void ts_emit_retry_ts_exit_statx(void *ctx, u64 id, struc
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
-        off = ts_put_str(r, off, a[1], 4095);
+        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     ts_emit(ctx, r, off);
 }
 
 /* read(fd, buf, count): entry */
-static __always_inline int ts_enter_read(void *ctx, u64 id, u64 *a)
+int ts_enter_read(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 0))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
     u64 rbuf[8] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
@@ -585,8 +733,12 @@ static __always_inline int ts_enter_read(void *ctx, u64 id, u64 *a)
 }
 
 /* read(fd, buf, count): exit */
-static __always_inline int ts_exit_read(void *ctx, u64 id, s64 ret)
+int ts_exit_read(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != 0)
@@ -599,21 +751,27 @@ static __always_inline int ts_exit_read(void *ctx, u64 id, s64 ret)
     a[4] = inf->args[4];
     a[5] = inf->args[5];
     ts_inflight.delete(&tid);
-    u64 rbuf[9] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
     ts_header(r, id, bpf_ktime_get_ns(), 0, 1);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
-    off = ts_put_buf(r, off, a[1], ret, 32);
+    off = ts_forget(r, ts_put_buf(r, off, a[1], ret, 32));
     ts_emit(ctx, r, off);
     return 0;
 }
 
 /* write(fd, buf, count): entry */
-static __always_inline int ts_enter_write(void *ctx, u64 id, u64 *a)
+int ts_enter_write(struct ts_tp_enter_ctx *ctx)
 {
-    u64 rbuf[13] = {};
-    u8 *r = (u8 *)rbuf;
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 1))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, 1, 2);
     bpf_get_current_comm(r + 24, 16);
@@ -623,7 +781,7 @@ static __always_inline int ts_enter_write(void *ctx, u64 id, u64 *a)
     ra[2] = a[2];
     u32 off = 64;
     u32 so_buf = off;
-    off = ts_put_buf(r, off, a[1], (s64)a[2], 32);
+    off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     u32 faults = 0;
     if (*(u32 *)&r[so_buf & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -643,8 +801,12 @@ static __always_inline int ts_enter_write(void *ctx, u64 id, u64 *a)
 }
 
 /* write(fd, buf, count): exit */
-static __always_inline int ts_exit_write(void *ctx, u64 id, s64 ret)
+int ts_exit_write(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -661,8 +823,12 @@ static __always_inline int ts_exit_write(void *ctx, u64 id, s64 ret)
 }
 
 /* open(filename, flags, mode): entry */
-static __always_inline int ts_enter_open(void *ctx, u64 id, u64 *a)
+int ts_enter_open(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 2))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -675,7 +841,7 @@ static __always_inline int ts_enter_open(void *ctx, u64 id, u64 *a)
     ra[2] = a[2];
     u32 off = 64;
     u32 so_filename = off;
-    off = ts_put_str(r, off, a[0], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -695,8 +861,12 @@ static __always_inline int ts_enter_open(void *ctx, u64 id, u64 *a)
 }
 
 /* open(filename, flags, mode): exit */
-static __always_inline int ts_exit_open(void *ctx, u64 id, s64 ret)
+int ts_exit_open(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -713,8 +883,12 @@ static __always_inline int ts_exit_open(void *ctx, u64 id, s64 ret)
 }
 
 /* stat(filename, statbuf): entry */
-static __always_inline int ts_enter_stat(void *ctx, u64 id, u64 *a)
+int ts_enter_stat(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 4))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -726,7 +900,7 @@ static __always_inline int ts_enter_stat(void *ctx, u64 id, u64 *a)
     ra[1] = a[1];
     u32 off = 56;
     u32 so_filename = off;
-    off = ts_put_str(r, off, a[0], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -753,8 +927,12 @@ static __always_inline int ts_enter_stat(void *ctx, u64 id, u64 *a)
 }
 
 /* stat(filename, statbuf): exit */
-static __always_inline int ts_exit_stat(void *ctx, u64 id, s64 ret)
+int ts_exit_stat(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != 4)
@@ -774,19 +952,24 @@ static __always_inline int ts_exit_stat(void *ctx, u64 id, s64 ret)
             ts_emit_retry_ts_exit_stat(ctx, id, rt);
         ts_retry.delete(&rtid);
     }
-    u64 rbuf[23] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
     ts_header(r, id, bpf_ktime_get_ns(), 4, 7);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
-    off = ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144);
+    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
     ts_emit(ctx, r, off);
     return 0;
 }
 
 /* fstat(fd, statbuf): entry */
-static __always_inline int ts_enter_fstat(void *ctx, u64 id, u64 *a)
+int ts_enter_fstat(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 5))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
     u64 rbuf[7] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
@@ -808,8 +991,12 @@ static __always_inline int ts_enter_fstat(void *ctx, u64 id, u64 *a)
 }
 
 /* fstat(fd, statbuf): exit */
-static __always_inline int ts_exit_fstat(void *ctx, u64 id, s64 ret)
+int ts_exit_fstat(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != 5)
@@ -822,19 +1009,24 @@ static __always_inline int ts_exit_fstat(void *ctx, u64 id, s64 ret)
     a[4] = inf->args[4];
     a[5] = inf->args[5];
     ts_inflight.delete(&tid);
-    u64 rbuf[23] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
     ts_header(r, id, bpf_ktime_get_ns(), 5, 9);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
-    off = ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144);
+    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
     ts_emit(ctx, r, off);
     return 0;
 }
 
 /* lstat(filename, statbuf): entry */
-static __always_inline int ts_enter_lstat(void *ctx, u64 id, u64 *a)
+int ts_enter_lstat(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 6))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -846,7 +1038,7 @@ static __always_inline int ts_enter_lstat(void *ctx, u64 id, u64 *a)
     ra[1] = a[1];
     u32 off = 56;
     u32 so_filename = off;
-    off = ts_put_str(r, off, a[0], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -873,8 +1065,12 @@ static __always_inline int ts_enter_lstat(void *ctx, u64 id, u64 *a)
 }
 
 /* lstat(filename, statbuf): exit */
-static __always_inline int ts_exit_lstat(void *ctx, u64 id, s64 ret)
+int ts_exit_lstat(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != 6)
@@ -894,19 +1090,24 @@ static __always_inline int ts_exit_lstat(void *ctx, u64 id, s64 ret)
             ts_emit_retry_ts_exit_lstat(ctx, id, rt);
         ts_retry.delete(&rtid);
     }
-    u64 rbuf[23] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
     ts_header(r, id, bpf_ktime_get_ns(), 6, 11);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
-    off = ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144);
+    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
     ts_emit(ctx, r, off);
     return 0;
 }
 
 /* pread64(fd, buf, count, pos): entry */
-static __always_inline int ts_enter_pread64(void *ctx, u64 id, u64 *a)
+int ts_enter_pread64(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 17))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
     u64 rbuf[9] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
@@ -932,8 +1133,12 @@ static __always_inline int ts_enter_pread64(void *ctx, u64 id, u64 *a)
 }
 
 /* pread64(fd, buf, count, pos): exit */
-static __always_inline int ts_exit_pread64(void *ctx, u64 id, s64 ret)
+int ts_exit_pread64(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != 17)
@@ -946,21 +1151,27 @@ static __always_inline int ts_exit_pread64(void *ctx, u64 id, s64 ret)
     a[4] = inf->args[4];
     a[5] = inf->args[5];
     ts_inflight.delete(&tid);
-    u64 rbuf[9] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
     ts_header(r, id, bpf_ktime_get_ns(), 17, 13);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
-    off = ts_put_buf(r, off, a[1], ret, 32);
+    off = ts_forget(r, ts_put_buf(r, off, a[1], ret, 32));
     ts_emit(ctx, r, off);
     return 0;
 }
 
 /* pwrite64(fd, buf, count, pos): entry */
-static __always_inline int ts_enter_pwrite64(void *ctx, u64 id, u64 *a)
+int ts_enter_pwrite64(struct ts_tp_enter_ctx *ctx)
 {
-    u64 rbuf[14] = {};
-    u8 *r = (u8 *)rbuf;
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 18))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, 18, 14);
     bpf_get_current_comm(r + 24, 16);
@@ -971,7 +1182,7 @@ static __always_inline int ts_enter_pwrite64(void *ctx, u64 id, u64 *a)
     ra[3] = a[3];
     u32 off = 72;
     u32 so_buf = off;
-    off = ts_put_buf(r, off, a[1], (s64)a[2], 32);
+    off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     u32 faults = 0;
     if (*(u32 *)&r[so_buf & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -992,8 +1203,12 @@ static __always_inline int ts_enter_pwrite64(void *ctx, u64 id, u64 *a)
 }
 
 /* pwrite64(fd, buf, count, pos): exit */
-static __always_inline int ts_exit_pwrite64(void *ctx, u64 id, s64 ret)
+int ts_exit_pwrite64(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1010,8 +1225,12 @@ static __always_inline int ts_exit_pwrite64(void *ctx, u64 id, s64 ret)
 }
 
 /* rename(oldname, newname): entry */
-static __always_inline int ts_enter_rename(void *ctx, u64 id, u64 *a)
+int ts_enter_rename(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 82))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1023,9 +1242,9 @@ static __always_inline int ts_enter_rename(void *ctx, u64 id, u64 *a)
     ra[1] = a[1];
     u32 off = 56;
     u32 so_oldname = off;
-    off = ts_put_str(r, off, a[0], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_newname = off;
-    off = ts_put_str(r, off, a[1], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_oldname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1046,8 +1265,12 @@ static __always_inline int ts_enter_rename(void *ctx, u64 id, u64 *a)
 }
 
 /* rename(oldname, newname): exit */
-static __always_inline int ts_exit_rename(void *ctx, u64 id, s64 ret)
+int ts_exit_rename(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1064,8 +1287,12 @@ static __always_inline int ts_exit_rename(void *ctx, u64 id, s64 ret)
 }
 
 /* mkdir(pathname, mode): entry */
-static __always_inline int ts_enter_mkdir(void *ctx, u64 id, u64 *a)
+int ts_enter_mkdir(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 83))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1077,7 +1304,7 @@ static __always_inline int ts_enter_mkdir(void *ctx, u64 id, u64 *a)
     ra[1] = a[1];
     u32 off = 56;
     u32 so_pathname = off;
-    off = ts_put_str(r, off, a[0], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1096,8 +1323,12 @@ static __always_inline int ts_enter_mkdir(void *ctx, u64 id, u64 *a)
 }
 
 /* mkdir(pathname, mode): exit */
-static __always_inline int ts_exit_mkdir(void *ctx, u64 id, s64 ret)
+int ts_exit_mkdir(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1114,8 +1345,12 @@ static __always_inline int ts_exit_mkdir(void *ctx, u64 id, s64 ret)
 }
 
 /* rmdir(pathname): entry */
-static __always_inline int ts_enter_rmdir(void *ctx, u64 id, u64 *a)
+int ts_enter_rmdir(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 84))
+        return 0;
+    u64 a[6] = {ctx->args[0], 0, 0, 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1126,7 +1361,7 @@ static __always_inline int ts_enter_rmdir(void *ctx, u64 id, u64 *a)
     ra[0] = a[0];
     u32 off = 48;
     u32 so_pathname = off;
-    off = ts_put_str(r, off, a[0], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1144,8 +1379,12 @@ static __always_inline int ts_enter_rmdir(void *ctx, u64 id, u64 *a)
 }
 
 /* rmdir(pathname): exit */
-static __always_inline int ts_exit_rmdir(void *ctx, u64 id, s64 ret)
+int ts_exit_rmdir(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1162,8 +1401,12 @@ static __always_inline int ts_exit_rmdir(void *ctx, u64 id, s64 ret)
 }
 
 /* creat(pathname, mode): entry */
-static __always_inline int ts_enter_creat(void *ctx, u64 id, u64 *a)
+int ts_enter_creat(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 85))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1175,7 +1418,7 @@ static __always_inline int ts_enter_creat(void *ctx, u64 id, u64 *a)
     ra[1] = a[1];
     u32 off = 56;
     u32 so_pathname = off;
-    off = ts_put_str(r, off, a[0], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1194,8 +1437,12 @@ static __always_inline int ts_enter_creat(void *ctx, u64 id, u64 *a)
 }
 
 /* creat(pathname, mode): exit */
-static __always_inline int ts_exit_creat(void *ctx, u64 id, s64 ret)
+int ts_exit_creat(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1212,8 +1459,12 @@ static __always_inline int ts_exit_creat(void *ctx, u64 id, s64 ret)
 }
 
 /* unlink(pathname): entry */
-static __always_inline int ts_enter_unlink(void *ctx, u64 id, u64 *a)
+int ts_enter_unlink(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 87))
+        return 0;
+    u64 a[6] = {ctx->args[0], 0, 0, 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1224,7 +1475,7 @@ static __always_inline int ts_enter_unlink(void *ctx, u64 id, u64 *a)
     ra[0] = a[0];
     u32 off = 48;
     u32 so_pathname = off;
-    off = ts_put_str(r, off, a[0], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1242,8 +1493,12 @@ static __always_inline int ts_enter_unlink(void *ctx, u64 id, u64 *a)
 }
 
 /* unlink(pathname): exit */
-static __always_inline int ts_exit_unlink(void *ctx, u64 id, s64 ret)
+int ts_exit_unlink(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1260,8 +1515,12 @@ static __always_inline int ts_exit_unlink(void *ctx, u64 id, s64 ret)
 }
 
 /* openat(dfd, filename, flags, mode): entry */
-static __always_inline int ts_enter_openat(void *ctx, u64 id, u64 *a)
+int ts_enter_openat(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 257))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1275,7 +1534,7 @@ static __always_inline int ts_enter_openat(void *ctx, u64 id, u64 *a)
     ra[3] = a[3];
     u32 off = 72;
     u32 so_filename = off;
-    off = ts_put_str(r, off, a[1], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1296,8 +1555,12 @@ static __always_inline int ts_enter_openat(void *ctx, u64 id, u64 *a)
 }
 
 /* openat(dfd, filename, flags, mode): exit */
-static __always_inline int ts_exit_openat(void *ctx, u64 id, s64 ret)
+int ts_exit_openat(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1314,8 +1577,12 @@ static __always_inline int ts_exit_openat(void *ctx, u64 id, s64 ret)
 }
 
 /* mkdirat(dfd, pathname, mode): entry */
-static __always_inline int ts_enter_mkdirat(void *ctx, u64 id, u64 *a)
+int ts_enter_mkdirat(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 258))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1328,7 +1595,7 @@ static __always_inline int ts_enter_mkdirat(void *ctx, u64 id, u64 *a)
     ra[2] = a[2];
     u32 off = 64;
     u32 so_pathname = off;
-    off = ts_put_str(r, off, a[1], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1348,8 +1615,12 @@ static __always_inline int ts_enter_mkdirat(void *ctx, u64 id, u64 *a)
 }
 
 /* mkdirat(dfd, pathname, mode): exit */
-static __always_inline int ts_exit_mkdirat(void *ctx, u64 id, s64 ret)
+int ts_exit_mkdirat(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1366,8 +1637,12 @@ static __always_inline int ts_exit_mkdirat(void *ctx, u64 id, s64 ret)
 }
 
 /* newfstatat(dfd, filename, statbuf, flag): entry */
-static __always_inline int ts_enter_newfstatat(void *ctx, u64 id, u64 *a)
+int ts_enter_newfstatat(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 262))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1381,7 +1656,7 @@ static __always_inline int ts_enter_newfstatat(void *ctx, u64 id, u64 *a)
     ra[3] = a[3];
     u32 off = 72;
     u32 so_filename = off;
-    off = ts_put_str(r, off, a[1], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1412,8 +1687,12 @@ static __always_inline int ts_enter_newfstatat(void *ctx, u64 id, u64 *a)
 }
 
 /* newfstatat(dfd, filename, statbuf, flag): exit */
-static __always_inline int ts_exit_newfstatat(void *ctx, u64 id, s64 ret)
+int ts_exit_newfstatat(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != 262)
@@ -1433,19 +1712,24 @@ static __always_inline int ts_exit_newfstatat(void *ctx, u64 id, s64 ret)
             ts_emit_retry_ts_exit_newfstatat(ctx, id, rt);
         ts_retry.delete(&rtid);
     }
-    u64 rbuf[23] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
     ts_header(r, id, bpf_ktime_get_ns(), 262, 31);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
-    off = ts_put_buf(r, off, a[2], (ret < 0 ? -1 : 144), 144);
+    off = ts_forget(r, ts_put_buf(r, off, a[2], (ret < 0 ? -1 : 144), 144));
     ts_emit(ctx, r, off);
     return 0;
 }
 
 /* unlinkat(dfd, pathname, flag): entry */
-static __always_inline int ts_enter_unlinkat(void *ctx, u64 id, u64 *a)
+int ts_enter_unlinkat(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 263))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1458,7 +1742,7 @@ static __always_inline int ts_enter_unlinkat(void *ctx, u64 id, u64 *a)
     ra[2] = a[2];
     u32 off = 64;
     u32 so_pathname = off;
-    off = ts_put_str(r, off, a[1], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1478,8 +1762,12 @@ static __always_inline int ts_enter_unlinkat(void *ctx, u64 id, u64 *a)
 }
 
 /* unlinkat(dfd, pathname, flag): exit */
-static __always_inline int ts_exit_unlinkat(void *ctx, u64 id, s64 ret)
+int ts_exit_unlinkat(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1496,8 +1784,12 @@ static __always_inline int ts_exit_unlinkat(void *ctx, u64 id, s64 ret)
 }
 
 /* renameat(olddfd, oldname, newdfd, newname): entry */
-static __always_inline int ts_enter_renameat(void *ctx, u64 id, u64 *a)
+int ts_enter_renameat(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 264))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1511,9 +1803,9 @@ static __always_inline int ts_enter_renameat(void *ctx, u64 id, u64 *a)
     ra[3] = a[3];
     u32 off = 72;
     u32 so_oldname = off;
-    off = ts_put_str(r, off, a[1], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_newname = off;
-    off = ts_put_str(r, off, a[3], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_oldname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1536,8 +1828,12 @@ static __always_inline int ts_enter_renameat(void *ctx, u64 id, u64 *a)
 }
 
 /* renameat(olddfd, oldname, newdfd, newname): exit */
-static __always_inline int ts_exit_renameat(void *ctx, u64 id, s64 ret)
+int ts_exit_renameat(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1554,8 +1850,12 @@ static __always_inline int ts_exit_renameat(void *ctx, u64 id, s64 ret)
 }
 
 /* renameat2(olddfd, oldname, newdfd, newname, flags): entry */
-static __always_inline int ts_enter_renameat2(void *ctx, u64 id, u64 *a)
+int ts_enter_renameat2(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 316))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4], 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1570,9 +1870,9 @@ static __always_inline int ts_enter_renameat2(void *ctx, u64 id, u64 *a)
     ra[4] = a[4];
     u32 off = 80;
     u32 so_oldname = off;
-    off = ts_put_str(r, off, a[1], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_newname = off;
-    off = ts_put_str(r, off, a[3], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_oldname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1596,8 +1896,12 @@ static __always_inline int ts_enter_renameat2(void *ctx, u64 id, u64 *a)
 }
 
 /* renameat2(olddfd, oldname, newdfd, newname, flags): exit */
-static __always_inline int ts_exit_renameat2(void *ctx, u64 id, s64 ret)
+int ts_exit_renameat2(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1614,8 +1918,12 @@ static __always_inline int ts_exit_renameat2(void *ctx, u64 id, s64 ret)
 }
 
 /* statx(dfd, filename, flags, mask, buffer): entry */
-static __always_inline int ts_enter_statx(void *ctx, u64 id, u64 *a)
+int ts_enter_statx(struct ts_tp_enter_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced_enter(id, 332))
+        return 0;
+    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4], 0};
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1630,7 +1938,7 @@ static __always_inline int ts_enter_statx(void *ctx, u64 id, u64 *a)
     ra[4] = a[4];
     u32 off = 80;
     u32 so_filename = off;
-    off = ts_put_str(r, off, a[1], 4095);
+    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1647,13 +1955,40 @@ static __always_inline int ts_enter_statx(void *ctx, u64 id, u64 *a)
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
+    struct ts_inflight inf = {};
+    inf.ts = ts;
+    inf.nr = 332;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
+    inf.args[2] = a[2];
+    inf.args[3] = a[3];
+    inf.args[4] = a[4];
+    inf.len = off;
+    u32 tid = id;
+    ts_inflight.update(&tid, &inf);
     ts_emit(ctx, r, off);
     return 0;
 }
 
 /* statx(dfd, filename, flags, mask, buffer): exit */
-static __always_inline int ts_exit_statx(void *ctx, u64 id, s64 ret)
+int ts_exit_statx(struct ts_tp_exit_ctx *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    s64 ret = ctx->ret;
+    u32 tid = id;
+    struct ts_inflight *inf = ts_inflight.lookup(&tid);
+    if (!inf || inf->nr != 332)
+        return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    ts_inflight.delete(&tid);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1661,11 +1996,14 @@ static __always_inline int ts_exit_statx(void *ctx, u64 id, s64 ret)
             ts_emit_retry_ts_exit_statx(ctx, id, rt);
         ts_retry.delete(&rtid);
     }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
     ts_header(r, id, bpf_ktime_get_ns(), 332, 39);
     *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
+    u32 off = 32;
+    off = ts_forget(r, ts_put_buf(r, off, a[4], (ret < 0 ? -1 : 256), 256));
+    ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1698,22 +2036,7 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
     return 0;
 }
 
-/* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. A program reads
- * only as many slots as its syscalls have, so one program per arity serves every event of that arity. */
-struct ts_tp_enter_ctx {
-    u64 common;
-    s32 nr;
-    u32 pad;
-    u64 args[6];
-};
-
-struct ts_tp_exit_ctx {
-    u64 common;
-    s32 nr;
-    u32 pad;
-    s64 ret;
-};
-
+/* syscalls recorded with raw arguments, 1 of them */
 int ts_tp_enter1(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
@@ -1721,99 +2044,7 @@ int ts_tp_enter1(struct ts_tp_enter_ctx *ctx)
     if (!ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {ctx->args[0], 0, 0, 0, 0, 0};
-    switch (nr) {
-    case 84:
-        return ts_enter_rmdir(ctx, id, a);
-    case 87:
-        return ts_enter_unlink(ctx, id, a);
-    case 3:
-        return ts_enter_generic(ctx, id, nr, a);
-    }
-    return 0;
-}
-
-int ts_tp_enter2(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
-    switch (nr) {
-    case 4:
-        return ts_enter_stat(ctx, id, a);
-    case 5:
-        return ts_enter_fstat(ctx, id, a);
-    case 6:
-        return ts_enter_lstat(ctx, id, a);
-    case 82:
-        return ts_enter_rename(ctx, id, a);
-    case 83:
-        return ts_enter_mkdir(ctx, id, a);
-    case 85:
-        return ts_enter_creat(ctx, id, a);
-    }
-    return 0;
-}
-
-int ts_tp_enter3(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
-    switch (nr) {
-    case 0:
-        return ts_enter_read(ctx, id, a);
-    case 1:
-        return ts_enter_write(ctx, id, a);
-    case 2:
-        return ts_enter_open(ctx, id, a);
-    case 258:
-        return ts_enter_mkdirat(ctx, id, a);
-    case 263:
-        return ts_enter_unlinkat(ctx, id, a);
-    }
-    return 0;
-}
-
-int ts_tp_enter4(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
-    switch (nr) {
-    case 17:
-        return ts_enter_pread64(ctx, id, a);
-    case 18:
-        return ts_enter_pwrite64(ctx, id, a);
-    case 257:
-        return ts_enter_openat(ctx, id, a);
-    case 262:
-        return ts_enter_newfstatat(ctx, id, a);
-    case 264:
-        return ts_enter_renameat(ctx, id, a);
-    }
-    return 0;
-}
-
-int ts_tp_enter5(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4], 0};
-    switch (nr) {
-    case 316:
-        return ts_enter_renameat2(ctx, id, a);
-    case 332:
-        return ts_enter_statx(ctx, id, a);
-    }
-    return 0;
+    return ts_enter_generic(ctx, id, nr, a);
 }
 
 int ts_tp_exit(struct ts_tp_exit_ctx *ctx)
@@ -1821,53 +2052,7 @@ int ts_tp_exit(struct ts_tp_exit_ctx *ctx)
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
-    switch (nr) {
-    case 0:
-        return ts_exit_read(ctx, id, ret);
-    case 1:
-        return ts_exit_write(ctx, id, ret);
-    case 2:
-        return ts_exit_open(ctx, id, ret);
-    case 4:
-        return ts_exit_stat(ctx, id, ret);
-    case 5:
-        return ts_exit_fstat(ctx, id, ret);
-    case 6:
-        return ts_exit_lstat(ctx, id, ret);
-    case 17:
-        return ts_exit_pread64(ctx, id, ret);
-    case 18:
-        return ts_exit_pwrite64(ctx, id, ret);
-    case 82:
-        return ts_exit_rename(ctx, id, ret);
-    case 83:
-        return ts_exit_mkdir(ctx, id, ret);
-    case 84:
-        return ts_exit_rmdir(ctx, id, ret);
-    case 85:
-        return ts_exit_creat(ctx, id, ret);
-    case 87:
-        return ts_exit_unlink(ctx, id, ret);
-    case 257:
-        return ts_exit_openat(ctx, id, ret);
-    case 258:
-        return ts_exit_mkdirat(ctx, id, ret);
-    case 262:
-        return ts_exit_newfstatat(ctx, id, ret);
-    case 263:
-        return ts_exit_unlinkat(ctx, id, ret);
-    case 264:
-        return ts_exit_renameat(ctx, id, ret);
-    case 316:
-        return ts_exit_renameat2(ctx, id, ret);
-    case 332:
-        return ts_exit_statx(ctx, id, ret);
-    case 3:
-        return ts_exit_generic(ctx, id, nr, ret);
-    }
-    return 0;
+    return ts_exit_generic(ctx, id, ctx->nr, ctx->ret);
 }
 
 /* Attached to execve tracepoints the spec does not trace: a started command is traced from its execve. */
@@ -1890,18 +2075,17 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
     return 0;
 }
 
-/* A task leaving takes its own entry with it; a thread-group leader's entry is the process's. The
- * leader also reports the process's exit status (task_struct's exit_code, at an offset read from BTF). */
+/* A task leaving takes its own entry with it (a thread-group leader's entry is the process's), and every
+ * traced task, thread or process, reports its exit status: task_struct's exit_code, at an offset read
+ * from BTF, as strace prints "+++ exited with N +++" for each. */
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 tid = id;
-    u32 *st = ts_targets.lookup(&tid);
-    if (!st)
-        return 0;
-    int traced = *st == TS_TRACED;
+    u32 tid = id, tgid = id >> 32;
+    u32 *st = ts_targets.lookup(&tgid);
+    int traced = st && *st == TS_TRACED;
     ts_targets.delete(&tid);
-    if (!traced || tid != (u32)(id >> 32))
+    if (!traced)
         return 0;
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;

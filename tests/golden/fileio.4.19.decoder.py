@@ -10,6 +10,7 @@ import struct
 
 _HEADER = struct.Struct("<QIIIHH")
 _U32 = struct.Struct("<I")
+_IOV_LEN = struct.Struct("<II")
 _PROC_EXIT = struct.Struct("<QIIIHHq")
 _SKIP = 0x60000  # a FAULT or ABSENT slot holds no bytes
 
@@ -28,6 +29,30 @@ def _buf_slot(mv, pos):
     if info & _SKIP:
         return Slot(b"", info >> 16), pos + 4
     return Slot(bytes(mv[pos + 4:pos + 4 + n]), info >> 16), pos + 4 + ((n + 3) & ~3)
+
+def _strv_slot(mv, pos, sub):
+    """argv: a count, then that many strings, each in a sub-slot of `sub` bytes."""
+    info = _U32.unpack_from(mv, pos)[0]
+    n = info & 0xffff
+    items = tuple(_str_slot(mv, pos + 4 + i * sub)[0] for i in range(n))
+    return Slot(items, info >> 16), pos + 4 + n * sub
+
+
+def _ptrcount_slot(mv, pos):
+    info = _U32.unpack_from(mv, pos)[0]
+    return Slot(info & 0xffff, info >> 16), pos + 4
+
+
+def _iov_slot(mv, pos, sub):
+    """iovecs: a count, then per element in a sub-slot of `sub` bytes: its length and its bytes."""
+    info = _U32.unpack_from(mv, pos)[0]
+    n = info & 0xffff
+    items = []
+    for i in range(n):
+        at = pos + 4 + i * sub
+        lo, hi = _IOV_LEN.unpack_from(mv, at)
+        items.append((lo | hi << 32, _buf_slot(mv, at + 8)[0]))
+    return Slot(tuple(items), info >> 16), pos + 4 + n * sub
 
 
 
@@ -392,12 +417,14 @@ def _decode_38(mv, off):
     return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
-# kind 39: statx exit
+# kind 39: statx exit (buffer)
 _S39 = struct.Struct("<QIIIHHq")
 
 def _decode_39(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
 
 
 # kind 40: * enter
@@ -455,6 +482,13 @@ def _decode_retry(mv, off):
     return RetryRecord(ts, tgid, tid, nr, tuple(slots))
 
 
+def _decode_exec_args(mv, off):
+    ts, tgid, tid, nr, kind, flags = _HEADER.unpack_from(mv, off)
+    filename, pos = _str_slot(mv, off + 24)
+    args, _ = _buf_slot(mv, pos)
+    return ExecArgsRecord(ts, tgid, tid, nr, filename, args)
+
+
 DECODERS = {
     0: _decode_0,
     1: _decode_1,
@@ -500,6 +534,7 @@ DECODERS = {
     41: _decode_41,
     65520: _decode_proc_exit,
     65521: _decode_retry,
+    65522: _decode_exec_args,
 }
 
 

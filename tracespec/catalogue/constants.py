@@ -25,6 +25,20 @@ class ConstantSet:
 
 
 @dataclass(frozen=True)
+class ConstantMap:
+    """A constant set chosen by another argument's value (socket options by level)."""
+
+    name: str
+    entries: tuple[tuple[int, str], ...]  # (value, set name)
+
+    def set_for(self, value: int) -> str | None:
+        for v, s in self.entries:
+            if v == value:
+                return s
+        return None
+
+
+@dataclass(frozen=True)
 class ErrnoInfo:
     number: int
     name: str
@@ -34,6 +48,7 @@ class ErrnoInfo:
 @dataclass(frozen=True)
 class Constants:
     sets: Mapping[str, ConstantSet]
+    maps: Mapping[str, ConstantMap]
     values: Mapping[str, int]  # every named constant (O_CREAT, ENOENT, SIGKILL, AT_FDCWD ...)
     errnos: Mapping[int, ErrnoInfo]
     errno_by_name: Mapping[str, int]
@@ -50,19 +65,20 @@ class Constants:
         return self.sets["signals"].lookup(number)
 
 
-_HEADER = re.compile(r"^\[([a-z0-9_]+)\]\s+(enum|flags)((?:\s+\S+)*)\s*$")
+_HEADER = re.compile(r"^\[([a-z0-9_]+)\]\s+(enum|flags|map)((?:\s+\S+)*)\s*$")
 
 
 def _read(name: str) -> str:
     return resources.files("tracespec.catalogue").joinpath("data", name).read_text(encoding="utf-8")
 
 
-def _parse_sets(text: str) -> dict[str, ConstantSet]:
+def _parse_sets(text: str) -> tuple[dict[str, ConstantSet], dict[str, list[tuple[str, str]]]]:
     sets: dict[str, ConstantSet] = {}
+    maps: dict[str, list[tuple[str, str]]] = {}
     current: dict | None = None
 
     def close():
-        if current is not None:
+        if current is not None and current["kind"] != "map":
             sets[current["name"]] = ConstantSet(entries=tuple(current.pop("entries")), **current)
 
     for lineno, raw in enumerate(text.splitlines(), 1):
@@ -73,6 +89,8 @@ def _parse_sets(text: str) -> dict[str, ConstantSet]:
         if m:
             close()
             current = {"name": m.group(1), "kind": m.group(2), "entries": []}
+            if m.group(2) == "map":
+                maps[m.group(1)] = current["entries"]
             for opt in m.group(3).split():
                 key, _, val = opt.partition("=")
                 if key == "zero":
@@ -86,9 +104,9 @@ def _parse_sets(text: str) -> dict[str, ConstantSet]:
         if current is None:
             raise ValueError(f"constants.txt:{lineno}: entry before any [set] header")
         name, value = line.split()
-        current["entries"].append((name, int(value, 0)))
+        current["entries"].append((name, value) if current["kind"] == "map" else (name, int(value, 0)))
     close()
-    return sets
+    return sets, maps
 
 
 def _parse_errno(text: str) -> dict[int, ErrnoInfo]:
@@ -102,7 +120,7 @@ def _parse_errno(text: str) -> dict[int, ErrnoInfo]:
 
 
 def load_constants() -> Constants:
-    sets = _parse_sets(_read("constants.txt"))
+    sets, raw_maps = _parse_sets(_read("constants.txt"))
     errnos = _parse_errno(_read("errno.tsv"))
     values: dict[str, int] = {}
     for s in sets.values():
@@ -117,4 +135,12 @@ def load_constants() -> Constants:
     for alias, canonical in (("EWOULDBLOCK", "EAGAIN"), ("EDEADLOCK", "EDEADLK"), ("ENOTSUP", "EOPNOTSUPP")):
         errno_by_name[alias] = errno_by_name[canonical]
         values.setdefault(alias, errno_by_name[canonical])
-    return Constants(sets=sets, values=values, errnos=errnos, errno_by_name=errno_by_name)
+    maps = {}
+    for name, entries in raw_maps.items():
+        resolved = []
+        for value_name, set_name in entries:
+            if value_name not in values or set_name not in sets:
+                raise ValueError(f"constants.txt: map {name}: unknown {value_name!r} or {set_name!r}")
+            resolved.append((values[value_name], set_name))
+        maps[name] = ConstantMap(name, tuple(resolved))
+    return Constants(sets=sets, maps=maps, values=values, errnos=errnos, errno_by_name=errno_by_name)

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class KindInfo:
-    capture: str  # none | string | buffer | struct
-    at: str  # enter | exit: when the memory is read
-    param: str | None  # None | arg | set | struct: what the parenthesised parameter names
+    capture: str  # none | string | buffer | struct | sockaddr | strv | ptrcount | iovec
+    at: str  # enter | exit | both: when the memory is read
+    param: str | None  # None | arg | set | struct | map: what the parenthesised parameter names
     doc: str
 
 
 KINDS: dict[str, KindInfo] = {
+    # numbers
     "int": KindInfo("none", "enter", None, "signed decimal"),
     "uint": KindInfo("none", "enter", None, "unsigned decimal"),
     "hex": KindInfo("none", "enter", None, "hexadecimal"),
@@ -37,6 +38,8 @@ KINDS: dict[str, KindInfo] = {
     "fmode": KindInfo("none", "enter", None, "file type and permission bits (mknod)"),
     "flags": KindInfo("none", "enter", "set", "bit flags from a constant set"),
     "enum": KindInfo("none", "enter", "set", "one value from a constant set"),
+    "enumby": KindInfo("none", "enter", "map", "one value from a set chosen by another argument (ARG:MAP)"),
+    # memory the kernel reads (copied at entry) or writes (copied at exit)
     "path": KindInfo("string", "enter", None, "a file name, fetched whole (up to PATH_MAX)"),
     "str": KindInfo("string", "enter", None, "a NUL-terminated string"),
     "ostr": KindInfo("string", "exit", "arg", "a string the kernel writes (getcwd)"),
@@ -44,9 +47,21 @@ KINDS: dict[str, KindInfo] = {
     "obuf": KindInfo("buffer", "exit", "arg", "bytes written by the kernel; length from the return value"),
     "istruct": KindInfo("struct", "enter", "struct", "a struct read by the kernel"),
     "ostruct": KindInfo("struct", "exit", "struct", "a struct written by the kernel"),
+    "iostruct": KindInfo("struct", "both", "struct", "a struct read and written back (printed [in => out])"),
+    "sockaddr": KindInfo("sockaddr", "enter", "arg", "a socket address; its length is the argument named"),
+    "osockaddr": KindInfo("sockaddr", "exit", "arg", "a socket address the kernel fills in; its length is "
+                                                     "at the pointer argument named"),
+    "sockoptval": KindInfo("buffer", "enter", "arg", "a socket option's value; length from the argument named"),
+    "osockoptval": KindInfo("buffer", "exit", "arg", "a socket option's value the kernel fills in; its "
+                                                     "length is at the pointer argument named"),
+    "strv": KindInfo("strv", "enter", None, "a NULL-terminated array of strings (execve's argv)"),
+    "envp": KindInfo("ptrcount", "enter", None, "a NULL-terminated array of strings, counted (execve's envp)"),
+    "iovec": KindInfo("iovec", "enter", "arg", "an array of buffers the kernel reads; count from the argument "
+                                               "named"),
+    "oiovec": KindInfo("iovec", "exit", "arg", "an array of buffers the kernel fills, up to the return value"),
 }
 
-_KIND_RE = re.compile(r"^([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]*)\))?$")
+_KIND_RE = re.compile(r"^([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]*(?::[A-Za-z_][A-Za-z0-9_]*)?)\))?$")
 
 
 @dataclass(frozen=True)

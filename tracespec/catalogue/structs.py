@@ -37,7 +37,7 @@ def load_structs() -> dict[str, StructLayout]:
                 out[name] = StructLayout(name, size, tuple(fields))
             name, size, fields = m.group(1), int(m.group(2)), []
             continue
-        fname, ftype, off = line.split()
+        fname, ftype, off = line.split()  # a dotted name is a field of a nested struct (stx_atime.tv_sec)
         if ftype not in FIELD_FORMATS:
             raise ValueError(f"structs.txt:{lineno}: unknown field type {ftype!r}")
         fields.append(StructField(fname, ftype, int(off)))

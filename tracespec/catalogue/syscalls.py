@@ -185,3 +185,7 @@ def _check_params(syscalls, constants: Constants, structs) -> None:
                 raise ValueError(f"{sc.name}.{a.name}: no constant set {p!r}")
             if want == "struct" and p not in structs:
                 raise ValueError(f"{sc.name}.{a.name}: no struct layout {p!r}")
+            if want == "map":
+                other, _, map_name = p.partition(":")
+                if other not in names or map_name not in constants.maps:
+                    raise ValueError(f"{sc.name}.{a.name}: {p!r} names no argument and constant map")

@@ -13,11 +13,22 @@ from importlib import resources
 import jinja2
 
 import tracespec
-from tracespec.codegen.lower import PROC_EXIT_KIND, RETRY_KIND
+from tracespec.codegen.lower import EXEC_ARGS_KIND, PROC_EXIT_KIND, RETRY_KIND
 from tracespec.decode import records
 from tracespec.plan.model import COMM_SIZE, SLOT_ABSENT, SLOT_FAULT, RecordLayout, Schema
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_READERS = {"string": "_str_slot", "buffer": "_buf_slot", "struct": "_buf_slot", "sockaddr": "_buf_slot",
+            "strv": "_strv_slot", "ptrcount": "_ptrcount_slot", "iovec": "_iov_slot"}
+
+
+def _sub_slot(s) -> int:
+    """Bytes per element of an array slot (matching ts_put_strv and ts_put_iov), 0 for the others."""
+    if s.capture == "strv":
+        return 4 + ((s.max + 4) & ~3)
+    if s.capture == "iovec":
+        return 12 + ((s.max + 3) & ~3)
+    return 0
 
 
 def _check(lay: RecordLayout) -> None:
@@ -33,7 +44,7 @@ def _check(lay: RecordLayout) -> None:
     if len(lay.args) > 6 or len(lay.slots) > 6:
         raise ValueError("too many arguments or slots")
     for s in lay.slots:
-        if s.capture not in ("string", "buffer", "struct") or not isinstance(s.max, int) or not 0 <= s.max <= 8192:
+        if s.capture not in _READERS or not isinstance(s.max, int) or not 0 <= s.max <= 8192:
             raise ValueError(f"bad slot {s!r}")
         if not _IDENT.match(s.arg):
             raise ValueError(f"bad argument name {s.arg!r}")
@@ -49,8 +60,13 @@ def _view(lay: RecordLayout) -> dict:
     else:
         fmt += "q"
         names = head + ["ret"]
-    slots = [{"reader": "_str_slot" if s.capture == "string" else "_buf_slot", "inline": s.inline,
-              "bytes": s.bytes} for s in lay.slots]
+    slots = []
+    for s in lay.slots:
+        sub = _sub_slot(s)
+        reader = _READERS[s.capture]
+        slots.append({"reader": reader, "inline": s.inline, "bytes": s.bytes,
+                      "extra": f", {sub}" if sub else "",
+                      "retry_reader": f"lambda mv, pos: {reader}(mv, pos, {sub})" if sub else reader})
 
     def tup(items):
         return ", ".join(items) + ("," if len(items) == 1 else "")
@@ -76,7 +92,7 @@ def render_decoder(schema: Schema) -> str:
     views = [_view(lay) for lay in schema.layouts]
     return _env().get_template("decoder.py.j2").render(
         version=tracespec.__version__, spec_path=repr(schema.spec_path)[1:-1].replace('"""', "'''"),
-        layouts=views, proc_exit_kind=PROC_EXIT_KIND, retry_kind=RETRY_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
+        layouts=views, proc_exit_kind=PROC_EXIT_KIND, retry_kind=RETRY_KIND, exec_args_kind=EXEC_ARGS_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
 
 
 def load_decoder(schema: Schema):
@@ -84,6 +100,7 @@ def load_decoder(schema: Schema):
     source = render_decoder(schema)
     namespace = {"Slot": records.Slot, "EnterRecord": records.EnterRecord, "ExitRecord": records.ExitRecord,
                  "ProcExitRecord": records.ProcExitRecord, "RetryRecord": records.RetryRecord,
+                 "ExecArgsRecord": records.ExecArgsRecord,
                  "__name__": "tracespec_decoder"}
     exec(compile(source, "<tracespec decoder>", "exec"), namespace)
     return namespace["decode"]

@@ -23,6 +23,10 @@ STACK_RECORD_MAX = 192  # records up to this size are built on the BPF stack, la
 TARGET_STATES = {"TS_TRACED": 1, "TS_ARMED": 2}
 PROC_EXIT_KIND = 0xFFF0  # record kind of a traced process's exit (not a syscall)
 RETRY_KIND = 0xFFF1  # record kind of entry copies made again at exit
+EXEC_ARGS_KIND = 0xFFF2  # record kind of a successful execve's arguments, read from the new process
+EXEC_ARGS_MAX = 4096  # bytes of the argument area copied at most
+EXEC_PATH_MAX = 4095
+EXEC_SYSCALLS = ("execve", "execveat")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class HandlerC:
     inflight_args: bool
     args_from: str | None  # exit: where the arguments come from (regs | inflight | None)
     retry: tuple[SlotC, ...] = ()  # enter: slots whose faults are noted; exit: slots to copy again
+    exec_args: bool = False  # exit of execve: a faulted argv is read from the new process instead
 
 
 @dataclass(frozen=True)
@@ -64,16 +69,50 @@ def _signature(info: SyscallInfo) -> str:
     return f"{info.name}({', '.join(a.name for a in info.args)})"
 
 
-def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: str) -> str:
-    if slot.capture == "struct":
-        return c_int(slot.max) if phase == "enter" else f"(ret < 0 ? -1 : {c_int(slot.max)})"
-    if slot.size_from_ret:
-        return "ret"
-    a = info.args[slot.size_index]
+def _on_stack(layout: RecordLayout) -> bool:
+    """Small records of fixed size are built on the BPF stack. A record with a copied buffer is built in
+    per-CPU scratch: the verifier bounds a copy by its mask (8 KiB), not by the record's size."""
+    return not any(not s.inline for s in layout.slots) and layout.max_size <= STACK_RECORD_MAX
+
+
+def _arg_value(a) -> str:
+    """C expression of an argument's value as its C type holds it, widened to s64."""
     if a.size >= 8:
         return f"(s64)a[{a.index}]"
     bits = a.size * 8
     return f"(s64)(s{bits})a[{a.index}]" if a.signed else f"(s64)(u{bits})a[{a.index}]"
+
+
+def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: str) -> str:
+    """C expression of how many bytes a buffer-like slot copies (negative: copy nothing)."""
+    failed_guard = "ret < 0 ? -1 : " if phase == "exit" else ""
+    if slot.capture == "struct":
+        return f"({failed_guard}{c_int(slot.max)})" if failed_guard else c_int(slot.max)
+    if slot.size_from_ret:
+        return "ret"
+    a = info.args[slot.size_index]
+    if slot.size_deref:
+        return f"({failed_guard}ts_user_int(a[{a.index}]))"
+    return _arg_value(a)
+
+
+def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: str) -> str:
+    ptr = f"a[{slot.index}]"
+    mx = c_int(slot.max)
+    cap = slot.capture
+    if cap == "string":
+        if phase == "exit":
+            return f"ts_put_str_ret(r, off, {ptr}, ret, {mx})"
+        return f"ts_put_str(r, off, {ptr}, {mx})"
+    if cap == "strv":
+        return f"ts_put_strv(r, off, {ptr}, {c_int(slot.count)}, {mx})"
+    if cap == "ptrcount":
+        return f"ts_put_ptrcount(r, off, {ptr}, {c_int(slot.count)})"
+    if cap == "iovec":
+        cnt = _arg_value(info.args[slot.size_index])
+        total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
+        return f"ts_put_iov(r, off, {ptr}, {cnt}, {total}, {limited}, {c_int(slot.count)}, {mx})"
+    return f"ts_put_buf(r, off, {ptr}, {_len_expr(slot, info, phase)}, {mx})"  # buffer, struct, sockaddr
 
 
 def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, ...], str]:
@@ -81,13 +120,7 @@ def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, .
     out = []
     for slot in layout.slots:
         var = f"so_{c_ident(slot.arg)}"
-        if slot.capture == "string":
-            if layout.phase == "exit":
-                call = f"ts_put_str_ret(r, off, a[{slot.index}], ret, {c_int(slot.max)})"
-            else:
-                call = f"ts_put_str(r, off, a[{slot.index}], {c_int(slot.max)})"
-        else:
-            call = f"ts_put_buf(r, off, a[{slot.index}], {_len_expr(slot, info, layout.phase)}, {c_int(slot.max)})"
+        call = _slot_call(slot, info, layout.phase)
         out.append(SlotC(var, call, slot.bytes if slot.inline else 0, slot.arg))
     size = "off" if layout.variable else c_int(layout.max_size)
     return tuple(out), size
@@ -115,8 +148,8 @@ class _Lowerer:
             scope_slots[lay.arg] = (slot.var, lay)
         fc = lower_filter(sp.filter, self.scope(sp, scope_slots)) if sp.filter else None
         uses_inflight = fc is not None or sp.exit_args
-        enter_via = "scratch" if sp.stash or sp.enter.max_size > STACK_RECORD_MAX else "stack"
-        exit_via = "scratch" if sp.exit.max_size > STACK_RECORD_MAX else "stack"
+        enter_via = "scratch" if sp.stash or not _on_stack(sp.enter) else "stack"
+        exit_via = "stack" if _on_stack(sp.exit) else "scratch"
         sig = c_comment(_signature(info))
         enter = HandlerC(f"ts_enter_{name}", info.nr, sp.enter.kind, sig, enter_via, (sp.enter.max_size + 7) // 8,
                          len(info.args), enter_slots, enter_size, fc, sp.stash, uses_inflight, sp.exit_args, None,
@@ -125,9 +158,10 @@ class _Lowerer:
         if sp.exit.slots:
             args_from = "regs" if p.attach == "raw_tp" else "inflight"
         retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg) for s in enter_slots)  # retried copies are compact
+        exec_args = info.name in EXEC_SYSCALLS and any(sl.capture == "strv" for sl in sp.enter.slots)
         exit_ = HandlerC(f"ts_exit_{name}", info.nr, sp.exit.kind, sig, exit_via, (sp.exit.max_size + 7) // 8,
                          0, exit_slots, exit_size, fc, sp.stash, uses_inflight, sp.exit_args, args_from,
-                         retry_calls)
+                         retry_calls, exec_args)
         return SyscallC(info.nr, name, enter, exit_)
 
     def generic(self) -> tuple[HandlerC | None, HandlerC | None]:
@@ -160,9 +194,7 @@ class _Lowerer:
         arity_cases = []
         for arity, events in p.arity_groups:
             evset = set(events)
-            specific = [s for s, sp in zip(syscalls, p.syscalls) if sp.event in evset]
-            generic = [nr for nr, ev in p.generic_events if ev in evset]
-            arity_cases.append({"arity": arity, "specific": specific, "generic": generic})
+            arity_cases.append({"arity": arity, "generic": [nr for nr, ev in p.generic_events if ev in evset]})
         return {
             "plan": p,
             "version": tracespec.__version__,
@@ -175,8 +207,7 @@ class _Lowerer:
             "generic_default": generic_default,
             "helpers": helpers,
             "arity_cases": arity_cases,
-            "exit_cases": syscalls,
-            "needs_regs_at_exit": any(s.exit.args_from == "regs" for s in syscalls),
+            "arity_of": {sp.info.nr: len(sp.info.args) for sp in p.syscalls},
             "targets": p.target.kind in ("command", "pids"),
             "n_params": len(p.params),
             "header_size": HEADER_SIZE,
@@ -189,6 +220,10 @@ class _Lowerer:
             "flag_deferred": FLAG_DEFERRED,
             "proc_exit_kind": PROC_EXIT_KIND,
             "retry_kind": RETRY_KIND,
+            "exec_args_kind": EXEC_ARGS_KIND,
+            "exec_args_max": EXEC_ARGS_MAX,
+            "exec_path_max": EXEC_PATH_MAX,
+            "exec_args": any(s.exit.exec_args for s in syscalls),
             "execve_nrs": [self.nrs.get("execve", 59), self.nrs.get("execveat", 322)],
             "comm_target": list(p.target.comm or b""),
             "c_int": c_int,

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from tracespec.decode.records import EnterRecord, ExitRecord, LostRecord, ProcExitRecord, RetryRecord
+from tracespec.decode.records import (TRUNCATED, EnterRecord, ExecArgsRecord, ExitRecord, LostRecord,
+                                     ProcExitRecord, RetryRecord, Slot)
 from tracespec.decode.values import typed
 from tracespec.plan.model import FLAG_DEFERRED, Schema, SyscallInfo
 
@@ -27,7 +28,8 @@ class SyscallEvent(NamedTuple):
     enter: EnterRecord | None
     exit: ExitRecord | None
     args: tuple  # typed argument values (empty without the enter record)
-    slots: dict  # argument name -> Slot, from both records
+    slots: dict  # argument name -> Slot: what the kernel wrote (exit) over what it read (entry)
+    entry_slots: dict  # argument name -> Slot copied at entry (for values printed as [before => after])
 
     @property
     def name(self) -> str:
@@ -61,8 +63,10 @@ class Unfinished(NamedTuple):
 
 
 class ProcessExit(NamedTuple):
+    """A traced task (a process, or one of its threads) ended."""
+
     ts: int
-    tgid: int
+    tgid: int  # the task's id: a process's pid, or a thread's tid
     code: int  # the kernel's exit_code: (status << 8) | signal, or -1 when unknown
 
 
@@ -103,7 +107,7 @@ class Pairer:
                     args = tuple(r.args)
                 slots: dict = {}
                 self._slots(r.kind, r.slots, slots)
-                ev = SyscallEvent(info, r.nr, r.tgid, r.tid, _comm(r.comm), r, None, args, slots)
+                ev = SyscallEvent(info, r.nr, r.tgid, r.tid, _comm(r.comm), r, None, args, slots, slots)
                 pending[r.tid] = ev
                 if not r.flags & FLAG_DEFERRED:
                     out.append(Started(ev))
@@ -127,14 +131,39 @@ class Pairer:
                     for i, s in r.slots:
                         if i < len(lay.slots) and not (s.fault or s.absent):
                             slots[lay.slots[i].arg] = s
-                    pending[r.tid] = ev._replace(slots=slots)
+                    pending[r.tid] = ev._replace(slots=slots, entry_slots=slots)
+            elif isinstance(r, ExecArgsRecord):
+                ev = pending.get(r.tid)
+                lay = self.enter_layouts.get(r.nr)
+                if ev is not None and ev.nr == r.nr and lay is not None:
+                    pending[r.tid] = self._exec_args(ev, lay, r)
             elif isinstance(r, ProcExitRecord):
-                for tid in [t for t, e in pending.items() if e.tgid == r.tgid]:
-                    out.append(Unfinished(pending.pop(tid)))
-                out.append(ProcessExit(r.ts, r.tgid, r.code))
+                ev = pending.pop(r.tid, None)
+                if ev is not None:
+                    out.append(Unfinished(ev))
+                out.append(ProcessExit(r.ts, r.tid, r.code))
             elif isinstance(r, LostRecord):
                 out.append(Lost(r.ts, r.count))
         return out
+
+    @staticmethod
+    def _exec_args(ev: SyscallEvent, lay, r: ExecArgsRecord) -> SyscallEvent:
+        """Mend entry copies that faulted with what the successful execve used."""
+        slots = dict(ev.slots)
+        for sl in lay.slots:
+            old = slots.get(sl.arg)
+            if old is None or not old.fault:
+                continue
+            if sl.capture == "string" and not r.filename.fault:
+                data = r.filename.data[:sl.max]
+                slots[sl.arg] = Slot(data, TRUNCATED if len(r.filename.data) > sl.max else 0)
+            elif sl.capture == "strv" and not (r.args.fault or r.args.absent):
+                parts = r.args.data.split(b"\0")
+                if parts and parts[-1] == b"":
+                    parts.pop()
+                items = tuple(Slot(p[:sl.max], TRUNCATED if len(p) > sl.max else 0) for p in parts[:sl.count])
+                slots[sl.arg] = Slot(items, TRUNCATED if len(parts) > sl.count or r.args.truncated else 0)
+        return ev._replace(slots=slots, entry_slots=slots)
 
     def finish(self) -> list:
         """The syscalls still in flight when tracing stops."""

@@ -72,6 +72,17 @@ class RetryRecord(NamedTuple):
     slots: tuple
 
 
+class ExecArgsRecord(NamedTuple):
+    """What a successful execve really used: its filename and its arguments, NUL-separated."""
+
+    ts: int
+    tgid: int
+    tid: int
+    nr: int
+    filename: "Slot"
+    args: "Slot"
+
+
 class LostRecord(NamedTuple):
     """Records the kernel could not deliver (perf buffer overflow), reported where they were lost."""
 
@@ -80,4 +91,4 @@ class LostRecord(NamedTuple):
     count: int
 
 
-Record = Union[EnterRecord, ExitRecord, ProcExitRecord, RetryRecord, LostRecord]
+Record = Union[EnterRecord, ExitRecord, ProcExitRecord, RetryRecord, ExecArgsRecord, LostRecord]

@@ -1,14 +1,20 @@
-"""Which arguments a syscall line shows, and which of them are only known once it returns."""
+"""Which arguments a syscall line shows, which are only known once it returns, and how each reads."""
 
 from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.values import constants, failed, kind_of, memory_text, scalar_text
+from tracespec.decode.records import Slot
+from tracespec.format.quote import quote
+from tracespec.format.sockaddr import sockaddr_text
+from tracespec.format.structs import struct_text
+from tracespec.format.values import constants, enumby_text, hexval, kind_of, memory_text, scalar_text
 from tracespec.plan.model import ArgField
 
-EXIT_KINDS = frozenset({"obuf", "ostr", "ostruct"})  # memory the kernel fills in
-MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct"})
-_RAW = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
+EXIT_KINDS = frozenset({"obuf", "ostr", "ostruct", "osockaddr", "osockoptval", "oiovec", "iostruct"})
+MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
+                          "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec"})
+RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
+ELLIPSIS = "..."
 
 
 def _open_creates(ev: SyscallEvent) -> bool:
@@ -22,7 +28,7 @@ def _open_creates(ev: SyscallEvent) -> bool:
 def visible(ev: SyscallEvent) -> list[tuple[ArgField, int]]:
     """(field, value) for each argument strace would print (open's mode only when it creates)."""
     if ev.info is None:
-        return list(zip(_RAW, ev.args))
+        return list(zip(RAW_ARGS, ev.args))
     out = []
     for f, v in zip(ev.info.args, ev.args):
         if f.kind == "omode" and not _open_creates(ev):
@@ -40,8 +46,73 @@ def split(ev: SyscallEvent) -> tuple[list, list]:
     return shown, []
 
 
+def _arg_value(ev: SyscallEvent, name: str) -> int | None:
+    for f, v in zip(ev.info.args, ev.args):
+        if f.name == name:
+            return v
+    return None
+
+
+def _strv(slot: Slot) -> str:
+    items = [quote(s.data, s.truncated) for s in slot.data]
+    if slot.truncated or slot.fault:
+        items.append(ELLIPSIS)
+    return "[" + ", ".join(items) + "]"
+
+
+def _iovec(slot: Slot) -> str:
+    items = [f"{{iov_base={quote(s.data, s.truncated) if not (s.fault or s.absent) else '...'}, iov_len={n}}}"
+             for n, s in slot.data]
+    if slot.truncated:
+        items.append(ELLIPSIS)
+    return "[" + ", ".join(items) + "]"
+
+
+def _sockoptval(slot: Slot) -> str:
+    if len(slot.data) == 4:
+        return f"[{int.from_bytes(slot.data, 'little', signed=True)}]"
+    return quote(slot.data, slot.truncated)
+
+
+def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
+    before, after = ev.entry_slots.get(f.name), ev.slots.get(f.name)
+    b = int.from_bytes(before.data, "little", signed=True) if before and len(before.data) == 4 else None
+    a = (int.from_bytes(after.data, "little", signed=True)
+         if after and after is not before and len(after.data) == 4 else None)
+    if b is None and a is None:
+        return None
+    if b is None or a is None or a == b:
+        return f"[{b if a is None else a}]"
+    return f"[{b} => {a}]"
+
+
 def render(f: ArgField, value: int, ev: SyscallEvent) -> str:
-    kind = kind_of(f)[0]
-    if kind in MEMORY_KINDS:
-        return memory_text(value, f, ev.slots.get(f.name), failed(ev.ret))
-    return scalar_text(value, f)
+    kind, param = kind_of(f)
+    if kind == "enumby":
+        return enumby_text(value, param, _arg_value(ev, param.split(":")[0]))
+    if kind not in MEMORY_KINDS:
+        return scalar_text(value, f)
+    if value == 0:
+        return "NULL"
+    slot = ev.slots.get(f.name)
+    if kind == "iostruct" and param == "int":
+        text = _in_out_int(ev, f)
+        return text if text is not None else hexval(value, f)
+    if kind == "envp":
+        if slot is None or slot.fault or slot.absent:
+            return hexval(value, f)
+        n = slot.data
+        return f"{hexval(value, f)} /* {n}{'+' if slot.truncated else ''} var{'' if n == 1 else 's'} */"
+    if slot is None or slot.absent or (slot.fault and not slot.data):
+        return hexval(value, f)
+    if kind in ("istruct", "ostruct", "iostruct"):
+        return struct_text(param, slot.data)
+    if kind in ("sockaddr", "osockaddr"):
+        return sockaddr_text(slot.data)
+    if kind in ("sockoptval", "osockoptval"):
+        return _sockoptval(slot)
+    if kind == "strv":
+        return _strv(slot)
+    if kind in ("iovec", "oiovec"):
+        return _iovec(slot)
+    return memory_text(value, f, slot, False)

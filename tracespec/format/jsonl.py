@@ -20,7 +20,9 @@ import json
 
 from tracespec.decode.events import Finished, Lost, ProcessExit, SyscallEvent, Unfinished
 from tracespec.format import args as A
-from tracespec.format.values import constants, failed, kind_of, struct_fields
+from tracespec.format.sockaddr import sockaddr_json
+from tracespec.format.structs import struct_json
+from tracespec.format.values import constants, failed, kind_of
 
 
 def _text(data: bytes) -> str:
@@ -39,20 +41,11 @@ class JsonWriter:
     def event(self, ev: SyscallEvent, finished: bool) -> dict:
         args = {}
         truncated = {}
-        for f, v in zip(ev.info.args if ev.info else A._RAW, ev.args):
-            kind, param = kind_of(f)
-            slot = ev.slots.get(f.name)
-            if kind in A.MEMORY_KINDS and v != 0 and slot is not None and not (slot.fault or slot.absent):
-                if kind in ("ostruct", "istruct"):
-                    args[f.name] = struct_fields(param, slot.data)
-                else:
-                    args[f.name] = _text(slot.data)
-                    if slot.truncated:
-                        truncated[f.name] = self.full_length(ev, f) or True
-            elif kind in A.MEMORY_KINDS and v == 0:
-                args[f.name] = None
-            else:
-                args[f.name] = v
+        for f, v in zip(ev.info.args if ev.info else A.RAW_ARGS, ev.args):
+            value, cut = json_value(f, v, ev)
+            args[f.name] = value
+            if cut is not None:
+                truncated[f.name] = cut
         ret = ev.ret if finished else None
         obj = {
             "ts_ns": ev.ts + self.offset, "pid": ev.tgid, "tid": ev.tid, "comm": ev.comm,
@@ -63,18 +56,6 @@ class JsonWriter:
         if truncated:
             obj["truncated"] = truncated
         return obj
-
-    @staticmethod
-    def full_length(ev: SyscallEvent, f) -> int | None:
-        """The length a cut buffer really had: the return value, or its length argument."""
-        kind, param = kind_of(f)
-        if kind == "obuf" and ev.ret is not None and ev.ret >= 0:
-            return ev.ret
-        if kind == "ibuf" and ev.info:
-            for g, v in zip(ev.info.args, ev.args):
-                if g.name == param:
-                    return v
-        return None
 
     def write(self, items) -> None:
         buf = self.buf
@@ -109,3 +90,52 @@ class JsonWriter:
     def finish(self, lost: int) -> None:
         self.buf.append(self.dumps({"lost": lost, "syscalls": self.syscalls, "unfinished": self.unfinished}))
         self.flush()
+
+
+def _int_of(slot) -> int | None:
+    if slot is None or slot.fault or slot.absent or len(slot.data) != 4:
+        return None
+    return int.from_bytes(slot.data, "little", signed=True)
+
+
+def _full_length(ev: SyscallEvent, f) -> int | bool:
+    """The length a cut buffer really had (the return value, or its length argument), else True."""
+    kind, param = kind_of(f)
+    if kind == "obuf" and ev.ret is not None and ev.ret >= 0:
+        return ev.ret
+    if kind == "ibuf" and ev.info:
+        for g, v in zip(ev.info.args, ev.args):
+            if g.name == param:
+                return v
+    return True
+
+
+def json_value(f, v: int, ev: SyscallEvent):
+    """(JSON value of an argument, what to list under "truncated" or None)."""
+    kind, param = kind_of(f)
+    if kind not in A.MEMORY_KINDS:
+        return v, None
+    if v == 0:
+        return None, None
+    slot = ev.slots.get(f.name)
+    if kind == "iostruct" and param == "int":
+        entry = ev.entry_slots.get(f.name)
+        return {"before": _int_of(entry), "after": _int_of(slot) if slot is not entry else None}, None
+    if slot is None or slot.absent or (slot.fault and not slot.data):
+        return v, None  # the memory could not be read: the pointer
+    if kind in ("istruct", "ostruct", "iostruct"):
+        return struct_json(param, slot.data), None
+    if kind in ("sockaddr", "osockaddr"):
+        return sockaddr_json(slot.data), None
+    if kind in ("sockoptval", "osockoptval") and len(slot.data) == 4:
+        return _int_of(slot), None
+    if kind == "strv":
+        cut = True if (slot.truncated or any(s.truncated for s in slot.data)) else None
+        return [_text(s.data) for s in slot.data], cut
+    if kind == "envp":
+        return slot.data, (True if slot.truncated else None)
+    if kind in ("iovec", "oiovec"):
+        items = [{"len": n, "data": _text(s.data)} for n, s in slot.data]
+        cut = True if (slot.truncated or any(s.truncated for _, s in slot.data)) else None
+        return items, cut
+    return _text(slot.data), (_full_length(ev, f) if slot.truncated else None)

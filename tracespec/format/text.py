@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tracespec.decode.events import Finished, Lost, ProcessExit, Started, SyscallEvent, Unfinished
 from tracespec.format import args as A
+from tracespec.format.special import special
 from tracespec.format.values import constants, ret_text
 
 
@@ -51,6 +52,9 @@ class TextWriter:
         return " ".join(parts) + " "
 
     def enter_part(self, ev: SyscallEvent) -> str:
+        own = special(ev)
+        if own is not None:
+            return f"{ev.name}({own[0]}"
         at_entry, at_exit = A.split(ev)
         text = ", ".join(A.render(f, v, ev) for f, v in at_entry)
         if at_exit and at_entry:
@@ -58,8 +62,12 @@ class TextWriter:
         return f"{ev.name}({text}"
 
     def exit_part(self, ev: SyscallEvent) -> str:
-        _, at_exit = A.split(ev)
-        text = ", ".join(A.render(f, v, ev) for f, v in at_exit)
+        own = special(ev)
+        if own is not None:
+            text = own[1]
+        else:
+            _, at_exit = A.split(ev)
+            text = ", ".join(A.render(f, v, ev) for f, v in at_exit)
         ret = ret_text(ev.ret, ev.info.ret if ev.info else "int")
         tail = f"{text}) = {ret}"
         if self.opt.syscall_times and ev.duration_ns is not None:

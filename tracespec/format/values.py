@@ -108,17 +108,6 @@ def struct_fields(name: str, data: bytes) -> dict[str, int]:
     return out
 
 
-def struct_text(name: str, data: bytes) -> str:
-    v = struct_fields(name, data)
-    if name == "stat":
-        mode = v.get("st_mode", 0)
-        ftype = mode & S_IFMT
-        if ftype in (0o020000, 0o060000):  # character and block devices show their device number
-            return f"{{st_mode={symbolic_mode(mode)}, st_rdev={makedev(v.get('st_rdev', 0))}, ...}}"
-        return f"{{st_mode={symbolic_mode(mode)}, st_size={v.get('st_size', 0)}, ...}}"
-    return "{" + ", ".join(f"{k}={val}" for k, val in v.items()) + "}"
-
-
 def scalar_text(value: int, f: ArgField) -> str:
     kind, param = kind_of(f)
     c = constants()
@@ -145,15 +134,22 @@ def scalar_text(value: int, f: ArgField) -> str:
     return str(value)
 
 
+def enumby_text(value: int, param: str, other: int | None) -> str:
+    """A value from the set another argument selects (a socket option by its level)."""
+    c = constants()
+    _, map_name = param.split(":")
+    set_name = c.maps[map_name].set_for(other) if other is not None else None
+    if set_name is None:
+        return str(value)
+    return enum_text(value, c.sets[set_name])
+
+
 def memory_text(value: int, f: ArgField, slot: Slot | None, failed: bool) -> str:
-    """A pointer argument whose memory was copied: the string, buffer or struct, else the address."""
-    kind, param = kind_of(f)
+    """A pointer argument whose memory was copied: the string or buffer, else the address."""
     if value == 0:
         return "NULL"
     if slot is None or slot.fault or slot.absent:
         return hexval(value, f)
-    if kind == "ostruct" or kind == "istruct":
-        return struct_text(param, slot.data)
     return quote(slot.data, slot.truncated)
 
 

@@ -36,21 +36,33 @@ class ArgField:
 
 @dataclass(frozen=True)
 class SlotLayout:
-    """Memory copied for one argument: a string, a buffer or a struct."""
+    """Memory copied for one argument: a string, buffer, struct, socket address, or an array of them."""
 
     arg: str
     index: int  # the argument holding the pointer
-    capture: str  # string | buffer | struct
-    max: int  # payload bytes at most
+    capture: str  # string | buffer | struct | sockaddr | strv | ptrcount | iovec
+    max: int  # payload bytes at most (arrays: per element)
     inline: bool  # fixed-size slot in a fixed-size record
-    size_index: int | None = None  # buffers: the argument holding the length
-    size_from_ret: bool = False  # buffers: the length is the return value
+    size_index: int | None = None  # the argument holding the length (iovec: the element count)
+    size_from_ret: bool = False  # the length is the return value (iovec: total bytes at exit)
     struct: str | None = None
+    count: int = 0  # arrays: elements at most (ptrcount: pointers counted at most)
+    size_deref: bool = False  # the length is an int behind the size_index pointer
 
     @property
     def bytes(self) -> int:
-        """Bytes the slot occupies at most: info word + payload (strings keep room for the NUL), 4-aligned."""
-        return SLOT_INFO_SIZE + _align4(self.max + (1 if self.capture == "string" else 0))
+        """Bytes the slot occupies at most: its info word and payload (strings keep room for the NUL),
+        4-aligned; arrays hold `count` elements, each with its own info word (and iovec its length)."""
+        string_payload = _align4(self.max + 1)
+        if self.capture == "string":
+            return SLOT_INFO_SIZE + string_payload
+        if self.capture == "strv":
+            return SLOT_INFO_SIZE + self.count * (SLOT_INFO_SIZE + string_payload)
+        if self.capture == "ptrcount":
+            return SLOT_INFO_SIZE
+        if self.capture == "iovec":
+            return SLOT_INFO_SIZE + self.count * (8 + SLOT_INFO_SIZE + _align4(self.max))
+        return SLOT_INFO_SIZE + _align4(self.max)
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,10 @@ class RecordLayout:
     @property
     def variable(self) -> bool:
         return any(not s.inline for s in self.slots)
+
+    @property
+    def slot_names(self) -> tuple[str, ...]:
+        return tuple(s.arg for s in self.slots)
 
 
 @dataclass(frozen=True)
@@ -142,6 +158,15 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class TailCall:
+    """A program the runtime puts into a program array, for a dispatcher to tail-call by index."""
+
+    table: str
+    index: int
+    program: str
+
+
+@dataclass(frozen=True)
 class Param:
     """A value the runtime writes into the ts_params map before attaching."""
 
@@ -180,8 +205,9 @@ class Plan:
     generic_everything: bool  # every syscall goes through the generic handler (no per-number dispatch)
     schema: Schema
     attachments: tuple[Attachment, ...]
+    tail_calls: tuple[TailCall, ...]  # raw tracepoints: each traced syscall's own programs
     params: tuple[Param, ...]
-    arity_groups: tuple[tuple[int, tuple[str, ...]], ...]  # syscall_tp: (arity, events) per enter program
+    arity_groups: tuple[tuple[int, tuple[str, ...]], ...]  # syscall_tp: (arity, events) per generic program
     inflight: bool  # per-thread in-flight map (entry ts, args, filter bits)
     retry: bool  # entry copies that fault are made again at exit (the kernel has paged the memory in)
     stash_size: int  # bytes of the stash map's value (0: no stash)

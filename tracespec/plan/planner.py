@@ -16,7 +16,7 @@ from __future__ import annotations
 from tracespec.catalogue import Syscall
 from tracespec.errors import SpecError
 from tracespec.plan.model import (HEADER_SIZE, ArgField, Attachment, FilterPlan, Param, Plan, RecordLayout,
-                                  Schema, SlotLayout, SyscallInfo, SyscallPlan, Target)
+                                  Schema, SlotLayout, SyscallInfo, SyscallPlan, TailCall, Target)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
 from tracespec.validate.typed import TAnd, TExpr, leaves
 
@@ -42,18 +42,26 @@ def _info(sel: SelectedSyscall) -> SyscallInfo:
     return SyscallInfo(sc.nr, sc.name, sc.ret, args)
 
 
-def _slot(sel: SelectedSyscall, ap) -> SlotLayout:
+ENVP_COUNT_LOOP = 1024  # execve's environment variables counted at most, with bounded loops (5.3+)
+ENVP_COUNT_UNROLLED = 128  # ... and when the loop must be unrolled
+
+
+def _slot(sel: SelectedSyscall, ap, bounded_loops: bool) -> SlotLayout:
     f = ap.fetch
     size_index = None
     from_ret = False
-    if f.capture == "buffer":
-        if f.size_from == "ret":
-            from_ret = True
-        else:
-            size_index = sel.syscall.arg(f.size_from).index
+    if f.size_from == "ret":
+        from_ret = True
+    elif f.size_from is not None:
+        size_index = sel.syscall.arg(f.size_from).index
+    if f.capture == "iovec" and f.at == "exit":
+        from_ret = True  # readv fills its buffers up to what it returns
+    count = f.count
+    if f.capture == "ptrcount":
+        count = ENVP_COUNT_LOOP if bounded_loops else ENVP_COUNT_UNROLLED
     return SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=f.capture, max=f.max,
                       inline=f.mode == "inline" and f.capture == "string", size_index=size_index,
-                      size_from_ret=from_ret, struct=f.struct)
+                      size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref)
 
 
 def _filter_plan(expr: TExpr | None) -> FilterPlan | None:
@@ -148,10 +156,11 @@ class _Planner:
         inflight = (any(sp.filter is not None or sp.exit_args for sp in plans)
                     or generic_filter is not None)
 
-        attachments, arity_groups, arm_events = self.attachments(attach, plans, generic, generic_infos)
-        # 0: tracespec's own tgid; 1: the target cgroup's id; 2: task_struct's exit_code offset (BTF)
+        attachments, tail_calls, arity_groups, arm_events = self.attachments(attach, plans, generic, generic_infos)
+        # 0: tracespec's own tgid; 1: the target cgroup's id; 2-5: struct offsets read from the kernel's BTF
         params = [Param(0, "self_tgid"), Param(1, "target_cgroup_id", self.target.cgroup or ""),
-                  Param(2, "exit_code_offset")]
+                  Param(2, "btf:task_struct.exit_code"), Param(3, "btf:task_struct.mm"),
+                  Param(4, "btf:mm_struct.arg_start"), Param(5, "btf:mm_struct.arg_end")]
         filters = [sp.filter for sp in plans] + [generic_filter]
         for fp in filters:
             for leaf in (fp.leaves if fp else ()):
@@ -175,7 +184,7 @@ class _Planner:
             read_kernel="bpf_probe_read_kernel" if p.has("probe_read_user") else "bpf_probe_read",
             bounded_loops=p.has("bounded_loops"), target=self.target, syscalls=tuple(plans),
             generic=generic_infos, generic_enter=generic_enter, generic_exit=generic_exit,
-            generic_filter=generic_filter,
+            generic_filter=generic_filter, tail_calls=tail_calls,
             generic_events=tuple((s.syscall.nr, s.syscall.event) for s in generic),
             generic_everything=v.every_syscall and not plans,
             schema=schema, attachments=tuple(attachments),
@@ -199,8 +208,9 @@ class _Planner:
     def syscall_plan(self, sel: SelectedSyscall, global_filter, attach: str) -> SyscallPlan:
         sc: Syscall = sel.syscall
         info = _info(sel)
-        enter_slots = tuple(_slot(sel, ap) for ap in sel.args if ap.fetch and ap.fetch.at == "enter")
-        exit_slots = tuple(_slot(sel, ap) for ap in sel.args if ap.fetch and ap.fetch.at == "exit")
+        bounded = self.profile.has("bounded_loops")
+        enter_slots = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("enter", "both"))
+        exit_slots = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("exit", "both"))
         enter = RecordLayout(self.kind(), "enter", sc.nr, sc.name, tuple(_argfield(a) for a in sc.args), enter_slots)
         exit_ = RecordLayout(self.kind(), "exit", sc.nr, sc.name, (), exit_slots)
         fplan = _filter_plan(_combine(global_filter, sel.filter))
@@ -209,29 +219,38 @@ class _Planner:
         return SyscallPlan(info, enter, exit_, fplan, sc.event, stash, exit_args)
 
     def attachments(self, attach, plans, generic, generic_infos):
+        """Where each program goes. Every traced syscall has its own enter and exit programs (BCC
+        loads no program over 4096 instructions, so one program for all would not fit): per-syscall
+        tracepoints attach them directly; raw tracepoints reach them by tail call from one dispatcher."""
         out: list[Attachment] = []
+        tails: list[TailCall] = []
         arity_groups: tuple = ()
         arm_events: tuple[str, ...] = ()
-        if attach == "raw_tp":
-            out += [Attachment("ts_raw_enter", "raw_tracepoint", "sys_enter"),
-                    Attachment("ts_raw_exit", "raw_tracepoint", "sys_exit")]
-        elif attach == "raw_syscalls":
-            out += [Attachment("ts_rs_enter", "tracepoint", "raw_syscalls:sys_enter"),
-                    Attachment("ts_rs_exit", "tracepoint", "raw_syscalls:sys_exit")]
+        if attach in ("raw_tp", "raw_syscalls"):
+            if attach == "raw_tp":
+                out += [Attachment("ts_raw_enter", "raw_tracepoint", "sys_enter"),
+                        Attachment("ts_raw_exit", "raw_tracepoint", "sys_exit")]
+            else:
+                out += [Attachment("ts_rs_enter", "tracepoint", "raw_syscalls:sys_enter"),
+                        Attachment("ts_rs_exit", "tracepoint", "raw_syscalls:sys_exit")]
+            for sp in plans:
+                tails += [TailCall("ts_enter_progs", sp.info.nr, f"ts_enter_{sp.info.name}"),
+                          TailCall("ts_exit_progs", sp.info.nr, f"ts_exit_{sp.info.name}")]
         else:
-            events: dict[int, list[str]] = {}
-            every = [(sp.event, len(sp.info.args)) for sp in plans] + \
-                    [(s.syscall.event, len(s.syscall.args)) for s in generic]
-            for event, arity in sorted(every, key=lambda e: e[0]):
-                events.setdefault(arity, []).append(event)
-            arity_groups = tuple((a, tuple(evs)) for a, evs in sorted(events.items()))
+            for sp in sorted(plans, key=lambda p: p.event):
+                out.append(Attachment(f"ts_enter_{sp.info.name}", "tracepoint", f"syscalls:sys_enter_{sp.event}"))
+                out.append(Attachment(f"ts_exit_{sp.info.name}", "tracepoint", f"syscalls:sys_exit_{sp.event}"))
+            groups: dict[int, list[str]] = {}
+            for s in generic:
+                groups.setdefault(len(s.syscall.args), []).append(s.syscall.event)
+            arity_groups = tuple((a, tuple(sorted(evs))) for a, evs in sorted(groups.items()))
             for arity, evs in arity_groups:
                 for ev in evs:
                     out.append(Attachment(f"ts_tp_enter{arity}", "tracepoint", f"syscalls:sys_enter_{ev}"))
-            for ev, _ in sorted(every):
+            for ev in sorted(s.syscall.event for s in generic):
                 out.append(Attachment("ts_tp_exit", "tracepoint", f"syscalls:sys_exit_{ev}"))
             if self.target.kind == "command":
-                traced = {e for e, _ in every}
+                traced = {sp.event for sp in plans} | {s.syscall.event for s in generic}
                 arm_events = tuple(ev for ev in ("execve", "execveat") if ev not in traced)
                 for ev in arm_events:
                     out.append(Attachment("ts_tp_arm", "tracepoint", f"syscalls:sys_enter_{ev}"))
@@ -239,7 +258,10 @@ class _Planner:
             out.append(Attachment("tracepoint__sched__sched_process_fork", "auto", "sched:sched_process_fork"))
         if self.target.kind in ("command", "pids"):
             out.append(Attachment("tracepoint__sched__sched_process_exit", "auto", "sched:sched_process_exit"))
-        return out, arity_groups, arm_events
+        if any(sp.info.name in ("execve", "execveat") and any(s.capture == "strv" for s in sp.enter.slots)
+               for sp in plans):
+            out.append(Attachment("tracepoint__sched__sched_process_exec", "auto", "sched:sched_process_exec"))
+        return out, tuple(tails), arity_groups, arm_events
 
 
 def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | None = None,

@@ -74,29 +74,31 @@ class Loaded:
         return self.bpf.get_table(b"ts_events").map_fd
 
     def attach(self) -> None:
-        """Attach exits before enters, so no syscall is seen entering whose return could be missed."""
+        """Fill the program arrays, then attach exits before enters, so that no syscall is seen
+        entering whose return could be missed."""
         bpf, bcc = self.bpf, self.bcc
+        prog_type = bcc.BPF.RAW_TRACEPOINT if self.plan.attach == "raw_tp" else bcc.BPF.TRACEPOINT
         order = sorted(self.plan.attachments, key=lambda a: 0 if "exit" in a.target else 1)
+        step = None
         with captured_stderr() as log:
             try:
+                for t in self.plan.tail_calls:
+                    step = (t.program, f"the {t.table} program array")
+                    fn = bpf.load_func(t.program.encode(), prog_type)
+                    bpf.get_table(t.table.encode())[ctypes.c_int(t.index)] = ctypes.c_int(fn.fd)
                 for a in order:
                     if a.kind == "auto":
                         continue  # BCC attached it when it loaded the object
+                    step = (a.program, a.target)
                     if a.kind == "raw_tracepoint":
                         bpf.attach_raw_tracepoint(tp=a.target.encode(), fn_name=a.program.encode())
                     else:
                         bpf.attach_tracepoint(tp=a.target.encode(), fn_name=a.program.encode())
+                step = None
             except Exception as e:  # BCC raises bare Exceptions
-                failed = a
                 err = e
-            else:
-                failed = None
-        if failed is not None:
-            text = "".join(log)
-            if "verifier" in text or "processed" in text or "R" in text and "invalid" in text:
-                raise VerifierError(failed.program, text)
-            raise TracespecError(f"cannot attach {failed.program} to {failed.target}: {err}",
-                                 hint="the kernel may lack this tracepoint; check `tracespec check --kernel`")
+        if step is not None:
+            raise LoadError(step[0], step[1], str(err), "".join(log))
 
     def close(self) -> None:
         """Release everything. Closing a tracepoint's perf event makes the kernel wait out an RCU grace
@@ -161,11 +163,22 @@ def _max_fd() -> int:
         return 1024
 
 
-class VerifierError(TracespecError):
-    def __init__(self, program: str, log: str):
-        super().__init__(f"the kernel's verifier rejected the generated program {program}",
-                         hint="run again with --debug to see the verifier's log; this is a tracespec bug "
-                              "worth reporting with the output of `tracespec emit SPEC`")
+class LoadError(TracespecError):
+    """A program the kernel (or BCC) would not load or attach; `log` has the verifier's words."""
+
+    def __init__(self, program: str, where: str, error: str, log: str):
+        if "too large" in log or "Argument list too long" in error:
+            message = f"the program {program} is too large to load"
+            hint = ("BCC loads programs of at most 4096 instructions: copy fewer or shorter strings "
+                    "(args.NAME.count, strings.max) for this syscall")
+        elif "Permission denied" in error or "Invalid argument" in error or "processed" in log:
+            message = f"the kernel's verifier rejected the generated program {program}"
+            hint = ("run again with --debug to see the verifier's log; this is a tracespec bug worth "
+                    "reporting with the output of `tracespec emit SPEC`")
+        else:
+            message = f"cannot attach {program} to {where}: {error}"
+            hint = "the kernel may lack this tracepoint; check the spec with `tracespec check`"
+        super().__init__(message, hint=hint)
         self.log = log
 
 
@@ -180,11 +193,18 @@ def load(bcc, plan: Plan, c_source: str) -> Loaded:
                              hint="check the kernel headers (./setup), or report it with `tracespec emit SPEC`")
     loaded = Loaded(bcc, bpf, plan)
     loaded.set_param(0, os.getpid())
+    btf = [p for p in plan.params if p.name.startswith("btf:")]
+    want: dict[str, tuple[str, ...]] = {}
+    for p in btf:
+        struct_name, member = p.name[4:].split(".")
+        want[struct_name] = want.get(struct_name, ()) + (member,)
     try:
-        offsets = member_offsets({"task_struct": ("exit_code",)})
-        loaded.set_param(2, offsets.get("task_struct", {}).get("exit_code", 0))
+        offsets = member_offsets(want)
     except BtfError:
-        pass  # exit statuses are then reported as unknown
+        offsets = {}  # exit statuses are then unknown, and execve's arguments only what entry saw
+    for p in btf:
+        struct_name, member = p.name[4:].split(".")
+        loaded.set_param(p.index, offsets.get(struct_name, {}).get(member, 0))
     for p in plan.params:
         if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value):
             loaded.set_param(p.index, cgroup_id(p.value))

@@ -51,6 +51,7 @@ class ArgOptions:
     mode: str | None = None  # full | inline (strings)
     at: str | None = None  # entry | exit (buffers)
     size: str | None = None  # the argument giving a buffer's length, or "ret"
+    count: int | None = None  # arrays (execve's argv, iovecs): how many elements to copy
     raw: bool | None = None  # print the argument's value as a number, fetch nothing
 
 

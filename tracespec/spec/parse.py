@@ -21,10 +21,12 @@ BUFFER_MAX = 4096  # a copy is masked to 13 bits in BPF; 4 KiB shows plenty
 DEFAULT_PATHS = FetchOptions(max=PATH_MAX - 1, mode="full")  # the longest path the kernel takes
 DEFAULT_STRINGS = FetchOptions(max=32, mode="full")
 DEFAULT_BUFFERS = FetchOptions(max=32, mode="full")
+DEFAULT_COUNT = 32  # array elements, like strace's -s 32 for argv and iovecs
 
 TOP_KEYS = ("version", "description", "syscalls", "exclude", "paths", "strings", "buffers", "raw", "filter")
 RULE_KEYS = ("name", "class", "glob", "args", "filter", "raw", "paths", "strings", "buffers")
-ARG_KEYS = ("max", "mode", "at", "size", "raw")
+ARG_KEYS = ("max", "mode", "at", "size", "count", "raw")
+COUNT_MAX = 64  # array elements copied at most (argv strings, iovecs): loops in BPF are unrolled
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _GLOB = re.compile(r"^[A-Za-z0-9_*?\[\]!-]+$")
 
@@ -217,6 +219,7 @@ class _Parser:
             mode=self.want_choice(g("mode"), f"args.{name}.mode", ("full", "inline")) if g("mode") is not None else None,
             at=self.want_choice(g("at"), f"args.{name}.at", ("entry", "exit")) if g("at") is not None else None,
             size=size,
+            count=self.want_int(g("count"), f"args.{name}.count", 1, COUNT_MAX) if g("count") is not None else None,
             raw=self.want_bool(g("raw"), f"args.{name}.raw") if g("raw") is not None else None,
         )
 

@@ -16,12 +16,14 @@ from tracespec.validate.typed import TExpr
 class Fetch:
     """How one argument's memory is copied out of the traced process."""
 
-    capture: str  # string | buffer | struct
-    at: str  # enter | exit
-    max: int  # bytes at most (strings: characters, without the NUL)
+    capture: str  # string | buffer | struct | sockaddr | strv | ptrcount | iovec
+    at: str  # enter | exit | both (a struct read and written back)
+    max: int  # bytes at most (strings: characters, without the NUL; arrays: per element)
     mode: str  # full (variable length) | inline (fixed slot)
-    size_from: str | None = None  # buffers: the argument holding the length, or "ret"
+    size_from: str | None = None  # the argument holding the length (an element count for iovec), or "ret"
     struct: str | None = None  # structs: the layout's name
+    count: int = 0  # arrays (argv, iovec, envp): elements copied at most
+    deref: bool = False  # the length is an int behind the size_from pointer (read at exit)
 
 
 @dataclass(frozen=True)

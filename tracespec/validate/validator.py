@@ -15,10 +15,12 @@ from tracespec.errors import SpecError, did_you_mean
 from tracespec.kernel import KernelProfile
 from tracespec.kernel.profile import fmt_version
 from tracespec.spec import ArgOptions, FetchOptions, Rule, Selector, Spec
+from tracespec.spec.parse import DEFAULT_COUNT
 from tracespec.validate.filters import ArgType, FilterScope, check_filter
 from tracespec.validate.model import ArgPlan, Fetch, SelectedSyscall, ValidatedSpec
 
 CLASS_ALIASES = {"net": "network", "%stat": "stat_like", "%statfs": "statfs_like"}
+SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage)
 # What every argument becomes when the spec asks for raw values (strace -e raw=all prints hex).
 _RAW_KIND = ArgKind("hex")
 
@@ -106,9 +108,11 @@ class _Validator:
         kind = arg.kind
         info = kind.info
         raw = self.spec.raw
-        fetch_opts = {"string": self.spec.strings, "path": self.spec.paths, "buffer": self.spec.buffers}
-        group = "path" if kind.name == "path" else info.capture
-        opts: FetchOptions = fetch_opts.get(group, FetchOptions())
+        # which spec defaults apply: paths, strings (and argv), or buffers (and iovecs)
+        group = {"path": "path", "str": "string", "ostr": "string", "strv": "string"}.get(
+            kind.name, "buffer" if info.capture in ("buffer", "iovec") else None)
+        defaults = {"path": self.spec.paths, "string": self.spec.strings, "buffer": self.spec.buffers}
+        opts: FetchOptions = defaults.get(group, FetchOptions())
         arg_opt: ArgOptions | None = None
         for r in rules:
             if r.raw is not None:
@@ -126,32 +130,49 @@ class _Validator:
             opts = FetchOptions(arg_opt.max, arg_opt.mode, arg_opt.loc).over(opts)
         if raw:
             return ArgPlan(arg, _RAW_KIND, None)
-        if info.capture == "none":
+        cap = info.capture
+        if cap == "none":
             return ArgPlan(arg, kind, None)
-        if info.capture == "struct":
+        count = (arg_opt.count if arg_opt is not None and arg_opt.count else None) or DEFAULT_COUNT
+        if cap == "struct":
             layout = self.cat.structs[kind.param]
             return ArgPlan(arg, kind, Fetch("struct", info.at, layout.size, "full", struct=layout.name))
+        if cap == "sockaddr":
+            return ArgPlan(arg, kind, Fetch("sockaddr", info.at, SOCKADDR_MAX, "full", kind.param,
+                                            deref=info.at == "exit"))
+        if cap == "strv":
+            return ArgPlan(arg, kind, Fetch("strv", "enter", opts.max, "full", count=count))
+        if cap == "ptrcount":
+            return ArgPlan(arg, kind, Fetch("ptrcount", "enter", 0, "full"))
+        if cap == "iovec":
+            return ArgPlan(arg, kind, Fetch("iovec", info.at, opts.max, "full", kind.param, count=count))
         at = info.at
-        size_from = kind.param if info.capture == "buffer" else None
-        if info.capture == "buffer" and kind.name == "obuf":
+        size_from = kind.param if cap == "buffer" else None
+        deref = False
+        if kind.name == "obuf":
             size_from = "ret"
+        elif kind.name == "osockoptval":
+            deref = True
         if arg_opt is not None and arg_opt.at is not None:
             at = "enter" if arg_opt.at == "entry" else "exit"
         if arg_opt is not None and arg_opt.size is not None:
-            size_from = arg_opt.size
+            size_from, deref = arg_opt.size, False
         mode = opts.mode or "full"
-        if info.capture == "buffer":
+        if cap == "buffer":
             mode = "full"
-        return ArgPlan(arg, kind, Fetch(info.capture, at, opts.max, mode, size_from))
+        return ArgPlan(arg, kind, Fetch(cap, at, opts.max, mode, size_from, deref=deref))
 
     def check_arg_options(self, sc: Syscall, arg, o: ArgOptions) -> None:
         cap = arg.kind.info.capture
         if o.mode is not None and cap != "string":
             raise self.err(f"mode applies to strings; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
-        if o.max is not None and cap not in ("string", "buffer"):
+        if o.max is not None and cap not in ("string", "buffer", "strv", "iovec"):
             raise self.err(f"max applies to strings and buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
         if (o.at is not None or o.size is not None) and cap != "buffer":
             raise self.err(f"at and size apply to buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
+        if o.count is not None and cap not in ("strv", "iovec"):
+            raise self.err(f"count applies to arrays (argv, iovecs); {sc.name}'s {arg.name} is {arg.kind.info.doc}",
+                           o.loc)
         if o.size is not None and o.size != "ret" and sc.arg(o.size) is None:
             raise self.err(f"{sc.name} has no argument {o.size!r} to take a length from", o.loc,
                            hint=did_you_mean(o.size, [a.name for a in sc.args]) or "name an argument or 'ret'")
@@ -192,9 +213,9 @@ class _Validator:
             return ArgType("int", "enter")
         if ap.fetch.capture in ("string", "buffer") and ap.fetch.at == "enter":
             return ArgType("str", "enter")
-        if ap.fetch.capture == "struct":
-            return "structs are not filterable"
-        return "its contents are known only when the syscall returns, and filters cannot look into them"
+        if ap.fetch.at != "enter":
+            return "its contents are known only when the syscall returns, and filters cannot look into them"
+        return f"it is {ap.kind.info.doc}; filters compare numbers and strings"
 
 
 def validate(spec: Spec, catalogue: Catalogue, profile: KernelProfile) -> ValidatedSpec:
