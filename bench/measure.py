@@ -24,6 +24,7 @@ class Sample:
     lost: int | None = None  # syscalls - seen
     self_reported_lost: int | None = None  # what the tracer says it lost
     wall_s: float = 0.0  # from starting the tracer (or the workload) to its exit
+    foreign_bpf: int = 0  # BPF programs of someone else loaded as the run started (see quiesce.py)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -44,11 +44,13 @@ class BpfQuiesce:
 
     def baseline_note(self) -> str:
         """A warning when programs that run at syscalls were loaded before the benchmark started."""
-        hooked = sorted(v for v in self.baseline.values() if "tracepoint" in v or "kprobe" in v)
+        hooked = {i: v for i, v in self.baseline.items() if "tracepoint" in v or "kprobe" in v}
         if not hooked:
             return ""
+        still = len(set(hooked) & set(self._programs()))
         return (f"{len(hooked)} tracing BPF program(s) were already loaded when the benchmark started "
-                f"({', '.join(hooked[:6])}): every run, untraced included, may have paid for them.")
+                f"({', '.join(sorted(hooked.values())[:6])}), {still} still at its end: the runs in "
+                "between, untraced included, may have paid for them.")
 
     def wait(self) -> int:
         """Wait for programs loaded since the start to go (at most TIMEOUT_S for new ones); return how

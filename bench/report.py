@@ -43,19 +43,37 @@ def _lost(r: dict) -> str:
     return f"{r['lost_max']:,}"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _source(src: dict) -> str:
+    if src.get("source") == "commit":
+        return f"commit {src['commit'][:12]} (--rev {src['rev']}), unpacked from git"
+    if src.get("source") == "work tree":
+        changed = src.get("uncommitted_changes") or []
+        dirty = f", plus uncommitted changes to {len(changed)} file(s)" if changed else ", no uncommitted changes"
+        return f"the work tree, at commit {src.get('commit', '?')[:12]}{dirty}"
+    return src.get("path", "?")
+
+
 def _cost_table(rows: list[dict]) -> list[str]:
-    out = ["| tracer | syscalls/run | ns/syscall (median) | min – max | overhead ns | × untraced | "
+    out = ["| tracer | syscalls/run | runs | ns/syscall (median) | min – max | overhead ns | × untraced | "
            "× strace | lost (worst run) | tracer's own lost count | run wall s |",
-           "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+           "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for r in rows:
         if r["status"] != "ok":
-            out.append(f"| {r['label']} | | {r['status']} | | | | | | | |")
+            out.append(f"| {r['label']} | | | {r['status']} | | | | | | | |")
             continue
+        runs = len(r["ns_per_syscall"]["runs"])
+        tried = runs + len(r["failed_runs"])
+        mark = " †" if r["runs_with_foreign_bpf"] else ""
         ns = r["ns_per_syscall"]
         wall = r["wall_s"]
         own = r["self_reported_lost_max"]
         out.append(
-            f"| {r['label']} | {r['syscalls']:,} | {ns['median']:,.1f} | {ns['min']:,.1f} – {ns['max']:,.1f} | "
+            f"| {r['label']}{mark} | {r['syscalls']:,} | {runs if runs == tried else f'{runs} of {tried}'} | "
+            f"{ns['median']:,.1f} | {ns['min']:,.1f} – {ns['max']:,.1f} | "
             f"{_num(r['overhead_ns'])} | {_num(r['ratio_untraced'], '{:.2f}')} | "
             f"{_ratio_strace(r['ratio_strace'])} | {_lost(r)} | {_num(own, '{:,}')} | {wall['median']:.2f} |")
     return out
@@ -76,7 +94,7 @@ def _startup(s: dict) -> list[str]:
         "other": "other: between those steps (arguments, output file, fork)",
     }
     t, pt, w = s["total_s"], s["probed_total_s"], s["run_wall_s"]
-    out = [f"`{s['command']}`, {s['reps']} runs. The parts come from separate runs of the same command "
+    out = [f"`{s['command']}`, {_plural(s['reps'], 'run')}. The parts come from separate runs of the same command "
            "through bench/startup_probe.py, which times tracespec's steps from inside; in each such run "
            "they add up to its total (medians shown, so the column need not add up exactly).", "",
            "| | median s | min – max s |", "|---|--:|--:|",
@@ -88,6 +106,9 @@ def _startup(s: dict) -> list[str]:
             out.append(f"| &nbsp;&nbsp;{label} | {p['median']:.3f} | {p['min']:.3f} – {p['max']:.3f} |")
     out.append(f"| whole `tracespec run` of /bin/true, launch to exit | {w['median']:.3f} | "
                f"{w['min']:.3f} – {w['max']:.3f} |")
+    if s.get("runs_with_foreign_bpf"):
+        out += ["", f"† {s['runs_with_foreign_bpf']} of these runs started while BPF programs the "
+                "benchmark did not load were attached (another tracer on the machine)."]
     if s.get("steps_not_found"):
         out += ["", "Steps not found in this tracespec (their time is in *other*): "
                 + ", ".join(s["steps_not_found"])]
@@ -100,7 +121,7 @@ def markdown(res: dict) -> str:
     lines = [
         f"# tracespec overhead benchmark: {m['date']}, {m['hostname']}",
         "",
-        f"`{res['command']}` ({res['mode']} mode, {res['reps']} repetitions, "
+        f"`{res['command']}` ({res['mode']} mode, {_plural(res['reps'], 'repetition')}, "
         f"{res['duration_s'] / 60:.1f} min). Columns are explained in bench/README.md.",
         "",
         "## Machine",
@@ -112,6 +133,7 @@ def markdown(res: dict) -> str:
         f"| memory | {m['memory_gib']} GiB |",
     ]
     lines += [f"| {k} | {val} |" for k, val in v.items()]
+    lines.append(f"| tracespec measured | {_source(m.get('tracespec_source', {}))} |")
     lines += ["", "## Cost per syscall", ""]
     for loop in res["loops"]:
         rows = [r for r in res["results"] if r["loop"] == loop]
@@ -122,18 +144,15 @@ def markdown(res: dict) -> str:
     lines += ["## Skipped, failed and not traced", ""]
     if not problems and not notes:
         lines.append("Nothing: every tracer ran every loop.")
-    seen_reasons = set()
+    grouped: dict[tuple[str, str, str], list[str]] = {}  # (label, what, message) -> loops
     for r in problems:
         if r["status"] == "ok":
-            lines.append(f"- {r['loop']} / {r['label']}: {len(r['failed_runs'])} run(s) failed: "
-                         f"{r['failed_runs'][0]}")
-            continue
-        key = (r["tracer"], r["reason"])
-        if key in seen_reasons:
-            continue
-        seen_reasons.add(key)
-        loops = [x["loop"] for x in res["results"] if x["tracer"] == r["tracer"] and x.get("reason") == r["reason"]]
-        lines.append(f"- {r['label']} ({', '.join(loops)}): {r['status']}: {r['reason']}")
+            key = (r["label"], "some runs failed", r["failed_runs"][0])
+        else:
+            key = (r["label"], r["status"], r["reason"])
+        grouped.setdefault(key, []).append(r["loop"])
+    for (label, what, message), loops in grouped.items():
+        lines.append(f"- {label} ({', '.join(loops)}): {what}: {message}")
     for r in notes:
         lines.append(f"- {r['loop']} / {r['label']}: measured, not traced: {r['note']}")
     lines += ["", "## Notes", ""] + [f"- {n}" for n in res["notes"]] + [""]

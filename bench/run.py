@@ -153,6 +153,7 @@ def benchmark(args: argparse.Namespace) -> int:
             f.write("tracespec benchmark\n")
         quiesce = BpfQuiesce()
         info = machine.describe(tested)
+        all_attach = subject.attach_line(tested, "all.yaml")
 
         samples: dict[tuple[str, str], list] = {}
         broken: set[tuple[str, str]] = set()  # failed at their first run: not tried again
@@ -166,13 +167,15 @@ def benchmark(args: argparse.Namespace) -> int:
                     if key in broken:
                         continue
                     n = max(1, round(t.SYSCALLS * args.scale / loop.per_iteration))
+                    foreign = quiesce.wait()
                     s = measure_once(t, loop, n, binary, workdir, open_path)
+                    s.foreign_bpf = foreign
                     samples.setdefault(key, []).append(s)
-                    if t.id != "untraced":
-                        quiesce.wait()
                     if s.ok:
                         lost = "" if s.lost is None else f", lost {s.lost:,}"
                         msg = f"{s.ns_per_syscall:,.1f} ns/syscall{lost}, {s.wall_s:.1f} s"
+                        if foreign:
+                            msg += f" ({foreign} foreign BPF programs loaded)"
                     else:
                         msg = f"FAILED: {s.error}"
                         if len(samples[key]) == 1:
@@ -209,11 +212,18 @@ def benchmark(args: argparse.Namespace) -> int:
         "lost: loop syscalls made minus those found in the tracer's output, worst of the runs; the "
         "tracer's own count is in its own unit (tracespec: records, two per syscall; bpftrace: events).",
     ]
-    if quiesce.note:
-        notes.append(quiesce.note)
-    if quiesce.timeouts:
-        notes.append(f"{quiesce.timeouts} time(s) BPF programs not loaded by the benchmark were still "
-                     "present 30 s after a run: the runs after those may have paid for them.")
+    notes.append(f"tracespec's program for specs/all.yaml attaches to: {all_attach}.")
+    if "raw tracepoint" not in all_attach:
+        notes.append("That is not the raw tracepoints sys_enter/sys_exit: the floor no longer measures "
+                     "the same attach points as tracespec's specs/all.yaml.")
+    for note in (quiesce.note, quiesce.baseline_note()):
+        if note:
+            notes.append(note)
+    tainted = sum(1 for ss in samples.values() for s in ss if s.foreign_bpf)
+    if tainted:
+        notes.append(f"{tainted} of {sum(len(ss) for ss in samples.values())} runs started while BPF "
+                     "programs the benchmark did not load were attached (another tracer or test suite on "
+                     "the machine): rows marked † include such runs, and may be inflated by them.")
     command = ".venv/bin/python bench/run.py" + ("" if len(sys.argv) < 2 else " " + shlex.join(sys.argv[1:]))
     results = {
         "command": command,
@@ -228,7 +238,6 @@ def benchmark(args: argparse.Namespace) -> int:
         "results": rows,
         "startup": start,
         "notes": notes,
-        "quiesce_timeouts": quiesce.timeouts,
     }
     stem = f"{info['date']}-{info['hostname']}" + ("-quick" if args.quick else "")
     md, js = report.write(results, args.output_dir, stem)

@@ -85,15 +85,17 @@ def measure(subject, workdir: str, reps: int, quiesce, progress) -> dict:
     totals, walls, probed_totals = [], [], []
     parts: dict[str, list[float]] = {}
     missing: list[str] = []
+    tainted = 0  # runs that started with someone else's BPF programs attached
     try:
         for i in range(reps):
             progress(f"startup: time to first event, run {i + 1}/{reps}")
+            tainted += bool(quiesce.wait())
             total, wall = _time_to_first_event([subject.executable, *run_args], out, subject.env)
             totals.append(total)
             walls.append(wall)
-            quiesce.wait()
 
             progress(f"startup: its parts, run {i + 1}/{reps}")
+            tainted += bool(quiesce.wait())
             launch_ns = time.time_ns()
             probe = [sys.executable, os.path.join(HERE, "startup_probe.py"), marks_path, *run_args]
             done = proc.run(probe, timeout=TIMEOUT_S, env=subject.env)
@@ -108,7 +110,6 @@ def measure(subject, workdir: str, reps: int, quiesce, progress) -> dict:
             probed_totals.append((first - launch_ns) / 1e9)
             for name, seconds in _parts(marks, launch_ns, first).items():
                 parts.setdefault(name, []).append(seconds)
-            quiesce.wait()
     except BenchError as e:
         return {"status": "failed", "reason": str(e)}
     finally:
@@ -119,4 +120,4 @@ def measure(subject, workdir: str, reps: int, quiesce, progress) -> dict:
             "reps": reps, "total_s": _spread(totals), "run_wall_s": _spread(walls),
             "probed_total_s": _spread(probed_totals),
             "parts_s": {k: _spread(parts[k]) for k in PART_ORDER if k in parts},
-            "steps_not_found": missing}
+            "steps_not_found": missing, "runs_with_foreign_bpf": tainted}

@@ -25,6 +25,20 @@ class Subject:
     description: dict = field(default_factory=dict)  # for the report
 
 
+def attach_line(subject: Subject, spec: str) -> str:
+    """What the program tracespec generates for spec attaches to, from the header of `tracespec emit`
+    (its " * attach:" line), or why it could not be read."""
+    r = subprocess.run([subject.executable, "emit", os.path.join(subject.specs_dir, spec)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        return "unknown (tracespec emit failed: " + (lines[-1] if lines else f"exit {r.returncode}") + ")"
+    for line in r.stdout.splitlines()[:40]:
+        if line.lstrip(" *").startswith("attach:"):
+            return line.lstrip(" *")[len("attach:"):].strip()
+    return "unknown (no attach line in the header of `tracespec emit`)"
+
+
 def _git(repo: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "--no-optional-locks", "-C", repo, *args], capture_output=True)
 

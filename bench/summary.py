@@ -33,6 +33,7 @@ def row(loop: str, tracer, samples: list[Sample], not_traced: str | None) -> dic
         "seen": [s.seen for s in ok],
         "lost": [s.lost for s in ok],
         "self_reported_lost": [s.self_reported_lost for s in ok],
+        "runs_with_foreign_bpf": sum(1 for s in ok if s.foreign_bpf),
         "overhead_ns": None,
         "ratio_untraced": None,
         "ratio_strace": None,

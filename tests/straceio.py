@@ -44,6 +44,31 @@ def per_process(text: str, skip_signals: bool = True) -> list[list[str]]:
 
 
 STRING = re.compile(r'"(?:[^"\\]|\\.)*"(?:\.\.\.)?')
+_PORT = re.compile(r"htons\((\d+)\)")
+_VARS = re.compile(r"/\* \d+ vars \*/")
+
+
+def normalized(text: str, skip_signals: bool = True) -> list[list[str]]:
+    """per_process(), with what legitimately differs between two runs of a program made equal:
+    process ids (each becomes P1, P2, ... in order of appearance, in return values and arguments too),
+    ephemeral ports, and the environment's size."""
+    pids: list[str] = []
+    for raw in text.splitlines():
+        m = _PID.match(raw)
+        if m and m.group(1) not in pids:
+            pids.append(m.group(1))
+    procs = per_process(text, skip_signals)
+    names = {pid: f"P{i + 1}" for i, pid in enumerate(pids)}
+    names.update({hex(int(pid)): label for pid, label in list(names.items())})  # raw mode prints them in hex
+    pid_re = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b") if pids else None
+
+    def fix(line: str) -> str:
+        if pid_re is not None:
+            line = pid_re.sub(lambda m: names[m.group(1)], line)
+        line = _PORT.sub(lambda m: "htons(PORT)" if int(m.group(1)) >= 1024 else m.group(0), line)
+        return _VARS.sub("/* N vars */", line)
+
+    return [[fix(line) for line in p] for p in procs]
 
 
 def strings_in(line: str) -> list[str]:

@@ -3,10 +3,10 @@
  *
  * spec:    specs/fileio.yaml
  * kernel:  Linux 6.1
- * attach:  per-syscall tracepoints (21 syscalls, one program per arity)
+ * attach:  per-syscall tracepoints (21 syscalls, 10 families of programs)
  * output:  BPF ring buffer, 64 MiB
  * target:  a command started by tracespec, and its children
- * records: 42 layouts, at most 8280 bytes
+ * records: 22 layouts, at most 8288 bytes
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -307,8 +307,10 @@ static __always_inline int ts_traced_enter(u64 id, u32 nr)
 }
 
 /* The contexts each kind of attachment hands its programs. */
-/* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. A program reads
- * only the slots its syscalls have: the kernel refuses to attach one that reads past the record. */
+/* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. Programs copy the
+ * six slots with a helper rather than read them directly: the kernel refuses to attach a program whose
+ * direct reads go past a record, and the copy lets one program serve syscalls of any arity (the slots
+ * past a syscall's own arguments are never used). */
 struct ts_tp_enter_ctx {
     u64 common;
     s32 nr;
@@ -323,8 +325,8 @@ struct ts_tp_exit_ctx {
     s64 ret;
 };
 
-/* write(fd, buf, count): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_write(void *ctx, u64 id, struct ts_retry *rt)
+/* write(fd, buf, count); pwrite64(fd, buf, count, pos): the entry copies that faulted, made again at exit */
+static __always_inline void ts_emit_retry_ts_exit_f1(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -337,7 +339,7 @@ static __always_inline void ts_emit_retry_ts_exit_write(void *ctx, u64 id, struc
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 1, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -345,8 +347,8 @@ static __always_inline void ts_emit_retry_ts_exit_write(void *ctx, u64 id, struc
     ts_emit(ctx, r, off);
 }
 
-/* open(filename, flags, mode): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_open(void *ctx, u64 id, struct ts_retry *rt)
+/* open(filename, flags, mode); mkdir(pathname, mode); rmdir(pathname); creat(pathname, mode); unlink(pathname): the entry copies that faulted, made again at exit */
+static __always_inline void ts_emit_retry_ts_exit_f2(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -359,7 +361,7 @@ static __always_inline void ts_emit_retry_ts_exit_open(void *ctx, u64 id, struct
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 2, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -367,8 +369,8 @@ static __always_inline void ts_emit_retry_ts_exit_open(void *ctx, u64 id, struct
     ts_emit(ctx, r, off);
 }
 
-/* stat(filename, statbuf): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_stat(void *ctx, u64 id, struct ts_retry *rt)
+/* stat(filename, statbuf); lstat(filename, statbuf): the entry copies that faulted, made again at exit */
+static __always_inline void ts_emit_retry_ts_exit_f3(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -381,60 +383,16 @@ static __always_inline void ts_emit_retry_ts_exit_stat(void *ctx, u64 id, struct
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 4, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* lstat(filename, statbuf): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_lstat(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 6, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* pwrite64(fd, buf, count, pos): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_pwrite64(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 18, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     ts_emit(ctx, r, off);
 }
 
 /* rename(oldname, newname): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_rename(void *ctx, u64 id, struct ts_retry *rt)
+static __always_inline void ts_emit_retry_ts_exit_f5(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -447,7 +405,7 @@ static __always_inline void ts_emit_retry_ts_exit_rename(void *ctx, u64 id, stru
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 82, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -457,8 +415,8 @@ static __always_inline void ts_emit_retry_ts_exit_rename(void *ctx, u64 id, stru
     ts_emit(ctx, r, off);
 }
 
-/* mkdir(pathname, mode): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_mkdir(void *ctx, u64 id, struct ts_retry *rt)
+/* openat(dfd, filename, flags, mode); mkdirat(dfd, pathname, mode); unlinkat(dfd, pathname, flag): the entry copies that faulted, made again at exit */
+static __always_inline void ts_emit_retry_ts_exit_f6(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -471,117 +429,7 @@ static __always_inline void ts_emit_retry_ts_exit_mkdir(void *ctx, u64 id, struc
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 83, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* rmdir(pathname): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_rmdir(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 84, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* creat(pathname, mode): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_creat(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 85, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* unlink(pathname): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_unlink(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 87, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* openat(dfd, filename, flags, mode): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_openat(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 257, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* mkdirat(dfd, pathname, mode): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_mkdirat(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 258, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -590,7 +438,7 @@ static __always_inline void ts_emit_retry_ts_exit_mkdirat(void *ctx, u64 id, str
 }
 
 /* newfstatat(dfd, filename, statbuf, flag): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_newfstatat(void *ctx, u64 id, struct ts_retry *rt)
+static __always_inline void ts_emit_retry_ts_exit_f7(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -603,7 +451,7 @@ static __always_inline void ts_emit_retry_ts_exit_newfstatat(void *ctx, u64 id, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 262, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -611,8 +459,8 @@ static __always_inline void ts_emit_retry_ts_exit_newfstatat(void *ctx, u64 id, 
     ts_emit(ctx, r, off);
 }
 
-/* unlinkat(dfd, pathname, flag): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_unlinkat(void *ctx, u64 id, struct ts_retry *rt)
+/* renameat(olddfd, oldname, newdfd, newname); renameat2(olddfd, oldname, newdfd, newname, flags): the entry copies that faulted, made again at exit */
+static __always_inline void ts_emit_retry_ts_exit_f8(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -625,53 +473,7 @@ static __always_inline void ts_emit_retry_ts_exit_unlinkat(void *ctx, u64 id, st
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 263, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* renameat(olddfd, oldname, newdfd, newname): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_renameat(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 264, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    if (faults & 2)
-        off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* renameat2(olddfd, oldname, newdfd, newname, flags): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_renameat2(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 316, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -682,7 +484,7 @@ static __always_inline void ts_emit_retry_ts_exit_renameat2(void *ctx, u64 id, s
 }
 
 /* statx(dfd, filename, flags, mask, buffer): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_statx(void *ctx, u64 id, struct ts_retry *rt)
+static __always_inline void ts_emit_retry_ts_exit_f9(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -695,7 +497,7 @@ static __always_inline void ts_emit_retry_ts_exit_statx(void *ctx, u64 id, struc
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 332, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -703,45 +505,54 @@ static __always_inline void ts_emit_retry_ts_exit_statx(void *ctx, u64 id, struc
     ts_emit(ctx, r, off);
 }
 
-/* read(fd, buf, count): entry */
-int ts_enter_read(struct ts_tp_enter_ctx *ctx)
+/* read(fd, buf, count); pread64(fd, buf, count, pos): entry */
+int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 0))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
-    u64 rbuf[8] = {};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    u64 rbuf[11] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 0, 0);
+    ts_header(r, id, ts, nr, 0);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
+    ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
     struct ts_inflight inf = {};
     inf.ts = ts;
-    inf.nr = 0;
+    inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
     inf.args[2] = a[2];
-    inf.len = 64;
+    inf.args[3] = a[3];
+    inf.args[4] = a[4];
+    inf.args[5] = a[5];
+    inf.len = 88;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, 64);
+    ts_emit(ctx, r, 88);
     return 0;
 }
 
-/* read(fd, buf, count): exit */
-int ts_exit_read(struct ts_tp_exit_ctx *ctx)
+/* read(fd, buf, count); pread64(fd, buf, count, pos): exit */
+int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != 0)
+    if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 a[6];
     a[0] = inf->args[0];
@@ -754,7 +565,7 @@ int ts_exit_read(struct ts_tp_exit_ctx *ctx)
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 0, 1);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 1);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
     off = ts_forget(r, ts_put_buf(r, off, a[1], ret, 32));
@@ -762,37 +573,45 @@ int ts_exit_read(struct ts_tp_exit_ctx *ctx)
     return 0;
 }
 
-/* write(fd, buf, count): entry */
-int ts_enter_write(struct ts_tp_enter_ctx *ctx)
+/* write(fd, buf, count); pwrite64(fd, buf, count, pos): entry */
+int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 1))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 1, 2);
+    ts_header(r, id, ts, nr, 2);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    u32 off = 64;
-    u32 so_buf = off;
+    ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
+    u32 off = 88;
+    u32 so_arg1 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     u32 faults = 0;
-    if (*(u32 *)&r[so_buf & TS_OFF_MASK] & TS_SLOT_FAULT)
+    if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 1;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
+        rt.args[3] = a[3];
+        rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -800,59 +619,68 @@ int ts_enter_write(struct ts_tp_enter_ctx *ctx)
     return 0;
 }
 
-/* write(fd, buf, count): exit */
-int ts_exit_write(struct ts_tp_exit_ctx *ctx)
+/* write(fd, buf, count); pwrite64(fd, buf, count, pos): exit */
+int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 1)
-            ts_emit_retry_ts_exit_write(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f1(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 1, 3);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 3);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
-/* open(filename, flags, mode): entry */
-int ts_enter_open(struct ts_tp_enter_ctx *ctx)
+/* open(filename, flags, mode); mkdir(pathname, mode); rmdir(pathname); creat(pathname, mode); unlink(pathname): entry */
+int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 2))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 2, 4);
+    ts_header(r, id, ts, nr, 4);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    u32 off = 64;
-    u32 so_filename = off;
+    ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
+    u32 off = 88;
+    u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
-    if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
+    if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 2;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
+        rt.args[3] = a[3];
+        rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -860,65 +688,80 @@ int ts_enter_open(struct ts_tp_enter_ctx *ctx)
     return 0;
 }
 
-/* open(filename, flags, mode): exit */
-int ts_exit_open(struct ts_tp_exit_ctx *ctx)
+/* open(filename, flags, mode); mkdir(pathname, mode); rmdir(pathname); creat(pathname, mode); unlink(pathname): exit */
+int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 2)
-            ts_emit_retry_ts_exit_open(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f2(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 2, 5);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 5);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
-/* stat(filename, statbuf): entry */
-int ts_enter_stat(struct ts_tp_enter_ctx *ctx)
+/* stat(filename, statbuf); lstat(filename, statbuf): entry */
+int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 4))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 4, 6);
+    ts_header(r, id, ts, nr, 6);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    u32 off = 56;
-    u32 so_filename = off;
+    ra[2] = a[2];
+    ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
+    u32 off = 88;
+    u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
-    if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
+    if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 4;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
+        rt.args[2] = a[2];
+        rt.args[3] = a[3];
+        rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
-    inf.nr = 4;
+    inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
+    inf.args[2] = a[2];
+    inf.args[3] = a[3];
+    inf.args[4] = a[4];
+    inf.args[5] = a[5];
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
@@ -926,16 +769,17 @@ int ts_enter_stat(struct ts_tp_enter_ctx *ctx)
     return 0;
 }
 
-/* stat(filename, statbuf): exit */
-int ts_exit_stat(struct ts_tp_exit_ctx *ctx)
+/* stat(filename, statbuf); lstat(filename, statbuf): exit */
+int ts_exit_f3(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != 4)
+    if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 a[6];
     a[0] = inf->args[0];
@@ -948,14 +792,14 @@ int ts_exit_stat(struct ts_tp_exit_ctx *ctx)
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 4)
-            ts_emit_retry_ts_exit_stat(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f3(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 4, 7);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 7);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
@@ -964,184 +808,53 @@ int ts_exit_stat(struct ts_tp_exit_ctx *ctx)
 }
 
 /* fstat(fd, statbuf): entry */
-int ts_enter_fstat(struct ts_tp_enter_ctx *ctx)
+int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 5))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
-    u64 rbuf[7] = {};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    u64 rbuf[11] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 5, 8);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    struct ts_inflight inf = {};
-    inf.ts = ts;
-    inf.nr = 5;
-    inf.args[0] = a[0];
-    inf.args[1] = a[1];
-    inf.len = 56;
-    u32 tid = id;
-    ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, 56);
-    return 0;
-}
-
-/* fstat(fd, statbuf): exit */
-int ts_exit_fstat(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 tid = id;
-    struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != 5)
-        return 0;   /* its entry was filtered out, or came before tracing began */
-    u64 a[6];
-    a[0] = inf->args[0];
-    a[1] = inf->args[1];
-    a[2] = inf->args[2];
-    a[3] = inf->args[3];
-    a[4] = inf->args[4];
-    a[5] = inf->args[5];
-    ts_inflight.delete(&tid);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 5, 9);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* lstat(filename, statbuf): entry */
-int ts_enter_lstat(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 6))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 6, 10);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    u32 off = 56;
-    u32 so_filename = off;
-    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 6;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    struct ts_inflight inf = {};
-    inf.ts = ts;
-    inf.nr = 6;
-    inf.args[0] = a[0];
-    inf.args[1] = a[1];
-    inf.len = off;
-    u32 tid = id;
-    ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* lstat(filename, statbuf): exit */
-int ts_exit_lstat(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 tid = id;
-    struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != 6)
-        return 0;   /* its entry was filtered out, or came before tracing began */
-    u64 a[6];
-    a[0] = inf->args[0];
-    a[1] = inf->args[1];
-    a[2] = inf->args[2];
-    a[3] = inf->args[3];
-    a[4] = inf->args[4];
-    a[5] = inf->args[5];
-    ts_inflight.delete(&tid);
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 6)
-            ts_emit_retry_ts_exit_lstat(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 6, 11);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* pread64(fd, buf, count, pos): entry */
-int ts_enter_pread64(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 17))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
-    u64 rbuf[9] = {};
-    u8 *r = (u8 *)rbuf;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 17, 12);
+    ts_header(r, id, ts, nr, 8);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
     struct ts_inflight inf = {};
     inf.ts = ts;
-    inf.nr = 17;
+    inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
     inf.args[2] = a[2];
     inf.args[3] = a[3];
-    inf.len = 72;
+    inf.args[4] = a[4];
+    inf.args[5] = a[5];
+    inf.len = 88;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, 72);
+    ts_emit(ctx, r, 88);
     return 0;
 }
 
-/* pread64(fd, buf, count, pos): exit */
-int ts_exit_pread64(struct ts_tp_exit_ctx *ctx)
+/* fstat(fd, statbuf): exit */
+int ts_exit_f4(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != 17)
+    if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 a[6];
     a[0] = inf->args[0];
@@ -1154,93 +867,37 @@ int ts_exit_pread64(struct ts_tp_exit_ctx *ctx)
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 17, 13);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 9);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], ret, 32));
+    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
     ts_emit(ctx, r, off);
     return 0;
 }
 
-/* pwrite64(fd, buf, count, pos): entry */
-int ts_enter_pwrite64(struct ts_tp_enter_ctx *ctx)
+/* rename(oldname, newname): entry */
+int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 18))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 18, 14);
+    ts_header(r, id, ts, nr, 10);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    u32 off = 72;
-    u32 so_buf = off;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_buf & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 18;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* pwrite64(fd, buf, count, pos): exit */
-int ts_exit_pwrite64(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 18)
-            ts_emit_retry_ts_exit_pwrite64(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 18, 15);
-    *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
-    return 0;
-}
-
-/* rename(oldname, newname): entry */
-int ts_enter_rename(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 82))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 82, 16);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    u32 off = 56;
+    ra[4] = a[4];
+    ra[5] = a[5];
+    u32 off = 88;
     u32 so_oldname = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_newname = off;
@@ -1253,10 +910,14 @@ int ts_enter_rename(struct ts_tp_enter_ctx *ctx)
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 82;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
+        rt.args[2] = a[2];
+        rt.args[3] = a[3];
+        rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1265,288 +926,67 @@ int ts_enter_rename(struct ts_tp_enter_ctx *ctx)
 }
 
 /* rename(oldname, newname): exit */
-int ts_exit_rename(struct ts_tp_exit_ctx *ctx)
+int ts_exit_f5(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 82)
-            ts_emit_retry_ts_exit_rename(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f5(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 82, 17);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 11);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
-/* mkdir(pathname, mode): entry */
-int ts_enter_mkdir(struct ts_tp_enter_ctx *ctx)
+/* openat(dfd, filename, flags, mode); mkdirat(dfd, pathname, mode); unlinkat(dfd, pathname, flag): entry */
+int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 83))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 83, 18);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    u32 off = 56;
-    u32 so_pathname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 83;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* mkdir(pathname, mode): exit */
-int ts_exit_mkdir(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 83)
-            ts_emit_retry_ts_exit_mkdir(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 83, 19);
-    *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
-    return 0;
-}
-
-/* rmdir(pathname): entry */
-int ts_enter_rmdir(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 84))
-        return 0;
-    u64 a[6] = {ctx->args[0], 0, 0, 0, 0, 0};
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 84, 20);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    u32 off = 48;
-    u32 so_pathname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 84;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* rmdir(pathname): exit */
-int ts_exit_rmdir(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 84)
-            ts_emit_retry_ts_exit_rmdir(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 84, 21);
-    *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
-    return 0;
-}
-
-/* creat(pathname, mode): entry */
-int ts_enter_creat(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 85))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 85, 22);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    u32 off = 56;
-    u32 so_pathname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 85;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* creat(pathname, mode): exit */
-int ts_exit_creat(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 85)
-            ts_emit_retry_ts_exit_creat(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 85, 23);
-    *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
-    return 0;
-}
-
-/* unlink(pathname): entry */
-int ts_enter_unlink(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 87))
-        return 0;
-    u64 a[6] = {ctx->args[0], 0, 0, 0, 0, 0};
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 87, 24);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    u32 off = 48;
-    u32 so_pathname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 87;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* unlink(pathname): exit */
-int ts_exit_unlink(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 87)
-            ts_emit_retry_ts_exit_unlink(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 87, 25);
-    *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
-    return 0;
-}
-
-/* openat(dfd, filename, flags, mode): entry */
-int ts_enter_openat(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 257))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 257, 26);
+    ts_header(r, id, ts, nr, 12);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    u32 off = 72;
-    u32 so_filename = off;
+    ra[4] = a[4];
+    ra[5] = a[5];
+    u32 off = 88;
+    u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
-    if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
+    if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 257;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
+        rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1554,107 +994,52 @@ int ts_enter_openat(struct ts_tp_enter_ctx *ctx)
     return 0;
 }
 
-/* openat(dfd, filename, flags, mode): exit */
-int ts_exit_openat(struct ts_tp_exit_ctx *ctx)
+/* openat(dfd, filename, flags, mode); mkdirat(dfd, pathname, mode); unlinkat(dfd, pathname, flag): exit */
+int ts_exit_f6(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 257)
-            ts_emit_retry_ts_exit_openat(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f6(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 257, 27);
-    *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
-    return 0;
-}
-
-/* mkdirat(dfd, pathname, mode): entry */
-int ts_enter_mkdirat(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 258))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 258, 28);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    u32 off = 64;
-    u32 so_pathname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 258;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* mkdirat(dfd, pathname, mode): exit */
-int ts_exit_mkdirat(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 258)
-            ts_emit_retry_ts_exit_mkdirat(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 258, 29);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 13);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
 /* newfstatat(dfd, filename, statbuf, flag): entry */
-int ts_enter_newfstatat(struct ts_tp_enter_ctx *ctx)
+int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 262))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 262, 30);
+    ts_header(r, id, ts, nr, 14);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    u32 off = 72;
+    ra[4] = a[4];
+    ra[5] = a[5];
+    u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
@@ -1663,22 +1048,26 @@ int ts_enter_newfstatat(struct ts_tp_enter_ctx *ctx)
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 262;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
+        rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
-    inf.nr = 262;
+    inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
     inf.args[2] = a[2];
     inf.args[3] = a[3];
+    inf.args[4] = a[4];
+    inf.args[5] = a[5];
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
@@ -1687,15 +1076,16 @@ int ts_enter_newfstatat(struct ts_tp_enter_ctx *ctx)
 }
 
 /* newfstatat(dfd, filename, statbuf, flag): exit */
-int ts_exit_newfstatat(struct ts_tp_exit_ctx *ctx)
+int ts_exit_f7(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != 262)
+    if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 a[6];
     a[0] = inf->args[0];
@@ -1708,14 +1098,14 @@ int ts_exit_newfstatat(struct ts_tp_exit_ctx *ctx)
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 262)
-            ts_emit_retry_ts_exit_newfstatat(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f7(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 262, 31);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 15);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
     off = ts_forget(r, ts_put_buf(r, off, a[2], (ret < 0 ? -1 : 144), 144));
@@ -1723,144 +1113,20 @@ int ts_exit_newfstatat(struct ts_tp_exit_ctx *ctx)
     return 0;
 }
 
-/* unlinkat(dfd, pathname, flag): entry */
-int ts_enter_unlinkat(struct ts_tp_enter_ctx *ctx)
+/* renameat(olddfd, oldname, newdfd, newname); renameat2(olddfd, oldname, newdfd, newname, flags): entry */
+int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 263))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 263, 32);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    u32 off = 64;
-    u32 so_pathname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 263;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* unlinkat(dfd, pathname, flag): exit */
-int ts_exit_unlinkat(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 263)
-            ts_emit_retry_ts_exit_unlinkat(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 263, 33);
-    *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
-    return 0;
-}
-
-/* renameat(olddfd, oldname, newdfd, newname): entry */
-int ts_enter_renameat(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 264))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 264, 34);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    u32 off = 72;
-    u32 so_oldname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    u32 so_newname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_oldname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (*(u32 *)&r[so_newname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 2;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 264;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* renameat(olddfd, oldname, newdfd, newname): exit */
-int ts_exit_renameat(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    s64 ret = ctx->ret;
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 264)
-            ts_emit_retry_ts_exit_renameat(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 264, 35);
-    *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
-    return 0;
-}
-
-/* renameat2(olddfd, oldname, newdfd, newname, flags): entry */
-int ts_enter_renameat2(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 316))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4], 0};
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 316, 36);
+    ts_header(r, id, ts, nr, 16);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
@@ -1868,26 +1134,28 @@ int ts_enter_renameat2(struct ts_tp_enter_ctx *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    u32 off = 80;
-    u32 so_oldname = off;
+    ra[5] = a[5];
+    u32 off = 88;
+    u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    u32 so_newname = off;
+    u32 so_arg3 = off;
     off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
     u32 faults = 0;
-    if (*(u32 *)&r[so_oldname & TS_OFF_MASK] & TS_SLOT_FAULT)
+    if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
-    if (*(u32 *)&r[so_newname & TS_OFF_MASK] & TS_SLOT_FAULT)
+    if (*(u32 *)&r[so_arg3 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 2;
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 316;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1895,40 +1163,43 @@ int ts_enter_renameat2(struct ts_tp_enter_ctx *ctx)
     return 0;
 }
 
-/* renameat2(olddfd, oldname, newdfd, newname, flags): exit */
-int ts_exit_renameat2(struct ts_tp_exit_ctx *ctx)
+/* renameat(olddfd, oldname, newdfd, newname); renameat2(olddfd, oldname, newdfd, newname, flags): exit */
+int ts_exit_f8(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 316)
-            ts_emit_retry_ts_exit_renameat2(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f8(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 316, 37);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 17);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
 /* statx(dfd, filename, flags, mask, buffer): entry */
-int ts_enter_statx(struct ts_tp_enter_ctx *ctx)
+int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 332))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4], 0};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 332, 38);
+    ts_header(r, id, ts, nr, 18);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
@@ -1936,7 +1207,8 @@ int ts_enter_statx(struct ts_tp_enter_ctx *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    u32 off = 80;
+    ra[5] = a[5];
+    u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
@@ -1945,24 +1217,26 @@ int ts_enter_statx(struct ts_tp_enter_ctx *ctx)
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 332;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
-    inf.nr = 332;
+    inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
     inf.args[2] = a[2];
     inf.args[3] = a[3];
     inf.args[4] = a[4];
+    inf.args[5] = a[5];
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
@@ -1971,15 +1245,16 @@ int ts_enter_statx(struct ts_tp_enter_ctx *ctx)
 }
 
 /* statx(dfd, filename, flags, mask, buffer): exit */
-int ts_exit_statx(struct ts_tp_exit_ctx *ctx)
+int ts_exit_f9(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != 332)
+    if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 a[6];
     a[0] = inf->args[0];
@@ -1992,14 +1267,14 @@ int ts_exit_statx(struct ts_tp_exit_ctx *ctx)
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 332)
-            ts_emit_retry_ts_exit_statx(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f9(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 332, 39);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 19);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
     off = ts_forget(r, ts_put_buf(r, off, a[4], (ret < 0 ? -1 : 256), 256));
@@ -2013,7 +1288,7 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     u64 rbuf[11] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 40);
+    ts_header(r, id, ts, nr, 20);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
@@ -2030,20 +1305,21 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
 {
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 41);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 21);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
-/* syscalls recorded with raw arguments, 1 of them */
-int ts_tp_enter1(struct ts_tp_enter_ctx *ctx)
+/* syscalls recorded with raw arguments */
+int ts_tp_enter(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 nr = ctx->nr;
     if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], 0, 0, 0, 0, 0};
+    u64 a[6] = {};
+    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
     return ts_enter_generic(ctx, id, nr, a);
 }
 

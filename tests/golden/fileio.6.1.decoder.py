@@ -56,15 +56,15 @@ def _iov_slot(mv, pos, sub):
 
 
 
-# kind 0: read enter
-_S0 = struct.Struct("<QIIIHH16sQQQ")
+# kind 0: f0 enter
+_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S0.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
 
 
-# kind 1: read exit (buf)
+# kind 1: f0 exit (arg1)
 _S1 = struct.Struct("<QIIIHHq")
 
 def _decode_1(mv, off):
@@ -74,17 +74,17 @@ def _decode_1(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
 
 
-# kind 2: write enter (buf)
-_S2 = struct.Struct("<QIIIHH16sQQQ")
+# kind 2: f1 enter (arg1)
+_S2 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S2.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S2.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 3: write exit
+# kind 3: f1 exit
 _S3 = struct.Struct("<QIIIHHq")
 
 def _decode_3(mv, off):
@@ -92,17 +92,17 @@ def _decode_3(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
-# kind 4: open enter (filename)
-_S4 = struct.Struct("<QIIIHH16sQQQ")
+# kind 4: f2 enter (arg0)
+_S4 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_4(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S4.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S4.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 5: open exit
+# kind 5: f2 exit
 _S5 = struct.Struct("<QIIIHHq")
 
 def _decode_5(mv, off):
@@ -110,17 +110,17 @@ def _decode_5(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
-# kind 6: stat enter (filename)
-_S6 = struct.Struct("<QIIIHH16sQQ")
+# kind 6: f3 enter (arg0)
+_S6 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_6(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S6.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S6.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 7: stat exit (statbuf)
+# kind 7: f3 exit (arg1)
 _S7 = struct.Struct("<QIIIHHq")
 
 def _decode_7(mv, off):
@@ -130,15 +130,15 @@ def _decode_7(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
 
 
-# kind 8: fstat enter
-_S8 = struct.Struct("<QIIIHH16sQQ")
+# kind 8: f4 enter
+_S8 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S8.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S8.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
 
 
-# kind 9: fstat exit (statbuf)
+# kind 9: f4 exit (statbuf)
 _S9 = struct.Struct("<QIIIHHq")
 
 def _decode_9(mv, off):
@@ -148,74 +148,75 @@ def _decode_9(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
 
 
-# kind 10: lstat enter (filename)
-_S10 = struct.Struct("<QIIIHH16sQQ")
+# kind 10: f5 enter (oldname, newname)
+_S10 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S10.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S10.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    s1, pos = _str_slot(mv, pos)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
 
 
-# kind 11: lstat exit (statbuf)
+# kind 11: f5 exit
 _S11 = struct.Struct("<QIIIHHq")
 
 def _decode_11(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
-# kind 12: pread64 enter
-_S12 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 12: f6 enter (arg1)
+_S12 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S12.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S12.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _str_slot(mv, pos)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 13: pread64 exit (buf)
+# kind 13: f6 exit
 _S13 = struct.Struct("<QIIIHHq")
 
 def _decode_13(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
+    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+
+
+# kind 14: f7 enter (filename)
+_S14 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_14(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S14.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _str_slot(mv, pos)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+
+
+# kind 15: f7 exit (statbuf)
+_S15 = struct.Struct("<QIIIHHq")
+
+def _decode_15(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
 
 
-# kind 14: pwrite64 enter (buf)
-_S14 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S14.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
-
-
-# kind 15: pwrite64 exit
-_S15 = struct.Struct("<QIIIHHq")
-
-def _decode_15(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 16: rename enter (oldname, newname)
-_S16 = struct.Struct("<QIIIHH16sQQ")
+# kind 16: f8 enter (arg1, arg3)
+_S16 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_16(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S16.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S16.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
 
 
-# kind 17: rename exit
+# kind 17: f8 exit
 _S17 = struct.Struct("<QIIIHHq")
 
 def _decode_17(mv, off):
@@ -223,223 +224,39 @@ def _decode_17(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
-# kind 18: mkdir enter (pathname)
-_S18 = struct.Struct("<QIIIHH16sQQ")
+# kind 18: f9 enter (filename)
+_S18 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_18(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S18.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S18.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 19: mkdir exit
+# kind 19: f9 exit (buffer)
 _S19 = struct.Struct("<QIIIHHq")
 
 def _decode_19(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
 
 
-# kind 20: rmdir enter (pathname)
-_S20 = struct.Struct("<QIIIHH16sQ")
+# kind 20: * enter
+_S20 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_20(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S20.unpack_from(mv, off)
-    pos = off + 48
-    s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0,), (s0,))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S20.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
 
 
-# kind 21: rmdir exit
+# kind 21: * exit
 _S21 = struct.Struct("<QIIIHHq")
 
 def _decode_21(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 22: creat enter (pathname)
-_S22 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_22(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S22.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
-
-
-# kind 23: creat exit
-_S23 = struct.Struct("<QIIIHHq")
-
-def _decode_23(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S23.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 24: unlink enter (pathname)
-_S24 = struct.Struct("<QIIIHH16sQ")
-
-def _decode_24(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S24.unpack_from(mv, off)
-    pos = off + 48
-    s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0,), (s0,))
-
-
-# kind 25: unlink exit
-_S25 = struct.Struct("<QIIIHHq")
-
-def _decode_25(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S25.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 26: openat enter (filename)
-_S26 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S26.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
-
-
-# kind 27: openat exit
-_S27 = struct.Struct("<QIIIHHq")
-
-def _decode_27(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 28: mkdirat enter (pathname)
-_S28 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_28(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S28.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
-
-
-# kind 29: mkdirat exit
-_S29 = struct.Struct("<QIIIHHq")
-
-def _decode_29(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S29.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 30: newfstatat enter (filename)
-_S30 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_30(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S30.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
-
-
-# kind 31: newfstatat exit (statbuf)
-_S31 = struct.Struct("<QIIIHHq")
-
-def _decode_31(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S31.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
-
-
-# kind 32: unlinkat enter (pathname)
-_S32 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S32.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
-
-
-# kind 33: unlinkat exit
-_S33 = struct.Struct("<QIIIHHq")
-
-def _decode_33(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 34: renameat enter (oldname, newname)
-_S34 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_34(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S34.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1))
-
-
-# kind 35: renameat exit
-_S35 = struct.Struct("<QIIIHHq")
-
-def _decode_35(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 36: renameat2 enter (oldname, newname)
-_S36 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_36(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S36.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1))
-
-
-# kind 37: renameat2 exit
-_S37 = struct.Struct("<QIIIHHq")
-
-def _decode_37(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 38: statx enter (filename)
-_S38 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S38.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
-
-
-# kind 39: statx exit (buffer)
-_S39 = struct.Struct("<QIIIHHq")
-
-def _decode_39(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
-
-
-# kind 40: * enter
-_S40 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S40.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
-
-
-# kind 41: * exit
-_S41 = struct.Struct("<QIIIHHq")
-
-def _decode_41(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
@@ -451,19 +268,19 @@ def _decode_proc_exit(mv, off):
 # Entry copies made again at exit: by syscall number, the reader of each enter slot, in slot order.
 _RETRY_READERS = {
     1: (_buf_slot, ),
-    2: (_str_slot, ),
-    4: (_str_slot, ),
-    6: (_str_slot, ),
     18: (_buf_slot, ),
-    82: (_str_slot, _str_slot, ),
+    2: (_str_slot, ),
     83: (_str_slot, ),
     84: (_str_slot, ),
     85: (_str_slot, ),
     87: (_str_slot, ),
+    4: (_str_slot, ),
+    6: (_str_slot, ),
+    82: (_str_slot, _str_slot, ),
     257: (_str_slot, ),
     258: (_str_slot, ),
-    262: (_str_slot, ),
     263: (_str_slot, ),
+    262: (_str_slot, ),
     264: (_str_slot, _str_slot, ),
     316: (_str_slot, _str_slot, ),
     332: (_str_slot, ),
@@ -512,26 +329,6 @@ DECODERS = {
     19: _decode_19,
     20: _decode_20,
     21: _decode_21,
-    22: _decode_22,
-    23: _decode_23,
-    24: _decode_24,
-    25: _decode_25,
-    26: _decode_26,
-    27: _decode_27,
-    28: _decode_28,
-    29: _decode_29,
-    30: _decode_30,
-    31: _decode_31,
-    32: _decode_32,
-    33: _decode_33,
-    34: _decode_34,
-    35: _decode_35,
-    36: _decode_36,
-    37: _decode_37,
-    38: _decode_38,
-    39: _decode_39,
-    40: _decode_40,
-    41: _decode_41,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -6,7 +6,7 @@
  * attach:  raw tracepoints sys_enter/sys_exit (every syscall passes through one program)
  * output:  BPF ring buffer, 64 MiB
  * target:  a command started by tracespec, and its children
- * records: 24 layouts, at most 256 bytes
+ * records: 16 layouts, at most 256 bytes
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -319,8 +319,8 @@ static __always_inline void ts_read_args(struct pt_regs *regs, u64 *a)
 BPF_PROG_ARRAY(ts_enter_progs, 512);
 BPF_PROG_ARRAY(ts_exit_progs, 512);
 
-/* connect(fd, uservaddr, addrlen): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_connect(void *ctx, u64 id, struct ts_retry *rt)
+/* connect(fd, uservaddr, addrlen); bind(fd, umyaddr, addrlen): the entry copies that faulted, made again at exit */
+static __always_inline void ts_emit_retry_ts_exit_f0(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -333,7 +333,7 @@ static __always_inline void ts_emit_retry_ts_exit_connect(void *ctx, u64 id, str
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 42, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -341,8 +341,8 @@ static __always_inline void ts_emit_retry_ts_exit_connect(void *ctx, u64 id, str
     ts_emit(ctx, r, off);
 }
 
-/* accept(fd, upeer_sockaddr, upeer_addrlen): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_accept(void *ctx, u64 id, struct ts_retry *rt)
+/* accept(fd, upeer_sockaddr, upeer_addrlen); getsockname(fd, usockaddr, usockaddr_len); getpeername(fd, usockaddr, usockaddr_len); accept4(fd, upeer_sockaddr, upeer_addrlen, flags): the entry copies that faulted, made again at exit */
+static __always_inline void ts_emit_retry_ts_exit_f1(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -355,7 +355,7 @@ static __always_inline void ts_emit_retry_ts_exit_accept(void *ctx, u64 id, stru
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 43, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -364,7 +364,7 @@ static __always_inline void ts_emit_retry_ts_exit_accept(void *ctx, u64 id, stru
 }
 
 /* sendto(fd, buff, len, flags, addr, addr_len): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_sendto(void *ctx, u64 id, struct ts_retry *rt)
+static __always_inline void ts_emit_retry_ts_exit_f2(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -377,7 +377,7 @@ static __always_inline void ts_emit_retry_ts_exit_sendto(void *ctx, u64 id, stru
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 44, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -388,7 +388,7 @@ static __always_inline void ts_emit_retry_ts_exit_sendto(void *ctx, u64 id, stru
 }
 
 /* recvfrom(fd, ubuf, size, flags, addr, addr_len): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_recvfrom(void *ctx, u64 id, struct ts_retry *rt)
+static __always_inline void ts_emit_retry_ts_exit_f3(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -401,7 +401,7 @@ static __always_inline void ts_emit_retry_ts_exit_recvfrom(void *ctx, u64 id, st
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 45, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -409,74 +409,8 @@ static __always_inline void ts_emit_retry_ts_exit_recvfrom(void *ctx, u64 id, st
     ts_emit(ctx, r, off);
 }
 
-/* bind(fd, umyaddr, addrlen): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_bind(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 49, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)(s32)a[2], 128));
-    ts_emit(ctx, r, off);
-}
-
-/* getsockname(fd, usockaddr, usockaddr_len): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_getsockname(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 51, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
-    ts_emit(ctx, r, off);
-}
-
-/* getpeername(fd, usockaddr, usockaddr_len): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_getpeername(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 52, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
-    ts_emit(ctx, r, off);
-}
-
 /* setsockopt(fd, level, optname, optval, optlen): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_setsockopt(void *ctx, u64 id, struct ts_retry *rt)
+static __always_inline void ts_emit_retry_ts_exit_f5(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -489,7 +423,7 @@ static __always_inline void ts_emit_retry_ts_exit_setsockopt(void *ctx, u64 id, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 54, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -498,7 +432,7 @@ static __always_inline void ts_emit_retry_ts_exit_setsockopt(void *ctx, u64 id, 
 }
 
 /* getsockopt(fd, level, optname, optval, optlen): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_getsockopt(void *ctx, u64 id, struct ts_retry *rt)
+static __always_inline void ts_emit_retry_ts_exit_f6(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -511,7 +445,7 @@ static __always_inline void ts_emit_retry_ts_exit_getsockopt(void *ctx, u64 id, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 55, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -519,58 +453,43 @@ static __always_inline void ts_emit_retry_ts_exit_getsockopt(void *ctx, u64 id, 
     ts_emit(ctx, r, off);
 }
 
-/* accept4(fd, upeer_sockaddr, upeer_addrlen, flags): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_accept4(void *ctx, u64 id, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 288, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
-    ts_emit(ctx, r, off);
-}
-
-/* connect(fd, uservaddr, addrlen): entry */
-int ts_enter_connect(struct bpf_raw_tracepoint_args *ctx)
+/* connect(fd, uservaddr, addrlen); bind(fd, umyaddr, addrlen): entry */
+int ts_enter_f0(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
+    u32 nr = ctx->args[1];
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 42, 0);
+    ts_header(r, id, ts, nr, 0);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    u32 off = 64;
-    u32 so_uservaddr = off;
+    ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
+    u32 off = 88;
+    u32 so_arg1 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)(s32)a[2], 128));
     u32 faults = 0;
-    if (*(u32 *)&r[so_uservaddr & TS_OFF_MASK] & TS_SLOT_FAULT)
+    if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 42;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
+        rt.args[3] = a[3];
+        rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -578,57 +497,66 @@ int ts_enter_connect(struct bpf_raw_tracepoint_args *ctx)
     return 0;
 }
 
-/* connect(fd, uservaddr, addrlen): exit */
-int ts_exit_connect(struct bpf_raw_tracepoint_args *ctx)
+/* connect(fd, uservaddr, addrlen); bind(fd, umyaddr, addrlen): exit */
+int ts_exit_f0(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     s64 ret = ctx->args[1];
+    u64 nr = 0;
+    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 42)
-            ts_emit_retry_ts_exit_connect(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f0(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 42, 1);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 1);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
-/* accept(fd, upeer_sockaddr, upeer_addrlen): entry */
-int ts_enter_accept(struct bpf_raw_tracepoint_args *ctx)
+/* accept(fd, upeer_sockaddr, upeer_addrlen); getsockname(fd, usockaddr, usockaddr_len); getpeername(fd, usockaddr, usockaddr_len); accept4(fd, upeer_sockaddr, upeer_addrlen, flags): entry */
+int ts_enter_f1(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
+    u32 nr = ctx->args[1];
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 43, 2);
+    ts_header(r, id, ts, nr, 2);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    u32 off = 64;
-    u32 so_upeer_addrlen = off;
+    ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
+    u32 off = 88;
+    u32 so_arg2 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
     u32 faults = 0;
-    if (*(u32 *)&r[so_upeer_addrlen & TS_OFF_MASK] & TS_SLOT_FAULT)
+    if (*(u32 *)&r[so_arg2 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 43;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
+        rt.args[3] = a[3];
+        rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -636,17 +564,19 @@ int ts_enter_accept(struct bpf_raw_tracepoint_args *ctx)
     return 0;
 }
 
-/* accept(fd, upeer_sockaddr, upeer_addrlen): exit */
-int ts_exit_accept(struct bpf_raw_tracepoint_args *ctx)
+/* accept(fd, upeer_sockaddr, upeer_addrlen); getsockname(fd, usockaddr, usockaddr_len); getpeername(fd, usockaddr, usockaddr_len); accept4(fd, upeer_sockaddr, upeer_addrlen, flags): exit */
+int ts_exit_f1(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     s64 ret = ctx->args[1];
+    u64 nr = 0;
+    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 43)
-            ts_emit_retry_ts_exit_accept(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f1(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 a[6];
@@ -654,7 +584,7 @@ int ts_exit_accept(struct bpf_raw_tracepoint_args *ctx)
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 43, 3);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 3);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : ts_user_int(a[2])), 128));
@@ -664,16 +594,17 @@ int ts_exit_accept(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* sendto(fd, buff, len, flags, addr, addr_len): entry */
-int ts_enter_sendto(struct bpf_raw_tracepoint_args *ctx)
+int ts_enter_f2(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
+    u32 nr = ctx->args[1];
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 44, 4);
+    ts_header(r, id, ts, nr, 4);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
@@ -695,7 +626,7 @@ int ts_enter_sendto(struct bpf_raw_tracepoint_args *ctx)
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 44;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
@@ -711,37 +642,40 @@ int ts_enter_sendto(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* sendto(fd, buff, len, flags, addr, addr_len): exit */
-int ts_exit_sendto(struct bpf_raw_tracepoint_args *ctx)
+int ts_exit_f2(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     s64 ret = ctx->args[1];
+    u64 nr = 0;
+    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 44)
-            ts_emit_retry_ts_exit_sendto(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f2(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 44, 5);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 5);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
 /* recvfrom(fd, ubuf, size, flags, addr, addr_len): entry */
-int ts_enter_recvfrom(struct bpf_raw_tracepoint_args *ctx)
+int ts_enter_f3(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
+    u32 nr = ctx->args[1];
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 45, 6);
+    ts_header(r, id, ts, nr, 6);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
@@ -759,7 +693,7 @@ int ts_enter_recvfrom(struct bpf_raw_tracepoint_args *ctx)
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 45;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
@@ -775,16 +709,18 @@ int ts_enter_recvfrom(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* recvfrom(fd, ubuf, size, flags, addr, addr_len): exit */
-int ts_exit_recvfrom(struct bpf_raw_tracepoint_args *ctx)
+int ts_exit_f3(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     s64 ret = ctx->args[1];
+    u64 nr = 0;
+    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 45)
-            ts_emit_retry_ts_exit_recvfrom(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f3(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 a[6];
@@ -792,7 +728,7 @@ int ts_exit_recvfrom(struct bpf_raw_tracepoint_args *ctx)
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 45, 7);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 7);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
     off = ts_forget(r, ts_put_buf(r, off, a[1], ret, 32));
@@ -802,224 +738,43 @@ int ts_exit_recvfrom(struct bpf_raw_tracepoint_args *ctx)
     return 0;
 }
 
-/* bind(fd, umyaddr, addrlen): entry */
-int ts_enter_bind(struct bpf_raw_tracepoint_args *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u64 a[6];
-    ts_read_args((struct pt_regs *)ctx->args[0], a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 49, 8);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    u32 off = 64;
-    u32 so_umyaddr = off;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)(s32)a[2], 128));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_umyaddr & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 49;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* bind(fd, umyaddr, addrlen): exit */
-int ts_exit_bind(struct bpf_raw_tracepoint_args *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-    s64 ret = ctx->args[1];
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 49)
-            ts_emit_retry_ts_exit_bind(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 49, 9);
-    *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
-    return 0;
-}
-
-/* getsockname(fd, usockaddr, usockaddr_len): entry */
-int ts_enter_getsockname(struct bpf_raw_tracepoint_args *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u64 a[6];
-    ts_read_args((struct pt_regs *)ctx->args[0], a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 51, 10);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    u32 off = 64;
-    u32 so_usockaddr_len = off;
-    off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_usockaddr_len & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 51;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* getsockname(fd, usockaddr, usockaddr_len): exit */
-int ts_exit_getsockname(struct bpf_raw_tracepoint_args *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-    s64 ret = ctx->args[1];
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 51)
-            ts_emit_retry_ts_exit_getsockname(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 a[6];
-    ts_read_args(regs, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 51, 11);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : ts_user_int(a[2])), 128));
-    off = ts_forget(r, ts_put_buf(r, off, a[2], (ret < 0 ? -1 : 4), 4));
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* getpeername(fd, usockaddr, usockaddr_len): entry */
-int ts_enter_getpeername(struct bpf_raw_tracepoint_args *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u64 a[6];
-    ts_read_args((struct pt_regs *)ctx->args[0], a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 52, 12);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    u32 off = 64;
-    u32 so_usockaddr_len = off;
-    off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_usockaddr_len & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 52;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* getpeername(fd, usockaddr, usockaddr_len): exit */
-int ts_exit_getpeername(struct bpf_raw_tracepoint_args *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-    s64 ret = ctx->args[1];
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 52)
-            ts_emit_retry_ts_exit_getpeername(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 a[6];
-    ts_read_args(regs, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 52, 13);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : ts_user_int(a[2])), 128));
-    off = ts_forget(r, ts_put_buf(r, off, a[2], (ret < 0 ? -1 : 4), 4));
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
 /* socketpair(family, type, protocol, usockvec): entry */
-int ts_enter_socketpair(struct bpf_raw_tracepoint_args *ctx)
+int ts_enter_f4(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
+    u32 nr = ctx->args[1];
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
-    u64 rbuf[9] = {};
+    u64 rbuf[11] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 53, 14);
+    ts_header(r, id, ts, nr, 8);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ts_emit(ctx, r, 72);
+    ra[4] = a[4];
+    ra[5] = a[5];
+    ts_emit(ctx, r, 88);
     return 0;
 }
 
 /* socketpair(family, type, protocol, usockvec): exit */
-int ts_exit_socketpair(struct bpf_raw_tracepoint_args *ctx)
+int ts_exit_f4(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     s64 ret = ctx->args[1];
+    u64 nr = 0;
+    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
     u64 a[6];
     ts_read_args(regs, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 53, 15);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 9);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
     off = ts_forget(r, ts_put_buf(r, off, a[3], (ret < 0 ? -1 : 8), 8));
@@ -1028,16 +783,17 @@ int ts_exit_socketpair(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* setsockopt(fd, level, optname, optval, optlen): entry */
-int ts_enter_setsockopt(struct bpf_raw_tracepoint_args *ctx)
+int ts_enter_f5(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
+    u32 nr = ctx->args[1];
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 54, 16);
+    ts_header(r, id, ts, nr, 10);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
@@ -1045,7 +801,8 @@ int ts_enter_setsockopt(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    u32 off = 80;
+    ra[5] = a[5];
+    u32 off = 88;
     u32 so_optval = off;
     off = ts_forget(r, ts_put_buf(r, off, a[3], (s64)(s32)a[4], 32));
     u32 faults = 0;
@@ -1054,13 +811,14 @@ int ts_enter_setsockopt(struct bpf_raw_tracepoint_args *ctx)
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 54;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1069,37 +827,40 @@ int ts_enter_setsockopt(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* setsockopt(fd, level, optname, optval, optlen): exit */
-int ts_exit_setsockopt(struct bpf_raw_tracepoint_args *ctx)
+int ts_exit_f5(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     s64 ret = ctx->args[1];
+    u64 nr = 0;
+    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 54)
-            ts_emit_retry_ts_exit_setsockopt(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f5(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 54, 17);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 11);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
 /* getsockopt(fd, level, optname, optval, optlen): entry */
-int ts_enter_getsockopt(struct bpf_raw_tracepoint_args *ctx)
+int ts_enter_f6(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
+    u32 nr = ctx->args[1];
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 55, 18);
+    ts_header(r, id, ts, nr, 12);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
@@ -1107,7 +868,8 @@ int ts_enter_getsockopt(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    u32 off = 80;
+    ra[5] = a[5];
+    u32 off = 88;
     u32 so_optlen = off;
     off = ts_forget(r, ts_put_buf(r, off, a[4], 4, 4));
     u32 faults = 0;
@@ -1116,13 +878,14 @@ int ts_enter_getsockopt(struct bpf_raw_tracepoint_args *ctx)
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 55;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1131,16 +894,18 @@ int ts_enter_getsockopt(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* getsockopt(fd, level, optname, optval, optlen): exit */
-int ts_exit_getsockopt(struct bpf_raw_tracepoint_args *ctx)
+int ts_exit_f6(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     s64 ret = ctx->args[1];
+    u64 nr = 0;
+    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 55)
-            ts_emit_retry_ts_exit_getsockopt(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f6(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 a[6];
@@ -1148,77 +913,11 @@ int ts_exit_getsockopt(struct bpf_raw_tracepoint_args *ctx)
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 55, 19);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 13);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
     off = ts_forget(r, ts_put_buf(r, off, a[3], (ret < 0 ? -1 : ts_user_int(a[4])), 32));
     off = ts_forget(r, ts_put_buf(r, off, a[4], (ret < 0 ? -1 : 4), 4));
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* accept4(fd, upeer_sockaddr, upeer_addrlen, flags): entry */
-int ts_enter_accept4(struct bpf_raw_tracepoint_args *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u64 a[6];
-    ts_read_args((struct pt_regs *)ctx->args[0], a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 288, 20);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    u32 off = 72;
-    u32 so_upeer_addrlen = off;
-    off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_upeer_addrlen & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = 288;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* accept4(fd, upeer_sockaddr, upeer_addrlen, flags): exit */
-int ts_exit_accept4(struct bpf_raw_tracepoint_args *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-    s64 ret = ctx->args[1];
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == 288)
-            ts_emit_retry_ts_exit_accept4(ctx, id, rt);
-        ts_retry.delete(&rtid);
-    }
-    u64 a[6];
-    ts_read_args(regs, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 288, 21);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : ts_user_int(a[2])), 128));
-    off = ts_forget(r, ts_put_buf(r, off, a[2], (ret < 0 ? -1 : 4), 4));
     ts_emit(ctx, r, off);
     return 0;
 }
@@ -1229,7 +928,7 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     u64 rbuf[11] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 22);
+    ts_header(r, id, ts, nr, 14);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
@@ -1246,7 +945,7 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
 {
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 23);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 15);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;

@@ -56,17 +56,17 @@ def _iov_slot(mv, pos, sub):
 
 
 
-# kind 0: connect enter (uservaddr)
-_S0 = struct.Struct("<QIIIHH16sQQQ")
+# kind 0: f0 enter (arg1)
+_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S0.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 1: connect exit
+# kind 1: f0 exit
 _S1 = struct.Struct("<QIIIHHq")
 
 def _decode_1(mv, off):
@@ -74,17 +74,17 @@ def _decode_1(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
-# kind 2: accept enter (upeer_addrlen)
-_S2 = struct.Struct("<QIIIHH16sQQQ")
+# kind 2: f1 enter (arg2)
+_S2 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S2.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S2.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 3: accept exit (upeer_sockaddr, upeer_addrlen)
+# kind 3: f1 exit (arg1, arg2)
 _S3 = struct.Struct("<QIIIHHq")
 
 def _decode_3(mv, off):
@@ -95,7 +95,7 @@ def _decode_3(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0, s1))
 
 
-# kind 4: sendto enter (buff, addr)
+# kind 4: f2 enter (buff, addr)
 _S4 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_4(mv, off):
@@ -106,7 +106,7 @@ def _decode_4(mv, off):
     return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
 
 
-# kind 5: sendto exit
+# kind 5: f2 exit
 _S5 = struct.Struct("<QIIIHHq")
 
 def _decode_5(mv, off):
@@ -114,7 +114,7 @@ def _decode_5(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
-# kind 6: recvfrom enter (addr_len)
+# kind 6: f3 enter (addr_len)
 _S6 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_6(mv, off):
@@ -124,7 +124,7 @@ def _decode_6(mv, off):
     return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 7: recvfrom exit (ubuf, addr, addr_len)
+# kind 7: f3 exit (ubuf, addr, addr_len)
 _S7 = struct.Struct("<QIIIHHq")
 
 def _decode_7(mv, off):
@@ -136,56 +136,53 @@ def _decode_7(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2))
 
 
-# kind 8: bind enter (umyaddr)
-_S8 = struct.Struct("<QIIIHH16sQQQ")
+# kind 8: f4 enter
+_S8 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S8.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S8.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
 
 
-# kind 9: bind exit
+# kind 9: f4 exit (usockvec)
 _S9 = struct.Struct("<QIIIHHq")
 
 def _decode_9(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
 
 
-# kind 10: getsockname enter (usockaddr_len)
-_S10 = struct.Struct("<QIIIHH16sQQQ")
+# kind 10: f5 enter (optval)
+_S10 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S10.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S10.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 11: getsockname exit (usockaddr, usockaddr_len)
+# kind 11: f5 exit
 _S11 = struct.Struct("<QIIIHHq")
 
 def _decode_11(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0, s1))
+    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
-# kind 12: getpeername enter (usockaddr_len)
-_S12 = struct.Struct("<QIIIHH16sQQQ")
+# kind 12: f6 enter (optlen)
+_S12 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S12.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S12.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 13: getpeername exit (usockaddr, usockaddr_len)
+# kind 13: f6 exit (optval, optlen)
 _S13 = struct.Struct("<QIIIHHq")
 
 def _decode_13(mv, off):
@@ -196,97 +193,19 @@ def _decode_13(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0, s1))
 
 
-# kind 14: socketpair enter
-_S14 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 14: * enter
+_S14 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S14.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S14.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
 
 
-# kind 15: socketpair exit (usockvec)
+# kind 15: * exit
 _S15 = struct.Struct("<QIIIHHq")
 
 def _decode_15(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
-
-
-# kind 16: setsockopt enter (optval)
-_S16 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_16(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S16.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
-
-
-# kind 17: setsockopt exit
-_S17 = struct.Struct("<QIIIHHq")
-
-def _decode_17(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
-
-
-# kind 18: getsockopt enter (optlen)
-_S18 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_18(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S18.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
-
-
-# kind 19: getsockopt exit (optval, optlen)
-_S19 = struct.Struct("<QIIIHHq")
-
-def _decode_19(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0, s1))
-
-
-# kind 20: accept4 enter (upeer_addrlen)
-_S20 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_20(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S20.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
-
-
-# kind 21: accept4 exit (upeer_sockaddr, upeer_addrlen)
-_S21 = struct.Struct("<QIIIHHq")
-
-def _decode_21(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0, s1))
-
-
-# kind 22: * enter
-_S22 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_22(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S22.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
-
-
-# kind 23: * exit
-_S23 = struct.Struct("<QIIIHHq")
-
-def _decode_23(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S23.unpack_from(mv, off)
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
@@ -298,15 +217,15 @@ def _decode_proc_exit(mv, off):
 # Entry copies made again at exit: by syscall number, the reader of each enter slot, in slot order.
 _RETRY_READERS = {
     42: (_buf_slot, ),
-    43: (_buf_slot, ),
-    44: (_buf_slot, _buf_slot, ),
-    45: (_buf_slot, ),
     49: (_buf_slot, ),
+    43: (_buf_slot, ),
     51: (_buf_slot, ),
     52: (_buf_slot, ),
+    288: (_buf_slot, ),
+    44: (_buf_slot, _buf_slot, ),
+    45: (_buf_slot, ),
     54: (_buf_slot, ),
     55: (_buf_slot, ),
-    288: (_buf_slot, ),
 }
 
 
@@ -346,14 +265,6 @@ DECODERS = {
     13: _decode_13,
     14: _decode_14,
     15: _decode_15,
-    16: _decode_16,
-    17: _decode_17,
-    18: _decode_18,
-    19: _decode_19,
-    20: _decode_20,
-    21: _decode_21,
-    22: _decode_22,
-    23: _decode_23,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -3,10 +3,10 @@
  *
  * spec:    specs/process.yaml
  * kernel:  Linux 4.19
- * attach:  per-syscall tracepoints (14 syscalls, one program per arity)
+ * attach:  per-syscall tracepoints (14 syscalls, 3 families of programs)
  * output:  perf buffers, 8192 KiB per CPU
  * target:  a command started by tracespec, and its children
- * records: 8 layouts, at most 12636 bytes
+ * records: 8 layouts, at most 12644 bytes
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -307,8 +307,10 @@ static __always_inline int ts_traced_enter(u64 id, u32 nr)
 }
 
 /* The contexts each kind of attachment hands its programs. */
-/* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. A program reads
- * only the slots its syscalls have: the kernel refuses to attach one that reads past the record. */
+/* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. Programs copy the
+ * six slots with a helper rather than read them directly: the kernel refuses to attach a program whose
+ * direct reads go past a record, and the copy lets one program serve syscalls of any arity (the slots
+ * past a syscall's own arguments are never used). */
 struct ts_tp_enter_ctx {
     u64 common;
     s32 nr;
@@ -324,7 +326,7 @@ struct ts_tp_exit_ctx {
 };
 
 /* execve(filename, argv, envp): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_execve(void *ctx, u64 id, struct ts_retry *rt)
+static __always_inline void ts_emit_retry_ts_exit_f0(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -337,7 +339,7 @@ static __always_inline void ts_emit_retry_ts_exit_execve(void *ctx, u64 id, stru
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 59, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -350,7 +352,7 @@ static __always_inline void ts_emit_retry_ts_exit_execve(void *ctx, u64 id, stru
 }
 
 /* execveat(fd, filename, argv, envp, flags): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_execveat(void *ctx, u64 id, struct ts_retry *rt)
+static __always_inline void ts_emit_retry_ts_exit_f2(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
 {
     u8 *r = ts_scratch_get();
     if (!r)
@@ -363,7 +365,7 @@ static __always_inline void ts_emit_retry_ts_exit_execveat(void *ctx, u64 id, st
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), 322, 65521);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
     *(u32 *)(r + 24) = faults;
     u32 off = 28;
     if (faults & 1)
@@ -376,23 +378,28 @@ static __always_inline void ts_emit_retry_ts_exit_execveat(void *ctx, u64 id, st
 }
 
 /* execve(filename, argv, envp): entry */
-int ts_enter_execve(struct ts_tp_enter_ctx *ctx)
+int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 59))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
+    u64 a[6] = {};
+    bpf_probe_read(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 59, 0);
+    ts_header(r, id, ts, nr, 0);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    u32 off = 64;
+    ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
+    u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_argv = off;
@@ -409,11 +416,14 @@ int ts_enter_execve(struct ts_tp_enter_ctx *ctx)
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 59;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
+        rt.args[3] = a[3];
+        rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -422,68 +432,76 @@ int ts_enter_execve(struct ts_tp_enter_ctx *ctx)
 }
 
 /* execve(filename, argv, envp): exit */
-int ts_exit_execve(struct ts_tp_exit_ctx *ctx)
+int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 59)
-            ts_emit_retry_ts_exit_execve(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f0(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 59, 1);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 1);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
 }
 
 /* wait4(upid, stat_addr, options, ru): entry */
-int ts_enter_wait4(struct ts_tp_enter_ctx *ctx)
+int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 61))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
-    u64 rbuf[9] = {};
+    u64 a[6] = {};
+    bpf_probe_read(a, sizeof(a), (void *)&ctx->args[0]);
+    u64 rbuf[11] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 61, 2);
+    ts_header(r, id, ts, nr, 2);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
     struct ts_inflight inf = {};
     inf.ts = ts;
-    inf.nr = 61;
+    inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
     inf.args[2] = a[2];
     inf.args[3] = a[3];
-    inf.len = 72;
+    inf.args[4] = a[4];
+    inf.args[5] = a[5];
+    inf.len = 88;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, 72);
+    ts_emit(ctx, r, 88);
     return 0;
 }
 
 /* wait4(upid, stat_addr, options, ru): exit */
-int ts_exit_wait4(struct ts_tp_exit_ctx *ctx)
+int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != 61)
+    if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 a[6];
     a[0] = inf->args[0];
@@ -496,7 +514,7 @@ int ts_exit_wait4(struct ts_tp_exit_ctx *ctx)
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), 61, 3);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 3);
     *(s64 *)(r + 24) = ret;
     u32 off = 32;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 4), 4));
@@ -505,17 +523,19 @@ int ts_exit_wait4(struct ts_tp_exit_ctx *ctx)
 }
 
 /* execveat(fd, filename, argv, envp, flags): entry */
-int ts_enter_execveat(struct ts_tp_enter_ctx *ctx)
+int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced_enter(id, 322))
+    u32 nr = ctx->nr;
+    if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4], 0};
+    u64 a[6] = {};
+    bpf_probe_read(a, sizeof(a), (void *)&ctx->args[0]);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, 322, 4);
+    ts_header(r, id, ts, nr, 4);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
@@ -523,7 +543,8 @@ int ts_enter_execveat(struct ts_tp_enter_ctx *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    u32 off = 80;
+    ra[5] = a[5];
+    u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_argv = off;
@@ -540,13 +561,14 @@ int ts_enter_execveat(struct ts_tp_enter_ctx *ctx)
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
-        rt.nr = 322;
+        rt.nr = nr;
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -555,22 +577,23 @@ int ts_enter_execveat(struct ts_tp_enter_ctx *ctx)
 }
 
 /* execveat(fd, filename, argv, envp, flags): exit */
-int ts_exit_execveat(struct ts_tp_exit_ctx *ctx)
+int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (!ts_traced(id))
         return 0;
+    u32 nr = ctx->nr;
     s64 ret = ctx->ret;
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
-        if (rt->nr == 322)
-            ts_emit_retry_ts_exit_execveat(ctx, id, rt);
+        if (rt->nr == nr)
+            ts_emit_retry_ts_exit_f2(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 322, 5);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 5);
     *(s64 *)(r + 24) = ret;
     ts_emit(ctx, r, 32);
     return 0;
@@ -605,69 +628,15 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
     return 0;
 }
 
-/* syscalls recorded with raw arguments, 0 of them */
-int ts_tp_enter0(struct ts_tp_enter_ctx *ctx)
+/* syscalls recorded with raw arguments */
+int ts_tp_enter(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 nr = ctx->nr;
     if (!ts_traced_enter(id, nr))
         return 0;
-    u64 a[6] = {0, 0, 0, 0, 0, 0};
-    return ts_enter_generic(ctx, id, nr, a);
-}
-
-/* syscalls recorded with raw arguments, 1 of them */
-int ts_tp_enter1(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {ctx->args[0], 0, 0, 0, 0, 0};
-    return ts_enter_generic(ctx, id, nr, a);
-}
-
-/* syscalls recorded with raw arguments, 2 of them */
-int ts_tp_enter2(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], 0, 0, 0, 0};
-    return ts_enter_generic(ctx, id, nr, a);
-}
-
-/* syscalls recorded with raw arguments, 3 of them */
-int ts_tp_enter3(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], 0, 0, 0};
-    return ts_enter_generic(ctx, id, nr, a);
-}
-
-/* syscalls recorded with raw arguments, 4 of them */
-int ts_tp_enter4(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0};
-    return ts_enter_generic(ctx, id, nr, a);
-}
-
-/* syscalls recorded with raw arguments, 5 of them */
-int ts_tp_enter5(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4], 0};
+    u64 a[6] = {};
+    bpf_probe_read(a, sizeof(a), (void *)&ctx->args[0]);
     return ts_enter_generic(ctx, id, nr, a);
 }
 

@@ -56,19 +56,19 @@ def _iov_slot(mv, pos, sub):
 
 
 
-# kind 0: execve enter (filename, argv, envp)
-_S0 = struct.Struct("<QIIIHH16sQQQ")
+# kind 0: f0 enter (filename, argv, envp)
+_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S0.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 264)
     s2, pos = _ptrcount_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2))
 
 
-# kind 1: execve exit
+# kind 1: f0 exit
 _S1 = struct.Struct("<QIIIHHq")
 
 def _decode_1(mv, off):
@@ -76,15 +76,15 @@ def _decode_1(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
-# kind 2: wait4 enter
-_S2 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 2: f1 enter
+_S2 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S2.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S2.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
 
 
-# kind 3: wait4 exit (stat_addr)
+# kind 3: f1 exit (stat_addr)
 _S3 = struct.Struct("<QIIIHHq")
 
 def _decode_3(mv, off):
@@ -94,19 +94,19 @@ def _decode_3(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
 
 
-# kind 4: execveat enter (filename, argv, envp)
-_S4 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 4: f2 enter (filename, argv, envp)
+_S4 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_4(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S4.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S4.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 264)
     s2, pos = _ptrcount_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2))
 
 
-# kind 5: execveat exit
+# kind 5: f2 exit
 _S5 = struct.Struct("<QIIIHHq")
 
 def _decode_5(mv, off):
@@ -114,17 +114,17 @@ def _decode_5(mv, off):
     return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
 
 
-# kind 6: clone3 enter (uargs)
-_S6 = struct.Struct("<QIIIHH16sQQ")
+# kind 6: f3 enter (uargs)
+_S6 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_6(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S6.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S6.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
 
 
-# kind 7: clone3 exit
+# kind 7: f3 exit
 _S7 = struct.Struct("<QIIIHHq")
 
 def _decode_7(mv, off):

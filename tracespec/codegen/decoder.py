@@ -37,8 +37,8 @@ def _check(lay: RecordLayout) -> None:
         raise ValueError(f"bad record kind {lay.kind!r}")
     if lay.phase not in ("enter", "exit"):
         raise ValueError(f"bad record phase {lay.phase!r}")
-    if lay.nr is not None and (not isinstance(lay.nr, int) or not 0 <= lay.nr < 1 << 20):
-        raise ValueError(f"bad syscall number {lay.nr!r}")
+    if not all(isinstance(nr, int) and 0 <= nr < 1 << 20 for nr in lay.nrs):
+        raise ValueError(f"bad syscall numbers {lay.nrs!r}")
     if not (lay.name == "*" or _IDENT.match(lay.name)):
         raise ValueError(f"bad syscall name {lay.name!r}")
     if len(lay.args) > 6 or len(lay.slots) > 6:
@@ -72,7 +72,7 @@ def _view(lay: RecordLayout) -> dict:
         return ", ".join(items) + ("," if len(items) == 1 else "")
 
     return {
-        "kind": lay.kind, "nr": lay.nr, "name": lay.name, "phase": lay.phase, "fmt": fmt,
+        "kind": lay.kind, "nrs": lay.nrs, "name": lay.name, "phase": lay.phase, "fmt": fmt,
         "unpack_names": ", ".join(names), "fixed_size": lay.fixed_size,
         "arg_names": tup([f"a{i}" for i in range(len(lay.args))]),
         "slot_names": tup([f"s{i}" for i in range(len(lay.slots))]),

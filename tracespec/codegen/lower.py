@@ -17,7 +17,7 @@ import tracespec
 from tracespec.codegen.cliteral import c_comment, c_ident, c_int
 from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter
 from tracespec.plan.model import (COMM_SIZE, FLAG_DEFERRED, HEADER_SIZE, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED,
-                                  Plan, RecordLayout, SlotLayout, SyscallInfo, SyscallPlan)
+                                  FamilyPlan, Plan, RecordLayout, SlotLayout, SyscallInfo)
 
 STACK_RECORD_MAX = 192  # records up to this size are built on the BPF stack, larger ones in scratch
 TARGET_STATES = {"TS_TRACED": 1, "TS_ARMED": 2}
@@ -59,7 +59,8 @@ class HandlerC:
 
 @dataclass(frozen=True)
 class SyscallC:
-    nr: int
+    """A family's two programs."""
+
     name: str
     enter: HandlerC
     exit: HandlerC
@@ -132,37 +133,39 @@ class _Lowerer:
         self.nrs = {i.name: i.nr for i in plan.all_syscalls}
         self.params = {p.value: p.index for p in plan.params if p.name == "cgroup_id"}
 
-    def scope(self, sp: SyscallPlan | None, enter_slots: dict) -> HandlerScope:
-        args = {a.name: a for a in sp.info.args} if sp else {}
-        return HandlerScope(sp.info.name if sp else "generic", args, enter_slots, self.nrs, self.params,
+    def scope(self, fam: FamilyPlan | None, enter_slots: dict) -> HandlerScope:
+        # A filter naming arguments belongs to one syscall, whose family has only it.
+        args = {a.name: a for a in fam.members[0].args} if fam and len(fam.members) == 1 else {}
+        return HandlerScope(fam.name if fam else "generic", args, enter_slots, self.nrs, self.params,
                             self.plan.bounded_loops)
 
-    def handler_pair(self, sp: SyscallPlan) -> SyscallC:
+    def handler_pair(self, fam: FamilyPlan) -> SyscallC:
         p = self.plan
-        info = sp.info
-        name = c_ident(info.name)
-        enter_slots, enter_size = _slot_calls(sp.enter, info)
-        exit_slots, exit_size = _slot_calls(sp.exit, info)
+        info = fam.members[0]  # the members agree on what the C needs (slot shapes, length types)
+        enter_slots, enter_size = _slot_calls(fam.enter, info)
+        exit_slots, exit_size = _slot_calls(fam.exit, info)
         scope_slots = {}
-        for slot, lay in zip(enter_slots, sp.enter.slots):
-            scope_slots[lay.arg] = (slot.var, lay)
-        fc = lower_filter(sp.filter, self.scope(sp, scope_slots)) if sp.filter else None
-        uses_inflight = fc is not None or sp.exit_args
-        enter_via = "scratch" if sp.stash or not _on_stack(sp.enter) else "stack"
-        exit_via = "stack" if _on_stack(sp.exit) else "scratch"
-        sig = c_comment(_signature(info))
-        enter = HandlerC(f"ts_enter_{name}", info.nr, sp.enter.kind, sig, enter_via, (sp.enter.max_size + 7) // 8,
-                         len(info.args), enter_slots, enter_size, fc, sp.stash, uses_inflight, sp.exit_args, None,
+        for slot, lay in zip(enter_slots, fam.enter.slots):
+            scope_slots[info.args[lay.index].name] = (slot.var, lay)
+        fc = lower_filter(fam.filter, self.scope(fam, scope_slots)) if fam.filter else None
+        uses_inflight = fc is not None or fam.exit_args
+        enter_via = "scratch" if fam.stash or not _on_stack(fam.enter) else "stack"
+        exit_via = "stack" if _on_stack(fam.exit) else "scratch"
+        sig = c_comment("; ".join(_signature(m) for m in fam.members))
+        name = c_ident(fam.name)
+        enter = HandlerC(f"ts_enter_{name}", None, fam.enter.kind, sig, enter_via, (fam.enter.max_size + 7) // 8,
+                         6, enter_slots, enter_size, fc, fam.stash, uses_inflight, fam.exit_args, None,
                          enter_slots)
         args_from = None
-        if sp.exit.slots:
+        if fam.exit.slots:
             args_from = "regs" if p.attach == "raw_tp" else "inflight"
         retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg) for s in enter_slots)  # retried copies are compact
-        exec_args = info.name in EXEC_SYSCALLS and any(sl.capture == "strv" for sl in sp.enter.slots)
-        exit_ = HandlerC(f"ts_exit_{name}", info.nr, sp.exit.kind, sig, exit_via, (sp.exit.max_size + 7) // 8,
-                         0, exit_slots, exit_size, fc, sp.stash, uses_inflight, sp.exit_args, args_from,
+        exec_args = any(m.name in EXEC_SYSCALLS for m in fam.members) and \
+            any(sl.capture == "strv" for sl in fam.enter.slots)
+        exit_ = HandlerC(f"ts_exit_{name}", None, fam.exit.kind, sig, exit_via, (fam.exit.max_size + 7) // 8,
+                         0, exit_slots, exit_size, fc, fam.stash, uses_inflight, fam.exit_args, args_from,
                          retry_calls, exec_args)
-        return SyscallC(info.nr, name, enter, exit_)
+        return SyscallC(name, enter, exit_)
 
     def generic(self) -> tuple[HandlerC | None, HandlerC | None]:
         p = self.plan
@@ -181,7 +184,7 @@ class _Lowerer:
 
     def view(self) -> dict:
         p = self.plan
-        syscalls = [self.handler_pair(sp) for sp in p.syscalls]
+        syscalls = [self.handler_pair(fam) for fam in p.families]
         g_enter, g_exit = self.generic()
         generic_nrs = [i.nr for i in p.generic]
         generic_default = p.generic_everything
@@ -191,10 +194,6 @@ class _Lowerer:
                 helpers.extend(s.enter.filter.helpers)
         if g_enter and g_enter.filter:
             helpers.extend(g_enter.filter.helpers)
-        arity_cases = []
-        for arity, events in p.arity_groups:
-            evset = set(events)
-            arity_cases.append({"arity": arity, "generic": [nr for nr, ev in p.generic_events if ev in evset]})
         return {
             "plan": p,
             "version": tracespec.__version__,
@@ -206,8 +205,6 @@ class _Lowerer:
             "generic_nrs": generic_nrs,
             "generic_default": generic_default,
             "helpers": helpers,
-            "arity_cases": arity_cases,
-            "arity_of": {sp.info.nr: len(sp.info.args) for sp in p.syscalls},
             "targets": p.target.kind in ("command", "pids"),
             "n_params": len(p.params),
             "header_size": HEADER_SIZE,
@@ -236,7 +233,8 @@ def describe_plan(p: Plan) -> list[str]:
     attach = {
         "raw_tp": "raw tracepoints sys_enter/sys_exit (every syscall passes through one program)",
         "raw_syscalls": "tracepoints raw_syscalls:sys_enter/sys_exit",
-        "syscall_tp": f"per-syscall tracepoints ({len(p.all_syscalls)} syscalls, one program per arity)",
+        "syscall_tp": f"per-syscall tracepoints ({len(p.all_syscalls)} syscalls, {len(p.families)} families "
+                      f"of programs)",
     }[p.attach]
     if p.output == "ringbuf":
         output = f"BPF ring buffer, {p.ring_pages * 4096 >> 20} MiB"

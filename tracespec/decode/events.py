@@ -83,14 +83,17 @@ class Pairer:
     def __init__(self, schema: Schema):
         self.infos = {s.nr: s for s in schema.syscalls}
         self.layouts = {lay.kind: lay for lay in schema.layouts}
-        self.enter_layouts = {lay.nr: lay for lay in schema.layouts if lay.phase == "enter" and lay.nr is not None}
+        self.enter_layouts = {nr: lay for lay in schema.layouts if lay.phase == "enter" for nr in lay.nrs}
         self.pending: dict[int, SyscallEvent] = {}  # tid -> started syscall
 
-    def _slots(self, kind: int, slots: tuple, into: dict) -> None:
+    def _slots(self, kind: int, nr: int, slots: tuple, into: dict) -> None:
+        """Slots by the name of the argument they belong to (a family's layout knows only positions)."""
         lay = self.layouts.get(kind)
+        info = self.infos.get(nr)
         if lay is not None:
             for sl, s in zip(lay.slots, slots):
-                into[sl.arg] = s
+                name = info.args[sl.index].name if info is not None and sl.index < len(info.args) else sl.arg
+                into[name] = s
 
     def feed(self, records) -> list:
         out = []
@@ -106,7 +109,7 @@ class Pairer:
                 else:
                     args = tuple(r.args)
                 slots: dict = {}
-                self._slots(r.kind, r.slots, slots)
+                self._slots(r.kind, r.nr, r.slots, slots)
                 ev = SyscallEvent(info, r.nr, r.tgid, r.tid, _comm(r.comm), r, None, args, slots, slots)
                 pending[r.tid] = ev
                 if not r.flags & FLAG_DEFERRED:
@@ -118,7 +121,7 @@ class Pairer:
                         out.append(Unfinished(ev))
                     continue  # began before tracing (or its entry was lost): nothing to pair with
                 slots = dict(ev.slots)
-                self._slots(r.kind, r.slots, slots)
+                self._slots(r.kind, r.nr, r.slots, slots)
                 done = ev._replace(exit=r, slots=slots)
                 if ev.enter.flags & FLAG_DEFERRED:
                     out.append(Started(ev))
@@ -128,9 +131,10 @@ class Pairer:
                 lay = self.enter_layouts.get(r.nr)
                 if ev is not None and ev.nr == r.nr and lay is not None:
                     slots = dict(ev.slots)
+                    info = self.infos.get(r.nr)
                     for i, s in r.slots:
-                        if i < len(lay.slots) and not (s.fault or s.absent):
-                            slots[lay.slots[i].arg] = s
+                        if i < len(lay.slots) and not (s.fault or s.absent) and info is not None:
+                            slots[info.args[lay.slots[i].index].name] = s
                     pending[r.tid] = ev._replace(slots=slots, entry_slots=slots)
             elif isinstance(r, ExecArgsRecord):
                 ev = pending.get(r.tid)
@@ -151,18 +155,19 @@ class Pairer:
         """Mend entry copies that faulted with what the successful execve used."""
         slots = dict(ev.slots)
         for sl in lay.slots:
-            old = slots.get(sl.arg)
+            name = ev.info.args[sl.index].name if ev.info else sl.arg
+            old = slots.get(name)
             if old is None or not old.fault:
                 continue
             if sl.capture == "string" and not r.filename.fault:
                 data = r.filename.data[:sl.max]
-                slots[sl.arg] = Slot(data, TRUNCATED if len(r.filename.data) > sl.max else 0)
+                slots[name] = Slot(data, TRUNCATED if len(r.filename.data) > sl.max else 0)
             elif sl.capture == "strv" and not (r.args.fault or r.args.absent):
                 parts = r.args.data.split(b"\0")
                 if parts and parts[-1] == b"":
                     parts.pop()
                 items = tuple(Slot(p[:sl.max], TRUNCATED if len(p) > sl.max else 0) for p in parts[:sl.count])
-                slots[sl.arg] = Slot(items, TRUNCATED if len(parts) > sl.count or r.args.truncated else 0)
+                slots[name] = Slot(items, TRUNCATED if len(parts) > sl.count or r.args.truncated else 0)
         return ev._replace(slots=slots, entry_slots=slots)
 
     def finish(self) -> list:

@@ -80,7 +80,7 @@ PRINTERS = {"clone": _clone, "clone3": _clone3}
 
 def special(ev: SyscallEvent):
     """The (entry part, exit part) of a syscall strace prints its own way, or None."""
-    if ev.info is None or ev.enter is None:
+    if ev.info is None or ev.enter is None or ev.info.raw:
         return None
     fn = PRINTERS.get(ev.info.name)
     return fn(ev) if fn else None

@@ -166,7 +166,7 @@ def ret_text(ret: int, kind: str) -> str:
             return f"? {errno_text(errno)}"
         return f"-1 {errno_text(errno)}"
     if kind == "hex":
-        return hex(ret & 0xFFFFFFFFFFFFFFFF)
+        return hexval(ret & 0xFFFFFFFFFFFFFFFF)
     if kind == "mode":
         return mode_text(ret)
     if kind == "none":

@@ -69,9 +69,9 @@ class SlotLayout:
 class RecordLayout:
     kind: int
     phase: str  # enter | exit
-    nr: int | None  # None: one layout for many syscalls (raw arguments)
-    name: str
-    args: tuple[ArgField, ...]  # enter records store every argument's raw value
+    nrs: tuple[int, ...]  # the syscalls recorded with it; () for the raw layout any syscall may use
+    name: str  # a family's name ("f3"), or "*" for the raw layout
+    args: tuple[ArgField, ...]  # enter records store the argument registers' raw values
     slots: tuple[SlotLayout, ...]
 
     @property
@@ -101,6 +101,7 @@ class SyscallInfo:
     name: str
     ret: str
     args: tuple[ArgField, ...]
+    raw: bool = False  # printed raw: numbers only, no syscall-specific layout
 
 
 @dataclass(frozen=True)
@@ -117,12 +118,13 @@ class Schema:
     @staticmethod
     def from_json(data: dict) -> "Schema":
         layouts = tuple(
-            RecordLayout(kind=lay["kind"], phase=lay["phase"], nr=lay["nr"], name=lay["name"],
+            RecordLayout(kind=lay["kind"], phase=lay["phase"], nrs=tuple(lay["nrs"]), name=lay["name"],
                          args=tuple(ArgField(**a) for a in lay["args"]),
                          slots=tuple(SlotLayout(**s) for s in lay["slots"]))
             for lay in data["layouts"])
         syscalls = tuple(SyscallInfo(nr=s["nr"], name=s["name"], ret=s["ret"],
-                                     args=tuple(ArgField(**a) for a in s["args"])) for s in data["syscalls"])
+                                     args=tuple(ArgField(**a) for a in s["args"]), raw=bool(s.get("raw")))
+                         for s in data["syscalls"])
         return Schema(layouts, syscalls, data["spec_path"])
 
 
@@ -140,14 +142,23 @@ class FilterPlan:
 
 
 @dataclass(frozen=True)
-class SyscallPlan:
-    info: SyscallInfo
+class FamilyPlan:
+    """Syscalls recorded alike - the same copies at the same argument positions, the same filter (and,
+    on per-syscall tracepoints, the same number of arguments) - share one pair of programs and of
+    record layouts; the syscall number in each record tells them apart."""
+
+    name: str  # f0, f1, ...: C names and layout names
+    members: tuple[SyscallInfo, ...]
+    events: tuple[tuple[int, str | None], ...]  # (nr, syscalls:sys_enter_<event>) of each member
     enter: RecordLayout
     exit: RecordLayout
     filter: FilterPlan | None
-    event: str | None  # the syscalls:sys_enter_<event> tracepoint (per-syscall attach)
     stash: bool  # the enter record waits in the stash map until the exit filter decides
-    exit_args: bool  # the exit handler needs the arguments (exit captures, per-syscall attach)
+    exit_args: bool  # the exit handler needs the arguments (exit copies, on tracepoints without pt_regs)
+
+    @property
+    def nrs(self) -> tuple[int, ...]:
+        return tuple(m.nr for m in self.members)
 
 
 @dataclass(frozen=True)
@@ -196,7 +207,7 @@ class Plan:
     read_kernel: str
     bounded_loops: bool
     target: Target
-    syscalls: tuple[SyscallPlan, ...]
+    families: tuple[FamilyPlan, ...]
     generic: tuple[SyscallInfo, ...]  # syscalls recorded with raw arguments through one layout
     generic_enter: RecordLayout | None
     generic_exit: RecordLayout | None
@@ -207,7 +218,6 @@ class Plan:
     attachments: tuple[Attachment, ...]
     tail_calls: tuple[TailCall, ...]  # raw tracepoints: each traced syscall's own programs
     params: tuple[Param, ...]
-    arity_groups: tuple[tuple[int, tuple[str, ...]], ...]  # syscall_tp: (arity, events) per generic program
     inflight: bool  # per-thread in-flight map (entry ts, args, filter bits)
     retry: bool  # entry copies that fault are made again at exit (the kernel has paged the memory in)
     stash_size: int  # bytes of the stash map's value (0: no stash)
@@ -220,7 +230,7 @@ class Plan:
 
     @property
     def all_syscalls(self) -> tuple[SyscallInfo, ...]:
-        return tuple(sorted([s.info for s in self.syscalls] + list(self.generic), key=lambda i: i.nr))
+        return tuple(sorted([m for f in self.families for m in f.members] + list(self.generic), key=lambda i: i.nr))
 
 
 def _align4(n: int) -> int:

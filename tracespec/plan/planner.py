@@ -13,10 +13,11 @@ The decisions, each driven by the kernel profile or the spec:
 
 from __future__ import annotations
 
-from tracespec.catalogue import Syscall
+from dataclasses import replace
+
 from tracespec.errors import SpecError
-from tracespec.plan.model import (HEADER_SIZE, ArgField, Attachment, FilterPlan, Param, Plan, RecordLayout,
-                                  Schema, SlotLayout, SyscallInfo, SyscallPlan, TailCall, Target)
+from tracespec.plan.model import (HEADER_SIZE, ArgField, Attachment, FamilyPlan, FilterPlan, Param, Plan,
+                                  RecordLayout, Schema, SlotLayout, SyscallInfo, TailCall, Target)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
 from tracespec.validate.typed import TAnd, TExpr, leaves
 
@@ -31,15 +32,24 @@ EXECVE_NRS = (59, 322)  # execve, execveat: where a started command begins to be
 # A raw tracepoint copies r10..di (64 bytes from offset 56) once and picks the arguments out of it.
 
 
-def _argfield(a) -> ArgField:
-    return ArgField(a.name, a.index, str(a.kind), a.ctype.size, a.ctype.signed)
+RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
+
+
+def _slot_shape(sl: SlotLayout, sel: SelectedSyscall) -> tuple:
+    """What decides a slot's C code: everything but the argument's name (and the length's C type)."""
+    size_type = None
+    if sl.size_index is not None:
+        a = sel.syscall.args[sl.size_index]
+        size_type = (a.ctype.size, a.ctype.signed)
+    return (sl.capture, sl.index, sl.max, sl.inline, sl.size_index, sl.size_from_ret, sl.struct, sl.count,
+            sl.size_deref, size_type)
 
 
 def _info(sel: SelectedSyscall) -> SyscallInfo:
     sc = sel.syscall
     args = tuple(ArgField(ap.arg.name, ap.arg.index, str(ap.kind), ap.arg.ctype.size, ap.arg.ctype.signed)
                  for ap in sel.args)
-    return SyscallInfo(sc.nr, sc.name, sc.ret, args)
+    return SyscallInfo(sc.nr, sc.name, "hex" if sel.raw and sc.ret != "none" else sc.ret, args, sel.raw)
 
 
 ENVP_COUNT_LOOP = 1024  # execve's environment variables counted at most, with bounded loops (5.3+)
@@ -121,16 +131,13 @@ class _Planner:
         attach = self.choose_attach(v.syscalls)
         output = "ringbuf" if p.has("ringbuf") else "perfbuf"
 
-        plans = []
-        for sel in specific:
-            plans.append(self.syscall_plan(sel, global_filter, attach))
+        plans = self.families(specific, global_filter, attach)
         generic_infos = tuple(_info(s) for s in generic)
         generic_enter = generic_exit = None
         generic_filter = None
         if generic:
-            generic_enter = RecordLayout(self.kind(), "enter", None, "*",
-                                         tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6)), ())
-            generic_exit = RecordLayout(self.kind(), "exit", None, "*", (), ())
+            generic_enter = RecordLayout(self.kind(), "enter", (), "*", RAW_ARGS, ())
+            generic_exit = RecordLayout(self.kind(), "exit", (), "*", (), ())
             generic_filter = _filter_plan(global_filter)
 
         layouts = []
@@ -138,15 +145,15 @@ class _Planner:
             layouts += [sp.enter, sp.exit]
         if generic_enter:
             layouts += [generic_enter, generic_exit]
-        schema = Schema(tuple(layouts), tuple(sorted([sp.info for sp in plans] + list(generic_infos),
+        schema = Schema(tuple(layouts), tuple(sorted([m for sp in plans for m in sp.members] + list(generic_infos),
                                                      key=lambda i: i.nr)), v.spec.path)
         max_record = max(lay.max_size for lay in layouts)
         for sp in plans:
             if sp.enter.max_size > MAX_RECORD or sp.exit.max_size > MAX_RECORD:
-                sel = next(s for s in specific if s.syscall.nr == sp.info.nr)
+                sel = next(s for s in specific if s.syscall.nr == sp.members[0].nr)
                 size = max(sp.enter.max_size, sp.exit.max_size)
-                raise self.err(f"a {sp.info.name} record could reach {size} bytes; records are limited to "
-                               f"{MAX_RECORD}", sel, hint="lower paths.max, strings.max or buffers.max for it")
+                raise self.err(f"a {sp.members[0].name} record could reach {size} bytes; records are limited "
+                               f"to {MAX_RECORD}", sel, hint="lower paths.max, strings.max or buffers.max for it")
         retry = any(sp.enter.slots for sp in plans)
         variable = retry or any(lay.variable for lay in layouts)
         stash_size = max((sp.enter.max_size for sp in plans if sp.stash), default=0)
@@ -156,7 +163,7 @@ class _Planner:
         inflight = (any(sp.filter is not None or sp.exit_args for sp in plans)
                     or generic_filter is not None)
 
-        attachments, tail_calls, arity_groups, arm_events = self.attachments(attach, plans, generic, generic_infos)
+        attachments, tail_calls, arm_events = self.attachments(attach, plans, generic, generic_infos)
         # 0: tracespec's own tgid; 1: the target cgroup's id; 2-5: struct offsets read from the kernel's BTF
         params = [Param(0, "self_tgid"), Param(1, "target_cgroup_id", self.target.cgroup or ""),
                   Param(2, "btf:task_struct.exit_code"), Param(3, "btf:task_struct.mm"),
@@ -182,13 +189,13 @@ class _Planner:
             read_user="bpf_probe_read_user" if p.has("probe_read_user") else "bpf_probe_read",
             read_user_str="bpf_probe_read_user_str" if p.has("probe_read_user") else "bpf_probe_read_str",
             read_kernel="bpf_probe_read_kernel" if p.has("probe_read_user") else "bpf_probe_read",
-            bounded_loops=p.has("bounded_loops"), target=self.target, syscalls=tuple(plans),
+            bounded_loops=p.has("bounded_loops"), target=self.target, families=tuple(plans),
             generic=generic_infos, generic_enter=generic_enter, generic_exit=generic_exit,
             generic_filter=generic_filter, tail_calls=tail_calls,
             generic_events=tuple((s.syscall.nr, s.syscall.event) for s in generic),
             generic_everything=v.every_syscall and not plans,
             schema=schema, attachments=tuple(attachments),
-            params=tuple(params), arity_groups=arity_groups, inflight=inflight, retry=retry,
+            params=tuple(params), inflight=inflight, retry=retry,
             stash_size=stash_size,
             scratch_size=SCRATCH_SIZE if variable else 0, ring_pages=pages, max_record=max_record,
             arm_on_exec=self.target.kind == "command", exec_arm_events=arm_events,
@@ -205,18 +212,41 @@ class _Planner:
             return "raw_tp" if p.has("raw_tracepoint") else "raw_syscalls"
         return "syscall_tp"
 
-    def syscall_plan(self, sel: SelectedSyscall, global_filter, attach: str) -> SyscallPlan:
-        sc: Syscall = sel.syscall
-        info = _info(sel)
+    def families(self, specific: list[SelectedSyscall], global_filter, attach: str) -> list[FamilyPlan]:
+        """Group the syscalls that are recorded alike, and plan each group once."""
         bounded = self.profile.has("bounded_loops")
-        enter_slots = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("enter", "both"))
-        exit_slots = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("exit", "both"))
-        enter = RecordLayout(self.kind(), "enter", sc.nr, sc.name, tuple(_argfield(a) for a in sc.args), enter_slots)
-        exit_ = RecordLayout(self.kind(), "exit", sc.nr, sc.name, (), exit_slots)
-        fplan = _filter_plan(_combine(global_filter, sel.filter))
-        stash = fplan is not None and fplan.has_exit
-        exit_args = bool(exit_slots) and attach != "raw_tp"
-        return SyscallPlan(info, enter, exit_, fplan, sc.event, stash, exit_args)
+        shared_filter = _filter_plan(global_filter) if not _uses_args(global_filter) else None
+        groups: dict[tuple, list[tuple[SelectedSyscall, tuple, tuple]]] = {}
+        for sel in specific:
+            enter = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("enter", "both"))
+            exit_ = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("exit", "both"))
+            own = sel.filter is not None or (global_filter is not None and shared_filter is None)
+            key = (
+                tuple(_slot_shape(sl, sel) for sl in enter),
+                tuple(_slot_shape(sl, sel) for sl in exit_),
+                sel.syscall.nr if own else None,  # a filter naming arguments is one syscall's own
+                sel.syscall.name in ("execve", "execveat"),
+            )
+            groups.setdefault(key, []).append((sel, enter, exit_))
+        plans = []
+        for n, (key, members) in enumerate(groups.items()):
+            first, enter_slots, exit_slots = members[0]
+            infos = tuple(_info(sel) for sel, _, _ in members)
+            name = f"f{n}"
+            if len(members) > 1:  # slots are named by argument position, each member names its own
+                enter_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in enter_slots)
+                exit_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in exit_slots)
+            enter = RecordLayout(self.kind(), "enter", tuple(i.nr for i in infos), name, RAW_ARGS, enter_slots)
+            exit_ = RecordLayout(self.kind(), "exit", tuple(i.nr for i in infos), name, (), exit_slots)
+            if key[2] is not None:
+                fplan = _filter_plan(_combine(global_filter, first.filter))
+            else:
+                fplan = shared_filter
+            stash = fplan is not None and fplan.has_exit
+            exit_args = bool(exit_slots) and attach != "raw_tp"
+            events = tuple((sel.syscall.nr, sel.syscall.event) for sel, _, _ in members)
+            plans.append(FamilyPlan(name, infos, events, enter, exit_, fplan, stash, exit_args))
+        return plans
 
     def attachments(self, attach, plans, generic, generic_infos):
         """Where each program goes. Every traced syscall has its own enter and exit programs (BCC
@@ -224,7 +254,6 @@ class _Planner:
         tracepoints attach them directly; raw tracepoints reach them by tail call from one dispatcher."""
         out: list[Attachment] = []
         tails: list[TailCall] = []
-        arity_groups: tuple = ()
         arm_events: tuple[str, ...] = ()
         if attach in ("raw_tp", "raw_syscalls"):
             if attach == "raw_tp":
@@ -234,23 +263,21 @@ class _Planner:
                 out += [Attachment("ts_rs_enter", "tracepoint", "raw_syscalls:sys_enter"),
                         Attachment("ts_rs_exit", "tracepoint", "raw_syscalls:sys_exit")]
             for sp in plans:
-                tails += [TailCall("ts_enter_progs", sp.info.nr, f"ts_enter_{sp.info.name}"),
-                          TailCall("ts_exit_progs", sp.info.nr, f"ts_exit_{sp.info.name}")]
+                for nr in sp.nrs:
+                    tails += [TailCall("ts_enter_progs", nr, f"ts_enter_{sp.name}"),
+                              TailCall("ts_exit_progs", nr, f"ts_exit_{sp.name}")]
         else:
-            for sp in sorted(plans, key=lambda p: p.event):
-                out.append(Attachment(f"ts_enter_{sp.info.name}", "tracepoint", f"syscalls:sys_enter_{sp.event}"))
-                out.append(Attachment(f"ts_exit_{sp.info.name}", "tracepoint", f"syscalls:sys_exit_{sp.event}"))
-            groups: dict[int, list[str]] = {}
-            for s in generic:
-                groups.setdefault(len(s.syscall.args), []).append(s.syscall.event)
-            arity_groups = tuple((a, tuple(sorted(evs))) for a, evs in sorted(groups.items()))
-            for arity, evs in arity_groups:
-                for ev in evs:
-                    out.append(Attachment(f"ts_tp_enter{arity}", "tracepoint", f"syscalls:sys_enter_{ev}"))
-            for ev in sorted(s.syscall.event for s in generic):
+            for sp in plans:
+                for _, ev in sp.events:
+                    out.append(Attachment(f"ts_enter_{sp.name}", "tracepoint", f"syscalls:sys_enter_{ev}"))
+                    out.append(Attachment(f"ts_exit_{sp.name}", "tracepoint", f"syscalls:sys_exit_{ev}"))
+            generic_events = sorted(s.syscall.event for s in generic)
+            for ev in generic_events:
+                out.append(Attachment("ts_tp_enter", "tracepoint", f"syscalls:sys_enter_{ev}"))
+            for ev in generic_events:
                 out.append(Attachment("ts_tp_exit", "tracepoint", f"syscalls:sys_exit_{ev}"))
             if self.target.kind == "command":
-                traced = {sp.event for sp in plans} | {s.syscall.event for s in generic}
+                traced = {ev for sp in plans for _, ev in sp.events} | {s.syscall.event for s in generic}
                 arm_events = tuple(ev for ev in ("execve", "execveat") if ev not in traced)
                 for ev in arm_events:
                     out.append(Attachment("ts_tp_arm", "tracepoint", f"syscalls:sys_enter_{ev}"))
@@ -258,10 +285,10 @@ class _Planner:
             out.append(Attachment("tracepoint__sched__sched_process_fork", "auto", "sched:sched_process_fork"))
         if self.target.kind in ("command", "pids"):
             out.append(Attachment("tracepoint__sched__sched_process_exit", "auto", "sched:sched_process_exit"))
-        if any(sp.info.name in ("execve", "execveat") and any(s.capture == "strv" for s in sp.enter.slots)
-               for sp in plans):
+        if any(m.name in ("execve", "execveat") and any(s.capture == "strv" for s in sp.enter.slots)
+               for sp in plans for m in sp.members):
             out.append(Attachment("tracepoint__sched__sched_process_exec", "auto", "sched:sched_process_exec"))
-        return out, tuple(tails), arity_groups, arm_events
+        return out, tuple(tails), arm_events
 
 
 def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | None = None,

@@ -39,6 +39,7 @@ class SelectedSyscall:
     args: tuple[ArgPlan, ...]
     filter: TExpr | None  # this syscall's own filter (the global one is separate)
     rules: tuple[Location, ...]  # the rules that selected it, for messages
+    raw: bool = False  # every argument raw, and the return value in hex (strace -e raw=...)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ class _Validator:
             rule = next((r for r in chosen[sel.syscall.nr] if r.filter is not None), None)
             if rule is not None:
                 f = check_filter(rule.filter, self.scope([sel], f"the filter of {rule.loc.path}"))
-                sel = SelectedSyscall(sel.syscall, sel.args, f, sel.rules)
+                sel = SelectedSyscall(sel.syscall, sel.args, f, sel.rules, sel.raw)
             selected.append(sel)
         global_filter = None
         if self.spec.filter is not None:
@@ -102,7 +102,11 @@ class _Validator:
                                    hint=did_you_mean(opt.name, [a.name for a in sc.args]) or
                                    f"its arguments: {', '.join(a.name for a in sc.args) or 'none'}")
         args = tuple(self.arg_plan(sc, a, rules) for a in sc.args)
-        return SelectedSyscall(sc, args, None, tuple(r.loc for r in rules))
+        raw = self.spec.raw
+        for r in rules:
+            if r.raw is not None:
+                raw = r.raw
+        return SelectedSyscall(sc, args, None, tuple(r.loc for r in rules), raw)
 
     def arg_plan(self, sc: Syscall, arg, rules: list[Rule]) -> ArgPlan:
         kind = arg.kind
