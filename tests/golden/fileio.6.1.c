@@ -181,43 +181,6 @@ static __always_inline s64 ts_user_int(u64 ptr)
     return v;
 }
 
-/* An argv-style array: up to count strings of at most max bytes each, each in a sub-slot of fixed size,
- * so that the verifier checks one element at a time instead of every combination of lengths. The info
- * word holds how many were copied, and TS_SLOT_TRUNCATED when the array goes on. */
-static __always_inline u32 ts_put_strv(u8 *r, u32 off, u64 ptr, u32 count, u32 max)
-{
-    u32 start = off;
-    if (!ptr) {
-        *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    u32 sub = 4 + ((max + 4) & ~3u);
-    u32 n = 0;
-    u32 flags = 0;
-#pragma unroll
-    for (u32 i = 0; i < count; i++) {
-        u64 p = 0;
-        if (bpf_probe_read_user(&p, sizeof(p), (void *)(ptr + 8 * i))) {
-            flags = TS_SLOT_FAULT;
-            break;
-        }
-        if (!p)
-            break;
-        u32 at = start + 4 + i * sub;
-        ts_put_str(r, at, p, max);
-        if (*(u32 *)&r[at & TS_OFF_MASK] & TS_SLOT_FAULT)
-            flags = TS_SLOT_FAULT;  /* an element's page was not in memory: copy again at exit */
-        n++;
-    }
-    if (n == count && !flags) {
-        u64 p = 0;
-        if (bpf_probe_read_user(&p, sizeof(p), (void *)(ptr + 8 * count)) == 0 && p)
-            flags = TS_SLOT_TRUNCATED;
-    }
-    *(u32 *)&r[start & TS_OFF_MASK] = n | flags;
-    return start + 4 + n * sub;
-}
-
 /* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
 static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
 {
@@ -243,45 +206,6 @@ static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
     }
     *info = n | flags;
     return off + 4;
-}
-
-/* An iovec array: up to count elements, each in a sub-slot of fixed size: its length (two u32) and its
- * bytes (at most max). When limited (readv's exit), no more than total bytes in all: what it returned. */
-static __always_inline u32 ts_put_iov(u8 *r, u32 off, u64 ptr, u64 cnt, s64 total, int limited, u32 count, u32 max)
-{
-    u32 start = off;
-    if (!ptr || (limited && total < 0)) {
-        *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    u32 sub = 12 + ((max + 3) & ~3u);
-    u32 n = 0;
-    u32 flags = 0;
-#pragma unroll
-    for (u32 i = 0; i < count; i++) {
-        if (i >= cnt)
-            break;
-        u64 v[2] = {};
-        if (bpf_probe_read_user(v, sizeof(v), (void *)(ptr + 16 * i))) {
-            flags = TS_SLOT_FAULT;
-            break;
-        }
-        u32 at = start + 4 + i * sub;
-        *(u32 *)&r[at & TS_OFF_MASK] = (u32)v[1];
-        *(u32 *)&r[(at + 4) & TS_OFF_MASK] = (u32)(v[1] >> 32);
-        s64 take = v[1];
-        if (limited) {
-            if (take > total)
-                take = total;
-            total -= take;
-        }
-        ts_put_buf(r, at + 8, v[0], take, max);
-        n++;
-    }
-    if (n == count && cnt > count && !flags)
-        flags = TS_SLOT_TRUNCATED;
-    *(u32 *)&r[start & TS_OFF_MASK] = n | flags;
-    return start + 4 + n * sub;
 }
 
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */

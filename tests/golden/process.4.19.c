@@ -181,41 +181,346 @@ static __always_inline s64 ts_user_int(u64 ptr)
     return v;
 }
 
-/* An argv-style array: up to count strings of at most max bytes each, each in a sub-slot of fixed size,
- * so that the verifier checks one element at a time instead of every combination of lengths. The info
- * word holds how many were copied, and TS_SLOT_TRUNCATED when the array goes on. */
-static __always_inline u32 ts_put_strv(u8 *r, u32 off, u64 ptr, u32 count, u32 max)
+/* An argv-style array: up to 32 strings of at most 256 bytes, each in a sub-slot of 264
+ * bytes, so the verifier checks one element at a time instead of every combination of lengths. The info
+ * word holds how many were copied, and TS_SLOT_TRUNCATED when the array goes on; an element that
+ * faulted makes the slot TS_SLOT_FAULT (copied again at exit). */
+static __always_inline u32 ts_put_strv_32_256(u8 *r, u32 off, u64 ptr)
 {
     u32 start = off;
     if (!ptr) {
         *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;
         return off + 4;
     }
-    u32 sub = 4 + ((max + 4) & ~3u);
     u32 n = 0;
     u32 flags = 0;
-#pragma unroll
-    for (u32 i = 0; i < count; i++) {
-        u64 p = 0;
-        if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 8 * i))) {
-            flags = TS_SLOT_FAULT;
-            break;
-        }
-        if (!p)
-            break;
-        u32 at = start + 4 + i * sub;
-        ts_put_str(r, at, p, max);
-        if (*(u32 *)&r[at & TS_OFF_MASK] & TS_SLOT_FAULT)
-            flags = TS_SLOT_FAULT;  /* an element's page was not in memory: copy again at exit */
-        n++;
+    u64 p = 0;
+    /* unrolled here (kernels before 5.3 take no loops; the compiler may decline to unroll) */
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 0))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
     }
-    if (n == count && !flags) {
-        u64 p = 0;
-        if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 8 * count)) == 0 && p)
-            flags = TS_SLOT_TRUNCATED;
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 4, p, 256);
+    if (*(u32 *)&r[(start + 4) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 8))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
     }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 268, p, 256);
+    if (*(u32 *)&r[(start + 268) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 16))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 532, p, 256);
+    if (*(u32 *)&r[(start + 532) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 24))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 796, p, 256);
+    if (*(u32 *)&r[(start + 796) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 32))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 1060, p, 256);
+    if (*(u32 *)&r[(start + 1060) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 40))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 1324, p, 256);
+    if (*(u32 *)&r[(start + 1324) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 48))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 1588, p, 256);
+    if (*(u32 *)&r[(start + 1588) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 56))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 1852, p, 256);
+    if (*(u32 *)&r[(start + 1852) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 64))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 2116, p, 256);
+    if (*(u32 *)&r[(start + 2116) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 72))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 2380, p, 256);
+    if (*(u32 *)&r[(start + 2380) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 80))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 2644, p, 256);
+    if (*(u32 *)&r[(start + 2644) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 88))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 2908, p, 256);
+    if (*(u32 *)&r[(start + 2908) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 96))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 3172, p, 256);
+    if (*(u32 *)&r[(start + 3172) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 104))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 3436, p, 256);
+    if (*(u32 *)&r[(start + 3436) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 112))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 3700, p, 256);
+    if (*(u32 *)&r[(start + 3700) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 120))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 3964, p, 256);
+    if (*(u32 *)&r[(start + 3964) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 128))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 4228, p, 256);
+    if (*(u32 *)&r[(start + 4228) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 136))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 4492, p, 256);
+    if (*(u32 *)&r[(start + 4492) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 144))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 4756, p, 256);
+    if (*(u32 *)&r[(start + 4756) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 152))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 5020, p, 256);
+    if (*(u32 *)&r[(start + 5020) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 160))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 5284, p, 256);
+    if (*(u32 *)&r[(start + 5284) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 168))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 5548, p, 256);
+    if (*(u32 *)&r[(start + 5548) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 176))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 5812, p, 256);
+    if (*(u32 *)&r[(start + 5812) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 184))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 6076, p, 256);
+    if (*(u32 *)&r[(start + 6076) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 192))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 6340, p, 256);
+    if (*(u32 *)&r[(start + 6340) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 200))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 6604, p, 256);
+    if (*(u32 *)&r[(start + 6604) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 208))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 6868, p, 256);
+    if (*(u32 *)&r[(start + 6868) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 216))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 7132, p, 256);
+    if (*(u32 *)&r[(start + 7132) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 224))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 7396, p, 256);
+    if (*(u32 *)&r[(start + 7396) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 232))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 7660, p, 256);
+    if (*(u32 *)&r[(start + 7660) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 240))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 7924, p, 256);
+    if (*(u32 *)&r[(start + 7924) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 248))) {
+        flags = TS_SLOT_FAULT;
+        goto done;
+    }
+    if (!p)
+        goto done;
+    ts_put_str(r, start + 8188, p, 256);
+    if (*(u32 *)&r[(start + 8188) & TS_OFF_MASK] & TS_SLOT_FAULT)
+        flags = TS_SLOT_FAULT;
+    n++;
+    if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 256)) == 0 && p)
+        flags = TS_SLOT_TRUNCATED;
+done:
     *(u32 *)&r[start & TS_OFF_MASK] = n | flags;
-    return start + 4 + n * sub;
+    return start + 4 + n * 264;
 }
 
 /* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
@@ -243,45 +548,6 @@ static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
     }
     *info = n | flags;
     return off + 4;
-}
-
-/* An iovec array: up to count elements, each in a sub-slot of fixed size: its length (two u32) and its
- * bytes (at most max). When limited (readv's exit), no more than total bytes in all: what it returned. */
-static __always_inline u32 ts_put_iov(u8 *r, u32 off, u64 ptr, u64 cnt, s64 total, int limited, u32 count, u32 max)
-{
-    u32 start = off;
-    if (!ptr || (limited && total < 0)) {
-        *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    u32 sub = 12 + ((max + 3) & ~3u);
-    u32 n = 0;
-    u32 flags = 0;
-#pragma unroll
-    for (u32 i = 0; i < count; i++) {
-        if (i >= cnt)
-            break;
-        u64 v[2] = {};
-        if (bpf_probe_read(v, sizeof(v), (void *)(ptr + 16 * i))) {
-            flags = TS_SLOT_FAULT;
-            break;
-        }
-        u32 at = start + 4 + i * sub;
-        *(u32 *)&r[at & TS_OFF_MASK] = (u32)v[1];
-        *(u32 *)&r[(at + 4) & TS_OFF_MASK] = (u32)(v[1] >> 32);
-        s64 take = v[1];
-        if (limited) {
-            if (take > total)
-                take = total;
-            total -= take;
-        }
-        ts_put_buf(r, at + 8, v[0], take, max);
-        n++;
-    }
-    if (n == count && cnt > count && !flags)
-        flags = TS_SLOT_TRUNCATED;
-    *(u32 *)&r[start & TS_OFF_MASK] = n | flags;
-    return start + 4 + n * sub;
 }
 
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
@@ -345,7 +611,7 @@ static __always_inline void ts_emit_retry_ts_exit_f0(void *ctx, u64 id, u32 nr, 
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (faults & 2)
-        off = ts_forget(r, ts_put_strv(r, off, a[1], 32, 256));
+        off = ts_forget(r, ts_put_strv_32_256(r, off, a[1]));
     if (faults & 4)
         off = ts_forget(r, ts_put_ptrcount(r, off, a[2], 128));
     ts_emit(ctx, r, off);
@@ -371,7 +637,7 @@ static __always_inline void ts_emit_retry_ts_exit_f2(void *ctx, u64 id, u32 nr, 
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (faults & 2)
-        off = ts_forget(r, ts_put_strv(r, off, a[2], 32, 256));
+        off = ts_forget(r, ts_put_strv_32_256(r, off, a[2]));
     if (faults & 4)
         off = ts_forget(r, ts_put_ptrcount(r, off, a[3], 128));
     ts_emit(ctx, r, off);
@@ -403,7 +669,7 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_argv = off;
-    off = ts_forget(r, ts_put_strv(r, off, a[1], 32, 256));
+    off = ts_forget(r, ts_put_strv_32_256(r, off, a[1]));
     u32 so_envp = off;
     off = ts_forget(r, ts_put_ptrcount(r, off, a[2], 128));
     u32 faults = 0;
@@ -548,7 +814,7 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_argv = off;
-    off = ts_forget(r, ts_put_strv(r, off, a[2], 32, 256));
+    off = ts_forget(r, ts_put_strv_32_256(r, off, a[2]));
     u32 so_envp = off;
     off = ts_forget(r, ts_put_ptrcount(r, off, a[3], 128));
     u32 faults = 0;

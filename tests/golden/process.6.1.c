@@ -181,41 +181,40 @@ static __always_inline s64 ts_user_int(u64 ptr)
     return v;
 }
 
-/* An argv-style array: up to count strings of at most max bytes each, each in a sub-slot of fixed size,
- * so that the verifier checks one element at a time instead of every combination of lengths. The info
- * word holds how many were copied, and TS_SLOT_TRUNCATED when the array goes on. */
-static __always_inline u32 ts_put_strv(u8 *r, u32 off, u64 ptr, u32 count, u32 max)
+/* An argv-style array: up to 32 strings of at most 256 bytes, each in a sub-slot of 264
+ * bytes, so the verifier checks one element at a time instead of every combination of lengths. The info
+ * word holds how many were copied, and TS_SLOT_TRUNCATED when the array goes on; an element that
+ * faulted makes the slot TS_SLOT_FAULT (copied again at exit). */
+static __always_inline u32 ts_put_strv_32_256(u8 *r, u32 off, u64 ptr)
 {
     u32 start = off;
     if (!ptr) {
         *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;
         return off + 4;
     }
-    u32 sub = 4 + ((max + 4) & ~3u);
     u32 n = 0;
     u32 flags = 0;
-#pragma unroll
-    for (u32 i = 0; i < count; i++) {
-        u64 p = 0;
+    u64 p = 0;
+    /* a loop the verifier walks (bounded loops, 5.3+); each element's place goes through map memory so
+     * that neither the compiler nor the verifier carries an address from one iteration to the next */
+#pragma clang loop unroll(disable)
+    for (u32 i = 0; i < 32; i++) {
         if (bpf_probe_read_user(&p, sizeof(p), (void *)(ptr + 8 * i))) {
             flags = TS_SLOT_FAULT;
             break;
         }
         if (!p)
             break;
-        u32 at = start + 4 + i * sub;
-        ts_put_str(r, at, p, max);
+        u32 at = ts_forget(r, start + 4 + i * 264);
+        ts_put_str(r, at, p, 256);
         if (*(u32 *)&r[at & TS_OFF_MASK] & TS_SLOT_FAULT)
-            flags = TS_SLOT_FAULT;  /* an element's page was not in memory: copy again at exit */
+            flags = TS_SLOT_FAULT;
         n++;
     }
-    if (n == count && !flags) {
-        u64 p = 0;
-        if (bpf_probe_read_user(&p, sizeof(p), (void *)(ptr + 8 * count)) == 0 && p)
-            flags = TS_SLOT_TRUNCATED;
-    }
+    if (n == 32 && !flags && bpf_probe_read_user(&p, sizeof(p), (void *)(ptr + 256)) == 0 && p)
+        flags = TS_SLOT_TRUNCATED;
     *(u32 *)&r[start & TS_OFF_MASK] = n | flags;
-    return start + 4 + n * sub;
+    return start + 4 + n * 264;
 }
 
 /* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
@@ -243,45 +242,6 @@ static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
     }
     *info = n | flags;
     return off + 4;
-}
-
-/* An iovec array: up to count elements, each in a sub-slot of fixed size: its length (two u32) and its
- * bytes (at most max). When limited (readv's exit), no more than total bytes in all: what it returned. */
-static __always_inline u32 ts_put_iov(u8 *r, u32 off, u64 ptr, u64 cnt, s64 total, int limited, u32 count, u32 max)
-{
-    u32 start = off;
-    if (!ptr || (limited && total < 0)) {
-        *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    u32 sub = 12 + ((max + 3) & ~3u);
-    u32 n = 0;
-    u32 flags = 0;
-#pragma unroll
-    for (u32 i = 0; i < count; i++) {
-        if (i >= cnt)
-            break;
-        u64 v[2] = {};
-        if (bpf_probe_read_user(v, sizeof(v), (void *)(ptr + 16 * i))) {
-            flags = TS_SLOT_FAULT;
-            break;
-        }
-        u32 at = start + 4 + i * sub;
-        *(u32 *)&r[at & TS_OFF_MASK] = (u32)v[1];
-        *(u32 *)&r[(at + 4) & TS_OFF_MASK] = (u32)(v[1] >> 32);
-        s64 take = v[1];
-        if (limited) {
-            if (take > total)
-                take = total;
-            total -= take;
-        }
-        ts_put_buf(r, at + 8, v[0], take, max);
-        n++;
-    }
-    if (n == count && cnt > count && !flags)
-        flags = TS_SLOT_TRUNCATED;
-    *(u32 *)&r[start & TS_OFF_MASK] = n | flags;
-    return start + 4 + n * sub;
 }
 
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
@@ -345,7 +305,7 @@ static __always_inline void ts_emit_retry_ts_exit_f0(void *ctx, u64 id, u32 nr, 
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (faults & 2)
-        off = ts_forget(r, ts_put_strv(r, off, a[1], 32, 256));
+        off = ts_forget(r, ts_put_strv_32_256(r, off, a[1]));
     if (faults & 4)
         off = ts_forget(r, ts_put_ptrcount(r, off, a[2], 1024));
     ts_emit(ctx, r, off);
@@ -371,7 +331,7 @@ static __always_inline void ts_emit_retry_ts_exit_f2(void *ctx, u64 id, u32 nr, 
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (faults & 2)
-        off = ts_forget(r, ts_put_strv(r, off, a[2], 32, 256));
+        off = ts_forget(r, ts_put_strv_32_256(r, off, a[2]));
     if (faults & 4)
         off = ts_forget(r, ts_put_ptrcount(r, off, a[3], 1024));
     ts_emit(ctx, r, off);
@@ -425,7 +385,7 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_argv = off;
-    off = ts_forget(r, ts_put_strv(r, off, a[1], 32, 256));
+    off = ts_forget(r, ts_put_strv_32_256(r, off, a[1]));
     u32 so_envp = off;
     off = ts_forget(r, ts_put_ptrcount(r, off, a[2], 1024));
     u32 faults = 0;
@@ -570,7 +530,7 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_argv = off;
-    off = ts_forget(r, ts_put_strv(r, off, a[2], 32, 256));
+    off = ts_forget(r, ts_put_strv_32_256(r, off, a[2]));
     u32 so_envp = off;
     off = ts_forget(r, ts_put_ptrcount(r, off, a[3], 1024));
     u32 faults = 0;

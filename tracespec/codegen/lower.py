@@ -106,13 +106,13 @@ def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: str) -> str:
             return f"ts_put_str_ret(r, off, {ptr}, ret, {mx})"
         return f"ts_put_str(r, off, {ptr}, {mx})"
     if cap == "strv":
-        return f"ts_put_strv(r, off, {ptr}, {c_int(slot.count)}, {mx})"
+        return f"ts_put_strv_{slot.count}_{slot.max}(r, off, {ptr})"
     if cap == "ptrcount":
         return f"ts_put_ptrcount(r, off, {ptr}, {c_int(slot.count)})"
     if cap == "iovec":
         cnt = _arg_value(info.args[slot.size_index])
         total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
-        return f"ts_put_iov(r, off, {ptr}, {cnt}, {total}, {limited}, {c_int(slot.count)}, {mx})"
+        return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {cnt}, {total}, {limited})"
     return f"ts_put_buf(r, off, {ptr}, {_len_expr(slot, info, phase)}, {mx})"  # buffer, struct, sockaddr
 
 
@@ -205,6 +205,10 @@ class _Lowerer:
             "generic_nrs": generic_nrs,
             "generic_default": generic_default,
             "helpers": helpers,
+            "strv_shapes": sorted({(sl.count, sl.max) for lay in p.schema.layouts for sl in lay.slots
+                                   if sl.capture == "strv"}),
+            "iov_shapes": sorted({(sl.count, sl.max) for lay in p.schema.layouts for sl in lay.slots
+                                  if sl.capture == "iovec"}),
             "targets": p.target.kind in ("command", "pids"),
             "n_params": len(p.params),
             "header_size": HEADER_SIZE,

@@ -159,7 +159,8 @@ class _Planner:
         stash_size = max((sp.enter.max_size for sp in plans if sp.stash), default=0)
         if generic_filter is not None and generic_filter.has_exit:
             stash_size = max(stash_size, generic_enter.max_size)
-        stash_size = (stash_size + 7) & ~7
+        if stash_size:  # a power of two: the exit handler bounds the stashed length with stash_size - 1
+            stash_size = 1 << (stash_size - 1).bit_length()
         inflight = (any(sp.filter is not None or sp.exit_args for sp in plans)
                     or generic_filter is not None)
 

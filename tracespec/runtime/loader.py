@@ -11,7 +11,7 @@ from tracespec.kernel.btf import BtfError, member_offsets
 from tracespec.plan.model import Plan
 from tracespec.runtime.capture import captured_stderr
 
-CFLAGS = ["-Wno-unused-variable", "-Wno-unused-function"]
+CFLAGS = ["-Wno-unused-variable", "-Wno-unused-function", "-g0"]  # no debug info: BTF is not used, and it costs ~10% of compile time
 STATE_TRACED, STATE_ARMED = 1, 2
 
 

@@ -24,7 +24,7 @@ POLL_SECONDS = 0.1
 @dataclass
 class RunResult:
     exit_code: int
-    lost: int  # records the kernel could not deliver
+    lost: int  # records the kernel could not deliver, and records that could not be decoded
     syscalls: int
 
 
@@ -116,7 +116,8 @@ class Session:
         # the probes are being released (close, below) is past the end and never read.
         self._consume(reader, self.reorder, self.pairer, final=True)
         self.writer.write(self.pairer.finish())
-        lost = loaded.lost() + getattr(reader, "lost_total", 0)
+        # A record that cannot be decoded is as lost as one the kernel dropped: count it the same way.
+        lost = loaded.lost() + getattr(reader, "lost_total", 0) + self.undecodable
         reader.close()
         loaded.close()
         self.writer.finish(lost)
