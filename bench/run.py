@@ -210,7 +210,9 @@ def benchmark(args: argparse.Namespace) -> int:
         "is what the kernel charges for running any program at each syscall's entry and exit.",
         "syscalls/run differs per tracer (slow tracers get fewer); each is what the workload reported.",
         "lost: loop syscalls made minus those found in the tracer's output, worst of the runs; the "
-        "tracer's own count is in its own unit (tracespec: records, two per syscall; bpftrace: events).",
+        "tracer's own count is in its own unit (tracespec: records, two per syscall; bpftrace and perf: "
+        "events, an entry or an exit each). A tracer that drops events also skips the work of writing "
+        "them, so its ns/syscall in a lossy run is not comparable with a lossless one.",
     ]
     notes.append(f"tracespec's program for specs/all.yaml attaches to: {all_attach}.")
     if "raw tracepoint" not in all_attach:

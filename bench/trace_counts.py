@@ -29,18 +29,25 @@ def strace_style(path: str, names: tuple[str, ...]) -> dict[str, int]:
 
 # perf trace: "  0.389 ( 0.006 ms): comm/PID name(args) = ret". A syscall whose exit is not printed
 # next to its entry gets two lines: "comm/PID name(args) ..." then "comm/PID  ... [continued]: name())".
-# A "[continued]" line with no open entry before it is a syscall whose entry event was lost.
+# A "[continued]" line with no open entry before it is a syscall whose entry event was lost. perf says
+# "LOST N events!" when its buffer overflowed.
 _PERF_LINE = re.compile(r"\):\s+\S+/(\d+)\s+(?:\.\.\. \[continued\]: )?([a-z_][a-z0-9_]*)\(")
+_PERF_LOST = re.compile(r"LOST (\d+) events!")
 
 
-def perf_trace(path: str, names: tuple[str, ...]) -> dict[str, int]:
+def perf_trace(path: str, names: tuple[str, ...]) -> tuple[dict[str, int], int]:
+    """Counts by name, and the events perf itself said it lost."""
     counts: Counter[str] = Counter()
+    lost = 0
     open_entry: dict[str, str] = {}  # pid -> name of its entry printed without its exit
     wanted = set(names)
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             m = _PERF_LINE.search(line)
             if not m:
+                lost_line = _PERF_LOST.search(line)
+                if lost_line:
+                    lost += int(lost_line.group(1))
                 continue
             pid, name = m.group(1), m.group(2)
             continued = "[continued]" in line
@@ -53,7 +60,7 @@ def perf_trace(path: str, names: tuple[str, ...]) -> dict[str, int]:
                 open_entry.pop(pid, None)
             if name in wanted:
                 counts[name] += 1
-    return {n: counts[n] for n in names}
+    return {n: counts[n] for n in names}, lost
 
 
 def bpftrace_records(path: str, numbers: dict[str, int]) -> tuple[dict[str, int], int]:

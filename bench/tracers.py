@@ -104,7 +104,8 @@ class PerfTrace(Tracer):
         return ["perf", "trace", "-o", trace, "--", *workload]
 
     def recorded(self, trace, loop, result, stderr):
-        return Recorded(sum(trace_counts.perf_trace(trace, loop.syscalls).values()))
+        counts, lost = trace_counts.perf_trace(trace, loop.syscalls)
+        return Recorded(sum(counts.values()), lost)
 
 
 class Bpftrace(Tracer):

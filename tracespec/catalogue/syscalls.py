@@ -20,7 +20,7 @@ CLASSES = frozenset({
     "stat", "lstat", "fstat", "stat_like", "statfs", "fstatfs", "statfs_like", "pure",
 })
 
-RET_KINDS = frozenset({"int", "fd", "hex", "mode", "none"})
+RET_KINDS = frozenset({"int", "fd", "hex", "mode", "none", "timeout"})
 
 
 @dataclass(frozen=True)
