@@ -594,7 +594,7 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    int l0 = ts_match_f0_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f0_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
@@ -678,7 +678,7 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    int l0 = ts_match_f1_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f1_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
@@ -778,7 +778,7 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    int l0 = ts_match_f2_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f2_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
@@ -878,7 +878,7 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    int l0 = ts_match_f3_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f3_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
@@ -962,7 +962,7 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    int l0 = ts_match_f4_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f4_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
@@ -1046,7 +1046,7 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    int l0 = ts_match_f5_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f5_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
@@ -1146,7 +1146,7 @@ int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    int l0 = ts_match_f6_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f6_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
@@ -1230,7 +1230,7 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    int l0 = ts_match_f7_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f7_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
@@ -1330,7 +1330,7 @@ int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    int l0 = ts_match_f8_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f8_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
@@ -1414,7 +1414,7 @@ int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
     u32 off = 88;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    int l0 = ts_match_f9_0(r, so_filename);   /* filter 21:9  filename startswith "/etc/" */
+    int l0 = ts_match_f9_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
     if (!l0)
         return 0;
     u32 faults = 0;
