@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, run_tracespec
 from tracespec.errors import SpecError
-from tracespec.pipeline import check
+from tracespec.pipeline import compile_spec
 
 CORPUS = sorted((ROOT / "tests" / "bad_specs").glob("*.yaml"))
 
@@ -34,7 +34,7 @@ def _expectation(path: Path) -> tuple[str, list[str], str | None]:
 def test_bad_spec_is_refused_with_a_located_message(path):
     where, fragments, kernel = _expectation(path)
     with pytest.raises(SpecError) as info:
-        check(str(path), kernel)
+        compile_spec(str(path), kernel)
     message = info.value.render()
     assert f"{path}:{where}: error:" in message, message
     for f in fragments:

@@ -117,12 +117,15 @@ def _size(text: str) -> int:
 
 
 def cmd_check(args) -> int:
-    from tracespec.pipeline import check
+    from tracespec.pipeline import compile_spec, decoder_source
 
     failures = 0
     for path in args.specs:
         try:
-            v = check(path, args.kernel)
+            # every stage short of loading: what the planner or code generator refuses is caught too
+            c = compile_spec(path, args.kernel)
+            decoder_source(c.plan)
+            v = c.validated
             print(f"{path}: ok ({len(v.syscalls)} syscalls, {v.profile.name})")
         except TracespecError as e:
             failures += 1

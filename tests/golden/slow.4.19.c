@@ -34,7 +34,7 @@ struct ts_hdr {
 
 BPF_PERF_OUTPUT(ts_events);
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
-BPF_ARRAY(ts_params, u64, 6);   /* set by tracespec before attaching */
+BPF_ARRAY(ts_params, u64, 8);   /* set by tracespec before attaching */
 BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
 struct ts_scratch {
     u8 b[32768];
@@ -64,6 +64,21 @@ static __always_inline u64 ts_param(u32 i)
 {
     u64 *v = ts_params.lookup(&i);
     return v ? *v : 0;
+}
+
+/* The parent's process id: task->real_parent->tgid, at offsets from BTF (parameters 6 and 7); 0 when the
+ * kernel has no BTF. */
+static __always_inline u64 ts_ppid(void)
+{
+    u64 real_parent = ts_param(6), tgid = ts_param(7);
+    u64 parent = 0;
+    u32 ppid = 0;
+    if (!real_parent || !tgid)
+        return 0;
+    bpf_probe_read(&parent, sizeof(parent), (void *)((u64)bpf_get_current_task() + real_parent));
+    if (parent)
+        bpf_probe_read(&ppid, sizeof(ppid), (void *)(parent + tgid));
+    return ppid;
 }
 
 static __always_inline void ts_lost_one(void)

@@ -78,6 +78,8 @@ class _Lower:
             expr = "(u64)(u32)(id >> 32)"
         elif name == "tid":
             expr = "(u64)(u32)id"
+        elif name == "ppid":
+            expr = "ts_ppid()"
         elif name == "uid":
             expr = "(u64)(u32)bpf_get_current_uid_gid()"
         elif name == "gid":
@@ -136,7 +138,8 @@ class _Lower:
 
 
 def _bytes_eq(base: str, value: bytes) -> str:
-    return " && ".join(f"r[({base} + {i}) & TS_OFF_MASK] == {b}" for i, b in enumerate(c_bytes(value)))
+    """C comparing the bytes at base with value, one numeric literal at a time ("1" for no bytes)."""
+    return " && ".join(f"r[({base} + {i}) & TS_OFF_MASK] == {b}" for i, b in enumerate(c_bytes(value))) or "1"
 
 
 def _slot_helper(name: str, op: str, value: bytes, slot: SlotLayout, text: str, bounded: bool) -> str:
@@ -157,21 +160,30 @@ def _slot_helper(name: str, op: str, value: bytes, slot: SlotLayout, text: str, 
                 f"    u32 b = so + 4 + len - {n};\n"
                 f"    return {_bytes_eq('b', value)};\n")
     else:  # contains
+        # Branch-free: at every position, a match is computed arithmetically and masked off past the
+        # string's end, so the verifier walks one path per iteration (a loop with branches leaves one
+        # pending state per iteration, and a long path overflows the verifier's limit of 8192).
         span = max(slot.max - n + 1, 0)
-        pragma = "" if bounded else "#pragma unroll\n"
-        body = (f"    if (info & ({bad}))\n        return 0;\n"
+        diff = " | ".join(f"(r[(b + {i}) & TS_OFF_MASK] ^ {byte})" for i, byte in enumerate(c_bytes(value)))
+        pragma = "#pragma clang loop unroll(disable)\n" if bounded else "#pragma unroll\n"
+        body = (f"    if (len < {n} || (info & ({bad})))\n        return 0;\n"
+                f"    s64 last = len - {n};\n"
+                f"    u64 found = 0;\n"
                 f"{pragma}    for (u32 i = 0; i < {span}; i++) {{\n"
-                f"        if (i + {n} > len)\n            return 0;\n"
                 f"        u32 b = so + 4 + i;\n"
-                f"        if ({_bytes_eq('b', value)})\n            return 1;\n"
-                f"    }}\n    return 0;\n")
+                f"        u64 diff = {diff};\n"
+                f"        s64 room = last - (s64)i;\n"
+                f"        /* keep both opaque: clang would turn this arithmetic back into branches */\n"
+                f"        asm volatile(\"\" : \"+r\"(diff), \"+r\"(room));\n"
+                f"        found |= ((diff - 1) >> 63) & (((u64)room >> 63) ^ 1);\n"
+                f"    }}\n    return (found | (0 - found)) >> 63;   /* found != 0, without a branch */\n")
     return head + body + "}\n"
 
 
 def _comm_helper(name: str, op: str, value: bytes, text: str) -> str:
     n = len(value)
     base = COMM_OFFSET
-    eq = lambda start: " && ".join(f"r[{start} + {i}] == {b}" for i, b in enumerate(c_bytes(value)))  # noqa: E731
+    eq = lambda start: " && ".join(f"r[{start} + {i}] == {b}" for i, b in enumerate(c_bytes(value))) or "1"  # noqa: E731
     head = f"/* {c_comment(text)} */\nstatic __always_inline int {name}(u8 *r)\n{{\n"
     if op == "==":
         tail = f" && r[{base + n}] == 0" if n < 16 else ""
@@ -225,6 +237,9 @@ def lower_filter(fp: FilterPlan, scope: HandlerScope) -> FilterC:
         loc = leaf.loc
         comment = c_comment(f"{loc.path or 'filter'} {loc.line}:{loc.col}  {leaf.text}")
         out.append(LeafC(i, "exit" if i in fp.exit_leaves else "enter", low.leaf(leaf, i), comment))
+    # The verifier walks a contains loop once per distinct state reaching it: compute those first,
+    # before other leaves have split the states.
+    out.sort(key=lambda leaf: 0 if "contains" in leaf.comment else 1)
     if fp.has_exit:
         enter = _kleene(fp.expr, bits, fp.exit_leaves, True)
         exit_ = _exact(fp.expr, bits)

@@ -19,7 +19,8 @@ from tracespec.errors import SpecError
 from tracespec.plan.model import (HEADER_SIZE, ArgField, Attachment, FamilyPlan, FilterPlan, Param, Plan,
                                   RecordLayout, Schema, SlotLayout, SyscallInfo, TailCall, Target)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
-from tracespec.validate.typed import TAnd, TExpr, leaves
+from tracespec.kernel.profile import FEATURES
+from tracespec.validate.typed import TAnd, TExpr, TStrMatch, leaves
 
 MANY_SYSCALLS = 48  # above this many, one raw tracepoint beats one tracepoint per syscall
 SCRATCH_SIZE = 32768  # per-CPU record building space (the largest per-CPU map value)
@@ -27,6 +28,7 @@ MAX_RECORD = 16383  # records are built at offsets masked to 14 bits
 RING_BYTES = 64 << 20  # default ring buffer: a burst of ~0.5 s at a million syscalls per second
 PERF_PAGES = 2048  # default perf buffer: 8 MiB per CPU
 PAGE = 4096
+UNROLLED_CONTAINS_MAX = 64  # without bounded loops a `contains` is unrolled over every position
 EXECVE_NRS = (59, 322)  # execve, execveat: where a started command begins to be traced
 # The x86_64 syscall argument registers, in order, and their offsets in struct pt_regs.
 # A raw tracepoint copies r10..di (64 bytes from offset 56) once and picks the arguments out of it.
@@ -131,6 +133,7 @@ class _Planner:
         attach = self.choose_attach(v.syscalls)
         output = "ringbuf" if p.has("ringbuf") else "perfbuf"
 
+        self.check_features([sel.filter for sel in specific] + [global_filter], v)
         plans = self.families(specific, global_filter, attach)
         generic_infos = tuple(_info(s) for s in generic)
         generic_enter = generic_exit = None
@@ -168,7 +171,8 @@ class _Planner:
         # 0: tracespec's own tgid; 1: the target cgroup's id; 2-5: struct offsets read from the kernel's BTF
         params = [Param(0, "self_tgid"), Param(1, "target_cgroup_id", self.target.cgroup or ""),
                   Param(2, "btf:task_struct.exit_code"), Param(3, "btf:task_struct.mm"),
-                  Param(4, "btf:mm_struct.arg_start"), Param(5, "btf:mm_struct.arg_end")]
+                  Param(4, "btf:mm_struct.arg_start"), Param(5, "btf:mm_struct.arg_end"),
+                  Param(6, "btf:task_struct.real_parent"), Param(7, "btf:task_struct.tgid")]
         filters = [sp.filter for sp in plans] + [generic_filter]
         for fp in filters:
             for leaf in (fp.leaves if fp else ()):
@@ -202,6 +206,26 @@ class _Planner:
             arm_on_exec=self.target.kind == "command", exec_arm_events=arm_events,
             wakeup_batch=self.wakeup_batch,
         )
+
+    def check_features(self, filters, v: ValidatedSpec) -> None:
+        """A filter asking for what the target kernel cannot do is an error naming the feature."""
+        p = self.profile
+        for expr in filters:
+            for leaf in (leaves(expr) if expr is not None else ()):
+                need = None
+                if leaf.field.name == "cgroup" and not leaf.field.arg:
+                    need, what = "cgroup_id", "the cgroup field"
+                if isinstance(leaf, TStrMatch) and leaf.op == "contains" and leaf.field.arg \
+                        and not p.has("bounded_loops"):
+                    sel = next(s for s in v.syscalls if s.syscall.arg(leaf.field.name) is not None)
+                    ap = next(a for a in sel.args if a.arg.name == leaf.field.name)
+                    if ap.fetch is not None and ap.fetch.max > UNROLLED_CONTAINS_MAX:
+                        need, what = "bounded_loops", f"contains on strings over {UNROLLED_CONTAINS_MAX} bytes"
+                if need is not None and not p.has(need):
+                    raise SpecError(
+                        f"{what} needs {FEATURES[need][1]} (Linux {p.since(need)}); the target is {p.name}",
+                        leaf.loc, hint="drop the condition, use a shorter max for that argument, or target "
+                                       "a newer kernel with --kernel", source=v.spec.text)
 
     def choose_attach(self, selected) -> str:
         p = self.profile

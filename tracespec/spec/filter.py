@@ -153,10 +153,20 @@ class _ToAst(Transformer):
         return Name(str(items[0]), self._tok(items[0]))
 
     def int_(self, meta, items):
-        return IntLit(int(str(items[0]), 0), self._tok(items[0]))
+        return IntLit(self._int(items[0]), self._tok(items[0]))
 
     def neg_int(self, meta, items):
-        return IntLit(-int(str(items[0]), 0), self._loc(meta))
+        return IntLit(-self._int(items[0]), self._loc(meta))
+
+    def _int(self, tok: Token) -> int:
+        """Decimal, 0x hex, 0o or C-style octal (0644, as modes are written), 0b binary."""
+        text = str(tok)
+        if len(text) > 1 and text[0] == "0" and text[1].isdigit():
+            if any(c in "89" for c in text):
+                raise SpecError(f"{text} is not an octal number", self._tok(tok),
+                                hint="a leading 0 means octal, as in C: drop it for a decimal number")
+            return int(text, 8)
+        return int(text, 0)
 
     def duration(self, meta, items):
         text = str(items[0])

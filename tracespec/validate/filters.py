@@ -71,9 +71,6 @@ class _Checker:
             return self.arg_field(name[5:], n)
         if name in EVENT_FIELDS:
             ftype, phase = EVENT_FIELDS[name]
-            if name == "ppid":
-                raise self.err("ppid is not available yet", n.loc,
-                               hint="filter on pid, or follow a command's children with `tracespec run -- CMD`")
             return FieldRef(name, ftype, phase, n.loc)
         if name in self.s.args or name in self.s.missing_args or name in self.s.unfilterable:
             return self.arg_field(name, n)

@@ -1,0 +1,131 @@
+"""Filters run in the kernel: with real BPF, a filtered trace must hold exactly the events of an
+unfiltered trace of the same program that a predicate written here in Python keeps.
+
+One spec puts a different kind of filter on each syscall (numbers, bit tests, string matches,
+errno, exit-time conditions) under a global filter; others cover global and class-wide filters and ppid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import TRACESPEC, ROOT, compile_workload, run_tracespec
+
+pytestmark = pytest.mark.bpf
+
+O_CREAT, O_ACCMODE, O_WRONLY = 0o100, 0o3, 0o1
+
+PER_SYSCALL = {
+    # syscall: (filter text, the same condition in Python over a JSON event)
+    "openat": ('flags & O_CREAT or filename endswith ".cache"',
+               lambda e: e["args"]["flags"] & O_CREAT or e["args"]["filename"].endswith(".cache")),
+    "open": ('filename contains "middle" or (flags & O_ACCMODE) == O_WRONLY',
+             lambda e: "middle" in e["args"]["filename"] or e["args"]["flags"] & O_ACCMODE == O_WRONLY),
+    "read": ("count == 3 or ret == 0", lambda e: e["args"]["count"] == 3 or e["ret"] == 0),
+    "write": ('buf startswith "hel" or fd == -1', lambda e: e["args"]["buf"].startswith("hel") or e["args"]["fd"] == -1),
+    "close": ("fd > 4", lambda e: e["args"]["fd"] > 4),
+    "mkdir": ("failed", lambda e: e["errno"] is not None),
+    "unlink": ("errno in [EISDIR, ENOTDIR]", lambda e: e["errno"] in ("EISDIR", "ENOTDIR")),
+    "rmdir": ("not failed", lambda e: e["errno"] is None),
+    "newfstatat": ('filename == ""', lambda e: e["args"]["filename"] == ""),
+    "pread64": ("pos >= 2 and count < 100", lambda e: e["args"]["pos"] >= 2 and e["args"]["count"] < 100),
+    "renameat2": ("flags & RENAME_NOREPLACE", lambda e: e["args"]["flags"] & 1),
+    "unlinkat": ("flag == AT_REMOVEDIR", lambda e: e["args"]["flag"] == 0x200),
+    "mkdirat": ("mode != 0700", lambda e: e["args"]["mode"] != 0o700),
+}
+GLOBAL = ('comm startswith "fileio" and duration < 5s', lambda e: e["comm"].startswith("fileio"))
+
+
+def _spec(rules: str, global_filter: str | None = None) -> str:
+    text = "version: 1\nsyscalls:\n" + rules
+    if global_filter:
+        text += f"filter: {json.dumps(global_filter)}\n"
+    return text
+
+
+def _events(path) -> list[dict]:
+    return [o for o in map(json.loads, path.read_text().splitlines()) if "syscall" in o]
+
+
+def _key(e: dict, scratch: str) -> tuple:
+    """What identifies an event across two runs of the workload: not times, pids or addresses."""
+    args = tuple((k, v.replace(scratch, "S") if isinstance(v, str) else v) for k, v in e["args"].items()
+                 if isinstance(v, str) or k in ("flags", "count", "fd", "mode", "flag", "pos"))
+    return e["syscall"], e["ret"], e["errno"], args
+
+
+@pytest.fixture(scope="module")
+def workload(build_dir):
+    return compile_workload("fileio_workload", build_dir)
+
+
+def _trace(tmp_path, workload, spec_text: str, name: str):
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(spec_text)
+    scratch = tmp_path / f"scratch-{name}"
+    scratch.mkdir()
+    out = tmp_path / f"{name}.jsonl"
+    r = run_tracespec("run", str(spec), "--format", "json", "-o", str(out), "--", str(workload), str(scratch),
+                      stdout=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    return [_key(e, str(scratch)) for e in _events(out)], _events(out), str(scratch)
+
+
+def test_per_syscall_filters_under_a_global_one(tmp_path, workload):
+    names = list(PER_SYSCALL)
+    plain = _spec("".join(f"  - {n}\n" for n in names))
+    filtered = _spec("".join(f"  - name: {n}\n    filter: {json.dumps(f)}\n" for n, (f, _) in PER_SYSCALL.items()),
+                     GLOBAL[0])
+    _, everything, scratch = _trace(tmp_path, workload, plain, "plain")
+    got, _, _ = _trace(tmp_path, workload, filtered, "filtered")
+    want = [_key(e, scratch) for e in everything if GLOBAL[1](e) and PER_SYSCALL[e["syscall"]][1](e)]
+    assert got == want
+    kept = {k[0] for k in got}
+    assert len(kept) >= 10, f"the filters should keep something of most syscalls: {kept}"
+    assert len(got) < len(everything) - 10, "and drop something too"
+
+
+def test_global_and_class_filters(tmp_path, workload):
+    plain = _spec("  - '%file'\n  - '%desc'\n")
+    spec = _spec("  - class: file\n    filter: not failed\n  - '%desc'\n",
+                 'syscall in ["openat", "read", "close", "unlink", "newfstatat"] and ret != 3')
+    _, everything, scratch = _trace(tmp_path, workload, plain, "plain")
+    got, _, _ = _trace(tmp_path, workload, spec, "filtered")
+    file_class = {"openat", "unlink", "newfstatat"}  # of the five, those in %file (also in %desc: the rule applies)
+    want = [_key(e, scratch) for e in everything
+            if e["syscall"] in ("openat", "read", "close", "unlink", "newfstatat") and e["ret"] != 3
+            and not (e["syscall"] in file_class and e["errno"] is not None)]
+    assert got == want
+    assert any(k[0] == "close" and k[2] == "EBADF" for k in got), "failures of %desc-only syscalls are kept"
+
+
+def test_ppid_is_the_parents_process_id(tmp_path):
+    """The command's parent is tracespec itself: start tracespec through a shell whose pid it takes."""
+    spec = tmp_path / "ppid.yaml"
+    out = tmp_path / "ppid.jsonl"
+    script = (f"while [ ! -s {spec} ]; do sleep 0.01; done; "
+              f"exec {TRACESPEC} run {spec} --format json -o {out} -- sh -c 'cat /etc/hostname; cat /etc/hostname'")
+    proc = subprocess.Popen(["sh", "-c", script], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    spec.write_text(_spec("  - openat\n  - execve\n", f"ppid == {proc.pid}"))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    events = _events(out)
+    pids = {e["pid"] for e in events}
+    assert len(pids) == 1, "only the shell tracespec started has tracespec as its parent, not the cats"
+    assert any(e["syscall"] == "execve" and e["args"]["filename"].endswith("/sh") for e in events)
+    assert not any(e["syscall"] == "openat" and e["args"]["filename"] == "/etc/hostname" for e in events)
+
+
+def test_emit_shows_which_filter_part_became_which_c():
+    text = (ROOT / "tests" / "specs" / "filtered.yaml")
+    r = run_tracespec("emit", str(text))
+    assert r.returncode == 0, r.stderr
+    c = r.stdout
+    assert "/* syscalls[0].filter 5:13  flags & O_CREAT */" in c
+    assert "(((u64)((s64)(s32)a[2]) & 64) != 0)" in c
+    assert '/* filter 7:9  comm startswith "ca" */' in c
