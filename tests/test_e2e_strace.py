@@ -157,3 +157,27 @@ def test_json_agrees_with_strace(traces):
             shown = [quote(v.encode("utf-8", "surrogateescape"), k in e.get("truncated", {}))
                      for k, v in e["args"].items() if isinstance(v, str)]
             assert shown == strings_in(line.rsplit(") = ", 1)[0]), line
+
+
+def test_fd_paths_like_strace_y(workload, tmp_path):
+    """-y: descriptors shown with what they refer to. The program starts after a pause, so that
+    tracespec (which learns cwd and inherited descriptors from /proc) sees it alive, as strace does."""
+    outs = {}
+    for tracer in ("strace", "tracespec"):
+        scratch = tmp_path / f"scratch-{tracer}"
+        scratch.mkdir()
+        cmd = ["sh", "-c", f"sleep 0.5; exec {workload} {scratch}"]
+        out = tmp_path / f"{tracer}.txt"
+        if tracer == "strace":
+            subprocess.run(["strace", "-f", "-q", "-y", "-s", "32", "-o", str(out),
+                            "-e", "trace=" + ",".join(FILE_SYSCALLS), *cmd], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:  # the same stderr for the traced program as under strace: its descriptor 2 is shown
+            r = run_tracespec("run", "specs/fileio.yaml", "-y", "-o", str(out), "--", *cmd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            assert r.returncode == 0
+        outs[tracer] = per_process(out.read_text(errors="surrogateescape").replace(str(scratch), "SCRATCH"))
+    assert outs["tracespec"] == outs["strace"]
+    text = "\n".join(outs["tracespec"][0])
+    assert "openat(AT_FDCWD</work/main>" in text or "openat(AT_FDCWD</" in text
+    assert "write(3<SCRATCH/a.txt>" in text and "= 3<SCRATCH/a.txt>" in text

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="prefix lines with the time of day; -tt adds microseconds, -ttt is seconds since the epoch")
     out.add_argument("-r", dest="relative", action="store_true", help="prefix lines with the time since the previous one")
     out.add_argument("-T", dest="syscall_times", action="store_true", help="show the time spent in each syscall")
+    out.add_argument("-y", dest="fd_paths", action="store_true",
+                     help="show what file descriptors refer to, as strace -y does (also: fd_paths: true in the spec)")
     rt = run.add_argument_group("buffers and faults")
     rt.add_argument("--buffer-size", metavar="BYTES", help="kernel buffer size, e.g. 64M (default: 64 MiB ring "
                                                           "buffer, or 8 MiB per CPU of perf buffer)")
@@ -207,7 +209,9 @@ def cmd_run(args) -> int:
         if args.format == "json":
             writer = JsonWriter(out, offset)
         else:
-            writer = TextWriter(out, TextOptions(args.timestamps, args.relative, args.syscall_times), offset)
+            fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
+            writer = TextWriter(out, TextOptions(args.timestamps, args.relative, args.syscall_times, fd_paths),
+                                offset)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
                           command=cmd if cmd else None, pids=pids,
                           tracefs=find_tracefs())

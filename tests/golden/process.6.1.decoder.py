@@ -173,6 +173,11 @@ def _decode_retry(mv, off):
     return RetryRecord(ts, tgid, tid, nr, tuple(slots))
 
 
+def _decode_fork(mv, off):
+    ts, tgid, tid, nr, kind, flags, child = _PROC_EXIT.unpack_from(mv, off)
+    return ForkRecord(ts, tgid, tid, child)
+
+
 def _decode_exec_args(mv, off):
     ts, tgid, tid, nr, kind, flags = _HEADER.unpack_from(mv, off)
     filename, pos = _str_slot(mv, off + 24)
@@ -194,6 +199,7 @@ DECODERS = {
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,
+    65523: _decode_fork,
 }
 
 

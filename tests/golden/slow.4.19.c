@@ -6428,6 +6428,12 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
     u32 child = args->child_pid;
     u32 traced = TS_TRACED;
     ts_targets.update(&child, &traced);
+    /* the child inherits its parent's descriptors and working directory: user space mirrors that */
+    u64 rbuf[4] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, bpf_get_current_pid_tgid(), bpf_ktime_get_ns(), 0, 65523);
+    *(s64 *)(r + 24) = child;
+    ts_emit(args, r, 32);
     return 0;
 }
 

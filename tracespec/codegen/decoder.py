@@ -13,7 +13,7 @@ from importlib import resources
 import jinja2
 
 import tracespec
-from tracespec.codegen.lower import EXEC_ARGS_KIND, PROC_EXIT_KIND, RETRY_KIND
+from tracespec.codegen.lower import EXEC_ARGS_KIND, FORK_KIND, PROC_EXIT_KIND, RETRY_KIND
 from tracespec.decode import records
 from tracespec.plan.model import COMM_SIZE, SLOT_ABSENT, SLOT_FAULT, RecordLayout, Schema
 
@@ -92,7 +92,8 @@ def render_decoder(schema: Schema) -> str:
     views = [_view(lay) for lay in schema.layouts]
     return _env().get_template("decoder.py.j2").render(
         version=tracespec.__version__, spec_path=repr(schema.spec_path)[1:-1].replace('"""', "'''"),
-        layouts=views, proc_exit_kind=PROC_EXIT_KIND, retry_kind=RETRY_KIND, exec_args_kind=EXEC_ARGS_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
+        layouts=views, proc_exit_kind=PROC_EXIT_KIND, retry_kind=RETRY_KIND, exec_args_kind=EXEC_ARGS_KIND,
+        fork_kind=FORK_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
 
 
 def load_decoder(schema: Schema):
@@ -100,7 +101,7 @@ def load_decoder(schema: Schema):
     source = render_decoder(schema)
     namespace = {"Slot": records.Slot, "EnterRecord": records.EnterRecord, "ExitRecord": records.ExitRecord,
                  "ProcExitRecord": records.ProcExitRecord, "RetryRecord": records.RetryRecord,
-                 "ExecArgsRecord": records.ExecArgsRecord,
+                 "ExecArgsRecord": records.ExecArgsRecord, "ForkRecord": records.ForkRecord,
                  "__name__": "tracespec_decoder"}
     exec(compile(source, "<tracespec decoder>", "exec"), namespace)
     return namespace["decode"]

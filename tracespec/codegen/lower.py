@@ -24,6 +24,7 @@ TARGET_STATES = {"TS_TRACED": 1, "TS_ARMED": 2}
 PROC_EXIT_KIND = 0xFFF0  # record kind of a traced process's exit (not a syscall)
 RETRY_KIND = 0xFFF1  # record kind of entry copies made again at exit
 EXEC_ARGS_KIND = 0xFFF2  # record kind of a successful execve's arguments, read from the new process
+FORK_KIND = 0xFFF3  # record kind of a traced process's fork (parent in the header, child after it)
 EXEC_ARGS_MAX = 4096  # bytes of the argument area copied at most
 EXEC_PATH_MAX = 4095
 EXEC_SYSCALLS = ("execve", "execveat")
@@ -222,6 +223,7 @@ class _Lowerer:
             "proc_exit_kind": PROC_EXIT_KIND,
             "retry_kind": RETRY_KIND,
             "exec_args_kind": EXEC_ARGS_KIND,
+            "fork_kind": FORK_KIND,
             "exec_args_max": EXEC_ARGS_MAX,
             "exec_path_max": EXEC_PATH_MAX,
             "exec_args": any(s.exit.exec_args for s in syscalls),

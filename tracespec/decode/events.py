@@ -6,6 +6,7 @@ The output is a stream of items in record order:
   Unfinished(event) it never returned while traced: the thread entered another syscall (the previous
                     one cannot have returned), or the trace ended
   ProcessExit       a traced process ended
+  Forked            a traced process made a child
   Lost              the kernel dropped records (perf buffers report where)
 """
 
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from tracespec.decode.records import (TRUNCATED, EnterRecord, ExecArgsRecord, ExitRecord, LostRecord,
-                                     ProcExitRecord, RetryRecord, Slot)
+from tracespec.decode.records import (TRUNCATED, EnterRecord, ExecArgsRecord, ExitRecord, ForkRecord,
+                                     LostRecord, ProcExitRecord, RetryRecord, Slot)
 from tracespec.decode.values import typed
 from tracespec.plan.model import FLAG_DEFERRED, Schema, SyscallInfo
 
@@ -68,6 +69,12 @@ class ProcessExit(NamedTuple):
     ts: int
     tgid: int  # the task's id: a process's pid, or a thread's tid
     code: int  # the kernel's exit_code: (status << 8) | signal, or -1 when unknown
+
+
+class Forked(NamedTuple):
+    ts: int
+    parent: int  # the parent's process id
+    child: int  # the new task's id
 
 
 class Lost(NamedTuple):
@@ -146,6 +153,8 @@ class Pairer:
                 if ev is not None:
                     out.append(Unfinished(ev))
                 out.append(ProcessExit(r.ts, r.tid, r.code))
+            elif isinstance(r, ForkRecord):
+                out.append(Forked(r.ts, r.tgid, r.child))
             elif isinstance(r, LostRecord):
                 out.append(Lost(r.ts, r.count))
         return out

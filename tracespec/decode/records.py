@@ -83,6 +83,15 @@ class ExecArgsRecord(NamedTuple):
     args: "Slot"
 
 
+class ForkRecord(NamedTuple):
+    """A traced process made a child (a process, or a thread of its own)."""
+
+    ts: int
+    tgid: int
+    tid: int
+    child: int
+
+
 class LostRecord(NamedTuple):
     """Records the kernel could not deliver (perf buffer overflow), reported where they were lost."""
 
@@ -91,4 +100,4 @@ class LostRecord(NamedTuple):
     count: int
 
 
-Record = Union[EnterRecord, ExitRecord, ProcExitRecord, RetryRecord, ExecArgsRecord, LostRecord]
+Record = Union[EnterRecord, ExitRecord, ProcExitRecord, RetryRecord, ExecArgsRecord, ForkRecord, LostRecord]

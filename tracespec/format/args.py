@@ -86,8 +86,11 @@ def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
     return f"[{b} => {a}]"
 
 
-def render(f: ArgField, value: int, ev: SyscallEvent) -> str:
+def render(f: ArgField, value: int, ev: SyscallEvent, fds=None) -> str:
     kind, param = kind_of(f)
+    if fds is not None and kind in ("fd", "dirfd"):
+        return fds.annotate(ev.tgid, value) if value != -100 else f"AT_FDCWD<{fds.cwd(ev.tgid)}>" \
+            if fds.cwd(ev.tgid) else "AT_FDCWD"
     if kind == "enumby":
         return enumby_text(value, param, _arg_value(ev, param.split(":")[0]))
     if kind not in MEMORY_KINDS:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tracespec.decode.events import Finished, Lost, ProcessExit, Started, SyscallEvent, Unfinished
+from tracespec.decode.events import Finished, Forked, Lost, ProcessExit, Started, SyscallEvent, Unfinished
 from tracespec.format import args as A
+from tracespec.format.fdpaths import FdPaths
 from tracespec.format.special import special
 from tracespec.format.values import constants, ret_text
 
@@ -21,6 +22,7 @@ class TextOptions:
     timestamps: int = 0  # 0: none, 1: -t (time of day), 2: -tt (with microseconds), 3: -ttt (epoch)
     relative: bool = False  # -r: time since the previous line
     syscall_times: bool = False  # -T: time spent in each syscall
+    fd_paths: bool = False  # -y: what each descriptor refers to
 
 
 class TextWriter:
@@ -32,6 +34,7 @@ class TextWriter:
         self.prev_ts: int | None = None
         self.buf: list[str] = []
         self.syscalls = 0
+        self.fds = FdPaths() if options.fd_paths else None
 
     # -- line pieces ------------------------------------------------------------------------------
     def prefix(self, tid: int, ts: int) -> str:
@@ -56,7 +59,7 @@ class TextWriter:
         if own is not None:
             return f"{ev.name}({own[0]}"
         at_entry, at_exit = A.split(ev)
-        text = ", ".join(A.render(f, v, ev) for f, v in at_entry)
+        text = ", ".join(A.render(f, v, ev, self.fds) for f, v in at_entry)
         if at_exit and at_entry:
             text += ", "
         return f"{ev.name}({text}"
@@ -67,8 +70,10 @@ class TextWriter:
             text = own[1]
         else:
             _, at_exit = A.split(ev)
-            text = ", ".join(A.render(f, v, ev) for f, v in at_exit)
+            text = ", ".join(A.render(f, v, ev, self.fds) for f, v in at_exit)
         ret = ret_text(ev.ret, ev.info.ret if ev.info else "int")
+        if self.fds is not None and ev.info is not None and ev.info.ret == "fd" and ev.ret is not None and ev.ret >= 0:
+            ret = self.fds.annotate(ev.tgid, ev.ret)
         tail = f"{text}) = {ret}"
         if self.opt.syscall_times and ev.duration_ns is not None:
             tail += f" <{ev.duration_ns / 1e9:.6f}>"
@@ -88,15 +93,21 @@ class TextWriter:
             if isinstance(item, Started):
                 self.close_open()
                 self.open = item.event  # printed when it returns, or when something comes between
+                if self.fds is not None:
+                    self.fds.seen(item.event.tgid)
             elif isinstance(item, Finished):
                 self.syscalls += 1
                 ev = item.event
+                if self.fds is not None:
+                    self.fds.before(ev)
                 if self.open is not None and self.open.tid == ev.tid:
                     buf.append(self.prefix(ev.tid, ev.ts) + self.enter_part(ev) + self.exit_part(ev) + "\n")
                     self.open = None
                 else:
                     self.close_open()
                     buf.append(f"{self.prefix(ev.tid, ev.exit.ts)}<... {ev.name} resumed>{self.exit_part(ev)}\n")
+                if self.fds is not None:
+                    self.fds.after(ev)
             elif isinstance(item, Unfinished):
                 self.syscalls += 1
                 ev = item.event
@@ -110,9 +121,14 @@ class TextWriter:
                     buf.append(f"{self.prefix(ev.tid, ev.ts)}<... {ev.name} resumed>) = ?\n")
             elif isinstance(item, ProcessExit):
                 self.close_open()
+                if self.fds is not None:
+                    self.fds.process_ended(item.tgid)
                 line = exit_text(item.code)
                 if line:
                     buf.append(f"{self.prefix(item.tgid, item.ts)}{line}\n")
+            elif isinstance(item, Forked):
+                if self.fds is not None:
+                    self.fds.forked(item.parent, item.child)
             elif isinstance(item, Lost):
                 self.close_open()
                 buf.append(f"tracespec: {item.count} records lost here\n")

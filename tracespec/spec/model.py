@@ -81,5 +81,6 @@ class Spec:
     strings: FetchOptions
     buffers: FetchOptions
     raw: bool
+    fd_paths: bool  # show what descriptors refer to (strace -y)
     filter: Expr | None
     loc: Location

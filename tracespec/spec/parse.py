@@ -23,7 +23,8 @@ DEFAULT_STRINGS = FetchOptions(max=32, mode="full")
 DEFAULT_BUFFERS = FetchOptions(max=32, mode="full")
 DEFAULT_COUNT = 32  # array elements, like strace's -s 32 for argv and iovecs
 
-TOP_KEYS = ("version", "description", "syscalls", "exclude", "paths", "strings", "buffers", "raw", "filter")
+TOP_KEYS = ("version", "description", "syscalls", "exclude", "paths", "strings", "buffers", "raw", "fd_paths",
+            "filter")
 RULE_KEYS = ("name", "class", "glob", "args", "filter", "raw", "paths", "strings", "buffers")
 ARG_KEYS = ("max", "mode", "at", "size", "count", "raw")
 COUNT_MAX = 64  # array elements copied at most (argv strings, iovecs): loops in BPF are unrolled
@@ -115,6 +116,7 @@ class _Parser:
             strings=self.fetch(top.get("strings"), "strings", PATH_MAX, with_mode=True).over(DEFAULT_STRINGS),
             buffers=self.fetch(top.get("buffers"), "buffers", BUFFER_MAX, with_mode=False).over(DEFAULT_BUFFERS),
             raw=self.want_bool(top.get("raw"), "raw") if top.get("raw") is not None else False,
+            fd_paths=self.want_bool(top.get("fd_paths"), "fd_paths") if top.get("fd_paths") is not None else False,
             filter=self.filter(top.get("filter")),
             loc=top.loc,
         )
