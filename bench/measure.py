@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+import signal
+from dataclasses import dataclass
 
 import proc
 import workload
+from other_load import OtherLoad
 from tracers import Tracer, TracerFailed
 from workload import Loop
 
@@ -25,24 +27,34 @@ class Sample:
     self_reported_lost: int | None = None  # what the tracer says it lost
     wall_s: float = 0.0  # from starting the tracer (or the workload) to its exit
     foreign_bpf: int = 0  # BPF programs of someone else loaded as the run started (see quiesce.py)
+    other_cores: float = 0.0  # CPU other processes used during the run, in cores (see other_load.py)
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+
+
+def _status(code: int) -> str:
+    """How the tracer ended, as a shell would say it: a negative code is the signal that killed it."""
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit {code}"
 
 
 def measure_once(tracer: Tracer, loop: Loop, iterations: int, binary: str, workdir: str,
                  open_path: str) -> Sample:
     trace = os.path.join(workdir, f"trace-{tracer.id}-{loop.name}")
     try:
+        load = OtherLoad()
         with tracer.attached(workdir):
             argv = tracer.command(workload.argv(binary, loop, iterations, open_path), loop, trace)
             done = proc.run(argv, timeout=RUN_TIMEOUT_S)
+        other = load.cores()
         result = workload.parse_result(done.stdout)
         if done.returncode != 0 or result is None:
-            why = proc.last_line(done.stderr)
-            return Sample(False, f"exit {done.returncode}: {why}", iterations)
+            return Sample(False, f"{_status(done.returncode)}: {proc.last_line(done.stderr)}", iterations)
         sample = Sample(True, "", result["iterations"], result["syscalls"], result["ns_per_syscall"],
-                        wall_s=round(done.wall_s, 3))
+                        wall_s=round(done.wall_s, 3), other_cores=other)
         if tracer.writes_trace:
             if not os.path.exists(trace):
                 return Sample(False, f"wrote no trace to {trace}", iterations)

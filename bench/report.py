@@ -67,7 +67,7 @@ def _cost_table(rows: list[dict]) -> list[str]:
             continue
         runs = len(r["ns_per_syscall"]["runs"])
         tried = runs + len(r["failed_runs"])
-        mark = " †" if r["runs_with_foreign_bpf"] else ""
+        mark = (" †" if r["runs_with_foreign_bpf"] else "") + (" ‡" if r["runs_with_other_load"] else "")
         ns = r["ns_per_syscall"]
         wall = r["wall_s"]
         own = r["self_reported_lost_max"]

@@ -176,6 +176,8 @@ def benchmark(args: argparse.Namespace) -> int:
                         msg = f"{s.ns_per_syscall:,.1f} ns/syscall{lost}, {s.wall_s:.1f} s"
                         if foreign:
                             msg += f" ({foreign} foreign BPF programs loaded)"
+                        if s.other_cores >= summary.BUSY_CORES:
+                            msg += f" (other processes used {s.other_cores:.2f} cores)"
                     else:
                         msg = f"FAILED: {s.error}"
                         if len(samples[key]) == 1:
@@ -221,9 +223,15 @@ def benchmark(args: argparse.Namespace) -> int:
     for note in (quiesce.note, quiesce.baseline_note()):
         if note:
             notes.append(note)
+    runs = sum(len(ss) for ss in samples.values())
+    busy = sum(1 for ss in samples.values() for s in ss if s.ok and s.other_cores >= summary.BUSY_CORES)
+    if busy:
+        notes.append(f"{busy} of {runs} runs shared the machine: other processes kept at least "
+                     f"{summary.BUSY_CORES} of its {info['cores']} cores busy on average during them (per-run "
+                     "figures in the JSON, other_cores): rows marked ‡ include such runs.")
     tainted = sum(1 for ss in samples.values() for s in ss if s.foreign_bpf)
     if tainted:
-        notes.append(f"{tainted} of {sum(len(ss) for ss in samples.values())} runs started while BPF "
+        notes.append(f"{tainted} of {runs} runs started while BPF "
                      "programs the benchmark did not load were attached (another tracer or test suite on "
                      "the machine): rows marked † include such runs, and may be inflated by them.")
     command = ".venv/bin/python bench/run.py" + ("" if len(sys.argv) < 2 else " " + shlex.join(sys.argv[1:]))

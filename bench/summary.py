@@ -7,6 +7,9 @@ import statistics
 from measure import Sample
 
 
+BUSY_CORES = 0.25  # other processes' CPU during a run, in cores, from which the run counts as disturbed
+
+
 def _spread(values: list[float], digits: int = 1) -> dict | None:
     if not values:
         return None
@@ -34,6 +37,8 @@ def row(loop: str, tracer, samples: list[Sample], not_traced: str | None) -> dic
         "lost": [s.lost for s in ok],
         "self_reported_lost": [s.self_reported_lost for s in ok],
         "runs_with_foreign_bpf": sum(1 for s in ok if s.foreign_bpf),
+        "other_cores": [s.other_cores for s in ok],
+        "runs_with_other_load": sum(1 for s in ok if s.other_cores >= BUSY_CORES),
         "overhead_ns": None,
         "ratio_untraced": None,
         "ratio_strace": None,

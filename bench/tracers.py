@@ -168,6 +168,7 @@ class Tracespec(Tracer):
         self.id = f"tracespec-{stem}-{fmt or 'text'}"
         self.label = f"tracespec {spec}" + (f" --format {fmt}" if fmt else "")
         self._help: str | None = None
+        self._decode: bool | None = None
 
     def _run_help(self) -> str:
         if self._help is None:
@@ -195,16 +196,39 @@ class Tracespec(Tracer):
         return [self.executable, "run", self.spec_path, *fmt, "-o", trace, "--", *workload]
 
     def recorded(self, trace, loop, result, stderr):
-        summary = trace_counts.tracespec_summary(stderr)
-        reported = summary[1] if summary else None
+        reported = trace_counts.tracespec_lost(stderr)
+        if self.fmt == "bin":
+            if not self._can_decode():
+                return Recorded(None, reported)  # only tracespec's own count
+            return self._recorded_bin(trace, loop, reported)
         if self.fmt == "json":
             counts, footer = trace_counts.tracespec_json(trace, loop.syscalls)
             if footer is not None:
                 reported = footer.get("lost", reported)
             return Recorded(sum(counts.values()), reported)
-        if self.fmt == "bin":
-            return Recorded(None, reported)  # not decodable here: only tracespec's own count
         return Recorded(sum(trace_counts.strace_style(trace, loop.syscalls).values()), reported)
+
+    def _can_decode(self) -> bool:
+        """Whether this tracespec has `decode` (binary trace to JSON), to count a bin trace's syscalls."""
+        if self._decode is None:
+            r = subprocess.run([self.executable, "--help"], capture_output=True, text=True)
+            self._decode = "decode" in r.stdout
+        return self._decode
+
+    def _recorded_bin(self, trace: str, loop: Loop, reported: int | None) -> Recorded:
+        """Decode the binary trace to JSON Lines with `tracespec decode` (after the run, so outside
+        the timed loop) and count it like a JSON trace."""
+        decoded = trace + ".jsonl"
+        try:
+            r = subprocess.run([self.executable, "decode", "--format", "json", "-o", decoded, trace],
+                               capture_output=True, text=True)
+            if r.returncode != 0 or not os.path.exists(decoded):
+                return Recorded(None, reported)
+            counts, _ = trace_counts.tracespec_json(decoded, loop.syscalls)
+            return Recorded(sum(counts.values()), reported)
+        finally:
+            if os.path.exists(decoded):
+                os.unlink(decoded)
 
 
 def all_tracers(tracespec: str, specs_dir: str) -> list[Tracer]:
