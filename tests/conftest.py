@@ -47,6 +47,17 @@ def run_tracespec(*args: str, timeout: float = 120, **kw) -> subprocess.Complete
     return subprocess.run([TRACESPEC, *args], text=True, timeout=timeout, cwd=ROOT, **kw)
 
 
+def decode_without_bcc(trace: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
+    """`tracespec decode` in a process where importing bcc fails: decoding must not need it."""
+    poison = out.parent / "no-bcc"
+    poison.mkdir(exist_ok=True)
+    (poison / "bcc.py").write_text("raise ImportError('tracespec decode imported bcc')\n")
+    env = dict(os.environ, PYTHONPATH=str(poison))
+    r = run_tracespec("decode", str(trace), "-o", str(out), *options, env=env)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _bpf_prerequisites():
     """Say plainly why BPF tests cannot work here, once, rather than failing each obscurely."""

@@ -63,7 +63,7 @@ def test_run_needs_a_target():
 
 def test_run_unknown_spec_file():
     r = run_tracespec("run", "specs/nope.yaml", "--", "true")
-    assert r.returncode == 1 and "cannot read spec" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 1 and "cannot read the spec" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.mark.bpf

@@ -129,3 +129,34 @@ def test_emit_shows_which_filter_part_became_which_c():
     assert "/* syscalls[0].filter 5:13  flags & O_CREAT */" in c
     assert "(((u64)((s64)(s32)a[2]) & 64) != 0)" in c
     assert '/* filter 7:9  comm startswith "ca" */' in c
+
+
+FAULT_CONFIGS = [  # (extra syscalls, kernel profile): per-syscall tracepoints, raw tracepoints, perf buffers
+    ([], None), (["'%file'", "'%desc'", "'%process'"], None), ([], "4.19")]
+
+
+@pytest.mark.parametrize("extra,kernel", FAULT_CONFIGS, ids=["syscall_tp", "raw_tp", "4.19"])
+def test_string_filters_decide_when_the_entry_copy_faults(tmp_path, extra, kernel):
+    """The path lives in a page the process has mapped but never touched: copying it at entry faults.
+    The filter must not take that for a mismatch: the exit handler copies the path again and decides."""
+    loop = compile_workload("loop_workload", tmp_path)
+    marker = f"/nonexistent/fault-{os.getpid()}-marker"
+    holder = tmp_path / "path"
+    holder.write_bytes(marker.encode() + b"\0")
+    cases = [(f'filename == "{marker}"', 5), ('filename startswith "/nonexistent/fault-"', 5),
+             (f'filename != "{marker}"', 0), ('filename contains "-marker" and not failed', 0),
+             ('not (filename endswith "-marker") or errno == ENOENT', 5)]
+    for n, (text, want) in enumerate(cases):
+        rules = "".join(f"  - {e}\n" for e in extra)
+        # paths copied up to 64 bytes: `contains` over longer strings needs a 5.3 kernel's bounded loops
+        spec = _spec(f"  - name: openat\n    filter: {json.dumps(text)}\n    args: {{filename: {{max: 64}}}}\n"
+                     f"{rules}")
+        path = tmp_path / f"s{n}.yaml"
+        path.write_text(spec)
+        out = tmp_path / f"o{n}.jsonl"
+        args = ["--kernel", kernel] if kernel else []
+        r = run_tracespec("run", str(path), *args, "--format", "json", "-o", str(out), "--",
+                          str(loop), "fault", str(holder), "5")
+        assert r.returncode == 0, r.stderr
+        opens = [e for e in _events(out) if e["syscall"] == "openat" and e["args"]["filename"] == marker]
+        assert len(opens) == want, text

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, compile_workload, run_tracespec
+from conftest import ROOT, compile_workload, decode_without_bcc, run_tracespec
 from straceio import per_process, strings_in
 from tracespec.format.quote import quote
 from tracespec.pipeline import compile_spec
@@ -78,6 +78,9 @@ def traces(request, workload, strace_text, tmp_path_factory):
 
     summary = run("text", work / "t.txt")
     run("json", work / "t.jsonl")
+    run("bin", work / "t.tsb")
+    scratch_bin = str(scratch)
+    decoded = decode_without_bcc(work / "t.tsb", work / "decoded.txt")
     json_objs = [json.loads(line.replace(str(scratch), "SCRATCH"))
                  for line in (work / "t.jsonl").read_text().splitlines()]
     return {
@@ -85,6 +88,8 @@ def traces(request, workload, strace_text, tmp_path_factory):
         "text": (work / "t.txt").read_text(errors="surrogateescape").replace(str(scratch), "SCRATCH"),
         "json": [o for o in json_objs if "syscall" not in o or o["syscall"] in FILE_SYSCALLS],
         "text_summary": summary,
+        "decoded": (work / "decoded.txt").read_text(errors="surrogateescape").replace(scratch_bin, "SCRATCH"),
+        "decode_summary": decoded.stderr,
     }
 
 
@@ -94,6 +99,14 @@ def test_text_matches_strace_line_for_line(traces):
     assert len(got) == len(expected) == 2, "the parent and its forked child"
     for proc, (want, have) in enumerate(zip(expected, got)):
         assert have == want, f"process {proc} differs from strace"
+
+
+def test_binary_trace_decodes_like_strace(traces):
+    """Recorded with --format bin, decoded later by a process that cannot import BCC."""
+    expected = per_process(traces["strace"])
+    got = _only_file_syscalls(per_process(traces["decoded"]))
+    assert got == expected
+    assert "0 records lost" in traces["decode_summary"]
 
 
 def test_the_workload_was_really_exercised(traces):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
+import textwrap
 import time
+import traceback
 
 import tracespec
 from tracespec.errors import TracespecError
@@ -23,11 +27,14 @@ commands:
   run     trace a command, running processes, a cgroup or the whole system
   check   validate specs (exit 0 when valid); for CI
   emit    print the generated BPF C, or the generated decoder
+  decode  print a binary trace (recorded with --format bin) as text or JSON
   list    print the syscall catalogue
 
 examples:
   tracespec run specs/fileio.yaml -- cat /etc/hostname
   tracespec run specs/fileio.yaml --format json -o trace.jsonl -- make
+  tracespec run specs/all.yaml --format bin -o trace.tsb -p 1234
+  tracespec decode trace.tsb -tt -T
   tracespec check specs/*.yaml --kernel 5.4
   tracespec emit specs/fileio.yaml | less
   tracespec list --class network
@@ -39,6 +46,21 @@ def _targets_help() -> str:
     return ("Without -p, --all or --cgroup, tracespec starts CMD itself, after its probes are attached, "
             "so none of its syscalls are missed, and follows its children in the kernel. It exits with "
             "CMD's status (128+N if signal N killed it).")
+
+
+def _paragraphs(*texts: str) -> str:
+    width = min(shutil.get_terminal_size().columns, 100) - 2
+    return "\n\n".join(textwrap.fill(t, width) for t in texts)
+
+
+def _text_options(group) -> None:
+    group.add_argument("-t", dest="timestamps", action="count", default=0,
+                       help="prefix lines with the time of day; -tt adds microseconds, -ttt is seconds since the epoch")
+    group.add_argument("-r", dest="relative", action="store_true",
+                       help="prefix lines with the time since the previous one")
+    group.add_argument("-T", dest="syscall_times", action="store_true", help="show the time spent in each syscall")
+    group.add_argument("-y", dest="fd_paths", action="store_true",
+                       help="show what file descriptors refer to, as strace -y does (also: fd_paths: true in the spec)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,9 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
                                "       %(prog)s SPEC [options] -p PID[,PID...]\n"
                                "       %(prog)s SPEC [options] --all | --cgroup PATH | --comm NAME",
                          formatter_class=argparse.RawDescriptionHelpFormatter,
-                         epilog="Output goes to standard error, as strace's does; -o - sends it to standard "
-                                "output. Every run ends with a line on standard error counting the syscalls "
-                                "traced and the records lost (and the JSON output's last object says the same).")
+                         epilog=_paragraphs(
+                             "Output goes to standard error, as strace's does; -o - sends it to standard output. "
+                             "Every run ends with a line on standard error counting the syscalls traced and the "
+                             "records lost (and the JSON output's last object says the same). With -o FILE and "
+                             "standard error on a terminal, a status line shows the trace's progress.",
+                             "Stopping: SIGINT (Ctrl-C) or SIGTERM ends the trace. A command tracespec started "
+                             "gets the signal too, as under strace, and is traced until it ends (2 s at most); "
+                             "tracespec then exits with its status. With -p, --all, --cgroup or --comm, stopping "
+                             "is the normal end: exit status 0. Either way the buffers are drained first, "
+                             "syscalls still in flight show as unfinished, and the probes are removed.",
+                             "Exit status: the command's (128+N if signal N killed it); 3 with --fail-on-loss when "
+                             "records were lost; 1 for a bad spec; 2 for bad usage or when tracing cannot start "
+                             "(privileges, kernel headers); 126 or 127 when the command cannot be run."))
     run.add_argument("spec", metavar="SPEC", help="the spec file (YAML)")
     tgt = run.add_argument_group("targets")
     tgt.add_argument("-p", "--pid", metavar="PID[,PID...]", action="append", default=[],
@@ -66,18 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     tgt.add_argument("--comm", metavar="NAME", help="trace processes by name (first 15 bytes)")
     tgt.add_argument("--no-follow", action="store_true", help="do not trace children of the targets")
     out = run.add_argument_group("output")
-    out.add_argument("--format", choices=("text", "json"), default="text",
-                     help="text: strace style (default); json: JSON Lines, one object per syscall")
+    out.add_argument("--format", choices=("text", "json", "bin"), default="text",
+                     help="text: strace style (default); json: JSON Lines, one object per syscall; "
+                          "bin: the records as the kernel wrote them, with the spec and their layout "
+                          "(needs -o; read it with `tracespec decode`, on any machine)")
     out.add_argument("-o", "--output", metavar="FILE", help="write the trace to FILE ('-': standard output)")
-    out.add_argument("-t", dest="timestamps", action="count", default=0,
-                     help="prefix lines with the time of day; -tt adds microseconds, -ttt is seconds since the epoch")
-    out.add_argument("-r", dest="relative", action="store_true", help="prefix lines with the time since the previous one")
-    out.add_argument("-T", dest="syscall_times", action="store_true", help="show the time spent in each syscall")
-    out.add_argument("-y", dest="fd_paths", action="store_true",
-                     help="show what file descriptors refer to, as strace -y does (also: fd_paths: true in the spec)")
+    _text_options(out)
     rt = run.add_argument_group("buffers and faults")
-    rt.add_argument("--buffer-size", metavar="BYTES", help="kernel buffer size, e.g. 64M (default: 64 MiB ring "
-                                                          "buffer, or 8 MiB per CPU of perf buffer)")
+    rt.add_argument("--buffer-size", metavar="BYTES", help="kernel buffer size, e.g. 64M (default: a 128 MiB ring "
+                                                          "buffer, at most 1/16 of the memory, which holds a "
+                                                          "burst of a million syscalls; or 8 MiB per CPU of perf "
+                                                          "buffer on kernels before 5.8)")
     rt.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
     rt.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y's features (perf buffers, "
                                                    "classic tracepoints...) though the running kernel has more")
@@ -99,6 +130,22 @@ def build_parser() -> argparse.ArgumentParser:
     emit.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y instead of the running kernel")
     emit.add_argument("--target", choices=("command", "pids", "all", "cgroup"), default="command",
                       help="generate for this kind of target (default: command)")
+
+    dec = sub.add_parser("decode", help="print a binary trace",
+                         description="Print a binary trace recorded with `run --format bin` as text or JSON "
+                                     "Lines, exactly as `run` would have. The trace carries its spec and record "
+                                     "layout: decoding needs neither the kernel it was recorded on, nor BCC, nor "
+                                     "root. A trace cut short (a full disk, a killed recorder) is decoded up to "
+                                     "its last whole chunk; tracespec then says at which byte it ends and exits 1.")
+    dec.add_argument("trace", metavar="TRACE", help="the binary trace (.tsb)")
+    dout = dec.add_argument_group("output")
+    dout.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text: strace style (default); json: JSON Lines, one object per syscall")
+    dout.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    dout.add_argument("--header", action="store_true",
+                      help="print the trace's header instead: where and when it was recorded, and its spec")
+    _text_options(dout)
+    dec.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
 
     lst = sub.add_parser("list", help="print the syscall catalogue",
                          description="Print the syscall catalogue: number, name, strace classes and arguments "
@@ -177,11 +224,71 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
+def _open_output(path: str | None, default, binary: bool = False):
+    """The stream a trace goes to: a file, standard output ('-') or `default`."""
+    if path in (None, ""):
+        return default.buffer if binary else default
+    if path == "-":
+        return sys.stdout.buffer if binary else sys.stdout
+    try:
+        if binary:
+            return open(path, "wb")
+        return open(path, "w", encoding="utf-8", errors="surrogateescape")
+    except OSError as e:
+        raise TracespecError(f"cannot write {path}: {e.strerror}") from None
+
+
+@contextlib.contextmanager
+def _output(path: str | None, default, binary: bool = False):
+    """The trace's stream for the block: closed (or flushed) at the end; a failed write (a full disk)
+    becomes one error line, and the file is left as far as it got."""
+    out = _open_output(path, default, binary)
+    owned = out not in (sys.stdout, sys.stderr, sys.stdout.buffer, sys.stderr.buffer)
+    name = path if owned else ("standard output" if out in (sys.stdout, sys.stdout.buffer) else "standard error")
+    try:
+        yield out
+        out.close() if owned else out.flush()
+    except BrokenPipeError:
+        raise
+    except BaseException as e:
+        try:
+            out.close() if owned else out.flush()
+        except OSError:
+            pass  # the first failure is the one to report
+        if isinstance(e, OSError):
+            raise TracespecError(f"cannot write {name}: {e.strerror}") from None
+        raise
+
+
+def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, live: bool):
     from tracespec.format.jsonl import JsonWriter
     from tracespec.format.text import TextOptions, TextWriter
+
+    if fmt == "json":
+        return JsonWriter(out, clock_offset_ns)
+    options = TextOptions(args.timestamps, args.relative, args.syscall_times, fd_paths, live)
+    return TextWriter(out, options, clock_offset_ns)
+
+
+def _notice(text: str) -> None:
+    print(f"tracespec: {text}", file=sys.stderr, flush=True)
+
+
+def _status_line(out, binary: bool):
+    """A live status line when a person watches stderr and the trace goes elsewhere."""
+    from tracespec.runtime.status import StatusLine
+
+    if not sys.stderr.isatty() or out in (sys.stderr, sys.stderr.buffer):
+        return None
+    if out in (sys.stdout, sys.stdout.buffer) and sys.stdout.isatty():
+        return None
+    return StatusLine(sys.stderr, "bytes" if binary else "syscalls")
+
+
+def cmd_run(args) -> int:
     from tracespec.pipeline import compile_spec
     from tracespec.codegen.decoder import load_decoder
+    from tracespec.format.binary import BinWriter
     from tracespec.kernel import find_tracefs
     from tracespec.runtime.session import Session
 
@@ -191,44 +298,87 @@ def cmd_run(args) -> int:
     if sum(chosen) != 1:
         raise TracespecError("say what to trace: a command after --, or one of -p, --all, --cgroup, --comm",
                              hint="tracespec run SPEC -- CMD ARGS...")
+    binary = args.format == "bin"
+    if binary and (not args.output or (args.output == "-" and sys.stdout.isatty())):
+        raise TracespecError("--format bin writes binary records: say where with -o FILE",
+                             hint="tracespec run SPEC --format bin -o trace.tsb ...; then tracespec decode trace.tsb")
     target = _target(args)
+    from tracespec.runtime.preflight import memory_bytes
     buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
-    compiled = compile_spec(args.spec, args.kernel, target, buffer_bytes)
+    # the default ring buffer takes at most a 16th of the machine's memory
+    compiled = compile_spec(args.spec, args.kernel, target, buffer_bytes, ring_cap=memory_bytes() // 16)
     decode = load_decoder(compiled.plan.schema)
     offset = time.time_ns() - time.monotonic_ns()
-    if args.output in (None, ""):
-        out = sys.stderr
-    elif args.output == "-":
-        out = sys.stdout
-    else:
-        try:
-            out = open(args.output, "w", encoding="utf-8", errors="surrogateescape")
-        except OSError as e:
-            raise TracespecError(f"cannot write {args.output}: {e.strerror}") from None
-    try:
-        if args.format == "json":
-            writer = JsonWriter(out, offset)
+    fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
+    with _output(args.output, sys.stderr, binary) as out:
+        if binary:
+            spec_text = compiled.validated.spec.text
+            writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths)
         else:
-            fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
-            writer = TextWriter(out, TextOptions(args.timestamps, args.relative, args.syscall_times, fd_paths),
-                                offset)
+            writer = _event_writer(args.format, out, args, offset, fd_paths, live=True)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
-                          command=cmd if cmd else None, pids=pids,
-                          tracefs=find_tracefs())
+                          command=cmd if cmd else None, pids=pids, tracefs=find_tracefs(),
+                          notice=_notice, status=_status_line(out, binary))
         result = session.run()
-    finally:
-        if out not in (sys.stdout, sys.stderr):
-            out.close()
-    print(f"tracespec: {result.syscalls} syscalls traced, {result.lost} records lost", file=sys.stderr)
+    if binary:
+        print(f"tracespec: {writer.bytes} bytes of records written to {args.output}, {result.lost} records lost",
+              file=sys.stderr)
+    else:
+        print(f"tracespec: {result.syscalls} syscalls traced, {result.lost} records lost", file=sys.stderr)
     if args.fail_on_loss and result.lost:
         return 3
     return result.exit_code
 
 
-COMMANDS = {"run": cmd_run, "check": cmd_check, "emit": cmd_emit, "list": cmd_list}
+def cmd_decode(args) -> int:
+    import json
+
+    from tracespec.codegen.decoder import load_decoder
+    from tracespec.decode.replay import replay
+    from tracespec.decode.stream import EventStream
+    from tracespec.format.binary import TraceFile
+    from tracespec.plan.model import Schema
+
+    trace = TraceFile(args.trace)
+    try:
+        header = trace.header
+        if args.header:
+            shown = {k: v for k, v in header.items() if k != "schema"}
+            print(json.dumps(shown, indent=2))
+            return 0
+        try:
+            schema = Schema.from_json(header["schema"])
+            clock_offset = int(header["clock_offset_ns"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise TracespecError(f"{args.trace}: its header has no usable record layout ({e})",
+                                 hint="the file is corrupt, or was written by another tracespec") from None
+        stream = EventStream(load_decoder(schema), schema)
+        with _output(args.output, sys.stdout) as out:
+            writer = _event_writer(args.format, out, args, clock_offset,
+                                   args.fd_paths or bool(header.get("fd_paths")), live=False)
+            reported = replay(trace.chunks(), stream, writer.write)
+            trailer = trace.trailer or {}
+            # the recorder's own total covers what the chunks report; without it (a cut-short trace) the
+            # chunks' reports are all there is
+            lost = int(trailer.get("lost", reported)) + stream.undecodable
+            writer.finish(lost, trailer.get("exit_code"))
+    finally:
+        trace.close()
+    print(f"tracespec: {writer.syscalls} syscalls decoded, {lost} records lost", file=sys.stderr)
+    if trace.problem:
+        print(f"tracespec: {args.trace}: {trace.problem}", file=sys.stderr)
+        return 1
+    if args.fail_on_loss and lost:
+        return 3
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "check": cmd_check, "emit": cmd_emit, "decode": cmd_decode, "list": cmd_list}
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; argv None: run as the tracespec program (sys.argv, and the process ends here)."""
+    as_program = argv is None
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     cmd: list[str] = []
@@ -241,6 +391,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     debug = getattr(args, "debug", False)
+    if as_program:
+        from tracespec.runtime import capture
+        capture.allow_exit_guard()
+        return capture.leave(_dispatch(args, debug))
+    return _dispatch(args, debug)
+
+
+def _dispatch(args, debug: bool) -> int:
     try:
         return COMMANDS[args.command](args)
     except TracespecError as e:
@@ -258,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         return 141
     except Exception as e:  # a bug in tracespec: one line, the traceback only on request
         if debug:
-            raise
+            traceback.print_exc()
+            return 70
         print(f"tracespec: internal error: {type(e).__name__}: {e} (run with --debug for details; "
               "please report it)", file=sys.stderr)
         return 70

@@ -29,9 +29,9 @@ def check(path: str, kernel: str | None = None) -> ValidatedSpec:
 
 
 def compile_spec(path: str, kernel: str | None = None, target: Target = Target(),
-                 buffer_bytes: int | None = None) -> Compiled:
+                 buffer_bytes: int | None = None, ring_cap: int = 0) -> Compiled:
     v = check(path, kernel)
-    plan = make_plan(v, target, buffer_bytes)
+    plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap)
     return Compiled(v, plan, render_c(plan))
 
 

@@ -4,7 +4,7 @@
  * spec:    specs/all.yaml
  * kernel:  Linux 6.1
  * attach:  raw tracepoints sys_enter/sys_exit (every syscall passes through one program)
- * output:  BPF ring buffer, 64 MiB
+ * output:  BPF ring buffer, 128 MiB
  * target:  a command started by tracespec, and its children
  * records: 2 layouts, at most 88 bytes
  *
@@ -31,7 +31,7 @@ struct ts_hdr {
     u16 flags;
 };
 
-BPF_RINGBUF_OUTPUT(ts_events, 16384);
+BPF_RINGBUF_OUTPUT(ts_events, 32768);
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
 BPF_ARRAY(ts_params, u64, 8);   /* set by tracespec before attaching */
 BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */

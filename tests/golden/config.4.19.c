@@ -6,7 +6,7 @@
  * attach:  per-syscall tracepoints (8 syscalls, 8 families of programs)
  * output:  perf buffers, 8192 KiB per CPU
  * target:  a command started by tracespec, and its children
- * records: 16 layouts, at most 4188 bytes
+ * records: 16 layouts, at most 4180 bytes
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -45,7 +45,9 @@ struct ts_inflight {
     u64 args[6];
     u32 nr;
     u32 bits;    /* filter leaves known at entry */
+    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
     u32 len;     /* length of the stashed enter record */
+    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
     u32 pad;
 };
 BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);   /* syscalls in flight, by thread */
@@ -55,6 +57,10 @@ struct ts_retry {
     u32 faults;  /* bit i: slot i could not be copied at entry */
 };
 BPF_HASH(ts_retry, u32, struct ts_retry, 4096);   /* entry copies to make again at exit, by thread */
+struct ts_stash {
+    u8 b[8192];
+};
+BPF_F_TABLE("hash", u32, struct ts_stash, ts_stash, 16384, BPF_F_NO_PREALLOC);   /* enter records awaiting their exit */
 
 static __always_inline u64 ts_param(u32 i)
 {
@@ -255,6 +261,17 @@ static __always_inline int ts_match_f0_0(u8 *r, u32 so)
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
 }
 
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f0_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[0], 4095);
+    return ts_match_f0_0(r, 0);
+}
+
 /* filename startswith "/etc/" */
 static __always_inline int ts_match_f1_0(u8 *r, u32 so)
 {
@@ -263,6 +280,17 @@ static __always_inline int ts_match_f1_0(u8 *r, u32 so)
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+}
+
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f1_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[0], 4095);
+    return ts_match_f1_0(r, 0);
 }
 
 /* filename startswith "/etc/" */
@@ -275,6 +303,17 @@ static __always_inline int ts_match_f2_0(u8 *r, u32 so)
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
 }
 
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f2_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[0], 4095);
+    return ts_match_f2_0(r, 0);
+}
+
 /* filename startswith "/etc/" */
 static __always_inline int ts_match_f3_0(u8 *r, u32 so)
 {
@@ -283,6 +322,17 @@ static __always_inline int ts_match_f3_0(u8 *r, u32 so)
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+}
+
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f3_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[0], 4095);
+    return ts_match_f3_0(r, 0);
 }
 
 /* filename startswith "/etc/" */
@@ -295,6 +345,17 @@ static __always_inline int ts_match_f4_0(u8 *r, u32 so)
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
 }
 
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f4_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f4_0(r, 0);
+}
+
 /* filename startswith "/etc/" */
 static __always_inline int ts_match_f5_0(u8 *r, u32 so)
 {
@@ -303,6 +364,17 @@ static __always_inline int ts_match_f5_0(u8 *r, u32 so)
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+}
+
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f5_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f5_0(r, 0);
 }
 
 /* filename startswith "/etc/" */
@@ -315,6 +387,17 @@ static __always_inline int ts_match_f6_0(u8 *r, u32 so)
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
 }
 
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f6_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f6_0(r, 0);
+}
+
 /* filename startswith "/etc/" */
 static __always_inline int ts_match_f7_0(u8 *r, u32 so)
 {
@@ -323,6 +406,17 @@ static __always_inline int ts_match_f7_0(u8 *r, u32 so)
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+}
+
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f7_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f7_0(r, 0);
 }
 
 /* The contexts each kind of attachment hands its programs. */
@@ -539,15 +633,14 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     int l0 = ts_match_f0_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -559,20 +652,25 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
+    inf.args[2] = a[2];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -588,7 +686,32 @@ int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f0_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.perf_submit(ctx, (void *)st, stashed & 8191))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -622,16 +745,14 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     int l0 = ts_match_f1_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -642,10 +763,6 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -654,15 +771,16 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
     inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
-    inf.args[2] = a[2];
-    inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -685,7 +803,25 @@ int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
     a[3] = inf->args[3];
     a[4] = inf->args[4];
     a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f1_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.perf_submit(ctx, (void *)st, stashed & 8191))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -722,16 +858,14 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     int l0 = ts_match_f2_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -742,10 +876,6 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -754,15 +884,16 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
     inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
-    inf.args[2] = a[2];
-    inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -785,7 +916,25 @@ int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
     a[3] = inf->args[3];
     a[4] = inf->args[4];
     a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f2_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.perf_submit(ctx, (void *)st, stashed & 8191))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -822,16 +971,14 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     int l0 = ts_match_f3_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -842,21 +989,24 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -872,7 +1022,32 @@ int ts_exit_f3(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f3_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.perf_submit(ctx, (void *)st, stashed & 8191))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -908,14 +1083,14 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f4_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -928,19 +1103,26 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
+    inf.args[2] = a[2];
+    inf.args[3] = a[3];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -956,7 +1138,32 @@ int ts_exit_f4(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f4_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.perf_submit(ctx, (void *)st, stashed & 8191))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -992,14 +1199,14 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f5_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1012,8 +1219,6 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1024,13 +1229,16 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
     inf.args[1] = a[1];
     inf.args[2] = a[2];
     inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1053,7 +1261,25 @@ int ts_exit_f5(struct ts_tp_exit_ctx *ctx)
     a[3] = inf->args[3];
     a[4] = inf->args[4];
     a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f5_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.perf_submit(ctx, (void *)st, stashed & 8191))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1091,15 +1317,14 @@ int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f6_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1111,20 +1336,25 @@ int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
+    inf.args[2] = a[2];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1140,7 +1370,32 @@ int ts_exit_f6(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f6_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.perf_submit(ctx, (void *)st, stashed & 8191))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1177,13 +1432,14 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f7_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1197,7 +1453,6 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1209,12 +1464,16 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
     inf.args[2] = a[2];
     inf.args[3] = a[3];
     inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1237,7 +1496,25 @@ int ts_exit_f7(struct ts_tp_exit_ctx *ctx)
     a[3] = inf->args[3];
     a[4] = inf->args[4];
     a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f7_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.perf_submit(ctx, (void *)st, stashed & 8191))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {

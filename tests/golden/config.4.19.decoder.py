@@ -57,13 +57,13 @@ def _iov_slot(mv, pos, sub):
 
 
 # kind 0: f0 enter (filename)
-_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S0 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S0.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
 
 
 # kind 1: f0 exit
@@ -75,13 +75,13 @@ def _decode_1(mv, off):
 
 
 # kind 2: f1 enter (filename)
-_S2 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S2 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S2.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S2.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
 
 
 # kind 3: f1 exit (statbuf)
@@ -95,13 +95,13 @@ def _decode_3(mv, off):
 
 
 # kind 4: f2 enter (filename)
-_S4 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S4 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_4(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S4.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S4.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
 
 
 # kind 5: f2 exit (statbuf)
@@ -115,13 +115,13 @@ def _decode_5(mv, off):
 
 
 # kind 6: f3 enter (filename)
-_S6 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S6 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_6(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S6.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S6.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
 
 
 # kind 7: f3 exit
@@ -133,13 +133,13 @@ def _decode_7(mv, off):
 
 
 # kind 8: f4 enter (filename)
-_S8 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S8 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S8.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S8.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 9: f4 exit
@@ -151,13 +151,13 @@ def _decode_9(mv, off):
 
 
 # kind 10: f5 enter (filename)
-_S10 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S10 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S10.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S10.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 11: f5 exit (statbuf)
@@ -171,13 +171,13 @@ def _decode_11(mv, off):
 
 
 # kind 12: f6 enter (filename)
-_S12 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S12 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S12.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S12.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
 
 
 # kind 13: f6 exit
@@ -189,13 +189,13 @@ def _decode_13(mv, off):
 
 
 # kind 14: f7 enter (filename)
-_S14 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S14 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S14.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S14.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 15: f7 exit (buffer)

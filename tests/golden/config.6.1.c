@@ -4,9 +4,9 @@
  * spec:    specs/config.yaml
  * kernel:  Linux 6.1
  * attach:  per-syscall tracepoints (10 syscalls, 10 families of programs)
- * output:  BPF ring buffer, 64 MiB
+ * output:  BPF ring buffer, 128 MiB
  * target:  a command started by tracespec, and its children
- * records: 20 layouts, at most 4188 bytes
+ * records: 20 layouts, at most 4180 bytes
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -32,7 +32,7 @@ struct ts_hdr {
     u16 flags;
 };
 
-BPF_RINGBUF_OUTPUT(ts_events, 16384);
+BPF_RINGBUF_OUTPUT(ts_events, 32768);
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
 BPF_ARRAY(ts_params, u64, 8);   /* set by tracespec before attaching */
 BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
@@ -45,7 +45,9 @@ struct ts_inflight {
     u64 args[6];
     u32 nr;
     u32 bits;    /* filter leaves known at entry */
+    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
     u32 len;     /* length of the stashed enter record */
+    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
     u32 pad;
 };
 BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);   /* syscalls in flight, by thread */
@@ -55,6 +57,10 @@ struct ts_retry {
     u32 faults;  /* bit i: slot i could not be copied at entry */
 };
 BPF_HASH(ts_retry, u32, struct ts_retry, 4096);   /* entry copies to make again at exit, by thread */
+struct ts_stash {
+    u8 b[8192];
+};
+BPF_F_TABLE("hash", u32, struct ts_stash, ts_stash, 16384, BPF_F_NO_PREALLOC);   /* enter records awaiting their exit */
 
 static __always_inline u64 ts_param(u32 i)
 {
@@ -255,6 +261,17 @@ static __always_inline int ts_match_f0_0(u8 *r, u32 so)
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
 }
 
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f0_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[0], 4095);
+    return ts_match_f0_0(r, 0);
+}
+
 /* filename startswith "/etc/" */
 static __always_inline int ts_match_f1_0(u8 *r, u32 so)
 {
@@ -263,6 +280,17 @@ static __always_inline int ts_match_f1_0(u8 *r, u32 so)
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+}
+
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f1_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[0], 4095);
+    return ts_match_f1_0(r, 0);
 }
 
 /* filename startswith "/etc/" */
@@ -275,6 +303,17 @@ static __always_inline int ts_match_f2_0(u8 *r, u32 so)
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
 }
 
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f2_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[0], 4095);
+    return ts_match_f2_0(r, 0);
+}
+
 /* filename startswith "/etc/" */
 static __always_inline int ts_match_f3_0(u8 *r, u32 so)
 {
@@ -283,6 +322,17 @@ static __always_inline int ts_match_f3_0(u8 *r, u32 so)
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+}
+
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f3_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[0], 4095);
+    return ts_match_f3_0(r, 0);
 }
 
 /* filename startswith "/etc/" */
@@ -295,6 +345,17 @@ static __always_inline int ts_match_f4_0(u8 *r, u32 so)
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
 }
 
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f4_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f4_0(r, 0);
+}
+
 /* filename startswith "/etc/" */
 static __always_inline int ts_match_f5_0(u8 *r, u32 so)
 {
@@ -303,6 +364,17 @@ static __always_inline int ts_match_f5_0(u8 *r, u32 so)
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+}
+
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f5_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f5_0(r, 0);
 }
 
 /* filename startswith "/etc/" */
@@ -315,6 +387,17 @@ static __always_inline int ts_match_f6_0(u8 *r, u32 so)
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
 }
 
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f6_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f6_0(r, 0);
+}
+
 /* filename startswith "/etc/" */
 static __always_inline int ts_match_f7_0(u8 *r, u32 so)
 {
@@ -323,6 +406,17 @@ static __always_inline int ts_match_f7_0(u8 *r, u32 so)
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+}
+
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f7_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f7_0(r, 0);
 }
 
 /* filename startswith "/etc/" */
@@ -335,6 +429,17 @@ static __always_inline int ts_match_f8_0(u8 *r, u32 so)
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
 }
 
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f8_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f8_0(r, 0);
+}
+
 /* filename startswith "/etc/" */
 static __always_inline int ts_match_f9_0(u8 *r, u32 so)
 {
@@ -343,6 +448,17 @@ static __always_inline int ts_match_f9_0(u8 *r, u32 so)
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
     return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+}
+
+/* filename startswith "/etc/", its memory copied again at exit */
+static __always_inline int ts_refetch_f9_0(u64 *a)
+{
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    u32 off = 0;
+    ts_put_str(r, off, a[1], 4095);
+    return ts_match_f9_0(r, 0);
 }
 
 /* The contexts each kind of attachment hands its programs. */
@@ -603,15 +719,14 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     int l0 = ts_match_f0_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -623,20 +738,25 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
+    inf.args[2] = a[2];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -652,7 +772,32 @@ int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f0_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -686,16 +831,14 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     int l0 = ts_match_f1_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -706,10 +849,6 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -718,15 +857,16 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
     inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
-    inf.args[2] = a[2];
-    inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -749,7 +889,25 @@ int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
     a[3] = inf->args[3];
     a[4] = inf->args[4];
     a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f1_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -786,16 +944,14 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     int l0 = ts_match_f2_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -806,10 +962,6 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -818,15 +970,16 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
     inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
-    inf.args[2] = a[2];
-    inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -849,7 +1002,25 @@ int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
     a[3] = inf->args[3];
     a[4] = inf->args[4];
     a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f2_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -886,16 +1057,14 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     int l0 = ts_match_f3_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -906,21 +1075,24 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -936,7 +1108,32 @@ int ts_exit_f3(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f3_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -972,14 +1169,14 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f4_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -992,19 +1189,26 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
+    inf.args[2] = a[2];
+    inf.args[3] = a[3];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1020,7 +1224,32 @@ int ts_exit_f4(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f4_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1056,14 +1285,14 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f5_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1076,8 +1305,6 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1088,13 +1315,16 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
     inf.args[1] = a[1];
     inf.args[2] = a[2];
     inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1117,7 +1347,25 @@ int ts_exit_f5(struct ts_tp_exit_ctx *ctx)
     a[3] = inf->args[3];
     a[4] = inf->args[4];
     a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f5_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1155,15 +1403,14 @@ int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f6_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1175,20 +1422,25 @@ int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
+    inf.args[2] = a[2];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1204,7 +1456,32 @@ int ts_exit_f6(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f6_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1241,13 +1518,14 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f7_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1261,7 +1539,6 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1273,12 +1550,16 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
     inf.args[2] = a[2];
     inf.args[3] = a[3];
     inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1301,7 +1582,25 @@ int ts_exit_f7(struct ts_tp_exit_ctx *ctx)
     a[3] = inf->args[3];
     a[4] = inf->args[4];
     a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f7_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1340,14 +1639,14 @@ int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f8_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1360,19 +1659,26 @@ int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
+    inf.args[2] = a[2];
+    inf.args[3] = a[3];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1388,7 +1694,32 @@ int ts_exit_f8(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f8_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1424,14 +1755,14 @@ int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     int l0 = ts_match_f9_0(r, so_filename);   /* filter 19:9  filename startswith "/etc/" */
-    if (!l0)
+    int u0 = ((*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT) != 0);   /* faulted: known at exit */
+    if (!(l0 || u0))
         return 0;
+    u32 deferred = !(l0 && !u0);
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1444,19 +1775,26 @@ int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
+    inf.args[0] = a[0];
+    inf.args[1] = a[1];
+    inf.args[2] = a[2];
+    inf.args[3] = a[3];
     inf.bits = 0 | ((u32)(l0 != 0) << 0);
+    inf.unknown = 0 | ((u32)(u0 != 0) << 0);
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1472,7 +1810,32 @@ int ts_exit_f9(struct ts_tp_exit_ctx *ctx)
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
         return 0;   /* its entry was filtered out, or came before tracing began */
+    u64 a[6];
+    a[0] = inf->args[0];
+    a[1] = inf->args[1];
+    a[2] = inf->args[2];
+    a[3] = inf->args[3];
+    a[4] = inf->args[4];
+    a[5] = inf->args[5];
+    u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
+    u32 stashed = inf->len;
+    int l0 = (unknown >> 0) & 1 ? ts_refetch_f9_0(a) : (bits >> 0) & 1;
     ts_inflight.delete(&tid);
+    if (!l0) {
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
+        return 0;
+    }
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
+    if (st) {
+        ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+        if (ts_events.ringbuf_output((void *)st, stashed & 8191, 0))
+            ts_lost_one();
+        ts_stash.delete(&tid);
+    }
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {

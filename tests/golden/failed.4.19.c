@@ -6,7 +6,7 @@
  * attach:  raw tracepoints sys_enter/sys_exit (every syscall passes through one program)
  * output:  perf buffers, 8192 KiB per CPU
  * target:  a command started by tracespec, and its children
- * records: 86 layouts, at most 8328 bytes
+ * records: 86 layouts, at most 8320 bytes
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -45,7 +45,9 @@ struct ts_inflight {
     u64 args[6];
     u32 nr;
     u32 bits;    /* filter leaves known at entry */
+    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
     u32 len;     /* length of the stashed enter record */
+    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
     u32 pad;
 };
 BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);   /* syscalls in flight, by thread */
@@ -1950,18 +1952,22 @@ int ts_enter_f0(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 72;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 72);
     return 0;
 }
 
@@ -1979,14 +1985,17 @@ int ts_exit_f0(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2024,13 +2033,12 @@ int ts_enter_f1(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2043,8 +2051,6 @@ int ts_enter_f1(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2052,10 +2058,15 @@ int ts_enter_f1(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2073,14 +2084,18 @@ int ts_exit_f1(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2119,14 +2134,12 @@ int ts_enter_f2(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2138,9 +2151,6 @@ int ts_enter_f2(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2148,10 +2158,15 @@ int ts_enter_f2(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2169,14 +2184,18 @@ int ts_exit_f2(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2214,15 +2233,12 @@ int ts_enter_f3(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2233,10 +2249,6 @@ int ts_enter_f3(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2244,10 +2256,15 @@ int ts_enter_f3(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2265,14 +2282,18 @@ int ts_exit_f3(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2315,20 +2336,22 @@ int ts_enter_f4(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 56;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 56);
     return 0;
 }
 
@@ -2346,14 +2369,17 @@ int ts_exit_f4(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2395,14 +2421,20 @@ int ts_enter_f5(struct bpf_raw_tracepoint_args *ctx)
     ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = 88;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 88);
     return 0;
 }
 
@@ -2420,14 +2452,17 @@ int ts_exit_f5(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2472,6 +2507,7 @@ int ts_enter_f6(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_iov_32_32(r, off, a[1], (s64)a[2], 0, 0));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2493,10 +2529,15 @@ int ts_enter_f6(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2514,14 +2555,18 @@ int ts_exit_f6(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2559,20 +2604,22 @@ int ts_enter_f7(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 56;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 56);
     return 0;
 }
 
@@ -2590,14 +2637,17 @@ int ts_exit_f7(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2633,15 +2683,12 @@ int ts_enter_f8(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_rqtp = off;
     off = ts_forget(r, ts_put_buf(r, off, a[0], 16, 16));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_rqtp & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2652,10 +2699,6 @@ int ts_enter_f8(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2663,10 +2706,15 @@ int ts_enter_f8(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2684,14 +2732,18 @@ int ts_exit_f8(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2730,14 +2782,12 @@ int ts_enter_f9(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)(s32)a[2], 128));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2749,9 +2799,6 @@ int ts_enter_f9(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2759,10 +2806,15 @@ int ts_enter_f9(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2780,14 +2832,18 @@ int ts_exit_f9(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2827,13 +2883,12 @@ int ts_enter_f10(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_arg2 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg2 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2846,8 +2901,6 @@ int ts_enter_f10(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2855,10 +2908,15 @@ int ts_enter_f10(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2876,14 +2934,18 @@ int ts_exit_f10(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -2938,6 +3000,7 @@ int ts_enter_f11(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_buf(r, off, a[4], (s64)(s32)a[5], 128));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_buff & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2961,10 +3024,15 @@ int ts_enter_f11(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2982,14 +3050,18 @@ int ts_exit_f11(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3036,6 +3108,7 @@ int ts_enter_f12(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_buf(r, off, a[5], 4, 4));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_addr_len & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3057,10 +3130,15 @@ int ts_enter_f12(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3078,14 +3156,18 @@ int ts_exit_f12(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3132,18 +3214,22 @@ int ts_enter_f13(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 72;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 72);
     return 0;
 }
 
@@ -3161,14 +3247,17 @@ int ts_exit_f13(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3207,12 +3296,12 @@ int ts_enter_f14(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_optval = off;
     off = ts_forget(r, ts_put_buf(r, off, a[3], (s64)(s32)a[4], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_optval & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3226,7 +3315,6 @@ int ts_enter_f14(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3234,10 +3322,15 @@ int ts_enter_f14(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3255,14 +3348,18 @@ int ts_exit_f14(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3303,12 +3400,12 @@ int ts_enter_f15(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_optlen = off;
     off = ts_forget(r, ts_put_buf(r, off, a[4], 4, 4));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_optlen & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3322,7 +3419,6 @@ int ts_enter_f15(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3330,10 +3426,15 @@ int ts_enter_f15(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3351,14 +3452,18 @@ int ts_exit_f15(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3403,10 +3508,7 @@ int ts_enter_f16(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_argv = off;
@@ -3415,6 +3517,7 @@ int ts_enter_f16(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_ptrcount(r, off, a[2], 128));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3430,9 +3533,6 @@ int ts_enter_f16(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3440,10 +3540,15 @@ int ts_enter_f16(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3461,14 +3566,18 @@ int ts_exit_f16(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3508,18 +3617,22 @@ int ts_enter_f17(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 72;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 72);
     return 0;
 }
 
@@ -3537,14 +3650,17 @@ int ts_exit_f17(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3580,20 +3696,22 @@ int ts_enter_f18(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 56;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 56);
     return 0;
 }
 
@@ -3611,14 +3729,17 @@ int ts_exit_f18(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3654,17 +3775,14 @@ int ts_enter_f19(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3677,10 +3795,6 @@ int ts_enter_f19(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3688,10 +3802,15 @@ int ts_enter_f19(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3709,14 +3828,18 @@ int ts_exit_f19(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3755,14 +3878,12 @@ int ts_enter_f20(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_path = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_path & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3774,9 +3895,6 @@ int ts_enter_f20(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3784,10 +3902,15 @@ int ts_enter_f20(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3805,14 +3928,18 @@ int ts_exit_f20(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3858,8 +3985,7 @@ int ts_enter_f21(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_dev_name = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_dir_name = off;
@@ -3868,6 +3994,7 @@ int ts_enter_f21(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_str(r, off, a[2], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_dev_name & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3885,7 +4012,6 @@ int ts_enter_f21(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3893,10 +4019,15 @@ int ts_enter_f21(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3914,14 +4045,18 @@ int ts_exit_f21(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -3959,15 +4094,12 @@ int ts_enter_f22(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[0], (s64)(s32)a[1], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3978,10 +4110,6 @@ int ts_enter_f22(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3989,10 +4117,15 @@ int ts_enter_f22(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4010,14 +4143,18 @@ int ts_exit_f22(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4056,14 +4193,12 @@ int ts_enter_f23(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_uargs = off;
     off = ts_forget(r, ts_put_str(r, off, a[2], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_uargs & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4075,9 +4210,6 @@ int ts_enter_f23(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4085,10 +4217,15 @@ int ts_enter_f23(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4106,14 +4243,18 @@ int ts_exit_f23(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4153,13 +4294,12 @@ int ts_enter_f24(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4172,8 +4312,6 @@ int ts_enter_f24(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4181,10 +4319,15 @@ int ts_enter_f24(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4202,14 +4345,18 @@ int ts_exit_f24(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4250,12 +4397,12 @@ int ts_enter_f25(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4269,7 +4416,6 @@ int ts_enter_f25(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4277,10 +4423,15 @@ int ts_enter_f25(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4298,14 +4449,18 @@ int ts_exit_f25(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4346,14 +4501,14 @@ int ts_enter_f26(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4369,7 +4524,6 @@ int ts_enter_f26(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4377,10 +4531,15 @@ int ts_enter_f26(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4398,14 +4557,18 @@ int ts_exit_f26(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4446,12 +4609,12 @@ int ts_enter_f27(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4465,7 +4628,6 @@ int ts_enter_f27(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4473,10 +4635,15 @@ int ts_enter_f27(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4494,14 +4661,18 @@ int ts_exit_f27(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4539,15 +4710,12 @@ int ts_enter_f28(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_tp = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], 16, 16));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_tp & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4558,10 +4726,6 @@ int ts_enter_f28(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4569,10 +4733,15 @@ int ts_enter_f28(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4590,14 +4759,18 @@ int ts_exit_f28(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4635,20 +4808,22 @@ int ts_enter_f29(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 56;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 56);
     return 0;
 }
 
@@ -4666,14 +4841,17 @@ int ts_exit_f29(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4711,13 +4889,12 @@ int ts_enter_f30(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_rqtp = off;
     off = ts_forget(r, ts_put_buf(r, off, a[2], 16, 16));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_rqtp & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4730,8 +4907,6 @@ int ts_enter_f30(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4739,10 +4914,15 @@ int ts_enter_f30(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4760,14 +4940,18 @@ int ts_exit_f30(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4808,14 +4992,14 @@ int ts_enter_f31(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so__type = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 32));
     u32 so__description = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so__type & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4831,7 +5015,6 @@ int ts_enter_f31(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4839,10 +5022,15 @@ int ts_enter_f31(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4860,14 +5048,18 @@ int ts_exit_f31(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -4907,9 +5099,7 @@ int ts_enter_f32(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so__type = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 32));
     u32 so__description = off;
@@ -4918,6 +5108,7 @@ int ts_enter_f32(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_str(r, off, a[2], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so__type & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4934,8 +5125,6 @@ int ts_enter_f32(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4943,10 +5132,15 @@ int ts_enter_f32(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4964,14 +5158,18 @@ int ts_exit_f32(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5011,13 +5209,12 @@ int ts_enter_f33(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -5030,8 +5227,6 @@ int ts_enter_f33(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5039,10 +5234,15 @@ int ts_enter_f33(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5060,14 +5260,18 @@ int ts_exit_f33(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5113,14 +5317,14 @@ int ts_enter_f34(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_arg3 = off;
     off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -5136,7 +5340,6 @@ int ts_enter_f34(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5144,10 +5347,15 @@ int ts_enter_f34(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5165,14 +5373,18 @@ int ts_exit_f34(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5211,16 +5423,14 @@ int ts_enter_f35(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_oldname = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_newname = off;
     off = ts_forget(r, ts_put_str(r, off, a[2], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_oldname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -5234,9 +5444,6 @@ int ts_enter_f35(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5244,10 +5451,15 @@ int ts_enter_f35(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5265,14 +5477,18 @@ int ts_exit_f35(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5312,13 +5528,12 @@ int ts_enter_f36(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_pathname = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -5331,8 +5546,6 @@ int ts_enter_f36(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5340,10 +5553,15 @@ int ts_enter_f36(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5361,14 +5579,18 @@ int ts_exit_f36(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5414,12 +5636,12 @@ int ts_enter_f37(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_pathname = off;
     off = ts_forget(r, ts_put_str(r, off, a[4], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -5433,7 +5655,6 @@ int ts_enter_f37(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5441,10 +5662,15 @@ int ts_enter_f37(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5462,14 +5688,18 @@ int ts_exit_f37(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5508,19 +5738,22 @@ int ts_enter_f38(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 64;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 64);
     return 0;
 }
 
@@ -5538,14 +5771,17 @@ int ts_exit_f38(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5584,12 +5820,12 @@ int ts_enter_f39(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_cmdline_ptr = off;
     off = ts_forget(r, ts_put_str(r, off, a[3], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_cmdline_ptr & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -5603,7 +5839,6 @@ int ts_enter_f39(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5611,10 +5846,15 @@ int ts_enter_f39(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5632,14 +5872,18 @@ int ts_exit_f39(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5680,8 +5924,7 @@ int ts_enter_f40(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_argv = off;
@@ -5690,6 +5933,7 @@ int ts_enter_f40(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_ptrcount(r, off, a[3], 128));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -5707,7 +5951,6 @@ int ts_enter_f40(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5715,10 +5958,15 @@ int ts_enter_f40(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5736,14 +5984,18 @@ int ts_exit_f40(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5784,12 +6036,12 @@ int ts_enter_f41(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -5803,7 +6055,6 @@ int ts_enter_f41(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5811,10 +6062,15 @@ int ts_enter_f41(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5832,14 +6088,18 @@ int ts_exit_f41(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))
@@ -5884,14 +6144,20 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = 88;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 88);
     return 0;
 }
 
@@ -5903,14 +6169,17 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.perf_submit(ctx, (void *)st, stashed & 16383))

@@ -4,9 +4,9 @@
  * spec:    specs/failed.yaml
  * kernel:  Linux 6.1
  * attach:  raw tracepoints sys_enter/sys_exit (every syscall passes through one program)
- * output:  BPF ring buffer, 64 MiB
+ * output:  BPF ring buffer, 128 MiB
  * target:  a command started by tracespec, and its children
- * records: 88 layouts, at most 8328 bytes
+ * records: 88 layouts, at most 8320 bytes
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -32,7 +32,7 @@ struct ts_hdr {
     u16 flags;
 };
 
-BPF_RINGBUF_OUTPUT(ts_events, 16384);
+BPF_RINGBUF_OUTPUT(ts_events, 32768);
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
 BPF_ARRAY(ts_params, u64, 8);   /* set by tracespec before attaching */
 BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
@@ -45,7 +45,9 @@ struct ts_inflight {
     u64 args[6];
     u32 nr;
     u32 bits;    /* filter leaves known at entry */
+    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
     u32 len;     /* length of the stashed enter record */
+    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
     u32 pad;
 };
 BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);   /* syscalls in flight, by thread */
@@ -1142,18 +1144,22 @@ int ts_enter_f0(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 72;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 72);
     return 0;
 }
 
@@ -1171,14 +1177,17 @@ int ts_exit_f0(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -1216,13 +1225,12 @@ int ts_enter_f1(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1235,8 +1243,6 @@ int ts_enter_f1(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1244,10 +1250,15 @@ int ts_enter_f1(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1265,14 +1276,18 @@ int ts_exit_f1(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -1311,14 +1326,12 @@ int ts_enter_f2(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1330,9 +1343,6 @@ int ts_enter_f2(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1340,10 +1350,15 @@ int ts_enter_f2(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1361,14 +1376,18 @@ int ts_exit_f2(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -1406,15 +1425,12 @@ int ts_enter_f3(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1425,10 +1441,6 @@ int ts_enter_f3(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1436,10 +1448,15 @@ int ts_enter_f3(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1457,14 +1474,18 @@ int ts_exit_f3(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -1507,20 +1528,22 @@ int ts_enter_f4(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 56;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 56);
     return 0;
 }
 
@@ -1538,14 +1561,17 @@ int ts_exit_f4(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -1587,14 +1613,20 @@ int ts_enter_f5(struct bpf_raw_tracepoint_args *ctx)
     ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = 88;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 88);
     return 0;
 }
 
@@ -1612,14 +1644,17 @@ int ts_exit_f5(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -1664,6 +1699,7 @@ int ts_enter_f6(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_iov_32_32(r, off, a[1], (s64)a[2], 0, 0));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1685,10 +1721,15 @@ int ts_enter_f6(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1706,14 +1747,18 @@ int ts_exit_f6(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -1751,20 +1796,22 @@ int ts_enter_f7(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 56;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 56);
     return 0;
 }
 
@@ -1782,14 +1829,17 @@ int ts_exit_f7(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -1825,15 +1875,12 @@ int ts_enter_f8(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_rqtp = off;
     off = ts_forget(r, ts_put_buf(r, off, a[0], 16, 16));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_rqtp & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1844,10 +1891,6 @@ int ts_enter_f8(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1855,10 +1898,15 @@ int ts_enter_f8(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1876,14 +1924,18 @@ int ts_exit_f8(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -1922,14 +1974,12 @@ int ts_enter_f9(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)(s32)a[2], 128));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -1941,9 +1991,6 @@ int ts_enter_f9(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1951,10 +1998,15 @@ int ts_enter_f9(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -1972,14 +2024,18 @@ int ts_exit_f9(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2019,13 +2075,12 @@ int ts_enter_f10(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_arg2 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg2 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2038,8 +2093,6 @@ int ts_enter_f10(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2047,10 +2100,15 @@ int ts_enter_f10(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2068,14 +2126,18 @@ int ts_exit_f10(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2130,6 +2192,7 @@ int ts_enter_f11(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_buf(r, off, a[4], (s64)(s32)a[5], 128));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_buff & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2153,10 +2216,15 @@ int ts_enter_f11(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2174,14 +2242,18 @@ int ts_exit_f11(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2228,6 +2300,7 @@ int ts_enter_f12(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_buf(r, off, a[5], 4, 4));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_addr_len & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2249,10 +2322,15 @@ int ts_enter_f12(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2270,14 +2348,18 @@ int ts_exit_f12(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2324,18 +2406,22 @@ int ts_enter_f13(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 72;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 72);
     return 0;
 }
 
@@ -2353,14 +2439,17 @@ int ts_exit_f13(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2399,12 +2488,12 @@ int ts_enter_f14(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_optval = off;
     off = ts_forget(r, ts_put_buf(r, off, a[3], (s64)(s32)a[4], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_optval & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2418,7 +2507,6 @@ int ts_enter_f14(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2426,10 +2514,15 @@ int ts_enter_f14(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2447,14 +2540,18 @@ int ts_exit_f14(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2495,12 +2592,12 @@ int ts_enter_f15(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_optlen = off;
     off = ts_forget(r, ts_put_buf(r, off, a[4], 4, 4));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_optlen & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2514,7 +2611,6 @@ int ts_enter_f15(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2522,10 +2618,15 @@ int ts_enter_f15(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2543,14 +2644,18 @@ int ts_exit_f15(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2595,10 +2700,7 @@ int ts_enter_f16(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_argv = off;
@@ -2607,6 +2709,7 @@ int ts_enter_f16(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_ptrcount(r, off, a[2], 1024));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2622,9 +2725,6 @@ int ts_enter_f16(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2632,10 +2732,15 @@ int ts_enter_f16(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2653,14 +2758,18 @@ int ts_exit_f16(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2700,18 +2809,22 @@ int ts_enter_f17(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 72;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 72);
     return 0;
 }
 
@@ -2729,14 +2842,17 @@ int ts_exit_f17(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2772,20 +2888,22 @@ int ts_enter_f18(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 56;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 56);
     return 0;
 }
 
@@ -2803,14 +2921,17 @@ int ts_exit_f18(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2846,17 +2967,14 @@ int ts_enter_f19(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2869,10 +2987,6 @@ int ts_enter_f19(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2880,10 +2994,15 @@ int ts_enter_f19(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2901,14 +3020,18 @@ int ts_exit_f19(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -2947,14 +3070,12 @@ int ts_enter_f20(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_path = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_path & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -2966,9 +3087,6 @@ int ts_enter_f20(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -2976,10 +3094,15 @@ int ts_enter_f20(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -2997,14 +3120,18 @@ int ts_exit_f20(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3050,8 +3177,7 @@ int ts_enter_f21(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_dev_name = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_dir_name = off;
@@ -3060,6 +3186,7 @@ int ts_enter_f21(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_str(r, off, a[2], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_dev_name & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3077,7 +3204,6 @@ int ts_enter_f21(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3085,10 +3211,15 @@ int ts_enter_f21(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3106,14 +3237,18 @@ int ts_exit_f21(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3151,15 +3286,12 @@ int ts_enter_f22(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[0], (s64)(s32)a[1], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3170,10 +3302,6 @@ int ts_enter_f22(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3181,10 +3309,15 @@ int ts_enter_f22(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3202,14 +3335,18 @@ int ts_exit_f22(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3250,12 +3387,12 @@ int ts_enter_f23(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg2 = off;
     off = ts_forget(r, ts_put_str(r, off, a[2], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg2 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3269,7 +3406,6 @@ int ts_enter_f23(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3277,10 +3413,15 @@ int ts_enter_f23(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3298,14 +3439,18 @@ int ts_exit_f23(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3345,13 +3490,12 @@ int ts_enter_f24(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3364,8 +3508,6 @@ int ts_enter_f24(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3373,10 +3515,15 @@ int ts_enter_f24(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3394,14 +3541,18 @@ int ts_exit_f24(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3442,12 +3593,12 @@ int ts_enter_f25(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3461,7 +3612,6 @@ int ts_enter_f25(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3469,10 +3619,15 @@ int ts_enter_f25(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3490,14 +3645,18 @@ int ts_exit_f25(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3538,14 +3697,14 @@ int ts_enter_f26(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3561,7 +3720,6 @@ int ts_enter_f26(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3569,10 +3727,15 @@ int ts_enter_f26(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3590,14 +3753,18 @@ int ts_exit_f26(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3638,12 +3805,12 @@ int ts_enter_f27(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3657,7 +3824,6 @@ int ts_enter_f27(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3665,10 +3831,15 @@ int ts_enter_f27(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3686,14 +3857,18 @@ int ts_exit_f27(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3731,15 +3906,12 @@ int ts_enter_f28(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_tp = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], 16, 16));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_tp & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3750,10 +3922,6 @@ int ts_enter_f28(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3761,10 +3929,15 @@ int ts_enter_f28(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3782,14 +3955,18 @@ int ts_exit_f28(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3827,20 +4004,22 @@ int ts_enter_f29(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 56;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 56);
     return 0;
 }
 
@@ -3858,14 +4037,17 @@ int ts_exit_f29(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -3903,13 +4085,12 @@ int ts_enter_f30(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_rqtp = off;
     off = ts_forget(r, ts_put_buf(r, off, a[2], 16, 16));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_rqtp & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -3922,8 +4103,6 @@ int ts_enter_f30(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -3931,10 +4110,15 @@ int ts_enter_f30(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -3952,14 +4136,18 @@ int ts_exit_f30(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4000,14 +4188,14 @@ int ts_enter_f31(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so__type = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 32));
     u32 so__description = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so__type & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4023,7 +4211,6 @@ int ts_enter_f31(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4031,10 +4218,15 @@ int ts_enter_f31(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4052,14 +4244,18 @@ int ts_exit_f31(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4099,9 +4295,7 @@ int ts_enter_f32(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so__type = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 32));
     u32 so__description = off;
@@ -4110,6 +4304,7 @@ int ts_enter_f32(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_str(r, off, a[2], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so__type & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4126,8 +4321,6 @@ int ts_enter_f32(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4135,10 +4328,15 @@ int ts_enter_f32(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4156,14 +4354,18 @@ int ts_exit_f32(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4203,13 +4405,12 @@ int ts_enter_f33(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4222,8 +4423,6 @@ int ts_enter_f33(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4231,10 +4430,15 @@ int ts_enter_f33(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4252,14 +4456,18 @@ int ts_exit_f33(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4305,14 +4513,14 @@ int ts_enter_f34(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_arg3 = off;
     off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4328,7 +4536,6 @@ int ts_enter_f34(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4336,10 +4543,15 @@ int ts_enter_f34(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4357,14 +4569,18 @@ int ts_exit_f34(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4403,16 +4619,14 @@ int ts_enter_f35(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_oldname = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_newname = off;
     off = ts_forget(r, ts_put_str(r, off, a[2], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_oldname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4426,9 +4640,6 @@ int ts_enter_f35(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4436,10 +4647,15 @@ int ts_enter_f35(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4457,14 +4673,18 @@ int ts_exit_f35(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4504,13 +4724,12 @@ int ts_enter_f36(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_pathname = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4523,8 +4742,6 @@ int ts_enter_f36(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4532,10 +4749,15 @@ int ts_enter_f36(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4553,14 +4775,18 @@ int ts_exit_f36(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4606,12 +4832,12 @@ int ts_enter_f37(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_pathname = off;
     off = ts_forget(r, ts_put_str(r, off, a[4], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_pathname & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4625,7 +4851,6 @@ int ts_enter_f37(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4633,10 +4858,15 @@ int ts_enter_f37(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4654,14 +4884,18 @@ int ts_exit_f37(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4700,19 +4934,22 @@ int ts_enter_f38(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
-    inf.len = 88;
+    inf.unknown = 0;
+    inf.deferred = deferred;
+    inf.len = 64;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 64);
     return 0;
 }
 
@@ -4730,14 +4967,17 @@ int ts_exit_f38(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4776,12 +5016,12 @@ int ts_enter_f39(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_cmdline_ptr = off;
     off = ts_forget(r, ts_put_str(r, off, a[3], 32));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_cmdline_ptr & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4795,7 +5035,6 @@ int ts_enter_f39(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4803,10 +5042,15 @@ int ts_enter_f39(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4824,14 +5068,18 @@ int ts_exit_f39(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4872,8 +5120,7 @@ int ts_enter_f40(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_argv = off;
@@ -4882,6 +5129,7 @@ int ts_enter_f40(struct bpf_raw_tracepoint_args *ctx)
     off = ts_forget(r, ts_put_ptrcount(r, off, a[3], 1024));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4899,7 +5147,6 @@ int ts_enter_f40(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -4907,10 +5154,15 @@ int ts_enter_f40(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -4928,14 +5180,18 @@ int ts_exit_f40(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -4976,12 +5232,12 @@ int ts_enter_f41(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -4995,7 +5251,6 @@ int ts_enter_f41(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5003,10 +5258,15 @@ int ts_enter_f41(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5024,14 +5284,18 @@ int ts_exit_f41(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -5074,15 +5338,12 @@ int ts_enter_f42(struct bpf_raw_tracepoint_args *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_uargs = off;
     off = ts_forget(r, ts_put_buf(r, off, a[0], 88, 88));
     if (!1)
         return 0;
+    u32 deferred = !0;
     u32 faults = 0;
     if (*(u32 *)&r[so_uargs & TS_OFF_MASK] & TS_SLOT_FAULT)
         faults |= 1;
@@ -5093,10 +5354,6 @@ int ts_enter_f42(struct bpf_raw_tracepoint_args *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -5104,10 +5361,15 @@ int ts_enter_f42(struct bpf_raw_tracepoint_args *ctx)
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, off);
     return 0;
 }
 
@@ -5125,14 +5387,18 @@ int ts_exit_f42(struct bpf_raw_tracepoint_args *ctx)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
+        ts_retry.delete(&tid);   /* the entry copies to make again belong to a dropped event */
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))
@@ -5172,14 +5438,20 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     ra[5] = a[5];
     if (!1)
         return 0;
+    u32 deferred = !0;
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.bits = 0;
+    inf.unknown = 0;
+    inf.deferred = deferred;
     inf.len = 88;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    if (deferred)
+        ts_stash.update(&tid, (struct ts_stash *)r);   /* emitted at exit if the filter passes */
+    else
+        ts_emit(ctx, r, 88);
     return 0;
 }
 
@@ -5191,14 +5463,17 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
         return 0;   /* its entry was filtered out, or came before tracing began */
     u64 now = bpf_ktime_get_ns();
     u32 bits = inf->bits;
+    u32 unknown = inf->unknown;
+    u32 deferred = inf->deferred;
     u32 stashed = inf->len;
     int l0 = (ts_failed(ret) != 0);   /* filter 13:9  failed */
     ts_inflight.delete(&tid);
     if (!l0) {
-        ts_stash.delete(&tid);
+        if (deferred)
+            ts_stash.delete(&tid);
         return 0;
     }
-    struct ts_stash *st = ts_stash.lookup(&tid);
+    struct ts_stash *st = deferred ? ts_stash.lookup(&tid) : 0;
     if (st) {
         ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
         if (ts_events.ringbuf_output((void *)st, stashed & 16383, 0))

@@ -57,11 +57,11 @@ def _iov_slot(mv, pos, sub):
 
 
 # kind 0: f0 enter
-_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S0 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S0.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
 
 
 # kind 1: f0 exit (arg1)
@@ -75,13 +75,13 @@ def _decode_1(mv, off):
 
 
 # kind 2: f1 enter (arg1)
-_S2 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S2 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S2.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S2.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 3: f1 exit
@@ -93,13 +93,13 @@ def _decode_3(mv, off):
 
 
 # kind 4: f2 enter (arg0)
-_S4 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S4 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_4(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S4.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S4.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
 
 
 # kind 5: f2 exit
@@ -111,13 +111,13 @@ def _decode_5(mv, off):
 
 
 # kind 6: f3 enter (arg0)
-_S6 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S6 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_6(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S6.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S6.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
 
 
 # kind 7: f3 exit (arg1)
@@ -131,11 +131,11 @@ def _decode_7(mv, off):
 
 
 # kind 8: f4 enter
-_S8 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S8 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S8.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S8.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
 
 
 # kind 9: f4 exit (statbuf)
@@ -149,14 +149,14 @@ def _decode_9(mv, off):
 
 
 # kind 10: f5 enter (oldname, newname)
-_S10 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S10 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S10.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S10.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1))
 
 
 # kind 11: f5 exit
@@ -168,13 +168,13 @@ def _decode_11(mv, off):
 
 
 # kind 12: f6 enter (arg1)
-_S12 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S12 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S12.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S12.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 13: f6 exit
@@ -186,13 +186,13 @@ def _decode_13(mv, off):
 
 
 # kind 14: f7 enter (filename)
-_S14 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S14 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S14.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S14.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 15: f7 exit (statbuf)
@@ -206,14 +206,14 @@ def _decode_15(mv, off):
 
 
 # kind 16: f8 enter (arg1, arg3)
-_S16 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S16 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_16(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S16.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S16.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1))
 
 
 # kind 17: f8 exit
@@ -225,13 +225,13 @@ def _decode_17(mv, off):
 
 
 # kind 18: f9 enter (filename)
-_S18 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S18 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_18(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S18.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S18.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 19: f9 exit (buffer)
@@ -245,11 +245,11 @@ def _decode_19(mv, off):
 
 
 # kind 20: * enter
-_S20 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S20 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_20(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S20.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S20.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0,), ())
 
 
 # kind 21: * exit

@@ -4,9 +4,9 @@
  * spec:    specs/fileio.yaml
  * kernel:  Linux 6.1
  * attach:  per-syscall tracepoints (21 syscalls, 10 families of programs)
- * output:  BPF ring buffer, 64 MiB
+ * output:  BPF ring buffer, 128 MiB
  * target:  a command started by tracespec, and its children
- * records: 22 layouts, at most 8288 bytes
+ * records: 22 layouts, at most 8280 bytes
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -32,7 +32,7 @@ struct ts_hdr {
     u16 flags;
 };
 
-BPF_RINGBUF_OUTPUT(ts_events, 16384);
+BPF_RINGBUF_OUTPUT(ts_events, 32768);
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
 BPF_ARRAY(ts_params, u64, 8);   /* set by tracespec before attaching */
 BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
@@ -45,7 +45,9 @@ struct ts_inflight {
     u64 args[6];
     u32 nr;
     u32 bits;    /* filter leaves known at entry */
+    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
     u32 len;     /* length of the stashed enter record */
+    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
     u32 pad;
 };
 BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);   /* syscalls in flight, by thread */
@@ -453,7 +455,7 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
         return 0;
     u64 a[6] = {};
     bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
-    u64 rbuf[11] = {};
+    u64 rbuf[9] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 0);
@@ -463,8 +465,6 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
@@ -472,12 +472,10 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
     inf.args[1] = a[1];
     inf.args[2] = a[2];
     inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
-    inf.len = 88;
+    inf.len = 72;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, 88);
+    ts_emit(ctx, r, 72);
     return 0;
 }
 
@@ -532,9 +530,7 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     u32 faults = 0;
@@ -549,8 +545,6 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -600,10 +594,7 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
@@ -617,9 +608,6 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -668,11 +656,7 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_arg0 = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 faults = 0;
@@ -685,10 +669,6 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -697,10 +677,6 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
     inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
-    inf.args[2] = a[2];
-    inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
@@ -755,7 +731,7 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
         return 0;
     u64 a[6] = {};
     bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
-    u64 rbuf[11] = {};
+    u64 rbuf[7] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 8);
@@ -763,23 +739,15 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
     inf.args[0] = a[0];
     inf.args[1] = a[1];
-    inf.args[2] = a[2];
-    inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
-    inf.len = 88;
+    inf.len = 56;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, 88);
+    ts_emit(ctx, r, 56);
     return 0;
 }
 
@@ -832,11 +800,7 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
     ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 56;
     u32 so_oldname = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_newname = off;
@@ -853,10 +817,6 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
         rt.faults = faults;
         rt.args[0] = a[0];
         rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -907,9 +867,7 @@ int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
@@ -924,8 +882,6 @@ int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -976,9 +932,7 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
@@ -993,8 +947,6 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1005,8 +957,6 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
     inf.args[1] = a[1];
     inf.args[2] = a[2];
     inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
@@ -1073,8 +1023,7 @@ int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_arg3 = off;
@@ -1094,7 +1043,6 @@ int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1146,8 +1094,7 @@ int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 faults = 0;
@@ -1163,7 +1110,6 @@ int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -1175,7 +1121,6 @@ int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
     inf.args[2] = a[2];
     inf.args[3] = a[3];
     inf.args[4] = a[4];
-    inf.args[5] = a[5];
     inf.len = off;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
@@ -1224,19 +1169,14 @@ int ts_exit_f9(struct ts_tp_exit_ctx *ctx)
 /* Syscalls recorded with their raw arguments share one layout. */
 static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
 {
-    u64 rbuf[11] = {};
+    u64 rbuf[6] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 20);
     bpf_get_current_comm(r + 24, 16);
     u64 *ra = (u64 *)(r + 40);
     ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    ts_emit(ctx, r, 88);
+    ts_emit(ctx, r, 48);
     return 0;
 }
 

@@ -409,10 +409,7 @@ int ts_enter_f0(struct bpf_raw_tracepoint_args *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_arg1 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)(s32)a[2], 128));
     u32 faults = 0;
@@ -426,9 +423,6 @@ int ts_enter_f0(struct bpf_raw_tracepoint_args *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -477,9 +471,7 @@ int ts_enter_f1(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 72;
     u32 so_arg2 = off;
     off = ts_forget(r, ts_put_buf(r, off, a[2], 4, 4));
     u32 faults = 0;
@@ -494,8 +486,6 @@ int ts_enter_f1(struct bpf_raw_tracepoint_args *ctx)
         rt.args[1] = a[1];
         rt.args[2] = a[2];
         rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -684,7 +674,7 @@ int ts_enter_f4(struct bpf_raw_tracepoint_args *ctx)
     u32 nr = ctx->args[1];
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
-    u64 rbuf[11] = {};
+    u64 rbuf[9] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 8);
@@ -694,9 +684,7 @@ int ts_enter_f4(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    ts_emit(ctx, r, 88);
+    ts_emit(ctx, r, 72);
     return 0;
 }
 
@@ -740,8 +728,7 @@ int ts_enter_f5(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_optval = off;
     off = ts_forget(r, ts_put_buf(r, off, a[3], (s64)(s32)a[4], 32));
     u32 faults = 0;
@@ -757,7 +744,6 @@ int ts_enter_f5(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -807,8 +793,7 @@ int ts_enter_f6(struct bpf_raw_tracepoint_args *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_optlen = off;
     off = ts_forget(r, ts_put_buf(r, off, a[4], 4, 4));
     u32 faults = 0;
@@ -824,7 +809,6 @@ int ts_enter_f6(struct bpf_raw_tracepoint_args *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -864,7 +848,7 @@ int ts_exit_f6(struct bpf_raw_tracepoint_args *ctx)
 /* Syscalls recorded with their raw arguments share one layout. */
 static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
 {
-    u64 rbuf[11] = {};
+    u64 rbuf[10] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 14);
@@ -875,8 +859,7 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    ts_emit(ctx, r, 88);
+    ts_emit(ctx, r, 80);
     return 0;
 }
 

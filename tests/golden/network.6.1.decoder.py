@@ -57,13 +57,13 @@ def _iov_slot(mv, pos, sub):
 
 
 # kind 0: f0 enter (arg1)
-_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S0 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S0.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
 
 
 # kind 1: f0 exit
@@ -75,13 +75,13 @@ def _decode_1(mv, off):
 
 
 # kind 2: f1 enter (arg2)
-_S2 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S2 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S2.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S2.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 3: f1 exit (arg1, arg2)
@@ -137,11 +137,11 @@ def _decode_7(mv, off):
 
 
 # kind 8: f4 enter
-_S8 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S8 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S8.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S8.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
 
 
 # kind 9: f4 exit (usockvec)
@@ -155,13 +155,13 @@ def _decode_9(mv, off):
 
 
 # kind 10: f5 enter (optval)
-_S10 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S10 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S10.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S10.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 11: f5 exit
@@ -173,13 +173,13 @@ def _decode_11(mv, off):
 
 
 # kind 12: f6 enter (optlen)
-_S12 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S12 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S12.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S12.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 13: f6 exit (optval, optlen)
@@ -194,11 +194,11 @@ def _decode_13(mv, off):
 
 
 # kind 14: * enter
-_S14 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S14 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S14.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S14.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ())
 
 
 # kind 15: * exit

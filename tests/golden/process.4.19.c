@@ -6,7 +6,7 @@
  * attach:  per-syscall tracepoints (14 syscalls, 3 families of programs)
  * output:  perf buffers, 8192 KiB per CPU
  * target:  a command started by tracespec, and its children
- * records: 8 layouts, at most 12644 bytes
+ * records: 8 layouts, at most 12636 bytes
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -45,7 +45,9 @@ struct ts_inflight {
     u64 args[6];
     u32 nr;
     u32 bits;    /* filter leaves known at entry */
+    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
     u32 len;     /* length of the stashed enter record */
+    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
     u32 pad;
 };
 BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);   /* syscalls in flight, by thread */
@@ -677,10 +679,7 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 64;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     u32 so_argv = off;
@@ -702,9 +701,6 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
         rt.args[0] = a[0];
         rt.args[1] = a[1];
         rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -744,7 +740,7 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
         return 0;
     u64 a[6] = {};
     bpf_probe_read(a, sizeof(a), (void *)&ctx->args[0]);
-    u64 rbuf[11] = {};
+    u64 rbuf[9] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 2);
@@ -754,8 +750,6 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ra[4] = a[4];
-    ra[5] = a[5];
     struct ts_inflight inf = {};
     inf.ts = ts;
     inf.nr = nr;
@@ -763,12 +757,10 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
     inf.args[1] = a[1];
     inf.args[2] = a[2];
     inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.args[5] = a[5];
-    inf.len = 88;
+    inf.len = 72;
     u32 tid = id;
     ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, 88);
+    ts_emit(ctx, r, 72);
     return 0;
 }
 
@@ -824,8 +816,7 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    u32 off = 88;
+    u32 off = 80;
     u32 so_filename = off;
     off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     u32 so_argv = off;
@@ -849,7 +840,6 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
-        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
     }
@@ -883,7 +873,7 @@ int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
 /* Syscalls recorded with their raw arguments share one layout. */
 static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
 {
-    u64 rbuf[11] = {};
+    u64 rbuf[10] = {};
     u8 *r = (u8 *)rbuf;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 6);
@@ -894,8 +884,7 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ra[5] = a[5];
-    ts_emit(ctx, r, 88);
+    ts_emit(ctx, r, 80);
     return 0;
 }
 

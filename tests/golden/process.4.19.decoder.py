@@ -57,15 +57,15 @@ def _iov_slot(mv, pos, sub):
 
 
 # kind 0: f0 enter (filename, argv, envp)
-_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S0 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S0.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 264)
     s2, pos = _ptrcount_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2))
 
 
 # kind 1: f0 exit
@@ -77,11 +77,11 @@ def _decode_1(mv, off):
 
 
 # kind 2: f1 enter
-_S2 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S2 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S2.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S2.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
 
 
 # kind 3: f1 exit (stat_addr)
@@ -95,15 +95,15 @@ def _decode_3(mv, off):
 
 
 # kind 4: f2 enter (filename, argv, envp)
-_S4 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S4 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_4(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S4.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S4.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 264)
     s2, pos = _ptrcount_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2))
 
 
 # kind 5: f2 exit
@@ -115,11 +115,11 @@ def _decode_5(mv, off):
 
 
 # kind 6: * enter
-_S6 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S6 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_6(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S6.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S6.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ())
 
 
 # kind 7: * exit

@@ -57,11 +57,11 @@ def _iov_slot(mv, pos, sub):
 
 
 # kind 0: f0 enter
-_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S0 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S0.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
 
 
 # kind 1: f0 exit (arg1)
@@ -75,13 +75,13 @@ def _decode_1(mv, off):
 
 
 # kind 2: f1 enter (arg1)
-_S2 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S2 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S2.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S2.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 3: f1 exit
@@ -93,13 +93,13 @@ def _decode_3(mv, off):
 
 
 # kind 4: f2 enter (arg0)
-_S4 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S4 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_4(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S4.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S4.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
 
 
 # kind 5: f2 exit
@@ -111,13 +111,13 @@ def _decode_5(mv, off):
 
 
 # kind 6: f3 enter (arg0)
-_S6 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S6 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_6(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S6.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S6.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
 
 
 # kind 7: f3 exit (arg1)
@@ -131,11 +131,11 @@ def _decode_7(mv, off):
 
 
 # kind 8: f4 enter
-_S8 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S8 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S8.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S8.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
 
 
 # kind 9: f4 exit (statbuf)
@@ -185,11 +185,11 @@ def _decode_13(mv, off):
 
 
 # kind 14: f7 enter
-_S14 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S14 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S14.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S14.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
 
 
 # kind 15: f7 exit (arg0)
@@ -203,13 +203,13 @@ def _decode_15(mv, off):
 
 
 # kind 16: f8 enter (rqtp)
-_S16 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S16 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_16(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S16.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S16.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
 
 
 # kind 17: f8 exit
@@ -221,13 +221,13 @@ def _decode_17(mv, off):
 
 
 # kind 18: f9 enter (arg1)
-_S18 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S18 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_18(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S18.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S18.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
 
 
 # kind 19: f9 exit
@@ -239,13 +239,13 @@ def _decode_19(mv, off):
 
 
 # kind 20: f10 enter (arg2)
-_S20 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S20 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_20(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S20.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S20.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 21: f10 exit (arg1, arg2)
@@ -301,11 +301,11 @@ def _decode_25(mv, off):
 
 
 # kind 26: f13 enter
-_S26 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S26 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S26.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S26.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
 
 
 # kind 27: f13 exit (usockvec)
@@ -319,13 +319,13 @@ def _decode_27(mv, off):
 
 
 # kind 28: f14 enter (optval)
-_S28 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S28 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_28(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S28.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S28.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 29: f14 exit
@@ -337,13 +337,13 @@ def _decode_29(mv, off):
 
 
 # kind 30: f15 enter (optlen)
-_S30 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S30 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_30(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S30.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S30.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 31: f15 exit (optval, optlen)
@@ -358,15 +358,15 @@ def _decode_31(mv, off):
 
 
 # kind 32: f16 enter (filename, argv, envp)
-_S32 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S32 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S32.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S32.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
     s2, pos = _ptrcount_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2))
 
 
 # kind 33: f16 exit
@@ -378,11 +378,11 @@ def _decode_33(mv, off):
 
 
 # kind 34: f17 enter
-_S34 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S34 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_34(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S34.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S34.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
 
 
 # kind 35: f17 exit (stat_addr)
@@ -396,11 +396,11 @@ def _decode_35(mv, off):
 
 
 # kind 36: f18 enter
-_S36 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S36 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_36(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S36.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S36.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
 
 
 # kind 37: f18 exit (buf)
@@ -414,14 +414,14 @@ def _decode_37(mv, off):
 
 
 # kind 38: f19 enter (arg0, arg1)
-_S38 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S38 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S38.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S38.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1))
 
 
 # kind 39: f19 exit
@@ -433,13 +433,13 @@ def _decode_39(mv, off):
 
 
 # kind 40: f20 enter (path)
-_S40 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S40 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S40.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S40.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
 
 
 # kind 41: f20 exit (buf)
@@ -453,15 +453,15 @@ def _decode_41(mv, off):
 
 
 # kind 42: f21 enter (dev_name, dir_name, type)
-_S42 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S42 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S42.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S42.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     s2, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2))
 
 
 # kind 43: f21 exit
@@ -473,13 +473,13 @@ def _decode_43(mv, off):
 
 
 # kind 44: f22 enter (arg0)
-_S44 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S44 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S44.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S44.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
 
 
 # kind 45: f22 exit
@@ -491,13 +491,13 @@ def _decode_45(mv, off):
 
 
 # kind 46: f23 enter (arg2)
-_S46 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S46 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S46.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S46.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 47: f23 exit
@@ -509,13 +509,13 @@ def _decode_47(mv, off):
 
 
 # kind 48: f24 enter (arg0)
-_S48 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S48 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_48(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S48.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S48.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 49: f24 exit
@@ -527,13 +527,13 @@ def _decode_49(mv, off):
 
 
 # kind 50: f25 enter (arg1)
-_S50 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S50 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_50(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S50.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S50.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 51: f25 exit
@@ -545,14 +545,14 @@ def _decode_51(mv, off):
 
 
 # kind 52: f26 enter (arg0, arg1)
-_S52 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S52 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_52(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S52.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S52.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1))
 
 
 # kind 53: f26 exit
@@ -564,13 +564,13 @@ def _decode_53(mv, off):
 
 
 # kind 54: f27 enter (arg1)
-_S54 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S54 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S54.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S54.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 55: f27 exit
@@ -582,13 +582,13 @@ def _decode_55(mv, off):
 
 
 # kind 56: f28 enter (tp)
-_S56 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S56 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S56.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
 
 
 # kind 57: f28 exit
@@ -600,11 +600,11 @@ def _decode_57(mv, off):
 
 
 # kind 58: f29 enter
-_S58 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S58 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S58.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
 
 
 # kind 59: f29 exit (arg1)
@@ -618,13 +618,13 @@ def _decode_59(mv, off):
 
 
 # kind 60: f30 enter (rqtp)
-_S60 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S60 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_60(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S60.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S60.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 61: f30 exit
@@ -636,14 +636,14 @@ def _decode_61(mv, off):
 
 
 # kind 62: f31 enter (_type, _description)
-_S62 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S62 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S62.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S62.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1))
 
 
 # kind 63: f31 exit
@@ -655,15 +655,15 @@ def _decode_63(mv, off):
 
 
 # kind 64: f32 enter (_type, _description, _callout_info)
-_S64 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S64 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S64.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S64.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     s2, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2))
 
 
 # kind 65: f32 exit
@@ -675,13 +675,13 @@ def _decode_65(mv, off):
 
 
 # kind 66: f33 enter (filename)
-_S66 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S66 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S66.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S66.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 67: f33 exit (statbuf)
@@ -695,14 +695,14 @@ def _decode_67(mv, off):
 
 
 # kind 68: f34 enter (arg1, arg3)
-_S68 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S68 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S68.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S68.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1))
 
 
 # kind 69: f34 exit
@@ -714,14 +714,14 @@ def _decode_69(mv, off):
 
 
 # kind 70: f35 enter (oldname, newname)
-_S70 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S70 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S70.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S70.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1))
 
 
 # kind 71: f35 exit
@@ -733,13 +733,13 @@ def _decode_71(mv, off):
 
 
 # kind 72: f36 enter (pathname)
-_S72 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S72 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S72.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S72.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
 
 
 # kind 73: f36 exit (buf)
@@ -753,13 +753,13 @@ def _decode_73(mv, off):
 
 
 # kind 74: f37 enter (pathname)
-_S74 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S74 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S74.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S74.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 75: f37 exit
@@ -771,11 +771,11 @@ def _decode_75(mv, off):
 
 
 # kind 76: f38 enter
-_S76 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S76 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S76.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S76.unpack_from(mv, off)
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ())
 
 
 # kind 77: f38 exit (ubuf)
@@ -789,13 +789,13 @@ def _decode_77(mv, off):
 
 
 # kind 78: f39 enter (cmdline_ptr)
-_S78 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S78 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S78.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S78.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 79: f39 exit
@@ -807,15 +807,15 @@ def _decode_79(mv, off):
 
 
 # kind 80: f40 enter (filename, argv, envp)
-_S80 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S80 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S80.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S80.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
     s2, pos = _ptrcount_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2))
 
 
 # kind 81: f40 exit
@@ -827,13 +827,13 @@ def _decode_81(mv, off):
 
 
 # kind 82: f41 enter (filename)
-_S82 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S82 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S82.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
 
 
 # kind 83: f41 exit (buffer)
@@ -847,13 +847,13 @@ def _decode_83(mv, off):
 
 
 # kind 84: f42 enter (uargs)
-_S84 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S84 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S84.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
 
 
 # kind 85: f42 exit

@@ -47,11 +47,22 @@ int main(int argc, char **argv)
     }
     waitpid(b, &status, 0);
 
+    /* killed while blocked in a read (not a process syscall): the kill never meets it at a syscall's
+     * entry or exit, where strace's view and a tracer's would differ by a race */
+    int ready[2], never[2];
+    pipe(ready);
+    pipe(never);
     pid_t c = fork();
     if (c == 0) {
-        pause();
+        char x;
+        write(ready[1], "r", 1);
+        read(never[0], &x, 1);
         _exit(0);
     }
+    char r;
+    read(ready[0], &r, 1);
+    struct timespec settle = {0, 20 * 1000 * 1000};
+    nanosleep(&settle, NULL);
     kill(c, SIGKILL);
     waitpid(c, &status, 0);
     kill(1, 0);

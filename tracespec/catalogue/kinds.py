@@ -25,6 +25,8 @@ KINDS: dict[str, KindInfo] = {
     "uint": KindInfo("none", "enter", None, "unsigned decimal"),
     "hex": KindInfo("none", "enter", None, "hexadecimal"),
     "ptr": KindInfo("none", "enter", None, "an address: NULL or hexadecimal"),
+    "optr": KindInfo("none", "exit", None, "an address the kernel writes through, shown as an address when "
+                                           "the syscall returns (nanosleep's remainder)"),
     "size": KindInfo("none", "enter", None, "a byte count"),
     "off": KindInfo("none", "enter", None, "a file offset"),
     "fd": KindInfo("none", "enter", None, "a file descriptor"),

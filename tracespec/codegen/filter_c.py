@@ -1,8 +1,10 @@
 """Lower a syscall's FilterPlan to C.
 
 Each leaf becomes one C expression stored in `l<i>`. Leaves known at entry are computed in the enter
-handler; when the filter also has exit leaves, the enter handler keeps the event only if the filter can
-still pass (Kleene logic with the exit leaves unknown) and saves the entry bits for the exit handler.
+handler. A leaf can be unknown there: an exit leaf always, a match on copied memory when the copy
+faulted (`u<i>` says so). The enter handler then drops the event only if the filter cannot pass and
+emits it only if it must (Kleene logic over the unknown leaves); otherwise the event waits for the exit
+handler, which has the entry bits, copies faulted memory again and decides.
 String matches become small helper functions that compare byte by byte against numeric literals, so no
 spec text is ever C code.
 """
@@ -25,15 +27,19 @@ class LeafC:
     phase: str  # enter | exit
     expr: str  # C expression (int)
     comment: str  # the leaf's source text and location, comment-safe
+    unknown: str | None = None  # enter: C expression, true when the memory it matches could not be copied
+    refetch: str | None = None  # exit: C expression computing the leaf again from a fresh copy
 
 
 @dataclass(frozen=True)
 class FilterC:
     leaves: tuple[LeafC, ...]
-    enter_pass: str  # at entry: keep the event (exact when there are no exit leaves, else "may pass")
-    exit_pass: str  # at exit: the full filter ("1" when there are no exit leaves)
+    enter_may: str  # at entry: the filter can still pass
+    enter_must: str  # at entry: the filter passes whatever the unknown leaves turn out to be
+    exit_pass: str  # at exit: the full filter
     helpers: tuple[str, ...]  # C functions the leaves call
-    has_exit: bool
+    defers: bool  # an event can wait for its exit to be decided
+    has_exit: bool  # some leaves are known only at exit
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class HandlerScope:
     name: str  # a C-identifier prefix unique to the handler (for helper names)
     args: Mapping[str, ArgField]
     slots: Mapping[str, tuple[str, SlotLayout]]  # argument -> (C expression of its slot offset, layout)
+    slot_calls: Mapping[str, str]  # argument -> the C call copying it into record r at offset off
     syscall_nrs: Mapping[str, int]
     params: Mapping[str, int]  # cgroup path -> ts_params index
     bounded_loops: bool
@@ -136,6 +143,25 @@ class _Lower:
             return f"!{call}" if negate else call
         raise AssertionError(leaf)
 
+    def fault_parts(self, leaf, bit: int) -> tuple[str, str]:
+        """For a match on copied memory: C saying the entry copy faulted, and C computing the leaf at
+        exit from a new copy (in per-CPU scratch, before the exit record is built there)."""
+        offset, _ = self.s.slots[leaf.field.name]
+        unknown = f"((*(u32 *)&r[{offset} & TS_OFF_MASK] & TS_SLOT_FAULT) != 0)"
+        helper = f"ts_refetch_{self.s.name}_{bit}"
+        match = f"ts_match_{self.s.name}_{bit}(r, 0)"  # the helper leaf() made, on the new copy at offset 0
+        if leaf.op == "!=":
+            match = "!" + match
+        self.helpers.append(
+            f"/* {c_comment(leaf.text)}, its memory copied again at exit */\n"
+            f"static __always_inline int {helper}(u64 *a)\n{{\n"
+            f"    u8 *r = ts_scratch_get();\n"
+            f"    if (!r)\n        return 0;\n"
+            f"    u32 off = 0;\n"
+            f"    {self.s.slot_calls[leaf.field.name]};\n"
+            f"    return {match};\n}}\n")
+        return unknown, f"{helper}(a)"
+
 
 def _bytes_eq(base: str, value: bytes) -> str:
     """C comparing the bytes at base with value, one numeric literal at a time ("1" for no bytes)."""
@@ -173,8 +199,9 @@ def _slot_helper(name: str, op: str, value: bytes, slot: SlotLayout, text: str, 
                 f"        u32 b = so + 4 + i;\n"
                 f"        u64 diff = {diff};\n"
                 f"        s64 room = last - (s64)i;\n"
-                f"        /* keep both opaque: clang would turn this arithmetic back into branches */\n"
-                f"        asm volatile(\"\" : \"+r\"(diff), \"+r\"(room));\n"
+                f"        /* opaque: clang would turn this arithmetic back into branches, and (unrolled) keep\n"
+                f"         * every step's term for one final OR, spilling them past the 512-byte stack */\n"
+                f"        asm volatile(\"\" : \"+r\"(diff), \"+r\"(room), \"+r\"(found));\n"
                 f"        found |= ((diff - 1) >> 63) & (((u64)room >> 63) ^ 1);\n"
                 f"    }}\n    return (found | (0 - found)) >> 63;   /* found != 0, without a branch */\n")
     return head + body + "}\n"
@@ -205,17 +232,19 @@ def _comm_helper(name: str, op: str, value: bytes, text: str) -> str:
     return head + body + "}\n"
 
 
-def _kleene(e: TExpr, bits: dict, exit_bits: frozenset[int], want_may: bool) -> str:
-    """C for 'may pass' (want_may) or 'must pass' with exit leaves unknown."""
+def _kleene(e: TExpr, bits: dict, exit_bits: frozenset[int], fault_bits: frozenset[int], want_may: bool) -> str:
+    """C for 'may pass' (want_may) or 'must pass': exit leaves are unknown, fault leaves are when u<i>."""
     if isinstance(e, TAnd):
-        return "(" + " && ".join(_kleene(o, bits, exit_bits, want_may) for o in e.operands) + ")"
+        return "(" + " && ".join(_kleene(o, bits, exit_bits, fault_bits, want_may) for o in e.operands) + ")"
     if isinstance(e, TOr):
-        return "(" + " || ".join(_kleene(o, bits, exit_bits, want_may) for o in e.operands) + ")"
+        return "(" + " || ".join(_kleene(o, bits, exit_bits, fault_bits, want_may) for o in e.operands) + ")"
     if isinstance(e, TNot):
-        return "!" + _kleene(e.operand, bits, exit_bits, not want_may)
+        return "!" + _kleene(e.operand, bits, exit_bits, fault_bits, not want_may)
     bit = bits[id(e)]
     if bit in exit_bits:
         return "1" if want_may else "0"
+    if bit in fault_bits:
+        return f"(l{bit} || u{bit})" if want_may else f"(l{bit} && !u{bit})"
     return f"l{bit}"
 
 
@@ -233,17 +262,18 @@ def lower_filter(fp: FilterPlan, scope: HandlerScope) -> FilterC:
     low = _Lower(scope)
     bits = {id(leaf): i for i, leaf in enumerate(fp.leaves)}
     out = []
+    faulting = fp.fault_leaves
     for i, leaf in enumerate(fp.leaves):
         loc = leaf.loc
         comment = c_comment(f"{loc.path or 'filter'} {loc.line}:{loc.col}  {leaf.text}")
-        out.append(LeafC(i, "exit" if i in fp.exit_leaves else "enter", low.leaf(leaf, i), comment))
+        expr = low.leaf(leaf, i)
+        unknown = refetch = None
+        if i in faulting:
+            unknown, refetch = low.fault_parts(leaf, i)
+        out.append(LeafC(i, "exit" if i in fp.exit_leaves else "enter", expr, comment, unknown, refetch))
     # The verifier walks a contains loop once per distinct state reaching it: compute those first,
     # before other leaves have split the states.
     out.sort(key=lambda leaf: 0 if "contains" in leaf.comment else 1)
-    if fp.has_exit:
-        enter = _kleene(fp.expr, bits, fp.exit_leaves, True)
-        exit_ = _exact(fp.expr, bits)
-    else:
-        enter = _exact(fp.expr, bits)
-        exit_ = "1"
-    return FilterC(tuple(out), enter, exit_, tuple(low.helpers), fp.has_exit)
+    may = _kleene(fp.expr, bits, fp.exit_leaves, faulting, True)
+    must = _kleene(fp.expr, bits, fp.exit_leaves, faulting, False)
+    return FilterC(tuple(out), may, must, _exact(fp.expr, bits), tuple(low.helpers), fp.defers, fp.has_exit)

@@ -46,7 +46,7 @@ class HandlerC:
     comment: str
     via: str  # stack | scratch
     stack_words: int  # u64 words of the stack buffer
-    nargs: int
+    nargs: int  # argument words the record carries (and the in-flight entry keeps)
     slots: tuple[SlotC, ...]
     size: str  # C expression: the record's size once built
     filter: FilterC | None
@@ -134,10 +134,10 @@ class _Lowerer:
         self.nrs = {i.name: i.nr for i in plan.all_syscalls}
         self.params = {p.value: p.index for p in plan.params if p.name == "cgroup_id"}
 
-    def scope(self, fam: FamilyPlan | None, enter_slots: dict) -> HandlerScope:
+    def scope(self, fam: FamilyPlan | None, enter_slots: dict, slot_calls: dict) -> HandlerScope:
         # A filter naming arguments belongs to one syscall, whose family has only it.
         args = {a.name: a for a in fam.members[0].args} if fam and len(fam.members) == 1 else {}
-        return HandlerScope(fam.name if fam else "generic", args, enter_slots, self.nrs, self.params,
+        return HandlerScope(fam.name if fam else "generic", args, enter_slots, slot_calls, self.nrs, self.params,
                             self.plan.bounded_loops)
 
     def handler_pair(self, fam: FamilyPlan) -> SyscallC:
@@ -145,21 +145,20 @@ class _Lowerer:
         info = fam.members[0]  # the members agree on what the C needs (slot shapes, length types)
         enter_slots, enter_size = _slot_calls(fam.enter, info)
         exit_slots, exit_size = _slot_calls(fam.exit, info)
-        scope_slots = {}
+        scope_slots, slot_calls = {}, {}
         for slot, lay in zip(enter_slots, fam.enter.slots):
             scope_slots[info.args[lay.index].name] = (slot.var, lay)
-        fc = lower_filter(fam.filter, self.scope(fam, scope_slots)) if fam.filter else None
+            slot_calls[info.args[lay.index].name] = slot.call
+        fc = lower_filter(fam.filter, self.scope(fam, scope_slots, slot_calls)) if fam.filter else None
         uses_inflight = fc is not None or fam.exit_args
         enter_via = "scratch" if fam.stash or not _on_stack(fam.enter) else "stack"
         exit_via = "stack" if _on_stack(fam.exit) else "scratch"
         sig = c_comment("; ".join(_signature(m) for m in fam.members))
         name = c_ident(fam.name)
         enter = HandlerC(f"ts_enter_{name}", None, fam.enter.kind, sig, enter_via, (fam.enter.max_size + 7) // 8,
-                         6, enter_slots, enter_size, fc, fam.stash, uses_inflight, fam.exit_args, None,
+                         len(fam.enter.args), enter_slots, enter_size, fc, fam.stash, uses_inflight, fam.exit_args, None,
                          enter_slots)
-        args_from = None
-        if fam.exit.slots:
-            args_from = "regs" if p.attach == "raw_tp" else "inflight"
+        args_from = "inflight" if fam.exit_args else "regs" if fam.exit.slots else None
         retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg) for s in enter_slots)  # retried copies are compact
         exec_args = any(m.name in EXEC_SYSCALLS for m in fam.members) and \
             any(sl.capture == "strv" for sl in fam.enter.slots)
@@ -172,11 +171,11 @@ class _Lowerer:
         p = self.plan
         if p.generic_enter is None:
             return None, None
-        fc = lower_filter(p.generic_filter, self.scope(None, {})) if p.generic_filter else None
-        stash = fc is not None and fc.has_exit
+        fc = lower_filter(p.generic_filter, self.scope(None, {}, {})) if p.generic_filter else None
+        stash = fc is not None and fc.defers
         via = "scratch" if stash else "stack"
         enter = HandlerC("ts_enter_generic", None, p.generic_enter.kind, "any syscall, raw arguments", via,
-                         p.generic_enter.max_size // 8, 6, (), c_int(p.generic_enter.max_size), fc, stash,
+                         p.generic_enter.max_size // 8, len(p.generic_enter.args), (), c_int(p.generic_enter.max_size), fc, stash,
                          fc is not None, False, None)
         exit_ = HandlerC("ts_exit_generic", None, p.generic_exit.kind, "any syscall, raw arguments", "stack",
                          p.generic_exit.max_size // 8, 0, (), c_int(p.generic_exit.max_size), fc, stash,

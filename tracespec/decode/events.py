@@ -4,8 +4,9 @@ The output is a stream of items in record order:
   Started(event)    a syscall entered (its enter-time arguments are known)
   Finished(event)   it returned; event.exit is set (event.enter is None if it began before tracing)
   Unfinished(event) it never returned while traced: the thread entered another syscall (the previous
-                    one cannot have returned), or the trace ended
-  ProcessExit       a traced process ended
+                    one cannot have returned), or the trace ended; or `killed`: SIGKILL ended the thread
+                    in it (the kernel still reports a return, with a restart code, that strace never sees)
+  ProcessExit       a traced task ended (a process, or one of its threads)
   Forked            a traced process made a child
   Lost              the kernel dropped records (perf buffers report where)
 """
@@ -61,13 +62,15 @@ class Finished(NamedTuple):
 
 class Unfinished(NamedTuple):
     event: SyscallEvent
+    killed: bool = False
 
 
 class ProcessExit(NamedTuple):
     """A traced task (a process, or one of its threads) ended."""
 
     ts: int
-    tgid: int  # the task's id: a process's pid, or a thread's tid
+    tgid: int  # its process's id
+    tid: int  # the task's own id (the process's id for its main thread)
     code: int  # the kernel's exit_code: (status << 8) | signal, or -1 when unknown
 
 
@@ -82,6 +85,15 @@ class Lost(NamedTuple):
     count: int
 
 
+# The kernel's restart codes (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK): a syscall
+# a signal interrupted returns one of them to the kernel, never to the program.
+RESTART_RETS = frozenset({-512, -513, -514, -516})
+SIGKILL = 9
+# How long a return with a restart code is held while waiting to see whether SIGKILL ends the thread: the
+# thread's exit follows within microseconds when it does.
+KILL_WAIT_NS = 50_000_000
+
+
 def _comm(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
@@ -92,6 +104,10 @@ class Pairer:
         self.layouts = {lay.kind: lay for lay in schema.layouts}
         self.enter_layouts = {nr: lay for lay in schema.layouts if lay.phase == "enter" for nr in lay.nrs}
         self.pending: dict[int, SyscallEvent] = {}  # tid -> started syscall
+        # Items wait in `queue` behind a return with a restart code until it is known whether the thread
+        # died of SIGKILL there: tid -> (its Finished's index in queue, the event before its exit).
+        self.queue: list = []
+        self.held: dict[int, tuple[int, SyscallEvent]] = {}
 
     def _slots(self, kind: int, nr: int, slots: tuple, into: dict) -> None:
         """Slots by the name of the argument they belong to (a family's layout knows only positions)."""
@@ -102,10 +118,37 @@ class Pairer:
                 name = info.args[sl.index].name if info is not None and sl.index < len(info.args) else sl.arg
                 into[name] = s
 
+    def _resolve(self, r) -> None:
+        """A record of a thread whose syscall returned a restart code says how that syscall ended."""
+        tid = getattr(r, "tid", None)
+        if tid in self.held:
+            index, ev = self.held.pop(tid)
+            if isinstance(r, ProcExitRecord) and r.code >= 0 and r.code & 0x7F == SIGKILL:
+                self.queue[index] = Unfinished(ev, killed=True)
+
+    def release_held(self, before_ts: int) -> list:
+        """Let go of restart-code returns older than `before_ts` minus the wait: no SIGKILL came."""
+        for tid, (index, ev) in list(self.held.items()):
+            if self.queue[index].event.exit.ts < before_ts - KILL_WAIT_NS:
+                del self.held[tid]
+        return self._ready()
+
+    def _ready(self) -> list:
+        if not self.held:
+            out, self.queue = self.queue, []
+            return out
+        cut = min(index for index, _ in self.held.values())
+        out, self.queue = self.queue[:cut], self.queue[cut:]
+        self.held = {tid: (index - cut, ev) for tid, (index, ev) in self.held.items()}
+        return out
+
     def feed(self, records) -> list:
-        out = []
+        out = self.queue
         pending = self.pending
+        held = self.held
         for r in records:
+            if held:
+                self._resolve(r)
             if isinstance(r, EnterRecord):
                 prev = pending.pop(r.tid, None)
                 if prev is not None:
@@ -130,8 +173,10 @@ class Pairer:
                 slots = dict(ev.slots)
                 self._slots(r.kind, r.nr, r.slots, slots)
                 done = ev._replace(exit=r, slots=slots)
-                if ev.enter.flags & FLAG_DEFERRED:
+                if ev.enter is not None and ev.enter.flags & FLAG_DEFERRED:
                     out.append(Started(ev))
+                if r.ret in RESTART_RETS:
+                    held[r.tid] = (len(out), ev)
                 out.append(Finished(done))
             elif isinstance(r, RetryRecord):
                 ev = pending.get(r.tid)
@@ -152,12 +197,12 @@ class Pairer:
                 ev = pending.pop(r.tid, None)
                 if ev is not None:
                     out.append(Unfinished(ev))
-                out.append(ProcessExit(r.ts, r.tid, r.code))
+                out.append(ProcessExit(r.ts, r.tgid, r.tid, r.code))
             elif isinstance(r, ForkRecord):
                 out.append(Forked(r.ts, r.tgid, r.child))
             elif isinstance(r, LostRecord):
                 out.append(Lost(r.ts, r.count))
-        return out
+        return self._ready()
 
     @staticmethod
     def _exec_args(ev: SyscallEvent, lay, r: ExecArgsRecord) -> SyscallEvent:
@@ -180,7 +225,8 @@ class Pairer:
         return ev._replace(slots=slots, entry_slots=slots)
 
     def finish(self) -> list:
-        """The syscalls still in flight when tracing stops."""
-        out = [Unfinished(e) for e in sorted(self.pending.values(), key=lambda e: e.ts)]
+        """What is held back, then the syscalls still in flight when tracing stops."""
+        self.held.clear()
+        out = self._ready() + [Unfinished(e) for e in sorted(self.pending.values(), key=lambda e: e.ts)]
         self.pending.clear()
         return out

@@ -8,34 +8,38 @@ record held back until its exit filter decided) are released with the next batch
 
 from __future__ import annotations
 
-import heapq
-import itertools
+from bisect import bisect_left
+from operator import attrgetter
 
 SLACK_NS = 10_000_000  # between a record's timestamp and its commit to the buffer
 
+_ts = attrgetter("ts")
+
 
 class Reorder:
+    """Records held until released in time order. A drain is nearly sorted already (one ring buffer in
+    commit order, or per-CPU buffers each in order), so sorting what is held is close to linear."""
+
     def __init__(self):
-        self._heap: list = []
-        self._seq = itertools.count()
+        self._held: list = []
 
     def push(self, records) -> None:
-        heap, seq = self._heap, self._seq
-        for r in records:
-            heapq.heappush(heap, (r.ts, next(seq), r))
+        self._held.extend(records)
 
     def release(self, watermark: int) -> list:
         """Records stamped before `watermark` (a CLOCK_MONOTONIC time minus slack), oldest first."""
-        heap = self._heap
-        out = []
-        while heap and heap[0][0] < watermark:
-            out.append(heapq.heappop(heap)[2])
+        held = self._held
+        if not held:
+            return []
+        held.sort(key=_ts)  # stable: records with equal stamps keep their order
+        cut = bisect_left(held, watermark, key=_ts)
+        out, self._held = held[:cut], held[cut:]
         return out
 
     def release_all(self) -> list:
-        out = [item[2] for item in sorted(self._heap)]
-        self._heap = []
+        out = sorted(self._held, key=_ts)
+        self._held = []
         return out
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self._held)

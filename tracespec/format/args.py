@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tracespec.catalogue.kinds import KINDS
 from tracespec.decode.events import SyscallEvent
 from tracespec.decode.records import Slot
 from tracespec.format.quote import quote
@@ -10,7 +11,8 @@ from tracespec.format.structs import struct_text
 from tracespec.format.values import constants, enumby_text, hexval, kind_of, memory_text, scalar_text
 from tracespec.plan.model import ArgField
 
-EXIT_KINDS = frozenset({"obuf", "ostr", "ostruct", "osockaddr", "osockoptval", "oiovec", "iostruct"})
+# printed when the syscall returns: what the kernel writes, or reads and writes back
+EXIT_KINDS = frozenset(name for name, info in KINDS.items() if info.at in ("exit", "both"))
 MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec"})
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))

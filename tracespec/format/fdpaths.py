@@ -19,11 +19,14 @@ DUPS = {"dup": "fildes", "dup2": "oldfd", "dup3": "oldfd"}
 
 
 class FdPaths:
-    def __init__(self):
+    def __init__(self, live: bool = True):
         self.known: dict[tuple[int, int], str] = {}
         self.cwds: dict[int, str] = {}
+        self.live = live  # False when decoding a recorded trace: /proc describes other processes then
 
     def _proc(self, tgid: int, what: str) -> str | None:
+        if not self.live:
+            return None
         try:
             return os.readlink(f"/proc/{tgid}/{what}")
         except OSError:
@@ -38,7 +41,7 @@ class FdPaths:
     def seen(self, tgid: int) -> None:
         """When a process first shows up (it probably still runs), note its working directory and the
         descriptors it inherited, for when it is gone by the time its lines are printed."""
-        if tgid in self.cwds:
+        if tgid in self.cwds or not self.live:
             return
         self.cwd(tgid)
         try:
@@ -79,7 +82,8 @@ class FdPaths:
                 if base is None:
                     return
                 path = os.path.join(base, path)
-            self.known[(ev.tgid, ev.ret)] = os.path.realpath(path)
+            # symbolic links are resolved on this machine's file system: only meaningful while tracing
+            self.known[(ev.tgid, ev.ret)] = os.path.realpath(path) if self.live else os.path.normpath(path)
         elif name in DUPS:
             old = self.path(ev.tgid, args[DUPS[name]])
             if old is not None:

@@ -30,6 +30,8 @@ def _text(data: bytes) -> str:
 
 
 class JsonWriter:
+    raw = False  # takes decoded events (a binary trace's writer takes raw records)
+
     def __init__(self, out, clock_offset_ns: int = 0):
         self.out = out
         self.offset = clock_offset_ns
@@ -68,7 +70,7 @@ class JsonWriter:
                 self.unfinished += 1
                 buf.append(self.dumps(self.event(item.event, False)))
             elif isinstance(item, ProcessExit) and item.code >= 0:
-                obj = {"ts_ns": item.ts + self.offset, "pid": item.tgid}
+                obj = {"ts_ns": item.ts + self.offset, "pid": item.tgid, "tid": item.tid}
                 if item.code & 0x7F:
                     obj["killed"] = constants().signal_name(item.code & 0x7F) or item.code & 0x7F
                     if item.code & 0x80:
@@ -87,7 +89,7 @@ class JsonWriter:
             self.buf.clear()
         self.out.flush()
 
-    def finish(self, lost: int) -> None:
+    def finish(self, lost: int, exit_code: int | None = None) -> None:
         self.buf.append(self.dumps({"lost": lost, "syscalls": self.syscalls, "unfinished": self.unfinished}))
         self.flush()
 

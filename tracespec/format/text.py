@@ -23,9 +23,12 @@ class TextOptions:
     relative: bool = False  # -r: time since the previous line
     syscall_times: bool = False  # -T: time spent in each syscall
     fd_paths: bool = False  # -y: what each descriptor refers to
+    live: bool = True  # the traced processes run now (False: decoding a recorded trace; no /proc lookups)
 
 
 class TextWriter:
+    raw = False  # takes decoded events (a binary trace's writer takes raw records)
+
     def __init__(self, out, options: TextOptions = TextOptions(), clock_offset_ns: int = 0):
         self.out = out
         self.opt = options
@@ -34,7 +37,7 @@ class TextWriter:
         self.prev_ts: int | None = None
         self.buf: list[str] = []
         self.syscalls = 0
-        self.fds = FdPaths() if options.fd_paths else None
+        self.fds = FdPaths(options.live) if options.fd_paths else None
 
     # -- line pieces ------------------------------------------------------------------------------
     def prefix(self, tid: int, ts: int) -> str:
@@ -112,20 +115,23 @@ class TextWriter:
                 self.syscalls += 1
                 ev = item.event
                 never_returns = ev.info is not None and ev.info.ret == "none"
+                # strace's ends: a syscall that cannot return, one SIGKILL ended, one in flight
+                tail = ") = ?" if never_returns else " <unfinished ...>) = ?" if item.killed else " <unfinished ...>"
                 if self.open is not None and self.open.tid == ev.tid:
-                    head = self.prefix(ev.tid, ev.ts) + self.enter_part(ev)
-                    buf.append(head + (") = ?\n" if never_returns else " <unfinished ...>\n"))
+                    buf.append(self.prefix(ev.tid, ev.ts) + self.enter_part(ev) + tail + "\n")
                     self.open = None
-                elif never_returns:
+                elif never_returns or item.killed:
                     self.close_open()
-                    buf.append(f"{self.prefix(ev.tid, ev.ts)}<... {ev.name} resumed>) = ?\n")
+                    lead = f"{self.prefix(ev.tid, ev.ts)}<... {ev.name} resumed>"
+                    buf.append(lead + (" <unfinished ...>) = ?\n" if item.killed else ") = ?\n"))
             elif isinstance(item, ProcessExit):
                 self.close_open()
                 if self.fds is not None:
-                    self.fds.process_ended(item.tgid)
+                    if item.tid == item.tgid:  # the process, not one of its threads: its descriptors go
+                        self.fds.process_ended(item.tgid)
                 line = exit_text(item.code)
                 if line:
-                    buf.append(f"{self.prefix(item.tgid, item.ts)}{line}\n")
+                    buf.append(f"{self.prefix(item.tid, item.ts)}{line}\n")
             elif isinstance(item, Forked):
                 if self.fds is not None:
                     self.fds.forked(item.parent, item.child)
@@ -141,7 +147,7 @@ class TextWriter:
             self.buf.clear()
         self.out.flush()
 
-    def finish(self, lost: int = 0) -> None:
+    def finish(self, lost: int = 0, exit_code: int | None = None) -> None:
         self.close_open()
         self.flush()
 

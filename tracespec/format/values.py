@@ -115,7 +115,7 @@ def scalar_text(value: int, f: ArgField) -> str:
         return str(value)
     if kind == "dirfd":
         return "AT_FDCWD" if value == -100 else str(value)
-    if kind == "ptr":
+    if kind in ("ptr", "optr"):
         return "NULL" if value == 0 else hexval(value, f)
     if kind == "hex":
         return hexval(value, f)

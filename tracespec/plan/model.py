@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from tracespec.validate.typed import TExpr, TLeaf
+from tracespec.validate.typed import TExpr, TLeaf, TStrMatch
 
 HEADER_SIZE = 24  # ts u64, tgid u32, tid u32, nr u32, kind u16, flags u16
 COMM_SIZE = 16
@@ -140,6 +140,18 @@ class FilterPlan:
     def has_exit(self) -> bool:
         return bool(self.exit_leaves)
 
+    @property
+    def fault_leaves(self) -> frozenset[int]:
+        """Positions of the entry leaves matching copied memory: when the copy faults (the page is not
+        in yet), the leaf is unknown at entry and is decided at exit, from a copy made then."""
+        return frozenset(i for i, leaf in enumerate(self.leaves)
+                         if isinstance(leaf, TStrMatch) and leaf.field.arg and i not in self.exit_leaves)
+
+    @property
+    def defers(self) -> bool:
+        """Whether an event can wait for its exit to be decided (its enter record stashed meanwhile)."""
+        return self.has_exit or bool(self.fault_leaves)
+
 
 @dataclass(frozen=True)
 class FamilyPlan:
@@ -155,6 +167,7 @@ class FamilyPlan:
     filter: FilterPlan | None
     stash: bool  # the enter record waits in the stash map until the exit filter decides
     exit_args: bool  # the exit handler needs the arguments (exit copies, on tracepoints without pt_regs)
+    origin: str = ""  # the spec rules behind it, for messages: "openat (specs/x.yaml:4:5)"
 
     @property
     def nrs(self) -> tuple[int, ...]:
@@ -227,6 +240,16 @@ class Plan:
     arm_on_exec: bool  # command targets start being traced at their execve
     exec_arm_events: tuple[str, ...]  # syscall_tp: execve events attached only to arm the target
     wakeup_batch: int  # ring buffer: wake the reader every this many bytes (0: every record)
+
+    def program_origin(self, program: str) -> str:
+        """What in the spec a generated program serves, for error messages."""
+        for fam in self.families:
+            if program in (f"ts_enter_{fam.name}", f"ts_exit_{fam.name}"):
+                return fam.origin
+        if self.generic:
+            return "the syscalls recorded with raw arguments (" + ", ".join(i.name for i in self.generic[:6]) + \
+                (", ..." if len(self.generic) > 6 else "") + ")"
+        return "tracespec's own bookkeeping (not a spec rule)"
 
     @property
     def all_syscalls(self) -> tuple[SyscallInfo, ...]:

@@ -8,7 +8,9 @@ The decisions, each driven by the kernel profile or the spec:
   layouts  one enter and one exit record per syscall that fetches memory or has its own filter; one
            shared raw layout for the rest
   filters  each syscall's effective filter (global AND its own) split into leaves known at entry and at
-           exit; an exit leaf means the enter record waits in a stash map until the syscall returns
+           exit; an exit leaf means the enter record waits in a stash map until the syscall returns. A
+           leaf matching copied memory is known at entry unless the copy faults (the page is not in
+           yet): the event then waits the same way, and the exit handler copies the memory again
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from tracespec.validate.typed import TAnd, TExpr, TStrMatch, leaves
 MANY_SYSCALLS = 48  # above this many, one raw tracepoint beats one tracepoint per syscall
 SCRATCH_SIZE = 32768  # per-CPU record building space (the largest per-CPU map value)
 MAX_RECORD = 16383  # records are built at offsets masked to 14 bits
-RING_BYTES = 64 << 20  # default ring buffer: a burst of ~0.5 s at a million syscalls per second
+# Default ring buffer: a one-second burst of a million syscalls from one process fits even if the reader
+# took none of it (a syscall without copies is two records of 40 to 88 bytes). `run` lowers it on small
+# machines (runtime.preflight.default_buffer_bytes).
+RING_BYTES = 128 << 20
 PERF_PAGES = 2048  # default perf buffer: 8 MiB per CPU
 PAGE = 4096
 UNROLLED_CONTAINS_MAX = 64  # without bounded loops a `contains` is unrolled over every position
@@ -35,6 +40,12 @@ EXECVE_NRS = (59, 322)  # execve, execveat: where a started command begins to be
 
 
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
+
+
+def _raw_args(infos) -> tuple[ArgField, ...]:
+    """The argument words a shared layout records: as many as its syscalls with the most take (a
+    getppid costs no argument words; a syscall the catalogue does not know may take all six)."""
+    return RAW_ARGS[:max((len(i.args) for i in infos), default=6)]
 
 
 def _slot_shape(sl: SlotLayout, sel: SelectedSyscall) -> tuple:
@@ -100,7 +111,9 @@ def _uses_args(expr: TExpr | None) -> bool:
 
 
 class _Planner:
-    def __init__(self, v: ValidatedSpec, target: Target, buffer_bytes: int | None, wakeup_batch: int):
+    def __init__(self, v: ValidatedSpec, target: Target, buffer_bytes: int | None, wakeup_batch: int,
+                 ring_cap: int = 0):
+        self.ring_cap = ring_cap
         self.v = v
         self.profile = v.profile
         self.target = target
@@ -139,7 +152,9 @@ class _Planner:
         generic_enter = generic_exit = None
         generic_filter = None
         if generic:
-            generic_enter = RecordLayout(self.kind(), "enter", (), "*", RAW_ARGS, ())
+            # every syscall number, known or not, may come through it: then all six words
+            words = RAW_ARGS if v.every_syscall and not plans else _raw_args(generic_infos)
+            generic_enter = RecordLayout(self.kind(), "enter", (), "*", words, ())
             generic_exit = RecordLayout(self.kind(), "exit", (), "*", (), ())
             generic_filter = _filter_plan(global_filter)
 
@@ -182,7 +197,7 @@ class _Planner:
                             params.append(Param(len(params), "cgroup_id", path))
 
         if output == "ringbuf":
-            size = self.buffer_bytes or RING_BYTES
+            size = self.buffer_bytes or (min(RING_BYTES, max(self.ring_cap, 1 << 20)) if self.ring_cap else RING_BYTES)
             pages = max(1, size // PAGE)
             pages = 1 << (pages.bit_length() - 1)  # a power of two, as the ring buffer requires
         else:
@@ -261,16 +276,20 @@ class _Planner:
             if len(members) > 1:  # slots are named by argument position, each member names its own
                 enter_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in enter_slots)
                 exit_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in exit_slots)
-            enter = RecordLayout(self.kind(), "enter", tuple(i.nr for i in infos), name, RAW_ARGS, enter_slots)
+            enter = RecordLayout(self.kind(), "enter", tuple(i.nr for i in infos), name, _raw_args(infos), enter_slots)
             exit_ = RecordLayout(self.kind(), "exit", tuple(i.nr for i in infos), name, (), exit_slots)
             if key[2] is not None:
                 fplan = _filter_plan(_combine(global_filter, first.filter))
             else:
                 fplan = shared_filter
-            stash = fplan is not None and fplan.has_exit
-            exit_args = bool(exit_slots) and attach != "raw_tp"
+            stash = fplan is not None and fplan.defers
+            # the exit handler needs the arguments for its own copies (tracepoints have no pt_regs), and
+            # to copy again memory that faulted when an entry leaf wanted it
+            exit_args = (bool(exit_slots) and attach != "raw_tp") or bool(fplan and fplan.fault_leaves)
             events = tuple((sel.syscall.nr, sel.syscall.event) for sel, _, _ in members)
-            plans.append(FamilyPlan(name, infos, events, enter, exit_, fplan, stash, exit_args))
+            rules = sorted({str(loc) for sel, _, _ in members for loc in sel.rules})
+            origin = f"{', '.join(i.name for i in infos)} ({', '.join(rules)})"
+            plans.append(FamilyPlan(name, infos, events, enter, exit_, fplan, stash, exit_args, origin))
         return plans
 
     def attachments(self, attach, plans, generic, generic_infos):
@@ -317,5 +336,6 @@ class _Planner:
 
 
 def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | None = None,
-              wakeup_batch: int = 0) -> Plan:
-    return _Planner(v, target, buffer_bytes, wakeup_batch).run()
+              wakeup_batch: int = 0, ring_cap: int = 0) -> Plan:
+    """ring_cap: the most the default ring buffer may take (0: no cap), on machines with little memory."""
+    return _Planner(v, target, buffer_bytes, wakeup_batch, ring_cap).run()

@@ -98,7 +98,7 @@ class Loaded:
             except Exception as e:  # BCC raises bare Exceptions
                 err = e
         if step is not None:
-            raise LoadError(step[0], step[1], str(err), "".join(log))
+            raise LoadError(step[0], step[1], str(err), "".join(log), self.plan.program_origin(step[0]))
 
     def close(self) -> None:
         """Release everything. Closing a tracepoint's perf event makes the kernel wait out an RCU grace
@@ -163,16 +163,29 @@ def _max_fd() -> int:
         return 1024
 
 
+def _verifier_verdict(log: str) -> str:
+    """The verifier's reason: the last line of its log before its statistics."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if not line.startswith(("processed ", "verification time", "stack depth", "HINT:")) and \
+                not line[:1].isdigit():
+            return line[:200]
+    return ""
+
+
 class LoadError(TracespecError):
     """A program the kernel (or BCC) would not load or attach; `log` has the verifier's words."""
 
-    def __init__(self, program: str, where: str, error: str, log: str):
+    def __init__(self, program: str, where: str, error: str, log: str, origin: str = ""):
+        serves = f" (it serves {origin})" if origin else ""
         if "too large" in log or "Argument list too long" in error:
-            message = f"the program {program} is too large to load"
+            message = f"the program {program} is too large to load{serves}"
             hint = ("BCC loads programs of at most 4096 instructions: copy fewer or shorter strings "
                     "(args.NAME.count, strings.max) for this syscall")
         elif "Permission denied" in error or "Invalid argument" in error or "processed" in log:
-            message = f"the kernel's verifier rejected the generated program {program}"
+            said = _verifier_verdict(log)
+            message = f"the kernel's verifier rejected the generated program {program}{serves}" + \
+                (f": {said}" if said else "")
             hint = ("run again with --debug to see the verifier's log; this is a tracespec bug worth "
                     "reporting with the output of `tracespec emit SPEC`")
         else:
@@ -183,7 +196,7 @@ class LoadError(TracespecError):
 
 
 def load(bcc, plan: Plan, c_source: str) -> Loaded:
-    with captured_stderr() as log:
+    with captured_stderr(guard_exit=True) as log:
         try:
             bpf = bcc.BPF(text=c_source.encode(), cflags=CFLAGS)
         except Exception:

@@ -33,5 +33,7 @@ class PerfReader:
         self.records, self.lost = [], []
         return out
 
+    drain_raw = drain  # perf buffers hand records over one by one: a binary trace keeps them so
+
     def close(self) -> None:
         pass

@@ -65,6 +65,14 @@ def import_bcc():
     return bcc
 
 
+def memory_bytes() -> int:
+    """The machine's memory (0 when unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 0
+
+
 def check_all(tracefs: str | None):
     """Everything `tracespec run` needs; returns the bcc module."""
     check_privileges()

@@ -8,8 +8,8 @@ import sys
 import time
 from dataclasses import dataclass
 
-from tracespec.decode.events import Pairer
-from tracespec.decode.order import SLACK_NS, Reorder
+from tracespec.decode.order import SLACK_NS
+from tracespec.decode.stream import EventStream
 from tracespec.errors import TracespecError
 from tracespec.plan.model import Plan
 from tracespec.runtime import preflight
@@ -19,18 +19,21 @@ from tracespec.runtime.ringbuf import RingReader
 from tracespec.runtime.targets import GatedCommand, check_pids, resolve_command
 
 POLL_SECONDS = 0.1
+# After SIGINT or SIGTERM, tracespec passes the signal on to the command it started (as strace does) and
+# traces it this much longer, to show how it ends.
+COMMAND_GRACE_SECONDS = 2.0
 
 
 @dataclass
 class RunResult:
     exit_code: int
     lost: int  # records the kernel could not deliver, and records that could not be decoded
-    syscalls: int
+    syscalls: int | None  # None for a binary trace: its records are counted when decoded
 
 
 class Session:
     def __init__(self, plan: Plan, c_source: str, decode, writer, *, command: list[str] | None = None,
-                 pids: list[int] | None = None, tracefs: str | None = None):
+                 pids: list[int] | None = None, tracefs: str | None = None, notice=None, status=None):
         self.plan = plan
         self.c_source = c_source
         self.decode = decode
@@ -39,11 +42,13 @@ class Session:
         self.pids = pids or []
         self.tracefs = tracefs
         self.stop_signal: int | None = None
-        self.undecodable = 0
-        self.count = 0
+        self.signals = 0
+        self.notice = notice or (lambda text: None)  # one line for the user (attached, stopping...)
+        self.status = status  # a live status line, or None
 
     def _on_signal(self, signum, frame):
         self.stop_signal = signum
+        self.signals += 1
 
     def run(self) -> RunResult:
         bcc = preflight.check_all(self.tracefs)
@@ -67,8 +72,17 @@ class Session:
             reader = self._reader(loaded)
             if child is not None:
                 child.release()
-            self._loop(loaded, reader, child)
-            return self._finish(loaded, reader, child)
+            for pid in pids:
+                self.notice(f"process {pid} attached")
+            if self.plan.target.kind in ("all", "cgroup", "comm"):
+                self.notice("tracing started; stop with Ctrl-C or SIGTERM")
+            try:
+                self._loop(loaded, reader, child)
+                return self._finish(loaded, reader, child)
+            except BaseException:
+                if child is not None and not child.poll():
+                    self.notice(f"{self.command[0]} (pid {child.pid}) goes on, untraced")
+                raise
         finally:
             loaded.close()
             for s, h in old.items():
@@ -79,52 +93,64 @@ class Session:
             return RingReader(loaded.events_fd(), self.plan.ring_pages * 4096)
         return PerfReader(loaded.bpf, "ts_events", self.plan.ring_pages)
 
-    def _consume(self, reader, reorder: Reorder, pairer: Pairer, final: bool = False) -> None:
+    def _consume(self, reader) -> None:
         watermark = time.monotonic_ns() - SLACK_NS
-        raw = reader.drain()
-        decode = self.decode
-        records = []
-        for r in raw:
-            if isinstance(r, (bytes, bytearray, memoryview)):
-                try:
-                    records.append(decode(r))
-                except ValueError:
-                    self.undecodable += 1
-            else:
-                records.append(r)
-        reorder.push(records)
-        ready = reorder.release_all() if final else reorder.release(watermark)
-        if ready:
-            self.writer.write(pairer.feed(ready))
+        if self.writer.raw:  # a binary trace: written as drained, decoded later
+            self.writer.write_raw(reader.drain_raw(), watermark)
+            return
+        self.stream.push(reader.drain())
+        events = self.stream.release(watermark)
+        if events:
+            self.writer.write(events)
 
     def _loop(self, loaded: Loaded, reader, child: GatedCommand | None) -> None:
-        self.reorder = Reorder()
-        self.pairer = Pairer(self.plan.schema)
+        self.stream = EventStream(self.decode, self.plan.schema)
         child_done_at = None
-        while self.stop_signal is None:
+        forwarded_at = None
+        while True:
             reader.wait(POLL_SECONDS)
-            self._consume(reader, self.reorder, self.pairer)
-            if child is not None and child.poll() and child_done_at is None:
+            self._consume(reader)
+            if self.status is not None:
+                self.status.update(self._count(), loaded.lost() + getattr(reader, "lost_total", 0))
+            if child is not None and child_done_at is None and child.poll():
                 child_done_at = time.monotonic()
-            if child_done_at is not None or (child is None and self.pids):
+            if self.stop_signal is not None:
+                if child is None or child_done_at is not None or self.signals > 1:
+                    break
+                if forwarded_at is None:  # as strace does: the command gets the signal too
+                    forwarded_at = time.monotonic()
+                    try:
+                        os.kill(child.pid, self.stop_signal)
+                    except ProcessLookupError:
+                        pass
+                elif time.monotonic() - forwarded_at > COMMAND_GRACE_SECONDS:
+                    self.notice(f"{self.command[0]} did not end on signal {self.stop_signal}; leaving it running")
+                    break
+            elif child_done_at is not None or (child is None and self.pids):
                 # like strace -f: go on while any traced process (the command's children too) lives
                 if loaded.targets_left() == 0:
                     break
+        if self.status is not None:
+            self.status.clear()
+
+    def _count(self) -> int:
+        return self.writer.bytes if self.writer.raw else self.writer.syscalls
 
     def _finish(self, loaded: Loaded, reader, child: GatedCommand | None) -> RunResult:
         # The trace ends here: what the kernel wrote before this last drain is in it; what it writes while
         # the probes are being released (close, below) is past the end and never read.
-        self._consume(reader, self.reorder, self.pairer, final=True)
-        self.writer.write(self.pairer.finish())
+        self._consume(reader)
+        if not self.writer.raw:
+            self.writer.write(self.stream.finish())
         # A record that cannot be decoded is as lost as one the kernel dropped: count it the same way.
-        lost = loaded.lost() + getattr(reader, "lost_total", 0) + self.undecodable
+        lost = loaded.lost() + getattr(reader, "lost_total", 0) + self.stream.undecodable
         reader.close()
         loaded.close()
-        self.writer.finish(lost)
         if child is not None and child.poll():
             code = child.exit_code
-        elif self.stop_signal is not None:
+        elif child is not None and self.stop_signal is not None:
             code = 128 + self.stop_signal
         else:
-            code = 0
+            code = 0  # processes traced until told to stop: stopping is the normal end
+        self.writer.finish(lost, code)
         return RunResult(code, lost, self.writer.syscalls)

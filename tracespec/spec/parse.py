@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from tracespec.errors import Location, SpecError, did_you_mean
+from tracespec.errors import Location, SpecError, TracespecError, did_you_mean
 from tracespec.spec.filter import Expr, parse_filter
 from tracespec.spec.model import SPEC_VERSION, ArgOptions, FetchOptions, Rule, Selector, Spec
 from tracespec.spec.yamlsrc import YList, YMap, YNode, YScalar, decode_spec_bytes, load_yaml
@@ -237,8 +237,9 @@ def load_spec(path: str) -> Spec:
         with open(path, "rb") as f:
             data = f.read(decode_limit())
     except OSError as e:
-        raise SpecError(f"cannot read spec: {e.strerror}", Location(path, 0, 0),
-                        hint="check the path; specs/ holds the shipped ones") from None
+        # not located: the file itself is the problem, not a place in it
+        raise TracespecError(f"cannot read the spec {path}: {e.strerror}", exit_code=1,
+                             hint="check the path; specs/ holds the shipped ones") from None
     text = decode_spec_bytes(data, path)
     try:
         return parse_spec_text(text, path)

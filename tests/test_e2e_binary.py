@@ -1,0 +1,146 @@
+"""Binary traces recorded for real, then damaged the ways files get damaged: cut short (a full disk, a
+killed recorder) or corrupted. Decoding prints what it can, says at which byte the trouble starts, and
+exits non-zero; it never shows a traceback. (Decoding an intact trace like strace is checked in
+test_e2e_strace.py, for every attach mode and buffer.)"""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+
+import pytest
+
+from conftest import compile_workload, decode_without_bcc, run_tracespec
+from tracespec.format.binary import TraceFile
+
+pytestmark = pytest.mark.bpf
+
+
+@pytest.fixture(scope="module")
+def recorded(build_dir, tmp_path_factory):
+    """specs/fileio.yaml over the fileio workload: a trace, and its decoding as JSON."""
+    workload = compile_workload("fileio_workload", build_dir)
+    work = tmp_path_factory.mktemp("bin")
+    scratch = work / "scratch"
+    scratch.mkdir()
+    trace = work / "t.tsb"
+    r = run_tracespec("run", "specs/fileio.yaml", "--format", "bin", "-o", str(trace), "--", str(workload),
+                      str(scratch), stdout=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert "0 records lost" in r.stderr
+    decode_without_bcc(trace, work / "full.jsonl", "--format", "json")
+    return trace, [json.loads(line) for line in (work / "full.jsonl").read_text().splitlines()]
+
+
+def _chunks(trace) -> list[tuple[int, int, int]]:
+    """(offset, tag, payload length) of each chunk, read independently of the reader under test."""
+    data = trace.read_bytes()
+    hlen = struct.unpack_from("<I", data, 12)[0]
+    pos, out = 16 + hlen, []
+    while pos + 8 <= len(data):
+        tag, length = struct.unpack_from("<II", data, pos)
+        out.append((pos, tag, length))
+        pos += 8 + length
+    return out
+
+
+def _biggest_records_chunk(trace) -> tuple[int, int]:
+    return max(((at, n) for at, tag, n in _chunks(trace) if tag in (1, 5)), key=lambda c: c[1])
+
+
+def _decode(path, *extra) -> subprocess.CompletedProcess:
+    return run_tracespec("decode", str(path), "--format", "json", *extra)
+
+
+def test_header_says_where_the_trace_comes_from(recorded):
+    trace, _ = recorded
+    r = run_tracespec("decode", str(trace), "--header")
+    assert r.returncode == 0, r.stderr
+    head = json.loads(r.stdout)
+    assert head["spec_path"] == "specs/fileio.yaml" and "version: 1" in head["spec_text"]
+    assert {"tracespec", "created_ns", "host", "kernel", "clock_offset_ns"} <= set(head)
+
+
+@pytest.mark.parametrize("where", ["mid-chunk", "chunk-boundary", "in-header"])
+def test_cut_short_decodes_what_came_before(recorded, tmp_path, where):
+    trace, full = recorded
+    data = trace.read_bytes()
+    at, length = _biggest_records_chunk(trace)
+    cut = {"mid-chunk": at + 8 + length // 2, "chunk-boundary": at, "in-header": 30}[where]
+    short = tmp_path / "short.tsb"
+    short.write_bytes(data[:cut])
+    r = _decode(short)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    if where == "in-header":
+        assert r.stderr.strip() == f"tracespec: error: {short} ends inside its header, at byte {cut}"
+        return
+    assert f"byte {cut}" in r.stderr, r.stderr
+    assert "cut short" in r.stderr
+    got = [json.loads(line) for line in r.stdout.splitlines()]
+    finished = [o for o in got if "syscall" in o and o.get("ret") is not None]
+    want = [o for o in full if "syscall" in o]
+    assert finished and len(finished) < len(want)
+    assert all(o in want for o in finished), "what decodes is what the whole trace says"
+    assert set(got[-1]) == {"lost", "syscalls", "unfinished"}
+
+
+def test_corrupt_chunk_is_reported_with_its_offset(recorded, tmp_path):
+    trace, _ = recorded
+    data = bytearray(trace.read_bytes())
+    at = _chunks(trace)[1][0]
+    data[at:at + 4] = struct.pack("<I", 0xDEAD)
+    bad = tmp_path / "bad.tsb"
+    bad.write_bytes(bytes(data))
+    r = _decode(bad)
+    assert r.returncode == 1
+    assert f"corrupt chunk at byte {at}" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_not_a_trace(tmp_path):
+    p = tmp_path / "x.tsb"
+    p.write_text("version: 1\n")
+    r = _decode(p)
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[0] == f"tracespec: error: {p} is not a tracespec binary trace"
+    r = _decode(tmp_path / "missing.tsb")
+    assert r.returncode == 2 and "No such file" in r.stderr
+
+
+def test_reader_reports_truncation_in_process(recorded, tmp_path):
+    trace, _ = recorded
+    data = trace.read_bytes()
+    short = tmp_path / "s.tsb"
+    short.write_bytes(data[:-3])  # inside the final record
+    t = TraceFile(str(short))
+    kinds = [k for k, _ in t.chunks()]
+    assert "records" in kinds and t.trailer is None
+    assert t.problem and f"byte {len(data) - 3}" in t.problem
+
+
+def test_bin_needs_an_output_file(tmp_path):
+    r = run_tracespec("run", "specs/fileio.yaml", "--format", "bin", "--", "true")
+    assert r.returncode == 2
+    assert "--format bin writes binary records: say where with -o FILE" in r.stderr
+
+
+def test_full_disk_is_one_clear_error_and_the_trace_stays_decodable(tmp_path, build_dir):
+    """A 64 KiB tmpfs fills up mid-trace: one error line, and what was written decodes."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], check=True)
+    try:
+        loop = compile_workload("loop_workload", build_dir)
+        spec = tmp_path / "g.yaml"
+        spec.write_text("version: 1\nsyscalls:\n  - getppid\n")
+        trace = mnt / "t.tsb"
+        r = run_tracespec("run", str(spec), "--format", "bin", "-o", str(trace), "--", str(loop), "burst", "20000")
+        assert r.returncode == 2, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert "tracespec: error: cannot write the trace: No space left on device" in lines, r.stderr
+        assert "Traceback" not in r.stderr
+        d = _decode(trace)
+        assert d.returncode == 1 and "cut short" in d.stderr
+        assert sum(1 for line in d.stdout.splitlines() if '"getppid"' in line) > 100
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
