@@ -104,6 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "(needs -o; read it with `tracespec decode`, on any machine)")
     out.add_argument("-o", "--output", metavar="FILE", help="write the trace to FILE ('-': standard output)")
     _text_options(out)
+    summ = run.add_argument_group("summary (like strace -c)")
+    summ.add_argument("-c", "--summary", action="store_true",
+                      help="count instead of printing each syscall: calls, errors, time in the syscall (total, "
+                           "average, min, max, share), errors by errno and a log2 histogram of times, counted "
+                           "in the kernel in maps of constant size (also: summary: in the spec)")
+    summ.add_argument("--summary-by", choices=("syscall", "process", "thread"),
+                      help="one table per process or per thread (default: syscall, all processes together)")
+    summ.add_argument("--interval", metavar="SECONDS", type=int,
+                      help="print a summary every SECONDS seconds and start counting again from zero")
+    summ.add_argument("--no-hist", action="store_true", help="leave the histograms out of the text summary")
     rt = run.add_argument_group("buffers and faults")
     rt.add_argument("--buffer-size", metavar="BYTES", help="kernel buffer size, e.g. 64M (default: a 128 MiB ring "
                                                           "buffer, at most 1/16 of the memory, which holds a "
@@ -154,15 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _size(text: str) -> int:
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-    t = text.strip().lower().rstrip("ib")
-    try:
-        if t and t[-1] in units:
-            return int(float(t[:-1]) * units[t[-1]])
-        return int(t)
-    except ValueError:
-        raise TracespecError(f"--buffer-size {text!r} is not a size", hint="e.g. 64M, 512K or 1048576") from None
+def _size(text: str, option: str = "--buffer-size") -> int:
+    from tracespec.spec.parse import parse_size
+
+    size = parse_size(text)
+    if not size:
+        raise TracespecError(f"{option} {text!r} is not a size", hint="e.g. 64M, 512K or 1048576")
+    return size
 
 
 def cmd_check(args) -> int:
@@ -305,8 +313,13 @@ def cmd_run(args) -> int:
     target = _target(args)
     from tracespec.runtime.preflight import memory_bytes
     buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
+    summary, interval = _summary_choice(args)
+    if summary is not None and binary:
+        raise TracespecError("a summary is text or JSON; --format bin records events",
+                             hint="drop --format bin, or drop --summary (and the spec's summary:)")
     # the default ring buffer takes at most a 16th of the machine's memory
-    compiled = compile_spec(args.spec, args.kernel, target, buffer_bytes, ring_cap=memory_bytes() // 16)
+    compiled = compile_spec(args.spec, args.kernel, target, buffer_bytes, ring_cap=memory_bytes() // 16,
+                            summary=summary)
     decode = load_decoder(compiled.plan.schema)
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
@@ -314,13 +327,18 @@ def cmd_run(args) -> int:
         if binary:
             spec_text = compiled.validated.spec.text
             writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths)
+        elif summary is not None:
+            writer = _summary_writer(args, out, compiled.plan, offset, interval)
         else:
             writer = _event_writer(args.format, out, args, offset, fd_paths, live=True)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
                           command=cmd if cmd else None, pids=pids, tracefs=find_tracefs(),
-                          notice=_notice, status=_status_line(out, binary))
+                          notice=_notice, status=None if summary else _status_line(out, binary),
+                          interval=interval)
         result = session.run()
-    if binary:
+    if summary is not None:
+        print(f"tracespec: {result.syscalls} syscalls counted, {result.lost} lost (not counted)", file=sys.stderr)
+    elif binary:
         print(f"tracespec: {writer.bytes} bytes of records written to {args.output}, {result.lost} records lost",
               file=sys.stderr)
     else:
@@ -328,6 +346,33 @@ def cmd_run(args) -> int:
     if args.fail_on_loss and result.lost:
         return 3
     return result.exit_code
+
+
+def _summary_choice(args):
+    """The summary asked for on the command line or in the spec (the command line wins), and its interval."""
+    from tracespec.plan.model import SummaryPlan
+    from tracespec.spec import load_spec
+
+    spec_summary = load_spec(args.spec).summary
+    if not args.summary and spec_summary is None:
+        if args.summary_by or args.interval or args.no_hist:
+            raise TracespecError("--summary-by, --interval and --no-hist go with --summary",
+                                 hint="add -c (--summary), or summary: to the spec")
+        return None, None
+    by = args.summary_by or (spec_summary.by if spec_summary else None) or "syscall"
+    interval = args.interval if args.interval is not None else (spec_summary.interval if spec_summary else None)
+    if interval is not None and interval < 1:
+        raise TracespecError(f"--interval {interval}: give a whole number of seconds, 1 or more")
+    return SummaryPlan(by=by), interval
+
+
+def _summary_writer(args, out, plan, clock_offset: int, interval):
+    from tracespec.format.summary import SummaryJsonWriter, SummaryTextWriter
+
+    if args.format == "json":
+        return SummaryJsonWriter(out, plan.schema, plan.summary.by, clock_offset)
+    return SummaryTextWriter(out, plan.schema, plan.summary.by, clock_offset, histograms=not args.no_hist,
+                             interval=interval is not None)
 
 
 def cmd_decode(args) -> int:

@@ -277,3 +277,29 @@ def lower_filter(fp: FilterPlan, scope: HandlerScope) -> FilterC:
     may = _kleene(fp.expr, bits, fp.exit_leaves, faulting, True)
     must = _kleene(fp.expr, bits, fp.exit_leaves, faulting, False)
     return FilterC(tuple(out), may, must, _exact(fp.expr, bits), tuple(low.helpers), fp.defers, fp.has_exit)
+
+
+@dataclass(frozen=True)
+class TriggerC:
+    expr: str  # C condition over nr, ret and id, as an exit handler has them
+    comment: str
+
+
+def lower_trigger(expr: TExpr, scope: HandlerScope) -> TriggerC:
+    """The recorder's trigger as one C condition, evaluated where an exit record is emitted. The validator
+    let through only fields an exit handler has at hand, so no leaf needs a helper function."""
+    low = _Lower(scope)
+
+    def walk(e: TExpr) -> str:
+        if isinstance(e, TAnd):
+            return "(" + " && ".join(walk(o) for o in e.operands) + ")"
+        if isinstance(e, TOr):
+            return "(" + " || ".join(walk(o) for o in e.operands) + ")"
+        if isinstance(e, TNot):
+            return "!" + walk(e.operand)
+        return low.leaf(e, 0)
+
+    c = walk(expr)
+    assert not low.helpers, "trigger leaves need no helpers"
+    loc = expr.loc
+    return TriggerC(c, c_comment(f"trigger, {loc.path or 'spec'} {loc.line}:{loc.col}"))

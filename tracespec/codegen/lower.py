@@ -15,9 +15,10 @@ import jinja2
 
 import tracespec
 from tracespec.codegen.cliteral import c_comment, c_ident, c_int
-from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter
-from tracespec.plan.model import (COMM_SIZE, FLAG_DEFERRED, HEADER_SIZE, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED,
-                                  FamilyPlan, Plan, RecordLayout, SlotLayout, SyscallInfo)
+from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lower_trigger
+from tracespec.plan.model import (COMM_SIZE, CONTROL_KILLED, CONTROL_TRIGGER, FLAG_DEFERRED, HEADER_SIZE,
+                                  HIST_BUCKETS, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED, FamilyPlan, Plan,
+                                  RecordLayout, SlotLayout, SyscallInfo)
 
 STACK_RECORD_MAX = 192  # records up to this size are built on the BPF stack, larger ones in scratch
 TARGET_STATES = {"TS_TRACED": 1, "TS_ARMED": 2}
@@ -150,16 +151,17 @@ class _Lowerer:
             scope_slots[info.args[lay.index].name] = (slot.var, lay)
             slot_calls[info.args[lay.index].name] = slot.call
         fc = lower_filter(fam.filter, self.scope(fam, scope_slots, slot_calls)) if fam.filter else None
-        uses_inflight = fc is not None or fam.exit_args
+        uses_inflight = fc is not None or fam.exit_args or p.summary is not None
         enter_via = "scratch" if fam.stash or not _on_stack(fam.enter) else "stack"
         exit_via = "stack" if _on_stack(fam.exit) else "scratch"
         sig = c_comment("; ".join(_signature(m) for m in fam.members))
         name = c_ident(fam.name)
         enter = HandlerC(f"ts_enter_{name}", None, fam.enter.kind, sig, enter_via, (fam.enter.max_size + 7) // 8,
                          len(fam.enter.args), enter_slots, enter_size, fc, fam.stash, uses_inflight, fam.exit_args, None,
-                         enter_slots)
+                         enter_slots if p.retry else ())
         args_from = "inflight" if fam.exit_args else "regs" if fam.exit.slots else None
-        retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg) for s in enter_slots)  # retried copies are compact
+        # retried copies are compact
+        retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg) for s in enter_slots) if p.retry else ()
         exec_args = any(m.name in EXEC_SYSCALLS for m in fam.members) and \
             any(sl.capture == "strv" for sl in fam.enter.slots)
         exit_ = HandlerC(f"ts_exit_{name}", None, fam.exit.kind, sig, exit_via, (fam.exit.max_size + 7) // 8,
@@ -172,14 +174,15 @@ class _Lowerer:
         if p.generic_enter is None:
             return None, None
         fc = lower_filter(p.generic_filter, self.scope(None, {}, {})) if p.generic_filter else None
-        stash = fc is not None and fc.defers
+        stash = fc is not None and fc.defers and p.summary is None
+        inflight = fc is not None or p.summary is not None
         via = "scratch" if stash else "stack"
         enter = HandlerC("ts_enter_generic", None, p.generic_enter.kind, "any syscall, raw arguments", via,
                          p.generic_enter.max_size // 8, len(p.generic_enter.args), (), c_int(p.generic_enter.max_size), fc, stash,
-                         fc is not None, False, None)
+                         inflight, False, None)
         exit_ = HandlerC("ts_exit_generic", None, p.generic_exit.kind, "any syscall, raw arguments", "stack",
                          p.generic_exit.max_size // 8, 0, (), c_int(p.generic_exit.max_size), fc, stash,
-                         fc is not None, False, None)
+                         inflight, False, None)
         return enter, exit_
 
     def view(self) -> dict:
@@ -194,8 +197,17 @@ class _Lowerer:
                 helpers.extend(s.enter.filter.helpers)
         if g_enter and g_enter.filter:
             helpers.extend(g_enter.filter.helpers)
+        trigger = None
+        if p.recorder is not None and p.recorder.trigger is not None:
+            trigger = lower_trigger(p.recorder.trigger, self.scope(None, {}, {}))
         return {
             "plan": p,
+            "trigger": trigger,
+            "control_trigger": CONTROL_TRIGGER,
+            "control_killed": CONTROL_KILLED,
+            "hist_buckets": HIST_BUCKETS,
+            "summary_key_doc": {"syscall": "", "process": " and process", "thread": " and thread"}[
+                p.summary.by] if p.summary else "",
             "version": tracespec.__version__,
             "spec_path": c_comment(p.spec_path),
             "profile": c_comment(p.profile),
@@ -249,6 +261,11 @@ def describe_plan(p: Plan) -> list[str]:
               else "a command started by tracespec", "pids": "the processes given by pid",
               "all": "every process but tracespec", "cgroup": "the processes of one cgroup",
               "comm": "processes by name"}[p.target.kind]
+    if p.summary is not None:
+        output = f"a summary in per-CPU maps, by {p.summary.by}, at most {p.summary.keys} keys (no syscall records)"
+    elif p.recorder is not None:
+        output = (f"a flight recorder: overwritable perf buffers, {p.recorder.pages_per_cpu * 4096 >> 10} KiB per "
+                  f"CPU, read only when dumped")
     return [f"attach:  {attach}", f"output:  {output}", f"target:  {target}",
             f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
 

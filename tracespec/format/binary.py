@@ -69,8 +69,9 @@ class BinWriter:
                                  hint="what was written before stays decodable with `tracespec decode`") from None
         self.bytes += len(data)
 
-    def write_raw(self, drained, watermark: int) -> None:
-        """One drain (a ring-buffer stretch as bytes, or a perf buffer's list of records), then the watermark."""
+    def write_raw(self, drained, watermark: int | None) -> None:
+        """One drain (a ring-buffer stretch as bytes, or a perf buffer's list of records), then the watermark
+        (None: the drain goes on; every record older than the watermark is in the trace only after it)."""
         if isinstance(drained, (bytes, bytearray, memoryview)):
             if len(drained):
                 self._write(_CHUNK.pack(RINGBUF, len(drained)) + bytes(drained))
@@ -82,7 +83,8 @@ class BinWriter:
             if records:
                 payload = b"".join(_U32.pack(len(r)) + r for r in records)
                 self._write(_CHUNK.pack(RECORDS, len(payload)) + payload)
-        self._write(_CHUNK.pack(WATERMARK, 8) + _U64.pack(max(watermark, 0)))
+        if watermark is not None:
+            self._write(_CHUNK.pack(WATERMARK, 8) + _U64.pack(max(watermark, 0)))
 
     def finish(self, lost: int, exit_code: int | None = None) -> None:
         trailer = json.dumps({"lost": lost, "exit_code": exit_code, "bytes": self.bytes}).encode()

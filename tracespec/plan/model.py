@@ -209,6 +209,32 @@ class Target:
     comm: bytes | None = None
 
 
+HIST_BUCKETS = 40  # log2 latency buckets: [2^i, 2^(i+1)) ns; the last one holds everything from 2^39 ns
+
+
+@dataclass(frozen=True)
+class SummaryPlan:
+    """Aggregation in the kernel instead of records: per syscall (and process or thread), in per-CPU maps
+    of a fixed number of keys, so memory stays constant however long the run."""
+
+    by: str = "syscall"  # syscall | process | thread
+    keys: int = 16384  # map entries at most; a call that finds the map full is counted as lost
+    epoch_param: int = 0  # the ts_params index of the epoch the kernel writes into (flipped per interval)
+
+
+@dataclass(frozen=True)
+class RecorderPlan:
+    """A flight recorder: records go to per-CPU perf buffers that the kernel overwrites (oldest first)
+    and nobody reads until a dump; a small control buffer says when to dump."""
+
+    pages_per_cpu: int  # a power of two
+    trigger: TExpr | None = None  # decided at each traced syscall's exit (no memory, no arguments)
+
+
+CONTROL_TRIGGER = 1  # control records: the trigger held (the header's nr is the syscall)
+CONTROL_KILLED = 2  # a traced process was killed by a signal (the payload is its exit code)
+
+
 @dataclass(frozen=True)
 class Plan:
     spec_path: str
@@ -240,6 +266,8 @@ class Plan:
     arm_on_exec: bool  # command targets start being traced at their execve
     exec_arm_events: tuple[str, ...]  # syscall_tp: execve events attached only to arm the target
     wakeup_batch: int  # ring buffer: wake the reader every this many bytes (0: every record)
+    summary: SummaryPlan | None = None  # aggregate in maps instead of emitting syscall records
+    recorder: RecorderPlan | None = None  # keep records in overwritable buffers until a dump
 
     def program_origin(self, program: str) -> str:
         """What in the spec a generated program serves, for error messages."""

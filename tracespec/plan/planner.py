@@ -19,7 +19,8 @@ from dataclasses import replace
 
 from tracespec.errors import SpecError
 from tracespec.plan.model import (HEADER_SIZE, ArgField, Attachment, FamilyPlan, FilterPlan, Param, Plan,
-                                  RecordLayout, Schema, SlotLayout, SyscallInfo, TailCall, Target)
+                                  RecorderPlan, RecordLayout, Schema, SlotLayout, SummaryPlan, SyscallInfo, TailCall,
+                                  Target)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
 from tracespec.kernel.profile import FEATURES
 from tracespec.validate.typed import TAnd, TExpr, TStrMatch, leaves
@@ -32,6 +33,8 @@ MAX_RECORD = 16383  # records are built at offsets masked to 14 bits
 # machines (runtime.preflight.default_buffer_bytes).
 RING_BYTES = 128 << 20
 PERF_PAGES = 2048  # default perf buffer: 8 MiB per CPU
+SUMMARY_RING_BYTES = 1 << 20  # a summary's ring buffer carries only forks and exits of the targets
+RECORDER_BYTES = 64 << 20  # a flight recorder's default buffer, all CPUs together
 PAGE = 4096
 UNROLLED_CONTAINS_MAX = 64  # without bounded loops a `contains` is unrolled over every position
 EXECVE_NRS = (59, 322)  # execve, execveat: where a started command begins to be traced
@@ -106,14 +109,25 @@ def _combine(a: TExpr | None, b: TExpr | None) -> TExpr | None:
     return TAnd((a, b), a.loc)
 
 
+def _matched_args(expr: TExpr | None) -> set[str]:
+    """The arguments whose copied memory a filter matches."""
+    return {leaf.field.name for leaf in (leaves(expr) if expr is not None else ())
+            if isinstance(leaf, TStrMatch) and leaf.field.arg}
+
+
 def _uses_args(expr: TExpr | None) -> bool:
     return expr is not None and any(leaf.field.arg for leaf in leaves(expr))
 
 
 class _Planner:
     def __init__(self, v: ValidatedSpec, target: Target, buffer_bytes: int | None, wakeup_batch: int,
-                 ring_cap: int = 0):
+                 ring_cap: int = 0, summary: SummaryPlan | None = None, recorder_bytes: int | None = None,
+                 cpus: int = 1):
         self.ring_cap = ring_cap
+        self.summary = summary
+        self.recording = recorder_bytes is not None
+        self.recorder_bytes = recorder_bytes
+        self.cpus = max(1, cpus)
         self.v = v
         self.profile = v.profile
         self.target = target
@@ -144,7 +158,8 @@ class _Planner:
                 generic.append(sel)
 
         attach = self.choose_attach(v.syscalls)
-        output = "ringbuf" if p.has("ringbuf") else "perfbuf"
+        # a recorder's buffers must be overwritable: only perf buffers are
+        output = "ringbuf" if p.has("ringbuf") and not self.recording else "perfbuf"
 
         self.check_features([sel.filter for sel in specific] + [global_filter], v)
         plans = self.families(specific, global_filter, attach)
@@ -172,7 +187,8 @@ class _Planner:
                 size = max(sp.enter.max_size, sp.exit.max_size)
                 raise self.err(f"a {sp.members[0].name} record could reach {size} bytes; records are limited "
                                f"to {MAX_RECORD}", sel, hint="lower paths.max, strings.max or buffers.max for it")
-        retry = any(sp.enter.slots for sp in plans)
+        # a summary emits no records: nothing to copy again for them
+        retry = any(sp.enter.slots for sp in plans) and self.summary is None
         variable = retry or any(lay.variable for lay in layouts)
         stash_size = max((sp.enter.max_size for sp in plans if sp.stash), default=0)
         if generic_filter is not None and generic_filter.has_exit:
@@ -180,7 +196,7 @@ class _Planner:
         if stash_size:  # a power of two: the exit handler bounds the stashed length with stash_size - 1
             stash_size = 1 << (stash_size - 1).bit_length()
         inflight = (any(sp.filter is not None or sp.exit_args for sp in plans)
-                    or generic_filter is not None)
+                    or generic_filter is not None or self.summary is not None)  # a summary times every call
 
         attachments, tail_calls, arm_events = self.attachments(attach, plans, generic, generic_infos)
         # 0: tracespec's own tgid; 1: the target cgroup's id; 2-5: struct offsets read from the kernel's BTF
@@ -196,7 +212,20 @@ class _Planner:
                         if not any(p.value == path and p.name == "cgroup_id" for p in params):
                             params.append(Param(len(params), "cgroup_id", path))
 
-        if output == "ringbuf":
+        summary = None
+        if self.summary is not None:
+            summary = replace(self.summary, epoch_param=len(params))
+            params.append(Param(len(params), "summary_epoch"))
+        recorder = None
+        if self.recording:
+            per_cpu = max(16, (self.recorder_bytes or RECORDER_BYTES) // self.cpus // PAGE)
+            recorder = RecorderPlan(1 << (per_cpu.bit_length() - 1), v.trigger)
+
+        if self.summary is not None and output == "ringbuf":
+            pages = SUMMARY_RING_BYTES // PAGE
+        elif recorder is not None:
+            pages = recorder.pages_per_cpu
+        elif output == "ringbuf":
             size = self.buffer_bytes or (min(RING_BYTES, max(self.ring_cap, 1 << 20)) if self.ring_cap else RING_BYTES)
             pages = max(1, size // PAGE)
             pages = 1 << (pages.bit_length() - 1)  # a power of two, as the ring buffer requires
@@ -219,7 +248,7 @@ class _Planner:
             stash_size=stash_size,
             scratch_size=SCRATCH_SIZE if variable else 0, ring_pages=pages, max_record=max_record,
             arm_on_exec=self.target.kind == "command", exec_arm_events=arm_events,
-            wakeup_batch=self.wakeup_batch,
+            wakeup_batch=self.wakeup_batch, summary=summary, recorder=recorder,
         )
 
     def check_features(self, filters, v: ValidatedSpec) -> None:
@@ -260,6 +289,10 @@ class _Planner:
         for sel in specific:
             enter = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("enter", "both"))
             exit_ = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("exit", "both"))
+            if self.summary is not None:  # nothing is printed: copy only what a filter matches
+                matched = _matched_args(_combine(global_filter, sel.filter))
+                enter = tuple(sl for sl in enter if sel.syscall.args[sl.index].name in matched)
+                exit_ = ()
             own = sel.filter is not None or (global_filter is not None and shared_filter is None)
             key = (
                 tuple(_slot_shape(sl, sel) for sl in enter),
@@ -282,7 +315,7 @@ class _Planner:
                 fplan = _filter_plan(_combine(global_filter, first.filter))
             else:
                 fplan = shared_filter
-            stash = fplan is not None and fplan.defers
+            stash = fplan is not None and fplan.defers and self.summary is None
             # the exit handler needs the arguments for its own copies (tracepoints have no pt_regs), and
             # to copy again memory that faulted when an entry leaf wanted it
             exit_args = (bool(exit_slots) and attach != "raw_tp") or bool(fplan and fplan.fault_leaves)
@@ -336,6 +369,10 @@ class _Planner:
 
 
 def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | None = None,
-              wakeup_batch: int = 0, ring_cap: int = 0) -> Plan:
-    """ring_cap: the most the default ring buffer may take (0: no cap), on machines with little memory."""
-    return _Planner(v, target, buffer_bytes, wakeup_batch, ring_cap).run()
+              wakeup_batch: int = 0, ring_cap: int = 0, summary: SummaryPlan | None = None,
+              recorder_bytes: int | None = None, cpus: int = 1) -> Plan:
+    """ring_cap: the most the default ring buffer may take (0: no cap), on machines with little memory.
+    summary: aggregate instead of recording. recorder_bytes: a flight recorder of this many bytes
+    (0: the default), spread over `cpus` per-CPU buffers."""
+    return _Planner(v, target, buffer_bytes, wakeup_batch, ring_cap, summary,
+                    recorder_bytes, cpus).run()

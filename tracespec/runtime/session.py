@@ -16,9 +16,11 @@ from tracespec.runtime import preflight
 from tracespec.runtime.loader import Loaded, load
 from tracespec.runtime.perfbuf import PerfReader
 from tracespec.runtime.ringbuf import RingReader
+from tracespec.runtime.summary import SummaryMaps
 from tracespec.runtime.targets import GatedCommand, check_pids, resolve_command
 
 POLL_SECONDS = 0.1
+RAW_CHUNK_BYTES = 16 << 10  # a binary trace's chunks of ring-buffer records hold about this much
 # After SIGINT or SIGTERM, tracespec passes the signal on to the command it started (as strace does) and
 # traces it this much longer, to show how it ends.
 COMMAND_GRACE_SECONDS = 2.0
@@ -33,7 +35,8 @@ class RunResult:
 
 class Session:
     def __init__(self, plan: Plan, c_source: str, decode, writer, *, command: list[str] | None = None,
-                 pids: list[int] | None = None, tracefs: str | None = None, notice=None, status=None):
+                 pids: list[int] | None = None, tracefs: str | None = None, notice=None, status=None,
+                 interval: float | None = None):
         self.plan = plan
         self.c_source = c_source
         self.decode = decode
@@ -45,6 +48,8 @@ class Session:
         self.signals = 0
         self.notice = notice or (lambda text: None)  # one line for the user (attached, stopping...)
         self.status = status  # a live status line, or None
+        self.interval = interval  # summaries: seconds between them (None: one at the end)
+        self.summary: SummaryMaps | None = None
 
     def _on_signal(self, signum, frame):
         self.stop_signal = signum
@@ -55,6 +60,8 @@ class Session:
         path = resolve_command(self.command) if self.command is not None else None
         pids = check_pids(self.pids) if self.pids else []
         loaded = load(bcc, self.plan, self.c_source)
+        if self.plan.summary is not None:
+            self.summary = SummaryMaps(loaded.bpf, self.plan, loaded.set_param)
         child = None
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -96,7 +103,16 @@ class Session:
     def _consume(self, reader) -> None:
         watermark = time.monotonic_ns() - SLACK_NS
         if self.writer.raw:  # a binary trace: written as drained, decoded later
-            self.writer.write_raw(reader.drain_raw(), watermark)
+            # in chunks of bounded size: a disk filling up cuts the trace at the last whole chunk. The
+            # watermark comes after the last: records still in the buffer may be older than it
+            budget = self.plan.ring_pages * 4096
+            while budget > 0:
+                drained = reader.drain_raw(RAW_CHUNK_BYTES)
+                if not drained:
+                    break
+                budget -= len(drained) if isinstance(drained, (bytes, bytearray)) else budget
+                self.writer.write_raw(drained, None)
+            self.writer.write_raw(b"", watermark)
             return
         self.stream.push(reader.drain())
         events = self.stream.release(watermark)
@@ -107,9 +123,15 @@ class Session:
         self.stream = EventStream(self.decode, self.plan.schema)
         child_done_at = None
         forwarded_at = None
+        next_summary = time.monotonic() + self.interval if self.interval else None
         while True:
             reader.wait(POLL_SECONDS)
             self._consume(reader)
+            if next_summary is not None and time.monotonic() >= next_summary:
+                next_summary += self.interval
+                if self.status is not None:
+                    self.status.clear()
+                self.writer.summary(self.summary.take())
             if self.status is not None:
                 self.status.update(self._count(), loaded.lost() + getattr(reader, "lost_total", 0))
             if child is not None and child_done_at is None and child.poll():
@@ -142,6 +164,8 @@ class Session:
         self._consume(reader)
         if not self.writer.raw:
             self.writer.write(self.stream.finish())
+        if self.summary is not None:
+            self.writer.summary(self.summary.take())
         # A record that cannot be decoded is as lost as one the kernel dropped: count it the same way.
         lost = loaded.lost() + getattr(reader, "lost_total", 0) + self.stream.undecodable
         reader.close()

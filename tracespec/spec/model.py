@@ -70,6 +70,24 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class SummaryOptions:
+    """`summary:` - aggregate in the kernel instead of printing events (`run --summary` by default)."""
+
+    loc: Location
+    by: str | None = None  # syscall | process | thread
+    interval: int | None = None  # seconds between summaries (each resets the counts)
+
+
+@dataclass(frozen=True)
+class RecorderOptions:
+    """`recorder:` - what `tracespec record` keeps, and when it dumps besides being asked."""
+
+    loc: Location
+    size: int | None = None  # bytes of in-kernel buffer, all CPUs together
+    trigger: Expr | None = None  # dump when a traced syscall returns and this holds
+
+
+@dataclass(frozen=True)
 class Spec:
     path: str
     text: str
@@ -84,3 +102,5 @@ class Spec:
     fd_paths: bool  # show what descriptors refer to (strace -y)
     filter: Expr | None
     loc: Location
+    summary: SummaryOptions | None = None
+    recorder: RecorderOptions | None = None

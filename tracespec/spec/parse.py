@@ -10,7 +10,8 @@ import re
 
 from tracespec.errors import Location, SpecError, TracespecError, did_you_mean
 from tracespec.spec.filter import Expr, parse_filter
-from tracespec.spec.model import SPEC_VERSION, ArgOptions, FetchOptions, Rule, Selector, Spec
+from tracespec.spec.model import (SPEC_VERSION, ArgOptions, FetchOptions, RecorderOptions, Rule, Selector, Spec,
+                                  SummaryOptions)
 from tracespec.spec.yamlsrc import YList, YMap, YNode, YScalar, decode_spec_bytes, load_yaml
 
 PATH_MAX = 4096
@@ -24,7 +25,10 @@ DEFAULT_BUFFERS = FetchOptions(max=32, mode="full")
 DEFAULT_COUNT = 32  # array elements, like strace's -s 32 for argv and iovecs
 
 TOP_KEYS = ("version", "description", "syscalls", "exclude", "paths", "strings", "buffers", "raw", "fd_paths",
-            "filter")
+            "filter", "summary", "recorder")
+SUMMARY_BY = ("syscall", "process", "thread")
+INTERVAL_MAX = 86400  # seconds
+RECORDER_MIN, RECORDER_MAX = 64 << 10, 4 << 30
 RULE_KEYS = ("name", "class", "glob", "args", "filter", "raw", "paths", "strings", "buffers")
 ARG_KEYS = ("max", "mode", "at", "size", "count", "raw")
 COUNT_MAX = 64  # array elements copied at most (argv strings, iovecs): loops in BPF are unrolled
@@ -119,7 +123,40 @@ class _Parser:
             fd_paths=self.want_bool(top.get("fd_paths"), "fd_paths") if top.get("fd_paths") is not None else False,
             filter=self.filter(top.get("filter")),
             loc=top.loc,
+            summary=self.summary(top.get("summary")),
+            recorder=self.recorder(top.get("recorder")),
         )
+
+    def summary(self, node: YNode | None) -> SummaryOptions | None:
+        if node is None:
+            return None
+        if isinstance(node, YScalar) and node.value is True:
+            return SummaryOptions(node.loc)
+        if isinstance(node, YScalar):
+            raise self.error("summary must be true or a mapping (by, interval)", node.loc,
+                             hint="summary: {by: process, interval: 10}")
+        m = self.want_map(node, "summary")
+        self.check_keys(m, ("by", "interval"), "summary")
+        by = self.want_choice(m.get("by"), "summary.by", SUMMARY_BY) if m.get("by") is not None else None
+        interval = self.want_int(m.get("interval"), "summary.interval", 1, INTERVAL_MAX) \
+            if m.get("interval") is not None else None
+        return SummaryOptions(m.loc, by, interval)
+
+    def recorder(self, node: YNode | None) -> RecorderOptions | None:
+        if node is None:
+            return None
+        m = self.want_map(node, "recorder")
+        self.check_keys(m, ("size", "trigger"), "recorder")
+        size = None
+        if m.get("size") is not None:
+            size_node = m.get("size")
+            size = parse_size(size_node.value) if isinstance(size_node, YScalar) else None
+            if size is None:
+                raise self.error("recorder.size must be a size", size_node.loc, hint="e.g. 16M, 512K or 1048576")
+            if not RECORDER_MIN <= size <= RECORDER_MAX:
+                raise self.error(f"recorder.size is {size} bytes, outside 64K..4G", size_node.loc)
+        trigger = self.filter(m.get("trigger")) if m.get("trigger") is not None else None
+        return RecorderOptions(m.loc, size, trigger)
 
     def fetch(self, node: YNode | None, what: str, hi: int, with_mode: bool) -> FetchOptions:
         if node is None:
@@ -224,6 +261,28 @@ class _Parser:
             count=self.want_int(g("count"), f"args.{name}.count", 1, COUNT_MAX) if g("count") is not None else None,
             raw=self.want_bool(g("raw"), f"args.{name}.raw") if g("raw") is not None else None,
         )
+
+
+def parse_size(value) -> int | None:
+    """'16M', '512k', '1G', 4096 -> bytes; None when it is not a size."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    t = value.strip().lower()
+    if t.endswith("ib"):
+        t = t[:-2]
+    elif t.endswith("b"):
+        t = t[:-1]
+    scale = 1
+    if t and t[-1] in units:
+        t, scale = t[:-1], units[t[-1]]
+    if not t or not all(ch.isdigit() or ch == "." for ch in t) or t.count(".") > 1 or t == ".":
+        return None
+    return int(float(t) * scale)
 
 
 def parse_spec_text(text: str, filename: str) -> Spec:

@@ -49,6 +49,7 @@ class ValidatedSpec:
     syscalls: tuple[SelectedSyscall, ...]  # by number
     filter: TExpr | None  # the global filter
     every_syscall: bool  # all syscalls the kernel has are selected
+    trigger: TExpr | None = None  # the recorder's trigger: decided at each traced syscall's exit
 
     def get(self, name: str) -> SelectedSyscall | None:
         for s in self.syscalls:

@@ -17,6 +17,9 @@ from tracespec.kernel.profile import fmt_version
 from tracespec.spec import ArgOptions, FetchOptions, Rule, Selector, Spec
 from tracespec.spec.parse import DEFAULT_COUNT
 from tracespec.validate.filters import ArgType, FilterScope, check_filter
+from tracespec.validate.typed import TExpr, leaves
+
+TRIGGER_FIELDS = ("syscall", "ret", "errno", "failed", "pid", "tid", "ppid", "uid", "gid", "cgroup")
 from tracespec.validate.model import ArgPlan, Fetch, SelectedSyscall, ValidatedSpec
 
 CLASS_ALIASES = {"net": "network", "%stat": "stat_like", "%statfs": "statfs_like"}
@@ -86,7 +89,28 @@ class _Validator:
         if self.spec.filter is not None:
             global_filter = check_filter(self.spec.filter, self.scope(selected, "the global filter"))
         every = {s.nr for s in self.cat.syscalls if self.available(s)} <= set(chosen)
-        return ValidatedSpec(self.spec, self.profile, tuple(selected), global_filter, every)
+        trigger = None
+        if self.spec.recorder is not None and self.spec.recorder.trigger is not None:
+            trigger = self.trigger(self.spec.recorder.trigger, selected)
+        return ValidatedSpec(self.spec, self.profile, tuple(selected), global_filter, every, trigger)
+
+    def trigger(self, expr, selected) -> TExpr:
+        """The recorder's trigger is decided when a syscall returns, from numbers the kernel has at hand
+        then: which syscall, its result, and who made it. Arguments, strings and durations are not kept
+        that long for every syscall."""
+        typed = check_filter(expr, self.scope([], "the recorder's trigger"))
+        for leaf in leaves(typed):
+            f = leaf.field
+            if f.name not in TRIGGER_FIELDS:
+                raise self.err(f"the recorder's trigger cannot use {f.name}", leaf.loc,
+                               hint="it may use " + ", ".join(TRIGGER_FIELDS))
+            if f.name == "syscall":
+                values = getattr(leaf, "values", None) or (leaf.value,)
+                for v in values:
+                    if not any(s.syscall.name == v for s in selected):
+                        raise self.err(f"the trigger names {v}, which the spec does not trace", leaf.loc,
+                                       hint="add it to syscalls: the trigger sees only traced syscalls")
+        return typed
 
     # -- per syscall ------------------------------------------------------------------------------
     def selected(self, sc: Syscall, rules: list[Rule]) -> SelectedSyscall:
