@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import sys
@@ -25,6 +26,7 @@ generates a BPF program and a matching decoder, and prints what happened the way
 EPILOG = """\
 commands:
   run     trace a command, running processes, a cgroup or the whole system
+  record  a flight recorder: keep the latest syscalls in the kernel, write them on demand
   check   validate specs (exit 0 when valid); for CI
   emit    print the generated BPF C, or the generated decoder
   decode  print a binary trace (recorded with --format bin) as text or JSON
@@ -35,6 +37,8 @@ examples:
   tracespec run specs/fileio.yaml --format json -o trace.jsonl -- make
   tracespec run specs/all.yaml --format bin -o trace.tsb -p 1234
   tracespec decode trace.tsb -tt -T
+  tracespec run specs/fileio.yaml -c --summary-by process -- make
+  tracespec record specs/all.yaml --size 32M -- ./server
   tracespec check specs/*.yaml --kernel 5.4
   tracespec emit specs/fileio.yaml | less
   tracespec list --class network
@@ -123,6 +127,49 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y's features (perf buffers, "
                                                    "classic tracepoints...) though the running kernel has more")
     rt.add_argument("--debug", action="store_true", help="show the BPF verifier's log and internal errors in full")
+
+    rec = sub.add_parser("record", help="keep the latest syscalls in the kernel; write them out on demand",
+                         description="A flight recorder: trace as SPEC says, but keep the records in kernel "
+                                     "buffers that the newest overwrite, and write nothing until a dump. " +
+                                     _targets_help(),
+                         usage="%(prog)s SPEC [options] -- CMD [ARGS...]\n"
+                               "       %(prog)s SPEC [options] -p PID[,PID...] | --all | --cgroup PATH | --comm NAME",
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         epilog=_paragraphs(
+                             "A dump holds every record the buffers still have, in time order, syscalls in "
+                             "flight shown unfinished (a syscall whose entry was already overwritten is left "
+                             "out). It is written: on SIGUSR1 (kill -USR1 PID of tracespec); when the spec's "
+                             "recorder trigger holds for a syscall that returns (e.g. trigger: 'errno == "
+                             "ENOSPC'); when a traced process is killed by a signal; and when the recording "
+                             "ends (the command exits, or SIGINT or SIGTERM). Dumps that arrive together are "
+                             "written as one.",
+                             "Text dumps start with a line '=== dump N: REASON ... ===', JSON dumps with an "
+                             "object {\"dump\": N, \"reason\": ...} and end with the usual "
+                             "{\"lost\": ...} object; with --format bin each dump is a trace of its own, "
+                             "FILE with .N before its extension (trace.tsb: trace.1.tsb, trace.2.tsb...), "
+                             "read with `tracespec decode`.",
+                             "The buffer size (--size, or recorder: size: in the spec) is split between the "
+                             "CPUs, each part rounded down to a power of two pages. A dump copies the "
+                             "buffers while the kernel goes on writing: nothing is lost to it."))
+    rec.add_argument("spec", metavar="SPEC", help="the spec file (YAML)")
+    rtgt = rec.add_argument_group("targets")
+    rtgt.add_argument("-p", "--pid", metavar="PID[,PID...]", action="append", default=[],
+                      help="record running processes (all their threads)")
+    rtgt.add_argument("--all", action="store_true", help="record every process on the system but tracespec")
+    rtgt.add_argument("--cgroup", metavar="PATH", help="record the processes of a cgroup v2 group")
+    rtgt.add_argument("--comm", metavar="NAME", help="record processes by name (first 15 bytes)")
+    rtgt.add_argument("--no-follow", action="store_true", help="do not record children of the targets")
+    rout = rec.add_argument_group("output")
+    rout.add_argument("--format", choices=("text", "json", "bin"), default="text",
+                      help="text: strace style (default); json: JSON Lines; bin: one binary trace per dump")
+    rout.add_argument("-o", "--output", metavar="FILE", help="write dumps to FILE ('-': standard output; "
+                                                             "default: standard error)")
+    _text_options(rout)
+    rec.add_argument("--size", metavar="BYTES", help="in-kernel buffer, all CPUs together, e.g. 16M "
+                                                     "(default: the spec's recorder size, else 64M)")
+    rec.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
+    rec.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y's features")
+    rec.add_argument("--debug", action="store_true", help="show the BPF verifier's log and internal errors in full")
 
     check = sub.add_parser("check", help="validate specs",
                            description="Validate each SPEC against the syscall catalogue and a kernel profile. "
@@ -375,6 +422,72 @@ def _summary_writer(args, out, plan, clock_offset: int, interval):
                              interval=interval is not None)
 
 
+def _dump_path(path: str, number: int) -> str:
+    root, ext = os.path.splitext(path)
+    return f"{root}.{number}{ext}"
+
+
+def cmd_record(args) -> int:
+    from tracespec.codegen.decoder import load_decoder
+    from tracespec.format.binary import BinWriter
+    from tracespec.kernel import find_tracefs
+    from tracespec.pipeline import compile_spec
+    from tracespec.runtime.recorder import RecorderSession
+    from tracespec.spec import load_spec
+
+    cmd = list(args.cmd)
+    pids = [int(x) for item in args.pid for x in item.split(",") if x.strip()] if args.pid else []
+    if sum([bool(cmd), bool(pids), args.all, bool(args.cgroup), bool(args.comm)]) != 1:
+        raise TracespecError("say what to record: a command after --, or one of -p, --all, --cgroup, --comm",
+                             hint="tracespec record SPEC -- CMD ARGS...")
+    binary = args.format == "bin"
+    if binary and (not args.output or args.output == "-"):
+        raise TracespecError("--format bin writes one trace file per dump: say where with -o FILE",
+                             hint="tracespec record SPEC --format bin -o dump.tsb ...")
+    spec_recorder = load_spec(args.spec).recorder
+    size = _size(args.size, "--size") if args.size else (spec_recorder.size if spec_recorder else None)
+    compiled = compile_spec(args.spec, args.kernel, _target(args), recorder_bytes=size or 0,
+                            cpus=os.cpu_count() or 1)
+    plan = compiled.plan
+    decode = load_decoder(plan.schema)
+    offset = time.time_ns() - time.monotonic_ns()
+    fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
+    written: list[str] = []
+
+    with _output(None if binary else args.output, sys.stderr) as out:
+        def write_dump(dump) -> None:
+            if binary:
+                path = _dump_path(args.output, dump.number)
+                with _output(path, None, binary=True) as f:
+                    w = BinWriter(f, plan.schema.to_json(), args.spec, compiled.validated.spec.text, offset, fd_paths)
+                    w.write_raw(dump.records, None)  # one chunk: the decoder orders it whole
+                    w.finish(dump.lost, None)
+                written.append(path)
+                _notice(f"dump {dump.number} ({dump.reason}): {path}")
+                return
+            if args.format == "json":
+                out.write(json.dumps({"dump": dump.number, "reason": dump.reason}) + "\n")
+            else:
+                out.write(f"=== dump {dump.number}: {dump.reason} ===\n")
+            writer = _event_writer(args.format, out, args, offset, fd_paths, live=True)
+            writer.write(dump.events)
+            writer.finish(dump.lost)
+            if args.format == "text":
+                out.write(f"=== end of dump {dump.number}: {writer.syscalls} syscalls, {dump.lost} records lost ===\n")
+            out.flush()
+            written.append(str(dump.number))
+
+        session = RecorderSession(plan, compiled.c_source, decode, None, command=cmd if cmd else None, pids=pids,
+                                  tracefs=find_tracefs(), notice=_notice, dumps=write_dump)
+        if plan.target.kind in ("all", "cgroup", "comm") or pids:
+            _notice(f"recording; dump with kill -USR1 {os.getpid()}")
+        result = session.run()
+    print(f"tracespec: {len(written)} dump{'' if len(written) == 1 else 's'} written, {result.lost} records lost", file=sys.stderr)
+    if args.fail_on_loss and result.lost:
+        return 3
+    return result.exit_code
+
+
 def cmd_decode(args) -> int:
     import json
 
@@ -418,7 +531,7 @@ def cmd_decode(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "check": cmd_check, "emit": cmd_emit, "decode": cmd_decode, "list": cmd_list}
+COMMANDS = {"run": cmd_run, "record": cmd_record, "check": cmd_check, "emit": cmd_emit, "decode": cmd_decode, "list": cmd_list}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -427,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     cmd: list[str] = []
-    if argv and argv[0] == "run" and "--" in argv:  # everything after -- is the command, untouched
+    if argv and argv[0] in ("run", "record") and "--" in argv:  # everything after -- is the command, untouched
         i = argv.index("--")
         argv, cmd = argv[:i], argv[i + 1:]
     args = parser.parse_args(argv)

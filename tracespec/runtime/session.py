@@ -71,6 +71,7 @@ class Session:
             for pid in pids:
                 loaded.add_target(pid)
             try:
+                self._prepare(loaded)
                 loaded.attach()
             except BaseException:
                 if child is not None:
@@ -94,6 +95,9 @@ class Session:
             loaded.close()
             for s, h in old.items():
                 signal.signal(s, h)
+
+    def _prepare(self, loaded: Loaded) -> None:
+        """Last set-up before the probes go live (a recorder installs its buffers here)."""
 
     def _reader(self, loaded: Loaded):
         if self.plan.output == "ringbuf":

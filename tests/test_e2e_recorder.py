@@ -1,0 +1,143 @@
+"""End to end, with real BPF: `tracespec record`, the flight recorder.
+
+The records stay in overwritable kernel buffers; a dump must hold the latest syscalls before its
+cause, in order, and nothing before the buffer's reach.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROOT, TRACESPEC, compile_workload, decode_without_bcc, run_tracespec
+
+SPEC = "specs/fileio.yaml"
+
+
+@pytest.fixture(scope="module")
+def workload(build_dir):
+    return str(compile_workload("recorder_workload", build_dir))
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.match(r"^\d+ ", line)]
+
+
+def test_dump_after_a_crash_holds_the_last_syscalls(workload, tmp_path):
+    out = tmp_path / "dump.txt"
+    r = run_tracespec("record", SPEC, "--size", "256K", "-o", str(out), "--", workload, "crash")
+    assert r.returncode == 128 + signal.SIGSEGV, r.stderr
+    assert "1 dump written, 0 records lost" in r.stderr, r.stderr
+    text = out.read_text()
+    assert re.match(r"=== dump 1: process \d+ killed by SIGSEGV ===\n", text), text[:200]
+    lines = _lines(text)
+    body = [line.split(" ", 1)[1] for line in lines]
+    assert body[-3:] == [
+        'openat(AT_FDCWD, "/nonexistent/last-before-crash", O_RDONLY) = -1 ENOENT (No such file or directory)',
+        'write(1, "about to crash\\n", 15) = 15',
+        "+++ killed by SIGSEGV +++",
+    ]
+    # 256 KiB keep far fewer than the 40000 syscalls made: the dump is the newest, unbroken, stretch
+    churn = body[:-3]
+    assert 500 < len(churn) < 20000
+    first = 1 if churn[0] == "close(3) = 0" else 0  # the oldest kept may be either half of a pair
+    for i, line in enumerate(churn[first:]):
+        want = 'openat(AT_FDCWD, "/dev/null", O_RDONLY) = 3' if i % 2 == 0 else "close(3) = 0"
+        assert line == want, (i, line)
+    assert "execve" not in text and "/etc/ld.so" not in text  # overwritten long ago
+    assert re.search(r"=== end of dump 1: \d+ syscalls, 0 records lost ===", text)
+
+
+def test_trigger_dumps_at_once_and_exit_dumps_again(workload, tmp_path):
+    spec = tmp_path / "trigger.yaml"
+    spec.write_text("version: 1\nsyscalls: [openat, close]\nrecorder:\n  size: 1M\n"
+                    "  trigger: 'syscall == \"openat\" && errno == ENOENT && ret != 0'\n")
+    out = tmp_path / "dumps.jsonl"
+    r = run_tracespec("record", str(spec), "--format", "json", "-o", str(out), "--", workload, "trigger")
+    assert r.returncode == 0, r.stderr
+    objs = [json.loads(line) for line in out.read_text().splitlines()]
+    heads = [i for i, o in enumerate(objs) if "dump" in o]
+    reasons = [objs[i]["reason"] for i in heads]
+    assert len(heads) == 2, reasons
+    assert re.fullmatch(r"trigger: openat = -1 ENOENT \(pid \d+\)", reasons[0]), reasons
+    assert reasons[1].endswith("exited with 0")
+    first = objs[heads[0] + 1:heads[1]]
+    assert first[-1]["lost"] == 0
+    events = [o for o in first if "syscall" in o and "args" in o]
+    marker = [i for i, e in enumerate(events) if e["args"].get("filename") == "/nonexistent/the-trigger"]
+    assert marker, "the dump holds the syscall that triggered it"
+    assert events[marker[0]]["errno"] == "ENOENT"
+    assert marker[0] == len(events) - 1  # the dump ends with its cause
+    assert len(events) > 1000  # and holds what led to it
+    ts = [e["ts_ns"] for e in events]
+    assert ts == sorted(ts)
+    final = [o for o in objs[heads[1] + 1:] if "syscall" in o and "args" in o]
+    assert len(final) > len(events)  # the exit dump has the 2000 pairs made after the trigger too
+
+
+def test_sigusr1_dumps_with_the_syscall_in_flight(workload, tmp_path):
+    out = tmp_path / "dumps.txt"
+    p = subprocess.Popen([TRACESPEC, "record", SPEC, "-o", str(out), "--", workload, "block"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _blocked_reader(p.pid):
+            time.sleep(0.2)
+        os.kill(p.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "=== end of dump 1" not in out.read_text():
+            time.sleep(0.2)
+        text = out.read_text()
+        assert text.startswith("=== dump 1: SIGUSR1 ===\n"), text[:200]
+        dump1 = text.split("=== end of dump 1")[0]
+        assert re.fullmatch(r"\d+ read\(\d+,  <unfinished \.\.\.>", _lines(dump1)[-1]), _lines(dump1)[-3:]
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+    assert p.returncode == 128 + signal.SIGTERM, err
+    assert "2 dumps written" in err, err
+    # the signal, passed on to the command, ends it: that is the second dump's cause
+    assert re.search(r"^=== dump 2: (process \d+ killed by SIGTERM|stopped by SIGTERM) ===$", out.read_text(), re.M)
+
+
+def _blocked_reader(tracer_pid: int) -> bool:
+    """Whether the recorded workload (a child of tracespec) sits in read(): /proc/PID/syscall starts
+    with the number of the syscall a sleeping task is in (0 on x86_64)."""
+    try:
+        children = open(f"/proc/{tracer_pid}/task/{tracer_pid}/children").read().split()
+    except OSError:
+        return False
+    for c in children:
+        try:
+            # after its exec (before it, the child waits for the probes in a read of its own)
+            if open(f"/proc/{c}/comm").read().strip() == "recorder_worklo" and \
+                    open(f"/proc/{c}/syscall").read().split()[0] == "0":
+                return True
+        except (OSError, IndexError):
+            pass
+    return False
+
+
+def test_bin_dumps_are_traces_of_their_own(workload, tmp_path):
+    out = tmp_path / "dump.tsb"
+    r = run_tracespec("record", SPEC, "--size", "256K", "--format", "bin", "-o", str(out), "--", workload, "crash")
+    assert r.returncode == 128 + signal.SIGSEGV, r.stderr
+    dump = tmp_path / "dump.1.tsb"
+    assert dump.exists() and not out.exists()
+    d = decode_without_bcc(dump, tmp_path / "dump.txt")
+    lines = _lines((tmp_path / "dump.txt").read_text())
+    assert lines[-1].endswith("+++ killed by SIGSEGV +++")
+    assert "last-before-crash" in lines[-3]
+
+
+def test_record_needs_a_target_and_a_file_for_bin(tmp_path):
+    r = run_tracespec("record", SPEC)
+    assert r.returncode == 2 and "say what to record" in r.stderr
+    r = run_tracespec("record", SPEC, "--format", "bin", "--", "true")
+    assert r.returncode == 2 and "one trace file per dump" in r.stderr

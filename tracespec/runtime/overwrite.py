@@ -1,0 +1,134 @@
+"""Per-CPU perf buffers the kernel overwrites, oldest record first: a flight recorder's memory.
+
+BCC opens perf buffers for reading as records come; a recorder reads nothing until it dumps. So the
+buffers are opened here, with perf_event_open (a BPF output event per CPU, `write_backward` set) and a
+read-only mapping: in that mode the kernel writes each record below the previous one and, when the
+buffer is full, over the oldest. Their descriptors go into the program's perf event array.
+
+A dump copies each CPU's buffer without stopping it (nothing is lost to a dump) and walks from the
+newest record to the oldest one that the kernel has not written over meanwhile.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import mmap
+import os
+import struct
+
+from tracespec.decode.records import LostRecord
+from tracespec.errors import TracespecError
+
+PERF_TYPE_SOFTWARE = 1
+PERF_COUNT_SW_BPF_OUTPUT = 10
+PERF_SAMPLE_RAW = 1 << 10
+PERF_ATTR_SIZE = 112  # PERF_ATTR_SIZE_VER5: every field used here, known to every kernel with BPF output
+WRITE_BACKWARD = 1 << 27  # perf_event_attr flag bit
+PERF_FLAG_FD_CLOEXEC = 1 << 3
+SYS_PERF_EVENT_OPEN = 298  # x86_64
+PERF_RECORD_LOST, PERF_RECORD_SAMPLE = 2, 9
+META_DATA_HEAD, META_DATA_SIZE = 1024, 1048  # offsets in the first (metadata) page
+PAGE = 4096
+IN_FLIGHT_RECORDS = 4  # records a CPU can be writing at once (a program, interrupted by others)
+_HDR = struct.Struct("<IHH")  # perf_event_header: type, misc, size
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+def _open_backward_event(cpu: int) -> int:
+    attr = bytearray(PERF_ATTR_SIZE)
+    struct.pack_into("<IIQQQ", attr, 0, PERF_TYPE_SOFTWARE, PERF_ATTR_SIZE, PERF_COUNT_SW_BPF_OUTPUT, 1,
+                     PERF_SAMPLE_RAW)
+    struct.pack_into("<Q", attr, 40, WRITE_BACKWARD)
+    struct.pack_into("<I", attr, 48, 1)  # wakeup_events: nobody waits on these buffers anyway
+    buf = (ctypes.c_char * PERF_ATTR_SIZE).from_buffer(attr)
+    fd = _libc.syscall(SYS_PERF_EVENT_OPEN, buf, ctypes.c_int(-1), ctypes.c_int(cpu), ctypes.c_int(-1),
+                       ctypes.c_ulong(PERF_FLAG_FD_CLOEXEC))
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise TracespecError(f"cannot open an overwritable perf buffer on CPU {cpu}: {os.strerror(err)}",
+                             hint="the flight recorder needs perf events with write_backward (Linux 4.7+)")
+    return fd
+
+
+class _CpuBuffer:
+    def __init__(self, cpu: int, pages: int, margin: int):
+        self.cpu = cpu
+        self.margin = margin  # bytes records being written may take before they are published
+        self.fd = _open_backward_event(cpu)
+        try:
+            self.map = mmap.mmap(self.fd, (1 + pages) * PAGE, mmap.MAP_SHARED, mmap.PROT_READ)
+        except OSError as e:
+            os.close(self.fd)
+            raise TracespecError(f"cannot map the recorder's buffer on CPU {cpu}: {e.strerror}",
+                                 hint="lower the recorder's size (--size), or raise ulimit -l") from None
+        self.size = pages * PAGE
+
+    def snapshot(self) -> tuple[list[bytes], int]:
+        """The records held, oldest first, and the losses the kernel noted among them.
+
+        The kernel goes on writing while the buffer is copied: each record below the previous one, over
+        the oldest. The head moves down by what it wrote, so that much of the copy's oldest end (and
+        room for records being written, not yet published) is not trusted."""
+        head = struct.unpack_from("<Q", self.map, META_DATA_HEAD)[0]
+        data = self.map[PAGE:PAGE + self.size]
+        moved = (head - struct.unpack_from("<Q", self.map, META_DATA_HEAD)[0]) & 0xFFFFFFFFFFFFFFFF
+        size, mask = self.size, self.size - 1
+        limit = size - moved - self.margin
+        ring = data + data  # records that wrap read straight through
+        records: list[bytes] = []
+        lost = 0
+        pos = 0
+        start = head & mask
+        while pos + _HDR.size <= limit:
+            kind, _, rsize = _HDR.unpack_from(ring, start + pos)
+            if rsize < _HDR.size or pos + rsize > limit:
+                break  # never written yet, or the oldest record, partly overwritten by newer ones
+            body = start + pos + _HDR.size
+            if kind == PERF_RECORD_SAMPLE:
+                n = struct.unpack_from("<I", ring, body)[0]
+                if 4 + n <= rsize - _HDR.size:
+                    records.append(bytes(ring[body + 4:body + 4 + n]))
+            elif kind == PERF_RECORD_LOST:
+                lost += struct.unpack_from("<QQ", ring, body)[1]
+            pos += rsize
+        records.reverse()
+        return records, lost
+
+    def close(self) -> None:
+        self.map.close()
+        os.close(self.fd)
+
+
+class OverwriteBuffers:
+    """One overwritable buffer per CPU, installed in the program's perf event array `map_name`."""
+
+    def __init__(self, bpf, map_name: str, pages_per_cpu: int, max_record: int):
+        from bcc.utils import get_online_cpus
+
+        self.buffers: list[_CpuBuffer] = []
+        table = bpf[map_name.encode()]
+        try:
+            for cpu in get_online_cpus():
+                buf = _CpuBuffer(cpu, pages_per_cpu, IN_FLIGHT_RECORDS * (max_record + 16))
+                self.buffers.append(buf)
+                table[ctypes.c_int(cpu)] = ctypes.c_int(buf.fd)
+        except BaseException:
+            self.close()
+            raise
+
+    def snapshot(self) -> list:
+        """Every CPU's records (bytes, oldest first per CPU) and a LostRecord per CPU that noted losses."""
+        out: list = []
+        for buf in self.buffers:
+            records, lost = buf.snapshot()
+            out += records
+            if lost:
+                out.append(LostRecord(0, buf.cpu, lost))
+        return out
+
+    def close(self) -> None:
+        for buf in self.buffers:
+            buf.close()
+        self.buffers = []
