@@ -20,16 +20,39 @@ GOLDEN = ROOT / "tests" / "golden"
 PROFILES = ("4.19", "6.1")  # perf buffers, bpf_probe_read, no bounded loops / ring buffer, probe_read_user
 SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.yaml"))
 CASES = [(s, k) for s in SPECS for k in PROFILES]
+# the other two modes, for one spec on the newer profile: a summary by process, and a flight recorder
+MODE_CASES = [("fileio.yaml", "summary"), ("fileio.yaml", "record")]
 
 
-def _generated(spec: str, kernel: str) -> dict[str, str]:
+def _compile(spec: str, kernel: str, **mode):
     cwd = os.getcwd()
     os.chdir(ROOT)  # the spec's path appears in the output: keep it relative
     try:
-        c = compile_spec(f"specs/{spec}", kernel)
+        return compile_spec(f"specs/{spec}", kernel, **mode)
     finally:
         os.chdir(cwd)
+
+
+def _generated(spec: str, kernel: str) -> dict[str, str]:
+    c = _compile(spec, kernel)
     return {"c": c.c_source, "decoder.py": decoder_source(c.plan)}
+
+
+def _mode_options(mode: str) -> dict:
+    from tracespec.plan.model import SummaryPlan
+
+    return {"summary": SummaryPlan(by="process")} if mode == "summary" else {"recorder_bytes": 0, "cpus": 2}
+
+
+@pytest.mark.parametrize("spec,mode", MODE_CASES)
+def test_mode_code_matches_golden(spec, mode, update_golden):
+    text = _compile(spec, "6.1", **_mode_options(mode)).c_source
+    path = GOLDEN / f"{Path(spec).stem}.6.1.{mode}.c"
+    if update_golden:
+        path.write_text(text)
+        return
+    assert path.exists(), f"{path.name} is missing: run pytest tests/test_golden.py --update-golden"
+    assert text == path.read_text(), f"generated {mode} C for {spec} differs from {path.name}"
 
 
 @pytest.mark.parametrize("spec,kernel", CASES)
@@ -47,6 +70,7 @@ def test_generated_code_matches_golden(spec, kernel, update_golden):
 
 def test_no_stale_golden_files():
     expected = {f"{Path(s).stem}.{k}.{suffix}" for s, k in CASES for suffix in ("c", "decoder.py")}
+    expected |= {f"{Path(s).stem}.6.1.{mode}.c" for s, mode in MODE_CASES}
     present = {p.name for p in GOLDEN.iterdir() if p.is_file()}
     assert present <= expected, f"golden files for no spec: {sorted(present - expected)}"
 
