@@ -161,8 +161,15 @@ def _convert(node, text: str, filename: str, loader, path: str) -> YNode:
         raise SpecError(f"YAML tag {node.tag!r} is not allowed in specs", loc,
                         hint="remove the '!' tag; values are plain strings, numbers and booleans")
     if isinstance(node, yaml.ScalarNode):
-        value = yaml.SafeLoader.construct_object(loader, node) if node.tag != "tag:yaml.org,2002:str" \
-            else node.value
+        try:
+            value = yaml.SafeLoader.construct_object(loader, node) if node.tag != "tag:yaml.org,2002:str" \
+                else node.value
+        except (ValueError, OverflowError) as e:
+            # PyYAML resolves by pattern, then constructs: 2001-02-30 looks like a date but is none, 0x_
+            # like a number, and Python refuses to convert integers of more than 4300 digits
+            what = node.tag.rsplit(":", 1)[-1]
+            raise SpecError(f"{node.value[:40]!r} reads as a YAML {what} but is not a valid one ({e})"[:300], loc,
+                            hint="quote it if it is meant as text") from None
         raw = text[node.start_mark.index:node.end_mark.index]
         return YScalar(value, loc, node.style, raw, node.end_mark.line + 1, node.end_mark.column + 1)
     if isinstance(node, yaml.SequenceNode):
