@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+MESSAGE_MAX = 400  # characters of a message shown
+
+
 @dataclass(frozen=True)
 class Location:
     """A place in a spec file: 1-based line and column, and the YAML path leading there."""
@@ -38,7 +41,10 @@ class TracespecError(Exception):
         self.exit_code = exit_code
 
     def render(self) -> str:
-        head = f"{self.loc}: error: {self.message}" if self.loc else f"tracespec: error: {self.message}"
+        message = self.message
+        if self.loc and len(message) > MESSAGE_MAX:  # it may quote a spec's 100,000-character name
+            message = message[:MESSAGE_MAX] + "..."
+        head = f"{self.loc}: error: {message}" if self.loc else f"tracespec: error: {message}"
         if self.loc and self.loc.path:
             head += f" (at {self.loc.path})"
         lines = [head]

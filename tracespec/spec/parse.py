@@ -61,7 +61,7 @@ class _Parser:
             raise self.error(f"{what} must be a string, not {got}", node.loc,
                              hint="quote it if YAML reads it as something else")
         if "\x00" in node.value:
-            raise self.error(f"{what} contains a NUL character", node.loc)
+            raise self.error(f"{what} contains a NUL character", node.loc, hint="remove the \\0 from the text")
         return node.value
 
     def want_bool(self, node: YNode, what: str) -> bool:
@@ -71,9 +71,10 @@ class _Parser:
 
     def want_int(self, node: YNode, what: str, lo: int, hi: int) -> int:
         if not isinstance(node, YScalar) or isinstance(node.value, bool) or not isinstance(node.value, int):
-            raise self.error(f"{what} must be a whole number", node.loc)
+            raise self.error(f"{what} must be a whole number", node.loc, hint=f"a number from {lo} to {hi}")
         if not lo <= node.value <= hi:
-            raise self.error(f"{what} is {node.value}, outside {lo}..{hi}", node.loc)
+            raise self.error(f"{what} is {_shown(node.value)}, outside {lo}..{hi}", node.loc,
+                             hint=f"a number from {lo} to {hi}")
         return node.value
 
     def want_choice(self, node: YNode, what: str, choices: tuple[str, ...]) -> str:
@@ -154,7 +155,8 @@ class _Parser:
             if size is None:
                 raise self.error("recorder.size must be a size", size_node.loc, hint="e.g. 16M, 512K or 1048576")
             if not RECORDER_MIN <= size <= RECORDER_MAX:
-                raise self.error(f"recorder.size is {size} bytes, outside 64K..4G", size_node.loc)
+                raise self.error(f"recorder.size is {_shown(size)} bytes, outside 64K..4G", size_node.loc,
+                                 hint="e.g. 16M")
         trigger = self.filter(m.get("trigger")) if m.get("trigger") is not None else None
         return RecorderOptions(m.loc, size, trigger)
 
@@ -217,7 +219,8 @@ class _Parser:
         if key == "class":
             text = text.lstrip("%")
             if not _WORD.match(text):
-                raise self.error(f"{text!r} is not a class name", node.loc)
+                raise self.error(f"{text!r} is not a class name", node.loc,
+                                 hint="a class is a word: file, network, process, ... (`tracespec list --class`)")
         if key == "glob" and not _GLOB.match(text):
             raise self.error(f"{text!r} is not a syscall glob", node.loc,
                              hint="globs use letters, digits, _ and the wildcards * ? [...]")
@@ -235,7 +238,8 @@ class _Parser:
             amap = self.want_map(m.get("args"), "args")
             for key, value in amap.items:
                 if not _WORD.match(key.value):
-                    raise self.error(f"{key.value!r} is not an argument name", key.loc)
+                    raise self.error(f"{key.value!r} is not an argument name", key.loc,
+                                     hint="`tracespec list` shows each syscall's arguments")
                 args.append(self.arg(key.value, key.loc, value))
         return Rule(
             selector=sel, loc=m.loc, args=tuple(args), filter=self.filter(m.get("filter")),
@@ -251,7 +255,8 @@ class _Parser:
         g = m.get
         size = self.want_str(g("size"), f"args.{name}.size") if g("size") is not None else None
         if size is not None and not _WORD.match(size):
-            raise self.error(f"args.{name}.size must name an argument or 'ret'", g("size").loc)
+            raise self.error(f"args.{name}.size must name an argument or 'ret'", g("size").loc,
+                             hint="e.g. size: count (another argument) or size: ret (the return value)")
         return ArgOptions(
             name=name, loc=loc,
             max=self.want_int(g("max"), f"args.{name}.max", 0, PATH_MAX) if g("max") is not None else None,
@@ -261,6 +266,12 @@ class _Parser:
             count=self.want_int(g("count"), f"args.{name}.count", 1, COUNT_MAX) if g("count") is not None else None,
             raw=self.want_bool(g("raw"), f"args.{name}.raw") if g("raw") is not None else None,
         )
+
+
+def _shown(n: int) -> str:
+    """A number for a message: a hostile one may have thousands of digits."""
+    text = str(n)
+    return text if len(text) <= 24 else f"a number of {len(text.lstrip('-'))} digits"
 
 
 def parse_size(value) -> int | None:
@@ -281,6 +292,8 @@ def parse_size(value) -> int | None:
     if t and t[-1] in units:
         t, scale = t[:-1], units[t[-1]]
     if not t or not all(ch.isdigit() or ch == "." for ch in t) or t.count(".") > 1 or t == ".":
+        return None
+    if len(t) > 24:  # no size has this many digits; and hundreds of them would overflow float
         return None
     return int(float(t) * scale)
 
