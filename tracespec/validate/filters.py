@@ -11,7 +11,7 @@ from tracespec.spec import filter as ast
 from tracespec.validate.typed import (COMM_MAX, EVENT_FIELDS, FieldRef, TAnd, TCompare, TExpr, TIn, TNot,
                                       TOr, TStrMatch, TTruth)
 
-INT64_MIN, UINT64_MAX = -(1 << 63), (1 << 64) - 1
+INT64_MIN, INT64_MAX, UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
@@ -134,7 +134,8 @@ class _Checker:
         else:
             raise self.err(f"{f.name} is a number; this is not", e.loc)
         if not INT64_MIN <= v <= UINT64_MAX:
-            raise self.err(f"{v} does not fit in 64 bits", e.loc)
+            raise self.err(f"{v} does not fit in 64 bits", e.loc,
+                           hint=f"numbers go from {INT64_MIN} to {UINT64_MAX} (-2**63 to 2**64-1)")
         return v
 
     def value(self, e: ast.Expr, f: FieldRef):
@@ -144,6 +145,9 @@ class _Checker:
         if t == "duration":
             if not isinstance(e, ast.DurationLit):
                 raise self.err("compare duration with a duration such as 10ms or 500us", e.loc)
+            if e.ns > INT64_MAX:  # the kernel side holds durations in an s64 of nanoseconds
+                raise self.err("a duration this long does not fit in 64 bits of nanoseconds", e.loc,
+                               hint="durations up to 292 years can be compared")
             return e.ns
         if t == "errno":
             if isinstance(e, ast.Name) and e.name in self.s.constants.errno_by_name:
