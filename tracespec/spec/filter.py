@@ -11,13 +11,17 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Union
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.visitors import Transformer_NonRecursive
 
 from tracespec.errors import Location, SpecError
 
 MAX_FILTER_CHARS = 4096
 MAX_STRING_BYTES = 255  # a literal longer than this is compared nowhere: fields hold less
+# Later stages (validation, code generation) walk the expression recursively; a filter of 4096 characters
+# could nest 2000 levels ("!!!!...x"), which no condition needs and Python's stack does not hold.
+MAX_FILTER_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ def _parser() -> Lark:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):
+class _ToAst(Transformer_NonRecursive):  # lark's parse tree is as deep as the text is long: "a or b or c ..."
     def __init__(self, locate: Callable[[int, int], Location]):
         super().__init__()
         self.locate = locate
@@ -245,11 +249,39 @@ def parse_filter(text: str, locate: Callable[[int, int], Location]) -> Expr:
     except UnexpectedInput as e:  # pragma: no cover - lark's other input errors
         raise SpecError("cannot parse filter", locate(getattr(e, "line", 1), getattr(e, "column", 1))) from None
     try:
-        return _ToAst(locate).transform(tree)
+        expr = _ToAst(locate).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, SpecError):
             raise e.orig_exc from None
         raise
+    _check_depth(expr)
+    return expr
+
+
+def _children(e: Expr) -> tuple:
+    if isinstance(e, (And, Or)):
+        return e.operands
+    if isinstance(e, Not):
+        return (e.operand,)
+    if isinstance(e, (BitAnd, Compare)):
+        return (e.left, e.right)
+    if isinstance(e, InList):
+        return (e.item,) + e.values
+    if isinstance(e, StrMatch):
+        return (e.subject, e.pattern)
+    return ()
+
+
+def _check_depth(expr: Expr) -> None:
+    """Refuse, at the first node too deep, an expression nested more than MAX_FILTER_DEPTH levels
+    ("a or b or c" is one level: the parser flattens it)."""
+    stack = [(expr, 1)]
+    while stack:
+        e, depth = stack.pop()
+        if depth > MAX_FILTER_DEPTH:
+            raise SpecError(f"filter nested deeper than {MAX_FILTER_DEPTH} levels", e.loc,
+                            hint="write it flatter: 'not not x' is x, and 'a or b or c' needs no parentheses")
+        stack.extend((c, depth + 1) for c in _children(e))
 
 
 _READABLE = {
