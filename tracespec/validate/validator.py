@@ -22,6 +22,7 @@ from tracespec.validate.typed import TExpr, leaves
 TRIGGER_FIELDS = ("syscall", "ret", "errno", "failed", "pid", "tid", "ppid", "uid", "gid", "cgroup")
 from tracespec.validate.model import ArgPlan, Fetch, SelectedSyscall, ValidatedSpec
 
+MAX_FILTER_LEAVES = 32  # width of the in-flight entry's bits word (struct ts_inflight in program.c.j2)
 CLASS_ALIASES = {"net": "network", "%stat": "stat_like", "%statfs": "statfs_like"}
 SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage)
 # What every argument becomes when the spec asks for raw values (strace -e raw=all prints hex).
@@ -88,11 +89,25 @@ class _Validator:
         global_filter = None
         if self.spec.filter is not None:
             global_filter = check_filter(self.spec.filter, self.scope(selected, "the global filter"))
+        self.count_leaves(global_filter, None, "the global filter")
+        for sel in selected:
+            if sel.filter is not None:
+                self.count_leaves(sel.filter, global_filter, f"the filter of {sel.syscall.name}")
         every = {s.nr for s in self.cat.syscalls if self.available(s)} <= set(chosen)
         trigger = None
         if self.spec.recorder is not None and self.spec.recorder.trigger is not None:
             trigger = self.trigger(self.spec.recorder.trigger, selected)
         return ValidatedSpec(self.spec, self.profile, tuple(selected), global_filter, every, trigger)
+
+    def count_leaves(self, own: TExpr | None, shared: TExpr | None, what: str) -> None:
+        """A syscall's filter is its own AND the global one; the kernel keeps one bit per condition of it
+        in a u32 while the syscall is in flight, so 32 conditions at most."""
+        before = sum(1 for _ in leaves(shared)) if shared is not None else 0
+        for i, leaf in enumerate(leaves(own) if own is not None else (), start=before):
+            if i >= MAX_FILTER_LEAVES:
+                also = f" (with the global filter's {before})" if before else ""
+                raise self.err(f"{what} has more than {MAX_FILTER_LEAVES} conditions{also}", leaf.loc,
+                               hint="compare a field with several values at once: pid in [1, 2, 3]")
 
     def trigger(self, expr, selected) -> TExpr:
         """The recorder's trigger is decided when a syscall returns, from numbers the kernel has at hand
