@@ -507,10 +507,11 @@ def cmd_decode(args) -> int:
         try:
             schema = Schema.from_json(header["schema"])
             clock_offset = int(header["clock_offset_ns"])
+            decode = load_decoder(schema)  # refuses layouts that are not plain names and numbers
         except (KeyError, TypeError, ValueError) as e:
             raise TracespecError(f"{args.trace}: its header has no usable record layout ({e})",
                                  hint="the file is corrupt, or was written by another tracespec") from None
-        stream = EventStream(load_decoder(schema), schema)
+        stream = EventStream(decode, schema)
         with _output(args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,
                                    args.fd_paths or bool(header.get("fd_paths")), live=False)

@@ -44,7 +44,9 @@ def _check(lay: RecordLayout) -> None:
     if len(lay.args) > 6 or len(lay.slots) > 6:
         raise ValueError("too many arguments or slots")
     for s in lay.slots:
-        if s.capture not in _READERS or not isinstance(s.max, int) or not 0 <= s.max <= 8192:
+        # max and count become numbers in the decoder's code (a slot's size), inline decides its shape
+        if s.capture not in _READERS or not isinstance(s.max, int) or not 0 <= s.max <= 8192 or \
+                not isinstance(s.count, int) or not 0 <= s.count <= 1024 or not isinstance(s.inline, bool):
             raise ValueError(f"bad slot {s!r}")
         if not _IDENT.match(s.arg):
             raise ValueError(f"bad argument name {s.arg!r}")

@@ -119,6 +119,8 @@ class TraceFile:
             self.header = json.loads(blob)
         except ValueError as e:
             raise TracespecError(f"{path}: its header is not valid JSON ({e})", hint="the file is corrupt") from None
+        if not isinstance(self.header, dict):
+            raise TracespecError(f"{path}: its header is not a JSON object", hint="the file is corrupt")
         self.offset = _HEAD.size + hlen
         self.trailer: dict | None = None
         self.problem: str | None = None  # why reading stopped early, with the byte offset
