@@ -246,7 +246,8 @@ class _Planner:
             schema=schema, attachments=tuple(attachments),
             params=tuple(params), inflight=inflight, retry=retry,
             stash_size=stash_size,
-            scratch_size=SCRATCH_SIZE if variable else 0, ring_pages=pages, max_record=max_record,
+            # a record that waits in ts_stash for its exit is built in scratch, whatever its size
+            scratch_size=SCRATCH_SIZE if variable or stash_size else 0, ring_pages=pages, max_record=max_record,
             arm_on_exec=self.target.kind == "command", exec_arm_events=arm_events,
             wakeup_batch=self.wakeup_batch, summary=summary, recorder=recorder,
         )
