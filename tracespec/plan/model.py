@@ -14,6 +14,9 @@ HEADER_SIZE = 24  # ts u64, tgid u32, tid u32, nr u32, kind u16, flags u16
 COMM_SIZE = 16
 SLOT_INFO_SIZE = 4  # u32: stored length (low 16 bits) and SLOT_* flags (high 16 bits)
 
+# the programs that record syscalls with raw arguments (a raw tracepoint's also dispatches to the others)
+GENERIC_PROGRAMS = frozenset({"ts_raw_enter", "ts_raw_exit", "ts_rs_enter", "ts_rs_exit", "ts_tp_enter", "ts_tp_exit"})
+
 # record header flags
 FLAG_DEFERRED = 1  # an enter record held back by an exit-time filter and emitted at exit
 
@@ -274,7 +277,8 @@ class Plan:
         for fam in self.families:
             if program in (f"ts_enter_{fam.name}", f"ts_exit_{fam.name}"):
                 return fam.origin
-        if self.generic:
+        # only the programs that handle them: the sched tracepoints and ts_tp_arm are bookkeeping
+        if self.generic and program in GENERIC_PROGRAMS:
             return "the syscalls recorded with raw arguments (" + ", ".join(i.name for i in self.generic[:6]) + \
                 (", ..." if len(self.generic) > 6 else "") + ")"
         return "tracespec's own bookkeeping (not a spec rule)"
