@@ -179,7 +179,7 @@ def report_md(meta: dict, verdict: dict, samples: list[dict]) -> str:
         f"# Soak: {meta['minutes']:g} minutes of system-wide tracing under load",
         "",
         f"{meta['time_utc']} on {meta['hostname']} ({meta['kernel']}, {meta['cores']} cores), "
-        f"tracespec {meta['tracespec']}, commit {meta['commit']}.",
+        f"{meta['tracespec']}, commit {meta['commit']}.",
         "",
         f"Command: `{meta['command']}`, with {meta['workers']} load processes (bursts of "
         f"{BURST['getppid']:,} getppid() and {BURST['openclose']:,} openat()+close(), a new process for each).",
