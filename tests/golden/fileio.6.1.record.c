@@ -35,7 +35,11 @@ struct ts_hdr {
 BPF_PERF_OUTPUT(ts_events);
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
 BPF_ARRAY(ts_params, u64, 8);   /* set by tracespec before attaching */
-BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
+/* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT: an array lookup the verifier inlines,
+ * where a hash lookup costs tens of ns at every syscall. Bits change with atomic or/and only. */
+BPF_ARRAY(ts_traced_bits, u64, 65536);
+BPF_ARRAY(ts_armed_bits, u64, 65536);   /* started, traced from its execve */
+BPF_ARRAY(ts_live, s64, 1);   /* tasks with a bit set in either bitmap */
 struct ts_scratch {
     u8 b[32768];
 };
@@ -237,25 +241,69 @@ static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
 }
 
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
+/* ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes counts the task in
+ * or out of ts_live. */
+static __always_inline int ts_traced_bit(u32 task)
+{
+    u32 word = task >> 6;
+    u64 *bits = ts_traced_bits.lookup(&word);
+    return bits && (*bits >> (task & 63)) & 1;
+}
+
+static __always_inline void ts_traced_set(u32 task, int on)
+{
+    u32 word = task >> 6, z = 0;
+    u64 *bits = ts_traced_bits.lookup(&word);
+    if (!bits)
+        return;
+    u64 mask = 1ull << (task & 63);
+    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
+    if (!(old & mask) == !on)
+        return;
+    s64 *live = ts_live.lookup(&z);
+    if (live)
+        __sync_fetch_and_add(live, on ? 1 : -1);
+}
+
+static __always_inline int ts_armed_bit(u32 task)
+{
+    u32 word = task >> 6;
+    u64 *bits = ts_armed_bits.lookup(&word);
+    return bits && (*bits >> (task & 63)) & 1;
+}
+
+static __always_inline void ts_armed_set(u32 task, int on)
+{
+    u32 word = task >> 6, z = 0;
+    u64 *bits = ts_armed_bits.lookup(&word);
+    if (!bits)
+        return;
+    u64 mask = 1ull << (task & 63);
+    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
+    if (!(old & mask) == !on)
+        return;
+    s64 *live = ts_live.lookup(&z);
+    if (live)
+        __sync_fetch_and_add(live, on ? 1 : -1);
+}
+
 static __always_inline int ts_traced(u64 id)
 {
-    u32 tgid = id >> 32;
-    u32 *st = ts_targets.lookup(&tgid);
-    return st && *st == TS_TRACED;
+    return ts_traced_bit(id >> 32);
 }
 
 static __always_inline int ts_traced_enter(u64 id, u32 nr)
 {
     u32 tgid = id >> 32;
-    u32 *st = ts_targets.lookup(&tgid);
-    if (!st)
+    if (ts_traced_bit(tgid))
+        return 1;
+    if (nr != 59 && nr != 322)
         return 0;
-    if (*st == TS_ARMED) {
-        if (nr != 59 && nr != 322)
-            return 0;
-        *st = TS_TRACED;
-    }
-    return *st == TS_TRACED;
+    if (!ts_armed_bit(tgid))
+        return 0;
+    ts_traced_set(tgid, 1);   /* the started command's execve: traced from here on */
+    ts_armed_set(tgid, 0);
+    return 1;
 }
 
 /* The contexts each kind of attachment hands its programs. */
@@ -1231,13 +1279,10 @@ int ts_tp_arm(struct ts_tp_enter_ctx *ctx)
 /* A traced process's children are traced from their first instruction. */
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
-    u32 parent = bpf_get_current_pid_tgid() >> 32;
-    u32 *st = ts_targets.lookup(&parent);
-    if (!st || *st != TS_TRACED)
+    if (!ts_traced(bpf_get_current_pid_tgid()))
         return 0;
     u32 child = args->child_pid;
-    u32 traced = TS_TRACED;
-    ts_targets.update(&child, &traced);
+    ts_traced_set(child, 1);
     /* the child inherits its parent's descriptors and working directory: user space mirrors that */
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
@@ -1254,9 +1299,9 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = id, tgid = id >> 32;
-    u32 *st = ts_targets.lookup(&tgid);
-    int traced = st && *st == TS_TRACED;
-    ts_targets.delete(&tid);
+    int traced = ts_traced(id);
+    ts_traced_set(tid, 0);
+    ts_armed_set(tid, 0);
     if (!traced)
         return 0;
     u64 rbuf[4] = {};

@@ -35,7 +35,11 @@ struct ts_hdr {
 BPF_RINGBUF_OUTPUT(ts_events, 32768);
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
 BPF_ARRAY(ts_params, u64, 8);   /* set by tracespec before attaching */
-BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
+/* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT: an array lookup the verifier inlines,
+ * where a hash lookup costs tens of ns at every syscall. Bits change with atomic or/and only. */
+BPF_ARRAY(ts_traced_bits, u64, 65536);
+BPF_ARRAY(ts_armed_bits, u64, 65536);   /* started, traced from its execve */
+BPF_ARRAY(ts_live, s64, 1);   /* tasks with a bit set in either bitmap */
 struct ts_scratch {
     u8 b[32768];
 };
@@ -215,25 +219,69 @@ static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
 }
 
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
+/* ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes counts the task in
+ * or out of ts_live. */
+static __always_inline int ts_traced_bit(u32 task)
+{
+    u32 word = task >> 6;
+    u64 *bits = ts_traced_bits.lookup(&word);
+    return bits && (*bits >> (task & 63)) & 1;
+}
+
+static __always_inline void ts_traced_set(u32 task, int on)
+{
+    u32 word = task >> 6, z = 0;
+    u64 *bits = ts_traced_bits.lookup(&word);
+    if (!bits)
+        return;
+    u64 mask = 1ull << (task & 63);
+    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
+    if (!(old & mask) == !on)
+        return;
+    s64 *live = ts_live.lookup(&z);
+    if (live)
+        __sync_fetch_and_add(live, on ? 1 : -1);
+}
+
+static __always_inline int ts_armed_bit(u32 task)
+{
+    u32 word = task >> 6;
+    u64 *bits = ts_armed_bits.lookup(&word);
+    return bits && (*bits >> (task & 63)) & 1;
+}
+
+static __always_inline void ts_armed_set(u32 task, int on)
+{
+    u32 word = task >> 6, z = 0;
+    u64 *bits = ts_armed_bits.lookup(&word);
+    if (!bits)
+        return;
+    u64 mask = 1ull << (task & 63);
+    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
+    if (!(old & mask) == !on)
+        return;
+    s64 *live = ts_live.lookup(&z);
+    if (live)
+        __sync_fetch_and_add(live, on ? 1 : -1);
+}
+
 static __always_inline int ts_traced(u64 id)
 {
-    u32 tgid = id >> 32;
-    u32 *st = ts_targets.lookup(&tgid);
-    return st && *st == TS_TRACED;
+    return ts_traced_bit(id >> 32);
 }
 
 static __always_inline int ts_traced_enter(u64 id, u32 nr)
 {
     u32 tgid = id >> 32;
-    u32 *st = ts_targets.lookup(&tgid);
-    if (!st)
+    if (ts_traced_bit(tgid))
+        return 1;
+    if (nr != 59 && nr != 322)
         return 0;
-    if (*st == TS_ARMED) {
-        if (nr != 59 && nr != 322)
-            return 0;
-        *st = TS_TRACED;
-    }
-    return *st == TS_TRACED;
+    if (!ts_armed_bit(tgid))
+        return 0;
+    ts_traced_set(tgid, 1);   /* the started command's execve: traced from here on */
+    ts_armed_set(tgid, 0);
+    return 1;
 }
 
 /* The contexts each kind of attachment hands its programs. */
@@ -445,11 +493,14 @@ int ts_exit_f0(struct bpf_raw_tracepoint_args *ctx)
             ts_emit_retry_ts_exit_f0(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_events.ringbuf_reserve(32);
+    if (!r) {
+        ts_lost_one();
+        return 0;
+    }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 1);
     *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
+    ts_events.ringbuf_submit(r, 0);
     return 0;
 }
 
@@ -585,11 +636,14 @@ int ts_exit_f2(struct bpf_raw_tracepoint_args *ctx)
             ts_emit_retry_ts_exit_f2(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_events.ringbuf_reserve(32);
+    if (!r) {
+        ts_lost_one();
+        return 0;
+    }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 5);
     *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
+    ts_events.ringbuf_submit(r, 0);
     return 0;
 }
 
@@ -674,8 +728,11 @@ int ts_enter_f4(struct bpf_raw_tracepoint_args *ctx)
     u32 nr = ctx->args[1];
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
-    u64 rbuf[9] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_events.ringbuf_reserve(72);
+    if (!r) {
+        ts_lost_one();
+        return 0;
+    }
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 8);
     bpf_get_current_comm(r + 24, 16);
@@ -684,7 +741,7 @@ int ts_enter_f4(struct bpf_raw_tracepoint_args *ctx)
     ra[1] = a[1];
     ra[2] = a[2];
     ra[3] = a[3];
-    ts_emit(ctx, r, 72);
+    ts_events.ringbuf_submit(r, 0);
     return 0;
 }
 
@@ -766,11 +823,14 @@ int ts_exit_f5(struct bpf_raw_tracepoint_args *ctx)
             ts_emit_retry_ts_exit_f5(ctx, id, nr, rt);
         ts_retry.delete(&rtid);
     }
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_events.ringbuf_reserve(32);
+    if (!r) {
+        ts_lost_one();
+        return 0;
+    }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 11);
     *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
+    ts_events.ringbuf_submit(r, 0);
     return 0;
 }
 
@@ -848,8 +908,11 @@ int ts_exit_f6(struct bpf_raw_tracepoint_args *ctx)
 /* Syscalls recorded with their raw arguments share one layout. */
 static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
 {
-    u64 rbuf[10] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_events.ringbuf_reserve(80);
+    if (!r) {
+        ts_lost_one();
+        return 0;
+    }
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 14);
     bpf_get_current_comm(r + 24, 16);
@@ -859,17 +922,20 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    ts_emit(ctx, r, 80);
+    ts_events.ringbuf_submit(r, 0);
     return 0;
 }
 
 static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
 {
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
+    u8 *r = ts_events.ringbuf_reserve(32);
+    if (!r) {
+        ts_lost_one();
+        return 0;
+    }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 15);
     *(s64 *)(r + 24) = ret;
-    ts_emit(ctx, r, 32);
+    ts_events.ringbuf_submit(r, 0);
     return 0;
 }
 
@@ -931,13 +997,10 @@ int ts_raw_exit(struct bpf_raw_tracepoint_args *ctx)
 /* A traced process's children are traced from their first instruction. */
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
-    u32 parent = bpf_get_current_pid_tgid() >> 32;
-    u32 *st = ts_targets.lookup(&parent);
-    if (!st || *st != TS_TRACED)
+    if (!ts_traced(bpf_get_current_pid_tgid()))
         return 0;
     u32 child = args->child_pid;
-    u32 traced = TS_TRACED;
-    ts_targets.update(&child, &traced);
+    ts_traced_set(child, 1);
     /* the child inherits its parent's descriptors and working directory: user space mirrors that */
     u64 rbuf[4] = {};
     u8 *r = (u8 *)rbuf;
@@ -954,9 +1017,9 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = id, tgid = id >> 32;
-    u32 *st = ts_targets.lookup(&tgid);
-    int traced = st && *st == TS_TRACED;
-    ts_targets.delete(&tid);
+    int traced = ts_traced(id);
+    ts_traced_set(tid, 0);
+    ts_armed_set(tid, 0);
     if (!traced)
         return 0;
     u64 rbuf[4] = {};

@@ -28,6 +28,9 @@ EXEC_ARGS_KIND = 0xFFF2  # record kind of a successful execve's arguments, read 
 FORK_KIND = 0xFFF3  # record kind of a traced process's fork (parent in the header, child after it)
 EXEC_ARGS_MAX = 4096  # bytes of the argument area copied at most
 EXEC_PATH_MAX = 4095
+# Task ids go up to the kernel's PID_MAX_LIMIT (4M on 64-bit, include/linux/threads.h): one bit each.
+PID_MAX_LIMIT = 4 * 1024 * 1024
+BITMAP_WORDS = PID_MAX_LIMIT // 64
 EXEC_SYSCALLS = ("execve", "execveat")
 
 
@@ -45,7 +48,7 @@ class HandlerC:
     nr: int | None
     kind: int
     comment: str
-    via: str  # stack | scratch
+    via: str  # stack | scratch | ring (reserved in the ring buffer and written there)
     stack_words: int  # u64 words of the stack buffer
     nargs: int  # argument words the record carries (and the in-flight entry keeps)
     slots: tuple[SlotC, ...]
@@ -70,6 +73,12 @@ class SyscallC:
 
 def _signature(info: SyscallInfo) -> str:
     return f"{info.name}({', '.join(a.name for a in info.args)})"
+
+
+def _in_ring(plan: Plan, layout: RecordLayout, filtered: bool) -> bool:
+    """A record that is always emitted and has no copies (every byte of it is written: header, comm,
+    arguments or return value) is built in place in the ring buffer: no stack buffer to zero and copy."""
+    return plan.output == "ringbuf" and not layout.slots and not filtered and plan.summary is None
 
 
 def _on_stack(layout: RecordLayout) -> bool:
@@ -152,8 +161,9 @@ class _Lowerer:
             slot_calls[info.args[lay.index].name] = slot.call
         fc = lower_filter(fam.filter, self.scope(fam, scope_slots, slot_calls)) if fam.filter else None
         uses_inflight = fc is not None or fam.exit_args or p.summary is not None
-        enter_via = "scratch" if fam.stash or not _on_stack(fam.enter) else "stack"
-        exit_via = "stack" if _on_stack(fam.exit) else "scratch"
+        enter_via = "scratch" if fam.stash or not _on_stack(fam.enter) else \
+            "ring" if _in_ring(p, fam.enter, fc is not None) else "stack"
+        exit_via = "ring" if _in_ring(p, fam.exit, fc is not None) else "stack" if _on_stack(fam.exit) else "scratch"
         sig = c_comment("; ".join(_signature(m) for m in fam.members))
         name = c_ident(fam.name)
         enter = HandlerC(f"ts_enter_{name}", None, fam.enter.kind, sig, enter_via, (fam.enter.max_size + 7) // 8,
@@ -176,11 +186,12 @@ class _Lowerer:
         fc = lower_filter(p.generic_filter, self.scope(None, {}, {})) if p.generic_filter else None
         stash = fc is not None and fc.defers and p.summary is None
         inflight = fc is not None or p.summary is not None
-        via = "scratch" if stash else "stack"
+        via = "scratch" if stash else "ring" if _in_ring(p, p.generic_enter, fc is not None) else "stack"
+        exit_via = "ring" if _in_ring(p, p.generic_exit, fc is not None) else "stack"
         enter = HandlerC("ts_enter_generic", None, p.generic_enter.kind, "any syscall, raw arguments", via,
                          p.generic_enter.max_size // 8, len(p.generic_enter.args), (), c_int(p.generic_enter.max_size), fc, stash,
                          inflight, False, None)
-        exit_ = HandlerC("ts_exit_generic", None, p.generic_exit.kind, "any syscall, raw arguments", "stack",
+        exit_ = HandlerC("ts_exit_generic", None, p.generic_exit.kind, "any syscall, raw arguments", exit_via,
                          p.generic_exit.max_size // 8, 0, (), c_int(p.generic_exit.max_size), fc, stash,
                          inflight, False, None)
         return enter, exit_
@@ -222,6 +233,8 @@ class _Lowerer:
             "iov_shapes": sorted({(sl.count, sl.max) for lay in p.schema.layouts for sl in lay.slots
                                   if sl.capture == "iovec"}),
             "targets": p.target.kind in ("command", "pids"),
+            "bitmap_words": BITMAP_WORDS,
+            "bitmaps": ("traced", "armed") if p.arm_on_exec else ("traced",),
             "n_params": len(p.params),
             "header_size": HEADER_SIZE,
             "exit_fixed": HEADER_SIZE + 8,

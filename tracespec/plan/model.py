@@ -267,6 +267,9 @@ class Plan:
     ring_pages: int  # ring buffer size, or perf buffer pages per CPU
     max_record: int
     arm_on_exec: bool  # command targets start being traced at their execve
+    # command and -p targets: one bit per task id in an array (an inlined lookup at each syscall) rather
+    # than a hash map, whose lookup cost ~35 ns per syscall on both entry and exit (bench/cost_probe.py)
+    target_bitmap: bool
     exec_arm_events: tuple[str, ...]  # syscall_tp: execve events attached only to arm the target
     wakeup_batch: int  # ring buffer: wake the reader every this many bytes (0: every record)
     summary: SummaryPlan | None = None  # aggregate in maps instead of emitting syscall records

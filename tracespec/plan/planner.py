@@ -249,6 +249,7 @@ class _Planner:
             # a record that waits in ts_stash for its exit is built in scratch, whatever its size
             scratch_size=SCRATCH_SIZE if variable or stash_size else 0, ring_pages=pages, max_record=max_record,
             arm_on_exec=self.target.kind == "command", exec_arm_events=arm_events,
+            target_bitmap=self.target.kind in ("command", "pids") and p.has("atomic_bitops"),
             wakeup_batch=self.wakeup_batch, summary=summary, recorder=recorder,
         )
 

@@ -56,15 +56,34 @@ class Loaded:
         self.closed = False
         self.params = bpf.get_table(b"ts_params")
         self.lost_map = bpf.get_table(b"ts_lost")
-        self.targets = bpf.get_table(b"ts_targets") if plan.target.kind in ("command", "pids") else None
+        self.targets = None
+        self.traced_bits = self.armed_bits = self.live = None
+        if plan.target.kind in ("command", "pids"):
+            if plan.target_bitmap:
+                self.traced_bits = bpf.get_table(b"ts_traced_bits")
+                self.armed_bits = bpf.get_table(b"ts_armed_bits") if plan.arm_on_exec else None
+                self.live = bpf.get_table(b"ts_live")
+            else:
+                self.targets = bpf.get_table(b"ts_targets")
 
     def set_param(self, index: int, value: int) -> None:
         self.params[ctypes.c_int(index)] = ctypes.c_ulonglong(value & 0xFFFFFFFFFFFFFFFF)
 
     def add_target(self, pid: int, armed: bool = False) -> None:
-        self.targets[ctypes.c_uint(pid)] = ctypes.c_uint(STATE_ARMED if armed else STATE_TRACED)
+        """Called before the programs are attached: nothing else writes the maps yet."""
+        if self.targets is not None:
+            self.targets[ctypes.c_uint(pid)] = ctypes.c_uint(STATE_ARMED if armed else STATE_TRACED)
+            return
+        bits = self.armed_bits if armed else self.traced_bits
+        word = ctypes.c_int(pid >> 6)
+        old = bits[word].value
+        if not old >> (pid & 63) & 1:
+            bits[word] = ctypes.c_ulonglong(old | 1 << (pid & 63))
+            self.live[ctypes.c_int(0)] = ctypes.c_longlong(self.live[ctypes.c_int(0)].value + 1)
 
     def targets_left(self) -> int:
+        if self.live is not None:
+            return self.live[ctypes.c_int(0)].value
         return sum(1 for _ in self.targets.keys()) if self.targets is not None else 0
 
     def lost(self) -> int:
