@@ -2,6 +2,9 @@
  * Small programs for the runtime tests (tests/test_e2e_runtime.py), one per mode:
  *
  *   burst N           N getppid() calls as fast as possible, then exit 0 (overflows small buffers)
+ *   burst-on FILE N   wait (polling every ms) until FILE exists, burst N, create FILE.done, wait until
+ *                     FILE is gone, exit 0: a test stops the tracer while the burst overflows its
+ *                     buffers, and lets it drain them before the last syscalls
  *   later PATH N      wait for a byte on stdin, then openat(PATH) N times (fails: ENOENT), exit 0;
  *                     a tracer attached with -p while it waits must see the opens
  *   tick PATH         every 10 ms, openat(PATH) (fails), until killed
@@ -15,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +46,20 @@ int main(int argc, char **argv)
         long n = atol(argv[2]);
         for (long i = 0; i < n; i++)
             getppid();
+        return 0;
+    }
+    if (!strcmp(mode, "burst-on") && argc == 4) {
+        struct timespec ms = {0, 1000000};
+        while (access(argv[2], F_OK) != 0)
+            nanosleep(&ms, NULL);
+        long n = atol(argv[3]);
+        for (long i = 0; i < n; i++)
+            getppid();
+        char done[4096];
+        snprintf(done, sizeof(done), "%s.done", argv[2]);
+        close(open(done, O_CREAT | O_WRONLY, 0644));
+        while (access(argv[2], F_OK) == 0)
+            nanosleep(&ms, NULL);
         return 0;
     }
     if (!strcmp(mode, "later") && argc == 4) {

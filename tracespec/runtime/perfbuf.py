@@ -1,4 +1,9 @@
-"""Per-CPU perf buffers through BCC (kernels without the BPF ring buffer), with their loss reports."""
+"""Per-CPU perf buffers through BCC (kernels without the BPF ring buffer), and their loss reports.
+
+The kernel reports a CPU's lost records only once that CPU writes a record again, so a burst lost at
+the end is never reported. Where the BPF program counts what it could not write (ts_lost, the events
+buffer), the session uses that count instead and passes report_lost=False.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,17 @@ from tracespec.decode.records import LostRecord
 
 
 class PerfReader:
-    def __init__(self, bpf, map_name: str, pages_per_cpu: int):
+    def __init__(self, bpf, map_name: str, pages_per_cpu: int, report_lost: bool = True):
         self.bpf = bpf
         self.records: list[bytes] = []
         self.lost: list[LostRecord] = []
-        self.lost_total = 0
 
         def on_record(cpu, data, size):
             self.records.append(ctypes.string_at(data, size))
 
-        def on_lost(count):
-            self.lost_total += count
-            self.lost.append(LostRecord(time.monotonic_ns(), -1, count))
+        def on_lost(count):  # without a callback, BCC would print its own message
+            if report_lost:
+                self.lost.append(LostRecord(time.monotonic_ns(), -1, count))
 
         bpf[map_name.encode()].open_perf_buffer(on_record, page_cnt=pages_per_cpu, lost_cb=on_lost)
 

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from tracespec.decode.order import SLACK_NS
+from tracespec.decode.records import LostRecord
 from tracespec.decode.stream import EventStream
 from tracespec.errors import TracespecError
 from tracespec.plan.model import Plan
@@ -60,6 +61,8 @@ class Session:
         path = resolve_command(self.command) if self.command is not None else None
         pids = check_pids(self.pids) if self.pids else []
         loaded = load(bcc, self.plan, self.c_source)
+        self.loaded = loaded
+        self.lost_seen = 0
         if self.plan.summary is not None:
             self.summary = SummaryMaps(loaded.bpf, self.plan, loaded.set_param)
         child = None
@@ -102,10 +105,22 @@ class Session:
     def _reader(self, loaded: Loaded):
         if self.plan.output == "ringbuf":
             return RingReader(loaded.events_fd(), self.plan.ring_pages * 4096)
-        return PerfReader(loaded.bpf, "ts_events", self.plan.ring_pages)
+        return PerfReader(loaded.bpf, "ts_events", self.plan.ring_pages, report_lost=False)
+
+    def _lost_marks(self) -> list[LostRecord]:
+        """A mark for the records the program could not write since the last look, placed after those
+        already in the buffer (a full buffer refuses what comes after them)."""
+        now = time.monotonic_ns()
+        total = self.loaded.lost()
+        if total <= self.lost_seen:
+            return []
+        mark = LostRecord(now, -1, total - self.lost_seen)
+        self.lost_seen = total
+        return [mark]
 
     def _consume(self, reader) -> None:
         watermark = time.monotonic_ns() - SLACK_NS
+        marks = self._lost_marks()
         if self.writer.raw:  # a binary trace: written as drained, decoded later
             # in chunks of bounded size: a disk filling up cuts the trace at the last whole chunk. The
             # watermark comes after the last: records still in the buffer may be older than it
@@ -116,8 +131,9 @@ class Session:
                     break
                 budget -= len(drained) if isinstance(drained, (bytes, bytearray)) else budget
                 self.writer.write_raw(drained, None)
-            self.writer.write_raw(b"", watermark)
+            self.writer.write_raw(marks or b"", watermark)
             return
+        self.stream.push(marks)
         self.stream.push(reader.drain())
         events = self.stream.release(watermark)
         if events:
@@ -137,7 +153,7 @@ class Session:
                     self.status.clear()
                 self.writer.summary(self.summary.take())
             if self.status is not None:
-                self.status.update(self._count(), loaded.lost() + getattr(reader, "lost_total", 0))
+                self.status.update(self._count(), loaded.lost())
             if child is not None and child_done_at is None and child.poll():
                 child_done_at = time.monotonic()
             if self.stop_signal is not None:
@@ -170,8 +186,10 @@ class Session:
             self.writer.write(self.stream.finish())
         if self.summary is not None:
             self.writer.summary(self.summary.take())
-        # A record that cannot be decoded is as lost as one the kernel dropped: count it the same way.
-        lost = loaded.lost() + getattr(reader, "lost_total", 0) + self.stream.undecodable
+        # A record that cannot be decoded is as lost as one the kernel dropped: count it the same way. The
+        # program counts every record the buffer refused; a perf buffer's own loss reports count the same
+        # records again, and only mark where in the trace they went missing.
+        lost = loaded.lost() + self.stream.undecodable
         reader.close()
         loaded.close()
         if child is not None and child.poll():
