@@ -13,6 +13,7 @@ _U32 = struct.Struct("<I")
 _IOV_LEN = struct.Struct("<II")
 _PROC_EXIT = struct.Struct("<QIIIHHq")
 _SKIP = 0x60000  # a FAULT or ABSENT slot holds no bytes
+_new = tuple.__new__  # a record's tuple made directly: a named tuple's own __new__ is a Python call
 
 
 def _str_slot(mv, pos):
@@ -61,7 +62,7 @@ _S0 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_0(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
 # kind 1: * exit
@@ -69,7 +70,7 @@ _S1 = struct.Struct("<QIIIHHq")
 
 def _decode_1(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 def _decode_proc_exit(mv, off):
@@ -117,15 +118,32 @@ DECODERS = {
 
 
 def decode(record):
-    """One record (bytes or memoryview) -> its tuple; ValueError for an unknown kind or a short record."""
-    mv = memoryview(record)
-    if len(mv) < 24:
-        raise ValueError(f"record of {len(mv)} bytes is shorter than its header")
-    kind = _HEADER.unpack_from(mv, 0)[4]
+    """One record (bytes) -> its tuple; ValueError for an unknown kind or a short record."""
+    if len(record) < 24:
+        raise ValueError(f"record of {len(record)} bytes is shorter than its header")
+    kind = record[20] | record[21] << 8
     fn = DECODERS.get(kind)
     if fn is None:
         raise ValueError(f"unknown record kind {kind}")
     try:
-        return fn(mv, 0)
+        return fn(record, 0)
     except struct.error as e:
-        raise ValueError(f"record of kind {kind} is cut short ({len(mv)} bytes): {e}") from None
+        raise ValueError(f"record of kind {kind} is cut short ({len(record)} bytes): {e}") from None
+
+
+def decode_all(records, out):
+    """Each record (bytes) decoded onto the list `out`, in order; returns how many could not be (an
+    unknown kind, a short record). The loop of decode(), inlined: it runs for every record of a trace."""
+    bad = 0
+    get = DECODERS.get
+    append = out.append
+    for record in records:
+        fn = get(record[20] | record[21] << 8) if len(record) >= 24 else None
+        if fn is None:
+            bad += 1
+            continue
+        try:
+            append(fn(record, 0))
+        except struct.error:
+            bad += 1
+    return bad

@@ -13,6 +13,7 @@ _U32 = struct.Struct("<I")
 _IOV_LEN = struct.Struct("<II")
 _PROC_EXIT = struct.Struct("<QIIIHHq")
 _SKIP = 0x60000  # a FAULT or ABSENT slot holds no bytes
+_new = tuple.__new__  # a record's tuple made directly: a named tuple's own __new__ is a Python call
 
 
 def _str_slot(mv, pos):
@@ -61,7 +62,7 @@ _S0 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_0(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S0.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
 # kind 1: f0 exit (arg1)
@@ -71,7 +72,7 @@ def _decode_1(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 2: f1 enter (arg1)
@@ -81,7 +82,7 @@ def _decode_2(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S2.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 3: f1 exit
@@ -89,7 +90,7 @@ _S3 = struct.Struct("<QIIIHHq")
 
 def _decode_3(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S3.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 4: f2 enter (arg0)
@@ -99,7 +100,7 @@ def _decode_4(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S4.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 5: f2 exit
@@ -107,7 +108,7 @@ _S5 = struct.Struct("<QIIIHHq")
 
 def _decode_5(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S5.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 6: f3 enter (arg0)
@@ -117,7 +118,7 @@ def _decode_6(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S6.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 7: f3 exit (arg1)
@@ -127,7 +128,7 @@ def _decode_7(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 8: f4 enter
@@ -135,7 +136,7 @@ _S8 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_8(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S8.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
 # kind 9: f4 exit (statbuf)
@@ -145,7 +146,7 @@ def _decode_9(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 10: f5 enter
@@ -153,7 +154,7 @@ _S10 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_10(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S10.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
 # kind 11: f5 exit (arg1)
@@ -163,7 +164,7 @@ def _decode_11(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 12: f6 enter (arg1)
@@ -173,7 +174,7 @@ def _decode_12(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S12.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 13: f6 exit
@@ -181,7 +182,7 @@ _S13 = struct.Struct("<QIIIHHq")
 
 def _decode_13(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 14: f7 enter
@@ -189,7 +190,7 @@ _S14 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_14(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S14.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
 # kind 15: f7 exit (arg0)
@@ -199,7 +200,7 @@ def _decode_15(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 16: f8 enter (rqtp)
@@ -209,7 +210,7 @@ def _decode_16(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S16.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 17: f8 exit
@@ -217,7 +218,7 @@ _S17 = struct.Struct("<QIIIHHq")
 
 def _decode_17(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 18: f9 enter (arg1)
@@ -227,7 +228,7 @@ def _decode_18(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S18.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 19: f9 exit
@@ -235,7 +236,7 @@ _S19 = struct.Struct("<QIIIHHq")
 
 def _decode_19(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 20: f10 enter (arg2)
@@ -245,7 +246,7 @@ def _decode_20(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S20.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 21: f10 exit (arg1, arg2)
@@ -256,7 +257,7 @@ def _decode_21(mv, off):
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0, s1))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 22: f11 enter (buff, addr)
@@ -267,7 +268,7 @@ def _decode_22(mv, off):
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 23: f11 exit
@@ -275,7 +276,7 @@ _S23 = struct.Struct("<QIIIHHq")
 
 def _decode_23(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S23.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 24: f12 enter (addr_len)
@@ -285,7 +286,7 @@ def _decode_24(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S24.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 25: f12 exit (ubuf, addr, addr_len)
@@ -297,7 +298,7 @@ def _decode_25(mv, off):
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     s2, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
 # kind 26: f13 enter
@@ -305,7 +306,7 @@ _S26 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_26(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S26.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
 # kind 27: f13 exit (usockvec)
@@ -315,7 +316,7 @@ def _decode_27(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 28: f14 enter (optval)
@@ -325,7 +326,7 @@ def _decode_28(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S28.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 29: f14 exit
@@ -333,7 +334,7 @@ _S29 = struct.Struct("<QIIIHHq")
 
 def _decode_29(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S29.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 30: f15 enter (optlen)
@@ -343,7 +344,7 @@ def _decode_30(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S30.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 31: f15 exit (optval, optlen)
@@ -354,7 +355,7 @@ def _decode_31(mv, off):
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0, s1))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 32: f16 enter (filename, argv, envp)
@@ -366,7 +367,7 @@ def _decode_32(mv, off):
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
     s2, pos = _ptrcount_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
 # kind 33: f16 exit
@@ -374,7 +375,7 @@ _S33 = struct.Struct("<QIIIHHq")
 
 def _decode_33(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 34: f17 enter
@@ -382,7 +383,7 @@ _S34 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_34(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S34.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
 # kind 35: f17 exit (stat_addr)
@@ -392,7 +393,7 @@ def _decode_35(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 36: f18 enter
@@ -400,7 +401,7 @@ _S36 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_36(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S36.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
 # kind 37: f18 exit (buf)
@@ -410,7 +411,7 @@ def _decode_37(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _str_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 38: f19 enter (arg0, arg1)
@@ -421,7 +422,7 @@ def _decode_38(mv, off):
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 39: f19 exit
@@ -429,7 +430,7 @@ _S39 = struct.Struct("<QIIIHHq")
 
 def _decode_39(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 40: f20 enter (path)
@@ -439,7 +440,7 @@ def _decode_40(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S40.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 41: f20 exit (buf)
@@ -449,7 +450,7 @@ def _decode_41(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 42: f21 enter (dev_name, dir_name, type)
@@ -461,7 +462,7 @@ def _decode_42(mv, off):
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     s2, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 43: f21 exit
@@ -469,7 +470,7 @@ _S43 = struct.Struct("<QIIIHHq")
 
 def _decode_43(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 44: f22 enter (arg0)
@@ -479,7 +480,7 @@ def _decode_44(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S44.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 45: f22 exit
@@ -487,7 +488,7 @@ _S45 = struct.Struct("<QIIIHHq")
 
 def _decode_45(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 46: f23 enter (arg2)
@@ -497,7 +498,7 @@ def _decode_46(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S46.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 47: f23 exit
@@ -505,7 +506,7 @@ _S47 = struct.Struct("<QIIIHHq")
 
 def _decode_47(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 48: f24 enter (arg0)
@@ -515,7 +516,7 @@ def _decode_48(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S48.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 49: f24 exit
@@ -523,7 +524,7 @@ _S49 = struct.Struct("<QIIIHHq")
 
 def _decode_49(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 50: f25 enter (arg1)
@@ -533,7 +534,7 @@ def _decode_50(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S50.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 51: f25 exit
@@ -541,7 +542,7 @@ _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 52: f26 enter (arg0, arg1)
@@ -552,7 +553,7 @@ def _decode_52(mv, off):
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 53: f26 exit
@@ -560,7 +561,7 @@ _S53 = struct.Struct("<QIIIHHq")
 
 def _decode_53(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 54: f27 enter (arg1)
@@ -570,7 +571,7 @@ def _decode_54(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S54.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 55: f27 exit
@@ -578,7 +579,7 @@ _S55 = struct.Struct("<QIIIHHq")
 
 def _decode_55(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 56: f28 enter (tp)
@@ -588,7 +589,7 @@ def _decode_56(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 57: f28 exit
@@ -596,7 +597,7 @@ _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S57.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 58: f29 enter
@@ -604,7 +605,7 @@ _S58 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_58(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
 # kind 59: f29 exit (arg1)
@@ -614,7 +615,7 @@ def _decode_59(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S59.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 60: f30 enter (rqtp)
@@ -624,7 +625,7 @@ def _decode_60(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S60.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 61: f30 exit
@@ -632,7 +633,7 @@ _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S61.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 62: f31 enter (_type, _description)
@@ -643,7 +644,7 @@ def _decode_62(mv, off):
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 63: f31 exit
@@ -651,7 +652,7 @@ _S63 = struct.Struct("<QIIIHHq")
 
 def _decode_63(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 64: f32 enter (_type, _description, _callout_info)
@@ -663,7 +664,7 @@ def _decode_64(mv, off):
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     s2, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 65: f32 exit
@@ -671,7 +672,7 @@ _S65 = struct.Struct("<QIIIHHq")
 
 def _decode_65(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S65.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 66: f33 enter (filename)
@@ -681,7 +682,7 @@ def _decode_66(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S66.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 67: f33 exit (statbuf)
@@ -691,7 +692,7 @@ def _decode_67(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 68: f34 enter (arg1, arg3)
@@ -702,7 +703,7 @@ def _decode_68(mv, off):
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 69: f34 exit
@@ -710,7 +711,7 @@ _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 70: f35 enter (oldname, newname)
@@ -721,7 +722,7 @@ def _decode_70(mv, off):
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 71: f35 exit
@@ -729,7 +730,7 @@ _S71 = struct.Struct("<QIIIHHq")
 
 def _decode_71(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 72: f36 enter (pathname)
@@ -739,7 +740,7 @@ def _decode_72(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S72.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 73: f36 exit (buf)
@@ -749,7 +750,7 @@ def _decode_73(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 74: f37 enter (pathname)
@@ -759,7 +760,7 @@ def _decode_74(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S74.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 75: f37 exit
@@ -767,7 +768,7 @@ _S75 = struct.Struct("<QIIIHHq")
 
 def _decode_75(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 76: f38 enter
@@ -775,7 +776,7 @@ _S76 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_76(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S76.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
 # kind 77: f38 exit (ubuf)
@@ -785,7 +786,7 @@ def _decode_77(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 78: f39 enter (cmdline_ptr)
@@ -795,7 +796,7 @@ def _decode_78(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S78.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 79: f39 exit
@@ -803,7 +804,7 @@ _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 80: f40 enter (filename, argv, envp)
@@ -815,7 +816,7 @@ def _decode_80(mv, off):
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
     s2, pos = _ptrcount_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 81: f40 exit
@@ -823,7 +824,7 @@ _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 82: f41 enter (filename)
@@ -833,7 +834,7 @@ def _decode_82(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 83: f41 exit (buffer)
@@ -843,7 +844,7 @@ def _decode_83(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 84: f42 enter (uargs)
@@ -853,7 +854,7 @@ def _decode_84(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 85: f42 exit
@@ -861,7 +862,7 @@ _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 86: * enter
@@ -869,7 +870,7 @@ _S86 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_86(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S86.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
 # kind 87: * exit
@@ -877,7 +878,7 @@ _S87 = struct.Struct("<QIIIHHq")
 
 def _decode_87(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 def _decode_proc_exit(mv, off):
@@ -1111,15 +1112,32 @@ DECODERS = {
 
 
 def decode(record):
-    """One record (bytes or memoryview) -> its tuple; ValueError for an unknown kind or a short record."""
-    mv = memoryview(record)
-    if len(mv) < 24:
-        raise ValueError(f"record of {len(mv)} bytes is shorter than its header")
-    kind = _HEADER.unpack_from(mv, 0)[4]
+    """One record (bytes) -> its tuple; ValueError for an unknown kind or a short record."""
+    if len(record) < 24:
+        raise ValueError(f"record of {len(record)} bytes is shorter than its header")
+    kind = record[20] | record[21] << 8
     fn = DECODERS.get(kind)
     if fn is None:
         raise ValueError(f"unknown record kind {kind}")
     try:
-        return fn(mv, 0)
+        return fn(record, 0)
     except struct.error as e:
-        raise ValueError(f"record of kind {kind} is cut short ({len(mv)} bytes): {e}") from None
+        raise ValueError(f"record of kind {kind} is cut short ({len(record)} bytes): {e}") from None
+
+
+def decode_all(records, out):
+    """Each record (bytes) decoded onto the list `out`, in order; returns how many could not be (an
+    unknown kind, a short record). The loop of decode(), inlined: it runs for every record of a trace."""
+    bad = 0
+    get = DECODERS.get
+    append = out.append
+    for record in records:
+        fn = get(record[20] | record[21] << 8) if len(record) >= 24 else None
+        if fn is None:
+            bad += 1
+            continue
+        try:
+            append(fn(record, 0))
+        except struct.error:
+            bad += 1
+    return bad

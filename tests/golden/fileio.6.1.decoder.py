@@ -13,6 +13,7 @@ _U32 = struct.Struct("<I")
 _IOV_LEN = struct.Struct("<II")
 _PROC_EXIT = struct.Struct("<QIIIHHq")
 _SKIP = 0x60000  # a FAULT or ABSENT slot holds no bytes
+_new = tuple.__new__  # a record's tuple made directly: a named tuple's own __new__ is a Python call
 
 
 def _str_slot(mv, pos):
@@ -61,7 +62,7 @@ _S0 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_0(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S0.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
 # kind 1: f0 exit (arg1)
@@ -71,7 +72,7 @@ def _decode_1(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 2: f1 enter (arg1)
@@ -81,7 +82,7 @@ def _decode_2(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S2.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 3: f1 exit
@@ -89,7 +90,7 @@ _S3 = struct.Struct("<QIIIHHq")
 
 def _decode_3(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S3.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 4: f2 enter (arg0)
@@ -99,7 +100,7 @@ def _decode_4(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S4.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 5: f2 exit
@@ -107,7 +108,7 @@ _S5 = struct.Struct("<QIIIHHq")
 
 def _decode_5(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S5.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 6: f3 enter (arg0)
@@ -117,7 +118,7 @@ def _decode_6(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S6.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 7: f3 exit (arg1)
@@ -127,7 +128,7 @@ def _decode_7(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 8: f4 enter
@@ -135,7 +136,7 @@ _S8 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_8(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S8.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
 # kind 9: f4 exit (statbuf)
@@ -145,7 +146,7 @@ def _decode_9(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 10: f5 enter (oldname, newname)
@@ -156,7 +157,7 @@ def _decode_10(mv, off):
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 11: f5 exit
@@ -164,7 +165,7 @@ _S11 = struct.Struct("<QIIIHHq")
 
 def _decode_11(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 12: f6 enter (arg1)
@@ -174,7 +175,7 @@ def _decode_12(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S12.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 13: f6 exit
@@ -182,7 +183,7 @@ _S13 = struct.Struct("<QIIIHHq")
 
 def _decode_13(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 14: f7 enter (filename)
@@ -192,7 +193,7 @@ def _decode_14(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S14.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 15: f7 exit (statbuf)
@@ -202,7 +203,7 @@ def _decode_15(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 16: f8 enter (arg1, arg3)
@@ -213,7 +214,7 @@ def _decode_16(mv, off):
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 17: f8 exit
@@ -221,7 +222,7 @@ _S17 = struct.Struct("<QIIIHHq")
 
 def _decode_17(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 18: f9 enter (filename)
@@ -231,7 +232,7 @@ def _decode_18(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S18.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 19: f9 exit (buffer)
@@ -241,7 +242,7 @@ def _decode_19(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, (s0,))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 20: * enter
@@ -249,7 +250,7 @@ _S20 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_20(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0 = _S20.unpack_from(mv, off)
-    return EnterRecord(ts, tgid, tid, nr, kind, flags, comm, (a0,), ())
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
 # kind 21: * exit
@@ -257,7 +258,7 @@ _S21 = struct.Struct("<QIIIHHq")
 
 def _decode_21(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
-    return ExitRecord(ts, tgid, tid, nr, kind, flags, ret, ())
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 def _decode_proc_exit(mv, off):
@@ -342,15 +343,32 @@ DECODERS = {
 
 
 def decode(record):
-    """One record (bytes or memoryview) -> its tuple; ValueError for an unknown kind or a short record."""
-    mv = memoryview(record)
-    if len(mv) < 24:
-        raise ValueError(f"record of {len(mv)} bytes is shorter than its header")
-    kind = _HEADER.unpack_from(mv, 0)[4]
+    """One record (bytes) -> its tuple; ValueError for an unknown kind or a short record."""
+    if len(record) < 24:
+        raise ValueError(f"record of {len(record)} bytes is shorter than its header")
+    kind = record[20] | record[21] << 8
     fn = DECODERS.get(kind)
     if fn is None:
         raise ValueError(f"unknown record kind {kind}")
     try:
-        return fn(mv, 0)
+        return fn(record, 0)
     except struct.error as e:
-        raise ValueError(f"record of kind {kind} is cut short ({len(mv)} bytes): {e}") from None
+        raise ValueError(f"record of kind {kind} is cut short ({len(record)} bytes): {e}") from None
+
+
+def decode_all(records, out):
+    """Each record (bytes) decoded onto the list `out`, in order; returns how many could not be (an
+    unknown kind, a short record). The loop of decode(), inlined: it runs for every record of a trace."""
+    bad = 0
+    get = DECODERS.get
+    append = out.append
+    for record in records:
+        fn = get(record[20] | record[21] << 8) if len(record) >= 24 else None
+        if fn is None:
+            bad += 1
+            continue
+        try:
+            append(fn(record, 0))
+        except struct.error:
+            bad += 1
+    return bad

@@ -7,8 +7,10 @@ and be decoded anywhere by rendering the same decoder again; nothing in a trace 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Callable
 
 import jinja2
 
@@ -98,12 +100,20 @@ def render_decoder(schema: Schema) -> str:
         fork_kind=FORK_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
 
 
-def load_decoder(schema: Schema):
-    """Render and load the decoder for a schema; returns its `decode(record)` function."""
+@dataclass(frozen=True)
+class Decoder:
+    """The loaded decoder's two entry points."""
+
+    one: Callable  # one(record) -> its record tuple; ValueError when it cannot be decoded
+    many: Callable  # many(records, out) -> appends each record's tuple to out; returns how many could not be
+
+
+def load_decoder(schema: Schema) -> Decoder:
+    """Render and load the decoder for a schema."""
     source = render_decoder(schema)
     namespace = {"Slot": records.Slot, "EnterRecord": records.EnterRecord, "ExitRecord": records.ExitRecord,
                  "ProcExitRecord": records.ProcExitRecord, "RetryRecord": records.RetryRecord,
                  "ExecArgsRecord": records.ExecArgsRecord, "ForkRecord": records.ForkRecord,
                  "__name__": "tracespec_decoder"}
     exec(compile(source, "<tracespec decoder>", "exec"), namespace)
-    return namespace["decode"]
+    return Decoder(namespace["decode"], namespace["decode_all"])

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from tracespec.decode.records import (TRUNCATED, EnterRecord, ExecArgsRecord, ExitRecord, ForkRecord,
                                      LostRecord, ProcExitRecord, RetryRecord, Slot)
-from tracespec.decode.values import typed
+from tracespec.decode.values import converter
 from tracespec.plan.model import FLAG_DEFERRED, Schema, SyscallInfo
 
 
@@ -98,6 +98,9 @@ def _comm(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
+_new = tuple.__new__  # builds a named tuple without the Python call its own __new__ costs, per event
+
+
 class Pairer:
     def __init__(self, schema: Schema):
         self.infos = {s.nr: s for s in schema.syscalls}
@@ -108,15 +111,34 @@ class Pairer:
         # died of SIGKILL there: tid -> (its Finished's index in queue, the event before its exit).
         self.queue: list = []
         self.held: dict[int, tuple[int, SyscallEvent]] = {}
+        # What every record of a syscall needs, worked out at its first record: the typed-argument
+        # converter (by nr), slot names (by layout kind and nr), task names (by their raw bytes).
+        self.converters: dict[int, object] = {}
+        self.slot_names: dict[tuple[int, int], tuple[str, ...]] = {}
+        self.comms: dict[bytes, str] = {}
+
+    def _slot_names(self, kind: int, nr: int) -> tuple[str, ...]:
+        """The argument name of each slot of a record (a family's layout knows only positions)."""
+        key = (kind, nr)
+        names = self.slot_names.get(key)
+        if names is None:
+            lay = self.layouts.get(kind)
+            info = self.infos.get(nr)
+            names = tuple(info.args[sl.index].name if info is not None and sl.index < len(info.args) else sl.arg
+                          for sl in lay.slots) if lay is not None else ()
+            self.slot_names[key] = names
+        return names
 
     def _slots(self, kind: int, nr: int, slots: tuple, into: dict) -> None:
-        """Slots by the name of the argument they belong to (a family's layout knows only positions)."""
-        lay = self.layouts.get(kind)
+        """Slots by the name of the argument they belong to."""
+        for name, s in zip(self._slot_names(kind, nr), slots):
+            into[name] = s
+
+    def _convert(self, nr: int) -> tuple[int, object]:
+        """(how many argument values, None or the function typing them)."""
         info = self.infos.get(nr)
-        if lay is not None:
-            for sl, s in zip(lay.slots, slots):
-                name = info.args[sl.index].name if info is not None and sl.index < len(info.args) else sl.arg
-                into[name] = s
+        self.converters[nr] = (len(info.args), converter(info.args)) if info is not None else (6, None)
+        return self.converters[nr]
 
     def _resolve(self, r) -> None:
         """A record of a thread whose syscall returned a restart code says how that syscall ended."""
@@ -146,39 +168,48 @@ class Pairer:
         out = self.queue
         pending = self.pending
         held = self.held
+        infos = self.infos
+        comms = self.comms
+        converters = self.converters
         for r in records:
             if held:
                 self._resolve(r)
-            if isinstance(r, EnterRecord):
-                prev = pending.pop(r.tid, None)
+            t = type(r)
+            if t is EnterRecord:
+                tid = r.tid
+                prev = pending.pop(tid, None)
                 if prev is not None:
                     out.append(Unfinished(prev))
-                info = self.infos.get(r.nr)
-                if info is not None:
-                    args = tuple(typed(v, f) for v, f in zip(r.args, info.args))
-                else:
-                    args = tuple(r.args)
+                nr = r.nr
+                n, convert = converters[nr] if nr in converters else self._convert(nr)
+                args = r.args[:n] if convert is None else convert(r.args)
                 slots: dict = {}
-                self._slots(r.kind, r.nr, r.slots, slots)
-                ev = SyscallEvent(info, r.nr, r.tgid, r.tid, _comm(r.comm), r, None, args, slots, slots)
-                pending[r.tid] = ev
+                if r.slots:
+                    self._slots(r.kind, nr, r.slots, slots)
+                comm = comms.get(r.comm)
+                if comm is None:
+                    comm = comms[r.comm] = _comm(r.comm)
+                ev = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, None, args, slots, slots))
+                pending[tid] = ev
                 if not r.flags & FLAG_DEFERRED:
-                    out.append(Started(ev))
-            elif isinstance(r, ExitRecord):
+                    out.append(_new(Started, (ev,)))
+            elif t is ExitRecord:
                 ev = pending.pop(r.tid, None)
                 if ev is None or ev.nr != r.nr:
                     if ev is not None:
                         out.append(Unfinished(ev))
                     continue  # began before tracing (or its entry was lost): nothing to pair with
-                slots = dict(ev.slots)
-                self._slots(r.kind, r.nr, r.slots, slots)
-                done = ev._replace(exit=r, slots=slots)
-                if ev.enter is not None and ev.enter.flags & FLAG_DEFERRED:
+                info, nr, tgid, tid, comm, enter, _, args, slots, entry_slots = ev
+                if r.slots:
+                    slots = dict(slots)
+                    self._slots(r.kind, nr, r.slots, slots)
+                done = _new(SyscallEvent, (info, nr, tgid, tid, comm, enter, r, args, slots, entry_slots))
+                if enter.flags & FLAG_DEFERRED:
                     out.append(Started(ev))
                 if r.ret in RESTART_RETS:
                     held[r.tid] = (len(out), ev)
-                out.append(Finished(done))
-            elif isinstance(r, RetryRecord):
+                out.append(_new(Finished, (done,)))
+            elif t is RetryRecord:
                 ev = pending.get(r.tid)
                 lay = self.enter_layouts.get(r.nr)
                 if ev is not None and ev.nr == r.nr and lay is not None:
@@ -188,19 +219,19 @@ class Pairer:
                         if i < len(lay.slots) and not (s.fault or s.absent) and info is not None:
                             slots[info.args[lay.slots[i].index].name] = s
                     pending[r.tid] = ev._replace(slots=slots, entry_slots=slots)
-            elif isinstance(r, ExecArgsRecord):
+            elif t is ExecArgsRecord:
                 ev = pending.get(r.tid)
                 lay = self.enter_layouts.get(r.nr)
                 if ev is not None and ev.nr == r.nr and lay is not None:
                     pending[r.tid] = self._exec_args(ev, lay, r)
-            elif isinstance(r, ProcExitRecord):
+            elif t is ProcExitRecord:
                 ev = pending.pop(r.tid, None)
                 if ev is not None:
                     out.append(Unfinished(ev))
                 out.append(ProcessExit(r.ts, r.tgid, r.tid, r.code))
-            elif isinstance(r, ForkRecord):
+            elif t is ForkRecord:
                 out.append(Forked(r.ts, r.tgid, r.child))
-            elif isinstance(r, LostRecord):
+            elif t is LostRecord:
                 out.append(Lost(r.ts, r.count))
         return self._ready()
 

@@ -20,6 +20,6 @@ def replay(chunks, stream: EventStream, write) -> int:
         elif kind == "lost":
             ts, cpu, count = value
             lost += count
-            stream.push([LostRecord(ts, cpu, count)])
+            stream.push_records([LostRecord(ts, cpu, count)])
     write(stream.finish())
     return lost

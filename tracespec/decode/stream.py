@@ -13,24 +13,20 @@ class EventStream:
     A record the decoder refuses is counted in `undecodable`: it is as lost as one the kernel dropped.
     """
 
-    def __init__(self, decode, schema: Schema):
-        self.decode = decode
+    def __init__(self, decoder, schema: Schema):
+        self.decode_all = decoder.many
         self.reorder = Reorder()
         self.pairer = Pairer(schema)
         self.undecodable = 0
 
     def push(self, raw) -> None:
-        """Records as drained: bytes to decode, or records a reader already made (loss reports)."""
-        decode = self.decode
-        records = []
-        for r in raw:
-            if isinstance(r, (bytes, bytearray, memoryview)):
-                try:
-                    records.append(decode(r))
-                except ValueError:
-                    self.undecodable += 1
-            else:
-                records.append(r)
+        """Records as drained: bytes to decode."""
+        records: list = []
+        self.undecodable += self.decode_all(raw, records)
+        self.reorder.push(records)
+
+    def push_records(self, records) -> None:
+        """Records a reader already made (loss marks)."""
         self.reorder.push(records)
 
     def release(self, watermark: int) -> list:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 from tracespec.catalogue.kinds import KINDS
 from tracespec.decode.events import SyscallEvent
 from tracespec.decode.records import Slot
 from tracespec.format.quote import quote
 from tracespec.format.sockaddr import sockaddr_text
+from tracespec.format.special import PRINTERS
 from tracespec.format.structs import struct_text
 from tracespec.format.values import constants, enumby_text, hexval, kind_of, memory_text, scalar_text
 from tracespec.plan.model import ArgField
@@ -121,3 +124,78 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None) -> str:
     if kind in ("iovec", "oiovec"):
         return _iovec(slot)
     return memory_text(value, f, slot, False)
+
+
+# -- the same, worked out once per syscall ------------------------------------------------------------
+# A text trace renders millions of lines of a few syscalls: what a syscall's line looks like apart from
+# its values (which arguments show, where entry ends, how each argument reads) is decided at its first
+# event and kept.
+
+Renderer = Callable[[int, SyscallEvent], str]
+
+
+class Shape(NamedTuple):
+    """How one syscall's arguments print, independent of their values: (argument index, renderer) of
+    each argument printed at entry, then of each printed when it returns."""
+
+    fields: int  # arguments the syscall has (events with fewer values take the general path)
+    entry: tuple[tuple[int, Renderer], ...]
+    exit: tuple[tuple[int, Renderer], ...]
+    own: bool  # strace prints it its own way (format/special.py), given its entry record
+
+
+DECIMAL_KINDS = frozenset({"int", "uint", "size", "off", "fd", "pid"})  # scalar_text prints them with str()
+QUOTED_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr"})  # render() ends in memory_text for them
+CACHE_LIMIT = 4096  # rendered values kept per argument (flags, enums, modes: the costly ones)
+
+
+def _renderer(f: ArgField, fds) -> Renderer:
+    """render(f, v, ev, fds), specialised for one argument: the same text, with less work per call."""
+    kind, _ = kind_of(f)
+    if kind in QUOTED_KINDS:
+        name = f.name
+
+        def quoted(v, ev):
+            slot = ev.slots.get(name) if v else None
+            if slot is None or slot.flags:  # NULL, nothing copied, or a truncated or faulted copy
+                return render(f, v, ev, fds)
+            return quote(slot.data)
+        return quoted
+    if kind in MEMORY_KINDS or kind == "enumby" or (fds is not None and kind in ("fd", "dirfd")):
+        return lambda v, ev: render(f, v, ev, fds)
+    if kind in DECIMAL_KINDS:
+        return lambda v, ev: str(v)
+    if kind in ("ptr", "optr"):  # as scalar_text
+        return lambda v, ev: "NULL" if v == 0 else hexval(v, f)
+    if kind == "hex":
+        return lambda v, ev: hexval(v, f)
+    cache: dict[int, str] = {}
+
+    def cached(v, ev):
+        text = cache.get(v)
+        if text is None:
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
+            text = cache[v] = scalar_text(v, f)
+        return text
+    return cached
+
+
+def shape(info, fds=None, creates: bool = False) -> Shape:
+    """The shape of a syscall's line (info None: a number the schema does not know, raw arguments).
+    `creates`: open's mode shows (the call has O_CREAT or O_TMPFILE); see has_omode()."""
+    fields = RAW_ARGS if info is None else info.args
+    shown = [(i, f) for i, f in enumerate(fields) if info is None or f.kind != "omode" or creates]
+    cut = next((n for n, (_, f) in enumerate(shown) if kind_of(f)[0] in EXIT_KINDS), len(shown))
+    rendered = tuple((i, _renderer(f, fds)) for i, f in shown)
+    own = info is not None and not info.raw and info.name in PRINTERS
+    return Shape(len(fields), rendered[:cut], rendered[cut:], own)
+
+
+def has_omode(info) -> bool:
+    """Whether the syscall's shape depends on its flags (open's mode shows only when it creates)."""
+    return info is not None and any(f.kind == "omode" for f in info.args)
+
+
+def open_creates(ev: SyscallEvent) -> bool:
+    return _open_creates(ev)

@@ -27,12 +27,11 @@ import time
 
 import tracespec
 from tracespec.errors import TracespecError
+from tracespec.runtime.ringbuf import split_stretch
 
 MAGIC = b"TSPECBIN"
 FORMAT_VERSION = 1
 RECORDS, WATERMARK, LOST, END, RINGBUF = 1, 2, 3, 4, 5
-_RB_DISCARD = 1 << 30
-_RB_LEN_MASK = (1 << 30) - 1
 _HEAD = struct.Struct("<8sII")
 _CHUNK = struct.Struct("<II")
 _U32 = struct.Struct("<I")
@@ -159,7 +158,7 @@ class TraceFile:
                     pos += 4 + n
                 yield "records", records
             elif tag == RINGBUF:
-                records, bad = _split_ring(payload)
+                records, bad = split_stretch(payload)
                 yield "records", records
                 if bad is not None:
                     self.problem = f"corrupt ring-buffer record at byte {at + _CHUNK.size + bad}: the rest is skipped"
@@ -185,15 +184,3 @@ class TraceFile:
         self.f.close()
 
 
-def _split_ring(data: bytes) -> tuple[list[bytes], int | None]:
-    """The records of a ring-buffer stretch, and the offset of a malformed one (None if none)."""
-    out, pos, n = [], 0, len(data)
-    while pos + 8 <= n:
-        word = _U32.unpack_from(data, pos)[0]
-        length = word & _RB_LEN_MASK
-        if pos + 8 + length > n:
-            return out, pos
-        if not word & _RB_DISCARD:
-            out.append(data[pos + 8:pos + 8 + length])
-        pos += (length + 8 + 7) & ~7
-    return out, (pos if pos != n else None)

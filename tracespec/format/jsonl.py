@@ -39,11 +39,22 @@ class JsonWriter:
         self.syscalls = 0
         self.unfinished = 0
         self.dumps = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+        # by syscall number: (argument, whether its value is memory json_value reads) per argument
+        self.fields: dict[int, tuple] = {}
+
+    def _fields(self, ev: SyscallEvent) -> tuple:
+        fields = self.fields[ev.nr] = tuple(
+            (f, kind_of(f)[0] in A.MEMORY_KINDS) for f in (ev.info.args if ev.info else A.RAW_ARGS))
+        return fields
 
     def event(self, ev: SyscallEvent, finished: bool) -> dict:
         args = {}
         truncated = {}
-        for f, v in zip(ev.info.args if ev.info else A.RAW_ARGS, ev.args):
+        fields = self.fields.get(ev.nr)
+        for (f, memory), v in zip(self._fields(ev) if fields is None else fields, ev.args):
+            if not memory:  # a number: json_value's answer without asking
+                args[f.name] = v
+                continue
             value, cut = json_value(f, v, ev)
             args[f.name] = value
             if cut is not None:
@@ -62,7 +73,7 @@ class JsonWriter:
     def write(self, items) -> None:
         buf = self.buf
         for item in items:
-            if isinstance(item, Finished):
+            if type(item) is Finished:
                 self.syscalls += 1
                 buf.append(self.dumps(self.event(item.event, True)))
             elif isinstance(item, Unfinished):

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+# Bytes that print as themselves: printable ASCII but for the quote and the backslash.
+_PLAIN = re.compile(rb'[\x20\x21\x23-\x5b\x5d-\x7e]*')
 _ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v"}
 
 
 def quote(data: bytes, truncated: bool = False) -> str:
     """`"..."` with C escapes; non-printable bytes in octal, 3 digits only before an octal digit."""
+    if _PLAIN.fullmatch(data):  # most paths and much text: nothing to escape
+        return f'"{data.decode("ascii")}"...' if truncated else f'"{data.decode("ascii")}"'
     out = ['"']
     n = len(data)
     for i, c in enumerate(data):

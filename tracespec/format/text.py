@@ -17,6 +17,9 @@ from tracespec.format.special import special
 from tracespec.format.values import constants, ret_text
 
 
+PLAIN_RETS = frozenset({"int", "fd"})  # what ret_text prints with str() when the call did not fail
+
+
 @dataclass(frozen=True)
 class TextOptions:
     timestamps: int = 0  # 0: none, 1: -t (time of day), 2: -tt (with microseconds), 3: -ttt (epoch)
@@ -38,9 +41,14 @@ class TextWriter:
         self.buf: list[str] = []
         self.syscalls = 0
         self.fds = FdPaths(options.live) if options.fd_paths else None
+        self.shapes: dict = {}  # by syscall number; (number, creates) for those shaped by open's flags
+        self.omode: dict[int, bool] = {}  # syscall number -> whether its shape depends on open's flags
+        self.plain = not (options.relative or options.timestamps)  # lines start with the tid alone
 
     # -- line pieces ------------------------------------------------------------------------------
     def prefix(self, tid: int, ts: int) -> str:
+        if self.plain:
+            return f"{tid} "
         o = self.opt
         parts = [str(tid)]
         if o.relative:
@@ -57,25 +65,59 @@ class TextWriter:
                 parts.append(clock if o.timestamps == 1 else f"{clock}.{ns // 1000:06d}")
         return " ".join(parts) + " "
 
+    def _shape(self, ev: SyscallEvent) -> A.Shape:
+        """The syscall's shape, made at its first event (open's two: with and without its mode)."""
+        key = ev.nr
+        sh = self.shapes.get(key)
+        if sh is None:
+            if ev.nr not in self.omode:
+                self.omode[ev.nr] = A.has_omode(ev.info)
+            if not self.omode[ev.nr]:
+                sh = self.shapes[key] = A.shape(ev.info, self.fds)
+            else:
+                creates = A.open_creates(ev)
+                sh = self.shapes.get((key, creates))
+                if sh is None:
+                    sh = self.shapes[(key, creates)] = A.shape(ev.info, self.fds, creates)
+        return sh
+
     def enter_part(self, ev: SyscallEvent) -> str:
-        own = special(ev)
+        sh = self.shapes.get(ev.nr) or self._shape(ev)
+        own = special(ev) if sh.own else None
         if own is not None:
             return f"{ev.name}({own[0]}"
-        at_entry, at_exit = A.split(ev)
-        text = ", ".join(A.render(f, v, ev, self.fds) for f, v in at_entry)
-        if at_exit and at_entry:
-            text += ", "
+        args = ev.args
+        if len(args) != sh.fields:  # an event without all its arguments: the general path
+            at_entry, at_exit = A.split(ev)
+            text = ", ".join(A.render(f, v, ev, self.fds) for f, v in at_entry)
+            if at_exit and at_entry:
+                text += ", "
+        elif not sh.entry:
+            text = ""
+        else:
+            text = ", ".join([r(args[i], ev) for i, r in sh.entry])
+            if sh.exit:
+                text += ", "
         return f"{ev.name}({text}"
 
     def exit_part(self, ev: SyscallEvent) -> str:
-        own = special(ev)
+        sh = self.shapes.get(ev.nr) or self._shape(ev)
+        own = special(ev) if sh.own else None
         if own is not None:
             text = own[1]
         else:
-            _, at_exit = A.split(ev)
-            text = ", ".join(A.render(f, v, ev, self.fds) for f, v in at_exit)
-        ret = ret_text(ev.ret, ev.info.ret if ev.info else "int")
-        if self.fds is not None and ev.info is not None and ev.info.ret == "fd" and ev.ret is not None and ev.ret >= 0:
+            args = ev.args
+            if len(args) != sh.fields:
+                _, at_exit = A.split(ev)
+                text = ", ".join(A.render(f, v, ev, self.fds) for f, v in at_exit)
+            elif not sh.exit:
+                text = ""
+            else:
+                text = ", ".join([r(args[i], ev) for i, r in sh.exit])
+        info = ev.info
+        kind = info.ret if info else "int"
+        ret = str(ev.ret) if kind in PLAIN_RETS and ev.ret >= 0 else ret_text(ev.ret, kind)
+        if self.fds is not None and info is not None and info.ret == "fd" and ev.ret is not None and ev.ret >= 0:
             ret = self.fds.annotate(ev.tgid, ev.ret)
         tail = f"{text}) = {ret}"
         if self.opt.syscall_times and ev.duration_ns is not None:
@@ -92,26 +134,30 @@ class TextWriter:
     # -- items --------------------------------------------------------------------------------------
     def write(self, items) -> None:
         buf = self.buf
+        plain = self.plain
         for item in items:
-            if isinstance(item, Started):
-                self.close_open()
+            t = type(item)
+            if t is Started:
+                if self.open is not None:
+                    self.close_open()
                 self.open = item.event  # printed when it returns, or when something comes between
                 if self.fds is not None:
                     self.fds.seen(item.event.tgid)
-            elif isinstance(item, Finished):
+            elif t is Finished:
                 self.syscalls += 1
                 ev = item.event
                 if self.fds is not None:
                     self.fds.before(ev)
                 if self.open is not None and self.open.tid == ev.tid:
-                    buf.append(self.prefix(ev.tid, ev.ts) + self.enter_part(ev) + self.exit_part(ev) + "\n")
+                    start = f"{ev.tid} " if plain else self.prefix(ev.tid, ev.ts)
+                    buf.append(start + self.enter_part(ev) + self.exit_part(ev) + "\n")
                     self.open = None
                 else:
                     self.close_open()
                     buf.append(f"{self.prefix(ev.tid, ev.exit.ts)}<... {ev.name} resumed>{self.exit_part(ev)}\n")
                 if self.fds is not None:
                     self.fds.after(ev)
-            elif isinstance(item, Unfinished):
+            elif t is Unfinished:
                 self.syscalls += 1
                 ev = item.event
                 never_returns = ev.info is not None and ev.info.ret == "none"
@@ -124,7 +170,7 @@ class TextWriter:
                     self.close_open()
                     lead = f"{self.prefix(ev.tid, ev.ts)}<... {ev.name} resumed>"
                     buf.append(lead + (" <unfinished ...>) = ?\n" if item.killed else ") = ?\n"))
-            elif isinstance(item, ProcessExit):
+            elif t is ProcessExit:
                 self.close_open()
                 if self.fds is not None:
                     if item.tid == item.tgid:  # the process, not one of its threads: its descriptors go
@@ -132,10 +178,10 @@ class TextWriter:
                 line = exit_text(item.code)
                 if line:
                     buf.append(f"{self.prefix(item.tid, item.ts)}{line}\n")
-            elif isinstance(item, Forked):
+            elif t is Forked:
                 if self.fds is not None:
                     self.fds.forked(item.parent, item.child)
-            elif isinstance(item, Lost):
+            elif t is Lost:
                 self.close_open()
                 buf.append(f"tracespec: {item.count} records lost here\n")
         if len(buf) > 256:

@@ -96,7 +96,8 @@ class RecorderSession(Session):
         if until:
             records = [r for r in records if not isinstance(r, (bytes, bytearray)) or _TS.unpack_from(r)[0] <= until]
         stream = EventStream(self.decode, self.plan.schema)
-        stream.push(records)
+        stream.push([r for r in records if isinstance(r, (bytes, bytearray))])
+        stream.push_records([r for r in records if not isinstance(r, (bytes, bytearray))])  # loss marks
         events = stream.finish()
         self.count += 1
         lost = self.loaded.lost() + self.lost_control + stream.undecodable

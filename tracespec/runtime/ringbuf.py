@@ -33,25 +33,18 @@ class RingReader:
         """Sleep until the kernel signals data, or `timeout` seconds pass."""
         self.epoll.poll(timeout)
 
-    def drain(self, limit: int = 1 << 30) -> list[bytes]:
-        """Every committed record, oldest first (up to `limit` bytes of them)."""
-        view, page, mask = self.view, self.page, self.mask
+    def drain(self) -> list[bytes]:
+        """Every committed record, oldest first: one copy of what lies between the consumer and the
+        producer, one walk over the copy to cut it into records, stopping at one still being written."""
         cons = _U64.unpack_from(self.cons, 0)[0]
         prod = _U64.unpack_from(self.prod, 0)[0]
-        out = []
-        start = cons
-        while cons < prod and cons - start < limit:
-            base = page + (cons & mask)
-            hdr = _U32.unpack_from(view, base)[0]
-            if hdr & BUSY:
-                break
-            length = hdr & ~(BUSY | DISCARD)
-            if not hdr & DISCARD:
-                out.append(bytes(view[base + 8:base + 8 + length]))
-            cons += (length + 8 + 7) & ~7
-        if cons != start:
-            _U64.pack_into(self.cons, 0, cons)
-        return out
+        if cons >= prod:
+            return []
+        base = self.page + (cons & self.mask)
+        data = bytes(self.view[base:base + (prod - cons)])  # contiguous: the data pages are mapped twice
+        records, stop = split_stretch(data)
+        _U64.pack_into(self.cons, 0, cons + (len(data) if stop is None else stop))
+        return records
 
     def drain_raw(self, limit: int = 1 << 30) -> bytes:
         """Every committed record, as one stretch in the ring's own framing (for binary traces)."""
@@ -76,3 +69,21 @@ class RingReader:
         self.view.release()
         self.prod.close()
         self.cons.close()
+
+
+def split_stretch(data: bytes) -> tuple[list[bytes], int | None]:
+    """The records of a stretch in the ring's framing (as drain_raw returns it), and the offset of the
+    first one that is not whole (None if none): cut short, or still being written."""
+    out, pos, n = [], 0, len(data)
+    unpack = _U32.unpack_from
+    append = out.append
+    while pos + 8 <= n:
+        word = unpack(data, pos)[0]
+        length = word & ~(BUSY | DISCARD)
+        end = pos + 8 + length
+        if end > n or word & BUSY:
+            return out, pos
+        if not word & DISCARD:
+            append(data[pos + 8:end])
+        pos = (end + 7) & ~7
+    return out, (pos if pos != n else None)

@@ -133,7 +133,7 @@ class Session:
                 self.writer.write_raw(drained, None)
             self.writer.write_raw(marks or b"", watermark)
             return
-        self.stream.push(marks)
+        self.stream.push_records(marks)
         self.stream.push(reader.drain())
         events = self.stream.release(watermark)
         if events:
