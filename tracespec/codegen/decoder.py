@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Callable
 
-import jinja2
 
 import tracespec
 from tracespec.codegen.lower import EXEC_ARGS_KIND, FORK_KIND, PROC_EXIT_KIND, RETRY_KIND
+from tracespec.codegen.templates import env
 from tracespec.decode import records
 from tracespec.plan.model import COMM_SIZE, SLOT_ABSENT, SLOT_FAULT, RecordLayout, Schema
 
@@ -84,17 +82,9 @@ def _view(lay: RecordLayout) -> dict:
     }
 
 
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    loader = jinja2.FunctionLoader(
-        lambda name: resources.files("tracespec").joinpath("templates", name).read_text("utf-8"))
-    return jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
-
-
 def render_decoder(schema: Schema) -> str:
     views = [_view(lay) for lay in schema.layouts]
-    return _env().get_template("decoder.py.j2").render(
+    return env().get_template("decoder.py.j2").render(
         version=tracespec.__version__, spec_path=repr(schema.spec_path)[1:-1].replace('"""', "'''"),
         layouts=views, proc_exit_kind=PROC_EXIT_KIND, retry_kind=RETRY_KIND, exec_args_kind=EXEC_ARGS_KIND,
         fork_kind=FORK_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))

@@ -8,14 +8,11 @@ value passes through cliteral; the template adds structure, not decisions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-
-import jinja2
 
 import tracespec
 from tracespec.codegen.cliteral import c_comment, c_ident, c_int
 from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lower_trigger
+from tracespec.codegen.templates import env
 from tracespec.plan.model import (COMM_SIZE, CONTROL_KILLED, CONTROL_TRIGGER, FLAG_DEFERRED, HEADER_SIZE,
                                   HIST_BUCKETS, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED, FamilyPlan, Plan,
                                   RecordLayout, SlotLayout, SyscallInfo)
@@ -283,13 +280,5 @@ def describe_plan(p: Plan) -> list[str]:
             f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
 
 
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    loader = jinja2.FunctionLoader(
-        lambda name: resources.files("tracespec").joinpath("templates", name).read_text("utf-8"))
-    return jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
-
-
 def render_c(plan: Plan) -> str:
-    return _env().get_template("program.c.j2").render(**_Lowerer(plan).view())
+    return env().get_template("program.c.j2").render(**_Lowerer(plan).view())
