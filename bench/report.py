@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+import sustained
 from workload import LOOPS
 
 
@@ -139,6 +140,9 @@ def markdown(res: dict) -> str:
         rows = [r for r in res["results"] if r["loop"] == loop]
         lines += [f"### {loop}: {LOOPS[loop].what}", ""] + _cost_table(rows) + [""]
     lines += ["## Time from `tracespec run` to its first event", ""] + _startup(res["startup"]) + [""]
+    if "sustained" in res:  # results written before the section existed have none
+        lines += ["## Sustained rate: text to a file with no loss", ""] + \
+            sustained.markdown_lines(res["sustained"]) + [""]
     problems = [r for r in res["results"] if r["status"] != "ok" or r.get("failed_runs")]
     notes = [r for r in res["results"] if r.get("note")]
     lines += ["## Skipped, failed and not traced", ""]

@@ -19,6 +19,7 @@ import report
 import startup
 import subject
 import summary
+import sustained
 import workload
 from errors import BenchError
 from measure import measure_once
@@ -28,6 +29,11 @@ from tracers import all_tracers
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
 QUICK_SCALE, QUICK_REPS, FULL_REPS = 0.1, 2, 5
+# The sustained-rate section (bench/sustained.py), text only: each rate held SUSTAINED_SECONDS, the ladder
+# stopped after two lossy rates. About 1.5 to 3 minutes at tracespec's speed of today.
+SUSTAINED_SECONDS, QUICK_SUSTAINED_SECONDS = 8, 3
+SUSTAINED_RATES = sustained.DEFAULT_RATES
+QUICK_SUSTAINED_RATES = [50_000, 200_000, 500_000]
 
 DESCRIPTION = """\
 Measure what tracing costs a traced program, per syscall, under tracespec and its peers.
@@ -55,7 +61,11 @@ Repetitions are interleaved (every loop under every tracer, then again), so drif
 spreads over all of them; each cell reports the median and the range. Between runs the benchmark waits
 until the BPF programs a tracer loaded are gone (bpftool), since a leftover raw-tracepoint program
 would tax the next run. It also times tracespec's start-up: from launching `tracespec run` to the
-first event it records, with its parts."""
+first event it records, with its parts.
+
+Last, the sustained rate (bench/sustained.py): the highest steady rate of getppid() calls that
+`tracespec run specs/all.yaml --format text -o FILE` writes with no loss, from a ladder of rates
+(25k to 1M syscalls/s), each held for 8 s (3 s with --quick), stopping after two lossy rates."""
 
 EPILOG = """\
 output:
@@ -69,7 +79,8 @@ exit status:
   not run (one line says why); 130 interrupted.
 
 examples:
-  .venv/bin/python bench/run.py                       full run: 5 repetitions, about 10 minutes
+  .venv/bin/python bench/run.py                       full run: 5 repetitions, about 10 minutes, plus
+                                                      1.5 to 3 for the sustained rate
   .venv/bin/python bench/run.py --quick               2 repetitions of a tenth of the work
   .venv/bin/python bench/run.py --loops getppid --tracers untraced,floor,tracespec-all-text
 
@@ -93,6 +104,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="comma-separated tracer ids to run, from the list above (default: all; "
                         "untraced, the baseline, is always run)")
     p.add_argument("--no-startup", action="store_true", help="skip the time-to-first-event measurement")
+    p.add_argument("--no-sustained", action="store_true",
+                   help="skip the sustained-rate ladder (its share of the run: about 1.5 to 3 minutes)")
     p.add_argument("--tracespec", metavar="PATH", default=os.path.join(REPO, ".venv", "bin", "tracespec"),
                    help="the tracespec executable to measure (default: the repository's .venv/bin/tracespec)")
     p.add_argument("--rev", metavar="REV",
@@ -200,6 +213,16 @@ def benchmark(args: argparse.Namespace) -> int:
             start = {"status": "skipped", "reason": "tracespec not selected or not available"}
         else:
             start = startup.measure(tested, workdir, args.reps, quiesce, progress)
+
+        if args.no_sustained:
+            steady = {"status": "skipped", "reason": "--no-sustained"}
+        elif ts is None or unavailable[ts.id]:
+            steady = {"status": "skipped", "reason": "tracespec not selected or not available"}
+        else:
+            steady = sustained.measure(
+                tested, binary, workdir, quiesce, progress,
+                QUICK_SUSTAINED_RATES if args.quick else SUSTAINED_RATES,
+                QUICK_SUSTAINED_SECONDS if args.quick else SUSTAINED_SECONDS, ["text"])
     finally:
         proc.kill_all()  # before removing the directory their files are in
         shutil.rmtree(workdir, ignore_errors=True)
@@ -247,6 +270,7 @@ def benchmark(args: argparse.Namespace) -> int:
                      "skipped": unavailable[t.id] or ""} for t in tracers],
         "results": rows,
         "startup": start,
+        "sustained": steady,
         "notes": notes,
     }
     stem = f"{info['date']}-{info['hostname']}" + ("-quick" if args.quick else "")

@@ -157,9 +157,14 @@ class Floor(Tracer):
 class Tracespec(Tracer):
     """tracespec run SPEC [--format F] -o TRACE -- WORKLOAD."""
 
-    SYSCALLS = 100_000  # well inside the 64 MiB ring buffer; tracespec decodes for seconds after the loop
+    SYSCALLS = 100_000  # well inside the 128 MiB ring buffer; tracespec decodes for seconds after the loop
+    # A binary trace is written as drained, never decoded on the way: it runs at the issue's size, 1M
+    # getppid() calls (about 136 MB of records), which must all be there.
+    BIN_SYSCALLS = 1_000_000
 
     def __init__(self, executable: str, specs_dir: str, spec: str, fmt: str | None):
+        if fmt == "bin":
+            self.SYSCALLS = self.BIN_SYSCALLS
         self.executable = executable
         self.spec = spec
         self.spec_path = os.path.join(specs_dir, spec)
@@ -216,16 +221,14 @@ class Tracespec(Tracer):
         return self._decode
 
     def _recorded_bin(self, trace: str, loop: Loop, reported: int | None) -> Recorded:
-        """Decode the binary trace to JSON Lines with `tracespec decode` (after the run, so outside
-        the timed loop) and count it like a JSON trace."""
-        decoded = trace + ".jsonl"
+        """Decode the binary trace to text with `tracespec decode` (after the run, so outside the timed
+        loop) and count it like a text trace."""
+        decoded = trace + ".txt"
         try:
-            r = subprocess.run([self.executable, "decode", "--format", "json", "-o", decoded, trace],
-                               capture_output=True, text=True)
+            r = subprocess.run([self.executable, "decode", "-o", decoded, trace], capture_output=True, text=True)
             if r.returncode != 0 or not os.path.exists(decoded):
                 return Recorded(None, reported)
-            counts, _ = trace_counts.tracespec_json(decoded, loop.syscalls)
-            return Recorded(sum(counts.values()), reported)
+            return Recorded(sum(trace_counts.strace_style(decoded, loop.syscalls).values()), reported)
         finally:
             if os.path.exists(decoded):
                 os.unlink(decoded)

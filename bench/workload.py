@@ -31,6 +31,11 @@ LOOPS = {
     "read": Loop("read", ("read",), "read() of 64 bytes from /dev/zero"),
 }
 
+# Not in LOOPS (run.py's cost tables): the steady-rate loop of bench/sustained.py. Its argv is
+# paced_argv's, not argv's; its result line has "rate_target", "rate_achieved", "seconds", "late_ticks"
+# and "end_ns" (CLOCK_MONOTONIC, as Python's time.monotonic_ns(), at the loop's end) besides the rest.
+PACED = Loop("paced", ("getppid",), "getppid() at a steady rate, in 1 ms ticks")
+
 
 def build(workdir: str) -> str:
     """Compile workload.c statically into workdir and return the binary's path.
@@ -51,6 +56,11 @@ def build(workdir: str) -> str:
 
 def argv(binary: str, loop: Loop, iterations: int, open_path: str) -> list[str]:
     return [binary, loop.name, str(iterations), open_path]
+
+
+def paced_argv(binary: str, rate: int, seconds: int) -> list[str]:
+    """getppid() at rate calls per second for seconds (rate * seconds calls, however long they take)."""
+    return [binary, PACED.name, str(rate), str(seconds)]
 
 
 def parse_result(stdout: str) -> dict | None:
