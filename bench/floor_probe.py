@@ -1,7 +1,7 @@
 """The floor: hold empty BPF programs on the raw tracepoints sys_enter and sys_exit, the attach points
 tracespec uses for specs/all.yaml, until standard input closes.
 
-    python floor_probe.py
+    python floor_probe.py [--unrelated]
 
 Prints "ready" on standard output once both are attached; on end of input (or SIGTERM/SIGINT) it
 detaches them with BCC's cleanup() and exits 0. Any failure is one line on standard error, exit 1.
@@ -21,6 +21,13 @@ PROGRAM = b"""
 RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }
 RAW_TRACEPOINT_PROBE(sys_exit) { return 0; }
 """
+# --unrelated: the same on the per-syscall tracepoints of a syscall no loop makes (sync). Enabling any
+# per-syscall tracepoint sends every syscall of the machine through the kernel's tracing path; what that
+# costs a syscall nobody traces is the floor for a spec's unselected syscalls.
+UNRELATED = b"""
+TRACEPOINT_PROBE(syscalls, sys_enter_sync) { return 0; }
+TRACEPOINT_PROBE(syscalls, sys_exit_sync) { return 0; }
+"""
 
 
 def _stop(signum, frame):
@@ -36,7 +43,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
-        bpf = BPF(text=PROGRAM)  # RAW_TRACEPOINT_PROBE programs are attached as they load
+        bpf = BPF(text=UNRELATED if sys.argv[1:] == ["--unrelated"] else PROGRAM)  # attached as they load
     except Exception as e:  # BCC raises bare Exceptions
         print(f"floor_probe: cannot load the no-op programs: {e}", file=sys.stderr)
         return 1

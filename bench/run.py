@@ -50,6 +50,8 @@ counted, and prints ns per syscall. Each loop runs untraced and under each trace
   bpftrace         bpftrace -c running bench/every_syscall.bt (every entry and exit of the tree)
   floor            no-op BPF programs on the raw tracepoints sys_enter and sys_exit, the attach
                    points tracespec uses for specs/all.yaml: the least any such tracer can cost
+  floor-unrelated  no-op BPF programs on the per-syscall tracepoints of sync, which no loop makes:
+                   what a syscall a per-syscall-tracepoint spec does not select must cost at least
   tracespec-all-text, tracespec-all-json, tracespec-all-bin
                    tracespec run specs/all.yaml --format text|json|bin -o FILE (bin when this
                    tracespec has it, skipped otherwise)
@@ -233,6 +235,9 @@ def benchmark(args: argparse.Namespace) -> int:
         "floor: empty BPF programs (return 0) on the raw tracepoints sys_enter and sys_exit, the attach "
         "points tracespec uses for specs/all.yaml, loaded with BCC by bench/floor_probe.py; its overhead "
         "is what the kernel charges for running any program at each syscall's entry and exit.",
+        "floor-unrelated: the same on syscalls:sys_enter_sync/sys_exit_sync, which the loops never call; "
+        "any enabled per-syscall tracepoint sends every syscall through the kernel's tracing path, and its "
+        "overhead is what that costs a syscall nobody traces: compare fileio.yaml's getppid row with it.",
         "syscalls/run differs per tracer (slow tracers get fewer); each is what the workload reported.",
         "lost: loop syscalls made minus those found in the tracer's output, worst of the runs; the "
         "tracer's own count is in its own unit (tracespec: records, two per syscall; bpftrace and perf: "

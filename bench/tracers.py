@@ -133,9 +133,11 @@ class Floor(Tracer):
     PROBE = os.path.join(HERE, "floor_probe.py")
     READY_TIMEOUT_S = 60
 
+    ARGS: tuple[str, ...] = ()
+
     @contextmanager
     def attached(self, workdir):
-        p = proc.start([sys.executable, self.PROBE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        p = proc.start([sys.executable, self.PROBE, *self.ARGS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE)
         try:
             ready, _, _ = select.select([p.stdout], [], [], self.READY_TIMEOUT_S)
@@ -234,6 +236,14 @@ class Tracespec(Tracer):
                 os.unlink(decoded)
 
 
+class FloorUnrelated(Floor):
+    """What a syscall costs when another syscall's per-syscall tracepoint is enabled: the floor for the
+    syscalls a spec on per-syscall tracepoints (specs/fileio.yaml) does not select."""
+
+    id, label = "floor-unrelated", "floor: no-op BPF on an unrelated per-syscall tracepoint (sync)"
+    ARGS = ("--unrelated",)
+
+
 def all_tracers(tracespec: str, specs_dir: str) -> list[Tracer]:
     """In the order the report lists them."""
     return [
@@ -243,6 +253,7 @@ def all_tracers(tracespec: str, specs_dir: str) -> list[Tracer]:
         PerfTrace(),
         Bpftrace(),
         Floor(),
+        FloorUnrelated(),
         Tracespec(tracespec, specs_dir, "all.yaml", "text"),
         Tracespec(tracespec, specs_dir, "all.yaml", "json"),
         Tracespec(tracespec, specs_dir, "all.yaml", "bin"),
