@@ -2,7 +2,9 @@
 
 The output is a stream of items in record order:
   Started(event)    a syscall entered (its enter-time arguments are known)
-  Finished(event)   it returned; event.exit is set (event.enter is None if it began before tracing)
+  Finished(event)   it returned; event.exit is set (event.enter is None if it began before tracing).
+                    `whole`: its exit record came right after its entry record, and this one item
+                    stands for Started and Finished (most syscalls: one item instead of two)
   Unfinished(event) it never returned while traced: the thread entered another syscall (the previous
                     one cannot have returned), or the trace ended; or `killed`: SIGKILL ended the thread
                     in it (the kernel still reports a return, with a restart code, that strace never sees)
@@ -58,6 +60,7 @@ class Started(NamedTuple):
 
 class Finished(NamedTuple):
     event: SyscallEvent
+    whole: bool = False  # its entry came just before, with nothing between: there was no Started for it
 
 
 class Unfinished(NamedTuple):
@@ -171,7 +174,15 @@ class Pairer:
         infos = self.infos
         comms = self.comms
         converters = self.converters
-        for r in records:
+        # each record with the one after it, to see an entry followed at once by its exit
+        records = records if isinstance(records, list) else list(records)
+        following = records[1:]
+        following.append(None)
+        skip = False
+        for r, nxt in zip(records, following):
+            if skip:  # the exit of a whole syscall, already made into its event
+                skip = False
+                continue
             if held:
                 self._resolve(r)
             t = type(r)
@@ -189,6 +200,16 @@ class Pairer:
                 comm = comms.get(r.comm)
                 if comm is None:
                     comm = comms[r.comm] = _comm(r.comm)
+                if (type(nxt) is ExitRecord and nxt.tid == tid and nxt.nr == nr and not held
+                        and not r.flags & FLAG_DEFERRED and nxt.ret not in RESTART_RETS):
+                    exit_slots = slots
+                    if nxt.slots:
+                        exit_slots = dict(slots)
+                        self._slots(nxt.kind, nr, nxt.slots, exit_slots)
+                    done = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, nxt, args, exit_slots, slots))
+                    out.append(_new(Finished, (done, True)))
+                    skip = True
+                    continue
                 ev = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, None, args, slots, slots))
                 pending[tid] = ev
                 if not r.flags & FLAG_DEFERRED:
@@ -208,7 +229,7 @@ class Pairer:
                     out.append(Started(ev))
                 if r.ret in RESTART_RETS:
                     held[r.tid] = (len(out), ev)
-                out.append(_new(Finished, (done,)))
+                out.append(_new(Finished, (done, False)))
             elif t is RetryRecord:
                 ev = pending.get(r.tid)
                 lay = self.enter_layouts.get(r.nr)

@@ -146,6 +146,17 @@ class TextWriter:
             elif t is Finished:
                 self.syscalls += 1
                 ev = item.event
+                if item.whole:  # Started and Finished in one item: the same lines
+                    if self.open is not None:
+                        self.close_open()
+                    if self.fds is not None:
+                        self.fds.seen(ev.tgid)
+                        self.fds.before(ev)
+                    start = f"{ev.tid} " if plain else self.prefix(ev.tid, ev.ts)
+                    buf.append(start + self.enter_part(ev) + self.exit_part(ev) + "\n")
+                    if self.fds is not None:
+                        self.fds.after(ev)
+                    continue
                 if self.fds is not None:
                     self.fds.before(ev)
                 if self.open is not None and self.open.tid == ev.tid:

@@ -64,6 +64,8 @@ class _CpuBuffer:
             raise TracespecError(f"cannot map the recorder's buffer on CPU {cpu}: {e.strerror}",
                                  hint="lower the recorder's size (--size), or raise ulimit -l") from None
         self.size = pages * PAGE
+        # data_head read as one aligned 64-bit load (struct reads it in pieces, which can tear)
+        self.head = memoryview(self.map)[META_DATA_HEAD:META_DATA_HEAD + 8].cast("Q")
 
     def snapshot(self) -> tuple[list[bytes], int]:
         """The records held, oldest first, and the losses the kernel noted among them.
@@ -71,9 +73,9 @@ class _CpuBuffer:
         The kernel goes on writing while the buffer is copied: each record below the previous one, over
         the oldest. The head moves down by what it wrote, so that much of the copy's oldest end (and
         room for records being written, not yet published) is not trusted."""
-        head = struct.unpack_from("<Q", self.map, META_DATA_HEAD)[0]
+        head = self.head[0]
         data = self.map[PAGE:PAGE + self.size]
-        moved = (head - struct.unpack_from("<Q", self.map, META_DATA_HEAD)[0]) & 0xFFFFFFFFFFFFFFFF
+        moved = (head - self.head[0]) & 0xFFFFFFFFFFFFFFFF
         size, mask = self.size, self.size - 1
         limit = size - moved - self.margin
         ring = data + data  # records that wrap read straight through
@@ -97,6 +99,7 @@ class _CpuBuffer:
         return records, lost
 
     def close(self) -> None:
+        self.head.release()
         self.map.close()
         os.close(self.fd)
 
