@@ -192,7 +192,7 @@ class Pairer:
                 if prev is not None:
                     out.append(Unfinished(prev))
                 nr = r.nr
-                n, convert = converters[nr] if nr in converters else self._convert(nr)
+                n, convert = converters.get(nr) or self._convert(nr)
                 args = r.args[:n] if convert is None else convert(r.args)
                 slots: dict = {}
                 if r.slots:

@@ -142,6 +142,8 @@ class Shape(NamedTuple):
     entry: tuple[tuple[int, Renderer], ...]
     exit: tuple[tuple[int, Renderer], ...]
     own: bool  # strace prints it its own way (format/special.py), given its entry record
+    name: str  # as SyscallEvent.name
+    ret: str  # how its return value reads (SyscallInfo.ret)
 
 
 DECIMAL_KINDS = frozenset({"int", "uint", "size", "off", "fd", "pid"})  # scalar_text prints them with str()
@@ -189,7 +191,8 @@ def shape(info, fds=None, creates: bool = False) -> Shape:
     cut = next((n for n, (_, f) in enumerate(shown) if kind_of(f)[0] in EXIT_KINDS), len(shown))
     rendered = tuple((i, _renderer(f, fds)) for i, f in shown)
     own = info is not None and not info.raw and info.name in PRINTERS
-    return Shape(len(fields), rendered[:cut], rendered[cut:], own)
+    name = info.name if info is not None else None
+    return Shape(len(fields), rendered[:cut], rendered[cut:], own, name, info.ret if info is not None else "int")
 
 
 def has_omode(info) -> bool:

@@ -81,6 +81,20 @@ class TextWriter:
                     sh = self.shapes[(key, creates)] = A.shape(ev.info, self.fds, creates)
         return sh
 
+    def whole(self, ev: SyscallEvent) -> str:
+        """enter_part + exit_part, worked out together: most lines are a whole syscall."""
+        sh = self.shapes.get(ev.nr) or self._shape(ev)
+        args = ev.args
+        if sh.own or len(args) != sh.fields or sh.name is None or self.fds is not None or self.opt.syscall_times:
+            return self.enter_part(ev) + self.exit_part(ev)
+        entry = ", ".join([r(args[i], ev) for i, r in sh.entry]) if sh.entry else ""
+        if sh.exit:
+            rest = ", ".join([r(args[i], ev) for i, r in sh.exit])
+            entry = f"{entry}, {rest}" if entry else rest
+        ret = ev.exit.ret
+        kind = sh.ret
+        return f"{sh.name}({entry}) = {ret if kind in PLAIN_RETS and ret >= 0 else ret_text(ret, kind)}"
+
     def enter_part(self, ev: SyscallEvent) -> str:
         sh = self.shapes.get(ev.nr) or self._shape(ev)
         own = special(ev) if sh.own else None
@@ -153,7 +167,7 @@ class TextWriter:
                         self.fds.seen(ev.tgid)
                         self.fds.before(ev)
                     start = f"{ev.tid} " if plain else self.prefix(ev.tid, ev.ts)
-                    buf.append(start + self.enter_part(ev) + self.exit_part(ev) + "\n")
+                    buf.append(f"{start}{self.whole(ev)}\n")
                     if self.fds is not None:
                         self.fds.after(ev)
                     continue
