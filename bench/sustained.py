@@ -32,7 +32,7 @@ from summary import BUSY_CORES
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
 
-DEFAULT_RATES = [25_000, 50_000, 100_000, 200_000, 300_000, 400_000, 500_000, 750_000, 1_000_000]
+DEFAULT_RATES = [25_000, 50_000, 100_000, 150_000, 200_000, 250_000, 300_000, 400_000, 500_000, 750_000, 1_000_000]
 DEFAULT_SECONDS = 10
 FORMATS = ("text", "json", "bin")
 LOSSY_STREAK = 2  # consecutive lossy rates after which a format's ladder stops

@@ -19,11 +19,13 @@ class EventStream:
         self.pairer = Pairer(schema)
         self.undecodable = 0
 
-    def push(self, raw) -> None:
-        """Records as drained: bytes to decode."""
+    def push(self, raw) -> int | None:
+        """Records as drained: bytes to decode. Returns the time of the last one (None if none): a
+        buffer drained in part holds records no older than that, within the slack."""
         records: list = []
         self.undecodable += self.decode_all(raw, records)
         self.reorder.push(records)
+        return records[-1].ts if records else None
 
     def push_records(self, records) -> None:
         """Records a reader already made (loss marks)."""

@@ -38,15 +38,17 @@ class RingReader:
         """Sleep until the kernel signals data, or `timeout` seconds pass."""
         self.epoll.poll(timeout)
 
-    def drain(self) -> list[bytes]:
-        """Every committed record, oldest first: one copy of what lies between the consumer and the
-        producer, one walk over the copy to cut it into records, stopping at one still being written."""
+    def drain(self, limit: int = 1 << 62) -> list[bytes]:
+        """The committed records, oldest first, up to about `limit` bytes of them: one copy of what lies
+        between the consumer and the producer, one walk over the copy to cut it into records, stopping
+        at one still being written (or cut by the limit: it comes whole next time)."""
         cons = self.cons_pos[0]
         prod = self.prod_pos[0]
         if cons >= prod:
             return []
         base = self.page + (cons & self.mask)
-        data = bytes(self.view[base:base + (prod - cons)])  # contiguous: the data pages are mapped twice
+        n = min(prod - cons, max(limit, 8 + self.words[base >> 2] & LENGTH))  # at least the first record
+        data = bytes(self.view[base:base + n])  # contiguous: the data pages are mapped twice
         records, stop = split_stretch(data)
         self.cons_pos[0] = cons + (len(data) if stop is None else stop)
         return records
