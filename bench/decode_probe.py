@@ -148,6 +148,8 @@ def main() -> int:
             path = os.path.join(tmp, f"{loop}.tsb")
             record(args.tracespec, binary, loop, spec, args.iterations, path)
             results[loop] = dict(stages(path), spec=spec, what=what)
+    print(f"Decode probe, {time.strftime('%Y-%m-%d %H:%M')}, {os.uname().nodename}: {args.iterations:,} "
+          f"iterations per case, Python {sys.version.split()[0]}, one process, collector as tracespec sets it\n")
     print(report(results))
     if args.json:
         with open(args.json, "w") as f:
