@@ -14,14 +14,12 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from dataclasses import asdict, dataclass
 from types import SimpleNamespace
 
@@ -29,7 +27,7 @@ import machine
 import proc
 import trace_counts
 import workload
-from errors import BenchError
+from errors import BenchError, guarded
 from other_load import OtherLoad
 from quiesce import BpfQuiesce
 from summary import BUSY_CORES  # other processes' CPU during a run from which it counts as disturbed
@@ -770,10 +768,6 @@ def probe(args: argparse.Namespace) -> int:
     return 0 if all(r["status"] == "ok" for r in rows) else 2
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.show_c:
@@ -784,23 +778,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(program(RUNG[args.show_c], args.ring_mib * 1024 * 1024 // 4096), end="")
         return 0
-    signal.signal(signal.SIGTERM, _interrupt)  # clean up on kill as on ^C
-    try:
-        return probe(args)
-    except BenchError as e:
-        print(f"cost_probe.py: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("cost_probe.py: interrupted; nothing written", file=sys.stderr)
-        return 130
-    except Exception as e:  # one line, not a traceback, unless asked
-        if args.debug:
-            traceback.print_exc()
-        print(f"cost_probe.py: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)",
-              file=sys.stderr)
-        return 1
-    finally:
-        proc.kill_all()
+    return guarded("cost_probe.py", lambda: probe(args), args.debug, "nothing written")
 
 
 if __name__ == "__main__":

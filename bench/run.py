@@ -7,11 +7,9 @@ import argparse
 import os
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import time
-import traceback
 
 import machine
 import proc
@@ -21,7 +19,7 @@ import subject
 import summary
 import sustained
 import workload
-from errors import BenchError
+from errors import BenchError, guarded
 from measure import measure_once
 from quiesce import BpfQuiesce
 from tracers import all_tracers
@@ -285,29 +283,9 @@ def benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # clean up on kill as on ^C
-    try:
-        return benchmark(args)
-    except BenchError as e:
-        print(f"run.py: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("run.py: interrupted; no results written", file=sys.stderr)
-        return 130
-    except Exception as e:  # one line, not a traceback, unless asked
-        if args.debug:
-            traceback.print_exc()
-        print(f"run.py: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)",
-              file=sys.stderr)
-        return 1
-    finally:
-        proc.kill_all()
+    return guarded("run.py", lambda: benchmark(args), args.debug, "no results written")
 
 
 if __name__ == "__main__":

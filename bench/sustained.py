@@ -17,14 +17,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 import machine
 import proc
 import subject
 import trace_counts
 import workload
-from errors import BenchError
+from errors import BenchError, guarded
 from other_load import OtherLoad
 from quiesce import BpfQuiesce
 from summary import BUSY_CORES
@@ -448,9 +447,8 @@ def markdown_lines(s: dict) -> list[str]:
     if ring:
         notes.append(f"A rate below {ring // s['seconds']:,}/s makes fewer syscalls in {s['seconds']} s "
                      "than the ring holds: it cannot lose records however slow tracespec is, and only "
-                     "its drain lag tells whether tracespec kept up. Records tracespec has drained but "
-                     "not yet written wait in its memory, not in the ring, so a backlog larger than the "
-                     "ring can be lossless too.")
+                     "its drain lag tells whether tracespec kept up (tracespec copies 1 MiB of records "
+                     "out at a time, so its backlog stays in the ring).")
     rows = [r for res in s["formats"].values() for r in res["rows"]]
     if any(r.get("other_cores", 0) >= BUSY_CORES for r in rows):
         notes.append(f"‡: other processes kept at least {BUSY_CORES} of a core busy during the run "
@@ -519,29 +517,9 @@ def sustained(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # clean up on kill as on ^C
-    try:
-        return sustained(args)
-    except BenchError as e:
-        print(f"sustained.py: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("sustained.py: interrupted; nothing written", file=sys.stderr)
-        return 130
-    except Exception as e:  # one line, not a traceback, unless asked
-        if args.debug:
-            traceback.print_exc()
-        print(f"sustained.py: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)",
-              file=sys.stderr)
-        return 1
-    finally:
-        proc.kill_all()
+    return guarded("sustained.py", lambda: sustained(args), args.debug, "nothing written")
 
 
 if __name__ == "__main__":
