@@ -72,20 +72,6 @@ static __always_inline u64 ts_param(u32 i)
     return v ? *v : 0;
 }
 
-/* The parent's process id: task->real_parent->tgid, at offsets from BTF (parameters 6 and 7); 0 when the
- * kernel has no BTF. */
-static __always_inline u64 ts_ppid(void)
-{
-    u64 real_parent = ts_param(6), tgid = ts_param(7);
-    u64 parent = 0;
-    u32 ppid = 0;
-    if (!real_parent || !tgid)
-        return 0;
-    bpf_probe_read_kernel(&parent, sizeof(parent), (void *)((u64)bpf_get_current_task() + real_parent));
-    if (parent)
-        bpf_probe_read_kernel(&ppid, sizeof(ppid), (void *)(parent + tgid));
-    return ppid;
-}
 
 static __always_inline void ts_lost_one(void)
 {
@@ -95,10 +81,6 @@ static __always_inline void ts_lost_one(void)
         (*n)++;
 }
 
-static __always_inline int ts_failed(s64 ret)
-{
-    return (u64)ret >= (u64)-4095;
-}
 
 static __always_inline void ts_emit(void *ctx, void *data, u32 size)
 {
@@ -161,15 +143,6 @@ static __always_inline u32 ts_put_str(u8 *r, u32 off, u64 ptr, u32 max)
     return off + 4 + ((len + 4) & ~3u);
 }
 
-/* ts_put_str for a string the kernel wrote (getcwd): nothing when the syscall failed. */
-static __always_inline u32 ts_put_str_ret(u8 *r, u32 off, u64 ptr, s64 ret, u32 max)
-{
-    if (ret < 0) {
-        *(u32 *)&r[off & TS_OFF_MASK] = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    return ts_put_str(r, off, ptr, max);
-}
 
 /* Copies len bytes (at most max) into the slot at off; a negative len copies nothing. */
 static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
@@ -197,41 +170,7 @@ static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
     return off + 4 + ((n + 3) & ~3ull);
 }
 
-/* An int in user memory (a length behind a pointer), or -1 when there is none to read. */
-static __always_inline s64 ts_user_int(u64 ptr)
-{
-    s32 v = 0;
-    if (!ptr || bpf_probe_read_user(&v, sizeof(v), (void *)ptr))
-        return -1;
-    return v;
-}
 
-/* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
-static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
-{
-    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
-    if (!ptr) {
-        *info = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    u32 n = 0;
-    u32 flags = TS_SLOT_TRUNCATED;
-#pragma clang loop unroll(disable)
-    for (u32 i = 0; i < limit; i++) {
-        u64 p = 0;
-        if (bpf_probe_read_user(&p, sizeof(p), (void *)(ptr + 8 * i))) {
-            flags = TS_SLOT_FAULT;
-            break;
-        }
-        if (!p) {
-            flags = 0;
-            break;
-        }
-        n++;
-    }
-    *info = n | flags;
-    return off + 4;
-}
 
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
 /* ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes counts the task in

@@ -84,20 +84,6 @@ static __always_inline u64 ts_param(u32 i)
     return v ? *v : 0;
 }
 
-/* The parent's process id: task->real_parent->tgid, at offsets from BTF (parameters 6 and 7); 0 when the
- * kernel has no BTF. */
-static __always_inline u64 ts_ppid(void)
-{
-    u64 real_parent = ts_param(6), tgid = ts_param(7);
-    u64 parent = 0;
-    u32 ppid = 0;
-    if (!real_parent || !tgid)
-        return 0;
-    bpf_probe_read_kernel(&parent, sizeof(parent), (void *)((u64)bpf_get_current_task() + real_parent));
-    if (parent)
-        bpf_probe_read_kernel(&ppid, sizeof(ppid), (void *)(parent + tgid));
-    return ppid;
-}
 
 static __always_inline void ts_lost_one(void)
 {
@@ -190,103 +176,10 @@ static __always_inline void ts_account(u64 id, u32 nr, s64 ret, u64 took)
 }
 
 
-/* Copies a NUL-terminated string of at most max bytes into the slot at off; returns the next offset.
- * The slot starts with an info word: length in the low 16 bits, TS_SLOT_* flags above. */
-static __always_inline u32 ts_put_str(u8 *r, u32 off, u64 ptr, u32 max)
-{
-    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
-    if (!ptr) {
-        *info = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    long n = bpf_probe_read_user_str(&r[(off + 4) & TS_OFF_MASK], max + 1, (void *)ptr);
-    if (n <= 0) {
-        *info = TS_SLOT_FAULT;
-        return off + 4;
-    }
-    u32 len = n - 1;
-    u32 flags = 0;
-    if (len == max) {
-        /* the copy filled the slot: the string is longer if the next byte is not its end */
-        char next = 0;
-        if (bpf_probe_read_user(&next, 1, (void *)(ptr + max)) == 0 && next)
-            flags = TS_SLOT_TRUNCATED;
-    }
-    *info = len | flags;
-    return off + 4 + ((len + 4) & ~3u);
-}
 
-/* ts_put_str for a string the kernel wrote (getcwd): nothing when the syscall failed. */
-static __always_inline u32 ts_put_str_ret(u8 *r, u32 off, u64 ptr, s64 ret, u32 max)
-{
-    if (ret < 0) {
-        *(u32 *)&r[off & TS_OFF_MASK] = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    return ts_put_str(r, off, ptr, max);
-}
 
-/* Copies len bytes (at most max) into the slot at off; a negative len copies nothing. */
-static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
-{
-    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
-    if (len < 0 || !ptr) {
-        *info = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    u32 flags = 0;
-    u64 n = len;
-    if (n > max) {
-        n = max;
-        flags = TS_SLOT_TRUNCATED;
-    }
-    /* Hide the clamp from the optimiser, or it drops the mask and passes a copy of n whose bound the
-     * verifier cannot see ("unbounded memory access"). */
-    asm volatile("" : "+r"(n));
-    n &= TS_LEN_MASK;
-    if (n && bpf_probe_read_user(&r[(off + 4) & TS_OFF_MASK], n, (void *)ptr)) {
-        *info = TS_SLOT_FAULT;
-        return off + 4;
-    }
-    *info = (u32)n | flags;
-    return off + 4 + ((n + 3) & ~3ull);
-}
 
-/* An int in user memory (a length behind a pointer), or -1 when there is none to read. */
-static __always_inline s64 ts_user_int(u64 ptr)
-{
-    s32 v = 0;
-    if (!ptr || bpf_probe_read_user(&v, sizeof(v), (void *)ptr))
-        return -1;
-    return v;
-}
 
-/* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
-static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
-{
-    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
-    if (!ptr) {
-        *info = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    u32 n = 0;
-    u32 flags = TS_SLOT_TRUNCATED;
-#pragma clang loop unroll(disable)
-    for (u32 i = 0; i < limit; i++) {
-        u64 p = 0;
-        if (bpf_probe_read_user(&p, sizeof(p), (void *)(ptr + 8 * i))) {
-            flags = TS_SLOT_FAULT;
-            break;
-        }
-        if (!p) {
-            flags = 0;
-            break;
-        }
-        n++;
-    }
-    *info = n | flags;
-    return off + 4;
-}
 
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
 /* ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes counts the task in

@@ -53,20 +53,6 @@ static __always_inline u64 ts_param(u32 i)
     return v ? *v : 0;
 }
 
-/* The parent's process id: task->real_parent->tgid, at offsets from BTF (parameters 6 and 7); 0 when the
- * kernel has no BTF. */
-static __always_inline u64 ts_ppid(void)
-{
-    u64 real_parent = ts_param(6), tgid = ts_param(7);
-    u64 parent = 0;
-    u32 ppid = 0;
-    if (!real_parent || !tgid)
-        return 0;
-    bpf_probe_read(&parent, sizeof(parent), (void *)((u64)bpf_get_current_task() + real_parent));
-    if (parent)
-        bpf_probe_read(&ppid, sizeof(ppid), (void *)(parent + tgid));
-    return ppid;
-}
 
 static __always_inline void ts_lost_one(void)
 {
@@ -76,10 +62,6 @@ static __always_inline void ts_lost_one(void)
         (*n)++;
 }
 
-static __always_inline int ts_failed(s64 ret)
-{
-    return (u64)ret >= (u64)-4095;
-}
 
 static __always_inline void ts_emit(void *ctx, void *data, u32 size)
 {
@@ -116,41 +98,7 @@ static __always_inline u32 ts_forget(u8 *r, u32 off)
     return *(volatile u32 *)&r[TS_FORGET_AT] & TS_OFF_MASK;
 }
 
-/* Copies a NUL-terminated string of at most max bytes into the slot at off; returns the next offset.
- * The slot starts with an info word: length in the low 16 bits, TS_SLOT_* flags above. */
-static __always_inline u32 ts_put_str(u8 *r, u32 off, u64 ptr, u32 max)
-{
-    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
-    if (!ptr) {
-        *info = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    long n = bpf_probe_read_str(&r[(off + 4) & TS_OFF_MASK], max + 1, (void *)ptr);
-    if (n <= 0) {
-        *info = TS_SLOT_FAULT;
-        return off + 4;
-    }
-    u32 len = n - 1;
-    u32 flags = 0;
-    if (len == max) {
-        /* the copy filled the slot: the string is longer if the next byte is not its end */
-        char next = 0;
-        if (bpf_probe_read(&next, 1, (void *)(ptr + max)) == 0 && next)
-            flags = TS_SLOT_TRUNCATED;
-    }
-    *info = len | flags;
-    return off + 4 + ((len + 4) & ~3u);
-}
 
-/* ts_put_str for a string the kernel wrote (getcwd): nothing when the syscall failed. */
-static __always_inline u32 ts_put_str_ret(u8 *r, u32 off, u64 ptr, s64 ret, u32 max)
-{
-    if (ret < 0) {
-        *(u32 *)&r[off & TS_OFF_MASK] = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    return ts_put_str(r, off, ptr, max);
-}
 
 /* Copies len bytes (at most max) into the slot at off; a negative len copies nothing. */
 static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
@@ -187,32 +135,6 @@ static __always_inline s64 ts_user_int(u64 ptr)
     return v;
 }
 
-/* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
-static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
-{
-    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
-    if (!ptr) {
-        *info = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    u32 n = 0;
-    u32 flags = TS_SLOT_TRUNCATED;
-#pragma unroll
-    for (u32 i = 0; i < limit; i++) {
-        u64 p = 0;
-        if (bpf_probe_read(&p, sizeof(p), (void *)(ptr + 8 * i))) {
-            flags = TS_SLOT_FAULT;
-            break;
-        }
-        if (!p) {
-            flags = 0;
-            break;
-        }
-        n++;
-    }
-    *info = n | flags;
-    return off + 4;
-}
 
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
 static __always_inline int ts_traced(u64 id)

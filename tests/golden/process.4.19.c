@@ -64,20 +64,6 @@ static __always_inline u64 ts_param(u32 i)
     return v ? *v : 0;
 }
 
-/* The parent's process id: task->real_parent->tgid, at offsets from BTF (parameters 6 and 7); 0 when the
- * kernel has no BTF. */
-static __always_inline u64 ts_ppid(void)
-{
-    u64 real_parent = ts_param(6), tgid = ts_param(7);
-    u64 parent = 0;
-    u32 ppid = 0;
-    if (!real_parent || !tgid)
-        return 0;
-    bpf_probe_read(&parent, sizeof(parent), (void *)((u64)bpf_get_current_task() + real_parent));
-    if (parent)
-        bpf_probe_read(&ppid, sizeof(ppid), (void *)(parent + tgid));
-    return ppid;
-}
 
 static __always_inline void ts_lost_one(void)
 {
@@ -87,10 +73,6 @@ static __always_inline void ts_lost_one(void)
         (*n)++;
 }
 
-static __always_inline int ts_failed(s64 ret)
-{
-    return (u64)ret >= (u64)-4095;
-}
 
 static __always_inline void ts_emit(void *ctx, void *data, u32 size)
 {
@@ -153,15 +135,6 @@ static __always_inline u32 ts_put_str(u8 *r, u32 off, u64 ptr, u32 max)
     return off + 4 + ((len + 4) & ~3u);
 }
 
-/* ts_put_str for a string the kernel wrote (getcwd): nothing when the syscall failed. */
-static __always_inline u32 ts_put_str_ret(u8 *r, u32 off, u64 ptr, s64 ret, u32 max)
-{
-    if (ret < 0) {
-        *(u32 *)&r[off & TS_OFF_MASK] = TS_SLOT_ABSENT;
-        return off + 4;
-    }
-    return ts_put_str(r, off, ptr, max);
-}
 
 /* Copies len bytes (at most max) into the slot at off; a negative len copies nothing. */
 static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
@@ -189,14 +162,6 @@ static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
     return off + 4 + ((n + 3) & ~3ull);
 }
 
-/* An int in user memory (a length behind a pointer), or -1 when there is none to read. */
-static __always_inline s64 ts_user_int(u64 ptr)
-{
-    s32 v = 0;
-    if (!ptr || bpf_probe_read(&v, sizeof(v), (void *)ptr))
-        return -1;
-    return v;
-}
 
 /* An argv-style array: up to 32 strings of at most 256 bytes, each in a sub-slot of 264
  * bytes, so the verifier checks one element at a time instead of every combination of lengths. The info

@@ -72,20 +72,6 @@ static __always_inline u64 ts_param(u32 i)
     return v ? *v : 0;
 }
 
-/* The parent's process id: task->real_parent->tgid, at offsets from BTF (parameters 6 and 7); 0 when the
- * kernel has no BTF. */
-static __always_inline u64 ts_ppid(void)
-{
-    u64 real_parent = ts_param(6), tgid = ts_param(7);
-    u64 parent = 0;
-    u32 ppid = 0;
-    if (!real_parent || !tgid)
-        return 0;
-    bpf_probe_read_kernel(&parent, sizeof(parent), (void *)((u64)bpf_get_current_task() + real_parent));
-    if (parent)
-        bpf_probe_read_kernel(&ppid, sizeof(ppid), (void *)(parent + tgid));
-    return ppid;
-}
 
 static __always_inline void ts_lost_one(void)
 {
@@ -95,10 +81,6 @@ static __always_inline void ts_lost_one(void)
         (*n)++;
 }
 
-static __always_inline int ts_failed(s64 ret)
-{
-    return (u64)ret >= (u64)-4095;
-}
 
 static __always_inline void ts_emit(void *ctx, void *data, u32 size)
 {
