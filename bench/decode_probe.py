@@ -9,7 +9,7 @@ stages a live `tracespec run` runs on every drain, one after the other over the 
 process, with a clock around each:
 
     split    a drained stretch of the ring buffer cut into records (runtime/ringbuf.split_stretch)
-    decode   records -> tuples, by the generated decoder (Decoder.many)
+    decode   records -> tuples, by the generated decoder (decode_all)
     reorder  into time order (decode/order.Reorder)
     pair     enter and exit records -> syscall events (decode/events.Pairer)
     text     events -> strace-style lines (format/text.TextWriter), into memory
@@ -89,7 +89,7 @@ def stages(path: str) -> dict:
         raw, _ = split_stretch(data)
         t1 = clock()
         recs: list = []
-        bad += decoder.many(raw, recs)
+        bad += decoder(raw, recs)
         t2 = clock()
         order.push(recs)
         ready = order.release_all()

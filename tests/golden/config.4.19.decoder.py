@@ -275,23 +275,9 @@ DECODERS = {
 }
 
 
-def decode(record):
-    """One record (bytes) -> its tuple; ValueError for an unknown kind or a short record."""
-    if len(record) < 24:
-        raise ValueError(f"record of {len(record)} bytes is shorter than its header")
-    kind = record[20] | record[21] << 8
-    fn = DECODERS.get(kind)
-    if fn is None:
-        raise ValueError(f"unknown record kind {kind}")
-    try:
-        return fn(record, 0)
-    except struct.error as e:
-        raise ValueError(f"record of kind {kind} is cut short ({len(record)} bytes): {e}") from None
-
-
 def decode_all(records, out):
     """Each record (bytes) decoded onto the list `out`, in order; returns how many could not be (an
-    unknown kind, a short record). The loop of decode(), inlined: it runs for every record of a trace."""
+    unknown kind, a record shorter than its layout). It runs for every record of a trace: one loop."""
     bad = 0
     get = DECODERS.get
     append = out.append

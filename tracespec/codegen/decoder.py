@@ -7,9 +7,7 @@ and be decoded anywhere by rendering the same decoder again; nothing in a trace 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable
-
 
 import tracespec
 from tracespec.codegen.lower import EXEC_ARGS_KIND, FORK_KIND, PROC_EXIT_KIND, RETRY_KIND
@@ -90,20 +88,13 @@ def render_decoder(schema: Schema) -> str:
         fork_kind=FORK_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
 
 
-@dataclass(frozen=True)
-class Decoder:
-    """The loaded decoder's two entry points."""
-
-    one: Callable  # one(record) -> its record tuple; ValueError when it cannot be decoded
-    many: Callable  # many(records, out) -> appends each record's tuple to out; returns how many could not be
-
-
-def load_decoder(schema: Schema) -> Decoder:
-    """Render and load the decoder for a schema."""
+def load_decoder(schema: Schema) -> Callable[[list, list], int]:
+    """Render and load the decoder for a schema: its decode_all(records, out), which appends each
+    record's tuple to out and returns how many records could not be decoded."""
     source = render_decoder(schema)
     namespace = {"Slot": records.Slot, "EnterRecord": records.EnterRecord, "ExitRecord": records.ExitRecord,
                  "ProcExitRecord": records.ProcExitRecord, "RetryRecord": records.RetryRecord,
                  "ExecArgsRecord": records.ExecArgsRecord, "ForkRecord": records.ForkRecord,
                  "__name__": "tracespec_decoder"}
     exec(compile(source, "<tracespec decoder>", "exec"), namespace)
-    return Decoder(namespace["decode"], namespace["decode_all"])
+    return namespace["decode_all"]

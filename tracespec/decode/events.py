@@ -137,6 +137,12 @@ class Pairer:
         for name, s in zip(self._slot_names(kind, nr), slots):
             into[name] = s
 
+    def _with_exit_slots(self, slots: dict, r: ExitRecord) -> dict:
+        """The entry's slots with what the exit record copied over them (a new dict: the entry's stays)."""
+        merged = dict(slots)
+        self._slots(r.kind, r.nr, r.slots, merged)
+        return merged
+
     def _convert(self, nr: int) -> tuple[int, object]:
         """(how many argument values, None or the function typing them)."""
         info = self.infos.get(nr)
@@ -202,10 +208,7 @@ class Pairer:
                     comm = comms[r.comm] = _comm(r.comm)
                 if (type(nxt) is ExitRecord and nxt.tid == tid and nxt.nr == nr and not held
                         and not r.flags & FLAG_DEFERRED and nxt.ret not in RESTART_RETS):
-                    exit_slots = slots
-                    if nxt.slots:
-                        exit_slots = dict(slots)
-                        self._slots(nxt.kind, nr, nxt.slots, exit_slots)
+                    exit_slots = self._with_exit_slots(slots, nxt) if nxt.slots else slots
                     done = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, nxt, args, exit_slots, slots))
                     out.append(_new(Finished, (done, True)))
                     skip = True
@@ -222,8 +225,7 @@ class Pairer:
                     continue  # began before tracing (or its entry was lost): nothing to pair with
                 info, nr, tgid, tid, comm, enter, _, args, slots, entry_slots = ev
                 if r.slots:
-                    slots = dict(slots)
-                    self._slots(r.kind, nr, r.slots, slots)
+                    slots = self._with_exit_slots(slots, r)
                 done = _new(SyscallEvent, (info, nr, tgid, tid, comm, enter, r, args, slots, entry_slots))
                 if enter.flags & FLAG_DEFERRED:
                     out.append(Started(ev))

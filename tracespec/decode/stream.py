@@ -13,8 +13,8 @@ class EventStream:
     A record the decoder refuses is counted in `undecodable`: it is as lost as one the kernel dropped.
     """
 
-    def __init__(self, decoder, schema: Schema):
-        self.decode_all = decoder.many
+    def __init__(self, decode_all, schema: Schema):
+        self.decode_all = decode_all
         self.reorder = Reorder()
         self.pairer = Pairer(schema)
         self.undecodable = 0

@@ -20,14 +20,9 @@ def width(f: ArgField) -> tuple[int, int]:
     return (1 << bits) - 1, (1 << (bits - 1)) if f.signed else 0
 
 
-def typed(raw: int, f: ArgField) -> int:
-    mask, sign = width(f)
-    v = raw & mask
-    return v - (sign << 1) if v & sign else v
-
-
 def converter(fields: tuple[ArgField, ...]) -> Callable[[tuple], tuple] | None:
-    """A function taking a record's raw values to the typed values of `fields` (as typed() does for each),
+    """A function taking a record's raw values to the typed values of `fields` (each masked to its width,
+    sign-extended when signed),
     or None when every value is already what it means (unsigned 64-bit): the common case costs nothing."""
     widths = tuple(width(f) for f in fields)
     if all(mask == U64 and not sign for mask, sign in widths):

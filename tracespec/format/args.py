@@ -22,7 +22,7 @@ RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
 
-def _open_creates(ev: SyscallEvent) -> bool:
+def open_creates(ev: SyscallEvent) -> bool:
     c = constants().values
     for f, v in zip(ev.info.args, ev.args):
         if f.kind == "flags(open_flags)":
@@ -36,7 +36,7 @@ def visible(ev: SyscallEvent) -> list[tuple[ArgField, int]]:
         return list(zip(RAW_ARGS, ev.args))
     out = []
     for f, v in zip(ev.info.args, ev.args):
-        if f.kind == "omode" and not _open_creates(ev):
+        if f.kind == "omode" and not open_creates(ev):
             continue
         out.append((f, v))
     return out
@@ -198,7 +198,3 @@ def shape(info, fds=None, creates: bool = False) -> Shape:
 def has_omode(info) -> bool:
     """Whether the syscall's shape depends on its flags (open's mode shows only when it creates)."""
     return info is not None and any(f.kind == "omode" for f in info.args)
-
-
-def open_creates(ev: SyscallEvent) -> bool:
-    return _open_creates(ev)
