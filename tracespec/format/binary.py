@@ -266,11 +266,13 @@ class TraceFile:
             why = str(e) if isinstance(e, ValueError) else "nested too deeply"
             raise TracespecError(f"{path}: its header is not valid JSON ({quote(why.encode())})",
                                  hint="the file is corrupt") from None
+        if not isinstance(header, dict):
+            raise TracespecError(f"{path}: its header is not a JSON object", hint="the file is corrupt")
         try:
             check_header(header)
         except BadHeader as e:
-            raise TracespecError(f"{path}: its header is not one tracespec writes: {e}",
-                                 hint="the file is corrupt, or was crafted") from None
+            what = "has no usable record layout" if str(e).startswith("schema") else "is not one tracespec writes"
+            raise TracespecError(f"{path}: its header {what} ({e})", hint="the file is corrupt, or was crafted") from None
         return header
 
     def chunks(self):
