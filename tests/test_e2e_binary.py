@@ -34,14 +34,14 @@ def recorded(build_dir, tmp_path_factory):
 
 
 def _chunks(trace) -> list[tuple[int, int, int]]:
-    """(offset, tag, payload length) of each chunk, read independently of the reader under test."""
+    """(offset, tag, payload length) of each format 2 chunk, read independently of the reader under test."""
     data = trace.read_bytes()
     hlen = struct.unpack_from("<I", data, 12)[0]
-    pos, out = 16 + hlen, []
-    while pos + 8 <= len(data):
-        tag, length = struct.unpack_from("<II", data, pos)
+    pos, out = 20 + hlen, []
+    while pos + 16 <= len(data):
+        _, tag, length, _ = struct.unpack_from("<4sIII", data, pos)
         out.append((pos, tag, length))
-        pos += 8 + length
+        pos += 16 + 4 * -(-length // 4096) + length
     return out
 
 
@@ -67,7 +67,7 @@ def test_cut_short_decodes_what_came_before(recorded, tmp_path, where):
     trace, full = recorded
     data = trace.read_bytes()
     at, length = _biggest_records_chunk(trace)
-    cut = {"mid-chunk": at + 8 + length // 2, "chunk-boundary": at, "in-header": 30}[where]
+    cut = {"mid-chunk": at + 16 + length // 2, "chunk-boundary": at, "in-header": 30}[where]
     short = tmp_path / "short.tsb"
     short.write_bytes(data[:cut])
     r = _decode(short)
@@ -88,13 +88,14 @@ def test_cut_short_decodes_what_came_before(recorded, tmp_path, where):
 def test_corrupt_chunk_is_reported_with_its_offset(recorded, tmp_path):
     trace, _ = recorded
     data = bytearray(trace.read_bytes())
-    at = _chunks(trace)[1][0]
-    data[at:at + 4] = struct.pack("<I", 0xDEAD)
+    at, _, length = _chunks(trace)[1]
+    data[at + 4:at + 8] = struct.pack("<I", 0xDEAD)  # its tag: the header's CRC no longer matches
     bad = tmp_path / "bad.tsb"
     bad.write_bytes(bytes(data))
     r = _decode(bad)
     assert r.returncode == 1
-    assert f"corrupt chunk at byte {at}" in r.stderr and "Traceback" not in r.stderr
+    assert f"bytes {at}-{at + 16 + 4 * -(-length // 4096) + length - 1} damaged, skipped" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_not_a_trace(tmp_path):

@@ -494,7 +494,7 @@ def cmd_decode(args) -> int:
     from tracespec.codegen.decoder import load_decoder
     from tracespec.decode.replay import replay
     from tracespec.decode.stream import EventStream
-    from tracespec.format.binary import TraceFile
+    from tracespec.format.binary import TraceFile, damage_note
     from tracespec.plan.model import Schema
 
     trace = TraceFile(args.trace)
@@ -519,13 +519,19 @@ def cmd_decode(args) -> int:
             trailer = trace.trailer or {}
             # the recorder's own total covers what the chunks report; without it (a cut-short trace) the
             # chunks' reports are all there is
-            lost = int(trailer.get("lost", reported)) + stream.undecodable
+            # records in damaged bytes are as lost as those the kernel dropped
+            in_damage = sum(d.records or 0 for d in trace.damaged)
+            lost = int(trailer.get("lost", reported)) + stream.undecodable + in_damage
             writer.finish(lost, trailer.get("exit_code"))
     finally:
         trace.close()
-    print(f"tracespec: {writer.syscalls} syscalls decoded, {lost} records lost", file=sys.stderr)
+    for d in trace.damaged:
+        print(f"tracespec: {args.trace}: {d.describe()}", file=sys.stderr)
+    print(f"tracespec: {writer.syscalls} syscalls decoded, {lost} records lost{damage_note(trace.damaged)}",
+          file=sys.stderr)
     if trace.problem:
         print(f"tracespec: {args.trace}: {trace.problem}", file=sys.stderr)
+    if trace.problem or trace.damaged:
         return 1
     if args.fail_on_loss and lost:
         return 3

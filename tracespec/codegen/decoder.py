@@ -15,7 +15,7 @@ from tracespec.codegen.templates import env
 from tracespec.decode import records
 from tracespec.plan.model import COMM_SIZE, SLOT_ABSENT, SLOT_FAULT, RecordLayout, Schema
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # whole names only: fullmatch
 _READERS = {"string": "_str_slot", "buffer": "_buf_slot", "struct": "_buf_slot", "sockaddr": "_buf_slot",
             "strv": "_strv_slot", "ptrcount": "_ptrcount_slot", "iovec": "_iov_slot"}
 
@@ -37,7 +37,7 @@ def _check(lay: RecordLayout) -> None:
         raise ValueError(f"bad record phase {lay.phase!r}")
     if not all(isinstance(nr, int) and 0 <= nr < 1 << 20 for nr in lay.nrs):
         raise ValueError(f"bad syscall numbers {lay.nrs!r}")
-    if not (lay.name == "*" or _IDENT.match(lay.name)):
+    if not (lay.name == "*" or _IDENT.fullmatch(lay.name)):
         raise ValueError(f"bad syscall name {lay.name!r}")
     if len(lay.args) > 6 or len(lay.slots) > 6:
         raise ValueError("too many arguments or slots")
@@ -46,7 +46,7 @@ def _check(lay: RecordLayout) -> None:
         if s.capture not in _READERS or not isinstance(s.max, int) or not 0 <= s.max <= 8192 or \
                 not isinstance(s.count, int) or not 0 <= s.count <= 1024 or not isinstance(s.inline, bool):
             raise ValueError(f"bad slot {s!r}")
-        if not _IDENT.match(s.arg):
+        if not _IDENT.fullmatch(s.arg):
             raise ValueError(f"bad argument name {s.arg!r}")
 
 
