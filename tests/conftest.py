@@ -9,10 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ROOT / "tests" / "workloads"
 TRACESPEC = str(Path(sys.executable).with_name("tracespec"))
+
+
+# No example database: the property tests fix their examples, and the user running the unit tests may
+# not be able to write .hypothesis/ into the work tree.
+settings.register_profile("tracespec", database=None)
+settings.load_profile("tracespec")
 
 
 def pytest_addoption(parser):
