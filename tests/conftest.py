@@ -9,10 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ROOT / "tests" / "workloads"
 TRACESPEC = str(Path(sys.executable).with_name("tracespec"))
+
+
+# No example database: the property tests fix their examples, and the user running the unit tests may
+# not be able to write .hypothesis/ into the work tree.
+settings.register_profile("tracespec", database=None)
+settings.load_profile("tracespec")
 
 
 def pytest_addoption(parser):
@@ -58,8 +65,13 @@ def decode_without_bcc(trace: Path, out: Path, *options: str) -> subprocess.Comp
     return r
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _bpf_prerequisites():
-    """Say plainly why BPF tests cannot work here, once, rather than failing each obscurely."""
-    if os.geteuid() != 0:
-        pytest.exit("tests load BPF programs: run them as root, after ./setup", returncode=4)
+def pytest_collection_finish(session):
+    """Say plainly why BPF tests cannot work here, once, rather than failing each obscurely.
+
+    Only the tests still selected count: `-m "not bpf"` runs the unit tests as any user.
+    """
+    if os.geteuid() == 0 or session.config.option.collectonly:
+        return
+    if any(item.get_closest_marker("bpf") for item in session.items):
+        pytest.exit('tests marked bpf load BPF programs: run them as root, after ./setup '
+                    '(or select only the others with -m "not bpf")', returncode=4)

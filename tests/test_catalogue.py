@@ -26,6 +26,7 @@ def formats():
     return p.syscall_formats
 
 
+@pytest.mark.bpf
 def test_argument_names_and_types_match_the_running_kernel(catalogue, formats):
     mismatches = []
     for sc in catalogue.syscalls:
@@ -38,6 +39,7 @@ def test_argument_names_and_types_match_the_running_kernel(catalogue, formats):
     assert not mismatches
 
 
+@pytest.mark.bpf
 def test_every_syscall_tracepoint_of_the_kernel_is_catalogued(catalogue, formats):
     events = {sc.event for sc in catalogue.syscalls if sc.event}
     assert set(formats) - events == set()

@@ -29,6 +29,7 @@ def _lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if re.match(r"^\d+ ", line)]
 
 
+@pytest.mark.bpf
 def test_dump_after_a_crash_holds_the_last_syscalls(workload, tmp_path):
     out = tmp_path / "dump.txt"
     r = run_tracespec("record", SPEC, "--size", "256K", "-o", str(out), "--", workload, "crash")
@@ -54,6 +55,7 @@ def test_dump_after_a_crash_holds_the_last_syscalls(workload, tmp_path):
     assert re.search(r"=== end of dump 1: \d+ syscalls, 0 records lost ===", text)
 
 
+@pytest.mark.bpf
 def test_trigger_dumps_at_once_and_exit_dumps_again(workload, tmp_path):
     spec = tmp_path / "trigger.yaml"
     spec.write_text("version: 1\nsyscalls: [openat, close]\nrecorder:\n  size: 1M\n"
@@ -83,6 +85,7 @@ def test_trigger_dumps_at_once_and_exit_dumps_again(workload, tmp_path):
     assert len(after) > 1000 and [e["syscall"] for e in after[-2:]] == ["openat", "close"]
 
 
+@pytest.mark.bpf
 def test_sigusr1_dumps_with_the_syscall_in_flight(workload, tmp_path):
     out = tmp_path / "dumps.txt"
     p = subprocess.Popen([TRACESPEC, "record", SPEC, "-o", str(out), "--", workload, "block"], cwd=ROOT,
@@ -126,6 +129,7 @@ def _blocked_reader(tracer_pid: int) -> bool:
     return False
 
 
+@pytest.mark.bpf
 def test_bin_dumps_are_traces_of_their_own(workload, tmp_path):
     out = tmp_path / "dump.tsb"
     r = run_tracespec("record", SPEC, "--size", "256K", "--format", "bin", "-o", str(out), "--", workload, "crash")

@@ -42,6 +42,7 @@ def strace_counts(workload, tmp_path_factory):
     return table_counts(out.read_text())
 
 
+@pytest.mark.bpf
 def test_counts_match_strace(workload, strace_counts, tmp_path):
     out = tmp_path / "summary.txt"
     r = run_tracespec("run", SPEC, "--summary", "-o", str(out), "--", str(workload))
@@ -61,6 +62,7 @@ def test_counts_match_strace(workload, strace_counts, tmp_path):
     assert total == sum(c for c, _ in ours.values())
 
 
+@pytest.mark.bpf
 def test_by_process(workload, tmp_path):
     out = tmp_path / "summary.txt"
     r = run_tracespec("run", SPEC, "-c", "--summary-by", "process", "--no-hist", "-o", str(out), "--", str(workload))
@@ -74,6 +76,7 @@ def test_by_process(workload, tmp_path):
     assert parent[1]["close"] == (52, 20) and parent[1]["openat"][1] == 50
 
 
+@pytest.mark.bpf
 def test_json_form(workload, tmp_path):
     out = tmp_path / "summary.jsonl"
     r = run_tracespec("run", SPEC, "-c", "--format", "json", "-o", str(out), "--", str(workload))
@@ -93,6 +96,7 @@ def test_json_form(workload, tmp_path):
     assert abs(sum(s["time_pct"] for s in rows.values()) - 100) < 0.1
 
 
+@pytest.mark.bpf
 def test_intervals_split_without_loss(workload, tmp_path):
     """Summaries every second over a workload of three phases 1.5 s apart: several summaries, which
     together hold every call once."""
@@ -115,6 +119,7 @@ def test_intervals_split_without_loss(workload, tmp_path):
     assert lines[-1]["calls"] == sum(row["calls"] for s in summaries for row in s["syscalls"])
 
 
+@pytest.mark.bpf
 def test_summary_in_the_spec(workload, tmp_path):
     spec = tmp_path / "counted.yaml"
     spec.write_text("version: 1\nsyscalls: [close]\nsummary:\n  by: process\n")

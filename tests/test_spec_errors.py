@@ -52,4 +52,5 @@ def test_check_command_exits_1_with_one_message(name):
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
     assert r.stderr.startswith(f"tests/bad_specs/{name}.yaml:")
-    assert "hint:" in r.stderr or name in ("yaml_syntax",) or "error:" in r.stderr
+    assert r.stderr.count(": error: ") == 1, r.stderr
+    assert "\n  hint: " in r.stderr, r.stderr
