@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 import pytest
 
@@ -11,7 +12,7 @@ from synthetic import close, decoder, opened, proc_exit, schema
 from tracespec.decode.replay import replay
 from tracespec.decode.stream import EventStream
 from tracespec.errors import TracespecError
-from tracespec.format.binary import END, FORMAT_VERSION, MAGIC, RECORDS, BinWriter, TraceFile
+from tracespec.format.binary import END, FORMAT_VERSION, MAGIC, RECORDS, RINGBUF, BinWriter, Damage, TraceFile, chunk
 from tracespec.format.text import TextOptions, TextWriter
 
 
@@ -95,50 +96,54 @@ def test_cut_inside_a_chunk_header(tmp_path):
 def test_cut_inside_a_chunk_says_where_it_began(tmp_path):
     tr = Trace()
     began = tr.ends[2]
-    length = tr.ends[3] - began - 8
-    text, t = decoded(tmp_path / "t.tsb", tr.data[:began + 8 + 10])
-    assert t.problem == (f"the trace is cut short at byte {began + 18}, inside a chunk of {length} bytes "
+    length = tr.ends[3] - began - 16 - 4  # the chunk's header, one block CRC
+    text, t = decoded(tmp_path / "t.tsb", tr.data[:began + 16 + 10])
+    assert t.problem == (f"the trace is cut short at byte {began + 26}, inside a chunk of {length} bytes "
                          f"that began at byte {began}")
     assert text == '100 openat(AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC) = 3\n'  # what came before stays
 
 
-def test_unknown_chunk_tag_stops_reading_there(tmp_path):
+def test_unknown_chunk_tag_is_skipped_as_damage_and_reading_goes_on(tmp_path):
     tr = Trace()
     at = tr.ends[2]
-    data = tr.data[:at] + struct.pack("<II", 99, 4) + b"junk" + tr.data[at:]
-    chunks, t = read(tmp_path / "t.tsb", data)
-    assert len(chunks) == 2
-    assert t.problem == f"corrupt chunk at byte {at} (tag 99, 4 bytes): the rest is skipped"
+    junk = chunk(99, b"junk")
+    chunks, t = read(tmp_path / "t.tsb", tr.data[:at] + junk + tr.data[at:])
+    assert [kind for kind, _ in chunks] == ["records", "watermark", "records"]
+    assert t.damaged == [Damage(at, at + len(junk), None)]
+    assert t.problem is None and t.trailer is not None
 
 
 def test_record_longer_than_its_chunk_keeps_the_records_before(tmp_path):
     tr = Trace()
     payload = struct.pack("<I", 3) + b"abc" + struct.pack("<I", 100) + b"short"
-    data = tr.data[:tr.ends[-2]] + struct.pack("<II", RECORDS, len(payload)) + payload
+    data = tr.data[:tr.ends[-2]] + chunk(RECORDS, payload)
     chunks, t = read(tmp_path / "t.tsb", data)
     assert chunks[-1] == ("records", [b"abc"])
-    assert t.problem == f"corrupt record at byte {tr.ends[-2] + 8 + 7}: the rest is skipped"
+    assert t.damaged == [Damage(tr.ends[-2] + 20 + 7, len(data), None)]  # from the bad length to the chunk's end
 
 
 def test_ring_record_cut_in_its_chunk(tmp_path):
     tr = Trace()
     good = ring([b"x" * 24])
     payload = good + struct.pack("<II", 200, 0) + b"y" * 16
-    data = tr.data[:tr.ends[0]] + struct.pack("<II", 5, len(payload)) + payload
+    data = tr.data[:tr.ends[0]] + chunk(RINGBUF, payload)
     chunks, t = read(tmp_path / "t.tsb", data)
     assert chunks == [("records", [b"x" * 24])]
-    assert t.problem == f"corrupt ring-buffer record at byte {tr.ends[0] + 8 + len(good)}: the rest is skipped"
+    assert t.damaged == [Damage(tr.ends[0] + 20 + len(good), len(data), None)]
 
 
 def test_corrupt_final_record(tmp_path):
     tr = Trace()
-    data = tr.data[:tr.ends[-2]] + struct.pack("<II", END, 3) + b"{{{"
-    _, t = read(tmp_path / "t.tsb", data)
-    assert t.trailer is None and t.problem == f"corrupt final record at byte {tr.ends[-2]}"
+    bad_end = chunk(END, b"{{{")
+    _, t = read(tmp_path / "t.tsb", tr.data[:tr.ends[-2]] + bad_end)
+    assert t.trailer is None
+    assert t.damaged == [Damage(tr.ends[-2], tr.ends[-2] + len(bad_end), None)]
 
 
 def _head(version: int, header: bytes, length: int | None = None) -> bytes:
-    return struct.pack("<8sII", MAGIC, version, len(header) if length is None else length) + header
+    """A file header; format 2 has the header's CRC-32 after its length."""
+    crc = struct.pack("<I", zlib.crc32(header)) if version >= 2 else b""
+    return struct.pack("<8sII", MAGIC, version, len(header) if length is None else length) + crc + header
 
 
 REFUSED = {
@@ -146,7 +151,7 @@ REFUSED = {
     "empty": (b"", "is not a tracespec binary trace"),
     "another format version": (_head(FORMAT_VERSION + 1, b"{}"), f"is a format {FORMAT_VERSION + 1} trace"),
     "an unbelievable header": (_head(FORMAT_VERSION, b"{}", 1 << 30), "a header of 1073741824 bytes is not believable"),
-    "cut inside the header": (_head(FORMAT_VERSION, b'{"a": 1}', 50), "ends inside its header, at byte 24"),
+    "cut inside the header": (_head(FORMAT_VERSION, b'{"a": 1}', 50), "ends inside its header, at byte 28"),  # 8+4+4 bytes of head, its CRC, 8 of JSON
     "a header that is not JSON": (_head(FORMAT_VERSION, b"{nope"), "its header is not valid JSON"),
     "a header that is not an object": (_head(FORMAT_VERSION, b"[1, 2]"), "its header is not a JSON object"),
 }
