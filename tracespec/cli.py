@@ -13,7 +13,7 @@ import time
 import traceback
 
 import tracespec
-from tracespec.errors import TracespecError
+from tracespec.errors import ExitStatus, TracespecError
 
 PROG = "tracespec"
 
@@ -67,6 +67,35 @@ def _text_options(group) -> None:
                        help="show what file descriptors refer to, as strace -y does (also: fd_paths: true in the spec)")
 
 
+def _target_options(parser, verb: str) -> None:
+    """What to trace: run's and record's alike. verb: 'trace' or 'record'."""
+    group = parser.add_argument_group("targets")
+    group.add_argument("-p", "--pid", metavar="PID[,PID...]", action="append", default=[],
+                       help=f"{verb} running processes (all their threads), without restarting them")
+    group.add_argument("--all", action="store_true", help=f"{verb} every process on the system but tracespec")
+    group.add_argument("--cgroup", metavar="PATH", help=f"{verb} the processes of a cgroup v2 group "
+                                                        "(e.g. /system.slice/nginx.service)")
+    group.add_argument("--comm", metavar="NAME", help=f"{verb} processes by name (first 15 bytes)")
+    group.add_argument("--no-follow", action="store_true", help=f"do not {verb} children of the targets")
+
+
+def _output_options(parser, format_help: str, output_help: str):
+    group = parser.add_argument_group("output")
+    group.add_argument("--format", choices=("text", "json", "bin"), default="text", help=format_help)
+    group.add_argument("-o", "--output", metavar="FILE", help=output_help)
+    return group
+
+
+def _build_options(group) -> None:
+    """How the program is built and how its end is judged: run's and record's alike."""
+    group.add_argument("--fail-on-loss", action="store_true",
+                       help=f"exit with status {ExitStatus.LOST:d} if any record was lost")
+    group.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y's features (perf buffers, "
+                                                       "classic tracepoints...) though the running kernel has more")
+    group.add_argument("--debug", action="store_true",
+                       help="show the BPF verifier's log and internal errors in full")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -93,20 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "records were lost; 1 for a bad spec; 2 for bad usage or when tracing cannot start "
                              "(privileges, kernel headers); 126 or 127 when the command cannot be run."))
     run.add_argument("spec", metavar="SPEC", help="the spec file (YAML)")
-    tgt = run.add_argument_group("targets")
-    tgt.add_argument("-p", "--pid", metavar="PID[,PID...]", action="append", default=[],
-                     help="trace running processes (all their threads), without restarting them")
-    tgt.add_argument("--all", action="store_true", help="trace every process on the system but tracespec")
-    tgt.add_argument("--cgroup", metavar="PATH", help="trace the processes of a cgroup v2 group "
-                                                      "(e.g. /system.slice/nginx.service)")
-    tgt.add_argument("--comm", metavar="NAME", help="trace processes by name (first 15 bytes)")
-    tgt.add_argument("--no-follow", action="store_true", help="do not trace children of the targets")
-    out = run.add_argument_group("output")
-    out.add_argument("--format", choices=("text", "json", "bin"), default="text",
-                     help="text: strace style (default); json: JSON Lines, one object per syscall; "
-                          "bin: the records as the kernel wrote them, with the spec and their layout "
-                          "(needs -o; read it with `tracespec decode`, on any machine)")
-    out.add_argument("-o", "--output", metavar="FILE", help="write the trace to FILE ('-': standard output)")
+    _target_options(run, "trace")
+    out = _output_options(run, "text: strace style (default); json: JSON Lines, one object per syscall; "
+                               "bin: the records as the kernel wrote them, with the spec and their layout "
+                               "(needs -o; read it with `tracespec decode`, on any machine)",
+                          "write the trace to FILE ('-': standard output)")
     _text_options(out)
     summ = run.add_argument_group("summary (like strace -c)")
     summ.add_argument("-c", "--summary", action="store_true",
@@ -123,10 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "buffer, at most 1/16 of the memory, which holds a "
                                                           "burst of a million syscalls; or 8 MiB per CPU of perf "
                                                           "buffer on kernels before 5.8)")
-    rt.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
-    rt.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y's features (perf buffers, "
-                                                   "classic tracepoints...) though the running kernel has more")
-    rt.add_argument("--debug", action="store_true", help="show the BPF verifier's log and internal errors in full")
+    _build_options(rt)
 
     rec = sub.add_parser("record", help="keep the latest syscalls in the kernel; write them out on demand",
                          description="A flight recorder: trace as SPEC says, but keep the records in kernel "
@@ -152,24 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "CPUs, each part rounded down to a power of two pages. A dump copies the "
                              "buffers while the kernel goes on writing: nothing is lost to it."))
     rec.add_argument("spec", metavar="SPEC", help="the spec file (YAML)")
-    rtgt = rec.add_argument_group("targets")
-    rtgt.add_argument("-p", "--pid", metavar="PID[,PID...]", action="append", default=[],
-                      help="record running processes (all their threads)")
-    rtgt.add_argument("--all", action="store_true", help="record every process on the system but tracespec")
-    rtgt.add_argument("--cgroup", metavar="PATH", help="record the processes of a cgroup v2 group")
-    rtgt.add_argument("--comm", metavar="NAME", help="record processes by name (first 15 bytes)")
-    rtgt.add_argument("--no-follow", action="store_true", help="do not record children of the targets")
-    rout = rec.add_argument_group("output")
-    rout.add_argument("--format", choices=("text", "json", "bin"), default="text",
-                      help="text: strace style (default); json: JSON Lines; bin: one binary trace per dump")
-    rout.add_argument("-o", "--output", metavar="FILE", help="write dumps to FILE ('-': standard output; "
-                                                             "default: standard error)")
+    _target_options(rec, "record")
+    rout = _output_options(rec, "text: strace style (default); json: JSON Lines; bin: one binary trace per dump",
+                           "write dumps to FILE ('-': standard output; default: standard error)")
     _text_options(rout)
     rec.add_argument("--size", metavar="BYTES", help="in-kernel buffer, all CPUs together, e.g. 16M "
                                                      "(default: the spec's recorder size, else 64M)")
-    rec.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
-    rec.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y's features")
-    rec.add_argument("--debug", action="store_true", help="show the BPF verifier's log and internal errors in full")
+    _build_options(rec)
 
     check = sub.add_parser("check", help="validate specs",
                            description="Validate each SPEC against the syscall catalogue and a kernel profile. "
@@ -220,6 +226,102 @@ def _size(text: str, option: str = "--buffer-size") -> int:
     return size
 
 
+def _shown_size(n: int) -> str:
+    for unit, shift in (("G", 30), ("M", 20), ("K", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift}{unit}"
+    return str(n)
+
+
+# What the kernel accepts. A BPF ring buffer's size is its map's max_entries, a u32 and a power of two
+# pages: 2 GiB at most. A perf buffer is one per CPU, a power of two pages too; the kernel keeps its page
+# list in one allocation, which bounds it at 2 GiB as well (4 KiB pages), and the planner asks for 8 pages
+# at least. Sizes in between are rounded down to a power of two pages by the planner.
+PAGE = 4096
+BUFFER_LIMITS = {"ringbuf": (PAGE, 2 << 30, "a BPF ring buffer"),
+                 "perfbuf": (8 * PAGE, 2 << 30, "a perf buffer, per CPU,")}
+
+
+def _check_buffer_size(size: int | None, output: str, text: str | None) -> None:
+    if size is None:
+        return
+    low, high, what = BUFFER_LIMITS[output]
+    if not low <= size <= high:
+        raise TracespecError(f"--buffer-size {text}: {what} takes {_shown_size(low)} to {_shown_size(high)}",
+                             hint="e.g. --buffer-size 64M (rounded down to a power of two pages)")
+
+
+def _recorder_size(text: str) -> int:
+    """record's --size, within the limits the spec's recorder: size: has."""
+    from tracespec.spec.parse import RECORDER_MAX, RECORDER_MIN
+
+    size = _size(text, "--size")
+    if not RECORDER_MIN <= size <= RECORDER_MAX:
+        raise TracespecError(f"--size {text}: the recorder takes {_shown_size(RECORDER_MIN)} to "
+                             f"{_shown_size(RECORDER_MAX)}, all CPUs together", hint="e.g. --size 16M")
+    return size
+
+
+def _pids(args) -> list[int]:
+    """-p's process ids (each -p may list several, comma-separated)."""
+    pids = []
+    for item in args.pid:
+        for word in item.split(","):
+            word = word.strip()
+            if not word:
+                continue
+            if not word.isdigit() or int(word) == 0:
+                raise TracespecError(f"-p {item!r}: {word!r} is not a process id",
+                                     hint="give process ids as numbers, e.g. -p 1234 or -p 1234,5678")
+            pids.append(int(word))
+    return pids
+
+
+def _load_spec(path: str):
+    """The spec, read once for the whole command. A regular file, or a pipe (a process substitution,
+    /dev/stdin from a pipe) read to its end; anything else (a directory, a device, a FIFO, which no one
+    may ever open for writing) is refused before it is opened, so that reading never blocks or runs on."""
+    import stat
+
+    from tracespec.spec import load_spec
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None  # load_spec says why it cannot be read
+    if mode is not None and not stat.S_ISREG(mode) and not _is_pipe(path, mode):
+        raise TracespecError(f"the spec {path} is {_file_kind(mode)}, not a file",
+                             exit_code=ExitStatus.ERROR, hint="give the path of a YAML spec file")
+    return load_spec(path)
+
+
+def _is_pipe(path: str, mode: int) -> bool:
+    """An anonymous pipe reached through /dev/fd or /proc (bash's <(...), /dev/stdin from a pipe): a
+    process holds its writing end already, and reading it ends when that process is done."""
+    import stat
+
+    if not stat.S_ISFIFO(mode):
+        return False
+    for _ in range(40):  # /dev/stdin -> /proc/self/fd/0 -> 'pipe:[N]', a link to no path
+        try:
+            target = os.readlink(path)
+        except OSError:
+            return False  # a named FIFO: no one may ever open it for writing
+        if target.startswith("pipe:"):
+            return True
+        path = os.path.join(os.path.dirname(path), target)
+    return False
+
+
+def _file_kind(mode: int) -> str:
+    import stat
+
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
 def cmd_check(args) -> int:
     from tracespec.pipeline import compile_spec, decoder_source
 
@@ -227,14 +329,14 @@ def cmd_check(args) -> int:
     for path in args.specs:
         try:
             # every stage short of loading: what the planner or code generator refuses is caught too
-            c = compile_spec(path, args.kernel)
+            c = compile_spec(_load_spec(path), args.kernel)
             decoder_source(c.plan)
             v = c.validated
             print(f"{path}: ok ({len(v.syscalls)} syscalls, {v.profile.name})")
         except TracespecError as e:
             failures += 1
             print(e.render(), file=sys.stderr)
-    return 1 if failures else 0
+    return ExitStatus.ERROR if failures else ExitStatus.OK
 
 
 def _target(args):
@@ -261,9 +363,9 @@ def _target(args):
 def cmd_emit(args) -> int:
     from tracespec.pipeline import compile_spec, decoder_source
 
-    c = compile_spec(args.spec, args.kernel, _target(args))
+    c = compile_spec(_load_spec(args.spec), args.kernel, _target(args))
     sys.stdout.write(decoder_source(c.plan) if args.decoder else c.c_source)
-    return 0
+    return ExitStatus.OK
 
 
 def cmd_list(args) -> int:
@@ -276,7 +378,7 @@ def cmd_list(args) -> int:
         argtext = ", ".join(f"{a.name}:{a.kind}" for a in sc.args)
         classes = ",".join(sorted(sc.classes)) or "-"
         print(f"{sc.nr:4d}  {sc.name:<24} {classes:<28} {argtext}")
-    return 0
+    return ExitStatus.OK
 
 
 def _open_output(path: str | None, default, binary: bool = False):
@@ -290,7 +392,7 @@ def _open_output(path: str | None, default, binary: bool = False):
             return open(path, "wb")
         return open(path, "w", encoding="utf-8", errors="surrogateescape")
     except OSError as e:
-        raise TracespecError(f"cannot write {path}: {e.strerror}") from None
+        raise TracespecError(f"cannot write {path}: {e.strerror}", exit_code=ExitStatus.CANNOT_TRACE) from None
 
 
 @contextlib.contextmanager
@@ -311,7 +413,7 @@ def _output(path: str | None, default, binary: bool = False):
         except OSError:
             pass  # the first failure is the one to report
         if isinstance(e, OSError):
-            raise TracespecError(f"cannot write {name}: {e.strerror}") from None
+            raise TracespecError(f"cannot write {name}: {e.strerror}", exit_code=ExitStatus.CANNOT_TRACE) from None
         raise
 
 
@@ -326,7 +428,70 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
 
 
 def _notice(text: str) -> None:
-    print(f"tracespec: {text}", file=sys.stderr, flush=True)
+    _say(f"tracespec: {text}")
+
+
+def _say(text: str) -> None:
+    """A line for the user on standard error. Best effort: a standard error that cannot be written (a
+    full disk, /dev/full) must not stop the trace that goes elsewhere, nor turn an error into a crash."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+# The standard streams (by name) that were closed when tracespec started; they hold /dev/null since.
+_closed_at_start: set[str] = set()
+STANDARD_FDS = {0: "stdin", 1: "stdout", 2: "stderr"}
+
+
+def _reserve_standard_fds() -> None:
+    """Put /dev/null on each standard descriptor that is closed, so that the files tracespec opens (the
+    trace, the spec, BPF maps and programs) never take number 1 or 2 and receive what is meant for a
+    terminal, nor have a capture of fd 2 replace them; and give Python a stream for each."""
+    for fd, name in STANDARD_FDS.items():
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        null = os.open(os.devnull, os.O_RDWR)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        _closed_at_start.add(name)
+        if getattr(sys, name) is None:
+            mode = "r" if fd == 0 else "w"
+            setattr(sys, name, open(fd, mode, buffering=1 if fd else -1, closefd=False,
+                                    errors="backslashreplace" if fd == 2 else "strict"))
+
+
+def _check_writable(path: str | None, default: str, binary: bool) -> None:
+    """Refuse, before tracing starts, to write the trace to a standard stream that was closed."""
+    name = default if path in (None, "") else "stdout" if path == "-" else None
+    if name in _closed_at_start:
+        shown = "standard output" if name == "stdout" else "standard error"
+        raise TracespecError(f"cannot write the trace to {shown}: it was closed when tracespec started",
+                             exit_code=ExitStatus.CANNOT_TRACE, hint="say where with -o FILE")
+
+
+def _flush_standard_streams(code: int) -> int:
+    """Flush what is left for standard output and error before leaving; output that cannot be written
+    makes a command that had succeeded fail."""
+    try:
+        if not sys.stdout.closed:  # closed: after a broken pipe
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return ExitStatus.BROKEN_PIPE
+    except (OSError, ValueError) as e:
+        _say(f"tracespec: error: cannot write standard output: {getattr(e, 'strerror', None) or e}")
+        if code == ExitStatus.OK:
+            code = ExitStatus.CANNOT_TRACE
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # what was said there is lost; the trace, if it went there, has already failed
+    return code
 
 
 def _status_line(out, binary: bool):
@@ -348,7 +513,7 @@ def cmd_run(args) -> int:
     from tracespec.runtime.session import Session
 
     cmd = list(args.cmd)
-    pids = [int(x) for item in args.pid for x in item.split(",") if x.strip()] if args.pid else []
+    pids = _pids(args)
     chosen = [bool(cmd), bool(pids), args.all, bool(args.cgroup), bool(args.comm)]
     if sum(chosen) != 1:
         raise TracespecError("say what to trace: a command after --, or one of -p, --all, --cgroup, --comm",
@@ -357,16 +522,20 @@ def cmd_run(args) -> int:
     if binary and (not args.output or (args.output == "-" and sys.stdout.isatty())):
         raise TracespecError("--format bin writes binary records: say where with -o FILE",
                              hint="tracespec run SPEC --format bin -o trace.tsb ...; then tracespec decode trace.tsb")
+    _check_writable(args.output, "stderr", binary)
     target = _target(args)
     from tracespec.runtime.preflight import memory_bytes
     buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
-    summary, interval = _summary_choice(args)
+    spec = _load_spec(args.spec)
+    summary, interval = _summary_choice(args, spec.summary)
     if summary is not None and binary:
         raise TracespecError("a summary is text or JSON; --format bin records events",
                              hint="drop --format bin, or drop --summary (and the spec's summary:)")
     # the default ring buffer takes at most a 16th of the machine's memory
-    compiled = compile_spec(args.spec, args.kernel, target, buffer_bytes, ring_cap=memory_bytes() // 16,
+    compiled = compile_spec(spec, args.kernel, target, buffer_bytes, ring_cap=memory_bytes() // 16,
                             summary=summary)
+    if summary is None:  # a summary's buffer carries only forks and exits: its size is the planner's
+        _check_buffer_size(buffer_bytes, compiled.plan.output, args.buffer_size)
     decode = load_decoder(compiled.plan.schema)
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
@@ -384,23 +553,21 @@ def cmd_run(args) -> int:
                           interval=interval)
         result = session.run()
     if summary is not None:
-        print(f"tracespec: {result.syscalls} syscalls counted, {result.lost} lost (not counted)", file=sys.stderr)
+        _notice(f"{result.syscalls} syscalls counted, {result.lost} lost (not counted)")
     elif binary:
-        print(f"tracespec: {writer.bytes} bytes of records written to {args.output}, {result.lost} records lost",
-              file=sys.stderr)
+        _notice(f"{writer.bytes} bytes of records written to {args.output}, {result.lost} records lost")
     else:
-        print(f"tracespec: {result.syscalls} syscalls traced, {result.lost} records lost", file=sys.stderr)
+        _notice(f"{result.syscalls} syscalls traced, {result.lost} records lost")
     if args.fail_on_loss and result.lost:
-        return 3
+        return ExitStatus.LOST
     return result.exit_code
 
 
-def _summary_choice(args):
+def _summary_choice(args, spec_summary):
     """The summary asked for on the command line or in the spec (the command line wins), and its interval."""
     from tracespec.plan.model import SummaryPlan
-    from tracespec.spec import load_spec
+    from tracespec.spec.parse import INTERVAL_MAX, INTERVAL_MIN
 
-    spec_summary = load_spec(args.spec).summary
     if not args.summary and spec_summary is None:
         if args.summary_by or args.interval or args.no_hist:
             raise TracespecError("--summary-by, --interval and --no-hist go with --summary",
@@ -408,8 +575,9 @@ def _summary_choice(args):
         return None, None
     by = args.summary_by or (spec_summary.by if spec_summary else None) or "syscall"
     interval = args.interval if args.interval is not None else (spec_summary.interval if spec_summary else None)
-    if interval is not None and interval < 1:
-        raise TracespecError(f"--interval {interval}: give a whole number of seconds, 1 or more")
+    if interval is not None and not INTERVAL_MIN <= interval <= INTERVAL_MAX:
+        raise TracespecError(f"--interval {interval}: give a whole number of seconds, {INTERVAL_MIN} to "
+                             f"{INTERVAL_MAX}", hint="e.g. --interval 10")
     return SummaryPlan(by=by), interval
 
 
@@ -433,10 +601,9 @@ def cmd_record(args) -> int:
     from tracespec.kernel import find_tracefs
     from tracespec.pipeline import compile_spec
     from tracespec.runtime.recorder import RecorderSession
-    from tracespec.spec import load_spec
 
     cmd = list(args.cmd)
-    pids = [int(x) for item in args.pid for x in item.split(",") if x.strip()] if args.pid else []
+    pids = _pids(args)
     if sum([bool(cmd), bool(pids), args.all, bool(args.cgroup), bool(args.comm)]) != 1:
         raise TracespecError("say what to record: a command after --, or one of -p, --all, --cgroup, --comm",
                              hint="tracespec record SPEC -- CMD ARGS...")
@@ -444,9 +611,11 @@ def cmd_record(args) -> int:
     if binary and (not args.output or args.output == "-"):
         raise TracespecError("--format bin writes one trace file per dump: say where with -o FILE",
                              hint="tracespec record SPEC --format bin -o dump.tsb ...")
-    spec_recorder = load_spec(args.spec).recorder
-    size = _size(args.size, "--size") if args.size else (spec_recorder.size if spec_recorder else None)
-    compiled = compile_spec(args.spec, args.kernel, _target(args), recorder_bytes=size or 0,
+    if not binary:
+        _check_writable(args.output, "stderr", binary)
+    spec = _load_spec(args.spec)
+    size = _recorder_size(args.size) if args.size else (spec.recorder.size if spec.recorder else None)
+    compiled = compile_spec(spec, args.kernel, _target(args), recorder_bytes=size or 0,
                             cpus=os.cpu_count() or 1)
     plan = compiled.plan
     decode = load_decoder(plan.schema)
@@ -482,9 +651,9 @@ def cmd_record(args) -> int:
         if plan.target.kind in ("all", "cgroup", "comm") or pids:
             _notice(f"recording; dump with kill -USR1 {os.getpid()}")
         result = session.run()
-    print(f"tracespec: {len(written)} dump{'' if len(written) == 1 else 's'} written, {result.lost} records lost", file=sys.stderr)
+    _notice(f"{len(written)} dump{'' if len(written) == 1 else 's'} written, {result.lost} records lost")
     if args.fail_on_loss and result.lost:
-        return 3
+        return ExitStatus.LOST
     return result.exit_code
 
 
@@ -503,7 +672,7 @@ def cmd_decode(args) -> int:
         if args.header:
             shown = {k: v for k, v in header.items() if k != "schema"}
             print(json.dumps(shown, indent=2))
-            return 0
+            return ExitStatus.OK
         try:
             schema = Schema.from_json(header["schema"])
             clock_offset = int(header["clock_offset_ns"])
@@ -512,6 +681,7 @@ def cmd_decode(args) -> int:
             raise TracespecError(f"{args.trace}: its header has no usable record layout ({e})",
                                  hint="the file is corrupt, or was written by another tracespec") from None
         stream = EventStream(decode, schema)
+        _check_writable(args.output, "stdout", False)
         with _output(args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,
                                    args.fd_paths or bool(header.get("fd_paths")), live=False)
@@ -526,16 +696,15 @@ def cmd_decode(args) -> int:
     finally:
         trace.close()
     for d in trace.damaged:
-        print(f"tracespec: {args.trace}: {d.describe()}", file=sys.stderr)
-    print(f"tracespec: {writer.syscalls} syscalls decoded, {lost} records lost{damage_note(trace.damaged)}",
-          file=sys.stderr)
+        _notice(f"{args.trace}: {d.describe()}")
+    _notice(f"{writer.syscalls} syscalls decoded, {lost} records lost{damage_note(trace.damaged)}")
     if trace.problem:
-        print(f"tracespec: {args.trace}: {trace.problem}", file=sys.stderr)
+        _notice(f"{args.trace}: {trace.problem}")
     if trace.problem or trace.damaged:
-        return 1
+        return ExitStatus.ERROR
     if args.fail_on_loss and lost:
-        return 3
-    return 0
+        return ExitStatus.LOST
+    return ExitStatus.OK
 
 
 COMMANDS = {"run": cmd_run, "record": cmd_record, "check": cmd_check, "emit": cmd_emit, "decode": cmd_decode, "list": cmd_list}
@@ -550,17 +719,26 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in ("run", "record") and "--" in argv:  # everything after -- is the command, untouched
         i = argv.index("--")
         argv, cmd = argv[:i], argv[i + 1:]
+    if as_program:
+        _reserve_standard_fds()
     args = parser.parse_args(argv)
     args.cmd = cmd
     if not args.command:
         parser.print_help()
-        return 2
+        return ExitStatus.USAGE
     debug = getattr(args, "debug", False)
     if as_program:
         _collect_rarely()
         from tracespec.runtime import capture
         capture.allow_exit_guard()
-        return capture.leave(_dispatch(args, debug))
+        # always through leave(): the C library's exit handlers must not run BCC's exit hook after
+        # the interpreter is gone (a segfault), and Python's own last flush of a standard stream that
+        # cannot be written would turn the status into 120
+        code = ExitStatus.INTERNAL
+        try:
+            code = _dispatch(args, debug)
+        finally:
+            capture.leave(_flush_standard_streams(code))
     return _dispatch(args, debug)
 
 
@@ -576,28 +754,30 @@ def _collect_rarely() -> None:
 
 
 def _dispatch(args, debug: bool) -> int:
+    """Run the command; whatever happens, a status comes back (nothing escapes, not even a failure to
+    say what went wrong)."""
     try:
         return COMMANDS[args.command](args)
     except TracespecError as e:
         if debug and getattr(e, "log", None):
-            print(e.log, file=sys.stderr)
-        print(e.render(), file=sys.stderr)
+            _say(e.log)
+        _say(e.render())
         return e.exit_code
     except KeyboardInterrupt:
-        return 130
+        return ExitStatus.INTERRUPTED
     except BrokenPipeError:
         try:
             sys.stdout.close()
         except Exception:
             pass
-        return 141
+        return ExitStatus.BROKEN_PIPE
     except Exception as e:  # a bug in tracespec: one line, the traceback only on request
         if debug:
-            traceback.print_exc()
-            return 70
-        print(f"tracespec: internal error: {type(e).__name__}: {e} (run with --debug for details; "
-              "please report it)", file=sys.stderr)
-        return 70
+            _say(traceback.format_exc().rstrip("\n"))
+        else:
+            _say(f"tracespec: internal error: {type(e).__name__}: {e} (run with --debug for details; "
+                 "please report it)")
+        return ExitStatus.INTERNAL
 
 
 if __name__ == "__main__":

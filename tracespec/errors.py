@@ -7,6 +7,24 @@ non-zero. Anything else escaping is a bug in tracespec, not in the user's input.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """tracespec's own exit statuses (README.md and `run --help` document them). A traced command's
+    status passes through unchanged; a signal N that killed it becomes SIGNALLED + N, as in a shell."""
+
+    OK = 0
+    ERROR = 1  # a bad spec, or a trace file that cannot be read whole
+    USAGE = 2  # bad usage
+    CANNOT_TRACE = 2  # the machine refuses (privileges, headers), or the trace cannot be written
+    LOST = 3  # records were lost, and --fail-on-loss was given
+    INTERNAL = 70  # a bug in tracespec (sysexits' EX_SOFTWARE)
+    CANNOT_EXECUTE = 126  # the command exists but cannot be run (as in a shell)
+    NOT_FOUND = 127  # the command does not exist (as in a shell)
+    SIGNALLED = 128
+    INTERRUPTED = 130  # SIGNALLED + SIGINT
+    BROKEN_PIPE = 141  # SIGNALLED + SIGPIPE: the reader of the output went away
 
 
 MESSAGE_MAX = 400  # characters of a message shown
@@ -32,7 +50,7 @@ class TracespecError(Exception):
     """A user-facing error. `loc` points into a spec when the spec is at fault."""
 
     def __init__(self, message: str, *, loc: Location | None = None, hint: str | None = None,
-                 source: str | None = None, exit_code: int = 2):
+                 source: str | None = None, exit_code: int = ExitStatus.USAGE):
         super().__init__(message)
         self.message = message
         self.loc = loc
@@ -60,7 +78,7 @@ class SpecError(TracespecError):
     """The spec is wrong: always located."""
 
     def __init__(self, message: str, loc: Location, hint: str | None = None, source: str | None = None):
-        super().__init__(message, loc=loc, hint=hint, source=source, exit_code=1)
+        super().__init__(message, loc=loc, hint=hint, source=source, exit_code=ExitStatus.ERROR)
 
 
 def _quote_line(source: str | None, loc: Location) -> list[str] | None:

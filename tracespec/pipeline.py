@@ -11,6 +11,7 @@ from tracespec.kernel import KernelProfile, profile_for_version, running_profile
 from tracespec.plan import Plan, Target, make_plan
 from tracespec.plan.model import SummaryPlan
 from tracespec.spec import load_spec
+from tracespec.spec.model import Spec
 from tracespec.validate import ValidatedSpec, validate
 
 
@@ -25,14 +26,16 @@ def profile(kernel: str | None) -> KernelProfile:
     return profile_for_version(kernel) if kernel else running_profile()
 
 
-def check(path: str, kernel: str | None = None) -> ValidatedSpec:
-    return validate(load_spec(path), load_catalogue(), profile(kernel))
+def check(spec: str | Spec, kernel: str | None = None) -> ValidatedSpec:
+    """spec: a path, or a spec the caller has loaded already (and read once)."""
+    loaded = load_spec(spec) if isinstance(spec, str) else spec
+    return validate(loaded, load_catalogue(), profile(kernel))
 
 
-def compile_spec(path: str, kernel: str | None = None, target: Target = Target(),
+def compile_spec(spec: str | Spec, kernel: str | None = None, target: Target = Target(),
                  buffer_bytes: int | None = None, ring_cap: int = 0, summary: SummaryPlan | None = None,
                  recorder_bytes: int | None = None, cpus: int = 1) -> Compiled:
-    v = check(path, kernel)
+    v = check(spec, kernel)
     plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap, summary=summary, recorder_bytes=recorder_bytes,
                      cpus=cpus)
     return Compiled(v, plan, render_c(plan))

@@ -8,6 +8,9 @@ import ctypes
 import os
 import sys
 import tempfile
+from typing import NoReturn
+
+from tracespec.errors import ExitStatus
 
 # While armed: (the real stderr's fd, the capture file's fd). Read by the exit hook below.
 _armed: tuple[int, int] | None = None
@@ -22,22 +25,21 @@ def allow_exit_guard() -> None:
     _allowed = True
 
 
-def leave(code: int) -> int:
-    """End the process now if the exit hook is installed (skipping the C library's exit handlers, which
-    would call it after the interpreter is gone); else hand the status back."""
-    if _hook:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(code)
-    return code
+def leave(code: int) -> NoReturn:
+    """End the process now, skipping the C library's exit handlers: the exit hook, once installed, would
+    be called by them after the interpreter is gone (a segfault). Only the command line calls this,
+    when it has flushed and closed what it writes."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(code)
 
 
 def _on_native_exit() -> None:
     """Called by the C library's exit(), which LLVM calls from inside a compile: Python never regains
-    control. Say what happened the way tracespec reports errors, then leave with status 2."""
+    control. Say what happened the way tracespec reports errors, then leave as when tracing cannot start."""
     if _armed is None:
         return
     real, captured = _armed
@@ -54,7 +56,7 @@ def _on_native_exit() -> None:
     try:
         os.write(real, text.encode())
     finally:
-        os._exit(2)
+        os._exit(ExitStatus.CANNOT_TRACE)
 
 
 def _install_hook() -> None:

@@ -9,25 +9,32 @@ from tracespec.errors import TracespecError
 CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF = 21, 38, 39
 
 
-def _capabilities() -> int:
+def _capabilities() -> int | None:
+    """The effective capability set, None when /proc does not say."""
     try:
         with open("/proc/self/status", encoding="ascii") as f:
             for line in f:
                 if line.startswith("CapEff:"):
                     return int(line.split()[1], 16)
-    except OSError:
+    except (OSError, ValueError):
         pass
-    return 0
+    return None
 
 
 def check_privileges() -> None:
+    # judged by the capabilities, not the uid: root under `capsh --drop=...` or `setpriv` has lost them
     caps = _capabilities()
-    if os.geteuid() == 0 or caps & (1 << CAP_SYS_ADMIN):
+    if caps is None:
+        if os.geteuid() == 0:
+            return
+        caps = 0
+    if caps & (1 << CAP_SYS_ADMIN):
         return
     if caps & (1 << CAP_BPF) and caps & (1 << CAP_PERFMON):
         return
-    raise TracespecError("loading BPF programs needs root (or CAP_BPF and CAP_PERFMON)",
-                         hint="run tracespec with sudo")
+    lacking = "" if os.geteuid() != 0 else " (this root process has had them dropped)"
+    raise TracespecError("loading BPF programs needs root (or CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)" + lacking,
+                         hint="run tracespec with sudo, with its capabilities")
 
 
 def kernel_headers_dir() -> str | None:

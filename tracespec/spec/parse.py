@@ -27,7 +27,7 @@ DEFAULT_COUNT = 32  # array elements, like strace's -s 32 for argv and iovecs
 TOP_KEYS = ("version", "description", "syscalls", "exclude", "paths", "strings", "buffers", "raw", "fd_paths",
             "filter", "summary", "recorder")
 SUMMARY_BY = ("syscall", "process", "thread")
-INTERVAL_MAX = 86400  # seconds
+INTERVAL_MIN, INTERVAL_MAX = 1, 86400  # seconds; the --interval flag has the same limits
 RECORDER_MIN, RECORDER_MAX = 64 << 10, 4 << 30
 RULE_KEYS = ("name", "class", "glob", "args", "filter", "raw", "paths", "strings", "buffers")
 ARG_KEYS = ("max", "mode", "at", "size", "count", "raw")
@@ -133,13 +133,15 @@ class _Parser:
             return None
         if isinstance(node, YScalar) and node.value is True:
             return SummaryOptions(node.loc)
+        if isinstance(node, YScalar) and node.value is False:  # as raw: false and fd_paths: false mean
+            return None
         if isinstance(node, YScalar):
-            raise self.error("summary must be true or a mapping (by, interval)", node.loc,
+            raise self.error("summary must be true or a mapping (by, interval), or false for none", node.loc,
                              hint="summary: {by: process, interval: 10}")
         m = self.want_map(node, "summary")
         self.check_keys(m, ("by", "interval"), "summary")
         by = self.want_choice(m.get("by"), "summary.by", SUMMARY_BY) if m.get("by") is not None else None
-        interval = self.want_int(m.get("interval"), "summary.interval", 1, INTERVAL_MAX) \
+        interval = self.want_int(m.get("interval"), "summary.interval", INTERVAL_MIN, INTERVAL_MAX) \
             if m.get("interval") is not None else None
         return SummaryOptions(m.loc, by, interval)
 
