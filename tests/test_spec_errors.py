@@ -54,3 +54,12 @@ def test_check_command_exits_1_with_one_message(name):
     assert r.stderr.startswith(f"tests/bad_specs/{name}.yaml:")
     assert r.stderr.count(": error: ") == 1, r.stderr
     assert "\n  hint: " in r.stderr, r.stderr
+
+
+def test_a_long_contains_fits_under_a_lower_max(tmp_path):
+    """The cost of a contains grows with the string it searches: the refused 150-byte pattern of
+    bad_specs/filter_contains_too_costly.yaml fits when paths are copied up to 1024 bytes."""
+    spec = (ROOT / "tests" / "bad_specs" / "filter_contains_too_costly.yaml").read_text()
+    path = tmp_path / "ok.yaml"
+    path.write_text(spec.replace("syscalls:", "paths:\n  max: 1024\nsyscalls:"))
+    compile_spec(str(path))

@@ -197,7 +197,9 @@ static __always_inline int ts_match_f0_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -218,7 +220,9 @@ static __always_inline int ts_match_f1_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -239,7 +243,9 @@ static __always_inline int ts_match_f2_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -260,7 +266,9 @@ static __always_inline int ts_match_f3_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -281,7 +289,9 @@ static __always_inline int ts_match_f4_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -302,7 +312,9 @@ static __always_inline int ts_match_f5_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -323,7 +335,9 @@ static __always_inline int ts_match_f6_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -344,7 +358,9 @@ static __always_inline int ts_match_f7_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */

@@ -245,7 +245,9 @@ static __always_inline int ts_match_f0_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -266,7 +268,9 @@ static __always_inline int ts_match_f1_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -287,7 +291,9 @@ static __always_inline int ts_match_f2_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -308,7 +314,9 @@ static __always_inline int ts_match_f3_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -329,7 +337,9 @@ static __always_inline int ts_match_f4_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -350,7 +360,9 @@ static __always_inline int ts_match_f5_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -371,7 +383,9 @@ static __always_inline int ts_match_f6_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -392,7 +406,9 @@ static __always_inline int ts_match_f7_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -413,7 +429,9 @@ static __always_inline int ts_match_f8_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */
@@ -434,7 +452,9 @@ static __always_inline int ts_match_f9_0(u8 *r, u32 so)
     u32 len = info & 0xffff;
     if (len < 5 || (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT)))
         return 0;
-    return r[(so + 4 + 0) & TS_OFF_MASK] == 0x2f && r[(so + 4 + 1) & TS_OFF_MASK] == 0x65 && r[(so + 4 + 2) & TS_OFF_MASK] == 0x74 && r[(so + 4 + 3) & TS_OFF_MASK] == 0x63 && r[(so + 4 + 4) & TS_OFF_MASK] == 0x2f;
+    u8 *p = r + ((so + 4) & TS_OFF_MASK);
+    u64 diff = ((*(u64 *)(p) & 0xffffffffffLL) ^ 0x2f6374652fLL);
+    return diff == 0;
 }
 
 /* filename startswith "/etc/", its memory copied again at exit */

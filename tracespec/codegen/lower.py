@@ -145,8 +145,9 @@ class _Lowerer:
     def scope(self, fam: FamilyPlan | None, enter_slots: dict, slot_calls: dict) -> HandlerScope:
         # A filter naming arguments belongs to one syscall, whose family has only it.
         args = {a.name: a for a in fam.members[0].args} if fam and len(fam.members) == 1 else {}
+        in_scratch = fam is not None and (fam.stash or not _on_stack(fam.enter))  # as handler_pair decides
         return HandlerScope(fam.name if fam else "generic", args, enter_slots, slot_calls, self.nrs, self.params,
-                            self.plan.bounded_loops)
+                            self.plan.bounded_loops, in_scratch)
 
     def handler_pair(self, fam: FamilyPlan) -> SyscallC:
         p = self.plan

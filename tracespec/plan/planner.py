@@ -37,6 +37,19 @@ SUMMARY_RING_BYTES = 1 << 20  # a summary's ring buffer carries only forks and e
 RECORDER_BYTES = 64 << 20  # a flight recorder's default buffer, all CPUs together
 PAGE = 4096
 UNROLLED_CONTAINS_MAX = 64  # without bounded loops a `contains` is unrolled over every position
+# The cost model of a `contains` on a copied string (codegen/filter_c.py _slot_helper_words): one loop step
+# per position the pattern could start at (the argument's max - len + 1, whatever the string's real
+# length: the loop has no branch, so the verifier checks it as one path), each step about 12 instructions
+# plus 5 per 8 bytes of pattern. The verifier checks the loop once for each distinct state that reaches
+# it: measured 2 to 3.3 times on 6.18 for a filter's first contains (one of 64 bytes on a 4095-byte path:
+# 694k processed instructions), and each further contains about doubles it (its loop is checked once per
+# outcome of the loops before), so the model counts 4 walks for the first, 8 for the second ... The budget is the verifier's 1M processed instructions per
+# program, less room for the rest of the program; the limits it gives were checked against real loads
+# (tests/test_check_agrees_with_run.py). Without bounded loops (before 5.3) the loop is unrolled and
+# counted once against BCC's 4096 instructions per program.
+VERIFIER_BUDGET = 900_000
+UNROLLED_BUDGET = 3_000
+CONTAINS_WALKS = 4  # for a filter's first contains; doubled for each one after it
 EXECVE_NRS = (59, 322)  # execve, execveat: where a started command begins to be traced
 # The x86_64 syscall argument registers, in order, and their offsets in struct pt_regs.
 # A raw tracepoint copies r10..di (64 bytes from offset 56) once and picks the arguments out of it.
@@ -101,6 +114,14 @@ def _filter_plan(expr: TExpr | None) -> FilterPlan | None:
     return FilterPlan(expr, tuple(seen), exit_bits)
 
 
+def contains_cost(n: int, max_len: int, bounded: bool, nth: int = 0) -> int:
+    """Verifier instructions a filter's nth contains (from 0), of an n-byte pattern on a string of at
+    most max_len bytes, costs."""
+    positions = max(max_len - n + 1, 0)
+    words = (n + 7) // 8
+    return positions * (12 + 5 * words) * ((CONTAINS_WALKS << nth) if bounded else 1)
+
+
 def _combine(a: TExpr | None, b: TExpr | None) -> TExpr | None:
     if a is None:
         return b
@@ -162,6 +183,8 @@ class _Planner:
         output = "ringbuf" if p.has("ringbuf") and not self.recording else "perfbuf"
 
         self.check_features([sel.filter for sel in specific] + [global_filter], v)
+        for sel in specific:
+            self.check_filter_cost(sel, _combine(global_filter, sel.filter), v)
         plans = self.families(specific, global_filter, attach)
         generic_infos = tuple(_info(s) for s in generic)
         generic_enter = generic_exit = None
@@ -272,6 +295,34 @@ class _Planner:
                         f"{what} needs {FEATURES[need][1]} (Linux {p.since(need)}); the target is {p.name}",
                         leaf.loc, hint="drop the condition, use a shorter max for that argument, or target "
                                        "a newer kernel with --kernel", source=v.spec.text)
+
+    def check_filter_cost(self, sel: SelectedSyscall, expr: TExpr | None, v: ValidatedSpec) -> None:
+        """Refuse a filter whose string matches the kernel's verifier would give up on, naming the leaf
+        that crosses the budget (see contains_cost for the model)."""
+        bounded = self.profile.has("bounded_loops")
+        budget = VERIFIER_BUDGET if bounded else UNROLLED_BUDGET
+        total = nth = 0
+        for leaf in (leaves(expr) if expr is not None else ()):
+            if not (isinstance(leaf, TStrMatch) and leaf.op == "contains" and leaf.field.arg):
+                continue
+            ap = next((a for a in sel.args if a.arg.name == leaf.field.name), None)
+            if ap is None or ap.fetch is None:
+                continue
+            cost = contains_cost(len(leaf.value), ap.fetch.max, bounded, nth)
+            if total + cost > budget:
+                most = max((n for n in range(1, 256)
+                            if contains_cost(n, ap.fetch.max, bounded, nth) <= budget - total), default=0)
+                total += cost
+                room = (f"here it may have at most {most}" if most else
+                        "no contains fits beside the others")
+                raise SpecError(
+                    f"{sel.syscall.name}'s filter asks the kernel's verifier to check about {total} instructions "
+                    f"for its contains on {ap.arg.name} (max {ap.fetch.max}); it checks at most {budget}",
+                    leaf.loc, hint=f"this pattern has {len(leaf.value)} bytes and {room}: use a shorter "
+                                   f"pattern, fewer contains, or a lower max for {ap.arg.name} "
+                                   f"(paths.max or strings.max)", source=v.spec.text)
+            total += cost
+            nth += 1
 
     def choose_attach(self, selected) -> str:
         p = self.profile
