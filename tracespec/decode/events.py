@@ -214,6 +214,13 @@ class Pairer:
                     skip = True
                     continue
                 ev = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, None, args, slots, slots))
+                info = infos.get(nr)
+                if info is not None and info.ret == "none" and not r.flags & FLAG_DEFERRED:
+                    # exit and exit_group never return: strace prints them whole at entry, and the
+                    # thread's end may come much later (a main thread's, when its process ends)
+                    out.append(_new(Started, (ev,)))
+                    out.append(Unfinished(ev))
+                    continue
                 pending[tid] = ev
                 if not r.flags & FLAG_DEFERRED:
                     out.append(_new(Started, (ev,)))

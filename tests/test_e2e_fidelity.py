@@ -1,0 +1,54 @@
+"""End to end, with real BPF: the cases of issue 19 ("Fidelity") where tracespec's trace differed from
+strace's on the same program, each compared with strace -f on this machine."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import compile_workload, run_tracespec
+from straceio import normalized
+
+pytestmark = pytest.mark.bpf
+
+THREAD_SYSCALLS = ["write", "exit", "exit_group"]
+
+
+def _spec(tmp_path, name: str, syscalls: list[str]) -> str:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text("version: 1\ndescription: issue 19\nsyscalls:\n"
+                    + "".join(f"  - name: {s}\n" for s in syscalls))
+    return str(path)
+
+
+def _strace(tmp_path, syscalls: list[str], argv: list[str]) -> tuple[str, int]:
+    assert shutil.which("strace"), "strace is needed (./setup installs it)"
+    out = tmp_path / "strace.txt"
+    r = subprocess.run(["strace", "-f", "-q", "-o", str(out), "-e", "trace=" + ",".join(syscalls), *argv],
+                       stdout=subprocess.DEVNULL)
+    return out.read_text(errors="surrogateescape"), r.returncode
+
+
+def _tracespec(tmp_path, spec: str, argv: list[str], *options: str) -> tuple[str, subprocess.CompletedProcess]:
+    out = tmp_path / "tracespec.txt"
+    r = run_tracespec("run", spec, *options, "-o", str(out), "--", *argv, stdout=subprocess.DEVNULL)
+    return out.read_text(errors="surrogateescape"), r
+
+
+@pytest.mark.parametrize("kernel", [None, "4.19"], ids=["bitmap", "hash"])
+@pytest.mark.parametrize("order", ["leader-first", "thread-first"])
+def test_threads_and_their_process_end_as_under_strace(order, kernel, build_dir, tmp_path):
+    """A main thread that ends (raw exit) before its thread: the thread's syscalls and end are traced,
+    and the process's end comes last, with its status; a thread that ends first: its own end, then the
+    process's."""
+    workload = compile_workload("threads_workload", build_dir)
+    argv = [str(workload), order]
+    want, want_rc = _strace(tmp_path, THREAD_SYSCALLS, argv)
+    options = ("--kernel", kernel) if kernel else ()
+    got, r = _tracespec(tmp_path, _spec(tmp_path, "threads", THREAD_SYSCALLS), argv, *options)
+    assert r.returncode == want_rc == (3 if order == "leader-first" else 4), r.stderr
+    assert normalized(got) == normalized(want)
+    assert len(normalized(want)) == 2, "the main thread and its thread"
+    assert "0 records lost" in r.stderr and "4 syscalls traced" in r.stderr
