@@ -4,11 +4,12 @@ strace's on the same program, each compared with strace -f on this machine."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 
 import pytest
 
-from conftest import compile_workload, run_tracespec
+from conftest import ROOT, TRACESPEC, compile_workload, run_tracespec
 from straceio import normalized
 
 pytestmark = pytest.mark.bpf
@@ -52,3 +53,27 @@ def test_threads_and_their_process_end_as_under_strace(order, kernel, build_dir,
     assert normalized(got) == normalized(want)
     assert len(normalized(want)) == 2, "the main thread and its thread"
     assert "0 records lost" in r.stderr and "4 syscalls traced" in r.stderr
+
+
+def _ignore_and_block():
+    """A nohup-like parent: SIGHUP, SIGINT and SIGTERM ignored, SIGUSR2 and SIGWINCH blocked."""
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2, signal.SIGWINCH])
+
+
+def _signal_state(argv: list[str]) -> str:
+    r = subprocess.run(argv, preexec_fn=_ignore_and_block, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_started_command_inherits_ignored_and_blocked_signals(build_dir, tmp_path):
+    workload = str(compile_workload("sigstate_workload", build_dir))
+    untraced = _signal_state([workload])
+    assert "SIGINT ignored" in untraced and "SIGQUIT default" in untraced, "the parent's state reached it"
+    assert "SigBlk:\t0000000008000800" in untraced, "SIGUSR2 and SIGWINCH blocked"
+    assert _signal_state(["strace", "-f", "-q", "-o", str(tmp_path / "s.txt"), workload]) == untraced
+    spec = _spec(tmp_path, "exits", ["exit_group"])
+    assert _signal_state([TRACESPEC, "run", spec, "-o", str(tmp_path / "t.txt"), "--", workload]) == untraced
