@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, TRACESPEC, compile_workload, run_tracespec
+from conftest import ROOT, TRACESPEC, compile_workload, decode_without_bcc, run_tracespec
 from straceio import normalized
 
 pytestmark = pytest.mark.bpf
@@ -77,3 +77,22 @@ def test_started_command_inherits_ignored_and_blocked_signals(build_dir, tmp_pat
     assert _signal_state(["strace", "-f", "-q", "-o", str(tmp_path / "s.txt"), workload]) == untraced
     spec = _spec(tmp_path, "exits", ["exit_group"])
     assert _signal_state([TRACESPEC, "run", spec, "-o", str(tmp_path / "t.txt"), "--", workload]) == untraced
+
+
+@pytest.mark.parametrize("fmt", ["text", "bin"])
+def test_wait4_shows_a_status_only_when_the_kernel_wrote_one(fmt, build_dir, tmp_path):
+    """WNOHANG returning 0 and a failed wait print the pointer, as strace does, not the garbage there."""
+    workload = compile_workload("wait_workload", build_dir)
+    want, want_rc = _strace(tmp_path, ["wait4"], [str(workload)])
+    spec = _spec(tmp_path, "wait", ["wait4"])
+    if fmt == "bin":
+        r = run_tracespec("run", spec, "--format", "bin", "-o", str(tmp_path / "t.tsb"), "--", str(workload))
+        decode_without_bcc(tmp_path / "t.tsb", tmp_path / "t.txt")
+        got = (tmp_path / "t.txt").read_text()
+    else:
+        got, r = _tracespec(tmp_path, spec, [str(workload)])
+    assert r.returncode == want_rc == 0, r.stderr
+    assert normalized(got) == normalized(want)
+    parent = normalized(want)[0]
+    assert parent[0] == "wait4(-1, 0xADDR, WNOHANG, NULL) = 0"
+    assert parent[-2] == "wait4(-1, 0xADDR, 0, NULL) = -1 ECHILD (No child processes)"

@@ -97,6 +97,18 @@ SIGKILL = 9
 KILL_WAIT_NS = 50_000_000
 
 
+# Syscalls that return 0 without writing their output memory: wait4 under WNOHANG, no child changed.
+WRITES_NOTHING_ON_ZERO = frozenset({"wait4"})
+
+
+def kernel_wrote(info: SyscallInfo | None, ret: int) -> bool:
+    """Whether the return value says the kernel wrote the memory an exit record copied (strace decodes
+    only then, and prints the pointer otherwise): never when the syscall failed."""
+    if -4095 <= ret < 0:
+        return False
+    return ret != 0 or info is None or info.name not in WRITES_NOTHING_ON_ZERO
+
+
 def _comm(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
@@ -138,7 +150,10 @@ class Pairer:
             into[name] = s
 
     def _with_exit_slots(self, slots: dict, r: ExitRecord) -> dict:
-        """The entry's slots with what the exit record copied over them (a new dict: the entry's stays)."""
+        """The entry's slots with what the exit record copied over them (a new dict: the entry's stays),
+        when the kernel wrote it: the one place exit copies are judged, for every syscall and format."""
+        if not kernel_wrote(self.infos.get(r.nr), r.ret):
+            return slots
         merged = dict(slots)
         self._slots(r.kind, r.nr, r.slots, merged)
         return merged
