@@ -33,7 +33,7 @@ struct ts_hdr {
 
 BPF_RINGBUF_OUTPUT(ts_events, 256);
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
-BPF_ARRAY(ts_params, u64, 9);   /* set by tracespec before attaching */
+BPF_ARRAY(ts_params, u64, 13);   /* set by tracespec before attaching */
 /* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT: an array lookup the verifier inlines,
  * where a hash lookup costs tens of ns at every syscall. Bits change with atomic or/and only. */
 BPF_ARRAY(ts_traced_bits, u64, 65536);
@@ -133,7 +133,7 @@ static __always_inline void ts_account(u64 id, u32 nr, s64 ret, u64 took)
 {
     struct ts_skey k = {};
     k.nr = nr;
-    k.epoch = ts_param(8);
+    k.epoch = ts_param(12);
     k.tgid = id >> 32;
     struct ts_sval *v = ts_summary.lookup(&k);
     if (!v) {
@@ -393,26 +393,69 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
     return 0;
 }
 
-/* A task leaving takes its own entry with it (a thread-group leader's entry is the process's), and every
- * traced task, thread or process, reports its exit status: task_struct's exit_code, at an offset read
- * from BTF, as strace prints "+++ exited with N +++" for each. */
+/* A thread's end and its process's end are different events. Every traced thread reports its own end
+ * (task_struct's exit_code, at an offset read from BTF), as strace prints "+++ exited with N +++" for
+ * each. The process ends with its last thread: until then its id stays traced, even when its main thread
+ * ended first (the raw exit, not exit_group), whose line then waits in ts_leaders and comes last, with
+ * the process's wait status, as strace prints it. */
+BPF_HASH(ts_leaders, u32, s32, 4096);   /* main threads that ended before their process: their exit_code */
+
+static __always_inline s32 ts_task_s32(u64 base, u64 off, s32 unknown)
+{
+    s32 v = unknown;
+    if (base && off)
+        bpf_probe_read_kernel(&v, sizeof(v), (void *)(base + off));
+    return v;
+}
+
+static __always_inline void ts_exit_emit(void *ctx, u64 id, s32 code)
+{
+    u64 rbuf[4] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), 0, 65520);
+    *(s64 *)(r + 24) = code;
+    ts_emit(ctx, r, 32);
+}
+
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = id, tgid = id >> 32;
-    int traced = ts_traced(id);
-    ts_traced_set(tid, 0);
+    u64 task = bpf_get_current_task();
+    s32 code = ts_task_s32(task, ts_param(2), -1);
+    u64 signal = 0;
+    if (ts_param(8))
+        bpf_probe_read_kernel(&signal, sizeof(signal), (void *)(task + ts_param(8)));
+    /* signal->live counts the threads not yet in do_exit (it is 0 here for the last one). Without BTF,
+     * a process is taken to end with its main thread. */
+    s32 live = ts_task_s32(signal, ts_param(9), -1);
+    int group_dead = live < 0 ? tid == tgid : live == 0;
+    int traced = ts_traced(id) || ts_traced_bit(tid);
+    if (tid != tgid || group_dead)
+        ts_traced_set(tid, 0);
+    if (group_dead)
+        ts_traced_set(tgid, 0);
     ts_armed_set(tid, 0);
     if (!traced)
         return 0;
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 0, 65520);
-    u64 off = ts_param(2);
-    s32 code = -1;
-    if (off)
-        bpf_probe_read_kernel(&code, sizeof(code), (void *)((u64)bpf_get_current_task() + off));
-    *(s64 *)(r + 24) = code;
-    ts_emit(args, r, 32);
+    if (tid == tgid && !group_dead) {
+        if (ts_leaders.update(&tgid, &code))
+            ts_lost_one();
+        return 0;
+    }
+    ts_exit_emit(args, id, code);
+    if (tid == tgid || !group_dead)
+        return 0;
+    s32 *leader = ts_leaders.lookup(&tgid);
+    if (!leader)
+        return 0;
+    s32 status = *leader;
+    if (ts_leaders.delete(&tgid))
+        return 0;   /* another thread ending at the same time reported it */
+    /* the wait status, as the kernel's wait_task_zombie() takes it: a group exit's code, else the main
+     * thread's own (SIGNAL_GROUP_EXIT is 4 in every kernel since 2.6) */
+    if (ts_task_s32(signal, ts_param(10), 0) & 4)
+        status = ts_task_s32(signal, ts_param(11), status);
+    ts_exit_emit(args, ((u64)tgid << 32) | tgid, status);
     return 0;
 }

@@ -97,6 +97,18 @@ SIGKILL = 9
 KILL_WAIT_NS = 50_000_000
 
 
+# Syscalls that return 0 without writing their output memory: wait4 under WNOHANG, no child changed.
+WRITES_NOTHING_ON_ZERO = frozenset({"wait4"})
+
+
+def kernel_wrote(info: SyscallInfo | None, ret: int) -> bool:
+    """Whether the return value says the kernel wrote the memory an exit record copied (strace decodes
+    only then, and prints the pointer otherwise): never when the syscall failed."""
+    if -4095 <= ret < 0:
+        return False
+    return ret != 0 or info is None or info.name not in WRITES_NOTHING_ON_ZERO
+
+
 def _comm(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
@@ -138,7 +150,10 @@ class Pairer:
             into[name] = s
 
     def _with_exit_slots(self, slots: dict, r: ExitRecord) -> dict:
-        """The entry's slots with what the exit record copied over them (a new dict: the entry's stays)."""
+        """The entry's slots with what the exit record copied over them (a new dict: the entry's stays),
+        when the kernel wrote it: the one place exit copies are judged, for every syscall and format."""
+        if not kernel_wrote(self.infos.get(r.nr), r.ret):
+            return slots
         merged = dict(slots)
         self._slots(r.kind, r.nr, r.slots, merged)
         return merged
@@ -214,6 +229,13 @@ class Pairer:
                     skip = True
                     continue
                 ev = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, None, args, slots, slots))
+                info = infos.get(nr)
+                if info is not None and info.ret == "none" and not r.flags & FLAG_DEFERRED:
+                    # exit and exit_group never return: strace prints them whole at entry, and the
+                    # thread's end may come much later (a main thread's, when its process ends)
+                    out.append(_new(Started, (ev,)))
+                    out.append(Unfinished(ev))
+                    continue
                 pending[tid] = ev
                 if not r.flags & FLAG_DEFERRED:
                     out.append(_new(Started, (ev,)))

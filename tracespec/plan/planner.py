@@ -222,11 +222,14 @@ class _Planner:
                     or generic_filter is not None or self.summary is not None)  # a summary times every call
 
         attachments, tail_calls, arm_events = self.attachments(attach, plans, generic, generic_infos)
-        # 0: tracespec's own tgid; 1: the target cgroup's id; 2-5: struct offsets read from the kernel's BTF
+        # 0: tracespec's own tgid; 1: the target cgroup's id; 2-11: struct offsets read from the kernel's BTF
+        # (8-11: whether a thread's exit ends its process, and with what status)
         params = [Param(0, "self_tgid"), Param(1, "target_cgroup_id", self.target.cgroup or ""),
                   Param(2, "btf:task_struct.exit_code"), Param(3, "btf:task_struct.mm"),
                   Param(4, "btf:mm_struct.arg_start"), Param(5, "btf:mm_struct.arg_end"),
-                  Param(6, "btf:task_struct.real_parent"), Param(7, "btf:task_struct.tgid")]
+                  Param(6, "btf:task_struct.real_parent"), Param(7, "btf:task_struct.tgid"),
+                  Param(8, "btf:task_struct.signal"), Param(9, "btf:signal_struct.live"),
+                  Param(10, "btf:signal_struct.flags"), Param(11, "btf:signal_struct.group_exit_code")]
         filters = [sp.filter for sp in plans] + [generic_filter]
         for fp in filters:
             for leaf in (fp.leaves if fp else ()):

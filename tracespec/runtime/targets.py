@@ -10,6 +10,41 @@ import signal
 from tracespec.errors import TracespecError
 
 
+def _inherited_signals() -> tuple[frozenset, frozenset]:
+    """(signals ignored, signals blocked) as tracespec found them: a command it starts gets them back,
+    as it would from a shell or from strace (nohup and `&` ignore SIGHUP, SIGINT, SIGQUIT).
+    SIGPIPE and SIGXFSZ are left out: Python ignores them before any of its code runs, so their
+    original state is unknown, and the command gets them at their defaults, as subprocess does."""
+    ignored = set()
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGPIPE, signal.SIGXFSZ):
+            continue
+        try:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                ignored.add(sig)
+        except (OSError, ValueError):
+            pass
+    return frozenset(ignored), frozenset(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+# Taken when this module is first imported, before tracespec installs any handler of its own (the
+# session's SIGINT/SIGTERM, the recorder's SIGUSR1) or blocks anything.
+INHERITED_IGNORED, INHERITED_BLOCKED = _inherited_signals()
+
+
+def _restore_inherited_signals() -> None:
+    """In the started command, before exec: every disposition and the mask as tracespec inherited
+    them (exec keeps ignored signals and the mask, and resets handlers to their defaults)."""
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(sig, signal.SIG_IGN if sig in INHERITED_IGNORED else signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # the C library's own real-time signals
+    signal.pthread_sigmask(signal.SIG_SETMASK, INHERITED_BLOCKED)
+
+
 def resolve_command(argv: list[str]) -> str:
     """The executable for argv[0], as a shell would find it; exits 127/126 like a shell if not."""
     if not argv:
@@ -45,8 +80,7 @@ class GatedCommand:
             try:
                 os.close(gate_w)
                 os.close(err_r)
-                for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
-                    signal.signal(sig, signal.SIG_DFL)
+                _restore_inherited_signals()
                 if os.read(gate_r, 1) != b"g":
                     os._exit(127)
                 os.close(gate_r)
