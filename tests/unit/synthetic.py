@@ -13,7 +13,7 @@ import struct
 from functools import lru_cache
 from pathlib import Path
 
-from tracespec.codegen.decoder import load_decoder
+from tracespec.decode.generated import load_decoder
 from tracespec.codegen.lower import FORK_KIND, PROC_EXIT_KIND, RETRY_KIND
 from tracespec.decode.stream import EventStream
 from tracespec.format.jsonl import JsonWriter

@@ -8,7 +8,7 @@ from synthetic import (AT_FDCWD, ERESTARTSYS, FAULT, O_RDONLY_CLOEXEC, close, de
                        proc_exit, read_, retry, schema)
 from tracespec.decode.events import (KILL_WAIT_NS, Finished, Forked, Lost, Pairer, ProcessExit, Started,
                                      Unfinished)
-from tracespec.decode.records import LostRecord
+from tracespec.wire.records import LostRecord
 from tracespec.plan.model import FLAG_DEFERRED
 
 
