@@ -9,7 +9,7 @@ from synthetic import (AT_FDCWD, ERESTARTSYS, FAULT, O_RDONLY_CLOEXEC, close, de
 from tracespec.decode.events import (KILL_WAIT_NS, Finished, Forked, Lost, Pairer, ProcessExit, Started,
                                      Unfinished)
 from tracespec.wire.records import LostRecord
-from tracespec.plan.model import FLAG_DEFERRED
+from tracespec.wire.layout import FLAG_DEFERRED
 
 
 def summary(out) -> list[tuple]:
