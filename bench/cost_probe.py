@@ -299,7 +299,8 @@ class RingCount:
     _U16, _U32, _U64 = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<Q")
 
     def __init__(self, map_fd: int, size: int, nr: int):
-        from tracespec.runtime.ringbuf import BUSY, DISCARD, RingReader
+        from tracespec.runtime.ringbuf import RingReader
+        from tracespec.wire.ring import BUSY, DISCARD
         self.reader = RingReader(map_fd, size)
         self.busy, self.discard = BUSY, DISCARD
         self.nr = nr

@@ -8,7 +8,7 @@ under specs/all.yaml; openat+close under specs/fileio.yaml, a path and flags to 
 stages a live `tracespec run` runs on every drain, one after the other over the whole trace, in this
 process, with a clock around each:
 
-    split    a drained stretch of the ring buffer cut into records (runtime/ringbuf.split_stretch)
+    split    a drained stretch of the ring buffer cut into records (wire/ring.split_stretch)
     decode   records -> tuples, by the generated decoder (decode_all)
     reorder  into time order (decode/order.Reorder)
     pair     enter and exit records -> syscall events (decode/events.Pairer)
@@ -59,14 +59,14 @@ def record(tracespec: str, binary: str, loop: str, spec: str, iterations: int, p
 
 def stages(path: str) -> dict:
     """Every stage over the whole trace, timed; returns ns totals and counts."""
-    from tracespec.codegen.decoder import load_decoder
+    from tracespec.decode.generated import load_decoder
     from tracespec.decode.events import Finished, Pairer, Unfinished
     from tracespec.decode.order import Reorder
     from tracespec.format.binary import TraceFile
     from tracespec.format.jsonl import JsonWriter
     from tracespec.format.text import TextOptions, TextWriter
     from tracespec.plan.model import Schema
-    from tracespec.runtime.ringbuf import split_stretch
+    from tracespec.wire.ring import split_stretch
 
     trace = TraceFile(path)
     try:

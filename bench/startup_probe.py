@@ -24,7 +24,7 @@ STEPS = [
     ("spec_to_c", "tracespec.pipeline", "compile_spec"),
     ("decoder", "tracespec.codegen.decoder", "load_decoder"),
     ("preflight", "tracespec.runtime.preflight", "check_all"),
-    ("bcc_load", "tracespec.runtime.session", "load"),
+    ("bcc_load", "tracespec.session.run", "load"),
     ("attach", "tracespec.runtime.loader", "Loaded.attach"),
     ("release", "tracespec.runtime.targets", "GatedCommand.release"),
 ]

@@ -507,10 +507,10 @@ def _status_line(out, binary: bool):
 
 def cmd_run(args) -> int:
     from tracespec.pipeline import compile_spec
-    from tracespec.codegen.decoder import load_decoder
+    from tracespec.decode.generated import load_decoder
     from tracespec.format.binary import BinWriter
     from tracespec.kernel import find_tracefs
-    from tracespec.runtime.session import Session
+    from tracespec.session.run import Session
 
     cmd = list(args.cmd)
     pids = _pids(args)
@@ -596,11 +596,11 @@ def _dump_path(path: str, number: int) -> str:
 
 
 def cmd_record(args) -> int:
-    from tracespec.codegen.decoder import load_decoder
+    from tracespec.decode.generated import load_decoder
     from tracespec.format.binary import BinWriter
     from tracespec.kernel import find_tracefs
     from tracespec.pipeline import compile_spec
-    from tracespec.runtime.recorder import RecorderSession
+    from tracespec.session.record import RecorderSession
 
     cmd = list(args.cmd)
     pids = _pids(args)
@@ -660,7 +660,7 @@ def cmd_record(args) -> int:
 def cmd_decode(args) -> int:
     import json
 
-    from tracespec.codegen.decoder import load_decoder
+    from tracespec.decode.generated import load_decoder
     from tracespec.decode.replay import replay
     from tracespec.decode.stream import EventStream
     from tracespec.format.binary import TraceFile, damage_note

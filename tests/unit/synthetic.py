@@ -13,13 +13,13 @@ import struct
 from functools import lru_cache
 from pathlib import Path
 
-from tracespec.codegen.decoder import load_decoder
-from tracespec.codegen.lower import FORK_KIND, PROC_EXIT_KIND, RETRY_KIND
+from tracespec.decode.generated import load_decoder
+from tracespec.wire.layout import FORK_KIND, PROC_EXIT_KIND, RETRY_KIND, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED
 from tracespec.decode.stream import EventStream
 from tracespec.format.jsonl import JsonWriter
 from tracespec.format.text import TextOptions, TextWriter
 from tracespec.pipeline import compile_spec
-from tracespec.plan.model import SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED, Schema
+from tracespec.plan.model import Schema
 
 SPEC = Path(__file__).with_name("synthetic.yaml")
 HEADER = struct.Struct("<QIIIHH")

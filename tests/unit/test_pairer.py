@@ -8,8 +8,8 @@ from synthetic import (AT_FDCWD, ERESTARTSYS, FAULT, O_RDONLY_CLOEXEC, close, de
                        proc_exit, read_, retry, schema)
 from tracespec.decode.events import (KILL_WAIT_NS, Finished, Forked, Lost, Pairer, ProcessExit, Started,
                                      Unfinished)
-from tracespec.decode.records import LostRecord
-from tracespec.plan.model import FLAG_DEFERRED
+from tracespec.wire.records import LostRecord
+from tracespec.wire.layout import FLAG_DEFERRED
 
 
 def summary(out) -> list[tuple]:

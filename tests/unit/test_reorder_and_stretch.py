@@ -1,4 +1,4 @@
-"""The reorder window (decode/order.py) and ring-buffer stretches cut into records (runtime/ringbuf.py)."""
+"""The reorder window (decode/order.py) and ring-buffer stretches cut into records (wire/ring.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import NamedTuple
 import pytest
 
 from tracespec.decode.order import Reorder
-from tracespec.runtime.ringbuf import BUSY, DISCARD, split_stretch
+from tracespec.wire.ring import BUSY, DISCARD, split_stretch
 
 
 class R(NamedTuple):

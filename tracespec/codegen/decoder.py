@@ -7,31 +7,22 @@ and be decoded anywhere by rendering the same decoder again; nothing in a trace 
 from __future__ import annotations
 
 import re
-from typing import Callable
 
 import tracespec
-from tracespec.codegen.lower import EXEC_ARGS_KIND, FORK_KIND, PROC_EXIT_KIND, RETRY_KIND
 from tracespec.codegen.templates import env
-from tracespec.decode import records
-from tracespec.plan.model import COMM_SIZE, SLOT_ABSENT, SLOT_FAULT, RecordLayout, Schema
+from tracespec.plan.model import RecordLayout, Schema
+from tracespec.wire.layout import (ARG_FORMAT, COMM_SIZE, EXEC_ARGS_KIND, FIRST_SPECIAL_KIND, FORK_KIND,
+                                   HEADER_FORMAT, HEADER_SIZE, PROC_EXIT_KIND, RET_FORMAT, RETRY_KIND, SLOT_ABSENT,
+                                   SLOT_FAULT, element_bytes)
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # whole names only: fullmatch
 _READERS = {"string": "_str_slot", "buffer": "_buf_slot", "struct": "_buf_slot", "sockaddr": "_buf_slot",
             "strv": "_strv_slot", "ptrcount": "_ptrcount_slot", "iovec": "_iov_slot"}
 
 
-def _sub_slot(s) -> int:
-    """Bytes per element of an array slot (matching ts_put_strv and ts_put_iov), 0 for the others."""
-    if s.capture == "strv":
-        return 4 + ((s.max + 4) & ~3)
-    if s.capture == "iovec":
-        return 12 + ((s.max + 3) & ~3)
-    return 0
-
-
 def _check(lay: RecordLayout) -> None:
     """Layouts may come from a trace file: refuse anything that is not plain names and numbers."""
-    if not isinstance(lay.kind, int) or not 0 <= lay.kind < PROC_EXIT_KIND:
+    if not isinstance(lay.kind, int) or not 0 <= lay.kind < FIRST_SPECIAL_KIND:
         raise ValueError(f"bad record kind {lay.kind!r}")
     if lay.phase not in ("enter", "exit"):
         raise ValueError(f"bad record phase {lay.phase!r}")
@@ -53,16 +44,16 @@ def _check(lay: RecordLayout) -> None:
 def _view(lay: RecordLayout) -> dict:
     _check(lay)
     head = ["ts", "tgid", "tid", "nr", "kind", "flags"]
-    fmt = "<QIIIHH"
+    fmt = HEADER_FORMAT
     if lay.phase == "enter":
-        fmt += f"{COMM_SIZE}s" + "Q" * len(lay.args)
+        fmt += f"{COMM_SIZE}s" + ARG_FORMAT * len(lay.args)
         names = head + ["comm"] + [f"a{i}" for i in range(len(lay.args))]
     else:
-        fmt += "q"
+        fmt += RET_FORMAT
         names = head + ["ret"]
     slots = []
     for s in lay.slots:
-        sub = _sub_slot(s)
+        sub = element_bytes(s.capture, s.max)
         reader = _READERS[s.capture]
         slots.append({"reader": reader, "inline": s.inline, "bytes": s.bytes,
                       "extra": f", {sub}" if sub else "",
@@ -85,16 +76,5 @@ def render_decoder(schema: Schema) -> str:
     return env().get_template("decoder.py.j2").render(
         version=tracespec.__version__, spec_path=repr(schema.spec_path)[1:-1].replace('"""', "'''"),
         layouts=views, proc_exit_kind=PROC_EXIT_KIND, retry_kind=RETRY_KIND, exec_args_kind=EXEC_ARGS_KIND,
-        fork_kind=FORK_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT))
-
-
-def load_decoder(schema: Schema) -> Callable[[list, list], int]:
-    """Render and load the decoder for a schema: its decode_all(records, out), which appends each
-    record's tuple to out and returns how many records could not be decoded."""
-    source = render_decoder(schema)
-    namespace = {"Slot": records.Slot, "EnterRecord": records.EnterRecord, "ExitRecord": records.ExitRecord,
-                 "ProcExitRecord": records.ProcExitRecord, "RetryRecord": records.RetryRecord,
-                 "ExecArgsRecord": records.ExecArgsRecord, "ForkRecord": records.ForkRecord,
-                 "__name__": "tracespec_decoder"}
-    exec(compile(source, "<tracespec decoder>", "exec"), namespace)
-    return namespace["decode_all"]
+        fork_kind=FORK_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT), header_format=HEADER_FORMAT,
+        header_size=HEADER_SIZE, ret_format=RET_FORMAT)

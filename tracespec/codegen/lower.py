@@ -14,16 +14,12 @@ import tracespec
 from tracespec.codegen.cliteral import c_comment, c_ident, c_int
 from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lower_trigger
 from tracespec.codegen.templates import env
-from tracespec.plan.model import (COMM_SIZE, CONTROL_KILLED, CONTROL_TRIGGER, FLAG_DEFERRED, HEADER_SIZE,
-                                  HIST_BUCKETS, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED, FamilyPlan, Plan,
-                                  RecordLayout, SlotLayout, SyscallInfo)
+from tracespec.plan.model import HIST_BUCKETS, FamilyPlan, Plan, RecordLayout, SlotLayout, SyscallInfo
+from tracespec.wire.layout import (COMM_SIZE, CONTROL_KILLED, CONTROL_TRIGGER, EXEC_ARGS_KIND, FLAG_DEFERRED, FORK_KIND,
+                                   HEADER_SIZE, PROC_EXIT_KIND, RETRY_KIND, SLOT_FLAGS)
 
 STACK_RECORD_MAX = 192  # records up to this size are built on the BPF stack, larger ones in scratch
 TARGET_STATES = {"TS_TRACED": 1, "TS_ARMED": 2}
-PROC_EXIT_KIND = 0xFFF0  # record kind of a traced process's exit (not a syscall)
-RETRY_KIND = 0xFFF1  # record kind of entry copies made again at exit
-EXEC_ARGS_KIND = 0xFFF2  # record kind of a successful execve's arguments, read from the new process
-FORK_KIND = 0xFFF3  # record kind of a traced process's fork (parent in the header, child after it)
 EXEC_ARGS_MAX = 4096  # bytes of the argument area copied at most
 EXEC_PATH_MAX = 4095
 # Task ids go up to the kernel's PID_MAX_LIMIT (4M on 64-bit, include/linux/threads.h): one bit each.
@@ -240,8 +236,7 @@ class _Lowerer:
             "comm_offset": HEADER_SIZE,
             "args_offset": HEADER_SIZE + COMM_SIZE,
             "states": TARGET_STATES,
-            "slot_flags": {"TS_SLOT_TRUNCATED": SLOT_TRUNCATED, "TS_SLOT_FAULT": SLOT_FAULT,
-                           "TS_SLOT_ABSENT": SLOT_ABSENT},
+            "slot_flags": SLOT_FLAGS,
             "flag_deferred": FLAG_DEFERRED,
             "proc_exit_kind": PROC_EXIT_KIND,
             "retry_kind": RETRY_KIND,

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from tracespec.decode.records import (TRUNCATED, EnterRecord, ExecArgsRecord, ExitRecord, ForkRecord,
+from tracespec.wire.layout import FLAG_DEFERRED
+from tracespec.wire.records import (TRUNCATED, EnterRecord, ExecArgsRecord, ExitRecord, ForkRecord,
                                      LostRecord, ProcExitRecord, RetryRecord, Slot)
 from tracespec.decode.values import converter
-from tracespec.plan.model import FLAG_DEFERRED, Schema, SyscallInfo
+from tracespec.plan.model import Schema, SyscallInfo
 
 
 class SyscallEvent(NamedTuple):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracespec.decode.records import LostRecord
+from tracespec.wire.records import LostRecord
 from tracespec.decode.stream import EventStream
 
 

@@ -43,7 +43,7 @@ import tracespec
 from tracespec.errors import TracespecError
 from tracespec.format.quote import quote
 from tracespec.format.traceheader import BadHeader, check_header, check_trailer
-from tracespec.runtime.ringbuf import BUSY, DISCARD, LENGTH, split_stretch
+from tracespec.wire.ring import BUSY, DISCARD, LENGTH, split_stretch
 
 MAGIC = b"TSPECBIN"
 CHUNK_MAGIC = b"TSCK"

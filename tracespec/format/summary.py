@@ -24,7 +24,7 @@ import time
 
 from tracespec.format.values import constants
 from tracespec.plan.model import HIST_BUCKETS, Schema
-from tracespec.runtime.summary import SummaryEntry, SummarySnapshot
+from tracespec.wire.summary import SummaryEntry, SummarySnapshot
 
 RULE = "------ ----------- ----------- ----------- ----------- --------- --------- ----------------"
 HEAD = "% time     seconds  usecs/call   min usecs   max usecs     calls    errors syscall"

@@ -7,7 +7,7 @@ from functools import lru_cache
 from tracespec.catalogue import Constants, ConstantSet
 from tracespec.catalogue.constants import load_constants
 from tracespec.catalogue.structs import StructLayout, load_structs
-from tracespec.decode.records import Slot
+from tracespec.wire.records import Slot
 from tracespec.format.quote import quote
 from tracespec.plan.model import ArgField
 

@@ -9,21 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from tracespec.validate.typed import TExpr, TLeaf, TStrMatch
+from tracespec.wire.layout import COMM_SIZE, HEADER_SIZE, SLOT_INFO_SIZE, align4, element_bytes
 
-HEADER_SIZE = 24  # ts u64, tgid u32, tid u32, nr u32, kind u16, flags u16
-COMM_SIZE = 16
-SLOT_INFO_SIZE = 4  # u32: stored length (low 16 bits) and SLOT_* flags (high 16 bits)
 
 # the programs that record syscalls with raw arguments (a raw tracepoint's also dispatches to the others)
 GENERIC_PROGRAMS = frozenset({"ts_raw_enter", "ts_raw_exit", "ts_rs_enter", "ts_rs_exit", "ts_tp_enter", "ts_tp_exit"})
 
-# record header flags
-FLAG_DEFERRED = 1  # an enter record held back by an exit-time filter and emitted at exit
-
-# slot flags, in the high half of a slot's info word
-SLOT_TRUNCATED = 1 << 16  # the value was longer than the slot's max
-SLOT_FAULT = 1 << 17  # the copy failed (bad address): print the pointer
-SLOT_ABSENT = 1 << 18  # nothing copied on purpose (the syscall failed, or the pointer was NULL)
 
 
 @dataclass(frozen=True)
@@ -56,16 +47,13 @@ class SlotLayout:
     def bytes(self) -> int:
         """Bytes the slot occupies at most: its info word and payload (strings keep room for the NUL),
         4-aligned; arrays hold `count` elements, each with its own info word (and iovec its length)."""
-        string_payload = _align4(self.max + 1)
         if self.capture == "string":
-            return SLOT_INFO_SIZE + string_payload
-        if self.capture == "strv":
-            return SLOT_INFO_SIZE + self.count * (SLOT_INFO_SIZE + string_payload)
+            return SLOT_INFO_SIZE + align4(self.max + 1)
+        if self.capture in ("strv", "iovec"):
+            return SLOT_INFO_SIZE + self.count * element_bytes(self.capture, self.max)
         if self.capture == "ptrcount":
             return SLOT_INFO_SIZE
-        if self.capture == "iovec":
-            return SLOT_INFO_SIZE + self.count * (8 + SLOT_INFO_SIZE + _align4(self.max))
-        return SLOT_INFO_SIZE + _align4(self.max)
+        return SLOT_INFO_SIZE + align4(self.max)
 
 
 @dataclass(frozen=True)
@@ -234,10 +222,6 @@ class RecorderPlan:
     trigger: TExpr | None = None  # decided at each traced syscall's exit (no memory, no arguments)
 
 
-CONTROL_TRIGGER = 1  # control records: the trigger held (the header's nr is the syscall)
-CONTROL_KILLED = 2  # a traced process was killed by a signal (the payload is its exit code)
-
-
 @dataclass(frozen=True)
 class Plan:
     spec_path: str
@@ -290,6 +274,3 @@ class Plan:
     def all_syscalls(self) -> tuple[SyscallInfo, ...]:
         return tuple(sorted([m for f in self.families for m in f.members] + list(self.generic), key=lambda i: i.nr))
 
-
-def _align4(n: int) -> int:
-    return (n + 3) & ~3

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tracespec.errors import SpecError
-from tracespec.plan.model import (HEADER_SIZE, ArgField, Attachment, FamilyPlan, FilterPlan, Param, Plan,
+from tracespec.plan.model import (ArgField, Attachment, FamilyPlan, FilterPlan, Param, Plan,
                                   RecorderPlan, RecordLayout, Schema, SlotLayout, SummaryPlan, SyscallInfo, TailCall,
                                   Target)
 from tracespec.validate import SelectedSyscall, ValidatedSpec

@@ -16,7 +16,7 @@ import mmap
 import os
 import struct
 
-from tracespec.decode.records import LostRecord
+from tracespec.wire.records import LostRecord
 from tracespec.errors import TracespecError
 
 PERF_TYPE_SOFTWARE = 1

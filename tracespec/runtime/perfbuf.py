@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes
 import time
 
-from tracespec.decode.records import LostRecord
+from tracespec.wire.records import LostRecord
 
 
 class PerfReader:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import mmap
 import select
 
-BUSY = 1 << 31
-DISCARD = 1 << 30
-LENGTH = DISCARD - 1  # the header's length bits
+from tracespec.wire.ring import BUSY, LENGTH, split_stretch
 
 
 class RingReader:
@@ -85,23 +83,3 @@ class RingReader:
         self.view.release()
         self.prod.close()
         self.cons.close()
-
-
-def split_stretch(data: bytes) -> tuple[list[bytes], int | None]:
-    """The records of a stretch in the ring's framing (as drain_raw returns it), and the offset of the
-    first one that is not whole (None if none): cut short, or still being written."""
-    whole = len(data) & ~7
-    words = memoryview(data)[:whole].cast("I")  # headers read as words: cheaper than struct, per record
-    out: list[bytes] = []
-    append = out.append
-    pos = 0
-    while pos < whole:
-        w = words[pos >> 2]
-        end = pos + 8 + (w & LENGTH)
-        if end > whole or w & BUSY:
-            break
-        if not w & DISCARD:
-            append(data[pos + 8:end])
-        pos = (end + 7) & ~7
-    words.release()
-    return out, (pos if pos != len(data) else None)

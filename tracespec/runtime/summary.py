@@ -9,35 +9,10 @@ one interval's keys.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
 from tracespec.plan.model import Plan
+from tracespec.wire.summary import SummaryEntry, SummarySnapshot
 
 SETTLE_SECONDS = 0.01  # a BPF handler runs for microseconds: after this, none still writes the old epoch
-
-
-@dataclass(frozen=True)
-class SummaryEntry:
-    """One key's counts, all CPUs together."""
-
-    nr: int
-    tgid: int  # 0 unless by process or thread
-    tid: int  # 0 unless by thread
-    comm: str
-    calls: int
-    errors: int
-    total_ns: int
-    min_ns: int
-    max_ns: int
-    hist: tuple[int, ...]  # calls per log2 bucket of duration in ns: [2^i, 2^(i+1)), bucket 0 from 0
-    errnos: tuple[tuple[int, int], ...]  # (errno, calls), by errno
-
-
-@dataclass(frozen=True)
-class SummarySnapshot:
-    start_ns: int  # monotonic clock, as the records' timestamps
-    end_ns: int
-    entries: tuple[SummaryEntry, ...]
 
 
 class SummaryMaps:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass
 
 from tracespec.decode.order import SLACK_NS
-from tracespec.decode.records import LostRecord
 from tracespec.decode.stream import EventStream
-from tracespec.errors import TracespecError
 from tracespec.plan.model import Plan
 from tracespec.runtime import preflight
 from tracespec.runtime.loader import Loaded, load
 from tracespec.runtime.perfbuf import PerfReader
 from tracespec.runtime.ringbuf import RingReader
 from tracespec.runtime.summary import SummaryMaps
+from tracespec.session.writers import Writer
+from tracespec.wire.records import LostRecord
 from tracespec.runtime.targets import GatedCommand, check_pids, resolve_command
 
 POLL_SECONDS = 0.1
@@ -36,7 +35,7 @@ class RunResult:
 
 
 class Session:
-    def __init__(self, plan: Plan, c_source: str, decode, writer, *, command: list[str] | None = None,
+    def __init__(self, plan: Plan, c_source: str, decode, writer: Writer | None, *, command: list[str] | None = None,
                  pids: list[int] | None = None, tracefs: str | None = None, notice=None, status=None,
                  interval: float | None = None):
         self.plan = plan

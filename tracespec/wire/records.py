@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Union
 
-from tracespec.plan.model import SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED
+from tracespec.wire.layout import SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED
 
 TRUNCATED = SLOT_TRUNCATED >> 16
 FAULT = SLOT_FAULT >> 16

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 
 from tracespec.decode.stream import EventStream
 from tracespec.format.values import constants
-from tracespec.plan.model import CONTROL_KILLED, CONTROL_TRIGGER
 from tracespec.runtime.loader import Loaded
 from tracespec.runtime.overwrite import OverwriteBuffers
 from tracespec.runtime.perfbuf import PerfReader
-from tracespec.runtime.session import RunResult, Session
+from tracespec.session.run import RunResult, Session
+from tracespec.wire.layout import CONTROL, CONTROL_KILLED, CONTROL_TRIGGER
 
 CONTROL_PAGES = 8  # per CPU: control records are 32 bytes, and one per poll is enough
-_CONTROL = struct.Struct("<QIIIHHq")  # header (ts, tgid, tid, nr, kind, flags), then the value
 _TS = struct.Struct("<Q")  # every record starts with its time
 
 
@@ -63,8 +62,8 @@ class RecorderSession(Session):
         reasons = []
         until = 0
         for r in reader.drain():
-            if isinstance(r, (bytes, bytearray)) and len(r) >= _CONTROL.size:
-                ts, tgid, tid, nr, kind, _, value = _CONTROL.unpack_from(r)
+            if isinstance(r, (bytes, bytearray)) and len(r) >= CONTROL.size:
+                ts, tgid, tid, nr, kind, _, value = CONTROL.unpack_from(r)
                 reasons.append(self._reason(kind, tgid, tid, nr, value))
                 until = max(until, ts)
             else:

@@ -1,0 +1,60 @@
+"""Records as the BPF program writes them: the header every record starts with, the info word in front
+of each copied value, the kinds of record that are not a syscall's, and the control records.
+
+The C side gets these as #defines and struct ts_hdr (codegen/lower.py hands them to the template), the
+decoder side as struct formats: a change here changes both.
+"""
+
+from __future__ import annotations
+
+import struct
+
+# struct ts_hdr: ts u64 (bpf_ktime_get_ns), tgid u32, tid u32, nr u32 (syscall number), kind u16 (record
+# layout), flags u16 (FLAG_*)
+HEADER_FORMAT = "<QIIIHH"
+HEADER = struct.Struct(HEADER_FORMAT)
+HEADER_SIZE = HEADER.size
+COMM_SIZE = 16  # TASK_COMM_LEN
+RET_FORMAT = "q"  # an exit record's return value follows its header
+ARG_FORMAT = "Q"  # an enter record's raw argument registers follow its header and comm
+
+# record header flags
+FLAG_DEFERRED = 1  # an enter record held back by an exit-time filter and emitted at exit
+
+SLOT_INFO_SIZE = 4  # u32: stored length (low 16 bits) and SLOT_* flags (high 16 bits)
+SLOT_LENGTH_MASK = 0xFFFF
+SLOT_TRUNCATED = 1 << 16  # the value was longer than the slot's max
+SLOT_FAULT = 1 << 17  # the copy failed (bad address): print the pointer
+SLOT_ABSENT = 1 << 18  # nothing copied on purpose (the syscall failed, or the pointer was NULL)
+SLOT_FLAGS = {"TS_SLOT_TRUNCATED": SLOT_TRUNCATED, "TS_SLOT_FAULT": SLOT_FAULT, "TS_SLOT_ABSENT": SLOT_ABSENT}
+
+# record kinds that are not a syscall's layout (those count up from 0)
+PROC_EXIT_KIND = 0xFFF0  # a traced process's exit (not a syscall)
+RETRY_KIND = 0xFFF1  # entry copies made again at exit
+EXEC_ARGS_KIND = 0xFFF2  # a successful execve's arguments, read from the new process
+FORK_KIND = 0xFFF3  # a traced process's fork (parent in the header, child after it)
+FIRST_SPECIAL_KIND = PROC_EXIT_KIND  # layouts of syscalls have kinds below it
+
+# array slots: bytes of each element's own framing before its payload
+STRV_ELEMENT_HEAD = SLOT_INFO_SIZE  # a string of a vector: its info word
+IOVEC_ELEMENT_HEAD = 8 + SLOT_INFO_SIZE  # an iovec element: its u64 length, then its info word
+
+
+def align4(n: int) -> int:
+    return (n + 3) & ~3
+
+
+def element_bytes(capture: str, max_bytes: int) -> int:
+    """Bytes per element of an array slot (as ts_put_strv and ts_put_iov write them), 0 for the others.
+    A vector's strings keep room for their NUL."""
+    if capture == "strv":
+        return STRV_ELEMENT_HEAD + align4(max_bytes + 1)
+    if capture == "iovec":
+        return IOVEC_ELEMENT_HEAD + align4(max_bytes)
+    return 0
+
+
+# Control records (the recorder's small perf buffer): a header whose kind is one of these, then an s64.
+CONTROL_TRIGGER = 1  # the trigger held (the header's nr is the syscall)
+CONTROL_KILLED = 2  # a traced process was killed by a signal (the value is its exit code)
+CONTROL = struct.Struct(HEADER_FORMAT + "q")
