@@ -188,7 +188,8 @@ def _cgroup2_root() -> str | None:
     return None
 
 
-def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop):
+@pytest.mark.parametrize("form", ["as /proc shows it", "absolute", "relative"])
+def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop, form):
     root = _cgroup2_root()
     assert root, "cgroup v2 is needed (./setup mounts it when it is not)"
     name = f"tracespec-test-{uuid.uuid4().hex[:8]}"
@@ -200,7 +201,8 @@ def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop):
     try:
         with open(os.path.join(group, "cgroup.procs"), "w") as f:
             f.write(str(a.pid))
-        pids, _ = _run_against_two(tmp_path, ["--cgroup", "/" + name], a, b, marker)
+        path = {"as /proc shows it": "/" + name, "absolute": group, "relative": name}[form]
+        pids, _ = _run_against_two(tmp_path, ["--cgroup", path], a, b, marker)
     finally:
         a.kill(), b.kill()
         a.wait(), b.wait()
@@ -211,6 +213,17 @@ def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop):
             except OSError:
                 time.sleep(0.1)
     assert pids == {a.pid}
+
+
+@pytest.mark.parametrize("path", ["/dev", "../..", "/nonexistent-group"])
+def test_cgroup_that_is_not_a_group_is_refused_at_once(tmp_path, path):
+    """Any directory has an inode number: /dev or ../.. (from the working directory) were taken as
+    cgroup ids and traced nothing, or the root group, with no word said."""
+    r = run_tracespec("run", _openat_spec(tmp_path, _marker()), "--cgroup", path, timeout=60)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith(f'tracespec: error: not a cgroup v2 group: "{path}"'), r.stderr
+    assert _cgroup2_root() in r.stderr and "tracing started" not in r.stderr and len(lines) == 2, r.stderr
 
 
 def test_no_follow_leaves_children_out(tmp_path, loop):

@@ -10,6 +10,7 @@ from tracespec.errors import TracespecError
 from tracespec.kernel.btf import BtfError, member_offsets
 from tracespec.plan.model import Plan
 from tracespec.runtime.capture import captured_stderr
+from tracespec.runtime.cgroup import resolve_cgroup
 
 CFLAGS = ["-Wno-unused-variable", "-Wno-unused-function", "-g0"]  # no debug info: BTF is not used, and it costs ~10% of compile time
 STATE_TRACED, STATE_ARMED = 1, 2
@@ -18,32 +19,6 @@ STATE_TRACED, STATE_ARMED = 1, 2
 def _first_errors(text: str, limit: int = 6) -> str:
     lines = [ln for ln in text.splitlines() if "error" in ln.lower()]
     return "\n".join(lines[:limit]) or text.strip()[-1500:]
-
-
-def cgroup_id(path: str) -> int:
-    """The id of a cgroup v2 group: the inode of its directory, absolute or under the v2 mount."""
-    candidates = [path]
-    if not path.startswith("/sys/fs/cgroup"):
-        for mount in _cgroup2_mounts():
-            candidates.append(os.path.join(mount, path.lstrip("/")))
-    for c in candidates:
-        if os.path.isdir(c):
-            return os.stat(c).st_ino
-    raise TracespecError(f"no cgroup {path!r}", hint="give a path under the cgroup v2 mount, e.g. "
-                         "/system.slice/nginx.service (see /proc/PID/cgroup)")
-
-
-def _cgroup2_mounts() -> list[str]:
-    out = []
-    try:
-        with open("/proc/self/mounts", encoding="utf-8") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) > 2 and parts[2] == "cgroup2":
-                    out.append(parts[1])
-    except OSError:
-        pass
-    return out
 
 
 class Loaded:
@@ -214,7 +189,16 @@ class LoadError(TracespecError):
         self.log = log
 
 
-def load(bcc, plan: Plan, c_source: str) -> Loaded:
+def plan_cgroup_ids(plan: Plan) -> dict[str, int]:
+    """The id of each cgroup the plan names (its target, its filters' cgroup fields), by path: resolved
+    before the compile, so that a path that is not a cgroup v2 group fails at once."""
+    return {p.value: resolve_cgroup(p.value)[1] for p in plan.params
+            if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value)}
+
+
+def load(bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int] | None = None) -> Loaded:
+    if cgroup_ids is None:
+        cgroup_ids = plan_cgroup_ids(plan)
     with captured_stderr(guard_exit=True) as log:
         try:
             bpf = bcc.BPF(text=c_source.encode(), cflags=CFLAGS)
@@ -239,7 +223,7 @@ def load(bcc, plan: Plan, c_source: str) -> Loaded:
         loaded.set_param(p.index, offsets.get(struct_name, {}).get(member, 0))
     for p in plan.params:
         if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value):
-            loaded.set_param(p.index, cgroup_id(p.value))
+            loaded.set_param(p.index, cgroup_ids[p.value])
     return loaded
 
 

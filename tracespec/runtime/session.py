@@ -14,7 +14,7 @@ from tracespec.decode.stream import EventStream
 from tracespec.errors import TracespecError
 from tracespec.plan.model import Plan
 from tracespec.runtime import preflight
-from tracespec.runtime.loader import Loaded, load
+from tracespec.runtime.loader import Loaded, load, plan_cgroup_ids
 from tracespec.runtime.perfbuf import PerfReader
 from tracespec.runtime.ringbuf import RingReader
 from tracespec.runtime.summary import SummaryMaps
@@ -61,7 +61,7 @@ class Session:
         bcc = preflight.check_all(self.tracefs)
         path = resolve_command(self.command) if self.command is not None else None
         pids = check_pids(self.pids) if self.pids else []
-        loaded = load(bcc, self.plan, self.c_source)
+        loaded = load(bcc, self.plan, self.c_source, plan_cgroup_ids(self.plan))
         self.loaded = loaded
         self.lost_seen = 0
         if self.plan.summary is not None:
