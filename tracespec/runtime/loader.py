@@ -33,6 +33,7 @@ class Loaded:
         self.lost_map = bpf.get_table(b"ts_lost")
         self.targets = None
         self.traced_bits = self.armed_bits = self.live = None
+        self.missed = 0  # targets whose exit the programs missed (see drop_target)
         if plan.target.kind in ("command", "pids"):
             if plan.target_bitmap:
                 self.traced_bits = bpf.get_table(b"ts_traced_bits")
@@ -56,9 +57,34 @@ class Loaded:
             bits[word] = ctypes.c_ulonglong(old | 1 << (pid & 63))
             self.live[ctypes.c_int(0)] = ctypes.c_longlong(self.live[ctypes.c_int(0)].value + 1)
 
+    def is_target(self, pid: int) -> bool:
+        """Whether the maps still count pid as traced (its exit, once seen, takes it out)."""
+        if self.targets is not None:
+            return ctypes.c_uint(pid) in self.targets
+        return bool(self.traced_bits[ctypes.c_int(pid >> 6)].value >> (pid & 63) & 1)
+
+    def drop_target(self, pid: int) -> None:
+        """Take out a process that ended before its exit could be seen (while the program loaded)."""
+        if self.targets is not None:
+            try:
+                del self.targets[ctypes.c_uint(pid)]
+            except KeyError:
+                pass
+            return
+        # The programs change bits and the count with atomic operations; this process cannot. So the
+        # count keeps the process and `missed` makes up for it, and only the bit is cleared (so that a
+        # new process with its pid is not traced): a read and a write of the word, which holds the
+        # dead process's bit and those of 63 neighbouring pids, whose fork or exit at that microsecond
+        # is the one thing that could be overwritten.
+        word = ctypes.c_int(pid >> 6)
+        old = self.traced_bits[word].value
+        if old >> (pid & 63) & 1:
+            self.traced_bits[word] = ctypes.c_ulonglong(old & ~(1 << (pid & 63)))
+            self.missed += 1
+
     def targets_left(self) -> int:
         if self.live is not None:
-            return self.live[ctypes.c_int(0)].value
+            return self.live[ctypes.c_int(0)].value - self.missed
         return sum(1 for _ in self.targets.keys()) if self.targets is not None else 0
 
     def lost(self) -> int:
