@@ -31,8 +31,21 @@ def _lines(text: str) -> list[str]:
 
 @pytest.mark.bpf
 def test_dump_after_a_crash_holds_the_last_syscalls(workload, tmp_path):
+    _check_crash_dump(workload, "crash", tmp_path)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to move between")
+def test_dump_after_a_move_to_another_cpu_has_no_hole(workload, tmp_path):
+    """The first CPU's buffer keeps the last /dev/zero opens, older than all the second CPU keeps: the
+    /dev/null opens in between are gone from the second. The dump starts where both hold all they
+    wrote (no /dev/zero), not with a stretch and then a hole (as it did, on a busy machine, when the
+    scheduler moved the process)."""
+    _check_crash_dump(workload, "migrate", tmp_path)
+
+
+def _check_crash_dump(workload, mode: str, tmp_path):
     out = tmp_path / "dump.txt"
-    r = run_tracespec("record", SPEC, "--size", "256K", "-o", str(out), "--", workload, "crash")
+    r = run_tracespec("record", SPEC, "--size", "256K", "-o", str(out), "--", workload, mode)
     assert r.returncode == 128 + signal.SIGSEGV, r.stderr
     assert "1 dump written, 0 records lost" in r.stderr, r.stderr
     text = out.read_text()

@@ -133,6 +133,55 @@ def test_pid_attach_to_a_missing_process(tmp_path):
     assert "Traceback" not in r.stderr
 
 
+def test_pid_that_exits_while_the_program_compiles_ends_the_trace(tmp_path):
+    """The programs see a traced process exit only once they are loaded: one that ended in between
+    (the BCC compile, a second or more) was waited for forever."""
+    if not hasattr(os, "pidfd_open"):
+        pytest.skip("the test sees tracespec take hold of the process by its pidfd")
+    target = subprocess.Popen(["sleep", "60"])
+    tracer = Tracer("run", _spec(tmp_path, "syscalls:\n  - openat\n"), "-p", str(target.pid))
+    try:
+        _wait_for_pidfd(tracer.proc.pid, target.pid)  # it has checked the pid: now the compile begins
+        target.kill()
+        target.wait()  # reaped: the pid is gone, not a zombie
+        code, err = tracer.finish(timeout=30)
+    finally:
+        tracer.proc.kill()
+    assert code == 0, err
+    assert f"process {target.pid} had already exited, before it could be attached" in err, err
+    assert f"process {target.pid} attached" not in err, err
+
+
+def test_pid_of_a_zombie_ends_the_trace(tmp_path):
+    """A process that has exited but not been waited for still has its /proc entry: it makes no more
+    syscalls, and its exit will never be seen."""
+    zombie = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 10
+    while open(f"/proc/{zombie.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    try:
+        r = run_tracespec("run", _spec(tmp_path, "syscalls:\n  - openat\n"), "-p", str(zombie.pid), timeout=30)
+    finally:
+        zombie.wait()
+    assert r.returncode == 0, r.stderr
+    assert f"process {zombie.pid} had already exited" in r.stderr, r.stderr
+
+
+def _wait_for_pidfd(holder: int, pid: int, timeout: float = 30) -> None:
+    """Until process `holder` has a pidfd open on `pid` (its fdinfo says which pid)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for fd in os.listdir(f"/proc/{holder}/fdinfo"):
+            try:
+                if f"\nPid:\t{pid}\n" in open(f"/proc/{holder}/fdinfo/{fd}").read():
+                    return
+            except OSError:
+                pass
+        time.sleep(0.005)
+    raise AssertionError(f"tracespec never took hold of process {pid}")
+
+
 def _run_against_two(tmp_path, target_args, inside_proc, outside_proc, marker):
     """Trace system-wide with `target_args` while two waiting `later` workloads open the marker: the
     pids whose opens the trace holds."""
@@ -188,7 +237,8 @@ def _cgroup2_root() -> str | None:
     return None
 
 
-def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop):
+@pytest.mark.parametrize("form", ["as /proc shows it", "absolute", "relative"])
+def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop, form):
     root = _cgroup2_root()
     assert root, "cgroup v2 is needed (./setup mounts it when it is not)"
     name = f"tracespec-test-{uuid.uuid4().hex[:8]}"
@@ -200,7 +250,8 @@ def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop):
     try:
         with open(os.path.join(group, "cgroup.procs"), "w") as f:
             f.write(str(a.pid))
-        pids, _ = _run_against_two(tmp_path, ["--cgroup", "/" + name], a, b, marker)
+        path = {"as /proc shows it": "/" + name, "absolute": group, "relative": name}[form]
+        pids, _ = _run_against_two(tmp_path, ["--cgroup", path], a, b, marker)
     finally:
         a.kill(), b.kill()
         a.wait(), b.wait()
@@ -211,6 +262,17 @@ def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop):
             except OSError:
                 time.sleep(0.1)
     assert pids == {a.pid}
+
+
+@pytest.mark.parametrize("path", ["/dev", "../..", "/nonexistent-group"])
+def test_cgroup_that_is_not_a_group_is_refused_at_once(tmp_path, path):
+    """Any directory has an inode number: /dev or ../.. (from the working directory) were taken as
+    cgroup ids and traced nothing, or the root group, with no word said."""
+    r = run_tracespec("run", _openat_spec(tmp_path, _marker()), "--cgroup", path, timeout=60)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith(f'tracespec: error: not a cgroup v2 group: "{path}"'), r.stderr
+    assert _cgroup2_root() in r.stderr and "tracing started" not in r.stderr and len(lines) == 2, r.stderr
 
 
 def test_no_follow_leaves_children_out(tmp_path, loop):

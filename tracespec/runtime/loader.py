@@ -10,6 +10,7 @@ from tracespec.errors import TracespecError
 from tracespec.kernel.btf import BtfError, member_offsets
 from tracespec.plan.model import Plan
 from tracespec.runtime.capture import captured_stderr
+from tracespec.runtime.cgroup import resolve_cgroup
 
 CFLAGS = ["-Wno-unused-variable", "-Wno-unused-function", "-g0"]  # no debug info: BTF is not used, and it costs ~10% of compile time
 STATE_TRACED, STATE_ARMED = 1, 2
@@ -18,32 +19,6 @@ STATE_TRACED, STATE_ARMED = 1, 2
 def _first_errors(text: str, limit: int = 6) -> str:
     lines = [ln for ln in text.splitlines() if "error" in ln.lower()]
     return "\n".join(lines[:limit]) or text.strip()[-1500:]
-
-
-def cgroup_id(path: str) -> int:
-    """The id of a cgroup v2 group: the inode of its directory, absolute or under the v2 mount."""
-    candidates = [path]
-    if not path.startswith("/sys/fs/cgroup"):
-        for mount in _cgroup2_mounts():
-            candidates.append(os.path.join(mount, path.lstrip("/")))
-    for c in candidates:
-        if os.path.isdir(c):
-            return os.stat(c).st_ino
-    raise TracespecError(f"no cgroup {path!r}", hint="give a path under the cgroup v2 mount, e.g. "
-                         "/system.slice/nginx.service (see /proc/PID/cgroup)")
-
-
-def _cgroup2_mounts() -> list[str]:
-    out = []
-    try:
-        with open("/proc/self/mounts", encoding="utf-8") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) > 2 and parts[2] == "cgroup2":
-                    out.append(parts[1])
-    except OSError:
-        pass
-    return out
 
 
 class Loaded:
@@ -58,6 +33,7 @@ class Loaded:
         self.lost_map = bpf.get_table(b"ts_lost")
         self.targets = None
         self.traced_bits = self.armed_bits = self.live = None
+        self.missed = 0  # targets whose exit the programs missed (see drop_target)
         if plan.target.kind in ("command", "pids"):
             if plan.target_bitmap:
                 self.traced_bits = bpf.get_table(b"ts_traced_bits")
@@ -81,9 +57,34 @@ class Loaded:
             bits[word] = ctypes.c_ulonglong(old | 1 << (pid & 63))
             self.live[ctypes.c_int(0)] = ctypes.c_longlong(self.live[ctypes.c_int(0)].value + 1)
 
+    def is_target(self, pid: int) -> bool:
+        """Whether the maps still count pid as traced (its exit, once seen, takes it out)."""
+        if self.targets is not None:
+            return ctypes.c_uint(pid) in self.targets
+        return bool(self.traced_bits[ctypes.c_int(pid >> 6)].value >> (pid & 63) & 1)
+
+    def drop_target(self, pid: int) -> None:
+        """Take out a process that ended before its exit could be seen (while the program loaded)."""
+        if self.targets is not None:
+            try:
+                del self.targets[ctypes.c_uint(pid)]
+            except KeyError:
+                pass
+            return
+        # The programs change bits and the count with atomic operations; this process cannot. So the
+        # count keeps the process and `missed` makes up for it, and only the bit is cleared (so that a
+        # new process with its pid is not traced): a read and a write of the word, which holds the
+        # dead process's bit and those of 63 neighbouring pids, whose fork or exit at that microsecond
+        # is the one thing that could be overwritten.
+        word = ctypes.c_int(pid >> 6)
+        old = self.traced_bits[word].value
+        if old >> (pid & 63) & 1:
+            self.traced_bits[word] = ctypes.c_ulonglong(old & ~(1 << (pid & 63)))
+            self.missed += 1
+
     def targets_left(self) -> int:
         if self.live is not None:
-            return self.live[ctypes.c_int(0)].value
+            return self.live[ctypes.c_int(0)].value - self.missed
         return sum(1 for _ in self.targets.keys()) if self.targets is not None else 0
 
     def lost(self) -> int:
@@ -214,7 +215,16 @@ class LoadError(TracespecError):
         self.log = log
 
 
-def load(bcc, plan: Plan, c_source: str) -> Loaded:
+def plan_cgroup_ids(plan: Plan) -> dict[str, int]:
+    """The id of each cgroup the plan names (its target, its filters' cgroup fields), by path: resolved
+    before the compile, so that a path that is not a cgroup v2 group fails at once."""
+    return {p.value: resolve_cgroup(p.value)[1] for p in plan.params
+            if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value)}
+
+
+def load(bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int] | None = None) -> Loaded:
+    if cgroup_ids is None:
+        cgroup_ids = plan_cgroup_ids(plan)
     with captured_stderr(guard_exit=True) as log:
         try:
             bpf = bcc.BPF(text=c_source.encode(), cflags=CFLAGS)
@@ -239,7 +249,7 @@ def load(bcc, plan: Plan, c_source: str) -> Loaded:
         loaded.set_param(p.index, offsets.get(struct_name, {}).get(member, 0))
     for p in plan.params:
         if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value):
-            loaded.set_param(p.index, cgroup_id(p.value))
+            loaded.set_param(p.index, cgroup_ids[p.value])
     return loaded
 
 

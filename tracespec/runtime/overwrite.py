@@ -7,6 +7,11 @@ buffer is full, over the oldest. Their descriptors go into the program's perf ev
 
 A dump copies each CPU's buffer without stopping it (nothing is lost to a dump) and walks from the
 newest record to the oldest one that the kernel has not written over meanwhile.
+
+Each CPU's buffer reaches back as far as its own traffic allows: a process that ran on CPU 1 a while ago
+and on CPU 0 since leaves CPU 1 holding records older than anything CPU 0 still holds. Merged as they
+are, those would sit before a stretch whose records (the ones CPU 0 wrote over) are missing: a trace
+with a hole in it. So a dump starts where every CPU that has written over records still holds them.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ META_DATA_HEAD, META_DATA_SIZE = 1024, 1048  # offsets in the first (metadata) p
 PAGE = 4096
 IN_FLIGHT_RECORDS = 4  # records a CPU can be writing at once (a program, interrupted by others)
 _HDR = struct.Struct("<IHH")  # perf_event_header: type, misc, size
+_TS = struct.Struct("<Q")  # every record starts with its time
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -67,8 +73,9 @@ class _CpuBuffer:
         # data_head read as one aligned 64-bit load (struct reads it in pieces, which can tear)
         self.head = memoryview(self.map)[META_DATA_HEAD:META_DATA_HEAD + 8].cast("Q")
 
-    def snapshot(self) -> tuple[list[bytes], int]:
-        """The records held, oldest first, and the losses the kernel noted among them.
+    def snapshot(self) -> tuple[list[bytes], int, bool]:
+        """The records held, oldest first, the losses the kernel noted among them, and whether older
+        records than these were written here (and overwritten, or not trusted).
 
         The kernel goes on writing while the buffer is copied: each record below the previous one, over
         the oldest. The head moves down by what it wrote, so that much of the copy's oldest end (and
@@ -96,12 +103,20 @@ class _CpuBuffer:
                 lost += struct.unpack_from("<QQ", ring, body)[1]
             pos += rsize
         records.reverse()
-        return records, lost
+        written = (-head) & 0xFFFFFFFFFFFFFFFF  # the head starts at 0 and moves down by each record
+        return records, lost, written > pos
 
     def close(self) -> None:
         self.head.release()
         self.map.close()
         os.close(self.fd)
+
+
+def _reach(records: list[bytes]) -> int:
+    """The time from which a CPU whose older records are gone holds every record it wrote. Records
+    written while another was being written may be stamped out of order, by as many as can be in flight:
+    the overwritten ones may be as late as the latest of the oldest few kept."""
+    return max(_TS.unpack_from(r)[0] for r in records[:IN_FLIGHT_RECORDS])
 
 
 class OverwriteBuffers:
@@ -122,13 +137,15 @@ class OverwriteBuffers:
             raise
 
     def snapshot(self) -> list:
-        """Every CPU's records (bytes, oldest first per CPU) and a LostRecord per CPU that noted losses."""
+        """Every CPU's records (bytes, oldest first per CPU) from the time on that all CPUs hold all
+        they wrote, and a LostRecord per CPU that noted losses."""
+        taken = [(buf.cpu, *buf.snapshot()) for buf in self.buffers]
+        start = max((_reach(records) for _, records, _, cut in taken if cut and records), default=0)
         out: list = []
-        for buf in self.buffers:
-            records, lost = buf.snapshot()
-            out += records
+        for cpu, records, lost, _ in taken:
+            out += [r for r in records if _TS.unpack_from(r)[0] >= start] if start else records
             if lost:
-                out.append(LostRecord(0, buf.cpu, lost))
+                out.append(LostRecord(0, cpu, lost))
         return out
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import shutil
 import signal
 
@@ -151,3 +152,58 @@ def check_pids(pids: list[int]) -> list[int]:
         if tgid not in out:
             out.append(tgid)
     return out
+
+
+class WatchedProcess:
+    """A process given with -p, held from the moment it was found: its end is seen whenever it comes,
+    even before the probes that would have seen it were attached, and never taken for a new process
+    that got its pid.
+
+    A pidfd (Linux 5.3+) becomes readable once the process has ended; without one, its /proc entry's
+    start time stands for it (a reused pid has another)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.fd: int | None = None
+        self.start: str | None = None
+        self.ended = False
+        try:
+            self.fd = os.pidfd_open(pid)
+        except AttributeError:  # a Python without os.pidfd_open
+            pass
+        except OSError as e:
+            if e.errno == errno.ESRCH:
+                raise TracespecError(f"no process {pid}", hint="check the pid with ps") from None
+        if self.fd is None:
+            self.start = _start_time(pid)
+            if self.start is None:
+                raise TracespecError(f"no process {pid}", hint="check the pid with ps")
+
+    def exited(self) -> bool:
+        """True once the process has ended (a zombie has: it makes no more syscalls)."""
+        if self.ended:
+            return True
+        if self.fd is not None:
+            self.ended = bool(select.select([self.fd], [], [], 0)[0])
+        else:
+            self.ended = _start_time(self.pid) != self.start
+        if self.ended:
+            self.close()
+        return self.ended
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _start_time(pid: int) -> str | None:
+    """A running process's start time (field 22 of /proc/PID/stat); None once it has ended."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()  # after the name, which may hold anything
+    except (OSError, IndexError):
+        return None
+    if len(fields) < 20 or fields[0] in ("Z", "X"):
+        return None
+    return fields[19]

@@ -11,13 +11,13 @@ from tracespec.decode.order import SLACK_NS
 from tracespec.decode.stream import EventStream
 from tracespec.plan.model import Plan
 from tracespec.runtime import preflight
-from tracespec.runtime.loader import Loaded, load
+from tracespec.runtime.loader import Loaded, load, plan_cgroup_ids
 from tracespec.runtime.perfbuf import PerfReader
 from tracespec.runtime.ringbuf import RingReader
 from tracespec.runtime.summary import SummaryMaps
+from tracespec.runtime.targets import GatedCommand, WatchedProcess, check_pids, resolve_command
 from tracespec.session.writers import Writer
 from tracespec.wire.records import LostRecord
-from tracespec.runtime.targets import GatedCommand, check_pids, resolve_command
 
 POLL_SECONDS = 0.1
 TEXT_CHUNK_BYTES = 1 << 20  # records drained at a time to be decoded (text, JSON), about 7,700 syscalls
@@ -59,8 +59,17 @@ class Session:
     def run(self) -> RunResult:
         bcc = preflight.check_all(self.tracefs)
         path = resolve_command(self.command) if self.command is not None else None
-        pids = check_pids(self.pids) if self.pids else []
-        loaded = load(bcc, self.plan, self.c_source)
+        cgroup_ids = plan_cgroup_ids(self.plan)
+        # held from here on: a process that ends while the program compiles is still seen to end
+        self.watched = [WatchedProcess(pid) for pid in (check_pids(self.pids) if self.pids else [])]
+        try:
+            return self._run(bcc, path, [w.pid for w in self.watched], cgroup_ids)
+        finally:
+            for w in self.watched:
+                w.close()
+
+    def _run(self, bcc, path: str | None, pids: list[int], cgroup_ids: dict[str, int]) -> RunResult:
+        loaded = load(bcc, self.plan, self.c_source, cgroup_ids)
         self.loaded = loaded
         self.lost_seen = 0
         if self.plan.summary is not None:
@@ -83,8 +92,10 @@ class Session:
             reader = self._reader(loaded)
             if child is not None:
                 child.release()
-            for pid in pids:
-                self.notice(f"process {pid} attached")
+            gone = self._drop_missed_exits(loaded)
+            for w in self.watched:
+                if w.pid not in gone:
+                    self.notice(f"process {w.pid} attached")
             if self.plan.target.kind in ("all", "cgroup", "comm"):
                 self.notice("tracing started; stop with Ctrl-C or SIGTERM")
             try:
@@ -189,10 +200,24 @@ class Session:
                     break
             elif child_done_at is not None or (child is None and self.pids):
                 # like strace -f: go on while any traced process (the command's children too) lives
-                if loaded.targets_left() == 0:
+                self._drop_missed_exits(loaded)
+                if loaded.targets_left() <= 0:
                     break
         if self.status is not None:
             self.status.clear()
+
+    def _drop_missed_exits(self, loaded: Loaded) -> list[int]:
+        """The programs take a process out of the maps when it exits, and that ends the trace; a process
+        that ended before they were there to see it (while the program compiled) is taken out here.
+        Once a process has ended, the programs have done all they will for it: if it is still in the
+        maps, they missed it."""
+        gone = []
+        for w in self.watched:
+            if not w.ended and w.exited() and loaded.is_target(w.pid):
+                loaded.drop_target(w.pid)
+                self.notice(f"process {w.pid} had already exited, before it could be attached")
+                gone.append(w.pid)
+        return gone
 
     def _count(self) -> int:
         return self.writer.bytes if self.writer.raw else self.writer.syscalls
