@@ -31,10 +31,9 @@ from errors import BenchError, guarded
 from other_load import OtherLoad
 from quiesce import BpfQuiesce
 from summary import BUSY_CORES  # other processes' CPU during a run from which it counts as disturbed
+from paths import REPO
+from tracespec.codegen.lower import BITMAP_WORDS  # noqa: E402 (tracespec's ts_traced_bits: a bit per task id)
 
-BENCH = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(BENCH)
-sys.path.append(REPO)  # tracespec's RingReader, when this runs with a Python that has not installed it
 
 RUN_TIMEOUT_S = 300
 POLL_S = 0.1  # the reader's epoll timeout: tracespec's session polls at the same pace
@@ -43,7 +42,6 @@ POLL_S = 0.1  # the reader's epoll timeout: tracespec's session polls at the sam
 # value at exit. Each takes 8 more bytes of ring-buffer framing.
 ENTER_BYTES, EXIT_BYTES = 88, 32
 SYS_EXECVE = 59  # x86-64, like the pt_regs registers the programs read: the probe is x86-64 only
-BITMAP_WORDS = 65536  # one bit per id up to the kernel's PID_MAX_LIMIT (4M), tracespec's ts_traced_bits
 
 # ---------------------------------------------------------------------------------------------------
 # The programs. Every rung is the same two functions, RAW_TRACEPOINT_PROBE(sys_enter) and (sys_exit),

@@ -36,9 +36,8 @@ import time
 
 import workload
 from errors import BenchError
+from paths import REPO
 
-BENCH = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(BENCH)
 sys.path.insert(0, REPO)  # the work tree's tracespec, as the .venv's editable install has it
 
 # (loop, spec, what the line shows)

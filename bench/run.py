@@ -23,9 +23,8 @@ from errors import BenchError, guarded
 from measure import measure_once
 from quiesce import BpfQuiesce
 from tracers import all_tracers
+from paths import BENCH, REPO
 
-BENCH = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(BENCH)
 QUICK_SCALE, QUICK_REPS, FULL_REPS = 0.1, 2, 5
 # The sustained-rate section (bench/sustained.py), text only: each rate held SUSTAINED_SECONDS, the ladder
 # stopped after two lossy rates. About 1.5 to 3 minutes at tracespec's speed of today.

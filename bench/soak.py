@@ -44,11 +44,10 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench's own modules, when run by path
 
 import workload  # noqa: E402  (bench/workload.py: builds the static workload)
+from paths import BENCH, REPO  # noqa: E402
 
 WARMUP_S = 60
 TOLERANCE_PCT = 5.0
@@ -67,7 +66,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--format", choices=("text", "json", "bin"), default="text", help="tracespec's output format")
     p.add_argument("--spec", default=os.path.join(REPO, "specs", "all.yaml"))
     p.add_argument("--tracespec", default=os.path.join(REPO, ".venv", "bin", "tracespec"))
-    p.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for the result files")
+    p.add_argument("--out", default=os.path.join(BENCH, "results"), help="directory for the result files")
     return p.parse_args(argv)
 
 

@@ -27,8 +27,8 @@ import time
 
 import proc
 from errors import BenchError
+from paths import BENCH
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT_S = 120
 PART_ORDER = ["python", "imports", "spec_to_c", "decoder", "preflight", "bcc_load", "attach", "exec", "other"]
 
@@ -97,7 +97,7 @@ def measure(subject, workdir: str, reps: int, quiesce, progress) -> dict:
             progress(f"startup: its parts, run {i + 1}/{reps}")
             tainted += bool(quiesce.wait())
             launch_ns = time.time_ns()
-            probe = [sys.executable, os.path.join(HERE, "startup_probe.py"), marks_path, *run_args]
+            probe = [sys.executable, os.path.join(BENCH, "startup_probe.py"), marks_path, *run_args]
             done = proc.run(probe, timeout=TIMEOUT_S, env=subject.env)
             if done.returncode != 0:
                 raise BenchError(f"startup_probe.py: exit {done.returncode}: {proc.last_line(done.stderr)}")

@@ -27,9 +27,10 @@ from errors import BenchError, guarded
 from other_load import OtherLoad
 from quiesce import BpfQuiesce
 from summary import BUSY_CORES
+from paths import REPO
+from tracespec.plan.planner import RING_BYTES  # noqa: E402 (importable through paths)
+from tracespec.wire.layout import COMM_SIZE, HEADER_SIZE  # noqa: E402
 
-BENCH = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(BENCH)
 
 DEFAULT_RATES = [25_000, 50_000, 100_000, 150_000, 200_000, 250_000, 300_000, 400_000, 500_000, 750_000, 1_000_000]
 DEFAULT_SECONDS = 10
@@ -38,8 +39,10 @@ LOSSY_STREAK = 2  # consecutive lossy rates after which a format's ladder stops
 KEPT_UP_FRACTION = 0.10  # drain lag allowed, as a fraction of the loop's duration, for "kept up"
 ACHIEVED_FRACTION = 0.99  # below this share of its target, a rate was not held by the workload
 RECORDS_PER_SYSCALL = 2  # an entry record and an exit record
-RECORD_BYTES = 88 + 8 + 32 + 8  # specs/all.yaml: entry and exit records with their ring framing
-DEFAULT_RING_BYTES = 128 << 20  # tracespec's default ring buffer
+# specs/all.yaml's records of a syscall: the entry (header, comm, six arguments) and the exit (header,
+# return value), each with the ring buffer's 8-byte framing
+RECORD_BYTES = (HEADER_SIZE + COMM_SIZE + 6 * 8 + 8) + (HEADER_SIZE + 8 + 8)
+DEFAULT_RING_BYTES = RING_BYTES  # tracespec's default ring buffer
 TIMEOUT_MARGIN_S = 300  # beyond the loop itself: start-up, draining a full ring, teardown
 DECODE_TIMEOUT_S = 900
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import proc
 import trace_counts
 from workload import Loop
+from paths import BENCH
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class TracerFailed(Exception):
@@ -111,7 +111,7 @@ class PerfTrace(Tracer):
 class Bpftrace(Tracer):
     id, label = "bpftrace", "bpftrace every_syscall.bt"
     SYSCALLS = 100_000  # a few µs each (a printf per entry and exit): under a second
-    SCRIPT = os.path.join(HERE, "every_syscall.bt")
+    SCRIPT = os.path.join(BENCH, "every_syscall.bt")
 
     def unavailable(self):
         return None if _which("bpftrace") else "bpftrace not installed (apt-get install bpftrace)"
@@ -130,7 +130,7 @@ class Floor(Tracer):
     id, label = "floor", "floor: no-op BPF on raw sys_enter/sys_exit"
     writes_trace = False
     SYSCALLS = 1_000_000  # as cheap as untraced plus a few tens of ns
-    PROBE = os.path.join(HERE, "floor_probe.py")
+    PROBE = os.path.join(BENCH, "floor_probe.py")
     READY_TIMEOUT_S = 60
 
     ARGS: tuple[str, ...] = ()
