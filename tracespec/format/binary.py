@@ -61,7 +61,6 @@ _U64 = struct.Struct("<Q")
 _LOST = struct.Struct("<QqQ")
 MAX_HEADER = 16 << 20
 MAX_CHUNK = 256 << 20
-FLUSH_BYTES = 1 << 20
 
 
 def _block_crcs(payload) -> list[int]:
