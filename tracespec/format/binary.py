@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 import tracespec
 from tracespec.errors import TracespecError
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 from tracespec.format.traceheader import BadHeader, check_header, check_trailer
 from tracespec.wire.ring import BUSY, DISCARD, LENGTH, split_stretch
 
