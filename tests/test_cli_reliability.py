@@ -141,3 +141,15 @@ def test_dropped_capabilities_give_the_privileges_line():
     assert r.returncode == ExitStatus.CANNOT_TRACE
     assert "loading BPF programs needs root (or CAP_BPF and CAP_PERFMON" in r.stderr, r.stderr
     assert "compile" not in r.stderr
+
+
+@pytest.mark.parametrize("command", [["list"], ["check", "specs/all.yaml"], ["emit", "specs/all.yaml"],
+                                     ["list", "--class", "file"]])
+def test_printing_commands_on_a_full_stdout_say_so_in_one_line(command):
+    """list, check and emit print their result: a standard output that cannot take it is one error line
+    and the status for an output that cannot be written, never an internal error."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([TRACESPEC, *command], stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                           timeout=60)
+    assert r.returncode == ExitStatus.CANNOT_TRACE, r.stderr
+    assert r.stderr == "tracespec: error: cannot write standard output: No space left on device\n"

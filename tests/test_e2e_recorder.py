@@ -34,6 +34,7 @@ def test_dump_after_a_crash_holds_the_last_syscalls(workload, tmp_path):
     _check_crash_dump(workload, "crash", tmp_path)
 
 
+@pytest.mark.bpf
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to move between")
 def test_dump_after_a_move_to_another_cpu_has_no_hole(workload, tmp_path):
     """The first CPU's buffer keeps the last /dev/zero opens, older than all the second CPU keeps: the

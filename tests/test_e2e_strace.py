@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT, compile_workload, decode_without_bcc, run_tracespec
 from straceio import per_process, strings_in
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 from tracespec.pipeline import compile_spec
 from tracespec.spec import load_spec
 

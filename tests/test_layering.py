@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tracespec"
 # Lower numbers come first. Data and vocabulary that every stage shares sit at 0; stages may import
 # their own package and any package of a lower number; the wiring at the top may import anything.
 LAYERS = {
-    "errors": 0, "wire": 0, "catalogue": 0, "kernel": 0,
+    "errors": 0, "wire": 0, "quote": 0, "catalogue": 0, "kernel": 0,
     "spec": 1,
     "validate": 2,
     "plan": 3,

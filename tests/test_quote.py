@@ -6,7 +6,7 @@ import re
 import subprocess
 
 from conftest import compile_workload
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 
 
 def test_quoting_matches_strace_for_every_byte(build_dir, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -322,6 +323,25 @@ def _file_kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
+def _prints_to_stdout(command):
+    """For a command whose result is what it prints: a standard output that cannot take it (a full disk,
+    /dev/full) is one error line and CANNOT_TRACE, not an internal error. The output is flushed before
+    the command returns, so that the error is seen here rather than at exit."""
+    @functools.wraps(command)
+    def printing(args) -> int:
+        try:
+            status = command(args)
+            sys.stdout.flush()
+            return status
+        except BrokenPipeError:
+            raise  # the reader went away: _dispatch's own status for it
+        except OSError as e:
+            raise TracespecError(f"cannot write standard output: {e.strerror or e}",
+                                 exit_code=ExitStatus.CANNOT_TRACE) from None
+    return printing
+
+
+@_prints_to_stdout
 def cmd_check(args) -> int:
     from tracespec.pipeline import compile_spec, decoder_source
 
@@ -360,6 +380,7 @@ def _target(args):
                   comm=comm.encode()[:15] if comm else None)
 
 
+@_prints_to_stdout
 def cmd_emit(args) -> int:
     from tracespec.pipeline import compile_spec, decoder_source
 
@@ -368,6 +389,7 @@ def cmd_emit(args) -> int:
     return ExitStatus.OK
 
 
+@_prints_to_stdout
 def cmd_list(args) -> int:
     from tracespec.catalogue import load_catalogue
 
@@ -657,6 +679,7 @@ def cmd_record(args) -> int:
     return result.exit_code
 
 
+@_prints_to_stdout
 def cmd_decode(args) -> int:
     import json
 

@@ -29,10 +29,6 @@ class CType:
     size: int  # bytes that hold the value (the tracepoint slot is always 8)
     signed: bool
 
-    @property
-    def is_pointer(self) -> bool:
-        return "*" in self.spelling
-
 
 @dataclass(frozen=True)
 class Arg:

@@ -7,7 +7,7 @@ from typing import Callable, NamedTuple
 from tracespec.catalogue.kinds import KINDS
 from tracespec.decode.events import SyscallEvent
 from tracespec.wire.records import Slot
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import struct_text

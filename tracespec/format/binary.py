@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 import tracespec
 from tracespec.errors import TracespecError
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 from tracespec.format.traceheader import BadHeader, check_header, check_trailer
 from tracespec.wire.ring import BUSY, DISCARD, LENGTH, split_stretch
 
@@ -61,7 +61,6 @@ _U64 = struct.Struct("<Q")
 _LOST = struct.Struct("<QqQ")
 MAX_HEADER = 16 << 20
 MAX_CHUNK = 256 << 20
-FLUSH_BYTES = 1 << 20
 
 
 def _block_crcs(payload) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 from tracespec.format.values import constants
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16

@@ -12,7 +12,7 @@ import re
 
 from tracespec.catalogue.kinds import KINDS
 from tracespec.catalogue.syscalls import RET_KINDS
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _KIND_TEXT = re.compile(r"([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]{0,63}(?::[A-Za-z_][A-Za-z0-9_]{0,63})?)\))?")

@@ -8,7 +8,7 @@ from tracespec.catalogue import Constants, ConstantSet
 from tracespec.catalogue.constants import load_constants
 from tracespec.catalogue.structs import StructLayout, load_structs
 from tracespec.wire.records import Slot
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 from tracespec.plan.model import ArgField
 
 S_IFMT = 0o170000

@@ -16,7 +16,6 @@ from typing import Mapping
 from tracespec.errors import TracespecError
 
 MIN_VERSION = (4, 14)  # bpf_probe_read_str (4.11) and BPF on per-syscall tracepoints (4.14)
-STACK_LIMIT = 512  # bytes of BPF stack per program, on every kernel
 TRACEFS_ROOTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 
 
@@ -63,10 +62,6 @@ class KernelProfile:
     @staticmethod
     def since(feature: str) -> str:
         return fmt_version(FEATURES[feature][0])
-
-    @property
-    def max_insns(self) -> int:
-        return 1_000_000 if self.has("insns_1m") else 4096
 
     def describe(self) -> str:
         return self.name

@@ -13,7 +13,7 @@ import ctypes
 import os
 
 from tracespec.errors import TracespecError
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 
 CGROUP2_SUPER_MAGIC = 0x63677270
 MOUNTINFO = "/proc/self/mountinfo"

@@ -200,8 +200,10 @@ class LoadError(TracespecError):
         serves = f" (it serves {origin})" if origin else ""
         if "too large" in log or "Argument list too long" in error:
             message = f"the program {program} is too large to load{serves}"
-            hint = ("BCC loads programs of at most 4096 instructions: copy fewer or shorter strings "
-                    "(args.NAME.count, strings.max) for this syscall")
+            hint = ("the verifier gives up on a program after 1,000,000 processed instructions (before "
+                    "Linux 5.2, on one of more than 4,096): copy fewer or shorter strings (args.NAME.count, "
+                    "strings.max), or make its filter simpler; `tracespec check` should have refused it: "
+                    "please report the spec")
         elif "Permission denied" in error or "Invalid argument" in error or "processed" in log:
             said = _verifier_verdict(log)
             message = f"the kernel's verifier rejected the generated program {program}{serves}" + \

@@ -109,8 +109,3 @@ def leaves(e: TExpr):
         yield from leaves(e.operand)
     else:
         yield e
-
-
-def phase_of(e: TExpr) -> str:
-    """exit if any leaf needs the return, else enter."""
-    return "exit" if any(leaf.field.phase == "exit" for leaf in leaves(e)) else "enter"

@@ -22,7 +22,6 @@ ARG_FORMAT = "Q"  # an enter record's raw argument registers follow its header a
 FLAG_DEFERRED = 1  # an enter record held back by an exit-time filter and emitted at exit
 
 SLOT_INFO_SIZE = 4  # u32: stored length (low 16 bits) and SLOT_* flags (high 16 bits)
-SLOT_LENGTH_MASK = 0xFFFF
 SLOT_TRUNCATED = 1 << 16  # the value was longer than the slot's max
 SLOT_FAULT = 1 << 17  # the copy failed (bad address): print the pointer
 SLOT_ABSENT = 1 << 18  # nothing copied on purpose (the syscall failed, or the pointer was NULL)

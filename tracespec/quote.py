@@ -1,4 +1,6 @@
-"""Strings and buffers quoted the way strace prints them (its default, octal escapes)."""
+"""Strings and buffers quoted the way strace prints them (its default, octal escapes): the one function
+that escapes bytes for a terminal, used by every stage that shows a value from a spec, a trace or the
+system (so it sits beneath them all)."""
 
 from __future__ import annotations
 
