@@ -64,8 +64,9 @@ def _text_options(group) -> None:
     group.add_argument("-r", dest="relative", action="store_true",
                        help="prefix lines with the time since the previous one")
     group.add_argument("-T", dest="syscall_times", action="store_true", help="show the time spent in each syscall")
-    group.add_argument("-y", dest="fd_paths", action="store_true",
-                       help="show what file descriptors refer to, as strace -y does (also: fd_paths: true in the spec)")
+    group.add_argument("-y", dest="fd_paths", action="count", default=0,
+                       help="show what file descriptors refer to, as strace -y does (also: fd_paths: true in the spec); "
+                            "-yy adds sockets' addresses")
 
 
 def _target_options(parser, verb: str) -> None:
@@ -439,13 +440,14 @@ def _output(path: str | None, default, binary: bool = False):
         raise
 
 
-def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, live: bool):
+def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, live: bool, initial_fds=None):
     from tracespec.format.jsonl import JsonWriter
     from tracespec.format.text import TextOptions, TextWriter
 
     if fmt == "json":
         return JsonWriter(out, clock_offset_ns)
-    options = TextOptions(args.timestamps, args.relative, args.syscall_times, fd_paths, live)
+    options = TextOptions(args.timestamps, args.relative, args.syscall_times, bool(fd_paths), live, initial_fds,
+                          endpoints=args.fd_paths >= 2)
     return TextWriter(out, options, clock_offset_ns)
 
 
@@ -532,6 +534,7 @@ def cmd_run(args) -> int:
     from tracespec.decode.generated import load_decoder
     from tracespec.format.binary import BinWriter
     from tracespec.kernel import find_tracefs
+    from tracespec.runtime.targets import descriptors_at_start
     from tracespec.session.run import Session
 
     cmd = list(args.cmd)
@@ -560,15 +563,17 @@ def cmd_run(args) -> int:
         _check_buffer_size(buffer_bytes, compiled.plan.output, args.buffer_size)
     decode = load_decoder(compiled.plan.schema)
     offset = time.time_ns() - time.monotonic_ns()
-    fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
+    fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)
+    initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
     with _output(args.output, sys.stderr, binary) as out:
         if binary:
             spec_text = compiled.validated.spec.text
-            writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths)
+            writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths,
+                               initial_fds)
         elif summary is not None:
             writer = _summary_writer(args, out, compiled.plan, offset, interval)
         else:
-            writer = _event_writer(args.format, out, args, offset, fd_paths, live=True)
+            writer = _event_writer(args.format, out, args, offset, fd_paths, live=True, initial_fds=initial_fds)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
                           command=cmd if cmd else None, pids=pids, tracefs=find_tracefs(),
                           notice=_notice, status=None if summary else _status_line(out, binary),
@@ -707,7 +712,8 @@ def cmd_decode(args) -> int:
         _check_writable(args.output, "stdout", False)
         with _output(args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,
-                                   args.fd_paths or bool(header.get("fd_paths")), live=False)
+                                   args.fd_paths or bool(header.get("fd_paths")), live=False,
+                                   initial_fds=header.get("initial_fds"))
             reported = replay(trace.chunks(), stream, writer.write)
             trailer = trace.trailer or {}
             # the recorder's own total covers what the chunks report; without it (a cut-short trace) the

@@ -162,3 +162,28 @@ def test_unknown_syscall_number_is_named_by_its_number():
     raw = raw[:16] + (999).to_bytes(4, "little") + raw[20:]  # a number the schema does not know
     (started,) = _pairer().feed(decode([raw]))
     assert started.event.name == "syscall_0x3e7" and started.event.info is None
+
+
+def test_rt_sigreturn_is_complete_at_its_entry(tmp_path):
+    """No exit tracepoint fires for rt_sigreturn (the signal frame's orig_ax is -1): its entry is all the
+    trace has, and the thread's next syscall must not make it unfinished."""
+    from tracespec.pipeline import compile_spec
+    from tracespec.wire.records import EnterRecord, ExitRecord
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("version: 1\nsyscalls:\n  - rt_sigreturn\n  - read\n")
+    sch = compile_spec(str(spec), kernel="6.1").plan.schema
+    nrs = {s.name: s.nr for s in sch.syscalls}
+    records = [EnterRecord(1000, 100, 100, nrs["rt_sigreturn"], 0, 0, b"t", (0,) * 6, ()),
+               EnterRecord(2000, 100, 100, nrs["read"], 0, 0, b"t", (3, 0, 4, 0, 0, 0), ()),
+               ExitRecord(3000, 100, 100, nrs["read"], 0, 0, 1, ())]
+    out = Pairer(sch).feed(records)
+    assert summary(out) == [("Started", "rt_sigreturn", 100, None), ("Unfinished", "rt_sigreturn", 100, None),
+                            ("Finished", "read", 100, "whole")]
+    from tracespec.format.text import TextWriter
+    import io
+    buf = io.StringIO()
+    w = TextWriter(buf)
+    w.write(out)
+    w.finish()
+    assert buf.getvalue().splitlines()[0] == "100 rt_sigreturn() = ?"

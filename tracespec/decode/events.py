@@ -98,6 +98,17 @@ SIGKILL = 9
 KILL_WAIT_NS = 50_000_000
 
 
+# Syscalls whose return no exit tracepoint reports: rt_sigreturn restores the registers of the signal
+# frame, orig_ax (the syscall number) among them, to -1, so the exit probes see no syscall to match. It
+# always "returns" (to where the signal interrupted), with a value only the frame knew: like exit, it
+# is complete at its entry, and its return value unknown (strace's "= ?").
+NO_EXIT_RECORD = frozenset({"rt_sigreturn"})
+
+
+def never_reports_return(info: SyscallInfo | None) -> bool:
+    return info is not None and (info.ret == "none" or info.name in NO_EXIT_RECORD)
+
+
 # Syscalls that return 0 without writing their output memory: wait4 under WNOHANG, no child changed.
 WRITES_NOTHING_ON_ZERO = frozenset({"wait4"})
 
@@ -231,9 +242,10 @@ class Pairer:
                     continue
                 ev = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, None, args, slots, slots))
                 info = infos.get(nr)
-                if info is not None and info.ret == "none" and not r.flags & FLAG_DEFERRED:
+                if never_reports_return(info) and not r.flags & FLAG_DEFERRED:
                     # exit and exit_group never return: strace prints them whole at entry, and the
-                    # thread's end may come much later (a main thread's, when its process ends)
+                    # thread's end may come much later (a main thread's, when its process ends);
+                    # rt_sigreturn's return is never reported (NO_EXIT_RECORD)
                     out.append(_new(Started, (ev,)))
                     out.append(Unfinished(ev))
                     continue

@@ -114,7 +114,8 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None) -> str:
     if slot is None or slot.absent or (slot.fault and not slot.data):
         return hexval(value, f)
     if kind in ("istruct", "ostruct", "iostruct"):
-        return struct_text(param, slot.data)
+        pair = fds.pair_text(ev.tgid, slot.data) if fds is not None and param == "fdpair" else None
+        return pair or struct_text(param, slot.data)
     if kind in ("sockaddr", "osockaddr"):
         return sockaddr_text(slot.data)
     if kind in ("sockoptval", "osockoptval"):

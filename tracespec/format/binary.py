@@ -82,7 +82,7 @@ class BinWriter:
     syscalls = None  # counted when the trace is decoded, not while recording
 
     def __init__(self, out, schema_json: dict, spec_path: str, spec_text: str, clock_offset_ns: int,
-                 fd_paths: bool = False):
+                 fd_paths: bool = False, initial_fds: dict | None = None):
         self.out = out
         self.bytes = 0
         header = {
@@ -90,6 +90,8 @@ class BinWriter:
             "kernel": os.uname().release, "clock_offset_ns": clock_offset_ns, "spec_path": spec_path,
             "spec_text": spec_text, "fd_paths": fd_paths, "schema": schema_json,
         }
+        if initial_fds:  # -y: what was open before tracing began, for decode to name inherited descriptors
+            header["initial_fds"] = initial_fds
         blob = json.dumps(header).encode()
         self._write(_HEAD.pack(MAGIC, FORMAT_VERSION, len(blob)) + _HEAD_CRC.pack(zlib.crc32(blob)) + blob)
 

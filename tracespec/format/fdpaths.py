@@ -1,29 +1,103 @@
 """What a file descriptor refers to, for `fd_paths` (strace's -y): `read(3</etc/hostname>, ...)`.
 
-BPF cannot produce a path from a descriptor here, so this is user space's knowledge, in order of
-trust: what the traced process opened a descriptor as (the path it passed, its symbolic links resolved
-as strace shows them), copied by dup and forgotten at close; then, while the process still lives,
-/proc/PID/fd/N (sockets and pipes appear as socket:[inode] and pipe:[inode]); else nothing is shown.
+BPF cannot produce a path from a descriptor here, so this is user space's knowledge, kept as each
+process's descriptor table the way the trace changes it: opens (with the path passed, its symbolic
+links resolved as strace shows them), sockets, pipes, accepted connections, anonymous inodes, dup and
+fcntl copies, close and close_range, exec dropping close-on-exec descriptors, and fork copying the
+table (or sharing it, with CLONE_FILES). What was open before tracing began comes from /proc, read when
+tracing started (tracespec's own descriptors for a command it starts: the command inherits them).
+
+/proc/PID/fd/N is read when a line is printed only for what the trace cannot name (a socket's or a
+pipe's inode), and only while the trace says descriptor N is still what that line's syscall used: the
+link must be of the kind the trace expects, and what it gives is kept, so that a later line (a close
+printed after the process reused the number, or after it exited) shows what was recorded. When nothing
+is known, the bare number is printed, as strace does when it cannot resolve a descriptor.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 
 from tracespec.decode.events import SyscallEvent
+from tracespec.format.sockets import endpoint as socket_endpoint, protocol as socket_protocol
 
 AT_FDCWD = -100
-OPENERS = {"open": (None, "filename"), "openat": ("dfd", "filename"), "openat2": ("dfd", "filename"),
-           "creat": (None, "pathname")}
+O_CLOEXEC = 0o2000000  # also SOCK_CLOEXEC, EFD_, TFD_, SFD_, EPOLL_, IN_CLOEXEC
+MFD_CLOEXEC = 1
+F_DUPFD, F_SETFD, F_DUPFD_CLOEXEC = 0, 2, 1030
+FD_CLOEXEC = 1
+CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
+CLONE_FILES, CLONE_THREAD = 0x400, 0x10000
+EBADF = 9
+
+OPENERS = {"open": (None, "filename", "flags"), "openat": ("dfd", "filename", "flags"),
+           "openat2": ("dfd", "filename", None), "creat": (None, "pathname", None)}
 DUPS = {"dup": "fildes", "dup2": "oldfd", "dup3": "oldfd"}
+# Descriptors on anonymous inodes: the name /proc shows (and strace prints), and the flags argument
+# that may ask for close-on-exec.
+ANON = {"eventfd": ("anon_inode:[eventfd]", None), "eventfd2": ("anon_inode:[eventfd]", "flags"),
+        "timerfd_create": ("anon_inode:[timerfd]", "flags"),
+        "signalfd": ("anon_inode:[signalfd]", None), "signalfd4": ("anon_inode:[signalfd]", "flags"),
+        "epoll_create": ("anon_inode:[eventpoll]", None), "epoll_create1": ("anon_inode:[eventpoll]", "flags"),
+        "inotify_init": ("anon_inode:inotify", None), "inotify_init1": ("anon_inode:inotify", "flags"),
+        "fanotify_init": ("anon_inode:[fanotify]", "flags"), "userfaultfd": ("anon_inode:[userfaultfd]", "flags"),
+        "perf_event_open": ("anon_inode:[perf_event]", None), "io_uring_setup": ("anon_inode:[io_uring]", None)}
+ALWAYS_CLOEXEC = frozenset({"pidfd_open", "bpf", "perf_event_open", "memfd_secret"})
+EXECS = frozenset({"execve", "execveat"})
+CLONES = frozenset({"clone", "clone3", "fork", "vfork"})
+
+
+class OpenFile:
+    """What descriptors refer to (dup'ed ones share it): a path or a name /proc gave, once known."""
+
+    __slots__ = ("kind", "target", "protocol", "seen_endpoint")
+
+    def __init__(self, kind: str, target: str | None = None, protocol: str | None = None):
+        self.kind = kind  # "path", "socket", "pipe", "anon" (named by the trace), or "other"
+        self.target = target  # None: /proc may name it while the descriptor lives
+        self.protocol = protocol  # sockets: TCP, UDPv6, UNIX-STREAM... (-yy), from socket()'s arguments
+        self.seen_endpoint: str | None = None  # -yy: the last endpoints read, for when the socket is gone
+
+    @classmethod
+    def from_link(cls, link: str) -> "OpenFile":
+        kind = "socket" if link.startswith("socket:[") else "pipe" if link.startswith("pipe:[") else \
+            "anon" if link.startswith("anon_inode:") else "path"
+        return cls(kind, link)
+
+
+class Table:
+    """A process's descriptors: number -> (OpenFile, close-on-exec). `complete`: every descriptor the
+    process has is here (its start was seen, or /proc was read when tracing began); otherwise a number
+    not here may still be open, and /proc is asked for it."""
+
+    __slots__ = ("fds", "complete")
+
+    def __init__(self, fds: dict | None = None, complete: bool = True):
+        self.fds: dict[int, tuple[OpenFile, bool]] = fds if fds is not None else {}
+        self.complete = complete
+
+    def copy(self) -> "Table":
+        return Table(dict(self.fds), self.complete)
+
+
+def table_from_links(links: dict) -> Table:
+    """A table from what /proc showed when tracing began: {fd: link target}."""
+    return Table({int(fd): (OpenFile.from_link(str(target)), False) for fd, target in links.items()})
 
 
 class FdPaths:
-    def __init__(self, live: bool = True):
-        self.known: dict[tuple[int, int], str] = {}
+    def __init__(self, live: bool = True, initial: dict | None = None, endpoints: bool = False):
+        self.tables: dict[int, Table] = {}
         self.cwds: dict[int, str] = {}
         self.live = live  # False when decoding a recorded trace: /proc describes other processes then
+        self.endpoints = endpoints  # -yy: sockets with their addresses
+        # what /proc showed when tracing began, by process id ("command": the command tracespec started)
+        self.initial: dict[str, dict] = dict(initial or {})
+        self.cloning: dict[int, int] = {}  # tgid -> clone flags of the fork it is in
+        self.staged: tuple[int, list] | None = None  # the changes of the syscall being printed
 
+    # -- /proc ------------------------------------------------------------------------------------------
     def _proc(self, tgid: int, what: str) -> str | None:
         if not self.live:
             return None
@@ -38,74 +112,263 @@ class FdPaths:
             self.cwds[tgid] = live
         return self.cwds.get(tgid)
 
-    def seen(self, tgid: int) -> None:
-        """When a process first shows up (it probably still runs), note its working directory and the
-        descriptors it inherited, for when it is gone by the time its lines are printed."""
-        if tgid in self.cwds or not self.live:
-            return
-        self.cwd(tgid)
+    def _snapshot(self, tgid: int) -> Table:
+        """A process whose start tracing did not see: what /proc shows now (it may have changed since)."""
+        table = Table(complete=False)
         try:
-            fds = os.listdir(f"/proc/{tgid}/fd")
+            names = os.listdir(f"/proc/{tgid}/fd") if self.live else []
         except OSError:
+            names = []
+        for name in names:
+            link = self._proc(tgid, f"fd/{name}")
+            if link is not None:
+                table.fds[int(name)] = (OpenFile.from_link(link), False)
+        return table
+
+    # -- tables -----------------------------------------------------------------------------------------
+    def seen(self, tgid: int) -> None:
+        """When a process first shows up: its table from what tracing began with, else from /proc now."""
+        if tgid in self.tables:
             return
-        for name in fds:
-            target = self._proc(tgid, f"fd/{name}")
-            if target is not None:
-                self.known.setdefault((tgid, int(name)), target)
+        links = self.initial.pop(str(tgid), None)
+        if links is None:
+            links = self.initial.pop("command", None)
+        self.tables[tgid] = table_from_links(links) if links is not None else self._snapshot(tgid)
+        self.cwd(tgid)
 
-    def path(self, tgid: int, fd: int) -> str | None:
-        if fd == AT_FDCWD:
-            return self.cwd(tgid)
-        p = self.known.get((tgid, fd))
-        if p is None and fd >= 0:
-            p = self._proc(tgid, f"fd/{fd}")
-        return p
-
-    def annotate(self, tgid: int, fd: int) -> str:
-        p = self.path(tgid, fd)
-        return f"{fd}<{p}>" if p is not None else str(fd)
-
-    def before(self, ev: SyscallEvent) -> None:
-        """Learn from a syscall before its line is printed (its returned descriptor is shown too)."""
-        if ev.info is None or ev.exit is None or ev.ret is None or ev.ret < 0:
-            return
-        name = ev.info.name
-        args = dict(zip((f.name for f in ev.info.args), ev.args))
-        if name in OPENERS:
-            dirfd_name, path_name = OPENERS[name]
-            slot = ev.slots.get(path_name)
-            if slot is None or slot.fault or slot.absent or slot.truncated:
-                return
-            path = slot.data.decode("utf-8", "surrogateescape")
-            if not path.startswith("/"):
-                base = self.path(ev.tgid, args[dirfd_name]) if dirfd_name else self.cwd(ev.tgid)
-                if base is None:
-                    return
-                path = os.path.join(base, path)
-            # symbolic links are resolved on this machine's file system: only meaningful while tracing
-            self.known[(ev.tgid, ev.ret)] = os.path.realpath(path) if self.live else os.path.normpath(path)
-        elif name in DUPS:
-            old = self.path(ev.tgid, args[DUPS[name]])
-            if old is not None:
-                self.known[(ev.tgid, ev.ret)] = old
-        elif name in ("chdir", "fchdir"):
-            self.cwds.pop(ev.tgid, None)
-
-    def after(self, ev: SyscallEvent) -> None:
-        """Forget what a close ended (after its line showed the path)."""
-        if ev.info is not None and ev.info.name == "close" and ev.args:
-            self.known.pop((ev.tgid, ev.args[0]), None)
+    def started(self, ev: SyscallEvent) -> None:
+        """A syscall entered: a fork's flags say whether the child shares the table."""
+        self.seen(ev.tgid)
+        if ev.info is not None and ev.info.name in CLONES:
+            self.cloning[ev.tgid] = _clone_flags(ev)
 
     def forked(self, parent: int, child: int) -> None:
-        """A child starts with its parent's descriptors and working directory."""
+        """A child starts with a copy of its parent's descriptors (the same table with CLONE_FILES)."""
+        flags = self.cloning.pop(parent, 0)
+        if flags & CLONE_THREAD:
+            return  # a thread: the process's own table
         self.seen(parent)
-        for (tgid, fd), p in list(self.known.items()):
-            if tgid == parent:
-                self.known.setdefault((child, fd), p)
+        table = self.tables[parent]
+        self.tables[child] = table if flags & CLONE_FILES else table.copy()
         if parent in self.cwds:
             self.cwds.setdefault(child, self.cwds[parent])
 
     def process_ended(self, tgid: int) -> None:
-        for key in [k for k in self.known if k[0] == tgid]:
-            del self.known[key]
+        self.tables.pop(tgid, None)
         self.cwds.pop(tgid, None)
+        self.cloning.pop(tgid, None)
+
+    # -- naming -----------------------------------------------------------------------------------------
+    def _entry(self, tgid: int, fd: int, new: bool) -> tuple[OpenFile, bool] | None | bool:
+        """(OpenFile, cloexec); None: not open; False: not known (the table is not complete)."""
+        if new and self.staged is not None and self.staged[0] == tgid:
+            for op in reversed(self.staged[1]):
+                if op[0] == "set" and op[1] == fd:
+                    return op[2]
+        table = self.tables.get(tgid)
+        entry = table.fds.get(fd) if table is not None else None
+        if entry is None and (table is None or not table.complete):
+            return False
+        return entry
+
+    def _name(self, tgid: int, fd: int, f: OpenFile) -> str | None:
+        """What an open file is called: recorded, or read from /proc if it is of the kind expected."""
+        if f.target is None and f.kind != "path":
+            link = self._proc(tgid, f"fd/{fd}")
+            expected = {"socket": "socket:[", "pipe": "pipe:["}.get(f.kind, "")
+            if link is not None and link.startswith(expected):
+                f.target = link
+        if self.endpoints and f.kind == "socket" and f.target is not None:
+            return self._with_endpoints(tgid, f)
+        return f.target
+
+    def _with_endpoints(self, tgid: int, f: OpenFile) -> str:
+        """-yy: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`, as strace prints them, while the socket lives."""
+        inode = f.target[len("socket:["):-1]
+        found = socket_endpoint(tgid, inode) if self.live else None
+        if found is not None:
+            f.protocol, f.seen_endpoint = found
+        if f.protocol is None:
+            return f.target
+        return f"{f.protocol}:[{f.seen_endpoint or inode}]"
+
+    def path(self, tgid: int, fd: int, new: bool = False) -> str | None:
+        if fd == AT_FDCWD:
+            return self.cwd(tgid)
+        entry = self._entry(tgid, fd, new)
+        if entry is False:
+            return self._proc(tgid, f"fd/{fd}") if fd >= 0 else None
+        return self._name(tgid, fd, entry[0]) if entry is not None else None
+
+    def annotate(self, tgid: int, fd: int) -> str:
+        """An argument: what the descriptor was when the syscall began."""
+        p = self.path(tgid, fd)
+        return f"{fd}<{p}>" if p is not None else str(fd)
+
+    def annotate_new(self, tgid: int, fd: int) -> str:
+        """A returned descriptor (or one the kernel wrote, as pipe's): what the syscall made it."""
+        p = self.path(tgid, fd, new=True)
+        return f"{fd}<{p}>" if p is not None else str(fd)
+
+    @staticmethod
+    def returns_fd(ev: SyscallEvent) -> bool:
+        """Whether the return value is a descriptor (fcntl's is for F_DUPFD and F_DUPFD_CLOEXEC)."""
+        if ev.info.ret == "fd":
+            return True
+        return ev.info.name == "fcntl" and len(ev.args) > 1 and ev.args[1] in (F_DUPFD, F_DUPFD_CLOEXEC)
+
+    def pair_text(self, tgid: int, data: bytes) -> str | None:
+        """pipe's and socketpair's [3<pipe:[N]>, 4<pipe:[N]>]."""
+        if len(data) < 8:
+            return None
+        a, b = struct.unpack_from("<ii", data)
+        return f"[{self.annotate_new(tgid, a)}, {self.annotate_new(tgid, b)}]"
+
+    # -- learning from syscalls -------------------------------------------------------------------------
+    def before(self, ev: SyscallEvent) -> None:
+        """Work out what a syscall changes, before its line is printed: its arguments are shown as they
+        were, what it returns as it made them; after() applies the changes."""
+        self.staged = None
+        if ev.info is None or ev.exit is None or ev.ret is None:
+            return
+        ops = _changes(self, ev)
+        if ops:
+            self.staged = (ev.tgid, ops)
+
+    def after(self, ev: SyscallEvent) -> None:
+        staged, self.staged = self.staged, None
+        if staged is None:
+            return
+        tgid, ops = staged
+        self.seen(tgid)
+        for op in ops:
+            table = self.tables[tgid]
+            if op[0] == "set":
+                table.fds[op[1]] = op[2]
+            elif op[0] == "del":
+                table.fds.pop(op[1], None)
+            elif op[0] == "unshare":
+                self.tables[tgid] = table.copy()
+            elif op[0] == "exec":
+                self.tables[tgid] = Table({fd: e for fd, e in table.fds.items() if not e[1]}, table.complete)
+            elif op[0] == "range":
+                _close_range(table, *op[1:])
+            elif op[0] == "cwd":
+                self.cwds.pop(tgid, None)
+
+
+def _clone_flags(ev: SyscallEvent) -> int:
+    name = ev.info.name
+    if name == "clone" and ev.args:
+        return ev.args[0]
+    if name == "clone3":
+        slot = ev.slots.get("uargs")
+        if slot is not None and not slot.fault and len(slot.data) >= 8:
+            return int.from_bytes(slot.data[:8], "little")
+    return 0
+
+
+def _close_range(table: Table, first: int, last: int, flags: int) -> None:
+    for fd in [fd for fd in table.fds if first <= fd <= last]:
+        if flags & CLOSE_RANGE_CLOEXEC:
+            table.fds[fd] = (table.fds[fd][0], True)
+        else:
+            del table.fds[fd]
+
+
+def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
+    """The table changes a finished syscall made: ("set", fd, (OpenFile, cloexec)), ("del", fd), ..."""
+    name = ev.info.name
+    ret = ev.ret
+    args = dict(zip((f.name for f in ev.info.args), ev.args))
+    if name == "close":
+        return [("del", args.get("fd"))] if ret != -EBADF else []
+    if ret < 0:
+        return []
+    if name in OPENERS:
+        return _opened(fds, ev, args)
+    if name in DUPS:
+        old = fds._entry(ev.tgid, args[DUPS[name]], False)
+        if not old or (name != "dup" and args[DUPS[name]] == ret):
+            return [] if old is not False else [("del", ret)]
+        return [("set", ret, (old[0], bool(name == "dup3" and args.get("flags", 0) & O_CLOEXEC)))]
+    if name == "fcntl":
+        return _fcntl(fds, ev, args)
+    if name == "socket":
+        family, kind = args.get("family", 0), args.get("type", 0)
+        return [("set", ret, (OpenFile("socket", protocol=socket_protocol(family, kind)), bool(kind & O_CLOEXEC)))]
+    if name in ("accept", "accept4"):
+        listening = fds._entry(ev.tgid, args.get("fd", -1), False)
+        proto = listening[0].protocol if listening else None
+        return [("set", ret, (OpenFile("socket", protocol=proto), bool(args.get("flags", 0) & O_CLOEXEC)))]
+    if name in ("pipe", "pipe2", "socketpair"):
+        return _pair(ev, args)
+    if name in ANON:
+        target, flag_arg = ANON[name]
+        if name.startswith("signalfd") and args.get("ufd", -1) >= 0:
+            return []  # changes the mask of a signalfd it was given, and returns it
+        cloexec = bool(args.get(flag_arg, 0) & O_CLOEXEC) if flag_arg else name in ALWAYS_CLOEXEC
+        return [("set", ret, (OpenFile("anon", target), cloexec))]
+    if name == "memfd_create":
+        slot = ev.slots.get("uname")
+        label = None if slot is None or slot.fault or slot.truncated else \
+            f"/memfd:{slot.data.decode('utf-8', 'surrogateescape')} (deleted)"
+        return [("set", ret, (OpenFile("anon" if label else "other", label), bool(args.get("flags", 0) & MFD_CLOEXEC)))]
+    if name == "close_range":
+        ops = [("unshare",)] if args.get("flags", 0) & CLOSE_RANGE_UNSHARE else []
+        return ops + [("range", args.get("fd", 0), args.get("max_fd", 0), args.get("flags", 0))]
+    if name in EXECS:
+        return [("exec",)]
+    if name in ("chdir", "fchdir"):
+        return [("cwd",)]
+    if ev.info.ret == "fd":  # any other syscall making a descriptor: /proc names it while it lives
+        return [("set", ret, (OpenFile("other"), name in ALWAYS_CLOEXEC))]
+    return []
+
+
+def _opened(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
+    dirfd_name, path_name, flags_name = OPENERS[ev.info.name]
+    flags = args.get(flags_name, 0) if flags_name else 0
+    if ev.info.name == "openat2":
+        how = ev.slots.get("how")
+        flags = int.from_bytes(how.data[:8], "little") if how is not None and len(how.data) >= 8 else 0
+    cloexec = bool(flags & O_CLOEXEC)
+    slot = ev.slots.get(path_name)
+    if slot is None or slot.fault or slot.absent or slot.truncated:
+        return [("set", ev.ret, (OpenFile("other"), cloexec))]
+    path = slot.data.decode("utf-8", "surrogateescape")
+    if not path.startswith("/"):
+        base = fds.path(ev.tgid, args[dirfd_name]) if dirfd_name else fds.cwd(ev.tgid)
+        if base is None:
+            return [("set", ev.ret, (OpenFile("other"), cloexec))]
+        path = os.path.join(base, path)
+    # symbolic links are resolved on this machine's file system: only meaningful while tracing
+    resolved = os.path.realpath(path) if fds.live else os.path.normpath(path)
+    return [("set", ev.ret, (OpenFile("path", resolved), cloexec))]
+
+
+def _fcntl(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
+    cmd, fd = args.get("cmd"), args.get("fd")
+    entry = fds._entry(ev.tgid, fd, False)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        return [("set", ev.ret, (entry[0], cmd == F_DUPFD_CLOEXEC))] if entry else []
+    if cmd == F_SETFD and entry:
+        return [("set", fd, (entry[0], bool(args.get("arg", 0) & FD_CLOEXEC)))]
+    return []
+
+
+def _pair(ev: SyscallEvent, args: dict) -> list:
+    """pipe/pipe2/socketpair: the two descriptors the kernel wrote into the array."""
+    slot = ev.slots.get("usockvec" if ev.info.name == "socketpair" else "fildes")
+    if slot is None or slot.fault or slot.absent or len(slot.data) < 8:
+        return []
+    a, b = struct.unpack_from("<ii", slot.data)
+    if ev.info.name == "socketpair":
+        family, kind = args.get("family", 0), args.get("type", 0)
+        proto = socket_protocol(family, kind)
+        cloexec = bool(kind & O_CLOEXEC)
+        return [("set", a, (OpenFile("socket", protocol=proto), cloexec)),
+                ("set", b, (OpenFile("socket", protocol=proto), cloexec))]
+    cloexec = bool(args.get("flags", 0) & O_CLOEXEC)
+    pipe = OpenFile("pipe")  # both ends: one pipe, one inode
+    return [("set", a, (pipe, cloexec)), ("set", b, (pipe, cloexec))]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tracespec.decode.events import Finished, Forked, Lost, ProcessExit, Started, SyscallEvent, Unfinished
+from tracespec.decode.events import (Finished, Forked, Lost, ProcessExit, Started, SyscallEvent, Unfinished,
+                                     never_reports_return)
 from tracespec.format import args as A
 from tracespec.format.fdpaths import FdPaths
 from tracespec.format.special import special
@@ -27,6 +28,8 @@ class TextOptions:
     syscall_times: bool = False  # -T: time spent in each syscall
     fd_paths: bool = False  # -y: what each descriptor refers to
     live: bool = True  # the traced processes run now (False: decoding a recorded trace; no /proc lookups)
+    initial_fds: dict | None = None  # -y: what /proc showed open when tracing began, by pid (or "command")
+    endpoints: bool = False  # -yy: sockets with their addresses
 
 
 class TextWriter:
@@ -40,7 +43,7 @@ class TextWriter:
         self.prev_ts: int | None = None
         self.buf: list[str] = []
         self.syscalls = 0
-        self.fds = FdPaths(options.live) if options.fd_paths else None
+        self.fds = FdPaths(options.live, options.initial_fds, options.endpoints) if options.fd_paths else None
         self.shapes: dict = {}  # by syscall number; (number, creates) for those shaped by open's flags
         self.omode: dict[int, bool] = {}  # syscall number -> whether its shape depends on open's flags
         self.plain = not (options.relative or options.timestamps)  # lines start with the tid alone
@@ -131,8 +134,8 @@ class TextWriter:
         info = ev.info
         kind = info.ret if info else "int"
         ret = str(ev.ret) if kind in PLAIN_RETS and ev.ret >= 0 else ret_text(ev.ret, kind)
-        if self.fds is not None and info is not None and info.ret == "fd" and ev.ret is not None and ev.ret >= 0:
-            ret = self.fds.annotate(ev.tgid, ev.ret)
+        if self.fds is not None and info is not None and ev.ret is not None and ev.ret >= 0 and self.fds.returns_fd(ev):
+            ret = self.fds.annotate_new(ev.tgid, ev.ret)
         tail = f"{text}) = {ret}"
         if self.opt.syscall_times and ev.duration_ns is not None:
             tail += f" <{ev.duration_ns / 1e9:.6f}>"
@@ -156,7 +159,7 @@ class TextWriter:
                     self.close_open()
                 self.open = item.event  # printed when it returns, or when something comes between
                 if self.fds is not None:
-                    self.fds.seen(item.event.tgid)
+                    self.fds.started(item.event)
             elif t is Finished:
                 self.syscalls += 1
                 ev = item.event
@@ -185,7 +188,7 @@ class TextWriter:
             elif t is Unfinished:
                 self.syscalls += 1
                 ev = item.event
-                never_returns = ev.info is not None and ev.info.ret == "none"
+                never_returns = never_reports_return(ev.info)
                 # strace's ends: a syscall that cannot return, one SIGKILL ended, one in flight
                 tail = ") = ?" if never_returns else " <unfinished ...>) = ?" if item.killed else " <unfinished ...>"
                 if self.open is not None and self.open.tid == ev.tid:

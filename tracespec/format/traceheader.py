@@ -167,7 +167,8 @@ def check_schema(schema) -> None:
 def check_header(header) -> None:
     """Raises BadHeader naming the first field that is not what a tracespec writer writes."""
     _object("the header", header, {"schema", "clock_offset_ns"},
-            {"tracespec", "created_ns", "host", "kernel", "spec_path", "spec_text", "fd_paths"})
+            {"tracespec", "created_ns", "host", "kernel", "spec_path", "spec_text", "fd_paths",
+             "initial_fds"})
     _int("clock_offset_ns", header["clock_offset_ns"], -(1 << 63), (1 << 63) - 1)
     if "created_ns" in header:
         _int("created_ns", header["created_ns"], 0, (1 << 64) - 1)
@@ -176,7 +177,24 @@ def check_header(header) -> None:
             _text(key, header[key])
     if "fd_paths" in header:
         _bool("fd_paths", header["fd_paths"])
+    if "initial_fds" in header:
+        _initial_fds(header["initial_fds"])
     check_schema(header["schema"])
+
+
+def _initial_fds(value) -> None:
+    """{process id or "command": {descriptor number: what /proc showed}}, as the -y writer records it."""
+    _object("initial_fds", value, set(), set(value) if type(value) is dict else set())
+    if len(value) > 4096:
+        _fail("initial_fds", value, "at most 4096 processes")
+    for key, fds in value.items():
+        if key != "command" and not key.isdigit():
+            _fail("initial_fds", key, 'a process id or "command"')
+        _object(f"initial_fds.{key}", fds, set(), set(fds) if type(fds) is dict else set())
+        for fd, target in fds.items():
+            if not fd.isdigit() or len(fd) > 10:
+                _fail(f"initial_fds.{key}", fd, "a descriptor number")
+            _text(f"initial_fds.{key}.{fd}", target)
 
 
 def check_trailer(trailer) -> dict:

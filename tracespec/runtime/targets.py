@@ -207,3 +207,38 @@ def _start_time(pid: int) -> str | None:
     if len(fields) < 20 or fields[0] in ("Z", "X"):
         return None
     return fields[19]
+
+
+def open_descriptors(pid: int | str, inherited_only: bool = False) -> dict[str, str]:
+    """What a process's descriptors refer to now ({"1": "pipe:[1234]", ...}), for -y: what was open before
+    tracing began. `inherited_only`: those without close-on-exec (what a command it starts gets)."""
+    out: dict[str, str] = {}
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return out
+    for name in names:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{name}")
+            if inherited_only and _close_on_exec(pid, name):
+                continue
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor is)
+        out[name] = target
+    return out
+
+
+def _close_on_exec(pid: int | str, fd: str) -> bool:
+    with open(f"/proc/{pid}/fdinfo/{fd}", encoding="ascii", errors="replace") as f:
+        for line in f:
+            if line.startswith("flags:"):
+                return bool(int(line.split()[1], 8) & os.O_CLOEXEC)
+    return False
+
+
+def descriptors_at_start(command: bool, pids: list[int]) -> dict[str, dict[str, str]]:
+    """For -y, by process id ("command": a command tracespec starts, which inherits tracespec's own
+    descriptors but for the close-on-exec ones)."""
+    if command:
+        return {"command": open_descriptors("self", inherited_only=True)}
+    return {str(pid): open_descriptors(pid) for pid in check_pids(pids)} if pids else {}

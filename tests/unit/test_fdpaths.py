@@ -1,0 +1,152 @@
+"""-y's descriptor table (format/fdpaths.py) on syscall events built from the catalogue, without root.
+
+/proc is replaced by a dictionary the tests change as the traced process would have: lines are printed
+after the syscalls happened, so /proc may already show what came later."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from tracespec.decode.events import SyscallEvent
+from tracespec.format.fdpaths import FdPaths
+from tracespec.format.traceheader import BadHeader, _initial_fds
+from tracespec.pipeline import compile_spec
+from tracespec.wire.records import EnterRecord, ExitRecord, Slot
+
+SPEC = Path(__file__).resolve().parent.parent / "specs" / "fdpaths.yaml"
+CLONE_FILES, CLONE_THREAD, SIGCHLD = 0x400, 0x10000, 17
+
+
+@lru_cache(maxsize=1)
+def infos() -> dict:
+    return {s.name: s for s in compile_spec(str(SPEC), kernel="6.1").plan.schema.syscalls}
+
+
+def call(name: str, tgid: int, args: tuple, ret: int, slots: dict | None = None) -> SyscallEvent:
+    info = infos()[name]
+    full = tuple(args) + (0,) * (len(info.args) - len(args))
+    enter = EnterRecord(0, tgid, tgid, info.nr, 0, 0, b"t", full, ())
+    exit_ = ExitRecord(1, tgid, tgid, info.nr, 0, 0, ret, ())
+    return SyscallEvent(info, info.nr, tgid, tgid, "t", enter, exit_, full, slots or {}, slots or {})
+
+
+def pair(a: int, b: int) -> Slot:
+    return Slot(a.to_bytes(4, "little", signed=True) + b.to_bytes(4, "little", signed=True), 0)
+
+
+class Printer:
+    """What the text writer does with each line: learn, name the arguments and the result, apply."""
+
+    def __init__(self, fds: FdPaths):
+        self.fds = fds
+
+    def line(self, ev: SyscallEvent, *arg_fds: int) -> tuple:
+        self.fds.started(ev)
+        self.fds.before(ev)
+        shown = tuple(self.fds.annotate(ev.tgid, fd) for fd in arg_fds)
+        ret = self.fds.annotate_new(ev.tgid, ev.ret) if self.fds.returns_fd(ev) and ev.ret >= 0 else str(ev.ret)
+        self.fds.after(ev)
+        return shown + (ret,)
+
+
+def live_fds(proc: dict, initial: dict | None = None) -> FdPaths:
+    fds = FdPaths(live=True, initial=initial)
+    fds._proc = lambda tgid, what: proc.get((tgid, what))
+    return fds
+
+
+def test_a_close_printed_after_the_number_was_reused_shows_the_socket_it_closed():
+    proc = {(1, "fd/3"): "socket:[111]"}
+    p = Printer(live_fds(proc, {"command": {}}))
+    assert p.line(call("socket", 1, (2, 2, 0), 3)) == ("3<socket:[111]>",)
+    proc[(1, "fd/3")] = "socket:[222]"  # by the time close is printed, 3 is the next socket
+    assert p.line(call("close", 1, (3,), 0), 3) == ("3<socket:[111]>", "0")
+    assert p.line(call("socket", 1, (2, 2, 0), 3)) == ("3<socket:[222]>",)
+
+
+def test_a_socket_whose_number_now_holds_something_else_is_a_bare_number():
+    p = Printer(live_fds({(1, "fd/3"): "/etc/passwd"}, {"command": {}}))
+    assert p.line(call("socket", 1, (2, 2, 0), 3)) == ("3",)
+
+
+def test_names_stay_after_the_process_is_gone():
+    proc = {(1, "fd/3"): "pipe:[5]", (1, "fd/4"): "pipe:[5]"}
+    p = Printer(live_fds(proc, {"command": {"1": "pipe:[9]"}}))
+    ev = call("pipe2", 1, (0, 0), 0, {"fildes": pair(3, 4)})
+    p.fds.before(ev)
+    assert p.fds.pair_text(1, ev.slots["fildes"].data) == "[3<pipe:[5]>, 4<pipe:[5]>]"
+    p.fds.after(ev)
+    proc.clear()  # the process ended
+    assert p.line(call("write", 1, (4,), 1), 4) == ("4<pipe:[5]>", "1")
+    assert p.line(call("write", 1, (1,), 1), 1) == ("1<pipe:[9]>", "1")
+
+
+def test_dup2_shows_its_target_as_it_was_and_the_result_as_it_is():
+    p = Printer(FdPaths(live=False, initial={"command": {"1": "/tmp/out", "0": "/dev/null"}}))
+    assert p.line(call("dup2", 1, (1, 5), 5), 1, 5) == ("1</tmp/out>", "5", "5</tmp/out>")
+    assert p.line(call("dup2", 1, (0, 5), 5), 0, 5) == ("0</dev/null>", "5</tmp/out>", "5</dev/null>")
+    assert p.line(call("fcntl", 1, (5, 1030, 7), 7), 5) == ("5</dev/null>", "7</dev/null>")
+
+
+def test_exec_drops_close_on_exec_descriptors():
+    p = Printer(FdPaths(live=False, initial={"command": {"1": "/tmp/out"}}))
+    p.line(call("fcntl", 1, (1, 1030, 6), 6))  # F_DUPFD_CLOEXEC
+    p.line(call("dup3", 1, (1, 7, 0o2000000), 7))  # O_CLOEXEC
+    p.line(call("fcntl", 1, (1, 0, 8), 8))  # F_DUPFD
+    p.line(call("execve", 1, (), 0))
+    assert [p.fds.annotate(1, fd) for fd in (1, 6, 7, 8)] == ["1</tmp/out>", "6", "7", "8</tmp/out>"]
+
+
+def test_close_range_closes_or_marks_close_on_exec():
+    p = Printer(FdPaths(live=False, initial={"command": {"3": "/a", "4": "/b", "5": "/c"}}))
+    p.line(call("close_range", 1, (4, 4, 4), 0))  # CLOSE_RANGE_CLOEXEC
+    p.line(call("close_range", 1, (5, 0xFFFFFFFF, 0), 0))
+    assert [p.fds.annotate(1, fd) for fd in (3, 4, 5)] == ["3</a>", "4</b>", "5"]
+    p.line(call("execve", 1, (), 0))
+    assert p.fds.annotate(1, 4) == "4"
+
+
+@pytest.mark.parametrize("flags,shared", [(SIGCHLD, False), (CLONE_FILES | SIGCHLD, True)])
+def test_fork_copies_the_table_and_clone_files_shares_it(flags, shared):
+    p = Printer(FdPaths(live=False, initial={"command": {"1": "/tmp/out"}}))
+    p.fds.started(call("clone", 1, (flags,), 2))
+    p.fds.forked(1, 2)
+    p.line(call("close", 2, (1,), 0), 1)
+    assert p.fds.annotate(2, 1) == "1"
+    assert p.fds.annotate(1, 1) == ("1" if shared else "1</tmp/out>")
+
+
+def test_a_thread_uses_its_process_table():
+    p = Printer(FdPaths(live=False, initial={"command": {"1": "/tmp/out"}}))
+    p.fds.started(call("clone", 1, (CLONE_THREAD | CLONE_FILES,), 2))
+    p.fds.forked(1, 2)
+    assert 2 not in p.fds.tables and p.fds.annotate(1, 1) == "1</tmp/out>"
+
+
+@pytest.mark.parametrize("name,args,shown", [
+    ("eventfd2", (0, 0), "anon_inode:[eventfd]"), ("epoll_create1", (0,), "anon_inode:[eventpoll]"),
+    ("timerfd_create", (1, 0), "anon_inode:[timerfd]"), ("inotify_init1", (0,), "anon_inode:inotify"),
+    ("signalfd4", (-1, 0, 8, 0), "anon_inode:[signalfd]")])
+def test_anonymous_inodes_are_named_as_proc_names_them(name, args, shown):
+    p = Printer(FdPaths(live=False, initial={"command": {}}))
+    assert p.line(call(name, 1, args, 4)) == (f"4<{shown}>",)
+
+
+def test_accept_and_socketpair_make_sockets_named_while_they_live():
+    proc = {(1, "fd/3"): "socket:[1]", (1, "fd/4"): "socket:[2]", (1, "fd/5"): "socket:[3]"}
+    p = Printer(live_fds(proc, {"command": {}}))
+    p.line(call("socket", 1, (2, 1, 0), 3))
+    assert p.line(call("accept", 1, (3,), 4), 3) == ("3<socket:[1]>", "4<socket:[2]>")
+    ev = call("socketpair", 1, (1, 1, 0), 0, {"usockvec": pair(5, 6)})
+    p.fds.before(ev)
+    assert p.fds.pair_text(1, ev.slots["usockvec"].data) == "[5<socket:[3]>, 6]"  # 6 is not in /proc
+
+
+def test_initial_fds_in_a_trace_header_are_checked():
+    _initial_fds({"command": {"1": "pipe:[3]"}, "42": {}})
+    for bad in ({"x": {}}, {"command": {"one": "/a"}}, {"command": {"1": 5}}, {"command": []}):
+        with pytest.raises(BadHeader):
+            _initial_fds(bad)

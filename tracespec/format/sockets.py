@@ -1,0 +1,117 @@
+"""Sockets' endpoints for -yy, keyed by inode, as strace prints them: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`,
+`UNIX-STREAM:[12345->12346]`, `UNIX-STREAM:[12345,"/run/x.sock"]`.
+
+strace asks sock_diag netlink when it prints a line. Here, best effort while the socket lives: TCP and
+UDP (v4 and v6) from /proc/PID/net/* (the process's network namespace), UNIX sockets from sock_diag
+(only it knows a UNIX socket's peer). A socket that is gone, or unbound, has no endpoints: strace then
+prints the protocol and the inode, `TCP:[12345]`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+
+from tracespec.format.quote import quote
+
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET = 1, 2, 5
+SOCK_TYPE_MASK = 0xF
+UNIX_TYPES = {SOCK_STREAM: "UNIX-STREAM", SOCK_DGRAM: "UNIX-DGRAM", SOCK_SEQPACKET: "UNIX-SEQPACKET"}
+INET_FILES = (("tcp", "TCP"), ("tcp6", "TCPv6"), ("udp", "UDP"), ("udp6", "UDPv6"))
+
+NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, NLMSG_ERROR = 4, 20, 1, 2
+UDIAG_SHOW_NAME, UDIAG_SHOW_PEER = 1, 4
+UNIX_DIAG_NAME, UNIX_DIAG_PEER = 0, 2
+
+
+def protocol(family: int, kind: int) -> str | None:
+    """strace's protocol name for a socket() call's family and type (None: it would print socket:[N])."""
+    kind &= SOCK_TYPE_MASK
+    if family == AF_UNIX:
+        return UNIX_TYPES.get(kind)
+    if family in (AF_INET, AF_INET6):
+        base = {SOCK_STREAM: "TCP", SOCK_DGRAM: "UDP"}.get(kind)
+        return base + ("v6" if family == AF_INET6 else "") if base else None
+    if family == AF_NETLINK:
+        return "NETLINK"
+    return None
+
+
+def endpoint(tgid: int, inode: str) -> tuple[str, str | None] | None:
+    """(protocol, endpoints or None when it has none) for a live socket, or None if not found."""
+    for name, proto in INET_FILES:
+        found = _inet(f"/proc/{tgid}/net/{name}", inode, name.endswith("6"))
+        if found is not None:
+            return proto, found or None
+    return _unix(int(inode)) if inode.isdigit() else None
+
+
+def _inet(path: str, inode: str, v6: bool) -> str | None:
+    """'' for a socket listed without endpoints (unbound), its endpoints, or None if not listed."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        cols = line.split()
+        if len(cols) > 9 and cols[9] == inode:
+            local, remote = _address(cols[1], v6), _address(cols[2], v6)
+            if local.endswith(":0"):
+                return ""
+            return local if remote.endswith(":0") else f"{local}->{remote}"
+    return None
+
+
+def _address(text: str, v6: bool) -> str:
+    """/proc/net/tcp's `0100007F:BDD1` (32-bit words in host order) as 127.0.0.1:48593."""
+    hexaddr, hexport = text.split(":")
+    raw = b"".join(struct.pack("<I", int(hexaddr[i:i + 8], 16)) for i in range(0, len(hexaddr), 8))
+    port = int(hexport, 16)
+    if v6:
+        return f"[{ipaddress.IPv6Address(raw).compressed}]:{port}"
+    return f"{ipaddress.IPv4Address(raw)}:{port}"
+
+
+def _unix(inode: int) -> tuple[str, str | None] | None:
+    """A UNIX socket's type, peer inode and path, from sock_diag."""
+    req = struct.pack("=BBHIII", AF_UNIX, 0, 0, 0xFFFFFFFF, inode, UDIAG_SHOW_NAME | UDIAG_SHOW_PEER) + \
+        struct.pack("=II", 0xFFFFFFFF, 0xFFFFFFFF)
+    msg = struct.pack("=IHHII", 16 + len(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, 1, 0) + req
+    try:
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as s:
+            s.settimeout(1.0)
+            s.send(msg)
+            reply = s.recv(8192)
+    except OSError:
+        return None
+    if len(reply) < 16 + 16:
+        return None
+    _, kind = struct.unpack_from("=IH", reply)
+    if kind == NLMSG_ERROR:
+        return None
+    _, sock_type, _, _, ino = struct.unpack_from("=BBBBI", reply, 16)
+    proto = UNIX_TYPES.get(sock_type)
+    if proto is None or ino != inode:
+        return None
+    peer, path = _unix_attributes(reply[32:])
+    text = str(inode) + (f"->{peer}" if peer else "") + (f",{path}" if path is not None else "")
+    return proto, text if (peer or path is not None) else None
+
+
+def _unix_attributes(data: bytes) -> tuple[int, str | None]:
+    peer, path = 0, None
+    while len(data) >= 4:
+        length, kind = struct.unpack_from("=HH", data)
+        if length < 4:
+            break
+        value = data[4:length]
+        if kind == UNIX_DIAG_PEER and len(value) >= 4:
+            peer = struct.unpack_from("=I", value)[0]
+        elif kind == UNIX_DIAG_NAME and value:
+            # an abstract name starts with a NUL: strace shows it as @name
+            path = quote(b"@" + value[1:]) if value[:1] == b"\0" else quote(value.rstrip(b"\0"))
+        data = data[(length + 3) & ~3:]
+    return peer, path
