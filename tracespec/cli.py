@@ -69,6 +69,14 @@ def _text_options(group) -> None:
                             "-yy adds sockets' addresses")
 
 
+def _abbrev_options(group) -> None:
+    """strace's abbreviation options: how constants and strings print."""
+    group.add_argument("-x", dest="hex_strings", action="count", default=0,
+                       help="strings with non-printable bytes in hex; -xx: every string in hex")
+    group.add_argument("-X", dest="xlat", choices=("abbrev", "raw", "verbose"), default="abbrev",
+                       help="constants as names (abbrev), numbers (raw), or numbers with their names (verbose)")
+
+
 def _target_options(parser, verb: str) -> None:
     """What to trace: run's and record's alike. verb: 'trace' or 'record'."""
     group = parser.add_argument_group("targets")
@@ -210,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     dout.add_argument("--header", action="store_true",
                       help="print the trace's header instead: where and when it was recorded, and its spec")
     _text_options(dout)
+    _abbrev_options(dout)
     dec.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
 
     lst = sub.add_parser("list", help="print the syscall catalogue",
@@ -447,7 +456,8 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
     if fmt == "json":
         return JsonWriter(out, clock_offset_ns)
     options = TextOptions(args.timestamps, args.relative, args.syscall_times, bool(fd_paths), live, initial_fds,
-                          endpoints=args.fd_paths >= 2)
+                          endpoints=args.fd_paths >= 2, xlat=getattr(args, "xlat", "abbrev"),
+                          hex_strings=getattr(args, "hex_strings", 0))
     return TextWriter(out, options, clock_offset_ns)
 
 

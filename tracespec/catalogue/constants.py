@@ -16,6 +16,20 @@ class ConstantSet:
     zero: str | None = None  # how a flags value of 0 prints
     lead_enum: tuple[str, int] | None = None  # (enum set, mask) printed first
     trail_enum: tuple[str, int] | None = None  # (enum set, mask) printed last, when not zero
+    unknown: str | None = None  # the comment strace gives a value no name covers (?_OK); None: derived
+
+    @property
+    def unknown_text(self) -> str:
+        """strace's "PREFIX_???": the names' common prefix up to its last underscore (SO_, MCL_)."""
+        if self.unknown is not None:
+            return self.unknown
+        names = [n.lstrip("_") for n, _ in self.entries]
+        prefix = names[0] if names else ""
+        for n in names[1:]:
+            while not n.startswith(prefix):
+                prefix = prefix[:-1]
+        cut = prefix.rfind("_")
+        return (prefix[:cut + 1] if cut > 0 else "") + "???"
 
     def lookup(self, value: int) -> str | None:
         for name, v in self.entries:
@@ -93,8 +107,8 @@ def _parse_sets(text: str) -> tuple[dict[str, ConstantSet], dict[str, list[tuple
                 maps[m.group(1)] = current["entries"]
             for opt in m.group(3).split():
                 key, _, val = opt.partition("=")
-                if key == "zero":
-                    current["zero"] = val
+                if key in ("zero", "unknown"):
+                    current[key] = val
                 elif key in ("mask-enum", "trailing-enum"):
                     setname, _, mask = val.partition(":")
                     current["lead_enum" if key == "mask-enum" else "trail_enum"] = (setname, int(mask, 0))

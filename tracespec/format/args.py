@@ -11,7 +11,8 @@ from tracespec.quote import quote
 from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import struct_text
-from tracespec.format.values import constants, enumby_text, hexval, kind_of, memory_text, scalar_text
+from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
+                                     scalar_text)
 from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
@@ -23,6 +24,8 @@ ELLIPSIS = "..."
 
 
 def open_creates(ev: SyscallEvent) -> bool:
+    """strace's test for open's mode: O_CREAT or the kernel's __O_TMPFILE bit (O_TMPFILE without the
+    O_DIRECTORY glibc folds into it: a directory opened O_DIRECTORY shows no mode)."""
     c = constants().values
     for f, v in zip(ev.info.args, ev.args):
         if f.kind == "flags(open_flags)":
@@ -58,25 +61,25 @@ def _arg_value(ev: SyscallEvent, name: str) -> int | None:
     return None
 
 
-def _strv(slot: Slot) -> str:
-    items = [quote(s.data, s.truncated) for s in slot.data]
+def _strv(slot: Slot, style: Style) -> str:
+    items = [quote(s.data, s.truncated, style.hex_strings) for s in slot.data]
     if slot.truncated or slot.fault:
         items.append(ELLIPSIS)
     return "[" + ", ".join(items) + "]"
 
 
-def _iovec(slot: Slot) -> str:
-    items = [f"{{iov_base={quote(s.data, s.truncated) if not (s.fault or s.absent) else '...'}, iov_len={n}}}"
+def _iovec(slot: Slot, style: Style) -> str:
+    items = [f"{{iov_base={quote(s.data, s.truncated, style.hex_strings) if not (s.fault or s.absent) else '...'}, iov_len={n}}}"
              for n, s in slot.data]
     if slot.truncated:
         items.append(ELLIPSIS)
     return "[" + ", ".join(items) + "]"
 
 
-def _sockoptval(slot: Slot) -> str:
+def _sockoptval(slot: Slot, style: Style) -> str:
     if len(slot.data) == 4:
         return f"[{int.from_bytes(slot.data, 'little', signed=True)}]"
-    return quote(slot.data, slot.truncated)
+    return quote(slot.data, slot.truncated, style.hex_strings)
 
 
 def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
@@ -91,15 +94,15 @@ def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
     return f"[{b} => {a}]"
 
 
-def render(f: ArgField, value: int, ev: SyscallEvent, fds=None) -> str:
+def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = DEFAULT_STYLE) -> str:
     kind, param = kind_of(f)
     if fds is not None and kind in ("fd", "dirfd"):
         return fds.annotate(ev.tgid, value) if value != -100 else f"AT_FDCWD<{fds.cwd(ev.tgid)}>" \
             if fds.cwd(ev.tgid) else "AT_FDCWD"
     if kind == "enumby":
-        return enumby_text(value, param, _arg_value(ev, param.split(":")[0]))
+        return enumby_text(value, param, _arg_value(ev, param.split(":")[0]), style)
     if kind not in MEMORY_KINDS:
-        return scalar_text(value, f)
+        return scalar_text(value, f, style)
     if value == 0:
         return "NULL"
     slot = ev.slots.get(f.name)
@@ -119,12 +122,12 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None) -> str:
     if kind in ("sockaddr", "osockaddr"):
         return sockaddr_text(slot.data)
     if kind in ("sockoptval", "osockoptval"):
-        return _sockoptval(slot)
+        return _sockoptval(slot, style)
     if kind == "strv":
-        return _strv(slot)
+        return _strv(slot, style)
     if kind in ("iovec", "oiovec"):
-        return _iovec(slot)
-    return memory_text(value, f, slot, False)
+        return _iovec(slot, style)
+    return memory_text(value, f, slot, False, style)
 
 
 # -- the same, worked out once per syscall ------------------------------------------------------------
@@ -147,14 +150,16 @@ class Shape(NamedTuple):
     ret: str  # how its return value reads (SyscallInfo.ret)
 
 
-DECIMAL_KINDS = frozenset({"int", "uint", "size", "off", "fd", "pid"})  # scalar_text prints them with str()
+DECIMAL_KINDS = frozenset({"int", "size", "off", "fd", "pid"})  # scalar_text prints them with str()
 QUOTED_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr"})  # render() ends in memory_text for them
 CACHE_LIMIT = 4096  # rendered values kept per argument (flags, enums, modes: the costly ones)
 
 
-def _renderer(f: ArgField, fds) -> Renderer:
-    """render(f, v, ev, fds), specialised for one argument: the same text, with less work per call."""
+def _renderer(f: ArgField, fds, style: Style = DEFAULT_STYLE) -> Renderer:
+    """render(f, v, ev, fds, style), specialised for one argument: the same text, with less work per call."""
     kind, _ = kind_of(f)
+    if style != DEFAULT_STYLE:  # the options strace users rarely give take the general path
+        return lambda v, ev: render(f, v, ev, fds, style)
     if kind in QUOTED_KINDS:
         name = f.name
 
@@ -184,13 +189,13 @@ def _renderer(f: ArgField, fds) -> Renderer:
     return cached
 
 
-def shape(info, fds=None, creates: bool = False) -> Shape:
+def shape(info, fds=None, creates: bool = False, style: Style = DEFAULT_STYLE) -> Shape:
     """The shape of a syscall's line (info None: a number the schema does not know, raw arguments).
     `creates`: open's mode shows (the call has O_CREAT or O_TMPFILE); see has_omode()."""
     fields = RAW_ARGS if info is None else info.args
     shown = [(i, f) for i, f in enumerate(fields) if info is None or f.kind != "omode" or creates]
     cut = next((n for n, (_, f) in enumerate(shown) if kind_of(f)[0] in EXIT_KINDS), len(shown))
-    rendered = tuple((i, _renderer(f, fds)) for i, f in shown)
+    rendered = tuple((i, _renderer(f, fds, style)) for i, f in shown)
     own = info is not None and not info.raw and info.name in PRINTERS
     name = info.name if info is not None else None
     return Shape(len(fields), rendered[:cut], rendered[cut:], own, name, info.ret if info is not None else "int")

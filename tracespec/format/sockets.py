@@ -13,7 +13,7 @@ import ipaddress
 import socket
 import struct
 
-from tracespec.format.quote import quote
+from tracespec.quote import quote
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
 SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET = 1, 2, 5

@@ -15,7 +15,7 @@ from tracespec.decode.events import (Finished, Forked, Lost, ProcessExit, Starte
 from tracespec.format import args as A
 from tracespec.format.fdpaths import FdPaths
 from tracespec.format.special import special
-from tracespec.format.values import constants, ret_text
+from tracespec.format.values import Style, constants, ret_text
 
 
 PLAIN_RETS = frozenset({"int", "fd"})  # what ret_text prints with str() when the call did not fail
@@ -30,6 +30,12 @@ class TextOptions:
     live: bool = True  # the traced processes run now (False: decoding a recorded trace; no /proc lookups)
     initial_fds: dict | None = None  # -y: what /proc showed open when tracing began, by pid (or "command")
     endpoints: bool = False  # -yy: sockets with their addresses
+    xlat: str = "abbrev"  # -X: how constants print (abbrev | raw | verbose)
+    hex_strings: int = 0  # -x: 1, -xx: 2 (strings in hex)
+
+    @property
+    def style(self) -> Style:
+        return Style(self.xlat, self.hex_strings)
 
 
 class TextWriter:
@@ -44,6 +50,7 @@ class TextWriter:
         self.buf: list[str] = []
         self.syscalls = 0
         self.fds = FdPaths(options.live, options.initial_fds, options.endpoints) if options.fd_paths else None
+        self.style = options.style
         self.shapes: dict = {}  # by syscall number; (number, creates) for those shaped by open's flags
         self.omode: dict[int, bool] = {}  # syscall number -> whether its shape depends on open's flags
         self.plain = not (options.relative or options.timestamps)  # lines start with the tid alone
@@ -76,12 +83,12 @@ class TextWriter:
             if ev.nr not in self.omode:
                 self.omode[ev.nr] = A.has_omode(ev.info)
             if not self.omode[ev.nr]:
-                sh = self.shapes[key] = A.shape(ev.info, self.fds)
+                sh = self.shapes[key] = A.shape(ev.info, self.fds, style=self.style)
             else:
                 creates = A.open_creates(ev)
                 sh = self.shapes.get((key, creates))
                 if sh is None:
-                    sh = self.shapes[(key, creates)] = A.shape(ev.info, self.fds, creates)
+                    sh = self.shapes[(key, creates)] = A.shape(ev.info, self.fds, creates, self.style)
         return sh
 
     def whole(self, ev: SyscallEvent) -> str:
@@ -100,13 +107,13 @@ class TextWriter:
 
     def enter_part(self, ev: SyscallEvent) -> str:
         sh = self.shapes.get(ev.nr) or self._shape(ev)
-        own = special(ev) if sh.own else None
+        own = special(ev, self.style) if sh.own else None
         if own is not None:
             return f"{ev.name}({own[0]}"
         args = ev.args
         if len(args) != sh.fields:  # an event without all its arguments: the general path
             at_entry, at_exit = A.split(ev)
-            text = ", ".join(A.render(f, v, ev, self.fds) for f, v in at_entry)
+            text = ", ".join(A.render(f, v, ev, self.fds, self.style) for f, v in at_entry)
             if at_exit and at_entry:
                 text += ", "
         elif not sh.entry:
@@ -119,14 +126,14 @@ class TextWriter:
 
     def exit_part(self, ev: SyscallEvent) -> str:
         sh = self.shapes.get(ev.nr) or self._shape(ev)
-        own = special(ev) if sh.own else None
+        own = special(ev, self.style) if sh.own else None
         if own is not None:
             text = own[1]
         else:
             args = ev.args
             if len(args) != sh.fields:
                 _, at_exit = A.split(ev)
-                text = ", ".join(A.render(f, v, ev, self.fds) for f, v in at_exit)
+                text = ", ".join(A.render(f, v, ev, self.fds, self.style) for f, v in at_exit)
             elif not sh.exit:
                 text = ""
             else:
@@ -136,6 +143,8 @@ class TextWriter:
         ret = str(ev.ret) if kind in PLAIN_RETS and ev.ret >= 0 else ret_text(ev.ret, kind)
         if self.fds is not None and info is not None and ev.ret is not None and ev.ret >= 0 and self.fds.returns_fd(ev):
             ret = self.fds.annotate_new(ev.tgid, ev.ret)
+        if own is not None and len(own) > 2 and own[2] is not None:  # a return strace explains (fcntl's flags)
+            ret = own[2]
         tail = f"{text}) = {ret}"
         if self.opt.syscall_times and ev.duration_ns is not None:
             tail += f" <{ev.duration_ns / 1e9:.6f}>"

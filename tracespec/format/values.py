@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from tracespec.catalogue import Constants, ConstantSet
@@ -38,36 +39,76 @@ def hexval(value: int, f: ArgField | None = None) -> str:
     return hex(value) if value else "0"
 
 
-def flags_text(value: int, cset: ConstantSet, c: Constants) -> str:
-    parts = []
+@dataclass(frozen=True)
+class Style:
+    """strace's abbreviation options: how constants print (-X) and strings (-x, -xx)."""
+
+    xlat: str = "abbrev"  # abbrev: names; raw: the number; verbose: the number and its names in a comment
+    hex_strings: int = 0  # 0: octal escapes; 1 (-x): a string with non-printable bytes all in hex; 2 (-xx): all
+
+
+DEFAULT_STYLE = Style()
+XLAT_STYLES = ("abbrev", "raw", "verbose")
+
+
+def unsigned(value: int, size: int = 8) -> int:
+    """The value as its C type of `size` bytes holds it, unsigned (a 32-bit flag word is never 64-bit)."""
+    return value & ((1 << (8 * min(size, 8))) - 1)
+
+
+def flag_names(value: int, cset: ConstantSet, c: Constants) -> tuple[list[str], int]:
+    """The names making up a flags value, in strace's order, and the bits no name covers."""
+    names = []
     rest = value
     if cset.lead_enum:
         ename, mask = cset.lead_enum
-        field = rest & mask
-        parts.append(c.sets[ename].lookup(field) or hex(field))
-        rest &= ~mask
+        name = c.sets[ename].lookup(rest & mask)
+        if name is not None:
+            names.append(name)
+            rest &= ~mask
     for name, bits in cset.entries:
         if bits and rest & bits == bits:
-            parts.append(name)
+            names.append(name)
             rest &= ~bits
     if cset.trail_enum:
         ename, mask = cset.trail_enum
-        field = rest & mask
-        if field:
-            parts.append(c.sets[ename].lookup(field) or hex(field))
+        name = c.sets[ename].lookup(rest & mask) if rest & mask else None
+        if name is not None:
+            names.append(name)
             rest &= ~mask
-    if rest:
-        parts.append(hex(rest))
-    if not parts:
-        return cset.zero or "0"
-    return "|".join(parts)
+    return names, rest
 
 
-def enum_text(value: int, cset: ConstantSet) -> str:
+def _with_comment(number: str, names: str, style: Style) -> str:
+    """strace's print_xlat styles: the names (abbrev), the number (raw), or the number with its names."""
+    if style.xlat == "raw":
+        return number
+    if style.xlat == "verbose":
+        return f"{number} /* {names} */"
+    return names
+
+
+def flags_text(value: int, cset: ConstantSet, c: Constants, style: Style = DEFAULT_STYLE) -> str:
+    """strace's printflags: known names joined by |, then the unknown rest in hex; a value no name
+    covers at all is the number with the set's comment (0x8 /* CLOSE_RANGE_??? */)."""
+    number = hex(value) if value else "0"
+    if value == 0:
+        zero = cset.zero or (c.sets[cset.lead_enum[0]].lookup(0) if cset.lead_enum else None)
+        return _with_comment("0", zero, style) if zero else "0"
+    names, rest = flag_names(value, cset, c)
+    if not names:
+        return number if style.xlat == "raw" else f"{number} /* {cset.unknown_text} */"
+    text = "|".join(names + ([hex(rest)] if rest else []))
+    return _with_comment(number, text, style)
+
+
+def enum_text(value: int, cset: ConstantSet, style: Style = DEFAULT_STYLE) -> str:
+    """strace's printxval: the value's name, or the number with the set's comment (0x52 /* SO_??? */)."""
+    number = hex(value) if value > 0 else str(value)
     name = cset.lookup(value)
-    if name is not None:
-        return name
-    return f"{hex(value) if value >= 0 else value} /* {cset.entries[0][0].split('_')[0]}_??? */"
+    if name is None:
+        return number if style.xlat == "raw" else f"{number} /* {cset.unknown_text} */"
+    return _with_comment(number, name, style)
 
 
 def mode_text(value: int) -> str:
@@ -108,19 +149,22 @@ def struct_fields(name: str, data: bytes) -> dict[str, int]:
     return out
 
 
-def scalar_text(value: int, f: ArgField) -> str:
+def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
     kind, param = kind_of(f)
     c = constants()
-    if kind in ("int", "uint", "size", "off", "fd", "pid"):
+    if kind in ("int", "size", "off", "fd", "pid"):
         return str(value)
+    if kind == "uint":  # an unsigned C type is never negative, whatever the slot held
+        return str(unsigned(value, f.size))
     if kind == "dirfd":
-        return "AT_FDCWD" if value == -100 else str(value)
+        return _with_comment("-100", "AT_FDCWD", style) if value == -100 else str(value)
     if kind in ("ptr", "optr"):
         return "NULL" if value == 0 else hexval(value, f)
     if kind == "hex":
         return hexval(value, f)
     if kind == "sig":
-        return c.signal_name(value) or str(value)
+        name = c.signal_name(value)
+        return _with_comment(str(value), name, style) if name else str(value)
     if kind in ("uid", "gid"):
         return "-1" if value in (0xFFFFFFFF, -1) else str(value)
     if kind in ("mode", "omode"):
@@ -128,29 +172,29 @@ def scalar_text(value: int, f: ArgField) -> str:
     if kind == "fmode":
         return symbolic_mode(value)
     if kind == "flags":
-        return flags_text(value & 0xFFFFFFFFFFFFFFFF if value < 0 else value, c.sets[param], c)
+        return flags_text(unsigned(value, f.size), c.sets[param], c, style)
     if kind == "enum":
-        return enum_text(value, c.sets[param])
+        return enum_text(unsigned(value, f.size), c.sets[param], style)
     return str(value)
 
 
-def enumby_text(value: int, param: str, other: int | None) -> str:
+def enumby_text(value: int, param: str, other: int | None, style: Style = DEFAULT_STYLE) -> str:
     """A value from the set another argument selects (a socket option by its level)."""
     c = constants()
     _, map_name = param.split(":")
     set_name = c.maps[map_name].set_for(other) if other is not None else None
     if set_name is None:
         return str(value)
-    return enum_text(value, c.sets[set_name])
+    return enum_text(unsigned(value, 4), c.sets[set_name], style)
 
 
-def memory_text(value: int, f: ArgField, slot: Slot | None, failed: bool) -> str:
+def memory_text(value: int, f: ArgField, slot: Slot | None, failed: bool, style: Style = DEFAULT_STYLE) -> str:
     """A pointer argument whose memory was copied: the string or buffer, else the address."""
     if value == 0:
         return "NULL"
     if slot is None or slot.fault or slot.absent:
         return hexval(value, f)
-    return quote(slot.data, slot.truncated)
+    return quote(slot.data, slot.truncated, style.hex_strings)
 
 
 def errno_text(errno: int) -> str:

@@ -1,0 +1,60 @@
+"""strace's rules for constants, 32-bit arguments and strings, on the formatter functions alone."""
+
+from __future__ import annotations
+
+from tracespec.quote import quote
+from tracespec.format.special import ioctl_request_text
+from tracespec.format.values import Style, constants, enum_text, flags_text, scalar_text
+from tracespec.plan.model import ArgField
+
+C = constants()
+RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
+
+
+def test_flags_known_then_unknown_rest_in_hex():
+    assert flags_text(0x14, C.sets["access_mode"], C) == "R_OK|0x10"
+
+
+def test_flags_with_no_known_bit_get_the_sets_comment():
+    assert flags_text(0x8, C.sets["access_mode"], C) == "0x8 /* ?_OK */"
+    assert flags_text(0x8, C.sets["close_range_flags"], C) == "0x8 /* CLOSE_RANGE_??? */"
+    assert flags_text(0x63, C.sets["futex_op"], C) == "0x63 /* FUTEX_??? */"
+
+
+def test_flags_zero_and_leading_enum():
+    assert flags_text(0, C.sets["access_mode"], C) == "F_OK"
+    assert flags_text(0x80000000, C.sets["open_flags"], C) == "O_RDONLY|0x80000000"
+    assert flags_text(0x189, C.sets["futex_op"], C) == "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME"
+
+
+def test_enum_unknown_value_gets_the_sets_comment():
+    assert enum_text(0x52, C.sets["socket_options"]) == "0x52 /* SO_??? */"
+    assert enum_text(9, C.sets["socket_options"]) == "SO_KEEPALIVE"
+
+
+def test_xlat_styles_raw_and_verbose():
+    assert flags_text(0x14, C.sets["access_mode"], C, RAW) == "0x14"
+    assert flags_text(0x14, C.sets["access_mode"], C, VERBOSE) == "0x14 /* R_OK|0x10 */"
+    assert enum_text(0, C.sets["fcntl_cmd"], VERBOSE) == "0 /* F_DUPFD */"
+    assert enum_text(0x52, C.sets["socket_options"], VERBOSE) == "0x52 /* SO_??? */"
+
+
+def test_32_bit_arguments_are_never_sign_extended():
+    flags = ArgField("mode", 2, "flags(access_mode)", 4, True)
+    assert scalar_text(-0x80000000, flags) == "0x80000000 /* ?_OK */"
+    max_fd = ArgField("max_fd", 1, "uint", 4, False)
+    assert scalar_text(-1, max_fd) == "4294967295"
+
+
+def test_ioctl_requests_by_name_or_ioc():
+    assert ioctl_request_text(0x5401) == "TCGETS"
+    assert ioctl_request_text(0x40049409) == "BTRFS_IOC_CLONE or FICLONE"
+    assert ioctl_request_text(0x80045499) == "_IOC(_IOC_READ, 0x54, 0x99, 0x4)"
+    assert ioctl_request_text(0xc0109409) == "_IOC(_IOC_READ|_IOC_WRITE, 0x94, 0x9, 0x10)"
+
+
+def test_hex_strings_as_strace_x_and_xx():
+    assert quote(b"ab\0", hex_strings=1) == '"\\x61\\x62\\x00"'
+    assert quote(b"ab\n", hex_strings=1) == '"ab\\n"'
+    assert quote(b"ab", hex_strings=2) == '"\\x61\\x62"'
+    assert quote(b"\0\1", hex_strings=0) == '"\\0\\1"'
