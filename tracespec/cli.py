@@ -153,17 +153,14 @@ def _strace_options(parser, shaping_only: bool = False) -> None:
     if shaping_only:
         return
     g.add_argument("-f", "-F", "--follow-forks", dest="follow", action="count", default=0,
-                   help="accepted: children are followed by default; -ff with -o FILE writes each process's "
-                        "lines to FILE.PID")
+                   help="accepted: children are followed by default")
     g.add_argument("-q", "--quiet", dest="quiet", action="count", default=0,
                    help="leave out the attach and start notices")
     g.add_argument("-w", dest="wall", action="store_true",
                    help="accepted: summary times are always from entry to exit (strace -c -w)")
-    g.add_argument("-S", dest="sort_by", metavar="SORTBY", choices=("time", "calls", "errors", "name", "nothing"),
-                   help="sort the summary by time (default), calls, errors, name or nothing")
+    g.add_argument("-S", dest="sort_by", metavar="SORTBY", choices=("time",),
+                   help="accepted: the summary is sorted by time, as strace's default")
     g.add_argument("--save-spec", metavar="FILE", help="also write the spec the command line built to FILE")
-    g.add_argument("--no-comm", action="store_true",
-                   help="with --all, --cgroup or --comm, leave the process name out of each line")
     for flags, (nargs, instead) in REFUSED_STRACE_FLAGS.items():
         parser.add_argument(*flags, action=_RefusedFlag, nargs=nargs or 0, instead=instead,
                             dest="refused_" + flags[0].lstrip("-").replace("-", "_"))
@@ -632,6 +629,13 @@ def _notice(text: str) -> None:
     _say(f"tracespec: {text}")
 
 
+def _quiet_notice(text: str) -> None:
+    """-q: as strace -q, no word of attaching or of the trace starting; everything else is said."""
+    if text.endswith(" attached") or text.startswith("tracing started"):
+        return
+    _notice(text)
+
+
 def _say(text: str) -> None:
     """A line for the user on standard error. Best effort: a standard error that cannot be written (a
     full disk, /dev/full) must not stop the trace that goes elsewhere, nor turn an error into a crash."""
@@ -714,6 +718,9 @@ def cmd_run(args) -> int:
     from tracespec.session.run import Session
 
     cmd = list(args.cmd)
+    if args.follow > 1 and args.output:
+        raise TracespecError("-ff with -o (a file per process) is not implemented",
+                             hint="drop one f: every process's lines go to FILE, each starting with its pid")
     pids = _pids(args)
     chosen = [bool(cmd), bool(pids), args.all, bool(args.cgroup), bool(args.comm)]
     if sum(chosen) != 1:
@@ -751,7 +758,7 @@ def cmd_run(args) -> int:
             writer = _event_writer(args.format, out, args, offset, fd_paths, live=True)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
                           command=cmd if cmd else None, pids=pids, tracefs=find_tracefs(),
-                          notice=_notice, status=None if summary else _status_line(out, binary),
+                          notice=_quiet_notice if args.quiet else _notice, status=None if summary else _status_line(out, binary),
                           interval=interval)
         result = session.run()
     if summary is not None:

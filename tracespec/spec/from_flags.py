@@ -65,6 +65,16 @@ class StraceFlags:
     summary: bool = False  # -c (saved as summary: true)
     summary_by: str | None = None
 
+    def words(self) -> list[str]:
+        """The spec-shaping flags as typed, in a fixed order (the command and other options left out)."""
+        out = [w for e in self.expressions for w in ("-e", e)]
+        out += ["-s", str(self.strsize)] if self.strsize is not None else []
+        out += ["-" + "y" * self.fd_paths] if self.fd_paths else []
+        out += [w for p in self.paths for w in ("-P", p)]
+        out += ["-z"] if self.successful_only else []
+        out += ["-Z"] if self.failed_only else []
+        return out
+
     def given(self) -> bool:
         return bool(self.expressions or self.strsize is not None or self.fd_paths or self.paths
                     or self.successful_only or self.failed_only)
@@ -280,7 +290,7 @@ def spec_text(flags: StraceFlags, catalogue, available: Callable, command_line: 
     q = _qualifiers(flags)
     sel = _selection(q.trace, catalogue, available)
     lines = [f"# {_comment(command_line)}", "# strace's flags as a tracespec spec (tracespec run THIS -- CMD traces the same)",
-             "version: 1", f"description: {_yaml_str('strace flags: ' + _comment(command_line))}", "syscalls:"]
+             "version: 1", f"description: {_yaml_str('strace ' + _comment(' '.join(flags.words()) or '(every syscall)'))}", "syscalls:"]
     excludes: list[str] = []
     if flags.paths:
         rules = _path_rules(_resolved(sel, catalogue, available), flags.paths)
