@@ -106,6 +106,76 @@ def _build_options(group) -> None:
                        help="show the BPF verifier's log and internal errors in full")
 
 
+SPEC_HELP = ("the spec: a YAML file, - (standard input), a process substitution <(...), or the name of a "
+             "shipped spec (`tracespec list --specs`); without one, strace's flags make the spec")
+
+# strace's flags tracespec does not have, and what to use instead
+REFUSED_STRACE_FLAGS = {
+    ("-k", "--stack-trace", "--stack-traces"): (0, "stack traces of syscalls are not available from BPF here"),
+    ("-i", "--instruction-pointer"): (0, "the instruction pointer is not recorded"),
+    ("-n", "--syscall-number"): (0, "--format json gives each syscall's number (\"nr\")"),
+    ("-b", "--detach-on"): (1, "tracing does not stop at execve; run the trace with -p on the new program"),
+    ("-D", "--daemonize"): (0, "tracespec never stops or ptraces the command: it is not its parent's concern"),
+    ("-E", "--env"): (1, "set the environment with env: tracespec run -- env VAR=VALUE CMD"),
+    ("-u", "--user"): (1, "run the command as the user with runuser: tracespec run -- runuser -u USER -- CMD"),
+    ("-I", "--interruptible"): (1, "Ctrl-C or SIGTERM always ends the trace, and the command gets the signal"),
+    ("--seccomp-bpf",): (0, "tracespec filters in the kernel already: the spec's filter, -e status=, -P"),
+    ("-x", "--strings-in-hex"): (0, "strings print as strace's default does: non-printable bytes as \\x escapes"),
+    ("-v", "--no-abbrev"): (0, "structures print abbreviated, as strace's default"),
+    ("-X", "--const-print-style"): (1, "constants print as strace's default (-X abbrev)"),
+    ("-a", "--columns"): (1, "return values are not aligned; lines read the same without it"),
+    ("-A",): (0, "-o truncates; append with the shell: tracespec run ... -o - >> FILE"),
+    ("-d", "--debug-strace"): (0, "use --debug"),
+    ("-O", "--summary-overhead"): (1, "summaries time syscalls from entry to exit in the kernel, no overhead to subtract"),
+    ("-U", "--summary-columns"): (1, "the summary's columns are fixed"),
+    ("-C",): (0, "a summary replaces the trace: run once with -c and once without"),
+    ("--tips",): (0, "see README.md, 'coming from strace'"),
+    ("--kill-on-exit",): (0, "a command tracespec started is signalled when tracing stops already"),
+}
+
+
+class _RefusedFlag(argparse.Action):
+    """A strace flag tracespec does not have: one line naming it and what to do instead, with the usage of
+    the command it was given to."""
+
+    def __init__(self, option_strings, dest, instead: str = "", **kw):
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kw)
+        self.instead = instead
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"strace's {option_string} is not implemented: {self.instead}")
+
+
+def _strace_options(parser, shaping_only: bool = False) -> None:
+    """strace's flags, with strace's meaning: those that shape the spec, then (for run) the others."""
+    g = parser.add_argument_group("strace's flags (without SPEC they make the spec; with one they refine it)")
+    g.add_argument("-e", dest="expressions", metavar="EXPR", action="append", default=[],
+                   help="trace=SET (names, %%class, /regex, !negation), status=SET (successful, failed), "
+                        "raw=all, as strace takes them")
+    g.add_argument("-s", "--string-limit", dest="strsize", metavar="N", type=int,
+                   help="copy N bytes of strings and buffers (paths are whole)")
+    g.add_argument("-P", "--trace-path", dest="paths", metavar="PATH", action="append", default=[],
+                   help="only syscalls whose path argument is PATH (checked in the kernel)")
+    g.add_argument("-z", "--successful-only", dest="successful_only", action="store_true",
+                   help="only syscalls that succeed (-e status=successful)")
+    g.add_argument("-Z", "--failed-only", dest="failed_only", action="store_true",
+                   help="only syscalls that fail (-e status=failed)")
+    if shaping_only:
+        return
+    g.add_argument("-f", "-F", "--follow-forks", dest="follow", action="count", default=0,
+                   help="accepted: children are followed by default")
+    g.add_argument("-q", "--quiet", dest="quiet", action="count", default=0,
+                   help="leave out the attach and start notices")
+    g.add_argument("-w", dest="wall", action="store_true",
+                   help="accepted: summary times are always from entry to exit (strace -c -w)")
+    g.add_argument("-S", dest="sort_by", metavar="SORTBY", choices=("time",),
+                   help="accepted: the summary is sorted by time, as strace's default")
+    g.add_argument("--save-spec", metavar="FILE", help="also write the spec the command line built to FILE")
+    for flags, (nargs, instead) in REFUSED_STRACE_FLAGS.items():
+        parser.add_argument(*flags, action=_RefusedFlag, nargs=nargs or 0, instead=instead,
+                            dest="refused_" + flags[0].lstrip("-").replace("-", "_"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -114,11 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="trace syscalls as a spec says",
                          description="Trace syscalls as SPEC says. " + _targets_help(),
-                         usage="%(prog)s SPEC [options] -- CMD [ARGS...]\n"
-                               "       %(prog)s SPEC [options] -p PID[,PID...]\n"
-                               "       %(prog)s SPEC [options] --all | --cgroup PATH | --comm NAME",
+                         usage="%(prog)s [SPEC] [options] -- CMD [ARGS...]\n"
+                               "       %(prog)s [strace flags] CMD [ARGS...]\n"
+                               "       %(prog)s [SPEC] [options] -p PID[,PID...]\n"
+                               "       %(prog)s [SPEC] [options] --all | --cgroup PATH | --comm NAME",
                          formatter_class=argparse.RawDescriptionHelpFormatter,
                          epilog=_paragraphs(
+                             "SPEC or CMD: without --, the first word that is not an option is SPEC if it is "
+                             "-, ends in .yaml or .yml, is a /dev/fd/N path or names a shipped spec; "
+                             "otherwise it starts the command, as with strace. Without SPEC, strace's "
+                             "flags make the spec (every syscall when there is no -e trace=).",
                              "Output goes to standard error, as strace's does; -o - sends it to standard output. "
                              "Every run ends with a line on standard error counting the syscalls traced and the "
                              "records lost (and the JSON output's last object says the same). With -o FILE and "
@@ -131,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "Exit status: the command's (128+N if signal N killed it); 3 with --fail-on-loss when "
                              "records were lost; 1 for a bad spec; 2 for bad usage or when tracing cannot start "
                              "(privileges, kernel headers); 126 or 127 when the command cannot be run."))
-    run.add_argument("spec", metavar="SPEC", help="the spec file (YAML)")
+    run.add_argument("spec", metavar="SPEC", nargs="?", help=SPEC_HELP)
     _target_options(run, "trace")
     out = _output_options(run, "text: strace style (default); json: JSON Lines, one object per syscall; "
                                "bin: the records as the kernel wrote them, with the spec and their layout "
@@ -154,6 +229,19 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "burst of a million syscalls; or 8 MiB per CPU of perf "
                                                           "buffer on kernels before 5.8)")
     _build_options(rt)
+    _strace_options(run)
+
+    spec = sub.add_parser("spec", help="print the spec strace's flags make, without tracing",
+                          description="Print, as commented YAML, the spec that `run` builds from strace's "
+                                      "flags (-e trace=, -e status=, -s, -y, -P, -z, -Z, ...) and SPEC. "
+                                      "The output passes `tracespec check` and traces the same when run.",
+                          usage="%(prog)s [strace flags] [SPEC]")
+    spec.add_argument("spec", metavar="SPEC", nargs="?", help=SPEC_HELP)
+    spec.add_argument("--kernel", metavar="X.Y", help="for mainline Linux X.Y instead of the running kernel")
+    spec.add_argument("-y", dest="fd_paths", action="count", default=0, help="fd_paths: true")
+    spec.add_argument("-c", "--summary", action="store_true", help="summary: true")
+    spec.add_argument("--summary-by", choices=("syscall", "process", "thread"), help="summary: {by: ...}")
+    _strace_options(spec, shaping_only=True)
 
     rec = sub.add_parser("record", help="keep the latest syscalls in the kernel; write them out on demand",
                          description="A flight recorder: trace as SPEC says, but keep the records in kernel "
@@ -178,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "The buffer size (--size, or recorder: size: in the spec) is split between the "
                              "CPUs, each part rounded down to a power of two pages. A dump copies the "
                              "buffers while the kernel goes on writing: nothing is lost to it."))
-    rec.add_argument("spec", metavar="SPEC", help="the spec file (YAML)")
+    rec.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     _target_options(rec, "record")
     rout = _output_options(rec, "text: strace style (default); json: JSON Lines; bin: one binary trace per dump",
                            "write dumps to FILE ('-': standard output; default: standard error)")
@@ -225,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Print the syscall catalogue: number, name, strace classes and arguments "
                                      "with their kinds.")
     lst.add_argument("--class", dest="cls", metavar="CLASS", help="only this class (file, network, process, ...)")
+    lst.add_argument("--specs", action="store_true", help="list the shipped specs instead, with what each shows")
+    p.subparsers = {"run": run, "record": rec, "spec": spec}
     return p
 
 
@@ -277,7 +367,7 @@ def _pids(args) -> list[int]:
     """-p's process ids (each -p may list several, comma-separated)."""
     pids = []
     for item in args.pid:
-        for word in item.split(","):
+        for word in item.replace(",", " ").split():  # strace takes "1 2", "1,2" and -p 1 -p 2
             word = word.strip()
             if not word:
                 continue
@@ -304,6 +394,99 @@ def _load_spec(path: str):
         raise TracespecError(f"the spec {path} is {_file_kind(mode)}, not a file",
                              exit_code=ExitStatus.ERROR, hint="give the path of a YAML spec file")
     return load_spec(path)
+
+
+SHIPPED_SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "specs")
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def shipped_specs() -> dict[str, str]:
+    """The specs installed with tracespec: name -> path."""
+    try:
+        names = sorted(os.listdir(SHIPPED_SPECS))
+    except OSError:
+        return {}
+    return {n[:-5]: os.path.join(SHIPPED_SPECS, n) for n in names if n.endswith(".yaml")}
+
+
+def _is_spec_word(word: str) -> bool:
+    """Whether a word where run expects SPEC or CMD is the spec: '-', a name ending in .yaml or .yml, a
+    descriptor path (a process substitution, /dev/stdin), or the name of a shipped spec. Anything else
+    starts the command, as the first word that is not an option does for strace."""
+    return (word == "-" or word.endswith(SPEC_SUFFIXES) or word.startswith(("/dev/fd/", "/proc/self/fd/"))
+            or word == "/dev/stdin" or word in shipped_specs())
+
+
+def _spec_path(word: str) -> str:
+    """Where SPEC is read from: '-' is standard input; a shipped spec's name (failed, or failed.yaml
+    when no such file is here) is its installed file."""
+    if word == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise TracespecError("SPEC - reads the spec from standard input, which is a terminal",
+                                 hint="pipe it in (cat spec.yaml | tracespec run - -- CMD), or give its path")
+        return "/dev/stdin"
+    shipped = shipped_specs()
+    if "/" not in word and not os.path.exists(word):
+        name = word[:-5] if word.endswith(".yaml") else word
+        if name in shipped:
+            return shipped[name]
+    return word
+
+
+def _strace_flags(args):
+    from tracespec.spec.from_flags import StraceFlags
+
+    return StraceFlags(expressions=list(getattr(args, "expressions", [])), strsize=getattr(args, "strsize", None),
+                       fd_paths=getattr(args, "fd_paths", 0), paths=list(getattr(args, "paths", [])),
+                       successful_only=getattr(args, "successful_only", False),
+                       failed_only=getattr(args, "failed_only", False),
+                       summary=bool(getattr(args, "summary", False)), summary_by=getattr(args, "summary_by", None))
+
+
+def _command_line_text(args) -> str:
+    import shlex
+
+    return "tracespec " + shlex.join(getattr(args, "argv", []))
+
+
+def _built_spec(args):
+    """The spec the command line describes: SPEC, refined by strace's flags, or the flags alone."""
+    from tracespec.catalogue import load_catalogue
+    from tracespec.pipeline import profile
+    from tracespec.spec.from_flags import refined_text, spec_text
+    from tracespec.spec.parse import parse_spec_text
+
+    flags = _strace_flags(args)
+    version = profile(args.kernel).version
+    available = lambda sc: sc.since is None or sc.since <= version  # noqa: E731 (as the validator judges)
+    if args.spec is None:
+        text = spec_text(flags, load_catalogue(), available, _command_line_text(args))
+        return parse_spec_text(text, "<command line>")
+    path = _spec_path(args.spec)
+    spec = _load_spec(path)
+    text = refined_text(spec.text, flags, _command_line_text(args))
+    if text is None:
+        return spec
+    return parse_spec_text(text, f"<{path} with the command line's flags>")
+
+
+def _save_spec(path: str | None, spec) -> None:
+    if not path:
+        return
+    try:
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(spec.text)
+    except OSError as e:
+        raise TracespecError(f"cannot write {path}: {e.strerror}", exit_code=ExitStatus.CANNOT_TRACE) from None
+
+
+def cmd_spec(args) -> int:
+    spec = _built_spec(args)
+    from tracespec.pipeline import check
+
+    check(spec, args.kernel)  # what run would refuse is refused here, with the same message
+    sys.stdout.write(spec.text)
+    return ExitStatus.OK
 
 
 def _is_pipe(path: str, mode: int) -> bool:
@@ -403,6 +586,10 @@ def cmd_emit(args) -> int:
 def cmd_list(args) -> int:
     from tracespec.catalogue import load_catalogue
 
+    if args.specs:
+        for name, path in shipped_specs().items():
+            print(f"{name:<10} {_first_comment(path)}")
+        return ExitStatus.OK
     cat = load_catalogue()
     for sc in cat.syscalls:
         if args.cls and args.cls not in sc.classes:
@@ -411,6 +598,17 @@ def cmd_list(args) -> int:
         classes = ",".join(sorted(sc.classes)) or "-"
         print(f"{sc.nr:4d}  {sc.name:<24} {classes:<28} {argtext}")
     return ExitStatus.OK
+
+
+def _first_comment(path: str) -> str:
+    """A shipped spec's first comment line, less its leading '# NAME: '."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                text = line.lstrip("#").strip()
+                name, sep, rest = text.partition(": ")
+                return rest if sep and " " not in name else text
+    return ""
 
 
 def _open_output(path: str | None, default, binary: bool = False):
@@ -463,6 +661,13 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
 
 def _notice(text: str) -> None:
     _say(f"tracespec: {text}")
+
+
+def _quiet_notice(text: str) -> None:
+    """-q: as strace -q, no word of attaching or of the trace starting; everything else is said."""
+    if text.endswith(" attached") or text.startswith("tracing started"):
+        return
+    _notice(text)
 
 
 def _say(text: str) -> None:
@@ -548,6 +753,9 @@ def cmd_run(args) -> int:
     from tracespec.session.run import Session
 
     cmd = list(args.cmd)
+    if args.follow > 1 and args.output:
+        raise TracespecError("-ff with -o (a file per process) is not implemented",
+                             hint="drop one f: every process's lines go to FILE, each starting with its pid")
     pids = _pids(args)
     chosen = [bool(cmd), bool(pids), args.all, bool(args.cgroup), bool(args.comm)]
     if sum(chosen) != 1:
@@ -561,7 +769,8 @@ def cmd_run(args) -> int:
     target = _target(args)
     from tracespec.runtime.preflight import memory_bytes
     buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
-    spec = _load_spec(args.spec)
+    spec = _built_spec(args)
+    _save_spec(args.save_spec, spec)
     summary, interval = _summary_choice(args, spec.summary)
     if summary is not None and binary:
         raise TracespecError("a summary is text or JSON; --format bin records events",
@@ -586,7 +795,7 @@ def cmd_run(args) -> int:
             writer = _event_writer(args.format, out, args, offset, fd_paths, live=True, initial_fds=initial_fds)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
                           command=cmd if cmd else None, pids=pids, tracefs=find_tracefs(),
-                          notice=_notice, status=None if summary else _status_line(out, binary),
+                          notice=_quiet_notice if args.quiet else _notice, status=None if summary else _status_line(out, binary),
                           interval=interval)
         result = session.run()
     if summary is not None:
@@ -650,7 +859,7 @@ def cmd_record(args) -> int:
                              hint="tracespec record SPEC --format bin -o dump.tsb ...")
     if not binary:
         _check_writable(args.output, "stderr", binary)
-    spec = _load_spec(args.spec)
+    spec = _load_spec(_spec_path(args.spec))
     size = _recorder_size(args.size) if args.size else (spec.recorder.size if spec.recorder else None)
     compiled = compile_spec(spec, args.kernel, _target(args), recorder_bytes=size or 0,
                             cpus=os.cpu_count() or 1)
@@ -746,7 +955,7 @@ def cmd_decode(args) -> int:
     return ExitStatus.OK
 
 
-COMMANDS = {"run": cmd_run, "record": cmd_record, "check": cmd_check, "emit": cmd_emit, "decode": cmd_decode, "list": cmd_list}
+COMMANDS = {"spec": cmd_spec, "run": cmd_run, "record": cmd_record, "check": cmd_check, "emit": cmd_emit, "decode": cmd_decode, "list": cmd_list}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -754,14 +963,24 @@ def main(argv: list[str] | None = None) -> int:
     as_program = argv is None
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["run"] + argv  # strace's habit: tracespec -f -e trace=openat ls
+    typed = argv[1:]
     cmd: list[str] = []
-    if argv and argv[0] in ("run", "record") and "--" in argv:  # everything after -- is the command, untouched
-        i = argv.index("--")
-        argv, cmd = argv[:i], argv[i + 1:]
+    if argv and argv[0] in ("run", "record"):
+        try:
+            argv, cmd = _split_command(argv, parser.subparsers[argv[0]])
+        except TracespecError as e:
+            _say(e.render())
+            return e.exit_code
     if as_program:
         _reserve_standard_fds()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said with the usage of the command they were given to, not the top-level one
+        sub = parser.subparsers.get(args.command) if args.command else None
+        (sub or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     args.cmd = cmd
+    args.argv = typed
     if not args.command:
         parser.print_help()
         return ExitStatus.USAGE
@@ -779,6 +998,49 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             capture.leave(_flush_standard_streams(code))
     return _dispatch(args, debug)
+
+
+def _takes_value(parser) -> set[str]:
+    return {o for a in parser._actions if a.option_strings and a.nargs != 0 for o in a.option_strings}
+
+
+def _split_command(argv: list[str], sub) -> tuple[list[str], list[str]]:
+    """run's (or record's) words -> (options and SPEC, the command). The command is what follows --, or,
+    without --, starts at the first word that is neither an option (nor an option's value) nor a SPEC
+    (see _is_spec_word): `tracespec run -f ls -l` runs `ls -l`, `tracespec run failed make` traces make
+    with the shipped spec `failed`."""
+    if "--" in argv:  # everything after -- is the command, untouched
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    valued = _takes_value(sub)
+    seen_spec = False
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        if word.startswith("--"):
+            if "=" not in word and word in valued:
+                i += 1
+        elif word.startswith("-") and word != "-":
+            for j in range(1, len(word)):
+                if "-" + word[j] in valued:
+                    if j == len(word) - 1:
+                        i += 1  # the value is the next word
+                    break
+        elif not seen_spec and _is_spec_word(word):
+            seen_spec = True
+        else:
+            _check_command_word(word)
+            return argv[:i], argv[i:]
+        i += 1
+    return argv, []
+
+
+def _check_command_word(word: str) -> None:
+    """A word taken for the command that is a file one cannot run was most likely meant as the spec."""
+    if os.path.isfile(word) and not os.access(word, os.X_OK):
+        raise TracespecError(f"{word} is taken for the command to trace (a SPEC's name ends in .yaml or .yml, "
+                             "or is -, or a shipped spec's), but it is not executable",
+                             hint=f"give the spec before --: tracespec run {word} -- CMD ARGS...")
 
 
 def _collect_rarely() -> None:

@@ -225,14 +225,17 @@ class TextWriter:
             self.flush()
 
     def flush(self) -> None:
+        """Write what is batched; the session calls it after each drain, so that a line reaches its
+        destination promptly however rare the syscalls, and many lines still go out in one write."""
         if self.buf:
             self.out.write("".join(self.buf))
             self.buf.clear()
-        self.out.flush()
+            self.out.flush()
 
     def finish(self, lost: int = 0, exit_code: int | None = None) -> None:
         self.close_open()
         self.flush()
+        self.out.flush()
 
 
 def exit_text(code: int) -> str | None:

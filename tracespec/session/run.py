@@ -177,6 +177,7 @@ class Session:
         while True:
             reader.wait(POLL_SECONDS)
             self._consume(reader)
+            self._flush_writer()
             if next_summary is not None and time.monotonic() >= next_summary:
                 next_summary += self.interval
                 if self.status is not None:
@@ -205,6 +206,13 @@ class Session:
                     break
         if self.status is not None:
             self.status.clear()
+
+    def _flush_writer(self) -> None:
+        """Once per drain cycle (every POLL_SECONDS at most): what the writer batched goes out now, so a
+        quiet target's rare line is not held back until the end."""
+        flush = getattr(self.writer, "flush", None)
+        if flush is not None and not self.writer.raw:
+            flush()
 
     def _drop_missed_exits(self, loaded: Loaded) -> list[int]:
         """The programs take a process out of the maps when it exits, and that ends the trace; a process

@@ -1,0 +1,160 @@
+"""strace's command line without a spec: flags -> spec, SPEC forms, refused flags (no root, no BPF)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from conftest import ROOT, TRACESPEC
+from tracespec import cli
+from tracespec.catalogue import load_catalogue
+from tracespec.errors import TracespecError
+from tracespec.kernel import profile_for_version
+from tracespec.spec.from_flags import StraceFlags, spec_text
+from tracespec.spec.parse import parse_spec_text
+from tracespec.validate import validate
+
+CAT = load_catalogue()
+PROFILE = profile_for_version("6.8")
+
+
+def _validated(flags: StraceFlags):
+    available = lambda sc: sc.since is None or sc.since <= PROFILE.version  # noqa: E731
+    text = spec_text(flags, CAT, available, "tracespec test")
+    return text, validate(parse_spec_text(text, "<flags>"), CAT, PROFILE)
+
+
+def _names(v) -> set[str]:
+    return {s.syscall.name for s in v.syscalls}
+
+
+def test_trace_names_classes_and_regex():
+    _, v = _validated(StraceFlags(expressions=["trace=openat,%net,/^fstat"]))
+    names = _names(v)
+    assert {"openat", "connect", "socket", "fstat", "fstatfs"} <= names
+    assert "read" not in names and "stat" not in names
+
+
+def test_negation_excludes_and_last_trace_wins():
+    _, v = _validated(StraceFlags(expressions=["trace=openat", "trace=!read,write"]))
+    names = _names(v)
+    assert "read" not in names and "write" not in names and "openat" in names and "close" in names
+
+
+def test_no_trace_flag_traces_everything_like_strace():
+    _, v = _validated(StraceFlags(strsize=100))
+    assert v.every_syscall
+
+
+def test_status_and_z_flags_become_filters():
+    text, _ = _validated(StraceFlags(failed_only=True))
+    assert 'filter: "failed"' in text
+    text, _ = _validated(StraceFlags(expressions=["status=successful"]))
+    assert 'filter: "not failed"' in text
+    with pytest.raises(TracespecError, match="status=unfinished"):
+        _validated(StraceFlags(expressions=["status=unfinished"]))
+    with pytest.raises(TracespecError, match="'faild' is not a status") as e:
+        _validated(StraceFlags(expressions=["status=faild"]))
+    assert "did you mean 'failed'" in e.value.hint
+
+
+def test_strsize_and_fd_paths():
+    _, v = _validated(StraceFlags(expressions=["trace=read"], strsize=200, fd_paths=1))
+    assert v.spec.buffers.max == 200 and v.spec.strings.max == 200 and v.spec.fd_paths
+    assert v.spec.paths.max == 4095  # paths stay whole, as strace prints them
+    with pytest.raises(TracespecError, match="-s 5000"):
+        _validated(StraceFlags(strsize=5000))
+    _, v = _validated(StraceFlags(expressions=["trace=read"], fd_paths=2))  # -yy: the writer adds endpoints
+    assert v.spec.fd_paths
+
+
+def test_trace_path_filters_each_path_argument():
+    text, v = _validated(StraceFlags(expressions=["trace=openat,renameat,read"], paths=['/tmp/a "b"\udcff']))
+    assert _names(v) == {"openat", "renameat"}  # read has no path argument
+    by_name = {s.syscall.name: s for s in v.syscalls}
+    assert by_name["renameat"].filter is not None and by_name["openat"].filter is not None
+    rule = next(r for r in v.spec.rules if r.selector.pattern == "renameat")
+    assert repr(rule.filter).count("""b'/tmp/a "b"\\xff'""") == 2  # oldname and newname, byte for byte
+
+
+def test_unknown_names_say_what_was_meant():
+    with pytest.raises(TracespecError, match="unknown syscall 'opnat'") as e:
+        _validated(StraceFlags(expressions=["trace=opnat"]))
+    assert "did you mean 'openat'" in e.value.hint
+    with pytest.raises(TracespecError, match="not a strace class"):
+        _validated(StraceFlags(expressions=["trace=%filez"]))
+    _, v = _validated(StraceFlags(expressions=["trace=openat,?nosuchcall"]))
+    assert _names(v) == {"openat"}
+    with pytest.raises(TracespecError, match="not implemented"):
+        _validated(StraceFlags(expressions=["read=3"]))
+
+
+def _run_cli(capsys, *argv) -> tuple[int, str]:
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as e:
+        code = e.code
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", list(cli.REFUSED_STRACE_FLAGS), ids=lambda f: f[0])
+def test_every_refused_strace_flag_gets_its_hint(capsys, flags):
+    nargs, instead = cli.REFUSED_STRACE_FLAGS[flags]
+    for flag in flags:
+        argv = ["run", flag] + (["x"] if nargs else []) + ["--", "true"]
+        code, err = _run_cli(capsys, *argv)
+        assert code == 2
+        assert f"strace's {flag} is not implemented: {instead}" in err
+        assert "usage: tracespec run" in err and "COMMAND" not in err
+        assert err.count("error:") == 1
+
+
+def test_unknown_option_gets_run_usage(capsys):
+    code, err = _run_cli(capsys, "run", "--no-such-flag", "--", "true")
+    assert code == 2 and "usage: tracespec run" in err and "unrecognized arguments: --no-such-flag" in err
+
+
+@pytest.mark.parametrize("argv, spec, cmd", [
+    (["run", "-f", "ls", "-l"], None, ["ls", "-l"]),
+    (["run", "-e", "trace=openat", "-s", "64", "ls"], None, ["ls"]),
+    (["run", "failed", "make", "-j2"], "failed", ["make", "-j2"]),
+    (["run", "mine.yaml", "-p", "1"], "mine.yaml", []),
+    (["run", "-o", "out.txt", "-", "cat", "x"], "-", ["cat", "x"]),
+    (["run", "/dev/fd/63", "-T", "--", "ls", "--", "x"], "/dev/fd/63", ["ls", "--", "x"]),
+    (["run", "-s200", "-ff", "ls"], None, ["ls"]),
+])
+def test_first_word_rule(argv, spec, cmd):
+    parser = cli.build_parser()
+    opts, got_cmd = cli._split_command(argv, parser.subparsers["run"])
+    args = parser.parse_args(opts)
+    assert (args.spec, got_cmd) == (spec, cmd)
+
+
+def test_shipped_specs_by_name_and_listed(capsys):
+    assert cli._spec_path("failed").endswith("tracespec/specs/failed.yaml")
+    assert cli.main(["list", "--specs"]) == 0
+    out = capsys.readouterr().out
+    assert "failed     only the syscalls that fail" in out and len(out.splitlines()) == len(cli.shipped_specs())
+
+
+def _spec_command(*argv, **kw):
+    return subprocess.run([TRACESPEC, "spec", *argv], text=True, capture_output=True, cwd=ROOT, **kw)
+
+
+def test_spec_command_output_passes_check(tmp_path):
+    r = _spec_command("-e", "trace=openat,%file,/stat", "-e", "status=failed", "-s", "200", "-y", "-P", "/etc")
+    assert r.returncode == 0, r.stderr
+    saved = tmp_path / "s.yaml"
+    saved.write_text(r.stdout)
+    c = subprocess.run([TRACESPEC, "check", str(saved)], text=True, capture_output=True)
+    assert c.returncode == 0, c.stderr
+
+
+def test_spec_from_standard_input_refined_by_flags():
+    text = (ROOT / "specs" / "fileio.yaml").read_text()
+    r = _spec_command("-", "-s", "100", "-Z", input=text)
+    assert r.returncode == 0, r.stderr
+    assert "max: 100" in r.stdout and "filter: failed" in r.stdout
+    r = _spec_command("-", "-e", "trace=read", input=text)
+    assert r.returncode == 2 and "chooses the syscalls" in r.stderr
