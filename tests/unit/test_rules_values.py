@@ -58,3 +58,21 @@ def test_hex_strings_as_strace_x_and_xx():
     assert quote(b"ab\n", hex_strings=1) == '"ab\\n"'
     assert quote(b"ab", hex_strings=2) == '"\\x61\\x62"'
     assert quote(b"\0\1", hex_strings=0) == '"\\0\\1"'
+
+
+def test_value_names_are_what_the_text_shows_split_into_a_list():
+    """JSON's NAME_names: the same names as the text form, as a list (unknown bits last, in hex)."""
+    from tracespec.format.values import value_names
+
+    def f(kind: str, size: int = 4) -> ArgField:
+        return ArgField("x", 0, kind, size, True)
+
+    assert value_names(0x14, f("flags(access_mode)")) == ["R_OK", "0x10"]
+    assert value_names(0, f("flags(access_mode)")) == ["F_OK"]
+    assert value_names(0, f("flags(mmap_prot)")) == ["PROT_NONE"]
+    assert value_names(0x8, f("flags(close_range_flags)")) == ["0x8"]
+    assert value_names(1, f("enum(seek_whence)")) == ["SEEK_CUR"]
+    assert value_names(0x52, f("enum(seek_whence)")) == []
+    assert value_names(9, f("sig")) == ["SIGKILL"]
+    assert value_names(-100, f("dirfd")) == ["AT_FDCWD"]
+    assert value_names(3, f("dirfd")) is None and value_names(3, f("int")) is None

@@ -1,11 +1,15 @@
 """JSON Lines: one object per syscall, a contract for scripts.
 
-    {"ts_ns": 1700000000123456789, "pid": 4242, "tid": 4242, "comm": "cat", "syscall": "openat",
-     "args": {"dfd": -100, "filename": "/etc/hostname", "flags": 524288, "mode": 0},
+    {"ts_ns": 1700000000123456789, "ts": "1700000000.123456789", "pid": 4242, "tid": 4242, "comm": "cat", "syscall": "openat",
+     "args": {"dfd": -100, "dfd_names": ["AT_FDCWD"], "filename": "/etc/hostname", "flags": 524288,
+              "flags_names": ["O_RDONLY", "O_CLOEXEC"], "mode": 0},
      "ret": 3, "errno": null, "duration_ns": 2417}
 
-ts_ns is wall-clock time (Unix epoch) of the syscall's entry. args are keyed by the kernel's argument
-names; numbers are the values their C types hold; paths, strings and buffers are JSON strings (bytes that
+ts_ns is wall-clock time (Unix epoch) of the syscall's entry, and ts the same as an exact decimal string
+of seconds ("1700000000.123456789": ts_ns is beyond 2**53, where jq and JavaScript round numbers). args
+are keyed by the kernel's argument names; numbers are the values their C types hold; a value that has
+names (flags, enum values, signals, AT_FDCWD) has them beside it as NAME_names, a list in strace's
+order (unknown flag bits last, in hex: "0x80000000"; [] for a value no name covers); paths, strings and buffers are JSON strings (bytes that
 are not UTF-8 appear as lone surrogates U+DC80..U+DCFF, Python's "surrogateescape", so they round-trip);
 a copied struct is an object of its fields; memory that could not be read is the pointer's number. A
 cut string or buffer is listed in "truncated" (argument -> its full length, or true when unknown).
@@ -22,7 +26,18 @@ from tracespec.decode.events import Finished, Lost, ProcessExit, SyscallEvent, U
 from tracespec.format import args as A
 from tracespec.format.sockaddr import sockaddr_json
 from tracespec.format.structs import struct_json
-from tracespec.format.values import constants, failed, kind_of
+from tracespec.format.values import NAMED_KINDS, constants, failed, kind_of, value_names
+
+
+_MEMORY, _NAMED = "memory", "named"
+NAMES_SUFFIX = "_names"  # flags: 524288 comes with flags_names: ["O_RDONLY", "O_CLOEXEC"]
+
+
+def exact_seconds(ts_ns: int) -> str:
+    """The time as a decimal string of seconds with all nine digits: exact where a JSON number is not
+    (ts_ns is beyond 2**53, so jq and JavaScript round it to a few hundred nanoseconds)."""
+    seconds, ns = divmod(ts_ns, 1_000_000_000)
+    return f"{seconds}.{ns:09d}"
 
 
 def _text(data: bytes) -> str:
@@ -39,29 +54,36 @@ class JsonWriter:
         self.syscalls = 0
         self.unfinished = 0
         self.dumps = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
-        # by syscall number: (argument, whether its value is memory json_value reads) per argument
+        # by syscall number: per argument, (argument, MEMORY if json_value reads its memory, NAMED if its
+        # value has names to give beside the number, else None)
         self.fields: dict[int, tuple] = {}
 
     def _fields(self, ev: SyscallEvent) -> tuple:
         fields = self.fields[ev.nr] = tuple(
-            (f, kind_of(f)[0] in A.MEMORY_KINDS) for f in (ev.info.args if ev.info else A.RAW_ARGS))
+            (f, _MEMORY if kind_of(f)[0] in A.MEMORY_KINDS else _NAMED if kind_of(f)[0] in NAMED_KINDS else None)
+            for f in (ev.info.args if ev.info else A.RAW_ARGS))
         return fields
 
     def event(self, ev: SyscallEvent, finished: bool) -> dict:
         args = {}
         truncated = {}
         fields = self.fields.get(ev.nr)
-        for (f, memory), v in zip(self._fields(ev) if fields is None else fields, ev.args):
-            if not memory:  # a number: json_value's answer without asking
+        for (f, how), v in zip(self._fields(ev) if fields is None else fields, ev.args):
+            if how is not _MEMORY:  # a number: json_value's answer without asking
                 args[f.name] = v
+                if how is _NAMED:
+                    names = value_names(v, f)
+                    if names is not None:
+                        args[f.name + NAMES_SUFFIX] = names
                 continue
             value, cut = json_value(f, v, ev)
             args[f.name] = value
             if cut is not None:
                 truncated[f.name] = cut
         ret = ev.ret if finished else None
+        ts = ev.ts + self.offset
         obj = {
-            "ts_ns": ev.ts + self.offset, "pid": ev.tgid, "tid": ev.tid, "comm": ev.comm,
+            "ts_ns": ts, "ts": exact_seconds(ts), "pid": ev.tgid, "tid": ev.tid, "comm": ev.comm,
             "syscall": ev.name, "args": args, "ret": ret,
             "errno": constants().errno_name(-ret) if failed(ret) else None,
             "duration_ns": ev.duration_ns if finished else None,
@@ -81,7 +103,8 @@ class JsonWriter:
                 self.unfinished += 1
                 buf.append(self.dumps(self.event(item.event, False)))
             elif isinstance(item, ProcessExit) and item.code >= 0:
-                obj = {"ts_ns": item.ts + self.offset, "pid": item.tgid, "tid": item.tid}
+                ts = item.ts + self.offset
+                obj = {"ts_ns": ts, "ts": exact_seconds(ts), "pid": item.tgid, "tid": item.tid}
                 if item.code & 0x7F:
                     obj["killed"] = constants().signal_name(item.code & 0x7F) or item.code & 0x7F
                     if item.code & 0x80:
@@ -90,7 +113,8 @@ class JsonWriter:
                     obj["exited"] = (item.code >> 8) & 0xFF
                 buf.append(self.dumps(obj))
             elif isinstance(item, Lost):
-                buf.append(self.dumps({"ts_ns": item.ts + self.offset, "lost_here": item.count}))
+                ts = item.ts + self.offset
+                buf.append(self.dumps({"ts_ns": ts, "ts": exact_seconds(ts), "lost_here": item.count}))
         if len(buf) > 256:
             self.flush()
 

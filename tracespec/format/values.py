@@ -178,6 +178,33 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
     return str(value)
 
 
+NAMED_KINDS = frozenset({"flags", "enum", "sig", "dirfd"})  # scalar kinds whose values have names
+
+
+def value_names(value: int, f: ArgField) -> list[str] | None:
+    """The names of a scalar argument's value, as strace would print them, for JSON's `NAME_names` beside
+    the number: a flags value's names in strace's order (unknown bits last, in hex), an enum's or a
+    signal's name ([] when the value has none), AT_FDCWD; None where the kind has no names to give."""
+    kind, param = kind_of(f)
+    c = constants()
+    if kind == "flags":
+        v, cset = unsigned(value, f.size), c.sets[param]
+        if v == 0:
+            zero = cset.zero or (c.sets[cset.lead_enum[0]].lookup(0) if cset.lead_enum else None)
+            return [zero] if zero else []
+        names, rest = flag_names(v, cset, c)
+        return names + ([hex(rest)] if rest else [])
+    if kind == "enum":
+        name = c.sets[param].lookup(unsigned(value, f.size))
+        return [name] if name is not None else []
+    if kind == "sig":
+        name = c.signal_name(value)
+        return [name] if name else []
+    if kind == "dirfd" and value == -100:
+        return ["AT_FDCWD"]
+    return None
+
+
 def enumby_text(value: int, param: str, other: int | None, style: Style = DEFAULT_STYLE) -> str:
     """A value from the set another argument selects (a socket option by its level)."""
     c = constants()
