@@ -108,13 +108,13 @@ def _typed(value: int, how: str, size: int, style: Style) -> str:
     return hexval(value)
 
 
-def _fcntl(ev: SyscallEvent, style: Style) -> tuple[str, str, str | None]:
+def _fcntl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str | None]:
     c = constants()
     fd, cmd, arg = ev.args[0], unsigned(ev.args[1], 4), ev.args[2]
     cmd_set = c.sets["fcntl_cmd"]
     name = cmd_set.lookup(cmd)
     how = FCNTL_ARG.get(name, "none") if name is not None else "hex"
-    enter = f"{fd}, {enum_text(cmd, cmd_set, style)}"
+    enter = f"{fd_text(fd)}, {enum_text(cmd, cmd_set, style)}"
     if how != "none":
         enter += f", {_typed(arg, how, 4 if how != 'ptr' and how != 'hex' else 8, style)}"
     ret = None
@@ -156,7 +156,7 @@ def ioctl_request_text(request: int, style: Style = DEFAULT_STYLE) -> str:
     return f"_IOC({dirs}, {hex(typ) if typ else 0}, {hex(nr) if nr else 0}, {hex(size) if size else 0})"
 
 
-def _ioctl(ev: SyscallEvent, style: Style) -> tuple[str, str, None]:
+def _ioctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     fd, request, arg = ev.args[0], unsigned(ev.args[1], 4), ev.args[2]
     names = [n for n, v in constants().sets["ioctl_request"].entries if v == request]
     if any(n in IOCTL_INT_ARG for n in names):
@@ -165,18 +165,21 @@ def _ioctl(ev: SyscallEvent, style: Style) -> tuple[str, str, None]:
         shown = _addr(arg)
     else:
         shown = hexval(arg)
-    return f"{fd}, {ioctl_request_text(request, style)}, {shown}", "", None
+    return f"{fd_text(fd)}, {ioctl_request_text(request, style)}, {shown}", "", None
 
 
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl}
-STYLED = frozenset({"fcntl", "ioctl"})  # printers that take the abbreviation style
+STYLED = frozenset({"fcntl", "ioctl"})  # printers that take the abbreviation style and a descriptor's text
 
 
-def special(ev: SyscallEvent, style: Style = DEFAULT_STYLE):
-    """The (entry part, exit part[, return text or None]) of a syscall strace prints its own way, or None."""
+def special(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fds=None):
+    """The (entry part, exit part[, return text or None]) of a syscall strace prints its own way, or None.
+    fds: -y's descriptor table (FdPaths), whose annotation a descriptor argument gets."""
     if ev.info is None or ev.enter is None or ev.info.raw:
         return None
     fn = PRINTERS.get(ev.info.name)
     if fn is None or len(ev.args) < len(ev.info.args):
         return None
-    return fn(ev, style) if ev.info.name in STYLED else fn(ev)
+    if ev.info.name not in STYLED:
+        return fn(ev)
+    return fn(ev, style, str if fds is None else lambda fd: fds.annotate(ev.tgid, fd))

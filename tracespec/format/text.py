@@ -107,7 +107,7 @@ class TextWriter:
 
     def enter_part(self, ev: SyscallEvent) -> str:
         sh = self.shapes.get(ev.nr) or self._shape(ev)
-        own = special(ev, self.style) if sh.own else None
+        own = special(ev, self.style, self.fds) if sh.own else None
         if own is not None:
             return f"{ev.name}({own[0]}"
         args = ev.args
@@ -126,7 +126,7 @@ class TextWriter:
 
     def exit_part(self, ev: SyscallEvent) -> str:
         sh = self.shapes.get(ev.nr) or self._shape(ev)
-        own = special(ev, self.style) if sh.own else None
+        own = special(ev, self.style, self.fds) if sh.own else None
         if own is not None:
             text = own[1]
         else:
