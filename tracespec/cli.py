@@ -79,9 +79,14 @@ def _target_options(parser, verb: str) -> None:
     group.add_argument("--no-follow", action="store_true", help=f"do not {verb} children of the targets")
 
 
+# Formats written through another library's writer (format/perfetto.py...): files, never a terminal.
+EXPORT_FORMATS = ("perfetto",)
+
+
 def _output_options(parser, format_help: str, output_help: str):
     group = parser.add_argument_group("output")
-    group.add_argument("--format", choices=("text", "json", "bin"), default="text", help=format_help)
+    group.add_argument("--format", choices=("text", "json", "bin") + EXPORT_FORMATS, default="text",
+                       help=format_help)
     group.add_argument("-o", "--output", metavar="FILE", help=output_help)
     return group
 
@@ -125,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     _target_options(run, "trace")
     out = _output_options(run, "text: strace style (default); json: JSON Lines, one object per syscall; "
                                "bin: the records as the kernel wrote them, with the spec and their layout "
-                               "(needs -o; read it with `tracespec decode`, on any machine)",
+                               "(needs -o; read it with `tracespec decode`, on any machine); perfetto: a "
+                               "Perfetto trace for ui.perfetto.dev (needs -o)",
                           "write the trace to FILE ('-': standard output)")
     _text_options(out)
     summ = run.add_argument_group("summary (like strace -c)")
@@ -170,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "buffers while the kernel goes on writing: nothing is lost to it."))
     rec.add_argument("spec", metavar="SPEC", help="the spec file (YAML)")
     _target_options(rec, "record")
-    rout = _output_options(rec, "text: strace style (default); json: JSON Lines; bin: one binary trace per dump",
+    rout = _output_options(rec, "text: strace style (default); json: JSON Lines; bin: one binary trace per dump; "
+                                "perfetto: one Perfetto trace per dump",
                            "write dumps to FILE ('-': standard output; default: standard error)")
     _text_options(rout)
     rec.add_argument("--size", metavar="BYTES", help="in-kernel buffer, all CPUs together, e.g. 16M "
@@ -202,8 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "its last whole chunk; tracespec then says at which byte it ends and exits 1.")
     dec.add_argument("trace", metavar="TRACE", help="the binary trace (.tsb)")
     dout = dec.add_argument_group("output")
-    dout.add_argument("--format", choices=("text", "json"), default="text",
-                      help="text: strace style (default); json: JSON Lines, one object per syscall")
+    dout.add_argument("--format", choices=("text", "json") + EXPORT_FORMATS, default="text",
+                      help="text: strace style (default); json: JSON Lines, one object per syscall; "
+                           "perfetto: a Perfetto trace (needs -o)")
     dout.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     dout.add_argument("--header", action="store_true",
                       help="print the trace's header instead: where and when it was recorded, and its spec")
@@ -417,12 +425,25 @@ def _output(path: str | None, default, binary: bool = False):
         raise
 
 
+def _check_export_output(args, per_dump: bool = False) -> None:
+    """An export format's file is for a viewer or a library, never for a terminal."""
+    if args.format not in EXPORT_FORMATS:
+        return
+    if not args.output or (args.output == "-" and (per_dump or sys.stdout.isatty())):
+        ext = {"perfetto": "pftrace"}[args.format]
+        raise TracespecError(f"--format {args.format} writes a file: say where with -o FILE",
+                             hint=f"e.g. -o trace.{ext}")
+
+
 def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, live: bool):
     from tracespec.format.jsonl import JsonWriter
     from tracespec.format.text import TextOptions, TextWriter
 
     if fmt == "json":
         return JsonWriter(out, clock_offset_ns)
+    if fmt == "perfetto":
+        from tracespec.format.perfetto import PerfettoWriter
+        return PerfettoWriter(out, clock_offset_ns)
     options = TextOptions(args.timestamps, args.relative, args.syscall_times, fd_paths, live)
     return TextWriter(out, options, clock_offset_ns)
 
@@ -523,6 +544,7 @@ def cmd_run(args) -> int:
         raise TracespecError("--format bin writes binary records: say where with -o FILE",
                              hint="tracespec run SPEC --format bin -o trace.tsb ...; then tracespec decode trace.tsb")
     _check_writable(args.output, "stderr", binary)
+    _check_export_output(args)
     target = _target(args)
     from tracespec.runtime.preflight import memory_bytes
     buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
@@ -586,6 +608,9 @@ def _summary_writer(args, out, plan, clock_offset: int, interval):
 
     if args.format == "json":
         return SummaryJsonWriter(out, plan.schema, plan.summary.by, clock_offset)
+    if args.format == "perfetto":
+        from tracespec.format.perfetto import PerfettoWriter
+        return PerfettoWriter(out, clock_offset, plan.schema)
     return SummaryTextWriter(out, plan.schema, plan.summary.by, clock_offset, histograms=not args.no_hist,
                              interval=interval is not None)
 
@@ -613,6 +638,7 @@ def cmd_record(args) -> int:
                              hint="tracespec record SPEC --format bin -o dump.tsb ...")
     if not binary:
         _check_writable(args.output, "stderr", binary)
+    _check_export_output(args, per_dump=True)
     spec = _load_spec(args.spec)
     size = _recorder_size(args.size) if args.size else (spec.recorder.size if spec.recorder else None)
     compiled = compile_spec(spec, args.kernel, _target(args), recorder_bytes=size or 0,
@@ -623,8 +649,17 @@ def cmd_record(args) -> int:
     fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
     written: list[str] = []
 
-    with _output(None if binary else args.output, sys.stderr) as out:
+    with _output(None if binary or args.format in EXPORT_FORMATS else args.output, sys.stderr) as out:
         def write_dump(dump) -> None:
+            if args.format in EXPORT_FORMATS:
+                path = _dump_path(args.output, dump.number)
+                with _output(path, None, binary=True) as f:
+                    w = _event_writer(args.format, f, args, offset, fd_paths, live=False)
+                    w.write(dump.events)
+                    w.finish(dump.lost)
+                written.append(path)
+                _notice(f"dump {dump.number} ({dump.reason}): {path}, {w.syscalls} syscalls")
+                return
             if binary:
                 path = _dump_path(args.output, dump.number)
                 with _output(path, None, binary=True) as f:
@@ -666,6 +701,7 @@ def cmd_decode(args) -> int:
     from tracespec.format.binary import TraceFile, damage_note
     from tracespec.plan.model import Schema
 
+    _check_export_output(args)
     trace = TraceFile(args.trace)
     try:
         header = trace.header
