@@ -91,6 +91,13 @@ def _output_options(parser, format_help: str, output_help: str):
     return group
 
 
+def _otlp_option(group) -> None:
+    group.add_argument("--otlp", metavar="URL", nargs="?", const="",
+                       help="also send each syscall as an OpenTelemetry log record (and a summary as metrics) "
+                            "over OTLP/HTTP to the collector at URL (e.g. http://127.0.0.1:4318); without URL, "
+                            "where OTEL_EXPORTER_OTLP_ENDPOINT (or _LOGS_/_METRICS_ENDPOINT) says")
+
+
 def _build_options(group) -> None:
     """How the program is built and how its end is judged: run's and record's alike."""
     group.add_argument("--fail-on-loss", action="store_true",
@@ -134,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "Perfetto trace for ui.perfetto.dev (needs -o)",
                           "write the trace to FILE ('-': standard output)")
     _text_options(out)
+    _otlp_option(out)
     summ = run.add_argument_group("summary (like strace -c)")
     summ.add_argument("-c", "--summary", action="store_true",
                       help="count instead of printing each syscall: calls, errors, time in the syscall (total, "
@@ -216,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     dout.add_argument("--header", action="store_true",
                       help="print the trace's header instead: where and when it was recorded, and its spec")
     _text_options(dout)
+    _otlp_option(dout)
     dec.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
 
     lst = sub.add_parser("list", help="print the syscall catalogue",
@@ -448,6 +457,15 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
     return TextWriter(out, options, clock_offset_ns)
 
 
+def _with_otlp(writer, args, clock_offset_ns: int, schema, host: str | None = None):
+    """The writer, and beside it the collector --otlp names (when it does)."""
+    if args.otlp is None:
+        return writer
+    from tracespec.format.otlp import OtlpTee
+    return OtlpTee(writer, args.otlp or None, clock_offset_ns, host=host, cgroup=getattr(args, "cgroup", None),
+                   schema=schema, notice=_notice)
+
+
 def _notice(text: str) -> None:
     _say(f"tracespec: {text}")
 
@@ -545,6 +563,9 @@ def cmd_run(args) -> int:
                              hint="tracespec run SPEC --format bin -o trace.tsb ...; then tracespec decode trace.tsb")
     _check_writable(args.output, "stderr", binary)
     _check_export_output(args)
+    if binary and args.otlp is not None:
+        raise TracespecError("--otlp sends decoded syscalls; --format bin keeps the records to decode later",
+                             hint="tracespec decode TRACE --otlp URL sends a binary trace's syscalls")
     target = _target(args)
     from tracespec.runtime.preflight import memory_bytes
     buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
@@ -569,6 +590,8 @@ def cmd_run(args) -> int:
             writer = _summary_writer(args, out, compiled.plan, offset, interval)
         else:
             writer = _event_writer(args.format, out, args, offset, fd_paths, live=True)
+        if not binary:
+            writer = _with_otlp(writer, args, offset, compiled.plan.schema)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
                           command=cmd if cmd else None, pids=pids, tracefs=find_tracefs(),
                           notice=_notice, status=None if summary else _status_line(out, binary),
@@ -721,6 +744,7 @@ def cmd_decode(args) -> int:
         with _output(args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,
                                    args.fd_paths or bool(header.get("fd_paths")), live=False)
+            writer = _with_otlp(writer, args, clock_offset, schema, host=header.get("host"))
             reported = replay(trace.chunks(), stream, writer.write)
             trailer = trace.trailer or {}
             # the recorder's own total covers what the chunks report; without it (a cut-short trace) the
