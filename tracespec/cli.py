@@ -80,7 +80,7 @@ def _target_options(parser, verb: str) -> None:
 
 
 # Formats written through another library's writer (format/perfetto.py...): files, never a terminal.
-EXPORT_FORMATS = ("perfetto",)
+EXPORT_FORMATS = ("perfetto", "ctf")
 
 
 def _output_options(parser, format_help: str, output_help: str):
@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     out = _output_options(run, "text: strace style (default); json: JSON Lines, one object per syscall; "
                                "bin: the records as the kernel wrote them, with the spec and their layout "
                                "(needs -o; read it with `tracespec decode`, on any machine); perfetto: a "
-                               "Perfetto trace for ui.perfetto.dev (needs -o)",
+                               "Perfetto trace for ui.perfetto.dev (needs -o); ctf: a CTF trace directory for "
+                               "babeltrace2 and LTTng's tools (needs -o DIR)",
                           "write the trace to FILE ('-': standard output)")
     _text_options(out)
     _otlp_option(out)
@@ -185,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("spec", metavar="SPEC", help="the spec file (YAML)")
     _target_options(rec, "record")
     rout = _output_options(rec, "text: strace style (default); json: JSON Lines; bin: one binary trace per dump; "
-                                "perfetto: one Perfetto trace per dump",
+                                "perfetto: one Perfetto trace per dump; ctf: one CTF directory per dump",
                            "write dumps to FILE ('-': standard output; default: standard error)")
     _text_options(rout)
     rec.add_argument("--size", metavar="BYTES", help="in-kernel buffer, all CPUs together, e.g. 16M "
@@ -219,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     dout = dec.add_argument_group("output")
     dout.add_argument("--format", choices=("text", "json") + EXPORT_FORMATS, default="text",
                       help="text: strace style (default); json: JSON Lines, one object per syscall; "
-                           "perfetto: a Perfetto trace (needs -o)")
+                           "perfetto: a Perfetto trace (needs -o); ctf: a CTF directory (needs -o DIR)")
     dout.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     dout.add_argument("--header", action="store_true",
                       help="print the trace's header instead: where and when it was recorded, and its spec")
@@ -439,9 +440,13 @@ def _check_export_output(args, per_dump: bool = False) -> None:
     if args.format not in EXPORT_FORMATS:
         return
     if not args.output or (args.output == "-" and (per_dump or sys.stdout.isatty())):
-        ext = {"perfetto": "pftrace"}[args.format]
-        raise TracespecError(f"--format {args.format} writes a file: say where with -o FILE",
-                             hint=f"e.g. -o trace.{ext}")
+        where = {"perfetto": "FILE", "ctf": "DIR"}[args.format]
+        raise TracespecError(f"--format {args.format} writes a {'directory' if where == 'DIR' else 'file'}: "
+                             f"say where with -o {where}",
+                             hint=f"e.g. -o {'trace.pftrace' if where == 'FILE' else 'trace-ctf'}")
+    if args.format == "ctf" and args.output == "-":
+        raise TracespecError("--format ctf writes a directory, not a stream: say where with -o DIR",
+                             hint="e.g. -o trace-ctf")
 
 
 def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, live: bool):
@@ -453,6 +458,9 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
     if fmt == "perfetto":
         from tracespec.format.perfetto import PerfettoWriter
         return PerfettoWriter(out, clock_offset_ns)
+    if fmt == "ctf":  # a directory babeltrace2 writes: `out` is not used
+        from tracespec.format.ctf import CtfWriter
+        return CtfWriter(args.output, clock_offset_ns)
     options = TextOptions(args.timestamps, args.relative, args.syscall_times, fd_paths, live)
     return TextWriter(out, options, clock_offset_ns)
 
@@ -582,7 +590,7 @@ def cmd_run(args) -> int:
     decode = load_decoder(compiled.plan.schema)
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
-    with _output(args.output, sys.stderr, binary) as out:
+    with _output(None if args.format == "ctf" else args.output, sys.stderr, binary) as out:
         if binary:
             spec_text = compiled.validated.spec.text
             writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths)
@@ -634,6 +642,9 @@ def _summary_writer(args, out, plan, clock_offset: int, interval):
     if args.format == "perfetto":
         from tracespec.format.perfetto import PerfettoWriter
         return PerfettoWriter(out, clock_offset, plan.schema)
+    if args.format == "ctf":
+        raise TracespecError("a summary is text, JSON or Perfetto counters; --format ctf records events",
+                             hint="drop --format ctf, or drop --summary (and the spec's summary:)")
     return SummaryTextWriter(out, plan.schema, plan.summary.by, clock_offset, histograms=not args.no_hist,
                              interval=interval is not None)
 
@@ -676,10 +687,16 @@ def cmd_record(args) -> int:
         def write_dump(dump) -> None:
             if args.format in EXPORT_FORMATS:
                 path = _dump_path(args.output, dump.number)
-                with _output(path, None, binary=True) as f:
-                    w = _event_writer(args.format, f, args, offset, fd_paths, live=False)
+                if args.format == "ctf":
+                    from tracespec.format.ctf import CtfWriter
+                    w = CtfWriter(path, offset)
                     w.write(dump.events)
                     w.finish(dump.lost)
+                else:
+                    with _output(path, None, binary=True) as f:
+                        w = _event_writer(args.format, f, args, offset, fd_paths, live=False)
+                        w.write(dump.events)
+                        w.finish(dump.lost)
                 written.append(path)
                 _notice(f"dump {dump.number} ({dump.reason}): {path}, {w.syscalls} syscalls")
                 return
@@ -741,7 +758,7 @@ def cmd_decode(args) -> int:
                                  hint="the file is corrupt, or was written by another tracespec") from None
         stream = EventStream(decode, schema)
         _check_writable(args.output, "stdout", False)
-        with _output(args.output, sys.stdout) as out:
+        with _output(None if args.format == "ctf" else args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,
                                    args.fd_paths or bool(header.get("fd_paths")), live=False)
             writer = _with_otlp(writer, args, clock_offset, schema, host=header.get("host"))
