@@ -237,3 +237,26 @@ def test_a_recorded_trace_decodes_to_the_same_slices_as_its_json(build_dir, tmp_
     last = objs[-1]
     end = next(i for i in got.instants if i["name"] == "end of trace")
     assert end["args"] == last
+
+
+MEMORY_PROBE = """
+import resource, sys
+sys.path.insert(0, sys.argv[1])
+from synthetic import close, items
+from tracespec.format.perfetto import PerfettoWriter
+batch = items([r for j in range(1000) for r in close(100 + j % 5, 1000 + 10_000 * j, 3)])
+w = PerfettoWriter(open("/dev/null", "wb"), 0)
+for n in range(150):
+    w.write(batch)
+    if n == 20:
+        early = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+w.finish(0)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - early)
+"""
+
+
+def test_a_long_trace_converts_in_constant_memory():
+    r = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(Path(__file__).with_name("unit"))],
+                       capture_output=True, text=True, check=True)
+    grown_kib = int(r.stdout)
+    assert grown_kib < 20_000, f"{grown_kib} KiB more after 130000 more syscalls"

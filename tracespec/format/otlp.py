@@ -143,7 +143,7 @@ class OtlpTee:
         self.problem = LastProblem()
         sdk_log = logging.getLogger("opentelemetry")
         sdk_log.addHandler(self.problem)
-        sdk_log.propagate = False
+        self.sdk_log_propagated, sdk_log.propagate = sdk_log.propagate, False
         self.url = url
         self.exporter = CountingExporter(OTLPLogExporter(endpoint=endpoint_for(url, "logs")))
         self.shown_url = self.exporter.inner._endpoint
@@ -235,7 +235,9 @@ class OtlpTee:
         if self.metric_points_sent < self.metric_points:
             self.notice(f"OTLP: {self.metric_points - self.metric_points_sent} of {self.metric_points} "
                         f"metric points could not be sent")
-        logging.getLogger("opentelemetry").removeHandler(self.problem)
+        sdk_log = logging.getLogger("opentelemetry")
+        sdk_log.removeHandler(self.problem)
+        sdk_log.propagate = self.sdk_log_propagated
 
     def _flush_with_timeout(self) -> None:
         """Give the batch processor (and the metrics) FLUSH_TIMEOUT_S to send what waits, then go:

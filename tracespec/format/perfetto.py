@@ -169,7 +169,7 @@ class PerfettoWriter:
     def _flush_packets(self, force: bool = False) -> None:
         if self.trace.packet and (force or len(self.trace.packet) >= PACKETS_PER_WRITE):
             self.out.write(self.trace.SerializeToString())
-            self.trace.Clear()
+            self.trace = pb.Trace()  # a new message: Clear() keeps the old one's arena, which only grows
 
     # -- tracks ------------------------------------------------------------------------------------
 
