@@ -89,11 +89,23 @@ def _target_options(parser, verb: str) -> None:
     group.add_argument("--no-follow", action="store_true", help=f"do not {verb} children of the targets")
 
 
+# Formats written through another library's writer (format/perfetto.py...): files, never a terminal.
+EXPORT_FORMATS = ("perfetto", "ctf")
+
+
 def _output_options(parser, format_help: str, output_help: str):
     group = parser.add_argument_group("output")
-    group.add_argument("--format", choices=("text", "json", "bin"), default="text", help=format_help)
+    group.add_argument("--format", choices=("text", "json", "bin") + EXPORT_FORMATS, default="text",
+                       help=format_help)
     group.add_argument("-o", "--output", metavar="FILE", help=output_help)
     return group
+
+
+def _otlp_option(group) -> None:
+    group.add_argument("--otlp", metavar="URL", nargs="?", const="",
+                       help="also send each syscall as an OpenTelemetry log record (and a summary as metrics) "
+                            "over OTLP/HTTP to the collector at URL (e.g. http://127.0.0.1:4318); without URL, "
+                            "where OTEL_EXPORTER_OTLP_ENDPOINT (or _LOGS_/_METRICS_ENDPOINT) says")
 
 
 def _build_options(group) -> None:
@@ -210,9 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     _target_options(run, "trace")
     out = _output_options(run, "text: strace style (default); json: JSON Lines, one object per syscall; "
                                "bin: the records as the kernel wrote them, with the spec and their layout "
-                               "(needs -o; read it with `tracespec decode`, on any machine)",
+                               "(needs -o; read it with `tracespec decode`, on any machine); perfetto: a "
+                               "Perfetto trace for ui.perfetto.dev (needs -o); ctf: a CTF trace directory for "
+                               "babeltrace2 and LTTng's tools (needs -o DIR)",
                           "write the trace to FILE ('-': standard output)")
     _text_options(out)
+    _otlp_option(out)
     summ = run.add_argument_group("summary (like strace -c)")
     summ.add_argument("-c", "--summary", action="store_true",
                       help="count instead of printing each syscall: calls, errors, time in the syscall (total, "
@@ -268,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "buffers while the kernel goes on writing: nothing is lost to it."))
     rec.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     _target_options(rec, "record")
-    rout = _output_options(rec, "text: strace style (default); json: JSON Lines; bin: one binary trace per dump",
+    rout = _output_options(rec, "text: strace style (default); json: JSON Lines; bin: one binary trace per dump; "
+                                "perfetto: one Perfetto trace per dump; ctf: one CTF directory per dump",
                            "write dumps to FILE ('-': standard output; default: standard error)")
     _text_options(rout)
     rec.add_argument("--size", metavar="BYTES", help="in-kernel buffer, all CPUs together, e.g. 16M "
@@ -300,13 +316,15 @@ def build_parser() -> argparse.ArgumentParser:
                                      "its last whole chunk; tracespec then says at which byte it ends and exits 1.")
     dec.add_argument("trace", metavar="TRACE", help="the binary trace (.tsb)")
     dout = dec.add_argument_group("output")
-    dout.add_argument("--format", choices=("text", "json"), default="text",
-                      help="text: strace style (default); json: JSON Lines, one object per syscall")
+    dout.add_argument("--format", choices=("text", "json") + EXPORT_FORMATS, default="text",
+                      help="text: strace style (default); json: JSON Lines, one object per syscall; "
+                           "perfetto: a Perfetto trace (needs -o); ctf: a CTF directory (needs -o DIR)")
     dout.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     dout.add_argument("--header", action="store_true",
                       help="print the trace's header instead: where and when it was recorded, and its spec")
     _text_options(dout)
     _abbrev_options(dout)
+    _otlp_option(dout)
     dec.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
 
     lst = sub.add_parser("list", help="print the syscall catalogue",
@@ -647,16 +665,45 @@ def _output(path: str | None, default, binary: bool = False):
         raise
 
 
+def _check_export_output(args, per_dump: bool = False) -> None:
+    """An export format's file is for a viewer or a library, never for a terminal."""
+    if args.format not in EXPORT_FORMATS:
+        return
+    if not args.output or (args.output == "-" and (per_dump or sys.stdout.isatty())):
+        where = {"perfetto": "FILE", "ctf": "DIR"}[args.format]
+        raise TracespecError(f"--format {args.format} writes a {'directory' if where == 'DIR' else 'file'}: "
+                             f"say where with -o {where}",
+                             hint=f"e.g. -o {'trace.pftrace' if where == 'FILE' else 'trace-ctf'}")
+    if args.format == "ctf" and args.output == "-":
+        raise TracespecError("--format ctf writes a directory, not a stream: say where with -o DIR",
+                             hint="e.g. -o trace-ctf")
+
+
 def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, live: bool, initial_fds=None):
     from tracespec.format.jsonl import JsonWriter
     from tracespec.format.text import TextOptions, TextWriter
 
     if fmt == "json":
         return JsonWriter(out, clock_offset_ns)
+    if fmt == "perfetto":
+        from tracespec.format.perfetto import PerfettoWriter
+        return PerfettoWriter(out, clock_offset_ns)
+    if fmt == "ctf":  # a directory babeltrace2 writes: `out` is not used
+        from tracespec.format.ctf import CtfWriter
+        return CtfWriter(args.output, clock_offset_ns)
     options = TextOptions(args.timestamps, args.relative, args.syscall_times, bool(fd_paths), live, initial_fds,
                           endpoints=args.fd_paths >= 2, xlat=getattr(args, "xlat", "abbrev"),
                           hex_strings=getattr(args, "hex_strings", 0))
     return TextWriter(out, options, clock_offset_ns)
+
+
+def _with_otlp(writer, args, clock_offset_ns: int, schema, host: str | None = None):
+    """The writer, and beside it the collector --otlp names (when it does)."""
+    if args.otlp is None:
+        return writer
+    from tracespec.format.otlp import OtlpTee
+    return OtlpTee(writer, args.otlp or None, clock_offset_ns, host=host, cgroup=getattr(args, "cgroup", None),
+                   schema=schema, notice=_notice)
 
 
 def _notice(text: str) -> None:
@@ -766,6 +813,10 @@ def cmd_run(args) -> int:
         raise TracespecError("--format bin writes binary records: say where with -o FILE",
                              hint="tracespec run SPEC --format bin -o trace.tsb ...; then tracespec decode trace.tsb")
     _check_writable(args.output, "stderr", binary)
+    _check_export_output(args)
+    if binary and args.otlp is not None:
+        raise TracespecError("--otlp sends decoded syscalls; --format bin keeps the records to decode later",
+                             hint="tracespec decode TRACE --otlp URL sends a binary trace's syscalls")
     target = _target(args)
     from tracespec.runtime.preflight import memory_bytes
     buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
@@ -784,7 +835,7 @@ def cmd_run(args) -> int:
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)
     initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
-    with _output(args.output, sys.stderr, binary) as out:
+    with _output(None if args.format == "ctf" else args.output, sys.stderr, binary) as out:
         if binary:
             spec_text = compiled.validated.spec.text
             writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths,
@@ -793,6 +844,8 @@ def cmd_run(args) -> int:
             writer = _summary_writer(args, out, compiled.plan, offset, interval)
         else:
             writer = _event_writer(args.format, out, args, offset, fd_paths, live=True, initial_fds=initial_fds)
+        if not binary:
+            writer = _with_otlp(writer, args, offset, compiled.plan.schema)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
                           command=cmd if cmd else None, pids=pids, tracefs=find_tracefs(),
                           notice=_quiet_notice if args.quiet else _notice, status=None if summary else _status_line(out, binary),
@@ -832,6 +885,12 @@ def _summary_writer(args, out, plan, clock_offset: int, interval):
 
     if args.format == "json":
         return SummaryJsonWriter(out, plan.schema, plan.summary.by, clock_offset)
+    if args.format == "perfetto":
+        from tracespec.format.perfetto import PerfettoWriter
+        return PerfettoWriter(out, clock_offset, plan.schema)
+    if args.format == "ctf":
+        raise TracespecError("a summary is text, JSON or Perfetto counters; --format ctf records events",
+                             hint="drop --format ctf, or drop --summary (and the spec's summary:)")
     return SummaryTextWriter(out, plan.schema, plan.summary.by, clock_offset, histograms=not args.no_hist,
                              interval=interval is not None)
 
@@ -859,6 +918,7 @@ def cmd_record(args) -> int:
                              hint="tracespec record SPEC --format bin -o dump.tsb ...")
     if not binary:
         _check_writable(args.output, "stderr", binary)
+    _check_export_output(args, per_dump=True)
     spec = _load_spec(_spec_path(args.spec))
     size = _recorder_size(args.size) if args.size else (spec.recorder.size if spec.recorder else None)
     compiled = compile_spec(spec, args.kernel, _target(args), recorder_bytes=size or 0,
@@ -869,8 +929,23 @@ def cmd_record(args) -> int:
     fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
     written: list[str] = []
 
-    with _output(None if binary else args.output, sys.stderr) as out:
+    with _output(None if binary or args.format in EXPORT_FORMATS else args.output, sys.stderr) as out:
         def write_dump(dump) -> None:
+            if args.format in EXPORT_FORMATS:
+                path = _dump_path(args.output, dump.number)
+                if args.format == "ctf":
+                    from tracespec.format.ctf import CtfWriter
+                    w = CtfWriter(path, offset)
+                    w.write(dump.events)
+                    w.finish(dump.lost)
+                else:
+                    with _output(path, None, binary=True) as f:
+                        w = _event_writer(args.format, f, args, offset, fd_paths, live=False)
+                        w.write(dump.events)
+                        w.finish(dump.lost)
+                written.append(path)
+                _notice(f"dump {dump.number} ({dump.reason}): {path}, {w.syscalls} syscalls")
+                return
             if binary:
                 path = _dump_path(args.output, dump.number)
                 with _output(path, None, binary=True) as f:
@@ -913,6 +988,7 @@ def cmd_decode(args) -> int:
     from tracespec.format.binary import TraceFile, damage_note
     from tracespec.plan.model import Schema
 
+    _check_export_output(args)
     trace = TraceFile(args.trace)
     try:
         header = trace.header
@@ -929,10 +1005,11 @@ def cmd_decode(args) -> int:
                                  hint="the file is corrupt, or was written by another tracespec") from None
         stream = EventStream(decode, schema)
         _check_writable(args.output, "stdout", False)
-        with _output(args.output, sys.stdout) as out:
+        with _output(None if args.format == "ctf" else args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,
                                    args.fd_paths or bool(header.get("fd_paths")), live=False,
                                    initial_fds=header.get("initial_fds"))
+            writer = _with_otlp(writer, args, clock_offset, schema, host=header.get("host"))
             reported = replay(trace.chunks(), stream, writer.write)
             trailer = trace.trailer or {}
             # the recorder's own total covers what the chunks report; without it (a cut-short trace) the
