@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import time
 
-from tracespec.format.values import constants
+from tracespec.decode.events import Finished
+from tracespec.format.values import constants, failed
 from tracespec.plan.model import HIST_BUCKETS, Schema
 from tracespec.wire.summary import SummaryEntry, SummarySnapshot
 
@@ -205,3 +206,61 @@ class SummaryJsonWriter:
         self.out.write(self.dumps(obj) + "\n")
         self.out.flush()
 
+
+
+class TraceThenSummary:
+    """strace -C: the trace as it goes, then -c's table for the syscalls it showed. The table is counted
+    here from the events (entry to exit, as the kernel's summary maps count; a syscall that never
+    returned has no time and is left out, as strace leaves it out), not in the kernel: the trace needs
+    every record anyway."""
+
+    raw = False
+
+    def __init__(self, trace, summary: SummaryTextWriter):
+        self.trace = trace
+        self.table = summary
+        self.counts: dict[int, list] = {}  # nr -> [calls, errors, total, min, max, hist, errnos]
+        self.first_ts: int | None = None
+        self.last_ts = 0
+
+    @property
+    def syscalls(self) -> int:
+        return self.trace.syscalls
+
+    def write(self, items) -> None:
+        self.trace.write(items)
+        for item in items:
+            if type(item) is Finished:
+                self._count(item.event)
+
+    def _count(self, ev) -> None:
+        took = ev.duration_ns
+        if took is None:
+            return
+        c = self.counts.get(ev.nr)
+        if c is None:
+            c = self.counts[ev.nr] = [0, 0, 0, took, took, [0] * HIST_BUCKETS, {}]
+        c[0] += 1
+        c[2] += took
+        c[3] = min(c[3], took)
+        c[4] = max(c[4], took)
+        c[5][min(max(took.bit_length() - 1, 0), HIST_BUCKETS - 1)] += 1  # as the kernel's ts_log2
+        if failed(ev.ret):
+            c[1] += 1
+            c[6][-ev.ret] = c[6].get(-ev.ret, 0) + 1
+        if self.first_ts is None:
+            self.first_ts = ev.ts
+        self.last_ts = max(self.last_ts, ev.exit.ts)
+
+    def snapshot(self) -> SummarySnapshot:
+        entries = tuple(SummaryEntry(nr, 0, 0, "", c[0], c[1], c[2], c[3], c[4], tuple(c[5]),
+                                     tuple(sorted(c[6].items()))) for nr, c in self.counts.items())
+        return SummarySnapshot(self.first_ts or 0, self.last_ts, entries)
+
+    def flush(self) -> None:
+        self.trace.flush()
+
+    def finish(self, lost: int, exit_code: int | None = None) -> None:
+        self.trace.finish(lost, exit_code)
+        self.table.summary(self.snapshot())
+        self.table.finish(lost, exit_code)
