@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 
-from conftest import compile_workload, run_tracespec
+from conftest import ROOT, TRACESPEC, compile_workload, run_tracespec
 from straceio import normalized
 
 pytestmark = pytest.mark.bpf
@@ -113,3 +115,32 @@ def test_C_refusals_say_why():
     assert r.returncode == 2 and "-c and -C are mutually exclusive" in r.stderr
     r = run_tracespec("run", "-C", "--format", "json", "--", "true")
     assert r.returncode == 2 and "-C prints the trace" in r.stderr
+
+
+def test_a_system_wide_trace_names_each_process(workloads, tmp_path):
+    """--comm NAME: every line carries the process's name after its pid (traceloop's form), and the lines
+    are strace's once the name is taken out."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    workload = workloads["oneliner_workload"]
+    command = [str(workload), "mix", str(scratch)]
+    flags = ["-e", "trace=openat,access,rename,unlink", "-Z"]
+    _strace(["-f", "-o", str(tmp_path / "s.txt"), *flags, *command])
+    out = tmp_path / "t.txt"
+    p = subprocess.Popen([TRACESPEC, "run", "--comm", workload.name, "-o", str(out), *flags],
+                         stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert "tracing started" in p.stderr.readline(), "the trace did not start"
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        time.sleep(0.5)  # the last records drained
+    finally:
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=60) == 0, p.stderr.read()
+        p.stderr.close()
+    got = out.read_text(errors="surrogateescape")
+    name = f"[{workload.name[:15]}] "
+    lines = [line for line in got.splitlines() if line]
+    assert lines and all(re.match(rf"\d+ {re.escape(name)}", line) for line in lines), got
+    # a system-wide trace shows no process's end: it did not start them
+    want = [[line for line in p if not line.startswith("+++")] for p in normalized((tmp_path / "s.txt").read_text())]
+    assert normalized(got.replace(name, "")) == want
