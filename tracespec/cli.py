@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="one table per process or per thread (default: syscall, all processes together)")
     summ.add_argument("--interval", metavar="SECONDS", type=int,
                       help="print a summary every SECONDS seconds and start counting again from zero")
+    summ.add_argument("--hist", metavar="N|all", type=_hist_count, default=HIST_UNSET,
+                      help="histograms of the N syscalls with the most time, or of all (default: 5)")
     summ.add_argument("--no-hist", action="store_true", help="leave the histograms out of the text summary")
     rt = run.add_argument_group("buffers and faults")
     rt.add_argument("--buffer-size", metavar="BYTES", help="kernel buffer size, e.g. 64M (default: a 128 MiB ring "
@@ -321,6 +323,31 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--specs", action="store_true", help="list the shipped specs instead, with what each shows")
     p.subparsers = {"run": run, "record": rec, "spec": spec}
     return p
+
+
+def _hist_count(text: str) -> int | None:
+    """--hist's value: a count of syscalls, or all (None)."""
+    if text == "all":
+        return None
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number of syscalls nor 'all'")
+    return int(text)
+
+
+HIST_UNSET = -1  # --hist not given (its None means all)
+
+
+def _hist_given(args) -> bool:
+    return args.hist != HIST_UNSET
+
+
+def _histograms(args) -> int | None:
+    """How many syscalls get a histogram in a text summary: --hist, none with --no-hist, else 5."""
+    from tracespec.format.summary import HIST_DEFAULT
+
+    if args.no_hist and _hist_given(args):
+        raise TracespecError("--hist and --no-hist disagree", hint="give one of them")
+    return 0 if args.no_hist else args.hist if _hist_given(args) else HIST_DEFAULT
 
 
 def _size(text: str, option: str = "--buffer-size") -> int:
@@ -892,7 +919,7 @@ def _trace_then_summary(trace, args, out, plan, clock_offset: int):
     from tracespec.format.summary import SummaryTextWriter, TraceThenSummary
 
     return TraceThenSummary(trace, SummaryTextWriter(out, plan.schema, "syscall", clock_offset,
-                                                     histograms=not args.no_hist))
+                                                     histograms=_histograms(args)))
 
 
 def _summary_choice(args, spec_summary):
@@ -901,8 +928,8 @@ def _summary_choice(args, spec_summary):
     from tracespec.spec.parse import INTERVAL_MAX, INTERVAL_MIN
 
     if not args.summary and spec_summary is None:
-        if args.summary_by or args.interval or args.no_hist:
-            raise TracespecError("--summary-by, --interval and --no-hist go with --summary",
+        if args.summary_by or args.interval or args.no_hist or _hist_given(args):
+            raise TracespecError("--summary-by, --interval, --hist and --no-hist go with --summary",
                                  hint="add -c (--summary), or summary: to the spec")
         return None, None
     by = args.summary_by or (spec_summary.by if spec_summary else None) or "syscall"
@@ -918,7 +945,7 @@ def _summary_writer(args, out, plan, clock_offset: int, interval):
 
     if args.format == "json":
         return SummaryJsonWriter(out, plan.schema, plan.summary.by, clock_offset)
-    return SummaryTextWriter(out, plan.schema, plan.summary.by, clock_offset, histograms=not args.no_hist,
+    return SummaryTextWriter(out, plan.schema, plan.summary.by, clock_offset, histograms=_histograms(args),
                              interval=interval is not None)
 
 
