@@ -200,3 +200,44 @@ def test_comm_shown_for_system_wide_targets_only():
                         (["run", "--cgroup", "/x"], True), (["run", "--all", "--no-comm"], False),
                         (["run", "-p", "1"], False), (["run", "--", "ls"], False)):
         assert cli._line_options(parser.parse_args(argv))["comm"] is shown, argv
+
+
+class _Backlog:
+    """A reader with a long backlog: chunk after chunk, each taking a while to decode and print."""
+
+    def __init__(self, chunks: int):
+        self.left = chunks
+
+    def drain(self, limit: int):
+        if not self.left:
+            return None
+        self.left -= 1
+        return b"chunk"
+
+
+def test_status_line_moves_while_a_backlog_drains():
+    import time
+    from types import SimpleNamespace
+
+    from tracespec.session.run import STATUS_EVERY_S, TEXT_CHUNK_BYTES, Session
+
+    updates: list[tuple[float, int]] = []
+    writer = SimpleNamespace(raw=False, syscalls=0)
+
+    def write(events):  # each chunk's lines take 20 ms to print
+        time.sleep(0.02)
+        writer.syscalls += len(events)
+
+    writer.write = write
+    session = Session.__new__(Session)
+    session.plan = SimpleNamespace(ring_pages=40 * TEXT_CHUNK_BYTES // 4096)
+    session.writer, session.status_at, session.lost_seen = writer, 0.0, 0
+    session.loaded = SimpleNamespace(lost=lambda: 0)
+    session.status = SimpleNamespace(update=lambda count, lost: updates.append((time.monotonic(), count)))
+    session.stream = SimpleNamespace(push_records=lambda marks: None, push=lambda chunk: None,
+                                     release=lambda watermark: ["event"] * 100)
+    session._consume(_Backlog(30))  # one call: 30 chunks, about 0.6 s
+    assert len(updates) >= 4, "the status line must be updated between chunks"
+    assert [c for _, c in updates] == sorted(c for _, c in updates) and updates[-1][1] > updates[0][1]
+    gaps = [b - a for (a, _), (b, _) in zip(updates, updates[1:])]
+    assert min(gaps) >= STATUS_EVERY_S * 0.99, "at most ten updates a second"
