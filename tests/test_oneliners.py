@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 
@@ -10,6 +11,7 @@ from conftest import ROOT, TRACESPEC
 from tracespec import cli
 from tracespec.catalogue import load_catalogue
 from tracespec.errors import TracespecError
+from tracespec.format.text import PerThreadFiles, TextOptions
 from tracespec.kernel import profile_for_version
 from tracespec.spec.from_flags import StraceFlags, spec_text
 from tracespec.spec.parse import parse_spec_text
@@ -158,3 +160,84 @@ def test_spec_from_standard_input_refined_by_flags():
     assert "max: 100" in r.stdout and "filter: failed" in r.stdout
     r = _spec_command("-", "-e", "trace=read", input=text)
     assert r.returncode == 2 and "chooses the syscalls" in r.stderr
+
+
+sys.path.insert(0, str(ROOT / "tests" / "unit"))  # synthetic records, built as the BPF program writes them
+from synthetic import close, enter, exit_, proc_exit, text  # noqa: E402
+
+
+def _synthetic_text(raws, **options) -> str:
+    return text(raws, TextOptions(live=False, **options))
+
+
+def test_per_thread_lines_are_never_split_by_another_thread(tmp_path):
+    raws = [enter("read", 100, 1000, (3, 0x5000, 4096))] + close(101, 2000, 4) + \
+        [exit_("read", 100, 5000, 5, {"buf": (b"hello", 0)}), proc_exit(101, 6000, 0), proc_exit(100, 7000, 0)]
+    lines = _synthetic_text(raws, per_thread=True)
+    assert "unfinished" not in lines and "resumed" not in lines
+    files = PerThreadFiles(str(tmp_path / "out"))
+    files.write(lines + "tracespec: 2 records lost here\n")
+    files.close()
+    assert (tmp_path / "out.100").read_text() == 'read(3, "hello", 4096) = 5\n+++ exited with 0 +++\n'
+    assert (tmp_path / "out.101").read_text() == "close(4) = 0\n+++ exited with 0 +++\n"
+    assert files.written == [str(tmp_path / "out.101"), str(tmp_path / "out.100")]  # in order of first line
+
+
+def test_system_wide_lines_name_their_process():
+    raws = [enter("close", 100, 1000, (3,), comm=b"curl"), exit_("close", 100, 2000, 0),
+            enter("close", 101, 3000, (4,), comm=b"a\x1b[2Jb"), exit_("close", 101, 4000, 0),
+            proc_exit(100, 5000, 0)]
+    assert _synthetic_text(raws, comm=True) == (
+        "100 [curl] close(3) = 0\n"
+        "101 [a\\33[2Jb] close(4) = 0\n"  # a terminal's escape sequence in a name is shown, not obeyed
+        "100 [curl] +++ exited with 0 +++\n")
+    assert _synthetic_text(raws[:2], comm=True, timestamps=3).startswith("100 [curl] 0.000001 close(3)")
+
+
+def test_comm_shown_for_system_wide_targets_only():
+    parser = cli.build_parser()
+    for argv, shown in ((["run", "--all"], True), (["run", "--comm", "curl"], True),
+                        (["run", "--cgroup", "/x"], True), (["run", "--all", "--no-comm"], False),
+                        (["run", "-p", "1"], False), (["run", "--", "ls"], False)):
+        assert cli._line_options(parser.parse_args(argv))["comm"] is shown, argv
+
+
+class _Backlog:
+    """A reader with a long backlog: chunk after chunk, each taking a while to decode and print."""
+
+    def __init__(self, chunks: int):
+        self.left = chunks
+
+    def drain(self, limit: int):
+        if not self.left:
+            return None
+        self.left -= 1
+        return b"chunk"
+
+
+def test_status_line_moves_while_a_backlog_drains():
+    import time
+    from types import SimpleNamespace
+
+    from tracespec.session.run import STATUS_EVERY_S, TEXT_CHUNK_BYTES, Session
+
+    updates: list[tuple[float, int]] = []
+    writer = SimpleNamespace(raw=False, syscalls=0)
+
+    def write(events):  # each chunk's lines take 20 ms to print
+        time.sleep(0.02)
+        writer.syscalls += len(events)
+
+    writer.write = write
+    session = Session.__new__(Session)
+    session.plan = SimpleNamespace(ring_pages=40 * TEXT_CHUNK_BYTES // 4096)
+    session.writer, session.status_at, session.lost_seen = writer, 0.0, 0
+    session.loaded = SimpleNamespace(lost=lambda: 0)
+    session.status = SimpleNamespace(update=lambda count, lost: updates.append((time.monotonic(), count)))
+    session.stream = SimpleNamespace(push_records=lambda marks: None, push=lambda chunk: None,
+                                     release=lambda watermark: ["event"] * 100)
+    session._consume(_Backlog(30))  # one call: 30 chunks, about 0.6 s
+    assert len(updates) >= 4, "the status line must be updated between chunks"
+    assert [c for _, c in updates] == sorted(c for _, c in updates) and updates[-1][1] > updates[0][1]
+    gaps = [b - a for (a, _), (b, _) in zip(updates, updates[1:])]
+    assert min(gaps) >= STATUS_EVERY_S * 0.99, "at most ten updates a second"

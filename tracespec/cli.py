@@ -140,7 +140,6 @@ REFUSED_STRACE_FLAGS = {
     ("-d", "--debug-strace"): (0, "use --debug"),
     ("-O", "--summary-overhead"): (1, "summaries time syscalls from entry to exit in the kernel, no overhead to subtract"),
     ("-U", "--summary-columns"): (1, "the summary's columns are fixed"),
-    ("-C",): (0, "a summary replaces the trace: run once with -c and once without"),
     ("--tips",): (0, "see README.md, 'coming from strace'"),
     ("--kill-on-exit",): (0, "a command tracespec started is signalled when tracing stops already"),
 }
@@ -175,7 +174,8 @@ def _strace_options(parser, shaping_only: bool = False) -> None:
     if shaping_only:
         return
     g.add_argument("-f", "-F", "--follow-forks", dest="follow", action="count", default=0,
-                   help="accepted: children are followed by default")
+                   help="accepted: children are followed by default; -ff with -o FILE: each thread's lines "
+                        "in FILE.TID, as strace -ff writes them")
     g.add_argument("-q", "--quiet", dest="quiet", action="count", default=0,
                    help="leave out the attach and start notices")
     g.add_argument("-w", dest="wall", action="store_true",
@@ -228,15 +228,22 @@ def build_parser() -> argparse.ArgumentParser:
                           "write the trace to FILE ('-': standard output)")
     _text_options(out)
     _otlp_option(out)
+    out.add_argument("--no-comm", action="store_true",
+                     help="with --all, --cgroup or --comm, lines name their process: 4711 [curl] connect(...); "
+                          "--no-comm leaves the name out")
     summ = run.add_argument_group("summary (like strace -c)")
     summ.add_argument("-c", "--summary", action="store_true",
                       help="count instead of printing each syscall: calls, errors, time in the syscall (total, "
                            "average, min, max, share), errors by errno and a log2 histogram of times, counted "
                            "in the kernel in maps of constant size (also: summary: in the spec)")
+    summ.add_argument("-C", "--summary-with-trace", dest="summary_with_trace", action="store_true",
+                      help="the trace, then the summary's table for the syscalls it shows, as strace -C (text)")
     summ.add_argument("--summary-by", choices=("syscall", "process", "thread"),
                       help="one table per process or per thread (default: syscall, all processes together)")
     summ.add_argument("--interval", metavar="SECONDS", type=int,
                       help="print a summary every SECONDS seconds and start counting again from zero")
+    summ.add_argument("--hist", metavar="N|all", type=_hist_count, default=HIST_UNSET,
+                      help="histograms of the N syscalls with the most time, or of all (default: 5)")
     summ.add_argument("--no-hist", action="store_true", help="leave the histograms out of the text summary")
     rt = run.add_argument_group("buffers and faults")
     rt.add_argument("--buffer-size", metavar="BYTES", help="kernel buffer size, e.g. 64M (default: a 128 MiB ring "
@@ -334,6 +341,31 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--specs", action="store_true", help="list the shipped specs instead, with what each shows")
     p.subparsers = {"run": run, "record": rec, "spec": spec}
     return p
+
+
+def _hist_count(text: str) -> int | None:
+    """--hist's value: a count of syscalls, or all (None)."""
+    if text == "all":
+        return None
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number of syscalls nor 'all'")
+    return int(text)
+
+
+HIST_UNSET = -1  # --hist not given (its None means all)
+
+
+def _hist_given(args) -> bool:
+    return args.hist != HIST_UNSET
+
+
+def _histograms(args) -> int | None:
+    """How many syscalls get a histogram in a text summary: --hist, none with --no-hist, else 5."""
+    from tracespec.format.summary import HIST_DEFAULT
+
+    if args.no_hist and _hist_given(args):
+        raise TracespecError("--hist and --no-hist disagree", hint="give one of them")
+    return 0 if args.no_hist else args.hist if _hist_given(args) else HIST_DEFAULT
 
 
 def _size(text: str, option: str = "--buffer-size") -> int:
@@ -693,7 +725,7 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
         return CtfWriter(args.output, clock_offset_ns)
     options = TextOptions(args.timestamps, args.relative, args.syscall_times, bool(fd_paths), live, initial_fds,
                           endpoints=args.fd_paths >= 2, xlat=getattr(args, "xlat", "abbrev"),
-                          hex_strings=getattr(args, "hex_strings", 0))
+                          hex_strings=getattr(args, "hex_strings", 0), **_line_options(args))
     return TextWriter(out, options, clock_offset_ns)
 
 
@@ -704,6 +736,56 @@ def _with_otlp(writer, args, clock_offset_ns: int, schema, host: str | None = No
     from tracespec.format.otlp import OtlpTee
     return OtlpTee(writer, args.otlp or None, clock_offset_ns, host=host, cgroup=getattr(args, "cgroup", None),
                    schema=schema, notice=_notice)
+
+
+def _line_options(args) -> dict:
+    """Who a text line is from: the process's name after the pid when the targets are system-wide (as
+    traceloop shows them), and -ff's one file per thread."""
+    system_wide = bool(getattr(args, "all", False) or getattr(args, "cgroup", None) or getattr(args, "comm", None))
+    return {"comm": system_wide and not getattr(args, "no_comm", False), "per_thread": _per_thread(args)}
+
+
+def _per_thread(args) -> bool:
+    """strace -ff -o FILE: a file per thread. Without -o, -ff is -f, as for strace."""
+    return getattr(args, "follow", 0) > 1 and bool(getattr(args, "output", None))
+
+
+@contextlib.contextmanager
+def _per_thread_output(path: str):
+    """-ff's files, PATH.TID, for the block: closed at the end; a failed write is one error line."""
+    from tracespec.format.text import PerThreadFiles
+
+    files = PerThreadFiles(path)
+    try:
+        yield files
+        files.close()
+    except OSError as e:
+        try:
+            files.close()
+        except OSError:
+            pass
+        raise TracespecError(f"cannot write {e.filename or path + '.TID'}: {e.strerror}",
+                             exit_code=ExitStatus.CANNOT_TRACE) from None
+    except BaseException:
+        files.close()
+        raise
+
+
+def _check_per_thread(args, summary) -> None:
+    """-ff -o FILE writes text, a file per thread, in a directory that takes them."""
+    from tracespec.format.text import writable_directory
+
+    if args.output == "-":
+        raise TracespecError("-ff writes a file per thread: -o - is one stream", hint="-ff -o FILE, or -f -o -")
+    if args.format != "text":
+        raise TracespecError(f"-ff writes text, a file per thread; --format {args.format} is one stream",
+                             hint="drop one f: every process's records go to one file")
+    if summary is not None or args.summary_with_trace:
+        raise TracespecError("-ff and a summary (-c, -C, the spec's summary:) are mutually exclusive, as in strace",
+                             hint="drop one f, or the summary")
+    if not writable_directory(args.output):
+        raise TracespecError(f"-ff -o {args.output}: its directory cannot take the files {args.output}.TID",
+                             exit_code=ExitStatus.CANNOT_TRACE, hint="give -o a path in a writable directory")
 
 
 def _notice(text: str) -> None:
@@ -800,9 +882,6 @@ def cmd_run(args) -> int:
     from tracespec.session.run import Session
 
     cmd = list(args.cmd)
-    if args.follow > 1 and args.output:
-        raise TracespecError("-ff with -o (a file per process) is not implemented",
-                             hint="drop one f: every process's lines go to FILE, each starting with its pid")
     pids = _pids(args)
     chosen = [bool(cmd), bool(pids), args.all, bool(args.cgroup), bool(args.comm)]
     if sum(chosen) != 1:
@@ -822,7 +901,14 @@ def cmd_run(args) -> int:
     buffer_bytes = _size(args.buffer_size) if args.buffer_size else None
     spec = _built_spec(args)
     _save_spec(args.save_spec, spec)
-    summary, interval = _summary_choice(args, spec.summary)
+    if args.summary_with_trace:  # counted from the events the trace shows, not in the kernel
+        _check_summary_with_trace(args)
+        summary, interval = None, None
+    else:
+        summary, interval = _summary_choice(args, spec.summary)
+    per_thread = _per_thread(args)
+    if per_thread:
+        _check_per_thread(args, summary)
     if summary is not None and binary:
         raise TracespecError("a summary is text or JSON; --format bin records events",
                              hint="drop --format bin, or drop --summary (and the spec's summary:)")
@@ -835,7 +921,9 @@ def cmd_run(args) -> int:
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)
     initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
-    with _output(None if args.format == "ctf" else args.output, sys.stderr, binary) as out:
+    outputs = (_per_thread_output(args.output) if per_thread
+               else _output(None if args.format == "ctf" else args.output, sys.stderr, binary))
+    with outputs as out:
         if binary:
             spec_text = compiled.validated.spec.text
             writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths,
@@ -844,6 +932,8 @@ def cmd_run(args) -> int:
             writer = _summary_writer(args, out, compiled.plan, offset, interval)
         else:
             writer = _event_writer(args.format, out, args, offset, fd_paths, live=True, initial_fds=initial_fds)
+            if args.summary_with_trace:
+                writer = _trace_then_summary(writer, args, out, compiled.plan, offset)
         if not binary:
             writer = _with_otlp(writer, args, offset, compiled.plan.schema)
         session = Session(compiled.plan, compiled.c_source, decode, writer,
@@ -856,10 +946,34 @@ def cmd_run(args) -> int:
     elif binary:
         _notice(f"{writer.bytes} bytes of records written to {args.output}, {result.lost} records lost")
     else:
-        _notice(f"{result.syscalls} syscalls traced, {result.lost} records lost")
+        _notice(f"{result.syscalls} syscalls traced, {result.lost} records lost" +
+                (_files_note(out.written, args.output) if per_thread else ""))
     if args.fail_on_loss and result.lost:
         return ExitStatus.LOST
     return result.exit_code
+
+
+def _files_note(written: list[str], path: str) -> str:
+    return f", {len(written)} file{'' if len(written) == 1 else 's'} written ({path}.TID)"
+
+
+def _check_summary_with_trace(args) -> None:
+    if args.summary:
+        raise TracespecError("-c and -C are mutually exclusive, as in strace",
+                             hint="-c: the summary instead of the trace; -C: the trace, then the summary")
+    if args.format != "text":
+        raise TracespecError(f"-C prints the trace, then a table: text; --format {args.format} has no place for it",
+                             hint="drop -C, or --format; -c --format json gives the summary as JSON")
+    if args.summary_by or args.interval:
+        raise TracespecError("-C's table counts all processes together, once at the end",
+                             hint="drop --summary-by and --interval, or use -c")
+
+
+def _trace_then_summary(trace, args, out, plan, clock_offset: int):
+    from tracespec.format.summary import SummaryTextWriter, TraceThenSummary
+
+    return TraceThenSummary(trace, SummaryTextWriter(out, plan.schema, "syscall", clock_offset,
+                                                     histograms=_histograms(args)))
 
 
 def _summary_choice(args, spec_summary):
@@ -868,8 +982,8 @@ def _summary_choice(args, spec_summary):
     from tracespec.spec.parse import INTERVAL_MAX, INTERVAL_MIN
 
     if not args.summary and spec_summary is None:
-        if args.summary_by or args.interval or args.no_hist:
-            raise TracespecError("--summary-by, --interval and --no-hist go with --summary",
+        if args.summary_by or args.interval or args.no_hist or _hist_given(args):
+            raise TracespecError("--summary-by, --interval, --hist and --no-hist go with --summary",
                                  hint="add -c (--summary), or summary: to the spec")
         return None, None
     by = args.summary_by or (spec_summary.by if spec_summary else None) or "syscall"
@@ -891,7 +1005,7 @@ def _summary_writer(args, out, plan, clock_offset: int, interval):
     if args.format == "ctf":
         raise TracespecError("a summary is text, JSON or Perfetto counters; --format ctf records events",
                              hint="drop --format ctf, or drop --summary (and the spec's summary:)")
-    return SummaryTextWriter(out, plan.schema, plan.summary.by, clock_offset, histograms=not args.no_hist,
+    return SummaryTextWriter(out, plan.schema, plan.summary.by, clock_offset, histograms=_histograms(args),
                              interval=interval is not None)
 
 

@@ -1,11 +1,15 @@
 """Summaries as text (strace -c's table, then errors by errno and latency histograms) or JSON Lines.
 
-The table has strace -c's columns, in its order, with min and max before the name; times are wall
-time inside the syscall, entry to exit (what strace -c -w shows; plain strace -c shows CPU time):
+The table is strace -c's, column for column (it fits 80 columns); times are wall time inside the
+syscall, entry to exit (what strace -c -w shows; plain strace -c shows CPU time):
 
-    % time     seconds  usecs/call   min usecs   max usecs     calls    errors syscall
-    ------ ----------- ----------- ----------- ----------- --------- --------- ----------------
-     71.52    0.000311          15           2          52        20        10 openat
+    % time     seconds  usecs/call     calls    errors syscall
+    ------ ----------- ----------- --------- --------- ----------------
+     71.52    0.000311          15        20        10 openat
+
+Then errors by errno, each syscall's shortest, average and longest call in one unit (a call shorter
+than a microsecond shows as such: 0.512), and log2 histograms of the times of the syscalls with the
+most time (HIST_DEFAULT of them unless asked for more).
 
 The JSON form is one object per summary (and per process or thread when broken down so):
 
@@ -22,13 +26,18 @@ from __future__ import annotations
 import json
 import time
 
-from tracespec.format.values import constants
+from tracespec.decode.events import Finished
+from tracespec.format.values import constants, failed
 from tracespec.plan.model import HIST_BUCKETS, Schema
 from tracespec.wire.summary import SummaryEntry, SummarySnapshot
 
-RULE = "------ ----------- ----------- ----------- ----------- --------- --------- ----------------"
-HEAD = "% time     seconds  usecs/call   min usecs   max usecs     calls    errors syscall"
+RULE = "------ ----------- ----------- --------- --------- ----------------"
+HEAD = "% time     seconds  usecs/call     calls    errors syscall"
+SPREAD_RULE = "----------- ----------- ----------- ----------------"
 BAR_WIDTH = 40
+HIST_DEFAULT = 5  # histograms of this many syscalls, those with the most time
+# The spread table's unit: microseconds while the longest call fits the column (9999999.999), else seconds
+SPREAD_UNITS = ((10_000_000_000, "usecs", 1_000), (None, "secs", 1_000_000_000))
 
 
 def _names(schema: Schema) -> dict[int, str]:
@@ -69,13 +78,13 @@ def bucket_bounds(i: int) -> tuple[int, int | None]:
 class SummaryTextWriter:
     raw = False
 
-    def __init__(self, out, schema: Schema, by: str, clock_offset_ns: int, histograms: bool = True,
+    def __init__(self, out, schema: Schema, by: str, clock_offset_ns: int, histograms: int | None = HIST_DEFAULT,
                  interval: bool = False):
         self.out = out
         self.names = _names(schema)
         self.by = by
         self.offset = clock_offset_ns
-        self.histograms = histograms
+        self.histograms = histograms  # how many syscalls get one (None: all)
         self.interval = interval
         self.syscalls = 0  # calls counted in the summaries written
 
@@ -98,7 +107,8 @@ class SummaryTextWriter:
                 lines.append(f"thread {tid} of process {tgid} ({comm})")
             lines += self.table(rows)
             lines += self.errno_table(rows)
-            if self.histograms:
+            lines += self.spread_table(rows)
+            if self.histograms != 0:
                 lines += self.hist_lines(rows)
             lines.append("")
         self.syscalls += sum(e.calls for e in snap.entries)
@@ -112,14 +122,28 @@ class SummaryTextWriter:
             pct = 100.0 * e.total_ns / total if total else 0.0
             avg_us = e.total_ns // e.calls // 1000 if e.calls else 0
             errors = str(e.errors) if e.errors else ""
-            out.append(f"{pct:6.2f} {e.total_ns / 1e9:11.6f} {avg_us:11d} {e.min_ns // 1000:11d} "
-                       f"{e.max_ns // 1000:11d} {e.calls:9d} {errors:>9} {_name(self.names, e.nr)}")
+            out.append(f"{pct:6.2f} {e.total_ns / 1e9:11.6f} {avg_us:11d} {e.calls:9d} {errors:>9} "
+                       f"{_name(self.names, e.nr)}")
         calls = sum(e.calls for e in rows)
         errors = sum(e.errors for e in rows)
         out.append(RULE)
         avg_us = total // calls // 1000 if calls else 0
-        out.append(f"{100.0 if total else 0.0:6.2f} {total / 1e9:11.6f} {avg_us:11d} {'':>11} {'':>11} "
+        out.append(f"{100.0 if total else 0.0:6.2f} {total / 1e9:11.6f} {avg_us:11d} "
                    f"{calls:9d} {str(errors) if errors else '':>9} total")
+        return out
+
+    def spread_table(self, rows: list[SummaryEntry]) -> list[str]:
+        """Each syscall's shortest, average and longest call, in the table's one unit, in -c's order."""
+        timed = [e for e in rows if e.calls]
+        if not timed:
+            return []
+        longest = max(e.max_ns for e in timed)
+        unit, scale = next((u, sc) for limit, u, sc in SPREAD_UNITS if limit is None or longest < limit)
+        head = f"{'min ' + unit:>11} {'avg ' + unit:>11} {'max ' + unit:>11} syscall"
+        out = ["", head, SPREAD_RULE]
+        for e in timed:
+            out.append(f"{e.min_ns / scale:11.3f} {e.total_ns / e.calls / scale:11.3f} {e.max_ns / scale:11.3f} "
+                       f"{_name(self.names, e.nr)}")
         return out
 
     def errno_table(self, rows: list[SummaryEntry]) -> list[str]:
@@ -134,8 +158,11 @@ class SummaryTextWriter:
         return out
 
     def hist_lines(self, rows: list[SummaryEntry]) -> list[str]:
+        """Histograms of the first syscalls of the table (those with the most time)."""
         out = []
-        for e in rows:
+        timed = [e for e in rows if any(e.hist)]
+        shown = timed if self.histograms is None else timed[:self.histograms]
+        for e in shown:
             used = [i for i, n in enumerate(e.hist) if n]
             if not used:
                 continue
@@ -147,6 +174,9 @@ class SummaryTextWriter:
                 n = e.hist[i]
                 bar = "@" * (n * BAR_WIDTH // top) if top else ""
                 out.append(f"{label:<16} {n:9d} |{bar:<{BAR_WIDTH}}|")
+        if len(shown) < len(timed):
+            which = "the syscall" if len(shown) == 1 else f"the {len(shown)} syscalls"
+            out += ["", f"(histograms of {which} with the most time; --hist all shows all {len(timed)})"]
         return out
 
     def finish(self, lost: int, exit_code: int | None = None) -> None:
@@ -205,3 +235,61 @@ class SummaryJsonWriter:
         self.out.write(self.dumps(obj) + "\n")
         self.out.flush()
 
+
+
+class TraceThenSummary:
+    """strace -C: the trace as it goes, then -c's table for the syscalls it showed. The table is counted
+    here from the events (entry to exit, as the kernel's summary maps count; a syscall that never
+    returned has no time and is left out, as strace leaves it out), not in the kernel: the trace needs
+    every record anyway."""
+
+    raw = False
+
+    def __init__(self, trace, summary: SummaryTextWriter):
+        self.trace = trace
+        self.table = summary
+        self.counts: dict[int, list] = {}  # nr -> [calls, errors, total, min, max, hist, errnos]
+        self.first_ts: int | None = None
+        self.last_ts = 0
+
+    @property
+    def syscalls(self) -> int:
+        return self.trace.syscalls
+
+    def write(self, items) -> None:
+        self.trace.write(items)
+        for item in items:
+            if type(item) is Finished:
+                self._count(item.event)
+
+    def _count(self, ev) -> None:
+        took = ev.duration_ns
+        if took is None:
+            return
+        c = self.counts.get(ev.nr)
+        if c is None:
+            c = self.counts[ev.nr] = [0, 0, 0, took, took, [0] * HIST_BUCKETS, {}]
+        c[0] += 1
+        c[2] += took
+        c[3] = min(c[3], took)
+        c[4] = max(c[4], took)
+        c[5][min(max(took.bit_length() - 1, 0), HIST_BUCKETS - 1)] += 1  # as the kernel's ts_log2
+        if failed(ev.ret):
+            c[1] += 1
+            c[6][-ev.ret] = c[6].get(-ev.ret, 0) + 1
+        if self.first_ts is None:
+            self.first_ts = ev.ts
+        self.last_ts = max(self.last_ts, ev.exit.ts)
+
+    def snapshot(self) -> SummarySnapshot:
+        entries = tuple(SummaryEntry(nr, 0, 0, "", c[0], c[1], c[2], c[3], c[4], tuple(c[5]),
+                                     tuple(sorted(c[6].items()))) for nr, c in self.counts.items())
+        return SummarySnapshot(self.first_ts or 0, self.last_ts, entries)
+
+    def flush(self) -> None:
+        self.trace.flush()
+
+    def finish(self, lost: int, exit_code: int | None = None) -> None:
+        self.trace.finish(lost, exit_code)
+        self.table.summary(self.snapshot())
+        self.table.finish(lost, exit_code)

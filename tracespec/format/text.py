@@ -2,11 +2,13 @@
 
 A syscall's line is printed whole when it returns. If another thread's syscall comes in between, its
 entry part is printed first, ending with `<unfinished ...>`, and the return later as
-`PID <... name resumed>rest) = ret`, exactly as strace -f does.
+`PID <... name resumed>rest) = ret`, exactly as strace -f does. With -ff each thread has a file of its own
+(PerThreadFiles) and its lines are always whole, as strace -ff writes them.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -16,6 +18,7 @@ from tracespec.format import args as A
 from tracespec.format.fdpaths import FdPaths
 from tracespec.format.special import special
 from tracespec.format.values import Style, constants, ret_text
+from tracespec.quote import quote
 
 
 PLAIN_RETS = frozenset({"int", "fd"})  # what ret_text prints with str() when the call did not fail
@@ -32,6 +35,8 @@ class TextOptions:
     endpoints: bool = False  # -yy: sockets with their addresses
     xlat: str = "abbrev"  # -X: how constants print (abbrev | raw | verbose)
     hex_strings: int = 0  # -x: 1, -xx: 2 (strings in hex)
+    comm: bool = False  # each line names its process after the pid: 4711 [curl] connect(...)
+    per_thread: bool = False  # -ff: lines are never split by another thread's (each goes to its own file)
 
     @property
     def style(self) -> Style:
@@ -53,14 +58,19 @@ class TextWriter:
         self.style = options.style
         self.shapes: dict = {}  # by syscall number; (number, creates) for those shaped by open's flags
         self.omode: dict[int, bool] = {}  # syscall number -> whether its shape depends on open's flags
-        self.plain = not (options.relative or options.timestamps)  # lines start with the tid alone
+        # lines start with the tid alone
+        self.per_thread = options.per_thread
+        self.plain = not (options.relative or options.timestamps or options.comm)
+        self.comms: dict[int, tuple[str, str]] = {}  # tid -> (name, as shown), for its exit line (which has none)
 
     # -- line pieces ------------------------------------------------------------------------------
-    def prefix(self, tid: int, ts: int) -> str:
+    def prefix(self, tid: int, ts: int, comm: str | None = None) -> str:
         if self.plain:
             return f"{tid} "
         o = self.opt
         parts = [str(tid)]
+        if o.comm:
+            parts.append(self._comm(tid, comm))
         if o.relative:
             delta = 0 if self.prev_ts is None else ts - self.prev_ts
             self.prev_ts = ts
@@ -74,6 +84,17 @@ class TextWriter:
                 clock = time.strftime("%H:%M:%S", time.localtime(secs))
                 parts.append(clock if o.timestamps == 1 else f"{clock}.{ns // 1000:06d}")
         return " ".join(parts) + " "
+
+    def _comm(self, tid: int, comm: str | None) -> str:
+        """[name], as traceloop shows it; a name with bytes a terminal must not see is escaped."""
+        known = self.comms.get(tid)
+        if comm is None:  # an exit line: the name the task had last
+            return known[1] if known else "[?]"
+        if known is None or known[0] != comm:  # new, or renamed (exec, prctl)
+            safe = comm.isprintable() and comm.isascii()
+            known = self.comms[tid] = (comm, f"[{comm}]" if safe else
+                                       f"[{quote(comm.encode('utf-8', 'surrogateescape'))[1:-1]}]")
+        return known[1]
 
     def _shape(self, ev: SyscallEvent) -> A.Shape:
         """The syscall's shape, made at its first event (open's two: with and without its mode)."""
@@ -154,7 +175,7 @@ class TextWriter:
         """Another event comes between the open syscall's entry and return: print its entry part now."""
         ev = self.open
         if ev is not None:
-            self.buf.append(self.prefix(ev.tid, ev.ts) + self.enter_part(ev) + " <unfinished ...>\n")
+            self.buf.append(self.prefix(ev.tid, ev.ts, ev.comm) + self.enter_part(ev) + " <unfinished ...>\n")
             self.open = None
 
     # -- items --------------------------------------------------------------------------------------
@@ -166,7 +187,8 @@ class TextWriter:
             if t is Started:
                 if self.open is not None:
                     self.close_open()
-                self.open = item.event  # printed when it returns, or when something comes between
+                if not self.per_thread:  # -ff: printed whole when it returns, in its thread's own file
+                    self.open = item.event  # printed when it returns, or when something comes between
                 if self.fds is not None:
                     self.fds.started(item.event)
             elif t is Finished:
@@ -178,20 +200,20 @@ class TextWriter:
                     if self.fds is not None:
                         self.fds.seen(ev.tgid)
                         self.fds.before(ev)
-                    start = f"{ev.tid} " if plain else self.prefix(ev.tid, ev.ts)
+                    start = f"{ev.tid} " if plain else self.prefix(ev.tid, ev.ts, ev.comm)
                     buf.append(f"{start}{self.whole(ev)}\n")
                     if self.fds is not None:
                         self.fds.after(ev)
                     continue
                 if self.fds is not None:
                     self.fds.before(ev)
-                if self.open is not None and self.open.tid == ev.tid:
-                    start = f"{ev.tid} " if plain else self.prefix(ev.tid, ev.ts)
+                if self.per_thread or (self.open is not None and self.open.tid == ev.tid):
+                    start = f"{ev.tid} " if plain else self.prefix(ev.tid, ev.ts, ev.comm)
                     buf.append(start + self.enter_part(ev) + self.exit_part(ev) + "\n")
                     self.open = None
                 else:
                     self.close_open()
-                    buf.append(f"{self.prefix(ev.tid, ev.exit.ts)}<... {ev.name} resumed>{self.exit_part(ev)}\n")
+                    buf.append(f"{self.prefix(ev.tid, ev.exit.ts, ev.comm)}<... {ev.name} resumed>{self.exit_part(ev)}\n")
                 if self.fds is not None:
                     self.fds.after(ev)
             elif t is Unfinished:
@@ -200,12 +222,12 @@ class TextWriter:
                 never_returns = never_reports_return(ev.info)
                 # strace's ends: a syscall that cannot return, one SIGKILL ended, one in flight
                 tail = ") = ?" if never_returns else " <unfinished ...>) = ?" if item.killed else " <unfinished ...>"
-                if self.open is not None and self.open.tid == ev.tid:
-                    buf.append(self.prefix(ev.tid, ev.ts) + self.enter_part(ev) + tail + "\n")
+                if self.per_thread or (self.open is not None and self.open.tid == ev.tid):
+                    buf.append(self.prefix(ev.tid, ev.ts, ev.comm) + self.enter_part(ev) + tail + "\n")
                     self.open = None
                 elif never_returns or item.killed:
                     self.close_open()
-                    lead = f"{self.prefix(ev.tid, ev.ts)}<... {ev.name} resumed>"
+                    lead = f"{self.prefix(ev.tid, ev.ts, ev.comm)}<... {ev.name} resumed>"
                     buf.append(lead + (" <unfinished ...>) = ?\n" if item.killed else ") = ?\n"))
             elif t is ProcessExit:
                 self.close_open()
@@ -247,3 +269,49 @@ def exit_text(code: int) -> str | None:
         return f"+++ exited with {(code >> 8) & 0xFF} +++"
     name = constants().signal_name(sig) or str(sig)
     return f"+++ killed by {name}{' (core dumped)' if code & 0x80 else ''} +++"
+
+
+class PerThreadFiles:
+    """strace -ff -o FILE's output: each thread's lines in FILE.TID, without the tid that starts them
+    (strace keeps one file per traced task, and a thread is one). The TextWriter's lines all start with
+    the tid; a line that does not (a note of lost records) concerns every file, and goes to each one
+    open (the total lost is also said at the end, on standard error). A task's file is closed after its exit line, as strace closes it when the task goes;
+    a later task with a reused id starts it again, as strace does."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.files: dict[str, object] = {}
+        self.written: list[str] = []  # every file made, in order
+
+    def _file(self, tid: str):
+        f = self.files.get(tid)
+        if f is None:
+            name = f"{self.path}.{tid}"
+            f = self.files[tid] = open(name, "w", encoding="utf-8", errors="surrogateescape")
+            self.written.append(name)
+        return f
+
+    def write(self, text: str) -> None:
+        for line in text.splitlines(keepends=True):
+            tid, _, rest = line.partition(" ")
+            if not tid.isdigit():
+                for f in self.files.values():
+                    f.write(line)
+                continue
+            self._file(tid).write(rest)
+            if rest.endswith(" +++\n") and "+++ " in rest:  # the task's exit line: its file is complete
+                self.files.pop(tid).close()
+
+    def flush(self) -> None:
+        for f in self.files.values():
+            f.flush()
+
+    def close(self) -> None:
+        files, self.files = self.files, {}
+        for f in files.values():
+            f.close()
+
+
+def writable_directory(path: str) -> bool:
+    """Whether -ff's files, PATH.TID, can be made: checked before tracing starts."""
+    return os.access(os.path.dirname(os.path.abspath(path)), os.W_OK | os.X_OK)

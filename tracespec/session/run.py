@@ -25,6 +25,7 @@ RAW_CHUNK_BYTES = 16 << 10  # a binary trace's chunks of ring-buffer records hol
 # After SIGINT or SIGTERM, tracespec passes the signal on to the command it started (as strace does) and
 # traces it this much longer, to show how it ends.
 COMMAND_GRACE_SECONDS = 2.0
+STATUS_EVERY_S = 0.1  # while a backlog drains, the status line is updated between chunks this often at most
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Session:
         self.status = status  # a live status line, or None
         self.interval = interval  # summaries: seconds between them (None: one at the end)
         self.summary: SummaryMaps | None = None
+        self.status_at = 0.0  # when the status line was last given the counts
 
     def _on_signal(self, signum, frame):
         self.stop_signal = signum
@@ -142,6 +144,7 @@ class Session:
                     break
                 budget -= len(drained) if isinstance(drained, (bytes, bytearray)) else budget
                 self.writer.write_raw(drained, None)
+                self._update_status()
             self.writer.write_raw(marks or b"", watermark)
             return
         self.stream.push_records(marks)
@@ -168,6 +171,16 @@ class Session:
             events = self.stream.release(watermark if last is None else min(watermark, last - SLACK_NS))
             if events:
                 self.writer.write(events)
+            self._update_status()  # a backlog takes many chunks: the line keeps moving meanwhile
+
+    def _update_status(self) -> None:
+        """The status line, given the counts at most every STATUS_EVERY_S (it shows them once a second)."""
+        if self.status is None:
+            return
+        now = time.monotonic()
+        if now - self.status_at >= STATUS_EVERY_S:
+            self.status_at = now
+            self.status.update(self._count(), self.loaded.lost())
 
     def _loop(self, loaded: Loaded, reader, child: GatedCommand | None) -> None:
         self.stream = EventStream(self.decode, self.plan.schema)
@@ -183,8 +196,7 @@ class Session:
                 if self.status is not None:
                     self.status.clear()
                 self.writer.summary(self.summary.take())
-            if self.status is not None:
-                self.status.update(self._count(), loaded.lost())
+            self._update_status()
             if child is not None and child_done_at is None and child.poll():
                 child_done_at = time.monotonic()
             if self.stop_signal is not None:
