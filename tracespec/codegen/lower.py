@@ -1,8 +1,11 @@
 """Plan -> BPF C text, through templates/program.c.j2.
 
-This module turns the plan's decisions into the small C fragments the template splices together (how
-each handler gets its record buffer, which slot writer each argument uses, the filter's leaves). Every
-value passes through cliteral; the template adds structure, not decisions.
+This module turns the plan's decisions (where each record is built, which helpers the program calls: see
+plan/planner.py) into the small C fragments the template splices together (which slot writer each
+argument uses, the filter's leaves), and writes the preamble: the wire format's #defines and struct
+ts_hdr from wire/layout.py, the plan's configuration #defines, then the text of
+tracespec/bpf/tracespec.bpf.h. Every value passes through cliteral; the template adds structure, not
+decisions.
 """
 
 from __future__ import annotations
