@@ -352,6 +352,40 @@ static __always_inline void ts_read_args(struct pt_regs *regs, u64 *a)
     a[4] = g.r8;
     a[5] = g.r9;
 }
+
+/* What a syscall's own programs take from their context. Only per-syscall tracepoints gate in the
+ * programs themselves: on the other two, the dispatcher has gated before its tail call. */
+#define TS_HANDLERS_GATE 0
+typedef u64 ts_exit_nr_t;   /* pt_regs->orig_ax, read whole */
+
+static __always_inline u32 ts_enter_nr(struct bpf_raw_tracepoint_args *ctx)
+{
+    return ctx->args[1];
+}
+
+static __always_inline void ts_enter_args(struct bpf_raw_tracepoint_args *ctx, u64 *a)
+{
+    ts_read_args((struct pt_regs *)ctx->args[0], a);
+}
+
+static __always_inline s64 ts_exit_ret(struct bpf_raw_tracepoint_args *ctx)
+{
+    return ctx->args[1];
+}
+
+static __always_inline u64 ts_exit_nr(struct bpf_raw_tracepoint_args *ctx)
+{
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    u64 nr = 0;
+    TS_READ_KERNEL(&nr, sizeof(nr), &regs->orig_ax);
+    return nr;
+}
+
+/* the arguments again at exit: pt_regs still holds them */
+static __always_inline void ts_exit_args(struct bpf_raw_tracepoint_args *ctx, u64 *a)
+{
+    ts_read_args((struct pt_regs *)ctx->args[0], a);
+}
 #elif defined(TS_ATTACH_RAW_SYSCALLS)
 struct ts_rs_enter_ctx {
     u64 common;
@@ -364,6 +398,34 @@ struct ts_rs_exit_ctx {
     s64 id;
     s64 ret;
 };
+
+#define TS_HANDLERS_GATE 0
+typedef u32 ts_exit_nr_t;
+
+static __always_inline u32 ts_enter_nr(struct ts_rs_enter_ctx *ctx)
+{
+    return ctx->id;
+}
+
+static __always_inline void ts_enter_args(struct ts_rs_enter_ctx *ctx, u64 *a)
+{
+    a[0] = ctx->args[0];
+    a[1] = ctx->args[1];
+    a[2] = ctx->args[2];
+    a[3] = ctx->args[3];
+    a[4] = ctx->args[4];
+    a[5] = ctx->args[5];
+}
+
+static __always_inline u32 ts_exit_nr(struct ts_rs_exit_ctx *ctx)
+{
+    return ctx->id;
+}
+
+static __always_inline s64 ts_exit_ret(struct ts_rs_exit_ctx *ctx)
+{
+    return ctx->ret;
+}
 #elif defined(TS_ATTACH_SYSCALL_TP)
 /* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. Programs copy the
  * six slots with a helper rather than read them directly: the kernel refuses to attach a program whose
@@ -382,6 +444,29 @@ struct ts_tp_exit_ctx {
     u32 pad;
     s64 ret;
 };
+
+#define TS_HANDLERS_GATE 1   /* each syscall's programs are attached to its own tracepoints */
+typedef u32 ts_exit_nr_t;
+
+static __always_inline u32 ts_enter_nr(struct ts_tp_enter_ctx *ctx)
+{
+    return ctx->nr;
+}
+
+static __always_inline void ts_enter_args(struct ts_tp_enter_ctx *ctx, u64 *a)
+{
+    TS_READ_KERNEL(a, 6 * sizeof(u64), (void *)&ctx->args[0]);
+}
+
+static __always_inline u32 ts_exit_nr(struct ts_tp_exit_ctx *ctx)
+{
+    return ctx->nr;
+}
+
+static __always_inline s64 ts_exit_ret(struct ts_tp_exit_ctx *ctx)
+{
+    return ctx->ret;
+}
 #else
 #error "tracespec.bpf.h: define one of TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS, TS_ATTACH_SYSCALL_TP"
 #endif
@@ -662,11 +747,11 @@ static __always_inline void ts_emit_retry_ts_exit_f9(void *ctx, u64 id, u32 nr, 
 int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_events.ringbuf_reserve(72);
     if (!r) {
         ts_lost_one();
@@ -698,10 +783,10 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
@@ -729,11 +814,11 @@ int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -771,10 +856,10 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -797,11 +882,11 @@ int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -837,10 +922,10 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -863,11 +948,11 @@ int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -909,10 +994,10 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f3(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
@@ -947,11 +1032,11 @@ int ts_exit_f3(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_events.ringbuf_reserve(56);
     if (!r) {
         ts_lost_one();
@@ -979,10 +1064,10 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f4(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
@@ -1010,11 +1095,11 @@ int ts_exit_f4(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1052,10 +1137,10 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f5(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1078,11 +1163,11 @@ int ts_exit_f5(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1120,10 +1205,10 @@ int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f6(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1146,11 +1231,11 @@ int ts_exit_f6(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1198,10 +1283,10 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f7(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
@@ -1236,11 +1321,11 @@ int ts_exit_f7(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1284,10 +1369,10 @@ int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f8(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1310,11 +1395,11 @@ int ts_exit_f8(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
@@ -1365,10 +1450,10 @@ int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f9(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)

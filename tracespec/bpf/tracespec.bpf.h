@@ -280,6 +280,40 @@ static __always_inline void ts_read_args(struct pt_regs *regs, u64 *a)
     a[4] = g.r8;
     a[5] = g.r9;
 }
+
+/* What a syscall's own programs take from their context. Only per-syscall tracepoints gate in the
+ * programs themselves: on the other two, the dispatcher has gated before its tail call. */
+#define TS_HANDLERS_GATE 0
+typedef u64 ts_exit_nr_t;   /* pt_regs->orig_ax, read whole */
+
+static __always_inline u32 ts_enter_nr(struct bpf_raw_tracepoint_args *ctx)
+{
+    return ctx->args[1];
+}
+
+static __always_inline void ts_enter_args(struct bpf_raw_tracepoint_args *ctx, u64 *a)
+{
+    ts_read_args((struct pt_regs *)ctx->args[0], a);
+}
+
+static __always_inline s64 ts_exit_ret(struct bpf_raw_tracepoint_args *ctx)
+{
+    return ctx->args[1];
+}
+
+static __always_inline u64 ts_exit_nr(struct bpf_raw_tracepoint_args *ctx)
+{
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    u64 nr = 0;
+    TS_READ_KERNEL(&nr, sizeof(nr), &regs->orig_ax);
+    return nr;
+}
+
+/* the arguments again at exit: pt_regs still holds them */
+static __always_inline void ts_exit_args(struct bpf_raw_tracepoint_args *ctx, u64 *a)
+{
+    ts_read_args((struct pt_regs *)ctx->args[0], a);
+}
 #elif defined(TS_ATTACH_RAW_SYSCALLS)
 struct ts_rs_enter_ctx {
     u64 common;
@@ -292,6 +326,34 @@ struct ts_rs_exit_ctx {
     s64 id;
     s64 ret;
 };
+
+#define TS_HANDLERS_GATE 0
+typedef u32 ts_exit_nr_t;
+
+static __always_inline u32 ts_enter_nr(struct ts_rs_enter_ctx *ctx)
+{
+    return ctx->id;
+}
+
+static __always_inline void ts_enter_args(struct ts_rs_enter_ctx *ctx, u64 *a)
+{
+    a[0] = ctx->args[0];
+    a[1] = ctx->args[1];
+    a[2] = ctx->args[2];
+    a[3] = ctx->args[3];
+    a[4] = ctx->args[4];
+    a[5] = ctx->args[5];
+}
+
+static __always_inline u32 ts_exit_nr(struct ts_rs_exit_ctx *ctx)
+{
+    return ctx->id;
+}
+
+static __always_inline s64 ts_exit_ret(struct ts_rs_exit_ctx *ctx)
+{
+    return ctx->ret;
+}
 #elif defined(TS_ATTACH_SYSCALL_TP)
 /* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. Programs copy the
  * six slots with a helper rather than read them directly: the kernel refuses to attach a program whose
@@ -310,6 +372,29 @@ struct ts_tp_exit_ctx {
     u32 pad;
     s64 ret;
 };
+
+#define TS_HANDLERS_GATE 1   /* each syscall's programs are attached to its own tracepoints */
+typedef u32 ts_exit_nr_t;
+
+static __always_inline u32 ts_enter_nr(struct ts_tp_enter_ctx *ctx)
+{
+    return ctx->nr;
+}
+
+static __always_inline void ts_enter_args(struct ts_tp_enter_ctx *ctx, u64 *a)
+{
+    TS_READ_KERNEL(a, 6 * sizeof(u64), (void *)&ctx->args[0]);
+}
+
+static __always_inline u32 ts_exit_nr(struct ts_tp_exit_ctx *ctx)
+{
+    return ctx->nr;
+}
+
+static __always_inline s64 ts_exit_ret(struct ts_tp_exit_ctx *ctx)
+{
+    return ctx->ret;
+}
 #else
 #error "tracespec.bpf.h: define one of TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS, TS_ATTACH_SYSCALL_TP"
 #endif
