@@ -13,61 +13,107 @@
  */
 #include <uapi/linux/ptrace.h>
 
-#define TS_OFF_MASK 16383        /* records are built at offsets below 16 KiB */
-#define TS_LEN_MASK 8191         /* one copy is at most 8 KiB */
-#define TS_FORGET_AT 32764   /* a scratch word no record reaches */
+/* the wire format (tracespec/wire/layout.py) */
+#define TS_HEADER_SIZE 24
+#define TS_COMM_SIZE 16
+#define TS_COMM_OFFSET 24
+#define TS_ARGS_OFFSET 40
+#define TS_EXIT_FIXED 32
+#define TS_SLOT_INFO_SIZE 4
 #define TS_SLOT_TRUNCATED 65536
 #define TS_SLOT_FAULT 131072
 #define TS_SLOT_ABSENT 262144
-#define TS_FLAG_DEFERRED 1   /* enter record held until the exit filter decided */
-#define TS_TRACED 1
-#define TS_ARMED 2
+#define TS_FLAG_DEFERRED 1
+#define TS_PROC_EXIT_KIND 65520
+#define TS_RETRY_KIND 65521
+#define TS_EXEC_ARGS_KIND 65522
+#define TS_FORK_KIND 65523
+#define TS_CONTROL_TRIGGER 1
+#define TS_CONTROL_KILLED 2
+#define TS_CONTROL_SIZE 32
 
 struct ts_hdr {
-    u64 ts;      /* bpf_ktime_get_ns() */
+    u64 ts;
     u32 tgid;
     u32 tid;
-    u32 nr;      /* syscall number */
-    u16 kind;    /* record layout: see the generated decoder */
+    u32 nr;
+    u16 kind;
     u16 flags;
 };
 
-BPF_RINGBUF_OUTPUT(ts_events, 32768);
+/* this program's configuration of tracespec.bpf.h */
+#define TS_OUTPUT_RINGBUF 1
+#define TS_RING_PAGES 32768
+#define TS_N_PARAMS 12
+#define TS_SCRATCH_SIZE 32768
+#define TS_BOUNDED_LOOPS 1
+#define TS_READ_USER bpf_probe_read_user
+#define TS_READ_USER_STR bpf_probe_read_user_str
+#define TS_READ_KERNEL bpf_probe_read_kernel
+#define TS_ATTACH_SYSCALL_TP 1
+#define TS_P_SELF_TGID 0
+#define TS_P_TARGET_CGROUP_ID 1
+#define TS_P_EXIT_CODE 2
+#define TS_P_TASK_MM 3
+#define TS_P_MM_ARG_START 4
+#define TS_P_MM_ARG_END 5
+#define TS_P_TASK_REAL_PARENT 6
+#define TS_P_TASK_TGID 7
+#define TS_P_TASK_SIGNAL 8
+#define TS_P_SIGNAL_LIVE 9
+#define TS_P_SIGNAL_FLAGS 10
+#define TS_P_SIGNAL_GROUP_EXIT_CODE 11
+#define TS_TRACED 1
+#define TS_ARMED 2
+#define TS_NEED_PUT_BUF 1
+#define TS_NEED_PUT_STR 1
+#define TS_NEED_TASK_S32 1
+
+/* ---- tracespec/bpf/tracespec.bpf.h ---- */
+/*
+ * tracespec's static BPF C: the maps every program has and the helpers its handlers call. BCC C (map
+ * methods such as .lookup() are BCC's rewriter syntax).
+ *
+ * The generated program defines, before this header:
+ *   the wire format (struct ts_hdr, TS_HEADER_SIZE, TS_SLOT_*, ... from tracespec/wire/layout.py),
+ *   TS_OUTPUT_RINGBUF (1: BPF ring buffer of TS_RING_PAGES pages; 0: perf buffers),
+ *   TS_N_PARAMS, TS_SCRATCH_SIZE (0: no scratch), TS_BOUNDED_LOOPS,
+ *   TS_READ_USER, TS_READ_USER_STR, TS_READ_KERNEL (the probe-read helpers this kernel offers),
+ *   TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS or TS_ATTACH_SYSCALL_TP,
+ *   and TS_NEED_<HELPER> for each optional helper its handlers call (the planner decides which: clang
+ *   compiling helpers nobody calls cost BCC about 0.2 s of every start).
+ */
+#ifndef TRACESPEC_BPF_H
+#define TRACESPEC_BPF_H
+
+#define TS_OFF_MASK 16383        /* records are built at offsets below 16 KiB */
+#define TS_LEN_MASK 8191         /* one copy is at most 8 KiB */
+
+/* helpers that other helpers call */
+#if defined(TS_NEED_PUT_STR_RET) && !defined(TS_NEED_PUT_STR)
+#define TS_NEED_PUT_STR 1
+#endif
+
+#if TS_OUTPUT_RINGBUF
+BPF_RINGBUF_OUTPUT(ts_events, TS_RING_PAGES);
+#else
+BPF_PERF_OUTPUT(ts_events);
+#endif
 BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
-BPF_ARRAY(ts_params, u64, 12);   /* set by tracespec before attaching */
-/* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT: an array lookup the verifier inlines,
- * where a hash lookup costs tens of ns at every syscall. Bits change with atomic or/and only. */
-BPF_ARRAY(ts_traced_bits, u64, 65536);
-BPF_ARRAY(ts_armed_bits, u64, 65536);   /* started, traced from its execve */
-BPF_ARRAY(ts_live, s64, 1);   /* tasks with a bit set in either bitmap */
+BPF_ARRAY(ts_params, u64, TS_N_PARAMS);         /* set by tracespec before attaching (TS_P_*) */
+#if TS_SCRATCH_SIZE
+#define TS_FORGET_AT (TS_SCRATCH_SIZE - 4)      /* a scratch word no record reaches */
 struct ts_scratch {
-    u8 b[32768];
+    u8 b[TS_SCRATCH_SIZE];
 };
 BPF_PERCPU_ARRAY(ts_scratch, struct ts_scratch, 1);   /* records too big for the stack */
-struct ts_inflight {
-    u64 ts;
-    u64 args[6];
-    u32 nr;
-    u32 bits;    /* filter leaves known at entry */
-    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
-    u32 len;     /* length of the stashed enter record */
-    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
-    u32 pad;
-};
-BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);   /* syscalls in flight, by thread */
-struct ts_retry {
-    u64 args[6];
-    u32 nr;
-    u32 faults;  /* bit i: slot i could not be copied at entry */
-};
-BPF_HASH(ts_retry, u32, struct ts_retry, 4096);   /* entry copies to make again at exit, by thread */
+#endif
 
 static __always_inline u64 ts_param(u32 i)
 {
     u64 *v = ts_params.lookup(&i);
     return v ? *v : 0;
 }
-
 
 static __always_inline void ts_lost_one(void)
 {
@@ -77,12 +123,16 @@ static __always_inline void ts_lost_one(void)
         (*n)++;
 }
 
-
 static __always_inline void ts_emit(void *ctx, void *data, u32 size)
 {
     asm volatile("" : "+r"(size));  /* keep the mask below: the verifier needs to see the bound */
+#if TS_OUTPUT_RINGBUF
     if (ts_events.ringbuf_output(data, size & TS_OFF_MASK, 0))
         ts_lost_one();
+#else
+    if (ts_events.perf_submit(ctx, data, size & TS_OFF_MASK))
+        ts_lost_one();
+#endif
 }
 
 static __always_inline void ts_header(u8 *r, u64 id, u64 ts, u32 nr, u16 kind)
@@ -96,6 +146,54 @@ static __always_inline void ts_header(u8 *r, u64 id, u64 ts, u32 nr, u16 kind)
     h->flags = 0;
 }
 
+/* A small record of the header and one value (forks, exits, control records), built on the stack. */
+static __always_inline void ts_emit_value(void *ctx, u64 id, u32 nr, u16 kind, s64 value)
+{
+    u64 rbuf[4] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, kind);
+    *(s64 *)(r + TS_HEADER_SIZE) = value;
+    ts_emit(ctx, r, TS_CONTROL_SIZE);
+}
+
+#ifdef TS_NEED_PPID
+/* The parent's process id: task->real_parent->tgid, at offsets from BTF; 0 when the kernel has no BTF. */
+static __always_inline u64 ts_ppid(void)
+{
+    u64 real_parent = ts_param(TS_P_TASK_REAL_PARENT), tgid = ts_param(TS_P_TASK_TGID);
+    u64 parent = 0;
+    u32 ppid = 0;
+    if (!real_parent || !tgid)
+        return 0;
+    TS_READ_KERNEL(&parent, sizeof(parent), (void *)((u64)bpf_get_current_task() + real_parent));
+    if (parent)
+        TS_READ_KERNEL(&ppid, sizeof(ppid), (void *)(parent + tgid));
+    return ppid;
+}
+#endif
+
+#ifdef TS_NEED_FAILED
+static __always_inline int ts_failed(s64 ret)
+{
+    return (u64)ret >= (u64)-4095;
+}
+#endif
+
+#ifdef TS_NEED_LOG2
+/* floor(log2(v)), 0 for 0 and 1 */
+static __always_inline u32 ts_log2(u64 v)
+{
+    u32 r = 0, s;
+    s = (v > 0xFFFFFFFFULL) << 5; v >>= s; r |= s;
+    s = (v > 0xFFFF) << 4; v >>= s; r |= s;
+    s = (v > 0xFF) << 3; v >>= s; r |= s;
+    s = (v > 0xF) << 2; v >>= s; r |= s;
+    s = (v > 0x3) << 1; v >>= s; r |= s;
+    return r | (u32)(v >> 1);
+}
+#endif
+
+#if TS_SCRATCH_SIZE
 static __always_inline u8 *ts_scratch_get(void)
 {
     u32 z = 0;
@@ -112,7 +210,9 @@ static __always_inline u32 ts_forget(u8 *r, u32 off)
     *(volatile u32 *)&r[TS_FORGET_AT] = off;
     return *(volatile u32 *)&r[TS_FORGET_AT] & TS_OFF_MASK;
 }
+#endif
 
+#ifdef TS_NEED_PUT_STR
 /* Copies a NUL-terminated string of at most max bytes into the slot at off; returns the next offset.
  * The slot starts with an info word: length in the low 16 bits, TS_SLOT_* flags above. */
 static __always_inline u32 ts_put_str(u8 *r, u32 off, u64 ptr, u32 max)
@@ -122,7 +222,7 @@ static __always_inline u32 ts_put_str(u8 *r, u32 off, u64 ptr, u32 max)
         *info = TS_SLOT_ABSENT;
         return off + 4;
     }
-    long n = bpf_probe_read_user_str(&r[(off + 4) & TS_OFF_MASK], max + 1, (void *)ptr);
+    long n = TS_READ_USER_STR(&r[(off + 4) & TS_OFF_MASK], max + 1, (void *)ptr);
     if (n <= 0) {
         *info = TS_SLOT_FAULT;
         return off + 4;
@@ -132,14 +232,27 @@ static __always_inline u32 ts_put_str(u8 *r, u32 off, u64 ptr, u32 max)
     if (len == max) {
         /* the copy filled the slot: the string is longer if the next byte is not its end */
         char next = 0;
-        if (bpf_probe_read_user(&next, 1, (void *)(ptr + max)) == 0 && next)
+        if (TS_READ_USER(&next, 1, (void *)(ptr + max)) == 0 && next)
             flags = TS_SLOT_TRUNCATED;
     }
     *info = len | flags;
     return off + 4 + ((len + 4) & ~3u);
 }
+#endif
 
+#ifdef TS_NEED_PUT_STR_RET
+/* ts_put_str for a string the kernel wrote (getcwd): nothing when the syscall failed. */
+static __always_inline u32 ts_put_str_ret(u8 *r, u32 off, u64 ptr, s64 ret, u32 max)
+{
+    if (ret < 0) {
+        *(u32 *)&r[off & TS_OFF_MASK] = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    return ts_put_str(r, off, ptr, max);
+}
+#endif
 
+#ifdef TS_NEED_PUT_BUF
 /* Copies len bytes (at most max) into the slot at off; a negative len copies nothing. */
 static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
 {
@@ -158,16 +271,231 @@ static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
      * verifier cannot see ("unbounded memory access"). */
     asm volatile("" : "+r"(n));
     n &= TS_LEN_MASK;
-    if (n && bpf_probe_read_user(&r[(off + 4) & TS_OFF_MASK], n, (void *)ptr)) {
+    if (n && TS_READ_USER(&r[(off + 4) & TS_OFF_MASK], n, (void *)ptr)) {
         *info = TS_SLOT_FAULT;
         return off + 4;
     }
     *info = (u32)n | flags;
     return off + 4 + ((n + 3) & ~3ull);
 }
+#endif
 
+#ifdef TS_NEED_USER_INT
+/* An int in user memory (a length behind a pointer), or -1 when there is none to read. */
+static __always_inline s64 ts_user_int(u64 ptr)
+{
+    s32 v = 0;
+    if (!ptr || TS_READ_USER(&v, sizeof(v), (void *)ptr))
+        return -1;
+    return v;
+}
+#endif
 
+#ifdef TS_NEED_PUT_PTRCOUNT
+/* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
+static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
+{
+    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
+    if (!ptr) {
+        *info = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    u32 n = 0;
+    u32 flags = TS_SLOT_TRUNCATED;
+#if TS_BOUNDED_LOOPS
+#pragma clang loop unroll(disable)
+#else
+#pragma unroll
+#endif
+    for (u32 i = 0; i < limit; i++) {
+        u64 p = 0;
+        if (TS_READ_USER(&p, sizeof(p), (void *)(ptr + 8 * i))) {
+            flags = TS_SLOT_FAULT;
+            break;
+        }
+        if (!p) {
+            flags = 0;
+            break;
+        }
+        n++;
+    }
+    *info = n | flags;
+    return off + 4;
+}
+#endif
 
+#ifdef TS_NEED_TASK_S32
+static __always_inline s32 ts_task_s32(u64 base, u64 off, s32 unknown)
+{
+    s32 v = unknown;
+    if (base && off)
+        TS_READ_KERNEL(&v, sizeof(v), (void *)(base + off));
+    return v;
+}
+#endif
+
+/* The contexts each kind of attachment hands its programs. */
+#if defined(TS_ATTACH_RAW_TP)
+/* The six syscall arguments sit in pt_regs from r10 to di: copy that span once, then pick them out. */
+struct ts_argregs {
+    u64 r10, r9, r8, ax, cx, dx, si, di;
+};
+
+static __always_inline void ts_read_args(struct pt_regs *regs, u64 *a)
+{
+    struct ts_argregs g = {};
+    TS_READ_KERNEL(&g, sizeof(g), &regs->r10);
+    a[0] = g.di;
+    a[1] = g.si;
+    a[2] = g.dx;
+    a[3] = g.r10;
+    a[4] = g.r8;
+    a[5] = g.r9;
+}
+
+/* What a syscall's own programs take from their context. Only per-syscall tracepoints gate in the
+ * programs themselves: on the other two, the dispatcher has gated before its tail call. */
+#define TS_HANDLERS_GATE 0
+typedef u64 ts_exit_nr_t;   /* pt_regs->orig_ax, read whole */
+
+static __always_inline u32 ts_enter_nr(struct bpf_raw_tracepoint_args *ctx)
+{
+    return ctx->args[1];
+}
+
+static __always_inline void ts_enter_args(struct bpf_raw_tracepoint_args *ctx, u64 *a)
+{
+    ts_read_args((struct pt_regs *)ctx->args[0], a);
+}
+
+static __always_inline s64 ts_exit_ret(struct bpf_raw_tracepoint_args *ctx)
+{
+    return ctx->args[1];
+}
+
+static __always_inline u64 ts_exit_nr(struct bpf_raw_tracepoint_args *ctx)
+{
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    u64 nr = 0;
+    TS_READ_KERNEL(&nr, sizeof(nr), &regs->orig_ax);
+    return nr;
+}
+
+/* the arguments again at exit: pt_regs still holds them */
+static __always_inline void ts_exit_args(struct bpf_raw_tracepoint_args *ctx, u64 *a)
+{
+    ts_read_args((struct pt_regs *)ctx->args[0], a);
+}
+#elif defined(TS_ATTACH_RAW_SYSCALLS)
+struct ts_rs_enter_ctx {
+    u64 common;
+    s64 id;
+    u64 args[6];
+};
+
+struct ts_rs_exit_ctx {
+    u64 common;
+    s64 id;
+    s64 ret;
+};
+
+#define TS_HANDLERS_GATE 0
+typedef u32 ts_exit_nr_t;
+
+static __always_inline u32 ts_enter_nr(struct ts_rs_enter_ctx *ctx)
+{
+    return ctx->id;
+}
+
+static __always_inline void ts_enter_args(struct ts_rs_enter_ctx *ctx, u64 *a)
+{
+    a[0] = ctx->args[0];
+    a[1] = ctx->args[1];
+    a[2] = ctx->args[2];
+    a[3] = ctx->args[3];
+    a[4] = ctx->args[4];
+    a[5] = ctx->args[5];
+}
+
+static __always_inline u32 ts_exit_nr(struct ts_rs_exit_ctx *ctx)
+{
+    return ctx->id;
+}
+
+static __always_inline s64 ts_exit_ret(struct ts_rs_exit_ctx *ctx)
+{
+    return ctx->ret;
+}
+#elif defined(TS_ATTACH_SYSCALL_TP)
+/* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. Programs copy the
+ * six slots with a helper rather than read them directly: the kernel refuses to attach a program whose
+ * direct reads go past a record, and the copy lets one program serve syscalls of any arity (the slots
+ * past a syscall's own arguments are never used). */
+struct ts_tp_enter_ctx {
+    u64 common;
+    s32 nr;
+    u32 pad;
+    u64 args[6];
+};
+
+struct ts_tp_exit_ctx {
+    u64 common;
+    s32 nr;
+    u32 pad;
+    s64 ret;
+};
+
+#define TS_HANDLERS_GATE 1   /* each syscall's programs are attached to its own tracepoints */
+typedef u32 ts_exit_nr_t;
+
+static __always_inline u32 ts_enter_nr(struct ts_tp_enter_ctx *ctx)
+{
+    return ctx->nr;
+}
+
+static __always_inline void ts_enter_args(struct ts_tp_enter_ctx *ctx, u64 *a)
+{
+    TS_READ_KERNEL(a, 6 * sizeof(u64), (void *)&ctx->args[0]);
+}
+
+static __always_inline u32 ts_exit_nr(struct ts_tp_exit_ctx *ctx)
+{
+    return ctx->nr;
+}
+
+static __always_inline s64 ts_exit_ret(struct ts_tp_exit_ctx *ctx)
+{
+    return ctx->ret;
+}
+#else
+#error "tracespec.bpf.h: define one of TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS, TS_ATTACH_SYSCALL_TP"
+#endif
+
+#endif /* TRACESPEC_BPF_H */
+/* ---- end of tracespec.bpf.h ---- */
+
+/* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT: an array lookup the verifier inlines,
+ * where a hash lookup costs tens of ns at every syscall. Bits change with atomic or/and only. */
+BPF_ARRAY(ts_traced_bits, u64, 65536);
+BPF_ARRAY(ts_armed_bits, u64, 65536);   /* started, traced from its execve */
+BPF_ARRAY(ts_live, s64, 1);   /* tasks with a bit set in either bitmap */
+struct ts_inflight {
+    u64 ts;
+    u64 args[6];
+    u32 nr;
+    u32 bits;    /* filter leaves known at entry */
+    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
+    u32 len;     /* length of the stashed enter record */
+    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
+    u32 pad;
+};
+BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);   /* syscalls in flight, by thread */
+struct ts_retry {
+    u64 args[6];
+    u32 nr;
+    u32 faults;  /* bit i: slot i could not be copied at entry */
+};
+BPF_HASH(ts_retry, u32, struct ts_retry, 4096);   /* entry copies to make again at exit, by thread */
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
 /* ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes counts the task in
  * or out of ts_live. */
@@ -234,24 +562,6 @@ static __always_inline int ts_traced_enter(u64 id, u32 nr)
     return 1;
 }
 
-/* The contexts each kind of attachment hands its programs. */
-/* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. Programs copy the
- * six slots with a helper rather than read them directly: the kernel refuses to attach a program whose
- * direct reads go past a record, and the copy lets one program serve syscalls of any arity (the slots
- * past a syscall's own arguments are never used). */
-struct ts_tp_enter_ctx {
-    u64 common;
-    s32 nr;
-    u32 pad;
-    u64 args[6];
-};
-
-struct ts_tp_exit_ctx {
-    u64 common;
-    s32 nr;
-    u32 pad;
-    s64 ret;
-};
 
 /* write(fd, buf, count); pwrite64(fd, buf, count, pos): the entry copies that faulted, made again at exit */
 static __always_inline void ts_emit_retry_ts_exit_f1(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
@@ -267,9 +577,9 @@ static __always_inline void ts_emit_retry_ts_exit_f1(void *ctx, u64 id, u32 nr, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
+    *(u32 *)(r + TS_HEADER_SIZE) = faults;
+    u32 off = TS_HEADER_SIZE + 4;
     if (faults & 1)
         off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
     ts_emit(ctx, r, off);
@@ -289,9 +599,9 @@ static __always_inline void ts_emit_retry_ts_exit_f2(void *ctx, u64 id, u32 nr, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
+    *(u32 *)(r + TS_HEADER_SIZE) = faults;
+    u32 off = TS_HEADER_SIZE + 4;
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     ts_emit(ctx, r, off);
@@ -311,9 +621,9 @@ static __always_inline void ts_emit_retry_ts_exit_f3(void *ctx, u64 id, u32 nr, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
+    *(u32 *)(r + TS_HEADER_SIZE) = faults;
+    u32 off = TS_HEADER_SIZE + 4;
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     ts_emit(ctx, r, off);
@@ -333,9 +643,9 @@ static __always_inline void ts_emit_retry_ts_exit_f5(void *ctx, u64 id, u32 nr, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
+    *(u32 *)(r + TS_HEADER_SIZE) = faults;
+    u32 off = TS_HEADER_SIZE + 4;
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
     if (faults & 2)
@@ -357,9 +667,9 @@ static __always_inline void ts_emit_retry_ts_exit_f6(void *ctx, u64 id, u32 nr, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
+    *(u32 *)(r + TS_HEADER_SIZE) = faults;
+    u32 off = TS_HEADER_SIZE + 4;
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     ts_emit(ctx, r, off);
@@ -379,9 +689,9 @@ static __always_inline void ts_emit_retry_ts_exit_f7(void *ctx, u64 id, u32 nr, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
+    *(u32 *)(r + TS_HEADER_SIZE) = faults;
+    u32 off = TS_HEADER_SIZE + 4;
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     ts_emit(ctx, r, off);
@@ -401,9 +711,9 @@ static __always_inline void ts_emit_retry_ts_exit_f8(void *ctx, u64 id, u32 nr, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
+    *(u32 *)(r + TS_HEADER_SIZE) = faults;
+    u32 off = TS_HEADER_SIZE + 4;
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     if (faults & 2)
@@ -425,9 +735,9 @@ static __always_inline void ts_emit_retry_ts_exit_f9(void *ctx, u64 id, u32 nr, 
     a[4] = rt->args[4];
     a[5] = rt->args[5];
     u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 65521);
-    *(u32 *)(r + 24) = faults;
-    u32 off = 28;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
+    *(u32 *)(r + TS_HEADER_SIZE) = faults;
+    u32 off = TS_HEADER_SIZE + 4;
     if (faults & 1)
         off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
     ts_emit(ctx, r, off);
@@ -437,11 +747,11 @@ static __always_inline void ts_emit_retry_ts_exit_f9(void *ctx, u64 id, u32 nr, 
 int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_events.ringbuf_reserve(72);
     if (!r) {
         ts_lost_one();
@@ -449,8 +759,8 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
     }
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 0);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
@@ -473,10 +783,10 @@ int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
@@ -493,8 +803,8 @@ int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
     if (!r)
         return 0;
     ts_header(r, id, bpf_ktime_get_ns(), nr, 1);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
+    u32 off = TS_EXIT_FIXED;
     off = ts_forget(r, ts_put_buf(r, off, a[1], ret, 32));
     ts_emit(ctx, r, off);
     return 0;
@@ -504,18 +814,18 @@ int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 2);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
@@ -546,10 +856,10 @@ int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -563,7 +873,7 @@ int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
         return 0;
     }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 3);
-    *(s64 *)(r + 24) = ret;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
     ts_events.ringbuf_submit(r, 0);
     return 0;
 }
@@ -572,18 +882,18 @@ int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 4);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
@@ -612,10 +922,10 @@ int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -629,7 +939,7 @@ int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
         return 0;
     }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 5);
-    *(s64 *)(r + 24) = ret;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
     ts_events.ringbuf_submit(r, 0);
     return 0;
 }
@@ -638,18 +948,18 @@ int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 6);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     u32 off = 56;
@@ -684,10 +994,10 @@ int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f3(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
@@ -711,8 +1021,8 @@ int ts_exit_f3(struct ts_tp_exit_ctx *ctx)
     if (!r)
         return 0;
     ts_header(r, id, bpf_ktime_get_ns(), nr, 7);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
+    u32 off = TS_EXIT_FIXED;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
     ts_emit(ctx, r, off);
     return 0;
@@ -722,11 +1032,11 @@ int ts_exit_f3(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_events.ringbuf_reserve(56);
     if (!r) {
         ts_lost_one();
@@ -734,8 +1044,8 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
     }
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 8);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     struct ts_inflight inf = {};
@@ -754,10 +1064,10 @@ int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f4(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
@@ -774,8 +1084,8 @@ int ts_exit_f4(struct ts_tp_exit_ctx *ctx)
     if (!r)
         return 0;
     ts_header(r, id, bpf_ktime_get_ns(), nr, 9);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
+    u32 off = TS_EXIT_FIXED;
     off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
     ts_emit(ctx, r, off);
     return 0;
@@ -785,18 +1095,18 @@ int ts_exit_f4(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 10);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     u32 off = 56;
@@ -827,10 +1137,10 @@ int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f5(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -844,7 +1154,7 @@ int ts_exit_f5(struct ts_tp_exit_ctx *ctx)
         return 0;
     }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 11);
-    *(s64 *)(r + 24) = ret;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
     ts_events.ringbuf_submit(r, 0);
     return 0;
 }
@@ -853,18 +1163,18 @@ int ts_exit_f5(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 12);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
@@ -895,10 +1205,10 @@ int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f6(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -912,7 +1222,7 @@ int ts_exit_f6(struct ts_tp_exit_ctx *ctx)
         return 0;
     }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 13);
-    *(s64 *)(r + 24) = ret;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
     ts_events.ringbuf_submit(r, 0);
     return 0;
 }
@@ -921,18 +1231,18 @@ int ts_exit_f6(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 14);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
@@ -973,10 +1283,10 @@ int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f7(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
@@ -1000,8 +1310,8 @@ int ts_exit_f7(struct ts_tp_exit_ctx *ctx)
     if (!r)
         return 0;
     ts_header(r, id, bpf_ktime_get_ns(), nr, 15);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
+    u32 off = TS_EXIT_FIXED;
     off = ts_forget(r, ts_put_buf(r, off, a[2], (ret < 0 ? -1 : 144), 144));
     ts_emit(ctx, r, off);
     return 0;
@@ -1011,18 +1321,18 @@ int ts_exit_f7(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 16);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
@@ -1059,10 +1369,10 @@ int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f8(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 rtid = id;
     struct ts_retry *rt = ts_retry.lookup(&rtid);
     if (rt) {
@@ -1076,7 +1386,7 @@ int ts_exit_f8(struct ts_tp_exit_ctx *ctx)
         return 0;
     }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 17);
-    *(s64 *)(r + 24) = ret;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
     ts_events.ringbuf_submit(r, 0);
     return 0;
 }
@@ -1085,18 +1395,18 @@ int ts_exit_f8(struct ts_tp_exit_ctx *ctx)
 int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ctx->nr;
-    if (!ts_traced_enter(id, nr))
+    u32 nr = ts_enter_nr(ctx);
+    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    ts_enter_args(ctx, a);
     u8 *r = ts_scratch_get();
     if (!r)
         return 0;
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 18);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ra[1] = a[1];
     ra[2] = a[2];
@@ -1140,10 +1450,10 @@ int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
 int ts_exit_f9(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
+    if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
-    u32 nr = ctx->nr;
-    s64 ret = ctx->ret;
+    ts_exit_nr_t nr = ts_exit_nr(ctx);
+    s64 ret = ts_exit_ret(ctx);
     u32 tid = id;
     struct ts_inflight *inf = ts_inflight.lookup(&tid);
     if (!inf || inf->nr != nr)
@@ -1167,8 +1477,8 @@ int ts_exit_f9(struct ts_tp_exit_ctx *ctx)
     if (!r)
         return 0;
     ts_header(r, id, bpf_ktime_get_ns(), nr, 19);
-    *(s64 *)(r + 24) = ret;
-    u32 off = 32;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
+    u32 off = TS_EXIT_FIXED;
     off = ts_forget(r, ts_put_buf(r, off, a[4], (ret < 0 ? -1 : 256), 256));
     ts_emit(ctx, r, off);
     return 0;
@@ -1184,8 +1494,8 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     }
     u64 ts = bpf_ktime_get_ns();
     ts_header(r, id, ts, nr, 20);
-    bpf_get_current_comm(r + 24, 16);
-    u64 *ra = (u64 *)(r + 40);
+    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
+    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
     ts_events.ringbuf_submit(r, 0);
     return 0;
@@ -1199,7 +1509,7 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
         return 0;
     }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 21);
-    *(s64 *)(r + 24) = ret;
+    *(s64 *)(r + TS_HEADER_SIZE) = ret;
     ts_events.ringbuf_submit(r, 0);
     return 0;
 }
@@ -1212,7 +1522,7 @@ int ts_tp_enter(struct ts_tp_enter_ctx *ctx)
     if (!ts_traced_enter(id, nr))
         return 0;
     u64 a[6] = {};
-    bpf_probe_read_kernel(a, sizeof(a), (void *)&ctx->args[0]);
+    TS_READ_KERNEL(a, sizeof(a), (void *)&ctx->args[0]);
     return ts_enter_generic(ctx, id, nr, a);
 }
 
@@ -1239,11 +1549,7 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
     u32 child = args->child_pid;
     ts_traced_set(child, 1);
     /* the child inherits its parent's descriptors and working directory: user space mirrors that */
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, bpf_get_current_pid_tgid(), bpf_ktime_get_ns(), 0, 65523);
-    *(s64 *)(r + 24) = child;
-    ts_emit(args, r, 32);
+    ts_emit_value(args, bpf_get_current_pid_tgid(), 0, TS_FORK_KIND, child);
     return 0;
 }
 
@@ -1254,21 +1560,9 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
  * the process's wait status, as strace prints it. */
 BPF_HASH(ts_leaders, u32, s32, 4096);   /* main threads that ended before their process: their exit_code */
 
-static __always_inline s32 ts_task_s32(u64 base, u64 off, s32 unknown)
-{
-    s32 v = unknown;
-    if (base && off)
-        bpf_probe_read_kernel(&v, sizeof(v), (void *)(base + off));
-    return v;
-}
-
 static __always_inline void ts_exit_emit(void *ctx, u64 id, s32 code)
 {
-    u64 rbuf[4] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), 0, 65520);
-    *(s64 *)(r + 24) = code;
-    ts_emit(ctx, r, 32);
+    ts_emit_value(ctx, id, 0, TS_PROC_EXIT_KIND, code);
 }
 
 TRACEPOINT_PROBE(sched, sched_process_exit)
@@ -1276,13 +1570,13 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = id, tgid = id >> 32;
     u64 task = bpf_get_current_task();
-    s32 code = ts_task_s32(task, ts_param(2), -1);
+    s32 code = ts_task_s32(task, ts_param(TS_P_EXIT_CODE), -1);
     u64 signal = 0;
-    if (ts_param(8))
-        bpf_probe_read_kernel(&signal, sizeof(signal), (void *)(task + ts_param(8)));
+    if (ts_param(TS_P_TASK_SIGNAL))
+        TS_READ_KERNEL(&signal, sizeof(signal), (void *)(task + ts_param(TS_P_TASK_SIGNAL)));
     /* signal->live counts the threads not yet in do_exit (it is 0 here for the last one). Without BTF,
      * a process is taken to end with its main thread. */
-    s32 live = ts_task_s32(signal, ts_param(9), -1);
+    s32 live = ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1);
     int group_dead = live < 0 ? tid == tgid : live == 0;
     int traced = ts_traced(id) || ts_traced_bit(tid);
     if (tid != tgid || group_dead)
@@ -1308,8 +1602,8 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
         return 0;   /* another thread ending at the same time reported it */
     /* the wait status, as the kernel's wait_task_zombie() takes it: a group exit's code, else the main
      * thread's own (SIGNAL_GROUP_EXIT is 4 in every kernel since 2.6) */
-    if (ts_task_s32(signal, ts_param(10), 0) & 4)
-        status = ts_task_s32(signal, ts_param(11), status);
+    if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
+        status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
     ts_exit_emit(args, ((u64)tgid << 32) | tgid, status);
     return 0;
 }

@@ -1,31 +1,33 @@
 """Plan -> BPF C text, through templates/program.c.j2.
 
-This module turns the plan's decisions into the small C fragments the template splices together (how
-each handler gets its record buffer, which slot writer each argument uses, the filter's leaves). Every
-value passes through cliteral; the template adds structure, not decisions.
+This module turns the plan's decisions (where each record is built, which helpers the program calls: see
+plan/planner.py) into the small C fragments the template splices together (which slot writer each
+argument uses, the filter's leaves), and writes the preamble: the wire format's #defines and struct
+ts_hdr from wire/layout.py, the plan's configuration #defines, then the text of
+tracespec/bpf/tracespec.bpf.h. Every value passes through cliteral; the template adds structure, not
+decisions.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from importlib import resources
 
 import tracespec
 from tracespec.codegen.cliteral import c_comment, c_ident, c_int
 from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lower_trigger
 from tracespec.codegen.templates import env
-from tracespec.plan.model import HIST_BUCKETS, FamilyPlan, Plan, RecordLayout, SlotLayout, SyscallInfo
-from tracespec.wire.layout import (COMM_SIZE, CONTROL_KILLED, CONTROL_TRIGGER, EXEC_ARGS_KIND, FLAG_DEFERRED, FORK_KIND,
-                                   HEADER_SIZE, PROC_EXIT_KIND, RETRY_KIND, SLOT_FLAGS)
+from tracespec.plan.model import HIST_BUCKETS, FamilyPlan, ParamIndex, Plan, RecordLayout, SlotLayout, SyscallInfo
+from tracespec.plan.planner import exec_args_copy
+from tracespec.wire.layout import COMM_SIZE, HEADER_SIZE, c_defines, c_header_struct, element_bytes
+from tracespec.wire.layout import PROC_EXIT_KIND  # noqa: F401  (format/traceheader.py imports it from here)
 
-STACK_RECORD_MAX = 192  # records up to this size are built on the BPF stack, larger ones in scratch
 TARGET_STATES = {"TS_TRACED": 1, "TS_ARMED": 2}
 EXEC_ARGS_MAX = 4096  # bytes of the argument area copied at most
 EXEC_PATH_MAX = 4095
 # Task ids go up to the kernel's PID_MAX_LIMIT (4M on 64-bit, include/linux/threads.h): one bit each.
 PID_MAX_LIMIT = 4 * 1024 * 1024
 BITMAP_WORDS = PID_MAX_LIMIT // 64
-EXEC_SYSCALLS = ("execve", "execveat")
 
 
 @dataclass(frozen=True)
@@ -67,18 +69,6 @@ class SyscallC:
 
 def _signature(info: SyscallInfo) -> str:
     return f"{info.name}({', '.join(a.name for a in info.args)})"
-
-
-def _in_ring(plan: Plan, layout: RecordLayout, filtered: bool) -> bool:
-    """A record that is always emitted and has no copies (every byte of it is written: header, comm,
-    arguments or return value) is built in place in the ring buffer: no stack buffer to zero and copy."""
-    return plan.output == "ringbuf" and not layout.slots and not filtered and plan.summary is None
-
-
-def _on_stack(layout: RecordLayout) -> bool:
-    """Small records of fixed size are built on the BPF stack. A record with a copied buffer is built in
-    per-CPU scratch: the verifier bounds a copy by its mask (8 KiB), not by the record's size."""
-    return not any(not s.inline for s in layout.slots) and layout.max_size <= STACK_RECORD_MAX
 
 
 def _arg_value(a) -> str:
@@ -132,6 +122,12 @@ def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, .
     return tuple(out), size
 
 
+def _array_shapes(p: Plan, capture: str) -> list[tuple[int, int, int]]:
+    """(elements, bytes per element payload, bytes per element in the record) of each array copier."""
+    return sorted({(sl.count, sl.max, element_bytes(capture, sl.max)) for lay in p.schema.layouts for sl in lay.slots
+                   if sl.capture == capture})
+
+
 class _Lowerer:
     def __init__(self, plan: Plan):
         self.plan = plan
@@ -141,7 +137,7 @@ class _Lowerer:
     def scope(self, fam: FamilyPlan | None, enter_slots: dict, slot_calls: dict) -> HandlerScope:
         # A filter naming arguments belongs to one syscall, whose family has only it.
         args = {a.name: a for a in fam.members[0].args} if fam and len(fam.members) == 1 else {}
-        in_scratch = fam is not None and (fam.stash or not _on_stack(fam.enter))  # as handler_pair decides
+        in_scratch = fam is not None and fam.enter_buffer == "scratch"
         return HandlerScope(fam.name if fam else "generic", args, enter_slots, slot_calls, self.nrs, self.params,
                             self.plan.bounded_loops, in_scratch)
 
@@ -156,9 +152,7 @@ class _Lowerer:
             slot_calls[info.args[lay.index].name] = slot.call
         fc = lower_filter(fam.filter, self.scope(fam, scope_slots, slot_calls)) if fam.filter else None
         uses_inflight = fc is not None or fam.exit_args or p.summary is not None
-        enter_via = "scratch" if fam.stash or not _on_stack(fam.enter) else \
-            "ring" if _in_ring(p, fam.enter, fc is not None) else "stack"
-        exit_via = "ring" if _in_ring(p, fam.exit, fc is not None) else "stack" if _on_stack(fam.exit) else "scratch"
+        enter_via, exit_via = fam.enter_buffer, fam.exit_buffer
         sig = c_comment("; ".join(_signature(m) for m in fam.members))
         name = c_ident(fam.name)
         enter = HandlerC(f"ts_enter_{name}", None, fam.enter.kind, sig, enter_via, (fam.enter.max_size + 7) // 8,
@@ -167,8 +161,7 @@ class _Lowerer:
         args_from = "inflight" if fam.exit_args else "regs" if fam.exit.slots else None
         # retried copies are compact
         retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg) for s in enter_slots) if p.retry else ()
-        exec_args = any(m.name in EXEC_SYSCALLS for m in fam.members) and \
-            any(sl.capture == "strv" for sl in fam.enter.slots)
+        exec_args = exec_args_copy(fam)
         exit_ = HandlerC(f"ts_exit_{name}", None, fam.exit.kind, sig, exit_via, (fam.exit.max_size + 7) // 8,
                          0, exit_slots, exit_size, fc, fam.stash, uses_inflight, fam.exit_args, args_from,
                          retry_calls, exec_args)
@@ -179,10 +172,9 @@ class _Lowerer:
         if p.generic_enter is None:
             return None, None
         fc = lower_filter(p.generic_filter, self.scope(None, {}, {})) if p.generic_filter else None
-        stash = fc is not None and fc.defers and p.summary is None
+        stash = p.generic_stash
         inflight = fc is not None or p.summary is not None
-        via = "scratch" if stash else "ring" if _in_ring(p, p.generic_enter, fc is not None) else "stack"
-        exit_via = "ring" if _in_ring(p, p.generic_exit, fc is not None) else "stack"
+        via, exit_via = p.generic_enter_buffer, p.generic_exit_buffer
         enter = HandlerC("ts_enter_generic", None, p.generic_enter.kind, "any syscall, raw arguments", via,
                          p.generic_enter.max_size // 8, len(p.generic_enter.args), (), c_int(p.generic_enter.max_size), fc, stash,
                          inflight, False, None)
@@ -209,8 +201,6 @@ class _Lowerer:
         return {
             "plan": p,
             "trigger": trigger,
-            "control_trigger": CONTROL_TRIGGER,
-            "control_killed": CONTROL_KILLED,
             "hist_buckets": HIST_BUCKETS,
             "summary_key_doc": {"syscall": "", "process": " and process", "thread": " and thread"}[
                 p.summary.by] if p.summary else "",
@@ -223,25 +213,12 @@ class _Lowerer:
             "generic_nrs": generic_nrs,
             "generic_default": generic_default,
             "helpers": helpers,
-            "strv_shapes": sorted({(sl.count, sl.max) for lay in p.schema.layouts for sl in lay.slots
-                                   if sl.capture == "strv"}),
-            "iov_shapes": sorted({(sl.count, sl.max) for lay in p.schema.layouts for sl in lay.slots
-                                  if sl.capture == "iovec"}),
+            "strv_shapes": _array_shapes(p, "strv"),
+            "iov_shapes": _array_shapes(p, "iovec"),
             "targets": p.target.kind in ("command", "pids"),
             "bitmap_words": BITMAP_WORDS,
             "bitmaps": ("traced", "armed") if p.arm_on_exec else ("traced",),
-            "n_params": len(p.params),
-            "header_size": HEADER_SIZE,
-            "exit_fixed": HEADER_SIZE + 8,
-            "comm_offset": HEADER_SIZE,
             "args_offset": HEADER_SIZE + COMM_SIZE,
-            "states": TARGET_STATES,
-            "slot_flags": SLOT_FLAGS,
-            "flag_deferred": FLAG_DEFERRED,
-            "proc_exit_kind": PROC_EXIT_KIND,
-            "retry_kind": RETRY_KIND,
-            "exec_args_kind": EXEC_ARGS_KIND,
-            "fork_kind": FORK_KIND,
             "exec_args_max": EXEC_ARGS_MAX,
             "exec_path_max": EXEC_PATH_MAX,
             "exec_args": any(s.exit.exec_args for s in syscalls),
@@ -277,22 +254,41 @@ def describe_plan(p: Plan) -> list[str]:
             f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
 
 
-# Helpers the template defines only for programs that call them: clang compiling the ones a program
-# never calls cost BCC about 0.2 s of every start (all.yaml: 0.79-1.15 s with them, 0.60-0.67 s without).
-OPTIONAL_HELPERS = frozenset({"ts_ppid", "ts_failed", "ts_put_str", "ts_put_str_ret", "ts_put_buf", "ts_user_int",
-                              "ts_put_ptrcount"})
+HEADER_BEGIN_MARK = "/* ---- tracespec/bpf/tracespec.bpf.h ---- */"
+HEADER_END_MARK = "/* ---- end of tracespec.bpf.h ---- */"
+
+
+def _bpf_header() -> str:
+    return resources.files("tracespec").joinpath("bpf", "tracespec.bpf.h").read_text("utf-8")
+
+
+def _config_defines(plan: Plan) -> dict[str, str]:
+    """The #defines that configure tracespec.bpf.h for this plan (every value passes through c_int or is
+    a helper name the profile offers)."""
+    d = {"TS_OUTPUT_RINGBUF": c_int(int(plan.output == "ringbuf")), "TS_RING_PAGES": c_int(plan.ring_pages),
+         "TS_N_PARAMS": c_int(len(plan.params)), "TS_SCRATCH_SIZE": c_int(plan.scratch_size),
+         "TS_BOUNDED_LOOPS": c_int(int(plan.bounded_loops)), "TS_READ_USER": c_ident(plan.read_user),
+         "TS_READ_USER_STR": c_ident(plan.read_user_str), "TS_READ_KERNEL": c_ident(plan.read_kernel),
+         f"TS_ATTACH_{plan.attach.upper()}": "1"}
+    d.update({f"TS_P_{i.name}": c_int(int(i)) for i in ParamIndex})
+    d.update({name: c_int(value) for name, value in TARGET_STATES.items()})
+    d.update({f"TS_NEED_{h}": "1" for h in sorted(plan.helpers)})
+    return d
+
+
+def preamble(plan: Plan, header: str | None = None) -> str:
+    """What comes before the program's own maps and handlers: the wire format's C side (from
+    wire.layout), the plan's configuration, then tracespec.bpf.h, spliced in so that `tracespec emit`
+    prints one self-contained file."""
+    lines = ["", "/* the wire format (tracespec/wire/layout.py) */"]
+    lines += [f"#define {name} {c_int(value)}" for name, value in c_defines().items()]
+    lines += ["", c_header_struct(), "/* this program's configuration of tracespec.bpf.h */"]
+    lines += [f"#define {name} {value}" for name, value in _config_defines(plan).items()]
+    lines += ["", HEADER_BEGIN_MARK, (header if header is not None else _bpf_header()).rstrip(), HEADER_END_MARK, ""]
+    return "\n".join(lines)
 
 
 def render_c(plan: Plan) -> str:
-    """The program's C. Calls to helpers come from many places (filters, slot copies, the template's
-    own array and exec copies), so the program is rendered with every optional helper, and again with
-    only those it calls, until none is left uncalled (one helper may call another)."""
+    """The program's C, in one pass: the plan names the helpers it calls."""
     view = _Lowerer(plan).view()
-    template = env().get_template("program.c.j2")
-    helpers = OPTIONAL_HELPERS
-    while True:
-        c = template.render(**view, defined_helpers=helpers)
-        called = frozenset(h for h in helpers if len(re.findall(rf"\b{h}\(", c)) > 1)  # more than its definition
-        if called == helpers:
-            return c
-        helpers = called
+    return env().get_template("program.c.j2").render(**view, preamble=preamble(plan))

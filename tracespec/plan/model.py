@@ -7,6 +7,7 @@ describe) is also what a decoder needs, and it serialises to JSON for binary tra
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import IntEnum
 
 from tracespec.validate.typed import TExpr, TLeaf, TStrMatch
 from tracespec.wire.layout import COMM_SIZE, HEADER_SIZE, SLOT_INFO_SIZE, align4, element_bytes
@@ -159,6 +160,9 @@ class FamilyPlan:
     stash: bool  # the enter record waits in the stash map until the exit filter decides
     exit_args: bool  # the exit handler needs the arguments (exit copies, on tracepoints without pt_regs)
     origin: str = ""  # the spec rules behind it, for messages: "openat (specs/x.yaml:4:5)"
+    # where each record is built: stack | scratch (per-CPU map) | ring (reserved in the ring buffer)
+    enter_buffer: str = "stack"
+    exit_buffer: str = "stack"
 
     @property
     def nrs(self) -> tuple[int, ...]:
@@ -179,6 +183,36 @@ class TailCall:
     table: str
     index: int
     program: str
+
+
+class ParamIndex(IntEnum):
+    """The fixed slots of the ts_params map, named once for the template (as TS_P_* #defines), the
+    planner and the loader. Filters' cgroup ids and the summary's epoch follow them."""
+
+    SELF_TGID = 0  # tracespec's own process: never traced
+    TARGET_CGROUP_ID = 1
+    EXIT_CODE = 2  # struct offsets read from the kernel's BTF (0: unknown)
+    TASK_MM = 3
+    MM_ARG_START = 4
+    MM_ARG_END = 5
+    TASK_REAL_PARENT = 6
+    TASK_TGID = 7
+    TASK_SIGNAL = 8
+    SIGNAL_LIVE = 9
+    SIGNAL_FLAGS = 10
+    SIGNAL_GROUP_EXIT_CODE = 11
+
+
+# what the runtime writes into each fixed slot: Param.name (btf:STRUCT.MEMBER is an offset from BTF)
+FIXED_PARAMS = {
+    ParamIndex.SELF_TGID: "self_tgid", ParamIndex.TARGET_CGROUP_ID: "target_cgroup_id",
+    ParamIndex.EXIT_CODE: "btf:task_struct.exit_code", ParamIndex.TASK_MM: "btf:task_struct.mm",
+    ParamIndex.MM_ARG_START: "btf:mm_struct.arg_start", ParamIndex.MM_ARG_END: "btf:mm_struct.arg_end",
+    ParamIndex.TASK_REAL_PARENT: "btf:task_struct.real_parent", ParamIndex.TASK_TGID: "btf:task_struct.tgid",
+    ParamIndex.TASK_SIGNAL: "btf:task_struct.signal", ParamIndex.SIGNAL_LIVE: "btf:signal_struct.live",
+    ParamIndex.SIGNAL_FLAGS: "btf:signal_struct.flags",
+    ParamIndex.SIGNAL_GROUP_EXIT_CODE: "btf:signal_struct.group_exit_code",
+}
 
 
 @dataclass(frozen=True)
@@ -222,6 +256,14 @@ class RecorderPlan:
     trigger: TExpr | None = None  # decided at each traced syscall's exit (no memory, no arguments)
 
 
+# by attach mode: the context structs of its enter and exit programs (tracespec.bpf.h defines ts_*)
+ATTACH_CONTEXTS = {
+    "raw_tp": ("struct bpf_raw_tracepoint_args", "struct bpf_raw_tracepoint_args"),
+    "raw_syscalls": ("struct ts_rs_enter_ctx", "struct ts_rs_exit_ctx"),
+    "syscall_tp": ("struct ts_tp_enter_ctx", "struct ts_tp_exit_ctx"),
+}
+
+
 @dataclass(frozen=True)
 class Plan:
     spec_path: str
@@ -258,6 +300,15 @@ class Plan:
     wakeup_batch: int  # ring buffer: wake the reader every this many bytes (0: every record)
     summary: SummaryPlan | None = None  # aggregate in maps instead of emitting syscall records
     recorder: RecorderPlan | None = None  # keep records in overwritable buffers until a dump
+    helpers: frozenset[str] = frozenset()  # optional helpers of tracespec.bpf.h the program calls (TS_NEED_*)
+    generic_stash: bool = False  # the generic enter record waits in the stash map for its exit filter
+    generic_enter_buffer: str = "stack"  # as FamilyPlan.enter_buffer, for the generic handler
+    generic_exit_buffer: str = "stack"
+
+    @property
+    def contexts(self) -> tuple[str, str]:
+        """The C types of the context the enter and exit programs get."""
+        return ATTACH_CONTEXTS[self.attach]
 
     def program_origin(self, program: str) -> str:
         """What in the spec a generated program serves, for error messages."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tracespec.errors import SpecError
-from tracespec.plan.model import (ArgField, Attachment, FamilyPlan, FilterPlan, Param, Plan,
+from tracespec.plan.model import (FIXED_PARAMS, ArgField, Attachment, FamilyPlan, FilterPlan, Param, ParamIndex, Plan,
                                   RecorderPlan, RecordLayout, Schema, SlotLayout, SummaryPlan, SyscallInfo, TailCall,
                                   Target)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
@@ -222,14 +222,8 @@ class _Planner:
                     or generic_filter is not None or self.summary is not None)  # a summary times every call
 
         attachments, tail_calls, arm_events = self.attachments(attach, plans, generic, generic_infos)
-        # 0: tracespec's own tgid; 1: the target cgroup's id; 2-11: struct offsets read from the kernel's BTF
-        # (8-11: whether a thread's exit ends its process, and with what status)
-        params = [Param(0, "self_tgid"), Param(1, "target_cgroup_id", self.target.cgroup or ""),
-                  Param(2, "btf:task_struct.exit_code"), Param(3, "btf:task_struct.mm"),
-                  Param(4, "btf:mm_struct.arg_start"), Param(5, "btf:mm_struct.arg_end"),
-                  Param(6, "btf:task_struct.real_parent"), Param(7, "btf:task_struct.tgid"),
-                  Param(8, "btf:task_struct.signal"), Param(9, "btf:signal_struct.live"),
-                  Param(10, "btf:signal_struct.flags"), Param(11, "btf:signal_struct.group_exit_code")]
+        params = [Param(i, name, (self.target.cgroup or "") if i == ParamIndex.TARGET_CGROUP_ID else "")
+                  for i, name in FIXED_PARAMS.items()]
         filters = [sp.filter for sp in plans] + [generic_filter]
         for fp in filters:
             for leaf in (fp.leaves if fp else ()):
@@ -259,6 +253,14 @@ class _Planner:
             pages = max(8, (self.buffer_bytes or PERF_PAGES * PAGE) // PAGE)
             pages = 1 << (pages.bit_length() - 1)
 
+        summarised = self.summary is not None
+        plans = [replace(sp, enter_buffer=record_buffer(sp.enter, output, sp.filter is not None, summarised, sp.stash),
+                         exit_buffer=record_buffer(sp.exit, output, sp.filter is not None, summarised, False))
+                 for sp in plans]
+        generic_stash = generic_filter is not None and generic_filter.defers and not summarised
+        helpers = needed_helpers(plans, generic_filter, self.summary is not None,
+                                 v.trigger if recorder is not None else None,
+                                 self.target.kind in ("command", "pids"))
         return Plan(
             spec_path=v.spec.path, profile=p.name, attach=attach, output=output,
             read_user="bpf_probe_read_user" if p.has("probe_read_user") else "bpf_probe_read",
@@ -276,7 +278,12 @@ class _Planner:
             scratch_size=SCRATCH_SIZE if variable or stash_size else 0, ring_pages=pages, max_record=max_record,
             arm_on_exec=self.target.kind == "command", exec_arm_events=arm_events,
             target_bitmap=self.target.kind in ("command", "pids") and p.has("atomic_bitops"),
-            wakeup_batch=self.wakeup_batch, summary=summary, recorder=recorder,
+            wakeup_batch=self.wakeup_batch, summary=summary, recorder=recorder, helpers=helpers,
+            generic_stash=generic_stash,
+            generic_enter_buffer=record_buffer(generic_enter, output, generic_filter is not None, summarised,
+                                               generic_stash) if generic_enter else "stack",
+            generic_exit_buffer=record_buffer(generic_exit, output, generic_filter is not None, summarised,
+                                              False) if generic_exit else "stack",
         )
 
     def check_features(self, filters, v: ValidatedSpec) -> None:
@@ -432,3 +439,76 @@ def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | N
     (0: the default), spread over `cpus` per-CPU buffers."""
     return _Planner(v, target, buffer_bytes, wakeup_batch, ring_cap, summary,
                     recorder_bytes, cpus).run()
+
+
+# The optional helpers of tracespec/bpf/tracespec.bpf.h that each kind of slot copy calls.
+_SLOT_HELPERS = {"string": {"PUT_STR"}, "strv": {"PUT_STR"}, "ptrcount": {"PUT_PTRCOUNT"}, "iovec": {"PUT_BUF"},
+                 "buffer": {"PUT_BUF"}, "struct": {"PUT_BUF"}, "sockaddr": {"PUT_BUF"}}
+# filter fields whose C calls a helper
+_FIELD_HELPERS = {"ppid": {"PPID"}, "errno": {"FAILED"}, "failed": {"FAILED"}}
+
+
+def _slot_helpers(layout: RecordLayout) -> set[str]:
+    out: set[str] = set()
+    for slot in layout.slots:
+        out |= _SLOT_HELPERS[slot.capture]
+        if slot.capture == "string" and layout.phase == "exit":
+            out.add("PUT_STR_RET")  # the kernel wrote it: nothing when the syscall failed
+        if slot.size_deref:
+            out.add("USER_INT")
+    return out
+
+
+def _leaf_helpers(leaves) -> set[str]:
+    out: set[str] = set()
+    for leaf in leaves:
+        out |= _FIELD_HELPERS.get(leaf.field.name, set())
+    return out
+
+
+def exec_args_copy(fam: FamilyPlan) -> bool:
+    """An execve whose argv is copied: a faulted argv is read again from the new process."""
+    return any(m.name in ("execve", "execveat") for m in fam.members) and \
+        any(sl.capture == "strv" for sl in fam.enter.slots)
+
+
+def needed_helpers(families, generic_filter: FilterPlan | None, summary: bool, trigger: TExpr | None,
+                   targets: bool) -> frozenset[str]:
+    """The optional helpers the program calls (as TS_NEED_<name> selects them in tracespec.bpf.h): those
+    of its slot copies, filter fields, summary and trigger, and the bookkeeping its target needs."""
+    out: set[str] = set()
+    for fam in families:
+        out |= _slot_helpers(fam.enter) | _slot_helpers(fam.exit)
+        if fam.filter is not None:
+            out |= _leaf_helpers(fam.filter.leaves)
+        if exec_args_copy(fam):
+            out.add("PUT_BUF")  # the new process's argument area
+    if generic_filter is not None:
+        out |= _leaf_helpers(generic_filter.leaves)
+    if trigger is not None:
+        out |= _leaf_helpers(leaves(trigger))
+    if summary:
+        out |= {"LOG2", "FAILED"}
+    if targets:
+        out.add("TASK_S32")  # exit codes and thread-group ends, from task_struct
+    return frozenset(out)
+
+
+STACK_RECORD_MAX = 192  # records up to this size are built on the BPF stack, larger ones in scratch
+
+
+def record_buffer(layout: RecordLayout, output: str, filtered: bool, summary: bool, stash: bool) -> str:
+    """Where a handler builds its record: stack, scratch (per-CPU map) or ring (in place in the ring buffer).
+
+    A record that waits in the stash is built in scratch, whatever its size. One always emitted with no
+    copies (every byte of it written: header, comm, arguments or return value) is built in the ring
+    buffer: no stack buffer to zero and copy. Small records of fixed size go on the stack; one with a
+    copied buffer in scratch, as the verifier bounds a copy by its mask (8 KiB), not by the record's size.
+    """
+    if stash:
+        return "scratch"
+    if output == "ringbuf" and not layout.slots and not filtered and not summary:
+        return "ring"
+    if all(s.inline for s in layout.slots) and layout.max_size <= STACK_RECORD_MAX:
+        return "stack"
+    return "scratch"

@@ -8,7 +8,7 @@ import threading
 
 from tracespec.errors import TracespecError
 from tracespec.kernel.btf import BtfError, member_offsets
-from tracespec.plan.model import Plan
+from tracespec.plan.model import ParamIndex, Plan
 from tracespec.runtime.capture import captured_stderr
 from tracespec.runtime.cgroup import resolve_cgroup
 
@@ -236,7 +236,7 @@ def load(bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int] | None = Non
         raise TracespecError("BCC could not compile the generated program:\n" + _first_errors("".join(log)),
                              hint="check the kernel headers (./setup), or report it with `tracespec emit SPEC`")
     loaded = Loaded(bcc, bpf, plan)
-    loaded.set_param(0, os.getpid())
+    loaded.set_param(ParamIndex.SELF_TGID, os.getpid())
     btf = [p for p in plan.params if p.name.startswith("btf:")]
     want: dict[str, tuple[str, ...]] = {}
     for p in btf:

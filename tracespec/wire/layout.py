@@ -57,3 +57,38 @@ def element_bytes(capture: str, max_bytes: int) -> int:
 CONTROL_TRIGGER = 1  # the trigger held (the header's nr is the syscall)
 CONTROL_KILLED = 2  # a traced process was killed by a signal (the value is its exit code)
 CONTROL = struct.Struct(HEADER_FORMAT + "q")
+
+
+# --- The C side of the same definitions: spliced into every program's preamble (codegen/lower.py) ---
+
+HEADER_FIELDS = ("ts", "tgid", "tid", "nr", "kind", "flags")  # struct ts_hdr's members, in HEADER_FORMAT's order
+_C_TYPES = {"Q": "u64", "I": "u32", "H": "u16"}
+
+
+def c_header_struct() -> str:
+    """struct ts_hdr, member for member from HEADER_FORMAT."""
+    types = [_C_TYPES[ch] for ch in HEADER_FORMAT.lstrip("<")]
+    assert len(types) == len(HEADER_FIELDS)
+    members = "".join(f"    {t} {name};\n" for t, name in zip(types, HEADER_FIELDS))
+    return "struct ts_hdr {\n" + members + "};\n"
+
+
+def c_defines() -> dict[str, int]:
+    """The #defines the BPF side writes records with, by C name."""
+    return {
+        "TS_HEADER_SIZE": HEADER_SIZE,
+        "TS_COMM_SIZE": COMM_SIZE,
+        "TS_COMM_OFFSET": HEADER_SIZE,  # an enter record: header, comm, argument words, slots
+        "TS_ARGS_OFFSET": HEADER_SIZE + COMM_SIZE,
+        "TS_EXIT_FIXED": HEADER_SIZE + struct.calcsize(RET_FORMAT),  # an exit record: header, return value, slots
+        "TS_SLOT_INFO_SIZE": SLOT_INFO_SIZE,
+        **SLOT_FLAGS,
+        "TS_FLAG_DEFERRED": FLAG_DEFERRED,
+        "TS_PROC_EXIT_KIND": PROC_EXIT_KIND,
+        "TS_RETRY_KIND": RETRY_KIND,
+        "TS_EXEC_ARGS_KIND": EXEC_ARGS_KIND,
+        "TS_FORK_KIND": FORK_KIND,
+        "TS_CONTROL_TRIGGER": CONTROL_TRIGGER,
+        "TS_CONTROL_KILLED": CONTROL_KILLED,
+        "TS_CONTROL_SIZE": CONTROL.size,
+    }

@@ -1,0 +1,109 @@
+"""What the planner decides for each shipped spec and kernel profile: attach mode, output buffer,
+families, where each record is built, which helpers of tracespec.bpf.h the program calls. These replace
+most byte-for-byte C goldens: a change of decision shows here, by name."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from conftest import ROOT
+from tracespec.codegen.lower import HEADER_END_MARK
+from tracespec.pipeline import compile_spec
+from tracespec.plan.model import FIXED_PARAMS, ParamIndex, SummaryPlan
+
+SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.yaml"))
+PROFILES = ("4.19", "6.1")
+# TS_NEED_<name> -> the C function it selects
+HELPER_FUNCTIONS = {"PPID": "ts_ppid", "FAILED": "ts_failed", "LOG2": "ts_log2", "PUT_STR": "ts_put_str",
+                    "PUT_STR_RET": "ts_put_str_ret", "PUT_BUF": "ts_put_buf", "USER_INT": "ts_user_int",
+                    "PUT_PTRCOUNT": "ts_put_ptrcount", "TASK_S32": "ts_task_s32"}
+IMPLIED = {"PUT_STR_RET": {"PUT_STR"}}  # helpers of the header that call others
+
+
+def _compile(spec: str, kernel: str, **options):
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return compile_spec(spec if os.path.isabs(spec) else f"specs/{spec}", kernel, **options)
+    finally:
+        os.chdir(cwd)
+
+
+# (spec, profile) -> attach, output, families, generic syscalls, helpers
+DECISIONS = {
+    ("all.yaml", "4.19"): ("raw_tp", "perfbuf", 0, 335, {"TASK_S32"}),
+    ("all.yaml", "6.1"): ("raw_tp", "ringbuf", 0, 362, {"TASK_S32"}),
+    ("fileio.yaml", "6.1"): ("syscall_tp", "ringbuf", 10, 1, {"PUT_BUF", "PUT_STR", "TASK_S32"}),
+    ("failed.yaml", "6.1"): ("raw_tp", "ringbuf", 43, 248, {"FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
+                                                           "PUT_STR_RET", "TASK_S32", "USER_INT"}),
+    ("network.yaml", "4.19"): ("raw_tp", "perfbuf", 7, 11, {"PUT_BUF", "TASK_S32", "USER_INT"}),
+}
+
+
+@pytest.mark.parametrize("spec,kernel", sorted(DECISIONS))
+def test_plan_decisions(spec, kernel):
+    p = _compile(spec, kernel).plan
+    attach, output, families, generic, helpers = DECISIONS[spec, kernel]
+    assert (p.attach, p.output, len(p.families), len(p.generic), set(p.helpers)) == \
+        (attach, output, families, generic, helpers)
+
+
+def test_all_yaml_records_go_straight_into_the_ring_where_there_is_one():
+    """Raw-argument records with no copies and no filter are built in place in the ring buffer; perf
+    buffers take them from the stack."""
+    assert _compile("all.yaml", "6.1").plan.generic_enter_buffer == "ring"
+    assert _compile("all.yaml", "4.19").plan.generic_enter_buffer == "stack"
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_records_with_copies_are_built_in_scratch(spec):
+    for fam in _compile(spec, "6.1").plan.families:
+        if any(not s.inline for s in fam.enter.slots) or fam.stash:
+            assert fam.enter_buffer == "scratch", fam.name
+        if not fam.enter.slots and fam.filter is None:
+            assert fam.enter_buffer == "ring", fam.name
+
+
+def test_a_summary_builds_no_record_in_the_ring():
+    p = _compile("fileio.yaml", "6.1", summary=SummaryPlan(by="process")).plan
+    assert {"LOG2", "FAILED"} <= p.helpers
+    assert "ring" not in {f.enter_buffer for f in p.families} | {f.exit_buffer for f in p.families}
+
+
+def test_filter_fields_select_their_helpers(tmp_path):
+    filtered, plain = tmp_path / "filtered.yaml", tmp_path / "plain.yaml"
+    filtered.write_text('version: 1\nsyscalls:\n  - openat\nfilter: "ppid == 1 || errno == 2"\n')
+    plain.write_text("version: 1\nsyscalls:\n  - openat\n")
+    assert {"PPID", "FAILED"} <= _compile(str(filtered), "6.1").plan.helpers
+    assert not {"PPID", "FAILED"} & _compile(str(plain), "6.1").plan.helpers
+
+
+def test_fixed_parameters_are_named_once():
+    p = _compile("all.yaml", "6.1").plan
+    assert [(q.index, q.name) for q in p.params[:len(ParamIndex)]] == [(int(i), FIXED_PARAMS[i]) for i in ParamIndex]
+
+
+def _called(c: str) -> set[str]:
+    """Optional helpers the program calls, outside the header's own text."""
+    program = c.split(HEADER_END_MARK, 1)[1]
+    out = {need for need, fn in HELPER_FUNCTIONS.items() if re.search(rf"\b{fn}\(", program)}
+    for need in list(out):
+        out |= IMPLIED.get(need, set())
+    return out
+
+
+MODES = [{}, {"summary": SummaryPlan(by="thread")}, {"recorder_bytes": 0, "cpus": 2}]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize("kernel", PROFILES)
+@pytest.mark.parametrize("mode", range(len(MODES)))
+def test_the_planned_helpers_are_the_called_ones(spec, kernel, mode):
+    """No render-and-grep loop: the plan's helper set is exactly what the rendered program calls."""
+    c = _compile(spec, kernel, **MODES[mode])
+    assert set(c.plan.helpers) == _called(c.c_source)
+    for need in c.plan.helpers:
+        assert f"#define TS_NEED_{need} 1" in c.c_source

@@ -1,0 +1,402 @@
+/*
+ * tracespec's static BPF C: the maps every program has and the helpers its handlers call. BCC C (map
+ * methods such as .lookup() are BCC's rewriter syntax).
+ *
+ * The generated program defines, before this header:
+ *   the wire format (struct ts_hdr, TS_HEADER_SIZE, TS_SLOT_*, ... from tracespec/wire/layout.py),
+ *   TS_OUTPUT_RINGBUF (1: BPF ring buffer of TS_RING_PAGES pages; 0: perf buffers),
+ *   TS_N_PARAMS, TS_SCRATCH_SIZE (0: no scratch), TS_BOUNDED_LOOPS,
+ *   TS_READ_USER, TS_READ_USER_STR, TS_READ_KERNEL (the probe-read helpers this kernel offers),
+ *   TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS or TS_ATTACH_SYSCALL_TP,
+ *   and TS_NEED_<HELPER> for each optional helper its handlers call (the planner decides which: clang
+ *   compiling helpers nobody calls cost BCC about 0.2 s of every start).
+ */
+#ifndef TRACESPEC_BPF_H
+#define TRACESPEC_BPF_H
+
+#define TS_OFF_MASK 16383        /* records are built at offsets below 16 KiB */
+#define TS_LEN_MASK 8191         /* one copy is at most 8 KiB */
+
+/* helpers that other helpers call */
+#if defined(TS_NEED_PUT_STR_RET) && !defined(TS_NEED_PUT_STR)
+#define TS_NEED_PUT_STR 1
+#endif
+
+#if TS_OUTPUT_RINGBUF
+BPF_RINGBUF_OUTPUT(ts_events, TS_RING_PAGES);
+#else
+BPF_PERF_OUTPUT(ts_events);
+#endif
+BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no room for */
+BPF_ARRAY(ts_params, u64, TS_N_PARAMS);         /* set by tracespec before attaching (TS_P_*) */
+#if TS_SCRATCH_SIZE
+#define TS_FORGET_AT (TS_SCRATCH_SIZE - 4)      /* a scratch word no record reaches */
+struct ts_scratch {
+    u8 b[TS_SCRATCH_SIZE];
+};
+BPF_PERCPU_ARRAY(ts_scratch, struct ts_scratch, 1);   /* records too big for the stack */
+#endif
+
+static __always_inline u64 ts_param(u32 i)
+{
+    u64 *v = ts_params.lookup(&i);
+    return v ? *v : 0;
+}
+
+static __always_inline void ts_lost_one(void)
+{
+    u32 z = 0;
+    u64 *n = ts_lost.lookup(&z);
+    if (n)
+        (*n)++;
+}
+
+static __always_inline void ts_emit(void *ctx, void *data, u32 size)
+{
+    asm volatile("" : "+r"(size));  /* keep the mask below: the verifier needs to see the bound */
+#if TS_OUTPUT_RINGBUF
+    if (ts_events.ringbuf_output(data, size & TS_OFF_MASK, 0))
+        ts_lost_one();
+#else
+    if (ts_events.perf_submit(ctx, data, size & TS_OFF_MASK))
+        ts_lost_one();
+#endif
+}
+
+static __always_inline void ts_header(u8 *r, u64 id, u64 ts, u32 nr, u16 kind)
+{
+    struct ts_hdr *h = (struct ts_hdr *)r;
+    h->ts = ts;
+    h->tgid = id >> 32;
+    h->tid = (u32)id;
+    h->nr = nr;
+    h->kind = kind;
+    h->flags = 0;
+}
+
+/* A small record of the header and one value (forks, exits, control records), built on the stack. */
+static __always_inline void ts_emit_value(void *ctx, u64 id, u32 nr, u16 kind, s64 value)
+{
+    u64 rbuf[4] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, kind);
+    *(s64 *)(r + TS_HEADER_SIZE) = value;
+    ts_emit(ctx, r, TS_CONTROL_SIZE);
+}
+
+#ifdef TS_NEED_PPID
+/* The parent's process id: task->real_parent->tgid, at offsets from BTF; 0 when the kernel has no BTF. */
+static __always_inline u64 ts_ppid(void)
+{
+    u64 real_parent = ts_param(TS_P_TASK_REAL_PARENT), tgid = ts_param(TS_P_TASK_TGID);
+    u64 parent = 0;
+    u32 ppid = 0;
+    if (!real_parent || !tgid)
+        return 0;
+    TS_READ_KERNEL(&parent, sizeof(parent), (void *)((u64)bpf_get_current_task() + real_parent));
+    if (parent)
+        TS_READ_KERNEL(&ppid, sizeof(ppid), (void *)(parent + tgid));
+    return ppid;
+}
+#endif
+
+#ifdef TS_NEED_FAILED
+static __always_inline int ts_failed(s64 ret)
+{
+    return (u64)ret >= (u64)-4095;
+}
+#endif
+
+#ifdef TS_NEED_LOG2
+/* floor(log2(v)), 0 for 0 and 1 */
+static __always_inline u32 ts_log2(u64 v)
+{
+    u32 r = 0, s;
+    s = (v > 0xFFFFFFFFULL) << 5; v >>= s; r |= s;
+    s = (v > 0xFFFF) << 4; v >>= s; r |= s;
+    s = (v > 0xFF) << 3; v >>= s; r |= s;
+    s = (v > 0xF) << 2; v >>= s; r |= s;
+    s = (v > 0x3) << 1; v >>= s; r |= s;
+    return r | (u32)(v >> 1);
+}
+#endif
+
+#if TS_SCRATCH_SIZE
+static __always_inline u8 *ts_scratch_get(void)
+{
+    u32 z = 0;
+    struct ts_scratch *s = ts_scratch.lookup(&z);
+    return s ? (u8 *)s : 0;
+}
+
+/* The offset after a slot, with its exact value hidden from the verifier: whatever path a copy took, the
+ * states that follow look alike and are verified once, instead of once per combination of paths. */
+static __always_inline u32 ts_forget(u8 *r, u32 off)
+{
+    /* The verifier does not track what map memory holds: a value read back from it is just "a u32".
+     * Records end below 16 KiB, so the last word of the 32 KiB scratch is free for this. */
+    *(volatile u32 *)&r[TS_FORGET_AT] = off;
+    return *(volatile u32 *)&r[TS_FORGET_AT] & TS_OFF_MASK;
+}
+#endif
+
+#ifdef TS_NEED_PUT_STR
+/* Copies a NUL-terminated string of at most max bytes into the slot at off; returns the next offset.
+ * The slot starts with an info word: length in the low 16 bits, TS_SLOT_* flags above. */
+static __always_inline u32 ts_put_str(u8 *r, u32 off, u64 ptr, u32 max)
+{
+    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
+    if (!ptr) {
+        *info = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    long n = TS_READ_USER_STR(&r[(off + 4) & TS_OFF_MASK], max + 1, (void *)ptr);
+    if (n <= 0) {
+        *info = TS_SLOT_FAULT;
+        return off + 4;
+    }
+    u32 len = n - 1;
+    u32 flags = 0;
+    if (len == max) {
+        /* the copy filled the slot: the string is longer if the next byte is not its end */
+        char next = 0;
+        if (TS_READ_USER(&next, 1, (void *)(ptr + max)) == 0 && next)
+            flags = TS_SLOT_TRUNCATED;
+    }
+    *info = len | flags;
+    return off + 4 + ((len + 4) & ~3u);
+}
+#endif
+
+#ifdef TS_NEED_PUT_STR_RET
+/* ts_put_str for a string the kernel wrote (getcwd): nothing when the syscall failed. */
+static __always_inline u32 ts_put_str_ret(u8 *r, u32 off, u64 ptr, s64 ret, u32 max)
+{
+    if (ret < 0) {
+        *(u32 *)&r[off & TS_OFF_MASK] = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    return ts_put_str(r, off, ptr, max);
+}
+#endif
+
+#ifdef TS_NEED_PUT_BUF
+/* Copies len bytes (at most max) into the slot at off; a negative len copies nothing. */
+static __always_inline u32 ts_put_buf(u8 *r, u32 off, u64 ptr, s64 len, u32 max)
+{
+    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
+    if (len < 0 || !ptr) {
+        *info = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    u32 flags = 0;
+    u64 n = len;
+    if (n > max) {
+        n = max;
+        flags = TS_SLOT_TRUNCATED;
+    }
+    /* Hide the clamp from the optimiser, or it drops the mask and passes a copy of n whose bound the
+     * verifier cannot see ("unbounded memory access"). */
+    asm volatile("" : "+r"(n));
+    n &= TS_LEN_MASK;
+    if (n && TS_READ_USER(&r[(off + 4) & TS_OFF_MASK], n, (void *)ptr)) {
+        *info = TS_SLOT_FAULT;
+        return off + 4;
+    }
+    *info = (u32)n | flags;
+    return off + 4 + ((n + 3) & ~3ull);
+}
+#endif
+
+#ifdef TS_NEED_USER_INT
+/* An int in user memory (a length behind a pointer), or -1 when there is none to read. */
+static __always_inline s64 ts_user_int(u64 ptr)
+{
+    s32 v = 0;
+    if (!ptr || TS_READ_USER(&v, sizeof(v), (void *)ptr))
+        return -1;
+    return v;
+}
+#endif
+
+#ifdef TS_NEED_PUT_PTRCOUNT
+/* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
+static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
+{
+    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
+    if (!ptr) {
+        *info = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    u32 n = 0;
+    u32 flags = TS_SLOT_TRUNCATED;
+#if TS_BOUNDED_LOOPS
+#pragma clang loop unroll(disable)
+#else
+#pragma unroll
+#endif
+    for (u32 i = 0; i < limit; i++) {
+        u64 p = 0;
+        if (TS_READ_USER(&p, sizeof(p), (void *)(ptr + 8 * i))) {
+            flags = TS_SLOT_FAULT;
+            break;
+        }
+        if (!p) {
+            flags = 0;
+            break;
+        }
+        n++;
+    }
+    *info = n | flags;
+    return off + 4;
+}
+#endif
+
+#ifdef TS_NEED_TASK_S32
+static __always_inline s32 ts_task_s32(u64 base, u64 off, s32 unknown)
+{
+    s32 v = unknown;
+    if (base && off)
+        TS_READ_KERNEL(&v, sizeof(v), (void *)(base + off));
+    return v;
+}
+#endif
+
+/* The contexts each kind of attachment hands its programs. */
+#if defined(TS_ATTACH_RAW_TP)
+/* The six syscall arguments sit in pt_regs from r10 to di: copy that span once, then pick them out. */
+struct ts_argregs {
+    u64 r10, r9, r8, ax, cx, dx, si, di;
+};
+
+static __always_inline void ts_read_args(struct pt_regs *regs, u64 *a)
+{
+    struct ts_argregs g = {};
+    TS_READ_KERNEL(&g, sizeof(g), &regs->r10);
+    a[0] = g.di;
+    a[1] = g.si;
+    a[2] = g.dx;
+    a[3] = g.r10;
+    a[4] = g.r8;
+    a[5] = g.r9;
+}
+
+/* What a syscall's own programs take from their context. Only per-syscall tracepoints gate in the
+ * programs themselves: on the other two, the dispatcher has gated before its tail call. */
+#define TS_HANDLERS_GATE 0
+typedef u64 ts_exit_nr_t;   /* pt_regs->orig_ax, read whole */
+
+static __always_inline u32 ts_enter_nr(struct bpf_raw_tracepoint_args *ctx)
+{
+    return ctx->args[1];
+}
+
+static __always_inline void ts_enter_args(struct bpf_raw_tracepoint_args *ctx, u64 *a)
+{
+    ts_read_args((struct pt_regs *)ctx->args[0], a);
+}
+
+static __always_inline s64 ts_exit_ret(struct bpf_raw_tracepoint_args *ctx)
+{
+    return ctx->args[1];
+}
+
+static __always_inline u64 ts_exit_nr(struct bpf_raw_tracepoint_args *ctx)
+{
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    u64 nr = 0;
+    TS_READ_KERNEL(&nr, sizeof(nr), &regs->orig_ax);
+    return nr;
+}
+
+/* the arguments again at exit: pt_regs still holds them */
+static __always_inline void ts_exit_args(struct bpf_raw_tracepoint_args *ctx, u64 *a)
+{
+    ts_read_args((struct pt_regs *)ctx->args[0], a);
+}
+#elif defined(TS_ATTACH_RAW_SYSCALLS)
+struct ts_rs_enter_ctx {
+    u64 common;
+    s64 id;
+    u64 args[6];
+};
+
+struct ts_rs_exit_ctx {
+    u64 common;
+    s64 id;
+    s64 ret;
+};
+
+#define TS_HANDLERS_GATE 0
+typedef u32 ts_exit_nr_t;
+
+static __always_inline u32 ts_enter_nr(struct ts_rs_enter_ctx *ctx)
+{
+    return ctx->id;
+}
+
+static __always_inline void ts_enter_args(struct ts_rs_enter_ctx *ctx, u64 *a)
+{
+    a[0] = ctx->args[0];
+    a[1] = ctx->args[1];
+    a[2] = ctx->args[2];
+    a[3] = ctx->args[3];
+    a[4] = ctx->args[4];
+    a[5] = ctx->args[5];
+}
+
+static __always_inline u32 ts_exit_nr(struct ts_rs_exit_ctx *ctx)
+{
+    return ctx->id;
+}
+
+static __always_inline s64 ts_exit_ret(struct ts_rs_exit_ctx *ctx)
+{
+    return ctx->ret;
+}
+#elif defined(TS_ATTACH_SYSCALL_TP)
+/* syscalls:sys_enter_* records: the syscall number, then one 8-byte slot per argument. Programs copy the
+ * six slots with a helper rather than read them directly: the kernel refuses to attach a program whose
+ * direct reads go past a record, and the copy lets one program serve syscalls of any arity (the slots
+ * past a syscall's own arguments are never used). */
+struct ts_tp_enter_ctx {
+    u64 common;
+    s32 nr;
+    u32 pad;
+    u64 args[6];
+};
+
+struct ts_tp_exit_ctx {
+    u64 common;
+    s32 nr;
+    u32 pad;
+    s64 ret;
+};
+
+#define TS_HANDLERS_GATE 1   /* each syscall's programs are attached to its own tracepoints */
+typedef u32 ts_exit_nr_t;
+
+static __always_inline u32 ts_enter_nr(struct ts_tp_enter_ctx *ctx)
+{
+    return ctx->nr;
+}
+
+static __always_inline void ts_enter_args(struct ts_tp_enter_ctx *ctx, u64 *a)
+{
+    TS_READ_KERNEL(a, 6 * sizeof(u64), (void *)&ctx->args[0]);
+}
+
+static __always_inline u32 ts_exit_nr(struct ts_tp_exit_ctx *ctx)
+{
+    return ctx->nr;
+}
+
+static __always_inline s64 ts_exit_ret(struct ts_tp_exit_ctx *ctx)
+{
+    return ctx->ret;
+}
+#else
+#error "tracespec.bpf.h: define one of TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS, TS_ATTACH_SYSCALL_TP"
+#endif
+
+#endif /* TRACESPEC_BPF_H */
