@@ -25,7 +25,7 @@ LAYERS = {
     "runtime": 5,
     "decode": 6,
     "format": 7,
-    "pipeline": 8, "session": 8, "cli": 8, "__main__": 8,
+    "pipeline": 8, "session": 8, "serve": 8, "cli": 8, "__main__": 8,
 }
 TOP = "tracespec"  # `import tracespec` (for __version__) is allowed anywhere: __init__ imports nothing
 

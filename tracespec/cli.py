@@ -339,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "with their kinds.")
     lst.add_argument("--class", dest="cls", metavar="CLASS", help="only this class (file, network, process, ...)")
     lst.add_argument("--specs", action="store_true", help="list the shipped specs instead, with what each shows")
+    _serve_parser(sub)
+    _ctl_parser(sub)
     p.subparsers = {"run": run, "record": rec, "spec": spec}
     return p
 
@@ -366,6 +368,78 @@ def _histograms(args) -> int | None:
     if args.no_hist and _hist_given(args):
         raise TracespecError("--hist and --no-hist disagree", hint="give one of them")
     return 0 if args.no_hist else args.hist if _hist_given(args) else HIST_DEFAULT
+
+
+def _serve_parser(sub) -> None:
+    srv = sub.add_parser("serve", help="a daemon of flight recorders, one per cgroup, over HTTP on a Unix socket",
+                         description="Load each SPEC's program once, then add and remove flight recorders while "
+                                     "running: each one a cgroup v2 group (a path, a systemd unit, or a process's "
+                                     "group) with its own overwritable buffer. Adding one needs no compile. The "
+                                     "HTTP API on the socket speaks traceloop's endpoints (/add?name=N&cgrouppath=P, "
+                                     "/list, /dump?id=K, /dump-by-name, /dump-by-cgroup, /close, /close-by-name), "
+                                     "tracespec's JSON ones under /v1/ and /metrics (Prometheus); see README.md.",
+                         epilog="Dumps are written on request; on the spec's recorder trigger and when a process "
+                                "of a recorded group is killed by a signal, into --dump-dir. SIGTERM or SIGINT "
+                                "closes every recorder and detaches the probes.")
+    srv.add_argument("specs", metavar="SPEC", nargs="+", help="spec files (YAML); recorders use the first "
+                                                             "unless /add says spec=NAME (the file's base name)")
+    srv.add_argument("--socket", metavar="PATH", default="/run/tracespec.sock",
+                     help="the Unix socket to listen on (default: /run/tracespec.sock; mode 0600)")
+    srv.add_argument("--socket-group", metavar="GROUP", help="let this group use the socket too (mode 0660)")
+    srv.add_argument("--dump-dir", metavar="DIR", help="where dumps on a trigger or a death by a signal go")
+    srv.add_argument("--keep", metavar="N", type=int, default=10, help="dumps kept per recorder in --dump-dir "
+                                                                       "(default 10; older ones are removed)")
+    srv.add_argument("--dump-format", choices=("text", "json", "bin"), default="text",
+                     help="the format of dumps written to --dump-dir (default: text)")
+    srv.add_argument("--size", metavar="BYTES", default="1M",
+                     help="each recorder's buffer, all CPUs together, unless /add says size= (default 1M)")
+    srv.add_argument("--max-recorders", metavar="N", type=int, default=64,
+                     help="recorders at once, per spec (default 64)")
+    srv.add_argument("--kernel", metavar="X.Y", help=argparse.SUPPRESS)
+    srv.add_argument("--debug", action="store_true", help="show internal errors in full")
+
+
+def _ctl_parser(sub) -> None:
+    ctl = sub.add_parser("ctl", help="talk to tracespec serve: add, list, dump, close recorders",
+                         description="A client of `tracespec serve` over its Unix socket.")
+    ctl.add_argument("--socket", metavar="PATH", default="/run/tracespec.sock",
+                     help="the daemon's socket (default: /run/tracespec.sock)")
+    act = ctl.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = act.add_parser("add", help="record a cgroup: --cgroup PATH, --unit NAME or --pid PID")
+    which = add.add_mutually_exclusive_group(required=True)
+    which.add_argument("--cgroup", metavar="PATH", help="a cgroup v2 group, absolute or relative to the mount")
+    which.add_argument("--unit", metavar="NAME", help="a systemd unit's group, e.g. nginx.service")
+    which.add_argument("--pid", metavar="PID", type=int, help="the group of this process")
+    add.add_argument("--name", metavar="NAME", default="", help="a name to dump or close it by")
+    add.add_argument("--size", metavar="BYTES", help="its buffer, all CPUs together (default: serve's --size)")
+    add.add_argument("--spec", metavar="NAME", help="which served spec (default: the first)")
+    lst = act.add_parser("list", help="the recorders")
+    lst.add_argument("--json", action="store_true", help="with their status, as JSON")
+    st = act.add_parser("status", help="one recorder's status (JSON)")
+    st.add_argument("id", metavar="ID")
+    dump = act.add_parser("dump", help="dump a recorder (by id or name)")
+    dump.add_argument("target", metavar="ID|NAME")
+    dump.add_argument("--format", choices=("text", "json", "bin"), default="text")
+    close = act.add_parser("close", help="close a recorder (by id or name)")
+    close.add_argument("target", metavar="ID|NAME")
+    act.add_parser("metrics", help="the Prometheus metrics")
+
+
+def cmd_serve(args) -> int:
+    from tracespec.serve.main import serve
+
+    if args.keep < 1:
+        raise TracespecError("--keep takes a number of dumps, 1 or more")
+    if not 1 <= args.max_recorders <= 4096:
+        raise TracespecError("--max-recorders takes 1 to 4096")
+    return serve(args.specs, args.socket, args.socket_group, args.dump_dir, args.keep, args.dump_format,
+                 args.max_recorders, _recorder_size(args.size), args.kernel)
+
+
+def cmd_ctl(args) -> int:
+    from tracespec.serve.client import ctl
+
+    return ctl(args)
 
 
 def _size(text: str, option: str = "--buffer-size") -> int:
@@ -1146,7 +1220,8 @@ def cmd_decode(args) -> int:
     return ExitStatus.OK
 
 
-COMMANDS = {"spec": cmd_spec, "run": cmd_run, "record": cmd_record, "check": cmd_check, "emit": cmd_emit, "decode": cmd_decode, "list": cmd_list}
+COMMANDS = {"spec": cmd_spec, "run": cmd_run, "record": cmd_record, "check": cmd_check, "emit": cmd_emit,
+            "decode": cmd_decode, "list": cmd_list, "serve": cmd_serve, "ctl": cmd_ctl}
 
 
 def main(argv: list[str] | None = None) -> int:

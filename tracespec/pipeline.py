@@ -9,7 +9,7 @@ from tracespec.codegen.decoder import render_decoder
 from tracespec.codegen.lower import render_c
 from tracespec.kernel import KernelProfile, profile_for_version, running_profile
 from tracespec.plan import Plan, Target, make_plan
-from tracespec.plan.model import SummaryPlan
+from tracespec.plan.model import ServePlan, SummaryPlan
 from tracespec.spec import load_spec
 from tracespec.spec.model import Spec
 from tracespec.validate import ValidatedSpec, validate
@@ -34,10 +34,10 @@ def check(spec: str | Spec, kernel: str | None = None) -> ValidatedSpec:
 
 def compile_spec(spec: str | Spec, kernel: str | None = None, target: Target = Target(),
                  buffer_bytes: int | None = None, ring_cap: int = 0, summary: SummaryPlan | None = None,
-                 recorder_bytes: int | None = None, cpus: int = 1) -> Compiled:
+                 recorder_bytes: int | None = None, cpus: int = 1, serve: ServePlan | None = None) -> Compiled:
     v = check(spec, kernel)
     plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap, summary=summary, recorder_bytes=recorder_bytes,
-                     cpus=cpus)
+                     cpus=cpus, serve=serve)
     return Compiled(v, plan, render_c(plan))
 
 

@@ -80,6 +80,7 @@ struct ts_hdr {
  *   TS_N_PARAMS, TS_SCRATCH_SIZE (0: no scratch), TS_BOUNDED_LOOPS,
  *   TS_READ_USER, TS_READ_USER_STR, TS_READ_KERNEL (the probe-read helpers this kernel offers),
  *   TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS or TS_ATTACH_SYSCALL_TP,
+ *   TS_SERVE and its TS_SERVE_* numbers for `tracespec serve` (records go to per-cgroup recorders),
  *   and TS_NEED_<HELPER> for each optional helper its handlers call (the planner decides which: clang
  *   compiling helpers nobody calls cost BCC about 0.2 s of every start).
  */
@@ -123,9 +124,84 @@ static __always_inline void ts_lost_one(void)
         (*n)++;
 }
 
+#ifdef TS_SERVE
+/* tracespec serve: a flight recorder per cgroup v2 group, added and removed while the program runs. The
+ * group's id leads to its recorder's slot; slot s's overwritable buffer on CPU c is entry
+ * s * TS_SERVE_NCPUS + c of ts_serve_events (user space opens those, and deletes the group's entry before
+ * closing them). A task in no recorded group costs this one lookup. Configured by TS_SERVE_MAX
+ * (recorders), TS_SERVE_NCPUS, and the count indices TS_SERVE_CALLS, _LOST, _ERRORS, _ERRNO_BASE in
+ * strides of TS_SERVE_STRIDE per slot. */
+struct ts_serve_events_table_t {
+    int key;
+    u32 leaf;
+    int (*perf_submit) (void *, void *, u32);
+    int (*perf_submit_skb) (void *, u32, void *, u32);
+    u32 max_entries;
+};
+/* BPF_PERF_OUTPUT's section would size the array by the CPUs alone; this one keeps max_entries */
+__attribute__((section("maps/perf_array")))
+struct ts_serve_events_table_t ts_serve_events = { .max_entries = TS_SERVE_MAX * TS_SERVE_NCPUS };
+BPF_HASH(ts_serve_slots, u64, u32, TS_SERVE_MAX);   /* cgroup id -> recorder slot */
+BPF_PERCPU_ARRAY(ts_serve_counts, u64, TS_SERVE_MAX * TS_SERVE_STRIDE);
+
+static __always_inline int ts_serve_slot(void)
+{
+    u64 cg = bpf_get_current_cgroup_id();
+    u32 *slot = ts_serve_slots.lookup(&cg);
+    return slot && *slot < TS_SERVE_MAX ? (int)*slot : -1;
+}
+
+static __always_inline void ts_serve_count(int slot, u32 k)
+{
+    u32 i = (u32)slot * TS_SERVE_STRIDE + k;
+    u64 *n = ts_serve_counts.lookup(&i);
+    if (n)
+        (*n)++;
+}
+
+/* perf_submit always writes to the current CPU's entry (BCC puts CUR_CPU_IDENTIFIER in its place): here
+ * the entry is the recorder's, so the identifier is this function's argument for its one call */
+#pragma push_macro("CUR_CPU_IDENTIFIER")
+#undef CUR_CPU_IDENTIFIER
+#define CUR_CPU_IDENTIFIER ts_serve_index
+static __always_inline int ts_serve_submit(void *ctx, void *data, u32 size, u32 ts_serve_index)
+{
+    return ts_serve_events.perf_submit(ctx, data, size);
+}
+#pragma pop_macro("CUR_CPU_IDENTIFIER")
+
+static __always_inline void ts_serve_output(void *ctx, void *data, u32 size)
+{
+    int slot = ts_serve_slot();
+    if (slot < 0)
+        return;   /* the task left every recorded group since its syscall began */
+    if (ts_serve_submit(ctx, data, size, (u32)slot * TS_SERVE_NCPUS + bpf_get_smp_processor_id()))
+        ts_serve_count(slot, TS_SERVE_LOST);
+}
+
+/* A recorded syscall's return, counted for the recorder's metrics. */
+static __always_inline void ts_serve_returned(s64 ret)
+{
+    int slot = ts_serve_slot();
+    if (slot < 0)
+        return;
+    ts_serve_count(slot, TS_SERVE_CALLS);
+    if ((u64)ret < (u64)-4095)
+        return;
+    ts_serve_count(slot, TS_SERVE_ERRORS);
+    u32 err = -ret;
+    if (err < TS_SERVE_STRIDE - TS_SERVE_ERRNO_BASE)
+        ts_serve_count(slot, TS_SERVE_ERRNO_BASE + err);
+}
+#endif
+
 static __always_inline void ts_emit(void *ctx, void *data, u32 size)
 {
     asm volatile("" : "+r"(size));  /* keep the mask below: the verifier needs to see the bound */
+#ifdef TS_SERVE
+    ts_serve_output(ctx, data, size & TS_OFF_MASK);   /* to the task's group's recorder */
+    return;
+#endif
 #if TS_OUTPUT_RINGBUF
     if (ts_events.ringbuf_output(data, size & TS_OFF_MASK, 0))
         ts_lost_one();

@@ -273,6 +273,12 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     d.update({f"TS_P_{i.name}": c_int(int(i)) for i in ParamIndex})
     d.update({name: c_int(value) for name, value in TARGET_STATES.items()})
     d.update({f"TS_NEED_{h}": "1" for h in sorted(plan.helpers)})
+    if plan.serve is not None:
+        counts = plan.serve.counts
+        d.update({"TS_SERVE": "1", "TS_SERVE_MAX": c_int(plan.serve.max_recorders),
+                  "TS_SERVE_NCPUS": c_int(plan.serve.cpus), "TS_SERVE_STRIDE": c_int(counts["stride"]),
+                  "TS_SERVE_CALLS": c_int(counts["calls"]), "TS_SERVE_LOST": c_int(counts["lost"]),
+                  "TS_SERVE_ERRORS": c_int(counts["errors"]), "TS_SERVE_ERRNO_BASE": c_int(counts["errno_base"])})
     return d
 
 

@@ -265,6 +265,28 @@ ATTACH_CONTEXTS = {
 
 
 @dataclass(frozen=True)
+class ServePlan:
+    """`tracespec serve`: one loaded program, many flight recorders, one per cgroup v2 group. A group's id
+    leads (ts_serve_slots) to its recorder's slot; slot s's buffer on CPU c is entry s * cpus + c of the
+    perf event array ts_serve_events, and its counts sit at s * COUNTS_STRIDE + k in ts_serve_counts."""
+
+    max_recorders: int
+    cpus: int  # the kernel's possible CPUs: what bpf_get_smp_processor_id can return, plus one
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The count indices, for the template."""
+        return {"calls": COUNT_CALLS, "lost": COUNT_LOST, "errors": COUNT_ERRORS, "errno_base": COUNT_ERRNO_BASE,
+                "stride": COUNTS_STRIDE}
+
+
+# ts_serve_counts, per recorder slot (per CPU): syscalls recorded, records the buffer could not take,
+# syscalls that failed, then one count per errno from 1 to COUNTS_STRIDE - COUNT_ERRNO_BASE - 1 (higher
+# errnos are counted among the failures only)
+COUNT_CALLS, COUNT_LOST, COUNT_ERRORS, COUNT_ERRNO_BASE, COUNTS_STRIDE = 0, 1, 2, 3, 160
+
+
+@dataclass(frozen=True)
 class Plan:
     spec_path: str
     profile: str
@@ -300,6 +322,7 @@ class Plan:
     wakeup_batch: int  # ring buffer: wake the reader every this many bytes (0: every record)
     summary: SummaryPlan | None = None  # aggregate in maps instead of emitting syscall records
     recorder: RecorderPlan | None = None  # keep records in overwritable buffers until a dump
+    serve: ServePlan | None = None  # tracespec serve: a recorder per cgroup, added while the program runs
     helpers: frozenset[str] = frozenset()  # optional helpers of tracespec.bpf.h the program calls (TS_NEED_*)
     generic_stash: bool = False  # the generic enter record waits in the stash map for its exit filter
     generic_enter_buffer: str = "stack"  # as FamilyPlan.enter_buffer, for the generic handler

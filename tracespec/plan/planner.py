@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from tracespec.errors import SpecError
 from tracespec.plan.model import (FIXED_PARAMS, ArgField, Attachment, FamilyPlan, FilterPlan, Param, ParamIndex, Plan,
+                                  ServePlan,
                                   RecorderPlan, RecordLayout, Schema, SlotLayout, SummaryPlan, SyscallInfo, TailCall,
                                   Target)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
@@ -143,7 +144,8 @@ def _uses_args(expr: TExpr | None) -> bool:
 class _Planner:
     def __init__(self, v: ValidatedSpec, target: Target, buffer_bytes: int | None, wakeup_batch: int,
                  ring_cap: int = 0, summary: SummaryPlan | None = None, recorder_bytes: int | None = None,
-                 cpus: int = 1):
+                 cpus: int = 1, serve: ServePlan | None = None):
+        self.serve = serve
         self.ring_cap = ring_cap
         self.summary = summary
         self.recording = recorder_bytes is not None
@@ -284,6 +286,7 @@ class _Planner:
                                                generic_stash) if generic_enter else "stack",
             generic_exit_buffer=record_buffer(generic_exit, output, generic_filter is not None, summarised,
                                               False) if generic_exit else "stack",
+            serve=self.serve,
         )
 
     def check_features(self, filters, v: ValidatedSpec) -> None:
@@ -433,12 +436,13 @@ class _Planner:
 
 def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | None = None,
               wakeup_batch: int = 0, ring_cap: int = 0, summary: SummaryPlan | None = None,
-              recorder_bytes: int | None = None, cpus: int = 1) -> Plan:
+              recorder_bytes: int | None = None, cpus: int = 1, serve: ServePlan | None = None) -> Plan:
     """ring_cap: the most the default ring buffer may take (0: no cap), on machines with little memory.
     summary: aggregate instead of recording. recorder_bytes: a flight recorder of this many bytes
-    (0: the default), spread over `cpus` per-CPU buffers."""
+    (0: the default), spread over `cpus` per-CPU buffers. serve: recorders for `tracespec serve` (with
+    recorder_bytes, and a cgroup target without a group: the recorders name theirs)."""
     return _Planner(v, target, buffer_bytes, wakeup_batch, ring_cap, summary,
-                    recorder_bytes, cpus).run()
+                    recorder_bytes, cpus, serve).run()
 
 
 # The optional helpers of tracespec/bpf/tracespec.bpf.h that each kind of slot copy calls.

@@ -122,16 +122,20 @@ def _reach(records: list[bytes]) -> int:
 class OverwriteBuffers:
     """One overwritable buffer per CPU, installed in the program's perf event array `map_name`."""
 
-    def __init__(self, bpf, map_name: str, pages_per_cpu: int, max_record: int):
+    def __init__(self, bpf, map_name: str, pages_per_cpu: int, max_record: int, first_index: int = 0):
+        """first_index: CPU c's buffer goes to entry first_index + c (tracespec serve keeps one set of
+        buffers per recorder in one array)."""
         from bcc.utils import get_online_cpus
 
         self.buffers: list[_CpuBuffer] = []
-        table = bpf[map_name.encode()]
+        self.table = bpf[map_name.encode()]
+        self.installed: list[int] = []
         try:
             for cpu in get_online_cpus():
                 buf = _CpuBuffer(cpu, pages_per_cpu, IN_FLIGHT_RECORDS * (max_record + 16))
                 self.buffers.append(buf)
-                table[ctypes.c_int(cpu)] = ctypes.c_int(buf.fd)
+                self.table[ctypes.c_int(first_index + cpu)] = ctypes.c_int(buf.fd)
+                self.installed.append(first_index + cpu)
         except BaseException:
             self.close()
             raise
@@ -149,6 +153,13 @@ class OverwriteBuffers:
         return out
 
     def close(self) -> None:
+        # the array holds its own reference to each event: out of it first, or the buffer outlives close
+        # (BCC's own delete knows only the entries it opened itself: the map's delete, directly)
+        from bcc.libbcc import lib
+
+        for index in self.installed:
+            lib.bpf_delete_elem(self.table.map_fd, ctypes.byref(ctypes.c_int(index)))
+        self.installed = []
         for buf in self.buffers:
             buf.close()
         self.buffers = []

@@ -1,0 +1,187 @@
+"""tracespec serve, end to end: real BPF, real HTTP over the Unix socket (curl and `tracespec ctl`), real
+cgroups made under the cgroup2 mount with workloads moved in through cgroup.procs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import TRACESPEC
+from tracespec.runtime.cgroup import cgroup2_mounts
+
+pytestmark = pytest.mark.bpf
+
+SPEC = "version: 1\nsyscalls: [openat, getppid, close]\nrecorder:\n  trigger: 'syscall == \"openat\" && errno == EACCES'\n"
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    mounts = cgroup2_mounts()
+    if not mounts:
+        pytest.skip("no cgroup v2 mount")
+    tmp = tmp_path_factory.mktemp("serve")
+    spec = tmp / "serve.yaml"
+    spec.write_text(SPEC)
+    sock = tmp / "ts.sock"
+    proc = subprocess.Popen([TRACESPEC, "serve", str(spec), "--socket", str(sock), "--dump-dir", str(tmp / "dumps"),
+                             "--keep", "2"], stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        if sock.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert sock.exists(), proc.stderr.read() if proc.poll() is not None else "no socket"
+    groups = []
+    for tag in ("a", "b"):
+        g = os.path.join(mounts[0], f"ts-serve-{tag}-{uuid.uuid4().hex[:6]}")
+        os.mkdir(g)
+        groups.append(g)
+    yield {"proc": proc, "sock": str(sock), "groups": groups, "dumps": tmp / "dumps", "spec": spec}
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+    for g in groups:
+        try:
+            os.rmdir(g)
+        except OSError:
+            pass
+
+
+def curl(d, endpoint: str) -> tuple[int, str]:
+    r = subprocess.run(["curl", "-s", "-g", "-w", "\n%{http_code}", "--unix-socket", d["sock"], "http://localhost" + endpoint],
+                       capture_output=True, text=True, timeout=60)
+    body, _, code = r.stdout.rpartition("\n")
+    return int(code), body.removesuffix("\n")
+
+
+def ctl(d, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([TRACESPEC, "ctl", "--socket", d["sock"], *args], capture_output=True, text=True, timeout=60)
+
+
+def in_group(group: str, script: str) -> subprocess.CompletedProcess:
+    """A shell moved into the group before it runs the script."""
+    return subprocess.run(["sh", "-c", f"echo $$ > {group}/cgroup.procs && {script}"], capture_output=True,
+                          text=True, timeout=30)
+
+
+def test_add_list_dump_isolated_and_close(daemon):
+    a, b = daemon["groups"]
+    code, body = curl(daemon, f"/add?name=alpha&cgrouppath={a}")
+    assert (code, body) == (200, "added as id 0")
+    r = ctl(daemon, "add", "--name", "beta", "--cgroup", os.path.basename(b))
+    assert r.returncode == 0 and r.stdout == "added as id 1\n", r.stderr
+    code, body = curl(daemon, "/list")
+    assert body.splitlines() == [f"0: [alpha] {a}", f"1: [beta] {b}"]
+    in_group(a, "cat /etc/alpha-only-file 2>/dev/null; true")
+    in_group(b, "cat /etc/beta-only-file 2>/dev/null; true")
+    code, dump_a = curl(daemon, "/dump-by-name?name=alpha")
+    assert code == 200 and "/etc/alpha-only-file" in dump_a and "beta-only" not in dump_a
+    dump_b = ctl(daemon, "dump", "beta").stdout
+    assert "/etc/beta-only-file" in dump_b and "alpha-only" not in dump_b
+    code, by_cgroup = curl(daemon, f"/dump-by-cgroup?cgroup={b}")
+    assert "/etc/beta-only-file" in by_cgroup
+    r = ctl(daemon, "dump", "1", "--format", "json")
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert lines[0]["recorder"] == 1 and any("beta-only-file" in json.dumps(x) for x in lines[1:])
+    assert curl(daemon, "/close-by-name?name=beta") == (200, "closed")
+    assert curl(daemon, "/close?id=0") == (200, "closed")
+    assert curl(daemon, "/list") == (200, "")
+    assert curl(daemon, "/dump?id=0")[0] == 404
+
+
+def test_adding_misses_nothing_after_it_returns_and_metrics_agree(daemon):
+    a = daemon["groups"][0]
+    # a process already running in the group: every getppid after the add is recorded and counted
+    proc = subprocess.Popen(["sh", "-c", f"echo $$ > {a}/cgroup.procs; read x; "
+                             "i=0; while [ $i -lt 40 ]; do cat /proc/self/stat >/dev/null; i=$((i+1)); done"],
+                            stdin=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    code, body = curl(daemon, f"/add?name=m&cgrouppath={a}")
+    assert code == 200
+    rid = body.split()[-1]
+    proc.communicate("go\n", timeout=30)
+    status = json.loads(ctl(daemon, "status", rid).stdout)
+    code, text = curl(daemon, "/metrics")
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    calls = {s.labels["id"]: s.value for s in families["tracespec_recorder_syscalls"].samples
+             if s.name.endswith("_total")}
+    # each cat opens /proc/self/stat (and its libraries): at least 40 openat, and the counts agree with status
+    assert calls[rid] == status["syscalls"] >= 40
+    dump = curl(daemon, f"/dump?id={rid}")[1]
+    assert dump.count('"/proc/self/stat"') == 40
+    assert curl(daemon, f"/close?id={rid}")[0] == 200
+
+
+def test_kill_by_signal_and_trigger_dump_that_group(daemon, tmp_path):
+    a, b = daemon["groups"]
+    curl(daemon, f"/add?name=crash&cgrouppath={a}")
+    curl(daemon, f"/add?name=calm&cgrouppath={b}")
+    in_group(b, "cat /etc/calm-file 2>/dev/null; true")
+    in_group(a, "cat /etc/crash-file 2>/dev/null; kill -SEGV $$")
+    secret = tmp_path / "secret"
+    secret.write_text("x")
+    secret.chmod(0)
+    # EACCES needs an unprivileged opener: root ignores the mode
+    in_group(b, f"setpriv --reuid=65534 --regid=65534 --clear-groups cat {secret} 2>/dev/null; true")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(list(daemon["dumps"].glob("*.txt"))) < 2:
+        time.sleep(0.1)
+    crash = [p.read_text() for p in daemon["dumps"].glob("*-crash.*.txt")]
+    calm = [p.read_text() for p in daemon["dumps"].glob("*-calm.*.txt")]
+    assert len(crash) == 1 and "killed by SIGSEGV" in crash[0] and "/etc/crash-file" in crash[0]
+    assert "calm-file" not in crash[0]
+    assert len(calm) == 1 and "trigger: openat = -1 EACCES" in calm[0] and "crash-file" not in calm[0]
+    for name in ("crash", "calm"):
+        assert curl(daemon, f"/close-by-name?name={name}")[0] == 200
+
+
+@pytest.mark.parametrize("endpoint, code", [
+    ("/add?cgrouppath=../../../etc", 400),
+    ("/add?cgrouppath=/etc", 400),
+    ("/add?name=x", 400),
+    ("/add?cgrouppath=" + "a" * 5000, 400),
+    ("/dump?id=abc", 400),
+    ("/dump?id=99999", 404),
+    ("/dump-by-name?name=nobody", 404),
+    ("/close?id=", 400),
+    ("/nope", 404),
+    ("/../../etc/passwd", 404),
+    ("/list?x=1", 400),
+    ("/add?unit=../x", 400),
+    ("/add?pid=-1", 400),
+    ("/add?cgrouppath=%00", 400),
+    ("/v1/dump?id=0&format=xml", 400),
+])
+def test_hostile_requests_get_one_line_4xx(daemon, endpoint, code):
+    got, body = curl(daemon, endpoint)
+    assert got == code and len(body.splitlines()) == 1 and body, (got, body)
+
+
+def test_stale_socket_replaced_live_one_refused(daemon, tmp_path):
+    r = subprocess.run([TRACESPEC, "serve", str(daemon["spec"]), "--socket", daemon["sock"]], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode != 0 and "in use by a live daemon" in r.stderr
+    assert oct(os.stat(daemon["sock"]).st_mode & 0o777) == "0o600"
+
+
+def test_sigterm_leaves_nothing_in_the_kernel(daemon):
+    curl(daemon, f"/add?name=last&cgrouppath={daemon['groups'][0]}")
+    assert _serve_maps() > 0
+    daemon["proc"].send_signal(signal.SIGTERM)
+    assert daemon["proc"].wait(20) == 0
+    deadline = time.monotonic() + 5
+    while _serve_maps() and time.monotonic() < deadline:  # tracepoint fds close in the background
+        time.sleep(0.1)
+    assert _serve_maps() == 0
+    assert not os.path.exists(daemon["sock"])
+
+
+def _serve_maps() -> int:
+    out = subprocess.run(["bpftool", "map", "show"], capture_output=True, text=True).stdout
+    return sum(1 for line in out.splitlines() if "ts_serve_" in line)
