@@ -12,6 +12,7 @@ from tracespec.decode.stream import EventStream
 from tracespec.plan.model import Plan
 from tracespec.runtime import preflight
 from tracespec.runtime.loader import Loaded, load, plan_cgroup_ids
+from tracespec.runtime.memory import release_compiler_memory
 from tracespec.runtime.perfbuf import PerfReader
 from tracespec.runtime.ringbuf import RingReader
 from tracespec.runtime.summary import SummaryMaps
@@ -92,6 +93,7 @@ class Session:
                     child.cancel()
                 raise
             reader = self._reader(loaded)
+            release_compiler_memory()  # the compile is over: what clang and LLVM left can go
             if child is not None:
                 child.release()
             gone = self._drop_missed_exits(loaded)
