@@ -20,7 +20,6 @@ from tracespec.codegen.templates import env
 from tracespec.plan.model import HIST_BUCKETS, FamilyPlan, ParamIndex, Plan, RecordLayout, SlotLayout, SyscallInfo
 from tracespec.plan.planner import exec_args_copy
 from tracespec.wire.layout import COMM_SIZE, HEADER_SIZE, c_defines, c_header_struct, element_bytes
-from tracespec.wire.layout import PROC_EXIT_KIND  # noqa: F401  (format/traceheader.py imports it from here)
 
 TARGET_STATES = {"TS_TRACED": 1, "TS_ARMED": 2}
 EXEC_ARGS_MAX = 4096  # bytes of the argument area copied at most

@@ -124,10 +124,10 @@ def _slot(where: str, s) -> None:
 
 
 def _layout(where: str, lay, kinds: set[int]) -> None:
-    from tracespec.codegen.lower import PROC_EXIT_KIND
+    from tracespec.wire.layout import FIRST_SPECIAL_KIND
 
     _object(where, lay, {"kind", "phase", "nrs", "name", "args", "slots"})
-    kind = _int(f"{where}.kind", lay["kind"], 0, PROC_EXIT_KIND - 1)
+    kind = _int(f"{where}.kind", lay["kind"], 0, FIRST_SPECIAL_KIND - 1)
     if kind in kinds:
         raise BadHeader(f"{where}.kind: a second layout of kind {kind}")
     kinds.add(kind)

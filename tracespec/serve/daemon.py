@@ -319,6 +319,7 @@ def load_specs(paths: list[str], max_recorders: int, kernel: str | None = None) 
     from tracespec.pipeline import compile_spec
     from tracespec.plan.model import ServePlan, Target
     from tracespec.runtime import loader
+    from tracespec.runtime.memory import release_compiler_memory
     from tracespec.spec import load_spec
 
     from bcc.utils import get_possible_cpus
@@ -343,6 +344,7 @@ def load_specs(paths: list[str], max_recorders: int, kernel: str | None = None) 
             names.add(name)
             out.append(Spec(name, path, compiled.validated.spec.text, ServedProgram(loaded),
                             load_decoder(compiled.plan.schema), compiled.validated.spec.fd_paths))
+        release_compiler_memory()  # every program is loaded: a resident daemon need not keep clang's pages
     except BaseException:
         for s in out:
             s.program.close()
