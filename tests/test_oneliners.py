@@ -133,6 +133,15 @@ def test_first_word_rule(argv, spec, cmd):
     assert (args.spec, got_cmd) == (spec, cmd)
 
 
+@pytest.mark.parametrize("verb", ["run", "record"])
+def test_a_bare_command_after_run_says_that_a_command_follows_the_dashes(capsys, verb):
+    code, err = _run_cli(capsys, verb, "ls", "-l")
+    assert code == 2
+    assert err == (f"tracespec: error: a command to trace follows --: tracespec {verb} -- ls ...\n"
+                   f"  hint: or give strace's flags first, as with strace: tracespec {verb} -f ls ...; or a spec: "
+                   f"tracespec {verb} SPEC -- ls ...\n")
+
+
 def test_shipped_specs_by_name_and_listed(capsys):
     assert cli._spec_path("failed").endswith("tracespec/specs/failed.yaml")
     assert cli.main(["list", "--specs"]) == 0

@@ -1274,7 +1274,8 @@ def _split_command(argv: list[str], sub) -> tuple[list[str], list[str]]:
     """run's (or record's) words -> (options and SPEC, the command). The command is what follows --, or,
     without --, starts at the first word that is neither an option (nor an option's value) nor a SPEC
     (see _is_spec_word): `tracespec run -f ls -l` runs `ls -l`, `tracespec run failed make` traces make
-    with the shipped spec `failed`."""
+    with the shipped spec `failed`. A command right after `run`, with neither flag nor spec before it,
+    is refused with the hint that a command follows -- (`tracespec run ls` was long taken for a spec)."""
     if "--" in argv:  # everything after -- is the command, untouched
         i = argv.index("--")
         return argv[:i], argv[i + 1:]
@@ -1296,6 +1297,10 @@ def _split_command(argv: list[str], sub) -> tuple[list[str], list[str]]:
             seen_spec = True
         else:
             _check_command_word(word)
+            if i == 1:  # `tracespec run ls`: no flag or spec says how to trace it
+                raise TracespecError(f"a command to trace follows --: tracespec {argv[0]} -- {word} ...",
+                                     hint=f"or give strace's flags first, as with strace: tracespec {argv[0]} -f "
+                                          f"{word} ...; or a spec: tracespec {argv[0]} SPEC -- {word} ...")
             return argv[:i], argv[i:]
         i += 1
     return argv, []
