@@ -141,8 +141,10 @@ def test_json_contract(traces):
         else:
             assert e["errno"] is None
     openat = next(e for e in events if e["syscall"] == "openat" and e["args"]["filename"] == "SCRATCH/a.txt")
-    assert set(openat["args"]) == {"dfd", "filename", "flags", "mode"}
-    assert openat["args"]["dfd"] == -100
+    assert set(openat["args"]) == {"dfd", "dfd_names", "filename", "flags", "flags_names", "mode"}
+    assert openat["args"]["dfd"] == -100 and openat["args"]["dfd_names"] == ["AT_FDCWD"]
+    assert "O_CREAT" in openat["args"]["flags_names"] and openat["args"]["flags"] & 0o100
+    assert all(e["ts"] == f"{e['ts_ns'] // 10**9}.{e['ts_ns'] % 10**9:09d}" for e in events)
     ts = [e["ts_ns"] for e in events if e["pid"] == events[0]["pid"]]
     assert ts == sorted(ts), "a process's events come in time order"
     exits = [o for o in objs if "exited" in o]
