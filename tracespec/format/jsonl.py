@@ -40,6 +40,19 @@ def exact_seconds(ts_ns: int) -> str:
     return f"{seconds}.{ns:09d}"
 
 
+def process_end(item: ProcessExit) -> dict:
+    """A task's end as the contract has it, but for its time: pid, tid, then how it ended (the exit status,
+    or the signal that killed it and whether it dumped core). The exports take it from here too."""
+    obj: dict = {"pid": item.tgid, "tid": item.tid}
+    if item.code & 0x7F:
+        obj["killed"] = constants().signal_name(item.code & 0x7F) or item.code & 0x7F
+        if item.code & 0x80:
+            obj["core_dumped"] = True
+    else:
+        obj["exited"] = (item.code >> 8) & 0xFF
+    return obj
+
+
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
@@ -104,14 +117,7 @@ class JsonWriter:
                 buf.append(self.dumps(self.event(item.event, False)))
             elif isinstance(item, ProcessExit) and item.code >= 0:
                 ts = item.ts + self.offset
-                obj = {"ts_ns": ts, "ts": exact_seconds(ts), "pid": item.tgid, "tid": item.tid}
-                if item.code & 0x7F:
-                    obj["killed"] = constants().signal_name(item.code & 0x7F) or item.code & 0x7F
-                    if item.code & 0x80:
-                        obj["core_dumped"] = True
-                else:
-                    obj["exited"] = (item.code >> 8) & 0xFF
-                buf.append(self.dumps(obj))
+                buf.append(self.dumps({"ts_ns": ts, "ts": exact_seconds(ts), **process_end(item)}))
             elif isinstance(item, Lost):
                 ts = item.ts + self.offset
                 buf.append(self.dumps({"ts_ns": ts, "ts": exact_seconds(ts), "lost_here": item.count}))

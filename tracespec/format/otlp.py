@@ -40,7 +40,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 import tracespec
 from tracespec.decode.events import Finished, Lost, ProcessExit, Unfinished
-from tracespec.format.jsonl import JsonWriter, exact_seconds
+from tracespec.format.jsonl import JsonWriter, exact_seconds, process_end
 from tracespec.format.values import constants
 from tracespec.plan.model import HIST_BUCKETS
 
@@ -77,18 +77,6 @@ def attribute(value):
     if isinstance(value, (list, tuple)):
         return [attribute(v) for v in value]
     return str(value)
-
-
-def process_end(item: ProcessExit) -> dict:
-    """A process end as the JSON contract has it (without its timestamp)."""
-    obj: dict = {"pid": item.tgid, "tid": item.tid}
-    if item.code & 0x7F:
-        obj["killed"] = constants().signal_name(item.code & 0x7F) or item.code & 0x7F
-        if item.code & 0x80:
-            obj["core_dumped"] = True
-    else:
-        obj["exited"] = (item.code >> 8) & 0xFF
-    return obj
 
 
 class CountingExporter(LogRecordExporter):

@@ -20,8 +20,7 @@ from __future__ import annotations
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
 from tracespec.decode.events import Finished, Forked, Lost, ProcessExit, Unfinished
-from tracespec.format.jsonl import JsonWriter
-from tracespec.format.values import constants
+from tracespec.format.jsonl import JsonWriter, process_end
 
 SEQUENCE_ID = 1
 REALTIME = pb.BuiltinClock.BUILTIN_CLOCK_REALTIME
@@ -264,14 +263,7 @@ class PerfettoWriter:
         self._close_unfinished(item.tid, ts)
         pid, comm = self.threads.get(item.tid, (item.tgid, ""))
         track = self._thread_track(item.tgid, item.tid, comm)
-        fields: dict = {"pid": item.tgid, "tid": item.tid}
-        if item.code & 0x7F:
-            fields["killed"] = constants().signal_name(item.code & 0x7F) or item.code & 0x7F
-            if item.code & 0x80:
-                fields["core_dumped"] = True
-        else:
-            fields["exited"] = (item.code >> 8) & 0xFF
-        self._instant(ts, track, "exit", fields)
+        self._instant(ts, track, "exit", process_end(item))
 
     def _fork(self, item: Forked) -> None:
         ts = item.ts + self.offset
