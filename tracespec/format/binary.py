@@ -284,17 +284,24 @@ class TraceFile:
         else:
             yield from self._chunks_v2()
 
+    def _chunk_head(self, at: int, size: int) -> bytes | None:
+        """The next chunk's header, or None where the file ends (before it or inside it), said in problem."""
+        head = self.f.read(size)
+        if not head:
+            self.problem = f"the trace ends at byte {at} without its final record: the recording was cut short"
+            return None
+        if len(head) < size:
+            self.problem = f"the trace is cut short at byte {at + len(head)}, inside a chunk header"
+            return None
+        return head
+
     # -- format 2: damage skipped, reading resumes at the next whole chunk ---------------------------------
     def _chunks_v2(self):
         f = self.f
         while True:
             at = self.offset
-            head = f.read(_CHUNK.size)
-            if not head:
-                self.problem = f"the trace ends at byte {at} without its final record: the recording was cut short"
-                return
-            if len(head) < _CHUNK.size:
-                self.problem = f"the trace is cut short at byte {at + len(head)}, inside a chunk header"
+            head = self._chunk_head(at, _CHUNK.size)
+            if head is None:
                 return
             if not _head_ok(head):  # its length is not to be trusted: look for the next chunk
                 resume = self._next_chunk(at + 1)
@@ -372,12 +379,8 @@ class TraceFile:
         f = self.f
         while True:
             at = self.offset
-            head = f.read(_CHUNK_V1.size)
-            if not head:
-                self.problem = f"the trace ends at byte {at} without its final record: the recording was cut short"
-                return
-            if len(head) < _CHUNK_V1.size:
-                self.problem = f"the trace is cut short at byte {at + len(head)}, inside a chunk header"
+            head = self._chunk_head(at, _CHUNK_V1.size)
+            if head is None:
                 return
             tag, length = _CHUNK_V1.unpack(head)
             if tag not in TAGS or length > MAX_CHUNK:
