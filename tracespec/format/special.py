@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
-                                     struct_fields, unsigned)
+                                     struct_fields, unsigned, with_comment)
 
 CLONE_PIDFD = 0x1000
 CLONE_SETTLS = 0x80000
@@ -168,8 +168,136 @@ def _ioctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     return f"{fd_text(fd)}, {ioctl_request_text(request, style)}, {shown}", "", None
 
 
-PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl}
-STYLED = frozenset({"fcntl", "ioctl"})  # printers that take the abbreviation style and a descriptor's text
+# futex: the arguments each command uses, in order, after uaddr and futex_op (strace's futex.c); a
+# command not named here (an unknown one) shows all four
+FUTEX_ARGS = {
+    "FUTEX_WAIT": ("val", "timeout"), "FUTEX_LOCK_PI": ("timeout",), "FUTEX_LOCK_PI2": ("timeout",),
+    "FUTEX_WAIT_BITSET": ("val", "timeout", "bitset"), "FUTEX_WAKE_BITSET": ("val", "bitset"),
+    "FUTEX_REQUEUE": ("val", "val2", "uaddr2"), "FUTEX_CMP_REQUEUE": ("val", "val2", "uaddr2", "val3"),
+    "FUTEX_CMP_REQUEUE_PI": ("val", "val2", "uaddr2", "val3"),
+    "FUTEX_WAKE_OP": ("val", "val2", "uaddr2", "wake_op"),
+    "FUTEX_WAIT_REQUEUE_PI": ("val", "timeout", "uaddr2"), "FUTEX_FD": ("val",), "FUTEX_WAKE": ("val",),
+    "FUTEX_UNLOCK_PI": (), "FUTEX_TRYLOCK_PI": (),
+}
+FUTEX_UNKNOWN_ARGS = ("val", "timeout", "uaddr2", "hex3")
+FUTEX_CMD_MASK = 127  # the command under FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
+FUTEX_OP_OPARG_SHIFT = 8
+FUTEX_WAKE_OPS = ("FUTEX_OP_SET", "FUTEX_OP_ADD", "FUTEX_OP_OR", "FUTEX_OP_ANDN", "FUTEX_OP_XOR")
+FUTEX_WAKE_CMPS = ("FUTEX_OP_CMP_EQ", "FUTEX_OP_CMP_NE", "FUTEX_OP_CMP_LT", "FUTEX_OP_CMP_LE",
+                   "FUTEX_OP_CMP_GT", "FUTEX_OP_CMP_GE")
+
+
+def _futex_wake_op(val3: int) -> str:
+    """FUTEX_WAKE_OP's encoded operation, as strace spells it out: op<<28|oparg<<12|cmp<<24|cmparg."""
+    op, cmp = (val3 >> 28) & 0x7, (val3 >> 24) & 0xF
+    parts = ["FUTEX_OP_OPARG_SHIFT<<28"] if (val3 >> 28) & FUTEX_OP_OPARG_SHIFT else []
+    parts.append(f"{FUTEX_WAKE_OPS[op]}<<28" if op < len(FUTEX_WAKE_OPS) else f"{op}<<28 /* FUTEX_OP_??? */")
+    parts.append(f"{hex((val3 >> 12) & 0xFFF) if (val3 >> 12) & 0xFFF else 0}<<12")
+    parts.append(f"{FUTEX_WAKE_CMPS[cmp]}<<24" if cmp < len(FUTEX_WAKE_CMPS) else f"{cmp}<<24 /* FUTEX_OP_CMP_??? */")
+    parts.append(hex(val3 & 0xFFF) if val3 & 0xFFF else "0")
+    return "|".join(parts)
+
+
+def _bitset(val3: int, style: Style) -> str:
+    """strace's printxval(futexbitset, val3, NULL): the name, or the number with no comment."""
+    name = constants().sets["futex_bitset"].lookup(val3)
+    return hexval(val3) if name is None else with_comment(hexval(val3), name, style)
+
+
+def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
+    c = constants()
+    uaddr, op, val, timeout, uaddr2, val3 = ev.args[:6]
+    op = unsigned(op, 4)
+    name = c.sets["futex_cmd"].lookup(op & FUTEX_CMD_MASK)
+    shown = {
+        "val": lambda: str(unsigned(val, 4)),
+        "val2": lambda: str(unsigned(timeout, 4)),  # the timeout argument carries a count for requeues
+        "timeout": lambda: _addr(timeout),  # its timespec is not copied: its address, as strace when it cannot read
+        "uaddr2": lambda: _addr(uaddr2),
+        "val3": lambda: str(unsigned(val3, 4)),
+        "hex3": lambda: hexval(unsigned(val3, 4)),
+        "bitset": lambda: _bitset(unsigned(val3, 4), style),
+        "wake_op": lambda: _futex_wake_op(unsigned(val3, 4)),
+    }
+    args = FUTEX_ARGS.get(name, FUTEX_UNKNOWN_ARGS)
+    parts = [_addr(uaddr), flags_text(op, c.sets["futex_op"], c, style)] + [shown[a]() for a in args]
+    return ", ".join(parts), "", None
+
+
+# prctl: how each option's arguments read (strace's prctl.c). "none": no argument; "u": arg2 unsigned;
+# "d": arg2 signed; "addr": arg2's address (a string or a value the kernel writes, not copied: strace
+# prints the address when it cannot read); "sig": arg2 a signal; "dumpable": arg2 a SUID_DUMP_ name.
+# An option not named here shows its four arguments in hex, as strace's default does.
+PRCTL_ARGS = {
+    "PR_GET_KEEPCAPS": "none", "PR_GET_SECCOMP": "none", "PR_GET_TIMERSLACK": "none", "PR_GET_TIMING": "none",
+    "PR_GET_DUMPABLE": "none", "PR_GET_SECUREBITS": "none", "PR_GET_FP_MODE": "none",
+    "PR_TASK_PERF_EVENTS_DISABLE": "none", "PR_TASK_PERF_EVENTS_ENABLE": "none",
+    "PR_GET_CHILD_SUBREAPER": "addr", "PR_GET_ENDIAN": "addr", "PR_GET_FPEMU": "addr", "PR_GET_FPEXC": "addr",
+    "PR_GET_NAME": "addr", "PR_GET_PDEATHSIG": "addr", "PR_GET_TID_ADDRESS": "addr", "PR_GET_TSC": "addr",
+    "PR_GET_UNALIGN": "addr", "PR_SET_NAME": "addr",
+    "PR_SET_CHILD_SUBREAPER": "u", "PR_SET_ENDIAN": "u", "PR_SET_FPEMU": "u", "PR_SET_FPEXC": "u",
+    "PR_SET_KEEPCAPS": "u", "PR_SET_TIMING": "u", "PR_SET_TIMERSLACK": "d",
+    "PR_SET_DUMPABLE": "dumpable", "PR_SET_PDEATHSIG": "sig",
+    "PR_SET_NO_NEW_PRIVS": "u+hex", "PR_SET_THP_DISABLE": "u+hex", "PR_SET_IO_FLUSHER": "u+hex",
+}
+PRCTL_NARGS = 5  # option and four arguments: the rest after the decoded ones print in hex
+
+
+def _prctl_arg2(how: str, arg2: int, style: Style) -> list[str]:
+    c = constants()
+    if how == "none":
+        return []
+    if how == "addr":
+        return [_addr(arg2)]
+    if how in ("u", "u+hex"):
+        return [str(unsigned(arg2))]
+    if how == "d":
+        return [str(arg2 - (1 << 64) if unsigned(arg2) >= 1 << 63 else unsigned(arg2))]
+    if how == "sig":
+        return [str(unsigned(arg2)) if unsigned(arg2) > 128 else c.signal_name(arg2) or str(arg2)]
+    return [enum_text(unsigned(arg2), c.sets["pr_dumpable"], style)]
+
+
+def _prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str | None]:
+    c = constants()
+    option = unsigned(ev.args[0], 4)
+    name = c.sets["prctl_option"].lookup(option)
+    how = PRCTL_ARGS.get(name, "hex")
+    parts = [enum_text(option, c.sets["prctl_option"], style)]
+    if how == "hex":
+        parts += [hexval(v) for v in ev.args[1:PRCTL_NARGS]]
+    else:
+        parts += _prctl_arg2(how, ev.args[1], style)
+        if how == "u+hex":
+            parts += [hexval(v) for v in ev.args[2:PRCTL_NARGS]]
+    ret = None
+    if name == "PR_GET_DUMPABLE" and ev.ret is not None and not failed(ev.ret):
+        known = c.sets["pr_dumpable"].lookup(ev.ret)
+        ret = f"{ev.ret} ({known})" if known and style.xlat != "raw" else None
+    return ", ".join(parts), "", ret
+
+
+# arch_prctl: ARCH_GET_CPUID takes nothing; the others an address or a value, in hex (strace's
+# prctl.c; the values ARCH_GET_FS and kin write are not copied, so their address shows)
+ARCH_PRCTL_NO_ARG = frozenset({"ARCH_GET_CPUID"})
+ARCH_PRCTL_ADDR = frozenset({"ARCH_GET_FS", "ARCH_GET_GS", "ARCH_GET_XCOMP_SUPP", "ARCH_GET_XCOMP_PERM",
+                             "ARCH_GET_XCOMP_GUEST_PERM"})
+
+
+def _arch_prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
+    c = constants()
+    option, addr = unsigned(ev.args[0], 4), ev.args[1]
+    name = c.sets["arch_prctl_code"].lookup(option)
+    text = enum_text(option, c.sets["arch_prctl_code"], style)
+    if name in ARCH_PRCTL_NO_ARG:
+        return text, "", None
+    return f"{text}, {_addr(addr) if name in ARCH_PRCTL_ADDR else hexval(addr)}", "", None
+
+
+PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
+            "prctl": _prctl, "arch_prctl": _arch_prctl}
+STYLED = frozenset({"fcntl", "ioctl", "futex", "prctl", "arch_prctl"})  # printers that take the abbreviation style and a descriptor's text
+
 
 
 def special(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fds=None):

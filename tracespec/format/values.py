@@ -79,7 +79,7 @@ def flag_names(value: int, cset: ConstantSet, c: Constants) -> tuple[list[str], 
     return names, rest
 
 
-def _with_comment(number: str, names: str, style: Style) -> str:
+def with_comment(number: str, names: str, style: Style) -> str:
     """strace's print_xlat styles: the names (abbrev), the number (raw), or the number with its names."""
     if style.xlat == "raw":
         return number
@@ -94,12 +94,12 @@ def flags_text(value: int, cset: ConstantSet, c: Constants, style: Style = DEFAU
     number = hex(value) if value else "0"
     if value == 0:
         zero = cset.zero or (c.sets[cset.lead_enum[0]].lookup(0) if cset.lead_enum else None)
-        return _with_comment("0", zero, style) if zero else "0"
+        return with_comment("0", zero, style) if zero else "0"
     names, rest = flag_names(value, cset, c)
     if not names:
         return number if style.xlat == "raw" else f"{number} /* {cset.unknown_text} */"
     text = "|".join(names + ([hex(rest)] if rest else []))
-    return _with_comment(number, text, style)
+    return with_comment(number, text, style)
 
 
 def enum_text(value: int, cset: ConstantSet, style: Style = DEFAULT_STYLE) -> str:
@@ -108,7 +108,7 @@ def enum_text(value: int, cset: ConstantSet, style: Style = DEFAULT_STYLE) -> st
     name = cset.lookup(value)
     if name is None:
         return number if style.xlat == "raw" else f"{number} /* {cset.unknown_text} */"
-    return _with_comment(number, name, style)
+    return with_comment(number, name, style)
 
 
 def mode_text(value: int) -> str:
@@ -157,14 +157,14 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
     if kind == "uint":  # an unsigned C type is never negative, whatever the slot held
         return str(unsigned(value, f.size))
     if kind == "dirfd":
-        return _with_comment("-100", "AT_FDCWD", style) if value == -100 else str(value)
+        return with_comment("-100", "AT_FDCWD", style) if value == -100 else str(value)
     if kind in ("ptr", "optr"):
         return "NULL" if value == 0 else hexval(value, f)
     if kind == "hex":
         return hexval(value, f)
     if kind == "sig":
         name = c.signal_name(value)
-        return _with_comment(str(value), name, style) if name else str(value)
+        return with_comment(str(value), name, style) if name else str(value)
     if kind in ("uid", "gid"):
         return "-1" if value in (0xFFFFFFFF, -1) else str(value)
     if kind in ("mode", "omode"):
