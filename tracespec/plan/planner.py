@@ -343,8 +343,6 @@ class _Planner:
         needs_raw = any(s.syscall.event is None for s in selected)
         many = self.v.every_syscall or len(selected) > MANY_SYSCALLS
         if needs_raw or many or not p.has("syscall_tracepoints"):
-            if not needs_raw and not many and not p.has("syscall_tracepoints"):
-                pass
             return Attach.RAW_TP if p.has("raw_tracepoint") else Attach.RAW_SYSCALLS
         return Attach.SYSCALL_TP
 
