@@ -463,14 +463,16 @@ def _shown_size(n: int) -> str:
 # list in one allocation, which bounds it at 2 GiB as well (4 KiB pages), and the planner asks for 8 pages
 # at least. Sizes in between are rounded down to a power of two pages by the planner.
 PAGE = 4096
-BUFFER_LIMITS = {"ringbuf": (PAGE, 2 << 30, "a BPF ring buffer"),
-                 "perfbuf": (8 * PAGE, 2 << 30, "a perf buffer, per CPU,")}
 
 
-def _check_buffer_size(size: int | None, output: str, text: str | None) -> None:
+def _check_buffer_size(size: int | None, output, text: str | None) -> None:
+    from tracespec.plan import Output
+
     if size is None:
         return
-    low, high, what = BUFFER_LIMITS[output]
+    limits = {Output.RINGBUF: (PAGE, 2 << 30, "a BPF ring buffer"),
+              Output.PERFBUF: (8 * PAGE, 2 << 30, "a perf buffer, per CPU,")}
+    low, high, what = limits[output]
     if not low <= size <= high:
         raise TracespecError(f"--buffer-size {text}: {what} takes {_shown_size(low)} to {_shown_size(high)}",
                              hint="e.g. --buffer-size 64M (rounded down to a power of two pages)")
@@ -677,23 +679,23 @@ def cmd_check(args) -> int:
 
 
 def _target(args):
-    from tracespec.plan import Target
+    from tracespec.plan import Target, TargetKind
 
-    kind = getattr(args, "target", None)
+    kind = getattr(args, "target", None)  # emit --target: one of TargetKind's words (argparse checked it)
     if kind is None:
         if args.pid:
-            kind = "pids"
+            kind = TargetKind.PIDS
         elif args.all:
-            kind = "all"
+            kind = TargetKind.ALL
         elif args.cgroup:
-            kind = "cgroup"
+            kind = TargetKind.CGROUP
         elif args.comm:
-            kind = "comm"
+            kind = TargetKind.COMM
         else:
-            kind = "command"
+            kind = TargetKind.COMMAND
     follow = not getattr(args, "no_follow", False)
     comm = getattr(args, "comm", None)
-    return Target(kind=kind, follow=follow, cgroup=getattr(args, "cgroup", None),
+    return Target(kind=TargetKind(kind), follow=follow, cgroup=getattr(args, "cgroup", None),
                   comm=comm.encode()[:15] if comm else None)
 
 
@@ -1093,6 +1095,7 @@ def cmd_record(args) -> int:
     from tracespec.format.binary import BinWriter
     from tracespec.kernel import find_tracefs
     from tracespec.pipeline import compile_spec
+    from tracespec.plan import TargetKind
     from tracespec.session.record import RecorderSession
 
     cmd = list(args.cmd)
@@ -1157,7 +1160,7 @@ def cmd_record(args) -> int:
 
         session = RecorderSession(plan, compiled.c_source, decode, None, command=cmd if cmd else None, pids=pids,
                                   tracefs=find_tracefs(), notice=_notice, dumps=write_dump)
-        if plan.target.kind in ("all", "cgroup", "comm") or pids:
+        if plan.target.kind in (TargetKind.ALL, TargetKind.CGROUP, TargetKind.COMM) or pids:
             _notice(f"recording; dump with kill -USR1 {os.getpid()}")
         result = session.run()
     _notice(f"{len(written)} dump{'' if len(written) == 1 else 's'} written, {result.lost} records lost")

@@ -9,58 +9,95 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
+
+
+class Capture(str, Enum):
+    """What the BPF program copies out of the traced process for an argument (NONE: nothing beyond the
+    register). A str: it equals, hashes, formats and serialises as its value, in templates and JSON too."""
+
+    __str__ = str.__str__  # Python 3.12's Enum would give "Capture.STRING" otherwise
+    __format__ = str.__format__
+
+    NONE = "none"
+    STRING = "string"
+    BUFFER = "buffer"
+    STRUCT = "struct"
+    SOCKADDR = "sockaddr"
+    STRV = "strv"  # a NULL-terminated array of strings
+    PTRCOUNT = "ptrcount"  # a NULL-terminated array of pointers, only counted
+    IOVEC = "iovec"
+
+
+class Phase(str, Enum):
+    """When something is read or known: at syscall entry, at its exit, or both (a struct read and written
+    back). Record layouts and filter leaves are enter or exit only."""
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    ENTER = "enter"
+    EXIT = "exit"
+    BOTH = "both"
 
 
 @dataclass(frozen=True)
 class KindInfo:
-    capture: str  # none | string | buffer | struct | sockaddr | strv | ptrcount | iovec
-    at: str  # enter | exit | both: when the memory is read
+    capture: Capture
+    at: Phase  # when the memory is read
     param: str | None  # None | arg | set | struct | map: what the parenthesised parameter names
     doc: str
 
 
 KINDS: dict[str, KindInfo] = {
     # numbers
-    "int": KindInfo("none", "enter", None, "signed decimal"),
-    "uint": KindInfo("none", "enter", None, "unsigned decimal"),
-    "hex": KindInfo("none", "enter", None, "hexadecimal"),
-    "ptr": KindInfo("none", "enter", None, "an address: NULL or hexadecimal"),
-    "optr": KindInfo("none", "exit", None, "an address the kernel writes through, shown as an address when "
-                                           "the syscall returns (nanosleep's remainder)"),
-    "size": KindInfo("none", "enter", None, "a byte count"),
-    "off": KindInfo("none", "enter", None, "a file offset"),
-    "fd": KindInfo("none", "enter", None, "a file descriptor"),
-    "dirfd": KindInfo("none", "enter", None, "a directory descriptor or AT_FDCWD"),
-    "pid": KindInfo("none", "enter", None, "a process or thread id"),
-    "sig": KindInfo("none", "enter", None, "a signal number"),
-    "uid": KindInfo("none", "enter", None, "a user id (-1: unchanged)"),
-    "gid": KindInfo("none", "enter", None, "a group id (-1: unchanged)"),
-    "mode": KindInfo("none", "enter", None, "permission bits, octal"),
-    "omode": KindInfo("none", "enter", None, "open's mode: shown only with O_CREAT or O_TMPFILE"),
-    "fmode": KindInfo("none", "enter", None, "file type and permission bits (mknod)"),
-    "flags": KindInfo("none", "enter", "set", "bit flags from a constant set"),
-    "enum": KindInfo("none", "enter", "set", "one value from a constant set"),
-    "enumby": KindInfo("none", "enter", "map", "one value from a set chosen by another argument (ARG:MAP)"),
+    "int": KindInfo(Capture.NONE, Phase.ENTER, None, "signed decimal"),
+    "uint": KindInfo(Capture.NONE, Phase.ENTER, None, "unsigned decimal"),
+    "hex": KindInfo(Capture.NONE, Phase.ENTER, None, "hexadecimal"),
+    "ptr": KindInfo(Capture.NONE, Phase.ENTER, None, "an address: NULL or hexadecimal"),
+    "optr": KindInfo(Capture.NONE, Phase.EXIT, None, "an address the kernel writes through, shown as an address "
+                                                     "when the syscall returns (nanosleep's remainder)"),
+    "size": KindInfo(Capture.NONE, Phase.ENTER, None, "a byte count"),
+    "off": KindInfo(Capture.NONE, Phase.ENTER, None, "a file offset"),
+    "fd": KindInfo(Capture.NONE, Phase.ENTER, None, "a file descriptor"),
+    "dirfd": KindInfo(Capture.NONE, Phase.ENTER, None, "a directory descriptor or AT_FDCWD"),
+    "pid": KindInfo(Capture.NONE, Phase.ENTER, None, "a process or thread id"),
+    "sig": KindInfo(Capture.NONE, Phase.ENTER, None, "a signal number"),
+    "uid": KindInfo(Capture.NONE, Phase.ENTER, None, "a user id (-1: unchanged)"),
+    "gid": KindInfo(Capture.NONE, Phase.ENTER, None, "a group id (-1: unchanged)"),
+    "mode": KindInfo(Capture.NONE, Phase.ENTER, None, "permission bits, octal"),
+    "omode": KindInfo(Capture.NONE, Phase.ENTER, None, "open's mode: shown only with O_CREAT or O_TMPFILE"),
+    "fmode": KindInfo(Capture.NONE, Phase.ENTER, None, "file type and permission bits (mknod)"),
+    "flags": KindInfo(Capture.NONE, Phase.ENTER, "set", "bit flags from a constant set"),
+    "enum": KindInfo(Capture.NONE, Phase.ENTER, "set", "one value from a constant set"),
+    "enumby": KindInfo(Capture.NONE, Phase.ENTER, "map",
+                       "one value from a set chosen by another argument (ARG:MAP)"),
     # memory the kernel reads (copied at entry) or writes (copied at exit)
-    "path": KindInfo("string", "enter", None, "a file name, fetched whole (up to PATH_MAX)"),
-    "str": KindInfo("string", "enter", None, "a NUL-terminated string"),
-    "ostr": KindInfo("string", "exit", "arg", "a string the kernel writes (getcwd)"),
-    "ibuf": KindInfo("buffer", "enter", "arg", "bytes read by the kernel; length from an argument"),
-    "obuf": KindInfo("buffer", "exit", "arg", "bytes written by the kernel; length from the return value"),
-    "istruct": KindInfo("struct", "enter", "struct", "a struct read by the kernel"),
-    "ostruct": KindInfo("struct", "exit", "struct", "a struct written by the kernel"),
-    "iostruct": KindInfo("struct", "both", "struct", "a struct read and written back (printed [in => out])"),
-    "sockaddr": KindInfo("sockaddr", "enter", "arg", "a socket address; its length is the argument named"),
-    "osockaddr": KindInfo("sockaddr", "exit", "arg", "a socket address the kernel fills in; its length is "
-                                                     "at the pointer argument named"),
-    "sockoptval": KindInfo("buffer", "enter", "arg", "a socket option's value; length from the argument named"),
-    "osockoptval": KindInfo("buffer", "exit", "arg", "a socket option's value the kernel fills in; its "
-                                                     "length is at the pointer argument named"),
-    "strv": KindInfo("strv", "enter", None, "a NULL-terminated array of strings (execve's argv)"),
-    "envp": KindInfo("ptrcount", "enter", None, "a NULL-terminated array of strings, counted (execve's envp)"),
-    "iovec": KindInfo("iovec", "enter", "arg", "an array of buffers the kernel reads; count from the argument "
-                                               "named"),
-    "oiovec": KindInfo("iovec", "exit", "arg", "an array of buffers the kernel fills, up to the return value"),
+    "path": KindInfo(Capture.STRING, Phase.ENTER, None, "a file name, fetched whole (up to PATH_MAX)"),
+    "str": KindInfo(Capture.STRING, Phase.ENTER, None, "a NUL-terminated string"),
+    "ostr": KindInfo(Capture.STRING, Phase.EXIT, "arg", "a string the kernel writes (getcwd)"),
+    "ibuf": KindInfo(Capture.BUFFER, Phase.ENTER, "arg", "bytes read by the kernel; length from an argument"),
+    "obuf": KindInfo(Capture.BUFFER, Phase.EXIT, "arg",
+                     "bytes written by the kernel; length from the return value"),
+    "istruct": KindInfo(Capture.STRUCT, Phase.ENTER, "struct", "a struct read by the kernel"),
+    "ostruct": KindInfo(Capture.STRUCT, Phase.EXIT, "struct", "a struct written by the kernel"),
+    "iostruct": KindInfo(Capture.STRUCT, Phase.BOTH, "struct",
+                         "a struct read and written back (printed [in => out])"),
+    "sockaddr": KindInfo(Capture.SOCKADDR, Phase.ENTER, "arg",
+                         "a socket address; its length is the argument named"),
+    "osockaddr": KindInfo(Capture.SOCKADDR, Phase.EXIT, "arg",
+                          "a socket address the kernel fills in; its length is at the pointer argument named"),
+    "sockoptval": KindInfo(Capture.BUFFER, Phase.ENTER, "arg",
+                           "a socket option's value; length from the argument named"),
+    "osockoptval": KindInfo(Capture.BUFFER, Phase.EXIT, "arg",
+                            "a socket option's value the kernel fills in; its length is at the pointer argument named"),
+    "strv": KindInfo(Capture.STRV, Phase.ENTER, None, "a NULL-terminated array of strings (execve's argv)"),
+    "envp": KindInfo(Capture.PTRCOUNT, Phase.ENTER, None,
+                     "a NULL-terminated array of strings, counted (execve's envp)"),
+    "iovec": KindInfo(Capture.IOVEC, Phase.ENTER, "arg",
+                      "an array of buffers the kernel reads; count from the argument named"),
+    "oiovec": KindInfo(Capture.IOVEC, Phase.EXIT, "arg",
+                       "an array of buffers the kernel fills, up to the return value"),
 }
 
 _KIND_RE = re.compile(r"^([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]*(?::[A-Za-z_][A-Za-z0-9_]*)?)\))?$")
@@ -76,11 +113,11 @@ class ArgKind:
         return KINDS[self.name]
 
     @property
-    def capture(self) -> str:
+    def capture(self) -> Capture:
         return KINDS[self.name].capture
 
     @property
-    def at(self) -> str:
+    def at(self) -> Phase:
         return KINDS[self.name].at
 
     def __str__(self) -> str:

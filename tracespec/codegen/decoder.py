@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import tracespec
+from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.codegen.templates import env
 from tracespec.plan.model import RecordLayout, Schema
 from tracespec.wire.layout import (ARG_FORMAT, COMM_SIZE, EXEC_ARGS_KIND, FIRST_SPECIAL_KIND, FORK_KIND,
@@ -16,15 +17,16 @@ from tracespec.wire.layout import (ARG_FORMAT, COMM_SIZE, EXEC_ARGS_KIND, FIRST_
                                    SLOT_FAULT, element_bytes)
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # whole names only: fullmatch
-_READERS = {"string": "_str_slot", "buffer": "_buf_slot", "struct": "_buf_slot", "sockaddr": "_buf_slot",
-            "strv": "_strv_slot", "ptrcount": "_ptrcount_slot", "iovec": "_iov_slot"}
+_READERS = {Capture.STRING: "_str_slot", Capture.BUFFER: "_buf_slot", Capture.STRUCT: "_buf_slot",
+            Capture.SOCKADDR: "_buf_slot", Capture.STRV: "_strv_slot", Capture.PTRCOUNT: "_ptrcount_slot",
+            Capture.IOVEC: "_iov_slot"}
 
 
 def _check(lay: RecordLayout) -> None:
     """Layouts may come from a trace file: refuse anything that is not plain names and numbers."""
     if not isinstance(lay.kind, int) or not 0 <= lay.kind < FIRST_SPECIAL_KIND:
         raise ValueError(f"bad record kind {lay.kind!r}")
-    if lay.phase not in ("enter", "exit"):
+    if lay.phase not in (Phase.ENTER, Phase.EXIT):
         raise ValueError(f"bad record phase {lay.phase!r}")
     if not all(isinstance(nr, int) and 0 <= nr < 1 << 20 for nr in lay.nrs):
         raise ValueError(f"bad syscall numbers {lay.nrs!r}")
@@ -45,7 +47,7 @@ def _view(lay: RecordLayout) -> dict:
     _check(lay)
     head = ["ts", "tgid", "tid", "nr", "kind", "flags"]
     fmt = HEADER_FORMAT
-    if lay.phase == "enter":
+    if lay.phase == Phase.ENTER:
         fmt += f"{COMM_SIZE}s" + ARG_FORMAT * len(lay.args)
         names = head + ["comm"] + [f"a{i}" for i in range(len(lay.args))]
     else:

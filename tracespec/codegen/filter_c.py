@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from tracespec.catalogue.kinds import Phase
 from tracespec.codegen.cliteral import c_bytes, c_comment, c_int
 from tracespec.plan.model import ArgField, FilterPlan, SlotLayout
 from tracespec.validate.typed import TAnd, TCompare, TExpr, TIn, TNot, TOr, TStrMatch, TTruth
@@ -24,7 +25,7 @@ COMM_OFFSET = 24  # bytes into an enter record (after the header)
 @dataclass(frozen=True)
 class LeafC:
     bit: int
-    phase: str  # enter | exit
+    phase: Phase  # ENTER or EXIT
     expr: str  # C expression (int)
     comment: str  # the leaf's source text and location, comment-safe
     unknown: str | None = None  # enter: C expression, true when the memory it matches could not be copied
@@ -329,7 +330,7 @@ def lower_filter(fp: FilterPlan, scope: HandlerScope) -> FilterC:
         unknown = refetch = None
         if i in faulting:
             unknown, refetch = low.fault_parts(leaf, i)
-        out.append(LeafC(i, "exit" if i in fp.exit_leaves else "enter", expr, comment, unknown, refetch))
+        out.append(LeafC(i, Phase.EXIT if i in fp.exit_leaves else Phase.ENTER, expr, comment, unknown, refetch))
     # The verifier walks a contains loop once per distinct state reaching it: compute those first,
     # before other leaves have split the states.
     out.sort(key=lambda leaf: 0 if "contains" in leaf.comment else 1)

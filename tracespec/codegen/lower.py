@@ -17,7 +17,9 @@ import tracespec
 from tracespec.codegen.cliteral import c_comment, c_ident, c_int
 from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lower_trigger
 from tracespec.codegen.templates import env
-from tracespec.plan.model import HIST_BUCKETS, FamilyPlan, ParamIndex, Plan, RecordLayout, SlotLayout, SyscallInfo
+from tracespec.catalogue.kinds import Capture, Phase
+from tracespec.plan.model import (HIST_BUCKETS, Attach, FamilyPlan, Output, ParamIndex, Placement, Plan, RecordLayout,
+                                  SlotLayout, SyscallInfo, TargetKind)
 from tracespec.plan.planner import exec_args_copy
 from tracespec.wire.layout import COMM_SIZE, HEADER_SIZE, c_defines, c_header_struct, element_bytes
 
@@ -43,7 +45,7 @@ class HandlerC:
     nr: int | None
     kind: int
     comment: str
-    via: str  # stack | scratch | ring (reserved in the ring buffer and written there)
+    via: Placement  # RING: reserved in the ring buffer and written there
     stack_words: int  # u64 words of the stack buffer
     nargs: int  # argument words the record carries (and the in-flight entry keeps)
     slots: tuple[SlotC, ...]
@@ -78,10 +80,10 @@ def _arg_value(a) -> str:
     return f"(s64)(s{bits})a[{a.index}]" if a.signed else f"(s64)(u{bits})a[{a.index}]"
 
 
-def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: str) -> str:
+def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     """C expression of how many bytes a buffer-like slot copies (negative: copy nothing)."""
-    failed_guard = "ret < 0 ? -1 : " if phase == "exit" else ""
-    if slot.capture == "struct":
+    failed_guard = "ret < 0 ? -1 : " if phase == Phase.EXIT else ""
+    if slot.capture == Capture.STRUCT:
         return f"({failed_guard}{c_int(slot.max)})" if failed_guard else c_int(slot.max)
     if slot.size_from_ret:
         return "ret"
@@ -91,19 +93,19 @@ def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: str) -> str:
     return _arg_value(a)
 
 
-def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: str) -> str:
+def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     ptr = f"a[{slot.index}]"
     mx = c_int(slot.max)
     cap = slot.capture
-    if cap == "string":
-        if phase == "exit":
+    if cap == Capture.STRING:
+        if phase == Phase.EXIT:
             return f"ts_put_str_ret(r, off, {ptr}, ret, {mx})"
         return f"ts_put_str(r, off, {ptr}, {mx})"
-    if cap == "strv":
+    if cap == Capture.STRV:
         return f"ts_put_strv_{slot.count}_{slot.max}(r, off, {ptr})"
-    if cap == "ptrcount":
+    if cap == Capture.PTRCOUNT:
         return f"ts_put_ptrcount(r, off, {ptr}, {c_int(slot.count)})"
-    if cap == "iovec":
+    if cap == Capture.IOVEC:
         cnt = _arg_value(info.args[slot.size_index])
         total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
         return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {cnt}, {total}, {limited})"
@@ -121,7 +123,7 @@ def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, .
     return tuple(out), size
 
 
-def _array_shapes(p: Plan, capture: str) -> list[tuple[int, int, int]]:
+def _array_shapes(p: Plan, capture: Capture) -> list[tuple[int, int, int]]:
     """(elements, bytes per element payload, bytes per element in the record) of each array copier."""
     return sorted({(sl.count, sl.max, element_bytes(capture, sl.max)) for lay in p.schema.layouts for sl in lay.slots
                    if sl.capture == capture})
@@ -136,7 +138,7 @@ class _Lowerer:
     def scope(self, fam: FamilyPlan | None, enter_slots: dict, slot_calls: dict) -> HandlerScope:
         # A filter naming arguments belongs to one syscall, whose family has only it.
         args = {a.name: a for a in fam.members[0].args} if fam and len(fam.members) == 1 else {}
-        in_scratch = fam is not None and fam.enter_buffer == "scratch"
+        in_scratch = fam is not None and fam.enter_buffer == Placement.SCRATCH
         return HandlerScope(fam.name if fam else "generic", args, enter_slots, slot_calls, self.nrs, self.params,
                             self.plan.bounded_loops, in_scratch)
 
@@ -212,9 +214,9 @@ class _Lowerer:
             "generic_nrs": generic_nrs,
             "generic_default": generic_default,
             "helpers": helpers,
-            "strv_shapes": _array_shapes(p, "strv"),
-            "iov_shapes": _array_shapes(p, "iovec"),
-            "targets": p.target.kind in ("command", "pids"),
+            "strv_shapes": _array_shapes(p, Capture.STRV),
+            "iov_shapes": _array_shapes(p, Capture.IOVEC),
+            "targets": p.target.kind in (TargetKind.COMMAND, TargetKind.PIDS),
             "bitmap_words": BITMAP_WORDS,
             "bitmaps": ("traced", "armed") if p.arm_on_exec else ("traced",),
             "args_offset": HEADER_SIZE + COMM_SIZE,
@@ -231,19 +233,19 @@ class _Lowerer:
 
 def describe_plan(p: Plan) -> list[str]:
     attach = {
-        "raw_tp": "raw tracepoints sys_enter/sys_exit (every syscall passes through one program)",
-        "raw_syscalls": "tracepoints raw_syscalls:sys_enter/sys_exit",
-        "syscall_tp": f"per-syscall tracepoints ({len(p.all_syscalls)} syscalls, {len(p.families)} families "
-                      f"of programs)",
+        Attach.RAW_TP: "raw tracepoints sys_enter/sys_exit (every syscall passes through one program)",
+        Attach.RAW_SYSCALLS: "tracepoints raw_syscalls:sys_enter/sys_exit",
+        Attach.SYSCALL_TP: f"per-syscall tracepoints ({len(p.all_syscalls)} syscalls, {len(p.families)} families "
+                           f"of programs)",
     }[p.attach]
-    if p.output == "ringbuf":
+    if p.output == Output.RINGBUF:
         output = f"BPF ring buffer, {p.ring_pages * 4096 >> 20} MiB"
     else:
         output = f"perf buffers, {p.ring_pages * 4096 >> 10} KiB per CPU"
-    target = {"command": "a command started by tracespec, and its children" if p.target.follow
-              else "a command started by tracespec", "pids": "the processes given by pid",
-              "all": "every process but tracespec", "cgroup": "the processes of one cgroup",
-              "comm": "processes by name"}[p.target.kind]
+    target = {TargetKind.COMMAND: "a command started by tracespec, and its children" if p.target.follow
+              else "a command started by tracespec", TargetKind.PIDS: "the processes given by pid",
+              TargetKind.ALL: "every process but tracespec", TargetKind.CGROUP: "the processes of one cgroup",
+              TargetKind.COMM: "processes by name"}[p.target.kind]
     if p.summary is not None:
         output = f"a summary in per-CPU maps, by {p.summary.by}, at most {p.summary.keys} keys (no syscall records)"
     elif p.recorder is not None:
@@ -264,7 +266,7 @@ def _bpf_header() -> str:
 def _config_defines(plan: Plan) -> dict[str, str]:
     """The #defines that configure tracespec.bpf.h for this plan (every value passes through c_int or is
     a helper name the profile offers)."""
-    d = {"TS_OUTPUT_RINGBUF": c_int(int(plan.output == "ringbuf")), "TS_RING_PAGES": c_int(plan.ring_pages),
+    d = {"TS_OUTPUT_RINGBUF": c_int(int(plan.output == Output.RINGBUF)), "TS_RING_PAGES": c_int(plan.ring_pages),
          "TS_N_PARAMS": c_int(len(plan.params)), "TS_SCRATCH_SIZE": c_int(plan.scratch_size),
          "TS_BOUNDED_LOOPS": c_int(int(plan.bounded_loops)), "TS_READ_USER": c_ident(plan.read_user),
          "TS_READ_USER_STR": c_ident(plan.read_user_str), "TS_READ_KERNEL": c_ident(plan.read_kernel),

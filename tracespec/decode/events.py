@@ -21,6 +21,7 @@ from tracespec.wire.layout import FLAG_DEFERRED
 from tracespec.wire.records import (TRUNCATED, EnterRecord, ExecArgsRecord, ExitRecord, ForkRecord,
                                      LostRecord, ProcExitRecord, RetryRecord, Slot)
 from tracespec.decode.values import converter
+from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.plan.model import Schema, SyscallInfo
 
 
@@ -132,7 +133,7 @@ class Pairer:
     def __init__(self, schema: Schema):
         self.infos = {s.nr: s for s in schema.syscalls}
         self.layouts = {lay.kind: lay for lay in schema.layouts}
-        self.enter_layouts = {nr: lay for lay in schema.layouts if lay.phase == "enter" for nr in lay.nrs}
+        self.enter_layouts = {nr: lay for lay in schema.layouts if lay.phase == Phase.ENTER for nr in lay.nrs}
         self.pending: dict[int, SyscallEvent] = {}  # tid -> started syscall
         # Items wait in `queue` behind a return with a restart code until it is known whether the thread
         # died of SIGKILL there: tid -> (its Finished's index in queue, the event before its exit).
@@ -302,10 +303,10 @@ class Pairer:
             old = slots.get(name)
             if old is None or not old.fault:
                 continue
-            if sl.capture == "string" and not r.filename.fault:
+            if sl.capture == Capture.STRING and not r.filename.fault:
                 data = r.filename.data[:sl.max]
                 slots[name] = Slot(data, TRUNCATED if len(r.filename.data) > sl.max else 0)
-            elif sl.capture == "strv" and not (r.args.fault or r.args.absent):
+            elif sl.capture == Capture.STRV and not (r.args.fault or r.args.absent):
                 parts = r.args.data.split(b"\0")
                 if parts and parts[-1] == b"":
                     parts.pop()

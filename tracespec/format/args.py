@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from tracespec.catalogue.kinds import KINDS
+from tracespec.catalogue.kinds import KINDS, Phase
 from tracespec.decode.events import SyscallEvent
 from tracespec.wire.records import Slot
 from tracespec.quote import quote
@@ -16,7 +16,7 @@ from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_tex
 from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
-EXIT_KINDS = frozenset(name for name, info in KINDS.items() if info.at in ("exit", "both"))
+EXIT_KINDS = frozenset(name for name, info in KINDS.items() if info.at in (Phase.EXIT, Phase.BOTH))
 MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec"})
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
-from tracespec.catalogue.kinds import KINDS
+from tracespec.catalogue.kinds import KINDS, Capture, Phase
 from tracespec.catalogue.syscalls import RET_KINDS
 from tracespec.quote import quote
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _KIND_TEXT = re.compile(r"([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]{0,63}(?::[A-Za-z_][A-Za-z0-9_]{0,63})?)\))?")
-CAPTURES = frozenset({"string", "buffer", "struct", "sockaddr", "strv", "ptrcount", "iovec"})
+CAPTURES = frozenset(c.value for c in Capture if c is not Capture.NONE)  # what a slot may copy
+PHASES = frozenset({Phase.ENTER.value, Phase.EXIT.value})  # a record's
 MAX_NR = 1 << 20
 MAX_TEXT = 16 << 20
 
@@ -131,7 +132,7 @@ def _layout(where: str, lay, kinds: set[int]) -> None:
     if kind in kinds:
         raise BadHeader(f"{where}.kind: a second layout of kind {kind}")
     kinds.add(kind)
-    if type(lay["phase"]) is not str or lay["phase"] not in ("enter", "exit"):
+    if type(lay["phase"]) is not str or lay["phase"] not in PHASES:
         _fail(f"{where}.phase", lay["phase"], '"enter" or "exit"')
     for i, nr in enumerate(_list(f"{where}.nrs", lay["nrs"], MAX_NR)):
         _int(f"{where}.nrs[{i}]", nr, 0, MAX_NR - 1)

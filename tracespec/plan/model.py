@@ -7,10 +7,57 @@ describe) is also what a decoder needs, and it serialises to JSON for binary tra
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import IntEnum
+from enum import Enum, IntEnum
 
+from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.validate.typed import TExpr, TLeaf, TStrMatch
 from tracespec.wire.layout import COMM_SIZE, HEADER_SIZE, SLOT_INFO_SIZE, align4, element_bytes
+
+
+class Attach(str, Enum):
+    """How the programs attach: raw tracepoints sys_enter/sys_exit (one program sees every syscall), the
+    raw_syscalls tracepoints, or per-syscall tracepoints. A str (see Capture): equal to its value."""
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    RAW_TP = "raw_tp"
+    SYSCALL_TP = "syscall_tp"
+    RAW_SYSCALLS = "raw_syscalls"
+
+
+class Output(str, Enum):
+    """Where records go: one BPF ring buffer, or per-CPU perf buffers."""
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    RINGBUF = "ringbuf"
+    PERFBUF = "perfbuf"
+
+
+class TargetKind(str, Enum):
+    """Whose syscalls are traced."""
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    COMMAND = "command"  # a command tracespec starts
+    PIDS = "pids"  # running processes, by id
+    ALL = "all"  # every process but tracespec
+    CGROUP = "cgroup"  # the processes of one cgroup v2 group
+    COMM = "comm"  # processes by name
+
+
+class Placement(str, Enum):
+    """Where a record is built before it is emitted."""
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    STACK = "stack"  # the BPF stack (512 bytes in all)
+    SCRATCH = "scratch"  # a per-CPU array map
+    RING = "ring"  # reserved in the ring buffer itself, no copy
 
 
 # the programs that record syscalls with raw arguments (a raw tracepoint's also dispatches to the others)
@@ -35,7 +82,7 @@ class SlotLayout:
 
     arg: str
     index: int  # the argument holding the pointer
-    capture: str  # string | buffer | struct | sockaddr | strv | ptrcount | iovec
+    capture: Capture  # never NONE
     max: int  # payload bytes at most (arrays: per element)
     inline: bool  # fixed-size slot in a fixed-size record
     size_index: int | None = None  # the argument holding the length (iovec: the element count)
@@ -48,11 +95,11 @@ class SlotLayout:
     def bytes(self) -> int:
         """Bytes the slot occupies at most: its info word and payload (strings keep room for the NUL),
         4-aligned; arrays hold `count` elements, each with its own info word (and iovec its length)."""
-        if self.capture == "string":
+        if self.capture == Capture.STRING:
             return SLOT_INFO_SIZE + align4(self.max + 1)
-        if self.capture in ("strv", "iovec"):
+        if self.capture in (Capture.STRV, Capture.IOVEC):
             return SLOT_INFO_SIZE + self.count * element_bytes(self.capture, self.max)
-        if self.capture == "ptrcount":
+        if self.capture == Capture.PTRCOUNT:
             return SLOT_INFO_SIZE
         return SLOT_INFO_SIZE + align4(self.max)
 
@@ -60,7 +107,7 @@ class SlotLayout:
 @dataclass(frozen=True)
 class RecordLayout:
     kind: int
-    phase: str  # enter | exit
+    phase: Phase  # ENTER or EXIT
     nrs: tuple[int, ...]  # the syscalls recorded with it; () for the raw layout any syscall may use
     name: str  # a family's name ("f3"), or "*" for the raw layout
     args: tuple[ArgField, ...]  # enter records store the argument registers' raw values
@@ -68,7 +115,7 @@ class RecordLayout:
 
     @property
     def fixed_size(self) -> int:
-        if self.phase == "enter":
+        if self.phase == Phase.ENTER:
             return HEADER_SIZE + COMM_SIZE + 8 * len(self.args)
         return HEADER_SIZE + 8
 
@@ -109,10 +156,12 @@ class Schema:
 
     @staticmethod
     def from_json(data: dict) -> "Schema":
+        """The inverse of to_json, for a header format/traceheader.py has checked: its words become
+        members again."""
         layouts = tuple(
-            RecordLayout(kind=lay["kind"], phase=lay["phase"], nrs=tuple(lay["nrs"]), name=lay["name"],
+            RecordLayout(kind=lay["kind"], phase=Phase(lay["phase"]), nrs=tuple(lay["nrs"]), name=lay["name"],
                          args=tuple(ArgField(**a) for a in lay["args"]),
-                         slots=tuple(SlotLayout(**s) for s in lay["slots"]))
+                         slots=tuple(SlotLayout(**{**s, "capture": Capture(s["capture"])}) for s in lay["slots"]))
             for lay in data["layouts"])
         syscalls = tuple(SyscallInfo(nr=s["nr"], name=s["name"], ret=s["ret"],
                                      args=tuple(ArgField(**a) for a in s["args"]), raw=bool(s.get("raw")))
@@ -160,9 +209,9 @@ class FamilyPlan:
     stash: bool  # the enter record waits in the stash map until the exit filter decides
     exit_args: bool  # the exit handler needs the arguments (exit copies, on tracepoints without pt_regs)
     origin: str = ""  # the spec rules behind it, for messages: "openat (specs/x.yaml:4:5)"
-    # where each record is built: stack | scratch (per-CPU map) | ring (reserved in the ring buffer)
-    enter_buffer: str = "stack"
-    exit_buffer: str = "stack"
+    # where each record is built
+    enter_buffer: Placement = Placement.STACK
+    exit_buffer: Placement = Placement.STACK
 
     @property
     def nrs(self) -> tuple[int, ...]:
@@ -228,10 +277,14 @@ class Param:
 class Target:
     """Whose syscalls: a command started by tracespec, running processes, or everything."""
 
-    kind: str = "command"  # command | pids | all | cgroup | comm
+    kind: TargetKind = TargetKind.COMMAND
     follow: bool = True  # follow forked children (in the kernel)
     cgroup: str | None = None
     comm: bytes | None = None
+
+    def __post_init__(self):
+        # callers may name the kind by its word (a command-line choice): a word that is no kind fails here
+        object.__setattr__(self, "kind", TargetKind(self.kind))
 
 
 HIST_BUCKETS = 40  # log2 latency buckets: [2^i, 2^(i+1)) ns; the last one holds everything from 2^39 ns
@@ -258,9 +311,9 @@ class RecorderPlan:
 
 # by attach mode: the context structs of its enter and exit programs (tracespec.bpf.h defines ts_*)
 ATTACH_CONTEXTS = {
-    "raw_tp": ("struct bpf_raw_tracepoint_args", "struct bpf_raw_tracepoint_args"),
-    "raw_syscalls": ("struct ts_rs_enter_ctx", "struct ts_rs_exit_ctx"),
-    "syscall_tp": ("struct ts_tp_enter_ctx", "struct ts_tp_exit_ctx"),
+    Attach.RAW_TP: ("struct bpf_raw_tracepoint_args", "struct bpf_raw_tracepoint_args"),
+    Attach.RAW_SYSCALLS: ("struct ts_rs_enter_ctx", "struct ts_rs_exit_ctx"),
+    Attach.SYSCALL_TP: ("struct ts_tp_enter_ctx", "struct ts_tp_exit_ctx"),
 }
 
 
@@ -290,8 +343,8 @@ COUNT_CALLS, COUNT_LOST, COUNT_ERRORS, COUNT_ERRNO_BASE, COUNTS_STRIDE = 0, 1, 2
 class Plan:
     spec_path: str
     profile: str
-    attach: str  # raw_tp | syscall_tp | raw_syscalls
-    output: str  # ringbuf | perfbuf
+    attach: Attach
+    output: Output
     read_user: str  # the helper names the profile offers
     read_user_str: str
     read_kernel: str
@@ -325,8 +378,8 @@ class Plan:
     serve: ServePlan | None = None  # tracespec serve: a recorder per cgroup, added while the program runs
     helpers: frozenset[str] = frozenset()  # optional helpers of tracespec.bpf.h the program calls (TS_NEED_*)
     generic_stash: bool = False  # the generic enter record waits in the stash map for its exit filter
-    generic_enter_buffer: str = "stack"  # as FamilyPlan.enter_buffer, for the generic handler
-    generic_exit_buffer: str = "stack"
+    generic_enter_buffer: Placement = Placement.STACK  # as FamilyPlan.enter_buffer, for the generic handler
+    generic_exit_buffer: Placement = Placement.STACK
 
     @property
     def contexts(self) -> tuple[str, str]:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.errors import SpecError
-from tracespec.plan.model import (FIXED_PARAMS, ArgField, Attachment, FamilyPlan, FilterPlan, Param, ParamIndex, Plan,
-                                  ServePlan,
+from tracespec.plan.model import (FIXED_PARAMS, ArgField, Attach, Attachment, FamilyPlan, FilterPlan, Output, Param,
+                                  ParamIndex, Placement, Plan, ServePlan,
                                   RecorderPlan, RecordLayout, Schema, SlotLayout, SummaryPlan, SyscallInfo, TailCall,
-                                  Target)
+                                  Target, TargetKind)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
 from tracespec.kernel.profile import FEATURES
 from tracespec.validate.typed import TAnd, TExpr, TStrMatch, leaves
@@ -94,13 +95,13 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool) -> SlotLayout:
         from_ret = True
     elif f.size_from is not None:
         size_index = sel.syscall.arg(f.size_from).index
-    if f.capture == "iovec" and f.at == "exit":
+    if f.capture == Capture.IOVEC and f.at == Phase.EXIT:
         from_ret = True  # readv fills its buffers up to what it returns
     count = f.count
-    if f.capture == "ptrcount":
+    if f.capture == Capture.PTRCOUNT:
         count = ENVP_COUNT_LOOP if bounded_loops else ENVP_COUNT_UNROLLED
     return SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=f.capture, max=f.max,
-                      inline=f.mode == "inline" and f.capture == "string", size_index=size_index,
+                      inline=f.mode == "inline" and f.capture == Capture.STRING, size_index=size_index,
                       size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref)
 
 
@@ -111,7 +112,7 @@ def _filter_plan(expr: TExpr | None) -> FilterPlan | None:
     for leaf in leaves(expr):
         if not any(leaf is s for s in seen):
             seen.append(leaf)
-    exit_bits = frozenset(i for i, leaf in enumerate(seen) if leaf.field.phase == "exit")
+    exit_bits = frozenset(i for i, leaf in enumerate(seen) if leaf.field.phase == Phase.EXIT)
     return FilterPlan(expr, tuple(seen), exit_bits)
 
 
@@ -182,7 +183,7 @@ class _Planner:
 
         attach = self.choose_attach(v.syscalls)
         # a recorder's buffers must be overwritable: only perf buffers are
-        output = "ringbuf" if p.has("ringbuf") and not self.recording else "perfbuf"
+        output = Output.RINGBUF if p.has("ringbuf") and not self.recording else Output.PERFBUF
 
         self.check_features([sel.filter for sel in specific] + [global_filter], v)
         for sel in specific:
@@ -194,8 +195,8 @@ class _Planner:
         if generic:
             # every syscall number, known or not, may come through it: then all six words
             words = RAW_ARGS if v.every_syscall and not plans else _raw_args(generic_infos)
-            generic_enter = RecordLayout(self.kind(), "enter", (), "*", words, ())
-            generic_exit = RecordLayout(self.kind(), "exit", (), "*", (), ())
+            generic_enter = RecordLayout(self.kind(), Phase.ENTER, (), "*", words, ())
+            generic_exit = RecordLayout(self.kind(), Phase.EXIT, (), "*", (), ())
             generic_filter = _filter_plan(global_filter)
 
         layouts = []
@@ -243,11 +244,11 @@ class _Planner:
             per_cpu = max(16, (self.recorder_bytes or RECORDER_BYTES) // self.cpus // PAGE)
             recorder = RecorderPlan(1 << (per_cpu.bit_length() - 1), v.trigger)
 
-        if self.summary is not None and output == "ringbuf":
+        if self.summary is not None and output == Output.RINGBUF:
             pages = SUMMARY_RING_BYTES // PAGE
         elif recorder is not None:
             pages = recorder.pages_per_cpu
-        elif output == "ringbuf":
+        elif output == Output.RINGBUF:
             size = self.buffer_bytes or (min(RING_BYTES, max(self.ring_cap, 1 << 20)) if self.ring_cap else RING_BYTES)
             pages = max(1, size // PAGE)
             pages = 1 << (pages.bit_length() - 1)  # a power of two, as the ring buffer requires
@@ -262,7 +263,7 @@ class _Planner:
         generic_stash = generic_filter is not None and generic_filter.defers and not summarised
         helpers = needed_helpers(plans, generic_filter, self.summary is not None,
                                  v.trigger if recorder is not None else None,
-                                 self.target.kind in ("command", "pids"))
+                                 self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS))
         return Plan(
             spec_path=v.spec.path, profile=p.name, attach=attach, output=output,
             read_user="bpf_probe_read_user" if p.has("probe_read_user") else "bpf_probe_read",
@@ -278,14 +279,14 @@ class _Planner:
             stash_size=stash_size,
             # a record that waits in ts_stash for its exit is built in scratch, whatever its size
             scratch_size=SCRATCH_SIZE if variable or stash_size else 0, ring_pages=pages, max_record=max_record,
-            arm_on_exec=self.target.kind == "command", exec_arm_events=arm_events,
-            target_bitmap=self.target.kind in ("command", "pids") and p.has("atomic_bitops"),
+            arm_on_exec=self.target.kind == TargetKind.COMMAND, exec_arm_events=arm_events,
+            target_bitmap=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and p.has("atomic_bitops"),
             wakeup_batch=self.wakeup_batch, summary=summary, recorder=recorder, helpers=helpers,
             generic_stash=generic_stash,
             generic_enter_buffer=record_buffer(generic_enter, output, generic_filter is not None, summarised,
-                                               generic_stash) if generic_enter else "stack",
+                                               generic_stash) if generic_enter else Placement.STACK,
             generic_exit_buffer=record_buffer(generic_exit, output, generic_filter is not None, summarised,
-                                              False) if generic_exit else "stack",
+                                              False) if generic_exit else Placement.STACK,
             serve=self.serve,
         )
 
@@ -337,24 +338,24 @@ class _Planner:
             total += cost
             nth += 1
 
-    def choose_attach(self, selected) -> str:
+    def choose_attach(self, selected) -> Attach:
         p = self.profile
         needs_raw = any(s.syscall.event is None for s in selected)
         many = self.v.every_syscall or len(selected) > MANY_SYSCALLS
         if needs_raw or many or not p.has("syscall_tracepoints"):
-            if not needs_raw and not many and not p.has("syscall_tracepoints"):
-                pass
-            return "raw_tp" if p.has("raw_tracepoint") else "raw_syscalls"
-        return "syscall_tp"
+            return Attach.RAW_TP if p.has("raw_tracepoint") else Attach.RAW_SYSCALLS
+        return Attach.SYSCALL_TP
 
-    def families(self, specific: list[SelectedSyscall], global_filter, attach: str) -> list[FamilyPlan]:
+    def families(self, specific: list[SelectedSyscall], global_filter, attach: Attach) -> list[FamilyPlan]:
         """Group the syscalls that are recorded alike, and plan each group once."""
         bounded = self.profile.has("bounded_loops")
         shared_filter = _filter_plan(global_filter) if not _uses_args(global_filter) else None
         groups: dict[tuple, list[tuple[SelectedSyscall, tuple, tuple]]] = {}
         for sel in specific:
-            enter = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("enter", "both"))
-            exit_ = tuple(_slot(sel, ap, bounded) for ap in sel.args if ap.fetch and ap.fetch.at in ("exit", "both"))
+            enter = tuple(_slot(sel, ap, bounded) for ap in sel.args
+                          if ap.fetch and ap.fetch.at in (Phase.ENTER, Phase.BOTH))
+            exit_ = tuple(_slot(sel, ap, bounded) for ap in sel.args
+                          if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH))
             if self.summary is not None:  # nothing is printed: copy only what a filter matches
                 matched = _matched_args(_combine(global_filter, sel.filter))
                 enter = tuple(sl for sl in enter if sel.syscall.args[sl.index].name in matched)
@@ -375,8 +376,9 @@ class _Planner:
             if len(members) > 1:  # slots are named by argument position, each member names its own
                 enter_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in enter_slots)
                 exit_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in exit_slots)
-            enter = RecordLayout(self.kind(), "enter", tuple(i.nr for i in infos), name, _raw_args(infos), enter_slots)
-            exit_ = RecordLayout(self.kind(), "exit", tuple(i.nr for i in infos), name, (), exit_slots)
+            nrs = tuple(i.nr for i in infos)
+            enter = RecordLayout(self.kind(), Phase.ENTER, nrs, name, _raw_args(infos), enter_slots)
+            exit_ = RecordLayout(self.kind(), Phase.EXIT, nrs, name, (), exit_slots)
             if key[2] is not None:
                 fplan = _filter_plan(_combine(global_filter, first.filter))
             else:
@@ -384,7 +386,7 @@ class _Planner:
             stash = fplan is not None and fplan.defers and self.summary is None
             # the exit handler needs the arguments for its own copies (tracepoints have no pt_regs), and
             # to copy again memory that faulted when an entry leaf wanted it
-            exit_args = (bool(exit_slots) and attach != "raw_tp") or bool(fplan and fplan.fault_leaves)
+            exit_args = (bool(exit_slots) and attach != Attach.RAW_TP) or bool(fplan and fplan.fault_leaves)
             events = tuple((sel.syscall.nr, sel.syscall.event) for sel, _, _ in members)
             rules = sorted({str(loc) for sel, _, _ in members for loc in sel.rules})
             origin = f"{', '.join(i.name for i in infos)} ({', '.join(rules)})"
@@ -398,8 +400,8 @@ class _Planner:
         out: list[Attachment] = []
         tails: list[TailCall] = []
         arm_events: tuple[str, ...] = ()
-        if attach in ("raw_tp", "raw_syscalls"):
-            if attach == "raw_tp":
+        if attach in (Attach.RAW_TP, Attach.RAW_SYSCALLS):
+            if attach == Attach.RAW_TP:
                 out += [Attachment("ts_raw_enter", "raw_tracepoint", "sys_enter"),
                         Attachment("ts_raw_exit", "raw_tracepoint", "sys_exit")]
             else:
@@ -419,16 +421,16 @@ class _Planner:
                 out.append(Attachment("ts_tp_enter", "tracepoint", f"syscalls:sys_enter_{ev}"))
             for ev in generic_events:
                 out.append(Attachment("ts_tp_exit", "tracepoint", f"syscalls:sys_exit_{ev}"))
-            if self.target.kind == "command":
+            if self.target.kind == TargetKind.COMMAND:
                 traced = {ev for sp in plans for _, ev in sp.events} | {s.syscall.event for s in generic}
                 arm_events = tuple(ev for ev in ("execve", "execveat") if ev not in traced)
                 for ev in arm_events:
                     out.append(Attachment("ts_tp_arm", "tracepoint", f"syscalls:sys_enter_{ev}"))
-        if self.target.kind in ("command", "pids") and self.target.follow:
+        if self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and self.target.follow:
             out.append(Attachment("tracepoint__sched__sched_process_fork", "auto", "sched:sched_process_fork"))
-        if self.target.kind in ("command", "pids"):
+        if self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS):
             out.append(Attachment("tracepoint__sched__sched_process_exit", "auto", "sched:sched_process_exit"))
-        if any(m.name in ("execve", "execveat") and any(s.capture == "strv" for s in sp.enter.slots)
+        if any(m.name in ("execve", "execveat") and any(s.capture == Capture.STRV for s in sp.enter.slots)
                for sp in plans for m in sp.members):
             out.append(Attachment("tracepoint__sched__sched_process_exec", "auto", "sched:sched_process_exec"))
         return out, tuple(tails), arm_events
@@ -446,8 +448,9 @@ def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | N
 
 
 # The optional helpers of tracespec/bpf/tracespec.bpf.h that each kind of slot copy calls.
-_SLOT_HELPERS = {"string": {"PUT_STR"}, "strv": {"PUT_STR"}, "ptrcount": {"PUT_PTRCOUNT"}, "iovec": {"PUT_BUF"},
-                 "buffer": {"PUT_BUF"}, "struct": {"PUT_BUF"}, "sockaddr": {"PUT_BUF"}}
+_SLOT_HELPERS = {Capture.STRING: {"PUT_STR"}, Capture.STRV: {"PUT_STR"}, Capture.PTRCOUNT: {"PUT_PTRCOUNT"},
+                 Capture.IOVEC: {"PUT_BUF"}, Capture.BUFFER: {"PUT_BUF"}, Capture.STRUCT: {"PUT_BUF"},
+                 Capture.SOCKADDR: {"PUT_BUF"}}
 # filter fields whose C calls a helper
 _FIELD_HELPERS = {"ppid": {"PPID"}, "errno": {"FAILED"}, "failed": {"FAILED"}}
 
@@ -456,7 +459,7 @@ def _slot_helpers(layout: RecordLayout) -> set[str]:
     out: set[str] = set()
     for slot in layout.slots:
         out |= _SLOT_HELPERS[slot.capture]
-        if slot.capture == "string" and layout.phase == "exit":
+        if slot.capture == Capture.STRING and layout.phase == Phase.EXIT:
             out.add("PUT_STR_RET")  # the kernel wrote it: nothing when the syscall failed
         if slot.size_deref:
             out.add("USER_INT")
@@ -473,7 +476,7 @@ def _leaf_helpers(leaves) -> set[str]:
 def exec_args_copy(fam: FamilyPlan) -> bool:
     """An execve whose argv is copied: a faulted argv is read again from the new process."""
     return any(m.name in ("execve", "execveat") for m in fam.members) and \
-        any(sl.capture == "strv" for sl in fam.enter.slots)
+        any(sl.capture == Capture.STRV for sl in fam.enter.slots)
 
 
 def needed_helpers(families, generic_filter: FilterPlan | None, summary: bool, trigger: TExpr | None,
@@ -501,7 +504,7 @@ def needed_helpers(families, generic_filter: FilterPlan | None, summary: bool, t
 STACK_RECORD_MAX = 192  # records up to this size are built on the BPF stack, larger ones in scratch
 
 
-def record_buffer(layout: RecordLayout, output: str, filtered: bool, summary: bool, stash: bool) -> str:
+def record_buffer(layout: RecordLayout, output: Output, filtered: bool, summary: bool, stash: bool) -> Placement:
     """Where a handler builds its record: stack, scratch (per-CPU map) or ring (in place in the ring buffer).
 
     A record that waits in the stash is built in scratch, whatever its size. One always emitted with no
@@ -510,9 +513,9 @@ def record_buffer(layout: RecordLayout, output: str, filtered: bool, summary: bo
     copied buffer in scratch, as the verifier bounds a copy by its mask (8 KiB), not by the record's size.
     """
     if stash:
-        return "scratch"
-    if output == "ringbuf" and not layout.slots and not filtered and not summary:
-        return "ring"
+        return Placement.SCRATCH
+    if output == Output.RINGBUF and not layout.slots and not filtered and not summary:
+        return Placement.RING
     if all(s.inline for s in layout.slots) and layout.max_size <= STACK_RECORD_MAX:
-        return "stack"
-    return "scratch"
+        return Placement.STACK
+    return Placement.SCRATCH

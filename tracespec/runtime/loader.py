@@ -8,7 +8,7 @@ import threading
 
 from tracespec.errors import TracespecError
 from tracespec.kernel.btf import BtfError, member_offsets
-from tracespec.plan.model import ParamIndex, Plan
+from tracespec.plan.model import Attach, ParamIndex, Plan, TargetKind
 from tracespec.runtime.capture import captured_stderr
 from tracespec.runtime.cgroup import resolve_cgroup
 
@@ -34,7 +34,7 @@ class Loaded:
         self.targets = None
         self.traced_bits = self.armed_bits = self.live = None
         self.missed = 0  # targets whose exit the programs missed (see drop_target)
-        if plan.target.kind in ("command", "pids"):
+        if plan.target.kind in (TargetKind.COMMAND, TargetKind.PIDS):
             if plan.target_bitmap:
                 self.traced_bits = bpf.get_table(b"ts_traced_bits")
                 self.armed_bits = bpf.get_table(b"ts_armed_bits") if plan.arm_on_exec else None
@@ -97,7 +97,7 @@ class Loaded:
         """Fill the program arrays, then attach exits before enters, so that no syscall is seen
         entering whose return could be missed."""
         bpf, bcc = self.bpf, self.bcc
-        prog_type = bcc.BPF.RAW_TRACEPOINT if self.plan.attach == "raw_tp" else bcc.BPF.TRACEPOINT
+        prog_type = bcc.BPF.RAW_TRACEPOINT if self.plan.attach == Attach.RAW_TP else bcc.BPF.TRACEPOINT
         order = sorted(self.plan.attachments, key=lambda a: 0 if "exit" in a.target else 1)
         step = None
         with captured_stderr() as log:

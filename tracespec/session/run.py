@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tracespec.decode.order import SLACK_NS
 from tracespec.decode.stream import EventStream
-from tracespec.plan.model import Plan
+from tracespec.plan.model import Output, Plan, TargetKind
 from tracespec.runtime import preflight
 from tracespec.runtime.loader import Loaded, load, plan_cgroup_ids
 from tracespec.runtime.memory import release_compiler_memory
@@ -100,7 +100,7 @@ class Session:
             for w in self.watched:
                 if w.pid not in gone:
                     self.notice(f"process {w.pid} attached")
-            if self.plan.target.kind in ("all", "cgroup", "comm"):
+            if self.plan.target.kind in (TargetKind.ALL, TargetKind.CGROUP, TargetKind.COMM):
                 self.notice("tracing started; stop with Ctrl-C or SIGTERM")
             try:
                 self._loop(loaded, reader, child)
@@ -118,7 +118,7 @@ class Session:
         """Last set-up before the probes go live (a recorder installs its buffers here)."""
 
     def _reader(self, loaded: Loaded):
-        if self.plan.output == "ringbuf":
+        if self.plan.output == Output.RINGBUF:
             return RingReader(loaded.events_fd(), self.plan.ring_pages * 4096)
         return PerfReader(loaded.bpf, "ts_events", self.plan.ring_pages, report_lost=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from tracespec.catalogue import Constants
+from tracespec.catalogue import Constants, Phase
 from tracespec.errors import SpecError, did_you_mean
 from tracespec.spec import filter as ast
 from tracespec.validate.typed import (COMM_MAX, EVENT_FIELDS, FieldRef, TAnd, TCompare, TExpr, TIn, TNot,
@@ -18,7 +18,7 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 @dataclass(frozen=True)
 class ArgType:
     type: str  # int | str
-    phase: str  # enter (exit-time captures are not filterable)
+    phase: Phase  # ENTER (exit-time captures are not filterable)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracespec.catalogue import Arg, ArgKind, Syscall
+from tracespec.catalogue import Arg, ArgKind, Capture, Phase, Syscall
 from tracespec.errors import Location
 from tracespec.kernel import KernelProfile
 from tracespec.spec import Spec
@@ -16,8 +16,8 @@ from tracespec.validate.typed import TExpr
 class Fetch:
     """How one argument's memory is copied out of the traced process."""
 
-    capture: str  # string | buffer | struct | sockaddr | strv | ptrcount | iovec
-    at: str  # enter | exit | both (a struct read and written back)
+    capture: Capture  # never NONE: an argument without a copy has no Fetch
+    at: Phase  # BOTH: a struct read and written back
     max: int  # bytes at most (strings: characters, without the NUL; arrays: per element)
     mode: str  # full (variable length) | inline (fixed slot)
     size_from: str | None = None  # the argument holding the length (an element count for iovec), or "ret"

@@ -9,23 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+from tracespec.catalogue import Phase
 from tracespec.errors import Location
 
 # Event fields a filter may name, beyond the syscall's own arguments: name -> (type, phase).
 # phase says when the value is known: at syscall entry, or only once it returns.
-EVENT_FIELDS: dict[str, tuple[str, str]] = {
-    "pid": ("int", "enter"),
-    "tid": ("int", "enter"),
-    "ppid": ("int", "enter"),
-    "uid": ("int", "enter"),
-    "gid": ("int", "enter"),
-    "comm": ("str", "enter"),
-    "cgroup": ("cgroup", "enter"),
-    "syscall": ("syscall", "enter"),
-    "ret": ("int", "exit"),
-    "errno": ("errno", "exit"),
-    "failed": ("bool", "exit"),
-    "duration": ("duration", "exit"),
+EVENT_FIELDS: dict[str, tuple[str, Phase]] = {
+    "pid": ("int", Phase.ENTER),
+    "tid": ("int", Phase.ENTER),
+    "ppid": ("int", Phase.ENTER),
+    "uid": ("int", Phase.ENTER),
+    "gid": ("int", Phase.ENTER),
+    "comm": ("str", Phase.ENTER),
+    "cgroup": ("cgroup", Phase.ENTER),
+    "syscall": ("syscall", Phase.ENTER),
+    "ret": ("int", Phase.EXIT),
+    "errno": ("errno", Phase.EXIT),
+    "failed": ("bool", Phase.EXIT),
+    "duration": ("duration", Phase.EXIT),
 }
 COMM_MAX = 15  # TASK_COMM_LEN - 1
 
@@ -34,7 +35,7 @@ COMM_MAX = 15  # TASK_COMM_LEN - 1
 class FieldRef:
     name: str  # an EVENT_FIELDS name, or the argument's name when `arg` is true
     type: str  # int | str | bool | errno | syscall | cgroup | duration
-    phase: str  # enter | exit
+    phase: Phase  # ENTER or EXIT
     loc: Location
     arg: bool = False
     mask: int | None = None  # compare (field & mask) instead of the field

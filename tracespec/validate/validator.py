@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from tracespec.catalogue import ArgKind, Catalogue, Syscall
+from tracespec.catalogue import ArgKind, Capture, Catalogue, Phase, Syscall
 from tracespec.catalogue.syscalls import CLASSES
 from tracespec.errors import SpecError, did_you_mean
 from tracespec.kernel import KernelProfile
@@ -153,7 +153,7 @@ class _Validator:
         raw = self.spec.raw
         # which spec defaults apply: paths, strings (and argv), or buffers (and iovecs)
         group = {"path": "path", "str": "string", "ostr": "string", "strv": "string"}.get(
-            kind.name, "buffer" if info.capture in ("buffer", "iovec") else None)
+            kind.name, "buffer" if info.capture in (Capture.BUFFER, Capture.IOVEC) else None)
         defaults = {"path": self.spec.paths, "string": self.spec.strings, "buffer": self.spec.buffers}
         opts: FetchOptions = defaults.get(group, FetchOptions())
         arg_opt: ArgOptions | None = None
@@ -174,46 +174,46 @@ class _Validator:
         if raw:
             return ArgPlan(arg, _RAW_KIND, None)
         cap = info.capture
-        if cap == "none":
+        if cap == Capture.NONE:
             return ArgPlan(arg, kind, None)
         count = (arg_opt.count if arg_opt is not None and arg_opt.count else None) or DEFAULT_COUNT
-        if cap == "struct":
+        if cap == Capture.STRUCT:
             layout = self.cat.structs[kind.param]
-            return ArgPlan(arg, kind, Fetch("struct", info.at, layout.size, "full", struct=layout.name))
-        if cap == "sockaddr":
-            return ArgPlan(arg, kind, Fetch("sockaddr", info.at, SOCKADDR_MAX, "full", kind.param,
-                                            deref=info.at == "exit"))
-        if cap == "strv":
-            return ArgPlan(arg, kind, Fetch("strv", "enter", opts.max, "full", count=count))
-        if cap == "ptrcount":
-            return ArgPlan(arg, kind, Fetch("ptrcount", "enter", 0, "full"))
-        if cap == "iovec":
-            return ArgPlan(arg, kind, Fetch("iovec", info.at, opts.max, "full", kind.param, count=count))
+            return ArgPlan(arg, kind, Fetch(cap, info.at, layout.size, "full", struct=layout.name))
+        if cap == Capture.SOCKADDR:
+            return ArgPlan(arg, kind, Fetch(cap, info.at, SOCKADDR_MAX, "full", kind.param,
+                                            deref=info.at == Phase.EXIT))
+        if cap == Capture.STRV:
+            return ArgPlan(arg, kind, Fetch(cap, Phase.ENTER, opts.max, "full", count=count))
+        if cap == Capture.PTRCOUNT:
+            return ArgPlan(arg, kind, Fetch(cap, Phase.ENTER, 0, "full"))
+        if cap == Capture.IOVEC:
+            return ArgPlan(arg, kind, Fetch(cap, info.at, opts.max, "full", kind.param, count=count))
         at = info.at
-        size_from = kind.param if cap == "buffer" else None
+        size_from = kind.param if cap == Capture.BUFFER else None
         deref = False
         if kind.name == "obuf":
             size_from = "ret"
         elif kind.name == "osockoptval":
             deref = True
         if arg_opt is not None and arg_opt.at is not None:
-            at = "enter" if arg_opt.at == "entry" else "exit"
+            at = Phase.ENTER if arg_opt.at == "entry" else Phase.EXIT  # the spec's words are entry | exit
         if arg_opt is not None and arg_opt.size is not None:
             size_from, deref = arg_opt.size, False
         mode = opts.mode or "full"
-        if cap == "buffer":
+        if cap == Capture.BUFFER:
             mode = "full"
         return ArgPlan(arg, kind, Fetch(cap, at, opts.max, mode, size_from, deref=deref))
 
     def check_arg_options(self, sc: Syscall, arg, o: ArgOptions) -> None:
         cap = arg.kind.info.capture
-        if o.mode is not None and cap != "string":
+        if o.mode is not None and cap != Capture.STRING:
             raise self.err(f"mode applies to strings; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
-        if o.max is not None and cap not in ("string", "buffer", "strv", "iovec"):
+        if o.max is not None and cap not in (Capture.STRING, Capture.BUFFER, Capture.STRV, Capture.IOVEC):
             raise self.err(f"max applies to strings and buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
-        if (o.at is not None or o.size is not None) and cap != "buffer":
+        if (o.at is not None or o.size is not None) and cap != Capture.BUFFER:
             raise self.err(f"at and size apply to buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
-        if o.count is not None and cap not in ("strv", "iovec"):
+        if o.count is not None and cap not in (Capture.STRV, Capture.IOVEC):
             raise self.err(f"count applies to arrays (argv, iovecs); {sc.name}'s {arg.name} is {arg.kind.info.doc}",
                            o.loc)
         if o.size is not None and o.size != "ret" and sc.arg(o.size) is None:
@@ -253,10 +253,10 @@ class _Validator:
 
     def arg_type(self, ap: ArgPlan) -> ArgType | str:
         if ap.fetch is None:
-            return ArgType("int", "enter")
-        if ap.fetch.capture in ("string", "buffer") and ap.fetch.at == "enter":
-            return ArgType("str", "enter")
-        if ap.fetch.at != "enter":
+            return ArgType("int", Phase.ENTER)
+        if ap.fetch.capture in (Capture.STRING, Capture.BUFFER) and ap.fetch.at == Phase.ENTER:
+            return ArgType("str", Phase.ENTER)
+        if ap.fetch.at != Phase.ENTER:
             return "its contents are known only when the syscall returns, and filters cannot look into them"
         return f"it is {ap.kind.info.doc}; filters compare numbers and strings"
 
