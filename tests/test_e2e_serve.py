@@ -172,16 +172,31 @@ def test_stale_socket_replaced_live_one_refused(daemon, tmp_path):
 
 def test_sigterm_leaves_nothing_in_the_kernel(daemon):
     curl(daemon, f"/add?name=last&cgrouppath={daemon['groups'][0]}")
-    assert _serve_maps() > 0
+    own = _map_ids_held_by(daemon["proc"].pid)  # this daemon's maps: other tracers may run beside it
+    assert own and own <= _live_map_ids()
     daemon["proc"].send_signal(signal.SIGTERM)
     assert daemon["proc"].wait(20) == 0
     deadline = time.monotonic() + 5
-    while _serve_maps() and time.monotonic() < deadline:  # tracepoint fds close in the background
+    while own & _live_map_ids() and time.monotonic() < deadline:  # tracepoint fds close in the background
         time.sleep(0.1)
-    assert _serve_maps() == 0
+    assert not own & _live_map_ids()
     assert not os.path.exists(daemon["sock"])
 
 
-def _serve_maps() -> int:
-    out = subprocess.run(["bpftool", "map", "show"], capture_output=True, text=True).stdout
-    return sum(1 for line in out.splitlines() if "ts_serve_" in line)
+def _map_ids_held_by(pid: int) -> set[int]:
+    """The ids of the BPF maps a process has descriptors of (their fdinfo names them)."""
+    ids = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-map":
+                continue
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                ids |= {int(line.split()[1]) for line in f if line.startswith("map_id:")}
+        except OSError:
+            continue
+    return ids
+
+
+def _live_map_ids() -> set[int]:
+    out = subprocess.run(["bpftool", "map", "show", "--json"], capture_output=True, text=True).stdout
+    return {m["id"] for m in json.loads(out or "[]")}
