@@ -100,7 +100,7 @@ KINDS: dict[str, KindInfo] = {
                        "an array of buffers the kernel fills, up to the return value"),
 }
 
-_KIND_RE = re.compile(r"^([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]*(?::[A-Za-z_][A-Za-z0-9_]*)?)\))?$")
+_KIND_RE = re.compile(r"^([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]*(?::[A-Za-z_][A-Za-z0-9_]*)?)\))?\Z")
 
 
 @dataclass(frozen=True)

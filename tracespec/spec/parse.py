@@ -32,8 +32,8 @@ RECORDER_MIN, RECORDER_MAX = 64 << 10, 4 << 30
 RULE_KEYS = ("name", "class", "glob", "args", "filter", "raw", "paths", "strings", "buffers")
 ARG_KEYS = ("max", "mode", "at", "size", "count", "raw")
 COUNT_MAX = 64  # array elements copied at most (argv strings, iovecs): loops in BPF are unrolled
-_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_GLOB = re.compile(r"^[A-Za-z0-9_*?\[\]!-]+$")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: "$" matches before a final newline
+_GLOB = re.compile(r"[A-Za-z0-9_*?\[\]!-]+\Z")
 
 
 class _Parser:
