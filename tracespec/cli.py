@@ -75,6 +75,12 @@ def _abbrev_options(group) -> None:
                        help="strings with non-printable bytes in hex; -xx: every string in hex")
     group.add_argument("-X", dest="xlat", choices=("abbrev", "raw", "verbose"), default="abbrev",
                        help="constants as names (abbrev), numbers (raw), or numbers with their names (verbose)")
+    _no_abbrev_option(group)
+
+
+def _no_abbrev_option(group) -> None:
+    group.add_argument("-v", "--no-abbrev", dest="no_abbrev", action="store_true",
+                       help="print structs with every field (strace abbreviates them: {st_mode=..., ...})")
 
 
 def _target_options(parser, verb: str) -> None:
@@ -133,7 +139,6 @@ REFUSED_STRACE_FLAGS = {
     ("-I", "--interruptible"): (1, "Ctrl-C or SIGTERM always ends the trace, and the command gets the signal"),
     ("--seccomp-bpf",): (0, "tracespec filters in the kernel already: the spec's filter, -e status=, -P"),
     ("-x", "--strings-in-hex"): (0, "strings print as strace's default does: non-printable bytes as \\x escapes"),
-    ("-v", "--no-abbrev"): (0, "structures print abbreviated, as strace's default"),
     ("-X", "--const-print-style"): (1, "constants print as strace's default (-X abbrev)"),
     ("-a", "--columns"): (1, "return values are not aligned; lines read the same without it"),
     ("-A",): (0, "-o truncates; append with the shell: tracespec run ... -o - >> FILE"),
@@ -227,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "babeltrace2 and LTTng's tools (needs -o DIR)",
                           "write the trace to FILE ('-': standard output)")
     _text_options(out)
+    _no_abbrev_option(out)
     _otlp_option(out)
     out.add_argument("--no-comm", action="store_true",
                      help="with --all, --cgroup or --comm, lines name their process: 4711 [curl] connect(...); "
@@ -801,7 +807,8 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
         return CtfWriter(args.output, clock_offset_ns)
     options = TextOptions(args.timestamps, args.relative, args.syscall_times, bool(fd_paths), live, initial_fds,
                           endpoints=args.fd_paths >= 2, xlat=getattr(args, "xlat", "abbrev"),
-                          hex_strings=getattr(args, "hex_strings", 0), **_line_options(args))
+                          hex_strings=getattr(args, "hex_strings", 0), verbose=getattr(args, "no_abbrev", False),
+                          **_line_options(args))
     return TextWriter(out, options, clock_offset_ns)
 
 

@@ -85,21 +85,40 @@ def _decode_2(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 3: f1 exit (stat_addr)
+# kind 3: f1 exit (stat_addr, ru)
 _S3 = struct.Struct("<QIIIHHq")
 
 def _decode_3(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S3.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 4: f2 enter (filename, argv, envp)
+# kind 4: f2 enter
 _S4 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_4(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S4.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 5: f2 exit (ru)
+_S5 = struct.Struct("<QIIIHHq")
+
+def _decode_5(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S5.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 6: f3 enter (filename, argv, envp)
+_S6 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_6(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S6.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 264)
@@ -107,27 +126,27 @@ def _decode_4(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 5: f2 exit
-_S5 = struct.Struct("<QIIIHHq")
-
-def _decode_5(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S5.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 6: * enter
-_S6 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_6(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S6.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 7: * exit
+# kind 7: f3 exit
 _S7 = struct.Struct("<QIIIHHq")
 
 def _decode_7(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 8: * enter
+_S8 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_8(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S8.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 9: * exit
+_S9 = struct.Struct("<QIIIHHq")
+
+def _decode_9(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -176,6 +195,8 @@ DECODERS = {
     5: _decode_5,
     6: _decode_6,
     7: _decode_7,
+    8: _decode_8,
+    9: _decode_9,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

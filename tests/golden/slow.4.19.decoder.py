@@ -149,68 +149,72 @@ def _decode_9(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 10: f5 enter
-_S10 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 10: f5 enter (act)
+_S10 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S10.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S10.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 11: f5 exit (arg1)
+# kind 11: f5 exit (oact)
 _S11 = struct.Struct("<QIIIHHq")
 
 def _decode_11(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _iov_slot(mv, pos, 44)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 12: f6 enter (arg1)
-_S12 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 12: f6 enter (nset)
+_S12 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S12.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _iov_slot(mv, pos, 44)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S12.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 13: f6 exit
+# kind 13: f6 exit (oset)
 _S13 = struct.Struct("<QIIIHHq")
 
 def _decode_13(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 14: f7 enter
-_S14 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S14.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 15: f7 exit (arg0)
-_S15 = struct.Struct("<QIIIHHq")
-
-def _decode_15(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 16: f8 enter (rqtp)
-_S16 = struct.Struct("<QIIIHH16sQQ")
+# kind 14: f7 enter
+_S14 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_14(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S14.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 15: f7 exit (arg1)
+_S15 = struct.Struct("<QIIIHHq")
+
+def _decode_15(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _iov_slot(mv, pos, 44)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 16: f8 enter (arg1)
+_S16 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_16(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S16.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S16.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _iov_slot(mv, pos, 44)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 17: f8 exit
@@ -221,54 +225,50 @@ def _decode_17(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 18: f9 enter (arg1)
-_S18 = struct.Struct("<QIIIHH16sQQQ")
+# kind 18: f9 enter
+_S18 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_18(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S18.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S18.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 19: f9 exit
+# kind 19: f9 exit (arg0)
 _S19 = struct.Struct("<QIIIHHq")
 
 def _decode_19(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 20: f10 enter (arg2)
-_S20 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 20: f10 enter (rqtp)
+_S20 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_20(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S20.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S20.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 21: f10 exit (arg1, arg2)
+# kind 21: f10 exit
 _S21 = struct.Struct("<QIIIHHq")
 
 def _decode_21(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 22: f11 enter (buff, addr)
-_S22 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 22: f11 enter (arg1)
+_S22 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_22(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S22.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S22.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 23: f11 exit
@@ -279,17 +279,17 @@ def _decode_23(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 24: f12 enter (addr_len)
-_S24 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 24: f12 enter (arg2)
+_S24 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_24(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S24.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S24.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 25: f12 exit (ubuf, addr, addr_len)
+# kind 25: f12 exit (arg1, arg2)
 _S25 = struct.Struct("<QIIIHHq")
 
 def _decode_25(mv, off):
@@ -297,77 +297,76 @@ def _decode_25(mv, off):
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 26: f13 enter
-_S26 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 26: f13 enter (buff, addr)
+_S26 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S26.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S26.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 27: f13 exit (usockvec)
+# kind 27: f13 exit
 _S27 = struct.Struct("<QIIIHHq")
 
 def _decode_27(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 28: f14 enter (optval)
-_S28 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 28: f14 enter (addr_len)
+_S28 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_28(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S28.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S28.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 29: f14 exit
+# kind 29: f14 exit (ubuf, addr, addr_len)
 _S29 = struct.Struct("<QIIIHHq")
 
 def _decode_29(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S29.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 30: f15 enter (optlen)
-_S30 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 30: f15 enter
+_S30 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_30(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S30.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S30.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 31: f15 exit (optval, optlen)
+# kind 31: f15 exit (usockvec)
 _S31 = struct.Struct("<QIIIHHq")
 
 def _decode_31(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S31.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 32: f16 enter (filename, argv, envp)
-_S32 = struct.Struct("<QIIIHH16sQQQ")
+# kind 32: f16 enter (optval)
+_S32 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S32.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S32.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 33: f16 exit
@@ -378,72 +377,75 @@ def _decode_33(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 34: f17 enter
-_S34 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 34: f17 enter (optlen)
+_S34 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_34(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S34.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S34.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 35: f17 exit (stat_addr)
+# kind 35: f17 exit (optval, optlen)
 _S35 = struct.Struct("<QIIIHHq")
 
 def _decode_35(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 36: f18 enter
-_S36 = struct.Struct("<QIIIHH16sQQ")
+# kind 36: f18 enter (filename, argv, envp)
+_S36 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_36(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S36.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S36.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 37: f18 exit (buf)
+# kind 37: f18 exit
 _S37 = struct.Struct("<QIIIHHq")
 
 def _decode_37(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _str_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 38: f19 enter (arg0, arg1)
-_S38 = struct.Struct("<QIIIHH16sQQ")
+# kind 38: f19 enter
+_S38 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S38.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S38.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 39: f19 exit
+# kind 39: f19 exit (stat_addr, ru)
 _S39 = struct.Struct("<QIIIHHq")
 
 def _decode_39(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 40: f20 enter (path)
-_S40 = struct.Struct("<QIIIHH16sQQQ")
+# kind 40: f20 enter
+_S40 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S40.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S40.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 41: f20 exit (buf)
+# kind 41: f20 exit (name)
 _S41 = struct.Struct("<QIIIHHq")
 
 def _decode_41(mv, off):
@@ -453,34 +455,33 @@ def _decode_41(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 42: f21 enter (dev_name, dir_name, type)
-_S42 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 42: f21 enter
+_S42 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S42.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S42.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 43: f21 exit
+# kind 43: f21 exit (buf)
 _S43 = struct.Struct("<QIIIHHq")
 
 def _decode_43(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _str_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 44: f22 enter (arg0)
+# kind 44: f22 enter (arg0, arg1)
 _S44 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_44(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S44.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 45: f22 exit
@@ -491,7 +492,7 @@ def _decode_45(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 46: f23 enter (uargs)
+# kind 46: f23 enter (path)
 _S46 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_46(mv, off):
@@ -501,51 +502,53 @@ def _decode_46(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 47: f23 exit
+# kind 47: f23 exit (buf)
 _S47 = struct.Struct("<QIIIHHq")
 
 def _decode_47(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 48: f24 enter (arg0)
-_S48 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 48: f24 enter
+_S48 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_48(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S48.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S48.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 49: f24 exit
+# kind 49: f24 exit (ru)
 _S49 = struct.Struct("<QIIIHHq")
 
 def _decode_49(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 50: f25 enter (arg1)
-_S50 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 50: f25 enter
+_S50 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_50(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S50.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S50.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 51: f25 exit
+# kind 51: f25 exit (info)
 _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 52: f26 enter (arg0, arg1)
+# kind 52: f26 enter (dev_name, dir_name, type)
 _S52 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_52(mv, off):
@@ -553,7 +556,8 @@ def _decode_52(mv, off):
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 53: f26 exit
@@ -564,14 +568,14 @@ def _decode_53(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 54: f27 enter (arg1)
-_S54 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 54: f27 enter (arg0)
+_S54 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S54.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S54.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 55: f27 exit
@@ -582,14 +586,14 @@ def _decode_55(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 56: f28 enter (tp)
-_S56 = struct.Struct("<QIIIHH16sQQ")
+# kind 56: f28 enter (uargs)
+_S56 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S56.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 57: f28 exit
@@ -600,32 +604,32 @@ def _decode_57(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 58: f29 enter
-_S58 = struct.Struct("<QIIIHH16sQQ")
+# kind 58: f29 enter (arg0)
+_S58 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S58.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 59: f29 exit (arg1)
+# kind 59: f29 exit
 _S59 = struct.Struct("<QIIIHHq")
 
 def _decode_59(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S59.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 60: f30 enter (rqtp)
-_S60 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 60: f30 enter (arg1)
+_S60 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_60(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S60.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S60.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 61: f30 exit
@@ -636,7 +640,7 @@ def _decode_61(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 62: f31 enter (_type, _description)
+# kind 62: f31 enter (arg0, arg1)
 _S62 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_62(mv, off):
@@ -655,16 +659,14 @@ def _decode_63(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 64: f32 enter (_type, _description, _callout_info)
-_S64 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 64: f32 enter (arg1)
+_S64 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S64.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S64.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 65: f32 exit
@@ -675,54 +677,50 @@ def _decode_65(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 66: f33 enter (filename)
-_S66 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 66: f33 enter (tp)
+_S66 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S66.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 67: f33 exit (statbuf)
+# kind 67: f33 exit
 _S67 = struct.Struct("<QIIIHHq")
 
 def _decode_67(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 68: f34 enter
+_S68 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_68(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 69: f34 exit (arg1)
+_S69 = struct.Struct("<QIIIHHq")
+
+def _decode_69(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 68: f34 enter (arg1, arg3)
-_S68 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S68.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 69: f34 exit
-_S69 = struct.Struct("<QIIIHHq")
-
-def _decode_69(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 70: f35 enter (oldname, newname)
-_S70 = struct.Struct("<QIIIHH16sQQQ")
+# kind 70: f35 enter (rqtp)
+_S70 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S70.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S70.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 71: f35 exit
@@ -733,17 +731,15 @@ def _decode_71(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 72: f36 enter (pathname)
-_S72 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 72: f36 enter
+_S72 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S72.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S72.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 73: f36 exit (buf)
+# kind 73: f36 exit (ru)
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
@@ -753,14 +749,15 @@ def _decode_73(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 74: f37 enter (pathname)
+# kind 74: f37 enter (_type, _description)
 _S74 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_74(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S74.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 75: f37 exit
@@ -771,52 +768,55 @@ def _decode_75(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 76: f38 enter
-_S76 = struct.Struct("<QIIIHH16sQQQ")
+# kind 76: f38 enter (_type, _description, _callout_info)
+_S76 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S76.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S76.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 77: f38 exit (ubuf)
+# kind 77: f38 exit
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 78: f39 enter (filename)
+_S78 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_78(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S78.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 79: f39 exit (statbuf)
+_S79 = struct.Struct("<QIIIHHq")
+
+def _decode_79(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 78: f39 enter (cmdline_ptr)
-_S78 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S78.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 79: f39 exit
-_S79 = struct.Struct("<QIIIHHq")
-
-def _decode_79(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 80: f40 enter (filename, argv, envp)
+# kind 80: f40 enter (arg1, arg3)
 _S80 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_80(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S80.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 81: f40 exit
@@ -827,39 +827,152 @@ def _decode_81(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 82: f41 enter (filename)
-_S82 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 82: f41 enter (oldname, newname)
+_S82 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S82.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 83: f41 exit (buffer)
+# kind 83: f41 exit
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 84: f42 enter (pathname)
+_S84 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_84(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S84.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 85: f42 exit (buf)
+_S85 = struct.Struct("<QIIIHHq")
+
+def _decode_85(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 84: * enter
-_S84 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 86: f43 enter (pathname)
+_S86 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S84.unpack_from(mv, off)
+def _decode_86(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S86.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 87: f43 exit
+_S87 = struct.Struct("<QIIIHHq")
+
+def _decode_87(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 88: f44 enter
+_S88 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_88(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S88.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 89: f44 exit (ubuf)
+_S89 = struct.Struct("<QIIIHHq")
+
+def _decode_89(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 90: f45 enter (cmdline_ptr)
+_S90 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_90(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S90.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 91: f45 exit
+_S91 = struct.Struct("<QIIIHHq")
+
+def _decode_91(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 92: f46 enter (filename, argv, envp)
+_S92 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_92(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 93: f46 exit
+_S93 = struct.Struct("<QIIIHHq")
+
+def _decode_93(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 94: f47 enter (filename)
+_S94 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_94(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S94.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 95: f47 exit (buffer)
+_S95 = struct.Struct("<QIIIHHq")
+
+def _decode_95(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 96: * enter
+_S96 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_96(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S96.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 85: * exit
-_S85 = struct.Struct("<QIIIHHq")
+# kind 97: * exit
+_S97 = struct.Struct("<QIIIHHq")
 
-def _decode_85(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
+def _decode_97(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -897,6 +1010,8 @@ _RETRY_READERS = {
     235: (_str_slot, ),
     4: (_str_slot, ),
     6: (_str_slot, ),
+    13: (_buf_slot, ),
+    14: (_buf_slot, ),
     20: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     296: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     328: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
@@ -1075,6 +1190,18 @@ DECODERS = {
     83: _decode_83,
     84: _decode_84,
     85: _decode_85,
+    86: _decode_86,
+    87: _decode_87,
+    88: _decode_88,
+    89: _decode_89,
+    90: _decode_90,
+    91: _decode_91,
+    92: _decode_92,
+    93: _decode_93,
+    94: _decode_94,
+    95: _decode_95,
+    96: _decode_96,
+    97: _decode_97,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

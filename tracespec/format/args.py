@@ -10,7 +10,7 @@ from tracespec.wire.records import Slot
 from tracespec.quote import quote
 from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
-from tracespec.format.structs import struct_text
+from tracespec.format.structs import complete, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
                                      scalar_text)
 from tracespec.plan.model import ArgField
@@ -94,6 +94,27 @@ def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
     return f"[{b} => {a}]"
 
 
+SIGSET_SIZE = 8  # the kernel's sigset_t on x86_64
+
+
+def _sigset_size_ok(ev: SyscallEvent) -> bool:
+    """strace prints a mask only when the call's sigsetsize is the kernel's (else the kernel refuses it,
+    and strace shows the address)."""
+    size = _arg_value(ev, "sigsetsize")
+    return size is None or size == SIGSET_SIZE
+
+
+def _returned_length(ev: SyscallEvent, name: str, copied: int) -> int:
+    """How many bytes of an address the kernel filled in: strace's min(length given, length returned)
+    of the in/out length at the argument named (the kernel truncates a longer address to the buffer)."""
+    lengths = [copied]
+    for slots in (ev.entry_slots, ev.slots):
+        slot = slots.get(name)
+        if slot is not None and len(slot.data) == 4:
+            lengths.append(max(int.from_bytes(slot.data, "little", signed=True), 0))
+    return min(lengths)
+
+
 def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = DEFAULT_STYLE) -> str:
     kind, param = kind_of(f)
     if fds is not None and kind in ("fd", "dirfd"):
@@ -117,9 +138,13 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     if slot is None or slot.absent or (slot.fault and not slot.data):
         return hexval(value, f)
     if kind in ("istruct", "ostruct", "iostruct"):
+        if not complete(param, slot.data) or (param == "sigset" and not _sigset_size_ok(ev)):
+            return hexval(value, f)
         pair = fds.pair_text(ev.tgid, slot.data) if fds is not None and param == "fdpair" else None
-        return pair or struct_text(param, slot.data)
-    if kind in ("sockaddr", "osockaddr"):
+        return pair or struct_text(param, slot.data, style)
+    if kind == "osockaddr":
+        return sockaddr_text(slot.data[:_returned_length(ev, param, len(slot.data))])
+    if kind == "sockaddr":
         return sockaddr_text(slot.data)
     if kind in ("sockoptval", "osockoptval"):
         return _sockoptval(slot, style)

@@ -9,6 +9,7 @@ from tracespec.quote import quote
 from tracespec.format.values import constants
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+SOCKADDR_IN_SIZE = 16  # strace decodes an AF_INET address only when the whole struct sockaddr_in is there
 
 
 def family_name(family: int) -> str:
@@ -21,7 +22,7 @@ def sockaddr_text(data: bytes) -> str:
         return quote(data)
     family = struct.unpack_from("<H", data, 0)[0]
     head = f"sa_family={family_name(family)}"
-    if family == AF_INET and len(data) >= 8:
+    if family == AF_INET and len(data) >= SOCKADDR_IN_SIZE:
         port = struct.unpack_from(">H", data, 2)[0]
         addr = ipaddress.IPv4Address(data[4:8])
         return f'{{{head}, sin_port=htons({port}), sin_addr=inet_addr("{addr}")}}'

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tracespec.format.values import constants, flags_text, makedev, struct_fields, symbolic_mode
+from tracespec.quote import quote
+from tracespec.format.values import (DEFAULT_STYLE, Style, constants, flags_text, hexval, makedev, struct_fields,
+                                     structs, symbolic_mode)
+
+ABBREVIATED = ", ..."  # what strace prints for the fields it leaves out without -v
 
 
 def _stat(v: dict) -> str:
@@ -52,12 +56,97 @@ def _wstatus(v: dict) -> str:
     return wait_status(v["value"] & 0xFFFFFFFF)
 
 
+def _c_string(raw: bytes) -> bytes:
+    return raw.split(b"\0", 1)[0]
+
+
+UTSNAME_SHORT = ("sysname", "nodename")  # strace's uname shows these without -v
+
+
+def _utsname(v: dict, style: Style) -> str:
+    names = list(v) if style.verbose else [n for n in UTSNAME_SHORT if n in v]
+    text = ", ".join(f"{n}={quote(_c_string(v[n]), False, style.hex_strings)}" for n in names)
+    return "{" + text + ("" if style.verbose else ABBREVIATED) + "}"
+
+
+def _timeval(v: dict, name: str) -> str:
+    return f"{name}={{tv_sec={v[name + '.tv_sec']}, tv_usec={v[name + '.tv_usec']}}}"
+
+
+def _rusage(v: dict, style: Style) -> str:
+    times = f"{_timeval(v, 'ru_utime')}, {_timeval(v, 'ru_stime')}"
+    if not style.verbose:
+        return "{" + times + ABBREVIATED + "}"
+    counts = ", ".join(f"{k}={val}" for k, val in v.items() if not k.startswith(("ru_utime.", "ru_stime.")))
+    return "{" + times + ", " + counts + "}"
+
+
+def _sysinfo(v: dict, style: Style) -> str:
+    """strace prints sysinfo whole, with or without -v."""
+    loads = ", ".join(str(v[f"loads[{i}]"]) for i in range(3))
+    rest = ("totalram", "freeram", "sharedram", "bufferram", "totalswap", "freeswap", "procs", "totalhigh",
+            "freehigh", "mem_unit")
+    return f"{{uptime={v['uptime']}, loads=[{loads}], " + ", ".join(f"{k}={v[k]}" for k in rest) + "}"
+
+
+NSIG = 64  # signals in the kernel's 8-byte sigset_t on x86_64
+
+
+def _signal_short_name(n: int) -> str:
+    name = constants().signal_name(n)
+    return name[3:] if name and name.startswith("SIG") else str(n)
+
+
+def sigset_text(bits: int, nsig: int = NSIG) -> str:
+    """strace's sprintsigmask_n: the signals a mask holds, [INT TERM]; a mask with at least half the
+    signals set prints as what it lacks, ~[RTMIN RT_1] (a full one is ~[])."""
+    bits &= (1 << nsig) - 1
+    prefix = ""
+    if bin(bits).count("1") >= nsig // 2:
+        bits ^= (1 << nsig) - 1
+        prefix = "~"
+    return prefix + "[" + " ".join(_signal_short_name(n) for n in range(1, nsig + 1) if bits >> (n - 1) & 1) + "]"
+
+
+SIG_DFL, SIG_IGN, SA_RESTORER = 0, 1, 0x04000000
+
+
+def _handler(value: int) -> str:
+    return {SIG_DFL: "SIG_DFL", SIG_IGN: "SIG_IGN"}.get(value, hexval(value))
+
+
+def _sigaction(v: dict, style: Style) -> str:
+    """strace's decode_old_sigaction for x86_64: the restorer shows only when SA_RESTORER says it is set."""
+    c = constants()
+    flags = v["sa_flags"]
+    text = (f"{{sa_handler={_handler(v['sa_handler'])}, sa_mask={sigset_text(v['sa_mask'])}, "
+            f"sa_flags={flags_text(flags, c.sets['sigaction_flags'], c, style)}")
+    if flags & SA_RESTORER:
+        text += f", sa_restorer={hexval(v['sa_restorer'])}"
+    return text + "}"
+
+
+def _sigset(v: dict, style: Style) -> str:
+    return sigset_text(v["bits"])
+
+
+# printers that the -v and -X/-x options change take the style too
+STYLED = {"utsname": _utsname, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset}
 TEXT = {"stat": _stat, "statx": _statx, "timespec": _timespec, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus}
 
 
-def struct_text(name: str, data: bytes) -> str:
+def complete(name: str, data: bytes) -> bool:
+    """Whether the copy holds the whole struct: a partial one of these prints as its address, as strace
+    prints a struct it could not read."""
+    return name not in STYLED or len(data) >= structs()[name].size
+
+
+def struct_text(name: str, data: bytes, style: Style = DEFAULT_STYLE) -> str:
     v = struct_fields(name, data)
+    styled = STYLED.get(name)
+    if styled is not None:
+        return styled(v, style)
     fmt = TEXT.get(name)
     if fmt is not None:
         return fmt(v)
@@ -70,4 +159,5 @@ def struct_json(name: str, data: bytes):
         return v["value"]
     if name == "fdpair":
         return [v["fd0"], v["fd1"]]
-    return v
+    return {k: _c_string(val).decode("utf-8", "surrogateescape") if isinstance(val, bytes) else val
+            for k, val in v.items()}

@@ -35,12 +35,13 @@ class TextOptions:
     endpoints: bool = False  # -yy: sockets with their addresses
     xlat: str = "abbrev"  # -X: how constants print (abbrev | raw | verbose)
     hex_strings: int = 0  # -x: 1, -xx: 2 (strings in hex)
+    verbose: bool = False  # -v: structs with every field
     comm: bool = False  # each line names its process after the pid: 4711 [curl] connect(...)
     per_thread: bool = False  # -ff: lines are never split by another thread's (each goes to its own file)
 
     @property
     def style(self) -> Style:
-        return Style(self.xlat, self.hex_strings)
+        return Style(self.xlat, self.hex_strings, self.verbose)
 
 
 class TextWriter:

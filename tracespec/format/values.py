@@ -41,10 +41,11 @@ def hexval(value: int, f: ArgField | None = None) -> str:
 
 @dataclass(frozen=True)
 class Style:
-    """strace's abbreviation options: how constants print (-X) and strings (-x, -xx)."""
+    """strace's abbreviation options: how constants print (-X), strings (-x, -xx) and structs (-v)."""
 
     xlat: str = "abbrev"  # abbrev: names; raw: the number; verbose: the number and its names in a comment
     hex_strings: int = 0  # 0: octal escapes; 1 (-x): a string with non-printable bytes all in hex; 2 (-xx): all
+    verbose: bool = False  # -v: structs with every field, not strace's abbreviation ({st_mode=..., ...})
 
 
 DEFAULT_STYLE = Style()
@@ -135,15 +136,15 @@ def makedev(dev: int) -> str:
     return f"makedev({major:#x}, {minor:#x})"
 
 
-def struct_fields(name: str, data: bytes) -> dict[str, int]:
+def struct_fields(name: str, data: bytes) -> dict[str, int | bytes]:
     import struct as _struct
 
-    from tracespec.catalogue.structs import FIELD_FORMATS
+    from tracespec.catalogue.structs import field_format
 
     layout = structs()[name]
     out = {}
     for f in layout.fields:
-        fmt = "<" + FIELD_FORMATS[f.type]
+        fmt = "<" + field_format(f.type)
         if f.offset + _struct.calcsize(fmt) <= len(data):
             out[f.name] = _struct.unpack_from(fmt, data, f.offset)[0]
     return out
@@ -174,8 +175,20 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
     if kind == "flags":
         return flags_text(unsigned(value, f.size), c.sets[param], c, style)
     if kind == "enum":
-        return enum_text(unsigned(value, f.size), c.sets[param], style)
+        return enum_text(enum_value(value, f, c.sets[param]), c.sets[param], style)
     return str(value)
+
+
+def enum_value(value: int, f: ArgField, cset: ConstantSet) -> int:
+    """The value an enum argument is looked up as: its C type's unsigned value, or for a signed type the
+    negative one a name has (getrusage's RUSAGE_CHILDREN is -1)."""
+    v = unsigned(value, f.size)
+    if f.signed and cset.lookup(v) is None:
+        bits = 8 * min(f.size, 8)
+        negative = v - (1 << bits) if v >> (bits - 1) else v
+        if cset.lookup(negative) is not None:
+            return negative
+    return v
 
 
 NAMED_KINDS = frozenset({"flags", "enum", "sig", "dirfd"})  # scalar kinds whose values have names
@@ -195,7 +208,7 @@ def value_names(value: int, f: ArgField) -> list[str] | None:
         names, rest = flag_names(v, cset, c)
         return names + ([hex(rest)] if rest else [])
     if kind == "enum":
-        name = c.sets[param].lookup(unsigned(value, f.size))
+        name = c.sets[param].lookup(enum_value(value, f, c.sets[param]))
         return [name] if name is not None else []
     if kind == "sig":
         name = c.signal_name(value)
