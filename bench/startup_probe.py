@@ -22,7 +22,7 @@ import sys  # noqa: E402
 # (step name, module, attribute path): the step is the call of that function, start to return
 STEPS = [
     ("spec_to_c", "tracespec.pipeline", "compile_spec"),
-    ("decoder", "tracespec.codegen.decoder", "load_decoder"),
+    ("decoder", "tracespec.decode.generated", "load_decoder"),
     ("preflight", "tracespec.runtime.preflight", "check_all"),
     ("bcc_load", "tracespec.session.run", "load"),
     ("attach", "tracespec.runtime.loader", "Loaded.attach"),

@@ -66,6 +66,9 @@ struct ts_hdr {
 #define TS_TRACED 1
 #define TS_ARMED 2
 #define TS_NEED_TASK_S32 1
+#define TS_TARGET_BITMAP 1
+#define TS_BITMAP_WORDS 65536
+#define TS_ARM_ON_EXEC 1
 
 /* ---- tracespec/bpf/tracespec.bpf.h ---- */
 /*
@@ -78,6 +81,8 @@ struct ts_hdr {
  *   TS_N_PARAMS, TS_SCRATCH_SIZE (0: no scratch), TS_BOUNDED_LOOPS,
  *   TS_READ_USER, TS_READ_USER_STR, TS_READ_KERNEL (the probe-read helpers this kernel offers),
  *   TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS or TS_ATTACH_SYSCALL_TP,
+ *   TS_TARGET_BITMAP (with TS_BITMAP_WORDS, and TS_ARM_ON_EXEC) or TS_TARGET_HASH: how traced tasks are kept,
+ *   TS_SUMMARY (with TS_HIST_BUCKETS, TS_SUMMARY_KEYS, TS_SUMMARY_EPOCH_PARAM, TS_SUMMARY_BY_TGID/_TID),
  *   TS_SERVE and its TS_SERVE_* numbers for `tracespec serve` (records go to per-cgroup recorders),
  *   and TS_NEED_<HELPER> for each optional helper its handlers call (the planner decides which: clang
  *   compiling helpers nobody calls cost BCC about 0.2 s of every start).
@@ -408,6 +413,240 @@ static __always_inline s32 ts_task_s32(u64 base, u64 off, s32 unknown)
 }
 #endif
 
+#ifdef TS_TARGET_BITMAP
+/* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT (TS_BITMAP_WORDS words): an array lookup
+ * the verifier inlines, where a hash lookup costs tens of ns at every syscall. Bits change with atomic
+ * or/and only. ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes
+ * counts the task in or out of ts_live. (Written out per bitmap: BCC rewrites no map call in a macro.) */
+BPF_ARRAY(ts_traced_bits, u64, TS_BITMAP_WORDS);
+#ifdef TS_ARM_ON_EXEC
+BPF_ARRAY(ts_armed_bits, u64, TS_BITMAP_WORDS);   /* started, traced from its execve */
+#endif
+BPF_ARRAY(ts_live, s64, 1);   /* tasks with a bit set in either bitmap */
+
+static __always_inline int ts_bit_of(u64 *bits, u32 task)
+{
+    return bits && (*bits >> (task & 63)) & 1;
+}
+
+static __always_inline void ts_bit_change(u64 *bits, u32 task, int on)
+{
+    u32 z = 0;
+    if (!bits)
+        return;
+    u64 mask = 1ull << (task & 63);
+    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
+    if (!(old & mask) == !on)
+        return;
+    s64 *live = ts_live.lookup(&z);
+    if (live)
+        __sync_fetch_and_add(live, on ? 1 : -1);
+}
+
+static __always_inline int ts_traced_bit(u32 task)
+{
+    u32 word = task >> 6;
+    return ts_bit_of(ts_traced_bits.lookup(&word), task);
+}
+
+static __always_inline void ts_traced_set(u32 task, int on)
+{
+    u32 word = task >> 6;
+    ts_bit_change(ts_traced_bits.lookup(&word), task, on);
+}
+
+#ifdef TS_ARM_ON_EXEC
+static __always_inline int ts_armed_bit(u32 task)
+{
+    u32 word = task >> 6;
+    return ts_bit_of(ts_armed_bits.lookup(&word), task);
+}
+
+static __always_inline void ts_armed_set(u32 task, int on)
+{
+    u32 word = task >> 6;
+    ts_bit_change(ts_armed_bits.lookup(&word), task, on);
+}
+#endif
+#endif
+
+#ifdef TS_TARGET_HASH
+BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
+#endif
+
+#ifdef TS_SUMMARY
+/* The summary: per syscall (and process with TS_SUMMARY_BY_TGID, and thread with TS_SUMMARY_BY_TID),
+ * counts, times and a log2 histogram of durations, per CPU (no atomics; user space adds the CPUs up).
+ * The epoch (parameter TS_SUMMARY_EPOCH_PARAM, which user space flips at each interval) keeps one
+ * interval's counts apart from the next while they are read. */
+struct ts_skey {
+    u32 nr;
+    u32 tgid;
+    u32 tid;
+    u32 epoch;
+};
+struct ts_sval {
+    u64 calls;
+    u64 errors;
+    u64 total_ns;
+    u64 min_ns;
+    u64 max_ns;
+    u64 hist[TS_HIST_BUCKETS];
+    char comm[16];
+};
+struct ts_ekey {
+    struct ts_skey k;
+    u32 err;
+    u32 pad;
+};
+BPF_F_TABLE("percpu_hash", struct ts_skey, struct ts_sval, ts_summary, TS_SUMMARY_KEYS, BPF_F_NO_PREALLOC);
+BPF_F_TABLE("percpu_hash", struct ts_ekey, u64, ts_errnos, TS_SUMMARY_KEYS, BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(ts_szero, struct ts_sval, 1);   /* stays zero: the first value of a new key */
+
+static __always_inline void ts_account(u64 id, u32 nr, s64 ret, u64 took)
+{
+    struct ts_skey k = {};
+    k.nr = nr;
+    k.epoch = ts_param(TS_SUMMARY_EPOCH_PARAM);
+#ifdef TS_SUMMARY_BY_TGID
+    k.tgid = id >> 32;
+#endif
+#ifdef TS_SUMMARY_BY_TID
+    k.tid = id;
+#endif
+    struct ts_sval *v = ts_summary.lookup(&k);
+    if (!v) {
+        u32 z = 0;
+        struct ts_sval *zero = ts_szero.lookup(&z);
+        if (!zero)
+            return;
+        ts_summary.insert(&k, zero);
+        v = ts_summary.lookup(&k);
+        if (!v) {
+            ts_lost_one();
+            return;
+        }
+    }
+    v->calls++;
+    v->total_ns += took;
+    if (v->calls == 1 || took < v->min_ns)
+        v->min_ns = took;
+    if (took > v->max_ns)
+        v->max_ns = took;
+    u32 b = ts_log2(took);
+    if (b >= TS_HIST_BUCKETS)
+        b = TS_HIST_BUCKETS - 1;
+    v->hist[b]++;
+#ifdef TS_SUMMARY_BY_TGID
+    bpf_get_current_comm(v->comm, sizeof(v->comm));
+#endif
+    if (ts_failed(ret)) {
+        v->errors++;
+        struct ts_ekey ek = {};
+        ek.k = k;
+        ek.err = -ret;
+        u64 *n = ts_errnos.lookup(&ek);
+        if (n) {
+            (*n)++;
+        } else {
+            u64 one = 1;
+            if (ts_errnos.update(&ek, &one))
+                ts_lost_one();
+        }
+    }
+}
+#endif
+
+/* Array copiers, one per shape the planner found (it lists them after this header as
+ * TS_DEFINE_PUT_STRV / TS_DEFINE_PUT_IOV lines): COUNT elements of at most MAX bytes, each in a sub-slot
+ * of SUB bytes, so the verifier checks one element at a time instead of every combination of lengths.
+ * The info word holds how many were copied, and TS_SLOT_TRUNCATED when the array goes on; an element
+ * that faulted makes the slot TS_SLOT_FAULT (copied again at exit). With bounded loops (5.3+) the loop
+ * stays a loop the verifier walks, and each element's place goes through map memory (ts_forget) so that
+ * neither the compiler nor the verifier carries an address from one iteration to the next; before 5.3
+ * it is unrolled (those kernels take no loops). */
+#if TS_BOUNDED_LOOPS
+#define TS_ARRAY_LOOP _Pragma("clang loop unroll(disable)")
+#define TS_ELEMENT_AT(r, at) ts_forget(r, at)
+#else
+#define TS_ARRAY_LOOP _Pragma("unroll")
+#define TS_ELEMENT_AT(r, at) (at)
+#endif
+
+/* An argv-style array of strings. */
+#define TS_DEFINE_PUT_STRV(COUNT, MAX, SUB)                                                     \
+static __always_inline u32 ts_put_strv_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr)                 \
+{                                                                                               \
+    u32 start = off;                                                                            \
+    if (!ptr) {                                                                                 \
+        *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;                                       \
+        return off + 4;                                                                         \
+    }                                                                                           \
+    u32 n = 0;                                                                                  \
+    u32 flags = 0;                                                                              \
+    u64 p = 0;                                                                                  \
+    TS_ARRAY_LOOP                                                                               \
+    for (u32 i = 0; i < COUNT; i++) {                                                           \
+        if (TS_READ_USER(&p, sizeof(p), (void *)(ptr + 8 * i))) {                               \
+            flags = TS_SLOT_FAULT;                                                              \
+            break;                                                                              \
+        }                                                                                       \
+        if (!p)                                                                                 \
+            break;                                                                              \
+        u32 at = TS_ELEMENT_AT(r, start + 4 + i * SUB);                                         \
+        ts_put_str(r, at, p, MAX);                                                              \
+        if (*(u32 *)&r[at & TS_OFF_MASK] & TS_SLOT_FAULT)                                       \
+            flags = TS_SLOT_FAULT;                                                              \
+        n++;                                                                                    \
+    }                                                                                           \
+    if (n == COUNT && !flags && TS_READ_USER(&p, sizeof(p), (void *)(ptr + 8 * COUNT)) == 0 && p) \
+        flags = TS_SLOT_TRUNCATED;                                                              \
+    *(u32 *)&r[start & TS_OFF_MASK] = n | flags;                                                \
+    return start + 4 + n * SUB;                                                                 \
+}
+
+/* An iovec array: each element's length (two u32), then its bytes. When limited (readv's exit), no
+ * more than total bytes in all: what the syscall returned. */
+#define TS_DEFINE_PUT_IOV(COUNT, MAX, SUB)                                                      \
+static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u64 cnt, s64 total, \
+                                                      int limited)                              \
+{                                                                                               \
+    u32 start = off;                                                                            \
+    if (!ptr || (limited && total < 0)) {                                                       \
+        *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;                                       \
+        return off + 4;                                                                         \
+    }                                                                                           \
+    u32 n = 0;                                                                                  \
+    u32 flags = 0;                                                                              \
+    u64 v[2];                                                                                   \
+    s64 take;                                                                                   \
+    TS_ARRAY_LOOP                                                                               \
+    for (u32 i = 0; i < COUNT; i++) {                                                           \
+        if (cnt <= i)                                                                           \
+            break;                                                                              \
+        v[0] = v[1] = 0;                                                                        \
+        if (TS_READ_USER(v, sizeof(v), (void *)(ptr + 16 * i))) {                               \
+            flags = TS_SLOT_FAULT;                                                              \
+            break;                                                                              \
+        }                                                                                       \
+        u32 at = TS_ELEMENT_AT(r, start + 4 + i * SUB);                                         \
+        *(u32 *)&r[at & TS_OFF_MASK] = (u32)v[1];                                               \
+        *(u32 *)&r[(at + 4) & TS_OFF_MASK] = (u32)(v[1] >> 32);                                 \
+        take = v[1];                                                                            \
+        if (limited) {                                                                          \
+            if (take > total)                                                                   \
+                take = total;                                                                   \
+            total -= take;                                                                      \
+        }                                                                                       \
+        ts_put_buf(r, at + 8, v[0], take, MAX);                                                 \
+        n++;                                                                                    \
+    }                                                                                           \
+    if (n == COUNT && cnt > COUNT && !flags)                                                    \
+        flags = TS_SLOT_TRUNCATED;                                                              \
+    *(u32 *)&r[start & TS_OFF_MASK] = n | flags;                                                \
+    return start + 4 + n * SUB;                                                                 \
+}
+
 /* The contexts each kind of attachment hands its programs. */
 #if defined(TS_ATTACH_RAW_TP)
 /* The six syscall arguments sit in pt_regs from r10 to di: copy that span once, then pick them out. */
@@ -548,58 +787,7 @@ static __always_inline s64 ts_exit_ret(struct ts_tp_exit_ctx *ctx)
 #endif /* TRACESPEC_BPF_H */
 /* ---- end of tracespec.bpf.h ---- */
 
-/* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT: an array lookup the verifier inlines,
- * where a hash lookup costs tens of ns at every syscall. Bits change with atomic or/and only. */
-BPF_ARRAY(ts_traced_bits, u64, 65536);
-BPF_ARRAY(ts_armed_bits, u64, 65536);   /* started, traced from its execve */
-BPF_ARRAY(ts_live, s64, 1);   /* tasks with a bit set in either bitmap */
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
-/* ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes counts the task in
- * or out of ts_live. */
-static __always_inline int ts_traced_bit(u32 task)
-{
-    u32 word = task >> 6;
-    u64 *bits = ts_traced_bits.lookup(&word);
-    return bits && (*bits >> (task & 63)) & 1;
-}
-
-static __always_inline void ts_traced_set(u32 task, int on)
-{
-    u32 word = task >> 6, z = 0;
-    u64 *bits = ts_traced_bits.lookup(&word);
-    if (!bits)
-        return;
-    u64 mask = 1ull << (task & 63);
-    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
-    if (!(old & mask) == !on)
-        return;
-    s64 *live = ts_live.lookup(&z);
-    if (live)
-        __sync_fetch_and_add(live, on ? 1 : -1);
-}
-
-static __always_inline int ts_armed_bit(u32 task)
-{
-    u32 word = task >> 6;
-    u64 *bits = ts_armed_bits.lookup(&word);
-    return bits && (*bits >> (task & 63)) & 1;
-}
-
-static __always_inline void ts_armed_set(u32 task, int on)
-{
-    u32 word = task >> 6, z = 0;
-    u64 *bits = ts_armed_bits.lookup(&word);
-    if (!bits)
-        return;
-    u64 mask = 1ull << (task & 63);
-    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
-    if (!(old & mask) == !on)
-        return;
-    s64 *live = ts_live.lookup(&z);
-    if (live)
-        __sync_fetch_and_add(live, on ? 1 : -1);
-}
-
 static __always_inline int ts_traced(u64 id)
 {
     return ts_traced_bit(id >> 32);

@@ -21,6 +21,10 @@ HELPER_FUNCTIONS = {"PPID": "ts_ppid", "FAILED": "ts_failed", "LOG2": "ts_log2",
                     "PUT_STR_RET": "ts_put_str_ret", "PUT_BUF": "ts_put_buf", "USER_INT": "ts_user_int",
                     "PUT_PTRCOUNT": "ts_put_ptrcount", "TASK_S32": "ts_task_s32"}
 IMPLIED = {"PUT_STR_RET": {"PUT_STR"}}  # helpers of the header that call others
+# the header's code the program calls that is not an optional helper itself: the summary's accounting
+# and the array copiers the preamble instantiates
+CALLS_IMPLYING = {r"ts_account\(": {"LOG2", "FAILED"}, r"ts_put_strv_\d+_\d+\(": {"PUT_STR"},
+                  r"ts_put_iov_\d+_\d+\(": {"PUT_BUF"}}
 
 
 def _compile(spec: str, kernel: str, **options):
@@ -90,6 +94,9 @@ def _called(c: str) -> set[str]:
     """Optional helpers the program calls, outside the header's own text."""
     program = c.split(HEADER_END_MARK, 1)[1]
     out = {need for need, fn in HELPER_FUNCTIONS.items() if re.search(rf"\b{fn}\(", program)}
+    for call, needs in CALLS_IMPLYING.items():
+        if re.search(rf"\b{call}", program):
+            out |= needs
     for need in list(out):
         out |= IMPLIED.get(need, set())
     return out

@@ -202,9 +202,6 @@ class _Lowerer:
         return {
             "plan": p,
             "trigger": trigger,
-            "hist_buckets": HIST_BUCKETS,
-            "summary_key_doc": {"syscall": "", "process": " and process", "thread": " and thread"}[
-                p.summary.by] if p.summary else "",
             "version": tracespec.__version__,
             "spec_path": c_comment(p.spec_path),
             "profile": c_comment(p.profile),
@@ -214,11 +211,7 @@ class _Lowerer:
             "generic_nrs": generic_nrs,
             "generic_default": generic_default,
             "helpers": helpers,
-            "strv_shapes": _array_shapes(p, Capture.STRV),
-            "iov_shapes": _array_shapes(p, Capture.IOVEC),
             "targets": p.target.kind in (TargetKind.COMMAND, TargetKind.PIDS),
-            "bitmap_words": BITMAP_WORDS,
-            "bitmaps": ("traced", "armed") if p.arm_on_exec else ("traced",),
             "args_offset": HEADER_SIZE + COMM_SIZE,
             "exec_args_max": EXEC_ARGS_MAX,
             "exec_path_max": EXEC_PATH_MAX,
@@ -274,12 +267,38 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     d.update({f"TS_P_{i.name}": c_int(int(i)) for i in ParamIndex})
     d.update({name: c_int(value) for name, value in TARGET_STATES.items()})
     d.update({f"TS_NEED_{h}": "1" for h in sorted(plan.helpers)})
+    d.update(_target_defines(plan))
+    d.update(_summary_defines(plan))
     if plan.serve is not None:
         counts = plan.serve.counts
         d.update({"TS_SERVE": "1", "TS_SERVE_MAX": c_int(plan.serve.max_recorders),
                   "TS_SERVE_NCPUS": c_int(plan.serve.cpus), "TS_SERVE_STRIDE": c_int(counts["stride"]),
                   "TS_SERVE_CALLS": c_int(counts["calls"]), "TS_SERVE_LOST": c_int(counts["lost"]),
                   "TS_SERVE_ERRORS": c_int(counts["errors"]), "TS_SERVE_ERRNO_BASE": c_int(counts["errno_base"])})
+    return d
+
+
+def _target_defines(plan: Plan) -> dict[str, str]:
+    """How the traced tasks are kept: tasks tracespec names (a command, pids) in a bitmap or a hash."""
+    if plan.target.kind not in (TargetKind.COMMAND, TargetKind.PIDS):
+        return {}
+    if not plan.target_bitmap:
+        return {"TS_TARGET_HASH": "1"}
+    d = {"TS_TARGET_BITMAP": "1", "TS_BITMAP_WORDS": c_int(BITMAP_WORDS)}
+    if plan.arm_on_exec:
+        d["TS_ARM_ON_EXEC"] = "1"
+    return d
+
+
+def _summary_defines(plan: Plan) -> dict[str, str]:
+    if plan.summary is None:
+        return {}
+    d = {"TS_SUMMARY": "1", "TS_HIST_BUCKETS": c_int(HIST_BUCKETS), "TS_SUMMARY_KEYS": c_int(plan.summary.keys),
+         "TS_SUMMARY_EPOCH_PARAM": c_int(plan.summary.epoch_param)}
+    if plan.summary.by != "syscall":
+        d["TS_SUMMARY_BY_TGID"] = "1"
+    if plan.summary.by == "thread":
+        d["TS_SUMMARY_BY_TID"] = "1"
     return d
 
 
@@ -292,7 +311,15 @@ def preamble(plan: Plan, header: str | None = None) -> str:
     lines += ["", c_header_struct(), "/* this program's configuration of tracespec.bpf.h */"]
     lines += [f"#define {name} {value}" for name, value in _config_defines(plan).items()]
     lines += ["", HEADER_BEGIN_MARK, (header if header is not None else _bpf_header()).rstrip(), HEADER_END_MARK, ""]
+    lines += _array_copiers(plan)
     return "\n".join(lines)
+
+
+def _array_copiers(plan: Plan) -> list[str]:
+    """The header's array copiers instantiated for each (elements, bytes, sub-slot) shape the records use."""
+    out = [f"TS_DEFINE_PUT_STRV({c_int(c)}, {c_int(m)}, {c_int(s)})" for c, m, s in _array_shapes(plan, Capture.STRV)]
+    out += [f"TS_DEFINE_PUT_IOV({c_int(c)}, {c_int(m)}, {c_int(s)})" for c, m, s in _array_shapes(plan, Capture.IOVEC)]
+    return out + [""] if out else []
 
 
 def render_c(plan: Plan) -> str:
