@@ -158,7 +158,7 @@ def markdown(summary: dict, info: dict, args, iterations: int, minutes: float) -
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/serve_cost.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--reps", type=int, default=7, help="repetitions of the three cases (default 7)")
+    p.add_argument("--reps", type=int, default=15, help="repetitions of the three cases (default 15)")
     p.add_argument("--iterations", type=int, default=500_000, help="getppid calls per run (default 500000)")
     p.add_argument("--spec", default=os.path.join(REPO, "specs", "all.yaml"), help="the spec served")
     p.add_argument("--tracespec", default=os.path.join(REPO, ".venv", "bin", "tracespec"))
