@@ -42,12 +42,18 @@ PARAMS = {  # endpoint -> the parameters it takes
 }
 
 
+def is_decimal(text: str) -> bool:
+    """ASCII digits only: str.isdigit also takes superscripts (which int() refuses) and other scripts'
+    digits (which int() takes), neither of them a number a client means."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_size(text: str) -> int:
     units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     t = text.strip().upper().removesuffix("IB").removesuffix("B")
     unit = t[-1:] if t[-1:] in units and t[-1:] else ""
     digits = t[:-1] if unit else t
-    if not digits.isdigit() or len(digits) > 12:
+    if not is_decimal(digits) or len(digits) > 12:
         raise RequestError(f"not a size: {json.dumps(text)} (say e.g. 1M or 256K)")
     n = int(digits) * units[unit]
     if not RECORDER_MIN <= n <= RECORDER_MAX:
@@ -72,6 +78,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def address_string(self) -> str:
         return "unix"
+
+    def send_error(self, code, message=None, explain=None):
+        """What http.server refuses before a handler runs (an overlong or garbled request line, an
+        unknown method, a bad version) gets one plain line too, not its HTML page."""
+        self.close_connection = True
+        self.request_version = self.protocol_version  # a garbled request line left HTTP/0.9: no status line
+        reason = message or self.responses.get(code, ("error",))[0]
+        self._answer(code, "text/plain; charset=utf-8", _line(f"{reason} (HTTP {code})"))
 
     def do_GET(self):
         self._serve()
@@ -110,7 +124,7 @@ class Handler(BaseHTTPRequestHandler):
         query = parts.query
         if self.command == "POST":
             length = self.headers.get("Content-Length", "0")
-            if not length.isdigit() or int(length) > MAX_PARAMS * MAX_VALUE:
+            if not is_decimal(length) or int(length) > MAX_PARAMS * MAX_VALUE:
                 raise RequestError("request body too large or its length unreadable", 413)
             body = self.rfile.read(int(length)).decode("utf-8", "replace") if int(length) else ""
             query = "&".join(q for q in (query, body) if q)
@@ -187,7 +201,7 @@ class Handler(BaseHTTPRequestHandler):
             return d.find(cgroup=p["cgroup"])
         if not p.get("id"):
             raise RequestError("parameter id missing")
-        if not p["id"].isdigit() or len(p["id"]) > 9:
+        if not is_decimal(p["id"]) or len(p["id"]) > 9:
             raise RequestError(f"not a recorder id: {json.dumps(p['id'][:32])}")
         return d.get(int(p["id"]))
 

@@ -26,7 +26,7 @@ def group_of_path(path: str) -> tuple[str, int]:
 
 def group_of_pid(text: str) -> tuple[str, int]:
     """The group of the process: the `0::` line of /proc/PID/cgroup (cgroup v2)."""
-    if not text.isdigit() or len(text) > 10 or int(text) <= 0:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) <= 0:
         raise TracespecError(f"not a process id: {_shown(text)}", hint="give a positive number, e.g. pid=1234")
     try:
         with open(f"/proc/{int(text)}/cgroup", encoding="utf-8", errors="surrogateescape") as f:
