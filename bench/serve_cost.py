@@ -60,7 +60,7 @@ def make_group(tag: str) -> str:
 def run_loop(binary: str, group: str, iterations: int) -> dict:
     """The getppid loop, moved into group before it execs; its ns per syscall and the others' load."""
     argv = workload.argv(binary, workload.LOOPS["getppid"], iterations, "/dev/null")
-    script = f'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
+    script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
     load = OtherLoad()
     done = proc.run(["sh", "-c", script, "sh", group, *argv], timeout=RUN_TIMEOUT_S)
     other = load.cores()
@@ -79,7 +79,9 @@ class Served:
         self.p = proc.start([executable, "serve", spec, "--socket", self.sock], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=self.stderr)
         self._wait_ready()
+        t0 = time.perf_counter()
         status, body = self._request("/add", {"name": "bench", "cgrouppath": recorded})
+        self.add_ms = (time.perf_counter() - t0) * 1000  # a recorder added: map updates, no compile
         if status != 200:
             self.stop()
             raise BenchError(f"serve refused /add: {body.decode(errors='replace').strip()}")
@@ -118,6 +120,7 @@ def repetition(rep: int, binary: str, args, tested, workdir: str, groups: dict) 
             out[case] = run_loop(binary, groups[case], args.iterations)
     finally:
         served.stop()
+    out["add_ms"] = served.add_ms
     return out
 
 
@@ -131,6 +134,9 @@ def summarise(runs: list[dict[str, dict]]) -> dict[str, dict]:
                      "over_none_ns": round(med - base, 1), "ratio": round(med / base, 2),
                      "runs": [round(x, 1) for x in ns],
                      "other_cores": [r[case]["other_cores"] for r in runs]}
+    adds = [r["add_ms"] for r in runs]
+    out["add_ms"] = {"median": round(statistics.median(adds), 2), "min": round(min(adds), 2),
+                     "max": round(max(adds), 2)}
     return out
 
 
@@ -151,7 +157,10 @@ def markdown(summary: dict, info: dict, args, iterations: int, minutes: float) -
                      f"{s['max']:,.1f} | {s['over_none_ns']:,.1f} | {s['ratio']:.2f} |")
     others = [c for case in CASES for c in summary[case]["other_cores"]]
     lines += ["", f"getppid × {iterations:,} per run. Other processes kept {min(others):.2f} to "
-              f"{max(others):.2f} cores busy during the runs (of {info['cores']}).", ""]
+              f"{max(others):.2f} cores busy during the runs (of {info['cores']}).", "",
+              f"Adding a recorder (`/add`, request to answer, once per daemon): median "
+              f"{summary['add_ms']['median']:.1f} ms ({summary['add_ms']['min']:.1f} – "
+              f"{summary['add_ms']['max']:.1f}).", ""]
     return "\n".join(lines)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import statistics
 import subprocess
 import time
 import uuid
@@ -20,7 +19,6 @@ from tracespec.serve.client import request
 
 pytestmark = pytest.mark.bpf
 
-BENCH_WORKLOAD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "workload.c")
 SPEC = "version: 1\nsyscalls: [openat, getppid, close]\nrecorder:\n  trigger: 'syscall == \"openat\" && errno == EACCES'\n"
 
 
@@ -180,23 +178,20 @@ def _rmdir_all(groups: list[str]) -> None:
             pass
 
 
-def test_adding_a_recorder_takes_under_50_ms(daemon):
-    """No compile at /add: a few map updates and perf buffers. Timed from the request to the answer,
-    over the socket, for a new group each time (the median of 9)."""
+def test_adding_a_recorder_loads_no_program(daemon):
+    """No compile at /add: map updates and perf buffers only; the daemon holds the same programs after
+    nine adds as before (how long an add takes is bench/serve_cost.py's to measure)."""
     groups = [_group(cgroup2_mounts()[0], f"t{i}") for i in range(9)]
-    took = []
+    before = _prog_ids_held_by(daemon["proc"].pid)
     try:
         for i, g in enumerate(groups):
-            t0 = time.perf_counter()
             status, body = request(daemon["sock"], "/add", {"name": f"timed{i}", "cgrouppath": g})
-            took.append(time.perf_counter() - t0)
             assert status == 200, body
+            assert _prog_ids_held_by(daemon["proc"].pid) == before
             assert request(daemon["sock"], "/close", {"id": body.split()[-1].decode()})[0] == 200
     finally:
         _rmdir_all(groups)
-    median_ms = statistics.median(took) * 1000
-    print(f"/add: median {median_ms:.1f} ms, {min(took) * 1000:.1f} to {max(took) * 1000:.1f} ms over {len(took)}")
-    assert median_ms < 50
+    assert before
 
 
 def test_64_recorders_at_once_each_dump_holds_its_own_group_only(daemon):
@@ -228,26 +223,6 @@ def test_64_recorders_at_once_each_dump_holds_its_own_group_only(daemon):
     assert curl(daemon, "/list") == (200, "")
 
 
-def test_a_recorded_syscall_costs_no_wakeup(daemon, tmp_path):
-    """The overwritable buffers are never polled: a record must not wake anyone (wakeup_events=1 sent an
-    irq_work per record, about 20 us a syscall in this VM against under 2 us without)."""
-    binary = tmp_path / "workload"
-    subprocess.run(["gcc", "-O2", "-static", "-o", str(binary), str(BENCH_WORKLOAD)], check=True)
-    g = _group(cgroup2_mounts()[0], "cost")
-    try:
-        status, body = request(daemon["sock"], "/add", {"name": "cost", "cgrouppath": g})
-        assert status == 200, body
-        costs = []
-        for _ in range(3):
-            r = in_group(g, f"exec {binary} getppid 20000 /dev/null")
-            costs.append(json.loads(r.stdout)["ns_per_syscall"])
-        assert request(daemon["sock"], "/close", {"id": body.split()[-1].decode()})[0] == 200
-    finally:
-        _rmdir_all([g])
-    print(f"recorded getppid: {statistics.median(costs):.0f} ns/syscall (runs: {costs})")
-    assert statistics.median(costs) < 8000
-
-
 def test_stale_socket_replaced_live_one_refused(daemon, tmp_path):
     r = subprocess.run([TRACESPEC, "serve", str(daemon["spec"]), "--socket", daemon["sock"]], capture_output=True,
                        text=True, timeout=120)
@@ -268,18 +243,27 @@ def test_sigterm_leaves_nothing_in_the_kernel(daemon):
     assert not os.path.exists(daemon["sock"])
 
 
-def _map_ids_held_by(pid: int) -> set[int]:
-    """The ids of the BPF maps a process has descriptors of (their fdinfo names them)."""
+def _bpf_ids_held_by(pid: int, kind: str) -> set[int]:
+    """The ids of the BPF maps or programs (kind: map or prog) a process has descriptors of (their
+    fdinfo names them)."""
     ids = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-map":
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != f"anon_inode:bpf-{kind}":
                 continue
             with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                ids |= {int(line.split()[1]) for line in f if line.startswith("map_id:")}
+                ids |= {int(line.split()[1]) for line in f if line.startswith(f"{kind}_id:")}
         except OSError:
             continue
     return ids
+
+
+def _map_ids_held_by(pid: int) -> set[int]:
+    return _bpf_ids_held_by(pid, "map")
+
+
+def _prog_ids_held_by(pid: int) -> set[int]:
+    return _bpf_ids_held_by(pid, "prog")
 
 
 def _live_map_ids() -> set[int]:

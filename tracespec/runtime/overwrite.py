@@ -42,14 +42,20 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
 
-def _open_backward_event(cpu: int) -> int:
+def backward_event_attr() -> bytearray:
+    """The perf_event_attr of an overwritable BPF output buffer: written backward (the kernel overwrites
+    the oldest records), wakeup_events 0 and no watermark, so the kernel wakes readers only at half a
+    buffer instead of queueing an irq_work at every record (wakeup_events 1 cost each recorded syscall
+    about 20 us in a VM: bench/serve_cost.py); nobody polls these buffers anyway."""
     attr = bytearray(PERF_ATTR_SIZE)
     struct.pack_into("<IIQQQ", attr, 0, PERF_TYPE_SOFTWARE, PERF_ATTR_SIZE, PERF_COUNT_SW_BPF_OUTPUT, 1,
                      PERF_SAMPLE_RAW)
     struct.pack_into("<Q", attr, 40, WRITE_BACKWARD)
-    # wakeup_events 0 (and no watermark): the kernel wakes readers only at half a buffer, instead of
-    # queueing an irq_work at every record (1), which cost each recorded syscall about 20 us in a VM;
-    # nobody polls these buffers anyway
+    return attr
+
+
+def _open_backward_event(cpu: int) -> int:
+    attr = backward_event_attr()
     buf = (ctypes.c_char * PERF_ATTR_SIZE).from_buffer(attr)
     fd = _libc.syscall(SYS_PERF_EVENT_OPEN, buf, ctypes.c_int(-1), ctypes.c_int(cpu), ctypes.c_int(-1),
                        ctypes.c_ulong(PERF_FLAG_FD_CLOEXEC))
