@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -221,6 +223,31 @@ def test_64_recorders_at_once_each_dump_holds_its_own_group_only(daemon):
             curl(daemon, f"/close?id={rid}")
         _rmdir_all(groups)
     assert curl(daemon, "/list") == (200, "")
+
+
+def test_a_client_gone_mid_dump_a_burst_and_a_removed_group_do_not_stop_the_daemon(daemon):
+    g = _group(cgroup2_mounts()[0], "gone")
+    status, body = request(daemon["sock"], "/add", {"name": "gone", "cgrouppath": g})
+    assert status == 200, body
+    rid = body.split()[-1].decode()
+    in_group(g, "cat /etc/hostname >/dev/null")
+    # a client that asks for a dump and hangs up after the first bytes
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+        c.connect(daemon["sock"])
+        c.sendall(f"GET /dump?id={rid} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+        c.recv(16)
+    # a burst of requests at once
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda _: request(daemon["sock"], "/list", {})[0], range(64)))
+    assert answers == [200] * 64
+    # the recorded group removed while recorded: still listed, dumped and closed
+    os.rmdir(g)
+    code, listing = curl(daemon, "/list")
+    assert code == 200 and "gone" in listing
+    code, dump = curl(daemon, f"/dump?id={rid}")
+    assert code == 200 and '"/etc/hostname"' in dump
+    assert curl(daemon, f"/close?id={rid}")[0] == 200
+    assert daemon["proc"].poll() is None
 
 
 def test_stale_socket_replaced_live_one_refused(daemon, tmp_path):
