@@ -171,12 +171,17 @@ def _bytes_eq(base: str, value: bytes) -> str:
     return " && ".join(f"r[({base} + {i}) & TS_OFF_MASK] == {b}" for i, b in enumerate(c_bytes(value))) or "1"
 
 
-def _slot_helper(name: str, op: str, value: bytes, slot: SlotLayout, text: str, bounded: bool) -> str:
-    n = len(value)
-    head = (f"/* {c_comment(text)} */\n"
+def _slot_helper_head(name: str, text: str) -> str:
+    """A slot match's first lines: what it tests (as a comment), then the slot's info word and length."""
+    return (f"/* {c_comment(text)} */\n"
             f"static __always_inline int {name}(u8 *r, u32 so)\n{{\n"
             f"    u32 info = *(u32 *)&r[so & TS_OFF_MASK];\n"
             f"    u32 len = info & 0xffff;\n")
+
+
+def _slot_helper(name: str, op: str, value: bytes, slot: SlotLayout, text: str, bounded: bool) -> str:
+    n = len(value)
+    head = _slot_helper_head(name, text)
     bad = "TS_SLOT_FAULT | TS_SLOT_ABSENT"
     if op == "==":
         body = (f"    if (len != {n} || (info & (TS_SLOT_TRUNCATED | {bad})))\n        return 0;\n"
@@ -236,10 +241,7 @@ def _slot_helper_words(name: str, op: str, value: bytes, slot: SlotLayout, text:
     """A match on a slot in per-CPU scratch. Reads may run past the string (up to 8 bytes past the
     16 KiB record mask, inside the 32 KiB scratch): those bytes are masked off or out of range."""
     n = len(value)
-    head = (f"/* {c_comment(text)} */\n"
-            f"static __always_inline int {name}(u8 *r, u32 so)\n{{\n"
-            f"    u32 info = *(u32 *)&r[so & TS_OFF_MASK];\n"
-            f"    u32 len = info & 0xffff;\n")
+    head = _slot_helper_head(name, text)
     bad = "TS_SLOT_FAULT | TS_SLOT_ABSENT"
     if op in ("==", "startswith", "endswith"):
         cond = {"==": f"len != {n} || (info & (TS_SLOT_TRUNCATED | {bad}))",
