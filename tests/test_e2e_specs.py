@@ -93,9 +93,15 @@ def test_slow_keeps_exactly_the_slow_syscalls(build_dir, tmp_path):
                       stdout=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     got = normalized((tmp_path / "ts.txt").read_text())
-    assert _calls(got) == _calls(want)
+    # every line kept took over 10 ms, in the kernel's own measure
     assert all(_duration(line) > 0.010 for p in got for line in p if not line.startswith("+++"))
-    names = sorted(line.split("(", 1)[0] for p in got for line in p if not line.startswith("+++"))
+    # the workload's slow calls are all kept, with strace's return values; on a busy machine a call that
+    # is quick by itself (an execve, a getpid preempted) may take over 10 ms too, under strace or here:
+    # such a call is slow, and kept rightly, but its slowness is the machine's, not the workload's
+    slow = ("clock_nanosleep", "poll", "read")
+    assert [[c for c in p if c.split(" =")[0] in slow] for p in _calls(got)] == \
+        [[c for c in p if c.split(" =")[0] in slow] for p in _calls(want)]
+    names = sorted(line.split("(", 1)[0] for p in got for line in p if line.split("(", 1)[0] in slow)
     assert names == ["clock_nanosleep", "clock_nanosleep", "poll", "read"]
 
 
