@@ -21,6 +21,9 @@ GRID = [  # (op, bytes, terms)
     ("contains", 64, 1), ("contains", 150, 1), ("contains", 200, 1), ("contains", 255, 1),
     ("contains", 8, 2), ("contains", 22, 2), ("contains", 8, 8), ("contains", 22, 32), ("contains", 1, 16),
     ("==", 8, 32), ("==", 255, 1), ("startswith", 36, 8), ("startswith", 255, 15),
+    # OR'ed whole-string matches that passed check and failed to load until the filter lost its branches
+    ("==", 32, 32), ("==", 30, 30), ("==", 64, 16), ("==", 100, 32), ("startswith", 100, 32),
+    ("endswith", 64, 16),
 ]
 
 

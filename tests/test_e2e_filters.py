@@ -173,3 +173,23 @@ def test_exit_filter_on_records_without_copied_memory(tmp_path, syscalls, call):
     r = run_tracespec("run", str(spec), "-o", "-", "--", "sh", "-c", "kill -0 2147483647 2>/dev/null; exit 0")
     assert r.returncode == 0, r.stderr
     assert f"{call} = -1 ESRCH (No such process)" in r.stdout
+
+
+def test_thirty_two_ored_string_matches_load_and_keep_exactly_their_paths(tmp_path):
+    """32 OR'ed whole-string matches of 32 bytes used to pass `check` and fail to load: every match
+    branched, and the verifier walked each way the OR could short-circuit to the program's end. The
+    filter is now evaluated without a branch; it must still keep exactly what it names (here 31 matches
+    and a NOT: 32 conditions, the most a filter may have)."""
+    decoys = [f'filename == "/nonexistent/decoy-{i:02d}-abcdefghijk"' for i in range(28)]
+    kept = ['filename == "/etc/hostname"', 'filename endswith "/passwd"',
+            'filename startswith "/etc/nonexistent-0123456789abcdef"']
+    text = f"({' or '.join(decoys + kept)}) and not (filename startswith \"/etc/ld\")"
+    spec = tmp_path / "many.yaml"
+    spec.write_text(_spec(f"  - name: openat\n    filter: {json.dumps(text)}\n"))
+    out = tmp_path / "many.jsonl"
+    r = run_tracespec("run", str(spec), "--format", "json", "-o", str(out), "--", "sh", "-c",
+                      "cat /etc/hostname /etc/passwd /etc/nonexistent-0123456789abcdef-x /etc/ld.so.cache"
+                      " /nonexistent/decoy-03-abcdefghijkl; exit 0", stdout=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    got = [e["args"]["filename"] for e in _events(out) if e["syscall"] == "openat"]
+    assert got == ["/etc/hostname", "/etc/passwd", "/etc/nonexistent-0123456789abcdef-x"]

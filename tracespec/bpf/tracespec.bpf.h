@@ -19,6 +19,24 @@
 
 #define TS_OFF_MASK 16383        /* records are built at offsets below 16 KiB */
 #define TS_LEN_MASK 8191         /* one copy is at most 8 KiB */
+/* x is computed here, from nothing clang can see through: it neither moves x's computation elsewhere nor
+ * rewrites the arithmetic around it into branches (BPF has no instruction setting a register from a test) */
+#define TS_OPAQUE(x) asm volatile("" : "+r"(x))
+
+/* 1 if any of the bits of mask are set in w, else 0; 1 if all of them are: a filter's leaves ORed or ANDed
+ * together, without a branch */
+static __always_inline u32 ts_any(u64 w, u64 mask)
+{
+    u64 t = w & mask;
+    t |= 0 - t;
+    TS_OPAQUE(t);
+    return t >> 63;
+}
+
+static __always_inline u32 ts_all(u64 w, u64 mask)
+{
+    return ts_any((w & mask) ^ mask, mask) ^ 1;
+}
 
 /* helpers that other helpers call */
 #if defined(TS_NEED_PUT_STR_RET) && !defined(TS_NEED_PUT_STR)

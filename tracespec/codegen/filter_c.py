@@ -1,12 +1,13 @@
 """Lower a syscall's FilterPlan to C.
 
-Each leaf becomes one C expression stored in `l<i>`. Leaves known at entry are computed in the enter
-handler. A leaf can be unknown there: an exit leaf always, a match on copied memory when the copy
-faulted (`u<i>` says so). The enter handler then drops the event only if the filter cannot pass and
-emits it only if it must (Kleene logic over the unknown leaves); otherwise the event waits for the exit
-handler, which has the entry bits, copies faulted memory again and decides.
-String matches become small helper functions that compare byte by byte against numeric literals, so no
-spec text is ever C code.
+Each leaf becomes one C expression (0 or 1), gathered into a bit of the word `fbits` at entry. Leaves
+known at entry are computed in the enter handler. A leaf can be unknown there: an exit leaf always, a
+match on copied memory when the copy faulted (its bit in `funknown`). The enter handler then drops the
+event only if the filter cannot pass and emits it only if it must (Kleene logic over the unknown leaves);
+otherwise the event waits for the exit handler, which has the entry bits, copies faulted memory again,
+computes the exit leaves into `xbits` and decides. The words are combined without a branch (see _combine).
+String matches become small helper functions that compare against numeric literals, so no spec text is
+ever C code.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ class LeafC:
     expr: str  # C expression (int)
     comment: str  # the leaf's source text and location, comment-safe
     unknown: str | None = None  # enter: C expression, true when the memory it matches could not be copied
-    refetch: str | None = None  # exit: C expression computing the leaf again from a fresh copy
+
+
+@dataclass(frozen=True)
+class RefetchC:
+    """At exit, one new copy of an argument whose entry copy faulted, and its leaves computed on it."""
+    mask: int  # the bits of those leaves
+    call: str  # C returning xbits with those bits computed again (a helper taking a and xbits), or, for
+    bit: int | None = None  # ... a contains alone on its copy: C returning that leaf (0 or 1)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class FilterC:
     enter_may: str  # at entry: the filter can still pass
     enter_must: str  # at entry: the filter passes whatever the unknown leaves turn out to be
     exit_pass: str  # at exit: the full filter
+    refetches: tuple[RefetchC, ...]  # at exit, for each argument a leaf matches whose copy may fault
     helpers: tuple[str, ...]  # C functions the leaves call
     defers: bool  # an event can wait for its exit to be decided
     has_exit: bool  # some leaves are known only at exit
@@ -146,29 +155,50 @@ class _Lower:
             return f"!{call}" if negate else call
         raise AssertionError(leaf)
 
-    def fault_parts(self, leaf, bit: int) -> tuple[str, str]:
-        """For a match on copied memory: C saying the entry copy faulted, and C computing the leaf at
-        exit from a new copy (in per-CPU scratch, before the exit record is built there)."""
+    def fault_unknown(self, leaf) -> str:
+        """For a match on copied memory: C (0 or 1, no branch) saying the entry copy faulted."""
         offset, _ = self.s.slots[leaf.field.name]
-        unknown = f"((*(u32 *)&r[{offset} & TS_OFF_MASK] & TS_SLOT_FAULT) != 0)"
-        helper = f"ts_refetch_{self.s.name}_{bit}"
-        match = f"ts_match_{self.s.name}_{bit}(r, 0)"  # the helper leaf() made, on the new copy at offset 0
-        if leaf.op == "!=":
-            match = "!" + match
+        return f"((*(u32 *)&r[{offset} & TS_OFF_MASK] & TS_SLOT_FAULT) / TS_SLOT_FAULT)"
+
+    def refetch(self, arg: str, leaves: list[tuple[int, object]], alone: int | None) -> RefetchC:
+        """A helper copying arg again at exit (in per-CPU scratch, before the exit record is built there)
+        and computing on that one copy every leaf that matches it: one copy, however many leaves. A
+        contains (alone) has a copy of its own and a helper returning just its leaf: after one contains
+        loop a second on the same path, or this helper's form around one, overflowed the verifier's
+        8192 pending states on 6.18."""
+        def copy(failed: str) -> str:
+            return (f"    u8 *r = ts_scratch_get();\n"
+                    f"    if (!r)\n        return {failed};\n"
+                    f"    u32 off = 0;\n"
+                    f"    {self.s.slot_calls[arg]};\n")
+        if alone is not None:
+            helper = f"ts_refetch_{self.s.name}_{alone}"
+            self.helpers.append(
+                f"/* {c_comment(leaves[0][1].text)}, its memory copied again at exit */\n"
+                f"static __always_inline int {helper}(u64 *a)\n{{\n" + copy("0") +
+                f"    return ts_match_{self.s.name}_{alone}(r, 0);\n}}\n")
+            return RefetchC(1 << alone, f"{helper}(a)", alone)
+        helper = f"ts_refetch_{self.s.name}_{arg}"
+        lines = []
+        mask = 0
+        for bit, leaf in leaves:
+            match = f"ts_match_{self.s.name}_{bit}(r, 0)"  # the helper leaf() made, on the new copy at offset 0
+            if leaf.op == "!=":
+                match = f"({match} ^ 1)"
+            lines.append(f"    xbits |= (u32){match} << {bit};   /* {c_comment(leaf.text)} */\n"
+                         f"    TS_OPAQUE(xbits);\n")
+            mask |= 1 << bit
         self.helpers.append(
-            f"/* {c_comment(leaf.text)}, its memory copied again at exit */\n"
-            f"static __always_inline int {helper}(u64 *a)\n{{\n"
-            f"    u8 *r = ts_scratch_get();\n"
-            f"    if (!r)\n        return 0;\n"
-            f"    u32 off = 0;\n"
-            f"    {self.s.slot_calls[leaf.field.name]};\n"
-            f"    return {match};\n}}\n")
-        return unknown, f"{helper}(a)"
+            f"/* {arg}: its memory copied again at exit, for the filter's matches on it */\n"
+            f"static __always_inline u32 {helper}(u64 *a, u32 xbits)\n{{\n" + copy("xbits") +
+            f"    xbits &= ~(u32){c_int(mask)};\n" + "".join(lines) +
+            "    return xbits;\n}\n")
+        return RefetchC(mask, f"{helper}(a, xbits)")
 
 
-def _bytes_eq(base: str, value: bytes) -> str:
-    """C comparing the bytes at base with value, one numeric literal at a time ("1" for no bytes)."""
-    return " && ".join(f"r[({base} + {i}) & TS_OFF_MASK] == {b}" for i, b in enumerate(c_bytes(value))) or "1"
+def _bytes_diff(base: str, value: bytes) -> str:
+    """C that is zero exactly when the bytes at base equal value, one byte at a time ("0" for no bytes)."""
+    return " | ".join(f"(r[({base} + {i}) & TS_OFF_MASK] ^ {b})" for i, b in enumerate(c_bytes(value))) or "0"
 
 
 def _slot_helper_head(name: str, text: str) -> str:
@@ -179,20 +209,37 @@ def _slot_helper_head(name: str, text: str) -> str:
             f"    u32 len = info & 0xffff;\n")
 
 
+# A whole-string match has no branch: the slot's state and length are folded into the difference, so the
+# verifier walks one path through it however many of them a filter ORs together (with a branch each, 32
+# OR'ed matches of 32 bytes on a path overflowed its budget of processed instructions on 6.18).
+_WHOLE_BAD = {  # op -> C that is non-zero when the slot's state or length rules a match out
+    "==": "(u64)(len ^ {n}) | (info & (TS_SLOT_TRUNCATED | TS_SLOT_FAULT | TS_SLOT_ABSENT))",
+    "startswith": "(((u64)len - {n}) >> 63) | (info & (TS_SLOT_FAULT | TS_SLOT_ABSENT))",
+    "endswith": "(((u64)len - {n}) >> 63) | (info & (TS_SLOT_TRUNCATED | TS_SLOT_FAULT | TS_SLOT_ABSENT))",
+}
+
+
+def _whole_match(op: str, n: int, diff: str) -> str:
+    """The body of a branch-free ==, startswith or endswith: diff is C that is zero on equal bytes."""
+    # t's top bit is set exactly when diff is not zero; made opaque, else clang sees diff == 0 in it and
+    # compiles that to a branch (BPF has no instruction that sets a register from a comparison)
+    return (f"    u64 bad = {_WHOLE_BAD[op].format(n=n)};\n"
+            f"    u64 diff = {diff} | bad;\n"
+            f"    u64 t = diff | (0 - diff);\n"
+            f"    TS_OPAQUE(t);\n"
+            f"    return (t >> 63) ^ 1;   /* diff == 0, without a branch */\n")
+
+
 def _slot_helper(name: str, op: str, value: bytes, slot: SlotLayout, text: str, bounded: bool) -> str:
     n = len(value)
     head = _slot_helper_head(name, text)
     bad = "TS_SLOT_FAULT | TS_SLOT_ABSENT"
-    if op == "==":
-        body = (f"    if (len != {n} || (info & (TS_SLOT_TRUNCATED | {bad})))\n        return 0;\n"
-                f"    return {_bytes_eq('so + 4', value)};\n")
-    elif op == "startswith":
-        body = (f"    if (len < {n} || (info & ({bad})))\n        return 0;\n"
-                f"    return {_bytes_eq('so + 4', value)};\n")
+    if op in ("==", "startswith"):
+        body = _whole_match(op, n, _bytes_diff("so + 4", value))
     elif op == "endswith":
-        body = (f"    if (len < {n} || (info & (TS_SLOT_TRUNCATED | {bad})))\n        return 0;\n"
-                f"    u32 b = so + 4 + len - {n};\n"
-                f"    return {_bytes_eq('b', value)};\n")
+        # past a string shorter than the pattern b wraps below so: masked, and ruled out by bad
+        body = (f"    u32 b = so + 4 + len - {n};\n"
+                + _whole_match(op, n, _bytes_diff("b", value)))
     else:  # contains
         # Branch-free: at every position, a match is computed arithmetically and masked off past the
         # string's end, so the verifier walks one path per iteration (a loop with branches leaves one
@@ -244,14 +291,12 @@ def _slot_helper_words(name: str, op: str, value: bytes, slot: SlotLayout, text:
     head = _slot_helper_head(name, text)
     bad = "TS_SLOT_FAULT | TS_SLOT_ABSENT"
     if op in ("==", "startswith", "endswith"):
-        cond = {"==": f"len != {n} || (info & (TS_SLOT_TRUNCATED | {bad}))",
-                "startswith": f"len < {n} || (info & ({bad}))",
-                "endswith": f"len < {n} || (info & (TS_SLOT_TRUNCATED | {bad}))"}[op]
         start = f"so + 4 + len - {n}" if op == "endswith" else "so + 4"
-        body = (f"    if ({cond})\n        return 0;\n"
-                f"    u8 *p = r + (({start}) & TS_OFF_MASK);\n"
-                f"    u64 diff = {_words_diff('p', value)};\n"
-                f"    return diff == 0;\n")
+        # p opaque: else clang loads the words that several patterns share once, for all of them, and
+        # the values it keeps spill past the 512-byte stack
+        body = (f"    u8 *p = r + (({start}) & TS_OFF_MASK);\n"
+                f"    TS_OPAQUE(p);\n"
+                + _whole_match(op, n, _words_diff("p", value)))
         return head + body + "}\n"
     # contains: see _slot_helper for why the loop has no branch but its own
     span = max(slot.max - n + 1, 0)
@@ -294,30 +339,69 @@ def _comm_helper(name: str, op: str, value: bytes, text: str) -> str:
     return head + body + "}\n"
 
 
-def _kleene(e: TExpr, bits: dict, exit_bits: frozenset[int], fault_bits: frozenset[int], want_may: bool) -> str:
-    """C for 'may pass' (want_may) or 'must pass': exit leaves are unknown, fault leaves are when u<i>."""
-    if isinstance(e, TAnd):
-        return "(" + " && ".join(_kleene(o, bits, exit_bits, fault_bits, want_may) for o in e.operands) + ")"
-    if isinstance(e, TOr):
-        return "(" + " || ".join(_kleene(o, bits, exit_bits, fault_bits, want_may) for o in e.operands) + ")"
-    if isinstance(e, TNot):
-        return "!" + _kleene(e.operand, bits, exit_bits, fault_bits, not want_may)
-    bit = bits[id(e)]
-    if bit in exit_bits:
-        return "1" if want_may else "0"
-    if bit in fault_bits:
-        return f"(l{bit} || u{bit})" if want_may else f"(l{bit} && !u{bit})"
-    return f"l{bit}"
+# A filter's leaves are computed first, each 0 or 1, into the bits of a word (fbits at entry, xbits at
+# exit). The filter is then evaluated on those words without a branch: leaves ORed or ANDed together test
+# their bits at once (ts_any/ts_all in the header), and the rest combine with bitwise operators, not && and
+# ||. So the verifier walks one path through a filter, not one per way it could short-circuit (each of
+# which it checked again to the program's end: 30 OR'ed == of 30 bytes overflowed its budget on 6.18), and
+# clang keeps one word, not each leaf, across the helper calls after it (32 leaves spilled past the
+# 512-byte stack).
+def _combine(e: TExpr, op: str, leaf_word, recurse) -> str:
+    """C (0 or 1) for an AND or OR node: leaves reading the same word are tested in one mask."""
+    masks: dict[str, int] = {}
+    parts: list[str] = []
+    for o in e.operands:
+        w = leaf_word(o)
+        if w is None:
+            parts.append(recurse(o))
+        elif w in ("0", "1"):  # a leaf not known here: the pass of the filter does not hang on it
+            parts.append(w)
+        else:
+            word, bit = w
+            masks[word] = masks.get(word, 0) | (1 << bit)
+    absorbing, neutral = ("0", "1") if op == "&" else ("1", "0")
+    if absorbing in parts:
+        return absorbing
+    test = "ts_all" if op == "&" else "ts_any"
+    parts = [f"{test}({word}, {c_int(m)})" for word, m in masks.items()] + [p for p in parts if p != neutral]
+    if not parts:
+        return neutral
+    return parts[0] if len(parts) == 1 else "(" + f" {op} ".join(parts) + ")"
+
+
+def _evaluate(e: TExpr, leaf_word) -> str:
+    """C (0 or 1) for e, where leaf_word(leaf, negated) names where a leaf's value is: a word and a bit, or
+    a constant."""
+    def walk(e: TExpr, negated: bool) -> str:
+        if isinstance(e, (TAnd, TOr)):
+            op = "&" if isinstance(e, TAnd) else "|"
+            return _combine(e, op, lambda o: None if isinstance(o, (TAnd, TOr, TNot)) else leaf_word(o, negated),
+                            lambda o: walk(o, negated))
+        if isinstance(e, TNot):
+            inner = walk(e.operand, not negated)
+            return {"0": "1", "1": "0"}.get(inner, f"({inner} ^ 1)")
+        w = leaf_word(e, negated)
+        return w if w in ("0", "1") else f"(({w[0]} >> {w[1]}) & 1)"
+    return walk(e, False)
+
+
+def _kleene(e: TExpr, bits: dict, exit_bits: frozenset[int], want_may: bool) -> str:
+    """C (0 or 1) for 'may pass' (want_may) or 'must pass' at entry. A leaf known only at exit may be
+    either; a leaf whose memory faulted (its bit in funknown) is decided at exit too. So a leaf's value
+    for 'may pass' is its bit in fmay (fbits | funknown), for 'must pass' in fmust (fbits & ~funknown);
+    under a NOT the two swap."""
+    def leaf_word(leaf, negated: bool):
+        may = want_may != negated
+        bit = bits[id(leaf)]
+        if bit in exit_bits:
+            return "1" if may else "0"
+        return ("fmay" if may else "fmust", bit)
+    return _evaluate(e, leaf_word)
 
 
 def _exact(e: TExpr, bits: dict) -> str:
-    if isinstance(e, TAnd):
-        return "(" + " && ".join(_exact(o, bits) for o in e.operands) + ")"
-    if isinstance(e, TOr):
-        return "(" + " || ".join(_exact(o, bits) for o in e.operands) + ")"
-    if isinstance(e, TNot):
-        return "!" + _exact(e.operand, bits)
-    return f"l{bits[id(e)]}"
+    """C (0 or 1) for the filter at exit, every leaf known, in the word xbits."""
+    return _evaluate(e, lambda leaf, negated: ("xbits", bits[id(leaf)]))
 
 
 def lower_filter(fp: FilterPlan, scope: HandlerScope) -> FilterC:
@@ -325,20 +409,27 @@ def lower_filter(fp: FilterPlan, scope: HandlerScope) -> FilterC:
     bits = {id(leaf): i for i, leaf in enumerate(fp.leaves)}
     out = []
     faulting = fp.fault_leaves
+    refetch_leaves: dict[str, list] = {}
     for i, leaf in enumerate(fp.leaves):
         loc = leaf.loc
         comment = c_comment(f"{loc.path or 'filter'} {loc.line}:{loc.col}  {leaf.text}")
         expr = low.leaf(leaf, i)
-        unknown = refetch = None
+        unknown = None
         if i in faulting:
-            unknown, refetch = low.fault_parts(leaf, i)
-        out.append(LeafC(i, Phase.EXIT if i in fp.exit_leaves else Phase.ENTER, expr, comment, unknown, refetch))
+            unknown = low.fault_unknown(leaf)
+            # matches on one argument share its new copy; a contains keeps a copy of its own (after one
+            # contains loop, a second on the same path overflowed the verifier's 8192 pending states)
+            key = (leaf.field.name, i if leaf.op == "contains" else None)
+            refetch_leaves.setdefault(key, []).append((i, leaf))
+        out.append(LeafC(i, Phase.EXIT if i in fp.exit_leaves else Phase.ENTER, expr, comment, unknown))
+    refetches = tuple(low.refetch(arg, leaves, alone) for (arg, alone), leaves in refetch_leaves.items())
     # The verifier walks a contains loop once per distinct state reaching it: compute those first,
     # before other leaves have split the states.
     out.sort(key=lambda leaf: 0 if "contains" in leaf.comment else 1)
-    may = _kleene(fp.expr, bits, fp.exit_leaves, faulting, True)
-    must = _kleene(fp.expr, bits, fp.exit_leaves, faulting, False)
-    return FilterC(tuple(out), may, must, _exact(fp.expr, bits), tuple(low.helpers), fp.defers, fp.has_exit)
+    may = _kleene(fp.expr, bits, fp.exit_leaves, True)
+    must = _kleene(fp.expr, bits, fp.exit_leaves, False)
+    return FilterC(tuple(out), may, must, _exact(fp.expr, bits), refetches, tuple(low.helpers), fp.defers,
+                   fp.has_exit)
 
 
 @dataclass(frozen=True)
