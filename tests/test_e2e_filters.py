@@ -127,7 +127,7 @@ def test_emit_shows_which_filter_part_became_which_c():
     assert r.returncode == 0, r.stderr
     c = r.stdout
     assert "/* syscalls[0].filter 5:13  flags & O_CREAT */" in c
-    assert "(((u64)((s64)(s32)a[2]) & 64) != 0)" in c
+    assert "ts_nonzero(((u64)((s64)(s32)a[2]) & 64))" in c
     assert '/* filter 7:9  comm startswith "ca" */' in c
 
 
@@ -193,3 +193,20 @@ def test_thirty_two_ored_string_matches_load_and_keep_exactly_their_paths(tmp_pa
     assert r.returncode == 0, r.stderr
     got = [e["args"]["filename"] for e in _events(out) if e["syscall"] == "openat"]
     assert got == ["/etc/hostname", "/etc/passwd", "/etc/nonexistent-0123456789abcdef-x"]
+
+
+def test_thirty_two_ored_comparisons_load_and_keep_what_one_would(tmp_path):
+    """A comparison compiled to a branch let the verifier tell apart every combination of leaves the
+    filter's result hangs on (2^32 paths for 32 OR'ed `fd == N`) once the leaves were gathered into one
+    word; comparisons have no branch now. 31 decoys and `fd == 3` keep exactly what `fd == 3` keeps."""
+    def reads(name: str, text: str) -> list:
+        spec = tmp_path / f"{name}.yaml"
+        spec.write_text(_spec(f"  - name: read\n    filter: {json.dumps(text)}\n"))
+        out = tmp_path / f"{name}.jsonl"
+        r = run_tracespec("run", str(spec), "--format", "json", "-o", str(out), "--", "cat", "/etc/hostname",
+                          stdout=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr
+        return [(e["args"]["fd"], e["ret"]) for e in _events(out)]
+    many = reads("many", " or ".join([f"fd == {100 + i}" for i in range(31)] + ["fd == 3"]))
+    one = reads("one", "fd == 3")
+    assert many == one and many and all(fd == 3 for fd, _ in many)

@@ -96,14 +96,37 @@ struct ts_hdr {
  * rewrites the arithmetic around it into branches (BPF has no instruction setting a register from a test) */
 #define TS_OPAQUE(x) asm volatile("" : "+r"(x))
 
-/* 1 if any of the bits of mask are set in w, else 0; 1 if all of them are: a filter's leaves ORed or ANDed
- * together, without a branch */
-static __always_inline u32 ts_any(u64 w, u64 mask)
+/* Tests that set 0 or 1 without a branch, for filters: BPF has no instruction setting a register from a
+ * comparison, so clang branches for one, and the verifier walks both ways */
+static __always_inline u32 ts_nonzero(u64 x)
 {
-    u64 t = w & mask;
-    t |= 0 - t;
+    u64 t = x | (0 - x);   /* top bit set exactly when x is not 0 */
     TS_OPAQUE(t);
     return t >> 63;
+}
+
+static __always_inline u32 ts_eq(u64 a, u64 b)
+{
+    return ts_nonzero(a ^ b) ^ 1;
+}
+
+static __always_inline u32 ts_ult(u64 a, u64 b)   /* a < b: the borrow out of a - b */
+{
+    u64 t = (~a & b) | (~(a ^ b) & (a - b));
+    TS_OPAQUE(t);
+    return t >> 63;
+}
+
+static __always_inline u32 ts_slt(s64 a, s64 b)   /* a < b, signed: unsigned once the sign bits flip */
+{
+    return ts_ult((u64)a ^ (1ULL << 63), (u64)b ^ (1ULL << 63));
+}
+
+/* 1 if any of the bits of mask are set in w, else 0; 1 if all of them are: a filter's leaves ORed or ANDed
+ * together */
+static __always_inline u32 ts_any(u64 w, u64 mask)
+{
+    return ts_nonzero(w & mask);
 }
 
 static __always_inline u32 ts_all(u64 w, u64 mask)
@@ -272,7 +295,7 @@ static __always_inline u64 ts_ppid(void)
 #ifdef TS_NEED_FAILED
 static __always_inline int ts_failed(s64 ret)
 {
-    return (u64)ret >= (u64)-4095;
+    return ts_ult((u64)ret, (u64)-4095) ^ 1;   /* (u64)ret >= (u64)-4095, without a branch (see ts_eq) */
 }
 #endif
 

@@ -21,6 +21,7 @@ from tracespec.plan.model import ArgField, FilterPlan, SlotLayout
 from tracespec.validate.typed import TAnd, TCompare, TExpr, TIn, TNot, TOr, TStrMatch, TTruth
 
 COMM_OFFSET = 24  # bytes into an enter record (after the header)
+SIGNED_FIELDS = frozenset({"ret", "errno", "duration"})  # the fields (not arguments) C holds as s64
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class _Lower:
         elif name == "ret":
             expr = "ret"
         elif name == "errno":
-            expr = "(ts_failed(ret) ? -ret : 0)"
+            expr = "((0 - ret) & (0 - (s64)ts_failed(ret)))"  # -ret if it failed, else 0; no branch
         elif name == "failed":
             expr = "ts_failed(ret)"
         elif name == "duration":
@@ -129,17 +130,31 @@ class _Lower:
         _, argf = self.field(leaf) if f.arg else (None, None)
         return c_int(_wrap(v, argf if f.mask is None else None))
 
+    def signed(self, leaf, argf: ArgField | None) -> bool:
+        """Whether C would compare the field's expression as a signed number."""
+        f = leaf.field
+        if f.mask is not None:
+            return False
+        return argf.signed if argf is not None else f.name in SIGNED_FIELDS
+
     def leaf(self, leaf, bit: int) -> str:
+        # Comparisons without a branch (ts_eq, ts_lt... in the header): with one, the verifier would know
+        # each leaf's outcome on each path, and (the filter's result depending on all of them) tell apart
+        # every combination: 32 OR'ed `fd == N` are 2^32 paths.
         if isinstance(leaf, TTruth):
             expr, _ = self.field(leaf)
-            return f"({expr} != 0)"
+            return f"ts_nonzero({expr})"
         if isinstance(leaf, TCompare):
-            expr, _ = self.field(leaf)
-            return f"({expr} {leaf.op} {self.value(leaf, leaf.value)})"
+            expr, argf = self.field(leaf)
+            value = self.value(leaf, leaf.value)
+            lt = "ts_slt" if self.signed(leaf, argf) else "ts_ult"
+            return {"==": f"ts_eq({expr}, {value})", "!=": f"(ts_eq({expr}, {value}) ^ 1)",
+                    "<": f"{lt}({expr}, {value})", ">": f"{lt}({value}, {expr})",
+                    "<=": f"({lt}({value}, {expr}) ^ 1)", ">=": f"({lt}({expr}, {value}) ^ 1)"}[leaf.op]
         if isinstance(leaf, TIn):
             expr, _ = self.field(leaf)
-            alts = " || ".join(f"{expr} == {self.value(leaf, v)}" for v in leaf.values)
-            return f"!({alts})" if leaf.negate else f"({alts})"
+            alts = " | ".join(f"ts_eq({expr}, {self.value(leaf, v)})" for v in leaf.values)
+            return f"(({alts}) ^ 1)" if leaf.negate else f"({alts})"
         if isinstance(leaf, TStrMatch):
             helper = f"ts_match_{self.s.name}_{bit}"
             negate = leaf.op == "!="
@@ -152,7 +167,7 @@ class _Lower:
                 make = _slot_helper_words if self.s.in_scratch else _slot_helper
                 self.helpers.append(make(helper, op, leaf.value, slot, leaf.text, self.s.bounded_loops))
                 call = f"{helper}(r, {offset})"
-            return f"!{call}" if negate else call
+            return f"({call} ^ 1)" if negate else call
         raise AssertionError(leaf)
 
     def fault_unknown(self, leaf) -> str:
@@ -319,11 +334,11 @@ def _comm_helper(name: str, op: str, value: bytes, text: str) -> str:
     base = COMM_OFFSET
     eq = lambda start: " && ".join(f"r[{start} + {i}] == {b}" for i, b in enumerate(c_bytes(value))) or "1"  # noqa: E731
     head = f"/* {c_comment(text)} */\nstatic __always_inline int {name}(u8 *r)\n{{\n"
-    if op == "==":
-        tail = f" && r[{base + n}] == 0" if n < 16 else ""
-        body = f"    return {eq(base)}{tail};\n"
-    elif op == "startswith":
-        body = f"    return {eq(base)};\n"
+    if op in ("==", "startswith"):  # without a branch (see leaf()); == also needs the NUL after it
+        diff = [f"(r[{base + i}] ^ {b})" for i, b in enumerate(c_bytes(value))]
+        if op == "==" and n < 16:
+            diff.append(f"r[{base + n}]")
+        body = f"    return ts_nonzero({' | '.join(diff) or '0'}) ^ 1;\n"
     else:
         # comm is at most 15 bytes and NUL-terminated: find its length, then look at every position.
         positions = []
