@@ -330,6 +330,25 @@ def test_signal_stops_a_system_wide_trace_with_status_0(tmp_path, loop):
     assert f'openat(AT_FDCWD, "{marker}", O_RDONLY) = -1 ENOENT (No such file or directory)' in out.read_text()
 
 
+def test_a_system_wide_binary_trace_decodes_with_each_process_named(tmp_path, loop):
+    """As `run --all` prints them: the trace's header says its targets were system-wide."""
+    marker = _marker()
+    out = tmp_path / "t.tsb"
+    tracer = Tracer("run", _openat_spec(tmp_path, marker), "--format", "bin", "-o", str(out), "--all")
+    tracer.wait_for("tracing started")
+    subprocess.run([loop, "later", marker, "1"], input=b"g", check=True)
+    time.sleep(0.3)
+    tracer.proc.send_signal(signal.SIGTERM)
+    code, err = tracer.finish()
+    assert code == 0, err
+    line = f'openat(AT_FDCWD, "{marker}", O_RDONLY) = -1 ENOENT (No such file or directory)'
+    named = run_tracespec("decode", str(out))
+    assert named.returncode == 0, named.stderr
+    assert re.search(r"^\d+ \[loop_workload\] " + re.escape(line) + "$", named.stdout, re.M), named.stdout[-2000:]
+    plain = run_tracespec("decode", str(out), "--no-comm")
+    assert re.search(r"^\d+ " + re.escape(line) + "$", plain.stdout, re.M), plain.stdout[-2000:]
+
+
 def test_command_killed_by_sigkill_looks_as_under_strace(tmp_path, loop):
     """The command dies in read(0) of SIGKILL sent from outside: like strace, the read is unfinished
     (the kernel's restart code is not shown) and the process is killed by SIGKILL."""

@@ -207,7 +207,8 @@ def test_comm_shown_for_system_wide_targets_only():
     parser = cli.build_parser()
     for argv, shown in ((["run", "--all"], True), (["run", "--comm", "curl"], True),
                         (["run", "--cgroup", "/x"], True), (["run", "--all", "--no-comm"], False),
-                        (["run", "-p", "1"], False), (["run", "--", "ls"], False)):
+                        (["run", "-p", "1"], False), (["run", "--", "ls"], False),
+                        (["record", "s.yaml", "--all"], True), (["record", "s.yaml", "--all", "--no-comm"], False)):
         assert cli._line_options(parser.parse_args(argv))["comm"] is shown, argv
 
 

@@ -58,6 +58,12 @@ def _paragraphs(*texts: str) -> str:
     return "\n\n".join(textwrap.fill(t, width) for t in texts)
 
 
+def _no_comm_option(group, when: str) -> None:
+    group.add_argument("--no-comm", action="store_true",
+                       help=f"{when}, lines name their process: 4711 [curl] connect(...); --no-comm leaves the "
+                            "name out")
+
+
 def _text_options(group) -> None:
     group.add_argument("-t", dest="timestamps", action="count", default=0,
                        help="prefix lines with the time of day; -tt adds microseconds, -ttt is seconds since the epoch")
@@ -234,9 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     _text_options(out)
     _no_abbrev_option(out)
     _otlp_option(out)
-    out.add_argument("--no-comm", action="store_true",
-                     help="with --all, --cgroup or --comm, lines name their process: 4711 [curl] connect(...); "
-                          "--no-comm leaves the name out")
+    _no_comm_option(out, "with --all, --cgroup or --comm")
     summ = run.add_argument_group("summary (like strace -c)")
     summ.add_argument("-c", "--summary", action="store_true",
                       help="count instead of printing each syscall: calls, errors, time in the syscall (total, "
@@ -300,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "perfetto: one Perfetto trace per dump; ctf: one CTF directory per dump",
                            "write dumps to FILE ('-': standard output; default: standard error)")
     _text_options(rout)
+    _no_comm_option(rout, "with --all, --cgroup or --comm")
     rec.add_argument("--size", metavar="BYTES", help="in-kernel buffer, all CPUs together, e.g. 16M "
                                                      "(default: the spec's recorder size, else 64M)")
     _build_options(rec)
@@ -337,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print the trace's header instead: where and when it was recorded, and its spec")
     _text_options(dout)
     _abbrev_options(dout)
+    _no_comm_option(dout, "for a trace recorded with --all, --cgroup or --comm")
     _otlp_option(dout)
     dec.add_argument("--fail-on-loss", action="store_true", help="exit with status 3 if any record was lost")
 
@@ -824,8 +830,13 @@ def _with_otlp(writer, args, clock_offset_ns: int, schema, host: str | None = No
 def _line_options(args) -> dict:
     """Who a text line is from: the process's name after the pid when the targets are system-wide (as
     traceloop shows them), and -ff's one file per thread."""
-    system_wide = bool(getattr(args, "all", False) or getattr(args, "cgroup", None) or getattr(args, "comm", None))
-    return {"comm": system_wide and not getattr(args, "no_comm", False), "per_thread": _per_thread(args)}
+    return {"comm": _system_wide(args) and not getattr(args, "no_comm", False), "per_thread": _per_thread(args)}
+
+
+def _system_wide(args) -> bool:
+    """Targets chosen by --all, --cgroup or --comm (decode: the trace's header says they were)."""
+    return bool(getattr(args, "all", False) or getattr(args, "cgroup", None) or getattr(args, "comm", None)
+                or getattr(args, "recorded_system_wide", False))
 
 
 def _per_thread(args) -> bool:
@@ -1010,7 +1021,7 @@ def cmd_run(args) -> int:
         if binary:
             spec_text = compiled.validated.spec.text
             writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths,
-                               initial_fds)
+                               initial_fds, system_wide=_system_wide(args))
         elif summary is not None:
             writer = _summary_writer(args, out, compiled.plan, offset, interval)
         else:
@@ -1147,7 +1158,8 @@ def cmd_record(args) -> int:
             if binary:
                 path = _dump_path(args.output, dump.number)
                 with _output(path, None, binary=True) as f:
-                    w = BinWriter(f, plan.schema.to_json(), args.spec, compiled.validated.spec.text, offset, fd_paths)
+                    w = BinWriter(f, plan.schema.to_json(), args.spec, compiled.validated.spec.text, offset, fd_paths,
+                                  system_wide=_system_wide(args))
                     w.write_raw(dump.records, None)  # one chunk: the decoder orders it whole
                     w.finish(dump.lost, None)
                 written.append(path)
@@ -1202,6 +1214,7 @@ def cmd_decode(args) -> int:
             raise TracespecError(f"{args.trace}: its header has no usable record layout ({e})",
                                  hint="the file is corrupt, or was written by another tracespec") from None
         stream = EventStream(decode, schema)
+        args.recorded_system_wide = bool(header.get("system_wide"))
         _check_writable(args.output, "stdout", False)
         with _output(None if args.format == "ctf" else args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,

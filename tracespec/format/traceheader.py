@@ -169,15 +169,16 @@ def check_header(header) -> None:
     """Raises BadHeader naming the first field that is not what a tracespec writer writes."""
     _object("the header", header, {"schema", "clock_offset_ns"},
             {"tracespec", "created_ns", "host", "kernel", "spec_path", "spec_text", "fd_paths",
-             "initial_fds"})
+             "initial_fds", "system_wide"})
     _int("clock_offset_ns", header["clock_offset_ns"], -(1 << 63), (1 << 63) - 1)
     if "created_ns" in header:
         _int("created_ns", header["created_ns"], 0, (1 << 64) - 1)
     for key in ("tracespec", "host", "kernel", "spec_path", "spec_text"):
         if key in header:
             _text(key, header[key])
-    if "fd_paths" in header:
-        _bool("fd_paths", header["fd_paths"])
+    for key in ("fd_paths", "system_wide"):
+        if key in header:
+            _bool(key, header[key])
     if "initial_fds" in header:
         _initial_fds(header["initial_fds"])
     check_schema(header["schema"])
