@@ -4,6 +4,7 @@ cgroups made under the cgroup2 mount with workloads moved in through cgroup.proc
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import socket
@@ -138,6 +139,7 @@ def test_kill_by_signal_and_trigger_dump_that_group(daemon, tmp_path):
     crash = [p.read_text() for p in daemon["dumps"].glob("*-crash.*.txt")]
     calm = [p.read_text() for p in daemon["dumps"].glob("*-calm.*.txt")]
     assert len(crash) == 1 and "killed by SIGSEGV" in crash[0] and "/etc/crash-file" in crash[0]
+    assert re.search(r"^\d+ \+\+\+ killed by SIGSEGV \+\+\+$", crash[0], re.M), crash[0]
     assert "calm-file" not in crash[0]
     assert len(calm) == 1 and "trigger: openat = -1 EACCES" in calm[0] and "crash-file" not in calm[0]
     for name in ("crash", "calm"):
