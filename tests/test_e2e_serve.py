@@ -252,6 +252,28 @@ def test_a_client_gone_mid_dump_a_burst_and_a_removed_group_do_not_stop_the_daem
     assert daemon["proc"].poll() is None
 
 
+def test_clients_holding_connections_get_the_daemon_to_say_busy_not_to_start_threads_without_end(daemon):
+    """Each connection is a thread until its request comes (or REQUEST_TIMEOUT): at most 32 at once; the
+    next client is told 503 at once, and the daemon answers again when they leave."""
+    idle = []
+    try:
+        for _ in range(32):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(daemon["sock"])
+            idle.append(c)
+        time.sleep(0.3)  # the daemon took them all
+        code, body = curl(daemon, "/list")
+        assert (code, body) == (503, "busy: 32 requests are being answered; try again in a second")
+    finally:
+        for c in idle:
+            c.close()
+    deadline = time.monotonic() + 10
+    while curl(daemon, "/list")[0] != 200:
+        assert time.monotonic() < deadline, "the daemon should answer once the idle clients left"
+        time.sleep(0.1)
+    assert daemon["proc"].poll() is None
+
+
 def test_stale_socket_replaced_live_one_refused(daemon, tmp_path):
     r = subprocess.run([TRACESPEC, "serve", str(daemon["spec"]), "--socket", daemon["sock"]], capture_output=True,
                        text=True, timeout=120)

@@ -18,6 +18,7 @@ import os
 import socket
 import socketserver
 import stat
+import threading
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
@@ -233,9 +234,39 @@ def _json(value) -> bytes:
     return (json.dumps(value) + "\n").encode()
 
 
+MAX_REQUESTS = 32  # answered at once; a request beyond them gets 503 at once instead of a thread of its own
+BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
+        b"Content-Length: 59\r\n\r\nbusy: 32 requests are being answered; try again in a second\n")
+
+
 class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True  # a hung client never holds up the daemon's end
     request_queue_size = 64
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.slots = threading.BoundedSemaphore(MAX_REQUESTS)
+
+    def process_request(self, request, client_address):
+        """A thread per request, at most MAX_REQUESTS of them: clients that hold their connection open
+        (each for up to REQUEST_TIMEOUT) cannot make the daemon start threads without end."""
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.settimeout(0.2)  # at most this long in the accept loop, and only when overloaded
+                request.sendall(BUSY)
+                request.shutdown(socket.SHUT_WR)
+                request.recv(65536)  # what the client sent: closing on unread bytes would reset the answer
+            except OSError:
+                pass
+            self.close_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 def claim_socket(path: str) -> None:
