@@ -455,72 +455,74 @@ def _decode_41(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 42: f21 enter
-_S42 = struct.Struct("<QIIIHH16sQQ")
+# kind 42: f21 enter (arg)
+_S42 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S42.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S42.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 43: f21 exit (buf)
+# kind 43: f21 exit (arg)
 _S43 = struct.Struct("<QIIIHHq")
 
 def _decode_43(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 44: f22 enter (arg0, arg1)
+# kind 44: f22 enter
 _S44 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_44(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S44.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 45: f22 exit (buf)
+_S45 = struct.Struct("<QIIIHHq")
+
+def _decode_45(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _str_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 46: f23 enter (arg0, arg1)
+_S46 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_46(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S46.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 45: f22 exit
-_S45 = struct.Struct("<QIIIHHq")
+# kind 47: f23 exit
+_S47 = struct.Struct("<QIIIHHq")
 
-def _decode_45(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
+def _decode_47(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 46: f23 enter (path)
-_S46 = struct.Struct("<QIIIHH16sQQQ")
+# kind 48: f24 enter (path)
+_S48 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S46.unpack_from(mv, off)
+def _decode_48(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S48.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 47: f23 exit (buf)
-_S47 = struct.Struct("<QIIIHHq")
-
-def _decode_47(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 48: f24 enter
-_S48 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_48(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S48.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 49: f24 exit (ru)
+# kind 49: f24 exit (buf)
 _S49 = struct.Struct("<QIIIHHq")
 
 def _decode_49(mv, off):
@@ -531,14 +533,14 @@ def _decode_49(mv, off):
 
 
 # kind 50: f25 enter
-_S50 = struct.Struct("<QIIIHH16sQ")
+_S50 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_50(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S50.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S50.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 51: f25 exit (info)
+# kind 51: f25 exit (ru)
 _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
@@ -548,34 +550,34 @@ def _decode_51(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 52: f26 enter (dev_name, dir_name, type)
-_S52 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 52: f26 enter
+_S52 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_52(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S52.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S52.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+
+
+# kind 53: f26 exit (info)
+_S53 = struct.Struct("<QIIIHHq")
+
+def _decode_53(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 54: f27 enter (dev_name, dir_name, type)
+_S54 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_54(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S54.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     s2, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
-
-
-# kind 53: f26 exit
-_S53 = struct.Struct("<QIIIHHq")
-
-def _decode_53(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 54: f27 enter (arg0)
-_S54 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S54.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 55: f27 exit
@@ -586,14 +588,14 @@ def _decode_55(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 56: f28 enter (arg2)
-_S56 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 56: f28 enter (arg0)
+_S56 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S56.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 57: f28 exit
@@ -604,14 +606,14 @@ def _decode_57(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 58: f29 enter (arg0)
-_S58 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 58: f29 enter (arg2)
+_S58 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S58.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S58.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 59: f29 exit
@@ -622,14 +624,14 @@ def _decode_59(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 60: f30 enter (arg1)
-_S60 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 60: f30 enter (arg0)
+_S60 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_60(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S60.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S60.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 61: f30 exit
@@ -640,15 +642,14 @@ def _decode_61(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 62: f31 enter (arg0, arg1)
+# kind 62: f31 enter (arg1)
 _S62 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_62(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S62.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 63: f31 exit
@@ -659,14 +660,15 @@ def _decode_63(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 64: f32 enter (arg1)
+# kind 64: f32 enter (arg0, arg1)
 _S64 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_64(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S64.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 65: f32 exit
@@ -677,14 +679,14 @@ def _decode_65(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 66: f33 enter (tp)
-_S66 = struct.Struct("<QIIIHH16sQQ")
+# kind 66: f33 enter (arg1)
+_S66 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S66.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 67: f33 exit
@@ -695,89 +697,87 @@ def _decode_67(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 68: f34 enter
+# kind 68: f34 enter (tp)
 _S68 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_68(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 69: f34 exit (arg1)
+# kind 69: f34 exit
 _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 70: f35 enter
+_S70 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_70(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 71: f35 exit (arg1)
+_S71 = struct.Struct("<QIIIHHq")
+
+def _decode_71(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 70: f35 enter (rqtp)
-_S70 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 72: f36 enter (rqtp)
+_S72 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S70.unpack_from(mv, off)
+def _decode_72(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S72.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 71: f35 exit
-_S71 = struct.Struct("<QIIIHHq")
-
-def _decode_71(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 72: f36 enter
-_S72 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S72.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 73: f36 exit (ru)
+# kind 73: f36 exit
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 74: f37 enter
+_S74 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_74(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S74.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 75: f37 exit (ru)
+_S75 = struct.Struct("<QIIIHHq")
+
+def _decode_75(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 74: f37 enter (_type, _description)
-_S74 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 76: f38 enter (_type, _description)
+_S76 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S74.unpack_from(mv, off)
+def _decode_76(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S76.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 75: f37 exit
-_S75 = struct.Struct("<QIIIHHq")
-
-def _decode_75(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 76: f38 enter (_type, _description, _callout_info)
-_S76 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S76.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 77: f38 exit
@@ -788,54 +788,55 @@ def _decode_77(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 78: f39 enter (filename)
+# kind 78: f39 enter (_type, _description, _callout_info)
 _S78 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_78(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S78.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 79: f39 exit (statbuf)
+# kind 79: f39 exit
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 80: f40 enter (filename)
+_S80 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_80(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S80.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 81: f40 exit (statbuf)
+_S81 = struct.Struct("<QIIIHHq")
+
+def _decode_81(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 80: f40 enter (arg1, arg3)
-_S80 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 82: f41 enter (arg1, arg3)
+_S82 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S80.unpack_from(mv, off)
+def _decode_82(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 81: f40 exit
-_S81 = struct.Struct("<QIIIHHq")
-
-def _decode_81(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 82: f41 enter (oldname, newname)
-_S82 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S82.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 83: f41 exit
@@ -846,90 +847,89 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 84: f42 enter (pathname)
-_S84 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 84: f42 enter (oldname, newname)
+_S84 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S84.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S84.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 85: f42 exit
+_S85 = struct.Struct("<QIIIHHq")
+
+def _decode_85(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 86: f43 enter (pathname)
+_S86 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_86(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S86.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 85: f42 exit (buf)
-_S85 = struct.Struct("<QIIIHHq")
-
-def _decode_85(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 86: f43 enter (pathname)
-_S86 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S86.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 87: f43 exit
+# kind 87: f43 exit (buf)
 _S87 = struct.Struct("<QIIIHHq")
 
 def _decode_87(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 88: f44 enter
-_S88 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S88.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 89: f44 exit (ubuf)
-_S89 = struct.Struct("<QIIIHHq")
-
-def _decode_89(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 90: f45 enter (cmdline_ptr)
-_S90 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 88: f44 enter (pathname)
+_S88 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S90.unpack_from(mv, off)
+def _decode_88(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S88.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 91: f45 exit
+# kind 89: f44 exit
+_S89 = struct.Struct("<QIIIHHq")
+
+def _decode_89(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 90: f45 enter
+_S90 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_90(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S90.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 91: f45 exit (ubuf)
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 92: f46 enter (filename, argv, envp)
+# kind 92: f46 enter (cmdline_ptr)
 _S92 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_92(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 93: f46 exit
@@ -940,57 +940,77 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 94: f47 enter (filename)
+# kind 94: f47 enter (filename, argv, envp)
 _S94 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_94(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S94.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 95: f47 exit (buffer)
+# kind 95: f47 exit
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 96: f48 enter (filename)
+_S96 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_96(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 97: f48 exit (buffer)
+_S97 = struct.Struct("<QIIIHHq")
+
+def _decode_97(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 96: f48 enter (uargs)
-_S96 = struct.Struct("<QIIIHH16sQQ")
+# kind 98: f49 enter (uargs)
+_S98 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
+def _decode_98(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 97: f48 exit
-_S97 = struct.Struct("<QIIIHHq")
-
-def _decode_97(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 98: * enter
-_S98 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S98.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
-
-
-# kind 99: * exit
+# kind 99: f49 exit
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 100: * enter
+_S100 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_100(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S100.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 101: * exit
+_S101 = struct.Struct("<QIIIHHq")
+
+def _decode_101(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1045,6 +1065,7 @@ _RETRY_READERS = {
     54: (_buf_slot, ),
     55: (_buf_slot, ),
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
+    72: (_buf_slot, ),
     82: (_str_slot, _str_slot, ),
     86: (_str_slot, _str_slot, ),
     88: (_str_slot, _str_slot, ),
@@ -1231,6 +1252,8 @@ DECODERS = {
     97: _decode_97,
     98: _decode_98,
     99: _decode_99,
+    100: _decode_100,
+    101: _decode_101,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
-                                     struct_fields, unsigned, with_comment)
+                                     struct_fields, structs, unsigned, with_comment)
 
 CLONE_PIDFD = 0x1000
 CLONE_SETTLS = 0x80000
@@ -81,15 +81,50 @@ def _clone3(ev: SyscallEvent) -> tuple[str, str]:
 FCNTL_ARG = {
     "F_DUPFD": "int", "F_DUPFD_CLOEXEC": "int", "F_DUPFD_QUERY": "int", "F_SETOWN": "int", "F_SETPIPE_SZ": "int",
     "F_SETFD": "flags:fd_flags", "F_SETFL": "flags:open_flags", "F_NOTIFY": "flags:dnotify_flags",
-    "F_ADD_SEALS": "flags:seal_flags", "F_SETLEASE": "enum:lease_type", "F_SETSIG": "sig",
-    # a struct strace would read (struct flock, f_owner_ex, a hint): its address, as nothing is copied
-    "F_GETLK": "ptr", "F_SETLK": "ptr", "F_SETLKW": "ptr", "F_OFD_GETLK": "ptr", "F_OFD_SETLK": "ptr",
-    "F_OFD_SETLKW": "ptr", "F_SETOWN_EX": "ptr", "F_GETOWN_EX": "ptr", "F_GETOWNER_UIDS": "ptr",
-    "F_GET_RW_HINT": "ptr", "F_SET_RW_HINT": "ptr", "F_GET_FILE_RW_HINT": "ptr", "F_SET_FILE_RW_HINT": "ptr",
-    "F_CANCELLK": "hex",
+    "F_ADD_SEALS": "flags:seal_flags", "F_SETLEASE": "enum:lock_type", "F_SETSIG": "sig",
+    # the struct the kernel reads: decoded from the copy made at entry
+    "F_SETLK": "flock", "F_SETLKW": "flock", "F_OFD_SETLK": "flock", "F_OFD_SETLKW": "flock",
+    "F_SETOWN_EX": "owner",
+    # a struct strace would read (owner uids, a hint): its address, as nothing is copied
+    "F_GETOWNER_UIDS": "ptr", "F_GET_RW_HINT": "ptr", "F_SET_RW_HINT": "ptr", "F_GET_FILE_RW_HINT": "ptr",
+    "F_SET_FILE_RW_HINT": "ptr", "F_CANCELLK": "hex",
 }
+# fcntl: the commands whose struct the kernel writes, shown when the call returns (with l_pid for a lock)
+FCNTL_OUT = {"F_GETLK": "getlk", "F_OFD_GETLK": "getlk", "F_GETOWN_EX": "owner"}
 # fcntl: returns strace explains, by command: (flag set, the word before its names)
 FCNTL_RET = {"F_GETFD": ("fd_flags", "flags"), "F_GETFL": ("open_flags", "flags"), "F_GET_SEALS": ("seal_flags", "seals")}
+
+
+def _copied(slot, size: int) -> bytes | None:
+    """The bytes of a struct copy, None when the copy is missing, faulted or short (then strace, which
+    could not read the struct either, prints its address)."""
+    if slot is None or slot.absent or slot.fault or len(slot.data) < size:
+        return None
+    return slot.data
+
+
+def _flock(data: bytes, getlk: bool, style: Style) -> str:
+    """strace's print_struct_flock64: type and whence by name, start and length, the pid when returned."""
+    c = constants()
+    v = struct_fields("flock", data)
+    text = (f"{{l_type={enum_text(v['l_type'], c.sets['lock_type'], style)}, "
+            f"l_whence={enum_text(v['l_whence'], c.sets['seek_whence'], style)}, "
+            f"l_start={v['l_start']}, l_len={v['l_len']}")
+    return text + (f", l_pid={v['l_pid']}}}" if getlk else "}")
+
+
+def _owner(data: bytes, style: Style) -> str:
+    v = struct_fields("f_owner_ex", data)
+    return f"{{type={enum_text(v['type'], constants().sets['owner_type'], style)}, pid={v['pid']}}}"
+
+
+def _fcntl_struct(how: str, ptr: int, slot, style: Style) -> str:
+    if ptr == 0:
+        return "NULL"
+    data = _copied(slot, structs()["f_owner_ex" if how == "owner" else "flock"].size)
+    if data is None:
+        return _addr(ptr)
+    return _owner(data, style) if how == "owner" else _flock(data, how == "getlk", style)
 
 
 def _typed(value: int, how: str, size: int, style: Style) -> str:
@@ -113,9 +148,17 @@ def _fcntl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str | Non
     fd, cmd, arg = ev.args[0], unsigned(ev.args[1], 4), ev.args[2]
     cmd_set = c.sets["fcntl_cmd"]
     name = cmd_set.lookup(cmd)
-    how = FCNTL_ARG.get(name, "none") if name is not None else "hex"
     enter = f"{fd_text(fd)}, {enum_text(cmd, cmd_set, style)}"
-    if how != "none":
+    if name in FCNTL_OUT:
+        # strace reads it when the call returns; a failed call wrote nothing: its address
+        if ev.exit is None:
+            return enter, "", None
+        shown = _addr(arg) if failed(ev.ret) else _fcntl_struct(FCNTL_OUT[name], arg, ev.slots.get("arg"), style)
+        return enter, f", {shown}", None
+    how = FCNTL_ARG.get(name, "none") if name is not None else "hex"
+    if how in ("flock", "owner"):
+        enter += f", {_fcntl_struct(how, arg, ev.entry_slots.get('arg'), style)}"
+    elif how != "none":
         enter += f", {_typed(arg, how, 4 if how != 'ptr' and how != 'hex' else 8, style)}"
     ret = None
     if name in FCNTL_RET and ev.ret is not None and ev.ret > 0 and not failed(ev.ret):
