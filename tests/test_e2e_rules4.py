@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import compile_workload, run_tracespec
+from conftest import compile_workload, decode_without_bcc, run_tracespec
 from straceio import normalized
 
 pytestmark = pytest.mark.bpf
@@ -24,18 +24,23 @@ def _from_marker(lines: list[str]) -> list[str]:
     return lines[start + 1:]
 
 
-def _compare(group: str, syscalls: list[str], build_dir, tmp_path) -> list[str]:
-    """The group's lines under strace, asserted equal to tracespec's."""
+def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tuple = ()) -> list[str]:
+    """The group's lines under strace, asserted equal to tracespec's, both given the same options."""
     assert shutil.which("strace"), "strace is needed (./setup installs it)"
     argv = [str(compile_workload("rules4_workload", build_dir)), group]
     traced = syscalls + ["close"]
     want_file = tmp_path / "strace.txt"
-    subprocess.run(["strace", "-f", "-q", "-o", str(want_file), "-e", "trace=" + ",".join(traced), *argv],
+    subprocess.run(["strace", "-f", "-q", *options, "-o", str(want_file), "-e", "trace=" + ",".join(traced), *argv],
                    check=True, stdout=subprocess.DEVNULL)
     spec = tmp_path / f"{group}.yaml"
     spec.write_text("version: 1\nsyscalls: [" + ", ".join(traced) + "]\n")
     got_file = tmp_path / "tracespec.txt"
-    r = run_tracespec("run", str(spec), "-o", str(got_file), "--", *argv, stdout=subprocess.DEVNULL)
+    if options[:1] == ("-X",):  # tracespec applies -X when it decodes a recorded trace
+        r = run_tracespec("run", str(spec), "--format", "bin", "-o", str(tmp_path / "t.tsb"), "--", *argv,
+                          stdout=subprocess.DEVNULL)
+        decode_without_bcc(tmp_path / "t.tsb", got_file, *options)
+    else:
+        r = run_tracespec("run", str(spec), *options, "-o", str(got_file), "--", *argv, stdout=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     want = [_from_marker(p) for p in normalized(want_file.read_text(errors="surrogateescape"))]
     got = [_from_marker(p) for p in normalized(got_file.read_text(errors="surrogateescape"))]
@@ -50,3 +55,20 @@ def test_fcntl_locks_and_owners_agree_with_strace(build_dir, tmp_path):
     assert any(", l_pid=0}) = 0" in line for line in lines), "F_GETLK shows the struct the kernel wrote"
     assert "fcntl(3, F_GETLK, 0x8) = -1 EFAULT (Bad address)" in lines
     assert "fcntl(3, F_SETOWN_EX, {type=F_OWNER_TID, pid=P1}) = 0" in lines
+
+
+@pytest.mark.parametrize("options", [("-v",), ("-X", "verbose"), ("-X", "raw")], ids=["v", "Xverbose", "Xraw"])
+def test_ioctl_terminal_structs_in_strace_styles(options, build_dir, tmp_path):
+    """-v prints termios whole (line discipline, control characters, termios2's speeds); -X the numbers."""
+    lines = _compare("ioctl", ["ioctl"], build_dir, tmp_path, options)
+    if options == ("-v",):
+        assert any("c_line=N_TTY, c_cc=[[VINTR]=0x3, " in line and "c_ispeed=38400" in line for line in lines)
+
+
+def test_ioctl_terminal_structs_agree_with_strace(build_dir, tmp_path):
+    lines = _compare("ioctl", ["ioctl"], build_dir, tmp_path)
+    assert lines[0] == ("ioctl(4, TCGETS, {c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, "
+                        "c_cflag=B38400|CS8|CREAD, c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0")
+    assert "ioctl(4, TIOCSWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}) = 0" in lines
+    assert "ioctl(4, TCGETS, 0x8) = -1 EFAULT (Bad address)" in lines
+    assert "ioctl(4, FIONBIO, [1]) = 0" in lines

@@ -189,86 +189,88 @@ def _decode_13(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 14: f7 enter
-_S14 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 14: f7 enter (arg)
+_S14 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S14.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S14.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 15: f7 exit (arg1)
+# kind 15: f7 exit (arg)
 _S15 = struct.Struct("<QIIIHHq")
 
 def _decode_15(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _iov_slot(mv, pos, 44)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 16: f8 enter (arg1)
+# kind 16: f8 enter
 _S16 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_16(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S16.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 17: f8 exit (arg1)
+_S17 = struct.Struct("<QIIIHHq")
+
+def _decode_17(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _iov_slot(mv, pos, 44)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 18: f9 enter (arg1)
+_S18 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_18(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S18.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 17: f8 exit
-_S17 = struct.Struct("<QIIIHHq")
-
-def _decode_17(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 18: f9 enter
-_S18 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_18(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S18.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 19: f9 exit (arg0)
+# kind 19: f9 exit
 _S19 = struct.Struct("<QIIIHHq")
 
 def _decode_19(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 20: f10 enter
+_S20 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_20(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S20.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 21: f10 exit (arg0)
+_S21 = struct.Struct("<QIIIHHq")
+
+def _decode_21(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 20: f10 enter (rqtp)
-_S20 = struct.Struct("<QIIIHH16sQQ")
+# kind 22: f11 enter (rqtp)
+_S22 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_20(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S20.unpack_from(mv, off)
+def _decode_22(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S22.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 21: f10 exit
-_S21 = struct.Struct("<QIIIHHq")
-
-def _decode_21(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 22: f11 enter (arg1)
-_S22 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_22(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S22.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 23: f11 exit
@@ -279,61 +281,79 @@ def _decode_23(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 24: f12 enter (arg2)
-_S24 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 24: f12 enter (arg1)
+_S24 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_24(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S24.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S24.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 25: f12 exit
+_S25 = struct.Struct("<QIIIHHq")
+
+def _decode_25(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S25.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 26: f13 enter (arg2)
+_S26 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_26(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S26.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 25: f12 exit (arg1, arg2)
-_S25 = struct.Struct("<QIIIHHq")
+# kind 27: f13 exit (arg1, arg2)
+_S27 = struct.Struct("<QIIIHHq")
 
-def _decode_25(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S25.unpack_from(mv, off)
+def _decode_27(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 26: f13 enter (buff, addr)
-_S26 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S26.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 27: f13 exit
-_S27 = struct.Struct("<QIIIHHq")
-
-def _decode_27(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 28: f14 enter (addr_len)
+# kind 28: f14 enter (buff, addr)
 _S28 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_28(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S28.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 29: f14 exit (ubuf, addr, addr_len)
+# kind 29: f14 exit
 _S29 = struct.Struct("<QIIIHHq")
 
 def _decode_29(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S29.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 30: f15 enter (addr_len)
+_S30 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_30(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S30.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 31: f15 exit (ubuf, addr, addr_len)
+_S31 = struct.Struct("<QIIIHHq")
+
+def _decode_31(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S31.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -341,43 +361,25 @@ def _decode_29(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 30: f15 enter
-_S30 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 32: f16 enter
+_S32 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_30(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S30.unpack_from(mv, off)
+def _decode_32(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S32.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 31: f15 exit (usockvec)
-_S31 = struct.Struct("<QIIIHHq")
+# kind 33: f16 exit (usockvec)
+_S33 = struct.Struct("<QIIIHHq")
 
-def _decode_31(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S31.unpack_from(mv, off)
+def _decode_33(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 32: f16 enter (optval)
-_S32 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S32.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 33: f16 exit
-_S33 = struct.Struct("<QIIIHHq")
-
-def _decode_33(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 34: f17 enter (optlen)
+# kind 34: f17 enter (optval)
 _S34 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_34(mv, off):
@@ -387,22 +389,40 @@ def _decode_34(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 35: f17 exit (optval, optlen)
+# kind 35: f17 exit
 _S35 = struct.Struct("<QIIIHHq")
 
 def _decode_35(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 36: f18 enter (optlen)
+_S36 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_36(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S36.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 37: f18 exit (optval, optlen)
+_S37 = struct.Struct("<QIIIHHq")
+
+def _decode_37(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 36: f18 enter (filename, argv, envp)
-_S36 = struct.Struct("<QIIIHH16sQQQ")
+# kind 38: f19 enter (filename, argv, envp)
+_S38 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_36(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S36.unpack_from(mv, off)
+def _decode_38(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S38.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -410,62 +430,42 @@ def _decode_36(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 37: f18 exit
-_S37 = struct.Struct("<QIIIHHq")
-
-def _decode_37(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 38: f19 enter
-_S38 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S38.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 39: f19 exit (stat_addr, ru)
+# kind 39: f19 exit
 _S39 = struct.Struct("<QIIIHHq")
 
 def _decode_39(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 40: f20 enter
-_S40 = struct.Struct("<QIIIHH16sQ")
+_S40 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S40.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S40.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 41: f20 exit (name)
+# kind 41: f20 exit (stat_addr, ru)
 _S41 = struct.Struct("<QIIIHHq")
 
 def _decode_41(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 42: f21 enter (arg)
-_S42 = struct.Struct("<QIIIHH16sQQQ")
+# kind 42: f21 enter
+_S42 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S42.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S42.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 43: f21 exit (arg)
+# kind 43: f21 exit (name)
 _S43 = struct.Struct("<QIIIHHq")
 
 def _decode_43(mv, off):
@@ -475,72 +475,74 @@ def _decode_43(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 44: f22 enter
-_S44 = struct.Struct("<QIIIHH16sQQ")
+# kind 44: f22 enter (arg)
+_S44 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S44.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 45: f22 exit (buf)
+# kind 45: f22 exit (arg)
 _S45 = struct.Struct("<QIIIHHq")
 
 def _decode_45(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 46: f23 enter (arg0, arg1)
+# kind 46: f23 enter
 _S46 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_46(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S46.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 47: f23 exit (buf)
+_S47 = struct.Struct("<QIIIHHq")
+
+def _decode_47(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _str_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 48: f24 enter (arg0, arg1)
+_S48 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_48(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S48.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 47: f23 exit
-_S47 = struct.Struct("<QIIIHHq")
+# kind 49: f24 exit
+_S49 = struct.Struct("<QIIIHHq")
 
-def _decode_47(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
+def _decode_49(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 48: f24 enter (path)
-_S48 = struct.Struct("<QIIIHH16sQQQ")
+# kind 50: f25 enter (path)
+_S50 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_48(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S48.unpack_from(mv, off)
+def _decode_50(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S50.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 49: f24 exit (buf)
-_S49 = struct.Struct("<QIIIHHq")
-
-def _decode_49(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 50: f25 enter
-_S50 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_50(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S50.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 51: f25 exit (ru)
+# kind 51: f25 exit (buf)
 _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
@@ -551,14 +553,14 @@ def _decode_51(mv, off):
 
 
 # kind 52: f26 enter
-_S52 = struct.Struct("<QIIIHH16sQ")
+_S52 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_52(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S52.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S52.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 53: f26 exit (info)
+# kind 53: f26 exit (ru)
 _S53 = struct.Struct("<QIIIHHq")
 
 def _decode_53(mv, off):
@@ -568,34 +570,34 @@ def _decode_53(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 54: f27 enter (dev_name, dir_name, type)
-_S54 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 54: f27 enter
+_S54 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S54.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S54.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+
+
+# kind 55: f27 exit (info)
+_S55 = struct.Struct("<QIIIHHq")
+
+def _decode_55(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 56: f28 enter (dev_name, dir_name, type)
+_S56 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_56(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S56.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     s2, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
-
-
-# kind 55: f27 exit
-_S55 = struct.Struct("<QIIIHHq")
-
-def _decode_55(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 56: f28 enter (arg0)
-_S56 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 57: f28 exit
@@ -606,14 +608,14 @@ def _decode_57(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 58: f29 enter (arg2)
-_S58 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 58: f29 enter (arg0)
+_S58 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S58.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 59: f29 exit
@@ -624,14 +626,14 @@ def _decode_59(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 60: f30 enter (arg0)
-_S60 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 60: f30 enter (arg2)
+_S60 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_60(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S60.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S60.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 61: f30 exit
@@ -642,14 +644,14 @@ def _decode_61(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 62: f31 enter (arg1)
-_S62 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 62: f31 enter (arg0)
+_S62 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S62.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S62.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 63: f31 exit
@@ -660,15 +662,14 @@ def _decode_63(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 64: f32 enter (arg0, arg1)
+# kind 64: f32 enter (arg1)
 _S64 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_64(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S64.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 65: f32 exit
@@ -679,14 +680,15 @@ def _decode_65(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 66: f33 enter (arg1)
+# kind 66: f33 enter (arg0, arg1)
 _S66 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_66(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S66.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 67: f33 exit
@@ -697,14 +699,14 @@ def _decode_67(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 68: f34 enter (tp)
-_S68 = struct.Struct("<QIIIHH16sQQ")
+# kind 68: f34 enter (arg1)
+_S68 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S68.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 69: f34 exit
@@ -715,89 +717,87 @@ def _decode_69(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 70: f35 enter
+# kind 70: f35 enter (tp)
 _S70 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_70(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 71: f35 exit (arg1)
+# kind 71: f35 exit
 _S71 = struct.Struct("<QIIIHHq")
 
 def _decode_71(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 72: f36 enter
+_S72 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_72(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 73: f36 exit (arg1)
+_S73 = struct.Struct("<QIIIHHq")
+
+def _decode_73(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 72: f36 enter (rqtp)
-_S72 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 74: f37 enter (rqtp)
+_S74 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S72.unpack_from(mv, off)
+def _decode_74(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S74.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 73: f36 exit
-_S73 = struct.Struct("<QIIIHHq")
-
-def _decode_73(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 74: f37 enter
-_S74 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S74.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 75: f37 exit (ru)
+# kind 75: f37 exit
 _S75 = struct.Struct("<QIIIHHq")
 
 def _decode_75(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 76: f38 enter
+_S76 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_76(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S76.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 77: f38 exit (ru)
+_S77 = struct.Struct("<QIIIHHq")
+
+def _decode_77(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 76: f38 enter (_type, _description)
-_S76 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 78: f39 enter (_type, _description)
+_S78 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S76.unpack_from(mv, off)
+def _decode_78(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S78.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 77: f38 exit
-_S77 = struct.Struct("<QIIIHHq")
-
-def _decode_77(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 78: f39 enter (_type, _description, _callout_info)
-_S78 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S78.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 79: f39 exit
@@ -808,54 +808,55 @@ def _decode_79(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 80: f40 enter (filename)
+# kind 80: f40 enter (_type, _description, _callout_info)
 _S80 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_80(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S80.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 81: f40 exit (statbuf)
+# kind 81: f40 exit
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 82: f41 enter (filename)
+_S82 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_82(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S82.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 83: f41 exit (statbuf)
+_S83 = struct.Struct("<QIIIHHq")
+
+def _decode_83(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 82: f41 enter (arg1, arg3)
-_S82 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 84: f42 enter (arg1, arg3)
+_S84 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
+def _decode_84(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S84.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 83: f41 exit
-_S83 = struct.Struct("<QIIIHHq")
-
-def _decode_83(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 84: f42 enter (oldname, newname)
-_S84 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S84.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 85: f42 exit
@@ -866,90 +867,89 @@ def _decode_85(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 86: f43 enter (pathname)
-_S86 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 86: f43 enter (oldname, newname)
+_S86 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S86.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S86.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 87: f43 exit
+_S87 = struct.Struct("<QIIIHHq")
+
+def _decode_87(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 88: f44 enter (pathname)
+_S88 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_88(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S88.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 87: f43 exit (buf)
-_S87 = struct.Struct("<QIIIHHq")
-
-def _decode_87(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 88: f44 enter (pathname)
-_S88 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S88.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 89: f44 exit
+# kind 89: f44 exit (buf)
 _S89 = struct.Struct("<QIIIHHq")
 
 def _decode_89(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 90: f45 enter
-_S90 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S90.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 91: f45 exit (ubuf)
-_S91 = struct.Struct("<QIIIHHq")
-
-def _decode_91(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 92: f46 enter (cmdline_ptr)
-_S92 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 90: f45 enter (pathname)
+_S90 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
+def _decode_90(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S90.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 93: f46 exit
+# kind 91: f45 exit
+_S91 = struct.Struct("<QIIIHHq")
+
+def _decode_91(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 92: f46 enter
+_S92 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_92(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S92.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 93: f46 exit (ubuf)
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 94: f47 enter (filename, argv, envp)
+# kind 94: f47 enter (cmdline_ptr)
 _S94 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_94(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S94.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 95: f47 exit
@@ -960,57 +960,77 @@ def _decode_95(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 96: f48 enter (filename)
+# kind 96: f48 enter (filename, argv, envp)
 _S96 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_96(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 97: f48 exit (buffer)
+# kind 97: f48 exit
 _S97 = struct.Struct("<QIIIHHq")
 
 def _decode_97(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 98: f49 enter (filename)
+_S98 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_98(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 99: f49 exit (buffer)
+_S99 = struct.Struct("<QIIIHHq")
+
+def _decode_99(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 98: f49 enter (uargs)
-_S98 = struct.Struct("<QIIIHH16sQQ")
+# kind 100: f50 enter (uargs)
+_S100 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
+def _decode_100(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 99: f49 exit
-_S99 = struct.Struct("<QIIIHHq")
-
-def _decode_99(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 100: * enter
-_S100 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S100.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
-
-
-# kind 101: * exit
+# kind 101: f50 exit
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 102: * enter
+_S102 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_102(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S102.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 103: * exit
+_S103 = struct.Struct("<QIIIHHq")
+
+def _decode_103(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1050,6 +1070,7 @@ _RETRY_READERS = {
     6: (_str_slot, ),
     13: (_buf_slot, ),
     14: (_buf_slot, ),
+    16: (_buf_slot, ),
     20: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     296: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     328: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
@@ -1254,6 +1275,8 @@ DECODERS = {
     99: _decode_99,
     100: _decode_100,
     101: _decode_101,
+    102: _decode_102,
+    103: _decode_103,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

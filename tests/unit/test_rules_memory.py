@@ -22,7 +22,7 @@ from tracespec.pipeline import compile_spec
 C = constants().values
 VERBOSE, RAW = Style(xlat="verbose"), Style(xlat="raw")
 FAULT = Slot(b"", SLOT_FAULT >> 16)
-SYSCALLS = ["fcntl"]
+SYSCALLS = ["fcntl", "ioctl"]
 
 
 @lru_cache(maxsize=1)
@@ -90,7 +90,71 @@ def test_fcntl_number_arguments_ignore_the_copy_made_in_case():
     assert special(call("fcntl", (3, C["F_SETLEASE"], 4), 0, {"arg": FAULT}))[0] == "3, F_SETLEASE, F_EXLCK"
 
 
-HEADERS = {"flock": ("fcntl.h", "struct flock"), "f_owner_ex": ("fcntl.h", "struct f_owner_ex")}
+def termios(iflag: int, oflag: int, cflag: int, lflag: int, speeds: tuple = (38400, 38400)) -> Slot:
+    cc = bytes([3, 0x1C, 0x7F, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1A, 0, 0x12, 0xF, 0x17, 0x16, 0, 0, 0])
+    return Slot(struct.pack("<4IB19s2I", iflag, oflag, cflag, lflag, 0, cc, *speeds), 0)
+
+
+PTY = termios(0x500, 0x5, 0xBF, 0x8A3B)  # a new pseudo-terminal's settings
+PTY_TEXT = ("{c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+            "c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}")
+
+
+def test_ioctl_tcgets_shows_the_settings_when_it_returns_and_tcsets_at_entry():
+    got = call("ioctl", (0, C["TCGETS"], 0x7000), 0, {"arg": Slot(b"\0" * 44, 0)}, {"arg": PTY})
+    assert special(got) == ("0, TCGETS", ", " + PTY_TEXT, None)
+    assert special(call("ioctl", (0, C["TCGETS"], 0x7000), None, {"arg": PTY}))[:2] == ("0, TCGETS", "")
+    put = call("ioctl", (0, C["TCSETSW"], 0x7000), -25, {"arg": PTY})
+    assert special(put)[0] == "0, SNDCTL_TMR_STOP or TCSETSW, " + PTY_TEXT
+
+
+def test_ioctl_termios_odd_bits():
+    odd = termios(0x80000000, 0x1800 | 0x100, 0xF | (0xD << 16) | 0x30, 0)
+    assert special(call("ioctl", (0, C["TCSETS"], 0x7000), 0, {"arg": odd}))[0].split(", ", 2)[2] == \
+        "{c_iflag=0x80000000, c_oflag=NL1|CR0|XTABS|BS0|VT0|FF0|, c_cflag=B38400|B9600<<IBSHIFT|CS8|, c_lflag=, ...}"
+
+
+def test_ioctl_termios_styles():
+    ev = call("ioctl", (0, C["TCGETS2"], 0x7000), 0, {}, {"arg": PTY})
+    assert special(ev, Style(verbose=True))[1] == (
+        ", {c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+        "c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, c_line=N_TTY, c_cc=[[VINTR]=0x3, [VQUIT]=0x1c, "
+        "[VERASE]=0x7f, [VKILL]=0x15, [VEOF]=0x4, [VTIME]=0, [VMIN]=0x1, [VSWTC]=0, [VSTART]=0x11, [VSTOP]=0x13, "
+        "[VSUSP]=0x1a, [VEOL]=0, [VREPRINT]=0x12, [VDISCARD]=0xf, [VWERASE]=0x17, [VLNEXT]=0x16, [VEOL2]=0, "
+        "[17]=0, [18]=0], c_ispeed=38400, c_ospeed=38400}")
+    assert special(ev, RAW)[1] == ", {c_iflag=0x500, c_oflag=0|0|0|0|0|0|0x5, c_cflag=0xf|0x30|0x80, c_lflag=0x8a3b, ...}"
+    assert special(ev, VERBOSE)[1].startswith(", {c_iflag=0x500 /* ICRNL|IXON */, c_oflag=0 /* NL0 */|0 /* CR0 */|")
+
+
+def test_ioctl_memory_that_was_not_read_is_its_address():
+    failed = call("ioctl", (-1, C["TCGETS"], 0x7000), -9, {"arg": PTY})
+    assert special(failed)[1] == ", 0x7000", "a failed get wrote nothing"
+    assert special(call("ioctl", (0, C["TCSETS"], 0x8), -14, {"arg": FAULT}))[0].endswith(", 0x8")
+    assert special(call("ioctl", (0, C["TIOCGWINSZ"], 0), -14, {}))[1] == ", NULL"
+    short = Slot(b"\0" * 20, 0)
+    assert special(call("ioctl", (0, C["TCSETS"], 0x7000), 0, {"arg": short}))[0].endswith(", 0x7000")
+
+
+def test_ioctl_winsize_ints_and_terminal_arguments():
+    ws = Slot(struct.pack("<4H", 24, 80, 0, 0) + b"\0" * 36, 0)
+    assert special(call("ioctl", (0, C["TIOCSWINSZ"], 0x7000), 0, {"arg": ws}))[0] == \
+        "0, TIOCSWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}"
+    n = Slot(struct.pack("<i", -3) + b"\0" * 40, 0)
+    assert special(call("ioctl", (0, C["FIONBIO"], 0x7000), 0, {"arg": n}))[0] == "0, FIONBIO, [-3]"
+    assert special(call("ioctl", (0, C["TIOCGPGRP"], 0x7000), 0, {}, {"arg": n}))[1] == ", [-3]"
+    modem = Slot(struct.pack("<I", 0x6), 0)
+    assert special(call("ioctl", (0, C["TIOCMBIS"], 0x7000), 0, {"arg": modem}))[0] == "0, TIOCMBIS, [TIOCM_DTR|TIOCM_RTS]"
+    assert special(call("ioctl", (0, C["TIOCSTI"], 0x7000), 0, {"arg": Slot(b"x" + b"\0" * 43, 0)}))[0] == \
+        '0, TIOCSTI, "x"'
+    assert special(call("ioctl", (0, C["TCFLSH"], 2), 0, {"arg": FAULT}))[0] == "0, TCFLSH, TCIOFLUSH"
+    assert special(call("ioctl", (0, C["TCXONC"], 9), 0, {"arg": FAULT}))[0] == "0, TCXONC, 0x9 /* TC??? */"
+    assert special(call("ioctl", (0, C["TIOCNOTTY"], 0x7000), -25, {"arg": FAULT}))[0] == "0, TIOCNOTTY"
+    assert special(call("ioctl", (0, C["TIOCLINUX"], 0), -25, {"arg": FAULT}))[0] == "0, TIOCLINUX, 0"
+
+
+HEADERS = {"flock": ("fcntl.h", "struct flock"), "f_owner_ex": ("fcntl.h", "struct f_owner_ex"),
+           "termios": ("asm/termios.h", "struct termios"), "termios2": ("asm/termios.h", "struct termios2"),
+           "termio": ("asm/termios.h", "struct termio"), "winsize": ("asm/termios.h", "struct winsize")}
 WIDTHS = {"u8": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}
 
 
@@ -118,3 +182,15 @@ def test_layouts_match_the_headers(tmp_path):
             for f in layout.fields:
                 width = int(f.type[1:]) if f.type.startswith("c") else WIDTHS[f.type]
                 assert tuple(map(int, out[f"{name}.{f.name}"].split())) == (f.offset, width), f"{name}.{f.name}"
+
+
+def test_json_keeps_the_number_of_an_argument_decoded_by_operation():
+    import io
+
+    from tracespec.format.jsonl import JsonWriter
+
+    writer = JsonWriter(io.StringIO())
+    ev = call("fcntl", (3, C["F_SETFD"], 0), 0, {"arg": FAULT})
+    assert writer.event(ev, True)["args"]["arg"] == 0
+    ev = call("ioctl", (0, C["TCGETS"], 0x7000), 0, {}, {"arg": PTY})
+    assert writer.event(ev, True)["args"]["arg"] == 0x7000

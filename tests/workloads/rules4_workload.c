@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <asm/termbits.h>  /* the kernel's struct termios and termios2, which glibc's termios.h would clash with */
 
 static void marker(void)
 {
@@ -52,11 +54,71 @@ static int fcntl_calls(void)
     return 0;
 }
 
+static int ioctl_calls(void)
+{
+    /* a pseudo-terminal of its own, controlling no session: no job control signals, same settings each run */
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) || unlockpt(master))
+        return 1;
+    int tty = open(ptsname(master), O_RDWR | O_NOCTTY);
+    char path[] = "/tmp/tracespec-rules4-XXXXXX";
+    int file = mkstemp(path);
+    if (tty < 0 || file < 0)
+        return 1;
+    unlink(path);
+    marker();
+    struct termios t;
+    struct termios2 t2;
+    struct winsize ws;
+    syscall(SYS_ioctl, tty, TCGETS, &t);
+    syscall(SYS_ioctl, tty, TCSETS, &t);
+    syscall(SYS_ioctl, tty, TCSETSW, &t);
+    syscall(SYS_ioctl, tty, TCSETSF, &t);
+    syscall(SYS_ioctl, tty, TCGETS2, &t2);
+    syscall(SYS_ioctl, tty, TCSETS2, &t2);
+    /* bits strace names in odd ways: an input baud rate, TAB3 as XTABS, nothing set, a bit of no name */
+    t.c_cflag |= B9600 << IBSHIFT;
+    t.c_oflag = NL1 | TAB3;
+    t.c_lflag = 0;
+    t.c_iflag |= 0x80000000;
+    syscall(SYS_ioctl, tty, TCSETS, &t);
+    syscall(SYS_ioctl, tty, TCGETS, &t);
+    unsigned char termio[18];                              /* struct termio: 16-bit flags, 8 characters */
+    syscall(SYS_ioctl, tty, TCGETA, termio);
+    syscall(SYS_ioctl, tty, TCSETA, termio);
+    syscall(SYS_ioctl, tty, TIOCGWINSZ, &ws);
+    ws.ws_row = 24; ws.ws_col = 80;
+    syscall(SYS_ioctl, tty, TIOCSWINSZ, &ws);
+    syscall(SYS_ioctl, tty, TIOCGWINSZ, &ws);
+    syscall(SYS_ioctl, -1, TCGETS, &t);                    /* a failed get: the address */
+    syscall(SYS_ioctl, tty, TCGETS, (void *)8);
+    syscall(SYS_ioctl, tty, TCSETS, (void *)8);            /* unreadable: the address */
+    syscall(SYS_ioctl, file, TCSETS, &t);                  /* ENOTTY, the struct read at entry still shows */
+    syscall(SYS_ioctl, tty, TIOCGWINSZ, NULL);
+    int n = 1;
+    syscall(SYS_ioctl, tty, FIONBIO, &n);
+    syscall(SYS_ioctl, tty, FIONREAD, &n);
+    syscall(SYS_ioctl, tty, TIOCGPGRP, &n);                /* ENOTTY: not its controlling terminal */
+    n = TIOCM_DTR | TIOCM_RTS;
+    syscall(SYS_ioctl, tty, TIOCMSET, &n);
+    syscall(SYS_ioctl, tty, TIOCMGET, &n);
+    syscall(SYS_ioctl, tty, TCXONC, TCOON);
+    syscall(SYS_ioctl, tty, TCFLSH, TCIFLUSH);
+    syscall(SYS_ioctl, tty, TCSBRK, 1);
+    syscall(SYS_ioctl, tty, TIOCNOTTY);
+    syscall(SYS_ioctl, tty, TIOCEXCL);
+    syscall(SYS_ioctl, tty, TIOCNXCL);
+    syscall(SYS_ioctl, tty, TIOCLINUX, 0);                 /* a terminal request strace leaves in hex */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
     if (!strcmp(argv[1], "fcntl"))
         return fcntl_calls();
+    if (!strcmp(argv[1], "ioctl"))
+        return ioctl_calls();
     return 2;
 }

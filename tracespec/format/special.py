@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
+from tracespec.quote import quote
+from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
                                      struct_fields, structs, unsigned, with_comment)
 
@@ -171,13 +173,33 @@ IOC_NRBITS, IOC_TYPEBITS, IOC_SIZEBITS = 8, 8, 14
 IOC_DIRS = ((1, "_IOC_WRITE"), (2, "_IOC_READ"))
 # ioctl requests strace decodes, by how it prints their argument; any other known request's argument is
 # a hex number, as is an unknown request's
-IOCTL_INT_ARG = frozenset({"TCSBRK", "TCSBRKP", "TCXONC", "TCFLSH", "TIOCSCTTY", "FICLONE"})
+IOCTL_INT_ARG = frozenset({"TCSBRK", "TCSBRKP", "TIOCSCTTY", "FICLONE"})
+IOCTL_ENUM_ARG = {"TCXONC": "tcxonc_options", "TCFLSH": "tcflsh_options"}
+# the terminal requests whose argument points to memory strace reads (its term.c): (when, what). "in":
+# read at entry, whatever the call's outcome; "out": read when the call returns, the address if it failed
+IOCTL_MEMORY = {
+    "TCGETS": ("out", "termios"), "TIOCGLCKTRMIOS": ("out", "termios"),
+    "TCSETS": ("in", "termios"), "TCSETSW": ("in", "termios"), "TCSETSF": ("in", "termios"),
+    "TIOCSLCKTRMIOS": ("in", "termios"),
+    "TCGETS2": ("out", "termios2"), "TCSETS2": ("in", "termios2"), "TCSETSW2": ("in", "termios2"),
+    "TCSETSF2": ("in", "termios2"),
+    "TCGETA": ("out", "termio"), "TCSETA": ("in", "termio"), "TCSETAW": ("in", "termio"), "TCSETAF": ("in", "termio"),
+    "TIOCGWINSZ": ("out", "winsize"), "TIOCSWINSZ": ("in", "winsize"),
+    "TIOCMGET": ("out", "modem"), "TIOCMBIS": ("in", "modem"), "TIOCMBIC": ("in", "modem"), "TIOCMSET": ("in", "modem"),
+    "TIOCGPGRP": ("out", "int"), "TIOCGSID": ("out", "int"), "TIOCGETD": ("out", "int"), "TIOCGSOFTCAR": ("out", "int"),
+    "TIOCGPTN": ("out", "int"), "FIONREAD": ("out", "int"), "TIOCOUTQ": ("out", "int"), "TIOCGEXCL": ("out", "int"),
+    "TIOCGDEV": ("out", "int"),
+    "TIOCSPGRP": ("in", "int"), "TIOCSETD": ("in", "int"), "FIONBIO": ("in", "int"), "FIOASYNC": ("in", "int"),
+    "TIOCPKT": ("in", "int"), "TIOCSSOFTCAR": ("in", "int"), "TIOCSPTLCK": ("in", "int"),
+    "TIOCSTI": ("in", "char"),
+}
+IOCTL_MEMORY_SIZE = {"termios": 36, "termios2": 44, "termio": 18, "winsize": 8, "modem": 4, "int": 4, "char": 1}
+# terminal requests with no argument at all
+IOCTL_NO_ARG = frozenset({"TIOCSBRK", "TIOCCBRK", "TIOCCONS", "TIOCNOTTY", "TIOCEXCL", "TIOCNXCL", "FIOCLEX",
+                          "FIONCLEX", "TIOCVHANGUP", "TIOCSSERIAL"})
+IOCTL_TERMINAL_TYPE = 0x54  # 'T': strace's term_ioctl decodes these; an undecoded one's argument is hex
 IOCTL_PTR_ARG = frozenset({
-    "TCGETS", "TCSETS", "TCSETSW", "TCSETSF", "TCGETA", "TCSETA", "TCSETAW", "TCSETAF", "TIOCGWINSZ",
-    "TIOCSWINSZ", "TIOCGPGRP", "TIOCSPGRP", "TIOCOUTQ", "TIOCSTI", "TIOCMGET", "TIOCMBIS", "TIOCMBIC",
-    "TIOCMSET", "TIOCGSOFTCAR", "TIOCSSOFTCAR", "FIONREAD", "TIOCLINUX", "TIOCGSID", "TIOCGETD", "TIOCSETD",
-    "FIONBIO", "TIOCGPTN", "TIOCSPTLCK", "TIOCGDEV", "TIOCGPKT", "TIOCGPTLCK", "TIOCGEXCL", "FIOASYNC",
-    "FIOQSIZE", "FICLONERANGE", "FIDEDUPERANGE", "FS_IOC_GETFLAGS", "FS_IOC_SETFLAGS", "FS_IOC_GETVERSION",
+    "FICLONERANGE", "FIDEDUPERANGE", "FS_IOC_GETFLAGS", "FS_IOC_SETFLAGS", "FS_IOC_GETVERSION",
     "FS_IOC_SETVERSION", "FS_IOC_FSGETXATTR", "FS_IOC_FSSETXATTR", "BLKGETSIZE", "BLKGETSIZE64", "BLKSSZGET",
     "BLKBSZGET", "BLKROGET", "SIOCGIFCONF", "SIOCGIFFLAGS", "SIOCGIFINDEX", "SIOCGIFNAME", "SIOCGIFMTU",
     "SIOCGIFHWADDR", "SIOCGIFADDR", "SIOCATMARK", "SIOCGSTAMP", "SIOCGSTAMPNS"})
@@ -199,16 +221,44 @@ def ioctl_request_text(request: int, style: Style = DEFAULT_STYLE) -> str:
     return f"_IOC({dirs}, {hex(typ) if typ else 0}, {hex(nr) if nr else 0}, {hex(size) if size else 0})"
 
 
+def _ioctl_memory(what: str, data: bytes, style: Style) -> str:
+    c = constants()
+    if what in ("termios", "termios2", "termio"):
+        return termios_text(what, data, style)
+    if what == "winsize":
+        return winsize_text(data)
+    if what == "char":
+        return quote(data[:1], False, style.hex_strings)
+    number = int.from_bytes(data[:4], "little", signed=what == "int")
+    return f"[{number if what == 'int' else flags_text(number, c.sets['modem_flags'], c, style)}]"
+
+
 def _ioctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     fd, request, arg = ev.args[0], unsigned(ev.args[1], 4), ev.args[2]
     names = [n for n, v in constants().sets["ioctl_request"].entries if v == request]
-    if any(n in IOCTL_INT_ARG for n in names):
+    enter = f"{fd_text(fd)}, {ioctl_request_text(request, style)}"
+    memory = next((IOCTL_MEMORY[n] for n in names if n in IOCTL_MEMORY), None)
+    if memory is not None:
+        when, what = memory
+        if when == "out" and ev.exit is None:
+            return enter, "", None
+        data = None
+        if arg != 0 and not (when == "out" and failed(ev.ret)):
+            data = _copied((ev.slots if when == "out" else ev.entry_slots).get("arg"), IOCTL_MEMORY_SIZE[what])
+        shown = "NULL" if arg == 0 else _addr(arg) if data is None else _ioctl_memory(what, data, style)
+        return (enter, f", {shown}", None) if when == "out" else (f"{enter}, {shown}", "", None)
+    if any(n in IOCTL_NO_ARG for n in names):
+        return enter, "", None
+    enum = next((IOCTL_ENUM_ARG[n] for n in names if n in IOCTL_ENUM_ARG), None)
+    if enum is not None:
+        shown = enum_text(arg, constants().sets[enum], style)
+    elif any(n in IOCTL_INT_ARG for n in names):
         shown = str(unsigned(arg, 4) - (1 << 32) if unsigned(arg, 4) >= 1 << 31 else unsigned(arg, 4))
-    elif any(n in IOCTL_PTR_ARG for n in names):
+    elif any(n in IOCTL_PTR_ARG for n in names) and (request >> IOC_NRBITS) & 0xFF != IOCTL_TERMINAL_TYPE:
         shown = _addr(arg)
     else:
         shown = hexval(arg)
-    return f"{fd_text(fd)}, {ioctl_request_text(request, style)}, {shown}", "", None
+    return f"{enter}, {shown}", "", None
 
 
 # futex: the arguments each command uses, in order, after uaddr and futex_op (strace's futex.c); a
@@ -339,6 +389,9 @@ def _arch_prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None
 
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
             "prctl": _prctl, "arch_prctl": _arch_prctl}
+# arguments copied in case the operation makes them a pointer (the printers above decide by operation
+# which struct, if any, the copy is): JSON shows their number, as it did before the copy
+BY_OPERATION = frozenset({("fcntl", "arg"), ("ioctl", "arg")})
 STYLED = frozenset({"fcntl", "ioctl", "futex", "prctl", "arch_prctl"})  # printers that take the abbreviation style and a descriptor's text
 
 
