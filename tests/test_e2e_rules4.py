@@ -72,3 +72,13 @@ def test_ioctl_terminal_structs_agree_with_strace(build_dir, tmp_path):
     assert "ioctl(4, TIOCSWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}) = 0" in lines
     assert "ioctl(4, TCGETS, 0x8) = -1 EFAULT (Bad address)" in lines
     assert "ioctl(4, FIONBIO, [1]) = 0" in lines
+
+
+def test_futex_timeouts_agree_with_strace(build_dir, tmp_path):
+    """A wait's timeout is the timespec read at entry (an invalid one too, the address when unreadable);
+    a requeue's fourth argument is a count."""
+    lines = _compare("futex", ["futex"], build_dir, tmp_path)
+    assert lines[0] == ("futex(0xADDR, FUTEX_WAIT_PRIVATE, 8, {tv_sec=1, tv_nsec=0}) = "
+                        "-1 EAGAIN (Resource temporarily unavailable)")
+    assert "futex(0xADDR, FUTEX_WAIT_PRIVATE, 7, 0x8) = -1 EFAULT (Bad address)" in lines
+    assert "futex(0xADDR, FUTEX_REQUEUE_PRIVATE, 1, 5, 0xADDR) = 0" in lines

@@ -717,14 +717,14 @@ def _decode_69(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 70: f35 enter (tp)
-_S70 = struct.Struct("<QIIIHH16sQQ")
+# kind 70: f35 enter (utime)
+_S70 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S70.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 71: f35 exit
@@ -735,89 +735,87 @@ def _decode_71(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 72: f36 enter
+# kind 72: f36 enter (tp)
 _S72 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_72(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 73: f36 exit (arg1)
+# kind 73: f36 exit
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 74: f37 enter
+_S74 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_74(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 75: f37 exit (arg1)
+_S75 = struct.Struct("<QIIIHHq")
+
+def _decode_75(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 74: f37 enter (rqtp)
-_S74 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 76: f38 enter (rqtp)
+_S76 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S74.unpack_from(mv, off)
+def _decode_76(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S76.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 75: f37 exit
-_S75 = struct.Struct("<QIIIHHq")
-
-def _decode_75(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 76: f38 enter
-_S76 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S76.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 77: f38 exit (ru)
+# kind 77: f38 exit
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 78: f39 enter
+_S78 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_78(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S78.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 79: f39 exit (ru)
+_S79 = struct.Struct("<QIIIHHq")
+
+def _decode_79(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 78: f39 enter (_type, _description)
-_S78 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 80: f40 enter (_type, _description)
+_S80 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S78.unpack_from(mv, off)
+def _decode_80(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S80.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 79: f39 exit
-_S79 = struct.Struct("<QIIIHHq")
-
-def _decode_79(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 80: f40 enter (_type, _description, _callout_info)
-_S80 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S80.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 81: f40 exit
@@ -828,54 +826,55 @@ def _decode_81(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 82: f41 enter (filename)
+# kind 82: f41 enter (_type, _description, _callout_info)
 _S82 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_82(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S82.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 83: f41 exit (statbuf)
+# kind 83: f41 exit
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 84: f42 enter (filename)
+_S84 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_84(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S84.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 85: f42 exit (statbuf)
+_S85 = struct.Struct("<QIIIHHq")
+
+def _decode_85(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 84: f42 enter (arg1, arg3)
-_S84 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 86: f43 enter (arg1, arg3)
+_S86 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S84.unpack_from(mv, off)
+def _decode_86(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S86.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 85: f42 exit
-_S85 = struct.Struct("<QIIIHHq")
-
-def _decode_85(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 86: f43 enter (oldname, newname)
-_S86 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S86.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 87: f43 exit
@@ -886,90 +885,89 @@ def _decode_87(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 88: f44 enter (pathname)
-_S88 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 88: f44 enter (oldname, newname)
+_S88 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S88.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S88.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 89: f44 exit
+_S89 = struct.Struct("<QIIIHHq")
+
+def _decode_89(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 90: f45 enter (pathname)
+_S90 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_90(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S90.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 89: f44 exit (buf)
-_S89 = struct.Struct("<QIIIHHq")
-
-def _decode_89(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 90: f45 enter (pathname)
-_S90 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S90.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 91: f45 exit
+# kind 91: f45 exit (buf)
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 92: f46 enter
-_S92 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S92.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 93: f46 exit (ubuf)
-_S93 = struct.Struct("<QIIIHHq")
-
-def _decode_93(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 94: f47 enter (cmdline_ptr)
-_S94 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 92: f46 enter (pathname)
+_S92 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S94.unpack_from(mv, off)
+def _decode_92(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 95: f47 exit
+# kind 93: f46 exit
+_S93 = struct.Struct("<QIIIHHq")
+
+def _decode_93(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 94: f47 enter
+_S94 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_94(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S94.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 95: f47 exit (ubuf)
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 96: f48 enter (filename, argv, envp)
+# kind 96: f48 enter (cmdline_ptr)
 _S96 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_96(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 97: f48 exit
@@ -980,39 +978,59 @@ def _decode_97(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 98: f49 enter (filename)
+# kind 98: f49 enter (filename, argv, envp)
 _S98 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_98(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 99: f49 exit (buffer)
+# kind 99: f49 exit
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 100: f50 enter (filename)
+_S100 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_100(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S100.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 101: f50 exit (buffer)
+_S101 = struct.Struct("<QIIIHHq")
+
+def _decode_101(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 100: * enter
-_S100 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 102: * enter
+_S102 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S100.unpack_from(mv, off)
+def _decode_102(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S102.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 101: * exit
-_S101 = struct.Struct("<QIIIHHq")
+# kind 103: * exit
+_S103 = struct.Struct("<QIIIHHq")
 
-def _decode_101(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
+def _decode_103(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1104,6 +1122,7 @@ _RETRY_READERS = {
     193: (_str_slot, ),
     199: (_str_slot, ),
     313: (_str_slot, ),
+    202: (_buf_slot, ),
     227: (_buf_slot, ),
     230: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
@@ -1248,6 +1267,8 @@ DECODERS = {
     99: _decode_99,
     100: _decode_100,
     101: _decode_101,
+    102: _decode_102,
+    103: _decode_103,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

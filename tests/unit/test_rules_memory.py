@@ -22,7 +22,7 @@ from tracespec.pipeline import compile_spec
 C = constants().values
 VERBOSE, RAW = Style(xlat="verbose"), Style(xlat="raw")
 FAULT = Slot(b"", SLOT_FAULT >> 16)
-SYSCALLS = ["fcntl", "ioctl"]
+SYSCALLS = ["fcntl", "ioctl", "futex"]
 
 
 @lru_cache(maxsize=1)
@@ -150,6 +150,28 @@ def test_ioctl_winsize_ints_and_terminal_arguments():
     assert special(call("ioctl", (0, C["TCXONC"], 9), 0, {"arg": FAULT}))[0] == "0, TCXONC, 0x9 /* TC??? */"
     assert special(call("ioctl", (0, C["TIOCNOTTY"], 0x7000), -25, {"arg": FAULT}))[0] == "0, TIOCNOTTY"
     assert special(call("ioctl", (0, C["TIOCLINUX"], 0), -25, {"arg": FAULT}))[0] == "0, TIOCLINUX, 0"
+
+
+def timespec(sec: int, nsec: int) -> Slot:
+    return Slot(struct.pack("<qq", sec, nsec), 0)
+
+
+def test_futex_wait_timeouts_are_the_timespec_read_at_entry():
+    ev = call("futex", (0x5000, C["FUTEX_WAIT_PRIVATE"], 3, 0x7000, 0, 0), -110, {"utime": timespec(1, 0)})
+    assert special(ev)[0] == "0x5000, FUTEX_WAIT_PRIVATE, 3, {tv_sec=1, tv_nsec=0}"
+    ev = call("futex", (0x5000, C["FUTEX_WAIT_BITSET"], 3, 0x7000, 0, 0xFFFFFFFF), -22, {"utime": timespec(-1, 5)})
+    assert special(ev)[0] == "0x5000, FUTEX_WAIT_BITSET, 3, {tv_sec=-1, tv_nsec=5}, FUTEX_BITSET_MATCH_ANY"
+    ev = call("futex", (0x5000, C["FUTEX_LOCK_PI"], 0, 0x7000, 0, 0), 0, {"utime": timespec(2, 3)})
+    assert special(ev)[0] == "0x5000, FUTEX_LOCK_PI, {tv_sec=2, tv_nsec=3}"
+    unreadable = call("futex", (0x5000, C["FUTEX_WAIT"], 3, 0x8, 0, 0), -14, {"utime": FAULT})
+    assert special(unreadable)[0] == "0x5000, FUTEX_WAIT, 3, 0x8"
+    assert special(call("futex", (0x5000, C["FUTEX_WAIT"], 3, 0, 0, 0), -11, {"utime": FAULT}))[0] == \
+        "0x5000, FUTEX_WAIT, 3, NULL"
+
+
+def test_futex_requeue_counts_ignore_the_copy():
+    ev = call("futex", (0x5000, C["FUTEX_CMP_REQUEUE_PRIVATE"], 1, 2, 0x6000, 7), 0, {"utime": FAULT})
+    assert special(ev)[0] == "0x5000, FUTEX_CMP_REQUEUE_PRIVATE, 1, 2, 0x6000, 7"
 
 
 HEADERS = {"flock": ("fcntl.h", "struct flock"), "f_owner_ex": ("fcntl.h", "struct f_owner_ex"),

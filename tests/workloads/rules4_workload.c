@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <linux/futex.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -112,6 +114,33 @@ static int ioctl_calls(void)
     return 0;
 }
 
+static long futex(uint32_t *uaddr, int op, uint32_t val, const void *timeout, uint32_t *uaddr2, uint32_t val3)
+{
+    return syscall(SYS_futex, uaddr, op, val, timeout, uaddr2, val3);
+}
+
+static int futex_calls(void)
+{
+    static uint32_t word = 7, other = 0, pi = 0;
+    struct timespec second = {1, 0}, micro = {0, 1000}, past = {1, 5}, bad = {0, 2000000000}, negative = {-1, 0};
+    marker();
+    futex(&word, FUTEX_WAIT_PRIVATE, 8, &second, NULL, 0);      /* EAGAIN at once: *uaddr != val */
+    futex(&word, FUTEX_WAIT, 7, &micro, NULL, 0);               /* ETIMEDOUT after a microsecond */
+    futex(&word, FUTEX_WAIT_BITSET_PRIVATE, 7, &past, NULL, FUTEX_BITSET_MATCH_ANY);  /* absolute, passed */
+    futex(&word, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, 7, &past, NULL, 0x3);
+    futex(&word, FUTEX_WAIT_PRIVATE, 7, &bad, NULL, 0);         /* EINVAL: the struct still shows */
+    futex(&word, FUTEX_WAIT_PRIVATE, 7, &negative, NULL, 0);
+    futex(&word, FUTEX_WAIT_PRIVATE, 7, (void *)8, NULL, 0);    /* EFAULT: the address */
+    futex(&word, FUTEX_WAIT_PRIVATE, 8, NULL, NULL, 0);
+    futex(&pi, FUTEX_LOCK_PI_PRIVATE, 0, &past, NULL, 0);       /* unowned: taken at once */
+    futex(&pi, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0);
+    futex(&word, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 8, &second, &pi, 0);
+    futex(&word, FUTEX_REQUEUE_PRIVATE, 1, (void *)5, &other, 0);   /* a count where a timeout could be */
+    futex(&word, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void *)2, &other, 7);
+    futex(&word, FUTEX_WAKE_OP_PRIVATE, 1, (void *)1, &other, FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_GT, 0));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -120,5 +149,7 @@ int main(int argc, char **argv)
         return fcntl_calls();
     if (!strcmp(argv[1], "ioctl"))
         return ioctl_calls();
+    if (!strcmp(argv[1], "futex"))
+        return futex_calls();
     return 2;
 }

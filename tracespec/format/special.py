@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
 from tracespec.quote import quote
+from tracespec.format.structs import struct_text
 from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
                                      struct_fields, structs, unsigned, with_comment)
@@ -297,6 +298,14 @@ def _bitset(val3: int, style: Style) -> str:
     return hexval(val3) if name is None else with_comment(hexval(val3), name, style)
 
 
+def _timeout(ptr: int, slot) -> str:
+    """The timespec read at entry (strace's print_timespec), its address when it could not be read."""
+    if ptr == 0:
+        return "NULL"
+    data = _copied(slot, structs()["timespec"].size)
+    return _addr(ptr) if data is None else struct_text("timespec", data)
+
+
 def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     c = constants()
     uaddr, op, val, timeout, uaddr2, val3 = ev.args[:6]
@@ -305,7 +314,7 @@ def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     shown = {
         "val": lambda: str(unsigned(val, 4)),
         "val2": lambda: str(unsigned(timeout, 4)),  # the timeout argument carries a count for requeues
-        "timeout": lambda: _addr(timeout),  # its timespec is not copied: its address, as strace when it cannot read
+        "timeout": lambda: _timeout(timeout, ev.entry_slots.get("utime")),
         "uaddr2": lambda: _addr(uaddr2),
         "val3": lambda: str(unsigned(val3, 4)),
         "hex3": lambda: hexval(unsigned(val3, 4)),
@@ -391,7 +400,7 @@ PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl
             "prctl": _prctl, "arch_prctl": _arch_prctl}
 # arguments copied in case the operation makes them a pointer (the printers above decide by operation
 # which struct, if any, the copy is): JSON shows their number, as it did before the copy
-BY_OPERATION = frozenset({("fcntl", "arg"), ("ioctl", "arg")})
+BY_OPERATION = frozenset({("fcntl", "arg"), ("ioctl", "arg"), ("futex", "utime")})
 STYLED = frozenset({"fcntl", "ioctl", "futex", "prctl", "arch_prctl"})  # printers that take the abbreviation style and a descriptor's text
 
 
