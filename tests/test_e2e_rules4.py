@@ -82,3 +82,13 @@ def test_futex_timeouts_agree_with_strace(build_dir, tmp_path):
                         "-1 EAGAIN (Resource temporarily unavailable)")
     assert "futex(0xADDR, FUTEX_WAIT_PRIVATE, 7, 0x8) = -1 EFAULT (Bad address)" in lines
     assert "futex(0xADDR, FUTEX_REQUEUE_PRIVATE, 1, 5, 0xADDR) = 0" in lines
+
+
+def test_prctl_names_and_options_agree_with_strace(build_dir, tmp_path):
+    """PR_SET_NAME's string read at entry (15 bytes at most), PR_GET_NAME's and the other PR_GET_ values
+    the kernel writes, read when the call returns; each option's arguments as many as strace shows."""
+    lines = _compare("prctl", ["prctl"], build_dir, tmp_path)
+    assert lines[:4] == ['prctl(PR_SET_NAME, "rules4") = 0', 'prctl(PR_GET_NAME, "rules4") = 0',
+                         'prctl(PR_SET_NAME, "a-name-of-seven"...) = 0', 'prctl(PR_GET_NAME, "a-name-of-seven") = 0']
+    assert "prctl(PR_GET_PDEATHSIG, [SIGUSR1]) = 0" in lines
+    assert "prctl(PR_GET_SECUREBITS) = 0x10 (SECBIT_KEEP_CAPS)" in lines

@@ -22,7 +22,7 @@ from tracespec.pipeline import compile_spec
 C = constants().values
 VERBOSE, RAW = Style(xlat="verbose"), Style(xlat="raw")
 FAULT = Slot(b"", SLOT_FAULT >> 16)
-SYSCALLS = ["fcntl", "ioctl", "futex"]
+SYSCALLS = ["fcntl", "ioctl", "futex", "prctl"]
 
 
 @lru_cache(maxsize=1)
@@ -174,6 +174,47 @@ def test_futex_requeue_counts_ignore_the_copy():
     assert special(ev)[0] == "0x5000, FUTEX_CMP_REQUEUE_PRIVATE, 1, 2, 0x6000, 7"
 
 
+def comm(text: bytes) -> Slot:
+    return Slot(text.ljust(16, b"\0")[:16], 0)
+
+
+def test_prctl_set_name_reads_fifteen_bytes_at_most():
+    assert special(call("prctl", (C["PR_SET_NAME"], 0x6000), 0, {"arg2": comm(b"worker")}))[0] == \
+        'PR_SET_NAME, "worker"'
+    assert special(call("prctl", (C["PR_SET_NAME"], 0x6000), 0, {"arg2": comm(b"fifteen-bytes-x")}))[0] == \
+        'PR_SET_NAME, "fifteen-bytes-x"...', "no NUL in the 15 bytes strace reads"
+    assert special(call("prctl", (C["PR_SET_NAME"], 0x6000), 0, {"arg2": comm(b"fourteen-bytes")}))[0] == \
+        'PR_SET_NAME, "fourteen-bytes"'
+    assert special(call("prctl", (C["PR_SET_NAME"], 0x6000), -14, {"arg2": FAULT}))[0] == "PR_SET_NAME, 0x6000"
+
+
+def test_prctl_get_values_show_when_the_call_returns():
+    ev = call("prctl", (C["PR_GET_NAME"], 0x6000), 0, {"arg2": comm(b"")}, {"arg2": comm(b"fifteen-bytes-x")})
+    assert special(ev) == ("PR_GET_NAME, ", '"fifteen-bytes-x"', None)
+    assert special(call("prctl", (C["PR_GET_NAME"], 0x6000), None, {"arg2": comm(b"")}))[:2] == ("PR_GET_NAME, ", "")
+    assert special(call("prctl", (C["PR_GET_NAME"], 0x6000), -14, {"arg2": comm(b"")}))[1] == "0x6000"
+    sig = Slot(struct.pack("<I", 10) + b"\0" * 12, 0)
+    assert special(call("prctl", (C["PR_GET_PDEATHSIG"], 0x6000), 0, {}, {"arg2": sig}))[1] == "[SIGUSR1]"
+    ptr = Slot(struct.pack("<Q", 0x7F0000001000) + b"\0" * 8, 0)
+    assert special(call("prctl", (C["PR_GET_TID_ADDRESS"], 0x6000), 0, {}, {"arg2": ptr}))[1] == "[0x7f0000001000]"
+    assert special(call("prctl", (C["PR_GET_TSC"], 0x6000), 0, {}, {"arg2": sig}))[1] == "[0xa /* PR_TSC_??? */]"
+
+
+def test_prctl_arities_and_returns():
+    assert special(call("prctl", (C["PR_CAPBSET_READ"], 21, 7, 7, 7), 1, {"arg2": FAULT}))[0] == \
+        "PR_CAPBSET_READ, CAP_SYS_ADMIN"
+    assert special(call("prctl", (C["PR_CAP_AMBIENT"], 2, 0, 9, 0), 0, {"arg2": FAULT}))[0] == \
+        "PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_CHOWN, 0x9, 0"
+    assert special(call("prctl", (C["PR_SET_PTRACER"], (1 << 64) - 1), -22, {"arg2": FAULT}), VERBOSE)[0] == \
+        "0x59616d61 /* PR_SET_PTRACER */, -1 /* PR_SET_PTRACER_ANY */"
+    assert special(call("prctl", (C["PR_SET_MM"], 1, 2, 3, 4), -1, {"arg2": FAULT}))[0] == \
+        "PR_SET_MM, PR_SET_MM_START_CODE, 0x2, 0x3, 0x4"
+    assert special(call("prctl", (C["PR_GET_SECUREBITS"],), 0x11))[2] == "0x11 (SECBIT_NOROOT|SECBIT_KEEP_CAPS)"
+    assert special(call("prctl", (C["PR_GET_SECUREBITS"],), 0))[2] is None
+    assert special(call("prctl", (C["PR_MCE_KILL_GET"],), 1))[2] == "1 (PR_MCE_KILL_EARLY)"
+    assert special(call("prctl", (C["PR_GET_SPECULATION_CTRL"], 0), 0))[2] == "0 (PR_SPEC_NOT_AFFECTED)"
+
+
 HEADERS = {"flock": ("fcntl.h", "struct flock"), "f_owner_ex": ("fcntl.h", "struct f_owner_ex"),
            "termios": ("asm/termios.h", "struct termios"), "termios2": ("asm/termios.h", "struct termios2"),
            "termio": ("asm/termios.h", "struct termio"), "winsize": ("asm/termios.h", "struct winsize")}
@@ -216,3 +257,5 @@ def test_json_keeps_the_number_of_an_argument_decoded_by_operation():
     assert writer.event(ev, True)["args"]["arg"] == 0
     ev = call("ioctl", (0, C["TCGETS"], 0x7000), 0, {}, {"arg": PTY})
     assert writer.event(ev, True)["args"]["arg"] == 0x7000
+    ev = call("prctl", (C["PR_SET_TIMERSLACK"], 12345), 0, {"arg2": FAULT})
+    assert writer.event(ev, True)["args"]["arg2"] == 12345

@@ -9,7 +9,11 @@
 #include <string.h>
 #include <time.h>
 #include <linux/futex.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <asm/termbits.h>  /* the kernel's struct termios and termios2, which glibc's termios.h would clash with */
@@ -141,6 +145,52 @@ static int futex_calls(void)
     return 0;
 }
 
+static long pr(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
+{
+    return syscall(SYS_prctl, option, a2, a3, a4, a5);
+}
+
+static int prctl_calls(void)
+{
+    char name[16] = "";
+    int value = 0;
+    void *tid_address = NULL;
+    marker();
+    pr(PR_SET_NAME, (unsigned long)"rules4", 0, 0, 0);
+    pr(PR_GET_NAME, (unsigned long)name, 0, 0, 0);
+    pr(PR_SET_NAME, (unsigned long)"a-name-of-seventeen", 0, 0, 0);   /* strace shows 15 bytes and "..." */
+    pr(PR_GET_NAME, (unsigned long)name, 0, 0, 0);
+    pr(PR_GET_NAME, 8, 0, 0, 0);                                       /* EFAULT: the address */
+    pr(PR_SET_NAME, 0, 0, 0, 0);
+    pr(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0);
+    pr(PR_GET_PDEATHSIG, (unsigned long)&value, 0, 0, 0);
+    pr(PR_GET_CHILD_SUBREAPER, (unsigned long)&value, 0, 0, 0);
+    pr(PR_GET_TSC, (unsigned long)&value, 0, 0, 0);
+    pr(PR_GET_UNALIGN, (unsigned long)&value, 0, 0, 0);               /* EINVAL on x86_64: the address */
+    pr(PR_GET_TID_ADDRESS, (unsigned long)&tid_address, 0, 0, 0);
+    pr(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0);
+    pr(PR_CAPBSET_READ, 99, 0, 0, 0);
+    pr(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_CHOWN, 0, 0);
+    pr(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    pr(PR_SET_PTRACER, (unsigned long)-1, 0, 0, 0);
+    pr(PR_SET_PTRACER, 0, 0, 0, 0);
+    pr(PR_GET_SECUREBITS, 0, 0, 0, 0);
+    pr(PR_SET_SECUREBITS, SECBIT_KEEP_CAPS, 0, 0, 0);
+    pr(PR_GET_SECUREBITS, 0, 0, 0, 0);
+    pr(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+    pr(PR_SET_UNALIGN, PR_UNALIGN_NOPRINT, 0, 0, 0);
+    pr(PR_SET_MM, PR_SET_MM_START_CODE, 0, 0, 0);
+    pr(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0);
+    pr(PR_MCE_KILL_GET, 0, 0, 0, 0);
+    pr(PR_MCE_KILL, PR_MCE_KILL_CLEAR, 5, 0, 0);
+    pr(PR_GET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, 0, 0, 0);
+    pr(PR_SET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, PR_SPEC_ENABLE, 0, 0);
+    pr(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    pr(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+    pr(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -151,5 +201,7 @@ int main(int argc, char **argv)
         return ioctl_calls();
     if (!strcmp(argv[1], "futex"))
         return futex_calls();
+    if (!strcmp(argv[1], "prctl"))
+        return prctl_calls();
     return 2;
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
 from tracespec.quote import quote
+from tracespec.format.prctl import prctl
 from tracespec.format.structs import struct_text
 from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
@@ -326,59 +327,6 @@ def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     return ", ".join(parts), "", None
 
 
-# prctl: how each option's arguments read (strace's prctl.c). "none": no argument; "u": arg2 unsigned;
-# "d": arg2 signed; "addr": arg2's address (a string or a value the kernel writes, not copied: strace
-# prints the address when it cannot read); "sig": arg2 a signal; "dumpable": arg2 a SUID_DUMP_ name.
-# An option not named here shows its four arguments in hex, as strace's default does.
-PRCTL_ARGS = {
-    "PR_GET_KEEPCAPS": "none", "PR_GET_SECCOMP": "none", "PR_GET_TIMERSLACK": "none", "PR_GET_TIMING": "none",
-    "PR_GET_DUMPABLE": "none", "PR_GET_SECUREBITS": "none", "PR_GET_FP_MODE": "none",
-    "PR_TASK_PERF_EVENTS_DISABLE": "none", "PR_TASK_PERF_EVENTS_ENABLE": "none",
-    "PR_GET_CHILD_SUBREAPER": "addr", "PR_GET_ENDIAN": "addr", "PR_GET_FPEMU": "addr", "PR_GET_FPEXC": "addr",
-    "PR_GET_NAME": "addr", "PR_GET_PDEATHSIG": "addr", "PR_GET_TID_ADDRESS": "addr", "PR_GET_TSC": "addr",
-    "PR_GET_UNALIGN": "addr", "PR_SET_NAME": "addr",
-    "PR_SET_CHILD_SUBREAPER": "u", "PR_SET_ENDIAN": "u", "PR_SET_FPEMU": "u", "PR_SET_FPEXC": "u",
-    "PR_SET_KEEPCAPS": "u", "PR_SET_TIMING": "u", "PR_SET_TIMERSLACK": "d",
-    "PR_SET_DUMPABLE": "dumpable", "PR_SET_PDEATHSIG": "sig",
-    "PR_SET_NO_NEW_PRIVS": "u+hex", "PR_SET_THP_DISABLE": "u+hex", "PR_SET_IO_FLUSHER": "u+hex",
-}
-PRCTL_NARGS = 5  # option and four arguments: the rest after the decoded ones print in hex
-
-
-def _prctl_arg2(how: str, arg2: int, style: Style) -> list[str]:
-    c = constants()
-    if how == "none":
-        return []
-    if how == "addr":
-        return [_addr(arg2)]
-    if how in ("u", "u+hex"):
-        return [str(unsigned(arg2))]
-    if how == "d":
-        return [str(arg2 - (1 << 64) if unsigned(arg2) >= 1 << 63 else unsigned(arg2))]
-    if how == "sig":
-        return [str(unsigned(arg2)) if unsigned(arg2) > 128 else c.signal_name(arg2) or str(arg2)]
-    return [enum_text(unsigned(arg2), c.sets["pr_dumpable"], style)]
-
-
-def _prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str | None]:
-    c = constants()
-    option = unsigned(ev.args[0], 4)
-    name = c.sets["prctl_option"].lookup(option)
-    how = PRCTL_ARGS.get(name, "hex")
-    parts = [enum_text(option, c.sets["prctl_option"], style)]
-    if how == "hex":
-        parts += [hexval(v) for v in ev.args[1:PRCTL_NARGS]]
-    else:
-        parts += _prctl_arg2(how, ev.args[1], style)
-        if how == "u+hex":
-            parts += [hexval(v) for v in ev.args[2:PRCTL_NARGS]]
-    ret = None
-    if name == "PR_GET_DUMPABLE" and ev.ret is not None and not failed(ev.ret):
-        known = c.sets["pr_dumpable"].lookup(ev.ret)
-        ret = f"{ev.ret} ({known})" if known and style.xlat != "raw" else None
-    return ", ".join(parts), "", ret
-
-
 # arch_prctl: ARCH_GET_CPUID takes nothing; the others an address or a value, in hex (strace's
 # prctl.c; the values ARCH_GET_FS and kin write are not copied, so their address shows)
 ARCH_PRCTL_NO_ARG = frozenset({"ARCH_GET_CPUID"})
@@ -397,10 +345,10 @@ def _arch_prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None
 
 
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
-            "prctl": _prctl, "arch_prctl": _arch_prctl}
+            "prctl": prctl, "arch_prctl": _arch_prctl}
 # arguments copied in case the operation makes them a pointer (the printers above decide by operation
 # which struct, if any, the copy is): JSON shows their number, as it did before the copy
-BY_OPERATION = frozenset({("fcntl", "arg"), ("ioctl", "arg"), ("futex", "utime")})
+BY_OPERATION = frozenset({("fcntl", "arg"), ("ioctl", "arg"), ("futex", "utime"), ("prctl", "arg2")})
 STYLED = frozenset({"fcntl", "ioctl", "futex", "prctl", "arch_prctl"})  # printers that take the abbreviation style and a descriptor's text
 
 
