@@ -42,7 +42,7 @@ def _compile_and_run(tmp_path, source: str) -> str:
 
 def test_constant_values_match_the_headers(tmp_path):
     c = load_catalogue().constants
-    kernel_only = set(KERNEL_SETS) | set(TERMINAL_SETS)  # checked against the kernel's headers below
+    kernel_only = set(KERNEL_SETS) | set(TERMINAL_SETS) | set(PACKET_SETS)  # checked against the kernel's below
     names = sorted({n for name, s in c.sets.items() if name not in kernel_only for n, _ in s.entries
                     if n not in KERNEL_NOT_LIBC})
     prog = "#define _GNU_SOURCE\n" + "".join(f"#include <{h}>\n" for h in HEADERS) + "int main(void) {\n"
@@ -71,6 +71,27 @@ def test_ioctl_futex_and_kernel_only_values_match_the_uapi_headers(tmp_path):
         assert c.values[name] == int(value), name
     assert {"TCGETS", "TIOCGWINSZ", "FICLONE", "FUTEX_WAKE_PRIVATE", "__O_TMPFILE", "TCGETS2", "SNDCTL_TMR_START"} <= set(seen)
     assert len(seen) > 100
+
+
+# AF_PACKET's: linux/if_arp.h and net/if_arp.h (sys/socket.h's kin) clash
+PACKET_HEADERS = ["stdio.h", "linux/if_ether.h", "linux/if_arp.h", "linux/if_packet.h"]
+PACKET_SETS = ("ethernet_protocols", "arp_hardware_types", "af_packet_types")
+
+
+def test_packet_values_match_the_kernel_headers(tmp_path):
+    c = load_catalogue().constants
+    names = sorted({n for s in PACKET_SETS for n, _ in c.sets[s].entries})
+    prog = "".join(f"#include <{h}>\n" for h in PACKET_HEADERS) + "int main(void) {\n"
+    for n in names:
+        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
+    prog += "return 0;\n}\n"
+    seen = {}
+    for line in _compile_and_run(tmp_path, prog).splitlines():
+        name, value = line.split()
+        seen[name] = int(value)
+        assert c.values[name] == int(value), name
+    assert {"ETH_P_ALL", "ETH_P_IPV6", "ARPHRD_LOOPBACK", "ARPHRD_ETHER", "PACKET_HOST"} <= set(seen)
+    assert len(seen) > 150
 
 
 def test_terminal_values_match_the_kernel_headers(tmp_path):

@@ -92,3 +92,16 @@ def test_prctl_names_and_options_agree_with_strace(build_dir, tmp_path):
                          'prctl(PR_SET_NAME, "a-name-of-seven"...) = 0', 'prctl(PR_GET_NAME, "a-name-of-seven") = 0']
     assert "prctl(PR_GET_PDEATHSIG, [SIGUSR1]) = 0" in lines
     assert "prctl(PR_GET_SECUREBITS) = 0x10 (SECBIT_KEEP_CAPS)" in lines
+
+
+@pytest.mark.parametrize("options", [(), ("-X", "verbose"), ("-X", "raw")], ids=["abbrev", "Xverbose", "Xraw"])
+def test_packet_addresses_agree_with_strace(options, build_dir, tmp_path):
+    """struct sockaddr_ll field by field (the interface by its name on this machine), a shorter one as
+    its bytes; socket's protocol for AF_PACKET in network order."""
+    lines = _compare("packet", ["socket", "bind", "getsockname", "sendto", "connect"], build_dir, tmp_path, options)
+    if not options:
+        assert lines[0] == "socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)) = 3"
+        assert lines[2] == ('bind(3, {sa_family=AF_PACKET, sll_protocol=htons(ETH_P_ALL), '
+                            'sll_ifindex=if_nametoindex("lo"), sll_hatype=ARPHRD_NETROM, sll_pkttype=PACKET_HOST, '
+                            'sll_halen=0}, 20) = 0')
+        assert any("sll_addr=[0x2, 00, 00, 0xab, 0xcd, 0xef]" in line for line in lines)

@@ -6,6 +6,7 @@ the styles; the layouts checked against the headers."""
 from __future__ import annotations
 
 import shutil
+import socket
 import struct
 import subprocess
 import tempfile
@@ -213,6 +214,28 @@ def test_prctl_arities_and_returns():
     assert special(call("prctl", (C["PR_GET_SECUREBITS"],), 0))[2] is None
     assert special(call("prctl", (C["PR_MCE_KILL_GET"],), 1))[2] == "1 (PR_MCE_KILL_EARLY)"
     assert special(call("prctl", (C["PR_GET_SPECULATION_CTRL"], 0), 0))[2] == "0 (PR_SPEC_NOT_AFFECTED)"
+
+
+def test_packet_addresses():
+    from tracespec.format.sockaddr import sockaddr_text
+
+    ll = struct.pack("<H", 17) + struct.pack(">H", 3) + struct.pack("<iHBB", 1, 772, 0, 6) + bytes([2, 0, 0, 0xAB, 0xCD, 0xEF, 0, 0])
+    lo = socket.if_indextoname(1)
+    assert sockaddr_text(ll) == ('{sa_family=AF_PACKET, sll_protocol=htons(ETH_P_ALL), '
+                                 f'sll_ifindex=if_nametoindex("{lo}"), sll_hatype=ARPHRD_LOOPBACK, '
+                                 'sll_pkttype=PACKET_HOST, sll_halen=6, sll_addr=[0x2, 00, 00, 0xab, 0xcd, 0xef]}')
+    assert sockaddr_text(ll, RAW).startswith('{sa_family=0x11, sll_protocol="\\x00\\x03", sll_ifindex=1, sll_hatype=0x304,')
+    long_address = ll[:11] + bytes([10]) + ll[12:]
+    assert sockaddr_text(long_address).endswith("sll_halen=10, sll_addr=[0x2, 00, 00, 0xab, 0xcd, 0xef, 00, 00, ...]}")
+    assert sockaddr_text(ll[:19]).startswith('{sa_family=AF_PACKET, sa_data="'), "short of a sockaddr_ll: its bytes"
+
+
+def test_packet_socket_protocol_is_in_network_order():
+    from tracespec.format.values import enumby_text
+
+    assert enumby_text(0x300, "family:protocol_by_family", 17) == "htons(ETH_P_ALL)"
+    assert enumby_text(0x3412, "family:protocol_by_family", 17) == "htons(0x1234 /* ETH_P_??? */)"
+    assert enumby_text(6, "family:protocol_by_family", 2) == "IPPROTO_TCP"
 
 
 HEADERS = {"flock": ("fcntl.h", "struct flock"), "f_owner_ex": ("fcntl.h", "struct f_owner_ex"),

@@ -8,7 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <linux/futex.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <signal.h>
@@ -191,6 +196,31 @@ static int prctl_calls(void)
     return 0;
 }
 
+static int packet_calls(void)
+{
+    int lo = if_nametoindex("lo");  /* libc asks a socket of its own */
+    marker();
+    int raw = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    int dgram = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_802_EX1));
+    if (raw < 0 || dgram < 0)
+        return 1;
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+                              .sll_ifindex = lo};
+    bind(raw, (struct sockaddr *)&sll, sizeof sll);
+    socklen_t len = sizeof sll;
+    getsockname(raw, (struct sockaddr *)&sll, &len);            /* 18 bytes back: strace shows them raw */
+    sll.sll_protocol = htons(ETH_P_802_EX1);
+    sll.sll_halen = 6;
+    memcpy(sll.sll_addr, "\x02\x00\x00\xab\xcd\xef", 6);
+    sendto(dgram, "x", 1, 0, (struct sockaddr *)&sll, sizeof sll);  /* to lo, looped back */
+    sll.sll_ifindex = 12345; sll.sll_hatype = 0x4242; sll.sll_pkttype = 9; sll.sll_protocol = htons(0x1234);
+    connect(dgram, (struct sockaddr *)&sll, sizeof sll);          /* no name for any of them */
+    connect(dgram, (struct sockaddr *)&sll, 19);                  /* short of a sockaddr_ll: raw bytes */
+    sll.sll_halen = 10;
+    connect(dgram, (struct sockaddr *)&sll, sizeof sll);          /* more address than the struct holds */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -203,5 +233,7 @@ int main(int argc, char **argv)
         return futex_calls();
     if (!strcmp(argv[1], "prctl"))
         return prctl_calls();
+    if (!strcmp(argv[1], "packet"))
+        return packet_calls();
     return 2;
 }

@@ -143,9 +143,9 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         pair = fds.pair_text(ev.tgid, slot.data) if fds is not None and param == "fdpair" else None
         return pair or struct_text(param, slot.data, style)
     if kind == "osockaddr":
-        return sockaddr_text(slot.data[:_returned_length(ev, param, len(slot.data))])
+        return sockaddr_text(slot.data[:_returned_length(ev, param, len(slot.data))], style)
     if kind == "sockaddr":
-        return sockaddr_text(slot.data)
+        return sockaddr_text(slot.data, style)
     if kind in ("sockoptval", "osockoptval"):
         return _sockoptval(slot, style)
     if kind == "strv":

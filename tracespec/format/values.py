@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tracespec.catalogue import Constants, ConstantSet
-from tracespec.catalogue.constants import load_constants
+from tracespec.catalogue.constants import NETWORK_ORDER, load_constants
 from tracespec.catalogue.structs import StructLayout, load_structs
 from tracespec.wire.records import Slot
 from tracespec.quote import quote
@@ -225,6 +225,9 @@ def enumby_text(value: int, param: str, other: int | None, style: Style = DEFAUL
     set_name = c.maps[map_name].set_for(other) if other is not None else None
     if set_name is None:
         return str(value)
+    if set_name.startswith(NETWORK_ORDER):  # strace's htons(ETH_P_ALL)
+        swapped = int.from_bytes(unsigned(value, 2).to_bytes(2, "little"), "big")
+        return f"htons({enum_text(swapped, c.sets[set_name.removeprefix(NETWORK_ORDER)], style)})"
     return enum_text(unsigned(value, 4), c.sets[set_name], style)
 
 
