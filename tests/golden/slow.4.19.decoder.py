@@ -588,17 +588,15 @@ def _decode_55(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 56: f28 enter (arg2)
-_S56 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 56: f28 enter
+_S56 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S56.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 57: f28 exit (arg2)
+# kind 57: f28 exit (uset)
 _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
@@ -608,16 +606,14 @@ def _decode_57(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 58: f29 enter (dev_name, dir_name, type)
-_S58 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 58: f29 enter (unewset)
+_S58 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S58.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 59: f29 exit
@@ -628,32 +624,36 @@ def _decode_59(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 60: f30 enter (arg0)
-_S60 = struct.Struct("<QIIIHH16sQQ")
+# kind 60: f30 enter (arg2)
+_S60 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_60(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S60.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S60.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 61: f30 exit
+# kind 61: f30 exit (arg2)
 _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S61.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 62: f31 enter (uargs)
-_S62 = struct.Struct("<QIIIHH16sQQQ")
+# kind 62: f31 enter (dev_name, dir_name, type)
+_S62 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S62.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S62.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 63: f31 exit
@@ -665,13 +665,13 @@ def _decode_63(mv, off):
 
 
 # kind 64: f32 enter (arg0)
-_S64 = struct.Struct("<QIIIHH16sQQQQ")
+_S64 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S64.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 65: f32 exit
@@ -682,14 +682,14 @@ def _decode_65(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 66: f33 enter (arg1)
-_S66 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 66: f33 enter (uargs)
+_S66 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S66.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S66.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 67: f33 exit
@@ -700,15 +700,14 @@ def _decode_67(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 68: f34 enter (arg0, arg1)
-_S68 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 68: f34 enter (arg0)
+_S68 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S68.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S68.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 69: f34 exit
@@ -737,14 +736,15 @@ def _decode_71(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 72: f36 enter (utime)
-_S72 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 72: f36 enter (arg0, arg1)
+_S72 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S72.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S72.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 73: f36 exit
@@ -755,14 +755,14 @@ def _decode_73(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 74: f37 enter (tp)
-_S74 = struct.Struct("<QIIIHH16sQQ")
+# kind 74: f37 enter (arg1)
+_S74 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S74.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 75: f37 exit
@@ -773,32 +773,32 @@ def _decode_75(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 76: f38 enter
-_S76 = struct.Struct("<QIIIHH16sQQ")
+# kind 76: f38 enter (utime)
+_S76 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S76.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 77: f38 exit (arg1)
+# kind 77: f38 exit
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 78: f39 enter (rqtp)
-_S78 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 78: f39 enter (tp)
+_S78 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S78.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S78.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 79: f39 exit
@@ -810,14 +810,14 @@ def _decode_79(mv, off):
 
 
 # kind 80: f40 enter
-_S80 = struct.Struct("<QIIIHH16sQQQQQ")
+_S80 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S80.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S80.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 81: f40 exit (ru)
+# kind 81: f40 exit (arg1)
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
@@ -827,15 +827,14 @@ def _decode_81(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 82: f41 enter (_type, _description)
-_S82 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 82: f41 enter (rqtp)
+_S82 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S82.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 83: f41 exit
@@ -846,55 +845,53 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 84: f42 enter (_type, _description, _callout_info)
-_S84 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 84: f42 enter
+_S84 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S84.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S84.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 85: f42 exit
+# kind 85: f42 exit (ru)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 86: f43 enter (filename)
-_S86 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S86.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 87: f43 exit (statbuf)
-_S87 = struct.Struct("<QIIIHHq")
-
-def _decode_87(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 88: f44 enter (arg1, arg3)
-_S88 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 86: f43 enter (_type, _description)
+_S86 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S88.unpack_from(mv, off)
+def _decode_86(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S86.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 87: f43 exit
+_S87 = struct.Struct("<QIIIHHq")
+
+def _decode_87(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 88: f44 enter (_type, _description, _callout_info)
+_S88 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_88(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S88.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 89: f44 exit
@@ -905,53 +902,54 @@ def _decode_89(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 90: f45 enter (oldname, newname)
-_S90 = struct.Struct("<QIIIHH16sQQQ")
+# kind 90: f45 enter (filename)
+_S90 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S90.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
-
-
-# kind 91: f45 exit
-_S91 = struct.Struct("<QIIIHHq")
-
-def _decode_91(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 92: f46 enter (pathname)
-_S92 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S92.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S90.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 93: f46 exit (buf)
-_S93 = struct.Struct("<QIIIHHq")
+# kind 91: f45 exit (statbuf)
+_S91 = struct.Struct("<QIIIHHq")
 
-def _decode_93(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
+def _decode_91(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 94: f47 enter (pathname)
-_S94 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 92: f46 enter (arg1, arg3)
+_S92 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S94.unpack_from(mv, off)
+def _decode_92(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 93: f46 exit
+_S93 = struct.Struct("<QIIIHHq")
+
+def _decode_93(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 94: f47 enter (oldname, newname)
+_S94 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_94(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S94.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 95: f47 exit
@@ -962,15 +960,17 @@ def _decode_95(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 96: f48 enter
-_S96 = struct.Struct("<QIIIHH16sQQQ")
+# kind 96: f48 enter (pathname)
+_S96 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S96.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S96.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 97: f48 exit (ubuf)
+# kind 97: f48 exit (buf)
 _S97 = struct.Struct("<QIIIHHq")
 
 def _decode_97(mv, off):
@@ -980,7 +980,7 @@ def _decode_97(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 98: f49 enter (cmdline_ptr)
+# kind 98: f49 enter (pathname)
 _S98 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_98(mv, off):
@@ -998,27 +998,25 @@ def _decode_99(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 100: f50 enter (filename, argv, envp)
-_S100 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 100: f50 enter
+_S100 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S100.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S100.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 101: f50 exit
+# kind 101: f50 exit (ubuf)
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 102: f51 enter (filename)
+# kind 102: f51 enter (cmdline_ptr)
 _S102 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_102(mv, off):
@@ -1028,29 +1026,67 @@ def _decode_102(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 103: f51 exit (buffer)
+# kind 103: f51 exit
 _S103 = struct.Struct("<QIIIHHq")
 
 def _decode_103(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 104: f52 enter (filename, argv, envp)
+_S104 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_104(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S104.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 105: f52 exit
+_S105 = struct.Struct("<QIIIHHq")
+
+def _decode_105(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 106: f53 enter (filename)
+_S106 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_106(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S106.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 107: f53 exit (buffer)
+_S107 = struct.Struct("<QIIIHHq")
+
+def _decode_107(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 104: * enter
-_S104 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 108: * enter
+_S108 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S104.unpack_from(mv, off)
+def _decode_108(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S108.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 105: * exit
-_S105 = struct.Struct("<QIIIHHq")
+# kind 109: * exit
+_S109 = struct.Struct("<QIIIHHq")
 
-def _decode_105(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
+def _decode_109(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1112,6 +1148,7 @@ _RETRY_READERS = {
     88: (_str_slot, _str_slot, ),
     155: (_str_slot, _str_slot, ),
     89: (_str_slot, ),
+    130: (_buf_slot, ),
     157: (_buf_slot, ),
     165: (_str_slot, _str_slot, _str_slot, ),
     170: (_buf_slot, ),
@@ -1292,6 +1329,10 @@ DECODERS = {
     103: _decode_103,
     104: _decode_104,
     105: _decode_105,
+    106: _decode_106,
+    107: _decode_107,
+    108: _decode_108,
+    109: _decode_109,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

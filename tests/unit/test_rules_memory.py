@@ -23,7 +23,7 @@ from tracespec.pipeline import compile_spec
 C = constants().values
 VERBOSE, RAW = Style(xlat="verbose"), Style(xlat="raw")
 FAULT = Slot(b"", SLOT_FAULT >> 16)
-SYSCALLS = ["fcntl", "ioctl", "futex", "prctl"]
+SYSCALLS = ["fcntl", "ioctl", "futex", "prctl", "rt_sigpending", "rt_sigsuspend"]
 
 
 @lru_cache(maxsize=1)
@@ -236,6 +236,34 @@ def test_packet_socket_protocol_is_in_network_order():
     assert enumby_text(0x300, "family:protocol_by_family", 17) == "htons(ETH_P_ALL)"
     assert enumby_text(0x3412, "family:protocol_by_family", 17) == "htons(0x1234 /* ETH_P_??? */)"
     assert enumby_text(6, "family:protocol_by_family", 2) == "IPPROTO_TCP"
+
+
+def _mask(name: str, ptr: int, size: int, ret: int, slot: Slot | None, at_exit: bool) -> str:
+    from tracespec.format.args import render
+
+    info = infos()[name]
+    slots = {"uset" if at_exit else "unewset": slot} if slot is not None else {}
+    ev = call(name, (ptr, size), ret, {} if at_exit else slots, slots if at_exit else None)
+    return render(info.args[0], ptr, ev)
+
+
+def test_signal_masks_of_sigpending_and_sigsuspend():
+    usr1 = Slot(struct.pack("<Q", 1 << 9), 0)
+    assert _mask("rt_sigpending", 0x7000, 8, 0, usr1, True) == "[USR1]"
+    garbage_above = Slot(struct.pack("<Q", (0xFFFF << 40) | 1 << 9), 0)
+    assert _mask("rt_sigpending", 0x7000, 4, 0, garbage_above, True) == "[USR1]", "only the bytes asked for"
+    assert _mask("rt_sigpending", 0x7000, 16, -22, None, True) == "0x7000"
+    assert _mask("rt_sigsuspend", 0x7000, 8, -514, Slot(struct.pack("<Q", ~(1 << 9) & (2**64 - 1)), 0), False) == \
+        "~[USR1]"
+    assert _mask("rt_sigsuspend", 0x7000, 4, -22, usr1, False) == "0x7000", "only rt_sigpending takes a shorter set"
+
+
+def test_a_mask_two_thirds_full_prints_as_what_it_lacks():
+    from tracespec.format.structs import sigset_text
+
+    assert sigset_text((1 << 41) - 1).startswith("[HUP INT "), "41 of 64: listed"
+    assert sigset_text((1 << 42) - 1) == "~[" + " ".join(f"RT_{n}" for n in range(11, 33)) + "]", "42 of 64: inverted"
+    assert sigset_text((1 << 21) - 1, 32) == "~[TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS RTMIN]", "a 4-byte set"
 
 
 HEADERS = {"flock": ("fcntl.h", "struct flock"), "f_owner_ex": ("fcntl.h", "struct f_owner_ex"),

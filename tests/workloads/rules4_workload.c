@@ -221,6 +221,37 @@ static int packet_calls(void)
     return 0;
 }
 
+static void on_signal(int sig)
+{
+    (void)sig;
+}
+
+static int sigmask_calls(void)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    signal(SIGUSR1, on_signal);
+    raise(SIGUSR1);                                        /* blocked: pending until a suspend lets it in */
+    marker();
+    uint64_t set = 0, none = 0, usr2 = 1UL << (SIGUSR2 - 1), all_but_usr1 = ~(1UL << (SIGUSR1 - 1));
+    uint64_t many = (1UL << 40) - 1;                       /* 40 of 64: under strace's two thirds */
+    syscall(SYS_rt_sigpending, &set, 8);
+    syscall(SYS_rt_sigpending, &set, 4);                   /* a shorter set, which rt_sigpending takes */
+    syscall(SYS_rt_sigpending, &set, 16);                  /* EINVAL: the address */
+    syscall(SYS_rt_sigpending, (void *)8, 8);
+    syscall(SYS_rt_sigpending, NULL, 8);
+    syscall(SYS_rt_sigsuspend, &none, 8);                  /* SIGUSR1 comes in at once */
+    raise(SIGUSR1);
+    syscall(SYS_rt_sigsuspend, &usr2, 8);
+    raise(SIGUSR1);
+    syscall(SYS_rt_sigsuspend, &all_but_usr1, 8);          /* ~[USR1] */
+    syscall(SYS_rt_sigsuspend, &none, 4);                  /* EINVAL: the address */
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &many, NULL, 8);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -235,5 +266,7 @@ int main(int argc, char **argv)
         return prctl_calls();
     if (!strcmp(argv[1], "packet"))
         return packet_calls();
+    if (!strcmp(argv[1], "sigmask"))
+        return sigmask_calls();
     return 2;
 }

@@ -10,7 +10,7 @@ from tracespec.wire.records import Slot
 from tracespec.quote import quote
 from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
-from tracespec.format.structs import complete, struct_text
+from tracespec.format.structs import complete, sigset_text, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
                                      scalar_text)
 from tracespec.plan.model import ArgField
@@ -95,13 +95,19 @@ def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
 
 
 SIGSET_SIZE = 8  # the kernel's sigset_t on x86_64
+SHORTER_SIGSETS = frozenset({"rt_sigpending"})  # the kernel (and strace) take a sigsetsize of 1 to 8 bytes
 
 
-def _sigset_size_ok(ev: SyscallEvent) -> bool:
-    """strace prints a mask only when the call's sigsetsize is the kernel's (else the kernel refuses it,
-    and strace shows the address)."""
+def _sigset(ev: SyscallEvent, data: bytes) -> str | None:
+    """strace's print_sigset_addr_len: a mask only when the call's sigsetsize is the kernel's, or for
+    rt_sigpending no longer (then the bytes given, in 32-bit words); else None, the address."""
     size = _arg_value(ev, "sigsetsize")
-    return size is None or size == SIGSET_SIZE
+    if size is None or size == SIGSET_SIZE:
+        return struct_text("sigset", data)
+    if ev.info.name in SHORTER_SIGSETS and 1 <= size < SIGSET_SIZE:
+        bits = int.from_bytes(data[:size], "little")
+        return sigset_text(bits, 32 * ((size + 3) // 4))
+    return None
 
 
 def _returned_length(ev: SyscallEvent, name: str, copied: int) -> int:
@@ -138,8 +144,11 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     if slot is None or slot.absent or (slot.fault and not slot.data):
         return hexval(value, f)
     if kind in ("istruct", "ostruct", "iostruct"):
-        if not complete(param, slot.data) or (param == "sigset" and not _sigset_size_ok(ev)):
+        if not complete(param, slot.data):
             return hexval(value, f)
+        if param == "sigset":
+            text = _sigset(ev, slot.data)
+            return hexval(value, f) if text is None else text
         pair = fds.pair_text(ev.tgid, slot.data) if fds is not None and param == "fdpair" else None
         return pair or struct_text(param, slot.data, style)
     if kind == "osockaddr":

@@ -98,11 +98,12 @@ def _signal_short_name(n: int) -> str:
 
 
 def sigset_text(bits: int, nsig: int = NSIG) -> str:
-    """strace's sprintsigmask_n: the signals a mask holds, [INT TERM]; a mask with at least half the
-    signals set prints as what it lacks, ~[RTMIN RT_1] (a full one is ~[])."""
+    """strace's sprintsigmask_n: the signals a mask holds, [INT TERM]; a mask with two thirds or more of
+    its signals set prints as what it lacks, ~[RTMIN RT_1] (a full one is ~[]). nsig: the bits of the
+    mask read (a multiple of 32)."""
     bits &= (1 << nsig) - 1
     prefix = ""
-    if bin(bits).count("1") >= nsig // 2:
+    if bin(bits).count("1") >= nsig * 2 // 3:
         bits ^= (1 << nsig) - 1
         prefix = "~"
     return prefix + "[" + " ".join(_signal_short_name(n) for n in range(1, nsig + 1) if bits >> (n - 1) & 1) + "]"
