@@ -115,3 +115,17 @@ def test_signal_masks_agree_with_strace(build_dir, tmp_path):
     assert "rt_sigsuspend([USR2], 8) = ? ERESTARTNOHAND (To be restarted if no handler)" in lines
     assert "rt_sigsuspend(~[USR1], 8) = ? ERESTARTNOHAND (To be restarted if no handler)" in lines
     assert any(line.startswith("rt_sigprocmask(SIG_BLOCK, [HUP INT ") for line in lines)
+
+
+def test_a_filter_compares_the_number_of_an_argument_decoded_by_operation(build_dir, tmp_path):
+    """fcntl's third argument is a number to filters (a lock's address here, a flag there), though its
+    memory is copied for the commands that point to a struct."""
+    argv = [str(compile_workload("rules4_workload", build_dir)), "fcntl"]
+    spec = tmp_path / "filtered.yaml"
+    spec.write_text("version: 1\nsyscalls:\n  - name: fcntl\n    filter: arg == 1 or arg == 0\n")
+    out = tmp_path / "t.txt"
+    r = run_tracespec("run", str(spec), "-o", str(out), "--", *argv, stdout=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    lines = [line for p in normalized(out.read_text()) for line in p if not line.startswith("+++")]
+    assert lines[:2] == ["fcntl(3, F_SETLK, NULL) = -1 EFAULT (Bad address)", "fcntl(3, F_SETFD, FD_CLOEXEC) = 0"]
+    assert all(" F_GETFD" in line for line in lines[2:]), "F_GETFD's unused register may hold anything"

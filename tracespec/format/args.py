@@ -16,7 +16,8 @@ from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_tex
 from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
-EXIT_KINDS = frozenset(name for name, info in KINDS.items() if info.at in (Phase.EXIT, Phase.BOTH))
+EXIT_KINDS = frozenset(name for name, info in KINDS.items()
+                       if info.at in (Phase.EXIT, Phase.BOTH) and not info.number)
 MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec"})
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))

@@ -35,7 +35,6 @@ from tracespec.decode.values import width
 from tracespec.decode.events import Finished, Forked, Lost, ProcessExit, Started, Unfinished
 from tracespec.format import args as A
 from tracespec.format.jsonl import JsonWriter
-from tracespec.format.special import BY_OPERATION
 from tracespec.format.values import constants, kind_of
 
 INT64_MAX = (1 << 63) - 1
@@ -56,10 +55,8 @@ def number(value: int, signed: bool) -> int:
     return value & UINT64
 
 
-def _field_kind(f, syscall: str | None = None) -> str:
+def _field_kind(f) -> str:
     kind = kind_of(f)[0]
-    if (syscall, f.name) in BY_OPERATION:  # its JSON value is the number (format/special.py)
-        kind = "hex"
     if kind in BUFFER_KINDS:
         return "bytes"
     if kind in A.MEMORY_KINDS:
@@ -197,7 +194,7 @@ class CtfWriter:
         kinds = self.args_of.get(ev.nr)
         if kinds is None:
             kinds = self.args_of[ev.nr] = tuple(
-                (f, _field_kind(f, ev.info.name if ev.info else None))
+                (f, _field_kind(f))
                 for f in (ev.info.args if ev.info else A.RAW_ARGS))
         return kinds
 

@@ -25,7 +25,6 @@ import json
 from tracespec.decode.events import Finished, Lost, ProcessExit, SyscallEvent, Unfinished
 from tracespec.format import args as A
 from tracespec.format.sockaddr import sockaddr_json
-from tracespec.format.special import BY_OPERATION
 from tracespec.format.structs import struct_json
 from tracespec.format.values import NAMED_KINDS, constants, failed, kind_of, value_names
 
@@ -73,10 +72,8 @@ class JsonWriter:
         self.fields: dict[int, tuple] = {}
 
     def _fields(self, ev: SyscallEvent) -> tuple:
-        name = ev.info.name if ev.info else None
         fields = self.fields[ev.nr] = tuple(
-            (f, None if (name, f.name) in BY_OPERATION else _MEMORY if kind_of(f)[0] in A.MEMORY_KINDS
-             else _NAMED if kind_of(f)[0] in NAMED_KINDS else None)
+            (f, _MEMORY if kind_of(f)[0] in A.MEMORY_KINDS else _NAMED if kind_of(f)[0] in NAMED_KINDS else None)
             for f in (ev.info.args if ev.info else A.RAW_ARGS))
         return fields
 

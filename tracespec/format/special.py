@@ -346,9 +346,6 @@ def _arch_prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None
 
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
             "prctl": prctl, "arch_prctl": _arch_prctl}
-# arguments copied in case the operation makes them a pointer (the printers above decide by operation
-# which struct, if any, the copy is): JSON shows their number, as it did before the copy
-BY_OPERATION = frozenset({("fcntl", "arg"), ("ioctl", "arg"), ("futex", "utime"), ("prctl", "arg2")})
 STYLED = frozenset({"fcntl", "ioctl", "futex", "prctl", "arch_prctl"})  # printers that take the abbreviation style and a descriptor's text
 
 

@@ -161,7 +161,7 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
         return with_comment("-100", "AT_FDCWD", style) if value == -100 else str(value)
     if kind in ("ptr", "optr"):
         return "NULL" if value == 0 else hexval(value, f)
-    if kind == "hex":
+    if kind in ("hex", "opstruct", "opistruct"):  # opstruct: where no operation says what it points to (format/special.py)
         return hexval(value, f)
     if kind == "sig":
         name = c.signal_name(value)
