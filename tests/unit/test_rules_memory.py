@@ -263,6 +263,8 @@ def test_a_mask_two_thirds_full_prints_as_what_it_lacks():
 
     assert sigset_text((1 << 41) - 1).startswith("[HUP INT "), "41 of 64: listed"
     assert sigset_text((1 << 42) - 1) == "~[" + " ".join(f"RT_{n}" for n in range(11, 33)) + "]", "42 of 64: inverted"
+    assert sigset_text(1 << 9 | 1 << 11, style=VERBOSE) == "[10 /* USR1 */ 12 /* USR2 */]"
+    assert sigset_text(~(1 << 9), style=RAW) == "~[10]"
     assert sigset_text((1 << 21) - 1, 32) == "~[TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS RTMIN]", "a 4-byte set"
 
 

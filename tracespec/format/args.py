@@ -99,15 +99,15 @@ SIGSET_SIZE = 8  # the kernel's sigset_t on x86_64
 SHORTER_SIGSETS = frozenset({"rt_sigpending"})  # the kernel (and strace) take a sigsetsize of 1 to 8 bytes
 
 
-def _sigset(ev: SyscallEvent, data: bytes) -> str | None:
+def _sigset(ev: SyscallEvent, data: bytes, style: Style) -> str | None:
     """strace's print_sigset_addr_len: a mask only when the call's sigsetsize is the kernel's, or for
     rt_sigpending no longer (then the bytes given, in 32-bit words); else None, the address."""
     size = _arg_value(ev, "sigsetsize")
     if size is None or size == SIGSET_SIZE:
-        return struct_text("sigset", data)
+        return struct_text("sigset", data, style)
     if ev.info.name in SHORTER_SIGSETS and 1 <= size < SIGSET_SIZE:
         bits = int.from_bytes(data[:size], "little")
-        return sigset_text(bits, 32 * ((size + 3) // 4))
+        return sigset_text(bits, 32 * ((size + 3) // 4), style)
     return None
 
 
@@ -148,7 +148,7 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         if not complete(param, slot.data):
             return hexval(value, f)
         if param == "sigset":
-            text = _sigset(ev, slot.data)
+            text = _sigset(ev, slot.data, style)
             return hexval(value, f) if text is None else text
         pair = fds.pair_text(ev.tgid, slot.data) if fds is not None and param == "fdpair" else None
         return pair or struct_text(param, slot.data, style)
