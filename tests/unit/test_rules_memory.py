@@ -170,6 +170,16 @@ def test_futex_wait_timeouts_are_the_timespec_read_at_entry():
         "0x5000, FUTEX_WAIT, 3, NULL"
 
 
+def test_futex_wake_op_styles():
+    op = (1 << 28) | (1 << 12) | (4 << 24)  # FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_GT, 0)
+    ev = call("futex", (0x5000, C["FUTEX_WAKE_OP_PRIVATE"], 1, 1, 0x6000, op), 0, {"utime": FAULT})
+    assert special(ev)[0].endswith(", FUTEX_OP_ADD<<28|0x1<<12|FUTEX_OP_CMP_GT<<24|0")
+    assert special(ev, VERBOSE)[0].endswith(", 0x1 /* FUTEX_OP_ADD */<<28|0x1<<12|0x4 /* FUTEX_OP_CMP_GT */<<24|0")
+    assert special(ev, RAW)[0].endswith(", 0x1<<28 /* FUTEX_OP_??? */|0x1<<12|0x4<<24 /* FUTEX_OP_CMP_??? */|0")
+    unknown = call("futex", (0x5000, C["FUTEX_WAKE_OP"], 1, 1, 0x6000, 7 << 28 | 9 << 24), 0, {"utime": FAULT})
+    assert special(unknown)[0].endswith(", 0x7<<28 /* FUTEX_OP_??? */|0<<12|0x9<<24 /* FUTEX_OP_CMP_??? */|0")
+
+
 def test_futex_requeue_counts_ignore_the_copy():
     ev = call("futex", (0x5000, C["FUTEX_CMP_REQUEUE_PRIVATE"], 1, 2, 0x6000, 7), 0, {"utime": FAULT})
     assert special(ev)[0] == "0x5000, FUTEX_CMP_REQUEUE_PRIVATE, 1, 2, 0x6000, 7"
@@ -214,6 +224,10 @@ def test_prctl_arities_and_returns():
     assert special(call("prctl", (C["PR_GET_SECUREBITS"],), 0))[2] is None
     assert special(call("prctl", (C["PR_MCE_KILL_GET"],), 1))[2] == "1 (PR_MCE_KILL_EARLY)"
     assert special(call("prctl", (C["PR_GET_SPECULATION_CTRL"], 0), 0))[2] == "0 (PR_SPEC_NOT_AFFECTED)"
+    assert special(call("prctl", (C["PR_GET_SECUREBITS"],), 0x11), RAW)[2] == "0x11", "raw: the bare number"
+    assert special(call("prctl", (C["PR_MCE_KILL_GET"],), 1), RAW)[2] == "1 (PR_MCE_KILL_EARLY)", "a name, raw too"
+    assert special(call("prctl", (C["PR_SET_PDEATHSIG"], 10), 0, {"arg2": FAULT}), VERBOSE)[0] == \
+        "0x1 /* PR_SET_PDEATHSIG */, 10 /* SIGUSR1 */"
 
 
 def test_packet_addresses():

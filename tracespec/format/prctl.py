@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
 from tracespec.quote import quote
-from tracespec.format.values import Style, constants, enum_text, failed, flags_text, hexval, unsigned, with_comment
+from tracespec.format.values import (Style, constants, enum_text, failed, flags_text, hexval, signal_text, unsigned,
+                                     with_comment)
 
 NARGS = 5  # option and four arguments: strace's print_prctl_args prints those not decoded in hex
 TASK_COMM_LEN = 16
@@ -38,8 +39,9 @@ ENTRY = {
 EXIT = {"PR_GET_CHILD_SUBREAPER": "uint", "PR_GET_ENDIAN": "uint", "PR_GET_FPEMU": "uint", "PR_GET_FPEXC": "uint",
         "PR_GET_PDEATHSIG": "sig", "PR_GET_TSC": "set:pr_tsc", "PR_GET_UNALIGN": "set:pr_unalign_flags",
         "PR_GET_TID_ADDRESS": "kptr", "PR_GET_NAME": "comm"}
-# returns strace explains: (constant set, whether the number shows in hex), and only when not 0 for a
-# flags set
+# returns strace explains: (constant set, whether the number shows in hex). An enum's name shows
+# whatever -X says (strace's xlookup); a flags value's names only when not 0, and not under -X raw,
+# where the number is bare hex (strace's sprintflags)
 RET = {"PR_GET_DUMPABLE": ("pr_dumpable", False), "PR_GET_SECUREBITS": ("secbits", True),
        "PR_GET_FP_MODE": ("pr_fp_mode", True), "PR_MCE_KILL_GET": ("pr_mce_kill_policy", False)}
 SPEC_FLAG_CMDS = frozenset({"PR_SPEC_STORE_BYPASS", "PR_SPEC_INDIRECT_BRANCH", "PR_SPEC_L1D_FLUSH"})
@@ -72,7 +74,7 @@ def _entry_arg(how: str, value: int, ev: SyscallEvent, style: Style) -> str:
     if how == "addr":
         return _addr(value)
     if how == "sig":
-        return str(unsigned(value)) if unsigned(value) > SIG_LIMIT else constants().signal_name(value) or str(value)
+        return str(unsigned(value)) if unsigned(value) > SIG_LIMIT else signal_text(unsigned(value), style)
     if how == "ptracer":
         pid = unsigned(value, 4)
         return with_comment("-1", "PR_SET_PTRACER_ANY", style) if pid == 0xFFFFFFFF else \
@@ -112,7 +114,7 @@ def _exit_arg(how: str, ev: SyscallEvent, style: Style) -> str:
     if how == "kptr":
         return f"[{_addr(value)}]"
     if how == "sig":
-        return f"[{constants().signal_name(value) or value}]"
+        return f"[{signal_text(value, style)}]"
     return f"[{_set_text(value, how.partition(':')[2], style)}]"
 
 
@@ -140,17 +142,21 @@ def _special_args(name: str, args: tuple, style: Style) -> list[str] | None:
 
 def _ret(name: str, ev: SyscallEvent, style: Style) -> str | None:
     c = constants()
-    if ev.ret is None or failed(ev.ret) or style.xlat == "raw":
+    if ev.ret is None or failed(ev.ret):
         return None
     if name == "PR_GET_SPECULATION_CTRL":
         if c.sets["pr_spec_cmds"].lookup(unsigned(ev.args[1])) not in SPEC_FLAG_CMDS:
             return None
+        if style.xlat == "raw":
+            return hexval(ev.ret)
         cset = c.sets["pr_spec_get_flags"]
         return f"{hexval(ev.ret)} ({flags_text(ev.ret, cset, c) if ev.ret else cset.lookup(0)})"
     if name not in RET:
         return None
     set_name, in_hex = RET[name]
     cset = c.sets[set_name]
+    if cset.kind == "flags" and style.xlat == "raw":
+        return hexval(ev.ret) if ev.ret else None
     if cset.kind == "flags":
         names = flags_text(ev.ret, cset, c) if ev.ret else None
     else:

@@ -8,7 +8,7 @@ from tracespec.format.prctl import prctl
 from tracespec.format.structs import struct_text
 from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
-                                     struct_fields, structs, unsigned, with_comment)
+                                     signal_text, struct_fields, structs, unsigned, with_comment)
 
 CLONE_PIDFD = 0x1000
 CLONE_SETTLS = 0x80000
@@ -141,7 +141,7 @@ def _typed(value: int, how: str, size: int, style: Style) -> str:
     if kind == "enum":
         return enum_text(unsigned(value, size), c.sets[set_name], style)
     if kind == "sig":
-        return c.signal_name(unsigned(value, size)) or str(unsigned(value, size))
+        return signal_text(unsigned(value, size), style)
     if kind == "ptr":
         return _addr(value)
     return hexval(value)
@@ -282,13 +282,20 @@ FUTEX_WAKE_CMPS = ("FUTEX_OP_CMP_EQ", "FUTEX_OP_CMP_NE", "FUTEX_OP_CMP_LT", "FUT
                    "FUTEX_OP_CMP_GT", "FUTEX_OP_CMP_GE")
 
 
-def _futex_wake_op(val3: int) -> str:
-    """FUTEX_WAKE_OP's encoded operation, as strace spells it out: op<<28|oparg<<12|cmp<<24|cmparg."""
+def _futex_wake_op(val3: int, style: Style) -> str:
+    """FUTEX_WAKE_OP's encoded operation, as strace spells it out: op<<28|oparg<<12|cmp<<24|cmparg (a
+    part no name covers, or any under -X raw, carries the comment FUTEX_OP_???)."""
     op, cmp = (val3 >> 28) & 0x7, (val3 >> 24) & 0xF
-    parts = ["FUTEX_OP_OPARG_SHIFT<<28"] if (val3 >> 28) & FUTEX_OP_OPARG_SHIFT else []
-    parts.append(f"{FUTEX_WAKE_OPS[op]}<<28" if op < len(FUTEX_WAKE_OPS) else f"{op}<<28 /* FUTEX_OP_??? */")
+
+    def part(value: int, names: tuple, shift: int, unknown: str) -> str:
+        known = value < len(names) and style.xlat != "raw"
+        text = with_comment(hex(value) if value else "0", names[value], style) if known else hex(value) if value else "0"
+        return f"{text}<<{shift}" + ("" if known else f" /* {unknown} */")
+
+    parts = [f"{with_comment('0x8', 'FUTEX_OP_OPARG_SHIFT', style)}<<28"] if (val3 >> 28) & FUTEX_OP_OPARG_SHIFT else []
+    parts.append(part(op, FUTEX_WAKE_OPS, 28, "FUTEX_OP_???"))
     parts.append(f"{hex((val3 >> 12) & 0xFFF) if (val3 >> 12) & 0xFFF else 0}<<12")
-    parts.append(f"{FUTEX_WAKE_CMPS[cmp]}<<24" if cmp < len(FUTEX_WAKE_CMPS) else f"{cmp}<<24 /* FUTEX_OP_CMP_??? */")
+    parts.append(part(cmp, FUTEX_WAKE_CMPS, 24, "FUTEX_OP_CMP_???"))
     parts.append(hex(val3 & 0xFFF) if val3 & 0xFFF else "0")
     return "|".join(parts)
 
@@ -320,7 +327,7 @@ def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
         "val3": lambda: str(unsigned(val3, 4)),
         "hex3": lambda: hexval(unsigned(val3, 4)),
         "bitset": lambda: _bitset(unsigned(val3, 4), style),
-        "wake_op": lambda: _futex_wake_op(unsigned(val3, 4)),
+        "wake_op": lambda: _futex_wake_op(unsigned(val3, 4), style),
     }
     args = FUTEX_ARGS.get(name, FUTEX_UNKNOWN_ARGS)
     parts = [_addr(uaddr), flags_text(op, c.sets["futex_op"], c, style)] + [shown[a]() for a in args]

@@ -164,8 +164,7 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
     if kind in ("hex", "opstruct", "opistruct"):  # opstruct: where no operation says what it points to (format/special.py)
         return hexval(value, f)
     if kind == "sig":
-        name = c.signal_name(value)
-        return with_comment(str(value), name, style) if name else str(value)
+        return signal_text(value, style)
     if kind in ("uid", "gid"):
         return "-1" if value in (0xFFFFFFFF, -1) else str(value)
     if kind in ("mode", "omode"):
@@ -177,6 +176,12 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
     if kind == "enum":
         return enum_text(enum_value(value, f, c.sets[param]), c.sets[param], style)
     return str(value)
+
+
+def signal_text(value: int, style: Style = DEFAULT_STYLE) -> str:
+    """strace's printsignal: the signal's name (the number with it under -X), an unknown one's number."""
+    name = constants().signal_name(value)
+    return with_comment(str(value), name, style) if name else str(value)
 
 
 def enum_value(value: int, f: ArgField, cset: ConstantSet) -> int:
