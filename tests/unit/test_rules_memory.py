@@ -220,6 +220,10 @@ def test_prctl_arities_and_returns():
         "0x59616d61 /* PR_SET_PTRACER */, -1 /* PR_SET_PTRACER_ANY */"
     assert special(call("prctl", (C["PR_SET_MM"], 1, 2, 3, 4), -1, {"arg2": FAULT}))[0] == \
         "PR_SET_MM, PR_SET_MM_START_CODE, 0x2, 0x3, 0x4"
+    assert special(call("prctl", (C["PR_SET_VMA"], 0, 0x7000, 4096, 0x6000), 0, {"arg2": FAULT}))[0] == \
+        "PR_SET_VMA, PR_SET_VMA_ANON_NAME, 0x7000, 4096, 0x6000"
+    assert special(call("prctl", (C["PR_SET_SECCOMP"], 1, 5, 6, 7), 0, {"arg2": FAULT}))[0] == \
+        "PR_SET_SECCOMP, SECCOMP_MODE_STRICT"
     assert special(call("prctl", (C["PR_GET_SECUREBITS"],), 0x11))[2] == "0x11 (SECBIT_NOROOT|SECBIT_KEEP_CAPS)"
     assert special(call("prctl", (C["PR_GET_SECUREBITS"],), 0))[2] is None
     assert special(call("prctl", (C["PR_MCE_KILL_GET"],), 1))[2] == "1 (PR_MCE_KILL_EARLY)"

@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <sys/socket.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -193,6 +194,10 @@ static int prctl_calls(void)
     pr(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     pr(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
     pr(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+    pr(PR_SET_VMA, PR_SET_VMA_ANON_NAME, 0, 0, 8);    /* a name strace cannot read either (tracespec never copies it) */
+    pr(PR_SET_VMA, 7, 1, 2, 3);
+    pr(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, 8, 0, 0);                   /* EFAULT: no filter set */
+    pr(PR_SET_SECCOMP, 99, 1, 2, 3);
     return 0;
 }
 

@@ -133,6 +133,19 @@ def _special_args(name: str, args: tuple, style: Style) -> list[str] | None:
         policy = c.sets["pr_mce_kill"].lookup(arg2) == "PR_MCE_KILL_SET"
         parts.append(enum_text(arg3, c.sets["pr_mce_kill_policy"], style) if policy else hexval(arg3))
         return parts + [hexval(unsigned(v)) for v in args[3:NARGS]]
+    if name == "PR_SET_VMA":  # the name of PR_SET_VMA_ANON_NAME (arg5) is not copied: its address
+        parts = [enum_text(arg2, c.sets["pr_set_vma"], style)]
+        if c.sets["pr_set_vma"].lookup(arg2) == "PR_SET_VMA_ANON_NAME":
+            return parts + [_addr(arg3), str(unsigned(args[3])), _addr(args[4])]
+        return parts + [hexval(unsigned(v)) for v in args[2:NARGS]]
+    if name == "PR_SET_SECCOMP":  # a filter's struct sock_fprog is not copied: its address
+        parts = [enum_text(arg2, c.sets["seccomp_mode"], style)]
+        mode = c.sets["seccomp_mode"].lookup(arg2)
+        if mode == "SECCOMP_MODE_STRICT":
+            return parts
+        if mode == "SECCOMP_MODE_FILTER":
+            return parts + [_addr(arg3)]
+        return parts + [hexval(unsigned(v)) for v in args[2:NARGS]]
     if name == "PR_SET_SPECULATION_CTRL":
         flags = c.sets["pr_spec_cmds"].lookup(arg2) in SPEC_FLAG_CMDS
         return [enum_text(arg2, c.sets["pr_spec_cmds"], style),
