@@ -15,14 +15,21 @@ from tracespec.catalogue.structs import load_structs
 HEADERS = ["fcntl.h", "sys/stat.h", "linux/stat.h", "stdio.h", "unistd.h", "sys/mman.h", "sys/wait.h",
            "sys/file.h", "sys/socket.h", "signal.h", "asm/prctl.h", "sys/resource.h", "time.h",
            "sys/random.h", "sys/eventfd.h", "sys/epoll.h", "sys/inotify.h", "sys/mount.h", "sys/prctl.h",
-           "linux/close_range.h", "linux/sched.h"]
+           "linux/close_range.h", "linux/sched.h", "linux/capability.h", "linux/securebits.h",
+           "linux/seccomp.h"]
 # glibc's value differs from the kernel's, which is what a traced syscall carries
 KERNEL_NOT_LIBC = {"O_LARGEFILE", "SIGRTMIN",  # glibc reserves 32 and 33 for itself
                    "__O_TMPFILE"}  # glibc folds O_DIRECTORY into it; the kernel's is the bit alone
 # sets whose headers cannot be included with the others (linux/fs.h clashes with sys/mount.h)
 KERNEL_HEADERS = ["stdio.h", "sys/ioctl.h", "linux/fs.h", "linux/fiemap.h", "linux/futex.h", "linux/sockios.h",
-                  "linux/btrfs.h", "asm-generic/fcntl.h"]
+                  "linux/btrfs.h", "asm-generic/fcntl.h", "linux/soundcard.h", "asm/termbits.h"]
 KERNEL_SETS = ("ioctl_request", "futex_cmd", "futex_op")
+# terminal settings: the kernel's termbits (glibc's termios.h, which clashes with it, has other values
+# for a few), the line disciplines of linux/tty.h
+TERMINAL_HEADERS = ["stdio.h", "asm/termios.h", "linux/tty.h"]
+TERMINAL_SETS = ("term_iflags", "term_oflags", "term_nldly", "term_crdly", "term_tabdly", "term_bsdly", "term_vtdly",
+                 "term_ffdly", "term_baud", "term_csize", "term_cflags", "term_lflags", "term_line_discs",
+                 "termios_cc", "modem_flags", "tcxonc_options", "tcflsh_options")
 
 
 def _compile_and_run(tmp_path, source: str) -> str:
@@ -36,7 +43,9 @@ def _compile_and_run(tmp_path, source: str) -> str:
 
 def test_constant_values_match_the_headers(tmp_path):
     c = load_catalogue().constants
-    names = sorted({n for s in c.sets.values() for n, _ in s.entries if n not in KERNEL_NOT_LIBC})
+    kernel_only = set(KERNEL_SETS) | set(TERMINAL_SETS) | set(PACKET_SETS)  # checked against the kernel's below
+    names = sorted({n for name, s in c.sets.items() if name not in kernel_only for n, _ in s.entries
+                    if n not in KERNEL_NOT_LIBC})
     prog = "#define _GNU_SOURCE\n" + "".join(f"#include <{h}>\n" for h in HEADERS) + "int main(void) {\n"
     for n in names:
         prog += f'#ifdef {n}\nprintf("{n} %lld\\n", (long long)({n}));\n#endif\n'
@@ -61,8 +70,45 @@ def test_ioctl_futex_and_kernel_only_values_match_the_uapi_headers(tmp_path):
         name, value = line.split()
         seen[name] = int(value)
         assert c.values[name] == int(value), name
-    assert {"TCGETS", "TIOCGWINSZ", "FICLONE", "FUTEX_WAKE_PRIVATE", "__O_TMPFILE"} <= set(seen)
+    assert {"TCGETS", "TIOCGWINSZ", "FICLONE", "FUTEX_WAKE_PRIVATE", "__O_TMPFILE", "TCGETS2", "SNDCTL_TMR_START"} <= set(seen)
     assert len(seen) > 100
+
+
+# AF_PACKET's: linux/if_arp.h and net/if_arp.h (sys/socket.h's kin) clash
+PACKET_HEADERS = ["stdio.h", "linux/if_ether.h", "linux/if_arp.h", "linux/if_packet.h"]
+PACKET_SETS = ("ethernet_protocols", "arp_hardware_types", "af_packet_types")
+
+
+def test_packet_values_match_the_kernel_headers(tmp_path):
+    c = load_catalogue().constants
+    names = sorted({n for s in PACKET_SETS for n, _ in c.sets[s].entries})
+    prog = "".join(f"#include <{h}>\n" for h in PACKET_HEADERS) + "int main(void) {\n"
+    for n in names:
+        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
+    prog += "return 0;\n}\n"
+    seen = {}
+    for line in _compile_and_run(tmp_path, prog).splitlines():
+        name, value = line.split()
+        seen[name] = int(value)
+        assert c.values[name] == int(value), name
+    assert {"ETH_P_ALL", "ETH_P_IPV6", "ARPHRD_LOOPBACK", "ARPHRD_ETHER", "PACKET_HOST"} <= set(seen)
+    assert len(seen) > 150
+
+
+def test_terminal_values_match_the_kernel_headers(tmp_path):
+    c = load_catalogue().constants
+    names = sorted({n for s in TERMINAL_SETS for n, _ in c.sets[s].entries})
+    prog = "".join(f"#include <{h}>\n" for h in TERMINAL_HEADERS) + "int main(void) {\n"
+    for n in names:
+        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
+    prog += "return 0;\n}\n"
+    seen = {}
+    for line in _compile_and_run(tmp_path, prog).splitlines():
+        name, value = line.split()
+        seen[name] = int(value)
+        assert c.values[name] == int(value), name
+    assert {"ICRNL", "XTABS", "B38400", "CS8", "ECHOKE", "N_TTY", "VEOL2", "TIOCM_DTR", "TCIOFLUSH"} <= set(seen)
+    assert len(seen) > 120
 
 
 def test_errno_names_and_messages_match_the_c_library():

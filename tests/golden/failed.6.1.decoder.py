@@ -189,86 +189,88 @@ def _decode_13(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 14: f7 enter
-_S14 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 14: f7 enter (arg)
+_S14 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S14.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S14.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 15: f7 exit (arg1)
+# kind 15: f7 exit (arg)
 _S15 = struct.Struct("<QIIIHHq")
 
 def _decode_15(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _iov_slot(mv, pos, 44)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 16: f8 enter (arg1)
+# kind 16: f8 enter
 _S16 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_16(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S16.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 17: f8 exit (arg1)
+_S17 = struct.Struct("<QIIIHHq")
+
+def _decode_17(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _iov_slot(mv, pos, 44)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 18: f9 enter (arg1)
+_S18 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_18(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S18.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 17: f8 exit
-_S17 = struct.Struct("<QIIIHHq")
-
-def _decode_17(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 18: f9 enter
-_S18 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_18(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S18.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 19: f9 exit (arg0)
+# kind 19: f9 exit
 _S19 = struct.Struct("<QIIIHHq")
 
 def _decode_19(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 20: f10 enter
+_S20 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_20(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S20.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 21: f10 exit (arg0)
+_S21 = struct.Struct("<QIIIHHq")
+
+def _decode_21(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 20: f10 enter (rqtp)
-_S20 = struct.Struct("<QIIIHH16sQQ")
+# kind 22: f11 enter (rqtp)
+_S22 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_20(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S20.unpack_from(mv, off)
+def _decode_22(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S22.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 21: f10 exit
-_S21 = struct.Struct("<QIIIHHq")
-
-def _decode_21(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 22: f11 enter (arg1)
-_S22 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_22(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S22.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 23: f11 exit
@@ -279,61 +281,79 @@ def _decode_23(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 24: f12 enter (arg2)
-_S24 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 24: f12 enter (arg1)
+_S24 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_24(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S24.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S24.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 25: f12 exit
+_S25 = struct.Struct("<QIIIHHq")
+
+def _decode_25(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S25.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 26: f13 enter (arg2)
+_S26 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_26(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S26.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 25: f12 exit (arg1, arg2)
-_S25 = struct.Struct("<QIIIHHq")
+# kind 27: f13 exit (arg1, arg2)
+_S27 = struct.Struct("<QIIIHHq")
 
-def _decode_25(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S25.unpack_from(mv, off)
+def _decode_27(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 26: f13 enter (buff, addr)
-_S26 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S26.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 27: f13 exit
-_S27 = struct.Struct("<QIIIHHq")
-
-def _decode_27(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 28: f14 enter (addr_len)
+# kind 28: f14 enter (buff, addr)
 _S28 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_28(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S28.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 29: f14 exit (ubuf, addr, addr_len)
+# kind 29: f14 exit
 _S29 = struct.Struct("<QIIIHHq")
 
 def _decode_29(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S29.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 30: f15 enter (addr_len)
+_S30 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_30(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S30.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 31: f15 exit (ubuf, addr, addr_len)
+_S31 = struct.Struct("<QIIIHHq")
+
+def _decode_31(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S31.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -341,43 +361,25 @@ def _decode_29(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 30: f15 enter
-_S30 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 32: f16 enter
+_S32 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_30(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S30.unpack_from(mv, off)
+def _decode_32(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S32.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 31: f15 exit (usockvec)
-_S31 = struct.Struct("<QIIIHHq")
+# kind 33: f16 exit (usockvec)
+_S33 = struct.Struct("<QIIIHHq")
 
-def _decode_31(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S31.unpack_from(mv, off)
+def _decode_33(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 32: f16 enter (optval)
-_S32 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S32.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 33: f16 exit
-_S33 = struct.Struct("<QIIIHHq")
-
-def _decode_33(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 34: f17 enter (optlen)
+# kind 34: f17 enter (optval)
 _S34 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_34(mv, off):
@@ -387,22 +389,40 @@ def _decode_34(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 35: f17 exit (optval, optlen)
+# kind 35: f17 exit
 _S35 = struct.Struct("<QIIIHHq")
 
 def _decode_35(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 36: f18 enter (optlen)
+_S36 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_36(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S36.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 37: f18 exit (optval, optlen)
+_S37 = struct.Struct("<QIIIHHq")
+
+def _decode_37(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 36: f18 enter (filename, argv, envp)
-_S36 = struct.Struct("<QIIIHH16sQQQ")
+# kind 38: f19 enter (filename, argv, envp)
+_S38 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_36(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S36.unpack_from(mv, off)
+def _decode_38(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S38.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -410,96 +430,77 @@ def _decode_36(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 37: f18 exit
-_S37 = struct.Struct("<QIIIHHq")
-
-def _decode_37(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 38: f19 enter
-_S38 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S38.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 39: f19 exit (stat_addr, ru)
+# kind 39: f19 exit
 _S39 = struct.Struct("<QIIIHHq")
 
 def _decode_39(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 40: f20 enter
-_S40 = struct.Struct("<QIIIHH16sQ")
+_S40 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S40.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S40.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 41: f20 exit (name)
+# kind 41: f20 exit (stat_addr, ru)
 _S41 = struct.Struct("<QIIIHHq")
 
 def _decode_41(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 42: f21 enter
-_S42 = struct.Struct("<QIIIHH16sQQ")
+_S42 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S42.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S42.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 43: f21 exit (buf)
+# kind 43: f21 exit (name)
 _S43 = struct.Struct("<QIIIHHq")
 
 def _decode_43(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 44: f22 enter (arg0, arg1)
-_S44 = struct.Struct("<QIIIHH16sQQ")
+# kind 44: f22 enter (arg)
+_S44 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S44.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 45: f22 exit
+# kind 45: f22 exit (arg)
 _S45 = struct.Struct("<QIIIHHq")
 
 def _decode_45(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 46: f23 enter (path)
-_S46 = struct.Struct("<QIIIHH16sQQQ")
+# kind 46: f23 enter
+_S46 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S46.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S46.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
 # kind 47: f23 exit (buf)
@@ -508,37 +509,40 @@ _S47 = struct.Struct("<QIIIHHq")
 def _decode_47(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 48: f24 enter
+# kind 48: f24 enter (arg0, arg1)
 _S48 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_48(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S48.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 49: f24 exit (ru)
+# kind 49: f24 exit
 _S49 = struct.Struct("<QIIIHHq")
 
 def _decode_49(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 50: f25 enter
-_S50 = struct.Struct("<QIIIHH16sQ")
+# kind 50: f25 enter (path)
+_S50 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_50(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S50.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S50.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 51: f25 exit (info)
+# kind 51: f25 exit (buf)
 _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
@@ -548,70 +552,68 @@ def _decode_51(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 52: f26 enter (dev_name, dir_name, type)
-_S52 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 52: f26 enter
+_S52 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_52(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S52.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S52.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 53: f26 exit
+# kind 53: f26 exit (ru)
 _S53 = struct.Struct("<QIIIHHq")
 
 def _decode_53(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 54: f27 enter (arg0)
-_S54 = struct.Struct("<QIIIHH16sQQ")
+# kind 54: f27 enter
+_S54 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S54.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S54.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 55: f27 exit
+# kind 55: f27 exit (info)
 _S55 = struct.Struct("<QIIIHHq")
 
 def _decode_55(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 56: f28 enter (arg2)
-_S56 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 56: f28 enter
+_S56 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S56.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 57: f28 exit
+# kind 57: f28 exit (uset)
 _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S57.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 58: f29 enter (arg0)
-_S58 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 58: f29 enter (unewset)
+_S58 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S58.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 59: f29 exit
@@ -622,25 +624,27 @@ def _decode_59(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 60: f30 enter (arg1)
+# kind 60: f30 enter (arg2)
 _S60 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_60(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S60.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 61: f30 exit
+# kind 61: f30 exit (arg2)
 _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S61.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 62: f31 enter (arg0, arg1)
+# kind 62: f31 enter (dev_name, dir_name, type)
 _S62 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_62(mv, off):
@@ -648,7 +652,8 @@ def _decode_62(mv, off):
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 63: f31 exit
@@ -659,14 +664,14 @@ def _decode_63(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 64: f32 enter (arg1)
-_S64 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 64: f32 enter (arg0)
+_S64 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S64.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 65: f32 exit
@@ -677,14 +682,14 @@ def _decode_65(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 66: f33 enter (tp)
-_S66 = struct.Struct("<QIIIHH16sQQ")
+# kind 66: f33 enter (arg2)
+_S66 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S66.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 67: f33 exit
@@ -695,32 +700,32 @@ def _decode_67(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 68: f34 enter
-_S68 = struct.Struct("<QIIIHH16sQQ")
+# kind 68: f34 enter (arg0)
+_S68 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S68.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 69: f34 exit (arg1)
+# kind 69: f34 exit
 _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 70: f35 enter (rqtp)
-_S70 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 70: f35 enter (arg1)
+_S70 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S70.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S70.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 71: f35 exit
@@ -731,33 +736,33 @@ def _decode_71(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 72: f36 enter
+# kind 72: f36 enter (arg0, arg1)
 _S72 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_72(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S72.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 73: f36 exit (ru)
+# kind 73: f36 exit
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 74: f37 enter (_type, _description)
+# kind 74: f37 enter (arg1)
 _S74 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_74(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S74.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 75: f37 exit
@@ -768,16 +773,14 @@ def _decode_75(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 76: f38 enter (_type, _description, _callout_info)
-_S76 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 76: f38 enter (utime)
+_S76 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S76.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S76.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 77: f38 exit
@@ -788,54 +791,50 @@ def _decode_77(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 78: f39 enter (filename)
-_S78 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 78: f39 enter (tp)
+_S78 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S78.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S78.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 79: f39 exit (statbuf)
+# kind 79: f39 exit
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 80: f40 enter
+_S80 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_80(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S80.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 81: f40 exit (arg1)
+_S81 = struct.Struct("<QIIIHHq")
+
+def _decode_81(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 80: f40 enter (arg1, arg3)
-_S80 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S80.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 81: f40 exit
-_S81 = struct.Struct("<QIIIHHq")
-
-def _decode_81(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 82: f41 enter (oldname, newname)
-_S82 = struct.Struct("<QIIIHH16sQQQ")
+# kind 82: f41 enter (rqtp)
+_S82 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S82.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S82.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 83: f41 exit
@@ -846,17 +845,15 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 84: f42 enter (pathname)
-_S84 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 84: f42 enter
+_S84 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S84.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S84.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 85: f42 exit (buf)
+# kind 85: f42 exit (ru)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
@@ -866,14 +863,15 @@ def _decode_85(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 86: f43 enter (pathname)
+# kind 86: f43 enter (_type, _description)
 _S86 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_86(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S86.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 87: f43 exit
@@ -884,52 +882,55 @@ def _decode_87(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 88: f44 enter
-_S88 = struct.Struct("<QIIIHH16sQQQ")
+# kind 88: f44 enter (_type, _description, _callout_info)
+_S88 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S88.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S88.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 89: f44 exit (ubuf)
+# kind 89: f44 exit
 _S89 = struct.Struct("<QIIIHHq")
 
 def _decode_89(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 90: f45 enter (filename)
+_S90 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_90(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S90.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 91: f45 exit (statbuf)
+_S91 = struct.Struct("<QIIIHHq")
+
+def _decode_91(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 90: f45 enter (cmdline_ptr)
-_S90 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S90.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 91: f45 exit
-_S91 = struct.Struct("<QIIIHHq")
-
-def _decode_91(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 92: f46 enter (filename, argv, envp)
+# kind 92: f46 enter (arg1, arg3)
 _S92 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_92(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 93: f46 exit
@@ -940,57 +941,170 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 94: f47 enter (filename)
-_S94 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 94: f47 enter (oldname, newname)
+_S94 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S94.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S94.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 95: f47 exit (buffer)
+# kind 95: f47 exit
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 96: f48 enter (pathname)
+_S96 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_96(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S96.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 97: f48 exit (buf)
+_S97 = struct.Struct("<QIIIHHq")
+
+def _decode_97(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 96: f48 enter (uargs)
-_S96 = struct.Struct("<QIIIHH16sQQ")
+# kind 98: f49 enter (pathname)
+_S98 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
+def _decode_98(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 99: f49 exit
+_S99 = struct.Struct("<QIIIHHq")
+
+def _decode_99(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 100: f50 enter
+_S100 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_100(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S100.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 101: f50 exit (ubuf)
+_S101 = struct.Struct("<QIIIHHq")
+
+def _decode_101(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 102: f51 enter (cmdline_ptr)
+_S102 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_102(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S102.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 103: f51 exit
+_S103 = struct.Struct("<QIIIHHq")
+
+def _decode_103(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 104: f52 enter (filename, argv, envp)
+_S104 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_104(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S104.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 105: f52 exit
+_S105 = struct.Struct("<QIIIHHq")
+
+def _decode_105(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 106: f53 enter (filename)
+_S106 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_106(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S106.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 107: f53 exit (buffer)
+_S107 = struct.Struct("<QIIIHHq")
+
+def _decode_107(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 108: f54 enter (uargs)
+_S108 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_108(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 97: f48 exit
-_S97 = struct.Struct("<QIIIHHq")
+# kind 109: f54 exit
+_S109 = struct.Struct("<QIIIHHq")
 
-def _decode_97(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
+def _decode_109(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 98: * enter
-_S98 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 110: * enter
+_S110 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S98.unpack_from(mv, off)
+def _decode_110(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S110.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 99: * exit
-_S99 = struct.Struct("<QIIIHHq")
+# kind 111: * exit
+_S111 = struct.Struct("<QIIIHHq")
 
-def _decode_99(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
+def _decode_111(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1030,6 +1144,7 @@ _RETRY_READERS = {
     6: (_str_slot, ),
     13: (_buf_slot, ),
     14: (_buf_slot, ),
+    16: (_buf_slot, ),
     20: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     296: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     328: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
@@ -1045,11 +1160,14 @@ _RETRY_READERS = {
     54: (_buf_slot, ),
     55: (_buf_slot, ),
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
+    72: (_buf_slot, ),
     82: (_str_slot, _str_slot, ),
     86: (_str_slot, _str_slot, ),
     88: (_str_slot, _str_slot, ),
     155: (_str_slot, _str_slot, ),
     89: (_str_slot, ),
+    130: (_buf_slot, ),
+    157: (_buf_slot, ),
     165: (_str_slot, _str_slot, _str_slot, ),
     170: (_buf_slot, ),
     171: (_buf_slot, ),
@@ -1087,6 +1205,7 @@ _RETRY_READERS = {
     193: (_str_slot, ),
     199: (_str_slot, ),
     313: (_str_slot, ),
+    202: (_buf_slot, ),
     227: (_buf_slot, ),
     230: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
@@ -1231,6 +1350,18 @@ DECODERS = {
     97: _decode_97,
     98: _decode_98,
     99: _decode_99,
+    100: _decode_100,
+    101: _decode_101,
+    102: _decode_102,
+    103: _decode_103,
+    104: _decode_104,
+    105: _decode_105,
+    106: _decode_106,
+    107: _decode_107,
+    108: _decode_108,
+    109: _decode_109,
+    110: _decode_110,
+    111: _decode_111,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

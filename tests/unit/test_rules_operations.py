@@ -34,7 +34,7 @@ def call(name: str, args: tuple, ret: int) -> SyscallEvent:
     return SyscallEvent(info, info.nr, 1, 1, "t", enter, exit_, full, {}, {})
 
 
-def test_futex_wait_shows_an_uncopied_timeout_by_address_and_drops_unused_arguments():
+def test_futex_wait_without_a_copy_of_its_timeout_shows_its_address_and_drops_unused_arguments():
     ev = call("futex", (0x5000, C["FUTEX_WAIT_PRIVATE"], 3, 0x7000, 0x9000, 0xFF), -11)
     assert special(ev)[0] == "0x5000, FUTEX_WAIT_PRIVATE, 3, 0x7000"
 

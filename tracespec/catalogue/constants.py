@@ -38,9 +38,13 @@ class ConstantSet:
         return None
 
 
+NETWORK_ORDER = "htons:"  # a map's set named so: the argument holds the value in network byte order
+
+
 @dataclass(frozen=True)
 class ConstantMap:
-    """A constant set chosen by another argument's value (socket options by level)."""
+    """A constant set chosen by another argument's value (socket options by level); a set name with
+    the NETWORK_ORDER prefix says the value is a 16-bit one in network byte order (AF_PACKET's protocol)."""
 
     name: str
     entries: tuple[tuple[int, str], ...]  # (value, set name)
@@ -153,7 +157,7 @@ def load_constants() -> Constants:
     for name, entries in raw_maps.items():
         resolved = []
         for value_name, set_name in entries:
-            if value_name not in values or set_name not in sets:
+            if value_name not in values or set_name.removeprefix(NETWORK_ORDER) not in sets:
                 raise ValueError(f"constants.txt: map {name}: unknown {value_name!r} or {set_name!r}")
             resolved.append((values[value_name], set_name))
         maps[name] = ConstantMap(name, tuple(resolved))

@@ -47,6 +47,7 @@ class KindInfo:
     at: Phase  # when the memory is read
     param: str | None  # None | arg | set | struct | map: what the parenthesised parameter names
     doc: str
+    number: bool = False  # the register is a number (filters compare it); the copy is decoded by operation
 
 
 KINDS: dict[str, KindInfo] = {
@@ -83,6 +84,14 @@ KINDS: dict[str, KindInfo] = {
     "ostruct": KindInfo(Capture.STRUCT, Phase.EXIT, "struct", "a struct written by the kernel"),
     "iostruct": KindInfo(Capture.STRUCT, Phase.BOTH, "struct",
                          "a struct read and written back (printed [in => out])"),
+    "opistruct": KindInfo(Capture.STRUCT, Phase.ENTER, "struct",
+                          "a number or, by the operation (futex's command), the address of a struct the "
+                          "kernel reads: copied at entry in case, compared by filters as the number",
+                          number=True),
+    "opstruct": KindInfo(Capture.STRUCT, Phase.BOTH, "struct",
+                         "a number or, by the operation (fcntl's command, ioctl's request), the address of "
+                         "a struct the kernel reads or writes: copied at entry and exit in case (a number "
+                         "faults harmlessly), compared by filters as the number", number=True),
     "sockaddr": KindInfo(Capture.SOCKADDR, Phase.ENTER, "arg",
                          "a socket address; its length is the argument named"),
     "osockaddr": KindInfo(Capture.SOCKADDR, Phase.EXIT, "arg",

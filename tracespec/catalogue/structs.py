@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-FIELD_FORMATS = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "s32": "i", "s64": "q"}
+FIELD_FORMATS = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "s16": "h", "s32": "i", "s64": "q"}
 CHAR_ARRAY = re.compile(r"^c([1-9][0-9]*)$")  # cN: a char array of N bytes (utsname's fields)
 
 
@@ -19,7 +19,7 @@ def field_format(ftype: str) -> str | None:
 @dataclass(frozen=True)
 class StructField:
     name: str
-    type: str  # u8 u16 u32 u64 s32 s64, or cN (a char array of N bytes)
+    type: str  # u8 u16 u32 u64 s16 s32 s64, or cN (a char array of N bytes)
     offset: int
 
 

@@ -10,13 +10,14 @@ from tracespec.wire.records import Slot
 from tracespec.quote import quote
 from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
-from tracespec.format.structs import complete, struct_text
+from tracespec.format.structs import complete, sigset_text, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
                                      scalar_text)
 from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
-EXIT_KINDS = frozenset(name for name, info in KINDS.items() if info.at in (Phase.EXIT, Phase.BOTH))
+EXIT_KINDS = frozenset(name for name, info in KINDS.items()
+                       if info.at in (Phase.EXIT, Phase.BOTH) and not info.number)
 MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec"})
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
@@ -95,13 +96,19 @@ def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
 
 
 SIGSET_SIZE = 8  # the kernel's sigset_t on x86_64
+SHORTER_SIGSETS = frozenset({"rt_sigpending"})  # the kernel (and strace) take a sigsetsize of 1 to 8 bytes
 
 
-def _sigset_size_ok(ev: SyscallEvent) -> bool:
-    """strace prints a mask only when the call's sigsetsize is the kernel's (else the kernel refuses it,
-    and strace shows the address)."""
+def _sigset(ev: SyscallEvent, data: bytes, style: Style) -> str | None:
+    """strace's print_sigset_addr_len: a mask only when the call's sigsetsize is the kernel's, or for
+    rt_sigpending no longer (then the bytes given, in 32-bit words); else None, the address."""
     size = _arg_value(ev, "sigsetsize")
-    return size is None or size == SIGSET_SIZE
+    if size is None or size == SIGSET_SIZE:
+        return struct_text("sigset", data, style)
+    if ev.info.name in SHORTER_SIGSETS and 1 <= size < SIGSET_SIZE:
+        bits = int.from_bytes(data[:size], "little")
+        return sigset_text(bits, 32 * ((size + 3) // 4), style)
+    return None
 
 
 def _returned_length(ev: SyscallEvent, name: str, copied: int) -> int:
@@ -138,14 +145,17 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     if slot is None or slot.absent or (slot.fault and not slot.data):
         return hexval(value, f)
     if kind in ("istruct", "ostruct", "iostruct"):
-        if not complete(param, slot.data) or (param == "sigset" and not _sigset_size_ok(ev)):
+        if not complete(param, slot.data):
             return hexval(value, f)
+        if param == "sigset":
+            text = _sigset(ev, slot.data, style)
+            return hexval(value, f) if text is None else text
         pair = fds.pair_text(ev.tgid, slot.data) if fds is not None and param == "fdpair" else None
         return pair or struct_text(param, slot.data, style)
     if kind == "osockaddr":
-        return sockaddr_text(slot.data[:_returned_length(ev, param, len(slot.data))])
+        return sockaddr_text(slot.data[:_returned_length(ev, param, len(slot.data))], style)
     if kind == "sockaddr":
-        return sockaddr_text(slot.data)
+        return sockaddr_text(slot.data, style)
     if kind in ("sockoptval", "osockoptval"):
         return _sockoptval(slot, style)
     if kind == "strv":

@@ -1,27 +1,64 @@
-"""Socket addresses as strace prints them (inet, inet6, unix, netlink; others as raw bytes)."""
+"""Socket addresses as strace prints them (inet, inet6, unix, netlink, packet; others as raw bytes)."""
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 import struct
 
-from tracespec.quote import quote
-from tracespec.format.values import constants
+from tracespec.quote import hex_quote, quote
+from tracespec.format.values import DEFAULT_STYLE, Style, constants, enum_text, with_comment
 
-AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET = 1, 2, 10, 16, 17
 SOCKADDR_IN_SIZE = 16  # strace decodes an AF_INET address only when the whole struct sockaddr_in is there
+SOCKADDR_LL_SIZE = 20  # likewise struct sockaddr_ll
+SLL_ADDR_OFFSET = 12
 
 
-def family_name(family: int) -> str:
-    name = constants().sets["address_family"].lookup(family)
-    return name or f"{family:#x} /* AF_??? */"
+def _ifindex(index: int, style: Style) -> str:
+    """strace's print_ifindex: the interface's name as this machine knows it, if_nametoindex("lo")."""
+    try:
+        name = socket.if_indextoname(index) if index else None
+    except OSError:
+        name = None
+    if name is None:
+        return str(index)
+    return with_comment(str(index), f"if_nametoindex({quote(name.encode())})", style)
 
 
-def sockaddr_text(data: bytes) -> str:
+def _byte(b: int) -> str:
+    """C's "%#02x": 0x-prefixed, but zero is 00."""
+    return f"{b:#x}" if b else "00"
+
+
+def _packet(data: bytes, style: Style) -> str:
+    """strace's print_sockaddr_data_ll (the caller checked the whole struct sockaddr_ll is there)."""
+    c = constants()
+    proto, index, hatype, pkttype, halen = struct.unpack_from("<HiHBB", data, 2)
+    raw_proto = hex_quote(data[2:4], False)
+    swapped = int.from_bytes(data[2:4], "big")
+    named = f"htons({enum_text(swapped, c.sets['ethernet_protocols'])})"
+    proto_text = raw_proto if style.xlat == "raw" else f"{raw_proto} /* {named} */" if style.xlat == "verbose" else named
+    text = (f"sll_protocol={proto_text}, sll_ifindex={_ifindex(index, style)}, "
+            f"sll_hatype={enum_text(hatype, c.sets['arp_hardware_types'], style)}, "
+            f"sll_pkttype={enum_text(pkttype, c.sets['af_packet_types'], style)}, sll_halen={halen}")
+    if halen:
+        room = len(data) - SLL_ADDR_OFFSET
+        items = []
+        for i in range(halen):
+            if i >= room:
+                items.append("...")
+                break
+            items.append(_byte(data[SLL_ADDR_OFFSET + i]))
+        text += f", sll_addr=[{', '.join(items)}]"
+    return text
+
+
+def sockaddr_text(data: bytes, style: Style = DEFAULT_STYLE) -> str:
     if len(data) < 2:
         return quote(data)
     family = struct.unpack_from("<H", data, 0)[0]
-    head = f"sa_family={family_name(family)}"
+    head = f"sa_family={enum_text(family, constants().sets['address_family'], style)}"
     if family == AF_INET and len(data) >= SOCKADDR_IN_SIZE:
         port = struct.unpack_from(">H", data, 2)[0]
         addr = ipaddress.IPv4Address(data[4:8])
@@ -41,6 +78,8 @@ def sockaddr_text(data: bytes) -> str:
     if family == AF_NETLINK and len(data) >= 12:
         pid, groups = struct.unpack_from("<II", data, 4)
         return f"{{{head}, nl_pid={pid}, nl_groups={groups:08x}}}"
+    if family == AF_PACKET and len(data) >= SOCKADDR_LL_SIZE:
+        return f"{{{head}, {_packet(data, style)}}}"
     return f"{{{head}, sa_data={quote(data[2:])}}}"
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
+from tracespec.quote import quote
+from tracespec.format.prctl import prctl
+from tracespec.format.structs import struct_text
+from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
-                                     struct_fields, unsigned, with_comment)
+                                     signal_text, struct_fields, structs, unsigned, with_comment)
 
 CLONE_PIDFD = 0x1000
 CLONE_SETTLS = 0x80000
@@ -81,15 +85,50 @@ def _clone3(ev: SyscallEvent) -> tuple[str, str]:
 FCNTL_ARG = {
     "F_DUPFD": "int", "F_DUPFD_CLOEXEC": "int", "F_DUPFD_QUERY": "int", "F_SETOWN": "int", "F_SETPIPE_SZ": "int",
     "F_SETFD": "flags:fd_flags", "F_SETFL": "flags:open_flags", "F_NOTIFY": "flags:dnotify_flags",
-    "F_ADD_SEALS": "flags:seal_flags", "F_SETLEASE": "enum:lease_type", "F_SETSIG": "sig",
-    # a struct strace would read (struct flock, f_owner_ex, a hint): its address, as nothing is copied
-    "F_GETLK": "ptr", "F_SETLK": "ptr", "F_SETLKW": "ptr", "F_OFD_GETLK": "ptr", "F_OFD_SETLK": "ptr",
-    "F_OFD_SETLKW": "ptr", "F_SETOWN_EX": "ptr", "F_GETOWN_EX": "ptr", "F_GETOWNER_UIDS": "ptr",
-    "F_GET_RW_HINT": "ptr", "F_SET_RW_HINT": "ptr", "F_GET_FILE_RW_HINT": "ptr", "F_SET_FILE_RW_HINT": "ptr",
-    "F_CANCELLK": "hex",
+    "F_ADD_SEALS": "flags:seal_flags", "F_SETLEASE": "enum:lock_type", "F_SETSIG": "sig",
+    # the struct the kernel reads: decoded from the copy made at entry
+    "F_SETLK": "flock", "F_SETLKW": "flock", "F_OFD_SETLK": "flock", "F_OFD_SETLKW": "flock",
+    "F_SETOWN_EX": "owner",
+    # a struct strace would read (owner uids, a hint): its address, as nothing is copied
+    "F_GETOWNER_UIDS": "ptr", "F_GET_RW_HINT": "ptr", "F_SET_RW_HINT": "ptr", "F_GET_FILE_RW_HINT": "ptr",
+    "F_SET_FILE_RW_HINT": "ptr", "F_CANCELLK": "hex",
 }
+# fcntl: the commands whose struct the kernel writes, shown when the call returns (with l_pid for a lock)
+FCNTL_OUT = {"F_GETLK": "getlk", "F_OFD_GETLK": "getlk", "F_GETOWN_EX": "owner"}
 # fcntl: returns strace explains, by command: (flag set, the word before its names)
 FCNTL_RET = {"F_GETFD": ("fd_flags", "flags"), "F_GETFL": ("open_flags", "flags"), "F_GET_SEALS": ("seal_flags", "seals")}
+
+
+def _copied(slot, size: int) -> bytes | None:
+    """The bytes of a struct copy, None when the copy is missing, faulted or short (then strace, which
+    could not read the struct either, prints its address)."""
+    if slot is None or slot.absent or slot.fault or len(slot.data) < size:
+        return None
+    return slot.data
+
+
+def _flock(data: bytes, getlk: bool, style: Style) -> str:
+    """strace's print_struct_flock64: type and whence by name, start and length, the pid when returned."""
+    c = constants()
+    v = struct_fields("flock", data)
+    text = (f"{{l_type={enum_text(v['l_type'], c.sets['lock_type'], style)}, "
+            f"l_whence={enum_text(v['l_whence'], c.sets['seek_whence'], style)}, "
+            f"l_start={v['l_start']}, l_len={v['l_len']}")
+    return text + (f", l_pid={v['l_pid']}}}" if getlk else "}")
+
+
+def _owner(data: bytes, style: Style) -> str:
+    v = struct_fields("f_owner_ex", data)
+    return f"{{type={enum_text(v['type'], constants().sets['owner_type'], style)}, pid={v['pid']}}}"
+
+
+def _fcntl_struct(how: str, ptr: int, slot, style: Style) -> str:
+    if ptr == 0:
+        return "NULL"
+    data = _copied(slot, structs()["f_owner_ex" if how == "owner" else "flock"].size)
+    if data is None:
+        return _addr(ptr)
+    return _owner(data, style) if how == "owner" else _flock(data, how == "getlk", style)
 
 
 def _typed(value: int, how: str, size: int, style: Style) -> str:
@@ -102,7 +141,7 @@ def _typed(value: int, how: str, size: int, style: Style) -> str:
     if kind == "enum":
         return enum_text(unsigned(value, size), c.sets[set_name], style)
     if kind == "sig":
-        return c.signal_name(unsigned(value, size)) or str(unsigned(value, size))
+        return signal_text(unsigned(value, size), style)
     if kind == "ptr":
         return _addr(value)
     return hexval(value)
@@ -113,9 +152,17 @@ def _fcntl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str | Non
     fd, cmd, arg = ev.args[0], unsigned(ev.args[1], 4), ev.args[2]
     cmd_set = c.sets["fcntl_cmd"]
     name = cmd_set.lookup(cmd)
-    how = FCNTL_ARG.get(name, "none") if name is not None else "hex"
     enter = f"{fd_text(fd)}, {enum_text(cmd, cmd_set, style)}"
-    if how != "none":
+    if name in FCNTL_OUT:
+        # strace reads it when the call returns; a failed call wrote nothing: its address
+        if ev.exit is None:
+            return enter, "", None
+        shown = _addr(arg) if failed(ev.ret) else _fcntl_struct(FCNTL_OUT[name], arg, ev.slots.get("arg"), style)
+        return enter, f", {shown}", None
+    how = FCNTL_ARG.get(name, "none") if name is not None else "hex"
+    if how in ("flock", "owner"):
+        enter += f", {_fcntl_struct(how, arg, ev.entry_slots.get('arg'), style)}"
+    elif how != "none":
         enter += f", {_typed(arg, how, 4 if how != 'ptr' and how != 'hex' else 8, style)}"
     ret = None
     if name in FCNTL_RET and ev.ret is not None and ev.ret > 0 and not failed(ev.ret):
@@ -128,13 +175,33 @@ IOC_NRBITS, IOC_TYPEBITS, IOC_SIZEBITS = 8, 8, 14
 IOC_DIRS = ((1, "_IOC_WRITE"), (2, "_IOC_READ"))
 # ioctl requests strace decodes, by how it prints their argument; any other known request's argument is
 # a hex number, as is an unknown request's
-IOCTL_INT_ARG = frozenset({"TCSBRK", "TCSBRKP", "TCXONC", "TCFLSH", "TIOCSCTTY", "FICLONE"})
+IOCTL_INT_ARG = frozenset({"TCSBRK", "TCSBRKP", "TIOCSCTTY", "FICLONE"})
+IOCTL_ENUM_ARG = {"TCXONC": "tcxonc_options", "TCFLSH": "tcflsh_options"}
+# the terminal requests whose argument points to memory strace reads (its term.c): (when, what). "in":
+# read at entry, whatever the call's outcome; "out": read when the call returns, the address if it failed
+IOCTL_MEMORY = {
+    "TCGETS": ("out", "termios"), "TIOCGLCKTRMIOS": ("out", "termios"),
+    "TCSETS": ("in", "termios"), "TCSETSW": ("in", "termios"), "TCSETSF": ("in", "termios"),
+    "TIOCSLCKTRMIOS": ("in", "termios"),
+    "TCGETS2": ("out", "termios2"), "TCSETS2": ("in", "termios2"), "TCSETSW2": ("in", "termios2"),
+    "TCSETSF2": ("in", "termios2"),
+    "TCGETA": ("out", "termio"), "TCSETA": ("in", "termio"), "TCSETAW": ("in", "termio"), "TCSETAF": ("in", "termio"),
+    "TIOCGWINSZ": ("out", "winsize"), "TIOCSWINSZ": ("in", "winsize"),
+    "TIOCMGET": ("out", "modem"), "TIOCMBIS": ("in", "modem"), "TIOCMBIC": ("in", "modem"), "TIOCMSET": ("in", "modem"),
+    "TIOCGPGRP": ("out", "int"), "TIOCGSID": ("out", "int"), "TIOCGETD": ("out", "int"), "TIOCGSOFTCAR": ("out", "int"),
+    "TIOCGPTN": ("out", "int"), "FIONREAD": ("out", "int"), "TIOCOUTQ": ("out", "int"), "TIOCGEXCL": ("out", "int"),
+    "TIOCGDEV": ("out", "int"),
+    "TIOCSPGRP": ("in", "int"), "TIOCSETD": ("in", "int"), "FIONBIO": ("in", "int"), "FIOASYNC": ("in", "int"),
+    "TIOCPKT": ("in", "int"), "TIOCSSOFTCAR": ("in", "int"), "TIOCSPTLCK": ("in", "int"),
+    "TIOCSTI": ("in", "char"),
+}
+IOCTL_MEMORY_SIZE = {"termios": 36, "termios2": 44, "termio": 18, "winsize": 8, "modem": 4, "int": 4, "char": 1}
+# terminal requests with no argument at all
+IOCTL_NO_ARG = frozenset({"TIOCSBRK", "TIOCCBRK", "TIOCCONS", "TIOCNOTTY", "TIOCEXCL", "TIOCNXCL", "FIOCLEX",
+                          "FIONCLEX", "TIOCVHANGUP", "TIOCSSERIAL"})
+IOCTL_TERMINAL_TYPE = 0x54  # 'T': strace's term_ioctl decodes these; an undecoded one's argument is hex
 IOCTL_PTR_ARG = frozenset({
-    "TCGETS", "TCSETS", "TCSETSW", "TCSETSF", "TCGETA", "TCSETA", "TCSETAW", "TCSETAF", "TIOCGWINSZ",
-    "TIOCSWINSZ", "TIOCGPGRP", "TIOCSPGRP", "TIOCOUTQ", "TIOCSTI", "TIOCMGET", "TIOCMBIS", "TIOCMBIC",
-    "TIOCMSET", "TIOCGSOFTCAR", "TIOCSSOFTCAR", "FIONREAD", "TIOCLINUX", "TIOCGSID", "TIOCGETD", "TIOCSETD",
-    "FIONBIO", "TIOCGPTN", "TIOCSPTLCK", "TIOCGDEV", "TIOCGPKT", "TIOCGPTLCK", "TIOCGEXCL", "FIOASYNC",
-    "FIOQSIZE", "FICLONERANGE", "FIDEDUPERANGE", "FS_IOC_GETFLAGS", "FS_IOC_SETFLAGS", "FS_IOC_GETVERSION",
+    "FICLONERANGE", "FIDEDUPERANGE", "FS_IOC_GETFLAGS", "FS_IOC_SETFLAGS", "FS_IOC_GETVERSION",
     "FS_IOC_SETVERSION", "FS_IOC_FSGETXATTR", "FS_IOC_FSSETXATTR", "BLKGETSIZE", "BLKGETSIZE64", "BLKSSZGET",
     "BLKBSZGET", "BLKROGET", "SIOCGIFCONF", "SIOCGIFFLAGS", "SIOCGIFINDEX", "SIOCGIFNAME", "SIOCGIFMTU",
     "SIOCGIFHWADDR", "SIOCGIFADDR", "SIOCATMARK", "SIOCGSTAMP", "SIOCGSTAMPNS"})
@@ -156,16 +223,44 @@ def ioctl_request_text(request: int, style: Style = DEFAULT_STYLE) -> str:
     return f"_IOC({dirs}, {hex(typ) if typ else 0}, {hex(nr) if nr else 0}, {hex(size) if size else 0})"
 
 
+def _ioctl_memory(what: str, data: bytes, style: Style) -> str:
+    c = constants()
+    if what in ("termios", "termios2", "termio"):
+        return termios_text(what, data, style)
+    if what == "winsize":
+        return winsize_text(data)
+    if what == "char":
+        return quote(data[:1], False, style.hex_strings)
+    number = int.from_bytes(data[:4], "little", signed=what == "int")
+    return f"[{number if what == 'int' else flags_text(number, c.sets['modem_flags'], c, style)}]"
+
+
 def _ioctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     fd, request, arg = ev.args[0], unsigned(ev.args[1], 4), ev.args[2]
     names = [n for n, v in constants().sets["ioctl_request"].entries if v == request]
-    if any(n in IOCTL_INT_ARG for n in names):
+    enter = f"{fd_text(fd)}, {ioctl_request_text(request, style)}"
+    memory = next((IOCTL_MEMORY[n] for n in names if n in IOCTL_MEMORY), None)
+    if memory is not None:
+        when, what = memory
+        if when == "out" and ev.exit is None:
+            return enter, "", None
+        data = None
+        if arg != 0 and not (when == "out" and failed(ev.ret)):
+            data = _copied((ev.slots if when == "out" else ev.entry_slots).get("arg"), IOCTL_MEMORY_SIZE[what])
+        shown = "NULL" if arg == 0 else _addr(arg) if data is None else _ioctl_memory(what, data, style)
+        return (enter, f", {shown}", None) if when == "out" else (f"{enter}, {shown}", "", None)
+    if any(n in IOCTL_NO_ARG for n in names):
+        return enter, "", None
+    enum = next((IOCTL_ENUM_ARG[n] for n in names if n in IOCTL_ENUM_ARG), None)
+    if enum is not None:
+        shown = enum_text(arg, constants().sets[enum], style)
+    elif any(n in IOCTL_INT_ARG for n in names):
         shown = str(unsigned(arg, 4) - (1 << 32) if unsigned(arg, 4) >= 1 << 31 else unsigned(arg, 4))
-    elif any(n in IOCTL_PTR_ARG for n in names):
+    elif any(n in IOCTL_PTR_ARG for n in names) and (request >> IOC_NRBITS) & 0xFF != IOCTL_TERMINAL_TYPE:
         shown = _addr(arg)
     else:
         shown = hexval(arg)
-    return f"{fd_text(fd)}, {ioctl_request_text(request, style)}, {shown}", "", None
+    return f"{enter}, {shown}", "", None
 
 
 # futex: the arguments each command uses, in order, after uaddr and futex_op (strace's futex.c); a
@@ -187,13 +282,20 @@ FUTEX_WAKE_CMPS = ("FUTEX_OP_CMP_EQ", "FUTEX_OP_CMP_NE", "FUTEX_OP_CMP_LT", "FUT
                    "FUTEX_OP_CMP_GT", "FUTEX_OP_CMP_GE")
 
 
-def _futex_wake_op(val3: int) -> str:
-    """FUTEX_WAKE_OP's encoded operation, as strace spells it out: op<<28|oparg<<12|cmp<<24|cmparg."""
+def _futex_wake_op(val3: int, style: Style) -> str:
+    """FUTEX_WAKE_OP's encoded operation, as strace spells it out: op<<28|oparg<<12|cmp<<24|cmparg (a
+    part no name covers, or any under -X raw, carries the comment FUTEX_OP_???)."""
     op, cmp = (val3 >> 28) & 0x7, (val3 >> 24) & 0xF
-    parts = ["FUTEX_OP_OPARG_SHIFT<<28"] if (val3 >> 28) & FUTEX_OP_OPARG_SHIFT else []
-    parts.append(f"{FUTEX_WAKE_OPS[op]}<<28" if op < len(FUTEX_WAKE_OPS) else f"{op}<<28 /* FUTEX_OP_??? */")
+
+    def part(value: int, names: tuple, shift: int, unknown: str) -> str:
+        known = value < len(names) and style.xlat != "raw"
+        text = with_comment(hex(value) if value else "0", names[value], style) if known else hex(value) if value else "0"
+        return f"{text}<<{shift}" + ("" if known else f" /* {unknown} */")
+
+    parts = [f"{with_comment('0x8', 'FUTEX_OP_OPARG_SHIFT', style)}<<28"] if (val3 >> 28) & FUTEX_OP_OPARG_SHIFT else []
+    parts.append(part(op, FUTEX_WAKE_OPS, 28, "FUTEX_OP_???"))
     parts.append(f"{hex((val3 >> 12) & 0xFFF) if (val3 >> 12) & 0xFFF else 0}<<12")
-    parts.append(f"{FUTEX_WAKE_CMPS[cmp]}<<24" if cmp < len(FUTEX_WAKE_CMPS) else f"{cmp}<<24 /* FUTEX_OP_CMP_??? */")
+    parts.append(part(cmp, FUTEX_WAKE_CMPS, 24, "FUTEX_OP_CMP_???"))
     parts.append(hex(val3 & 0xFFF) if val3 & 0xFFF else "0")
     return "|".join(parts)
 
@@ -204,6 +306,14 @@ def _bitset(val3: int, style: Style) -> str:
     return hexval(val3) if name is None else with_comment(hexval(val3), name, style)
 
 
+def _timeout(ptr: int, slot) -> str:
+    """The timespec read at entry (strace's print_timespec), its address when it could not be read."""
+    if ptr == 0:
+        return "NULL"
+    data = _copied(slot, structs()["timespec"].size)
+    return _addr(ptr) if data is None else struct_text("timespec", data)
+
+
 def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     c = constants()
     uaddr, op, val, timeout, uaddr2, val3 = ev.args[:6]
@@ -212,69 +322,16 @@ def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     shown = {
         "val": lambda: str(unsigned(val, 4)),
         "val2": lambda: str(unsigned(timeout, 4)),  # the timeout argument carries a count for requeues
-        "timeout": lambda: _addr(timeout),  # its timespec is not copied: its address, as strace when it cannot read
+        "timeout": lambda: _timeout(timeout, ev.entry_slots.get("utime")),
         "uaddr2": lambda: _addr(uaddr2),
         "val3": lambda: str(unsigned(val3, 4)),
         "hex3": lambda: hexval(unsigned(val3, 4)),
         "bitset": lambda: _bitset(unsigned(val3, 4), style),
-        "wake_op": lambda: _futex_wake_op(unsigned(val3, 4)),
+        "wake_op": lambda: _futex_wake_op(unsigned(val3, 4), style),
     }
     args = FUTEX_ARGS.get(name, FUTEX_UNKNOWN_ARGS)
     parts = [_addr(uaddr), flags_text(op, c.sets["futex_op"], c, style)] + [shown[a]() for a in args]
     return ", ".join(parts), "", None
-
-
-# prctl: how each option's arguments read (strace's prctl.c). "none": no argument; "u": arg2 unsigned;
-# "d": arg2 signed; "addr": arg2's address (a string or a value the kernel writes, not copied: strace
-# prints the address when it cannot read); "sig": arg2 a signal; "dumpable": arg2 a SUID_DUMP_ name.
-# An option not named here shows its four arguments in hex, as strace's default does.
-PRCTL_ARGS = {
-    "PR_GET_KEEPCAPS": "none", "PR_GET_SECCOMP": "none", "PR_GET_TIMERSLACK": "none", "PR_GET_TIMING": "none",
-    "PR_GET_DUMPABLE": "none", "PR_GET_SECUREBITS": "none", "PR_GET_FP_MODE": "none",
-    "PR_TASK_PERF_EVENTS_DISABLE": "none", "PR_TASK_PERF_EVENTS_ENABLE": "none",
-    "PR_GET_CHILD_SUBREAPER": "addr", "PR_GET_ENDIAN": "addr", "PR_GET_FPEMU": "addr", "PR_GET_FPEXC": "addr",
-    "PR_GET_NAME": "addr", "PR_GET_PDEATHSIG": "addr", "PR_GET_TID_ADDRESS": "addr", "PR_GET_TSC": "addr",
-    "PR_GET_UNALIGN": "addr", "PR_SET_NAME": "addr",
-    "PR_SET_CHILD_SUBREAPER": "u", "PR_SET_ENDIAN": "u", "PR_SET_FPEMU": "u", "PR_SET_FPEXC": "u",
-    "PR_SET_KEEPCAPS": "u", "PR_SET_TIMING": "u", "PR_SET_TIMERSLACK": "d",
-    "PR_SET_DUMPABLE": "dumpable", "PR_SET_PDEATHSIG": "sig",
-    "PR_SET_NO_NEW_PRIVS": "u+hex", "PR_SET_THP_DISABLE": "u+hex", "PR_SET_IO_FLUSHER": "u+hex",
-}
-PRCTL_NARGS = 5  # option and four arguments: the rest after the decoded ones print in hex
-
-
-def _prctl_arg2(how: str, arg2: int, style: Style) -> list[str]:
-    c = constants()
-    if how == "none":
-        return []
-    if how == "addr":
-        return [_addr(arg2)]
-    if how in ("u", "u+hex"):
-        return [str(unsigned(arg2))]
-    if how == "d":
-        return [str(arg2 - (1 << 64) if unsigned(arg2) >= 1 << 63 else unsigned(arg2))]
-    if how == "sig":
-        return [str(unsigned(arg2)) if unsigned(arg2) > 128 else c.signal_name(arg2) or str(arg2)]
-    return [enum_text(unsigned(arg2), c.sets["pr_dumpable"], style)]
-
-
-def _prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str | None]:
-    c = constants()
-    option = unsigned(ev.args[0], 4)
-    name = c.sets["prctl_option"].lookup(option)
-    how = PRCTL_ARGS.get(name, "hex")
-    parts = [enum_text(option, c.sets["prctl_option"], style)]
-    if how == "hex":
-        parts += [hexval(v) for v in ev.args[1:PRCTL_NARGS]]
-    else:
-        parts += _prctl_arg2(how, ev.args[1], style)
-        if how == "u+hex":
-            parts += [hexval(v) for v in ev.args[2:PRCTL_NARGS]]
-    ret = None
-    if name == "PR_GET_DUMPABLE" and ev.ret is not None and not failed(ev.ret):
-        known = c.sets["pr_dumpable"].lookup(ev.ret)
-        ret = f"{ev.ret} ({known})" if known and style.xlat != "raw" else None
-    return ", ".join(parts), "", ret
 
 
 # arch_prctl: ARCH_GET_CPUID takes nothing; the others an address or a value, in hex (strace's
@@ -295,7 +352,7 @@ def _arch_prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None
 
 
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
-            "prctl": _prctl, "arch_prctl": _arch_prctl}
+            "prctl": prctl, "arch_prctl": _arch_prctl}
 STYLED = frozenset({"fcntl", "ioctl", "futex", "prctl", "arch_prctl"})  # printers that take the abbreviation style and a descriptor's text
 
 

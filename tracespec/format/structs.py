@@ -97,15 +97,23 @@ def _signal_short_name(n: int) -> str:
     return name[3:] if name and name.startswith("SIG") else str(n)
 
 
-def sigset_text(bits: int, nsig: int = NSIG) -> str:
-    """strace's sprintsigmask_n: the signals a mask holds, [INT TERM]; a mask with at least half the
-    signals set prints as what it lacks, ~[RTMIN RT_1] (a full one is ~[])."""
+def sigset_text(bits: int, nsig: int = NSIG, style: Style = DEFAULT_STYLE) -> str:
+    """strace's sprintsigmask_n: the signals a mask holds, [INT TERM]; a mask with two thirds or more of
+    its signals set prints as what it lacks, ~[RTMIN RT_1] (a full one is ~[]). nsig: the bits of the
+    mask read (a multiple of 32). -X raw prints the numbers, -X verbose each number and its name."""
     bits &= (1 << nsig) - 1
     prefix = ""
-    if bin(bits).count("1") >= nsig // 2:
+    if bin(bits).count("1") >= nsig * 2 // 3:
         bits ^= (1 << nsig) - 1
         prefix = "~"
-    return prefix + "[" + " ".join(_signal_short_name(n) for n in range(1, nsig + 1) if bits >> (n - 1) & 1) + "]"
+    present = [n for n in range(1, nsig + 1) if bits >> (n - 1) & 1]
+    if style.xlat == "raw":
+        items = [str(n) for n in present]
+    elif style.xlat == "verbose":
+        items = [f"{n} /* {_signal_short_name(n)} */" for n in present]
+    else:
+        items = [_signal_short_name(n) for n in present]
+    return prefix + "[" + " ".join(items) + "]"
 
 
 SIG_DFL, SIG_IGN, SA_RESTORER = 0, 1, 0x04000000
@@ -119,7 +127,7 @@ def _sigaction(v: dict, style: Style) -> str:
     """strace's decode_old_sigaction for x86_64: the restorer shows only when SA_RESTORER says it is set."""
     c = constants()
     flags = v["sa_flags"]
-    text = (f"{{sa_handler={_handler(v['sa_handler'])}, sa_mask={sigset_text(v['sa_mask'])}, "
+    text = (f"{{sa_handler={_handler(v['sa_handler'])}, sa_mask={sigset_text(v['sa_mask'], style=style)}, "
             f"sa_flags={flags_text(flags, c.sets['sigaction_flags'], c, style)}")
     if flags & SA_RESTORER:
         text += f", sa_restorer={hexval(v['sa_restorer'])}"
@@ -127,7 +135,7 @@ def _sigaction(v: dict, style: Style) -> str:
 
 
 def _sigset(v: dict, style: Style) -> str:
-    return sigset_text(v["bits"])
+    return sigset_text(v["bits"], style=style)
 
 
 # printers that the -v and -X/-x options change take the style too

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tracespec.catalogue import Constants, ConstantSet
-from tracespec.catalogue.constants import load_constants
+from tracespec.catalogue.constants import NETWORK_ORDER, load_constants
 from tracespec.catalogue.structs import StructLayout, load_structs
 from tracespec.wire.records import Slot
 from tracespec.quote import quote
@@ -161,11 +161,10 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
         return with_comment("-100", "AT_FDCWD", style) if value == -100 else str(value)
     if kind in ("ptr", "optr"):
         return "NULL" if value == 0 else hexval(value, f)
-    if kind == "hex":
+    if kind in ("hex", "opstruct", "opistruct"):  # opstruct: where no operation says what it points to (format/special.py)
         return hexval(value, f)
     if kind == "sig":
-        name = c.signal_name(value)
-        return with_comment(str(value), name, style) if name else str(value)
+        return signal_text(value, style)
     if kind in ("uid", "gid"):
         return "-1" if value in (0xFFFFFFFF, -1) else str(value)
     if kind in ("mode", "omode"):
@@ -177,6 +176,12 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
     if kind == "enum":
         return enum_text(enum_value(value, f, c.sets[param]), c.sets[param], style)
     return str(value)
+
+
+def signal_text(value: int, style: Style = DEFAULT_STYLE) -> str:
+    """strace's printsignal: the signal's name (the number with it under -X), an unknown one's number."""
+    name = constants().signal_name(value)
+    return with_comment(str(value), name, style) if name else str(value)
 
 
 def enum_value(value: int, f: ArgField, cset: ConstantSet) -> int:
@@ -225,6 +230,9 @@ def enumby_text(value: int, param: str, other: int | None, style: Style = DEFAUL
     set_name = c.maps[map_name].set_for(other) if other is not None else None
     if set_name is None:
         return str(value)
+    if set_name.startswith(NETWORK_ORDER):  # strace's htons(ETH_P_ALL)
+        swapped = int.from_bytes(unsigned(value, 2).to_bytes(2, "little"), "big")
+        return f"htons({enum_text(swapped, c.sets[set_name.removeprefix(NETWORK_ORDER)], style)})"
     return enum_text(unsigned(value, 4), c.sets[set_name], style)
 
 

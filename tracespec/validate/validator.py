@@ -252,7 +252,7 @@ class _Validator:
                            self.spec.text, what)
 
     def arg_type(self, ap: ArgPlan) -> ArgType | str:
-        if ap.fetch is None:
+        if ap.fetch is None or ap.kind.info.number:  # a number, whatever is copied behind it
             return ArgType("int", Phase.ENTER)
         if ap.fetch.capture in (Capture.STRING, Capture.BUFFER) and ap.fetch.at == Phase.ENTER:
             return ArgType("str", Phase.ENTER)
