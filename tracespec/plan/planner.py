@@ -262,7 +262,8 @@ class _Planner:
         summarised = self.summary is not None
         plans = [replace(sp, enter_buffer=record_buffer(sp.enter, output, sp.filter is not None, summarised, sp.stash),
                          exit_buffer=record_buffer(sp.exit, output, sp.filter is not None, summarised, False))
-                 for sp in plans]
+                 if not sp.table else replace(sp, enter_buffer=Placement.SCRATCH, exit_buffer=Placement.SCRATCH)
+                 for sp in plans]  # the table-driven programs build every record in scratch
         generic_stash = generic_filter is not None and generic_filter.defers and not summarised
         helpers = needed_helpers(plans, generic_filter, self.summary is not None,
                                  v.trigger if recorder is not None else None,
