@@ -449,7 +449,8 @@ class Plan:
             if program in (f"ts_enter_{fam.name}", f"ts_exit_{fam.name}"):
                 return fam.origin
         if self.table is not None and program in TABLE_PROGRAMS:
-            return "the table-driven families (" + ", ".join(f.origin for f in self.families if f.table)[:300] + ")"
+            names = [name for e in self.table.entries for name in e.names]
+            return "the table-driven syscalls (" + ", ".join(names[:6]) + (", ..." if len(names) > 6 else "") + ")"
         # only the programs that handle them: the sched tracepoints and ts_tp_arm are bookkeeping
         if self.generic and program in GENERIC_PROGRAMS:
             return "the syscalls recorded with raw arguments (" + ", ".join(i.name for i in self.generic[:6]) + \
