@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from tracespec.catalogue import load_catalogue
@@ -13,6 +14,9 @@ from tracespec.plan.model import ServePlan, SummaryPlan
 from tracespec.spec import load_spec
 from tracespec.spec.model import Spec
 from tracespec.validate import ValidatedSpec, validate
+
+
+TABLE_CHOICES = {"1": True, "0": False}  # TRACESPEC_TABLE: for comparing the two ways on one workload
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,15 @@ def check(spec: str | Spec, kernel: str | None = None) -> ValidatedSpec:
 
 def compile_spec(spec: str | Spec, kernel: str | None = None, target: Target = Target(),
                  buffer_bytes: int | None = None, ring_cap: int = 0, summary: SummaryPlan | None = None,
-                 recorder_bytes: int | None = None, cpus: int = 1, serve: ServePlan | None = None) -> Compiled:
+                 recorder_bytes: int | None = None, cpus: int = 1, serve: ServePlan | None = None,
+                 table: bool | None = None) -> Compiled:
+    """table: the planner's choice of table-driven families (plan.planner.make_plan); None takes it from
+    TRACESPEC_TABLE (1: every family the table can describe, 0: none) or leaves it to the planner."""
     v = check(spec, kernel)
+    if table is None:
+        table = TABLE_CHOICES.get(os.environ.get("TRACESPEC_TABLE", ""))
     plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap, summary=summary, recorder_bytes=recorder_bytes,
-                     cpus=cpus, serve=serve)
+                     cpus=cpus, serve=serve, table=table)
     return Compiled(v, plan, render_c(plan))
 
 

@@ -598,6 +598,83 @@ static __always_inline void ts_account(u64 id, u32 nr, s64 ret, u64 took)
 }
 #endif
 
+#ifdef TS_NEED_TABLE
+/* The table-driven programs (ts_enter_table, ts_exit_table in the generated program) record every
+ * family the planner could describe as a row of 64-bit words (codegen/table_c.py: TS_TR_* and TS_TS_*
+ * say where each field sits), written the same bytes as the family's own programs would. The row and
+ * the arguments go to the end of the scratch, past any record, and are read back from there: to the
+ * verifier they are then plain numbers, so it checks the programs once, not once per row. */
+#define TS_TROW_AT (TS_SCRATCH_SIZE - 256)     /* 16 row words */
+#define TS_TARGS_AT (TS_SCRATCH_SIZE - 128)    /* the six arguments (8 words kept) */
+
+static __always_inline void ts_trow_set(u8 *r, u32 i, u64 v)
+{
+    *(volatile u64 *)&r[TS_TROW_AT + ((i & 15) << 3)] = v;
+}
+
+static __always_inline u64 ts_trow(u8 *r, u32 i)
+{
+    return *(volatile u64 *)&r[TS_TROW_AT + ((i & 15) << 3)];
+}
+
+static __always_inline void ts_targs_set(u8 *r, u64 *a)
+{
+    u64 *t = (u64 *)&r[TS_TARGS_AT];
+    t[0] = a[0];
+    t[1] = a[1];
+    t[2] = a[2];
+    t[3] = a[3];
+    t[4] = a[4];
+    t[5] = a[5];
+}
+
+static __always_inline u64 ts_targ(u8 *r, u32 i)
+{
+    return *(volatile u64 *)&r[TS_TARGS_AT + ((i & 7) << 3)];
+}
+
+/* An argument's value as its C type of size bytes holds it, widened to s64. */
+static __always_inline s64 ts_tlen_arg(u64 v, u32 size, u32 sgn)
+{
+    if (size == 1)
+        return sgn ? (s64)(s8)v : (s64)(u8)v;
+    if (size == 2)
+        return sgn ? (s64)(s16)v : (s64)(u16)v;
+    if (size == 4)
+        return sgn ? (s64)(s32)v : (s64)(u32)v;
+    return (s64)v;
+}
+
+/* One slot of a row (word sw) at off; at exit, a string or a struct is absent when the syscall failed.
+ * Returns the next offset. */
+static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at_exit)
+{
+    u64 ptr = ts_targ(r, (sw >> TS_TS_PTR) & 7);
+    u32 max = (sw >> TS_TS_MAX) & 0xFFFF;
+    if ((sw >> TS_TS_STRING) & 1) {
+        if (at_exit && ret < 0) {
+            *(u32 *)&r[off & TS_OFF_MASK] = TS_SLOT_ABSENT;
+            return off + 4;
+        }
+        return ts_put_str(r, off, ptr, max & 4095);
+    }
+    u32 from = (sw >> TS_TS_LEN) & 3;
+    u64 lv = ts_targ(r, (sw >> TS_TS_LEN_ARG) & 7);
+    s64 len;
+    if (from == TS_TL_RET)
+        len = ret;
+    else if (from == TS_TL_ARG)
+        len = ts_tlen_arg(lv, (sw >> TS_TS_LEN_SIZE) & 15, (sw >> TS_TS_LEN_SIGNED) & 1);
+    else if (at_exit && ret < 0)
+        len = -1;
+    else if (from == TS_TL_DEREF)
+        len = ts_user_int(lv);
+    else
+        len = max;
+    return ts_put_buf(r, off, ptr, len, max);
+}
+#endif
+
 /* Array copiers, one per shape the planner found (it lists them after this header as
  * TS_DEFINE_PUT_STRV / TS_DEFINE_PUT_IOV lines): COUNT elements of at most MAX bytes, each in a sub-slot
  * of SUB bytes, so the verifier checks one element at a time instead of every combination of lengths.

@@ -7,6 +7,7 @@
  * output:  BPF ring buffer, 128 MiB
  * target:  a command started by tracespec, and its children
  * records: 22 layouts, at most 8280 bytes
+ * table:   10 families (20 syscalls) recorded by one table-driven pair of programs; 0 with programs of their own
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -67,7 +68,28 @@ struct ts_hdr {
 #define TS_ARMED 2
 #define TS_NEED_PUT_BUF 1
 #define TS_NEED_PUT_STR 1
+#define TS_NEED_TABLE 1
 #define TS_NEED_TASK_S32 1
+#define TS_NEED_USER_INT 1
+#define TS_TR_ENTER_KIND 0
+#define TS_TR_EXIT_KIND 16
+#define TS_TR_NARGS 32
+#define TS_TR_NENTER 36
+#define TS_TR_NEXIT 40
+#define TS_TR_INFLIGHT 44
+#define TS_TR_ARGS_INFLIGHT 45
+#define TS_TR_ARGS_REGS 46
+#define TS_TS_STRING 0
+#define TS_TS_PTR 4
+#define TS_TS_LEN 8
+#define TS_TS_LEN_ARG 12
+#define TS_TS_LEN_SIZE 16
+#define TS_TS_LEN_SIGNED 20
+#define TS_TS_MAX 32
+#define TS_TL_CONST 0
+#define TS_TL_RET 1
+#define TS_TL_ARG 2
+#define TS_TL_DEREF 3
 #define TS_TARGET_BITMAP 1
 #define TS_BITMAP_WORDS 65536
 #define TS_ARM_ON_EXEC 1
@@ -600,6 +622,83 @@ static __always_inline void ts_account(u64 id, u32 nr, s64 ret, u64 took)
 }
 #endif
 
+#ifdef TS_NEED_TABLE
+/* The table-driven programs (ts_enter_table, ts_exit_table in the generated program) record every
+ * family the planner could describe as a row of 64-bit words (codegen/table_c.py: TS_TR_* and TS_TS_*
+ * say where each field sits), written the same bytes as the family's own programs would. The row and
+ * the arguments go to the end of the scratch, past any record, and are read back from there: to the
+ * verifier they are then plain numbers, so it checks the programs once, not once per row. */
+#define TS_TROW_AT (TS_SCRATCH_SIZE - 256)     /* 16 row words */
+#define TS_TARGS_AT (TS_SCRATCH_SIZE - 128)    /* the six arguments (8 words kept) */
+
+static __always_inline void ts_trow_set(u8 *r, u32 i, u64 v)
+{
+    *(volatile u64 *)&r[TS_TROW_AT + ((i & 15) << 3)] = v;
+}
+
+static __always_inline u64 ts_trow(u8 *r, u32 i)
+{
+    return *(volatile u64 *)&r[TS_TROW_AT + ((i & 15) << 3)];
+}
+
+static __always_inline void ts_targs_set(u8 *r, u64 *a)
+{
+    u64 *t = (u64 *)&r[TS_TARGS_AT];
+    t[0] = a[0];
+    t[1] = a[1];
+    t[2] = a[2];
+    t[3] = a[3];
+    t[4] = a[4];
+    t[5] = a[5];
+}
+
+static __always_inline u64 ts_targ(u8 *r, u32 i)
+{
+    return *(volatile u64 *)&r[TS_TARGS_AT + ((i & 7) << 3)];
+}
+
+/* An argument's value as its C type of size bytes holds it, widened to s64. */
+static __always_inline s64 ts_tlen_arg(u64 v, u32 size, u32 sgn)
+{
+    if (size == 1)
+        return sgn ? (s64)(s8)v : (s64)(u8)v;
+    if (size == 2)
+        return sgn ? (s64)(s16)v : (s64)(u16)v;
+    if (size == 4)
+        return sgn ? (s64)(s32)v : (s64)(u32)v;
+    return (s64)v;
+}
+
+/* One slot of a row (word sw) at off; at exit, a string or a struct is absent when the syscall failed.
+ * Returns the next offset. */
+static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at_exit)
+{
+    u64 ptr = ts_targ(r, (sw >> TS_TS_PTR) & 7);
+    u32 max = (sw >> TS_TS_MAX) & 0xFFFF;
+    if ((sw >> TS_TS_STRING) & 1) {
+        if (at_exit && ret < 0) {
+            *(u32 *)&r[off & TS_OFF_MASK] = TS_SLOT_ABSENT;
+            return off + 4;
+        }
+        return ts_put_str(r, off, ptr, max & 4095);
+    }
+    u32 from = (sw >> TS_TS_LEN) & 3;
+    u64 lv = ts_targ(r, (sw >> TS_TS_LEN_ARG) & 7);
+    s64 len;
+    if (from == TS_TL_RET)
+        len = ret;
+    else if (from == TS_TL_ARG)
+        len = ts_tlen_arg(lv, (sw >> TS_TS_LEN_SIZE) & 15, (sw >> TS_TS_LEN_SIGNED) & 1);
+    else if (at_exit && ret < 0)
+        len = -1;
+    else if (from == TS_TL_DEREF)
+        len = ts_user_int(lv);
+    else
+        len = max;
+    return ts_put_buf(r, off, ptr, len, max);
+}
+#endif
+
 /* Array copiers, one per shape the planner found (it lists them after this header as
  * TS_DEFINE_PUT_STRV / TS_DEFINE_PUT_IOV lines): COUNT elements of at most MAX bytes, each in a sub-slot
  * of SUB bytes, so the verifier checks one element at a time instead of every combination of lengths.
@@ -868,12 +967,73 @@ static __always_inline int ts_traced_enter(u64 id, u32 nr)
 }
 
 
-/* write(fd, buf, count); pwrite64(fd, buf, count, pos): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_f1(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
+/* The table-driven families: one row each, by syscall number (codegen/table_c.py says how the words
+ * read). Returns 0 for a syscall the table does not serve. */
+static __always_inline int ts_table_row(u32 nr, u8 *r)
 {
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
+    switch (nr) {
+    case 0:   /* read */
+    case 17:   /* pread64 */
+        ts_trow_set(r, 0, 0x310400010000LL);   /* kinds 0/1, 4 argument words, in flight, exit arguments from inflight */
+        ts_trow_set(r, 3, 0x2000080110LL);   /* exit: bytes a[1] max 32, length: the return value */
+        return 1;
+    case 1:   /* write */
+    case 18:   /* pwrite64 */
+        ts_trow_set(r, 0, 0x1400030002LL);   /* kinds 2/3, 4 argument words */
+        ts_trow_set(r, 1, 0x2000082210LL);   /* enter: bytes a[1] max 32, length a[2] (8 bytes) */
+        return 1;
+    case 2:   /* open */
+    case 83:   /* mkdir */
+    case 84:   /* rmdir */
+    case 85:   /* creat */
+    case 87:   /* unlink */
+        ts_trow_set(r, 0, 0x1300050004LL);   /* kinds 4/5, 3 argument words */
+        ts_trow_set(r, 1, 0xfff00080001LL);   /* enter: string a[0] max 4095 */
+        return 1;
+    case 4:   /* stat */
+    case 6:   /* lstat */
+        ts_trow_set(r, 0, 0x311200070006LL);   /* kinds 6/7, 2 argument words, in flight, exit arguments from inflight */
+        ts_trow_set(r, 1, 0xfff00080001LL);   /* enter: string a[0] max 4095 */
+        ts_trow_set(r, 3, 0x9000080010LL);   /* exit: bytes a[1] max 144 */
+        return 1;
+    case 5:   /* fstat */
+        ts_trow_set(r, 0, 0x310200090008LL);   /* kinds 8/9, 2 argument words, in flight, exit arguments from inflight */
+        ts_trow_set(r, 3, 0x9000080010LL);   /* exit: bytes a[1] max 144 */
+        return 1;
+    case 82:   /* rename */
+        ts_trow_set(r, 0, 0x22000b000aLL);   /* kinds 10/11, 2 argument words */
+        ts_trow_set(r, 1, 0xfff00080001LL);   /* enter: string a[0] max 4095 */
+        ts_trow_set(r, 2, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
+        return 1;
+    case 257:   /* openat */
+    case 258:   /* mkdirat */
+    case 263:   /* unlinkat */
+        ts_trow_set(r, 0, 0x14000d000cLL);   /* kinds 12/13, 4 argument words */
+        ts_trow_set(r, 1, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
+        return 1;
+    case 262:   /* newfstatat */
+        ts_trow_set(r, 0, 0x3114000f000eLL);   /* kinds 14/15, 4 argument words, in flight, exit arguments from inflight */
+        ts_trow_set(r, 1, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
+        ts_trow_set(r, 3, 0x9000080020LL);   /* exit: bytes a[2] max 144 */
+        return 1;
+    case 264:   /* renameat */
+    case 316:   /* renameat2 */
+        ts_trow_set(r, 0, 0x2500110010LL);   /* kinds 16/17, 5 argument words */
+        ts_trow_set(r, 1, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
+        ts_trow_set(r, 2, 0xfff00080031LL);   /* enter: string a[3] max 4095 */
+        return 1;
+    case 332:   /* statx */
+        ts_trow_set(r, 0, 0x311500130012LL);   /* kinds 18/19, 5 argument words, in flight, exit arguments from inflight */
+        ts_trow_set(r, 1, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
+        ts_trow_set(r, 3, 0x10000080040LL);   /* exit: bytes a[4] max 256 */
+        return 1;
+    }
+    return 0;
+}
+
+/* A table family's entry copies that faulted, made again at exit (its arguments from ts_retry). */
+static __always_inline void ts_table_retry(void *ctx, u64 id, u32 nr, u8 *r, struct ts_retry *rt)
+{
     u64 a[6];
     a[0] = rt->args[0];
     a[1] = rt->args[1];
@@ -881,761 +1041,38 @@ static __always_inline void ts_emit_retry_ts_exit_f1(void *ctx, u64 id, u32 nr, 
     a[3] = rt->args[3];
     a[4] = rt->args[4];
     a[5] = rt->args[5];
+    ts_targs_set(r, a);
     u32 faults = rt->faults;
+    u32 nslots = (ts_trow(r, 0) >> TS_TR_NENTER) & 7;
     ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
     *(u32 *)(r + TS_HEADER_SIZE) = faults;
     u32 off = TS_HEADER_SIZE + 4;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
+    TS_ARRAY_LOOP
+    for (u32 i = 0; i < 2; i++) {
+        if (i >= nslots)
+            break;
+        if (faults & (1u << i))
+            off = ts_forget(r, ts_table_slot(r, off, ts_trow(r, 1 + i), 0, 0));
+    }
     ts_emit(ctx, r, off);
 }
 
-/* open(filename, flags, mode); mkdir(pathname, mode); rmdir(pathname); creat(pathname, mode); unlink(pathname): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_f2(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
-    *(u32 *)(r + TS_HEADER_SIZE) = faults;
-    u32 off = TS_HEADER_SIZE + 4;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* stat(filename, statbuf); lstat(filename, statbuf): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_f3(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
-    *(u32 *)(r + TS_HEADER_SIZE) = faults;
-    u32 off = TS_HEADER_SIZE + 4;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* rename(oldname, newname): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_f5(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
-    *(u32 *)(r + TS_HEADER_SIZE) = faults;
-    u32 off = TS_HEADER_SIZE + 4;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    if (faults & 2)
-        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* openat(dfd, filename, flags, mode); mkdirat(dfd, pathname, mode); unlinkat(dfd, pathname, flag): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_f6(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
-    *(u32 *)(r + TS_HEADER_SIZE) = faults;
-    u32 off = TS_HEADER_SIZE + 4;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* newfstatat(dfd, filename, statbuf, flag): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_f7(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
-    *(u32 *)(r + TS_HEADER_SIZE) = faults;
-    u32 off = TS_HEADER_SIZE + 4;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* renameat(olddfd, oldname, newdfd, newname); renameat2(olddfd, oldname, newdfd, newname, flags): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_f8(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
-    *(u32 *)(r + TS_HEADER_SIZE) = faults;
-    u32 off = TS_HEADER_SIZE + 4;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    if (faults & 2)
-        off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* statx(dfd, filename, flags, mask, buffer): the entry copies that faulted, made again at exit */
-static __always_inline void ts_emit_retry_ts_exit_f9(void *ctx, u64 id, u32 nr, struct ts_retry *rt)
-{
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return;
-    u64 a[6];
-    a[0] = rt->args[0];
-    a[1] = rt->args[1];
-    a[2] = rt->args[2];
-    a[3] = rt->args[3];
-    a[4] = rt->args[4];
-    a[5] = rt->args[5];
-    u32 faults = rt->faults;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_RETRY_KIND);
-    *(u32 *)(r + TS_HEADER_SIZE) = faults;
-    u32 off = TS_HEADER_SIZE + 4;
-    if (faults & 1)
-        off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    ts_emit(ctx, r, off);
-}
-
-/* read(fd, buf, count); pread64(fd, buf, count, pos): entry */
-int ts_enter_f0(struct ts_tp_enter_ctx *ctx)
+/* the table-driven families: entry */
+int ts_enter_table(struct ts_tp_enter_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 nr = ts_enter_nr(ctx);
     if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
         return 0;
+    u8 *r = ts_scratch_get();
+    if (!r || !ts_table_row(nr, r))
+        return 0;
+    u64 row = ts_trow(r, 0);
     u64 a[6] = {};
     ts_enter_args(ctx, a);
-    u8 *r = ts_events.ringbuf_reserve(72);
-    if (!r) {
-        ts_lost_one();
-        return 0;
-    }
+    ts_targs_set(r, a);
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 0);
-    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
-    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    struct ts_inflight inf = {};
-    inf.ts = ts;
-    inf.nr = nr;
-    inf.args[0] = a[0];
-    inf.args[1] = a[1];
-    inf.args[2] = a[2];
-    inf.args[3] = a[3];
-    inf.len = 72;
-    u32 tid = id;
-    ts_inflight.update(&tid, &inf);
-    ts_events.ringbuf_submit(r, 0);
-    return 0;
-}
-
-/* read(fd, buf, count); pread64(fd, buf, count, pos): exit */
-int ts_exit_f0(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (TS_HANDLERS_GATE && !ts_traced(id))
-        return 0;
-    ts_exit_nr_t nr = ts_exit_nr(ctx);
-    s64 ret = ts_exit_ret(ctx);
-    u32 tid = id;
-    struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != nr)
-        return 0;   /* its entry was filtered out, or came before tracing began */
-    u64 a[6];
-    a[0] = inf->args[0];
-    a[1] = inf->args[1];
-    a[2] = inf->args[2];
-    a[3] = inf->args[3];
-    a[4] = inf->args[4];
-    a[5] = inf->args[5];
-    ts_inflight.delete(&tid);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 1);
-    *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    u32 off = TS_EXIT_FIXED;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], ret, 32));
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* write(fd, buf, count); pwrite64(fd, buf, count, pos): entry */
-int ts_enter_f1(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ts_enter_nr(ctx);
-    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {};
-    ts_enter_args(ctx, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 2);
-    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
-    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    u32 off = 72;
-    u32 so_arg1 = off;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (s64)a[2], 32));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = nr;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* write(fd, buf, count); pwrite64(fd, buf, count, pos): exit */
-int ts_exit_f1(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (TS_HANDLERS_GATE && !ts_traced(id))
-        return 0;
-    ts_exit_nr_t nr = ts_exit_nr(ctx);
-    s64 ret = ts_exit_ret(ctx);
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == nr)
-            ts_emit_retry_ts_exit_f1(ctx, id, nr, rt);
-        ts_retry.delete(&rtid);
-    }
-    u8 *r = ts_events.ringbuf_reserve(32);
-    if (!r) {
-        ts_lost_one();
-        return 0;
-    }
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 3);
-    *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    ts_events.ringbuf_submit(r, 0);
-    return 0;
-}
-
-/* open(filename, flags, mode); mkdir(pathname, mode); rmdir(pathname); creat(pathname, mode); unlink(pathname): entry */
-int ts_enter_f2(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ts_enter_nr(ctx);
-    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {};
-    ts_enter_args(ctx, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 4);
-    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
-    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    u32 off = 64;
-    u32 so_arg0 = off;
-    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = nr;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* open(filename, flags, mode); mkdir(pathname, mode); rmdir(pathname); creat(pathname, mode); unlink(pathname): exit */
-int ts_exit_f2(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (TS_HANDLERS_GATE && !ts_traced(id))
-        return 0;
-    ts_exit_nr_t nr = ts_exit_nr(ctx);
-    s64 ret = ts_exit_ret(ctx);
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == nr)
-            ts_emit_retry_ts_exit_f2(ctx, id, nr, rt);
-        ts_retry.delete(&rtid);
-    }
-    u8 *r = ts_events.ringbuf_reserve(32);
-    if (!r) {
-        ts_lost_one();
-        return 0;
-    }
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 5);
-    *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    ts_events.ringbuf_submit(r, 0);
-    return 0;
-}
-
-/* stat(filename, statbuf); lstat(filename, statbuf): entry */
-int ts_enter_f3(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ts_enter_nr(ctx);
-    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {};
-    ts_enter_args(ctx, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 6);
-    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
-    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    u32 off = 56;
-    u32 so_arg0 = off;
-    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_arg0 & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = nr;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    struct ts_inflight inf = {};
-    inf.ts = ts;
-    inf.nr = nr;
-    inf.args[0] = a[0];
-    inf.args[1] = a[1];
-    inf.len = off;
-    u32 tid = id;
-    ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* stat(filename, statbuf); lstat(filename, statbuf): exit */
-int ts_exit_f3(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (TS_HANDLERS_GATE && !ts_traced(id))
-        return 0;
-    ts_exit_nr_t nr = ts_exit_nr(ctx);
-    s64 ret = ts_exit_ret(ctx);
-    u32 tid = id;
-    struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != nr)
-        return 0;   /* its entry was filtered out, or came before tracing began */
-    u64 a[6];
-    a[0] = inf->args[0];
-    a[1] = inf->args[1];
-    a[2] = inf->args[2];
-    a[3] = inf->args[3];
-    a[4] = inf->args[4];
-    a[5] = inf->args[5];
-    ts_inflight.delete(&tid);
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == nr)
-            ts_emit_retry_ts_exit_f3(ctx, id, nr, rt);
-        ts_retry.delete(&rtid);
-    }
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 7);
-    *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    u32 off = TS_EXIT_FIXED;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* fstat(fd, statbuf): entry */
-int ts_enter_f4(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ts_enter_nr(ctx);
-    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {};
-    ts_enter_args(ctx, a);
-    u8 *r = ts_events.ringbuf_reserve(56);
-    if (!r) {
-        ts_lost_one();
-        return 0;
-    }
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 8);
-    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
-    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    struct ts_inflight inf = {};
-    inf.ts = ts;
-    inf.nr = nr;
-    inf.args[0] = a[0];
-    inf.args[1] = a[1];
-    inf.len = 56;
-    u32 tid = id;
-    ts_inflight.update(&tid, &inf);
-    ts_events.ringbuf_submit(r, 0);
-    return 0;
-}
-
-/* fstat(fd, statbuf): exit */
-int ts_exit_f4(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (TS_HANDLERS_GATE && !ts_traced(id))
-        return 0;
-    ts_exit_nr_t nr = ts_exit_nr(ctx);
-    s64 ret = ts_exit_ret(ctx);
-    u32 tid = id;
-    struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != nr)
-        return 0;   /* its entry was filtered out, or came before tracing began */
-    u64 a[6];
-    a[0] = inf->args[0];
-    a[1] = inf->args[1];
-    a[2] = inf->args[2];
-    a[3] = inf->args[3];
-    a[4] = inf->args[4];
-    a[5] = inf->args[5];
-    ts_inflight.delete(&tid);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 9);
-    *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    u32 off = TS_EXIT_FIXED;
-    off = ts_forget(r, ts_put_buf(r, off, a[1], (ret < 0 ? -1 : 144), 144));
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* rename(oldname, newname): entry */
-int ts_enter_f5(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ts_enter_nr(ctx);
-    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {};
-    ts_enter_args(ctx, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 10);
-    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
-    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    u32 off = 56;
-    u32 so_oldname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[0], 4095));
-    u32 so_newname = off;
-    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_oldname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (*(u32 *)&r[so_newname & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 2;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = nr;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* rename(oldname, newname): exit */
-int ts_exit_f5(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (TS_HANDLERS_GATE && !ts_traced(id))
-        return 0;
-    ts_exit_nr_t nr = ts_exit_nr(ctx);
-    s64 ret = ts_exit_ret(ctx);
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == nr)
-            ts_emit_retry_ts_exit_f5(ctx, id, nr, rt);
-        ts_retry.delete(&rtid);
-    }
-    u8 *r = ts_events.ringbuf_reserve(32);
-    if (!r) {
-        ts_lost_one();
-        return 0;
-    }
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 11);
-    *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    ts_events.ringbuf_submit(r, 0);
-    return 0;
-}
-
-/* openat(dfd, filename, flags, mode); mkdirat(dfd, pathname, mode); unlinkat(dfd, pathname, flag): entry */
-int ts_enter_f6(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ts_enter_nr(ctx);
-    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {};
-    ts_enter_args(ctx, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 12);
-    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
-    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    u32 off = 72;
-    u32 so_arg1 = off;
-    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = nr;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* openat(dfd, filename, flags, mode); mkdirat(dfd, pathname, mode); unlinkat(dfd, pathname, flag): exit */
-int ts_exit_f6(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (TS_HANDLERS_GATE && !ts_traced(id))
-        return 0;
-    ts_exit_nr_t nr = ts_exit_nr(ctx);
-    s64 ret = ts_exit_ret(ctx);
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == nr)
-            ts_emit_retry_ts_exit_f6(ctx, id, nr, rt);
-        ts_retry.delete(&rtid);
-    }
-    u8 *r = ts_events.ringbuf_reserve(32);
-    if (!r) {
-        ts_lost_one();
-        return 0;
-    }
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 13);
-    *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    ts_events.ringbuf_submit(r, 0);
-    return 0;
-}
-
-/* newfstatat(dfd, filename, statbuf, flag): entry */
-int ts_enter_f7(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ts_enter_nr(ctx);
-    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {};
-    ts_enter_args(ctx, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 14);
-    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
-    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    u32 off = 72;
-    u32 so_filename = off;
-    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = nr;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
-    }
-    struct ts_inflight inf = {};
-    inf.ts = ts;
-    inf.nr = nr;
-    inf.args[0] = a[0];
-    inf.args[1] = a[1];
-    inf.args[2] = a[2];
-    inf.args[3] = a[3];
-    inf.len = off;
-    u32 tid = id;
-    ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* newfstatat(dfd, filename, statbuf, flag): exit */
-int ts_exit_f7(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (TS_HANDLERS_GATE && !ts_traced(id))
-        return 0;
-    ts_exit_nr_t nr = ts_exit_nr(ctx);
-    s64 ret = ts_exit_ret(ctx);
-    u32 tid = id;
-    struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != nr)
-        return 0;   /* its entry was filtered out, or came before tracing began */
-    u64 a[6];
-    a[0] = inf->args[0];
-    a[1] = inf->args[1];
-    a[2] = inf->args[2];
-    a[3] = inf->args[3];
-    a[4] = inf->args[4];
-    a[5] = inf->args[5];
-    ts_inflight.delete(&tid);
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == nr)
-            ts_emit_retry_ts_exit_f7(ctx, id, nr, rt);
-        ts_retry.delete(&rtid);
-    }
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 15);
-    *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    u32 off = TS_EXIT_FIXED;
-    off = ts_forget(r, ts_put_buf(r, off, a[2], (ret < 0 ? -1 : 144), 144));
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* renameat(olddfd, oldname, newdfd, newname); renameat2(olddfd, oldname, newdfd, newname, flags): entry */
-int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ts_enter_nr(ctx);
-    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
-        return 0;
-    u64 a[6] = {};
-    ts_enter_args(ctx, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 16);
+    ts_header(r, id, ts, nr, (row >> TS_TR_ENTER_KIND) & 0xFFFF);
     bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
     u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
@@ -1643,16 +1080,20 @@ int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
     ra[2] = a[2];
     ra[3] = a[3];
     ra[4] = a[4];
-    u32 off = 80;
-    u32 so_arg1 = off;
-    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    u32 so_arg3 = off;
-    off = ts_forget(r, ts_put_str(r, off, a[3], 4095));
+    ra[5] = a[5];
+    u32 nargs = (row >> TS_TR_NARGS) & 7;
+    u32 nslots = (row >> TS_TR_NENTER) & 7;
+    u32 off = TS_ARGS_OFFSET + 8 * (nargs > 6 ? 6 : nargs);
     u32 faults = 0;
-    if (*(u32 *)&r[so_arg1 & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (*(u32 *)&r[so_arg3 & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 2;
+    TS_ARRAY_LOOP
+    for (u32 i = 0; i < 2; i++) {
+        if (i >= nslots)
+            break;
+        u32 at = ts_forget(r, off);
+        off = ts_forget(r, ts_table_slot(r, at, ts_trow(r, 1 + i), 0, 0));
+        if (*(u32 *)&r[at & TS_OFF_MASK] & TS_SLOT_FAULT)
+            faults |= 1u << i;
+    }
     if (faults) {
         /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
         struct ts_retry rt = {};
@@ -1663,128 +1104,73 @@ int ts_enter_f8(struct ts_tp_enter_ctx *ctx)
         rt.args[2] = a[2];
         rt.args[3] = a[3];
         rt.args[4] = a[4];
+        rt.args[5] = a[5];
         u32 rtid = id;
         ts_retry.update(&rtid, &rt);
+    }
+    u32 tid = id;
+    if ((row >> TS_TR_INFLIGHT) & 1) {
+        struct ts_inflight inf = {};
+        inf.ts = ts;
+        inf.nr = nr;
+        inf.args[0] = a[0];
+        inf.args[1] = a[1];
+        inf.args[2] = a[2];
+        inf.args[3] = a[3];
+        inf.args[4] = a[4];
+        inf.args[5] = a[5];
+        inf.len = off;
+        ts_inflight.update(&tid, &inf);
     }
     ts_emit(ctx, r, off);
     return 0;
 }
 
-/* renameat(olddfd, oldname, newdfd, newname); renameat2(olddfd, oldname, newdfd, newname, flags): exit */
-int ts_exit_f8(struct ts_tp_exit_ctx *ctx)
+/* the table-driven families: exit */
+int ts_exit_table(struct ts_tp_exit_ctx *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     if (TS_HANDLERS_GATE && !ts_traced(id))
         return 0;
     ts_exit_nr_t nr = ts_exit_nr(ctx);
     s64 ret = ts_exit_ret(ctx);
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == nr)
-            ts_emit_retry_ts_exit_f8(ctx, id, nr, rt);
-        ts_retry.delete(&rtid);
-    }
-    u8 *r = ts_events.ringbuf_reserve(32);
-    if (!r) {
-        ts_lost_one();
+    u8 *r = ts_scratch_get();
+    if (!r || !ts_table_row(nr, r))
         return 0;
-    }
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 17);
-    *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    ts_events.ringbuf_submit(r, 0);
-    return 0;
-}
-
-/* statx(dfd, filename, flags, mask, buffer): entry */
-int ts_enter_f9(struct ts_tp_enter_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 nr = ts_enter_nr(ctx);
-    if (TS_HANDLERS_GATE && !ts_traced_enter(id, nr))
-        return 0;
+    u64 row = ts_trow(r, 0);
+    u32 tid = id;
     u64 a[6] = {};
-    ts_enter_args(ctx, a);
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 18);
-    bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
-    u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
-    ra[0] = a[0];
-    ra[1] = a[1];
-    ra[2] = a[2];
-    ra[3] = a[3];
-    ra[4] = a[4];
-    u32 off = 80;
-    u32 so_filename = off;
-    off = ts_forget(r, ts_put_str(r, off, a[1], 4095));
-    u32 faults = 0;
-    if (*(u32 *)&r[so_filename & TS_OFF_MASK] & TS_SLOT_FAULT)
-        faults |= 1;
-    if (faults) {
-        /* memory not paged in yet: the kernel will touch it, so copy it again at exit */
-        struct ts_retry rt = {};
-        rt.nr = nr;
-        rt.faults = faults;
-        rt.args[0] = a[0];
-        rt.args[1] = a[1];
-        rt.args[2] = a[2];
-        rt.args[3] = a[3];
-        rt.args[4] = a[4];
-        u32 rtid = id;
-        ts_retry.update(&rtid, &rt);
+    if ((row >> TS_TR_INFLIGHT) & 1) {
+        struct ts_inflight *inf = ts_inflight.lookup(&tid);
+        if (!inf || inf->nr != nr)
+            return 0;   /* its entry was filtered out, or came before tracing began */
+        a[0] = inf->args[0];
+        a[1] = inf->args[1];
+        a[2] = inf->args[2];
+        a[3] = inf->args[3];
+        a[4] = inf->args[4];
+        a[5] = inf->args[5];
+        ts_inflight.delete(&tid);
     }
-    struct ts_inflight inf = {};
-    inf.ts = ts;
-    inf.nr = nr;
-    inf.args[0] = a[0];
-    inf.args[1] = a[1];
-    inf.args[2] = a[2];
-    inf.args[3] = a[3];
-    inf.args[4] = a[4];
-    inf.len = off;
-    u32 tid = id;
-    ts_inflight.update(&tid, &inf);
-    ts_emit(ctx, r, off);
-    return 0;
-}
-
-/* statx(dfd, filename, flags, mask, buffer): exit */
-int ts_exit_f9(struct ts_tp_exit_ctx *ctx)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (TS_HANDLERS_GATE && !ts_traced(id))
-        return 0;
-    ts_exit_nr_t nr = ts_exit_nr(ctx);
-    s64 ret = ts_exit_ret(ctx);
-    u32 tid = id;
-    struct ts_inflight *inf = ts_inflight.lookup(&tid);
-    if (!inf || inf->nr != nr)
-        return 0;   /* its entry was filtered out, or came before tracing began */
-    u64 a[6];
-    a[0] = inf->args[0];
-    a[1] = inf->args[1];
-    a[2] = inf->args[2];
-    a[3] = inf->args[3];
-    a[4] = inf->args[4];
-    a[5] = inf->args[5];
-    ts_inflight.delete(&tid);
-    u32 rtid = id;
-    struct ts_retry *rt = ts_retry.lookup(&rtid);
-    if (rt) {
-        if (rt->nr == nr)
-            ts_emit_retry_ts_exit_f9(ctx, id, nr, rt);
-        ts_retry.delete(&rtid);
+    if ((row >> TS_TR_NENTER) & 7) {
+        struct ts_retry *rt = ts_retry.lookup(&tid);
+        if (rt) {
+            if (rt->nr == nr)
+                ts_table_retry(ctx, id, nr, r, rt);
+            ts_retry.delete(&tid);
+        }
     }
-    u8 *r = ts_scratch_get();
-    if (!r)
-        return 0;
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 19);
+    ts_targs_set(r, a);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, (row >> TS_TR_EXIT_KIND) & 0xFFFF);
     *(s64 *)(r + TS_HEADER_SIZE) = ret;
+    u32 nslots = (row >> TS_TR_NEXIT) & 7;
     u32 off = TS_EXIT_FIXED;
-    off = ts_forget(r, ts_put_buf(r, off, a[4], (ret < 0 ? -1 : 256), 256));
+    TS_ARRAY_LOOP
+    for (u32 i = 0; i < 2; i++) {
+        if (i >= nslots)
+            break;
+        off = ts_forget(r, ts_table_slot(r, ts_forget(r, off), ts_trow(r, 3 + i), ret, 1));
+    }
     ts_emit(ctx, r, off);
     return 0;
 }

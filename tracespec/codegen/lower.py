@@ -16,6 +16,7 @@ from importlib import resources
 import tracespec
 from tracespec.codegen.cliteral import c_comment, c_ident, c_int
 from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lower_trigger
+from tracespec.codegen import table_c
 from tracespec.codegen.templates import env
 from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.plan.model import (HIST_BUCKETS, Attach, FamilyPlan, Output, ParamIndex, Placement, Plan, RecordLayout,
@@ -184,9 +185,19 @@ class _Lowerer:
                          inflight, False, None)
         return enter, exit_
 
+    def table(self) -> dict | None:
+        """The table-driven programs' rows and their shared filter (lowered once: it names no argument)."""
+        t = self.plan.table
+        if t is None:
+            return None
+        scope = HandlerScope("table", {}, {}, {}, self.nrs, self.params, self.plan.bounded_loops, True)
+        return {"rows": table_c.rows(t), "slots": t.slots, "stash": t.stash,
+                "filter": lower_filter(t.filter, scope) if t.filter else None}
+
     def view(self) -> dict:
         p = self.plan
-        syscalls = [self.handler_pair(fam) for fam in p.families]
+        syscalls = [self.handler_pair(fam) for fam in p.families if not fam.table]
+        table = self.table()
         g_enter, g_exit = self.generic()
         generic_nrs = [i.nr for i in p.generic]
         generic_default = p.generic_everything
@@ -194,6 +205,8 @@ class _Lowerer:
         for s in syscalls:
             if s.enter.filter:
                 helpers.extend(s.enter.filter.helpers)
+        if table and table["filter"]:
+            helpers.extend(table["filter"].helpers)
         if g_enter and g_enter.filter:
             helpers.extend(g_enter.filter.helpers)
         trigger = None
@@ -206,6 +219,7 @@ class _Lowerer:
             "spec_path": c_comment(p.spec_path),
             "profile": c_comment(p.profile),
             "syscalls": syscalls,
+            "table": table,
             "generic_enter": g_enter,
             "generic_exit": g_exit,
             "generic_nrs": generic_nrs,
@@ -215,7 +229,7 @@ class _Lowerer:
             "args_offset": HEADER_SIZE + COMM_SIZE,
             "exec_args_max": EXEC_ARGS_MAX,
             "exec_path_max": EXEC_PATH_MAX,
-            "exec_args": any(s.exit.exec_args for s in syscalls),
+            "exec_args": any(exec_args_copy(fam) for fam in p.families),
             "execve_nrs": [self.nrs.get("execve", 59), self.nrs.get("execveat", 322)],
             "comm_target": list(p.target.comm or b""),
             "c_int": c_int,
@@ -244,8 +258,13 @@ def describe_plan(p: Plan) -> list[str]:
     elif p.recorder is not None:
         output = (f"a flight recorder: overwritable perf buffers, {p.recorder.pages_per_cpu * 4096 >> 10} KiB per "
                   f"CPU, read only when dumped")
-    return [f"attach:  {attach}", f"output:  {output}", f"target:  {target}",
-            f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
+    out = [f"attach:  {attach}", f"output:  {output}", f"target:  {target}",
+           f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
+    if p.table is not None:
+        own = len([f for f in p.families if not f.table])
+        out.append(f"table:   {len(p.table.entries)} families ({len(p.table.nrs)} syscalls) recorded by one table-driven "
+                   f"pair of programs; {own} with programs of their own")
+    return out
 
 
 HEADER_BEGIN_MARK = "/* ---- tracespec/bpf/tracespec.bpf.h ---- */"
@@ -267,6 +286,8 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     d.update({f"TS_P_{i.name}": c_int(int(i)) for i in ParamIndex})
     d.update({name: c_int(value) for name, value in TARGET_STATES.items()})
     d.update({f"TS_NEED_{h}": "1" for h in sorted(plan.helpers)})
+    if plan.table is not None:
+        d.update({name: c_int(value) for name, value in table_c.c_defines().items()})
     d.update(_target_defines(plan))
     d.update(_summary_defines(plan))
     if plan.serve is not None:

@@ -62,6 +62,7 @@ class Placement(str, Enum):
 
 # the programs that record syscalls with raw arguments (a raw tracepoint's also dispatches to the others)
 GENERIC_PROGRAMS = frozenset({"ts_raw_enter", "ts_raw_exit", "ts_rs_enter", "ts_rs_exit", "ts_tp_enter", "ts_tp_exit"})
+TABLE_PROGRAMS = ("ts_enter_table", "ts_exit_table")  # the table-driven families' programs
 
 
 
@@ -212,10 +213,65 @@ class FamilyPlan:
     # where each record is built
     enter_buffer: Placement = Placement.STACK
     exit_buffer: Placement = Placement.STACK
+    table: bool = False  # recorded by the shared table-driven programs (Plan.table), not programs of its own
 
     @property
     def nrs(self) -> tuple[int, ...]:
         return tuple(m.nr for m in self.members)
+
+
+class SlotLen(IntEnum):
+    """Where a table slot's length comes from (TableSlot.len_from)."""
+
+    CONST = 0  # the slot's max (a struct; at exit nothing when the syscall failed)
+    RET = 1  # the return value
+    ARG = 2  # an argument, as its C type holds it
+    DEREF = 3  # an int behind an argument (at exit nothing when the syscall failed)
+
+
+@dataclass(frozen=True)
+class TableSlot:
+    """One copy as the table-driven programs make it: what ts_put_str / ts_put_buf get."""
+
+    string: bool  # a NUL-terminated string (else bytes)
+    ptr: int  # the argument holding the pointer
+    max: int
+    len_from: SlotLen = SlotLen.CONST
+    len_index: int = 0  # the argument holding the length (ARG, DEREF)
+    len_size: int = 8  # bytes of that argument's C type
+    len_signed: bool = False
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """A table-driven family's row: what its own programs would have had written in as constants."""
+
+    family: str
+    nrs: tuple[int, ...]
+    names: tuple[str, ...]  # the syscalls it serves, for the C comment
+    enter_kind: int
+    exit_kind: int
+    nargs: int  # argument words of the enter record
+    enter: tuple[TableSlot, ...]
+    exit: tuple[TableSlot, ...]
+    inflight: bool  # the entry is kept in ts_inflight (a filter, or the exit needs the arguments)
+    args_from: str | None  # exit: where the arguments come from (regs | inflight | None)
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """Families whose copies are all strings and buffers taken at argument positions, and whose filter
+    is the one they share, recorded by one enter and one exit program that look up their syscall
+    number's row: much less C for clang to compile than a pair of programs per family."""
+
+    entries: tuple[TableEntry, ...]
+    slots: int  # slots per record at most (the programs' loop bound)
+    filter: FilterPlan | None  # the filter every table family has (or none)
+    stash: bool
+
+    @property
+    def nrs(self) -> tuple[int, ...]:
+        return tuple(sorted(nr for e in self.entries for nr in e.nrs))
 
 
 @dataclass(frozen=True)
@@ -380,6 +436,7 @@ class Plan:
     generic_stash: bool = False  # the generic enter record waits in the stash map for its exit filter
     generic_enter_buffer: Placement = Placement.STACK  # as FamilyPlan.enter_buffer, for the generic handler
     generic_exit_buffer: Placement = Placement.STACK
+    table: TablePlan | None = None  # the families recorded by the table-driven programs ts_enter_table/_exit
 
     @property
     def contexts(self) -> tuple[str, str]:
@@ -391,6 +448,9 @@ class Plan:
         for fam in self.families:
             if program in (f"ts_enter_{fam.name}", f"ts_exit_{fam.name}"):
                 return fam.origin
+        if self.table is not None and program in TABLE_PROGRAMS:
+            names = [name for e in self.table.entries for name in e.names]
+            return "the table-driven syscalls (" + ", ".join(names[:6]) + (", ..." if len(names) > 6 else "") + ")"
         # only the programs that handle them: the sched tracepoints and ts_tp_arm are bookkeeping
         if self.generic and program in GENERIC_PROGRAMS:
             return "the syscalls recorded with raw arguments (" + ", ".join(i.name for i in self.generic[:6]) + \

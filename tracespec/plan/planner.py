@@ -21,8 +21,8 @@ from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.errors import SpecError
 from tracespec.plan.model import (FIXED_PARAMS, ArgField, Attach, Attachment, FamilyPlan, FilterPlan, Output, Param,
                                   ParamIndex, Placement, Plan, ServePlan,
-                                  RecorderPlan, RecordLayout, Schema, SlotLayout, SummaryPlan, SyscallInfo, TailCall,
-                                  Target, TargetKind)
+                                  RecorderPlan, RecordLayout, Schema, SlotLayout, SlotLen, SummaryPlan, SyscallInfo,
+                                  TableEntry, TablePlan, TableSlot, TailCall, Target, TargetKind)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
 from tracespec.kernel.profile import FEATURES
 from tracespec.validate.typed import TAnd, TExpr, TStrMatch, leaves
@@ -145,7 +145,9 @@ def _uses_args(expr: TExpr | None) -> bool:
 class _Planner:
     def __init__(self, v: ValidatedSpec, target: Target, buffer_bytes: int | None, wakeup_batch: int,
                  ring_cap: int = 0, summary: SummaryPlan | None = None, recorder_bytes: int | None = None,
-                 cpus: int = 1, serve: ServePlan | None = None):
+                 cpus: int = 1, serve: ServePlan | None = None, table: bool | None = None):
+        self.table_choice = table
+        self.shared_filter: FilterPlan | None = None
         self.serve = serve
         self.ring_cap = ring_cap
         self.summary = summary
@@ -189,6 +191,7 @@ class _Planner:
         for sel in specific:
             self.check_filter_cost(sel, _combine(global_filter, sel.filter), v)
         plans = self.families(specific, global_filter, attach)
+        plans, table = self.table(plans, attach)
         generic_infos = tuple(_info(s) for s in generic)
         generic_enter = generic_exit = None
         generic_filter = None
@@ -215,7 +218,7 @@ class _Planner:
                                f"to {MAX_RECORD}", sel, hint="lower paths.max, strings.max or buffers.max for it")
         # a summary emits no records: nothing to copy again for them
         retry = any(sp.enter.slots for sp in plans) and self.summary is None
-        variable = retry or any(lay.variable for lay in layouts)
+        variable = retry or any(lay.variable for lay in layouts) or table is not None
         stash_size = max((sp.enter.max_size for sp in plans if sp.stash), default=0)
         if generic_filter is not None and generic_filter.has_exit:
             stash_size = max(stash_size, generic_enter.max_size)
@@ -259,7 +262,8 @@ class _Planner:
         summarised = self.summary is not None
         plans = [replace(sp, enter_buffer=record_buffer(sp.enter, output, sp.filter is not None, summarised, sp.stash),
                          exit_buffer=record_buffer(sp.exit, output, sp.filter is not None, summarised, False))
-                 for sp in plans]
+                 if not sp.table else replace(sp, enter_buffer=Placement.SCRATCH, exit_buffer=Placement.SCRATCH)
+                 for sp in plans]  # the table-driven programs build every record in scratch
         generic_stash = generic_filter is not None and generic_filter.defers and not summarised
         helpers = needed_helpers(plans, generic_filter, self.summary is not None,
                                  v.trigger if recorder is not None else None,
@@ -287,7 +291,7 @@ class _Planner:
                                                generic_stash) if generic_enter else Placement.STACK,
             generic_exit_buffer=record_buffer(generic_exit, output, generic_filter is not None, summarised,
                                               False) if generic_exit else Placement.STACK,
-            serve=self.serve,
+            serve=self.serve, table=table,
         )
 
     def check_features(self, filters, v: ValidatedSpec) -> None:
@@ -350,6 +354,7 @@ class _Planner:
         """Group the syscalls that are recorded alike, and plan each group once."""
         bounded = self.profile.has("bounded_loops")
         shared_filter = _filter_plan(global_filter) if not _uses_args(global_filter) else None
+        self.shared_filter = shared_filter
         groups: dict[tuple, list[tuple[SelectedSyscall, tuple, tuple]]] = {}
         for sel in specific:
             enter = tuple(_slot(sel, ap, bounded) for ap in sel.args
@@ -393,6 +398,20 @@ class _Planner:
             plans.append(FamilyPlan(name, infos, events, enter, exit_, fplan, stash, exit_args, origin))
         return plans
 
+    def table(self, plans: list[FamilyPlan], attach: Attach) -> tuple[list[FamilyPlan], TablePlan | None]:
+        """Which families the table-driven programs record (see table_eligible), and their rows."""
+        choice = self.table_choice
+        if choice is False or self.summary is not None or not self.profile.has("bounded_loops"):
+            return plans, None
+        chosen = [sp for sp in plans if table_eligible(sp, self.shared_filter)]
+        if not chosen or (choice is None and len(chosen) < TABLE_MIN_FAMILIES):
+            return plans, None
+        names = {sp.name for sp in chosen}
+        entries = tuple(_table_entry(sp) for sp in chosen)
+        table = TablePlan(entries, max(1, max(max(len(e.enter), len(e.exit)) for e in entries)),
+                          self.shared_filter, chosen[0].stash)
+        return [replace(sp, table=sp.name in names) for sp in plans], table
+
     def attachments(self, attach, plans, generic, generic_infos):
         """Where each program goes. Every traced syscall has its own enter and exit programs (BCC
         loads no program over 4096 instructions, so one program for all would not fit): per-syscall
@@ -409,13 +428,15 @@ class _Planner:
                         Attachment("ts_rs_exit", "tracepoint", "raw_syscalls:sys_exit")]
             for sp in plans:
                 for nr in sp.nrs:
-                    tails += [TailCall("ts_enter_progs", nr, f"ts_enter_{sp.name}"),
-                              TailCall("ts_exit_progs", nr, f"ts_exit_{sp.name}")]
+                    prog = "table" if sp.table else sp.name
+                    tails += [TailCall("ts_enter_progs", nr, f"ts_enter_{prog}"),
+                              TailCall("ts_exit_progs", nr, f"ts_exit_{prog}")]
         else:
             for sp in plans:
+                prog = "table" if sp.table else sp.name
                 for _, ev in sp.events:
-                    out.append(Attachment(f"ts_enter_{sp.name}", "tracepoint", f"syscalls:sys_enter_{ev}"))
-                    out.append(Attachment(f"ts_exit_{sp.name}", "tracepoint", f"syscalls:sys_exit_{ev}"))
+                    out.append(Attachment(f"ts_enter_{prog}", "tracepoint", f"syscalls:sys_enter_{ev}"))
+                    out.append(Attachment(f"ts_exit_{prog}", "tracepoint", f"syscalls:sys_exit_{ev}"))
             generic_events = sorted(s.syscall.event for s in generic)
             for ev in generic_events:
                 out.append(Attachment("ts_tp_enter", "tracepoint", f"syscalls:sys_enter_{ev}"))
@@ -436,15 +457,66 @@ class _Planner:
         return out, tuple(tails), arm_events
 
 
+# The table-driven programs (one enter, one exit for many families) against a pair of programs per family:
+# clang compiles each family's pair in about 8 ms here (failed.yaml: 50 pairs, 2.5 s of BCC before), the
+# table's pair once; its loop over a row costs each event a little (bench/cost_probe.py, see the README).
+# Below this many families the few pairs compile fast enough: they stay specialised.
+TABLE_MIN_FAMILIES = 2
+TABLE_CAPTURES = (Capture.STRING, Capture.BUFFER, Capture.STRUCT, Capture.SOCKADDR)
+TABLE_STRING_MAX = 4095  # ts_put_str bounds a string by a mask of 12 bits
+TABLE_BUFFER_MAX = 0xFFFF  # a row holds a max in 16 bits
+TABLE_MAX_SLOTS = 7  # slots per record a row describes at most (codegen/table_c.py packs a row in 16 words)
+
+
+def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
+    """A family the table can describe: its filter is the one all such families share (none naming
+    arguments), every copy a string or a buffer (sized by a constant, an argument, an int behind one, or
+    the return value), none inline, and no execve (its argv is a vector, read again from the new process)."""
+    if fam.filter is not shared_filter or any(m.name in ("execve", "execveat") for m in fam.members):
+        return False
+    if max(len(fam.enter.slots), len(fam.exit.slots)) > TABLE_MAX_SLOTS:
+        return False
+    for sl in fam.enter.slots + fam.exit.slots:
+        if sl.capture not in TABLE_CAPTURES or sl.inline:
+            return False
+        if sl.max > (TABLE_STRING_MAX if sl.capture == Capture.STRING else TABLE_BUFFER_MAX):
+            return False
+    return True
+
+
+def _table_slot(sl: SlotLayout, info: SyscallInfo) -> TableSlot:
+    if sl.capture == Capture.STRING:
+        return TableSlot(True, sl.index, sl.max)
+    if sl.capture == Capture.STRUCT:
+        return TableSlot(False, sl.index, sl.max)
+    if sl.size_from_ret:
+        return TableSlot(False, sl.index, sl.max, SlotLen.RET)
+    a = info.args[sl.size_index]
+    if sl.size_deref:
+        return TableSlot(False, sl.index, sl.max, SlotLen.DEREF, a.index)
+    return TableSlot(False, sl.index, sl.max, SlotLen.ARG, a.index, a.size, a.signed)
+
+
+def _table_entry(fam: FamilyPlan) -> TableEntry:
+    info = fam.members[0]  # the members agree on the slots' shapes and their lengths' C types
+    args_from = "inflight" if fam.exit_args else "regs" if fam.exit.slots else None
+    return TableEntry(fam.name, fam.nrs, tuple(m.name for m in fam.members), fam.enter.kind, fam.exit.kind,
+                      len(fam.enter.args), tuple(_table_slot(sl, info) for sl in fam.enter.slots),
+                      tuple(_table_slot(sl, info) for sl in fam.exit.slots),
+                      fam.filter is not None or fam.exit_args, args_from)
+
+
 def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | None = None,
               wakeup_batch: int = 0, ring_cap: int = 0, summary: SummaryPlan | None = None,
-              recorder_bytes: int | None = None, cpus: int = 1, serve: ServePlan | None = None) -> Plan:
+              recorder_bytes: int | None = None, cpus: int = 1, serve: ServePlan | None = None,
+              table: bool | None = None) -> Plan:
     """ring_cap: the most the default ring buffer may take (0: no cap), on machines with little memory.
     summary: aggregate instead of recording. recorder_bytes: a flight recorder of this many bytes
     (0: the default), spread over `cpus` per-CPU buffers. serve: recorders for `tracespec serve` (with
-    recorder_bytes, and a cgroup target without a group: the recorders name theirs)."""
+    recorder_bytes, and a cgroup target without a group: the recorders name theirs). table: record the
+    families it can describe by the table-driven programs (True), never (False), or when it pays (None)."""
     return _Planner(v, target, buffer_bytes, wakeup_batch, ring_cap, summary,
-                    recorder_bytes, cpus, serve).run()
+                    recorder_bytes, cpus, serve, table).run()
 
 
 # The optional helpers of tracespec/bpf/tracespec.bpf.h that each kind of slot copy calls.
@@ -485,11 +557,14 @@ def needed_helpers(families, generic_filter: FilterPlan | None, summary: bool, t
     of its slot copies, filter fields, summary and trigger, and the bookkeeping its target needs."""
     out: set[str] = set()
     for fam in families:
-        out |= _slot_helpers(fam.enter) | _slot_helpers(fam.exit)
+        if not fam.table:  # a table family's copies are the table's (below)
+            out |= _slot_helpers(fam.enter) | _slot_helpers(fam.exit)
         if fam.filter is not None:
             out |= _leaf_helpers(fam.filter.leaves)
         if exec_args_copy(fam):
             out.add("PUT_BUF")  # the new process's argument area
+    if any(fam.table for fam in families):
+        out |= {"TABLE", "PUT_STR", "PUT_BUF", "USER_INT"}  # a row's copies are any of these
     if generic_filter is not None:
         out |= _leaf_helpers(generic_filter.leaves)
     if trigger is not None:

@@ -1,0 +1,146 @@
+"""Which families the table-driven programs record, and what their rows say (plan.TablePlan and
+codegen/table_c.py): the decisions by name, the rows' contents, and their words as the C reads them."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from conftest import ROOT
+from tracespec.codegen import table_c
+from tracespec.pipeline import compile_spec
+from tracespec.plan.model import SlotLen, TableSlot
+from tracespec.plan.planner import TABLE_MIN_FAMILIES
+
+
+def _compile(spec: str, kernel: str, **options):
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return compile_spec(spec if os.path.isabs(spec) else f"specs/{spec}", kernel, **options)
+    finally:
+        os.chdir(cwd)
+
+
+# (spec, profile) -> table-driven families (None: no table), the first syscall of each family that keeps
+# programs of its own
+TABLE_DECISIONS = {
+    # arrays (readv's iovec, execve's argv and envp) keep their own programs: a copier's loop inside the
+    # table's loop over slots is more than the verifier walks
+    ("failed.yaml", "6.1"): (51, ["execve", "execveat", "readv", "writev"]),
+    ("slow.yaml", "6.1"): (51, ["execve", "execveat", "readv", "writev"]),
+    ("fileio.yaml", "6.1"): (10, []),
+    ("network.yaml", "6.1"): (7, []),
+    ("process.yaml", "6.1"): (3, ["execve", "execveat"]),
+    # a filter naming an argument (the path) is each syscall's own: no shared filter, no table
+    ("config.yaml", "6.1"): (None, ["access", "faccessat", "faccessat2", "lstat", "newfstatat", "open", "openat",
+                                    "openat2", "stat", "statx"]),
+    ("all.yaml", "6.1"): (None, []),
+    # no bounded loops before 5.3: a family keeps its own unrolled programs
+    ("fileio.yaml", "4.19"): (None, ["fstat", "newfstatat", "open", "openat", "read", "rename", "renameat", "stat",
+                                     "statx", "write"]),
+}
+
+
+@pytest.mark.parametrize("spec,kernel", sorted(TABLE_DECISIONS))
+def test_which_families_are_table_driven(spec, kernel):
+    p = _compile(spec, kernel).plan
+    entries, own = TABLE_DECISIONS[spec, kernel]
+    assert (None if p.table is None else len(p.table.entries)) == entries
+    assert sorted(f.members[0].name for f in p.families if not f.table) == own
+    if p.table is not None:  # every table family has a row, and the row its syscalls
+        assert sorted(e.family for e in p.table.entries) == sorted(f.name for f in p.families if f.table)
+        assert sorted(p.table.nrs) == sorted(nr for f in p.families if f.table for nr in f.nrs)
+
+
+def _row(p, name: str):
+    return next(e for e in p.table.entries if name in e.names)
+
+
+def test_fileio_rows_say_what_each_family_copies():
+    p = _compile("fileio.yaml", "6.1").plan
+    assert p.attach == "syscall_tp" and p.table.filter is None and not p.table.stash
+    read = _row(p, "read")
+    assert read.names == ("read", "pread64") and read.nargs == 4 and read.enter == ()
+    assert read.exit == (TableSlot(False, 1, 32, SlotLen.RET),)  # the bytes read: as many as returned
+    assert (read.inflight, read.args_from) == (True, "inflight")  # tracepoints at exit have no registers
+    write = _row(p, "write")
+    assert write.enter == (TableSlot(False, 1, 32, SlotLen.ARG, 2, 8, False),) and write.exit == ()
+    assert (write.inflight, write.args_from) == (False, None)
+    openat = _row(p, "openat")
+    assert openat.enter == (TableSlot(True, 1, 4095),) and openat.exit == ()
+    stat = _row(p, "stat")
+    assert stat.enter == (TableSlot(True, 0, 4095),)
+    assert stat.exit == (TableSlot(False, 1, 144),)  # struct stat: its size
+    rename = _row(p, "rename")
+    assert rename.enter == (TableSlot(True, 0, 4095), TableSlot(True, 1, 4095))
+    assert p.table.slots == 2
+    fam = next(f for f in p.families if "read" in (m.name for m in f.members))
+    assert (read.enter_kind, read.exit_kind) == (fam.enter.kind, fam.exit.kind)  # the decoder's layouts
+
+
+def test_failed_rows_share_the_deferring_filter_and_take_exit_arguments_from_registers():
+    p = _compile("failed.yaml", "6.1").plan
+    assert p.attach == "raw_tp" and p.table.stash and p.table.filter is p.families[0].filter
+    read = _row(p, "read")
+    assert (read.inflight, read.args_from) == (True, "regs")
+    assert all(e.inflight for e in p.table.entries)  # the filter keeps every entry until its exit
+    # the raw tracepoints reach the table's programs by tail call, for its syscalls only
+    tails = {(t.table, t.index): t.program for t in p.tail_calls}
+    for nr in p.table.nrs:
+        assert (tails["ts_enter_progs", nr], tails["ts_exit_progs", nr]) == ("ts_enter_table", "ts_exit_table")
+    readv = next(f for f in p.families if f.members[0].name == "readv")
+    assert tails["ts_enter_progs", readv.nrs[0]] == f"ts_enter_{readv.name}"
+
+
+def test_emitted_program_names_each_rows_syscalls():
+    c = _compile("fileio.yaml", "6.1").c_source
+    assert "table:   10 families (20 syscalls) recorded by one table-driven pair of programs" in c
+    row = c[c.index("static __always_inline int ts_table_row"):]
+    row = row[:row.index("\n}\n")]
+    assert re.search(r"case 257:   /\* openat \*/", row) and re.search(r"case 0:   /\* read \*/", row)
+    assert "/* exit: bytes a[1] max 32, length: the return value */" in row
+    assert len(re.findall(r"^int ts_(enter|exit)_", c, re.M)) == 2  # ts_enter_table and ts_exit_table only
+
+
+def test_the_switch_and_the_threshold(tmp_path):
+    one = tmp_path / "one.yaml"
+    one.write_text("version: 1\nsyscalls:\n  - openat\n")
+    assert TABLE_MIN_FAMILIES > 1
+    assert _compile(str(one), "6.1").plan.table is None  # one family: its own programs compile fast enough
+    forced = _compile(str(one), "6.1", table=True).plan
+    assert forced.table is not None and [e.names for e in forced.table.entries] == [("openat",)]
+    assert _compile("fileio.yaml", "6.1", table=False).plan.table is None
+    assert not any(f.table for f in _compile("fileio.yaml", "6.1", table=False).plan.families)
+
+
+def test_table_choice_leaves_the_record_layouts_alone():
+    """The decoder is generated from the layouts: the same whichever programs write the records."""
+    for spec in ("failed.yaml", "fileio.yaml", "network.yaml"):
+        with_table = _compile(spec, "6.1", table=True).plan.schema
+        without = _compile(spec, "6.1", table=False).plan.schema
+        assert with_table == without, spec
+
+
+def _fields(word: int, layout: dict[str, tuple[int, int]]) -> dict[str, int]:
+    return {name: (word >> shift) & ((1 << bits) - 1) for name, (shift, bits) in layout.items()}
+
+
+def test_words_read_back_as_the_c_reads_them():
+    d = table_c.c_defines()
+    slot = TableSlot(False, 3, 4096, SlotLen.ARG, 5, 4, True)
+    got = _fields(table_c.slot_word(slot), {"kind": (d["TS_TS_STRING"], 1), "ptr": (d["TS_TS_PTR"], 3),
+                                            "len": (d["TS_TS_LEN"], 2), "len_arg": (d["TS_TS_LEN_ARG"], 3),
+                                            "size": (d["TS_TS_LEN_SIZE"], 4), "signed": (d["TS_TS_LEN_SIGNED"], 1),
+                                            "max": (d["TS_TS_MAX"], 16)})
+    assert got == {"kind": 0, "ptr": 3, "len": d["TS_TL_ARG"], "len_arg": 5, "size": 4, "signed": 1, "max": 4096}
+    p = _compile("failed.yaml", "6.1").plan
+    for e in p.table.entries:
+        got = _fields(table_c.row_word(e), {"enter": (d["TS_TR_ENTER_KIND"], 16), "exit": (d["TS_TR_EXIT_KIND"], 16),
+                                            "nargs": (d["TS_TR_NARGS"], 3), "nenter": (d["TS_TR_NENTER"], 3),
+                                            "nexit": (d["TS_TR_NEXIT"], 3), "inflight": (d["TS_TR_INFLIGHT"], 1),
+                                            "regs": (d["TS_TR_ARGS_REGS"], 1)})
+        assert got == {"enter": e.enter_kind, "exit": e.exit_kind, "nargs": e.nargs, "nenter": len(e.enter),
+                       "nexit": len(e.exit), "inflight": int(e.inflight), "regs": int(e.args_from == "regs")}
