@@ -121,9 +121,14 @@ class Session:
                 if child is not None:
                     child.cancel()
                 raise
-            reader = self._reader(loaded)
+            # A perf buffer drops what the programs write before its reader opens it; a ring buffer
+            # holds it from the moment it exists, so mapping it (~20 ms for the default 128 MiB) waits
+            # until the command has been let go
+            reader = None if self.plan.output == Output.RINGBUF else self._reader(loaded)
             if child is not None:
                 child.release()
+            if reader is None:
+                reader = self._reader(loaded)
             # the compile is over: what clang and LLVM left can go (after the release: the command
             # need not wait for it, its records wait in the buffer)
             release_compiler_memory()
