@@ -1015,7 +1015,10 @@ def cmd_run(args) -> int:
             writer = session.writer
             session.status = None if summary else _status_line(out, binary, stderr_tty)
             result = session.run()
-        except BaseException:
+        except KeyboardInterrupt:  # nothing to say: tracespec ends now, and the compile with it
+            session.abandon()
+            raise
+        except BaseException:  # an error to say, once descriptor 2 is the terminal's again
             session.cancel()
             raise
     if summary is not None:

@@ -314,42 +314,66 @@ class PendingLoad:
     """load(), with BCC's compile in a thread of its own: the compile is a call into libbcc that lets go
     of Python's lock, so the rest of the start-up (the decoder, the output, the modules the trace needs,
     the kernel's BTF) goes on beside it, on another core. While it runs, BCC's messages are captured
-    from file descriptor 2, so nothing must be written there until result() or cancel()."""
+    from file descriptor 2, so nothing must be written there until result() or cancel() return.
+
+    Waits are on an Event, not Thread.join: Python 3.11 takes a thread whose join() a Ctrl-C interrupted
+    for finished, and a second join() returns at once."""
 
     def __init__(self, bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int]):
         self.bcc, self.plan, self.cgroup_ids = bcc, plan, cgroup_ids
         self._bpf = None
         self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()  # between the thread's end and abandon(): one of them releases
+        self._abandoned = False
         self._taken = False
-        self._thread = threading.Thread(target=self._compile, args=(c_source,), name="tracespec-compile",
-                                        daemon=True)  # an interrupted start-up does not wait for it at exit
-        self._thread.start()
+        threading.Thread(target=self._compile, args=(c_source,), name="tracespec-compile",
+                         daemon=True).start()  # an abandoned start-up does not wait for it at exit
         try:
             self.offsets = btf_offsets(plan)  # meanwhile, here
         except BaseException:
-            self.cancel()
+            self.abandon()
             raise
 
     def _compile(self, c_source: str) -> None:
+        bpf = None
         try:
-            self._bpf = compile_program(self.bcc, c_source)
+            bpf = compile_program(self.bcc, c_source)
         except BaseException as e:  # given to the thread that waits for the result
             self._error = e
+        with self._lock:
+            self._bpf = bpf
+            abandoned = self._abandoned
+        self._done.set()
+        if abandoned and bpf is not None:
+            release(bpf)
 
     def result(self) -> Loaded:
         """The loaded object once the compile is over, or the compile's error, raised here."""
-        self._thread.join()
+        self._done.wait()
         self._taken = True
         if self._error is not None:
             raise self._error
         return _loaded(self.bcc, self._bpf, self.plan, self.cgroup_ids, self.offsets)
 
     def cancel(self) -> None:
-        """Start-up failed elsewhere: wait for the compile to end, then release what it loaded (a second
-        Ctrl-C stops the wait; the process's end then releases it)."""
+        """Start-up failed elsewhere: wait for the compile to end (and descriptor 2 to be given back,
+        for the error to be seen), then release what it loaded."""
         if self._taken:
             return
-        self._thread.join()
+        self._done.wait()
         self._taken = True
         if self._bpf is not None:
             release(self._bpf)
+
+    def abandon(self) -> None:
+        """Start-up interrupted (Ctrl-C): no waiting for the compile. What it loads is released by its
+        thread when it ends, or by the process's end, which comes first when tracespec exits."""
+        if self._taken:
+            return
+        self._taken = True
+        with self._lock:
+            self._abandoned = True
+            bpf = self._bpf
+        if bpf is not None:
+            release(bpf)

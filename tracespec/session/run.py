@@ -85,9 +85,17 @@ class Session:
         self.pending = PendingLoad(bcc, self.plan, self.c_source, cgroup_ids)
 
     def cancel(self) -> None:
-        """Give up a start(): what the compile loaded is released, the processes let go."""
+        """Give up a start() (an error): the compile is waited for and what it loaded released; the
+        processes are let go."""
         if self.pending is not None:
             self.pending.cancel()
+        for w in self.watched:
+            w.close()
+
+    def abandon(self) -> None:
+        """Give up a start() at once (Ctrl-C): the compile is not waited for (see PendingLoad.abandon)."""
+        if self.pending is not None:
+            self.pending.abandon()
         for w in self.watched:
             w.close()
 
@@ -97,6 +105,9 @@ class Session:
             if self._failed is not None:
                 raise self._failed
             return self._run(self.path, [w.pid for w in self.watched])
+        except KeyboardInterrupt:
+            self.abandon()
+            raise
         finally:
             self.cancel()  # nothing left to cancel after _run, but the processes' descriptors
 
