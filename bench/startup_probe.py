@@ -24,7 +24,8 @@ STEPS = [
     ("spec_to_c", "tracespec.pipeline", "compile_spec"),
     ("decoder", "tracespec.decode.generated", "load_decoder"),
     ("preflight", "tracespec.runtime.preflight", "check_all"),
-    ("bcc_load", "tracespec.session.run", "load"),
+    ("bcc_load", "tracespec.runtime.loader", "compile_program"),  # in its own thread, beside the next steps
+    ("bcc_wait", "tracespec.runtime.loader", "PendingLoad.result"),  # the main thread waiting for it
     ("attach", "tracespec.runtime.loader", "Loaded.attach"),
     ("release", "tracespec.runtime.targets", "GatedCommand.release"),
 ]

@@ -956,11 +956,11 @@ def _flush_standard_streams(code: int) -> int:
     return code
 
 
-def _status_line(out, binary: bool):
+def _status_line(out, binary: bool, stderr_tty: bool):
     """A live status line when a person watches stderr and the trace goes elsewhere."""
     from tracespec.runtime.status import StatusLine
 
-    if not sys.stderr.isatty() or out in (sys.stderr, sys.stderr.buffer):
+    if not stderr_tty or out in (sys.stderr, sys.stderr.buffer):
         return None
     if out in (sys.stdout, sys.stdout.buffer) and sys.stdout.isatty():
         return None
@@ -968,10 +968,8 @@ def _status_line(out, binary: bool):
 
 
 def cmd_run(args) -> int:
-    from tracespec.pipeline import compile_spec
-    from tracespec.decode.generated import load_decoder
-    from tracespec.format.binary import BinWriter
     from tracespec.kernel import find_tracefs
+    from tracespec.pipeline import compile_spec
     from tracespec.runtime.targets import descriptors_at_start
     from tracespec.session.run import Session
 
@@ -1011,30 +1009,29 @@ def cmd_run(args) -> int:
                             summary=summary)
     if summary is None:  # a summary's buffer carries only forks and exits: its size is the planner's
         _check_buffer_size(buffer_bytes, compiled.plan.output, args.buffer_size)
-    decode = load_decoder(compiled.plan.schema)
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)
     initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
+    # Read before the compile starts: meanwhile descriptor 2 is BCC's capture, not the terminal.
+    stderr_tty = sys.stderr.isatty()
+    session = Session(compiled.plan, compiled.c_source, None, None, command=cmd if cmd else None, pids=pids,
+                      tracefs=find_tracefs(), notice=_quiet_notice if args.quiet else _notice, interval=interval)
     outputs = (_per_thread_output(args.output) if per_thread
                else _output(None if args.format == "ctf" else args.output, sys.stderr, binary))
     with outputs as out:
-        if binary:
-            spec_text = compiled.validated.spec.text
-            writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths,
-                               initial_fds, system_wide=_system_wide(args))
-        elif summary is not None:
-            writer = _summary_writer(args, out, compiled.plan, offset, interval)
-        else:
-            writer = _event_writer(args.format, out, args, offset, fd_paths, live=True, initial_fds=initial_fds)
-            if args.summary_with_trace:
-                writer = _trace_then_summary(writer, args, out, compiled.plan, offset)
-        if not binary:
-            writer = _with_otlp(writer, args, offset, compiled.plan.schema)
-        session = Session(compiled.plan, compiled.c_source, decode, writer,
-                          command=cmd if cmd else None, pids=pids, tracefs=find_tracefs(),
-                          notice=_quiet_notice if args.quiet else _notice, status=None if summary else _status_line(out, binary),
-                          interval=interval)
-        result = session.run()
+        session.start()  # BCC compiles in the background from here; session.run() waits for it
+        try:
+            session.decode, session.writer = _run_writer(args, out, compiled, summary, interval, binary, offset,
+                                                         fd_paths, initial_fds)
+            writer = session.writer
+            session.status = None if summary else _status_line(out, binary, stderr_tty)
+            result = session.run()
+        except KeyboardInterrupt:  # nothing to say: tracespec ends now, and the compile with it
+            session.abandon()
+            raise
+        except BaseException:  # an error to say, once descriptor 2 is the terminal's again
+            session.cancel()
+            raise
     if summary is not None:
         _notice(f"{result.syscalls} syscalls counted, {result.lost} lost (not counted)")
     elif binary:
@@ -1045,6 +1042,28 @@ def cmd_run(args) -> int:
     if args.fail_on_loss and result.lost:
         return ExitStatus.LOST
     return result.exit_code
+
+
+def _run_writer(args, out, compiled, summary, interval, binary: bool, offset: int, fd_paths: bool, initial_fds):
+    """What run does while BCC compiles: (the decoder, the writer of the trace), the modules of both
+    imported here, beside the compile."""
+    from tracespec.decode.generated import load_decoder
+    from tracespec.format.binary import BinWriter
+
+    decode = load_decoder(compiled.plan.schema)
+    if binary:
+        spec_text = compiled.validated.spec.text
+        writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths,
+                           initial_fds, system_wide=_system_wide(args))
+    elif summary is not None:
+        writer = _summary_writer(args, out, compiled.plan, offset, interval)
+    else:
+        writer = _event_writer(args.format, out, args, offset, fd_paths, live=True, initial_fds=initial_fds)
+        if args.summary_with_trace:
+            writer = _trace_then_summary(writer, args, out, compiled.plan, offset)
+    if not binary:
+        writer = _with_otlp(writer, args, offset, compiled.plan.schema)
+    return decode, writer
 
 
 def _files_note(written: list[str], path: str) -> str:

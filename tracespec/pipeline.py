@@ -26,8 +26,15 @@ class Compiled:
     c_source: str
 
 
+_running: list[KernelProfile] = []  # the running kernel's profile, read once (its tracefs formats: ~10 ms)
+
+
 def profile(kernel: str | None) -> KernelProfile:
-    return profile_for_version(kernel) if kernel else running_profile()
+    if kernel:
+        return profile_for_version(kernel)
+    if not _running:
+        _running.append(running_profile())
+    return _running[0]
 
 
 def check(spec: str | Spec, kernel: str | None = None) -> ValidatedSpec:

@@ -18,6 +18,11 @@ import jinja2
 class _SafeCache(jinja2.FileSystemBytecodeCache):
     """A cache that can fail without failing the command: a full disk, or a damaged file, is a miss."""
 
+    def get_bucket(self, environment, name, filename, source):
+        # keyed by the text too, not by the name alone: two versions of a template (two work trees,
+        # two installs) keep a file each instead of taking turns to recompile and overwrite one
+        return super().get_bucket(environment, f"{name}-{self.get_source_checksum(source)}", filename, source)
+
     def load_bytecode(self, bucket) -> None:
         try:
             super().load_bytecode(bucket)

@@ -99,6 +99,7 @@ class Loaded:
         bpf, bcc = self.bpf, self.bcc
         prog_type = bcc.BPF.RAW_TRACEPOINT if self.plan.attach == Attach.RAW_TP else bcc.BPF.TRACEPOINT
         order = sorted(self.plan.attachments, key=lambda a: 0 if "exit" in a.target else 1)
+        self._preload(prog_type, order)
         step = None
         with captured_stderr() as log:
             try:
@@ -120,6 +121,41 @@ class Loaded:
         if step is not None:
             raise LoadError(step[0], step[1], str(err), "".join(log), self.plan.program_origin(step[0]))
 
+    def _preload(self, prog_type: int, order) -> None:
+        """Load the programs attach() needs, a thread per CPU: each load is the kernel's verifier, in a
+        call into libbcc that lets go of Python's lock, and slow.yaml's 256 take a quarter of a second
+        one after another. Best effort: a program that fails here is loaded again by attach(), one at
+        a time, which then says why, with the verifier's log of that load alone (this one's is dropped)."""
+        bpf = self.bpf
+        types = {t.program: prog_type for t in self.plan.tail_calls}
+        for a in order:
+            if a.kind == "raw_tracepoint":
+                types[a.program] = self.bcc.BPF.RAW_TRACEPOINT
+            elif a.kind != "auto":
+                types[a.program] = self.bcc.BPF.TRACEPOINT
+        todo = [(name, t) for name, t in types.items() if name.encode() not in bpf.funcs]
+        workers = min(os.cpu_count() or 1, len(todo))
+        if workers < 2:
+            return
+
+        def work() -> None:
+            while True:
+                try:
+                    name, t = todo.pop()
+                except IndexError:
+                    return
+                try:
+                    bpf.load_func(name.encode(), t)
+                except Exception:  # BCC raises bare Exceptions; attach() loads it again and reports it
+                    pass
+
+        with captured_stderr():
+            threads = [threading.Thread(target=work, name="tracespec-load", daemon=True) for _ in range(workers)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+
     def close(self) -> None:
         """Release everything. Closing a tracepoint's perf event makes the kernel wait out an RCU grace
         period (~60 ms each here), so a detached helper process closes those, all at once, while this
@@ -127,13 +163,17 @@ class Loaded:
         if self.closed:
             return
         self.closed = True
-        bpf = self.bpf
-        slow = list(bpf.tracepoint_fds.values()) + list(bpf.raw_tracepoint_fds.values())
-        bpf.tracepoint_fds.clear()
-        bpf.raw_tracepoint_fds.clear()
-        if slow:
-            release_in_background(slow)
-        bpf.cleanup()
+        release(self.bpf)
+
+
+def release(bpf) -> None:
+    """Detach and free a BPF object (see Loaded.close)."""
+    slow = list(bpf.tracepoint_fds.values()) + list(bpf.raw_tracepoint_fds.values())
+    bpf.tracepoint_fds.clear()
+    bpf.raw_tracepoint_fds.clear()
+    if slow:
+        release_in_background(slow)
+    bpf.cleanup()
 
 
 def release_in_background(fds: list[int]) -> None:
@@ -224,9 +264,9 @@ def plan_cgroup_ids(plan: Plan) -> dict[str, int]:
             if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value)}
 
 
-def load(bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int] | None = None) -> Loaded:
-    if cgroup_ids is None:
-        cgroup_ids = plan_cgroup_ids(plan)
+def compile_program(bcc, c_source: str):
+    """BCC's compile of the C (clang and LLVM, then the maps and the programs BCC attaches itself): the
+    BPF object, or the error that says why not."""
     with captured_stderr(guard_exit=True) as log:
         try:
             bpf = bcc.BPF(text=c_source.encode(), cflags=CFLAGS)
@@ -235,23 +275,105 @@ def load(bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int] | None = Non
     if bpf is None:
         raise TracespecError("BCC could not compile the generated program:\n" + _first_errors("".join(log)),
                              hint="check the kernel headers (./setup), or report it with `tracespec emit SPEC`")
+    return bpf
+
+
+def btf_offsets(plan: Plan) -> dict[str, dict[str, int]]:
+    """The struct member offsets the plan's btf: parameters name, from the kernel's own BTF ({} when it
+    cannot be read: exit statuses are then unknown, and execve's arguments only what entry saw)."""
+    want: dict[str, tuple[str, ...]] = {}
+    for p in plan.params:
+        if p.name.startswith("btf:"):
+            struct_name, member = p.name[4:].split(".")
+            want[struct_name] = want.get(struct_name, ()) + (member,)
+    try:
+        return member_offsets(want)
+    except BtfError:
+        return {}
+
+
+def _loaded(bcc, bpf, plan: Plan, cgroup_ids: dict[str, int], offsets: dict[str, dict[str, int]]) -> Loaded:
     loaded = Loaded(bcc, bpf, plan)
     loaded.set_param(ParamIndex.SELF_TGID, os.getpid())
-    btf = [p for p in plan.params if p.name.startswith("btf:")]
-    want: dict[str, tuple[str, ...]] = {}
-    for p in btf:
-        struct_name, member = p.name[4:].split(".")
-        want[struct_name] = want.get(struct_name, ()) + (member,)
-    try:
-        offsets = member_offsets(want)
-    except BtfError:
-        offsets = {}  # exit statuses are then unknown, and execve's arguments only what entry saw
-    for p in btf:
-        struct_name, member = p.name[4:].split(".")
-        loaded.set_param(p.index, offsets.get(struct_name, {}).get(member, 0))
     for p in plan.params:
-        if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value):
+        if p.name.startswith("btf:"):
+            struct_name, member = p.name[4:].split(".")
+            loaded.set_param(p.index, offsets.get(struct_name, {}).get(member, 0))
+        elif p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value):
             loaded.set_param(p.index, cgroup_ids[p.value])
     return loaded
 
 
+def load(bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int] | None = None) -> Loaded:
+    if cgroup_ids is None:
+        cgroup_ids = plan_cgroup_ids(plan)
+    return _loaded(bcc, compile_program(bcc, c_source), plan, cgroup_ids, btf_offsets(plan))
+
+
+class PendingLoad:
+    """load(), with BCC's compile in a thread of its own: the compile is a call into libbcc that lets go
+    of Python's lock, so the rest of the start-up (the decoder, the output, the modules the trace needs,
+    the kernel's BTF) goes on beside it, on another core. While it runs, BCC's messages are captured
+    from file descriptor 2, so nothing must be written there until result() or cancel() return.
+
+    Waits are on an Event, not Thread.join: Python 3.11 takes a thread whose join() a Ctrl-C interrupted
+    for finished, and a second join() returns at once."""
+
+    def __init__(self, bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int]):
+        self.bcc, self.plan, self.cgroup_ids = bcc, plan, cgroup_ids
+        self._bpf = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()  # between the thread's end and abandon(): one of them releases
+        self._abandoned = False
+        self._taken = False
+        threading.Thread(target=self._compile, args=(c_source,), name="tracespec-compile",
+                         daemon=True).start()  # an abandoned start-up does not wait for it at exit
+        try:
+            self.offsets = btf_offsets(plan)  # meanwhile, here
+        except BaseException:
+            self.abandon()
+            raise
+
+    def _compile(self, c_source: str) -> None:
+        bpf = None
+        try:
+            bpf = compile_program(self.bcc, c_source)
+        except BaseException as e:  # given to the thread that waits for the result
+            self._error = e
+        with self._lock:
+            self._bpf = bpf
+            abandoned = self._abandoned
+        self._done.set()
+        if abandoned and bpf is not None:
+            release(bpf)
+
+    def result(self) -> Loaded:
+        """The loaded object once the compile is over, or the compile's error, raised here."""
+        self._done.wait()
+        self._taken = True
+        if self._error is not None:
+            raise self._error
+        return _loaded(self.bcc, self._bpf, self.plan, self.cgroup_ids, self.offsets)
+
+    def cancel(self) -> None:
+        """Start-up failed elsewhere: wait for the compile to end (and descriptor 2 to be given back,
+        for the error to be seen), then release what it loaded."""
+        if self._taken:
+            return
+        self._done.wait()
+        self._taken = True
+        if self._bpf is not None:
+            release(self._bpf)
+
+    def abandon(self) -> None:
+        """Start-up interrupted (Ctrl-C): no waiting for the compile. What it loads is released by its
+        thread when it ends, or by the process's end, which comes first when tracespec exits."""
+        if self._taken:
+            return
+        self._taken = True
+        with self._lock:
+            self._abandoned = True
+            bpf = self._bpf
+        if bpf is not None:
+            release(bpf)

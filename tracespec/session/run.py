@@ -11,7 +11,7 @@ from tracespec.decode.order import SLACK_NS
 from tracespec.decode.stream import EventStream
 from tracespec.plan.model import Output, Plan, TargetKind
 from tracespec.runtime import preflight
-from tracespec.runtime.loader import Loaded, load, plan_cgroup_ids
+from tracespec.runtime.loader import Loaded, PendingLoad, plan_cgroup_ids
 from tracespec.runtime.memory import release_compiler_memory
 from tracespec.runtime.perfbuf import PerfReader
 from tracespec.runtime.ringbuf import RingReader
@@ -54,25 +54,65 @@ class Session:
         self.interval = interval  # summaries: seconds between them (None: one at the end)
         self.summary: SummaryMaps | None = None
         self.status_at = 0.0  # when the status line was last given the counts
+        self._started = False
+        self._failed: Exception | None = None  # what start() found, raised by run()
+        self.path: str | None = None
+        self.watched = []
+        self.pending: PendingLoad | None = None
 
     def _on_signal(self, signum, frame):
         self.stop_signal = signum
         self.signals += 1
 
-    def run(self) -> RunResult:
-        bcc = preflight.check_all(self.tracefs)
-        path = resolve_command(self.command) if self.command is not None else None
-        cgroup_ids = plan_cgroup_ids(self.plan)
-        # held from here on: a process that ends while the program compiles is still seen to end
-        self.watched = [WatchedProcess(pid) for pid in (check_pids(self.pids) if self.pids else [])]
+    def start(self) -> None:
+        """Check the machine and the targets, and start BCC's compile in the background: the caller
+        goes on with what the compile does not need (the decoder, the output) until run(). An error
+        found here is raised by run(), where it would have been raised had both been one call; the
+        caller must then cancel() if it gives up before run(). Nothing may be written to file
+        descriptor 2 between the two (BCC's messages are captured from it meanwhile)."""
+        if self._started:
+            return
+        self._started = True
         try:
-            return self._run(bcc, path, [w.pid for w in self.watched], cgroup_ids)
-        finally:
-            for w in self.watched:
-                w.close()
+            bcc = preflight.check_all(self.tracefs)
+            self.path = resolve_command(self.command) if self.command is not None else None
+            cgroup_ids = plan_cgroup_ids(self.plan)
+            # held from here on: a process that ends while the program compiles is still seen to end
+            self.watched = [WatchedProcess(pid) for pid in (check_pids(self.pids) if self.pids else [])]
+        except Exception as e:
+            self._failed = e
+            return
+        self.pending = PendingLoad(bcc, self.plan, self.c_source, cgroup_ids)
 
-    def _run(self, bcc, path: str | None, pids: list[int], cgroup_ids: dict[str, int]) -> RunResult:
-        loaded = load(bcc, self.plan, self.c_source, cgroup_ids)
+    def cancel(self) -> None:
+        """Give up a start() (an error): the compile is waited for and what it loaded released; the
+        processes are let go."""
+        if self.pending is not None:
+            self.pending.cancel()
+        for w in self.watched:
+            w.close()
+
+    def abandon(self) -> None:
+        """Give up a start() at once (Ctrl-C): the compile is not waited for (see PendingLoad.abandon)."""
+        if self.pending is not None:
+            self.pending.abandon()
+        for w in self.watched:
+            w.close()
+
+    def run(self) -> RunResult:
+        self.start()
+        try:
+            if self._failed is not None:
+                raise self._failed
+            return self._run(self.path, [w.pid for w in self.watched])
+        except KeyboardInterrupt:
+            self.abandon()
+            raise
+        finally:
+            self.cancel()  # nothing left to cancel after _run, but the processes' descriptors
+
+    def _run(self, path: str | None, pids: list[int]) -> RunResult:
+        loaded = self.pending.result()
         self.loaded = loaded
         self.lost_seen = 0
         if self.plan.summary is not None:
@@ -92,10 +132,17 @@ class Session:
                 if child is not None:
                     child.cancel()
                 raise
-            reader = self._reader(loaded)
-            release_compiler_memory()  # the compile is over: what clang and LLVM left can go
+            # A perf buffer drops what the programs write before its reader opens it; a ring buffer
+            # holds it from the moment it exists, so mapping it (~20 ms for the default 128 MiB) waits
+            # until the command has been let go
+            reader = None if self.plan.output == Output.RINGBUF else self._reader(loaded)
             if child is not None:
                 child.release()
+            if reader is None:
+                reader = self._reader(loaded)
+            # the compile is over: what clang and LLVM left can go (after the release: the command
+            # need not wait for it, its records wait in the buffer)
+            release_compiler_memory()
             gone = self._drop_missed_exits(loaded)
             for w in self.watched:
                 if w.pid not in gone:

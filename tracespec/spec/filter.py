@@ -7,13 +7,7 @@ fit, is decided by the validator against the catalogue.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Callable, Union
-
-from lark import Lark, Token, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
-from lark.visitors import Transformer_NonRecursive
 
 from tracespec.errors import Location, SpecError
 
@@ -102,103 +96,6 @@ Expr = Union[Name, IntLit, StrLit, DurationLit, BitAnd, Compare, InList, StrMatc
 _DURATION_UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    grammar = resources.files("tracespec").joinpath("grammar.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
-
-
-@v_args(meta=True)
-class _ToAst(Transformer_NonRecursive):  # lark's parse tree is as deep as the text is long: "a or b or c ..."
-    def __init__(self, locate: Callable[[int, int], Location]):
-        super().__init__()
-        self.locate = locate
-
-    def _loc(self, meta) -> Location:
-        return self.locate(getattr(meta, "line", 1), getattr(meta, "column", 1))
-
-    def _tok(self, tok: Token) -> Location:
-        return self.locate(tok.line, tok.column)
-
-    def or_(self, meta, items):
-        left, right = items
-        ops = left.operands if isinstance(left, Or) else (left,)
-        return Or(ops + (right,), self._loc(meta))
-
-    def and_(self, meta, items):
-        left, right = items
-        ops = left.operands if isinstance(left, And) else (left,)
-        return And(ops + (right,), self._loc(meta))
-
-    def not_(self, meta, items):
-        return Not(items[0], self._loc(meta))
-
-    def compare(self, meta, items):
-        left, op, right = items
-        return Compare(str(op), left, right, self._loc(meta))
-
-    def in_(self, meta, items):
-        return InList(items[0], items[1], False, self._loc(meta))
-
-    def not_in(self, meta, items):
-        return InList(items[0], items[1], True, self._loc(meta))
-
-    def strmatch(self, meta, items):
-        subject, op, tok = items
-        return StrMatch(str(op), subject, self._string(tok), self._loc(meta))
-
-    def bitand(self, meta, items):
-        return BitAnd(items[0], items[1], self._loc(meta))
-
-    def list(self, meta, items):
-        return tuple(i for i in items if i is not None)
-
-    def name(self, meta, items):
-        return Name(str(items[0]), self._tok(items[0]))
-
-    def int_(self, meta, items):
-        return IntLit(self._int(items[0]), self._tok(items[0]))
-
-    def neg_int(self, meta, items):
-        return IntLit(-self._int(items[0]), self._loc(meta))
-
-    def _int(self, tok: Token) -> int:
-        """Decimal, 0x hex, 0o or C-style octal (0644, as modes are written), 0b binary."""
-        text = str(tok)
-        if len(text) > 1 and text[0] == "0" and text[1].isdigit():
-            if any(c in "89" for c in text):
-                raise SpecError(f"{text} is not an octal number", self._tok(tok),
-                                hint="a leading 0 means octal, as in C: drop it for a decimal number")
-            return int(text, 8)
-        return int(text, 0)
-
-    def duration(self, meta, items):
-        text = str(items[0])
-        for unit in ("ns", "us", "ms", "s"):
-            if text.endswith(unit):
-                number = text[: -len(unit)]
-                break
-        whole, _, frac = number.partition(".")
-        scale = _DURATION_UNITS[unit]
-        ns = int(whole) * scale + (int(frac) * scale // (10 ** len(frac)) if frac else 0)
-        return DurationLit(ns, self._tok(items[0]))
-
-    def string(self, meta, items):
-        return self._string(items[0])
-
-    def _string(self, tok: Token) -> StrLit:
-        loc = self._tok(tok)
-        try:
-            value = unescape(str(tok)[1:-1])
-        except ValueError as e:
-            raise SpecError(f"bad string literal: {e}", loc,
-                            hint='escapes are \\\\, \\", \\\', \\n, \\t, \\r, \\0 and \\xNN') from None
-        if len(value) > MAX_STRING_BYTES:
-            raise SpecError(f"string literal of {len(value)} bytes; the limit is {MAX_STRING_BYTES}", loc,
-                            hint="match on a shorter prefix or suffix")
-        return StrLit(value, loc)
-
-
 _SIMPLE_ESCAPES = {"\\": b"\\", '"': b'"', "'": b"'", "n": b"\n", "t": b"\t", "r": b"\r", "0": b"\0"}
 
 
@@ -231,8 +128,12 @@ def parse_filter(text: str, locate: Callable[[int, int], Location]) -> Expr:
                         hint="split it between the global filter and per-syscall filters")
     if not text.strip():
         raise SpecError("empty filter", locate(1, 1), hint="remove the key, or write a condition such as 'not failed'")
+    # lark is imported by the first filter parsed: a spec without one does not wait for it
+    from tracespec.spec.filter_tree import (ToAst, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
+                                            UnexpectedToken, VisitError, parser)
+
     try:
-        tree = _parser().parse(text)
+        tree = parser().parse(text)
     except UnexpectedCharacters as e:
         raise SpecError(f"unexpected character {text[e.pos_in_stream]!r} in filter", locate(e.line, e.column),
                         hint=_expected_hint(e)) from None
@@ -249,7 +150,7 @@ def parse_filter(text: str, locate: Callable[[int, int], Location]) -> Expr:
     except UnexpectedInput as e:  # pragma: no cover - lark's other input errors
         raise SpecError("cannot parse filter", locate(getattr(e, "line", 1), getattr(e, "column", 1))) from None
     try:
-        expr = _ToAst(locate).transform(tree)
+        expr = ToAst(locate).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, SpecError):
             raise e.orig_exc from None
