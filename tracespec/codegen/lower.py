@@ -260,6 +260,10 @@ def describe_plan(p: Plan) -> list[str]:
                   f"CPU, read only when dumped")
     out = [f"attach:  {attach}", f"output:  {output}", f"target:  {target}",
            f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
+    if p.signals:
+        out.append("signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them")
+    elif p.signals_note:
+        out.append(f"signals: not printed: {p.signals_note}")
     if p.table is not None:
         own = len([f for f in p.families if not f.table])
         out.append(f"table:   {len(p.table.entries)} families ({len(p.table.nrs)} syscalls) recorded by one table-driven "

@@ -10,6 +10,7 @@ The output is a stream of items in record order:
                     in it (the kernel still reports a return, with a restart code, that strace never sees)
   ProcessExit       a traced task ended (a process, or one of its threads)
   Forked            a traced process made a child
+  Signalled         a traced task was delivered a signal (strace's "--- SIGCHLD {...} ---")
   Lost              the kernel dropped records (perf buffers report where)
 """
 
@@ -19,7 +20,8 @@ from typing import NamedTuple
 
 from tracespec.wire.layout import FLAG_DEFERRED
 from tracespec.wire.records import (TRUNCATED, EnterRecord, ExecArgsRecord, ExitRecord, ForkRecord,
-                                     LostRecord, ProcExitRecord, RetryRecord, Slot)
+                                     LostRecord, ProcExitRecord, RetryRecord, SignalRecord, Slot)
+from tracespec.decode.siginfo import Siginfo, parse_siginfo
 from tracespec.decode.values import converter
 from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.plan.model import Schema, SyscallInfo
@@ -83,6 +85,16 @@ class Forked(NamedTuple):
     ts: int
     parent: int  # the parent's process id
     child: int  # the new task's id
+
+
+class Signalled(NamedTuple):
+    """A signal the kernel delivered to a traced task, with its siginfo's fields."""
+
+    ts: int
+    tgid: int
+    tid: int
+    sig: int
+    info: Siginfo
 
 
 class Lost(NamedTuple):
@@ -290,6 +302,8 @@ class Pairer:
                 out.append(ProcessExit(r.ts, r.tgid, r.tid, r.code))
             elif t is ForkRecord:
                 out.append(Forked(r.ts, r.tgid, r.child))
+            elif t is SignalRecord:
+                out.append(Signalled(r.ts, r.tgid, r.tid, r.sig, parse_siginfo(r.info)))
             elif t is LostRecord:
                 out.append(Lost(r.ts, r.count))
         return self._ready()
