@@ -14,7 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from tracespec.decode.generated import load_decoder
-from tracespec.wire.layout import FORK_KIND, PROC_EXIT_KIND, RETRY_KIND, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED
+from tracespec.wire.layout import (FORK_KIND, PROC_EXIT_KIND, RETRY_KIND, SIGINFO_SIZE, SIGNAL_KIND, SLOT_ABSENT,
+                                   SLOT_FAULT, SLOT_TRUNCATED)
 from tracespec.decode.stream import EventStream
 from tracespec.format.jsonl import JsonWriter
 from tracespec.format.text import TextOptions, TextWriter
@@ -88,6 +89,20 @@ def proc_exit(tid: int, ts: int, code: int, *, tgid: int | None = None) -> bytes
 
 def fork(parent: int, ts: int, child: int) -> bytes:
     return HEADER.pack(ts, parent, parent, 0, FORK_KIND, 0) + struct.pack("<q", child)
+
+
+def siginfo(signo: int, code: int, errno: int = 0, **union: tuple[int, str, int]) -> bytes:
+    """A struct kernel_siginfo: si_signo, si_errno, si_code, then the union's members, each given as
+    name=(offset into the struct, struct format, value), e.g. si_pid=(16, "i", 4242)."""
+    data = bytearray(struct.pack("<iii", signo, errno, code).ljust(SIGINFO_SIZE, b"\0"))
+    for at, fmt, value in union.values():
+        struct.pack_into("<" + fmt, data, at, value)
+    return bytes(data)
+
+
+def signal(tid: int, ts: int, sig: int, info: bytes, *, tgid: int | None = None) -> bytes:
+    """A signal delivered to a task: the signal in the header's nr, then its siginfo."""
+    return HEADER.pack(ts, tgid or tid, tid, sig, SIGNAL_KIND, 0) + info
 
 
 def retry(name: str, tid: int, ts: int, slots: dict[int, bytes]) -> bytes:
