@@ -17,7 +17,7 @@ from straceio import normalized
 pytestmark = pytest.mark.bpf
 
 MARKER = "close(-4242)"
-TRACED = ["kill", "close"]
+TRACED = ["kill", "close", "rt_sigreturn"]
 
 
 def _from_marker(lines: list[str]) -> list[str]:
@@ -68,15 +68,19 @@ def test_signal_lines_in_strace_styles(options, build_dir, tmp_path):
 def test_signal_lines_agree_with_strace(build_dir, tmp_path):
     want = _compare(build_dir, tmp_path)
     parent, exited, killed = want
-    assert parent[:3] == ["kill(P1, SIGUSR1) = 0",
+    assert parent[:4] == ["kill(P1, SIGUSR1) = 0",
                           "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=P1, si_uid=0} ---",
+                          "rt_sigreturn({mask=[]}) = 0",  # the handler returns to kill's return
                           "close(-1) = -1 EBADF (Bad file descriptor)"]
+    # a handler's return to sigsuspend restores its -EINTR and the mask before it
+    assert "rt_sigreturn({mask=[USR2 ALRM CHLD]}) = -1 EINTR (Interrupted system call)" in parent
     assert "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---" in parent
     assert ("--- SIGUSR2 {si_signo=SIGUSR2, si_code=SI_TIMER, si_timerid=0, si_overrun=0, si_int=7, si_ptr=0x7} ---"
             in parent)
     assert ("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=P3, si_uid=0, si_status=SIGKILL, si_utime=0, "
             "si_stime=0} ---") in parent
-    assert exited[-3:] == ["--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=P1, si_uid=0} ---",
+    assert exited[-4:] == ["--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=P1, si_uid=0} ---",
+                           "rt_sigreturn({mask=[USR1 USR2 ALRM CHLD]}) = -1 EINTR (Interrupted system call)",
                            "close(-7) = -1 EBADF (Bad file descriptor)", "+++ exited with 3 +++"]
     assert killed == ["+++ killed by SIGKILL +++"]
 
@@ -99,6 +103,9 @@ def test_signals_in_json(build_dir, tmp_path):
     exited = signals[7]["siginfo"]
     assert (exited["si_code_names"], exited["si_pid"], exited["si_status"]) == (["CLD_EXITED"], child, 3)
     assert signals[3]["siginfo"]["si_addr"] == 16
+    returns = [o for o in objs if o.get("syscall") == "rt_sigreturn"]
+    assert returns[0]["args"] == {"mask": {"bits": 0}} and returns[0]["ret"] == 0
+    assert returns[3]["args"] == {"mask": {"bits": (1 << 11) | (1 << 13) | (1 << 16)}} and returns[3]["errno"] == "EINTR"
 
 
 def test_signals_false_and_signal_none_print_none(build_dir, tmp_path):
@@ -107,9 +114,9 @@ def test_signals_false_and_signal_none_print_none(build_dir, tmp_path):
     r = run_tracespec("run", _spec(tmp_path, "signals: false\n"), "-o", str(out), "--", prog)
     assert r.returncode == 0, r.stderr
     assert "kill(" in out.read_text() and "--- SIG" not in out.read_text()
-    r = run_tracespec("run", "-e", "trace=kill,close", "-e", "signal=none", "-o", str(out), "--", prog)
+    r = run_tracespec("run", "-e", "trace=kill,close,rt_sigreturn", "-e", "signal=none", "-o", str(out), "--", prog)
     assert r.returncode == 0, r.stderr
     assert "kill(" in out.read_text() and "--- SIG" not in out.read_text()
-    r = run_tracespec("run", "-e", "trace=kill,close", "-o", str(out), "--", prog)
+    r = run_tracespec("run", "-e", "trace=kill,close,rt_sigreturn", "-o", str(out), "--", prog)
     assert r.returncode == 0, r.stderr
     assert out.read_text().count("--- SIG") == 9, "printed by default, as strace does"

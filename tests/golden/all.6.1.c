@@ -31,6 +31,7 @@
 #define TS_FORK_KIND 65523
 #define TS_SIGNAL_KIND 65524
 #define TS_SIGINFO_SIZE 48
+#define TS_SIGFRAME_KIND 65525
 #define TS_CONTROL_TRIGGER 1
 #define TS_CONTROL_KILLED 2
 #define TS_CONTROL_SIZE 32
@@ -69,6 +70,9 @@ struct ts_hdr {
 #define TS_TRACED 1
 #define TS_ARMED 2
 #define TS_NEED_TASK_S32 1
+#define TS_SIGFRAME_MASK 296
+#define TS_SIGFRAME_RAX 144
+#define TS_NR_RT_SIGRETURN 15
 #define TS_TARGET_BITMAP 1
 #define TS_BITMAP_WORDS 65536
 #define TS_ARM_ON_EXEC 1
@@ -964,12 +968,31 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
     return 0;
 }
 
+/* rt_sigreturn restores what its signal frame holds, and no exit record reports it (the restored
+ * orig_ax is -1): the mask (strace's {mask=[...]}) and rax (its return value), read from the frame at
+ * the user stack pointer (catalogue/sigframe.py) before its entry record. No record when they cannot
+ * be read: the line is then strace's without them, rt_sigreturn() = ?. */
+static __always_inline void ts_sigframe(void *ctx, u64 id, struct pt_regs *regs)
+{
+    u64 sp = 0;
+    u64 rbuf[(TS_HEADER_SIZE + 16) / 8] = {};
+    u8 *r = (u8 *)rbuf;
+    TS_READ_KERNEL(&sp, sizeof(sp), &regs->sp);
+    if (TS_READ_USER(r + TS_HEADER_SIZE, 8, (void *)(sp + TS_SIGFRAME_MASK)) ||
+        TS_READ_USER(r + TS_HEADER_SIZE + 8, 8, (void *)(sp + TS_SIGFRAME_RAX)))
+        return;
+    ts_header(r, id, bpf_ktime_get_ns(), TS_NR_RT_SIGRETURN, TS_SIGFRAME_KIND);
+    ts_emit(ctx, r, TS_HEADER_SIZE + 16);
+}
+
 int ts_raw_enter(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 nr = ctx->args[1];
     if (!ts_traced_enter(id, nr))
         return 0;
+    if (nr == TS_NR_RT_SIGRETURN)
+        ts_sigframe(ctx, id, (struct pt_regs *)ctx->args[0]);
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
     return ts_enter_generic(ctx, id, nr, a);

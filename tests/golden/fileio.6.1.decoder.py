@@ -314,6 +314,15 @@ def _decode_signal(mv, off):
     return SignalRecord(ts, tgid, tid, nr, info)
 
 
+_SIGFRAME = struct.Struct("<QIIIHHQq")
+
+
+def _decode_sigframe(mv, off):
+    """rt_sigreturn's signal frame: the mask and the rax it restores."""
+    ts, tgid, tid, nr, kind, flags, mask, rax = _SIGFRAME.unpack_from(mv, off)
+    return SigframeRecord(ts, tgid, tid, mask, rax)
+
+
 def _decode_exec_args(mv, off):
     ts, tgid, tid, nr, kind, flags = _HEADER.unpack_from(mv, off)
     filename, pos = _str_slot(mv, off + 24)
@@ -349,6 +358,7 @@ DECODERS = {
     65522: _decode_exec_args,
     65523: _decode_fork,
     65524: _decode_signal,
+    65525: _decode_sigframe,
 }
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from synthetic import ERESTARTSYS, close, enter, exit_, jsonl, read_, siginfo, signal, text
+from synthetic import ERESTARTSYS, close, enter, exit_, jsonl, read_, sigframe, siginfo, signal, text
 from tracespec.format.text import TextOptions
 
 SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGUSR1, SIGSEGV = 4, 5, 7, 8, 10, 11
@@ -139,3 +139,30 @@ def test_signals_in_json():
                                    "si_status_names": ["SIGKILL"], "si_utime": 125, "si_stime": 0}}
     assert objs[1]["syscall"] == "close"
     assert objs[-1] == {"lost": 0, "syscalls": 1, "unfinished": 0}, "a signal is not a syscall"
+
+
+SIGINT_BIT, SIGCHLD_BIT = 1 << 1, 1 << 16
+
+
+@pytest.mark.parametrize("frame, line", [
+    ((SIGINT_BIT, 0), "100 rt_sigreturn({mask=[INT]}) = 0\n"),
+    ((SIGINT_BIT | SIGCHLD_BIT, -4), "100 rt_sigreturn({mask=[INT CHLD]}) = -1 EINTR (Interrupted system call)\n"),
+    ((0, 61), "100 rt_sigreturn({mask=[]}) = 61\n"),  # a restarted wait4: its number again, as strace shows
+    (None, "100 rt_sigreturn() = ?\n"),  # the frame could not be read
+])
+def test_rt_sigreturn_with_what_its_frame_restores(frame, line):
+    raws = [sigframe(100, 999, *frame)] if frame else []
+    assert text(raws + [enter("rt_sigreturn", 100, 1000)]) == line
+
+
+def test_a_frame_goes_with_the_next_rt_sigreturn_of_its_thread_only():
+    raws = [sigframe(101, 900, SIGINT_BIT, 0), enter("rt_sigreturn", 100, 1000)]
+    raws += [sigframe(100, 1100, 0, 5)] + close(100, 1200, 3) + [enter("rt_sigreturn", 100, 2300)]
+    assert text(raws) == "100 rt_sigreturn() = ?\n100 close(3) = 0\n100 rt_sigreturn() = ?\n"
+
+
+def test_rt_sigreturn_in_json():
+    objs = [json.loads(line) for line in jsonl([sigframe(100, 999, SIGINT_BIT, -4), enter("rt_sigreturn", 100, 1000)]).splitlines()]
+    assert (objs[0]["syscall"], objs[0]["args"], objs[0]["ret"], objs[0]["errno"]) == \
+        ("rt_sigreturn", {"mask": {"bits": 2}}, -4, "EINTR")
+    assert objs[-1] == {"lost": 0, "syscalls": 1, "unfinished": 0}

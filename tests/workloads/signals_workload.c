@@ -2,7 +2,8 @@
  * (tests/test_e2e_signals.py). Every signal here has a handler, so that the kernel delivers it
  * whether or not the process is ptraced (a signal whose action is to ignore it, or to kill without a
  * handler, is delivered only under strace). Each step ends with close(-N), a marker both traces show,
- * so that a signal's line lands between the same two syscalls in either trace.
+ * so that a signal's line lands between the same two syscalls in either trace; each handler's return,
+ * rt_sigreturn, restores the registers of a syscall (a kill, or sigsuspend: see wait_for).
  *
  *   self     kill, tgkill, sigqueue with a value, raise from a fault (SIGSEGV at a fixed address),
  *            a POSIX timer (SI_TIMER with its id and value), an interval timer (SI_KERNEL)
@@ -42,11 +43,24 @@ static void handle(int sig, void (*fn)(int))
     sigaction(sig, &sa, NULL);
 }
 
+/* The signal is blocked until here: it is delivered in sigsuspend, so that rt_sigreturn restores the
+ * same registers (sigsuspend's -EINTR) and mask under strace as under tracespec, however the timing. */
 static void wait_for(int sig)
 {
+    sigset_t mask;
+    sigprocmask(SIG_BLOCK, NULL, &mask);
+    sigdelset(&mask, sig);
     while (got != sig)
-        usleep(1000);
+        sigsuspend(&mask);
     got = 0;
+}
+
+static void block(int sig)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, sig);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
 }
 
 int main(void)
@@ -70,6 +84,9 @@ int main(void)
         *(volatile int *)16 = 1;  /* SIGSEGV, SEGV_MAPERR at 0x10 */
     close(-4);
 
+    block(SIGUSR2);
+    block(SIGALRM);
+    block(SIGCHLD);
     timer_t timer;
     struct sigevent ev;
     memset(&ev, 0, sizeof(ev));
@@ -94,6 +111,7 @@ int main(void)
     pid_t child = fork();
     if (child == 0) {
         close(ready[0]);
+        block(SIGUSR1);
         if (write(ready[1], "r", 1) != 1)  /* its SIGUSR1 handler is in place (inherited) */
             _exit(1);
         wait_for(SIGUSR1);
@@ -110,11 +128,17 @@ int main(void)
     wait_for(SIGCHLD);
     close(-8);
 
+    if (pipe(ready))
+        return 1;
     child = fork();
     if (child == 0) {
+        if (write(ready[1], "r", 1) != 1)  /* running, in its pause() next: strace has it attached */
+            _exit(1);
         for (;;)
             pause();
     }
+    if (read(ready[0], &c, 1) != 1)
+        return 1;
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     wait_for(SIGCHLD);

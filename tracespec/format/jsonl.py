@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import json
 
-from tracespec.decode.events import Finished, Lost, ProcessExit, Signalled, SyscallEvent, Unfinished
+from tracespec.decode.events import (SIGFRAME_MASK_SLOT, Finished, Lost, ProcessExit, Signalled, SyscallEvent,
+                                     Unfinished)
 from tracespec.format import args as A
 from tracespec.format.siginfo import siginfo_json
 from tracespec.format.sockaddr import sockaddr_json
@@ -103,6 +104,8 @@ class JsonWriter:
             args[f.name] = value
             if cut is not None:
                 truncated[f.name] = cut
+        if not args and ev.slots and SIGFRAME_MASK_SLOT in ev.slots:  # rt_sigreturn's restored mask
+            args[SIGFRAME_MASK_SLOT] = struct_json("sigset", ev.slots[SIGFRAME_MASK_SLOT].data)
         ret = ev.ret if finished else None
         ts = ev.ts + self.offset
         obj = {

@@ -440,6 +440,7 @@ class Plan:
     table: TablePlan | None = None  # the families recorded by the table-driven programs ts_enter_table/_exit
     signals: bool = False  # record the signals traced tasks get (the raw tracepoint signal_deliver)
     signals_note: str | None = None  # why they are not recorded when the spec asks for them
+    sigreturn_frame: bool = False  # rt_sigreturn's entry records the mask and rax its signal frame restores
 
     @property
     def contexts(self) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from tracespec.validate import SelectedSyscall, ValidatedSpec
 from tracespec.kernel.profile import FEATURES
 from tracespec.validate.typed import TAnd, TExpr, TStrMatch, leaves
 
+SIGRETURN = "rt_sigreturn"
 MANY_SYSCALLS = 48  # above this many, one raw tracepoint beats one tracepoint per syscall
 SCRATCH_SIZE = 32768  # per-CPU record building space (the largest per-CPU map value)
 MAX_RECORD = 16383  # records are built at offsets masked to 14 bits
@@ -295,6 +296,8 @@ class _Planner:
             generic_exit_buffer=record_buffer(generic_exit, output, generic_filter is not None, summarised,
                                               False) if generic_exit else Placement.STACK,
             serve=self.serve, table=table, signals=signals, signals_note=signals_note,
+            sigreturn_frame=(attach == Attach.RAW_TP and self.summary is None
+                             and any(s.syscall.name == SIGRETURN for s in v.syscalls)),
         )
 
     def signals(self) -> tuple[bool, str | None]:
@@ -358,7 +361,9 @@ class _Planner:
 
     def choose_attach(self, selected) -> Attach:
         p = self.profile
-        needs_raw = any(s.syscall.event is None for s in selected)
+        # rt_sigreturn's mask and return value are in the signal frame, found from the user stack
+        # pointer: the raw tracepoint's pt_regs has it, a syscall tracepoint's context does not
+        needs_raw = any(s.syscall.event is None or s.syscall.name == SIGRETURN for s in selected)
         many = self.v.every_syscall or len(selected) > MANY_SYSCALLS
         if needs_raw or many or not p.has("syscall_tracepoints"):
             return Attach.RAW_TP if p.has("raw_tracepoint") else Attach.RAW_SYSCALLS

@@ -103,6 +103,17 @@ class SignalRecord(NamedTuple):
     info: bytes
 
 
+class SigframeRecord(NamedTuple):
+    """Read at rt_sigreturn's entry from the signal frame: the mask it restores and the rax it restores
+    (its return value, which no exit record reports)."""
+
+    ts: int
+    tgid: int
+    tid: int
+    mask: int
+    rax: int
+
+
 class LostRecord(NamedTuple):
     """Records the kernel could not deliver (perf buffer overflow), reported where they were lost."""
 
@@ -112,4 +123,4 @@ class LostRecord(NamedTuple):
 
 
 Record = Union[EnterRecord, ExitRecord, ProcExitRecord, RetryRecord, ExecArgsRecord, ForkRecord, SignalRecord,
-               LostRecord]
+               SigframeRecord, LostRecord]
