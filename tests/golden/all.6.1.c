@@ -7,6 +7,7 @@
  * output:  BPF ring buffer, 128 MiB
  * target:  a command started by tracespec, and its children
  * records: 2 layouts, at most 88 bytes
+ * signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -28,6 +29,9 @@
 #define TS_RETRY_KIND 65521
 #define TS_EXEC_ARGS_KIND 65522
 #define TS_FORK_KIND 65523
+#define TS_SIGNAL_KIND 65524
+#define TS_SIGINFO_SIZE 48
+#define TS_SIGFRAME_KIND 65525
 #define TS_CONTROL_TRIGGER 1
 #define TS_CONTROL_KILLED 2
 #define TS_CONTROL_SIZE 32
@@ -66,6 +70,9 @@ struct ts_hdr {
 #define TS_TRACED 1
 #define TS_ARMED 2
 #define TS_NEED_TASK_S32 1
+#define TS_SIGFRAME_MASK 296
+#define TS_SIGFRAME_RAX 144
+#define TS_NR_RT_SIGRETURN 15
 #define TS_TARGET_BITMAP 1
 #define TS_BITMAP_WORDS 65536
 #define TS_ARM_ON_EXEC 1
@@ -961,12 +968,31 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
     return 0;
 }
 
+/* rt_sigreturn restores what its signal frame holds, and no exit record reports it (the restored
+ * orig_ax is -1): the mask (strace's {mask=[...]}) and rax (its return value), read from the frame at
+ * the user stack pointer (catalogue/sigframe.py) before its entry record. No record when they cannot
+ * be read: the line is then strace's without them, rt_sigreturn() = ?. */
+static __always_inline void ts_sigframe(void *ctx, u64 id, struct pt_regs *regs)
+{
+    u64 sp = 0;
+    u64 rbuf[(TS_HEADER_SIZE + 16) / 8] = {};
+    u8 *r = (u8 *)rbuf;
+    TS_READ_KERNEL(&sp, sizeof(sp), &regs->sp);
+    if (TS_READ_USER(r + TS_HEADER_SIZE, 8, (void *)(sp + TS_SIGFRAME_MASK)) ||
+        TS_READ_USER(r + TS_HEADER_SIZE + 8, 8, (void *)(sp + TS_SIGFRAME_RAX)))
+        return;
+    ts_header(r, id, bpf_ktime_get_ns(), TS_NR_RT_SIGRETURN, TS_SIGFRAME_KIND);
+    ts_emit(ctx, r, TS_HEADER_SIZE + 16);
+}
+
 int ts_raw_enter(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 nr = ctx->args[1];
     if (!ts_traced_enter(id, nr))
         return 0;
+    if (nr == TS_NR_RT_SIGRETURN)
+        ts_sigframe(ctx, id, (struct pt_regs *)ctx->args[0]);
     u64 a[6];
     ts_read_args((struct pt_regs *)ctx->args[0], a);
     return ts_enter_generic(ctx, id, nr, a);
@@ -1052,5 +1078,27 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
         status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
     ts_exit_emit(args, ((u64)tgid << 32) | tgid, status);
+    return 0;
+}
+
+/* A signal delivered to a traced task, where strace prints "--- SIGUSR1 {si_signo=...} ---": the raw
+ * tracepoint signal_deliver fires in the task itself as it takes the signal from its queue (after the
+ * syscall the signal interrupted has returned), with the kernel's siginfo (args: sig, info, ka). The
+ * group-exit path passes no siginfo (SEND_SIG_NOINFO: a SIGKILL the process dies of), and strace shows
+ * only that death, "+++ killed by SIGKILL +++": no record. */
+RAW_TRACEPOINT_PROBE(signal_deliver)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    u64 info = ctx->args[1];
+    if (info < 4096)
+        return 0;
+    u64 rbuf[(TS_HEADER_SIZE + TS_SIGINFO_SIZE + 7) / 8] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), (u32)ctx->args[0], TS_SIGNAL_KIND);
+    if (TS_READ_KERNEL(r + TS_HEADER_SIZE, TS_SIGINFO_SIZE, (void *)info))
+        return 0;
+    ts_emit(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE);
     return 0;
 }

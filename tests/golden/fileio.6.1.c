@@ -7,6 +7,7 @@
  * output:  BPF ring buffer, 128 MiB
  * target:  a command started by tracespec, and its children
  * records: 22 layouts, at most 8280 bytes
+ * signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them
  * table:   10 families (20 syscalls) recorded by one table-driven pair of programs; 0 with programs of their own
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
@@ -29,6 +30,9 @@
 #define TS_RETRY_KIND 65521
 #define TS_EXEC_ARGS_KIND 65522
 #define TS_FORK_KIND 65523
+#define TS_SIGNAL_KIND 65524
+#define TS_SIGINFO_SIZE 48
+#define TS_SIGFRAME_KIND 65525
 #define TS_CONTROL_TRIGGER 1
 #define TS_CONTROL_KILLED 2
 #define TS_CONTROL_SIZE 32
@@ -1296,5 +1300,27 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
         status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
     ts_exit_emit(args, ((u64)tgid << 32) | tgid, status);
+    return 0;
+}
+
+/* A signal delivered to a traced task, where strace prints "--- SIGUSR1 {si_signo=...} ---": the raw
+ * tracepoint signal_deliver fires in the task itself as it takes the signal from its queue (after the
+ * syscall the signal interrupted has returned), with the kernel's siginfo (args: sig, info, ka). The
+ * group-exit path passes no siginfo (SEND_SIG_NOINFO: a SIGKILL the process dies of), and strace shows
+ * only that death, "+++ killed by SIGKILL +++": no record. */
+RAW_TRACEPOINT_PROBE(signal_deliver)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    u64 info = ctx->args[1];
+    if (info < 4096)
+        return 0;
+    u64 rbuf[(TS_HEADER_SIZE + TS_SIGINFO_SIZE + 7) / 8] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), (u32)ctx->args[0], TS_SIGNAL_KIND);
+    if (TS_READ_KERNEL(r + TS_HEADER_SIZE, TS_SIGINFO_SIZE, (void *)info))
+        return 0;
+    ts_emit(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE);
     return 0;
 }

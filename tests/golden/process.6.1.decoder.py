@@ -198,6 +198,24 @@ def _decode_fork(mv, off):
     return ForkRecord(ts, tgid, tid, child)
 
 
+def _decode_signal(mv, off):
+    """A signal delivered: the signal in the header's nr, then its siginfo's 48 bytes."""
+    ts, tgid, tid, nr, kind, flags = _HEADER.unpack_from(mv, off)
+    info = bytes(mv[off + 24:off + 72])
+    if len(info) != 48:
+        raise struct.error("a signal record shorter than its siginfo")
+    return SignalRecord(ts, tgid, tid, nr, info)
+
+
+_SIGFRAME = struct.Struct("<QIIIHHQq")
+
+
+def _decode_sigframe(mv, off):
+    """rt_sigreturn's signal frame: the mask and the rax it restores."""
+    ts, tgid, tid, nr, kind, flags, mask, rax = _SIGFRAME.unpack_from(mv, off)
+    return SigframeRecord(ts, tgid, tid, mask, rax)
+
+
 def _decode_exec_args(mv, off):
     ts, tgid, tid, nr, kind, flags = _HEADER.unpack_from(mv, off)
     filename, pos = _str_slot(mv, off + 24)
@@ -222,6 +240,8 @@ DECODERS = {
     65521: _decode_retry,
     65522: _decode_exec_args,
     65523: _decode_fork,
+    65524: _decode_signal,
+    65525: _decode_sigframe,
 }
 
 

@@ -14,7 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from tracespec.decode.generated import load_decoder
-from tracespec.wire.layout import FORK_KIND, PROC_EXIT_KIND, RETRY_KIND, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED
+from tracespec.wire.layout import (FORK_KIND, PROC_EXIT_KIND, RETRY_KIND, SIGFRAME_KIND, SIGINFO_SIZE, SIGNAL_KIND,
+                                   SLOT_ABSENT,
+                                   SLOT_FAULT, SLOT_TRUNCATED)
 from tracespec.decode.stream import EventStream
 from tracespec.format.jsonl import JsonWriter
 from tracespec.format.text import TextOptions, TextWriter
@@ -23,7 +25,7 @@ from tracespec.plan.model import Schema
 
 SPEC = Path(__file__).with_name("synthetic.yaml")
 HEADER = struct.Struct("<QIIIHH")
-NR = {"read": 0, "write": 1, "close": 3, "exit_group": 231, "openat": 257}
+NR = {"read": 0, "write": 1, "close": 3, "rt_sigreturn": 15, "exit_group": 231, "openat": 257}
 AT_FDCWD = -100
 O_RDONLY_CLOEXEC = 0o2000000
 ERESTARTSYS = -512
@@ -88,6 +90,25 @@ def proc_exit(tid: int, ts: int, code: int, *, tgid: int | None = None) -> bytes
 
 def fork(parent: int, ts: int, child: int) -> bytes:
     return HEADER.pack(ts, parent, parent, 0, FORK_KIND, 0) + struct.pack("<q", child)
+
+
+def siginfo(signo: int, code: int, errno: int = 0, **union: tuple[int, str, int]) -> bytes:
+    """A struct kernel_siginfo: si_signo, si_errno, si_code, then the union's members, each given as
+    name=(offset into the struct, struct format, value), e.g. si_pid=(16, "i", 4242)."""
+    data = bytearray(struct.pack("<iii", signo, errno, code).ljust(SIGINFO_SIZE, b"\0"))
+    for at, fmt, value in union.values():
+        struct.pack_into("<" + fmt, data, at, value)
+    return bytes(data)
+
+
+def signal(tid: int, ts: int, sig: int, info: bytes, *, tgid: int | None = None) -> bytes:
+    """A signal delivered to a task: the signal in the header's nr, then its siginfo."""
+    return HEADER.pack(ts, tgid or tid, tid, sig, SIGNAL_KIND, 0) + info
+
+
+def sigframe(tid: int, ts: int, mask: int, rax: int, *, tgid: int | None = None) -> bytes:
+    """What rt_sigreturn's signal frame restores, read at its entry: the mask, then rax."""
+    return HEADER.pack(ts, tgid or tid, tid, NR["rt_sigreturn"], SIGFRAME_KIND, 0) + struct.pack("<Qq", mask, rax)
 
 
 def retry(name: str, tid: int, ts: int, slots: dict[int, bytes]) -> bytes:

@@ -18,6 +18,7 @@ from tracespec.codegen.cliteral import c_comment, c_ident, c_int
 from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lower_trigger
 from tracespec.codegen import table_c
 from tracespec.codegen.templates import env
+from tracespec.catalogue import sigframe
 from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.plan.model import (HIST_BUCKETS, Attach, FamilyPlan, Output, ParamIndex, Placement, Plan, RecordLayout,
                                   SlotLayout, SyscallInfo, TargetKind)
@@ -260,6 +261,10 @@ def describe_plan(p: Plan) -> list[str]:
                   f"CPU, read only when dumped")
     out = [f"attach:  {attach}", f"output:  {output}", f"target:  {target}",
            f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
+    if p.signals:
+        out.append("signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them")
+    elif p.signals_note:
+        out.append(f"signals: not printed: {p.signals_note}")
     if p.table is not None:
         own = len([f for f in p.families if not f.table])
         out.append(f"table:   {len(p.table.entries)} families ({len(p.table.nrs)} syscalls) recorded by one table-driven "
@@ -288,6 +293,9 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     d.update({f"TS_NEED_{h}": "1" for h in sorted(plan.helpers)})
     if plan.table is not None:
         d.update({name: c_int(value) for name, value in table_c.c_defines().items()})
+    if plan.sigreturn_frame:
+        d.update({"TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK), "TS_SIGFRAME_RAX": c_int(sigframe.SIGFRAME_RAX),
+                  "TS_NR_RT_SIGRETURN": c_int(next(i.nr for i in plan.all_syscalls if i.name == "rt_sigreturn"))})
     d.update(_target_defines(plan))
     d.update(_summary_defines(plan))
     if plan.serve is not None:

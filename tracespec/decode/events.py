@@ -10,6 +10,7 @@ The output is a stream of items in record order:
                     in it (the kernel still reports a return, with a restart code, that strace never sees)
   ProcessExit       a traced task ended (a process, or one of its threads)
   Forked            a traced process made a child
+  Signalled         a traced task was delivered a signal (strace's "--- SIGCHLD {...} ---")
   Lost              the kernel dropped records (perf buffers report where)
 """
 
@@ -19,7 +20,9 @@ from typing import NamedTuple
 
 from tracespec.wire.layout import FLAG_DEFERRED
 from tracespec.wire.records import (TRUNCATED, EnterRecord, ExecArgsRecord, ExitRecord, ForkRecord,
-                                     LostRecord, ProcExitRecord, RetryRecord, Slot)
+                                     LostRecord, ProcExitRecord, RetryRecord, SigframeRecord, SignalRecord,
+                                     Slot)
+from tracespec.decode.siginfo import Siginfo, parse_siginfo
 from tracespec.decode.values import converter
 from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.plan.model import Schema, SyscallInfo
@@ -85,6 +88,16 @@ class Forked(NamedTuple):
     child: int  # the new task's id
 
 
+class Signalled(NamedTuple):
+    """A signal the kernel delivered to a traced task, with its siginfo's fields."""
+
+    ts: int
+    tgid: int
+    tid: int
+    sig: int
+    info: Siginfo
+
+
 class Lost(NamedTuple):
     ts: int
     count: int
@@ -104,6 +117,9 @@ KILL_WAIT_NS = 50_000_000
 # always "returns" (to where the signal interrupted), with a value only the frame knew: like exit, it
 # is complete at its entry, and its return value unknown (strace's "= ?").
 NO_EXIT_RECORD = frozenset({"rt_sigreturn"})
+# ... but its signal frame holds both, read at its entry (a SigframeRecord just before it): the mask it
+# restores becomes this slot, the rax it restores its return
+SIGFRAME_MASK_SLOT = "mask"
 
 
 def never_reports_return(info: SyscallInfo | None) -> bool:
@@ -144,6 +160,7 @@ class Pairer:
         self.converters: dict[int, object] = {}
         self.slot_names: dict[tuple[int, int], tuple[str, ...]] = {}
         self.comms: dict[bytes, str] = {}
+        self.frames: dict[int, SigframeRecord] = {}  # tid -> its rt_sigreturn's frame, until its entry record
 
     def _slot_names(self, kind: int, nr: int) -> tuple[str, ...]:
         """The argument name of each slot of a record (a family's layout knows only positions)."""
@@ -208,6 +225,7 @@ class Pairer:
         infos = self.infos
         comms = self.comms
         converters = self.converters
+        frames = self.frames
         # each record with the one after it, to see an entry followed at once by its exit
         records = records if isinstance(records, list) else list(records)
         following = records[1:]
@@ -225,6 +243,8 @@ class Pairer:
                 prev = pending.pop(tid, None)
                 if prev is not None:
                     out.append(Unfinished(prev))
+                # a frame read at rt_sigreturn's entry goes with this thread's next entry record only
+                frame = frames.pop(tid, None) if frames else None
                 nr = r.nr
                 n, convert = converters.get(nr) or self._convert(nr)
                 args = r.args[:n] if convert is None else convert(r.args)
@@ -243,6 +263,13 @@ class Pairer:
                     continue
                 ev = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, None, args, slots, slots))
                 info = infos.get(nr)
+                if frame is not None and info is not None and info.name in NO_EXIT_RECORD \
+                        and not r.flags & FLAG_DEFERRED:
+                    # rt_sigreturn with what its frame restores: whole, its return the restored rax
+                    slots = {SIGFRAME_MASK_SLOT: Slot(frame.mask.to_bytes(8, "little"), 0)}
+                    ret = ExitRecord(r.ts, r.tgid, tid, nr, r.kind, 0, frame.rax, ())
+                    out.append(_new(Finished, (ev._replace(exit=ret, slots=slots, entry_slots=slots), True)))
+                    continue
                 if never_reports_return(info) and not r.flags & FLAG_DEFERRED:
                     # exit and exit_group never return: strace prints them whole at entry, and the
                     # thread's end may come much later (a main thread's, when its process ends);
@@ -290,6 +317,10 @@ class Pairer:
                 out.append(ProcessExit(r.ts, r.tgid, r.tid, r.code))
             elif t is ForkRecord:
                 out.append(Forked(r.ts, r.tgid, r.child))
+            elif t is SigframeRecord:
+                frames[r.tid] = r
+            elif t is SignalRecord:
+                out.append(Signalled(r.ts, r.tgid, r.tid, r.sig, parse_siginfo(r.info)))
             elif t is LostRecord:
                 out.append(Lost(r.ts, r.count))
         return self._ready()

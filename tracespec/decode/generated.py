@@ -17,6 +17,7 @@ def load_decoder(schema: Schema) -> Callable[[list, list], int]:
     namespace = {"Slot": records.Slot, "EnterRecord": records.EnterRecord, "ExitRecord": records.ExitRecord,
                  "ProcExitRecord": records.ProcExitRecord, "RetryRecord": records.RetryRecord,
                  "ExecArgsRecord": records.ExecArgsRecord, "ForkRecord": records.ForkRecord,
+                 "SignalRecord": records.SignalRecord, "SigframeRecord": records.SigframeRecord,
                  "__name__": "tracespec_decoder"}
     exec(compile(source, "<tracespec decoder>", "exec"), namespace)
     return namespace["decode_all"]

@@ -15,6 +15,8 @@ a copied struct is an object of its fields; memory that could not be read is the
 cut string or buffer is listed in "truncated" (argument -> its full length, or true when unknown).
 ret is the raw kernel return (null if the syscall never returned), errno its name on failure.
 A process's end is {"ts_ns", "pid", "exited": status} or {"ts_ns", "pid", "killed": "SIGKILL"}.
+A signal delivered is {"ts_ns", "ts", "pid", "tid", "signal": "SIGCHLD", "siginfo": {the fields strace
+prints, by name, e.g. "si_code": 1, "si_code_names": ["CLD_EXITED"], "si_pid": 4243, ...}}.
 The last line is {"lost": N, "syscalls": M, "unfinished": K}: N records the kernel could not deliver.
 """
 
@@ -22,8 +24,10 @@ from __future__ import annotations
 
 import json
 
-from tracespec.decode.events import Finished, Lost, ProcessExit, SyscallEvent, Unfinished
+from tracespec.decode.events import (SIGFRAME_MASK_SLOT, Finished, Lost, ProcessExit, Signalled, SyscallEvent,
+                                     Unfinished)
 from tracespec.format import args as A
+from tracespec.format.siginfo import siginfo_json
 from tracespec.format.sockaddr import sockaddr_json
 from tracespec.format.structs import struct_json
 from tracespec.format.values import NAMED_KINDS, constants, failed, kind_of, value_names
@@ -51,6 +55,13 @@ def process_end(item: ProcessExit) -> dict:
     else:
         obj["exited"] = (item.code >> 8) & 0xFF
     return obj
+
+
+def signal_delivered(item: Signalled) -> dict:
+    """A signal's delivery as the contract has it, but for its time: pid, tid, the signal's name (its
+    number when it has none) and the siginfo's fields strace prints."""
+    return {"pid": item.tgid, "tid": item.tid, "signal": constants().signal_name(item.sig) or item.sig,
+            "siginfo": siginfo_json(item.info)}
 
 
 def _text(data: bytes) -> str:
@@ -93,6 +104,8 @@ class JsonWriter:
             args[f.name] = value
             if cut is not None:
                 truncated[f.name] = cut
+        if not args and ev.slots and SIGFRAME_MASK_SLOT in ev.slots:  # rt_sigreturn's restored mask
+            args[SIGFRAME_MASK_SLOT] = struct_json("sigset", ev.slots[SIGFRAME_MASK_SLOT].data)
         ret = ev.ret if finished else None
         ts = ev.ts + self.offset
         obj = {
@@ -118,6 +131,9 @@ class JsonWriter:
             elif isinstance(item, ProcessExit) and item.code >= 0:
                 ts = item.ts + self.offset
                 buf.append(self.dumps({"ts_ns": ts, "ts": exact_seconds(ts), **process_end(item)}))
+            elif type(item) is Signalled:
+                ts = item.ts + self.offset
+                buf.append(self.dumps({"ts_ns": ts, "ts": exact_seconds(ts), **signal_delivered(item)}))
             elif isinstance(item, Lost):
                 ts = item.ts + self.offset
                 buf.append(self.dumps({"ts_ns": ts, "ts": exact_seconds(ts), "lost_here": item.count}))

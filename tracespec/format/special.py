@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tracespec.decode.events import SyscallEvent
+from tracespec.decode.events import SIGFRAME_MASK_SLOT, SyscallEvent
 from tracespec.quote import quote
 from tracespec.format.prctl import prctl
-from tracespec.format.structs import struct_text
+from tracespec.format.structs import sigset_text, struct_text
 from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
                                      signal_text, struct_fields, structs, unsigned, with_comment)
@@ -351,9 +351,17 @@ def _arch_prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None
     return f"{text}, {_addr(addr) if name in ARCH_PRCTL_ADDR else hexval(addr)}", "", None
 
 
+def _rt_sigreturn(ev: SyscallEvent, style: Style, fd_text):
+    """strace's {mask=[...]}: the mask the signal frame restores (decode/events.py), when it was read."""
+    slot = ev.slots.get(SIGFRAME_MASK_SLOT)
+    if slot is None:
+        return None
+    return f"{{mask={sigset_text(int.from_bytes(slot.data, 'little'), style=style)}}}", "", None
+
+
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
-            "prctl": prctl, "arch_prctl": _arch_prctl}
-STYLED = frozenset({"fcntl", "ioctl", "futex", "prctl", "arch_prctl"})  # printers that take the abbreviation style and a descriptor's text
+            "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn}
+STYLED = frozenset({"fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn"})  # printers that take the abbreviation style and a descriptor's text
 
 
 

@@ -12,10 +12,11 @@ import os
 import time
 from dataclasses import dataclass
 
-from tracespec.decode.events import (Finished, Forked, Lost, ProcessExit, Started, SyscallEvent, Unfinished,
-                                     never_reports_return)
+from tracespec.decode.events import (Finished, Forked, Lost, ProcessExit, Signalled, Started, SyscallEvent,
+                                     Unfinished, never_reports_return)
 from tracespec.format import args as A
 from tracespec.format.fdpaths import FdPaths
+from tracespec.format.siginfo import signal_line
 from tracespec.format.special import special
 from tracespec.format.values import Style, constants, ret_text
 from tracespec.quote import quote
@@ -238,6 +239,9 @@ class TextWriter:
                 line = exit_text(item.code)
                 if line:
                     buf.append(f"{self.prefix(item.tid, item.ts)}{line}\n")
+            elif t is Signalled:
+                self.close_open()
+                buf.append(f"{self.prefix(item.tid, item.ts)}{signal_line(item.sig, item.info, self.style)}\n")
             elif t is Forked:
                 if self.fds is not None:
                     self.fds.forked(item.parent, item.child)

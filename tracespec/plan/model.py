@@ -63,6 +63,7 @@ class Placement(str, Enum):
 # the programs that record syscalls with raw arguments (a raw tracepoint's also dispatches to the others)
 GENERIC_PROGRAMS = frozenset({"ts_raw_enter", "ts_raw_exit", "ts_rs_enter", "ts_rs_exit", "ts_tp_enter", "ts_tp_exit"})
 TABLE_PROGRAMS = ("ts_enter_table", "ts_exit_table")  # the table-driven families' programs
+SIGNAL_PROGRAM = "raw_tracepoint__signal_deliver"  # signal deliveries (BCC attaches it by this name)
 
 
 
@@ -437,6 +438,9 @@ class Plan:
     generic_enter_buffer: Placement = Placement.STACK  # as FamilyPlan.enter_buffer, for the generic handler
     generic_exit_buffer: Placement = Placement.STACK
     table: TablePlan | None = None  # the families recorded by the table-driven programs ts_enter_table/_exit
+    signals: bool = False  # record the signals traced tasks get (the raw tracepoint signal_deliver)
+    signals_note: str | None = None  # why they are not recorded when the spec asks for them
+    sigreturn_frame: bool = False  # rt_sigreturn's entry records the mask and rax its signal frame restores
 
     @property
     def contexts(self) -> tuple[str, str]:
@@ -451,6 +455,8 @@ class Plan:
         if self.table is not None and program in TABLE_PROGRAMS:
             names = [name for e in self.table.entries for name in e.names]
             return "the table-driven syscalls (" + ", ".join(names[:6]) + (", ..." if len(names) > 6 else "") + ")"
+        if program == SIGNAL_PROGRAM:
+            return "the signals traced tasks get (signals: true, strace's default)"
         # only the programs that handle them: the sched tracepoints and ts_tp_arm are bookkeeping
         if self.generic and program in GENERIC_PROGRAMS:
             return "the syscalls recorded with raw arguments (" + ", ".join(i.name for i in self.generic[:6]) + \

@@ -19,14 +19,15 @@ from dataclasses import replace
 
 from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.errors import SpecError
-from tracespec.plan.model import (FIXED_PARAMS, ArgField, Attach, Attachment, FamilyPlan, FilterPlan, Output, Param,
-                                  ParamIndex, Placement, Plan, ServePlan,
+from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
+                                  FilterPlan, Output, Param, ParamIndex, Placement, Plan, ServePlan,
                                   RecorderPlan, RecordLayout, Schema, SlotLayout, SlotLen, SummaryPlan, SyscallInfo,
                                   TableEntry, TablePlan, TableSlot, TailCall, Target, TargetKind)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
 from tracespec.kernel.profile import FEATURES
 from tracespec.validate.typed import TAnd, TExpr, TStrMatch, leaves
 
+SIGRETURN = "rt_sigreturn"
 MANY_SYSCALLS = 48  # above this many, one raw tracepoint beats one tracepoint per syscall
 SCRATCH_SIZE = 32768  # per-CPU record building space (the largest per-CPU map value)
 MAX_RECORD = 16383  # records are built at offsets masked to 14 bits
@@ -228,6 +229,9 @@ class _Planner:
                     or generic_filter is not None or self.summary is not None)  # a summary times every call
 
         attachments, tail_calls, arm_events = self.attachments(attach, plans, generic, generic_infos)
+        signals, signals_note = self.signals()
+        if signals:
+            attachments.append(Attachment(SIGNAL_PROGRAM, "auto", "signal_deliver"))
         params = [Param(i, name, (self.target.cgroup or "") if i == ParamIndex.TARGET_CGROUP_ID else "")
                   for i, name in FIXED_PARAMS.items()]
         filters = [sp.filter for sp in plans] + [generic_filter]
@@ -291,8 +295,21 @@ class _Planner:
                                                generic_stash) if generic_enter else Placement.STACK,
             generic_exit_buffer=record_buffer(generic_exit, output, generic_filter is not None, summarised,
                                               False) if generic_exit else Placement.STACK,
-            serve=self.serve, table=table,
+            serve=self.serve, table=table, signals=signals, signals_note=signals_note,
+            sigreturn_frame=(attach == Attach.RAW_TP and self.summary is None
+                             and any(s.syscall.name == SIGRETURN for s in v.syscalls)),
         )
+
+    def signals(self) -> tuple[bool, str | None]:
+        """Whether the program records signal deliveries, as strace prints them by default (the spec's
+        `signals: false` is strace's -e signal=none), and why not when the spec wants them."""
+        if not self.v.spec.signals:
+            return False, None
+        if self.summary is not None:
+            return False, None  # a summary counts syscalls: strace -c prints no signals either
+        if not self.profile.has("raw_tracepoint"):
+            return False, "this kernel has no raw tracepoints (signal_deliver's siginfo needs one)"
+        return True, None
 
     def check_features(self, filters, v: ValidatedSpec) -> None:
         """A filter asking for what the target kernel cannot do is an error naming the feature."""
@@ -344,7 +361,9 @@ class _Planner:
 
     def choose_attach(self, selected) -> Attach:
         p = self.profile
-        needs_raw = any(s.syscall.event is None for s in selected)
+        # rt_sigreturn's mask and return value are in the signal frame, found from the user stack
+        # pointer: the raw tracepoint's pt_regs has it, a syscall tracepoint's context does not
+        needs_raw = any(s.syscall.event is None or s.syscall.name == SIGRETURN for s in selected)
         many = self.v.every_syscall or len(selected) > MANY_SYSCALLS
         if needs_raw or many or not p.has("syscall_tracepoints"):
             return Attach.RAW_TP if p.has("raw_tracepoint") else Attach.RAW_SYSCALLS

@@ -9,6 +9,7 @@ one and the same: the saved file is the very text that was parsed. Each flag kee
   -e raw=all       raw: true
   -s N             strings and buffers: max N (paths stay whole, as strace prints them)
   -y               fd_paths: true
+  -e signal=none   signals: false (strace prints every signal a tracee gets: signal=all, the default)
   -P PATH          a filter on each traced syscall's path arguments (== PATH); syscalls without a path
                    argument are left out. strace also shows syscalls on descriptors that refer to PATH,
                    which a filter in the kernel cannot know.
@@ -36,8 +37,6 @@ STRING_MAX = 4096  # the longest a buffer is copied (parse.BUFFER_MAX); strings 
 
 # -e qualifiers strace has and tracespec does not, with what to do instead
 REFUSED_QUALIFIERS = {
-    "signal": "tracespec does not print signal deliveries; trace kill/tgkill/rt_sigaction with -e trace=%signal",
-    "signals": "tracespec does not print signal deliveries; trace kill/tgkill/rt_sigaction with -e trace=%signal",
     "read": "no hex dumps of reads; -s N shows up to N bytes of each buffer",
     "reads": "no hex dumps of reads; -s N shows up to N bytes of each buffer",
     "write": "no hex dumps of writes; -s N shows up to N bytes of each buffer",
@@ -89,6 +88,7 @@ class _Qualifiers:
     trace: str | None = None  # the last -e trace= value
     status: frozenset[str] | None = None
     raw: str | None = None
+    signal: str | None = None  # the last -e signal= value
     text: dict = field(default_factory=dict)  # qualifier -> the -e words, for comments
 
 
@@ -106,6 +106,9 @@ def _qualifiers(flags: StraceFlags) -> _Qualifiers:
             q.status = _status_set(value, expr)
         elif name == "raw":
             q.raw = value
+        elif name in ("signal", "signals"):
+            name = "signal"
+            q.signal = value
         elif name in ("abbrev", "verbose"):
             if value != "all":
                 raise _refuse(f"-e {expr}: tracespec prints structures as strace does by default "
@@ -114,8 +117,8 @@ def _qualifiers(flags: StraceFlags) -> _Qualifiers:
             raise _refuse(f"-e {expr}: strace's {name}= is not implemented", hint=REFUSED_QUALIFIERS[name])
         else:
             raise _refuse(f"-e {expr}: {name!r} is not a qualifier strace knows",
-                          hint=did_you_mean(name, ("trace", "status", "raw", "abbrev", "verbose"))
-                          or "tracespec takes -e trace=, -e status=, -e raw=")
+                          hint=did_you_mean(name, ("trace", "status", "raw", "signal", "abbrev", "verbose"))
+                          or "tracespec takes -e trace=, -e status=, -e raw=, -e signal=")
         q.text[name] = expr
     if flags.successful_only or flags.failed_only:
         wanted = frozenset(["successful"] if flags.successful_only else []) | \
@@ -312,12 +315,24 @@ def spec_text(flags: StraceFlags, catalogue, available: Callable, command_line: 
         lines += [f"strings: {{max: {n}}}  # -s {n}", f"buffers: {{max: {n}}}  # -s {n}"]
     if flags.fd_paths:  # -yy's socket endpoints are the writer's to show: the spec says -y
         lines.append("fd_paths: true  # -y")
+    if q.signal is not None and not _signals_on(q.signal, q.text["signal"]):
+        lines.append(f"signals: false  # -e {_comment(q.text['signal'])}")
     status = status_filter(q.status, q.text.get("status", ""))
     if status is not None:
         lines.append(f"filter: {_yaml_str(status)}  # {_comment(q.text['status'])}")
     if flags.summary:
         lines.append(f"summary: {{by: {flags.summary_by}}}  # -c" if flags.summary_by else "summary: true  # -c")
     return "\n".join(lines) + "\n"
+
+
+def _signals_on(value: str, expr: str) -> bool:
+    """-e signal=all (strace's default) or none: whether signal deliveries are printed."""
+    if value in ("all", "!none"):
+        return True
+    if value in ("none", "!all"):
+        return False
+    raise _refuse(f"-e {expr}: signal= for some signals only is not implemented",
+                  hint="-e signal=none prints no signal deliveries; without it every one is printed")
 
 
 def _raw_lines(value: str, expr: str) -> list[str]:
@@ -331,8 +346,8 @@ def _raw_lines(value: str, expr: str) -> list[str]:
 
 def refined_text(text: str, flags: StraceFlags, command_line: str) -> str | None:
     """A spec's text with strace's flags applied on top (None when no flag changes it): -s sets the
-    string and buffer sizes, -y fd_paths, -e raw=all raw, and -e status=, -z and -Z add their condition
-    to the filter (and). The selection is the spec's: -e trace= and -P build one of their own."""
+    string and buffer sizes, -y fd_paths, -e raw=all raw, -e signal=none signals, and -e status=, -z
+    and -Z add their condition to the filter (and). The selection is the spec's: -e trace= and -P build one of their own."""
     import yaml
 
     q = _qualifiers(flags)
@@ -348,6 +363,8 @@ def refined_text(text: str, flags: StraceFlags, command_line: str) -> str | None
         changes["fd_paths"] = True
     if q.raw is not None and _raw_lines(q.raw, q.text["raw"]):
         changes["raw"] = True
+    if q.signal is not None and not _signals_on(q.signal, q.text["signal"]):
+        changes["signals"] = False
     status = status_filter(q.status, q.text.get("status", ""))
     if status is not None:
         changes["filter"] = status
@@ -360,6 +377,8 @@ def refined_text(text: str, flags: StraceFlags, command_line: str) -> str | None
     for key in ("fd_paths", "raw"):
         if key in changes:
             data[key] = True
+    if "signals" in changes:
+        data["signals"] = False
     if "filter" in changes:
         data["filter"] = f"({data['filter']}) and {changes['filter']}" if data.get("filter") else changes["filter"]
     head = [f"# {_comment(command_line)}", "# the spec given, with the command line's strace flags applied"]

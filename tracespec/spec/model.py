@@ -104,3 +104,4 @@ class Spec:
     loc: Location
     summary: SummaryOptions | None = None
     recorder: RecorderOptions | None = None
+    signals: bool = True  # print the signals traced tasks get, "--- SIGCHLD {...} ---" (off: -e signal=none)

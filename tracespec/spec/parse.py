@@ -25,7 +25,7 @@ DEFAULT_BUFFERS = FetchOptions(max=32, mode="full")
 DEFAULT_COUNT = 32  # array elements, like strace's -s 32 for argv and iovecs
 
 TOP_KEYS = ("version", "description", "syscalls", "exclude", "paths", "strings", "buffers", "raw", "fd_paths",
-            "filter", "summary", "recorder")
+            "signals", "filter", "summary", "recorder")
 SUMMARY_BY = ("syscall", "process", "thread")
 INTERVAL_MIN, INTERVAL_MAX = 1, 86400  # seconds; the --interval flag has the same limits
 RECORDER_MIN, RECORDER_MAX = 64 << 10, 4 << 30
@@ -122,6 +122,8 @@ class _Parser:
             buffers=self.fetch(top.get("buffers"), "buffers", BUFFER_MAX, with_mode=False).over(DEFAULT_BUFFERS),
             raw=self.want_bool(top.get("raw"), "raw") if top.get("raw") is not None else False,
             fd_paths=self.want_bool(top.get("fd_paths"), "fd_paths") if top.get("fd_paths") is not None else False,
+            # strace prints each signal a tracee gets unless told not to (-e signal=none)
+            signals=self.want_bool(top.get("signals"), "signals") if top.get("signals") is not None else True,
             filter=self.filter(top.get("filter")),
             loc=top.loc,
             summary=self.summary(top.get("summary")),

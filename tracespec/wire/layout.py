@@ -32,7 +32,13 @@ PROC_EXIT_KIND = 0xFFF0  # a traced process's exit (not a syscall)
 RETRY_KIND = 0xFFF1  # entry copies made again at exit
 EXEC_ARGS_KIND = 0xFFF2  # a successful execve's arguments, read from the new process
 FORK_KIND = 0xFFF3  # a traced process's fork (parent in the header, child after it)
+SIGNAL_KIND = 0xFFF4  # a signal delivered to a traced task (the signal in the header's nr, its siginfo after)
+SIGFRAME_KIND = 0xFFF5  # at rt_sigreturn's entry, what it restores: the signal mask (u64), then rax (s64)
 FIRST_SPECIAL_KIND = PROC_EXIT_KIND  # layouts of syscalls have kinds below it
+
+# A signal record's siginfo: the kernel's struct kernel_siginfo as signal_deliver sees it (si_signo,
+# si_errno, si_code, padding, then the union of the per-code fields), x86_64's 48 bytes
+SIGINFO_SIZE = 48
 
 # array slots: bytes of each element's own framing before its payload
 STRV_ELEMENT_HEAD = SLOT_INFO_SIZE  # a string of a vector: its info word
@@ -88,6 +94,9 @@ def c_defines() -> dict[str, int]:
         "TS_RETRY_KIND": RETRY_KIND,
         "TS_EXEC_ARGS_KIND": EXEC_ARGS_KIND,
         "TS_FORK_KIND": FORK_KIND,
+        "TS_SIGNAL_KIND": SIGNAL_KIND,
+        "TS_SIGINFO_SIZE": SIGINFO_SIZE,
+        "TS_SIGFRAME_KIND": SIGFRAME_KIND,
         "TS_CONTROL_TRIGGER": CONTROL_TRIGGER,
         "TS_CONTROL_KILLED": CONTROL_KILLED,
         "TS_CONTROL_SIZE": CONTROL.size,

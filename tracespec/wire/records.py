@@ -92,6 +92,28 @@ class ForkRecord(NamedTuple):
     child: int
 
 
+class SignalRecord(NamedTuple):
+    """A signal the kernel delivered to a traced task (in the task, as it dequeued it): the signal's
+    number and its siginfo's bytes, as the kernel's struct kernel_siginfo holds them."""
+
+    ts: int
+    tgid: int
+    tid: int
+    sig: int
+    info: bytes
+
+
+class SigframeRecord(NamedTuple):
+    """Read at rt_sigreturn's entry from the signal frame: the mask it restores and the rax it restores
+    (its return value, which no exit record reports)."""
+
+    ts: int
+    tgid: int
+    tid: int
+    mask: int
+    rax: int
+
+
 class LostRecord(NamedTuple):
     """Records the kernel could not deliver (perf buffer overflow), reported where they were lost."""
 
@@ -100,4 +122,5 @@ class LostRecord(NamedTuple):
     count: int
 
 
-Record = Union[EnterRecord, ExitRecord, ProcExitRecord, RetryRecord, ExecArgsRecord, ForkRecord, LostRecord]
+Record = Union[EnterRecord, ExitRecord, ProcExitRecord, RetryRecord, ExecArgsRecord, ForkRecord, SignalRecord,
+               SigframeRecord, LostRecord]
