@@ -6,9 +6,13 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 
 static void marker(void)
 {
@@ -32,11 +36,37 @@ static int flag_calls(void)
     return 0;
 }
 
+static int buffer_calls(void)
+{
+    unsigned char bytes[16];
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(1), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    connect(s, (struct sockaddr *)&sin, sizeof(sin));   /* nobody listens on port 1 */
+    struct pollfd p = {.fd = s, .events = POLLOUT};
+    poll(&p, 1, 1000);
+    marker();
+    syscall(SYS_getrandom, bytes, 8, GRND_NONBLOCK);
+    syscall(SYS_getrandom, bytes, 0, 0);
+    syscall(SYS_getrandom, (void *)8, 4, 0);            /* EFAULT: the address */
+    int err = -1, type = -1;
+    socklen_t len = sizeof(err);
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_ERROR, &err, &len);   /* ECONNREFUSED, by name */
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_ERROR, &err, &len);   /* consumed: 0 */
+    len = 2;
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_ERROR, &err, &len);   /* too short: the bytes in hex */
+    len = sizeof(type);
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_TYPE, &type, &len);   /* a number */
+    syscall(SYS_close, s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
     if (!strcmp(argv[1], "flags"))
         return flag_calls();
+    if (!strcmp(argv[1], "buffers"))
+        return buffer_calls();
     return 2;
 }

@@ -12,7 +12,7 @@ from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import complete, sigset_text, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
-                                     scalar_text)
+                                     scalar_text, with_comment)
 from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
@@ -77,10 +77,22 @@ def _iovec(slot: Slot, style: Style) -> str:
     return "[" + ", ".join(items) + "]"
 
 
-def _sockoptval(slot: Slot, style: Style) -> str:
+SOL_SOCKET, SO_ERROR = 1, 4
+# the buffers strace prints every byte of in hex (its QUOTE_FORCE_HEX): getrandom's random bytes
+HEX_BUFFERS = frozenset({"getrandom"})
+FORCE_HEX = 2  # as -xx
+
+
+def _sockoptval(ev: SyscallEvent, slot: Slot, style: Style) -> str:
+    """An option's value as strace's getsockopt prints it: SO_ERROR's errno by name ([ECONNREFUSED]),
+    another 4-byte value as a number, a shorter SO_ERROR in hex, anything else quoted."""
+    error = (ev.info.name == "getsockopt" and _arg_value(ev, "level") == SOL_SOCKET
+             and _arg_value(ev, "optname") == SO_ERROR)
     if len(slot.data) == 4:
-        return f"[{int.from_bytes(slot.data, 'little', signed=True)}]"
-    return quote(slot.data, slot.truncated, style.hex_strings)
+        number = int.from_bytes(slot.data, "little", signed=True)
+        known = error and number in constants().errnos
+        return f"[{with_comment(str(number), constants().errno_name(number), style) if known else number}]"
+    return quote(slot.data, slot.truncated, FORCE_HEX if error else style.hex_strings)
 
 
 def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
@@ -157,7 +169,9 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     if kind == "sockaddr":
         return sockaddr_text(slot.data, style)
     if kind in ("sockoptval", "osockoptval"):
-        return _sockoptval(slot, style)
+        return _sockoptval(ev, slot, style)
+    if kind == "obuf" and ev.info.name in HEX_BUFFERS and not slot.fault:
+        return quote(slot.data, slot.truncated, FORCE_HEX)
     if kind == "strv":
         return _strv(slot, style)
     if kind in ("iovec", "oiovec"):
@@ -190,12 +204,12 @@ QUOTED_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr"})  # render() en
 CACHE_LIMIT = 4096  # rendered values kept per argument (flags, enums, modes: the costly ones)
 
 
-def _renderer(f: ArgField, fds, style: Style = DEFAULT_STYLE) -> Renderer:
+def _renderer(f: ArgField, fds, style: Style = DEFAULT_STYLE, syscall: str | None = None) -> Renderer:
     """render(f, v, ev, fds, style), specialised for one argument: the same text, with less work per call."""
     kind, _ = kind_of(f)
     if style != DEFAULT_STYLE:  # the options strace users rarely give take the general path
         return lambda v, ev: render(f, v, ev, fds, style)
-    if kind in QUOTED_KINDS:
+    if kind in QUOTED_KINDS and syscall not in HEX_BUFFERS:
         name = f.name
 
         def quoted(v, ev):
@@ -230,9 +244,9 @@ def shape(info, fds=None, creates: bool = False, style: Style = DEFAULT_STYLE) -
     fields = RAW_ARGS if info is None else info.args
     shown = [(i, f) for i, f in enumerate(fields) if info is None or f.kind != "omode" or creates]
     cut = next((n for n, (_, f) in enumerate(shown) if kind_of(f)[0] in EXIT_KINDS), len(shown))
-    rendered = tuple((i, _renderer(f, fds, style)) for i, f in shown)
-    own = info is not None and not info.raw and info.name in PRINTERS
     name = info.name if info is not None else None
+    rendered = tuple((i, _renderer(f, fds, style, name)) for i, f in shown)
+    own = info is not None and not info.raw and info.name in PRINTERS
     return Shape(len(fields), rendered[:cut], rendered[cut:], own, name, info.ret if info is not None else "int")
 
 
