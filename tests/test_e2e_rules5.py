@@ -72,3 +72,21 @@ def test_random_bytes_in_hex_and_socket_errors_by_name(options, build_dir, tmp_p
     assert "getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0" in lines
     assert "getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0" in lines
     assert 'getsockopt(3, SOL_SOCKET, SO_ERROR, "\\x00\\x00", [2]) = 0' in lines
+
+
+@pytest.mark.parametrize("options", [(), ("-X", "verbose"), ("-X", "raw")], ids=["abbrev", "Xverbose", "Xraw"])
+def test_limits_and_file_system_statistics_agree_with_strace(options, build_dir, tmp_path):
+    """struct rlimit as strace's print_rlim64_t (RLIM64_INFINITY, N*1024), read at entry for the limits
+    set and when the call returns for those got; struct statfs whole, the magic by name."""
+    lines = _compare("structs", ["getrlimit", "setrlimit", "prlimit64", "statfs", "fstatfs"], build_dir, tmp_path,
+                     options)
+    if options:
+        return
+    assert "setrlimit(RLIMIT_CORE, {rlim_cur=0, rlim_max=RLIM64_INFINITY}) = 0" in lines
+    assert any(line.startswith("prlimit64(0, RLIMIT_NOFILE, {rlim_cur=1000, rlim_max=4*1024}, {rlim_cur=")
+               for line in lines)
+    assert "prlimit64(0, RLIMIT_NOFILE, NULL, {rlim_cur=1024, rlim_max=4*1024}) = 0" in lines
+    assert "getrlimit(RLIMIT_NOFILE, 0x8) = -1 EFAULT (Bad address)" in lines
+    assert any(line.startswith('statfs("/proc", {f_type=PROC_SUPER_MAGIC, f_bsize=') for line in lines)
+    assert any(line.startswith('statfs("/sys", {f_type=SYSFS_MAGIC, ') and "f_flags=ST_VALID|" in line
+               for line in lines)

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/vfs.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -60,12 +62,40 @@ static int buffer_calls(void)
     return 0;
 }
 
+static int struct_calls(void)
+{
+    struct rlimit lim, old;
+    struct statfs fs;
+    int proc = open("/proc", O_RDONLY | O_DIRECTORY);
+    marker();
+    syscall(SYS_getrlimit, RLIMIT_STACK, &lim);
+    lim.rlim_cur = 0; lim.rlim_max = RLIM_INFINITY;
+    syscall(SYS_setrlimit, RLIMIT_CORE, &lim);
+    lim.rlim_cur = 1000; lim.rlim_max = 4096;
+    syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &lim, &old);       /* set, and the old limits back */
+    lim.rlim_cur = 1024;
+    syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &lim, NULL);
+    syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &old);
+    syscall(SYS_getrlimit, RLIMIT_NOFILE, (void *)8);             /* EFAULT: the address */
+    lim.rlim_cur = 2048; lim.rlim_max = 1024;
+    syscall(SYS_setrlimit, RLIMIT_NOFILE, &lim);                  /* EINVAL, the struct still read */
+    syscall(SYS_statfs, "/proc", &fs);
+    syscall(SYS_statfs, "/sys", &fs);
+    syscall(SYS_fstatfs, proc, &fs);
+    syscall(SYS_statfs, "/nonexistent/tracespec", &fs);
+    syscall(SYS_statfs, "/proc", (void *)8);
+    syscall(SYS_close, proc);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
     if (!strcmp(argv[1], "flags"))
         return flag_calls();
+    if (!strcmp(argv[1], "structs"))
+        return struct_calls();
     if (!strcmp(argv[1], "buffers"))
         return buffer_calls();
     return 2;

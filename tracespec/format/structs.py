@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tracespec.quote import quote
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, flags_text, hexval, makedev, struct_fields,
-                                     structs, symbolic_mode)
+                                     structs, symbolic_mode, with_comment)
 
 ABBREVIATED = ", ..."  # what strace prints for the fields it leaves out without -v
 
@@ -138,8 +138,47 @@ def _sigset(v: dict, style: Style) -> str:
     return sigset_text(v["bits"], style=style)
 
 
+RLIM64_INFINITY = (1 << 64) - 1
+
+
+def _rlim(value: int, style: Style) -> str:
+    """strace's print_rlim64_t: RLIM64_INFINITY, a multiple of 1024 above it as N*1024, else the number;
+    -X raw the number, -X verbose the number with the other in a comment."""
+    if value == RLIM64_INFINITY:
+        text = "RLIM64_INFINITY"
+    elif value > 1024 and value % 1024 == 0:
+        text = f"{value // 1024}*1024"
+    else:
+        return str(value)
+    return with_comment(str(value), text, style)
+
+
+def _rlimit(v: dict, style: Style) -> str:
+    return f"{{rlim_cur={_rlim(v['rlim_cur'], style)}, rlim_max={_rlim(v['rlim_max'], style)}}}"
+
+
+ST_VALID = 0x20  # the kernel sets it when f_flags means something; strace shows f_flags only then
+STATFS_COUNTS = ("f_bsize", "f_blocks", "f_bfree", "f_bavail", "f_files", "f_ffree")
+
+
+def _statfs(v: dict, style: Style) -> str:
+    """strace's print_struct_statfs, whole with or without -v: the magic by name (an unknown one in hex),
+    the fsid's two words in hex, the flags when ST_VALID says they are set."""
+    c = constants()
+    magic = v["f_type"]
+    name = c.sets["fsmagic"].lookup(magic)
+    parts = [f"f_type={hexval(magic) if name is None else with_comment(hexval(magic), name, style)}"]
+    parts += [f"{k}={v[k]}" for k in STATFS_COUNTS]
+    fsid = ", ".join(hexval(v[f"f_fsid.val[{i}]"]) for i in range(2))
+    parts += [f"f_fsid={{val=[{fsid}]}}", f"f_namelen={v['f_namelen']}", f"f_frsize={v['f_frsize']}"]
+    if v["f_flags"] & ST_VALID:
+        parts.append(f"f_flags={flags_text(v['f_flags'], c.sets['statfs_flags'], c, style)}")
+    return "{" + ", ".join(parts) + "}"
+
+
 # printers that the -v and -X/-x options change take the style too
-STYLED = {"utsname": _utsname, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset}
+STYLED = {"utsname": _utsname, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
+          "rlimit": _rlimit, "statfs": _statfs}
 TEXT = {"stat": _stat, "statx": _statx, "timespec": _timespec, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus}
 
