@@ -90,3 +90,13 @@ def test_limits_and_file_system_statistics_agree_with_strace(options, build_dir,
     assert any(line.startswith('statfs("/proc", {f_type=PROC_SUPER_MAGIC, f_bsize=') for line in lines)
     assert any(line.startswith('statfs("/sys", {f_type=SYSFS_MAGIC, ') and "f_flags=ST_VALID|" in line
                for line in lines)
+
+
+def test_cpu_masks_as_the_cpus_they_hold(build_dir, tmp_path):
+    """sched_getaffinity's mask as the kernel wrote it (its return value's bytes), sched_setaffinity's
+    as given, both as strace's print_affinitylist lists their CPUs; a failed get's address."""
+    lines = _compare("cpus", ["sched_getaffinity", "sched_setaffinity"], build_dir, tmp_path)
+    assert lines[0].startswith("sched_getaffinity(0, 128, [0") and "]) = " in lines[0]
+    assert "sched_getaffinity(0, 4, 0xADDR) = -1 EINVAL (Invalid argument)" in lines
+    assert "sched_setaffinity(0, 8, [0]) = 0" in lines
+    assert "sched_setaffinity(0, 0, []) = -1 EINVAL (Invalid argument)" in lines

@@ -88,12 +88,33 @@ static int struct_calls(void)
     return 0;
 }
 
+static int cpu_calls(void)
+{
+    unsigned char mask[256];
+    memset(mask, 0, sizeof(mask));
+    marker();
+    syscall(SYS_sched_getaffinity, 0, 128, mask);           /* the kernel writes its cpumask's bytes */
+    syscall(SYS_sched_getaffinity, 0, 4, mask);             /* EINVAL: the address */
+    syscall(SYS_sched_getaffinity, 0, 128, (void *)8);      /* EFAULT */
+    memset(mask, 0, sizeof(mask));
+    mask[0] = 1;
+    syscall(SYS_sched_setaffinity, 0, 8, mask);
+    mask[0] = 3;
+    syscall(SYS_sched_setaffinity, 0, 8, mask);
+    syscall(SYS_sched_setaffinity, 0, 0, mask);             /* EINVAL, an empty mask: [] */
+    mask[1] = 0x80;                                          /* CPU 15 too, which the kernel ignores when absent */
+    syscall(SYS_sched_setaffinity, 0, 16, mask);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
     if (!strcmp(argv[1], "flags"))
         return flag_calls();
+    if (!strcmp(argv[1], "cpus"))
+        return cpu_calls();
     if (!strcmp(argv[1], "structs"))
         return struct_calls();
     if (!strcmp(argv[1], "buffers"))

@@ -12,7 +12,7 @@ from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import complete, sigset_text, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
-                                     scalar_text, with_comment)
+                                     scalar_text, unsigned, with_comment)
 from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
@@ -75,6 +75,23 @@ def _iovec(slot: Slot, style: Style) -> str:
     if slot.truncated:
         items.append(ELLIPSIS)
     return "[" + ", ".join(items) + "]"
+
+
+# the CPU masks strace prints as the numbers of the CPUs set ([0 1]): sched_setaffinity's as given (its
+# length), sched_getaffinity's as the kernel wrote it (the return value's bytes)
+CPU_MASKS = frozenset({"sched_setaffinity", "sched_getaffinity"})
+CPUSET_MAX = 128  # the bytes strace reads at most: the smallest size sched_getaffinity takes from 128 up
+
+
+def _cpu_mask(slot: Slot, length: int) -> str:
+    """strace's print_affinitylist: the CPUs set in the mask's first min(length, 128) bytes, then "..."
+    when the mask is longer than that (or than what was copied)."""
+    read = min(length, CPUSET_MAX)
+    bits = int.from_bytes(slot.data[:read], "little")
+    cpus = [str(i) for i in range(8 * len(slot.data[:read])) if bits >> i & 1]
+    if -(-read // 8) * 8 < length or len(slot.data) < read:
+        cpus.append(ELLIPSIS)
+    return "[" + " ".join(cpus) + "]"
 
 
 SOL_SOCKET, SO_ERROR = 1, 4
@@ -170,6 +187,11 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return sockaddr_text(slot.data, style)
     if kind in ("sockoptval", "osockoptval"):
         return _sockoptval(ev, slot, style)
+    if ev.info.name in CPU_MASKS and not slot.fault:
+        if kind == "obuf" and (ev.ret is None or ev.ret < 0):
+            return hexval(value, f)
+        length = ev.ret if kind == "obuf" else unsigned(_arg_value(ev, "len"), 4)
+        return "[]" if length == 0 else _cpu_mask(slot, length)
     if kind == "obuf" and ev.info.name in HEX_BUFFERS and not slot.fault:
         return quote(slot.data, slot.truncated, FORCE_HEX)
     if kind == "strv":
@@ -209,7 +231,7 @@ def _renderer(f: ArgField, fds, style: Style = DEFAULT_STYLE, syscall: str | Non
     kind, _ = kind_of(f)
     if style != DEFAULT_STYLE:  # the options strace users rarely give take the general path
         return lambda v, ev: render(f, v, ev, fds, style)
-    if kind in QUOTED_KINDS and syscall not in HEX_BUFFERS:
+    if kind in QUOTED_KINDS and syscall not in HEX_BUFFERS and syscall not in CPU_MASKS:
         name = f.name
 
         def quoted(v, ev):
