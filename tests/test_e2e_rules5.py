@@ -54,7 +54,8 @@ def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tupl
 
 
 def test_flag_tables_and_hex_numbers_agree_with_strace(build_dir, tmp_path):
-    lines = _compare("flags", ["socket", "accept4", "faccessat2", "rseq"], build_dir, tmp_path)
+    lines = _compare("flags", ["socket", "accept4", "setsockopt", "faccessat2", "rseq"], build_dir, tmp_path)
+    assert "setsockopt(3, SOL_NETLINK, NETLINK_EXT_ACK, [1], 4) = 0" in lines
     assert lines[0] == "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0) = 3"
     assert any("X_OK, AT_EACCESS) = -1 ENOENT" in line for line in lines)
     assert any(line.startswith("rseq(0xADDR, 0x10, 0, 0xADDR) = -1 EINVAL") for line in lines)

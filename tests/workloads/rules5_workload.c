@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/netlink.h>
 #include <poll.h>
 
 static void marker(void)
@@ -29,6 +30,12 @@ static int flag_calls(void)
     s = syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     syscall(SYS_close, s);
     syscall(SYS_accept4, -1, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int one = 1;
+    s = syscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    syscall(SYS_setsockopt, s, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+    syscall(SYS_setsockopt, s, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+    syscall(SYS_setsockopt, s, SOL_NETLINK, 99, &one, sizeof(one));   /* no such option */
+    syscall(SYS_close, s);
     syscall(SYS_faccessat2, AT_FDCWD, "/nonexistent/tracespec", X_OK, AT_EACCESS);
     syscall(SYS_faccessat2, AT_FDCWD, "/", R_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW);
     syscall(SYS_faccessat2, AT_FDCWD, "", R_OK, AT_EMPTY_PATH | 0x8000);  /* an unknown bit too */
