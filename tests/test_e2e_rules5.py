@@ -101,3 +101,16 @@ def test_cpu_masks_as_the_cpus_they_hold(build_dir, tmp_path):
     assert "sched_getaffinity(0, 4, 0xADDR) = -1 EINVAL (Invalid argument)" in lines
     assert "sched_setaffinity(0, 8, [0]) = 0" in lines
     assert "sched_setaffinity(0, 0, []) = -1 EINVAL (Invalid argument)" in lines
+
+
+@pytest.mark.parametrize("options", [(), ("-X", "verbose"), ("-X", "raw")], ids=["abbrev", "Xverbose", "Xraw"])
+def test_timeouts_and_file_times_agree_with_strace(options, build_dir, tmp_path):
+    """select's timeval and pselect6's and ppoll's timespec read at entry; utimensat's two times with
+    UTIME_NOW and UTIME_OMIT by name and the others' local date in a comment."""
+    lines = _compare("times", ["select", "pselect6", "ppoll", "utimensat"], build_dir, tmp_path, options)
+    if options:
+        return
+    assert lines[0] == "select(0, NULL, NULL, NULL, {tv_sec=0, tv_usec=1000}) = 0 (Timeout)"
+    assert lines[1] == "pselect6(0, NULL, NULL, NULL, {tv_sec=0, tv_nsec=1000000}, NULL) = 0 (Timeout)"
+    assert any("[UTIME_OMIT, {tv_sec=1700000000, tv_nsec=0} /* 2023-11-" in line for line in lines)
+    assert any(line.startswith("utimensat(AT_FDCWD, ") and ", 0x8, 0) = -1 EFAULT" in line for line in lines)

@@ -263,14 +263,14 @@ def _decode_21(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 22: f11 enter (rqtp)
-_S22 = struct.Struct("<QIIIHH16sQQ")
+# kind 22: f11 enter (tvp)
+_S22 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_22(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S22.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S22.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 23: f11 exit
@@ -281,14 +281,14 @@ def _decode_23(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 24: f12 enter (arg1)
-_S24 = struct.Struct("<QIIIHH16sQQQ")
+# kind 24: f12 enter (rqtp)
+_S24 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_24(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S24.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S24.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 25: f12 exit
@@ -299,61 +299,79 @@ def _decode_25(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 26: f13 enter (arg2)
-_S26 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 26: f13 enter (arg1)
+_S26 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S26.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S26.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 27: f13 exit
+_S27 = struct.Struct("<QIIIHHq")
+
+def _decode_27(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 28: f14 enter (arg2)
+_S28 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_28(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S28.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 27: f13 exit (arg1, arg2)
-_S27 = struct.Struct("<QIIIHHq")
+# kind 29: f14 exit (arg1, arg2)
+_S29 = struct.Struct("<QIIIHHq")
 
-def _decode_27(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
+def _decode_29(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S29.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 28: f14 enter (buff, addr)
-_S28 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_28(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S28.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 29: f14 exit
-_S29 = struct.Struct("<QIIIHHq")
-
-def _decode_29(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S29.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 30: f15 enter (addr_len)
+# kind 30: f15 enter (buff, addr)
 _S30 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_30(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S30.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 31: f15 exit (ubuf, addr, addr_len)
+# kind 31: f15 exit
 _S31 = struct.Struct("<QIIIHHq")
 
 def _decode_31(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S31.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 32: f16 enter (addr_len)
+_S32 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_32(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S32.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 33: f16 exit (ubuf, addr, addr_len)
+_S33 = struct.Struct("<QIIIHHq")
+
+def _decode_33(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -361,43 +379,25 @@ def _decode_31(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 32: f16 enter
-_S32 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 34: f17 enter
+_S34 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S32.unpack_from(mv, off)
+def _decode_34(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S34.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 33: f16 exit (usockvec)
-_S33 = struct.Struct("<QIIIHHq")
+# kind 35: f17 exit (usockvec)
+_S35 = struct.Struct("<QIIIHHq")
 
-def _decode_33(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
+def _decode_35(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 34: f17 enter (optval)
-_S34 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_34(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S34.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 35: f17 exit
-_S35 = struct.Struct("<QIIIHHq")
-
-def _decode_35(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 36: f18 enter (optlen)
+# kind 36: f18 enter (optval)
 _S36 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_36(mv, off):
@@ -407,22 +407,40 @@ def _decode_36(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 37: f18 exit (optval, optlen)
+# kind 37: f18 exit
 _S37 = struct.Struct("<QIIIHHq")
 
 def _decode_37(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 38: f19 enter (optlen)
+_S38 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_38(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S38.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 39: f19 exit (optval, optlen)
+_S39 = struct.Struct("<QIIIHHq")
+
+def _decode_39(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 38: f19 enter (filename, argv, envp)
-_S38 = struct.Struct("<QIIIHH16sQQQ")
+# kind 40: f20 enter (filename, argv, envp)
+_S40 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S38.unpack_from(mv, off)
+def _decode_40(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S40.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -430,62 +448,42 @@ def _decode_38(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 39: f19 exit
-_S39 = struct.Struct("<QIIIHHq")
-
-def _decode_39(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 40: f20 enter
-_S40 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S40.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 41: f20 exit (stat_addr, ru)
+# kind 41: f20 exit
 _S41 = struct.Struct("<QIIIHHq")
 
 def _decode_41(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 42: f21 enter
-_S42 = struct.Struct("<QIIIHH16sQ")
+_S42 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S42.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S42.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 43: f21 exit (name)
+# kind 43: f21 exit (stat_addr, ru)
 _S43 = struct.Struct("<QIIIHHq")
 
 def _decode_43(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 44: f22 enter (arg)
-_S44 = struct.Struct("<QIIIHH16sQQQ")
+# kind 44: f22 enter
+_S44 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S44.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 45: f22 exit (arg)
+# kind 45: f22 exit (name)
 _S45 = struct.Struct("<QIIIHHq")
 
 def _decode_45(mv, off):
@@ -495,72 +493,74 @@ def _decode_45(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 46: f23 enter
-_S46 = struct.Struct("<QIIIHH16sQQ")
+# kind 46: f23 enter (arg)
+_S46 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S46.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S46.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 47: f23 exit (buf)
+# kind 47: f23 exit (arg)
 _S47 = struct.Struct("<QIIIHHq")
 
 def _decode_47(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 48: f24 enter (arg0, arg1)
+# kind 48: f24 enter
 _S48 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_48(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S48.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 49: f24 exit (buf)
+_S49 = struct.Struct("<QIIIHHq")
+
+def _decode_49(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _str_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 50: f25 enter (arg0, arg1)
+_S50 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_50(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S50.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 49: f24 exit
-_S49 = struct.Struct("<QIIIHHq")
+# kind 51: f25 exit
+_S51 = struct.Struct("<QIIIHHq")
 
-def _decode_49(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
+def _decode_51(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 50: f25 enter (path)
-_S50 = struct.Struct("<QIIIHH16sQQQ")
+# kind 52: f26 enter (path)
+_S52 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_50(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S50.unpack_from(mv, off)
+def _decode_52(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S52.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 51: f25 exit (buf)
-_S51 = struct.Struct("<QIIIHHq")
-
-def _decode_51(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 52: f26 enter
-_S52 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_52(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S52.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 53: f26 exit (rlim)
+# kind 53: f26 exit (buf)
 _S53 = struct.Struct("<QIIIHHq")
 
 def _decode_53(mv, off):
@@ -578,7 +578,7 @@ def _decode_54(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 55: f27 exit (ru)
+# kind 55: f27 exit (rlim)
 _S55 = struct.Struct("<QIIIHHq")
 
 def _decode_55(mv, off):
@@ -589,14 +589,14 @@ def _decode_55(mv, off):
 
 
 # kind 56: f28 enter
-_S56 = struct.Struct("<QIIIHH16sQ")
+_S56 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S56.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 57: f28 exit (info)
+# kind 57: f28 exit (ru)
 _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
@@ -607,14 +607,14 @@ def _decode_57(mv, off):
 
 
 # kind 58: f29 enter
-_S58 = struct.Struct("<QIIIHH16sQQ")
+_S58 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S58.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 59: f29 exit (uset)
+# kind 59: f29 exit (info)
 _S59 = struct.Struct("<QIIIHHq")
 
 def _decode_59(mv, off):
@@ -624,50 +624,50 @@ def _decode_59(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 60: f30 enter (unewset)
+# kind 60: f30 enter
 _S60 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_60(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S60.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 61: f30 exit
+# kind 61: f30 exit (uset)
 _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S61.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 62: f31 enter (pathname)
-_S62 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S62.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 63: f31 exit (buf)
-_S63 = struct.Struct("<QIIIHHq")
-
-def _decode_63(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 64: f32 enter
+# kind 62: f31 enter (unewset)
+_S62 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_62(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S62.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 63: f31 exit
+_S63 = struct.Struct("<QIIIHHq")
+
+def _decode_63(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 64: f32 enter (pathname)
 _S64 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_64(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 65: f32 exit (buf)
@@ -680,17 +680,15 @@ def _decode_65(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 66: f33 enter (arg2)
-_S66 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 66: f33 enter
+_S66 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S66.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 67: f33 exit (arg2)
+# kind 67: f33 exit (buf)
 _S67 = struct.Struct("<QIIIHHq")
 
 def _decode_67(mv, off):
@@ -700,34 +698,34 @@ def _decode_67(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 68: f34 enter (rlim)
-_S68 = struct.Struct("<QIIIHH16sQQ")
+# kind 68: f34 enter (arg2)
+_S68 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S68.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 69: f34 exit
+# kind 69: f34 exit (arg2)
 _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 70: f35 enter (dev_name, dir_name, type)
-_S70 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 70: f35 enter (rlim)
+_S70 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S70.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 71: f35 exit
@@ -738,14 +736,16 @@ def _decode_71(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 72: f36 enter (arg0)
-_S72 = struct.Struct("<QIIIHH16sQQ")
+# kind 72: f36 enter (dev_name, dir_name, type)
+_S72 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S72.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 73: f36 exit
@@ -756,14 +756,14 @@ def _decode_73(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 74: f37 enter (uargs)
-_S74 = struct.Struct("<QIIIHH16sQQQ")
+# kind 74: f37 enter (arg0)
+_S74 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S74.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 75: f37 exit
@@ -774,14 +774,14 @@ def _decode_75(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 76: f38 enter (arg0)
-_S76 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 76: f38 enter (uargs)
+_S76 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S76.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S76.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 77: f38 exit
@@ -792,14 +792,14 @@ def _decode_77(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 78: f39 enter (arg1)
-_S78 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 78: f39 enter (arg0)
+_S78 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S78.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S78.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 79: f39 exit
@@ -810,15 +810,14 @@ def _decode_79(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 80: f40 enter (arg0, arg1)
+# kind 80: f40 enter (arg1)
 _S80 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_80(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S80.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 81: f40 exit
@@ -829,14 +828,15 @@ def _decode_81(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 82: f41 enter (arg1)
+# kind 82: f41 enter (arg0, arg1)
 _S82 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_82(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 83: f41 exit
@@ -847,14 +847,14 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 84: f42 enter (utime)
-_S84 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 84: f42 enter (arg1)
+_S84 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S84.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S84.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 85: f42 exit
@@ -865,14 +865,14 @@ def _decode_85(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 86: f43 enter (user_mask_ptr)
-_S86 = struct.Struct("<QIIIHH16sQQQ")
+# kind 86: f43 enter (utime)
+_S86 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S86.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S86.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 87: f43 exit
@@ -883,125 +883,123 @@ def _decode_87(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 88: f44 enter
+# kind 88: f44 enter (user_mask_ptr)
 _S88 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_88(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S88.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 89: f44 exit (user_mask_ptr)
+# kind 89: f44 exit
 _S89 = struct.Struct("<QIIIHHq")
 
 def _decode_89(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 90: f45 enter
+_S90 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_90(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S90.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 91: f45 exit (user_mask_ptr)
+_S91 = struct.Struct("<QIIIHHq")
+
+def _decode_91(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 90: f45 enter (tp)
-_S90 = struct.Struct("<QIIIHH16sQQ")
+# kind 92: f46 enter (tp)
+_S92 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S90.unpack_from(mv, off)
+def _decode_92(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S92.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 91: f45 exit
-_S91 = struct.Struct("<QIIIHHq")
-
-def _decode_91(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 92: f46 enter
-_S92 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S92.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 93: f46 exit (arg1)
+# kind 93: f46 exit
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 94: f47 enter (rqtp)
-_S94 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 94: f47 enter
+_S94 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S94.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 95: f47 exit
+# kind 95: f47 exit (arg1)
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 96: f48 enter
-_S96 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 97: f48 exit (ru)
-_S97 = struct.Struct("<QIIIHHq")
-
-def _decode_97(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 98: f49 enter (_type, _description)
+# kind 96: f48 enter (arg2)
+_S96 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_96(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 97: f48 exit
+_S97 = struct.Struct("<QIIIHHq")
+
+def _decode_97(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 98: f49 enter
 _S98 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_98(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 99: f49 exit
+# kind 99: f49 exit (ru)
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 100: f50 enter (_type, _description, _callout_info)
-_S100 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 100: f50 enter (_type, _description)
+_S100 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S100.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S100.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 101: f50 exit
@@ -1012,54 +1010,55 @@ def _decode_101(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 102: f51 enter (filename)
+# kind 102: f51 enter (_type, _description, _callout_info)
 _S102 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_102(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S102.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 103: f51 exit (statbuf)
+# kind 103: f51 exit
 _S103 = struct.Struct("<QIIIHHq")
 
 def _decode_103(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 104: f52 enter (filename)
+_S104 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_104(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S104.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 105: f52 exit (statbuf)
+_S105 = struct.Struct("<QIIIHHq")
+
+def _decode_105(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 104: f52 enter (arg1, arg3)
-_S104 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 106: f53 enter (arg1, arg3)
+_S106 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S104.unpack_from(mv, off)
+def _decode_106(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S106.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 105: f52 exit
-_S105 = struct.Struct("<QIIIHHq")
-
-def _decode_105(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 106: f53 enter (oldname, newname)
-_S106 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S106.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 107: f53 exit
@@ -1070,83 +1069,83 @@ def _decode_107(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 108: f54 enter (pathname)
-_S108 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 108: f54 enter (oldname, newname)
+_S108 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S108.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S108.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 109: f54 exit (buf)
+# kind 109: f54 exit
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 110: f55 enter (pathname)
-_S110 = struct.Struct("<QIIIHH16sQQQQQ")
+_S110 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S110.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S110.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 111: f55 exit
+# kind 111: f55 exit (buf)
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 112: f56 enter (new_rlim)
-_S112 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 112: f56 enter (tsp)
+_S112 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S112.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S112.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 113: f56 exit (old_rlim)
+# kind 113: f56 exit
 _S113 = struct.Struct("<QIIIHHq")
 
 def _decode_113(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 114: f57 enter
-_S114 = struct.Struct("<QIIIHH16sQQQ")
+# kind 114: f57 enter (filename, utimes)
+_S114 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S114.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S114.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 115: f57 exit (ubuf)
+# kind 115: f57 exit
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 116: f58 enter (cmdline_ptr)
+# kind 116: f58 enter (pathname)
 _S116 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_116(mv, off):
@@ -1164,37 +1163,35 @@ def _decode_117(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 118: f59 enter (filename, argv, envp)
-_S118 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 118: f59 enter (new_rlim)
+_S118 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S118.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S118.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 119: f59 exit
+# kind 119: f59 exit (old_rlim)
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S119.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 120: f60 enter (filename)
-_S120 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 120: f60 enter
+_S120 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S120.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 121: f60 exit (buffer)
+# kind 121: f60 exit (ubuf)
 _S121 = struct.Struct("<QIIIHHq")
 
 def _decode_121(mv, off):
@@ -1204,19 +1201,77 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 122: * enter
-_S122 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 122: f61 enter (cmdline_ptr)
+_S122 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S122.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 123: * exit
+# kind 123: f61 exit
 _S123 = struct.Struct("<QIIIHHq")
 
 def _decode_123(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S123.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 124: f62 enter (filename, argv, envp)
+_S124 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_124(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 125: f62 exit
+_S125 = struct.Struct("<QIIIHHq")
+
+def _decode_125(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S125.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 126: f63 enter (filename)
+_S126 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_126(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 127: f63 exit (buffer)
+_S127 = struct.Struct("<QIIIHHq")
+
+def _decode_127(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S127.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 128: * enter
+_S128 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_128(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S128.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 129: * exit
+_S129 = struct.Struct("<QIIIHHq")
+
+def _decode_129(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1259,6 +1314,7 @@ _RETRY_READERS = {
     20: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     296: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     328: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
+    23: (_buf_slot, ),
     35: (_buf_slot, ),
     42: (_buf_slot, ),
     49: (_buf_slot, ),
@@ -1299,7 +1355,6 @@ _RETRY_READERS = {
     263: (_str_slot, ),
     268: (_str_slot, ),
     269: (_str_slot, ),
-    280: (_str_slot, ),
     303: (_str_slot, ),
     188: (_str_slot, _str_slot, ),
     189: (_str_slot, _str_slot, ),
@@ -1315,6 +1370,7 @@ _RETRY_READERS = {
     203: (_buf_slot, ),
     227: (_buf_slot, ),
     230: (_buf_slot, ),
+    271: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     262: (_str_slot, ),
@@ -1323,6 +1379,8 @@ _RETRY_READERS = {
     316: (_str_slot, _str_slot, ),
     266: (_str_slot, _str_slot, ),
     267: (_str_slot, ),
+    270: (_buf_slot, ),
+    280: (_str_slot, _buf_slot, ),
     301: (_str_slot, ),
     302: (_buf_slot, ),
     320: (_str_slot, ),
@@ -1480,6 +1538,12 @@ DECODERS = {
     121: _decode_121,
     122: _decode_122,
     123: _decode_123,
+    124: _decode_124,
+    125: _decode_125,
+    126: _decode_126,
+    127: _decode_127,
+    128: _decode_128,
+    129: _decode_129,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

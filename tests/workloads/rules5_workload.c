@@ -5,8 +5,12 @@
  * Every call is deterministic. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/vfs.h>
 #include <sys/socket.h>
@@ -114,12 +118,40 @@ static int cpu_calls(void)
     return 0;
 }
 
+static int time_calls(void)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/tracespec-rules5-%d", (int)getpid());   /* the pid: the same once normalized */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return 1;
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 1000};
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000};
+    marker();
+    syscall(SYS_select, 0, NULL, NULL, NULL, &tv);
+    syscall(SYS_pselect6, 0, NULL, NULL, NULL, &ts, NULL);
+    syscall(SYS_ppoll, NULL, 0, &ts, NULL, 8);
+    struct timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT}, {.tv_sec = 1700000000, .tv_nsec = 0}};
+    syscall(SYS_utimensat, AT_FDCWD, path, times, 0);
+    times[0].tv_nsec = UTIME_NOW; times[1].tv_nsec = 5;
+    syscall(SYS_utimensat, fd, NULL, times, 0);
+    times[0].tv_sec = 0; times[0].tv_nsec = 0; times[1].tv_nsec = 1000000000;   /* EINVAL: no date for either */
+    syscall(SYS_utimensat, AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
+    syscall(SYS_utimensat, AT_FDCWD, path, NULL, 0);
+    syscall(SYS_utimensat, AT_FDCWD, path, (void *)8, 0);                       /* EFAULT: the address */
+    unlink(path);
+    syscall(SYS_close, fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
     if (!strcmp(argv[1], "flags"))
         return flag_calls();
+    if (!strcmp(argv[1], "times"))
+        return time_calls();
     if (!strcmp(argv[1], "cpus"))
         return cpu_calls();
     if (!strcmp(argv[1], "structs"))

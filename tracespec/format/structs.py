@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tracespec.quote import quote
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, flags_text, hexval, makedev, struct_fields,
                                      structs, symbolic_mode, with_comment)
@@ -26,6 +28,36 @@ def _statx(v: dict) -> str:
 
 def _timespec(v: dict) -> str:
     return f"{{tv_sec={v['tv_sec']}, tv_nsec={v['tv_nsec']}}}"
+
+
+UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+
+
+def date_comment(sec: int, nsec: int) -> str:
+    """strace's sprinttime_nsec, as a comment: the local time in ISO 8601, nanoseconds when not zero
+    (nothing for the epoch itself or a nanosecond count out of range)."""
+    if (sec == 0 and nsec == 0) or not 0 <= nsec <= 999_999_999:
+        return ""
+    try:
+        when = time.localtime(sec)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", when) + (f".{nsec:09d}" if nsec else "")
+    return f" /* {text}{time.strftime('%z', when)} */"
+
+
+def _utime(v: dict, which: str, style: Style) -> str:
+    """One of utimensat's times as strace's print_timespec_t_utime: UTIME_NOW and UTIME_OMIT by name,
+    another as the timespec and its date."""
+    sec, nsec = v[which + ".tv_sec"], v[which + ".tv_nsec"]
+    spec = f"{{tv_sec={sec}, tv_nsec={nsec}}}"
+    if nsec in (UTIME_NOW, UTIME_OMIT):
+        return with_comment(spec, "UTIME_NOW" if nsec == UTIME_NOW else "UTIME_OMIT", style)
+    return spec + date_comment(sec, nsec)
+
+
+def _utimens(v: dict, style: Style) -> str:
+    return f"[{_utime(v, 'atime', style)}, {_utime(v, 'mtime', style)}]"
 
 
 def _fdpair(v: dict) -> str:
@@ -178,7 +210,7 @@ def _statfs(v: dict, style: Style) -> str:
 
 # printers that the -v and -X/-x options change take the style too
 STYLED = {"utsname": _utsname, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
-          "rlimit": _rlimit, "statfs": _statfs}
+          "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens}
 TEXT = {"stat": _stat, "statx": _statx, "timespec": _timespec, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus}
 
