@@ -37,7 +37,7 @@ def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tupl
     spec = tmp_path / f"{group}.yaml"
     spec.write_text("version: 1\nsyscalls: [" + ", ".join(traced) + "]\n")
     got_file = tmp_path / "tracespec.txt"
-    if options[:1] in (("-X",), ("-x",)):  # tracespec applies -X and -x when it decodes a recorded trace
+    if any(o in ("-X", "-x") for o in options):  # tracespec applies -X and -x when it decodes a recorded trace
         r = run_tracespec("run", str(spec), "--format", "bin", "-o", str(tmp_path / "t.tsb"), "--", *argv,
                           stdout=subprocess.DEVNULL)
         decode_without_bcc(tmp_path / "t.tsb", got_file, *options)
@@ -114,3 +114,20 @@ def test_timeouts_and_file_times_agree_with_strace(options, build_dir, tmp_path)
     assert lines[1] == "pselect6(0, NULL, NULL, NULL, {tv_sec=0, tv_nsec=1000000}, NULL) = 0 (Timeout)"
     assert any("[UTIME_OMIT, {tv_sec=1700000000, tv_nsec=0} /* 2023-11-" in line for line in lines)
     assert any(line.startswith("utimensat(AT_FDCWD, ") and ", 0x8, 0) = -1 EFAULT" in line for line in lines)
+
+
+@pytest.mark.parametrize("options", [(), ("-v",), ("-v", "-X", "verbose"), ("-X", "raw")],
+                         ids=["abbrev", "v", "vXverbose", "Xraw"])
+def test_stat_and_statx_whole_under_v(options, build_dir, tmp_path):
+    """-v prints struct stat and struct statx whole (strace's print_struct_stat and statx), each time with
+    its date, statx's fields as its mask says the kernel filled them; a device's number in hex with a
+    plain 0 (makedev(0x5, 0))."""
+    # statx's flags under -X are two values (its sync type, then the rest), which tracespec prints as one
+    syscalls = ["newfstatat", "fstat"] + ([] if "-X" in options else ["statx"])
+    lines = _compare("stat", syscalls, build_dir, tmp_path, options)
+    if options == ("-v",):
+        assert any(line.startswith("newfstatat(AT_FDCWD, \"/dev/tty\", {st_dev=makedev(") and
+                   "st_rdev=makedev(0x5, 0), st_atime=" in line for line in lines)
+        assert any(line.startswith("statx(AT_FDCWD, ") and "stx_btime={tv_sec=" in line for line in lines)
+    if not options:
+        assert any("{st_mode=S_IFCHR|0666, st_rdev=makedev(0x5, 0), ...}" in line for line in lines)

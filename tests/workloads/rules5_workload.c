@@ -144,12 +144,32 @@ static int time_calls(void)
     return 0;
 }
 
+static int stat_calls(const char *self)
+{
+    struct stat st;
+    char stx[256];
+    int fd = open(self, O_RDONLY);
+    marker();
+    syscall(SYS_newfstatat, AT_FDCWD, self, &st, 0);
+    syscall(SYS_fstat, fd, &st);
+    syscall(SYS_newfstatat, AT_FDCWD, "/dev/null", &st, AT_SYMLINK_NOFOLLOW);   /* a device: its number */
+    syscall(SYS_newfstatat, AT_FDCWD, "/dev/tty", &st, 0);                      /* minor 0 */
+    syscall(SYS_newfstatat, AT_FDCWD, "/nonexistent/tracespec", &st, 0);
+    syscall(SYS_statx, AT_FDCWD, self, 0, 0xfff, stx);                          /* STATX_ALL */
+    syscall(SYS_statx, fd, "", AT_EMPTY_PATH, 0x7ff, stx);                      /* STATX_BASIC_STATS */
+    syscall(SYS_statx, AT_FDCWD, "/dev/null", AT_SYMLINK_NOFOLLOW, 0x1 | 0x200, stx);   /* type and size only */
+    syscall(SYS_close, fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
     if (!strcmp(argv[1], "flags"))
         return flag_calls();
+    if (!strcmp(argv[1], "stat"))
+        return stat_calls(argv[0]);
     if (!strcmp(argv[1], "times"))
         return time_calls();
     if (!strcmp(argv[1], "cpus"))

@@ -11,19 +11,68 @@ from tracespec.format.values import (DEFAULT_STYLE, Style, constants, flags_text
 ABBREVIATED = ", ..."  # what strace prints for the fields it leaves out without -v
 
 
-def _stat(v: dict) -> str:
+def _stat(v: dict, style: Style) -> str:
+    """strace's print_struct_stat: the mode, then a device's number or the size; with -v every field, the
+    times each with its date."""
     mode = v.get("st_mode", 0)
-    if mode & 0o170000 in (0o020000, 0o060000):  # devices show their device number, not a size
-        return f"{{st_mode={symbolic_mode(mode)}, st_rdev={makedev(v.get('st_rdev', 0))}, ...}}"
-    return f"{{st_mode={symbolic_mode(mode)}, st_size={v.get('st_size', 0)}, ...}}"
+    device = mode & 0o170000 in (0o020000, 0o060000)  # devices show their device number, not a size
+    size = f"st_rdev={makedev(v.get('st_rdev', 0), style)}" if device else f"st_size={v.get('st_size', 0)}"
+    if not style.verbose:
+        return f"{{st_mode={symbolic_mode(mode, style)}, {size}, ...}}"
+    parts = [f"st_dev={makedev(v['st_dev'], style)}", f"st_ino={v['st_ino']}", f"st_mode={symbolic_mode(mode, style)}",
+             f"st_nlink={v['st_nlink']}", f"st_uid={v['st_uid']}", f"st_gid={v['st_gid']}",
+             f"st_blksize={v['st_blksize']}", f"st_blocks={v['st_blocks']}", size]
+    for t in ("st_atime", "st_mtime", "st_ctime"):
+        parts.append(f"{t}={v[t]}{date_comment(v[t], v[t + '_nsec'])}")
+        parts.append(f"{t}_nsec={v[t + '_nsec']}")
+    return "{" + ", ".join(parts) + "}"
 
 
-def _statx(v: dict) -> str:
+STATX = {name: 1 << i for i, name in enumerate(("TYPE", "MODE", "NLINK", "UID", "GID", "ATIME", "MTIME", "CTIME",
+                                                "INO", "SIZE", "BLOCKS", "BTIME", "MNT_ID", "DIOALIGN"))}
+STATX_SUBVOL = 0x8000
+
+
+def _statx_time(v: dict, name: str) -> str:
+    sec, nsec = v[name + ".tv_sec"], v[name + ".tv_nsec"]
+    return f"{name}={{tv_sec={sec}, tv_nsec={nsec}}}{date_comment(sec, nsec)}"
+
+
+def _statx(v: dict, style: Style) -> str:
+    """strace's statx: the fields stx_mask says the kernel filled, abbreviated to mask, attributes, mode
+    and size; with -v every one, the times with their dates, the ids and alignments the mask names."""
     c = constants()
-    mask = flags_text(v.get("stx_mask", 0), c.sets["statx_mask"], c)
-    attrs = flags_text(v.get("stx_attributes", 0), c.sets["statx_attributes"], c)
-    return (f"{{stx_mask={mask}, stx_attributes={attrs}, stx_mode={symbolic_mode(v.get('stx_mode', 0))}, "
-            f"stx_size={v.get('stx_size', 0)}, ...}}")
+    mask = v.get("stx_mask", 0)
+    has = lambda *names: any(mask & STATX[n] for n in names)  # noqa: E731
+    attrs = flags_text(v.get("stx_attributes", 0), c.sets["statx_attributes"], c, style)
+    parts = [f"stx_mask={flags_text(mask, c.sets['statx_mask'], c, style)}"]
+    if style.verbose:
+        parts.append(f"stx_blksize={v['stx_blksize']}")
+    parts.append(f"stx_attributes={attrs}")
+    if style.verbose:
+        parts += [f"{k}={v[k]}" for k, n in (("stx_nlink", "NLINK"), ("stx_uid", "UID"), ("stx_gid", "GID"))
+                  if has(n)]
+    if has("TYPE", "MODE"):
+        parts.append(f"stx_mode={symbolic_mode(v.get('stx_mode', 0), style)}")
+    if style.verbose and has("INO"):
+        parts.append(f"stx_ino={v['stx_ino']}")
+    if has("SIZE"):
+        parts.append(f"stx_size={v.get('stx_size', 0)}")
+    if not style.verbose:
+        return "{" + ", ".join(parts) + ABBREVIATED + "}"
+    if has("BLOCKS"):
+        parts.append(f"stx_blocks={v['stx_blocks']}")
+    parts.append(f"stx_attributes_mask={flags_text(v['stx_attributes_mask'], c.sets['statx_attributes'], c, style)}")
+    parts += [_statx_time(v, f"stx_{t}") for t, n in (("atime", "ATIME"), ("btime", "BTIME"), ("ctime", "CTIME"),
+                                                      ("mtime", "MTIME")) if has(n)]
+    parts += [f"{k}={v[k]}" for k in ("stx_rdev_major", "stx_rdev_minor", "stx_dev_major", "stx_dev_minor")]
+    if has("MNT_ID"):
+        parts.append(f"stx_mnt_id={hexval(v['stx_mnt_id'])}")
+    if has("DIOALIGN"):
+        parts += [f"stx_dio_mem_align={v['stx_dio_mem_align']}", f"stx_dio_offset_align={v['stx_dio_offset_align']}"]
+    if mask & STATX_SUBVOL:
+        parts.append(f"stx_subvol={hexval(v['stx_subvol'])}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _timespec(v: dict) -> str:
@@ -210,8 +259,8 @@ def _statfs(v: dict, style: Style) -> str:
 
 # printers that the -v and -X/-x options change take the style too
 STYLED = {"utsname": _utsname, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
-          "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens}
-TEXT = {"stat": _stat, "statx": _statx, "timespec": _timespec, "fdpair": _fdpair, "int": _int,
+          "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx}
+TEXT = {"timespec": _timespec, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus}
 
 
