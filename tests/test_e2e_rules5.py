@@ -131,3 +131,20 @@ def test_stat_and_statx_whole_under_v(options, build_dir, tmp_path):
         assert any(line.startswith("statx(AT_FDCWD, ") and "stx_btime={tv_sec=" in line for line in lines)
     if not options:
         assert any("{st_mode=S_IFCHR|0666, st_rdev=makedev(0x5, 0), ...}" in line for line in lines)
+
+
+TIMER_SYSCALLS = ["timer_create", "timer_settime", "timer_gettime", "timer_delete", "getitimer", "setitimer",
+                  "timerfd_create", "timerfd_settime", "timerfd_gettime"]
+
+
+@pytest.mark.parametrize("options", [(), ("-X", "verbose"), ("-X", "raw")], ids=["abbrev", "Xverbose", "Xraw"])
+def test_timers_agree_with_strace(options, build_dir, tmp_path):
+    """timer_create's clock, struct sigevent and the id it writes; itimerspec and itimerval read at entry
+    and when the call returns; timerfd's clock and flags."""
+    lines = _compare("timers", TIMER_SYSCALLS, build_dir, tmp_path, options)
+    if options:
+        return
+    assert lines[0] == "timer_create(CLOCK_MONOTONIC, {sigev_signo=SIGUSR1, sigev_notify=SIGEV_SIGNAL}, [0]) = 0"
+    assert ("timer_settime(0, 0, {it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=100, tv_nsec=0}}, NULL) = 0"
+            in lines)
+    assert any(line.startswith("timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC|TFD_NONBLOCK) = ") for line in lines)

@@ -10,6 +10,9 @@
 #include <sys/random.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <signal.h>
 #include <time.h>
 #include <sys/resource.h>
 #include <sys/vfs.h>
@@ -162,12 +165,58 @@ static int stat_calls(const char *self)
     return 0;
 }
 
+static int timer_calls(void)
+{
+    int id = -1;
+    struct sigevent sev;
+    struct itimerspec its, old;
+    struct itimerval itv, oldv;
+    memset(&sev, 0, sizeof(sev));
+    memset(&its, 0, sizeof(its));
+    memset(&itv, 0, sizeof(itv));
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = SIGUSR1;
+    marker();
+    syscall(SYS_timer_create, CLOCK_MONOTONIC, &sev, &id);
+    its.it_value.tv_sec = 100;
+    syscall(SYS_timer_settime, id, 0, &its, NULL);
+    its.it_value.tv_sec = 0;
+    syscall(SYS_timer_settime, id, 0, &its, NULL);        /* disarmed: what it holds is known */
+    syscall(SYS_timer_gettime, id, &old);
+    syscall(SYS_timer_delete, id);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_value.sival_int = 7;
+    sev._sigev_un._tid = getpid();
+    syscall(SYS_timer_create, CLOCK_REALTIME, &sev, &id);
+    syscall(SYS_timer_delete, id);
+    sev.sigev_notify = SIGEV_NONE;
+    sev.sigev_value.sival_ptr = NULL;
+    syscall(SYS_timer_create, CLOCK_BOOTTIME, &sev, &id);
+    syscall(SYS_timer_delete, id);
+    syscall(SYS_timer_create, CLOCK_MONOTONIC, NULL, &id);
+    syscall(SYS_timer_settime, id, TIMER_ABSTIME, (void *)8, NULL);   /* EFAULT: the address */
+    syscall(SYS_timer_delete, id);
+    syscall(SYS_getitimer, ITIMER_PROF, &oldv);                        /* never armed: zeros */
+    itv.it_interval.tv_usec = 500; itv.it_value.tv_sec = 100;
+    syscall(SYS_setitimer, ITIMER_VIRTUAL, &itv, NULL);
+    memset(&itv, 0, sizeof(itv));
+    syscall(SYS_setitimer, ITIMER_PROF, &itv, &oldv);
+    int fd = syscall(SYS_timerfd_create, CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    its.it_value.tv_sec = 1;
+    syscall(SYS_timerfd_settime, fd, TFD_TIMER_ABSTIME, &its, &old);   /* long past: it expires at once */
+    syscall(SYS_timerfd_gettime, fd, &old);
+    syscall(SYS_close, fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
     if (!strcmp(argv[1], "flags"))
         return flag_calls();
+    if (!strcmp(argv[1], "timers"))
+        return timer_calls();
     if (!strcmp(argv[1], "stat"))
         return stat_calls(argv[0]);
     if (!strcmp(argv[1], "times"))

@@ -6,7 +6,7 @@ import time
 
 from tracespec.quote import quote
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, flags_text, hexval, makedev, struct_fields,
-                                     structs, symbolic_mode, with_comment)
+                                     structs, symbolic_mode, with_comment, enum_text, signal_text)
 
 ABBREVIATED = ", ..."  # what strace prints for the fields it leaves out without -v
 
@@ -257,10 +257,51 @@ def _statfs(v: dict, style: Style) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def _interval(v: dict, unit: str) -> str:
+    """struct itimerspec (unit tv_nsec) or itimerval (tv_usec): it_interval, then it_value."""
+    return ", ".join(f"{part}={{tv_sec={v[part + '.tv_sec']}, {unit}={v[part + '.' + unit]}}}"
+                     for part in ("it_interval", "it_value"))
+
+
+def _itimerspec(v: dict) -> str:
+    return "{" + _interval(v, "tv_nsec") + "}"
+
+
+def _itimerval(v: dict) -> str:
+    return "{" + _interval(v, "tv_usec") + "}"
+
+
+SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 2, 4
+
+
+def _sigevent(v: dict, style: Style) -> str:
+    """strace's print_sigevent: the value when not NULL, the signal by name for the notifications that
+    send one, the notification, then the thread id or function the union holds for it."""
+    c = constants()
+    notify = v["sigev_notify"]
+    parts = []
+    if v["sigev_value"]:
+        value = v["sigev_value"]
+        sival_int = value & 0xFFFFFFFF
+        parts.append(f"sigev_value={{sival_int={sival_int - (1 << 32) if sival_int >> 31 else sival_int}, "
+                     f"sival_ptr={hexval(value)}}}")
+    signo = v["sigev_signo"]
+    sending = notify in (SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID)
+    parts.append(f"sigev_signo={signal_text(signo, style) if sending else signo & 0xFFFFFFFF}")
+    parts.append(f"sigev_notify={enum_text(notify & 0xFFFFFFFF, c.sets['sigev_notify'], style)}")
+    if notify == SIGEV_THREAD_ID:
+        parts.append(f"sigev_notify_thread_id={v['sigev_notify_thread_id']}")
+    elif notify == SIGEV_THREAD:
+        parts.append(f"sigev_notify_function={hexval(v['sigev_notify_function']) if v['sigev_notify_function'] else 'NULL'}")
+        parts.append(f"sigev_notify_attributes={hexval(v['sigev_notify_attributes']) if v['sigev_notify_attributes'] else 'NULL'}")
+    return "{" + ", ".join(parts) + "}"
+
+
 # printers that the -v and -X/-x options change take the style too
 STYLED = {"utsname": _utsname, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
-          "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx}
-TEXT = {"timespec": _timespec, "fdpair": _fdpair, "int": _int,
+          "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
+          "sigevent": _sigevent}
+TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus}
 
 
