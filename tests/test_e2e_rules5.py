@@ -148,3 +148,10 @@ def test_timers_agree_with_strace(options, build_dir, tmp_path):
     assert ("timer_settime(0, 0, {it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=100, tv_nsec=0}}, NULL) = 0"
             in lines)
     assert any(line.startswith("timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC|TFD_NONBLOCK) = ") for line in lines)
+
+
+def test_unix_addresses_agree_with_strace(build_dir, tmp_path):
+    """An address no longer than its family (an unnamed AF_UNIX socket's) prints the family alone."""
+    lines = _compare("unix", ["socketpair", "getsockname", "getpeername", "bind"], build_dir, tmp_path)
+    assert "getsockname(3, {sa_family=AF_UNIX}, [110 => 2]) = 0" in lines
+    assert any('sun_path=@"tracespec-abstract"' in line for line in lines)

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/vfs.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -209,12 +210,47 @@ static int timer_calls(void)
     return 0;
 }
 
+static int unix_calls(void)
+{
+    int sv[2];
+    struct sockaddr_un sun;
+    socklen_t len;
+    marker();
+    syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, sv);
+    len = sizeof(sun);
+    syscall(SYS_getsockname, sv[0], &sun, &len);                  /* unnamed: the family alone */
+    len = sizeof(sun);
+    syscall(SYS_getpeername, sv[1], &sun, &len);
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "/tmp/tracespec-rules5-%d.sock", (int)getpid());
+    unlink(sun.sun_path);
+    syscall(SYS_bind, s, &sun, sizeof(sun));
+    len = sizeof(sun);
+    syscall(SYS_getsockname, s, &sun, &len);
+    unlink(sun.sun_path);
+    int a = socket(AF_UNIX, SOCK_DGRAM, 0);
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, "\0tracespec-abstract", 19);
+    syscall(SYS_bind, a, &sun, 2 + 19);
+    len = sizeof(sun);
+    syscall(SYS_getsockname, a, &sun, &len);
+    syscall(SYS_bind, a, &sun, 2);                                 /* the family alone, at entry too */
+    syscall(SYS_close, a);
+    syscall(SYS_close, s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
     if (!strcmp(argv[1], "flags"))
         return flag_calls();
+    if (!strcmp(argv[1], "unix"))
+        return unix_calls();
     if (!strcmp(argv[1], "timers"))
         return timer_calls();
     if (!strcmp(argv[1], "stat"))
