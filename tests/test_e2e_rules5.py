@@ -26,7 +26,8 @@ def _from_marker(lines: list[str]) -> list[str]:
 RANDOM = re.compile(r"\\x[0-9a-f]{2}")
 
 
-def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tuple = ()) -> list[str]:
+def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tuple = (), spec_extra: str = "",
+             keep=None) -> list[str]:
     """The group's lines under strace, asserted equal to tracespec's, both given the same options."""
     assert shutil.which("strace"), "strace is needed (./setup installs it)"
     argv = [str(compile_workload("rules5_workload", build_dir)), group]
@@ -35,7 +36,7 @@ def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tupl
     subprocess.run(["strace", "-f", "-q", *options, "-o", str(want_file), "-e", "trace=" + ",".join(traced), *argv],
                    check=True, stdout=subprocess.DEVNULL)
     spec = tmp_path / f"{group}.yaml"
-    spec.write_text("version: 1\nsyscalls: [" + ", ".join(traced) + "]\n")
+    spec.write_text("version: 1\nsyscalls: [" + ", ".join(traced) + "]\n" + spec_extra)
     got_file = tmp_path / "tracespec.txt"
     if any(o in ("-X", "-x") for o in options):  # tracespec applies -X and -x when it decodes a recorded trace
         r = run_tracespec("run", str(spec), "--format", "bin", "-o", str(tmp_path / "t.tsb"), "--", *argv,
@@ -49,6 +50,8 @@ def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tupl
          for p in normalized(file.read_text(errors="surrogateescape"))]
         for file in (want_file, got_file))
     assert len(want) == 1
+    if keep is not None:  # only the lines the test is about
+        want, got = ([[line for line in p if keep(line)] for p in procs] for procs in (want, got))
     assert got == want
     return want[0]
 
@@ -155,3 +158,16 @@ def test_unix_addresses_agree_with_strace(build_dir, tmp_path):
     lines = _compare("unix", ["socketpair", "getsockname", "getpeername", "bind"], build_dir, tmp_path)
     assert "getsockname(3, {sa_family=AF_UNIX}, [110 => 2]) = 0" in lines
     assert any('sun_path=@"tracespec-abstract"' in line for line in lines)
+
+
+@pytest.mark.parametrize("size", [4096, None], ids=["whole", "default"])
+def test_directory_entries_counted_as_strace_does(size, build_dir, tmp_path):
+    """getdents64 and getdents: the address and the number of entries the kernel wrote, counted from a
+    copy that holds them all (buffers: max); the end of a directory, 0 entries, needs no copy at all."""
+    extra = f"buffers: {{max: {size}}}\n" if size else ""
+    keep = None if size else (lambda line: "/* 0 entries */" in line or not line.startswith("getdents"))
+    lines = _compare("dirs", ["getdents64", "getdents"], build_dir, tmp_path, spec_extra=extra, keep=keep)
+    assert "getdents64(3, 0xADDR /* 0 entries */, 4096) = 0" in lines
+    if size:
+        assert any(line.startswith("getdents64(3, 0xADDR /* 7 entries */, 4096) = ") for line in lines)
+        assert any(line.startswith("getdents(3, 0xADDR /* 7 entries */, 4096) = ") for line in lines)

@@ -243,12 +243,40 @@ static int unix_calls(void)
     return 0;
 }
 
+static int dir_calls(void)
+{
+    char dir[64], path[96], buf[4096];
+    snprintf(dir, sizeof(dir), "/tmp/tracespec-rules5-%d.d", (int)getpid());
+    mkdir(dir, 0700);
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof(path), "%s/entry-%d", dir, i);
+        close(open(path, O_CREAT | O_WRONLY, 0600));
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    marker();
+    syscall(SYS_getdents64, fd, buf, sizeof(buf));      /* all 7 entries */
+    syscall(SYS_getdents64, fd, buf, sizeof(buf));      /* the end: 0 entries */
+    lseek(fd, 0, SEEK_SET);
+    syscall(SYS_getdents, fd, buf, sizeof(buf));        /* the old struct linux_dirent */
+    syscall(SYS_getdents64, fd, buf, 8);                /* EINVAL: too small for one */
+    syscall(SYS_getdents64, -1, buf, sizeof(buf));
+    syscall(SYS_close, fd);
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof(path), "%s/entry-%d", dir, i);
+        unlink(path);
+    }
+    rmdir(dir);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
     if (!strcmp(argv[1], "flags"))
         return flag_calls();
+    if (!strcmp(argv[1], "dirs"))
+        return dir_calls();
     if (!strcmp(argv[1], "unix"))
         return unix_calls();
     if (!strcmp(argv[1], "timers"))

@@ -94,6 +94,35 @@ def _cpu_mask(slot: Slot, length: int) -> str:
     return "[" + " ".join(cpus) + "]"
 
 
+# getdents and getdents64: strace (without -v) prints the address and how many entries the kernel wrote,
+# which the copy tells when it holds all the bytes returned (the size of the header before d_name)
+DIRENT_HEADERS = {"getdents": 18, "getdents64": 19}
+D_RECLEN = 16  # the entry's length, after d_ino and d_off in both layouts
+
+
+def _dirents(value: int, f: ArgField, ev: SyscallEvent, slot: Slot | None) -> str:
+    """strace's decode_dents abbreviated: 0x7ffd... /* 7 entries */ ("+" when bytes are left over); the
+    address alone when the call failed or the copy is short of what it returned."""
+    ret = ev.ret
+    if ret is None or ret < 0:
+        return hexval(value, f)
+    if ret == 0:
+        return f"{hexval(value, f)} /* 0 entries */"
+    if slot is None or slot.flags or len(slot.data) < ret:
+        return hexval(value, f)
+    header, data, pos, count = DIRENT_HEADERS[ev.info.name], slot.data[:ret], 0, 0
+    left = ret
+    while left >= header:
+        count += 1
+        reclen = int.from_bytes(data[pos + D_RECLEN:pos + D_RECLEN + 2], "little")
+        if reclen > left or reclen < header:
+            left = 0 if reclen > left else left - header
+            break
+        left -= reclen
+        pos += reclen
+    return f"{hexval(value, f)} /* {count}{'+' if left else ''} entries */"
+
+
 SOL_SOCKET, SO_ERROR = 1, 4
 # the buffers strace prints every byte of in hex (its QUOTE_FORCE_HEX): getrandom's random bytes
 HEX_BUFFERS = frozenset({"getrandom"})
@@ -163,6 +192,8 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     if value == 0:
         return "NULL"
     slot = ev.slots.get(f.name)
+    if ev.info.name in DIRENT_HEADERS and kind == "obuf":
+        return _dirents(value, f, ev, slot)
     if kind == "iostruct" and param == "int":
         text = _in_out_int(ev, f)
         return text if text is not None else hexval(value, f)
@@ -201,6 +232,9 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     return memory_text(value, f, slot, False, style)
 
 
+OWN_BUFFERS = HEX_BUFFERS | CPU_MASKS | frozenset(DIRENT_HEADERS)  # buffers printed other than quoted
+
+
 # -- the same, worked out once per syscall ------------------------------------------------------------
 # A text trace renders millions of lines of a few syscalls: what a syscall's line looks like apart from
 # its values (which arguments show, where entry ends, how each argument reads) is decided at its first
@@ -231,7 +265,7 @@ def _renderer(f: ArgField, fds, style: Style = DEFAULT_STYLE, syscall: str | Non
     kind, _ = kind_of(f)
     if style != DEFAULT_STYLE:  # the options strace users rarely give take the general path
         return lambda v, ev: render(f, v, ev, fds, style)
-    if kind in QUOTED_KINDS and syscall not in HEX_BUFFERS and syscall not in CPU_MASKS:
+    if kind in QUOTED_KINDS and syscall not in OWN_BUFFERS:
         name = f.name
 
         def quoted(v, ev):
