@@ -16,7 +16,7 @@ HEADERS = ["fcntl.h", "sys/stat.h", "linux/stat.h", "stdio.h", "unistd.h", "sys/
            "sys/file.h", "sys/socket.h", "signal.h", "asm/prctl.h", "sys/resource.h", "time.h",
            "sys/random.h", "sys/eventfd.h", "sys/epoll.h", "sys/inotify.h", "sys/mount.h", "sys/prctl.h",
            "linux/close_range.h", "linux/sched.h", "linux/capability.h", "linux/securebits.h",
-           "linux/seccomp.h"]
+           "linux/seccomp.h", "linux/netlink.h", "sys/timerfd.h", "sys/time.h"]
 # glibc's value differs from the kernel's, which is what a traced syscall carries
 KERNEL_NOT_LIBC = {"O_LARGEFILE", "SIGRTMIN",  # glibc reserves 32 and 33 for itself
                    "__O_TMPFILE"}  # glibc folds O_DIRECTORY into it; the kernel's is the bit alone
@@ -135,3 +135,39 @@ def test_struct_layouts_match_the_headers(tmp_path):
     for f in stat.fields:
         off, size = map(int, out[f.name].split())
         assert (off, size) == (f.offset, widths[f.type]), f.name
+
+
+def test_file_system_magics_match_the_kernel_headers(tmp_path):
+    """statfs's f_type names: those linux/magic.h defines have its values (the rest come from file
+    systems' private headers, as strace's table has them)."""
+    c = load_catalogue().constants
+    names = [n for n, _ in c.sets["fsmagic"].entries]
+    prog = "#include <stdio.h>\n#include <linux/magic.h>\nint main(void) {\n"
+    for n in names:
+        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
+    prog += "return 0;\n}\n"
+    seen = {}
+    for line in _compile_and_run(tmp_path, prog).splitlines():
+        name, value = line.split()
+        seen[name] = int(value)
+        assert c.values[name] == int(value), name
+    assert {"TMPFS_MAGIC", "PROC_SUPER_MAGIC", "SYSFS_MAGIC", "OVERLAYFS_SUPER_MAGIC"} <= set(seen)
+    assert len(seen) > 60
+
+
+def test_statfs_and_rlimit_layouts_match_the_headers(tmp_path):
+    """The kernel's struct statfs is glibc's on x86_64 (f_fsid's val is __val there); rlimit's two words."""
+    layouts = load_structs()
+    prog = "#include <stdio.h>\n#include <stddef.h>\n#include <sys/vfs.h>\n#include <sys/resource.h>\nint main(void) {\n"
+    prog += 'printf("statfs %zu\\n", sizeof(struct statfs));\nprintf("rlimit %zu\\n", sizeof(struct rlimit));\n'
+    checked = [("statfs", f) for f in layouts["statfs"].fields] + [("rlimit", f) for f in layouts["rlimit"].fields]
+    for struct, f in checked:
+        member = f.name.replace(".val[", ".__val[")
+        prog += (f'printf("{f.name} %zu %zu\\n", offsetof(struct {struct}, {member}), '
+                 f'sizeof(((struct {struct} *)0)->{member}));\n')
+    prog += "return 0;\n}\n"
+    out = dict(line.split(" ", 1) for line in _compile_and_run(tmp_path, prog).splitlines())
+    assert int(out["statfs"]) == layouts["statfs"].size and int(out["rlimit"]) == layouts["rlimit"].size
+    widths = {"u32": 4, "u64": 8}
+    for _, f in checked:
+        assert tuple(map(int, out[f.name].split())) == (f.offset, widths[f.type]), f.name

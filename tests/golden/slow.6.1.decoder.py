@@ -263,14 +263,14 @@ def _decode_21(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 22: f11 enter (rqtp)
-_S22 = struct.Struct("<QIIIHH16sQQ")
+# kind 22: f11 enter (tvp)
+_S22 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_22(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S22.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S22.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 23: f11 exit
@@ -281,14 +281,14 @@ def _decode_23(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 24: f12 enter (arg1)
-_S24 = struct.Struct("<QIIIHH16sQQQ")
+# kind 24: f12 enter (rqtp)
+_S24 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_24(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S24.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S24.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 25: f12 exit
@@ -299,94 +299,92 @@ def _decode_25(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 26: f13 enter (arg2)
-_S26 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 26: f13 enter
+_S26 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S26.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S26.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 27: f13 exit (arg1, arg2)
+# kind 27: f13 exit (value)
 _S27 = struct.Struct("<QIIIHHq")
 
 def _decode_27(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S27.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 28: f14 enter (buff, addr)
-_S28 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 28: f14 enter (value)
+_S28 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_28(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S28.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S28.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 29: f14 exit
+# kind 29: f14 exit (ovalue)
 _S29 = struct.Struct("<QIIIHHq")
 
 def _decode_29(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S29.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 30: f15 enter (addr_len)
-_S30 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 30: f15 enter (arg1)
+_S30 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_30(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S30.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S30.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 31: f15 exit (ubuf, addr, addr_len)
+# kind 31: f15 exit
 _S31 = struct.Struct("<QIIIHHq")
 
 def _decode_31(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S31.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 32: f16 enter
+# kind 32: f16 enter (arg2)
 _S32 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_32(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S32.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 33: f16 exit (usockvec)
+# kind 33: f16 exit (arg1, arg2)
 _S33 = struct.Struct("<QIIIHHq")
 
 def _decode_33(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 34: f17 enter (optval)
-_S34 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 34: f17 enter (buff, addr)
+_S34 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_34(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S34.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S34.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 35: f17 exit
@@ -397,17 +395,17 @@ def _decode_35(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 36: f18 enter (optlen)
-_S36 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 36: f18 enter (addr_len)
+_S36 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_36(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S36.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S36.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 37: f18 exit (optval, optlen)
+# kind 37: f18 exit (ubuf, addr, addr_len)
 _S37 = struct.Struct("<QIIIHHq")
 
 def _decode_37(mv, off):
@@ -415,14 +413,72 @@ def _decode_37(mv, off):
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+
+
+# kind 38: f19 enter
+_S38 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_38(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S38.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+
+
+# kind 39: f19 exit (usockvec)
+_S39 = struct.Struct("<QIIIHHq")
+
+def _decode_39(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 40: f20 enter (optval)
+_S40 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_40(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S40.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 41: f20 exit
+_S41 = struct.Struct("<QIIIHHq")
+
+def _decode_41(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 42: f21 enter (optlen)
+_S42 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_42(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S42.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 43: f21 exit (optval, optlen)
+_S43 = struct.Struct("<QIIIHHq")
+
+def _decode_43(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 38: f19 enter (filename, argv, envp)
-_S38 = struct.Struct("<QIIIHH16sQQQ")
+# kind 44: f22 enter (filename, argv, envp)
+_S44 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S38.unpack_from(mv, off)
+def _decode_44(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -430,119 +486,62 @@ def _decode_38(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 39: f19 exit
-_S39 = struct.Struct("<QIIIHHq")
+# kind 45: f22 exit
+_S45 = struct.Struct("<QIIIHHq")
 
-def _decode_39(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
+def _decode_45(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 40: f20 enter
-_S40 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 46: f23 enter
+_S46 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S40.unpack_from(mv, off)
+def _decode_46(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S46.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 41: f20 exit (stat_addr, ru)
-_S41 = struct.Struct("<QIIIHHq")
+# kind 47: f23 exit (stat_addr, ru)
+_S47 = struct.Struct("<QIIIHHq")
 
-def _decode_41(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
+def _decode_47(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 42: f21 enter
-_S42 = struct.Struct("<QIIIHH16sQ")
+# kind 48: f24 enter
+_S48 = struct.Struct("<QIIIHH16sQ")
 
-def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S42.unpack_from(mv, off)
+def _decode_48(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S48.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 43: f21 exit (name)
-_S43 = struct.Struct("<QIIIHHq")
-
-def _decode_43(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 44: f22 enter (arg)
-_S44 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 45: f22 exit (arg)
-_S45 = struct.Struct("<QIIIHHq")
-
-def _decode_45(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 46: f23 enter
-_S46 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S46.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 47: f23 exit (buf)
-_S47 = struct.Struct("<QIIIHHq")
-
-def _decode_47(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _str_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 48: f24 enter (arg0, arg1)
-_S48 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_48(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S48.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
-
-
-# kind 49: f24 exit
+# kind 49: f24 exit (name)
 _S49 = struct.Struct("<QIIIHHq")
 
 def _decode_49(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 50: f25 enter (path)
+# kind 50: f25 enter (arg)
 _S50 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_50(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S50.unpack_from(mv, off)
     pos = off + 64
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 51: f25 exit (buf)
+# kind 51: f25 exit (arg)
 _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
@@ -560,43 +559,46 @@ def _decode_52(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 53: f26 exit (ru)
+# kind 53: f26 exit (buf)
 _S53 = struct.Struct("<QIIIHHq")
 
 def _decode_53(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 54: f27 enter
-_S54 = struct.Struct("<QIIIHH16sQ")
+# kind 54: f27 enter (arg0, arg1)
+_S54 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S54.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S54.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 55: f27 exit (info)
+# kind 55: f27 exit
 _S55 = struct.Struct("<QIIIHHq")
 
 def _decode_55(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 56: f28 enter
-_S56 = struct.Struct("<QIIIHH16sQQ")
+# kind 56: f28 enter (path)
+_S56 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S56.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 57: f28 exit (uset)
+# kind 57: f28 exit (buf)
 _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
@@ -606,35 +608,33 @@ def _decode_57(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 58: f29 enter (unewset)
+# kind 58: f29 enter
 _S58 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_58(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 59: f29 exit
+# kind 59: f29 exit (rlim)
 _S59 = struct.Struct("<QIIIHHq")
 
 def _decode_59(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S59.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 60: f30 enter (arg2)
-_S60 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 60: f30 enter
+_S60 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_60(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S60.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S60.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 61: f30 exit (arg2)
+# kind 61: f30 exit (ru)
 _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
@@ -644,52 +644,50 @@ def _decode_61(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 62: f31 enter (dev_name, dir_name, type)
-_S62 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 62: f31 enter
+_S62 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S62.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S62.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 63: f31 exit
+# kind 63: f31 exit (info)
 _S63 = struct.Struct("<QIIIHHq")
 
 def _decode_63(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 64: f32 enter (arg0)
+# kind 64: f32 enter
 _S64 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_64(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 65: f32 exit
+# kind 65: f32 exit (uset)
 _S65 = struct.Struct("<QIIIHHq")
 
 def _decode_65(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S65.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 66: f33 enter (arg2)
-_S66 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 66: f33 enter (unewset)
+_S66 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S66.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 67: f33 exit
@@ -700,69 +698,72 @@ def _decode_67(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 68: f34 enter (arg0)
-_S68 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 68: f34 enter (pathname)
+_S68 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S68.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 69: f34 exit
+# kind 69: f34 exit (buf)
 _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 70: f35 enter (arg1)
-_S70 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 70: f35 enter
+_S70 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S70.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 71: f35 exit
+# kind 71: f35 exit (buf)
 _S71 = struct.Struct("<QIIIHHq")
 
 def _decode_71(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 72: f36 enter (arg0, arg1)
+# kind 72: f36 enter (arg2)
 _S72 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_72(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S72.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 73: f36 exit
+# kind 73: f36 exit (arg2)
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 74: f37 enter (arg1)
-_S74 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 74: f37 enter (rlim)
+_S74 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S74.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 75: f37 exit
@@ -773,14 +774,16 @@ def _decode_75(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 76: f38 enter (utime)
-_S76 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 76: f38 enter (dev_name, dir_name, type)
+_S76 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S76.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S76.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 77: f38 exit
@@ -791,7 +794,7 @@ def _decode_77(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 78: f39 enter (tp)
+# kind 78: f39 enter (arg0)
 _S78 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_78(mv, off):
@@ -809,31 +812,31 @@ def _decode_79(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 80: f40 enter
-_S80 = struct.Struct("<QIIIHH16sQQ")
+# kind 80: f40 enter (arg2)
+_S80 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S80.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S80.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 81: f40 exit (arg1)
+# kind 81: f40 exit
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 82: f41 enter (rqtp)
+# kind 82: f41 enter (arg0)
 _S82 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_82(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S82.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
@@ -845,25 +848,25 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 84: f42 enter
+# kind 84: f42 enter (arg1)
 _S84 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_84(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S84.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 85: f42 exit (ru)
+# kind 85: f42 exit
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 86: f43 enter (_type, _description)
+# kind 86: f43 enter (arg0, arg1)
 _S86 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_86(mv, off):
@@ -882,16 +885,14 @@ def _decode_87(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 88: f44 enter (_type, _description, _callout_info)
-_S88 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 88: f44 enter (arg1)
+_S88 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S88.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S88.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 89: f44 exit
@@ -902,35 +903,32 @@ def _decode_89(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 90: f45 enter (filename)
-_S90 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 90: f45 enter (utime)
+_S90 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S90.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S90.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 91: f45 exit (statbuf)
+# kind 91: f45 exit
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 92: f46 enter (arg1, arg3)
-_S92 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 92: f46 enter (user_mask_ptr)
+_S92 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S92.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 93: f46 exit
@@ -941,36 +939,35 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 94: f47 enter (oldname, newname)
+# kind 94: f47 enter
 _S94 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_94(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S94.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 95: f47 exit
+# kind 95: f47 exit (user_mask_ptr)
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 96: f48 enter (pathname)
-_S96 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 96: f48 enter (timer_event_spec)
+_S96 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S96.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S96.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 97: f48 exit (buf)
+# kind 97: f48 exit (created_timer_id)
 _S97 = struct.Struct("<QIIIHHq")
 
 def _decode_97(mv, off):
@@ -980,33 +977,35 @@ def _decode_97(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 98: f49 enter (pathname)
-_S98 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 98: f49 enter (arg2)
+_S98 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S98.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 99: f49 exit
+# kind 99: f49 exit (arg3)
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 100: f50 enter
-_S100 = struct.Struct("<QIIIHH16sQQQ")
+_S100 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S100.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 101: f50 exit (ubuf)
+# kind 101: f50 exit (arg1)
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
@@ -1016,14 +1015,14 @@ def _decode_101(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 102: f51 enter (cmdline_ptr)
-_S102 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 102: f51 enter (tp)
+_S102 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_102(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S102.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 103: f51 exit
@@ -1034,11 +1033,293 @@ def _decode_103(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 104: f52 enter (filename, argv, envp)
-_S104 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 104: f52 enter
+_S104 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S104.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 105: f52 exit (arg1)
+_S105 = struct.Struct("<QIIIHHq")
+
+def _decode_105(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 106: f53 enter (arg2)
+_S106 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_106(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S106.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 107: f53 exit
+_S107 = struct.Struct("<QIIIHHq")
+
+def _decode_107(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 108: f54 enter
+_S108 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_108(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S108.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 109: f54 exit (ru)
+_S109 = struct.Struct("<QIIIHHq")
+
+def _decode_109(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 110: f55 enter (_type, _description)
+_S110 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_110(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S110.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 111: f55 exit
+_S111 = struct.Struct("<QIIIHHq")
+
+def _decode_111(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 112: f56 enter (_type, _description, _callout_info)
+_S112 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_112(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S112.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+
+
+# kind 113: f56 exit
+_S113 = struct.Struct("<QIIIHHq")
+
+def _decode_113(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 114: f57 enter (filename)
+_S114 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_114(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S114.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 115: f57 exit (statbuf)
+_S115 = struct.Struct("<QIIIHHq")
+
+def _decode_115(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 116: f58 enter (arg1, arg3)
+_S116 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_116(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S116.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 117: f58 exit
+_S117 = struct.Struct("<QIIIHHq")
+
+def _decode_117(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 118: f59 enter (oldname, newname)
+_S118 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_118(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S118.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 119: f59 exit
+_S119 = struct.Struct("<QIIIHHq")
+
+def _decode_119(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S119.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 120: f60 enter (pathname)
+_S120 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_120(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S120.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 121: f60 exit (buf)
+_S121 = struct.Struct("<QIIIHHq")
+
+def _decode_121(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S121.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 122: f61 enter (tsp)
+_S122 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_122(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S122.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 123: f61 exit
+_S123 = struct.Struct("<QIIIHHq")
+
+def _decode_123(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S123.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 124: f62 enter (filename, utimes)
+_S124 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_124(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 125: f62 exit
+_S125 = struct.Struct("<QIIIHHq")
+
+def _decode_125(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S125.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 126: f63 enter (pathname)
+_S126 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_126(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 127: f63 exit
+_S127 = struct.Struct("<QIIIHHq")
+
+def _decode_127(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S127.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 128: f64 enter (new_rlim)
+_S128 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_128(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S128.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 129: f64 exit (old_rlim)
+_S129 = struct.Struct("<QIIIHHq")
+
+def _decode_129(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 130: f65 enter
+_S130 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_130(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S130.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 131: f65 exit (ubuf)
+_S131 = struct.Struct("<QIIIHHq")
+
+def _decode_131(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 132: f66 enter (cmdline_ptr)
+_S132 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_132(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 133: f66 exit
+_S133 = struct.Struct("<QIIIHHq")
+
+def _decode_133(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 134: f67 enter (filename, argv, envp)
+_S134 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_134(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -1046,65 +1327,65 @@ def _decode_104(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 105: f52 exit
-_S105 = struct.Struct("<QIIIHHq")
+# kind 135: f67 exit
+_S135 = struct.Struct("<QIIIHHq")
 
-def _decode_105(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
+def _decode_135(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 106: f53 enter (filename)
-_S106 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 136: f68 enter (filename)
+_S136 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S106.unpack_from(mv, off)
+def _decode_136(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 107: f53 exit (buffer)
-_S107 = struct.Struct("<QIIIHHq")
+# kind 137: f68 exit (buffer)
+_S137 = struct.Struct("<QIIIHHq")
 
-def _decode_107(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
+def _decode_137(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 108: f54 enter (uargs)
-_S108 = struct.Struct("<QIIIHH16sQQ")
+# kind 138: f69 enter (uargs)
+_S138 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
+def _decode_138(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S138.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 109: f54 exit
-_S109 = struct.Struct("<QIIIHHq")
+# kind 139: f69 exit
+_S139 = struct.Struct("<QIIIHHq")
 
-def _decode_109(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
+def _decode_139(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 110: * enter
-_S110 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 140: * enter
+_S140 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S110.unpack_from(mv, off)
+def _decode_140(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S140.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 111: * exit
-_S111 = struct.Struct("<QIIIHHq")
+# kind 141: * exit
+_S141 = struct.Struct("<QIIIHHq")
 
-def _decode_111(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
+def _decode_141(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1131,7 +1412,6 @@ _RETRY_READERS = {
     132: (_str_slot, ),
     133: (_str_slot, ),
     134: (_str_slot, ),
-    137: (_str_slot, ),
     161: (_str_slot, ),
     163: (_str_slot, ),
     166: (_str_slot, ),
@@ -1148,7 +1428,9 @@ _RETRY_READERS = {
     20: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     296: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     328: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
+    23: (_buf_slot, ),
     35: (_buf_slot, ),
+    38: (_buf_slot, ),
     42: (_buf_slot, ),
     49: (_buf_slot, ),
     43: (_buf_slot, ),
@@ -1167,7 +1449,9 @@ _RETRY_READERS = {
     155: (_str_slot, _str_slot, ),
     89: (_str_slot, ),
     130: (_buf_slot, ),
+    137: (_str_slot, ),
     157: (_buf_slot, ),
+    160: (_buf_slot, ),
     165: (_str_slot, _str_slot, _str_slot, ),
     170: (_buf_slot, ),
     171: (_buf_slot, ),
@@ -1188,7 +1472,6 @@ _RETRY_READERS = {
     263: (_str_slot, ),
     268: (_str_slot, ),
     269: (_str_slot, ),
-    280: (_str_slot, ),
     303: (_str_slot, ),
     428: (_str_slot, ),
     433: (_str_slot, ),
@@ -1206,8 +1489,13 @@ _RETRY_READERS = {
     199: (_str_slot, ),
     313: (_str_slot, ),
     202: (_buf_slot, ),
+    203: (_buf_slot, ),
+    222: (_buf_slot, ),
+    223: (_buf_slot, ),
+    286: (_buf_slot, ),
     227: (_buf_slot, ),
     230: (_buf_slot, ),
+    271: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     262: (_str_slot, ),
@@ -1217,7 +1505,10 @@ _RETRY_READERS = {
     429: (_str_slot, _str_slot, ),
     266: (_str_slot, _str_slot, ),
     267: (_str_slot, ),
+    270: (_buf_slot, ),
+    280: (_str_slot, _buf_slot, ),
     301: (_str_slot, ),
+    302: (_buf_slot, ),
     320: (_str_slot, ),
     322: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
     332: (_str_slot, ),
@@ -1380,6 +1671,36 @@ DECODERS = {
     109: _decode_109,
     110: _decode_110,
     111: _decode_111,
+    112: _decode_112,
+    113: _decode_113,
+    114: _decode_114,
+    115: _decode_115,
+    116: _decode_116,
+    117: _decode_117,
+    118: _decode_118,
+    119: _decode_119,
+    120: _decode_120,
+    121: _decode_121,
+    122: _decode_122,
+    123: _decode_123,
+    124: _decode_124,
+    125: _decode_125,
+    126: _decode_126,
+    127: _decode_127,
+    128: _decode_128,
+    129: _decode_129,
+    130: _decode_130,
+    131: _decode_131,
+    132: _decode_132,
+    133: _decode_133,
+    134: _decode_134,
+    135: _decode_135,
+    136: _decode_136,
+    137: _decode_137,
+    138: _decode_138,
+    139: _decode_139,
+    140: _decode_140,
+    141: _decode_141,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -12,7 +12,7 @@ from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import complete, sigset_text, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
-                                     scalar_text)
+                                     scalar_text, unsigned, with_comment)
 from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
@@ -77,10 +77,68 @@ def _iovec(slot: Slot, style: Style) -> str:
     return "[" + ", ".join(items) + "]"
 
 
-def _sockoptval(slot: Slot, style: Style) -> str:
+# the CPU masks strace prints as the numbers of the CPUs set ([0 1]): sched_setaffinity's as given (its
+# length), sched_getaffinity's as the kernel wrote it (the return value's bytes)
+CPU_MASKS = frozenset({"sched_setaffinity", "sched_getaffinity"})
+CPUSET_MAX = 128  # the bytes strace reads at most: the smallest size sched_getaffinity takes from 128 up
+
+
+def _cpu_mask(slot: Slot, length: int) -> str:
+    """strace's print_affinitylist: the CPUs set in the mask's first min(length, 128) bytes, then "..."
+    when the mask is longer than that (or than what was copied)."""
+    read = min(length, CPUSET_MAX)
+    bits = int.from_bytes(slot.data[:read], "little")
+    cpus = [str(i) for i in range(8 * len(slot.data[:read])) if bits >> i & 1]
+    if -(-read // 8) * 8 < length or len(slot.data) < read:
+        cpus.append(ELLIPSIS)
+    return "[" + " ".join(cpus) + "]"
+
+
+# getdents and getdents64: strace (without -v) prints the address and how many entries the kernel wrote,
+# which the copy tells when it holds all the bytes returned (the size of the header before d_name)
+DIRENT_HEADERS = {"getdents": 18, "getdents64": 19}
+D_RECLEN = 16  # the entry's length, after d_ino and d_off in both layouts
+
+
+def _dirents(value: int, f: ArgField, ev: SyscallEvent, slot: Slot | None) -> str:
+    """strace's decode_dents abbreviated: 0x7ffd... /* 7 entries */ ("+" when bytes are left over); the
+    address alone when the call failed or the copy is short of what it returned."""
+    ret = ev.ret
+    if ret is None or ret < 0:
+        return hexval(value, f)
+    if ret == 0:
+        return f"{hexval(value, f)} /* 0 entries */"
+    if slot is None or slot.flags or len(slot.data) < ret:
+        return hexval(value, f)
+    header, data, pos, count = DIRENT_HEADERS[ev.info.name], slot.data[:ret], 0, 0
+    left = ret
+    while left >= header:
+        count += 1
+        reclen = int.from_bytes(data[pos + D_RECLEN:pos + D_RECLEN + 2], "little")
+        if reclen > left or reclen < header:
+            left = 0 if reclen > left else left - header
+            break
+        left -= reclen
+        pos += reclen
+    return f"{hexval(value, f)} /* {count}{'+' if left else ''} entries */"
+
+
+SOL_SOCKET, SO_ERROR = 1, 4
+# the buffers strace prints every byte of in hex (its QUOTE_FORCE_HEX): getrandom's random bytes
+HEX_BUFFERS = frozenset({"getrandom"})
+FORCE_HEX = 2  # as -xx
+
+
+def _sockoptval(ev: SyscallEvent, slot: Slot, style: Style) -> str:
+    """An option's value as strace's getsockopt prints it: SO_ERROR's errno by name ([ECONNREFUSED]),
+    another 4-byte value as a number, a shorter SO_ERROR in hex, anything else quoted."""
+    error = (ev.info.name == "getsockopt" and _arg_value(ev, "level") == SOL_SOCKET
+             and _arg_value(ev, "optname") == SO_ERROR)
     if len(slot.data) == 4:
-        return f"[{int.from_bytes(slot.data, 'little', signed=True)}]"
-    return quote(slot.data, slot.truncated, style.hex_strings)
+        number = int.from_bytes(slot.data, "little", signed=True)
+        known = error and number in constants().errnos
+        return f"[{with_comment(str(number), constants().errno_name(number), style) if known else number}]"
+    return quote(slot.data, slot.truncated, FORCE_HEX if error else style.hex_strings)
 
 
 def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
@@ -134,6 +192,8 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     if value == 0:
         return "NULL"
     slot = ev.slots.get(f.name)
+    if ev.info.name in DIRENT_HEADERS and kind == "obuf":
+        return _dirents(value, f, ev, slot)
     if kind == "iostruct" and param == "int":
         text = _in_out_int(ev, f)
         return text if text is not None else hexval(value, f)
@@ -157,12 +217,22 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     if kind == "sockaddr":
         return sockaddr_text(slot.data, style)
     if kind in ("sockoptval", "osockoptval"):
-        return _sockoptval(slot, style)
+        return _sockoptval(ev, slot, style)
+    if ev.info.name in CPU_MASKS and not slot.fault:
+        if kind == "obuf" and (ev.ret is None or ev.ret < 0):
+            return hexval(value, f)
+        length = ev.ret if kind == "obuf" else unsigned(_arg_value(ev, "len"), 4)
+        return "[]" if length == 0 else _cpu_mask(slot, length)
+    if kind == "obuf" and ev.info.name in HEX_BUFFERS and not slot.fault:
+        return quote(slot.data, slot.truncated, FORCE_HEX)
     if kind == "strv":
         return _strv(slot, style)
     if kind in ("iovec", "oiovec"):
         return _iovec(slot, style)
     return memory_text(value, f, slot, False, style)
+
+
+OWN_BUFFERS = HEX_BUFFERS | CPU_MASKS | frozenset(DIRENT_HEADERS)  # buffers printed other than quoted
 
 
 # -- the same, worked out once per syscall ------------------------------------------------------------
@@ -190,12 +260,12 @@ QUOTED_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr"})  # render() en
 CACHE_LIMIT = 4096  # rendered values kept per argument (flags, enums, modes: the costly ones)
 
 
-def _renderer(f: ArgField, fds, style: Style = DEFAULT_STYLE) -> Renderer:
+def _renderer(f: ArgField, fds, style: Style = DEFAULT_STYLE, syscall: str | None = None) -> Renderer:
     """render(f, v, ev, fds, style), specialised for one argument: the same text, with less work per call."""
     kind, _ = kind_of(f)
     if style != DEFAULT_STYLE:  # the options strace users rarely give take the general path
         return lambda v, ev: render(f, v, ev, fds, style)
-    if kind in QUOTED_KINDS:
+    if kind in QUOTED_KINDS and syscall not in OWN_BUFFERS:
         name = f.name
 
         def quoted(v, ev):
@@ -230,9 +300,9 @@ def shape(info, fds=None, creates: bool = False, style: Style = DEFAULT_STYLE) -
     fields = RAW_ARGS if info is None else info.args
     shown = [(i, f) for i, f in enumerate(fields) if info is None or f.kind != "omode" or creates]
     cut = next((n for n, (_, f) in enumerate(shown) if kind_of(f)[0] in EXIT_KINDS), len(shown))
-    rendered = tuple((i, _renderer(f, fds, style)) for i, f in shown)
-    own = info is not None and not info.raw and info.name in PRINTERS
     name = info.name if info is not None else None
+    rendered = tuple((i, _renderer(f, fds, style, name)) for i, f in shown)
+    own = info is not None and not info.raw and info.name in PRINTERS
     return Shape(len(fields), rendered[:cut], rendered[cut:], own, name, info.ret if info is not None else "int")
 
 

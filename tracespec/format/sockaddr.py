@@ -13,6 +13,7 @@ AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET = 1, 2, 10, 16, 17
 SOCKADDR_IN_SIZE = 16  # strace decodes an AF_INET address only when the whole struct sockaddr_in is there
 SOCKADDR_LL_SIZE = 20  # likewise struct sockaddr_ll
 SLL_ADDR_OFFSET = 12
+SA_FAMILY_SIZE = 2
 
 
 def _ifindex(index: int, style: Style) -> str:
@@ -59,6 +60,8 @@ def sockaddr_text(data: bytes, style: Style = DEFAULT_STYLE) -> str:
         return quote(data)
     family = struct.unpack_from("<H", data, 0)[0]
     head = f"sa_family={enum_text(family, constants().sets['address_family'], style)}"
+    if len(data) == SA_FAMILY_SIZE:  # strace's print_sockaddr: the family alone (an unnamed AF_UNIX socket's)
+        return f"{{{head}}}"
     if family == AF_INET and len(data) >= SOCKADDR_IN_SIZE:
         port = struct.unpack_from(">H", data, 2)[0]
         addr = ipaddress.IPv4Address(data[4:8])

@@ -2,30 +2,111 @@
 
 from __future__ import annotations
 
+import time
+
 from tracespec.quote import quote
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, flags_text, hexval, makedev, struct_fields,
-                                     structs, symbolic_mode)
+                                     structs, symbolic_mode, with_comment, enum_text, signal_text)
 
 ABBREVIATED = ", ..."  # what strace prints for the fields it leaves out without -v
 
 
-def _stat(v: dict) -> str:
+def _stat(v: dict, style: Style) -> str:
+    """strace's print_struct_stat: the mode, then a device's number or the size; with -v every field, the
+    times each with its date."""
     mode = v.get("st_mode", 0)
-    if mode & 0o170000 in (0o020000, 0o060000):  # devices show their device number, not a size
-        return f"{{st_mode={symbolic_mode(mode)}, st_rdev={makedev(v.get('st_rdev', 0))}, ...}}"
-    return f"{{st_mode={symbolic_mode(mode)}, st_size={v.get('st_size', 0)}, ...}}"
+    device = mode & 0o170000 in (0o020000, 0o060000)  # devices show their device number, not a size
+    size = f"st_rdev={makedev(v.get('st_rdev', 0), style)}" if device else f"st_size={v.get('st_size', 0)}"
+    if not style.verbose:
+        return f"{{st_mode={symbolic_mode(mode, style)}, {size}, ...}}"
+    parts = [f"st_dev={makedev(v['st_dev'], style)}", f"st_ino={v['st_ino']}", f"st_mode={symbolic_mode(mode, style)}",
+             f"st_nlink={v['st_nlink']}", f"st_uid={v['st_uid']}", f"st_gid={v['st_gid']}",
+             f"st_blksize={v['st_blksize']}", f"st_blocks={v['st_blocks']}", size]
+    for t in ("st_atime", "st_mtime", "st_ctime"):
+        parts.append(f"{t}={v[t]}{date_comment(v[t], v[t + '_nsec'])}")
+        parts.append(f"{t}_nsec={v[t + '_nsec']}")
+    return "{" + ", ".join(parts) + "}"
 
 
-def _statx(v: dict) -> str:
+STATX = {name: 1 << i for i, name in enumerate(("TYPE", "MODE", "NLINK", "UID", "GID", "ATIME", "MTIME", "CTIME",
+                                                "INO", "SIZE", "BLOCKS", "BTIME", "MNT_ID", "DIOALIGN"))}
+STATX_SUBVOL = 0x8000
+
+
+def _statx_time(v: dict, name: str) -> str:
+    sec, nsec = v[name + ".tv_sec"], v[name + ".tv_nsec"]
+    return f"{name}={{tv_sec={sec}, tv_nsec={nsec}}}{date_comment(sec, nsec)}"
+
+
+def _statx(v: dict, style: Style) -> str:
+    """strace's statx: the fields stx_mask says the kernel filled, abbreviated to mask, attributes, mode
+    and size; with -v every one, the times with their dates, the ids and alignments the mask names."""
     c = constants()
-    mask = flags_text(v.get("stx_mask", 0), c.sets["statx_mask"], c)
-    attrs = flags_text(v.get("stx_attributes", 0), c.sets["statx_attributes"], c)
-    return (f"{{stx_mask={mask}, stx_attributes={attrs}, stx_mode={symbolic_mode(v.get('stx_mode', 0))}, "
-            f"stx_size={v.get('stx_size', 0)}, ...}}")
+    mask = v.get("stx_mask", 0)
+    has = lambda *names: any(mask & STATX[n] for n in names)  # noqa: E731
+    attrs = flags_text(v.get("stx_attributes", 0), c.sets["statx_attributes"], c, style)
+    parts = [f"stx_mask={flags_text(mask, c.sets['statx_mask'], c, style)}"]
+    if style.verbose:
+        parts.append(f"stx_blksize={v['stx_blksize']}")
+    parts.append(f"stx_attributes={attrs}")
+    if style.verbose:
+        parts += [f"{k}={v[k]}" for k, n in (("stx_nlink", "NLINK"), ("stx_uid", "UID"), ("stx_gid", "GID"))
+                  if has(n)]
+    if has("TYPE", "MODE"):
+        parts.append(f"stx_mode={symbolic_mode(v.get('stx_mode', 0), style)}")
+    if style.verbose and has("INO"):
+        parts.append(f"stx_ino={v['stx_ino']}")
+    if has("SIZE"):
+        parts.append(f"stx_size={v.get('stx_size', 0)}")
+    if not style.verbose:
+        return "{" + ", ".join(parts) + ABBREVIATED + "}"
+    if has("BLOCKS"):
+        parts.append(f"stx_blocks={v['stx_blocks']}")
+    parts.append(f"stx_attributes_mask={flags_text(v['stx_attributes_mask'], c.sets['statx_attributes'], c, style)}")
+    parts += [_statx_time(v, f"stx_{t}") for t, n in (("atime", "ATIME"), ("btime", "BTIME"), ("ctime", "CTIME"),
+                                                      ("mtime", "MTIME")) if has(n)]
+    parts += [f"{k}={v[k]}" for k in ("stx_rdev_major", "stx_rdev_minor", "stx_dev_major", "stx_dev_minor")]
+    if has("MNT_ID"):
+        parts.append(f"stx_mnt_id={hexval(v['stx_mnt_id'])}")
+    if has("DIOALIGN"):
+        parts += [f"stx_dio_mem_align={v['stx_dio_mem_align']}", f"stx_dio_offset_align={v['stx_dio_offset_align']}"]
+    if mask & STATX_SUBVOL:
+        parts.append(f"stx_subvol={hexval(v['stx_subvol'])}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _timespec(v: dict) -> str:
     return f"{{tv_sec={v['tv_sec']}, tv_nsec={v['tv_nsec']}}}"
+
+
+UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+
+
+def date_comment(sec: int, nsec: int) -> str:
+    """strace's sprinttime_nsec, as a comment: the local time in ISO 8601, nanoseconds when not zero
+    (nothing for the epoch itself or a nanosecond count out of range)."""
+    if (sec == 0 and nsec == 0) or not 0 <= nsec <= 999_999_999:
+        return ""
+    try:
+        when = time.localtime(sec)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", when) + (f".{nsec:09d}" if nsec else "")
+    return f" /* {text}{time.strftime('%z', when)} */"
+
+
+def _utime(v: dict, which: str, style: Style) -> str:
+    """One of utimensat's times as strace's print_timespec_t_utime: UTIME_NOW and UTIME_OMIT by name,
+    another as the timespec and its date."""
+    sec, nsec = v[which + ".tv_sec"], v[which + ".tv_nsec"]
+    spec = f"{{tv_sec={sec}, tv_nsec={nsec}}}"
+    if nsec in (UTIME_NOW, UTIME_OMIT):
+        return with_comment(spec, "UTIME_NOW" if nsec == UTIME_NOW else "UTIME_OMIT", style)
+    return spec + date_comment(sec, nsec)
+
+
+def _utimens(v: dict, style: Style) -> str:
+    return f"[{_utime(v, 'atime', style)}, {_utime(v, 'mtime', style)}]"
 
 
 def _fdpair(v: dict) -> str:
@@ -138,9 +219,89 @@ def _sigset(v: dict, style: Style) -> str:
     return sigset_text(v["bits"], style=style)
 
 
+RLIM64_INFINITY = (1 << 64) - 1
+
+
+def _rlim(value: int, style: Style) -> str:
+    """strace's print_rlim64_t: RLIM64_INFINITY, a multiple of 1024 above it as N*1024, else the number;
+    -X raw the number, -X verbose the number with the other in a comment."""
+    if value == RLIM64_INFINITY:
+        text = "RLIM64_INFINITY"
+    elif value > 1024 and value % 1024 == 0:
+        text = f"{value // 1024}*1024"
+    else:
+        return str(value)
+    return with_comment(str(value), text, style)
+
+
+def _rlimit(v: dict, style: Style) -> str:
+    return f"{{rlim_cur={_rlim(v['rlim_cur'], style)}, rlim_max={_rlim(v['rlim_max'], style)}}}"
+
+
+ST_VALID = 0x20  # the kernel sets it when f_flags means something; strace shows f_flags only then
+STATFS_COUNTS = ("f_bsize", "f_blocks", "f_bfree", "f_bavail", "f_files", "f_ffree")
+
+
+def _statfs(v: dict, style: Style) -> str:
+    """strace's print_struct_statfs, whole with or without -v: the magic by name (an unknown one in hex),
+    the fsid's two words in hex, the flags when ST_VALID says they are set."""
+    c = constants()
+    magic = v["f_type"]
+    name = c.sets["fsmagic"].lookup(magic)
+    parts = [f"f_type={hexval(magic) if name is None else with_comment(hexval(magic), name, style)}"]
+    parts += [f"{k}={v[k]}" for k in STATFS_COUNTS]
+    fsid = ", ".join(hexval(v[f"f_fsid.val[{i}]"]) for i in range(2))
+    parts += [f"f_fsid={{val=[{fsid}]}}", f"f_namelen={v['f_namelen']}", f"f_frsize={v['f_frsize']}"]
+    if v["f_flags"] & ST_VALID:
+        parts.append(f"f_flags={flags_text(v['f_flags'], c.sets['statfs_flags'], c, style)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _interval(v: dict, unit: str) -> str:
+    """struct itimerspec (unit tv_nsec) or itimerval (tv_usec): it_interval, then it_value."""
+    return ", ".join(f"{part}={{tv_sec={v[part + '.tv_sec']}, {unit}={v[part + '.' + unit]}}}"
+                     for part in ("it_interval", "it_value"))
+
+
+def _itimerspec(v: dict) -> str:
+    return "{" + _interval(v, "tv_nsec") + "}"
+
+
+def _itimerval(v: dict) -> str:
+    return "{" + _interval(v, "tv_usec") + "}"
+
+
+SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 2, 4
+
+
+def _sigevent(v: dict, style: Style) -> str:
+    """strace's print_sigevent: the value when not NULL, the signal by name for the notifications that
+    send one, the notification, then the thread id or function the union holds for it."""
+    c = constants()
+    notify = v["sigev_notify"]
+    parts = []
+    if v["sigev_value"]:
+        value = v["sigev_value"]
+        sival_int = value & 0xFFFFFFFF
+        parts.append(f"sigev_value={{sival_int={sival_int - (1 << 32) if sival_int >> 31 else sival_int}, "
+                     f"sival_ptr={hexval(value)}}}")
+    signo = v["sigev_signo"]
+    sending = notify in (SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID)
+    parts.append(f"sigev_signo={signal_text(signo, style) if sending else signo & 0xFFFFFFFF}")
+    parts.append(f"sigev_notify={enum_text(notify & 0xFFFFFFFF, c.sets['sigev_notify'], style)}")
+    if notify == SIGEV_THREAD_ID:
+        parts.append(f"sigev_notify_thread_id={v['sigev_notify_thread_id']}")
+    elif notify == SIGEV_THREAD:
+        parts.append(f"sigev_notify_function={hexval(v['sigev_notify_function']) if v['sigev_notify_function'] else 'NULL'}")
+        parts.append(f"sigev_notify_attributes={hexval(v['sigev_notify_attributes']) if v['sigev_notify_attributes'] else 'NULL'}")
+    return "{" + ", ".join(parts) + "}"
+
+
 # printers that the -v and -X/-x options change take the style too
-STYLED = {"utsname": _utsname, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset}
-TEXT = {"stat": _stat, "statx": _statx, "timespec": _timespec, "fdpair": _fdpair, "int": _int,
+STYLED = {"utsname": _utsname, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
+          "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
+          "sigevent": _sigevent}
+TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus}
 
 

@@ -118,7 +118,9 @@ def mode_text(value: int) -> str:
     return ("0" + digits if value else digits).rjust(3, "0")
 
 
-def symbolic_mode(mode: int) -> str:
+def symbolic_mode(mode: int, style: Style = DEFAULT_STYLE) -> str:
+    """strace's print_symbolic_mode_t: S_IFREG|0644; a file type no name covers, or -X raw, the octal
+    number; -X verbose the number with the names in a comment."""
     c = constants()
     ifmt = c.sets["file_type"].lookup(mode & S_IFMT) if mode & S_IFMT else ""
     if ifmt is None:
@@ -127,13 +129,15 @@ def symbolic_mode(mode: int) -> str:
     for bit, name in ((0o4000, "S_ISUID"), (0o2000, "S_ISGID"), (0o1000, "S_ISVTX")):
         if mode & bit:
             bits += name + "|"
-    return f"{ifmt}{'|' if ifmt else ''}{bits}{mode_text(mode & 0o777)}"
+    return with_comment(mode_text(mode), f"{ifmt}{'|' if ifmt else ''}{bits}{mode_text(mode & 0o777)}", style)
 
 
-def makedev(dev: int) -> str:
+def makedev(dev: int, style: Style = DEFAULT_STYLE) -> str:
+    """strace's print_dev_t: makedev(major, minor) in hex (C's %#x: a 0 is plain 0, makedev(0x5, 0));
+    -X raw the number, -X verbose the number with makedev() in a comment."""
     major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & ~0xFFF & 0xFFFFFFFF)
     minor = (dev & 0xFF) | ((dev >> 12) & ~0xFF & 0xFFFFFFFF)
-    return f"makedev({major:#x}, {minor:#x})"
+    return with_comment(hexval(dev), f"makedev({hexval(major)}, {hexval(minor)})", style)
 
 
 def struct_fields(name: str, data: bytes) -> dict[str, int | bytes]:
@@ -170,7 +174,7 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
     if kind in ("mode", "omode"):
         return mode_text(value)
     if kind == "fmode":
-        return symbolic_mode(value)
+        return symbolic_mode(value, style)
     if kind == "flags":
         return flags_text(unsigned(value, f.size), c.sets[param], c, style)
     if kind == "enum":
