@@ -4,49 +4,18 @@ addresses, signal masks), on tests/workloads/rules4_workload.c, compared with st
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 
-from conftest import compile_workload, decode_without_bcc, run_tracespec
+from conftest import compile_workload, run_tracespec
+from groupcompare import compare_group
 from straceio import normalized
 
 pytestmark = pytest.mark.bpf
 
-MARKER = "close(-4242)"
-
-
-def _from_marker(lines: list[str]) -> list[str]:
-    """The group's own lines: after the workload's marker (what the loader and libc did before it
-    depends on the machine)."""
-    start = next(i for i, line in enumerate(lines) if line.startswith(MARKER))
-    return lines[start + 1:]
-
-
 def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tuple = ()) -> list[str]:
-    """The group's lines under strace, asserted equal to tracespec's, both given the same options."""
-    assert shutil.which("strace"), "strace is needed (./setup installs it)"
-    argv = [str(compile_workload("rules4_workload", build_dir)), group]
-    traced = syscalls + ["close"]
-    want_file = tmp_path / "strace.txt"
-    subprocess.run(["strace", "-f", "-q", *options, "-o", str(want_file), "-e", "trace=" + ",".join(traced), *argv],
-                   check=True, stdout=subprocess.DEVNULL)
-    spec = tmp_path / f"{group}.yaml"
-    spec.write_text("version: 1\nsyscalls: [" + ", ".join(traced) + "]\n")
-    got_file = tmp_path / "tracespec.txt"
-    if options[:1] == ("-X",):  # tracespec applies -X when it decodes a recorded trace
-        r = run_tracespec("run", str(spec), "--format", "bin", "-o", str(tmp_path / "t.tsb"), "--", *argv,
-                          stdout=subprocess.DEVNULL)
-        decode_without_bcc(tmp_path / "t.tsb", got_file, *options)
-    else:
-        r = run_tracespec("run", str(spec), *options, "-o", str(got_file), "--", *argv, stdout=subprocess.DEVNULL)
-    assert r.returncode == 0, r.stderr
-    want = [_from_marker(p) for p in normalized(want_file.read_text(errors="surrogateescape"))]
-    got = [_from_marker(p) for p in normalized(got_file.read_text(errors="surrogateescape"))]
-    assert len(want) == 1
-    assert got == want
-    return want[0]
+    return compare_group("rules4_workload", group, syscalls, build_dir, tmp_path, options)
 
 
 @pytest.mark.parametrize("options", [(), ("-X", "verbose"), ("-X", "raw")], ids=["abbrev", "Xverbose", "Xraw"])
