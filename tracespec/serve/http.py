@@ -235,8 +235,9 @@ def _json(value) -> bytes:
 
 
 MAX_REQUESTS = 32  # answered at once; a request beyond them gets 503 at once instead of a thread of its own
+_BUSY_BODY = f"busy: {MAX_REQUESTS} requests are being answered; try again in a second\n".encode()
 BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
-        b"Content-Length: 59\r\n\r\nbusy: 32 requests are being answered; try again in a second\n")
+        b"Content-Length: %d\r\n\r\n" % len(_BUSY_BODY) + _BUSY_BODY)
 
 
 class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
