@@ -237,7 +237,8 @@ _WHOLE_BAD = {  # op -> C that is non-zero when the slot's state or length rules
 def _whole_match(op: str, n: int, diff: str) -> str:
     """The body of a branch-free ==, startswith or endswith: diff is C that is zero on equal bytes."""
     return (f"    u64 bad = {_WHOLE_BAD[op].format(n=n)};\n"
-            f"    return ts_nonzero({diff} | bad) ^ 1;   /* diff == 0, without a branch */\n")
+            f"    u64 diff = {diff} | bad;\n"
+            f"    return ts_nonzero(diff) ^ 1;   /* diff == 0, without a branch */\n")
 
 
 def _slot_helper(name: str, op: str, value: bytes, slot: SlotLayout, text: str, bounded: bool) -> str:
