@@ -22,6 +22,16 @@ settings.register_profile("tracespec", database=None)
 settings.load_profile("tracespec")
 
 
+def pytest_configure(config):
+    """The suite's own program cache (runtime/objcache), empty at its start: what it loads does not depend
+    on what this machine compiled before, and both the compile and the cache's path are taken. A
+    TRACESPEC_CACHE given by the caller (off, or a directory) is kept."""
+    if "TRACESPEC_CACHE" not in os.environ:
+        import tempfile
+
+        os.environ["TRACESPEC_CACHE"] = tempfile.mkdtemp(prefix="tracespec-test-cache-")
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite tests/golden/ from the current code generator instead of comparing")

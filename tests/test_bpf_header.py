@@ -64,7 +64,7 @@ def _compile(text: str):
     from bcc import BPF
 
     from tracespec.runtime.capture import captured_stderr
-    from tracespec.runtime.loader import CFLAGS
+    from tracespec.runtime.bcc_compile import CFLAGS
 
     with captured_stderr() as log:
         try:

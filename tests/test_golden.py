@@ -71,29 +71,46 @@ def test_no_stale_golden_files():
 
 
 def _compiles_and_verifies(compiled) -> None:
-    from bcc import BPF
+    """Compiled by BCC (the child process, or the cache) and every program the plan uses loaded by the
+    kernel's verifier, as `tracespec run` does it."""
+    from tracespec.runtime import loader
+    from tracespec.runtime.instance import ProgramLoadError
 
-    from tracespec.runtime.capture import captured_stderr
-    from tracespec.runtime.loader import CFLAGS
-
-    with captured_stderr() as log:
-        try:
-            b = BPF(text=compiled.c_source.encode(), cflags=CFLAGS)
-            for a in compiled.plan.attachments:
-                if a.kind != "auto":
-                    b.load_func(a.program.encode(), BPF.RAW_TRACEPOINT if a.kind == "raw_tracepoint" else BPF.TRACEPOINT)
-            b.cleanup()
-            ok = True
-        except Exception:
-            ok = False
-    assert ok, "".join(log)[-3000:]
+    bpf = loader.compile_program(compiled.c_source, compiled.plan)
+    try:
+        for name, prog_type in loader.program_types(compiled.plan).items():
+            try:
+                bpf.load(name, prog_type)
+            except ProgramLoadError as e:
+                pytest.fail(f"{name}: {e.error}\n{e.log[-3000:]}")
+    finally:
+        bpf.cleanup()
 
 
 @pytest.mark.bpf
 @pytest.mark.parametrize("spec,kernel", CASES + [("network.yaml", "4.15")])  # 4.15: raw_syscalls tracepoints
 def test_generated_c_compiles_and_verifies_here(spec, kernel):
-    """Every profile's program is valid C for BCC and passes this kernel's verifier."""
-    _compiles_and_verifies(_compile(spec, kernel))
+    """Every profile's program is valid C for BCC and passes this kernel's verifier: the attached programs
+    and the tail-called ones (which this test did not load before 2026-12-02, and so missed the defect
+    below)."""
+    if (spec, kernel) not in KNOWN_REFUSED:
+        _compiles_and_verifies(_compile(spec, kernel))
+        return
+    try:
+        _compiles_and_verifies(_compile(spec, kernel))
+    except pytest.fail.Exception as e:
+        if str(e).startswith("ts_exit_f8: Permission denied"):
+            pytest.xfail(KNOWN_REFUSED[(spec, kernel)])
+        raise
+    pytest.fail(f"{spec} on {kernel} loads now: take it out of KNOWN_REFUSED")
+
+
+# Found when the tail-called programs were first loaded here; kept visible: the test fails once it loads.
+KNOWN_REFUSED = {
+    (s, "4.19"): "readv's exit (ts_exit_f8, tail-called), with the unrolled pre-5.3 iovec copier of 32 x 32 "
+                 "bytes: the verifier sees a copy of up to 32 bytes at scratch offset 32740 (value_size 32768)"
+    for s in ("failed.yaml", "slow.yaml")
+}
 
 
 @pytest.mark.bpf

@@ -1,12 +1,11 @@
 """The background compile (runtime/loader.PendingLoad): its error comes out of result() as BCC said it,
-cancel() waits and releases, abandon() does not wait, and what was compiled is released exactly once
-whichever of the compile's end and abandon() comes first. BCC is replaced by a stand-in that blocks
-until the test lets it go."""
+cancel() waits and releases, abandon() does not wait (and kills the compile's process), and what was loaded
+is released exactly once whichever of the compile's end and abandon() comes first. The compile's child
+process and the kernel are replaced by stand-ins that block until the test lets them go."""
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from types import SimpleNamespace
@@ -15,32 +14,57 @@ import pytest
 
 from tracespec.errors import TracespecError
 from tracespec.runtime import loader
+from tracespec.runtime.bcc_compile import CompileError
 
 
-class FakeBPF:
-    made: list["FakeBPF"] = []
-    go = threading.Event()
-    fail = False
-
-    def __init__(self, text: bytes, cflags: list[str]):
-        FakeBPF.go.wait(10)
-        if FakeBPF.fail:
-            os.write(2, b"<stdin>:3:1: error: unknown type name 'bogus'\n")
-            raise Exception("Failed to compile BPF module <text>")
+class FakeInstance:
+    def __init__(self):
         self.tracepoint_fds: dict = {}
         self.raw_tracepoint_fds: dict = {}
         self.cleaned = 0
-        FakeBPF.made.append(self)
 
     def cleanup(self) -> None:
         self.cleaned += 1
 
 
+class FakeCompile:
+    made: list[FakeInstance] = []
+    jobs: list["FakeCompile"] = []
+    go = threading.Event()
+    fail = False
+    late = False  # the child had finished when it was killed
+    def __init__(self, c_source: str):
+        self.killed = False
+        FakeCompile.jobs.append(self)
+
+    def result(self):
+        FakeCompile.go.wait(10)
+        if self.killed and not FakeCompile.late:
+            raise CompileError("", died=True)
+        if FakeCompile.fail:
+            raise CompileError("<stdin>:3:1: error: unknown type name 'bogus'\n", died=False)
+        return "object"
+
+    def kill(self) -> None:
+        self.killed = True
+
+
+def _instantiate(obj, plan):
+    inst = FakeInstance()
+    FakeCompile.made.append(inst)
+    return inst
+
+
 @pytest.fixture
 def bcc(monkeypatch):
-    FakeBPF.made, FakeBPF.go, FakeBPF.fail = [], threading.Event(), False
+    FakeCompile.made, FakeCompile.jobs, FakeCompile.go = [], [], threading.Event()
+    FakeCompile.fail = FakeCompile.late = False
     monkeypatch.setattr(loader, "member_offsets", lambda want: {})
-    return SimpleNamespace(BPF=FakeBPF)
+    monkeypatch.setattr(loader.objcache, "get", lambda c: None)
+    monkeypatch.setattr(loader.objcache, "put", lambda c, obj: None)
+    monkeypatch.setattr(loader, "Compile", FakeCompile)
+    monkeypatch.setattr(loader, "instantiate", _instantiate)
+    return FakeCompile
 
 
 PLAN = SimpleNamespace(params=[])
@@ -56,9 +80,9 @@ def _wait_for(cond, seconds: float = 5.0) -> bool:
 
 
 def test_compile_error_comes_out_of_result_with_bccs_words(bcc):
-    FakeBPF.fail = True
-    pending = loader.PendingLoad(bcc, PLAN, "int x;", {})
-    FakeBPF.go.set()
+    FakeCompile.fail = True
+    pending = loader.PendingLoad(PLAN, "int x;", {})
+    FakeCompile.go.set()
     with pytest.raises(TracespecError) as e:
         pending.result()
     assert "BCC could not compile the generated program" in str(e.value)
@@ -67,45 +91,46 @@ def test_compile_error_comes_out_of_result_with_bccs_words(bcc):
 
 
 def test_cancel_waits_for_the_compile_and_releases_it(bcc):
-    pending = loader.PendingLoad(bcc, PLAN, "int x;", {})
-    threading.Timer(0.2, FakeBPF.go.set).start()
+    pending = loader.PendingLoad(PLAN, "int x;", {})
+    threading.Timer(0.2, FakeCompile.go.set).start()
     started = time.monotonic()
     pending.cancel()
     assert time.monotonic() - started >= 0.15
-    assert [b.cleaned for b in FakeBPF.made] == [1]
+    assert [b.cleaned for b in FakeCompile.made] == [1]
     pending.cancel()
     pending.abandon()
-    assert [b.cleaned for b in FakeBPF.made] == [1]
+    assert [b.cleaned for b in FakeCompile.made] == [1]
 
 
 def test_abandon_does_not_wait_and_the_thread_releases_what_it_compiles(bcc):
-    pending = loader.PendingLoad(bcc, PLAN, "int x;", {})
+    FakeCompile.late = True
+    pending = loader.PendingLoad(PLAN, "int x;", {})
     started = time.monotonic()
     pending.abandon()
     assert time.monotonic() - started < 0.5
-    assert FakeBPF.made == []
-    FakeBPF.go.set()
-    assert _wait_for(lambda: FakeBPF.made and FakeBPF.made[0].cleaned == 1)
+    assert FakeCompile.made == []
+    FakeCompile.go.set()
+    assert _wait_for(lambda: FakeCompile.made and FakeCompile.made[0].cleaned == 1)
     time.sleep(0.05)
-    assert [b.cleaned for b in FakeBPF.made] == [1]
+    assert [b.cleaned for b in FakeCompile.made] == [1]
 
 
 def test_abandon_after_the_compile_releases_at_once(bcc):
-    FakeBPF.go.set()
-    pending = loader.PendingLoad(bcc, PLAN, "int x;", {})
+    FakeCompile.go.set()
+    pending = loader.PendingLoad(PLAN, "int x;", {})
     assert _wait_for(lambda: pending._done.is_set())
     pending.abandon()
-    assert [b.cleaned for b in FakeBPF.made] == [1]
+    assert [b.cleaned for b in FakeCompile.made] == [1]
 
 
-def test_descriptor_2_is_given_back_once_cancel_returns(bcc):
+def test_abandon_kills_the_compile_and_descriptor_2_stays_the_terminals(bcc):
     before = os.fstat(2)
-    pending = loader.PendingLoad(bcc, PLAN, "int x;", {})
-    time.sleep(0.05)
+    pending = loader.PendingLoad(PLAN, "int x;", {})
+    assert _wait_for(lambda: FakeCompile.jobs)
     during = os.fstat(2)
-    FakeBPF.go.set()
-    pending.cancel()
-    after = os.fstat(2)
-    sys.stderr.flush()
-    assert (during.st_dev, during.st_ino) != (before.st_dev, before.st_ino)  # BCC's capture meanwhile
-    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
+    pending.abandon()
+    assert FakeCompile.jobs[0].killed
+    FakeCompile.go.set()
+    assert _wait_for(lambda: pending._done.is_set())
+    assert FakeCompile.made == []  # killed: nothing was loaded
+    assert (during.st_dev, during.st_ino) == (before.st_dev, before.st_ino)  # the child has its own stderr

@@ -468,7 +468,8 @@ class _Planner:
                     out.append(Attachment("ts_tp_arm", "tracepoint", f"syscalls:sys_enter_{ev}"))
         if self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and self.target.follow:
             out.append(Attachment("tracepoint__sched__sched_process_fork", "auto", "sched:sched_process_fork"))
-        if self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS):
+        if self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) or self.serve is not None:
+            # (under serve, a recorded group's thread ends: its line and, killed by a signal, its dump)
             out.append(Attachment("tracepoint__sched__sched_process_exit", "auto", "sched:sched_process_exit"))
         if any(m.name in ("execve", "execveat") and any(s.capture == Capture.STRV for s in sp.enter.slots)
                for sp in plans for m in sp.members):

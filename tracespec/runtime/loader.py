@@ -1,4 +1,5 @@
-"""Compile the generated C with BCC, set parameters, attach in a safe order, and take it all down."""
+"""Compile the generated C with BCC (or take it from the cache), load it, set parameters, attach in a safe
+order, and take it all down."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import threading
 
 from tracespec.errors import TracespecError
 from tracespec.kernel.btf import BtfError, member_offsets
+from tracespec.kernel.profile import find_tracefs
 from tracespec.plan.model import Attach, ParamIndex, Plan, TargetKind
-from tracespec.runtime.capture import captured_stderr
+from tracespec.runtime import bpfobject, bpfsys, objcache
+from tracespec.runtime.bcc_compile import Compile, CompileError
 from tracespec.runtime.cgroup import resolve_cgroup
+from tracespec.runtime.instance import Instance, ProgramLoadError
 
-CFLAGS = ["-Wno-unused-variable", "-Wno-unused-function", "-g0"]  # no debug info: BTF is not used, and it costs ~10% of compile time
 STATE_TRACED, STATE_ARMED = 1, 2
 
 
@@ -21,11 +24,25 @@ def _first_errors(text: str, limit: int = 6) -> str:
     return "\n".join(lines[:limit]) or text.strip()[-1500:]
 
 
-class Loaded:
-    """The BPF object of one plan, until close()."""
+def program_types(plan: Plan) -> dict[str, int]:
+    """Every program the plan attaches or calls, with its BPF program type."""
+    default = bpfsys.PROG_TYPE_RAW_TRACEPOINT if plan.attach == Attach.RAW_TP else bpfsys.PROG_TYPE_TRACEPOINT
+    types = {t.program: default for t in plan.tail_calls}
+    for a in plan.attachments:
+        types[a.program] = _attachment_type(a)
+    return types
 
-    def __init__(self, bcc, bpf, plan: Plan):
-        self.bcc = bcc
+
+def _attachment_type(a) -> int:
+    if a.kind == "raw_tracepoint" or (a.kind == "auto" and a.program.startswith("raw_tracepoint__")):
+        return bpfsys.PROG_TYPE_RAW_TRACEPOINT
+    return bpfsys.PROG_TYPE_TRACEPOINT
+
+
+class Loaded:
+    """The loaded object of one plan (runtime/instance.Instance), until close()."""
+
+    def __init__(self, bpf: Instance, plan: Plan):
         self.bpf = bpf
         self.plan = plan
         self.closed = False
@@ -94,67 +111,29 @@ class Loaded:
         return self.bpf.get_table(b"ts_events").map_fd
 
     def attach(self) -> None:
-        """Fill the program arrays, then attach exits before enters, so that no syscall is seen
-        entering whose return could be missed."""
-        bpf, bcc = self.bpf, self.bcc
-        prog_type = bcc.BPF.RAW_TRACEPOINT if self.plan.attach == Attach.RAW_TP else bcc.BPF.TRACEPOINT
-        order = sorted(self.plan.attachments, key=lambda a: 0 if "exit" in a.target else 1)
-        self._preload(prog_type, order)
-        step = None
-        with captured_stderr() as log:
-            try:
-                for t in self.plan.tail_calls:
-                    step = (t.program, f"the {t.table} program array")
-                    fn = bpf.load_func(t.program.encode(), prog_type)
-                    bpf.get_table(t.table.encode())[ctypes.c_int(t.index)] = ctypes.c_int(fn.fd)
-                for a in order:
-                    if a.kind == "auto":
-                        continue  # BCC attached it when it loaded the object
-                    step = (a.program, a.target)
-                    if a.kind == "raw_tracepoint":
-                        bpf.attach_raw_tracepoint(tp=a.target.encode(), fn_name=a.program.encode())
-                    else:
-                        bpf.attach_tracepoint(tp=a.target.encode(), fn_name=a.program.encode())
-                step = None
-            except Exception as e:  # BCC raises bare Exceptions
-                err = e
-        if step is not None:
-            raise LoadError(step[0], step[1], str(err), "".join(log), self.plan.program_origin(step[0]))
-
-    def _preload(self, prog_type: int, order) -> None:
-        """Load the programs attach() needs, a thread per CPU: each load is the kernel's verifier, in a
-        call into libbcc that lets go of Python's lock, and slow.yaml's 256 take a quarter of a second
-        one after another. Best effort: a program that fails here is loaded again by attach(), one at
-        a time, which then says why, with the verifier's log of that load alone (this one's is dropped)."""
+        """Fill the program arrays, then attach: the process lifecycle and signal programs first, then exits
+        before enters, so that no syscall is seen entering whose return could be missed."""
         bpf = self.bpf
-        types = {t.program: prog_type for t in self.plan.tail_calls}
-        for a in order:
-            if a.kind == "raw_tracepoint":
-                types[a.program] = self.bcc.BPF.RAW_TRACEPOINT
-            elif a.kind != "auto":
-                types[a.program] = self.bcc.BPF.TRACEPOINT
-        todo = [(name, t) for name, t in types.items() if name.encode() not in bpf.funcs]
-        workers = min(os.cpu_count() or 1, len(todo))
-        if workers < 2:
-            return
-
-        def work() -> None:
-            while True:
-                try:
-                    name, t = todo.pop()
-                except IndexError:
-                    return
-                try:
-                    bpf.load_func(name.encode(), t)
-                except Exception:  # BCC raises bare Exceptions; attach() loads it again and reports it
-                    pass
-
-        with captured_stderr():
-            threads = [threading.Thread(target=work, name="tracespec-load", daemon=True) for _ in range(workers)]
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
+        order = sorted(self.plan.attachments, key=lambda a: (0 if a.kind == "auto" else 1 if "exit" in a.target else 2))
+        bpf.load_all({name: t for name, t in program_types(self.plan).items() if name not in bpf.prog_fds})
+        step = None
+        try:
+            for t in self.plan.tail_calls:
+                step = (t.program, f"the {t.table} program array")
+                fd = bpf.load(t.program, program_types(self.plan)[t.program])
+                bpf.get_table(t.table)[ctypes.c_int(t.index)] = ctypes.c_int(fd)
+            for a in order:
+                step = (a.program, a.target)
+                if _attachment_type(a) == bpfsys.PROG_TYPE_RAW_TRACEPOINT:
+                    bpf.attach_raw_tracepoint(a.target, a.program)
+                else:
+                    bpf.attach_tracepoint(a.target, a.program)
+            step = None
+        except ProgramLoadError as e:
+            raise LoadError(step[0], step[1], e.error, e.log, self.plan.program_origin(step[0])) from None
+        except (OSError, KeyError) as e:
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise LoadError(step[0], step[1], why, "", self.plan.program_origin(step[0])) from None
 
     def close(self) -> None:
         """Release everything. Closing a tracepoint's perf event makes the kernel wait out an RCU grace
@@ -264,18 +243,58 @@ def plan_cgroup_ids(plan: Plan) -> dict[str, int]:
             if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value)}
 
 
-def compile_program(bcc, c_source: str):
-    """BCC's compile of the C (clang and LLVM, then the maps and the programs BCC attaches itself): the
-    BPF object, or the error that says why not."""
-    with captured_stderr(guard_exit=True) as log:
-        try:
-            bpf = bcc.BPF(text=c_source.encode(), cflags=CFLAGS)
-        except Exception:
-            bpf = None
-    if bpf is None:
-        raise TracespecError("BCC could not compile the generated program:\n" + _first_errors("".join(log)),
-                             hint="check the kernel headers (./setup), or report it with `tracespec emit SPEC`")
+def compile_object(c_source: str, started=None):
+    """What BCC's compile of the C leaves to load (bpfobject.BpfObject): from the cache when this C was
+    compiled before on this kernel and machine, else compiled in a child process (and kept). started(c)
+    is told of the child's Compile, which its kill() gives up."""
+    obj = objcache.get(c_source)
+    if obj is not None:
+        return obj
+    job = Compile(c_source)
+    if started is not None:
+        started(job)
+    try:
+        obj = job.result()
+    except CompileError as e:
+        if e.died:
+            lines = [line.strip() for line in e.log.splitlines() if line.strip()]
+            why = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "no message")
+            raise TracespecError(f"the BPF compiler gave up on the generated program: {why}",
+                                 hint="this is a tracespec bug worth reporting with the output of `tracespec emit "
+                                      "SPEC`; a smaller max for the spec's strings or buffers may avoid it") from None
+        raise TracespecError("BCC could not compile the generated program:\n" + _first_errors(e.log),
+                             hint="check the kernel headers (./setup), or report it with `tracespec emit SPEC`") \
+            from None
+    except bpfobject.ObjectError as e:
+        raise TracespecError(f"BCC's compile left nothing this loader can load: {e}",
+                             hint="report it with `tracespec emit SPEC` and BCC's version") from None
+    objcache.put(c_source, obj)
+    return obj
+
+
+def instantiate(obj, plan: Plan) -> Instance:
+    """The object's maps created and the plan's programs loaded (the verifier runs here; a program it
+    refuses is reported by attach(), which names the spec part it serves)."""
+    tracefs = find_tracefs()
+    if tracefs is None:
+        raise TracespecError("tracefs is not mounted, so the kernel's tracepoints are out of reach",
+                             hint="mount -t tracefs tracefs /sys/kernel/tracing (./setup does this)")
+    try:
+        bpf = Instance(obj, tracefs)
+    except bpfsys.BpfError as e:
+        raise TracespecError(f"the kernel would not create the program's maps: {e.strerror}",
+                             hint="check `ulimit -l` and the memory the maps take (ring and recorder sizes)") from None
+    try:
+        bpf.load_all(program_types(plan))
+    except BaseException:
+        bpf.cleanup()
+        raise
     return bpf
+
+
+def compile_program(c_source: str, plan: Plan, started=None) -> Instance:
+    """Compiled (or taken from the cache) and loaded: the maps made, the programs verified."""
+    return instantiate(compile_object(c_source, started), plan)
 
 
 def btf_offsets(plan: Plan) -> dict[str, dict[str, int]]:
@@ -292,8 +311,8 @@ def btf_offsets(plan: Plan) -> dict[str, dict[str, int]]:
         return {}
 
 
-def _loaded(bcc, bpf, plan: Plan, cgroup_ids: dict[str, int], offsets: dict[str, dict[str, int]]) -> Loaded:
-    loaded = Loaded(bcc, bpf, plan)
+def _loaded(bpf: Instance, plan: Plan, cgroup_ids: dict[str, int], offsets: dict[str, dict[str, int]]) -> Loaded:
+    loaded = Loaded(bpf, plan)
     loaded.set_param(ParamIndex.SELF_TGID, os.getpid())
     for p in plan.params:
         if p.name.startswith("btf:"):
@@ -304,24 +323,24 @@ def _loaded(bcc, bpf, plan: Plan, cgroup_ids: dict[str, int], offsets: dict[str,
     return loaded
 
 
-def load(bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int] | None = None) -> Loaded:
+def load(plan: Plan, c_source: str, cgroup_ids: dict[str, int] | None = None) -> Loaded:
     if cgroup_ids is None:
         cgroup_ids = plan_cgroup_ids(plan)
-    return _loaded(bcc, compile_program(bcc, c_source), plan, cgroup_ids, btf_offsets(plan))
+    return _loaded(compile_program(c_source, plan), plan, cgroup_ids, btf_offsets(plan))
 
 
 class PendingLoad:
-    """load(), with BCC's compile in a thread of its own: the compile is a call into libbcc that lets go
-    of Python's lock, so the rest of the start-up (the decoder, the output, the modules the trace needs,
-    the kernel's BTF) goes on beside it, on another core. While it runs, BCC's messages are captured
-    from file descriptor 2, so nothing must be written there until result() or cancel() return.
+    """load(), in a thread of its own: the compile (a child process, runtime/bcc_compile) or the cache,
+    then the maps and the programs' verification, while the rest of the start-up (the decoder, the output,
+    the modules the trace needs, the kernel's BTF) goes on beside it, on another core.
 
     Waits are on an Event, not Thread.join: Python 3.11 takes a thread whose join() a Ctrl-C interrupted
     for finished, and a second join() returns at once."""
 
-    def __init__(self, bcc, plan: Plan, c_source: str, cgroup_ids: dict[str, int]):
-        self.bcc, self.plan, self.cgroup_ids = bcc, plan, cgroup_ids
+    def __init__(self, plan: Plan, c_source: str, cgroup_ids: dict[str, int]):
+        self.plan, self.cgroup_ids = plan, cgroup_ids
         self._bpf = None
+        self._job = None  # the compile's child process, while it runs
         self._error: BaseException | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()  # between the thread's end and abandon(): one of them releases
@@ -335,14 +354,22 @@ class PendingLoad:
             self.abandon()
             raise
 
+    def _started(self, job) -> None:
+        with self._lock:
+            self._job = job
+            abandoned = self._abandoned
+        if abandoned:
+            job.kill()
+
     def _compile(self, c_source: str) -> None:
         bpf = None
         try:
-            bpf = compile_program(self.bcc, c_source)
+            bpf = compile_program(c_source, self.plan, self._started)
         except BaseException as e:  # given to the thread that waits for the result
             self._error = e
         with self._lock:
             self._bpf = bpf
+            self._job = None
             abandoned = self._abandoned
         self._done.set()
         if abandoned and bpf is not None:
@@ -354,11 +381,10 @@ class PendingLoad:
         self._taken = True
         if self._error is not None:
             raise self._error
-        return _loaded(self.bcc, self._bpf, self.plan, self.cgroup_ids, self.offsets)
+        return _loaded(self._bpf, self.plan, self.cgroup_ids, self.offsets)
 
     def cancel(self) -> None:
-        """Start-up failed elsewhere: wait for the compile to end (and descriptor 2 to be given back,
-        for the error to be seen), then release what it loaded."""
+        """Start-up failed elsewhere: wait for the compile to end, then release what it loaded."""
         if self._taken:
             return
         self._done.wait()
@@ -367,13 +393,16 @@ class PendingLoad:
             release(self._bpf)
 
     def abandon(self) -> None:
-        """Start-up interrupted (Ctrl-C): no waiting for the compile. What it loads is released by its
-        thread when it ends, or by the process's end, which comes first when tracespec exits."""
+        """Start-up interrupted (Ctrl-C): the compile's process is killed, not waited for. What was loaded
+        is released by the thread when it ends, or by the process's end, which comes first when
+        tracespec exits."""
         if self._taken:
             return
         self._taken = True
         with self._lock:
             self._abandoned = True
-            bpf = self._bpf
+            bpf, job = self._bpf, self._job
+        if job is not None:
+            job.kill()
         if bpf is not None:
             release(bpf)

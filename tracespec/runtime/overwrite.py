@@ -1,6 +1,6 @@
 """Per-CPU perf buffers the kernel overwrites, oldest record first: a flight recorder's memory.
 
-BCC opens perf buffers for reading as records come; a recorder reads nothing until it dumps. So the
+runtime/perfbuf opens perf buffers for reading as records come; a recorder reads nothing until it dumps. So the
 buffers are opened here, with perf_event_open (a BPF output event per CPU, `write_backward` set) and a
 read-only mapping: in that mode the kernel writes each record below the previous one and, when the
 buffer is full, over the oldest. Their descriptors go into the program's perf event array.
@@ -23,6 +23,7 @@ import struct
 
 from tracespec.wire.records import LostRecord
 from tracespec.errors import TracespecError
+from tracespec.runtime import bpfsys
 
 PERF_TYPE_SOFTWARE = 1
 PERF_COUNT_SW_BPF_OUTPUT = 10
@@ -133,13 +134,11 @@ class OverwriteBuffers:
     def __init__(self, bpf, map_name: str, pages_per_cpu: int, max_record: int, first_index: int = 0):
         """first_index: CPU c's buffer goes to entry first_index + c (tracespec serve keeps one set of
         buffers per recorder in one array)."""
-        from bcc.utils import get_online_cpus
-
         self.buffers: list[_CpuBuffer] = []
         self.table = bpf[map_name.encode()]
         self.installed: list[int] = []
         try:
-            for cpu in get_online_cpus():
+            for cpu in bpfsys.online_cpus():
                 buf = _CpuBuffer(cpu, pages_per_cpu, IN_FLIGHT_RECORDS * (max_record + 16))
                 self.buffers.append(buf)
                 self.table[ctypes.c_int(first_index + cpu)] = ctypes.c_int(buf.fd)
@@ -162,11 +161,11 @@ class OverwriteBuffers:
 
     def close(self) -> None:
         # the array holds its own reference to each event: out of it first, or the buffer outlives close
-        # (BCC's own delete knows only the entries it opened itself: the map's delete, directly)
-        from bcc.libbcc import lib
-
         for index in self.installed:
-            lib.bpf_delete_elem(self.table.map_fd, ctypes.byref(ctypes.c_int(index)))
+            try:
+                bpfsys.map_delete(self.table.map_fd, ctypes.c_int(index))
+            except OSError:
+                pass  # the object is gone already, and the array with it
         self.installed = []
         for buf in self.buffers:
             buf.close()

@@ -61,15 +61,20 @@ def check_tracefs(tracefs: str | None) -> None:
                              hint="mount -t tracefs tracefs /sys/kernel/tracing (./setup does this)")
 
 
-def import_bcc():
+def check_bcc() -> None:
+    """BCC's Python module is there (found, not imported: only the compile's child process imports it,
+    and a program from the cache needs no compile)."""
+    import importlib.util
+
     try:
-        import bcc  # noqa: F401
-    except ImportError:
+        found = importlib.util.find_spec("bcc") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
         raise TracespecError(
             "BCC's Python module is missing",
             hint="install python3-bpfcc (Debian/Ubuntu) and run tracespec from a venv made with "
-                 "--system-site-packages, as ./setup does; PyPI's 'bcc' is an unrelated project") from None
-    return bcc
+                 "--system-site-packages, as ./setup does; PyPI's 'bcc' is an unrelated project")
 
 
 def memory_bytes() -> int:
@@ -80,9 +85,9 @@ def memory_bytes() -> int:
         return 0
 
 
-def check_all(tracefs: str | None):
-    """Everything `tracespec run` needs; returns the bcc module."""
+def check_all(tracefs: str | None) -> None:
+    """Everything `tracespec run` needs."""
     check_privileges()
     check_tracefs(tracefs)
     check_headers()
-    return import_bcc()
+    check_bcc()

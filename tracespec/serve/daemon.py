@@ -134,9 +134,9 @@ class Daemon:
 
     @staticmethod
     def _cpus() -> list[int]:
-        from bcc.utils import get_online_cpus
+        from tracespec.runtime.bpfsys import online_cpus
 
-        return get_online_cpus()
+        return online_cpus()
 
     def get(self, rid: int) -> Recorder:
         with self.lock:
@@ -314,17 +314,14 @@ class Daemon:
 
 def load_specs(paths: list[str], max_recorders: int, kernel: str | None = None) -> list[Spec]:
     """Compile and load each spec once, for recorders of cgroups to come."""
-    import bcc
-
     from tracespec.pipeline import compile_spec
     from tracespec.plan.model import ServePlan, Target
     from tracespec.runtime import loader
-    from tracespec.runtime.memory import release_compiler_memory
     from tracespec.spec import load_spec
 
-    from bcc.utils import get_possible_cpus
+    from tracespec.runtime.bpfsys import possible_cpus
 
-    cpus = max(get_possible_cpus()) + 1
+    cpus = max(possible_cpus()) + 1
     out: list[Spec] = []
     names: set[str] = set()
     try:
@@ -332,7 +329,7 @@ def load_specs(paths: list[str], max_recorders: int, kernel: str | None = None) 
             spec = load_spec(path)
             compiled = compile_spec(spec, kernel, Target(kind="cgroup", follow=False), recorder_bytes=0,
                                     cpus=cpus, serve=ServePlan(max_recorders, cpus))
-            loaded = loader.load(bcc, compiled.plan, compiled.c_source)
+            loaded = loader.load(compiled.plan, compiled.c_source)
             try:
                 loaded.attach()
             except BaseException:
@@ -344,7 +341,6 @@ def load_specs(paths: list[str], max_recorders: int, kernel: str | None = None) 
             names.add(name)
             out.append(Spec(name, path, compiled.validated.spec.text, ServedProgram(loaded),
                             load_decoder(compiled.plan.schema), compiled.validated.spec.fd_paths))
-        release_compiler_memory()  # every program is loaded: a resident daemon need not keep clang's pages
     except BaseException:
         for s in out:
             s.program.close()

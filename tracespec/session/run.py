@@ -12,7 +12,6 @@ from tracespec.decode.stream import EventStream
 from tracespec.plan.model import Output, Plan, TargetKind
 from tracespec.runtime import preflight
 from tracespec.runtime.loader import Loaded, PendingLoad, plan_cgroup_ids
-from tracespec.runtime.memory import release_compiler_memory
 from tracespec.runtime.perfbuf import PerfReader
 from tracespec.runtime.ringbuf import RingReader
 from tracespec.runtime.summary import SummaryMaps
@@ -68,13 +67,12 @@ class Session:
         """Check the machine and the targets, and start BCC's compile in the background: the caller
         goes on with what the compile does not need (the decoder, the output) until run(). An error
         found here is raised by run(), where it would have been raised had both been one call; the
-        caller must then cancel() if it gives up before run(). Nothing may be written to file
-        descriptor 2 between the two (BCC's messages are captured from it meanwhile)."""
+        caller must then cancel() if it gives up before run()."""
         if self._started:
             return
         self._started = True
         try:
-            bcc = preflight.check_all(self.tracefs)
+            preflight.check_all(self.tracefs)
             self.path = resolve_command(self.command) if self.command is not None else None
             cgroup_ids = plan_cgroup_ids(self.plan)
             # held from here on: a process that ends while the program compiles is still seen to end
@@ -82,7 +80,7 @@ class Session:
         except Exception as e:
             self._failed = e
             return
-        self.pending = PendingLoad(bcc, self.plan, self.c_source, cgroup_ids)
+        self.pending = PendingLoad(self.plan, self.c_source, cgroup_ids)
 
     def cancel(self) -> None:
         """Give up a start() (an error): the compile is waited for and what it loaded released; the
@@ -140,9 +138,6 @@ class Session:
                 child.release()
             if reader is None:
                 reader = self._reader(loaded)
-            # the compile is over: what clang and LLVM left can go (after the release: the command
-            # need not wait for it, its records wait in the buffer)
-            release_compiler_memory()
             gone = self._drop_missed_exits(loaded)
             for w in self.watched:
                 if w.pid not in gone:
