@@ -10,8 +10,9 @@ run, so the parts add up to that run's total:
   imports     importing tracespec's CLI and the modules `run` uses
   spec_to_c   compile_spec: reading the catalogue, validating, planning, generating the BPF C
   decoder     load_decoder: generating and loading the Python decoder
-  preflight   preflight.check_all: privileges, headers, tracefs, importing BCC
-  bcc_load    loader.compile_program: BCC compiling the C with clang and loading it into the kernel. It
+  preflight   preflight.check_all: privileges, headers, tracefs, BCC present
+  bcc_load    loader.compile_program: BCC compiling the C with clang (in a child process), or the
+              program cache giving it back, then the kernel loading it (maps, the verifier). It
               runs in a thread of its own while the main thread goes on (decoder, output, writer);
               only the part the main thread waits for counts in the total:
   bcc_wait    PendingLoad.result: the main thread waiting for the compile (and setting the parameters)
@@ -26,8 +27,14 @@ Floors, measured in the same run so that load on the machine touches them as it 
 A spec's "above floor" is its total minus the BCC floor's: tracespec's own cost (imports, pipeline,
 decoder, preflight, the size of its C, attaching, fork and exec).
 
+Each spec is measured twice (--cache both, the default): *compiled*, with the program cache off
+(TRACESPEC_CACHE=off: BCC compiles the C at every start, as at a spec's first run on a machine), and
+*cached*, from a cache the run fills once, untimed, before its timed runs (every later start of the
+same spec on the same kernel).
+
 Standalone (run.py calls measure() for all.yaml alone):
-    .venv/bin/python bench/startup.py --specs all,fileio --reps 5 [--output-dir DIR --stem NAME]
+    .venv/bin/python bench/startup.py --specs all,fileio --reps 5 [--cache both|compiled|cached]
+                                      [--output-dir DIR --stem NAME]
 """
 
 from __future__ import annotations
@@ -98,9 +105,13 @@ def _spread(values: list[float]) -> dict:
             "max": round(max(values), 4), "runs": [round(v, 4) for v in values]}
 
 
-def measure(subject, workdir: str, reps: int, quiesce, progress, spec_name: str = "all.yaml") -> dict:
-    """Returns {"status": "ok", "total_s", "parts_s", ...} or {"status": "failed", "reason"}."""
+def measure(subject, workdir: str, reps: int, quiesce, progress, spec_name: str = "all.yaml",
+            cache: str = "compiled") -> dict:
+    """Returns {"status": "ok", "total_s", "parts_s", ...} or {"status": "failed", "reason"}. cache:
+    "compiled" (TRACESPEC_CACHE=off) or "cached" (a cache of the workdir's, filled by one untimed run)."""
     spec = os.path.join(subject.specs_dir, spec_name)
+    env = dict(subject.env)
+    env["TRACESPEC_CACHE"] = "off" if cache == "compiled" else os.path.join(workdir, "cache")
     out = os.path.join(workdir, "startup.jsonl")
     marks_path = os.path.join(workdir, "startup-marks.json")
     run_args = ["run", spec, "--format", "json", "-o", out, "--", "/bin/true"]
@@ -109,10 +120,14 @@ def measure(subject, workdir: str, reps: int, quiesce, progress, spec_name: str 
     missing: list[str] = []
     tainted = 0  # runs that started with someone else's BPF programs attached
     try:
+        if cache == "cached":
+            progress(f"startup {spec_name}: filling the cache")
+            quiesce.wait()
+            _time_to_first_event([subject.executable, *run_args], out, env)
         for i in range(reps):
             progress(f"startup {spec_name}: time to first event, run {i + 1}/{reps}")
             tainted += bool(quiesce.wait())
-            total, wall = _time_to_first_event([subject.executable, *run_args], out, subject.env)
+            total, wall = _time_to_first_event([subject.executable, *run_args], out, env)
             totals.append(total)
             walls.append(wall)
 
@@ -120,7 +135,7 @@ def measure(subject, workdir: str, reps: int, quiesce, progress, spec_name: str 
             tainted += bool(quiesce.wait())
             launch_ns = time.time_ns()
             probe = [sys.executable, os.path.join(BENCH, "startup_probe.py"), marks_path, *run_args]
-            done = proc.run(probe, timeout=TIMEOUT_S, env=subject.env)
+            done = proc.run(probe, timeout=TIMEOUT_S, env=env)
             if done.returncode != 0:
                 raise BenchError(f"startup_probe.py: exit {done.returncode}: {proc.last_line(done.stderr)}")
             first = _first_ts_ns(out)
@@ -139,6 +154,7 @@ def measure(subject, workdir: str, reps: int, quiesce, progress, spec_name: str 
             if os.path.exists(p):
                 os.unlink(p)
     return {"status": "ok", "command": f"tracespec run specs/{spec_name} --format json -o F -- /bin/true",
+            "cache": cache,
             "reps": reps, "total_s": _spread(totals), "run_wall_s": _spread(walls),
             "probed_total_s": _spread(probed_totals),
             "parts_s": {k: _spread(parts[k]) for k in PART_ORDER if k in parts},
@@ -263,6 +279,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--specs", default="all,fileio,network,process,failed,slow,config",
                    help="comma-separated names of specs/NAME.yaml (default: every shipped spec)")
     p.add_argument("--reps", type=int, default=5, help="runs per spec and per floor (default 5)")
+    p.add_argument("--cache", choices=("both", "compiled", "cached"), default="both",
+                   help="with the program cache off (compiled at every start), from a filled cache, or both "
+                        "(default)")
     p.add_argument("--tracespec", default=os.path.join(REPO, ".venv", "bin", "tracespec"),
                    help="the tracespec executable (default: the work tree's .venv)")
     p.add_argument("--output-dir", default=os.path.join(BENCH, "results"))
@@ -292,7 +311,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="ts-startup-") as workdir:
         try:
             floors = measure_floors(args.reps, quiesce, progress)
-            specs = {n: measure(tested, workdir, args.reps, quiesce, progress, n + ".yaml") for n in names}
+            kinds = ("compiled", "cached") if args.cache == "both" else (args.cache,)
+            specs = {f"{n}, {k}": measure(tested, workdir, args.reps, quiesce, progress, n + ".yaml", k)
+                     for n in names for k in kinds}
         finally:
             proc.kill_all()
     res = {"argv": "bench/startup.py " + " ".join(argv), "reps": args.reps,
