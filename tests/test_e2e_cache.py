@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import run_tracespec
+from conftest import ROOT, run_tracespec
 
 pytestmark = pytest.mark.bpf
 
@@ -50,7 +50,6 @@ def test_a_damaged_entry_is_compiled_again(tmp_path):
 
 
 def test_off_compiles_and_keeps_nothing(tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
     out = _trace("off", tmp_path)
-    assert "/etc/hostname" in out and not any(home.iterdir())
+    assert "/etc/hostname" in out
+    assert not (ROOT / "off").exists()  # not taken for a directory's name (the BTF offsets' cache did)

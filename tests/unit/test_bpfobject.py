@@ -128,3 +128,20 @@ def test_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
     assert objcache.get("int v0;") == OBJ  # used: now the newest
     objcache.put("int v3;", OBJ)
     assert [objcache.get(f"int v{i};") is not None for i in range(4)] == [True, False, True, True]
+
+
+def test_one_cache_directory_for_both_caches(monkeypatch, tmp_path):
+    from tracespec.kernel import btf, cachedir
+
+    for off in ("off", "OFF", "0", "no", "false"):
+        monkeypatch.setenv("TRACESPEC_CACHE", off)
+        assert cachedir.directory() is None
+    monkeypatch.setenv("TRACESPEC_CACHE", str(tmp_path))
+    assert cachedir.directory() == str(tmp_path)
+    monkeypatch.delenv("TRACESPEC_CACHE")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cachedir.directory() == str(tmp_path / "xdg" / "tracespec")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert cachedir.directory() == "/var/cache/tracespec"
+    assert objcache.directory is cachedir.directory and not hasattr(btf, "CACHE_DIR")

@@ -12,8 +12,9 @@ import json
 import os
 import struct
 
+from tracespec.kernel import cachedir
+
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
-CACHE_DIR = os.environ.get("TRACESPEC_CACHE", "/var/cache/tracespec")
 
 # bytes following the 12-byte btf_type, by kind (per vlen where marked)
 _FIXED_EXTRA = {1: 4, 3: 12, 14: 4, 17: 4}
@@ -88,8 +89,11 @@ def member_offsets(want: dict[str, tuple[str, ...]], path: str = VMLINUX_BTF) ->
             data = f.read()
     except OSError as e:
         raise BtfError(f"cannot read {path}: {e.strerror}") from None
+    where = cachedir.directory()
+    if where is None:
+        return _parse_members(data, want)
     key = hashlib.sha256(data + json.dumps(want, sort_keys=True).encode()).hexdigest()[:32]
-    cache = os.path.join(CACHE_DIR, f"btf-{key}.json")
+    cache = os.path.join(where, f"btf-{key}.json")
     try:
         with open(cache, encoding="utf-8") as f:
             return json.load(f)
@@ -97,7 +101,7 @@ def member_offsets(want: dict[str, tuple[str, ...]], path: str = VMLINUX_BTF) ->
         pass
     result = _parse_members(data, want)
     try:
-        os.makedirs(CACHE_DIR, exist_ok=True)
+        os.makedirs(where, exist_ok=True)
         tmp = f"{cache}.{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(result, f)

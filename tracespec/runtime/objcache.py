@@ -7,10 +7,9 @@ version, the running kernel (release and build, whose tracepoint formats BCC com
 headers BCC used, and the number of possible CPUs (which sizes per-CPU perf buffers). Anything else changes
 the C itself, so a stale entry is never found.
 
-The directory: $TRACESPEC_CACHE, or /var/cache/tracespec for root and $XDG_CACHE_HOME/tracespec (else
-~/.cache/tracespec) for others; TRACESPEC_CACHE=off turns the cache off. The kernel runs what is stored
-here, so tracespec uses the directory only if it belongs to this user and nobody else may write into it
-(else it says so once, and compiles); entries are written whole (to a temporary file, then renamed), and
+The directory is kernel/cachedir's (TRACESPEC_CACHE=off: no cache). The kernel runs what is stored here,
+so tracespec uses the directory only if it belongs to this user and nobody else may write into it (else
+it says so once, and compiles); entries are written whole (to a temporary file, then renamed), and
 one whose checksum does not match is compiled again. The oldest entries beyond MAX_ENTRIES are removed.
 """
 
@@ -24,23 +23,12 @@ import stat
 import sys
 import tempfile
 
+from tracespec.kernel.cachedir import directory
 from tracespec.runtime import bpfobject
 from tracespec.runtime.bcc_compile import CFLAGS
 
 MAX_ENTRIES = 64
 SUFFIX = ".bpfobj"
-
-
-def directory() -> str | None:
-    chosen = os.environ.get("TRACESPEC_CACHE", "")
-    if chosen.lower() in ("off", "0", "no", "false"):
-        return None
-    if chosen:
-        return chosen
-    if os.geteuid() == 0:
-        return "/var/cache/tracespec"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tracespec")
 
 
 def _bcc_version() -> str:
