@@ -262,7 +262,9 @@ def describe_plan(p: Plan) -> list[str]:
     out = [f"attach:  {attach}", f"output:  {output}", f"target:  {target}",
            f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
     if p.signals:
-        out.append("signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them")
+        out.append("signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them"
+                   + ("; and the ones sent that it would take only ptraced, ignored or fatal (signal_generate)"
+                      if p.signals_sent else ""))
     elif p.signals_note:
         out.append(f"signals: not printed: {p.signals_note}")
     if p.table is not None:

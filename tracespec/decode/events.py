@@ -161,6 +161,10 @@ class Pairer:
         self.slot_names: dict[tuple[int, int], tuple[str, ...]] = {}
         self.comms: dict[bytes, str] = {}
         self.frames: dict[int, SigframeRecord] = {}  # tid -> its rt_sigreturn's frame, until its entry record
+        # Signals sent to a thread in a syscall that, unptraced, it never takes (SignalRecord.sent): strace
+        # shows one when the thread goes back to user space, after that syscall's line: tid -> them, until
+        # the syscall ends
+        self.sent: dict[int, list] = {}
 
     def _slot_names(self, kind: int, nr: int) -> tuple[str, ...]:
         """The argument name of each slot of a record (a family's layout knows only positions)."""
@@ -197,6 +201,8 @@ class Pairer:
     def _resolve(self, r) -> None:
         """A record of a thread whose syscall returned a restart code says how that syscall ended."""
         tid = getattr(r, "tid", None)
+        if type(r) is SignalRecord and r.sent:
+            return  # made in the sender: says nothing of how the thread's syscall ended
         if tid in self.held:
             index, ev = self.held.pop(tid)
             if isinstance(r, ProcExitRecord) and r.code >= 0 and r.code & 0x7F == SIGKILL:
@@ -226,6 +232,7 @@ class Pairer:
         comms = self.comms
         converters = self.converters
         frames = self.frames
+        sent = self.sent
         # each record with the one after it, to see an entry followed at once by its exit
         records = records if isinstance(records, list) else list(records)
         following = records[1:]
@@ -243,6 +250,8 @@ class Pairer:
                 prev = pending.pop(tid, None)
                 if prev is not None:
                     out.append(Unfinished(prev))
+                if sent and tid in sent:
+                    out += sent.pop(tid)
                 # a frame read at rt_sigreturn's entry goes with this thread's next entry record only
                 frame = frames.pop(tid, None) if frames else None
                 nr = r.nr
@@ -285,6 +294,8 @@ class Pairer:
                 if ev is None or ev.nr != r.nr:
                     if ev is not None:
                         out.append(Unfinished(ev))
+                    if sent and r.tid in sent:
+                        out += sent.pop(r.tid)
                     continue  # began before tracing (or its entry was lost): nothing to pair with
                 info, nr, tgid, tid, comm, enter, _, args, slots, entry_slots = ev
                 if r.slots:
@@ -295,6 +306,8 @@ class Pairer:
                 if r.ret in RESTART_RETS:
                     held[r.tid] = (len(out), ev)
                 out.append(_new(Finished, (done, False)))
+                if sent and tid in sent:
+                    out += sent.pop(tid)
             elif t is RetryRecord:
                 ev = pending.get(r.tid)
                 lay = self.enter_layouts.get(r.nr)
@@ -314,13 +327,19 @@ class Pairer:
                 ev = pending.pop(r.tid, None)
                 if ev is not None:
                     out.append(Unfinished(ev))
+                if sent and r.tid in sent:
+                    out += sent.pop(r.tid)
                 out.append(ProcessExit(r.ts, r.tgid, r.tid, r.code))
             elif t is ForkRecord:
                 out.append(Forked(r.ts, r.tgid, r.child))
             elif t is SigframeRecord:
                 frames[r.tid] = r
             elif t is SignalRecord:
-                out.append(Signalled(r.ts, r.tgid, r.tid, r.sig, parse_siginfo(r.info)))
+                item = Signalled(r.ts, r.tgid, r.tid, r.sig, parse_siginfo(r.info))
+                if r.sent and r.tid in pending:  # taken, under strace, when this syscall returns
+                    sent.setdefault(r.tid, []).append(item)
+                else:
+                    out.append(item)
             elif t is LostRecord:
                 out.append(Lost(r.ts, r.count))
         return self._ready()
@@ -350,4 +369,7 @@ class Pairer:
         self.held.clear()
         out = self._ready() + [Unfinished(e) for e in sorted(self.pending.values(), key=lambda e: e.ts)]
         self.pending.clear()
+        for signals in self.sent.values():  # sent to threads still in their syscall
+            out += signals
+        self.sent.clear()
         return out
