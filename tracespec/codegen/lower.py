@@ -296,8 +296,9 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     if plan.table is not None:
         d.update({name: c_int(value) for name, value in table_c.c_defines().items()})
     if plan.sigreturn_frame:
-        d.update({"TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK), "TS_SIGFRAME_RAX": c_int(sigframe.SIGFRAME_RAX),
-                  "TS_NR_RT_SIGRETURN": c_int(next(i.nr for i in plan.all_syscalls if i.name == "rt_sigreturn"))})
+        d.update({"TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK), "TS_SIGFRAME_RAX": c_int(sigframe.SIGFRAME_RAX)})
+    if plan.sigreturn_frame or plan.sigreturn_exit:
+        d["TS_NR_RT_SIGRETURN"] = c_int(next(i.nr for i in plan.all_syscalls if i.name == "rt_sigreturn"))
     d.update(_target_defines(plan))
     d.update(_summary_defines(plan))
     if plan.serve is not None:

@@ -448,6 +448,8 @@ class Plan:
     # signal_generate); off for targets the probe cannot recognise from the sender (cgroup, comm)
     signals_sent: bool = False
     sigreturn_frame: bool = False  # rt_sigreturn's entry records the mask and rax its signal frame restores
+    # a summary counts rt_sigreturn at the exit whose syscall number it restored to -1 (raw exit probes)
+    sigreturn_exit: bool = False
 
     @property
     def contexts(self) -> tuple[str, str]:

@@ -302,6 +302,8 @@ class _Planner:
             serve=self.serve, table=table, signals=signals, signals_note=signals_note, signals_sent=signals_sent,
             sigreturn_frame=(attach == Attach.RAW_TP and self.summary is None
                              and any(s.syscall.name == SIGRETURN for s in v.syscalls)),
+            sigreturn_exit=(attach in (Attach.RAW_TP, Attach.RAW_SYSCALLS) and self.summary is not None
+                            and any(s.syscall.name == SIGRETURN for s in v.syscalls)),
         )
 
     def signals(self) -> tuple[bool, str | None]:
