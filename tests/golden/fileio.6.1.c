@@ -1264,6 +1264,24 @@ static __always_inline void ts_exit_emit(void *ctx, u64 id, s32 code)
     ts_emit_value(ctx, id, 0, TS_PROC_EXIT_KIND, code);
 }
 
+/* The main thread's line, kept in ts_leaders, when its process has ended: with the process's wait status,
+ * as the kernel's wait_task_zombie() takes it (a group exit's code, else the main thread's own;
+ * SIGNAL_GROUP_EXIT is 4 in every kernel since 2.6). Whoever takes it from the map gives it, and ends the
+ * process's tracing. */
+static __always_inline void ts_leader_end(void *ctx, u32 tgid, u64 signal)
+{
+    s32 *leader = ts_leaders.lookup(&tgid);
+    if (!leader)
+        return;
+    s32 status = *leader;
+    if (ts_leaders.delete(&tgid))
+        return;   /* another thread ending at the same time reported it */
+    if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
+        status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
+    ts_traced_set(tgid, 0);
+    ts_exit_emit(ctx, ((u64)tgid << 32) | tgid, status);
+}
+
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
     u64 id = bpf_get_current_pid_tgid();
@@ -1273,37 +1291,35 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     u64 signal = 0;
     if (ts_param(TS_P_TASK_SIGNAL))
         TS_READ_KERNEL(&signal, sizeof(signal), (void *)(task + ts_param(TS_P_TASK_SIGNAL)));
-    /* signal->live counts the threads not yet in do_exit (it is 0 here for the last one). Without BTF,
-     * a process is taken to end with its main thread. */
+    /* signal->live counts the threads not yet in do_exit (0 once the last one is). Each thread counts
+     * itself out early in do_exit, well before this tracepoint: the main thread and the last other one
+     * can both see 0 here, or the main thread 1 and the other 0, in either order. Without BTF, a process
+     * is taken to end with its main thread. */
     s32 live = ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1);
     int group_dead = live < 0 ? tid == tgid : live == 0;
     int traced = ts_traced(id) || ts_traced_bit(tid);
     if (tid != tgid || group_dead)
         ts_traced_set(tid, 0);
-    if (group_dead)
-        ts_traced_set(tgid, 0);
     ts_armed_set(tid, 0);
     if (!traced)
         return 0;
     if (tid == tgid && !group_dead) {
         if (ts_leaders.update(&tgid, &code))
             ts_lost_one();
+        /* the last other thread may have ended meanwhile, before this line was there to find */
+        if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1) == 0)
+            ts_leader_end(args, tgid, signal);
         return 0;
     }
     ts_exit_emit(args, id, code);
-    if (tid == tgid || !group_dead)
-        return 0;
-    s32 *leader = ts_leaders.lookup(&tgid);
-    if (!leader)
-        return 0;
-    s32 status = *leader;
-    if (ts_leaders.delete(&tgid))
-        return 0;   /* another thread ending at the same time reported it */
-    /* the wait status, as the kernel's wait_task_zombie() takes it: a group exit's code, else the main
-     * thread's own (SIGNAL_GROUP_EXIT is 4 in every kernel since 2.6) */
-    if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
-        status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
-    ts_exit_emit(args, ((u64)tgid << 32) | tgid, status);
+    /* The process has ended. Its id stays traced until its main thread's line is given: by the main thread
+     * itself when it sees the end here, else by the thread that finds its line in ts_leaders (the main
+     * thread may still be on its way here: it then sees live at 0, and ends the process itself). */
+    if (tid == tgid && group_dead) {
+        ts_traced_set(tgid, 0);
+    } else if (group_dead) {
+        ts_leader_end(args, tgid, signal);
+    }
     return 0;
 }
 
