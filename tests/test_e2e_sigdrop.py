@@ -6,6 +6,7 @@ lines are compared with strace's, from the workload's marker on."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -27,7 +28,8 @@ def _from_marker(procs: list[list[str]]) -> list[list[str]]:
     return [first[start + 1:]] + procs[1:]
 
 
-def _compare(group: str, build_dir, tmp_path) -> list[list[str]]:
+def _compare(group: str, build_dir, tmp_path, scrub=None) -> list[list[str]]:
+    """The group's lines under strace, asserted equal to tracespec's (scrub: a line made comparable)."""
     assert shutil.which("strace"), "strace is needed (./setup installs it)"
     argv = [str(compile_workload("sigdrop_workload", build_dir)), group]
     want_file, got_file = tmp_path / "strace.txt", tmp_path / "tracespec.txt"
@@ -36,7 +38,8 @@ def _compare(group: str, build_dir, tmp_path) -> list[list[str]]:
     r = run_tracespec("run", "-e", "trace=" + ",".join(TRACED), "-o", str(got_file), "--", *argv,
                       stdout=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
-    want, got = (_from_marker(normalized(f.read_text(), skip_signals=False)) for f in (want_file, got_file))
+    want, got = ([[scrub(line) if scrub else line for line in p]
+                  for p in _from_marker(normalized(f.read_text(), skip_signals=False))] for f in (want_file, got_file))
     assert got == want
     return want
 
@@ -98,3 +101,17 @@ def test_no_signal_lines_when_turned_off(build_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     text = out.read_text()
     assert "+++ killed by SIGTERM +++" in text and "--- SIG" not in text
+
+
+def test_tgkill_to_another_thread_as_strace(build_dir, tmp_path):
+    """Thread-directed from the main thread to one spinning in user space: shown in the target thread."""
+    def scrub(line):  # the child's CPU times are its threads' spinning
+        return re.sub(r"si_utime=\d+( /\* [\d.]+ s \*/)?, si_stime=\d+( /\* [\d.]+ s \*/)?", "si_utime=T, si_stime=T", line)
+
+    parent, main, spinner = _compare("tkill", build_dir, tmp_path, scrub)
+    assert main == ["tgkill(P2, P3, SIGUSR1) = 0", "close(-30) = -1 EBADF (Bad file descriptor)",
+                    "tgkill(P2, P3, SIGHUP) = 0", "+++ killed by SIGHUP +++"]
+    assert spinner == ["--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=P2, si_uid=0} ---",
+                       "close(-31) = -1 EBADF (Bad file descriptor)",
+                       "--- SIGHUP {si_signo=SIGHUP, si_code=SI_TKILL, si_pid=P2, si_uid=0} ---",
+                       "+++ killed by SIGHUP +++"]

@@ -12,6 +12,7 @@
  *            process SIGTERM (no handler) while the main thread, which blocks it, waits in
  *            pthread_join: the process dies of it. (A process-directed signal a thread sends its own
  *            process, when another thread could take it too, is taken by either under strace.)
+ *   tkill    tgkill from the main thread to another, spinning: an ignored signal, then a fatal SIGHUP
  * Every step ends with close(-N), so that a signal's line lands between the same two syscalls.
  */
 #define _GNU_SOURCE
@@ -162,6 +163,49 @@ static void *terminator(void *arg)
     return NULL;
 }
 
+static volatile int go;
+static volatile pid_t spinner_tid;
+
+static void *spinner(void *arg)
+{
+    spinner_tid = gettid();
+    while (!go)  /* in user space when the signal comes */
+        ;
+    close(-31);
+    go = 2;
+    for (;;)  /* killed here, with its process */
+        ;
+    return NULL;
+}
+
+/* tgkill from the main thread to another one, spinning in user space (so that under strace it takes
+ * the signal at once, not in a syscall the signal would interrupt): an ignored signal, then SIGHUP with
+ * no handler, which kills the process. In a child, so that its parent sees it die (its SIGCHLD's times
+ * are those of the spinning, which vary). */
+static void tkill(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t t;
+        child_start();
+        signal(SIGUSR1, SIG_IGN);
+        pthread_create(&t, NULL, spinner, NULL);
+        while (!spinner_tid)
+            ;
+        send_tgkill(getpid(), spinner_tid, SIGUSR1);
+        close(-30);
+        pause_ms(20);  /* it has taken SIGUSR1 by then (under strace too) */
+        go = 1;
+        while (go < 2)
+            ;
+        send_tgkill(getpid(), spinner_tid, SIGHUP);
+        for (;;)  /* killed here, with its process */
+            ;
+    }
+    reap(pid);
+    close(-1);
+}
+
 static void threads(void)
 {
     pthread_t t;
@@ -196,6 +240,8 @@ int main(int argc, char **argv)
         term();
     else if (!strcmp(group, "threads"))
         threads();
+    else if (!strcmp(group, "tkill"))
+        tkill();
     else
         return 2;
     return 0;
