@@ -264,7 +264,8 @@ def describe_plan(p: Plan) -> list[str]:
     if p.signals:
         out.append("signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them"
                    + ("; and the ones sent that it would take only ptraced, ignored or fatal (signal_generate)"
-                      if p.signals_sent else ""))
+                      if p.signals_sent else "; not the ones sent that it would take only ptraced (ignored or "
+                      "fatal): a sender cannot tell this target's tasks"))
     elif p.signals_note:
         out.append(f"signals: not printed: {p.signals_note}")
     if p.table is not None:
