@@ -18,7 +18,7 @@ from straceio import normalized
 pytestmark = pytest.mark.bpf
 
 MARKER = "close(-4242)"
-TRACED = ["kill", "tgkill", "close", "write", "pipe2", "wait4", "pause", "exit", "exit_group"]
+TRACED = ["kill", "tgkill", "close", "read", "write", "pipe2", "wait4", "pause", "exit", "exit_group"]
 
 
 def _from_marker(procs: list[list[str]]) -> list[list[str]]:
@@ -115,3 +115,15 @@ def test_tgkill_to_another_thread_as_strace(build_dir, tmp_path):
                        "close(-31) = -1 EBADF (Bad file descriptor)",
                        "--- SIGHUP {si_signo=SIGHUP, si_code=SI_TKILL, si_pid=P2, si_uid=0} ---",
                        "+++ killed by SIGHUP +++"]
+
+
+def test_threads_a_group_end_kills_in_a_syscall_as_strace(build_dir, tmp_path):
+    """The kernel ends a process's other threads with SIGKILL: a read they were in returns a restart code
+    that strace never sees, and prints unfinished, whether a fatal signal or exit_group ended them."""
+    parent, by_signal, reader1, by_exit, reader2 = _compare("zap", build_dir, tmp_path)
+    assert by_signal[-3:] == ["kill(P2, SIGTERM) = 0",
+                              "--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=P2, si_uid=0} ---",
+                              "+++ killed by SIGTERM +++"]
+    assert reader1 == ["read(3,  <unfinished ...>) = ?", "+++ killed by SIGTERM +++"]
+    assert by_exit[-2:] == ["exit_group(3) = ?", "+++ exited with 3 +++"]
+    assert reader2 == ["read(3,  <unfinished ...>) = ?", "+++ exited with 3 +++"]

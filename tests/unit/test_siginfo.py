@@ -222,3 +222,31 @@ def test_a_signal_sent_says_nothing_of_a_sigkilled_syscall():
 def test_a_signal_sent_in_json_is_a_signal():
     objs = [json.loads(line) for line in jsonl([sent(100, 1000, SIGUSR1, IGNORED_USR1, SIGSENT_IGNORED)]).splitlines()]
     assert objs[0]["signal"] == "SIGUSR1" and objs[0]["siginfo"]["si_pid"] == 7
+
+
+def test_a_thread_in_a_syscall_when_another_takes_the_fatal_signal_was_killed():
+    """The group's end by a signal thread 100 took: thread 101's read returned a restart code only because
+    the kernel sent it SIGKILL; strace never sees that return and prints the read unfinished."""
+    raws = [enter("read", 101, 1000, (3, 0x5000, 1), tgid=100), exit_("read", 101, 2000, ERESTARTSYS, tgid=100),
+            signal(100, 1900, SIGTERM, TERM_FROM_7), proc_exit(101, 2100, SIGTERM, tgid=100),
+            proc_exit(100, 2200, SIGTERM)]
+    assert text(raws) == ("101 read(3,  <unfinished ...>\n"
+                          "100 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=7, si_uid=0} ---\n"
+                          "101 <... read resumed> <unfinished ...>) = ?\n"
+                          "101 +++ killed by SIGTERM +++\n"
+                          "100 +++ killed by SIGTERM +++\n")
+
+
+def test_a_thread_in_a_syscall_when_another_calls_exit_group_was_killed():
+    raws = [enter("read", 101, 1000, (3, 0x5000, 1), tgid=100), enter("exit_group", 100, 1500, (3,)),
+            exit_("read", 101, 2000, ERESTARTSYS, tgid=100), proc_exit(101, 2100, 3 << 8, tgid=100),
+            proc_exit(100, 2200, 3 << 8)]
+    lines = text(raws).splitlines()
+    assert "101 <... read resumed> <unfinished ...>) = ?" in lines and lines[-1] == "100 +++ exited with 3 +++"
+
+
+def test_a_restart_code_then_a_death_no_thread_was_seen_taking_shows_the_return():
+    """No signal record (signals: false): nothing says the kernel's SIGKILL ended the syscall."""
+    raws = [enter("read", 100, 1000, (0, 0x5000, 16)), exit_("read", 100, 2000, ERESTARTSYS),
+            proc_exit(100, 2100, SIGTERM)]
+    assert text(raws).splitlines()[0] == "100 read(0, 0x5000, 16) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)"

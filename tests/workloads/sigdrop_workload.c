@@ -13,6 +13,7 @@
  *            pthread_join: the process dies of it. (A process-directed signal a thread sends its own
  *            process, when another thread could take it too, is taken by either under strace.)
  *   tkill    tgkill from the main thread to another, spinning: an ignored signal, then a fatal SIGHUP
+ *   zap      a thread blocked in read when its process dies of SIGTERM, then when it calls exit_group
  * Every step ends with close(-N), so that a signal's line lands between the same two syscalls.
  */
 #define _GNU_SOURCE
@@ -206,6 +207,39 @@ static void tkill(void)
     close(-1);
 }
 
+static int blocked_fds[2];
+
+static void *blocked_reader(void *arg)
+{
+    char c;
+    read(blocked_fds[0], &c, 1);  /* nothing comes: it ends here, with its process */
+    return NULL;
+}
+
+/* A thread blocked in read when its process ends by another thread: by a fatal signal (SIGTERM, no
+ * handler) the main thread sends its process, then by exit_group. The kernel ends the reader with SIGKILL
+ * (its read returns a restart code that strace never sees: unfinished). */
+static void zap(void)
+{
+    for (int how = 0; how < 2; how++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            pthread_t t;
+            if (pipe(blocked_fds))
+                _exit(1);
+            pthread_create(&t, NULL, blocked_reader, NULL);
+            pause_ms(200);  /* the reader is in read by then */
+            if (how == 1)
+                _exit(3);
+            kill(getpid(), SIGTERM);
+            for (;;)
+                ;
+        }
+        reap(pid);
+        close(-1 - how);
+    }
+}
+
 static void threads(void)
 {
     pthread_t t;
@@ -242,6 +276,8 @@ int main(int argc, char **argv)
         threads();
     else if (!strcmp(group, "tkill"))
         tkill();
+    else if (!strcmp(group, "zap"))
+        zap();
     else
         return 2;
     return 0;

@@ -165,6 +165,12 @@ class Pairer:
         # shows one when the thread goes back to user space, after that syscall's line: tid -> them, until
         # the syscall ends
         self.sent: dict[int, list] = {}
+        # What ended a process's other threads: the signals its threads took (tgid -> them) and the thread
+        # that called exit_group (tgid -> tid). A thread whose syscall returned a restart code and that then
+        # ended of it without taking a signal itself was killed by the kernel's SIGKILL of the group's end
+        # (strace, which never sees that return, prints the syscall unfinished).
+        self.group_signals: dict[int, set] = {}
+        self.group_exit: dict[int, int] = {}
 
     def _slot_names(self, kind: int, nr: int) -> tuple[str, ...]:
         """The argument name of each slot of a record (a family's layout knows only positions)."""
@@ -205,8 +211,18 @@ class Pairer:
             return  # made in the sender: says nothing of how the thread's syscall ended
         if tid in self.held:
             index, ev = self.held.pop(tid)
-            if isinstance(r, ProcExitRecord) and r.code >= 0 and r.code & 0x7F == SIGKILL:
+            if isinstance(r, ProcExitRecord) and r.code >= 0 and self._zapped(r):
                 self.queue[index] = Unfinished(ev, killed=True)
+
+    def _zapped(self, r: ProcExitRecord) -> bool:
+        """Whether a thread that ended right after a restart code was ended by the kernel's SIGKILL: its own,
+        or its group's end by another thread (exit_group, or a fatal signal another thread took)."""
+        sig = r.code & 0x7F
+        if sig == SIGKILL:
+            return True
+        if sig == 0:
+            return self.group_exit.get(r.tgid, r.tid) != r.tid
+        return sig in self.group_signals.get(r.tgid, ())
 
     def release_held(self, before_ts: int) -> list:
         """Let go of restart-code returns older than `before_ts` minus the wait: no SIGKILL came."""
@@ -283,6 +299,8 @@ class Pairer:
                     # exit and exit_group never return: strace prints them whole at entry, and the
                     # thread's end may come much later (a main thread's, when its process ends);
                     # rt_sigreturn's return is never reported (NO_EXIT_RECORD)
+                    if info.name == "exit_group":
+                        self.group_exit[r.tgid] = tid
                     out.append(_new(Started, (ev,)))
                     out.append(Unfinished(ev))
                     continue
@@ -308,6 +326,7 @@ class Pairer:
                 out.append(_new(Finished, (done, False)))
                 if sent and tid in sent:
                     out += sent.pop(tid)
+                    held.pop(tid, None)  # it goes back to user space to take them: not killed there
             elif t is RetryRecord:
                 ev = pending.get(r.tid)
                 lay = self.enter_layouts.get(r.nr)
@@ -330,12 +349,16 @@ class Pairer:
                 if sent and r.tid in sent:
                     out += sent.pop(r.tid)
                 out.append(ProcessExit(r.ts, r.tgid, r.tid, r.code))
+                if r.tid == r.tgid:  # the process's line comes last
+                    self.group_signals.pop(r.tgid, None)
+                    self.group_exit.pop(r.tgid, None)
             elif t is ForkRecord:
                 out.append(Forked(r.ts, r.tgid, r.child))
             elif t is SigframeRecord:
                 frames[r.tid] = r
             elif t is SignalRecord:
                 item = Signalled(r.ts, r.tgid, r.tid, r.sig, parse_siginfo(r.info))
+                self.group_signals.setdefault(r.tgid, set()).add(r.sig)
                 if r.sent and r.tid in pending:  # taken, under strace, when this syscall returns
                     sent.setdefault(r.tid, []).append(item)
                 else:
