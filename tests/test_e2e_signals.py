@@ -120,3 +120,20 @@ def test_signals_false_and_signal_none_print_none(build_dir, tmp_path):
     r = run_tracespec("run", "-e", "trace=kill,close,rt_sigreturn", "-o", str(out), "--", prog)
     assert r.returncode == 0, r.stderr
     assert out.read_text().count("--- SIG") == 9, "printed by default, as strace does"
+
+
+def test_summary_counts_rt_sigreturn_as_strace(build_dir, tmp_path):
+    """strace -c counts each handler's return, and its restored -EINTR as an error: so does -c, at the
+    exit whose syscall number rt_sigreturn restored to -1."""
+    from test_e2e_summary import table_counts
+
+    prog = str(compile_workload("signals_workload", build_dir))
+    traced = "trace=" + ",".join(TRACED + ["rt_sigsuspend"])
+    want_file, got_file = tmp_path / "strace.txt", tmp_path / "summary.txt"
+    subprocess.run(["strace", "-f", "-c", "-o", str(want_file), "-e", traced, prog], check=True,
+                   stdout=subprocess.DEVNULL)
+    r = run_tracespec("run", "-c", "-e", traced, "-o", str(got_file), "--", prog, stdout=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    want, got = table_counts(want_file.read_text()), table_counts(got_file.read_text())
+    assert got["rt_sigreturn"] == want["rt_sigreturn"] == (8, 5)
+    assert got == want

@@ -7,7 +7,7 @@
  * output:  BPF ring buffer, 128 MiB
  * target:  a command started by tracespec, and its children
  * records: 2 layouts, at most 88 bytes
- * signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them
+ * signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them; and the ones sent that it would take only ptraced, ignored or fatal (signal_generate)
  *
  * Every traced syscall yields two records: one at entry (arguments, strings and buffers the kernel
  * reads) and one at exit (return value, memory the kernel wrote). User space pairs them by thread.
@@ -32,6 +32,9 @@
 #define TS_SIGNAL_KIND 65524
 #define TS_SIGINFO_SIZE 48
 #define TS_SIGFRAME_KIND 65525
+#define TS_SIGSENT_KIND 65526
+#define TS_SIGSENT_IGNORED 1
+#define TS_SIGSENT_FATAL 2
 #define TS_CONTROL_TRIGGER 1
 #define TS_CONTROL_KILLED 2
 #define TS_CONTROL_SIZE 32
@@ -48,7 +51,7 @@ struct ts_hdr {
 /* this program's configuration of tracespec.bpf.h */
 #define TS_OUTPUT_RINGBUF 1
 #define TS_RING_PAGES 32768
-#define TS_N_PARAMS 12
+#define TS_N_PARAMS 13
 #define TS_SCRATCH_SIZE 0
 #define TS_BOUNDED_LOOPS 1
 #define TS_READ_USER bpf_probe_read_user
@@ -67,6 +70,7 @@ struct ts_hdr {
 #define TS_P_SIGNAL_LIVE 9
 #define TS_P_SIGNAL_FLAGS 10
 #define TS_P_SIGNAL_GROUP_EXIT_CODE 11
+#define TS_P_TASK_PID 12
 #define TS_TRACED 1
 #define TS_ARMED 2
 #define TS_NEED_TASK_S32 1
@@ -1038,6 +1042,24 @@ static __always_inline void ts_exit_emit(void *ctx, u64 id, s32 code)
     ts_emit_value(ctx, id, 0, TS_PROC_EXIT_KIND, code);
 }
 
+/* The main thread's line, kept in ts_leaders, when its process has ended: with the process's wait status,
+ * as the kernel's wait_task_zombie() takes it (a group exit's code, else the main thread's own;
+ * SIGNAL_GROUP_EXIT is 4 in every kernel since 2.6). Whoever takes it from the map gives it, and ends the
+ * process's tracing. */
+static __always_inline void ts_leader_end(void *ctx, u32 tgid, u64 signal)
+{
+    s32 *leader = ts_leaders.lookup(&tgid);
+    if (!leader)
+        return;
+    s32 status = *leader;
+    if (ts_leaders.delete(&tgid))
+        return;   /* another thread ending at the same time reported it */
+    if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
+        status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
+    ts_traced_set(tgid, 0);
+    ts_exit_emit(ctx, ((u64)tgid << 32) | tgid, status);
+}
+
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
     u64 id = bpf_get_current_pid_tgid();
@@ -1047,37 +1069,35 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     u64 signal = 0;
     if (ts_param(TS_P_TASK_SIGNAL))
         TS_READ_KERNEL(&signal, sizeof(signal), (void *)(task + ts_param(TS_P_TASK_SIGNAL)));
-    /* signal->live counts the threads not yet in do_exit (it is 0 here for the last one). Without BTF,
-     * a process is taken to end with its main thread. */
+    /* signal->live counts the threads not yet in do_exit (0 once the last one is). Each thread counts
+     * itself out early in do_exit, well before this tracepoint: the main thread and the last other one
+     * can both see 0 here, or the main thread 1 and the other 0, in either order. Without BTF, a process
+     * is taken to end with its main thread. */
     s32 live = ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1);
     int group_dead = live < 0 ? tid == tgid : live == 0;
     int traced = ts_traced(id) || ts_traced_bit(tid);
     if (tid != tgid || group_dead)
         ts_traced_set(tid, 0);
-    if (group_dead)
-        ts_traced_set(tgid, 0);
     ts_armed_set(tid, 0);
     if (!traced)
         return 0;
     if (tid == tgid && !group_dead) {
         if (ts_leaders.update(&tgid, &code))
             ts_lost_one();
+        /* the last other thread may have ended meanwhile, before this line was there to find */
+        if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1) == 0)
+            ts_leader_end(args, tgid, signal);
         return 0;
     }
     ts_exit_emit(args, id, code);
-    if (tid == tgid || !group_dead)
-        return 0;
-    s32 *leader = ts_leaders.lookup(&tgid);
-    if (!leader)
-        return 0;
-    s32 status = *leader;
-    if (ts_leaders.delete(&tgid))
-        return 0;   /* another thread ending at the same time reported it */
-    /* the wait status, as the kernel's wait_task_zombie() takes it: a group exit's code, else the main
-     * thread's own (SIGNAL_GROUP_EXIT is 4 in every kernel since 2.6) */
-    if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
-        status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
-    ts_exit_emit(args, ((u64)tgid << 32) | tgid, status);
+    /* The process has ended. Its id stays traced until its main thread's line is given: by the main thread
+     * itself when it sees the end here, else by the thread that finds its line in ts_leaders (the main
+     * thread may still be on its way here: it then sees live at 0, and ends the process itself). */
+    if (tid == tgid && group_dead) {
+        ts_traced_set(tgid, 0);
+    } else if (group_dead) {
+        ts_leader_end(args, tgid, signal);
+    }
     return 0;
 }
 
@@ -1099,6 +1119,65 @@ RAW_TRACEPOINT_PROBE(signal_deliver)
     ts_header(r, id, bpf_ktime_get_ns(), (u32)ctx->args[0], TS_SIGNAL_KIND);
     if (TS_READ_KERNEL(r + TS_HEADER_SIZE, TS_SIGINFO_SIZE, (void *)info))
         return 0;
+    ts_emit(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE);
+    return 0;
+}
+
+/* Is the task with these ids traced? (ts_traced's question, asked of a task that is not the current one) */
+static __always_inline int ts_task_traced(u32 tgid, u32 pid)
+{
+    return ts_traced_bit(tgid) || ts_traced_bit(pid);
+}
+
+/* A signal sent to a traced task that the kernel will never hand to it, because it is not ptraced, while
+ * strace (a ptracer) sees it taken and prints "--- SIGTERM {...} ---": one ignored when sent (result 1,
+ * TRACE_SIGNAL_IGNORED: SIG_IGN, or SIGCHLD, SIGWINCH, SIGURG, SIGCONT by default), or one with no handler
+ * that complete_signal() made the group's death at once (delivered, result 0, and the group now exiting
+ * with it as its code: its threads then take SIGKILL with no siginfo). Fired in the sender (args: sig,
+ * info, task, group, result); the record's task is the one strace shows it in: a thread of the same
+ * process that sent its process the signal takes it itself (at its syscall-exit stop), else the target.
+ * info may be SEND_SIG_NOINFO (0: queued as sent by the current task, SI_USER) or SEND_SIG_PRIV (1:
+ * SI_KERNEL). Not recorded: SIGKILL (strace never sees it), signals to a group already dying. */
+RAW_TRACEPOINT_PROBE(signal_generate)
+{
+    u32 sig = ctx->args[0];
+    u64 info = ctx->args[1], task = ctx->args[2];
+    int result = (int)ctx->args[4];
+    u64 pid_off = ts_param(TS_P_TASK_PID), tgid_off = ts_param(TS_P_TASK_TGID), sig_off = ts_param(TS_P_TASK_SIGNAL);
+    if (!pid_off || !tgid_off || !sig_off || sig == 9 || (result != 0 && result != 1))
+        return 0;
+    u64 signal = 0;
+    TS_READ_KERNEL(&signal, sizeof(signal), (void *)(task + sig_off));
+    int exiting = ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4;   /* SIGNAL_GROUP_EXIT */
+    u16 why = TS_SIGSENT_IGNORED;
+    if (result == 0) {
+        if (!exiting || ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), 0) != (s32)sig)
+            return 0;   /* queued: signal_deliver sees it taken */
+        why = TS_SIGSENT_FATAL;
+    } else if (exiting) {
+        return 0;
+    }
+    u32 tgid = ts_task_s32(task, tgid_off, 0), pid = ts_task_s32(task, pid_off, 0);
+    if (!ts_task_traced(tgid, pid))
+        return 0;
+    u64 cur = bpf_get_current_pid_tgid();
+    u64 id = ctx->args[3] && (cur >> 32) == tgid ? cur : ((u64)tgid << 32) | pid;
+    u64 rbuf[(TS_HEADER_SIZE + TS_SIGINFO_SIZE + 7) / 8] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), sig, TS_SIGSENT_KIND);
+    ((struct ts_hdr *)r)->flags = why;
+    s32 *si = (s32 *)(r + TS_HEADER_SIZE);
+    if (info > 1) {
+        if (TS_READ_KERNEL(si, TS_SIGINFO_SIZE, (void *)info))
+            return 0;
+    } else {
+        si[0] = sig;   /* si_signo, si_errno, si_code, then si_pid and si_uid */
+        si[2] = info ? 0x80 : 0;   /* SI_KERNEL : SI_USER */
+        if (!info) {
+            si[4] = cur >> 32;
+            si[5] = (u32)bpf_get_current_uid_gid();
+        }
+    }
     ts_emit(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE);
     return 0;
 }

@@ -256,6 +256,15 @@ def _decode_signal(mv, off):
     return SignalRecord(ts, tgid, tid, nr, info)
 
 
+def _decode_sigsent(mv, off):
+    """A signal sent that its task never takes, unptraced: as a delivery's record, why in the flags."""
+    ts, tgid, tid, nr, kind, flags = _HEADER.unpack_from(mv, off)
+    info = bytes(mv[off + 24:off + 72])
+    if len(info) != 48:
+        raise struct.error("a signal record shorter than its siginfo")
+    return SignalRecord(ts, tgid, tid, nr, info, flags)
+
+
 _SIGFRAME = struct.Struct("<QIIIHHQq")
 
 
@@ -294,6 +303,7 @@ DECODERS = {
     65522: _decode_exec_args,
     65523: _decode_fork,
     65524: _decode_signal,
+    65526: _decode_sigsent,
     65525: _decode_sigframe,
 }
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tracespec.decode.generated import load_decoder
 from tracespec.wire.layout import (FORK_KIND, PROC_EXIT_KIND, RETRY_KIND, SIGFRAME_KIND, SIGINFO_SIZE, SIGNAL_KIND,
-                                   SLOT_ABSENT,
+                                   SIGSENT_KIND, SLOT_ABSENT,
                                    SLOT_FAULT, SLOT_TRUNCATED)
 from tracespec.decode.stream import EventStream
 from tracespec.format.jsonl import JsonWriter
@@ -104,6 +104,11 @@ def siginfo(signo: int, code: int, errno: int = 0, **union: tuple[int, str, int]
 def signal(tid: int, ts: int, sig: int, info: bytes, *, tgid: int | None = None) -> bytes:
     """A signal delivered to a task: the signal in the header's nr, then its siginfo."""
     return HEADER.pack(ts, tgid or tid, tid, sig, SIGNAL_KIND, 0) + info
+
+
+def sent(tid: int, ts: int, sig: int, info: bytes, why: int, *, tgid: int | None = None) -> bytes:
+    """A signal sent to a task that, unptraced, never takes it (why: SIGSENT_IGNORED or SIGSENT_FATAL)."""
+    return HEADER.pack(ts, tgid or tid, tid, sig, SIGSENT_KIND, why) + info
 
 
 def sigframe(tid: int, ts: int, mask: int, rax: int, *, tgid: int | None = None) -> bytes:

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 from tracespec.codegen.lower import HEADER_END_MARK
 from tracespec.pipeline import compile_spec
-from tracespec.plan.model import FIXED_PARAMS, ParamIndex, SummaryPlan
+from tracespec.plan.model import FIXED_PARAMS, ParamIndex, SummaryPlan, Target, TargetKind
 
 SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.yaml"))
 PROFILES = ("4.19", "6.1")
@@ -119,3 +119,25 @@ def test_the_planned_helpers_are_the_called_ones(spec, kernel, mode):
     assert set(c.plan.helpers) == _called(c.c_source)
     for need in c.plan.helpers:
         assert f"#define TS_NEED_{need} 1" in c.c_source
+
+
+@pytest.mark.parametrize("target, sent", [
+    (Target(), True), (Target(kind=TargetKind.PIDS), True), (Target(kind=TargetKind.ALL), True),
+    (Target(kind=TargetKind.CGROUP, cgroup="/sys/fs/cgroup/x"), False),
+    (Target(kind=TargetKind.COMM, comm=b"sh"), False)])
+def test_signals_sent_are_recorded_for_targets_a_sender_can_tell(target, sent):
+    """signal_generate runs in the sender: only targets known by their ids can be told there."""
+    compiled = _compile("all.yaml", "6.1", target=target)
+    p = compiled.plan
+    assert p.signals and p.signals_sent == sent
+    programs = {a.program for a in p.attachments}
+    assert ("raw_tracepoint__signal_generate" in programs) == sent
+    assert ("RAW_TRACEPOINT_PROBE(signal_generate)" in compiled.c_source) == sent
+
+
+def test_a_summary_records_no_signals_and_counts_rt_sigreturn_at_its_exit():
+    compiled = _compile("all.yaml", "6.1", summary=SummaryPlan(by="syscall"))
+    p = compiled.plan
+    assert not p.signals and not p.signals_sent and p.sigreturn_exit and not p.sigreturn_frame
+    assert "nr = TS_NR_RT_SIGRETURN;" in compiled.c_source
+    assert "nr = TS_NR_RT_SIGRETURN;" not in _compile("all.yaml", "6.1").c_source

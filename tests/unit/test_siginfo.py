@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from synthetic import ERESTARTSYS, close, enter, exit_, jsonl, read_, sigframe, siginfo, signal, text
+from synthetic import (ERESTARTSYS, close, enter, exit_, jsonl, proc_exit, read_, sent, sigframe, siginfo, signal,
+                       text)
+from tracespec.wire.layout import SIGSENT_FATAL, SIGSENT_IGNORED
 from tracespec.format.text import TextOptions
 
 SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGUSR1, SIGSEGV = 4, 5, 7, 8, 10, 11
@@ -166,3 +168,85 @@ def test_rt_sigreturn_in_json():
     assert (objs[0]["syscall"], objs[0]["args"], objs[0]["ret"], objs[0]["errno"]) == \
         ("rt_sigreturn", {"mask": {"bits": 2}}, -4, "EINTR")
     assert objs[-1] == {"lost": 0, "syscalls": 1, "unfinished": 0}
+
+
+IGNORED_USR1 = siginfo(SIGUSR1, SI_USER, **_sender(7))
+TERM_FROM_7 = siginfo(SIGTERM, SI_USER, **_sender(7))
+
+
+def test_a_signal_sent_during_a_syscall_shows_after_it():
+    """Ignored when sent (the task, unptraced, never takes it): strace shows it as the thread goes back to
+    user space, after the syscall it was in; other threads' lines go on meanwhile."""
+    raws = [enter("read", 100, 1000, (0, 0x5000, 16)), sent(100, 1500, SIGUSR1, IGNORED_USR1, SIGSENT_IGNORED)]
+    raws += close(101, 1600, 3, dur=100) + [exit_("read", 100, 2000, 1, {"buf": (b"x", 0)})] + close(100, 3000, 4)
+    assert text(raws) == ("100 read(0,  <unfinished ...>\n"
+                          "101 close(3) = 0\n"
+                          '100 <... read resumed>"x", 16) = 1\n'
+                          "100 --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=7, si_uid=0} ---\n"
+                          "100 close(4) = 0\n")
+
+
+def test_a_signal_sent_outside_a_syscall_shows_at_once():
+    raws = close(100, 1000, 3) + [sent(100, 1500, SIGUSR1, IGNORED_USR1, SIGSENT_IGNORED)] + close(100, 2000, 4)
+    assert text(raws) == ("100 close(3) = 0\n"
+                          "100 --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=7, si_uid=0} ---\n"
+                          "100 close(4) = 0\n")
+
+
+def test_a_fatal_signal_sent_shows_before_the_death():
+    """Made the group's death when sent: the syscall it interrupts returns its restart code (the kernel's
+    SIGKILL, but the process dies of SIGTERM: the return is printed), then the signal, then the death."""
+    raws = [enter("read", 100, 1000, (0, 0x5000, 16)), sent(100, 1500, SIGTERM, TERM_FROM_7, SIGSENT_FATAL),
+            exit_("read", 100, 2000, ERESTARTSYS), proc_exit(100, 3000, SIGTERM)]
+    assert text(raws) == ("100 read(0, 0x5000, 16) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)\n"
+                          "100 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=7, si_uid=0} ---\n"
+                          "100 +++ killed by SIGTERM +++\n")
+
+
+def test_a_signal_sent_to_a_thread_whose_syscall_never_returns():
+    raws = [enter("read", 100, 1000, (0, 0x5000, 16)), sent(100, 1500, SIGTERM, TERM_FROM_7, SIGSENT_FATAL),
+            proc_exit(100, 3000, SIGTERM)]
+    assert text(raws) == ("100 read(0,  <unfinished ...>\n"
+                          "100 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=7, si_uid=0} ---\n"
+                          "100 +++ killed by SIGTERM +++\n")
+
+
+def test_a_signal_sent_says_nothing_of_a_sigkilled_syscall():
+    """A record made in a sender is no sign that the thread lived on after its restart code: SIGKILL
+    still ends the syscall unfinished."""
+    raws = [enter("read", 100, 1000, (0, 0x5000, 16)), exit_("read", 100, 2000, ERESTARTSYS),
+            sent(100, 2100, SIGCHLD, siginfo(SIGCHLD, 1, **_sender(7)), SIGSENT_IGNORED), proc_exit(100, 3000, 9)]
+    assert text(raws).splitlines()[0] == "100 read(0,  <unfinished ...>) = ?"
+
+
+def test_a_signal_sent_in_json_is_a_signal():
+    objs = [json.loads(line) for line in jsonl([sent(100, 1000, SIGUSR1, IGNORED_USR1, SIGSENT_IGNORED)]).splitlines()]
+    assert objs[0]["signal"] == "SIGUSR1" and objs[0]["siginfo"]["si_pid"] == 7
+
+
+def test_a_thread_in_a_syscall_when_another_takes_the_fatal_signal_was_killed():
+    """The group's end by a signal thread 100 took: thread 101's read returned a restart code only because
+    the kernel sent it SIGKILL; strace never sees that return and prints the read unfinished."""
+    raws = [enter("read", 101, 1000, (3, 0x5000, 1), tgid=100), exit_("read", 101, 2000, ERESTARTSYS, tgid=100),
+            signal(100, 1900, SIGTERM, TERM_FROM_7), proc_exit(101, 2100, SIGTERM, tgid=100),
+            proc_exit(100, 2200, SIGTERM)]
+    assert text(raws) == ("101 read(3,  <unfinished ...>\n"
+                          "100 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=7, si_uid=0} ---\n"
+                          "101 <... read resumed> <unfinished ...>) = ?\n"
+                          "101 +++ killed by SIGTERM +++\n"
+                          "100 +++ killed by SIGTERM +++\n")
+
+
+def test_a_thread_in_a_syscall_when_another_calls_exit_group_was_killed():
+    raws = [enter("read", 101, 1000, (3, 0x5000, 1), tgid=100), enter("exit_group", 100, 1500, (3,)),
+            exit_("read", 101, 2000, ERESTARTSYS, tgid=100), proc_exit(101, 2100, 3 << 8, tgid=100),
+            proc_exit(100, 2200, 3 << 8)]
+    lines = text(raws).splitlines()
+    assert "101 <... read resumed> <unfinished ...>) = ?" in lines and lines[-1] == "100 +++ exited with 3 +++"
+
+
+def test_a_restart_code_then_a_death_no_thread_was_seen_taking_shows_the_return():
+    """No signal record (signals: false): nothing says the kernel's SIGKILL ended the syscall."""
+    raws = [enter("read", 100, 1000, (0, 0x5000, 16)), exit_("read", 100, 2000, ERESTARTSYS),
+            proc_exit(100, 2100, SIGTERM)]
+    assert text(raws).splitlines()[0] == "100 read(0, 0x5000, 16) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)"

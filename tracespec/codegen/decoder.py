@@ -14,7 +14,7 @@ from tracespec.codegen.templates import env
 from tracespec.plan.model import RecordLayout, Schema
 from tracespec.wire.layout import (ARG_FORMAT, COMM_SIZE, EXEC_ARGS_KIND, FIRST_SPECIAL_KIND, FORK_KIND,
                                    HEADER_FORMAT, HEADER_SIZE, PROC_EXIT_KIND, RET_FORMAT, RETRY_KIND, SLOT_ABSENT,
-                                   SIGFRAME_KIND, SIGINFO_SIZE, SIGNAL_KIND, SLOT_FAULT,
+                                   SIGFRAME_KIND, SIGINFO_SIZE, SIGNAL_KIND, SIGSENT_KIND, SLOT_FAULT,
                                    element_bytes)
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # whole names only: fullmatch
@@ -79,6 +79,6 @@ def render_decoder(schema: Schema) -> str:
     return env().get_template("decoder.py.j2").render(
         version=tracespec.__version__, spec_path=repr(schema.spec_path)[1:-1].replace('"""', "'''"),
         layouts=views, proc_exit_kind=PROC_EXIT_KIND, retry_kind=RETRY_KIND, exec_args_kind=EXEC_ARGS_KIND,
-        fork_kind=FORK_KIND, signal_kind=SIGNAL_KIND, siginfo_size=SIGINFO_SIZE,
+        fork_kind=FORK_KIND, signal_kind=SIGNAL_KIND, sigsent_kind=SIGSENT_KIND, siginfo_size=SIGINFO_SIZE,
         sigframe_kind=SIGFRAME_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT), header_format=HEADER_FORMAT,
         header_size=HEADER_SIZE, ret_format=RET_FORMAT)

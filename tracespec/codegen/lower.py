@@ -262,7 +262,10 @@ def describe_plan(p: Plan) -> list[str]:
     out = [f"attach:  {attach}", f"output:  {output}", f"target:  {target}",
            f"records: {len(p.schema.layouts)} layouts, at most {p.max_record} bytes"]
     if p.signals:
-        out.append("signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them")
+        out.append("signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them"
+                   + ("; and the ones sent that it would take only ptraced, ignored or fatal (signal_generate)"
+                      if p.signals_sent else "; not the ones sent that it would take only ptraced (ignored or "
+                      "fatal): a sender cannot tell this target's tasks"))
     elif p.signals_note:
         out.append(f"signals: not printed: {p.signals_note}")
     if p.table is not None:
@@ -294,8 +297,9 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     if plan.table is not None:
         d.update({name: c_int(value) for name, value in table_c.c_defines().items()})
     if plan.sigreturn_frame:
-        d.update({"TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK), "TS_SIGFRAME_RAX": c_int(sigframe.SIGFRAME_RAX),
-                  "TS_NR_RT_SIGRETURN": c_int(next(i.nr for i in plan.all_syscalls if i.name == "rt_sigreturn"))})
+        d.update({"TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK), "TS_SIGFRAME_RAX": c_int(sigframe.SIGFRAME_RAX)})
+    if plan.sigreturn_frame or plan.sigreturn_exit:
+        d["TS_NR_RT_SIGRETURN"] = c_int(next(i.nr for i in plan.all_syscalls if i.name == "rt_sigreturn"))
     d.update(_target_defines(plan))
     d.update(_summary_defines(plan))
     if plan.serve is not None:

@@ -161,6 +161,16 @@ class Pairer:
         self.slot_names: dict[tuple[int, int], tuple[str, ...]] = {}
         self.comms: dict[bytes, str] = {}
         self.frames: dict[int, SigframeRecord] = {}  # tid -> its rt_sigreturn's frame, until its entry record
+        # Signals sent to a thread in a syscall that, unptraced, it never takes (SignalRecord.sent): strace
+        # shows one when the thread goes back to user space, after that syscall's line: tid -> them, until
+        # the syscall ends
+        self.sent: dict[int, list] = {}
+        # What ended a process's other threads: the signals its threads took (tgid -> them) and the thread
+        # that called exit_group (tgid -> tid). A thread whose syscall returned a restart code and that then
+        # ended of it without taking a signal itself was killed by the kernel's SIGKILL of the group's end
+        # (strace, which never sees that return, prints the syscall unfinished).
+        self.group_signals: dict[int, set] = {}
+        self.group_exit: dict[int, int] = {}
 
     def _slot_names(self, kind: int, nr: int) -> tuple[str, ...]:
         """The argument name of each slot of a record (a family's layout knows only positions)."""
@@ -197,10 +207,22 @@ class Pairer:
     def _resolve(self, r) -> None:
         """A record of a thread whose syscall returned a restart code says how that syscall ended."""
         tid = getattr(r, "tid", None)
+        if type(r) is SignalRecord and r.sent:
+            return  # made in the sender: says nothing of how the thread's syscall ended
         if tid in self.held:
             index, ev = self.held.pop(tid)
-            if isinstance(r, ProcExitRecord) and r.code >= 0 and r.code & 0x7F == SIGKILL:
+            if isinstance(r, ProcExitRecord) and r.code >= 0 and self._zapped(r):
                 self.queue[index] = Unfinished(ev, killed=True)
+
+    def _zapped(self, r: ProcExitRecord) -> bool:
+        """Whether a thread that ended right after a restart code was ended by the kernel's SIGKILL: its own,
+        or its group's end by another thread (exit_group, or a fatal signal another thread took)."""
+        sig = r.code & 0x7F
+        if sig == SIGKILL:
+            return True
+        if sig == 0:
+            return self.group_exit.get(r.tgid, r.tid) != r.tid
+        return sig in self.group_signals.get(r.tgid, ())
 
     def release_held(self, before_ts: int) -> list:
         """Let go of restart-code returns older than `before_ts` minus the wait: no SIGKILL came."""
@@ -226,6 +248,7 @@ class Pairer:
         comms = self.comms
         converters = self.converters
         frames = self.frames
+        sent = self.sent
         # each record with the one after it, to see an entry followed at once by its exit
         records = records if isinstance(records, list) else list(records)
         following = records[1:]
@@ -243,6 +266,8 @@ class Pairer:
                 prev = pending.pop(tid, None)
                 if prev is not None:
                     out.append(Unfinished(prev))
+                if sent and tid in sent:
+                    out += sent.pop(tid)
                 # a frame read at rt_sigreturn's entry goes with this thread's next entry record only
                 frame = frames.pop(tid, None) if frames else None
                 nr = r.nr
@@ -274,6 +299,8 @@ class Pairer:
                     # exit and exit_group never return: strace prints them whole at entry, and the
                     # thread's end may come much later (a main thread's, when its process ends);
                     # rt_sigreturn's return is never reported (NO_EXIT_RECORD)
+                    if info.name == "exit_group":
+                        self.group_exit[r.tgid] = tid
                     out.append(_new(Started, (ev,)))
                     out.append(Unfinished(ev))
                     continue
@@ -285,6 +312,8 @@ class Pairer:
                 if ev is None or ev.nr != r.nr:
                     if ev is not None:
                         out.append(Unfinished(ev))
+                    if sent and r.tid in sent:
+                        out += sent.pop(r.tid)
                     continue  # began before tracing (or its entry was lost): nothing to pair with
                 info, nr, tgid, tid, comm, enter, _, args, slots, entry_slots = ev
                 if r.slots:
@@ -295,6 +324,9 @@ class Pairer:
                 if r.ret in RESTART_RETS:
                     held[r.tid] = (len(out), ev)
                 out.append(_new(Finished, (done, False)))
+                if sent and tid in sent:
+                    out += sent.pop(tid)
+                    held.pop(tid, None)  # it goes back to user space to take them: not killed there
             elif t is RetryRecord:
                 ev = pending.get(r.tid)
                 lay = self.enter_layouts.get(r.nr)
@@ -314,13 +346,23 @@ class Pairer:
                 ev = pending.pop(r.tid, None)
                 if ev is not None:
                     out.append(Unfinished(ev))
+                if sent and r.tid in sent:
+                    out += sent.pop(r.tid)
                 out.append(ProcessExit(r.ts, r.tgid, r.tid, r.code))
+                if r.tid == r.tgid:  # the process's line comes last
+                    self.group_signals.pop(r.tgid, None)
+                    self.group_exit.pop(r.tgid, None)
             elif t is ForkRecord:
                 out.append(Forked(r.ts, r.tgid, r.child))
             elif t is SigframeRecord:
                 frames[r.tid] = r
             elif t is SignalRecord:
-                out.append(Signalled(r.ts, r.tgid, r.tid, r.sig, parse_siginfo(r.info)))
+                item = Signalled(r.ts, r.tgid, r.tid, r.sig, parse_siginfo(r.info))
+                self.group_signals.setdefault(r.tgid, set()).add(r.sig)
+                if r.sent and r.tid in pending:  # taken, under strace, when this syscall returns
+                    sent.setdefault(r.tid, []).append(item)
+                else:
+                    out.append(item)
             elif t is LostRecord:
                 out.append(Lost(r.ts, r.count))
         return self._ready()
@@ -350,4 +392,7 @@ class Pairer:
         self.held.clear()
         out = self._ready() + [Unfinished(e) for e in sorted(self.pending.values(), key=lambda e: e.ts)]
         self.pending.clear()
+        for signals in self.sent.values():  # sent to threads still in their syscall
+            out += signals
+        self.sent.clear()
         return out

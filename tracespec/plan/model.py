@@ -64,6 +64,7 @@ class Placement(str, Enum):
 GENERIC_PROGRAMS = frozenset({"ts_raw_enter", "ts_raw_exit", "ts_rs_enter", "ts_rs_exit", "ts_tp_enter", "ts_tp_exit"})
 TABLE_PROGRAMS = ("ts_enter_table", "ts_exit_table")  # the table-driven families' programs
 SIGNAL_PROGRAM = "raw_tracepoint__signal_deliver"  # signal deliveries (BCC attaches it by this name)
+SIGNAL_SENT_PROGRAM = "raw_tracepoint__signal_generate"  # signals sent that an unptraced task never takes
 
 
 
@@ -307,6 +308,7 @@ class ParamIndex(IntEnum):
     SIGNAL_LIVE = 9
     SIGNAL_FLAGS = 10
     SIGNAL_GROUP_EXIT_CODE = 11
+    TASK_PID = 12
 
 
 # what the runtime writes into each fixed slot: Param.name (btf:STRUCT.MEMBER is an offset from BTF)
@@ -318,6 +320,7 @@ FIXED_PARAMS = {
     ParamIndex.TASK_SIGNAL: "btf:task_struct.signal", ParamIndex.SIGNAL_LIVE: "btf:signal_struct.live",
     ParamIndex.SIGNAL_FLAGS: "btf:signal_struct.flags",
     ParamIndex.SIGNAL_GROUP_EXIT_CODE: "btf:signal_struct.group_exit_code",
+    ParamIndex.TASK_PID: "btf:task_struct.pid",
 }
 
 
@@ -440,7 +443,13 @@ class Plan:
     table: TablePlan | None = None  # the families recorded by the table-driven programs ts_enter_table/_exit
     signals: bool = False  # record the signals traced tasks get (the raw tracepoint signal_deliver)
     signals_note: str | None = None  # why they are not recorded when the spec asks for them
+    # ... and the signals sent to them that the kernel, as they are not ptraced, drops (ignored) or turns
+    # into their group's death (a fatal one with no handler), which strace sees (raw tracepoint
+    # signal_generate); off for targets the probe cannot recognise from the sender (cgroup, comm)
+    signals_sent: bool = False
     sigreturn_frame: bool = False  # rt_sigreturn's entry records the mask and rax its signal frame restores
+    # a summary counts rt_sigreturn at the exit whose syscall number it restored to -1 (raw exit probes)
+    sigreturn_exit: bool = False
 
     @property
     def contexts(self) -> tuple[str, str]:
@@ -457,6 +466,8 @@ class Plan:
             return "the table-driven syscalls (" + ", ".join(names[:6]) + (", ..." if len(names) > 6 else "") + ")"
         if program == SIGNAL_PROGRAM:
             return "the signals traced tasks get (signals: true, strace's default)"
+        if program == SIGNAL_SENT_PROGRAM:
+            return "the signals sent to traced tasks that only a ptracer would see them take (ignored, or fatal)"
         # only the programs that handle them: the sched tracepoints and ts_tp_arm are bookkeeping
         if self.generic and program in GENERIC_PROGRAMS:
             return "the syscalls recorded with raw arguments (" + ", ".join(i.name for i in self.generic[:6]) + \

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.errors import SpecError
-from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
+from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, SIGNAL_SENT_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
                                   FilterPlan, Output, Param, ParamIndex, Placement, Plan, ServePlan,
                                   RecorderPlan, RecordLayout, Schema, SlotLayout, SlotLen, SummaryPlan, SyscallInfo,
                                   TableEntry, TablePlan, TableSlot, TailCall, Target, TargetKind)
@@ -232,6 +232,10 @@ class _Planner:
         signals, signals_note = self.signals()
         if signals:
             attachments.append(Attachment(SIGNAL_PROGRAM, "auto", "signal_deliver"))
+        signals_sent = (signals and self.serve is None
+                        and self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS, TargetKind.ALL))
+        if signals_sent:
+            attachments.append(Attachment(SIGNAL_SENT_PROGRAM, "auto", "signal_generate"))
         params = [Param(i, name, (self.target.cgroup or "") if i == ParamIndex.TARGET_CGROUP_ID else "")
                   for i, name in FIXED_PARAMS.items()]
         filters = [sp.filter for sp in plans] + [generic_filter]
@@ -271,7 +275,7 @@ class _Planner:
         generic_stash = generic_filter is not None and generic_filter.defers and not summarised
         helpers = needed_helpers(plans, generic_filter, self.summary is not None,
                                  v.trigger if recorder is not None else None,
-                                 self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS))
+                                 self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) or signals_sent)
         return Plan(
             spec_path=v.spec.path, profile=p.name, attach=attach, output=output,
             read_user="bpf_probe_read_user" if p.has("probe_read_user") else "bpf_probe_read",
@@ -295,9 +299,11 @@ class _Planner:
                                                generic_stash) if generic_enter else Placement.STACK,
             generic_exit_buffer=record_buffer(generic_exit, output, generic_filter is not None, summarised,
                                               False) if generic_exit else Placement.STACK,
-            serve=self.serve, table=table, signals=signals, signals_note=signals_note,
+            serve=self.serve, table=table, signals=signals, signals_note=signals_note, signals_sent=signals_sent,
             sigreturn_frame=(attach == Attach.RAW_TP and self.summary is None
                              and any(s.syscall.name == SIGRETURN for s in v.syscalls)),
+            sigreturn_exit=(attach in (Attach.RAW_TP, Attach.RAW_SYSCALLS) and self.summary is not None
+                            and any(s.syscall.name == SIGRETURN for s in v.syscalls)),
         )
 
     def signals(self) -> tuple[bool, str | None]:
@@ -592,7 +598,7 @@ def needed_helpers(families, generic_filter: FilterPlan | None, summary: bool, t
     if summary:
         out |= {"LOG2", "FAILED"}
     if targets:
-        out.add("TASK_S32")  # exit codes and thread-group ends, from task_struct
+        out.add("TASK_S32")  # exit codes, thread-group ends and signals' targets, from task_struct
     return frozenset(out)
 
 

@@ -34,6 +34,12 @@ EXEC_ARGS_KIND = 0xFFF2  # a successful execve's arguments, read from the new pr
 FORK_KIND = 0xFFF3  # a traced process's fork (parent in the header, child after it)
 SIGNAL_KIND = 0xFFF4  # a signal delivered to a traced task (the signal in the header's nr, its siginfo after)
 SIGFRAME_KIND = 0xFFF5  # at rt_sigreturn's entry, what it restores: the signal mask (u64), then rax (s64)
+# a signal sent to a traced task that, not being ptraced, it never takes from its queue (the signal in the
+# header's nr, its siginfo after, the header's flags why): the header's task is the one strace would show
+# it in (the sender, when a thread of the same process sent its process a signal; else the target)
+SIGSENT_KIND = 0xFFF6
+SIGSENT_IGNORED = 1  # dropped when sent: SIG_IGN, or an action of ignoring it (SIGCHLD, SIGWINCH, ...)
+SIGSENT_FATAL = 2  # no handler and fatal: the kernel made it its group's death at once (SIGKILL for each)
 FIRST_SPECIAL_KIND = PROC_EXIT_KIND  # layouts of syscalls have kinds below it
 
 # A signal record's siginfo: the kernel's struct kernel_siginfo as signal_deliver sees it (si_signo,
@@ -97,6 +103,9 @@ def c_defines() -> dict[str, int]:
         "TS_SIGNAL_KIND": SIGNAL_KIND,
         "TS_SIGINFO_SIZE": SIGINFO_SIZE,
         "TS_SIGFRAME_KIND": SIGFRAME_KIND,
+        "TS_SIGSENT_KIND": SIGSENT_KIND,
+        "TS_SIGSENT_IGNORED": SIGSENT_IGNORED,
+        "TS_SIGSENT_FATAL": SIGSENT_FATAL,
         "TS_CONTROL_TRIGGER": CONTROL_TRIGGER,
         "TS_CONTROL_KILLED": CONTROL_KILLED,
         "TS_CONTROL_SIZE": CONTROL.size,

@@ -101,6 +101,7 @@ class SignalRecord(NamedTuple):
     tid: int
     sig: int
     info: bytes
+    sent: int = 0  # a signal sent that the task, unptraced, never takes: why (wire/layout.py's SIGSENT_*)
 
 
 class SigframeRecord(NamedTuple):
