@@ -7,11 +7,15 @@ fcntl copies, close and close_range, exec dropping close-on-exec descriptors, an
 table (or sharing it, with CLONE_FILES). What was open before tracing began comes from /proc, read when
 tracing started (tracespec's own descriptors for a command it starts: the command inherits them).
 
-/proc/PID/fd/N is read when a line is printed only for what the trace cannot name (a socket's or a
-pipe's inode), and only while the trace says descriptor N is still what that line's syscall used: the
-link must be of the kind the trace expects, and what it gives is kept, so that a later line (a close
-printed after the process reused the number, or after it exited) shows what was recorded. When nothing
-is known, the bare number is printed, as strace does when it cannot resolve a descriptor.
+A socket's or a pipe's inode (`socket:[N]`, `pipe:[N]`) comes from the kernel: the exits of socket,
+accept, pipe, socketpair ... read each new descriptor's inode into their record's FD_INODE_SLOT
+(catalogue/descriptors.py), so it is known however late the line is printed, after the process reused
+the number or exited, and in a recorded trace decoded elsewhere. /proc/PID/fd/N is read when a line is
+printed only for what neither names (a trace without those slots, a descriptor of a kind the trace
+does not know), and only while the trace says descriptor N is still what that line's syscall used: the
+link must be of the kind the trace expects, and what it gives is kept, so that a later line shows what
+was recorded. When nothing is known, the bare number is printed, as strace does when it cannot resolve
+a descriptor.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import os
 import struct
 
+from tracespec.catalogue.descriptors import FD_INODE_SLOT
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.sockets import endpoint as socket_endpoint, protocol as socket_protocol
 
@@ -296,11 +301,13 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         return _fcntl(fds, ev, args)
     if name == "socket":
         family, kind = args.get("family", 0), args.get("type", 0)
-        return [("set", ret, (OpenFile("socket", protocol=socket_protocol(family, kind)), bool(kind & O_CLOEXEC)))]
+        made = OpenFile("socket", _inode_name(ev, "socket", 0), socket_protocol(family, kind))
+        return [("set", ret, (made, bool(kind & O_CLOEXEC)))]
     if name in ("accept", "accept4"):
         listening = fds._entry(ev.tgid, args.get("fd", -1), False)
         proto = listening[0].protocol if listening else None
-        return [("set", ret, (OpenFile("socket", protocol=proto), bool(args.get("flags", 0) & O_CLOEXEC)))]
+        made = OpenFile("socket", _inode_name(ev, "socket", 0), proto)
+        return [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
     if name in ("pipe", "pipe2", "socketpair"):
         return _pair(ev, args)
     if name in ANON:
@@ -367,8 +374,18 @@ def _pair(ev: SyscallEvent, args: dict) -> list:
         family, kind = args.get("family", 0), args.get("type", 0)
         proto = socket_protocol(family, kind)
         cloexec = bool(kind & O_CLOEXEC)
-        return [("set", a, (OpenFile("socket", protocol=proto), cloexec)),
-                ("set", b, (OpenFile("socket", protocol=proto), cloexec))]
+        return [("set", a, (OpenFile("socket", _inode_name(ev, "socket", 0), proto), cloexec)),
+                ("set", b, (OpenFile("socket", _inode_name(ev, "socket", 1), proto), cloexec))]
     cloexec = bool(args.get("flags", 0) & O_CLOEXEC)
-    pipe = OpenFile("pipe")  # both ends: one pipe, one inode
+    pipe = OpenFile("pipe", _inode_name(ev, "pipe", 0))  # both ends: one pipe, one inode
     return [("set", a, (pipe, cloexec)), ("set", b, (pipe, cloexec))]
+
+
+def _inode_name(ev: SyscallEvent, kind: str, i: int) -> str | None:
+    """`socket:[N]` or `pipe:[N]`, from the inode the kernel gave the syscall's i-th new descriptor when
+    it returned (None when the record has none: /proc is asked while the descriptor lives)."""
+    slot = ev.slots.get(FD_INODE_SLOT)
+    if slot is None or slot.fault or slot.absent or len(slot.data) < 8 * (i + 1):
+        return None
+    inode = int.from_bytes(slot.data[8 * i:8 * i + 8], "little")
+    return f"{kind}:[{inode}]" if inode else None

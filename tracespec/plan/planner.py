@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tracespec.catalogue.descriptors import FD_INODE_MEMBERS, FD_INODE_SLOT, INODE_DESCRIPTORS
 from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.errors import SpecError
 from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
@@ -178,7 +179,7 @@ class _Planner:
         specific: list[SelectedSyscall] = []
         generic: list[SelectedSyscall] = []
         for sel in v.syscalls:
-            fetches = any(ap.fetch is not None for ap in sel.args)
+            fetches = any(ap.fetch is not None for ap in sel.args) or self.fd_inode_slot(sel) is not None
             if fetches or sel.filter is not None or not generic_ok:
                 specific.append(sel)
             else:
@@ -242,6 +243,10 @@ class _Planner:
                         if not any(p.value == path and p.name == "cgroup_id" for p in params):
                             params.append(Param(len(params), "cgroup_id", path))
 
+        fd_inode_param = None
+        if any(sl.capture == Capture.FDINODE for sp in plans for sl in sp.exit.slots):
+            fd_inode_param = len(params)
+            params += [Param(len(params) + i, f"btf:{member}") for i, member in enumerate(FD_INODE_MEMBERS)]
         summary = None
         if self.summary is not None:
             summary = replace(self.summary, epoch_param=len(params))
@@ -290,6 +295,7 @@ class _Planner:
             arm_on_exec=self.target.kind == TargetKind.COMMAND, exec_arm_events=arm_events,
             target_bitmap=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and p.has("atomic_bitops"),
             wakeup_batch=self.wakeup_batch, summary=summary, recorder=recorder, helpers=helpers,
+            fd_inode_param=fd_inode_param,
             generic_stash=generic_stash,
             generic_enter_buffer=record_buffer(generic_enter, output, generic_filter is not None, summarised,
                                                generic_stash) if generic_enter else Placement.STACK,
@@ -380,6 +386,9 @@ class _Planner:
                           if ap.fetch and ap.fetch.at in (Phase.ENTER, Phase.BOTH))
             exit_ = tuple(_slot(sel, ap, bounded) for ap in sel.args
                           if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH))
+            inodes = self.fd_inode_slot(sel)
+            if inodes is not None:
+                exit_ += (inodes,)
             if self.summary is not None:  # nothing is printed: copy only what a filter matches
                 matched = _matched_args(_combine(global_filter, sel.filter))
                 enter = tuple(sl for sl in enter if sel.syscall.args[sl.index].name in matched)
@@ -399,7 +408,8 @@ class _Planner:
             name = f"f{n}"
             if len(members) > 1:  # slots are named by argument position, each member names its own
                 enter_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in enter_slots)
-                exit_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in exit_slots)
+                exit_slots = tuple(replace(sl, arg=f"arg{sl.index}") if sl.capture != Capture.FDINODE else sl
+                                   for sl in exit_slots)
             nrs = tuple(i.nr for i in infos)
             enter = RecordLayout(self.kind(), Phase.ENTER, nrs, name, _raw_args(infos), enter_slots)
             exit_ = RecordLayout(self.kind(), Phase.EXIT, nrs, name, (), exit_slots)
@@ -416,6 +426,19 @@ class _Planner:
             origin = f"{', '.join(i.name for i in infos)} ({', '.join(rules)})"
             plans.append(FamilyPlan(name, infos, events, enter, exit_, fplan, stash, exit_args, origin))
         return plans
+
+    def fd_inode_slot(self, sel: SelectedSyscall) -> SlotLayout | None:
+        """fd_paths (strace's -y): the exit slot of the inodes of the socket or pipe descriptors the
+        syscall makes, read from the kernel as it returns (catalogue/descriptors.py), so that they are
+        named even once their process has gone. Other specs, and summaries, read nothing."""
+        made = INODE_DESCRIPTORS.get(sel.syscall.name)
+        if made is None or not self.v.spec.fd_paths or self.summary is not None:
+            return None
+        where = made[1]
+        index = sel.syscall.arg(where).index if where is not None else 0
+        count = 2 if where is not None else 1
+        return SlotLayout(arg=FD_INODE_SLOT, index=index, capture=Capture.FDINODE, max=8 * count, inline=True,
+                          count=count)
 
     def table(self, plans: list[FamilyPlan], attach: Attach) -> tuple[list[FamilyPlan], TablePlan | None]:
         """Which families the table-driven programs record (see table_eligible), and their rows."""
@@ -541,7 +564,7 @@ def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | N
 # The optional helpers of tracespec/bpf/tracespec.bpf.h that each kind of slot copy calls.
 _SLOT_HELPERS = {Capture.STRING: {"PUT_STR"}, Capture.STRV: {"PUT_STR"}, Capture.PTRCOUNT: {"PUT_PTRCOUNT"},
                  Capture.IOVEC: {"PUT_BUF"}, Capture.BUFFER: {"PUT_BUF"}, Capture.STRUCT: {"PUT_BUF"},
-                 Capture.SOCKADDR: {"PUT_BUF"}}
+                 Capture.SOCKADDR: {"PUT_BUF"}, Capture.FDINODE: {"FD_INODE"}}
 # filter fields whose C calls a helper
 _FIELD_HELPERS = {"ppid": {"PPID"}, "errno": {"FAILED"}, "failed": {"FAILED"}}
 

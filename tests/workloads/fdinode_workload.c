@@ -1,0 +1,72 @@
+/* Sockets and pipes made by processes that are gone before their lines are printed (children that
+ * exit at once), and numbers closed and used again: -y must name each descriptor as it was at its
+ * syscall (tests/test_e2e_fdinodes.py). Writes go to stdout too, an inherited descriptor. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void child_makes_descriptors(void)
+{
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    int p[2], sv[2];
+    pipe(p);
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+    write(p[1], "p", 1);
+    write(sv[0], "s", 1);
+    int d = dup(s);
+    close(s);
+    fcntl(d, F_DUPFD, 10);
+    write(1, "child\n", 6);
+    _exit(0);
+}
+
+int main(void)
+{
+    for (int i = 0; i < 2; i++) {
+        pid_t pid = fork();
+        if (pid == 0)
+            child_makes_descriptors();
+        waitpid(pid, NULL, 0);
+    }
+    /* numbers closed and made again */
+    int a = socket(AF_INET, SOCK_DGRAM, 0);
+    close(a);
+    int p[2];
+    pipe2(p, O_CLOEXEC);
+    write(p[1], "z", 1);
+    close(p[0]);
+    close(p[1]);
+    /* a listening socket whose connection a child accepts, then exits */
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(l, (struct sockaddr *)&sin, sizeof(sin));
+    listen(l, 1);
+    socklen_t len = sizeof(sin);
+    getsockname(l, (struct sockaddr *)&sin, &len);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        write(c, "hi", 2);
+        close(c);
+        int c2 = accept(l, NULL, NULL);
+        write(c2, "ho", 2);
+        _exit(0);
+    }
+    for (int i = 0; i < 2; i++) {
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        connect(c, (struct sockaddr *)&sin, sizeof(sin));
+        char buf[2];
+        read(c, buf, 2);
+        close(c);
+    }
+    waitpid(pid, NULL, 0);
+    write(1, "parent\n", 7);
+    return 0;
+}

@@ -1,0 +1,22 @@
+"""Syscalls that make descriptors on sockets and pipes, whose inode numbers are what strace's -y shows
+for them (`3<socket:[12345]>`, `4<pipe:[678]>`).
+
+With fd_paths the BPF program reads each new descriptor's inode from the kernel when such a syscall
+returns (task->files->fdt->fd[n]->f_inode->i_ino), into one slot of its exit record named FD_INODE_SLOT:
+the descriptor it returns, or the two it wrote into an int[2] (pipe's, socketpair's). That names the
+descriptor even once its process has gone, which /proc cannot.
+"""
+
+from __future__ import annotations
+
+FD_INODE_SLOT = "fd_inode"  # the exit record's slot: one u64 inode per descriptor (0: not found)
+
+# syscall -> (what the descriptors are, None: the one returned, else the argument pointing to the int[2])
+INODE_DESCRIPTORS: dict[str, tuple[str, str | None]] = {
+    "socket": ("socket", None), "accept": ("socket", None), "accept4": ("socket", None),
+    "socketpair": ("socket", "usockvec"), "pipe": ("pipe", "fildes"), "pipe2": ("pipe", "fildes"),
+}
+
+# The struct members the kernel read walks, as btf: parameters name them (in this order, TS_P_FD_*).
+FD_INODE_MEMBERS = ("task_struct.files", "files_struct.fdt", "fdtable.max_fds", "fdtable.fd", "file.f_inode",
+                    "inode.i_ino")
