@@ -1,11 +1,14 @@
 /* Sockets and pipes made by processes that are gone before their lines are printed (children that
  * exit at once), and numbers closed and used again: -y must name each descriptor as it was at its
- * syscall (tests/test_e2e_fdinodes.py). Writes go to stdout too, an inherited descriptor. */
+ * syscall (tests/test_e2e_fdinodes.py); and the descriptors it inherits (stdin, stdout, stderr, one given by its number). */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +16,7 @@ static void child_makes_descriptors(void)
 {
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
     int p[2], sv[2];
-    pipe(p);
+    syscall(SYS_pipe, p);   /* pipe itself: glibc's pipe() is pipe2 */
     socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
     write(p[1], "p", 1);
     write(sv[0], "s", 1);
@@ -24,8 +27,14 @@ static void child_makes_descriptors(void)
     _exit(0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* inherited: stdin and stdout pipes, stderr a file, and the descriptor argv[1] names */
+    char in[8];
+    read(0, in, sizeof in);
+    write(2, "err\n", 4);
+    if (argc > 1)
+        fcntl(atoi(argv[1]), F_GETFD);
     for (int i = 0; i < 2; i++) {
         pid_t pid = fork();
         if (pid == 0)

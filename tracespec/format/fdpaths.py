@@ -112,10 +112,15 @@ class FdPaths:
             return None
 
     def cwd(self, tgid: int) -> str | None:
+        """The working directory: as the trace knows it (a command's is tracespec's, a child's its
+        parent's), else what /proc shows now (kept until a chdir)."""
+        known = self.cwds.get(tgid)
+        if known is not None:
+            return known
         live = self._proc(tgid, "cwd")
         if live is not None:
             self.cwds[tgid] = live
-        return self.cwds.get(tgid)
+        return live
 
     def _snapshot(self, tgid: int) -> Table:
         """A process whose start tracing did not see: what /proc shows now (it may have changed since)."""
@@ -138,6 +143,8 @@ class FdPaths:
         links = self.initial.pop(str(tgid), None)
         if links is None:
             links = self.initial.pop("command", None)
+            if links is not None and self.live:
+                self.cwds[tgid] = os.getcwd()  # the command tracespec started began where tracespec runs
         self.tables[tgid] = table_from_links(links) if links is not None else self._snapshot(tgid)
         self.cwd(tgid)
 
@@ -258,8 +265,11 @@ class FdPaths:
                 self.tables[tgid] = Table({fd: e for fd, e in table.fds.items() if not e[1]}, table.complete)
             elif op[0] == "range":
                 _close_range(table, *op[1:])
-            elif op[0] == "cwd":
-                self.cwds.pop(tgid, None)
+            elif op[0] == "cwd":  # the new directory, or None: /proc is asked when it is needed
+                if op[1] is None:
+                    self.cwds.pop(tgid, None)
+                else:
+                    self.cwds[tgid] = op[1]
 
 
 def _clone_flags(ev: SyscallEvent) -> int:
@@ -327,10 +337,28 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
     if name in EXECS:
         return [("exec",)]
     if name in ("chdir", "fchdir"):
-        return [("cwd",)]
+        return [("cwd", _new_cwd(fds, ev, args))]
     if ev.info.ret == "fd":  # any other syscall making a descriptor: /proc names it while it lives
         return [("set", ret, (OpenFile("other"), name in ALWAYS_CLOEXEC))]
     return []
+
+
+def _new_cwd(fds: FdPaths, ev: SyscallEvent, args: dict) -> str | None:
+    """Where chdir or fchdir moved the process: its path (symbolic links resolved while tracing), or the
+    path of the descriptor it gave; None when the trace cannot tell."""
+    if ev.info.name == "fchdir":
+        entry = fds._entry(ev.tgid, args.get("fd", -1), False)
+        return entry[0].target if entry and entry[0].kind == "path" else None
+    slot = ev.slots.get("filename")
+    if slot is None or slot.fault or slot.absent or slot.truncated:
+        return None
+    path = slot.data.decode("utf-8", "surrogateescape")
+    if not path.startswith("/"):
+        base = fds.cwd(ev.tgid)
+        if base is None:
+            return None
+        path = os.path.join(base, path)
+    return os.path.realpath(path) if fds.live else os.path.normpath(path)
 
 
 def _opened(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
