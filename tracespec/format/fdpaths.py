@@ -21,11 +21,12 @@ a descriptor.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 
 from tracespec.catalogue.descriptors import FD_INODE_SLOT
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.sockets import endpoint as socket_endpoint, protocol as socket_protocol
+from tracespec.format.sockets import AF_UNIX, endpoint as socket_endpoint, protocol as socket_protocol
 
 AT_FDCWD = -100
 O_CLOEXEC = 0o2000000  # also SOCK_CLOEXEC, EFD_, TFD_, SFD_, EPOLL_, IN_CLOEXEC
@@ -101,6 +102,7 @@ class FdPaths:
         self.initial: dict[str, dict] = dict(initial or {})
         self.cloning: dict[int, int] = {}  # tgid -> clone flags of the fork it is in
         self.staged: tuple[int, list] | None = None  # the changes of the syscall being printed
+        self.devices: dict[str, str] = {}  # -yy: path -> "<char 1:3>" for devices, "" for the rest
 
     # -- /proc ------------------------------------------------------------------------------------------
     def _proc(self, tgid: int, what: str) -> str | None:
@@ -215,12 +217,30 @@ class FdPaths:
     def annotate(self, tgid: int, fd: int) -> str:
         """An argument: what the descriptor was when the syscall began."""
         p = self.path(tgid, fd)
-        return f"{fd}<{p}>" if p is not None else str(fd)
+        return f"{fd}<{self._device(p)}>" if p is not None else str(fd)
 
     def annotate_new(self, tgid: int, fd: int) -> str:
         """A returned descriptor (or one the kernel wrote, as pipe's): what the syscall made it."""
         p = self.path(tgid, fd, new=True)
-        return f"{fd}<{p}>" if p is not None else str(fd)
+        return f"{fd}<{self._device(p)}>" if p is not None else str(fd)
+
+    def _device(self, p: str) -> str:
+        """-yy: a character or block device's numbers after its path, as strace shows them
+        (`/dev/null<char 1:3>`), from the file system while tracing."""
+        if not self.endpoints or not self.live or not p.startswith("/"):
+            return p
+        suffix = self.devices.get(p)
+        if suffix is None:
+            try:
+                st = os.stat(p)
+            except OSError:
+                st = None
+            suffix = ""
+            if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+                kind = "char" if stat.S_ISCHR(st.st_mode) else "block"
+                suffix = f"<{kind} {os.major(st.st_rdev)}:{os.minor(st.st_rdev)}>"
+            self.devices[p] = suffix
+        return p + suffix
 
     @staticmethod
     def returns_fd(ev: SyscallEvent) -> bool:
@@ -402,8 +422,11 @@ def _pair(ev: SyscallEvent, args: dict) -> list:
         family, kind = args.get("family", 0), args.get("type", 0)
         proto = socket_protocol(family, kind)
         cloexec = bool(kind & O_CLOEXEC)
-        return [("set", a, (OpenFile("socket", _inode_name(ev, "socket", 0), proto), cloexec)),
-                ("set", b, (OpenFile("socket", _inode_name(ev, "socket", 1), proto), cloexec))]
+        ends = OpenFile("socket", _inode_name(ev, "socket", 0), proto), OpenFile("socket", _inode_name(ev, "socket", 1), proto)
+        if family == AF_UNIX and ends[0].target and ends[1].target:  # -yy: each is the other's peer, for good
+            ia, ib = (f.target[len("socket:["):-1] for f in ends)
+            ends[0].seen_endpoint, ends[1].seen_endpoint = f"{ia}->{ib}", f"{ib}->{ia}"
+        return [("set", a, (ends[0], cloexec)), ("set", b, (ends[1], cloexec))]
     cloexec = bool(args.get("flags", 0) & O_CLOEXEC)
     pipe = OpenFile("pipe", _inode_name(ev, "pipe", 0))  # both ends: one pipe, one inode
     return [("set", a, (pipe, cloexec)), ("set", b, (pipe, cloexec))]

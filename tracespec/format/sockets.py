@@ -1,5 +1,5 @@
 """Sockets' endpoints for -yy, keyed by inode, as strace prints them: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`,
-`UNIX-STREAM:[12345->12346]`, `UNIX-STREAM:[12345,"/run/x.sock"]`.
+`UNIX-STREAM:[12345->12346]`, `UNIX-STREAM:[12345,"/run/x.sock"]`, `UNIX:[12345->12346]` (datagrams).
 
 strace asks sock_diag netlink when it prints a line. Here, best effort while the socket lives: TCP and
 UDP (v4 and v6) from /proc/PID/net/* (the process's network namespace), UNIX sockets from sock_diag
@@ -18,7 +18,9 @@ from tracespec.quote import quote
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
 SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET = 1, 2, 5
 SOCK_TYPE_MASK = 0xF
-UNIX_TYPES = {SOCK_STREAM: "UNIX-STREAM", SOCK_DGRAM: "UNIX-DGRAM", SOCK_SEQPACKET: "UNIX-SEQPACKET"}
+# the kernel's protocol names (a socket's system.sockprotoname, which strace prints): a datagram and a
+# seqpacket UNIX socket are both "UNIX" (net/unix/af_unix.c's unix_dgram_proto)
+UNIX_TYPES = {SOCK_STREAM: "UNIX-STREAM", SOCK_DGRAM: "UNIX", SOCK_SEQPACKET: "UNIX"}
 INET_FILES = (("tcp", "TCP"), ("tcp6", "TCPv6"), ("udp", "UDP"), ("udp6", "UDPv6"))
 
 NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, NLMSG_ERROR = 4, 20, 1, 2
