@@ -48,7 +48,8 @@ ANON = {"eventfd": ("anon_inode:[eventfd]", None), "eventfd2": ("anon_inode:[eve
         "epoll_create": ("anon_inode:[eventpoll]", None), "epoll_create1": ("anon_inode:[eventpoll]", "flags"),
         "inotify_init": ("anon_inode:inotify", None), "inotify_init1": ("anon_inode:inotify", "flags"),
         "fanotify_init": ("anon_inode:[fanotify]", "flags"), "userfaultfd": ("anon_inode:[userfaultfd]", "flags"),
-        "perf_event_open": ("anon_inode:[perf_event]", None), "io_uring_setup": ("anon_inode:[io_uring]", None)}
+        "perf_event_open": ("anon_inode:[perf_event]", None), "io_uring_setup": ("anon_inode:[io_uring]", None),
+        "pidfd_open": ("anon_inode:[pidfd]", None)}
 ALWAYS_CLOEXEC = frozenset({"pidfd_open", "bpf", "perf_event_open", "memfd_secret"})
 EXECS = frozenset({"execve", "execveat"})
 CLONES = frozenset({"clone", "clone3", "fork", "vfork"})

@@ -42,21 +42,34 @@ def protocol(family: int, kind: int) -> str | None:
 
 
 def endpoint(tgid: int, inode: str) -> tuple[str, str | None] | None:
-    """(protocol, endpoints or None when it has none) for a live socket, or None if not found."""
-    for name, proto in INET_FILES:
-        found = _inet(f"/proc/{tgid}/net/{name}", inode, name.endswith("6"))
-        if found is not None:
-            return proto, found or None
+    """(protocol, endpoints or None when it has none) for a live socket, or None if not found. A process
+    that has gone has no /proc/PID/net: tracespec's own network namespace is asked then (an inode names
+    one socket on the whole system, so what is found there is that socket, still open elsewhere)."""
+    for where in (str(tgid), "self"):
+        readable = False
+        for name, proto in INET_FILES:
+            found = _inet(f"/proc/{where}/net/{name}", inode, name.endswith("6"))
+            if found is _UNREADABLE:
+                continue
+            readable = True
+            if found is not None:
+                return proto, found or None
+        if readable:
+            break
     return _unix(int(inode)) if inode.isdigit() else None
 
 
-def _inet(path: str, inode: str, v6: bool) -> str | None:
-    """'' for a socket listed without endpoints (unbound), its endpoints, or None if not listed."""
+_UNREADABLE = object()  # _inet: the file cannot be read (the process has gone)
+
+
+def _inet(path: str, inode: str, v6: bool):
+    """'' for a socket listed without endpoints (unbound), its endpoints, None if not listed, or
+    _UNREADABLE."""
     try:
         with open(path) as f:
             lines = f.read().splitlines()[1:]
     except OSError:
-        return None
+        return _UNREADABLE
     for line in lines:
         cols = line.split()
         if len(cols) > 9 and cols[9] == inode:
