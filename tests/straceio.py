@@ -75,7 +75,7 @@ def strings_in(line: str) -> list[str]:
     return STRING.findall(line)
 
 
-_INODE = re.compile(r"(?<=[\[>])\d{3,}(?=[\]-])|(?<=->)\d{3,}")  # socket:[N], pipe:[N], UNIX-STREAM:[N->M]
+_INODE = re.compile(r"(?<=[\[>])\d{3,}(?=[\]-])|(?<=->)\d{3,}(?=\])")  # socket:[N], pipe:[N], UNIX-STREAM:[N->M]
 _LOOPBACK_PORT = re.compile(r"(?<=127\.0\.0\.1:)\d+")  # -yy's TCP:[127.0.0.1:P->127.0.0.1:Q]
 
 

@@ -7,7 +7,8 @@ import io
 import struct
 from functools import lru_cache
 
-from tracespec.catalogue.descriptors import FD_INODE_MEMBERS, FD_INODE_SLOT, INODE_DESCRIPTORS
+from tracespec.catalogue.descriptors import (ENDPOINT_SYSCALLS, FD_INODE_MEMBERS, FD_INODE_SLOT, INODE_DESCRIPTORS,
+                                             SOCK_ENDS_MEMBERS, SOCK_ENDS_SLOT)
 from tracespec.catalogue.kinds import Capture
 from tracespec.decode.generated import load_decoder
 from tracespec.decode.stream import EventStream
@@ -16,7 +17,8 @@ from tracespec.pipeline import compile_spec
 from tracespec.spec.parse import parse_spec_text
 from tracespec.wire.layout import SLOT_ABSENT
 
-CALLS = ("socket", "socketpair", "pipe", "pipe2", "accept", "accept4", "close", "write", "exit_group")
+CALLS = ("socket", "socketpair", "pipe", "pipe2", "accept", "accept4", "close", "write", "exit_group", "bind", "listen",
+         "connect")
 HEADER = struct.Struct("<QIIIHH")
 AF_UNIX, AF_INET, SOCK_STREAM, SOCK_DGRAM = 1, 2, 1, 2
 
@@ -27,12 +29,12 @@ def compiled(fd_paths: bool, kernel: str = "6.1"):
     return compile_spec(parse_spec_text(text, "fd.yaml"), kernel)
 
 
-def _inode_slots(plan) -> dict[str, tuple]:
-    """syscall -> its exit layout's fdinode slots."""
+def _inode_slots(plan, capture: Capture = Capture.FDINODE) -> dict[str, tuple]:
+    """syscall -> its exit layout's fdinode (or sockends) slots."""
     out = {}
     for fam in plan.families:
         for m in fam.members:
-            out[m.name] = tuple(sl for sl in fam.exit.slots if sl.capture == Capture.FDINODE)
+            out[m.name] = tuple(sl for sl in fam.exit.slots if sl.capture == capture)
     return out
 
 
@@ -54,20 +56,36 @@ def test_fd_paths_gives_each_descriptor_maker_one_inode_slot_and_the_btf_offsets
     assert "#define TS_NEED_FD_INODE 1" in c
 
 
+def test_fd_paths_reads_the_endpoints_bind_listen_connect_and_accept_leave():
+    plan = compiled(True).plan
+    ends = _inode_slots(plan, Capture.SOCKENDS)
+    assert {name for name, slots in ends.items() if slots} == set(ENDPOINT_SYSCALLS)
+    assert ends["accept4"][0].count == 1 and ends["connect"][0].count == 0 and ends["connect"][0].index == 0
+    first = plan.sock_ends_param
+    assert [p.name for p in plan.params[first:first + len(SOCK_ENDS_MEMBERS)]] == [f"btf:{m}" for m in SOCK_ENDS_MEMBERS]
+    c = compiled(True).c_source
+    assert "ts_put_sock_ends(r, off, (s64)(s32)a[0], ret >= 0);" in c and "ts_put_sock_ends(r, off, ret, ret >= 0);" in c
+    assert "#define TS_NEED_SOCK_ENDS 1" in c and f"#define TS_P_SK_SK {first + 1}" in c
+
+
 def test_without_fd_paths_nothing_is_read_and_socket_stays_raw():
     plan = compiled(False).plan
     assert plan.fd_inode_param is None and not any(_inode_slots(plan).values())
-    assert not any(p.name.startswith("btf:") and p.name[4:] in FD_INODE_MEMBERS for p in plan.params)
+    assert plan.sock_ends_param is None and not any(_inode_slots(plan, Capture.SOCKENDS).values())
+    assert not any(p.name.startswith("btf:") and p.name[4:] in FD_INODE_MEMBERS + SOCK_ENDS_MEMBERS
+                   for p in plan.params)
     assert "socket" in {i.name for i in plan.generic}  # no copies: the shared raw layout
     c = compiled(False).c_source
     assert "ts_put_fd_inodes(r, off" not in c and "#define TS_NEED_FD_INODE" not in c and "#define TS_P_FD_" not in c
+    assert "ts_put_sock_ends(r, off" not in c and "#define TS_NEED_SOCK_ENDS" not in c
 
 
 def test_a_summary_reads_no_inodes():
     from tracespec.plan.model import SummaryPlan
-    text = "version: 1\nsyscalls: [socket, pipe2]\nfd_paths: true\n"
+    text = "version: 1\nsyscalls: [socket, pipe2, connect]\nfd_paths: true\n"
     plan = compile_spec(parse_spec_text(text, "fd.yaml"), "6.1", summary=SummaryPlan()).plan
     assert plan.fd_inode_param is None and not any(_inode_slots(plan).values())
+    assert plan.sock_ends_param is None and not any(_inode_slots(plan, Capture.SOCKENDS).values())
 
 
 # --- records as the C writes them, decoded and printed by a recorded trace's decoder (no /proc) ----------
@@ -92,13 +110,23 @@ def _call(plan, name: str, tgid: int, ts: int, args: tuple, ret: int, exit_slots
     xlay = _layout(plan, info.nr, "exit")
     exit_ = HEADER.pack(ts + 10, tgid, tgid, info.nr, xlay.kind, 0) + struct.pack("<q", ret)
     # a family's layout names its slots by position: the argument's own name is the syscall's
-    names = [sl.arg if sl.capture == Capture.FDINODE else info.args[sl.index].name for sl in xlay.slots]
+    names = [sl.arg if sl.capture in (Capture.FDINODE, Capture.SOCKENDS) else info.args[sl.index].name
+             for sl in xlay.slots]
     exit_ += b"".join(_slot((exit_slots or {}).get(name)) for name in names)
     return [enter, exit_]
 
 
 def _inodes(*inodes: int) -> bytes:
     return b"".join(struct.pack("<Q", i) for i in inodes)
+
+
+def _ends(family: int, local: tuple[str, int], remote: tuple[str, int] = ("0.0.0.0", 0)) -> bytes:
+    """The sockends payload as ts_put_sock_ends writes it."""
+    import socket
+    head = struct.pack("<HHH2x", family, local[1], socket.htons(remote[1]))
+    if family == socket.AF_INET:
+        return head + socket.inet_aton(local[0]) + socket.inet_aton(remote[0]) + bytes(32)
+    return head + bytes(8) + socket.inet_pton(socket.AF_INET6, local[0]) + socket.inet_pton(socket.AF_INET6, remote[0])
 
 
 def _fds(a: int, b: int) -> bytes:
@@ -148,3 +176,28 @@ def test_an_inode_the_kernel_could_not_read_leaves_the_bare_number():
     raws += _call(plan, "pipe", 7, 200, (0x7ff0,), 0, {"fildes": _fds(4, 5)})  # no inode slot: ABSENT
     lines = [line.split(" ", 1)[1] for line in _text(raws)]
     assert lines == ["socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3", "pipe([4, 5]) = 0"]
+
+
+def test_tcp_endpoints_are_those_of_the_syscall_not_of_the_printing():
+    """-yy: each line shows the endpoints the last bind, listen, connect or accept before it left; a
+    socket not bound yet has none (TCP:[inode]); IPv6 addresses in brackets."""
+    plan = compiled(True).plan
+    lo = "127.0.0.1"
+    raws = _call(plan, "socket", 7, 100, (AF_INET, SOCK_STREAM, 0), 3, {FD_INODE_SLOT: _inodes(301)})
+    raws += _call(plan, "bind", 7, 200, (3, 0, 16), 0, {SOCK_ENDS_SLOT: _ends(AF_INET, (lo, 4000))})
+    raws += _call(plan, "listen", 7, 300, (3, 1), 0, {SOCK_ENDS_SLOT: _ends(AF_INET, (lo, 4000))})
+    raws += _call(plan, "accept", 7, 400, (3, 0, 0), 4,
+                  {FD_INODE_SLOT: _inodes(302), SOCK_ENDS_SLOT: _ends(AF_INET, (lo, 4000), (lo, 50001))})
+    raws += _call(plan, "socket", 7, 500, (10, SOCK_STREAM, 0), 5, {FD_INODE_SLOT: _inodes(303)})
+    raws += _call(plan, "connect", 7, 600, (5, 0, 28), 0, {SOCK_ENDS_SLOT: _ends(10, ("::1", 50002), ("::1", 4001))})
+    raws += _call(plan, "close", 7, 700, (5,), 0)
+    raws += _call(plan, "connect", 7, 800, (3, 0, 16), -22)  # failed: nothing read, nothing changes
+    lines = [line.split(" ", 1)[1] for line in _text(raws, endpoints=True)]
+    assert lines[1].startswith("bind(3<TCP:[301]>, ")
+    assert lines[2] == "listen(3<TCP:[127.0.0.1:4000]>, 1) = 0"
+    assert lines[3] == "accept(3<TCP:[127.0.0.1:4000]>, NULL, NULL) = 4<TCP:[127.0.0.1:4000->127.0.0.1:50001]>"
+    assert lines[4] == "socket(AF_INET6, SOCK_STREAM, IPPROTO_IP) = 5<TCPv6:[303]>"
+    assert lines[6] == "close(5<TCPv6:[[::1]:50002->[::1]:4001]>) = 0"
+    assert lines[7].startswith("connect(3<TCP:[127.0.0.1:4000]>, ")
+    plain = [line.split(" ", 1)[1] for line in _text(raws)]  # -y: the inode only
+    assert plain[2] == "listen(3<socket:[301]>, 1) = 0"

@@ -20,3 +20,17 @@ INODE_DESCRIPTORS: dict[str, tuple[str, str | None]] = {
 # The struct members the kernel read walks, as btf: parameters name them (in this order, TS_P_FD_*).
 FD_INODE_MEMBERS = ("task_struct.files", "files_struct.fdt", "fdtable.max_fds", "fdtable.fd", "file.f_inode",
                     "inode.i_ino")
+
+# -yy's endpoints of TCP and UDP sockets as they are when these syscalls return (what strace reads while
+# the process is stopped there), into the exit record's SOCK_ENDS_SLOT: syscall -> the argument holding
+# the socket's descriptor (None: the descriptor returned).
+SOCK_ENDS_SLOT = "sock_ends"
+ENDPOINT_SYSCALLS: dict[str, str | None] = {"bind": "fd", "listen": "fd", "connect": "fd", "accept": None,
+                                            "accept4": None}
+# the slot's payload: family u16, local port u16 (host order), remote port u16 (network order), 2 unused
+# bytes, then the IPv4 local and remote addresses (4 bytes each) and the IPv6 ones (16 each)
+SOCK_ENDS_SIZE = 48
+# file->private_data (struct socket) ->sk (struct sock, whose first member is its struct sock_common)
+SOCK_ENDS_MEMBERS = ("file.private_data", "socket.sk", "sock_common.skc_family", "sock_common.skc_num",
+                     "sock_common.skc_dport", "sock_common.skc_rcv_saddr", "sock_common.skc_daddr",
+                     "sock_common.skc_v6_rcv_saddr", "sock_common.skc_v6_daddr")

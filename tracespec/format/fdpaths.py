@@ -21,10 +21,11 @@ a descriptor.
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import struct
 
-from tracespec.catalogue.descriptors import FD_INODE_SLOT
+from tracespec.catalogue.descriptors import FD_INODE_SLOT, SOCK_ENDS_SLOT
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.sockets import AF_UNIX, endpoint as socket_endpoint, protocol as socket_protocol
 
@@ -58,13 +59,15 @@ CLONES = frozenset({"clone", "clone3", "fork", "vfork"})
 class OpenFile:
     """What descriptors refer to (dup'ed ones share it): a path or a name /proc gave, once known."""
 
-    __slots__ = ("kind", "target", "protocol", "seen_endpoint")
+    __slots__ = ("kind", "target", "protocol", "seen_endpoint", "recorded")
 
     def __init__(self, kind: str, target: str | None = None, protocol: str | None = None):
         self.kind = kind  # "path", "socket", "pipe", "anon" (named by the trace), or "other"
         self.target = target  # None: /proc may name it while the descriptor lives
         self.protocol = protocol  # sockets: TCP, UDPv6, UNIX-STREAM... (-yy), from socket()'s arguments
         self.seen_endpoint: str | None = None  # -yy: the last endpoints read, for when the socket is gone
+        self.recorded: str | None = None  # -yy: a TCP or UDP socket's endpoints as the kernel gave them
+        # when the last bind, listen, connect or accept on it returned
 
     @classmethod
     def from_link(cls, link: str) -> "OpenFile":
@@ -200,6 +203,8 @@ class FdPaths:
     def _with_endpoints(self, tgid: int, f: OpenFile) -> str:
         """-yy: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`, as strace prints them, while the socket lives."""
         inode = f.target[len("socket:["):-1]
+        if f.recorded is not None and f.protocol is not None:  # as of the syscall, not of the printing
+            return f"{f.protocol}:[{f.recorded}]"
         found = socket_endpoint(tgid, inode) if self.live else None
         if found is not None:
             f.protocol, f.seen_endpoint = found
@@ -284,6 +289,10 @@ class FdPaths:
                 self.tables[tgid] = table.copy()
             elif op[0] == "exec":
                 self.tables[tgid] = Table({fd: e for fd, e in table.fds.items() if not e[1]}, table.complete)
+            elif op[0] == "ends":
+                entry = table.fds.get(op[1])
+                if entry is not None and entry[0].kind == "socket":
+                    entry[0].recorded = op[2]
             elif op[0] == "range":
                 _close_range(table, *op[1:])
             elif op[0] == "cwd":  # the new directory, or None: /proc is asked when it is needed
@@ -338,7 +347,11 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         listening = fds._entry(ev.tgid, args.get("fd", -1), False)
         proto = listening[0].protocol if listening else None
         made = OpenFile("socket", _inode_name(ev, "socket", 0), proto)
+        made.recorded = _endpoints(ev)
         return [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
+    if name in ("bind", "listen", "connect"):
+        ends = _endpoints(ev)
+        return [("ends", args.get("fd"), ends)] if ends is not None else []
     if name in ("pipe", "pipe2", "socketpair"):
         return _pair(ev, args)
     if name in ANON:
@@ -431,6 +444,26 @@ def _pair(ev: SyscallEvent, args: dict) -> list:
     cloexec = bool(args.get("flags", 0) & O_CLOEXEC)
     pipe = OpenFile("pipe", _inode_name(ev, "pipe", 0))  # both ends: one pipe, one inode
     return [("set", a, (pipe, cloexec)), ("set", b, (pipe, cloexec))]
+
+
+def _endpoints(ev: SyscallEvent) -> str | None:
+    """-yy: a TCP or UDP socket's endpoints as strace prints them (`127.0.0.1:5000->127.0.0.1:41234`, or
+    the local one alone before it is connected), from what the kernel held when the syscall returned
+    (catalogue/descriptors.py's layout); None for a socket not bound yet or of another family."""
+    slot = ev.slots.get(SOCK_ENDS_SLOT)
+    if slot is None or slot.fault or slot.absent or len(slot.data) < 48:
+        return None
+    family, local_port, remote_port = struct.unpack_from("<HHH", slot.data)
+    remote_port = socket.ntohs(remote_port)
+    if family == socket.AF_INET:
+        local, remote = (socket.inet_ntop(socket.AF_INET, slot.data[at:at + 4]) for at in (8, 12))
+    elif family == socket.AF_INET6:
+        local, remote = (f"[{socket.inet_ntop(socket.AF_INET6, slot.data[at:at + 16])}]" for at in (16, 32))
+    else:
+        return None
+    if not local_port:
+        return None
+    return f"{local}:{local_port}" + (f"->{remote}:{remote_port}" if remote_port else "")
 
 
 def _inode_name(ev: SyscallEvent, kind: str, i: int) -> str | None:

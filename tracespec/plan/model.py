@@ -445,6 +445,8 @@ class Plan:
     # fd_paths: the ts_params index of the first of the struct offsets (catalogue/descriptors.py
     # FD_INODE_MEMBERS, in order) with which the exits of socket, pipe, ... read their descriptors' inodes
     fd_inode_param: int | None = None
+    # -yy's socket endpoints: the first of SOCK_ENDS_MEMBERS' params (the exits of bind, connect, ...)
+    sock_ends_param: int | None = None
 
     @property
     def contexts(self) -> tuple[str, str]:
