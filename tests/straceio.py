@@ -76,11 +76,11 @@ def strings_in(line: str) -> list[str]:
 
 
 _INODE = re.compile(r"(?<=[\[>])\d{3,}(?=[\]-])|(?<=->)\d{3,}(?=\])")  # socket:[N], pipe:[N], UNIX-STREAM:[N->M]
-_LOOPBACK_PORT = re.compile(r"(?<=127\.0\.0\.1:)\d+")  # -yy's TCP:[127.0.0.1:P->127.0.0.1:Q]
+_LOOPBACK_PORT = re.compile(r"(?<=127\.0\.0\.1:)\d+|(?<=0\.0\.0\.0:)\d+")  # -yy's TCP:[127.0.0.1:P->127.0.0.1:Q]
 
 
 def numbered_inodes(procs: list[list[str]]) -> list[list[str]]:
-    """-y's inodes and -yy's loopback ports, which differ between two runs, each named N1, N2, ... in
+    """-y's inodes and -yy's loopback (and wildcard) ports, which differ between two runs, each named N1, N2, ... in
     order of first appearance (the same inode twice stays the same name)."""
     names: dict[str, str] = {}
 

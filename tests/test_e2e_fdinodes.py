@@ -18,7 +18,7 @@ from straceio import normalized, numbered_inodes
 pytestmark = pytest.mark.bpf
 
 CALLS = ("openat", "close", "read", "write", "socket", "socketpair", "pipe", "pipe2", "dup", "fcntl", "accept",
-         "accept4", "bind", "listen", "getsockname", "connect", "exit_group")
+         "accept4", "bind", "listen", "getsockname", "connect", "sendto", "exit_group")
 
 
 @pytest.fixture(scope="module")
@@ -75,5 +75,7 @@ def test_sockets_pipes_and_devices_like_strace_yy(workload, tmp_path):
     assert sum(line.startswith("socket(AF_UNIX, SOCK_STREAM, 0) = 3<UNIX-STREAM:[N") for line in lines) == 2
     assert any(line.startswith("fcntl(") and "</dev/null<char 1:3>>, F_GETFD)" in line for line in lines)
     assert any(line.startswith("listen(3<TCP:[127.0.0.1:N") for line in lines)
+    assert any(line.startswith("read(4<UDP:[127.0.0.1:N") and "]>, " in line and "->" not in line
+               for line in lines)  # connected, shown as first found
     assert any(line.startswith("accept4(3<TCP:[127.0.0.1:N") and "= 4<TCP:[127.0.0.1:N" in line and "->" in line
                for line in lines)

@@ -59,7 +59,7 @@ def test_fd_paths_gives_each_descriptor_maker_one_inode_slot_and_the_btf_offsets
 def test_fd_paths_reads_the_endpoints_bind_listen_connect_and_accept_leave():
     plan = compiled(True).plan
     ends = _inode_slots(plan, Capture.SOCKENDS)
-    assert {name for name, slots in ends.items() if slots} == set(ENDPOINT_SYSCALLS)
+    assert {name for name, slots in ends.items() if slots} == set(ENDPOINT_SYSCALLS) & set(CALLS)
     assert ends["accept4"][0].count == 1 and ends["connect"][0].count == 0 and ends["connect"][0].index == 0
     first = plan.sock_ends_param
     assert [p.name for p in plan.params[first:first + len(SOCK_ENDS_MEMBERS)]] == [f"btf:{m}" for m in SOCK_ENDS_MEMBERS]
@@ -201,3 +201,21 @@ def test_tcp_endpoints_are_those_of_the_syscall_not_of_the_printing():
     assert lines[7].startswith("connect(3<TCP:[127.0.0.1:4000]>, ")
     plain = [line.split(" ", 1)[1] for line in _text(raws)]  # -y: the inode only
     assert plain[2] == "listen(3<socket:[301]>, 1) = 0"
+
+
+def test_the_first_endpoints_found_stay_as_strace_keeps_them():
+    """strace caches a socket's endpoints by inode when it first finds them: a UDP socket bound, then
+    connected, shows its local address alone from then on; one first bound by its connect shows both."""
+    plan = compiled(True).plan
+    lo = "127.0.0.1"
+    raws = _call(plan, "socket", 7, 100, (AF_INET, SOCK_DGRAM, 0), 3, {FD_INODE_SLOT: _inodes(401)})
+    raws += _call(plan, "bind", 7, 200, (3, 0, 16), 0, {SOCK_ENDS_SLOT: _ends(AF_INET, (lo, 5000))})
+    raws += _call(plan, "connect", 7, 300, (3, 0, 16), 0, {SOCK_ENDS_SLOT: _ends(AF_INET, (lo, 5000), (lo, 6000))})
+    raws += _call(plan, "write", 7, 400, (3, 0, 0), 0)
+    raws += _call(plan, "socket", 7, 500, (AF_INET, SOCK_DGRAM, 0), 4, {FD_INODE_SLOT: _inodes(402)})
+    raws += _call(plan, "connect", 7, 600, (4, 0, 16), 0, {SOCK_ENDS_SLOT: _ends(AF_INET, (lo, 7000), (lo, 6000))})
+    raws += _call(plan, "write", 7, 700, (4, 0, 0), 0)
+    lines = [line.split(" ", 1)[1] for line in _text(raws, endpoints=True)]
+    assert lines[3].startswith("write(3<UDP:[127.0.0.1:5000]>, ")
+    assert lines[5].startswith("connect(4<UDP:[402]>, ")
+    assert lines[6].startswith("write(4<UDP:[127.0.0.1:7000->127.0.0.1:6000]>, ")

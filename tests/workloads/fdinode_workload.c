@@ -76,6 +76,22 @@ int main(int argc, char **argv)
         close(c);
     }
     waitpid(pid, NULL, 0);
+    /* UDP: one bound, then connected (strace keeps the endpoints it found first), one bound by a send */
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in us = sin;
+    us.sin_port = 0;
+    bind(u, (struct sockaddr *)&us, sizeof(us));
+    len = sizeof(us);
+    getsockname(u, (struct sockaddr *)&us, &len);
+    connect(u, (struct sockaddr *)&us, sizeof(us));
+    write(u, "u", 1);
+    char ubuf[2];
+    read(u, ubuf, 1);
+    int v = socket(AF_INET, SOCK_DGRAM, 0);
+    sendto(v, "v", 1, 0, (struct sockaddr *)&us, sizeof(us));
+    write(v, "w", 0);
+    close(v);
+    close(u);
     write(1, "parent\n", 7);
     return 0;
 }

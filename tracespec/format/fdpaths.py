@@ -25,7 +25,7 @@ import socket
 import stat
 import struct
 
-from tracespec.catalogue.descriptors import FD_INODE_SLOT, SOCK_ENDS_SLOT
+from tracespec.catalogue.descriptors import ENDPOINT_SYSCALLS, FD_INODE_SLOT, SOCK_ENDS_SLOT
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.sockets import AF_UNIX, endpoint as socket_endpoint, protocol as socket_protocol
 
@@ -65,9 +65,9 @@ class OpenFile:
         self.kind = kind  # "path", "socket", "pipe", "anon" (named by the trace), or "other"
         self.target = target  # None: /proc may name it while the descriptor lives
         self.protocol = protocol  # sockets: TCP, UDPv6, UNIX-STREAM... (-yy), from socket()'s arguments
-        self.seen_endpoint: str | None = None  # -yy: the last endpoints read, for when the socket is gone
+        self.seen_endpoint: str | None = None  # -yy: the first endpoints read (strace keeps them)
         self.recorded: str | None = None  # -yy: a TCP or UDP socket's endpoints as the kernel gave them
-        # when the last bind, listen, connect or accept on it returned
+        # when the first bind, listen, connect, accept or send that found it bound returned
 
     @classmethod
     def from_link(cls, link: str) -> "OpenFile":
@@ -205,8 +205,8 @@ class FdPaths:
         inode = f.target[len("socket:["):-1]
         if f.recorded is not None and f.protocol is not None:  # as of the syscall, not of the printing
             return f"{f.protocol}:[{f.recorded}]"
-        found = socket_endpoint(tgid, inode) if self.live else None
-        if found is not None:
+        found = socket_endpoint(tgid, inode) if self.live and f.seen_endpoint is None else None
+        if found is not None:  # the first endpoints found stay, as strace's cache keeps them
             f.protocol, f.seen_endpoint = found
         if f.protocol is None:
             return f.target
@@ -291,8 +291,8 @@ class FdPaths:
                 self.tables[tgid] = Table({fd: e for fd, e in table.fds.items() if not e[1]}, table.complete)
             elif op[0] == "ends":
                 entry = table.fds.get(op[1])
-                if entry is not None and entry[0].kind == "socket":
-                    entry[0].recorded = op[2]
+                if entry is not None and entry[0].kind == "socket" and entry[0].recorded is None:
+                    entry[0].recorded = op[2]  # the first ones found stay, as strace's cache keeps them
             elif op[0] == "range":
                 _close_range(table, *op[1:])
             elif op[0] == "cwd":  # the new directory, or None: /proc is asked when it is needed
@@ -349,7 +349,7 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         made = OpenFile("socket", _inode_name(ev, "socket", 0), proto)
         made.recorded = _endpoints(ev)
         return [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
-    if name in ("bind", "listen", "connect"):
+    if name in ENDPOINT_SYSCALLS:
         ends = _endpoints(ev)
         return [("ends", args.get("fd"), ends)] if ends is not None else []
     if name in ("pipe", "pipe2", "socketpair"):
