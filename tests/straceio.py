@@ -73,3 +73,17 @@ def normalized(text: str, skip_signals: bool = True) -> list[list[str]]:
 
 def strings_in(line: str) -> list[str]:
     return STRING.findall(line)
+
+
+_INODE = re.compile(r"(?<=[\[>])\d{3,}(?=[\]-])|(?<=->)\d{3,}(?=\])")  # socket:[N], pipe:[N], UNIX-STREAM:[N->M]
+_LOOPBACK_PORT = re.compile(r"(?<=127\.0\.0\.1:)\d+|(?<=0\.0\.0\.0:)\d+")  # -yy's TCP:[127.0.0.1:P->127.0.0.1:Q]
+
+
+def numbered_inodes(procs: list[list[str]]) -> list[list[str]]:
+    """-y's inodes and -yy's loopback (and wildcard) ports, which differ between two runs, each named N1, N2, ... in
+    order of first appearance (the same inode twice stays the same name)."""
+    names: dict[str, str] = {}
+
+    def name(m):
+        return names.setdefault(m.group(0), f"N{len(names) + 1}")
+    return [[_LOOPBACK_PORT.sub(name, _INODE.sub(name, line)) for line in p] for p in procs]

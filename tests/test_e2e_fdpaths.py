@@ -84,8 +84,8 @@ def test_tcp_endpoints_like_strace_yy(workload, tmp_path):
 
 
 def test_decoded_after_the_workload_ended(workload, tmp_path):
-    """Inherited stdout (a file) named from the header; the exited child's too; descriptors the trace
-    made but could not name (no /proc at decode time) are bare numbers."""
+    """Inherited stdout (a file) named from the header; the exited child's too; sockets and pipes by the
+    inodes their records carry (no /proc at decode time)."""
     trace, out, stdout = tmp_path / "t.tsb", tmp_path / "d.txt", tmp_path / "stdout.txt"
     with open(stdout, "w") as f:
         r = run_tracespec("run", "tests/specs/fdpaths.yaml", "-y", "--format", "bin", "-o", str(trace), "--",
@@ -97,5 +97,11 @@ def test_decoded_after_the_workload_ended(workload, tmp_path):
     writes = [line for p in procs for line in p if line.startswith("write(1")]
     assert len(writes) == 3 and all(line.startswith(f"write(1<{stdout}>") for line in writes)
     parent = procs[0]
-    assert "socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3" in parent
+    made = [line for line in parent if line.startswith(("socket(", "pipe2(", "socketpair("))]
+    assert len(made) == 6 and all(re.search(r"\b\d+<(socket|pipe):\[[1-9]\d*\]>", line) for line in made), made
+    # the first socket's number, closed and made again: two inodes
+    assert re.fullmatch(r"socket\(AF_INET, SOCK_DGRAM, IPPROTO_IP\) = 3<socket:\[\d+\]>", made[0])
+    assert made[0] != made[1] and made[1].startswith("socket(AF_INET, SOCK_DGRAM")
+    assert any(re.fullmatch(r"accept\(4<socket:\[\d+\]>, NULL, NULL\) = \d+<socket:\[\d+\]>", line)
+               for line in parent)
     assert 'write(4<anon_inode:[eventfd]>, "\\1\\0\\0\\0\\0\\0\\0\\0", 8) = 8' in parent

@@ -95,6 +95,8 @@ struct ts_hdr {
  *   TS_TARGET_BITMAP (with TS_BITMAP_WORDS, and TS_ARM_ON_EXEC) or TS_TARGET_HASH: how traced tasks are kept,
  *   TS_SUMMARY (with TS_HIST_BUCKETS, TS_SUMMARY_KEYS, TS_SUMMARY_EPOCH_PARAM, TS_SUMMARY_BY_TGID/_TID),
  *   TS_SERVE and its TS_SERVE_* numbers for `tracespec serve` (records go to per-cgroup recorders),
+ *   TS_P_FD_* (with TS_NEED_FD_INODE) and TS_P_SK_* (with TS_NEED_SOCK_ENDS, and TS_SOCK_ENDS_SIZE):
+ *   the ts_params slots of the offsets ts_fd_inode and ts_put_sock_ends walk,
  *   and TS_NEED_<HELPER> for each optional helper its handlers call (the planner decides which: clang
  *   compiling helpers nobody calls cost BCC about 0.2 s of every start).
  */
@@ -452,6 +454,114 @@ static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
     }
     *info = n | flags;
     return off + 4;
+}
+#endif
+
+#ifdef TS_NEED_FD_INODE
+/* The inode number of the current task's descriptor fd (what -y shows as socket:[N] or pipe:[N]):
+ * task->files->fdt->fd[fd]->f_inode->i_ino, at the offsets TS_P_FD_* from BTF, bounded by the table's
+ * max_fds; 0 when it cannot be read. */
+static __always_inline u64 ts_fd_file(s32 fd)
+{
+    u64 files_at = ts_param(TS_P_FD_FILES);
+    u64 p = 0, file = 0;
+    u32 max_fds = 0;
+    if (fd < 0 || !files_at)
+        return 0;
+    TS_READ_KERNEL(&p, sizeof(p), (void *)((u64)bpf_get_current_task() + files_at));   /* files_struct */
+    if (!p)
+        return 0;
+    u64 fdt = 0;
+    TS_READ_KERNEL(&fdt, sizeof(fdt), (void *)(p + ts_param(TS_P_FD_FDT)));
+    if (!fdt)
+        return 0;
+    TS_READ_KERNEL(&max_fds, sizeof(max_fds), (void *)(fdt + ts_param(TS_P_FD_MAX_FDS)));
+    if ((u32)fd >= max_fds)
+        return 0;
+    p = 0;
+    TS_READ_KERNEL(&p, sizeof(p), (void *)(fdt + ts_param(TS_P_FD_FD)));   /* struct file ** */
+    if (!p)
+        return 0;
+    TS_READ_KERNEL(&file, sizeof(file), (void *)(p + 8 * (u64)(u32)fd));
+    return file;
+}
+
+static __always_inline u64 ts_fd_inode(s32 fd)
+{
+    u64 file = ts_fd_file(fd), p = 0, ino = 0;
+    if (!file)
+        return 0;
+    TS_READ_KERNEL(&p, sizeof(p), (void *)(file + ts_param(TS_P_FD_F_INODE)));
+    if (!p)
+        return 0;
+    TS_READ_KERNEL(&ino, sizeof(ino), (void *)(p + ts_param(TS_P_FD_I_INO)));
+    return ino;
+}
+
+static __always_inline void ts_put_u64(u8 *r, u32 at, u64 v)
+{
+    *(u32 *)&r[at & TS_OFF_MASK] = (u32)v;   /* two words: the slot's payload is only 4-aligned */
+    *(u32 *)&r[(at + 4) & TS_OFF_MASK] = (u32)(v >> 32);
+}
+
+/* The slot of the inodes of the descriptors a syscall made: the one it returned (n == 1), or the two it
+ * wrote into the int[2] at ptr (n == 2, when it returned 0); each a u64, 0 when not found. */
+static __always_inline u32 ts_put_fd_inodes(u8 *r, u32 off, s64 ret, u64 ptr, u32 n)
+{
+    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
+    s32 fds[2] = {(s32)ret, -1};
+    if (ret < 0 || (n == 2 && ret != 0)) {
+        *info = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    if (n == 2 && (!ptr || TS_READ_USER(fds, sizeof(fds), (void *)ptr))) {
+        *info = TS_SLOT_FAULT;
+        return off + 4;
+    }
+    ts_put_u64(r, off + 4, ts_fd_inode(fds[0]));
+    if (n == 2)
+        ts_put_u64(r, off + 12, ts_fd_inode(fds[1]));
+    *info = 8 * n;
+    return off + 4 + 8 * n;
+}
+#endif
+
+#ifdef TS_NEED_SOCK_ENDS
+/* -yy: the family, ports and addresses of the socket behind descriptor fd, as the syscall leaves them
+ * (file->private_data->sk's struct sock_common, at the offsets TS_P_SK_* from BTF): TS_SOCK_ENDS_SIZE
+ * bytes laid out as catalogue/descriptors.py says. Nothing when the syscall failed (ok is 0). Its plans
+ * have TS_NEED_FD_INODE too (ts_fd_file). */
+static __always_inline u32 ts_put_sock_ends(u8 *r, u32 off, s64 fd, int ok)
+{
+    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
+    u64 file = ok ? ts_fd_file((s32)fd) : 0, sock = 0, sk = 0;
+    u64 pd = ts_param(TS_P_SK_PRIVATE_DATA), skp = ts_param(TS_P_SK_SK);
+    if (file && pd && skp)
+        TS_READ_KERNEL(&sock, sizeof(sock), (void *)(file + pd));
+    if (sock)
+        TS_READ_KERNEL(&sk, sizeof(sk), (void *)(sock + skp));
+    if (!sk) {
+        *info = ok ? TS_SLOT_FAULT : TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    u8 *v = &r[(off + 4) & TS_OFF_MASK];
+    u16 family = 0, num = 0, dport = 0;
+    u32 saddr = 0, daddr = 0;
+    TS_READ_KERNEL(&family, sizeof(family), (void *)(sk + ts_param(TS_P_SK_SKC_FAMILY)));
+    TS_READ_KERNEL(&num, sizeof(num), (void *)(sk + ts_param(TS_P_SK_SKC_NUM)));
+    TS_READ_KERNEL(&dport, sizeof(dport), (void *)(sk + ts_param(TS_P_SK_SKC_DPORT)));
+    TS_READ_KERNEL(&saddr, sizeof(saddr), (void *)(sk + ts_param(TS_P_SK_SKC_RCV_SADDR)));
+    TS_READ_KERNEL(&daddr, sizeof(daddr), (void *)(sk + ts_param(TS_P_SK_SKC_DADDR)));
+    *(u32 *)&r[(off + 4) & TS_OFF_MASK] = family | (u32)num << 16;
+    *(u32 *)&r[(off + 8) & TS_OFF_MASK] = dport;
+    *(u32 *)&r[(off + 12) & TS_OFF_MASK] = saddr;
+    *(u32 *)&r[(off + 16) & TS_OFF_MASK] = daddr;
+    if (TS_READ_KERNEL(&r[(off + 20) & TS_OFF_MASK], 16, (void *)(sk + ts_param(TS_P_SK_SKC_V6_RCV_SADDR))))
+        __builtin_memset(&r[(off + 20) & TS_OFF_MASK], 0, 16);
+    if (TS_READ_KERNEL(&r[(off + 36) & TS_OFF_MASK], 16, (void *)(sk + ts_param(TS_P_SK_SKC_V6_DADDR))))
+        __builtin_memset(&r[(off + 36) & TS_OFF_MASK], 0, 16);
+    *info = TS_SOCK_ENDS_SIZE;
+    return off + 4 + TS_SOCK_ENDS_SIZE;
 }
 #endif
 

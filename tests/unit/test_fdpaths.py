@@ -150,3 +150,27 @@ def test_initial_fds_in_a_trace_header_are_checked():
     for bad in ({"x": {}}, {"command": {"one": "/a"}}, {"command": {"1": 5}}, {"command": []}):
         with pytest.raises(BadHeader):
             _initial_fds(bad)
+
+
+def test_a_pidfd_is_named_without_proc():
+    p = Printer(live_fds({}, {"command": {}}))
+    assert p.line(call("pidfd_open", 1, (1, 0), 3)) == ("3<anon_inode:[pidfd]>",)
+    assert p.line(call("close", 1, (3,), 0), 3) == ("3<anon_inode:[pidfd]>", "0")
+
+
+def test_the_working_directory_follows_the_trace_not_proc():
+    """A command starts where tracespec runs; chdir and fchdir move it as the trace shows, whatever /proc
+    says by the time the line is printed (here: nothing, the process has gone)."""
+    import os
+    p = Printer(live_fds({}, {"command": {}}))
+    p.line(call("close", 1, (9,), -9))
+    assert p.fds.path(1, -100) == os.getcwd()
+    p.line(call("chdir", 1, (0,), 0, {"filename": Slot(b"/", 0)}))
+    assert p.fds.path(1, -100) == "/"
+    p.line(call("chdir", 1, (0,), 0, {"filename": Slot(b"tmp", 0)}))
+    assert p.fds.path(1, -100) == os.path.realpath("/tmp")
+    p.line(call("openat", 1, (-100, 0, 0), 3, {"filename": Slot(b"/etc", 0)}))
+    p.line(call("fchdir", 1, (3,), 0), 3)
+    assert p.fds.path(1, -100) == os.path.realpath("/etc")
+    p.line(call("chdir", 1, (0,), -2, {"filename": Slot(b"/nonexistent", 0)}))  # failed: stays
+    assert p.fds.path(1, -100) == os.path.realpath("/etc")

@@ -13,6 +13,7 @@ from conftest import ROOT
 from tracespec.catalogue.kinds import KINDS, Capture, Phase
 from tracespec.format.traceheader import CAPTURES, PHASES, check_schema
 from tracespec.pipeline import compile_spec
+from tracespec.spec.parse import parse_spec_text
 from tracespec.plan.model import Attach, Output, Placement, Schema, Target, TargetKind
 
 ENUMS = (Capture, Phase, Attach, Output, TargetKind, Placement)
@@ -39,7 +40,9 @@ def test_a_member_reads_as_its_value_everywhere(member):
 
 
 def test_the_catalogue_captures_and_phases_are_exactly_the_enums():
-    assert {info.capture for info in KINDS.values()} == set(Capture)
+    # fdinode and sockends are no argument's: the planner adds them to the exits of socket, bind ... for
+    # fd_paths
+    assert {info.capture for info in KINDS.values()} == set(Capture) - {Capture.FDINODE, Capture.SOCKENDS}
     assert {info.at for info in KINDS.values()} == set(Phase)
     assert all(type(info.capture) is Capture and type(info.at) is Phase for info in KINDS.values())
 
@@ -75,6 +78,8 @@ def test_the_planner_produces_members_only(spec, kernel):
 def test_the_planner_uses_every_attach_output_and_placement():
     """The enums hold nothing the planner cannot produce: across kernels and targets, each member shows up."""
     plans = [_plan(spec, kernel) for spec in SPECS for kernel in ("4.14", "4.19", "6.1")]
+    plans.append(compile_spec(parse_spec_text("version: 1\nsyscalls: [socket, bind]\nfd_paths: true\n", "fd.yaml"),
+                              "6.1").plan)  # fd_paths: the inodes of new descriptors, sockets' endpoints
     seen = {word for plan in plans for _, word in _planned_words(plan)}
     assert set(Attach) | set(Output) | set(Placement) <= seen
     assert {lay.phase for plan in plans for lay in plan.schema.layouts} == {Phase.ENTER, Phase.EXIT}

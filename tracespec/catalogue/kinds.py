@@ -27,6 +27,8 @@ class Capture(str, Enum):
     STRV = "strv"  # a NULL-terminated array of strings
     PTRCOUNT = "ptrcount"  # a NULL-terminated array of pointers, only counted
     IOVEC = "iovec"
+    FDINODE = "fdinode"  # not an argument's memory: the inodes of new descriptors (catalogue/descriptors.py)
+    SOCKENDS = "sockends"  # nor this: a socket's addresses and ports, for -yy (catalogue/descriptors.py)
 
 
 class Phase(str, Enum):

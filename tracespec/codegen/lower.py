@@ -19,6 +19,7 @@ from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lowe
 from tracespec.codegen import table_c
 from tracespec.codegen.templates import env
 from tracespec.catalogue import sigframe
+from tracespec.catalogue.descriptors import FD_INODE_MEMBERS, SOCK_ENDS_MEMBERS, SOCK_ENDS_SIZE
 from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.plan.model import (HIST_BUCKETS, Attach, FamilyPlan, Output, ParamIndex, Placement, Plan, RecordLayout,
                                   SlotLayout, SyscallInfo, TargetKind)
@@ -107,6 +108,12 @@ def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
         return f"ts_put_strv_{slot.count}_{slot.max}(r, off, {ptr})"
     if cap == Capture.PTRCOUNT:
         return f"ts_put_ptrcount(r, off, {ptr}, {c_int(slot.count)})"
+    if cap == Capture.FDINODE:  # the descriptor returned, or the two of the int[2] at the argument
+        ptr = ptr if slot.count == 2 else "0"
+        return f"ts_put_fd_inodes(r, off, ret, {ptr}, {c_int(slot.count)})"
+    if cap == Capture.SOCKENDS:  # the socket returned (count 1), or the one the argument names
+        fd = "ret" if slot.count == 1 else _arg_value(info.args[slot.index])
+        return f"ts_put_sock_ends(r, off, {fd}, ret >= 0)"
     if cap == Capture.IOVEC:
         cnt = _arg_value(info.args[slot.size_index])
         total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
@@ -296,6 +303,13 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     d.update({f"TS_NEED_{h}": "1" for h in sorted(plan.helpers)})
     if plan.table is not None:
         d.update({name: c_int(value) for name, value in table_c.c_defines().items()})
+    if plan.fd_inode_param is not None:  # ts_fd_inode's offsets: FD_INODE_MEMBERS' params, in order
+        d.update({f"TS_P_FD_{member.split('.')[1].upper()}": c_int(plan.fd_inode_param + i)
+                  for i, member in enumerate(FD_INODE_MEMBERS)})
+    if plan.sock_ends_param is not None:  # ts_put_sock_ends's: SOCK_ENDS_MEMBERS'
+        d.update({f"TS_P_SK_{member.split('.')[1].upper()}": c_int(plan.sock_ends_param + i)
+                  for i, member in enumerate(SOCK_ENDS_MEMBERS)})
+        d["TS_SOCK_ENDS_SIZE"] = c_int(SOCK_ENDS_SIZE)
     if plan.sigreturn_frame:
         d.update({"TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK), "TS_SIGFRAME_RAX": c_int(sigframe.SIGFRAME_RAX)})
     if plan.sigreturn_frame or plan.sigreturn_exit:

@@ -7,20 +7,30 @@ fcntl copies, close and close_range, exec dropping close-on-exec descriptors, an
 table (or sharing it, with CLONE_FILES). What was open before tracing began comes from /proc, read when
 tracing started (tracespec's own descriptors for a command it starts: the command inherits them).
 
-/proc/PID/fd/N is read when a line is printed only for what the trace cannot name (a socket's or a
-pipe's inode), and only while the trace says descriptor N is still what that line's syscall used: the
-link must be of the kind the trace expects, and what it gives is kept, so that a later line (a close
-printed after the process reused the number, or after it exited) shows what was recorded. When nothing
-is known, the bare number is printed, as strace does when it cannot resolve a descriptor.
+A socket's or a pipe's inode (`socket:[N]`, `pipe:[N]`) comes from the kernel: the exits of socket,
+accept, pipe, socketpair ... read each new descriptor's inode into their record's FD_INODE_SLOT
+(catalogue/descriptors.py), so it is known however late the line is printed, after the process reused
+the number or exited, and in a recorded trace decoded elsewhere. For -yy, a TCP or UDP socket's
+endpoints come from the kernel too, as bind, listen, connect, accept and the sends leave them (the first
+ones found stay, as strace's cache keeps them); a UNIX socketpair's ends are each other's peers; other
+UNIX sockets, and what the trace did not record, are asked of /proc and sock_diag when the line is
+printed. /proc/PID/fd/N is read when a line is printed only for what neither names (a trace without
+those slots, a descriptor of a kind the trace does not know), and only while the trace says descriptor
+N is still what that line's syscall used: the link must be of the kind the trace expects, and what it
+gives is kept, so that a later line shows what was recorded. When nothing is known, the bare number is
+printed, as strace does when it cannot resolve a descriptor.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import stat
 import struct
 
+from tracespec.catalogue.descriptors import ENDPOINT_SYSCALLS, FD_INODE_SLOT, SOCK_ENDS_SLOT
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.sockets import endpoint as socket_endpoint, protocol as socket_protocol
+from tracespec.format.sockets import AF_UNIX, endpoint as socket_endpoint, protocol as socket_protocol
 
 AT_FDCWD = -100
 O_CLOEXEC = 0o2000000  # also SOCK_CLOEXEC, EFD_, TFD_, SFD_, EPOLL_, IN_CLOEXEC
@@ -42,7 +52,8 @@ ANON = {"eventfd": ("anon_inode:[eventfd]", None), "eventfd2": ("anon_inode:[eve
         "epoll_create": ("anon_inode:[eventpoll]", None), "epoll_create1": ("anon_inode:[eventpoll]", "flags"),
         "inotify_init": ("anon_inode:inotify", None), "inotify_init1": ("anon_inode:inotify", "flags"),
         "fanotify_init": ("anon_inode:[fanotify]", "flags"), "userfaultfd": ("anon_inode:[userfaultfd]", "flags"),
-        "perf_event_open": ("anon_inode:[perf_event]", None), "io_uring_setup": ("anon_inode:[io_uring]", None)}
+        "perf_event_open": ("anon_inode:[perf_event]", None), "io_uring_setup": ("anon_inode:[io_uring]", None),
+        "pidfd_open": ("anon_inode:[pidfd]", None)}
 ALWAYS_CLOEXEC = frozenset({"pidfd_open", "bpf", "perf_event_open", "memfd_secret"})
 EXECS = frozenset({"execve", "execveat"})
 CLONES = frozenset({"clone", "clone3", "fork", "vfork"})
@@ -51,13 +62,15 @@ CLONES = frozenset({"clone", "clone3", "fork", "vfork"})
 class OpenFile:
     """What descriptors refer to (dup'ed ones share it): a path or a name /proc gave, once known."""
 
-    __slots__ = ("kind", "target", "protocol", "seen_endpoint")
+    __slots__ = ("kind", "target", "protocol", "seen_endpoint", "recorded")
 
     def __init__(self, kind: str, target: str | None = None, protocol: str | None = None):
         self.kind = kind  # "path", "socket", "pipe", "anon" (named by the trace), or "other"
         self.target = target  # None: /proc may name it while the descriptor lives
         self.protocol = protocol  # sockets: TCP, UDPv6, UNIX-STREAM... (-yy), from socket()'s arguments
-        self.seen_endpoint: str | None = None  # -yy: the last endpoints read, for when the socket is gone
+        self.seen_endpoint: str | None = None  # -yy: the first endpoints read (strace keeps them)
+        self.recorded: str | None = None  # -yy: a TCP or UDP socket's endpoints as the kernel gave them
+        # when the first bind, listen, connect, accept or send that found it bound returned
 
     @classmethod
     def from_link(cls, link: str) -> "OpenFile":
@@ -96,6 +109,7 @@ class FdPaths:
         self.initial: dict[str, dict] = dict(initial or {})
         self.cloning: dict[int, int] = {}  # tgid -> clone flags of the fork it is in
         self.staged: tuple[int, list] | None = None  # the changes of the syscall being printed
+        self.devices: dict[str, str] = {}  # -yy: path -> "<char 1:3>" for devices, "" for the rest
 
     # -- /proc ------------------------------------------------------------------------------------------
     def _proc(self, tgid: int, what: str) -> str | None:
@@ -107,10 +121,15 @@ class FdPaths:
             return None
 
     def cwd(self, tgid: int) -> str | None:
+        """The working directory: as the trace knows it (a command's is tracespec's, a child's its
+        parent's), else what /proc shows now (kept until a chdir)."""
+        known = self.cwds.get(tgid)
+        if known is not None:
+            return known
         live = self._proc(tgid, "cwd")
         if live is not None:
             self.cwds[tgid] = live
-        return self.cwds.get(tgid)
+        return live
 
     def _snapshot(self, tgid: int) -> Table:
         """A process whose start tracing did not see: what /proc shows now (it may have changed since)."""
@@ -133,6 +152,8 @@ class FdPaths:
         links = self.initial.pop(str(tgid), None)
         if links is None:
             links = self.initial.pop("command", None)
+            if links is not None and self.live:
+                self.cwds[tgid] = os.getcwd()  # the command tracespec started began where tracespec runs
         self.tables[tgid] = table_from_links(links) if links is not None else self._snapshot(tgid)
         self.cwd(tgid)
 
@@ -185,8 +206,10 @@ class FdPaths:
     def _with_endpoints(self, tgid: int, f: OpenFile) -> str:
         """-yy: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`, as strace prints them, while the socket lives."""
         inode = f.target[len("socket:["):-1]
-        found = socket_endpoint(tgid, inode) if self.live else None
-        if found is not None:
+        if f.recorded is not None and f.protocol is not None:  # as of the syscall, not of the printing
+            return f"{f.protocol}:[{f.recorded}]"
+        found = socket_endpoint(tgid, inode) if self.live and f.seen_endpoint is None else None
+        if found is not None:  # the first endpoints found stay, as strace's cache keeps them
             f.protocol, f.seen_endpoint = found
         if f.protocol is None:
             return f.target
@@ -203,12 +226,30 @@ class FdPaths:
     def annotate(self, tgid: int, fd: int) -> str:
         """An argument: what the descriptor was when the syscall began."""
         p = self.path(tgid, fd)
-        return f"{fd}<{p}>" if p is not None else str(fd)
+        return f"{fd}<{self._device(p)}>" if p is not None else str(fd)
 
     def annotate_new(self, tgid: int, fd: int) -> str:
         """A returned descriptor (or one the kernel wrote, as pipe's): what the syscall made it."""
         p = self.path(tgid, fd, new=True)
-        return f"{fd}<{p}>" if p is not None else str(fd)
+        return f"{fd}<{self._device(p)}>" if p is not None else str(fd)
+
+    def _device(self, p: str) -> str:
+        """-yy: a character or block device's numbers after its path, as strace shows them
+        (`/dev/null<char 1:3>`), from the file system while tracing."""
+        if not self.endpoints or not self.live or not p.startswith("/"):
+            return p
+        suffix = self.devices.get(p)
+        if suffix is None:
+            try:
+                st = os.stat(p)
+            except OSError:
+                st = None
+            suffix = ""
+            if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+                kind = "char" if stat.S_ISCHR(st.st_mode) else "block"
+                suffix = f"<{kind} {os.major(st.st_rdev)}:{os.minor(st.st_rdev)}>"
+            self.devices[p] = suffix
+        return p + suffix
 
     @staticmethod
     def returns_fd(ev: SyscallEvent) -> bool:
@@ -251,10 +292,17 @@ class FdPaths:
                 self.tables[tgid] = table.copy()
             elif op[0] == "exec":
                 self.tables[tgid] = Table({fd: e for fd, e in table.fds.items() if not e[1]}, table.complete)
+            elif op[0] == "ends":
+                entry = table.fds.get(op[1])
+                if entry is not None and entry[0].kind == "socket" and entry[0].recorded is None:
+                    entry[0].recorded = op[2]  # the first ones found stay, as strace's cache keeps them
             elif op[0] == "range":
                 _close_range(table, *op[1:])
-            elif op[0] == "cwd":
-                self.cwds.pop(tgid, None)
+            elif op[0] == "cwd":  # the new directory, or None: /proc is asked when it is needed
+                if op[1] is None:
+                    self.cwds.pop(tgid, None)
+                else:
+                    self.cwds[tgid] = op[1]
 
 
 def _clone_flags(ev: SyscallEvent) -> int:
@@ -296,11 +344,17 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         return _fcntl(fds, ev, args)
     if name == "socket":
         family, kind = args.get("family", 0), args.get("type", 0)
-        return [("set", ret, (OpenFile("socket", protocol=socket_protocol(family, kind)), bool(kind & O_CLOEXEC)))]
+        made = OpenFile("socket", _inode_name(ev, "socket", 0), socket_protocol(family, kind))
+        return [("set", ret, (made, bool(kind & O_CLOEXEC)))]
     if name in ("accept", "accept4"):
         listening = fds._entry(ev.tgid, args.get("fd", -1), False)
         proto = listening[0].protocol if listening else None
-        return [("set", ret, (OpenFile("socket", protocol=proto), bool(args.get("flags", 0) & O_CLOEXEC)))]
+        made = OpenFile("socket", _inode_name(ev, "socket", 0), proto)
+        made.recorded = _endpoints(ev)
+        return [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
+    if name in ENDPOINT_SYSCALLS:
+        ends = _endpoints(ev)
+        return [("ends", args.get("fd"), ends)] if ends is not None else []
     if name in ("pipe", "pipe2", "socketpair"):
         return _pair(ev, args)
     if name in ANON:
@@ -320,10 +374,28 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
     if name in EXECS:
         return [("exec",)]
     if name in ("chdir", "fchdir"):
-        return [("cwd",)]
+        return [("cwd", _new_cwd(fds, ev, args))]
     if ev.info.ret == "fd":  # any other syscall making a descriptor: /proc names it while it lives
         return [("set", ret, (OpenFile("other"), name in ALWAYS_CLOEXEC))]
     return []
+
+
+def _new_cwd(fds: FdPaths, ev: SyscallEvent, args: dict) -> str | None:
+    """Where chdir or fchdir moved the process: its path (symbolic links resolved while tracing), or the
+    path of the descriptor it gave; None when the trace cannot tell."""
+    if ev.info.name == "fchdir":
+        entry = fds._entry(ev.tgid, args.get("fd", -1), False)
+        return entry[0].target if entry and entry[0].kind == "path" else None
+    slot = ev.slots.get("filename")
+    if slot is None or slot.fault or slot.absent or slot.truncated:
+        return None
+    path = slot.data.decode("utf-8", "surrogateescape")
+    if not path.startswith("/"):
+        base = fds.cwd(ev.tgid)
+        if base is None:
+            return None
+        path = os.path.join(base, path)
+    return os.path.realpath(path) if fds.live else os.path.normpath(path)
 
 
 def _opened(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
@@ -367,8 +439,41 @@ def _pair(ev: SyscallEvent, args: dict) -> list:
         family, kind = args.get("family", 0), args.get("type", 0)
         proto = socket_protocol(family, kind)
         cloexec = bool(kind & O_CLOEXEC)
-        return [("set", a, (OpenFile("socket", protocol=proto), cloexec)),
-                ("set", b, (OpenFile("socket", protocol=proto), cloexec))]
+        ends = OpenFile("socket", _inode_name(ev, "socket", 0), proto), OpenFile("socket", _inode_name(ev, "socket", 1), proto)
+        if family == AF_UNIX and ends[0].target and ends[1].target:  # -yy: each is the other's peer, for good
+            ia, ib = (f.target[len("socket:["):-1] for f in ends)
+            ends[0].seen_endpoint, ends[1].seen_endpoint = f"{ia}->{ib}", f"{ib}->{ia}"
+        return [("set", a, (ends[0], cloexec)), ("set", b, (ends[1], cloexec))]
     cloexec = bool(args.get("flags", 0) & O_CLOEXEC)
-    pipe = OpenFile("pipe")  # both ends: one pipe, one inode
+    pipe = OpenFile("pipe", _inode_name(ev, "pipe", 0))  # both ends: one pipe, one inode
     return [("set", a, (pipe, cloexec)), ("set", b, (pipe, cloexec))]
+
+
+def _endpoints(ev: SyscallEvent) -> str | None:
+    """-yy: a TCP or UDP socket's endpoints as strace prints them (`127.0.0.1:5000->127.0.0.1:41234`, or
+    the local one alone before it is connected), from what the kernel held when the syscall returned
+    (catalogue/descriptors.py's layout); None for a socket not bound yet or of another family."""
+    slot = ev.slots.get(SOCK_ENDS_SLOT)
+    if slot is None or slot.fault or slot.absent or len(slot.data) < 48:
+        return None
+    family, local_port, remote_port = struct.unpack_from("<HHH", slot.data)
+    remote_port = socket.ntohs(remote_port)
+    if family == socket.AF_INET:
+        local, remote = (socket.inet_ntop(socket.AF_INET, slot.data[at:at + 4]) for at in (8, 12))
+    elif family == socket.AF_INET6:
+        local, remote = (f"[{socket.inet_ntop(socket.AF_INET6, slot.data[at:at + 16])}]" for at in (16, 32))
+    else:
+        return None
+    if not local_port:
+        return None
+    return f"{local}:{local_port}" + (f"->{remote}:{remote_port}" if remote_port else "")
+
+
+def _inode_name(ev: SyscallEvent, kind: str, i: int) -> str | None:
+    """`socket:[N]` or `pipe:[N]`, from the inode the kernel gave the syscall's i-th new descriptor when
+    it returned (None when the record has none: /proc is asked while the descriptor lives)."""
+    slot = ev.slots.get(FD_INODE_SLOT)
+    if slot is None or slot.fault or slot.absent or len(slot.data) < 8 * (i + 1):
+        return None
+    inode = int.from_bytes(slot.data[8 * i:8 * i + 8], "little")
+    return f"{kind}:[{inode}]" if inode else None

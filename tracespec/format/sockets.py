@@ -1,5 +1,5 @@
 """Sockets' endpoints for -yy, keyed by inode, as strace prints them: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`,
-`UNIX-STREAM:[12345->12346]`, `UNIX-STREAM:[12345,"/run/x.sock"]`.
+`UNIX-STREAM:[12345->12346]`, `UNIX-STREAM:[12345,"/run/x.sock"]`, `UNIX:[12345->12346]` (datagrams).
 
 strace asks sock_diag netlink when it prints a line. Here, best effort while the socket lives: TCP and
 UDP (v4 and v6) from /proc/PID/net/* (the process's network namespace), UNIX sockets from sock_diag
@@ -18,7 +18,9 @@ from tracespec.quote import quote
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
 SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET = 1, 2, 5
 SOCK_TYPE_MASK = 0xF
-UNIX_TYPES = {SOCK_STREAM: "UNIX-STREAM", SOCK_DGRAM: "UNIX-DGRAM", SOCK_SEQPACKET: "UNIX-SEQPACKET"}
+# the kernel's protocol names (a socket's system.sockprotoname, which strace prints): a datagram and a
+# seqpacket UNIX socket are both "UNIX" (net/unix/af_unix.c's unix_dgram_proto)
+UNIX_TYPES = {SOCK_STREAM: "UNIX-STREAM", SOCK_DGRAM: "UNIX", SOCK_SEQPACKET: "UNIX"}
 INET_FILES = (("tcp", "TCP"), ("tcp6", "TCPv6"), ("udp", "UDP"), ("udp6", "UDPv6"))
 
 NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, NLMSG_ERROR = 4, 20, 1, 2
@@ -40,21 +42,34 @@ def protocol(family: int, kind: int) -> str | None:
 
 
 def endpoint(tgid: int, inode: str) -> tuple[str, str | None] | None:
-    """(protocol, endpoints or None when it has none) for a live socket, or None if not found."""
-    for name, proto in INET_FILES:
-        found = _inet(f"/proc/{tgid}/net/{name}", inode, name.endswith("6"))
-        if found is not None:
-            return proto, found or None
+    """(protocol, endpoints or None when it has none) for a live socket, or None if not found. A process
+    that has gone has no /proc/PID/net: tracespec's own network namespace is asked then (an inode names
+    one socket on the whole system, so what is found there is that socket, still open elsewhere)."""
+    for where in (str(tgid), "self"):
+        readable = False
+        for name, proto in INET_FILES:
+            found = _inet(f"/proc/{where}/net/{name}", inode, name.endswith("6"))
+            if found is _UNREADABLE:
+                continue
+            readable = True
+            if found is not None:
+                return proto, found or None
+        if readable:
+            break
     return _unix(int(inode)) if inode.isdigit() else None
 
 
-def _inet(path: str, inode: str, v6: bool) -> str | None:
-    """'' for a socket listed without endpoints (unbound), its endpoints, or None if not listed."""
+_UNREADABLE = object()  # _inet: the file cannot be read (the process has gone)
+
+
+def _inet(path: str, inode: str, v6: bool):
+    """'' for a socket listed without endpoints (unbound), its endpoints, None if not listed, or
+    _UNREADABLE."""
     try:
         with open(path) as f:
             lines = f.read().splitlines()[1:]
     except OSError:
-        return None
+        return _UNREADABLE
     for line in lines:
         cols = line.split()
         if len(cols) > 9 and cols[9] == inode:

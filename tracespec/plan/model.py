@@ -91,7 +91,8 @@ class SlotLayout:
     size_index: int | None = None  # the argument holding the length (iovec: the element count)
     size_from_ret: bool = False  # the length is the return value (iovec: total bytes at exit)
     struct: str | None = None
-    count: int = 0  # arrays: elements at most (ptrcount: pointers counted at most)
+    count: int = 0  # arrays: elements at most (ptrcount: pointers counted at most; fdinode: descriptors,
+    # 1: the one returned, 2: the int[2] at `index`)
     size_deref: bool = False  # the length is an int behind the size_index pointer
 
     @property
@@ -450,6 +451,11 @@ class Plan:
     sigreturn_frame: bool = False  # rt_sigreturn's entry records the mask and rax its signal frame restores
     # a summary counts rt_sigreturn at the exit whose syscall number it restored to -1 (raw exit probes)
     sigreturn_exit: bool = False
+    # fd_paths: the ts_params index of the first of the struct offsets (catalogue/descriptors.py
+    # FD_INODE_MEMBERS, in order) with which the exits of socket, pipe, ... read their descriptors' inodes
+    fd_inode_param: int | None = None
+    # -yy's socket endpoints: the first of SOCK_ENDS_MEMBERS' params (the exits of bind, connect, ...)
+    sock_ends_param: int | None = None
 
     @property
     def contexts(self) -> tuple[str, str]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tracespec.catalogue.descriptors import (ENDPOINT_SYSCALLS, FD_INODE_MEMBERS, FD_INODE_SLOT, INODE_DESCRIPTORS,
+                                             SOCK_ENDS_MEMBERS, SOCK_ENDS_SIZE, SOCK_ENDS_SLOT)
 from tracespec.catalogue.kinds import Capture, Phase
 from tracespec.errors import SpecError
 from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, SIGNAL_SENT_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
@@ -178,7 +180,7 @@ class _Planner:
         specific: list[SelectedSyscall] = []
         generic: list[SelectedSyscall] = []
         for sel in v.syscalls:
-            fetches = any(ap.fetch is not None for ap in sel.args)
+            fetches = any(ap.fetch is not None for ap in sel.args) or bool(self.descriptor_slots(sel))
             if fetches or sel.filter is not None or not generic_ok:
                 specific.append(sel)
             else:
@@ -246,6 +248,14 @@ class _Planner:
                         if not any(p.value == path and p.name == "cgroup_id" for p in params):
                             params.append(Param(len(params), "cgroup_id", path))
 
+        fd_inode_param = sock_ends_param = None
+        captures = {sl.capture for sp in plans for sl in sp.exit.slots}
+        if captures & {Capture.FDINODE, Capture.SOCKENDS}:  # a socket's endpoints are found from its file too
+            fd_inode_param = len(params)
+            params += [Param(len(params) + i, f"btf:{member}") for i, member in enumerate(FD_INODE_MEMBERS)]
+        if Capture.SOCKENDS in captures:
+            sock_ends_param = len(params)
+            params += [Param(len(params) + i, f"btf:{member}") for i, member in enumerate(SOCK_ENDS_MEMBERS)]
         summary = None
         if self.summary is not None:
             summary = replace(self.summary, epoch_param=len(params))
@@ -294,6 +304,7 @@ class _Planner:
             arm_on_exec=self.target.kind == TargetKind.COMMAND, exec_arm_events=arm_events,
             target_bitmap=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and p.has("atomic_bitops"),
             wakeup_batch=self.wakeup_batch, summary=summary, recorder=recorder, helpers=helpers,
+            fd_inode_param=fd_inode_param, sock_ends_param=sock_ends_param,
             generic_stash=generic_stash,
             generic_enter_buffer=record_buffer(generic_enter, output, generic_filter is not None, summarised,
                                                generic_stash) if generic_enter else Placement.STACK,
@@ -386,6 +397,7 @@ class _Planner:
                           if ap.fetch and ap.fetch.at in (Phase.ENTER, Phase.BOTH))
             exit_ = tuple(_slot(sel, ap, bounded) for ap in sel.args
                           if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH))
+            exit_ += self.descriptor_slots(sel)
             if self.summary is not None:  # nothing is printed: copy only what a filter matches
                 matched = _matched_args(_combine(global_filter, sel.filter))
                 enter = tuple(sl for sl in enter if sel.syscall.args[sl.index].name in matched)
@@ -405,7 +417,8 @@ class _Planner:
             name = f"f{n}"
             if len(members) > 1:  # slots are named by argument position, each member names its own
                 enter_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in enter_slots)
-                exit_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in exit_slots)
+                exit_slots = tuple(replace(sl, arg=f"arg{sl.index}") if sl.capture not in KERNEL_SLOTS else sl
+                                   for sl in exit_slots)
             nrs = tuple(i.nr for i in infos)
             enter = RecordLayout(self.kind(), Phase.ENTER, nrs, name, _raw_args(infos), enter_slots)
             exit_ = RecordLayout(self.kind(), Phase.EXIT, nrs, name, (), exit_slots)
@@ -422,6 +435,28 @@ class _Planner:
             origin = f"{', '.join(i.name for i in infos)} ({', '.join(rules)})"
             plans.append(FamilyPlan(name, infos, events, enter, exit_, fplan, stash, exit_args, origin))
         return plans
+
+    def descriptor_slots(self, sel: SelectedSyscall) -> tuple[SlotLayout, ...]:
+        """fd_paths (strace's -y): exit slots read from the kernel as the syscall returns
+        (catalogue/descriptors.py), so that descriptors are named even once their process has gone: the
+        inodes of the socket or pipe descriptors it makes, and (-yy) a TCP or UDP socket's endpoints
+        as bind, listen, connect or accept leave them. Other specs, and summaries, read nothing."""
+        name = sel.syscall.name
+        if not self.v.spec.fd_paths or self.summary is not None:
+            return ()
+        out = []
+        made = INODE_DESCRIPTORS.get(name)
+        if made is not None:
+            where = made[1]
+            count = 2 if where is not None else 1
+            out.append(SlotLayout(arg=FD_INODE_SLOT, index=sel.syscall.arg(where).index if where else 0,
+                                  capture=Capture.FDINODE, max=8 * count, inline=True, count=count))
+        if name in ENDPOINT_SYSCALLS:
+            where = ENDPOINT_SYSCALLS[name]
+            out.append(SlotLayout(arg=SOCK_ENDS_SLOT, index=sel.syscall.arg(where).index if where else 0,
+                                  capture=Capture.SOCKENDS, max=SOCK_ENDS_SIZE, inline=True,
+                                  count=0 if where else 1))
+        return tuple(out)
 
     def table(self, plans: list[FamilyPlan], attach: Attach) -> tuple[list[FamilyPlan], TablePlan | None]:
         """Which families the table-driven programs record (see table_eligible), and their rows."""
@@ -548,7 +583,9 @@ def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | N
 # The optional helpers of tracespec/bpf/tracespec.bpf.h that each kind of slot copy calls.
 _SLOT_HELPERS = {Capture.STRING: {"PUT_STR"}, Capture.STRV: {"PUT_STR"}, Capture.PTRCOUNT: {"PUT_PTRCOUNT"},
                  Capture.IOVEC: {"PUT_BUF"}, Capture.BUFFER: {"PUT_BUF"}, Capture.STRUCT: {"PUT_BUF"},
-                 Capture.SOCKADDR: {"PUT_BUF"}}
+                 Capture.SOCKADDR: {"PUT_BUF"}, Capture.FDINODE: {"FD_INODE"},
+                 Capture.SOCKENDS: {"FD_INODE", "SOCK_ENDS"}}
+KERNEL_SLOTS = (Capture.FDINODE, Capture.SOCKENDS)  # slots of what the kernel holds: named as they are
 # filter fields whose C calls a helper
 _FIELD_HELPERS = {"ppid": {"PPID"}, "errno": {"FAILED"}, "failed": {"FAILED"}}
 

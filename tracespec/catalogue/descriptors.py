@@ -1,0 +1,37 @@
+"""Syscalls that make descriptors on sockets and pipes, whose inode numbers are what strace's -y shows
+for them (`3<socket:[12345]>`, `4<pipe:[678]>`).
+
+With fd_paths the BPF program reads each new descriptor's inode from the kernel when such a syscall
+returns (task->files->fdt->fd[n]->f_inode->i_ino), into one slot of its exit record named FD_INODE_SLOT:
+the descriptor it returns, or the two it wrote into an int[2] (pipe's, socketpair's). That names the
+descriptor even once its process has gone, which /proc cannot.
+"""
+
+from __future__ import annotations
+
+FD_INODE_SLOT = "fd_inode"  # the exit record's slot: one u64 inode per descriptor (0: not found)
+
+# syscall -> (what the descriptors are, None: the one returned, else the argument pointing to the int[2])
+INODE_DESCRIPTORS: dict[str, tuple[str, str | None]] = {
+    "socket": ("socket", None), "accept": ("socket", None), "accept4": ("socket", None),
+    "socketpair": ("socket", "usockvec"), "pipe": ("pipe", "fildes"), "pipe2": ("pipe", "fildes"),
+}
+
+# The struct members the kernel read walks, as btf: parameters name them (in this order, TS_P_FD_*).
+FD_INODE_MEMBERS = ("task_struct.files", "files_struct.fdt", "fdtable.max_fds", "fdtable.fd", "file.f_inode",
+                    "inode.i_ino")
+
+# -yy's endpoints of TCP and UDP sockets as they are when these syscalls return, into the exit record's
+# SOCK_ENDS_SLOT: syscall -> the argument holding the socket's descriptor (None: the descriptor
+# returned). These are where a socket gets its addresses (a send binds a UDP socket that was not); strace
+# keeps the first endpoints it finds for a socket (socketutils.c caches them by inode), and so does -yy.
+SOCK_ENDS_SLOT = "sock_ends"
+ENDPOINT_SYSCALLS: dict[str, str | None] = {"bind": "fd", "listen": "fd", "connect": "fd", "accept": None,
+                                            "accept4": None, "sendto": "fd", "sendmsg": "fd", "sendmmsg": "fd"}
+# the slot's payload: family u16, local port u16 (host order), remote port u16 (network order), 2 unused
+# bytes, then the IPv4 local and remote addresses (4 bytes each) and the IPv6 ones (16 each)
+SOCK_ENDS_SIZE = 48
+# file->private_data (struct socket) ->sk (struct sock, whose first member is its struct sock_common)
+SOCK_ENDS_MEMBERS = ("file.private_data", "socket.sk", "sock_common.skc_family", "sock_common.skc_num",
+                     "sock_common.skc_dport", "sock_common.skc_rcv_saddr", "sock_common.skc_daddr",
+                     "sock_common.skc_v6_rcv_saddr", "sock_common.skc_v6_daddr")
