@@ -19,7 +19,7 @@ from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lowe
 from tracespec.codegen import table_c
 from tracespec.codegen.templates import env
 from tracespec.catalogue import sigframe
-from tracespec.catalogue.kinds import Capture, Phase
+from tracespec.catalogue.kinds import RESTART_ERRNO_MAX, RESTART_ERRNO_MIN, Capture, Phase, Written
 from tracespec.plan.model import (HIST_BUCKETS, Attach, FamilyPlan, Output, ParamIndex, Placement, Plan, RecordLayout,
                                   SlotLayout, SyscallInfo, TargetKind)
 from tracespec.plan.planner import exec_args_copy
@@ -82,17 +82,37 @@ def _arg_value(a) -> str:
     return f"(s64)(s{bits})a[{a.index}]" if a.signed else f"(s64)(u{bits})a[{a.index}]"
 
 
+def _written_guard(slot: SlotLayout, phase: Phase) -> str:
+    """At exit, the C test that skips the copy unless the return value says the kernel wrote it
+    (catalogue.kinds.written is the decoder's side of the same rule)."""
+    if phase != Phase.EXIT:
+        return ""
+    if slot.written == Written.POSITIVE:
+        return "ret <= 0 ? -1 : "
+    if slot.written == Written.RESTART:
+        return f"(ret < -{c_int(RESTART_ERRNO_MAX)} || ret > -{c_int(RESTART_ERRNO_MIN)}) ? -1 : "
+    return "ret < 0 ? -1 : "
+
+
 def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     """C expression of how many bytes a buffer-like slot copies (negative: copy nothing)."""
-    failed_guard = "ret < 0 ? -1 : " if phase == Phase.EXIT else ""
+    failed_guard = _written_guard(slot, phase)
     if slot.capture == Capture.STRUCT:
         return f"({failed_guard}{c_int(slot.max)})" if failed_guard else c_int(slot.max)
     if slot.size_from_ret:
-        return "ret"
-    a = info.args[slot.size_index]
-    if slot.size_deref:
-        return f"({failed_guard}ts_user_int(a[{a.index}]))"
-    return _arg_value(a)
+        n = "ret"
+    else:
+        a = info.args[slot.size_index]
+        if slot.size_deref:
+            return f"({failed_guard}ts_user_int(a[{a.index}]))"
+        n = _arg_value(a)
+    if slot.bits:  # bits, in whole longs; a negative count is none (the kernel refuses it)
+        n = f"({n} < 0 ? 0 : (({n} + 63) >> 6) << 3)"
+    elif slot.elem:
+        n = f"({n} * {c_int(slot.elem)})"
+    if slot.written != Written.OK and failed_guard:
+        return f"({failed_guard}{n})"
+    return n
 
 
 def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tracespec.catalogue.kinds import Capture, Phase
+from tracespec.catalogue.kinds import Capture, Phase, Written
 from tracespec.errors import SpecError
 from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
                                   FilterPlan, Output, Param, ParamIndex, Placement, Plan, ServePlan,
@@ -74,7 +74,7 @@ def _slot_shape(sl: SlotLayout, sel: SelectedSyscall) -> tuple:
         a = sel.syscall.args[sl.size_index]
         size_type = (a.ctype.size, a.ctype.signed)
     return (sl.capture, sl.index, sl.max, sl.inline, sl.size_index, sl.size_from_ret, sl.struct, sl.count,
-            sl.size_deref, size_type)
+            sl.size_deref, size_type, sl.elem, sl.bits, sl.written)
 
 
 def _info(sel: SelectedSyscall) -> SyscallInfo:
@@ -103,7 +103,8 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool) -> SlotLayout:
         count = ENVP_COUNT_LOOP if bounded_loops else ENVP_COUNT_UNROLLED
     return SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=f.capture, max=f.max,
                       inline=f.mode == "inline" and f.capture == Capture.STRING, size_index=size_index,
-                      size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref)
+                      size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref, elem=f.elem,
+                      bits=f.bits, written=f.written)
 
 
 def _filter_plan(expr: TExpr | None) -> FilterPlan | None:
@@ -497,6 +498,8 @@ def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
         return False
     for sl in fam.enter.slots + fam.exit.slots:
         if sl.capture not in TABLE_CAPTURES or sl.inline:
+            return False
+        if sl.elem or sl.bits or sl.written != Written.OK:  # a row's lengths are bytes, its exit copies "ok"
             return False
         if sl.max > (TABLE_STRING_MAX if sl.capture == Capture.STRING else TABLE_BUFFER_MAX):
             return False
