@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from tracespec.catalogue.kinds import KINDS, ArgKind, array_param, parse_kind
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.structs import struct_text
+from tracespec.format.structs import struct_json, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, failed, flags_text, hexval, kind_of, ret_text,
                                      struct_fields, structs)
 from tracespec.plan.model import ArgField
@@ -189,3 +189,34 @@ def ready_ret(ev: SyscallEvent, style: Style = DEFAULT_STYLE) -> str:
     return (an error, a count with nothing to explain)."""
     text = ready_text(ev, style)
     return f"{ev.ret} ({text})" if text is not None else ret_text(ev.ret, "ready")
+
+
+def _elements_json(elem: str, data: bytes) -> list:
+    size = _size(elem)
+    return [struct_json(elem, data[i * size:(i + 1) * size]) for i in range(len(data) // size)]
+
+
+def array_json(f: ArgField, value: int, ev: SyscallEvent) -> tuple:
+    """(JSON value, truncated or None) of an array argument: its elements as the kernel left them (an
+    array it reads and writes back: the exit's copy when it wrote one, else the entry's), a descriptor
+    set or a timeout as {"before", "after"} (after: null when the kernel wrote nothing back); the
+    pointer's number when nothing could be read."""
+    kind, param = kind_of(f)
+    entry = ev.entry_slots.get(f.name)
+    if kind == FDSET_KIND or kind == LEFT_KIND:
+        after = _exit_copy(ev, f.name)
+        if entry is None or entry.absent or entry.fault:
+            return value, None
+        if kind == FDSET_KIND:
+            nfds = _nfds(ev, param)
+            return {"before": _set_bits(entry.data, nfds),
+                    "after": _set_bits(after.data, nfds) if after is not None else None}, None
+        return {"before": struct_json(param, entry.data),
+                "after": struct_json(param, after.data) if after is not None else None}, None
+    slot = (_exit_copy(ev, f.name) or entry) if KINDS[kind].entry_text else ev.slots.get(f.name)
+    if slot is None or slot.absent or slot.fault:
+        return value, None
+    count_from, elem = array_param(_kind(f))
+    items = _elements_json(elem, slot.data)
+    count = _count(ev, count_from) or 0
+    return items, (count if len(items) < count else None)

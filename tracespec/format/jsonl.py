@@ -27,6 +27,7 @@ import json
 from tracespec.decode.events import (SIGFRAME_MASK_SLOT, Finished, Lost, ProcessExit, Signalled, SyscallEvent,
                                      Unfinished)
 from tracespec.format import args as A
+from tracespec.format.arrays import ARRAY_KINDS, array_json
 from tracespec.format.siginfo import siginfo_json
 from tracespec.format.sockaddr import sockaddr_json
 from tracespec.format.structs import struct_json
@@ -177,6 +178,8 @@ def json_value(f, v: int, ev: SyscallEvent):
     if v == 0:
         return None, None
     slot = ev.slots.get(f.name)
+    if kind in ARRAY_KINDS or kind in ("fdset", "lefttime"):
+        return array_json(f, v, ev)
     if kind == "iostruct" and param == "int":
         entry = ev.entry_slots.get(f.name)
         return {"before": _int_of(entry), "after": _int_of(slot) if slot is not entry else None}, None

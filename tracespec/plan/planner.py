@@ -88,7 +88,7 @@ ENVP_COUNT_LOOP = 1024  # execve's environment variables counted at most, with b
 ENVP_COUNT_UNROLLED = 128  # ... and when the loop must be unrolled
 
 
-def _slot(sel: SelectedSyscall, ap, bounded_loops: bool) -> SlotLayout:
+def _slot(sel: SelectedSyscall, ap, bounded_loops: bool, phase: Phase = Phase.ENTER) -> SlotLayout:
     f = ap.fetch
     size_index = None
     from_ret = False
@@ -104,7 +104,7 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool) -> SlotLayout:
     return SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=f.capture, max=f.max,
                       inline=f.mode == "inline" and f.capture == Capture.STRING, size_index=size_index,
                       size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref, elem=f.elem,
-                      bits=f.bits, written=f.written)
+                      bits=f.bits, written=f.written if phase == Phase.EXIT else Written.OK)
 
 
 def _filter_plan(expr: TExpr | None) -> FilterPlan | None:
@@ -379,7 +379,7 @@ class _Planner:
         for sel in specific:
             enter = tuple(_slot(sel, ap, bounded) for ap in sel.args
                           if ap.fetch and ap.fetch.at in (Phase.ENTER, Phase.BOTH))
-            exit_ = tuple(_slot(sel, ap, bounded) for ap in sel.args
+            exit_ = tuple(_slot(sel, ap, bounded, Phase.EXIT) for ap in sel.args
                           if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH))
             if self.summary is not None:  # nothing is printed: copy only what a filter matches
                 matched = _matched_args(_combine(global_filter, sel.filter))
