@@ -77,3 +77,14 @@ def test_the_remainder_of_an_interrupted_sleep_agrees_with_strace(build_dir, tmp
     assert any(line.startswith("clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, {tv_sec=2000000000, tv_nsec=0}, 0x")
                for line in lines)
     assert any(line.startswith("nanosleep({tv_sec=0, tv_nsec=18446744073709551615}, 0x") for line in lines)
+
+
+def test_epoll_events_returned_agree_with_strace(build_dir, tmp_path):
+    """epoll_wait's events: as many as it returned, printed when it returns (strace's print_array of
+    tcp->u_rval elements)."""
+    lines = _compare("epoll", ["epoll_wait", "epoll_pwait", "epoll_pwait2", "write"], build_dir, tmp_path)
+    assert lines[0] == "epoll_wait(7, [{events=EPOLLOUT, data={u32=7, u64=7}}], 4, 0) = 1"
+    assert "epoll_wait(7, 0x8, 4, 0) = -1 EFAULT (Bad address)" in lines
+    assert "epoll_wait(8, [], 4, 0) = 0" in lines
+    assert ("epoll_pwait2(7, [{events=EPOLLIN, data={u32=4660, u64=4660}}], 4, {tv_sec=0, tv_nsec=1000}, NULL, 8)"
+            " = 1") in lines

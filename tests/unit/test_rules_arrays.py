@@ -22,7 +22,7 @@ from tracespec.format.text import TextOptions, TextWriter
 from tracespec.pipeline import compile_spec
 
 NR = {"poll": 7, "select": 23, "nanosleep": 35, "getgroups": 115, "setgroups": 116, "clock_nanosleep": 230,
-      "ppoll": 271}
+      "ppoll": 271, "epoll_wait": 232}
 ERESTART_RESTARTBLOCK = -516
 POLLIN, POLLPRI, POLLOUT = 1, 2, 4
 
@@ -248,3 +248,35 @@ def test_arrays_in_json_as_lists_and_before_after(spec):
     assert objs[0]["truncated"] == {"ufds": 3}
     assert objs[1]["args"]["inp"] == {"before": [3, 5], "after": [5]}
     assert objs[2]["args"]["grouplist"] == 0x7F00
+
+
+def test_element_layouts_match_the_headers(tmp_path):
+    import shutil
+    import subprocess
+    from tracespec.format.values import structs
+    cc = shutil.which("cc") or shutil.which("gcc")
+    assert cc, "a C compiler is needed (./setup installs gcc)"
+    prog = ("#include <stdio.h>\n#include <stddef.h>\n#include <poll.h>\n#include <sys/epoll.h>\nint main(void) {\n"
+            'printf("%zu %zu %zu %zu\\n", sizeof(struct pollfd), offsetof(struct pollfd, events), '
+            'offsetof(struct pollfd, revents), sizeof(struct epoll_event));\n'
+            'printf("%zu\\n", offsetof(struct epoll_event, data));\nreturn 0;\n}\n')
+    (tmp_path / "p.c").write_text(prog)
+    subprocess.run([cc, "-o", str(tmp_path / "p"), str(tmp_path / "p.c")], check=True)
+    first, second = subprocess.run([str(tmp_path / "p")], check=True, capture_output=True, text=True).stdout.splitlines()
+    s = structs()
+    offsets = {f.name: f.offset for f in s["pollfd"].fields}
+    assert tuple(map(int, first.split())) == (s["pollfd"].size, offsets["events"], offsets["revents"],
+                                               s["epoll_event"].size)
+    assert int(second) == {f.name: f.offset for f in s["epoll_event"].fields}["data.u64"]
+
+
+def test_epoll_events_as_many_as_returned(spec):
+    t = _Trace(spec)
+    events = struct.pack("<IQ", 1 | 0x80000000, 0x1234) + struct.pack("<IQ", 0x4, 7)
+    lines = (t.call("epoll_wait", (7, 0x7F00, 4, 0), 2, exit={"events": (events, 0)})
+             .call("epoll_wait", (7, 0x7F00, 4, 0), 0, exit={"events": (b"", 0)})
+             .call("epoll_wait", (7, 0x8, 4, 0), -14)
+             .lines())
+    assert lines == ["epoll_wait(7, [{events=EPOLLIN|EPOLLET, data={u32=4660, u64=4660}}, "
+                     "{events=EPOLLOUT, data={u32=7, u64=7}}], 4, 0) = 2",
+                     "epoll_wait(7, [], 4, 0) = 0", "epoll_wait(7, 0x8, 4, 0) = -1 EFAULT (Bad address)"]

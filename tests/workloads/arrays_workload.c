@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -116,6 +117,33 @@ static int group_calls(void)
     return 0;
 }
 
+static int epoll_calls(void)
+{
+    int p[2], q[2];
+    if (pipe(p) || pipe(q))
+        return 1;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {EPOLLIN, {.u64 = 0x1234}};
+    epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+    ev.events = EPOLLOUT | EPOLLET;
+    ev.data.u64 = 7;
+    epoll_ctl(ep, EPOLL_CTL_ADD, q[1], &ev);
+    marker();
+    struct epoll_event out[4];
+    syscall(SYS_epoll_wait, ep, out, 4, 0);         /* q[1] writable: 1 */
+    syscall(SYS_write, p[1], "x", 1);
+    syscall(SYS_epoll_wait, ep, out, 4, 10);        /* both: 2 */
+    syscall(SYS_epoll_wait, ep, out, 1, 0);         /* one of them */
+    syscall(SYS_epoll_pwait, ep, out, 4, 0, NULL, 8);
+    syscall(SYS_epoll_wait, ep, (void *)8, 4, 0);   /* EFAULT */
+    syscall(SYS_epoll_wait, -1, out, 4, 0);         /* EBADF */
+    int e2 = epoll_create1(0);
+    syscall(SYS_epoll_wait, e2, out, 4, 0);         /* nothing ready: [] */
+    struct timespec ts = {0, 1000};
+    syscall(SYS_epoll_pwait2, ep, out, 4, &ts, NULL, 8);
+    return 0;
+}
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -159,6 +187,8 @@ int main(int argc, char **argv)
         return select_calls();
     if (!strcmp(argv[1], "groups"))
         return group_calls();
+    if (!strcmp(argv[1], "epoll"))
+        return epoll_calls();
     if (!strcmp(argv[1], "sleep"))
         return sleep_calls();
     return 2;
