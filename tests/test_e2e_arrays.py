@@ -88,3 +88,17 @@ def test_epoll_events_returned_agree_with_strace(build_dir, tmp_path):
     assert "epoll_wait(8, [], 4, 0) = 0" in lines
     assert ("epoll_pwait2(7, [{events=EPOLLIN, data={u32=4660, u64=4660}}], 4, {tv_sec=0, tv_nsec=1000}, NULL, 8)"
             " = 1") in lines
+
+
+def test_message_headers_agree_with_strace(build_dir, tmp_path):
+    """sendmsg's struct msghdr read at entry, recvmsg's when it returns (its name length given => written,
+    its iovecs' bytes up to what it returned), control messages (SCM_RIGHTS), a failed recvmsg's
+    {msg_namelen=N}: copied through the pointers inside the struct."""
+    lines = _compare("msg", ["sendmsg", "recvmsg"], build_dir, tmp_path)
+    assert lines[0] == ('sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="hello", iov_len=5}, '
+                        '{iov_base=" world", iov_len=6}], msg_iovlen=2, msg_controllen=0, msg_flags=0}, MSG_DONTWAIT) = 11')
+    assert "recvmsg(4, {msg_namelen=0}, MSG_DONTWAIT) = -1 EAGAIN (Resource temporarily unavailable)" in lines
+    assert "sendmsg(3, 0x8, 0) = -1 EFAULT (Bad address)" in lines
+    assert any("msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5]}]" in line
+               and line.startswith("recvmsg(") for line in lines)
+    assert any('sun_path=@"tracespec-arrays-from"}, msg_namelen=110 => 24,' in line for line in lines)

@@ -447,73 +447,76 @@ def _decode_39(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 40: f20 enter
-_S40 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 40: f20 enter (msg, msg, msg, msg)
+_S40 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S40.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S40.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2, s3)))
 
 
-# kind 41: f20 exit (usockvec)
+# kind 41: f20 exit
 _S41 = struct.Struct("<QIIIHHq")
 
 def _decode_41(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 42: f21 enter (optval)
-_S42 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 42: f21 enter (msg)
+_S42 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S42.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S42.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 43: f21 exit
+# kind 43: f21 exit (msg, msg, msg, msg)
 _S43 = struct.Struct("<QIIIHHq")
 
 def _decode_43(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 44: f22 enter (optlen)
-_S44 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 44: f22 enter
+_S44 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S44.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S44.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 45: f22 exit (optval, optlen)
+# kind 45: f22 exit (usockvec)
 _S45 = struct.Struct("<QIIIHHq")
 
 def _decode_45(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 46: f23 enter (filename, argv, envp)
-_S46 = struct.Struct("<QIIIHH16sQQQ")
+# kind 46: f23 enter (optval)
+_S46 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S46.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S46.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 47: f23 exit
@@ -524,15 +527,17 @@ def _decode_47(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 48: f24 enter
-_S48 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 48: f24 enter (optlen)
+_S48 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_48(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S48.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S48.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 49: f24 exit (stat_addr, ru)
+# kind 49: f24 exit (optval, optlen)
 _S49 = struct.Struct("<QIIIHHq")
 
 def _decode_49(mv, off):
@@ -543,89 +548,89 @@ def _decode_49(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 50: f25 enter
-_S50 = struct.Struct("<QIIIHH16sQ")
+# kind 50: f25 enter (filename, argv, envp)
+_S50 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_50(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S50.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S50.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 51: f25 exit (name)
+# kind 51: f25 exit
 _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 52: f26 enter (arg)
-_S52 = struct.Struct("<QIIIHH16sQQQ")
+# kind 52: f26 enter
+_S52 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_52(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S52.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S52.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 53: f26 exit (arg)
+# kind 53: f26 exit (stat_addr, ru)
 _S53 = struct.Struct("<QIIIHHq")
 
 def _decode_53(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 54: f27 enter
-_S54 = struct.Struct("<QIIIHH16sQQ")
+_S54 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S54.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S54.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 55: f27 exit (buf)
+# kind 55: f27 exit (name)
 _S55 = struct.Struct("<QIIIHHq")
 
 def _decode_55(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 56: f28 enter (arg0, arg1)
-_S56 = struct.Struct("<QIIIHH16sQQ")
+# kind 56: f28 enter (arg)
+_S56 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S56.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S56.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 57: f28 exit
+# kind 57: f28 exit (arg)
 _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S57.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 58: f29 enter (path)
-_S58 = struct.Struct("<QIIIHH16sQQQ")
+# kind 58: f29 enter
+_S58 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S58.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
 # kind 59: f29 exit (buf)
@@ -634,37 +639,40 @@ _S59 = struct.Struct("<QIIIHHq")
 def _decode_59(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S59.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 60: f30 enter
+# kind 60: f30 enter (arg0, arg1)
 _S60 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_60(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S60.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 61: f30 exit (rlim)
+# kind 61: f30 exit
 _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S61.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 62: f31 enter
-_S62 = struct.Struct("<QIIIHH16sQQ")
+# kind 62: f31 enter (path)
+_S62 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S62.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S62.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 63: f31 exit (ru)
+# kind 63: f31 exit (buf)
 _S63 = struct.Struct("<QIIIHHq")
 
 def _decode_63(mv, off):
@@ -675,14 +683,14 @@ def _decode_63(mv, off):
 
 
 # kind 64: f32 enter
-_S64 = struct.Struct("<QIIIHH16sQ")
+_S64 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S64.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 65: f32 exit (info)
+# kind 65: f32 exit (rlim)
 _S65 = struct.Struct("<QIIIHHq")
 
 def _decode_65(mv, off):
@@ -700,7 +708,7 @@ def _decode_66(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 67: f33 exit (grouplist)
+# kind 67: f33 exit (ru)
 _S67 = struct.Struct("<QIIIHHq")
 
 def _decode_67(mv, off):
@@ -710,22 +718,22 @@ def _decode_67(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 68: f34 enter (grouplist)
-_S68 = struct.Struct("<QIIIHH16sQQ")
+# kind 68: f34 enter
+_S68 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S68.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 69: f34 exit
+# kind 69: f34 exit (info)
 _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 70: f35 enter
@@ -736,7 +744,7 @@ def _decode_70(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 71: f35 exit (uset)
+# kind 71: f35 exit (grouplist)
 _S71 = struct.Struct("<QIIIHHq")
 
 def _decode_71(mv, off):
@@ -746,7 +754,7 @@ def _decode_71(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 72: f36 enter (unewset)
+# kind 72: f36 enter (grouplist)
 _S72 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_72(mv, off):
@@ -764,17 +772,15 @@ def _decode_73(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 74: f37 enter (pathname)
+# kind 74: f37 enter
 _S74 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_74(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 75: f37 exit (buf)
+# kind 75: f37 exit (uset)
 _S75 = struct.Struct("<QIIIHHq")
 
 def _decode_75(mv, off):
@@ -784,35 +790,35 @@ def _decode_75(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 76: f38 enter
+# kind 76: f38 enter (unewset)
 _S76 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_76(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 77: f38 exit (buf)
+# kind 77: f38 exit
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 78: f39 enter (arg2)
-_S78 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 78: f39 enter (pathname)
+_S78 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S78.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S78.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 79: f39 exit (arg2)
+# kind 79: f39 exit (buf)
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
@@ -822,45 +828,45 @@ def _decode_79(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 80: f40 enter (rlim)
+# kind 80: f40 enter
 _S80 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_80(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S80.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 81: f40 exit
+# kind 81: f40 exit (buf)
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 82: f41 enter (dev_name, dir_name, type)
+# kind 82: f41 enter (arg2)
 _S82 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_82(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 83: f41 exit
+# kind 83: f41 exit (arg2)
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 84: f42 enter (arg0)
+# kind 84: f42 enter (rlim)
 _S84 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_84(mv, off):
@@ -878,14 +884,16 @@ def _decode_85(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 86: f43 enter (arg2)
+# kind 86: f43 enter (dev_name, dir_name, type)
 _S86 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_86(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S86.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 87: f43 exit
@@ -897,13 +905,13 @@ def _decode_87(mv, off):
 
 
 # kind 88: f44 enter (arg0)
-_S88 = struct.Struct("<QIIIHH16sQQQQ")
+_S88 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S88.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S88.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 89: f44 exit
@@ -914,7 +922,7 @@ def _decode_89(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 90: f45 enter (arg1)
+# kind 90: f45 enter (arg2)
 _S90 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_90(mv, off):
@@ -932,15 +940,14 @@ def _decode_91(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 92: f46 enter (arg0, arg1)
-_S92 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 92: f46 enter (arg0)
+_S92 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S92.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 93: f46 exit
@@ -969,14 +976,15 @@ def _decode_95(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 96: f48 enter (utime)
-_S96 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 96: f48 enter (arg0, arg1)
+_S96 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S96.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 97: f48 exit
@@ -987,14 +995,14 @@ def _decode_97(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 98: f49 enter (user_mask_ptr)
-_S98 = struct.Struct("<QIIIHH16sQQQ")
+# kind 98: f49 enter (arg1)
+_S98 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S98.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 99: f49 exit
@@ -1005,25 +1013,25 @@ def _decode_99(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 100: f50 enter
-_S100 = struct.Struct("<QIIIHH16sQQQ")
+# kind 100: f50 enter (utime)
+_S100 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S100.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S100.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 101: f50 exit (user_mask_ptr)
+# kind 101: f50 exit
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 102: f51 enter (timer_event_spec)
+# kind 102: f51 enter (user_mask_ptr)
 _S102 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_102(mv, off):
@@ -1033,27 +1041,23 @@ def _decode_102(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 103: f51 exit (created_timer_id)
+# kind 103: f51 exit
 _S103 = struct.Struct("<QIIIHHq")
 
 def _decode_103(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 104: f52 enter (arg2)
-_S104 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 104: f52 enter
+_S104 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S104.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S104.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 105: f52 exit (arg3)
+# kind 105: f52 exit (user_mask_ptr)
 _S105 = struct.Struct("<QIIIHHq")
 
 def _decode_105(mv, off):
@@ -1063,15 +1067,17 @@ def _decode_105(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 106: f53 enter
-_S106 = struct.Struct("<QIIIHH16sQQ")
+# kind 106: f53 enter (timer_event_spec)
+_S106 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S106.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 107: f53 exit (arg1)
+# kind 107: f53 exit (created_timer_id)
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
@@ -1081,22 +1087,24 @@ def _decode_107(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 108: f54 enter (tp)
-_S108 = struct.Struct("<QIIIHH16sQQ")
+# kind 108: f54 enter (arg2)
+_S108 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S108.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 109: f54 exit
+# kind 109: f54 exit (arg3)
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 110: f55 enter
@@ -1117,35 +1125,33 @@ def _decode_111(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 112: f56 enter (rqtp)
-_S112 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 112: f56 enter (tp)
+_S112 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S112.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 113: f56 exit (rmtp)
+# kind 113: f56 exit
 _S113 = struct.Struct("<QIIIHHq")
 
 def _decode_113(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 114: f57 enter
-_S114 = struct.Struct("<QIIIHH16sQQQQQ")
+_S114 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S114.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 115: f57 exit (ru)
+# kind 115: f57 exit (arg1)
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
@@ -1155,56 +1161,53 @@ def _decode_115(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (_type, _description)
-_S116 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 116: f58 enter (rqtp)
+_S116 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S116.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S116.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 117: f58 exit
+# kind 117: f58 exit (rmtp)
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 118: f59 enter (_type, _description, _callout_info)
-_S118 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 118: f59 enter
+_S118 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S118.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S118.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 119: f59 exit
+# kind 119: f59 exit (arg1)
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S119.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 120: f60 enter (filename)
-_S120 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 120: f60 enter
+_S120 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S120.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 121: f60 exit (statbuf)
+# kind 121: f60 exit (ru)
 _S121 = struct.Struct("<QIIIHHq")
 
 def _decode_121(mv, off):
@@ -1214,7 +1217,7 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 122: f61 enter (arg1, arg3)
+# kind 122: f61 enter (_type, _description)
 _S122 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_122(mv, off):
@@ -1233,15 +1236,16 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (oldname, newname)
-_S124 = struct.Struct("<QIIIHH16sQQQ")
+# kind 124: f62 enter (_type, _description, _callout_info)
+_S124 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S124.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 125: f62 exit
@@ -1252,7 +1256,7 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (pathname)
+# kind 126: f63 enter (filename)
 _S126 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_126(mv, off):
@@ -1262,7 +1266,7 @@ def _decode_126(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 127: f63 exit (buf)
+# kind 127: f63 exit (statbuf)
 _S127 = struct.Struct("<QIIIHHq")
 
 def _decode_127(mv, off):
@@ -1272,11 +1276,69 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 128: f64 enter (inp, outp, exp, tsp)
-_S128 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 128: f64 enter (arg1, arg3)
+_S128 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S128.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 129: f64 exit
+_S129 = struct.Struct("<QIIIHHq")
+
+def _decode_129(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 130: f65 enter (oldname, newname)
+_S130 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_130(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S130.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 131: f65 exit
+_S131 = struct.Struct("<QIIIHHq")
+
+def _decode_131(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 132: f66 enter (pathname)
+_S132 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_132(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 133: f66 exit (buf)
+_S133 = struct.Struct("<QIIIHHq")
+
+def _decode_133(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 134: f67 enter (inp, outp, exp, tsp)
+_S134 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_134(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S134.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1285,11 +1347,11 @@ def _decode_128(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3)))
 
 
-# kind 129: f64 exit (inp, outp, exp, tsp)
-_S129 = struct.Struct("<QIIIHHq")
+# kind 135: f67 exit (inp, outp, exp, tsp)
+_S135 = struct.Struct("<QIIIHHq")
 
-def _decode_129(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
+def _decode_135(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1298,104 +1360,48 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 130: f65 enter (ufds, tsp)
-_S130 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 136: f68 enter (ufds, tsp)
+_S136 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
+def _decode_136(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 131: f65 exit (ufds, tsp)
-_S131 = struct.Struct("<QIIIHHq")
-
-def _decode_131(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 132: f66 enter (filename, utimes)
-_S132 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 133: f66 exit
-_S133 = struct.Struct("<QIIIHHq")
-
-def _decode_133(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 134: f67 enter (pathname)
-_S134 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 135: f67 exit
-_S135 = struct.Struct("<QIIIHHq")
-
-def _decode_135(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 136: f68 enter (new_rlim)
-_S136 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S136.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 137: f68 exit (old_rlim)
+# kind 137: f68 exit (ufds, tsp)
 _S137 = struct.Struct("<QIIIHHq")
 
 def _decode_137(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 138: f69 enter
-_S138 = struct.Struct("<QIIIHH16sQQQ")
+# kind 138: f69 enter (filename, utimes)
+_S138 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S138.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 139: f69 exit (ubuf)
+# kind 139: f69 exit
 _S139 = struct.Struct("<QIIIHHq")
 
 def _decode_139(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (cmdline_ptr)
+# kind 140: f70 enter (pathname)
 _S140 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_140(mv, off):
@@ -1413,37 +1419,35 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter (filename, argv, envp)
-_S142 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 142: f71 enter (new_rlim)
+_S142 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S142.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S142.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 143: f71 exit
+# kind 143: f71 exit (old_rlim)
 _S143 = struct.Struct("<QIIIHHq")
 
 def _decode_143(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 144: f72 enter (filename)
-_S144 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 144: f72 enter
+_S144 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S144.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S144.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 145: f72 exit (buffer)
+# kind 145: f72 exit (ubuf)
 _S145 = struct.Struct("<QIIIHHq")
 
 def _decode_145(mv, off):
@@ -1453,14 +1457,14 @@ def _decode_145(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 146: f73 enter (uargs)
-_S146 = struct.Struct("<QIIIHH16sQQ")
+# kind 146: f73 enter (cmdline_ptr)
+_S146 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S146.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S146.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 147: f73 exit
@@ -1471,19 +1475,97 @@ def _decode_147(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 148: * enter
-_S148 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 148: f74 enter (filename, argv, envp)
+_S148 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S148.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S148.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 149: * exit
+# kind 149: f74 exit
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 150: f75 enter (filename)
+_S150 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_150(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S150.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 151: f75 exit (buffer)
+_S151 = struct.Struct("<QIIIHHq")
+
+def _decode_151(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 152: f76 enter (uargs)
+_S152 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_152(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 153: f76 exit
+_S153 = struct.Struct("<QIIIHHq")
+
+def _decode_153(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 154: f77 enter (timeout)
+_S154 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_154(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S154.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 155: f77 exit (events)
+_S155 = struct.Struct("<QIIIHHq")
+
+def _decode_155(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 156: * enter
+_S156 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_156(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S156.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 157: * exit
+_S157 = struct.Struct("<QIIIHHq")
+
+def _decode_157(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1538,6 +1620,8 @@ _RETRY_READERS = {
     288: (_buf_slot, ),
     44: (_buf_slot, _buf_slot, ),
     45: (_buf_slot, ),
+    46: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
+    47: (_buf_slot, ),
     54: (_buf_slot, ),
     55: (_buf_slot, ),
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
@@ -1613,6 +1697,7 @@ _RETRY_READERS = {
     322: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
     332: (_str_slot, ),
     435: (_buf_slot, ),
+    441: (_buf_slot, ),
 }
 
 
@@ -1809,6 +1894,14 @@ DECODERS = {
     147: _decode_147,
     148: _decode_148,
     149: _decode_149,
+    150: _decode_150,
+    151: _decode_151,
+    152: _decode_152,
+    153: _decode_153,
+    154: _decode_154,
+    155: _decode_155,
+    156: _decode_156,
+    157: _decode_157,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -4,12 +4,16 @@
  * argv[1] names the group; its calls follow the marker close(-4242). Every call is deterministic. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -144,6 +148,81 @@ static int epoll_calls(void)
     return 0;
 }
 
+static int msg_calls(void)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+        return 1;
+    marker();
+    char a[] = "hello", b[] = " world";
+    struct iovec out[2] = {{a, 5}, {b, 6}};
+    struct msghdr m;
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = out;
+    m.msg_iovlen = 2;
+    syscall(SYS_sendmsg, sv[0], &m, MSG_DONTWAIT);
+    char buf[64];
+    struct iovec in = {buf, sizeof(buf)};
+    struct msghdr r;
+    memset(&r, 0, sizeof(r));
+    r.msg_iov = &in;
+    r.msg_iovlen = 1;
+    syscall(SYS_recvmsg, sv[1], &r, 0);
+    syscall(SYS_recvmsg, sv[1], &r, MSG_DONTWAIT);  /* EAGAIN */
+    syscall(SYS_sendmsg, sv[0], (void *)8, 0);      /* EFAULT */
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    m.msg_iovlen = 1;
+    m.msg_control = ctl.space;
+    m.msg_controllen = sizeof(ctl.space);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &sv[0], sizeof(int));
+    syscall(SYS_sendmsg, sv[0], &m, 0);
+    char rctl[64];
+    r.msg_control = rctl;
+    r.msg_controllen = sizeof(rctl);
+    syscall(SYS_recvmsg, sv[1], &r, MSG_CMSG_CLOEXEC);
+    struct sockaddr_un name;
+    memset(&name, 0, sizeof(name));
+    name.sun_family = AF_UNIX;
+    strcpy(name.sun_path, "/nonexistent/sock");
+    m.msg_name = &name;
+    m.msg_namelen = sizeof(name);
+    m.msg_control = NULL;
+    m.msg_controllen = 0;
+    int u = socket(AF_UNIX, SOCK_DGRAM, 0);
+    syscall(SYS_sendmsg, u, &m, 0);                 /* ENOENT */
+    /* named datagram sockets (abstract): recvmsg writes the sender's name back, shorter than given */
+    struct sockaddr_un to, from;
+    socklen_t tolen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen("tracespec-arrays-to");
+    socklen_t fromlen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen("tracespec-arrays-from");
+    memset(&to, 0, sizeof(to));
+    memset(&from, 0, sizeof(from));
+    to.sun_family = from.sun_family = AF_UNIX;
+    memcpy(to.sun_path + 1, "tracespec-arrays-to", strlen("tracespec-arrays-to"));
+    memcpy(from.sun_path + 1, "tracespec-arrays-from", strlen("tracespec-arrays-from"));
+    int rx = socket(AF_UNIX, SOCK_DGRAM, 0), tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (bind(rx, (struct sockaddr *)&to, tolen) || bind(tx, (struct sockaddr *)&from, fromlen))
+        return 1;
+    m.msg_name = &to;
+    m.msg_namelen = tolen;
+    syscall(SYS_sendmsg, tx, &m, 0);
+    struct sockaddr_un got;
+    memset(&got, 0, sizeof(got));
+    r.msg_name = &got;
+    r.msg_namelen = sizeof(got);
+    r.msg_control = NULL;
+    r.msg_controllen = 0;
+    syscall(SYS_recvmsg, rx, &r, 0);
+    return 0;
+}
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -189,6 +268,8 @@ int main(int argc, char **argv)
         return group_calls();
     if (!strcmp(argv[1], "epoll"))
         return epoll_calls();
+    if (!strcmp(argv[1], "msg"))
+        return msg_calls();
     if (!strcmp(argv[1], "sleep"))
         return sleep_calls();
     return 2;

@@ -115,7 +115,21 @@ def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     return n
 
 
+def _member_call(slot: SlotLayout, phase: Phase) -> str:
+    """A pointer member's copy: the pointer and its length read from the struct at the argument."""
+    base = f"a[{slot.index}]"
+    ptr = f"ts_user_u64({base} + {c_int(slot.via)})"
+    length = f"(s64)(u{8 * slot.via_len_size})ts_user_u64({base} + {c_int(slot.via_len)})"
+    if slot.capture == Capture.IOVEC:
+        total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
+        return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {length}, {total}, {limited})"
+    guard = "ret < 0 ? -1 : " if phase == Phase.EXIT else ""
+    return f"ts_put_buf(r, off, {ptr}, {f'({guard}{length})' if guard else length}, {c_int(slot.max)})"
+
+
 def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
+    if slot.via >= 0:
+        return _member_call(slot, phase)
     ptr = f"a[{slot.index}]"
     mx = c_int(slot.max)
     cap = slot.capture
@@ -138,7 +152,7 @@ def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, .
     """Slot writer calls in record order, and the size expression of the finished record."""
     out = []
     for slot in layout.slots:
-        var = f"so_{c_ident(slot.arg)}"
+        var = f"so_{c_ident(slot.arg + slot.name_suffix)}"
         call = _slot_call(slot, info, layout.phase)
         out.append(SlotC(var, call, slot.bytes if slot.inline else 0, slot.arg))
     size = "off" if layout.variable else c_int(layout.max_size)
@@ -171,6 +185,8 @@ class _Lowerer:
         exit_slots, exit_size = _slot_calls(fam.exit, info)
         scope_slots, slot_calls = {}, {}
         for slot, lay in zip(enter_slots, fam.enter.slots):
+            if lay.part:  # a struct's pointer member: filters see the argument's own slot
+                continue
             scope_slots[info.args[lay.index].name] = (slot.var, lay)
             slot_calls[info.args[lay.index].name] = slot.call
         fc = lower_filter(fam.filter, self.scope(fam, scope_slots, slot_calls)) if fam.filter else None

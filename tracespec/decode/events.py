@@ -170,8 +170,8 @@ class Pairer:
         if names is None:
             lay = self.layouts.get(kind)
             info = self.infos.get(nr)
-            names = tuple(info.args[sl.index].name if info is not None and sl.index < len(info.args) else sl.arg
-                          for sl in lay.slots) if lay is not None else ()
+            names = tuple((info.args[sl.index].name if info is not None and sl.index < len(info.args) else sl.arg)
+                          + sl.name_suffix for sl in lay.slots) if lay is not None else ()
             self.slot_names[key] = names
         return names
 

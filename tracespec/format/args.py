@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from tracespec.catalogue.kinds import KINDS, Phase
+from tracespec.catalogue.structs import POINTER_MEMBERS
 from tracespec.decode.events import SyscallEvent
 from tracespec.wire.records import Slot
 from tracespec.quote import quote
 from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text
+from tracespec.format.msghdr import msghdr_text
 from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import complete, sigset_text, struct_text
@@ -209,6 +211,8 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         slot = ev.slots.get(f.name)
     if kind in ARRAY_KINDS:
         return array_text(f, value, ev, slot, fds, style)
+    if param in POINTER_MEMBERS:  # a struct copied with what its pointer members point to
+        return msghdr_text(f.name, value, ev, kind == "istruct", _iovec, fds, style)
     if ev.info.name in DIRENT_HEADERS and kind == "obuf":
         return _dirents(value, f, ev, slot)
     if kind == "iostruct" and param == "int":

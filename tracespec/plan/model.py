@@ -95,6 +95,16 @@ class SlotLayout:
     elem: int = 0  # an array of fixed-size elements: bytes of one; the length counts elements (max: bytes)
     bits: bool = False  # the length counts bits, copied in whole longs (select's fd_set)
     written: Written = Written.OK  # an exit copy is made (and decoded) only at these return values
+    # a pointer member of the struct at the argument (catalogue.structs.PointerMember), copied as a slot
+    # of its own named ARG__PART: the pointer at offset `via`, its length (or count) at `via_len`
+    part: str = ""
+    via: int = -1
+    via_len: int = 0
+    via_len_size: int = 8
+
+    @property
+    def name_suffix(self) -> str:
+        return f"__{self.part}" if self.part else ""
 
     @property
     def bytes(self) -> int:

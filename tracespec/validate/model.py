@@ -28,6 +28,7 @@ class Fetch:
     elem: int = 0  # arrays of fixed-size elements: bytes of one (size_from counts elements; max is bytes)
     bits: bool = False  # size_from counts bits, copied in whole longs (select's fd_set)
     written: Written = Written.OK  # an exit copy: the return values at which the kernel wrote it
+    parts_max: int = 0  # a struct with pointer members: bytes of each buffer its iovecs point to
 
 
 @dataclass(frozen=True)

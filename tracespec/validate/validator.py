@@ -182,8 +182,10 @@ class _Validator:
         count = (arg_opt.count if arg_opt is not None and arg_opt.count else None) or DEFAULT_COUNT
         if cap == Capture.STRUCT:
             layout = self.cat.structs[kind.param]
+            # the memory its pointer members point to (msghdr's iovecs) is copied as buffers are
             return ArgPlan(arg, kind, Fetch(cap, info.at, layout.size, "full", struct=layout.name,
-                                            written=info.written))
+                                            written=info.written, count=count,
+                                            parts_max=self.spec.buffers.max or DEFAULT_COUNT))
         if info.array:
             # strace prints an array's first -s elements (its max_strlen), then "...": the spec's count
             # of elements, else its buffers' max (what -s sets), as many as ARRAY_BYTES_MAX holds
