@@ -20,9 +20,10 @@ from tracespec.decode.stream import EventStream
 from tracespec.errors import SpecError
 from tracespec.format.text import TextOptions, TextWriter
 from tracespec.pipeline import compile_spec
+from tracespec.wire.layout import element_bytes
 
 NR = {"poll": 7, "select": 23, "nanosleep": 35, "getgroups": 115, "setgroups": 116, "clock_nanosleep": 230,
-      "ppoll": 271, "epoll_wait": 232}
+      "ppoll": 271, "epoll_wait": 232, "sendmsg": 46, "recvmsg": 47}
 ERESTART_RESTARTBLOCK = -516
 POLLIN, POLLPRI, POLLOUT = 1, 2, 4
 
@@ -47,8 +48,23 @@ def _layout(schema, nr: int, phase: str):
     return next(lay for lay in schema.layouts if lay.phase == phase and nr in lay.nrs)
 
 
+def _iov_slot(items, sub: int) -> bytes:
+    """An iovec slot as ts_put_iov writes it: the count, then per element its length and its bytes."""
+    out = struct.pack("<I", len(items))
+    for length, data in items:
+        out += (struct.pack("<Q", length) + slot_bytes("buffer", data)).ljust(sub, b"\0")
+    return out
+
+
 def _slots(lay, slots: dict) -> bytes:
-    return b"".join(slot_bytes(s.capture, *slots.get(s.arg, (b"", ABSENT))) for s in lay.slots)
+    out = b""
+    for s in lay.slots:
+        name = s.arg + s.name_suffix
+        if s.capture == "iovec" and name in slots:
+            out += _iov_slot(slots[name], element_bytes("iovec", s.max))
+        else:
+            out += slot_bytes(s.capture, *slots.get(name, (b"", ABSENT)))
+    return out
 
 
 class _Trace:
@@ -280,3 +296,42 @@ def test_epoll_events_as_many_as_returned(spec):
     assert lines == ["epoll_wait(7, [{events=EPOLLIN|EPOLLET, data={u32=4660, u64=4660}}, "
                      "{events=EPOLLOUT, data={u32=7, u64=7}}], 4, 0) = 2",
                      "epoll_wait(7, [], 4, 0) = 0", "epoll_wait(7, 0x8, 4, 0) = -1 EFAULT (Bad address)"]
+
+
+def _msghdr(name=0, namelen=0, iov=0, iovlen=0, control=0, controllen=0, flags=0) -> bytes:
+    return struct.pack("<QI4xQQQQI4x", name, namelen, iov, iovlen, control, controllen, flags)
+
+
+def _cmsg(level: int, ctype: int, data: bytes) -> bytes:
+    length = 16 + len(data)
+    return (struct.pack("<Qii", length, level, ctype) + data).ljust((length + 7) & ~7, b"\0")
+
+
+def test_message_headers_with_their_iovecs_names_and_control_messages(spec):
+    sent = _msghdr(iov=0x500, iovlen=2, control=0x600, controllen=56)
+    control = _cmsg(1, 1, struct.pack("<ii", 3, 4)) + _cmsg(1, 2, struct.pack("<iII", 42, 0, 0))
+    given = _msghdr(name=0x700, namelen=110, iov=0x500, iovlen=1)
+    got = _msghdr(name=0x700, namelen=16, iov=0x500, iovlen=1, flags=0x20)
+    sun = struct.pack("<H", 1) + b"/tmp/s\0"
+    lines = (_Trace(spec)
+             .call("sendmsg", (3, 0x400, 0), 11, {"msg": (sent, 0), "msg__iov": [(5, b"hello"), (6, b" world")],
+                                                  "msg__control": (control[:56], 0)})
+             .call("recvmsg", (4, 0x400, 0), 4, {"msg": (given, 0)},
+                   {"msg": (got, 0), "msg__name": (sun, 0), "msg__iov": [(64, b"ping")]})
+             .call("recvmsg", (4, 0x400, 0x40), -11, {"msg": (given, 0)})
+             .call("sendmsg", (3, 0x400, 0), 1, {"msg": (_msghdr(control=0x600, controllen=300), 0),
+                                                 "msg__control": (_cmsg(0, 7, b"\1\2"), 1)})
+             .lines())
+    assert lines[0] == ('sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="hello", iov_len=5}, '
+                        '{iov_base=" world", iov_len=6}], msg_iovlen=2, msg_control=[{cmsg_len=24, '
+                        'cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[3, 4]}, {cmsg_len=28, '
+                        'cmsg_level=SOL_SOCKET, cmsg_type=SCM_CREDENTIALS, cmsg_data={pid=42, uid=0, gid=0}}], '
+                        'msg_controllen=56, msg_flags=0}, 0) = 11')
+    assert lines[1] == ('recvmsg(4, {msg_name={sa_family=AF_UNIX, sun_path="/tmp/s"}, msg_namelen=110 => 16, '
+                        'msg_iov=[{iov_base="ping", iov_len=64}], msg_iovlen=1, msg_controllen=0, '
+                        'msg_flags=MSG_TRUNC}, 0) = 4')
+    assert lines[2] == "recvmsg(4, {msg_namelen=110}, MSG_DONTWAIT) = -1 EAGAIN (Resource temporarily unavailable)"
+    # a level without printers: the type in hex, the data in hex; more control data than copied: "..."
+    assert lines[3] == ('sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_control='
+                        '[{cmsg_len=18, cmsg_level=SOL_IP, cmsg_type=0x7, cmsg_data="\\x01\\x02"}, ...], '
+                        'msg_controllen=300, msg_flags=0}, 0) = 1')

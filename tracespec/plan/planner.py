@@ -108,6 +108,9 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool, phase: Phase = Phase.EN
                       bits=f.bits, written=f.written if phase == Phase.EXIT else Written.OK)
 
 
+MEMBER_IOV_BYTES = 8192  # the iovecs of a struct's pointer member (msghdr's msg_iov) take at most this much
+
+
 def _part_slots(ap, phase: Phase) -> tuple[SlotLayout, ...]:
     """The slots of a struct's pointer members (msghdr's name, iovecs and control data): copied when the
     memory is final, at entry for a struct the kernel reads, when the call returns for one it fills."""
@@ -115,8 +118,10 @@ def _part_slots(ap, phase: Phase) -> tuple[SlotLayout, ...]:
     members = POINTER_MEMBERS.get(f.struct or "") if f.capture == Capture.STRUCT else None
     if not members or phase != (Phase.ENTER if f.at == Phase.ENTER else Phase.EXIT):
         return ()
+    # a struct's iovecs share MEMBER_IOV_BYTES: a long -s shortens each buffer rather than refusing the record
+    iov_max = max(1, min(f.parts_max, MEMBER_IOV_BYTES // max(f.count, 1) - 12))
     return tuple(SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=Capture.IOVEC if m.iovec else Capture.BUFFER,
-                            max=m.max or f.parts_max, inline=False, size_from_ret=m.iovec and phase == Phase.EXIT,
+                            max=m.max or iov_max, inline=False, size_from_ret=m.iovec and phase == Phase.EXIT,
                             count=f.count if m.iovec else 0, part=m.part, via=m.ptr, via_len=m.length,
                             via_len_size=m.length_size)
                  for m in members)
