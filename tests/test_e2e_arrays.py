@@ -38,6 +38,10 @@ def test_poll_arrays_and_the_revents_returned_agree_with_strace(build_dir, tmp_p
     assert ("ppoll([{fd=3, events=POLLIN}, {fd=6, events=POLLOUT}], 2, {tv_sec=1, tv_nsec=500}, NULL, 8) = 2 "
             "([{fd=3, revents=POLLIN}, {fd=6, revents=POLLOUT}], left {tv_sec=0, tv_nsec=N})") in lines
     assert "ppoll([{fd=3, events=POLLIN}], 1, NULL, NULL, 8) = 1 ([{fd=3, revents=POLLIN}])" in lines
+    assert "ppoll([{fd=3, events=POLLIN}], 1, NULL, [USR1], 8) = 1 ([{fd=3, revents=POLLIN}])" in lines
+    assert any(line.startswith("ppoll([{fd=3, events=POLLIN}], 1, NULL, 0x") and line.endswith(", 4) = -1 EINVAL "
+                                                                                         "(Invalid argument)")
+               for line in lines)  # a sigsetsize not the kernel's: the mask's address
 
 
 def test_poll_with_a_count_of_its_own_shows_that_many(build_dir, tmp_path):
@@ -86,6 +90,7 @@ def test_epoll_events_returned_agree_with_strace(build_dir, tmp_path):
     assert lines[0] == "epoll_wait(7, [{events=EPOLLOUT, data={u32=7, u64=7}}], 4, 0) = 1"
     assert "epoll_wait(7, 0x8, 4, 0) = -1 EFAULT (Bad address)" in lines
     assert "epoll_wait(8, [], 4, 0) = 0" in lines
+    assert "epoll_pwait(7, [{events=EPOLLIN, data={u32=4660, u64=4660}}], 4, 0, [TERM], 8) = 1" in lines
     assert ("epoll_pwait2(7, [{events=EPOLLIN, data={u32=4660, u64=4660}}], 4, {tv_sec=0, tv_nsec=1000}, NULL, 8)"
             " = 1") in lines
 

@@ -335,3 +335,18 @@ def test_message_headers_with_their_iovecs_names_and_control_messages(spec):
     assert lines[3] == ('sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_control='
                         '[{cmsg_len=18, cmsg_level=SOL_IP, cmsg_type=0x7, cmsg_data="\\x01\\x02"}, ...], '
                         'msg_controllen=300, msg_flags=0}, 0) = 1')
+
+
+def test_message_headers_in_json_carry_what_their_pointers_point_to(spec):
+    from tracespec.format.jsonl import JsonWriter
+    import json
+    t = _Trace(spec)
+    t.call("sendmsg", (3, 0x400, 0), 5, {"msg": (_msghdr(iov=0x500, iovlen=1), 0), "msg__iov": [(5, b"hello")]})
+    stream = EventStream(load_decoder(t.schema), t.schema)
+    stream.push(t.raws)
+    out = io.StringIO()
+    w = JsonWriter(out)
+    w.write(stream.finish())
+    w.finish(0)
+    msg = next(json.loads(line) for line in out.getvalue().splitlines() if '"sendmsg"' in line)["args"]["msg"]
+    assert msg["iov"] == [{"len": 5, "data": "hello"}] and msg["msg_iovlen"] == 1 and "name" not in msg

@@ -47,6 +47,11 @@ static int poll_calls(void)
     struct timespec ts = {1, 500};
     syscall(SYS_ppoll, fds, 2, &ts, NULL, 8);      /* ppoll: its timeout left */
     syscall(SYS_ppoll, fds, 1, NULL, NULL, 8);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR1);
+    syscall(SYS_ppoll, fds, 1, NULL, &mask, 8);     /* the mask while it waits */
+    syscall(SYS_ppoll, fds, 1, NULL, &mask, 4);     /* EINVAL: a sigsetsize not the kernel's */
     char c;
     syscall(SYS_read, p[0], &c, 1);
     ts.tv_sec = 0;
@@ -139,6 +144,10 @@ static int epoll_calls(void)
     syscall(SYS_epoll_wait, ep, out, 4, 10);        /* both: 2 */
     syscall(SYS_epoll_wait, ep, out, 1, 0);         /* one of them */
     syscall(SYS_epoll_pwait, ep, out, 4, 0, NULL, 8);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    syscall(SYS_epoll_pwait, ep, out, 4, 0, &mask, 8);
     syscall(SYS_epoll_wait, ep, (void *)8, 4, 0);   /* EFAULT */
     syscall(SYS_epoll_wait, -1, out, 4, 0);         /* EBADF */
     int e2 = epoll_create1(0);
