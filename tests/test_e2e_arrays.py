@@ -107,3 +107,12 @@ def test_message_headers_agree_with_strace(build_dir, tmp_path):
     assert any("msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5]}]" in line
                and line.startswith("recvmsg(") for line in lines)
     assert any('sun_path=@"tracespec-arrays-from"}, msg_namelen=110 => 24,' in line for line in lines)
+
+
+@pytest.mark.parametrize("options", [("-X", "raw"), ("-X", "verbose"), ("-x",)], ids=["Xraw", "Xverbose", "x"])
+@pytest.mark.parametrize("group,syscalls", [("poll", ["poll", "ppoll", "write", "read"]),
+                                            ("epoll", ["epoll_wait", "epoll_pwait", "epoll_pwait2", "write"]),
+                                            ("msg", ["sendmsg", "recvmsg"])], ids=["poll", "epoll", "msg"])
+def test_arrays_follow_the_xlat_and_hex_options(group, syscalls, options, build_dir, tmp_path):
+    """-X raw|verbose (the flags as numbers, or with their names in comments) and -x, in the elements too."""
+    _compare(group, syscalls, build_dir, tmp_path, options)

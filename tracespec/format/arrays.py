@@ -118,8 +118,16 @@ def _exit_copy(ev: SyscallEvent, name: str) -> Slot | None:
     return after
 
 
+# strace explains a return in a buffer of 1024 bytes (its outstr), and stops short of its end: poll
+# leaves room for an address and ", ], ...", select for ", except [" and a number
+OUTSTR = 1024
+POLL_ROOM = OUTSTR - (2 + 2 * 8 + len(", ], ...") + 1)
+SELECT_ROOM = OUTSTR - (len(", except [") + 1 + 4 * 3 + 2)
+
+
 def _revents(f: ArgField, ev: SyscallEvent, style: Style) -> str:
-    """strace's decode_poll_exiting: the elements whose revents the kernel set, "..." past -s of them."""
+    """strace's decode_poll_exiting: the elements whose revents the kernel set, "..." past -s of them
+    (or when its buffer would overflow)."""
     _, elem = array_param(_kind(f))
     after = _exit_copy(ev, f.name)
     if after is None:
@@ -127,16 +135,23 @@ def _revents(f: ArgField, ev: SyscallEvent, style: Style) -> str:
     size = _size(elem)
     n = len(after.data) // size
     c = constants()
-    items: list[str] = []
+    out = ""
+    printed = 0
     for i in range(n):
         v = struct_fields(elem, after.data[i * size:(i + 1) * size])
         if not v["revents"]:
             continue
-        items.append(f"{{fd={v['fd']}, revents={flags_text(v['revents'] & 0xFFFF, c.sets['poll_events'], c, style)}}}")
+        out += ", " if out else "["
+        head = f"{{fd={v['fd']}, revents="
+        flags = flags_text(v["revents"] & 0xFFFF, c.sets["poll_events"], c, style)
+        if len(out) + len(head) + len(flags) + 1 >= POLL_ROOM:
+            return out + "...]"
+        out += head + flags + "}"
+        printed += 1
     count = _count(ev, array_param(_kind(f))[0]) or 0
-    if n < count and len(items) < (ev.ret or 0):  # ready elements past the copy: strace's "..." after -s
-        items.append(ELLIPSIS)
-    return "[" + ", ".join(items) + "]" if items else ""
+    if n < count and printed < (ev.ret or 0):  # ready elements past the copy: strace's "..." after -s
+        out += ", ..." if out else "[..."
+    return out + "]" if out else ""
 
 
 def _ready_sets(fields: list[tuple[ArgField, int]], ev: SyscallEvent) -> str:
@@ -150,11 +165,12 @@ def _ready_sets(fields: list[tuple[ArgField, int]], ev: SyscallEvent) -> str:
             continue
         first = True
         for j in _set_bits(after.data, _nfds(ev, _kind(f).param)):
-            if first:
-                out += f"{sep}{SET_NAMES[i]} [{j}"
-                first, sep = False, ", "
-            else:
-                out += f" {j}"
+            if len(out) < SELECT_ROOM:
+                if first:
+                    out += f"{sep}{SET_NAMES[i]} [{j}"
+                    first, sep = False, ", "
+                else:
+                    out += f" {j}"
             ready -= 1
             if ready == 0:
                 break
@@ -181,12 +197,17 @@ def ready_text(ev: SyscallEvent, style: Style = DEFAULT_STYLE) -> str | None:
         text = _ready_sets(sets, ev)
         if text:
             parts.append(text)
+    text = ", ".join(parts)
     for f, value in zip(ev.info.args, ev.args):
         if kind_of(f)[0] == LEFT_KIND and value:
             after = _exit_copy(ev, f.name)
             left = struct_text(kind_of(f)[1], after.data, style) if after is not None else hexval(value, f)
-            parts.append(f"left {left}")
-    return ", ".join(parts) if parts else None
+            sep = ", " if text else ""
+            if len(text) + len("left ") + 1 + len(sep) + len(left) < OUTSTR:
+                text += f"{sep}left {left}"
+            elif not sets:  # poll says its time left did not fit; select leaves it out
+                text += ", ..."
+    return text or None
 
 
 def ready_ret(ev: SyscallEvent, style: Style = DEFAULT_STYLE) -> str:
