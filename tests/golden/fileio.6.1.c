@@ -445,6 +445,18 @@ static __always_inline s64 ts_user_int(u64 ptr)
 }
 #endif
 
+#ifdef TS_NEED_USER_U64
+/* A u64 in user memory (a pointer or a length inside a struct the kernel reads), or 0 when there is
+ * none to read: a pointer member of a NULL or unreadable struct copies nothing. */
+static __always_inline u64 ts_user_u64(u64 ptr)
+{
+    u64 v = 0;
+    if (!ptr || TS_READ_USER(&v, sizeof(v), (void *)ptr))
+        return 0;
+    return v;
+}
+#endif
+
 #ifdef TS_NEED_PUT_PTRCOUNT
 /* Counts the pointers of a NULL-terminated array (execve's envp), up to limit. */
 static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)

@@ -137,76 +137,120 @@ def _decode_7(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 8: f4 enter
-_S8 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 8: f4 enter (msg, msg, msg, msg)
+_S8 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S8.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S8.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2, s3)))
 
 
-# kind 9: f4 exit (usockvec)
+# kind 9: f4 exit
 _S9 = struct.Struct("<QIIIHHq")
 
 def _decode_9(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 10: f5 enter (optval)
-_S10 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 10: f5 enter (msg)
+_S10 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S10.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S10.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 11: f5 exit
+# kind 11: f5 exit (msg, msg, msg, msg)
 _S11 = struct.Struct("<QIIIHHq")
 
 def _decode_11(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 12: f6 enter (optlen)
-_S12 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 12: f6 enter
+_S12 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S12.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S12.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 13: f6 exit (optval, optlen)
+# kind 13: f6 exit (usockvec)
 _S13 = struct.Struct("<QIIIHHq")
 
 def _decode_13(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 14: * enter
+# kind 14: f7 enter (optval)
 _S14 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_14(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S14.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 15: * exit
+# kind 15: f7 exit
 _S15 = struct.Struct("<QIIIHHq")
 
 def _decode_15(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 16: f8 enter (optlen)
+_S16 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_16(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S16.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 17: f8 exit (optval, optlen)
+_S17 = struct.Struct("<QIIIHHq")
+
+def _decode_17(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 18: * enter
+_S18 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_18(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S18.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 19: * exit
+_S19 = struct.Struct("<QIIIHHq")
+
+def _decode_19(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -225,6 +269,8 @@ _RETRY_READERS = {
     288: (_buf_slot, ),
     44: (_buf_slot, _buf_slot, ),
     45: (_buf_slot, ),
+    46: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
+    47: (_buf_slot, ),
     54: (_buf_slot, ),
     55: (_buf_slot, ),
 }
@@ -298,6 +344,10 @@ DECODERS = {
     13: _decode_13,
     14: _decode_14,
     15: _decode_15,
+    16: _decode_16,
+    17: _decode_17,
+    18: _decode_18,
+    19: _decode_19,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -149,17 +149,17 @@ def _decode_9(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 10: f5 enter (act)
-_S10 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 10: f5 enter (ufds)
+_S10 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S10.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S10.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 11: f5 exit (oact)
+# kind 11: f5 exit (ufds)
 _S11 = struct.Struct("<QIIIHHq")
 
 def _decode_11(mv, off):
@@ -169,7 +169,7 @@ def _decode_11(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 12: f6 enter (nset)
+# kind 12: f6 enter (act)
 _S12 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_12(mv, off):
@@ -179,7 +179,7 @@ def _decode_12(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 13: f6 exit (oset)
+# kind 13: f6 exit (oact)
 _S13 = struct.Struct("<QIIIHHq")
 
 def _decode_13(mv, off):
@@ -189,17 +189,17 @@ def _decode_13(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 14: f7 enter (arg)
-_S14 = struct.Struct("<QIIIHH16sQQQ")
+# kind 14: f7 enter (nset)
+_S14 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S14.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S14.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 15: f7 exit (arg)
+# kind 15: f7 exit (oset)
 _S15 = struct.Struct("<QIIIHHq")
 
 def _decode_15(mv, off):
@@ -209,105 +209,117 @@ def _decode_15(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 16: f8 enter
-_S16 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 16: f8 enter (arg)
+_S16 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_16(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S16.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S16.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 17: f8 exit (arg1)
+# kind 17: f8 exit (arg)
 _S17 = struct.Struct("<QIIIHHq")
 
 def _decode_17(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _iov_slot(mv, pos, 44)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 18: f9 enter (arg1)
+# kind 18: f9 enter
 _S18 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_18(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S18.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 19: f9 exit (arg1)
+_S19 = struct.Struct("<QIIIHHq")
+
+def _decode_19(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _iov_slot(mv, pos, 44)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 20: f10 enter (arg1)
+_S20 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_20(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S20.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 19: f9 exit
-_S19 = struct.Struct("<QIIIHHq")
-
-def _decode_19(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 20: f10 enter
-_S20 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_20(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S20.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 21: f10 exit (arg0)
+# kind 21: f10 exit
 _S21 = struct.Struct("<QIIIHHq")
 
 def _decode_21(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 22: f11 enter
+_S22 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_22(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S22.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 23: f11 exit (arg0)
+_S23 = struct.Struct("<QIIIHHq")
+
+def _decode_23(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S23.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 22: f11 enter (tvp)
-_S22 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_22(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S22.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 23: f11 exit
-_S23 = struct.Struct("<QIIIHHq")
-
-def _decode_23(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S23.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 24: f12 enter (rqtp)
-_S24 = struct.Struct("<QIIIHH16sQQ")
+# kind 24: f12 enter (inp, outp, exp, tvp)
+_S24 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_24(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S24.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S24.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+
+
+# kind 25: f12 exit (inp, outp, exp, tvp)
+_S25 = struct.Struct("<QIIIHHq")
+
+def _decode_25(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S25.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+
+
+# kind 26: f13 enter (rqtp)
+_S26 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_26(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S26.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 25: f12 exit
-_S25 = struct.Struct("<QIIIHHq")
-
-def _decode_25(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S25.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 26: f13 enter
-_S26 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S26.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 27: f13 exit (value)
+# kind 27: f13 exit (rmtp)
 _S27 = struct.Struct("<QIIIHHq")
 
 def _decode_27(mv, off):
@@ -317,17 +329,15 @@ def _decode_27(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 28: f14 enter (value)
-_S28 = struct.Struct("<QIIIHH16sQQQ")
+# kind 28: f14 enter
+_S28 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_28(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S28.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S28.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 29: f14 exit (ovalue)
+# kind 29: f14 exit (value)
 _S29 = struct.Struct("<QIIIHHq")
 
 def _decode_29(mv, off):
@@ -337,7 +347,7 @@ def _decode_29(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 30: f15 enter (arg1)
+# kind 30: f15 enter (value)
 _S30 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_30(mv, off):
@@ -347,69 +357,89 @@ def _decode_30(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 31: f15 exit
+# kind 31: f15 exit (ovalue)
 _S31 = struct.Struct("<QIIIHHq")
 
 def _decode_31(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S31.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 32: f16 enter (arg1)
+_S32 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_32(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S32.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 33: f16 exit
+_S33 = struct.Struct("<QIIIHHq")
+
+def _decode_33(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 32: f16 enter (arg2)
-_S32 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 34: f17 enter (arg2)
+_S34 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S32.unpack_from(mv, off)
+def _decode_34(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S34.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 33: f16 exit (arg1, arg2)
-_S33 = struct.Struct("<QIIIHHq")
+# kind 35: f17 exit (arg1, arg2)
+_S35 = struct.Struct("<QIIIHHq")
 
-def _decode_33(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
+def _decode_35(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 34: f17 enter (buff, addr)
-_S34 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_34(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S34.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 35: f17 exit
-_S35 = struct.Struct("<QIIIHHq")
-
-def _decode_35(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 36: f18 enter (addr_len)
+# kind 36: f18 enter (buff, addr)
 _S36 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_36(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S36.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 37: f18 exit (ubuf, addr, addr_len)
+# kind 37: f18 exit
 _S37 = struct.Struct("<QIIIHHq")
 
 def _decode_37(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 38: f19 enter (addr_len)
+_S38 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_38(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S38.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 39: f19 exit (ubuf, addr, addr_len)
+_S39 = struct.Struct("<QIIIHHq")
+
+def _decode_39(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -417,32 +447,17 @@ def _decode_37(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 38: f19 enter
-_S38 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S38.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 39: f19 exit (usockvec)
-_S39 = struct.Struct("<QIIIHHq")
-
-def _decode_39(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 40: f20 enter (optval)
-_S40 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 40: f20 enter (msg, msg, msg, msg)
+_S40 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S40.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S40.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2, s3)))
 
 
 # kind 41: f20 exit
@@ -453,17 +468,17 @@ def _decode_41(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 42: f21 enter (optlen)
-_S42 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 42: f21 enter (msg)
+_S42 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S42.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S42.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 43: f21 exit (optval, optlen)
+# kind 43: f21 exit (msg, msg, msg, msg)
 _S43 = struct.Struct("<QIIIHHq")
 
 def _decode_43(mv, off):
@@ -471,14 +486,73 @@ def _decode_43(mv, off):
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+
+
+# kind 44: f22 enter
+_S44 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_44(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S44.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+
+
+# kind 45: f22 exit (usockvec)
+_S45 = struct.Struct("<QIIIHHq")
+
+def _decode_45(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 46: f23 enter (optval)
+_S46 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_46(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S46.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 47: f23 exit
+_S47 = struct.Struct("<QIIIHHq")
+
+def _decode_47(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 48: f24 enter (optlen)
+_S48 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_48(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S48.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 49: f24 exit (optval, optlen)
+_S49 = struct.Struct("<QIIIHHq")
+
+def _decode_49(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 44: f22 enter (filename, argv, envp)
-_S44 = struct.Struct("<QIIIHH16sQQQ")
+# kind 50: f25 enter (filename, argv, envp)
+_S50 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
+def _decode_50(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S50.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -486,119 +560,62 @@ def _decode_44(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 45: f22 exit
-_S45 = struct.Struct("<QIIIHHq")
+# kind 51: f25 exit
+_S51 = struct.Struct("<QIIIHHq")
 
-def _decode_45(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
+def _decode_51(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 46: f23 enter
-_S46 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 52: f26 enter
+_S52 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S46.unpack_from(mv, off)
+def _decode_52(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S52.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 47: f23 exit (stat_addr, ru)
-_S47 = struct.Struct("<QIIIHHq")
+# kind 53: f26 exit (stat_addr, ru)
+_S53 = struct.Struct("<QIIIHHq")
 
-def _decode_47(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
+def _decode_53(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 48: f24 enter
-_S48 = struct.Struct("<QIIIHH16sQ")
+# kind 54: f27 enter
+_S54 = struct.Struct("<QIIIHH16sQ")
 
-def _decode_48(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S48.unpack_from(mv, off)
+def _decode_54(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S54.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 49: f24 exit (name)
-_S49 = struct.Struct("<QIIIHHq")
-
-def _decode_49(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 50: f25 enter (arg)
-_S50 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_50(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S50.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 51: f25 exit (arg)
-_S51 = struct.Struct("<QIIIHHq")
-
-def _decode_51(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 52: f26 enter
-_S52 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_52(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S52.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 53: f26 exit (buf)
-_S53 = struct.Struct("<QIIIHHq")
-
-def _decode_53(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _str_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 54: f27 enter (arg0, arg1)
-_S54 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S54.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
-
-
-# kind 55: f27 exit
+# kind 55: f27 exit (name)
 _S55 = struct.Struct("<QIIIHHq")
 
 def _decode_55(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 56: f28 enter (path)
+# kind 56: f28 enter (arg)
 _S56 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_56(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S56.unpack_from(mv, off)
     pos = off + 64
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 57: f28 exit (buf)
+# kind 57: f28 exit (arg)
 _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
@@ -616,43 +633,46 @@ def _decode_58(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 59: f29 exit (rlim)
+# kind 59: f29 exit (buf)
 _S59 = struct.Struct("<QIIIHHq")
 
 def _decode_59(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S59.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 60: f30 enter
+# kind 60: f30 enter (arg0, arg1)
 _S60 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_60(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S60.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 61: f30 exit (ru)
+# kind 61: f30 exit
 _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S61.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 62: f31 enter
-_S62 = struct.Struct("<QIIIHH16sQ")
+# kind 62: f31 enter (path)
+_S62 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S62.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S62.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 63: f31 exit (info)
+# kind 63: f31 exit (buf)
 _S63 = struct.Struct("<QIIIHHq")
 
 def _decode_63(mv, off):
@@ -670,7 +690,7 @@ def _decode_64(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 65: f32 exit (uset)
+# kind 65: f32 exit (rlim)
 _S65 = struct.Struct("<QIIIHHq")
 
 def _decode_65(mv, off):
@@ -680,35 +700,33 @@ def _decode_65(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 66: f33 enter (unewset)
+# kind 66: f33 enter
 _S66 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_66(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 67: f33 exit
+# kind 67: f33 exit (ru)
 _S67 = struct.Struct("<QIIIHHq")
 
 def _decode_67(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 68: f34 enter (pathname)
-_S68 = struct.Struct("<QIIIHH16sQQ")
+# kind 68: f34 enter
+_S68 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S68.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 69: f34 exit (buf)
+# kind 69: f34 exit (info)
 _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
@@ -726,7 +744,7 @@ def _decode_70(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 71: f35 exit (buf)
+# kind 71: f35 exit (grouplist)
 _S71 = struct.Struct("<QIIIHHq")
 
 def _decode_71(mv, off):
@@ -736,54 +754,50 @@ def _decode_71(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 72: f36 enter (arg2)
-_S72 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 72: f36 enter (grouplist)
+_S72 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S72.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 73: f36 exit (arg2)
-_S73 = struct.Struct("<QIIIHHq")
-
-def _decode_73(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 74: f37 enter (rlim)
-_S74 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 75: f37 exit
+# kind 73: f36 exit
+_S73 = struct.Struct("<QIIIHHq")
+
+def _decode_73(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 74: f37 enter
+_S74 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_74(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 75: f37 exit (uset)
 _S75 = struct.Struct("<QIIIHHq")
 
 def _decode_75(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 76: f38 enter (dev_name, dir_name, type)
-_S76 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 76: f38 enter (unewset)
+_S76 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S76.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 77: f38 exit
@@ -794,68 +808,72 @@ def _decode_77(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 78: f39 enter (arg0)
+# kind 78: f39 enter (pathname)
 _S78 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_78(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S78.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 79: f39 exit
+# kind 79: f39 exit (buf)
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 80: f40 enter (uargs)
-_S80 = struct.Struct("<QIIIHH16sQQQ")
+# kind 80: f40 enter
+_S80 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S80.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S80.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 81: f40 exit
+# kind 81: f40 exit (buf)
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 82: f41 enter (arg0)
-_S82 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 82: f41 enter (arg2)
+_S82 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S82.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 83: f41 exit
+# kind 83: f41 exit (arg2)
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 84: f42 enter (arg1)
-_S84 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 84: f42 enter (rlim)
+_S84 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S84.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 85: f42 exit
@@ -866,7 +884,7 @@ def _decode_85(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 86: f43 enter (arg0, arg1)
+# kind 86: f43 enter (dev_name, dir_name, type)
 _S86 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_86(mv, off):
@@ -874,7 +892,8 @@ def _decode_86(mv, off):
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 87: f43 exit
@@ -885,14 +904,14 @@ def _decode_87(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 88: f44 enter (arg1)
-_S88 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 88: f44 enter (arg0)
+_S88 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S88.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S88.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 89: f44 exit
@@ -903,14 +922,14 @@ def _decode_89(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 90: f45 enter (utime)
-_S90 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 90: f45 enter (uargs)
+_S90 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S90.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S90.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 91: f45 exit
@@ -921,14 +940,14 @@ def _decode_91(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 92: f46 enter (user_mask_ptr)
-_S92 = struct.Struct("<QIIIHH16sQQQ")
+# kind 92: f46 enter (arg0)
+_S92 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S92.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S92.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 93: f46 exit
@@ -939,90 +958,87 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 94: f47 enter
-_S94 = struct.Struct("<QIIIHH16sQQQ")
+# kind 94: f47 enter (arg1)
+_S94 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S94.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S94.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 95: f47 exit (user_mask_ptr)
+# kind 95: f47 exit
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 96: f48 enter (timer_event_spec)
-_S96 = struct.Struct("<QIIIHH16sQQQ")
+# kind 96: f48 enter (arg0, arg1)
+_S96 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S96.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 97: f48 exit (created_timer_id)
+# kind 97: f48 exit
 _S97 = struct.Struct("<QIIIHHq")
 
 def _decode_97(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 98: f49 enter (arg2)
-_S98 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 98: f49 enter (arg1)
+_S98 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S98.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 99: f49 exit (arg3)
+# kind 99: f49 exit
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 100: f50 enter
-_S100 = struct.Struct("<QIIIHH16sQQ")
+# kind 100: f50 enter (utime)
+_S100 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S100.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 101: f50 exit (arg1)
+# kind 101: f50 exit
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 102: f51 enter (tp)
-_S102 = struct.Struct("<QIIIHH16sQQ")
+# kind 102: f51 enter (user_mask_ptr)
+_S102 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_102(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S102.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 103: f51 exit
@@ -1034,14 +1050,14 @@ def _decode_103(mv, off):
 
 
 # kind 104: f52 enter
-_S104 = struct.Struct("<QIIIHH16sQQ")
+_S104 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S104.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 105: f52 exit (arg1)
+# kind 105: f52 exit (user_mask_ptr)
 _S105 = struct.Struct("<QIIIHHq")
 
 def _decode_105(mv, off):
@@ -1051,33 +1067,37 @@ def _decode_105(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 106: f53 enter (arg2)
-_S106 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 106: f53 enter (timer_event_spec)
+_S106 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S106.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S106.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 107: f53 exit
+# kind 107: f53 exit (created_timer_id)
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 108: f54 enter
-_S108 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 108: f54 enter (arg2)
+_S108 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S108.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S108.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 109: f54 exit (ru)
+# kind 109: f54 exit (arg3)
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
@@ -1087,35 +1107,32 @@ def _decode_109(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 110: f55 enter (_type, _description)
-_S110 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 110: f55 enter
+_S110 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S110.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 111: f55 exit
+# kind 111: f55 exit (arg1)
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 112: f56 enter (_type, _description, _callout_info)
-_S112 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 112: f56 enter (tp)
+_S112 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S112.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 113: f56 exit
@@ -1126,17 +1143,15 @@ def _decode_113(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 114: f57 enter (filename)
-_S114 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 114: f57 enter
+_S114 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S114.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 115: f57 exit (statbuf)
+# kind 115: f57 exit (arg1)
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
@@ -1146,55 +1161,53 @@ def _decode_115(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (arg1, arg3)
-_S116 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 116: f58 enter (rqtp)
+_S116 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S116.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S116.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 117: f58 exit
+# kind 117: f58 exit (rmtp)
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 118: f59 enter (oldname, newname)
-_S118 = struct.Struct("<QIIIHH16sQQQ")
+# kind 118: f59 enter
+_S118 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S118.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S118.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 119: f59 exit
+# kind 119: f59 exit (events)
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S119.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 120: f60 enter (pathname)
-_S120 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 120: f60 enter
+_S120 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S120.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 121: f60 exit (buf)
+# kind 121: f60 exit (ru)
 _S121 = struct.Struct("<QIIIHHq")
 
 def _decode_121(mv, off):
@@ -1204,14 +1217,15 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 122: f61 enter (tsp)
-_S122 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 122: f61 enter (_type, _description)
+_S122 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S122.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 123: f61 exit
@@ -1222,15 +1236,16 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (filename, utimes)
+# kind 124: f62 enter (_type, _description, _callout_info)
 _S124 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_124(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 125: f62 exit
@@ -1241,85 +1256,251 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (pathname)
-_S126 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 126: f63 enter (filename)
+_S126 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S126.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 127: f63 exit (statbuf)
+_S127 = struct.Struct("<QIIIHHq")
+
+def _decode_127(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S127.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 128: f64 enter (arg1, arg3)
+_S128 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_128(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 129: f64 exit
+_S129 = struct.Struct("<QIIIHHq")
+
+def _decode_129(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 130: f65 enter (oldname, newname)
+_S130 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_130(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S130.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 131: f65 exit
+_S131 = struct.Struct("<QIIIHHq")
+
+def _decode_131(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 132: f66 enter (pathname)
+_S132 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_132(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 133: f66 exit (buf)
+_S133 = struct.Struct("<QIIIHHq")
+
+def _decode_133(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 134: f67 enter (inp, outp, exp, tsp)
+_S134 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_134(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S134.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3)))
+
+
+# kind 135: f67 exit (inp, outp, exp, tsp)
+_S135 = struct.Struct("<QIIIHHq")
+
+def _decode_135(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+
+
+# kind 136: f68 enter (ufds, tsp, sigmask)
+_S136 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_136(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 137: f68 exit (ufds, tsp)
+_S137 = struct.Struct("<QIIIHHq")
+
+def _decode_137(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 138: f69 enter (filename, utimes)
+_S138 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_138(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 139: f69 exit
+_S139 = struct.Struct("<QIIIHHq")
+
+def _decode_139(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 140: f70 enter (sigmask)
+_S140 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_140(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S140.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 141: f70 exit (events)
+_S141 = struct.Struct("<QIIIHHq")
+
+def _decode_141(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 142: f71 enter (pathname)
+_S142 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_142(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S142.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 127: f63 exit
-_S127 = struct.Struct("<QIIIHHq")
+# kind 143: f71 exit
+_S143 = struct.Struct("<QIIIHHq")
 
-def _decode_127(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S127.unpack_from(mv, off)
+def _decode_143(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (new_rlim)
-_S128 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 144: f72 enter (new_rlim)
+_S144 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S128.unpack_from(mv, off)
+def _decode_144(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S144.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 129: f64 exit (old_rlim)
-_S129 = struct.Struct("<QIIIHHq")
+# kind 145: f72 exit (old_rlim)
+_S145 = struct.Struct("<QIIIHHq")
 
-def _decode_129(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
+def _decode_145(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 130: f65 enter
-_S130 = struct.Struct("<QIIIHH16sQQQ")
+# kind 146: f73 enter
+_S146 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S130.unpack_from(mv, off)
+def _decode_146(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 131: f65 exit (ubuf)
-_S131 = struct.Struct("<QIIIHHq")
+# kind 147: f73 exit (ubuf)
+_S147 = struct.Struct("<QIIIHHq")
 
-def _decode_131(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
+def _decode_147(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 132: f66 enter (cmdline_ptr)
-_S132 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 148: f74 enter (cmdline_ptr)
+_S148 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
+def _decode_148(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S148.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 133: f66 exit
-_S133 = struct.Struct("<QIIIHHq")
+# kind 149: f74 exit
+_S149 = struct.Struct("<QIIIHHq")
 
-def _decode_133(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
+def _decode_149(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (filename, argv, envp)
-_S134 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 150: f75 enter (filename, argv, envp)
+_S150 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
+def _decode_150(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S150.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -1327,47 +1508,47 @@ def _decode_134(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 135: f67 exit
-_S135 = struct.Struct("<QIIIHHq")
+# kind 151: f75 exit
+_S151 = struct.Struct("<QIIIHHq")
 
-def _decode_135(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
+def _decode_151(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (filename)
-_S136 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 152: f76 enter (filename)
+_S152 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
+def _decode_152(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S152.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 137: f68 exit (buffer)
-_S137 = struct.Struct("<QIIIHHq")
+# kind 153: f76 exit (buffer)
+_S153 = struct.Struct("<QIIIHHq")
 
-def _decode_137(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
+def _decode_153(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 138: * enter
-_S138 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 154: * enter
+_S154 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S138.unpack_from(mv, off)
+def _decode_154(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S154.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 139: * exit
-_S139 = struct.Struct("<QIIIHHq")
+# kind 155: * exit
+_S155 = struct.Struct("<QIIIHHq")
 
-def _decode_139(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
+def _decode_155(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1404,13 +1585,14 @@ _RETRY_READERS = {
     235: (_str_slot, ),
     4: (_str_slot, ),
     6: (_str_slot, ),
+    7: (_buf_slot, ),
     13: (_buf_slot, ),
     14: (_buf_slot, ),
     16: (_buf_slot, ),
     20: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     296: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     328: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
-    23: (_buf_slot, ),
+    23: (_buf_slot, _buf_slot, _buf_slot, _buf_slot, ),
     35: (_buf_slot, ),
     38: (_buf_slot, ),
     42: (_buf_slot, ),
@@ -1421,6 +1603,8 @@ _RETRY_READERS = {
     288: (_buf_slot, ),
     44: (_buf_slot, _buf_slot, ),
     45: (_buf_slot, ),
+    46: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
+    47: (_buf_slot, ),
     54: (_buf_slot, ),
     55: (_buf_slot, ),
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
@@ -1430,6 +1614,7 @@ _RETRY_READERS = {
     88: (_str_slot, _str_slot, ),
     155: (_str_slot, _str_slot, ),
     89: (_str_slot, ),
+    116: (_buf_slot, ),
     130: (_buf_slot, ),
     137: (_str_slot, ),
     157: (_buf_slot, ),
@@ -1470,7 +1655,6 @@ _RETRY_READERS = {
     286: (_buf_slot, ),
     227: (_buf_slot, ),
     230: (_buf_slot, ),
-    271: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     262: (_str_slot, ),
@@ -1479,8 +1663,10 @@ _RETRY_READERS = {
     316: (_str_slot, _str_slot, ),
     266: (_str_slot, _str_slot, ),
     267: (_str_slot, ),
-    270: (_buf_slot, ),
+    270: (_buf_slot, _buf_slot, _buf_slot, _buf_slot, ),
+    271: (_buf_slot, _buf_slot, _buf_slot, ),
     280: (_str_slot, _buf_slot, ),
+    281: (_buf_slot, ),
     301: (_str_slot, ),
     302: (_buf_slot, ),
     320: (_str_slot, ),
@@ -1681,6 +1867,22 @@ DECODERS = {
     137: _decode_137,
     138: _decode_138,
     139: _decode_139,
+    140: _decode_140,
+    141: _decode_141,
+    142: _decode_142,
+    143: _decode_143,
+    144: _decode_144,
+    145: _decode_145,
+    146: _decode_146,
+    147: _decode_147,
+    148: _decode_148,
+    149: _decode_149,
+    150: _decode_150,
+    151: _decode_151,
+    152: _decode_152,
+    153: _decode_153,
+    154: _decode_154,
+    155: _decode_155,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -43,13 +43,43 @@ class Phase(str, Enum):
     BOTH = "both"
 
 
+class Written(str, Enum):
+    """When the kernel has written the memory an exit copy holds, by the return value: strace decodes it
+    only then (and prints the address otherwise). The BPF program copies only then, and the decoder
+    keeps the copy only then."""
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    OK = "ok"  # the call did not fail
+    POSITIVE = "positive"  # it returned more than 0 (poll's revents, select's sets: 0 is a timeout)
+    RESTART = "restart"  # it was interrupted, to be restarted (nanosleep's remainder)
+
+
+# the kernel's restart codes (include/linux/errno.h): ERESTARTSYS .. ERESTART_RESTARTBLOCK, as a range
+RESTART_ERRNO_MIN, RESTART_ERRNO_MAX = 512, 516
+RESTART_ERRNOS = frozenset({512, 513, 514, 516})  # ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK
+
+
+def written(w: Written, ret: int) -> bool:
+    """Whether a return value says the kernel wrote memory copied under condition w."""
+    if w == Written.POSITIVE:
+        return ret > 0
+    if w == Written.RESTART:
+        return -ret in RESTART_ERRNOS
+    return not -4095 <= ret < 0
+
+
 @dataclass(frozen=True)
 class KindInfo:
     capture: Capture
     at: Phase  # when the memory is read
-    param: str | None  # None | arg | set | struct | map: what the parenthesised parameter names
+    param: str | None  # None | arg | set | struct | map | array: what the parenthesised parameter names
     doc: str
     number: bool = False  # the register is a number (filters compare it); the copy is decoded by operation
+    written: Written = Written.OK  # an exit copy: the return values at which the kernel wrote it
+    entry_text: bool = False  # read at entry and exit, printed at entry; the exit copy explains the return
+    array: bool = False  # its length counts elements of the struct its parameter names (bits: see fdset)
 
 
 KINDS: dict[str, KindInfo] = {
@@ -109,9 +139,37 @@ KINDS: dict[str, KindInfo] = {
                       "an array of buffers the kernel reads; count from the argument named"),
     "oiovec": KindInfo(Capture.IOVEC, Phase.EXIT, "arg",
                        "an array of buffers the kernel fills, up to the return value"),
+    # arrays of fixed-size elements: COUNT:ELEM names the argument (or ret) counting the elements and
+    # the struct layout of one; copied as count x size bytes, at most the spec's count of elements
+    "iarray": KindInfo(Capture.BUFFER, Phase.ENTER, "array",
+                       "an array the kernel reads (setgroups' gids); COUNT:ELEM", array=True),
+    "oarray": KindInfo(Capture.BUFFER, Phase.EXIT, "array",
+                       "an array the kernel writes, COUNT:ELEM (getgroups: ret:gid, as many as it returns)",
+                       array=True),
+    "ioarray": KindInfo(Capture.BUFFER, Phase.BOTH, "array",
+                        "an array the kernel reads and writes back (poll's pollfd), COUNT:ELEM: printed at "
+                        "entry, what the kernel wrote explains a positive return", written=Written.POSITIVE,
+                        entry_text=True, array=True),
+    "fdset": KindInfo(Capture.BUFFER, Phase.BOTH, "arg",
+                      "a descriptor set of as many bits as the argument named, in longs (select's fd_set): "
+                      "printed at entry, what the kernel wrote explains a positive return",
+                      written=Written.POSITIVE, entry_text=True),
+    "lefttime": KindInfo(Capture.STRUCT, Phase.BOTH, "struct",
+                         "a timeout the kernel reads and writes back with the time left (select, ppoll): "
+                         "printed at entry, the time left with a positive return", written=Written.POSITIVE,
+                         entry_text=True),
+    "rstruct": KindInfo(Capture.STRUCT, Phase.EXIT, "struct",
+                        "a struct the kernel writes only when the call is interrupted to be restarted "
+                        "(nanosleep's remainder); its address otherwise", written=Written.RESTART),
 }
 
 _KIND_RE = re.compile(r"^([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]*(?::[A-Za-z_][A-Za-z0-9_]*)?)\))?\Z")
+
+
+def array_param(kind: "ArgKind") -> tuple[str, str]:
+    """An array kind's (count, element): the argument counting the elements (or "ret"), and the struct."""
+    count, _, elem = (kind.param or "").partition(":")
+    return count, elem
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,29 @@ def load_structs() -> dict[str, StructLayout]:
     if name:
         out[name] = StructLayout(name, size, tuple(fields))
     return out
+
+
+@dataclass(frozen=True)
+class PointerMember:
+    """A member of a copied struct that points to more memory, copied as a slot of its own after the
+    struct's: the pointer at `ptr`, the length (bytes) or count (iovecs) at `length` of `length_size`
+    bytes. The slot is named after the argument and the part: msg__name."""
+
+    part: str
+    ptr: int
+    length: int
+    length_size: int
+    iovec: bool = False  # an array of struct iovec (the count of them), else bytes
+    max: int = 0  # bytes copied at most (an iovec array: each buffer's, from the spec's buffers)
+
+
+# struct user_msghdr (sendmsg, recvmsg): msg_name and its length, msg_iov and msg_iovlen, msg_control
+# and msg_controllen. strace reads the control data up to net.core.optmem_max (20480); tracespec copies
+# the first CONTROL_MAX bytes, then prints "..." as strace does past what it read.
+CONTROL_MAX = 256
+NAME_MAX = 128  # sizeof(struct sockaddr_storage)
+POINTER_MEMBERS: dict[str, tuple[PointerMember, ...]] = {
+    "msghdr": (PointerMember("name", 0, 8, 4, max=NAME_MAX),
+               PointerMember("iov", 16, 24, 8, iovec=True),
+               PointerMember("control", 32, 40, 8, max=CONTROL_MAX)),
+}

@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Mapping
 
 from tracespec.catalogue.constants import Constants, load_constants
-from tracespec.catalogue.kinds import ArgKind, parse_kind
+from tracespec.catalogue.kinds import ArgKind, Phase, parse_kind
 from tracespec.catalogue.structs import StructLayout, load_structs
 
 CLASSES = frozenset({
@@ -20,7 +20,9 @@ CLASSES = frozenset({
     "stat", "lstat", "fstat", "stat_like", "statfs", "fstatfs", "statfs_like", "pure",
 })
 
-RET_KINDS = frozenset({"int", "fd", "hex", "mode", "none", "timeout"})
+# ready: how many descriptors are ready (poll, select): 0 is a timeout, more is explained by what the
+# kernel wrote back (the entry-printed arguments read again at exit: revents, fd sets, the time left)
+RET_KINDS = frozenset({"int", "fd", "hex", "mode", "none", "timeout", "ready"})
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,12 @@ def _check_params(syscalls, constants: Constants, structs) -> None:
                 raise ValueError(f"{sc.name}.{a.name}: no constant set {p!r}")
             if want == "struct" and p not in structs:
                 raise ValueError(f"{sc.name}.{a.name}: no struct layout {p!r}")
+            if want == "array":
+                count, _, elem = p.partition(":")
+                if (count != "ret" and count not in names) or elem not in structs:
+                    raise ValueError(f"{sc.name}.{a.name}: {p!r} names no argument (or ret) and struct layout")
+                if count == "ret" and a.kind.info.at != Phase.EXIT:
+                    raise ValueError(f"{sc.name}.{a.name}: a count from the return value is known only at exit")
             if want == "map":
                 other, _, map_name = p.partition(":")
                 if other not in names or map_name not in constants.maps:

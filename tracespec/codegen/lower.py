@@ -20,7 +20,7 @@ from tracespec.codegen import table_c
 from tracespec.codegen.templates import env
 from tracespec.catalogue import sigframe
 from tracespec.catalogue.descriptors import FD_INODE_MEMBERS, SOCK_ENDS_MEMBERS, SOCK_ENDS_SIZE
-from tracespec.catalogue.kinds import Capture, Phase
+from tracespec.catalogue.kinds import RESTART_ERRNO_MAX, RESTART_ERRNO_MIN, Capture, Phase, Written
 from tracespec.plan.model import (HIST_BUCKETS, Attach, FamilyPlan, Output, ParamIndex, Placement, Plan, RecordLayout,
                                   SlotLayout, SyscallInfo, TargetKind)
 from tracespec.plan.planner import exec_args_copy
@@ -83,20 +83,54 @@ def _arg_value(a) -> str:
     return f"(s64)(s{bits})a[{a.index}]" if a.signed else f"(s64)(u{bits})a[{a.index}]"
 
 
+def _written_guard(slot: SlotLayout, phase: Phase) -> str:
+    """At exit, the C test that skips the copy unless the return value says the kernel wrote it
+    (catalogue.kinds.written is the decoder's side of the same rule)."""
+    if phase != Phase.EXIT:
+        return ""
+    if slot.written == Written.POSITIVE:
+        return "ret <= 0 ? -1 : "
+    if slot.written == Written.RESTART:
+        return f"(ret < -{c_int(RESTART_ERRNO_MAX)} || ret > -{c_int(RESTART_ERRNO_MIN)}) ? -1 : "
+    return "ret < 0 ? -1 : "
+
+
 def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     """C expression of how many bytes a buffer-like slot copies (negative: copy nothing)."""
-    failed_guard = "ret < 0 ? -1 : " if phase == Phase.EXIT else ""
+    failed_guard = _written_guard(slot, phase)
     if slot.capture == Capture.STRUCT:
         return f"({failed_guard}{c_int(slot.max)})" if failed_guard else c_int(slot.max)
     if slot.size_from_ret:
-        return "ret"
-    a = info.args[slot.size_index]
-    if slot.size_deref:
-        return f"({failed_guard}ts_user_int(a[{a.index}]))"
-    return _arg_value(a)
+        n = "ret"
+    else:
+        a = info.args[slot.size_index]
+        if slot.size_deref:
+            return f"({failed_guard}ts_user_int(a[{a.index}]))"
+        n = _arg_value(a)
+    if slot.bits:  # bits, in whole longs; a negative count is none (the kernel refuses it)
+        n = f"({n} < 0 ? 0 : (({n} + 63) >> 6) << 3)"
+    elif slot.elem:
+        n = f"({n} * {c_int(slot.elem)})"
+    if slot.written != Written.OK and failed_guard:
+        return f"({failed_guard}{n})"
+    return n
+
+
+def _member_call(slot: SlotLayout, phase: Phase) -> str:
+    """A pointer member's copy: the pointer and its length read from the struct at the argument."""
+    base = f"a[{slot.index}]"
+    ptr = f"ts_user_u64({base} + {c_int(slot.via)})"
+    length = f"(s64)(u{8 * slot.via_len_size})ts_user_u64({base} + {c_int(slot.via_len)})"
+    if slot.capture == Capture.IOVEC:
+        total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
+        return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {length}, {total}, {limited})"
+    guard = "ret < 0 ? -1 : " if phase == Phase.EXIT else ""
+    return f"ts_put_buf(r, off, {ptr}, {f'({guard}{length})' if guard else length}, {c_int(slot.max)})"
 
 
 def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
+    if slot.via >= 0:
+        return _member_call(slot, phase)
     ptr = f"a[{slot.index}]"
     mx = c_int(slot.max)
     cap = slot.capture
@@ -125,7 +159,7 @@ def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, .
     """Slot writer calls in record order, and the size expression of the finished record."""
     out = []
     for slot in layout.slots:
-        var = f"so_{c_ident(slot.arg)}"
+        var = f"so_{c_ident(slot.arg + slot.name_suffix)}"
         call = _slot_call(slot, info, layout.phase)
         out.append(SlotC(var, call, slot.bytes if slot.inline else 0, slot.arg))
     size = "off" if layout.variable else c_int(layout.max_size)
@@ -158,6 +192,8 @@ class _Lowerer:
         exit_slots, exit_size = _slot_calls(fam.exit, info)
         scope_slots, slot_calls = {}, {}
         for slot, lay in zip(enter_slots, fam.enter.slots):
+            if lay.part:  # a struct's pointer member: filters see the argument's own slot
+                continue
             scope_slots[info.args[lay.index].name] = (slot.var, lay)
             slot_calls[info.args[lay.index].name] = slot.call
         fc = lower_filter(fam.filter, self.scope(fam, scope_slots, slot_calls)) if fam.filter else None

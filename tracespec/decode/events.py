@@ -24,7 +24,7 @@ from tracespec.wire.records import (TRUNCATED, EnterRecord, ExecArgsRecord, Exit
                                      Slot)
 from tracespec.decode.siginfo import Siginfo, parse_siginfo
 from tracespec.decode.values import converter
-from tracespec.catalogue.kinds import Capture, Phase
+from tracespec.catalogue.kinds import Capture, Phase, Written, written
 from tracespec.plan.model import Schema, SyscallInfo
 
 
@@ -150,6 +150,7 @@ class Pairer:
         self.infos = {s.nr: s for s in schema.syscalls}
         self.layouts = {lay.kind: lay for lay in schema.layouts}
         self.enter_layouts = {nr: lay for lay in schema.layouts if lay.phase == Phase.ENTER for nr in lay.nrs}
+        self.conditions: dict[int, tuple] = {}  # exit layout kind -> each slot's Written condition
         self.pending: dict[int, SyscallEvent] = {}  # tid -> started syscall
         # Items wait in `queue` behind a return with a restart code until it is known whether the thread
         # died of SIGKILL there: tid -> (its Finished's index in queue, the event before its exit).
@@ -179,9 +180,9 @@ class Pairer:
         if names is None:
             lay = self.layouts.get(kind)
             info = self.infos.get(nr)
-            names = tuple(info.args[sl.index].name if info is not None and sl.index < len(info.args)
-                          and sl.capture not in (Capture.FDINODE, Capture.SOCKENDS) else sl.arg
-                          for sl in lay.slots) if lay is not None else ()
+            names = tuple((info.args[sl.index].name if info is not None and sl.index < len(info.args)
+                           and sl.capture not in (Capture.FDINODE, Capture.SOCKENDS) else sl.arg)
+                          + sl.name_suffix for sl in lay.slots) if lay is not None else ()
             self.slot_names[key] = names
         return names
 
@@ -193,10 +194,24 @@ class Pairer:
     def _with_exit_slots(self, slots: dict, r: ExitRecord) -> dict:
         """The entry's slots with what the exit record copied over them (a new dict: the entry's stays),
         when the kernel wrote it: the one place exit copies are judged, for every syscall and format."""
-        if not kernel_wrote(self.infos.get(r.nr), r.ret):
-            return slots
+        conditions = self.conditions.get(r.kind)
+        if conditions is None:
+            lay = self.layouts.get(r.kind)
+            conditions = self.conditions[r.kind] = tuple(sl.written for sl in lay.slots) if lay is not None else ()
+        if all(w == Written.OK for w in conditions):
+            if not kernel_wrote(self.infos.get(r.nr), r.ret):
+                return slots
+            merged = dict(slots)
+            self._slots(r.kind, r.nr, r.slots, merged)
+            return merged
+        # copies made under conditions of their own (poll's revents when it returned more than 0,
+        # nanosleep's remainder when it was interrupted): each kept only when its condition holds
         merged = dict(slots)
-        self._slots(r.kind, r.nr, r.slots, merged)
+        names = self._slot_names(r.kind, r.nr)
+        ok = kernel_wrote(self.infos.get(r.nr), r.ret)
+        for name, s, w in zip(names, r.slots, conditions):
+            if (ok if w == Written.OK else written(w, r.ret)):
+                merged[name] = s
         return merged
 
     def _convert(self, nr: int) -> tuple[int, object]:

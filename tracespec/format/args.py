@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from tracespec.catalogue.kinds import KINDS, Phase
+from tracespec.catalogue.structs import POINTER_MEMBERS
 from tracespec.decode.events import SyscallEvent
 from tracespec.wire.records import Slot
 from tracespec.quote import quote
+from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text
+from tracespec.format.msghdr import msghdr_text
 from tracespec.format.sockaddr import sockaddr_text
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import complete, sigset_text, struct_text
@@ -17,9 +20,10 @@ from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
 EXIT_KINDS = frozenset(name for name, info in KINDS.items()
-                       if info.at in (Phase.EXIT, Phase.BOTH) and not info.number)
+                       if info.at in (Phase.EXIT, Phase.BOTH) and not info.number and not info.entry_text)
 MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
-                          "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec"})
+                          "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec", "fdset",
+                          "lefttime", "rstruct"}) | ARRAY_KINDS
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
@@ -169,6 +173,12 @@ def _sigset(ev: SyscallEvent, data: bytes, style: Style) -> str | None:
     return None
 
 
+def _absolute(ev: SyscallEvent) -> bool:
+    """A sleep until a time (clock_nanosleep's timer flags not 0): the kernel writes no remainder, and
+    strace prints its address."""
+    return any(f.kind == "flags(timer_flags)" and v for f, v in zip(ev.info.args, ev.args))
+
+
 def _returned_length(ev: SyscallEvent, name: str, copied: int) -> int:
     """How many bytes of an address the kernel filled in: strace's min(length given, length returned)
     of the in/out length at the argument named (the kernel truncates a longer address to the buffer)."""
@@ -191,7 +201,18 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return scalar_text(value, f, style)
     if value == 0:
         return "NULL"
-    slot = ev.slots.get(f.name)
+    if KINDS[kind].entry_text:  # printed at entry, from the entry's copy
+        slot = ev.entry_slots.get(f.name)
+        if kind == "fdset":
+            return fdset_text(f, value, ev, slot, fds)
+        if kind in ARRAY_KINDS:
+            return array_text(f, value, ev, slot, fds, style)
+    else:
+        slot = ev.slots.get(f.name)
+    if kind in ARRAY_KINDS:
+        return array_text(f, value, ev, slot, fds, style)
+    if param in POINTER_MEMBERS:  # a struct copied with what its pointer members point to
+        return msghdr_text(f.name, value, ev, kind == "istruct", _iovec, fds, style)
     if ev.info.name in DIRENT_HEADERS and kind == "obuf":
         return _dirents(value, f, ev, slot)
     if kind == "iostruct" and param == "int":
@@ -204,7 +225,9 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return f"{hexval(value, f)} /* {n}{'+' if slot.truncated else ''} var{'' if n == 1 else 's'} */"
     if slot is None or slot.absent or (slot.fault and not slot.data):
         return hexval(value, f)
-    if kind in ("istruct", "ostruct", "iostruct"):
+    if kind == "rstruct" and _absolute(ev):
+        return hexval(value, f)
+    if kind in ("istruct", "ostruct", "iostruct", "lefttime", "rstruct"):
         if not complete(param, slot.data):
             return hexval(value, f)
         if param == "sigset":

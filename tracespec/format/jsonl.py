@@ -26,7 +26,9 @@ import json
 
 from tracespec.decode.events import (SIGFRAME_MASK_SLOT, Finished, Lost, ProcessExit, Signalled, SyscallEvent,
                                      Unfinished)
+from tracespec.catalogue.structs import POINTER_MEMBERS
 from tracespec.format import args as A
+from tracespec.format.arrays import ARRAY_KINDS, array_json
 from tracespec.format.siginfo import siginfo_json
 from tracespec.format.sockaddr import sockaddr_json
 from tracespec.format.structs import struct_json
@@ -177,13 +179,26 @@ def json_value(f, v: int, ev: SyscallEvent):
     if v == 0:
         return None, None
     slot = ev.slots.get(f.name)
+    if kind in ARRAY_KINDS or kind in ("fdset", "lefttime"):
+        return array_json(f, v, ev)
     if kind == "iostruct" and param == "int":
         entry = ev.entry_slots.get(f.name)
         return {"before": _int_of(entry), "after": _int_of(slot) if slot is not entry else None}, None
     if slot is None or slot.absent or (slot.fault and not slot.data):
         return v, None  # the memory could not be read: the pointer
     if kind in ("istruct", "ostruct", "iostruct"):
-        return struct_json(param, slot.data), None
+        value = struct_json(param, slot.data)
+        for m in POINTER_MEMBERS.get(param, ()):  # what its pointer members point to, beside them
+            part = ev.slots.get(f"{f.name}__{m.part}")
+            if part is None or part.absent or part.fault:
+                continue
+            if m.iovec:
+                value[m.part] = [{"len": n, "data": _text(s.data)} for n, s in part.data]
+            elif m.part == "name":
+                value[m.part] = sockaddr_json(part.data)
+            else:
+                value[m.part] = _text(part.data)
+        return value, None
     if kind in ("sockaddr", "osockaddr"):
         return sockaddr_json(slot.data), None
     if kind in ("sockoptval", "osockoptval") and len(slot.data) == 4:

@@ -324,7 +324,7 @@ def struct_text(name: str, data: bytes, style: Style = DEFAULT_STYLE) -> str:
 
 def struct_json(name: str, data: bytes):
     v = struct_fields(name, data)
-    if name in ("int", "wstatus"):
+    if name in ("int", "wstatus", "gid"):
         return v["value"]
     if name == "fdpair":
         return [v["fd0"], v["fd1"]]

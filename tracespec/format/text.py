@@ -17,6 +17,7 @@ from tracespec.decode.events import (Finished, Forked, Lost, ProcessExit, Signal
 from tracespec.format import args as A
 from tracespec.format.fdpaths import FdPaths
 from tracespec.format.siginfo import signal_line
+from tracespec.format.arrays import ready_ret
 from tracespec.format.special import special
 from tracespec.format.values import Style, constants, ret_text
 from tracespec.quote import quote
@@ -126,6 +127,8 @@ class TextWriter:
             entry = f"{entry}, {rest}" if entry else rest
         ret = ev.exit.ret
         kind = sh.ret
+        if kind == "ready":
+            return f"{sh.name}({entry}) = {ready_ret(ev, self.style)}"
         return f"{sh.name}({entry}) = {ret if kind in PLAIN_RETS and ret >= 0 else ret_text(ret, kind)}"
 
     def enter_part(self, ev: SyscallEvent) -> str:
@@ -163,7 +166,8 @@ class TextWriter:
                 text = ", ".join([r(args[i], ev) for i, r in sh.exit])
         info = ev.info
         kind = info.ret if info else "int"
-        ret = str(ev.ret) if kind in PLAIN_RETS and ev.ret >= 0 else ret_text(ev.ret, kind)
+        ret = str(ev.ret) if kind in PLAIN_RETS and ev.ret >= 0 else \
+            ready_ret(ev, self.style) if kind == "ready" else ret_text(ev.ret, kind)
         if self.fds is not None and info is not None and ev.ret is not None and ev.ret >= 0 and self.fds.returns_fd(ev):
             ret = self.fds.annotate_new(ev.tgid, ev.ret)
         if own is not None and len(own) > 2 and own[2] is not None:  # a return strace explains (fcntl's flags)

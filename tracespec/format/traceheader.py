@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 
-from tracespec.catalogue.kinds import KINDS, Capture, Phase
+from tracespec.catalogue.kinds import KINDS, Capture, Phase, Written
 from tracespec.catalogue.syscalls import RET_KINDS
 from tracespec.quote import quote
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _KIND_TEXT = re.compile(r"([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]{0,63}(?::[A-Za-z_][A-Za-z0-9_]{0,63})?)\))?")
+WRITTEN = frozenset(w.value for w in Written)  # when an exit copy was made
 CAPTURES = frozenset(c.value for c in Capture if c is not Capture.NONE)  # what a slot may copy
 PHASES = frozenset({Phase.ENTER.value, Phase.EXIT.value})  # a record's
 MAX_NR = 1 << 20
@@ -91,7 +92,8 @@ def _kind(where: str, value) -> None:
     param = m.group(2)
     known = {"set": lambda: param in constants().sets, "struct": lambda: param in structs(),
              "map": lambda: ":" in param and param.split(":")[1] in constants().maps,
-             "arg": lambda: ":" not in param}
+             "arg": lambda: ":" not in param,
+             "array": lambda: ":" in param and param.split(":")[1] in structs()}
     if param is not None and not known[info.param]():
         _fail(where, value, f"an argument kind (no such {info.param})")
 
@@ -108,7 +110,8 @@ def _arg(where: str, a) -> None:
 
 def _slot(where: str, s) -> None:
     _object(where, s, {"arg", "index", "capture", "max", "inline"},
-            {"size_index", "size_from_ret", "struct", "count", "size_deref"})
+            {"size_index", "size_from_ret", "struct", "count", "size_deref", "elem", "bits", "written", "part",
+             "via", "via_len", "via_len_size"})
     _name(f"{where}.arg", s["arg"])
     _int(f"{where}.index", s["index"], 0, 5)
     if type(s["capture"]) is not str or s["capture"] not in CAPTURES:
@@ -122,6 +125,16 @@ def _slot(where: str, s) -> None:
     _int(f"{where}.count", s.get("count", 0), 0, 1024)
     _bool(f"{where}.size_from_ret", s.get("size_from_ret", False))
     _bool(f"{where}.size_deref", s.get("size_deref", False))
+    _int(f"{where}.elem", s.get("elem", 0), 0, 8192)
+    _bool(f"{where}.bits", s.get("bits", False))
+    if s.get("part"):
+        _name(f"{where}.part", s["part"])
+    _int(f"{where}.via", s.get("via", -1), -1, 4096)
+    _int(f"{where}.via_len", s.get("via_len", 0), 0, 4096)
+    if s.get("via_len_size", 8) not in (4, 8):
+        _fail(f"{where}.via_len_size", s.get("via_len_size"), "4 or 8")
+    if s.get("written", "ok") not in WRITTEN:
+        _fail(f"{where}.written", s.get("written"), "one of " + ", ".join(sorted(WRITTEN)))
 
 
 def _layout(where: str, lay, kinds: set[int]) -> None:

@@ -267,7 +267,7 @@ def ret_text(ret: int, kind: str) -> str:
         return mode_text(ret)
     if kind == "none":
         return "?"
-    if kind == "timeout" and ret == 0:
+    if kind in ("timeout", "ready") and ret == 0:
         return "0 (Timeout)"
     return str(ret)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import Enum, IntEnum
 
-from tracespec.catalogue.kinds import Capture, Phase
+from tracespec.catalogue.kinds import Capture, Phase, Written
 from tracespec.validate.typed import TExpr, TLeaf, TStrMatch
 from tracespec.wire.layout import COMM_SIZE, HEADER_SIZE, SLOT_INFO_SIZE, align4, element_bytes
 
@@ -94,6 +94,19 @@ class SlotLayout:
     count: int = 0  # arrays: elements at most (ptrcount: pointers counted at most; fdinode: descriptors,
     # 1: the one returned, 2: the int[2] at `index`)
     size_deref: bool = False  # the length is an int behind the size_index pointer
+    elem: int = 0  # an array of fixed-size elements: bytes of one; the length counts elements (max: bytes)
+    bits: bool = False  # the length counts bits, copied in whole longs (select's fd_set)
+    written: Written = Written.OK  # an exit copy is made (and decoded) only at these return values
+    # a pointer member of the struct at the argument (catalogue.structs.PointerMember), copied as a slot
+    # of its own named ARG__PART: the pointer at offset `via`, its length (or count) at `via_len`
+    part: str = ""
+    via: int = -1
+    via_len: int = 0
+    via_len_size: int = 8
+
+    @property
+    def name_suffix(self) -> str:
+        return f"__{self.part}" if self.part else ""
 
     @property
     def bytes(self) -> int:
@@ -165,7 +178,9 @@ class Schema:
         layouts = tuple(
             RecordLayout(kind=lay["kind"], phase=Phase(lay["phase"]), nrs=tuple(lay["nrs"]), name=lay["name"],
                          args=tuple(ArgField(**a) for a in lay["args"]),
-                         slots=tuple(SlotLayout(**{**s, "capture": Capture(s["capture"])}) for s in lay["slots"]))
+                         slots=tuple(SlotLayout(**{**s, "capture": Capture(s["capture"]),
+                                                       "written": Written(s.get("written", "ok"))})
+                                     for s in lay["slots"]))
             for lay in data["layouts"])
         syscalls = tuple(SyscallInfo(nr=s["nr"], name=s["name"], ret=s["ret"],
                                      args=tuple(ArgField(**a) for a in s["args"]), raw=bool(s.get("raw")))

@@ -19,7 +19,8 @@ from dataclasses import replace
 
 from tracespec.catalogue.descriptors import (ENDPOINT_SYSCALLS, FD_INODE_MEMBERS, FD_INODE_SLOT, INODE_DESCRIPTORS,
                                              SOCK_ENDS_MEMBERS, SOCK_ENDS_SIZE, SOCK_ENDS_SLOT)
-from tracespec.catalogue.kinds import Capture, Phase
+from tracespec.catalogue.kinds import Capture, Phase, Written
+from tracespec.catalogue.structs import POINTER_MEMBERS
 from tracespec.errors import SpecError
 from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, SIGNAL_SENT_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
                                   FilterPlan, Output, Param, ParamIndex, Placement, Plan, ServePlan,
@@ -76,7 +77,7 @@ def _slot_shape(sl: SlotLayout, sel: SelectedSyscall) -> tuple:
         a = sel.syscall.args[sl.size_index]
         size_type = (a.ctype.size, a.ctype.signed)
     return (sl.capture, sl.index, sl.max, sl.inline, sl.size_index, sl.size_from_ret, sl.struct, sl.count,
-            sl.size_deref, size_type)
+            sl.size_deref, size_type, sl.elem, sl.bits, sl.written, sl.part, sl.via, sl.via_len, sl.via_len_size)
 
 
 def _info(sel: SelectedSyscall) -> SyscallInfo:
@@ -90,7 +91,7 @@ ENVP_COUNT_LOOP = 1024  # execve's environment variables counted at most, with b
 ENVP_COUNT_UNROLLED = 128  # ... and when the loop must be unrolled
 
 
-def _slot(sel: SelectedSyscall, ap, bounded_loops: bool) -> SlotLayout:
+def _slot(sel: SelectedSyscall, ap, bounded_loops: bool, phase: Phase = Phase.ENTER) -> SlotLayout:
     f = ap.fetch
     size_index = None
     from_ret = False
@@ -105,7 +106,27 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool) -> SlotLayout:
         count = ENVP_COUNT_LOOP if bounded_loops else ENVP_COUNT_UNROLLED
     return SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=f.capture, max=f.max,
                       inline=f.mode == "inline" and f.capture == Capture.STRING, size_index=size_index,
-                      size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref)
+                      size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref, elem=f.elem,
+                      bits=f.bits, written=f.written if phase == Phase.EXIT else Written.OK)
+
+
+MEMBER_IOV_BYTES = 8192  # the iovecs of a struct's pointer member (msghdr's msg_iov) take at most this much
+
+
+def _part_slots(ap, phase: Phase) -> tuple[SlotLayout, ...]:
+    """The slots of a struct's pointer members (msghdr's name, iovecs and control data): copied when the
+    memory is final, at entry for a struct the kernel reads, when the call returns for one it fills."""
+    f = ap.fetch
+    members = POINTER_MEMBERS.get(f.struct or "") if f.capture == Capture.STRUCT else None
+    if not members or phase != (Phase.ENTER if f.at == Phase.ENTER else Phase.EXIT):
+        return ()
+    # a struct's iovecs share MEMBER_IOV_BYTES: a long -s shortens each buffer rather than refusing the record
+    iov_max = max(1, min(f.parts_max, MEMBER_IOV_BYTES // max(f.count, 1) - 12))
+    return tuple(SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=Capture.IOVEC if m.iovec else Capture.BUFFER,
+                            max=m.max or iov_max, inline=False, size_from_ret=m.iovec and phase == Phase.EXIT,
+                            count=f.count if m.iovec else 0, part=m.part, via=m.ptr, via_len=m.length,
+                            via_len_size=m.length_size)
+                 for m in members)
 
 
 def _filter_plan(expr: TExpr | None) -> FilterPlan | None:
@@ -393,10 +414,10 @@ class _Planner:
         self.shared_filter = shared_filter
         groups: dict[tuple, list[tuple[SelectedSyscall, tuple, tuple]]] = {}
         for sel in specific:
-            enter = tuple(_slot(sel, ap, bounded) for ap in sel.args
-                          if ap.fetch and ap.fetch.at in (Phase.ENTER, Phase.BOTH))
-            exit_ = tuple(_slot(sel, ap, bounded) for ap in sel.args
-                          if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH))
+            enter = tuple(sl for ap in sel.args if ap.fetch and ap.fetch.at in (Phase.ENTER, Phase.BOTH)
+                          for sl in (_slot(sel, ap, bounded),) + _part_slots(ap, Phase.ENTER))
+            exit_ = tuple(sl for ap in sel.args if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH)
+                          for sl in (_slot(sel, ap, bounded, Phase.EXIT),) + _part_slots(ap, Phase.EXIT))
             exit_ += self.descriptor_slots(sel)
             if self.summary is not None:  # nothing is printed: copy only what a filter matches
                 matched = _matched_args(_combine(global_filter, sel.filter))
@@ -540,6 +561,8 @@ def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
     for sl in fam.enter.slots + fam.exit.slots:
         if sl.capture not in TABLE_CAPTURES or sl.inline:
             return False
+        if sl.elem or sl.bits or sl.written != Written.OK or sl.part:  # a row's lengths are bytes, its exit copies "ok"
+            return False
         if sl.max > (TABLE_STRING_MAX if sl.capture == Capture.STRING else TABLE_BUFFER_MAX):
             return False
     return True
@@ -598,6 +621,8 @@ def _slot_helpers(layout: RecordLayout) -> set[str]:
             out.add("PUT_STR_RET")  # the kernel wrote it: nothing when the syscall failed
         if slot.size_deref:
             out.add("USER_INT")
+        if slot.via >= 0:
+            out.add("USER_U64")
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tracespec.catalogue import Arg, ArgKind, Capture, Phase, Syscall
+from tracespec.catalogue.kinds import Written
 from tracespec.errors import Location
 from tracespec.kernel import KernelProfile
 from tracespec.spec import Spec
@@ -24,6 +25,10 @@ class Fetch:
     struct: str | None = None  # structs: the layout's name
     count: int = 0  # arrays (argv, iovec, envp): elements copied at most
     deref: bool = False  # the length is an int behind the size_from pointer (read at exit)
+    elem: int = 0  # arrays of fixed-size elements: bytes of one (size_from counts elements; max is bytes)
+    bits: bool = False  # size_from counts bits, copied in whole longs (select's fd_set)
+    written: Written = Written.OK  # an exit copy: the return values at which the kernel wrote it
+    parts_max: int = 0  # a struct with pointer members: bytes of each buffer its iovecs point to
 
 
 @dataclass(frozen=True)

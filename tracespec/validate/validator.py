@@ -11,6 +11,7 @@ import fnmatch
 
 from tracespec.catalogue import ArgKind, Capture, Catalogue, Phase, Syscall
 from tracespec.catalogue.syscalls import CLASSES
+from tracespec.catalogue.kinds import array_param
 from tracespec.errors import SpecError, did_you_mean
 from tracespec.kernel import KernelProfile
 from tracespec.kernel.profile import fmt_version
@@ -25,6 +26,8 @@ from tracespec.validate.model import ArgPlan, Fetch, SelectedSyscall, ValidatedS
 MAX_FILTER_LEAVES = 32  # width of the in-flight entry's bits word (struct ts_inflight in program.c.j2)
 CLASS_ALIASES = {"net": "network", "%stat": "stat_like", "%statfs": "statfs_like"}
 SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage)
+ARRAY_BYTES_MAX = 4096  # an array of fixed-size elements copies at most this many bytes (then "...")
+FDSET_BYTES_MAX = 1024  # a descriptor set: the first 8192 descriptors (glibc's fd_set holds 1024)
 # What every argument becomes when the spec asks for raw values (strace -e raw=all prints hex).
 _RAW_KIND = ArgKind("hex")
 
@@ -179,7 +182,22 @@ class _Validator:
         count = (arg_opt.count if arg_opt is not None and arg_opt.count else None) or DEFAULT_COUNT
         if cap == Capture.STRUCT:
             layout = self.cat.structs[kind.param]
-            return ArgPlan(arg, kind, Fetch(cap, info.at, layout.size, "full", struct=layout.name))
+            # the memory its pointer members point to (msghdr's iovecs) is copied as buffers are
+            return ArgPlan(arg, kind, Fetch(cap, info.at, layout.size, "full", struct=layout.name,
+                                            written=info.written, count=count,
+                                            parts_max=self.spec.buffers.max or DEFAULT_COUNT))
+        if info.array:
+            # strace prints an array's first -s elements (its max_strlen), then "...": the spec's count
+            # of elements, else its buffers' max (what -s sets), as many as ARRAY_BYTES_MAX holds
+            count_from, elem = array_param(kind)
+            layout = self.cat.structs[elem]
+            elements = (arg_opt.count if arg_opt is not None and arg_opt.count else None) or opts.max
+            elements = max(1, min(elements, ARRAY_BYTES_MAX // layout.size))
+            return ArgPlan(arg, kind, Fetch(cap, info.at, elements * layout.size, "full", count_from,
+                                            struct=layout.name, elem=layout.size, written=info.written))
+        if kind.name == "fdset":
+            return ArgPlan(arg, kind, Fetch(cap, info.at, FDSET_BYTES_MAX, "full", kind.param, bits=True,
+                                            written=info.written))
         if cap == Capture.SOCKADDR:
             return ArgPlan(arg, kind, Fetch(cap, info.at, SOCKADDR_MAX, "full", kind.param,
                                             deref=info.at == Phase.EXIT))
@@ -211,10 +229,14 @@ class _Validator:
             raise self.err(f"mode applies to strings; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
         if o.max is not None and cap not in (Capture.STRING, Capture.BUFFER, Capture.STRV, Capture.IOVEC):
             raise self.err(f"max applies to strings and buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
-        if (o.at is not None or o.size is not None) and cap != Capture.BUFFER:
+        array = arg.kind.info.array or arg.kind.name == "fdset"
+        if (o.at is not None or o.size is not None) and (cap != Capture.BUFFER or array):
             raise self.err(f"at and size apply to buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
-        if o.count is not None and cap not in (Capture.STRV, Capture.IOVEC):
-            raise self.err(f"count applies to arrays (argv, iovecs); {sc.name}'s {arg.name} is {arg.kind.info.doc}",
+        if o.max is not None and array:
+            raise self.err(f"{sc.name}'s {arg.name} is {arg.kind.info.doc}: it takes a count of elements, not a max",
+                           o.loc)
+        if o.count is not None and cap not in (Capture.STRV, Capture.IOVEC) and not arg.kind.info.array:
+            raise self.err(f"count applies to arrays (argv, iovecs, arrays of structs); {sc.name}'s {arg.name} is {arg.kind.info.doc}",
                            o.loc)
         if o.size is not None and o.size != "ret" and sc.arg(o.size) is None:
             raise self.err(f"{sc.name} has no argument {o.size!r} to take a length from", o.loc,
@@ -254,6 +276,8 @@ class _Validator:
     def arg_type(self, ap: ArgPlan) -> ArgType | str:
         if ap.fetch is None or ap.kind.info.number:  # a number, whatever is copied behind it
             return ArgType("int", Phase.ENTER)
+        if ap.fetch.elem or ap.fetch.bits:
+            return f"it is {ap.kind.info.doc}; filters compare numbers and strings"
         if ap.fetch.capture in (Capture.STRING, Capture.BUFFER) and ap.fetch.at == Phase.ENTER:
             return ArgType("str", Phase.ENTER)
         if ap.fetch.at != Phase.ENTER:

@@ -1,0 +1,285 @@
+/* Arguments that are arrays whose element count is another argument or the return value (issue 19):
+ * poll's and ppoll's struct pollfd, select's and pselect6's fd_sets, getgroups' and setgroups' gids,
+ * and nanosleep's and clock_nanosleep's remainder (written only when a signal interrupts the sleep).
+ * argv[1] names the group; its calls follow the marker close(-4242). Every call is deterministic. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static void marker(void)
+{
+    syscall(SYS_close, -4242);
+}
+
+static int poll_calls(void)
+{
+    int p[2], q[2];
+    if (pipe(p) || pipe(q))
+        return 1;
+    marker();
+    struct pollfd fds[3] = {{p[0], POLLIN, 0}, {q[1], POLLOUT, 0}, {-1, POLLIN, 0}};
+    syscall(SYS_poll, fds, 3, 0);                  /* q[1] writable: 1 */
+    syscall(SYS_poll, fds, 1, 0);                  /* nothing to read: 0 (Timeout) */
+    syscall(SYS_write, p[1], "x", 1);
+    syscall(SYS_poll, fds, 2, 100);                /* both: 2 */
+    syscall(SYS_poll, NULL, 0, 0);                 /* no array */
+    syscall(SYS_poll, (void *)8, 1, 0);            /* EFAULT */
+    struct pollfd many[40];
+    for (int i = 0; i < 40; i++) {
+        many[i].fd = i % 2 ? p[0] : q[1];
+        many[i].events = i % 2 ? POLLIN | POLLPRI : POLLOUT;
+        many[i].revents = 0;
+    }
+    syscall(SYS_poll, many, 40, 0);                /* more than strace's 32: ... at entry and exit */
+    struct timespec ts = {1, 500};
+    syscall(SYS_ppoll, fds, 2, &ts, NULL, 8);      /* ppoll: its timeout left */
+    syscall(SYS_ppoll, fds, 1, NULL, NULL, 8);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR1);
+    syscall(SYS_ppoll, fds, 1, NULL, &mask, 8);     /* the mask while it waits */
+    syscall(SYS_ppoll, fds, 1, NULL, &mask, 4);     /* EINVAL: a sigsetsize not the kernel's */
+    char c;
+    syscall(SYS_read, p[0], &c, 1);
+    ts.tv_sec = 0;
+    ts.tv_nsec = 1000;
+    syscall(SYS_ppoll, fds, 1, &ts, NULL, 8);      /* 0 (Timeout) */
+    return 0;
+}
+
+static int select_calls(void)
+{
+    int p[2], q[2];
+    if (pipe(p) || pipe(q))
+        return 1;
+    marker();
+    fd_set r, w, e;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_ZERO(&e);
+    FD_SET(p[0], &r);
+    FD_SET(q[0], &r);
+    FD_SET(q[1], &w);
+    struct timeval tv = {1, 0};
+    syscall(SYS_select, q[1] + 1, &r, &w, &e, &tv);  /* out [q1], left ... */
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    tv.tv_sec = 0;
+    tv.tv_usec = 100;
+    syscall(SYS_select, p[0] + 1, &r, NULL, NULL, &tv);  /* 0 (Timeout) */
+    syscall(SYS_write, p[1], "x", 1);
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_SET(p[0], &r);
+    FD_SET(q[0], &r);
+    FD_SET(q[1], &w);
+    syscall(SYS_select, q[1] + 1, &r, &w, NULL, NULL);  /* in [p0], out [q1] */
+    syscall(SYS_select, 0, NULL, NULL, NULL, &tv);  /* no sets */
+    syscall(SYS_select, 3, (void *)8, NULL, NULL, NULL);  /* EFAULT */
+    syscall(SYS_select, -1, NULL, NULL, NULL, NULL);  /* EINVAL */
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    FD_SET(q[0], &r);
+    struct timespec ts = {2, 0};
+    syscall(SYS_pselect6, q[0] + 1, &r, NULL, NULL, &ts, NULL);  /* in [p0], left ... */
+    FD_ZERO(&r);
+    FD_SET(q[0], &r);
+    ts.tv_sec = 0;
+    ts.tv_nsec = 1000;
+    syscall(SYS_pselect6, q[0] + 1, &r, NULL, NULL, &ts, NULL);  /* 0 (Timeout) */
+    return 0;
+}
+
+static int group_calls(void)
+{
+    marker();
+    gid_t g[64];
+    int n = syscall(SYS_getgroups, 0, NULL);
+    syscall(SYS_getgroups, n, g);
+    syscall(SYS_getgroups, 64, g);
+    gid_t set[3] = {0, 27, 100};
+    syscall(SYS_setgroups, 3, set);
+    syscall(SYS_getgroups, 64, g);
+    syscall(SYS_getgroups, 1, g);                 /* EINVAL: too small */
+    syscall(SYS_getgroups, 64, (void *)8);        /* EFAULT */
+    gid_t big[40];
+    for (int i = 0; i < 40; i++)
+        big[i] = 1000 + i;
+    syscall(SYS_setgroups, 40, big);              /* more than strace's 32 */
+    syscall(SYS_getgroups, 64, g);
+    syscall(SYS_setgroups, 0, NULL);
+    syscall(SYS_getgroups, 64, g);                /* 0: [] */
+    syscall(SYS_setgroups, 2, (void *)8);         /* EFAULT */
+    return 0;
+}
+
+static int epoll_calls(void)
+{
+    int p[2], q[2];
+    if (pipe(p) || pipe(q))
+        return 1;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {EPOLLIN, {.u64 = 0x1234}};
+    epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+    ev.events = EPOLLOUT | EPOLLET;
+    ev.data.u64 = 7;
+    epoll_ctl(ep, EPOLL_CTL_ADD, q[1], &ev);
+    marker();
+    struct epoll_event out[4];
+    syscall(SYS_epoll_wait, ep, out, 4, 0);         /* q[1] writable: 1 */
+    syscall(SYS_write, p[1], "x", 1);
+    syscall(SYS_epoll_wait, ep, out, 4, 10);        /* both: 2 */
+    syscall(SYS_epoll_wait, ep, out, 1, 0);         /* one of them */
+    syscall(SYS_epoll_pwait, ep, out, 4, 0, NULL, 8);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    syscall(SYS_epoll_pwait, ep, out, 4, 0, &mask, 8);
+    syscall(SYS_epoll_wait, ep, (void *)8, 4, 0);   /* EFAULT */
+    syscall(SYS_epoll_wait, -1, out, 4, 0);         /* EBADF */
+    int e2 = epoll_create1(0);
+    syscall(SYS_epoll_wait, e2, out, 4, 0);         /* nothing ready: [] */
+    struct timespec ts = {0, 1000};
+    syscall(SYS_epoll_pwait2, ep, out, 4, &ts, NULL, 8);
+    return 0;
+}
+
+static int msg_calls(void)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+        return 1;
+    marker();
+    char a[] = "hello", b[] = " world";
+    struct iovec out[2] = {{a, 5}, {b, 6}};
+    struct msghdr m;
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = out;
+    m.msg_iovlen = 2;
+    syscall(SYS_sendmsg, sv[0], &m, MSG_DONTWAIT);
+    char buf[64];
+    struct iovec in = {buf, sizeof(buf)};
+    struct msghdr r;
+    memset(&r, 0, sizeof(r));
+    r.msg_iov = &in;
+    r.msg_iovlen = 1;
+    syscall(SYS_recvmsg, sv[1], &r, 0);
+    syscall(SYS_recvmsg, sv[1], &r, MSG_DONTWAIT);  /* EAGAIN */
+    syscall(SYS_sendmsg, sv[0], (void *)8, 0);      /* EFAULT */
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    m.msg_iovlen = 1;
+    m.msg_control = ctl.space;
+    m.msg_controllen = sizeof(ctl.space);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &sv[0], sizeof(int));
+    syscall(SYS_sendmsg, sv[0], &m, 0);
+    char rctl[64];
+    r.msg_control = rctl;
+    r.msg_controllen = sizeof(rctl);
+    syscall(SYS_recvmsg, sv[1], &r, MSG_CMSG_CLOEXEC);
+    struct sockaddr_un name;
+    memset(&name, 0, sizeof(name));
+    name.sun_family = AF_UNIX;
+    strcpy(name.sun_path, "/nonexistent/sock");
+    m.msg_name = &name;
+    m.msg_namelen = sizeof(name);
+    m.msg_control = NULL;
+    m.msg_controllen = 0;
+    int u = socket(AF_UNIX, SOCK_DGRAM, 0);
+    syscall(SYS_sendmsg, u, &m, 0);                 /* ENOENT */
+    /* named datagram sockets (abstract): recvmsg writes the sender's name back, shorter than given */
+    struct sockaddr_un to, from;
+    socklen_t tolen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen("tracespec-arrays-to");
+    socklen_t fromlen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen("tracespec-arrays-from");
+    memset(&to, 0, sizeof(to));
+    memset(&from, 0, sizeof(from));
+    to.sun_family = from.sun_family = AF_UNIX;
+    memcpy(to.sun_path + 1, "tracespec-arrays-to", strlen("tracespec-arrays-to"));
+    memcpy(from.sun_path + 1, "tracespec-arrays-from", strlen("tracespec-arrays-from"));
+    int rx = socket(AF_UNIX, SOCK_DGRAM, 0), tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (bind(rx, (struct sockaddr *)&to, tolen) || bind(tx, (struct sockaddr *)&from, fromlen))
+        return 1;
+    m.msg_name = &to;
+    m.msg_namelen = tolen;
+    syscall(SYS_sendmsg, tx, &m, 0);
+    struct sockaddr_un got;
+    memset(&got, 0, sizeof(got));
+    r.msg_name = &got;
+    r.msg_namelen = sizeof(got);
+    r.msg_control = NULL;
+    r.msg_controllen = 0;
+    syscall(SYS_recvmsg, rx, &r, 0);
+    return 0;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+static int sleep_calls(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    marker();
+    struct timespec req = {0, 1000}, rem = {7, 7};
+    syscall(SYS_nanosleep, &req, &rem);           /* slept: the remainder's address */
+    syscall(SYS_nanosleep, &req, NULL);
+    req.tv_nsec = -1;
+    syscall(SYS_nanosleep, &req, &rem);           /* EINVAL: the address */
+    struct itimerval it = {{0, 0}, {0, 20000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    req.tv_sec = 5;
+    req.tv_nsec = 0;
+    syscall(SYS_nanosleep, &req, &rem);           /* interrupted: what was left */
+    setitimer(ITIMER_REAL, &it, NULL);
+    syscall(SYS_clock_nanosleep, CLOCK_REALTIME, 0, &req, &rem);  /* interrupted: what was left */
+    setitimer(ITIMER_REAL, &it, NULL);
+    struct timespec until = {2000000000, 0};
+    syscall(SYS_clock_nanosleep, CLOCK_REALTIME, TIMER_ABSTIME, &until, &rem);  /* absolute: the address */
+    req.tv_sec = 0;
+    req.tv_nsec = 1000;
+    syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &req, &rem);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    if (!strcmp(argv[1], "poll"))
+        return poll_calls();
+    if (!strcmp(argv[1], "select"))
+        return select_calls();
+    if (!strcmp(argv[1], "groups"))
+        return group_calls();
+    if (!strcmp(argv[1], "epoll"))
+        return epoll_calls();
+    if (!strcmp(argv[1], "msg"))
+        return msg_calls();
+    if (!strcmp(argv[1], "sleep"))
+        return sleep_calls();
+    return 2;
+}
