@@ -844,6 +844,14 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
 #define TS_ARRAY_LOOP _Pragma("unroll")
 #define TS_ELEMENT_AT(r, at) (at)
 #endif
+/* A count the loop stops at, hidden from the optimiser in each iteration: seen, clang folds it into the
+ * loop's trip count, which is then no constant, and leaves the loop rolled (kernels before 5.3 refuse any
+ * loop; later ones walk it without knowing the record's end) */
+#if TS_BOUNDED_LOOPS
+#define TS_STOP_AT(c) (c)
+#else
+#define TS_STOP_AT(c) ({ u64 ts_c_ = (c); TS_OPAQUE(ts_c_); ts_c_; })
+#endif
 
 /* An argv-style array of strings. */
 #define TS_DEFINE_PUT_STRV(COUNT, MAX, SUB)                                                     \
@@ -894,7 +902,7 @@ static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u
     s64 take;                                                                                   \
     TS_ARRAY_LOOP                                                                               \
     for (u32 i = 0; i < COUNT; i++) {                                                           \
-        if (cnt <= i)                                                                           \
+        if (TS_STOP_AT(cnt) <= i)                                                               \
             break;                                                                              \
         v[0] = v[1] = 0;                                                                        \
         if (TS_READ_USER(v, sizeof(v), (void *)(ptr + 16 * i))) {                               \

@@ -137,7 +137,7 @@ def _decode_7(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 8: f4 enter (msg, msg, msg)
+# kind 8: f4 enter (msg, msg, msg, msg)
 _S8 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_8(mv, off):
@@ -145,8 +145,9 @@ def _decode_8(mv, off):
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2, s3)))
 
 
 # kind 9: f4 exit
@@ -167,7 +168,7 @@ def _decode_10(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 11: f5 exit (msg, msg, msg)
+# kind 11: f5 exit (msg, msg, msg, msg)
 _S11 = struct.Struct("<QIIIHHq")
 
 def _decode_11(mv, off):
@@ -175,8 +176,9 @@ def _decode_11(mv, off):
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
 # kind 12: f6 enter
@@ -267,7 +269,7 @@ _RETRY_READERS = {
     288: (_buf_slot, ),
     44: (_buf_slot, _buf_slot, ),
     45: (_buf_slot, ),
-    46: (_buf_slot, _buf_slot, _buf_slot, ),
+    46: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
     47: (_buf_slot, ),
     54: (_buf_slot, ),
     55: (_buf_slot, ),

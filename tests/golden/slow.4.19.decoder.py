@@ -447,7 +447,7 @@ def _decode_39(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 40: f20 enter (msg, msg, msg)
+# kind 40: f20 enter (msg, msg, msg, msg)
 _S40 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_40(mv, off):
@@ -455,8 +455,9 @@ def _decode_40(mv, off):
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2, s3)))
 
 
 # kind 41: f20 exit
@@ -477,7 +478,7 @@ def _decode_42(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 43: f21 exit (msg, msg, msg)
+# kind 43: f21 exit (msg, msg, msg, msg)
 _S43 = struct.Struct("<QIIIHHq")
 
 def _decode_43(mv, off):
@@ -485,8 +486,9 @@ def _decode_43(mv, off):
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
 # kind 44: f22 enter
@@ -1601,7 +1603,7 @@ _RETRY_READERS = {
     288: (_buf_slot, ),
     44: (_buf_slot, _buf_slot, ),
     45: (_buf_slot, ),
-    46: (_buf_slot, _buf_slot, _buf_slot, ),
+    46: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
     47: (_buf_slot, ),
     54: (_buf_slot, ),
     55: (_buf_slot, ),

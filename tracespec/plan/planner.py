@@ -113,11 +113,9 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool, phase: Phase = Phase.EN
 MEMBER_IOV_BYTES = 8192  # the iovecs of a struct's pointer member (msghdr's msg_iov) take at most this much
 
 
-def _part_slots(ap, phase: Phase, bounded: bool) -> tuple[SlotLayout, ...]:
+def _part_slots(ap, phase: Phase) -> tuple[SlotLayout, ...]:
     """The slots of a struct's pointer members (msghdr's name, iovecs and control data): copied when the
-    memory is final, at entry for a struct the kernel reads, when the call returns for one it fills. Not
-    the iovecs on a kernel without bounded loops: clang leaves the iovec copier a loop, which those
-    kernels refuse (tests/test_golden.py), so msg_iov shows as its address there."""
+    memory is final, at entry for a struct the kernel reads, when the call returns for one it fills."""
     f = ap.fetch
     members = POINTER_MEMBERS.get(f.struct or "") if f.capture == Capture.STRUCT else None
     if not members or phase != (Phase.ENTER if f.at == Phase.ENTER else Phase.EXIT):
@@ -128,7 +126,7 @@ def _part_slots(ap, phase: Phase, bounded: bool) -> tuple[SlotLayout, ...]:
                             max=m.max or iov_max, inline=False, size_from_ret=m.iovec and phase == Phase.EXIT,
                             count=f.count if m.iovec else 0, part=m.part, via=m.ptr, via_len=m.length,
                             via_len_size=m.length_size)
-                 for m in members if bounded or not m.iovec)
+                 for m in members)
 
 
 def _filter_plan(expr: TExpr | None) -> FilterPlan | None:
@@ -417,9 +415,9 @@ class _Planner:
         groups: dict[tuple, list[tuple[SelectedSyscall, tuple, tuple]]] = {}
         for sel in specific:
             enter = tuple(sl for ap in sel.args if ap.fetch and ap.fetch.at in (Phase.ENTER, Phase.BOTH)
-                          for sl in (_slot(sel, ap, bounded),) + _part_slots(ap, Phase.ENTER, bounded))
+                          for sl in (_slot(sel, ap, bounded),) + _part_slots(ap, Phase.ENTER))
             exit_ = tuple(sl for ap in sel.args if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH)
-                          for sl in (_slot(sel, ap, bounded, Phase.EXIT),) + _part_slots(ap, Phase.EXIT, bounded))
+                          for sl in (_slot(sel, ap, bounded, Phase.EXIT),) + _part_slots(ap, Phase.EXIT))
             exit_ += self.descriptor_slots(sel)
             if self.summary is not None:  # nothing is printed: copy only what a filter matches
                 matched = _matched_args(_combine(global_filter, sel.filter))
