@@ -7,8 +7,8 @@ own time (kernel.bpf_stats_enabled) beside the loop's ns per syscall.
     sudo .venv/bin/python bench/ab_probe.py --spec all.yaml --loop getppid \\
         --variant main:rev:main --variant work:tree
 
-A variant is NAME:tree (the work tree's .venv/bin/tracespec), NAME:rev:REV (tracespec as committed at
-REV, unpacked as bench/run.py --rev does) NAME:env:VAR=VALUE[,VAR=VALUE] (the work tree with those
+A variant is NAME:tree (the work tree's .venv/bin/tracespec), NAME:rev:REV[,VAR=VALUE...] (tracespec as committed at
+REV, unpacked as bench/run.py --rev does, with those variables) NAME:env:VAR=VALUE[,VAR=VALUE] (the work tree with those
 variables) or NAME:args:ARG[,ARG] (the work tree, with those options to `tracespec run`). Each run is `tracespec run SPEC --format bin -o FILE -- sh -c 'workload LOOP N; sleep S'`;
 during the sleep the probe reads `bpftool prog show` and keeps, for each of tracespec's programs,
 run_time_ns and run_cnt. Programs run for every task on the machine, so the figure given per program
@@ -86,8 +86,12 @@ def make_variant(spec: str, workdir: str) -> dict:
         s = subject.installed(os.path.join(REPO, ".venv", "bin", "tracespec"), REPO)
         return {"name": name, "exe": s.executable, "specs": s.specs_dir, "env": {}, "desc": s.description}
     if kind == "rev":
-        s = subject.from_commit(rest[0], REPO, os.path.join(workdir, name))
-        return {"name": name, "exe": s.executable, "specs": s.specs_dir, "env": s.env, "desc": s.description}
+        rev, *extra = rest[0].split(",")
+        os.makedirs(os.path.join(workdir, name), exist_ok=True)
+        s = subject.from_commit(rev, REPO, os.path.join(workdir, name))
+        env = dict(kv.split("=", 1) for kv in extra)
+        return {"name": name, "exe": s.executable, "specs": s.specs_dir, "env": {**s.env, **env},
+                "desc": {**s.description, "env": env}}
     if kind == "env":
         s = subject.installed(os.path.join(REPO, ".venv", "bin", "tracespec"), REPO)
         env = dict(kv.split("=", 1) for kv in rest[0].split(","))
