@@ -228,6 +228,7 @@ class _Lowerer:
             "helpers": helpers,
             "targets": p.target.kind in (TargetKind.COMMAND, TargetKind.PIDS),
             "args_offset": HEADER_SIZE + COMM_SIZE,
+            "retry_bitmap_words": BITMAP_WORDS,
             "exec_args_max": EXEC_ARGS_MAX,
             "exec_path_max": EXEC_PATH_MAX,
             "exec_args": any(exec_args_copy(fam) for fam in p.families),

@@ -420,6 +420,9 @@ class Plan:
     params: tuple[Param, ...]
     inflight: bool  # per-thread in-flight map (entry ts, args, filter bits)
     retry: bool  # entry copies that fault are made again at exit (the kernel has paged the memory in)
+    # with retry: a bit per thread says it may have a ts_retry entry, so that an exit tests it (an inlined
+    # array lookup) rather than looking the hash map up every time (kernels with atomic or/and on maps)
+    retry_bitmap: bool
     stash_size: int  # bytes of the stash map's value (0: no stash)
     scratch_size: int
     ring_pages: int  # ring buffer size, or perf buffer pages per CPU

@@ -296,6 +296,7 @@ class _Planner:
             generic_everything=v.every_syscall and not plans,
             schema=schema, attachments=tuple(attachments),
             params=tuple(params), inflight=inflight, retry=retry,
+            retry_bitmap=retry and p.has("atomic_bitops"),
             stash_size=stash_size,
             # a record that waits in ts_stash for its exit is built in scratch, whatever its size
             scratch_size=SCRATCH_SIZE if variable or stash_size else 0, ring_pages=pages, max_record=max_record,
