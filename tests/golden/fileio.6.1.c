@@ -1213,18 +1213,6 @@ int ts_exit_table(struct ts_tp_exit_ctx *ctx)
             ts_retry.delete(&tid);
         }
     }
-    if (!((row >> TS_TR_NEXIT) & 7)) {
-        /* no exit copies: the record is built in place in the ring, not in scratch and copied */
-        u8 *q = ts_events.ringbuf_reserve(TS_EXIT_FIXED);
-        if (!q) {
-            ts_lost_one();
-            return 0;
-        }
-        ts_header(q, id, bpf_ktime_get_ns(), nr, (row >> TS_TR_EXIT_KIND) & 0xFFFF);
-        *(s64 *)(q + TS_HEADER_SIZE) = ret;
-        ts_events.ringbuf_submit(q, ts_wake_flags(TS_EXIT_FIXED));
-        return 0;
-    }
     ts_targs_set(r, a);
     ts_header(r, id, bpf_ktime_get_ns(), nr, (row >> TS_TR_EXIT_KIND) & 0xFFFF);
     *(s64 *)(r + TS_HEADER_SIZE) = ret;
