@@ -51,6 +51,7 @@ struct ts_hdr {
 /* this program's configuration of tracespec.bpf.h */
 #define TS_OUTPUT_RINGBUF 1
 #define TS_RING_PAGES 32768
+#define TS_WAKE_BYTES 1048576
 #define TS_N_PARAMS 13
 #define TS_SCRATCH_SIZE 0
 #define TS_BOUNDED_LOOPS 1
@@ -88,7 +89,7 @@ struct ts_hdr {
  *
  * The generated program defines, before this header:
  *   the wire format (struct ts_hdr, TS_HEADER_SIZE, TS_SLOT_*, ... from tracespec/wire/layout.py),
- *   TS_OUTPUT_RINGBUF (1: BPF ring buffer of TS_RING_PAGES pages; 0: perf buffers),
+ *   TS_OUTPUT_RINGBUF (1: BPF ring buffer of TS_RING_PAGES pages; 0: perf buffers), TS_WAKE_BYTES,
  *   TS_N_PARAMS, TS_SCRATCH_SIZE (0: no scratch), TS_BOUNDED_LOOPS,
  *   TS_READ_USER, TS_READ_USER_STR, TS_READ_KERNEL (the probe-read helpers this kernel offers),
  *   TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS or TS_ATTACH_SYSCALL_TP,
@@ -154,6 +155,30 @@ static __always_inline u32 ts_all(u64 w, u64 mask)
 
 #if TS_OUTPUT_RINGBUF
 BPF_RINGBUF_OUTPUT(ts_events, TS_RING_PAGES);
+#if TS_WAKE_BYTES
+/* Wakeups batched: a wakeup is an irq_work, and in a VM one cost about as much as the rest of a record
+ * (the kernel's own rule wakes the reader whenever it has caught up, often every record when it keeps
+ * up). Each CPU counts the bytes it wrote and wakes the reader when they reach TS_WAKE_BYTES; between
+ * wakeups the reader finds the records at its next poll. */
+BPF_PERCPU_ARRAY(ts_wake, u64, 1);
+
+static __always_inline u64 ts_wake_flags(u32 size)
+{
+    u32 z = 0;
+    u64 *n = ts_wake.lookup(&z);
+    if (!n)
+        return 0;
+    u64 v = *n + size + 8;   /* the ring's own header of each record: 8 bytes */
+    if (v < TS_WAKE_BYTES) {
+        *n = v;
+        return BPF_RB_NO_WAKEUP;
+    }
+    *n = 0;
+    return BPF_RB_FORCE_WAKEUP;
+}
+#else
+#define ts_wake_flags(size) 0
+#endif
 #else
 BPF_PERF_OUTPUT(ts_events);
 #endif
@@ -260,7 +285,7 @@ static __always_inline void ts_emit(void *ctx, void *data, u32 size)
     return;
 #endif
 #if TS_OUTPUT_RINGBUF
-    if (ts_events.ringbuf_output(data, size & TS_OFF_MASK, 0))
+    if (ts_events.ringbuf_output(data, size & TS_OFF_MASK, ts_wake_flags(size & TS_OFF_MASK)))
         ts_lost_one();
 #else
     if (ts_events.perf_submit(ctx, data, size & TS_OFF_MASK))
@@ -1085,7 +1110,7 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     ra[3] = a[3];
     ra[4] = a[4];
     ra[5] = a[5];
-    ts_events.ringbuf_submit(r, 0);
+    ts_events.ringbuf_submit(r, ts_wake_flags(88));
     return 0;
 }
 
@@ -1098,7 +1123,7 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
     }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 1);
     *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    ts_events.ringbuf_submit(r, 0);
+    ts_events.ringbuf_submit(r, ts_wake_flags(32));
     return 0;
 }
 

@@ -52,6 +52,7 @@ struct ts_hdr {
 /* this program's configuration of tracespec.bpf.h */
 #define TS_OUTPUT_RINGBUF 1
 #define TS_RING_PAGES 32768
+#define TS_WAKE_BYTES 1048576
 #define TS_N_PARAMS 13
 #define TS_SCRATCH_SIZE 32768
 #define TS_BOUNDED_LOOPS 1
@@ -109,7 +110,7 @@ struct ts_hdr {
  *
  * The generated program defines, before this header:
  *   the wire format (struct ts_hdr, TS_HEADER_SIZE, TS_SLOT_*, ... from tracespec/wire/layout.py),
- *   TS_OUTPUT_RINGBUF (1: BPF ring buffer of TS_RING_PAGES pages; 0: perf buffers),
+ *   TS_OUTPUT_RINGBUF (1: BPF ring buffer of TS_RING_PAGES pages; 0: perf buffers), TS_WAKE_BYTES,
  *   TS_N_PARAMS, TS_SCRATCH_SIZE (0: no scratch), TS_BOUNDED_LOOPS,
  *   TS_READ_USER, TS_READ_USER_STR, TS_READ_KERNEL (the probe-read helpers this kernel offers),
  *   TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS or TS_ATTACH_SYSCALL_TP,
@@ -175,6 +176,30 @@ static __always_inline u32 ts_all(u64 w, u64 mask)
 
 #if TS_OUTPUT_RINGBUF
 BPF_RINGBUF_OUTPUT(ts_events, TS_RING_PAGES);
+#if TS_WAKE_BYTES
+/* Wakeups batched: a wakeup is an irq_work, and in a VM one cost about as much as the rest of a record
+ * (the kernel's own rule wakes the reader whenever it has caught up, often every record when it keeps
+ * up). Each CPU counts the bytes it wrote and wakes the reader when they reach TS_WAKE_BYTES; between
+ * wakeups the reader finds the records at its next poll. */
+BPF_PERCPU_ARRAY(ts_wake, u64, 1);
+
+static __always_inline u64 ts_wake_flags(u32 size)
+{
+    u32 z = 0;
+    u64 *n = ts_wake.lookup(&z);
+    if (!n)
+        return 0;
+    u64 v = *n + size + 8;   /* the ring's own header of each record: 8 bytes */
+    if (v < TS_WAKE_BYTES) {
+        *n = v;
+        return BPF_RB_NO_WAKEUP;
+    }
+    *n = 0;
+    return BPF_RB_FORCE_WAKEUP;
+}
+#else
+#define ts_wake_flags(size) 0
+#endif
 #else
 BPF_PERF_OUTPUT(ts_events);
 #endif
@@ -281,7 +306,7 @@ static __always_inline void ts_emit(void *ctx, void *data, u32 size)
     return;
 #endif
 #if TS_OUTPUT_RINGBUF
-    if (ts_events.ringbuf_output(data, size & TS_OFF_MASK, 0))
+    if (ts_events.ringbuf_output(data, size & TS_OFF_MASK, ts_wake_flags(size & TS_OFF_MASK)))
         ts_lost_one();
 #else
     if (ts_events.perf_submit(ctx, data, size & TS_OFF_MASK))
@@ -1084,6 +1109,29 @@ struct ts_retry {
     u32 faults;  /* bit i: slot i could not be copied at entry */
 };
 BPF_HASH(ts_retry, u32, struct ts_retry, 4096);   /* entry copies to make again at exit, by thread */
+/* A bit per task id: the thread may have an entry in ts_retry. Set before the entry is stored, cleared by
+ * the exit that looks for it: an exit tests the bit, an array lookup the verifier inlines, and looks the
+ * hash map up only when it is set (a stale bit costs that one lookup). */
+BPF_ARRAY(ts_retry_bits, u64, 65536);
+
+static __always_inline void ts_retry_mark(u32 tid)
+{
+    u32 word = tid >> 6;
+    u64 *bits = ts_retry_bits.lookup(&word);
+    if (bits)
+        __sync_fetch_and_or(bits, 1ull << (tid & 63));
+}
+
+static __always_inline int ts_retry_take(u32 tid)
+{
+    u32 word = tid >> 6;
+    u64 *bits = ts_retry_bits.lookup(&word);
+    u64 mask = 1ull << (tid & 63);
+    if (!bits || !(*bits & mask))
+        return 0;
+    __sync_fetch_and_and(bits, ~mask);
+    return 1;
+}
 /* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
 static __always_inline int ts_traced(u64 id)
 {
@@ -1244,6 +1292,7 @@ int ts_enter_table(struct ts_tp_enter_ctx *ctx)
         rt.args[4] = a[4];
         rt.args[5] = a[5];
         u32 rtid = id;
+        ts_retry_mark(rtid);
         ts_retry.update(&rtid, &rt);
     }
     u32 tid = id;
@@ -1291,7 +1340,7 @@ int ts_exit_table(struct ts_tp_exit_ctx *ctx)
         ts_inflight.delete(&tid);
     }
     if ((row >> TS_TR_NENTER) & 7) {
-        struct ts_retry *rt = ts_retry.lookup(&tid);
+        struct ts_retry *rt = ts_retry_take(tid) ? ts_retry.lookup(&tid) : 0;
         if (rt) {
             if (rt->nr == nr)
                 ts_table_retry(ctx, id, nr, r, rt);
@@ -1326,7 +1375,7 @@ static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
     bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
     u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
-    ts_events.ringbuf_submit(r, 0);
+    ts_events.ringbuf_submit(r, ts_wake_flags(48));
     return 0;
 }
 
@@ -1339,7 +1388,7 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
     }
     ts_header(r, id, bpf_ktime_get_ns(), nr, 21);
     *(s64 *)(r + TS_HEADER_SIZE) = ret;
-    ts_events.ringbuf_submit(r, 0);
+    ts_events.ringbuf_submit(r, ts_wake_flags(32));
     return 0;
 }
 

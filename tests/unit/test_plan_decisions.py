@@ -142,3 +142,32 @@ def test_a_summary_records_no_signals_and_counts_rt_sigreturn_at_its_exit():
     assert not p.signals and not p.signals_sent and p.sigreturn_exit and not p.sigreturn_frame
     assert "nr = TS_NR_RT_SIGRETURN;" in compiled.c_source
     assert "nr = TS_NR_RT_SIGRETURN;" not in _compile("all.yaml", "6.1").c_source
+
+
+def test_ring_wakeups_are_batched_by_the_rings_size():
+    """Each CPU wakes the reader once it wrote 1/64 of the ring (at most 1 MiB, at least a page), and
+    every submit of the ring buffer passes that rule's flags; perf buffers and recorders keep theirs."""
+    c = _compile("fileio.yaml", "6.1")
+    assert c.plan.wakeup_batch == 1 << 20
+    assert "#define TS_WAKE_BYTES 1048576" in c.c_source
+    body = c.c_source.split(HEADER_END_MARK, 1)[1]
+    for call in re.findall(r"ringbuf_(?:submit|output)\([^;]*;", body):
+        assert "ts_wake_flags(" in call, call
+    assert _compile("fileio.yaml", "6.1", buffer_bytes=16 << 20).plan.wakeup_batch == 256 << 10
+    assert _compile("fileio.yaml", "6.1", buffer_bytes=64 << 10).plan.wakeup_batch == 4096
+    assert _compile("fileio.yaml", "4.19").plan.wakeup_batch == 0  # perf buffers
+    assert _compile("fileio.yaml", "6.1", recorder_bytes=0, cpus=2).plan.wakeup_batch == 0
+
+
+def test_an_exit_tests_the_retry_bit_before_the_hash():
+    """Where the kernel has atomic bit operations, an exit looks ts_retry up only when the thread's bit
+    says an entry stored something there."""
+    c = _compile("fileio.yaml", "6.1")
+    assert c.plan.retry and c.plan.retry_bitmap
+    handlers = c.c_source.split(HEADER_END_MARK, 1)[1].split("TRACEPOINT_PROBE(sched, sched_process_exec)")[0]
+    lookups = [ln for ln in handlers.splitlines() if "ts_retry.lookup(" in ln]
+    assert lookups and all("ts_retry_take(" in ln for ln in lookups), lookups
+    assert "ts_retry_mark(rtid);\n        ts_retry.update(&rtid, &rt);" in handlers
+    old = _compile("fileio.yaml", "4.19")
+    assert old.plan.retry and not old.plan.retry_bitmap
+    assert "#define ts_retry_take(tid) 1" in old.c_source

@@ -4,7 +4,7 @@
  *
  * The generated program defines, before this header:
  *   the wire format (struct ts_hdr, TS_HEADER_SIZE, TS_SLOT_*, ... from tracespec/wire/layout.py),
- *   TS_OUTPUT_RINGBUF (1: BPF ring buffer of TS_RING_PAGES pages; 0: perf buffers),
+ *   TS_OUTPUT_RINGBUF (1: BPF ring buffer of TS_RING_PAGES pages; 0: perf buffers), TS_WAKE_BYTES,
  *   TS_N_PARAMS, TS_SCRATCH_SIZE (0: no scratch), TS_BOUNDED_LOOPS,
  *   TS_READ_USER, TS_READ_USER_STR, TS_READ_KERNEL (the probe-read helpers this kernel offers),
  *   TS_ATTACH_RAW_TP, TS_ATTACH_RAW_SYSCALLS or TS_ATTACH_SYSCALL_TP,
@@ -70,6 +70,30 @@ static __always_inline u32 ts_all(u64 w, u64 mask)
 
 #if TS_OUTPUT_RINGBUF
 BPF_RINGBUF_OUTPUT(ts_events, TS_RING_PAGES);
+#if TS_WAKE_BYTES
+/* Wakeups batched: a wakeup is an irq_work, and in a VM one cost about as much as the rest of a record
+ * (the kernel's own rule wakes the reader whenever it has caught up, often every record when it keeps
+ * up). Each CPU counts the bytes it wrote and wakes the reader when they reach TS_WAKE_BYTES; between
+ * wakeups the reader finds the records at its next poll. */
+BPF_PERCPU_ARRAY(ts_wake, u64, 1);
+
+static __always_inline u64 ts_wake_flags(u32 size)
+{
+    u32 z = 0;
+    u64 *n = ts_wake.lookup(&z);
+    if (!n)
+        return 0;
+    u64 v = *n + size + 8;   /* the ring's own header of each record: 8 bytes */
+    if (v < TS_WAKE_BYTES) {
+        *n = v;
+        return BPF_RB_NO_WAKEUP;
+    }
+    *n = 0;
+    return BPF_RB_FORCE_WAKEUP;
+}
+#else
+#define ts_wake_flags(size) 0
+#endif
 #else
 BPF_PERF_OUTPUT(ts_events);
 #endif
@@ -176,7 +200,7 @@ static __always_inline void ts_emit(void *ctx, void *data, u32 size)
     return;
 #endif
 #if TS_OUTPUT_RINGBUF
-    if (ts_events.ringbuf_output(data, size & TS_OFF_MASK, 0))
+    if (ts_events.ringbuf_output(data, size & TS_OFF_MASK, ts_wake_flags(size & TS_OFF_MASK)))
         ts_lost_one();
 #else
     if (ts_events.perf_submit(ctx, data, size & TS_OFF_MASK))

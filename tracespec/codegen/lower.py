@@ -271,6 +271,7 @@ class _Lowerer:
             "helpers": helpers,
             "targets": p.target.kind in (TargetKind.COMMAND, TargetKind.PIDS),
             "args_offset": HEADER_SIZE + COMM_SIZE,
+            "retry_bitmap_words": BITMAP_WORDS,
             "exec_args_max": EXEC_ARGS_MAX,
             "exec_path_max": EXEC_PATH_MAX,
             "exec_args": any(exec_args_copy(fam) for fam in p.families),
@@ -330,6 +331,7 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     """The #defines that configure tracespec.bpf.h for this plan (every value passes through c_int or is
     a helper name the profile offers)."""
     d = {"TS_OUTPUT_RINGBUF": c_int(int(plan.output == Output.RINGBUF)), "TS_RING_PAGES": c_int(plan.ring_pages),
+         "TS_WAKE_BYTES": c_int(plan.wakeup_batch),
          "TS_N_PARAMS": c_int(len(plan.params)), "TS_SCRATCH_SIZE": c_int(plan.scratch_size),
          "TS_BOUNDED_LOOPS": c_int(int(plan.bounded_loops)), "TS_READ_USER": c_ident(plan.read_user),
          "TS_READ_USER_STR": c_ident(plan.read_user_str), "TS_READ_KERNEL": c_ident(plan.read_kernel),

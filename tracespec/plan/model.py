@@ -439,6 +439,9 @@ class Plan:
     params: tuple[Param, ...]
     inflight: bool  # per-thread in-flight map (entry ts, args, filter bits)
     retry: bool  # entry copies that fault are made again at exit (the kernel has paged the memory in)
+    # with retry: a bit per thread says it may have a ts_retry entry, so that an exit tests it (an inlined
+    # array lookup) rather than looking the hash map up every time (kernels with atomic or/and on maps)
+    retry_bitmap: bool
     stash_size: int  # bytes of the stash map's value (0: no stash)
     scratch_size: int
     ring_pages: int  # ring buffer size, or perf buffer pages per CPU
@@ -448,7 +451,10 @@ class Plan:
     # than a hash map, whose lookup cost ~35 ns per syscall on both entry and exit (bench/cost_probe.py)
     target_bitmap: bool
     exec_arm_events: tuple[str, ...]  # syscall_tp: execve events attached only to arm the target
-    wakeup_batch: int  # ring buffer: wake the reader every this many bytes (0: every record)
+    # ring buffer: each CPU wakes the reader once it has written this many bytes since it last did (the
+    # reader also looks every POLL_SECONDS); 0: the kernel's own rule, a wakeup whenever the reader has
+    # caught up, which in a VM cost about 1 us of every openat+close (bench/results/2026-12-02-vm-perf-*)
+    wakeup_batch: int
     summary: SummaryPlan | None = None  # aggregate in maps instead of emitting syscall records
     recorder: RecorderPlan | None = None  # keep records in overwritable buffers until a dump
     serve: ServePlan | None = None  # tracespec serve: a recorder per cgroup, added while the program runs

@@ -38,6 +38,10 @@ MAX_RECORD = 16383  # records are built at offsets masked to 14 bits
 # took none of it (a syscall without copies is two records of 40 to 88 bytes). `run` lowers it on small
 # machines (runtime.preflight.default_buffer_bytes).
 RING_BYTES = 128 << 20
+# wake the reader every 1/64 of the ring per CPU, at most every MiB, at least every page: 64 CPUs that
+# each wrote just short of it leave the ring full at most; the reader's own poll bounds the latency
+WAKE_RING_FRACTION = 64
+WAKE_BYTES_MAX = 1 << 20
 PERF_PAGES = 2048  # default perf buffer: 8 MiB per CPU
 SUMMARY_RING_BYTES = 1 << 20  # a summary's ring buffer carries only forks and exits of the targets
 RECORDER_BYTES = 64 << 20  # a flight recorder's default buffer, all CPUs together
@@ -167,7 +171,7 @@ def _uses_args(expr: TExpr | None) -> bool:
 
 
 class _Planner:
-    def __init__(self, v: ValidatedSpec, target: Target, buffer_bytes: int | None, wakeup_batch: int,
+    def __init__(self, v: ValidatedSpec, target: Target, buffer_bytes: int | None, wakeup_batch: int | None,
                  ring_cap: int = 0, summary: SummaryPlan | None = None, recorder_bytes: int | None = None,
                  cpus: int = 1, serve: ServePlan | None = None, table: bool | None = None):
         self.table_choice = table
@@ -184,6 +188,14 @@ class _Planner:
         self.buffer_bytes = buffer_bytes
         self.wakeup_batch = wakeup_batch
         self.next_kind = 0
+
+    def _wakeup_batch(self, output: Output, recorder, pages: int) -> int:
+        """Bytes a CPU writes to the ring buffer between two wakeups of the reader (0: none of that)."""
+        if output != Output.RINGBUF or recorder is not None or self.serve is not None:
+            return 0
+        if self.wakeup_batch is not None:
+            return self.wakeup_batch
+        return max(PAGE, min(WAKE_BYTES_MAX, pages * PAGE // WAKE_RING_FRACTION))
 
     def kind(self) -> int:
         k = self.next_kind
@@ -319,12 +331,13 @@ class _Planner:
             generic_everything=v.every_syscall and not plans,
             schema=schema, attachments=tuple(attachments),
             params=tuple(params), inflight=inflight, retry=retry,
+            retry_bitmap=retry and p.has("atomic_bitops"),
             stash_size=stash_size,
             # a record that waits in ts_stash for its exit is built in scratch, whatever its size
             scratch_size=SCRATCH_SIZE if variable or stash_size else 0, ring_pages=pages, max_record=max_record,
             arm_on_exec=self.target.kind == TargetKind.COMMAND, exec_arm_events=arm_events,
             target_bitmap=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and p.has("atomic_bitops"),
-            wakeup_batch=self.wakeup_batch, summary=summary, recorder=recorder, helpers=helpers,
+            wakeup_batch=self._wakeup_batch(output, recorder, pages), summary=summary, recorder=recorder, helpers=helpers,
             fd_inode_param=fd_inode_param, sock_ends_param=sock_ends_param,
             generic_stash=generic_stash,
             generic_enter_buffer=record_buffer(generic_enter, output, generic_filter is not None, summarised,
@@ -591,10 +604,12 @@ def _table_entry(fam: FamilyPlan) -> TableEntry:
 
 
 def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | None = None,
-              wakeup_batch: int = 0, ring_cap: int = 0, summary: SummaryPlan | None = None,
+              wakeup_batch: int | None = None, ring_cap: int = 0, summary: SummaryPlan | None = None,
               recorder_bytes: int | None = None, cpus: int = 1, serve: ServePlan | None = None,
               table: bool | None = None) -> Plan:
     """ring_cap: the most the default ring buffer may take (0: no cap), on machines with little memory.
+    wakeup_batch: bytes a CPU writes to the ring between wakeups of the reader (None: from the ring's
+    size; 0: the kernel's rule, at every record the reader has caught up with).
     summary: aggregate instead of recording. recorder_bytes: a flight recorder of this many bytes
     (0: the default), spread over `cpus` per-CPU buffers. serve: recorders for `tracespec serve` (with
     recorder_bytes, and a cgroup target without a group: the recorders name theirs). table: record the
