@@ -72,16 +72,25 @@ def test_no_stale_golden_files():
 
 def _refusals(compiled) -> dict[str, str]:
     """The programs the plan uses that this kernel's verifier refuses, and on a profile without bounded
-    loops (before 5.3) those with a loop, which those kernels refuse: {name: why}. Compiled by BCC (the
+    loops (before 5.3) those with a loop, before 5.2 those over 4096 instructions, which those kernels
+    refuse: {name: why}. Compiled by BCC (the
     child process, or the cache) and loaded as `tracespec run` does it."""
     from bpfcfg import loop_edge
     from tracespec.runtime import loader
     from tracespec.runtime.instance import ProgramLoadError
 
+    from tracespec.kernel.profile import FEATURES
+
     bpf = loader.compile_program(compiled.c_source, compiled.plan)
+    version = tuple(int(x) for x in compiled.plan.profile.split()[-1].split(".")[:2])
+    small = version < FEATURES["insns_1m"][0]  # before 5.2: at most 4096 instructions a program
     out = {}
     try:
         for name, prog_type in loader.program_types(compiled.plan).items():
+            size = len(bpf.obj.program(name).insns) // 8
+            if small and size > 4096:
+                out[name] = f"{size} instructions, over the 4096 of kernels before 5.2"
+                continue
             if not compiled.plan.bounded_loops:
                 edge = loop_edge(bpf.obj.program(name).insns)
                 if edge:
