@@ -262,3 +262,16 @@ def test_a_long_trace_converts_in_constant_memory():
                        capture_output=True, text=True, check=True)
     grown_kib = int(r.stdout)
     assert grown_kib < 20_000, f"{grown_kib} KiB more after 130000 more syscalls"
+
+
+def test_a_signals_delivery_is_an_instant_on_its_thread_with_its_siginfo():
+    from tracespec.decode.events import Signalled
+    from tracespec.decode.siginfo import Siginfo
+
+    info = Siginfo(*([0] * len(Siginfo._fields)))._replace(signo=10, code=0, pid=100, uid=0)
+    batch = items(close(100, 1000, 3))
+    batch.append(Signalled(1500, 100, 100, 10, info))
+    shown = [(i["name"], i["ts"] - OFFSET, i["args"]) for i in perfetto(batch).instants]
+    assert shown[0] == ("SIGUSR1", 1500, {"pid": 100, "tid": 100, "signal": "SIGUSR1", "siginfo": {
+        "si_signo": 10, "si_signo_names": ["SIGUSR1"], "si_code": 0, "si_code_names": ["SI_USER"],
+        "si_pid": 100, "si_uid": 0}})

@@ -3,10 +3,11 @@
 
 A log record's attributes are the JSON writer's object (format/jsonl.py's contract) without ts_ns,
 which is the record's timestamp: syscall, pid, tid, comm, args (a map), ret, errno, duration_ns and
-truncated for a syscall; pid, tid and exited or killed for a process end; lost_here for a loss mark.
+truncated for a syscall; pid, tid and exited or killed for a process end; pid, tid, signal and siginfo (a
+map) for a signal's delivery; lost_here for a loss mark.
 A null is an empty value; a string that is not UTF-8 is its bytes (bytes_value); a number beyond int64 (an unsigned 64-bit argument) is sent as its decimal
-string. The body is the syscall's name ("exit", "lost" for the others), event_name says which kind
-("tracespec.syscall", "tracespec.exit", "tracespec.lost"), and a failed syscall has severity WARN.
+string. The body is the syscall's name (the signal's, "exit", "lost" for the others), event_name says which kind
+("tracespec.syscall", "tracespec.signal", "tracespec.exit", "tracespec.lost"), and a failed syscall has severity WARN.
 The resource says where it was traced: host.name, service.name "tracespec", and tracespec.cgroup when
 the target was a cgroup.
 
@@ -39,8 +40,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 import tracespec
-from tracespec.decode.events import Finished, Lost, ProcessExit, Unfinished
-from tracespec.format.jsonl import JsonWriter, exact_seconds, process_end
+from tracespec.decode.events import Finished, Lost, ProcessExit, Signalled, Unfinished
+from tracespec.format.jsonl import JsonWriter, exact_seconds, process_end, signal_delivered
 from tracespec.format.values import constants
 from tracespec.plan.model import HIST_BUCKETS
 
@@ -167,6 +168,10 @@ class OtlpTee:
             elif t is ProcessExit and item.code >= 0:
                 ts = item.ts + self.offset
                 self._emit(ts, "exit", "exit", {"ts": exact_seconds(ts), **process_end(item)})
+            elif t is Signalled:
+                ts = item.ts + self.offset
+                obj = {"ts": exact_seconds(ts), **signal_delivered(item)}
+                self._emit(ts, str(obj["signal"]), "signal", obj)
             elif t is Lost:
                 ts = item.ts + self.offset
                 self._emit(ts, "lost", "lost", {"ts": exact_seconds(ts), "lost_here": item.count})

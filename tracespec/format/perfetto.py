@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
-from tracespec.decode.events import Finished, Forked, Lost, ProcessExit, Unfinished
-from tracespec.format.jsonl import JsonWriter, process_end
+from tracespec.decode.events import Finished, Forked, Lost, ProcessExit, Signalled, Unfinished
+from tracespec.format.jsonl import JsonWriter, process_end, signal_delivered
 
 SEQUENCE_ID = 1
 REALTIME = pb.BuiltinClock.BUILTIN_CLOCK_REALTIME
@@ -265,6 +265,13 @@ class PerfettoWriter:
         track = self._thread_track(item.tgid, item.tid, comm)
         self._instant(ts, track, "exit", process_end(item))
 
+    def _signal(self, item: Signalled) -> None:
+        """A signal's delivery: an instant on the thread's track, named for the signal, with its siginfo."""
+        ts = item.ts + self.offset
+        _, comm = self.threads.get(item.tid, (item.tgid, ""))
+        fields = signal_delivered(item)
+        self._instant(ts, self._thread_track(item.tgid, item.tid, comm), str(fields["signal"]), fields)
+
     def _fork(self, item: Forked) -> None:
         ts = item.ts + self.offset
         name = self.processes.get(item.parent, ("",))[0]
@@ -296,6 +303,8 @@ class PerfettoWriter:
                 self._exit(item)
             elif t is Forked:
                 self._fork(item)
+            elif t is Signalled:
+                self._signal(item)
             elif t is Lost:
                 self._lost(item)
         self._flush_packets()
