@@ -25,13 +25,8 @@ from tracespec.wire.records import LostRecord
 from tracespec.errors import TracespecError
 from tracespec.runtime import bpfsys
 
-PERF_TYPE_SOFTWARE = 1
-PERF_COUNT_SW_BPF_OUTPUT = 10
-PERF_SAMPLE_RAW = 1 << 10
-PERF_ATTR_SIZE = 112  # PERF_ATTR_SIZE_VER5: every field used here, known to every kernel with BPF output
 WRITE_BACKWARD = 1 << 27  # perf_event_attr flag bit
-PERF_FLAG_FD_CLOEXEC = 1 << 3
-SYS_PERF_EVENT_OPEN = 298  # x86_64
+PERF_ATTR_SIZE = bpfsys.PERF_ATTR_SIZE
 PERF_RECORD_LOST, PERF_RECORD_SAMPLE = 2, 9
 META_DATA_HEAD, META_DATA_SIZE = 1024, 1048  # offsets in the first (metadata) page
 PAGE = 4096
@@ -39,32 +34,22 @@ IN_FLIGHT_RECORDS = 4  # records a CPU can be writing at once (a program, interr
 _HDR = struct.Struct("<IHH")  # perf_event_header: type, misc, size
 _TS = struct.Struct("<Q")  # every record starts with its time
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-
 
 def backward_event_attr() -> bytearray:
     """The perf_event_attr of an overwritable BPF output buffer: written backward (the kernel overwrites
     the oldest records), wakeup_events 0 and no watermark, so the kernel wakes readers only at half a
     buffer instead of queueing an irq_work at every record (wakeup_events 1 cost each recorded syscall
     about 20 us in a VM: bench/serve_cost.py); nobody polls these buffers anyway."""
-    attr = bytearray(PERF_ATTR_SIZE)
-    struct.pack_into("<IIQQQ", attr, 0, PERF_TYPE_SOFTWARE, PERF_ATTR_SIZE, PERF_COUNT_SW_BPF_OUTPUT, 1,
-                     PERF_SAMPLE_RAW)
-    struct.pack_into("<Q", attr, 40, WRITE_BACKWARD)
-    return attr
+    return bpfsys.perf_attr(bpfsys.PERF_TYPE_SOFTWARE, bpfsys.PERF_COUNT_SW_BPF_OUTPUT, flags=WRITE_BACKWARD,
+                            wakeup_events=0)
 
 
 def _open_backward_event(cpu: int) -> int:
-    attr = backward_event_attr()
-    buf = (ctypes.c_char * PERF_ATTR_SIZE).from_buffer(attr)
-    fd = _libc.syscall(SYS_PERF_EVENT_OPEN, buf, ctypes.c_int(-1), ctypes.c_int(cpu), ctypes.c_int(-1),
-                       ctypes.c_ulong(PERF_FLAG_FD_CLOEXEC))
-    if fd < 0:
-        err = ctypes.get_errno()
-        raise TracespecError(f"cannot open an overwritable perf buffer on CPU {cpu}: {os.strerror(err)}",
-                             hint="the flight recorder needs perf events with write_backward (Linux 4.7+)")
-    return fd
+    try:
+        return bpfsys.perf_event_open(backward_event_attr(), -1, cpu)
+    except bpfsys.BpfError as e:
+        raise TracespecError(f"cannot open an overwritable perf buffer on CPU {cpu}: {e.strerror}",
+                             hint="the flight recorder needs perf events with write_backward (Linux 4.7+)") from None
 
 
 class _CpuBuffer:
