@@ -1296,10 +1296,8 @@ def main(argv: list[str] | None = None) -> int:
     if as_program:
         _collect_rarely()
         from tracespec.runtime import capture
-        capture.allow_exit_guard()
-        # always through leave(): the C library's exit handlers must not run BCC's exit hook after
-        # the interpreter is gone (a segfault), and Python's own last flush of a standard stream that
-        # cannot be written would turn the status into 120
+        # always through leave(): Python's own last flush of a standard stream that cannot be written
+        # would turn the status into 120
         code = ExitStatus.INTERNAL
         try:
             code = _dispatch(args, debug)

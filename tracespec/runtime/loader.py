@@ -115,12 +115,13 @@ class Loaded:
         before enters, so that no syscall is seen entering whose return could be missed."""
         bpf = self.bpf
         order = sorted(self.plan.attachments, key=lambda a: (0 if a.kind == "auto" else 1 if "exit" in a.target else 2))
-        bpf.load_all({name: t for name, t in program_types(self.plan).items() if name not in bpf.prog_fds})
+        types = program_types(self.plan)
+        bpf.load_all({name: t for name, t in types.items() if name not in bpf.prog_fds})
         step = None
         try:
             for t in self.plan.tail_calls:
                 step = (t.program, f"the {t.table} program array")
-                fd = bpf.load(t.program, program_types(self.plan)[t.program])
+                fd = bpf.load(t.program, types[t.program])
                 bpf.get_table(t.table)[ctypes.c_int(t.index)] = ctypes.c_int(fd)
             for a in order:
                 step = (a.program, a.target)

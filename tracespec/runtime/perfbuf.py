@@ -14,6 +14,7 @@ buffer), the session uses that count instead and passes report_lost=False.
 
 from __future__ import annotations
 
+import ctypes
 import mmap
 import os
 import select
@@ -87,8 +88,6 @@ class PerfReader:
         self.table = bpf[map_name]
         self.cpus: list[_CpuReader] = []
         self.epoll = select.epoll()
-        import ctypes
-
         try:
             for cpu in bpfsys.online_cpus():
                 if cpu >= self.table.max_entries:
@@ -122,8 +121,6 @@ class PerfReader:
     drain_raw = drain  # perf buffers hand records over one by one: a binary trace keeps them so
 
     def close(self) -> None:
-        import ctypes
-
         for r in self.cpus:
             try:
                 del self.table[ctypes.c_int(r.cpu)]
