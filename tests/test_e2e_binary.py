@@ -149,3 +149,31 @@ def test_full_disk_is_one_clear_error_and_the_trace_stays_decodable(tmp_path, bu
         assert sum(1 for line in d.stdout.splitlines() if '"getppid"' in line) > 100
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_trace_recorded_from_flags_alone_decodes_as_run_printed_it(build_dir, tmp_path):
+    """`-e trace=...` without a spec: the header names the spec the flags made ("<command line>") and
+    holds its text, so decode rebuilds the same decoder (it used to write spec_path null, which decode
+    rightly refused as a header tracespec never writes)."""
+    workload = compile_workload("fileio_workload", build_dir)
+    trace, live, decoded = tmp_path / "t.tsb", tmp_path / "live.txt", tmp_path / "decoded.txt"
+    flags = ("-e", "trace=openat,close,write", "-s", "64", "-y")
+    r = run_tracespec(*flags, "--format", "bin", "-o", str(trace), "--", str(workload), str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert TraceFile(str(trace)).header["spec_path"] == "<command line>"
+    r = run_tracespec(*flags, "-o", str(live), "--", str(workload), str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    r = decode_without_bcc(trace, decoded)
+    assert r.returncode == 0, r.stderr
+
+    def shape(path):
+        """The workload's own files' lines, without pids and pointers (which differ between the runs).
+        The loader's libraries are left out: run names them as /proc resolves them (/lib is a link to
+        /usr/lib here, as strace -y shows), decode as they were opened, having no /proc to ask."""
+        import re
+        return [re.sub(r"^\d+ |0x[0-9a-f]+", "", line) for line in path.read_text().splitlines()
+                if str(tmp_path) in line]
+    got = shape(decoded)
+    assert got == shape(live)
+    assert any(line.startswith(f"openat(AT_FDCWD<") for line in got), got
+    assert any(line.startswith("write(") for line in got), got

@@ -799,7 +799,8 @@ def _check_export_output(args, per_dump: bool = False) -> None:
                              hint="e.g. -o trace-ctf")
 
 
-def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, live: bool, initial_fds=None):
+def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, live: bool, initial_fds=None,
+                  initial_cwds=None):
     from tracespec.format.jsonl import JsonWriter
     from tracespec.format.text import TextOptions, TextWriter
 
@@ -812,7 +813,7 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
         from tracespec.format.ctf import CtfWriter
         return CtfWriter(args.output, clock_offset_ns)
     options = TextOptions(args.timestamps, args.relative, args.syscall_times, bool(fd_paths), live, initial_fds,
-                          endpoints=args.fd_paths >= 2, xlat=getattr(args, "xlat", "abbrev"),
+                          endpoints=args.fd_paths >= 2, initial_cwds=initial_cwds, xlat=getattr(args, "xlat", "abbrev"),
                           hex_strings=getattr(args, "hex_strings", 0), verbose=getattr(args, "no_abbrev", False),
                           **_line_options(args))
     return TextWriter(out, options, clock_offset_ns)
@@ -970,7 +971,7 @@ def _status_line(out, binary: bool, stderr_tty: bool):
 def cmd_run(args) -> int:
     from tracespec.kernel import find_tracefs
     from tracespec.pipeline import compile_spec
-    from tracespec.runtime.targets import descriptors_at_start
+    from tracespec.runtime.targets import descriptors_at_start, directories_at_start
     from tracespec.session.run import Session
 
     cmd = list(args.cmd)
@@ -1012,6 +1013,7 @@ def cmd_run(args) -> int:
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)
     initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
+    initial_cwds = directories_at_start(bool(cmd), pids) if fd_paths and binary else None
     # Read before the compile starts: meanwhile descriptor 2 is BCC's capture, not the terminal.
     stderr_tty = sys.stderr.isatty()
     session = Session(compiled.plan, compiled.c_source, None, None, command=cmd if cmd else None, pids=pids,
@@ -1022,7 +1024,7 @@ def cmd_run(args) -> int:
         session.start()  # BCC compiles in the background from here; session.run() waits for it
         try:
             session.decode, session.writer = _run_writer(args, out, compiled, summary, interval, binary, offset,
-                                                         fd_paths, initial_fds)
+                                                         fd_paths, initial_fds, initial_cwds)
             writer = session.writer
             session.status = None if summary else _status_line(out, binary, stderr_tty)
             result = session.run()
@@ -1044,7 +1046,8 @@ def cmd_run(args) -> int:
     return result.exit_code
 
 
-def _run_writer(args, out, compiled, summary, interval, binary: bool, offset: int, fd_paths: bool, initial_fds):
+def _run_writer(args, out, compiled, summary, interval, binary: bool, offset: int, fd_paths: bool, initial_fds,
+                initial_cwds):
     """What run does while BCC compiles: (the decoder, the writer of the trace), the modules of both
     imported here, beside the compile."""
     from tracespec.decode.generated import load_decoder
@@ -1053,8 +1056,8 @@ def _run_writer(args, out, compiled, summary, interval, binary: bool, offset: in
     decode = load_decoder(compiled.plan.schema)
     if binary:
         spec_text = compiled.validated.spec.text
-        writer = BinWriter(out, compiled.plan.schema.to_json(), args.spec, spec_text, offset, fd_paths,
-                           initial_fds, system_wide=_system_wide(args))
+        writer = BinWriter(out, compiled.plan.schema.to_json(), compiled.validated.spec.path, spec_text, offset, fd_paths,
+                           initial_fds, system_wide=_system_wide(args), initial_cwds=initial_cwds)
     elif summary is not None:
         writer = _summary_writer(args, out, compiled.plan, offset, interval)
     else:
@@ -1177,7 +1180,7 @@ def cmd_record(args) -> int:
             if binary:
                 path = _dump_path(args.output, dump.number)
                 with _output(path, None, binary=True) as f:
-                    w = BinWriter(f, plan.schema.to_json(), args.spec, compiled.validated.spec.text, offset, fd_paths,
+                    w = BinWriter(f, plan.schema.to_json(), compiled.validated.spec.path, compiled.validated.spec.text, offset, fd_paths,
                                   system_wide=_system_wide(args))
                     w.write_raw(dump.records, None)  # one chunk: the decoder orders it whole
                     w.finish(dump.lost, None)
@@ -1238,7 +1241,7 @@ def cmd_decode(args) -> int:
         with _output(None if args.format == "ctf" else args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,
                                    args.fd_paths or bool(header.get("fd_paths")), live=False,
-                                   initial_fds=header.get("initial_fds"))
+                                   initial_fds=header.get("initial_fds"), initial_cwds=header.get("initial_cwds"))
             writer = _with_otlp(writer, args, clock_offset, schema, host=header.get("host"))
             reported = replay(trace.chunks(), stream, writer.write)
             trailer = trace.trailer or {}

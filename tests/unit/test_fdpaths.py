@@ -12,7 +12,7 @@ import pytest
 
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.fdpaths import FdPaths
-from tracespec.format.traceheader import BadHeader, _initial_fds
+from tracespec.format.traceheader import BadHeader, _initial_cwds, _initial_fds
 from tracespec.pipeline import compile_spec
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
@@ -150,6 +150,28 @@ def test_initial_fds_in_a_trace_header_are_checked():
     for bad in ({"x": {}}, {"command": {"one": "/a"}}, {"command": {"1": 5}}, {"command": []}):
         with pytest.raises(BadHeader):
             _initial_fds(bad)
+
+
+def test_initial_cwds_in_a_trace_header_are_checked():
+    _initial_cwds({"command": "/work", "42": "/"})
+    for bad in ({"x": "/"}, {"command": 5}, {"command": ["/"]}, []):
+        with pytest.raises(BadHeader):
+            _initial_cwds(bad)
+
+
+def test_a_recorded_command_names_at_fdcwd_from_the_header():
+    """Decoding has no /proc: the directory the command started in comes from the header, for the
+    command and, through fork, for its children."""
+    from tracespec.format.fdpaths import FdPaths
+    fds = FdPaths(live=False, initial={"command": {}, "7": {}}, initial_cwds={"command": "/srv/w", "7": "/home"})
+    fds.seen(100)
+    assert fds.cwd(100) == "/srv/w"
+    fds.forked(100, 101)
+    assert fds.cwd(101) == "/srv/w"
+    fds.seen(7)
+    assert fds.cwd(7) == "/home"
+    fds.seen(8)
+    assert fds.cwd(8) is None  # not in the header, and no /proc to ask
 
 
 def test_a_pidfd_is_named_without_proc():

@@ -82,7 +82,8 @@ class BinWriter:
     syscalls = None  # counted when the trace is decoded, not while recording
 
     def __init__(self, out, schema_json: dict, spec_path: str, spec_text: str, clock_offset_ns: int,
-                 fd_paths: bool = False, initial_fds: dict | None = None, system_wide: bool = False):
+                 fd_paths: bool = False, initial_fds: dict | None = None, system_wide: bool = False,
+                 initial_cwds: dict | None = None):
         self.out = out
         self.bytes = 0
         header = {
@@ -92,6 +93,8 @@ class BinWriter:
         }
         if initial_fds:  # -y: what was open before tracing began, for decode to name inherited descriptors
             header["initial_fds"] = initial_fds
+        if initial_cwds:  # -y: where AT_FDCWD pointed when tracing began (decode cannot ask /proc)
+            header["initial_cwds"] = initial_cwds
         if system_wide:  # traced by --all, --cgroup or --comm: decode names each line's process, as run does
             header["system_wide"] = True
         blob = json.dumps(header).encode()

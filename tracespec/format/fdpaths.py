@@ -100,13 +100,15 @@ def table_from_links(links: dict) -> Table:
 
 
 class FdPaths:
-    def __init__(self, live: bool = True, initial: dict | None = None, endpoints: bool = False):
+    def __init__(self, live: bool = True, initial: dict | None = None, endpoints: bool = False,
+                 initial_cwds: dict | None = None):
         self.tables: dict[int, Table] = {}
         self.cwds: dict[int, str] = {}
         self.live = live  # False when decoding a recorded trace: /proc describes other processes then
         self.endpoints = endpoints  # -yy: sockets with their addresses
         # what /proc showed when tracing began, by process id ("command": the command tracespec started)
         self.initial: dict[str, dict] = dict(initial or {})
+        self.initial_cwds: dict[str, str] = dict(initial_cwds or {})  # the same keys: working directories
         self.cloning: dict[int, int] = {}  # tgid -> clone flags of the fork it is in
         self.staged: tuple[int, list] | None = None  # the changes of the syscall being printed
         self.devices: dict[str, str] = {}  # -yy: path -> "<char 1:3>" for devices, "" for the rest
@@ -149,11 +151,13 @@ class FdPaths:
         """When a process first shows up: its table from what tracing began with, else from /proc now."""
         if tgid in self.tables:
             return
-        links = self.initial.pop(str(tgid), None)
+        links, cwd = self.initial.pop(str(tgid), None), self.initial_cwds.pop(str(tgid), None)
         if links is None:
             links = self.initial.pop("command", None)
-            if links is not None and self.live:
-                self.cwds[tgid] = os.getcwd()  # the command tracespec started began where tracespec runs
+            if links is not None:  # the command tracespec started began where tracespec ran
+                cwd = os.getcwd() if self.live else self.initial_cwds.pop("command", None)
+        if cwd is not None:
+            self.cwds[tgid] = cwd
         self.tables[tgid] = table_from_links(links) if links is not None else self._snapshot(tgid)
         self.cwd(tgid)
 

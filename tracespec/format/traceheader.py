@@ -182,7 +182,7 @@ def check_header(header) -> None:
     """Raises BadHeader naming the first field that is not what a tracespec writer writes."""
     _object("the header", header, {"schema", "clock_offset_ns"},
             {"tracespec", "created_ns", "host", "kernel", "spec_path", "spec_text", "fd_paths",
-             "initial_fds", "system_wide"})
+             "initial_fds", "initial_cwds", "system_wide"})
     _int("clock_offset_ns", header["clock_offset_ns"], -(1 << 63), (1 << 63) - 1)
     if "created_ns" in header:
         _int("created_ns", header["created_ns"], 0, (1 << 64) - 1)
@@ -194,7 +194,20 @@ def check_header(header) -> None:
             _bool(key, header[key])
     if "initial_fds" in header:
         _initial_fds(header["initial_fds"])
+    if "initial_cwds" in header:
+        _initial_cwds(header["initial_cwds"])
     check_schema(header["schema"])
+
+
+def _initial_cwds(value) -> None:
+    """{process id or "command": the working directory when tracing began}, as the -y writer records it."""
+    _object("initial_cwds", value, set(), set(value) if type(value) is dict else set())
+    if len(value) > 4096:
+        _fail("initial_cwds", value, "at most 4096 processes")
+    for key, path in value.items():
+        if key != "command" and not key.isdigit():
+            _fail("initial_cwds", key, 'a process id or "command"')
+        _text(f"initial_cwds.{key}", path)
 
 
 def _initial_fds(value) -> None:

@@ -242,3 +242,17 @@ def descriptors_at_start(command: bool, pids: list[int]) -> dict[str, dict[str, 
     if command:
         return {"command": open_descriptors("self", inherited_only=True)}
     return {str(pid): open_descriptors(pid) for pid in check_pids(pids)} if pids else {}
+
+
+def directories_at_start(command: bool, pids: list[int]) -> dict[str, str]:
+    """For -y in a recorded trace, by process id ("command": tracespec's own, where the command starts):
+    the working directory AT_FDCWD names until a chdir the trace shows."""
+    if command:
+        return {"command": os.getcwd()}
+    out = {}
+    for pid in check_pids(pids) if pids else []:
+        try:
+            out[str(pid)] = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue  # gone meanwhile: its syscalls, if any, print AT_FDCWD without a path
+    return out
