@@ -199,25 +199,26 @@ def check_header(header) -> None:
     check_schema(header["schema"])
 
 
-def _initial_cwds(value) -> None:
-    """{process id or "command": the working directory when tracing began}, as the -y writer records it."""
-    _object("initial_cwds", value, set(), set(value) if type(value) is dict else set())
+def _by_process(name: str, value) -> list[tuple[str, object]]:
+    """{process id or "command": ...}: what the -y writer records of the traced processes at the start."""
+    _object(name, value, set(), set(value) if type(value) is dict else set())
     if len(value) > 4096:
-        _fail("initial_cwds", value, "at most 4096 processes")
-    for key, path in value.items():
+        _fail(name, value, "at most 4096 processes")
+    for key in value:
         if key != "command" and not key.isdigit():
-            _fail("initial_cwds", key, 'a process id or "command"')
+            _fail(name, key, 'a process id or "command"')
+    return list(value.items())
+
+
+def _initial_cwds(value) -> None:
+    """{process id or "command": the working directory when tracing began}."""
+    for key, path in _by_process("initial_cwds", value):
         _text(f"initial_cwds.{key}", path)
 
 
 def _initial_fds(value) -> None:
-    """{process id or "command": {descriptor number: what /proc showed}}, as the -y writer records it."""
-    _object("initial_fds", value, set(), set(value) if type(value) is dict else set())
-    if len(value) > 4096:
-        _fail("initial_fds", value, "at most 4096 processes")
-    for key, fds in value.items():
-        if key != "command" and not key.isdigit():
-            _fail("initial_fds", key, 'a process id or "command"')
+    """{process id or "command": {descriptor number: what /proc showed}}."""
+    for key, fds in _by_process("initial_fds", value):
         _object(f"initial_fds.{key}", fds, set(), set(fds) if type(fds) is dict else set())
         for fd, target in fds.items():
             if not fd.isdigit() or len(fd) > 10:
