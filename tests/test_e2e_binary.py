@@ -175,5 +175,5 @@ def test_a_trace_recorded_from_flags_alone_decodes_as_run_printed_it(build_dir, 
                 if str(tmp_path) in line]
     got = shape(decoded)
     assert got == shape(live)
-    assert any(line.startswith(f"openat(AT_FDCWD<") for line in got), got
+    assert any(line.startswith("openat(AT_FDCWD<") for line in got), got
     assert any(line.startswith("write(") for line in got), got
