@@ -1013,7 +1013,7 @@ def cmd_run(args) -> int:
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)
     initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
-    initial_cwds = directories_at_start(bool(cmd), pids) if fd_paths and binary else None
+    initial_cwds = directories_at_start(initial_fds) if fd_paths and binary else None
     # Read before the compile starts: meanwhile descriptor 2 is BCC's capture, not the terminal.
     stderr_tty = sys.stderr.isatty()
     session = Session(compiled.plan, compiled.c_source, None, None, command=cmd if cmd else None, pids=pids,
@@ -1055,8 +1055,8 @@ def _run_writer(args, out, compiled, summary, interval, binary: bool, offset: in
 
     decode = load_decoder(compiled.plan.schema)
     if binary:
-        spec_text = compiled.validated.spec.text
-        writer = BinWriter(out, compiled.plan.schema.to_json(), compiled.validated.spec.path, spec_text, offset, fd_paths,
+        spec = compiled.validated.spec
+        writer = BinWriter(out, compiled.plan.schema.to_json(), spec.path, spec.text, offset, fd_paths,
                            initial_fds, system_wide=_system_wide(args), initial_cwds=initial_cwds)
     elif summary is not None:
         writer = _summary_writer(args, out, compiled.plan, offset, interval)
@@ -1180,7 +1180,7 @@ def cmd_record(args) -> int:
             if binary:
                 path = _dump_path(args.output, dump.number)
                 with _output(path, None, binary=True) as f:
-                    w = BinWriter(f, plan.schema.to_json(), compiled.validated.spec.path, compiled.validated.spec.text, offset, fd_paths,
+                    w = BinWriter(f, plan.schema.to_json(), spec.path, spec.text, offset, fd_paths,
                                   system_wide=_system_wide(args))
                     w.write_raw(dump.records, None)  # one chunk: the decoder orders it whole
                     w.finish(dump.lost, None)

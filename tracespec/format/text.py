@@ -58,7 +58,8 @@ class TextWriter:
         self.prev_ts: int | None = None
         self.buf: list[str] = []
         self.syscalls = 0
-        self.fds = FdPaths(options.live, options.initial_fds, options.endpoints, options.initial_cwds) if options.fd_paths else None
+        self.fds = (FdPaths(options.live, options.initial_fds, options.endpoints, options.initial_cwds)
+                    if options.fd_paths else None)
         self.style = options.style
         self.shapes: dict = {}  # by syscall number; (number, creates) for those shaped by open's flags
         self.omode: dict[int, bool] = {}  # syscall number -> whether its shape depends on open's flags

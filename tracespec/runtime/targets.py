@@ -244,15 +244,14 @@ def descriptors_at_start(command: bool, pids: list[int]) -> dict[str, dict[str, 
     return {str(pid): open_descriptors(pid) for pid in check_pids(pids)} if pids else {}
 
 
-def directories_at_start(command: bool, pids: list[int]) -> dict[str, str]:
-    """For -y in a recorded trace, by process id ("command": tracespec's own, where the command starts):
-    the working directory AT_FDCWD names until a chdir the trace shows."""
-    if command:
-        return {"command": os.getcwd()}
+def directories_at_start(processes) -> dict[str, str]:
+    """For -y in a recorded trace: the working directory AT_FDCWD names until a chdir the trace shows, for
+    each key of descriptors_at_start's answer (a process id, or "command": tracespec's own directory, where
+    the command starts)."""
     out = {}
-    for pid in check_pids(pids) if pids else []:
+    for key in processes:
         try:
-            out[str(pid)] = os.readlink(f"/proc/{pid}/cwd")
+            out[key] = os.getcwd() if key == "command" else os.readlink(f"/proc/{key}/cwd")
         except OSError:
             continue  # gone meanwhile: its syscalls, if any, print AT_FDCWD without a path
     return out
