@@ -6,6 +6,7 @@ test_e2e_strace.py, for every attach mode and buffer.)"""
 from __future__ import annotations
 
 import json
+import re
 import struct
 import subprocess
 
@@ -170,7 +171,6 @@ def test_a_trace_recorded_from_flags_alone_decodes_as_run_printed_it(build_dir, 
         """The workload's own files' lines, without pids and pointers (which differ between the runs).
         The loader's libraries are left out: run names them as /proc resolves them (/lib is a link to
         /usr/lib here, as strace -y shows), decode as they were opened, having no /proc to ask."""
-        import re
         return [re.sub(r"^\d+ |0x[0-9a-f]+", "", line) for line in path.read_text().splitlines()
                 if str(tmp_path) in line]
     got = shape(decoded)
