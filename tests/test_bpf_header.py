@@ -46,7 +46,7 @@ int ts_probe(void *ctx)
 """
 
 
-def _program(attach: str, ringbuf: bool, scratch: int, helpers) -> str:
+def _program(attach: str, ringbuf: bool, scratch: int, helpers, extra: dict | None = None) -> str:
     lines = ["#include <uapi/linux/ptrace.h>"]  # struct pt_regs, as a generated program includes it
     lines += [f"#define {name} {value}" for name, value in c_defines().items()]
     lines.append(c_header_struct())
@@ -55,6 +55,7 @@ def _program(attach: str, ringbuf: bool, scratch: int, helpers) -> str:
               "TS_READ_USER_STR": "bpf_probe_read_user_str", "TS_READ_KERNEL": "bpf_probe_read_kernel",
               f"TS_ATTACH_{attach}": 1, "TS_P_SELF_TGID": 0, "TS_P_TASK_REAL_PARENT": 6, "TS_P_TASK_TGID": 7}
     config.update({f"TS_NEED_{h}": 1 for h in helpers})
+    config.update(extra or {})
     lines += [f"#define {k} {v}" for k, v in config.items()]
     lines.append(HEADER.read_text("utf-8"))
     return "\n".join(lines) + "\n"
@@ -109,3 +110,49 @@ def test_header_needs_an_attach_mode():
     b, log = _compile(text)
     assert b is None
     assert "define one of TS_ATTACH_RAW_TP" in log
+
+
+TASKS = resources.files("tracespec").joinpath("bpf", "tasks.bpf.h")
+# each way of choosing the traced tasks, with every task event tasks.bpf.h can record
+TARGET_CONFIGS = {
+    "command, bitmap": {"TS_TARGET_BITMAP": 1, "TS_BITMAP_WORDS": 65536, "TS_ARM_ON_EXEC": 1, "TS_FOLLOW": 1},
+    "command, hash": {"TS_TARGET_HASH": 1, "TS_ARM_ON_EXEC": 1, "TS_FOLLOW": 1},
+    "pids, no follow": {"TS_TARGET_HASH": 1},
+    "cgroup": {"TS_TARGET_CGROUP": 1},
+    "comm": {"TS_TARGET_COMM": 1, "TS_COMM_WORD0": 0x6873, "TS_COMM_WORD1": 0},
+    "all": {},
+}
+
+
+@pytest.mark.parametrize("target", TARGET_CONFIGS)
+def test_tasks_compile_and_verify_for_every_target(target):
+    """tasks.bpf.h after the header, as codegen splices them, for each target: its probes load."""
+    from bcc import BPF
+
+    from tracespec.codegen.lower import TARGET_STATES
+    from tracespec.plan.model import ParamIndex
+
+    config = {f"TS_P_{i.name}": int(i) for i in ParamIndex} | TARGET_STATES
+    config.update({"TS_STASH_SIZE": 0, "TS_RETRY": 1, "TS_RECORDER": 1, "TS_NR_EXECVE": 59, "TS_NR_EXECVEAT": 322,
+                   "TS_EXEC_ARGS": 1, "TS_EXEC_PATH_MAX": 4095, "TS_EXEC_ARGS_MAX": 4096, "TS_SIGNALS": 1})
+    if target != "cgroup" and target != "comm":
+        config["TS_SIGNALS_SENT"] = 1
+    config.update(TARGET_CONFIGS[target])
+    text = _program("RAW_TP", True, 32768, ("PUT_BUF", "TASK_S32"), config) + TASKS.read_text("utf-8")
+    text += "int ts_probe(void *ctx) { return ts_traced_enter(bpf_get_current_pid_tgid(), 59); }\n"
+    b, log = _compile(text)
+    assert b is not None, log
+    named = "TS_TARGET_BITMAP" in config or "TS_TARGET_HASH" in config
+    probes = {"ts_probe": BPF.RAW_TRACEPOINT, "tracepoint__sched__sched_process_exec": BPF.TRACEPOINT,
+              "raw_tracepoint__signal_deliver": BPF.RAW_TRACEPOINT}
+    if named:
+        probes["tracepoint__sched__sched_process_exit"] = BPF.TRACEPOINT
+    if named and "TS_FOLLOW" in config:
+        probes["tracepoint__sched__sched_process_fork"] = BPF.TRACEPOINT
+    if "TS_SIGNALS_SENT" in config:
+        probes["raw_tracepoint__signal_generate"] = BPF.RAW_TRACEPOINT
+    try:
+        for name, kind in probes.items():
+            b.load_func(name.encode(), kind)
+    finally:
+        b.cleanup()

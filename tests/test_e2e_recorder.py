@@ -73,7 +73,10 @@ def _check_crash_dump(workload, mode: str, tmp_path):
 @pytest.mark.bpf
 def test_trigger_dumps_at_once_and_exit_dumps_again(workload, tmp_path):
     spec = tmp_path / "trigger.yaml"
-    spec.write_text("version: 1\nsyscalls: [openat, close]\nrecorder:\n  size: 1M\n"
+    # a recorder that holds all 8,000 records: the programs go on while the trigger's control record
+    # reaches user space, and on a busy machine a smaller one has overwritten much of what led to the
+    # trigger by the time the dump is taken (the crash test covers overwriting)
+    spec.write_text("version: 1\nsyscalls: [openat, close]\nrecorder:\n  size: 8M\n"
                     "  trigger: 'syscall == \"openat\" && errno == ENOENT && ret != 0'\n")
     out = tmp_path / "dumps.jsonl"
     r = run_tracespec("record", str(spec), "--format", "json", "-o", str(out), "--", workload, "trigger")

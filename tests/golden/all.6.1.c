@@ -78,9 +78,15 @@ struct ts_hdr {
 #define TS_SIGFRAME_MASK 296
 #define TS_SIGFRAME_RAX 144
 #define TS_NR_RT_SIGRETURN 15
+#define TS_STASH_SIZE 0
 #define TS_TARGET_BITMAP 1
 #define TS_BITMAP_WORDS 65536
 #define TS_ARM_ON_EXEC 1
+#define TS_FOLLOW 1
+#define TS_NR_EXECVE 59
+#define TS_NR_EXECVEAT 322
+#define TS_SIGNALS 1
+#define TS_SIGNALS_SENT 1
 
 /* ---- tracespec/bpf/tracespec.bpf.h ---- */
 /*
@@ -313,6 +319,103 @@ static __always_inline void ts_emit_value(void *ctx, u64 id, u32 nr, u16 kind, s
     *(s64 *)(r + TS_HEADER_SIZE) = value;
     ts_emit(ctx, r, TS_CONTROL_SIZE);
 }
+
+/* ---- a syscall's state between its entry and its exit ---- */
+#ifdef TS_INFLIGHT
+/* Syscalls in flight, by thread: an entry a filter, a summary or an exit's copies need at exit. */
+struct ts_inflight {
+    u64 ts;
+    u64 args[6];
+    u32 nr;
+    u32 bits;    /* filter leaves known at entry */
+    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
+    u32 len;     /* length of the stashed enter record */
+    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
+    u32 pad;
+};
+BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);
+#endif
+
+#ifdef TS_RETRY
+/* Entry copies to make again at exit, by thread: memory not paged in yet when the syscall began, which
+ * the kernel then touches. */
+struct ts_retry {
+    u64 args[6];
+    u32 nr;
+    u32 faults;  /* bit i: slot i could not be copied at entry */
+};
+BPF_HASH(ts_retry, u32, struct ts_retry, 4096);
+#ifdef TS_RETRY_BITMAP
+/* A bit per task id: the thread may have an entry in ts_retry. Set before the entry is stored, cleared by
+ * the exit that looks for it: an exit tests the bit, an array lookup the verifier inlines, and looks the
+ * hash map up only when it is set (a stale bit costs that one lookup). Without atomic bit operations
+ * (TS_RETRY_BITMAP undefined), every exit looks the hash map up. */
+BPF_ARRAY(ts_retry_bits, u64, TS_RETRY_BITMAP_WORDS);
+
+static __always_inline void ts_retry_mark(u32 tid)
+{
+    u32 word = tid >> 6;
+    u64 *bits = ts_retry_bits.lookup(&word);
+    if (bits)
+        __sync_fetch_and_or(bits, 1ull << (tid & 63));
+}
+
+static __always_inline int ts_retry_take(u32 tid)
+{
+    u32 word = tid >> 6;
+    u64 *bits = ts_retry_bits.lookup(&word);
+    u64 mask = 1ull << (tid & 63);
+    if (!bits || !(*bits & mask))
+        return 0;
+    __sync_fetch_and_and(bits, ~mask);
+    return 1;
+}
+#else
+#define ts_retry_mark(tid)
+#define ts_retry_take(tid) 1
+#endif
+#endif
+
+#if TS_STASH_SIZE
+/* Enter records a filter could not decide at entry, by thread: emitted by the exit if it passes. */
+struct ts_stash {
+    u8 b[TS_STASH_SIZE];
+};
+BPF_F_TABLE("hash", u32, struct ts_stash, ts_stash, 16384, BPF_F_NO_PREALLOC);
+
+/* A stashed enter record of len bytes (TS_STASH_SIZE is a power of two), marked deferred and emitted. */
+static __always_inline void ts_stash_emit(void *ctx, struct ts_stash *st, u32 len)
+{
+    u32 n = len & (TS_STASH_SIZE - 1);
+    ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+#ifdef TS_SERVE
+    ts_serve_output(ctx, (void *)st, n);
+#elif TS_OUTPUT_RINGBUF
+    if (ts_events.ringbuf_output((void *)st, n, ts_wake_flags(n)))
+        ts_lost_one();
+#else
+    if (ts_events.perf_submit(ctx, (void *)st, n))
+        ts_lost_one();
+#endif
+}
+#endif
+
+#ifdef TS_RECORDER
+BPF_PERF_OUTPUT(ts_control);   /* when to dump: triggers and deaths by signal (the records stay put) */
+
+/* Tells user space to dump the recorder: a control record (header, then one value). */
+static __always_inline void ts_control_emit(void *ctx, u64 id, u32 nr, u16 what, s64 value)
+{
+    u64 rbuf[4] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, what);
+#ifdef TS_SERVE
+    ((struct ts_hdr *)r)->flags = (u16)ts_serve_slot();   /* tracespec serve: whose recorder to dump */
+#endif
+    *(s64 *)(r + TS_HEADER_SIZE) = value;
+    ts_control.perf_submit(ctx, r, TS_CONTROL_SIZE);
+}
+#endif
 
 #ifdef TS_NEED_PPID
 /* The parent's process id: task->real_parent->tgid, at offsets from BTF; 0 when the kernel has no BTF. */
@@ -610,67 +713,6 @@ static __always_inline s32 ts_task_s32(u64 base, u64 off, s32 unknown)
         TS_READ_KERNEL(&v, sizeof(v), (void *)(base + off));
     return v;
 }
-#endif
-
-#ifdef TS_TARGET_BITMAP
-/* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT (TS_BITMAP_WORDS words): an array lookup
- * the verifier inlines, where a hash lookup costs tens of ns at every syscall. Bits change with atomic
- * or/and only. ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes
- * counts the task in or out of ts_live. (Written out per bitmap: BCC rewrites no map call in a macro.) */
-BPF_ARRAY(ts_traced_bits, u64, TS_BITMAP_WORDS);
-#ifdef TS_ARM_ON_EXEC
-BPF_ARRAY(ts_armed_bits, u64, TS_BITMAP_WORDS);   /* started, traced from its execve */
-#endif
-BPF_ARRAY(ts_live, s64, 1);   /* tasks with a bit set in either bitmap */
-
-static __always_inline int ts_bit_of(u64 *bits, u32 task)
-{
-    return bits && (*bits >> (task & 63)) & 1;
-}
-
-static __always_inline void ts_bit_change(u64 *bits, u32 task, int on)
-{
-    u32 z = 0;
-    if (!bits)
-        return;
-    u64 mask = 1ull << (task & 63);
-    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
-    if (!(old & mask) == !on)
-        return;
-    s64 *live = ts_live.lookup(&z);
-    if (live)
-        __sync_fetch_and_add(live, on ? 1 : -1);
-}
-
-static __always_inline int ts_traced_bit(u32 task)
-{
-    u32 word = task >> 6;
-    return ts_bit_of(ts_traced_bits.lookup(&word), task);
-}
-
-static __always_inline void ts_traced_set(u32 task, int on)
-{
-    u32 word = task >> 6;
-    ts_bit_change(ts_traced_bits.lookup(&word), task, on);
-}
-
-#ifdef TS_ARM_ON_EXEC
-static __always_inline int ts_armed_bit(u32 task)
-{
-    u32 word = task >> 6;
-    return ts_bit_of(ts_armed_bits.lookup(&word), task);
-}
-
-static __always_inline void ts_armed_set(u32 task, int on)
-{
-    u32 word = task >> 6;
-    ts_bit_change(ts_armed_bits.lookup(&word), task, on);
-}
-#endif
-#endif
-
-#ifdef TS_TARGET_HASH
-BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
 #endif
 
 #ifdef TS_SUMMARY
@@ -1071,25 +1113,402 @@ static __always_inline s64 ts_exit_ret(struct ts_tp_exit_ctx *ctx)
 #endif /* TRACESPEC_BPF_H */
 /* ---- end of tracespec.bpf.h ---- */
 
-/* Is this thread group traced? At entry, a command not yet exec'd starts being traced at execve. */
-static __always_inline int ts_traced(u64 id)
+/* ---- tracespec/bpf/tasks.bpf.h ---- */
+/*
+ * tracespec's static BPF C, second part: which tasks are traced, and the events of their lives (forks,
+ * ends, execs, signals). Spliced after tracespec.bpf.h, whose helpers it calls, and before the program's
+ * own handlers, which call ts_traced() and ts_traced_enter().
+ *
+ * The generated program's #defines choose (codegen/lower.py, from the plan):
+ *   the target: TS_TARGET_BITMAP or TS_TARGET_HASH (tasks tracespec names: a command or pids, with
+ *   TS_ARM_ON_EXEC for a command traced from its execve, TS_NR_EXECVE and TS_NR_EXECVEAT), TS_SERVE (the
+ *   recorded cgroups), TS_TARGET_CGROUP (one cgroup's id, parameter TS_P_TARGET_CGROUP_ID),
+ *   TS_TARGET_COMM (a task name, TS_COMM_WORD0 and TS_COMM_WORD1: its 16 bytes as two words), else every
+ *   task but tracespec's;
+ *   TS_FOLLOW: children are traced from their first instruction;
+ *   TS_EXEC_ARGS (with TS_EXEC_PATH_MAX, TS_EXEC_ARGS_MAX): a faulted execve argv is read from the new
+ *   process;
+ *   TS_SIGNALS: signals delivered; TS_SIGNALS_SENT: the ones a ptracer would see taken but the task never
+ *   does (ignored, or fatal at once).
+ */
+#ifdef TS_TARGET_BITMAP
+/* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT (TS_BITMAP_WORDS words): an array lookup
+ * the verifier inlines, where a hash lookup costs tens of ns at every syscall. Bits change with atomic
+ * or/and only. ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes
+ * counts the task in or out of ts_live. (Written out per bitmap: BCC rewrites no map call in a macro.) */
+BPF_ARRAY(ts_traced_bits, u64, TS_BITMAP_WORDS);
+#ifdef TS_ARM_ON_EXEC
+BPF_ARRAY(ts_armed_bits, u64, TS_BITMAP_WORDS);   /* started, traced from its execve */
+#endif
+BPF_ARRAY(ts_live, s64, 1);   /* tasks with a bit set in either bitmap */
+
+static __always_inline int ts_bit_of(u64 *bits, u32 task)
 {
-    return ts_traced_bit(id >> 32);
+    return bits && (*bits >> (task & 63)) & 1;
 }
 
+static __always_inline void ts_bit_change(u64 *bits, u32 task, int on)
+{
+    u32 z = 0;
+    if (!bits)
+        return;
+    u64 mask = 1ull << (task & 63);
+    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
+    if (!(old & mask) == !on)
+        return;
+    s64 *live = ts_live.lookup(&z);
+    if (live)
+        __sync_fetch_and_add(live, on ? 1 : -1);
+}
+
+static __always_inline int ts_traced_bit(u32 task)
+{
+    u32 word = task >> 6;
+    return ts_bit_of(ts_traced_bits.lookup(&word), task);
+}
+
+static __always_inline void ts_traced_set(u32 task, int on)
+{
+    u32 word = task >> 6;
+    ts_bit_change(ts_traced_bits.lookup(&word), task, on);
+}
+
+#ifdef TS_ARM_ON_EXEC
+static __always_inline int ts_armed_bit(u32 task)
+{
+    u32 word = task >> 6;
+    return ts_bit_of(ts_armed_bits.lookup(&word), task);
+}
+
+static __always_inline void ts_armed_set(u32 task, int on)
+{
+    u32 word = task >> 6;
+    ts_bit_change(ts_armed_bits.lookup(&word), task, on);
+}
+#endif
+#endif
+
+#ifdef TS_TARGET_HASH
+BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
+#endif
+
+#if defined(TS_TARGET_BITMAP) || defined(TS_TARGET_HASH)
+#define TS_TARGETS 1   /* traced tasks are named one by one (a command, pids) */
+
+/* Is this task id marked traced? Mark or unmark it. */
+static __always_inline int ts_target_is(u32 task)
+{
+#ifdef TS_TARGET_BITMAP
+    return ts_traced_bit(task);
+#else
+    u32 *st = ts_targets.lookup(&task);
+    return st && *st == TS_TRACED;
+#endif
+}
+
+static __always_inline void ts_target_set(u32 task, int on)
+{
+#ifdef TS_TARGET_BITMAP
+    ts_traced_set(task, on);
+#else
+    u32 traced = TS_TRACED;
+    if (on)
+        ts_targets.update(&task, &traced);
+    else
+        ts_targets.delete(&task);
+#endif
+}
+#endif
+
+/* Is this thread group traced? */
+static __always_inline int ts_traced(u64 id)
+{
+#if defined(TS_TARGETS)
+    return ts_target_is(id >> 32);
+#elif defined(TS_SERVE)
+    return (id >> 32) != ts_param(TS_P_SELF_TGID) && ts_serve_slot() >= 0;
+#elif defined(TS_TARGET_CGROUP)
+    return bpf_get_current_cgroup_id() == ts_param(TS_P_TARGET_CGROUP_ID) && (id >> 32) != ts_param(TS_P_SELF_TGID);
+#elif defined(TS_TARGET_COMM)
+    u64 comm[2] = {};
+    if ((id >> 32) == ts_param(TS_P_SELF_TGID))
+        return 0;
+    bpf_get_current_comm(&comm, sizeof(comm));   /* NUL-padded, as the target's words are */
+    return comm[0] == TS_COMM_WORD0 && comm[1] == TS_COMM_WORD1;
+#else
+    return (id >> 32) != ts_param(TS_P_SELF_TGID);
+#endif
+}
+
+/* ts_traced() at a syscall's entry: a command not yet exec'd starts being traced at its execve. */
 static __always_inline int ts_traced_enter(u64 id, u32 nr)
 {
+#if defined(TS_ARM_ON_EXEC) && defined(TS_TARGET_BITMAP)
     u32 tgid = id >> 32;
     if (ts_traced_bit(tgid))
         return 1;
-    if (nr != 59 && nr != 322)
+    if (nr != TS_NR_EXECVE && nr != TS_NR_EXECVEAT)
         return 0;
     if (!ts_armed_bit(tgid))
         return 0;
     ts_traced_set(tgid, 1);   /* the started command's execve: traced from here on */
     ts_armed_set(tgid, 0);
     return 1;
+#elif defined(TS_ARM_ON_EXEC)
+    u32 tgid = id >> 32;
+    u32 *st = ts_targets.lookup(&tgid);
+    if (!st)
+        return 0;
+    if (*st == TS_ARMED) {
+        if (nr != TS_NR_EXECVE && nr != TS_NR_EXECVEAT)
+            return 0;
+        *st = TS_TRACED;
+    }
+    return *st == TS_TRACED;
+#else
+    return ts_traced(id);
+#endif
 }
+
+#if defined(TS_TARGETS) && defined(TS_FOLLOW)
+/* A traced process's children are traced from their first instruction. */
+TRACEPOINT_PROBE(sched, sched_process_fork)
+{
+    if (!ts_traced(bpf_get_current_pid_tgid()))
+        return 0;
+    u32 child = args->child_pid;
+    ts_target_set(child, 1);
+    /* the child inherits its parent's descriptors and working directory: user space mirrors that */
+    ts_emit_value(args, bpf_get_current_pid_tgid(), 0, TS_FORK_KIND, child);
+    return 0;
+}
+#endif
+
+#ifdef TS_TARGETS
+/* A thread's end and its process's end are different events. Every traced thread reports its own end
+ * (task_struct's exit_code, at an offset read from BTF), as strace prints "+++ exited with N +++" for
+ * each. The process ends with its last thread: until then its id stays traced, even when its main thread
+ * ended first (the raw exit, not exit_group), whose line then waits in ts_leaders and comes last, with
+ * the process's wait status, as strace prints it. */
+BPF_HASH(ts_leaders, u32, s32, 4096);   /* main threads that ended before their process: their exit_code */
+
+static __always_inline void ts_exit_emit(void *ctx, u64 id, s32 code)
+{
+    ts_emit_value(ctx, id, 0, TS_PROC_EXIT_KIND, code);
+#ifdef TS_RECORDER
+    if ((u32)id == id >> 32 && (code & 0x7f))   /* a process killed by a signal: dump what led to it */
+        ts_control_emit(ctx, id, 0, TS_CONTROL_KILLED, code);
+#endif
+}
+
+/* The main thread's line, kept in ts_leaders, when its process has ended: with the process's wait status,
+ * as the kernel's wait_task_zombie() takes it (a group exit's code, else the main thread's own;
+ * SIGNAL_GROUP_EXIT is 4 in every kernel since 2.6). Whoever takes it from the map gives it, and ends the
+ * process's tracing. */
+static __always_inline void ts_leader_end(void *ctx, u32 tgid, u64 signal)
+{
+    s32 *leader = ts_leaders.lookup(&tgid);
+    if (!leader)
+        return;
+    s32 status = *leader;
+    if (ts_leaders.delete(&tgid))
+        return;   /* another thread ending at the same time reported it */
+    if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
+        status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
+    ts_target_set(tgid, 0);
+    ts_exit_emit(ctx, ((u64)tgid << 32) | tgid, status);
+}
+
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tid = id, tgid = id >> 32;
+    u64 task = bpf_get_current_task();
+    s32 code = ts_task_s32(task, ts_param(TS_P_EXIT_CODE), -1);
+    u64 signal = 0;
+    if (ts_param(TS_P_TASK_SIGNAL))
+        TS_READ_KERNEL(&signal, sizeof(signal), (void *)(task + ts_param(TS_P_TASK_SIGNAL)));
+    /* signal->live counts the threads not yet in do_exit (0 once the last one is). Each thread counts
+     * itself out early in do_exit, well before this tracepoint: the main thread and the last other one
+     * can both see 0 here, or the main thread 1 and the other 0, in either order. Without BTF, a process
+     * is taken to end with its main thread. */
+    s32 live = ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1);
+    int group_dead = live < 0 ? tid == tgid : live == 0;
+    int traced = ts_target_is(tgid) || ts_target_is(tid);
+    if (tid != tgid || group_dead)
+        ts_target_set(tid, 0);
+#if defined(TS_ARM_ON_EXEC) && defined(TS_TARGET_BITMAP)
+    ts_armed_set(tid, 0);
+#endif
+    if (!traced)
+        return 0;
+    if (tid == tgid && !group_dead) {
+        if (ts_leaders.update(&tgid, &code))
+            ts_lost_one();
+        /* the last other thread may have ended meanwhile, before this line was there to find */
+        if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1) == 0)
+            ts_leader_end(args, tgid, signal);
+        return 0;
+    }
+    ts_exit_emit(args, id, code);
+    /* The process has ended. Its id stays traced until its main thread's line is given: by the main thread
+     * itself when it sees the end here, else by the thread that finds its line in ts_leaders (the main
+     * thread may still be on its way here: it then sees live at 0, and ends the process itself). */
+    if (tid == tgid && group_dead)
+        ts_target_set(tgid, 0);
+    else if (group_dead)
+        ts_leader_end(args, tgid, signal);
+    return 0;
+}
+#endif
+
+#ifdef TS_EXEC_ARGS
+/* A successful execve replaced the memory its entry copies came from. When one of them faulted, take
+ * what the kernel itself used: the filename (from this tracepoint) and the arguments it copied into the
+ * new process, mm->arg_start..arg_end, NUL-separated (offsets from BTF). */
+TRACEPOINT_PROBE(sched, sched_process_exec)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tid = id;
+    struct ts_retry *rt = ts_retry.lookup(&tid);
+    if (!rt || (rt->nr != TS_NR_EXECVE && rt->nr != TS_NR_EXECVEAT))
+        return 0;
+    u32 nr = rt->nr;
+    ts_retry.delete(&tid);
+    u8 *r = ts_scratch_get();
+    if (!r)
+        return 0;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, TS_EXEC_ARGS_KIND);
+    u32 off = TS_HEADER_SIZE;
+    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
+    long n = bpf_probe_read_kernel_str(&r[(off + 4) & TS_OFF_MASK], TS_EXEC_PATH_MAX + 1,
+                                       (char *)args + (args->data_loc_filename & 0xFFFF));
+    u32 len = n > 0 ? n - 1 : 0;
+    *info = n > 0 ? len : TS_SLOT_FAULT;
+    off = ts_forget(r, off + 4 + (n > 0 ? ((len + 4) & ~3u) : 0));
+    u64 task_mm = ts_param(TS_P_TASK_MM), arg_start = ts_param(TS_P_MM_ARG_START), arg_end = ts_param(TS_P_MM_ARG_END);
+    u64 mm = 0, start = 0, end = 0;
+    if (task_mm && arg_start && arg_end) {
+        TS_READ_KERNEL(&mm, sizeof(mm), (void *)((u64)bpf_get_current_task() + task_mm));
+        if (mm) {
+            TS_READ_KERNEL(&start, sizeof(start), (void *)(mm + arg_start));
+            TS_READ_KERNEL(&end, sizeof(end), (void *)(mm + arg_end));
+        }
+    }
+    off = ts_put_buf(r, off, start, end > start ? end - start : -1, TS_EXEC_ARGS_MAX);
+    ts_emit(args, r, off);
+    return 0;
+}
+#endif
+
+#ifdef TS_SERVE
+/* tracespec serve: a thread of a recorded group ends: its end goes to the group's recorder, as strace
+ * prints "+++ exited with N +++" (or "killed by") for each, and a process killed by a signal asks for its
+ * recorder's dump (exit_code, at an offset from BTF: TS_P_EXIT_CODE). A main thread ending before the
+ * others shows its line then, not last as under `run`. */
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    s32 code = 0;
+    if (!ts_param(TS_P_EXIT_CODE) || ts_serve_slot() < 0)
+        return 0;
+    TS_READ_KERNEL(&code, sizeof(code), (void *)((u64)bpf_get_current_task() + ts_param(TS_P_EXIT_CODE)));
+    ts_emit_value(args, id, 0, TS_PROC_EXIT_KIND, code);   /* before the dump it may ask for */
+    if ((u32)id == id >> 32 && (code & 0x7f))
+        ts_control_emit(args, id, 0, TS_CONTROL_KILLED, code);
+    return 0;
+}
+#endif
+
+#ifdef TS_SIGNALS
+/* A signal delivered to a traced task, where strace prints "--- SIGUSR1 {si_signo=...} ---": the raw
+ * tracepoint signal_deliver fires in the task itself as it takes the signal from its queue (after the
+ * syscall the signal interrupted has returned), with the kernel's siginfo (args: sig, info, ka). The
+ * group-exit path passes no siginfo (SEND_SIG_NOINFO: a SIGKILL the process dies of), and strace shows
+ * only that death, "+++ killed by SIGKILL +++": no record. */
+RAW_TRACEPOINT_PROBE(signal_deliver)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    if (!ts_traced(id))
+        return 0;
+    u64 info = ctx->args[1];
+    if (info < 4096)
+        return 0;
+    u64 rbuf[(TS_HEADER_SIZE + TS_SIGINFO_SIZE + 7) / 8] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), (u32)ctx->args[0], TS_SIGNAL_KIND);
+    if (TS_READ_KERNEL(r + TS_HEADER_SIZE, TS_SIGINFO_SIZE, (void *)info))
+        return 0;
+    ts_emit(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE);
+    return 0;
+}
+#endif
+
+#ifdef TS_SIGNALS_SENT
+/* Is the task with these ids traced? (ts_traced's question, asked of a task that is not the current one) */
+static __always_inline int ts_task_traced(u32 tgid, u32 pid)
+{
+#ifdef TS_TARGETS
+    return ts_target_is(tgid) || ts_target_is(pid);
+#else
+    return tgid != ts_param(TS_P_SELF_TGID);
+#endif
+}
+
+/* A signal sent to a traced task that the kernel will never hand to it, because it is not ptraced, while
+ * strace (a ptracer) sees it taken and prints "--- SIGTERM {...} ---": one ignored when sent (result 1,
+ * TRACE_SIGNAL_IGNORED: SIG_IGN, or SIGCHLD, SIGWINCH, SIGURG, SIGCONT by default), or one with no handler
+ * that complete_signal() made the group's death at once (delivered, result 0, and the group now exiting
+ * with it as its code: its threads then take SIGKILL with no siginfo). Fired in the sender (args: sig,
+ * info, task, group, result); the record's task is the one strace shows it in: a thread of the same
+ * process that sent its process the signal takes it itself (at its syscall-exit stop), else the target.
+ * info may be SEND_SIG_NOINFO (0: queued as sent by the current task, SI_USER) or SEND_SIG_PRIV (1:
+ * SI_KERNEL). Not recorded: SIGKILL (strace never sees it), signals to a group already dying. */
+RAW_TRACEPOINT_PROBE(signal_generate)
+{
+    u32 sig = ctx->args[0];
+    u64 info = ctx->args[1], task = ctx->args[2];
+    int result = (int)ctx->args[4];
+    u64 pid_off = ts_param(TS_P_TASK_PID), tgid_off = ts_param(TS_P_TASK_TGID), sig_off = ts_param(TS_P_TASK_SIGNAL);
+    if (!pid_off || !tgid_off || !sig_off || sig == 9 || (result != 0 && result != 1))
+        return 0;
+    u64 signal = 0;
+    TS_READ_KERNEL(&signal, sizeof(signal), (void *)(task + sig_off));
+    int exiting = ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4;   /* SIGNAL_GROUP_EXIT */
+    u16 why = TS_SIGSENT_IGNORED;
+    if (result == 0) {
+        if (!exiting || ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), 0) != (s32)sig)
+            return 0;   /* queued: signal_deliver sees it taken */
+        why = TS_SIGSENT_FATAL;
+    } else if (exiting) {
+        return 0;
+    }
+    u32 tgid = ts_task_s32(task, tgid_off, 0), pid = ts_task_s32(task, pid_off, 0);
+    if (!ts_task_traced(tgid, pid))
+        return 0;
+    u64 cur = bpf_get_current_pid_tgid();
+    u64 id = ctx->args[3] && (cur >> 32) == tgid ? cur : ((u64)tgid << 32) | pid;
+    u64 rbuf[(TS_HEADER_SIZE + TS_SIGINFO_SIZE + 7) / 8] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), sig, TS_SIGSENT_KIND);
+    ((struct ts_hdr *)r)->flags = why;
+    s32 *si = (s32 *)(r + TS_HEADER_SIZE);
+    if (info > 1) {
+        if (TS_READ_KERNEL(si, TS_SIGINFO_SIZE, (void *)info))
+            return 0;
+    } else {
+        si[0] = sig;   /* si_signo, si_errno, si_code, then si_pid and si_uid */
+        si[2] = info ? 0x80 : 0;   /* SI_KERNEL : SI_USER */
+        if (!info) {
+            si[4] = cur >> 32;
+            si[5] = (u32)bpf_get_current_uid_gid();
+        }
+    }
+    ts_emit(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE);
+    return 0;
+}
+#endif
+/* ---- end of tasks.bpf.h ---- */
 
 
 /* Syscalls recorded with their raw arguments share one layout. */
@@ -1170,169 +1589,5 @@ int ts_raw_exit(struct bpf_raw_tracepoint_args *ctx)
     s64 ret = ctx->args[1];
     return ts_exit_generic(ctx, id, nr, ret);
 
-    return 0;
-}
-
-/* A traced process's children are traced from their first instruction. */
-TRACEPOINT_PROBE(sched, sched_process_fork)
-{
-    if (!ts_traced(bpf_get_current_pid_tgid()))
-        return 0;
-    u32 child = args->child_pid;
-    ts_traced_set(child, 1);
-    /* the child inherits its parent's descriptors and working directory: user space mirrors that */
-    ts_emit_value(args, bpf_get_current_pid_tgid(), 0, TS_FORK_KIND, child);
-    return 0;
-}
-
-/* A thread's end and its process's end are different events. Every traced thread reports its own end
- * (task_struct's exit_code, at an offset read from BTF), as strace prints "+++ exited with N +++" for
- * each. The process ends with its last thread: until then its id stays traced, even when its main thread
- * ended first (the raw exit, not exit_group), whose line then waits in ts_leaders and comes last, with
- * the process's wait status, as strace prints it. */
-BPF_HASH(ts_leaders, u32, s32, 4096);   /* main threads that ended before their process: their exit_code */
-
-static __always_inline void ts_exit_emit(void *ctx, u64 id, s32 code)
-{
-    ts_emit_value(ctx, id, 0, TS_PROC_EXIT_KIND, code);
-}
-
-/* The main thread's line, kept in ts_leaders, when its process has ended: with the process's wait status,
- * as the kernel's wait_task_zombie() takes it (a group exit's code, else the main thread's own;
- * SIGNAL_GROUP_EXIT is 4 in every kernel since 2.6). Whoever takes it from the map gives it, and ends the
- * process's tracing. */
-static __always_inline void ts_leader_end(void *ctx, u32 tgid, u64 signal)
-{
-    s32 *leader = ts_leaders.lookup(&tgid);
-    if (!leader)
-        return;
-    s32 status = *leader;
-    if (ts_leaders.delete(&tgid))
-        return;   /* another thread ending at the same time reported it */
-    if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
-        status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
-    ts_traced_set(tgid, 0);
-    ts_exit_emit(ctx, ((u64)tgid << 32) | tgid, status);
-}
-
-TRACEPOINT_PROBE(sched, sched_process_exit)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    u32 tid = id, tgid = id >> 32;
-    u64 task = bpf_get_current_task();
-    s32 code = ts_task_s32(task, ts_param(TS_P_EXIT_CODE), -1);
-    u64 signal = 0;
-    if (ts_param(TS_P_TASK_SIGNAL))
-        TS_READ_KERNEL(&signal, sizeof(signal), (void *)(task + ts_param(TS_P_TASK_SIGNAL)));
-    /* signal->live counts the threads not yet in do_exit (0 once the last one is). Each thread counts
-     * itself out early in do_exit, well before this tracepoint: the main thread and the last other one
-     * can both see 0 here, or the main thread 1 and the other 0, in either order. Without BTF, a process
-     * is taken to end with its main thread. */
-    s32 live = ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1);
-    int group_dead = live < 0 ? tid == tgid : live == 0;
-    int traced = ts_traced(id) || ts_traced_bit(tid);
-    if (tid != tgid || group_dead)
-        ts_traced_set(tid, 0);
-    ts_armed_set(tid, 0);
-    if (!traced)
-        return 0;
-    if (tid == tgid && !group_dead) {
-        if (ts_leaders.update(&tgid, &code))
-            ts_lost_one();
-        /* the last other thread may have ended meanwhile, before this line was there to find */
-        if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1) == 0)
-            ts_leader_end(args, tgid, signal);
-        return 0;
-    }
-    ts_exit_emit(args, id, code);
-    /* The process has ended. Its id stays traced until its main thread's line is given: by the main thread
-     * itself when it sees the end here, else by the thread that finds its line in ts_leaders (the main
-     * thread may still be on its way here: it then sees live at 0, and ends the process itself). */
-    if (tid == tgid && group_dead) {
-        ts_traced_set(tgid, 0);
-    } else if (group_dead) {
-        ts_leader_end(args, tgid, signal);
-    }
-    return 0;
-}
-
-/* A signal delivered to a traced task, where strace prints "--- SIGUSR1 {si_signo=...} ---": the raw
- * tracepoint signal_deliver fires in the task itself as it takes the signal from its queue (after the
- * syscall the signal interrupted has returned), with the kernel's siginfo (args: sig, info, ka). The
- * group-exit path passes no siginfo (SEND_SIG_NOINFO: a SIGKILL the process dies of), and strace shows
- * only that death, "+++ killed by SIGKILL +++": no record. */
-RAW_TRACEPOINT_PROBE(signal_deliver)
-{
-    u64 id = bpf_get_current_pid_tgid();
-    if (!ts_traced(id))
-        return 0;
-    u64 info = ctx->args[1];
-    if (info < 4096)
-        return 0;
-    u64 rbuf[(TS_HEADER_SIZE + TS_SIGINFO_SIZE + 7) / 8] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), (u32)ctx->args[0], TS_SIGNAL_KIND);
-    if (TS_READ_KERNEL(r + TS_HEADER_SIZE, TS_SIGINFO_SIZE, (void *)info))
-        return 0;
-    ts_emit(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE);
-    return 0;
-}
-
-/* Is the task with these ids traced? (ts_traced's question, asked of a task that is not the current one) */
-static __always_inline int ts_task_traced(u32 tgid, u32 pid)
-{
-    return ts_traced_bit(tgid) || ts_traced_bit(pid);
-}
-
-/* A signal sent to a traced task that the kernel will never hand to it, because it is not ptraced, while
- * strace (a ptracer) sees it taken and prints "--- SIGTERM {...} ---": one ignored when sent (result 1,
- * TRACE_SIGNAL_IGNORED: SIG_IGN, or SIGCHLD, SIGWINCH, SIGURG, SIGCONT by default), or one with no handler
- * that complete_signal() made the group's death at once (delivered, result 0, and the group now exiting
- * with it as its code: its threads then take SIGKILL with no siginfo). Fired in the sender (args: sig,
- * info, task, group, result); the record's task is the one strace shows it in: a thread of the same
- * process that sent its process the signal takes it itself (at its syscall-exit stop), else the target.
- * info may be SEND_SIG_NOINFO (0: queued as sent by the current task, SI_USER) or SEND_SIG_PRIV (1:
- * SI_KERNEL). Not recorded: SIGKILL (strace never sees it), signals to a group already dying. */
-RAW_TRACEPOINT_PROBE(signal_generate)
-{
-    u32 sig = ctx->args[0];
-    u64 info = ctx->args[1], task = ctx->args[2];
-    int result = (int)ctx->args[4];
-    u64 pid_off = ts_param(TS_P_TASK_PID), tgid_off = ts_param(TS_P_TASK_TGID), sig_off = ts_param(TS_P_TASK_SIGNAL);
-    if (!pid_off || !tgid_off || !sig_off || sig == 9 || (result != 0 && result != 1))
-        return 0;
-    u64 signal = 0;
-    TS_READ_KERNEL(&signal, sizeof(signal), (void *)(task + sig_off));
-    int exiting = ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4;   /* SIGNAL_GROUP_EXIT */
-    u16 why = TS_SIGSENT_IGNORED;
-    if (result == 0) {
-        if (!exiting || ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), 0) != (s32)sig)
-            return 0;   /* queued: signal_deliver sees it taken */
-        why = TS_SIGSENT_FATAL;
-    } else if (exiting) {
-        return 0;
-    }
-    u32 tgid = ts_task_s32(task, tgid_off, 0), pid = ts_task_s32(task, pid_off, 0);
-    if (!ts_task_traced(tgid, pid))
-        return 0;
-    u64 cur = bpf_get_current_pid_tgid();
-    u64 id = ctx->args[3] && (cur >> 32) == tgid ? cur : ((u64)tgid << 32) | pid;
-    u64 rbuf[(TS_HEADER_SIZE + TS_SIGINFO_SIZE + 7) / 8] = {};
-    u8 *r = (u8 *)rbuf;
-    ts_header(r, id, bpf_ktime_get_ns(), sig, TS_SIGSENT_KIND);
-    ((struct ts_hdr *)r)->flags = why;
-    s32 *si = (s32 *)(r + TS_HEADER_SIZE);
-    if (info > 1) {
-        if (TS_READ_KERNEL(si, TS_SIGINFO_SIZE, (void *)info))
-            return 0;
-    } else {
-        si[0] = sig;   /* si_signo, si_errno, si_code, then si_pid and si_uid */
-        si[2] = info ? 0x80 : 0;   /* SI_KERNEL : SI_USER */
-        if (!info) {
-            si[4] = cur >> 32;
-            si[5] = (u32)bpf_get_current_uid_gid();
-        }
-    }
-    ts_emit(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE);
     return 0;
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cpp_lite import active
 from tracespec.pipeline import compile_spec
 from tracespec.plan.model import ServePlan, SummaryPlan, Target
 
@@ -34,6 +35,6 @@ def test_every_probe_in_the_c_is_attached_by_the_plan(spec, how):
     except Exception as e:  # a combination the validator refuses is no concern here
         pytest.skip(f"not a valid combination: {e}")
     declared = {f"raw_tracepoint__{m[1]}" if m[0] else f"tracepoint__{m[1]}__{m[2]}"
-                for m in PROBE.findall(c.c_source)}
+                for m in PROBE.findall(active(c.c_source))}
     attached = {a.program for a in c.plan.attachments}
     assert declared <= attached, declared - attached

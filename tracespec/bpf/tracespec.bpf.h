@@ -229,6 +229,103 @@ static __always_inline void ts_emit_value(void *ctx, u64 id, u32 nr, u16 kind, s
     ts_emit(ctx, r, TS_CONTROL_SIZE);
 }
 
+/* ---- a syscall's state between its entry and its exit ---- */
+#ifdef TS_INFLIGHT
+/* Syscalls in flight, by thread: an entry a filter, a summary or an exit's copies need at exit. */
+struct ts_inflight {
+    u64 ts;
+    u64 args[6];
+    u32 nr;
+    u32 bits;    /* filter leaves known at entry */
+    u32 unknown; /* filter leaves whose memory faulted at entry: decided at exit */
+    u32 len;     /* length of the stashed enter record */
+    u32 deferred;   /* the enter record waits in ts_stash for the exit to decide */
+    u32 pad;
+};
+BPF_TABLE("lru_hash", u32, struct ts_inflight, ts_inflight, 65536);
+#endif
+
+#ifdef TS_RETRY
+/* Entry copies to make again at exit, by thread: memory not paged in yet when the syscall began, which
+ * the kernel then touches. */
+struct ts_retry {
+    u64 args[6];
+    u32 nr;
+    u32 faults;  /* bit i: slot i could not be copied at entry */
+};
+BPF_HASH(ts_retry, u32, struct ts_retry, 4096);
+#ifdef TS_RETRY_BITMAP
+/* A bit per task id: the thread may have an entry in ts_retry. Set before the entry is stored, cleared by
+ * the exit that looks for it: an exit tests the bit, an array lookup the verifier inlines, and looks the
+ * hash map up only when it is set (a stale bit costs that one lookup). Without atomic bit operations
+ * (TS_RETRY_BITMAP undefined), every exit looks the hash map up. */
+BPF_ARRAY(ts_retry_bits, u64, TS_RETRY_BITMAP_WORDS);
+
+static __always_inline void ts_retry_mark(u32 tid)
+{
+    u32 word = tid >> 6;
+    u64 *bits = ts_retry_bits.lookup(&word);
+    if (bits)
+        __sync_fetch_and_or(bits, 1ull << (tid & 63));
+}
+
+static __always_inline int ts_retry_take(u32 tid)
+{
+    u32 word = tid >> 6;
+    u64 *bits = ts_retry_bits.lookup(&word);
+    u64 mask = 1ull << (tid & 63);
+    if (!bits || !(*bits & mask))
+        return 0;
+    __sync_fetch_and_and(bits, ~mask);
+    return 1;
+}
+#else
+#define ts_retry_mark(tid)
+#define ts_retry_take(tid) 1
+#endif
+#endif
+
+#if TS_STASH_SIZE
+/* Enter records a filter could not decide at entry, by thread: emitted by the exit if it passes. */
+struct ts_stash {
+    u8 b[TS_STASH_SIZE];
+};
+BPF_F_TABLE("hash", u32, struct ts_stash, ts_stash, 16384, BPF_F_NO_PREALLOC);
+
+/* A stashed enter record of len bytes (TS_STASH_SIZE is a power of two), marked deferred and emitted. */
+static __always_inline void ts_stash_emit(void *ctx, struct ts_stash *st, u32 len)
+{
+    u32 n = len & (TS_STASH_SIZE - 1);
+    ((struct ts_hdr *)st)->flags |= TS_FLAG_DEFERRED;
+#ifdef TS_SERVE
+    ts_serve_output(ctx, (void *)st, n);
+#elif TS_OUTPUT_RINGBUF
+    if (ts_events.ringbuf_output((void *)st, n, ts_wake_flags(n)))
+        ts_lost_one();
+#else
+    if (ts_events.perf_submit(ctx, (void *)st, n))
+        ts_lost_one();
+#endif
+}
+#endif
+
+#ifdef TS_RECORDER
+BPF_PERF_OUTPUT(ts_control);   /* when to dump: triggers and deaths by signal (the records stay put) */
+
+/* Tells user space to dump the recorder: a control record (header, then one value). */
+static __always_inline void ts_control_emit(void *ctx, u64 id, u32 nr, u16 what, s64 value)
+{
+    u64 rbuf[4] = {};
+    u8 *r = (u8 *)rbuf;
+    ts_header(r, id, bpf_ktime_get_ns(), nr, what);
+#ifdef TS_SERVE
+    ((struct ts_hdr *)r)->flags = (u16)ts_serve_slot();   /* tracespec serve: whose recorder to dump */
+#endif
+    *(s64 *)(r + TS_HEADER_SIZE) = value;
+    ts_control.perf_submit(ctx, r, TS_CONTROL_SIZE);
+}
+#endif
+
 #ifdef TS_NEED_PPID
 /* The parent's process id: task->real_parent->tgid, at offsets from BTF; 0 when the kernel has no BTF. */
 static __always_inline u64 ts_ppid(void)
@@ -525,67 +622,6 @@ static __always_inline s32 ts_task_s32(u64 base, u64 off, s32 unknown)
         TS_READ_KERNEL(&v, sizeof(v), (void *)(base + off));
     return v;
 }
-#endif
-
-#ifdef TS_TARGET_BITMAP
-/* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT (TS_BITMAP_WORDS words): an array lookup
- * the verifier inlines, where a hash lookup costs tens of ns at every syscall. Bits change with atomic
- * or/and only. ts_SET_bit: is the task's bit set? ts_SET_set: set or clear it; a bit that changes
- * counts the task in or out of ts_live. (Written out per bitmap: BCC rewrites no map call in a macro.) */
-BPF_ARRAY(ts_traced_bits, u64, TS_BITMAP_WORDS);
-#ifdef TS_ARM_ON_EXEC
-BPF_ARRAY(ts_armed_bits, u64, TS_BITMAP_WORDS);   /* started, traced from its execve */
-#endif
-BPF_ARRAY(ts_live, s64, 1);   /* tasks with a bit set in either bitmap */
-
-static __always_inline int ts_bit_of(u64 *bits, u32 task)
-{
-    return bits && (*bits >> (task & 63)) & 1;
-}
-
-static __always_inline void ts_bit_change(u64 *bits, u32 task, int on)
-{
-    u32 z = 0;
-    if (!bits)
-        return;
-    u64 mask = 1ull << (task & 63);
-    u64 old = on ? __sync_fetch_and_or(bits, mask) : __sync_fetch_and_and(bits, ~mask);
-    if (!(old & mask) == !on)
-        return;
-    s64 *live = ts_live.lookup(&z);
-    if (live)
-        __sync_fetch_and_add(live, on ? 1 : -1);
-}
-
-static __always_inline int ts_traced_bit(u32 task)
-{
-    u32 word = task >> 6;
-    return ts_bit_of(ts_traced_bits.lookup(&word), task);
-}
-
-static __always_inline void ts_traced_set(u32 task, int on)
-{
-    u32 word = task >> 6;
-    ts_bit_change(ts_traced_bits.lookup(&word), task, on);
-}
-
-#ifdef TS_ARM_ON_EXEC
-static __always_inline int ts_armed_bit(u32 task)
-{
-    u32 word = task >> 6;
-    return ts_bit_of(ts_armed_bits.lookup(&word), task);
-}
-
-static __always_inline void ts_armed_set(u32 task, int on)
-{
-    u32 word = task >> 6;
-    ts_bit_change(ts_armed_bits.lookup(&word), task, on);
-}
-#endif
-#endif
-
-#ifdef TS_TARGET_HASH
-BPF_HASH(ts_targets, u32, u32, 65536);          /* traced thread groups: TS_TRACED or TS_ARMED */
 #endif
 
 #ifdef TS_SUMMARY

@@ -10,6 +10,7 @@ decisions.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from importlib import resources
 
@@ -269,14 +270,7 @@ class _Lowerer:
             "generic_nrs": generic_nrs,
             "generic_default": generic_default,
             "helpers": helpers,
-            "targets": p.target.kind in (TargetKind.COMMAND, TargetKind.PIDS),
             "args_offset": HEADER_SIZE + COMM_SIZE,
-            "retry_bitmap_words": BITMAP_WORDS,
-            "exec_args_max": EXEC_ARGS_MAX,
-            "exec_path_max": EXEC_PATH_MAX,
-            "exec_args": any(exec_args_copy(fam) for fam in p.families),
-            "execve_nrs": [self.nrs.get("execve", 59), self.nrs.get("execveat", 322)],
-            "comm_target": list(p.target.comm or b""),
             "c_int": c_int,
             "c_comment": c_comment,
             "describe": describe_plan(p),
@@ -321,10 +315,12 @@ def describe_plan(p: Plan) -> list[str]:
 
 HEADER_BEGIN_MARK = "/* ---- tracespec/bpf/tracespec.bpf.h ---- */"
 HEADER_END_MARK = "/* ---- end of tracespec.bpf.h ---- */"
+TASKS_BEGIN_MARK = "/* ---- tracespec/bpf/tasks.bpf.h ---- */"
+TASKS_END_MARK = "/* ---- end of tasks.bpf.h ---- */"
 
 
-def _bpf_header() -> str:
-    return resources.files("tracespec").joinpath("bpf", "tracespec.bpf.h").read_text("utf-8")
+def _bpf_file(name: str) -> str:
+    return resources.files("tracespec").joinpath("bpf", name).read_text("utf-8")
 
 
 def _config_defines(plan: Plan) -> dict[str, str]:
@@ -352,7 +348,9 @@ def _config_defines(plan: Plan) -> dict[str, str]:
         d.update({"TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK), "TS_SIGFRAME_RAX": c_int(sigframe.SIGFRAME_RAX)})
     if plan.sigreturn_frame or plan.sigreturn_exit:
         d["TS_NR_RT_SIGRETURN"] = c_int(next(i.nr for i in plan.all_syscalls if i.name == "rt_sigreturn"))
+    d.update(_state_defines(plan))
     d.update(_target_defines(plan))
+    d.update(_task_event_defines(plan))
     d.update(_summary_defines(plan))
     if plan.serve is not None:
         counts = plan.serve.counts
@@ -363,15 +361,53 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     return d
 
 
+def _state_defines(plan: Plan) -> dict[str, str]:
+    """The maps a syscall's entry leaves for its exit (tracespec.bpf.h): in-flight entries, copies to make
+    again, stashed records; and the flight recorder's control channel."""
+    d = {"TS_STASH_SIZE": c_int(plan.stash_size)}
+    if plan.inflight:
+        d["TS_INFLIGHT"] = "1"
+    if plan.retry:
+        d["TS_RETRY"] = "1"
+        if plan.retry_bitmap:
+            d.update({"TS_RETRY_BITMAP": "1", "TS_RETRY_BITMAP_WORDS": c_int(BITMAP_WORDS)})
+    if plan.recorder:
+        d["TS_RECORDER"] = "1"
+    return d
+
+
 def _target_defines(plan: Plan) -> dict[str, str]:
-    """How the traced tasks are kept: tasks tracespec names (a command, pids) in a bitmap or a hash."""
-    if plan.target.kind not in (TargetKind.COMMAND, TargetKind.PIDS):
+    """Which tasks are traced (tasks.bpf.h): tasks tracespec names (a command, pids) in a bitmap or a hash;
+    the recorded cgroups of serve; one cgroup; a task name; else every task but tracespec's."""
+    kind = plan.target.kind
+    if kind not in (TargetKind.COMMAND, TargetKind.PIDS):
+        if plan.serve is not None:
+            return {}  # TS_SERVE says it
+        if kind == TargetKind.CGROUP:
+            return {"TS_TARGET_CGROUP": "1"}
+        if kind == TargetKind.COMM:
+            word0, word1 = struct.unpack("<QQ", (plan.target.comm or b"").ljust(16, b"\0")[:16])
+            return {"TS_TARGET_COMM": "1", "TS_COMM_WORD0": c_int(word0), "TS_COMM_WORD1": c_int(word1)}
         return {}
-    if not plan.target_bitmap:
-        return {"TS_TARGET_HASH": "1"}
-    d = {"TS_TARGET_BITMAP": "1", "TS_BITMAP_WORDS": c_int(BITMAP_WORDS)}
+    d = {"TS_TARGET_HASH": "1"} if not plan.target_bitmap else \
+        {"TS_TARGET_BITMAP": "1", "TS_BITMAP_WORDS": c_int(BITMAP_WORDS)}
     if plan.arm_on_exec:
         d["TS_ARM_ON_EXEC"] = "1"
+    if plan.target.follow:
+        d["TS_FOLLOW"] = "1"
+    return d
+
+
+def _task_event_defines(plan: Plan) -> dict[str, str]:
+    """The events of the traced tasks' lives that tasks.bpf.h records beside their syscalls."""
+    nrs = {i.name: i.nr for i in plan.all_syscalls}
+    d = {"TS_NR_EXECVE": c_int(nrs.get("execve", 59)), "TS_NR_EXECVEAT": c_int(nrs.get("execveat", 322))}
+    if any(exec_args_copy(fam) for fam in plan.families):
+        d.update({"TS_EXEC_ARGS": "1", "TS_EXEC_PATH_MAX": c_int(EXEC_PATH_MAX), "TS_EXEC_ARGS_MAX": c_int(EXEC_ARGS_MAX)})
+    if plan.signals:
+        d["TS_SIGNALS"] = "1"
+    if plan.signals_sent:
+        d["TS_SIGNALS_SENT"] = "1"
     return d
 
 
@@ -395,8 +431,10 @@ def preamble(plan: Plan, header: str | None = None) -> str:
     lines += [f"#define {name} {c_int(value)}" for name, value in c_defines().items()]
     lines += ["", c_header_struct(), "/* this program's configuration of tracespec.bpf.h */"]
     lines += [f"#define {name} {value}" for name, value in _config_defines(plan).items()]
-    lines += ["", HEADER_BEGIN_MARK, (header if header is not None else _bpf_header()).rstrip(), HEADER_END_MARK, ""]
+    lines += ["", HEADER_BEGIN_MARK, (header if header is not None else _bpf_file("tracespec.bpf.h")).rstrip(),
+              HEADER_END_MARK, ""]
     lines += _array_copiers(plan)
+    lines += [TASKS_BEGIN_MARK, _bpf_file("tasks.bpf.h").rstrip(), TASKS_END_MARK, ""]
     return "\n".join(lines)
 
 
