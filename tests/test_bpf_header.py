@@ -156,3 +156,52 @@ def test_tasks_compile_and_verify_for_every_target(target):
             b.load_func(name.encode(), kind)
     finally:
         b.cleanup()
+
+
+DISPATCH = resources.files("tracespec").joinpath("bpf", "dispatch.bpf.h")
+# what a generated program defines before dispatch.bpf.h when TS_GENERIC is set
+GENERIC_HANDLERS = """
+static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
+{
+    ts_emit_value(ctx, id, nr, TS_FORK_KIND, a[0]);
+    return 0;
+}
+static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
+{
+    ts_emit_value(ctx, id, nr, TS_FORK_KIND, ret);
+    return 0;
+}
+static __always_inline int ts_generic_serves(u32 nr) { return nr != 1; }
+"""
+DISPATCHERS = {"RAW_TP": (("ts_raw_enter", "ts_raw_exit"), "RAW_TRACEPOINT"),
+               "RAW_SYSCALLS": (("ts_rs_enter", "ts_rs_exit"), "TRACEPOINT"),
+               "SYSCALL_TP": (("ts_tp_enter", "ts_tp_exit", "ts_tp_arm"), "TRACEPOINT")}
+
+
+@pytest.mark.parametrize("attach", ATTACH)
+def test_dispatchers_compile_and_verify_for_every_attach_mode(attach):
+    """dispatch.bpf.h after tasks.bpf.h and a program's generic handler, with everything it can do."""
+    from bcc import BPF
+
+    from tracespec.codegen.lower import TARGET_STATES
+    from tracespec.plan.model import ParamIndex
+
+    config = {f"TS_P_{i.name}": int(i) for i in ParamIndex} | TARGET_STATES
+    config.update({"TS_STASH_SIZE": 0, "TS_NR_EXECVE": 59, "TS_NR_EXECVEAT": 322, "TS_GENERIC": 1,
+                   "TS_TARGET_BITMAP": 1, "TS_BITMAP_WORDS": 65536, "TS_ARM_ON_EXEC": 1,
+                   "TS_SIGRETURN_EXIT": 1, "TS_NR_RT_SIGRETURN": 15})
+    if attach != "SYSCALL_TP":
+        config["TS_TAIL_CALLS"] = 1
+    else:
+        config["TS_EXEC_ARM_EVENTS"] = 1
+    if attach == "RAW_TP":
+        config.update({"TS_SIGFRAME": 1, "TS_SIGFRAME_MASK": 40, "TS_SIGFRAME_RAX": 144})
+    text = _program(attach, True, 0, ("TASK_S32",), config) + TASKS.read_text("utf-8") + GENERIC_HANDLERS
+    b, log = _compile(text + DISPATCH.read_text("utf-8"))
+    assert b is not None, log
+    names, kind = DISPATCHERS[attach]
+    try:
+        for name in names:
+            b.load_func(name.encode(), getattr(BPF, kind))
+    finally:
+        b.cleanup()

@@ -317,6 +317,8 @@ HEADER_BEGIN_MARK = "/* ---- tracespec/bpf/tracespec.bpf.h ---- */"
 HEADER_END_MARK = "/* ---- end of tracespec.bpf.h ---- */"
 TASKS_BEGIN_MARK = "/* ---- tracespec/bpf/tasks.bpf.h ---- */"
 TASKS_END_MARK = "/* ---- end of tasks.bpf.h ---- */"
+DISPATCH_BEGIN_MARK = "/* ---- tracespec/bpf/dispatch.bpf.h ---- */"
+DISPATCH_END_MARK = "/* ---- end of dispatch.bpf.h ---- */"
 
 
 def _bpf_file(name: str) -> str:
@@ -344,10 +346,7 @@ def _config_defines(plan: Plan) -> dict[str, str]:
         d.update({f"TS_P_SK_{member.split('.')[1].upper()}": c_int(plan.sock_ends_param + i)
                   for i, member in enumerate(SOCK_ENDS_MEMBERS)})
         d["TS_SOCK_ENDS_SIZE"] = c_int(SOCK_ENDS_SIZE)
-    if plan.sigreturn_frame:
-        d.update({"TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK), "TS_SIGFRAME_RAX": c_int(sigframe.SIGFRAME_RAX)})
-    if plan.sigreturn_frame or plan.sigreturn_exit:
-        d["TS_NR_RT_SIGRETURN"] = c_int(next(i.nr for i in plan.all_syscalls if i.name == "rt_sigreturn"))
+    d.update(_dispatch_defines(plan))
     d.update(_state_defines(plan))
     d.update(_target_defines(plan))
     d.update(_task_event_defines(plan))
@@ -358,6 +357,25 @@ def _config_defines(plan: Plan) -> dict[str, str]:
                   "TS_SERVE_NCPUS": c_int(plan.serve.cpus), "TS_SERVE_STRIDE": c_int(counts["stride"]),
                   "TS_SERVE_CALLS": c_int(counts["calls"]), "TS_SERVE_LOST": c_int(counts["lost"]),
                   "TS_SERVE_ERRORS": c_int(counts["errors"]), "TS_SERVE_ERRNO_BASE": c_int(counts["errno_base"])})
+    return d
+
+
+def _dispatch_defines(plan: Plan) -> dict[str, str]:
+    """What the programs every syscall passes through do (dispatch.bpf.h)."""
+    d = {}
+    if plan.tail_calls:
+        d["TS_TAIL_CALLS"] = "1"
+    if plan.generic_enter is not None:
+        d["TS_GENERIC"] = "1"
+    if plan.exec_arm_events:
+        d["TS_EXEC_ARM_EVENTS"] = "1"
+    if plan.sigreturn_frame:
+        d.update({"TS_SIGFRAME": "1", "TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK),
+                  "TS_SIGFRAME_RAX": c_int(sigframe.SIGFRAME_RAX)})
+    if plan.sigreturn_exit:
+        d["TS_SIGRETURN_EXIT"] = "1"
+    if plan.sigreturn_frame or plan.sigreturn_exit:
+        d["TS_NR_RT_SIGRETURN"] = c_int(next(i.nr for i in plan.all_syscalls if i.name == "rt_sigreturn"))
     return d
 
 
@@ -448,4 +466,6 @@ def _array_copiers(plan: Plan) -> list[str]:
 def render_c(plan: Plan) -> str:
     """The program's C, in one pass: the plan names the helpers it calls."""
     view = _Lowerer(plan).view()
-    return env().get_template("program.c.j2").render(**view, preamble=preamble(plan))
+    program = env().get_template("program.c.j2").render(**view, preamble=preamble(plan))
+    return "\n".join([program.rstrip(), "", DISPATCH_BEGIN_MARK, _bpf_file("dispatch.bpf.h").rstrip(),
+                      DISPATCH_END_MARK, ""])
