@@ -270,6 +270,7 @@ static __always_inline void ts_serve_output(void *ctx, void *data, u32 size)
 }
 
 /* A recorded syscall's return, counted for the recorder's metrics. */
+#define ts_returned(ret) ts_serve_returned(ret)
 static __always_inline void ts_serve_returned(s64 ret)
 {
     int slot = ts_serve_slot();
@@ -283,6 +284,8 @@ static __always_inline void ts_serve_returned(s64 ret)
     if (err < TS_SERVE_STRIDE - TS_SERVE_ERRNO_BASE)
         ts_serve_count(slot, TS_SERVE_ERRNO_BASE + err);
 }
+#else
+#define ts_returned(ret)   /* counted only for serve's recorders */
 #endif
 
 static __always_inline void ts_emit(void *ctx, void *data, u32 size)
@@ -997,6 +1000,7 @@ static __always_inline void ts_read_args(struct pt_regs *regs, u64 *a)
 /* What a syscall's own programs take from their context. Only per-syscall tracepoints gate in the
  * programs themselves: on the other two, the dispatcher has gated before its tail call. */
 #define TS_HANDLERS_GATE 0
+#define TS_EXIT_ARGS_IN_REGS 1   /* at exit, pt_regs still holds the arguments: ts_exit_args() */
 typedef u64 ts_exit_nr_t;   /* pt_regs->orig_ax, read whole */
 
 static __always_inline u32 ts_enter_nr(struct bpf_raw_tracepoint_args *ctx)
@@ -1041,7 +1045,9 @@ struct ts_rs_exit_ctx {
 };
 
 #define TS_HANDLERS_GATE 0
+#define TS_EXIT_ARGS_IN_REGS 0   /* the exit's context has no arguments */
 typedef u32 ts_exit_nr_t;
+static __always_inline void ts_exit_args(void *ctx, u64 *a) {}
 
 static __always_inline u32 ts_enter_nr(struct ts_rs_enter_ctx *ctx)
 {
@@ -1087,7 +1093,9 @@ struct ts_tp_exit_ctx {
 };
 
 #define TS_HANDLERS_GATE 1   /* each syscall's programs are attached to its own tracepoints */
+#define TS_EXIT_ARGS_IN_REGS 0   /* the exit's context has no arguments */
 typedef u32 ts_exit_nr_t;
+static __always_inline void ts_exit_args(void *ctx, u64 *a) {}
 
 static __always_inline u32 ts_enter_nr(struct ts_tp_enter_ctx *ctx)
 {
@@ -1545,6 +1553,7 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
     ts_header(r, id, bpf_ktime_get_ns(), nr, 1);
     *(s64 *)(r + TS_HEADER_SIZE) = ret;
     ts_events.ringbuf_submit(r, ts_wake_flags(32));
+    ts_returned(ret);
     return 0;
 }
 

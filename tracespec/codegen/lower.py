@@ -41,6 +41,7 @@ class SlotC:
     call: str  # the writer call, given the running offset `off`; returns the next offset
     fixed: int  # inline slots: bytes the slot always occupies (the call's result is ignored); else 0
     arg: str
+    fault_bit: int = 0  # its bit in the faults word of an entry's copies to make again
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class HandlerC:
     inflight_args: bool
     args_from: str | None  # exit: where the arguments come from (regs | inflight | None)
     retry: tuple[SlotC, ...] = ()  # enter: slots whose faults are noted; exit: slots to copy again
+    slots_at: int = 0  # enter: where the record's slots begin (after the header, comm and arguments)
     exec_args: bool = False  # exit of execve: a faulted argv is read from the new process instead
 
 
@@ -162,7 +164,7 @@ def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, .
     for slot in layout.slots:
         var = f"so_{c_ident(slot.arg + slot.name_suffix)}"
         call = _slot_call(slot, info, layout.phase)
-        out.append(SlotC(var, call, slot.bytes if slot.inline else 0, slot.arg))
+        out.append(SlotC(var, call, slot.bytes if slot.inline else 0, slot.arg, 1 << len(out)))
     size = "off" if layout.variable else c_int(layout.max_size)
     return tuple(out), size
 
@@ -204,10 +206,10 @@ class _Lowerer:
         name = c_ident(fam.name)
         enter = HandlerC(f"ts_enter_{name}", None, fam.enter.kind, sig, enter_via, (fam.enter.max_size + 7) // 8,
                          len(fam.enter.args), enter_slots, enter_size, fc, fam.stash, uses_inflight, fam.exit_args, None,
-                         enter_slots if p.retry else ())
+                         enter_slots if p.retry else (), HEADER_SIZE + COMM_SIZE + 8 * len(fam.enter.args))
         args_from = "inflight" if fam.exit_args else "regs" if fam.exit.slots else None
         # retried copies are compact
-        retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg) for s in enter_slots) if p.retry else ()
+        retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg, s.fault_bit) for s in enter_slots) if p.retry else ()
         exec_args = exec_args_copy(fam)
         exit_ = HandlerC(f"ts_exit_{name}", None, fam.exit.kind, sig, exit_via, (fam.exit.max_size + 7) // 8,
                          0, exit_slots, exit_size, fc, fam.stash, uses_inflight, fam.exit_args, args_from,
@@ -236,7 +238,10 @@ class _Lowerer:
         if t is None:
             return None
         scope = HandlerScope("table", {}, {}, {}, self.nrs, self.params, self.plan.bounded_loops, True)
-        return {"rows": table_c.rows(t), "slots": t.slots, "stash": t.stash,
+        # an unfiltered row says whether it keeps its entry in flight; a filtered table keeps every one
+        inflight_test = "1" if t.filter else "(row >> TS_TR_INFLIGHT) & 1"
+        return {"rows": table_c.rows(t), "slots": t.slots, "exit_word": table_c.exit_word(t), "stash": t.stash,
+                "inflight_test": inflight_test,
                 "filter": lower_filter(t.filter, scope) if t.filter else None}
 
     def view(self) -> dict:
@@ -270,7 +275,6 @@ class _Lowerer:
             "generic_nrs": generic_nrs,
             "generic_default": generic_default,
             "helpers": helpers,
-            "args_offset": HEADER_SIZE + COMM_SIZE,
             "c_int": c_int,
             "c_comment": c_comment,
             "describe": describe_plan(p),

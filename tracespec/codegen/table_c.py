@@ -73,6 +73,11 @@ class RowC:
     comment: str
 
 
+def exit_word(t: TablePlan) -> int:
+    """The index of a row's first exit slot word: after word 0 and the enter slots' words."""
+    return 1 + t.slots
+
+
 def rows(t: TablePlan) -> list[RowC]:
     """Each row's words, with comments naming what they say, for the template's switch on nr."""
     out = []
@@ -81,7 +86,7 @@ def rows(t: TablePlan) -> list[RowC]:
                   + (", in flight" if e.inflight else "") + (f", exit arguments from {e.args_from}" if e.args_from
                                                              else ""))]
         words += [(1 + i, slot_word(s), "enter: " + _describe(s)) for i, s in enumerate(e.enter)]
-        words += [(1 + t.slots + i, slot_word(s), "exit: " + _describe(s)) for i, s in enumerate(e.exit)]
+        words += [(exit_word(t) + i, slot_word(s), "exit: " + _describe(s)) for i, s in enumerate(e.exit)]
         out.append(RowC(e.family, tuple(zip(e.nrs, (c_comment(n) for n in e.names))),
                         tuple((i, v, c_comment(what)) for i, v, what in words),
                         c_comment(f"{e.family}: " + ", ".join(e.names))))
