@@ -52,6 +52,14 @@ class FilterC:
     defers: bool  # an event can wait for its exit to be decided
     has_exit: bool  # some leaves are known only at exit
 
+    @property
+    def enter_leaves(self) -> tuple[LeafC, ...]:
+        return tuple(leaf for leaf in self.leaves if leaf.phase == "enter")
+
+    @property
+    def exit_leaves(self) -> tuple[LeafC, ...]:
+        return tuple(leaf for leaf in self.leaves if leaf.phase == "exit")
+
 
 @dataclass(frozen=True)
 class HandlerScope:
