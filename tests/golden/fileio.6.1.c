@@ -95,10 +95,18 @@ struct ts_hdr {
 #define TS_TS_LEN_SIZE 16
 #define TS_TS_LEN_SIGNED 20
 #define TS_TS_MAX 32
+#define TS_TS_BITS 21
+#define TS_TS_WRITTEN 22
+#define TS_TS_ELEM 48
+#define TS_RESTART_ERRNO_MIN 512
+#define TS_RESTART_ERRNO_MAX 516
 #define TS_TL_CONST 0
 #define TS_TL_RET 1
 #define TS_TL_ARG 2
 #define TS_TL_DEREF 3
+#define TS_TW_OK 0
+#define TS_TW_POSITIVE 1
+#define TS_TW_RESTART 2
 #define TS_GENERIC 1
 #define TS_EXEC_ARM_EVENTS 1
 #define TS_STASH_SIZE 0
@@ -844,6 +852,7 @@ static __always_inline void ts_trow_set(u8 *r, u32 i, u64 v)
 
 static __always_inline u64 ts_trow(u8 *r, u32 i)
 {
+    TS_OPAQUE(i);   /* masked as written: clang, knowing i's range, drops the mask the verifier needs */
     return *(volatile u64 *)&r[TS_TROW_AT + ((i & 15) << 3)];
 }
 
@@ -875,8 +884,9 @@ static __always_inline s64 ts_tlen_arg(u64 v, u32 size, u32 sgn)
     return (s64)v;
 }
 
-/* One slot of a row (word sw) at off; at exit, a string or a struct is absent when the syscall failed.
- * Returns the next offset. */
+/* One slot of a row (word sw) at off; at exit, a string is absent when the syscall failed, and other
+ * memory when the return value says the kernel did not write it (TS_TW_*: as codegen/lower.py's
+ * _written_guard and _len_expr decide for a family's own programs). Returns the next offset. */
 static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at_exit)
 {
     u64 ptr = ts_targ(r, (sw >> TS_TS_PTR) & 7);
@@ -888,19 +898,31 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
         }
         return ts_put_str(r, off, ptr, max & 4095);
     }
+    u32 written = (sw >> TS_TS_WRITTEN) & 3;
+    int unwritten = 0;
+    if (at_exit) {
+        if (written == TS_TW_POSITIVE)
+            unwritten = ret <= 0;
+        else if (written == TS_TW_RESTART)
+            unwritten = ret < -TS_RESTART_ERRNO_MAX || ret > -TS_RESTART_ERRNO_MIN;
+        else
+            unwritten = ret < 0;
+    }
     u32 from = (sw >> TS_TS_LEN) & 3;
     u64 lv = ts_targ(r, (sw >> TS_TS_LEN_ARG) & 7);
     s64 len;
-    if (from == TS_TL_RET)
-        len = ret;
-    else if (from == TS_TL_ARG)
-        len = ts_tlen_arg(lv, (sw >> TS_TS_LEN_SIZE) & 15, (sw >> TS_TS_LEN_SIGNED) & 1);
-    else if (at_exit && ret < 0)
-        len = -1;
-    else if (from == TS_TL_DEREF)
-        len = ts_user_int(lv);
-    else
-        len = max;
+    if (from == TS_TL_CONST || from == TS_TL_DEREF) {
+        len = unwritten ? -1 : from == TS_TL_DEREF ? ts_user_int(lv) : (s64)max;
+    } else {
+        len = from == TS_TL_RET ? ret : ts_tlen_arg(lv, (sw >> TS_TS_LEN_SIZE) & 15, (sw >> TS_TS_LEN_SIGNED) & 1);
+        u32 elem = (sw >> TS_TS_ELEM) & 0xFFFF;
+        if ((sw >> TS_TS_BITS) & 1)
+            len = len < 0 ? 0 : ((len + 63) >> 6) << 3;   /* bits, in whole longs */
+        else if (elem)
+            len = len * elem;
+        if (written != TS_TW_OK && unwritten)
+            len = -1;
+    }
     return ts_put_buf(r, off, ptr, len, max);
 }
 #endif

@@ -34,9 +34,9 @@ def _spec(tmp_path_factory, extra: str = "") -> str:
     return str(path)
 
 
-@lru_cache(maxsize=4)
-def _compiled(path: str, kernel: str = "6.1"):
-    return compile_spec(path, kernel=kernel)
+@lru_cache(maxsize=8)
+def _compiled(path: str, kernel: str = "6.1", table: bool | None = None):
+    return compile_spec(path, kernel=kernel, table=table)
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +208,8 @@ def test_a_remainder_only_when_the_sleep_was_interrupted_and_relative(spec):
 
 
 def test_the_copies_are_count_times_element_capped_and_guarded_by_the_return(spec):
-    p = _compiled(spec).plan
+    """A family's own programs (the table's are below)."""
+    p = _compiled(spec, table=False).plan
     c = render_c(p)
     poll_enter = next(s for s in _layout(p.schema, NR["poll"], "enter").slots if s.index == 0)
     assert (poll_enter.elem, poll_enter.max, poll_enter.written) == (8, 32 * 8, Written.OK)
@@ -219,6 +220,27 @@ def test_the_copies_are_count_times_element_capped_and_guarded_by_the_return(spe
     assert "((ret < -516 || ret > -512) ? -1 : 16)" in c  # the remainder: only when interrupted
     sets = [s for s in _layout(p.schema, NR["select"], "enter").slots if s.bits]
     assert len(sets) == 3 and all(s.max == 1024 for s in sets)
+
+
+def test_the_table_copies_arrays_as_the_families_own_programs_would(spec):
+    """The table's rows say the same: elements, bit sets, and at exit the return value's condition."""
+    from tracespec.plan.model import SlotLen
+
+    p = _compiled(spec).plan
+    assert p.table is not None
+    rows = {nr: e for e in p.table.entries for nr in e.nrs}
+    poll = rows[NR["poll"]]
+    assert (poll.enter[0].elem, poll.enter[0].len_from, poll.enter[0].len_index) == (8, SlotLen.ARG, 1)
+    assert (poll.exit[0].elem, poll.exit[0].written) == (8, Written.POSITIVE)
+    groups = rows[NR["getgroups"]].exit[0]
+    assert (groups.elem, groups.len_from, groups.written) == (4, SlotLen.RET, Written.OK)
+    remainder = rows[NR["nanosleep"]].exit[0]
+    assert (remainder.len_from, remainder.written, remainder.max) == (SlotLen.CONST, Written.RESTART, 16)
+    select = rows[NR["select"]]
+    assert [s.bits for s in select.enter] == [True, True, True, False]
+    assert all(s.written == Written.POSITIVE for s in select.exit)
+    c = render_c(p)
+    assert "elements of 8 bytes, when the return value is positive" in c  # the row's comment says so
 
 
 def test_the_spec_count_is_the_number_of_elements(tmp_path_factory):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracespec.catalogue.kinds import RESTART_ERRNO_MAX, RESTART_ERRNO_MIN, Written
 from tracespec.codegen.cliteral import c_comment
 from tracespec.plan.model import SlotLen, TableEntry, TablePlan, TableSlot
 from tracespec.plan.planner import TABLE_MAX_SLOTS
@@ -30,7 +31,11 @@ SLOT_LEN = 8  # 2 bits: plan.SlotLen
 SLOT_LEN_ARG = 12  # 3 bits: the argument holding the length
 SLOT_LEN_SIZE = 16  # 4 bits: bytes of its C type
 SLOT_LEN_SIGNED = 20
+SLOT_BITS = 21  # the length counts bits, copied in whole longs
+SLOT_WRITTEN = 22  # 2 bits: at exit, when the kernel wrote the memory (WRITTEN below)
 SLOT_MAX = 32  # 16 bits
+SLOT_ELEM = 48  # 16 bits: bytes per element the length counts (0: it counts bytes)
+WRITTEN = {Written.OK: 0, Written.POSITIVE: 1, Written.RESTART: 2}
 ROW_WORDS = 16  # the scratch keeps 16 words for a row: 1 + 2 * TABLE_MAX_SLOTS at most
 assert 1 + 2 * TABLE_MAX_SLOTS <= ROW_WORDS
 
@@ -41,13 +46,16 @@ def c_defines() -> dict[str, int]:
             "TS_TR_ARGS_INFLIGHT": ROW_ARGS_INFLIGHT, "TS_TR_ARGS_REGS": ROW_ARGS_REGS,
             "TS_TS_STRING": SLOT_STRING, "TS_TS_PTR": SLOT_PTR, "TS_TS_LEN": SLOT_LEN, "TS_TS_LEN_ARG": SLOT_LEN_ARG,
             "TS_TS_LEN_SIZE": SLOT_LEN_SIZE, "TS_TS_LEN_SIGNED": SLOT_LEN_SIGNED, "TS_TS_MAX": SLOT_MAX,
-            **{f"TS_TL_{k.name}": int(k) for k in SlotLen}}
+            "TS_TS_BITS": SLOT_BITS, "TS_TS_WRITTEN": SLOT_WRITTEN, "TS_TS_ELEM": SLOT_ELEM,
+            "TS_RESTART_ERRNO_MIN": RESTART_ERRNO_MIN, "TS_RESTART_ERRNO_MAX": RESTART_ERRNO_MAX,
+            **{f"TS_TL_{k.name}": int(k) for k in SlotLen},
+            **{f"TS_TW_{k.name}": v for k, v in WRITTEN.items()}}
 
 
 def slot_word(s: TableSlot) -> int:
     return (int(s.string) << SLOT_STRING | s.ptr << SLOT_PTR | int(s.len_from) << SLOT_LEN
             | s.len_index << SLOT_LEN_ARG | s.len_size << SLOT_LEN_SIZE | int(s.len_signed) << SLOT_LEN_SIGNED
-            | s.max << SLOT_MAX)
+            | int(s.bits) << SLOT_BITS | WRITTEN[s.written] << SLOT_WRITTEN | s.max << SLOT_MAX | s.elem << SLOT_ELEM)
 
 
 def row_word(e: TableEntry) -> int:
@@ -62,6 +70,12 @@ def _describe(s: TableSlot) -> str:
         return what
     how = {0: "", 1: ", length: the return value", 2: f", length a[{s.len_index}] ({s.len_size} bytes"
            + (", signed)" if s.len_signed else ")"), 3: f", length: the int at a[{s.len_index}]"}[int(s.len_from)]
+    if s.elem:
+        how += f" elements of {s.elem} bytes"
+    elif s.bits:
+        how += " bits"
+    if s.written != Written.OK:
+        how += f", when the return value is {s.written}"
     return what + how
 
 

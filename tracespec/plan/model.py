@@ -258,6 +258,9 @@ class TableSlot:
     len_index: int = 0  # the argument holding the length (ARG, DEREF)
     len_size: int = 8  # bytes of that argument's C type
     len_signed: bool = False
+    elem: int = 0  # bytes per element when the length counts elements (pollfds, gids, epoll events)
+    bits: bool = False  # the length counts bits, copied in whole longs (fd_sets)
+    written: Written = Written.OK  # at exit: when the kernel wrote the memory, by the return value
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,8 @@ class TableEntry:
 
 @dataclass(frozen=True)
 class TablePlan:
-    """Families whose copies are all strings and buffers taken at argument positions, and whose filter
+    """Families whose copies are all strings and buffers (arrays and bit sets among them) taken at argument
+    positions, and whose filter
     is the one they share, recorded by one enter and one exit program that look up their syscall
     number's row: much less C for clang to compile than a pair of programs per family."""
 

@@ -561,20 +561,24 @@ TABLE_CAPTURES = (Capture.STRING, Capture.BUFFER, Capture.STRUCT, Capture.SOCKAD
 TABLE_STRING_MAX = 4095  # ts_put_str bounds a string by a mask of 12 bits
 TABLE_BUFFER_MAX = 0xFFFF  # a row holds a max in 16 bits
 TABLE_MAX_SLOTS = 7  # slots per record a row describes at most (codegen/table_c.py packs a row in 16 words)
+TABLE_ELEM_MAX = 0xFFFF  # a row holds an element's size in 16 bits
 
 
 def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
     """A family the table can describe: its filter is the one all such families share (none naming
     arguments), every copy a string or a buffer (sized by a constant, an argument, an int behind one, or
-    the return value), none inline, and no execve (its argv is a vector, read again from the new process)."""
+    the return value, in bytes, elements or bits; at exit copied when the return value says the kernel
+    wrote it), none inline, none a struct's pointer member, and no execve (its argv is a vector, read
+    again from the new process)."""
     if fam.filter is not shared_filter or any(m.name in ("execve", "execveat") for m in fam.members):
         return False
     if max(len(fam.enter.slots), len(fam.exit.slots)) > TABLE_MAX_SLOTS:
         return False
     for sl in fam.enter.slots + fam.exit.slots:
-        if sl.capture not in TABLE_CAPTURES or sl.inline:
+        if sl.capture not in TABLE_CAPTURES or sl.inline or sl.part:  # (a struct's pointer members: msghdr)
             return False
-        if sl.elem or sl.bits or sl.written != Written.OK or sl.part:  # a row's lengths are bytes, its exit copies "ok"
+        if sl.elem > TABLE_ELEM_MAX or (sl.capture == Capture.STRING and (sl.elem or sl.bits or
+                                                                          sl.written != Written.OK)):
             return False
         if sl.max > (TABLE_STRING_MAX if sl.capture == Capture.STRING else TABLE_BUFFER_MAX):
             return False
@@ -584,14 +588,15 @@ def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
 def _table_slot(sl: SlotLayout, info: SyscallInfo) -> TableSlot:
     if sl.capture == Capture.STRING:
         return TableSlot(True, sl.index, sl.max)
+    shape = {"elem": sl.elem, "bits": sl.bits, "written": sl.written}
     if sl.capture == Capture.STRUCT:
-        return TableSlot(False, sl.index, sl.max)
+        return TableSlot(False, sl.index, sl.max, written=sl.written)
     if sl.size_from_ret:
-        return TableSlot(False, sl.index, sl.max, SlotLen.RET)
+        return TableSlot(False, sl.index, sl.max, SlotLen.RET, **shape)
     a = info.args[sl.size_index]
     if sl.size_deref:
-        return TableSlot(False, sl.index, sl.max, SlotLen.DEREF, a.index)
-    return TableSlot(False, sl.index, sl.max, SlotLen.ARG, a.index, a.size, a.signed)
+        return TableSlot(False, sl.index, sl.max, SlotLen.DEREF, a.index, written=sl.written)
+    return TableSlot(False, sl.index, sl.max, SlotLen.ARG, a.index, a.size, a.signed, **shape)
 
 
 def _table_entry(fam: FamilyPlan) -> TableEntry:
