@@ -19,12 +19,13 @@ def from_marker(lines: list[str]) -> list[str]:
 
 
 def compare_group(workload: str, group: str, syscalls: list[str], build_dir, tmp_path, options: tuple = (),
-                  spec_extra: str = "", keep=None, scrub=None) -> list[str]:
+                  spec_extra: str = "", keep=None, scrub=None, extra_argv: tuple = ()) -> list[str]:
     """The group's lines under strace, asserted equal to tracespec's, both given the same options (-X and
     -x, which tracespec applies when it decodes, through a recorded trace decoded without BCC). keep: only
-    the lines a test is about; scrub: a line made comparable (random bytes). Returns strace's lines."""
+    the lines a test is about; scrub: a line made comparable (random bytes); extra_argv: the workload's
+    arguments after the group's name. Returns strace's lines."""
     assert shutil.which("strace"), "strace is needed (./setup installs it)"
-    argv = [str(compile_workload(workload, build_dir)), group]
+    argv = [str(compile_workload(workload, build_dir)), group, *extra_argv]
     traced = syscalls + ["close"]
     want_file = tmp_path / "strace.txt"
     subprocess.run(["strace", "-f", "-q", *options, "-o", str(want_file), "-e", "trace=" + ",".join(traced), *argv],

@@ -671,6 +671,55 @@ static __always_inline u32 ts_put_fd_inodes(u8 *r, u32 off, s64 ret, u64 ptr, u3
 }
 #endif
 
+#ifdef TS_NEED_DIRENTS
+/* getdents' entries at ptr, counted as strace counts them (catalogue/dirents.py): walked by d_reclen over
+ * the ret bytes the call wrote, while a whole header (header bytes) is left. The slot holds the count and
+ * whether bytes were left over; truncated past TS_DIRENTS_MAX entries, a fault where the memory could
+ * not be read, absent when the call failed. */
+static __always_inline u32 ts_dirent_header(u32 nr)   /* the bytes before d_name */
+{
+    return nr == TS_NR_GETDENTS ? TS_DIRENT_HEADER : TS_DIRENT64_HEADER;
+}
+
+static __always_inline u32 ts_put_dirents(u8 *r, u32 off, u64 ptr, s64 ret, u32 header)
+{
+    u32 *info = (u32 *)&r[off & TS_OFF_MASK];
+    if (ret < 0) {
+        *info = TS_SLOT_ABSENT;
+        return off + 4;
+    }
+    u64 left = ret, pos = 0;
+    u32 count = 0, flags = TS_SLOT_TRUNCATED;
+    for (u32 i = 0; i < TS_DIRENTS_MAX; i++) {
+        if (left < header) {
+            flags = 0;
+            break;
+        }
+        count++;
+        u16 reclen = 0;
+        if (TS_READ_USER(&reclen, sizeof(reclen), (void *)(ptr + pos + TS_D_RECLEN))) {
+            flags = TS_SLOT_FAULT;
+            break;
+        }
+        if (reclen > left || reclen < header) {
+            left = reclen > left ? 0 : left - header;
+            flags = 0;
+            break;
+        }
+        left -= reclen;
+        pos += reclen;
+    }
+    if (flags) {
+        *info = flags;
+        return off + 4;
+    }
+    *(u32 *)&r[(off + 4) & TS_OFF_MASK] = count;
+    *(u32 *)&r[(off + 8) & TS_OFF_MASK] = left != 0;
+    *info = 8;
+    return off + 12;
+}
+#endif
+
 #ifdef TS_NEED_SOCK_ENDS
 /* -yy: the family, ports and addresses of the socket behind descriptor fd, as the syscall leaves them
  * (file->private_data->sk's struct sock_common, at the offsets TS_P_SK_* from BTF): TS_SOCK_ENDS_SIZE

@@ -626,71 +626,73 @@ def _decode_57(mv, off):
 
 
 # kind 58: f29 enter
-_S58 = struct.Struct("<QIIIHH16sQQ")
+_S58 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S58.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S58.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 59: f29 exit (buf)
+# kind 59: f29 exit (arg1, dirent_count)
 _S59 = struct.Struct("<QIIIHHq")
 
 def _decode_59(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S59.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _str_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, _ = _buf_slot(mv, pos)
+    pos += 12
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 60: f30 enter (arg0, arg1)
+# kind 60: f30 enter
 _S60 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_60(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S60.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 61: f30 exit (buf)
+_S61 = struct.Struct("<QIIIHHq")
+
+def _decode_61(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S61.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _str_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 62: f31 enter (arg0, arg1)
+_S62 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_62(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S62.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 61: f30 exit
-_S61 = struct.Struct("<QIIIHHq")
+# kind 63: f31 exit
+_S63 = struct.Struct("<QIIIHHq")
 
-def _decode_61(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S61.unpack_from(mv, off)
+def _decode_63(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 62: f31 enter (path)
-_S62 = struct.Struct("<QIIIHH16sQQQ")
+# kind 64: f32 enter (path)
+_S64 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S62.unpack_from(mv, off)
+def _decode_64(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S64.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 63: f31 exit (buf)
-_S63 = struct.Struct("<QIIIHHq")
-
-def _decode_63(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 64: f32 enter
-_S64 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 65: f32 exit (rlim)
+# kind 65: f32 exit (buf)
 _S65 = struct.Struct("<QIIIHHq")
 
 def _decode_65(mv, off):
@@ -708,7 +710,7 @@ def _decode_66(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 67: f33 exit (ru)
+# kind 67: f33 exit (rlim)
 _S67 = struct.Struct("<QIIIHHq")
 
 def _decode_67(mv, off):
@@ -719,14 +721,14 @@ def _decode_67(mv, off):
 
 
 # kind 68: f34 enter
-_S68 = struct.Struct("<QIIIHH16sQ")
+_S68 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S68.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 69: f34 exit (info)
+# kind 69: f34 exit (ru)
 _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
@@ -737,14 +739,14 @@ def _decode_69(mv, off):
 
 
 # kind 70: f35 enter
-_S70 = struct.Struct("<QIIIHH16sQQ")
+_S70 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S70.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 71: f35 exit (grouplist)
+# kind 71: f35 exit (info)
 _S71 = struct.Struct("<QIIIHHq")
 
 def _decode_71(mv, off):
@@ -754,86 +756,86 @@ def _decode_71(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 72: f36 enter (grouplist)
+# kind 72: f36 enter
 _S72 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_72(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 73: f36 exit
+# kind 73: f36 exit (grouplist)
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 74: f37 enter
-_S74 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 75: f37 exit (uset)
-_S75 = struct.Struct("<QIIIHHq")
-
-def _decode_75(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 76: f38 enter (unewset)
-_S76 = struct.Struct("<QIIIHH16sQQ")
+# kind 74: f37 enter (grouplist)
+_S74 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
+def _decode_74(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 77: f38 exit
+# kind 75: f37 exit
+_S75 = struct.Struct("<QIIIHHq")
+
+def _decode_75(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 76: f38 enter
+_S76 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_76(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 77: f38 exit (uset)
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 78: f39 enter (pathname)
+# kind 78: f39 enter (unewset)
 _S78 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_78(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S78.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 79: f39 exit (buf)
+# kind 79: f39 exit
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 80: f40 enter
+# kind 80: f40 enter (pathname)
 _S80 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_80(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S80.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 81: f40 exit (buf)
@@ -846,17 +848,15 @@ def _decode_81(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 82: f41 enter (arg2)
-_S82 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 82: f41 enter
+_S82 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S82.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 83: f41 exit (arg2)
+# kind 83: f41 exit (buf)
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
@@ -866,34 +866,34 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 84: f42 enter (rlim)
-_S84 = struct.Struct("<QIIIHH16sQQ")
+# kind 84: f42 enter (arg2)
+_S84 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S84.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 85: f42 exit
+# kind 85: f42 exit (arg2)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 86: f43 enter (dev_name, dir_name, type)
-_S86 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 86: f43 enter (rlim)
+_S86 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S86.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S86.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 87: f43 exit
@@ -904,14 +904,16 @@ def _decode_87(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 88: f44 enter (arg0)
-_S88 = struct.Struct("<QIIIHH16sQQ")
+# kind 88: f44 enter (dev_name, dir_name, type)
+_S88 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S88.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S88.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 89: f44 exit
@@ -922,14 +924,14 @@ def _decode_89(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 90: f45 enter (arg2)
-_S90 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 90: f45 enter (arg0)
+_S90 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S90.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S90.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 91: f45 exit
@@ -940,14 +942,14 @@ def _decode_91(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 92: f46 enter (arg0)
-_S92 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 92: f46 enter (arg2)
+_S92 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S92.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 93: f46 exit
@@ -958,14 +960,14 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 94: f47 enter (arg1)
-_S94 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 94: f47 enter (arg0)
+_S94 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S94.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S94.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 95: f47 exit
@@ -976,15 +978,14 @@ def _decode_95(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 96: f48 enter (arg0, arg1)
+# kind 96: f48 enter (arg1)
 _S96 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_96(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 97: f48 exit
@@ -995,14 +996,15 @@ def _decode_97(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 98: f49 enter (arg1)
+# kind 98: f49 enter (arg0, arg1)
 _S98 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_98(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 99: f49 exit
@@ -1013,14 +1015,14 @@ def _decode_99(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 100: f50 enter (utime)
-_S100 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 100: f50 enter (arg1)
+_S100 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S100.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S100.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 101: f50 exit
@@ -1031,14 +1033,14 @@ def _decode_101(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 102: f51 enter (user_mask_ptr)
-_S102 = struct.Struct("<QIIIHH16sQQQ")
+# kind 102: f51 enter (utime)
+_S102 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_102(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S102.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S102.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 103: f51 exit
@@ -1049,35 +1051,33 @@ def _decode_103(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 104: f52 enter
+# kind 104: f52 enter (user_mask_ptr)
 _S104 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_104(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S104.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 105: f52 exit (user_mask_ptr)
-_S105 = struct.Struct("<QIIIHHq")
-
-def _decode_105(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 106: f53 enter (timer_event_spec)
-_S106 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S106.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 107: f53 exit (created_timer_id)
+# kind 105: f52 exit
+_S105 = struct.Struct("<QIIIHHq")
+
+def _decode_105(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 106: f53 enter
+_S106 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_106(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S106.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 107: f53 exit (user_mask_ptr)
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
@@ -1087,17 +1087,17 @@ def _decode_107(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 108: f54 enter (arg2)
-_S108 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 108: f54 enter (timer_event_spec)
+_S108 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S108.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S108.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 109: f54 exit (arg3)
+# kind 109: f54 exit (created_timer_id)
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
@@ -1107,15 +1107,17 @@ def _decode_109(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 110: f55 enter
-_S110 = struct.Struct("<QIIIHH16sQQ")
+# kind 110: f55 enter (arg2)
+_S110 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S110.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 111: f55 exit (arg1)
+# kind 111: f55 exit (arg3)
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
@@ -1125,53 +1127,51 @@ def _decode_111(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 112: f56 enter (tp)
+# kind 112: f56 enter
 _S112 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_112(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 113: f56 exit
+# kind 113: f56 exit (arg1)
 _S113 = struct.Struct("<QIIIHHq")
 
 def _decode_113(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 114: f57 enter
-_S114 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 115: f57 exit (arg1)
-_S115 = struct.Struct("<QIIIHHq")
-
-def _decode_115(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (rqtp)
-_S116 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 114: f57 enter (tp)
+_S114 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_114(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 115: f57 exit
+_S115 = struct.Struct("<QIIIHHq")
+
+def _decode_115(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 116: f58 enter
+_S116 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S116.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 117: f58 exit (rmtp)
+# kind 117: f58 exit (arg1)
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
@@ -1181,15 +1181,17 @@ def _decode_117(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 118: f59 enter
+# kind 118: f59 enter (rqtp)
 _S118 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_118(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S118.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 119: f59 exit (events)
+# kind 119: f59 exit (rmtp)
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
@@ -1200,14 +1202,14 @@ def _decode_119(mv, off):
 
 
 # kind 120: f60 enter
-_S120 = struct.Struct("<QIIIHH16sQQQQQ")
+_S120 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S120.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 121: f60 exit (ru)
+# kind 121: f60 exit (events)
 _S121 = struct.Struct("<QIIIHHq")
 
 def _decode_121(mv, off):
@@ -1217,35 +1219,33 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 122: f61 enter (_type, _description)
+# kind 122: f61 enter
 _S122 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_122(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 123: f61 exit
+# kind 123: f61 exit (ru)
 _S123 = struct.Struct("<QIIIHHq")
 
 def _decode_123(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S123.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 124: f62 enter (_type, _description, _callout_info)
-_S124 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 124: f62 enter (_type, _description)
+_S124 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 125: f62 exit
@@ -1256,54 +1256,55 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (filename)
+# kind 126: f63 enter (_type, _description, _callout_info)
 _S126 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_126(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S126.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 127: f63 exit (statbuf)
+# kind 127: f63 exit
 _S127 = struct.Struct("<QIIIHHq")
 
 def _decode_127(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S127.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 128: f64 enter (filename)
+_S128 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_128(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S128.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 129: f64 exit (statbuf)
+_S129 = struct.Struct("<QIIIHHq")
+
+def _decode_129(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 128: f64 enter (arg1, arg3)
-_S128 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 130: f65 enter (arg1, arg3)
+_S130 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
+def _decode_130(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 129: f64 exit
-_S129 = struct.Struct("<QIIIHHq")
-
-def _decode_129(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 130: f65 enter (oldname, newname)
-_S130 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S130.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 131: f65 exit
@@ -1314,31 +1315,50 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (pathname)
-_S132 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 132: f66 enter (oldname, newname)
+_S132 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S132.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 133: f66 exit
+_S133 = struct.Struct("<QIIIHHq")
+
+def _decode_133(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 134: f67 enter (pathname)
+_S134 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_134(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 133: f66 exit (buf)
-_S133 = struct.Struct("<QIIIHHq")
+# kind 135: f67 exit (buf)
+_S135 = struct.Struct("<QIIIHHq")
 
-def _decode_133(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
+def _decode_135(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 134: f67 enter (inp, outp, exp, tsp)
-_S134 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 136: f68 enter (inp, outp, exp, tsp)
+_S136 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S134.unpack_from(mv, off)
+def _decode_136(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S136.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1347,11 +1367,11 @@ def _decode_134(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3)))
 
 
-# kind 135: f67 exit (inp, outp, exp, tsp)
-_S135 = struct.Struct("<QIIIHHq")
+# kind 137: f68 exit (inp, outp, exp, tsp)
+_S137 = struct.Struct("<QIIIHHq")
 
-def _decode_135(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
+def _decode_137(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1360,11 +1380,11 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 136: f68 enter (ufds, tsp, sigmask)
-_S136 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 138: f69 enter (ufds, tsp, sigmask)
+_S138 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
+def _decode_138(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S138.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1372,103 +1392,85 @@ def _decode_136(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 137: f68 exit (ufds, tsp)
-_S137 = struct.Struct("<QIIIHHq")
+# kind 139: f69 exit (ufds, tsp)
+_S139 = struct.Struct("<QIIIHHq")
 
-def _decode_137(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
+def _decode_139(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 138: f69 enter (filename, utimes)
-_S138 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 140: f70 enter (filename, utimes)
+_S140 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
+def _decode_140(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S140.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 139: f69 exit
-_S139 = struct.Struct("<QIIIHHq")
+# kind 141: f70 exit
+_S141 = struct.Struct("<QIIIHHq")
 
-def _decode_139(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
+def _decode_141(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (sigmask)
-_S140 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 142: f71 enter (sigmask)
+_S142 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S140.unpack_from(mv, off)
+def _decode_142(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S142.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 141: f70 exit (events)
-_S141 = struct.Struct("<QIIIHHq")
+# kind 143: f71 exit (events)
+_S143 = struct.Struct("<QIIIHHq")
 
-def _decode_141(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
+def _decode_143(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 142: f71 enter (pathname)
-_S142 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 144: f72 enter (pathname)
+_S144 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S142.unpack_from(mv, off)
+def _decode_144(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S144.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 143: f71 exit
-_S143 = struct.Struct("<QIIIHHq")
+# kind 145: f72 exit
+_S145 = struct.Struct("<QIIIHHq")
 
-def _decode_143(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
+def _decode_145(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 144: f72 enter (new_rlim)
-_S144 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 146: f73 enter (new_rlim)
+_S146 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S144.unpack_from(mv, off)
+def _decode_146(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S146.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 145: f72 exit (old_rlim)
-_S145 = struct.Struct("<QIIIHHq")
-
-def _decode_145(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 146: f73 enter
-_S146 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 147: f73 exit (ubuf)
+# kind 147: f73 exit (old_rlim)
 _S147 = struct.Struct("<QIIIHHq")
 
 def _decode_147(mv, off):
@@ -1478,34 +1480,32 @@ def _decode_147(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 148: f74 enter (cmdline_ptr)
-_S148 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 148: f74 enter
+_S148 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S148.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 149: f74 exit
+# kind 149: f74 exit (ubuf)
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 150: f75 enter (filename, argv, envp)
+# kind 150: f75 enter (cmdline_ptr)
 _S150 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_150(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S150.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 151: f75 exit
@@ -1516,78 +1516,98 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 152: f76 enter (filename)
+# kind 152: f76 enter (filename, argv, envp)
 _S152 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_152(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S152.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 153: f76 exit (buffer)
+# kind 153: f76 exit
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 154: f77 enter (filename)
+_S154 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_154(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S154.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 155: f77 exit (buffer)
+_S155 = struct.Struct("<QIIIHHq")
+
+def _decode_155(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 154: f77 enter (uargs)
-_S154 = struct.Struct("<QIIIHH16sQQ")
+# kind 156: f78 enter (uargs)
+_S156 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S154.unpack_from(mv, off)
+def _decode_156(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S156.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 155: f77 exit
-_S155 = struct.Struct("<QIIIHHq")
+# kind 157: f78 exit
+_S157 = struct.Struct("<QIIIHHq")
 
-def _decode_155(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
+def _decode_157(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 156: f78 enter (timeout, sigmask)
-_S156 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 158: f79 enter (timeout, sigmask)
+_S158 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S156.unpack_from(mv, off)
+def _decode_158(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S158.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 157: f78 exit (events)
-_S157 = struct.Struct("<QIIIHHq")
+# kind 159: f79 exit (events)
+_S159 = struct.Struct("<QIIIHHq")
 
-def _decode_157(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
+def _decode_159(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: * enter
-_S158 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 160: * enter
+_S160 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S158.unpack_from(mv, off)
+def _decode_160(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S160.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 159: * exit
-_S159 = struct.Struct("<QIIIHHq")
+# kind 161: * exit
+_S161 = struct.Struct("<QIIIHHq")
 
-def _decode_159(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
+def _decode_161(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1936,6 +1956,8 @@ DECODERS = {
     157: _decode_157,
     158: _decode_158,
     159: _decode_159,
+    160: _decode_160,
+    161: _decode_161,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

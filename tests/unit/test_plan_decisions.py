@@ -21,7 +21,7 @@ PROFILES = ("4.19", "6.1")
 HELPER_FUNCTIONS = {"PPID": "ts_ppid", "FAILED": "ts_failed", "LOG2": "ts_log2", "PUT_STR": "ts_put_str",
                     "PUT_STR_RET": "ts_put_str_ret", "PUT_BUF": "ts_put_buf", "USER_INT": "ts_user_int",
                     "PUT_PTRCOUNT": "ts_put_ptrcount", "TASK_S32": "ts_task_s32", "TABLE": "ts_table_slot",
-                    "USER_U64": "ts_user_u64"}
+                    "USER_U64": "ts_user_u64", "DIRENTS": "ts_put_dirents"}
 IMPLIED = {"PUT_STR_RET": {"PUT_STR"}, "TABLE": {"PUT_STR", "PUT_BUF", "USER_INT"}}  # helpers that call others
 # the header's code the program calls that is not an optional helper itself: the summary's accounting
 # and the array copiers the preamble instantiates
@@ -43,7 +43,7 @@ DECISIONS = {
     ("all.yaml", "4.19"): ("raw_tp", "perfbuf", 0, 335, {"TASK_S32"}),
     ("all.yaml", "6.1"): ("raw_tp", "ringbuf", 0, 362, {"TASK_S32"}),
     ("fileio.yaml", "6.1"): ("syscall_tp", "ringbuf", 10, 1, {"PUT_BUF", "PUT_STR", "TABLE", "TASK_S32", "USER_INT"}),
-    ("failed.yaml", "6.1"): ("raw_tp", "ringbuf", 79, 210, {"FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
+    ("failed.yaml", "6.1"): ("raw_tp", "ringbuf", 80, 210, {"DIRENTS", "FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
                                                            "TABLE", "TASK_S32", "USER_INT", "USER_U64"}),
     ("failed.yaml", "4.19"): ("raw_tp", "perfbuf", 77, 193, {"FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
                                                             "PUT_STR_RET", "TASK_S32", "USER_INT", "USER_U64"}),

@@ -10,7 +10,7 @@ import jinja2
 import pytest
 
 from conftest import ROOT
-from tracespec.catalogue.kinds import KINDS, Capture, Phase
+from tracespec.catalogue.kinds import KINDS, NAMED_CAPTURES, Capture, Phase
 from tracespec.format.traceheader import CAPTURES, PHASES, check_schema
 from tracespec.pipeline import compile_spec
 from tracespec.spec.parse import parse_spec_text
@@ -40,9 +40,9 @@ def test_a_member_reads_as_its_value_everywhere(member):
 
 
 def test_the_catalogue_captures_and_phases_are_exactly_the_enums():
-    # fdinode and sockends are no argument's: the planner adds them to the exits of socket, bind ... for
-    # fd_paths
-    assert {info.capture for info in KINDS.values()} == set(Capture) - {Capture.FDINODE, Capture.SOCKENDS}
+    # fdinode, sockends and dirents are no argument's: the planner adds them to the exits of socket,
+    # bind ... for fd_paths, and of getdents beside its buffer
+    assert {info.capture for info in KINDS.values()} == set(Capture) - NAMED_CAPTURES
     assert {info.at for info in KINDS.values()} == set(Phase)
     assert all(type(info.capture) is Capture and type(info.at) is Phase for info in KINDS.values())
 

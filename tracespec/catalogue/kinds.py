@@ -29,6 +29,12 @@ class Capture(str, Enum):
     IOVEC = "iovec"
     FDINODE = "fdinode"  # not an argument's memory: the inodes of new descriptors (catalogue/descriptors.py)
     SOCKENDS = "sockends"  # nor this: a socket's addresses and ports, for -yy (catalogue/descriptors.py)
+    DIRENTS = "dirents"  # nor this: how many entries getdents wrote, counted where they lie (catalogue/dirents.py)
+
+
+# Slots of what the kernel holds or did rather than of an argument's bytes: named as they are (a family
+# of several syscalls names its other slots by argument position).
+NAMED_CAPTURES = frozenset({Capture.FDINODE, Capture.SOCKENDS, Capture.DIRENTS})
 
 
 class Phase(str, Enum):

@@ -21,7 +21,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # whole names only: fullmat
 _READERS = {Capture.STRING: "_str_slot", Capture.BUFFER: "_buf_slot", Capture.STRUCT: "_buf_slot",
             Capture.SOCKADDR: "_buf_slot", Capture.STRV: "_strv_slot", Capture.PTRCOUNT: "_ptrcount_slot",
             Capture.IOVEC: "_iov_slot", Capture.FDINODE: "_buf_slot",
-            Capture.SOCKENDS: "_buf_slot"}  # what the kernel holds (catalogue/descriptors.py), as bytes
+            Capture.SOCKENDS: "_buf_slot", Capture.DIRENTS: "_buf_slot"}  # what the kernel holds (catalogue/descriptors.py), as bytes
 
 
 def _check(lay: RecordLayout) -> None:

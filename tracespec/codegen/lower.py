@@ -20,6 +20,7 @@ from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lowe
 from tracespec.codegen import table_c
 from tracespec.codegen.templates import env
 from tracespec.catalogue import sigframe
+from tracespec.catalogue.dirents import D_RECLEN, DIRENT_HEADERS, DIRENTS_MAX
 from tracespec.catalogue.descriptors import FD_INODE_MEMBERS, SOCK_ENDS_MEMBERS, SOCK_ENDS_SIZE
 from tracespec.catalogue.kinds import RESTART_ERRNO_MAX, RESTART_ERRNO_MIN, Capture, Phase, Written
 from tracespec.plan.model import (HIST_BUCKETS, Attach, FamilyPlan, Output, ParamIndex, Placement, Plan, RecordLayout,
@@ -151,6 +152,8 @@ def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     if cap == Capture.SOCKENDS:  # the socket returned (count 1), or the one the argument names
         fd = "ret" if slot.count == 1 else _arg_value(info.args[slot.index])
         return f"ts_put_sock_ends(r, off, {fd}, ret >= 0)"
+    if cap == Capture.DIRENTS:  # the entries getdents wrote at the argument, counted
+        return f"ts_put_dirents(r, off, {ptr}, ret, ts_dirent_header(nr))"
     if cap == Capture.IOVEC:
         cnt = _arg_value(info.args[slot.size_index])
         total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
@@ -346,6 +349,12 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     if plan.fd_inode_param is not None:  # ts_fd_inode's offsets: FD_INODE_MEMBERS' params, in order
         d.update({f"TS_P_FD_{member.split('.')[1].upper()}": c_int(plan.fd_inode_param + i)
                   for i, member in enumerate(FD_INODE_MEMBERS)})
+    if "DIRENTS" in plan.helpers:
+        nrs = {i.name: i.nr for i in plan.all_syscalls}
+        d.update({"TS_DIRENTS_MAX": c_int(DIRENTS_MAX), "TS_D_RECLEN": c_int(D_RECLEN),
+                  "TS_NR_GETDENTS": c_int(nrs.get("getdents", -1)),
+                  "TS_DIRENT_HEADER": c_int(DIRENT_HEADERS["getdents"]),
+                  "TS_DIRENT64_HEADER": c_int(DIRENT_HEADERS["getdents64"])})
     if plan.sock_ends_param is not None:  # ts_put_sock_ends's: SOCK_ENDS_MEMBERS'
         d.update({f"TS_P_SK_{member.split('.')[1].upper()}": c_int(plan.sock_ends_param + i)
                   for i, member in enumerate(SOCK_ENDS_MEMBERS)})

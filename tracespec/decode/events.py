@@ -24,7 +24,7 @@ from tracespec.wire.records import (TRUNCATED, EnterRecord, ExecArgsRecord, Exit
                                      Slot)
 from tracespec.decode.siginfo import Siginfo, parse_siginfo
 from tracespec.decode.values import converter
-from tracespec.catalogue.kinds import Capture, Phase, Written, written
+from tracespec.catalogue.kinds import NAMED_CAPTURES, Capture, Phase, Written, written
 from tracespec.plan.model import Schema, SyscallInfo
 
 
@@ -181,7 +181,7 @@ class Pairer:
             lay = self.layouts.get(kind)
             info = self.infos.get(nr)
             names = tuple((info.args[sl.index].name if info is not None and sl.index < len(info.args)
-                           and sl.capture not in (Capture.FDINODE, Capture.SOCKENDS) else sl.arg)
+                           and sl.capture not in NAMED_CAPTURES else sl.arg)
                           + sl.name_suffix for sl in lay.slots) if lay is not None else ()
             self.slot_names[key] = names
         return names

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
+from tracespec.catalogue.dirents import D_RECLEN, DIRENT_HEADERS, DIRENTS_SIZE, DIRENTS_SLOT
 from tracespec.catalogue.kinds import KINDS, Phase
 from tracespec.catalogue.structs import POINTER_MEMBERS
 from tracespec.decode.events import SyscallEvent
@@ -98,20 +99,24 @@ def _cpu_mask(slot: Slot, length: int) -> str:
     return "[" + " ".join(cpus) + "]"
 
 
-# getdents and getdents64: strace (without -v) prints the address and how many entries the kernel wrote,
-# which the copy tells when it holds all the bytes returned (the size of the header before d_name)
-DIRENT_HEADERS = {"getdents": 18, "getdents64": 19}
-D_RECLEN = 16  # the entry's length, after d_ino and d_off in both layouts
+# getdents and getdents64: strace (without -v) prints the address and how many entries the kernel wrote:
+# counted by the BPF program where they lie (catalogue/dirents.py), or from the copy when it holds all the
+# bytes returned
 
 
 def _dirents(value: int, f: ArgField, ev: SyscallEvent, slot: Slot | None) -> str:
     """strace's decode_dents abbreviated: 0x7ffd... /* 7 entries */ ("+" when bytes are left over); the
-    address alone when the call failed or the copy is short of what it returned."""
+    address alone when the call failed, or nothing says how many (a copy short of what it returned, the
+    entries' memory unreadable, more entries than the program walks)."""
     ret = ev.ret
     if ret is None or ret < 0:
         return hexval(value, f)
     if ret == 0:
         return f"{hexval(value, f)} /* 0 entries */"
+    counted = ev.slots.get(DIRENTS_SLOT)
+    if counted is not None and not counted.flags and len(counted.data) >= DIRENTS_SIZE:
+        count, left = int.from_bytes(counted.data[:4], "little"), int.from_bytes(counted.data[4:8], "little")
+        return f"{hexval(value, f)} /* {count}{'+' if left else ''} entries */"
     if slot is None or slot.flags or len(slot.data) < ret:
         return hexval(value, f)
     header, data, pos, count = DIRENT_HEADERS[ev.info.name], slot.data[:ret], 0, 0

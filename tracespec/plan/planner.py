@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tracespec.catalogue.dirents import DIRENT_HEADERS, DIRENTS_SIZE, DIRENTS_SLOT
 from tracespec.catalogue.descriptors import (ENDPOINT_SYSCALLS, FD_INODE_MEMBERS, FD_INODE_SLOT, INODE_DESCRIPTORS,
                                              SOCK_ENDS_MEMBERS, SOCK_ENDS_SIZE, SOCK_ENDS_SLOT)
-from tracespec.catalogue.kinds import Capture, Phase, Written
+from tracespec.catalogue.kinds import NAMED_CAPTURES, Capture, Phase, Written
 from tracespec.catalogue.structs import POINTER_MEMBERS
 from tracespec.errors import SpecError
 from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, SIGNAL_SENT_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
@@ -115,6 +116,19 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool, phase: Phase = Phase.EN
 
 
 MEMBER_IOV_BYTES = 8192  # the iovecs of a struct's pointer member (msghdr's msg_iov) take at most this much
+
+
+def _dirent_slots(sel: SelectedSyscall, exit_slots: tuple[SlotLayout, ...], bounded: bool) -> tuple[SlotLayout, ...]:
+    """getdents' entry count (catalogue/dirents.py), beside the copy of the buffer it wrote: walking the
+    entries takes a bounded loop (kernels since 5.3). getdents and getdents64 share the slot's shape, and so
+    one family: the C takes each one's header size by its number."""
+    if sel.syscall.name not in DIRENT_HEADERS or not bounded:
+        return ()
+    copied = [sl for sl in exit_slots if sl.capture == Capture.BUFFER and sel.syscall.args[sl.index].kind.name == "obuf"]
+    if not copied:
+        return ()
+    return (SlotLayout(arg=DIRENTS_SLOT, index=copied[0].index, capture=Capture.DIRENTS, max=DIRENTS_SIZE,
+                       inline=True),)
 
 
 def _part_slots(ap, phase: Phase) -> tuple[SlotLayout, ...]:
@@ -432,6 +446,7 @@ class _Planner:
             exit_ = tuple(sl for ap in sel.args if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH)
                           for sl in (_slot(sel, ap, bounded, Phase.EXIT),) + _part_slots(ap, Phase.EXIT))
             exit_ += self.descriptor_slots(sel)
+            exit_ += _dirent_slots(sel, exit_, bounded)
             if self.summary is not None:  # nothing is printed: copy only what a filter matches
                 matched = _matched_args(_combine(global_filter, sel.filter))
                 enter = tuple(sl for sl in enter if sel.syscall.args[sl.index].name in matched)
@@ -627,8 +642,8 @@ def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | N
 _SLOT_HELPERS = {Capture.STRING: {"PUT_STR"}, Capture.STRV: {"PUT_STR"}, Capture.PTRCOUNT: {"PUT_PTRCOUNT"},
                  Capture.IOVEC: {"PUT_BUF"}, Capture.BUFFER: {"PUT_BUF"}, Capture.STRUCT: {"PUT_BUF"},
                  Capture.SOCKADDR: {"PUT_BUF"}, Capture.FDINODE: {"FD_INODE"},
-                 Capture.SOCKENDS: {"FD_INODE", "SOCK_ENDS"}}
-KERNEL_SLOTS = (Capture.FDINODE, Capture.SOCKENDS)  # slots of what the kernel holds: named as they are
+                 Capture.SOCKENDS: {"FD_INODE", "SOCK_ENDS"}, Capture.DIRENTS: {"DIRENTS"}}
+KERNEL_SLOTS = NAMED_CAPTURES  # slots of what the kernel holds or did: named as they are
 # filter fields whose C calls a helper
 _FIELD_HELPERS = {"ppid": {"PPID"}, "errno": {"FAILED"}, "failed": {"FAILED"}}
 
