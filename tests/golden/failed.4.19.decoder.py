@@ -1334,7 +1334,7 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 134: f67 enter (inp, outp, exp, tsp)
+# kind 134: f67 enter (inp, outp, exp, tsp, sig, sig)
 _S134 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_134(mv, off):
@@ -1344,7 +1344,9 @@ def _decode_134(mv, off):
     s1, pos = _buf_slot(mv, pos)
     s2, pos = _buf_slot(mv, pos)
     s3, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3)))
+    s4, pos = _buf_slot(mv, pos)
+    s5, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
 # kind 135: f67 exit (inp, outp, exp, tsp)
@@ -1663,7 +1665,7 @@ _RETRY_READERS = {
     316: (_str_slot, _str_slot, ),
     266: (_str_slot, _str_slot, ),
     267: (_str_slot, ),
-    270: (_buf_slot, _buf_slot, _buf_slot, _buf_slot, ),
+    270: (_buf_slot, _buf_slot, _buf_slot, _buf_slot, _buf_slot, _buf_slot, ),
     271: (_buf_slot, _buf_slot, _buf_slot, ),
     280: (_str_slot, _buf_slot, ),
     281: (_buf_slot, ),

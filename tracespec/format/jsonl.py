@@ -31,7 +31,7 @@ from tracespec.format import args as A
 from tracespec.format.arrays import ARRAY_KINDS, array_json
 from tracespec.format.siginfo import siginfo_json
 from tracespec.format.sockaddr import sockaddr_json
-from tracespec.format.structs import struct_json
+from tracespec.format.structs import complete, struct_json
 from tracespec.format.values import NAMED_KINDS, constants, failed, kind_of, value_names
 
 
@@ -196,6 +196,8 @@ def json_value(f, v: int, ev: SyscallEvent):
                 value[m.part] = [{"len": n, "data": _text(s.data)} for n, s in part.data]
             elif m.part == "name":
                 value[m.part] = sockaddr_json(part.data)
+            elif m.struct and complete(m.struct, part.data):
+                value[m.part] = struct_json(m.struct, part.data)
             else:
                 value[m.part] = _text(part.data)
         return value, None

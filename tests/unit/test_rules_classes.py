@@ -1,0 +1,156 @@
+"""Classes of arguments strace decodes by rules of their own, from synthetic records built byte for byte
+as the BPF program writes them (no root): pselect6's sixth argument (a struct holding the signal mask's
+address and size, the mask copied through it). The plan's side too: what the BPF program copies for
+them."""
+
+from __future__ import annotations
+
+import io
+import struct
+from functools import lru_cache
+
+import pytest
+
+from synthetic import ABSENT, FAULT, HEADER, TRUNCATED, slot_bytes
+from tracespec.catalogue import load_catalogue
+from tracespec.codegen.lower import render_c
+from tracespec.decode.generated import load_decoder
+from tracespec.decode.stream import EventStream
+from tracespec.format.text import TextOptions, TextWriter
+from tracespec.pipeline import compile_spec
+
+NR = {"pselect6": 270}
+SIGUSR1_BIT = 1 << 9
+ADDR = 0x7FFD00001000  # where an argument points
+
+
+def _spec(tmp_path_factory, names, extra: str = "") -> str:
+    path = tmp_path_factory.mktemp("classes") / "classes.yaml"
+    path.write_text("version: 1\nsyscalls: [" + ", ".join(names) + "]\n" + extra)
+    return str(path)
+
+
+@lru_cache(maxsize=8)
+def _compiled(path: str, kernel: str = "6.1"):
+    return compile_spec(path, kernel=kernel)
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory):
+    return _spec(tmp_path_factory, NR)
+
+
+def _layout(schema, nr: int, phase: str):
+    """The syscall's record layout, or the shared one of syscalls that copy nothing."""
+    lays = [lay for lay in schema.layouts if lay.phase == phase]
+    return next((lay for lay in lays if nr in lay.nrs), None) or next(lay for lay in lays if lay.name == "*")
+
+
+def _slots(name: str, lay, slots: dict) -> bytes:
+    """The slots of a record, by the syscall's own argument names (a family's layout names its first)."""
+    args = load_catalogue().get(name).args
+    return b"".join(slot_bytes(s.capture, *slots.get(args[s.index].name + s.name_suffix, (b"", ABSENT)))
+                    for s in lay.slots)
+
+
+class _Trace:
+    """Enter and exit records of calls, decoded and printed as text."""
+
+    def __init__(self, spec: str, nrs: dict = NR):
+        self.schema = _compiled(spec).plan.schema
+        self.nrs = nrs
+        self.raws: list[bytes] = []
+        self.ts = 1000
+
+    def call(self, name: str, args, ret: int, entry: dict | None = None, exit: dict | None = None) -> "_Trace":
+        nr = self.nrs[name]
+        lay = _layout(self.schema, nr, "enter")
+        raw = [a & 0xFFFFFFFFFFFFFFFF for a in args] + [0] * (len(lay.args) - len(args))
+        self.raws.append(HEADER.pack(self.ts, 7, 7, nr, lay.kind, 0) + struct.pack(f"<16s{len(lay.args)}Q", b"t", *raw)
+                         + _slots(name, lay, entry or {}))
+        xl = _layout(self.schema, nr, "exit")
+        self.raws.append(HEADER.pack(self.ts + 10, 7, 7, nr, xl.kind, 0) + struct.pack("<q", ret) + _slots(name, xl, exit or {}))
+        self.ts += 100
+        return self
+
+    def lines(self, xlat: str = "abbrev") -> list[str]:
+        stream = EventStream(load_decoder(self.schema), self.schema)
+        stream.push(self.raws)
+        out = io.StringIO()
+        w = TextWriter(out, TextOptions(live=False, xlat=xlat))
+        w.write(stream.finish())
+        w.finish(0)
+        return [line.split(" ", 1)[1] for line in out.getvalue().splitlines() if not line.startswith("tracespec:")]
+
+    def json(self) -> list[dict]:
+        import json
+        from tracespec.format.jsonl import JsonWriter
+        stream = EventStream(load_decoder(self.schema), self.schema)
+        stream.push(self.raws)
+        out = io.StringIO()
+        w = JsonWriter(out)
+        w.write(stream.finish())
+        w.finish(0)
+        return [json.loads(line) for line in out.getvalue().splitlines() if '"syscall"' in line]
+
+
+# -- pselect6's sixth argument ---------------------------------------------------------------------
+
+def _argpack(p: int, size: int) -> bytes:
+    return struct.pack("<QQ", p, size)
+
+
+def _fdset(*fds: int) -> bytes:
+    return sum(1 << fd for fd in fds).to_bytes(8, "little")
+
+
+def _pselect(t: _Trace, sig: int, ret: int, pack: tuple | None = None, mask: tuple | None = None) -> _Trace:
+    entry = {"inp": (_fdset(3), 0)}
+    if pack is not None:
+        entry["sig"] = pack
+    if mask is not None:
+        entry["sig__sigmask"] = mask
+    return t.call("pselect6", (4, 0x500, 0, 0, 0, sig), ret, entry, {"inp": (_fdset(3), 0)} if ret > 0 else None)
+
+
+def test_pselect6_prints_its_signal_mask_through_the_struct_as_strace_does(spec):
+    mask = SIGUSR1_BIT.to_bytes(8, "little")
+    t = _Trace(spec)
+    _pselect(t, ADDR, 1, (_argpack(0x600, 8), 0), (mask, 0))
+    _pselect(t, ADDR, 1, (_argpack(0x600, 8), 0), ((~0 & ~(3 << 31) & (1 << 64) - 1).to_bytes(8, "little"), 0))
+    _pselect(t, ADDR, 1, (_argpack(0, 8), 0))  # no mask: the copy through a NULL is none
+    _pselect(t, 0, 1)
+    _pselect(t, ADDR, -22, (_argpack(0x600, 4), 0), (mask[:4], 0))  # a size not the kernel's: the address
+    _pselect(t, ADDR, -22, (_argpack(0x600, 16), 0), (mask, TRUNCATED))
+    _pselect(t, ADDR, -22, (_argpack(0x600, 0), 0), (b"", 0))
+    _pselect(t, ADDR, -14, (_argpack(0x8, 8), 0), (b"", FAULT))  # the mask unreadable
+    _pselect(t, 0x8, -14, (b"", FAULT))  # the struct unreadable
+    assert t.lines() == [
+        "pselect6(4, [3], NULL, NULL, NULL, {sigmask=[USR1], sigsetsize=8}) = 1 (in [3])",
+        "pselect6(4, [3], NULL, NULL, NULL, {sigmask=~[RTMIN RT_1], sigsetsize=8}) = 1 (in [3])",
+        "pselect6(4, [3], NULL, NULL, NULL, {sigmask=NULL, sigsetsize=8}) = 1 (in [3])",
+        "pselect6(4, [3], NULL, NULL, NULL, NULL) = 1 (in [3])",
+        "pselect6(4, [3], NULL, NULL, NULL, {sigmask=0x600, sigsetsize=4}) = -1 EINVAL (Invalid argument)",
+        "pselect6(4, [3], NULL, NULL, NULL, {sigmask=0x600, sigsetsize=16}) = -1 EINVAL (Invalid argument)",
+        "pselect6(4, [3], NULL, NULL, NULL, {sigmask=0x600, sigsetsize=0}) = -1 EINVAL (Invalid argument)",
+        "pselect6(4, [3], NULL, NULL, NULL, {sigmask=0x8, sigsetsize=8}) = -1 EFAULT (Bad address)",
+        "pselect6(4, [3], NULL, NULL, NULL, 0x8) = -1 EFAULT (Bad address)"]
+
+
+def test_pselect6_signal_mask_follows_the_xlat_options_and_reaches_json(spec):
+    t = _pselect(_Trace(spec), ADDR, 1, (_argpack(0x600, 8), 0), (SIGUSR1_BIT.to_bytes(8, "little"), 0))
+    assert t.lines("raw")[0].endswith(", {sigmask=[10], sigsetsize=8}) = 1 (in [3])")
+    assert t.lines("verbose")[0].endswith(", {sigmask=[10 /* USR1 */], sigsetsize=8}) = 1 (in [3])")
+    sig = t.json()[0]["args"]["sig"]
+    assert sig["p"] == 0x600 and sig["size"] == 8 and sig["sigmask"] == {"bits": SIGUSR1_BIT}
+
+
+def test_pselect6_copies_the_mask_through_the_struct_at_entry(spec):
+    """The BPF program reads the struct, then the mask at its first word, of the size at its second, at
+    most the kernel's 8 bytes (the entry's slots: the struct, then the mask)."""
+    plan = _compiled(spec).plan
+    lay = _layout(plan.schema, NR["pselect6"], "enter")
+    sig = [s for s in lay.slots if s.arg == "sig"]
+    assert [(s.part, s.max, s.via, s.via_len) for s in sig] == [("", 16, -1, 0), ("sigmask", 8, 0, 8)]
+    assert not [s for s in _layout(plan.schema, NR["pselect6"], "exit").slots if s.arg == "sig"]
+    assert "ts_put_buf(r, off, ts_user_u64(a[5] + 0), (s64)(u64)ts_user_u64(a[5] + 8), 8)" in render_c(plan)
