@@ -1,7 +1,7 @@
 """Classes of arguments strace decodes by rules of their own, from synthetic records built byte for byte
 as the BPF program writes them (no root): pselect6's sixth argument (a struct holding the signal mask's
-address and size, the mask copied through it). The plan's side too: what the BPF program copies for
-them."""
+address and size, the mask copied through it), socket addresses shorter than their family (their
+pointer). The plan's side too: what the BPF program copies for them."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from tracespec.decode.stream import EventStream
 from tracespec.format.text import TextOptions, TextWriter
 from tracespec.pipeline import compile_spec
 
-NR = {"pselect6": 270}
+NR = {"pselect6": 270, "sendto": 44, "connect": 42, "bind": 49, "getsockname": 51, "recvfrom": 45,
+      "accept": 43, "sendmsg": 46, "recvmsg": 47}
 SIGUSR1_BIT = 1 << 9
 ADDR = 0x7FFD00001000  # where an argument points
 
@@ -154,3 +155,77 @@ def test_pselect6_copies_the_mask_through_the_struct_at_entry(spec):
     assert [(s.part, s.max, s.via, s.via_len) for s in sig] == [("", 16, -1, 0), ("sigmask", 8, 0, 8)]
     assert not [s for s in _layout(plan.schema, NR["pselect6"], "exit").slots if s.arg == "sig"]
     assert "ts_put_buf(r, off, ts_user_u64(a[5] + 0), (s64)(u64)ts_user_u64(a[5] + 8), 8)" in render_c(plan)
+
+
+# -- socket addresses shorter than their family ----------------------------------------------------
+
+SIN = struct.pack("<HH4s8x", 2, 0x0900, bytes([127, 0, 0, 1]))  # AF_INET, port 9 (network order), 127.0.0.1
+SUN_FAMILY = struct.pack("<H", 1)  # AF_UNIX alone: an unnamed socket
+
+
+def _int(v: int) -> tuple:
+    return struct.pack("<i", v), 0
+
+
+def test_an_address_shorter_than_its_family_is_its_pointer(spec):
+    """strace's decode_sockaddr: a length below 2 (negative too) prints the address, NULL when it is."""
+    t = (_Trace(spec)
+         .call("sendto", (5, 0x500, 2, 0, ADDR, 0), -22, {"buff": (b"hi", 0), "addr": (b"", 0)})
+         .call("sendto", (5, 0x500, 2, 0, ADDR, 1), -22, {"buff": (b"hi", 0), "addr": (SIN[:1], 0)})
+         .call("sendto", (5, 0x500, 2, 0, ADDR, -1), -22, {"buff": (b"hi", 0)})
+         .call("sendto", (5, 0x500, 2, 0, 0, 0), -89, {"buff": (b"hi", 0)})
+         .call("sendto", (5, 0x500, 2, 0, ADDR, 2), -22, {"buff": (b"hi", 0), "addr": (SIN[:2], 0)})
+         .call("connect", (5, ADDR, 0), -22, {"uservaddr": (b"", 0)})
+         .call("connect", (5, ADDR, 16), -111, {"uservaddr": (SIN, 0)})
+         .call("bind", (5, ADDR, 1), -22, {"umyaddr": (SIN[:1], 0)}))
+    assert t.lines() == [
+        'sendto(5, "hi", 2, 0, 0x7ffd00001000, 0) = -1 EINVAL (Invalid argument)',
+        'sendto(5, "hi", 2, 0, 0x7ffd00001000, 1) = -1 EINVAL (Invalid argument)',
+        'sendto(5, "hi", 2, 0, 0x7ffd00001000, -1) = -1 EINVAL (Invalid argument)',
+        'sendto(5, "hi", 2, 0, NULL, 0) = -1 EDESTADDRREQ (Destination address required)',
+        'sendto(5, "hi", 2, 0, {sa_family=AF_INET}, 2) = -1 EINVAL (Invalid argument)',
+        "connect(5, 0x7ffd00001000, 0) = -1 EINVAL (Invalid argument)",
+        'connect(5, {sa_family=AF_INET, sin_port=htons(9), sin_addr=inet_addr("127.0.0.1")}, 16) = -1 ECONNREFUSED '
+        "(Connection refused)",
+        "bind(5, 0x7ffd00001000, 1) = -1 EINVAL (Invalid argument)"]
+
+
+def test_a_returned_address_shorter_than_its_family_is_its_pointer(spec):
+    """The kernel's returned length, or the one given when shorter (strace's min of the two), below 2:
+    the pointer (a stream socket names no sender, [110 => 0]; a buffer given 0 or 1 bytes)."""
+    t = (_Trace(spec)
+         .call("getsockname", (5, ADDR, 0x600), 0, {"usockaddr_len": _int(0)},
+               {"usockaddr": (SIN, 0), "usockaddr_len": _int(16)})
+         .call("getsockname", (5, ADDR, 0x600), 0, {"usockaddr_len": _int(1)},
+               {"usockaddr": (SIN, 0), "usockaddr_len": _int(16)})
+         .call("getsockname", (5, ADDR, 0x600), 0, {"usockaddr_len": _int(16)},
+               {"usockaddr": (SIN, 0), "usockaddr_len": _int(16)})
+         .call("recvfrom", (7, 0x500, 1, 0, ADDR, 0x600), 1, {"addr_len": _int(110)},
+               {"ubuf": (b"a", 0), "addr": (b"", 0), "addr_len": _int(0)})
+         .call("recvfrom", (7, 0x500, 1, 0, ADDR, 0x600), 1, {"addr_len": _int(110)},
+               {"ubuf": (b"a", 0), "addr": (SUN_FAMILY, 0), "addr_len": _int(2)})
+         .call("accept", (8, ADDR, 0x600), -22, {"upeer_addrlen": _int(0)}))
+    assert t.lines() == [
+        "getsockname(5, 0x7ffd00001000, [0 => 16]) = 0",
+        "getsockname(5, 0x7ffd00001000, [1 => 16]) = 0",
+        'getsockname(5, {sa_family=AF_INET, sin_port=htons(9), sin_addr=inet_addr("127.0.0.1")}, [16]) = 0',
+        'recvfrom(7, "a", 1, 0, 0x7ffd00001000, [110 => 0]) = 1',
+        'recvfrom(7, "a", 1, 0, {sa_family=AF_UNIX}, [110 => 2]) = 1',
+        "accept(8, 0x7ffd00001000, [0]) = -1 EINVAL (Invalid argument)"]
+
+
+def _msghdr(name=0, namelen=0, iov=0, iovlen=0) -> bytes:
+    return struct.pack("<QI4xQQQQI4x", name, namelen, iov, iovlen, 0, 0, 0)
+
+
+def test_a_message_name_shorter_than_its_family_is_its_pointer(spec):
+    t = (_Trace(spec)
+         .call("sendmsg", (3, 0x400, 0), -22, {"msg": (_msghdr(ADDR, 1, 0x500, 1), 0), "msg__name": (SIN[:1], 0),
+                                               "msg__iov": (b"", ABSENT)})
+         .call("recvmsg", (4, 0x400, 0), 1, {"msg": (_msghdr(ADDR, 110, 0), 0)},
+               {"msg": (_msghdr(ADDR, 0, 0), 0), "msg__name": (b"", 0)}))
+    assert t.lines() == [
+        "sendmsg(3, {msg_name=0x7ffd00001000, msg_namelen=1, msg_iov=0x500, msg_iovlen=1, msg_controllen=0, "
+        "msg_flags=0}, 0) = -1 EINVAL (Invalid argument)",
+        "recvmsg(4, {msg_name=0x7ffd00001000, msg_namelen=110 => 0, msg_iov=NULL, msg_iovlen=0, msg_controllen=0, "
+        "msg_flags=0}, 0) = 1"]

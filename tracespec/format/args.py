@@ -11,7 +11,7 @@ from tracespec.wire.records import Slot
 from tracespec.quote import quote
 from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text
 from tracespec.format.msghdr import msghdr_text
-from tracespec.format.sockaddr import sockaddr_text
+from tracespec.format.sockaddr import sockaddr_at
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import complete, sigset_text, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
@@ -256,9 +256,9 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         pair = fds.pair_text(ev.tgid, slot.data) if fds is not None and param == "fdpair" else None
         return pair or struct_text(param, slot.data, style)
     if kind == "osockaddr":
-        return sockaddr_text(slot.data[:_returned_length(ev, param, len(slot.data))], style)
+        return sockaddr_at(value, _returned_length(ev, param, len(slot.data)), slot.data, style)
     if kind == "sockaddr":
-        return sockaddr_text(slot.data, style)
+        return sockaddr_at(value, _arg_value(ev, param), slot.data, style)
     if kind in ("sockoptval", "osockoptval"):
         return _sockoptval(ev, slot, style)
     if ev.info.name in CPU_MASKS and not slot.fault:
