@@ -1,12 +1,16 @@
 """Classes of arguments strace decodes by rules of their own, from synthetic records built byte for byte
 as the BPF program writes them (no root): pselect6's sixth argument (a struct holding the signal mask's
 address and size, the mask copied through it), socket addresses shorter than their family (their
-pointer). The plan's side too: what the BPF program copies for them."""
+pointer), and the NUMA memory policy calls (modes with their flags, node masks, the policy
+get_mempolicy returns). The plan's side too: what the BPF program copies for them."""
 
 from __future__ import annotations
 
 import io
+import re
+import shutil
 import struct
+import subprocess
 from functools import lru_cache
 
 import pytest
@@ -20,7 +24,8 @@ from tracespec.format.text import TextOptions, TextWriter
 from tracespec.pipeline import compile_spec
 
 NR = {"pselect6": 270, "sendto": 44, "connect": 42, "bind": 49, "getsockname": 51, "recvfrom": 45,
-      "accept": 43, "sendmsg": 46, "recvmsg": 47}
+      "accept": 43, "sendmsg": 46, "recvmsg": 47, "mbind": 237, "set_mempolicy": 238, "get_mempolicy": 239,
+      "migrate_pages": 256, "set_mempolicy_home_node": 450}
 SIGUSR1_BIT = 1 << 9
 ADDR = 0x7FFD00001000  # where an argument points
 
@@ -70,7 +75,8 @@ class _Trace:
         self.raws.append(HEADER.pack(self.ts, 7, 7, nr, lay.kind, 0) + struct.pack(f"<16s{len(lay.args)}Q", b"t", *raw)
                          + _slots(name, lay, entry or {}))
         xl = _layout(self.schema, nr, "exit")
-        self.raws.append(HEADER.pack(self.ts + 10, 7, 7, nr, xl.kind, 0) + struct.pack("<q", ret) + _slots(name, xl, exit or {}))
+        self.raws.append(HEADER.pack(self.ts + 10, 7, 7, nr, xl.kind, 0) + struct.pack("<q", ret)
+                         + _slots(name, xl, exit or {}))
         self.ts += 100
         return self
 
@@ -229,3 +235,182 @@ def test_a_message_name_shorter_than_its_family_is_its_pointer(spec):
         "msg_flags=0}, 0) = -1 EINVAL (Invalid argument)",
         "recvmsg(4, {msg_name=0x7ffd00001000, msg_namelen=110 => 0, msg_iov=NULL, msg_iovlen=0, msg_controllen=0, "
         "msg_flags=0}, 0) = 1"]
+
+
+# -- NUMA memory policies --------------------------------------------------------------------------
+
+MPOL_PREFERRED, MPOL_BIND, MPOL_WEIGHTED_INTERLEAVE = 1, 2, 6
+MPOL_F_STATIC_NODES, MPOL_F_RELATIVE_NODES, MPOL_F_NUMA_BALANCING = 0x8000, 0x4000, 0x2000
+MAP = 0x7F0000000000  # a mapping's address
+
+
+def _longs(*words: int) -> bytes:
+    return b"".join(struct.pack("<Q", w) for w in words)
+
+
+def test_set_mempolicy_modes_and_node_masks_as_strace_prints_them(spec):
+    """A mode is its policy (first, when it has a name), then its flags, then what no name covers; a node
+    mask is maxnode - 1 bits in longs, each "%#016lx"; maxnode 0 is "[]", 1 (no longs) the address."""
+    one = (_longs(1), 0)
+    t = (_Trace(spec)
+         .call("set_mempolicy", (MPOL_BIND, 0x600, 2), 0, {"nmask": one})
+         .call("set_mempolicy", (MPOL_PREFERRED | MPOL_F_STATIC_NODES, 0x600, 64), 0, {"nmask": one})
+         .call("set_mempolicy", (MPOL_BIND | MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES | MPOL_F_NUMA_BALANCING,
+                                 0x600, 64), -22, {"nmask": one})
+         .call("set_mempolicy", (MPOL_F_STATIC_NODES, 0x600, 64), -22, {"nmask": (_longs(0), 0)})
+         .call("set_mempolicy", (7 | MPOL_F_STATIC_NODES, 0x600, 64), -22, {"nmask": one})
+         .call("set_mempolicy", (0x1234, 0x600, 64), -22, {"nmask": one})
+         .call("set_mempolicy", (-1, 0x600, 64), -22, {"nmask": one})
+         .call("set_mempolicy", (MPOL_WEIGHTED_INTERLEAVE, 0x600, 64), 0, {"nmask": one})
+         .call("set_mempolicy", (0, 0, 0), 0)
+         .call("set_mempolicy", (MPOL_BIND, 0x600, 0), -22, {"nmask": (b"", 0)})
+         .call("set_mempolicy", (MPOL_BIND, 0x600, 1), -22, {"nmask": (b"", 0)})
+         .call("set_mempolicy", (MPOL_BIND, 0x600, (1 << 64) - 1), -22, {"nmask": (_longs(*[0] * 32), TRUNCATED)})
+         .call("set_mempolicy", (MPOL_BIND, 0x600, 130), 0, {"nmask": (_longs(5, 1 << 63 | 1, 3), 0)})
+         .call("set_mempolicy", (MPOL_BIND, 0x600, 129), 0, {"nmask": (_longs(5, 1 << 63 | 1), 0)})
+         .call("set_mempolicy", (MPOL_BIND, 0x600, 40 * 64), 0, {"nmask": (_longs(1, *[0] * 31), TRUNCATED)})
+         .call("set_mempolicy", (MPOL_BIND, 0x8, 64), -14, {"nmask": (b"", FAULT)}))
+    zero = "0" * 16
+    assert t.lines() == [
+        "set_mempolicy(MPOL_BIND, [0x00000000000001], 2) = 0",
+        "set_mempolicy(MPOL_PREFERRED|MPOL_F_STATIC_NODES, [0x00000000000001], 64) = 0",
+        "set_mempolicy(MPOL_BIND|MPOL_F_STATIC_NODES|MPOL_F_RELATIVE_NODES|MPOL_F_NUMA_BALANCING, "
+        "[0x00000000000001], 64) = -1 EINVAL (Invalid argument)",
+        f"set_mempolicy(MPOL_DEFAULT|MPOL_F_STATIC_NODES, [{zero}], 64) = -1 EINVAL (Invalid argument)",
+        "set_mempolicy(MPOL_F_STATIC_NODES|0x7, [0x00000000000001], 64) = -1 EINVAL (Invalid argument)",
+        "set_mempolicy(0x1234 /* MPOL_??? */, [0x00000000000001], 64) = -1 EINVAL (Invalid argument)",
+        "set_mempolicy(MPOL_F_STATIC_NODES|MPOL_F_RELATIVE_NODES|MPOL_F_NUMA_BALANCING|0xffff1fff, "
+        "[0x00000000000001], 64) = -1 EINVAL (Invalid argument)",
+        "set_mempolicy(MPOL_WEIGHTED_INTERLEAVE, [0x00000000000001], 64) = 0",
+        "set_mempolicy(MPOL_DEFAULT, NULL, 0) = 0",
+        "set_mempolicy(MPOL_BIND, [], 0) = -1 EINVAL (Invalid argument)",
+        "set_mempolicy(MPOL_BIND, 0x600, 1) = -1 EINVAL (Invalid argument)",
+        "set_mempolicy(MPOL_BIND, 0x600, 18446744073709551615) = -1 EINVAL (Invalid argument)",
+        "set_mempolicy(MPOL_BIND, [0x00000000000005, 0x8000000000000001, 0x00000000000003], 130) = 0",
+        "set_mempolicy(MPOL_BIND, [0x00000000000005, 0x8000000000000001], 129) = 0",
+        f"set_mempolicy(MPOL_BIND, [0x00000000000001, {', '.join([zero] * 31)}, ...], 2560) = 0",
+        "set_mempolicy(MPOL_BIND, 0x8, 64) = -1 EFAULT (Bad address)"]
+    assert t.lines("raw")[1] == "set_mempolicy(0x8001, [0x00000000000001], 64) = 0"
+    assert t.lines("verbose")[4].startswith("set_mempolicy(0x8007 /* MPOL_F_STATIC_NODES|0x7 */, ")
+    assert t.lines("verbose")[8] == "set_mempolicy(0 /* MPOL_DEFAULT */, NULL, 0) = 0"
+
+
+def test_get_mempolicy_prints_everything_when_it_returns(spec):
+    """The policy the kernel wrote, [MPOL_BIND], and the mask, when it succeeded; their addresses when it
+    failed; the flags by name; the address it looks up a pointer."""
+    t = (_Trace(spec)
+         .call("get_mempolicy", (0, 0, 0, 0, 0), 0)
+         .call("get_mempolicy", (0x600, 0x700, 64, 0, 0), 0, None, {"policy": _int(MPOL_BIND), "nmask": (_longs(1), 0)})
+         .call("get_mempolicy", (0x600, 0x700, 128, 0, 0), 0, None, {"policy": _int(0), "nmask": (_longs(0, 0), 0)})
+         .call("get_mempolicy", (0x600, 0, 0, 0, 4), 0, None, {"policy": _int(0)})
+         .call("get_mempolicy", (0x600, 0x700, 64, 0, 0), 0, None,
+               {"policy": _int(MPOL_PREFERRED | MPOL_F_STATIC_NODES), "nmask": (_longs(1), 0)})
+         .call("get_mempolicy", (0x600, 0x700, 64, MAP, 3), 0, None, {"policy": _int(0), "nmask": (_longs(0), 0)})
+         .call("get_mempolicy", (0x600, 0x700, 64, 0, 0x10), -22)
+         .call("get_mempolicy", (0x600, 0x700, 0, 0, 0x10), -22)
+         .call("get_mempolicy", (0x8, 0x700, 64, 0, 0), -14))
+    assert t.lines() == [
+        "get_mempolicy(NULL, NULL, 0, NULL, 0) = 0",
+        "get_mempolicy([MPOL_BIND], [0x00000000000001], 64, NULL, 0) = 0",
+        f"get_mempolicy([MPOL_DEFAULT], [{'0' * 16}, {'0' * 16}], 128, NULL, 0) = 0",
+        "get_mempolicy([MPOL_DEFAULT], NULL, 0, NULL, MPOL_F_MEMS_ALLOWED) = 0",
+        "get_mempolicy([0x8001 /* MPOL_??? */], [0x00000000000001], 64, NULL, 0) = 0",
+        f"get_mempolicy([MPOL_DEFAULT], [{'0' * 16}], 64, 0x7f0000000000, MPOL_F_NODE|MPOL_F_ADDR) = 0",
+        "get_mempolicy(0x600, 0x700, 64, NULL, 0x10 /* MPOL_??? */) = -1 EINVAL (Invalid argument)",
+        "get_mempolicy(0x600, [], 0, NULL, 0x10 /* MPOL_??? */) = -1 EINVAL (Invalid argument)",
+        "get_mempolicy(0x8, 0x700, 64, NULL, 0) = -1 EFAULT (Bad address)"]
+    assert t.lines("verbose")[1] == "get_mempolicy([0x2 /* MPOL_BIND */], [0x00000000000001], 64, NULL, 0) = 0"
+    args = t.json()[1]["args"]
+    assert args["policy"] == MPOL_BIND and args["nmask"] == [1]
+
+
+def test_mbind_migrate_pages_and_the_home_node_as_strace_prints_them(spec):
+    one = (_longs(1), 0)
+    t = (_Trace(spec)
+         .call("mbind", (MAP, 8192, MPOL_BIND, 0x600, 64, 3), 0, {"nmask": one})
+         .call("mbind", (MAP, 8192, MPOL_BIND, 0x600, 64, 0x2C), -22, {"nmask": one})
+         .call("mbind", (MAP, 8192, 0, 0, 0, 0), 0)
+         .call("mbind", (MAP, 8192, MPOL_PREFERRED | MPOL_F_STATIC_NODES, 0x600, 64, 0x100), -22, {"nmask": one})
+         .call("mbind", (0, 0, 0x10002, 0x600, 64, 0x10), -22, {"nmask": one})
+         .call("mbind", (0, 0, -1, 0x600, 64, 0), -22, {"nmask": one})
+         .call("migrate_pages", (0, 64, 0x600, 0x700), 0, {"old_nodes": one, "new_nodes": (_longs(2), 0)})
+         .call("migrate_pages", (0, 2, 0x600, 0x8), -14, {"old_nodes": one, "new_nodes": (b"", FAULT)})
+         .call("set_mempolicy_home_node", (MAP, 8192, 0, 0), -2)
+         .call("set_mempolicy_home_node", (MAP, 8192, 5, 1), -22))
+    assert t.lines() == [
+        "mbind(0x7f0000000000, 8192, MPOL_BIND, [0x00000000000001], 64, MPOL_MF_STRICT|MPOL_MF_MOVE) = 0",
+        "mbind(0x7f0000000000, 8192, MPOL_BIND, [0x00000000000001], 64, MPOL_MF_MOVE_ALL|0x28) = -1 EINVAL "
+        "(Invalid argument)",
+        "mbind(0x7f0000000000, 8192, MPOL_DEFAULT, NULL, 0, 0) = 0",
+        "mbind(0x7f0000000000, 8192, MPOL_PREFERRED|MPOL_F_STATIC_NODES, [0x00000000000001], 64, 0x100 /* MPOL_??? */)"
+        " = -1 EINVAL (Invalid argument)",
+        "mbind(NULL, 0, 0x10002 /* MPOL_??? */, [0x00000000000001], 64, 0x10 /* MPOL_??? */) = -1 EINVAL "
+        "(Invalid argument)",
+        "mbind(NULL, 0, MPOL_F_STATIC_NODES|MPOL_F_RELATIVE_NODES|MPOL_F_NUMA_BALANCING|0xffffffffffff1fff, "
+        "[0x00000000000001], 64, 0) = -1 EINVAL (Invalid argument)",
+        "migrate_pages(0, 64, [0x00000000000001], [0x00000000000002]) = 0",
+        "migrate_pages(0, 2, [0x00000000000001], 0x8) = -1 EFAULT (Bad address)",
+        "set_mempolicy_home_node(0x7f0000000000, 8192, 0, 0) = -1 ENOENT (No such file or directory)",
+        "set_mempolicy_home_node(0x7f0000000000, 8192, 5, 0x1) = -1 EINVAL (Invalid argument)"]
+
+
+def _copy_length_expr(plan, name: str) -> tuple[str, int]:
+    """The C expression of the bytes the program copies for a syscall's node mask, and the copy's most."""
+    from tracespec.codegen.lower import _len_expr
+    fam = next(f for f in plan.families if any(m.name == name for m in f.members))
+    lay = fam.enter if name != "get_mempolicy" else fam.exit
+    slot = next(s for s in lay.slots if s.arg == "nmask")
+    return _len_expr(slot, fam.members[0], lay.phase), slot.max
+
+
+@pytest.mark.skipif(not (shutil.which("cc") or shutil.which("gcc")), reason="a C compiler is needed")
+@pytest.mark.parametrize("name,index", [("set_mempolicy", 2), ("mbind", 4), ("get_mempolicy", 2)])
+def test_the_node_mask_copy_is_as_long_as_the_kernel_reads(name, index, spec, tmp_path):
+    """The generated C's length of the copy, compiled and run for maxnode values around the edges: the
+    longs of maxnode - 1 bits, and past what the copy holds (a huge maxnode too) one byte more than it,
+    which the copy marks truncated; get_mempolicy's nothing when the call failed."""
+    expr, most = _copy_length_expr(_compiled(spec).plan, name)
+    values = [0, 1, 2, 64, 65, 66, 129, 130, 8 * most, 8 * most + 1, 8 * most + 2, 1 << 63, (1 << 64) - 1]
+    rets = [0, -22] if name == "get_mempolicy" else [0]
+    prog = ("#include <stdio.h>\ntypedef unsigned long long u64; typedef long long s64;\n"
+            "typedef unsigned int u32; typedef int s32;\n"
+            f"static s64 len(u64 *a, s64 ret) {{ return {expr}; }}\n"
+            "int main(void) { u64 a[6] = {0}; s64 rets[] = {" + ", ".join(map(str, rets)) + "};\n"
+            "u64 v[] = {" + ", ".join(f"{v}ull" for v in values) + "};\n"
+            f"for (unsigned r = 0; r < {len(rets)}; r++) for (unsigned i = 0; i < {len(values)}; i++) "
+            f"{{ a[{index}] = v[i]; printf(\"%lld\\n\", len(a, rets[r])); }}\n return 0; }}\n")
+    (tmp_path / "len.c").write_text(prog)
+    cc = shutil.which("cc") or shutil.which("gcc")
+    subprocess.run([cc, "-Wall", "-Werror", "-Wno-unused-parameter", "-o", str(tmp_path / "len"),
+                    str(tmp_path / "len.c")], check=True, capture_output=True, text=True)
+    got = [int(x) for x in subprocess.run([str(tmp_path / "len")], check=True, capture_output=True,
+                                          text=True).stdout.split()]
+
+    def want(maxnode: int, ret: int) -> int:
+        if ret < 0:
+            return -1
+        bits = (maxnode - 1) % (1 << 64)
+        return most + 1 if bits > 8 * most else (bits + 63) // 64 * 8
+    assert got == [want(v, r) for r in rets for v in values]
+    assert most == 32 * 8, "strace's -s 32 longs, the spec's buffers' max"
+    assert re.search(r"\bret\b", expr) if name == "get_mempolicy" else "ret" not in expr
+
+
+def test_a_node_mask_copies_the_specs_count_of_longs(tmp_path_factory):
+    """As arrays: the spec's count of elements (longs), else its buffers' max (what -s sets); a max of
+    bytes is refused with a message."""
+    from tracespec.errors import SpecError
+    def nmask_spec(option: str) -> str:
+        path = tmp_path_factory.mktemp("nmask") / "nmask.yaml"
+        path.write_text("version: 1\nsyscalls:\n  - name: set_mempolicy\n    args:\n      nmask: {" + option + "}\n")
+        return str(path)
+    counted = nmask_spec("count: 2")
+    lay = _layout(_compiled(counted).plan.schema, 238, "enter")
+    assert [s.max for s in lay.slots if s.arg == "nmask"] == [16]
+    t = _Trace(counted, {"set_mempolicy": 238}).call("set_mempolicy", (MPOL_BIND, 0x600, 40 * 64), 0,
+                                                     {"nmask": (_longs(1, 0), TRUNCATED)})
+    assert t.lines() == [f"set_mempolicy(MPOL_BIND, [0x00000000000001, {'0' * 16}, ...], 2560) = 0"]
+    short = _spec(tmp_path_factory, ["set_mempolicy"], "buffers: {max: 4}\n")
+    assert [s.max for s in _layout(_compiled(short).plan.schema, 238, "enter").slots] == [32]
+    with pytest.raises(SpecError, match="takes a count of elements, not a max"):
+        compile_spec(nmask_spec("max: 8"), kernel="6.1")

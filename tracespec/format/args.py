@@ -9,13 +9,13 @@ from tracespec.catalogue.structs import POINTER_MEMBERS, SIGSET_SIZE
 from tracespec.decode.events import SyscallEvent
 from tracespec.wire.records import Slot
 from tracespec.quote import quote
-from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text
+from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text, nodemask_text
 from tracespec.format.msghdr import msghdr_text
 from tracespec.format.sockaddr import sockaddr_at
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import complete, sigset_text, struct_text
-from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
-                                     scalar_text, struct_fields, structs, unsigned, with_comment)
+from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, enumby_text, failed, hexval, kind_of,
+                                     memory_text, scalar_text, struct_fields, structs, unsigned, with_comment)
 from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
@@ -23,7 +23,7 @@ EXIT_KINDS = frozenset(name for name, info in KINDS.items()
                        if info.at in (Phase.EXIT, Phase.BOTH) and not info.number and not info.entry_text)
 MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec", "fdset",
-                          "lefttime", "rstruct"}) | ARRAY_KINDS
+                          "lefttime", "rstruct", "nodemask", "onodemask", "oenum"}) | ARRAY_KINDS
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
@@ -229,6 +229,12 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         slot = ev.slots.get(f.name)
     if kind in ARRAY_KINDS:
         return array_text(f, value, ev, slot, fds, style)
+    if kind in ("nodemask", "onodemask"):
+        return nodemask_text(f, value, ev, slot)
+    if kind == "oenum":  # an int the kernel wrote: [NAME] when the call succeeded
+        if failed(ev.ret) or slot is None or slot.absent or slot.fault or len(slot.data) < 4:
+            return hexval(value, f)
+        return f"[{enum_text(int.from_bytes(slot.data[:4], 'little', signed=True), constants().sets[param], style)}]"
     if param == "sigset_argpack":  # structs copied with what their pointer members point to
         return _sigset_argpack(f.name, value, ev, style)
     if param in POINTER_MEMBERS:

@@ -81,7 +81,8 @@ def _slot_shape(sl: SlotLayout, sel: SelectedSyscall) -> tuple:
         a = sel.syscall.args[sl.size_index]
         size_type = (a.ctype.size, a.ctype.signed)
     return (sl.capture, sl.index, sl.max, sl.inline, sl.size_index, sl.size_from_ret, sl.struct, sl.count,
-            sl.size_deref, size_type, sl.elem, sl.bits, sl.written, sl.part, sl.via, sl.via_len, sl.via_len_size)
+            sl.size_deref, size_type, sl.elem, sl.bits, sl.bits_over, sl.written, sl.part, sl.via, sl.via_len,
+            sl.via_len_size)
 
 
 def _info(sel: SelectedSyscall) -> SyscallInfo:
@@ -111,7 +112,7 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool, phase: Phase = Phase.EN
     return SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=f.capture, max=f.max,
                       inline=f.mode == "inline" and f.capture == Capture.STRING, size_index=size_index,
                       size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref, elem=f.elem,
-                      bits=f.bits, written=f.written if phase == Phase.EXIT else Written.OK)
+                      bits=f.bits, bits_over=f.bits_over, written=f.written if phase == Phase.EXIT else Written.OK)
 
 
 MEMBER_IOV_BYTES = 8192  # the iovecs of a struct's pointer member (msghdr's msg_iov) take at most this much
