@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import subprocess
 
@@ -171,3 +172,27 @@ def test_statfs_and_rlimit_layouts_match_the_headers(tmp_path):
     widths = {"u32": 4, "u64": 8}
     for _, f in checked:
         assert tuple(map(int, out[f.name].split())) == (f.offset, widths[f.type]), f.name
+
+
+MEMPOLICY_HEADER = "/usr/include/linux/mempolicy.h"
+MEMPOLICY_SETS = ("mpol_modes", "mpol_mode_flags", "get_mempolicy_flags", "mbind_flags")
+
+
+@pytest.mark.skipif(not os.path.exists(MEMPOLICY_HEADER), reason="no linux/mempolicy.h here")
+def test_memory_policy_values_match_the_kernel_header(tmp_path):
+    """The policies are an enum there (no #ifdef tells them): each name the header's text has is printed
+    by a program that includes it; those it lacks are newer (marked uapi in constants.txt)."""
+    c = load_catalogue().constants
+    text = open(MEMPOLICY_HEADER, encoding="utf-8").read()
+    names = sorted({n for s in MEMPOLICY_SETS for n, _ in c.sets[s].entries
+                    if re.search(rf"\b{re.escape(n)}\b", text)})
+    prog = "#include <stdio.h>\n#include <linux/mempolicy.h>\nint main(void) {\n"
+    prog += "".join(f'printf("{n} %llu\\n", (unsigned long long)({n}));\n' for n in names) + "return 0;\n}\n"
+    seen = {}
+    for line in _compile_and_run(tmp_path, prog).splitlines():
+        name, value = line.split()
+        seen[name] = int(value)
+        assert c.values[name] == int(value), name
+    assert {"MPOL_DEFAULT", "MPOL_LOCAL", "MPOL_F_STATIC_NODES", "MPOL_F_MEMS_ALLOWED", "MPOL_MF_MOVE_ALL"} <= set(seen)
+    lacking = {n for s in MEMPOLICY_SETS for n, _ in c.sets[s].entries} - set(seen)
+    assert lacking <= {"MPOL_WEIGHTED_INTERLEAVE"}, "only the newer policy may be missing from the header"

@@ -932,11 +932,18 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
     } else {
         len = from == TS_TL_RET ? ret : ts_tlen_arg(lv, (sw >> TS_TS_LEN_SIZE) & 15, (sw >> TS_TS_LEN_SIGNED) & 1);
         u32 elem = (sw >> TS_TS_ELEM) & 0xFFFF;
-        if ((sw >> TS_TS_BITS) & 1)
+        u32 over = (sw >> TS_TS_BITS_OVER) & 3;
+        if (((sw >> TS_TS_BITS) & 1) && over) {
+            /* an unsigned count of bits, `over` more than the kernel reads, in whole longs; more than the
+             * copy holds (a huge count too, which must not turn negative) asks for a byte more: truncated */
+            u64 bits = lv - over;
+            len = bits > 8 * (u64)max ? (s64)max + 1 : (s64)(((bits + 63) >> 6) << 3);
+        } else if ((sw >> TS_TS_BITS) & 1) {
             len = len < 0 ? 0 : ((len + 63) >> 6) << 3;   /* bits, in whole longs */
-        else if (elem)
+        } else if (elem) {
             len = len * elem;
-        if (written != TS_TW_OK && unwritten)
+        }
+        if ((written != TS_TW_OK || over) && unwritten)
             len = -1;
     }
     return ts_put_buf(r, off, ptr, len, max);

@@ -243,6 +243,22 @@ def test_the_table_copies_arrays_as_the_families_own_programs_would(spec):
     assert "elements of 8 bytes, when the return value is positive" in c  # the row's comment says so
 
 
+def test_a_node_mask_row_counts_the_bits_the_kernel_reads(tmp_path):
+    """maxnode - 1 bits (SlotLayout.bits_over): the table's slot word carries the 1, as the family's own
+    programs have it in their length expression."""
+    from tracespec.codegen.table_c import SLOT_BITS_OVER, slot_word
+
+    spec = tmp_path / "numa.yaml"
+    spec.write_text("version: 1\nsyscalls: [set_mempolicy, mbind, close]\n")
+    p = compile_spec(str(spec), kernel="6.1").plan
+    assert p.table is not None
+    rows = {name: e for e in p.table.entries for name in e.names}
+    mask = next(s for s in rows["set_mempolicy"].enter if s.bits)
+    assert mask.bits_over == 1 and (slot_word(mask) >> SLOT_BITS_OVER) & 3 == 1
+    own = compile_spec(str(spec), kernel="6.1", table=False)
+    assert "((u64)a[2] - 1)" in own.c_source  # set_mempolicy(mode, nmask, maxnode)
+
+
 def test_the_spec_count_is_the_number_of_elements(tmp_path_factory):
     p = _compiled(_spec(tmp_path_factory, "buffers:\n  max: 4\n")).plan
     assert next(s for s in _layout(p.schema, NR["poll"], "enter").slots if s.index == 0).max == 4 * 8

@@ -86,6 +86,7 @@ class KindInfo:
     written: Written = Written.OK  # an exit copy: the return values at which the kernel wrote it
     entry_text: bool = False  # read at entry and exit, printed at entry; the exit copy explains the return
     array: bool = False  # its length counts elements of the struct its parameter names (bits: see fdset)
+    bits_over: int = 0  # a bitmap's count of bits (unsigned) exceeds by this many the bits the kernel reads
 
 
 KINDS: dict[str, KindInfo] = {
@@ -160,6 +161,17 @@ KINDS: dict[str, KindInfo] = {
                       "a descriptor set of as many bits as the argument named, in longs (select's fd_set): "
                       "printed at entry, what the kernel wrote explains a positive return",
                       written=Written.POSITIVE, entry_text=True),
+    # NUMA node masks (mbind, set_mempolicy, get_mempolicy, migrate_pages): maxnode counts one bit more
+    # than the kernel reads; copied in whole longs, at most the spec's count (else its buffers' max,
+    # strace's -s) of them
+    "nodemask": KindInfo(Capture.BUFFER, Phase.ENTER, "arg",
+                         "a NUMA node mask of as many bits as the argument named less one, in longs: "
+                         "printed as strace prints bitmaps, a long at a time", bits_over=1),
+    "onodemask": KindInfo(Capture.BUFFER, Phase.EXIT, "arg",
+                          "a NUMA node mask the kernel fills in, as nodemask (get_mempolicy)", bits_over=1),
+    "oenum": KindInfo(Capture.STRUCT, Phase.EXIT, "set",
+                      "an int the kernel writes, one value from a constant set, printed [NAME] when the "
+                      "call succeeds (get_mempolicy's policy)"),
     "lefttime": KindInfo(Capture.STRUCT, Phase.BOTH, "struct",
                          "a timeout the kernel reads and writes back with the time left (select, ppoll): "
                          "printed at entry, the time left with a positive return", written=Written.POSITIVE,

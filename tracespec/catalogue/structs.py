@@ -65,6 +65,7 @@ class PointerMember:
     length_size: int
     iovec: bool = False  # an array of struct iovec (the count of them), else bytes
     max: int = 0  # bytes copied at most (an iovec array: each buffer's, from the spec's buffers)
+    struct: str = ""  # the layout of what it points to, when that is a struct of structs.txt (JSON shows its fields)
 
 
 # struct user_msghdr (sendmsg, recvmsg): msg_name and its length, msg_iov and msg_iovlen, msg_control
@@ -72,8 +73,11 @@ class PointerMember:
 # the first CONTROL_MAX bytes, then prints "..." as strace does past what it read.
 CONTROL_MAX = 256
 NAME_MAX = 128  # sizeof(struct sockaddr_storage)
+SIGSET_SIZE = 8  # the kernel's sigset_t on x86_64: strace reads a mask only of this size
 POINTER_MEMBERS: dict[str, tuple[PointerMember, ...]] = {
     "msghdr": (PointerMember("name", 0, 8, 4, max=NAME_MAX),
                PointerMember("iov", 16, 24, 8, iovec=True),
                PointerMember("control", 32, 40, 8, max=CONTROL_MAX)),
+    # pselect6's struct sigset_argpack: the signal mask at p, of size bytes (read at entry, as strace does)
+    "sigset_argpack": (PointerMember("sigmask", 0, 8, 8, max=SIGSET_SIZE, struct="sigset"),),
 }

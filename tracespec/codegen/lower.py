@@ -111,11 +111,16 @@ def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
         if slot.size_deref:
             return f"({failed_guard}ts_user_int(a[{a.index}]))"
         n = _arg_value(a)
-    if slot.bits:  # bits, in whole longs; a negative count is none (the kernel refuses it)
+    if slot.bits and slot.bits_over:
+        # an unsigned count of bits, bits_over more than the kernel reads, in whole longs; more than the
+        # copy holds (a huge count too, which must not turn negative) asks for one byte more: truncated
+        bits = f"((u64)a[{info.args[slot.size_index].index}] - {c_int(slot.bits_over)})"
+        n = f"({bits} > {c_int(8 * slot.max)} ? {c_int(slot.max + 1)} : (s64)((({bits} + 63) >> 6) << 3))"
+    elif slot.bits:  # bits, in whole longs; a negative count is none (the kernel refuses it)
         n = f"({n} < 0 ? 0 : (({n} + 63) >> 6) << 3)"
     elif slot.elem:
         n = f"({n} * {c_int(slot.elem)})"
-    if slot.written != Written.OK and failed_guard:
+    if failed_guard and (slot.written != Written.OK or slot.bits_over):  # get_mempolicy's mask: when it succeeded
         return f"({failed_guard}{n})"
     return n
 

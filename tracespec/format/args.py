@@ -6,17 +6,17 @@ from typing import Callable, NamedTuple
 
 from tracespec.catalogue.dirents import D_RECLEN, DIRENT_HEADERS, DIRENTS_SIZE, DIRENTS_SLOT
 from tracespec.catalogue.kinds import KINDS, Phase
-from tracespec.catalogue.structs import POINTER_MEMBERS
+from tracespec.catalogue.structs import POINTER_MEMBERS, SIGSET_SIZE
 from tracespec.decode.events import SyscallEvent
 from tracespec.wire.records import Slot
 from tracespec.quote import quote
-from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text
+from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text, nodemask_text
 from tracespec.format.msghdr import msghdr_text
-from tracespec.format.sockaddr import sockaddr_text
+from tracespec.format.sockaddr import sockaddr_at
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import complete, sigset_text, struct_text
-from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enumby_text, hexval, kind_of, memory_text,
-                                     scalar_text, unsigned, with_comment)
+from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, enumby_text, failed, hexval, kind_of,
+                                     memory_text, scalar_text, struct_fields, structs, unsigned, with_comment)
 from tracespec.plan.model import ArgField
 
 # printed when the syscall returns: what the kernel writes, or reads and writes back
@@ -24,7 +24,7 @@ EXIT_KINDS = frozenset(name for name, info in KINDS.items()
                        if info.at in (Phase.EXIT, Phase.BOTH) and not info.number and not info.entry_text)
 MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec", "fdset",
-                          "lefttime", "rstruct"}) | ARRAY_KINDS
+                          "lefttime", "rstruct", "nodemask", "onodemask", "oenum"}) | ARRAY_KINDS
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
@@ -162,20 +162,38 @@ def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
     return f"[{b} => {a}]"
 
 
-SIGSET_SIZE = 8  # the kernel's sigset_t on x86_64
 SHORTER_SIGSETS = frozenset({"rt_sigpending"})  # the kernel (and strace) take a sigsetsize of 1 to 8 bytes
 
 
-def _sigset(ev: SyscallEvent, data: bytes, style: Style) -> str | None:
-    """strace's print_sigset_addr_len: a mask only when the call's sigsetsize is the kernel's, or for
-    rt_sigpending no longer (then the bytes given, in 32-bit words); else None, the address."""
-    size = _arg_value(ev, "sigsetsize")
+def _sigset(ev: SyscallEvent, data: bytes, style: Style, size: int | None = None) -> str | None:
+    """strace's print_sigset_addr_len: a mask only when its size (the call's sigsetsize unless given) is
+    the kernel's, or for rt_sigpending no longer (then the bytes given, in 32-bit words); else None, the
+    address."""
+    if size is None:
+        size = _arg_value(ev, "sigsetsize")
     if size is None or size == SIGSET_SIZE:
         return struct_text("sigset", data, style)
     if ev.info.name in SHORTER_SIGSETS and 1 <= size < SIGSET_SIZE:
         bits = int.from_bytes(data[:size], "little")
         return sigset_text(bits, 32 * ((size + 3) // 4), style)
     return None
+
+
+def _sigset_argpack(name: str, value: int, ev: SyscallEvent, style: Style) -> str:
+    """pselect6's sixth argument as strace prints it, {sigmask=[USR1], sigsetsize=8}: the mask as
+    print_sigset_addr_len shows it (NULL, or its address when its size is not the kernel's or it could
+    not be read); the address of a struct that could not be read."""
+    slot = ev.entry_slots.get(name)
+    if slot is None or slot.absent or slot.fault or len(slot.data) < structs()["sigset_argpack"].size:
+        return hexval(value)
+    v = struct_fields("sigset_argpack", slot.data)
+    mask = ev.entry_slots.get(name + "__sigmask")
+    text = None
+    if v["p"] == 0:
+        text = "NULL"
+    elif mask is not None and not (mask.absent or mask.fault) and len(mask.data) >= SIGSET_SIZE:
+        text = _sigset(ev, mask.data, style, v["size"])
+    return f"{{sigmask={hexval(v['p']) if text is None else text}, sigsetsize={v['size']}}}"
 
 
 def _absolute(ev: SyscallEvent) -> bool:
@@ -216,7 +234,15 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         slot = ev.slots.get(f.name)
     if kind in ARRAY_KINDS:
         return array_text(f, value, ev, slot, fds, style)
-    if param in POINTER_MEMBERS:  # a struct copied with what its pointer members point to
+    if kind in ("nodemask", "onodemask"):
+        return nodemask_text(f, value, ev, slot)
+    if kind == "oenum":  # an int the kernel wrote: [NAME] when the call succeeded
+        if failed(ev.ret) or slot is None or slot.absent or slot.fault or len(slot.data) < 4:
+            return hexval(value, f)
+        return f"[{enum_text(int.from_bytes(slot.data[:4], 'little', signed=True), constants().sets[param], style)}]"
+    if param == "sigset_argpack":  # structs copied with what their pointer members point to
+        return _sigset_argpack(f.name, value, ev, style)
+    if param in POINTER_MEMBERS:
         return msghdr_text(f.name, value, ev, kind == "istruct", _iovec, fds, style)
     if ev.info.name in DIRENT_HEADERS and kind == "obuf":
         return _dirents(value, f, ev, slot)
@@ -241,9 +267,9 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         pair = fds.pair_text(ev.tgid, slot.data) if fds is not None and param == "fdpair" else None
         return pair or struct_text(param, slot.data, style)
     if kind == "osockaddr":
-        return sockaddr_text(slot.data[:_returned_length(ev, param, len(slot.data))], style)
+        return sockaddr_at(value, _returned_length(ev, param, len(slot.data)), slot.data, style)
     if kind == "sockaddr":
-        return sockaddr_text(slot.data, style)
+        return sockaddr_at(value, _arg_value(ev, param), slot.data, style)
     if kind in ("sockoptval", "osockoptval"):
         return _sockoptval(ev, slot, style)
     if ev.info.name in CPU_MASKS and not slot.fault:

@@ -10,7 +10,7 @@ revents ("[{fd=3, revents=POLLIN}]"), select's sets ("in [3], out [4]") and the 
 
 from __future__ import annotations
 
-from tracespec.catalogue.kinds import KINDS, ArgKind, array_param, parse_kind
+from tracespec.catalogue.kinds import KINDS, ArgKind, Phase, array_param, parse_kind
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.structs import struct_json, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, failed, flags_text, hexval, kind_of, ret_text,
@@ -108,6 +108,52 @@ def fdset_text(f: ArgField, value: int, ev: SyscallEvent, slot: Slot | None, fds
         return "NULL" if value == 0 else hexval(value, f)
     ready = _set_bits(slot.data, nfds)
     return "[" + " ".join(fds.annotate(ev.tgid, j) if fds is not None else str(j) for j in ready) + "]"
+
+
+WORD_BITS = 64
+U64 = (1 << 64) - 1
+
+
+def _nodemask_longs(maxnode: int) -> int | None:
+    """strace's print_nodemask: the longs of a node mask of maxnode bits (the kernel reads maxnode - 1 of
+    them), None when there is no such count (none of a non-zero maxnode, or one that wraps around)."""
+    maxnode &= U64
+    longs = ((maxnode + WORD_BITS - 2) & U64) // WORD_BITS
+    if longs < maxnode // WORD_BITS or (maxnode and not longs):
+        return None
+    return longs
+
+
+def _node_word(word: int) -> str:
+    """One long of a node mask as strace prints it, C's "%#016lx": 16 characters with the "0x" (which
+    zero has not), zero-padded."""
+    return f"{word:#016x}" if word else "0" * 16
+
+
+def nodemask_text(f: ArgField, value: int, ev: SyscallEvent, slot: Slot | None) -> str:
+    """A NUMA node mask (mbind, set_mempolicy, get_mempolicy's when it returns) as strace prints it: the
+    address for a maxnode it cannot count, NULL, "[]" for none, the address when it could not be read
+    (or the call failed, for the one the kernel writes), else its longs in hex, "..." past the copy's."""
+    longs = _nodemask_longs(_arg(ev, _kind(f).param) or 0)
+    if longs is None or value == 0:
+        return "NULL" if value == 0 else hexval(value, f)
+    if longs == 0:
+        return "[]"
+    if slot is None or slot.absent or slot.fault or (KINDS[_kind(f).name].at != Phase.ENTER and failed(ev.ret)):
+        return hexval(value, f)
+    words = [int.from_bytes(slot.data[i:i + 8], "little") for i in range(0, len(slot.data) - 7, 8)][:longs]
+    if not words:
+        return hexval(value, f)
+    return "[" + ", ".join([_node_word(w) for w in words] + ([ELLIPSIS] if len(words) < longs else [])) + "]"
+
+
+def nodemask_json(f: ArgField, value: int, ev: SyscallEvent, slot: Slot | None):
+    """A node mask's longs as numbers (what was copied of them), or the pointer's number."""
+    longs = _nodemask_longs(_arg(ev, _kind(f).param) or 0)
+    if longs is None or slot is None or slot.absent or slot.fault or (
+            KINDS[_kind(f).name].at != Phase.ENTER and failed(ev.ret)):
+        return value
+    return [int.from_bytes(slot.data[i:i + 8], "little") for i in range(0, len(slot.data) - 7, 8)][:longs]
 
 
 def _exit_copy(ev: SyscallEvent, name: str) -> Slot | None:

@@ -28,10 +28,10 @@ from tracespec.decode.events import (SIGFRAME_MASK_SLOT, Finished, Lost, Process
                                      Unfinished)
 from tracespec.catalogue.structs import POINTER_MEMBERS
 from tracespec.format import args as A
-from tracespec.format.arrays import ARRAY_KINDS, array_json
+from tracespec.format.arrays import ARRAY_KINDS, array_json, nodemask_json
 from tracespec.format.siginfo import siginfo_json
 from tracespec.format.sockaddr import sockaddr_json
-from tracespec.format.structs import struct_json
+from tracespec.format.structs import complete, struct_json
 from tracespec.format.values import NAMED_KINDS, constants, failed, kind_of, value_names
 
 
@@ -181,6 +181,10 @@ def json_value(f, v: int, ev: SyscallEvent):
     slot = ev.slots.get(f.name)
     if kind in ARRAY_KINDS or kind in ("fdset", "lefttime"):
         return array_json(f, v, ev)
+    if kind in ("nodemask", "onodemask"):
+        return nodemask_json(f, v, ev, slot), None
+    if kind == "oenum":  # the int the kernel wrote, its name beside it in the text form only
+        return (v if failed(ev.ret) or slot is None or slot.absent or slot.fault else _int_of(slot)), None
     if kind == "iostruct" and param == "int":
         entry = ev.entry_slots.get(f.name)
         return {"before": _int_of(entry), "after": _int_of(slot) if slot is not entry else None}, None
@@ -196,6 +200,8 @@ def json_value(f, v: int, ev: SyscallEvent):
                 value[m.part] = [{"len": n, "data": _text(s.data)} for n, s in part.data]
             elif m.part == "name":
                 value[m.part] = sockaddr_json(part.data)
+            elif m.struct and complete(m.struct, part.data):
+                value[m.part] = struct_json(m.struct, part.data)
             else:
                 value[m.part] = _text(part.data)
         return value, None

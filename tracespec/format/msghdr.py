@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.sockaddr import sockaddr_text
+from tracespec.format.sockaddr import sockaddr_at
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
                                      struct_fields, structs)
 from tracespec.quote import quote
@@ -98,12 +98,8 @@ def msghdr_text(name: str, value: int, ev: SyscallEvent, reads: bool, iovec_text
     user = None if reads or given is None else _s32(given["msg_namelen"])
     used = user if user is not None and namelen > user else namelen
     name_slot = ev.slots.get(name + "__name")
-    if not m["msg_name"]:
-        msg_name = "NULL"
-    elif used < 2 or name_slot is None or name_slot.absent or name_slot.fault:
-        msg_name = hexval(m["msg_name"])
-    else:
-        msg_name = sockaddr_text(name_slot.data[:used], style)
+    copied = None if name_slot is None or name_slot.absent or name_slot.fault else name_slot.data
+    msg_name = sockaddr_at(m["msg_name"], used, copied, style)
     shown_len = f"{user} => {namelen}" if user is not None and user != namelen else str(namelen)
     iov_slot = ev.slots.get(name + "__iov")
     if not m["msg_iov"]:

@@ -7,13 +7,14 @@ import socket
 import struct
 
 from tracespec.quote import hex_quote, quote
-from tracespec.format.values import DEFAULT_STYLE, Style, constants, enum_text, with_comment
+from tracespec.format.values import DEFAULT_STYLE, Style, constants, enum_text, hexval, with_comment
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET = 1, 2, 10, 16, 17
 SOCKADDR_IN_SIZE = 16  # strace decodes an AF_INET address only when the whole struct sockaddr_in is there
 SOCKADDR_LL_SIZE = 20  # likewise struct sockaddr_ll
 SLL_ADDR_OFFSET = 12
 SA_FAMILY_SIZE = 2
+SOCKADDR_MIN = SA_FAMILY_SIZE  # strace decodes no address shorter than its family: it prints the pointer
 
 
 def _ifindex(index: int, style: Style) -> str:
@@ -84,6 +85,15 @@ def sockaddr_text(data: bytes, style: Style = DEFAULT_STYLE) -> str:
     if family == AF_PACKET and len(data) >= SOCKADDR_LL_SIZE:
         return f"{{{head}, {_packet(data, style)}}}"
     return f"{{{head}, sa_data={quote(data[2:])}}}"
+
+
+def sockaddr_at(address: int, length: int, data: bytes | None, style: Style = DEFAULT_STYLE) -> str:
+    """strace's decode_sockaddr: the address of `length` bytes at `address`, decoded from the bytes copied
+    (data, None when nothing could be); an address shorter than its family (a length below 2, negative
+    too) or not copied is its pointer, NULL or hexadecimal."""
+    if length < SOCKADDR_MIN or data is None:
+        return "NULL" if address == 0 else hexval(address)
+    return sockaddr_text(data[:length], style)
 
 
 def sockaddr_json(data: bytes) -> dict:

@@ -96,6 +96,7 @@ class SlotLayout:
     size_deref: bool = False  # the length is an int behind the size_index pointer
     elem: int = 0  # an array of fixed-size elements: bytes of one; the length counts elements (max: bytes)
     bits: bool = False  # the length counts bits, copied in whole longs (select's fd_set)
+    bits_over: int = 0  # ... unsigned, this many more than the kernel reads (a node mask's maxnode: 1)
     written: Written = Written.OK  # an exit copy is made (and decoded) only at these return values
     # a pointer member of the struct at the argument (catalogue.structs.PointerMember), copied as a slot
     # of its own named ARG__PART: the pointer at offset `via`, its length (or count) at `via_len`
@@ -260,6 +261,7 @@ class TableSlot:
     len_signed: bool = False
     elem: int = 0  # bytes per element when the length counts elements (pollfds, gids, epoll events)
     bits: bool = False  # the length counts bits, copied in whole longs (fd_sets)
+    bits_over: int = 0  # ... unsigned, this many more than the kernel reads (node masks' maxnode)
     written: Written = Written.OK  # at exit: when the kernel wrote the memory, by the return value
 
 

@@ -82,7 +82,8 @@ def _slot_shape(sl: SlotLayout, sel: SelectedSyscall) -> tuple:
         a = sel.syscall.args[sl.size_index]
         size_type = (a.ctype.size, a.ctype.signed)
     return (sl.capture, sl.index, sl.max, sl.inline, sl.size_index, sl.size_from_ret, sl.struct, sl.count,
-            sl.size_deref, size_type, sl.elem, sl.bits, sl.written, sl.part, sl.via, sl.via_len, sl.via_len_size)
+            sl.size_deref, size_type, sl.elem, sl.bits, sl.bits_over, sl.written, sl.part, sl.via, sl.via_len,
+            sl.via_len_size)
 
 
 def _info(sel: SelectedSyscall) -> SyscallInfo:
@@ -112,7 +113,7 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool, phase: Phase = Phase.EN
     return SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=f.capture, max=f.max,
                       inline=f.mode == "inline" and f.capture == Capture.STRING, size_index=size_index,
                       size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref, elem=f.elem,
-                      bits=f.bits, written=f.written if phase == Phase.EXIT else Written.OK)
+                      bits=f.bits, bits_over=f.bits_over, written=f.written if phase == Phase.EXIT else Written.OK)
 
 
 MEMBER_IOV_BYTES = 8192  # the iovecs of a struct's pointer member (msghdr's msg_iov) take at most this much
@@ -577,6 +578,7 @@ TABLE_STRING_MAX = 4095  # ts_put_str bounds a string by a mask of 12 bits
 TABLE_BUFFER_MAX = 0xFFFF  # a row holds a max in 16 bits
 TABLE_MAX_SLOTS = 7  # slots per record a row describes at most (codegen/table_c.py packs a row in 16 words)
 TABLE_ELEM_MAX = 0xFFFF  # a row holds an element's size in 16 bits
+TABLE_BITS_OVER_MAX = 3  # ... and a bit count's excess in 2
 
 
 def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
@@ -595,6 +597,8 @@ def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
         if sl.elem > TABLE_ELEM_MAX or (sl.capture == Capture.STRING and (sl.elem or sl.bits or
                                                                           sl.written != Written.OK)):
             return False
+        if sl.bits_over > TABLE_BITS_OVER_MAX or (sl.bits_over and (sl.size_from_ret or sl.size_deref)):
+            return False
         if sl.max > (TABLE_STRING_MAX if sl.capture == Capture.STRING else TABLE_BUFFER_MAX):
             return False
     return True
@@ -603,7 +607,7 @@ def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
 def _table_slot(sl: SlotLayout, info: SyscallInfo) -> TableSlot:
     if sl.capture == Capture.STRING:
         return TableSlot(True, sl.index, sl.max)
-    shape = {"elem": sl.elem, "bits": sl.bits, "written": sl.written}
+    shape = {"elem": sl.elem, "bits": sl.bits, "bits_over": sl.bits_over, "written": sl.written}
     if sl.capture == Capture.STRUCT:
         return TableSlot(False, sl.index, sl.max, written=sl.written)
     if sl.size_from_ret:

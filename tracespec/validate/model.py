@@ -27,6 +27,7 @@ class Fetch:
     deref: bool = False  # the length is an int behind the size_from pointer (read at exit)
     elem: int = 0  # arrays of fixed-size elements: bytes of one (size_from counts elements; max is bytes)
     bits: bool = False  # size_from counts bits, copied in whole longs (select's fd_set)
+    bits_over: int = 0  # ... unsigned, this many more than the kernel reads (a node mask's maxnode: 1)
     written: Written = Written.OK  # an exit copy: the return values at which the kernel wrote it
     parts_max: int = 0  # a struct with pointer members: bytes of each buffer its iovecs point to
 

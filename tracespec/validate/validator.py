@@ -27,6 +27,7 @@ MAX_FILTER_LEAVES = 32  # width of the in-flight entry's bits word (struct ts_in
 CLASS_ALIASES = {"net": "network", "%stat": "stat_like", "%statfs": "statfs_like"}
 SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage)
 ARRAY_BYTES_MAX = 4096  # an array of fixed-size elements copies at most this many bytes (then "...")
+NODEMASK_WORD = 8  # a node mask is an array of longs
 FDSET_BYTES_MAX = 1024  # a descriptor set: the first 8192 descriptors (glibc's fd_set holds 1024)
 # What every argument becomes when the spec asks for raw values (strace -e raw=all prints hex).
 _RAW_KIND = ArgKind("hex")
@@ -180,6 +181,9 @@ class _Validator:
         if cap == Capture.NONE:
             return ArgPlan(arg, kind, None)
         count = (arg_opt.count if arg_opt is not None and arg_opt.count else None) or DEFAULT_COUNT
+        if kind.name == "oenum":  # an int, its value named by the kind's set
+            return ArgPlan(arg, kind, Fetch(cap, info.at, self.cat.structs["int"].size, "full", struct="int",
+                                            written=info.written))
         if cap == Capture.STRUCT:
             layout = self.cat.structs[kind.param]
             # the memory its pointer members point to (msghdr's iovecs) is copied as buffers are
@@ -195,6 +199,11 @@ class _Validator:
             elements = max(1, min(elements, ARRAY_BYTES_MAX // layout.size))
             return ArgPlan(arg, kind, Fetch(cap, info.at, elements * layout.size, "full", count_from,
                                             struct=layout.name, elem=layout.size, written=info.written))
+        if info.bits_over:  # a node mask: strace prints its first -s longs, then "..." (or the spec's count)
+            longs = (arg_opt.count if arg_opt is not None and arg_opt.count else None) or opts.max
+            longs = max(1, min(longs, ARRAY_BYTES_MAX // NODEMASK_WORD))
+            return ArgPlan(arg, kind, Fetch(cap, info.at, longs * NODEMASK_WORD, "full", kind.param, bits=True,
+                                            bits_over=info.bits_over, written=info.written))
         if kind.name == "fdset":
             return ArgPlan(arg, kind, Fetch(cap, info.at, FDSET_BYTES_MAX, "full", kind.param, bits=True,
                                             written=info.written))
@@ -229,13 +238,14 @@ class _Validator:
             raise self.err(f"mode applies to strings; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
         if o.max is not None and cap not in (Capture.STRING, Capture.BUFFER, Capture.STRV, Capture.IOVEC):
             raise self.err(f"max applies to strings and buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
-        array = arg.kind.info.array or arg.kind.name == "fdset"
+        array = arg.kind.info.array or arg.kind.name == "fdset" or arg.kind.info.bits_over > 0
         if (o.at is not None or o.size is not None) and (cap != Capture.BUFFER or array):
             raise self.err(f"at and size apply to buffers; {sc.name}'s {arg.name} is {arg.kind.info.doc}", o.loc)
         if o.max is not None and array:
             raise self.err(f"{sc.name}'s {arg.name} is {arg.kind.info.doc}: it takes a count of elements, not a max",
                            o.loc)
-        if o.count is not None and cap not in (Capture.STRV, Capture.IOVEC) and not arg.kind.info.array:
+        if o.count is not None and cap not in (Capture.STRV, Capture.IOVEC) and not (arg.kind.info.array or
+                                                                                    arg.kind.info.bits_over):
             raise self.err(f"count applies to arrays (argv, iovecs, arrays of structs); {sc.name}'s {arg.name} is {arg.kind.info.doc}",
                            o.loc)
         if o.size is not None and o.size != "ret" and sc.arg(o.size) is None:
