@@ -161,3 +161,26 @@ def test_a_summary_is_not_written_as_ctf(tmp_path):
     r = run_tracespec("run", "specs/fileio.yaml", "--format", "ctf", "-c", "-o", str(tmp_path / "t"), "--", "true")
     assert r.returncode == 2 and "--format ctf records events" in r.stderr
     assert "calls" not in r.stderr and not (tmp_path / "t").exists()
+
+
+def test_a_signals_delivery_is_an_event_with_its_siginfo(tmp_path):
+    """None dropped: a signal a traced task took is signal_deliver, between the syscalls around it."""
+    from tracespec.decode.events import Signalled
+    from tracespec.decode.siginfo import Siginfo
+
+    info = Siginfo(*([0] * len(Siginfo._fields)))._replace(signo=10, code=0, pid=100, uid=0)
+    batch = items(close(100, 1000, 3) + close(100, 3000, 4))
+    from tracespec.decode.events import Finished
+
+    first_return = next(i for i, item in enumerate(batch) if type(item) is Finished)
+    batch.insert(first_return + 1, Signalled(2500, 100, 100, 10, info))
+    events = read_ctf(write_ctf(tmp_path / "t", [batch]))
+    names = [e[0] for e in events]
+    assert names == ["syscall_entry_close", "syscall_exit_close", "signal_deliver", "syscall_entry_close",
+                     "syscall_exit_close", "trace_end"]
+    name, ts, payload = events[2]
+    assert ts == OFFSET + 2500
+    assert {k: payload[k] for k in ("pid", "tid", "sig", "name", "code")} == \
+        {"pid": 100, "tid": 100, "sig": 10, "name": "SIGUSR1", "code": 0}
+    assert json.loads(payload["siginfo"]) == {"si_signo": 10, "si_signo_names": ["SIGUSR1"], "si_code": 0,
+                                              "si_code_names": ["SI_USER"], "si_pid": 100, "si_uid": 0}

@@ -13,7 +13,9 @@ memory (paths, strings, structs) is a string: the text itself, or the JSON text 
 shows (a struct, a list, a pointer that could not be read, null). Bytes that
 are not UTF-8 are written as backslash escapes (\\xNN). An exit whose entry came before tracing
 began has its arguments 0 and "" (the JSON output's args are {} then). Process ends are process_exit (pid, tid,
-exited: the status or -1, signal: the one that killed it or 0, core_dumped), forks fork (parent, child), loss marks lost (count), and the last event,
+exited: the status or -1, signal: the one that killed it or 0, core_dumped), forks fork (parent, child), a
+signal a traced task took signal_deliver (pid, tid, sig, its name, si_code, and the JSON output's siginfo as
+text), loss marks lost (count), and the last event,
 trace_end, has the JSON output's closing counts: lost, syscalls, unfinished.
 
 CTF wants the clock never to go back within a stream: an event the kernel stamped earlier than one
@@ -32,9 +34,9 @@ import bt2
 
 from tracespec.errors import ExitStatus, TracespecError
 from tracespec.decode.values import width
-from tracespec.decode.events import Finished, Forked, Lost, ProcessExit, Started, Unfinished
+from tracespec.decode.events import Finished, Forked, Lost, ProcessExit, Signalled, Started, Unfinished
 from tracespec.format import args as A
-from tracespec.format.jsonl import JsonWriter
+from tracespec.format.jsonl import JsonWriter, signal_delivered
 from tracespec.format.values import constants, kind_of
 
 INT64_MAX = (1 << 63) - 1
@@ -153,6 +155,8 @@ WHO = [("pid", "s64"), ("tid", "s64"), ("comm", "string")]
 FIXED = {
     "process_exit": [("pid", "s64"), ("tid", "s64"), ("exited", "s64"), ("signal", "s64"), ("core_dumped", "u64")],
     "fork": [("parent", "s64"), ("child", "s64")],
+    "signal_deliver": [("pid", "s64"), ("tid", "s64"), ("sig", "s64"), ("name", "string"), ("code", "s64"),
+                       ("siginfo", "string")],
     "lost": [("count", "u64")],
     "trace_end": [("lost", "u64"), ("syscalls", "u64"), ("unfinished", "u64")],
 }
@@ -245,6 +249,12 @@ class CtfWriter:
                    [("pid", item.tgid), ("tid", item.tid), ("exited", -1 if signal else (item.code >> 8) & 0xFF),
                     ("signal", signal), ("core_dumped", 1 if signal and item.code & 0x80 else 0)])
 
+    def _signal(self, item: Signalled) -> None:
+        fields = signal_delivered(item)
+        self._push(self._class("signal_deliver", FIXED["signal_deliver"]), item.ts + self.offset,
+                   [("pid", item.tgid), ("tid", item.tid), ("sig", item.sig), ("name", str(fields["signal"])),
+                    ("code", item.info.code), ("siginfo", json.dumps(fields["siginfo"]))])
+
     def write(self, items) -> None:
         for item in items:
             t = type(item)
@@ -266,6 +276,8 @@ class CtfWriter:
                            [("parent", item.parent), ("child", item.child)])
             elif t is Lost:
                 self._push(self._class("lost", FIXED["lost"]), item.ts + self.offset, [("count", item.count)])
+            elif t is Signalled:
+                self._signal(item)
         self._pump()
 
     def _pump(self) -> None:
