@@ -278,6 +278,30 @@ static struct cmsghdr *cmsg_put(struct cmsghdr *h, int level, int type, const vo
     return (struct cmsghdr *)((char *)h + CMSG_SPACE(len));
 }
 
+/* The kernel turns receive timestamps on for all packets lazily (a work item enables them after the
+ * first setsockopt asking for them): until it has, SO_TIMESTAMPING reports nothing for a datagram (under
+ * load, for a while). Before the marker, datagrams go to s until one comes with its timestamp. */
+static void wait_for_timestamps(int s, int tx)
+{
+    struct sockaddr_in to;
+    socklen_t l = sizeof(to);
+    getsockname(s, (struct sockaddr *)&to, &l);
+    for (int i = 0; i < 500; i++) {
+        char buf[8], ctl[256];
+        struct iovec in = {buf, sizeof(buf)};
+        struct msghdr r;
+        memset(&r, 0, sizeof(r));
+        r.msg_iov = &in;
+        r.msg_iovlen = 1;
+        r.msg_control = ctl;
+        r.msg_controllen = sizeof(ctl);
+        sendto(tx, "w", 1, 0, (struct sockaddr *)&to, sizeof(to));
+        if (recvmsg(s, &r, 0) >= 0 && CMSG_FIRSTHDR(&r) != NULL)
+            return;
+        usleep(10000);
+    }
+}
+
 static int cmsg_calls(void)
 {
     struct sockaddr_in ra, ta, gone;
@@ -296,6 +320,8 @@ static int cmsg_calls(void)
     setsockopt(ing, SOL_SOCKET, SO_TIMESTAMPING, &tsf, sizeof(tsf));
     setsockopt(nsnew, SOL_SOCKET, SO_TIMESTAMPNS_NEW, &one, sizeof(one));
     setsockopt(ingnew, SOL_SOCKET, SO_TIMESTAMPING_NEW, &tsf, sizeof(tsf));
+    wait_for_timestamps(ing, tx);
+    wait_for_timestamps(ingnew, tx);
     int dead = udp4(&gone), err = udp4(&ta);
     close(dead);  /* nobody listens at its port: a datagram there brings ICMP port unreachable */
     setsockopt(err, SOL_IP, IP_RECVERR, &one, sizeof(one));
@@ -325,7 +351,7 @@ static int cmsg_calls(void)
     }
     sendto(err, "x", 1, 0, (struct sockaddr *)&gone, sizeof(gone));
     struct pollfd pe = {err, 0, 0};
-    poll(&pe, 1, 1000);  /* POLLERR once the error is queued */
+    poll(&pe, 1, 5000);  /* POLLERR once the error is queued */
     cmsg_recv(err, 1024, MSG_ERRQUEUE);
     sendto(t6, "x", 1, 0, (struct sockaddr *)&a6, sizeof(a6));
     cmsg_recv(s6, 1024, 0);
