@@ -468,9 +468,12 @@ def test_socket_level_timestamps_credentials_and_security_contexts(spec):
                     '{cmsg_len=25, cmsg_level=SOL_SOCKET, cmsg_type=SCM_SECURITY, cmsg_data="system_u\\0"}, '
                     '{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=0x50 /* SCM_??? */}, '
                     '{cmsg_len=16, cmsg_level=SOL_SOCKET, cmsg_type=SCM_TIMESTAMPING_OPT_STATS}]')
-    # another level: the type as a number in every -X style
+    # another level: the type as a number in every -X style; negative ones as unsigned
     assert _sent_control(spec, _cmsg(0x1234, 0x77, b"\1"), xlat="verbose") == (
         '[{cmsg_len=17, cmsg_level=0x1234 /* SOL_??? */, cmsg_type=0x77}]')
+    assert _sent_control(spec, _cmsg(-1, -2, b"\1\2\3\4"), _cmsg(SOL_SOCKET, -3, b"\1\2\3\4")) == (
+        '[{cmsg_len=20, cmsg_level=0xffffffff /* SOL_??? */, cmsg_type=0xfffffffe}, '
+        '{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=0xfffffffd /* SCM_??? */}]')
 
 
 def test_control_message_arrays_stop_at_the_string_limit(tmp_path_factory):

@@ -383,6 +383,8 @@ static int cmsg_calls(void)
     h = cmsg_put(h, SOL_IP, 0x63, "\0\0", 2);
     h = cmsg_put(h, SOL_IP, IP_RETOPTS, opts, sizeof(opts));
     h = cmsg_put(h, SOL_SOCKET, 0x50, "\0\0\0\0", 4);
+    h = cmsg_put(h, -1, -2, "\0\0\0\0", 4);        /* negative: printed unsigned */
+    h = cmsg_put(h, SOL_SOCKET, -3, "\0\0\0\0", 4);
     h = cmsg_put(h, SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
     m.msg_controllen = (char *)h - c.b;
     syscall(SYS_sendmsg, tx, &m, 0);

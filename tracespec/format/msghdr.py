@@ -16,7 +16,7 @@ from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text,
                                      struct_fields, structs)
 from tracespec.quote import quote
 
-CMSG_HEADER = struct.Struct("<Qii")  # struct cmsghdr on x86_64: cmsg_len, cmsg_level, cmsg_type
+CMSG_HEADER = struct.Struct("<QII")  # struct cmsghdr on x86_64: cmsg_len, cmsg_level, cmsg_type (ints strace prints as unsigned)
 SOL_IP, SOL_SOCKET = 0, 1
 UCRED = struct.Struct("<iII")
 TIME_PAIR = struct.Struct("<qQ")  # timeval, __kernel_sock_timeval and timespec on x86_64: seconds, then us or ns
@@ -119,7 +119,7 @@ def _cmsg_data(level: int, ctype: int, data: bytes, ev: SyscallEvent, fds, style
     """strace's print_cmsg_type_data (6.1): the type, then the data when it has a printer for it and the
     data is long enough; no data otherwise."""
     if level not in TYPE_SETS:
-        return hex(ctype & 0xFFFFFFFF) if ctype else "0"  # PRINT_VAL_X, in every -X style
+        return hex(ctype) if ctype else "0"  # PRINT_VAL_X, in every -X style
     text = enum_text(ctype, constants().sets[TYPE_SETS[level]], style)
     printer = PRINTERS[level].get(ctype)
     if printer is not None and len(data) >= printer[1]:
