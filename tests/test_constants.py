@@ -196,3 +196,24 @@ def test_memory_policy_values_match_the_kernel_header(tmp_path):
     assert {"MPOL_DEFAULT", "MPOL_LOCAL", "MPOL_F_STATIC_NODES", "MPOL_F_MEMS_ALLOWED", "MPOL_MF_MOVE_ALL"} <= set(seen)
     lacking = {n for s in MEMPOLICY_SETS for n, _ in c.sets[s].entries} - set(seen)
     assert lacking <= {"MPOL_WEIGHTED_INTERLEAVE"}, "only the newer policy may be missing from the header"
+
+
+CMSG_HEADERS = ["stdio.h", "linux/in.h", "asm/socket.h"]
+
+
+def test_control_message_types_match_the_uapi_headers(tmp_path):
+    """The names of a control message's type: SOL_IP's (linux/in.h) and SOL_SOCKET's timestamps and the
+    others asm/socket.h gives (SCM_RIGHTS and its kin are checked with sys/socket.h above)."""
+    c = load_catalogue().constants
+    names = sorted({n for s in ("ip_cmsg_types", "scm_types") for n, _ in c.sets[s].entries})
+    prog = "".join(f"#include <{h}>\n" for h in CMSG_HEADERS) + "int main(void) {\n"
+    for n in names:
+        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
+    prog += "return 0;\n}\n"
+    seen = {}
+    for line in _compile_and_run(tmp_path, prog).splitlines():
+        name, value = line.split()
+        seen[name] = int(value)
+        assert c.values[name] == int(value), name
+    assert set(names) - set(seen) <= {"SCM_RIGHTS", "SCM_CREDENTIALS", "SCM_SECURITY"}, "all but the libc-side ones"
+    assert {"IP_PKTINFO", "IP_RECVERR", "IP_ORIGDSTADDR", "SO_TIMESTAMPING_NEW", "SCM_TIMESTAMPING_PKTINFO"} <= set(seen)

@@ -166,3 +166,38 @@ def test_record_needs_a_target_and_a_file_for_bin(tmp_path):
     assert r.returncode == 2 and "say what to record" in r.stderr
     r = run_tracespec("record", SPEC, "--format", "bin", "--", "true")
     assert r.returncode == 2 and "one trace file per dump" in r.stderr
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("how", ["flag", "spec"])
+def test_dumps_name_inherited_descriptors_as_run_does(how, workload, tmp_path):
+    """-y (or fd_paths: true in the spec): the stdout the command inherited is named in a dump as `run -y`
+    names it, though the process is gone when the dump is written (what was open when recording began
+    goes with the writers, and into a bin dump's header, as run puts it there); AT_FDCWD is where the
+    command started."""
+    if how == "flag":
+        spec, extra = SPEC, ("-y",)
+    else:
+        spec, extra = tmp_path / "fdpaths.yaml", ()
+        spec.write_text((ROOT / SPEC).read_text() + "fd_paths: true\n")
+    want = ('write(1<pipe:[N]>, "about to crash\\n", 15) = 15',
+            f'openat(AT_FDCWD<{ROOT}>, "/nonexistent/last-before-crash", O_RDONLY) = -1 ENOENT '
+            "(No such file or directory)")
+    inode = re.compile(r"(?<=pipe:\[)\d+(?=\])")
+
+    def body(path) -> list[str]:
+        return [inode.sub("N", line.split(" ", 1)[1]) for line in _lines(path.read_text())]
+
+    ran = run_tracespec("run", str(spec), *extra, "-o", str(tmp_path / "run.txt"), "--", workload, "crash")
+    assert ran.returncode == 128 + signal.SIGSEGV, ran.stderr
+    assert body(tmp_path / "run.txt")[-4:-2] == [want[1], want[0]]  # what run -y prints: the dumps must agree
+    text = tmp_path / "dump.txt"
+    r = run_tracespec("record", str(spec), *extra, "--size", "256K", "-o", str(text), "--", workload, "crash")
+    assert r.returncode == 128 + signal.SIGSEGV, r.stderr
+    assert body(text)[-4:-2] == [want[1], want[0]], body(text)[-4:]
+    out = tmp_path / "dump.tsb"
+    r = run_tracespec("record", str(spec), *extra, "--size", "256K", "--format", "bin", "-o", str(out), "--",
+                      workload, "crash")
+    assert r.returncode == 128 + signal.SIGSEGV, r.stderr
+    decode_without_bcc(tmp_path / "dump.1.tsb", tmp_path / "decoded.txt")
+    assert body(tmp_path / "decoded.txt")[-4:-2] == [want[1], want[0]], body(tmp_path / "decoded.txt")[-4:]

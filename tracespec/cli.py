@@ -800,7 +800,7 @@ def _check_export_output(args, per_dump: bool = False) -> None:
 
 
 def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, live: bool, initial_fds=None,
-                  initial_cwds=None):
+                  initial_cwds=None, initial_complete: bool = True):
     from tracespec.format.jsonl import JsonWriter
     from tracespec.format.text import TextOptions, TextWriter
 
@@ -813,7 +813,8 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
         from tracespec.format.ctf import CtfWriter
         return CtfWriter(args.output, clock_offset_ns)
     options = TextOptions(args.timestamps, args.relative, args.syscall_times, bool(fd_paths), live, initial_fds,
-                          endpoints=args.fd_paths >= 2, initial_cwds=initial_cwds, xlat=getattr(args, "xlat", "abbrev"),
+                          endpoints=args.fd_paths >= 2, initial_cwds=initial_cwds, initial_complete=initial_complete,
+                          xlat=getattr(args, "xlat", "abbrev"),
                           hex_strings=getattr(args, "hex_strings", 0), verbose=getattr(args, "no_abbrev", False),
                           **_line_options(args))
     return TextWriter(out, options, clock_offset_ns)
@@ -1136,6 +1137,7 @@ def cmd_record(args) -> int:
     from tracespec.kernel import find_tracefs
     from tracespec.pipeline import compile_spec
     from tracespec.plan import TargetKind
+    from tracespec.runtime.targets import descriptors_at_start, directories_at_start
     from tracespec.session.record import RecorderSession
 
     cmd = list(args.cmd)
@@ -1157,7 +1159,12 @@ def cmd_record(args) -> int:
     plan = compiled.plan
     decode = load_decoder(plan.schema)
     offset = time.time_ns() - time.monotonic_ns()
-    fd_paths = args.fd_paths or compiled.validated.spec.fd_paths
+    fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)  # -y counts: -yy is 2
+    # -y: what was open (and where) before recording began, as run takes it: inherited descriptors are
+    # named in every dump, however late it is written (the processes may be gone by then). A dump's
+    # events begin where the buffers' reach does, so for the rest /proc is asked while they run.
+    initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
+    initial_cwds = directories_at_start(initial_fds) if fd_paths else None
     written: list[str] = []
 
     with _output(None if binary or args.format in EXPORT_FORMATS else args.output, sys.stderr) as out:
@@ -1171,7 +1178,8 @@ def cmd_record(args) -> int:
                     w.finish(dump.lost)
                 else:
                     with _output(path, None, binary=True) as f:
-                        w = _event_writer(args.format, f, args, offset, fd_paths, live=False)
+                        w = _event_writer(args.format, f, args, offset, fd_paths, live=False, initial_fds=initial_fds,
+                                          initial_cwds=initial_cwds, initial_complete=False)
                         w.write(dump.events)
                         w.finish(dump.lost)
                 written.append(path)
@@ -1180,8 +1188,8 @@ def cmd_record(args) -> int:
             if binary:
                 path = _dump_path(args.output, dump.number)
                 with _output(path, None, binary=True) as f:
-                    w = BinWriter(f, plan.schema.to_json(), spec.path, spec.text, offset, fd_paths,
-                                  system_wide=_system_wide(args))
+                    w = BinWriter(f, plan.schema.to_json(), spec.path, spec.text, offset, fd_paths, initial_fds,
+                                  system_wide=_system_wide(args), initial_cwds=initial_cwds)
                     w.write_raw(dump.records, None)  # one chunk: the decoder orders it whole
                     w.finish(dump.lost, None)
                 written.append(path)
@@ -1191,7 +1199,8 @@ def cmd_record(args) -> int:
                 out.write(json.dumps({"dump": dump.number, "reason": dump.reason}) + "\n")
             else:
                 out.write(f"=== dump {dump.number}: {dump.reason} ===\n")
-            writer = _event_writer(args.format, out, args, offset, fd_paths, live=True)
+            writer = _event_writer(args.format, out, args, offset, fd_paths, live=True, initial_fds=initial_fds,
+                                   initial_cwds=initial_cwds, initial_complete=False)
             writer.write(dump.events)
             writer.finish(dump.lost)
             if args.format == "text":

@@ -196,3 +196,18 @@ def test_the_working_directory_follows_the_trace_not_proc():
     assert p.fds.path(1, -100) == os.path.realpath("/etc")
     p.line(call("chdir", 1, (0,), -2, {"filename": Slot(b"/nonexistent", 0)}))  # failed: stays
     assert p.fds.path(1, -100) == os.path.realpath("/etc")
+
+
+def test_a_dump_names_inherited_descriptors_and_asks_proc_for_the_rest():
+    """A flight recorder's dump begins where its buffers reach: what was open when recording began is
+    named, and a descriptor opened since (its open overwritten) is asked of /proc, not taken as closed."""
+    proc = {(1, "fd/5"): "/var/log/app.log"}
+    initial = {"command": {"1": "pipe:[9]"}}
+    fds = FdPaths(live=True, initial=initial, initial_complete=False)
+    fds._proc = lambda tgid, what: proc.get((tgid, what))
+    p = Printer(fds)
+    assert p.line(call("write", 1, (1,), 1), 1) == ("1<pipe:[9]>", "1")
+    assert p.line(call("write", 1, (5,), 1), 5) == ("5</var/log/app.log>", "1")
+    # a whole run's table is complete: 5 was not open when it began, nor opened since
+    p = Printer(live_fds(proc, initial))
+    assert p.line(call("write", 1, (5,), -9), 5) == ("5", "-9")

@@ -84,11 +84,11 @@ class _Trace:
         self.ts += 100
         return self
 
-    def lines(self) -> list[str]:
+    def lines(self, **options) -> list[str]:
         stream = EventStream(load_decoder(self.schema), self.schema)
         stream.push(self.raws)
         out = io.StringIO()
-        w = TextWriter(out, TextOptions(live=False))
+        w = TextWriter(out, TextOptions(live=False, **options))
         w.write(stream.finish())
         w.finish(0)
         return [line.split(" ", 1)[1] for line in out.getvalue().splitlines() if not line.startswith("tracespec:")]
@@ -358,7 +358,7 @@ def test_message_headers_with_their_iovecs_names_and_control_messages(spec):
                    {"msg": (got, 0), "msg__name": (sun, 0), "msg__iov": [(64, b"ping")]})
              .call("recvmsg", (4, 0x400, 0x40), -11, {"msg": (given, 0)})
              .call("sendmsg", (3, 0x400, 0), 1, {"msg": (_msghdr(control=0x600, controllen=300), 0),
-                                                 "msg__control": (_cmsg(0, 7, b"\1\2"), 1)})
+                                                 "msg__control": (_cmsg(41, 0x32, b"\1\2"), 1)})
              .lines())
     assert lines[0] == ('sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="hello", iov_len=5}, '
                         '{iov_base=" world", iov_len=6}], msg_iovlen=2, msg_control=[{cmsg_len=24, '
@@ -369,10 +369,128 @@ def test_message_headers_with_their_iovecs_names_and_control_messages(spec):
                         'msg_iov=[{iov_base="ping", iov_len=64}], msg_iovlen=1, msg_controllen=0, '
                         'msg_flags=MSG_TRUNC}, 0) = 4')
     assert lines[2] == "recvmsg(4, {msg_namelen=110}, MSG_DONTWAIT) = -1 EAGAIN (Resource temporarily unavailable)"
-    # a level without printers: the type in hex, the data in hex; more control data than copied: "..."
+    # a level without printers (SOL_IPV6): the type in hex and no data, as strace 6.1 prints it; more
+    # control data than copied: "..."
     assert lines[3] == ('sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_control='
-                        '[{cmsg_len=18, cmsg_level=SOL_IP, cmsg_type=0x7, cmsg_data="\\x01\\x02"}, ...], '
+                        '[{cmsg_len=18, cmsg_level=SOL_IPV6, cmsg_type=0x32}, ...], '
                         'msg_controllen=300, msg_flags=0}, 0) = 1')
+
+
+def _control(*cmsgs: bytes) -> tuple[bytes, bytes]:
+    """A sendmsg's struct msghdr whose control buffer holds these messages, and that buffer."""
+    data = b"".join(cmsgs)
+    return _msghdr(control=0x600, controllen=len(data)), data
+
+
+def _sent_control(spec, *cmsgs: bytes, **options) -> str:
+    """What sendmsg's line shows as msg_control=[...]."""
+    msg, data = _control(*cmsgs)
+    line = _Trace(spec).call("sendmsg", (3, 0x400, 0), 0, {"msg": (msg, 0), "msg__control": (data, 0)}).lines(**options)[0]
+    return line[line.index("msg_control=") + len("msg_control="):line.index(", msg_controllen=")]
+
+
+def _pair(sec: int, frac: int) -> bytes:
+    return struct.pack("<qQ", sec, frac)
+
+
+SOL_IP, SOL_SOCKET, SOL_IPV6 = 0, 1, 41
+
+
+def test_ip_level_control_messages_as_strace_prints_them(spec):
+    """SOL_IP's packet info, TTL, TOS and IP options, extended error with its offender and original
+    destination (strace's cmsg_ip_printers); an unknown type's comment, no data."""
+    pktinfo = struct.pack("<i4s4s", 0, bytes([127, 0, 0, 1]), bytes([10, 1, 2, 3]))
+    sin = struct.pack("<HH4s8x", 2, 0x3412, bytes([127, 0, 0, 1]))  # port 0x1234 in network order
+    ee = struct.pack("<IBBBBII", 111, 2, 3, 3, 0, 0, 0) + sin
+    text = _sent_control(spec, _cmsg(SOL_IP, 8, pktinfo), _cmsg(SOL_IP, 2, struct.pack("<I", 64)),
+                         _cmsg(SOL_IP, 1, b"\x10"), _cmsg(SOL_IP, 7, b"\x01\x01\x01\x00"), _cmsg(SOL_IP, 11, ee),
+                         _cmsg(SOL_IP, 20, sin), _cmsg(SOL_IP, 0x63, b"\x01\x02"), _cmsg(SOL_IP, 23, struct.pack("<I", 9)))
+    assert text == ('[{cmsg_len=28, cmsg_level=SOL_IP, cmsg_type=IP_PKTINFO, cmsg_data={ipi_ifindex=0, '
+                    'ipi_spec_dst=inet_addr("127.0.0.1"), ipi_addr=inet_addr("10.1.2.3")}}, '
+                    '{cmsg_len=20, cmsg_level=SOL_IP, cmsg_type=IP_TTL, cmsg_data=[64]}, '
+                    '{cmsg_len=17, cmsg_level=SOL_IP, cmsg_type=IP_TOS, cmsg_data=[0x10]}, '
+                    '{cmsg_len=20, cmsg_level=SOL_IP, cmsg_type=IP_RETOPTS, cmsg_data=[0x1, 0x1, 0x1, 0]}, '
+                    '{cmsg_len=48, cmsg_level=SOL_IP, cmsg_type=IP_RECVERR, cmsg_data={ee_errno=111, ee_origin=2, '
+                    'ee_type=3, ee_code=3, ee_info=0, ee_data=0, offender={sa_family=AF_INET, sin_port=htons(4660), '
+                    'sin_addr=inet_addr("127.0.0.1")}}}, '
+                    '{cmsg_len=32, cmsg_level=SOL_IP, cmsg_type=IP_ORIGDSTADDR, cmsg_data={sa_family=AF_INET, '
+                    'sin_port=htons(4660), sin_addr=inet_addr("127.0.0.1")}}, '
+                    '{cmsg_len=18, cmsg_level=SOL_IP, cmsg_type=0x63 /* IP_??? */}, '
+                    '{cmsg_len=20, cmsg_level=SOL_IP, cmsg_type=IP_CHECKSUM, cmsg_data=[9]}]')
+    # shorter than its printer needs: the type alone
+    assert _sent_control(spec, _cmsg(SOL_IP, 8, pktinfo[:8]), _cmsg(SOL_IP, 11, ee[:31])) == (
+        '[{cmsg_len=24, cmsg_level=SOL_IP, cmsg_type=IP_PKTINFO}, {cmsg_len=47, cmsg_level=SOL_IP, '
+        'cmsg_type=IP_RECVERR}]')
+    raw = _sent_control(spec, _cmsg(SOL_IP, 8, pktinfo), _cmsg(SOL_IP, 20, sin), xlat="raw")
+    assert raw == ('[{cmsg_len=28, cmsg_level=0, cmsg_type=0x8, cmsg_data={ipi_ifindex=0, '
+                   'ipi_spec_dst="\\x7f\\x00\\x00\\x01", ipi_addr="\\x0a\\x01\\x02\\x03"}}, '
+                   '{cmsg_len=32, cmsg_level=0, cmsg_type=0x14, cmsg_data={sa_family=0x2, sin_port="\\x12\\x34", '
+                   'sin_addr="\\x7f\\x00\\x00\\x01"}}]')
+    verbose = _sent_control(spec, _cmsg(SOL_IP, 20, sin), xlat="verbose")
+    assert verbose == ('[{cmsg_len=32, cmsg_level=0 /* SOL_IP */, cmsg_type=0x14 /* IP_ORIGDSTADDR */, '
+                       'cmsg_data={sa_family=0x2 /* AF_INET */, sin_port="\\x12\\x34" /* htons(4660) */, '
+                       'sin_addr="\\x7f\\x00\\x00\\x01" /* inet_addr("127.0.0.1") */}}]')
+    assert 'inet_addr("\\x31\\x32\\x37\\x2e\\x30\\x2e\\x30\\x2e\\x31")' in _sent_control(
+        spec, _cmsg(SOL_IP, 8, pktinfo), hex_strings=2)
+
+
+def test_an_interface_index_is_named_as_this_machine_names_it(spec):
+    import socket
+    lo = socket.if_nametoindex("lo")
+    pktinfo = struct.pack("<i4s4s", lo, bytes(4), bytes(4))
+    assert f'ipi_ifindex=if_nametoindex("lo")' in _sent_control(spec, _cmsg(SOL_IP, 8, pktinfo))
+    assert f'ipi_ifindex={lo} /* if_nametoindex("lo") */' in _sent_control(spec, _cmsg(SOL_IP, 8, pktinfo), xlat="verbose")
+
+
+def test_socket_level_timestamps_credentials_and_security_contexts(spec):
+    """SCM_TIMESTAMP's timeval, SCM_TIMESTAMPNS' timespec and SCM_TIMESTAMPING's three, old and new
+    (the same layout on x86_64); "???" when the data is too short; (uid_t) -1 as -1."""
+    three = _pair(5, 6) + _pair(0, 0) + _pair(-1, 7)
+    text = _sent_control(spec, _cmsg(SOL_SOCKET, 0x1d, _pair(1796299828, 524925)), _cmsg(SOL_SOCKET, 0x23, _pair(-2, 9)),
+                         _cmsg(SOL_SOCKET, 0x25, three), _cmsg(SOL_SOCKET, 0x3f, _pair(1, 2)),
+                         _cmsg(SOL_SOCKET, 0x40, _pair(3, 4)), _cmsg(SOL_SOCKET, 0x41, three),
+                         _cmsg(SOL_SOCKET, 0x1d, b"\1\2"), _cmsg(SOL_SOCKET, 0x25, three[:47]),
+                         _cmsg(SOL_SOCKET, 2, struct.pack("<iII", 9, 0xFFFFFFFF, 5)),
+                         _cmsg(SOL_SOCKET, 3, b"system_u\0"), _cmsg(SOL_SOCKET, 0x50, b"\1\2\3\4"),
+                         _cmsg(SOL_SOCKET, 0x36, b""))
+    assert text == ('[{cmsg_len=32, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMP_OLD, '
+                    'cmsg_data={tv_sec=1796299828, tv_usec=524925}}, '
+                    '{cmsg_len=32, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMPNS_OLD, cmsg_data={tv_sec=-2, tv_nsec=9}}, '
+                    '{cmsg_len=64, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMPING_OLD, cmsg_data=[{tv_sec=5, '
+                    'tv_nsec=6}, {tv_sec=0, tv_nsec=0}, {tv_sec=-1, tv_nsec=7}]}, '
+                    '{cmsg_len=32, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMP_NEW, cmsg_data={tv_sec=1, tv_usec=2}}, '
+                    '{cmsg_len=32, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMPNS_NEW, cmsg_data={tv_sec=3, tv_nsec=4}}, '
+                    '{cmsg_len=64, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMPING_NEW, cmsg_data=[{tv_sec=5, '
+                    'tv_nsec=6}, {tv_sec=0, tv_nsec=0}, {tv_sec=-1, tv_nsec=7}]}, '
+                    '{cmsg_len=18, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMP_OLD, cmsg_data=???}, '
+                    '{cmsg_len=63, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMPING_OLD, cmsg_data=???}, '
+                    '{cmsg_len=28, cmsg_level=SOL_SOCKET, cmsg_type=SCM_CREDENTIALS, cmsg_data={pid=9, uid=-1, gid=5}}, '
+                    '{cmsg_len=25, cmsg_level=SOL_SOCKET, cmsg_type=SCM_SECURITY, cmsg_data="system_u\\0"}, '
+                    '{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=0x50 /* SCM_??? */}, '
+                    '{cmsg_len=16, cmsg_level=SOL_SOCKET, cmsg_type=SCM_TIMESTAMPING_OPT_STATS}]')
+    # another level: the type as a number in every -X style; negative ones as unsigned
+    assert _sent_control(spec, _cmsg(0x1234, 0x77, b"\1"), xlat="verbose") == (
+        '[{cmsg_len=17, cmsg_level=0x1234 /* SOL_??? */, cmsg_type=0x77}]')
+    assert _sent_control(spec, _cmsg(-1, -2, b"\1\2\3\4"), _cmsg(SOL_SOCKET, -3, b"\1\2\3\4")) == (
+        '[{cmsg_len=20, cmsg_level=0xffffffff /* SOL_??? */, cmsg_type=0xfffffffe}, '
+        '{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=0xfffffffd /* SCM_??? */}]')
+
+
+def test_control_message_arrays_stop_at_the_string_limit(tmp_path_factory):
+    """strace's -s bounds the arrays in control messages (descriptors, IP options), not the bytes read:
+    the spec's buffers count, as -s sets it; -v prints them all."""
+    spec = _spec(tmp_path_factory, "buffers: {max: 2}\n")
+    rights = _cmsg(SOL_SOCKET, 1, struct.pack("<3i", 3, 4, 5))
+    opts = _cmsg(SOL_IP, 7, b"\x01\x01\x01\x00")
+    assert _sent_control(spec, rights, opts) == (
+        '[{cmsg_len=28, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[3, 4, ...]}, '
+        '{cmsg_len=20, cmsg_level=SOL_IP, cmsg_type=IP_RETOPTS, cmsg_data=[0x1, 0x1, ...]}]')
+    assert _sent_control(spec, rights, opts, verbose=True) == (
+        '[{cmsg_len=28, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[3, 4, 5]}, '
+        '{cmsg_len=20, cmsg_level=SOL_IP, cmsg_type=IP_RETOPTS, cmsg_data=[0x1, 0x1, 0x1, 0]}]')
+    many = _cmsg(SOL_SOCKET, 1, struct.pack("<40i", *range(40)))
+    default = _spec(tmp_path_factory)
+    assert _sent_control(default, many).endswith("cmsg_data=[" + ", ".join(map(str, range(32))) + ", ...]}]")
 
 
 def test_message_headers_in_json_carry_what_their_pointers_point_to(spec):

@@ -1,9 +1,14 @@
 /* Arguments that are arrays whose element count is another argument or the return value (issue 19):
  * poll's and ppoll's struct pollfd, select's and pselect6's fd_sets, getgroups' and setgroups' gids,
- * and nanosleep's and clock_nanosleep's remainder (written only when a signal interrupts the sleep).
+ * and nanosleep's and clock_nanosleep's remainder (written only when a signal interrupts the sleep);
+ * sendmsg's and recvmsg's struct msghdr with their control messages (SOL_SOCKET, SOL_IP, SOL_IPV6).
  * argv[1] names the group; its calls follow the marker close(-4242). Every call is deterministic. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <poll.h>
 #include <signal.h>
@@ -232,6 +237,179 @@ static int msg_calls(void)
     return 0;
 }
 
+/* cmsg: control messages on loopback datagrams, as the kernel delivers them (IP_RECVTTL, IP_RECVTOS,
+ * IP_PKTINFO, IP_RECVORIGDSTADDR, SO_TIMESTAMP and its kin, IP_RECVERR's queue, IPV6_RECVPKTINFO and
+ * the others) and as a sender writes them (IP_TTL, IP_TOS, IP_RETOPTS, IP_PKTINFO, levels and types
+ * strace has no name for, 253 descriptors in one SCM_RIGHTS). */
+static int one = 1;
+
+static void cmsg_recv(int s, size_t clen, int flags)
+{
+    char buf[64], ctl[1024];
+    struct iovec in = {buf, sizeof(buf)};
+    struct msghdr r;
+    memset(&r, 0, sizeof(r));
+    memset(ctl, 0, sizeof(ctl));
+    r.msg_iov = &in;
+    r.msg_iovlen = 1;
+    r.msg_control = ctl;
+    r.msg_controllen = clen;
+    syscall(SYS_recvmsg, s, &r, flags);
+}
+
+static int udp4(struct sockaddr_in *a)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    socklen_t l = sizeof(*a);
+    memset(a, 0, sizeof(*a));
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s < 0 || bind(s, (struct sockaddr *)a, sizeof(*a)) || getsockname(s, (struct sockaddr *)a, &l))
+        return -1;
+    return s;
+}
+
+static struct cmsghdr *cmsg_put(struct cmsghdr *h, int level, int type, const void *data, size_t len)
+{
+    h->cmsg_level = level;
+    h->cmsg_type = type;
+    h->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(h), data, len);
+    return (struct cmsghdr *)((char *)h + CMSG_SPACE(len));
+}
+
+/* The kernel turns receive timestamps on for all packets lazily (a work item enables them after the
+ * first setsockopt asking for them): until it has, SO_TIMESTAMPING reports nothing for a datagram (under
+ * load, for a while). Before the marker, datagrams go to s until one comes with its timestamp. */
+static void wait_for_timestamps(int s, int tx)
+{
+    struct sockaddr_in to;
+    socklen_t l = sizeof(to);
+    getsockname(s, (struct sockaddr *)&to, &l);
+    for (int i = 0; i < 500; i++) {
+        char buf[8], ctl[256];
+        struct iovec in = {buf, sizeof(buf)};
+        struct msghdr r;
+        memset(&r, 0, sizeof(r));
+        r.msg_iov = &in;
+        r.msg_iovlen = 1;
+        r.msg_control = ctl;
+        r.msg_controllen = sizeof(ctl);
+        sendto(tx, "w", 1, 0, (struct sockaddr *)&to, sizeof(to));
+        if (recvmsg(s, &r, 0) >= 0 && CMSG_FIRSTHDR(&r) != NULL)
+            return;
+        usleep(10000);
+    }
+}
+
+static int cmsg_calls(void)
+{
+    struct sockaddr_in ra, ta, gone;
+    int rx = udp4(&ra), tx = udp4(&ta), tos = 0x10;
+    int tsf = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    if (rx < 0 || tx < 0)
+        return 1;
+    setsockopt(rx, SOL_IP, IP_RECVTTL, &one, sizeof(one));
+    setsockopt(rx, SOL_IP, IP_RECVTOS, &one, sizeof(one));
+    setsockopt(rx, SOL_IP, IP_PKTINFO, &one, sizeof(one));
+    setsockopt(rx, SOL_IP, IP_RECVORIGDSTADDR, &one, sizeof(one));
+    setsockopt(rx, SOL_SOCKET, SO_TIMESTAMP, &one, sizeof(one));
+    setsockopt(tx, SOL_IP, IP_TOS, &tos, sizeof(tos));
+    int ns = udp4(&ta), ing = udp4(&ta), nsnew = udp4(&ta), ingnew = udp4(&ta);
+    setsockopt(ns, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+    setsockopt(ing, SOL_SOCKET, SO_TIMESTAMPING, &tsf, sizeof(tsf));
+    setsockopt(nsnew, SOL_SOCKET, SO_TIMESTAMPNS_NEW, &one, sizeof(one));
+    setsockopt(ingnew, SOL_SOCKET, SO_TIMESTAMPING_NEW, &tsf, sizeof(tsf));
+    wait_for_timestamps(ing, tx);
+    wait_for_timestamps(ingnew, tx);
+    int dead = udp4(&gone), err = udp4(&ta);
+    close(dead);  /* nobody listens at its port: a datagram there brings ICMP port unreachable */
+    setsockopt(err, SOL_IP, IP_RECVERR, &one, sizeof(one));
+    int s6 = socket(AF_INET6, SOCK_DGRAM, 0), t6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 a6;
+    socklen_t l6 = sizeof(a6);
+    memset(&a6, 0, sizeof(a6));
+    a6.sin6_family = AF_INET6;
+    a6.sin6_addr = in6addr_loopback;
+    if (s6 < 0 || t6 < 0 || bind(s6, (struct sockaddr *)&a6, sizeof(a6)) || getsockname(s6, (struct sockaddr *)&a6, &l6))
+        return 1;
+    setsockopt(s6, SOL_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+    setsockopt(s6, SOL_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
+    setsockopt(s6, SOL_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
+    marker();
+    sendto(tx, "x", 1, 0, (struct sockaddr *)&ra, sizeof(ra));
+    cmsg_recv(rx, 1024, 0);
+    sendto(tx, "x", 1, 0, (struct sockaddr *)&ra, sizeof(ra));
+    cmsg_recv(rx, 40, 0);  /* room for the timestamp alone: MSG_CTRUNC */
+    int timed[4] = {ns, ing, nsnew, ingnew};
+    for (int i = 0; i < 4; i++) {
+        struct sockaddr_in to;
+        socklen_t l = sizeof(to);
+        getsockname(timed[i], (struct sockaddr *)&to, &l);
+        sendto(tx, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
+        cmsg_recv(timed[i], 1024, 0);
+    }
+    sendto(err, "x", 1, 0, (struct sockaddr *)&gone, sizeof(gone));
+    struct pollfd pe = {err, 0, 0};
+    poll(&pe, 1, 5000);  /* POLLERR once the error is queued */
+    cmsg_recv(err, 1024, MSG_ERRQUEUE);
+    sendto(t6, "x", 1, 0, (struct sockaddr *)&a6, sizeof(a6));
+    cmsg_recv(s6, 1024, 0);
+    /* a sender's own: the kernel refuses the type it does not know (EINVAL), strace shows them all */
+    union {
+        struct cmsghdr h;
+        char b[256];
+    } c;
+    memset(&c, 0, sizeof(c));
+    struct iovec out = {"y", 1};
+    struct msghdr m;
+    memset(&m, 0, sizeof(m));
+    m.msg_name = &ra;
+    m.msg_namelen = sizeof(ra);
+    m.msg_iov = &out;
+    m.msg_iovlen = 1;
+    m.msg_control = c.b;
+    int ttl = 9;
+    unsigned char tos2 = 0x20, opts[4] = {1, 1, 1, 0};
+    struct in_pktinfo pi;
+    memset(&pi, 0, sizeof(pi));
+    pi.ipi_ifindex = 1;
+    pi.ipi_spec_dst.s_addr = htonl(0x7f000001);
+    pi.ipi_addr.s_addr = htonl(0x7f000002);
+    struct cmsghdr *h = &c.h;
+    h = cmsg_put(h, SOL_IP, IP_TTL, &ttl, sizeof(ttl));
+    h = cmsg_put(h, SOL_IP, IP_TOS, &tos2, 1);
+    h = cmsg_put(h, 0x1234, 0x77, "\1\2\3", 3);
+    h = cmsg_put(h, SOL_IP, 0x63, "\0\0", 2);
+    h = cmsg_put(h, SOL_IP, IP_RETOPTS, opts, sizeof(opts));
+    h = cmsg_put(h, SOL_SOCKET, 0x50, "\0\0\0\0", 4);
+    h = cmsg_put(h, -1, -2, "\0\0\0\0", 4);        /* negative: printed unsigned */
+    h = cmsg_put(h, SOL_SOCKET, -3, "\0\0\0\0", 4);
+    h = cmsg_put(h, SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
+    m.msg_controllen = (char *)h - c.b;
+    syscall(SYS_sendmsg, tx, &m, 0);
+    /* 253 descriptors (SCM_MAX_FD) in one message: 1028 bytes of control data, -s elements printed */
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+        return 1;
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(253 * sizeof(int))];
+    } many;
+    int fds[253];
+    for (int i = 0; i < 253; i++)
+        fds[i] = sv[0];
+    memset(&many, 0, sizeof(many));
+    cmsg_put(&many.h, SOL_SOCKET, SCM_RIGHTS, fds, sizeof(fds));
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = &out;
+    m.msg_iovlen = 1;
+    m.msg_control = many.b;
+    m.msg_controllen = sizeof(many.b);
+    syscall(SYS_sendmsg, sv[0], &m, MSG_DONTWAIT);
+    return 0;
+}
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -279,6 +457,8 @@ int main(int argc, char **argv)
         return epoll_calls();
     if (!strcmp(argv[1], "msg"))
         return msg_calls();
+    if (!strcmp(argv[1], "cmsg"))
+        return cmsg_calls();
     if (!strcmp(argv[1], "sleep"))
         return sleep_calls();
     return 2;

@@ -69,9 +69,12 @@ class PointerMember:
 
 
 # struct user_msghdr (sendmsg, recvmsg): msg_name and its length, msg_iov and msg_iovlen, msg_control
-# and msg_controllen. strace reads the control data up to net.core.optmem_max (20480); tracespec copies
-# the first CONTROL_MAX bytes, then prints "..." as strace does past what it read.
-CONTROL_MAX = 256
+# and msg_controllen. strace reads the control data up to net.core.optmem_max (20480 before Linux 6.9,
+# 131072 since); tracespec copies the first CONTROL_MAX bytes, then prints "..." as strace does past
+# what it read. 2048 holds the most descriptors one SCM_RIGHTS carries (SCM_MAX_FD, 253: 1028 bytes)
+# and every IP-level and timestamp message a datagram brings at once. -s does not bound the bytes read
+# (strace's does not either), only the arrays printed from them (SyscallInfo.limit).
+CONTROL_MAX = 2048
 NAME_MAX = 128  # sizeof(struct sockaddr_storage)
 SIGSET_SIZE = 8  # the kernel's sigset_t on x86_64: strace reads a mask only of this size
 POINTER_MEMBERS: dict[str, tuple[PointerMember, ...]] = {

@@ -94,14 +94,14 @@ class Table:
         return Table(dict(self.fds), self.complete)
 
 
-def table_from_links(links: dict) -> Table:
+def table_from_links(links: dict, complete: bool = True) -> Table:
     """A table from what /proc showed when tracing began: {fd: link target}."""
-    return Table({int(fd): (OpenFile.from_link(str(target)), False) for fd, target in links.items()})
+    return Table({int(fd): (OpenFile.from_link(str(target)), False) for fd, target in links.items()}, complete)
 
 
 class FdPaths:
     def __init__(self, live: bool = True, initial: dict | None = None, endpoints: bool = False,
-                 initial_cwds: dict | None = None):
+                 initial_cwds: dict | None = None, initial_complete: bool = True):
         self.tables: dict[int, Table] = {}
         self.cwds: dict[int, str] = {}
         self.live = live  # False when decoding a recorded trace: /proc describes other processes then
@@ -109,6 +109,10 @@ class FdPaths:
         # what /proc showed when tracing began, by process id ("command": the command tracespec started)
         self.initial: dict[str, dict] = dict(initial or {})
         self.initial_cwds: dict[str, str] = dict(initial_cwds or {})  # the same keys: working directories
+        # whether `initial` is all a process has where the events begin: a flight recorder's dump begins
+        # later (what came before is overwritten), so a descriptor `initial` lacks may have been opened
+        # meanwhile, and /proc is asked for it
+        self.initial_complete = initial_complete
         self.cloning: dict[int, int] = {}  # tgid -> clone flags of the fork it is in
         self.staged: tuple[int, list] | None = None  # the changes of the syscall being printed
         self.devices: dict[str, str] = {}  # -yy: path -> "<char 1:3>" for devices, "" for the rest
@@ -158,7 +162,8 @@ class FdPaths:
                 cwd = os.getcwd() if self.live else self.initial_cwds.pop("command", None)
         if cwd is not None:
             self.cwds[tgid] = cwd
-        self.tables[tgid] = table_from_links(links) if links is not None else self._snapshot(tgid)
+        self.tables[tgid] = (table_from_links(links, self.initial_complete) if links is not None
+                             else self._snapshot(tgid))
         self.cwd(tgid)
 
     def started(self, ev: SyscallEvent) -> None:

@@ -17,7 +17,7 @@ SA_FAMILY_SIZE = 2
 SOCKADDR_MIN = SA_FAMILY_SIZE  # strace decodes no address shorter than its family: it prints the pointer
 
 
-def _ifindex(index: int, style: Style) -> str:
+def ifindex_text(index: int, style: Style) -> str:
     """strace's print_ifindex: the interface's name as this machine knows it, if_nametoindex("lo")."""
     try:
         name = socket.if_indextoname(index) if index else None
@@ -25,7 +25,19 @@ def _ifindex(index: int, style: Style) -> str:
         name = None
     if name is None:
         return str(index)
-    return with_comment(str(index), f"if_nametoindex({quote(name.encode())})", style)
+    return with_comment(str(index), f"if_nametoindex({quote(name.encode(), False, style.hex_strings)})", style)
+
+
+def inet_addr_text(data: bytes, style: Style = DEFAULT_STYLE) -> str:
+    """strace's print_inet_addr of an IPv4 address (4 bytes): inet_addr("A.B.C.D") (its text quoted as
+    -x and -xx say), the bytes in hex under -X raw, both under -X verbose."""
+    named = f"inet_addr({quote(str(ipaddress.IPv4Address(data[:4])).encode(), False, style.hex_strings)})"
+    return with_comment(hex_quote(data[:4]), named, style)
+
+
+def _port(data: bytes, style: Style) -> str:
+    """strace's PRINT_FIELD_NET_PORT: htons(N), or the two bytes in hex (-X raw), or both."""
+    return with_comment(hex_quote(data[:2]), f"htons({int.from_bytes(data[:2], 'big')})", style)
 
 
 def _byte(b: int) -> str:
@@ -41,7 +53,7 @@ def _packet(data: bytes, style: Style) -> str:
     swapped = int.from_bytes(data[2:4], "big")
     named = f"htons({enum_text(swapped, c.sets['ethernet_protocols'])})"
     proto_text = raw_proto if style.xlat == "raw" else f"{raw_proto} /* {named} */" if style.xlat == "verbose" else named
-    text = (f"sll_protocol={proto_text}, sll_ifindex={_ifindex(index, style)}, "
+    text = (f"sll_protocol={proto_text}, sll_ifindex={ifindex_text(index, style)}, "
             f"sll_hatype={enum_text(hatype, c.sets['arp_hardware_types'], style)}, "
             f"sll_pkttype={enum_text(pkttype, c.sets['af_packet_types'], style)}, sll_halen={halen}")
     if halen:
@@ -64,9 +76,7 @@ def sockaddr_text(data: bytes, style: Style = DEFAULT_STYLE) -> str:
     if len(data) == SA_FAMILY_SIZE:  # strace's print_sockaddr: the family alone (an unnamed AF_UNIX socket's)
         return f"{{{head}}}"
     if family == AF_INET and len(data) >= SOCKADDR_IN_SIZE:
-        port = struct.unpack_from(">H", data, 2)[0]
-        addr = ipaddress.IPv4Address(data[4:8])
-        return f'{{{head}, sin_port=htons({port}), sin_addr=inet_addr("{addr}")}}'
+        return f'{{{head}, sin_port={_port(data[2:4], style)}, sin_addr={inet_addr_text(data[4:8], style)}}}'
     if family == AF_INET6 and len(data) >= 24:
         port, flow = struct.unpack_from(">HI", data, 2)
         addr = ipaddress.IPv6Address(data[8:24])

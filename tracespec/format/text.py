@@ -36,6 +36,8 @@ class TextOptions:
     initial_fds: dict | None = None  # -y: what /proc showed open when tracing began, by pid (or "command")
     endpoints: bool = False  # -yy: sockets with their addresses
     initial_cwds: dict | None = None  # -y, decoding: the working directories when tracing began, by pid
+    initial_complete: bool = True  # initial_fds is every descriptor there is where the events begin (not
+    # in a flight recorder's dump, which begins later)
     xlat: str = "abbrev"  # -X: how constants print (abbrev | raw | verbose)
     hex_strings: int = 0  # -x: 1, -xx: 2 (strings in hex)
     verbose: bool = False  # -v: structs with every field
@@ -58,8 +60,8 @@ class TextWriter:
         self.prev_ts: int | None = None
         self.buf: list[str] = []
         self.syscalls = 0
-        self.fds = (FdPaths(options.live, options.initial_fds, options.endpoints, options.initial_cwds)
-                    if options.fd_paths else None)
+        self.fds = (FdPaths(options.live, options.initial_fds, options.endpoints, options.initial_cwds,
+                            options.initial_complete) if options.fd_paths else None)
         self.style = options.style
         self.shapes: dict = {}  # by syscall number; (number, creates) for those shaped by open's flags
         self.omode: dict[int, bool] = {}  # syscall number -> whether its shape depends on open's flags

@@ -159,6 +159,10 @@ class SyscallInfo:
     ret: str
     args: tuple[ArgField, ...]
     raw: bool = False  # printed raw: numbers only, no syscall-specific layout
+    # strace's -s for the arrays inside what a struct's pointer members point to (a msghdr's control
+    # messages: SCM_RIGHTS' descriptors, IP_RETOPTS' bytes), which are copied whole: the spec's buffers
+    # count; 0 when the syscall has no such struct
+    limit: int = 0
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,8 @@ class Schema:
                                      for s in lay["slots"]))
             for lay in data["layouts"])
         syscalls = tuple(SyscallInfo(nr=s["nr"], name=s["name"], ret=s["ret"],
-                                     args=tuple(ArgField(**a) for a in s["args"]), raw=bool(s.get("raw")))
+                                     args=tuple(ArgField(**a) for a in s["args"]), raw=bool(s.get("raw")),
+                                     limit=s.get("limit", 0))
                          for s in data["syscalls"])
         return Schema(layouts, syscalls, data["spec_path"])
 

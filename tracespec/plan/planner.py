@@ -90,7 +90,9 @@ def _info(sel: SelectedSyscall) -> SyscallInfo:
     sc = sel.syscall
     args = tuple(ArgField(ap.arg.name, ap.arg.index, str(ap.kind), ap.arg.ctype.size, ap.arg.ctype.signed)
                  for ap in sel.args)
-    return SyscallInfo(sc.nr, sc.name, "hex" if sel.raw and sc.ret != "none" else sc.ret, args, sel.raw)
+    limit = max((ap.fetch.parts_max for ap in sel.args
+                 if ap.fetch is not None and (ap.fetch.struct or "") in POINTER_MEMBERS), default=0)
+    return SyscallInfo(sc.nr, sc.name, "hex" if sel.raw and sc.ret != "none" else sc.ret, args, sel.raw, limit)
 
 
 ENVP_COUNT_LOOP = 1024  # execve's environment variables counted at most, with bounded loops (5.3+)
