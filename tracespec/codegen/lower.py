@@ -75,6 +75,11 @@ class SyscallC:
     exit: HandlerC
 
 
+def syscall_nrs(plan: Plan) -> dict[str, int]:
+    """The numbers of the syscalls the plan traces, by name."""
+    return {i.name: i.nr for i in plan.all_syscalls}
+
+
 def _signature(info: SyscallInfo) -> str:
     return f"{info.name}({', '.join(a.name for a in info.args)})"
 
@@ -186,7 +191,7 @@ def _array_shapes(p: Plan, capture: Capture) -> list[tuple[int, int, int]]:
 class _Lowerer:
     def __init__(self, plan: Plan):
         self.plan = plan
-        self.nrs = {i.name: i.nr for i in plan.all_syscalls}
+        self.nrs = syscall_nrs(plan)
         self.params = {p.value: p.index for p in plan.params if p.name == "cgroup_id"}
 
     def scope(self, fam: FamilyPlan | None, enter_slots: dict, slot_calls: dict) -> HandlerScope:
@@ -355,9 +360,8 @@ def _config_defines(plan: Plan) -> dict[str, str]:
         d.update({f"TS_P_FD_{member.split('.')[1].upper()}": c_int(plan.fd_inode_param + i)
                   for i, member in enumerate(FD_INODE_MEMBERS)})
     if "DIRENTS" in plan.helpers:
-        nrs = {i.name: i.nr for i in plan.all_syscalls}
         d.update({"TS_DIRENTS_MAX": c_int(DIRENTS_MAX), "TS_D_RECLEN": c_int(D_RECLEN),
-                  "TS_NR_GETDENTS": c_int(nrs.get("getdents", -1)),
+                  "TS_NR_GETDENTS": c_int(syscall_nrs(plan).get("getdents", -1)),
                   "TS_DIRENT_HEADER": c_int(DIRENT_HEADERS["getdents"]),
                   "TS_DIRENT64_HEADER": c_int(DIRENT_HEADERS["getdents64"])})
     if plan.sock_ends_param is not None:  # ts_put_sock_ends's: SOCK_ENDS_MEMBERS'
@@ -393,7 +397,7 @@ def _dispatch_defines(plan: Plan) -> dict[str, str]:
     if plan.sigreturn_exit:
         d["TS_SIGRETURN_EXIT"] = "1"
     if plan.sigreturn_frame or plan.sigreturn_exit:
-        d["TS_NR_RT_SIGRETURN"] = c_int(next(i.nr for i in plan.all_syscalls if i.name == "rt_sigreturn"))
+        d["TS_NR_RT_SIGRETURN"] = c_int(syscall_nrs(plan)["rt_sigreturn"])
     return d
 
 
@@ -436,7 +440,7 @@ def _target_defines(plan: Plan) -> dict[str, str]:
 
 def _task_event_defines(plan: Plan) -> dict[str, str]:
     """The events of the traced tasks' lives that tasks.bpf.h records beside their syscalls."""
-    nrs = {i.name: i.nr for i in plan.all_syscalls}
+    nrs = syscall_nrs(plan)
     d = {"TS_NR_EXECVE": c_int(nrs.get("execve", 59)), "TS_NR_EXECVEAT": c_int(nrs.get("execveat", 322))}
     if any(exec_args_copy(fam) for fam in plan.families):
         d.update({"TS_EXEC_ARGS": "1", "TS_EXEC_PATH_MAX": c_int(EXEC_PATH_MAX), "TS_EXEC_ARGS_MAX": c_int(EXEC_ARGS_MAX)})
