@@ -79,7 +79,7 @@ def _abbrev_options(group) -> None:
     """strace's abbreviation options: how constants and strings print."""
     group.add_argument("-x", dest="hex_strings", action="count", default=0,
                        help="strings with non-printable bytes in hex; -xx: every string in hex")
-    group.add_argument("-X", dest="xlat", choices=("abbrev", "raw", "verbose"), default="abbrev",
+    group.add_argument("-X", "--const-print-style", dest="xlat", choices=("abbrev", "raw", "verbose"), default="abbrev",
                        help="constants as names (abbrev), numbers (raw), or numbers with their names (verbose)")
     _no_abbrev_option(group)
 
@@ -144,8 +144,7 @@ REFUSED_STRACE_FLAGS = {
     ("-u", "--user"): (1, "run the command as the user with runuser: tracespec run -- runuser -u USER -- CMD"),
     ("-I", "--interruptible"): (1, "Ctrl-C or SIGTERM always ends the trace, and the command gets the signal"),
     ("--seccomp-bpf",): (0, "tracespec filters in the kernel already: the spec's filter, -e status=, -P"),
-    ("-x", "--strings-in-hex"): (0, "strings print as strace's default does: non-printable bytes as \\x escapes"),
-    ("-X", "--const-print-style"): (1, "constants print as strace's default (-X abbrev)"),
+    ("--strings-in-hex",): (0, "use -x (non-printable bytes in hex) or -xx (every byte)"),
     ("-a", "--columns"): (1, "return values are not aligned; lines read the same without it"),
     ("-A",): (0, "-o truncates; append with the shell: tracespec run ... -o - >> FILE"),
     ("-d", "--debug-strace"): (0, "use --debug"),
@@ -238,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "babeltrace2 and LTTng's tools (needs -o DIR)",
                           "write the trace to FILE ('-': standard output)")
     _text_options(out)
-    _no_abbrev_option(out)
+    _abbrev_options(out)
     _otlp_option(out)
     _no_comm_option(out, "with --all, --cgroup or --comm")
     summ = run.add_argument_group("summary (like strace -c)")
@@ -304,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "perfetto: one Perfetto trace per dump; ctf: one CTF directory per dump",
                            "write dumps to FILE ('-': standard output; default: standard error)")
     _text_options(rout)
+    _abbrev_options(rout)
     _no_comm_option(rout, "with --all, --cgroup or --comm")
     rec.add_argument("--size", metavar="BYTES", help="in-kernel buffer, all CPUs together, e.g. 16M "
                                                      "(default: the spec's recorder size, else 64M)")

@@ -90,3 +90,27 @@ def test_new_layouts_match_the_headers(tmp_path):
         for f in layout.fields:
             width = int(f.type[1:]) if f.type.startswith("c") else WIDTHS[f.type]
             assert tuple(map(int, out[f"{name}.{f.name}"].split())) == (f.offset, width), f"{name}.{f.name}"
+
+
+def test_ipv6_addresses_print_in_each_of_straces_styles():
+    """strace's print_sockaddr_data_in6: port, flow, address by -X; a link-local address's scope as an
+    interface; no scope in a 24-byte (RFC 2133) sockaddr_in6."""
+    import ipaddress
+
+    def sin6(addr: str, scope: int) -> bytes:
+        return struct.pack("<H", 10) + struct.pack(">HI", 9, 0) + ipaddress.IPv6Address(addr).packed + \
+            struct.pack("<I", scope)
+
+    loop, link = sin6("::1", 0), sin6("fe80::1", 1)
+    assert sockaddr_text(loop) == ('{sa_family=AF_INET6, sin6_port=htons(9), sin6_flowinfo=htonl(0), '
+                                   'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}')
+    assert sockaddr_text(link).endswith(', sin6_scope_id=if_nametoindex("lo")}')  # index 1 is lo
+    assert sockaddr_text(sin6("ff02::1", 1)).endswith('sin6_scope_id=if_nametoindex("lo")}')  # multicast link-local
+    assert sockaddr_text(sin6("2001:db8::1", 1)).endswith("sin6_scope_id=1}")
+    assert sockaddr_text(loop[:24]).endswith('inet_pton(AF_INET6, "::1", &sin6_addr)}')
+    raw = ('{sa_family=0xa, sin6_port="\\x00\\x09", sin6_flowinfo="\\x00\\x00\\x00\\x00", sin6_addr="'
+           + "\\x00" * 15 + '\\x01", sin6_scope_id=0}')
+    assert sockaddr_text(loop, Style(xlat="raw")) == raw
+    assert sockaddr_text(link, Style(xlat="verbose")).endswith(
+        '/* inet_pton(AF_INET6, "fe80::1") */, sin6_scope_id=1 /* if_nametoindex("lo") */}')
+    assert 'inet_pton(AF_INET6, "\\x3a\\x3a\\x31", &sin6_addr)' in sockaddr_text(loop, Style(hex_strings=2))

@@ -40,6 +40,24 @@ def _port(data: bytes, style: Style) -> str:
     return with_comment(hex_quote(data[:2]), f"htons({int.from_bytes(data[:2], 'big')})", style)
 
 
+def _inet6(data: bytes, style: Style) -> str:
+    """strace's print_sockaddr_data_in6 (the caller checked the port, flow and address are there): the
+    scope of a link-local address is an interface (if_nametoindex("lo")), else a number."""
+    flow = with_comment(hex_quote(data[4:8]), f"htonl({int.from_bytes(data[4:8], 'big')})", style)
+    addr = ipaddress.IPv6Address(data[8:24])
+    text = quote(addr.compressed.encode(), False, style.hex_strings)
+    if style.xlat == "abbrev":
+        where = f"inet_pton(AF_INET6, {text}, &sin6_addr)"
+    else:
+        where = "sin6_addr=" + with_comment(hex_quote(data[8:24]), f"inet_pton(AF_INET6, {text})", style)
+    out = f"sin6_port={_port(data[2:4], style)}, sin6_flowinfo={flow}, {where}"
+    if len(data) >= 28:
+        scope = struct.unpack_from("<I", data, 24)[0]
+        link_local = addr.is_link_local or (addr.is_multicast and (data[9] & 0x0F) == 2)
+        out += f", sin6_scope_id={ifindex_text(scope, style) if link_local else scope}"
+    return out
+
+
 def _byte(b: int) -> str:
     """C's "%#02x": 0x-prefixed, but zero is 00."""
     return f"{b:#x}" if b else "00"
@@ -78,11 +96,7 @@ def sockaddr_text(data: bytes, style: Style = DEFAULT_STYLE) -> str:
     if family == AF_INET and len(data) >= SOCKADDR_IN_SIZE:
         return f'{{{head}, sin_port={_port(data[2:4], style)}, sin_addr={inet_addr_text(data[4:8], style)}}}'
     if family == AF_INET6 and len(data) >= 24:
-        port, flow = struct.unpack_from(">HI", data, 2)
-        addr = ipaddress.IPv6Address(data[8:24])
-        scope = struct.unpack_from("<I", data, 24)[0] if len(data) >= 28 else 0
-        return (f'{{{head}, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), '
-                f'inet_pton(AF_INET6, "{addr.compressed}", &sin6_addr), sin6_scope_id={scope}}}')
+        return f"{{{head}, {_inet6(data, style)}}}"
     if family == AF_UNIX:
         path = data[2:110]
         if path[:1] == b"\0" and len(path) > 1:
