@@ -422,7 +422,9 @@ struct ts_stash {
 };
 BPF_F_TABLE("hash", u32, struct ts_stash, ts_stash, 16384, BPF_F_NO_PREALLOC);
 
-/* A stashed enter record of len bytes (TS_STASH_SIZE is a power of two), marked deferred and emitted. */
+/* A stashed enter record of len bytes (TS_STASH_SIZE is a power of two), marked deferred and emitted.
+ * Not through ts_emit(): its mask is the scratch's (TS_OFF_MASK), more than a stash entry holds, and the
+ * verifier bounds the read by the entry's size. */
 static __always_inline void ts_stash_emit(void *ctx, struct ts_stash *st, u32 len)
 {
     u32 n = len & (TS_STASH_SIZE - 1);
