@@ -131,10 +131,11 @@ def test_bin_needs_an_output_file(tmp_path):
 
 
 def test_full_disk_is_one_clear_error_and_the_trace_stays_decodable(tmp_path, build_dir):
-    """A 64 KiB tmpfs fills up mid-trace: one error line, and what was written decodes."""
+    """A 512 KiB tmpfs (8 of the 64 KiB chunks run writes) fills up mid-trace: one error line, and what
+    was written decodes."""
     mnt = tmp_path / "small"
     mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mnt)], check=True)
     try:
         loop = compile_workload("loop_workload", build_dir)
         spec = tmp_path / "g.yaml"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mmap
 import select
 
-from tracespec.wire.ring import BUSY, LENGTH, split_stretch
+from tracespec.wire.ring import LENGTH, committed, split_stretch
 
 
 class RingReader:
@@ -53,26 +53,19 @@ class RingReader:
 
     def drain_raw(self, limit: int = 1 << 30) -> bytes:
         """Every committed record, as one stretch in the ring's own framing (for binary traces), up to
-        about `limit` bytes. The walk over the headers reads them as 32-bit words of the mapping (the
-        data pages are mapped twice, so no wrapping): a binary trace's reader does nothing else, and it
-        must keep up with the fastest syscall loop."""
+        about `limit` bytes (the data pages are mapped twice, so it never wraps). The headers are walked
+        in C (wire/ring.committed): a binary trace's reader does nothing else, and it must keep up with
+        every core's syscalls. Copied before the consumer position moves: the kernel may then reuse it."""
         cons = self.cons_pos[0]
         prod = self.prod_pos[0]
         if cons >= prod:
             return b""
         base = self.page + (cons & self.mask)
-        words, first = self.words, base >> 2
-        n, p = (prod - cons) >> 2, 0
-        stop = max(limit >> 2, 2)
-        while p < n and p < stop:
-            w = words[first + p]
-            if w & BUSY:
-                break
-            p += ((w & LENGTH) + 15) >> 3 << 1  # header and record, padded to 8 bytes, in words
-        if p == 0:
+        n = committed(self.prod, base, prod - cons, limit)
+        if n == 0:
             return b""
-        data = bytes(self.view[base:base + (p << 2)])
-        self.cons_pos[0] = cons + (p << 2)
+        data = bytes(self.view[base:base + n])
+        self.cons_pos[0] = cons + n
         return data
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ from tracespec.wire.records import LostRecord
 
 POLL_SECONDS = 0.1
 TEXT_CHUNK_BYTES = 1 << 20  # records drained at a time to be decoded (text, JSON), about 7,700 syscalls
-RAW_CHUNK_BYTES = 16 << 10  # a binary trace's chunks of ring-buffer records hold about this much
+RAW_CHUNK_BYTES = 64 << 10  # a binary trace's chunks of ring-buffer records hold about this much
 # After SIGINT or SIGTERM, tracespec passes the signal on to the command it started (as strace does) and
 # traces it this much longer, to show how it ends.
 COMMAND_GRACE_SECONDS = 2.0
