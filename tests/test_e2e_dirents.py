@@ -152,3 +152,15 @@ def _compare_cut(build_dir, tmp_path, options: tuple, spec_extra: str, copy: int
         assert g == (_cut(w, copy // 24) if returned > copy else w)
         pairs.append((w, g))
     return pairs
+
+
+def test_a_trace_recorded_with_v_decodes_as_with_v(build_dir, tmp_path):
+    d = _names_dir(tmp_path)
+    argv = [str(compile_workload("dirents_workload", build_dir)), "read", str(d)]
+    trace = tmp_path / "t.tsb"
+    r = run_tracespec("run", "-v", "-e", "trace=getdents64", "--format", "bin", "-o", str(trace), "--", *argv,
+                      stdout=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    r = run_tracespec("decode", str(trace))
+    assert r.returncode == 0, r.stderr
+    assert 'd_name="back\\\\slash"' in r.stdout and "getdents64(3, [], 32768) = 0" in r.stdout

@@ -1229,7 +1229,6 @@ def cmd_record(args) -> int:
     return result.exit_code
 
 
-@_prints_to_stdout
 def _unabbreviated(spec_text) -> bool:
     """Whether a trace's spec says abbrev: false (run -v made it): its lines are then printed as with -v."""
     from tracespec.spec.parse import parse_spec_text
@@ -1242,6 +1241,7 @@ def _unabbreviated(spec_text) -> bool:
         return False
 
 
+@_prints_to_stdout
 def cmd_decode(args) -> int:
     import json
 

@@ -10,7 +10,7 @@ as when the memory cannot be read.
 
 With -v (the spec's abbrev: false) strace prints the entries themselves, every one of them. Those are read
 from a copy of the buffer, DIRENTS_COPY bytes of it (or the argument's max in the spec): the entries past
-the copy's end print as strace prints entries it cannot read (format/args.py).
+the copy's end print as strace prints entries it cannot read (format/dirents.py).
 """
 
 from __future__ import annotations
