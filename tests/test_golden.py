@@ -124,3 +124,21 @@ def test_generated_c_compiles_and_verifies_here(spec, kernel):
 @pytest.mark.parametrize("spec,mode", MODE_CASES)
 def test_mode_c_compiles_and_verifies_here(spec, mode):
     _compiles_and_verifies(_compile(spec, "6.1", **_mode_options(mode)))
+
+
+# the specs that copy getdents' buffers, with abbrev: false (-v): copies of DIRENTS_COPY bytes instead of 32
+ABBREV_CASES = [(s, k) for s in ("failed.yaml", "slow.yaml") for k in PROFILES]
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("spec,kernel", ABBREV_CASES)
+def test_unabbreviated_c_compiles_and_verifies_here(spec, kernel, tmp_path):
+    from tracespec.catalogue.dirents import DIRENTS_COPY
+
+    path = tmp_path / spec
+    path.write_text((ROOT / "specs" / spec).read_text() + "\nabbrev: false\n")
+    compiled = compile_spec(str(path), kernel)
+    sizes = {sl.max for fam in compiled.plan.families for m in fam.members if m.name.startswith("getdents")
+             for sl in fam.exit.slots if sl.capture.name == "BUFFER"}
+    assert sizes == {DIRENTS_COPY}
+    _compiles_and_verifies(compiled)

@@ -171,6 +171,19 @@ def test_spec_from_standard_input_refined_by_flags():
     assert r.returncode == 2 and "chooses the syscalls" in r.stderr
 
 
+def test_v_makes_the_spec_unabbreviated_and_abbrev_none_points_to_it():
+    text, v = _validated(StraceFlags(expressions=["trace=getdents64"], no_abbrev=True))
+    assert "abbrev: false  # -v" in text and not v.spec.abbrev and "-e trace=getdents64 -v" in v.spec.description
+    _, v = _validated(StraceFlags(expressions=["trace=getdents64"]))
+    assert v.spec.abbrev
+    with pytest.raises(TracespecError) as e:
+        _validated(StraceFlags(expressions=["abbrev=none"]))
+    assert "-v" in str(e.value.hint)
+    r = _spec_command("-", "-v", input=(ROOT / "specs" / "fileio.yaml").read_text())
+    assert r.returncode == 0, r.stderr
+    assert not parse_spec_text(r.stdout, "<refined>").abbrev
+
+
 sys.path.insert(0, str(ROOT / "tests" / "unit"))  # synthetic records, built as the BPF program writes them
 from synthetic import close, enter, exit_, proc_exit, text  # noqa: E402
 

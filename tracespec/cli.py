@@ -86,7 +86,8 @@ def _abbrev_options(group) -> None:
 
 def _no_abbrev_option(group) -> None:
     group.add_argument("-v", "--no-abbrev", dest="no_abbrev", action="store_true",
-                       help="print structs with every field (strace abbreviates them: {st_mode=..., ...})")
+                       help="print structs with every field (strace abbreviates them: {st_mode=..., ...}) and "
+                            "getdents' entries (for run and record: abbrev: false in the spec, which copies them)")
 
 
 def _target_options(parser, verb: str) -> None:
@@ -271,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument("--kernel", metavar="X.Y", help="for mainline Linux X.Y instead of the running kernel")
     spec.add_argument("-y", dest="fd_paths", action="count", default=0, help="fd_paths: true")
     spec.add_argument("-c", "--summary", action="store_true", help="summary: true")
+    _no_abbrev_option(spec)
     spec.add_argument("--summary-by", choices=("syscall", "process", "thread"), help="summary: {by: ...}")
     _strace_options(spec, shaping_only=True)
 
@@ -578,7 +580,8 @@ def _strace_flags(args):
                        fd_paths=getattr(args, "fd_paths", 0), paths=list(getattr(args, "paths", [])),
                        successful_only=getattr(args, "successful_only", False),
                        failed_only=getattr(args, "failed_only", False),
-                       summary=bool(getattr(args, "summary", False)), summary_by=getattr(args, "summary_by", None))
+                       summary=bool(getattr(args, "summary", False)), summary_by=getattr(args, "summary_by", None),
+                       no_abbrev=getattr(args, "no_abbrev", False))
 
 
 def _command_line_text(args) -> str:
@@ -1013,6 +1016,7 @@ def cmd_run(args) -> int:
         _check_buffer_size(buffer_bytes, compiled.plan.output, args.buffer_size)
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)
+    args.no_abbrev = args.no_abbrev or not compiled.validated.spec.abbrev  # the spec's abbrev: false is -v
     initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
     initial_cwds = directories_at_start(initial_fds) if fd_paths and binary else None
     # Read before the compile starts: meanwhile descriptor 2 is BCC's capture, not the terminal.
@@ -1153,6 +1157,12 @@ def cmd_record(args) -> int:
         _check_writable(args.output, "stderr", binary)
     _check_export_output(args, per_dump=True)
     spec = _load_spec(_spec_path(args.spec))
+    if args.no_abbrev and spec.abbrev:  # -v: getdents' entries are copied to be printed, as run -v has them
+        from tracespec.spec.from_flags import StraceFlags, refined_text
+        from tracespec.spec.parse import parse_spec_text
+        spec = parse_spec_text(refined_text(spec.text, StraceFlags(no_abbrev=True), _command_line_text(args)),
+                               f"<{spec.path} with -v>")
+    args.no_abbrev = not spec.abbrev
     size = _recorder_size(args.size) if args.size else (spec.recorder.size if spec.recorder else None)
     compiled = compile_spec(spec, args.kernel, _target(args), recorder_bytes=size or 0,
                             cpus=os.cpu_count() or 1)
@@ -1219,6 +1229,18 @@ def cmd_record(args) -> int:
     return result.exit_code
 
 
+def _unabbreviated(spec_text) -> bool:
+    """Whether a trace's spec says abbrev: false (run -v made it): its lines are then printed as with -v."""
+    from tracespec.spec.parse import parse_spec_text
+
+    if not isinstance(spec_text, str):
+        return False
+    try:
+        return not parse_spec_text(spec_text, "<the trace's spec>").abbrev
+    except TracespecError:
+        return False
+
+
 @_prints_to_stdout
 def cmd_decode(args) -> int:
     import json
@@ -1246,6 +1268,7 @@ def cmd_decode(args) -> int:
                                  hint="the file is corrupt, or was written by another tracespec") from None
         stream = EventStream(decode, schema)
         args.recorded_system_wide = bool(header.get("system_wide"))
+        args.no_abbrev = args.no_abbrev or _unabbreviated(header.get("spec_text"))
         _check_writable(args.output, "stdout", False)
         with _output(None if args.format == "ctf" else args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,

@@ -10,6 +10,7 @@ from tracespec.catalogue.structs import POINTER_MEMBERS, SIGSET_SIZE
 from tracespec.decode.events import SyscallEvent
 from tracespec.wire.records import Slot
 from tracespec.quote import quote
+from tracespec.format.dirents import entries_text
 from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text, nodemask_text
 from tracespec.format.msghdr import msghdr_text
 from tracespec.format.sockaddr import sockaddr_at
@@ -104,13 +105,19 @@ def _cpu_mask(slot: Slot, length: int) -> str:
 # bytes returned
 
 
-def _dirents(value: int, f: ArgField, ev: SyscallEvent, slot: Slot | None) -> str:
+def _dirents(value: int, f: ArgField, ev: SyscallEvent, slot: Slot | None, style: Style) -> str:
     """strace's decode_dents abbreviated: 0x7ffd... /* 7 entries */ ("+" when bytes are left over); the
     address alone when the call failed, or nothing says how many (a copy short of what it returned, the
-    entries' memory unreadable, more entries than the program walks)."""
+    entries' memory unreadable, more entries than the program walks). With -v the entries the copy holds
+    (format/dirents.py)."""
     ret = ev.ret
     if ret is None or ret < 0:
         return hexval(value, f)
+    if style.verbose:
+        count = _arg_value(ev, "count")
+        if slot is None or slot.absent or slot.fault or (count is not None and ret > unsigned(count, 4)):
+            return hexval(value, f)  # strace: the kernel gone bananas when it returns more than count
+        return entries_text(ev.info.name, value, slot.data[:ret], ret, style)
     if ret == 0:
         return f"{hexval(value, f)} /* 0 entries */"
     counted = ev.slots.get(DIRENTS_SLOT)
@@ -245,7 +252,7 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     if param in POINTER_MEMBERS:
         return msghdr_text(f.name, value, ev, kind == "istruct", _iovec, fds, style)
     if ev.info.name in DIRENT_HEADERS and kind == "obuf":
-        return _dirents(value, f, ev, slot)
+        return _dirents(value, f, ev, slot, style)
     if kind == "iostruct" and param == "int":
         text = _in_out_int(ev, f)
         return text if text is not None else hexval(value, f)

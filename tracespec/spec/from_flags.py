@@ -9,6 +9,7 @@ one and the same: the saved file is the very text that was parsed. Each flag kee
   -e raw=all       raw: true
   -s N             strings and buffers: max N (paths stay whole, as strace prints them)
   -y               fd_paths: true
+  -v               abbrev: false (getdents' entries are copied to be printed)
   -e signal=none   signals: false (strace prints every signal a tracee gets: signal=all, the default)
   -P PATH          a filter on each traced syscall's path arguments (== PATH); syscalls without a path
                    argument are left out. strace also shows syscalls on descriptors that refer to PATH,
@@ -63,12 +64,14 @@ class StraceFlags:
     failed_only: bool = False  # -Z
     summary: bool = False  # -c (saved as summary: true)
     summary_by: str | None = None
+    no_abbrev: bool = False  # -v
 
     def words(self) -> list[str]:
         """The spec-shaping flags as typed, in a fixed order (the command and other options left out)."""
         out = [w for e in self.expressions for w in ("-e", e)]
         out += ["-s", str(self.strsize)] if self.strsize is not None else []
         out += ["-" + "y" * self.fd_paths] if self.fd_paths else []
+        out += ["-v"] if self.no_abbrev else []
         out += [w for p in self.paths for w in ("-P", p)]
         out += ["-z"] if self.successful_only else []
         out += ["-Z"] if self.failed_only else []
@@ -76,7 +79,7 @@ class StraceFlags:
 
     def given(self) -> bool:
         return bool(self.expressions or self.strsize is not None or self.fd_paths or self.paths
-                    or self.successful_only or self.failed_only)
+                    or self.successful_only or self.failed_only or self.no_abbrev)
 
 
 def _refuse(message: str, hint: str | None = None) -> TracespecError:
@@ -110,9 +113,13 @@ def _qualifiers(flags: StraceFlags) -> _Qualifiers:
             name = "signal"
             q.signal = value
         elif name in ("abbrev", "verbose"):
+            if name == "abbrev" and value == "none":
+                raise _refuse(f"-e {expr} is strace's -v, which tracespec takes as -v only",
+                              hint="write -v (--no-abbrev) instead")
             if value != "all":
                 raise _refuse(f"-e {expr}: tracespec prints structures as strace does by default "
-                              f"({name}=all) and has no other setting", hint=f"drop -e {expr}")
+                              f"({name}=all), or all in full with -v, and has no other setting",
+                              hint=f"drop -e {expr}")
         elif name in REFUSED_QUALIFIERS:
             raise _refuse(f"-e {expr}: strace's {name}= is not implemented", hint=REFUSED_QUALIFIERS[name])
         else:
@@ -315,6 +322,8 @@ def spec_text(flags: StraceFlags, catalogue, available: Callable, command_line: 
         lines += [f"strings: {{max: {n}}}  # -s {n}", f"buffers: {{max: {n}}}  # -s {n}"]
     if flags.fd_paths:  # -yy's socket endpoints are the writer's to show: the spec says -y
         lines.append("fd_paths: true  # -y")
+    if flags.no_abbrev:
+        lines.append("abbrev: false  # -v")
     if q.signal is not None and not _signals_on(q.signal, q.text["signal"]):
         lines.append(f"signals: false  # -e {_comment(q.text['signal'])}")
     status = status_filter(q.status, q.text.get("status", ""))
@@ -361,6 +370,8 @@ def refined_text(text: str, flags: StraceFlags, command_line: str) -> str | None
         changes["strings"] = changes["buffers"] = flags.strsize
     if flags.fd_paths:
         changes["fd_paths"] = True
+    if flags.no_abbrev:
+        changes["abbrev"] = False
     if q.raw is not None and _raw_lines(q.raw, q.text["raw"]):
         changes["raw"] = True
     if q.signal is not None and not _signals_on(q.signal, q.text["signal"]):
@@ -377,8 +388,9 @@ def refined_text(text: str, flags: StraceFlags, command_line: str) -> str | None
     for key in ("fd_paths", "raw"):
         if key in changes:
             data[key] = True
-    if "signals" in changes:
-        data["signals"] = False
+    for key in ("signals", "abbrev"):
+        if key in changes:
+            data[key] = False
     if "filter" in changes:
         data["filter"] = f"({data['filter']}) and {changes['filter']}" if data.get("filter") else changes["filter"]
     head = [f"# {_comment(command_line)}", "# the spec given, with the command line's strace flags applied"]

@@ -105,3 +105,4 @@ class Spec:
     summary: SummaryOptions | None = None
     recorder: RecorderOptions | None = None
     signals: bool = True  # print the signals traced tasks get, "--- SIGCHLD {...} ---" (off: -e signal=none)
+    abbrev: bool = True  # false: as strace -v, structures in full and getdents' entries themselves (copied)

@@ -25,7 +25,7 @@ DEFAULT_BUFFERS = FetchOptions(max=32, mode="full")
 DEFAULT_COUNT = 32  # array elements, like strace's -s 32 for argv and iovecs
 
 TOP_KEYS = ("version", "description", "syscalls", "exclude", "paths", "strings", "buffers", "raw", "fd_paths",
-            "signals", "filter", "summary", "recorder")
+            "signals", "filter", "summary", "recorder", "abbrev")
 SUMMARY_BY = ("syscall", "process", "thread")
 INTERVAL_MIN, INTERVAL_MAX = 1, 86400  # seconds; the --interval flag has the same limits
 RECORDER_MIN, RECORDER_MAX = 64 << 10, 4 << 30
@@ -126,6 +126,8 @@ class _Parser:
             signals=self.want_bool(top.get("signals"), "signals") if top.get("signals") is not None else True,
             filter=self.filter(top.get("filter")),
             loc=top.loc,
+            # strace abbreviates structures and arrays unless told not to (-v)
+            abbrev=self.want_bool(top.get("abbrev"), "abbrev") if top.get("abbrev") is not None else True,
             summary=self.summary(top.get("summary")),
             recorder=self.recorder(top.get("recorder")),
         )

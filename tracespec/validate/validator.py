@@ -11,6 +11,7 @@ import fnmatch
 
 from tracespec.catalogue import ArgKind, Capture, Catalogue, Phase, Syscall
 from tracespec.catalogue.syscalls import CLASSES
+from tracespec.catalogue.dirents import DIRENT_HEADERS, DIRENTS_COPY
 from tracespec.catalogue.kinds import array_param
 from tracespec.errors import SpecError, did_you_mean
 from tracespec.kernel import KernelProfile
@@ -230,7 +231,12 @@ class _Validator:
         mode = opts.mode or "full"
         if cap == Capture.BUFFER:
             mode = "full"
-        return ArgPlan(arg, kind, Fetch(cap, at, opts.max, mode, size_from, deref=deref))
+        mx = opts.max
+        if kind.name == "obuf" and sc.name in DIRENT_HEADERS and not self.spec.abbrev:
+            # -v prints getdents' entries: as many as the argument's own max holds, else DIRENTS_COPY
+            # bytes' worth (-s, the buffers' max, has no say: strace prints every entry, whatever -s)
+            mx = arg_opt.max if arg_opt is not None and arg_opt.max is not None else DIRENTS_COPY
+        return ArgPlan(arg, kind, Fetch(cap, at, mx, mode, size_from, deref=deref))
 
     def check_arg_options(self, sc: Syscall, arg, o: ArgOptions) -> None:
         cap = arg.kind.info.capture
