@@ -60,6 +60,20 @@ def installed(executable: str, repo: str) -> Subject:
     return Subject(executable, os.path.join(repo, "specs"), {}, desc)
 
 
+def _build_c(repo: str, sha: str, src: str) -> None:
+    """A commit with C modules (setup.py's ext_modules: the ring buffer walker) has them built into its
+    snapshot, as ./setup builds them into the work tree: else it would run their slower Python twins."""
+    setup_py = _git(repo, "show", f"{sha}:setup.py")
+    if setup_py.returncode != 0:
+        return  # before there was any C
+    with open(os.path.join(src, "setup.py"), "wb") as f:
+        f.write(setup_py.stdout)
+    r = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=src,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise BenchError(f"cannot build the C modules of {sha[:12]}: {r.stderr.strip().splitlines()[-1:]}")
+
+
 def from_commit(rev: str, repo: str, workdir: str) -> Subject:
     r = _git(repo, "rev-parse", "--verify", "--quiet", rev + "^{commit}")
     if r.returncode != 0:
@@ -71,6 +85,7 @@ def from_commit(rev: str, repo: str, workdir: str) -> Subject:
     src = os.path.join(workdir, "tracespec-" + sha[:12])
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(src)
+    _build_c(repo, sha, src)
     # -c and an explicit sys.path entry, not -m: -m would put the current directory (the work tree's
     # own tracespec/, when run from the repository) ahead of the snapshot.
     wrapper = os.path.join(workdir, "tracespec")
