@@ -148,9 +148,19 @@ def text(raws: list[bytes], options: TextOptions = TextOptions(live=False), offs
     return out.getvalue()
 
 
+class CheckedJsonWriter(JsonWriter):
+    """JsonWriter that also makes each line the slow way, from the dict the exports use, and holds the
+    fast one to it: every test that writes JSON checks that the two agree."""
+
+    def line(self, ev, finished: bool) -> str:
+        made = super().line(ev, finished)
+        assert made == self.dumps(self.event(ev, finished)), made
+        return made
+
+
 def jsonl(raws: list[bytes], offset: int = 0, lost: int = 0) -> str:
     out = io.StringIO()
-    w = JsonWriter(out, offset)
+    w = CheckedJsonWriter(out, offset)
     w.write(items(raws))
     w.finish(lost)
     return out.getvalue()

@@ -284,7 +284,7 @@ def test_the_arrays_plan_on_every_profile(spec, kernel):
 
 
 def test_arrays_in_json_as_lists_and_before_after(spec):
-    from tracespec.format.jsonl import JsonWriter
+    from synthetic import CheckedJsonWriter as JsonWriter  # the fast line held to the dict
     import json
     t = _Trace(spec)
     fds = _pollfds((3, POLLIN, 0), (6, POLLOUT, 0))
@@ -494,7 +494,7 @@ def test_control_message_arrays_stop_at_the_string_limit(tmp_path_factory):
 
 
 def test_message_headers_in_json_carry_what_their_pointers_point_to(spec):
-    from tracespec.format.jsonl import JsonWriter
+    from synthetic import CheckedJsonWriter as JsonWriter  # the fast line held to the dict
     import json
     t = _Trace(spec)
     t.call("sendmsg", (3, 0x400, 0), 5, {"msg": (_msghdr(iov=0x500, iovlen=1), 0), "msg__iov": [(5, b"hello")]})

@@ -91,7 +91,7 @@ class _Trace:
 
     def json(self) -> list[dict]:
         import json
-        from tracespec.format.jsonl import JsonWriter
+        from synthetic import CheckedJsonWriter as JsonWriter  # the fast line held to the dict
         stream = EventStream(load_decoder(self.schema), self.schema)
         stream.push(self.raws)
         out = io.StringIO()

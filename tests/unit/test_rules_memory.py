@@ -321,7 +321,7 @@ def test_layouts_match_the_headers(tmp_path):
 def test_json_keeps_the_number_of_an_argument_decoded_by_operation():
     import io
 
-    from tracespec.format.jsonl import JsonWriter
+    from synthetic import CheckedJsonWriter as JsonWriter  # the fast line held to the dict
 
     writer = JsonWriter(io.StringIO())
     ev = call("fcntl", (3, C["F_SETFD"], 0), 0, {"arg": FAULT})

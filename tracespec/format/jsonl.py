@@ -83,6 +83,7 @@ class JsonWriter:
         # by syscall number: per argument, (argument, MEMORY if json_value reads its memory, NAMED if its
         # value has names to give beside the number, else None)
         self.fields: dict[int, tuple] = {}
+        self.encoded: dict = {}  # strings as JSON, made once: keys, task and syscall names, errno names
 
     def _fields(self, ev: SyscallEvent) -> tuple:
         fields = self.fields[ev.nr] = tuple(
@@ -120,16 +121,71 @@ class JsonWriter:
             obj["truncated"] = truncated
         return obj
 
+    def _json(self, s: str) -> str:
+        text = self.encoded[s] = self.dumps(s)
+        return text
+
+    def line(self, ev: SyscallEvent, finished: bool) -> str:
+        """dumps(event(ev, finished)), the same text made without the dict: the objects of the fixed keys
+        are written in place, and what is the same from line to line (keys, names) is encoded once. JSON
+        output is 5 times slower than text otherwise (bench/decode_probe.py); tests/unit/test_jsonl_writer.py
+        holds the two to the same text."""
+        enc = self.encoded
+        dumps = self.dumps
+        parts = []
+        truncated = None
+        fields = self.fields.get(ev.nr)
+        for (f, how), v in zip(self._fields(ev) if fields is None else fields, ev.args):
+            name = f.name
+            key = enc.get(name) or self._json(name)
+            if how is not _MEMORY:
+                parts.append(f"{key}: {v if type(v) is int else dumps(v)}")
+                if how is _NAMED:
+                    names = value_names(v, f)
+                    if names is not None:
+                        named = name + NAMES_SUFFIX
+                        parts.append(f"{enc.get(named) or self._json(named)}: {dumps(names)}")
+                continue
+            value, cut = json_value(f, v, ev)
+            parts.append(f"{key}: {dumps(value)}")
+            if cut is not None:
+                if truncated is None:
+                    truncated = {}
+                truncated[name] = cut
+        if not parts and ev.slots and SIGFRAME_MASK_SLOT in ev.slots:  # rt_sigreturn's restored mask
+            parts.append(f"{self._json(SIGFRAME_MASK_SLOT)}: "
+                         f"{dumps(struct_json('sigset', ev.slots[SIGFRAME_MASK_SLOT].data))}")
+        ts = ev.ts + self.offset
+        comm = ev.comm
+        syscall = ev.name
+        if finished:
+            ret = ev.ret
+            if failed(ret):
+                errno = constants().errno_name(-ret)
+                errno = "null" if errno is None else enc.get(errno) or self._json(errno)
+            else:
+                errno = "null"
+            ret = "null" if ret is None else ret
+            duration = ev.duration_ns
+            duration = "null" if duration is None else duration
+        else:
+            ret = errno = duration = "null"
+        seconds, ns = divmod(ts, 1_000_000_000)
+        tail = "}" if truncated is None else f", \"truncated\": {dumps(truncated)}}}"
+        return (f'{{"ts_ns": {ts}, "ts": "{seconds}.{ns:09d}", "pid": {ev.tgid}, "tid": {ev.tid}, '
+                f'"comm": {enc.get(comm) or self._json(comm)}, "syscall": {enc.get(syscall) or self._json(syscall)}, '
+                f'"args": {{{", ".join(parts)}}}, "ret": {ret}, "errno": {errno}, "duration_ns": {duration}{tail}')
+
     def write(self, items) -> None:
         buf = self.buf
         for item in items:
             if type(item) is Finished:
                 self.syscalls += 1
-                buf.append(self.dumps(self.event(item.event, True)))
+                buf.append(self.line(item.event, True))
             elif isinstance(item, Unfinished):
                 self.syscalls += 1
                 self.unfinished += 1
-                buf.append(self.dumps(self.event(item.event, False)))
+                buf.append(self.line(item.event, False))
             elif isinstance(item, ProcessExit) and item.code >= 0:
                 ts = item.ts + self.offset
                 buf.append(self.dumps({"ts_ns": ts, "ts": exact_seconds(ts), **process_end(item)}))
