@@ -3,7 +3,7 @@ tests/workloads/mmsg_workload.c compared line for line with strace -f: the entri
 msg_len once the call returns), the entries received (only as many as it returns, iovecs holding each
 one's msg_len bytes, names given => written), descriptors passed, MSG_WAITFORONE, recvmmsg's timeout
 and the time left, more messages than -s shows, and the failures (the array's address, or sendmmsg's
-entries without msg_len)."""
+entries without msg_len; an array running into unreadable memory: its readable entries, then where)."""
 
 from __future__ import annotations
 
@@ -76,9 +76,12 @@ def test_failures_agree_with_strace(build_dir, tmp_path):
     assert lines[1:4] == ["sendmmsg(3, NULL, 2, 0) = -1 EFAULT (Bad address)",
                           "sendmmsg(3, 0x8, 2, 0) = -1 EFAULT (Bad address)", "sendmmsg(3, [], 0, 0) = 0"]
     assert lines[4] == "recvmmsg(4, 0xADDR, 2, MSG_DONTWAIT, NULL) = -1 EAGAIN (Resource temporarily unavailable)"
-    assert lines[-4:-1] == ["recvmmsg(-1, NULL, 0, 0, NULL) = -1 EBADF (Bad file descriptor)",
+    assert lines[-5:-2] == ["recvmmsg(-1, NULL, 0, 0, NULL) = -1 EBADF (Bad file descriptor)",
                             "recvmmsg(4, [], 0, MSG_DONTWAIT, NULL) = 0 (Timeout)",
                             "recvmmsg(4, [], 0, MSG_DONTWAIT, {tv_sec=0, tv_nsec=0}) = 0 (Timeout)"]
+    # the entries read, then where the array became unreadable
+    assert lines[-2] == (f'sendmmsg(3, [{_entry(chr(34) + "message 00 of the many sent at o" + chr(34) + "...", 35, 35)}, '
+                         '... /* 0xADDR */], 3, 0) = 1')
 
 
 @pytest.mark.parametrize("options", [("-X", "raw"), ("-X", "verbose"), ("-x",)], ids=["Xraw", "Xverbose", "x"])

@@ -38,6 +38,16 @@ def _spec(tmp_path_factory, extra: str = "") -> str:
     return str(path)
 
 
+@lru_cache(maxsize=1)
+def _spec_s1() -> str:
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp(prefix="mmsg")) / "mmsg.yaml"
+    path.write_text("version: 1\nsyscalls: [sendmmsg, recvmmsg]\nbuffers:\n  max: 1\n")
+    return str(path)
+
+
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory):
     return _spec(tmp_path_factory)
@@ -158,6 +168,22 @@ def test_recvmmsg_shows_the_entries_it_returns_as_it_filled_them(spec):
                         '(left {tv_sec=0, tv_nsec=999})')
     assert lines[1] == "recvmmsg(4, 0x400, 3, MSG_DONTWAIT, NULL) = -1 EAGAIN (Resource temporarily unavailable)"
     assert lines[2] == "recvmmsg(4, [], 0, MSG_DONTWAIT, NULL) = 0 (Timeout)"
+
+
+def test_an_array_running_into_unreadable_memory_shows_where(spec):
+    """The BPF copies the readable entries when the whole array faults (ts_put_elems): fewer than asked for
+    and than the record holds, then "... /* the first unreadable entry */", as strace's print_array."""
+    line = _Trace(spec).call("sendmmsg", (3, 0x400, 3, 0), 1, {"mmsg": (_sent(1), TRUNCATED), **_iovs(1)},
+                             {"mmsg": (_sent(1, True), TRUNCATED)}).lines()[0]
+    assert line == f'sendmmsg(3, [{_entry(chr(34) + "ab" + chr(34), 2, 2)}, ... /* 0x440 */], 3, 0) = 1'
+    # strace reads the next entry before it counts it against -s: under -s 1 the same (checked with strace),
+    # but with two entries read "..." alone
+    assert _Trace(_spec_s1()).call("sendmmsg", (3, 0x400, 3, 0), 1, {"mmsg": (_sent(1), TRUNCATED), **_iovs(1)},
+                                   {"mmsg": (_sent(1, True), TRUNCATED)}).lines()[0].endswith(
+        "msg_len=2}, ... /* 0x440 */], 3, 0) = 1")
+    assert _Trace(_spec_s1()).call("sendmmsg", (3, 0x400, 3, 0), 2, {"mmsg": (_sent(2), TRUNCATED), **_iovs(2)},
+                                   {"mmsg": (_sent(2, True), TRUNCATED)}).lines()[0].endswith(
+        "msg_len=2}, ...], 3, 0) = 2")
 
 
 def test_past_s_and_past_the_copy_the_entries_end_in_dots(spec):

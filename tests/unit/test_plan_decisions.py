@@ -26,7 +26,7 @@ IMPLIED = {"PUT_STR_RET": {"PUT_STR"}, "TABLE": {"PUT_STR", "PUT_BUF", "USER_INT
 # the header's code the program calls that is not an optional helper itself: the summary's accounting
 # and the array copiers the preamble instantiates
 CALLS_IMPLYING = {r"ts_account\(": {"LOG2", "FAILED"}, r"ts_put_strv_\d+_\d+\(": {"PUT_STR"},
-                  r"ts_put_iov_\d+_\d+\(": {"PUT_BUF"}}
+                  r"ts_put_iov_\d+_\d+\(": {"PUT_BUF"}, r"ts_put_elems_\d+_\d+\(": {"PUT_BUF"}}
 
 
 def _compile(spec: str, kernel: str, **options):

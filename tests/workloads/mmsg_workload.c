@@ -3,10 +3,12 @@
  * of 0). Groups: "unix" (datagrams over a socket pair: entries sent and received, a receive of fewer than
  * vlen, iovecs filled up to each msg_len, MSG_WAITFORONE, descriptors passed), "inet" (UDP over loopback:
  * names given and written back), "many" (more messages than -s shows), "failed" (a bad descriptor, NULL
- * and unreadable arrays, no entries, an unreadable timeout, nothing to receive). */
+ * and unreadable arrays, no entries, an unreadable timeout, nothing to receive, an array that runs into
+ * memory that cannot be read). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -158,6 +160,15 @@ static int failed_calls(void)
     recvmmsg(-1, NULL, 0, 0, NULL);
     recvmmsg(sv[1], in, 0, MSG_DONTWAIT, NULL);  /* no entries: 0, "Timeout" */
     recvmmsg(sv[1], (void *)8, 0, MSG_DONTWAIT, &zero);
+    /* an array whose second entry lies in memory that cannot be read: one sent */
+    char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED || munmap(page + 4096, 4096))
+        return 1;
+    struct mmsghdr *edge = (struct mmsghdr *)(page + 4096 - sizeof(*edge));
+    memset(edge, 0, sizeof(*edge));
+    edge->msg_hdr.msg_iov = iov;
+    edge->msg_hdr.msg_iovlen = 1;
+    sendmmsg(sv[0], edge, 3, 0);
     return 0;
 }
 

@@ -176,6 +176,8 @@ def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
         cnt = _arg_value(info.args[slot.size_index])
         total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
         return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {cnt}, {total}, {limited})"
+    if cap == Capture.STRUCT and slot.elem:  # an array of structs (mmsghdr): the readable elements at least
+        return f"ts_put_elems_{slot.count}_{slot.elem}(r, off, {ptr}, {_len_expr(slot, info, phase)})"
     return f"ts_put_buf(r, off, {ptr}, {_len_expr(slot, info, phase)}, {mx})"  # buffer, struct, sockaddr
 
 
@@ -194,6 +196,12 @@ def _array_shapes(p: Plan, capture: Capture) -> list[tuple[int, int, int]]:
     """(elements, bytes per element payload, bytes per element in the record) of each array copier."""
     return sorted({(sl.count, sl.max, element_bytes(capture, sl.max)) for lay in p.schema.layouts for sl in lay.slots
                    if sl.capture == capture})
+
+
+def _struct_arrays(p: Plan) -> list[tuple[int, int]]:
+    """(elements, bytes of one) of each array of structs copied element by element when it faults."""
+    return sorted({(sl.count, sl.elem) for lay in p.schema.layouts for sl in lay.slots
+                   if sl.capture == Capture.STRUCT and sl.elem})
 
 
 class _Lowerer:
@@ -490,6 +498,7 @@ def _array_copiers(plan: Plan) -> list[str]:
     """The header's array copiers instantiated for each (elements, bytes, sub-slot) shape the records use."""
     out = [f"TS_DEFINE_PUT_STRV({c_int(c)}, {c_int(m)}, {c_int(s)})" for c, m, s in _array_shapes(plan, Capture.STRV)]
     out += [f"TS_DEFINE_PUT_IOV({c_int(c)}, {c_int(m)}, {c_int(s)})" for c, m, s in _array_shapes(plan, Capture.IOVEC)]
+    out += [f"TS_DEFINE_PUT_ELEMS({c_int(c)}, {c_int(e)})" for c, e in _struct_arrays(plan)]
     return out + [""] if out else []
 
 

@@ -6,7 +6,9 @@ sendmmsg: the vlen entries the kernel read (copied at entry), msg_len for the fi
 returned (none when it failed). recvmmsg: only the entries it returned, as it filled them (their name
 length given => written, each one's iovecs holding its msg_len bytes); its address when it failed. As
 strace's print_array: "[]" for no entries, the first -s of them (all under -v), then "...", which also
-stands for the entries past what tracespec copies (catalogue/structs.py MMSG_ENTRIES).
+stands for the entries past what tracespec copies (catalogue/structs.py MMSG_ENTRIES); an array that runs
+into memory that cannot be read shows the entries before it, then "... /* ADDRESS */" of the first that
+could not be read.
 """
 
 from __future__ import annotations
@@ -50,7 +52,14 @@ def mmsgvec_text(name: str, value: int, vlen: int, ev: SyscallEvent, sending: bo
     if data is None:
         return hexval(value)
     limit = ev.info.limit if ev.info is not None and ev.info.limit else DEFAULT_LIMIT
-    shown = min(count, len(data) // MMSGHDR_SIZE, IOV_LIMIT)
+    readable = len(data) // MMSGHDR_SIZE
+    # fewer entries copied than asked for and than the record holds (one slot of parts each): the array
+    # ran into memory that could not be read, there
+    room = 0
+    while f"{name}__{mmsg_part(room, 'iov')}" in ev.slots:
+        room += 1
+    stopped = readable < min(count, room)
+    shown = min(count, readable, IOV_LIMIT)
     items = []
     for i in range(shown):
         if not style.verbose and i >= limit:
@@ -68,5 +77,6 @@ def mmsgvec_text(name: str, value: int, vlen: int, ev: SyscallEvent, sending: bo
                 text += f", msg_len={_u32(lengths, at + MSG_LEN_AT)}"
         items.append(text + "}")
     if len(items) < min(count, IOV_LIMIT):
-        items.append(ELLIPSIS)
+        items.append(f"{ELLIPSIS} /* {hexval(value + readable * MMSGHDR_SIZE)} */" if stopped and len(items) == readable
+                     else ELLIPSIS)
     return "[" + ", ".join(items) + "]"
