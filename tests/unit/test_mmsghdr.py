@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+from dataclasses import replace
 from functools import lru_cache
 
 import pytest
@@ -21,7 +22,7 @@ from tracespec.format.jsonl import JsonWriter
 from tracespec.format.text import TextOptions, TextWriter
 from tracespec.pipeline import compile_spec
 from tracespec.plan.planner import MAX_RECORD
-from tracespec.wire.layout import element_bytes
+from tracespec.wire.layout import RETRY_KIND, element_bytes
 
 NR = {"sendmmsg": 307, "recvmmsg": 299}
 MSG_DONTWAIT, MSG_TRUNC, MSG_WAITFORONE = 0x40, 0x20, 0x10000
@@ -90,12 +91,19 @@ class _Trace:
         self.raws: list[bytes] = []
         self.ts = 1000
 
-    def call(self, name: str, args, ret: int, entry: dict | None = None, exit: dict | None = None) -> "_Trace":
+    def call(self, name: str, args, ret: int, entry: dict | None = None, exit: dict | None = None,
+             retried: dict | None = None) -> "_Trace":
+        """retried: entry slots copied again at exit (a retry record), by name, as entry's."""
         nr = NR[name]
         lay = _layout(self.schema, nr, "enter")
         raw = [a & 0xFFFFFFFFFFFFFFFF for a in args] + [0] * (len(lay.args) - len(args))
         self.raws.append(HEADER.pack(self.ts, 7, 7, nr, lay.kind, 0) + struct.pack(f"<16s{len(lay.args)}Q", b"t", *raw)
                          + _slots(lay, entry or {}))
+        if retried:
+            again = [i for i, sl in enumerate(lay.slots) if sl.arg + sl.name_suffix in retried]
+            body = b"".join(_slots(replace(lay, slots=(lay.slots[i],)), retried) for i in again)
+            self.raws.append(HEADER.pack(self.ts + 5, 7, 7, nr, RETRY_KIND, 0)
+                             + struct.pack("<I", sum(1 << i for i in again)) + body)
         xl = _layout(self.schema, nr, "exit")
         self.raws.append(HEADER.pack(self.ts + 10, 7, 7, nr, xl.kind, 0) + struct.pack("<q", ret) + _slots(xl, exit or {}))
         self.ts += 100
@@ -217,6 +225,14 @@ def test_an_entry_with_more_iovecs_than_copied_ends_them_in_dots(spec):
     assert line == ("sendmmsg(3, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=["
                     + ", ".join(['{iov_base="hi", iov_len=2}'] * MMSG_IOV_COUNT) + ", ...], "
                     f"msg_iovlen={MMSG_IOV_COUNT + 2}, msg_controllen=0, msg_flags=0}}, msg_len=12}}], 1, 0) = 1")
+
+
+def test_an_entry_copy_made_again_at_exit_mends_its_own_slot(spec):
+    """A part that faulted at entry (the page was not in yet) is copied again at exit: the retry record's
+    slot replaces that part, named as it is (mmsg__m0_iov), not the array."""
+    line = _Trace(spec).call("sendmmsg", (3, 0x400, 1, 0), 1, {"mmsg": (_sent(1), 0), _part(0, "iov"): ([], FAULT)},
+                             {"mmsg": (_sent(1, True), 0)}, retried={_part(0, "iov"): [(2, b"ab")]}).lines()[0]
+    assert line == f'sendmmsg(3, [{_entry(chr(34) + "ab" + chr(34), 2, 2)}], 1, 0) = 1'
 
 
 def test_control_messages_of_an_entry(spec):
