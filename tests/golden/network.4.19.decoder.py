@@ -238,19 +238,73 @@ def _decode_17(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 18: * enter
+# kind 18: f9 enter (mmsg, timeout)
 _S18 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_18(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S18.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 19: * exit
+# kind 19: f9 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
 _S19 = struct.Struct("<QIIIHHq")
 
 def _decode_19(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    s4, pos = _buf_slot(mv, pos)
+    s5, pos = _iov_slot(mv, pos, 44)
+    s6, pos = _buf_slot(mv, pos)
+    s7, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
+
+
+# kind 20: f10 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S20 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_20(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S20.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    s4, pos = _buf_slot(mv, pos)
+    s5, pos = _iov_slot(mv, pos, 44)
+    s6, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
+
+
+# kind 21: f10 exit (mmsg)
+_S21 = struct.Struct("<QIIIHHq")
+
+def _decode_21(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 22: * enter
+_S22 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_22(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S22.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 23: * exit
+_S23 = struct.Struct("<QIIIHHq")
+
+def _decode_23(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S23.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -273,6 +327,8 @@ _RETRY_READERS = {
     47: (_buf_slot, ),
     54: (_buf_slot, ),
     55: (_buf_slot, ),
+    299: (_buf_slot, _buf_slot, ),
+    307: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
 }
 
 
@@ -348,6 +404,10 @@ DECODERS = {
     17: _decode_17,
     18: _decode_18,
     19: _decode_19,
+    20: _decode_20,
+    21: _decode_21,
+    22: _decode_22,
+    23: _decode_23,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -26,7 +26,7 @@ IMPLIED = {"PUT_STR_RET": {"PUT_STR"}, "TABLE": {"PUT_STR", "PUT_BUF", "USER_INT
 # the header's code the program calls that is not an optional helper itself: the summary's accounting
 # and the array copiers the preamble instantiates
 CALLS_IMPLYING = {r"ts_account\(": {"LOG2", "FAILED"}, r"ts_put_strv_\d+_\d+\(": {"PUT_STR"},
-                  r"ts_put_iov_\d+_\d+\(": {"PUT_BUF"}}
+                  r"ts_put_iov_\d+_\d+\(": {"PUT_BUF"}, r"ts_put_elems_\d+_\d+\(": {"PUT_BUF"}}
 
 
 def _compile(spec: str, kernel: str, **options):
@@ -43,11 +43,11 @@ DECISIONS = {
     ("all.yaml", "4.19"): ("raw_tp", "perfbuf", 0, 335, {"TASK_S32"}),
     ("all.yaml", "6.1"): ("raw_tp", "ringbuf", 0, 362, {"TASK_S32"}),
     ("fileio.yaml", "6.1"): ("syscall_tp", "ringbuf", 10, 1, {"PUT_BUF", "PUT_STR", "TABLE", "TASK_S32", "USER_INT"}),
-    ("failed.yaml", "6.1"): ("raw_tp", "ringbuf", 84, 206, {"DIRENTS", "FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
+    ("failed.yaml", "6.1"): ("raw_tp", "ringbuf", 86, 204, {"DIRENTS", "FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
                                                            "TABLE", "TASK_S32", "USER_INT", "USER_U64"}),
-    ("failed.yaml", "4.19"): ("raw_tp", "perfbuf", 81, 189, {"FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
+    ("failed.yaml", "4.19"): ("raw_tp", "perfbuf", 83, 187, {"FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
                                                             "PUT_STR_RET", "TASK_S32", "USER_INT", "USER_U64"}),
-    ("network.yaml", "4.19"): ("raw_tp", "perfbuf", 9, 9, {"PUT_BUF", "TASK_S32", "USER_INT", "USER_U64"}),
+    ("network.yaml", "4.19"): ("raw_tp", "perfbuf", 11, 7, {"PUT_BUF", "TASK_S32", "USER_INT", "USER_U64"}),
 }
 
 

@@ -29,18 +29,19 @@ def _compile(spec: str, kernel: str, **options):
 TABLE_DECISIONS = {
     # arrays (readv's iovec, execve's argv and envp) keep their own programs: a copier's loop inside the
     # table's loop over slots is more than the verifier walks
-    # and so do structs copied with what their pointer members point to (sendmsg's and recvmsg's msghdr);
+    # and so do structs copied with what their pointer members point to (sendmsg's and recvmsg's msghdr,
+    # sendmmsg's and recvmmsg's arrays of mmsghdr);
     # arrays of elements (poll's pollfds, select's fd_sets, the gids, epoll's events) and copies made at
     # return values of their own (nanosleep's remainder when interrupted) are rows
     # (pselect6's sigmask is such a pointer member); node masks (mbind, set_mempolicy, get_mempolicy,
     # migrate_pages: maxnode - 1 bits) are rows too
     # and getdents with getdents64, whose entries are counted where they lie, in a loop of its own
-    ("failed.yaml", "6.1"): (76, ["execve", "execveat", "getdents", "pselect6", "readv", "recvmsg", "sendmsg",
-                                  "writev"]),
-    ("slow.yaml", "6.1"): (76, ["execve", "execveat", "getdents", "pselect6", "readv", "recvmsg", "sendmsg",
-                                "writev"]),
+    ("failed.yaml", "6.1"): (76, ["execve", "execveat", "getdents", "pselect6", "readv", "recvmmsg", "recvmsg",
+                                  "sendmmsg", "sendmsg", "writev"]),
+    ("slow.yaml", "6.1"): (76, ["execve", "execveat", "getdents", "pselect6", "readv", "recvmmsg", "recvmsg",
+                                "sendmmsg", "sendmsg", "writev"]),
     ("fileio.yaml", "6.1"): (10, []),
-    ("network.yaml", "6.1"): (7, ["recvmsg", "sendmsg"]),
+    ("network.yaml", "6.1"): (7, ["recvmmsg", "recvmsg", "sendmmsg", "sendmsg"]),
     ("process.yaml", "6.1"): (3, ["execve", "execveat"]),
     # a filter naming an argument (the path) is each syscall's own: no shared filter, no table
     ("config.yaml", "6.1"): (None, ["access", "faccessat", "faccessat2", "lstat", "newfstatat", "open", "openat",

@@ -860,9 +860,10 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
 #endif
 
 /* Array copiers, one per shape the planner found (it lists them after this header as
- * TS_DEFINE_PUT_STRV / TS_DEFINE_PUT_IOV lines): COUNT elements of at most MAX bytes, each in a sub-slot
- * of SUB bytes, so the verifier checks one element at a time instead of every combination of lengths.
- * The info word holds how many were copied, and TS_SLOT_TRUNCATED when the array goes on; an element
+ * TS_DEFINE_PUT_STRV / TS_DEFINE_PUT_IOV lines, and TS_DEFINE_PUT_ELEMS, below): COUNT elements of at
+ * most MAX bytes, each in a sub-slot of SUB bytes, so the verifier checks one element at a time instead
+ * of every combination of lengths. The info word holds how many were copied, and TS_SLOT_TRUNCATED when
+ * the array goes on; an element
  * that faulted makes the slot TS_SLOT_FAULT (copied again at exit). With bounded loops (5.3+) the loop
  * stays a loop the verifier walks, and each element's place goes through map memory (ts_forget) so that
  * neither the compiler nor the verifier carries an address from one iteration to the next; before 5.3
@@ -955,6 +956,33 @@ static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u
         flags = TS_SLOT_TRUNCATED;                                                              \
     *(u32 *)&r[start & TS_OFF_MASK] = n | flags;                                                \
     return start + 4 + n * SUB;                                                                 \
+}
+
+/* An array of ELEM-byte structs (sendmmsg's and recvmmsg's mmsghdr), len bytes of it, COUNT elements at
+ * most: copied whole, or, when that faults (the array runs into memory that cannot be read), the elements
+ * before the first that cannot be, with TS_SLOT_TRUNCATED: shorter than len and than COUNT elements, the
+ * copy says where it stopped (strace prints the elements it read, then that address). */
+#define TS_DEFINE_PUT_ELEMS(COUNT, ELEM)                                                        \
+static __always_inline u32 ts_put_elems_##COUNT##_##ELEM(u8 *r, u32 off, u64 ptr, s64 len)      \
+{                                                                                               \
+    u32 start = off;                                                                            \
+    u32 next = ts_put_buf(r, off, ptr, len, COUNT * ELEM);                                      \
+    if (!(*(u32 *)&r[start & TS_OFF_MASK] & TS_SLOT_FAULT))                                     \
+        return next;                                                                            \
+    u32 n = 0;                                                                                  \
+    TS_ARRAY_LOOP                                                                               \
+    for (u32 i = 0; i < COUNT; i++) {                                                           \
+        if (TS_STOP_AT(len) < (i + 1) * ELEM)                                                   \
+            break;                                                                              \
+        u32 at = TS_ELEMENT_AT(r, start + 4 + i * ELEM);                                        \
+        if (TS_READ_USER(&r[at & TS_OFF_MASK], ELEM, (void *)(ptr + i * ELEM)))                 \
+            break;                                                                              \
+        n++;                                                                                    \
+    }                                                                                           \
+    if (!n)                                                                                     \
+        return next;                                                                            \
+    *(u32 *)&r[start & TS_OFF_MASK] = (n * ELEM) | TS_SLOT_TRUNCATED;                           \
+    return start + 4 + n * ELEM;                                                                \
 }
 
 /* The contexts each kind of attachment hands its programs. */

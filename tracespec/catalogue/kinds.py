@@ -157,6 +157,16 @@ KINDS: dict[str, KindInfo] = {
                         "an array the kernel reads and writes back (poll's pollfd), COUNT:ELEM: printed at "
                         "entry, what the kernel wrote explains a positive return", written=Written.POSITIVE,
                         entry_text=True, array=True),
+    # sendmmsg's and recvmmsg's arrays of struct mmsghdr, COUNT:ELEM (vlen:mmsghdr): each entry a msghdr
+    # copied with what its pointers point to (catalogue/structs.py MMSG_*), printed when the call returns,
+    # as strace prints them
+    "immsgvec": KindInfo(Capture.STRUCT, Phase.BOTH, "array",
+                         "an array of messages the kernel sends (sendmmsg's mmsghdr), COUNT:ELEM: read at entry, "
+                         "each entry's msg_len as the kernel wrote it for the messages it returns",
+                         written=Written.POSITIVE),
+    "ommsgvec": KindInfo(Capture.STRUCT, Phase.BOTH, "array",
+                         "an array of messages the kernel fills (recvmmsg's mmsghdr), COUNT:ELEM: the name "
+                         "lengths given at entry, the entries it returns as it wrote them"),
     "fdset": KindInfo(Capture.BUFFER, Phase.BOTH, "arg",
                       "a descriptor set of as many bits as the argument named, in longs (select's fd_set): "
                       "printed at entry, what the kernel wrote explains a positive return",

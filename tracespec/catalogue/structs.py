@@ -84,3 +84,31 @@ POINTER_MEMBERS: dict[str, tuple[PointerMember, ...]] = {
     # pselect6's struct sigset_argpack: the signal mask at p, of size bytes (read at entry, as strace does)
     "sigset_argpack": (PointerMember("sigmask", 0, 8, 8, max=SIGSET_SIZE, struct="sigset"),),
 }
+
+
+# sendmmsg's and recvmmsg's arrays of struct mmsghdr: the first MMSG_ENTRIES entries are copied (the
+# array as one slot, then each entry's name, iovecs and control data as slots of their own, named
+# ARG__mN_PART), the rest print as "..." as strace's do past its -s. Each entry's iovecs are at most
+# MMSG_IOV_COUNT (then "..."), their buffers sharing MMSG_IOV_BYTES, and its control data the first
+# MMSG_CONTROL_MAX bytes (then "...", as past what strace reads). Kernels without bounded loops (before
+# 5.3) take the copies unrolled, within 4096 instructions a program: fewer entries and iovecs there.
+MMSG_KINDS = frozenset({"immsgvec", "ommsgvec"})
+MMSGHDR_SIZE = 64
+MSG_LEN_AT = 56  # msg_len, after the msghdr
+MMSG_ENTRIES, MMSG_ENTRIES_UNROLLED = 8, 2
+MMSG_IOV_COUNT, MMSG_IOV_COUNT_UNROLLED = 4, 2
+MMSG_IOV_BYTES = 8192
+MMSG_CONTROL_MAX = 256
+
+
+def mmsg_part(entry: int, part: str) -> str:
+    """The slot part of entry `entry`'s pointer member `part`: m0_name, m0_iov, m0_control, m1_name, ..."""
+    return f"m{entry}_{part}"
+
+
+def mmsg_members(entry: int) -> tuple[PointerMember, ...]:
+    """The pointer members of entry `entry` of an mmsghdr array: msghdr's, at the entry's offsets."""
+    at = entry * MMSGHDR_SIZE
+    return tuple(PointerMember(mmsg_part(entry, m.part), at + m.ptr, at + m.length, m.length_size, m.iovec,
+                               min(m.max, MMSG_CONTROL_MAX) if m.part == "control" else m.max, m.struct)
+                 for m in POINTER_MEMBERS["msghdr"])

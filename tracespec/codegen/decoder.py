@@ -15,7 +15,7 @@ from tracespec.plan.model import RecordLayout, Schema
 from tracespec.wire.layout import (ARG_FORMAT, COMM_SIZE, EXEC_ARGS_KIND, FIRST_SPECIAL_KIND, FORK_KIND,
                                    HEADER_FORMAT, HEADER_SIZE, PROC_EXIT_KIND, RET_FORMAT, RETRY_KIND, SLOT_ABSENT,
                                    SIGFRAME_KIND, SIGINFO_SIZE, SIGNAL_KIND, SIGSENT_KIND, SLOT_FAULT,
-                                   element_bytes)
+                                   MAX_SLOTS, element_bytes)
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # whole names only: fullmatch
 _READERS = {Capture.STRING: "_str_slot", Capture.BUFFER: "_buf_slot", Capture.STRUCT: "_buf_slot",
@@ -34,7 +34,7 @@ def _check(lay: RecordLayout) -> None:
         raise ValueError(f"bad syscall numbers {lay.nrs!r}")
     if not (lay.name == "*" or _IDENT.fullmatch(lay.name)):
         raise ValueError(f"bad syscall name {lay.name!r}")
-    if len(lay.args) > 6 or len(lay.slots) > 6:
+    if len(lay.args) > 6 or len(lay.slots) > MAX_SLOTS:
         raise ValueError("too many arguments or slots")
     for s in lay.slots:
         # max and count become numbers in the decoder's code (a slot's size), inline decides its shape

@@ -20,6 +20,7 @@ from tracespec.codegen.filter_c import FilterC, HandlerScope, lower_filter, lowe
 from tracespec.codegen import table_c
 from tracespec.codegen.templates import env
 from tracespec.catalogue import sigframe
+from tracespec.catalogue.structs import MMSGHDR_SIZE, MSG_LEN_AT
 from tracespec.catalogue.dirents import D_RECLEN, DIRENT_HEADERS, DIRENTS_MAX
 from tracespec.catalogue.descriptors import FD_INODE_MEMBERS, SOCK_ENDS_MEMBERS, SOCK_ENDS_SIZE
 from tracespec.catalogue.kinds import RESTART_ERRNO_MAX, RESTART_ERRNO_MIN, Capture, Phase, Written
@@ -107,7 +108,7 @@ def _written_guard(slot: SlotLayout, phase: Phase) -> str:
 def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     """C expression of how many bytes a buffer-like slot copies (negative: copy nothing)."""
     failed_guard = _written_guard(slot, phase)
-    if slot.capture == Capture.STRUCT:
+    if slot.capture == Capture.STRUCT and not slot.elem:  # (an array of structs: by its count, below)
         return f"({failed_guard}{c_int(slot.max)})" if failed_guard else c_int(slot.max)
     if slot.size_from_ret:
         n = "ret"
@@ -130,13 +131,20 @@ def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     return n
 
 
-def _member_call(slot: SlotLayout, phase: Phase) -> str:
-    """A pointer member's copy: the pointer and its length read from the struct at the argument."""
+def _member_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
+    """A pointer member's copy: the pointer and its length read from the struct at the argument (an
+    entry of an array of them: only when the array's count reaches it, else a NULL pointer, nothing)."""
     base = f"a[{slot.index}]"
     ptr = f"ts_user_u64({base} + {c_int(slot.via)})"
     length = f"(s64)(u{8 * slot.via_len_size})ts_user_u64({base} + {c_int(slot.via_len)})"
+    total = "ret"
+    if slot.entry >= 0:
+        count = "ret" if slot.size_from_ret else _arg_value(info.args[slot.size_index])
+        ptr = f"({count} > {c_int(slot.entry)} ? {ptr} : 0)"
+        # what the kernel received into this entry's buffers: its msg_len
+        total = f"(s64)(u32)ts_user_u64({base} + {c_int(slot.entry * MMSGHDR_SIZE + MSG_LEN_AT)})"
     if slot.capture == Capture.IOVEC:
-        total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
+        total, limited = (total, "1") if slot.size_from_ret else ("0", "0")
         return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {length}, {total}, {limited})"
     guard = "ret < 0 ? -1 : " if phase == Phase.EXIT else ""
     return f"ts_put_buf(r, off, {ptr}, {f'({guard}{length})' if guard else length}, {c_int(slot.max)})"
@@ -144,7 +152,7 @@ def _member_call(slot: SlotLayout, phase: Phase) -> str:
 
 def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     if slot.via >= 0:
-        return _member_call(slot, phase)
+        return _member_call(slot, info, phase)
     ptr = f"a[{slot.index}]"
     mx = c_int(slot.max)
     cap = slot.capture
@@ -168,6 +176,8 @@ def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
         cnt = _arg_value(info.args[slot.size_index])
         total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
         return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {cnt}, {total}, {limited})"
+    if cap == Capture.STRUCT and slot.elem:  # an array of structs (mmsghdr): the readable elements at least
+        return f"ts_put_elems_{slot.count}_{slot.elem}(r, off, {ptr}, {_len_expr(slot, info, phase)})"
     return f"ts_put_buf(r, off, {ptr}, {_len_expr(slot, info, phase)}, {mx})"  # buffer, struct, sockaddr
 
 
@@ -186,6 +196,12 @@ def _array_shapes(p: Plan, capture: Capture) -> list[tuple[int, int, int]]:
     """(elements, bytes per element payload, bytes per element in the record) of each array copier."""
     return sorted({(sl.count, sl.max, element_bytes(capture, sl.max)) for lay in p.schema.layouts for sl in lay.slots
                    if sl.capture == capture})
+
+
+def _struct_arrays(p: Plan) -> list[tuple[int, int]]:
+    """(elements, bytes of one) of each array of structs copied element by element when it faults."""
+    return sorted({(sl.count, sl.elem) for lay in p.schema.layouts for sl in lay.slots
+                   if sl.capture == Capture.STRUCT and sl.elem})
 
 
 class _Lowerer:
@@ -482,6 +498,7 @@ def _array_copiers(plan: Plan) -> list[str]:
     """The header's array copiers instantiated for each (elements, bytes, sub-slot) shape the records use."""
     out = [f"TS_DEFINE_PUT_STRV({c_int(c)}, {c_int(m)}, {c_int(s)})" for c, m, s in _array_shapes(plan, Capture.STRV)]
     out += [f"TS_DEFINE_PUT_IOV({c_int(c)}, {c_int(m)}, {c_int(s)})" for c, m, s in _array_shapes(plan, Capture.IOVEC)]
+    out += [f"TS_DEFINE_PUT_ELEMS({c_int(c)}, {c_int(e)})" for c, e in _struct_arrays(plan)]
     return out + [""] if out else []
 
 

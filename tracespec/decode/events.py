@@ -348,10 +348,10 @@ class Pairer:
                 lay = self.enter_layouts.get(r.nr)
                 if ev is not None and ev.nr == r.nr and lay is not None:
                     slots = dict(ev.slots)
-                    info = self.infos.get(r.nr)
+                    names = self._slot_names(lay.kind, r.nr)  # a struct's pointer members by their own names
                     for i, s in r.slots:
-                        if i < len(lay.slots) and not (s.fault or s.absent) and info is not None:
-                            slots[info.args[lay.slots[i].index].name] = s
+                        if i < len(names) and not (s.fault or s.absent) and self.infos.get(r.nr) is not None:
+                            slots[names[i]] = s
                     pending[r.tid] = ev._replace(slots=slots, entry_slots=slots)
             elif t is ExecArgsRecord:
                 ev = pending.get(r.tid)

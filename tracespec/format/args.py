@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from tracespec.catalogue.dirents import D_RECLEN, DIRENT_HEADERS, DIRENTS_SIZE, DIRENTS_SLOT
-from tracespec.catalogue.kinds import KINDS, Phase
-from tracespec.catalogue.structs import POINTER_MEMBERS, SIGSET_SIZE
+from tracespec.catalogue.kinds import KINDS, ArgKind, Phase, array_param
+from tracespec.catalogue.structs import MMSG_KINDS, POINTER_MEMBERS, SIGSET_SIZE
 from tracespec.decode.events import SyscallEvent
 from tracespec.wire.records import Slot
 from tracespec.quote import quote
 from tracespec.format.dirents import entries_text
 from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text, nodemask_text
 from tracespec.format.msghdr import msghdr_text
+from tracespec.format.mmsghdr import mmsgvec_text
 from tracespec.format.sockaddr import sockaddr_at
 from tracespec.format.special import PRINTERS
 from tracespec.format.structs import complete, sigset_text, struct_text
@@ -25,7 +26,7 @@ EXIT_KINDS = frozenset(name for name, info in KINDS.items()
                        if info.at in (Phase.EXIT, Phase.BOTH) and not info.number and not info.entry_text)
 MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec", "fdset",
-                          "lefttime", "rstruct", "nodemask", "onodemask", "oenum"}) | ARRAY_KINDS
+                          "lefttime", "rstruct", "nodemask", "onodemask", "oenum"}) | ARRAY_KINDS | MMSG_KINDS
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
@@ -231,6 +232,9 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return scalar_text(value, f, style)
     if value == 0:
         return "NULL"
+    if kind in MMSG_KINDS:  # sendmmsg's and recvmmsg's messages
+        return mmsgvec_text(f.name, value, _arg_value(ev, array_param(ArgKind(kind, param))[0]) or 0, ev,
+                            kind == "immsgvec", _iovec, fds, style)
     if KINDS[kind].entry_text:  # printed at entry, from the entry's copy
         slot = ev.entry_slots.get(f.name)
         if kind == "fdset":

@@ -26,13 +26,13 @@ import json
 
 from tracespec.decode.events import (SIGFRAME_MASK_SLOT, Finished, Lost, ProcessExit, Signalled, SyscallEvent,
                                      Unfinished)
-from tracespec.catalogue.structs import POINTER_MEMBERS
+from tracespec.catalogue.structs import MMSG_KINDS, MMSGHDR_SIZE, MSG_LEN_AT, POINTER_MEMBERS, mmsg_members
 from tracespec.format import args as A
 from tracespec.format.arrays import ARRAY_KINDS, array_json, nodemask_json
 from tracespec.format.siginfo import siginfo_json
 from tracespec.format.sockaddr import sockaddr_json
 from tracespec.format.structs import complete, struct_json
-from tracespec.format.values import NAMED_KINDS, constants, failed, kind_of, value_names
+from tracespec.format.values import NAMED_KINDS, constants, failed, kind_of, unsigned, value_names
 
 
 _MEMORY, _NAMED = "memory", "named"
@@ -227,6 +227,48 @@ def _full_length(ev: SyscallEvent, f) -> int | bool:
     return True
 
 
+def _with_parts(value: dict, members, name: str, ev: SyscallEvent, entry: int = -1) -> dict:
+    """A struct's JSON with what its pointer members point to beside them (an mmsghdr entry's: under the
+    msghdr's own names)."""
+    for m in members:
+        part = ev.slots.get(f"{name}__{m.part}")
+        if part is None or part.absent or part.fault:
+            continue
+        key = m.part if entry < 0 else m.part.split("_", 1)[1]
+        if m.iovec:
+            value[key] = [{"len": n, "data": _text(s.data)} for n, s in part.data]
+        elif key == "name":
+            value[key] = sockaddr_json(part.data)
+        elif m.struct and complete(m.struct, part.data):
+            value[key] = struct_json(m.struct, part.data)
+        else:
+            value[key] = _text(part.data)
+    return value
+
+
+def _mmsg_json(f, v: int, ev: SyscallEvent):
+    """sendmmsg's and recvmmsg's entries as the text shows them (format/mmsghdr.py): each {"msg_hdr": the
+    msghdr with what its pointers point to, "msg_len": N when the call returned it}; the count when
+    fewer are shown than there are, the pointer when nothing was read."""
+    sending = kind_of(f)[0] == "immsgvec"
+    entry, after = ev.entry_slots.get(f.name), ev.slots.get(f.name)
+    ok = ev.ret is not None and not failed(ev.ret)
+    count = unsigned(next((x for g, x in zip(ev.info.args, ev.args) if g.name == "vlen"), 0), 4) if sending \
+        else (ev.ret if ok else 0)
+    data = entry if sending else (after if ok and after is not entry else None)
+    if data is None or data.absent or data.fault:
+        return v, None
+    lengths = after if after is not entry and after is not None and not after.absent and not after.fault else None
+    out = []
+    for i in range(min(count, len(data.data) // MMSGHDR_SIZE)):
+        at = i * MMSGHDR_SIZE
+        item = {"msg_hdr": _with_parts(struct_json("msghdr", data.data[at:at + 56]), mmsg_members(i), f.name, ev, i)}
+        if ok and i < ev.ret and lengths is not None and len(lengths.data) >= at + MMSGHDR_SIZE:
+            item["msg_len"] = int.from_bytes(lengths.data[at + MSG_LEN_AT:at + MSG_LEN_AT + 4], "little")
+        out.append(item)
+    return out, (count if len(out) < count else None)
+
+
 def json_value(f, v: int, ev: SyscallEvent):
     """(JSON value of an argument, what to list under "truncated" or None)."""
     kind, param = kind_of(f)
@@ -246,21 +288,10 @@ def json_value(f, v: int, ev: SyscallEvent):
         return {"before": _int_of(entry), "after": _int_of(slot) if slot is not entry else None}, None
     if slot is None or slot.absent or (slot.fault and not slot.data):
         return v, None  # the memory could not be read: the pointer
+    if kind in MMSG_KINDS:
+        return _mmsg_json(f, v, ev)
     if kind in ("istruct", "ostruct", "iostruct"):
-        value = struct_json(param, slot.data)
-        for m in POINTER_MEMBERS.get(param, ()):  # what its pointer members point to, beside them
-            part = ev.slots.get(f"{f.name}__{m.part}")
-            if part is None or part.absent or part.fault:
-                continue
-            if m.iovec:
-                value[m.part] = [{"len": n, "data": _text(s.data)} for n, s in part.data]
-            elif m.part == "name":
-                value[m.part] = sockaddr_json(part.data)
-            elif m.struct and complete(m.struct, part.data):
-                value[m.part] = struct_json(m.struct, part.data)
-            else:
-                value[m.part] = _text(part.data)
-        return value, None
+        return _with_parts(struct_json(param, slot.data), POINTER_MEMBERS.get(param, ()), f.name, ev), None
     if kind in ("sockaddr", "osockaddr"):
         return sockaddr_json(slot.data), None
     if kind in ("sockoptval", "osockoptval") and len(slot.data) == 4:

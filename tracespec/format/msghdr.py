@@ -177,15 +177,20 @@ def msghdr_text(name: str, value: int, ev: SyscallEvent, reads: bool, iovec_text
         data = _whole(after) if after is not ev.entry_slots.get(name) else None
     if data is None:
         return hexval(value)
-    m = struct_fields("msghdr", data)
-    namelen = _s32(m["msg_namelen"])
     user = None if reads or given is None else _s32(given["msg_namelen"])
+    return fields_text(struct_fields("msghdr", data), user, ev.slots.get(name + "__name"),
+                       ev.slots.get(name + "__iov"), ev.slots.get(name + "__control"), ev, iovec_text, fds, style)
+
+
+def fields_text(m: dict, user: int | None, name_slot, iov_slot, control_slot, ev: SyscallEvent, iovec_text,
+                fds=None, style: Style = DEFAULT_STYLE) -> str:
+    """strace's print_struct_msghdr of the msghdr fields m, with what its pointers point to copied in the
+    three slots; `user`: the name length given when the kernel wrote the name (recvmsg), else None."""
+    namelen = _s32(m["msg_namelen"])
     used = user if user is not None and namelen > user else namelen
-    name_slot = ev.slots.get(name + "__name")
     copied = None if name_slot is None or name_slot.absent or name_slot.fault else name_slot.data
     msg_name = sockaddr_at(m["msg_name"], used, copied, style)
     shown_len = f"{user} => {namelen}" if user is not None and user != namelen else str(namelen)
-    iov_slot = ev.slots.get(name + "__iov")
     if not m["msg_iov"]:
         msg_iov = "NULL"
     elif iov_slot is None or iov_slot.absent or iov_slot.fault:
@@ -196,8 +201,8 @@ def msghdr_text(name: str, value: int, ev: SyscallEvent, reads: bool, iovec_text
              f"msg_iovlen={m['msg_iovlen']}"]
     if m["msg_controllen"]:
         limit = ev.info.limit if ev.info is not None and ev.info.limit else DEFAULT_LIMIT
-        parts.append("msg_control=" + control_text(m["msg_control"], m["msg_controllen"],
-                                                   ev.slots.get(name + "__control"), ev, fds, style, limit))
+        parts.append("msg_control=" + control_text(m["msg_control"], m["msg_controllen"], control_slot, ev, fds,
+                                                   style, limit))
     c = constants()
     parts += [f"msg_controllen={m['msg_controllen']}",
               f"msg_flags={flags_text(m['msg_flags'], c.sets['msg_flags'], c, style)}"]

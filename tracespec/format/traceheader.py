@@ -13,6 +13,7 @@ import re
 from tracespec.catalogue.kinds import KINDS, Capture, Phase, Written
 from tracespec.catalogue.syscalls import RET_KINDS
 from tracespec.quote import quote
+from tracespec.wire.layout import MAX_SLOTS
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _KIND_TEXT = re.compile(r"([a-z]+)(?:\(([A-Za-z_][A-Za-z0-9_]{0,63}(?::[A-Za-z_][A-Za-z0-9_]{0,63})?)\))?")
@@ -111,7 +112,7 @@ def _arg(where: str, a) -> None:
 def _slot(where: str, s) -> None:
     _object(where, s, {"arg", "index", "capture", "max", "inline"},
             {"size_index", "size_from_ret", "struct", "count", "size_deref", "elem", "bits", "bits_over", "written",
-             "part", "via", "via_len", "via_len_size"})
+             "part", "via", "via_len", "via_len_size", "entry"})
     _name(f"{where}.arg", s["arg"])
     _int(f"{where}.index", s["index"], 0, 5)
     if type(s["capture"]) is not str or s["capture"] not in CAPTURES:
@@ -132,6 +133,7 @@ def _slot(where: str, s) -> None:
         _name(f"{where}.part", s["part"])
     _int(f"{where}.via", s.get("via", -1), -1, 4096)
     _int(f"{where}.via_len", s.get("via_len", 0), 0, 4096)
+    _int(f"{where}.entry", s.get("entry", -1), -1, 1023)
     if s.get("via_len_size", 8) not in (4, 8):
         _fail(f"{where}.via_len_size", s.get("via_len_size"), "4 or 8")
     if s.get("written", "ok") not in WRITTEN:
@@ -154,7 +156,7 @@ def _layout(where: str, lay, kinds: set[int]) -> None:
         _name(f"{where}.name", lay["name"])
     for i, a in enumerate(_list(f"{where}.args", lay["args"], 6)):
         _arg(f"{where}.args[{i}]", a)
-    for i, s in enumerate(_list(f"{where}.slots", lay["slots"], 6)):
+    for i, s in enumerate(_list(f"{where}.slots", lay["slots"], MAX_SLOTS)):
         _slot(f"{where}.slots[{i}]", s)
 
 

@@ -104,6 +104,10 @@ class SlotLayout:
     via: int = -1
     via_len: int = 0
     via_len_size: int = 8
+    # a pointer member of entry `entry` of an array of structs (sendmmsg's, recvmmsg's mmsghdr): copied
+    # only when the array's count (size_index at entry, the return value at exit) reaches that entry;
+    # an exit copy of its iovecs is limited by the entry's msg_len, not the return value
+    entry: int = -1
 
     @property
     def name_suffix(self) -> str:

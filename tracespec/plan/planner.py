@@ -21,7 +21,8 @@ from tracespec.catalogue.dirents import DIRENT_HEADERS, DIRENTS_SIZE, DIRENTS_SL
 from tracespec.catalogue.descriptors import (ENDPOINT_SYSCALLS, FD_INODE_MEMBERS, FD_INODE_SLOT, INODE_DESCRIPTORS,
                                              SOCK_ENDS_MEMBERS, SOCK_ENDS_SIZE, SOCK_ENDS_SLOT)
 from tracespec.catalogue.kinds import NAMED_CAPTURES, Capture, Phase, Written
-from tracespec.catalogue.structs import POINTER_MEMBERS
+from tracespec.catalogue.structs import (MMSG_IOV_BYTES, MMSG_IOV_COUNT, MMSG_IOV_COUNT_UNROLLED, MMSG_KINDS,
+                                        POINTER_MEMBERS, mmsg_members)
 from tracespec.errors import SpecError
 from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, SIGNAL_SENT_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
                                   FilterPlan, Output, Param, ParamIndex, Placement, Plan, ServePlan,
@@ -83,7 +84,7 @@ def _slot_shape(sl: SlotLayout, sel: SelectedSyscall) -> tuple:
         size_type = (a.ctype.size, a.ctype.signed)
     return (sl.capture, sl.index, sl.max, sl.inline, sl.size_index, sl.size_from_ret, sl.struct, sl.count,
             sl.size_deref, size_type, sl.elem, sl.bits, sl.bits_over, sl.written, sl.part, sl.via, sl.via_len,
-            sl.via_len_size)
+            sl.via_len_size, sl.entry)
 
 
 def _info(sel: SelectedSyscall) -> SyscallInfo:
@@ -91,7 +92,8 @@ def _info(sel: SelectedSyscall) -> SyscallInfo:
     args = tuple(ArgField(ap.arg.name, ap.arg.index, str(ap.kind), ap.arg.ctype.size, ap.arg.ctype.signed)
                  for ap in sel.args)
     limit = max((ap.fetch.parts_max for ap in sel.args
-                 if ap.fetch is not None and (ap.fetch.struct or "") in POINTER_MEMBERS), default=0)
+                 if ap.fetch is not None and ((ap.fetch.struct or "") in POINTER_MEMBERS
+                                              or ap.kind.name in MMSG_KINDS)), default=0)
     return SyscallInfo(sc.nr, sc.name, "hex" if sel.raw and sc.ret != "none" else sc.ret, args, sel.raw, limit)
 
 
@@ -109,6 +111,8 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool, phase: Phase = Phase.EN
         size_index = sel.syscall.arg(f.size_from).index
     if f.capture == Capture.IOVEC and f.at == Phase.EXIT:
         from_ret = True  # readv fills its buffers up to what it returns
+    if ap.kind.name in MMSG_KINDS and phase == Phase.EXIT:
+        from_ret, size_index = True, None  # the entries the kernel sent or filled: as many as it returns
     count = f.count
     if f.capture == Capture.PTRCOUNT:
         count = ENVP_COUNT_LOOP if bounded_loops else ENVP_COUNT_UNROLLED
@@ -134,10 +138,12 @@ def _dirent_slots(sel: SelectedSyscall, exit_slots: tuple[SlotLayout, ...], boun
                        inline=True),)
 
 
-def _part_slots(ap, phase: Phase) -> tuple[SlotLayout, ...]:
+def _part_slots(sel: SelectedSyscall, ap, phase: Phase, bounded: bool) -> tuple[SlotLayout, ...]:
     """The slots of a struct's pointer members (msghdr's name, iovecs and control data): copied when the
     memory is final, at entry for a struct the kernel reads, when the call returns for one it fills."""
     f = ap.fetch
+    if ap.kind.name in MMSG_KINDS:
+        return _mmsg_part_slots(sel, ap, phase, bounded)
     members = POINTER_MEMBERS.get(f.struct or "") if f.capture == Capture.STRUCT else None
     if not members or phase != (Phase.ENTER if f.at == Phase.ENTER else Phase.EXIT):
         return ()
@@ -148,6 +154,24 @@ def _part_slots(ap, phase: Phase) -> tuple[SlotLayout, ...]:
                             count=f.count if m.iovec else 0, part=m.part, via=m.ptr, via_len=m.length,
                             via_len_size=m.length_size)
                  for m in members)
+
+
+def _mmsg_part_slots(sel: SelectedSyscall, ap, phase: Phase, bounded: bool) -> tuple[SlotLayout, ...]:
+    """The pointer members of each mmsghdr entry copied (catalogue/structs.py MMSG_*): sendmmsg's when
+    it is called (the kernel reads them), recvmmsg's when it returns (it filled them). An entry past the
+    array's count copies nothing."""
+    f = ap.fetch
+    sending = ap.kind.name == "immsgvec"
+    if phase != (Phase.ENTER if sending else Phase.EXIT):
+        return ()
+    count = MMSG_IOV_COUNT if bounded else MMSG_IOV_COUNT_UNROLLED
+    iov_max = max(1, min(f.parts_max, MMSG_IOV_BYTES // (count * f.count) - 12))
+    size_index = sel.syscall.arg(f.size_from).index if phase == Phase.ENTER else None
+    return tuple(SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=Capture.IOVEC if m.iovec else Capture.BUFFER,
+                            max=m.max or iov_max, inline=False, size_index=size_index,
+                            size_from_ret=phase == Phase.EXIT, count=count if m.iovec else 0, part=m.part,
+                            via=m.ptr, via_len=m.length, via_len_size=m.length_size, entry=i)
+                 for i in range(f.count) for m in mmsg_members(i))
 
 
 def _filter_plan(expr: TExpr | None) -> FilterPlan | None:
@@ -445,9 +469,10 @@ class _Planner:
         groups: dict[tuple, list[tuple[SelectedSyscall, tuple, tuple]]] = {}
         for sel in specific:
             enter = tuple(sl for ap in sel.args if ap.fetch and ap.fetch.at in (Phase.ENTER, Phase.BOTH)
-                          for sl in (_slot(sel, ap, bounded),) + _part_slots(ap, Phase.ENTER))
+                          for sl in (_slot(sel, ap, bounded),) + _part_slots(sel, ap, Phase.ENTER, bounded))
             exit_ = tuple(sl for ap in sel.args if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH)
-                          for sl in (_slot(sel, ap, bounded, Phase.EXIT),) + _part_slots(ap, Phase.EXIT))
+                          for sl in (_slot(sel, ap, bounded, Phase.EXIT),) + _part_slots(sel, ap, Phase.EXIT,
+                                                                                        bounded))
             exit_ += self.descriptor_slots(sel)
             exit_ += _dirent_slots(sel, exit_, bounded)
             if self.summary is not None:  # nothing is printed: copy only what a filter matches

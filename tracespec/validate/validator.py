@@ -13,6 +13,7 @@ from tracespec.catalogue import ArgKind, Capture, Catalogue, Phase, Syscall
 from tracespec.catalogue.syscalls import CLASSES
 from tracespec.catalogue.dirents import DIRENT_HEADERS, DIRENTS_COPY
 from tracespec.catalogue.kinds import array_param
+from tracespec.catalogue.structs import MMSG_ENTRIES, MMSG_ENTRIES_UNROLLED, MMSG_KINDS
 from tracespec.errors import SpecError, did_you_mean
 from tracespec.kernel import KernelProfile
 from tracespec.kernel.profile import fmt_version
@@ -185,6 +186,13 @@ class _Validator:
         if kind.name == "oenum":  # an int, its value named by the kind's set
             return ArgPlan(arg, kind, Fetch(cap, info.at, self.cat.structs["int"].size, "full", struct="int",
                                             written=info.written))
+        if kind.name in MMSG_KINDS:  # sendmmsg's, recvmmsg's messages: the first entries, and their parts
+            count_from, elem = array_param(kind)
+            layout = self.cat.structs[elem]
+            entries = MMSG_ENTRIES if self.profile.has("bounded_loops") else MMSG_ENTRIES_UNROLLED
+            return ArgPlan(arg, kind, Fetch(cap, info.at, entries * layout.size, "full", count_from,
+                                            struct=layout.name, elem=layout.size, written=info.written,
+                                            count=entries, parts_max=self.spec.buffers.max or DEFAULT_COUNT))
         if cap == Capture.STRUCT:
             layout = self.cat.structs[kind.param]
             # the memory its pointer members point to (msghdr's iovecs) is copied as buffers are
