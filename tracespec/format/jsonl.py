@@ -37,6 +37,7 @@ from tracespec.format.values import NAMED_KINDS, constants, failed, kind_of, uns
 
 _MEMORY, _NAMED = "memory", "named"
 NAMES_SUFFIX = "_names"  # flags: 524288 comes with flags_names: ["O_RDONLY", "O_CLOEXEC"]
+NAMED_MAX = 1 << 16  # values whose names JsonWriter.line remembers
 
 
 def exact_seconds(ts_ns: int) -> str:
@@ -84,6 +85,7 @@ class JsonWriter:
         # value has names to give beside the number, else None)
         self.fields: dict[int, tuple] = {}
         self.encoded: dict = {}  # strings as JSON, made once: keys, task and syscall names, errno names
+        self.named: dict = {}  # (argument, kind, size, value) -> its names as JSON, or None: flags and enums repeat
 
     def _fields(self, ev: SyscallEvent) -> tuple:
         fields = self.fields[ev.nr] = tuple(
@@ -125,6 +127,18 @@ class JsonWriter:
         text = self.encoded[s] = self.dumps(s)
         return text
 
+    def _names(self, f, v: int) -> str | None:
+        """`"NAME_names": [...]` of a value, remembered (a few thousand distinct values at most: a flag
+        word's combinations; forgotten all at once past NAMED_MAX, in case some argument's are not)."""
+        names = value_names(v, f)
+        if names is not None:
+            key = f.name + NAMES_SUFFIX
+            names = f"{self.encoded.get(key) or self._json(key)}: {self.dumps(names)}"
+        if len(self.named) >= NAMED_MAX:
+            self.named.clear()
+        self.named[(f.name, f.kind, f.size, v)] = names
+        return names
+
     def line(self, ev: SyscallEvent, finished: bool) -> str:
         """dumps(event(ev, finished)), the same text made without the dict: the objects of the fixed keys
         are written in place, and what is the same from line to line (keys, names) is encoded once. JSON
@@ -141,10 +155,11 @@ class JsonWriter:
             if how is not _MEMORY:
                 parts.append(f"{key}: {v if type(v) is int else dumps(v)}")
                 if how is _NAMED:
-                    names = value_names(v, f)
+                    names = self.named.get((name, f.kind, f.size, v), False)
+                    if names is False:
+                        names = self._names(f, v)
                     if names is not None:
-                        named = name + NAMES_SUFFIX
-                        parts.append(f"{enc.get(named) or self._json(named)}: {dumps(names)}")
+                        parts.append(names)
                 continue
             value, cut = json_value(f, v, ev)
             parts.append(f"{key}: {dumps(value)}")
