@@ -819,6 +819,7 @@ def _event_writer(fmt: str, out, args, clock_offset_ns: int, fd_paths: bool, liv
                           endpoints=args.fd_paths >= 2, initial_cwds=initial_cwds, initial_complete=initial_complete,
                           xlat=getattr(args, "xlat", "abbrev"),
                           hex_strings=getattr(args, "hex_strings", 0), verbose=getattr(args, "no_abbrev", False),
+                          dirents=getattr(args, "dirent_entries", False),
                           **_line_options(args))
     return TextWriter(out, options, clock_offset_ns)
 
@@ -1017,6 +1018,7 @@ def cmd_run(args) -> int:
     offset = time.time_ns() - time.monotonic_ns()
     fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)
     args.no_abbrev = args.no_abbrev or not compiled.validated.spec.abbrev  # the spec's abbrev: false is -v
+    args.dirent_entries = not compiled.validated.spec.abbrev
     initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
     initial_cwds = directories_at_start(initial_fds) if fd_paths and binary else None
     # Read before the compile starts: meanwhile descriptor 2 is BCC's capture, not the terminal.
@@ -1162,7 +1164,7 @@ def cmd_record(args) -> int:
         from tracespec.spec.parse import parse_spec_text
         spec = parse_spec_text(refined_text(spec.text, StraceFlags(no_abbrev=True), _command_line_text(args)),
                                f"<{spec.path} with -v>")
-    args.no_abbrev = not spec.abbrev
+    args.no_abbrev = args.dirent_entries = not spec.abbrev
     size = _recorder_size(args.size) if args.size else (spec.recorder.size if spec.recorder else None)
     compiled = compile_spec(spec, args.kernel, _target(args), recorder_bytes=size or 0,
                             cpus=os.cpu_count() or 1)
@@ -1268,7 +1270,8 @@ def cmd_decode(args) -> int:
                                  hint="the file is corrupt, or was written by another tracespec") from None
         stream = EventStream(decode, schema)
         args.recorded_system_wide = bool(header.get("system_wide"))
-        args.no_abbrev = args.no_abbrev or _unabbreviated(header.get("spec_text"))
+        args.dirent_entries = _unabbreviated(header.get("spec_text"))
+        args.no_abbrev = args.no_abbrev or args.dirent_entries
         _check_writable(args.output, "stdout", False)
         with _output(None if args.format == "ctf" else args.output, sys.stdout) as out:
             writer = _event_writer(args.format, out, args, clock_offset,

@@ -122,7 +122,7 @@ def infos() -> dict:
         return {s.name: s for s in compile_spec(str(spec), kernel="6.1").plan.schema.syscalls}
 
 
-def line(name: str, ret: int, slot: Slot | None, count: int = 32768, style: Style = V) -> str:
+def line(name: str, ret: int, slot: Slot | None, count: int = 32768, style: Style = Style(verbose=True, dirents=True)) -> str:
     info = infos()[name]
     args = (3, ADDR, count)
     ev = SyscallEvent(info, info.nr, 1, 1, "t", EnterRecord(0, 1, 1, info.nr, 0, 0, b"t", args, ()),
@@ -140,6 +140,14 @@ def test_rendered_arguments():
     assert line("getdents64", 0, Slot(b"", 0)) == "[]"
     # without -v: the count, as before
     assert line("getdents64", 80, Slot(THREE, 0), style=Style()) == f"{ADDR:#x} /* 3 entries */"
+
+
+def test_v_on_a_trace_that_did_not_copy_the_entries_keeps_the_count():
+    # decode -v of a trace recorded without -v: its copy (the buffer's first bytes) would print an entry
+    # or two and then claim the rest unreadable (... /* ADDR */), which it never was
+    cut = Slot(THREE[:32], SLOT_TRUNCATED >> 16)
+    assert line("getdents64", 80, cut, style=Style(verbose=True)) == line("getdents64", 80, cut, style=Style())
+    assert "entries */" in line("getdents64", 80, Slot(THREE, 0), style=Style(verbose=True))
 
 
 def _copy_sizes(text: str, kernel: str = "6.1") -> dict[str, int]:

@@ -114,7 +114,7 @@ def _dirents(value: int, f: ArgField, ev: SyscallEvent, slot: Slot | None, style
     ret = ev.ret
     if ret is None or ret < 0:
         return hexval(value, f)
-    if style.verbose:
+    if style.verbose and style.dirents:
         count = _arg_value(ev, "count")
         if slot is None or slot.absent or slot.fault or (count is not None and ret > unsigned(count, 4)):
             return hexval(value, f)  # strace: the kernel gone bananas when it returns more than count

@@ -41,12 +41,13 @@ class TextOptions:
     xlat: str = "abbrev"  # -X: how constants print (abbrev | raw | verbose)
     hex_strings: int = 0  # -x: 1, -xx: 2 (strings in hex)
     verbose: bool = False  # -v: structs with every field
+    dirents: bool = False  # the trace copied getdents' entries to print them (Style.dirents)
     comm: bool = False  # each line names its process after the pid: 4711 [curl] connect(...)
     per_thread: bool = False  # -ff: lines are never split by another thread's (each goes to its own file)
 
     @property
     def style(self) -> Style:
-        return Style(self.xlat, self.hex_strings, self.verbose)
+        return Style(self.xlat, self.hex_strings, self.verbose, self.dirents)
 
 
 class TextWriter:

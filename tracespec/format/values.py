@@ -46,6 +46,9 @@ class Style:
     xlat: str = "abbrev"  # abbrev: names; raw: the number; verbose: the number and its names in a comment
     hex_strings: int = 0  # 0: octal escapes; 1 (-x): a string with non-printable bytes all in hex; 2 (-xx): all
     verbose: bool = False  # -v: structs with every field, not strace's abbreviation ({st_mode=..., ...})
+    # the trace copied getdents' entries to print them (its spec says abbrev: false, as -v makes it): -v on
+    # a trace recorded without keeps the count, the copy holding too little of them to print
+    dirents: bool = False
 
 
 DEFAULT_STYLE = Style()
