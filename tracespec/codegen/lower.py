@@ -456,8 +456,8 @@ def _target_defines(plan: Plan) -> dict[str, str]:
 
 def _task_event_defines(plan: Plan) -> dict[str, str]:
     """The events of the traced tasks' lives that tasks.bpf.h records beside their syscalls."""
-    nrs = syscall_nrs(plan)
-    d = {"TS_NR_EXECVE": c_int(nrs.get("execve", 59)), "TS_NR_EXECVEAT": c_int(nrs.get("execveat", 322))}
+    execve, execveat = plan.exec_nrs
+    d = {"TS_NR_EXECVE": c_int(execve), "TS_NR_EXECVEAT": c_int(execveat)}
     if any(exec_args_copy(fam) for fam in plan.families):
         d.update({"TS_EXEC_ARGS": "1", "TS_EXEC_PATH_MAX": c_int(EXEC_PATH_MAX), "TS_EXEC_ARGS_MAX": c_int(EXEC_ARGS_MAX)})
     if plan.signals:

@@ -462,6 +462,7 @@ class Plan:
     ring_pages: int  # ring buffer size, or perf buffer pages per CPU
     max_record: int
     arm_on_exec: bool  # command targets start being traced at their execve
+    exec_nrs: tuple[int, int]  # execve's and execveat's syscall numbers (ValidatedSpec.exec_nrs)
     # command and -p targets: one bit per task id in an array (an inlined lookup at each syscall) rather
     # than a hash map, whose lookup cost ~35 ns per syscall on both entry and exit (bench/cost_probe.py)
     target_bitmap: bool

@@ -376,7 +376,7 @@ class _Planner:
             stash_size=stash_size,
             # a record that waits in ts_stash for its exit is built in scratch, whatever its size
             scratch_size=SCRATCH_SIZE if variable or stash_size else 0, ring_pages=pages, max_record=max_record,
-            arm_on_exec=self.target.kind == TargetKind.COMMAND, exec_arm_events=arm_events,
+            arm_on_exec=self.target.kind == TargetKind.COMMAND, exec_nrs=v.exec_nrs, exec_arm_events=arm_events,
             target_bitmap=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and p.has("atomic_bitops"),
             wakeup_batch=self._wakeup_batch(output, recorder, pages), summary=summary, recorder=recorder, helpers=helpers,
             fd_inode_param=fd_inode_param, sock_ends_param=sock_ends_param,

@@ -56,6 +56,9 @@ class ValidatedSpec:
     filter: TExpr | None  # the global filter
     every_syscall: bool  # all syscalls the kernel has are selected
     trigger: TExpr | None = None  # the recorder's trigger: decided at each traced syscall's exit
+    # execve's and execveat's numbers in the architecture's table, traced or not: a started command is
+    # traced from its execve, which the BPF program recognises by number
+    exec_nrs: tuple[int, int] = (-1, -1)
 
     def get(self, name: str) -> SelectedSyscall | None:
         for s in self.syscalls:

@@ -103,7 +103,8 @@ class _Validator:
         trigger = None
         if self.spec.recorder is not None and self.spec.recorder.trigger is not None:
             trigger = self.trigger(self.spec.recorder.trigger, selected)
-        return ValidatedSpec(self.spec, self.profile, tuple(selected), global_filter, every, trigger)
+        exec_nrs = tuple(sc.nr if sc is not None else -1 for sc in (self.cat.get("execve"), self.cat.get("execveat")))
+        return ValidatedSpec(self.spec, self.profile, tuple(selected), global_filter, every, trigger, exec_nrs)
 
     def count_leaves(self, own: TExpr | None, shared: TExpr | None, what: str) -> None:
         """A syscall's filter is its own AND the global one; the kernel keeps one bit per condition of it
