@@ -42,15 +42,17 @@ def _from_marker(text: str) -> list[list[str]]:
 
 def _in_pause(pid: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
+    seen = ""
     while time.monotonic() < deadline:
         try:
             with open(f"/proc/{pid}/syscall") as f:
-                if f.read().split()[0] == str(PAUSE_NR):
-                    return
-        except (OSError, IndexError):
-            pass
+                seen = f.read()
+            if seen.split()[0] == str(PAUSE_NR):
+                return
+        except (OSError, IndexError) as e:
+            seen = str(e)
         time.sleep(0.01)
-    raise AssertionError(f"process {pid} never waited in pause()")
+    raise AssertionError(f"process {pid} never waited in pause(): {seen}")
 
 
 def _peer_scenario(start, workload: str) -> tuple[int, int]:
@@ -68,16 +70,23 @@ def _peer_scenario(start, workload: str) -> tuple[int, int]:
     return peer.pid, os.getpid()
 
 
-def _child_of(pid: int, timeout: float = 30) -> int:
+def _child_running(pid: int, program: str, timeout: float = 30) -> int:
+    """The child of process `pid` that runs `program` (strace forks short-lived children of its own
+    first, to test what the kernel can do)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/children") as f:
                 kids = f.read().split()
-            if kids:
-                return int(kids[0])
+            for kid in kids:
+                try:
+                    with open(f"/proc/{kid}/cmdline", "rb") as f:
+                        if f.read().split(b"\0")[0] == program.encode():
+                            return int(kid)
+                except OSError:
+                    pass
         time.sleep(0.01)
-    raise AssertionError(f"process {pid} started no child")
+    raise AssertionError(f"process {pid} never ran {program}")
 
 
 def _strace(argv: list[str] | None, tmp_path, peer_workload: str | None = None) -> str:
@@ -89,7 +98,7 @@ def _strace(argv: list[str] | None, tmp_path, peer_workload: str | None = None) 
 
     def start(args):
         p = subprocess.Popen(cmd + args)
-        return _child_of(p.pid), p
+        return _child_running(p.pid, args[0]), p
     peer, me = _peer_scenario(start, peer_workload)
     return _scrub(out.read_text(), peer, me)
 
