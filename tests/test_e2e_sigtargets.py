@@ -29,12 +29,15 @@ MARKER = "close(-4242)"
 TRACED = ["kill", "tgkill", "close", "read", "write", "pipe2", "wait4", "pause", "exit", "exit_group"]
 SERVE_SPEC = "version: 1\nsyscalls: [" + ", ".join(TRACED) + "]\nrecorder: {}\n"
 PAUSE_NR = 34  # x86_64
+# a SIGCHLD's CPU times: a child's spinning threads (sigdrop's tkill) take what they take
+_CPU_TIMES = re.compile(r"si_utime=\d+( /\* [\d.]+ s \*/)?, si_stime=\d+( /\* [\d.]+ s \*/)?")
 
 
 def _from_marker(text: str) -> list[list[str]]:
     """Every process's lines, the first one's from the workload's marker on (the loader's calls and
     those of the shell that moved into the group come before it)."""
-    procs = normalized(text, skip_signals=False)
+    procs = [[_CPU_TIMES.sub("si_utime=T, si_stime=T", line) for line in p]
+             for p in normalized(text, skip_signals=False)]
     first = procs[0]
     start = next(i for i, line in enumerate(first) if line.startswith(MARKER))
     return [first[start + 1:]] + procs[1:]
@@ -215,9 +218,10 @@ def _daemon_for(target, request):
 
 
 @pytest.mark.parametrize("target", KINDS, indirect=True)
-@pytest.mark.parametrize("group", ["ignored", "term"])
+@pytest.mark.parametrize("group", ["ignored", "term", "threads", "tkill"])
 def test_signals_sent_within_the_target_as_strace(target, group, build_dir, tmp_path, request):
-    """Ignored and fatal signals a process sends itself, its children and its siblings."""
+    """Ignored and fatal signals a process sends itself, its children and its siblings, and a thread
+    another thread, or its own process."""
     daemon = _daemon_for(target, request)
     prog = target.binary("sigdrop_workload", build_dir)
     want = _from_marker(_strace([prog, group], tmp_path))
@@ -228,10 +232,15 @@ def test_signals_sent_within_the_target_as_strace(target, group, build_dir, tmp_
         (lines,) = want
         assert "--- SIGWINCH {si_signo=SIGWINCH, si_code=SI_USER, si_pid=P1, si_uid=0} ---" in lines
         assert lines[-1] == "+++ exited with 0 +++"
-    else:
-        by_kill = want[1]
-        assert by_kill[-2:] == ["--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=P2, si_uid=0} ---",
+    elif group == "term":
+        assert want[1][-2:] == ["--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=P2, si_uid=0} ---",
                                 "+++ killed by SIGTERM +++"]
+    elif group == "threads":  # a fatal signal only the sending thread can take: shown in it alone
+        assert want[2][-2:] == ["--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=P4, si_uid=0} ---",
+                                "+++ killed by SIGTERM +++"]
+    else:  # thread-directed, to a thread spinning in user space: shown in that thread
+        assert want[2][-2:] == ["--- SIGHUP {si_signo=SIGHUP, si_code=SI_TKILL, si_pid=P2, si_uid=0} ---",
+                                "+++ killed by SIGHUP +++"]
 
 
 @pytest.mark.parametrize("target", KINDS, indirect=True)
