@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -16,6 +17,7 @@ import time
 import pytest
 
 from conftest import ROOT, TRACESPEC, compile_workload, decode_without_bcc, run_tracespec
+from test_e2e_runtime import Tracer
 
 SPEC = "specs/fileio.yaml"
 
@@ -201,3 +203,32 @@ def test_dumps_name_inherited_descriptors_as_run_does(how, workload, tmp_path):
     assert r.returncode == 128 + signal.SIGSEGV, r.stderr
     decode_without_bcc(tmp_path / "dump.1.tsb", tmp_path / "decoded.txt")
     assert body(tmp_path / "decoded.txt")[-4:-2] == [want[1], want[0]], body(tmp_path / "decoded.txt")[-4:]
+
+
+@pytest.mark.bpf
+def test_a_comm_targets_process_killed_by_a_signal_dumps(tmp_path, build_dir):
+    """record --comm: a traced process a signal kills dumps the recorder, as under a command (the
+    process's end is seen for targets named by name or group too), its death the dump's last line."""
+    prog = tmp_path / "tsp_rec_kill"
+    shutil.copy(compile_workload("sigdrop_workload", build_dir), prog)
+    out, spec = tmp_path / "dumps.txt", tmp_path / "rec.yaml"
+    spec.write_text("version: 1\nsyscalls: [kill, close]\nrecorder: {}\n")
+    tracer = Tracer("record", str(spec), "--comm", prog.name, "--no-comm", "-o", str(out))
+    tracer.wait_for("tracing started")
+    subprocess.run([str(prog), "term"], check=True, stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    tracer.proc.send_signal(signal.SIGINT)
+    code, err = tracer.finish()
+    assert code == 0, err
+    heads = [re.sub(r"process \d+", "process P", line.split(": ", 1)[1].removesuffix(" ==="))
+             for line in out.read_text().splitlines() if line.startswith("=== dump")]
+    # deaths whose notices come in one read make one dump, its reasons joined
+    reasons = [why for head in heads for why in head.split("; ")]
+    assert reasons == ["process P killed by SIGTERM", "process P killed by SIGPIPE", "process P killed by SIGINT",
+                       "process P killed by SIGHUP", "stopped by SIGINT"], out.read_text()
+    first = out.read_text().split("=== end of dump 1")[0].splitlines()
+    at = next(i for i, line in enumerate(first) if line.endswith(" +++ killed by SIGTERM +++"))
+    pid = first[at].split()[0]
+    assert first[at - 2:at + 1] == [
+        f"{pid} kill({pid}, SIGTERM) = 0", f"{pid} --- SIGTERM {{si_signo=SIGTERM, si_code=SI_USER, si_pid={pid}, "
+        "si_uid=0} ---", f"{pid} +++ killed by SIGTERM +++"], first

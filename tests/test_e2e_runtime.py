@@ -264,6 +264,48 @@ def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop, form):
     assert pids == {a.pid}
 
 
+def test_cgroup_y_names_what_its_processes_had_open_when_tracing_began(tmp_path):
+    """-y with --cgroup in a trace file: a process already in the group writes to the stdout it had and
+    opens a path relative to where it was; decode (which cannot ask /proc) names both from the header,
+    as for -p."""
+    root = _cgroup2_root()
+    assert root, "cgroup v2 is needed (./setup mounts it when it is not)"
+    group = os.path.join(root, f"tracespec-test-{uuid.uuid4().hex[:8]}")
+    os.mkdir(group)
+    work = tmp_path / "before"
+    work.mkdir()
+    spec = _spec(tmp_path, "syscalls: [openat, write]\n")
+    proc = subprocess.Popen(["sh", "-c", f"echo $$ > {group}/cgroup.procs; cd {work}; exec 2>/dev/null; read x; "
+                             "echo from-before; true < relative-missing"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        pipe = os.fstat(proc.stdout.fileno()).st_ino
+        time.sleep(0.3)  # in the group, in its directory, reading
+        trace = tmp_path / "t.tsb"
+        tracer = Tracer("run", spec, "-y", "--cgroup", group, "--format", "bin", "-o", str(trace))
+        tracer.wait_for("tracing started")
+        out, _ = proc.communicate(b"go\n", timeout=30)
+        assert out == b"from-before\n"
+        time.sleep(0.3)
+        tracer.proc.send_signal(signal.SIGINT)
+        code, err = tracer.finish()
+        assert code == 0, err
+    finally:
+        proc.kill()
+        proc.wait()
+        for _ in range(50):
+            try:
+                os.rmdir(group)
+                break
+            except OSError:
+                time.sleep(0.1)
+    r = run_tracespec("decode", str(trace))
+    assert r.returncode == 0, r.stderr
+    lines = [line.split("] ", 1)[1] for line in r.stdout.splitlines() if line.startswith(f"{proc.pid} [")]
+    assert [line for line in lines if line.startswith(("write(1", "openat("))] == [
+        f'write(1<pipe:[{pipe}]>, "from-before\\n", 12) = 12',
+        f'openat(AT_FDCWD<{work}>, "relative-missing", O_RDONLY) = -1 ENOENT (No such file or directory)'], r.stdout
+
+
 @pytest.mark.parametrize("path", ["/dev", "../..", "/nonexistent-group"])
 def test_cgroup_that_is_not_a_group_is_refused_at_once(tmp_path, path):
     """Any directory has an inode number: /dev or ../.. (from the working directory) were taken as

@@ -16,13 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import TRACESPEC
+from conftest import TRACESPEC, decode_without_bcc
 from tracespec.runtime.cgroup import cgroup2_mounts
 from tracespec.serve.client import request
 
 pytestmark = pytest.mark.bpf
 
 SPEC = "version: 1\nsyscalls: [openat, getppid, close]\nrecorder:\n  trigger: 'syscall == \"openat\" && errno == EACCES'\n"
+FD_SPEC = "version: 1\nsyscalls: [openat, write]\nfd_paths: true\nrecorder: {}\n"  # /add?spec=fdpaths
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +34,10 @@ def daemon(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
     spec = tmp / "serve.yaml"
     spec.write_text(SPEC)
+    (tmp / "fdpaths.yaml").write_text(FD_SPEC)
     sock = tmp / "ts.sock"
-    proc = subprocess.Popen([TRACESPEC, "serve", str(spec), "--socket", str(sock), "--dump-dir", str(tmp / "dumps"),
+    proc = subprocess.Popen([TRACESPEC, "serve", str(spec), str(tmp / "fdpaths.yaml"), "--socket", str(sock),
+                             "--dump-dir", str(tmp / "dumps"),
                              "--keep", "2"], stderr=subprocess.PIPE, text=True)
     for _ in range(600):
         if sock.exists() or proc.poll() is not None:
@@ -279,6 +282,46 @@ def test_stale_socket_replaced_live_one_refused(daemon, tmp_path):
                        text=True, timeout=120)
     assert r.returncode != 0 and "in use by a live daemon" in r.stderr
     assert oct(os.stat(daemon["sock"]).st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("fmt", ["text", "bin"])
+def test_dumps_name_what_processes_had_open_before_the_recorder_was_added(daemon, fmt, tmp_path):
+    """-y (fd_paths: true): a process already in the group when it is added writes to the stdout it had
+    then and opens a path relative to the directory it was in; by the dump it is gone, so /proc cannot
+    say what they were: the dump names them from what the add saw, as `record -y` names a running
+    process's (in a bin dump, its header carries them to decode)."""
+    g = daemon["groups"][1]
+    work = tmp_path / "cwd-before-add"
+    work.mkdir()
+    proc = subprocess.Popen(["sh", "-c", f"echo $$ > {g}/cgroup.procs; cd {work}; exec 2>/dev/null; read x; "
+                             "echo from-before; true < relative-missing; exit 0"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    pipe = os.fstat(proc.stdout.fileno()).st_ino
+    time.sleep(0.3)  # in the group, in its directory, reading
+    code, body = curl(daemon, f"/add?name=fds&cgrouppath={g}&spec=fdpaths")
+    assert code == 200, body
+    rid = body.split()[-1]
+    try:
+        out, _ = proc.communicate(b"go\n", timeout=30)
+        assert (out, proc.returncode) == (b"from-before\n", 0)
+        assert not os.path.exists(f"/proc/{proc.pid}"), "gone before the dump: only the add's view can name them"
+        if fmt == "text":
+            code, dump = curl(daemon, f"/dump?id={rid}")
+            assert code == 200, dump
+        else:
+            trace = tmp_path / "dump.tsb"
+            r = subprocess.run(["curl", "-s", "-f", "-o", str(trace), "--unix-socket", daemon["sock"],
+                                f"http://localhost/v1/dump?id={rid}&format=bin"], timeout=60)
+            assert r.returncode == 0
+            decoded = tmp_path / "decoded.txt"
+            assert decode_without_bcc(trace, decoded).returncode == 0
+            dump = decoded.read_text()
+    finally:
+        assert curl(daemon, f"/close?id={rid}")[0] == 200
+    lines = [line.split(" ", 1)[1] for line in dump.splitlines() if line.startswith(f"{proc.pid} ")]
+    assert [line for line in lines if line.startswith(("write(1", "openat("))] == [
+        f'write(1<pipe:[{pipe}]>, "from-before\\n", 12) = 12',
+        f'openat(AT_FDCWD<{work}>, "relative-missing", O_RDONLY) = -1 ENOENT (No such file or directory)'], dump
 
 
 def test_sigterm_leaves_nothing_in_the_kernel(daemon):

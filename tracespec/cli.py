@@ -1019,7 +1019,7 @@ def cmd_run(args) -> int:
     fd_paths = bool(args.fd_paths or compiled.validated.spec.fd_paths)
     args.no_abbrev = args.no_abbrev or not compiled.validated.spec.abbrev  # the spec's abbrev: false is -v
     args.dirent_entries = not compiled.validated.spec.abbrev
-    initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
+    initial_fds = descriptors_at_start(bool(cmd), pids, args.cgroup) if fd_paths else None
     initial_cwds = directories_at_start(initial_fds) if fd_paths and binary else None
     # Read before the compile starts: meanwhile descriptor 2 is BCC's capture, not the terminal.
     stderr_tty = sys.stderr.isatty()
@@ -1175,7 +1175,7 @@ def cmd_record(args) -> int:
     # -y: what was open (and where) before recording began, as run takes it: inherited descriptors are
     # named in every dump, however late it is written (the processes may be gone by then). A dump's
     # events begin where the buffers' reach does, so for the rest /proc is asked while they run.
-    initial_fds = descriptors_at_start(bool(cmd), pids) if fd_paths else None
+    initial_fds = descriptors_at_start(bool(cmd), pids, args.cgroup) if fd_paths else None
     initial_cwds = directories_at_start(initial_fds) if fd_paths else None
     written: list[str] = []
 

@@ -234,11 +234,16 @@ struct ts_serve_events_table_t ts_serve_events = { .max_entries = TS_SERVE_MAX *
 BPF_HASH(ts_serve_slots, u64, u32, TS_SERVE_MAX);   /* cgroup id -> recorder slot */
 BPF_PERCPU_ARRAY(ts_serve_counts, u64, TS_SERVE_MAX * TS_SERVE_STRIDE);
 
-static __always_inline int ts_serve_slot(void)
+/* The recorder slot of a cgroup v2 group (its id), or -1: not recorded. */
+static __always_inline int ts_serve_slot_of(u64 cg)
 {
-    u64 cg = bpf_get_current_cgroup_id();
     u32 *slot = ts_serve_slots.lookup(&cg);
     return slot && *slot < TS_SERVE_MAX ? (int)*slot : -1;
+}
+
+static __always_inline int ts_serve_slot(void)
+{
+    return ts_serve_slot_of(bpf_get_current_cgroup_id());
 }
 
 static __always_inline void ts_serve_count(int slot, u32 k)
@@ -260,13 +265,19 @@ static __always_inline int ts_serve_submit(void *ctx, void *data, u32 size, u32 
 }
 #pragma pop_macro("CUR_CPU_IDENTIFIER")
 
-static __always_inline void ts_serve_output(void *ctx, void *data, u32 size)
+/* To recorder `slot`'s buffer on this CPU (nothing when slot is -1). */
+static __always_inline void ts_serve_output_to(void *ctx, void *data, u32 size, int slot)
 {
-    int slot = ts_serve_slot();
     if (slot < 0)
-        return;   /* the task left every recorded group since its syscall began */
+        return;
     if (ts_serve_submit(ctx, data, size, (u32)slot * TS_SERVE_NCPUS + bpf_get_smp_processor_id()))
         ts_serve_count(slot, TS_SERVE_LOST);
+}
+
+static __always_inline void ts_serve_output(void *ctx, void *data, u32 size)
+{
+    /* -1: the task left every recorded group since its syscall began */
+    ts_serve_output_to(ctx, data, size, ts_serve_slot());
 }
 
 /* A recorded syscall's return, counted for the recorder's metrics. */
@@ -1239,7 +1250,9 @@ static __always_inline s64 ts_exit_ret(struct ts_tp_exit_ctx *ctx)
  *   TS_EXEC_ARGS (with TS_EXEC_PATH_MAX, TS_EXEC_ARGS_MAX): a faulted execve argv is read from the new
  *   process;
  *   TS_SIGNALS: signals delivered; TS_SIGNALS_SENT: the ones a ptracer would see taken but the task never
- *   does (ignored, or fatal at once).
+ *   does (ignored, or fatal at once), with, for a cgroup, serve or comm target (tested there on a task
+ *   that is not the current one), the offsets TS_P_TT_* of the task_struct members that lead to its
+ *   group's id or hold its name.
  */
 #ifdef TS_TARGET_BITMAP
 /* Traced tasks, one bit per id up to the kernel's PID_MAX_LIMIT (TS_BITMAP_WORDS words): an array lookup
@@ -1511,21 +1524,24 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 }
 #endif
 
-#ifdef TS_SERVE
-/* tracespec serve: a thread of a recorded group ends: its end goes to the group's recorder, as strace
- * prints "+++ exited with N +++" (or "killed by") for each, and a process killed by a signal asks for its
- * recorder's dump (exit_code, at an offset from BTF: TS_P_EXIT_CODE). A main thread ending before the
- * others shows its line then, not last as under `run`. */
+#if defined(TS_SERVE) || defined(TS_TARGET_CGROUP) || defined(TS_TARGET_COMM)
+/* A thread of a target named by its group (a cgroup, serve's recorded ones) or its name ends: its line, as
+ * strace prints "+++ exited with N +++" (or "killed by") for each, and a process killed by a signal asks
+ * for a recorder's dump (serve's: its group's), from exit_code, at an offset from BTF (TS_P_EXIT_CODE).
+ * A main thread ending before the others shows its line then, not last as for a command or pids (whose
+ * tasks' map keeps the process traced until its last thread). */
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
     u64 id = bpf_get_current_pid_tgid();
     s32 code = 0;
-    if (!ts_param(TS_P_EXIT_CODE) || ts_serve_slot() < 0)
+    if (!ts_param(TS_P_EXIT_CODE) || !ts_traced(id))
         return 0;
     TS_READ_KERNEL(&code, sizeof(code), (void *)((u64)bpf_get_current_task() + ts_param(TS_P_EXIT_CODE)));
     ts_emit_value(args, id, 0, TS_PROC_EXIT_KIND, code);   /* before the dump it may ask for */
+#ifdef TS_RECORDER
     if ((u32)id == id >> 32 && (code & 0x7f))
         ts_control_emit(args, id, 0, TS_CONTROL_KILLED, code);
+#endif
     return 0;
 }
 #endif
@@ -1555,13 +1571,69 @@ RAW_TRACEPOINT_PROBE(signal_deliver)
 #endif
 
 #ifdef TS_SIGNALS_SENT
-/* Is the task with these ids traced? (ts_traced's question, asked of a task that is not the current one) */
-static __always_inline int ts_task_traced(u32 tgid, u32 pid)
+#if defined(TS_TARGET_CGROUP) || defined(TS_SERVE)
+/* The cgroup v2 group's id of a task that is not the current one, read as bpf_get_current_cgroup_id()
+ * reads the current task's: task->cgroups->dfl_cgrp->kn->id (offsets from BTF, TS_P_TT_*; the id was a
+ * union whose u64 comes first before 5.5). 0 when an offset or a pointer is unknown. */
+static __always_inline u64 ts_task_cgroup_id(u64 task)
 {
-#ifdef TS_TARGETS
+    u64 cgroups = ts_param(TS_P_TT_CGROUPS), dfl = ts_param(TS_P_TT_DFL_CGRP), kn = ts_param(TS_P_TT_KN);
+    u64 kn_id = ts_param(TS_P_TT_ID), p = 0, id = 0;
+    if (!cgroups || !dfl || !kn || !kn_id)
+        return 0;
+    TS_READ_KERNEL(&p, sizeof(p), (void *)(task + cgroups));   /* struct css_set * */
+    if (!p)
+        return 0;
+    TS_READ_KERNEL(&p, sizeof(p), (void *)(p + dfl));   /* struct cgroup * */
+    if (!p)
+        return 0;
+    TS_READ_KERNEL(&p, sizeof(p), (void *)(p + kn));   /* struct kernfs_node * */
+    if (!p)
+        return 0;
+    TS_READ_KERNEL(&id, sizeof(id), (void *)(p + kn_id));
+    return id;
+}
+#endif
+
+#ifdef TS_TARGET_COMM
+/* Is a task that is not the current one named as the target? Its task->comm (offset from BTF,
+ * TS_P_TT_COMM), compared as bpf_get_current_comm() gives the current task's: NUL-padded (a kernel
+ * that copied a shorter name in with strlcpy left an older one's bytes after its NUL). */
+static __always_inline int ts_task_comm_is(u64 task)
+{
+    u64 comm[2] = {};
+    u64 at = ts_param(TS_P_TT_COMM);
+    if (!at || TS_READ_KERNEL(&comm, sizeof(comm), (void *)(task + at)))
+        return 0;
+    u8 *c = (u8 *)comm;
+    int ended = 0;
+#pragma unroll
+    for (int i = 0; i < 16; i++) {
+        ended |= !c[i];
+        if (ended)
+            c[i] = 0;
+    }
+    return comm[0] == TS_COMM_WORD0 && comm[1] == TS_COMM_WORD1;
+}
+#endif
+
+/* Is the task with these ids traced? (ts_traced's question, asked of a task that is not the current one) */
+static __always_inline int ts_task_traced(u64 task, u32 tgid, u32 pid)
+{
+#if defined(TS_TARGETS)
     return ts_target_is(tgid) || ts_target_is(pid);
 #else
-    return tgid != ts_param(TS_P_SELF_TGID);
+    if (tgid == ts_param(TS_P_SELF_TGID))
+        return 0;
+#if defined(TS_SERVE)
+    return ts_serve_slot_of(ts_task_cgroup_id(task)) >= 0;
+#elif defined(TS_TARGET_CGROUP)
+    return ts_task_cgroup_id(task) == ts_param(TS_P_TARGET_CGROUP_ID);
+#elif defined(TS_TARGET_COMM)
+    return ts_task_comm_is(task);
+#else
+    return 1;
+#endif
 #endif
 }
 
@@ -1594,7 +1666,7 @@ RAW_TRACEPOINT_PROBE(signal_generate)
         return 0;
     }
     u32 tgid = ts_task_s32(task, tgid_off, 0), pid = ts_task_s32(task, pid_off, 0);
-    if (!ts_task_traced(tgid, pid))
+    if (!ts_task_traced(task, tgid, pid))
         return 0;
     u64 cur = bpf_get_current_pid_tgid();
     u64 id = ctx->args[3] && (cur >> 32) == tgid ? cur : ((u64)tgid << 32) | pid;
@@ -1614,7 +1686,11 @@ RAW_TRACEPOINT_PROBE(signal_generate)
             si[5] = (u32)bpf_get_current_uid_gid();
         }
     }
+#ifdef TS_SERVE
+    ts_serve_output_to(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE, ts_serve_slot_of(ts_task_cgroup_id(task)));   /* the receiver's recorder */
+#else
     ts_emit(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE);
+#endif
     return 0;
 }
 #endif

@@ -13,7 +13,8 @@ from conftest import ROOT
 from cpp_lite import active
 from tracespec.codegen.lower import HEADER_END_MARK, TASKS_END_MARK
 from tracespec.pipeline import compile_spec
-from tracespec.plan.model import FIXED_PARAMS, ParamIndex, SummaryPlan, Target, TargetKind
+from tracespec.plan.model import (FIXED_PARAMS, TARGET_TASK_CGROUP_MEMBERS, TARGET_TASK_COMM_MEMBERS, ParamIndex,
+                                  ServePlan, SummaryPlan, Target, TargetKind)
 
 SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.yaml"))
 PROFILES = ("4.19", "6.1")
@@ -124,18 +125,38 @@ def test_the_planned_helpers_are_the_called_ones(spec, kernel, mode):
         assert f"#define TS_NEED_{need} 1" in c.c_source
 
 
-@pytest.mark.parametrize("target, sent", [
-    (Target(), True), (Target(kind=TargetKind.PIDS), True), (Target(kind=TargetKind.ALL), True),
-    (Target(kind=TargetKind.CGROUP, cgroup="/sys/fs/cgroup/x"), False),
-    (Target(kind=TargetKind.COMM, comm=b"sh"), False)])
-def test_signals_sent_are_recorded_for_targets_a_sender_can_tell(target, sent):
-    """signal_generate runs in the sender: only targets known by their ids can be told there."""
-    compiled = _compile("all.yaml", "6.1", target=target)
+@pytest.mark.parametrize("kind", ["command", "pids", "all", "cgroup", "comm", "serve"])
+def test_signals_sent_are_recorded_for_every_target(kind):
+    """signal_generate runs in the sender: a target known by its tasks' ids is looked up by the receiver's;
+    a cgroup's, serve's or a name's is tested on the receiver's task_struct, at offsets from BTF."""
+    options = {"command": dict(target=Target()), "pids": dict(target=Target(kind=TargetKind.PIDS)),
+               "all": dict(target=Target(kind=TargetKind.ALL)),
+               "cgroup": dict(target=Target(kind=TargetKind.CGROUP, cgroup="/sys/fs/cgroup/x")),
+               "comm": dict(target=Target(kind=TargetKind.COMM, comm=b"sh")),
+               "serve": dict(target=Target(kind=TargetKind.CGROUP, follow=False), recorder_bytes=0, cpus=2,
+                             serve=ServePlan(8, 2))}[kind]
+    compiled = _compile("all.yaml", "6.1", **options)
     p = compiled.plan
-    assert p.signals and p.signals_sent == sent
-    programs = {a.program for a in p.attachments}
-    assert ("raw_tracepoint__signal_generate" in programs) == sent
-    assert ("RAW_TRACEPOINT_PROBE(signal_generate)" in active(compiled.c_source)) == sent
+    assert p.signals and p.signals_sent
+    assert "raw_tracepoint__signal_generate" in {a.program for a in p.attachments}
+    c = active(compiled.c_source)
+    assert "RAW_TRACEPOINT_PROBE(signal_generate)" in c
+    walked = {"cgroup": TARGET_TASK_CGROUP_MEMBERS, "serve": TARGET_TASK_CGROUP_MEMBERS,
+              "comm": TARGET_TASK_COMM_MEMBERS}.get(kind, ())
+    params = [prm.name for prm in p.params]
+    if not walked:
+        assert p.target_task_param is None and "#define TS_P_TT_" not in c and "ts_task_cgroup_id(" not in c
+        return
+    at = p.target_task_param
+    assert params[at:at + len(walked)] == [f"btf:{m}" for m in walked]
+    for i, member in enumerate(walked):
+        assert f"#define TS_P_TT_{member.split('.')[1].upper()} {at + i}" in c
+    receiver = {"cgroup": "return ts_task_cgroup_id(task) == ts_param(TS_P_TARGET_CGROUP_ID);",
+                "serve": "return ts_serve_slot_of(ts_task_cgroup_id(task)) >= 0;",
+                "comm": "return ts_task_comm_is(task);"}[kind]
+    assert receiver in c
+    if kind == "serve":  # to the receiver's recorder, not the sender's
+        assert "ts_serve_output_to(ctx, r, TS_HEADER_SIZE + TS_SIGINFO_SIZE, ts_serve_slot_of(ts_task_cgroup_id(task)))" in c
 
 
 def test_a_summary_records_no_signals_and_counts_rt_sigreturn_at_its_exit():

@@ -141,11 +141,16 @@ struct ts_serve_events_table_t ts_serve_events = { .max_entries = TS_SERVE_MAX *
 BPF_HASH(ts_serve_slots, u64, u32, TS_SERVE_MAX);   /* cgroup id -> recorder slot */
 BPF_PERCPU_ARRAY(ts_serve_counts, u64, TS_SERVE_MAX * TS_SERVE_STRIDE);
 
-static __always_inline int ts_serve_slot(void)
+/* The recorder slot of a cgroup v2 group (its id), or -1: not recorded. */
+static __always_inline int ts_serve_slot_of(u64 cg)
 {
-    u64 cg = bpf_get_current_cgroup_id();
     u32 *slot = ts_serve_slots.lookup(&cg);
     return slot && *slot < TS_SERVE_MAX ? (int)*slot : -1;
+}
+
+static __always_inline int ts_serve_slot(void)
+{
+    return ts_serve_slot_of(bpf_get_current_cgroup_id());
 }
 
 static __always_inline void ts_serve_count(int slot, u32 k)
@@ -167,13 +172,19 @@ static __always_inline int ts_serve_submit(void *ctx, void *data, u32 size, u32 
 }
 #pragma pop_macro("CUR_CPU_IDENTIFIER")
 
-static __always_inline void ts_serve_output(void *ctx, void *data, u32 size)
+/* To recorder `slot`'s buffer on this CPU (nothing when slot is -1). */
+static __always_inline void ts_serve_output_to(void *ctx, void *data, u32 size, int slot)
 {
-    int slot = ts_serve_slot();
     if (slot < 0)
-        return;   /* the task left every recorded group since its syscall began */
+        return;
     if (ts_serve_submit(ctx, data, size, (u32)slot * TS_SERVE_NCPUS + bpf_get_smp_processor_id()))
         ts_serve_count(slot, TS_SERVE_LOST);
+}
+
+static __always_inline void ts_serve_output(void *ctx, void *data, u32 size)
+{
+    /* -1: the task left every recorded group since its syscall began */
+    ts_serve_output_to(ctx, data, size, ts_serve_slot());
 }
 
 /* A recorded syscall's return, counted for the recorder's metrics. */

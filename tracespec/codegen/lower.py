@@ -25,7 +25,7 @@ from tracespec.catalogue.dirents import D_RECLEN, DIRENT_HEADERS, DIRENTS_MAX
 from tracespec.catalogue.descriptors import FD_INODE_MEMBERS, SOCK_ENDS_MEMBERS, SOCK_ENDS_SIZE
 from tracespec.catalogue.kinds import RESTART_ERRNO_MAX, RESTART_ERRNO_MIN, Capture, Phase, Written
 from tracespec.plan.model import (HIST_BUCKETS, Attach, FamilyPlan, Output, ParamIndex, Placement, Plan, RecordLayout,
-                                  SlotLayout, SyscallInfo, TargetKind)
+                                  SlotLayout, SyscallInfo, TargetKind, target_task_members)
 from tracespec.plan.planner import exec_args_copy
 from tracespec.wire.layout import COMM_SIZE, HEADER_SIZE, c_defines, c_header_struct, element_bytes
 
@@ -335,8 +335,7 @@ def describe_plan(p: Plan) -> list[str]:
     if p.signals:
         out.append("signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them"
                    + ("; and the ones sent that it would take only ptraced, ignored or fatal (signal_generate)"
-                      if p.signals_sent else "; not the ones sent that it would take only ptraced (ignored or "
-                      "fatal): a sender cannot tell this target's tasks"))
+                      if p.signals_sent else ""))
     elif p.signals_note:
         out.append(f"signals: not printed: {p.signals_note}")
     if p.table is not None:
@@ -384,6 +383,10 @@ def _config_defines(plan: Plan) -> dict[str, str]:
         d.update({f"TS_P_SK_{member.split('.')[1].upper()}": c_int(plan.sock_ends_param + i)
                   for i, member in enumerate(SOCK_ENDS_MEMBERS)})
         d["TS_SOCK_ENDS_SIZE"] = c_int(SOCK_ENDS_SIZE)
+    if plan.target_task_param is not None:  # signal_generate's walk of the receiver's task_struct
+        members = target_task_members(plan.target.kind, plan.serve is not None)
+        d.update({f"TS_P_TT_{member.split('.')[1].upper()}": c_int(plan.target_task_param + i)
+                  for i, member in enumerate(members)})
     d.update(_dispatch_defines(plan))
     d.update(_state_defines(plan))
     d.update(_target_defines(plan))

@@ -354,6 +354,21 @@ FIXED_PARAMS = {
     ParamIndex.TASK_PID: "btf:task_struct.pid",
 }
 
+# signal_generate asks of a task that is not the current one what the target's test asks of the current
+# task with a helper (bpf_get_current_cgroup_id, bpf_get_current_comm): its cgroup v2 group's id, read as
+# that helper does, task->cgroups->dfl_cgrp->kn->id (cgroup and serve targets); or its name (comm
+# targets). The struct members it walks, as btf: parameters from Plan.target_task_param on, in this order
+# (TS_P_TT_*).
+TARGET_TASK_CGROUP_MEMBERS = ("task_struct.cgroups", "css_set.dfl_cgrp", "cgroup.kn", "kernfs_node.id")
+TARGET_TASK_COMM_MEMBERS = ("task_struct.comm",)
+
+
+def target_task_members(kind: TargetKind, serve: bool) -> tuple[str, ...]:
+    """The members signal_generate walks for a target (none: a target named by its tasks' ids, or all)."""
+    if serve or kind == TargetKind.CGROUP:
+        return TARGET_TASK_CGROUP_MEMBERS
+    return TARGET_TASK_COMM_MEMBERS if kind == TargetKind.COMM else ()
+
 
 @dataclass(frozen=True)
 class Param:
@@ -483,7 +498,8 @@ class Plan:
     signals_note: str | None = None  # why they are not recorded when the spec asks for them
     # ... and the signals sent to them that the kernel, as they are not ptraced, drops (ignored) or turns
     # into their group's death (a fatal one with no handler), which strace sees (raw tracepoint
-    # signal_generate); off for targets the probe cannot recognise from the sender (cgroup, comm)
+    # signal_generate, in the sender: a cgroup or comm target's test of the receiver walks its task_struct,
+    # target_task_param)
     signals_sent: bool = False
     sigreturn_frame: bool = False  # rt_sigreturn's entry records the mask and rax its signal frame restores
     # a summary counts rt_sigreturn at the exit whose syscall number it restored to -1 (raw exit probes)
@@ -493,6 +509,9 @@ class Plan:
     fd_inode_param: int | None = None
     # -yy's socket endpoints: the first of SOCK_ENDS_MEMBERS' params (the exits of bind, connect, ...)
     sock_ends_param: int | None = None
+    # signal_generate's test of a cgroup, serve or comm target on the receiving task: the first of
+    # TARGET_TASK_CGROUP_MEMBERS' params (cgroup, serve) or TARGET_TASK_COMM_MEMBERS' (comm)
+    target_task_param: int | None = None
 
     @property
     def contexts(self) -> tuple[str, str]:

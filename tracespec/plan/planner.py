@@ -27,7 +27,8 @@ from tracespec.errors import SpecError
 from tracespec.plan.model import (FIXED_PARAMS, SIGNAL_PROGRAM, SIGNAL_SENT_PROGRAM, ArgField, Attach, Attachment, FamilyPlan,
                                   FilterPlan, Output, Param, ParamIndex, Placement, Plan, ServePlan,
                                   RecorderPlan, RecordLayout, Schema, SlotLayout, SlotLen, SummaryPlan, SyscallInfo,
-                                  TableEntry, TablePlan, TableSlot, TailCall, Target, TargetKind)
+                                  TableEntry, TablePlan, TableSlot, TailCall, Target, TargetKind,
+                                  target_task_members)
 from tracespec.validate import SelectedSyscall, ValidatedSpec
 from tracespec.kernel.profile import FEATURES
 from tracespec.validate.typed import TAnd, TExpr, TStrMatch, leaves
@@ -308,8 +309,7 @@ class _Planner:
         signals, signals_note = self.signals()
         if signals:
             attachments.append(Attachment(SIGNAL_PROGRAM, "auto", "signal_deliver"))
-        signals_sent = (signals and self.serve is None
-                        and self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS, TargetKind.ALL))
+        signals_sent = signals  # every target's tasks can be recognised from the sender's side
         if signals_sent:
             attachments.append(Attachment(SIGNAL_SENT_PROGRAM, "auto", "signal_generate"))
         params = [Param(i, name, (self.target.cgroup or "") if i == ParamIndex.TARGET_CGROUP_ID else "")
@@ -330,6 +330,11 @@ class _Planner:
         if Capture.SOCKENDS in captures:
             sock_ends_param = len(params)
             params += [Param(len(params) + i, f"btf:{member}") for i, member in enumerate(SOCK_ENDS_MEMBERS)]
+        target_task_param = None
+        members = target_task_members(self.target.kind, self.serve is not None) if signals_sent else ()
+        if members:  # the receiver's group, or name, from its task_struct: it is not the current task there
+            target_task_param = len(params)
+            params += [Param(len(params) + i, f"btf:{member}") for i, member in enumerate(members)]
         summary = None
         if self.summary is not None:
             summary = replace(self.summary, epoch_param=len(params))
@@ -379,7 +384,7 @@ class _Planner:
             arm_on_exec=self.target.kind == TargetKind.COMMAND, exec_nrs=v.exec_nrs, exec_arm_events=arm_events,
             target_bitmap=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and p.has("atomic_bitops"),
             wakeup_batch=self._wakeup_batch(output, recorder, pages), summary=summary, recorder=recorder, helpers=helpers,
-            fd_inode_param=fd_inode_param, sock_ends_param=sock_ends_param,
+            fd_inode_param=fd_inode_param, sock_ends_param=sock_ends_param, target_task_param=target_task_param,
             generic_stash=generic_stash,
             generic_enter_buffer=record_buffer(generic_enter, output, generic_filter is not None, summarised,
                                                generic_stash) if generic_enter else Placement.STACK,
@@ -586,8 +591,9 @@ class _Planner:
                     out.append(Attachment("ts_tp_arm", "tracepoint", f"syscalls:sys_enter_{ev}"))
         if self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and self.target.follow:
             out.append(Attachment("tracepoint__sched__sched_process_fork", "auto", "sched:sched_process_fork"))
-        if self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) or self.serve is not None:
-            # (under serve, a recorded group's thread ends: its line and, killed by a signal, its dump)
+        if self.target.kind != TargetKind.ALL:
+            # each traced thread's end, as strace prints it (and, under serve, the dump of a recorded group
+            # a signal killed a process of); not every process's with --all
             out.append(Attachment("tracepoint__sched__sched_process_exit", "auto", "sched:sched_process_exit"))
         if any(m.name in ("execve", "execveat") and any(s.capture == Capture.STRV for s in sp.enter.slots)
                for sp in plans for m in sp.members):

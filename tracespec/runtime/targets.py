@@ -9,6 +9,7 @@ import shutil
 import signal
 
 from tracespec.errors import TracespecError
+from tracespec.runtime.cgroup import resolve_cgroup
 
 
 def _inherited_signals() -> tuple[frozenset, frozenset]:
@@ -236,12 +237,25 @@ def _close_on_exec(pid: int | str, fd: str) -> bool:
     return False
 
 
-def descriptors_at_start(command: bool, pids: list[int]) -> dict[str, dict[str, str]]:
+def descriptors_at_start(command: bool, pids: list[int], cgroup: str | None = None) -> dict[str, dict[str, str]]:
     """For -y, by process id ("command": a command tracespec starts, which inherits tracespec's own
-    descriptors but for the close-on-exec ones)."""
+    descriptors but for the close-on-exec ones; with a cgroup, the processes in it)."""
     if command:
         return {"command": open_descriptors("self", inherited_only=True)}
+    if cgroup:
+        return descriptors_in_group(resolve_cgroup(cgroup)[0])
     return {str(pid): open_descriptors(pid) for pid in check_pids(pids)} if pids else {}
+
+
+def descriptors_in_group(group: str) -> dict[str, dict[str, str]]:
+    """For -y, by process id, as descriptors_at_start: the processes of a cgroup v2 group now (its
+    cgroup.procs; those of groups below it are not its)."""
+    try:
+        with open(os.path.join(group, "cgroup.procs"), encoding="ascii", errors="replace") as f:
+            pids = f.read().split()
+    except OSError:
+        return {}
+    return {pid: open_descriptors(pid) for pid in pids if pid.isdigit()}
 
 
 def directories_at_start(processes) -> dict[str, str]:

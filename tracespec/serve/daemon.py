@@ -67,6 +67,11 @@ class Recorder:
     dumps: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)  # a dump and the close never overlap
     closed: bool = False
+    # -y: what the group's processes had open, and their working directories, when the recorder was
+    # added (by pid, as `record -y` takes them): a dump names the descriptors they had before, though
+    # they may be gone by the time it is written
+    initial_fds: dict = field(default_factory=dict)
+    initial_cwds: dict = field(default_factory=dict)
 
     @property
     def buffer_bytes(self) -> int:
@@ -128,6 +133,11 @@ class Daemon:
                 self.by_cgroup.pop(cgroup_id, None)
             raise
         placeholder.slot = slot
+        if spec.fd_paths:  # taken once the group is recorded: whatever it opens from here on is in the buffers
+            from tracespec.runtime.targets import descriptors_in_group, directories_at_start
+
+            placeholder.initial_fds = descriptors_in_group(path)
+            placeholder.initial_cwds = directories_at_start(placeholder.initial_fds)
         with self.lock:
             self.recorders[rid] = placeholder
         return placeholder
@@ -209,7 +219,8 @@ class Daemon:
             from tracespec.format.binary import BinWriter
 
             out = io.BytesIO()
-            w = BinWriter(out, spec.program.plan.schema.to_json(), spec.path, spec.text, self.offset, spec.fd_paths)
+            w = BinWriter(out, spec.program.plan.schema.to_json(), spec.path, spec.text, self.offset, spec.fd_paths,
+                          r.initial_fds, initial_cwds=r.initial_cwds)
             w.write_raw(d.records, None)
             w.finish(d.lost, None)
             return out.getvalue()
@@ -224,7 +235,9 @@ class Daemon:
             writer = JsonWriter(out, self.offset)
         else:
             out.write(f"=== dump {d.number}: {head} ===\n")
-            writer = TextWriter(out, TextOptions(fd_paths=spec.fd_paths, live=True), self.offset)
+            # a dump's events begin where the buffers' reach does: a descriptor the start lacks is asked of /proc
+            writer = TextWriter(out, TextOptions(fd_paths=spec.fd_paths, live=True, initial_fds=r.initial_fds,
+                                                 initial_cwds=r.initial_cwds, initial_complete=False), self.offset)
         writer.write(d.events)
         writer.finish(d.lost)
         if fmt == "text":
