@@ -1529,7 +1529,7 @@ def _decode_152(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 153: f76 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+# kind 153: f76 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
@@ -1549,19 +1549,7 @@ def _decode_153(mv, off):
     s11, pos = _iov_slot(mv, pos, 44)
     s12, pos = _buf_slot(mv, pos)
     s13, pos = _buf_slot(mv, pos)
-    s14, pos = _iov_slot(mv, pos, 44)
-    s15, pos = _buf_slot(mv, pos)
-    s16, pos = _buf_slot(mv, pos)
-    s17, pos = _iov_slot(mv, pos, 44)
-    s18, pos = _buf_slot(mv, pos)
-    s19, pos = _buf_slot(mv, pos)
-    s20, pos = _iov_slot(mv, pos, 44)
-    s21, pos = _buf_slot(mv, pos)
-    s22, pos = _buf_slot(mv, pos)
-    s23, pos = _iov_slot(mv, pos, 44)
-    s24, pos = _buf_slot(mv, pos)
-    s25, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16, s17, s18, s19, s20, s21, s22, s23, s24, s25)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
 # kind 154: f77 enter (pathname)
@@ -1602,7 +1590,7 @@ def _decode_157(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: f79 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+# kind 158: f79 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
 _S158 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_158(mv, off):
@@ -1621,19 +1609,7 @@ def _decode_158(mv, off):
     s10, pos = _buf_slot(mv, pos)
     s11, pos = _iov_slot(mv, pos, 44)
     s12, pos = _buf_slot(mv, pos)
-    s13, pos = _buf_slot(mv, pos)
-    s14, pos = _iov_slot(mv, pos, 44)
-    s15, pos = _buf_slot(mv, pos)
-    s16, pos = _buf_slot(mv, pos)
-    s17, pos = _iov_slot(mv, pos, 44)
-    s18, pos = _buf_slot(mv, pos)
-    s19, pos = _buf_slot(mv, pos)
-    s20, pos = _iov_slot(mv, pos, 44)
-    s21, pos = _buf_slot(mv, pos)
-    s22, pos = _buf_slot(mv, pos)
-    s23, pos = _iov_slot(mv, pos, 44)
-    s24, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16, s17, s18, s19, s20, s21, s22, s23, s24)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
 # kind 159: f79 exit (mmsg)
@@ -1906,7 +1882,7 @@ _RETRY_READERS = {
     299: (_buf_slot, _buf_slot, ),
     301: (_str_slot, ),
     302: (_buf_slot, ),
-    307: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
+    307: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
     320: (_str_slot, ),
     322: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
     332: (_str_slot, ),

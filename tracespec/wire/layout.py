@@ -21,7 +21,7 @@ ARG_FORMAT = "Q"  # an enter record's raw argument registers follow its header a
 # record header flags
 FLAG_DEFERRED = 1  # an enter record held back by an exit-time filter and emitted at exit
 
-MAX_SLOTS = 32  # slots a record layout has at most (recvmmsg's exit: 3 for each of 8 messages, and 2 more)
+MAX_SLOTS = 32  # slots a record layout has at most: a retry's fault bits are one u32 (recvmmsg's exit: 3 for each message copied, and 2 more)
 SLOT_INFO_SIZE = 4  # u32: stored length (low 16 bits) and SLOT_* flags (high 16 bits)
 SLOT_TRUNCATED = 1 << 16  # the value was longer than the slot's max
 SLOT_FAULT = 1 << 17  # the copy failed (bad address): print the pointer
