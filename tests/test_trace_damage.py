@@ -154,8 +154,9 @@ def _chunks(data: bytes) -> list[tuple[int, int, int, int]]:
 def recorded(tmp_path_factory):
     work = tmp_path_factory.mktemp("damage")
     trace = work / "t.tsb"
-    r = run_tracespec("run", "specs/fileio.yaml", "--format", "bin", "-o", str(trace), "--", "ls", "-la", "/usr/lib",
-                      stdout=subprocess.DEVNULL)
+    # a trace of several chunks (a binary trace writes them of about 64 KiB): damage in one leaves others
+    r = run_tracespec("run", "specs/fileio.yaml", "--format", "bin", "-o", str(trace), "--", "ls", "-laR",
+                      "/usr/lib/python3", stdout=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     full = run_tracespec("decode", str(trace), "--format", "json")
     assert full.returncode == 0, full.stderr
