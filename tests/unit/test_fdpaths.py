@@ -211,3 +211,69 @@ def test_a_dump_names_inherited_descriptors_and_asks_proc_for_the_rest():
     # a whole run's table is complete: 5 was not open when it began, nor opened since
     p = Printer(live_fds(proc, initial))
     assert p.line(call("write", 1, (5,), -9), 5) == ("5", "-9")
+
+
+def test_yy_names_a_pidfd_by_its_process():
+    """strace -y shows anon_inode:[pidfd], -yy the process the pidfd refers to."""
+    fds = FdPaths(live=False, initial={"command": {}}, endpoints=True)
+    fds._proc = lambda tgid, what: None
+    p = Printer(fds)
+    assert p.line(call("pidfd_open", 1, (77, 0), 3)) == ("3<pid:77>",)
+    assert p.line(call("close", 1, (3,), 0), 3) == ("3<pid:77>", "0")
+
+
+def test_a_deleted_file_has_the_mark_after_its_brackets():
+    p = Printer(live_fds({(1, "fd/4"): "/tmp/gone (deleted)"}, {"command": {"4": "/tmp/gone (deleted)"}}))
+    assert p.line(call("close", 1, (4,), 0), 4) == ("4</tmp/gone>(deleted)", "0")
+    p.line(call("memfd_create", 1, (0, 0), 5, {"uname": Slot(b"buf", 0)}))
+    assert p.fds.annotate(1, 5) == "5</memfd:buf>(deleted)"
+
+
+def _msghdr(controllen: int) -> Slot:
+    """A struct user_msghdr: only msg_controllen (at 40) matters here."""
+    return Slot(bytes(40) + controllen.to_bytes(8, "little") + bytes(8), 0)
+
+
+def _rights(*fds: int, extra: bytes = b"") -> Slot:
+    data = b"".join(fd.to_bytes(4, "little", signed=True) for fd in fds)
+    header = (16 + len(data)).to_bytes(8, "little") + (1).to_bytes(4, "little") + (1).to_bytes(4, "little")
+    return Slot(header + data + bytes(-len(data) % 8) + extra, 0)
+
+
+def _message(name: str, tgid: int, fd: int, ret: int, rights: Slot, flags: int = 0) -> SyscallEvent:
+    ev = call(name, tgid, (fd, 0x1000, flags), ret, {"msg__control": rights})
+    ev.entry_slots["msg"] = ev.slots["msg"] = _msghdr(len(rights.data))
+    return ev
+
+
+def test_descriptors_received_in_scm_rights_are_what_the_peer_sent():
+    """The receiver's new descriptors (here 5, a number the sender had just closed) are what the sender
+    passed on the receiving socket's peer, on the recvmsg line and the lines after it; without a known
+    sender, /proc names them while they live."""
+    proc = {(1, "fd/7"): "pipe:[900]"}
+    p = Printer(live_fds(proc, {"command": {}}))
+    ev = call("socketpair", 1, (1, 1, 0), 0, {"usockvec": pair(3, 4), "fd_inode": Slot((11).to_bytes(8, "little") + (12).to_bytes(8, "little"), 0)})
+    p.line(ev)
+    p.line(call("openat", 1, (-100, 0, 0), 5, {"filename": Slot(b"/etc/hostname", 0)}))
+    sent = _message("sendmsg", 1, 3, 1, _rights(5, 3))
+    p.fds.before(sent)
+    assert [p.fds.annotate(1, fd) for fd in passed(sent)] == ["5</etc/hostname>", "3<socket:[11]>"]
+    p.fds.after(sent)
+    p.line(call("close", 1, (5,), 0), 5)
+    got = _message("recvmsg", 1, 4, 1, _rights(5, 6), flags=0x40000000)  # MSG_CMSG_CLOEXEC
+    p.fds.before(got)
+    assert [p.fds.annotate_new(1, fd) for fd in passed(got)] == ["5</etc/hostname>", "6<socket:[11]>"]
+    assert p.fds.annotate(1, 5) == "5"  # the argument side: not open before the call
+    p.fds.after(got)
+    assert p.line(call("read", 1, (6,), 0), 6) == ("6<socket:[11]>", "0")
+    p.line(call("execve", 1, (0, 0, 0), 0))
+    assert p.fds.annotate(1, 5) == "5"  # close-on-exec, as MSG_CMSG_CLOEXEC asked
+    # a receiver whose sender the trace did not see: /proc, while the descriptor lives
+    got = _message("recvmsg", 1, 4, 1, _rights(7))
+    assert p.line(got) == ("1",)
+    assert p.fds.annotate(1, 7) == "7<pipe:[900]>"
+
+
+def passed(ev: SyscallEvent) -> list[int]:
+    from tracespec.format.msghdr import passed_descriptors
+    return [fd for batch in passed_descriptors(ev) for fd in batch]

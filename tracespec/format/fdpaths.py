@@ -30,16 +30,19 @@ import struct
 
 from tracespec.catalogue.descriptors import ENDPOINT_SYSCALLS, FD_INODE_SLOT, SOCK_ENDS_SLOT
 from tracespec.decode.events import SyscallEvent
+from tracespec.format.msghdr import passed_descriptors
 from tracespec.format.sockets import AF_UNIX, endpoint as socket_endpoint, protocol as socket_protocol
 
 AT_FDCWD = -100
 O_CLOEXEC = 0o2000000  # also SOCK_CLOEXEC, EFD_, TFD_, SFD_, EPOLL_, IN_CLOEXEC
 MFD_CLOEXEC = 1
+MSG_CMSG_CLOEXEC = 0x40000000
 F_DUPFD, F_SETFD, F_DUPFD_CLOEXEC = 0, 2, 1030
 FD_CLOEXEC = 1
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
 CLONE_FILES, CLONE_THREAD = 0x400, 0x10000
 EBADF = 9
+DELETED = " (deleted)"  # what /proc adds to the path of a file that was deleted
 
 OPENERS = {"open": (None, "filename", "flags"), "openat": ("dfd", "filename", "flags"),
            "openat2": ("dfd", "filename", None), "creat": (None, "pathname", None)}
@@ -67,7 +70,8 @@ class OpenFile:
     def __init__(self, kind: str, target: str | None = None, protocol: str | None = None):
         self.kind = kind  # "path", "socket", "pipe", "anon" (named by the trace), or "other"
         self.target = target  # None: /proc may name it while the descriptor lives
-        self.protocol = protocol  # sockets: TCP, UDPv6, UNIX-STREAM... (-yy), from socket()'s arguments
+        self.protocol = protocol  # sockets: TCP, UDPv6, UNIX-STREAM... (-yy), from socket()'s arguments;
+        # a pidfd: its process, pid:N, which -yy shows
         self.seen_endpoint: str | None = None  # -yy: the first endpoints read (strace keeps them)
         self.recorded: str | None = None  # -yy: a TCP or UDP socket's endpoints as the kernel gave them
         # when the first bind, listen, connect, accept or send that found it bound returned
@@ -116,6 +120,9 @@ class FdPaths:
         self.cloning: dict[int, int] = {}  # tgid -> clone flags of the fork it is in
         self.staged: tuple[int, list] | None = None  # the changes of the syscall being printed
         self.devices: dict[str, str] = {}  # -yy: path -> "<char 1:3>" for devices, "" for the rest
+        # descriptors sent in SCM_RIGHTS messages not received yet: the receiving socket's inode (the
+        # sender's peer) -> the open files of each message, in order (None: not known)
+        self.in_flight: dict[str, list[list]] = {}
 
     # -- /proc ------------------------------------------------------------------------------------------
     def _proc(self, tgid: int, what: str) -> str | None:
@@ -210,6 +217,8 @@ class FdPaths:
                 f.target = link
         if self.endpoints and f.kind == "socket" and f.target is not None:
             return self._with_endpoints(tgid, f)
+        if self.endpoints and f.kind == "anon" and f.protocol is not None:
+            return f.protocol
         return f.target
 
     def _with_endpoints(self, tgid: int, f: OpenFile) -> str:
@@ -234,13 +243,20 @@ class FdPaths:
 
     def annotate(self, tgid: int, fd: int) -> str:
         """An argument: what the descriptor was when the syscall began."""
-        p = self.path(tgid, fd)
-        return f"{fd}<{self._device(p)}>" if p is not None else str(fd)
+        return self._shown(fd, self.path(tgid, fd))
 
     def annotate_new(self, tgid: int, fd: int) -> str:
         """A returned descriptor (or one the kernel wrote, as pipe's): what the syscall made it."""
-        p = self.path(tgid, fd, new=True)
-        return f"{fd}<{self._device(p)}>" if p is not None else str(fd)
+        return self._shown(fd, self.path(tgid, fd, new=True))
+
+    def _shown(self, fd: int, p: str | None) -> str:
+        """`3</etc/passwd>`; a file that was deleted (a memfd's is) with the mark after the brackets, as
+        strace prints it: `3</memfd:x>(deleted)`."""
+        if p is None:
+            return str(fd)
+        if p.endswith(DELETED):
+            return f"{fd}<{self._device(p[:-len(DELETED)])}>(deleted)"
+        return f"{fd}<{self._device(p)}>"
 
     def _device(self, p: str) -> str:
         """-yy: a character or block device's numbers after its path, as strace shows them
@@ -305,6 +321,8 @@ class FdPaths:
                 entry = table.fds.get(op[1])
                 if entry is not None and entry[0].kind == "socket" and entry[0].recorded is None:
                     entry[0].recorded = op[2]  # the first ones found stay, as strace's cache keeps them
+            elif op[0] == "sent":
+                self.in_flight.setdefault(op[1], []).append(op[2])
             elif op[0] == "range":
                 _close_range(table, *op[1:])
             elif op[0] == "cwd":  # the new directory, or None: /proc is asked when it is needed
@@ -361,9 +379,12 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         made = OpenFile("socket", _inode_name(ev, "socket", 0), proto)
         made.recorded = _endpoints(ev)
         return [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
+    if name in ("recvmsg", "recvmmsg"):
+        return _received(fds, ev, args)
     if name in ENDPOINT_SYSCALLS:
         ends = _endpoints(ev)
-        return [("ends", args.get("fd"), ends)] if ends is not None else []
+        ops = [("ends", args.get("fd"), ends)] if ends is not None else []
+        return ops + _sent(fds, ev, args) if name in ("sendmsg", "sendmmsg") else ops
     if name in ("pipe", "pipe2", "socketpair"):
         return _pair(ev, args)
     if name in ANON:
@@ -371,7 +392,10 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         if name.startswith("signalfd") and args.get("ufd", -1) >= 0:
             return []  # changes the mask of a signalfd it was given, and returns it
         cloexec = bool(args.get(flag_arg, 0) & O_CLOEXEC) if flag_arg else name in ALWAYS_CLOEXEC
-        return [("set", ret, (OpenFile("anon", target), cloexec))]
+        made = OpenFile("anon", target)
+        if name == "pidfd_open" and args.get("pid", 0) > 0:
+            made.protocol = f"pid:{args['pid']}"  # -yy names a pidfd by its process: `<pid:1234>`
+        return [("set", ret, (made, cloexec))]
     if name == "memfd_create":
         slot = ev.slots.get("uname")
         label = None if slot is None or slot.fault or slot.truncated else \
@@ -387,6 +411,46 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
     if ev.info.ret == "fd":  # any other syscall making a descriptor: /proc names it while it lives
         return [("set", ret, (OpenFile("other"), name in ALWAYS_CLOEXEC))]
     return []
+
+
+def _unix_peer(f: OpenFile | None) -> str | None:
+    """The inode of a UNIX socket's peer, when its endpoints are known (`12345->12346`)."""
+    text = f.recorded or f.seen_endpoint if f is not None else None
+    if not text or "->" not in text:
+        return None
+    peer = text.split("->", 1)[1].split(",", 1)[0]
+    return peer if peer.isdigit() else None
+
+
+def _sent(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
+    """sendmsg, sendmmsg: what the descriptors passed in SCM_RIGHTS messages were, for the peer that
+    receives them (only when the sending socket's peer is known)."""
+    sock = fds._entry(ev.tgid, args.get("fd", -1), False)
+    peer = _unix_peer(sock[0]) if sock else None
+    if peer is None:
+        return []
+    ops = []
+    for batch in passed_descriptors(ev):
+        if batch:
+            ops.append(("sent", peer, [e[0] if e else None for e in (fds._entry(ev.tgid, fd, False) for fd in batch)]))
+    return ops
+
+
+def _received(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
+    """recvmsg, recvmmsg: the descriptors SCM_RIGHTS messages installed in the receiver's table, as
+    what the sender passed when the trace saw it send them on this socket's peer, else named by /proc
+    while they live."""
+    sock = fds._entry(ev.tgid, args.get("fd", -1), False)
+    inode = sock[0].target[len("socket:["):-1] if sock and sock[0].kind == "socket" and sock[0].target else None
+    cloexec = bool(args.get("flags", 0) & MSG_CMSG_CLOEXEC)
+    queue = fds.in_flight.get(inode) if inode is not None else None
+    ops = []
+    for batch in passed_descriptors(ev):
+        if not batch:
+            continue
+        sent = queue.pop(0) if queue and len(queue[0]) == len(batch) else [None] * len(batch)
+        ops += [("set", fd, (f if f is not None else OpenFile("other"), cloexec)) for fd, f in zip(batch, sent)]
+    return ops
 
 
 def _new_cwd(fds: FdPaths, ev: SyscallEvent, args: dict) -> str | None:
