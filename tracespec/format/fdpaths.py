@@ -28,10 +28,11 @@ import socket
 import stat
 import struct
 
-from tracespec.catalogue.descriptors import ENDPOINT_SYSCALLS, FD_INODE_SLOT, SOCK_ENDS_SLOT
+from tracespec.catalogue.descriptors import ENDPOINT_SYSCALLS, FD_INODE_SLOT, SOCK_ENDS_SLOT, UNIX_NAME_MAX
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.msghdr import passed_descriptors
-from tracespec.format.sockets import AF_UNIX, endpoint as socket_endpoint, protocol as socket_protocol
+from tracespec.format.sockets import (AF_NETLINK, AF_UNIX, endpoint as socket_endpoint, netlink_name,
+                                      protocol as socket_protocol, unix_name)
 
 AT_FDCWD = -100
 O_CLOEXEC = 0o2000000  # also SOCK_CLOEXEC, EFD_, TFD_, SFD_, EPOLL_, IN_CLOEXEC
@@ -65,13 +66,13 @@ CLONES = frozenset({"clone", "clone3", "fork", "vfork"})
 class OpenFile:
     """What descriptors refer to (dup'ed ones share it): a path or a name /proc gave, once known."""
 
-    __slots__ = ("kind", "target", "protocol", "seen_endpoint", "recorded")
+    __slots__ = ("kind", "target", "protocol", "seen_endpoint", "recorded", "detail")
 
     def __init__(self, kind: str, target: str | None = None, protocol: str | None = None):
         self.kind = kind  # "path", "socket", "pipe", "anon" (named by the trace), or "other"
         self.target = target  # None: /proc may name it while the descriptor lives
-        self.protocol = protocol  # sockets: TCP, UDPv6, UNIX-STREAM... (-yy), from socket()'s arguments;
-        # a pidfd: its process, pid:N, which -yy shows
+        self.protocol = protocol  # sockets: TCP, UDPv6, UNIX-STREAM... (-yy), from socket()'s arguments
+        self.detail: str | None = None  # -yy: a pidfd's process (pid:N); a netlink socket's protocol (ROUTE)
         self.seen_endpoint: str | None = None  # -yy: the first endpoints read (strace keeps them)
         self.recorded: str | None = None  # -yy: a TCP or UDP socket's endpoints as the kernel gave them
         # when the first bind, listen, connect, accept or send that found it bound returned
@@ -123,6 +124,10 @@ class FdPaths:
         # descriptors sent in SCM_RIGHTS messages not received yet: the receiving socket's inode (the
         # sender's peer) -> the open files of each message, in order (None: not known)
         self.in_flight: dict[str, list[list]] = {}
+        # -yy: sockets' endpoints by inode, as the kernel gave them when a syscall returned (the first
+        # ones found stay, as strace's cache keeps them): UNIX and netlink sockets, and a UNIX socket's
+        # peer learnt when the connection was accepted
+        self.sock_ends: dict[str, str] = {}
 
     # -- /proc ------------------------------------------------------------------------------------------
     def _proc(self, tgid: int, what: str) -> str | None:
@@ -217,15 +222,16 @@ class FdPaths:
                 f.target = link
         if self.endpoints and f.kind == "socket" and f.target is not None:
             return self._with_endpoints(tgid, f)
-        if self.endpoints and f.kind == "anon" and f.protocol is not None:
-            return f.protocol
+        if self.endpoints and f.kind == "anon" and f.detail is not None:
+            return f.detail
         return f.target
 
     def _with_endpoints(self, tgid: int, f: OpenFile) -> str:
         """-yy: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`, as strace prints them, while the socket lives."""
         inode = f.target[len("socket:["):-1]
-        if f.recorded is not None and f.protocol is not None:  # as of the syscall, not of the printing
-            return f"{f.protocol}:[{f.recorded}]"
+        recorded = f.recorded or self.sock_ends.get(inode)
+        if recorded is not None and f.protocol is not None:  # as of the syscall, not of the printing
+            return f"{f.protocol}:[{recorded}]"
         found = socket_endpoint(tgid, inode) if self.live and f.seen_endpoint is None else None
         if found is not None:  # the first endpoints found stay, as strace's cache keeps them
             f.protocol, f.seen_endpoint = found
@@ -321,6 +327,8 @@ class FdPaths:
                 entry = table.fds.get(op[1])
                 if entry is not None and entry[0].kind == "socket" and entry[0].recorded is None:
                     entry[0].recorded = op[2]  # the first ones found stay, as strace's cache keeps them
+            elif op[0] == "inode_ends":
+                self.sock_ends.setdefault(op[1], op[2])
             elif op[0] == "sent":
                 self.in_flight.setdefault(op[1], []).append(op[2])
             elif op[0] == "range":
@@ -372,17 +380,27 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
     if name == "socket":
         family, kind = args.get("family", 0), args.get("type", 0)
         made = OpenFile("socket", _inode_name(ev, "socket", 0), socket_protocol(family, kind))
+        if family == AF_NETLINK:
+            made.detail = netlink_name(args.get("protocol", 0))
         return [("set", ret, (made, bool(kind & O_CLOEXEC)))]
     if name in ("accept", "accept4"):
         listening = fds._entry(ev.tgid, args.get("fd", -1), False)
         proto = listening[0].protocol if listening else None
         made = OpenFile("socket", _inode_name(ev, "socket", 0), proto)
-        made.recorded = _endpoints(ev)
-        return [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
+        ops = [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
+        inode = made.target[len("socket:["):-1] if made.target else None
+        made.recorded = _endpoints(ev, inode, listening[0] if listening else None)
+        peer = _unix_peer(made)
+        if peer is not None and proto in ("UNIX-STREAM", "UNIX"):
+            ops.append(("inode_ends", peer, f"{peer}->{inode}"))  # the connecting end's peer: this one
+        return ops
     if name in ("recvmsg", "recvmmsg"):
         return _received(fds, ev, args)
     if name in ENDPOINT_SYSCALLS:
-        ends = _endpoints(ev)
+        sock = fds._entry(ev.tgid, args.get("fd", -1), False)
+        f = sock[0] if sock and sock[0].kind == "socket" else None
+        inode = f.target[len("socket:["):-1] if f is not None and f.target else None
+        ends = _endpoints(ev, inode, f)
         ops = [("ends", args.get("fd"), ends)] if ends is not None else []
         return ops + _sent(fds, ev, args) if name in ("sendmsg", "sendmmsg") else ops
     if name in ("pipe", "pipe2", "socketpair"):
@@ -394,7 +412,7 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         cloexec = bool(args.get(flag_arg, 0) & O_CLOEXEC) if flag_arg else name in ALWAYS_CLOEXEC
         made = OpenFile("anon", target)
         if name == "pidfd_open" and args.get("pid", 0) > 0:
-            made.protocol = f"pid:{args['pid']}"  # -yy names a pidfd by its process: `<pid:1234>`
+            made.detail = f"pid:{args['pid']}"  # -yy names a pidfd by its process: `<pid:1234>`
         return [("set", ret, (made, cloexec))]
     if name == "memfd_create":
         slot = ev.slots.get("uname")
@@ -522,14 +540,22 @@ def _pair(ev: SyscallEvent, args: dict) -> list:
     return [("set", a, (pipe, cloexec)), ("set", b, (pipe, cloexec))]
 
 
-def _endpoints(ev: SyscallEvent) -> str | None:
-    """-yy: a TCP or UDP socket's endpoints as strace prints them (`127.0.0.1:5000->127.0.0.1:41234`, or
-    the local one alone before it is connected), from what the kernel held when the syscall returned
-    (catalogue/descriptors.py's layout); None for a socket not bound yet or of another family."""
+def _endpoints(ev: SyscallEvent, inode: str | None = None, f: OpenFile | None = None) -> str | None:
+    """-yy: a socket's endpoints as strace prints them, from what the kernel held when the syscall
+    returned (catalogue/descriptors.py's layout): a TCP or UDP socket's (`127.0.0.1:5000->127.0.0.1:41234`,
+    or the local one alone before it is connected), a UNIX socket's inode (given), its peer's and its name
+    (`12345->12346,"/run/x.sock"`), a netlink socket's protocol and port id (`ROUTE:4242`, its protocol
+    from f); None for a socket without them yet (not bound, not connected), or of another family."""
     slot = ev.slots.get(SOCK_ENDS_SLOT)
     if slot is None or slot.fault or slot.absent or len(slot.data) < 48:
         return None
     family, local_port, remote_port = struct.unpack_from("<HHH", slot.data)
+    if family == AF_UNIX:
+        return _unix_ends(slot.data, inode)
+    if family == AF_NETLINK:
+        portid = int.from_bytes(slot.data[8:12], "little")
+        detail = f.detail if f is not None else None
+        return f"{detail}:{portid}" if portid and detail else None
     remote_port = socket.ntohs(remote_port)
     if family == socket.AF_INET:
         local, remote = (socket.inet_ntop(socket.AF_INET, slot.data[at:at + 4]) for at in (8, 12))
@@ -540,6 +566,19 @@ def _endpoints(ev: SyscallEvent) -> str | None:
     if not local_port:
         return None
     return f"{local}:{local_port}" + (f"->{remote}:{remote_port}" if remote_port else "")
+
+
+def _unix_ends(data: bytes, inode: str | None) -> str | None:
+    """A UNIX socket's `inode->peer,"name"` from its slot (its name's length after the family, the peer's
+    inode at 8, the name's first bytes at 16); None when it has neither, or its name is longer than the
+    slot holds (sock_diag is asked then, while it lives)."""
+    length = int.from_bytes(data[2:4], "little")
+    peer = int.from_bytes(data[8:16], "little")
+    if inode is None or length > UNIX_NAME_MAX or not (peer or length):
+        return None
+    name = data[16:16 + length]
+    text = inode + (f"->{peer}" if peer else "")
+    return text + ("," + unix_name(name) if name else "")
 
 
 def _inode_name(ev: SyscallEvent, kind: str, i: int) -> str | None:

@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import struct
 
+from tracespec.format.values import constants
 from tracespec.quote import quote
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
@@ -116,6 +117,23 @@ def _unix(inode: int) -> tuple[str, str | None] | None:
     return proto, text if (peer or path is not None) else None
 
 
+def unix_name(name: bytes) -> str:
+    """A UNIX socket's name (its sun_path bytes) as strace shows it: a path quoted to its first NUL, an
+    abstract name (it starts with a NUL) @ and quoted whole: `@"name"`."""
+    if name[:1] == b"\0":
+        return "@" + quote(name[1:])
+    return quote(name.split(b"\0", 1)[0])
+
+
+def netlink_name(protocol: int) -> str:
+    """strace's name of a netlink protocol in -yy's `NETLINK:[ROUTE:1234]`: NETLINK_ROUTE without its
+    prefix (the number when it has no name)."""
+    name = constants().sets["netlink_protocols"].lookup(protocol)
+    if name is None:
+        return str(protocol)
+    return name[len("NETLINK_"):] if name.startswith("NETLINK_") else name
+
+
 def _unix_attributes(data: bytes) -> tuple[int, str | None]:
     peer, path = 0, None
     while len(data) >= 4:
@@ -126,7 +144,6 @@ def _unix_attributes(data: bytes) -> tuple[int, str | None]:
         if kind == UNIX_DIAG_PEER and len(value) >= 4:
             peer = struct.unpack_from("=I", value)[0]
         elif kind == UNIX_DIAG_NAME and value:
-            # an abstract name starts with a NUL: strace shows it as @name
-            path = quote(b"@" + value[1:]) if value[:1] == b"\0" else quote(value.rstrip(b"\0"))
+            path = unix_name(value)
         data = data[(length + 3) & ~3:]
     return peer, path
