@@ -277,3 +277,28 @@ def test_descriptors_received_in_scm_rights_are_what_the_peer_sent():
 def passed(ev: SyscallEvent) -> list[int]:
     from tracespec.format.msghdr import passed_descriptors
     return [fd for batch in passed_descriptors(ev) for fd in batch]
+
+
+def test_pidfd_getfd_copies_what_the_other_process_has():
+    """The copy is what the process the pidfd names has at that number, in the trace's table; a number
+    it does not have is left to /proc (none here: bare); close-on-exec always."""
+    fds = FdPaths(live=False, initial={"7": {"4": "/srv/data"}, "8": {}}, endpoints=True)
+    p = Printer(fds)
+    fds.seen(7)
+    p.line(call("pidfd_open", 8, (7, 0), 3))
+    assert p.line(call("pidfd_getfd", 8, (3, 4, 0), 5), 3) == ("3<pid:7>", "5</srv/data>")
+    assert p.line(call("pidfd_getfd", 8, (3, 9, 0), 6)) == ("6",)
+    p.line(call("execve", 8, (0, 0, 0), 0))
+    assert fds.annotate(8, 5) == "5"
+
+
+def test_mount_and_landlock_descriptors():
+    p = Printer(FdPaths(live=False, initial={"command": {}}))
+    assert p.line(call("fsopen", 1, (0, 1), 3)) == ("3<anon_inode:[fscontext]>",)  # FSOPEN_CLOEXEC
+    assert p.line(call("fsmount", 1, (3, 0, 0), 4), 3) == ("3<anon_inode:[fscontext]>", "4")  # /proc: none here
+    assert p.line(call("landlock_create_ruleset", 1, (0x1000, 8, 0), 5)) == ("5<anon_inode:[landlock-ruleset]>",)
+    assert p.line(call("landlock_create_ruleset", 1, (0, 0, 1), 6)) == ("6",)  # the ABI version
+    assert p.fds.annotate(1, 6) == "6"
+    assert p.line(call("open_by_handle_at", 1, (5, 0, 0), 7)) == ("7",)  # strace shows a number
+    p.line(call("execve", 1, (0, 0, 0), 0))
+    assert [p.fds.annotate(1, fd) for fd in (3, 5)] == ["3", "5"]

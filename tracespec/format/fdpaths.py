@@ -57,8 +57,14 @@ ANON = {"eventfd": ("anon_inode:[eventfd]", None), "eventfd2": ("anon_inode:[eve
         "inotify_init": ("anon_inode:inotify", None), "inotify_init1": ("anon_inode:inotify", "flags"),
         "fanotify_init": ("anon_inode:[fanotify]", "flags"), "userfaultfd": ("anon_inode:[userfaultfd]", "flags"),
         "perf_event_open": ("anon_inode:[perf_event]", None), "io_uring_setup": ("anon_inode:[io_uring]", None),
-        "pidfd_open": ("anon_inode:[pidfd]", None)}
-ALWAYS_CLOEXEC = frozenset({"pidfd_open", "bpf", "perf_event_open", "memfd_secret"})
+        "pidfd_open": ("anon_inode:[pidfd]", None), "fsopen": ("anon_inode:[fscontext]", "flags"),
+        "fspick": ("anon_inode:[fscontext]", "flags"),
+        "landlock_create_ruleset": ("anon_inode:[landlock-ruleset]", None)}
+# whose flag asking for close-on-exec is not O_CLOEXEC's bit (FSOPEN_CLOEXEC, FSPICK_CLOEXEC)
+CLOEXEC_BIT = {"fsopen": 1, "fspick": 1, "fsmount": 1}
+LANDLOCK_CREATE_RULESET_VERSION = 1
+ALWAYS_CLOEXEC = frozenset({"pidfd_open", "bpf", "perf_event_open", "memfd_secret", "landlock_create_ruleset",
+                            "pidfd_getfd"})
 EXECS = frozenset({"execve", "execveat"})
 CLONES = frozenset({"clone", "clone3", "fork", "vfork"})
 
@@ -286,6 +292,11 @@ class FdPaths:
     def returns_fd(ev: SyscallEvent) -> bool:
         """Whether the return value is a descriptor (fcntl's is for F_DUPFD and F_DUPFD_CLOEXEC)."""
         if ev.info.ret == "fd":
+            # strace shows open_by_handle_at's as a number, and a ruleset's version is not a descriptor
+            if ev.info.name == "open_by_handle_at":
+                return False
+            if ev.info.name == "landlock_create_ruleset":
+                return not (len(ev.args) > 2 and ev.args[2] & LANDLOCK_CREATE_RULESET_VERSION)
             return True
         return ev.info.name == "fcntl" and len(ev.args) > 1 and ev.args[1] in (F_DUPFD, F_DUPFD_CLOEXEC)
 
@@ -409,7 +420,9 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         target, flag_arg = ANON[name]
         if name.startswith("signalfd") and args.get("ufd", -1) >= 0:
             return []  # changes the mask of a signalfd it was given, and returns it
-        cloexec = bool(args.get(flag_arg, 0) & O_CLOEXEC) if flag_arg else name in ALWAYS_CLOEXEC
+        if name == "landlock_create_ruleset" and args.get("flags", 0) & LANDLOCK_CREATE_RULESET_VERSION:
+            return []  # the ABI version, not a descriptor
+        cloexec = bool(args.get(flag_arg, 0) & CLOEXEC_BIT.get(name, O_CLOEXEC)) if flag_arg else name in ALWAYS_CLOEXEC
         made = OpenFile("anon", target)
         if name == "pidfd_open" and args.get("pid", 0) > 0:
             made.detail = f"pid:{args['pid']}"  # -yy names a pidfd by its process: `<pid:1234>`
@@ -426,9 +439,25 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         return [("exec",)]
     if name in ("chdir", "fchdir"):
         return [("cwd", _new_cwd(fds, ev, args))]
+    if name == "pidfd_getfd":
+        return [("set", ret, (_other_process_file(fds, ev, args), True))]
     if ev.info.ret == "fd":  # any other syscall making a descriptor: /proc names it while it lives
-        return [("set", ret, (OpenFile("other"), name in ALWAYS_CLOEXEC))]
+        cloexec = name in ALWAYS_CLOEXEC or bool(args.get("flags", 0) & CLOEXEC_BIT.get(name, 0))
+        return [("set", ret, (OpenFile("other"), cloexec))]
     return []
+
+
+def _other_process_file(fds: FdPaths, ev: SyscallEvent, args: dict) -> OpenFile:
+    """pidfd_getfd's copy of another process's descriptor: what that descriptor is in the trace's table of
+    the process the pidfd names (pidfd_open's), else named by /proc while the copy lives."""
+    pidfd = fds._entry(ev.tgid, args.get("pidfd", -1), False)
+    detail = pidfd[0].detail if pidfd else None
+    if detail is not None and detail.startswith("pid:") and detail[4:].isdigit():
+        table = fds.tables.get(int(detail[4:]))
+        entry = table.fds.get(args.get("fd", -1)) if table is not None else None
+        if entry is not None:
+            return entry[0]
+    return OpenFile("other")
 
 
 def _unix_peer(f: OpenFile | None) -> str | None:
