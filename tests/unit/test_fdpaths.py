@@ -219,7 +219,10 @@ def test_yy_names_a_pidfd_by_its_process():
     fds._proc = lambda tgid, what: None
     p = Printer(fds)
     assert p.line(call("pidfd_open", 1, (77, 0), 3)) == ("3<pid:77>",)
+    assert p.line(call("pidfd_open", 1, (78, 0), 4)) == ("4<pid:78>",)
     assert p.line(call("close", 1, (3,), 0), 3) == ("3<pid:77>", "0")
+    fds.process_ended(78)  # gone: strace finds no pid for it any more
+    assert p.line(call("close", 1, (4,), 0), 4) == ("4<anon_inode:[pidfd]>", "0")
 
 
 def test_a_deleted_file_has_the_mark_after_its_brackets():
@@ -286,7 +289,9 @@ def test_pidfd_getfd_copies_what_the_other_process_has():
     p = Printer(fds)
     fds.seen(7)
     p.line(call("pidfd_open", 8, (7, 0), 3))
-    assert p.line(call("pidfd_getfd", 8, (3, 4, 0), 5), 3) == ("3<pid:7>", "5</srv/data>")
+    getfd = call("pidfd_getfd", 8, (3, 4, 0), 5)
+    assert fds.annotate(fds.owner(getfd, "fd"), 4) == "4</srv/data>"  # its argument: the other's number
+    assert p.line(getfd, 3) == ("3<pid:7>", "5</srv/data>")
     assert p.line(call("pidfd_getfd", 8, (3, 9, 0), 6)) == ("6",)
     p.line(call("execve", 8, (0, 0, 0), 0))
     assert fds.annotate(8, 5) == "5"

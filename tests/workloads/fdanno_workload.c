@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/fanotify.h>
+#include <linux/perf_event.h>
+#include <linux/landlock.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
@@ -262,6 +265,42 @@ static void anon(void) {
     unlink(out_path);
 }
 
+/* perf_event_open's group, fanotify, a mount context, a landlock ruleset, another process's descriptor
+ * copied by pidfd_getfd (the child's, which exits before its parent's lines are printed). */
+static void more(void) {
+    int h = open("/etc/hostname", O_RDONLY);
+    struct perf_event_attr a = {0};
+    a.type = PERF_TYPE_SOFTWARE; a.size = sizeof a; a.config = PERF_COUNT_SW_TASK_CLOCK; a.disabled = 1;
+    int p1 = syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+    int p2 = syscall(SYS_perf_event_open, &a, 0, -1, p1, 0);
+    int f = fanotify_init(0, 0);
+    fanotify_mark(f, FAN_MARK_ADD, FAN_OPEN, h, NULL);
+    int fs = syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+    struct landlock_ruleset_attr ra = {.handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE};
+    int r = syscall(SYS_landlock_create_ruleset, &ra, sizeof ra, 0);
+    int ready[2], done[2];
+    pipe(ready);
+    pipe(done);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int t = open("/etc/hosts", O_RDONLY);
+        dup2(t, 30);
+        write(ready[1], "r", 1);
+        char c;
+        read(done[0], &c, 1);   /* until the parent has its copy */
+        _exit(0);
+    }
+    char c;
+    read(ready[0], &c, 1);
+    int pf = syscall(SYS_pidfd_open, pid, 0);
+    int g = syscall(SYS_pidfd_getfd, pf, 30, 0);
+    write(done[1], "g", 1);
+    waitpid(pid, NULL, 0);
+    read(g, &c, 1);
+    close(p1); close(p2); close(f); close(fs); close(r); close(pf); close(g); close(h);
+    close(ready[0]); close(ready[1]); close(done[0]); close(done[1]);
+}
+
 int main(int argc, char **argv) {
     const char *g = argc > 1 ? argv[1] : "";
     snprintf(out_path, sizeof out_path, "/tmp/fa-%d-out", getpid());
@@ -275,5 +314,6 @@ int main(int argc, char **argv) {
     else if (!strcmp(g, "unix")) unixs();
     else if (!strcmp(g, "netlink")) netlink();
     else if (!strcmp(g, "anon")) anon();
+    else if (!strcmp(g, "more")) more();
     return 0;
 }

@@ -224,7 +224,7 @@ def _returned_length(ev: SyscallEvent, name: str, copied: int) -> int:
 def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = DEFAULT_STYLE) -> str:
     kind, param = kind_of(f)
     if fds is not None and kind in ("fd", "dirfd"):
-        return fds.annotate(ev.tgid, value) if value != -100 else f"AT_FDCWD<{fds.cwd(ev.tgid)}>" \
+        return fds.annotate(fds.owner(ev, f.name), value) if value != -100 else f"AT_FDCWD<{fds.cwd(ev.tgid)}>" \
             if fds.cwd(ev.tgid) else "AT_FDCWD"
     if kind == "enumby":
         return enumby_text(value, param, _arg_value(ev, param.split(":")[0]), style)

@@ -134,6 +134,7 @@ class FdPaths:
         # ones found stay, as strace's cache keeps them): UNIX and netlink sockets, and a UNIX socket's
         # peer learnt when the connection was accepted
         self.sock_ends: dict[str, str] = {}
+        self.exited: set[int] = set()  # processes that ended (-yy: their pidfds show no pid)
 
     # -- /proc ------------------------------------------------------------------------------------------
     def _proc(self, tgid: int, what: str) -> str | None:
@@ -198,10 +199,12 @@ class FdPaths:
         self.seen(parent)
         table = self.tables[parent]
         self.tables[child] = table if flags & CLONE_FILES else table.copy()
+        self.exited.discard(child)  # its number, used again
         if parent in self.cwds:
             self.cwds.setdefault(child, self.cwds[parent])
 
     def process_ended(self, tgid: int) -> None:
+        self.exited.add(tgid)
         self.tables.pop(tgid, None)
         self.cwds.pop(tgid, None)
         self.cloning.pop(tgid, None)
@@ -229,7 +232,9 @@ class FdPaths:
         if self.endpoints and f.kind == "socket" and f.target is not None:
             return self._with_endpoints(tgid, f)
         if self.endpoints and f.kind == "anon" and f.detail is not None:
-            return f.detail
+            # a pidfd's process while it lives; once it has exited, strace finds no pid and shows the inode
+            if not (f.detail.startswith("pid:") and f.detail[4:].isdigit() and int(f.detail[4:]) in self.exited):
+                return f.detail
         return f.target
 
     def _with_endpoints(self, tgid: int, f: OpenFile) -> str:
@@ -252,6 +257,15 @@ class FdPaths:
         if entry is False:
             return self._proc(tgid, f"fd/{fd}") if fd >= 0 else None
         return self._name(tgid, fd, entry[0]) if entry is not None else None
+
+    def owner(self, ev: SyscallEvent, arg: str) -> int:
+        """The process whose table a descriptor argument is in: the caller's, but for pidfd_getfd's `fd`,
+        the process its pidfd names (pidfd_open's; the caller's when the trace does not know it)."""
+        if ev.info is not None and ev.info.name == "pidfd_getfd" and arg == "fd" and ev.args:
+            pid = _pidfd_process(self, ev.tgid, ev.args[0])
+            if pid is not None:
+                return pid
+        return ev.tgid
 
     def annotate(self, tgid: int, fd: int) -> str:
         """An argument: what the descriptor was when the syscall began."""
@@ -450,14 +464,19 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
 def _other_process_file(fds: FdPaths, ev: SyscallEvent, args: dict) -> OpenFile:
     """pidfd_getfd's copy of another process's descriptor: what that descriptor is in the trace's table of
     the process the pidfd names (pidfd_open's), else named by /proc while the copy lives."""
-    pidfd = fds._entry(ev.tgid, args.get("pidfd", -1), False)
-    detail = pidfd[0].detail if pidfd else None
+    pid = _pidfd_process(fds, ev.tgid, args.get("pidfd", -1))
+    table = fds.tables.get(pid) if pid is not None else None
+    entry = table.fds.get(args.get("fd", -1)) if table is not None else None
+    return entry[0] if entry is not None else OpenFile("other")
+
+
+def _pidfd_process(fds: FdPaths, tgid: int, pidfd: int) -> int | None:
+    """The process a pidfd refers to, when pidfd_open made it in the trace."""
+    entry = fds._entry(tgid, pidfd, False)
+    detail = entry[0].detail if entry else None
     if detail is not None and detail.startswith("pid:") and detail[4:].isdigit():
-        table = fds.tables.get(int(detail[4:]))
-        entry = table.fds.get(args.get("fd", -1)) if table is not None else None
-        if entry is not None:
-            return entry[0]
-    return OpenFile("other")
+        return int(detail[4:])
+    return None
 
 
 def _unix_peer(f: OpenFile | None) -> str | None:
