@@ -103,6 +103,7 @@ def test_socket_endpoints_like_strace_yy(workload, tmp_path, group):
     if group == "unix":
         assert sum('->N' in line and ',"/tmp/fa-P1-s"]' in line for line in lines) >= 2
         assert any(',@"fa-abs"]' in line for line in lines)
+        assert sum('-longer-than-the-32-bytes-a-record-holds"]' in line for line in lines) >= 4
 
 
 @pytest.mark.parametrize("group", ["udp", "unix"])

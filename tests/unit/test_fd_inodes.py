@@ -101,12 +101,13 @@ def _slot(data: bytes | None) -> bytes:
     return struct.pack("<I", len(data)) + data.ljust((len(data) + 3) & ~3, b"\0")
 
 
-def _call(plan, name: str, tgid: int, ts: int, args: tuple, ret: int, exit_slots: dict | None = None) -> list[bytes]:
+def _call(plan, name: str, tgid: int, ts: int, args: tuple, ret: int, exit_slots: dict | None = None,
+          enter_slots: dict | None = None) -> list[bytes]:
     info = next(i for i in plan.schema.syscalls if i.name == name)
     lay = _layout(plan, info.nr, "enter")
     raw = list(args) + [0] * (len(lay.args) - len(args))
     enter = HEADER.pack(ts, tgid, tgid, info.nr, lay.kind, 0) + struct.pack(f"<16s{len(lay.args)}Q", b"t", *raw)
-    enter += b"".join(_slot(None) for _ in lay.slots)
+    enter += b"".join(_slot((enter_slots or {}).get(info.args[sl.index].name)) for sl in lay.slots)
     xlay = _layout(plan, info.nr, "exit")
     exit_ = HEADER.pack(ts + 10, tgid, tgid, info.nr, xlay.kind, 0) + struct.pack("<q", ret)
     # a family's layout names its slots by position: the argument's own name is the syscall's
@@ -278,3 +279,26 @@ def test_netlink_sockets_show_their_protocol_and_port_once_bound():
     assert lines[3] == "close(3<NETLINK:[ROUTE:4242]>) = 0"
     assert lines[6] == "close(3<NETLINK:[GENERIC:99]>) = 0"
     assert [line.split(" ", 1)[1] for line in _text(raws)][3] == "close(3<socket:[601]>) = 0"
+
+
+def test_a_unix_name_longer_than_the_record_holds_is_the_one_bind_gave():
+    """The record holds a name's first 32 bytes: a longer one is the name the bind seen gave (the
+    listener's, for the sockets it accepts), when the two agree on those bytes."""
+    import socket
+    plan = compiled(True).plan
+    path = b"/tmp/" + b"d" * 40 + b"/socket"
+    addr = struct.pack("<H", socket.AF_UNIX) + path + bytes(108 - len(path))
+    raws = _call(plan, "socket", 7, 100, (AF_UNIX, SOCK_STREAM, 0), 3, {FD_INODE_SLOT: _inodes(701)})
+    raws += _call(plan, "bind", 7, 200, (3, 0x1000, 110), 0, {SOCK_ENDS_SLOT: _unix_ends(path + b"\0")},
+                  {"umyaddr": addr})
+    raws += _call(plan, "accept", 7, 300, (3, 0, 0), 4,
+                  {FD_INODE_SLOT: _inodes(702), SOCK_ENDS_SLOT: _unix_ends(path + b"\0", 703)})
+    raws += _call(plan, "close", 7, 400, (3,), 0)
+    raws += _call(plan, "socket", 7, 500, (AF_UNIX, SOCK_STREAM, 0), 3, {FD_INODE_SLOT: _inodes(704)})
+    raws += _call(plan, "listen", 7, 600, (3, 1), 0, {SOCK_ENDS_SLOT: _unix_ends(b"/" + b"e" * 40 + b"\0")})
+    raws += _call(plan, "close", 7, 700, (3,), 0)
+    lines = [line.split(" ", 1)[1] for line in _text(raws, endpoints=True)]
+    shown = path.decode()
+    assert lines[2] == f'accept(3<UNIX-STREAM:[701,"{shown}"]>, NULL, NULL) = 4<UNIX-STREAM:[702->703,"{shown}"]>'
+    assert lines[3] == f'close(3<UNIX-STREAM:[701,"{shown}"]>) = 0'
+    assert lines[6] == "close(3<UNIX-STREAM:[704]>) = 0"  # bound before the trace: not known

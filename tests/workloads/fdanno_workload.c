@@ -32,6 +32,7 @@
 static void marker(void) { close(-4242); }
 
 static char out_path[64], sock_path[64], dgram_path[64];   /* short: a UNIX name the record holds whole */
+static char long_path[100];   /* longer than a record holds: the name bind gave */
 
 static void scm(void) {
     int sv[2], p[2];
@@ -172,6 +173,19 @@ static void unixs(void) {
     write(c, "x", 1);
     read(s, &ch, 1);
     close(s); close(c); close(l);
+    /* a long name */
+    l = socket(AF_UNIX, SOCK_STREAM, 0);
+    strcpy(sa.sun_path, long_path);
+    unlink(sa.sun_path);
+    bind(l, (void *)&sa, sizeof sa);
+    listen(l, 1);
+    c = socket(AF_UNIX, SOCK_STREAM, 0);
+    connect(c, (void *)&sa, sizeof sa);
+    s = accept(l, NULL, NULL);
+    write(c, "x", 1);
+    read(s, &ch, 1);
+    close(s); close(c); close(l);
+    unlink(sa.sun_path);
     /* datagram */
     int d = socket(AF_UNIX, SOCK_DGRAM, 0);
     strcpy(sa.sun_path, dgram_path);
@@ -306,6 +320,7 @@ int main(int argc, char **argv) {
     snprintf(out_path, sizeof out_path, "/tmp/fa-%d-out", getpid());
     snprintf(sock_path, sizeof sock_path, "/tmp/fa-%d-s", getpid());
     snprintf(dgram_path, sizeof dgram_path, "/tmp/fa-%d-d", getpid());
+    snprintf(long_path, sizeof long_path, "/tmp/fa-%d-a-name-longer-than-the-32-bytes-a-record-holds", getpid());
     marker();
     if (!strcmp(g, "scm")) scm();
     else if (!strcmp(g, "scm_fork")) scm_fork();

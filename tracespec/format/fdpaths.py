@@ -135,6 +135,9 @@ class FdPaths:
         # peer learnt when the connection was accepted
         self.sock_ends: dict[str, str] = {}
         self.exited: set[int] = set()  # processes that ended (-yy: their pidfds show no pid)
+        # -yy: UNIX sockets' names as bind gave them (an accepted socket has its listener's), for those
+        # longer than a record holds
+        self.unix_names: dict[str, bytes] = {}
 
     # -- /proc ------------------------------------------------------------------------------------------
     def _proc(self, tgid: int, what: str) -> str | None:
@@ -414,7 +417,11 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         made = OpenFile("socket", _inode_name(ev, "socket", 0), proto)
         ops = [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
         inode = made.target[len("socket:["):-1] if made.target else None
-        made.recorded = _endpoints(ev, inode, listening[0] if listening else None)
+        lf = listening[0] if listening else None
+        linode = lf.target[len("socket:["):-1] if lf is not None and lf.kind == "socket" and lf.target else None
+        if inode is not None and linode in fds.unix_names:
+            fds.unix_names[inode] = fds.unix_names[linode]
+        made.recorded = _endpoints(ev, inode, lf, fds.unix_names.get(inode))
         peer = _unix_peer(made)
         if peer is not None and proto in ("UNIX-STREAM", "UNIX"):
             ops.append(("inode_ends", peer, f"{peer}->{inode}"))  # the connecting end's peer: this one
@@ -425,7 +432,9 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         sock = fds._entry(ev.tgid, args.get("fd", -1), False)
         f = sock[0] if sock and sock[0].kind == "socket" else None
         inode = f.target[len("socket:["):-1] if f is not None and f.target else None
-        ends = _endpoints(ev, inode, f)
+        if name == "bind" and inode is not None:
+            _learn_unix_name(fds, ev, args, inode)
+        ends = _endpoints(ev, inode, f, fds.unix_names.get(inode) if inode is not None else None)
         ops = [("ends", args.get("fd"), ends)] if ends is not None else []
         return ops + _sent(fds, ev, args) if name in ("sendmsg", "sendmmsg") else ops
     if name in ("pipe", "pipe2", "socketpair"):
@@ -588,7 +597,18 @@ def _pair(ev: SyscallEvent, args: dict) -> list:
     return [("set", a, (pipe, cloexec)), ("set", b, (pipe, cloexec))]
 
 
-def _endpoints(ev: SyscallEvent, inode: str | None = None, f: OpenFile | None = None) -> str | None:
+def _learn_unix_name(fds: FdPaths, ev: SyscallEvent, args: dict, inode: str) -> None:
+    """A successful bind of a UNIX socket: the name it gave (sun_path, as long as addrlen says)."""
+    slot = ev.entry_slots.get("umyaddr") or ev.slots.get("umyaddr")
+    if slot is None or slot.fault or slot.absent or len(slot.data) < 3:
+        return
+    if int.from_bytes(slot.data[:2], "little") != AF_UNIX:
+        return
+    fds.unix_names[inode] = slot.data[2:max(args.get("addrlen", 0), 2)]
+
+
+def _endpoints(ev: SyscallEvent, inode: str | None = None, f: OpenFile | None = None,
+               long_name: bytes | None = None) -> str | None:
     """-yy: a socket's endpoints as strace prints them, from what the kernel held when the syscall
     returned (catalogue/descriptors.py's layout): a TCP or UDP socket's (`127.0.0.1:5000->127.0.0.1:41234`,
     or the local one alone before it is connected), a UNIX socket's inode (given), its peer's and its name
@@ -599,7 +619,7 @@ def _endpoints(ev: SyscallEvent, inode: str | None = None, f: OpenFile | None = 
         return None
     family, local_port, remote_port = struct.unpack_from("<HHH", slot.data)
     if family == AF_UNIX:
-        return _unix_ends(slot.data, inode)
+        return _unix_ends(slot.data, inode, long_name)
     if family == AF_NETLINK:
         portid = int.from_bytes(slot.data[8:12], "little")
         detail = f.detail if f is not None else None
@@ -616,15 +636,20 @@ def _endpoints(ev: SyscallEvent, inode: str | None = None, f: OpenFile | None = 
     return f"{local}:{local_port}" + (f"->{remote}:{remote_port}" if remote_port else "")
 
 
-def _unix_ends(data: bytes, inode: str | None) -> str | None:
+def _unix_ends(data: bytes, inode: str | None, long_name: bytes | None = None) -> str | None:
     """A UNIX socket's `inode->peer,"name"` from its slot (its name's length after the family, the peer's
     inode at 8, the name's first bytes at 16); None when it has neither, or its name is longer than the
-    slot holds (sock_diag is asked then, while it lives)."""
+    slot holds and the trace did not see it bound (long_name: what bind gave it; sock_diag is asked
+    then, while the socket lives)."""
     length = int.from_bytes(data[2:4], "little")
     peer = int.from_bytes(data[8:16], "little")
-    if inode is None or length > UNIX_NAME_MAX or not (peer or length):
+    if inode is None or not (peer or length):
         return None
     name = data[16:16 + length]
+    if length > UNIX_NAME_MAX:
+        if long_name is None or len(long_name) < length or long_name[:UNIX_NAME_MAX] != data[16:16 + UNIX_NAME_MAX]:
+            return None
+        name = long_name[:length]
     text = inode + (f"->{peer}" if peer else "")
     return text + ("," + unix_name(name) if name else "")
 
