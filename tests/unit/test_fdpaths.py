@@ -307,3 +307,44 @@ def test_mount_and_landlock_descriptors():
     assert p.line(call("open_by_handle_at", 1, (5, 0, 0), 7)) == ("7",)  # strace shows a number
     p.line(call("execve", 1, (0, 0, 0), 0))
     assert [p.fds.annotate(1, fd) for fd in (3, 5)] == ["3", "5"]
+
+
+def _unix_ends(name: bytes = b"", peer: int = 0) -> Slot:
+    import struct
+    return Slot(struct.pack("<HH4xQ", 1, len(name), peer) + name.ljust(32, b"\0"), 0)
+
+
+def test_descriptors_passed_on_an_accepted_connection_are_what_the_connecting_end_sent():
+    """The connecting end's peer is learnt from the accept (in another process): what it sends there is
+    what the accepted socket receives, though the sender has closed it and no /proc is asked."""
+    fds = FdPaths(live=False, initial={"1": {}, "2": {}})
+    p = Printer(fds)
+    inode = lambda n: Slot(n.to_bytes(8, "little"), 0)  # noqa: E731
+    p.line(call("socket", 1, (1, 1, 0), 3, {"fd_inode": inode(21)}))
+    p.line(call("listen", 1, (3, 1), 0, {"sock_ends": _unix_ends(b"/s\0")}))
+    p.line(call("socket", 2, (1, 1, 0), 3, {"fd_inode": inode(22)}))
+    p.line(call("connect", 2, (3, 0, 110), 0, {"sock_ends": _unix_ends()}))
+    p.line(call("accept", 1, (3, 0, 0), 4, {"fd_inode": inode(23), "sock_ends": _unix_ends(b"/s\0", 22)}))
+    p.line(call("openat", 2, (-100, 0, 0), 5, {"filename": Slot(b"/etc/hostname", 0)}))
+    p.line(_message("sendmsg", 2, 3, 1, _rights(5)))
+    p.line(call("close", 2, (5,), 0), 5)
+    got = _message("recvmsg", 1, 4, 1, _rights(6))
+    p.fds.before(got)
+    assert [p.fds.annotate_new(1, fd) for fd in passed(got)] == ["6</etc/hostname>"]
+    p.fds.after(got)
+    yy = FdPaths(live=False, endpoints=True)
+    yy.sock_ends, yy.tables = fds.sock_ends, fds.tables
+    assert yy.annotate(2, 3) == "3<UNIX-STREAM:[22->23]>" and yy.annotate(1, 4) == '4<UNIX-STREAM:[23->22,"/s"]>'
+
+
+def test_yy_asks_fdinfo_for_a_pidfd_the_trace_did_not_see_made():
+    fds = live_fds({}, {"command": {"5": "anon_inode:[pidfd]"}})
+    fds.endpoints = True
+    fds.seen(1)
+    fds._pidfd_pid = lambda tgid, fd: 99 if (tgid, fd) == (1, 5) else None
+    assert fds.annotate(1, 5) == "5<pid:99>"
+    fds._pidfd_pid = lambda tgid, fd: None  # its process gone: fdinfo says -1
+    assert fds.annotate(1, 5) == "5<anon_inode:[pidfd]>"
+    fds.endpoints = False
+    fds._pidfd_pid = lambda tgid, fd: 99
+    assert fds.annotate(1, 5) == "5<anon_inode:[pidfd]>"

@@ -148,6 +148,20 @@ class FdPaths:
         except OSError:
             return None
 
+    def _pidfd_pid(self, tgid: int, fd: int) -> int | None:
+        """The process of a live pidfd, as /proc/PID/fdinfo/FD says (None once it has gone: -1)."""
+        if not self.live:
+            return None
+        try:
+            with open(f"/proc/{tgid}/fdinfo/{fd}") as f:
+                for line in f:
+                    if line.startswith("Pid:"):
+                        pid = int(line.split()[1])
+                        return pid if pid > 0 else None
+        except (OSError, ValueError, IndexError):
+            return None
+        return None
+
     def cwd(self, tgid: int) -> str | None:
         """The working directory: as the trace knows it (a command's is tracespec's, a child's its
         parent's), else what /proc shows now (kept until a chdir)."""
@@ -234,6 +248,9 @@ class FdPaths:
                 f.target = link
         if self.endpoints and f.kind == "socket" and f.target is not None:
             return self._with_endpoints(tgid, f)
+        if self.endpoints and f.detail is None and f.target == "anon_inode:[pidfd]":
+            pid = self._pidfd_pid(tgid, fd)  # one the trace did not see made: its process, while it lives
+            return f"pid:{pid}" if pid is not None else f.target
         if self.endpoints and f.kind == "anon" and f.detail is not None:
             # a pidfd's process while it lives; once it has exited, strace finds no pid and shows the inode
             if not (f.detail.startswith("pid:") and f.detail[4:].isdigit() and int(f.detail[4:]) in self.exited):
@@ -488,9 +505,12 @@ def _pidfd_process(fds: FdPaths, tgid: int, pidfd: int) -> int | None:
     return None
 
 
-def _unix_peer(f: OpenFile | None) -> str | None:
-    """The inode of a UNIX socket's peer, when its endpoints are known (`12345->12346`)."""
+def _unix_peer(f: OpenFile | None, fds: FdPaths | None = None) -> str | None:
+    """The inode of a UNIX socket's peer, when its endpoints are known (`12345->12346`): recorded for it,
+    or (fds given) learnt by its inode, as a connecting end learns its peer from the accept."""
     text = f.recorded or f.seen_endpoint if f is not None else None
+    if not text and fds is not None and f is not None and f.kind == "socket" and f.target:
+        text = fds.sock_ends.get(f.target[len("socket:["):-1])
     if not text or "->" not in text:
         return None
     peer = text.split("->", 1)[1].split(",", 1)[0]
@@ -501,7 +521,7 @@ def _sent(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
     """sendmsg, sendmmsg: what the descriptors passed in SCM_RIGHTS messages were, for the peer that
     receives them (only when the sending socket's peer is known)."""
     sock = fds._entry(ev.tgid, args.get("fd", -1), False)
-    peer = _unix_peer(sock[0]) if sock else None
+    peer = _unix_peer(sock[0], fds) if sock else None
     if peer is None:
         return []
     ops = []
