@@ -348,3 +348,20 @@ def test_yy_asks_fdinfo_for_a_pidfd_the_trace_did_not_see_made():
     fds.endpoints = False
     fds._pidfd_pid = lambda tgid, fd: 99
     assert fds.annotate(1, 5) == "5<anon_inode:[pidfd]>"
+
+
+def test_messages_in_flight_are_received_in_order():
+    fds = FdPaths(live=False, initial={"command": {}})
+    p = Printer(fds)
+    inodes = Slot((11).to_bytes(8, "little") + (12).to_bytes(8, "little"), 0)
+    p.line(call("socketpair", 1, (1, 1, 0), 0, {"usockvec": pair(3, 4), "fd_inode": inodes}))
+    p.line(call("openat", 1, (-100, 0, 0), 5, {"filename": Slot(b"/a", 0)}))
+    p.line(call("openat", 1, (-100, 0, 0), 6, {"filename": Slot(b"/b", 0)}))
+    p.line(_message("sendmsg", 1, 3, 1, _rights(5)))
+    p.line(_message("sendmsg", 1, 3, 1, _rights(6)))
+    p.line(_message("sendmsg", 1, 3, 1, _rights(5, 6)))
+    for fds_got, names in (((7,), ["7</a>"]), ((8,), ["8</b>"]), ((9, 10), ["9</a>", "10</b>"]), ((11,), ["11"])):
+        got = _message("recvmsg", 1, 4, 1, _rights(*fds_got))
+        p.fds.before(got)
+        assert [p.fds.annotate_new(1, fd) for fd in passed(got)] == names
+        p.fds.after(got)

@@ -376,6 +376,8 @@ class FdPaths:
                 self.sock_ends.setdefault(op[1], op[2])
             elif op[0] == "sent":
                 self.in_flight.setdefault(op[1], []).append(op[2])
+            elif op[0] == "taken":  # received: no longer in flight
+                del self.in_flight[op[1]][:op[2]]
             elif op[0] == "range":
                 _close_range(table, *op[1:])
             elif op[0] == "cwd":  # the new directory, or None: /proc is asked when it is needed
@@ -538,14 +540,16 @@ def _received(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
     sock = fds._entry(ev.tgid, args.get("fd", -1), False)
     inode = sock[0].target[len("socket:["):-1] if sock and sock[0].kind == "socket" and sock[0].target else None
     cloexec = bool(args.get("flags", 0) & MSG_CMSG_CLOEXEC)
-    queue = fds.in_flight.get(inode) if inode is not None else None
-    ops = []
+    queue = fds.in_flight.get(inode, []) if inode is not None else []
+    ops, taken = [], 0
     for batch in passed_descriptors(ev):
         if not batch:
             continue
-        sent = queue.pop(0) if queue and len(queue[0]) == len(batch) else [None] * len(batch)
+        sent = [None] * len(batch)
+        if taken < len(queue) and len(queue[taken]) == len(batch):
+            sent, taken = queue[taken], taken + 1
         ops += [("set", fd, (f if f is not None else OpenFile("other"), cloexec)) for fd, f in zip(batch, sent)]
-    return ops
+    return ops + ([("taken", inode, taken)] if taken else [])
 
 
 def _new_cwd(fds: FdPaths, ev: SyscallEvent, args: dict) -> str | None:
