@@ -21,9 +21,9 @@ INODE_DESCRIPTORS: dict[str, tuple[str, str | None]] = {
 FD_INODE_MEMBERS = ("task_struct.files", "files_struct.fdt", "fdtable.max_fds", "fdtable.fd", "file.f_inode",
                     "inode.i_ino")
 
-# -yy's endpoints of TCP and UDP sockets as they are when these syscalls return, into the exit record's
-# SOCK_ENDS_SLOT: syscall -> the argument holding the socket's descriptor (None: the descriptor
-# returned). These are where a socket gets its addresses (a send binds a UDP socket that was not); strace
+# -yy's endpoints of TCP, UDP, UNIX and netlink sockets as they are when these syscalls return, into
+# the exit record's SOCK_ENDS_SLOT: syscall -> the argument holding the socket's descriptor (None: the
+# descriptor returned). These are where a socket gets its addresses (a send binds a UDP socket that was not); strace
 # keeps the first endpoints it finds for a socket (socketutils.c caches them by inode), and so does -yy.
 SOCK_ENDS_SLOT = "sock_ends"
 ENDPOINT_SYSCALLS: dict[str, str | None] = {"bind": "fd", "listen": "fd", "connect": "fd", "accept": None,

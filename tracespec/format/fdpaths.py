@@ -10,11 +10,13 @@ tracing started (tracespec's own descriptors for a command it starts: the comman
 A socket's or a pipe's inode (`socket:[N]`, `pipe:[N]`) comes from the kernel: the exits of socket,
 accept, pipe, socketpair ... read each new descriptor's inode into their record's FD_INODE_SLOT
 (catalogue/descriptors.py), so it is known however late the line is printed, after the process reused
-the number or exited, and in a recorded trace decoded elsewhere. For -yy, a TCP or UDP socket's
-endpoints come from the kernel too, as bind, listen, connect, accept and the sends leave them (the first
-ones found stay, as strace's cache keeps them); a UNIX socketpair's ends are each other's peers; other
-UNIX sockets, and what the trace did not record, are asked of /proc and sock_diag when the line is
-printed. /proc/PID/fd/N is read when a line is printed only for what neither names (a trace without
+the number or exited, and in a recorded trace decoded elsewhere. For -yy, a socket's endpoints come from
+the kernel too, as bind, listen, connect, accept and the sends leave them (the first ones found stay, as
+strace's cache keeps them): a TCP or UDP socket's addresses, a UNIX socket's peer and name (a connecting
+end learns its peer when the connection is accepted; a socketpair's ends are each other's peers), a
+netlink socket's port id; what the trace did not record is asked of /proc and sock_diag when the line is
+printed. Descriptors received in SCM_RIGHTS messages join the receiver's table as what the sender passed
+on the receiving socket's peer, when the trace saw it send them, else as /proc names them. /proc/PID/fd/N is read when a line is printed only for what neither names (a trace without
 those slots, a descriptor of a kind the trace does not know), and only while the trace says descriptor
 N is still what that line's syscall used: the link must be of the kind the trace expects, and what it
 gives is kept, so that a later line shows what was recorded. When nothing is known, the bare number is

@@ -1,10 +1,11 @@
 """Sockets' endpoints for -yy, keyed by inode, as strace prints them: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`,
 `UNIX-STREAM:[12345->12346]`, `UNIX-STREAM:[12345,"/run/x.sock"]`, `UNIX:[12345->12346]` (datagrams).
 
-strace asks sock_diag netlink when it prints a line. Here, best effort while the socket lives: TCP and
-UDP (v4 and v6) from /proc/PID/net/* (the process's network namespace), UNIX sockets from sock_diag
-(only it knows a UNIX socket's peer). A socket that is gone, or unbound, has no endpoints: strace then
-prints the protocol and the inode, `TCP:[12345]`.
+strace asks sock_diag netlink when it prints a line. tracespec has most endpoints from its records
+(format/fdpaths.py); what they lack is asked here, best effort while the socket lives: TCP and UDP (v4
+and v6) from /proc/PID/net/* (the process's network namespace), UNIX sockets from sock_diag (only it
+knows a UNIX socket's peer). A socket that is gone, or unbound, has no endpoints: strace then prints the
+protocol and the inode, `TCP:[12345]`.
 """
 
 from __future__ import annotations
