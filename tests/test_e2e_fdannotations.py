@@ -31,10 +31,11 @@ CALLS = ("socketpair", "pipe", "pipe2", "openat", "sendmsg", "recvmsg", "sendmms
          "mmap", "munmap", "getpid", "pidfd_open", "inotify_init1", "userfaultfd", "poll", "pselect6", "dup2", "dup3",
          "fcntl", "splice", "tee", "sendfile", "copy_file_range", "newfstatat", "faccessat2", "unlinkat", "mkdirat",
          "fchdir", "fchmod", "lseek", "fsync", "close_range", "perf_event_open", "fanotify_init", "fanotify_mark",
-         "fsopen", "landlock_create_ruleset", "pidfd_getfd", "wait4", "exit_group")
+         "fsopen", "fsconfig", "fsmount", "open_tree", "landlock_create_ruleset", "pidfd_getfd", "wait4",
+         "exit_group")
 # arguments tracespec shows as numbers or addresses (not decoded)
 UNDECODED = ("signalfd4", "epoll_ctl", "copy_file_range", "perf_event_open", "fanotify_init", "fanotify_mark",
-             "fsopen", "landlock_create_ruleset")
+             "fsopen", "fsconfig", "open_tree", "landlock_create_ruleset")
 FD = re.compile(r"\b\d+<(?:[^<>]|<[^<>]*>)*>(?:\(deleted\))?")
 INODE = re.compile(r"(?<=[\[>])\d{3,}(?=[\],-])|(?<=->)\d{3,}(?=[\],])")
 PORT = re.compile(r"(?<=127\.0\.0\.1:)\d+|(?<=0\.0\.0\.0:)\d+|(?<=\[::1\]:)\d+")
@@ -126,6 +127,9 @@ def test_groups_rulesets_and_copies_like_strace(workload, tmp_path, flag):
     lines = _compare(workload, "more", flag, tmp_path)
     assert sum(line.startswith("perf_event_open ") and "<anon_inode:[perf_event]>" in line for line in lines) == 2
     assert any(line.startswith("fsopen ") and line.endswith("<anon_inode:[fscontext]>") for line in lines)
+    assert any(line.startswith("fsmount(") and line.endswith("</>") for line in lines)
+    trees = [re.sub(r"\d+<", "<", line.split()[-1]) for line in lines if line.startswith("open_tree ")]
+    assert trees == ["</etc>", "</etc/ssl>", "</>"]  # what each returned (the tokens of its line: the last)
     # the copied descriptor, named in the child's table, and the copy
     assert any(line.startswith("pidfd_getfd(") and "30</etc/hosts>, 0) = " in line and line.endswith("</etc/hosts>")
                for line in lines)

@@ -300,7 +300,9 @@ def test_pidfd_getfd_copies_what_the_other_process_has():
 def test_mount_and_landlock_descriptors():
     p = Printer(FdPaths(live=False, initial={"command": {}}))
     assert p.line(call("fsopen", 1, (0, 1), 3)) == ("3<anon_inode:[fscontext]>",)  # FSOPEN_CLOEXEC
-    assert p.line(call("fsmount", 1, (3, 0, 0), 4), 3) == ("3<anon_inode:[fscontext]>", "4")  # /proc: none here
+    assert p.line(call("fsmount", 1, (3, 0, 0), 4), 3) == ("3<anon_inode:[fscontext]>", "4</>")  # its root
+    assert p.line(call("open_tree", 1, (-100, 0, 1), 8, {"filename": Slot(b"/tmp", 0)})) == ("8</>",)  # a copy
+    assert p.line(call("open_tree", 1, (-100, 0, 0), 9, {"filename": Slot(b"/etc", 0)})) == ("9</etc>",)
     assert p.line(call("landlock_create_ruleset", 1, (0x1000, 8, 0), 5)) == ("5<anon_inode:[landlock-ruleset]>",)
     assert p.line(call("landlock_create_ruleset", 1, (0, 0, 1), 6)) == ("6",)  # the ABI version
     assert p.fds.annotate(1, 6) == "6"

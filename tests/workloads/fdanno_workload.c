@@ -290,6 +290,12 @@ static void more(void) {
     int f = fanotify_init(0, 0);
     fanotify_mark(f, FAN_MARK_ADD, FAN_OPEN, h, NULL);
     int fs = syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+    syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0);
+    int mnt = syscall(SYS_fsmount, fs, 0, 0);
+    int tree = syscall(SYS_open_tree, AT_FDCWD, "/etc", 0);
+    int sub = syscall(SYS_open_tree, tree, "ssl", 0x80000 /* OPEN_TREE_CLOEXEC */);
+    int copy = syscall(SYS_open_tree, AT_FDCWD, "/tmp", 1 /* OPEN_TREE_CLONE */);
+    close(mnt); close(tree); close(sub); close(copy);
     struct landlock_ruleset_attr ra = {.handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE};
     int r = syscall(SYS_landlock_create_ruleset, &ra, sizeof ra, 0);
     int ready[2], done[2];

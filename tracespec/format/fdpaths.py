@@ -48,7 +48,9 @@ EBADF = 9
 DELETED = " (deleted)"  # what /proc adds to the path of a file that was deleted
 
 OPENERS = {"open": (None, "filename", "flags"), "openat": ("dfd", "filename", "flags"),
-           "openat2": ("dfd", "filename", None), "creat": (None, "pathname", None)}
+           "openat2": ("dfd", "filename", None), "creat": (None, "pathname", None),
+           "open_tree": ("dfd", "filename", "flags"), "open_tree_attr": ("dfd", "filename", "flags")}
+OPEN_TREE_CLONE = 1  # open_tree's detached copy, and fsmount's new mount: their root, which /proc shows as /
 DUPS = {"dup": "fildes", "dup2": "oldfd", "dup3": "oldfd"}
 # Descriptors on anonymous inodes: the name /proc shows (and strace prints), and the flags argument
 # that may ask for close-on-exec.
@@ -418,7 +420,11 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
     if ret < 0:
         return []
     if name in OPENERS:
+        if name.startswith("open_tree") and args.get("flags", 0) & OPEN_TREE_CLONE:
+            return [("set", ret, (OpenFile("path", "/"), bool(args.get("flags", 0) & O_CLOEXEC)))]
         return _opened(fds, ev, args)
+    if name == "fsmount":
+        return [("set", ret, (OpenFile("path", "/"), bool(args.get("flags", 0) & CLOEXEC_BIT["fsmount"])))]
     if name in DUPS:
         old = fds._entry(ev.tgid, args[DUPS[name]], False)
         if not old or (name != "dup" and args[DUPS[name]] == ret):
