@@ -32,7 +32,7 @@ CALLS = ("socketpair", "pipe", "pipe2", "openat", "sendmsg", "recvmsg", "sendmms
          "fcntl", "splice", "tee", "sendfile", "copy_file_range", "newfstatat", "faccessat2", "unlinkat", "mkdirat",
          "fchdir", "fchmod", "lseek", "fsync", "close_range", "perf_event_open", "fanotify_init", "fanotify_mark",
          "fsopen", "fsconfig", "fsmount", "open_tree", "landlock_create_ruleset", "pidfd_getfd", "wait4",
-         "exit_group")
+         "clone", "waitid", "exit_group")
 # arguments tracespec shows as numbers or addresses (not decoded)
 UNDECODED = ("signalfd4", "epoll_ctl", "copy_file_range", "perf_event_open", "fanotify_init", "fanotify_mark",
              "fsopen", "fsconfig", "open_tree", "landlock_create_ruleset")
@@ -40,6 +40,10 @@ FD = re.compile(r"\b\d+<(?:[^<>]|<[^<>]*>)*>(?:\(deleted\))?")
 INODE = re.compile(r"(?<=[\[>])\d{3,}(?=[\],-])|(?<=->)\d{3,}(?=[\],])")
 PORT = re.compile(r"(?<=127\.0\.0\.1:)\d+|(?<=0\.0\.0\.0:)\d+|(?<=\[::1\]:)\d+")
 ADDR = re.compile(r"0x[0-9a-f]{6,}")
+# what tracespec does not decode, as an address: clone's parent_tid (strace: [3<pid:N>] with CLONE_PIDFD)
+# and waitid's siginfo
+NOT_DECODED = (re.compile(r"(?<=parent_tid=)(\[[^\]]*\]|(?:0x)?ADDR)"),
+               re.compile(r"(?<=^waitid\(P_PIDFD, )([^,]+, )(\{[^}]*\}|(?:0x)?ADDR)"))
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +71,7 @@ def _lines(tracer: str, workload, group: str, flag: str, tmp_path) -> list[list[
 
     def comparable(line: str) -> str:
         line = ADDR.sub("ADDR", PORT.sub(name, INODE.sub(name, line)))
+        line = NOT_DECODED[1].sub(r"\1INFO", NOT_DECODED[0].sub("TID", line))
         if line.split("(", 1)[0] in UNDECODED:  # the descriptors alone
             return line.split("(", 1)[0] + " " + " ".join(FD.findall(line))
         return line
@@ -133,3 +138,12 @@ def test_groups_rulesets_and_copies_like_strace(workload, tmp_path, flag):
     # the copied descriptor, named in the child's table, and the copy
     assert any(line.startswith("pidfd_getfd(") and "30</etc/hosts>, 0) = " in line and line.endswith("</etc/hosts>")
                for line in lines)
+
+
+def test_clone_pidfd_like_strace_yy(workload, tmp_path):
+    """The parent's pidfd (at the lowest free number: the record does not hold where it was written),
+    waited for with P_PIDFD while the child lives, closed once it has gone."""
+    lines = _compare(workload, "pidfd", "-yy", tmp_path)
+    assert any(line.startswith("fcntl(3<pid:P2>, F_GETFD)") for line in lines)
+    assert any(line.startswith("waitid(P_PIDFD, 3<pid:P2>, ") for line in lines)
+    assert "close(3<anon_inode:[pidfd]>) = 0" in lines

@@ -367,3 +367,18 @@ def test_messages_in_flight_are_received_in_order():
         p.fds.before(got)
         assert [p.fds.annotate_new(1, fd) for fd in passed(got)] == names
         p.fds.after(got)
+
+
+def test_clone_pidfd_takes_the_lowest_free_number():
+    """CLONE_PIDFD: the parent's pidfd, at the lowest number free (the record does not hold where the
+    kernel wrote it), close-on-exec; with an incomplete table /proc is left to name it."""
+    fds = FdPaths(live=False, initial={"command": {"0": "/dev/null", "1": "/dev/null", "3": "/x"}}, endpoints=True)
+    p = Printer(fds)
+    p.line(call("clone", 1, (0x1000 | SIGCHLD, 0, 0x1000, 0, 0), 50))
+    assert fds.annotate(1, 2) == "2<pid:50>"
+    fds.process_ended(50)
+    assert fds.annotate(1, 2) == "2<anon_inode:[pidfd]>"
+    p.line(call("execve", 1, (0, 0, 0), 0))
+    assert fds.annotate(1, 2) == "2"
+    p.line(call("clone", 1, (SIGCHLD, 0, 0, 0, 0), 51))  # no pidfd asked for
+    assert fds.annotate(1, 2) == "2"

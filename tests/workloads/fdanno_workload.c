@@ -23,6 +23,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/sched.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <linux/netlink.h>
@@ -321,6 +322,20 @@ static void more(void) {
     close(ready[0]); close(ready[1]); close(done[0]); close(done[1]);
 }
 
+/* clone's CLONE_PIDFD: the pidfd on the child, waited for by it (P_PIDFD), then closed. */
+static void pidfd(void) {
+    int pidfd = -1;
+    long r = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, &pidfd, 0, 0);
+    if (r == 0) {
+        usleep(100000);
+        _exit(0);
+    }
+    fcntl(pidfd, F_GETFD);
+    siginfo_t si;
+    waitid(P_PIDFD, pidfd, &si, WEXITED);
+    close(pidfd);
+}
+
 int main(int argc, char **argv) {
     const char *g = argc > 1 ? argv[1] : "";
     snprintf(out_path, sizeof out_path, "/tmp/fa-%d-out", getpid());
@@ -336,5 +351,6 @@ int main(int argc, char **argv) {
     else if (!strcmp(g, "netlink")) netlink();
     else if (!strcmp(g, "anon")) anon();
     else if (!strcmp(g, "more")) more();
+    else if (!strcmp(g, "pidfd")) pidfd();
     return 0;
 }

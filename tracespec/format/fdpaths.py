@@ -43,7 +43,7 @@ MSG_CMSG_CLOEXEC = 0x40000000
 F_DUPFD, F_SETFD, F_DUPFD_CLOEXEC = 0, 2, 1030
 FD_CLOEXEC = 1
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
-CLONE_FILES, CLONE_THREAD = 0x400, 0x10000
+CLONE_FILES, CLONE_THREAD, CLONE_PIDFD = 0x400, 0x10000, 0x1000
 EBADF = 9
 DELETED = " (deleted)"  # what /proc adds to the path of a file that was deleted
 
@@ -70,6 +70,9 @@ LANDLOCK_CREATE_RULESET_VERSION = 1
 ALWAYS_CLOEXEC = frozenset({"pidfd_open", "bpf", "perf_event_open", "memfd_secret", "landlock_create_ruleset",
                             "pidfd_getfd"})
 EXECS = frozenset({"execve", "execveat"})
+P_PIDFD = 3
+# (syscall, argument) -> (the index of the argument that says so, its value): a descriptor then
+FD_WHEN = {("waitid", "upid"): (0, P_PIDFD)}
 CLONES = frozenset({"clone", "clone3", "fork", "vfork"})
 
 
@@ -282,6 +285,13 @@ class FdPaths:
             return self._proc(tgid, f"fd/{fd}") if fd >= 0 else None
         return self._name(tgid, fd, entry[0]) if entry is not None else None
 
+    @staticmethod
+    def descriptor_by_other(ev: SyscallEvent, arg: str) -> bool:
+        """Whether an argument that is not always a descriptor is one in this call, as another argument
+        says (waitid's id with P_PIDFD)."""
+        rule = FD_WHEN.get((ev.info.name, arg)) if ev.info is not None else None
+        return rule is not None and len(ev.args) > rule[0] and ev.args[rule[0]] == rule[1]
+
     def owner(self, ev: SyscallEvent, arg: str) -> int:
         """The process whose table a descriptor argument is in: the caller's, but for pidfd_getfd's `fd`,
         the process its pidfd names (pidfd_open's; the caller's when the trace does not know it)."""
@@ -402,6 +412,19 @@ def _clone_flags(ev: SyscallEvent) -> int:
     return 0
 
 
+def _clone_pidfd(fds: FdPaths, ev: SyscallEvent) -> list:
+    """A clone with CLONE_PIDFD gave the parent a pidfd on the child (close-on-exec): the kernel takes the
+    lowest free number, which a complete table knows (the record holds no copy of where it was written);
+    an incomplete one leaves it to /proc."""
+    table = fds.tables.get(ev.tgid)
+    if table is None or not table.complete:
+        return []
+    fd = next(n for n in range(len(table.fds) + 1) if n not in table.fds)
+    made = OpenFile("anon", "anon_inode:[pidfd]")
+    made.detail = f"pid:{ev.ret}"
+    return [("set", fd, (made, True))]
+
+
 def _close_range(table: Table, first: int, last: int, flags: int) -> None:
     for fd in [fd for fd in table.fds if first <= fd <= last]:
         if flags & CLOSE_RANGE_CLOEXEC:
@@ -487,6 +510,8 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         return ops + [("range", args.get("fd", 0), args.get("max_fd", 0), args.get("flags", 0))]
     if name in EXECS:
         return [("exec",)]
+    if name in CLONES and ret > 0 and _clone_flags(ev) & CLONE_PIDFD:
+        return _clone_pidfd(fds, ev)
     if name in ("chdir", "fchdir"):
         return [("cwd", _new_cwd(fds, ev, args))]
     if name == "pidfd_getfd":
