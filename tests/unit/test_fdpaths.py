@@ -362,8 +362,9 @@ def test_messages_in_flight_are_received_in_order():
     p.line(_message("sendmsg", 1, 3, 1, _rights(5)))
     p.line(_message("sendmsg", 1, 3, 1, _rights(6)))
     p.line(_message("sendmsg", 1, 3, 1, _rights(5, 6)))
-    for fds_got, names in (((7,), ["7</a>"]), ((8,), ["8</b>"]), ((9, 10), ["9</a>", "10</b>"]), ((11,), ["11"])):
-        got = _message("recvmsg", 1, 4, 1, _rights(*fds_got))
+    for fds_got, names, flags in (((12,), ["12</a>"], 2), ((7,), ["7</a>"], 0), ((8,), ["8</b>"], 0),
+                                  ((9, 10), ["9</a>", "10</b>"], 0), ((11,), ["11"], 0)):  # MSG_PEEK first
+        got = _message("recvmsg", 1, 4, 1, _rights(*fds_got), flags)
         p.fds.before(got)
         assert [p.fds.annotate_new(1, fd) for fd in passed(got)] == names
         p.fds.after(got)

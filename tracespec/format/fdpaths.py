@@ -39,7 +39,7 @@ from tracespec.format.sockets import (AF_NETLINK, AF_UNIX, endpoint as socket_en
 AT_FDCWD = -100
 O_CLOEXEC = 0o2000000  # also SOCK_CLOEXEC, EFD_, TFD_, SFD_, EPOLL_, IN_CLOEXEC
 MFD_CLOEXEC = 1
-MSG_CMSG_CLOEXEC = 0x40000000
+MSG_CMSG_CLOEXEC, MSG_PEEK = 0x40000000, 2
 F_DUPFD, F_SETFD, F_DUPFD_CLOEXEC = 0, 2, 1030
 FD_CLOEXEC = 1
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
@@ -582,7 +582,8 @@ def _received(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
         if taken < len(queue) and len(queue[taken]) == len(batch):
             sent, taken = queue[taken], taken + 1
         ops += [("set", fd, (f if f is not None else OpenFile("other"), cloexec)) for fd, f in zip(batch, sent)]
-    return ops + ([("taken", inode, taken)] if taken else [])
+    peek = args.get("flags", 0) & MSG_PEEK  # the message stays (its descriptors are installed all the same)
+    return ops + ([("taken", inode, taken)] if taken and not peek else [])
 
 
 def _new_cwd(fds: FdPaths, ev: SyscallEvent, args: dict) -> str | None:
