@@ -101,12 +101,13 @@ def _slot(data: bytes | None) -> bytes:
     return struct.pack("<I", len(data)) + data.ljust((len(data) + 3) & ~3, b"\0")
 
 
-def _call(plan, name: str, tgid: int, ts: int, args: tuple, ret: int, exit_slots: dict | None = None) -> list[bytes]:
+def _call(plan, name: str, tgid: int, ts: int, args: tuple, ret: int, exit_slots: dict | None = None,
+          enter_slots: dict | None = None) -> list[bytes]:
     info = next(i for i in plan.schema.syscalls if i.name == name)
     lay = _layout(plan, info.nr, "enter")
     raw = list(args) + [0] * (len(lay.args) - len(args))
     enter = HEADER.pack(ts, tgid, tgid, info.nr, lay.kind, 0) + struct.pack(f"<16s{len(lay.args)}Q", b"t", *raw)
-    enter += b"".join(_slot(None) for _ in lay.slots)
+    enter += b"".join(_slot((enter_slots or {}).get(info.args[sl.index].name)) for sl in lay.slots)
     xlay = _layout(plan, info.nr, "exit")
     exit_ = HEADER.pack(ts + 10, tgid, tgid, info.nr, xlay.kind, 0) + struct.pack("<q", ret)
     # a family's layout names its slots by position: the argument's own name is the syscall's
@@ -219,3 +220,85 @@ def test_the_first_endpoints_found_stay_as_strace_keeps_them():
     assert lines[3].startswith("write(3<UDP:[127.0.0.1:5000]>, ")
     assert lines[5].startswith("connect(4<UDP:[402]>, ")
     assert lines[6].startswith("write(4<UDP:[127.0.0.1:7000->127.0.0.1:6000]>, ")
+
+
+def _unix_ends(name: bytes = b"", peer: int = 0) -> bytes:
+    """A UNIX socket's sockends payload: its name's length, its peer's inode, the name's first bytes."""
+    return struct.pack("<HH4xQ", AF_UNIX, len(name), peer) + name[:32].ljust(32, b"\0")
+
+
+def _netlink_ends(portid: int) -> bytes:
+    return struct.pack("<H6xI", 16, portid) + bytes(36)
+
+
+def test_unix_endpoints_come_from_the_records_alone():
+    """-yy on UNIX sockets gone by the time their lines are printed: a bound one by its name (a path, or
+    @"abstract"), an accepted one by its peer and the listener's name, the connecting end by the one that
+    accepted it from the accept on (its connect found no peer yet: a bare inode until then), a name
+    longer than the record holds left to sock_diag (none here: the inode)."""
+    plan = compiled(True).plan
+    raws = _call(plan, "socket", 7, 100, (AF_UNIX, SOCK_STREAM, 0), 3, {FD_INODE_SLOT: _inodes(501)})
+    raws += _call(plan, "bind", 7, 200, (3, 0, 110), 0, {SOCK_ENDS_SLOT: _unix_ends(b"/tmp/s\0")})
+    raws += _call(plan, "listen", 7, 300, (3, 1), 0, {SOCK_ENDS_SLOT: _unix_ends(b"/tmp/s\0")})
+    raws += _call(plan, "socket", 8, 400, (AF_UNIX, SOCK_STREAM, 0), 3, {FD_INODE_SLOT: _inodes(502)})
+    raws += _call(plan, "connect", 8, 500, (3, 0, 110), 0, {SOCK_ENDS_SLOT: _unix_ends()})
+    raws += _call(plan, "write", 8, 550, (3, 0, 0), 0)
+    raws += _call(plan, "accept", 7, 600, (3, 0, 0), 4,
+                  {FD_INODE_SLOT: _inodes(503), SOCK_ENDS_SLOT: _unix_ends(b"/tmp/s\0", 502)})
+    raws += _call(plan, "write", 8, 700, (3, 0, 0), 0)
+    raws += _call(plan, "close", 7, 800, (4,), 0)
+    raws += _call(plan, "socket", 7, 900, (AF_UNIX, SOCK_DGRAM, 0), 5, {FD_INODE_SLOT: _inodes(504)})
+    raws += _call(plan, "bind", 7, 1000, (5, 0, 9), 0, {SOCK_ENDS_SLOT: _unix_ends(b"\0abs")})
+    raws += _call(plan, "close", 7, 1100, (5,), 0)
+    raws += _call(plan, "socket", 7, 1200, (AF_UNIX, SOCK_DGRAM, 0), 5, {FD_INODE_SLOT: _inodes(505)})
+    raws += _call(plan, "bind", 7, 1300, (5, 0, 110), 0, {SOCK_ENDS_SLOT: _unix_ends(b"/" + b"x" * 40)})
+    raws += _call(plan, "close", 7, 1400, (5,), 0)
+    lines = [line.split(" ", 1)[1] for line in _text(raws, endpoints=True)]
+    assert lines[1].startswith("bind(3<UNIX-STREAM:[501]>, ")
+    assert lines[2] == 'listen(3<UNIX-STREAM:[501,"/tmp/s"]>, 1) = 0'
+    assert lines[5].startswith("write(3<UNIX-STREAM:[502]>, ")
+    assert lines[6] == 'accept(3<UNIX-STREAM:[501,"/tmp/s"]>, NULL, NULL) = 4<UNIX-STREAM:[503->502,"/tmp/s"]>'
+    assert lines[7].startswith("write(3<UNIX-STREAM:[502->503]>, ")
+    assert lines[8] == 'close(4<UNIX-STREAM:[503->502,"/tmp/s"]>) = 0'
+    assert lines[11] == 'close(5<UNIX:[504,@"abs"]>) = 0'
+    assert lines[14] == "close(5<UNIX:[505]>) = 0"
+
+
+def test_netlink_sockets_show_their_protocol_and_port_once_bound():
+    plan = compiled(True).plan
+    raws = _call(plan, "socket", 7, 100, (16, 3, 0), 3, {FD_INODE_SLOT: _inodes(601)})  # NETLINK_ROUTE
+    raws += _call(plan, "bind", 7, 200, (3, 0, 12), 0, {SOCK_ENDS_SLOT: _netlink_ends(0)})
+    raws += _call(plan, "bind", 7, 300, (3, 0, 12), 0, {SOCK_ENDS_SLOT: _netlink_ends(4242)})
+    raws += _call(plan, "close", 7, 400, (3,), 0)
+    raws += _call(plan, "socket", 7, 500, (16, 2, 16), 3, {FD_INODE_SLOT: _inodes(602)})  # NETLINK_GENERIC
+    raws += _call(plan, "connect", 7, 600, (3, 0, 12), 0, {SOCK_ENDS_SLOT: _netlink_ends(99)})
+    raws += _call(plan, "close", 7, 700, (3,), 0)
+    lines = [line.split(" ", 1)[1] for line in _text(raws, endpoints=True)]
+    assert lines[0] == "socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) = 3<NETLINK:[601]>"
+    assert lines[2].startswith("bind(3<NETLINK:[601]>, ")  # the first bind left no port id
+    assert lines[3] == "close(3<NETLINK:[ROUTE:4242]>) = 0"
+    assert lines[6] == "close(3<NETLINK:[GENERIC:99]>) = 0"
+    assert [line.split(" ", 1)[1] for line in _text(raws)][3] == "close(3<socket:[601]>) = 0"
+
+
+def test_a_unix_name_longer_than_the_record_holds_is_the_one_bind_gave():
+    """The record holds a name's first 32 bytes: a longer one is the name the bind seen gave (the
+    listener's, for the sockets it accepts), when the two agree on those bytes."""
+    import socket
+    plan = compiled(True).plan
+    path = b"/tmp/" + b"d" * 40 + b"/socket"
+    addr = struct.pack("<H", socket.AF_UNIX) + path + bytes(108 - len(path))
+    raws = _call(plan, "socket", 7, 100, (AF_UNIX, SOCK_STREAM, 0), 3, {FD_INODE_SLOT: _inodes(701)})
+    raws += _call(plan, "bind", 7, 200, (3, 0x1000, 110), 0, {SOCK_ENDS_SLOT: _unix_ends(path + b"\0")},
+                  {"umyaddr": addr})
+    raws += _call(plan, "accept", 7, 300, (3, 0, 0), 4,
+                  {FD_INODE_SLOT: _inodes(702), SOCK_ENDS_SLOT: _unix_ends(path + b"\0", 703)})
+    raws += _call(plan, "close", 7, 400, (3,), 0)
+    raws += _call(plan, "socket", 7, 500, (AF_UNIX, SOCK_STREAM, 0), 3, {FD_INODE_SLOT: _inodes(704)})
+    raws += _call(plan, "listen", 7, 600, (3, 1), 0, {SOCK_ENDS_SLOT: _unix_ends(b"/" + b"e" * 40 + b"\0")})
+    raws += _call(plan, "close", 7, 700, (3,), 0)
+    lines = [line.split(" ", 1)[1] for line in _text(raws, endpoints=True)]
+    shown = path.decode()
+    assert lines[2] == f'accept(3<UNIX-STREAM:[701,"{shown}"]>, NULL, NULL) = 4<UNIX-STREAM:[702->703,"{shown}"]>'
+    assert lines[3] == f'close(3<UNIX-STREAM:[701,"{shown}"]>) = 0'
+    assert lines[6] == "close(3<UNIX-STREAM:[704]>) = 0"  # bound before the trace: not known

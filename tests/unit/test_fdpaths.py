@@ -211,3 +211,175 @@ def test_a_dump_names_inherited_descriptors_and_asks_proc_for_the_rest():
     # a whole run's table is complete: 5 was not open when it began, nor opened since
     p = Printer(live_fds(proc, initial))
     assert p.line(call("write", 1, (5,), -9), 5) == ("5", "-9")
+
+
+def test_yy_names_a_pidfd_by_its_process():
+    """strace -y shows anon_inode:[pidfd], -yy the process the pidfd refers to."""
+    fds = FdPaths(live=False, initial={"command": {}}, endpoints=True)
+    fds._proc = lambda tgid, what: None
+    p = Printer(fds)
+    assert p.line(call("pidfd_open", 1, (77, 0), 3)) == ("3<pid:77>",)
+    assert p.line(call("pidfd_open", 1, (78, 0), 4)) == ("4<pid:78>",)
+    assert p.line(call("close", 1, (3,), 0), 3) == ("3<pid:77>", "0")
+    fds.process_ended(78)  # gone: strace finds no pid for it any more
+    assert p.line(call("close", 1, (4,), 0), 4) == ("4<anon_inode:[pidfd]>", "0")
+
+
+def test_a_deleted_file_has_the_mark_after_its_brackets():
+    p = Printer(live_fds({(1, "fd/4"): "/tmp/gone (deleted)"}, {"command": {"4": "/tmp/gone (deleted)"}}))
+    assert p.line(call("close", 1, (4,), 0), 4) == ("4</tmp/gone>(deleted)", "0")
+    p.line(call("memfd_create", 1, (0, 0), 5, {"uname": Slot(b"buf", 0)}))
+    assert p.fds.annotate(1, 5) == "5</memfd:buf>(deleted)"
+
+
+def _msghdr(controllen: int) -> Slot:
+    """A struct user_msghdr: only msg_controllen (at 40) matters here."""
+    return Slot(bytes(40) + controllen.to_bytes(8, "little") + bytes(8), 0)
+
+
+def _rights(*fds: int, extra: bytes = b"") -> Slot:
+    data = b"".join(fd.to_bytes(4, "little", signed=True) for fd in fds)
+    header = (16 + len(data)).to_bytes(8, "little") + (1).to_bytes(4, "little") + (1).to_bytes(4, "little")
+    return Slot(header + data + bytes(-len(data) % 8) + extra, 0)
+
+
+def _message(name: str, tgid: int, fd: int, ret: int, rights: Slot, flags: int = 0) -> SyscallEvent:
+    ev = call(name, tgid, (fd, 0x1000, flags), ret, {"msg__control": rights})
+    ev.entry_slots["msg"] = ev.slots["msg"] = _msghdr(len(rights.data))
+    return ev
+
+
+def test_descriptors_received_in_scm_rights_are_what_the_peer_sent():
+    """The receiver's new descriptors (here 5, a number the sender had just closed) are what the sender
+    passed on the receiving socket's peer, on the recvmsg line and the lines after it; without a known
+    sender, /proc names them while they live."""
+    proc = {(1, "fd/7"): "pipe:[900]"}
+    p = Printer(live_fds(proc, {"command": {}}))
+    ev = call("socketpair", 1, (1, 1, 0), 0, {"usockvec": pair(3, 4), "fd_inode": Slot((11).to_bytes(8, "little") + (12).to_bytes(8, "little"), 0)})
+    p.line(ev)
+    p.line(call("openat", 1, (-100, 0, 0), 5, {"filename": Slot(b"/etc/hostname", 0)}))
+    sent = _message("sendmsg", 1, 3, 1, _rights(5, 3))
+    p.fds.before(sent)
+    assert [p.fds.annotate(1, fd) for fd in passed(sent)] == ["5</etc/hostname>", "3<socket:[11]>"]
+    p.fds.after(sent)
+    p.line(call("close", 1, (5,), 0), 5)
+    got = _message("recvmsg", 1, 4, 1, _rights(5, 6), flags=0x40000000)  # MSG_CMSG_CLOEXEC
+    p.fds.before(got)
+    assert [p.fds.annotate_new(1, fd) for fd in passed(got)] == ["5</etc/hostname>", "6<socket:[11]>"]
+    assert p.fds.annotate(1, 5) == "5"  # the argument side: not open before the call
+    p.fds.after(got)
+    assert p.line(call("read", 1, (6,), 0), 6) == ("6<socket:[11]>", "0")
+    p.line(call("execve", 1, (0, 0, 0), 0))
+    assert p.fds.annotate(1, 5) == "5"  # close-on-exec, as MSG_CMSG_CLOEXEC asked
+    # a receiver whose sender the trace did not see: /proc, while the descriptor lives
+    got = _message("recvmsg", 1, 4, 1, _rights(7))
+    assert p.line(got) == ("1",)
+    assert p.fds.annotate(1, 7) == "7<pipe:[900]>"
+
+
+def passed(ev: SyscallEvent) -> list[int]:
+    from tracespec.format.msghdr import passed_descriptors
+    return [fd for batch in passed_descriptors(ev) for fd in batch]
+
+
+def test_pidfd_getfd_copies_what_the_other_process_has():
+    """The copy is what the process the pidfd names has at that number, in the trace's table; a number
+    it does not have is left to /proc (none here: bare); close-on-exec always."""
+    fds = FdPaths(live=False, initial={"7": {"4": "/srv/data"}, "8": {}}, endpoints=True)
+    p = Printer(fds)
+    fds.seen(7)
+    p.line(call("pidfd_open", 8, (7, 0), 3))
+    getfd = call("pidfd_getfd", 8, (3, 4, 0), 5)
+    assert fds.annotate(fds.owner(getfd, "fd"), 4) == "4</srv/data>"  # its argument: the other's number
+    assert p.line(getfd, 3) == ("3<pid:7>", "5</srv/data>")
+    assert p.line(call("pidfd_getfd", 8, (3, 9, 0), 6)) == ("6",)
+    p.line(call("execve", 8, (0, 0, 0), 0))
+    assert fds.annotate(8, 5) == "5"
+
+
+def test_mount_and_landlock_descriptors():
+    p = Printer(FdPaths(live=False, initial={"command": {}}))
+    assert p.line(call("fsopen", 1, (0, 1), 3)) == ("3<anon_inode:[fscontext]>",)  # FSOPEN_CLOEXEC
+    assert p.line(call("fsmount", 1, (3, 0, 0), 4), 3) == ("3<anon_inode:[fscontext]>", "4</>")  # its root
+    assert p.line(call("open_tree", 1, (-100, 0, 1), 8, {"filename": Slot(b"/tmp", 0)})) == ("8</>",)  # a copy
+    assert p.line(call("open_tree", 1, (-100, 0, 0), 9, {"filename": Slot(b"/etc", 0)})) == ("9</etc>",)
+    assert p.line(call("landlock_create_ruleset", 1, (0x1000, 8, 0), 5)) == ("5<anon_inode:[landlock-ruleset]>",)
+    assert p.line(call("landlock_create_ruleset", 1, (0, 0, 1), 6)) == ("6",)  # the ABI version
+    assert p.fds.annotate(1, 6) == "6"
+    assert p.line(call("open_by_handle_at", 1, (5, 0, 0), 7)) == ("7",)  # strace shows a number
+    p.line(call("execve", 1, (0, 0, 0), 0))
+    assert [p.fds.annotate(1, fd) for fd in (3, 5)] == ["3", "5"]
+
+
+def _unix_ends(name: bytes = b"", peer: int = 0) -> Slot:
+    import struct
+    return Slot(struct.pack("<HH4xQ", 1, len(name), peer) + name.ljust(32, b"\0"), 0)
+
+
+def test_descriptors_passed_on_an_accepted_connection_are_what_the_connecting_end_sent():
+    """The connecting end's peer is learnt from the accept (in another process): what it sends there is
+    what the accepted socket receives, though the sender has closed it and no /proc is asked."""
+    fds = FdPaths(live=False, initial={"1": {}, "2": {}})
+    p = Printer(fds)
+    inode = lambda n: Slot(n.to_bytes(8, "little"), 0)  # noqa: E731
+    p.line(call("socket", 1, (1, 1, 0), 3, {"fd_inode": inode(21)}))
+    p.line(call("listen", 1, (3, 1), 0, {"sock_ends": _unix_ends(b"/s\0")}))
+    p.line(call("socket", 2, (1, 1, 0), 3, {"fd_inode": inode(22)}))
+    p.line(call("connect", 2, (3, 0, 110), 0, {"sock_ends": _unix_ends()}))
+    p.line(call("accept", 1, (3, 0, 0), 4, {"fd_inode": inode(23), "sock_ends": _unix_ends(b"/s\0", 22)}))
+    p.line(call("openat", 2, (-100, 0, 0), 5, {"filename": Slot(b"/etc/hostname", 0)}))
+    p.line(_message("sendmsg", 2, 3, 1, _rights(5)))
+    p.line(call("close", 2, (5,), 0), 5)
+    got = _message("recvmsg", 1, 4, 1, _rights(6))
+    p.fds.before(got)
+    assert [p.fds.annotate_new(1, fd) for fd in passed(got)] == ["6</etc/hostname>"]
+    p.fds.after(got)
+    yy = FdPaths(live=False, endpoints=True)
+    yy.sock_ends, yy.tables = fds.sock_ends, fds.tables
+    assert yy.annotate(2, 3) == "3<UNIX-STREAM:[22->23]>" and yy.annotate(1, 4) == '4<UNIX-STREAM:[23->22,"/s"]>'
+
+
+def test_yy_asks_fdinfo_for_a_pidfd_the_trace_did_not_see_made():
+    fds = live_fds({}, {"command": {"5": "anon_inode:[pidfd]"}})
+    fds.endpoints = True
+    fds.seen(1)
+    fds._pidfd_pid = lambda tgid, fd: 99 if (tgid, fd) == (1, 5) else None
+    assert fds.annotate(1, 5) == "5<pid:99>"
+    fds._pidfd_pid = lambda tgid, fd: None  # its process gone: fdinfo says -1
+    assert fds.annotate(1, 5) == "5<anon_inode:[pidfd]>"
+    fds.endpoints = False
+    fds._pidfd_pid = lambda tgid, fd: 99
+    assert fds.annotate(1, 5) == "5<anon_inode:[pidfd]>"
+
+
+def test_messages_in_flight_are_received_in_order():
+    fds = FdPaths(live=False, initial={"command": {}})
+    p = Printer(fds)
+    inodes = Slot((11).to_bytes(8, "little") + (12).to_bytes(8, "little"), 0)
+    p.line(call("socketpair", 1, (1, 1, 0), 0, {"usockvec": pair(3, 4), "fd_inode": inodes}))
+    p.line(call("openat", 1, (-100, 0, 0), 5, {"filename": Slot(b"/a", 0)}))
+    p.line(call("openat", 1, (-100, 0, 0), 6, {"filename": Slot(b"/b", 0)}))
+    p.line(_message("sendmsg", 1, 3, 1, _rights(5)))
+    p.line(_message("sendmsg", 1, 3, 1, _rights(6)))
+    p.line(_message("sendmsg", 1, 3, 1, _rights(5, 6)))
+    for fds_got, names, flags in (((12,), ["12</a>"], 2), ((7,), ["7</a>"], 0), ((8,), ["8</b>"], 0),
+                                  ((9, 10), ["9</a>", "10</b>"], 0), ((11,), ["11"], 0)):  # MSG_PEEK first
+        got = _message("recvmsg", 1, 4, 1, _rights(*fds_got), flags)
+        p.fds.before(got)
+        assert [p.fds.annotate_new(1, fd) for fd in passed(got)] == names
+        p.fds.after(got)
+
+
+def test_clone_pidfd_takes_the_lowest_free_number():
+    """CLONE_PIDFD: the parent's pidfd, at the lowest number free (the record does not hold where the
+    kernel wrote it), close-on-exec; with an incomplete table /proc is left to name it."""
+    fds = FdPaths(live=False, initial={"command": {"0": "/dev/null", "1": "/dev/null", "3": "/x"}}, endpoints=True)
+    p = Printer(fds)
+    p.line(call("clone", 1, (0x1000 | SIGCHLD, 0, 0x1000, 0, 0), 50))
+    assert fds.annotate(1, 2) == "2<pid:50>"
+    fds.process_ended(50)
+    assert fds.annotate(1, 2) == "2<anon_inode:[pidfd]>"
+    p.line(call("execve", 1, (0, 0, 0), 0))
+    assert fds.annotate(1, 2) == "2"
+    p.line(call("clone", 1, (SIGCHLD, 0, 0, 0, 0), 51))  # no pidfd asked for
+    assert fds.annotate(1, 2) == "2"

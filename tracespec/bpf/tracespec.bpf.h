@@ -645,6 +645,49 @@ static __always_inline u32 ts_put_dirents(u8 *r, u32 off, u64 ptr, s64 ret, u32 
  * (file->private_data->sk's struct sock_common, at the offsets TS_P_SK_* from BTF): TS_SOCK_ENDS_SIZE
  * bytes laid out as catalogue/descriptors.py says. Nothing when the syscall failed (ok is 0). Its plans
  * have TS_NEED_FD_INODE too (ts_fd_file). */
+/* A UNIX socket: the length of its name (0: none) after the family, its peer's inode (peer->sk_socket->
+ * file->f_inode->i_ino, 0 when the peer has no file yet: a connection not accepted) at 8, the first 32
+ * bytes of its name's sun_path at 16. A netlink socket: its port id at 8. */
+static __always_inline u32 ts_put_sock_other(u8 *r, u32 off, u64 sk, u16 family)
+{
+    __builtin_memset(&r[(off + 4) & TS_OFF_MASK], 0, TS_SOCK_ENDS_SIZE);
+    if (family == 16) {
+        u32 portid = 0;
+        if (ts_param(TS_P_SK_PORTID))
+            TS_READ_KERNEL(&portid, sizeof(portid), (void *)(sk + ts_param(TS_P_SK_PORTID)));
+        *(u32 *)&r[(off + 4) & TS_OFF_MASK] = family;
+        *(u32 *)&r[(off + 12) & TS_OFF_MASK] = portid;
+        *(u32 *)&r[off & TS_OFF_MASK] = TS_SOCK_ENDS_SIZE;
+        return off + 4 + TS_SOCK_ENDS_SIZE;
+    }
+    u64 peer = 0, addr = 0, p = 0, ino = 0;
+    s32 len = 0;
+    if (ts_param(TS_P_SK_PEER))
+        TS_READ_KERNEL(&peer, sizeof(peer), (void *)(sk + ts_param(TS_P_SK_PEER)));
+    if (peer && ts_param(TS_P_SK_SK_SOCKET))
+        TS_READ_KERNEL(&p, sizeof(p), (void *)(peer + ts_param(TS_P_SK_SK_SOCKET)));   /* struct socket */
+    if (p && ts_param(TS_P_SK_FILE)) {
+        u64 file = 0;
+        TS_READ_KERNEL(&file, sizeof(file), (void *)(p + ts_param(TS_P_SK_FILE)));
+        p = 0;
+        if (file)
+            TS_READ_KERNEL(&p, sizeof(p), (void *)(file + ts_param(TS_P_FD_F_INODE)));
+        if (p)
+            TS_READ_KERNEL(&ino, sizeof(ino), (void *)(p + ts_param(TS_P_FD_I_INO)));
+    }
+    if (ts_param(TS_P_SK_ADDR))
+        TS_READ_KERNEL(&addr, sizeof(addr), (void *)(sk + ts_param(TS_P_SK_ADDR)));   /* struct unix_address */
+    if (addr && ts_param(TS_P_SK_LEN))
+        TS_READ_KERNEL(&len, sizeof(len), (void *)(addr + ts_param(TS_P_SK_LEN)));
+    len = len > 2 && len <= 110 ? len - 2 : 0;   /* past sun_family */
+    if (len && TS_READ_KERNEL(&r[(off + 20) & TS_OFF_MASK], 32, (void *)(addr + ts_param(TS_P_SK_NAME) + 2)))
+        len = 0;
+    *(u32 *)&r[(off + 4) & TS_OFF_MASK] = family | (u32)len << 16;
+    ts_put_u64(r, off + 12, ino);
+    *(u32 *)&r[off & TS_OFF_MASK] = TS_SOCK_ENDS_SIZE;
+    return off + 4 + TS_SOCK_ENDS_SIZE;
+}
+
 static __always_inline u32 ts_put_sock_ends(u8 *r, u32 off, s64 fd, int ok)
 {
     u32 *info = (u32 *)&r[off & TS_OFF_MASK];
@@ -658,10 +701,11 @@ static __always_inline u32 ts_put_sock_ends(u8 *r, u32 off, s64 fd, int ok)
         *info = ok ? TS_SLOT_FAULT : TS_SLOT_ABSENT;
         return off + 4;
     }
-    u8 *v = &r[(off + 4) & TS_OFF_MASK];
     u16 family = 0, num = 0, dport = 0;
     u32 saddr = 0, daddr = 0;
     TS_READ_KERNEL(&family, sizeof(family), (void *)(sk + ts_param(TS_P_SK_SKC_FAMILY)));
+    if (family == 1 || family == 16)   /* AF_UNIX, AF_NETLINK: their own layouts */
+        return ts_put_sock_other(r, off, sk, family);
     TS_READ_KERNEL(&num, sizeof(num), (void *)(sk + ts_param(TS_P_SK_SKC_NUM)));
     TS_READ_KERNEL(&dport, sizeof(dport), (void *)(sk + ts_param(TS_P_SK_SKC_DPORT)));
     TS_READ_KERNEL(&saddr, sizeof(saddr), (void *)(sk + ts_param(TS_P_SK_SKC_RCV_SADDR)));

@@ -21,9 +21,9 @@ INODE_DESCRIPTORS: dict[str, tuple[str, str | None]] = {
 FD_INODE_MEMBERS = ("task_struct.files", "files_struct.fdt", "fdtable.max_fds", "fdtable.fd", "file.f_inode",
                     "inode.i_ino")
 
-# -yy's endpoints of TCP and UDP sockets as they are when these syscalls return, into the exit record's
-# SOCK_ENDS_SLOT: syscall -> the argument holding the socket's descriptor (None: the descriptor
-# returned). These are where a socket gets its addresses (a send binds a UDP socket that was not); strace
+# -yy's endpoints of TCP, UDP, UNIX and netlink sockets as they are when these syscalls return, into
+# the exit record's SOCK_ENDS_SLOT: syscall -> the argument holding the socket's descriptor (None: the
+# descriptor returned). These are where a socket gets its addresses (a send binds a UDP socket that was not); strace
 # keeps the first endpoints it finds for a socket (socketutils.c caches them by inode), and so does -yy.
 SOCK_ENDS_SLOT = "sock_ends"
 ENDPOINT_SYSCALLS: dict[str, str | None] = {"bind": "fd", "listen": "fd", "connect": "fd", "accept": None,
@@ -32,6 +32,12 @@ ENDPOINT_SYSCALLS: dict[str, str | None] = {"bind": "fd", "listen": "fd", "conne
 # bytes, then the IPv4 local and remote addresses (4 bytes each) and the IPv6 ones (16 each)
 SOCK_ENDS_SIZE = 48
 # file->private_data (struct socket) ->sk (struct sock, whose first member is its struct sock_common)
+# A UNIX socket's slot holds instead: family u16, its name's length u16 (0: unnamed), 4 unused bytes, its
+# peer's inode u64 (0: none, or a connection not accepted yet), the first UNIX_NAME_MAX bytes of its
+# name's sun_path (unix_sock.addr); a netlink socket's: family u16, 6 unused bytes, its port id u32.
+UNIX_NAME_MAX = 32
 SOCK_ENDS_MEMBERS = ("file.private_data", "socket.sk", "sock_common.skc_family", "sock_common.skc_num",
                      "sock_common.skc_dport", "sock_common.skc_rcv_saddr", "sock_common.skc_daddr",
-                     "sock_common.skc_v6_rcv_saddr", "sock_common.skc_v6_daddr")
+                     "sock_common.skc_v6_rcv_saddr", "sock_common.skc_v6_daddr", "unix_sock.peer",
+                     "unix_sock.addr", "unix_address.len", "unix_address.name", "sock.sk_socket", "socket.file",
+                     "netlink_sock.portid")

@@ -12,6 +12,7 @@ from tracespec.wire.records import Slot
 from tracespec.quote import quote
 from tracespec.format.dirents import entries_text
 from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text, nodemask_text
+from tracespec.format.fdpaths import FD_WHEN
 from tracespec.format.msghdr import msghdr_text
 from tracespec.format.mmsghdr import mmsgvec_text
 from tracespec.format.sockaddr import sockaddr_at
@@ -223,8 +224,10 @@ def _returned_length(ev: SyscallEvent, name: str, copied: int) -> int:
 
 def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = DEFAULT_STYLE) -> str:
     kind, param = kind_of(f)
+    if fds is not None and kind not in ("fd", "dirfd") and fds.descriptor_by_other(ev, f.name):
+        return fds.annotate(ev.tgid, value)
     if fds is not None and kind in ("fd", "dirfd"):
-        return fds.annotate(ev.tgid, value) if value != -100 else f"AT_FDCWD<{fds.cwd(ev.tgid)}>" \
+        return fds.annotate(fds.owner(ev, f.name), value) if value != -100 else f"AT_FDCWD<{fds.cwd(ev.tgid)}>" \
             if fds.cwd(ev.tgid) else "AT_FDCWD"
     if kind == "enumby":
         return enumby_text(value, param, _arg_value(ev, param.split(":")[0]), style)
@@ -340,6 +343,8 @@ def _renderer(f: ArgField, fds, style: Style = DEFAULT_STYLE, syscall: str | Non
             return quote(slot.data)
         return quoted
     if kind in MEMORY_KINDS or kind == "enumby" or (fds is not None and kind in ("fd", "dirfd")):
+        return lambda v, ev: render(f, v, ev, fds)
+    if fds is not None and (syscall, f.name) in FD_WHEN:  # a descriptor when another argument says so
         return lambda v, ev: render(f, v, ev, fds)
     if kind in DECIMAL_KINDS:
         return lambda v, ev: str(v)

@@ -10,11 +10,13 @@ tracing started (tracespec's own descriptors for a command it starts: the comman
 A socket's or a pipe's inode (`socket:[N]`, `pipe:[N]`) comes from the kernel: the exits of socket,
 accept, pipe, socketpair ... read each new descriptor's inode into their record's FD_INODE_SLOT
 (catalogue/descriptors.py), so it is known however late the line is printed, after the process reused
-the number or exited, and in a recorded trace decoded elsewhere. For -yy, a TCP or UDP socket's
-endpoints come from the kernel too, as bind, listen, connect, accept and the sends leave them (the first
-ones found stay, as strace's cache keeps them); a UNIX socketpair's ends are each other's peers; other
-UNIX sockets, and what the trace did not record, are asked of /proc and sock_diag when the line is
-printed. /proc/PID/fd/N is read when a line is printed only for what neither names (a trace without
+the number or exited, and in a recorded trace decoded elsewhere. For -yy, a socket's endpoints come from
+the kernel too, as bind, listen, connect, accept and the sends leave them (the first ones found stay, as
+strace's cache keeps them): a TCP or UDP socket's addresses, a UNIX socket's peer and name (a connecting
+end learns its peer when the connection is accepted; a socketpair's ends are each other's peers), a
+netlink socket's port id; what the trace did not record is asked of /proc and sock_diag when the line is
+printed. Descriptors received in SCM_RIGHTS messages join the receiver's table as what the sender passed
+on the receiving socket's peer, when the trace saw it send them, else as /proc names them. /proc/PID/fd/N is read when a line is printed only for what neither names (a trace without
 those slots, a descriptor of a kind the trace does not know), and only while the trace says descriptor
 N is still what that line's syscall used: the link must be of the kind the trace expects, and what it
 gives is kept, so that a later line shows what was recorded. When nothing is known, the bare number is
@@ -28,21 +30,27 @@ import socket
 import stat
 import struct
 
-from tracespec.catalogue.descriptors import ENDPOINT_SYSCALLS, FD_INODE_SLOT, SOCK_ENDS_SLOT
+from tracespec.catalogue.descriptors import ENDPOINT_SYSCALLS, FD_INODE_SLOT, SOCK_ENDS_SLOT, UNIX_NAME_MAX
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.sockets import AF_UNIX, endpoint as socket_endpoint, protocol as socket_protocol
+from tracespec.format.msghdr import passed_descriptors
+from tracespec.format.sockets import (AF_NETLINK, AF_UNIX, endpoint as socket_endpoint, netlink_name,
+                                      protocol as socket_protocol, unix_name)
 
 AT_FDCWD = -100
 O_CLOEXEC = 0o2000000  # also SOCK_CLOEXEC, EFD_, TFD_, SFD_, EPOLL_, IN_CLOEXEC
 MFD_CLOEXEC = 1
+MSG_CMSG_CLOEXEC, MSG_PEEK = 0x40000000, 2
 F_DUPFD, F_SETFD, F_DUPFD_CLOEXEC = 0, 2, 1030
 FD_CLOEXEC = 1
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
-CLONE_FILES, CLONE_THREAD = 0x400, 0x10000
+CLONE_FILES, CLONE_THREAD, CLONE_PIDFD = 0x400, 0x10000, 0x1000
 EBADF = 9
+DELETED = " (deleted)"  # what /proc adds to the path of a file that was deleted
 
 OPENERS = {"open": (None, "filename", "flags"), "openat": ("dfd", "filename", "flags"),
-           "openat2": ("dfd", "filename", None), "creat": (None, "pathname", None)}
+           "openat2": ("dfd", "filename", None), "creat": (None, "pathname", None),
+           "open_tree": ("dfd", "filename", "flags"), "open_tree_attr": ("dfd", "filename", "flags")}
+OPEN_TREE_CLONE = 1  # open_tree's detached copy, and fsmount's new mount: their root, which /proc shows as /
 DUPS = {"dup": "fildes", "dup2": "oldfd", "dup3": "oldfd"}
 # Descriptors on anonymous inodes: the name /proc shows (and strace prints), and the flags argument
 # that may ask for close-on-exec.
@@ -53,21 +61,31 @@ ANON = {"eventfd": ("anon_inode:[eventfd]", None), "eventfd2": ("anon_inode:[eve
         "inotify_init": ("anon_inode:inotify", None), "inotify_init1": ("anon_inode:inotify", "flags"),
         "fanotify_init": ("anon_inode:[fanotify]", "flags"), "userfaultfd": ("anon_inode:[userfaultfd]", "flags"),
         "perf_event_open": ("anon_inode:[perf_event]", None), "io_uring_setup": ("anon_inode:[io_uring]", None),
-        "pidfd_open": ("anon_inode:[pidfd]", None)}
-ALWAYS_CLOEXEC = frozenset({"pidfd_open", "bpf", "perf_event_open", "memfd_secret"})
+        "pidfd_open": ("anon_inode:[pidfd]", None), "fsopen": ("anon_inode:[fscontext]", "flags"),
+        "fspick": ("anon_inode:[fscontext]", "flags"),
+        "landlock_create_ruleset": ("anon_inode:[landlock-ruleset]", None)}
+# whose flag asking for close-on-exec is not O_CLOEXEC's bit (FSOPEN_CLOEXEC, FSPICK_CLOEXEC)
+CLOEXEC_BIT = {"fsopen": 1, "fspick": 1, "fsmount": 1}
+LANDLOCK_CREATE_RULESET_VERSION = 1
+ALWAYS_CLOEXEC = frozenset({"pidfd_open", "bpf", "perf_event_open", "memfd_secret", "landlock_create_ruleset",
+                            "pidfd_getfd"})
 EXECS = frozenset({"execve", "execveat"})
+P_PIDFD = 3
+# (syscall, argument) -> (the index of the argument that says so, its value): a descriptor then
+FD_WHEN = {("waitid", "upid"): (0, P_PIDFD)}
 CLONES = frozenset({"clone", "clone3", "fork", "vfork"})
 
 
 class OpenFile:
     """What descriptors refer to (dup'ed ones share it): a path or a name /proc gave, once known."""
 
-    __slots__ = ("kind", "target", "protocol", "seen_endpoint", "recorded")
+    __slots__ = ("kind", "target", "protocol", "seen_endpoint", "recorded", "detail")
 
     def __init__(self, kind: str, target: str | None = None, protocol: str | None = None):
         self.kind = kind  # "path", "socket", "pipe", "anon" (named by the trace), or "other"
         self.target = target  # None: /proc may name it while the descriptor lives
         self.protocol = protocol  # sockets: TCP, UDPv6, UNIX-STREAM... (-yy), from socket()'s arguments
+        self.detail: str | None = None  # -yy: a pidfd's process (pid:N); a netlink socket's protocol (ROUTE)
         self.seen_endpoint: str | None = None  # -yy: the first endpoints read (strace keeps them)
         self.recorded: str | None = None  # -yy: a TCP or UDP socket's endpoints as the kernel gave them
         # when the first bind, listen, connect, accept or send that found it bound returned
@@ -116,6 +134,17 @@ class FdPaths:
         self.cloning: dict[int, int] = {}  # tgid -> clone flags of the fork it is in
         self.staged: tuple[int, list] | None = None  # the changes of the syscall being printed
         self.devices: dict[str, str] = {}  # -yy: path -> "<char 1:3>" for devices, "" for the rest
+        # descriptors sent in SCM_RIGHTS messages not received yet: the receiving socket's inode (the
+        # sender's peer) -> the open files of each message, in order (None: not known)
+        self.in_flight: dict[str, list[list]] = {}
+        # -yy: sockets' endpoints by inode, as the kernel gave them when a syscall returned (the first
+        # ones found stay, as strace's cache keeps them): UNIX and netlink sockets, and a UNIX socket's
+        # peer learnt when the connection was accepted
+        self.sock_ends: dict[str, str] = {}
+        self.exited: set[int] = set()  # processes that ended (-yy: their pidfds show no pid)
+        # -yy: UNIX sockets' names as bind gave them (an accepted socket has its listener's), for those
+        # longer than a record holds
+        self.unix_names: dict[str, bytes] = {}
 
     # -- /proc ------------------------------------------------------------------------------------------
     def _proc(self, tgid: int, what: str) -> str | None:
@@ -125,6 +154,20 @@ class FdPaths:
             return os.readlink(f"/proc/{tgid}/{what}")
         except OSError:
             return None
+
+    def _pidfd_pid(self, tgid: int, fd: int) -> int | None:
+        """The process of a live pidfd, as /proc/PID/fdinfo/FD says (None once it has gone: -1)."""
+        if not self.live:
+            return None
+        try:
+            with open(f"/proc/{tgid}/fdinfo/{fd}") as f:
+                for line in f:
+                    if line.startswith("Pid:"):
+                        pid = int(line.split()[1])
+                        return pid if pid > 0 else None
+        except (OSError, ValueError, IndexError):
+            return None
+        return None
 
     def cwd(self, tgid: int) -> str | None:
         """The working directory: as the trace knows it (a command's is tracespec's, a child's its
@@ -180,10 +223,12 @@ class FdPaths:
         self.seen(parent)
         table = self.tables[parent]
         self.tables[child] = table if flags & CLONE_FILES else table.copy()
+        self.exited.discard(child)  # its number, used again
         if parent in self.cwds:
             self.cwds.setdefault(child, self.cwds[parent])
 
     def process_ended(self, tgid: int) -> None:
+        self.exited.add(tgid)
         self.tables.pop(tgid, None)
         self.cwds.pop(tgid, None)
         self.cloning.pop(tgid, None)
@@ -210,13 +255,21 @@ class FdPaths:
                 f.target = link
         if self.endpoints and f.kind == "socket" and f.target is not None:
             return self._with_endpoints(tgid, f)
+        if self.endpoints and f.detail is None and f.target == "anon_inode:[pidfd]":
+            pid = self._pidfd_pid(tgid, fd)  # one the trace did not see made: its process, while it lives
+            return f"pid:{pid}" if pid is not None else f.target
+        if self.endpoints and f.kind == "anon" and f.detail is not None:
+            # a pidfd's process while it lives; once it has exited, strace finds no pid and shows the inode
+            if not (f.detail.startswith("pid:") and f.detail[4:].isdigit() and int(f.detail[4:]) in self.exited):
+                return f.detail
         return f.target
 
     def _with_endpoints(self, tgid: int, f: OpenFile) -> str:
         """-yy: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`, as strace prints them, while the socket lives."""
         inode = f.target[len("socket:["):-1]
-        if f.recorded is not None and f.protocol is not None:  # as of the syscall, not of the printing
-            return f"{f.protocol}:[{f.recorded}]"
+        recorded = f.recorded or self.sock_ends.get(inode)
+        if recorded is not None and f.protocol is not None:  # as of the syscall, not of the printing
+            return f"{f.protocol}:[{recorded}]"
         found = socket_endpoint(tgid, inode) if self.live and f.seen_endpoint is None else None
         if found is not None:  # the first endpoints found stay, as strace's cache keeps them
             f.protocol, f.seen_endpoint = found
@@ -232,15 +285,38 @@ class FdPaths:
             return self._proc(tgid, f"fd/{fd}") if fd >= 0 else None
         return self._name(tgid, fd, entry[0]) if entry is not None else None
 
+    @staticmethod
+    def descriptor_by_other(ev: SyscallEvent, arg: str) -> bool:
+        """Whether an argument that is not always a descriptor is one in this call, as another argument
+        says (waitid's id with P_PIDFD)."""
+        rule = FD_WHEN.get((ev.info.name, arg)) if ev.info is not None else None
+        return rule is not None and len(ev.args) > rule[0] and ev.args[rule[0]] == rule[1]
+
+    def owner(self, ev: SyscallEvent, arg: str) -> int:
+        """The process whose table a descriptor argument is in: the caller's, but for pidfd_getfd's `fd`,
+        the process its pidfd names (pidfd_open's; the caller's when the trace does not know it)."""
+        if ev.info is not None and ev.info.name == "pidfd_getfd" and arg == "fd" and ev.args:
+            pid = _pidfd_process(self, ev.tgid, ev.args[0])
+            if pid is not None:
+                return pid
+        return ev.tgid
+
     def annotate(self, tgid: int, fd: int) -> str:
         """An argument: what the descriptor was when the syscall began."""
-        p = self.path(tgid, fd)
-        return f"{fd}<{self._device(p)}>" if p is not None else str(fd)
+        return self._shown(fd, self.path(tgid, fd))
 
     def annotate_new(self, tgid: int, fd: int) -> str:
         """A returned descriptor (or one the kernel wrote, as pipe's): what the syscall made it."""
-        p = self.path(tgid, fd, new=True)
-        return f"{fd}<{self._device(p)}>" if p is not None else str(fd)
+        return self._shown(fd, self.path(tgid, fd, new=True))
+
+    def _shown(self, fd: int, p: str | None) -> str:
+        """`3</etc/passwd>`; a file that was deleted (a memfd's is) with the mark after the brackets, as
+        strace prints it: `3</memfd:x>(deleted)`."""
+        if p is None:
+            return str(fd)
+        if p.endswith(DELETED):
+            return f"{fd}<{self._device(p[:-len(DELETED)])}>(deleted)"
+        return f"{fd}<{self._device(p)}>"
 
     def _device(self, p: str) -> str:
         """-yy: a character or block device's numbers after its path, as strace shows them
@@ -264,6 +340,11 @@ class FdPaths:
     def returns_fd(ev: SyscallEvent) -> bool:
         """Whether the return value is a descriptor (fcntl's is for F_DUPFD and F_DUPFD_CLOEXEC)."""
         if ev.info.ret == "fd":
+            # strace shows open_by_handle_at's as a number, and a ruleset's version is not a descriptor
+            if ev.info.name == "open_by_handle_at":
+                return False
+            if ev.info.name == "landlock_create_ruleset":
+                return not (len(ev.args) > 2 and ev.args[2] & LANDLOCK_CREATE_RULESET_VERSION)
             return True
         return ev.info.name == "fcntl" and len(ev.args) > 1 and ev.args[1] in (F_DUPFD, F_DUPFD_CLOEXEC)
 
@@ -305,6 +386,12 @@ class FdPaths:
                 entry = table.fds.get(op[1])
                 if entry is not None and entry[0].kind == "socket" and entry[0].recorded is None:
                     entry[0].recorded = op[2]  # the first ones found stay, as strace's cache keeps them
+            elif op[0] == "inode_ends":
+                self.sock_ends.setdefault(op[1], op[2])
+            elif op[0] == "sent":
+                self.in_flight.setdefault(op[1], []).append(op[2])
+            elif op[0] == "taken":  # received: no longer in flight
+                del self.in_flight[op[1]][:op[2]]
             elif op[0] == "range":
                 _close_range(table, *op[1:])
             elif op[0] == "cwd":  # the new directory, or None: /proc is asked when it is needed
@@ -325,6 +412,19 @@ def _clone_flags(ev: SyscallEvent) -> int:
     return 0
 
 
+def _clone_pidfd(fds: FdPaths, ev: SyscallEvent) -> list:
+    """A clone with CLONE_PIDFD gave the parent a pidfd on the child (close-on-exec): the kernel takes the
+    lowest free number, which a complete table knows (the record holds no copy of where it was written);
+    an incomplete one leaves it to /proc."""
+    table = fds.tables.get(ev.tgid)
+    if table is None or not table.complete:
+        return []
+    fd = next(n for n in range(len(table.fds) + 1) if n not in table.fds)
+    made = OpenFile("anon", "anon_inode:[pidfd]")
+    made.detail = f"pid:{ev.ret}"
+    return [("set", fd, (made, True))]
+
+
 def _close_range(table: Table, first: int, last: int, flags: int) -> None:
     for fd in [fd for fd in table.fds if first <= fd <= last]:
         if flags & CLOSE_RANGE_CLOEXEC:
@@ -343,7 +443,11 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
     if ret < 0:
         return []
     if name in OPENERS:
+        if name.startswith("open_tree") and args.get("flags", 0) & OPEN_TREE_CLONE:
+            return [("set", ret, (OpenFile("path", "/"), bool(args.get("flags", 0) & O_CLOEXEC)))]
         return _opened(fds, ev, args)
+    if name == "fsmount":
+        return [("set", ret, (OpenFile("path", "/"), bool(args.get("flags", 0) & CLOEXEC_BIT["fsmount"])))]
     if name in DUPS:
         old = fds._entry(ev.tgid, args[DUPS[name]], False)
         if not old or (name != "dup" and args[DUPS[name]] == ret):
@@ -354,24 +458,48 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
     if name == "socket":
         family, kind = args.get("family", 0), args.get("type", 0)
         made = OpenFile("socket", _inode_name(ev, "socket", 0), socket_protocol(family, kind))
+        if family == AF_NETLINK:
+            made.detail = netlink_name(args.get("protocol", 0))
         return [("set", ret, (made, bool(kind & O_CLOEXEC)))]
     if name in ("accept", "accept4"):
         listening = fds._entry(ev.tgid, args.get("fd", -1), False)
         proto = listening[0].protocol if listening else None
         made = OpenFile("socket", _inode_name(ev, "socket", 0), proto)
-        made.recorded = _endpoints(ev)
-        return [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
+        ops = [("set", ret, (made, bool(args.get("flags", 0) & O_CLOEXEC)))]
+        inode = made.target[len("socket:["):-1] if made.target else None
+        lf = listening[0] if listening else None
+        linode = lf.target[len("socket:["):-1] if lf is not None and lf.kind == "socket" and lf.target else None
+        if inode is not None and linode in fds.unix_names:
+            fds.unix_names[inode] = fds.unix_names[linode]
+        made.recorded = _endpoints(ev, inode, lf, fds.unix_names.get(inode))
+        peer = _unix_peer(made)
+        if peer is not None and proto in ("UNIX-STREAM", "UNIX"):
+            ops.append(("inode_ends", peer, f"{peer}->{inode}"))  # the connecting end's peer: this one
+        return ops
+    if name in ("recvmsg", "recvmmsg"):
+        return _received(fds, ev, args)
     if name in ENDPOINT_SYSCALLS:
-        ends = _endpoints(ev)
-        return [("ends", args.get("fd"), ends)] if ends is not None else []
+        sock = fds._entry(ev.tgid, args.get("fd", -1), False)
+        f = sock[0] if sock and sock[0].kind == "socket" else None
+        inode = f.target[len("socket:["):-1] if f is not None and f.target else None
+        if name == "bind" and inode is not None:
+            _learn_unix_name(fds, ev, args, inode)
+        ends = _endpoints(ev, inode, f, fds.unix_names.get(inode) if inode is not None else None)
+        ops = [("ends", args.get("fd"), ends)] if ends is not None else []
+        return ops + _sent(fds, ev, args) if name in ("sendmsg", "sendmmsg") else ops
     if name in ("pipe", "pipe2", "socketpair"):
         return _pair(ev, args)
     if name in ANON:
         target, flag_arg = ANON[name]
         if name.startswith("signalfd") and args.get("ufd", -1) >= 0:
             return []  # changes the mask of a signalfd it was given, and returns it
-        cloexec = bool(args.get(flag_arg, 0) & O_CLOEXEC) if flag_arg else name in ALWAYS_CLOEXEC
-        return [("set", ret, (OpenFile("anon", target), cloexec))]
+        if name == "landlock_create_ruleset" and args.get("flags", 0) & LANDLOCK_CREATE_RULESET_VERSION:
+            return []  # the ABI version, not a descriptor
+        cloexec = bool(args.get(flag_arg, 0) & CLOEXEC_BIT.get(name, O_CLOEXEC)) if flag_arg else name in ALWAYS_CLOEXEC
+        made = OpenFile("anon", target)
+        if name == "pidfd_open" and args.get("pid", 0) > 0:
+            made.detail = f"pid:{args['pid']}"  # -yy names a pidfd by its process: `<pid:1234>`
+        return [("set", ret, (made, cloexec))]
     if name == "memfd_create":
         slot = ev.slots.get("uname")
         label = None if slot is None or slot.fault or slot.truncated else \
@@ -382,11 +510,80 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         return ops + [("range", args.get("fd", 0), args.get("max_fd", 0), args.get("flags", 0))]
     if name in EXECS:
         return [("exec",)]
+    if name in CLONES and ret > 0 and _clone_flags(ev) & CLONE_PIDFD:
+        return _clone_pidfd(fds, ev)
     if name in ("chdir", "fchdir"):
         return [("cwd", _new_cwd(fds, ev, args))]
+    if name == "pidfd_getfd":
+        return [("set", ret, (_other_process_file(fds, ev, args), True))]
     if ev.info.ret == "fd":  # any other syscall making a descriptor: /proc names it while it lives
-        return [("set", ret, (OpenFile("other"), name in ALWAYS_CLOEXEC))]
+        cloexec = name in ALWAYS_CLOEXEC or bool(args.get("flags", 0) & CLOEXEC_BIT.get(name, 0))
+        return [("set", ret, (OpenFile("other"), cloexec))]
     return []
+
+
+def _other_process_file(fds: FdPaths, ev: SyscallEvent, args: dict) -> OpenFile:
+    """pidfd_getfd's copy of another process's descriptor: what that descriptor is in the trace's table of
+    the process the pidfd names (pidfd_open's), else named by /proc while the copy lives."""
+    pid = _pidfd_process(fds, ev.tgid, args.get("pidfd", -1))
+    table = fds.tables.get(pid) if pid is not None else None
+    entry = table.fds.get(args.get("fd", -1)) if table is not None else None
+    return entry[0] if entry is not None else OpenFile("other")
+
+
+def _pidfd_process(fds: FdPaths, tgid: int, pidfd: int) -> int | None:
+    """The process a pidfd refers to, when pidfd_open made it in the trace."""
+    entry = fds._entry(tgid, pidfd, False)
+    detail = entry[0].detail if entry else None
+    if detail is not None and detail.startswith("pid:") and detail[4:].isdigit():
+        return int(detail[4:])
+    return None
+
+
+def _unix_peer(f: OpenFile | None, fds: FdPaths | None = None) -> str | None:
+    """The inode of a UNIX socket's peer, when its endpoints are known (`12345->12346`): recorded for it,
+    or (fds given) learnt by its inode, as a connecting end learns its peer from the accept."""
+    text = f.recorded or f.seen_endpoint if f is not None else None
+    if not text and fds is not None and f is not None and f.kind == "socket" and f.target:
+        text = fds.sock_ends.get(f.target[len("socket:["):-1])
+    if not text or "->" not in text:
+        return None
+    peer = text.split("->", 1)[1].split(",", 1)[0]
+    return peer if peer.isdigit() else None
+
+
+def _sent(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
+    """sendmsg, sendmmsg: what the descriptors passed in SCM_RIGHTS messages were, for the peer that
+    receives them (only when the sending socket's peer is known)."""
+    sock = fds._entry(ev.tgid, args.get("fd", -1), False)
+    peer = _unix_peer(sock[0], fds) if sock else None
+    if peer is None:
+        return []
+    ops = []
+    for batch in passed_descriptors(ev):
+        if batch:
+            ops.append(("sent", peer, [e[0] if e else None for e in (fds._entry(ev.tgid, fd, False) for fd in batch)]))
+    return ops
+
+
+def _received(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
+    """recvmsg, recvmmsg: the descriptors SCM_RIGHTS messages installed in the receiver's table, as
+    what the sender passed when the trace saw it send them on this socket's peer, else named by /proc
+    while they live."""
+    sock = fds._entry(ev.tgid, args.get("fd", -1), False)
+    inode = sock[0].target[len("socket:["):-1] if sock and sock[0].kind == "socket" and sock[0].target else None
+    cloexec = bool(args.get("flags", 0) & MSG_CMSG_CLOEXEC)
+    queue = fds.in_flight.get(inode, []) if inode is not None else []
+    ops, taken = [], 0
+    for batch in passed_descriptors(ev):
+        if not batch:
+            continue
+        sent = [None] * len(batch)
+        if taken < len(queue) and len(queue[taken]) == len(batch):
+            sent, taken = queue[taken], taken + 1
+        ops += [("set", fd, (f if f is not None else OpenFile("other"), cloexec)) for fd, f in zip(batch, sent)]
+    peek = args.get("flags", 0) & MSG_PEEK  # the message stays (its descriptors are installed all the same)
+    return ops + ([("taken", inode, taken)] if taken and not peek else [])
 
 
 def _new_cwd(fds: FdPaths, ev: SyscallEvent, args: dict) -> str | None:
@@ -458,14 +655,33 @@ def _pair(ev: SyscallEvent, args: dict) -> list:
     return [("set", a, (pipe, cloexec)), ("set", b, (pipe, cloexec))]
 
 
-def _endpoints(ev: SyscallEvent) -> str | None:
-    """-yy: a TCP or UDP socket's endpoints as strace prints them (`127.0.0.1:5000->127.0.0.1:41234`, or
-    the local one alone before it is connected), from what the kernel held when the syscall returned
-    (catalogue/descriptors.py's layout); None for a socket not bound yet or of another family."""
+def _learn_unix_name(fds: FdPaths, ev: SyscallEvent, args: dict, inode: str) -> None:
+    """A successful bind of a UNIX socket: the name it gave (sun_path, as long as addrlen says)."""
+    slot = ev.entry_slots.get("umyaddr") or ev.slots.get("umyaddr")
+    if slot is None or slot.fault or slot.absent or len(slot.data) < 3:
+        return
+    if int.from_bytes(slot.data[:2], "little") != AF_UNIX:
+        return
+    fds.unix_names[inode] = slot.data[2:max(args.get("addrlen", 0), 2)]
+
+
+def _endpoints(ev: SyscallEvent, inode: str | None = None, f: OpenFile | None = None,
+               long_name: bytes | None = None) -> str | None:
+    """-yy: a socket's endpoints as strace prints them, from what the kernel held when the syscall
+    returned (catalogue/descriptors.py's layout): a TCP or UDP socket's (`127.0.0.1:5000->127.0.0.1:41234`,
+    or the local one alone before it is connected), a UNIX socket's inode (given), its peer's and its name
+    (`12345->12346,"/run/x.sock"`), a netlink socket's protocol and port id (`ROUTE:4242`, its protocol
+    from f); None for a socket without them yet (not bound, not connected), or of another family."""
     slot = ev.slots.get(SOCK_ENDS_SLOT)
     if slot is None or slot.fault or slot.absent or len(slot.data) < 48:
         return None
     family, local_port, remote_port = struct.unpack_from("<HHH", slot.data)
+    if family == AF_UNIX:
+        return _unix_ends(slot.data, inode, long_name)
+    if family == AF_NETLINK:
+        portid = int.from_bytes(slot.data[8:12], "little")
+        detail = f.detail if f is not None else None
+        return f"{detail}:{portid}" if portid and detail else None
     remote_port = socket.ntohs(remote_port)
     if family == socket.AF_INET:
         local, remote = (socket.inet_ntop(socket.AF_INET, slot.data[at:at + 4]) for at in (8, 12))
@@ -476,6 +692,24 @@ def _endpoints(ev: SyscallEvent) -> str | None:
     if not local_port:
         return None
     return f"{local}:{local_port}" + (f"->{remote}:{remote_port}" if remote_port else "")
+
+
+def _unix_ends(data: bytes, inode: str | None, long_name: bytes | None = None) -> str | None:
+    """A UNIX socket's `inode->peer,"name"` from its slot (its name's length after the family, the peer's
+    inode at 8, the name's first bytes at 16); None when it has neither, or its name is longer than the
+    slot holds and the trace did not see it bound (long_name: what bind gave it; sock_diag is asked
+    then, while the socket lives)."""
+    length = int.from_bytes(data[2:4], "little")
+    peer = int.from_bytes(data[8:16], "little")
+    if inode is None or not (peer or length):
+        return None
+    name = data[16:16 + length]
+    if length > UNIX_NAME_MAX:
+        if long_name is None or len(long_name) < length or long_name[:UNIX_NAME_MAX] != data[16:16 + UNIX_NAME_MAX]:
+            return None
+        name = long_name[:length]
+    text = inode + (f"->{peer}" if peer else "")
+    return text + ("," + unix_name(name) if name else "")
 
 
 def _inode_name(ev: SyscallEvent, kind: str, i: int) -> str | None:

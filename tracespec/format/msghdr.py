@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 
+from tracespec.catalogue.structs import MMSGHDR_SIZE, mmsg_part
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.sockaddr import ifindex_text, inet_addr_text, sockaddr_at, sockaddr_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
@@ -46,7 +47,12 @@ def _array(items: list[str], limit: int, style: Style) -> str:
 
 def _rights(data: bytes, ev: SyscallEvent, fds, style: Style, limit: int) -> str:
     ids = [_s32(int.from_bytes(data[i:i + 4], "little")) for i in range(0, len(data) - 3, 4)]
-    return _array([fds.annotate(ev.tgid, fd) if fds is not None else str(fd) for fd in ids], limit, style)
+    if fds is None:
+        return _array([str(fd) for fd in ids], limit, style)
+    # received descriptors are new in the receiver's table: shown as what the call made them
+    received = ev.info is not None and ev.info.name in ("recvmsg", "recvmmsg")
+    name = fds.annotate_new if received else fds.annotate
+    return _array([name(ev.tgid, fd) for fd in ids], limit, style)
 
 
 def _creds(data: bytes, ev: SyscallEvent, fds, style: Style, limit: int) -> str:
@@ -207,3 +213,44 @@ def fields_text(m: dict, user: int | None, name_slot, iov_slot, control_slot, ev
     parts += [f"msg_controllen={m['msg_controllen']}",
               f"msg_flags={flags_text(m['msg_flags'], c.sets['msg_flags'], c, style)}"]
     return "{" + ", ".join(parts) + "}"
+
+
+def _rights_in(control: bytes, controllen: int) -> list[int]:
+    """The descriptors of the SCM_RIGHTS messages in the first controllen bytes of a control buffer."""
+    buf = control[:max(controllen, 0)]
+    pos, out = 0, []
+    while pos + CMSG_HEADER.size <= len(buf):
+        length, level, ctype = CMSG_HEADER.unpack_from(buf, pos)
+        if length < CMSG_HEADER.size:
+            break
+        if level == SOL_SOCKET and ctype == 1:
+            data = buf[pos + CMSG_HEADER.size:pos + min(length, len(buf) - pos)]
+            out += [_s32(int.from_bytes(data[i:i + 4], "little")) for i in range(0, len(data) - 3, 4)]
+        pos += (length + 7) & ~7
+    return out
+
+
+def passed_descriptors(ev: SyscallEvent) -> list[list[int]]:
+    """The descriptors a successful sendmsg or sendmmsg passed, or recvmsg or recvmmsg received, in
+    SCM_RIGHTS control messages: one list per message (recvmmsg's and sendmmsg's first ret ones), from
+    the copies the record holds (empty lists where it holds none)."""
+    if ev.info is None or ev.ret is None or failed(ev.ret):
+        return []
+    name = ev.info.name
+    arg = "msg" if name in ("sendmsg", "recvmsg") else "mmsg"
+    sending = name.startswith("send")
+    whole = ev.entry_slots.get(arg) if sending else ev.slots.get(arg)
+    if whole is None or whole.absent or whole.fault:
+        return []
+    if name in ("sendmsg", "recvmsg"):
+        parts = [(whole.data[:56], ev.slots.get(arg + "__control"))]
+    else:
+        parts = [(whole.data[i * MMSGHDR_SIZE:i * MMSGHDR_SIZE + 56], ev.slots.get(f"{arg}__{mmsg_part(i, 'control')}"))
+                 for i in range(min(ev.ret, len(whole.data) // MMSGHDR_SIZE))]
+    out = []
+    for header, control in parts:
+        if len(header) < 56 or control is None or control.absent or control.fault:
+            out.append([])
+            continue
+        out.append(_rights_in(control.data, struct_fields("msghdr", header)["msg_controllen"]))
+    return out

@@ -1,10 +1,11 @@
 """Sockets' endpoints for -yy, keyed by inode, as strace prints them: `TCP:[127.0.0.1:5000->127.0.0.1:41234]`,
 `UNIX-STREAM:[12345->12346]`, `UNIX-STREAM:[12345,"/run/x.sock"]`, `UNIX:[12345->12346]` (datagrams).
 
-strace asks sock_diag netlink when it prints a line. Here, best effort while the socket lives: TCP and
-UDP (v4 and v6) from /proc/PID/net/* (the process's network namespace), UNIX sockets from sock_diag
-(only it knows a UNIX socket's peer). A socket that is gone, or unbound, has no endpoints: strace then
-prints the protocol and the inode, `TCP:[12345]`.
+strace asks sock_diag netlink when it prints a line. tracespec has most endpoints from its records
+(format/fdpaths.py); what they lack is asked here, best effort while the socket lives: TCP and UDP (v4
+and v6) from /proc/PID/net/* (the process's network namespace), UNIX sockets from sock_diag (only it
+knows a UNIX socket's peer). A socket that is gone, or unbound, has no endpoints: strace then prints the
+protocol and the inode, `TCP:[12345]`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import ipaddress
 import socket
 import struct
 
+from tracespec.format.values import constants
 from tracespec.quote import quote
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
@@ -116,6 +118,23 @@ def _unix(inode: int) -> tuple[str, str | None] | None:
     return proto, text if (peer or path is not None) else None
 
 
+def unix_name(name: bytes) -> str:
+    """A UNIX socket's name (its sun_path bytes) as strace shows it: a path quoted to its first NUL, an
+    abstract name (it starts with a NUL) @ and quoted whole: `@"name"`."""
+    if name[:1] == b"\0":
+        return "@" + quote(name[1:])
+    return quote(name.split(b"\0", 1)[0])
+
+
+def netlink_name(protocol: int) -> str:
+    """strace's name of a netlink protocol in -yy's `NETLINK:[ROUTE:1234]`: NETLINK_ROUTE without its
+    prefix (the number when it has no name)."""
+    name = constants().sets["netlink_protocols"].lookup(protocol)
+    if name is None:
+        return str(protocol)
+    return name[len("NETLINK_"):] if name.startswith("NETLINK_") else name
+
+
 def _unix_attributes(data: bytes) -> tuple[int, str | None]:
     peer, path = 0, None
     while len(data) >= 4:
@@ -126,7 +145,6 @@ def _unix_attributes(data: bytes) -> tuple[int, str | None]:
         if kind == UNIX_DIAG_PEER and len(value) >= 4:
             peer = struct.unpack_from("=I", value)[0]
         elif kind == UNIX_DIAG_NAME and value:
-            # an abstract name starts with a NUL: strace shows it as @name
-            path = quote(b"@" + value[1:]) if value[:1] == b"\0" else quote(value.rstrip(b"\0"))
+            path = unix_name(value)
         data = data[(length + 3) & ~3:]
     return peer, path
