@@ -1,0 +1,42 @@
+"""End to end, with real BPF: classes found by sweeping real programs under strace and tracespec
+(issue 19; tests/sweep.py), each a group of tests/workloads/rules7_workload.c compared line for line
+with strace -f, under each -X style: a socket's kind and flags and statx's sync type and AT_ flags,
+which strace prints as two constants joined by |, and futex's operation, one constant whose
+combinations with FUTEX_CLOCK_REALTIME are only those strace names."""
+
+from __future__ import annotations
+
+import pytest
+
+from groupcompare import compare_group
+
+pytestmark = pytest.mark.bpf
+
+XLAT = ["socket", "socketpair", "statx", "futex"]
+
+
+def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tuple = ()) -> list[str]:
+    return compare_group("rules7_workload", group, syscalls, build_dir, tmp_path, options)
+
+
+def test_split_and_combined_constants_agree_with_strace(build_dir, tmp_path):
+    lines = _compare("xlat", XLAT, build_dir, tmp_path)
+    assert lines[0] == "socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3"
+    assert "socket(AF_INET, SOCK_CLOEXEC|0x40, IPPROTO_IP) = -1 EINVAL (Invalid argument)" in lines
+    assert "socket(AF_INET, 0xf /* SOCK_??? */, IPPROTO_IP) = -1 EINVAL (Invalid argument)" in lines
+    assert any(line.startswith('statx(AT_FDCWD, "/", AT_STATX_FORCE_SYNC|AT_STATX_DONT_SYNC, 0, ') for line in lines)
+    assert "futex(0xADDR, 0x101 /* FUTEX_??? */, 1) = -1 ENOSYS (Function not implemented)" in lines
+    assert any(line.startswith("futex(0xADDR, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 1, NULL, ")
+               for line in lines)
+
+
+def test_split_constants_follow_the_xlat_styles(build_dir, tmp_path):
+    raw = _compare("xlat", XLAT, build_dir, tmp_path, ("-X", "raw"))
+    assert "socket(0x2, 0x2|0xADDR, 0) = 3" in raw
+    assert any(line.startswith('statx(-100, "/", , 0x7ff, ') for line in raw)
+    assert any(line.startswith('statx(-100, "/", |0x900, 0x1, ') for line in raw)
+    verbose = _compare("xlat", XLAT, build_dir, tmp_path, ("-X", "verbose"))
+    assert ("socket(0x1 /* AF_UNIX */, 0x5 /* SOCK_SEQPACKET */|0xADDR /* SOCK_CLOEXEC|SOCK_NONBLOCK */, 0) = 3"
+            in verbose)
+    assert any(line.startswith('statx(-100 /* AT_FDCWD */, "/", 0x4000 /* AT_STATX_DONT_SYNC */|0x100 '
+                               '/* AT_SYMLINK_NOFOLLOW */, ') for line in verbose)
