@@ -29,6 +29,7 @@ _RULES = [
     (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}(\.\d+)?"), "DATE"),
     (re.compile(r"\bd_off=-?\d+"), "d_off=OFF"),
     (re.compile(r"^getrandom\(\"[^\"]*\""), 'getrandom("RANDOM"'),
+    (re.compile(r"^sysinfo\(\{.*\}\)"), "sysinfo({...})"),  # uptime, free memory, process count
     (re.compile(r"^\d\d:\d\d:\d\d(\.\d+)? "), "TIME "),
     (re.compile(r" <\d+\.\d+>$"), " <T>"),
 ]
@@ -65,13 +66,14 @@ def main() -> int:
         if a.setup:
             subprocess.run(a.setup, shell=True, cwd=a.cwd, check=True)
     setup()
-    subprocess.run(["strace", "-f", *flags, "-o", out_a, *cmd], cwd=a.cwd, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    with open(out_a + ".err", "w") as err:  # the command's standard error a regular file under both
+        subprocess.run(["strace", "-f", *flags, "-o", out_a, *cmd], cwd=a.cwd, stdout=subprocess.DEVNULL, stderr=err)
     setup()
-    r = subprocess.run([TRACESPEC, "run", "-f", *flags, "-o", out_b, *cmd], cwd=a.cwd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if "Traceback" in r.stderr:
-        print(r.stderr)
+    with open(out_b + ".err", "w") as err:
+        subprocess.run([TRACESPEC, "run", "-f", *flags, "-o", out_b, *cmd], cwd=a.cwd, stdout=subprocess.DEVNULL,
+                       stderr=err)
+    if "Traceback" in open(out_b + ".err").read():
+        print(open(out_b + ".err").read())
     extra = [(re.compile(m), "MASK") for m in a.mask]
     if "-c" in flags or "-C" in flags:
         want, got = (open(f, errors="surrogateescape").read().splitlines() for f in (out_a, out_b))

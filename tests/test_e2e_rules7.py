@@ -2,7 +2,8 @@
 (issue 19; tests/sweep.py), each a group of tests/workloads/rules7_workload.c compared line for line
 with strace -f, under each -X style: a socket's kind and flags and statx's sync type and AT_ flags,
 which strace prints as two constants joined by |, and futex's operation, one constant whose
-combinations with FUTEX_CLOCK_REALTIME are only those strace names."""
+combinations with FUTEX_CLOCK_REALTIME are only those strace names; execve's argv and environment,
+whole under -v."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ pytestmark = pytest.mark.bpf
 XLAT = ["socket", "socketpair", "statx", "futex"]
 
 
-def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tuple = ()) -> list[str]:
-    return compare_group("rules7_workload", group, syscalls, build_dir, tmp_path, options)
+def _compare(group: str, syscalls: list[str], build_dir, tmp_path, options: tuple = (), extra_argv: tuple = ()
+             ) -> list[str]:
+    return compare_group("rules7_workload", group, syscalls, build_dir, tmp_path, options, extra_argv=extra_argv)
 
 
 def test_split_and_combined_constants_agree_with_strace(build_dir, tmp_path):
@@ -40,3 +42,18 @@ def test_split_constants_follow_the_xlat_styles(build_dir, tmp_path):
             in verbose)
     assert any(line.startswith('statx(-100 /* AT_FDCWD */, "/", 0x4000 /* AT_STATX_DONT_SYNC */|0x100 '
                                '/* AT_SYMLINK_NOFOLLOW */, ') for line in verbose)
+
+
+ARGS = ", ".join(f'"{i}"' for i in range(40))
+
+
+def test_execve_prints_argv_and_the_environment_whole_under_v(build_dir, tmp_path):
+    lines = _compare("exec", ["execve"], build_dir, tmp_path, ("-v",), extra_argv=("/bin/true",))
+    assert lines[0] == (f'execve("/bin/true", ["/bin/true", {ARGS}], ["A=1", '
+                        '"TRACESPEC_LONG_VARIABLE=01234567"..., "Z="]) = 0')
+
+
+def test_execve_cuts_argv_and_counts_the_environment_without_v(build_dir, tmp_path):
+    lines = _compare("exec", ["execve"], build_dir, tmp_path, extra_argv=("/bin/true",))
+    cut = ", ".join(f'"{i}"' for i in range(31))
+    assert lines[0] == f'execve("/bin/true", ["/bin/true", {cut}, ...], 0xADDR /* N vars */) = 0'

@@ -1,7 +1,8 @@
 /* Classes found by sweeping real programs under strace and tracespec (issue 19), each a group:
  * "xlat": values strace prints as more than one constant (a socket's kind and flags, statx's sync type
  * and AT_ flags) or as one constant with combinations of its own (futex's operation), the classes -X
- * raw and -X verbose show apart. argv[1] names the group; its calls follow the marker close(-4242).
+ * raw and -X verbose show apart; "exec": an execve with more arguments than -s strings and a small
+ * environment, which strace -v prints whole (argv[2] names the program run). argv[1] names the group; its calls follow the marker close(-4242).
  * Every call is deterministic. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -49,10 +50,28 @@ static int xlat_calls(void)
     return 0;
 }
 
+static int exec_calls(const char *prog)
+{
+    char *args[48], num[40][4];
+    char *env[] = {"A=1", "TRACESPEC_LONG_VARIABLE=0123456789012345678901234567890123456789", "Z=", NULL};
+    int n = 0;
+    args[n++] = (char *)prog;
+    for (int i = 0; i < 40; i++) {
+        snprintf(num[i], sizeof num[i], "%d", i);
+        args[n++] = num[i];
+    }
+    args[n] = NULL;
+    marker();
+    execve(prog, args, env);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
+    if (!strcmp(argv[1], "exec") && argc > 2)
+        return exec_calls(argv[2]);
     if (!strcmp(argv[1], "xlat"))
         return xlat_calls();
     return 2;

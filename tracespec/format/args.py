@@ -261,6 +261,8 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         text = _in_out_int(ev, f)
         return text if text is not None else hexval(value, f)
     if kind == "envp":
+        if slot is not None and isinstance(slot.data, tuple) and not slot.absent and (slot.data or not slot.fault):
+            return _strv(slot, style)  # copied whole, as -v prints it
         if slot is None or slot.fault or slot.absent:
             return hexval(value, f)
         n = slot.data
