@@ -7,8 +7,11 @@ whole under -v."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
+from conftest import run_tracespec
 from groupcompare import compare_group
 
 pytestmark = pytest.mark.bpf
@@ -57,3 +60,16 @@ def test_execve_cuts_argv_and_counts_the_environment_without_v(build_dir, tmp_pa
     lines = _compare("exec", ["execve"], build_dir, tmp_path, extra_argv=("/bin/true",))
     cut = ", ".join(f'"{i}"' for i in range(31))
     assert lines[0] == f'execve("/bin/true", ["/bin/true", {cut}, ...], 0xADDR /* N vars */) = 0'
+
+
+def test_the_command_gets_the_environment_tracespec_was_given(tmp_path):
+    """Under the C locale Python adds LC_CTYPE=C.UTF-8 to its own environment (PEP 538): the command
+    must not see it, as under strace it does not."""
+    env = {"A": "1", "PATH": "/usr/bin:/bin"}  # no LANG, no LC_*: Python coerces its locale
+    want = subprocess.run(["strace", "-qq", "-v", "-e", "trace=execve", "/bin/true", "x"], env=env,
+                          capture_output=True, text=True).stderr.splitlines()
+    out = tmp_path / "t.txt"
+    r = run_tracespec("run", "-qq", "-v", "-e", "trace=execve", "-o", str(out), "/bin/true", "x", env=env)
+    assert r.returncode == 0, r.stderr
+    got = [line.split(" ", 1)[1] for line in out.read_text().splitlines() if "execve(" in line]
+    assert want == got == ['execve("/bin/true", ["/bin/true", "x"], ["A=1", "PATH=/usr/bin:/bin"]) = 0']
