@@ -3,7 +3,8 @@
 with strace -f, under each -X style: a socket's kind and flags and statx's sync type and AT_ flags,
 which strace prints as two constants joined by |, and futex's operation, one constant whose
 combinations with FUTEX_CLOCK_REALTIME are only those strace names; execve's argv and environment,
-whole under -v."""
+whole under -v; arguments the sweep found as bare numbers (epoll_ctl, signalfd, inotify_add_watch,
+memfd_create, the scheduling calls, the priorities)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,18 @@ def test_the_command_gets_the_environment_tracespec_was_given(tmp_path):
     assert r.returncode == 0, r.stderr
     got = [line.split(" ", 1)[1] for line in out.read_text().splitlines() if "execve(" in line]
     assert want == got == ['execve("/bin/true", ["/bin/true", "x"], ["A=1", "PATH=/usr/bin:/bin"]) = 0']
+
+
+CATALOGUED = ["epoll_ctl", "signalfd4", "inotify_add_watch", "memfd_create", "sched_getparam", "sched_setscheduler",
+              "sched_get_priority_max", "sched_get_priority_min", "setpriority", "getpriority"]
+
+
+@pytest.mark.parametrize("options", [(), ("-X", "verbose")], ids=["abbrev", "Xverbose"])
+def test_catalogued_arguments_agree_with_strace(options, build_dir, tmp_path):
+    lines = _compare("catalogued", CATALOGUED, build_dir, tmp_path, options)
+    if not options:
+        assert lines[0] == "epoll_ctl(3, EPOLL_CTL_ADD, 4, {events=EPOLLIN|EPOLLET, data={u32=7, u64=7}}) = 0"
+        assert "signalfd4(-1, [USR1], 8, SFD_CLOEXEC|SFD_NONBLOCK) = 5" in lines
+        assert 'inotify_add_watch(5, "/tmp", IN_CREATE|IN_DELETE|IN_ONLYDIR) = 1' in lines
+        assert "sched_setscheduler(0, SCHED_BATCH, [0]) = 0" in lines
+        assert "getpriority(PRIO_PGRP, 0) = 20" in lines or any(x.startswith("getpriority(PRIO_PGRP, 0)") for x in lines)

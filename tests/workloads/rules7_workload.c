@@ -6,6 +6,15 @@
  * Every call is deterministic. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +38,7 @@ static int xlat_calls(void)
     close(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     socket(AF_INET, 0, 0);                        /* a kind of 0: the whole as flags, "0" */
     socket(AF_INET, 0x40 | SOCK_CLOEXEC, 0);      /* SOCK_CLOEXEC|0x40 */
-    socket(AF_INET, 0xf, 0);                      /* 0xf /* SOCK_??? */
+    socket(AF_INET, 0xf, 0);                      /* 0xf, with the comment SOCK_??? */
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
         close(sv[0]);
         close(sv[1]);
@@ -43,10 +52,45 @@ static int xlat_calls(void)
     syscall(SYS_statx, AT_FDCWD, "/", 0x10000000, 0, &sx);
     syscall(SYS_futex, &fw, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     syscall(SYS_futex, &fw, FUTEX_WAKE, 1, NULL, NULL, 0);
-    syscall(SYS_futex, &fw, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, NULL, NULL, 0);   /* 0x101 /* FUTEX_??? */
+    syscall(SYS_futex, &fw, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, NULL, NULL, 0);   /* 0x101, with the comment FUTEX_??? */
     syscall(SYS_futex, &fw, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 1, NULL, NULL,
             FUTEX_BITSET_MATCH_ANY);                                          /* EAGAIN: fw is 0 */
     syscall(SYS_futex, &fw, 0x7f, 1, NULL, NULL, 0);
+    return 0;
+}
+
+static int catalogued_calls(void)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC), ev = eventfd(0, EFD_CLOEXEC);
+    struct epoll_event e = {.events = EPOLLIN | EPOLLET, .data.u64 = 7};
+    sigset_t m;
+    struct sched_param sp = {0};
+    sigemptyset(&m);
+    sigaddset(&m, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &m, NULL);
+    marker();
+    epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e);
+    e.events = EPOLLOUT | EPOLLONESHOT;
+    epoll_ctl(ep, EPOLL_CTL_MOD, ev, &e);
+    epoll_ctl(ep, EPOLL_CTL_DEL, ev, NULL);
+    epoll_ctl(ep, 9, ev, &e);                       /* an unknown operation: EINVAL */
+    close(signalfd(-1, &m, SFD_CLOEXEC | SFD_NONBLOCK));
+    syscall(SYS_signalfd4, -1, &m, 4, 0);           /* a size not the kernel's: the address */
+    int in = inotify_init1(IN_NONBLOCK);
+    inotify_add_watch(in, "/tmp", IN_CREATE | IN_DELETE | IN_ONLYDIR);
+    inotify_add_watch(in, "/tmp", IN_ALL_EVENTS | IN_MASK_ADD);
+    close(in);
+    close(memfd_create("rules7", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    sched_getparam(0, &sp);
+    sched_setscheduler(0, SCHED_BATCH, &sp);
+    sched_setscheduler(0, 42, &sp);
+    sched_get_priority_max(SCHED_FIFO);
+    sched_get_priority_min(SCHED_RR);
+    setpriority(PRIO_PROCESS, 0, 5);
+    getpriority(PRIO_PGRP, 0);
+    getpriority(7, 0);
+    close(ev);
+    close(ep);
     return 0;
 }
 
@@ -72,6 +116,8 @@ int main(int argc, char **argv)
         return 2;
     if (!strcmp(argv[1], "exec") && argc > 2)
         return exec_calls(argv[2]);
+    if (!strcmp(argv[1], "catalogued"))
+        return catalogued_calls();
     if (!strcmp(argv[1], "xlat"))
         return xlat_calls();
     return 2;

@@ -179,6 +179,8 @@ def _sigset(ev: SyscallEvent, data: bytes, style: Style, size: int | None = None
     address."""
     if size is None:
         size = _arg_value(ev, "sigsetsize")
+    if size is None:
+        size = _arg_value(ev, "sizemask")  # signalfd's
     if size is None or size == SIGSET_SIZE:
         return struct_text("sigset", data, style)
     if ev.info.name in SHORTER_SIGSETS and 1 <= size < SIGSET_SIZE:
