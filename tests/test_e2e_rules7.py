@@ -4,7 +4,8 @@ with strace -f, under each -X style: a socket's kind and flags and statx's sync 
 which strace prints as two constants joined by |, and futex's operation, one constant whose
 combinations with FUTEX_CLOCK_REALTIME are only those strace names; execve's argv and environment,
 whole under -v; arguments the sweep found as bare numbers (epoll_ctl, signalfd, inotify_add_watch,
-memfd_create, the scheduling calls, the priorities)."""
+memfd_create, the scheduling calls, the priorities); -y's "(deleted)" after the brackets of a file
+unlinked while open and of a memfd."""
 
 from __future__ import annotations
 
@@ -89,3 +90,13 @@ def test_catalogued_arguments_agree_with_strace(options, build_dir, tmp_path):
         assert 'inotify_add_watch(5, "/tmp", IN_CREATE|IN_DELETE|IN_ONLYDIR) = 1' in lines
         assert "sched_setscheduler(0, SCHED_BATCH, [0]) = 0" in lines
         assert "getpriority(PRIO_PGRP, 0) = 20" in lines or any(x.startswith("getpriority(PRIO_PGRP, 0)") for x in lines)
+
+
+def test_deleted_files_agree_with_strace_under_y(build_dir, tmp_path):
+    victim = str(tmp_path / "victim")
+    lines = _compare("deleted", ["openat", "write", "unlink", "fsync", "memfd_create", "ftruncate"], build_dir,
+                     tmp_path, ("-y",), extra_argv=(victim,))
+    assert f'write(3<{victim}>, "x", 1) = 1' in lines
+    assert f'write(3<{victim}>(deleted), "y", 1) = 1' in lines
+    assert f"close(3<{victim}>(deleted)) = 0" in lines
+    assert 'memfd_create("rules7", MFD_CLOEXEC) = 3</memfd:rules7>(deleted)' in lines

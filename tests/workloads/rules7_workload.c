@@ -94,6 +94,24 @@ static int catalogued_calls(void)
     return 0;
 }
 
+static int deleted_calls(const char *path)
+{
+    marker();
+    int fd = open(path, O_CREAT | O_RDWR, 0600);
+    if (write(fd, "x", 1) != 1)
+        return 1;
+    unlink(path);
+    if (write(fd, "y", 1) != 1)
+        return 1;
+    fsync(fd);
+    close(fd);
+    int m = memfd_create("rules7", MFD_CLOEXEC);
+    if (ftruncate(m, 4096))
+        return 1;
+    close(m);
+    return 0;
+}
+
 static int exec_calls(const char *prog)
 {
     char *args[48], num[40][4];
@@ -116,6 +134,8 @@ int main(int argc, char **argv)
         return 2;
     if (!strcmp(argv[1], "exec") && argc > 2)
         return exec_calls(argv[2]);
+    if (!strcmp(argv[1], "deleted") && argc > 2)
+        return deleted_calls(argv[2]);
     if (!strcmp(argv[1], "catalogued"))
         return catalogued_calls();
     if (!strcmp(argv[1], "xlat"))
