@@ -5,7 +5,7 @@ which strace prints as two constants joined by |, and futex's operation, one con
 combinations with FUTEX_CLOCK_REALTIME are only those strace names; execve's argv and environment,
 whole under -v; arguments the sweep found as bare numbers (epoll_ctl, signalfd, inotify_add_watch,
 memfd_create, the scheduling calls, the priorities); -y's "(deleted)" after the brackets of a file
-unlinked while open and of a memfd."""
+unlinked while open and of a memfd; mknod's device, shown only for a device."""
 
 from __future__ import annotations
 
@@ -94,9 +94,13 @@ def test_catalogued_arguments_agree_with_strace(options, build_dir, tmp_path):
 
 def test_deleted_files_agree_with_strace_under_y(build_dir, tmp_path):
     victim = str(tmp_path / "victim")
-    lines = _compare("deleted", ["openat", "write", "unlink", "fsync", "memfd_create", "ftruncate"], build_dir,
+    lines = _compare("deleted", ["openat", "write", "unlink", "fsync", "memfd_create", "ftruncate", "mknodat", "mknod"],
+                     build_dir,
                      tmp_path, ("-y",), extra_argv=(victim,))
     assert f'write(3<{victim}>, "x", 1) = 1' in lines
     assert f'write(3<{victim}>(deleted), "y", 1) = 1' in lines
     assert f"close(3<{victim}>(deleted)) = 0" in lines
     assert 'memfd_create("rules7", MFD_CLOEXEC) = 3</memfd:rules7>(deleted)' in lines
+    assert any(x.startswith("mknodat(AT_FDCWD<") and x.endswith(f'"{victim}", S_IFIFO|0600) = 0') for x in lines)
+    assert any(x.endswith(f'"{victim}", S_IFCHR|0600, makedev(0x1, 0x3)) = 0') for x in lines)
+    assert f'mknod("{victim}", S_IFREG|0600) = 0' in lines

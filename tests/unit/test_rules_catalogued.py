@@ -1,7 +1,7 @@
 """Arguments the sweep of real programs found printed as bare numbers or addresses (issue 19), now
 catalogued as strace decodes them: epoll_ctl's operation and event, signalfd's mask and flags,
 inotify_add_watch's mask, memfd_create's flags, the scheduling calls' policies, parameters and
-interval, getpriority's and setpriority's which. Each argument rendered from a synthetic event."""
+interval, getpriority's and setpriority's which; mknod's device, shown only for a device. Each argument rendered from a synthetic event."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.args import render
+from tracespec.format.args import render, visible
 from tracespec.format.values import Style
 from tracespec.pipeline import compile_spec
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["epoll_ctl", "signalfd4", "signalfd", "inotify_add_watch", "memfd_create", "sched_setscheduler",
-            "sched_getparam", "sched_get_priority_max", "sched_rr_get_interval", "getpriority", "setpriority"]
+            "sched_getparam", "sched_get_priority_max", "sched_rr_get_interval", "getpriority", "setpriority", "mknodat", "mknod"]
 VERBOSE = Style(xlat="verbose")
 
 
@@ -34,7 +34,7 @@ def line(name: str, args: tuple, ret: int = 0, slots: dict | None = None, style:
     full = tuple(args) + (0,) * (len(info.args) - len(args))
     ev = SyscallEvent(info, info.nr, 1, 1, "t", EnterRecord(0, 1, 1, info.nr, 0, 0, b"t", full, ()),
                       ExitRecord(1, 1, 1, info.nr, 0, 0, ret, ()), full, slots or {}, slots or {})
-    return ", ".join(render(f, v, ev, None, style) for f, v in zip(info.args, full))
+    return ", ".join(render(f, v, ev, None, style) for f, v in visible(ev))
 
 
 def test_epoll_ctl_names_its_operation_and_prints_the_event():
@@ -70,3 +70,13 @@ def test_scheduling_policies_parameters_and_intervals():
         "0, {tv_sec=0, tv_nsec=100000000}"
     assert line("getpriority", (0, 0), 20) == "PRIO_PROCESS, 0"
     assert line("setpriority", (2, 0, 5), 0, style=VERBOSE) == "0x2 /* PRIO_USER */, 0, 5"
+
+
+def test_mknod_shows_its_device_only_for_a_device():
+    path = {"filename": Slot(b"/tmp/n", 0)}
+    assert line("mknodat", (-100, 0x6000, 0o10600, 0), 0, path) == 'AT_FDCWD, "/tmp/n", S_IFIFO|0600'
+    assert line("mknodat", (-100, 0x6000, 0o20600, 0x103), 0, path) == \
+        'AT_FDCWD, "/tmp/n", S_IFCHR|0600, makedev(0x1, 0x3)'
+    assert line("mknod", (0x6000, 0o60600, 0x103), 0, path, VERBOSE) == \
+        '"/tmp/n", 060600 /* S_IFBLK|0600 */, 0x103 /* makedev(0x1, 0x3) */'
+    assert line("mknod", (0x6000, 0o100600, 5), 0, path) == '"/tmp/n", S_IFREG|0600'

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -109,6 +110,12 @@ static int deleted_calls(const char *path)
     if (ftruncate(m, 4096))
         return 1;
     close(m);
+    mknodat(AT_FDCWD, path, S_IFIFO | 0600, 0);   /* mknod's device shows only for a device */
+    unlink(path);
+    mknodat(AT_FDCWD, path, S_IFCHR | 0600, makedev(1, 3));
+    unlink(path);
+    syscall(SYS_mknod, path, S_IFREG | 0600, 5);
+    unlink(path);
     return 0;
 }
 

@@ -218,6 +218,8 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
         return "-1" if value in (0xFFFFFFFF, -1) else str(value)
     if kind in ("mode", "omode"):
         return mode_text(value)
+    if kind == "ndev":
+        return makedev(unsigned(value, f.size), style)
     if kind == "fmode":
         return symbolic_mode(value, style)
     if kind == "flags":
