@@ -77,7 +77,7 @@ def test_the_command_gets_the_environment_tracespec_was_given(tmp_path):
     assert want == got == ['execve("/bin/true", ["/bin/true", "x"], ["A=1", "PATH=/usr/bin:/bin"]) = 0']
 
 
-CATALOGUED = ["epoll_ctl", "signalfd4", "inotify_add_watch", "memfd_create", "sched_getparam", "sched_setscheduler",
+CATALOGUED = ["epoll_ctl", "signalfd4", "inotify_add_watch", "memfd_create", "sched_getparam", "sched_setscheduler", "sched_getscheduler",
               "sched_get_priority_max", "sched_get_priority_min", "setpriority", "getpriority"]
 
 
@@ -89,6 +89,7 @@ def test_catalogued_arguments_agree_with_strace(options, build_dir, tmp_path):
         assert "signalfd4(-1, [USR1], 8, SFD_CLOEXEC|SFD_NONBLOCK) = 5" in lines
         assert 'inotify_add_watch(5, "/tmp", IN_CREATE|IN_DELETE|IN_ONLYDIR) = 1' in lines
         assert "sched_setscheduler(0, SCHED_BATCH, [0]) = 0" in lines
+        assert "sched_getscheduler(0) = 3 (SCHED_BATCH)" in lines
         assert "getpriority(PRIO_PGRP, 0) = 20" in lines or any(x.startswith("getpriority(PRIO_PGRP, 0)") for x in lines)
 
 

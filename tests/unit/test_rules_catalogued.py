@@ -12,12 +12,12 @@ from pathlib import Path
 
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.args import render, visible
-from tracespec.format.values import Style
+from tracespec.format.values import Style, ret_text
 from tracespec.pipeline import compile_spec
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["epoll_ctl", "signalfd4", "signalfd", "inotify_add_watch", "memfd_create", "sched_setscheduler",
-            "sched_getparam", "sched_get_priority_max", "sched_rr_get_interval", "getpriority", "setpriority", "mknodat", "mknod"]
+            "sched_getparam", "sched_getscheduler", "sched_get_priority_max", "sched_rr_get_interval", "getpriority", "setpriority", "mknodat", "mknod"]
 VERBOSE = Style(xlat="verbose")
 
 
@@ -80,3 +80,11 @@ def test_mknod_shows_its_device_only_for_a_device():
     assert line("mknod", (0x6000, 0o60600, 0x103), 0, path, VERBOSE) == \
         '"/tmp/n", 060600 /* S_IFBLK|0600 */, 0x103 /* makedev(0x1, 0x3) */'
     assert line("mknod", (0x6000, 0o100600, 5), 0, path) == '"/tmp/n", S_IFREG|0600'
+
+
+def test_sched_getscheduler_names_the_policy_it_returns():
+    assert ret_text(0, "policy") == "0 (SCHED_OTHER)"
+    assert ret_text(6, "policy") == "6 (SCHED_DEADLINE)"
+    assert ret_text(9, "policy") == "9"
+    assert ret_text(-3, "policy") == "-1 ESRCH (No such process)"
+    assert infos()["sched_getscheduler"].ret == "policy"

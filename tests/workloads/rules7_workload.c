@@ -85,6 +85,7 @@ static int catalogued_calls(void)
     sched_getparam(0, &sp);
     sched_setscheduler(0, SCHED_BATCH, &sp);
     sched_setscheduler(0, 42, &sp);
+    sched_getscheduler(0);                          /* 3 (SCHED_BATCH) */
     sched_get_priority_max(SCHED_FIFO);
     sched_get_priority_min(SCHED_RR);
     setpriority(PRIO_PROCESS, 0, 5);

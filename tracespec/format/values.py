@@ -316,6 +316,9 @@ def ret_text(ret: int, kind: str) -> str:
         return "?"
     if kind in ("timeout", "ready") and ret == 0:
         return "0 (Timeout)"
+    if kind == "policy":  # strace's sched_getscheduler: the policy's name after it, whatever -X says
+        name = constants().sets["sched_policy"].lookup(ret)
+        return f"{ret} ({name})" if name is not None else str(ret)
     return str(ret)
 
 
