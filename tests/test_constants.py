@@ -24,7 +24,7 @@ KERNEL_NOT_LIBC = {"O_LARGEFILE", "SIGRTMIN",  # glibc reserves 32 and 33 for it
 # sets whose headers cannot be included with the others (linux/fs.h clashes with sys/mount.h)
 KERNEL_HEADERS = ["stdio.h", "sys/ioctl.h", "linux/fs.h", "linux/fiemap.h", "linux/futex.h", "linux/sockios.h",
                   "linux/btrfs.h", "asm-generic/fcntl.h", "linux/soundcard.h", "asm/termbits.h"]
-KERNEL_SETS = ("ioctl_request", "futex_cmd", "futex_op")
+KERNEL_SETS = ("ioctl_request", "futex_op", "futex_flags")
 # terminal settings: the kernel's termbits (glibc's termios.h, which clashes with it, has other values
 # for a few), the line disciplines of linux/tty.h
 TERMINAL_HEADERS = ["stdio.h", "asm/termios.h", "linux/tty.h"]

@@ -846,54 +846,50 @@ def _decode_81(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 82: f41 enter (arg2)
-_S82 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 82: f41 enter (param)
+_S82 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S82.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 83: f41 exit (arg2)
-_S83 = struct.Struct("<QIIIHHq")
-
-def _decode_83(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 84: f42 enter (rlim)
-_S84 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S82.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 85: f42 exit
+# kind 83: f41 exit
+_S83 = struct.Struct("<QIIIHHq")
+
+def _decode_83(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 84: f42 enter
+_S84 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_84(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 85: f42 exit (param)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 86: f43 enter (dev_name, dir_name, type)
-_S86 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 86: f43 enter (param)
+_S86 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S86.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S86.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 87: f43 exit
@@ -904,50 +900,52 @@ def _decode_87(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 88: f44 enter (arg0)
+# kind 88: f44 enter
 _S88 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_88(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S88.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 89: f44 exit
+# kind 89: f44 exit (arg1)
 _S89 = struct.Struct("<QIIIHHq")
 
 def _decode_89(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 90: f45 enter (uargs)
-_S90 = struct.Struct("<QIIIHH16sQQQ")
+# kind 90: f45 enter (arg2)
+_S90 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S90.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S90.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 91: f45 exit
+# kind 91: f45 exit (arg2)
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 92: f46 enter (arg0)
-_S92 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 92: f46 enter (rlim)
+_S92 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S92.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S92.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 93: f46 exit
@@ -958,14 +956,16 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 94: f47 enter (arg1)
+# kind 94: f47 enter (dev_name, dir_name, type)
 _S94 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_94(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S94.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 95: f47 exit
@@ -976,15 +976,14 @@ def _decode_95(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 96: f48 enter (arg0, arg1)
-_S96 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 96: f48 enter (arg0)
+_S96 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 97: f48 exit
@@ -995,14 +994,14 @@ def _decode_97(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 98: f49 enter (arg1)
-_S98 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 98: f49 enter (uargs)
+_S98 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S98.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 99: f49 exit
@@ -1013,14 +1012,14 @@ def _decode_99(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 100: f50 enter (utime)
-_S100 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 100: f50 enter (arg0)
+_S100 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S100.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S100.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 101: f50 exit
@@ -1031,14 +1030,14 @@ def _decode_101(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 102: f51 enter (user_mask_ptr)
-_S102 = struct.Struct("<QIIIHH16sQQQ")
+# kind 102: f51 enter (arg1)
+_S102 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_102(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S102.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S102.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 103: f51 exit
@@ -1049,109 +1048,108 @@ def _decode_103(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 104: f52 enter
-_S104 = struct.Struct("<QIIIHH16sQQQ")
+# kind 104: f52 enter (arg0, arg1)
+_S104 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S104.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S104.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 105: f52 exit (user_mask_ptr)
+# kind 105: f52 exit
 _S105 = struct.Struct("<QIIIHHq")
 
 def _decode_105(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 106: f53 enter (timer_event_spec)
-_S106 = struct.Struct("<QIIIHH16sQQQ")
+# kind 106: f53 enter (arg1)
+_S106 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S106.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S106.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 107: f53 exit
+_S107 = struct.Struct("<QIIIHHq")
+
+def _decode_107(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 108: f54 enter (utime)
+_S108 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_108(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S108.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 109: f54 exit
+_S109 = struct.Struct("<QIIIHHq")
+
+def _decode_109(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 110: f55 enter (user_mask_ptr)
+_S110 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_110(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S110.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 107: f53 exit (created_timer_id)
-_S107 = struct.Struct("<QIIIHHq")
-
-def _decode_107(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 108: f54 enter (arg2)
-_S108 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S108.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 109: f54 exit (arg3)
-_S109 = struct.Struct("<QIIIHHq")
-
-def _decode_109(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 110: f55 enter
-_S110 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 111: f55 exit (arg1)
+# kind 111: f55 exit
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 112: f56 enter
+_S112 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_112(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S112.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 113: f56 exit (user_mask_ptr)
+_S113 = struct.Struct("<QIIIHHq")
+
+def _decode_113(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 112: f56 enter (tp)
-_S112 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 113: f56 exit
-_S113 = struct.Struct("<QIIIHHq")
-
-def _decode_113(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 114: f57 enter
-_S114 = struct.Struct("<QIIIHH16sQQ")
+# kind 114: f57 enter (timer_event_spec)
+_S114 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S114.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 115: f57 exit (arg1)
+# kind 115: f57 exit (created_timer_id)
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
@@ -1161,7 +1159,7 @@ def _decode_115(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (rqtp)
+# kind 116: f58 enter (arg2)
 _S116 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_116(mv, off):
@@ -1171,7 +1169,7 @@ def _decode_116(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 117: f58 exit (rmtp)
+# kind 117: f58 exit (arg3)
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
@@ -1182,14 +1180,14 @@ def _decode_117(mv, off):
 
 
 # kind 118: f59 enter
-_S118 = struct.Struct("<QIIIHH16sQQQQ")
+_S118 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S118.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 119: f59 exit (events)
+# kind 119: f59 exit (arg1)
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
@@ -1199,14 +1197,14 @@ def _decode_119(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 120: f60 enter (nmask)
-_S120 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 120: f60 enter (tp)
+_S120 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S120.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 121: f60 exit
@@ -1217,70 +1215,70 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 122: f61 enter (nmask)
-_S122 = struct.Struct("<QIIIHH16sQQQ")
+# kind 122: f61 enter (rqtp)
+_S122 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S122.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S122.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 123: f61 exit
+# kind 123: f61 exit (rmtp)
 _S123 = struct.Struct("<QIIIHHq")
 
 def _decode_123(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S123.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 124: f62 enter
-_S124 = struct.Struct("<QIIIHH16sQQQQQ")
+_S124 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 125: f62 exit (policy, nmask)
+# kind 125: f62 exit (events)
 _S125 = struct.Struct("<QIIIHHq")
 
 def _decode_125(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S125.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 126: f63 enter
-_S126 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 126: f63 enter (event)
+_S126 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S126.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 127: f63 exit (ru)
+# kind 127: f63 exit
 _S127 = struct.Struct("<QIIIHHq")
 
 def _decode_127(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S127.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (_type, _description)
-_S128 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 128: f64 enter (nmask)
+_S128 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S128.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 129: f64 exit
@@ -1291,16 +1289,14 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (_type, _description, _callout_info)
-_S130 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 130: f65 enter (nmask)
+_S130 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S130.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S130.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 131: f65 exit
@@ -1311,36 +1307,34 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (old_nodes, new_nodes)
-_S132 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 132: f66 enter
+_S132 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 133: f66 exit
+# kind 133: f66 exit (policy, nmask)
 _S133 = struct.Struct("<QIIIHHq")
 
 def _decode_133(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 134: f67 enter (filename)
-_S134 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 134: f67 enter
+_S134 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 135: f67 exit (statbuf)
+# kind 135: f67 exit (ru)
 _S135 = struct.Struct("<QIIIHHq")
 
 def _decode_135(mv, off):
@@ -1350,7 +1344,7 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 136: f68 enter (arg1, arg3)
+# kind 136: f68 enter (_type, _description)
 _S136 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_136(mv, off):
@@ -1369,15 +1363,16 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 138: f69 enter (oldname, newname)
-_S138 = struct.Struct("<QIIIHH16sQQQ")
+# kind 138: f69 enter (_type, _description, _callout_info)
+_S138 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S138.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 139: f69 exit
@@ -1388,86 +1383,73 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (pathname)
+# kind 140: f70 enter (old_nodes, new_nodes)
 _S140 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_140(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S140.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 141: f70 exit (buf)
+# kind 141: f70 exit
 _S141 = struct.Struct("<QIIIHHq")
 
 def _decode_141(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter (inp, outp, exp, tsp, sig, sig)
-_S142 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 142: f71 enter (filename)
+_S142 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S142.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    s4, pos = _buf_slot(mv, pos)
-    s5, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S142.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 143: f71 exit (inp, outp, exp, tsp)
+# kind 143: f71 exit (statbuf)
 _S143 = struct.Struct("<QIIIHHq")
 
 def _decode_143(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 144: f72 enter (ufds, tsp, sigmask)
+# kind 144: f72 enter (arg1, arg3)
 _S144 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_144(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S144.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 145: f72 exit (ufds, tsp)
+# kind 145: f72 exit
 _S145 = struct.Struct("<QIIIHHq")
 
 def _decode_145(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 146: f73 enter (filename, utimes)
-_S146 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 146: f73 enter (oldname, newname)
+_S146 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S146.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 147: f73 exit
@@ -1478,17 +1460,17 @@ def _decode_147(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 148: f74 enter (sigmask)
-_S148 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 148: f74 enter (pathname)
+_S148 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S148.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S148.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 149: f74 exit (events)
+# kind 149: f74 exit (buf)
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
@@ -1498,22 +1480,130 @@ def _decode_149(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 150: f75 enter (mmsg, timeout)
-_S150 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 150: f75 enter (inp, outp, exp, tsp, sig, sig)
+_S150 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S150.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S150.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    s4, pos = _buf_slot(mv, pos)
+    s5, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
+
+
+# kind 151: f75 exit (inp, outp, exp, tsp)
+_S151 = struct.Struct("<QIIIHHq")
+
+def _decode_151(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+
+
+# kind 152: f76 enter (ufds, tsp, sigmask)
+_S152 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_152(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S152.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 153: f76 exit (ufds, tsp)
+_S153 = struct.Struct("<QIIIHHq")
+
+def _decode_153(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 154: f77 enter (filename, utimes)
+_S154 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_154(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S154.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 155: f77 exit
+_S155 = struct.Struct("<QIIIHHq")
+
+def _decode_155(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 156: f78 enter (sigmask)
+_S156 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_156(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S156.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 157: f78 exit (events)
+_S157 = struct.Struct("<QIIIHHq")
+
+def _decode_157(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 158: f79 enter (arg1)
+_S158 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_158(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S158.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 159: f79 exit
+_S159 = struct.Struct("<QIIIHHq")
+
+def _decode_159(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 160: f80 enter (mmsg, timeout)
+_S160 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_160(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S160.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 151: f75 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S151 = struct.Struct("<QIIIHHq")
+# kind 161: f80 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S161 = struct.Struct("<QIIIHHq")
 
-def _decode_151(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
+def _decode_161(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1526,49 +1616,49 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 152: f76 enter (pathname)
-_S152 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 162: f81 enter (pathname)
+_S162 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S152.unpack_from(mv, off)
+def _decode_162(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S162.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 153: f76 exit
-_S153 = struct.Struct("<QIIIHHq")
+# kind 163: f81 exit
+_S163 = struct.Struct("<QIIIHHq")
 
-def _decode_153(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
+def _decode_163(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 154: f77 enter (new_rlim)
-_S154 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 164: f82 enter (new_rlim)
+_S164 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S154.unpack_from(mv, off)
+def _decode_164(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S164.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 155: f77 exit (old_rlim)
-_S155 = struct.Struct("<QIIIHHq")
+# kind 165: f82 exit (old_rlim)
+_S165 = struct.Struct("<QIIIHHq")
 
-def _decode_155(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
+def _decode_165(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 156: f78 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S156 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 166: f83 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S166 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S156.unpack_from(mv, off)
+def _decode_166(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1580,57 +1670,57 @@ def _decode_156(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 157: f78 exit (mmsg)
-_S157 = struct.Struct("<QIIIHHq")
+# kind 167: f83 exit (mmsg)
+_S167 = struct.Struct("<QIIIHHq")
 
-def _decode_157(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
+def _decode_167(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: f79 enter
-_S158 = struct.Struct("<QIIIHH16sQQQ")
+# kind 168: f84 enter
+_S168 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S158.unpack_from(mv, off)
+def _decode_168(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S168.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 159: f79 exit (ubuf)
-_S159 = struct.Struct("<QIIIHHq")
+# kind 169: f84 exit (ubuf)
+_S169 = struct.Struct("<QIIIHHq")
 
-def _decode_159(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
+def _decode_169(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 160: f80 enter (cmdline_ptr)
-_S160 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 170: f85 enter (cmdline_ptr)
+_S170 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S160.unpack_from(mv, off)
+def _decode_170(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S170.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 161: f80 exit
-_S161 = struct.Struct("<QIIIHHq")
+# kind 171: f85 exit
+_S171 = struct.Struct("<QIIIHHq")
 
-def _decode_161(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
+def _decode_171(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S171.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 162: f81 enter (filename, argv, envp)
-_S162 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 172: f86 enter (filename, argv, envp)
+_S172 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S162.unpack_from(mv, off)
+def _decode_172(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S172.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -1638,47 +1728,47 @@ def _decode_162(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 163: f81 exit
-_S163 = struct.Struct("<QIIIHHq")
+# kind 173: f86 exit
+_S173 = struct.Struct("<QIIIHHq")
 
-def _decode_163(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
+def _decode_173(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S173.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 164: f82 enter (filename)
-_S164 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 174: f87 enter (filename)
+_S174 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S164.unpack_from(mv, off)
+def _decode_174(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S174.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 165: f82 exit (buffer)
-_S165 = struct.Struct("<QIIIHHq")
+# kind 175: f87 exit (buffer)
+_S175 = struct.Struct("<QIIIHHq")
 
-def _decode_165(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
+def _decode_175(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 166: * enter
-_S166 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 176: * enter
+_S176 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S166.unpack_from(mv, off)
+def _decode_176(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S176.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 167: * exit
-_S167 = struct.Struct("<QIIIHHq")
+# kind 177: * exit
+_S177 = struct.Struct("<QIIIHHq")
 
-def _decode_167(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
+def _decode_177(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1747,6 +1837,8 @@ _RETRY_READERS = {
     116: (_buf_slot, ),
     130: (_buf_slot, ),
     137: (_str_slot, ),
+    142: (_buf_slot, ),
+    144: (_buf_slot, ),
     157: (_buf_slot, ),
     160: (_buf_slot, ),
     165: (_str_slot, _str_slot, _str_slot, ),
@@ -1785,6 +1877,7 @@ _RETRY_READERS = {
     286: (_buf_slot, ),
     227: (_buf_slot, ),
     230: (_buf_slot, ),
+    233: (_buf_slot, ),
     237: (_buf_slot, ),
     238: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
@@ -1800,6 +1893,8 @@ _RETRY_READERS = {
     271: (_buf_slot, _buf_slot, _buf_slot, ),
     280: (_str_slot, _buf_slot, ),
     281: (_buf_slot, ),
+    282: (_buf_slot, ),
+    289: (_buf_slot, ),
     299: (_buf_slot, _buf_slot, ),
     301: (_str_slot, ),
     302: (_buf_slot, ),
@@ -2030,6 +2125,16 @@ DECODERS = {
     165: _decode_165,
     166: _decode_166,
     167: _decode_167,
+    168: _decode_168,
+    169: _decode_169,
+    170: _decode_170,
+    171: _decode_171,
+    172: _decode_172,
+    173: _decode_173,
+    174: _decode_174,
+    175: _decode_175,
+    176: _decode_176,
+    177: _decode_177,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -866,54 +866,50 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 84: f42 enter (arg2)
-_S84 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 84: f42 enter (param)
+_S84 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S84.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 85: f42 exit (arg2)
-_S85 = struct.Struct("<QIIIHHq")
-
-def _decode_85(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 86: f43 enter (rlim)
-_S86 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S86.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 87: f43 exit
+# kind 85: f42 exit
+_S85 = struct.Struct("<QIIIHHq")
+
+def _decode_85(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 86: f43 enter
+_S86 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_86(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S86.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 87: f43 exit (param)
 _S87 = struct.Struct("<QIIIHHq")
 
 def _decode_87(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 88: f44 enter (dev_name, dir_name, type)
-_S88 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 88: f44 enter (param)
+_S88 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S88.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S88.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 89: f44 exit
@@ -924,22 +920,22 @@ def _decode_89(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 90: f45 enter (arg0)
+# kind 90: f45 enter
 _S90 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_90(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S90.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 91: f45 exit
+# kind 91: f45 exit (arg1)
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 92: f46 enter (arg2)
@@ -948,26 +944,28 @@ _S92 = struct.Struct("<QIIIHH16sQQQQQ")
 def _decode_92(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S92.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 93: f46 exit
+# kind 93: f46 exit (arg2)
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 94: f47 enter (arg0)
-_S94 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 94: f47 enter (rlim)
+_S94 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S94.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 95: f47 exit
@@ -978,14 +976,16 @@ def _decode_95(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 96: f48 enter (arg1)
+# kind 96: f48 enter (dev_name, dir_name, type)
 _S96 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_96(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S96.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 97: f48 exit
@@ -996,15 +996,14 @@ def _decode_97(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 98: f49 enter (arg0, arg1)
-_S98 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 98: f49 enter (arg0)
+_S98 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S98.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 99: f49 exit
@@ -1015,7 +1014,7 @@ def _decode_99(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 100: f50 enter (arg1)
+# kind 100: f50 enter (arg2)
 _S100 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_100(mv, off):
@@ -1033,14 +1032,14 @@ def _decode_101(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 102: f51 enter (utime)
-_S102 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 102: f51 enter (arg0)
+_S102 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_102(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S102.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S102.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 103: f51 exit
@@ -1051,14 +1050,14 @@ def _decode_103(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 104: f52 enter (user_mask_ptr)
-_S104 = struct.Struct("<QIIIHH16sQQQ")
+# kind 104: f52 enter (arg1)
+_S104 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S104.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S104.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 105: f52 exit
@@ -1069,109 +1068,108 @@ def _decode_105(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 106: f53 enter
-_S106 = struct.Struct("<QIIIHH16sQQQ")
+# kind 106: f53 enter (arg0, arg1)
+_S106 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S106.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S106.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 107: f53 exit (user_mask_ptr)
+# kind 107: f53 exit
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 108: f54 enter (timer_event_spec)
-_S108 = struct.Struct("<QIIIHH16sQQQ")
+# kind 108: f54 enter (arg1)
+_S108 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S108.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S108.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 109: f54 exit
+_S109 = struct.Struct("<QIIIHHq")
+
+def _decode_109(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 110: f55 enter (utime)
+_S110 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_110(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S110.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 111: f55 exit
+_S111 = struct.Struct("<QIIIHHq")
+
+def _decode_111(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 112: f56 enter (user_mask_ptr)
+_S112 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_112(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S112.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 109: f54 exit (created_timer_id)
-_S109 = struct.Struct("<QIIIHHq")
-
-def _decode_109(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 110: f55 enter (arg2)
-_S110 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S110.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 111: f55 exit (arg3)
-_S111 = struct.Struct("<QIIIHHq")
-
-def _decode_111(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 112: f56 enter
-_S112 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 113: f56 exit (arg1)
+# kind 113: f56 exit
 _S113 = struct.Struct("<QIIIHHq")
 
 def _decode_113(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 114: f57 enter
+_S114 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_114(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S114.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 115: f57 exit (user_mask_ptr)
+_S115 = struct.Struct("<QIIIHHq")
+
+def _decode_115(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 114: f57 enter (tp)
-_S114 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 115: f57 exit
-_S115 = struct.Struct("<QIIIHHq")
-
-def _decode_115(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 116: f58 enter
-_S116 = struct.Struct("<QIIIHH16sQQ")
+# kind 116: f58 enter (timer_event_spec)
+_S116 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S116.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 117: f58 exit (arg1)
+# kind 117: f58 exit (created_timer_id)
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
@@ -1181,7 +1179,7 @@ def _decode_117(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 118: f59 enter (rqtp)
+# kind 118: f59 enter (arg2)
 _S118 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_118(mv, off):
@@ -1191,7 +1189,7 @@ def _decode_118(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 119: f59 exit (rmtp)
+# kind 119: f59 exit (arg3)
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
@@ -1202,14 +1200,14 @@ def _decode_119(mv, off):
 
 
 # kind 120: f60 enter
-_S120 = struct.Struct("<QIIIHH16sQQQQ")
+_S120 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S120.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 121: f60 exit (events)
+# kind 121: f60 exit (arg1)
 _S121 = struct.Struct("<QIIIHHq")
 
 def _decode_121(mv, off):
@@ -1219,14 +1217,14 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 122: f61 enter (nmask)
-_S122 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 122: f61 enter (tp)
+_S122 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S122.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S122.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 123: f61 exit
@@ -1237,70 +1235,70 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (nmask)
-_S124 = struct.Struct("<QIIIHH16sQQQ")
+# kind 124: f62 enter (rqtp)
+_S124 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S124.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 125: f62 exit
+# kind 125: f62 exit (rmtp)
 _S125 = struct.Struct("<QIIIHHq")
 
 def _decode_125(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S125.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 126: f63 enter
-_S126 = struct.Struct("<QIIIHH16sQQQQQ")
+_S126 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S126.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 127: f63 exit (policy, nmask)
+# kind 127: f63 exit (events)
 _S127 = struct.Struct("<QIIIHHq")
 
 def _decode_127(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S127.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 128: f64 enter
-_S128 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 128: f64 enter (event)
+_S128 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S128.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 129: f64 exit (ru)
+# kind 129: f64 exit
 _S129 = struct.Struct("<QIIIHHq")
 
 def _decode_129(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (_type, _description)
-_S130 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 130: f65 enter (nmask)
+_S130 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S130.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 131: f65 exit
@@ -1311,16 +1309,14 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (_type, _description, _callout_info)
-_S132 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 132: f66 enter (nmask)
+_S132 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S132.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 133: f66 exit
@@ -1331,36 +1327,34 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (old_nodes, new_nodes)
-_S134 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 134: f67 enter
+_S134 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 135: f67 exit
+# kind 135: f67 exit (policy, nmask)
 _S135 = struct.Struct("<QIIIHHq")
 
 def _decode_135(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 136: f68 enter (filename)
-_S136 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 136: f68 enter
+_S136 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S136.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 137: f68 exit (statbuf)
+# kind 137: f68 exit (ru)
 _S137 = struct.Struct("<QIIIHHq")
 
 def _decode_137(mv, off):
@@ -1370,7 +1364,7 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 138: f69 enter (arg1, arg3)
+# kind 138: f69 enter (_type, _description)
 _S138 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_138(mv, off):
@@ -1389,15 +1383,16 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (oldname, newname)
-_S140 = struct.Struct("<QIIIHH16sQQQ")
+# kind 140: f70 enter (_type, _description, _callout_info)
+_S140 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S140.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S140.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 141: f70 exit
@@ -1408,86 +1403,73 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter (pathname)
+# kind 142: f71 enter (old_nodes, new_nodes)
 _S142 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_142(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S142.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 143: f71 exit (buf)
+# kind 143: f71 exit
 _S143 = struct.Struct("<QIIIHHq")
 
 def _decode_143(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 144: f72 enter (inp, outp, exp, tsp, sig, sig)
-_S144 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 144: f72 enter (filename)
+_S144 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S144.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    s4, pos = _buf_slot(mv, pos)
-    s5, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S144.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 145: f72 exit (inp, outp, exp, tsp)
+# kind 145: f72 exit (statbuf)
 _S145 = struct.Struct("<QIIIHHq")
 
 def _decode_145(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 146: f73 enter (ufds, tsp, sigmask)
+# kind 146: f73 enter (arg1, arg3)
 _S146 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_146(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S146.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 147: f73 exit (ufds, tsp)
+# kind 147: f73 exit
 _S147 = struct.Struct("<QIIIHHq")
 
 def _decode_147(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 148: f74 enter (filename, utimes)
-_S148 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 148: f74 enter (oldname, newname)
+_S148 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S148.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 149: f74 exit
@@ -1498,17 +1480,17 @@ def _decode_149(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 150: f75 enter (sigmask)
-_S150 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 150: f75 enter (pathname)
+_S150 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S150.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S150.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 151: f75 exit (events)
+# kind 151: f75 exit (buf)
 _S151 = struct.Struct("<QIIIHHq")
 
 def _decode_151(mv, off):
@@ -1518,22 +1500,130 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 152: f76 enter (mmsg, timeout)
-_S152 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 152: f76 enter (inp, outp, exp, tsp, sig, sig)
+_S152 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S152.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S152.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    s4, pos = _buf_slot(mv, pos)
+    s5, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
+
+
+# kind 153: f76 exit (inp, outp, exp, tsp)
+_S153 = struct.Struct("<QIIIHHq")
+
+def _decode_153(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+
+
+# kind 154: f77 enter (ufds, tsp, sigmask)
+_S154 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_154(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S154.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 155: f77 exit (ufds, tsp)
+_S155 = struct.Struct("<QIIIHHq")
+
+def _decode_155(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 156: f78 enter (filename, utimes)
+_S156 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_156(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S156.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 157: f78 exit
+_S157 = struct.Struct("<QIIIHHq")
+
+def _decode_157(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 158: f79 enter (sigmask)
+_S158 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_158(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S158.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 159: f79 exit (events)
+_S159 = struct.Struct("<QIIIHHq")
+
+def _decode_159(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 160: f80 enter (arg1)
+_S160 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_160(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S160.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 161: f80 exit
+_S161 = struct.Struct("<QIIIHHq")
+
+def _decode_161(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 162: f81 enter (mmsg, timeout)
+_S162 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_162(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S162.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 153: f76 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S153 = struct.Struct("<QIIIHHq")
+# kind 163: f81 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S163 = struct.Struct("<QIIIHHq")
 
-def _decode_153(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
+def _decode_163(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1552,49 +1642,49 @@ def _decode_153(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
-# kind 154: f77 enter (pathname)
-_S154 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 164: f82 enter (pathname)
+_S164 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S154.unpack_from(mv, off)
+def _decode_164(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S164.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 155: f77 exit
-_S155 = struct.Struct("<QIIIHHq")
+# kind 165: f82 exit
+_S165 = struct.Struct("<QIIIHHq")
 
-def _decode_155(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
+def _decode_165(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 156: f78 enter (new_rlim)
-_S156 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 166: f83 enter (new_rlim)
+_S166 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S156.unpack_from(mv, off)
+def _decode_166(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 157: f78 exit (old_rlim)
-_S157 = struct.Struct("<QIIIHHq")
+# kind 167: f83 exit (old_rlim)
+_S167 = struct.Struct("<QIIIHHq")
 
-def _decode_157(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
+def _decode_167(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: f79 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S158 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 168: f84 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S168 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S158.unpack_from(mv, off)
+def _decode_168(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1612,122 +1702,25 @@ def _decode_158(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 159: f79 exit (mmsg)
-_S159 = struct.Struct("<QIIIHHq")
-
-def _decode_159(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 160: f80 enter
-_S160 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S160.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 161: f80 exit (ubuf)
-_S161 = struct.Struct("<QIIIHHq")
-
-def _decode_161(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 162: f81 enter (cmdline_ptr)
-_S162 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S162.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 163: f81 exit
-_S163 = struct.Struct("<QIIIHHq")
-
-def _decode_163(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 164: f82 enter (filename, argv, envp)
-_S164 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S164.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
-
-
-# kind 165: f82 exit
-_S165 = struct.Struct("<QIIIHHq")
-
-def _decode_165(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 166: f83 enter (filename)
-_S166 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S166.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 167: f83 exit (buffer)
-_S167 = struct.Struct("<QIIIHHq")
-
-def _decode_167(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 168: f84 enter (uargs)
-_S168 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S168.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 169: f84 exit
+# kind 169: f84 exit (mmsg)
 _S169 = struct.Struct("<QIIIHHq")
 
 def _decode_169(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 170: f85 enter (timeout, sigmask)
-_S170 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 170: f85 enter
+_S170 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S170.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S170.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 171: f85 exit (events)
+# kind 171: f85 exit (ubuf)
 _S171 = struct.Struct("<QIIIHHq")
 
 def _decode_171(mv, off):
@@ -1737,19 +1730,116 @@ def _decode_171(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 172: * enter
-_S172 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 172: f86 enter (cmdline_ptr)
+_S172 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S172.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S172.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 173: * exit
+# kind 173: f86 exit
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S173.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 174: f87 enter (filename, argv, envp)
+_S174 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_174(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S174.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 175: f87 exit
+_S175 = struct.Struct("<QIIIHHq")
+
+def _decode_175(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 176: f88 enter (filename)
+_S176 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_176(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S176.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 177: f88 exit (buffer)
+_S177 = struct.Struct("<QIIIHHq")
+
+def _decode_177(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 178: f89 enter (uargs)
+_S178 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_178(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S178.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 179: f89 exit
+_S179 = struct.Struct("<QIIIHHq")
+
+def _decode_179(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 180: f90 enter (timeout, sigmask)
+_S180 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_180(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S180.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 181: f90 exit (events)
+_S181 = struct.Struct("<QIIIHHq")
+
+def _decode_181(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 182: * enter
+_S182 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_182(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S182.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 183: * exit
+_S183 = struct.Struct("<QIIIHHq")
+
+def _decode_183(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -1818,6 +1908,8 @@ _RETRY_READERS = {
     116: (_buf_slot, ),
     130: (_buf_slot, ),
     137: (_str_slot, ),
+    142: (_buf_slot, ),
+    144: (_buf_slot, ),
     157: (_buf_slot, ),
     160: (_buf_slot, ),
     165: (_str_slot, _str_slot, _str_slot, ),
@@ -1863,6 +1955,7 @@ _RETRY_READERS = {
     286: (_buf_slot, ),
     227: (_buf_slot, ),
     230: (_buf_slot, ),
+    233: (_buf_slot, ),
     237: (_buf_slot, ),
     238: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
@@ -1879,6 +1972,8 @@ _RETRY_READERS = {
     271: (_buf_slot, _buf_slot, _buf_slot, ),
     280: (_str_slot, _buf_slot, ),
     281: (_buf_slot, ),
+    282: (_buf_slot, ),
+    289: (_buf_slot, ),
     299: (_buf_slot, _buf_slot, ),
     301: (_str_slot, ),
     302: (_buf_slot, ),
@@ -2117,6 +2212,16 @@ DECODERS = {
     171: _decode_171,
     172: _decode_172,
     173: _decode_173,
+    174: _decode_174,
+    175: _decode_175,
+    176: _decode_176,
+    177: _decode_177,
+    178: _decode_178,
+    179: _decode_179,
+    180: _decode_180,
+    181: _decode_181,
+    182: _decode_182,
+    183: _decode_183,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

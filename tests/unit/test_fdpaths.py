@@ -383,3 +383,22 @@ def test_clone_pidfd_takes_the_lowest_free_number():
     assert fds.annotate(1, 2) == "2"
     p.line(call("clone", 1, (SIGCHLD, 0, 0, 0, 0), 51))  # no pidfd asked for
     assert fds.annotate(1, 2) == "2"
+
+
+def test_an_unlinked_file_shows_deleted_after_its_brackets():
+    """strace's printfd: the kernel's " (deleted)" taken off the path and printed after the brackets,
+    for a file the trace saw removed (unlink, unlinkat, rmdir) as for one /proc names so, and for a
+    memfd, whose /proc name always carries it."""
+    p = Printer(FdPaths(live=False, initial={"command": {}}))
+    p.line(call("chdir", 1, (0,), 0, {"filename": Slot(b"/tmp", 0)}))
+    p.line(call("openat", 1, (-100, 0, 0), 3, {"filename": Slot(b"/tmp/a", 0)}))
+    p.line(call("openat", 1, (-100, 0, 0), 4, {"filename": Slot(b"b", 0)}))
+    p.line(call("openat", 1, (-100, 0, 0), 5, {"filename": Slot(b"/", 0)}))
+    p.line(call("unlink", 1, (0,), -2, {"pathname": Slot(b"/tmp/a", 0)}))  # failed: still there
+    assert p.fds.annotate(1, 3) == "3</tmp/a>"
+    p.line(call("unlink", 1, (0,), 0, {"pathname": Slot(b"a", 0)}))
+    p.line(call("unlinkat", 1, (5, 0, 0), 0, {"pathname": Slot(b"tmp/b", 0)}))  # relative to its dirfd's path
+    assert [p.fds.annotate(1, fd) for fd in (3, 4, 5)] == ["3</tmp/a>(deleted)", "4</tmp/b>(deleted)", "5</>"]
+    assert p.line(call("memfd_create", 1, (0, 1), 6, {"uname": Slot(b"m", 0)})) == ("6</memfd:m>(deleted)",)
+    q = Printer(live_fds({(1, "fd/7"): "/var/tmp/x (deleted)"}))
+    assert q.line(call("write", 1, (7,), 1), 7) == ("7</var/tmp/x>(deleted)", "1")

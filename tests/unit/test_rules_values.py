@@ -18,13 +18,58 @@ def test_flags_known_then_unknown_rest_in_hex():
 def test_flags_with_no_known_bit_get_the_sets_comment():
     assert flags_text(0x8, C.sets["access_mode"], C) == "0x8 /* ?_OK */"
     assert flags_text(0x8, C.sets["close_range_flags"], C) == "0x8 /* CLOSE_RANGE_??? */"
-    assert flags_text(0x63, C.sets["futex_op"], C) == "0x63 /* FUTEX_??? */"
 
 
 def test_flags_zero_and_leading_enum():
     assert flags_text(0, C.sets["access_mode"], C) == "F_OK"
     assert flags_text(0x80000000, C.sets["open_flags"], C) == "O_RDONLY|0x80000000"
-    assert flags_text(0x189, C.sets["futex_op"], C) == "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME"
+
+
+def test_futex_operations_are_one_value_with_the_combinations_strace_names():
+    """strace's futexops is printed by printxval: FUTEX_CLOCK_REALTIME only in the combinations it lists,
+    any other value the number with FUTEX_???, under -X verbose one comment for the whole."""
+    ops = C.sets["futex_op"]
+    assert enum_text(0x189, ops) == "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME"
+    assert enum_text(0x189, ops, VERBOSE) == "0x189 /* FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME */"
+    assert enum_text(0x101, ops) == "0x101 /* FUTEX_??? */"
+    assert enum_text(0x101, ops, VERBOSE) == "0x101 /* FUTEX_??? */"
+    assert enum_text(0x63, ops) == "0x63 /* FUTEX_??? */"
+    assert enum_text(0x82, ops) == "FUTEX_FD|FUTEX_PRIVATE_FLAG"
+    assert enum_text(0x81, ops, RAW) == "0x81"
+
+
+def test_socket_types_print_the_kind_and_the_flags_as_two_values():
+    """strace's tprint_sock_type: a named kind, then | and the flags, each its own number under -X; a
+    kind without a name makes the whole value print as the flags, with SOCK_???."""
+    st = C.sets["socket_type"]
+    assert flags_text(0x80802, st, C) == "SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK"
+    assert flags_text(0x80002, st, C, RAW) == "0x2|0x80000"
+    assert flags_text(0x80805, st, C, VERBOSE) == "0x5 /* SOCK_SEQPACKET */|0x80800 /* SOCK_CLOEXEC|SOCK_NONBLOCK */"
+    assert flags_text(0x1, st, C, VERBOSE) == "0x1 /* SOCK_STREAM */"
+    assert flags_text(0x80040, st, C) == "SOCK_CLOEXEC|0x40"
+    assert flags_text(0x80040, st, C, VERBOSE) == "0x80040 /* SOCK_CLOEXEC|0x40 */"
+    assert flags_text(0xf, st, C) == "0xf /* SOCK_??? */"
+    assert flags_text(0, st, C) == "0"
+    assert flags_text(0, st, C, RAW) == "0"
+    assert flags_text(0, st, C, VERBOSE) == "0"
+
+
+def test_statx_flags_print_the_sync_type_then_the_at_flags():
+    """strace's statx: printflags of the sync type (both bits named as flags), then | and the AT_ flags,
+    neither with a default comment; under -X raw a sync type of 0 prints nothing."""
+    sf = C.sets["at_statx_flags"]
+    assert flags_text(0, sf, C) == "AT_STATX_SYNC_AS_STAT"
+    assert flags_text(0, sf, C, RAW) == ""
+    assert flags_text(0, sf, C, VERBOSE) == "0 /* AT_STATX_SYNC_AS_STAT */"
+    assert flags_text(0x900, sf, C) == "AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT"
+    assert flags_text(0x900, sf, C, RAW) == "|0x900"
+    assert flags_text(0x900, sf, C, VERBOSE) == \
+        "0 /* AT_STATX_SYNC_AS_STAT */|0x900 /* AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT */"
+    assert flags_text(0x6000, sf, C) == "AT_STATX_FORCE_SYNC|AT_STATX_DONT_SYNC"
+    assert flags_text(0x10006100, sf, C, RAW) == "0x6000|0x10000100"
+    assert flags_text(0x10006100, sf, C) == "AT_STATX_FORCE_SYNC|AT_STATX_DONT_SYNC|AT_SYMLINK_NOFOLLOW|0x10000000"
+    assert flags_text(0x10000000, sf, C, VERBOSE) == "0 /* AT_STATX_SYNC_AS_STAT */|0x10000000"
+    assert flags_text(0x4100, sf, C, VERBOSE) == "0x4000 /* AT_STATX_DONT_SYNC */|0x100 /* AT_SYMLINK_NOFOLLOW */"
 
 
 def test_enum_unknown_value_gets_the_sets_comment():

@@ -16,7 +16,9 @@ class ConstantSet:
     zero: str | None = None  # how a flags value of 0 prints
     lead_enum: tuple[str, int] | None = None  # (enum set, mask) printed first
     trail_enum: tuple[str, int] | None = None  # (enum set, mask) printed last, when not zero
-    unknown: str | None = None  # the comment strace gives a value no name covers (?_OK); None: derived
+    unknown: str | None = None  # the comment strace gives a value no name covers (?_OK); None: derived;
+    # "": none (strace's printflags with no default: unknown bits bare, a 0 no name has prints nothing)
+    split: bool = False  # the lead set's bits and the rest print as two values, each its own number under -X
 
     @property
     def unknown_text(self) -> str:
@@ -111,8 +113,12 @@ def _parse_sets(text: str) -> tuple[dict[str, ConstantSet], dict[str, list[tuple
                 maps[m.group(1)] = current["entries"]
             for opt in m.group(3).split():
                 key, _, val = opt.partition("=")
-                if key in ("zero", "unknown"):
+                if key == "zero":
                     current[key] = val
+                elif key == "unknown":
+                    current[key] = "" if val == "-" else val
+                elif key == "split" and not val:
+                    current[key] = True
                 elif key in ("mask-enum", "trailing-enum"):
                     setname, _, mask = val.partition(":")
                     current["lead_enum" if key == "mask-enum" else "trail_enum"] = (setname, int(mask, 0))

@@ -107,6 +107,8 @@ KINDS: dict[str, KindInfo] = {
     "gid": KindInfo(Capture.NONE, Phase.ENTER, None, "a group id (-1: unchanged)"),
     "mode": KindInfo(Capture.NONE, Phase.ENTER, None, "permission bits, octal"),
     "omode": KindInfo(Capture.NONE, Phase.ENTER, None, "open's mode: shown only with O_CREAT or O_TMPFILE"),
+    "ndev": KindInfo(Capture.NONE, Phase.ENTER, None,
+                     "mknod's device: shown, as makedev(), only for a character or block device's mode"),
     "fmode": KindInfo(Capture.NONE, Phase.ENTER, None, "file type and permission bits (mknod)"),
     "flags": KindInfo(Capture.NONE, Phase.ENTER, "set", "bit flags from a constant set"),
     "enum": KindInfo(Capture.NONE, Phase.ENTER, "set", "one value from a constant set"),

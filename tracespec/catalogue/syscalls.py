@@ -22,7 +22,7 @@ CLASSES = frozenset({
 
 # ready: how many descriptors are ready (poll, select): 0 is a timeout, more is explained by what the
 # kernel wrote back (the entry-printed arguments read again at exit: revents, fd sets, the time left)
-RET_KINDS = frozenset({"int", "fd", "hex", "mode", "none", "timeout", "ready"})
+RET_KINDS = frozenset({"int", "fd", "hex", "mode", "none", "timeout", "ready", "policy"})
 
 
 @dataclass(frozen=True)

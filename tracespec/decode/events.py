@@ -395,7 +395,7 @@ class Pairer:
             if sl.capture == Capture.STRING and not r.filename.fault:
                 data = r.filename.data[:sl.max]
                 slots[name] = Slot(data, TRUNCATED if len(r.filename.data) > sl.max else 0)
-            elif sl.capture == Capture.STRV and not (r.args.fault or r.args.absent):
+            elif sl.capture == Capture.STRV and name == "argv" and not (r.args.fault or r.args.absent):
                 parts = r.args.data.split(b"\0")
                 if parts and parts[-1] == b"":
                     parts.pop()

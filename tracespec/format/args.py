@@ -32,13 +32,20 @@ RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
 
+CONDITIONAL_KINDS = ("omode", "ndev")  # arguments strace prints only when another one asks for them
+S_IFMT, S_IFCHR, S_IFBLK = 0o170000, 0o020000, 0o060000
+
+
 def open_creates(ev: SyscallEvent) -> bool:
-    """strace's test for open's mode: O_CREAT or the kernel's __O_TMPFILE bit (O_TMPFILE without the
-    O_DIRECTORY glibc folds into it: a directory opened O_DIRECTORY shows no mode)."""
+    """Whether the syscall's conditional argument shows. strace's test for open's mode: O_CREAT or the
+    kernel's __O_TMPFILE bit (O_TMPFILE without the O_DIRECTORY glibc folds into it: a directory opened
+    O_DIRECTORY shows no mode); for mknod's device: a character or block device's mode."""
     c = constants().values
     for f, v in zip(ev.info.args, ev.args):
         if f.kind == "flags(open_flags)":
             return bool(v & (c["O_CREAT"] | c["__O_TMPFILE"]))
+        if f.kind == "fmode" and ev.info.name in ("mknod", "mknodat"):
+            return (v & S_IFMT) in (S_IFCHR, S_IFBLK)
     return False
 
 
@@ -48,7 +55,7 @@ def visible(ev: SyscallEvent) -> list[tuple[ArgField, int]]:
         return list(zip(RAW_ARGS, ev.args))
     out = []
     for f, v in zip(ev.info.args, ev.args):
-        if f.kind == "omode" and not open_creates(ev):
+        if f.kind in CONDITIONAL_KINDS and not open_creates(ev):
             continue
         out.append((f, v))
     return out
@@ -180,6 +187,8 @@ def _sigset(ev: SyscallEvent, data: bytes, style: Style, size: int | None = None
     address."""
     if size is None:
         size = _arg_value(ev, "sigsetsize")
+    if size is None:
+        size = _arg_value(ev, "sizemask")  # signalfd's
     if size is None or size == SIGSET_SIZE:
         return struct_text("sigset", data, style)
     if ev.info.name in SHORTER_SIGSETS and 1 <= size < SIGSET_SIZE:
@@ -264,6 +273,8 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         text = _in_out_int(ev, f)
         return text if text is not None else hexval(value, f)
     if kind == "envp":
+        if slot is not None and isinstance(slot.data, tuple) and not slot.absent and (slot.data or not slot.fault):
+            return _strv(slot, style)  # copied whole, as -v prints it
         if slot is None or slot.fault or slot.absent:
             return hexval(value, f)
         n = slot.data
@@ -368,7 +379,7 @@ def shape(info, fds=None, creates: bool = False, style: Style = DEFAULT_STYLE) -
     """The shape of a syscall's line (info None: a number the schema does not know, raw arguments).
     `creates`: open's mode shows (the call has O_CREAT or O_TMPFILE); see has_omode()."""
     fields = RAW_ARGS if info is None else info.args
-    shown = [(i, f) for i, f in enumerate(fields) if info is None or f.kind != "omode" or creates]
+    shown = [(i, f) for i, f in enumerate(fields) if info is None or f.kind not in CONDITIONAL_KINDS or creates]
     cut = next((n for n, (_, f) in enumerate(shown) if kind_of(f)[0] in EXIT_KINDS), len(shown))
     name = info.name if info is not None else None
     rendered = tuple((i, _renderer(f, fds, style, name)) for i, f in shown)
@@ -377,5 +388,6 @@ def shape(info, fds=None, creates: bool = False, style: Style = DEFAULT_STYLE) -
 
 
 def has_omode(info) -> bool:
-    """Whether the syscall's shape depends on its flags (open's mode shows only when it creates)."""
-    return info is not None and any(f.kind == "omode" for f in info.args)
+    """Whether the syscall's shape depends on its flags (open's mode shows only when it creates, mknod's
+    device only for a device)."""
+    return info is not None and any(f.kind in CONDITIONAL_KINDS for f in info.args)

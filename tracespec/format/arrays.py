@@ -47,11 +47,6 @@ def _element(elem: str, data: bytes, ev: SyscallEvent, fds, style: Style) -> str
             return f"{{fd={fd}}}"
         c = constants()
         return f"{{fd={fd}, events={flags_text(v['events'] & 0xFFFF, c.sets['poll_events'], c, style)}}}"
-    if elem == "epoll_event":  # print_epoll_event (strace 6.1): the events, the data as both members
-        v = struct_fields("epoll_event", data)
-        c = constants()
-        return (f"{{events={flags_text(v['events'], c.sets['epoll_events'], c, style)}, "
-                f"data={{u32={v['data.u32']}, u64={v['data.u64']}}}}}")
     if elem == "gid":  # printuid: -1 for (gid_t) -1
         value = struct_fields("gid", data)["value"]
         return "-1" if value == 0xFFFFFFFF else str(value)

@@ -117,6 +117,9 @@ def table_from_links(links: dict, complete: bool = True) -> Table:
     return Table({int(fd): (OpenFile.from_link(str(target)), False) for fd, target in links.items()}, complete)
 
 
+DELETED = " (deleted)"  # the kernel's suffix to the /proc link of an unlinked file
+
+
 class FdPaths:
     def __init__(self, live: bool = True, initial: dict | None = None, endpoints: bool = False,
                  initial_cwds: dict | None = None, initial_complete: bool = True):
@@ -303,20 +306,31 @@ class FdPaths:
 
     def annotate(self, tgid: int, fd: int) -> str:
         """An argument: what the descriptor was when the syscall began."""
-        return self._shown(fd, self.path(tgid, fd))
+        return self._bracketed(fd, self.path(tgid, fd))
 
     def annotate_new(self, tgid: int, fd: int) -> str:
         """A returned descriptor (or one the kernel wrote, as pipe's): what the syscall made it."""
-        return self._shown(fd, self.path(tgid, fd, new=True))
+        return self._bracketed(fd, self.path(tgid, fd, new=True))
 
-    def _shown(self, fd: int, p: str | None) -> str:
-        """`3</etc/passwd>`; a file that was deleted (a memfd's is) with the mark after the brackets, as
-        strace prints it: `3</memfd:x>(deleted)`."""
+    def _bracketed(self, fd: int, p: str | None) -> str:
+        """strace's printfd: the path in angle brackets; the kernel's " (deleted)" of a file unlinked
+        (a memfd's always) taken off it and printed after them, 8</memfd:m>(deleted), unless a file of
+        that very name is the descriptor's (strace's get_proc_pid_fd_path)."""
         if p is None:
             return str(fd)
-        if p.endswith(DELETED):
+        if p.endswith(DELETED) and len(p) > len(DELETED) and not self._named_so(p):
             return f"{fd}<{self._device(p[:-len(DELETED)])}>(deleted)"
         return f"{fd}<{self._device(p)}>"
+
+    def _named_so(self, p: str) -> bool:
+        """Whether a file's name really ends in " (deleted)": only a live trace can look (os.lstat)."""
+        if not self.live or not p.startswith("/"):
+            return False
+        try:
+            os.lstat(p)
+        except OSError:
+            return False
+        return True
 
     def _device(self, p: str) -> str:
         """-yy: a character or block device's numbers after its path, as strace shows them
@@ -394,6 +408,11 @@ class FdPaths:
                 del self.in_flight[op[1]][:op[2]]
             elif op[0] == "range":
                 _close_range(table, *op[1:])
+            elif op[0] == "unlinked":  # every process's descriptors on the file removed
+                for t in self.tables.values():
+                    for entry in t.fds.values():
+                        if entry[0].kind == "path" and entry[0].target == op[1]:
+                            entry[0].target += DELETED
             elif op[0] == "cwd":  # the new directory, or None: /proc is asked when it is needed
                 if op[1] is None:
                     self.cwds.pop(tgid, None)
@@ -516,6 +535,9 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         return [("cwd", _new_cwd(fds, ev, args))]
     if name == "pidfd_getfd":
         return [("set", ret, (_other_process_file(fds, ev, args), True))]
+    if name in UNLINKERS:
+        gone = _removed(fds, ev, args)
+        return [("unlinked", gone)] if gone is not None else []
     if ev.info.ret == "fd":  # any other syscall making a descriptor: /proc names it while it lives
         cloexec = name in ALWAYS_CLOEXEC or bool(args.get("flags", 0) & CLOEXEC_BIT.get(name, 0))
         return [("set", ret, (OpenFile("other"), cloexec))]
@@ -584,6 +606,24 @@ def _received(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
         ops += [("set", fd, (f if f is not None else OpenFile("other"), cloexec)) for fd, f in zip(batch, sent)]
     peek = args.get("flags", 0) & MSG_PEEK  # the message stays (its descriptors are installed all the same)
     return ops + ([("taken", inode, taken)] if taken and not peek else [])
+UNLINKERS = {"unlink": None, "rmdir": None, "unlinkat": "dfd"}  # -> the directory argument
+
+
+def _removed(fds: FdPaths, ev: SyscallEvent, args: dict) -> str | None:
+    """The path unlink, unlinkat or rmdir removed, as opens resolve theirs; None when the trace cannot
+    tell. Descriptors open on it then read as /proc names them, with " (deleted)"."""
+    slot = ev.slots.get("pathname")
+    if slot is None or slot.fault or slot.absent or slot.truncated:
+        return None
+    path = slot.data.decode("utf-8", "surrogateescape")
+    if not path.startswith("/"):
+        dirfd = UNLINKERS[ev.info.name]
+        base = fds.path(ev.tgid, args[dirfd]) if dirfd else fds.cwd(ev.tgid)
+        if base is None:
+            return None
+        path = os.path.join(base, path)
+    head, tail = os.path.split(os.path.normpath(path))  # the name itself is gone: resolve its directory
+    return os.path.join(os.path.realpath(head) if fds.live else head, tail)
 
 
 def _new_cwd(fds: FdPaths, ev: SyscallEvent, args: dict) -> str | None:

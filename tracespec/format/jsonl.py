@@ -311,7 +311,7 @@ def json_value(f, v: int, ev: SyscallEvent):
         return sockaddr_json(slot.data), None
     if kind in ("sockoptval", "osockoptval") and len(slot.data) == 4:
         return _int_of(slot), None
-    if kind == "strv":
+    if kind == "strv" or (kind == "envp" and isinstance(slot.data, tuple)):  # envp copied whole under -v
         cut = True if (slot.truncated or any(s.truncated for s in slot.data)) else None
         return [_text(s.data) for s in slot.data], cut
     if kind == "envp":

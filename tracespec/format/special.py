@@ -318,7 +318,7 @@ def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     c = constants()
     uaddr, op, val, timeout, uaddr2, val3 = ev.args[:6]
     op = unsigned(op, 4)
-    name = c.sets["futex_cmd"].lookup(op & FUTEX_CMD_MASK)
+    name = c.sets["futex_op"].lookup(op & FUTEX_CMD_MASK)
     shown = {
         "val": lambda: str(unsigned(val, 4)),
         "val2": lambda: str(unsigned(timeout, 4)),  # the timeout argument carries a count for requeues
@@ -330,7 +330,7 @@ def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
         "wake_op": lambda: _futex_wake_op(unsigned(val3, 4), style),
     }
     args = FUTEX_ARGS.get(name, FUTEX_UNKNOWN_ARGS)
-    parts = [_addr(uaddr), flags_text(op, c.sets["futex_op"], c, style)] + [shown[a]() for a in args]
+    parts = [_addr(uaddr), enum_text(op, c.sets["futex_op"], style)] + [shown[a]() for a in args]
     return ", ".join(parts), "", None
 
 

@@ -298,7 +298,15 @@ def _sigevent(v: dict, style: Style) -> str:
 
 
 # printers that the -v and -X/-x options change take the style too
-STYLED = {"utsname": _utsname, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
+def _epoll_event(v: dict, style: Style) -> str:
+    """print_epoll_event (strace 6.1): the events, the data as both members (epoll_wait's array and
+    epoll_ctl's struct)."""
+    c = constants()
+    return (f"{{events={flags_text(v['events'], c.sets['epoll_events'], c, style)}, "
+            f"data={{u32={v['data.u32']}, u64={v['data.u64']}}}}}")
+
+
+STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
           "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
           "sigevent": _sigevent}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,

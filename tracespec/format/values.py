@@ -66,10 +66,19 @@ def flag_names(value: int, cset: ConstantSet, c: Constants) -> tuple[list[str], 
     rest = value
     if cset.lead_enum:
         ename, mask = cset.lead_enum
-        name = c.sets[ename].lookup(rest & mask)
-        if name is not None:
-            names.append(name)
-            rest &= ~mask
+        lead = c.sets[ename]
+        if lead.kind == "flags":  # a lead set of flags (statx's sync type): its names, its unknown bits kept
+            if rest & mask:
+                lead_names, lead_rest = flag_names(rest & mask, lead, c)
+                names += lead_names
+                rest = (rest & ~mask) | lead_rest
+            elif lead.zero:
+                names.append(lead.zero)
+        else:
+            name = lead.lookup(rest & mask)
+            if name is not None:
+                names.append(name)
+                rest &= ~mask
     for name, bits in cset.entries:
         if bits and rest & bits == bits:
             names.append(name)
@@ -83,6 +92,14 @@ def flag_names(value: int, cset: ConstantSet, c: Constants) -> tuple[list[str], 
     return names, rest
 
 
+def zero_name(cset: ConstantSet, c: Constants) -> str | None:
+    """How a flags value of 0 is named: the set's zero=, else its lead set's name for 0."""
+    if cset.zero or not cset.lead_enum:
+        return cset.zero
+    lead = c.sets[cset.lead_enum[0]]
+    return lead.zero if lead.kind == "flags" else lead.lookup(0)
+
+
 def with_comment(number: str, names: str, style: Style) -> str:
     """strace's print_xlat styles: the names (abbrev), the number (raw), or the number with its names."""
     if style.xlat == "raw":
@@ -94,16 +111,44 @@ def with_comment(number: str, names: str, style: Style) -> str:
 
 def flags_text(value: int, cset: ConstantSet, c: Constants, style: Style = DEFAULT_STYLE) -> str:
     """strace's printflags: known names joined by |, then the unknown rest in hex; a value no name
-    covers at all is the number with the set's comment (0x8 /* CLOSE_RANGE_??? */)."""
+    covers at all is the number with the set's comment (0x8 /* CLOSE_RANGE_??? */). A split set prints
+    its lead set's bits and the rest as two such values (socket types, statx's flags)."""
+    if cset.split and cset.lead_enum:
+        ename, mask = cset.lead_enum
+        lead, part, rest = c.sets[ename], value & mask, value & ~mask
+        if lead.kind == "flags":
+            text = flags_text(part, lead, c, style)
+        else:
+            name = lead.lookup(part)
+            if name is None:  # strace's tprint_sock_type: the whole value as the flags
+                return _printflags(value, cset, c, style, None)
+            text = with_comment(hexval(part), name, style)
+        return text + "|" + _printflags(rest, cset, c, style, None) if rest else text
+    return _printflags(value, cset, c, style, zero_name(cset, c))
+
+
+def _printflags(value: int, cset: ConstantSet, c: Constants, style: Style, zero: str | None) -> str:
     number = hex(value) if value else "0"
+    dflt = cset.unknown_text
     if value == 0:
-        zero = cset.zero or (c.sets[cset.lead_enum[0]].lookup(0) if cset.lead_enum else None)
-        return with_comment("0", zero, style) if zero else "0"
-    names, rest = flag_names(value, cset, c)
+        if style.xlat == "raw" and not dflt:
+            return ""
+        return with_comment("0", zero, style) if zero else "0" if dflt else ""
+    names, rest = flag_names(value, cset, c) if not cset.split else _own_names(value, cset)
     if not names:
-        return number if style.xlat == "raw" else f"{number} /* {cset.unknown_text} */"
+        return number if style.xlat == "raw" or not dflt else f"{number} /* {dflt} */"
     text = "|".join(names + ([hex(rest)] if rest else []))
     return with_comment(number, text, style)
+
+
+def _own_names(value: int, cset: ConstantSet) -> tuple[list[str], int]:
+    """A split set's own names for the bits its lead set does not print."""
+    names = []
+    for name, bits in cset.entries:
+        if bits and value & bits == bits:
+            names.append(name)
+            value &= ~bits
+    return names, value
 
 
 def enum_text(value: int, cset: ConstantSet, style: Style = DEFAULT_STYLE) -> str:
@@ -111,7 +156,7 @@ def enum_text(value: int, cset: ConstantSet, style: Style = DEFAULT_STYLE) -> st
     number = hex(value) if value > 0 else str(value)
     name = cset.lookup(value)
     if name is None:
-        return number if style.xlat == "raw" else f"{number} /* {cset.unknown_text} */"
+        return number if style.xlat == "raw" or not cset.unknown_text else f"{number} /* {cset.unknown_text} */"
     return with_comment(number, name, style)
 
 
@@ -176,6 +221,8 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
         return "-1" if value in (0xFFFFFFFF, -1) else str(value)
     if kind in ("mode", "omode"):
         return mode_text(value)
+    if kind == "ndev":
+        return makedev(unsigned(value, f.size), style)
     if kind == "fmode":
         return symbolic_mode(value, style)
     if kind == "flags":
@@ -215,7 +262,7 @@ def value_names(value: int, f: ArgField) -> list[str] | None:
     if kind == "flags":
         v, cset = unsigned(value, f.size), c.sets[param]
         if v == 0:
-            zero = cset.zero or (c.sets[cset.lead_enum[0]].lookup(0) if cset.lead_enum else None)
+            zero = zero_name(cset, c)
             return [zero] if zero else []
         names, rest = flag_names(v, cset, c)
         return names + ([hex(rest)] if rest else [])
@@ -272,6 +319,9 @@ def ret_text(ret: int, kind: str) -> str:
         return "?"
     if kind in ("timeout", "ready") and ret == 0:
         return "0 (Timeout)"
+    if kind == "policy":  # strace's sched_getscheduler: the policy's name after it, whatever -X says
+        name = constants().sets["sched_policy"].lookup(ret)
+        return f"{ret} ({name})" if name is not None else str(ret)
     return str(ret)
 
 

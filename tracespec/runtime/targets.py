@@ -60,6 +60,23 @@ def resolve_command(argv: list[str]) -> str:
     return path
 
 
+def initial_environment() -> dict[bytes, bytes] | None:
+    """The environment tracespec was started with, which the command gets as strace's gets strace's:
+    Python adds LC_CTYPE=C.UTF-8 to its own when the locale is C (PEP 538's coercion), and a command
+    that saw it would behave otherwise than under strace. None where /proc cannot tell (os.environ)."""
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    env = {}
+    for item in raw.split(b"\0"):
+        name, eq, value = item.partition(b"=")
+        if eq and name:
+            env.setdefault(name, value)
+    return env
+
+
 class GatedCommand:
     """A child process that waits, stopped at a pipe, until the probes are attached, then execs.
 
@@ -77,6 +94,9 @@ class GatedCommand:
     def fork(self) -> int:
         gate_r, gate_w = os.pipe()
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        env = initial_environment()
+        if env is None:
+            env = os.environb
         pid = os.fork()
         if pid == 0:  # the child: wait for the gate, then become the command
             try:
@@ -86,7 +106,7 @@ class GatedCommand:
                 if os.read(gate_r, 1) != b"g":
                     os._exit(127)
                 os.close(gate_r)
-                os.execv(self.path, self.argv)
+                os.execve(self.path, self.argv, env)
             except OSError as e:
                 os.write(err_w, str(e.errno).encode())
             finally:

@@ -18,7 +18,7 @@ from tracespec.errors import SpecError, did_you_mean
 from tracespec.kernel import KernelProfile
 from tracespec.kernel.profile import fmt_version
 from tracespec.spec import ArgOptions, FetchOptions, Rule, Selector, Spec
-from tracespec.spec.parse import DEFAULT_COUNT
+from tracespec.spec.parse import COUNT_MAX, DEFAULT_COUNT
 from tracespec.validate.filters import ArgType, FilterScope, check_filter
 from tracespec.validate.typed import TExpr, leaves
 
@@ -33,6 +33,9 @@ NODEMASK_WORD = 8  # a node mask is an array of longs
 FDSET_BYTES_MAX = 1024  # a descriptor set: the first 8192 descriptors (glibc's fd_set holds 1024)
 # What every argument becomes when the spec asks for raw values (strace -e raw=all prints hex).
 _RAW_KIND = ArgKind("hex")
+
+
+ENVP_STRINGS_UNROLLED = 16  # -v: execve's environment strings copied where loops are unrolled (24 is over 4.19's limit)
 
 
 class _Validator:
@@ -159,7 +162,7 @@ class _Validator:
         info = kind.info
         raw = self.spec.raw
         # which spec defaults apply: paths, strings (and argv), or buffers (and iovecs)
-        group = {"path": "path", "str": "string", "ostr": "string", "strv": "string"}.get(
+        group = {"path": "path", "str": "string", "ostr": "string", "strv": "string", "envp": "string"}.get(
             kind.name, "buffer" if info.capture in (Capture.BUFFER, Capture.IOVEC) else None)
         defaults = {"path": self.spec.paths, "string": self.spec.strings, "buffer": self.spec.buffers}
         opts: FetchOptions = defaults.get(group, FetchOptions())
@@ -220,8 +223,17 @@ class _Validator:
         if cap == Capture.SOCKADDR:
             return ArgPlan(arg, kind, Fetch(cap, info.at, SOCKADDR_MAX, "full", kind.param,
                                             deref=info.at == Phase.EXIT))
-        if cap == Capture.STRV:
-            return ArgPlan(arg, kind, Fetch(cap, Phase.ENTER, opts.max, "full", count=count))
+        if cap == Capture.STRV or (cap == Capture.PTRCOUNT and not self.spec.abbrev):
+            # strace cuts argv after its first -s strings, and counts the environment; -v prints both
+            # whole: as many strings as the BPF program copies at most (COUNT_MAX), or the spec's count.
+            # Where loops are unrolled (before 5.3) argv keeps its count and the environment takes
+            # ENVP_STRINGS_UNROLLED strings, what 4.19's 4,096 instructions leave beside it
+            if not self.spec.abbrev and (arg_opt is None or not arg_opt.count):
+                if self.profile.has("bounded_loops"):
+                    count = COUNT_MAX
+                elif kind.name == "envp":
+                    count = ENVP_STRINGS_UNROLLED
+            return ArgPlan(arg, kind, Fetch(Capture.STRV, Phase.ENTER, opts.max, "full", count=count))
         if cap == Capture.PTRCOUNT:
             return ArgPlan(arg, kind, Fetch(cap, Phase.ENTER, 0, "full"))
         if cap == Capture.IOVEC:
