@@ -42,35 +42,36 @@ def _compile_and_run(tmp_path, source: str) -> str:
     return subprocess.run([str(tmp_path / "probe")], check=True, capture_output=True, text=True).stdout
 
 
-def test_constant_values_match_the_headers(tmp_path):
+def _checked_against(tmp_path, headers, names, prelude: str = "", signed: bool = False) -> dict[str, int]:
+    """Each of `names` the headers define, compiled into a program that prints its value: the values
+    found (by name), each asserted equal to the catalogue's."""
     c = load_catalogue().constants
-    kernel_only = set(KERNEL_SETS) | set(TERMINAL_SETS) | set(PACKET_SETS)  # checked against the kernel's below
-    names = sorted({n for name, s in c.sets.items() if name not in kernel_only for n, _ in s.entries
-                    if n not in KERNEL_NOT_LIBC})
-    prog = "#define _GNU_SOURCE\n" + "".join(f"#include <{h}>\n" for h in HEADERS) + "int main(void) {\n"
+    fmt, cast = ("%lld", "long long") if signed else ("%llu", "unsigned long long")
+    prog = prelude + "".join(f"#include <{h}>\n" for h in headers) + "int main(void) {\n"
     for n in names:
-        prog += f'#ifdef {n}\nprintf("{n} %lld\\n", (long long)({n}));\n#endif\n'
-    prog += "return 0;\n}\n"
-    seen = 0
-    for line in _compile_and_run(tmp_path, prog).splitlines():
-        name, value = line.split()
-        assert c.values[name] == int(value), name
-        seen += 1
-    assert seen > 300, "most constants should be checkable on a Debian machine"
-
-
-def test_ioctl_futex_and_kernel_only_values_match_the_uapi_headers(tmp_path):
-    c = load_catalogue().constants
-    names = sorted({n for s in KERNEL_SETS for n, _ in c.sets[s].entries} | {"__O_TMPFILE"})
-    prog = "".join(f"#include <{h}>\n" for h in KERNEL_HEADERS) + "int main(void) {\n"
-    for n in names:
-        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
+        prog += f'#ifdef {n}\nprintf("{n} {fmt}\\n", ({cast})({n}));\n#endif\n'
     prog += "return 0;\n}\n"
     seen = {}
     for line in _compile_and_run(tmp_path, prog).splitlines():
         name, value = line.split()
         seen[name] = int(value)
         assert c.values[name] == int(value), name
+    return seen
+
+
+def test_constant_values_match_the_headers(tmp_path):
+    c = load_catalogue().constants
+    kernel_only = set(KERNEL_SETS) | set(TERMINAL_SETS) | set(PACKET_SETS)  # checked against the kernel's below
+    names = sorted({n for name, s in c.sets.items() if name not in kernel_only for n, _ in s.entries
+                    if n not in KERNEL_NOT_LIBC})
+    seen = len(_checked_against(tmp_path, HEADERS, names, prelude="#define _GNU_SOURCE\n", signed=True))
+    assert seen > 300, "most constants should be checkable on a Debian machine"
+
+
+def test_ioctl_futex_and_kernel_only_values_match_the_uapi_headers(tmp_path):
+    c = load_catalogue().constants
+    names = sorted({n for s in KERNEL_SETS for n, _ in c.sets[s].entries} | {"__O_TMPFILE"})
+    seen = _checked_against(tmp_path, KERNEL_HEADERS, names)
     assert {"TCGETS", "TIOCGWINSZ", "FICLONE", "FUTEX_WAKE_PRIVATE", "__O_TMPFILE", "TCGETS2", "SNDCTL_TMR_START"} <= set(seen)
     assert len(seen) > 100
 
@@ -83,15 +84,7 @@ PACKET_SETS = ("ethernet_protocols", "arp_hardware_types", "af_packet_types")
 def test_packet_values_match_the_kernel_headers(tmp_path):
     c = load_catalogue().constants
     names = sorted({n for s in PACKET_SETS for n, _ in c.sets[s].entries})
-    prog = "".join(f"#include <{h}>\n" for h in PACKET_HEADERS) + "int main(void) {\n"
-    for n in names:
-        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
-    prog += "return 0;\n}\n"
-    seen = {}
-    for line in _compile_and_run(tmp_path, prog).splitlines():
-        name, value = line.split()
-        seen[name] = int(value)
-        assert c.values[name] == int(value), name
+    seen = _checked_against(tmp_path, PACKET_HEADERS, names)
     assert {"ETH_P_ALL", "ETH_P_IPV6", "ARPHRD_LOOPBACK", "ARPHRD_ETHER", "PACKET_HOST"} <= set(seen)
     assert len(seen) > 150
 
@@ -99,15 +92,7 @@ def test_packet_values_match_the_kernel_headers(tmp_path):
 def test_terminal_values_match_the_kernel_headers(tmp_path):
     c = load_catalogue().constants
     names = sorted({n for s in TERMINAL_SETS for n, _ in c.sets[s].entries})
-    prog = "".join(f"#include <{h}>\n" for h in TERMINAL_HEADERS) + "int main(void) {\n"
-    for n in names:
-        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
-    prog += "return 0;\n}\n"
-    seen = {}
-    for line in _compile_and_run(tmp_path, prog).splitlines():
-        name, value = line.split()
-        seen[name] = int(value)
-        assert c.values[name] == int(value), name
+    seen = _checked_against(tmp_path, TERMINAL_HEADERS, names)
     assert {"ICRNL", "XTABS", "B38400", "CS8", "ECHOKE", "N_TTY", "VEOL2", "TIOCM_DTR", "TCIOFLUSH"} <= set(seen)
     assert len(seen) > 120
 
@@ -143,15 +128,7 @@ def test_file_system_magics_match_the_kernel_headers(tmp_path):
     systems' private headers, as strace's table has them)."""
     c = load_catalogue().constants
     names = [n for n, _ in c.sets["fsmagic"].entries]
-    prog = "#include <stdio.h>\n#include <linux/magic.h>\nint main(void) {\n"
-    for n in names:
-        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
-    prog += "return 0;\n}\n"
-    seen = {}
-    for line in _compile_and_run(tmp_path, prog).splitlines():
-        name, value = line.split()
-        seen[name] = int(value)
-        assert c.values[name] == int(value), name
+    seen = _checked_against(tmp_path, ["stdio.h", "linux/magic.h"], names)
     assert {"TMPFS_MAGIC", "PROC_SUPER_MAGIC", "SYSFS_MAGIC", "OVERLAYFS_SUPER_MAGIC"} <= set(seen)
     assert len(seen) > 60
 
@@ -206,14 +183,6 @@ def test_control_message_types_match_the_uapi_headers(tmp_path):
     others asm/socket.h gives (SCM_RIGHTS and its kin are checked with sys/socket.h above)."""
     c = load_catalogue().constants
     names = sorted({n for s in ("ip_cmsg_types", "scm_types") for n, _ in c.sets[s].entries})
-    prog = "".join(f"#include <{h}>\n" for h in CMSG_HEADERS) + "int main(void) {\n"
-    for n in names:
-        prog += f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
-    prog += "return 0;\n}\n"
-    seen = {}
-    for line in _compile_and_run(tmp_path, prog).splitlines():
-        name, value = line.split()
-        seen[name] = int(value)
-        assert c.values[name] == int(value), name
+    seen = _checked_against(tmp_path, CMSG_HEADERS, names)
     assert set(names) - set(seen) <= {"SCM_RIGHTS", "SCM_CREDENTIALS", "SCM_SECURITY"}, "all but the libc-side ones"
     assert {"IP_PKTINFO", "IP_RECVERR", "IP_ORIGDSTADDR", "SO_TIMESTAMPING_NEW", "SCM_TIMESTAMPING_PKTINFO"} <= set(seen)

@@ -237,6 +237,16 @@ def _cgroup2_root() -> str | None:
     return None
 
 
+def _remove_group(group: str) -> None:
+    """The test's cgroup, once its processes have gone (the kernel takes a moment to let it go)."""
+    for _ in range(50):
+        try:
+            os.rmdir(group)
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 @pytest.mark.parametrize("form", ["as /proc shows it", "absolute", "relative"])
 def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop, form):
     root = _cgroup2_root()
@@ -255,12 +265,7 @@ def test_cgroup_traces_the_processes_of_a_group(tmp_path, loop, form):
     finally:
         a.kill(), b.kill()
         a.wait(), b.wait()
-        for _ in range(50):
-            try:
-                os.rmdir(group)
-                break
-            except OSError:
-                time.sleep(0.1)
+        _remove_group(group)
     assert pids == {a.pid}
 
 
@@ -292,12 +297,7 @@ def test_cgroup_y_names_what_its_processes_had_open_when_tracing_began(tmp_path)
     finally:
         proc.kill()
         proc.wait()
-        for _ in range(50):
-            try:
-                os.rmdir(group)
-                break
-            except OSError:
-                time.sleep(0.1)
+        _remove_group(group)
     r = run_tracespec("decode", str(trace))
     assert r.returncode == 0, r.stderr
     lines = [line.split("] ", 1)[1] for line in r.stdout.splitlines() if line.startswith(f"{proc.pid} [")]
