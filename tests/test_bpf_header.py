@@ -51,8 +51,8 @@ def _program(attach: str, ringbuf: bool, scratch: int, helpers, extra: dict | No
     lines += [f"#define {name} {value}" for name, value in c_defines().items()]
     lines.append(c_header_struct())
     config = {"TS_OUTPUT_RINGBUF": int(ringbuf), "TS_RING_PAGES": 64, "TS_N_PARAMS": 12,
-              "TS_SCRATCH_SIZE": scratch, "TS_BOUNDED_LOOPS": 1, "TS_READ_USER": "bpf_probe_read_user",
-              "TS_READ_USER_STR": "bpf_probe_read_user_str", "TS_READ_KERNEL": "bpf_probe_read_kernel",
+              "TS_SCRATCH_SIZE": scratch, "TS_BOUNDED_LOOPS": 1, "TS_READ_USER": "ts_probe_read_user",
+              "TS_READ_USER_STR": "ts_probe_read_user_str", "TS_READ_KERNEL": "bpf_probe_read_kernel",
               f"TS_ATTACH_{attach}": 1, "TS_P_SELF_TGID": 0, "TS_P_TASK_REAL_PARENT": 6, "TS_P_TASK_TGID": 7}
     config.update({f"TS_NEED_{h}": 1 for h in helpers})
     config.update(extra or {})

@@ -56,8 +56,8 @@ struct ts_hdr {
 #define TS_N_PARAMS 13
 #define TS_SCRATCH_SIZE 32768
 #define TS_BOUNDED_LOOPS 1
-#define TS_READ_USER bpf_probe_read_user
-#define TS_READ_USER_STR bpf_probe_read_user_str
+#define TS_READ_USER ts_probe_read_user
+#define TS_READ_USER_STR ts_probe_read_user_str
 #define TS_READ_KERNEL bpf_probe_read_kernel
 #define TS_ATTACH_SYSCALL_TP 1
 #define TS_P_SELF_TGID 0
@@ -145,6 +145,16 @@ struct ts_hdr {
  */
 #ifndef TRACESPEC_BPF_H
 #define TRACESPEC_BPF_H
+
+/* bpf_probe_read_user and bpf_probe_read_user_str under names of tracespec's own. BCC's rewriter looks
+ * up every call it sees of a function by those two names in /proc/kallsyms, and bcc 0.26's lookup
+ * rebuilds its table of every kernel symbol each time (KSyms::resolve_name compares the table's size with
+ * the symbols', which differ whenever two symbols share a name): 40-80 ms per call site, 1.2 s of
+ * failed.yaml's compile. The helpers are the same; `long` is their return type in the kernel's uapi. */
+static long (*ts_probe_read_user)(void *dst, u32 size, const void *unsafe_ptr) =
+    (void *)BPF_FUNC_probe_read_user;
+static long (*ts_probe_read_user_str)(void *dst, u32 size, const void *unsafe_ptr) =
+    (void *)BPF_FUNC_probe_read_user_str;
 
 #define TS_OFF_MASK 16383        /* records are built at offsets below 16 KiB */
 #define TS_LEN_MASK 8191         /* one copy is at most 8 KiB */

@@ -195,3 +195,15 @@ def test_an_exit_tests_the_retry_bit_before_the_hash():
     assert old.plan.retry and not old.plan.retry_bitmap
     assert "#define ts_retry_take(tid) 1" in active(old.c_source)
     assert "#define ts_retry_take(tid) 1" not in active(c.c_source)
+
+
+@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize("kernel", PROFILES)
+def test_no_call_names_a_helper_bcc_looks_up_in_kallsyms(spec, kernel):
+    """BCC's rewriter looks up each call of bpf_probe_read_user(_str) in /proc/kallsyms, and bcc 0.26
+    rebuilds its table of every kernel symbol per lookup (tens of ms a call site): the C calls the helpers
+    under tracespec.bpf.h's own names."""
+    c = re.sub(r"/\*.*?\*/", "", _compile(spec, kernel).c_source, flags=re.S)
+    assert not re.search(r"\bbpf_probe_read_user(_str)?\s*\(", c)
+    if kernel == "6.1":
+        assert "#define TS_READ_USER ts_probe_read_user\n" in c and "#define TS_READ_USER_STR ts_probe_read_user_str\n" in c

@@ -367,8 +367,9 @@ class _Planner:
                                  self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) or signals_sent)
         return Plan(
             spec_path=v.spec.path, profile=p.name, attach=attach, output=output,
-            read_user="bpf_probe_read_user" if p.has("probe_read_user") else "bpf_probe_read",
-            read_user_str="bpf_probe_read_user_str" if p.has("probe_read_user") else "bpf_probe_read_str",
+            # tracespec.bpf.h's own names for the user-memory helpers (why: a comment there)
+            read_user="ts_probe_read_user" if p.has("probe_read_user") else "bpf_probe_read",
+            read_user_str="ts_probe_read_user_str" if p.has("probe_read_user") else "bpf_probe_read_str",
             read_kernel="bpf_probe_read_kernel" if p.has("probe_read_user") else "bpf_probe_read",
             bounded_loops=p.has("bounded_loops"), target=self.target, families=tuple(plans),
             generic=generic_infos, generic_enter=generic_enter, generic_exit=generic_exit,
