@@ -33,7 +33,7 @@ class FakeCompile:
     go = threading.Event()
     fail = False
     late = False  # the child had finished when it was killed
-    def __init__(self, c_source: str):
+    def __init__(self, c_source: str, kernel_helpers: tuple[str, ...] = ()):
         self.killed = False
         FakeCompile.jobs.append(self)
 
@@ -67,7 +67,7 @@ def bcc(monkeypatch):
     return FakeCompile
 
 
-PLAN = SimpleNamespace(params=[])
+PLAN = SimpleNamespace(params=[], read_kernel="bpf_probe_read_kernel")
 
 
 def _wait_for(cond, seconds: float = 5.0) -> bool:

@@ -12,7 +12,7 @@ from tracespec.kernel.btf import BtfError, member_offsets
 from tracespec.kernel.profile import find_tracefs
 from tracespec.plan.model import Attach, ParamIndex, Plan, TargetKind
 from tracespec.runtime import bpfobject, bpfsys, objcache
-from tracespec.runtime.bcc_compile import Compile, CompileError
+from tracespec.runtime.bcc_compile import KALLSYMS_NAMES, Compile, CompileError
 from tracespec.runtime.cgroup import resolve_cgroup
 from tracespec.runtime.instance import Instance, ProgramLoadError
 
@@ -244,14 +244,21 @@ def plan_cgroup_ids(plan: Plan) -> dict[str, int]:
             if p.name == "cgroup_id" or (p.name == "target_cgroup_id" and p.value)}
 
 
-def compile_object(c_source: str, started=None):
+def kernel_helpers(plan: Plan) -> tuple[str, ...]:
+    """The probe-read helpers BCC's compile may take as there (runtime/bcc_compile.KALLSYMS_NAMES): those of
+    the running kernel's profile; none named when it has only bpf_probe_read (BCC then reads the kernel's
+    own list, as before)."""
+    return KALLSYMS_NAMES if plan.read_kernel == "bpf_probe_read_kernel" else ()
+
+
+def compile_object(c_source: str, started=None, helpers: tuple[str, ...] = ()):
     """What BCC's compile of the C leaves to load (bpfobject.BpfObject): from the cache when this C was
     compiled before on this kernel and machine, else compiled in a child process (and kept). started(c)
-    is told of the child's Compile, which its kill() gives up."""
+    is told of the child's Compile, which its kill() gives up; helpers: kernel_helpers(plan)."""
     obj = objcache.get(c_source)
     if obj is not None:
         return obj
-    job = Compile(c_source)
+    job = Compile(c_source, helpers)
     if started is not None:
         started(job)
     try:
@@ -295,7 +302,7 @@ def instantiate(obj, plan: Plan) -> Instance:
 
 def compile_program(c_source: str, plan: Plan, started=None) -> Instance:
     """Compiled (or taken from the cache) and loaded: the maps made, the programs verified."""
-    return instantiate(compile_object(c_source, started), plan)
+    return instantiate(compile_object(c_source, started, kernel_helpers(plan)), plan)
 
 
 def btf_offsets(plan: Plan) -> dict[str, dict[str, int]]:
