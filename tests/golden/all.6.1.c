@@ -5,7 +5,7 @@
  * kernel:  Linux 6.1
  * attach:  raw tracepoints sys_enter/sys_exit (every syscall passes through one program)
  * output:  BPF ring buffer, 128 MiB
- * target:  a command started by tracespec, and its children
+ * target:  a command started by tracespec, or the processes given by pid, and their children
  * records: 2 layouts, at most 88 bytes
  * signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them; and the ones sent that it would take only ptraced, ignored or fatal (signal_generate)
  *

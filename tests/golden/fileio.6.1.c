@@ -5,7 +5,7 @@
  * kernel:  Linux 6.1
  * attach:  per-syscall tracepoints (21 syscalls, 10 families of programs)
  * output:  BPF ring buffer, 128 MiB
- * target:  a command started by tracespec, and its children
+ * target:  a command started by tracespec, or the processes given by pid, and their children
  * records: 22 layouts, at most 8280 bytes
  * signals: each one a traced task gets (raw tracepoint signal_deliver), as strace prints them; and the ones sent that it would take only ptraced, ignored or fatal (signal_generate)
  * table:   10 families (20 syscalls) recorded by one table-driven pair of programs; 0 with programs of their own

@@ -207,3 +207,14 @@ def test_no_call_names_a_helper_bcc_looks_up_in_kallsyms(spec, kernel):
     assert not re.search(r"\bbpf_probe_read_user(_str)?\s*\(", c)
     if kernel == "6.1":
         assert "#define TS_READ_USER ts_probe_read_user\n" in c and "#define TS_READ_USER_STR ts_probe_read_user_str\n" in c
+
+
+@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize("follow", (True, False))
+def test_a_started_command_and_processes_given_by_pid_share_one_program(spec, follow):
+    """-p's program is the started command's (never armed), so the compile ./setup keeps in the cache for
+    each shipped spec serves both targets."""
+    for kernel in PROFILES:
+        command = _compile(spec, kernel, target=Target(TargetKind.COMMAND, follow=follow)).c_source
+        pids = _compile(spec, kernel, target=Target(TargetKind.PIDS, follow=follow)).c_source
+        assert command == pids

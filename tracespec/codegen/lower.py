@@ -321,8 +321,10 @@ def describe_plan(p: Plan) -> list[str]:
         output = f"BPF ring buffer, {p.ring_pages * 4096 >> 20} MiB"
     else:
         output = f"perf buffers, {p.ring_pages * 4096 >> 10} KiB per CPU"
-    target = {TargetKind.COMMAND: "a command started by tracespec, and its children" if p.target.follow
-              else "a command started by tracespec", TargetKind.PIDS: "the processes given by pid",
+    # a started command and processes given by pid share their C (and so a compiled program)
+    started_or_pids = ("a command started by tracespec, or the processes given by pid"
+                       + (", and their children" if p.target.follow else ""))
+    target = {TargetKind.COMMAND: started_or_pids, TargetKind.PIDS: started_or_pids,
               TargetKind.ALL: "every process but tracespec", TargetKind.CGROUP: "the processes of one cgroup",
               TargetKind.COMM: "processes by name"}[p.target.kind]
     if p.summary is not None:

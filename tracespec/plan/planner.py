@@ -382,7 +382,10 @@ class _Planner:
             stash_size=stash_size,
             # a record that waits in ts_stash for its exit is built in scratch, whatever its size
             scratch_size=SCRATCH_SIZE if variable or stash_size else 0, ring_pages=pages, max_record=max_record,
-            arm_on_exec=self.target.kind == TargetKind.COMMAND, exec_nrs=v.exec_nrs, exec_arm_events=arm_events,
+            # processes given by pid are never armed, but their program is a started command's: one compile
+            # (one cache entry, warmed by ./setup) serves both, at the cost of a test at untraced execs
+            arm_on_exec=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS), exec_nrs=v.exec_nrs,
+            exec_arm_events=arm_events,
             target_bitmap=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and p.has("atomic_bitops"),
             wakeup_batch=self._wakeup_batch(output, recorder, pages), summary=summary, recorder=recorder, helpers=helpers,
             fd_inode_param=fd_inode_param, sock_ends_param=sock_ends_param, target_task_param=target_task_param,
@@ -585,7 +588,7 @@ class _Planner:
                 out.append(Attachment("ts_tp_enter", "tracepoint", f"syscalls:sys_enter_{ev}"))
             for ev in generic_events:
                 out.append(Attachment("ts_tp_exit", "tracepoint", f"syscalls:sys_exit_{ev}"))
-            if self.target.kind == TargetKind.COMMAND:
+            if self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS):  # (the same program: arm_on_exec)
                 traced = {ev for sp in plans for _, ev in sp.events} | {s.syscall.event for s in generic}
                 arm_events = tuple(ev for ev in ("execve", "execveat") if ev not in traced)
                 for ev in arm_events:
