@@ -89,3 +89,13 @@ def test_failures_agree_with_strace(build_dir, tmp_path):
 @pytest.mark.parametrize("options", [("-X", "raw"), ("-X", "verbose"), ("-x",)], ids=["Xraw", "Xverbose", "x"])
 def test_the_messages_follow_the_xlat_options(options, build_dir, tmp_path):
     _compare("unix", build_dir, tmp_path, options)
+
+
+def test_entries_in_pages_not_touched_yet_are_copied_at_exit_as_strace_shows_them(build_dir, tmp_path):
+    """Each entry's name lies in a file's page mapped but never touched: BPF's copy at entry cannot fault
+    it in, the kernel does as it sends, and the exit copies each faulted entry's name again (the entry
+    loop's copies, by their fault bits: with none noted, the names print as addresses)."""
+    lines = _compare("fresh", build_dir, tmp_path)
+    assert lines[1:] == ["+++ exited with 0 +++"] and lines[0].startswith("sendmmsg(")
+    assert lines[0].count('msg_name={sa_family=AF_INET, sin_port=htons(PORT), sin_addr=inet_addr("127.0.0.1")}, '
+                          'msg_namelen=16, msg_iov=[{iov_base="hi", iov_len=2}]') == 3

@@ -7,6 +7,7 @@
  * memory that cannot be read). */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -172,6 +173,45 @@ static int failed_calls(void)
     return 0;
 }
 
+/* Entries whose names (struct sockaddr_in) lie in pages of a file mapped but not touched yet: the entry's
+ * copy cannot fault them in (BPF may not), the kernel does when it sends, and the exit copies them again. */
+static int fresh_calls(void)
+{
+    int in = socket(AF_INET, SOCK_DGRAM, 0), out = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(to);
+    if (in < 0 || out < 0 || bind(in, (struct sockaddr *)&to, sizeof(to)) ||
+        getsockname(in, (struct sockaddr *)&to, &len))
+        return 1;
+    char path[] = "/tmp/mmsg-fresh-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return 1;
+    unlink(path);
+    char page[4096];
+    memset(page, 0, sizeof(page));
+    memcpy(page, &to, sizeof(to));
+    for (int p = 0; p < 3; p++)
+        if (write(fd, page, sizeof(page)) != sizeof(page))
+            return 1;
+    char *m = mmap(NULL, 3 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        return 1;
+    struct iovec iov = {"hi", 2};
+    struct mmsghdr msgs[3];
+    memset(msgs, 0, sizeof(msgs));
+    for (int i = 0; i < 3; i++) {
+        msgs[i].msg_hdr.msg_name = m + i * 4096;
+        msgs[i].msg_hdr.msg_namelen = sizeof(to);
+        msgs[i].msg_hdr.msg_iov = &iov;
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    marker();
+    if (sendmmsg(out, msgs, 3, 0) != 3)
+        return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -184,5 +224,7 @@ int main(int argc, char **argv)
         return many_calls();
     if (!strcmp(argv[1], "failed"))
         return failed_calls();
+    if (!strcmp(argv[1], "fresh"))
+        return fresh_calls();
     return 2;
 }

@@ -43,7 +43,20 @@ class SlotC:
     call: str  # the writer call, given the running offset `off`; returns the next offset
     fixed: int  # inline slots: bytes the slot always occupies (the call's result is ignored); else 0
     arg: str
-    fault_bit: int = 0  # its bit in the faults word of an entry's copies to make again
+    fault_bit: int = 0  # its bit in the faults word of an entry's copies to make again (an entry loop's: all of its)
+    faults_var: str = ""  # an entry loop's: the variable its call sets to the fault bits of its copies
+
+
+@dataclass(frozen=True)
+class EntryLoopC:
+    """The copies of each entry of an array of structs (sendmmsg's, recvmmsg's mmsghdr) as one loop over
+    the entries, where the kernel takes loops (5.3+): the record's bytes are those of the copies written
+    out entry by entry, and so are the fault bits (entry i's member j: bit first + per_entry * i + j),
+    but clang compiles the members' copies once instead of once per entry."""
+    name: str  # C function: (r, off, a, ret, faults, redo) -> the next offset
+    comment: str
+    count: int  # entries
+    members: tuple[tuple[str, str], ...]  # (copy call of entry i's member, C expression of its fault bit's index)
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class SyscallC:
     name: str
     enter: HandlerC
     exit: HandlerC
+    loops: tuple[EntryLoopC, ...] = ()  # the entry loops its programs call
 
 
 def syscall_nrs(plan: Plan) -> dict[str, int]:
@@ -131,18 +145,24 @@ def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     return n
 
 
-def _member_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
+def _member_call(slot: SlotLayout, info: SyscallInfo, phase: Phase, entry_var: str = "") -> str:
     """A pointer member's copy: the pointer and its length read from the struct at the argument (an
-    entry of an array of them: only when the array's count reaches it, else a NULL pointer, nothing)."""
+    entry of an array of them: only when the array's count reaches it, else a NULL pointer, nothing).
+    entry_var: the C variable holding the entry's index, in an entry loop (else the slot's own entry)."""
     base = f"a[{slot.index}]"
-    ptr = f"ts_user_u64({base} + {c_int(slot.via)})"
-    length = f"(s64)(u{8 * slot.via_len_size})ts_user_u64({base} + {c_int(slot.via_len)})"
+    via, via_len, entry = slot.via, slot.via_len, c_int(slot.entry)
+    if entry_var:  # the member's place in entry i, not in the slot's own entry
+        base = f"({base} + {entry_var} * {c_int(MMSGHDR_SIZE)})"
+        via, via_len, entry = via - slot.entry * MMSGHDR_SIZE, via_len - slot.entry * MMSGHDR_SIZE, entry_var
+    ptr = f"ts_user_u64({base} + {c_int(via)})"
+    length = f"(s64)(u{8 * slot.via_len_size})ts_user_u64({base} + {c_int(via_len)})"
     total = "ret"
     if slot.entry >= 0:
         count = "ret" if slot.size_from_ret else _arg_value(info.args[slot.size_index])
-        ptr = f"({count} > {c_int(slot.entry)} ? {ptr} : 0)"
+        ptr = f"({count} > {entry} ? {ptr} : 0)"
         # what the kernel received into this entry's buffers: its msg_len
-        total = f"(s64)(u32)ts_user_u64({base} + {c_int(slot.entry * MMSGHDR_SIZE + MSG_LEN_AT)})"
+        at = c_int(MSG_LEN_AT) if entry_var else c_int(slot.entry * MMSGHDR_SIZE + MSG_LEN_AT)
+        total = f"(s64)(u32)ts_user_u64({base} + {at})"
     if slot.capture == Capture.IOVEC:
         total, limited = (total, "1") if slot.size_from_ret else ("0", "0")
         return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {length}, {total}, {limited})"
@@ -192,6 +212,46 @@ def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, .
     return tuple(out), size
 
 
+def _entry_loop(slots: tuple[SlotC, ...], layout: RecordLayout, info: SyscallInfo, handler: str,
+                retry: bool) -> tuple[tuple[SlotC, ...], EntryLoopC | None]:
+    """The slots with the copies of an array's entries (SlotLayout.entry) replaced by one call of an
+    entry loop, when there are several entries of the same members in a row (else as they were)."""
+    at = [i for i, sl in enumerate(layout.slots) if sl.entry >= 0]
+    if not at or at != list(range(at[0], at[-1] + 1)):
+        return slots, None
+    parts = [layout.slots[i] for i in at]
+    entries = parts[-1].entry + 1
+    per_entry = len(parts) // entries
+    first = [sl for sl in parts if sl.entry == 0]
+    def member(sl: SlotLayout):  # what a copy is in its entry (its part is named m<entry>_<member>)
+        return sl.capture, sl.max, sl.count, sl.part.split("_", 1)[-1], sl.via_len_size, sl.via - sl.entry * MMSGHDR_SIZE
+
+    shape = [member(sl) for sl in first]
+    if entries < 2 or len(first) != per_entry or any(
+            member(sl) != shape[k % per_entry] or sl.entry != k // per_entry for k, sl in enumerate(parts)):
+        return slots, None
+    group = [slots[i] for i in at]
+    first_bit = group[0].fault_bit.bit_length() - 1
+    if retry and any(sc.fault_bit != 1 << (first_bit + k) for k, sc in enumerate(group)):
+        return slots, None  # the retry's bits are not the entries' in order: keep the copies written out
+    name = f"ts_entries_{handler}"
+    members = tuple((_member_call(sl, info, layout.phase, entry_var="i"),
+                     f"{c_int(first_bit)} + {c_int(per_entry)} * i + {c_int(k)}") for k, sl in enumerate(first))
+    loop = EntryLoopC(name, c_comment(f"{info.name}: each of the first {entries} entries of {first[0].arg}: "
+                                      + ", ".join(sl.part.split("_", 1)[-1] for sl in first)), entries, members)
+    var = f"so_{c_ident(first[0].arg)}__entries"
+    faults_var = f"{var}_faults" if retry else ""
+    call = f"{name}(r, off, a, {'ret' if layout.phase == Phase.EXIT else '0'}, {'&' + faults_var if retry else '0'}, 0)"
+    mask = sum(sc.fault_bit for sc in group)
+    merged = SlotC(var, call, 0, group[0].arg, mask, faults_var)
+    return slots[:at[0]] + (merged,) + slots[at[-1] + 1:], loop
+
+
+def _redo_call(slot: SlotC) -> str:
+    """An entry loop's call at exit, copying again only the copies whose bits the entry's faults set."""
+    return f"{slot.call.split('(', 1)[0]}(r, off, a, 0, 0, faults)"
+
+
 def _array_shapes(p: Plan, capture: Capture) -> list[tuple[int, int, int]]:
     """(elements, bytes per element payload, bytes per element in the record) of each array copier."""
     return sorted({(sl.count, sl.max, element_bytes(capture, sl.max)) for lay in p.schema.layouts for sl in lay.slots
@@ -229,6 +289,12 @@ class _Lowerer:
             scope_slots[info.args[lay.index].name] = (slot.var, lay)
             slot_calls[info.args[lay.index].name] = slot.call
         fc = lower_filter(fam.filter, self.scope(fam, scope_slots, slot_calls)) if fam.filter else None
+        loops = []
+        if p.bounded_loops:  # (filters see no entry's copy: the slots stop lining up with the layout's here)
+            enter_slots, loop = _entry_loop(enter_slots, fam.enter, info, f"enter_{c_ident(fam.name)}", p.retry)
+            loops += [loop] if loop else []
+            exit_slots, loop = _entry_loop(exit_slots, fam.exit, info, f"exit_{c_ident(fam.name)}", False)
+            loops += [loop] if loop else []
         uses_inflight = fc is not None or fam.exit_args or p.summary is not None
         enter_via, exit_via = fam.enter_buffer, fam.exit_buffer
         sig = c_comment("; ".join(_signature(m) for m in fam.members))
@@ -238,12 +304,13 @@ class _Lowerer:
                          enter_slots if p.retry else (), HEADER_SIZE + COMM_SIZE + 8 * len(fam.enter.args))
         args_from = "inflight" if fam.exit_args else "regs" if fam.exit.slots else None
         # retried copies are compact
-        retry_calls = tuple(SlotC(s.var, s.call, 0, s.arg, s.fault_bit) for s in enter_slots) if p.retry else ()
+        retry_calls = tuple(SlotC(s.var, _redo_call(s) if s.faults_var else s.call, 0, s.arg, s.fault_bit)
+                            for s in enter_slots) if p.retry else ()
         exec_args = exec_args_copy(fam)
         exit_ = HandlerC(f"ts_exit_{name}", None, fam.exit.kind, sig, exit_via, (fam.exit.max_size + 7) // 8,
                          0, exit_slots, exit_size, fc, fam.stash, uses_inflight, fam.exit_args, args_from,
                          retry_calls, exec_args)
-        return SyscallC(name, enter, exit_)
+        return SyscallC(name, enter, exit_, tuple(loops))
 
     def generic(self) -> tuple[HandlerC | None, HandlerC | None]:
         p = self.plan
