@@ -538,7 +538,7 @@ class _Planner:
             where = ENDPOINT_SYSCALLS[name]
             out.append(SlotLayout(arg=SOCK_ENDS_SLOT, index=sel.syscall.arg(where).index if where else 0,
                                   capture=Capture.SOCKENDS, max=SOCK_ENDS_SIZE, inline=True,
-                                  count=0 if where else 1))
+                                  count=0 if where else 1, written=Written.ALWAYS if where else Written.OK))
         return tuple(out)
 
     def table(self, plans: list[FamilyPlan], attach: Attach) -> tuple[list[FamilyPlan], TablePlan | None]:
