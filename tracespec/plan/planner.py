@@ -364,7 +364,7 @@ class _Planner:
         generic_stash = generic_filter is not None and generic_filter.defers and not summarised
         helpers = needed_helpers(plans, generic_filter, self.summary is not None,
                                  v.trigger if recorder is not None else None,
-                                 self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) or signals_sent)
+                                 self.target.kind != TargetKind.ALL or self.serve is not None or signals_sent)
         return Plan(
             spec_path=v.spec.path, profile=p.name, attach=attach, output=output,
             # tracespec.bpf.h's own names for the user-memory helpers (why: a comment there)
