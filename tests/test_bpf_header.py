@@ -145,7 +145,7 @@ def test_tasks_compile_and_verify_for_every_target(target):
     named = "TS_TARGET_BITMAP" in config or "TS_TARGET_HASH" in config
     probes = {"ts_probe": BPF.RAW_TRACEPOINT, "tracepoint__sched__sched_process_exec": BPF.TRACEPOINT,
               "raw_tracepoint__signal_deliver": BPF.RAW_TRACEPOINT}
-    if named:
+    if named or target in ("cgroup", "comm"):  # each thread's end; a main thread's kept for its process's
         probes["tracepoint__sched__sched_process_exit"] = BPF.TRACEPOINT
     if named and "TS_FOLLOW" in config:
         probes["tracepoint__sched__sched_process_fork"] = BPF.TRACEPOINT

@@ -4,6 +4,7 @@ lie (catalogue/dirents.py), whatever the size of the copy of the buffer."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 from conftest import compile_workload, run_tracespec
 from groupcompare import compare_group, from_marker
 from straceio import normalized
+from tracespec.quote import quote
 
 pytestmark = pytest.mark.bpf
 
@@ -164,3 +166,36 @@ def test_a_trace_recorded_with_v_decodes_as_with_v(build_dir, tmp_path):
     r = run_tracespec("decode", str(trace))
     assert r.returncode == 0, r.stderr
     assert 'd_name="back\\\\slash"' in r.stdout and "getdents64(3, [], 32768) = 0" in r.stdout
+
+
+_ENTRY = re.compile(r'\{d_ino=(\d+), d_off=(\d+), d_reclen=(\d+), d_type=(\w+), d_name=("(?:[^"\\]|\\.)*")\}')
+
+
+def test_json_gives_the_entries_strace_v_prints(build_dir, tmp_path):
+    """--format json: each getdents64's entries as objects, the same entries strace -v prints (its d_name
+    quoted as strace quotes a path; d_off as strace prints it, unsigned)."""
+    d = _names_dir(tmp_path)
+    argv = [str(compile_workload("dirents_workload", build_dir)), "read", str(d)]
+    want = tmp_path / "strace.txt"
+    subprocess.run(["strace", "-f", "-q", "-v", "-o", str(want), "-e", "trace=getdents64", *argv], check=True,
+                   stdout=subprocess.DEVNULL)
+    got = tmp_path / "tracespec.jsonl"
+    r = run_tracespec("run", "-v", "-e", "trace=getdents64", "--format", "json", "-o", str(got), "--", *argv,
+                      stdout=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    calls = [obj for obj in map(json.loads, got.read_text().splitlines()) if obj.get("syscall") == "getdents64"]
+    [want_lines] = normalized(want.read_text())
+    strace_calls = [line for line in want_lines if line.startswith("getdents64(")]
+    assert len(calls) == len(strace_calls) >= 2
+    for obj, line in zip(calls, strace_calls):
+        returned = int(line.rpartition("= ")[2].split()[0])
+        assert obj["ret"] == returned or (obj["ret"] < 0 and returned == -1)
+        if obj["ret"] < 0:  # the pointer's number, where strace prints the address
+            assert type(obj["args"]["dirent"]) is int and obj["errno"] in line and "d_ino" not in line
+            continue
+        shown = [(int(ino), int(off), int(reclen), dtype, name) for ino, off, reclen, dtype, name in _ENTRY.findall(line)]
+        mine = [(e["d_ino"], e["d_off"] & (2 ** 64 - 1), e["d_reclen"], e["d_type_names"][0],
+                quote(e["d_name"].encode("utf-8", "surrogateescape"))) for e in obj["args"]["dirent"]]
+        assert mine == shown and "truncated" not in obj
+    names = {e["d_name"] for obj in calls if obj["ret"] > 0 for e in obj["args"]["dirent"]}
+    assert names == {n.decode("utf-8", "surrogateescape") for n in NAMES} | {"sub", "fifo", "link", ".", ".."}

@@ -3,9 +3,12 @@ strace's on the same program, each compared with strace -f on this machine."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
+import time
+import uuid
 
 import pytest
 
@@ -53,6 +56,78 @@ def test_threads_and_their_process_end_as_under_strace(order, kernel, build_dir,
     assert normalized(got) == normalized(want)
     assert len(normalized(want)) == 2, "the main thread and its thread"
     assert "0 records lost" in r.stderr and "4 syscalls traced" in r.stderr
+
+
+def _cgroup2_root() -> str:
+    with open("/proc/self/mounts", encoding="utf-8") as f:
+        root = next((parts[1] for parts in map(str.split, f) if parts[2] == "cgroup2"), None)
+    assert root, "cgroup v2 is needed (./setup mounts it when it is not)"
+    return root
+
+
+def _traced_as_target(tmp_path, spec: str, argv: list[str], target: str) -> str:
+    """argv (waiting for a byte on stdin) traced as a --cgroup group's process (a group made for it) or by
+    its --comm name, the trace started before the byte is given; the trace's text."""
+    out = tmp_path / f"{target}.txt"
+    proc = subprocess.Popen([*argv, "wait"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    group = None
+    try:
+        if target == "cgroup":
+            group = os.path.join(_cgroup2_root(), f"tracespec-test-{uuid.uuid4().hex[:8]}")
+            os.mkdir(group)
+            with open(os.path.join(group, "cgroup.procs"), "w") as f:
+                f.write(str(proc.pid))
+            chosen = ["--cgroup", group]
+        else:
+            chosen = ["--comm", os.path.basename(argv[0])[:15]]
+        tracer = subprocess.Popen([TRACESPEC, "run", spec, *chosen, "--no-comm", "-o", str(out)], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        said = []
+        for line in tracer.stderr:  # its notice once the probes are attached
+            said.append(line)
+            if "tracing started" in line:
+                break
+        assert tracer.poll() is None, "".join(said)
+        proc.stdin.write(b"x")
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        time.sleep(0.5)  # the last lines drained
+        tracer.send_signal(signal.SIGINT)
+        rest = tracer.communicate(timeout=60)[1]
+        assert tracer.returncode == 0, "".join(said) + rest
+    finally:
+        proc.kill()
+        proc.wait()
+        if group is not None:
+            for _ in range(50):  # the kernel takes a moment to let the group go
+                try:
+                    os.rmdir(group)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+    return out.read_text(errors="surrogateescape")
+
+
+@pytest.mark.parametrize("target", ["cgroup", "comm"])
+@pytest.mark.parametrize("order", ["leader-first", "thread-first"])
+def test_threads_of_a_cgroup_or_comm_target_end_as_a_commands_do(order, target, build_dir, tmp_path):
+    """A main thread that ends (raw exit) before its thread: under a --cgroup or --comm target too, its
+    "+++ exited with 3 +++" comes last, with the process's status, as under a command target (and
+    strace -f); a thread that ends first: its own end, then the process's."""
+    workload = compile_workload("threads_workload", build_dir)
+    argv = [str(workload), order]
+    spec = _spec(tmp_path, "threads", THREAD_SYSCALLS)
+    want, r = _tracespec(tmp_path, spec, argv)
+    assert r.returncode == (3 if order == "leader-first" else 4), r.stderr
+    got = _traced_as_target(tmp_path, spec, argv, target)
+    assert normalized(got) == normalized(want)
+    # and in the same order across threads: the process's end last, on its main thread (whose id, the
+    # process's, is the smaller one: the thread's was given after it)
+    for text in (want, got):
+        lines = text.splitlines()
+        main = str(min(int(line.split()[0]) for line in lines))
+        assert lines[-1] == f"{main} +++ exited with {3 if order == 'leader-first' else 4} +++", text
+        assert sum(" +++ exited with " in line for line in lines) == 2, text
 
 
 def _ignore_and_block():

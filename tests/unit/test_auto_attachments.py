@@ -38,3 +38,20 @@ def test_every_probe_in_the_c_is_attached_by_the_plan(spec, how):
                 for m in PROBE.findall(active(c.c_source))}
     attached = {a.program for a in c.plan.attachments}
     assert declared <= attached, declared - attached
+
+
+EXIT_PROBE = re.compile(r"^TRACEPOINT_PROBE\(sched, sched_process_exit\)\n\{\n(.*?)^\}", re.M | re.S)
+
+
+@pytest.mark.parametrize("how", ["command", "pids, no follow", "cgroup", "comm", "serve"])
+def test_a_main_thread_ending_first_has_its_line_kept_for_its_process_end_under_every_target(how):
+    """A main thread that ends before its other threads (pthread_exit, the raw exit) waits in ts_leaders
+    and shows last, with the process's status, under a --cgroup, --comm or serve target as under a
+    command or pids (strace -f's order); the C that does it has the task_struct reads it needs."""
+    extra = {"comm": dict(target=Target(kind="comm", follow=False, comm=b"sh"))}
+    c = compile_spec(str(SPECS[0]), None, **(TARGETS | extra)[how])
+    source = active(c.c_source)
+    [probe] = EXIT_PROBE.findall(source)
+    assert "ts_leaders.update(&tgid, &code)" in probe and "ts_leader_end(args, tgid, signal)" in probe
+    assert "static __always_inline s32 ts_task_s32(" in source
+    assert "tracepoint__sched__sched_process_exit" in {a.program for a in c.plan.attachments}

@@ -5,12 +5,16 @@ strace is tests/test_e2e_dirents.py."""
 
 from __future__ import annotations
 
+import io
+import json
 import struct
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from tracespec.decode.events import SyscallEvent
+from synthetic import CheckedJsonWriter
+from tracespec.catalogue.dirents import DIRENTS_SLOT
+from tracespec.decode.events import Finished, SyscallEvent
 from tracespec.format.args import render
 from tracespec.format.dirents import entries_text
 from tracespec.format.values import Style
@@ -122,13 +126,18 @@ def infos() -> dict:
         return {s.name: s for s in compile_spec(str(spec), kernel="6.1").plan.schema.syscalls}
 
 
-def line(name: str, ret: int, slot: Slot | None, count: int = 32768, style: Style = Style(verbose=True, dirents=True)) -> str:
+def event(name: str, ret: int, slot: Slot | None, count: int = 32768, counted: Slot | None = None) -> SyscallEvent:
     info = infos()[name]
     args = (3, ADDR, count)
-    ev = SyscallEvent(info, info.nr, 1, 1, "t", EnterRecord(0, 1, 1, info.nr, 0, 0, b"t", args, ()),
-                      ExitRecord(1, 1, 1, info.nr, 0, 0, ret, ()), args,
-                      {"dirent": slot} if slot is not None else {}, {})
-    return render(info.args[1], ADDR, ev, None, style)
+    slots = {"dirent": slot} if slot is not None else {}
+    if counted is not None:
+        slots[DIRENTS_SLOT] = counted
+    return SyscallEvent(info, info.nr, 1, 1, "t", EnterRecord(0, 1, 1, info.nr, 0, 0, b"t", args, ()),
+                        ExitRecord(1, 1, 1, info.nr, 0, 0, ret, ()), args, slots, {})
+
+
+def line(name: str, ret: int, slot: Slot | None, count: int = 32768, style: Style = Style(verbose=True, dirents=True)) -> str:
+    return render(infos()[name].args[1], ADDR, event(name, ret, slot, count), None, style)
 
 
 def test_rendered_arguments():
@@ -169,3 +178,61 @@ def test_abbrev_false_copies_the_entries_whatever_s_says_and_the_arguments_max_b
                                                                                "getdents64": 4096}
     own = "abbrev: false\nsyscalls:\n  - name: getdents64\n    args: {dirent: {max: 1000}}\n  - getdents\n"
     assert _copy_sizes(own) == {"getdents": 4096, "getdents64": 1000}
+
+
+# JSON: the entries the copy holds as a list of objects, written by JsonWriter's line() and checked against
+# event() (synthetic.CheckedJsonWriter)
+
+def dirent_json(name: str, ret: int, slot: Slot | None, counted: Slot | None = None) -> tuple:
+    out = io.StringIO()
+    w = CheckedJsonWriter(out)
+    w.write([Finished(event(name, ret, slot, counted=counted))])
+    w.flush()
+    obj = json.loads(out.getvalue())
+    return obj["args"]["dirent"], obj.get("truncated", {}).get("dirent")
+
+
+def entry(ino, off, reclen, dtype, names, name):
+    return {"d_ino": ino, "d_off": off, "d_reclen": reclen, "d_type": dtype, "d_type_names": names, "d_name": name}
+
+
+DOT_J, DOTDOT_J = entry(2, 10, 24, DT_DIR, ["DT_DIR"], "."), entry(1, 20, 24, DT_DIR, ["DT_DIR"], "..")
+FILE_J = entry(77, 30, 32, DT_REG, ["DT_REG"], "file.txt")
+
+
+def test_json_gives_each_entry_with_d_type_and_its_name():
+    assert dirent_json("getdents64", 80, Slot(THREE, 0)) == ([DOT_J, DOTDOT_J, FILE_J], None)
+    data = ent(5, 1, DT_DIR, b".") + ent(6, 2, 3, b"abcdefghij")  # getdents: d_type after the name; 3 has no name
+    assert dirent_json("getdents", len(data), Slot(data, 0)) == (
+        [entry(5, 1, 24, DT_DIR, ["DT_DIR"], "."), entry(6, 2, 32, 3, [], "abcdefghij")], None)
+
+
+def test_json_numbers_are_their_c_types_and_names_not_utf8_round_trip():
+    data = ent64(2 ** 64 - 1, -1, DT_REG, b"\xff\x01")
+    [got], _ = dirent_json("getdents64", len(data), Slot(data, 0))
+    assert (got["d_ino"], got["d_off"]) == (2 ** 64 - 1, -1)  # d_off: getdents64's is signed (loff_t)
+    assert got["d_name"].encode("utf-8", "surrogateescape") == b"\xff\x01"
+    old = ent(3, 2 ** 64 - 1, DT_REG, b"x")  # getdents' d_off is an unsigned long
+    assert dirent_json("getdents", len(old), Slot(old, 0))[0][0]["d_off"] == 2 ** 64 - 1
+
+
+def test_json_of_a_copy_shorter_than_the_entries_lists_the_whole_ones_and_the_count():
+    counted = Slot((3).to_bytes(4, "little") + bytes(4), 0)
+    assert dirent_json("getdents64", 80, Slot(THREE[:40], SLOT_TRUNCATED >> 16), counted) == ([DOT_J], 3)
+    # the copy ends inside a name: that entry is not listed; no count from the walk: True
+    assert dirent_json("getdents64", 80, Slot(THREE[:48 + 19 + 2], SLOT_TRUNCATED >> 16)) == ([DOT_J, DOTDOT_J], True)
+    old = ent(5, 1, DT_DIR, b".") + ent(6, 2, DT_REG, b"abcdefghij")
+    assert dirent_json("getdents", len(old), Slot(old[:-1], SLOT_TRUNCATED >> 16)) == (
+        [entry(5, 1, 24, DT_DIR, ["DT_DIR"], ".")], True)  # its d_type, the last byte, is past the copy
+
+
+def test_json_of_nothing_written_failures_and_unreadable_memory():
+    assert dirent_json("getdents64", 0, Slot(b"", 0)) == ([], None)
+    assert dirent_json("getdents64", -9, None) == (ADDR, None)  # failed: the pointer
+    assert dirent_json("getdents64", 80, Slot(b"", SLOT_FAULT >> 16)) == (ADDR, None)
+
+
+def test_json_stops_at_a_length_the_kernel_never_writes_and_skips_left_over_bytes():
+    over = struct.pack("<QqHB", 2, 10, 40, DT_DIR) + b".\0\0\0\0"
+    assert dirent_json("getdents64", 24, Slot(over, 0)) == ([entry(2, 10, 40, DT_DIR, ["DT_DIR"], ".")], None)
+    assert dirent_json("getdents64", 24 + 5, Slot(THREE[:24] + b"abcde", 0)) == ([DOT_J], None)

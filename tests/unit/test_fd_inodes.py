@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from tracespec.catalogue.descriptors import (ENDPOINT_SYSCALLS, FD_INODE_MEMBERS, FD_INODE_SLOT, INODE_DESCRIPTORS,
                                              SOCK_ENDS_MEMBERS, SOCK_ENDS_SLOT)
-from tracespec.catalogue.kinds import Capture
+from tracespec.catalogue.kinds import Capture, Written
 from tracespec.decode.generated import load_decoder
 from tracespec.decode.stream import EventStream
 from tracespec.format.text import TextOptions, TextWriter
@@ -18,7 +18,7 @@ from tracespec.spec.parse import parse_spec_text
 from tracespec.wire.layout import SLOT_ABSENT
 
 CALLS = ("socket", "socketpair", "pipe", "pipe2", "accept", "accept4", "close", "write", "exit_group", "bind", "listen",
-         "connect")
+         "connect", "sendto")
 HEADER = struct.Struct("<QIIIHH")
 AF_UNIX, AF_INET, SOCK_STREAM, SOCK_DGRAM = 1, 2, 1, 2
 
@@ -64,7 +64,11 @@ def test_fd_paths_reads_the_endpoints_bind_listen_connect_and_accept_leave():
     first = plan.sock_ends_param
     assert [p.name for p in plan.params[first:first + len(SOCK_ENDS_MEMBERS)]] == [f"btf:{m}" for m in SOCK_ENDS_MEMBERS]
     c = compiled(True).c_source
-    assert "ts_put_sock_ends(r, off, (s64)(s32)a[0], ret >= 0);" in c and "ts_put_sock_ends(r, off, ret, ret >= 0);" in c
+    # a descriptor argument's endpoints whatever the call returned (a failed send or connect binds too)
+    assert "ts_put_sock_ends(r, off, (s64)(s32)a[0], 1);" in c and "ts_put_sock_ends(r, off, ret, ret >= 0);" in c
+    assert "ret >= 0);" not in c.replace("ts_put_sock_ends(r, off, ret, ret >= 0);", "")
+    assert ends["connect"][0].written == Written.ALWAYS and ends["sendto"][0].written == Written.ALWAYS
+    assert ends["accept4"][0].written == Written.OK
     assert "#define TS_NEED_SOCK_ENDS 1" in c and f"#define TS_P_SK_SK {first + 1}" in c
 
 
@@ -202,6 +206,31 @@ def test_tcp_endpoints_are_those_of_the_syscall_not_of_the_printing():
     assert lines[7].startswith("connect(3<TCP:[127.0.0.1:4000]>, ")
     plain = [line.split(" ", 1)[1] for line in _text(raws)]  # -y: the inode only
     assert plain[2] == "listen(3<socket:[301]>, 1) = 0"
+
+
+def test_a_failed_send_or_connect_that_bound_a_udp_socket_shows_its_port_after():
+    """The kernel binds an unbound UDP socket before it sends or connects and keeps the port when the call
+    then fails (EMSGSIZE, EACCES, EDESTADDRREQ): strace -yy shows it from the next line; the failed call's
+    own line shows the socket as it was. A failed send on what is not a socket changes nothing."""
+    plan = compiled(True).plan
+    raws = _call(plan, "socket", 7, 100, (AF_INET, SOCK_DGRAM, 0), 3, {FD_INODE_SLOT: _inodes(501)})
+    raws += _call(plan, "sendto", 7, 200, (3, 0, 70000, 0, 0, 16), -90, {SOCK_ENDS_SLOT: _ends(AF_INET, ("0.0.0.0", 4242))})
+    raws += _call(plan, "write", 7, 300, (3, 0, 0), -89)
+    raws += _call(plan, "socket", 7, 400, (AF_INET, SOCK_DGRAM, 0), 4, {FD_INODE_SLOT: _inodes(502)})
+    raws += _call(plan, "connect", 7, 500, (4, 0, 16), -13, {SOCK_ENDS_SLOT: _ends(AF_INET, ("0.0.0.0", 4243))})
+    raws += _call(plan, "write", 7, 600, (4, 0, 0), -89)
+    raws += _call(plan, "socket", 7, 700, (AF_INET, SOCK_DGRAM, 0), 5, {FD_INODE_SLOT: _inodes(503)})
+    raws += _call(plan, "sendto", 7, 800, (5, 0, 1, 0, 0, 0), -14, {SOCK_ENDS_SLOT: _ends(AF_INET, ("0.0.0.0", 0))})
+    raws += _call(plan, "write", 7, 900, (5, 0, 0), -89)  # EFAULT before the send: not bound
+    raws += _call(plan, "pipe2", 7, 1000, (0x7ff0, 0), 0, {"fildes": _fds(8, 9), FD_INODE_SLOT: _inodes(88, 88)})
+    raws += _call(plan, "sendto", 7, 1100, (9, 0, 1, 0, 0, 16), -88, {SOCK_ENDS_SLOT: _ends(AF_INET, ("1.2.3.4", 99))})
+    raws += _call(plan, "write", 7, 1200, (9, 0, 0), 0)
+    lines = [line.split(" ", 1)[1] for line in _text(raws, endpoints=True)]
+    assert lines[1].startswith("sendto(3<UDP:[501]>, ") and lines[1].endswith(" = -1 EMSGSIZE (Message too long)")
+    assert lines[2].startswith("write(3<UDP:[0.0.0.0:4242]>, ")
+    assert lines[4].startswith("connect(4<UDP:[502]>, ") and lines[5].startswith("write(4<UDP:[0.0.0.0:4243]>, ")
+    assert lines[7].startswith("sendto(5<UDP:[503]>, ") and lines[8].startswith("write(5<UDP:[503]>, ")
+    assert lines[11].startswith("write(9<pipe:[88]>, ")
 
 
 def test_the_first_endpoints_found_stay_as_strace_keeps_them():

@@ -120,6 +120,55 @@ static void udp(void) {
     close(a); close(b);
 }
 
+/* UDP sockets that a failed send or connect bound (the kernel binds before it sends or connects, and keeps
+ * the port): the next line shows the port, as strace -yy does. A send on a pipe (ENOTSOCK) and on an
+ * unconnected TCP socket bind nothing. */
+static char big[70000];
+static void udp_failed(void) {
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in bc = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_BROADCAST)};
+    int a = socket(AF_INET, SOCK_DGRAM, 0);
+    sendto(a, big, sizeof big, 0, (void *)&lo, sizeof lo);  /* EMSGSIZE */
+    fsync(a);
+    sendto(a, "u", 1, 0, (void *)&lo, sizeof lo);
+    close(a);
+    int b = socket(AF_INET, SOCK_DGRAM, 0);
+    sendto(b, "u", 1, 0, (void *)&bc, sizeof bc);  /* EACCES: no SO_BROADCAST */
+    fsync(b);
+    close(b);
+    int c = socket(AF_INET, SOCK_DGRAM, 0);
+    sendto(c, "u", 1, 0, NULL, 0);  /* EDESTADDRREQ */
+    fsync(c);
+    close(c);
+    int d = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct iovec iov = {big, sizeof big};
+    struct sockaddr_in6 lo6 = {.sin6_family = AF_INET6, .sin6_port = htons(9), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    struct msghdr m = {.msg_name = &lo6, .msg_namelen = sizeof lo6, .msg_iov = &iov, .msg_iovlen = 1};
+    sendmsg(d, &m, 0);  /* EMSGSIZE */
+    fsync(d);
+    close(d);
+    int e = socket(AF_INET, SOCK_DGRAM, 0);
+    connect(e, (void *)&bc, sizeof bc);  /* EACCES, bound first */
+    fsync(e);
+    close(e);
+    int f = socket(AF_INET, SOCK_DGRAM, 0);
+    connect(f, (void *)&lo, sizeof lo);
+    write(f, "x", 1);
+    usleep(10000);  /* the port unreachable comes back: the next send fails */
+    write(f, "y", 1);  /* ECONNREFUSED */
+    sendto(f, "z", 1, 0, NULL, 0);
+    close(f);
+    int p[2];
+    pipe(p);
+    sendto(p[1], "u", 1, 0, (void *)&lo, sizeof lo);  /* ENOTSOCK */
+    fsync(p[1]);
+    close(p[0]); close(p[1]);
+    int t = socket(AF_INET, SOCK_STREAM, 0);
+    sendto(t, "u", 1, MSG_NOSIGNAL, NULL, 0);  /* EPIPE: not connected, not bound */
+    fsync(t);
+    close(t);
+}
+
 static void inet6(void) {
     int a = socket(AF_INET6, SOCK_DGRAM, 0);
     struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
@@ -346,6 +395,7 @@ int main(int argc, char **argv) {
     if (!strcmp(g, "scm")) scm();
     else if (!strcmp(g, "scm_fork")) scm_fork();
     else if (!strcmp(g, "udp")) udp();
+    else if (!strcmp(g, "udp_failed")) udp_failed();
     else if (!strcmp(g, "inet6")) inet6();
     else if (!strcmp(g, "unix")) unixs();
     else if (!strcmp(g, "netlink")) netlink();

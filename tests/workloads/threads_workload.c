@@ -4,6 +4,8 @@
  *                                   on, writes, and ends the process with exit_group(3)
  *   thread-first                    a thread writes and ends with SYS_exit(0); then main writes and
  *                                   ends the process with exit_group(4)
+ *   ORDER wait                      the same, once a byte is read from stdin (time to be moved into a
+ *                                   cgroup, and for a --cgroup or --comm trace to start)
  * tests/test_e2e_fidelity.py compares tracespec with strace -f.
  */
 #define _GNU_SOURCE
@@ -39,6 +41,9 @@ static void *end_first(void *arg)
 int main(int argc, char **argv)
 {
     pthread_t t;
+    char c;
+    if (argc > 2 && strcmp(argv[2], "wait") == 0 && read(0, &c, 1) != 1)
+        return 1;
     if (argc > 1 && strcmp(argv[1], "leader-first") == 0) {
         main_thread = pthread_self();
         pthread_create(&t, NULL, outlive_main, NULL);

@@ -170,12 +170,14 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 }
 #endif
 
-#ifdef TS_TARGETS
+#if defined(TS_TARGETS) || defined(TS_SERVE) || defined(TS_TARGET_CGROUP) || defined(TS_TARGET_COMM)
 /* A thread's end and its process's end are different events. Every traced thread reports its own end
  * (task_struct's exit_code, at an offset read from BTF), as strace prints "+++ exited with N +++" for
  * each. The process ends with its last thread: until then its id stays traced, even when its main thread
  * ended first (the raw exit, not exit_group), whose line then waits in ts_leaders and comes last, with
- * the process's wait status, as strace prints it. */
+ * the process's wait status, as strace prints it. So for every target: a command's and pids' (whose
+ * tasks' map keeps the process traced until then), a cgroup's, a name's and serve's (whose other threads
+ * are still in the group, or have the name, as they end). */
 BPF_HASH(ts_leaders, u32, s32, 4096);   /* main threads that ended before their process: their exit_code */
 
 static __always_inline void ts_exit_emit(void *ctx, u64 id, s32 code)
@@ -201,9 +203,14 @@ static __always_inline void ts_leader_end(void *ctx, u32 tgid, u64 signal)
         return;   /* another thread ending at the same time reported it */
     if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_FLAGS), 0) & 4)
         status = ts_task_s32(signal, ts_param(TS_P_SIGNAL_GROUP_EXIT_CODE), status);
+#ifdef TS_TARGETS
     ts_target_set(tgid, 0);
+#endif
     ts_exit_emit(ctx, ((u64)tgid << 32) | tgid, status);
 }
+#endif
+
+#ifdef TS_TARGETS
 
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
@@ -291,20 +298,33 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 /* A thread of a target named by its group (a cgroup, serve's recorded ones) or its name ends: its line, as
  * strace prints "+++ exited with N +++" (or "killed by") for each, and a process killed by a signal asks
  * for a recorder's dump (serve's: its group's), from exit_code, at an offset from BTF (TS_P_EXIT_CODE).
- * A main thread ending before the others shows its line then, not last as for a command or pids (whose
- * tasks' map keeps the process traced until its last thread). */
+ * A main thread ending before the others (pthread_exit) has its line kept in ts_leaders and given by the
+ * last of them, with the process's wait status, as for a command (above); without BTF's signal_struct,
+ * each line as its thread ends. */
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
     u64 id = bpf_get_current_pid_tgid();
-    s32 code = 0;
+    u32 tid = id, tgid = id >> 32;
     if (!ts_param(TS_P_EXIT_CODE) || !ts_traced(id))
         return 0;
-    TS_READ_KERNEL(&code, sizeof(code), (void *)((u64)bpf_get_current_task() + ts_param(TS_P_EXIT_CODE)));
-    ts_emit_value(args, id, 0, TS_PROC_EXIT_KIND, code);   /* before the dump it may ask for */
-#ifdef TS_RECORDER
-    if ((u32)id == id >> 32 && (code & 0x7f))
-        ts_control_emit(args, id, 0, TS_CONTROL_KILLED, code);
-#endif
+    u64 task = bpf_get_current_task();
+    s32 code = ts_task_s32(task, ts_param(TS_P_EXIT_CODE), 0);
+    u64 signal = 0;
+    if (ts_param(TS_P_TASK_SIGNAL))
+        TS_READ_KERNEL(&signal, sizeof(signal), (void *)(task + ts_param(TS_P_TASK_SIGNAL)));
+    s32 live = ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1);
+    int group_dead = live <= 0;
+    if (tid == tgid && !group_dead) {
+        if (ts_leaders.update(&tgid, &code))
+            ts_lost_one();
+        /* the last other thread may have ended meanwhile, before this line was there to find */
+        if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1) == 0)
+            ts_leader_end(args, tgid, signal);
+        return 0;
+    }
+    ts_exit_emit(args, id, code);   /* before the dump it may ask for */
+    if (tid != tgid && group_dead)
+        ts_leader_end(args, tgid, signal);
     return 0;
 }
 #endif

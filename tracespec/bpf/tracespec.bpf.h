@@ -653,8 +653,10 @@ static __always_inline u32 ts_put_dirents(u8 *r, u32 off, u64 ptr, s64 ret, u32 
 #ifdef TS_NEED_SOCK_ENDS
 /* -yy: the family, ports and addresses of the socket behind descriptor fd, as the syscall leaves them
  * (file->private_data->sk's struct sock_common, at the offsets TS_P_SK_* from BTF): TS_SOCK_ENDS_SIZE
- * bytes laid out as catalogue/descriptors.py says. Nothing when the syscall failed (ok is 0). Its plans
- * have TS_NEED_FD_INODE too (ts_fd_file). */
+ * bytes laid out as catalogue/descriptors.py says. Nothing when ok is 0 (an accept that failed: no
+ * descriptor); a fault when fd is not a socket's (its struct socket's file is not fd's: a failed call's
+ * fd may be any file, whose private_data is something else). Its plans have TS_NEED_FD_INODE too
+ * (ts_fd_file). */
 /* A UNIX socket: the length of its name (0: none) after the family, its peer's inode (peer->sk_socket->
  * file->f_inode->i_ino, 0 when the peer has no file yet: a connection not accepted) at 8, the first 32
  * bytes of its name's sun_path at 16. A netlink socket: its port id at 8. */
@@ -705,6 +707,12 @@ static __always_inline u32 ts_put_sock_ends(u8 *r, u32 off, s64 fd, int ok)
     u64 pd = ts_param(TS_P_SK_PRIVATE_DATA), skp = ts_param(TS_P_SK_SK);
     if (file && pd && skp)
         TS_READ_KERNEL(&sock, sizeof(sock), (void *)(file + pd));
+    if (sock && ts_param(TS_P_SK_FILE)) {
+        u64 back = 0;
+        TS_READ_KERNEL(&back, sizeof(back), (void *)(sock + ts_param(TS_P_SK_FILE)));
+        if (back != file)
+            sock = 0;
+    }
     if (sock)
         TS_READ_KERNEL(&sk, sizeof(sk), (void *)(sock + skp));
     if (!sk) {

@@ -25,6 +25,9 @@ FD_INODE_MEMBERS = ("task_struct.files", "files_struct.fdt", "fdtable.max_fds", 
 # the exit record's SOCK_ENDS_SLOT: syscall -> the argument holding the socket's descriptor (None: the
 # descriptor returned). These are where a socket gets its addresses (a send binds a UDP socket that was not); strace
 # keeps the first endpoints it finds for a socket (socketutils.c caches them by inode), and so does -yy.
+# The ones given a descriptor record it whatever they return: the kernel binds an unbound UDP socket before
+# it sends (inet_send_prepare) or connects (inet_dgram_connect), and keeps the port when the call then
+# fails (EMSGSIZE, EACCES for a broadcast, EDESTADDRREQ, ECONNREFUSED, a route not found).
 SOCK_ENDS_SLOT = "sock_ends"
 ENDPOINT_SYSCALLS: dict[str, str | None] = {"bind": "fd", "listen": "fd", "connect": "fd", "accept": None,
                                             "accept4": None, "sendto": "fd", "sendmsg": "fd", "sendmmsg": "fd"}

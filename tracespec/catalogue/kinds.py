@@ -60,6 +60,7 @@ class Written(str, Enum):
     OK = "ok"  # the call did not fail
     POSITIVE = "positive"  # it returned more than 0 (poll's revents, select's sets: 0 is a timeout)
     RESTART = "restart"  # it was interrupted, to be restarted (nanosleep's remainder)
+    ALWAYS = "always"  # whatever it returned: what the kernel holds, not what it wrote (-yy's endpoints)
 
 
 # the kernel's restart codes (include/linux/errno.h): ERESTARTSYS .. ERESTART_RESTARTBLOCK, as a range
@@ -73,6 +74,8 @@ def written(w: Written, ret: int) -> bool:
         return ret > 0
     if w == Written.RESTART:
         return -ret in RESTART_ERRNOS
+    if w == Written.ALWAYS:
+        return True
     return not -4095 <= ret < 0
 
 

@@ -187,9 +187,11 @@ def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     if cap == Capture.FDINODE:  # the descriptor returned, or the two of the int[2] at the argument
         ptr = ptr if slot.count == 2 else "0"
         return f"ts_put_fd_inodes(r, off, ret, {ptr}, {c_int(slot.count)})"
-    if cap == Capture.SOCKENDS:  # the socket returned (count 1), or the one the argument names
-        fd = "ret" if slot.count == 1 else _arg_value(info.args[slot.index])
-        return f"ts_put_sock_ends(r, off, {fd}, ret >= 0)"
+    if cap == Capture.SOCKENDS:  # the socket returned (count 1), or the one the argument names, which
+        # a failed call may have bound too (a UDP send, a connect binds first: catalogue/descriptors.py)
+        if slot.count == 1:
+            return "ts_put_sock_ends(r, off, ret, ret >= 0)"
+        return f"ts_put_sock_ends(r, off, {_arg_value(info.args[slot.index])}, 1)"
     if cap == Capture.DIRENTS:  # the entries getdents wrote at the argument, counted
         return f"ts_put_dirents(r, off, {ptr}, ret, ts_dirent_header(nr))"
     if cap == Capture.IOVEC:

@@ -8,6 +8,8 @@ print had the process's memory ended there: an entry whose header is past it as 
 that runs past it as its address and then "...".
 
 The names are paths to strace: -s does not cut them, -x and -xx apply.
+
+JSON (entries_json) lists the entries whole in the copy, as objects, with or without -v.
 """
 
 from __future__ import annotations
@@ -106,3 +108,43 @@ def entries_text(syscall: str, addr: int, data: bytes, ret: int, style: Style) -
             break
         pos = follows
     return "[" + ", ".join(out) + "]"
+
+
+def entries_json(syscall: str, data: bytes, ret: int, counted: int | None) -> tuple[list, int | bool | None]:
+    """(the entries of the ret bytes getdents wrote, what to list under "truncated" or None) for JSON:
+    each entry whole in the copy `data` as {"d_ino", "d_off", "d_reclen", "d_type", "d_type_names",
+    "d_name"}, numbers as their C types hold them (getdents64's d_off is signed), d_name a JSON string.
+    When the copy ends before the entries do, the count of them all (`counted`, the BPF program's walk)
+    or True when it is not known. A length the kernel never writes (past ret, or shorter than the header)
+    ends the list after its entry; bytes left over that make no entry are not an entry."""
+    header = DIRENT_HEADERS[syscall]
+    types = constants().sets["dirent_types"]
+    wide = syscall == "getdents64"
+    out: list = []
+    pos, left = 0, ret
+    while left >= header:
+        if pos + header > len(data):
+            return out, counted if counted is not None else True
+        reclen = int.from_bytes(data[pos + D_RECLEN:pos + D_RECLEN + 2], "little")
+        size = min(max(reclen, header), left)  # the bytes of this entry strace walks
+        if wide:
+            dtype_at, name_at, name_len = pos + header - 1, pos + header, size - header
+        else:
+            dtype_at, name_at, name_len = pos + size - 1, pos + header, max(size - header - 1, 0)
+        chunk = data[name_at:name_at + min(name_len, D_NAME_LEN_MAX)]
+        nul = chunk.find(b"\0")
+        if dtype_at >= len(data) or (nul < 0 and len(chunk) < min(name_len, D_NAME_LEN_MAX)):
+            return out, counted if counted is not None else True  # the copy ends inside this entry
+        dtype = data[dtype_at] if size > header or wide else None
+        name = chunk[:nul] if nul >= 0 else chunk
+        off = int.from_bytes(data[pos + 8:pos + 16], "little", signed=wide)
+        entry = {"d_ino": _u64(data, pos), "d_off": off, "d_reclen": reclen}
+        if dtype is not None:
+            name_of = types.lookup(dtype)
+            entry["d_type"], entry["d_type_names"] = dtype, [name_of] if name_of is not None else []
+        entry["d_name"] = name.decode("utf-8", "surrogateescape")
+        out.append(entry)
+        if reclen > left or reclen < header:
+            break
+        pos, left = pos + reclen, left - reclen
+    return out, None

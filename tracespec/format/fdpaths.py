@@ -459,8 +459,8 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
     args = dict(zip((f.name for f in ev.info.args), ev.args))
     if name == "close":
         return [("del", args.get("fd"))] if ret != -EBADF else []
-    if ret < 0:
-        return []
+    if ret < 0:  # nothing changed, but a socket a failed send or connect bound first
+        return _ends(fds, ev, args) if ENDPOINT_SYSCALLS.get(name) is not None else []
     if name in OPENERS:
         if name.startswith("open_tree") and args.get("flags", 0) & OPEN_TREE_CLONE:
             return [("set", ret, (OpenFile("path", "/"), bool(args.get("flags", 0) & O_CLOEXEC)))]
@@ -498,14 +498,8 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
     if name in ("recvmsg", "recvmmsg"):
         return _received(fds, ev, args)
     if name in ENDPOINT_SYSCALLS:
-        sock = fds._entry(ev.tgid, args.get("fd", -1), False)
-        f = sock[0] if sock and sock[0].kind == "socket" else None
-        inode = f.target[len("socket:["):-1] if f is not None and f.target else None
-        if name == "bind" and inode is not None:
-            _learn_unix_name(fds, ev, args, inode)
-        ends = _endpoints(ev, inode, f, fds.unix_names.get(inode) if inode is not None else None)
-        ops = [("ends", args.get("fd"), ends)] if ends is not None else []
-        return ops + _sent(fds, ev, args) if name in ("sendmsg", "sendmmsg") else ops
+        return _ends(fds, ev, args) + _sent(fds, ev, args) if name in ("sendmsg", "sendmmsg") else \
+            _ends(fds, ev, args)
     if name in ("pipe", "pipe2", "socketpair"):
         return _pair(ev, args)
     if name in ANON:
@@ -542,6 +536,21 @@ def _changes(fds: FdPaths, ev: SyscallEvent) -> list:
         cloexec = name in ALWAYS_CLOEXEC or bool(args.get("flags", 0) & CLOEXEC_BIT.get(name, 0))
         return [("set", ret, (OpenFile("other"), cloexec))]
     return []
+
+
+def _ends(fds: FdPaths, ev: SyscallEvent, args: dict) -> list:
+    """The endpoints the kernel left a socket argument (bind, connect, a send), when the trace knows the
+    descriptor as a socket: ("ends", fd, text), which after() keeps when none were known; a bind's UNIX
+    name is learnt as it succeeds."""
+    sock = fds._entry(ev.tgid, args.get("fd", -1), False)
+    f = sock[0] if sock and sock[0].kind == "socket" else None
+    inode = f.target[len("socket:["):-1] if f is not None and f.target else None
+    if f is None:
+        return []
+    if ev.info.name == "bind" and inode is not None and ev.ret >= 0:
+        _learn_unix_name(fds, ev, args, inode)
+    ends = _endpoints(ev, inode, f, fds.unix_names.get(inode) if inode is not None else None)
+    return [("ends", args.get("fd"), ends)] if ends is not None else []
 
 
 def _other_process_file(fds: FdPaths, ev: SyscallEvent, args: dict) -> OpenFile:

@@ -11,7 +11,8 @@ are keyed by the kernel's argument names; numbers are the values their C types h
 names (flags, enum values, signals, AT_FDCWD) has them beside it as NAME_names, a list in strace's
 order (unknown flag bits last, in hex: "0x80000000"; [] for a value no name covers); paths, strings and buffers are JSON strings (bytes that
 are not UTF-8 appear as lone surrogates U+DC80..U+DCFF, Python's "surrogateescape", so they round-trip);
-a copied struct is an object of its fields; memory that could not be read is the pointer's number. A
+a copied struct is an object of its fields, getdents' buffer a list of its entries (d_ino, d_off,
+d_reclen, d_type, d_type_names, d_name); memory that could not be read is the pointer's number. A
 cut string or buffer is listed in "truncated" (argument -> its full length, or true when unknown).
 ret is the raw kernel return (null if the syscall never returned), errno its name on failure.
 A process's end is {"ts_ns", "pid", "exited": status} or {"ts_ns", "pid", "killed": "SIGKILL"}.
@@ -26,9 +27,11 @@ import json
 
 from tracespec.decode.events import (SIGFRAME_MASK_SLOT, Finished, Lost, ProcessExit, Signalled, SyscallEvent,
                                      Unfinished)
+from tracespec.catalogue.dirents import DIRENT_HEADERS, DIRENTS_SIZE, DIRENTS_SLOT
 from tracespec.catalogue.structs import MMSG_KINDS, MMSGHDR_SIZE, MSG_LEN_AT, POINTER_MEMBERS, mmsg_members
 from tracespec.format import args as A
 from tracespec.format.arrays import ARRAY_KINDS, array_json, nodemask_json
+from tracespec.format.dirents import entries_json
 from tracespec.format.siginfo import siginfo_json
 from tracespec.format.sockaddr import sockaddr_json
 from tracespec.format.structs import complete, struct_json
@@ -284,6 +287,17 @@ def _mmsg_json(f, v: int, ev: SyscallEvent):
     return out, (count if len(out) < count else None)
 
 
+def _dirents_json(v: int, ev: SyscallEvent, slot):
+    """getdents' buffer as the list of the entries the copy holds (format/dirents.py); the pointer when the
+    call failed."""
+    if ev.ret is None or failed(ev.ret):
+        return v, None
+    counted = ev.slots.get(DIRENTS_SLOT)
+    count = (int.from_bytes(counted.data[:4], "little")
+             if counted is not None and not counted.flags and len(counted.data) >= DIRENTS_SIZE else None)
+    return entries_json(ev.info.name, slot.data[:ev.ret], ev.ret, count)
+
+
 def json_value(f, v: int, ev: SyscallEvent):
     """(JSON value of an argument, what to list under "truncated" or None)."""
     kind, param = kind_of(f)
@@ -305,6 +319,8 @@ def json_value(f, v: int, ev: SyscallEvent):
         return v, None  # the memory could not be read: the pointer
     if kind in MMSG_KINDS:
         return _mmsg_json(f, v, ev)
+    if kind == "obuf" and ev.info is not None and ev.info.name in DIRENT_HEADERS:
+        return _dirents_json(v, ev, slot)
     if kind in ("istruct", "ostruct", "iostruct"):
         return _with_parts(struct_json(param, slot.data), POINTER_MEMBERS.get(param, ()), f.name, ev), None
     if kind in ("sockaddr", "osockaddr"):

@@ -364,7 +364,7 @@ class _Planner:
         generic_stash = generic_filter is not None and generic_filter.defers and not summarised
         helpers = needed_helpers(plans, generic_filter, self.summary is not None,
                                  v.trigger if recorder is not None else None,
-                                 self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) or signals_sent)
+                                 self.target.kind != TargetKind.ALL or self.serve is not None or signals_sent)
         return Plan(
             spec_path=v.spec.path, profile=p.name, attach=attach, output=output,
             # tracespec.bpf.h's own names for the user-memory helpers (why: a comment there)
@@ -541,7 +541,7 @@ class _Planner:
             where = ENDPOINT_SYSCALLS[name]
             out.append(SlotLayout(arg=SOCK_ENDS_SLOT, index=sel.syscall.arg(where).index if where else 0,
                                   capture=Capture.SOCKENDS, max=SOCK_ENDS_SIZE, inline=True,
-                                  count=0 if where else 1))
+                                  count=0 if where else 1, written=Written.ALWAYS if where else Written.OK))
         return tuple(out)
 
     def table(self, plans: list[FamilyPlan], attach: Attach) -> tuple[list[FamilyPlan], TablePlan | None]:
