@@ -136,7 +136,8 @@ def _member_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
     entry of an array of them: only when the array's count reaches it, else a NULL pointer, nothing)."""
     base = f"a[{slot.index}]"
     ptr = f"ts_user_u64({base} + {c_int(slot.via)})"
-    length = f"(s64)(u{8 * slot.via_len_size})ts_user_u64({base} + {c_int(slot.via_len)})"
+    length = (c_int(slot.max) if slot.via_len_size == 0  # a fixed length (clone3's ints)
+              else f"(s64)(u{8 * slot.via_len_size})ts_user_u64({base} + {c_int(slot.via_len)})")
     total = "ret"
     if slot.entry >= 0:
         count = "ret" if slot.size_from_ret else _arg_value(info.args[slot.size_index])
