@@ -186,3 +186,32 @@ def test_control_message_types_match_the_uapi_headers(tmp_path):
     seen = _checked_against(tmp_path, CMSG_HEADERS, names)
     assert set(names) - set(seen) <= {"SCM_RIGHTS", "SCM_CREDENTIALS", "SCM_SECURITY"}, "all but the libc-side ones"
     assert {"IP_PKTINFO", "IP_RECVERR", "IP_ORIGDSTADDR", "SO_TIMESTAMPING_NEW", "SCM_TIMESTAMPING_PKTINFO"} <= set(seen)
+
+
+def test_io_uring_and_kcmp_values_and_layouts_match_the_uapi_headers(tmp_path):
+    """io_uring_setup's flags and features (#defines) and kcmp's types (an enum: printed by a program that
+    names each), and the layouts of struct io_uring_params, kcmp_epoll_slot and clone_args."""
+    c = load_catalogue().constants
+    names = sorted({n for s in ("uring_setup_flags", "uring_setup_features") for n, _ in c.sets[s].entries})
+    seen = _checked_against(tmp_path, ["stdio.h", "linux/io_uring.h"], names)
+    assert set(seen) == set(names), "strace 6.1's names are all in the headers"
+    kcmp = [n for n, _ in c.sets["kcmp_types"].entries]
+    prog = "#include <stdio.h>\n#include <stddef.h>\n#include <linux/kcmp.h>\n#include <linux/io_uring.h>\n" \
+           "#include <linux/sched.h>\nint main(void) {\n"
+    prog += "".join(f'printf("{n} %d\\n", (int)({n}));\n' for n in kcmp)
+    layouts = load_structs()
+    checked = [(name, f) for name in ("io_uring_params", "kcmp_epoll_slot", "clone_args") for f in layouts[name].fields]
+    prog += "".join(f'printf("{name} %zu\\n", sizeof(struct {name}));\n'
+                    for name in ("io_uring_params", "kcmp_epoll_slot", "clone_args"))
+    for name, f in checked:
+        prog += (f'printf("{name}.{f.name} %zu %zu\\n", offsetof(struct {name}, {f.name}), '
+                 f'sizeof(((struct {name} *)0)->{f.name}));\n')
+    prog += "return 0;\n}\n"
+    out = dict(line.split(" ", 1) for line in _compile_and_run(tmp_path, prog).splitlines())
+    for n in kcmp:
+        assert int(out[n]) == c.values[n], n
+    for name in ("io_uring_params", "kcmp_epoll_slot", "clone_args"):
+        assert int(out[name]) == layouts[name].size, name
+    widths = {"u32": 4, "u64": 8}
+    for name, f in checked:
+        assert tuple(map(int, out[f"{name}.{f.name}"].split())) == (f.offset, widths[f.type]), f"{name}.{f.name}"

@@ -144,12 +144,15 @@ def _decode_8(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 9: f4 exit
+# kind 9: f4 exit (uargs, uargs)
 _S9 = struct.Struct("<QIIIHHq")
 
 def _decode_9(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 10: * enter

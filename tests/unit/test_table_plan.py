@@ -30,19 +30,20 @@ TABLE_DECISIONS = {
     # arrays (readv's iovec, execve's argv and envp) keep their own programs: a copier's loop inside the
     # table's loop over slots is more than the verifier walks
     # and so do structs copied with what their pointer members point to (sendmsg's and recvmsg's msghdr,
-    # sendmmsg's and recvmmsg's arrays of mmsghdr);
+    # sendmmsg's and recvmmsg's arrays of mmsghdr, clone3's clone_args with the ints behind pidfd and
+    # parent_tid);
     # arrays of elements (poll's pollfds, select's fd_sets, the gids, epoll's events) and copies made at
     # return values of their own (nanosleep's remainder when interrupted) are rows
     # (pselect6's sigmask is such a pointer member); node masks (mbind, set_mempolicy, get_mempolicy,
     # migrate_pages: maxnode - 1 bits) are rows too
     # and getdents with getdents64, whose entries are counted where they lie, in a loop of its own
-    ("failed.yaml", "6.1"): (81, ["execve", "execveat", "getdents", "pselect6", "readv", "recvmmsg", "recvmsg",
+    ("failed.yaml", "6.1"): (82, ["clone3", "execve", "execveat", "getdents", "pselect6", "readv", "recvmmsg", "recvmsg",
                                   "sendmmsg", "sendmsg", "writev"]),
-    ("slow.yaml", "6.1"): (81, ["execve", "execveat", "getdents", "pselect6", "readv", "recvmmsg", "recvmsg",
+    ("slow.yaml", "6.1"): (82, ["clone3", "execve", "execveat", "getdents", "pselect6", "readv", "recvmmsg", "recvmsg",
                                 "sendmmsg", "sendmsg", "writev"]),
     ("fileio.yaml", "6.1"): (10, []),
     ("network.yaml", "6.1"): (7, ["recvmmsg", "recvmsg", "sendmmsg", "sendmsg"]),
-    ("process.yaml", "6.1"): (3, ["execve", "execveat"]),
+    ("process.yaml", "6.1"): (2, ["clone3", "execve", "execveat"]),
     # a filter naming an argument (the path) is each syscall's own: no shared filter, no table
     ("config.yaml", "6.1"): (None, ["access", "faccessat", "faccessat2", "lstat", "newfstatat", "open", "openat",
                                     "openat2", "stat", "statx"]),

@@ -66,6 +66,14 @@ class PointerMember:
     iovec: bool = False  # an array of struct iovec (the count of them), else bytes
     max: int = 0  # bytes copied at most (an iovec array: each buffer's, from the spec's buffers)
     struct: str = ""  # the layout of what it points to, when that is a struct of structs.txt (JSON shows its fields)
+    # copied when the call returns, whenever the struct itself is: what the kernel wrote through the pointer
+    # of a struct it reads (clone3's pidfd and parent_tid)
+    at_exit: bool = False
+
+    @property
+    def fixed(self) -> bool:
+        """A length of its own (max bytes, length_size 0), not one read from the struct."""
+        return self.length_size == 0
 
 
 # struct user_msghdr (sendmsg, recvmsg): msg_name and its length, msg_iov and msg_iovlen, msg_control
@@ -83,6 +91,10 @@ POINTER_MEMBERS: dict[str, tuple[PointerMember, ...]] = {
                PointerMember("control", 32, 40, 8, max=CONTROL_MAX)),
     # pselect6's struct sigset_argpack: the signal mask at p, of size bytes (read at entry, as strace does)
     "sigset_argpack": (PointerMember("sigmask", 0, 8, 8, max=SIGSET_SIZE, struct="sigset"),),
+    # clone3's struct clone_args: the ints the kernel writes behind pidfd (CLONE_PIDFD: the new pidfd) and
+    # parent_tid (CLONE_PARENT_SETTID: the child's tid), which strace reads when the call returns
+    "clone_args": (PointerMember("pidfd", 8, 0, 0, max=4, struct="int", at_exit=True),
+                   PointerMember("parent_tid", 24, 0, 0, max=4, struct="int", at_exit=True)),
 }
 
 

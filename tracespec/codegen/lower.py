@@ -155,7 +155,8 @@ def _member_call(slot: SlotLayout, info: SyscallInfo, phase: Phase, entry_var: s
         base = f"({base} + {entry_var} * {c_int(MMSGHDR_SIZE)})"
         via, via_len, entry = via - slot.entry * MMSGHDR_SIZE, via_len - slot.entry * MMSGHDR_SIZE, entry_var
     ptr = f"ts_user_u64({base} + {c_int(via)})"
-    length = f"(s64)(u{8 * slot.via_len_size})ts_user_u64({base} + {c_int(via_len)})"
+    length = (c_int(slot.max) if slot.via_len_size == 0  # a fixed length (clone3's ints)
+              else f"(s64)(u{8 * slot.via_len_size})ts_user_u64({base} + {c_int(via_len)})")
     total = "ret"
     if slot.entry >= 0:
         count = "ret" if slot.size_from_ret else _arg_value(info.args[slot.size_index])

@@ -432,13 +432,17 @@ def _clone_flags(ev: SyscallEvent) -> int:
 
 
 def _clone_pidfd(fds: FdPaths, ev: SyscallEvent) -> list:
-    """A clone with CLONE_PIDFD gave the parent a pidfd on the child (close-on-exec): the kernel takes the
-    lowest free number, which a complete table knows (the record holds no copy of where it was written);
-    an incomplete one leaves it to /proc."""
+    """A clone with CLONE_PIDFD gave the parent a pidfd on the child (close-on-exec): clone3's number as
+    the kernel wrote it (copied when the call returned), else the lowest free one, which the kernel takes
+    and a complete table knows; an incomplete one leaves it to /proc."""
     table = fds.tables.get(ev.tgid)
-    if table is None or not table.complete:
+    written = ev.slots.get("uargs__pidfd") if ev.info.name == "clone3" else None
+    if written is not None and not written.absent and not written.fault and len(written.data) >= 4:
+        fd = int.from_bytes(written.data[:4], "little", signed=True)
+    elif table is None or not table.complete:
         return []
-    fd = next(n for n in range(len(table.fds) + 1) if n not in table.fds)
+    else:
+        fd = next(n for n in range(len(table.fds) + 1) if n not in table.fds)
     made = OpenFile("anon", "anon_inode:[pidfd]")
     made.detail = f"pid:{ev.ret}"
     return [("set", fd, (made, True))]

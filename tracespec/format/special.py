@@ -22,15 +22,15 @@ def _addr(v: int) -> str:
     return "NULL" if v == 0 else hexval(v)
 
 
-def _clone(ev: SyscallEvent) -> tuple[str, str]:
+def _clone(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fd_text=str) -> tuple[str, str]:
     c = constants()
     a = dict(zip((f.name for f in ev.info.args), ev.args))
     raw = a["clone_flags"] & 0xFFFFFFFFFFFFFFFF
     flags, sig = raw & ~CSIGNAL, raw & CSIGNAL
     if flags:
-        text = flags_text(raw, c.sets["clone_flags"], c)
+        text = flags_text(raw, c.sets["clone_flags"], c, style)
     else:
-        text = c.signal_name(sig) or str(sig)
+        text = signal_text(sig, style)
     enter = f"child_stack={_addr(a['newsp'])}, flags={text}"
     out = []
     if flags & (CLONE_PARENT_SETTID | CLONE_PIDFD):
@@ -44,16 +44,35 @@ def _clone(ev: SyscallEvent) -> tuple[str, str]:
     return enter, "".join(", " + o for o in out)
 
 
-def _clone3(ev: SyscallEvent) -> tuple[str, str]:
+CLONE_INTO_CGROUP = 0x200000000
+CLONE_ARGS_MIN = 64  # offsetofend(struct clone_args, tls): strace prints a smaller one's address
+CLONE_ARGS_CGROUP = 80  # offsetof(struct clone_args, cgroup)
+
+
+def _clone3_written(ev: SyscallEvent, part: str, at: int, text) -> str:
+    """What the kernel wrote behind one of clone_args' pointers, as strace's printnum_fd and printnum_pid
+    read it when the call returns: [N], or the pointer when it could not be read."""
+    slot = ev.slots.get(f"uargs__{part}")
+    if slot is None or slot.absent or slot.fault or len(slot.data) < 4:
+        return f"{part}={_addr(at)}"
+    return f"{part}=[{text(int.from_bytes(slot.data[:4], 'little', signed=True))}]"
+
+
+def _clone3(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fd_text=str) -> tuple[str, str]:
+    """strace's clone3: struct clone_args at entry (the first min(size, 88) bytes, as strace reads them),
+    and with CLONE_PIDFD or CLONE_PARENT_SETTID what the kernel wrote behind those pointers (copied when
+    the call returned: tracespec/catalogue/structs.py), after "=>", once the call succeeded."""
     c = constants()
     a = dict(zip((f.name for f in ev.info.args), ev.args))
     slot = ev.entry_slots.get("uargs")
     size = str(a["size"])
-    if slot is None or slot.fault or slot.absent or a["size"] < 64:
+    fetch = min(a["size"], structs()["clone_args"].size)
+    if slot is None or slot.fault or slot.absent or fetch < CLONE_ARGS_MIN or len(slot.data) < fetch:
         return f"{_addr(a['uargs'])}, {size}", ""
-    v = struct_fields("clone_args", slot.data)
+    data = slot.data[:fetch].ljust(structs()["clone_args"].size, b"\0")  # what strace did not read: zero
+    v = struct_fields("clone_args", data)
     flags = v["flags"]
-    parts = [f"flags={flags_text(flags, c.sets['clone3_flags'], c)}"]
+    parts = [f"flags={flags_text(flags, c.sets['clone3_flags'], c, style)}"]
     if flags & CLONE_PIDFD:
         parts.append(f"pidfd={_addr(v['pidfd'])}")
     if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID):
@@ -61,23 +80,105 @@ def _clone3(ev: SyscallEvent) -> tuple[str, str]:
     if flags & CLONE_PARENT_SETTID:
         parts.append(f"parent_tid={_addr(v['parent_tid'])}")
     sig = v["exit_signal"]
-    parts.append(f"exit_signal={(c.signal_name(sig) or str(sig)) if sig < 0x7FFFFFFF else sig}")
+    parts.append(f"exit_signal={signal_text(sig, style) if sig < 0x7FFFFFFF else sig}")
     parts.append(f"stack={_addr(v['stack'])}")
     parts.append(f"stack_size={hexval(v['stack_size'])}")
     if flags & CLONE_SETTLS:
         parts.append(f"tls={_addr(v['tls'])}")
     if v["set_tid"] or v["set_tid_size"]:
         parts.append(f"set_tid={_addr(v['set_tid'])}, set_tid_size={v['set_tid_size']}")
-    if v["cgroup"]:
+    if fetch > CLONE_ARGS_CGROUP and (v["cgroup"] or flags & CLONE_INTO_CGROUP):
         parts.append(f"cgroup={v['cgroup']}")
     struct_text = "{" + ", ".join(parts) + "}"
     if not flags & (CLONE_PIDFD | CLONE_PARENT_SETTID):
         return f"{struct_text}, {size}", ""
-    # the kernel writes the child's tid behind parent_tid: strace shows it as a changed value
-    changed = ""
-    if ev.exit is not None and not failed(ev.ret) and flags & CLONE_PARENT_SETTID:
-        changed = f" => {{parent_tid=[{ev.ret}]}}"
-    return struct_text, f"{changed}, {size}"
+    changed = []
+    if ev.exit is not None and not failed(ev.ret):
+        if flags & CLONE_PIDFD:
+            changed.append(_clone3_written(ev, "pidfd", v["pidfd"], fd_text))
+        if flags & CLONE_PARENT_SETTID:
+            changed.append(_clone3_written(ev, "parent_tid", v["parent_tid"], str))
+    written = f" => {{{', '.join(changed)}}}" if changed else ""
+    return struct_text, f"{written}, {size}"
+
+
+# kcmp: the types that compare two descriptors (strace's kcmp.c); the others compare whole resources and
+# take no index, an unknown one two in hex
+KCMP_FILE, KCMP_EPOLL_TFD = 0, 7
+KCMP_NO_INDEX = frozenset({1, 2, 3, 4, 5, 6})  # KCMP_VM, KCMP_FILES, KCMP_FS, KCMP_SIGHAND, KCMP_IO, KCMP_SYSVSEM
+
+
+def _kcmp(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
+    """strace's kcmp: the two processes, the type by name, then by type: two descriptors (each of its own
+    process, which -y names), a descriptor and struct kcmp_epoll_slot (its descriptors pid2's), none, or
+    two numbers in hex."""
+    c = constants()
+    pid1, pid2 = (unsigned(p, 4) - ((unsigned(p, 4) >> 31) << 32) for p in ev.args[:2])
+    kind = unsigned(ev.args[2], 4)
+    kind = kind - ((kind >> 31) << 32)
+    idx1, idx2 = ev.args[3], ev.args[4]
+    parts = [str(pid1), str(pid2), enum_text(kind, c.sets["kcmp_types"], style)]
+
+    def fd(owner: int, value: int) -> str:
+        value = unsigned(value, 4) - ((unsigned(value, 4) >> 31) << 32)  # strace's int
+        return fd_text(value, owner)
+
+    if kind == KCMP_FILE:
+        parts += [fd(pid1, idx1), fd(pid2, idx2)]
+    elif kind == KCMP_EPOLL_TFD:
+        data = _copied(ev.entry_slots.get("idx2"), structs()["kcmp_epoll_slot"].size)
+        if data is None:
+            slot_text = _addr(idx2)
+        else:
+            v = struct_fields("kcmp_epoll_slot", data)
+            slot_text = f"{{efd={fd(pid2, v['efd'])}, tfd={fd(pid2, v['tfd'])}, toff={v['toff']}}}"
+        parts += [fd(pid1, idx1), slot_text]
+    elif kind not in KCMP_NO_INDEX:
+        parts += [hexval(idx1), hexval(idx2)]
+    return ", ".join(parts), ""
+
+
+IORING_SETUP_ATTACH_WQ = 0x20
+IO_URING_PARAMS = 120
+
+
+def _ring_offsets(v: dict, ring: str, names: tuple[str, ...]) -> str:
+    """strace's print_io_sqring_offsets and print_io_cqring_offsets: the fields, resv1 and resv2 (in
+    hex) only when not zero."""
+    text = ", ".join(f"{n}={v[f'{ring}.{n}']}" for n in names)
+    for extra in ("resv1", "resv2"):
+        if v[f"{ring}.{extra}"]:
+            text += f", {extra}={hexval(v[f'{ring}.{extra}'])}"
+    return f"{ring}={{{text}}}"
+
+
+def _io_uring_setup(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
+    """strace's io_uring_setup: struct io_uring_params as the caller filled it in at entry (the attached
+    workqueue's descriptor with IORING_SETUP_ATTACH_WQ, the reserved words when not all zero), and what
+    the kernel wrote into it when the call succeeded: the rings' sizes, the features, the offsets."""
+    c = constants()
+    entries, params = unsigned(ev.args[0], 4), ev.args[1]
+    data = _copied(ev.entry_slots.get("params"), IO_URING_PARAMS)
+    if data is None:
+        return f"{entries}, {_addr(params)}", ""
+    v = struct_fields("io_uring_params", data)
+    text = (f"{entries}, {{flags={flags_text(v['flags'], c.sets['uring_setup_flags'], c, style)}, "
+            f"sq_thread_cpu={hexval(v['sq_thread_cpu'])}, sq_thread_idle={v['sq_thread_idle']}")
+    if v["flags"] & IORING_SETUP_ATTACH_WQ:
+        text += f", wq_fd={fd_text(v['wq_fd'] - ((v['wq_fd'] >> 31) << 32))}"
+    resv = [v[f"resv[{i}]"] for i in range(3)]
+    if any(resv):
+        text += f", resv=[{', '.join(hexval(r) for r in resv)}]"
+    out = ""
+    written = _copied(ev.slots.get("params"), IO_URING_PARAMS) if ev.exit is not None and not failed(ev.ret) else None
+    if written is not None:
+        w = struct_fields("io_uring_params", written)
+        out = (f", sq_entries={w['sq_entries']}, cq_entries={w['cq_entries']}, "
+               f"features={flags_text(w['features'], c.sets['uring_setup_features'], c, style)}, "
+               + _ring_offsets(w, "sq_off", ("head", "tail", "ring_mask", "ring_entries", "flags", "dropped", "array"))
+               + ", " + _ring_offsets(w, "cq_off", ("head", "tail", "ring_mask", "ring_entries", "overflow", "cqes",
+                                                     "flags")))
+    return text, out + "}"
 
 
 # fcntl: how the third argument reads, by command (strace's fcntl.c); a command not named here has
@@ -360,8 +461,11 @@ def _rt_sigreturn(ev: SyscallEvent, style: Style, fd_text):
 
 
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
-            "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn}
-STYLED = frozenset({"fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn"})  # printers that take the abbreviation style and a descriptor's text
+            "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn, "kcmp": _kcmp,
+            "io_uring_setup": _io_uring_setup}
+MAKES_FDS = frozenset({"clone3"})  # printers whose descriptors are ones the call made
+STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
+                    "io_uring_setup"})  # printers that take the abbreviation style and a descriptor's text
 
 
 
@@ -375,4 +479,10 @@ def special(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fds=None):
         return None
     if ev.info.name not in STYLED:
         return fn(ev)
-    return fn(ev, style, str if fds is None else lambda fd: fds.annotate(ev.tgid, fd))
+    # a descriptor's text: with -y what it refers to, in the caller's table or the process named
+    # (kcmp's); one the call made (clone3's pidfd) as the call left it
+    if fds is None:
+        return fn(ev, style, lambda fd, owner=None: str(fd))
+    if ev.info.name in MAKES_FDS:
+        return fn(ev, style, lambda fd, owner=None: fds.annotate_new(ev.tgid if owner is None else owner, fd))
+    return fn(ev, style, lambda fd, owner=None: fds.annotate(ev.tgid if owner is None else owner, fd))

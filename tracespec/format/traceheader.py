@@ -134,8 +134,8 @@ def _slot(where: str, s) -> None:
     _int(f"{where}.via", s.get("via", -1), -1, 4096)
     _int(f"{where}.via_len", s.get("via_len", 0), 0, 4096)
     _int(f"{where}.entry", s.get("entry", -1), -1, 1023)
-    if s.get("via_len_size", 8) not in (4, 8):
-        _fail(f"{where}.via_len_size", s.get("via_len_size"), "4 or 8")
+    if s.get("via_len_size", 8) not in (0, 4, 8):
+        _fail(f"{where}.via_len_size", s.get("via_len_size"), "0, 4 or 8")
     if s.get("written", "ok") not in WRITTEN:
         _fail(f"{where}.written", s.get("written"), "one of " + ", ".join(sorted(WRITTEN)))
 

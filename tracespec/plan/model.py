@@ -100,6 +100,7 @@ class SlotLayout:
     written: Written = Written.OK  # an exit copy is made (and decoded) only at these return values
     # a pointer member of the struct at the argument (catalogue.structs.PointerMember), copied as a slot
     # of its own named ARG__PART: the pointer at offset `via`, its length (or count) at `via_len`
+    # of via_len_size bytes (0: the length is max, one of its own)
     part: str = ""
     via: int = -1
     via_len: int = 0

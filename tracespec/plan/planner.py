@@ -146,7 +146,10 @@ def _part_slots(sel: SelectedSyscall, ap, phase: Phase, bounded: bool) -> tuple[
     if ap.kind.name in MMSG_KINDS:
         return _mmsg_part_slots(sel, ap, phase, bounded)
     members = POINTER_MEMBERS.get(f.struct or "") if f.capture == Capture.STRUCT else None
-    if not members or phase != (Phase.ENTER if f.at == Phase.ENTER else Phase.EXIT):
+    final = Phase.ENTER if f.at == Phase.ENTER else Phase.EXIT
+    # what the kernel writes through a member's pointer (clone3's pidfd) is final when the call returns
+    members = tuple(m for m in members or () if phase == (Phase.EXIT if m.at_exit else final))
+    if not members:
         return ()
     # a struct's iovecs share MEMBER_IOV_BYTES: a long -s shortens each buffer rather than refusing the record
     iov_max = max(1, min(f.parts_max, MEMBER_IOV_BYTES // max(f.count, 1) - 12))
@@ -482,6 +485,9 @@ class _Planner:
             exit_ = tuple(sl for ap in sel.args if ap.fetch and ap.fetch.at in (Phase.EXIT, Phase.BOTH)
                           for sl in (_slot(sel, ap, bounded, Phase.EXIT),) + _part_slots(sel, ap, Phase.EXIT,
                                                                                         bounded))
+            # a struct the kernel reads, with pointers it writes through (clone3's): those at exit
+            exit_ += tuple(sl for ap in sel.args if ap.fetch and ap.fetch.at == Phase.ENTER
+                           for sl in _part_slots(sel, ap, Phase.EXIT, bounded))
             exit_ += self.descriptor_slots(sel)
             exit_ += _dirent_slots(sel, exit_, bounded)
             if self.summary is not None:  # nothing is printed: copy only what a filter matches
