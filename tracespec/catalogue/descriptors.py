@@ -47,8 +47,8 @@ SOCK_ENDS_MEMBERS = ("file.private_data", "socket.sk", "sock_common.skc_family",
 # ones), clone (CLONE_FILES, CLONE_PIDFD), chdir (relative opens) and unlink (" (deleted)") - each with the
 # arguments whose memory that needs copied. When the spec does not trace one, the planner records it for
 # the table only, never printed nor counted (plan/planner.py bookkeeping). Left out: the syscalls that move
-# data (recvmsg's SCM_RIGHTS descriptors, the -yy endpoints bind, connect and the sends leave), whose copies
-# cost every message; -y falls back on /proc and sock_diag for what they would have said.
+# data (recvmsg's SCM_RIGHTS descriptors, the -yy endpoints a first send leaves), whose copies cost every
+# message; -y falls back on /proc and sock_diag for what they would have said.
 DESCRIPTOR_BOOKKEEPING: dict[str, tuple[str, ...]] = {
     # make a descriptor on a path
     "open": ("filename",), "openat": ("filename",), "openat2": ("filename",), "creat": ("pathname",),
@@ -57,6 +57,8 @@ DESCRIPTOR_BOOKKEEPING: dict[str, tuple[str, ...]] = {
     # sockets and pipes (their inodes are read at exit, FD_INODE_SLOT)
     "socket": (), "socketpair": ("usockvec",), "accept": (), "accept4": (), "pipe": ("fildes",),
     "pipe2": ("fildes",),
+    # -yy: where a socket gets its addresses (the kernel's, SOCK_ENDS_SLOT; a UNIX name longer than it holds)
+    "bind": ("umyaddr",), "listen": (), "connect": (),
     # copies, changes and ends
     "dup": (), "dup2": (), "dup3": (), "fcntl": (), "close": (), "close_range": (),
     # anonymous inodes and the like
