@@ -44,3 +44,34 @@ SOCK_ENDS_MEMBERS = ("file.private_data", "socket.sk", "sock_common.skc_family",
                      "sock_common.skc_v6_rcv_saddr", "sock_common.skc_v6_daddr", "unix_sock.peer",
                      "unix_sock.addr", "unix_address.len", "unix_address.name", "sock.sk_socket", "socket.file",
                      "netlink_sock.portid")
+
+# fd_paths' bookkeeping: the syscalls from which the descriptor table -y keeps (format/fdpaths.py) learns
+# what descriptors are - the ones that make, copy, close or retag them, exec (which drops close-on-exec
+# ones), clone (CLONE_FILES, CLONE_PIDFD), chdir (relative opens) and unlink (" (deleted)") - each with the
+# arguments whose memory that needs copied. When the spec does not trace one, the planner records it for
+# the table only, never printed nor counted (plan/planner.py bookkeeping). Left out: the syscalls that move
+# data (recvmsg's SCM_RIGHTS descriptors, the -yy endpoints a first send leaves), whose copies cost every
+# message; -y falls back on /proc and sock_diag for what they would have said.
+DESCRIPTOR_BOOKKEEPING: dict[str, tuple[str, ...]] = {
+    # make a descriptor on a path
+    "open": ("filename",), "openat": ("filename",), "openat2": ("filename",), "creat": ("pathname",),
+    "open_tree": ("filename",), "open_tree_attr": ("filename",), "fsmount": (), "open_by_handle_at": (),
+    "mq_open": (),
+    # sockets and pipes (their inodes are read at exit, FD_INODE_SLOT)
+    "socket": (), "socketpair": ("usockvec",), "accept": (), "accept4": (), "pipe": ("fildes",),
+    "pipe2": ("fildes",),
+    # -yy: where a socket gets its addresses (the kernel's, SOCK_ENDS_SLOT; a UNIX name longer than it holds)
+    "bind": ("umyaddr",), "listen": (), "connect": (),
+    # copies, changes and ends
+    "dup": (), "dup2": (), "dup3": (), "fcntl": (), "close": (), "close_range": (),
+    # anonymous inodes and the like
+    "memfd_create": ("uname",), "memfd_secret": (), "eventfd": (), "eventfd2": (), "epoll_create": (),
+    "epoll_create1": (), "timerfd_create": (), "signalfd": (), "signalfd4": (), "inotify_init": (),
+    "inotify_init1": (), "fanotify_init": (), "userfaultfd": (), "perf_event_open": (), "io_uring_setup": (),
+    "pidfd_open": (), "pidfd_getfd": (), "fsopen": (), "fspick": (), "landlock_create_ruleset": (), "bpf": (),
+    # processes: exec drops close-on-exec descriptors, clone may share the table or make a pidfd
+    "execve": (), "execveat": (), "clone": (), "clone3": ("uargs",),
+    # what relative paths start from, and files removed under open descriptors
+    "chdir": ("filename",), "fchdir": (), "unlink": ("pathname",), "unlinkat": ("pathname",),
+    "rmdir": ("pathname",),
+}

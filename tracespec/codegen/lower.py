@@ -78,6 +78,7 @@ class HandlerC:
     retry: tuple[SlotC, ...] = ()  # enter: slots whose faults are noted; exit: slots to copy again
     slots_at: int = 0  # enter: where the record's slots begin (after the header, comm and arguments)
     exec_args: bool = False  # exit of execve: a faulted argv is read from the new process instead
+    counted: bool = True  # exit: counted for serve's recorder and tested by the trigger (not bookkeeping)
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,7 @@ class _Lowerer:
         exec_args = exec_args_copy(fam)
         exit_ = HandlerC(f"ts_exit_{name}", None, fam.exit.kind, sig, exit_via, (fam.exit.max_size + 7) // 8,
                          0, exit_slots, exit_size, fc, fam.stash, uses_inflight, fam.exit_args, args_from,
-                         retry_calls, exec_args)
+                         retry_calls, exec_args, counted=not fam.bookkeeping)
         return SyscallC(name, enter, exit_, tuple(loops))
 
     def generic(self) -> tuple[HandlerC | None, HandlerC | None]:

@@ -12,6 +12,9 @@ The output is a stream of items in record order:
   Forked            a traced process made a child
   Signalled         a traced task was delivered a signal (strace's "--- SIGCHLD {...} ---")
   Lost              the kernel dropped records (perf buffers report where)
+  Noted(event)      a syscall recorded only for fd_paths' descriptor table (SyscallInfo.bookkeeping: the
+                    spec does not trace it): at its entry (`done` False), and when it returned. Never a
+                    line, a count or an export; no Started, Finished or Unfinished is made of it
 """
 
 from __future__ import annotations
@@ -71,6 +74,19 @@ class Finished(NamedTuple):
 class Unfinished(NamedTuple):
     event: SyscallEvent
     killed: bool = False
+
+
+class Noted(NamedTuple):
+    """A bookkeeping syscall for -y's descriptor table: entered (`done` False: a clone's flags), or
+    returned (its event complete). Writers that keep no descriptor table ignore it."""
+
+    event: SyscallEvent
+    done: bool = True
+
+
+def _unfinished(ev: SyscallEvent) -> list:
+    """An Unfinished for a syscall that never returned while traced; nothing for a bookkeeping one."""
+    return [] if ev.info is not None and ev.info.bookkeeping else [Unfinished(ev)]
 
 
 class ProcessExit(NamedTuple):
@@ -281,7 +297,7 @@ class Pairer:
                 tid = r.tid
                 prev = pending.pop(tid, None)
                 if prev is not None:
-                    out.append(Unfinished(prev))
+                    out += _unfinished(prev)
                 if sent and tid in sent:
                     out += sent.pop(tid)
                 # a frame read at rt_sigreturn's entry goes with this thread's next entry record only
@@ -295,15 +311,26 @@ class Pairer:
                 comm = comms.get(r.comm)
                 if comm is None:
                     comm = comms[r.comm] = _comm(r.comm)
+                info = infos.get(nr)
+                if info is not None and info.bookkeeping:  # for -y's table only: no line, no count
+                    if type(nxt) is ExitRecord and nxt.tid == tid and nxt.nr == nr:
+                        exit_slots = self._with_exit_slots(slots, nxt) if nxt.slots else slots
+                        out.append(_new(Noted, (_new(SyscallEvent, (info, nr, r.tgid, tid, comm, r, nxt, args,
+                                                                    exit_slots, slots)), True)))
+                        skip = True
+                        continue
+                    ev = _new(SyscallEvent, (info, nr, r.tgid, tid, comm, r, None, args, slots, slots))
+                    pending[tid] = ev
+                    out.append(_new(Noted, (ev, False)))
+                    continue
                 if (type(nxt) is ExitRecord and nxt.tid == tid and nxt.nr == nr and not held
                         and not r.flags & FLAG_DEFERRED and nxt.ret not in RESTART_RETS):
                     exit_slots = self._with_exit_slots(slots, nxt) if nxt.slots else slots
-                    done = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, nxt, args, exit_slots, slots))
+                    done = _new(SyscallEvent, (info, nr, r.tgid, tid, comm, r, nxt, args, exit_slots, slots))
                     out.append(_new(Finished, (done, True)))
                     skip = True
                     continue
-                ev = _new(SyscallEvent, (infos.get(nr), nr, r.tgid, tid, comm, r, None, args, slots, slots))
-                info = infos.get(nr)
+                ev = _new(SyscallEvent, (info, nr, r.tgid, tid, comm, r, None, args, slots, slots))
                 if frame is not None and info is not None and info.name in NO_EXIT_RECORD \
                         and not r.flags & FLAG_DEFERRED:
                     # rt_sigreturn with what its frame restores: whole, its return the restored rax
@@ -327,7 +354,7 @@ class Pairer:
                 ev = pending.pop(r.tid, None)
                 if ev is None or ev.nr != r.nr:
                     if ev is not None:
-                        out.append(Unfinished(ev))
+                        out += _unfinished(ev)
                     if sent and r.tid in sent:
                         out += sent.pop(r.tid)
                     continue  # began before tracing (or its entry was lost): nothing to pair with
@@ -335,6 +362,11 @@ class Pairer:
                 if r.slots:
                     slots = self._with_exit_slots(slots, r)
                 done = _new(SyscallEvent, (info, nr, tgid, tid, comm, enter, r, args, slots, entry_slots))
+                if info is not None and info.bookkeeping:
+                    out.append(_new(Noted, (done, True)))
+                    if sent and tid in sent:
+                        out += sent.pop(tid)
+                    continue
                 if enter.flags & FLAG_DEFERRED:
                     out.append(Started(ev))
                 if r.ret in RESTART_RETS:
@@ -361,7 +393,7 @@ class Pairer:
             elif t is ProcExitRecord:
                 ev = pending.pop(r.tid, None)
                 if ev is not None:
-                    out.append(Unfinished(ev))
+                    out += _unfinished(ev)
                 if sent and r.tid in sent:
                     out += sent.pop(r.tid)
                 out.append(ProcessExit(r.ts, r.tgid, r.tid, r.code))
@@ -406,7 +438,7 @@ class Pairer:
     def finish(self) -> list:
         """What is held back, then the syscalls still in flight when tracing stops."""
         self.held.clear()
-        out = self._ready() + [Unfinished(e) for e in sorted(self.pending.values(), key=lambda e: e.ts)]
+        out = self._ready() + [u for e in sorted(self.pending.values(), key=lambda e: e.ts) for u in _unfinished(e)]
         self.pending.clear()
         for signals in self.sent.values():  # sent to threads still in their syscall
             out += signals

@@ -12,7 +12,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from tracespec.decode.events import (Finished, Forked, Lost, ProcessExit, Signalled, Started, SyscallEvent,
+from tracespec.decode.events import (Finished, Forked, Lost, Noted, ProcessExit, Signalled, Started, SyscallEvent,
                                      Unfinished, never_reports_return)
 from tracespec.format import args as A
 from tracespec.format.fdpaths import FdPaths
@@ -257,8 +257,22 @@ class TextWriter:
             elif t is Lost:
                 self.close_open()
                 buf.append(f"tracespec: {item.count} records lost here\n")
+            elif t is Noted:  # fd_paths' bookkeeping: the table learns from it, nothing is printed
+                if self.fds is not None:
+                    self.note(item)
         if len(buf) > 256:
             self.flush()
+
+    def note(self, item: Noted) -> None:
+        """A syscall the spec does not trace, recorded for -y's table: what it did to the descriptors, as
+        a printed one's changes are applied (a line being printed meanwhile has staged none yet)."""
+        ev = item.event
+        if not item.done:
+            self.fds.started(ev)
+            return
+        self.fds.seen(ev.tgid)
+        self.fds.before(ev)
+        self.fds.after(ev)
 
     def flush(self) -> None:
         """Write what is batched; the session calls it after each drain, so that a line reaches its

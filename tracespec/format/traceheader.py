@@ -161,7 +161,7 @@ def _layout(where: str, lay, kinds: set[int]) -> None:
 
 
 def _syscall(where: str, s) -> None:
-    _object(where, s, {"nr", "name", "ret", "args"}, {"raw", "limit"})
+    _object(where, s, {"nr", "name", "ret", "args"}, {"raw", "limit", "bookkeeping"})
     _int(f"{where}.nr", s["nr"], 0, MAX_NR - 1)
     _name(f"{where}.name", s["name"])
     if type(s["ret"]) is not str or s["ret"] not in RET_KINDS:
@@ -169,6 +169,7 @@ def _syscall(where: str, s) -> None:
     for i, a in enumerate(_list(f"{where}.args", s["args"], 6)):
         _arg(f"{where}.args[{i}]", a)
     _bool(f"{where}.raw", s.get("raw", False))
+    _bool(f"{where}.bookkeeping", s.get("bookkeeping", False))
     _int(f"{where}.limit", s.get("limit", 0), 0, 1 << 20)
 
 

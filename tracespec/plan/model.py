@@ -168,6 +168,9 @@ class SyscallInfo:
     # messages: SCM_RIGHTS' descriptors, IP_RETOPTS' bytes), which are copied whole: the spec's buffers
     # count; 0 when the syscall has no such struct
     limit: int = 0
+    # recorded only for fd_paths' descriptor table (the spec does not trace it): never printed, counted
+    # or exported; the decoder hands its events to the table alone (decode/events.py Noted)
+    bookkeeping: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ class Schema:
             for lay in data["layouts"])
         syscalls = tuple(SyscallInfo(nr=s["nr"], name=s["name"], ret=s["ret"],
                                      args=tuple(ArgField(**a) for a in s["args"]), raw=bool(s.get("raw")),
-                                     limit=s.get("limit", 0))
+                                     limit=s.get("limit", 0), bookkeeping=bool(s.get("bookkeeping")))
                          for s in data["syscalls"])
         return Schema(layouts, syscalls, data["spec_path"])
 
@@ -243,6 +246,9 @@ class FamilyPlan:
     enter_buffer: Placement = Placement.STACK
     exit_buffer: Placement = Placement.STACK
     table: bool = False  # recorded by the shared table-driven programs (Plan.table), not programs of its own
+    # fd_paths' bookkeeping (SyscallInfo.bookkeeping): recorded whatever the filters say, and its exit
+    # neither counted for a serve recorder nor tested by a recorder's trigger
+    bookkeeping: bool = False
 
     @property
     def nrs(self) -> tuple[int, ...]:

@@ -233,6 +233,7 @@ class _Planner:
         self.buffer_bytes = buffer_bytes
         self.wakeup_batch = wakeup_batch
         self.next_kind = 0
+        self.kept_nrs: frozenset[int] = frozenset()  # fd_paths' bookkeeping syscalls (bookkeeping())
 
     def _wakeup_batch(self, output: Output, recorder, pages: int) -> int:
         """Bytes a CPU writes to the ring buffer between two wakeups of the reader (0: none of that)."""
@@ -263,14 +264,20 @@ class _Planner:
                 specific.append(sel)
             else:
                 generic.append(sel)
+        # fd_paths' bookkeeping: families of their own, outside the filters (and so never generic: the
+        # generic handler has the global filter), the table-driven programs and the counts
+        kept = self.bookkeeping()
+        self.kept_nrs = frozenset(sel.syscall.nr for sel in kept)
+        specific += kept
 
-        attach = self.choose_attach(v.syscalls)
+        attach = self.choose_attach(list(v.syscalls) + kept)
         # a recorder's buffers must be overwritable: only perf buffers are
         output = Output.RINGBUF if p.has("ringbuf") and not self.recording else Output.PERFBUF
 
         self.check_features([sel.filter for sel in specific] + [global_filter], v)
         for sel in specific:
-            self.check_filter_cost(sel, _combine(global_filter, sel.filter), v)
+            if sel.syscall.nr not in self.kept_nrs:
+                self.check_filter_cost(sel, _combine(global_filter, sel.filter), v)
         plans = self.families(specific, global_filter, attach)
         plans, table = self.table(plans, attach)
         generic_infos = tuple(_info(s) for s in generic)
@@ -494,18 +501,21 @@ class _Planner:
                 matched = _matched_args(_combine(global_filter, sel.filter))
                 enter = tuple(sl for sl in enter if sel.syscall.args[sl.index].name in matched)
                 exit_ = ()
-            own = sel.filter is not None or (global_filter is not None and shared_filter is None)
+            kept = sel.syscall.nr in self.kept_nrs
+            own = not kept and (sel.filter is not None or (global_filter is not None and shared_filter is None))
             key = (
                 tuple(_slot_shape(sl, sel) for sl in enter),
                 tuple(_slot_shape(sl, sel) for sl in exit_),
                 sel.syscall.nr if own else None,  # a filter naming arguments is one syscall's own
                 sel.syscall.name in ("execve", "execveat"),
+                kept,  # fd_paths' bookkeeping: unfiltered, uncounted
             )
             groups.setdefault(key, []).append((sel, enter, exit_))
         plans = []
         for n, (key, members) in enumerate(groups.items()):
             first, enter_slots, exit_slots = members[0]
-            infos = tuple(_info(sel) for sel, _, _ in members)
+            kept = key[4]
+            infos = tuple(replace(_info(sel), bookkeeping=True) if kept else _info(sel) for sel, _, _ in members)
             name = f"f{n}"
             if len(members) > 1:  # slots are named by argument position, each member names its own
                 enter_slots = tuple(replace(sl, arg=f"arg{sl.index}") for sl in enter_slots)
@@ -514,7 +524,9 @@ class _Planner:
             nrs = tuple(i.nr for i in infos)
             enter = RecordLayout(self.kind(), Phase.ENTER, nrs, name, _raw_args(infos), enter_slots)
             exit_ = RecordLayout(self.kind(), Phase.EXIT, nrs, name, (), exit_slots)
-            if key[2] is not None:
+            if kept:
+                fplan = None  # what the table must learn, whatever the filters keep of the trace
+            elif key[2] is not None:
                 fplan = _filter_plan(_combine(global_filter, first.filter))
             else:
                 fplan = shared_filter
@@ -525,8 +537,20 @@ class _Planner:
             events = tuple((sel.syscall.nr, sel.syscall.event) for sel, _, _ in members)
             rules = sorted({str(loc) for sel, _, _ in members for loc in sel.rules})
             origin = f"{', '.join(i.name for i in infos)} ({', '.join(rules)})"
-            plans.append(FamilyPlan(name, infos, events, enter, exit_, fplan, stash, exit_args, origin))
+            if kept:
+                origin = f"{', '.join(i.name for i in infos)} (fd_paths' descriptor bookkeeping: the spec does not trace them)"
+            plans.append(FamilyPlan(name, infos, events, enter, exit_, fplan, stash, exit_args, origin,
+                                    bookkeeping=kept))
         return plans
+
+    def bookkeeping(self) -> list[SelectedSyscall]:
+        """fd_paths (strace's -y): the syscalls that make, copy, close or change descriptors (and exec,
+        clone, chdir, unlink: catalogue/descriptors.py DESCRIPTOR_BOOKKEEPING) that the spec does not
+        trace, recorded only for the descriptor table -y keeps, so that a traced read(3, ...) names the
+        file an untraced openat made. A summary prints no descriptors: none then."""
+        if not self.v.spec.fd_paths or self.summary is not None:
+            return []
+        return list(self.v.bookkeeping)
 
     def descriptor_slots(self, sel: SelectedSyscall) -> tuple[SlotLayout, ...]:
         """fd_paths (strace's -y): exit slots read from the kernel as the syscall returns
@@ -631,6 +655,8 @@ def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
     wrote it), none inline, none a struct's pointer member, and no execve (its argv is a vector, read
     again from the new process)."""
     if fam.filter is not shared_filter or any(m.name in ("execve", "execveat") for m in fam.members):
+        return False
+    if fam.bookkeeping:  # the table's exit counts every row's syscall (serve) and tests the trigger
         return False
     if max(len(fam.enter.slots), len(fam.exit.slots)) > TABLE_MAX_SLOTS:
         return False

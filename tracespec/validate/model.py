@@ -59,6 +59,10 @@ class ValidatedSpec:
     # execve's and execveat's numbers in the architecture's table, traced or not: a started command is
     # traced from its execve, which the BPF program recognises by number
     exec_nrs: tuple[int, int] = (-1, -1)
+    # fd_paths: the syscalls -y's descriptor table learns from (catalogue/descriptors.py
+    # DESCRIPTOR_BOOKKEEPING) that the spec does not select, each with only the copies the table reads
+    # and no filter: the planner may record them for the table alone (never printed nor counted)
+    bookkeeping: tuple[SelectedSyscall, ...] = ()
 
     def get(self, name: str) -> SelectedSyscall | None:
         for s in self.syscalls:

@@ -11,6 +11,7 @@ import fnmatch
 
 from tracespec.catalogue import ArgKind, Capture, Catalogue, Phase, Syscall
 from tracespec.catalogue.syscalls import CLASSES
+from tracespec.catalogue.descriptors import DESCRIPTOR_BOOKKEEPING
 from tracespec.catalogue.dirents import DIRENT_HEADERS, DIRENTS_COPY
 from tracespec.catalogue.kinds import array_param
 from tracespec.catalogue.structs import MMSG_ENTRIES, MMSG_ENTRIES_UNROLLED, MMSG_KINDS
@@ -107,7 +108,23 @@ class _Validator:
         if self.spec.recorder is not None and self.spec.recorder.trigger is not None:
             trigger = self.trigger(self.spec.recorder.trigger, selected)
         exec_nrs = tuple(sc.nr if sc is not None else -1 for sc in (self.cat.get("execve"), self.cat.get("execveat")))
-        return ValidatedSpec(self.spec, self.profile, tuple(selected), global_filter, every, trigger, exec_nrs)
+        bookkeeping = self.bookkeeping(set(chosen)) if self.spec.fd_paths else ()
+        return ValidatedSpec(self.spec, self.profile, tuple(selected), global_filter, every, trigger, exec_nrs,
+                             bookkeeping)
+
+    def bookkeeping(self, chosen: set[int]) -> tuple[SelectedSyscall, ...]:
+        """The descriptor bookkeeping syscalls the spec leaves out (and the kernel has), by number, each
+        copying only the memory the descriptor table reads (a path opened, pipe's int[2]), as the spec's
+        defaults copy it but whatever its raw: says, since the table needs the values."""
+        out = []
+        for name, copied in DESCRIPTOR_BOOKKEEPING.items():
+            sc = self.cat.get(name)
+            if sc is None or sc.nr in chosen or not self.available(sc):
+                continue
+            args = tuple(self.arg_plan(sc, a, [], raw=False) if a.name in copied else ArgPlan(a, a.kind, None)
+                         for a in sc.args)
+            out.append(SelectedSyscall(sc, args, None, (self.spec.loc,)))
+        return tuple(sorted(out, key=lambda s: s.syscall.nr))
 
     def count_leaves(self, own: TExpr | None, shared: TExpr | None, what: str) -> None:
         """A syscall's filter is its own AND the global one; the kernel keeps one bit per condition of it
@@ -157,10 +174,10 @@ class _Validator:
                 raw = r.raw
         return SelectedSyscall(sc, args, None, tuple(r.loc for r in rules), raw)
 
-    def arg_plan(self, sc: Syscall, arg, rules: list[Rule]) -> ArgPlan:
+    def arg_plan(self, sc: Syscall, arg, rules: list[Rule], raw: bool | None = None) -> ArgPlan:
         kind = arg.kind
         info = kind.info
-        raw = self.spec.raw
+        raw = self.spec.raw if raw is None else raw
         # which spec defaults apply: paths, strings (and argv), or buffers (and iovecs)
         group = {"path": "path", "str": "string", "ostr": "string", "strv": "string", "envp": "string"}.get(
             kind.name, "buffer" if info.capture in (Capture.BUFFER, Capture.IOVEC) else None)
