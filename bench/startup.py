@@ -284,6 +284,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "(default)")
     p.add_argument("--tracespec", default=os.path.join(REPO, ".venv", "bin", "tracespec"),
                    help="the tracespec executable (default: the work tree's .venv)")
+    p.add_argument("--rev", help="also measure this commit's tracespec (unpacked from git), each spec's runs "
+                                 "beside the tested one's, in one run (its rows say the commit); run from outside "
+                                 "the repository, so that its compiles cannot import the work tree's modules")
     p.add_argument("--output-dir", default=os.path.join(BENCH, "results"))
     p.add_argument("--stem", help="file name without extension (default DATE-HOST-startup-specs)")
     args = p.parse_args(argv)
@@ -312,8 +315,16 @@ def main(argv: list[str]) -> int:
         try:
             floors = measure_floors(args.reps, quiesce, progress)
             kinds = ("compiled", "cached") if args.cache == "both" else (args.cache,)
-            specs = {f"{n}, {k}": measure(tested, workdir, args.reps, quiesce, progress, n + ".yaml", k)
-                     for n in names for k in kinds}
+            compared = [("", tested)]
+            if args.rev:
+                try:
+                    old = subjects.from_commit(args.rev, REPO, workdir)
+                except BenchError as e:
+                    print(f"bench/startup.py: {e}", file=sys.stderr)
+                    return 1
+                compared.insert(0, (f" ({old.description['commit'][:7]})", old))
+            specs = {f"{n}, {k}{label}": measure(subj, workdir, args.reps, quiesce, progress, n + ".yaml", k)
+                     for n in names for k in kinds for label, subj in compared}
         finally:
             proc.kill_all()
     res = {"argv": "bench/startup.py " + " ".join(argv), "reps": args.reps,
