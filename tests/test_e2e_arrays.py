@@ -173,3 +173,11 @@ def test_control_messages_follow_the_xlat_hex_and_limit_options(options, build_d
     lines = _compare_cmsg(build_dir, tmp_path, options)
     if options == ("-s", "2"):
         assert any("cmsg_data=[0x1, 0x1, ...]" in line for line in lines)
+
+
+def test_iovecs_in_pages_not_touched_yet_are_copied_again_at_exit_as_strace_shows_them(build_dir, tmp_path):
+    """writev's buffers lie in a file's pages never touched: their copies at entry fault (the array itself
+    is read), the slot says so (TS_SLOT_AGAIN), and the exit copies the iovecs again once the kernel has
+    read them (before: `iov_base=...`)."""
+    lines = _compare("fresh_iov", ["writev"], build_dir, tmp_path)
+    assert lines[0] == 'writev(4, [{iov_base="aaaa", iov_len=4}, {iov_base="bbb", iov_len=3}], 2) = 7'

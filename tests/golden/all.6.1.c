@@ -24,6 +24,7 @@
 #define TS_SLOT_TRUNCATED 65536
 #define TS_SLOT_FAULT 131072
 #define TS_SLOT_ABSENT 262144
+#define TS_SLOT_AGAIN 524288
 #define TS_FLAG_DEFERRED 1
 #define TS_PROC_EXIT_KIND 65520
 #define TS_RETRY_KIND 65521
@@ -121,6 +122,9 @@ static long (*ts_probe_read_user)(void *dst, u32 size, const void *unsafe_ptr) =
     (void *)BPF_FUNC_probe_read_user;
 static long (*ts_probe_read_user_str)(void *dst, u32 size, const void *unsafe_ptr) =
     (void *)BPF_FUNC_probe_read_user_str;
+
+/* a slot to copy again at exit when it was an entry's: it faulted, or a part of it did */
+#define TS_SLOT_REDO (TS_SLOT_FAULT | TS_SLOT_AGAIN)
 
 #define TS_OFF_MASK 16383        /* records are built at offsets below 16 KiB */
 #define TS_LEN_MASK 8191         /* one copy is at most 8 KiB */
@@ -1095,6 +1099,7 @@ static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u
     }                                                                                           \
     u32 n = 0;                                                                                  \
     u32 flags = 0;                                                                              \
+    u32 again = 0;  /* an element's buffer faulted: the array is whole, that buffer is not */      \
     u64 v[2];                                                                                   \
     s64 take;                                                                                   \
     TS_ARRAY_LOOP                                                                               \
@@ -1116,11 +1121,12 @@ static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u
             total -= take;                                                                      \
         }                                                                                       \
         ts_put_buf(r, at + 8, v[0], take, MAX);                                                 \
+        again |= *(u32 *)&r[(at + 8) & TS_OFF_MASK] & TS_SLOT_FAULT;                            \
         n++;                                                                                    \
     }                                                                                           \
     if (n == COUNT && cnt > COUNT && !flags)                                                    \
         flags = TS_SLOT_TRUNCATED;                                                              \
-    *(u32 *)&r[start & TS_OFF_MASK] = n | flags;                                                \
+    *(u32 *)&r[start & TS_OFF_MASK] = n | flags | (again ? TS_SLOT_AGAIN : 0);                  \
     return start + 4 + n * SUB;                                                                 \
 }
 

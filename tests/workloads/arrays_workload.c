@@ -13,9 +13,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -443,6 +445,32 @@ static int sleep_calls(void)
     return 0;
 }
 
+/* iovecs whose buffers lie in pages of a file mapped but not touched yet: BPF's copy at entry cannot fault
+ * them in, the kernel does as it writes, and the exit copies the iovecs again. */
+static int fresh_iov_calls(void)
+{
+    char path[] = "/tmp/arrays-fresh-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return 1;
+    unlink(path);
+    char page[4096];
+    for (int p = 0; p < 2; p++) {
+        memset(page, 'a' + p, sizeof(page));
+        if (write(fd, page, sizeof(page)) != sizeof(page))
+            return 1;
+    }
+    char *m = mmap(NULL, 2 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    int sv[2];
+    if (m == MAP_FAILED || socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+        return 1;
+    struct iovec iov[2] = {{m, 4}, {m + 4096, 3}};
+    marker();
+    if (writev(sv[0], iov, 2) != 7)
+        return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -459,6 +487,8 @@ int main(int argc, char **argv)
         return msg_calls();
     if (!strcmp(argv[1], "cmsg"))
         return cmsg_calls();
+    if (!strcmp(argv[1], "fresh_iov"))
+        return fresh_iov_calls();
     if (!strcmp(argv[1], "sleep"))
         return sleep_calls();
     return 2;

@@ -26,7 +26,11 @@ SLOT_INFO_SIZE = 4  # u32: stored length (low 16 bits) and SLOT_* flags (high 16
 SLOT_TRUNCATED = 1 << 16  # the value was longer than the slot's max
 SLOT_FAULT = 1 << 17  # the copy failed (bad address): print the pointer
 SLOT_ABSENT = 1 << 18  # nothing copied on purpose (the syscall failed, or the pointer was NULL)
-SLOT_FLAGS = {"TS_SLOT_TRUNCATED": SLOT_TRUNCATED, "TS_SLOT_FAULT": SLOT_FAULT, "TS_SLOT_ABSENT": SLOT_ABSENT}
+# a part of the copy faulted (an iovec's buffer in a page not touched yet), the rest is whole: printed as it
+# is, and at entry copied again at exit, as a slot that faulted is
+SLOT_AGAIN = 1 << 19
+SLOT_FLAGS = {"TS_SLOT_TRUNCATED": SLOT_TRUNCATED, "TS_SLOT_FAULT": SLOT_FAULT, "TS_SLOT_ABSENT": SLOT_ABSENT,
+              "TS_SLOT_AGAIN": SLOT_AGAIN}
 
 # record kinds that are not a syscall's layout (those count up from 0)
 PROC_EXIT_KIND = 0xFFF0  # a traced process's exit (not a syscall)
