@@ -6,44 +6,16 @@ by type, each under -y and the -X styles."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
-from conftest import compile_workload, decode_without_bcc, run_tracespec
-from groupcompare import compare_group, from_marker
-from straceio import normalized
+from groupcompare import compare_group, compare_tree
 
 pytestmark = pytest.mark.bpf
 
 
 def _compare_tree(group: str, syscalls: list[str], build_dir, tmp_path, options: tuple = (), keep=None
                   ) -> list[list[str]]:
-    """Like groupcompare.compare_group, for a group whose children (threads, clone3's processes) end
-    under the trace: the first process's lines from the marker on, every other one's whole (keep: only
-    the lines a test is about), asserted equal to strace's. Returns strace's."""
-    assert shutil.which("strace"), "strace is needed (./setup installs it)"
-    argv = [str(compile_workload("rules8_workload", build_dir)), group]
-    traced = syscalls + ["close"]
-    want_file, got_file = tmp_path / "strace.txt", tmp_path / "tracespec.txt"
-    subprocess.run(["strace", "-f", "-q", *options, "-o", str(want_file), "-e", "trace=" + ",".join(traced), *argv],
-                   check=True, stdout=subprocess.DEVNULL)
-    spec = tmp_path / f"{group}.yaml"
-    spec.write_text("version: 1\nsyscalls: [" + ", ".join(traced) + "]\n")
-    if any(o in ("-X", "-x") for o in options):
-        r = run_tracespec("run", str(spec), "--format", "bin", "-o", str(tmp_path / "t.tsb"), "--", *argv,
-                          stdout=subprocess.DEVNULL)
-        decode_without_bcc(tmp_path / "t.tsb", got_file, *options)
-    else:
-        r = run_tracespec("run", str(spec), *options, "-o", str(got_file), "--", *argv, stdout=subprocess.DEVNULL)
-    assert r.returncode == 0, r.stderr
-    want, got = ([from_marker(procs[0])] + procs[1:]
-                 for procs in (normalized(f.read_text(errors="surrogateescape")) for f in (want_file, got_file)))
-    if keep is not None:
-        want, got = ([[line for line in p if keep(line)] for p in procs] for procs in (want, got))
-    assert got == want
-    return want
+    return compare_tree("rules8_workload", group, syscalls, build_dir, tmp_path, options, keep)
 
 
 THREAD = ("clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS"

@@ -1547,6 +1547,17 @@ static __always_inline void ts_leader_end(void *ctx, u32 tgid, u64 signal)
 #endif
     ts_exit_emit(ctx, ((u64)tgid << 32) | tgid, status);
 }
+
+/* A main thread that ends before its process (pthread_exit, the raw exit): its line kept, with its own
+ * code, for the last thread to give (or itself, when the last other one ended meanwhile, before this line
+ * was there to find). */
+static __always_inline void ts_leader_keep(void *ctx, u32 tgid, s32 code, u64 signal)
+{
+    if (ts_leaders.update(&tgid, &code))
+        ts_lost_one();
+    if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1) == 0)
+        ts_leader_end(ctx, tgid, signal);
+}
 #endif
 
 #ifdef TS_TARGETS
@@ -1575,11 +1586,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     if (!traced)
         return 0;
     if (tid == tgid && !group_dead) {
-        if (ts_leaders.update(&tgid, &code))
-            ts_lost_one();
-        /* the last other thread may have ended meanwhile, before this line was there to find */
-        if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1) == 0)
-            ts_leader_end(args, tgid, signal);
+        ts_leader_keep(args, tgid, code, signal);
         return 0;
     }
     ts_exit_emit(args, id, code);
@@ -1654,11 +1661,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     s32 live = ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1);
     int group_dead = live <= 0;
     if (tid == tgid && !group_dead) {
-        if (ts_leaders.update(&tgid, &code))
-            ts_lost_one();
-        /* the last other thread may have ended meanwhile, before this line was there to find */
-        if (ts_task_s32(signal, ts_param(TS_P_SIGNAL_LIVE), -1) == 0)
-            ts_leader_end(args, tgid, signal);
+        ts_leader_keep(args, tgid, code, signal);
         return 0;
     }
     ts_exit_emit(args, id, code);   /* before the dump it may ask for */

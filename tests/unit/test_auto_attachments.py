@@ -52,6 +52,6 @@ def test_a_main_thread_ending_first_has_its_line_kept_for_its_process_end_under_
     c = compile_spec(str(SPECS[0]), None, **(TARGETS | extra)[how])
     source = active(c.c_source)
     [probe] = EXIT_PROBE.findall(source)
-    assert "ts_leaders.update(&tgid, &code)" in probe and "ts_leader_end(args, tgid, signal)" in probe
+    assert "ts_leader_keep(args, tgid, code, signal)" in probe and "ts_leader_end(args, tgid, signal)" in probe
     assert "static __always_inline s32 ts_task_s32(" in source
     assert "tracepoint__sched__sched_process_exit" in {a.program for a in c.plan.attachments}
