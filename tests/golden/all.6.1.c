@@ -1121,12 +1121,13 @@ static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u
             total -= take;                                                                      \
         }                                                                                       \
         ts_put_buf(r, at + 8, v[0], take, MAX);                                                 \
-        again |= *(u32 *)&r[(at + 8) & TS_OFF_MASK] & TS_SLOT_FAULT;                            \
+        if (!limited)  /* an entry's copy (an exit's is made once: no state more to walk) */       \
+            again |= *(u32 *)&r[(at + 8) & TS_OFF_MASK] & TS_SLOT_FAULT;                        \
         n++;                                                                                    \
     }                                                                                           \
     if (n == COUNT && cnt > COUNT && !flags)                                                    \
         flags = TS_SLOT_TRUNCATED;                                                              \
-    *(u32 *)&r[start & TS_OFF_MASK] = n | flags | (again ? TS_SLOT_AGAIN : 0);                  \
+    *(u32 *)&r[start & TS_OFF_MASK] = n | flags | (again / TS_SLOT_FAULT) * TS_SLOT_AGAIN;      \
     return start + 4 + n * SUB;                                                                 \
 }
 

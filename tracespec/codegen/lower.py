@@ -45,6 +45,9 @@ class SlotC:
     arg: str
     fault_bit: int = 0  # its bit in the faults word of an entry's copies to make again (an entry loop's: all of its)
     faults_var: str = ""  # an entry loop's: the variable its call sets to the fault bits of its copies
+    # the info bits that say to copy it again at exit: an iovec array's also when a buffer in it faulted
+    # (TS_SLOT_AGAIN); every other slot's only when it faulted, a test the verifier walks more cheaply
+    redo: str = "TS_SLOT_FAULT"
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class EntryLoopC:
     name: str  # C function: (r, off, a, ret, faults, redo) -> the next offset
     comment: str
     count: int  # entries
-    members: tuple[tuple[str, str], ...]  # (copy call of entry i's member, C expression of its fault bit's index)
+    # (copy call of entry i's member, C expression of its fault bit's index, its SlotC.redo)
+    members: tuple[tuple[str, str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -211,7 +215,7 @@ def _slot_calls(layout: RecordLayout, info: SyscallInfo) -> tuple[tuple[SlotC, .
     for slot in layout.slots:
         var = f"so_{c_ident(slot.arg + slot.name_suffix)}"
         call = _slot_call(slot, info, layout.phase)
-        out.append(SlotC(var, call, slot.bytes if slot.inline else 0, slot.arg, 1 << len(out)))
+        out.append(SlotC(var, call, slot.bytes if slot.inline else 0, slot.arg, 1 << len(out), redo=_redo_bits(slot)))
     size = "off" if layout.variable else c_int(layout.max_size)
     return tuple(out), size
 
@@ -240,7 +244,8 @@ def _entry_loop(slots: tuple[SlotC, ...], layout: RecordLayout, info: SyscallInf
         return slots, None  # the retry's bits are not the entries' in order: keep the copies written out
     name = f"ts_entries_{handler}"
     members = tuple((_member_call(sl, info, layout.phase, entry_var="i"),
-                     f"{c_int(first_bit)} + {c_int(per_entry)} * i + {c_int(k)}") for k, sl in enumerate(first))
+                     f"{c_int(first_bit)} + {c_int(per_entry)} * i + {c_int(k)}", _redo_bits(sl))
+                    for k, sl in enumerate(first))
     loop = EntryLoopC(name, c_comment(f"{info.name}: each of the first {entries} entries of {first[0].arg}: "
                                       + ", ".join(sl.part.split("_", 1)[-1] for sl in first)), entries, members)
     var = f"so_{c_ident(first[0].arg)}__entries"
@@ -249,6 +254,10 @@ def _entry_loop(slots: tuple[SlotC, ...], layout: RecordLayout, info: SyscallInf
     mask = sum(sc.fault_bit for sc in group)
     merged = SlotC(var, call, 0, group[0].arg, mask, faults_var)
     return slots[:at[0]] + (merged,) + slots[at[-1] + 1:], loop
+
+
+def _redo_bits(slot: SlotLayout) -> str:
+    return "TS_SLOT_REDO" if slot.capture == Capture.IOVEC else "TS_SLOT_FAULT"
 
 
 def _redo_call(slot: SlotC) -> str:
