@@ -242,6 +242,7 @@ BPF_PERCPU_ARRAY(ts_lost, u64, 1);              /* records the buffer had no roo
 BPF_ARRAY(ts_params, u64, TS_N_PARAMS);         /* set by tracespec before attaching (TS_P_*) */
 #if TS_SCRATCH_SIZE
 #define TS_FORGET_AT (TS_SCRATCH_SIZE - 4)      /* a scratch word no record reaches */
+#define TS_FORGET64_AT (TS_SCRATCH_SIZE - 16)   /* and a double word */
 struct ts_scratch {
     u8 b[TS_SCRATCH_SIZE];
 };
@@ -537,6 +538,14 @@ static __always_inline u32 ts_forget(u8 *r, u32 off)
     *(volatile u32 *)&r[TS_FORGET_AT] = off;
     return *(volatile u32 *)&r[TS_FORGET_AT] & TS_OFF_MASK;
 }
+
+static __always_inline s64 ts_forget_s64(u8 *r, s64 x)
+{
+    /* The same for a count carried through a loop: two paths through one iteration that leave it with
+     * different ranges are two states for every later iteration; forgotten, the second is pruned. */
+    *(volatile s64 *)&r[TS_FORGET64_AT] = x;
+    return *(volatile s64 *)&r[TS_FORGET64_AT];
+}
 #endif
 
 #ifdef TS_NEED_PUT_STR
@@ -641,6 +650,12 @@ static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
     }
     u32 n = 0;
     u32 flags = TS_SLOT_TRUNCATED;
+    /* The slot's place waits in map memory while the loop runs: a register or the stack would carry it
+     * through all limit iterations, and two callers' paths that reach here with different offsets (a
+     * constant on one, a forgotten value on the other) would be verified through the loop twice; the
+     * array's address is forgotten for the same reason (a range known on one path, not on another). */
+    *(volatile u32 *)&r[TS_FORGET_AT] = off;
+    ptr = ts_forget_s64(r, ptr);
 #if TS_BOUNDED_LOOPS
 #pragma clang loop unroll(disable)
 #else
@@ -658,7 +673,8 @@ static __always_inline u32 ts_put_ptrcount(u8 *r, u32 off, u64 ptr, u32 limit)
         }
         n++;
     }
-    *info = n | flags;
+    off = *(volatile u32 *)&r[TS_FORGET_AT] & TS_OFF_MASK;
+    *(u32 *)&r[off] = n | flags;
     return off + 4;
 }
 #endif
@@ -739,7 +755,8 @@ static __always_inline u32 ts_put_fd_inodes(u8 *r, u32 off, s64 ret, u64 ptr, u3
  * not be read, absent when the call failed. */
 static __always_inline u32 ts_dirent_header(u32 nr)   /* the bytes before d_name */
 {
-    return nr == TS_NR_GETDENTS ? TS_DIRENT_HEADER : TS_DIRENT64_HEADER;
+    /* without a branch: two constants would be two states through the whole loop for the verifier */
+    return TS_DIRENT64_HEADER + ts_eq(nr, TS_NR_GETDENTS) * (TS_DIRENT_HEADER - TS_DIRENT64_HEADER);
 }
 
 static __always_inline u32 ts_put_dirents(u8 *r, u32 off, u64 ptr, s64 ret, u32 header)
@@ -1152,11 +1169,13 @@ static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u
         if (limited) {                                                                          \
             if (take > total)                                                                   \
                 take = total;                                                                   \
-            total -= take;                                                                      \
+            total = ts_forget_s64(r, total - take);                                             \
         }                                                                                       \
         ts_put_buf(r, at + 8, v[0], take, MAX);                                                 \
-        if (!limited)  /* an entry's copy (an exit's is made once: no state more to walk) */       \
-            again |= *(u32 *)&r[(at + 8) & TS_OFF_MASK] & TS_SLOT_FAULT;                        \
+        if (!limited)  /* an entry's copy (an exit's is made once: no state more to walk); read  \
+                        * back, not taken from what clang knows it wrote: a known bit per path is a \
+                        * state per path for the verifier in every later iteration */              \
+            again |= *(volatile u32 *)&r[(at + 8) & TS_OFF_MASK] & TS_SLOT_FAULT;               \
         n++;                                                                                    \
     }                                                                                           \
     if (n == COUNT && cnt > COUNT && !flags)                                                    \
