@@ -181,3 +181,11 @@ def test_iovecs_in_pages_not_touched_yet_are_copied_again_at_exit_as_strace_show
     read them (before: `iov_base=...`)."""
     lines = _compare("fresh_iov", ["writev"], build_dir, tmp_path)
     assert lines[0] == 'writev(4, [{iov_base="aaaa", iov_len=4}, {iov_base="bbb", iov_len=3}], 2) = 7'
+
+
+def test_iovecs_whose_buffers_cannot_be_read_show_the_pointer_as_strace_does(build_dir, tmp_path):
+    """An element whose buffer cannot be read (iov_base 0x1) or is NULL: strace prints the pointer (its
+    printstrn), at entry as at exit; an element past the bytes a readv returned shows "" as before."""
+    lines = _compare("bad_iov", ["writev", "readv"], build_dir, tmp_path)
+    assert any("{iov_base=0x1, iov_len=5}, {iov_base=NULL, iov_len=3}]" in line for line in lines), lines
+    assert any(line.startswith("readv(") and "{iov_base=0x1, iov_len=4}" in line for line in lines), lines

@@ -45,14 +45,18 @@ def _ptrcount_slot(mv, pos):
 
 
 def _iov_slot(mv, pos, sub):
-    """iovecs: a count, then per element in a sub-slot of `sub` bytes: its length and its bytes."""
+    """iovecs: a count, then per element in a sub-slot of `sub` bytes: its length and its bytes (an
+    element not copied: its iov_base's 8 bytes, where they fit, else none)."""
     info = _U32.unpack_from(mv, pos)[0]
     n = info & 0xffff
     items = []
     for i in range(n):
         at = pos + 4 + i * sub
         lo, hi = _IOV_LEN.unpack_from(mv, at)
-        items.append((lo | hi << 32, _buf_slot(mv, at + 8)[0]))
+        element = _buf_slot(mv, at + 8)[0]
+        if element[1] << 16 & _SKIP and sub >= 20:
+            element = Slot(bytes(mv[at + 12:at + 20]), element[1])
+        items.append((lo | hi << 32, element))
     return Slot(tuple(items), info >> 16), pos + 4 + n * sub
 
 

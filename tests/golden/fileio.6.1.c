@@ -22,6 +22,7 @@
 #define TS_ARGS_OFFSET 40
 #define TS_EXIT_FIXED 32
 #define TS_SLOT_INFO_SIZE 4
+#define TS_IOV_BASE_SIZE 8
 #define TS_SLOT_TRUNCATED 65536
 #define TS_SLOT_FAULT 131072
 #define TS_SLOT_ABSENT 262144
@@ -1138,13 +1139,18 @@ static __always_inline u32 ts_put_strv_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr) 
 }
 
 /* An iovec array: each element's length (two u32), then its bytes. When limited (readv's exit), no
- * more than total bytes in all: what the syscall returned. */
+ * more than total bytes in all: what the syscall returned; a failed call's (total < 0) is absent
+ * (TS_IOV_RET: a msghdr's, which strace shows as the pointer) or each element's length and iov_base
+ * (TS_IOV_RET_OR_BASES: readv's, which strace shows as the pointers). */
+#define TS_IOV_WHOLE 0
+#define TS_IOV_RET 1
+#define TS_IOV_RET_OR_BASES 2
 #define TS_DEFINE_PUT_IOV(COUNT, MAX, SUB)                                                      \
 static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u64 cnt, s64 total, \
                                                       int limited)                              \
 {                                                                                               \
     u32 start = off;                                                                            \
-    if (!ptr || (limited && total < 0)) {                                                       \
+    if (!ptr || (limited == TS_IOV_RET && total < 0)) {                                         \
         *(u32 *)&r[start & TS_OFF_MASK] = TS_SLOT_ABSENT;                                       \
         return off + 4;                                                                         \
     }                                                                                           \
@@ -1166,12 +1172,19 @@ static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u
         *(u32 *)&r[at & TS_OFF_MASK] = (u32)v[1];                                               \
         *(u32 *)&r[(at + 4) & TS_OFF_MASK] = (u32)(v[1] >> 32);                                 \
         take = v[1];                                                                            \
-        if (limited) {                                                                          \
+        if (limited && total < 0) {                                                             \
+            take = -1;  /* failed (TS_IOV_RET_OR_BASES): no bytes, the base in their place */    \
+        } else if (limited) {                                                                   \
             if (take > total)                                                                   \
                 take = total;                                                                   \
             total = ts_forget_s64(r, total - take);                                             \
         }                                                                                       \
         ts_put_buf(r, at + 8, v[0], take, MAX);                                                 \
+        if (MAX >= TS_IOV_BASE_SIZE &&  /* not copied: iov_base in place of the bytes */           \
+            (*(volatile u32 *)&r[(at + 8) & TS_OFF_MASK] & (TS_SLOT_FAULT | TS_SLOT_ABSENT))) {     \
+            *(u32 *)&r[(at + 12) & TS_OFF_MASK] = (u32)v[0];                                    \
+            *(u32 *)&r[(at + 16) & TS_OFF_MASK] = (u32)(v[0] >> 32);                            \
+        }                                                                                       \
         if (!limited)  /* an entry's copy (an exit's is made once: no state more to walk); read  \
                         * back, not taken from what clang knows it wrote: a known bit per path is a \
                         * state per path for the verifier in every later iteration */              \

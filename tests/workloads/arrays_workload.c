@@ -471,6 +471,26 @@ static int fresh_iov_calls(void)
     return 0;
 }
 
+/* iovecs whose buffers cannot be read: iov_base 0x1 and NULL, at entry (writev) and at exit (readv, the
+ * second element past what the call returned, then one the kernel could not write) */
+static int bad_iov_calls(void)
+{
+    int p[2];
+    if (pipe(p))
+        return 1;
+    char buf[8] = "";
+    struct iovec out[3] = {{"ab", 2}, {(void *)1, 5}, {NULL, 3}};
+    struct iovec in[2] = {{buf, 4}, {(void *)1, 4}};
+    struct iovec in2[2] = {{(void *)1, 4}, {buf, 4}};
+    marker();
+    writev(p[1], out, 3);
+    if (write(p[1], "cdefghij", 8) != 8)
+        return 1;
+    readv(p[0], in, 2);
+    readv(p[0], in2, 2);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -489,6 +509,8 @@ int main(int argc, char **argv)
         return cmsg_calls();
     if (!strcmp(argv[1], "fresh_iov"))
         return fresh_iov_calls();
+    if (!strcmp(argv[1], "bad_iov"))
+        return bad_iov_calls();
     if (!strcmp(argv[1], "sleep"))
         return sleep_calls();
     return 2;

@@ -149,8 +149,10 @@ KINDS: dict[str, KindInfo] = {
                      "a NULL-terminated array of strings, counted (execve's envp)"),
     "iovec": KindInfo(Capture.IOVEC, Phase.ENTER, "arg",
                       "an array of buffers the kernel reads; count from the argument named"),
+    # kept when the call failed too: strace then prints each element's iov_base and iov_len (which the
+    # copy holds in place of bytes: ts_put_iov's TS_IOV_RET_OR_BASES)
     "oiovec": KindInfo(Capture.IOVEC, Phase.EXIT, "arg",
-                       "an array of buffers the kernel fills, up to the return value"),
+                       "an array of buffers the kernel fills, up to the return value", written=Written.ALWAYS),
     # arrays of fixed-size elements: COUNT:ELEM names the argument (or ret) counting the elements and
     # the struct layout of one; copied as count x size bytes, at most the spec's count of elements
     "iarray": KindInfo(Capture.BUFFER, Phase.ENTER, "array",

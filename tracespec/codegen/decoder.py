@@ -15,7 +15,7 @@ from tracespec.plan.model import RecordLayout, Schema
 from tracespec.wire.layout import (ARG_FORMAT, COMM_SIZE, EXEC_ARGS_KIND, FIRST_SPECIAL_KIND, FORK_KIND,
                                    HEADER_FORMAT, HEADER_SIZE, PROC_EXIT_KIND, RET_FORMAT, RETRY_KIND, SLOT_ABSENT,
                                    SIGFRAME_KIND, SIGINFO_SIZE, SIGNAL_KIND, SIGSENT_KIND, SLOT_FAULT,
-                                   MAX_SLOTS, element_bytes)
+                                   IOVEC_BASE_SIZE, IOVEC_ELEMENT_HEAD, MAX_SLOTS, element_bytes)
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # whole names only: fullmatch
 _READERS = {Capture.STRING: "_str_slot", Capture.BUFFER: "_buf_slot", Capture.STRUCT: "_buf_slot",
@@ -82,4 +82,5 @@ def render_decoder(schema: Schema) -> str:
         layouts=views, proc_exit_kind=PROC_EXIT_KIND, retry_kind=RETRY_KIND, exec_args_kind=EXEC_ARGS_KIND,
         fork_kind=FORK_KIND, signal_kind=SIGNAL_KIND, sigsent_kind=SIGSENT_KIND, siginfo_size=SIGINFO_SIZE,
         sigframe_kind=SIGFRAME_KIND, skip_flags=hex(SLOT_FAULT | SLOT_ABSENT), header_format=HEADER_FORMAT,
-        header_size=HEADER_SIZE, ret_format=RET_FORMAT)
+        header_size=HEADER_SIZE, ret_format=RET_FORMAT,
+        iov_base_at=IOVEC_ELEMENT_HEAD, iov_base_room=IOVEC_ELEMENT_HEAD + IOVEC_BASE_SIZE)

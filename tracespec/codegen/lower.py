@@ -170,7 +170,8 @@ def _member_call(slot: SlotLayout, info: SyscallInfo, phase: Phase, entry_var: s
         at = c_int(MSG_LEN_AT) if entry_var else c_int(slot.entry * MMSGHDR_SIZE + MSG_LEN_AT)
         total = f"(s64)(u32)ts_user_u64({base} + {at})"
     if slot.capture == Capture.IOVEC:
-        total, limited = (total, "1") if slot.size_from_ret else ("0", "0")
+        # a msghdr's iovecs when the call failed: absent (strace prints the msghdr's pointer)
+        total, limited = (total, "TS_IOV_RET") if slot.size_from_ret else ("0", "TS_IOV_WHOLE")
         return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {length}, {total}, {limited})"
     guard = "ret < 0 ? -1 : " if phase == Phase.EXIT else ""
     return f"ts_put_buf(r, off, {ptr}, {f'({guard}{length})' if guard else length}, {c_int(slot.max)})"
@@ -202,7 +203,8 @@ def _slot_call(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
         return f"ts_put_dirents(r, off, {ptr}, ret, ts_dirent_header(nr))"
     if cap == Capture.IOVEC:
         cnt = _arg_value(info.args[slot.size_index])
-        total, limited = ("ret", "1") if slot.size_from_ret else ("0", "0")
+        # readv's when it failed: each element's length and iov_base, as strace prints them
+        total, limited = ("ret", "TS_IOV_RET_OR_BASES") if slot.size_from_ret else ("0", "TS_IOV_WHOLE")
         return f"ts_put_iov_{slot.count}_{slot.max}(r, off, {ptr}, {cnt}, {total}, {limited})"
     if cap == Capture.STRUCT and slot.elem:  # an array of structs (mmsghdr): the readable elements at least
         return f"ts_put_elems_{slot.count}_{slot.elem}(r, off, {ptr}, {_len_expr(slot, info, phase)})"

@@ -8,7 +8,7 @@ from tracespec.catalogue.dirents import D_RECLEN, DIRENT_HEADERS, DIRENTS_SIZE, 
 from tracespec.catalogue.kinds import KINDS, ArgKind, Phase, array_param
 from tracespec.catalogue.structs import MMSG_KINDS, POINTER_MEMBERS, SIGSET_SIZE
 from tracespec.decode.events import SyscallEvent
-from tracespec.wire.records import Slot
+from tracespec.wire.records import Slot, iovec_base
 from tracespec.quote import quote
 from tracespec.format.dirents import entries_text
 from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text, nodemask_text
@@ -84,9 +84,16 @@ def _strv(slot: Slot, style: Style) -> str:
     return "[" + ", ".join(items) + "]"
 
 
+def _iov_base(element: Slot, style: Style) -> str:
+    """An element's bytes, or as strace prints one it could not read: the pointer (NULL for none)."""
+    if not (element.fault or element.absent):
+        return quote(element.data, element.truncated, style.hex_strings)
+    base = iovec_base(element)
+    return ELLIPSIS if base is None else "NULL" if base == 0 else hexval(base)
+
+
 def _iovec(slot: Slot, style: Style) -> str:
-    items = [f"{{iov_base={quote(s.data, s.truncated, style.hex_strings) if not (s.fault or s.absent) else '...'}, iov_len={n}}}"
-             for n, s in slot.data]
+    items = [f"{{iov_base={_iov_base(s, style)}, iov_len={n}}}" for n, s in slot.data]
     if slot.truncated:
         items.append(ELLIPSIS)
     return "[" + ", ".join(items) + "]"

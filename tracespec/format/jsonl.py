@@ -35,6 +35,7 @@ from tracespec.format.dirents import entries_json
 from tracespec.format.siginfo import siginfo_json
 from tracespec.format.sockaddr import sockaddr_json
 from tracespec.format.structs import complete, struct_json
+from tracespec.wire.records import iovec_base
 from tracespec.format.values import NAMED_KINDS, constants, failed, kind_of, unsigned, value_names
 
 
@@ -72,6 +73,16 @@ def signal_delivered(item: Signalled) -> dict:
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
+
+
+def _iovecs_json(elements) -> list:
+    """iovecs as {"len", "data"}: an element's bytes, or where they could not be read its iov_base's number
+    (null for NULL), as for any memory that could not be read."""
+    out = []
+    for n, s in elements:
+        base = iovec_base(s)
+        out.append({"len": n, "data": _text(s.data) if base is None else (base or None)})
+    return out
 
 
 class JsonWriter:
@@ -254,7 +265,7 @@ def _with_parts(value: dict, members, name: str, ev: SyscallEvent, entry: int = 
             continue
         key = m.part if entry < 0 else m.part.split("_", 1)[1]
         if m.iovec:
-            value[key] = [{"len": n, "data": _text(s.data)} for n, s in part.data]
+            value[key] = _iovecs_json(part.data)
         elif key == "name":
             value[key] = sockaddr_json(part.data)
         elif m.struct and complete(m.struct, part.data):
@@ -333,7 +344,7 @@ def json_value(f, v: int, ev: SyscallEvent):
     if kind == "envp":
         return slot.data, (True if slot.truncated else None)
     if kind in ("iovec", "oiovec"):
-        items = [{"len": n, "data": _text(s.data)} for n, s in slot.data]
+        items = _iovecs_json(slot.data)
         cut = True if (slot.truncated or any(s.truncated for _, s in slot.data)) else None
         return items, cut
     return _text(slot.data), (_full_length(ev, f) if slot.truncated else None)

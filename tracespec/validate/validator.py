@@ -254,7 +254,8 @@ class _Validator:
         if cap == Capture.PTRCOUNT:
             return ArgPlan(arg, kind, Fetch(cap, Phase.ENTER, 0, "full"))
         if cap == Capture.IOVEC:
-            return ArgPlan(arg, kind, Fetch(cap, info.at, opts.max, "full", kind.param, count=count))
+            return ArgPlan(arg, kind, Fetch(cap, info.at, opts.max, "full", kind.param, count=count,
+                                            written=info.written))
         at = info.at
         size_from = kind.param if cap == Capture.BUFFER else None
         deref = False

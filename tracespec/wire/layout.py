@@ -54,6 +54,9 @@ SIGINFO_SIZE = 48
 # array slots: bytes of each element's own framing before its payload
 STRV_ELEMENT_HEAD = SLOT_INFO_SIZE  # a string of a vector: its info word
 IOVEC_ELEMENT_HEAD = 8 + SLOT_INFO_SIZE  # an iovec element: its u64 length, then its info word
+# an iovec element whose buffer was not copied (iov_base NULL, or unreadable) holds iov_base in place of
+# its bytes, where they have room for it: strace prints the pointer there (iov_base=0x1, iov_base=NULL)
+IOVEC_BASE_SIZE = 8
 
 
 def align4(n: int) -> int:
@@ -99,6 +102,7 @@ def c_defines() -> dict[str, int]:
         "TS_ARGS_OFFSET": HEADER_SIZE + COMM_SIZE,
         "TS_EXIT_FIXED": HEADER_SIZE + struct.calcsize(RET_FORMAT),  # an exit record: header, return value, slots
         "TS_SLOT_INFO_SIZE": SLOT_INFO_SIZE,
+        "TS_IOV_BASE_SIZE": IOVEC_BASE_SIZE,
         **SLOT_FLAGS,
         "TS_FLAG_DEFERRED": FLAG_DEFERRED,
         "TS_PROC_EXIT_KIND": PROC_EXIT_KIND,

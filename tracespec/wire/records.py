@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Union
 
-from tracespec.wire.layout import SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED
+from tracespec.wire.layout import IOVEC_BASE_SIZE, SLOT_ABSENT, SLOT_FAULT, SLOT_TRUNCATED
 
 TRUNCATED = SLOT_TRUNCATED >> 16
 FAULT = SLOT_FAULT >> 16
@@ -28,6 +28,14 @@ class Slot(NamedTuple):
     @property
     def absent(self) -> bool:
         return bool(self.flags & ABSENT)
+
+
+def iovec_base(element: Slot) -> int | None:
+    """An iovec element whose bytes were not copied (NULL, or unreadable): its iov_base, which the record
+    holds in their place where it had room (wire/layout.IOVEC_BASE_SIZE); None for the others."""
+    if (element.fault or element.absent) and len(element.data) == IOVEC_BASE_SIZE:
+        return int.from_bytes(element.data, "little")
+    return None
 
 
 class EnterRecord(NamedTuple):
