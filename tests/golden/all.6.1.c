@@ -958,9 +958,21 @@ static __always_inline void ts_account(u64 id, u32 nr, s64 ret, u64 took)
 #define TS_TROW_AT (TS_SCRATCH_SIZE - 256)     /* 16 row words */
 #define TS_TARGS_AT (TS_SCRATCH_SIZE - 128)    /* the six arguments (8 words kept) */
 
-static __always_inline void ts_trow_set(u8 *r, u32 i, u64 v)
+struct ts_trow_words {
+    u64 w[TS_TROW_WORDS];
+};
+BPF_ARRAY(ts_table_rows, struct ts_trow_words, TS_TABLE_NRS);   /* by syscall number: set by tracespec */
+
+/* The row of syscall nr into the scratch (where ts_trow reads it); 0 for a syscall the table does not
+ * serve. The rows are data the loader writes (codegen/table_c.map_rows), not C: clang compiles none of
+ * them, and the program is the same whichever families the table serves. */
+static __always_inline int ts_table_row(u32 nr, u8 *r)
 {
-    *(volatile u64 *)&r[TS_TROW_AT + ((i & 15) << 3)] = v;
+    struct ts_trow_words *row = ts_table_rows.lookup(&nr);
+    if (!row || !((row->w[0] >> TS_TR_PRESENT) & 1))
+        return 0;
+    __builtin_memcpy(&r[TS_TROW_AT], row->w, sizeof(row->w));
+    return 1;
 }
 
 static __always_inline u64 ts_trow(u8 *r, u32 i)

@@ -90,6 +90,9 @@ struct ts_hdr {
 #define TS_TR_INFLIGHT 44
 #define TS_TR_ARGS_INFLIGHT 45
 #define TS_TR_ARGS_REGS 46
+#define TS_TR_PRESENT 47
+#define TS_TROW_WORDS 16
+#define TS_TABLE_NRS 512
 #define TS_TS_STRING 0
 #define TS_TS_PTR 4
 #define TS_TS_LEN 8
@@ -992,9 +995,21 @@ static __always_inline void ts_account(u64 id, u32 nr, s64 ret, u64 took)
 #define TS_TROW_AT (TS_SCRATCH_SIZE - 256)     /* 16 row words */
 #define TS_TARGS_AT (TS_SCRATCH_SIZE - 128)    /* the six arguments (8 words kept) */
 
-static __always_inline void ts_trow_set(u8 *r, u32 i, u64 v)
+struct ts_trow_words {
+    u64 w[TS_TROW_WORDS];
+};
+BPF_ARRAY(ts_table_rows, struct ts_trow_words, TS_TABLE_NRS);   /* by syscall number: set by tracespec */
+
+/* The row of syscall nr into the scratch (where ts_trow reads it); 0 for a syscall the table does not
+ * serve. The rows are data the loader writes (codegen/table_c.map_rows), not C: clang compiles none of
+ * them, and the program is the same whichever families the table serves. */
+static __always_inline int ts_table_row(u32 nr, u8 *r)
 {
-    *(volatile u64 *)&r[TS_TROW_AT + ((i & 15) << 3)] = v;
+    struct ts_trow_words *row = ts_table_rows.lookup(&nr);
+    if (!row || !((row->w[0] >> TS_TR_PRESENT) & 1))
+        return 0;
+    __builtin_memcpy(&r[TS_TROW_AT], row->w, sizeof(row->w));
+    return 1;
 }
 
 static __always_inline u64 ts_trow(u8 *r, u32 i)
@@ -1855,69 +1870,64 @@ RAW_TRACEPOINT_PROBE(signal_generate)
 /* ---- end of tasks.bpf.h ---- */
 
 
-/* The table-driven families: one row each, by syscall number (codegen/table_c.py says how the words
- * read). Returns 0 for a syscall the table does not serve. */
-static __always_inline int ts_table_row(u32 nr, u8 *r)
-{
-    switch (nr) {
-    case 0:   /* read */
-    case 17:   /* pread64 */
-        ts_trow_set(r, 0, 0x310400010000LL);   /* kinds 0/1, 4 argument words, in flight, exit arguments from inflight */
-        ts_trow_set(r, 3, 0x2000080110LL);   /* exit: bytes a[1] max 32, length: the return value */
-        return 1;
-    case 1:   /* write */
-    case 18:   /* pwrite64 */
-        ts_trow_set(r, 0, 0x1400030002LL);   /* kinds 2/3, 4 argument words */
-        ts_trow_set(r, 1, 0x2000082210LL);   /* enter: bytes a[1] max 32, length a[2] (8 bytes) */
-        return 1;
-    case 2:   /* open */
-    case 83:   /* mkdir */
-    case 84:   /* rmdir */
-    case 85:   /* creat */
-    case 87:   /* unlink */
-        ts_trow_set(r, 0, 0x1300050004LL);   /* kinds 4/5, 3 argument words */
-        ts_trow_set(r, 1, 0xfff00080001LL);   /* enter: string a[0] max 4095 */
-        return 1;
-    case 4:   /* stat */
-    case 6:   /* lstat */
-        ts_trow_set(r, 0, 0x311200070006LL);   /* kinds 6/7, 2 argument words, in flight, exit arguments from inflight */
-        ts_trow_set(r, 1, 0xfff00080001LL);   /* enter: string a[0] max 4095 */
-        ts_trow_set(r, 3, 0x9000080010LL);   /* exit: bytes a[1] max 144 */
-        return 1;
-    case 5:   /* fstat */
-        ts_trow_set(r, 0, 0x310200090008LL);   /* kinds 8/9, 2 argument words, in flight, exit arguments from inflight */
-        ts_trow_set(r, 3, 0x9000080010LL);   /* exit: bytes a[1] max 144 */
-        return 1;
-    case 82:   /* rename */
-        ts_trow_set(r, 0, 0x22000b000aLL);   /* kinds 10/11, 2 argument words */
-        ts_trow_set(r, 1, 0xfff00080001LL);   /* enter: string a[0] max 4095 */
-        ts_trow_set(r, 2, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
-        return 1;
-    case 257:   /* openat */
-    case 258:   /* mkdirat */
-    case 263:   /* unlinkat */
-        ts_trow_set(r, 0, 0x14000d000cLL);   /* kinds 12/13, 4 argument words */
-        ts_trow_set(r, 1, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
-        return 1;
-    case 262:   /* newfstatat */
-        ts_trow_set(r, 0, 0x3114000f000eLL);   /* kinds 14/15, 4 argument words, in flight, exit arguments from inflight */
-        ts_trow_set(r, 1, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
-        ts_trow_set(r, 3, 0x9000080020LL);   /* exit: bytes a[2] max 144 */
-        return 1;
-    case 264:   /* renameat */
-    case 316:   /* renameat2 */
-        ts_trow_set(r, 0, 0x2500110010LL);   /* kinds 16/17, 5 argument words */
-        ts_trow_set(r, 1, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
-        ts_trow_set(r, 2, 0xfff00080031LL);   /* enter: string a[3] max 4095 */
-        return 1;
-    case 332:   /* statx */
-        ts_trow_set(r, 0, 0x311500130012LL);   /* kinds 18/19, 5 argument words, in flight, exit arguments from inflight */
-        ts_trow_set(r, 1, 0xfff00080011LL);   /* enter: string a[1] max 4095 */
-        ts_trow_set(r, 3, 0x10000080040LL);   /* exit: bytes a[4] max 256 */
-        return 1;
-    }
-    return 0;
-}
+/* The table-driven families: one row each, by syscall number, in the map ts_table_rows, which
+ * tracespec fills before attaching (codegen/table_c.py says how the words read):
+ *
+ *   f0: read, pread64
+ *     syscalls 0 (read), 17 (pread64)
+ *     word 0 = 0xb10400010000LL: kinds 0/1, 4 argument words, in flight, exit arguments from inflight
+ *     word 3 = 0x2000080110LL: exit: bytes a[1] max 32, length: the return value
+ *
+ *   f1: write, pwrite64
+ *     syscalls 1 (write), 18 (pwrite64)
+ *     word 0 = 0x801400030002LL: kinds 2/3, 4 argument words
+ *     word 1 = 0x2000082210LL: enter: bytes a[1] max 32, length a[2] (8 bytes)
+ *
+ *   f2: open, mkdir, rmdir, creat, unlink
+ *     syscalls 2 (open), 83 (mkdir), 84 (rmdir), 85 (creat), 87 (unlink)
+ *     word 0 = 0x801300050004LL: kinds 4/5, 3 argument words
+ *     word 1 = 0xfff00080001LL: enter: string a[0] max 4095
+ *
+ *   f3: stat, lstat
+ *     syscalls 4 (stat), 6 (lstat)
+ *     word 0 = 0xb11200070006LL: kinds 6/7, 2 argument words, in flight, exit arguments from inflight
+ *     word 1 = 0xfff00080001LL: enter: string a[0] max 4095
+ *     word 3 = 0x9000080010LL: exit: bytes a[1] max 144
+ *
+ *   f4: fstat
+ *     syscalls 5 (fstat)
+ *     word 0 = 0xb10200090008LL: kinds 8/9, 2 argument words, in flight, exit arguments from inflight
+ *     word 3 = 0x9000080010LL: exit: bytes a[1] max 144
+ *
+ *   f5: rename
+ *     syscalls 82 (rename)
+ *     word 0 = 0x8022000b000aLL: kinds 10/11, 2 argument words
+ *     word 1 = 0xfff00080001LL: enter: string a[0] max 4095
+ *     word 2 = 0xfff00080011LL: enter: string a[1] max 4095
+ *
+ *   f6: openat, mkdirat, unlinkat
+ *     syscalls 257 (openat), 258 (mkdirat), 263 (unlinkat)
+ *     word 0 = 0x8014000d000cLL: kinds 12/13, 4 argument words
+ *     word 1 = 0xfff00080011LL: enter: string a[1] max 4095
+ *
+ *   f7: newfstatat
+ *     syscalls 262 (newfstatat)
+ *     word 0 = 0xb114000f000eLL: kinds 14/15, 4 argument words, in flight, exit arguments from inflight
+ *     word 1 = 0xfff00080011LL: enter: string a[1] max 4095
+ *     word 3 = 0x9000080020LL: exit: bytes a[2] max 144
+ *
+ *   f8: renameat, renameat2
+ *     syscalls 264 (renameat), 316 (renameat2)
+ *     word 0 = 0x802500110010LL: kinds 16/17, 5 argument words
+ *     word 1 = 0xfff00080011LL: enter: string a[1] max 4095
+ *     word 2 = 0xfff00080031LL: enter: string a[3] max 4095
+ *
+ *   f9: statx
+ *     syscalls 332 (statx)
+ *     word 0 = 0xb11500130012LL: kinds 18/19, 5 argument words, in flight, exit arguments from inflight
+ *     word 1 = 0xfff00080011LL: enter: string a[1] max 4095
+ *     word 3 = 0x10000080040LL: exit: bytes a[4] max 256
+ */
 
 /* A table family's entry copies that faulted, made again at exit (its arguments from ts_retry). */
 static __always_inline void ts_table_retry(void *ctx, u64 id, u32 nr, u8 *r, struct ts_retry *rt)

@@ -11,6 +11,7 @@ import struct
 
 import pytest
 
+from tracespec.kernel import cachedir
 from tracespec.runtime import bpfobject, objcache
 from tracespec.runtime.bpfobject import BpfObject, MapSpec, ObjectError, ProgramSpec
 from tracespec.runtime.maps import TypeDescError, ctype
@@ -103,7 +104,7 @@ def test_cache_keys_follow_the_source_and_the_cache_refuses_a_directory_others_m
     assert objcache.key("int a;") == objcache.key("int a;") != objcache.key("int b;")
     where = tmp_path / "c"
     monkeypatch.setenv("TRACESPEC_CACHE", str(where))
-    monkeypatch.setattr(objcache, "_warned", False)
+    monkeypatch.setattr(cachedir, "_warned", False)
     assert objcache.get("int a;") is None
     objcache.put("int a;", OBJ)
     assert objcache.get("int a;") == OBJ and objcache.get("int b;") is None

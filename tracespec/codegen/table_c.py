@@ -24,6 +24,7 @@ ROW_NEXIT = 40  # 3 bits
 ROW_INFLIGHT = 44  # the entry is kept in ts_inflight
 ROW_ARGS_INFLIGHT = 45  # the exit's copies take the arguments from ts_inflight
 ROW_ARGS_REGS = 46  # ... from the registers (raw tracepoints)
+ROW_PRESENT = 47  # set in every row: the map's other entries (zero) are syscalls the table does not serve
 # a slot's word
 SLOT_STRING = 0  # a NUL-terminated string (else bytes)
 SLOT_PTR = 4  # 3 bits: the argument holding the pointer
@@ -39,12 +40,14 @@ SLOT_ELEM = 48  # 16 bits: bytes per element the length counts (0: it counts byt
 WRITTEN = {Written.OK: 0, Written.POSITIVE: 1, Written.RESTART: 2}
 ROW_WORDS = 16  # the scratch keeps 16 words for a row: 1 + 2 * TABLE_MAX_SLOTS at most
 assert 1 + 2 * TABLE_MAX_SLOTS <= ROW_WORDS
+TABLE_NRS = 512  # the rows' map, by syscall number: the bound of the dispatchers' program arrays
 
 
 def c_defines() -> dict[str, int]:
     return {"TS_TR_ENTER_KIND": ROW_ENTER_KIND, "TS_TR_EXIT_KIND": ROW_EXIT_KIND, "TS_TR_NARGS": ROW_NARGS,
             "TS_TR_NENTER": ROW_NENTER, "TS_TR_NEXIT": ROW_NEXIT, "TS_TR_INFLIGHT": ROW_INFLIGHT,
             "TS_TR_ARGS_INFLIGHT": ROW_ARGS_INFLIGHT, "TS_TR_ARGS_REGS": ROW_ARGS_REGS,
+            "TS_TR_PRESENT": ROW_PRESENT, "TS_TROW_WORDS": ROW_WORDS, "TS_TABLE_NRS": TABLE_NRS,
             "TS_TS_STRING": SLOT_STRING, "TS_TS_PTR": SLOT_PTR, "TS_TS_LEN": SLOT_LEN, "TS_TS_LEN_ARG": SLOT_LEN_ARG,
             "TS_TS_LEN_SIZE": SLOT_LEN_SIZE, "TS_TS_LEN_SIGNED": SLOT_LEN_SIGNED, "TS_TS_MAX": SLOT_MAX,
             "TS_TS_BITS": SLOT_BITS, "TS_TS_WRITTEN": SLOT_WRITTEN, "TS_TS_ELEM": SLOT_ELEM,
@@ -63,7 +66,8 @@ def slot_word(s: TableSlot) -> int:
 def row_word(e: TableEntry) -> int:
     return (e.enter_kind << ROW_ENTER_KIND | e.exit_kind << ROW_EXIT_KIND | e.nargs << ROW_NARGS
             | len(e.enter) << ROW_NENTER | len(e.exit) << ROW_NEXIT | int(e.inflight) << ROW_INFLIGHT
-            | int(e.args_from == "inflight") << ROW_ARGS_INFLIGHT | int(e.args_from == "regs") << ROW_ARGS_REGS)
+            | int(e.args_from == "inflight") << ROW_ARGS_INFLIGHT | int(e.args_from == "regs") << ROW_ARGS_REGS
+            | 1 << ROW_PRESENT)
 
 
 def _describe(s: TableSlot) -> str:
@@ -107,3 +111,19 @@ def rows(t: TablePlan) -> list[RowC]:
                         tuple((i, v, c_comment(what)) for i, v, what in words),
                         c_comment(f"{e.family}: " + ", ".join(e.names))))
     return out
+
+
+def map_rows(t: TablePlan) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """What the loader writes into the rows' map (ts_table_rows) before attaching: for each syscall
+    number a row serves, the row's ROW_WORDS words (unused ones 0). Kept out of the C, the rows cost
+    clang nothing, and specs that differ only in their table families compile to the same program."""
+    out = []
+    for row in rows(t):
+        words = [0] * ROW_WORDS
+        for i, value, _ in row.words:
+            words[i] = value
+        for nr, _ in row.cases:
+            if not 0 <= nr < TABLE_NRS:
+                raise ValueError(f"syscall number {nr} is past the table's {TABLE_NRS} rows")
+            out.append((nr, tuple(words)))
+    return tuple(out)

@@ -7,6 +7,7 @@ import ctypes
 import os
 import threading
 
+from tracespec.codegen import table_c
 from tracespec.errors import TracespecError
 from tracespec.kernel.btf import BtfError, member_offsets
 from tracespec.kernel.profile import find_tracefs
@@ -61,6 +62,15 @@ class Loaded:
 
     def set_param(self, index: int, value: int) -> None:
         self.params[ctypes.c_int(index)] = ctypes.c_ulonglong(value & 0xFFFFFFFFFFFFFFFF)
+
+    def set_table_rows(self) -> None:
+        """The table-driven families' rows, by syscall number (codegen/table_c.map_rows): before
+        attaching, as the parameters, since the table's programs record nothing without them."""
+        if self.plan.table is None:
+            return
+        rows = self.bpf.get_table(b"ts_table_rows")
+        for nr, words in table_c.map_rows(self.plan.table):
+            rows[ctypes.c_uint(nr)] = (ctypes.c_ulonglong * len(words))(*words)
 
     def add_target(self, pid: int, armed: bool = False) -> None:
         """Called before the programs are attached: nothing else writes the maps yet."""
@@ -322,6 +332,7 @@ def btf_offsets(plan: Plan) -> dict[str, dict[str, int]]:
 def _loaded(bpf: Instance, plan: Plan, cgroup_ids: dict[str, int], offsets: dict[str, dict[str, int]]) -> Loaded:
     loaded = Loaded(bpf, plan)
     loaded.set_param(ParamIndex.SELF_TGID, os.getpid())
+    loaded.set_table_rows()
     for p in plan.params:
         if p.name.startswith("btf:"):
             struct_name, member = p.name[4:].split(".")

@@ -19,11 +19,9 @@ import hashlib
 import importlib.util
 import json
 import os
-import stat
-import sys
 import tempfile
 
-from tracespec.kernel.cachedir import directory
+from tracespec.kernel.cachedir import directory, usable as _usable
 from tracespec.runtime import bpfobject
 from tracespec.runtime.bcc_compile import CFLAGS
 
@@ -68,27 +66,6 @@ def key(c_source: str) -> str:
         h.update(p.encode("utf-8", "surrogateescape"))
         h.update(b"\0")
     return h.hexdigest()
-
-
-_warned = False
-
-
-def _usable(path: str, create: bool) -> bool:
-    """Whether path is a directory of this user's that nobody else may write into (made so if create)."""
-    global _warned
-    try:
-        if create:
-            os.makedirs(path, mode=0o700, exist_ok=True)
-        st = os.stat(path)
-    except OSError:
-        return False
-    if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022:
-        return True
-    if not _warned:
-        _warned = True
-        print(f"tracespec: warning: not using the program cache {path}: it must be a directory of this user's "
-              "that no one else may write to (chmod go-w, or set TRACESPEC_CACHE)", file=sys.stderr)
-    return False
 
 
 def get(c_source: str) -> bpfobject.BpfObject | None:
