@@ -54,6 +54,20 @@ def test_clone3_with_a_pidfd_agrees_with_strace(options, build_dir, tmp_path):
                                    "parent_tid=0xADDR, exit_signal=17 /* SIGCHLD */, ")
 
 
+@pytest.mark.parametrize("options", [(), ("-y",), ("-yy",)], ids=["abbrev", "y", "yy"])
+def test_the_old_clone_shows_what_the_kernel_wrote_at_parent_tid_as_strace_does(options, build_dir, tmp_path):
+    """clone's parent_tid: the child's tid with CLONE_PARENT_SETTID (read back, so a pointer the kernel
+    could not write through stays a pointer), the pidfd with CLONE_PIDFD (before: its address)."""
+    lines = _compare_tree("oldclone", ["clone", "close"], build_dir, tmp_path, options)[0]
+    pidfd = {(): "3", ("-y",): "3<anon_inode:[pidfd]>", ("-yy",): "3<pid:P4>"}[options]
+    clones = [line for line in lines if line.startswith("clone(")]
+    assert clones[0] == "clone(child_stack=NULL, flags=CLONE_PARENT_SETTID|SIGCHLD, parent_tid=[P2]) = P2"
+    assert clones[1] == "clone(child_stack=NULL, flags=CLONE_PARENT_SETTID|SIGCHLD, parent_tid=0x1) = P3"
+    assert clones[2] == f"clone(child_stack=NULL, flags=CLONE_PIDFD|SIGCHLD, parent_tid=[{pidfd}]) = P4"
+    assert clones[3] == ("clone(child_stack=NULL, flags=CLONE_PIDFD|CLONE_PARENT_SETTID|SIGCHLD, "
+                         "parent_tid=0xADDR) = -1 EINVAL (Invalid argument)")
+
+
 FEATURES = ("IORING_FEAT_SINGLE_MMAP|IORING_FEAT_NODROP|IORING_FEAT_SUBMIT_STABLE|IORING_FEAT_RW_CUR_POS"
             "|IORING_FEAT_CUR_PERSONALITY|IORING_FEAT_FAST_POLL")
 

@@ -61,11 +61,29 @@ def _iov_slot(mv, pos, sub):
 
 
 
-# kind 0: f0 enter (filename, argv, envp)
-_S0 = struct.Struct("<QIIIHH16sQQQ")
+# kind 0: f0 enter
+_S0 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S0.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S0.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 1: f0 exit (parent_tidptr)
+_S1 = struct.Struct("<QIIIHHq")
+
+def _decode_1(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 2: f1 enter (filename, argv, envp)
+_S2 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_2(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S2.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 264)
@@ -73,56 +91,56 @@ def _decode_0(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 1: f0 exit
-_S1 = struct.Struct("<QIIIHHq")
-
-def _decode_1(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 2: f1 enter
-_S2 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S2.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 3: f1 exit (stat_addr, ru)
+# kind 3: f1 exit
 _S3 = struct.Struct("<QIIIHHq")
 
 def _decode_3(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S3.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 4: f2 enter
-_S4 = struct.Struct("<QIIIHH16sQQQQQ")
+_S4 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_4(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S4.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S4.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 5: f2 exit (ru)
+# kind 5: f2 exit (stat_addr, ru)
 _S5 = struct.Struct("<QIIIHHq")
 
 def _decode_5(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S5.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 6: f3 enter (filename, argv, envp)
+# kind 6: f3 enter
 _S6 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_6(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S6.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 7: f3 exit (ru)
+_S7 = struct.Struct("<QIIIHHq")
+
+def _decode_7(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 8: f4 enter (filename, argv, envp)
+_S8 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_8(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S8.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 264)
@@ -130,48 +148,48 @@ def _decode_6(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 7: f3 exit
-_S7 = struct.Struct("<QIIIHHq")
+# kind 9: f4 exit
+_S9 = struct.Struct("<QIIIHHq")
 
-def _decode_7(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
+def _decode_9(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 8: f4 enter (uargs)
-_S8 = struct.Struct("<QIIIHH16sQQ")
+# kind 10: f5 enter (uargs)
+_S10 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S8.unpack_from(mv, off)
+def _decode_10(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S10.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 9: f4 exit (uargs, uargs)
-_S9 = struct.Struct("<QIIIHHq")
+# kind 11: f5 exit (uargs, uargs)
+_S11 = struct.Struct("<QIIIHHq")
 
-def _decode_9(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
+def _decode_11(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 10: * enter
-_S10 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 12: * enter
+_S12 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S10.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+def _decode_12(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S12.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 11: * exit
-_S11 = struct.Struct("<QIIIHHq")
+# kind 13: * exit
+_S13 = struct.Struct("<QIIIHHq")
 
-def _decode_11(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
+def _decode_13(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -252,6 +270,8 @@ DECODERS = {
     9: _decode_9,
     10: _decode_10,
     11: _decode_11,
+    12: _decode_12,
+    13: _decode_13,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -10,6 +10,7 @@
  *   no entries, a bad address);
  * "kcmp": kcmp of every type, KCMP_FILE of two processes' descriptors and KCMP_EPOLL_TFD's struct, an
  *   unknown type, a process that does not exist.
+ * "oldclone": clone's parent_tid as the kernel wrote it (CLONE_PARENT_SETTID, CLONE_PIDFD).
  * Every call is deterministic. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -80,6 +81,30 @@ static int pidfd_calls(void)
     clone3_child(&ca, 32);                          /* smaller than any struct clone_args: EINVAL */
     clone3_child((struct clone_args *)8, sizeof ca); /* EFAULT */
     close(pidfd);
+    return 0;
+}
+
+/* The old clone's parent_tid: the child's tid (CLONE_PARENT_SETTID), a pointer the kernel could not write
+ * through, the pidfd (CLONE_PIDFD), and both flags at once (EINVAL) */
+static long clone_child(unsigned long flags, int *parent_tid)
+{
+    long r = syscall(SYS_clone, flags | SIGCHLD, 0, parent_tid, 0, 0);
+    if (r == 0)
+        _exit(0);
+    if (r > 0)
+        waitpid(r, 0, 0);
+    return r;
+}
+
+static int oldclone_calls(void)
+{
+    int ptid = 0, pidfd = -1;
+    marker();
+    clone_child(CLONE_PARENT_SETTID, &ptid);
+    clone_child(CLONE_PARENT_SETTID, (int *)1);
+    clone_child(CLONE_PIDFD, &pidfd);
+    close(pidfd);
+    clone_child(CLONE_PIDFD | CLONE_PARENT_SETTID, &pidfd);
     return 0;
 }
 
@@ -158,6 +183,8 @@ int main(int argc, char **argv)
         return pidfd_calls();
     if (!strcmp(argv[1], "uring"))
         return uring_calls();
+    if (!strcmp(argv[1], "oldclone"))
+        return oldclone_calls();
     if (!strcmp(argv[1], "kcmp"))
         return kcmp_calls();
     return 2;

@@ -70,7 +70,7 @@ DESCRIPTOR_BOOKKEEPING: dict[str, tuple[str, ...]] = {
     "inotify_init1": (), "fanotify_init": (), "userfaultfd": (), "perf_event_open": (), "io_uring_setup": (),
     "pidfd_open": (), "pidfd_getfd": (), "fsopen": (), "fspick": (), "landlock_create_ruleset": (), "bpf": (),
     # processes: exec drops close-on-exec descriptors, clone may share the table or make a pidfd
-    "execve": (), "execveat": (), "clone": (), "clone3": ("uargs",),
+    "execve": (), "execveat": (), "clone": ("parent_tidptr",), "clone3": ("uargs",),
     # what relative paths start from, and files removed under open descriptors
     "chdir": ("filename",), "fchdir": (), "unlink": ("pathname",), "unlinkat": ("pathname",),
     "rmdir": ("pathname",),

@@ -34,9 +34,15 @@ def _clone(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fd_text=str) -> tuple
     enter = f"child_stack={_addr(a['newsp'])}, flags={text}"
     out = []
     if flags & (CLONE_PARENT_SETTID | CLONE_PIDFD):
+        # what the kernel wrote there, read when the call returned (strace's printnum_fd with CLONE_PIDFD,
+        # printnum_int with CLONE_PARENT_SETTID): [N], or the pointer when it failed or could not be read
         pt = a["parent_tidptr"]
-        out.append(f"parent_tid=[{ev.ret}]" if flags & CLONE_PARENT_SETTID and ev.ret and ev.ret > 0
-                   else f"parent_tid={_addr(pt)}")
+        slot = ev.slots.get("parent_tidptr")
+        if ev.exit is None or failed(ev.ret) or slot is None or slot.absent or slot.fault or len(slot.data) < 4:
+            out.append(f"parent_tid={_addr(pt)}")
+        else:
+            n = int.from_bytes(slot.data[:4], "little", signed=True)
+            out.append(f"parent_tid=[{fd_text(n) if flags & CLONE_PIDFD else n}]")
     if flags & CLONE_SETTLS:
         out.append(f"tls={_addr(a['tls'])}")
     if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID):
@@ -463,7 +469,7 @@ def _rt_sigreturn(ev: SyscallEvent, style: Style, fd_text):
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
             "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn, "kcmp": _kcmp,
             "io_uring_setup": _io_uring_setup}
-MAKES_FDS = frozenset({"clone3"})  # printers whose descriptors are ones the call made
+MAKES_FDS = frozenset({"clone", "clone3"})  # printers whose descriptors are ones the call made
 STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
                     "io_uring_setup"})  # printers that take the abbreviation style and a descriptor's text
 
