@@ -8,9 +8,8 @@ dups, splice, tee, sendfile, copy_file_range, *at() directories, fchdir, mmap, p
 Every line must equal strace's, inodes and loopback ports numbered in order of appearance; only the
 arguments tracespec does not decode (signalfd4's mask, epoll_ctl's event, copy_file_range's offset, which
 it shows as addresses; perf_event_open's, fanotify's and landlock's) are left out, their descriptors still
-compared. UDP sockets that a failed send or connect bound show their port on the lines after, as strace's
-do. Not covered, as a known gap: a UDP socket that a failed write bound (unconnected, so unbound: strace
-shows the port it got on the next line; tracespec only from the next bind, connect or send)."""
+compared. UDP sockets that a failed send, write or connect bound show their port on the lines after, as
+strace's do."""
 
 from __future__ import annotations
 
@@ -26,8 +25,9 @@ from straceio import normalized
 pytestmark = pytest.mark.bpf
 
 CALLS = ("socketpair", "pipe", "pipe2", "openat", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "close", "read",
-         "write", "socket", "bind", "getsockname", "sendto", "connect", "listen", "accept", "unlink", "eventfd2",
-         "timerfd_create", "signalfd4", "epoll_create1", "epoll_ctl", "epoll_wait", "memfd_create", "ftruncate",
+         "writev", "write", "socket", "bind", "getsockname", "sendto", "connect", "listen", "accept", "unlink",
+         "eventfd2", "timerfd_create", "signalfd4", "epoll_create1", "epoll_ctl", "epoll_wait", "memfd_create",
+         "ftruncate",
          "mmap", "munmap", "getpid", "pidfd_open", "inotify_init1", "userfaultfd", "poll", "pselect6", "dup2", "dup3",
          "fcntl", "splice", "tee", "sendfile", "copy_file_range", "newfstatat", "faccessat2", "unlinkat", "mkdirat",
          "fchdir", "fchmod", "lseek", "fsync", "close_range", "perf_event_open", "fanotify_init", "fanotify_mark",
@@ -116,7 +116,7 @@ def test_udp_sockets_bound_by_failed_sends_and_connects_like_strace_yy(workload,
     lines = _compare(workload, "udp_failed", "-yy", tmp_path)
     after = [line for line in lines if line.startswith("fsync(")]
     bound = re.compile(r"fsync\(\d+<UDP(v6)?:\[(0\.0\.0\.0|\[::\]):N\d+\]>\)")
-    assert [bool(bound.match(line)) for line in after] == [True] * 5 + [False] * 2, after
+    assert [bool(bound.match(line)) for line in after] == [True] * 5 + [False] * 2 + [True] * 2, after
     assert any(line.startswith("write(") and "->127.0.0.1:N" in line and "ECONNREFUSED" in line for line in lines)
 
 

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/sched.h>
@@ -167,6 +168,15 @@ static void udp_failed(void) {
     sendto(t, "u", 1, MSG_NOSIGNAL, NULL, 0);  /* EPIPE: not connected, not bound */
     fsync(t);
     close(t);
+    int w = socket(AF_INET, SOCK_DGRAM, 0);
+    write(w, "w", 1);  /* EDESTADDRREQ, bound first */
+    fsync(w);
+    close(w);
+    int v = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct iovec wv = {"v", 1};
+    writev(v, &wv, 1);  /* the same by writev */
+    fsync(v);
+    close(v);
 }
 
 static void inet6(void) {

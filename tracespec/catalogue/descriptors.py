@@ -29,8 +29,10 @@ FD_INODE_MEMBERS = ("task_struct.files", "files_struct.fdt", "fdtable.max_fds", 
 # it sends (inet_send_prepare) or connects (inet_dgram_connect), and keeps the port when the call then
 # fails (EMSGSIZE, EACCES for a broadcast, EDESTADDRREQ, ECONNREFUSED, a route not found).
 SOCK_ENDS_SLOT = "sock_ends"
+# write and writev on a socket are sends too (sock_write_iter): an unbound UDP socket's failed write binds it.
 ENDPOINT_SYSCALLS: dict[str, str | None] = {"bind": "fd", "listen": "fd", "connect": "fd", "accept": None,
-                                            "accept4": None, "sendto": "fd", "sendmsg": "fd", "sendmmsg": "fd"}
+                                            "accept4": None, "sendto": "fd", "sendmsg": "fd", "sendmmsg": "fd",
+                                            "write": "fd", "writev": "fd"}
 # the slot's payload: family u16, local port u16 (host order), remote port u16 (network order), 2 unused
 # bytes, then the IPv4 local and remote addresses (4 bytes each) and the IPv6 ones (16 each)
 SOCK_ENDS_SIZE = 48
