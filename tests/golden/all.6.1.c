@@ -1055,6 +1055,10 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
         if ((written != TS_TW_OK || over) && unwritten)
             len = -1;
     }
+    /* each way of finding the length leaves it with a range of its own, and ts_put_buf bounds it anyway:
+     * forgotten, the ways meet here as one state instead of walking the copy (and the row's later slots)
+     * once each */
+    len = ts_forget_s64(r, len);
     return ts_put_buf(r, off, ptr, len, max);
 }
 #endif
@@ -1074,6 +1078,14 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
 #else
 #define TS_ARRAY_LOOP _Pragma("unroll")
 #define TS_ELEMENT_AT(r, at) (at)
+#endif
+/* What a loop leaves (how many elements, its flags), forgotten once it ends: it ends at any iteration
+ * (a fault, a NULL, the count), each with counts of its own, and the code after the loop would be
+ * verified once per way out; forgotten, they are one state there. */
+#if TS_BOUNDED_LOOPS
+#define TS_LOOP_LEFT(r, v) ((u32)ts_forget_s64(r, v))
+#else
+#define TS_LOOP_LEFT(r, v) (v)   /* unrolled: each way out is code of its own anyway */
 #endif
 /* A count the loop stops at, hidden from the optimiser in each iteration: seen, clang folds it into the
  * loop's trip count, which is then no constant, and leaves the loop rolled (kernels before 5.3 refuse any
@@ -1110,6 +1122,8 @@ static __always_inline u32 ts_put_strv_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr) 
             flags = TS_SLOT_FAULT;                                                              \
         n++;                                                                                    \
     }                                                                                           \
+    n = TS_LOOP_LEFT(r, n);                                                                     \
+    flags = TS_LOOP_LEFT(r, flags);                                                             \
     if (n == COUNT && !flags && TS_READ_USER(&p, sizeof(p), (void *)(ptr + 8 * COUNT)) == 0 && p) \
         flags = TS_SLOT_TRUNCATED;                                                              \
     *(u32 *)&r[start & TS_OFF_MASK] = n | flags;                                                \
@@ -1169,6 +1183,9 @@ static __always_inline u32 ts_put_iov_##COUNT##_##MAX(u8 *r, u32 off, u64 ptr, u
             again |= *(volatile u32 *)&r[(at + 8) & TS_OFF_MASK] & TS_SLOT_FAULT;               \
         n++;                                                                                    \
     }                                                                                           \
+    n = TS_LOOP_LEFT(r, n);                                                                     \
+    flags = TS_LOOP_LEFT(r, flags);                                                             \
+    again = TS_LOOP_LEFT(r, again);                                                             \
     if (n == COUNT && cnt > COUNT && !flags)                                                    \
         flags = TS_SLOT_TRUNCATED;                                                              \
     *(u32 *)&r[start & TS_OFF_MASK] = n | flags | (again / TS_SLOT_FAULT) * TS_SLOT_AGAIN;      \
