@@ -876,7 +876,11 @@ static __always_inline int ts_table_row(u32 nr, u8 *r)
     struct ts_trow_words *row = ts_table_rows.lookup(&nr);
     if (!row || !((row->w[0] >> TS_TR_PRESENT) & 1))
         return 0;
-    __builtin_memcpy(&r[TS_TROW_AT], row->w, sizeof(row->w));
+    /* word by word, and only the words the plan's rows use: a memcpy into u8 scratch is byte by byte */
+    u64 *to = (u64 *)&r[TS_TROW_AT];
+#pragma unroll
+    for (int i = 0; i < TS_TROW_USED; i++)
+        to[i] = row->w[i];
     return 1;
 }
 
@@ -960,10 +964,9 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
         if ((written != TS_TW_OK || over) && unwritten)
             len = -1;
     }
-    /* each way of finding the length leaves it with a range of its own, and ts_put_buf bounds it anyway:
-     * forgotten, the ways meet here as one state instead of walking the copy (and the row's later slots)
-     * once each */
-    len = ts_forget_s64(r, len);
+    /* (each way of finding the length leaves a range of its own, and the verifier walks the copy once per
+     * way: forgetting len here through map memory halves the table's verifier time, but cost read's and
+     * write's programs ~20 ns each, bench/ab_probe.py: every event pays, the verifier once) */
     return ts_put_buf(r, off, ptr, len, max);
 }
 #endif

@@ -455,6 +455,7 @@ def _config_defines(plan: Plan) -> dict[str, str]:
     d.update({f"TS_NEED_{h}": "1" for h in sorted(plan.helpers)})
     if plan.table is not None:
         d.update({name: c_int(value) for name, value in table_c.c_defines().items()})
+        d["TS_TROW_USED"] = c_int(table_c.used_words(plan.table))
     if plan.fd_inode_param is not None:  # ts_fd_inode's offsets: FD_INODE_MEMBERS' params, in order
         d.update({f"TS_P_FD_{member.split('.')[1].upper()}": c_int(plan.fd_inode_param + i)
                   for i, member in enumerate(FD_INODE_MEMBERS)})

@@ -98,6 +98,12 @@ def exit_word(t: TablePlan) -> int:
     return 1 + t.slots
 
 
+def used_words(t: TablePlan) -> int:
+    """The words of a row the programs read: word 0, then the enter and the exit slots' (what each event
+    copies of its row, the rest of ROW_WORDS unused)."""
+    return exit_word(t) + t.slots
+
+
 def rows(t: TablePlan) -> list[RowC]:
     """Each row's words, with comments naming what they say, for the template's switch on nr."""
     out = []
