@@ -105,7 +105,7 @@ def used_words(t: TablePlan) -> int:
 
 
 def rows(t: TablePlan) -> list[RowC]:
-    """Each row's words, with comments naming what they say, for the template's switch on nr."""
+    """Each row's words, with comments naming what they say: the template lists them, map_rows packs them."""
     out = []
     for e in t.entries:
         words = [(0, row_word(e), f"kinds {e.enter_kind}/{e.exit_kind}, {e.nargs} argument words"

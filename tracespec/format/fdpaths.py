@@ -433,8 +433,8 @@ def _clone_flags(ev: SyscallEvent) -> int:
 
 def _clone_pidfd(fds: FdPaths, ev: SyscallEvent) -> list:
     """A clone with CLONE_PIDFD gave the parent a pidfd on the child (close-on-exec): the number as the
-    kernel wrote it (clone3's pidfd, clone's parent_tid, copied when the call returned), else the lowest free one, which the kernel takes
-    and a complete table knows; an incomplete one leaves it to /proc."""
+    kernel wrote it (clone3's pidfd, clone's parent_tid, copied when the call returned), else the lowest
+    free one, which the kernel takes and a complete table knows; an incomplete one leaves it to /proc."""
     table = fds.tables.get(ev.tgid)
     written = ev.slots.get("uargs__pidfd" if ev.info.name == "clone3" else "parent_tidptr")
     if written is not None and not written.absent and not written.fault and len(written.data) >= 4:
