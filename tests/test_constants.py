@@ -215,3 +215,25 @@ def test_io_uring_and_kcmp_values_and_layouts_match_the_uapi_headers(tmp_path):
     widths = {"u32": 4, "u64": 8}
     for name, f in checked:
         assert tuple(map(int, out[f"{name}.{f.name}"].split())) == (f.offset, widths[f.type]), f"{name}.{f.name}"
+
+
+def test_personality_and_ioprio_values_match_the_headers(tmp_path):
+    """personality's types and flags (sys/personality.h) and ioprio's classes and whos (linux/ioprio.h) are
+    enums there, which #ifdef cannot see: each is printed by name; the two words of capget's data are two
+    struct __user_cap_data_struct (linux/capability.h)."""
+    c = load_catalogue().constants
+    names = [n for s in ("personality_type", "personality_flags", "ioprio_class", "ioprio_who")
+             for n, _ in c.sets[s].entries]
+    prog = ("#include <stdio.h>\n#include <stddef.h>\n#include <sys/personality.h>\n#include <linux/ioprio.h>\n"
+            "#include <linux/capability.h>\nint main(void) {\n")
+    prog += "".join(f'printf("{n} %llu\\n", (unsigned long long)({n}));\n' for n in names)
+    prog += ('printf("cap_data %zu %zu %zu %zu\\n", 2 * sizeof(struct __user_cap_data_struct), '
+             'offsetof(struct __user_cap_data_struct, permitted), offsetof(struct __user_cap_data_struct, '
+             'inheritable), sizeof(struct __user_cap_data_struct));\nreturn 0;\n}\n')
+    out = dict(line.split(" ", 1) for line in _compile_and_run(tmp_path, prog).splitlines())
+    for n in names:
+        assert c.values[n] == int(out[n]), n
+    layout = {f.name: f.offset for f in load_structs()["cap_data"].fields}
+    size, permitted, inheritable, one = map(int, out["cap_data"].split())
+    assert load_structs()["cap_data"].size == size
+    assert (layout["permitted"], layout["inheritable"], layout["effective_hi"]) == (permitted, inheritable, one)

@@ -108,6 +108,8 @@ KINDS: dict[str, KindInfo] = {
     "sig": KindInfo(Capture.NONE, Phase.ENTER, None, "a signal number"),
     "uid": KindInfo(Capture.NONE, Phase.ENTER, None, "a user id (-1: unchanged)"),
     "gid": KindInfo(Capture.NONE, Phase.ENTER, None, "a group id (-1: unchanged)"),
+    "persona": KindInfo(Capture.NONE, Phase.ENTER, None, "a personality: its type and flags (0xffffffff: ask)"),
+    "ioprio": KindInfo(Capture.NONE, Phase.ENTER, None, "an I/O priority: IOPRIO_PRIO_VALUE(class, data)"),
     "mode": KindInfo(Capture.NONE, Phase.ENTER, None, "permission bits, octal"),
     "omode": KindInfo(Capture.NONE, Phase.ENTER, None, "open's mode: shown only with O_CREAT or O_TMPFILE"),
     "ndev": KindInfo(Capture.NONE, Phase.ENTER, None,

@@ -22,7 +22,8 @@ CLASSES = frozenset({
 
 # ready: how many descriptors are ready (poll, select): 0 is a timeout, more is explained by what the
 # kernel wrote back (the entry-printed arguments read again at exit: revents, fd sets, the time left)
-RET_KINDS = frozenset({"int", "fd", "hex", "mode", "none", "timeout", "ready", "policy"})
+# persona, ioprio: the value in hex (a personality) or decimal (an I/O priority), its meaning after it
+RET_KINDS = frozenset({"int", "fd", "hex", "mode", "none", "timeout", "ready", "policy", "persona", "ioprio"})
 
 
 @dataclass(frozen=True)

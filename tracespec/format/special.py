@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+from tracespec.catalogue.constants import ConstantSet
 from tracespec.decode.events import SIGFRAME_MASK_SLOT, SyscallEvent
 from tracespec.quote import quote
 from tracespec.format.prctl import prctl
@@ -458,6 +461,70 @@ def _arch_prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None
     return f"{text}, {_addr(addr) if name in ARCH_PRCTL_ADDR else hexval(addr)}", "", None
 
 
+CAP_VERSIONS_OF_TWO = (0x20071026, 0x20080522)  # _LINUX_CAPABILITY_VERSION_2 and _3: 64 capabilities
+CAP_DATA_SIZE = 12  # one struct __user_cap_data_struct: 32 capabilities
+
+
+@functools.lru_cache(maxsize=1)
+def _cap_masks() -> tuple[ConstantSet, ConstantSet]:
+    """strace's cap_mask0 and cap_mask1: each capability as its bit (1<<CAP_CHOWN), in the low word's
+    set or the high word's, made from the capability numbers."""
+    caps = constants().sets["capability"].entries
+    low = tuple((f"1<<{n}", 1 << v) for n, v in caps if v < 32)
+    high = tuple((f"1<<{n}", 1 << (v - 32)) for n, v in caps if 32 <= v < 64)
+    return (ConstantSet("cap_mask0", "flags", low, unknown="CAP_???"),
+            ConstantSet("cap_mask1", "flags", high, unknown="CAP_???"))
+
+
+def _cap_bits(lo: int, hi: int, style: Style) -> str:
+    """strace's print_cap_bits: the low word's capabilities (or 0), then the high word's."""
+    c = constants()
+    low, high = _cap_masks()
+    parts = [flags_text(lo, low, c, style)] if lo or not hi else []
+    if hi:
+        parts.append(flags_text(hi, high, c, style))
+    return "|".join(parts)
+
+
+def _cap_header(ev: SyscallEvent, style: Style) -> tuple[str, int | None]:
+    """The header as strace prints it, and its version (None when it was not read: NULL or unreadable,
+    and then strace prints the data's address too)."""
+    addr = ev.args[0]
+    data = _copied(ev.entry_slots.get("header"), structs()["cap_header"].size) if addr else None
+    if data is None:
+        return _addr(addr), None
+    v = struct_fields("cap_header", data)
+    version = enum_text(v["version"], constants().sets["cap_version"], style)
+    return f"{{version={version}, pid={v['pid']}}}", v["version"]
+
+
+def _cap_data(addr: int, slot, version: int | None, style: Style) -> str:
+    """strace's print_cap_data: two words of each set for versions 2 and 3 of the header, one for others."""
+    two = version in CAP_VERSIONS_OF_TWO
+    data = _copied(slot, CAP_DATA_SIZE * (2 if two else 1)) if addr and version is not None else None
+    if data is None:
+        return _addr(addr)
+    v = struct_fields("cap_data", data)
+    return "{" + ", ".join(f"{k}={_cap_bits(v[k], v[k + '_hi'] if two else 0, style)}"
+                           for k in ("effective", "permitted", "inheritable")) + "}"
+
+
+def _capget(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
+    """The header at entry; the data the kernel wrote when the call returns, read by the header's
+    version (its address when the call failed)."""
+    header, version = _cap_header(ev, style)
+    if ev.exit is None:
+        return header, ""
+    ok = not failed(ev.ret)
+    return header, ", " + _cap_data(ev.args[1], ev.slots.get("dataptr") if ok else None,
+                                    version if ok else None, style)
+
+
+def _capset(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
+    header, version = _cap_header(ev, style)
+    return f"{header}, {_cap_data(ev.args[1], ev.entry_slots.get('data'), version, style)}", ""
+
+
 def _rt_sigreturn(ev: SyscallEvent, style: Style, fd_text):
     """strace's {mask=[...]}: the mask the signal frame restores (decode/events.py), when it was read."""
     slot = ev.slots.get(SIGFRAME_MASK_SLOT)
@@ -468,10 +535,10 @@ def _rt_sigreturn(ev: SyscallEvent, style: Style, fd_text):
 
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
             "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn, "kcmp": _kcmp,
-            "io_uring_setup": _io_uring_setup}
+            "io_uring_setup": _io_uring_setup, "capget": _capget, "capset": _capset}
 MAKES_FDS = frozenset({"clone", "clone3"})  # printers whose descriptors are ones the call made
 STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
-                    "io_uring_setup"})  # printers that take the abbreviation style and a descriptor's text
+                    "io_uring_setup", "capget", "capset"})  # printers that take the abbreviation style and a descriptor's text
 
 
 

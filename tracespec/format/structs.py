@@ -117,6 +117,19 @@ def _int(v: dict) -> str:
     return f"[{v['value']}]"
 
 
+def _id(v: dict) -> str:
+    """printuid behind a pointer (getresuid, getresgid): -1 for (uid_t) -1."""
+    return "[-1]" if v["value"] == 0xFFFFFFFF else f"[{v['value']}]"
+
+
+def _stack_t(v: dict, style: Style) -> str:
+    """strace's print_stack_t (sigaltstack)."""
+    c = constants()
+    sp = v["ss_sp"]
+    flags = flags_text(v["ss_flags"] & 0xFFFFFFFF, c.sets["sigaltstack_flags"], c, style)
+    return f"{{ss_sp={hexval(sp) if sp else 'NULL'}, ss_flags={flags}, ss_size={v['ss_size']}}}"
+
+
 def wait_status(status: int) -> str:
     """strace's rendering of a wait status: [{WIFEXITED(s) && WEXITSTATUS(s) == 0}] and kin."""
     c = constants()
@@ -308,9 +321,9 @@ def _epoll_event(v: dict, style: Style) -> str:
 
 STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
           "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
-          "sigevent": _sigevent}
+          "sigevent": _sigevent, "stack_t": _stack_t}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
-        "wstatus": _wstatus}
+        "wstatus": _wstatus, "uid": _id, "gid": _id}
 
 
 def complete(name: str, data: bytes) -> bool:
@@ -332,7 +345,7 @@ def struct_text(name: str, data: bytes, style: Style = DEFAULT_STYLE) -> str:
 
 def struct_json(name: str, data: bytes):
     v = struct_fields(name, data)
-    if name in ("int", "wstatus", "gid"):
+    if name in ("int", "wstatus", "gid", "uid"):
         return v["value"]
     if name == "fdpair":
         return [v["fd0"], v["fd1"]]

@@ -134,7 +134,7 @@ class TextWriter:
         kind = sh.ret
         if kind == "ready":
             return f"{sh.name}({entry}) = {ready_ret(ev, self.style)}"
-        return f"{sh.name}({entry}) = {ret if kind in PLAIN_RETS and ret >= 0 else ret_text(ret, kind)}"
+        return f"{sh.name}({entry}) = {ret if kind in PLAIN_RETS and ret >= 0 else ret_text(ret, kind, self.style)}"
 
     def enter_part(self, ev: SyscallEvent) -> str:
         sh = self.shapes.get(ev.nr) or self._shape(ev)
@@ -172,7 +172,7 @@ class TextWriter:
         info = ev.info
         kind = info.ret if info else "int"
         ret = str(ev.ret) if kind in PLAIN_RETS and ev.ret >= 0 else \
-            ready_ret(ev, self.style) if kind == "ready" else ret_text(ev.ret, kind)
+            ready_ret(ev, self.style) if kind == "ready" else ret_text(ev.ret, kind, self.style)
         if self.fds is not None and info is not None and ev.ret is not None and ev.ret >= 0 and self.fds.returns_fd(ev):
             ret = self.fds.annotate_new(ev.tgid, ev.ret)
         if own is not None and len(own) > 2 and own[2] is not None:  # a return strace explains (fcntl's flags)

@@ -219,6 +219,10 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
         return signal_text(value, style)
     if kind in ("uid", "gid"):
         return "-1" if value in (0xFFFFFFFF, -1) else str(value)
+    if kind == "persona":
+        return persona_text(value, style)
+    if kind == "ioprio":
+        return ioprio_arg_text(value, style)
     if kind in ("mode", "omode"):
         return mode_text(value)
     if kind == "ndev":
@@ -230,6 +234,38 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
     if kind == "enum":
         return enum_text(enum_value(value, f, c.sets[param]), c.sets[param], style)
     return str(value)
+
+
+PER_MASK = 0xFF
+PERSONA_QUERY = 0xFFFFFFFF  # personality(0xffffffff) changes nothing and returns the current one
+
+
+def persona_text(value: int, style: Style = DEFAULT_STYLE, query: bool = True) -> str:
+    """strace's printpersona: the type (the low byte, by name) and the flags above it, joined by |; the
+    query value 0xffffffff as a number where an argument has it (query=True)."""
+    value &= 0xFFFFFFFF
+    if query and value == PERSONA_QUERY:
+        return hexval(value)
+    c = constants()
+    text = enum_text(value & PER_MASK, c.sets["personality_type"], style)
+    rest = value & ~PER_MASK
+    return f"{text}|{flags_text(rest, c.sets['personality_flags'], c, style)}" if rest else text
+
+
+IOPRIO_CLASS_SHIFT = 13
+
+
+def ioprio_text(value: int, style: Style = DEFAULT_STYLE) -> str:
+    """strace's sprint_ioprio: IOPRIO_PRIO_VALUE(class, data), the class as -X prints a name."""
+    value &= 0xFFFFFFFF
+    cls = enum_text(value >> IOPRIO_CLASS_SHIFT, constants().sets["ioprio_class"], style)
+    return f"IOPRIO_PRIO_VALUE({cls}, {value & ((1 << IOPRIO_CLASS_SHIFT) - 1)})"
+
+
+def ioprio_arg_text(value: int, style: Style = DEFAULT_STYLE) -> str:
+    """ioprio_set's priority: the macro form (-X raw: the int alone; -X verbose: the int, the form in a
+    comment)."""
+    return with_comment(str(value), ioprio_text(value, style), style)
 
 
 def signal_text(value: int, style: Style = DEFAULT_STYLE) -> str:
@@ -250,7 +286,7 @@ def enum_value(value: int, f: ArgField, cset: ConstantSet) -> int:
     return v
 
 
-NAMED_KINDS = frozenset({"flags", "enum", "sig", "dirfd"})  # scalar kinds whose values have names
+NAMED_KINDS = frozenset({"flags", "enum", "sig", "dirfd", "persona"})  # scalar kinds whose values have names
 
 
 def value_names(value: int, f: ArgField) -> list[str] | None:
@@ -274,6 +310,13 @@ def value_names(value: int, f: ArgField) -> list[str] | None:
         return [name] if name else []
     if kind == "dirfd" and value == -100:
         return ["AT_FDCWD"]
+    if kind == "persona":  # the type's name (none for an unknown one), then the flags' (the query: none)
+        v = unsigned(value, 4)
+        if v == PERSONA_QUERY:
+            return []
+        name = c.sets["personality_type"].lookup(v & PER_MASK)
+        names, rest = flag_names(v & ~PER_MASK, c.sets["personality_flags"], c)
+        return ([name] if name is not None else []) + names + ([hex(rest)] if rest else [])
     return None
 
 
@@ -305,7 +348,7 @@ def errno_text(errno: int) -> str:
     return f"{name} ({c.errno_message(errno)})"
 
 
-def ret_text(ret: int, kind: str) -> str:
+def ret_text(ret: int, kind: str, style: Style = DEFAULT_STYLE) -> str:
     if -4095 <= ret < 0:
         errno = -ret
         if ERESTART_MIN <= errno <= ERESTART_MAX:
@@ -319,6 +362,10 @@ def ret_text(ret: int, kind: str) -> str:
         return "?"
     if kind in ("timeout", "ready") and ret == 0:
         return "0 (Timeout)"
+    if kind == "persona":  # strace's personality: RVAL_HEX with its names after it
+        return f"{hexval(ret & 0xFFFFFFFF)} ({persona_text(ret, style, query=False)})"
+    if kind == "ioprio":  # strace's ioprio_get: the number, its meaning after it (-X raw: the number)
+        return str(ret) if style.xlat == "raw" else f"{ret} ({ioprio_text(ret, style)})"
     if kind == "policy":  # strace's sched_getscheduler: the policy's name after it, whatever -X says
         name = constants().sets["sched_policy"].lookup(ret)
         return f"{ret} ({name})" if name is not None else str(ret)

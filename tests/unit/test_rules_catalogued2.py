@@ -1,0 +1,127 @@
+"""More arguments printed as bare numbers or addresses (issue 19), now decoded as strace decodes them:
+sigaltstack's stack_t, the ids getresuid and getresgid write back, the set*id calls' -1, personality's
+type and flags (argument and return), the I/O priorities of ioprio_set and ioprio_get, and the
+capability sets of capget and capset. Each rendered from a synthetic event, without BPF."""
+
+from __future__ import annotations
+
+import struct
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from tracespec.decode.events import SyscallEvent
+from tracespec.format.args import render, visible
+from tracespec.format.special import special
+from tracespec.format.values import Style, ret_text, value_names
+from tracespec.pipeline import compile_spec
+from tracespec.wire.records import EnterRecord, ExitRecord, Slot
+
+SYSCALLS = ["sigaltstack", "getresuid", "getresgid", "setresuid", "setreuid", "setfsgid", "personality",
+            "ioprio_set", "ioprio_get", "capget", "capset"]
+RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
+V3, V1 = 0x20080522, 0x19980330
+
+
+@lru_cache(maxsize=1)
+def infos() -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        spec = Path(d) / "s.yaml"
+        spec.write_text("version: 1\nsyscalls: [" + ", ".join(SYSCALLS) + "]\n")
+        return {s.name: s for s in compile_spec(str(spec), kernel="6.1").plan.schema.syscalls}
+
+
+def event(name: str, args: tuple, ret: int = 0, entry: dict | None = None, exit: dict | None = None):
+    info = infos()[name]
+    full = tuple(args) + (0,) * (len(info.args) - len(args))
+    entry = entry or {}
+    return SyscallEvent(info, info.nr, 1, 1, "t", EnterRecord(0, 1, 1, info.nr, 0, 0, b"t", full, ()),
+                        ExitRecord(1, 1, 1, info.nr, 0, 0, ret, ()), full, {**entry, **(exit or {})}, entry)
+
+
+def line(name: str, args: tuple, ret: int = 0, slots: dict | None = None, style: Style = Style()) -> str:
+    ev = event(name, args, ret, slots)
+    return ", ".join(render(f, v, ev, None, style) for f, v in visible(ev))
+
+
+def stack(sp: int, flags: int, size: int) -> Slot:
+    return Slot(struct.pack("<QIIQ", sp, flags, 0, size), 0)
+
+
+def test_sigaltstack_prints_both_stacks():
+    old = stack(0, 2, 0)
+    assert line("sigaltstack", (0, 0x7000), slots={"uoss": old}) == "NULL, {ss_sp=NULL, ss_flags=SS_DISABLE, ss_size=0}"
+    new = stack(0x5000, 0x80000000, 8192)
+    assert line("sigaltstack", (0x6000, 0), slots={"uss": new}) == \
+        "{ss_sp=0x5000, ss_flags=SS_AUTODISARM, ss_size=8192}, NULL"
+    assert line("sigaltstack", (0x6000, 0), slots={"uss": stack(0x5000, 0x11, 8192)}) == \
+        "{ss_sp=0x5000, ss_flags=SS_ONSTACK|0x10, ss_size=8192}, NULL"
+    # the old stack when the call failed: its address (the decoder keeps no copy the kernel did not write)
+    assert line("sigaltstack", (0x6000, 0x7000), -22, {"uss": new}).endswith(", 0x7000")
+
+
+def test_ids_written_back_and_minus_one():
+    ids = {n: Slot((v & 0xFFFFFFFF).to_bytes(4, "little"), 0) for n, v in
+           (("ruidp", 0), ("euidp", 1000), ("suidp", -1))}
+    assert line("getresuid", (0x1000, 0x1004, 0x1008), slots=ids) == "[0], [1000], [-1]"
+    assert line("getresuid", (0, 0x1004, 0x1008), -14) == "NULL, 0x1004, 0x1008"
+    assert line("setresuid", (0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFE)) == "-1, -1, 4294967294"
+    assert line("setreuid", (-1, 0)) == "-1, 0"
+    assert line("setfsgid", (0xFFFFFFFF,)) == "-1"
+
+
+def test_personality_type_and_flags():
+    assert line("personality", (0xFFFFFFFF,)) == "0xffffffff"
+    assert line("personality", (0x40000,)) == "PER_LINUX|ADDR_NO_RANDOMIZE"
+    assert line("personality", (0x8,)) == "PER_LINUX32"
+    assert line("personality", (0x10001,)) == "0x1 /* PER_??? */|0x10000"
+    assert line("personality", (0x40000,), style=VERBOSE) == "0 /* PER_LINUX */|0x40000 /* ADDR_NO_RANDOMIZE */"
+    assert line("personality", (0x40000,), style=RAW) == "0|0x40000"
+    assert ret_text(0x40000, "persona") == "0x40000 (PER_LINUX|ADDR_NO_RANDOMIZE)"
+    assert ret_text(0, "persona") == "0 (PER_LINUX)"
+    assert ret_text(-1, "persona") == "-1 EPERM (Operation not permitted)"
+    f = infos()["personality"].args[0]
+    assert value_names(0x40000, f) == ["PER_LINUX", "ADDR_NO_RANDOMIZE"] and value_names(0xFFFFFFFF, f) == []
+
+
+def test_io_priorities():
+    assert line("ioprio_set", (1, 0, (2 << 13) | 4)) == "IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 4)"
+    assert line("ioprio_set", (9, 0, (5 << 13) | 4)) == \
+        "0x9 /* IOPRIO_WHO_??? */, 0, IOPRIO_PRIO_VALUE(0x5 /* IOPRIO_CLASS_??? */, 4)"
+    assert line("ioprio_set", (1, 0, 3 << 13), style=RAW) == "0x1, 0, 24576"
+    assert line("ioprio_set", (1, 0, 3 << 13), style=VERBOSE) == \
+        "0x1 /* IOPRIO_WHO_PROCESS */, 0, 24576 /* IOPRIO_PRIO_VALUE(0x3 /* IOPRIO_CLASS_IDLE */, 0) */"
+    assert ret_text(16388, "ioprio") == "16388 (IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 4))"
+    assert ret_text(16388, "ioprio", RAW) == "16388"
+    assert ret_text(-3, "ioprio") == "-1 ESRCH (No such process)"
+
+
+def caps(*words: int) -> Slot:
+    return Slot(struct.pack("<6I", *(words + (0,) * (6 - len(words)))), 0)
+
+
+def header(version: int, pid: int = 0) -> Slot:
+    return Slot(struct.pack("<Ii", version, pid), 0)
+
+
+def test_capget_reads_the_data_by_the_header_version():
+    ev = event("capget", (0x1000, 0x2000), 0, {"header": header(V3)}, {"dataptr": caps(0x3, 0x1, 0, 0x1, 0x100, 0)})
+    enter, rest = special(ev)[:2]
+    assert enter == "{version=_LINUX_CAPABILITY_VERSION_3, pid=0}"
+    assert rest == (", {effective=1<<CAP_CHOWN|1<<CAP_DAC_OVERRIDE|1<<CAP_MAC_OVERRIDE, "
+                    "permitted=1<<CAP_CHOWN|1<<CAP_CHECKPOINT_RESTORE, inheritable=0}")
+    # version 1: one word each; the second word, which the kernel did not write, is not read
+    ev = event("capget", (0x1000, 0x2000), 0, {"header": header(V1)}, {"dataptr": caps(0x1, 0, 0, 0xFF, 0xFF, 0xFF)})
+    assert special(ev)[1] == ", {effective=1<<CAP_CHOWN, permitted=0, inheritable=0}"
+    # failed: the data's address; an unreadable header: both addresses
+    ev = event("capget", (0x1000, 0x2000), -22, {"header": header(0x12345)})
+    assert special(ev)[:2] == ("{version=0x12345 /* _LINUX_CAPABILITY_VERSION_??? */, pid=0}", ", 0x2000")
+    ev = event("capget", (0x1000, 0x2000), -14, {})
+    assert special(ev)[:2] == ("0x1000", ", 0x2000")
+
+
+def test_capset_prints_unknown_capabilities_in_hex():
+    ev = event("capset", (0x1000, 0x2000), 0, {"header": header(V3), "data": caps(0, 0, 0, 0xFFFFFE00, 0, 0)})
+    assert special(ev)[0] == ("{version=_LINUX_CAPABILITY_VERSION_3, pid=0}, "
+                              "{effective=0xfffffe00 /* CAP_??? */, permitted=0, inheritable=0}")
+    assert special(ev, VERBOSE)[0].endswith("inheritable=0}")
