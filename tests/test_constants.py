@@ -17,7 +17,8 @@ HEADERS = ["fcntl.h", "sys/stat.h", "linux/stat.h", "stdio.h", "unistd.h", "sys/
            "sys/file.h", "sys/socket.h", "signal.h", "asm/prctl.h", "sys/resource.h", "time.h",
            "sys/random.h", "sys/eventfd.h", "sys/epoll.h", "sys/inotify.h", "sys/mount.h", "sys/prctl.h",
            "linux/close_range.h", "linux/sched.h", "linux/capability.h", "linux/securebits.h",
-           "linux/seccomp.h", "linux/netlink.h", "sys/timerfd.h", "sys/time.h", "poll.h", "dirent.h"]
+           "linux/seccomp.h", "linux/netlink.h", "sys/timerfd.h", "sys/time.h", "poll.h", "dirent.h",
+           "sys/xattr.h", "sys/pidfd.h"]
 # glibc's value differs from the kernel's, which is what a traced syscall carries
 KERNEL_NOT_LIBC = {"O_LARGEFILE", "SIGRTMIN",  # glibc reserves 32 and 33 for itself
                    "__O_TMPFILE"}  # glibc folds O_DIRECTORY into it; the kernel's is the bit alone

@@ -6,6 +6,8 @@ I/O priorities of ioprio_set and ioprio_get."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from groupcompare import compare_group
@@ -75,3 +77,68 @@ def test_io_priorities_agree_with_strace(options, build_dir, tmp_path):
         assert lines[2] == "ioprio_get(IOPRIO_WHO_PROCESS, 0) = 16388 (IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 4))"
         assert lines[6] == ("ioprio_set(0x9 /* IOPRIO_WHO_??? */, 0, IOPRIO_PRIO_VALUE(0x5 /* IOPRIO_CLASS_??? */, "
                             "4)) = -1 EINVAL (Invalid argument)")
+
+
+XATTRS = ["setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr",
+          "flistxattr"]
+
+
+@pytest.mark.parametrize("options", [(), ("-X", "verbose"), ("-x",), ("-xx",), ("-s", "4")],
+                         ids=["abbrev", "Xverbose", "x", "xx", "s4"])
+def test_extended_attributes_agree_with_strace(options, build_dir, tmp_path):
+    """Values as strings without a last NUL (strace's print_xattr_val), read values at exit when the
+    call returns them, lists whole, flags by name."""
+    path = str(tmp_path / "attrs")
+    lines = compare_group("rules9_workload", "xattr", XATTRS, build_dir, tmp_path, options, extra_argv=(path,))
+    if options == ():
+        assert lines[2] == 'fsetxattr(3, "user.asciz", "ends in NUL", 12, 0) = 0'
+        assert lines[4] == f'setxattr("{path}", "user.none", "x", 1, XATTR_REPLACE) = -1 ENODATA (No data available)'
+        assert lines[9] == 'fgetxattr(3, "user.bytes", "\\1\\2\\0\\3", 256) = 4'
+        assert lines[13] == f'listxattr("{path}", "user.text\\0user.bytes\\0user.long\\0u"..., 256) = 42'
+
+
+def test_mremap_shows_its_new_address_only_when_the_mapping_may_move_there(build_dir, tmp_path):
+    lines = _compare("remap", ["mremap"], build_dir, tmp_path, ())
+    assert lines[0] == "mremap(0xADDR, 8192, 16384, MREMAP_MAYMOVE) = 0xADDR"
+    assert lines[2] == "mremap(0xADDR, 8192, 8192, MREMAP_MAYMOVE|MREMAP_FIXED, 0xADDR) = 0xADDR"
+    assert lines[3] == "mremap(0xADDR, 8192, 8192, MREMAP_FIXED) = -1 EINVAL (Invalid argument)"
+    assert lines[4] == "mremap(0xADDR, 8192, 8192, 0x40 /* MREMAP_??? */) = -1 EINVAL (Invalid argument)"
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_offsets_and_splice_flags_agree_with_strace(options, build_dir, tmp_path):
+    lines = _compare("offsets", ["sendfile", "copy_file_range", "splice", "tee", "vmsplice"], build_dir, tmp_path,
+                     options)
+    if options == ():
+        assert lines[:3] == ["sendfile(4, 3, [2] => [7], 5) = 5", "sendfile(4, 3, NULL, 5) = 5",
+                             "sendfile(4, 3, [1099511627776], 5) = 0"]
+        assert lines[3] == "copy_file_range(3, [1], -1, [0], 4, 0) = -1 EBADF (Bad file descriptor)"
+        assert lines[5] == "splice(3, [1], 6, NULL, 4, SPLICE_F_MOVE|SPLICE_F_MORE) = 4"
+        assert lines[7] == 'vmsplice(6, [{iov_base="gift", iov_len=4}], 1, SPLICE_F_GIFT) = 4'
+
+
+def _clock_scrub(line: str) -> str:
+    """The times and their dates differ between the two runs: only their shape is compared."""
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", "DATE", re.sub(r"(tv_sec|tv_usec)=\d+", r"\1=N",
+                  re.sub(r"(\[|= |^time\(\[)\d{6,}", r"\1N", line)))
+
+
+def test_clocks_agree_with_strace(build_dir, tmp_path):
+    lines = compare_group("rules9_workload", "clock", ["times", "gettimeofday", "time"], build_dir, tmp_path,
+                          scrub=_clock_scrub)
+    assert lines[0] == "times({tms_utime=0, tms_stime=0, tms_cutime=0, tms_cstime=0}) = N"
+    assert lines[3] == "gettimeofday({tv_sec=N, tv_usec=N}, {tz_minuteswest=0, tz_dsttime=0}) = 0"
+    assert lines[4] == "gettimeofday(0x8, NULL) = -1 EFAULT (Bad address)"
+    assert lines[5:7] == ["time(NULL) = N (DATE)", "time([N /* DATE */]) = N (DATE)"]
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_membarrier_pidfd_open_mlock2_and_getcpu_agree_with_strace(options, build_dir, tmp_path):
+    lines = _compare("misc", ["getcpu", "membarrier", "pidfd_open", "mlock2"], build_dir, tmp_path, options)
+    if options == ():
+        assert lines[0] == "getcpu([0], NULL, NULL) = 0"
+        assert lines[1].startswith("membarrier(MEMBARRIER_CMD_QUERY, 0) = 0x3") and "MEMBARRIER_CMD_GLOBAL|" in lines[1]
+        assert lines[4] == ("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, MEMBARRIER_CMD_FLAG_CPU, 0) "
+                            "= -1 EPERM (Operation not permitted)")
+        assert "pidfd_open(P1, PIDFD_NONBLOCK) = 3" in lines
+        assert lines[-2] == "mlock2(0xADDR, 4096, 0x2 /* MLOCK_??? */) = -1 EINVAL (Invalid argument)"

@@ -11,7 +11,7 @@ _PLAIN = re.compile(rb'[\x20\x21\x23-\x5b\x5d-\x7e]*')
 _ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v"}
 
 
-def _needs_hex(data: bytes) -> bool:
+def needs_hex(data: bytes) -> bool:
     """strace -x's test: a byte that is neither printable nor whitespace (\t\n\v\f\r) hexes the whole string."""
     return any(c > 0x7E or (c < 0x20 and not 9 <= c <= 13) for c in data)
 
@@ -24,7 +24,7 @@ def hex_quote(data: bytes, truncated: bool = False) -> str:
 def quote(data: bytes, truncated: bool = False, hex_strings: int = 0) -> str:
     """`"..."` with C escapes; non-printable bytes in octal, 3 digits only before an octal digit.
     hex_strings: 1 as strace -x (a string with a non-printable byte all in hex), 2 as -xx (all in hex)."""
-    if hex_strings and (hex_strings > 1 or _needs_hex(data)):
+    if hex_strings and (hex_strings > 1 or needs_hex(data)):
         return hex_quote(data, truncated)
     if _PLAIN.fullmatch(data):  # most paths and much text: nothing to escape
         return f'"{data.decode("ascii")}"...' if truncated else f'"{data.decode("ascii")}"'

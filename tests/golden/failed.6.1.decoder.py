@@ -371,79 +371,99 @@ def _decode_31(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 32: f16 enter (arg1)
-_S32 = struct.Struct("<QIIIHH16sQQQ")
+# kind 32: f16 enter (offset)
+_S32 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S32.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 33: f16 exit
-_S33 = struct.Struct("<QIIIHHq")
-
-def _decode_33(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 34: f17 enter (arg2)
-_S34 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_34(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S34.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S32.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 35: f17 exit (arg1, arg2)
+# kind 33: f16 exit (offset)
+_S33 = struct.Struct("<QIIIHHq")
+
+def _decode_33(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S33.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 34: f17 enter (arg1)
+_S34 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_34(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S34.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 35: f17 exit
 _S35 = struct.Struct("<QIIIHHq")
 
 def _decode_35(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 36: f18 enter (arg2)
+_S36 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_36(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S36.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 37: f18 exit (arg1, arg2)
+_S37 = struct.Struct("<QIIIHHq")
+
+def _decode_37(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 36: f18 enter (buff, addr)
-_S36 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_36(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S36.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 37: f18 exit
-_S37 = struct.Struct("<QIIIHHq")
-
-def _decode_37(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 38: f19 enter (addr_len)
+# kind 38: f19 enter (buff, addr)
 _S38 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_38(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S38.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 39: f19 exit (ubuf, addr, addr_len)
+# kind 39: f19 exit
 _S39 = struct.Struct("<QIIIHHq")
 
 def _decode_39(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 40: f20 enter (addr_len)
+_S40 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_40(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S40.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 41: f20 exit (ubuf, addr, addr_len)
+_S41 = struct.Struct("<QIIIHHq")
+
+def _decode_41(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -451,11 +471,11 @@ def _decode_39(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 40: f20 enter (msg, msg, msg, msg)
-_S40 = struct.Struct("<QIIIHH16sQQQ")
+# kind 42: f21 enter (msg, msg, msg, msg)
+_S42 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_40(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S40.unpack_from(mv, off)
+def _decode_42(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S42.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -464,29 +484,29 @@ def _decode_40(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2, s3)))
 
 
-# kind 41: f20 exit
-_S41 = struct.Struct("<QIIIHHq")
+# kind 43: f21 exit
+_S43 = struct.Struct("<QIIIHHq")
 
-def _decode_41(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
+def _decode_43(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 42: f21 enter (msg)
-_S42 = struct.Struct("<QIIIHH16sQQQ")
+# kind 44: f22 enter (msg)
+_S44 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S42.unpack_from(mv, off)
+def _decode_44(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 43: f21 exit (msg, msg, msg, msg)
-_S43 = struct.Struct("<QIIIHHq")
+# kind 45: f22 exit (msg, msg, msg, msg)
+_S45 = struct.Struct("<QIIIHHq")
 
-def _decode_43(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
+def _decode_45(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -495,43 +515,25 @@ def _decode_43(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 44: f22 enter
-_S44 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 46: f23 enter
+_S46 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S44.unpack_from(mv, off)
+def _decode_46(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S46.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 45: f22 exit (usockvec)
-_S45 = struct.Struct("<QIIIHHq")
+# kind 47: f23 exit (usockvec)
+_S47 = struct.Struct("<QIIIHHq")
 
-def _decode_45(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
+def _decode_47(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 46: f23 enter (optval)
-_S46 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S46.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 47: f23 exit
-_S47 = struct.Struct("<QIIIHHq")
-
-def _decode_47(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 48: f24 enter (optlen)
+# kind 48: f24 enter (optval)
 _S48 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_48(mv, off):
@@ -541,40 +543,58 @@ def _decode_48(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 49: f24 exit (optval, optlen)
+# kind 49: f24 exit
 _S49 = struct.Struct("<QIIIHHq")
 
 def _decode_49(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 50: f25 enter
+# kind 50: f25 enter (optlen)
 _S50 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_50(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S50.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 51: f25 exit (parent_tidptr)
+# kind 51: f25 exit (optval, optlen)
 _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 52: f26 enter
+_S52 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_52(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S52.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 53: f26 exit (parent_tidptr)
+_S53 = struct.Struct("<QIIIHHq")
+
+def _decode_53(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 52: f26 enter (filename, argv, envp)
-_S52 = struct.Struct("<QIIIHH16sQQQ")
+# kind 54: f27 enter (filename, argv, envp)
+_S54 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_52(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S52.unpack_from(mv, off)
+def _decode_54(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S54.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -582,62 +602,42 @@ def _decode_52(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 53: f26 exit
-_S53 = struct.Struct("<QIIIHHq")
-
-def _decode_53(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 54: f27 enter
-_S54 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S54.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 55: f27 exit (stat_addr, ru)
+# kind 55: f27 exit
 _S55 = struct.Struct("<QIIIHHq")
 
 def _decode_55(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 56: f28 enter
-_S56 = struct.Struct("<QIIIHH16sQ")
+_S56 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S56.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S56.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 57: f28 exit (name)
+# kind 57: f28 exit (stat_addr, ru)
 _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S57.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 58: f29 enter (arg)
-_S58 = struct.Struct("<QIIIHH16sQQQ")
+# kind 58: f29 enter
+_S58 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S58.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S58.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 59: f29 exit (arg)
+# kind 59: f29 exit (name)
 _S59 = struct.Struct("<QIIIHHq")
 
 def _decode_59(mv, off):
@@ -647,19 +647,39 @@ def _decode_59(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 60: f30 enter
+# kind 60: f30 enter (arg)
 _S60 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_60(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S60.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 61: f30 exit (arg1, dirent_count)
+# kind 61: f30 exit (arg)
 _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S61.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 62: f31 enter
+_S62 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_62(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S62.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 63: f31 exit (arg1, dirent_count)
+_S63 = struct.Struct("<QIIIHHq")
+
+def _decode_63(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, _ = _buf_slot(mv, pos)
@@ -667,72 +687,54 @@ def _decode_61(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 62: f31 enter
-_S62 = struct.Struct("<QIIIHH16sQQ")
+# kind 64: f32 enter
+_S64 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S62.unpack_from(mv, off)
+def _decode_64(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 63: f31 exit (buf)
-_S63 = struct.Struct("<QIIIHHq")
+# kind 65: f32 exit (buf)
+_S65 = struct.Struct("<QIIIHHq")
 
-def _decode_63(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
+def _decode_65(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S65.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _str_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 64: f32 enter (arg0, arg1)
-_S64 = struct.Struct("<QIIIHH16sQQ")
+# kind 66: f33 enter (arg0, arg1)
+_S66 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
+def _decode_66(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 65: f32 exit
-_S65 = struct.Struct("<QIIIHHq")
+# kind 67: f33 exit
+_S67 = struct.Struct("<QIIIHHq")
 
-def _decode_65(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S65.unpack_from(mv, off)
+def _decode_67(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 66: f33 enter (path)
-_S66 = struct.Struct("<QIIIHH16sQQQ")
+# kind 68: f34 enter (arg0)
+_S68 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S66.unpack_from(mv, off)
+def _decode_68(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S68.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 67: f33 exit (buf)
-_S67 = struct.Struct("<QIIIHHq")
-
-def _decode_67(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 68: f34 enter
-_S68 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 69: f34 exit (rlim)
+# kind 69: f34 exit (arg1)
 _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
@@ -750,25 +752,26 @@ def _decode_70(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 71: f35 exit (ru)
+# kind 71: f35 exit (tv, tz)
 _S71 = struct.Struct("<QIIIHHq")
 
 def _decode_71(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 72: f36 enter
-_S72 = struct.Struct("<QIIIHH16sQ")
+_S72 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S72.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 73: f36 exit (info)
+# kind 73: f36 exit (rlim)
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
@@ -786,7 +789,7 @@ def _decode_74(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 75: f37 exit (grouplist)
+# kind 75: f37 exit (ru)
 _S75 = struct.Struct("<QIIIHHq")
 
 def _decode_75(mv, off):
@@ -796,65 +799,61 @@ def _decode_75(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 76: f38 enter (grouplist)
-_S76 = struct.Struct("<QIIIHH16sQQ")
+# kind 76: f38 enter
+_S76 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S76.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 77: f38 exit
+# kind 77: f38 exit (info)
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 78: f39 enter
-_S78 = struct.Struct("<QIIIHH16sQQQ")
+_S78 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S78.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S78.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 79: f39 exit (ruidp, euidp, suidp)
+# kind 79: f39 exit (tbuf)
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S79.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 80: f40 enter
-_S80 = struct.Struct("<QIIIHH16sQQQ")
+_S80 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S80.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S80.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 81: f40 exit (rgidp, egidp, sgidp)
+# kind 81: f40 exit (grouplist)
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 82: f41 enter (header)
+# kind 82: f41 enter (grouplist)
 _S82 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_82(mv, off):
@@ -864,54 +863,55 @@ def _decode_82(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 83: f41 exit (dataptr)
+# kind 83: f41 exit
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 84: f42 enter (header, data)
-_S84 = struct.Struct("<QIIIHH16sQQ")
+# kind 84: f42 enter
+_S84 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S84.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 85: f42 exit
+# kind 85: f42 exit (ruidp, euidp, suidp)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
 # kind 86: f43 enter
-_S86 = struct.Struct("<QIIIHH16sQQ")
+_S86 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S86.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S86.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 87: f43 exit (uset)
+# kind 87: f43 exit (rgidp, egidp, sgidp)
 _S87 = struct.Struct("<QIIIHHq")
 
 def _decode_87(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 88: f44 enter (unewset)
+# kind 88: f44 enter (header)
 _S88 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_88(mv, off):
@@ -921,45 +921,44 @@ def _decode_88(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 89: f44 exit
+# kind 89: f44 exit (dataptr)
 _S89 = struct.Struct("<QIIIHHq")
 
 def _decode_89(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 90: f45 enter (uss)
+# kind 90: f45 enter (header, data)
 _S90 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_90(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S90.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 91: f45 exit (uoss)
+# kind 91: f45 exit
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 92: f46 enter (pathname)
+# kind 92: f46 enter
 _S92 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_92(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S92.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 93: f46 exit (buf)
+# kind 93: f46 exit (uset)
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
@@ -969,25 +968,25 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 94: f47 enter
+# kind 94: f47 enter (unewset)
 _S94 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_94(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 95: f47 exit (buf)
+# kind 95: f47 exit
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 96: f48 enter (param)
+# kind 96: f48 enter (uss)
 _S96 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_96(mv, off):
@@ -997,23 +996,27 @@ def _decode_96(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 97: f48 exit
+# kind 97: f48 exit (uoss)
 _S97 = struct.Struct("<QIIIHHq")
 
 def _decode_97(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 98: f49 enter
+# kind 98: f49 enter (pathname)
 _S98 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_98(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 99: f49 exit (param)
+# kind 99: f49 exit (buf)
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
@@ -1023,53 +1026,51 @@ def _decode_99(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 100: f50 enter (param)
-_S100 = struct.Struct("<QIIIHH16sQQQ")
+# kind 100: f50 enter
+_S100 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S100.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 101: f50 exit
+# kind 101: f50 exit (buf)
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 102: f51 enter
-_S102 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_102(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 103: f51 exit (arg1)
-_S103 = struct.Struct("<QIIIHHq")
-
-def _decode_103(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 104: f52 enter (arg2)
-_S104 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 102: f51 enter (param)
+_S102 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_102(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 103: f51 exit
+_S103 = struct.Struct("<QIIIHHq")
+
+def _decode_103(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 104: f52 enter
+_S104 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S104.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 105: f52 exit (arg2)
+# kind 105: f52 exit (param)
 _S105 = struct.Struct("<QIIIHHq")
 
 def _decode_105(mv, off):
@@ -1079,14 +1080,14 @@ def _decode_105(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 106: f53 enter (rlim)
-_S106 = struct.Struct("<QIIIHH16sQQ")
+# kind 106: f53 enter (param)
+_S106 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S106.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 107: f53 exit
@@ -1097,52 +1098,52 @@ def _decode_107(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 108: f54 enter (dev_name, dir_name, type)
-_S108 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 108: f54 enter
+_S108 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S108.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 109: f54 exit
+# kind 109: f54 exit (arg1)
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 110: f55 enter (arg0)
-_S110 = struct.Struct("<QIIIHH16sQQ")
+# kind 110: f55 enter (arg2)
+_S110 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S110.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 111: f55 exit
+# kind 111: f55 exit (arg2)
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 112: f56 enter (arg2)
-_S112 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 112: f56 enter (rlim)
+_S112 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S112.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 113: f56 exit
@@ -1153,14 +1154,15 @@ def _decode_113(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 114: f57 enter (arg0)
-_S114 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 114: f57 enter (tv, tz)
+_S114 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S114.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 115: f57 exit
@@ -1171,14 +1173,16 @@ def _decode_115(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 116: f58 enter (arg1)
+# kind 116: f58 enter (dev_name, dir_name, type)
 _S116 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_116(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S116.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 117: f58 exit
@@ -1189,15 +1193,14 @@ def _decode_117(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 118: f59 enter (arg0, arg1)
-_S118 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 118: f59 enter (arg0)
+_S118 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S118.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 119: f59 exit
@@ -1208,7 +1211,7 @@ def _decode_119(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 120: f60 enter (arg1)
+# kind 120: f60 enter (arg2)
 _S120 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_120(mv, off):
@@ -1226,14 +1229,14 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 122: f61 enter (utime)
-_S122 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 122: f61 enter (arg0)
+_S122 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S122.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S122.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 123: f61 exit
@@ -1244,14 +1247,14 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (user_mask_ptr)
-_S124 = struct.Struct("<QIIIHH16sQQQ")
+# kind 124: f62 enter (arg1)
+_S124 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S124.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 125: f62 exit
@@ -1262,55 +1265,57 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter
-_S126 = struct.Struct("<QIIIHH16sQQQ")
+# kind 126: f63 enter (arg0, arg1, arg2)
+_S126 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S126.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 127: f63 exit (user_mask_ptr)
+# kind 127: f63 exit
 _S127 = struct.Struct("<QIIIHHq")
 
 def _decode_127(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S127.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (timer_event_spec)
-_S128 = struct.Struct("<QIIIHH16sQQQ")
+# kind 128: f64 enter (name, value)
+_S128 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S128.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 129: f64 exit (created_timer_id)
+# kind 129: f64 exit
 _S129 = struct.Struct("<QIIIHHq")
 
 def _decode_129(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (arg2)
+# kind 130: f65 enter (arg0, arg1)
 _S130 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_130(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S130.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 131: f65 exit (arg3)
+# kind 131: f65 exit (arg2)
 _S131 = struct.Struct("<QIIIHHq")
 
 def _decode_131(mv, off):
@@ -1320,15 +1325,17 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 132: f66 enter
-_S132 = struct.Struct("<QIIIHH16sQQ")
+# kind 132: f66 enter (name)
+_S132 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S132.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 133: f66 exit (arg1)
+# kind 133: f66 exit (value)
 _S133 = struct.Struct("<QIIIHHq")
 
 def _decode_133(mv, off):
@@ -1338,14 +1345,15 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 134: f67 enter (tp)
+# kind 134: f67 enter (arg0, arg1)
 _S134 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_134(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S134.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 135: f67 exit
@@ -1356,35 +1364,33 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (rqtp)
-_S136 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 136: f68 enter (arg1)
+_S136 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S136.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S136.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 137: f68 exit (rmtp)
+# kind 137: f68 exit
 _S137 = struct.Struct("<QIIIHHq")
 
 def _decode_137(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 138: f69 enter
-_S138 = struct.Struct("<QIIIHH16sQQQQ")
+_S138 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S138.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 139: f69 exit (events)
+# kind 139: f69 exit (tloc)
 _S139 = struct.Struct("<QIIIHHq")
 
 def _decode_139(mv, off):
@@ -1394,14 +1400,14 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 140: f70 enter (event)
-_S140 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 140: f70 enter (utime)
+_S140 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S140.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S140.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 141: f70 exit
@@ -1412,14 +1418,14 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter (nmask)
-_S142 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 142: f71 enter (user_mask_ptr)
+_S142 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S142.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S142.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 143: f71 exit
@@ -1430,52 +1436,55 @@ def _decode_143(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 144: f72 enter (nmask)
+# kind 144: f72 enter
 _S144 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_144(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S144.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 145: f72 exit (user_mask_ptr)
+_S145 = struct.Struct("<QIIIHHq")
+
+def _decode_145(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 146: f73 enter (timer_event_spec)
+_S146 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_146(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 145: f72 exit
-_S145 = struct.Struct("<QIIIHHq")
-
-def _decode_145(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 146: f73 enter
-_S146 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S146.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 147: f73 exit (policy, nmask)
+# kind 147: f73 exit (created_timer_id)
 _S147 = struct.Struct("<QIIIHHq")
 
 def _decode_147(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 148: f74 enter
-_S148 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 148: f74 enter (arg2)
+_S148 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S148.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S148.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 149: f74 exit (ru)
+# kind 149: f74 exit (arg3)
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
@@ -1485,35 +1494,32 @@ def _decode_149(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 150: f75 enter (_type, _description)
-_S150 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 150: f75 enter
+_S150 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S150.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S150.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 151: f75 exit
+# kind 151: f75 exit (arg1)
 _S151 = struct.Struct("<QIIIHHq")
 
 def _decode_151(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 152: f76 enter (_type, _description, _callout_info)
-_S152 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 152: f76 enter (tp)
+_S152 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S152.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 153: f76 exit
@@ -1524,36 +1530,35 @@ def _decode_153(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 154: f77 enter (old_nodes, new_nodes)
+# kind 154: f77 enter (rqtp)
 _S154 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_154(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S154.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 155: f77 exit
+# kind 155: f77 exit (rmtp)
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 156: f78 enter (filename)
+# kind 156: f78 enter
 _S156 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_156(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S156.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 157: f78 exit (statbuf)
+# kind 157: f78 exit (events)
 _S157 = struct.Struct("<QIIIHHq")
 
 def _decode_157(mv, off):
@@ -1563,15 +1568,14 @@ def _decode_157(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: f79 enter (arg1, arg3)
-_S158 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 158: f79 enter (event)
+_S158 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S158.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S158.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 159: f79 exit
@@ -1582,15 +1586,14 @@ def _decode_159(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 160: f80 enter (oldname, newname)
-_S160 = struct.Struct("<QIIIHH16sQQQ")
+# kind 160: f80 enter (nmask)
+_S160 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S160.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S160.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 161: f80 exit
@@ -1601,42 +1604,33 @@ def _decode_161(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 162: f81 enter (pathname)
-_S162 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 162: f81 enter (nmask)
+_S162 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S162.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S162.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 163: f81 exit (buf)
+# kind 163: f81 exit
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 164: f82 enter (inp, outp, exp, tsp, sig, sig)
-_S164 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 164: f82 enter
+_S164 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S164.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    s4, pos = _buf_slot(mv, pos)
-    s5, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S164.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 165: f82 exit (inp, outp, exp, tsp)
+# kind 165: f82 exit (policy, nmask)
 _S165 = struct.Struct("<QIIIHHq")
 
 def _decode_165(mv, off):
@@ -1644,43 +1638,36 @@ def _decode_165(mv, off):
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 166: f83 enter (ufds, tsp, sigmask)
+# kind 166: f83 enter
 _S166 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_166(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S166.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 167: f83 exit (ufds, tsp)
+# kind 167: f83 exit (ru)
 _S167 = struct.Struct("<QIIIHHq")
 
 def _decode_167(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 168: f84 enter (filename, utimes)
-_S168 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 168: f84 enter (_type, _description)
+_S168 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S168.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 169: f84 exit
@@ -1691,34 +1678,35 @@ def _decode_169(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 170: f85 enter (sigmask)
-_S170 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 170: f85 enter (_type, _description, _callout_info)
+_S170 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S170.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 171: f85 exit (events)
+# kind 171: f85 exit
 _S171 = struct.Struct("<QIIIHHq")
 
 def _decode_171(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S171.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f86 enter (arg1)
+# kind 172: f86 enter (old_nodes, new_nodes)
 _S172 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_172(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S172.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 173: f86 exit
@@ -1729,22 +1717,227 @@ def _decode_173(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 174: f87 enter (mmsg, timeout)
-_S174 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 174: f87 enter (filename)
+_S174 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S174.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 175: f87 exit (statbuf)
+_S175 = struct.Struct("<QIIIHHq")
+
+def _decode_175(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 176: f88 enter (arg1, arg3)
+_S176 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_176(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S176.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 177: f88 exit
+_S177 = struct.Struct("<QIIIHHq")
+
+def _decode_177(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 178: f89 enter (oldname, newname)
+_S178 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_178(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S178.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 179: f89 exit
+_S179 = struct.Struct("<QIIIHHq")
+
+def _decode_179(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 180: f90 enter (pathname)
+_S180 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_180(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S180.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 181: f90 exit (buf)
+_S181 = struct.Struct("<QIIIHHq")
+
+def _decode_181(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 182: f91 enter (inp, outp, exp, tsp, sig, sig)
+_S182 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_182(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S182.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    s4, pos = _buf_slot(mv, pos)
+    s5, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
+
+
+# kind 183: f91 exit (inp, outp, exp, tsp)
+_S183 = struct.Struct("<QIIIHHq")
+
+def _decode_183(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+
+
+# kind 184: f92 enter (ufds, tsp, sigmask)
+_S184 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_184(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S184.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 185: f92 exit (ufds, tsp)
+_S185 = struct.Struct("<QIIIHHq")
+
+def _decode_185(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 186: f93 enter (arg1, arg3)
+_S186 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_186(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S186.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 187: f93 exit
+_S187 = struct.Struct("<QIIIHHq")
+
+def _decode_187(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 188: f94 enter (filename, utimes)
+_S188 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_188(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S188.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 189: f94 exit
+_S189 = struct.Struct("<QIIIHHq")
+
+def _decode_189(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 190: f95 enter (sigmask)
+_S190 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_190(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S190.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 191: f95 exit (events)
+_S191 = struct.Struct("<QIIIHHq")
+
+def _decode_191(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S191.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 192: f96 enter (arg1)
+_S192 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_192(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S192.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 193: f96 exit
+_S193 = struct.Struct("<QIIIHHq")
+
+def _decode_193(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 194: f97 enter (mmsg, timeout)
+_S194 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_194(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S194.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 175: f87 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S175 = struct.Struct("<QIIIHHq")
+# kind 195: f97 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S195 = struct.Struct("<QIIIHHq")
 
-def _decode_175(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
+def _decode_195(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1763,49 +1956,49 @@ def _decode_175(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
-# kind 176: f88 enter (pathname)
-_S176 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 196: f98 enter (pathname)
+_S196 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S176.unpack_from(mv, off)
+def _decode_196(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 177: f88 exit
-_S177 = struct.Struct("<QIIIHHq")
+# kind 197: f98 exit
+_S197 = struct.Struct("<QIIIHHq")
 
-def _decode_177(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
+def _decode_197(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 178: f89 enter (new_rlim)
-_S178 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 198: f99 enter (new_rlim)
+_S198 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S178.unpack_from(mv, off)
+def _decode_198(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 179: f89 exit (old_rlim)
-_S179 = struct.Struct("<QIIIHHq")
+# kind 199: f99 exit (old_rlim)
+_S199 = struct.Struct("<QIIIHHq")
 
-def _decode_179(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
+def _decode_199(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 180: f90 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S180 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 200: f100 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S200 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S180.unpack_from(mv, off)
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1823,75 +2016,94 @@ def _decode_180(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 181: f90 exit (mmsg)
-_S181 = struct.Struct("<QIIIHHq")
+# kind 201: f100 exit (mmsg)
+_S201 = struct.Struct("<QIIIHHq")
 
-def _decode_181(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 182: f91 enter (idx2)
-_S182 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 202: f101 enter
+_S202 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S182.unpack_from(mv, off)
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S202.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 203: f101 exit (cpup, nodep)
+_S203 = struct.Struct("<QIIIHHq")
+
+def _decode_203(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 204: f102 enter (idx2)
+_S204 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S204.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 183: f91 exit
-_S183 = struct.Struct("<QIIIHHq")
+# kind 205: f102 exit
+_S205 = struct.Struct("<QIIIHHq")
 
-def _decode_183(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
+def _decode_205(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 184: f92 enter
-_S184 = struct.Struct("<QIIIHH16sQQQ")
+# kind 206: f103 enter
+_S206 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S184.unpack_from(mv, off)
+def _decode_206(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 185: f92 exit (ubuf)
-_S185 = struct.Struct("<QIIIHHq")
+# kind 207: f103 exit (ubuf)
+_S207 = struct.Struct("<QIIIHHq")
 
-def _decode_185(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
+def _decode_207(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 186: f93 enter (cmdline_ptr)
-_S186 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 208: f104 enter (cmdline_ptr)
+_S208 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S186.unpack_from(mv, off)
+def _decode_208(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 187: f93 exit
-_S187 = struct.Struct("<QIIIHHq")
+# kind 209: f104 exit
+_S209 = struct.Struct("<QIIIHHq")
 
-def _decode_187(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
+def _decode_209(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 188: f94 enter (filename, argv, envp)
-_S188 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 210: f105 enter (filename, argv, envp)
+_S210 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
+def _decode_210(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -1899,109 +2111,109 @@ def _decode_188(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 189: f94 exit
-_S189 = struct.Struct("<QIIIHHq")
+# kind 211: f105 exit
+_S211 = struct.Struct("<QIIIHHq")
 
-def _decode_189(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
+def _decode_211(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 190: f95 enter (filename)
-_S190 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 212: f106 enter (filename)
+_S212 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
+def _decode_212(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 191: f95 exit (buffer)
-_S191 = struct.Struct("<QIIIHHq")
+# kind 213: f106 exit (buffer)
+_S213 = struct.Struct("<QIIIHHq")
 
-def _decode_191(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S191.unpack_from(mv, off)
+def _decode_213(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 192: f96 enter (params)
-_S192 = struct.Struct("<QIIIHH16sQQ")
+# kind 214: f107 enter (params)
+_S214 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S192.unpack_from(mv, off)
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S214.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 193: f96 exit (params)
-_S193 = struct.Struct("<QIIIHHq")
+# kind 215: f107 exit (params)
+_S215 = struct.Struct("<QIIIHHq")
 
-def _decode_193(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 194: f97 enter (uargs)
-_S194 = struct.Struct("<QIIIHH16sQQ")
+# kind 216: f108 enter (uargs)
+_S216 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S194.unpack_from(mv, off)
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S216.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 195: f97 exit (uargs, uargs)
-_S195 = struct.Struct("<QIIIHHq")
+# kind 217: f108 exit (uargs, uargs)
+_S217 = struct.Struct("<QIIIHHq")
 
-def _decode_195(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 196: f98 enter (timeout, sigmask)
-_S196 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 218: f109 enter (timeout, sigmask)
+_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S196.unpack_from(mv, off)
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 197: f98 exit (events)
-_S197 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit (events)
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_197(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 198: * enter
-_S198 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 220: * enter
+_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S198.unpack_from(mv, off)
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 199: * exit
-_S199 = struct.Struct("<QIIIHHq")
+# kind 221: * exit
+_S221 = struct.Struct("<QIIIHHq")
 
-def _decode_199(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2033,8 +2245,6 @@ _RETRY_READERS = {
     166: (_str_slot, ),
     167: (_str_slot, ),
     168: (_str_slot, ),
-    194: (_str_slot, ),
-    195: (_str_slot, ),
     235: (_str_slot, ),
     4: (_str_slot, ),
     6: (_str_slot, ),
@@ -2043,11 +2253,13 @@ _RETRY_READERS = {
     14: (_buf_slot, ),
     16: (_buf_slot, ),
     20: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
+    278: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     296: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     328: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     23: (_buf_slot, _buf_slot, _buf_slot, _buf_slot, ),
     35: (_buf_slot, ),
     38: (_buf_slot, ),
+    40: (_buf_slot, ),
     42: (_buf_slot, ),
     49: (_buf_slot, ),
     43: (_buf_slot, ),
@@ -2067,6 +2279,8 @@ _RETRY_READERS = {
     88: (_str_slot, _str_slot, ),
     155: (_str_slot, _str_slot, ),
     89: (_str_slot, ),
+    194: (_str_slot, ),
+    195: (_str_slot, ),
     116: (_buf_slot, ),
     125: (_buf_slot, ),
     126: (_buf_slot, _buf_slot, ),
@@ -2077,6 +2291,7 @@ _RETRY_READERS = {
     144: (_buf_slot, ),
     157: (_buf_slot, ),
     160: (_buf_slot, ),
+    164: (_buf_slot, _buf_slot, ),
     165: (_str_slot, _str_slot, _str_slot, ),
     170: (_buf_slot, ),
     171: (_buf_slot, ),
@@ -2103,14 +2318,14 @@ _RETRY_READERS = {
     437: (_str_slot, ),
     439: (_str_slot, ),
     442: (_str_slot, ),
-    188: (_str_slot, _str_slot, ),
-    189: (_str_slot, _str_slot, ),
+    188: (_str_slot, _str_slot, _buf_slot, ),
+    189: (_str_slot, _str_slot, _buf_slot, ),
+    190: (_str_slot, _buf_slot, ),
     191: (_str_slot, _str_slot, ),
     192: (_str_slot, _str_slot, ),
+    193: (_str_slot, ),
     197: (_str_slot, _str_slot, ),
     198: (_str_slot, _str_slot, ),
-    190: (_str_slot, ),
-    193: (_str_slot, ),
     199: (_str_slot, ),
     313: (_str_slot, ),
     202: (_buf_slot, ),
@@ -2135,6 +2350,8 @@ _RETRY_READERS = {
     267: (_str_slot, ),
     270: (_buf_slot, _buf_slot, _buf_slot, _buf_slot, _buf_slot, _buf_slot, ),
     271: (_buf_slot, _buf_slot, _buf_slot, ),
+    275: (_buf_slot, _buf_slot, ),
+    326: (_buf_slot, _buf_slot, ),
     280: (_str_slot, _buf_slot, ),
     281: (_buf_slot, ),
     282: (_buf_slot, ),
@@ -2405,6 +2622,28 @@ DECODERS = {
     197: _decode_197,
     198: _decode_198,
     199: _decode_199,
+    200: _decode_200,
+    201: _decode_201,
+    202: _decode_202,
+    203: _decode_203,
+    204: _decode_204,
+    205: _decode_205,
+    206: _decode_206,
+    207: _decode_207,
+    208: _decode_208,
+    209: _decode_209,
+    210: _decode_210,
+    211: _decode_211,
+    212: _decode_212,
+    213: _decode_213,
+    214: _decode_214,
+    215: _decode_215,
+    216: _decode_216,
+    217: _decode_217,
+    218: _decode_218,
+    219: _decode_219,
+    220: _decode_220,
+    221: _decode_221,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -1,7 +1,8 @@
 """More arguments printed as bare numbers or addresses (issue 19), now decoded as strace decodes them:
 sigaltstack's stack_t, the ids getresuid and getresgid write back, the set*id calls' -1, personality's
 type and flags (argument and return), the I/O priorities of ioprio_set and ioprio_get, and the
-capability sets of capget and capset. Each rendered from a synthetic event, without BPF."""
+capability sets of capget and capset, extended attributes' values, mremap's new address, sendfile's
+offset, membarrier's commands. Each rendered from a synthetic event, without BPF."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tracespec.pipeline import compile_spec
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["sigaltstack", "getresuid", "getresgid", "setresuid", "setreuid", "setfsgid", "personality",
-            "ioprio_set", "ioprio_get", "capget", "capset"]
+            "ioprio_set", "ioprio_get", "capget", "capset", "getxattr", "fsetxattr", "mremap", "sendfile", "membarrier"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 V3, V1 = 0x20080522, 0x19980330
 
@@ -125,3 +126,29 @@ def test_capset_prints_unknown_capabilities_in_hex():
     assert special(ev)[0] == ("{version=_LINUX_CAPABILITY_VERSION_3, pid=0}, "
                               "{effective=0xfffffe00 /* CAP_??? */, permitted=0, inheritable=0}")
     assert special(ev, VERBOSE)[0].endswith("inheritable=0}")
+
+
+def test_an_attribute_value_loses_its_last_nul_unless_printed_in_hex():
+    value = {"value": Slot(b"label\0", 0), "name": Slot(b"security.x", 0)}
+    assert line("fsetxattr", (3, 0x1000, 0x2000, 6, 1), slots=value) == '3, "security.x", "label", 6, XATTR_CREATE'
+    assert line("fsetxattr", (3, 0x1000, 0x2000, 6, 0), slots=value, style=Style(hex_strings=2)).split(", ")[2] == \
+        '"\\x6c\\x61\\x62\\x65\\x6c\\x00"'
+    got = {"value": Slot(b"v\0", 0), "name": Slot(b"user.v", 0)}
+    assert line("getxattr", (0x3000, 0x1000, 0x2000, 64), 2, {**got, "pathname": Slot(b"/f", 0)}) == \
+        '"/f", "user.v", "v", 64'
+
+
+def test_mremap_new_address_and_sendfile_offset():
+    assert line("mremap", (0x1000, 4096, 8192, 1, 0x5000)) == "0x1000, 4096, 8192, MREMAP_MAYMOVE"
+    assert line("mremap", (0x1000, 4096, 8192, 5, 0x5000)) == "0x1000, 4096, 8192, MREMAP_MAYMOVE|MREMAP_DONTUNMAP, 0x5000"
+    ev = event("sendfile", (4, 3, 0x2000, 5), 5, {"offset": Slot((2).to_bytes(8, "little"), 0)},
+               {"offset": Slot((7).to_bytes(8, "little"), 0)})
+    assert ", ".join(render(f, v, ev, None) for f, v in visible(ev)) == "4, 3, [2] => [7], 5"
+
+
+def test_membarrier_names_its_commands_and_what_query_returns():
+    ev = event("membarrier", (0, 0, 0), 0x209)
+    assert special(ev) == ("MEMBARRIER_CMD_QUERY, 0", "",
+                           "0x209 (MEMBARRIER_CMD_GLOBAL|MEMBARRIER_CMD_PRIVATE_EXPEDITED|0x200)")
+    ev = event("membarrier", (0x80, 1, 1), 0)
+    assert special(ev) == ("MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, MEMBARRIER_CMD_FLAG_CPU, 1", "", None)

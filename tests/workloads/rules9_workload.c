@@ -10,16 +10,34 @@
  * "persona": personality asked for (0xffffffff), set with a flag, set to an unknown type with an unknown
  *   flag, and back;
  * "ioprio": ioprio_set and ioprio_get of each class and who (in a process group of its own), an unknown
- *   class and who.
+ *   class and who;
+ * "xattr": extended attributes of the file argv[2] set (with each flag), read back (whole, asked for
+ *   their size, missing, too small), listed, removed: their values as strings, without a last NUL;
+ * "remap": mremap's flags, and its new address only when the mapping may move there;
+ * "offsets": sendfile's offset as given and as the kernel left it, copy_file_range's and splice's as
+ *   given, the flags of splice, tee and vmsplice (vmsplice's iovec too);
+ * "clock": times, gettimeofday and time (the values, which differ from run to run, are scrubbed by the
+ *   test);
+ * "misc": membarrier's commands (QUERY's return), pidfd_open's and mlock2's flags, getcpu's CPU (pinned
+ *   to CPU 0).
  * Every call is deterministic and leaves the process as it found it (run as root). */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/membarrier.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/times.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static void marker(void)
@@ -106,6 +124,108 @@ static void ioprio_calls(void)
     syscall(SYS_ioprio_set, 1, 0, was);
 }
 
+static void xattr_calls(const char *path)
+{
+    char buf[256];
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    setxattr(path, "user.text", "some value", 10, 0);
+    lsetxattr(path, "user.bytes", "\1\2\0\3", 4, XATTR_CREATE);
+    fsetxattr(fd, "user.asciz", "ends in NUL", 12, 0);
+    fsetxattr(fd, "user.text", "again", 5, XATTR_CREATE);  /* EEXIST */
+    setxattr(path, "user.none", "x", 1, XATTR_REPLACE);  /* ENODATA */
+    setxattr(path, "user.long", "a value longer than thirty-two bytes", 36, 0);
+    getxattr(path, "user.text", buf, sizeof buf);
+    getxattr(path, "user.text", NULL, 0);
+    lgetxattr(path, "user.asciz", buf, sizeof buf);
+    fgetxattr(fd, "user.bytes", buf, sizeof buf);
+    fgetxattr(fd, "user.long", buf, sizeof buf);
+    getxattr(path, "user.none", buf, sizeof buf);  /* ENODATA */
+    getxattr(path, "user.text", buf, 2);  /* ERANGE */
+    listxattr(path, buf, sizeof buf);
+    llistxattr(path, NULL, 0);
+    flistxattr(fd, buf, 3);  /* ERANGE */
+    removexattr(path, "user.text");
+    lremovexattr(path, "user.bytes");
+    fremovexattr(fd, "user.asciz");
+    fremovexattr(fd, "user.long");
+    close(fd);
+    unlink(path);
+}
+
+static void remap_calls(void)
+{
+    void *fixed = (void *)0x7e0000000000;
+    char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *q = mremap(p, 8192, 16384, MREMAP_MAYMOVE);
+    mremap(q, 16384, 8192, 0);
+    q = mremap(q, 8192, 8192, MREMAP_MAYMOVE | MREMAP_FIXED, fixed);
+    mremap(q, 8192, 8192, MREMAP_FIXED, fixed);  /* EINVAL: FIXED without MAYMOVE */
+    syscall(SYS_mremap, q, 8192, 8192, 0x40, 0);  /* EINVAL: an unknown flag (glibc refuses it itself) */
+    munmap(q, 8192);
+}
+
+static void offset_calls(void)
+{
+    int pipefd[2];
+    int in = open("/proc/self/exe", O_RDONLY), out = open("/dev/null", O_WRONLY);
+    off_t off = 2;
+    sendfile(out, in, &off, 5);
+    sendfile(out, in, NULL, 5);
+    off = 1L << 40;
+    sendfile(out, in, &off, 5);  /* at the end of the file: 0, the offset as it was */
+    loff_t o1 = 1, o2 = 0;
+    copy_file_range(in, &o1, -1, &o2, 4, 0);  /* EBADF */
+    copy_file_range(in, NULL, -1, NULL, 4, 0);
+    pipe(pipefd);
+    splice(in, &o1, pipefd[1], NULL, 4, SPLICE_F_MOVE | SPLICE_F_MORE);
+    tee(pipefd[0], out, 4, SPLICE_F_NONBLOCK);  /* EINVAL: not a pipe */
+    struct iovec iov = {.iov_base = "gift", .iov_len = 4};
+    vmsplice(pipefd[1], &iov, 1, SPLICE_F_GIFT);
+    vmsplice(pipefd[1], &iov, 1, 0x10);  /* EINVAL: an unknown flag */
+    close(pipefd[0]);
+    close(pipefd[1]);
+    close(in);
+    close(out);
+}
+
+static void clock_calls(void)
+{
+    struct tms t;
+    struct timeval tv;
+    struct timezone tz;
+    time_t now;
+    times(&t);
+    times(NULL);
+    syscall(SYS_gettimeofday, &tv, NULL);
+    syscall(SYS_gettimeofday, &tv, &tz);
+    syscall(SYS_gettimeofday, (void *)8, NULL);  /* EFAULT */
+    syscall(SYS_time, NULL);
+    syscall(SYS_time, &now);
+}
+
+static void misc_calls(void)
+{
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    sched_setaffinity(0, sizeof one, &one);
+    unsigned cpu;
+    syscall(SYS_getcpu, &cpu, NULL, NULL);
+    syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, MEMBARRIER_CMD_FLAG_CPU, 0);
+    syscall(SYS_membarrier, 0x4000, 2, 0);  /* EINVAL: unknown command and flag */
+    int self = getpid();
+    close(syscall(SYS_pidfd_open, self, 0));
+    close(syscall(SYS_pidfd_open, self, O_NONBLOCK));
+    syscall(SYS_pidfd_open, self, 1);  /* EINVAL */
+    static char page[4096] __attribute__((aligned(4096)));
+    mlock2(page, sizeof page, MLOCK_ONFAULT);
+    munlock(page, sizeof page);
+    syscall(SYS_mlock2, page, sizeof page, 2);  /* EINVAL */
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -120,6 +240,16 @@ int main(int argc, char **argv)
         persona_calls();
     else if (!strcmp(group, "ioprio"))
         ioprio_calls();
+    else if (!strcmp(group, "xattr") && argc > 2)
+        xattr_calls(argv[2]);
+    else if (!strcmp(group, "remap"))
+        remap_calls();
+    else if (!strcmp(group, "offsets"))
+        offset_calls();
+    else if (!strcmp(group, "clock"))
+        clock_calls();
+    else if (!strcmp(group, "misc"))
+        misc_calls();
     else
         return 2;
     return 0;

@@ -108,6 +108,9 @@ KINDS: dict[str, KindInfo] = {
     "sig": KindInfo(Capture.NONE, Phase.ENTER, None, "a signal number"),
     "uid": KindInfo(Capture.NONE, Phase.ENTER, None, "a user id (-1: unchanged)"),
     "gid": KindInfo(Capture.NONE, Phase.ENTER, None, "a group id (-1: unchanged)"),
+    "newaddr": KindInfo(Capture.NONE, Phase.ENTER, None, "mremap's new address: shown only when its flags let the "
+                                                         "mapping move to it (MREMAP_MAYMOVE with MREMAP_FIXED or "
+                                                         "MREMAP_DONTUNMAP)"),
     "persona": KindInfo(Capture.NONE, Phase.ENTER, None, "a personality: its type and flags (0xffffffff: ask)"),
     "ioprio": KindInfo(Capture.NONE, Phase.ENTER, None, "an I/O priority: IOPRIO_PRIO_VALUE(class, data)"),
     "mode": KindInfo(Capture.NONE, Phase.ENTER, None, "permission bits, octal"),

@@ -9,7 +9,7 @@ from tracespec.catalogue.kinds import KINDS, ArgKind, Phase, array_param
 from tracespec.catalogue.structs import MMSG_KINDS, POINTER_MEMBERS, SIGSET_SIZE
 from tracespec.decode.events import SyscallEvent
 from tracespec.wire.records import Slot, iovec_base
-from tracespec.quote import quote
+from tracespec.quote import needs_hex, quote
 from tracespec.format.dirents import entries_text
 from tracespec.format.arrays import ARRAY_KINDS, array_text, fdset_text, nodemask_text
 from tracespec.format.fdpaths import FD_WHEN
@@ -32,20 +32,24 @@ RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
 
-CONDITIONAL_KINDS = ("omode", "ndev")  # arguments strace prints only when another one asks for them
+CONDITIONAL_KINDS = ("omode", "ndev", "newaddr")  # arguments strace prints only when another one asks for them
 S_IFMT, S_IFCHR, S_IFBLK = 0o170000, 0o020000, 0o060000
+MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 
 
 def open_creates(ev: SyscallEvent) -> bool:
     """Whether the syscall's conditional argument shows. strace's test for open's mode: O_CREAT or the
     kernel's __O_TMPFILE bit (O_TMPFILE without the O_DIRECTORY glibc folds into it: a directory opened
-    O_DIRECTORY shows no mode); for mknod's device: a character or block device's mode."""
+    O_DIRECTORY shows no mode); for mknod's device: a character or block device's mode; for mremap's new
+    address: flags that let the mapping move there."""
     c = constants().values
     for f, v in zip(ev.info.args, ev.args):
         if f.kind == "flags(open_flags)":
             return bool(v & (c["O_CREAT"] | c["__O_TMPFILE"]))
         if f.kind == "fmode" and ev.info.name in ("mknod", "mknodat"):
             return (v & S_IFMT) in (S_IFCHR, S_IFBLK)
+        if f.kind == "flags(mremap_flags)":
+            return bool(v & MREMAP_MAYMOVE) and bool(v & (MREMAP_FIXED | MREMAP_DONTUNMAP))
     return False
 
 
@@ -158,6 +162,8 @@ def _dirents(value: int, f: ArgField, ev: SyscallEvent, slot: Slot | None, style
 SOL_SOCKET, SO_ERROR = 1, 4
 # the buffers strace prints every byte of in hex (its QUOTE_FORCE_HEX): getrandom's random bytes
 HEX_BUFFERS = frozenset({"getrandom"})
+# extended attributes' values: strace prints them without their last NUL (print_xattr_val)
+XATTR_VALUES = frozenset({"setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr"})
 FORCE_HEX = 2  # as -xx
 
 
@@ -173,16 +179,19 @@ def _sockoptval(ev: SyscallEvent, slot: Slot, style: Style) -> str:
     return quote(slot.data, slot.truncated, FORCE_HEX if error else style.hex_strings)
 
 
-def _in_out_int(ev: SyscallEvent, f: ArgField) -> str:
+def _in_out_int(ev: SyscallEvent, f: ArgField, size: int = 4) -> str:
+    """[in => out] of an int (a length) or, size 8, of an offset (sendfile's, unsigned as strace's
+    PRIu64); [in] when the kernel left it or did not write it."""
+    signed = size == 4
     before, after = ev.entry_slots.get(f.name), ev.slots.get(f.name)
-    b = int.from_bytes(before.data, "little", signed=True) if before and len(before.data) == 4 else None
-    a = (int.from_bytes(after.data, "little", signed=True)
-         if after and after is not before and len(after.data) == 4 else None)
+    b = int.from_bytes(before.data, "little", signed=signed) if before and len(before.data) == size else None
+    a = (int.from_bytes(after.data, "little", signed=signed)
+         if after and after is not before and len(after.data) == size else None)
     if b is None and a is None:
         return None
     if b is None or a is None or a == b:
         return f"[{b if a is None else a}]"
-    return f"[{b} => {a}]"
+    return f"[{b} => {a}]" if signed else f"[{b}] => [{a}]"  # sendfile's: two numbers printed
 
 
 SHORTER_SIGSETS = frozenset({"rt_sigpending"})  # the kernel (and strace) take a sigsetsize of 1 to 8 bytes
@@ -276,8 +285,8 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return msghdr_text(f.name, value, ev, kind == "istruct", _iovec, fds, style)
     if ev.info.name in DIRENT_HEADERS and kind == "obuf":
         return _dirents(value, f, ev, slot, style)
-    if kind == "iostruct" and param == "int":
-        text = _in_out_int(ev, f)
+    if kind == "iostruct" and param in ("int", "off64"):
+        text = _in_out_int(ev, f, 4 if param == "int" else 8)
         return text if text is not None else hexval(value, f)
     if kind == "envp":
         if slot is not None and isinstance(slot.data, tuple) and not slot.absent and (slot.data or not slot.fault):
@@ -311,6 +320,10 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return "[]" if length == 0 else _cpu_mask(slot, length)
     if kind == "obuf" and ev.info.name in HEX_BUFFERS and not slot.fault:
         return quote(slot.data, slot.truncated, FORCE_HEX)
+    if ev.info.name in XATTR_VALUES and not slot.fault and slot.data.endswith(b"\0") \
+            and not (style.hex_strings > 1 or (style.hex_strings and needs_hex(slot.data))):
+        # strace's QUOTE_OMIT_TRAILING_0: a value's last NUL is not shown, nor then the ellipsis
+        return quote(slot.data[:-1], False, style.hex_strings)
     if kind == "strv":
         return _strv(slot, style)
     if kind in ("iovec", "oiovec"):
@@ -318,7 +331,7 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     return memory_text(value, f, slot, False, style)
 
 
-OWN_BUFFERS = HEX_BUFFERS | CPU_MASKS | frozenset(DIRENT_HEADERS)  # buffers printed other than quoted
+OWN_BUFFERS = HEX_BUFFERS | CPU_MASKS | frozenset(DIRENT_HEADERS) | XATTR_VALUES  # buffers printed other than quoted
 
 
 # -- the same, worked out once per syscall ------------------------------------------------------------

@@ -525,6 +525,26 @@ def _capset(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     return f"{header}, {_cap_data(ev.args[1], ev.entry_slots.get('data'), version, style)}", ""
 
 
+MEMBARRIER_CMD_QUERY, MEMBARRIER_CMD_FLAG_CPU = 0, 1
+
+
+def _membarrier(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str | None]:
+    """strace's membarrier: the command, its flags, the CPU only with MEMBARRIER_CMD_FLAG_CPU; the
+    commands MEMBARRIER_CMD_QUERY returns, in hex with their names."""
+    c = constants()
+    cmd, flags = unsigned(ev.args[0], 4), unsigned(ev.args[1], 4)
+    cmds = c.sets["membarrier_cmds"]
+    parts = [enum_text(cmd - ((cmd >> 31) << 32), cmds, style),
+             flags_text(flags, c.sets["membarrier_flags"], c, style)]
+    if flags & MEMBARRIER_CMD_FLAG_CPU:
+        cpu = unsigned(ev.args[2], 4)
+        parts.append(str(cpu - ((cpu >> 31) << 32)))
+    ret = None
+    if cmd == MEMBARRIER_CMD_QUERY and ev.exit is not None and ev.ret > 0:
+        ret = f"{hexval(ev.ret)} ({flags_text(ev.ret, cmds, c, style)})"
+    return ", ".join(parts), "", ret
+
+
 def _rt_sigreturn(ev: SyscallEvent, style: Style, fd_text):
     """strace's {mask=[...]}: the mask the signal frame restores (decode/events.py), when it was read."""
     slot = ev.slots.get(SIGFRAME_MASK_SLOT)
@@ -535,10 +555,11 @@ def _rt_sigreturn(ev: SyscallEvent, style: Style, fd_text):
 
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
             "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn, "kcmp": _kcmp,
-            "io_uring_setup": _io_uring_setup, "capget": _capget, "capset": _capset}
+            "io_uring_setup": _io_uring_setup, "capget": _capget, "capset": _capset,
+            "membarrier": _membarrier}
 MAKES_FDS = frozenset({"clone", "clone3"})  # printers whose descriptors are ones the call made
 STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
-                    "io_uring_setup", "capget", "capset"})  # printers that take the abbreviation style and a descriptor's text
+                    "io_uring_setup", "capget", "capset", "membarrier"})  # printers that take the abbreviation style and a descriptor's text
 
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from tracespec.quote import quote
-from tracespec.format.values import (DEFAULT_STYLE, Style, constants, flags_text, hexval, makedev, struct_fields,
-                                     structs, symbolic_mode, with_comment, enum_text, signal_text)
+from tracespec.format.values import (DEFAULT_STYLE, Style, constants, date_text, flags_text, hexval, makedev,
+                                     struct_fields, structs, symbolic_mode, with_comment, enum_text, signal_text)
 
 ABBREVIATED = ", ..."  # what strace prints for the fields it leaves out without -v
 
@@ -83,16 +81,9 @@ UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
 
 def date_comment(sec: int, nsec: int) -> str:
-    """strace's sprinttime_nsec, as a comment: the local time in ISO 8601, nanoseconds when not zero
-    (nothing for the epoch itself or a nanosecond count out of range)."""
-    if (sec == 0 and nsec == 0) or not 0 <= nsec <= 999_999_999:
-        return ""
-    try:
-        when = time.localtime(sec)
-    except (OverflowError, OSError, ValueError):
-        return ""
-    text = time.strftime("%Y-%m-%dT%H:%M:%S", when) + (f".{nsec:09d}" if nsec else "")
-    return f" /* {text}{time.strftime('%z', when)} */"
+    """strace's sprinttime_nsec as a comment (format/values.date_text), nothing when it gives none."""
+    text = date_text(sec, nsec)
+    return f" /* {text} */" if text else ""
 
 
 def _utime(v: dict, which: str, style: Style) -> str:
@@ -115,6 +106,11 @@ def _fdpair(v: dict) -> str:
 
 def _int(v: dict) -> str:
     return f"[{v['value']}]"
+
+
+def _time_t(v: dict) -> str:
+    """time's [seconds /* date */]."""
+    return f"[{v['value']}{date_comment(v['value'], 0)}]"
 
 
 def _id(v: dict) -> str:
@@ -323,7 +319,7 @@ STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "
           "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
           "sigevent": _sigevent, "stack_t": _stack_t}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
-        "wstatus": _wstatus, "uid": _id, "gid": _id}
+        "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t}
 
 
 def complete(name: str, data: bytes) -> bool:
@@ -345,7 +341,7 @@ def struct_text(name: str, data: bytes, style: Style = DEFAULT_STYLE) -> str:
 
 def struct_json(name: str, data: bytes):
     v = struct_fields(name, data)
-    if name in ("int", "wstatus", "gid", "uid"):
+    if name in ("int", "wstatus", "gid", "uid", "uint", "off64", "time_t"):
         return v["value"]
     if name == "fdpair":
         return [v["fd0"], v["fd1"]]

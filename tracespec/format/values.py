@@ -211,7 +211,7 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
         return str(unsigned(value, f.size))
     if kind == "dirfd":
         return with_comment("-100", "AT_FDCWD", style) if value == -100 else str(value)
-    if kind in ("ptr", "optr"):
+    if kind in ("ptr", "optr", "newaddr"):
         return "NULL" if value == 0 else hexval(value, f)
     if kind in ("hex", "opstruct", "opistruct"):  # opstruct: where no operation says what it points to (format/special.py)
         return hexval(value, f)
@@ -362,6 +362,8 @@ def ret_text(ret: int, kind: str, style: Style = DEFAULT_STYLE) -> str:
         return "?"
     if kind in ("timeout", "ready") and ret == 0:
         return "0 (Timeout)"
+    if kind == "time":  # strace's time: the seconds, their date after them
+        return f"{ret} ({date_text(ret)})" if date_text(ret) else str(ret)
     if kind == "persona":  # strace's personality: RVAL_HEX with its names after it
         return f"{hexval(ret & 0xFFFFFFFF)} ({persona_text(ret, style, query=False)})"
     if kind == "ioprio":  # strace's ioprio_get: the number, its meaning after it (-X raw: the number)
@@ -370,6 +372,20 @@ def ret_text(ret: int, kind: str, style: Style = DEFAULT_STYLE) -> str:
         name = constants().sets["sched_policy"].lookup(ret)
         return f"{ret} ({name})" if name is not None else str(ret)
     return str(ret)
+
+
+def date_text(sec: int, nsec: int = 0) -> str:
+    """strace's sprinttime_nsec: the local time in ISO 8601 (nanoseconds when not zero), "" for the epoch
+    itself, a nanosecond count out of range or a time the C library cannot convert."""
+    import time
+
+    if (sec == 0 and nsec == 0) or not 0 <= nsec <= 999_999_999:
+        return ""
+    try:
+        when = time.localtime(sec)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", when) + (f".{nsec:09d}" if nsec else "") + time.strftime("%z", when)
 
 
 def failed(ret: int | None) -> bool:
