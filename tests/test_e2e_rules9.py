@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from groupcompare import compare_group
+from groupcompare import compare_group, compare_tree
 
 pytestmark = pytest.mark.bpf
 
@@ -142,3 +142,72 @@ def test_membarrier_pidfd_open_mlock2_and_getcpu_agree_with_strace(options, buil
                             "= -1 EPERM (Operation not permitted)")
         assert "pidfd_open(P1, PIDFD_NONBLOCK) = 3" in lines
         assert lines[-2] == "mlock2(0xADDR, 4096, 0x2 /* MLOCK_??? */) = -1 EINVAL (Invalid argument)"
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_mount_umount2_and_setns_agree_with_strace(options, build_dir, tmp_path):
+    """mount's type only for a new mount, its data only where it is not a bind, move or propagation
+    change (their addresses otherwise), the old magic apart from the flags."""
+    target = str(tmp_path / "mnt")
+    lines = compare_group("rules9_workload", "mount", ["mount", "umount2", "setns"], build_dir, tmp_path, options,
+                          extra_argv=(target,))
+    if options == ():
+        assert lines[0] == 'mount("none", "/", NULL, MS_REC|MS_PRIVATE, NULL) = 0'
+        assert lines[1] == f'mount("tmpfs", "{target}", "tmpfs", MS_NOSUID|MS_NODEV, "size=1m,mode=700") = 0'
+        assert lines[2] == f'mount("tmpfs", "{target}", 0xADDR, MS_NOSUID|MS_REMOUNT, "size=2m") = 0'
+        assert lines[4] == f'mount("{target}", "{target}", 0xADDR, MS_BIND, 0xADDR) = 0'
+        assert lines[5] == f'mount("tmpfs", "{target}", "tmpfs", MS_MGC_VAL|MS_NOATIME, NULL) = 0'
+        setns = [line for line in lines if line.startswith("setns")]
+        assert setns == ["setns(3, CLONE_NEWNS) = 0", "setns(3, 0) = 0",
+                         "setns(3, CLONE_NEWNET|0x1) = -1 EINVAL (Invalid argument)"]
+
+
+def _unread_scrub(line: str) -> str:
+    """The kernel log's unread size changes between the two runs."""
+    return re.sub(r"^(syslog\(9 /\* SYSLOG_ACTION_SIZE_UNREAD \*/\) = )\d+$", r"\1N", line)
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_syslog_and_sync_file_range_agree_with_strace(options, build_dir, tmp_path):
+    lines = compare_group("rules9_workload", "syslog", ["syslog", "sync_file_range"], build_dir, tmp_path, options,
+                          scrub=_unread_scrub)
+    # the action is a number with its name in a comment whatever -X says (strace's XLAT_STYLE_VERBOSE)
+    assert lines[0] == "syslog(10 /* SYSLOG_ACTION_SIZE_BUFFER */) = 131072" or lines[0].startswith("syslog(10 /* ")
+    assert lines[4] == "syslog(8 /* SYSLOG_ACTION_CONSOLE_LEVEL */, NULL, 4 /* LOGLEVEL_WARNING */) = 0"
+    if options == ():
+        assert lines[6] == "syslog(77 /* SYSLOG_ACTION_??? */, 0xADDR, 3) = -1 EINVAL (Invalid argument)"
+        assert lines[7] == ("sync_file_range(1, 0, 0, SYNC_FILE_RANGE_WRITE|SYNC_FILE_RANGE_WAIT_AFTER) "
+                            "= -1 ESPIPE (Illegal seek)")
+
+
+IPC = ["shmget", "shmat", "shmdt", "shmctl", "semget", "semctl", "msgget", "msgctl"]
+
+
+def _ipc_scrub(line: str) -> str:
+    """Identifiers the kernel hands out differ between the two runs."""
+    line = re.sub(r"^(shmget|semget|msgget)(\(.*\) = )\d+$", r"\1\2ID", line)
+    return re.sub(r"^(shmat|shmctl|semctl|msgctl)\(\d+, ", r"\1(ID, ", line)
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_system_v_ipc_agrees_with_strace(options, build_dir, tmp_path):
+    lines = compare_group("rules9_workload", "ipc", IPC, build_dir, tmp_path, options, scrub=_ipc_scrub)
+    if options == ():
+        assert lines[:3] == ["shmget(IPC_PRIVATE, 4096, IPC_CREAT|0600) = ID",
+                             "shmget(0xADDR, 4096, 000) = -1 ENOENT (No such file or directory)",  # (masked)
+                             "shmget(IPC_PRIVATE, 4096, SHM_NORESERVE|0644) = ID"]
+        assert lines[3] == "shmat(ID, NULL, SHM_RDONLY) = 0xADDR"
+        assert lines[10] == "semctl(ID, 0, IPC_RMID, NULL) = 0"
+        assert lines[-2] == "msgctl(ID, 0x4d /* MSG_??? */, NULL) = -1 EINVAL (Invalid argument)"
+
+
+def test_signal_waits_and_queued_siginfo_agree_with_strace(build_dir, tmp_path):
+    procs = compare_tree("rules9_workload", "sigwait", ["rt_sigtimedwait", "rt_sigqueueinfo", "waitid"], build_dir,
+                         tmp_path)
+    lines = procs[0]
+    assert lines[0] == ("rt_sigtimedwait([USR1], NULL, {tv_sec=0, tv_nsec=1000}, 8) = -1 EAGAIN "
+                        "(Resource temporarily unavailable)")
+    assert lines[1] == ("rt_sigqueueinfo(P1, SIGUSR1, {si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=P1, si_uid=0, "
+                        "si_int=5, si_ptr=0x5}) = 0")
+    assert lines[2].endswith(", {tv_sec=0, tv_nsec=1000}, 8) = 10 (SIGUSR1)")
+    assert any(line.startswith("waitid(P_ALL, 0, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=P2, ") for line in lines)

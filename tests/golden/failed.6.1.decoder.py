@@ -968,73 +968,74 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 94: f47 enter (unewset)
-_S94 = struct.Struct("<QIIIHH16sQQ")
+# kind 94: f47 enter (uthese, uts)
+_S94 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S94.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 95: f47 exit
+# kind 95: f47 exit (uinfo)
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 96: f48 enter (uss)
-_S96 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 97: f48 exit (uoss)
-_S97 = struct.Struct("<QIIIHHq")
-
-def _decode_97(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 98: f49 enter (pathname)
+# kind 96: f48 enter (arg2)
+_S96 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_96(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S96.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 97: f48 exit
+_S97 = struct.Struct("<QIIIHHq")
+
+def _decode_97(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 98: f49 enter (unewset)
 _S98 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_98(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 99: f49 exit (buf)
+# kind 99: f49 exit
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 100: f50 enter
+# kind 100: f50 enter (uss)
 _S100 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_100(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 101: f50 exit (buf)
+# kind 101: f50 exit (uoss)
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
@@ -1044,22 +1045,24 @@ def _decode_101(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 102: f51 enter (param)
+# kind 102: f51 enter (pathname)
 _S102 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_102(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 103: f51 exit
+# kind 103: f51 exit (buf)
 _S103 = struct.Struct("<QIIIHHq")
 
 def _decode_103(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 104: f52 enter
@@ -1070,7 +1073,7 @@ def _decode_104(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 105: f52 exit (param)
+# kind 105: f52 exit (buf)
 _S105 = struct.Struct("<QIIIHHq")
 
 def _decode_105(mv, off):
@@ -1081,13 +1084,13 @@ def _decode_105(mv, off):
 
 
 # kind 106: f53 enter (param)
-_S106 = struct.Struct("<QIIIHH16sQQQ")
+_S106 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S106.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 107: f53 exit
@@ -1106,7 +1109,7 @@ def _decode_108(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 109: f54 exit (arg1)
+# kind 109: f54 exit (param)
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
@@ -1116,73 +1119,70 @@ def _decode_109(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 110: f55 enter (arg2)
-_S110 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 110: f55 enter (param)
+_S110 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S110.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S110.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 111: f55 exit (arg2)
+# kind 111: f55 exit
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 112: f56 enter
+_S112 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_112(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 113: f56 exit (arg1)
+_S113 = struct.Struct("<QIIIHHq")
+
+def _decode_113(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 112: f56 enter (rlim)
-_S112 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 113: f56 exit
-_S113 = struct.Struct("<QIIIHHq")
-
-def _decode_113(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 114: f57 enter (tv, tz)
-_S114 = struct.Struct("<QIIIHH16sQQ")
+# kind 114: f57 enter (arg2)
+_S114 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S114.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 115: f57 exit
+# kind 115: f57 exit (arg2)
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (dev_name, dir_name, type)
-_S116 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 116: f58 enter (rlim)
+_S116 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S116.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 117: f58 exit
@@ -1193,14 +1193,15 @@ def _decode_117(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 118: f59 enter (arg0)
+# kind 118: f59 enter (tv, tz)
 _S118 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_118(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 119: f59 exit
@@ -1211,14 +1212,17 @@ def _decode_119(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 120: f60 enter (arg2)
+# kind 120: f60 enter (dev_name, dir_name, type, data)
 _S120 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_120(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 121: f60 exit
@@ -1230,13 +1234,13 @@ def _decode_121(mv, off):
 
 
 # kind 122: f61 enter (arg0)
-_S122 = struct.Struct("<QIIIHH16sQQQQ")
+_S122 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S122.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S122.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 123: f61 exit
@@ -1247,7 +1251,7 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (arg1)
+# kind 124: f62 enter (arg2)
 _S124 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_124(mv, off):
@@ -1265,16 +1269,14 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (arg0, arg1, arg2)
-_S126 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 126: f63 enter (arg0)
+_S126 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S126.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1285,15 +1287,14 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (name, value)
+# kind 128: f64 enter (arg1)
 _S128 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_128(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 129: f64 exit
@@ -1304,110 +1305,113 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (arg0, arg1)
-_S130 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 130: f65 enter (arg0, arg1, arg2)
+_S130 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S130.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 131: f65 exit
+_S131 = struct.Struct("<QIIIHHq")
+
+def _decode_131(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 132: f66 enter (name, value)
+_S132 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_132(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 133: f66 exit
+_S133 = struct.Struct("<QIIIHHq")
+
+def _decode_133(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 134: f67 enter (arg0, arg1)
+_S134 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_134(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 131: f65 exit (arg2)
-_S131 = struct.Struct("<QIIIHHq")
+# kind 135: f67 exit (arg2)
+_S135 = struct.Struct("<QIIIHHq")
 
-def _decode_131(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
+def _decode_135(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 132: f66 enter (name)
-_S132 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 136: f68 enter (name)
+_S136 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
+def _decode_136(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S136.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 133: f66 exit (value)
-_S133 = struct.Struct("<QIIIHHq")
+# kind 137: f68 exit (value)
+_S137 = struct.Struct("<QIIIHHq")
 
-def _decode_133(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
+def _decode_137(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 134: f67 enter (arg0, arg1)
-_S134 = struct.Struct("<QIIIHH16sQQ")
+# kind 138: f69 enter (arg0, arg1)
+_S138 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S134.unpack_from(mv, off)
+def _decode_138(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S138.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 135: f67 exit
-_S135 = struct.Struct("<QIIIHHq")
-
-def _decode_135(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 136: f68 enter (arg1)
-_S136 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S136.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 137: f68 exit
-_S137 = struct.Struct("<QIIIHHq")
-
-def _decode_137(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 138: f69 enter
-_S138 = struct.Struct("<QIIIHH16sQ")
-
-def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S138.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
-
-
-# kind 139: f69 exit (tloc)
+# kind 139: f69 exit
 _S139 = struct.Struct("<QIIIHHq")
 
 def _decode_139(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (utime)
-_S140 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 140: f70 enter (arg1)
+_S140 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S140.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S140.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 141: f70 exit
@@ -1418,43 +1422,43 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter (user_mask_ptr)
-_S142 = struct.Struct("<QIIIHH16sQQQ")
+# kind 142: f71 enter
+_S142 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S142.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S142.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 143: f71 exit
+# kind 143: f71 exit (tloc)
 _S143 = struct.Struct("<QIIIHHq")
 
 def _decode_143(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 144: f72 enter
-_S144 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S144.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 145: f72 exit (user_mask_ptr)
-_S145 = struct.Struct("<QIIIHHq")
-
-def _decode_145(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 146: f73 enter (timer_event_spec)
+# kind 144: f72 enter (utime)
+_S144 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_144(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S144.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 145: f72 exit
+_S145 = struct.Struct("<QIIIHHq")
+
+def _decode_145(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 146: f73 enter (user_mask_ptr)
 _S146 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_146(mv, off):
@@ -1464,27 +1468,23 @@ def _decode_146(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 147: f73 exit (created_timer_id)
+# kind 147: f73 exit
 _S147 = struct.Struct("<QIIIHHq")
 
 def _decode_147(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 148: f74 enter (arg2)
-_S148 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 148: f74 enter
+_S148 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S148.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 149: f74 exit (arg3)
+# kind 149: f74 exit (user_mask_ptr)
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
@@ -1494,15 +1494,17 @@ def _decode_149(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 150: f75 enter
-_S150 = struct.Struct("<QIIIHH16sQQ")
+# kind 150: f75 enter (timer_event_spec)
+_S150 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S150.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S150.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 151: f75 exit (arg1)
+# kind 151: f75 exit (created_timer_id)
 _S151 = struct.Struct("<QIIIHHq")
 
 def _decode_151(mv, off):
@@ -1512,35 +1514,35 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 152: f76 enter (tp)
-_S152 = struct.Struct("<QIIIHH16sQQ")
+# kind 152: f76 enter (arg2)
+_S152 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 153: f76 exit
-_S153 = struct.Struct("<QIIIHHq")
-
-def _decode_153(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 154: f77 enter (rqtp)
-_S154 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S154.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S152.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 155: f77 exit (rmtp)
+# kind 153: f76 exit (arg3)
+_S153 = struct.Struct("<QIIIHHq")
+
+def _decode_153(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 154: f77 enter
+_S154 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_154(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S154.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 155: f77 exit (arg1)
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
@@ -1550,25 +1552,25 @@ def _decode_155(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 156: f78 enter
-_S156 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 156: f78 enter (tp)
+_S156 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S156.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S156.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 157: f78 exit (events)
+# kind 157: f78 exit
 _S157 = struct.Struct("<QIIIHHq")
 
 def _decode_157(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 158: f79 enter (event)
+# kind 158: f79 enter (rqtp)
 _S158 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_158(mv, off):
@@ -1578,40 +1580,42 @@ def _decode_158(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 159: f79 exit
+# kind 159: f79 exit (rmtp)
 _S159 = struct.Struct("<QIIIHHq")
 
 def _decode_159(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 160: f80 enter (nmask)
-_S160 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 160: f80 enter
+_S160 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S160.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S160.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 161: f80 exit
+# kind 161: f80 exit (events)
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 162: f81 enter (nmask)
-_S162 = struct.Struct("<QIIIHH16sQQQ")
+# kind 162: f81 enter (event)
+_S162 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S162.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S162.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 163: f81 exit
@@ -1622,91 +1626,89 @@ def _decode_163(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 164: f82 enter
-_S164 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 164: f82 enter (nmask)
+_S164 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S164.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S164.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 165: f82 exit (policy, nmask)
+# kind 165: f82 exit
 _S165 = struct.Struct("<QIIIHHq")
 
 def _decode_165(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 166: f83 enter (nmask)
+_S166 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_166(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S166.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 167: f83 exit
+_S167 = struct.Struct("<QIIIHHq")
+
+def _decode_167(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 168: f84 enter
+_S168 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_168(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S168.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 169: f84 exit (policy, nmask)
+_S169 = struct.Struct("<QIIIHHq")
+
+def _decode_169(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 166: f83 enter
-_S166 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 170: f85 enter
+_S170 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S166.unpack_from(mv, off)
+def _decode_170(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S170.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 167: f83 exit (ru)
-_S167 = struct.Struct("<QIIIHHq")
-
-def _decode_167(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 168: f84 enter (_type, _description)
-_S168 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S168.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 169: f84 exit
-_S169 = struct.Struct("<QIIIHHq")
-
-def _decode_169(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 170: f85 enter (_type, _description, _callout_info)
-_S170 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
-
-
-# kind 171: f85 exit
+# kind 171: f85 exit (infop, ru)
 _S171 = struct.Struct("<QIIIHHq")
 
 def _decode_171(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S171.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 172: f86 enter (old_nodes, new_nodes)
-_S172 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S172.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 172: f86 enter (_type, _description)
+_S172 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_172(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S172.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 173: f86 exit
@@ -1717,35 +1719,35 @@ def _decode_173(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 174: f87 enter (filename)
+# kind 174: f87 enter (_type, _description, _callout_info)
 _S174 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_174(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 175: f87 exit (statbuf)
+# kind 175: f87 exit
 _S175 = struct.Struct("<QIIIHHq")
 
 def _decode_175(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 176: f88 enter (arg1, arg3)
-_S176 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 176: f88 enter (old_nodes, new_nodes)
+_S176 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S176.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 177: f88 exit
@@ -1756,50 +1758,89 @@ def _decode_177(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 178: f89 enter (oldname, newname)
-_S178 = struct.Struct("<QIIIHH16sQQQ")
+# kind 178: f89 enter (filename)
+_S178 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S178.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S178.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 179: f89 exit (statbuf)
+_S179 = struct.Struct("<QIIIHHq")
+
+def _decode_179(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 180: f90 enter (arg1, arg3)
+_S180 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_180(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S180.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 181: f90 exit
+_S181 = struct.Struct("<QIIIHHq")
+
+def _decode_181(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 182: f91 enter (oldname, newname)
+_S182 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_182(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S182.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 179: f89 exit
-_S179 = struct.Struct("<QIIIHHq")
+# kind 183: f91 exit
+_S183 = struct.Struct("<QIIIHHq")
 
-def _decode_179(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
+def _decode_183(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 180: f90 enter (pathname)
-_S180 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 184: f92 enter (pathname)
+_S184 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S180.unpack_from(mv, off)
+def _decode_184(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S184.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 181: f90 exit (buf)
-_S181 = struct.Struct("<QIIIHHq")
+# kind 185: f92 exit (buf)
+_S185 = struct.Struct("<QIIIHHq")
 
-def _decode_181(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
+def _decode_185(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 182: f91 enter (inp, outp, exp, tsp, sig, sig)
-_S182 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 186: f93 enter (inp, outp, exp, tsp, sig, sig)
+_S186 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S182.unpack_from(mv, off)
+def _decode_186(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S186.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1810,11 +1851,11 @@ def _decode_182(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 183: f91 exit (inp, outp, exp, tsp)
-_S183 = struct.Struct("<QIIIHHq")
+# kind 187: f93 exit (inp, outp, exp, tsp)
+_S187 = struct.Struct("<QIIIHHq")
 
-def _decode_183(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
+def _decode_187(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1823,11 +1864,11 @@ def _decode_183(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 184: f92 enter (ufds, tsp, sigmask)
-_S184 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 188: f94 enter (ufds, tsp, sigmask)
+_S188 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S184.unpack_from(mv, off)
+def _decode_188(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1835,83 +1876,45 @@ def _decode_184(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 185: f92 exit (ufds, tsp)
-_S185 = struct.Struct("<QIIIHHq")
+# kind 189: f94 exit (ufds, tsp)
+_S189 = struct.Struct("<QIIIHHq")
 
-def _decode_185(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
+def _decode_189(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 186: f93 enter (arg1, arg3)
-_S186 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S186.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 187: f93 exit
-_S187 = struct.Struct("<QIIIHHq")
-
-def _decode_187(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 188: f94 enter (filename, utimes)
-_S188 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S188.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 189: f94 exit
-_S189 = struct.Struct("<QIIIHHq")
-
-def _decode_189(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 190: f95 enter (sigmask)
+# kind 190: f95 enter (arg1, arg3)
 _S190 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_190(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S190.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 191: f95 exit (events)
+# kind 191: f95 exit
 _S191 = struct.Struct("<QIIIHHq")
 
 def _decode_191(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S191.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f96 enter (arg1)
+# kind 192: f96 enter (filename, utimes)
 _S192 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_192(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S192.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 193: f96 exit
@@ -1922,22 +1925,78 @@ def _decode_193(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 194: f97 enter (mmsg, timeout)
-_S194 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 194: f97 enter (sigmask)
+_S194 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S194.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S194.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 195: f97 exit (events)
+_S195 = struct.Struct("<QIIIHHq")
+
+def _decode_195(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 196: f98 enter (arg1)
+_S196 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_196(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 197: f98 exit
+_S197 = struct.Struct("<QIIIHHq")
+
+def _decode_197(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 198: f99 enter (uinfo)
+_S198 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_198(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 199: f99 exit
+_S199 = struct.Struct("<QIIIHHq")
+
+def _decode_199(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 200: f100 enter (mmsg, timeout)
+_S200 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S200.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 195: f97 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S195 = struct.Struct("<QIIIHHq")
+# kind 201: f100 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S201 = struct.Struct("<QIIIHHq")
 
-def _decode_195(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1956,49 +2015,49 @@ def _decode_195(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
-# kind 196: f98 enter (pathname)
-_S196 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 202: f101 enter (pathname)
+_S202 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S202.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 197: f98 exit
-_S197 = struct.Struct("<QIIIHHq")
+# kind 203: f101 exit
+_S203 = struct.Struct("<QIIIHHq")
 
-def _decode_197(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+def _decode_203(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 198: f99 enter (new_rlim)
-_S198 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 204: f102 enter (new_rlim)
+_S204 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 199: f99 exit (old_rlim)
-_S199 = struct.Struct("<QIIIHHq")
+# kind 205: f102 exit (old_rlim)
+_S205 = struct.Struct("<QIIIHHq")
 
-def _decode_199(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+def _decode_205(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 200: f100 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S200 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 206: f103 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S206 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
+def _decode_206(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2016,62 +2075,7 @@ def _decode_200(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 201: f100 exit (mmsg)
-_S201 = struct.Struct("<QIIIHHq")
-
-def _decode_201(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 202: f101 enter
-_S202 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S202.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 203: f101 exit (cpup, nodep)
-_S203 = struct.Struct("<QIIIHHq")
-
-def _decode_203(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 204: f102 enter (idx2)
-_S204 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S204.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 205: f102 exit
-_S205 = struct.Struct("<QIIIHHq")
-
-def _decode_205(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 206: f103 enter
-_S206 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 207: f103 exit (ubuf)
+# kind 207: f103 exit (mmsg)
 _S207 = struct.Struct("<QIIIHHq")
 
 def _decode_207(mv, off):
@@ -2081,34 +2085,33 @@ def _decode_207(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 208: f104 enter (cmdline_ptr)
-_S208 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 208: f104 enter
+_S208 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S208.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 209: f104 exit
+# kind 209: f104 exit (cpup, nodep)
 _S209 = struct.Struct("<QIIIHHq")
 
 def _decode_209(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 210: f105 enter (filename, argv, envp)
+# kind 210: f105 enter (idx2)
 _S210 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_210(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 211: f105 exit
@@ -2119,17 +2122,15 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 212: f106 enter (filename)
-_S212 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 212: f106 enter
+_S212 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S212.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 213: f106 exit (buffer)
+# kind 213: f106 exit (ubuf)
 _S213 = struct.Struct("<QIIIHHq")
 
 def _decode_213(mv, off):
@@ -2139,59 +2140,55 @@ def _decode_213(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 214: f107 enter (params)
-_S214 = struct.Struct("<QIIIHH16sQQ")
+# kind 214: f107 enter (cmdline_ptr)
+_S214 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S214.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S214.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 215: f107 exit (params)
+# kind 215: f107 exit
 _S215 = struct.Struct("<QIIIHHq")
 
 def _decode_215(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 216: f108 enter (uargs)
-_S216 = struct.Struct("<QIIIHH16sQQ")
+# kind 216: f108 enter (filename, argv, envp)
+_S216 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S216.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S216.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 217: f108 exit (uargs, uargs)
+# kind 217: f108 exit
 _S217 = struct.Struct("<QIIIHHq")
 
 def _decode_217(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 218: f109 enter (timeout, sigmask)
-_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 218: f109 enter (filename)
+_S218 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 219: f109 exit (events)
+# kind 219: f109 exit (buffer)
 _S219 = struct.Struct("<QIIIHHq")
 
 def _decode_219(mv, off):
@@ -2201,19 +2198,81 @@ def _decode_219(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 220: * enter
-_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 220: f110 enter (params)
+_S220 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S220.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 221: * exit
+# kind 221: f110 exit (params)
 _S221 = struct.Struct("<QIIIHHq")
 
 def _decode_221(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 222: f111 enter (uargs)
+_S222 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_222(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S222.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 223: f111 exit (uargs, uargs)
+_S223 = struct.Struct("<QIIIHHq")
+
+def _decode_223(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 224: f112 enter (timeout, sigmask)
+_S224 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_224(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S224.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 225: f112 exit (events)
+_S225 = struct.Struct("<QIIIHHq")
+
+def _decode_225(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 226: * enter
+_S226 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S226.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 227: * exit
+_S227 = struct.Struct("<QIIIHHq")
+
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2284,6 +2343,9 @@ _RETRY_READERS = {
     116: (_buf_slot, ),
     125: (_buf_slot, ),
     126: (_buf_slot, _buf_slot, ),
+    128: (_buf_slot, _buf_slot, ),
+    129: (_buf_slot, ),
+    424: (_buf_slot, ),
     130: (_buf_slot, ),
     131: (_buf_slot, ),
     137: (_str_slot, ),
@@ -2292,7 +2354,7 @@ _RETRY_READERS = {
     157: (_buf_slot, ),
     160: (_buf_slot, ),
     164: (_buf_slot, _buf_slot, ),
-    165: (_str_slot, _str_slot, _str_slot, ),
+    165: (_str_slot, _str_slot, _str_slot, _str_slot, ),
     170: (_buf_slot, ),
     171: (_buf_slot, ),
     175: (_str_slot, ),
@@ -2356,6 +2418,7 @@ _RETRY_READERS = {
     281: (_buf_slot, ),
     282: (_buf_slot, ),
     289: (_buf_slot, ),
+    297: (_buf_slot, ),
     299: (_buf_slot, _buf_slot, ),
     301: (_str_slot, ),
     302: (_buf_slot, ),
@@ -2644,6 +2707,12 @@ DECODERS = {
     219: _decode_219,
     220: _decode_220,
     221: _decode_221,
+    222: _decode_222,
+    223: _decode_223,
+    224: _decode_224,
+    225: _decode_225,
+    226: _decode_226,
+    227: _decode_227,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -118,29 +118,66 @@ def _decode_5(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 6: f3 enter
-_S6 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 6: f3 enter (arg2)
+_S6 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_6(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S6.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S6.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 7: f3 exit (ru)
+# kind 7: f3 exit
 _S7 = struct.Struct("<QIIIHHq")
 
 def _decode_7(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 8: f4 enter (filename, argv, envp)
+# kind 8: f4 enter
 _S8 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_8(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S8.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 9: f4 exit (infop, ru)
+_S9 = struct.Struct("<QIIIHHq")
+
+def _decode_9(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 10: f5 enter (uinfo)
+_S10 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_10(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S10.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 11: f5 exit
+_S11 = struct.Struct("<QIIIHHq")
+
+def _decode_11(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 12: f6 enter (filename, argv, envp)
+_S12 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_12(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S12.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 264)
@@ -148,48 +185,48 @@ def _decode_8(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 9: f4 exit
-_S9 = struct.Struct("<QIIIHHq")
+# kind 13: f6 exit
+_S13 = struct.Struct("<QIIIHHq")
 
-def _decode_9(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
+def _decode_13(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 10: f5 enter (uargs)
-_S10 = struct.Struct("<QIIIHH16sQQ")
+# kind 14: f7 enter (uargs)
+_S14 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S10.unpack_from(mv, off)
+def _decode_14(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S14.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 11: f5 exit (uargs, uargs)
-_S11 = struct.Struct("<QIIIHHq")
+# kind 15: f7 exit (uargs, uargs)
+_S15 = struct.Struct("<QIIIHHq")
 
-def _decode_11(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
+def _decode_15(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 12: * enter
-_S12 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 16: * enter
+_S16 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S12.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+def _decode_16(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S16.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 13: * exit
-_S13 = struct.Struct("<QIIIHHq")
+# kind 17: * exit
+_S17 = struct.Struct("<QIIIHHq")
 
-def _decode_13(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
+def _decode_17(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -201,6 +238,9 @@ def _decode_proc_exit(mv, off):
 # Entry copies made again at exit: by syscall number, the reader of each enter slot, in slot order.
 _RETRY_READERS = {
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 264), _ptrcount_slot, ),
+    129: (_buf_slot, ),
+    424: (_buf_slot, ),
+    297: (_buf_slot, ),
     322: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 264), _ptrcount_slot, ),
     435: (_buf_slot, ),
 }
@@ -272,6 +312,10 @@ DECODERS = {
     11: _decode_11,
     12: _decode_12,
     13: _decode_13,
+    14: _decode_14,
+    15: _decode_15,
+    16: _decode_16,
+    17: _decode_17,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -948,73 +948,74 @@ def _decode_91(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 92: f46 enter (unewset)
-_S92 = struct.Struct("<QIIIHH16sQQ")
+# kind 92: f46 enter (uthese, uts)
+_S92 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S92.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S92.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 93: f46 exit
+# kind 93: f46 exit (uinfo)
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 94: f47 enter (uss)
-_S94 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 95: f47 exit (uoss)
-_S95 = struct.Struct("<QIIIHHq")
-
-def _decode_95(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 96: f48 enter (pathname)
+# kind 94: f47 enter (uinfo)
+_S94 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_94(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S94.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 95: f47 exit
+_S95 = struct.Struct("<QIIIHHq")
+
+def _decode_95(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 96: f48 enter (unewset)
 _S96 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_96(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 97: f48 exit (buf)
+# kind 97: f48 exit
 _S97 = struct.Struct("<QIIIHHq")
 
 def _decode_97(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 98: f49 enter
+# kind 98: f49 enter (uss)
 _S98 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_98(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 99: f49 exit (buf)
+# kind 99: f49 exit (uoss)
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
@@ -1024,22 +1025,24 @@ def _decode_99(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 100: f50 enter (param)
+# kind 100: f50 enter (pathname)
 _S100 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_100(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 101: f50 exit
+# kind 101: f50 exit (buf)
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 102: f51 enter
@@ -1050,7 +1053,7 @@ def _decode_102(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 103: f51 exit (param)
+# kind 103: f51 exit (buf)
 _S103 = struct.Struct("<QIIIHHq")
 
 def _decode_103(mv, off):
@@ -1061,13 +1064,13 @@ def _decode_103(mv, off):
 
 
 # kind 104: f52 enter (param)
-_S104 = struct.Struct("<QIIIHH16sQQQ")
+_S104 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S104.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 105: f52 exit
@@ -1086,7 +1089,7 @@ def _decode_106(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 107: f53 exit (arg1)
+# kind 107: f53 exit (param)
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
@@ -1096,73 +1099,70 @@ def _decode_107(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 108: f54 enter (arg2)
-_S108 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 108: f54 enter (param)
+_S108 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S108.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S108.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 109: f54 exit (arg2)
+# kind 109: f54 exit
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 110: f55 enter
+_S110 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_110(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 111: f55 exit (arg1)
+_S111 = struct.Struct("<QIIIHHq")
+
+def _decode_111(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 110: f55 enter (rlim)
-_S110 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 111: f55 exit
-_S111 = struct.Struct("<QIIIHHq")
-
-def _decode_111(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 112: f56 enter (tv, tz)
-_S112 = struct.Struct("<QIIIHH16sQQ")
+# kind 112: f56 enter (arg2)
+_S112 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S112.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 113: f56 exit
+# kind 113: f56 exit (arg2)
 _S113 = struct.Struct("<QIIIHHq")
 
 def _decode_113(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 114: f57 enter (dev_name, dir_name, type)
-_S114 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 114: f57 enter (rlim)
+_S114 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S114.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 115: f57 exit
@@ -1173,14 +1173,15 @@ def _decode_115(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 116: f58 enter (arg0)
+# kind 116: f58 enter (tv, tz)
 _S116 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_116(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 117: f58 exit
@@ -1191,14 +1192,17 @@ def _decode_117(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 118: f59 enter (uargs)
-_S118 = struct.Struct("<QIIIHH16sQQQ")
+# kind 118: f59 enter (dev_name, dir_name, type, data)
+_S118 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S118.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S118.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 119: f59 exit
@@ -1210,13 +1214,13 @@ def _decode_119(mv, off):
 
 
 # kind 120: f60 enter (arg0)
-_S120 = struct.Struct("<QIIIHH16sQQQQ")
+_S120 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S120.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 121: f60 exit
@@ -1227,14 +1231,14 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 122: f61 enter (arg1)
-_S122 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 122: f61 enter (uargs)
+_S122 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S122.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 123: f61 exit
@@ -1245,16 +1249,14 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (arg0, arg1, arg2)
-_S124 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 124: f62 enter (arg0)
+_S124 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 125: f62 exit
@@ -1265,15 +1267,14 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (name, value)
+# kind 126: f63 enter (arg1)
 _S126 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_126(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1284,110 +1285,113 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (arg0, arg1)
-_S128 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 128: f64 enter (arg0, arg1, arg2)
+_S128 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S128.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 129: f64 exit
+_S129 = struct.Struct("<QIIIHHq")
+
+def _decode_129(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 130: f65 enter (name, value)
+_S130 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_130(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 131: f65 exit
+_S131 = struct.Struct("<QIIIHHq")
+
+def _decode_131(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 132: f66 enter (arg0, arg1)
+_S132 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_132(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 129: f64 exit (arg2)
-_S129 = struct.Struct("<QIIIHHq")
+# kind 133: f66 exit (arg2)
+_S133 = struct.Struct("<QIIIHHq")
 
-def _decode_129(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
+def _decode_133(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 130: f65 enter (name)
-_S130 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 134: f67 enter (name)
+_S134 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S130.unpack_from(mv, off)
+def _decode_134(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 131: f65 exit (value)
-_S131 = struct.Struct("<QIIIHHq")
+# kind 135: f67 exit (value)
+_S135 = struct.Struct("<QIIIHHq")
 
-def _decode_131(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
+def _decode_135(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 132: f66 enter (arg0, arg1)
-_S132 = struct.Struct("<QIIIHH16sQQ")
+# kind 136: f68 enter (arg0, arg1)
+_S136 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S132.unpack_from(mv, off)
+def _decode_136(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S136.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 133: f66 exit
-_S133 = struct.Struct("<QIIIHHq")
-
-def _decode_133(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 134: f67 enter (arg1)
-_S134 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S134.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 135: f67 exit
-_S135 = struct.Struct("<QIIIHHq")
-
-def _decode_135(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 136: f68 enter
-_S136 = struct.Struct("<QIIIHH16sQ")
-
-def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S136.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
-
-
-# kind 137: f68 exit (tloc)
+# kind 137: f68 exit
 _S137 = struct.Struct("<QIIIHHq")
 
 def _decode_137(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 138: f69 enter (utime)
-_S138 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 138: f69 enter (arg1)
+_S138 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S138.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S138.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 139: f69 exit
@@ -1398,43 +1402,43 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (user_mask_ptr)
-_S140 = struct.Struct("<QIIIHH16sQQQ")
+# kind 140: f70 enter
+_S140 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S140.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S140.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 141: f70 exit
+# kind 141: f70 exit (tloc)
 _S141 = struct.Struct("<QIIIHHq")
 
 def _decode_141(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 142: f71 enter
-_S142 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S142.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 143: f71 exit (user_mask_ptr)
-_S143 = struct.Struct("<QIIIHHq")
-
-def _decode_143(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 144: f72 enter (timer_event_spec)
+# kind 142: f71 enter (utime)
+_S142 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_142(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S142.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 143: f71 exit
+_S143 = struct.Struct("<QIIIHHq")
+
+def _decode_143(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 144: f72 enter (user_mask_ptr)
 _S144 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_144(mv, off):
@@ -1444,27 +1448,23 @@ def _decode_144(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 145: f72 exit (created_timer_id)
+# kind 145: f72 exit
 _S145 = struct.Struct("<QIIIHHq")
 
 def _decode_145(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 146: f73 enter (arg2)
-_S146 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 146: f73 enter
+_S146 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S146.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 147: f73 exit (arg3)
+# kind 147: f73 exit (user_mask_ptr)
 _S147 = struct.Struct("<QIIIHHq")
 
 def _decode_147(mv, off):
@@ -1474,15 +1474,17 @@ def _decode_147(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 148: f74 enter
-_S148 = struct.Struct("<QIIIHH16sQQ")
+# kind 148: f74 enter (timer_event_spec)
+_S148 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S148.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 149: f74 exit (arg1)
+# kind 149: f74 exit (created_timer_id)
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
@@ -1492,35 +1494,35 @@ def _decode_149(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 150: f75 enter (tp)
-_S150 = struct.Struct("<QIIIHH16sQQ")
+# kind 150: f75 enter (arg2)
+_S150 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S150.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 151: f75 exit
-_S151 = struct.Struct("<QIIIHHq")
-
-def _decode_151(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 152: f76 enter (rqtp)
-_S152 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S152.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S150.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 153: f76 exit (rmtp)
+# kind 151: f75 exit (arg3)
+_S151 = struct.Struct("<QIIIHHq")
+
+def _decode_151(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 152: f76 enter
+_S152 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_152(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 153: f76 exit (arg1)
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
@@ -1530,25 +1532,25 @@ def _decode_153(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 154: f77 enter
-_S154 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 154: f77 enter (tp)
+_S154 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S154.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S154.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 155: f77 exit (events)
+# kind 155: f77 exit
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 156: f78 enter (event)
+# kind 156: f78 enter (rqtp)
 _S156 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_156(mv, off):
@@ -1558,40 +1560,42 @@ def _decode_156(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 157: f78 exit
+# kind 157: f78 exit (rmtp)
 _S157 = struct.Struct("<QIIIHHq")
 
 def _decode_157(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: f79 enter (nmask)
-_S158 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 158: f79 enter
+_S158 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S158.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S158.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 159: f79 exit
+# kind 159: f79 exit (events)
 _S159 = struct.Struct("<QIIIHHq")
 
 def _decode_159(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 160: f80 enter (nmask)
-_S160 = struct.Struct("<QIIIHH16sQQQ")
+# kind 160: f80 enter (event)
+_S160 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S160.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S160.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 161: f80 exit
@@ -1602,91 +1606,89 @@ def _decode_161(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 162: f81 enter
-_S162 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 162: f81 enter (nmask)
+_S162 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S162.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S162.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 163: f81 exit (policy, nmask)
+# kind 163: f81 exit
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 164: f82 enter (nmask)
+_S164 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_164(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S164.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 165: f82 exit
+_S165 = struct.Struct("<QIIIHHq")
+
+def _decode_165(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 166: f83 enter
+_S166 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_166(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S166.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 167: f83 exit (policy, nmask)
+_S167 = struct.Struct("<QIIIHHq")
+
+def _decode_167(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 164: f82 enter
-_S164 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 168: f84 enter
+_S168 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S164.unpack_from(mv, off)
+def _decode_168(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S168.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 165: f82 exit (ru)
-_S165 = struct.Struct("<QIIIHHq")
-
-def _decode_165(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 166: f83 enter (_type, _description)
-_S166 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S166.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 167: f83 exit
-_S167 = struct.Struct("<QIIIHHq")
-
-def _decode_167(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 168: f84 enter (_type, _description, _callout_info)
-_S168 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
-
-
-# kind 169: f84 exit
+# kind 169: f84 exit (infop, ru)
 _S169 = struct.Struct("<QIIIHHq")
 
 def _decode_169(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 170: f85 enter (old_nodes, new_nodes)
-_S170 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 170: f85 enter (_type, _description)
+_S170 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_170(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S170.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 171: f85 exit
@@ -1697,35 +1699,35 @@ def _decode_171(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f86 enter (filename)
+# kind 172: f86 enter (_type, _description, _callout_info)
 _S172 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_172(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S172.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 173: f86 exit (statbuf)
+# kind 173: f86 exit
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S173.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 174: f87 enter (arg1, arg3)
-_S174 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 174: f87 enter (old_nodes, new_nodes)
+_S174 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S174.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 175: f87 exit
@@ -1736,50 +1738,89 @@ def _decode_175(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 176: f88 enter (oldname, newname)
-_S176 = struct.Struct("<QIIIHH16sQQQ")
+# kind 176: f88 enter (filename)
+_S176 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S176.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 177: f88 exit (statbuf)
+_S177 = struct.Struct("<QIIIHHq")
+
+def _decode_177(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 178: f89 enter (arg1, arg3)
+_S178 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_178(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S178.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 179: f89 exit
+_S179 = struct.Struct("<QIIIHHq")
+
+def _decode_179(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 180: f90 enter (oldname, newname)
+_S180 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_180(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S180.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 177: f88 exit
-_S177 = struct.Struct("<QIIIHHq")
+# kind 181: f90 exit
+_S181 = struct.Struct("<QIIIHHq")
 
-def _decode_177(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
+def _decode_181(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 178: f89 enter (pathname)
-_S178 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 182: f91 enter (pathname)
+_S182 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S178.unpack_from(mv, off)
+def _decode_182(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S182.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 179: f89 exit (buf)
-_S179 = struct.Struct("<QIIIHHq")
+# kind 183: f91 exit (buf)
+_S183 = struct.Struct("<QIIIHHq")
 
-def _decode_179(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
+def _decode_183(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 180: f90 enter (inp, outp, exp, tsp, sig, sig)
-_S180 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 184: f92 enter (inp, outp, exp, tsp, sig, sig)
+_S184 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S180.unpack_from(mv, off)
+def _decode_184(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S184.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1790,11 +1831,11 @@ def _decode_180(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 181: f90 exit (inp, outp, exp, tsp)
-_S181 = struct.Struct("<QIIIHHq")
+# kind 185: f92 exit (inp, outp, exp, tsp)
+_S185 = struct.Struct("<QIIIHHq")
 
-def _decode_181(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
+def _decode_185(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1803,11 +1844,11 @@ def _decode_181(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 182: f91 enter (ufds, tsp, sigmask)
-_S182 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 186: f93 enter (ufds, tsp, sigmask)
+_S186 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S182.unpack_from(mv, off)
+def _decode_186(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S186.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1815,83 +1856,45 @@ def _decode_182(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 183: f91 exit (ufds, tsp)
-_S183 = struct.Struct("<QIIIHHq")
+# kind 187: f93 exit (ufds, tsp)
+_S187 = struct.Struct("<QIIIHHq")
 
-def _decode_183(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
+def _decode_187(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 184: f92 enter (arg1, arg3)
-_S184 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S184.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 185: f92 exit
-_S185 = struct.Struct("<QIIIHHq")
-
-def _decode_185(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 186: f93 enter (filename, utimes)
-_S186 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S186.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 187: f93 exit
-_S187 = struct.Struct("<QIIIHHq")
-
-def _decode_187(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 188: f94 enter (sigmask)
+# kind 188: f94 enter (arg1, arg3)
 _S188 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_188(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S188.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 189: f94 exit (events)
+# kind 189: f94 exit
 _S189 = struct.Struct("<QIIIHHq")
 
 def _decode_189(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 190: f95 enter (arg1)
+# kind 190: f95 enter (filename, utimes)
 _S190 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_190(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S190.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 191: f95 exit
@@ -1902,22 +1905,78 @@ def _decode_191(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f96 enter (mmsg, timeout)
-_S192 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 192: f96 enter (sigmask)
+_S192 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S192.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S192.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 193: f96 exit (events)
+_S193 = struct.Struct("<QIIIHHq")
+
+def _decode_193(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 194: f97 enter (arg1)
+_S194 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_194(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 195: f97 exit
+_S195 = struct.Struct("<QIIIHHq")
+
+def _decode_195(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 196: f98 enter (uinfo)
+_S196 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_196(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 197: f98 exit
+_S197 = struct.Struct("<QIIIHHq")
+
+def _decode_197(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 198: f99 enter (mmsg, timeout)
+_S198 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_198(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 193: f96 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S193 = struct.Struct("<QIIIHHq")
+# kind 199: f99 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S199 = struct.Struct("<QIIIHHq")
 
-def _decode_193(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
+def _decode_199(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1930,49 +1989,49 @@ def _decode_193(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 194: f97 enter (pathname)
-_S194 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 200: f100 enter (pathname)
+_S200 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S194.unpack_from(mv, off)
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S200.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 195: f97 exit
-_S195 = struct.Struct("<QIIIHHq")
+# kind 201: f100 exit
+_S201 = struct.Struct("<QIIIHHq")
 
-def _decode_195(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 196: f98 enter (new_rlim)
-_S196 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 202: f101 enter (new_rlim)
+_S202 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 197: f98 exit (old_rlim)
-_S197 = struct.Struct("<QIIIHHq")
+# kind 203: f101 exit (old_rlim)
+_S203 = struct.Struct("<QIIIHHq")
 
-def _decode_197(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+def _decode_203(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 198: f99 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S198 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 204: f102 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S204 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1984,62 +2043,7 @@ def _decode_198(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 199: f99 exit (mmsg)
-_S199 = struct.Struct("<QIIIHHq")
-
-def _decode_199(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 200: f100 enter
-_S200 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S200.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 201: f100 exit (cpup, nodep)
-_S201 = struct.Struct("<QIIIHHq")
-
-def _decode_201(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 202: f101 enter (idx2)
-_S202 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S202.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 203: f101 exit
-_S203 = struct.Struct("<QIIIHHq")
-
-def _decode_203(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 204: f102 enter
-_S204 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S204.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 205: f102 exit (ubuf)
+# kind 205: f102 exit (mmsg)
 _S205 = struct.Struct("<QIIIHHq")
 
 def _decode_205(mv, off):
@@ -2049,34 +2053,33 @@ def _decode_205(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 206: f103 enter (cmdline_ptr)
-_S206 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 206: f103 enter
+_S206 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S206.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 207: f103 exit
+# kind 207: f103 exit (cpup, nodep)
 _S207 = struct.Struct("<QIIIHHq")
 
 def _decode_207(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 208: f104 enter (filename, argv, envp)
+# kind 208: f104 enter (idx2)
 _S208 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_208(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 209: f104 exit
@@ -2087,17 +2090,15 @@ def _decode_209(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 210: f105 enter (filename)
-_S210 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 210: f105 enter
+_S210 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S210.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 211: f105 exit (buffer)
+# kind 211: f105 exit (ubuf)
 _S211 = struct.Struct("<QIIIHHq")
 
 def _decode_211(mv, off):
@@ -2107,19 +2108,77 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 212: * enter
-_S212 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 212: f106 enter (cmdline_ptr)
+_S212 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S212.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 213: * exit
+# kind 213: f106 exit
 _S213 = struct.Struct("<QIIIHHq")
 
 def _decode_213(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 214: f107 enter (filename, argv, envp)
+_S214 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S214.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 215: f107 exit
+_S215 = struct.Struct("<QIIIHHq")
+
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 216: f108 enter (filename)
+_S216 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S216.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 217: f108 exit (buffer)
+_S217 = struct.Struct("<QIIIHHq")
+
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 218: * enter
+_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 219: * exit
+_S219 = struct.Struct("<QIIIHHq")
+
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2190,6 +2249,8 @@ _RETRY_READERS = {
     116: (_buf_slot, ),
     125: (_buf_slot, ),
     126: (_buf_slot, _buf_slot, ),
+    128: (_buf_slot, _buf_slot, ),
+    129: (_buf_slot, ),
     130: (_buf_slot, ),
     131: (_buf_slot, ),
     137: (_str_slot, ),
@@ -2198,7 +2259,7 @@ _RETRY_READERS = {
     157: (_buf_slot, ),
     160: (_buf_slot, ),
     164: (_buf_slot, _buf_slot, ),
-    165: (_str_slot, _str_slot, _str_slot, ),
+    165: (_str_slot, _str_slot, _str_slot, _str_slot, ),
     170: (_buf_slot, ),
     171: (_buf_slot, ),
     175: (_str_slot, ),
@@ -2254,6 +2315,7 @@ _RETRY_READERS = {
     281: (_buf_slot, ),
     282: (_buf_slot, ),
     289: (_buf_slot, ),
+    297: (_buf_slot, ),
     299: (_buf_slot, _buf_slot, ),
     301: (_str_slot, ),
     302: (_buf_slot, ),
@@ -2531,6 +2593,12 @@ DECODERS = {
     211: _decode_211,
     212: _decode_212,
     213: _decode_213,
+    214: _decode_214,
+    215: _decode_215,
+    216: _decode_216,
+    217: _decode_217,
+    218: _decode_218,
+    219: _decode_219,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -2,7 +2,8 @@
 sigaltstack's stack_t, the ids getresuid and getresgid write back, the set*id calls' -1, personality's
 type and flags (argument and return), the I/O priorities of ioprio_set and ioprio_get, and the
 capability sets of capget and capset, extended attributes' values, mremap's new address, sendfile's
-offset, membarrier's commands. Each rendered from a synthetic event, without BPF."""
+offset, membarrier's commands, mount's arguments by its flags, syslog's by its action, System V IPC's
+flags, siginfo in memory. Each rendered from a synthetic event, without BPF."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from pathlib import Path
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.args import render, visible
 from tracespec.format.special import special
-from tracespec.format.values import Style, ret_text, value_names
+from tracespec.format.values import Style, ret_text, structs, value_names
 from tracespec.pipeline import compile_spec
+from tracespec.wire.layout import SIGINFO_SIZE
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["sigaltstack", "getresuid", "getresgid", "setresuid", "setreuid", "setfsgid", "personality",
-            "ioprio_set", "ioprio_get", "capget", "capset", "getxattr", "fsetxattr", "mremap", "sendfile", "membarrier"]
+            "ioprio_set", "ioprio_get", "capget", "capset", "getxattr", "fsetxattr", "mremap", "sendfile", "membarrier", "mount", "syslog", "shmget", "semget", "rt_sigtimedwait"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 V3, V1 = 0x20080522, 0x19980330
 
@@ -152,3 +154,49 @@ def test_membarrier_names_its_commands_and_what_query_returns():
                            "0x209 (MEMBARRIER_CMD_GLOBAL|MEMBARRIER_CMD_PRIVATE_EXPEDITED|0x200)")
     ev = event("membarrier", (0x80, 1, 1), 0)
     assert special(ev) == ("MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, MEMBARRIER_CMD_FLAG_CPU, 1", "", None)
+
+
+def strings(**named: bytes) -> dict:
+    return {k: Slot(v, 0) for k, v in named.items()}
+
+
+def test_mount_shows_type_and_data_by_its_flags():
+    paths = strings(dev_name=b"tmpfs", dir_name=b"/mnt", type=b"tmpfs", data=b"size=1m")
+    ev = event("mount", (0x1000, 0x2000, 0x3000, 0x6, 0x4000), 0, paths)
+    assert special(ev)[0] == '"tmpfs", "/mnt", "tmpfs", MS_NOSUID|MS_NODEV, "size=1m"'
+    ev = event("mount", (0x1000, 0x2000, 0x3000, 0x20, 0x4000), 0, paths)  # a remount: no type
+    assert special(ev)[0] == '"tmpfs", "/mnt", 0x3000, MS_REMOUNT, "size=1m"'
+    ev = event("mount", (0x1000, 0x2000, 0, 0x1000 | 0x4000, 0), 0, paths)  # a bind: neither
+    assert special(ev)[0] == '"tmpfs", "/mnt", NULL, MS_BIND|MS_REC, NULL'
+    ev = event("mount", (0x1000, 0x2000, 0x3000, 0xC0ED0000, 0), 0, paths)  # the old magic alone
+    assert special(ev)[0] == '"tmpfs", "/mnt", "tmpfs", MS_MGC_VAL, NULL'
+    assert special(ev, VERBOSE)[0].split(", ")[3] == "0xc0ed0000 /* MS_MGC_VAL */"
+
+
+def test_syslog_by_action():
+    assert special(event("syslog", (10, 0, 0), 131072))[:2] == ("10 /* SYSLOG_ACTION_SIZE_BUFFER */", "")
+    assert special(event("syslog", (10, 0, 0), 131072), RAW)[0] == "10 /* SYSLOG_ACTION_SIZE_BUFFER */"
+    read = event("syslog", (3, 0x1000, 64), 3, {}, {"buf": Slot(b"<6>", 0)})
+    assert special(read)[:2] == ("3 /* SYSLOG_ACTION_READ_ALL */", ', "<6>", 64')
+    assert special(event("syslog", (8, 0, 4), 0))[0] == \
+        "8 /* SYSLOG_ACTION_CONSOLE_LEVEL */, NULL, 4 /* LOGLEVEL_WARNING */"
+    assert special(event("syslog", (77, 0x1000, 3), -22))[0] == "77 /* SYSLOG_ACTION_??? */, 0x1000, 3"
+
+
+def test_ipc_flags_above_the_permission_bits():
+    assert line("shmget", (0, 4096, 0o1000 | 0o600)) == "IPC_PRIVATE, 4096, IPC_CREAT|0600"
+    assert line("shmget", (0x1234, 4096, 0)) == "0x1234, 4096, 000"
+    assert line("semget", (0, 1, 0o3000 | 0o600)) == "IPC_PRIVATE, 1, IPC_CREAT|IPC_EXCL|0600"
+    assert line("shmget", (0, 4096, 0o100000 | 0o644)) == "IPC_PRIVATE, 4096, 0x8000|0644"
+
+
+def test_a_siginfo_in_memory_and_a_signal_returned():
+    si = struct.pack("<iii4xiIi", 10, 0, -1, 77, 0, 5) + bytes(20)
+    ev = event("rt_sigtimedwait", (0x1000, 0x2000, 0, 8), 10, {"uthese": Slot((1 << 9).to_bytes(8, "little"), 0)},
+               {"uinfo": Slot(si, 0)})
+    assert ", ".join(render(f, v, ev, None) for f, v in visible(ev)) == \
+        "[USR1], {si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=77, si_uid=0, si_int=5, si_ptr=0x5}, NULL, 8"
+    assert ret_text(10, "sig") == "10 (SIGUSR1)"
+    ev = event("rt_sigtimedwait", (0x1000, 0x2000, 0, 8), 10, {}, {"uinfo": Slot(bytes(48), 0)})
+    assert render(infos()["rt_sigtimedwait"].args[1], 0x2000, ev, None) == "{}"
+    assert structs()["siginfo"].size == SIGINFO_SIZE

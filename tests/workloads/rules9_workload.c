@@ -19,7 +19,14 @@
  * "clock": times, gettimeofday and time (the values, which differ from run to run, are scrubbed by the
  *   test);
  * "misc": membarrier's commands (QUERY's return), pidfd_open's and mlock2's flags, getcpu's CPU (pinned
- *   to CPU 0).
+ *   to CPU 0);
+ * "mount": in a mount namespace of its own, mount of each kind (a new mount with its type and data, a
+ *   remount, a bind, a propagation change, the old magic), umount2, setns's types;
+ * "syslog": syslog's actions (sizes, a read, the console level, an unknown one), sync_file_range's flags;
+ * "ipc": System V shared memory, semaphores and message queues made, attached and removed (keys, flags
+ *   above the permission bits, commands);
+ * "sigwait": rt_sigtimedwait timing out and taking a queued signal (its siginfo, its name after the
+ *   return), rt_sigqueueinfo's siginfo, waitid's.
  * Every call is deterministic and leaves the process as it found it (run as root). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -30,7 +37,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/ipc.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/personality.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
@@ -226,6 +241,89 @@ static void misc_calls(void)
     syscall(SYS_mlock2, page, sizeof page, 2);  /* EINVAL */
 }
 
+static void mount_calls(const char *dir)
+{
+    unshare(CLONE_NEWNS);
+    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL);
+    mkdir(dir, 0755);
+    mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=700");
+    mount("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_NOSUID, "size=2m");
+    mount(dir, dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+    mount(dir, dir, "ignored", MS_BIND, "ignored");
+    mount("tmpfs", dir, "tmpfs", MS_MGC_VAL | MS_NOATIME, NULL);
+    mount("tmpfs", dir, "tmpfs", 0x80000000UL << 1, NULL);  /* EINVAL: above the known flags */
+    umount2(dir, MNT_DETACH);
+    umount2(dir, MNT_DETACH);
+    umount2(dir, 0);
+    umount2(dir, 0);
+    int fd = open("/proc/self/ns/mnt", O_RDONLY);
+    setns(fd, CLONE_NEWNS);
+    setns(fd, 0);
+    setns(fd, CLONE_NEWNET | 1);  /* EINVAL */
+    close(fd);
+    rmdir(dir);
+}
+
+static void syslog_calls(void)
+{
+    char buf[64];
+    klogctl(10, NULL, 0);  /* SIZE_BUFFER */
+    klogctl(9, NULL, 0);  /* SIZE_UNREAD */
+    klogctl(3, buf, sizeof buf);  /* READ_ALL */
+    klogctl(3, (char *)8, sizeof buf);  /* EFAULT */
+    klogctl(8, NULL, 4);  /* CONSOLE_LEVEL */
+    klogctl(8, NULL, 42);  /* EINVAL: no such level */
+    klogctl(77, buf, 3);  /* EINVAL */
+    sync_file_range(1, 0, 0, SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+    sync_file_range(1, 0, 0, 8);  /* EINVAL */
+}
+
+static void ipc_calls(void)
+{
+    int shm = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    shmget(0x7e57ab1e, 4096, 0);  /* ENOENT */
+    shmget(IPC_PRIVATE, 4096, SHM_NORESERVE | 0644);
+    void *at = shmat(shm, NULL, SHM_RDONLY);
+    shmdt(at);
+    shmat(shm, NULL, 0x100000);
+    shmctl(shm, IPC_RMID, NULL);
+    shmctl(shm, 99, NULL);  /* EINVAL */
+    int sem = semget(IPC_PRIVATE, 1, IPC_CREAT | IPC_EXCL | 0600);
+    semget(0x7e57ab1e, 1, 0);  /* ENOENT */
+    semctl(sem, 0, IPC_RMID);
+    int msq = msgget(IPC_PRIVATE, IPC_CREAT | 0640);
+    msgget(IPC_PRIVATE, 0);
+    msgctl(msq, IPC_RMID, NULL);
+    msgctl(msq, 77, NULL);  /* EINVAL */
+}
+
+static void sigwait_calls(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    struct timespec soon = {0, 1000};
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    sigtimedwait(&set, NULL, &soon);  /* EAGAIN */
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGUSR1;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_value.sival_int = 5;
+    syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &si);
+    memset(&si, 0, sizeof si);
+    sigtimedwait(&set, &si, &soon);
+    syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, (void *)8);  /* EFAULT */
+    if (fork() == 0)
+        _exit(3);
+    siginfo_t w;
+    memset(&w, 0, sizeof w);
+    waitid(P_ALL, 0, &w, WEXITED);
+    memset(&w, 0, sizeof w);
+    waitid(P_ALL, 0, &w, WEXITED | WNOHANG);  /* ECHILD */
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -250,6 +348,14 @@ int main(int argc, char **argv)
         clock_calls();
     else if (!strcmp(group, "misc"))
         misc_calls();
+    else if (!strcmp(group, "mount") && argc > 2)
+        mount_calls(argv[2]);
+    else if (!strcmp(group, "syslog"))
+        syslog_calls();
+    else if (!strcmp(group, "ipc"))
+        ipc_calls();
+    else if (!strcmp(group, "sigwait"))
+        sigwait_calls();
     else
         return 2;
     return 0;

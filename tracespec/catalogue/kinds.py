@@ -111,6 +111,8 @@ KINDS: dict[str, KindInfo] = {
     "newaddr": KindInfo(Capture.NONE, Phase.ENTER, None, "mremap's new address: shown only when its flags let the "
                                                          "mapping move to it (MREMAP_MAYMOVE with MREMAP_FIXED or "
                                                          "MREMAP_DONTUNMAP)"),
+    "ipcflags": KindInfo(Capture.NONE, Phase.ENTER, "set", "System V IPC's get flags: the named bits above the "
+                                                           "permission bits, then those in octal"),
     "persona": KindInfo(Capture.NONE, Phase.ENTER, None, "a personality: its type and flags (0xffffffff: ask)"),
     "ioprio": KindInfo(Capture.NONE, Phase.ENTER, None, "an I/O priority: IOPRIO_PRIO_VALUE(class, data)"),
     "mode": KindInfo(Capture.NONE, Phase.ENTER, None, "permission bits, octal"),

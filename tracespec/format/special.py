@@ -11,7 +11,7 @@ from tracespec.format.prctl import prctl
 from tracespec.format.structs import sigset_text, struct_text
 from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
-                                     signal_text, struct_fields, structs, unsigned, with_comment)
+                                     memory_text, signal_text, struct_fields, structs, unsigned, with_comment)
 
 CLONE_PIDFD = 0x1000
 CLONE_SETTLS = 0x80000
@@ -30,8 +30,10 @@ def _clone(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fd_text=str) -> tuple
     a = dict(zip((f.name for f in ev.info.args), ev.args))
     raw = a["clone_flags"] & 0xFFFFFFFFFFFFFFFF
     flags, sig = raw & ~CSIGNAL, raw & CSIGNAL
-    if flags:
-        text = flags_text(raw, c.sets["clone_flags"], c, style)
+    if flags:  # the flags, then the exit signal as a signal (-X verbose: each its own number and comment)
+        text = flags_text(flags, c.sets["clone_flags"], c, style)
+        if sig:
+            text += "|" + signal_text(sig, style)
     else:
         text = signal_text(sig, style)
     enter = f"child_stack={_addr(a['newsp'])}, flags={text}"
@@ -525,6 +527,77 @@ def _capset(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     return f"{header}, {_cap_data(ev.args[1], ev.entry_slots.get('data'), version, style)}", ""
 
 
+MS_REMOUNT, MS_BIND, MS_MOVE = 0x20, 0x1000, 0x2000
+MS_PROPAGATION = 0x20000 | 0x40000 | 0x80000 | 0x100000  # MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED
+MS_MGC_VAL, MS_MGC_MSK = 0xC0ED0000, 0xFFFF0000
+
+
+def _memory(ev: SyscallEvent, name: str, style: Style) -> str:
+    """An argument copied at entry (a path, a string) as the general printer shows it."""
+    i = next(i for i, f in enumerate(ev.info.args) if f.name == name)
+    return memory_text(ev.args[i], ev.info.args[i], ev.entry_slots.get(name), False, style)
+
+
+def _mount(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
+    """strace's mount: the old magic (MS_MGC_VAL) apart from the flags; the file system type only when
+    the call makes a mount (a remount or a bind, move or propagation change has none: its address), the
+    data only when it is not a bind, move or propagation change."""
+    c = constants()
+    a = dict(zip((f.name for f in ev.info.args), ev.args))
+    flags = unsigned(a["flags"], 8)
+    old_magic = flags & MS_MGC_MSK == MS_MGC_VAL
+    if old_magic:
+        flags &= ~MS_MGC_MSK
+    moves = not flags & MS_REMOUNT and bool(flags & (MS_BIND | MS_MOVE | MS_PROPAGATION))
+    ignore_type = bool(flags & MS_REMOUNT) or moves
+    text = enum_text(MS_MGC_VAL, c.sets["mount_magic"], style) + ("|" if flags else "") if old_magic else ""
+    if flags or not old_magic:
+        text += flags_text(flags, c.sets["mount_flags"], c, style)
+    parts = [_memory(ev, "dev_name", style), _memory(ev, "dir_name", style),
+             _addr(a["type"]) if ignore_type else _memory(ev, "type", style), text,
+             _addr(a["data"]) if moves else _memory(ev, "data", style)]
+    return ", ".join(parts), ""
+
+
+SYSLOG_NO_BUFFER = frozenset({0, 1, 5, 6, 7, 9, 10})  # CLOSE OPEN CLEAR CONSOLE_OFF CONSOLE_ON SIZE_UNREAD SIZE_BUFFER
+SYSLOG_READS = frozenset({2, 3, 4})  # READ READ_ALL READ_CLEAR: the buffer the kernel filled, at exit
+SYSLOG_CONSOLE_LEVEL = 8
+
+
+def _decimal_named(value: int, cset: ConstantSet) -> str:
+    """strace's XLAT_STYLE_VERBOSE | XLAT_STYLE_FMT_D, whatever -X says: the number, its name in a comment."""
+    return f"{value} /* {cset.lookup(value) or cset.unknown_text} */"
+
+
+def _syslog(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
+    """strace's syslog: the action always as its number with its name in a comment; nothing more for the
+    actions that take no buffer; what was read for the reads; else the buffer's address and the length
+    (the console level, likewise named, for SYSLOG_ACTION_CONSOLE_LEVEL)."""
+    c = constants()
+    kind, length = (unsigned(v, 4) - ((unsigned(v, 4) >> 31) << 32) for v in (ev.args[0], ev.args[2]))
+    buf = ev.args[1]
+    action = _decimal_named(kind, c.sets["syslog_action_type"])
+    if kind in SYSLOG_NO_BUFFER:
+        return action, ""
+    if kind in SYSLOG_READS:
+        if ev.exit is None:
+            return action, ""
+        if failed(ev.ret):
+            text = _addr(buf)
+        else:
+            text = _memory_exit(ev, "buf", style)
+        return action, f", {text}, {length}"
+    if kind == SYSLOG_CONSOLE_LEVEL:
+        level = _decimal_named(length, c.sets["syslog_console_levels"])
+        return f"{action}, {_addr(buf)}, {level}", ""
+    return f"{action}, {_addr(buf)}, {length}", ""
+
+
+def _memory_exit(ev: SyscallEvent, name: str, style: Style) -> str:
+    i = next(i for i, f in enumerate(ev.info.args) if f.name == name)
+    return memory_text(ev.args[i], ev.info.args[i], ev.slots.get(name), failed(ev.ret), style)
+
+
 MEMBARRIER_CMD_QUERY, MEMBARRIER_CMD_FLAG_CPU = 0, 1
 
 
@@ -556,10 +629,11 @@ def _rt_sigreturn(ev: SyscallEvent, style: Style, fd_text):
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
             "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn, "kcmp": _kcmp,
             "io_uring_setup": _io_uring_setup, "capget": _capget, "capset": _capset,
-            "membarrier": _membarrier}
+            "membarrier": _membarrier, "mount": _mount, "syslog": _syslog}
 MAKES_FDS = frozenset({"clone", "clone3"})  # printers whose descriptors are ones the call made
 STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
-                    "io_uring_setup", "capget", "capset", "membarrier"})  # printers that take the abbreviation style and a descriptor's text
+                    "io_uring_setup", "capget", "capset", "membarrier",
+                    "mount", "syslog"})  # printers that take the abbreviation style and a descriptor's text
 
 
 

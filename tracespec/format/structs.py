@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from tracespec.decode.siginfo import parse_siginfo
 from tracespec.quote import quote
+from tracespec.format.siginfo import field_text, siginfo_fields, siginfo_json
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, date_text, flags_text, hexval, makedev,
                                      struct_fields, structs, symbolic_mode, with_comment, enum_text, signal_text)
 
@@ -116,6 +118,16 @@ def _time_t(v: dict) -> str:
 def _id(v: dict) -> str:
     """printuid behind a pointer (getresuid, getresgid): -1 for (uid_t) -1."""
     return "[-1]" if v["value"] == 0xFFFFFFFF else f"[{v['value']}]"
+
+
+def siginfo_struct_text(data: bytes, style: Style = DEFAULT_STYLE) -> str:
+    """strace's printsiginfo of a siginfo_t in memory: {} when si_signo is 0 (nothing was written),
+    else the fields a delivered signal's line shows."""
+    si = parse_siginfo(data)
+    if si.signo == 0:
+        return "{}"
+    return "{" + ", ".join(f"{name}={field_text(kind, value, si, style)}"
+                           for name, kind, value in siginfo_fields(si)) + "}"
 
 
 def _stack_t(v: dict, style: Style) -> str:
@@ -325,10 +337,12 @@ TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerva
 def complete(name: str, data: bytes) -> bool:
     """Whether the copy holds the whole struct: a partial one of these prints as its address, as strace
     prints a struct it could not read."""
-    return name not in STYLED or len(data) >= structs()[name].size
+    return (name not in STYLED and name != "siginfo") or len(data) >= structs()[name].size
 
 
 def struct_text(name: str, data: bytes, style: Style = DEFAULT_STYLE) -> str:
+    if name == "siginfo":
+        return siginfo_struct_text(data, style)
     v = struct_fields(name, data)
     styled = STYLED.get(name)
     if styled is not None:
@@ -340,6 +354,9 @@ def struct_text(name: str, data: bytes, style: Style = DEFAULT_STYLE) -> str:
 
 
 def struct_json(name: str, data: bytes):
+    if name == "siginfo":
+        si = parse_siginfo(data)
+        return {} if si.signo == 0 else siginfo_json(si)
     v = struct_fields(name, data)
     if name in ("int", "wstatus", "gid", "uid", "uint", "off64", "time_t"):
         return v["value"]

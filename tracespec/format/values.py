@@ -219,6 +219,10 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
         return signal_text(value, style)
     if kind in ("uid", "gid"):
         return "-1" if value in (0xFFFFFFFF, -1) else str(value)
+    if kind == "ipcflags":  # strace's shmget and kin: the flags above the permission bits, then those
+        rest = unsigned(value, 4)
+        names = flags_text(rest & ~0o777, c.sets[param], c, style)
+        return f"{names}|{mode_text(rest & 0o777)}" if names else mode_text(rest & 0o777)
     if kind == "persona":
         return persona_text(value, style)
     if kind == "ioprio":
@@ -362,6 +366,9 @@ def ret_text(ret: int, kind: str, style: Style = DEFAULT_STYLE) -> str:
         return "?"
     if kind in ("timeout", "ready") and ret == 0:
         return "0 (Timeout)"
+    if kind == "sig":  # strace's rt_sigtimedwait: the signal's number, its name after it
+        name = constants().signal_name(ret)
+        return f"{ret} ({name})" if name else str(ret)
     if kind == "time":  # strace's time: the seconds, their date after them
         return f"{ret} ({date_text(ret)})" if date_text(ret) else str(ret)
     if kind == "persona":  # strace's personality: RVAL_HEX with its names after it
