@@ -224,15 +224,23 @@ def test_io_uring_and_kcmp_values_and_layouts_match_the_uapi_headers(tmp_path):
         assert tuple(map(int, out[f"{name}.{f.name}"].split())) == (f.offset, widths[f.type]), f"{name}.{f.name}"
 
 
+NEWER_THAN_THE_HEADERS = {"FSCONFIG_CMD_CREATE_EXCL", "MOVE_MOUNT_BENEATH"}  # marked uapi in constants.txt
+
+
 def test_personality_and_ioprio_values_match_the_headers(tmp_path):
-    """personality's types and flags (sys/personality.h) and ioprio's classes and whos (linux/ioprio.h) are
-    enums there, which #ifdef cannot see: each is printed by name; the two words of capget's data are two
+    """personality's types and flags (sys/personality.h), ioprio's classes and whos (linux/ioprio.h),
+    fsconfig's commands (linux/mount.h) and io_uring's (linux/io_uring.h) are enums there, which #ifdef
+    cannot see: each is printed by name; the two words of capget's data are two
     struct __user_cap_data_struct (linux/capability.h)."""
     c = load_catalogue().constants
-    names = [n for s in ("personality_type", "personality_flags", "ioprio_class", "ioprio_who")
-             for n, _ in c.sets[s].entries]
+    names = [n for s in ("personality_type", "personality_flags", "ioprio_class", "ioprio_who", "fsconfig_cmds",
+                         "uring_register_opcodes", "uring_enter_flags", "mount_attr_flags", "move_mount_flags",
+                         "fspick_flags", "fsopen_flags", "fsmount_flags", "open_tree_flags") for n, _ in c.sets[s].entries
+             if n not in NEWER_THAN_THE_HEADERS]
     prog = ("#include <stdio.h>\n#include <stddef.h>\n#include <sys/personality.h>\n#include <linux/ioprio.h>\n"
-            "#include <linux/capability.h>\nint main(void) {\n")
+            "#include <linux/capability.h>\n#include <linux/fcntl.h>\n#include <linux/mount.h>\n"
+            "#include <linux/io_uring.h>\n"
+            "int main(void) {\n")
     prog += "".join(f'printf("{n} %llu\\n", (unsigned long long)({n}));\n' for n in names)
     prog += ('printf("cap_data %zu %zu %zu %zu\\n", 2 * sizeof(struct __user_cap_data_struct), '
              'offsetof(struct __user_cap_data_struct, permitted), offsetof(struct __user_cap_data_struct, '

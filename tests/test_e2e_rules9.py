@@ -211,3 +211,41 @@ def test_signal_waits_and_queued_siginfo_agree_with_strace(build_dir, tmp_path):
                         "si_int=5, si_ptr=0x5}) = 0")
     assert lines[2].endswith(", {tv_sec=0, tv_nsec=1000}, 8) = 10 (SIGUSR1)")
     assert any(line.startswith("waitid(P_ALL, 0, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=P2, ") for line in lines)
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_seccomp_agrees_with_strace(options, build_dir, tmp_path):
+    lines = _compare("seccomp", ["seccomp"], build_dir, tmp_path, options)
+    if options == ():
+        assert lines[0] == "seccomp(SECCOMP_GET_ACTION_AVAIL, 0, [SECCOMP_RET_KILL_PROCESS]) = 0"
+        assert lines[2].startswith("seccomp(SECCOMP_GET_NOTIF_SIZES, 0, {seccomp_notif=")
+        assert lines[3] == "seccomp(0x63 /* SECCOMP_SET_MODE_??? */, 0, NULL) = -1 EINVAL (Invalid argument)"
+        assert lines[4] == ("seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC|SECCOMP_FILTER_FLAG_LOG, "
+                            "{len=1, filter=0xADDR}) = 0")
+
+
+NEW_MOUNT = ["fsopen", "fsconfig", "fsmount", "move_mount", "open_tree", "mount_setattr", "fspick"]
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_the_new_mount_api_agrees_with_strace(options, build_dir, tmp_path):
+    target = str(tmp_path / "nm")
+    lines = compare_group("rules9_workload", "newmount", NEW_MOUNT, build_dir, tmp_path, options,
+                          extra_argv=(target,))
+    if options == ():
+        assert lines[:4] == ['fsopen("tmpfs", FSOPEN_CLOEXEC) = 3',
+                             'fsconfig(3, FSCONFIG_SET_STRING, "size", "1m", 0) = 0',
+                             'fsconfig(3, FSCONFIG_SET_FLAG, "ro", NULL, 0) = 0',
+                             "fsconfig(3, FSCONFIG_CMD_CREATE, NULL, NULL, 0) = 0"]
+        assert lines[5] == "fsmount(3, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV) = 4"
+        assert lines[6] == f'move_mount(4, "", AT_FDCWD, "{target}", MOVE_MOUNT_F_EMPTY_PATH) = 0'
+        assert lines[8] == ('mount_setattr(5, "", AT_EMPTY_PATH, {attr_set=MOUNT_ATTR_RDONLY, attr_clr=0, '
+                            "propagation=0 /* MS_??? */, userns_fd=0}, 32) = 0")
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_io_uring_enter_and_register_agree_with_strace(options, build_dir, tmp_path):
+    lines = _compare("uring", ["io_uring_enter", "io_uring_register"], build_dir, tmp_path, options)
+    if options == ():
+        assert lines[0] == "io_uring_enter(3, 0, 0, IORING_ENTER_GETEVENTS, NULL, 0) = 0"
+        assert lines[2] == "io_uring_register(3, IORING_REGISTER_PROBE, NULL, 0) = -1 EINVAL (Invalid argument)"

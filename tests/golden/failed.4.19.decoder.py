@@ -2090,15 +2090,17 @@ def _decode_209(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 210: f105 enter
+# kind 210: f105 enter (uargs)
 _S210 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_210(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S210.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 211: f105 exit (ubuf)
+# kind 211: f105 exit (uargs)
 _S211 = struct.Struct("<QIIIHHq")
 
 def _decode_211(mv, off):
@@ -2108,34 +2110,32 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 212: f106 enter (cmdline_ptr)
-_S212 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 212: f106 enter
+_S212 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S212.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 213: f106 exit
+# kind 213: f106 exit (ubuf)
 _S213 = struct.Struct("<QIIIHHq")
 
 def _decode_213(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 214: f107 enter (filename, argv, envp)
+# kind 214: f107 enter (cmdline_ptr)
 _S214 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_214(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S214.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 215: f107 exit
@@ -2146,39 +2146,59 @@ def _decode_215(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 216: f108 enter (filename)
+# kind 216: f108 enter (filename, argv, envp)
 _S216 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_216(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S216.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 217: f108 exit (buffer)
+# kind 217: f108 exit
 _S217 = struct.Struct("<QIIIHHq")
 
 def _decode_217(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 218: f109 enter (filename)
+_S218 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 219: f109 exit (buffer)
+_S219 = struct.Struct("<QIIIHHq")
+
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 218: * enter
-_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 220: * enter
+_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 219: * exit
-_S219 = struct.Struct("<QIIIHHq")
+# kind 221: * exit
+_S221 = struct.Struct("<QIIIHHq")
 
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2321,6 +2341,7 @@ _RETRY_READERS = {
     302: (_buf_slot, ),
     307: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
     312: (_buf_slot, ),
+    317: (_buf_slot, ),
     320: (_str_slot, ),
     322: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
     332: (_str_slot, ),
@@ -2599,6 +2620,8 @@ DECODERS = {
     217: _decode_217,
     218: _decode_218,
     219: _decode_219,
+    220: _decode_220,
+    221: _decode_221,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

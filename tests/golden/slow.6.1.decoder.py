@@ -1251,14 +1251,14 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (arg2)
-_S124 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 124: f62 enter (uargs)
+_S124 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S124.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 125: f62 exit
@@ -2122,15 +2122,17 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 212: f106 enter
+# kind 212: f106 enter (uargs)
 _S212 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_212(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S212.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 213: f106 exit (ubuf)
+# kind 213: f106 exit (uargs)
 _S213 = struct.Struct("<QIIIHHq")
 
 def _decode_213(mv, off):
@@ -2140,34 +2142,32 @@ def _decode_213(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 214: f107 enter (cmdline_ptr)
-_S214 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 214: f107 enter
+_S214 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S214.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S214.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 215: f107 exit
+# kind 215: f107 exit (ubuf)
 _S215 = struct.Struct("<QIIIHHq")
 
 def _decode_215(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 216: f108 enter (filename, argv, envp)
+# kind 216: f108 enter (cmdline_ptr)
 _S216 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_216(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S216.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 217: f108 exit
@@ -2178,37 +2178,37 @@ def _decode_217(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 218: f109 enter (filename)
+# kind 218: f109 enter (filename, argv, envp)
 _S218 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_218(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 219: f109 exit (buffer)
+# kind 219: f109 exit
 _S219 = struct.Struct("<QIIIHHq")
 
 def _decode_219(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 220: f110 enter (params)
-_S220 = struct.Struct("<QIIIHH16sQQ")
+# kind 220: f110 enter (filename)
+_S220 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S220.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S220.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 221: f110 exit (params)
+# kind 221: f110 exit (buffer)
 _S221 = struct.Struct("<QIIIHHq")
 
 def _decode_221(mv, off):
@@ -2218,7 +2218,7 @@ def _decode_221(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 222: f111 enter (uargs)
+# kind 222: f111 enter (params)
 _S222 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_222(mv, off):
@@ -2228,51 +2228,109 @@ def _decode_222(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 223: f111 exit (uargs, uargs)
+# kind 223: f111 exit (params)
 _S223 = struct.Struct("<QIIIHHq")
 
 def _decode_223(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 224: f112 enter (_key, _value)
+_S224 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_224(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S224.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 225: f112 exit
+_S225 = struct.Struct("<QIIIHHq")
+
+def _decode_225(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 226: f113 enter (uargs)
+_S226 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S226.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 227: f113 exit (uargs, uargs)
+_S227 = struct.Struct("<QIIIHHq")
+
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 224: f112 enter (timeout, sigmask)
-_S224 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 228: f114 enter (timeout, sigmask)
+_S228 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S224.unpack_from(mv, off)
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S228.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 225: f112 exit (events)
-_S225 = struct.Struct("<QIIIHHq")
+# kind 229: f114 exit (events)
+_S229 = struct.Struct("<QIIIHHq")
 
-def _decode_225(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 226: * enter
-_S226 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 230: f115 enter (path, uattr)
+_S230 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S226.unpack_from(mv, off)
+def _decode_230(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S230.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 231: f115 exit
+_S231 = struct.Struct("<QIIIHHq")
+
+def _decode_231(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 232: * enter
+_S232 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_232(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S232.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 227: * exit
-_S227 = struct.Struct("<QIIIHHq")
+# kind 233: * exit
+_S233 = struct.Struct("<QIIIHHq")
 
-def _decode_227(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+def _decode_233(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2358,7 +2416,6 @@ _RETRY_READERS = {
     170: (_buf_slot, ),
     171: (_buf_slot, ),
     175: (_str_slot, ),
-    431: (_str_slot, ),
     176: (_str_slot, ),
     240: (_str_slot, ),
     241: (_str_slot, ),
@@ -2379,7 +2436,6 @@ _RETRY_READERS = {
     433: (_str_slot, ),
     437: (_str_slot, ),
     439: (_str_slot, ),
-    442: (_str_slot, ),
     188: (_str_slot, _str_slot, _buf_slot, ),
     189: (_str_slot, _str_slot, _buf_slot, ),
     190: (_str_slot, _buf_slot, ),
@@ -2424,12 +2480,15 @@ _RETRY_READERS = {
     302: (_buf_slot, ),
     307: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
     312: (_buf_slot, ),
+    317: (_buf_slot, ),
     320: (_str_slot, ),
     322: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
     332: (_str_slot, ),
     425: (_buf_slot, ),
+    431: (_str_slot, _str_slot, ),
     435: (_buf_slot, ),
     441: (_buf_slot, _buf_slot, ),
+    442: (_str_slot, _buf_slot, ),
 }
 
 
@@ -2713,6 +2772,12 @@ DECODERS = {
     225: _decode_225,
     226: _decode_226,
     227: _decode_227,
+    228: _decode_228,
+    229: _decode_229,
+    230: _decode_230,
+    231: _decode_231,
+    232: _decode_232,
+    233: _decode_233,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

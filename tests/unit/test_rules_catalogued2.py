@@ -21,7 +21,8 @@ from tracespec.wire.layout import SIGINFO_SIZE
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["sigaltstack", "getresuid", "getresgid", "setresuid", "setreuid", "setfsgid", "personality",
-            "ioprio_set", "ioprio_get", "capget", "capset", "getxattr", "fsetxattr", "mremap", "sendfile", "membarrier", "mount", "syslog", "shmget", "semget", "rt_sigtimedwait"]
+            "ioprio_set", "ioprio_get", "capget", "capset", "getxattr", "fsetxattr", "mremap", "sendfile", "membarrier", "mount", "syslog", "shmget", "semget", "rt_sigtimedwait",
+            "seccomp", "fsconfig"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 V3, V1 = 0x20080522, 0x19980330
 
@@ -200,3 +201,25 @@ def test_a_siginfo_in_memory_and_a_signal_returned():
     ev = event("rt_sigtimedwait", (0x1000, 0x2000, 0, 8), 10, {}, {"uinfo": Slot(bytes(48), 0)})
     assert render(infos()["rt_sigtimedwait"].args[1], 0x2000, ev, None) == "{}"
     assert structs()["siginfo"].size == SIGINFO_SIZE
+
+
+def test_seccomp_by_operation():
+    prog = Slot(struct.pack("<H6xQ", 3, 0x5000), 0)
+    ev = event("seccomp", (1, 3, 0x1000), 0, {"uargs": prog})
+    assert special(ev)[0] == ("SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC|SECCOMP_FILTER_FLAG_LOG, "
+                              "{len=3, filter=0x5000}")
+    ev = event("seccomp", (2, 0, 0x1000), 0, {"uargs": Slot(struct.pack("<I12x", 0x7FFF0000), 0)})
+    assert special(ev)[0] == "SECCOMP_GET_ACTION_AVAIL, 0, [SECCOMP_RET_ALLOW]"
+    ev = event("seccomp", (3, 0, 0x1000), 0, {}, {"uargs": Slot(struct.pack("<HHH10x", 80, 24, 64), 0)})
+    assert special(ev)[:2] == ("SECCOMP_GET_NOTIF_SIZES, 0", ", {seccomp_notif=80, seccomp_notif_resp=24, seccomp_data=64}")
+    assert special(event("seccomp", (0, 1, 0), -22))[0] == "SECCOMP_SET_MODE_STRICT, 0x1, NULL"
+
+
+def test_fsconfig_by_command():
+    kv = strings(_key=b"source", _value=b"/dev/sda1")
+    assert special(event("fsconfig", (3, 1, 0x1000, 0x2000, 0), 0, kv))[0] == \
+        '3, FSCONFIG_SET_STRING, "source", "/dev/sda1", 0'
+    assert special(event("fsconfig", (3, 3, 0x1000, 0x2000, -100), 0, kv))[0] == \
+        '3, FSCONFIG_SET_PATH, "source", "/dev/sda1", AT_FDCWD'
+    assert special(event("fsconfig", (3, 5, 0x1000, 0x2000, 7), 0, kv))[0] == '3, FSCONFIG_SET_FD, "source", 0x2000, 7'
+    assert special(event("fsconfig", (3, 6, 0, 0, 0), 0))[0] == "3, FSCONFIG_CMD_CREATE, NULL, NULL, 0"

@@ -66,7 +66,9 @@ def test_a_truncated_inet_address_prints_its_bytes():
 
 HEADERS = {"utsname": ("sys/utsname.h", "struct utsname"), "rusage": ("sys/resource.h", "struct rusage"),
            "sysinfo": ("sys/sysinfo.h", "struct sysinfo"), "stack_t": ("signal.h", "stack_t"),
-           "cap_header": ("linux/capability.h", "struct __user_cap_header_struct")}
+           "cap_header": ("linux/capability.h", "struct __user_cap_header_struct"),
+           "mount_attr": ("linux/mount.h", "struct mount_attr"), "tms": ("sys/times.h", "struct tms"),
+           "timezone": ("sys/time.h", "struct timezone")}
 WIDTHS = {"u16": 2, "u32": 4, "u64": 8, "s32": 4, "s64": 8}
 
 

@@ -26,12 +26,20 @@
  * "ipc": System V shared memory, semaphores and message queues made, attached and removed (keys, flags
  *   above the permission bits, commands);
  * "sigwait": rt_sigtimedwait timing out and taking a queued signal (its siginfo, its name after the
- *   return), rt_sigqueueinfo's siginfo, waitid's.
+ *   return), rt_sigqueueinfo's siginfo, waitid's;
+ * "seccomp": each seccomp operation (an available action and an unknown one, the notification sizes,
+ *   an allow-all filter with flags, strict mode refused, an unknown operation);
+ * "newmount": in a mount namespace of its own, the mount API of Linux 5.2 (fsopen, fsconfig's commands,
+ *   fsmount, move_mount, open_tree, mount_setattr's struct, fspick) on the directory argv[2];
+ * "uring": io_uring_enter's flags, io_uring_register's opcodes.
  * Every call is deterministic and leaves the process as it found it (run as root). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/io_uring.h>
 #include <linux/membarrier.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,6 +55,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -324,6 +333,75 @@ static void sigwait_calls(void)
     waitid(P_ALL, 0, &w, WEXITED | WNOHANG);  /* ECHILD */
 }
 
+static void seccomp_calls(void)
+{
+    unsigned int action = SECCOMP_RET_KILL_PROCESS;
+    syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action);
+    action = 0x12345678;
+    syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action);  /* EOPNOTSUPP */
+    struct seccomp_notif_sizes sizes;
+    syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes);
+    syscall(SYS_seccomp, 99, 0, NULL);  /* EINVAL */
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    struct sock_filter allow[] = {{BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW}};
+    struct sock_fprog prog = {1, allow};
+    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_TSYNC, &prog);
+    syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 1, NULL);  /* EINVAL */
+}
+
+/* the mount API's constants, from linux/mount.h (which clashes with sys/mount.h) */
+#define TS_FSOPEN_CLOEXEC 1
+#define TS_FSCONFIG_SET_FLAG 0
+#define TS_FSCONFIG_SET_STRING 1
+#define TS_FSCONFIG_CMD_CREATE 6
+#define TS_FSMOUNT_CLOEXEC 1
+#define TS_MOUNT_ATTR_RDONLY 1
+#define TS_MOUNT_ATTR_NOSUID 2
+#define TS_MOUNT_ATTR_NODEV 4
+#define TS_MOVE_MOUNT_F_EMPTY_PATH 4
+#define TS_OPEN_TREE_CLONE 1
+#define TS_FSPICK_CLOEXEC 1
+
+struct ts_mount_attr {
+    unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+
+static void newmount_calls(const char *dir)
+{
+    unshare(CLONE_NEWNS);
+    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+    mkdir(dir, 0755);
+    int fs = syscall(SYS_fsopen, "tmpfs", TS_FSOPEN_CLOEXEC);
+    syscall(SYS_fsconfig, fs, TS_FSCONFIG_SET_STRING, "size", "1m", 0);
+    syscall(SYS_fsconfig, fs, TS_FSCONFIG_SET_FLAG, "ro", NULL, 0);
+    syscall(SYS_fsconfig, fs, TS_FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+    syscall(SYS_fsconfig, fs, 42, NULL, NULL, 0);  /* EOPNOTSUPP */
+    int mnt = syscall(SYS_fsmount, fs, TS_FSMOUNT_CLOEXEC, TS_MOUNT_ATTR_NODEV | TS_MOUNT_ATTR_NOSUID);
+    syscall(SYS_move_mount, mnt, "", AT_FDCWD, dir, TS_MOVE_MOUNT_F_EMPTY_PATH);
+    int tree = syscall(SYS_open_tree, AT_FDCWD, dir, TS_OPEN_TREE_CLONE | O_CLOEXEC);
+    struct ts_mount_attr attr = {.attr_set = TS_MOUNT_ATTR_RDONLY};
+    syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
+    close(syscall(SYS_fspick, AT_FDCWD, dir, TS_FSPICK_CLOEXEC));
+    close(tree);
+    close(mnt);
+    close(fs);
+    umount2(dir, MNT_DETACH);
+    rmdir(dir);
+}
+
+static void uring_calls(void)
+{
+    struct io_uring_params params;
+    memset(&params, 0, sizeof params);
+    int ring = syscall(SYS_io_uring_setup, 4, &params);
+    syscall(SYS_io_uring_enter, ring, 0, 0, IORING_ENTER_GETEVENTS, NULL, 0);
+    syscall(SYS_io_uring_enter, ring, 0, 0, 0x4000, NULL, 0);  /* EINVAL: an unknown flag */
+    syscall(SYS_io_uring_register, ring, IORING_REGISTER_PROBE, NULL, 0);  /* EINVAL */
+    syscall(SYS_io_uring_register, ring, IORING_UNREGISTER_BUFFERS, NULL, 0);  /* ENXIO */
+    syscall(SYS_io_uring_register, ring, 9999, NULL, 0);  /* EINVAL */
+    close(ring);
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -356,6 +434,12 @@ int main(int argc, char **argv)
         ipc_calls();
     else if (!strcmp(group, "sigwait"))
         sigwait_calls();
+    else if (!strcmp(group, "seccomp"))
+        seccomp_calls();
+    else if (!strcmp(group, "newmount") && argc > 2)
+        newmount_calls(argv[2]);
+    else if (!strcmp(group, "uring"))
+        uring_calls();
     else
         return 2;
     return 0;

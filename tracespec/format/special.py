@@ -527,6 +527,65 @@ def _capset(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     return f"{header}, {_cap_data(ev.args[1], ev.entry_slots.get('data'), version, style)}", ""
 
 
+SECCOMP_SET_MODE_FILTER, SECCOMP_GET_ACTION_AVAIL, SECCOMP_GET_NOTIF_SIZES = 1, 2, 3
+
+
+def _seccomp(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
+    """strace's seccomp, by operation: SECCOMP_SET_MODE_FILTER's flags by name and its program's length
+    and address; the action SECCOMP_GET_ACTION_AVAIL asks about; the sizes SECCOMP_GET_NOTIF_SIZES
+    returns; other flags in hex, other arguments as addresses."""
+    c = constants()
+    op, flags, addr = unsigned(ev.args[0], 4), unsigned(ev.args[1], 4), ev.args[2]
+    head = enum_text(op, c.sets["seccomp_ops"], style)
+    size = structs()["seccomp_arg"].size
+    if op == SECCOMP_SET_MODE_FILTER:
+        data = _copied(ev.entry_slots.get("uargs"), size) if addr else None
+        arg = _addr(addr) if data is None else \
+            (lambda v: f"{{len={v['len']}, filter={_addr(v['filter'])}}}")(struct_fields("seccomp_arg", data))
+        return f"{head}, {flags_text(flags, c.sets['seccomp_filter_flags'], c, style)}, {arg}", ""
+    if op == SECCOMP_GET_ACTION_AVAIL:
+        data = _copied(ev.entry_slots.get("uargs"), 4) if addr else None
+        arg = _addr(addr) if data is None else \
+            f"[{enum_text(struct_fields('seccomp_arg', data)['action'], c.sets['seccomp_ret_action'], style)}]"
+        return f"{head}, {hexval(flags)}, {arg}", ""
+    if op == SECCOMP_GET_NOTIF_SIZES:
+        if ev.exit is None:
+            return f"{head}, {hexval(flags)}", ""
+        data = None if failed(ev.ret) or not addr else _copied(ev.slots.get("uargs"), 6)
+        if data is None:
+            return f"{head}, {hexval(flags)}", f", {_addr(addr)}"
+        v = struct_fields("seccomp_arg", data)
+        return f"{head}, {hexval(flags)}", (f", {{seccomp_notif={v['seccomp_notif']}, "
+                                             f"seccomp_notif_resp={v['seccomp_notif_resp']}, "
+                                             f"seccomp_data={v['seccomp_data']}}}")
+    return f"{head}, {hexval(flags)}, {_addr(addr)}", ""
+
+
+FSCONFIG_SET_FLAG, FSCONFIG_SET_STRING, FSCONFIG_SET_BINARY, FSCONFIG_SET_PATH = 0, 1, 2, 3
+FSCONFIG_SET_PATH_EMPTY, FSCONFIG_SET_FD = 4, 5
+
+
+def _fsconfig(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
+    """strace's fsconfig, by command: the key for the SET commands, the value as a string or path for
+    those that take one (else its address), the auxiliary argument as a directory, a descriptor or a
+    number."""
+    c = constants()
+    fd, cmd = ev.args[0], unsigned(ev.args[1], 4)
+    key, value = ev.args[2], ev.args[3]
+    aux = unsigned(ev.args[4], 4) - ((unsigned(ev.args[4], 4) >> 31) << 32)
+    parts = [fd_text(fd), enum_text(cmd, c.sets["fsconfig_cmds"], style)]
+    parts.append(_memory(ev, "_key", style) if cmd <= FSCONFIG_SET_FD else _addr(key))
+    strings = (FSCONFIG_SET_STRING, FSCONFIG_SET_PATH, FSCONFIG_SET_PATH_EMPTY)
+    parts.append(_memory(ev, "_value", style) if cmd in strings else _addr(value))
+    if cmd in (FSCONFIG_SET_PATH, FSCONFIG_SET_PATH_EMPTY):
+        parts.append(with_comment("-100", "AT_FDCWD", style) if aux == -100 else fd_text(aux))
+    elif cmd == FSCONFIG_SET_FD:
+        parts.append(fd_text(aux))
+    else:
+        parts.append(str(aux))
+    return ", ".join(parts), ""
+
+
 MS_REMOUNT, MS_BIND, MS_MOVE = 0x20, 0x1000, 0x2000
 MS_PROPAGATION = 0x20000 | 0x40000 | 0x80000 | 0x100000  # MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED
 MS_MGC_VAL, MS_MGC_MSK = 0xC0ED0000, 0xFFFF0000
@@ -629,11 +688,12 @@ def _rt_sigreturn(ev: SyscallEvent, style: Style, fd_text):
 PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl, "futex": _futex,
             "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn, "kcmp": _kcmp,
             "io_uring_setup": _io_uring_setup, "capget": _capget, "capset": _capset,
-            "membarrier": _membarrier, "mount": _mount, "syslog": _syslog}
+            "membarrier": _membarrier, "mount": _mount, "syslog": _syslog,
+            "seccomp": _seccomp, "fsconfig": _fsconfig}
 MAKES_FDS = frozenset({"clone", "clone3"})  # printers whose descriptors are ones the call made
 STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
                     "io_uring_setup", "capget", "capset", "membarrier",
-                    "mount", "syslog"})  # printers that take the abbreviation style and a descriptor's text
+                    "mount", "syslog", "seccomp", "fsconfig"})  # printers that take the abbreviation style and a descriptor's text
 
 
 

@@ -130,6 +130,17 @@ def siginfo_struct_text(data: bytes, style: Style = DEFAULT_STYLE) -> str:
                            for name, kind, value in siginfo_fields(si)) + "}"
 
 
+def _mount_attr(v: dict, style: Style) -> str:
+    """strace's struct mount_attr: the attributes set and cleared, the propagation by name, the user
+    namespace's descriptor."""
+    c = constants()
+    attrs = c.sets["mount_attr_flags"]
+    return (f"{{attr_set={flags_text(v['attr_set'], attrs, c, style)}, "
+            f"attr_clr={flags_text(v['attr_clr'], attrs, c, style)}, "
+            f"propagation={enum_text(v['propagation'], c.sets['mount_attr_propagation'], style)}, "
+            f"userns_fd={v['userns_fd']}}}")
+
+
 def _stack_t(v: dict, style: Style) -> str:
     """strace's print_stack_t (sigaltstack)."""
     c = constants()
@@ -329,7 +340,8 @@ def _epoll_event(v: dict, style: Style) -> str:
 
 STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
           "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
-          "sigevent": _sigevent, "stack_t": _stack_t}
+          "sigevent": _sigevent, "stack_t": _stack_t,
+          "mount_attr": _mount_attr}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t}
 
