@@ -249,3 +249,21 @@ def test_io_uring_enter_and_register_agree_with_strace(options, build_dir, tmp_p
     if options == ():
         assert lines[0] == "io_uring_enter(3, 0, 0, IORING_ENTER_GETEVENTS, NULL, 0) = 0"
         assert lines[2] == "io_uring_register(3, IORING_REGISTER_PROBE, NULL, 0) = -1 EINVAL (Invalid argument)"
+
+
+MQ = ["mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr"]
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_posix_message_queues_agree_with_strace(options, build_dir, tmp_path):
+    """mq_open's mode and attributes only with O_CREAT (the attributes' flags as a number there, by name in
+    mq_getsetattr), the message sent and received as strings, the priority the kernel wrote."""
+    lines = _compare("mq", MQ, build_dir, tmp_path, options)
+    if options == ():
+        assert lines[1] == ('mq_open("tracespec-rules9", O_RDWR|O_CREAT|O_EXCL, 0600, {mq_flags=0, mq_maxmsg=4, '
+                            "mq_msgsize=64, mq_curmsgs=0}) = 3")
+        assert lines[2] == 'mq_open("tracespec-rules9", O_RDONLY) = 4'
+        assert lines[4:6] == ['mq_timedsend(3, "hello", 5, 3, NULL) = 0',
+                              'mq_timedreceive(3, "hello", 64, [3], NULL) = 5']
+        assert lines[9].startswith("mq_getsetattr(3, {mq_flags=O_NONBLOCK, ")
+        assert lines[10] == "mq_notify(3, {sigev_signo=SIGUSR1, sigev_notify=SIGEV_SIGNAL}) = 0"

@@ -1270,13 +1270,13 @@ def _decode_125(mv, off):
 
 
 # kind 126: f63 enter (arg0)
-_S126 = struct.Struct("<QIIIHH16sQQQQ")
+_S126 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S126.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1681,33 +1681,33 @@ def _decode_169(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 170: f85 enter
-_S170 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 170: f85 enter (u_name, u_attr)
+_S170 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S170.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 171: f85 exit (infop, ru)
+# kind 171: f85 exit
 _S171 = struct.Struct("<QIIIHHq")
 
 def _decode_171(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S171.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f86 enter (_type, _description)
+# kind 172: f86 enter (u_msg_ptr, u_abs_timeout)
 _S172 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_172(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S172.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
@@ -1719,35 +1719,35 @@ def _decode_173(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 174: f87 enter (_type, _description, _callout_info)
-_S174 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 174: f87 enter (u_abs_timeout)
+_S174 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S174.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 175: f87 exit
+# kind 175: f87 exit (u_msg_ptr, u_msg_prio)
 _S175 = struct.Struct("<QIIIHHq")
 
 def _decode_175(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 176: f88 enter (old_nodes, new_nodes)
-_S176 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 176: f88 enter (u_notification)
+_S176 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_176(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S176.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 177: f88 exit
@@ -1758,17 +1758,17 @@ def _decode_177(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 178: f89 enter (filename)
-_S178 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 178: f89 enter (u_mqstat)
+_S178 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S178.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S178.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 179: f89 exit (statbuf)
+# kind 179: f89 exit (u_omqstat)
 _S179 = struct.Struct("<QIIIHHq")
 
 def _decode_179(mv, off):
@@ -1778,34 +1778,34 @@ def _decode_179(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 180: f90 enter (arg1, arg3)
+# kind 180: f90 enter
 _S180 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_180(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S180.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 181: f90 exit
+# kind 181: f90 exit (infop, ru)
 _S181 = struct.Struct("<QIIIHHq")
 
 def _decode_181(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 182: f91 enter (oldname, newname)
-_S182 = struct.Struct("<QIIIHH16sQQQ")
+# kind 182: f91 enter (_type, _description)
+_S182 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S182.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S182.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 183: f91 exit
@@ -1816,86 +1816,74 @@ def _decode_183(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 184: f92 enter (pathname)
+# kind 184: f92 enter (_type, _description, _callout_info)
 _S184 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_184(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S184.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 185: f92 exit (buf)
+# kind 185: f92 exit
 _S185 = struct.Struct("<QIIIHHq")
 
 def _decode_185(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 186: f93 enter (inp, outp, exp, tsp, sig, sig)
-_S186 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 186: f93 enter (old_nodes, new_nodes)
+_S186 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S186.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S186.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    s4, pos = _buf_slot(mv, pos)
-    s5, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 187: f93 exit (inp, outp, exp, tsp)
+# kind 187: f93 exit
 _S187 = struct.Struct("<QIIIHHq")
 
 def _decode_187(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 188: f94 enter (ufds, tsp, sigmask)
-_S188 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 188: f94 enter (filename)
+_S188 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S188.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 189: f94 exit (ufds, tsp)
+# kind 189: f94 exit (statbuf)
 _S189 = struct.Struct("<QIIIHHq")
 
 def _decode_189(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 190: f95 enter (arg1, arg3)
-_S190 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S190 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S190.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 191: f95 exit
@@ -1906,15 +1894,15 @@ def _decode_191(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f96 enter (filename, utimes)
-_S192 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 192: f96 enter (oldname, newname)
+_S192 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S192.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S192.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 193: f96 exit
@@ -1925,17 +1913,17 @@ def _decode_193(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 194: f97 enter (sigmask)
-_S194 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 194: f97 enter (pathname)
+_S194 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S194.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 195: f97 exit (events)
+# kind 195: f97 exit (buf)
 _S195 = struct.Struct("<QIIIHHq")
 
 def _decode_195(mv, off):
@@ -1945,58 +1933,167 @@ def _decode_195(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 196: f98 enter (arg1)
-_S196 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 196: f98 enter (inp, outp, exp, tsp, sig, sig)
+_S196 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S196.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    s4, pos = _buf_slot(mv, pos)
+    s5, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 197: f98 exit
+# kind 197: f98 exit (inp, outp, exp, tsp)
 _S197 = struct.Struct("<QIIIHHq")
 
 def _decode_197(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+
+
+# kind 198: f99 enter (ufds, tsp, sigmask)
+_S198 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_198(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 199: f99 exit (ufds, tsp)
+_S199 = struct.Struct("<QIIIHHq")
+
+def _decode_199(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 200: f100 enter (arg1, arg3)
+_S200 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S200.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 201: f100 exit
+_S201 = struct.Struct("<QIIIHHq")
+
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 198: f99 enter (uinfo)
-_S198 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 202: f101 enter (filename, utimes)
+_S202 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 203: f101 exit
+_S203 = struct.Struct("<QIIIHHq")
+
+def _decode_203(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 204: f102 enter (sigmask)
+_S204 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S204.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 205: f102 exit (events)
+_S205 = struct.Struct("<QIIIHHq")
+
+def _decode_205(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 206: f103 enter (arg1)
+_S206 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_206(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 199: f99 exit
-_S199 = struct.Struct("<QIIIHHq")
+# kind 207: f103 exit
+_S207 = struct.Struct("<QIIIHHq")
 
-def _decode_199(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+def _decode_207(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 200: f100 enter (mmsg, timeout)
-_S200 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 208: f104 enter (uinfo)
+_S208 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S200.unpack_from(mv, off)
+def _decode_208(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S208.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 209: f104 exit
+_S209 = struct.Struct("<QIIIHHq")
+
+def _decode_209(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 210: f105 enter (mmsg, timeout)
+_S210 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_210(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 201: f100 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S201 = struct.Struct("<QIIIHHq")
+# kind 211: f105 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S211 = struct.Struct("<QIIIHHq")
 
-def _decode_201(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
+def _decode_211(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2015,49 +2112,49 @@ def _decode_201(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
-# kind 202: f101 enter (pathname)
-_S202 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 212: f106 enter (pathname)
+_S212 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S202.unpack_from(mv, off)
+def _decode_212(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 203: f101 exit
-_S203 = struct.Struct("<QIIIHHq")
+# kind 213: f106 exit
+_S213 = struct.Struct("<QIIIHHq")
 
-def _decode_203(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
+def _decode_213(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 204: f102 enter (new_rlim)
-_S204 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 214: f107 enter (new_rlim)
+_S214 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S214.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 205: f102 exit (old_rlim)
-_S205 = struct.Struct("<QIIIHHq")
+# kind 215: f107 exit (old_rlim)
+_S215 = struct.Struct("<QIIIHHq")
 
-def _decode_205(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 206: f103 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S206 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 216: f108 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S216 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2075,160 +2172,64 @@ def _decode_206(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 207: f103 exit (mmsg)
-_S207 = struct.Struct("<QIIIHHq")
+# kind 217: f108 exit (mmsg)
+_S217 = struct.Struct("<QIIIHHq")
 
-def _decode_207(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 208: f104 enter
-_S208 = struct.Struct("<QIIIHH16sQQQ")
+# kind 218: f109 enter
+_S218 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S208.unpack_from(mv, off)
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S218.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 209: f104 exit (cpup, nodep)
-_S209 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit (cpup, nodep)
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_209(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 210: f105 enter (idx2)
-_S210 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 211: f105 exit
-_S211 = struct.Struct("<QIIIHHq")
-
-def _decode_211(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 212: f106 enter (uargs)
-_S212 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S212.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 213: f106 exit (uargs)
-_S213 = struct.Struct("<QIIIHHq")
-
-def _decode_213(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 214: f107 enter
-_S214 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S214.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 215: f107 exit (ubuf)
-_S215 = struct.Struct("<QIIIHHq")
-
-def _decode_215(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 216: f108 enter (cmdline_ptr)
-_S216 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S216.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 217: f108 exit
-_S217 = struct.Struct("<QIIIHHq")
-
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 218: f109 enter (filename, argv, envp)
-_S218 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
-
-
-# kind 219: f109 exit
-_S219 = struct.Struct("<QIIIHHq")
-
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 220: f110 enter (filename)
+# kind 220: f110 enter (idx2)
 _S220 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_220(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S220.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 221: f110 exit (buffer)
+# kind 221: f110 exit
 _S221 = struct.Struct("<QIIIHHq")
 
 def _decode_221(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 222: f111 enter (params)
-_S222 = struct.Struct("<QIIIHH16sQQ")
+# kind 222: f111 enter (uargs)
+_S222 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S222.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S222.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 223: f111 exit (params)
+# kind 223: f111 exit (uargs)
 _S223 = struct.Struct("<QIIIHHq")
 
 def _decode_223(mv, off):
@@ -2238,99 +2239,195 @@ def _decode_223(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 224: f112 enter (_key, _value)
-_S224 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 224: f112 enter
+_S224 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S224.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S224.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 225: f112 exit
+# kind 225: f112 exit (ubuf)
 _S225 = struct.Struct("<QIIIHHq")
 
 def _decode_225(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 226: f113 enter (uargs)
-_S226 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S226.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 227: f113 exit (uargs, uargs)
-_S227 = struct.Struct("<QIIIHHq")
-
-def _decode_227(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 228: f114 enter (timeout, sigmask)
-_S228 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S228.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 229: f114 exit (events)
-_S229 = struct.Struct("<QIIIHHq")
-
-def _decode_229(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 230: f115 enter (path, uattr)
+# kind 226: f113 enter (cmdline_ptr)
+_S226 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 227: f113 exit
+_S227 = struct.Struct("<QIIIHHq")
+
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 228: f114 enter (filename, argv, envp)
+_S228 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 229: f114 exit
+_S229 = struct.Struct("<QIIIHHq")
+
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 230: f115 enter (filename)
 _S230 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_230(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S230.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 231: f115 exit
+# kind 231: f115 exit (buffer)
 _S231 = struct.Struct("<QIIIHHq")
 
 def _decode_231(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 232: * enter
-_S232 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 232: f116 enter (params)
+_S232 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S232.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S232.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 233: * exit
+# kind 233: f116 exit (params)
 _S233 = struct.Struct("<QIIIHHq")
 
 def _decode_233(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 234: f117 enter (_key, _value)
+_S234 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_234(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S234.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 235: f117 exit
+_S235 = struct.Struct("<QIIIHHq")
+
+def _decode_235(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 236: f118 enter (uargs)
+_S236 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_236(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S236.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 237: f118 exit (uargs, uargs)
+_S237 = struct.Struct("<QIIIHHq")
+
+def _decode_237(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 238: f119 enter (timeout, sigmask)
+_S238 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_238(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S238.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 239: f119 exit (events)
+_S239 = struct.Struct("<QIIIHHq")
+
+def _decode_239(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 240: f120 enter (path, uattr)
+_S240 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_240(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S240.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 241: f120 exit
+_S241 = struct.Struct("<QIIIHHq")
+
+def _decode_241(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 242: * enter
+_S242 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_242(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S242.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 243: * exit
+_S243 = struct.Struct("<QIIIHHq")
+
+def _decode_243(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2417,7 +2514,6 @@ _RETRY_READERS = {
     171: (_buf_slot, ),
     175: (_str_slot, ),
     176: (_str_slot, ),
-    240: (_str_slot, ),
     241: (_str_slot, ),
     319: (_str_slot, ),
     430: (_str_slot, ),
@@ -2456,6 +2552,11 @@ _RETRY_READERS = {
     233: (_buf_slot, ),
     237: (_buf_slot, ),
     238: (_buf_slot, ),
+    240: (_str_slot, _buf_slot, ),
+    242: (_buf_slot, _buf_slot, ),
+    243: (_buf_slot, ),
+    244: (_buf_slot, ),
+    245: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     256: (_buf_slot, _buf_slot, ),
@@ -2778,6 +2879,16 @@ DECODERS = {
     231: _decode_231,
     232: _decode_232,
     233: _decode_233,
+    234: _decode_234,
+    235: _decode_235,
+    236: _decode_236,
+    237: _decode_237,
+    238: _decode_238,
+    239: _decode_239,
+    240: _decode_240,
+    241: _decode_241,
+    242: _decode_242,
+    243: _decode_243,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

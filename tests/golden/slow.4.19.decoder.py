@@ -1250,13 +1250,13 @@ def _decode_123(mv, off):
 
 
 # kind 124: f62 enter (arg0)
-_S124 = struct.Struct("<QIIIHH16sQQQQ")
+_S124 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S124.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 125: f62 exit
@@ -1661,33 +1661,33 @@ def _decode_167(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 168: f84 enter
-_S168 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 168: f84 enter (u_name, u_attr)
+_S168 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S168.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 169: f84 exit (infop, ru)
+# kind 169: f84 exit
 _S169 = struct.Struct("<QIIIHHq")
 
 def _decode_169(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 170: f85 enter (_type, _description)
+# kind 170: f85 enter (u_msg_ptr, u_abs_timeout)
 _S170 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_170(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S170.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
@@ -1699,35 +1699,35 @@ def _decode_171(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f86 enter (_type, _description, _callout_info)
-_S172 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 172: f86 enter (u_abs_timeout)
+_S172 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S172.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S172.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 173: f86 exit
+# kind 173: f86 exit (u_msg_ptr, u_msg_prio)
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S173.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 174: f87 enter (old_nodes, new_nodes)
-_S174 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 174: f87 enter (u_notification)
+_S174 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_174(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S174.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 175: f87 exit
@@ -1738,17 +1738,17 @@ def _decode_175(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 176: f88 enter (filename)
-_S176 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 176: f88 enter (u_mqstat)
+_S176 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S176.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 177: f88 exit (statbuf)
+# kind 177: f88 exit (u_omqstat)
 _S177 = struct.Struct("<QIIIHHq")
 
 def _decode_177(mv, off):
@@ -1758,34 +1758,34 @@ def _decode_177(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 178: f89 enter (arg1, arg3)
+# kind 178: f89 enter
 _S178 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_178(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S178.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 179: f89 exit
+# kind 179: f89 exit (infop, ru)
 _S179 = struct.Struct("<QIIIHHq")
 
 def _decode_179(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 180: f90 enter (oldname, newname)
-_S180 = struct.Struct("<QIIIHH16sQQQ")
+# kind 180: f90 enter (_type, _description)
+_S180 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S180.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S180.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 181: f90 exit
@@ -1796,86 +1796,74 @@ def _decode_181(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 182: f91 enter (pathname)
+# kind 182: f91 enter (_type, _description, _callout_info)
 _S182 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_182(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S182.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
-# kind 183: f91 exit (buf)
+# kind 183: f91 exit
 _S183 = struct.Struct("<QIIIHHq")
 
 def _decode_183(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 184: f92 enter (inp, outp, exp, tsp, sig, sig)
-_S184 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 184: f92 enter (old_nodes, new_nodes)
+_S184 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S184.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S184.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    s4, pos = _buf_slot(mv, pos)
-    s5, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 185: f92 exit (inp, outp, exp, tsp)
+# kind 185: f92 exit
 _S185 = struct.Struct("<QIIIHHq")
 
 def _decode_185(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    s3, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 186: f93 enter (ufds, tsp, sigmask)
-_S186 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 186: f93 enter (filename)
+_S186 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S186.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S186.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 187: f93 exit (ufds, tsp)
+# kind 187: f93 exit (statbuf)
 _S187 = struct.Struct("<QIIIHHq")
 
 def _decode_187(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 188: f94 enter (arg1, arg3)
-_S188 = struct.Struct("<QIIIHH16sQQQQQQ")
+_S188 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S188.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 189: f94 exit
@@ -1886,15 +1874,15 @@ def _decode_189(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 190: f95 enter (filename, utimes)
-_S190 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 190: f95 enter (oldname, newname)
+_S190 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S190.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S190.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 191: f95 exit
@@ -1905,17 +1893,17 @@ def _decode_191(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f96 enter (sigmask)
-_S192 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 192: f96 enter (pathname)
+_S192 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S192.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S192.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 193: f96 exit (events)
+# kind 193: f96 exit (buf)
 _S193 = struct.Struct("<QIIIHHq")
 
 def _decode_193(mv, off):
@@ -1925,58 +1913,167 @@ def _decode_193(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 194: f97 enter (arg1)
-_S194 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 194: f97 enter (inp, outp, exp, tsp, sig, sig)
+_S194 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S194.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    s4, pos = _buf_slot(mv, pos)
+    s5, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 195: f97 exit
+# kind 195: f97 exit (inp, outp, exp, tsp)
 _S195 = struct.Struct("<QIIIHHq")
 
 def _decode_195(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    s3, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
+
+
+# kind 196: f98 enter (ufds, tsp, sigmask)
+_S196 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_196(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 197: f98 exit (ufds, tsp)
+_S197 = struct.Struct("<QIIIHHq")
+
+def _decode_197(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 198: f99 enter (arg1, arg3)
+_S198 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_198(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S198.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 199: f99 exit
+_S199 = struct.Struct("<QIIIHHq")
+
+def _decode_199(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 196: f98 enter (uinfo)
-_S196 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 200: f100 enter (filename, utimes)
+_S200 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 201: f100 exit
+_S201 = struct.Struct("<QIIIHHq")
+
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 202: f101 enter (sigmask)
+_S202 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S202.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 203: f101 exit (events)
+_S203 = struct.Struct("<QIIIHHq")
+
+def _decode_203(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 204: f102 enter (arg1)
+_S204 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 197: f98 exit
-_S197 = struct.Struct("<QIIIHHq")
+# kind 205: f102 exit
+_S205 = struct.Struct("<QIIIHHq")
 
-def _decode_197(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+def _decode_205(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 198: f99 enter (mmsg, timeout)
-_S198 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 206: f103 enter (uinfo)
+_S206 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
+def _decode_206(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 207: f103 exit
+_S207 = struct.Struct("<QIIIHHq")
+
+def _decode_207(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 208: f104 enter (mmsg, timeout)
+_S208 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_208(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 199: f99 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S199 = struct.Struct("<QIIIHHq")
+# kind 209: f104 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S209 = struct.Struct("<QIIIHHq")
 
-def _decode_199(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+def _decode_209(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1989,49 +2086,49 @@ def _decode_199(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 200: f100 enter (pathname)
-_S200 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 210: f105 enter (pathname)
+_S210 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S200.unpack_from(mv, off)
+def _decode_210(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 201: f100 exit
-_S201 = struct.Struct("<QIIIHHq")
+# kind 211: f105 exit
+_S211 = struct.Struct("<QIIIHHq")
 
-def _decode_201(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
+def _decode_211(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 202: f101 enter (new_rlim)
-_S202 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 212: f106 enter (new_rlim)
+_S212 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
+def _decode_212(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S212.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 203: f101 exit (old_rlim)
-_S203 = struct.Struct("<QIIIHHq")
+# kind 213: f106 exit (old_rlim)
+_S213 = struct.Struct("<QIIIHHq")
 
-def _decode_203(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
+def _decode_213(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 204: f102 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S204 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 214: f107 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S214 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S214.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2043,114 +2140,114 @@ def _decode_204(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 205: f102 exit (mmsg)
-_S205 = struct.Struct("<QIIIHHq")
+# kind 215: f107 exit (mmsg)
+_S215 = struct.Struct("<QIIIHHq")
 
-def _decode_205(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 206: f103 enter
-_S206 = struct.Struct("<QIIIHH16sQQQ")
+# kind 216: f108 enter
+_S216 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S216.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 207: f103 exit (cpup, nodep)
-_S207 = struct.Struct("<QIIIHHq")
+# kind 217: f108 exit (cpup, nodep)
+_S217 = struct.Struct("<QIIIHHq")
 
-def _decode_207(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 208: f104 enter (idx2)
-_S208 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 218: f109 enter (idx2)
+_S218 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 209: f104 exit
-_S209 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_209(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 210: f105 enter (uargs)
-_S210 = struct.Struct("<QIIIHH16sQQQ")
+# kind 220: f110 enter (uargs)
+_S220 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S210.unpack_from(mv, off)
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S220.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 211: f105 exit (uargs)
-_S211 = struct.Struct("<QIIIHHq")
+# kind 221: f110 exit (uargs)
+_S221 = struct.Struct("<QIIIHHq")
 
-def _decode_211(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 212: f106 enter
-_S212 = struct.Struct("<QIIIHH16sQQQ")
+# kind 222: f111 enter
+_S222 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S212.unpack_from(mv, off)
+def _decode_222(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S222.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 213: f106 exit (ubuf)
-_S213 = struct.Struct("<QIIIHHq")
+# kind 223: f111 exit (ubuf)
+_S223 = struct.Struct("<QIIIHHq")
 
-def _decode_213(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+def _decode_223(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 214: f107 enter (cmdline_ptr)
-_S214 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 224: f112 enter (cmdline_ptr)
+_S224 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S214.unpack_from(mv, off)
+def _decode_224(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S224.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 215: f107 exit
-_S215 = struct.Struct("<QIIIHHq")
+# kind 225: f112 exit
+_S225 = struct.Struct("<QIIIHHq")
 
-def _decode_215(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+def _decode_225(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 216: f108 enter (filename, argv, envp)
-_S216 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 226: f113 enter (filename, argv, envp)
+_S226 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S216.unpack_from(mv, off)
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2158,47 +2255,47 @@ def _decode_216(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 217: f108 exit
-_S217 = struct.Struct("<QIIIHHq")
+# kind 227: f113 exit
+_S227 = struct.Struct("<QIIIHHq")
 
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 218: f109 enter (filename)
-_S218 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 228: f114 enter (filename)
+_S228 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 219: f109 exit (buffer)
-_S219 = struct.Struct("<QIIIHHq")
+# kind 229: f114 exit (buffer)
+_S229 = struct.Struct("<QIIIHHq")
 
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 220: * enter
-_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 230: * enter
+_S230 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
+def _decode_230(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S230.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 221: * exit
-_S221 = struct.Struct("<QIIIHHq")
+# kind 231: * exit
+_S231 = struct.Struct("<QIIIHHq")
 
-def _decode_221(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
+def _decode_231(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2284,7 +2381,6 @@ _RETRY_READERS = {
     171: (_buf_slot, ),
     175: (_str_slot, ),
     176: (_str_slot, ),
-    240: (_str_slot, ),
     241: (_str_slot, ),
     319: (_str_slot, ),
     179: (_str_slot, ),
@@ -2318,6 +2414,11 @@ _RETRY_READERS = {
     233: (_buf_slot, ),
     237: (_buf_slot, ),
     238: (_buf_slot, ),
+    240: (_str_slot, _buf_slot, ),
+    242: (_buf_slot, _buf_slot, ),
+    243: (_buf_slot, ),
+    244: (_buf_slot, ),
+    245: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     256: (_buf_slot, _buf_slot, ),
@@ -2622,6 +2723,16 @@ DECODERS = {
     219: _decode_219,
     220: _decode_220,
     221: _decode_221,
+    222: _decode_222,
+    223: _decode_223,
+    224: _decode_224,
+    225: _decode_225,
+    226: _decode_226,
+    227: _decode_227,
+    228: _decode_228,
+    229: _decode_229,
+    230: _decode_230,
+    231: _decode_231,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -22,7 +22,7 @@ from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["sigaltstack", "getresuid", "getresgid", "setresuid", "setreuid", "setfsgid", "personality",
             "ioprio_set", "ioprio_get", "capget", "capset", "getxattr", "fsetxattr", "mremap", "sendfile", "membarrier", "mount", "syslog", "shmget", "semget", "rt_sigtimedwait",
-            "seccomp", "fsconfig"]
+            "seccomp", "fsconfig", "mq_open", "mq_getsetattr"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 V3, V1 = 0x20080522, 0x19980330
 
@@ -223,3 +223,14 @@ def test_fsconfig_by_command():
         '3, FSCONFIG_SET_PATH, "source", "/dev/sda1", AT_FDCWD'
     assert special(event("fsconfig", (3, 5, 0x1000, 0x2000, 7), 0, kv))[0] == '3, FSCONFIG_SET_FD, "source", 0x2000, 7'
     assert special(event("fsconfig", (3, 6, 0, 0, 0), 0))[0] == "3, FSCONFIG_CMD_CREATE, NULL, NULL, 0"
+
+
+def test_mq_open_shows_mode_and_attributes_only_when_it_creates():
+    attr = struct.pack("<4q", 2048, 4, 64, 0)
+    named = strings(u_name=b"q", u_attr=attr)
+    assert line("mq_open", (0x1000, 0o102, 0o600, 0x2000), 3, named) == \
+        '"q", O_RDWR|O_CREAT, 0600, {mq_flags=0x800, mq_maxmsg=4, mq_msgsize=64, mq_curmsgs=0}'
+    assert line("mq_open", (0x1000, 0, 0o600, 0x2000), 3, named) == '"q", O_RDONLY'
+    ev = event("mq_getsetattr", (3, 0x2000, 0), 0, {"u_mqstat": Slot(attr, 0)})
+    assert render(infos()["mq_getsetattr"].args[1], 0x2000, ev, None) == \
+        "{mq_flags=O_NONBLOCK, mq_maxmsg=4, mq_msgsize=64, mq_curmsgs=0}"

@@ -31,7 +31,9 @@
  *   an allow-all filter with flags, strict mode refused, an unknown operation);
  * "newmount": in a mount namespace of its own, the mount API of Linux 5.2 (fsopen, fsconfig's commands,
  *   fsmount, move_mount, open_tree, mount_setattr's struct, fspick) on the directory argv[2];
- * "uring": io_uring_enter's flags, io_uring_register's opcodes.
+ * "uring": io_uring_enter's flags, io_uring_register's opcodes;
+ * "mq": a POSIX message queue made (its attributes), opened again, sent to, received from (timing out,
+ *   too small a buffer), its attributes read and set, a notification asked for and cancelled.
  * Every call is deterministic and leaves the process as it found it (run as root). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -40,6 +42,7 @@
 #include <linux/io_uring.h>
 #include <linux/membarrier.h>
 #include <linux/seccomp.h>
+#include <mqueue.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -402,6 +405,30 @@ static void uring_calls(void)
     close(ring);
 }
 
+static void mq_calls(void)
+{
+    struct mq_attr attr = {.mq_maxmsg = 4, .mq_msgsize = 64}, old, nonblock = {.mq_flags = O_NONBLOCK};
+    mq_unlink("/tracespec-rules9");
+    mqd_t q = mq_open("/tracespec-rules9", O_CREAT | O_RDWR | O_EXCL, 0600, &attr);
+    mqd_t again = mq_open("/tracespec-rules9", O_RDONLY);
+    mq_open("/tracespec-rules9", O_CREAT | O_WRONLY, 0644, NULL);
+    mq_send(q, "hello", 5, 3);
+    char buf[64];
+    unsigned int prio;
+    mq_receive(q, buf, sizeof buf, &prio);
+    struct timespec soon = {0, 1000};
+    mq_timedreceive(q, buf, sizeof buf, &prio, &soon);  /* ETIMEDOUT */
+    mq_timedreceive(q, buf, 2, &prio, &soon);  /* EMSGSIZE */
+    mq_getattr(q, &old);
+    mq_setattr(q, &nonblock, &old);
+    struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1};
+    mq_notify(q, &ev);
+    mq_notify(q, NULL);
+    mq_close(again);
+    mq_close(q);
+    mq_unlink("/tracespec-rules9");
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -440,6 +467,8 @@ int main(int argc, char **argv)
         newmount_calls(argv[2]);
     else if (!strcmp(group, "uring"))
         uring_calls();
+    else if (!strcmp(group, "mq"))
+        mq_calls();
     else
         return 2;
     return 0;

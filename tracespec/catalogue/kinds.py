@@ -133,6 +133,9 @@ KINDS: dict[str, KindInfo] = {
                      "bytes written by the kernel; length from the return value"),
     "istruct": KindInfo(Capture.STRUCT, Phase.ENTER, "struct", "a struct read by the kernel"),
     "ostruct": KindInfo(Capture.STRUCT, Phase.EXIT, "struct", "a struct written by the kernel"),
+    "cistruct": KindInfo(Capture.STRUCT, Phase.ENTER, "struct", "a struct read by the kernel, shown only when "
+                                                               "another argument asks for it (mq_open's attributes "
+                                                               "with O_CREAT)"),
     "iostruct": KindInfo(Capture.STRUCT, Phase.BOTH, "struct",
                          "a struct read and written back (printed [in => out])"),
     "opistruct": KindInfo(Capture.STRUCT, Phase.ENTER, "struct",

@@ -17,7 +17,7 @@ from tracespec.format.msghdr import msghdr_text
 from tracespec.format.mmsghdr import mmsgvec_text
 from tracespec.format.sockaddr import sockaddr_at
 from tracespec.format.special import PRINTERS
-from tracespec.format.structs import complete, sigset_text, struct_text
+from tracespec.format.structs import complete, mq_attr_text, sigset_text, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, enumby_text, failed, hexval, kind_of,
                                      memory_text, scalar_text, struct_fields, structs, unsigned, with_comment)
 from tracespec.plan.model import ArgField
@@ -25,14 +25,14 @@ from tracespec.plan.model import ArgField
 # printed when the syscall returns: what the kernel writes, or reads and writes back
 EXIT_KINDS = frozenset(name for name, info in KINDS.items()
                        if info.at in (Phase.EXIT, Phase.BOTH) and not info.number and not info.entry_text)
-MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "sockaddr",
+MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "cistruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec", "fdset",
                           "lefttime", "rstruct", "nodemask", "onodemask", "oenum"}) | ARRAY_KINDS | MMSG_KINDS
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
 
-CONDITIONAL_KINDS = ("omode", "ndev", "newaddr")  # arguments strace prints only when another one asks for them
+CONDITIONAL_KINDS = ("omode", "ndev", "newaddr", "cistruct")  # arguments strace prints only when another asks
 S_IFMT, S_IFCHR, S_IFBLK = 0o170000, 0o020000, 0o060000
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 
@@ -59,7 +59,7 @@ def visible(ev: SyscallEvent) -> list[tuple[ArgField, int]]:
         return list(zip(RAW_ARGS, ev.args))
     out = []
     for f, v in zip(ev.info.args, ev.args):
-        if f.kind in CONDITIONAL_KINDS and not open_creates(ev):
+        if kind_of(f)[0] in CONDITIONAL_KINDS and not open_creates(ev):
             continue
         out.append((f, v))
     return out
@@ -299,9 +299,11 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return hexval(value, f)
     if kind == "rstruct" and _absolute(ev):
         return hexval(value, f)
-    if kind in ("istruct", "ostruct", "iostruct", "lefttime", "rstruct"):
+    if kind in ("istruct", "ostruct", "iostruct", "cistruct", "lefttime", "rstruct"):
         if not complete(param, slot.data):
             return hexval(value, f)
+        if kind == "cistruct" and param == "mq_attr":  # mq_open's: the flags as a number (printmqattr)
+            return mq_attr_text(struct_fields("mq_attr", slot.data), style, names=False)
         if param == "sigset":
             text = _sigset(ev, slot.data, style)
             return hexval(value, f) if text is None else text
@@ -399,7 +401,8 @@ def shape(info, fds=None, creates: bool = False, style: Style = DEFAULT_STYLE) -
     """The shape of a syscall's line (info None: a number the schema does not know, raw arguments).
     `creates`: open's mode shows (the call has O_CREAT or O_TMPFILE); see has_omode()."""
     fields = RAW_ARGS if info is None else info.args
-    shown = [(i, f) for i, f in enumerate(fields) if info is None or f.kind not in CONDITIONAL_KINDS or creates]
+    shown = [(i, f) for i, f in enumerate(fields)
+             if info is None or kind_of(f)[0] not in CONDITIONAL_KINDS or creates]
     cut = next((n for n, (_, f) in enumerate(shown) if kind_of(f)[0] in EXIT_KINDS), len(shown))
     name = info.name if info is not None else None
     rendered = tuple((i, _renderer(f, fds, style, name)) for i, f in shown)
@@ -410,4 +413,4 @@ def shape(info, fds=None, creates: bool = False, style: Style = DEFAULT_STYLE) -
 def has_omode(info) -> bool:
     """Whether the syscall's shape depends on its flags (open's mode shows only when it creates, mknod's
     device only for a device)."""
-    return info is not None and any(f.kind in CONDITIONAL_KINDS for f in info.args)
+    return info is not None and any(kind_of(f)[0] in CONDITIONAL_KINDS for f in info.args)

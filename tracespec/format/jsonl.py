@@ -238,8 +238,8 @@ class JsonWriter:
         self.flush()
 
 
-def _int_of(slot) -> int | None:
-    if slot is None or slot.fault or slot.absent or len(slot.data) != 4:
+def _int_of(slot, size: int = 4) -> int | None:
+    if slot is None or slot.fault or slot.absent or len(slot.data) != size:
         return None
     return int.from_bytes(slot.data, "little", signed=True)
 
@@ -323,16 +323,17 @@ def json_value(f, v: int, ev: SyscallEvent):
         return nodemask_json(f, v, ev, slot), None
     if kind == "oenum":  # the int the kernel wrote, its name beside it in the text form only
         return (v if failed(ev.ret) or slot is None or slot.absent or slot.fault else _int_of(slot)), None
-    if kind == "iostruct" and param == "int":
+    if kind == "iostruct" and param in ("int", "off64"):  # a length, an offset (sendfile's)
+        size = 4 if param == "int" else 8
         entry = ev.entry_slots.get(f.name)
-        return {"before": _int_of(entry), "after": _int_of(slot) if slot is not entry else None}, None
+        return {"before": _int_of(entry, size), "after": _int_of(slot, size) if slot is not entry else None}, None
     if slot is None or slot.absent or (slot.fault and not slot.data):
         return v, None  # the memory could not be read: the pointer
     if kind in MMSG_KINDS:
         return _mmsg_json(f, v, ev)
     if kind == "obuf" and ev.info is not None and ev.info.name in DIRENT_HEADERS:
         return _dirents_json(v, ev, slot)
-    if kind in ("istruct", "ostruct", "iostruct"):
+    if kind in ("istruct", "ostruct", "iostruct", "cistruct"):
         return _with_parts(struct_json(param, slot.data), POINTER_MEMBERS.get(param, ()), f.name, ev), None
     if kind in ("sockaddr", "osockaddr"):
         return sockaddr_json(slot.data), None

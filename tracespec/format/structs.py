@@ -141,6 +141,15 @@ def _mount_attr(v: dict, style: Style) -> str:
             f"userns_fd={v['userns_fd']}}}")
 
 
+def mq_attr_text(v: dict, style: Style = DEFAULT_STYLE, names: bool = True) -> str:
+    """strace's printmqattr: the flags by name (names=False, as mq_open prints them: in hex), then the
+    three counts."""
+    c = constants()
+    flags = flags_text(v["mq_flags"], c.sets["mq_attr_flags"], c, style) if names else hexval(v["mq_flags"])
+    return (f"{{mq_flags={flags}, mq_maxmsg={v['mq_maxmsg']}, mq_msgsize={v['mq_msgsize']}, "
+            f"mq_curmsgs={v['mq_curmsgs']}}}")
+
+
 def _stack_t(v: dict, style: Style) -> str:
     """strace's print_stack_t (sigaltstack)."""
     c = constants()
@@ -341,7 +350,7 @@ def _epoll_event(v: dict, style: Style) -> str:
 STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
           "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
           "sigevent": _sigevent, "stack_t": _stack_t,
-          "mount_attr": _mount_attr}
+          "mount_attr": _mount_attr, "mq_attr": mq_attr_text}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t}
 
