@@ -267,3 +267,14 @@ def test_posix_message_queues_agree_with_strace(options, build_dir, tmp_path):
                               'mq_timedreceive(3, "hello", 64, [3], NULL) = 5']
         assert lines[9].startswith("mq_getsetattr(3, {mq_flags=O_NONBLOCK, ")
         assert lines[10] == "mq_notify(3, {sigev_signo=SIGUSR1, sigev_notify=SIGEV_SIGNAL}) = 0"
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_fanotify_robust_list_and_pkeys_agree_with_strace(options, build_dir, tmp_path):
+    lines = _compare("fanotify", ["fanotify_init", "fanotify_mark", "get_robust_list", "pkey_alloc"], build_dir,
+                     tmp_path, options)
+    if options == ():
+        assert lines[0] == "fanotify_init(FAN_CLASS_NOTIF|FAN_CLOEXEC|FAN_NONBLOCK, O_RDONLY) = 3"
+        assert lines[1] == 'fanotify_mark(3, FAN_MARK_ADD, FAN_CLOSE_WRITE|FAN_OPEN|FAN_ONDIR, AT_FDCWD, "/") = 0'
+        robust = [line for line in lines if line.startswith("get_robust_list")]
+        assert robust[0] == "get_robust_list(0, [0xADDR], [24]) = 0"

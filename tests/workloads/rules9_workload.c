@@ -33,7 +33,9 @@
  *   fsmount, move_mount, open_tree, mount_setattr's struct, fspick) on the directory argv[2];
  * "uring": io_uring_enter's flags, io_uring_register's opcodes;
  * "mq": a POSIX message queue made (its attributes), opened again, sent to, received from (timing out,
- *   too small a buffer), its attributes read and set, a notification asked for and cancelled.
+ *   too small a buffer), its attributes read and set, a notification asked for and cancelled;
+ * "fanotify": fanotify_init's class and flags, fanotify_mark's flags and events, get_robust_list's
+ *   head and length written back, pkey_alloc's access rights.
  * Every call is deterministic and leaves the process as it found it (run as root). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -47,6 +49,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
 #include <sys/fsuid.h>
 #include <sys/ipc.h>
 #include <sys/klog.h>
@@ -429,6 +432,21 @@ static void mq_calls(void)
     mq_unlink("/tracespec-rules9");
 }
 
+static void fanotify_calls(void)
+{
+    int fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY);
+    fanotify_mark(fan, FAN_MARK_ADD, FAN_OPEN | FAN_CLOSE_WRITE | FAN_ONDIR, AT_FDCWD, "/");
+    fanotify_mark(fan, FAN_MARK_REMOVE | FAN_MARK_MOUNT, FAN_ACCESS, AT_FDCWD, "/");  /* ENOENT */
+    fanotify_init(FAN_CLASS_CONTENT | FAN_REPORT_FID, O_RDWR);  /* EINVAL */
+    close(fan);
+    void *head;
+    size_t len;
+    syscall(SYS_get_robust_list, 0, &head, &len);
+    syscall(SYS_get_robust_list, 0, (void *)8, &len);  /* EFAULT */
+    syscall(SYS_pkey_alloc, 0, 2);
+    syscall(SYS_pkey_alloc, 1, 8);  /* EINVAL */
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -469,6 +487,8 @@ int main(int argc, char **argv)
         uring_calls();
     else if (!strcmp(group, "mq"))
         mq_calls();
+    else if (!strcmp(group, "fanotify"))
+        fanotify_calls();
     else
         return 2;
     return 0;

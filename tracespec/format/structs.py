@@ -110,6 +110,11 @@ def _int(v: dict) -> str:
     return f"[{v['value']}]"
 
 
+def _ptr(v: dict) -> str:
+    """printnum_ptr: [NULL] or [0x...]."""
+    return f"[{hex(v['value']) if v['value'] else 'NULL'}]"
+
+
 def _time_t(v: dict) -> str:
     """time's [seconds /* date */]."""
     return f"[{v['value']}{date_comment(v['value'], 0)}]"
@@ -352,7 +357,8 @@ STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "
           "sigevent": _sigevent, "stack_t": _stack_t,
           "mount_attr": _mount_attr, "mq_attr": mq_attr_text}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
-        "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t}
+        "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t,
+        "ptr": _ptr, "ulong": _int}
 
 
 def complete(name: str, data: bytes) -> bool:
@@ -379,7 +385,7 @@ def struct_json(name: str, data: bytes):
         si = parse_siginfo(data)
         return {} if si.signo == 0 else siginfo_json(si)
     v = struct_fields(name, data)
-    if name in ("int", "wstatus", "gid", "uid", "uint", "off64", "time_t"):
+    if name in ("int", "wstatus", "gid", "uid", "uint", "off64", "time_t", "ptr", "ulong"):
         return v["value"]
     if name == "fdpair":
         return [v["fd0"], v["fd1"]]
