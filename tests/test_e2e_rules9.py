@@ -278,3 +278,19 @@ def test_fanotify_robust_list_and_pkeys_agree_with_strace(options, build_dir, tm
         assert lines[1] == 'fanotify_mark(3, FAN_MARK_ADD, FAN_CLOSE_WRITE|FAN_OPEN|FAN_ONDIR, AT_FDCWD, "/") = 0'
         robust = [line for line in lines if line.startswith("get_robust_list")]
         assert robust[0] == "get_robust_list(0, [0xADDR], [24]) = 0"
+
+
+def test_utime_utimes_futimesat_and_io_setup_agree_with_strace(build_dir, tmp_path):
+    path = str(tmp_path / "stamped")
+    lines = compare_group("rules9_workload", "utimes", ["utime", "utimes", "futimesat", "io_setup"], build_dir,
+                          tmp_path, extra_argv=(path,))
+    lines = [line for line in lines if not line.startswith("close(")]
+    date = r"/\* \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?[+-]\d{4} \*/"  # local time, as strace's
+    assert re.fullmatch(rf'utime\("{re.escape(path)}", \{{actime=1000000000 {date}, modtime=1700000000 {date}\}}\) = 0',
+                        lines[0])
+    assert lines[2].startswith(f'utime("{path}", {{actime=0, modtime=1700000000 /* ')
+    assert re.fullmatch(rf'utimes\("{re.escape(path)}", \[\{{tv_sec=1000000000, tv_usec=5\}} {date}, '
+                        rf'\{{tv_sec=1700000000, tv_usec=999999\}} {date}\]\) = 0', lines[3])
+    assert ".000005" in lines[3] and ".999999" in lines[3]
+    assert [line for line in lines if line.startswith("io_setup")] == [
+        "io_setup(4, [0xADDR]) = 0", "io_setup(4, 0x8) = -1 EFAULT (Bad address)"]

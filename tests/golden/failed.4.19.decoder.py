@@ -1025,32 +1025,33 @@ def _decode_99(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 100: f50 enter (pathname)
+# kind 100: f50 enter (filename, times)
 _S100 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_100(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 101: f50 exit (buf)
+# kind 101: f50 exit
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 102: f51 enter
+# kind 102: f51 enter (pathname)
 _S102 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_102(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 103: f51 exit (buf)
@@ -1063,89 +1064,87 @@ def _decode_103(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 104: f52 enter (param)
+# kind 104: f52 enter
 _S104 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_104(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 105: f52 exit (buf)
+_S105 = struct.Struct("<QIIIHHq")
+
+def _decode_105(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 106: f53 enter (param)
+_S106 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_106(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 105: f52 exit
-_S105 = struct.Struct("<QIIIHHq")
-
-def _decode_105(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 106: f53 enter
-_S106 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 107: f53 exit (param)
+# kind 107: f53 exit
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 108: f54 enter
+_S108 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_108(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 109: f54 exit (param)
+_S109 = struct.Struct("<QIIIHHq")
+
+def _decode_109(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 108: f54 enter (param)
-_S108 = struct.Struct("<QIIIHH16sQQQ")
+# kind 110: f55 enter (param)
+_S110 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S108.unpack_from(mv, off)
+def _decode_110(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S110.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 109: f54 exit
-_S109 = struct.Struct("<QIIIHHq")
-
-def _decode_109(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 110: f55 enter
-_S110 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 111: f55 exit (arg1)
+# kind 111: f55 exit
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 112: f56 enter (arg2)
-_S112 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 112: f56 enter
+_S112 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S112.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 113: f56 exit (arg2)
+# kind 113: f56 exit (arg1)
 _S113 = struct.Struct("<QIIIHHq")
 
 def _decode_113(mv, off):
@@ -1155,33 +1154,34 @@ def _decode_113(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 114: f57 enter (rlim)
-_S114 = struct.Struct("<QIIIHH16sQQ")
+# kind 114: f57 enter (arg2)
+_S114 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S114.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 115: f57 exit
+# kind 115: f57 exit (arg2)
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (tv, tz)
+# kind 116: f58 enter (rlim)
 _S116 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_116(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 117: f58 exit
@@ -1192,17 +1192,15 @@ def _decode_117(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 118: f59 enter (dev_name, dir_name, type, data)
-_S118 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 118: f59 enter (tv, tz)
+_S118 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S118.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    s3, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 119: f59 exit
@@ -1213,14 +1211,17 @@ def _decode_119(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 120: f60 enter (arg0)
-_S120 = struct.Struct("<QIIIHH16sQQ")
+# kind 120: f60 enter (dev_name, dir_name, type, data)
+_S120 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 121: f60 exit
@@ -1231,14 +1232,14 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 122: f61 enter (uargs)
-_S122 = struct.Struct("<QIIIHH16sQQQ")
+# kind 122: f61 enter (arg0)
+_S122 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S122.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S122.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 123: f61 exit
@@ -1249,14 +1250,14 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (arg0)
-_S124 = struct.Struct("<QIIIHH16sQQ")
+# kind 124: f62 enter (uargs)
+_S124 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S124.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S124.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 125: f62 exit
@@ -1267,14 +1268,14 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (arg1)
-_S126 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 126: f63 enter (arg0)
+_S126 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1285,16 +1286,14 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (arg0, arg1, arg2)
+# kind 128: f64 enter (arg1)
 _S128 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_128(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 129: f64 exit
@@ -1305,15 +1304,16 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (name, value)
+# kind 130: f65 enter (arg0, arg1, arg2)
 _S130 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_130(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 131: f65 exit
@@ -1324,38 +1324,37 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (arg0, arg1)
-_S132 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 132: f66 enter (name, value)
+_S132 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 133: f66 exit (arg2)
+# kind 133: f66 exit
 _S133 = struct.Struct("<QIIIHHq")
 
 def _decode_133(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S133.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (name)
+# kind 134: f67 enter (arg0, arg1)
 _S134 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_134(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 135: f67 exit (value)
+# kind 135: f67 exit (arg2)
 _S135 = struct.Struct("<QIIIHHq")
 
 def _decode_135(mv, off):
@@ -1365,33 +1364,35 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 136: f68 enter (arg0, arg1)
-_S136 = struct.Struct("<QIIIHH16sQQ")
+# kind 136: f68 enter (name)
+_S136 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S136.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S136.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 137: f68 exit
+# kind 137: f68 exit (value)
 _S137 = struct.Struct("<QIIIHHq")
 
 def _decode_137(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 138: f69 enter (arg1)
-_S138 = struct.Struct("<QIIIHH16sQQQ")
+# kind 138: f69 enter (arg0, arg1)
+_S138 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S138.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S138.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 139: f69 exit
@@ -1402,50 +1403,50 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter
-_S140 = struct.Struct("<QIIIHH16sQ")
+# kind 140: f70 enter (arg1)
+_S140 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S140.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S140.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 141: f70 exit (tloc)
+# kind 141: f70 exit
 _S141 = struct.Struct("<QIIIHHq")
 
 def _decode_141(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 142: f71 enter
+_S142 = struct.Struct("<QIIIHH16sQ")
+
+def _decode_142(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S142.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+
+
+# kind 143: f71 exit (tloc)
+_S143 = struct.Struct("<QIIIHHq")
+
+def _decode_143(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 142: f71 enter (utime)
-_S142 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 144: f72 enter (utime)
+_S144 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S142.unpack_from(mv, off)
+def _decode_144(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S144.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
-
-
-# kind 143: f71 exit
-_S143 = struct.Struct("<QIIIHHq")
-
-def _decode_143(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 144: f72 enter (user_mask_ptr)
-_S144 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S144.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 145: f72 exit
@@ -1456,35 +1457,33 @@ def _decode_145(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 146: f73 enter
+# kind 146: f73 enter (user_mask_ptr)
 _S146 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_146(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 147: f73 exit (user_mask_ptr)
-_S147 = struct.Struct("<QIIIHHq")
-
-def _decode_147(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 148: f74 enter (timer_event_spec)
-_S148 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 149: f74 exit (created_timer_id)
+# kind 147: f73 exit
+_S147 = struct.Struct("<QIIIHHq")
+
+def _decode_147(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 148: f74 enter
+_S148 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_148(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 149: f74 exit (user_mask_ptr)
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
@@ -1494,17 +1493,15 @@ def _decode_149(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 150: f75 enter (arg2)
-_S150 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 150: f75 enter
+_S150 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S150.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S150.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 151: f75 exit (arg3)
+# kind 151: f75 exit (ctxp)
 _S151 = struct.Struct("<QIIIHHq")
 
 def _decode_151(mv, off):
@@ -1514,15 +1511,17 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 152: f76 enter
-_S152 = struct.Struct("<QIIIHH16sQQ")
+# kind 152: f76 enter (timer_event_spec)
+_S152 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S152.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 153: f76 exit (arg1)
+# kind 153: f76 exit (created_timer_id)
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
@@ -1532,35 +1531,35 @@ def _decode_153(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 154: f77 enter (tp)
-_S154 = struct.Struct("<QIIIHH16sQQ")
+# kind 154: f77 enter (arg2)
+_S154 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S154.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 155: f77 exit
-_S155 = struct.Struct("<QIIIHHq")
-
-def _decode_155(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 156: f78 enter (rqtp)
-_S156 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S156.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S154.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 157: f78 exit (rmtp)
+# kind 155: f77 exit (arg3)
+_S155 = struct.Struct("<QIIIHHq")
+
+def _decode_155(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 156: f78 enter
+_S156 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_156(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S156.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 157: f78 exit (arg1)
 _S157 = struct.Struct("<QIIIHHq")
 
 def _decode_157(mv, off):
@@ -1570,25 +1569,25 @@ def _decode_157(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: f79 enter
-_S158 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 158: f79 enter (tp)
+_S158 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S158.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S158.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 159: f79 exit (events)
+# kind 159: f79 exit
 _S159 = struct.Struct("<QIIIHHq")
 
 def _decode_159(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 160: f80 enter (event)
+# kind 160: f80 enter (rqtp)
 _S160 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_160(mv, off):
@@ -1598,40 +1597,42 @@ def _decode_160(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 161: f80 exit
+# kind 161: f80 exit (rmtp)
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 162: f81 enter (nmask)
-_S162 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 162: f81 enter
+_S162 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S162.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S162.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 163: f81 exit
+# kind 163: f81 exit (events)
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 164: f82 enter (nmask)
-_S164 = struct.Struct("<QIIIHH16sQQQ")
+# kind 164: f82 enter (event)
+_S164 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S164.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S164.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 165: f82 exit
@@ -1642,34 +1643,33 @@ def _decode_165(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 166: f83 enter
-_S166 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 166: f83 enter (filename, utimes)
+_S166 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S166.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S166.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 167: f83 exit (policy, nmask)
+# kind 167: f83 exit
 _S167 = struct.Struct("<QIIIHHq")
 
 def _decode_167(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 168: f84 enter (u_name, u_attr)
-_S168 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 168: f84 enter (nmask)
+_S168 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S168.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 169: f84 exit
@@ -1680,15 +1680,14 @@ def _decode_169(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 170: f85 enter (u_msg_ptr, u_abs_timeout)
-_S170 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 170: f85 enter (nmask)
+_S170 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S170.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S170.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 171: f85 exit
@@ -1699,17 +1698,15 @@ def _decode_171(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f86 enter (u_abs_timeout)
+# kind 172: f86 enter
 _S172 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_172(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S172.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 173: f86 exit (u_msg_ptr, u_msg_prio)
+# kind 173: f86 exit (policy, nmask)
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
@@ -1720,14 +1717,15 @@ def _decode_173(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 174: f87 enter (u_notification)
-_S174 = struct.Struct("<QIIIHH16sQQ")
+# kind 174: f87 enter (u_name, u_attr)
+_S174 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S174.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 175: f87 exit
@@ -1738,35 +1736,36 @@ def _decode_175(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 176: f88 enter (u_mqstat)
-_S176 = struct.Struct("<QIIIHH16sQQQ")
+# kind 176: f88 enter (u_msg_ptr, u_abs_timeout)
+_S176 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S176.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S176.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 177: f88 exit (u_omqstat)
+# kind 177: f88 exit
 _S177 = struct.Struct("<QIIIHHq")
 
 def _decode_177(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 178: f89 enter
+# kind 178: f89 enter (u_abs_timeout)
 _S178 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_178(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S178.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 179: f89 exit (infop, ru)
+# kind 179: f89 exit (u_msg_ptr, u_msg_prio)
 _S179 = struct.Struct("<QIIIHHq")
 
 def _decode_179(mv, off):
@@ -1777,15 +1776,14 @@ def _decode_179(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 180: f90 enter (_type, _description)
-_S180 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 180: f90 enter (u_notification)
+_S180 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S180.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S180.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 181: f90 exit
@@ -1796,74 +1794,74 @@ def _decode_181(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 182: f91 enter (_type, _description, _callout_info)
-_S182 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 182: f91 enter (u_mqstat)
+_S182 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S182.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S182.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 183: f91 exit
+# kind 183: f91 exit (u_omqstat)
 _S183 = struct.Struct("<QIIIHHq")
 
 def _decode_183(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 184: f92 enter (old_nodes, new_nodes)
-_S184 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S184.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 185: f92 exit
-_S185 = struct.Struct("<QIIIHHq")
-
-def _decode_185(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 186: f93 enter (filename)
-_S186 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S186.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 187: f93 exit (statbuf)
-_S187 = struct.Struct("<QIIIHHq")
-
-def _decode_187(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 188: f94 enter (arg1, arg3)
-_S188 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 184: f92 enter
+_S184 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
+def _decode_184(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S184.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 185: f92 exit (infop, ru)
+_S185 = struct.Struct("<QIIIHHq")
+
+def _decode_185(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 186: f93 enter (_type, _description)
+_S186 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_186(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S186.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 187: f93 exit
+_S187 = struct.Struct("<QIIIHHq")
+
+def _decode_187(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 188: f94 enter (_type, _description, _callout_info)
+_S188 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_188(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S188.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 189: f94 exit
@@ -1874,15 +1872,15 @@ def _decode_189(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 190: f95 enter (oldname, newname)
-_S190 = struct.Struct("<QIIIHH16sQQQ")
+# kind 190: f95 enter (old_nodes, new_nodes)
+_S190 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S190.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S190.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 191: f95 exit
@@ -1893,31 +1891,108 @@ def _decode_191(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f96 enter (pathname)
-_S192 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 192: f96 enter (filename, utimes)
+_S192 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S192.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S192.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 193: f96 exit
+_S193 = struct.Struct("<QIIIHHq")
+
+def _decode_193(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 194: f97 enter (filename)
+_S194 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_194(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 193: f96 exit (buf)
-_S193 = struct.Struct("<QIIIHHq")
+# kind 195: f97 exit (statbuf)
+_S195 = struct.Struct("<QIIIHHq")
 
-def _decode_193(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
+def _decode_195(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 194: f97 enter (inp, outp, exp, tsp, sig, sig)
-_S194 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 196: f98 enter (arg1, arg3)
+_S196 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S194.unpack_from(mv, off)
+def _decode_196(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 197: f98 exit
+_S197 = struct.Struct("<QIIIHHq")
+
+def _decode_197(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 198: f99 enter (oldname, newname)
+_S198 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_198(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S198.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 199: f99 exit
+_S199 = struct.Struct("<QIIIHHq")
+
+def _decode_199(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 200: f100 enter (pathname)
+_S200 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 201: f100 exit (buf)
+_S201 = struct.Struct("<QIIIHHq")
+
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 202: f101 enter (inp, outp, exp, tsp, sig, sig)
+_S202 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S202.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1928,11 +2003,11 @@ def _decode_194(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 195: f97 exit (inp, outp, exp, tsp)
-_S195 = struct.Struct("<QIIIHHq")
+# kind 203: f101 exit (inp, outp, exp, tsp)
+_S203 = struct.Struct("<QIIIHHq")
 
-def _decode_195(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+def _decode_203(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1941,11 +2016,11 @@ def _decode_195(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 196: f98 enter (ufds, tsp, sigmask)
-_S196 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 204: f102 enter (ufds, tsp, sigmask)
+_S204 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S204.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1953,120 +2028,45 @@ def _decode_196(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 197: f98 exit (ufds, tsp)
-_S197 = struct.Struct("<QIIIHHq")
-
-def _decode_197(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 198: f99 enter
-_S198 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S198.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 199: f99 exit (head_ptr, len_ptr)
-_S199 = struct.Struct("<QIIIHHq")
-
-def _decode_199(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 200: f100 enter (arg1, arg3)
-_S200 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S200.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 201: f100 exit
-_S201 = struct.Struct("<QIIIHHq")
-
-def _decode_201(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 202: f101 enter (filename, utimes)
-_S202 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 203: f101 exit
-_S203 = struct.Struct("<QIIIHHq")
-
-def _decode_203(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 204: f102 enter (sigmask)
-_S204 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S204.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
-
-
-# kind 205: f102 exit (events)
+# kind 205: f102 exit (ufds, tsp)
 _S205 = struct.Struct("<QIIIHHq")
 
 def _decode_205(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 206: f103 enter (arg1)
-_S206 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 206: f103 enter
+_S206 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 207: f103 exit
+# kind 207: f103 exit (head_ptr, len_ptr)
 _S207 = struct.Struct("<QIIIHHq")
 
 def _decode_207(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 208: f104 enter (uinfo)
-_S208 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 208: f104 enter (arg1, arg3)
+_S208 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S208.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S208.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 209: f104 exit
@@ -2077,22 +2077,97 @@ def _decode_209(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 210: f105 enter (mmsg, timeout)
-_S210 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 210: f105 enter (filename, utimes)
+_S210 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S210.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 211: f105 exit
+_S211 = struct.Struct("<QIIIHHq")
+
+def _decode_211(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 212: f106 enter (sigmask)
+_S212 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_212(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S212.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 213: f106 exit (events)
+_S213 = struct.Struct("<QIIIHHq")
+
+def _decode_213(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 214: f107 enter (arg1)
+_S214 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S214.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 215: f107 exit
+_S215 = struct.Struct("<QIIIHHq")
+
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 216: f108 enter (uinfo)
+_S216 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 217: f108 exit
+_S217 = struct.Struct("<QIIIHHq")
+
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 218: f109 enter (mmsg, timeout)
+_S218 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 211: f105 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S211 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_211(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2105,96 +2180,13 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 212: f106 enter (pathname)
-_S212 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 213: f106 exit
-_S213 = struct.Struct("<QIIIHHq")
-
-def _decode_213(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 214: f107 enter (new_rlim)
-_S214 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S214.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 215: f107 exit (old_rlim)
-_S215 = struct.Struct("<QIIIHHq")
-
-def _decode_215(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 216: f108 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S216 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _iov_slot(mv, pos, 44)
-    s3, pos = _buf_slot(mv, pos)
-    s4, pos = _buf_slot(mv, pos)
-    s5, pos = _iov_slot(mv, pos, 44)
-    s6, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
-
-
-# kind 217: f108 exit (mmsg)
-_S217 = struct.Struct("<QIIIHHq")
-
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 218: f109 enter
-_S218 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S218.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 219: f109 exit (cpup, nodep)
-_S219 = struct.Struct("<QIIIHHq")
-
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 220: f110 enter (idx2)
+# kind 220: f110 enter (pathname)
 _S220 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_220(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S220.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
@@ -2206,17 +2198,17 @@ def _decode_221(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 222: f111 enter (uargs)
-_S222 = struct.Struct("<QIIIHH16sQQQ")
+# kind 222: f111 enter (new_rlim)
+_S222 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S222.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S222.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 223: f111 exit (uargs)
+# kind 223: f111 exit (old_rlim)
 _S223 = struct.Struct("<QIIIHHq")
 
 def _decode_223(mv, off):
@@ -2226,15 +2218,23 @@ def _decode_223(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 224: f112 enter
-_S224 = struct.Struct("<QIIIHH16sQQQ")
+# kind 224: f112 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S224 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S224.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S224.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _iov_slot(mv, pos, 44)
+    s3, pos = _buf_slot(mv, pos)
+    s4, pos = _buf_slot(mv, pos)
+    s5, pos = _iov_slot(mv, pos, 44)
+    s6, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 225: f112 exit (ubuf)
+# kind 225: f112 exit (mmsg)
 _S225 = struct.Struct("<QIIIHHq")
 
 def _decode_225(mv, off):
@@ -2244,34 +2244,33 @@ def _decode_225(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 226: f113 enter (cmdline_ptr)
-_S226 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 226: f113 enter
+_S226 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S226.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 227: f113 exit
+# kind 227: f113 exit (cpup, nodep)
 _S227 = struct.Struct("<QIIIHHq")
 
 def _decode_227(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 228: f114 enter (filename, argv, envp)
+# kind 228: f114 enter (idx2)
 _S228 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_228(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 229: f114 exit
@@ -2282,17 +2281,17 @@ def _decode_229(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 230: f115 enter (filename)
-_S230 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 230: f115 enter (uargs)
+_S230 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_230(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S230.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S230.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 231: f115 exit (buffer)
+# kind 231: f115 exit (uargs)
 _S231 = struct.Struct("<QIIIHHq")
 
 def _decode_231(mv, off):
@@ -2302,19 +2301,95 @@ def _decode_231(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 232: * enter
-_S232 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 232: f116 enter
+_S232 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S232.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S232.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 233: * exit
+# kind 233: f116 exit (ubuf)
 _S233 = struct.Struct("<QIIIHHq")
 
 def _decode_233(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 234: f117 enter (cmdline_ptr)
+_S234 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_234(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S234.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 235: f117 exit
+_S235 = struct.Struct("<QIIIHHq")
+
+def _decode_235(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 236: f118 enter (filename, argv, envp)
+_S236 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_236(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S236.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 237: f118 exit
+_S237 = struct.Struct("<QIIIHHq")
+
+def _decode_237(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 238: f119 enter (filename)
+_S238 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_238(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 239: f119 exit (buffer)
+_S239 = struct.Struct("<QIIIHHq")
+
+def _decode_239(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 240: * enter
+_S240 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_240(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S240.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 241: * exit
+_S241 = struct.Struct("<QIIIHHq")
+
+def _decode_241(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2338,7 +2413,6 @@ _RETRY_READERS = {
     90: (_str_slot, ),
     92: (_str_slot, ),
     94: (_str_slot, ),
-    132: (_str_slot, ),
     133: (_str_slot, ),
     134: (_str_slot, ),
     161: (_str_slot, ),
@@ -2346,7 +2420,6 @@ _RETRY_READERS = {
     166: (_str_slot, ),
     167: (_str_slot, ),
     168: (_str_slot, ),
-    235: (_str_slot, ),
     4: (_str_slot, ),
     6: (_str_slot, ),
     7: (_buf_slot, ),
@@ -2389,6 +2462,7 @@ _RETRY_READERS = {
     129: (_buf_slot, ),
     130: (_buf_slot, ),
     131: (_buf_slot, ),
+    132: (_str_slot, _buf_slot, ),
     137: (_str_slot, ),
     142: (_buf_slot, ),
     144: (_buf_slot, ),
@@ -2408,7 +2482,6 @@ _RETRY_READERS = {
     258: (_str_slot, ),
     259: (_str_slot, ),
     260: (_str_slot, ),
-    261: (_str_slot, ),
     263: (_str_slot, ),
     268: (_str_slot, ),
     269: (_str_slot, ),
@@ -2431,6 +2504,7 @@ _RETRY_READERS = {
     227: (_buf_slot, ),
     230: (_buf_slot, ),
     233: (_buf_slot, ),
+    235: (_str_slot, _buf_slot, ),
     237: (_buf_slot, ),
     238: (_buf_slot, ),
     240: (_str_slot, _buf_slot, ),
@@ -2441,6 +2515,7 @@ _RETRY_READERS = {
     248: (_str_slot, _str_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     256: (_buf_slot, _buf_slot, ),
+    261: (_str_slot, _buf_slot, ),
     262: (_str_slot, ),
     264: (_str_slot, _str_slot, ),
     265: (_str_slot, _str_slot, ),
@@ -2754,6 +2829,14 @@ DECODERS = {
     231: _decode_231,
     232: _decode_232,
     233: _decode_233,
+    234: _decode_234,
+    235: _decode_235,
+    236: _decode_236,
+    237: _decode_237,
+    238: _decode_238,
+    239: _decode_239,
+    240: _decode_240,
+    241: _decode_241,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

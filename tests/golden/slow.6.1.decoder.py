@@ -1045,32 +1045,33 @@ def _decode_101(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 102: f51 enter (pathname)
+# kind 102: f51 enter (filename, times)
 _S102 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_102(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 103: f51 exit (buf)
+# kind 103: f51 exit
 _S103 = struct.Struct("<QIIIHHq")
 
 def _decode_103(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 104: f52 enter
+# kind 104: f52 enter (pathname)
 _S104 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_104(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 105: f52 exit (buf)
@@ -1083,89 +1084,87 @@ def _decode_105(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 106: f53 enter (param)
+# kind 106: f53 enter
 _S106 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_106(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 107: f53 exit (buf)
+_S107 = struct.Struct("<QIIIHHq")
+
+def _decode_107(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 108: f54 enter (param)
+_S108 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_108(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 107: f53 exit
-_S107 = struct.Struct("<QIIIHHq")
-
-def _decode_107(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 108: f54 enter
-_S108 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 109: f54 exit (param)
+# kind 109: f54 exit
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 110: f55 enter
+_S110 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_110(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 111: f55 exit (param)
+_S111 = struct.Struct("<QIIIHHq")
+
+def _decode_111(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 110: f55 enter (param)
-_S110 = struct.Struct("<QIIIHH16sQQQ")
+# kind 112: f56 enter (param)
+_S112 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_110(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S110.unpack_from(mv, off)
+def _decode_112(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S112.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 111: f55 exit
-_S111 = struct.Struct("<QIIIHHq")
-
-def _decode_111(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 112: f56 enter
-_S112 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 113: f56 exit (arg1)
+# kind 113: f56 exit
 _S113 = struct.Struct("<QIIIHHq")
 
 def _decode_113(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 114: f57 enter (arg2)
-_S114 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 114: f57 enter
+_S114 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S114.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 115: f57 exit (arg2)
+# kind 115: f57 exit (arg1)
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
@@ -1175,33 +1174,34 @@ def _decode_115(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (rlim)
-_S116 = struct.Struct("<QIIIHH16sQQ")
+# kind 116: f58 enter (arg2)
+_S116 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S116.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 117: f58 exit
+# kind 117: f58 exit (arg2)
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 118: f59 enter (tv, tz)
+# kind 118: f59 enter (rlim)
 _S118 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_118(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 119: f59 exit
@@ -1212,17 +1212,15 @@ def _decode_119(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 120: f60 enter (dev_name, dir_name, type, data)
-_S120 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 120: f60 enter (tv, tz)
+_S120 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    s3, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 121: f60 exit
@@ -1233,14 +1231,17 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 122: f61 enter (arg0)
-_S122 = struct.Struct("<QIIIHH16sQQ")
+# kind 122: f61 enter (dev_name, dir_name, type, data)
+_S122 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S122.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 123: f61 exit
@@ -1251,14 +1252,14 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (uargs)
-_S124 = struct.Struct("<QIIIHH16sQQQ")
+# kind 124: f62 enter (arg0)
+_S124 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S124.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S124.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 125: f62 exit
@@ -1269,14 +1270,14 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (arg0)
-_S126 = struct.Struct("<QIIIHH16sQQ")
+# kind 126: f63 enter (uargs)
+_S126 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S126.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1287,14 +1288,14 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (arg1)
-_S128 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 128: f64 enter (arg0)
+_S128 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S128.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 129: f64 exit
@@ -1305,16 +1306,14 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (arg0, arg1, arg2)
+# kind 130: f65 enter (arg1)
 _S130 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_130(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 131: f65 exit
@@ -1325,15 +1324,16 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (name, value)
+# kind 132: f66 enter (arg0, arg1, arg2)
 _S132 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_132(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 133: f66 exit
@@ -1344,38 +1344,37 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (arg0, arg1)
-_S134 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 134: f67 enter (name, value)
+_S134 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 135: f67 exit (arg2)
+# kind 135: f67 exit
 _S135 = struct.Struct("<QIIIHHq")
 
 def _decode_135(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (name)
+# kind 136: f68 enter (arg0, arg1)
 _S136 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_136(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S136.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 137: f68 exit (value)
+# kind 137: f68 exit (arg2)
 _S137 = struct.Struct("<QIIIHHq")
 
 def _decode_137(mv, off):
@@ -1385,33 +1384,35 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 138: f69 enter (arg0, arg1)
-_S138 = struct.Struct("<QIIIHH16sQQ")
+# kind 138: f69 enter (name)
+_S138 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S138.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 139: f69 exit
+# kind 139: f69 exit (value)
 _S139 = struct.Struct("<QIIIHHq")
 
 def _decode_139(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 140: f70 enter (arg1)
-_S140 = struct.Struct("<QIIIHH16sQQQ")
+# kind 140: f70 enter (arg0, arg1)
+_S140 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S140.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S140.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 141: f70 exit
@@ -1422,50 +1423,50 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter
-_S142 = struct.Struct("<QIIIHH16sQ")
+# kind 142: f71 enter (arg1)
+_S142 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S142.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S142.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 143: f71 exit (tloc)
+# kind 143: f71 exit
 _S143 = struct.Struct("<QIIIHHq")
 
 def _decode_143(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 144: f72 enter
+_S144 = struct.Struct("<QIIIHH16sQ")
+
+def _decode_144(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S144.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+
+
+# kind 145: f72 exit (tloc)
+_S145 = struct.Struct("<QIIIHHq")
+
+def _decode_145(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 144: f72 enter (utime)
-_S144 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 146: f73 enter (utime)
+_S146 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S144.unpack_from(mv, off)
+def _decode_146(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S146.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
-
-
-# kind 145: f72 exit
-_S145 = struct.Struct("<QIIIHHq")
-
-def _decode_145(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 146: f73 enter (user_mask_ptr)
-_S146 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 147: f73 exit
@@ -1476,35 +1477,33 @@ def _decode_147(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 148: f74 enter
+# kind 148: f74 enter (user_mask_ptr)
 _S148 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_148(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 149: f74 exit (user_mask_ptr)
-_S149 = struct.Struct("<QIIIHHq")
-
-def _decode_149(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 150: f75 enter (timer_event_spec)
-_S150 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S150.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 151: f75 exit (created_timer_id)
+# kind 149: f74 exit
+_S149 = struct.Struct("<QIIIHHq")
+
+def _decode_149(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 150: f75 enter
+_S150 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_150(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S150.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 151: f75 exit (user_mask_ptr)
 _S151 = struct.Struct("<QIIIHHq")
 
 def _decode_151(mv, off):
@@ -1514,17 +1513,15 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 152: f76 enter (arg2)
-_S152 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 152: f76 enter
+_S152 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S152.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 153: f76 exit (arg3)
+# kind 153: f76 exit (ctxp)
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
@@ -1534,15 +1531,17 @@ def _decode_153(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 154: f77 enter
-_S154 = struct.Struct("<QIIIHH16sQQ")
+# kind 154: f77 enter (timer_event_spec)
+_S154 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S154.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S154.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 155: f77 exit (arg1)
+# kind 155: f77 exit (created_timer_id)
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
@@ -1552,35 +1551,35 @@ def _decode_155(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 156: f78 enter (tp)
-_S156 = struct.Struct("<QIIIHH16sQQ")
+# kind 156: f78 enter (arg2)
+_S156 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S156.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 157: f78 exit
-_S157 = struct.Struct("<QIIIHHq")
-
-def _decode_157(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 158: f79 enter (rqtp)
-_S158 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S158.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S156.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 159: f79 exit (rmtp)
+# kind 157: f78 exit (arg3)
+_S157 = struct.Struct("<QIIIHHq")
+
+def _decode_157(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 158: f79 enter
+_S158 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_158(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S158.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 159: f79 exit (arg1)
 _S159 = struct.Struct("<QIIIHHq")
 
 def _decode_159(mv, off):
@@ -1590,25 +1589,25 @@ def _decode_159(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 160: f80 enter
-_S160 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 160: f80 enter (tp)
+_S160 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S160.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S160.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 161: f80 exit (events)
+# kind 161: f80 exit
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 162: f81 enter (event)
+# kind 162: f81 enter (rqtp)
 _S162 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_162(mv, off):
@@ -1618,40 +1617,42 @@ def _decode_162(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 163: f81 exit
+# kind 163: f81 exit (rmtp)
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 164: f82 enter (nmask)
-_S164 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 164: f82 enter
+_S164 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S164.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S164.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 165: f82 exit
+# kind 165: f82 exit (events)
 _S165 = struct.Struct("<QIIIHHq")
 
 def _decode_165(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 166: f83 enter (nmask)
-_S166 = struct.Struct("<QIIIHH16sQQQ")
+# kind 166: f83 enter (event)
+_S166 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S166.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 167: f83 exit
@@ -1662,34 +1663,33 @@ def _decode_167(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 168: f84 enter
-_S168 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 168: f84 enter (filename, utimes)
+_S168 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S168.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S168.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 169: f84 exit (policy, nmask)
+# kind 169: f84 exit
 _S169 = struct.Struct("<QIIIHHq")
 
 def _decode_169(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 170: f85 enter (u_name, u_attr)
-_S170 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 170: f85 enter (nmask)
+_S170 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S170.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 171: f85 exit
@@ -1700,15 +1700,14 @@ def _decode_171(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f86 enter (u_msg_ptr, u_abs_timeout)
-_S172 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 172: f86 enter (nmask)
+_S172 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S172.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S172.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 173: f86 exit
@@ -1719,17 +1718,15 @@ def _decode_173(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 174: f87 enter (u_abs_timeout)
+# kind 174: f87 enter
 _S174 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_174(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S174.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 175: f87 exit (u_msg_ptr, u_msg_prio)
+# kind 175: f87 exit (policy, nmask)
 _S175 = struct.Struct("<QIIIHHq")
 
 def _decode_175(mv, off):
@@ -1740,14 +1737,15 @@ def _decode_175(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 176: f88 enter (u_notification)
-_S176 = struct.Struct("<QIIIHH16sQQ")
+# kind 176: f88 enter (u_name, u_attr)
+_S176 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S176.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 177: f88 exit
@@ -1758,35 +1756,36 @@ def _decode_177(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 178: f89 enter (u_mqstat)
-_S178 = struct.Struct("<QIIIHH16sQQQ")
+# kind 178: f89 enter (u_msg_ptr, u_abs_timeout)
+_S178 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S178.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S178.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 179: f89 exit (u_omqstat)
+# kind 179: f89 exit
 _S179 = struct.Struct("<QIIIHHq")
 
 def _decode_179(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 180: f90 enter
+# kind 180: f90 enter (u_abs_timeout)
 _S180 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_180(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S180.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 181: f90 exit (infop, ru)
+# kind 181: f90 exit (u_msg_ptr, u_msg_prio)
 _S181 = struct.Struct("<QIIIHHq")
 
 def _decode_181(mv, off):
@@ -1797,15 +1796,14 @@ def _decode_181(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 182: f91 enter (_type, _description)
-_S182 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 182: f91 enter (u_notification)
+_S182 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S182.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S182.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 183: f91 exit
@@ -1816,74 +1814,74 @@ def _decode_183(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 184: f92 enter (_type, _description, _callout_info)
-_S184 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 184: f92 enter (u_mqstat)
+_S184 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S184.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S184.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 185: f92 exit
+# kind 185: f92 exit (u_omqstat)
 _S185 = struct.Struct("<QIIIHHq")
 
 def _decode_185(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 186: f93 enter (old_nodes, new_nodes)
-_S186 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S186.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 187: f93 exit
-_S187 = struct.Struct("<QIIIHHq")
-
-def _decode_187(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 188: f94 enter (filename)
-_S188 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S188.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 189: f94 exit (statbuf)
-_S189 = struct.Struct("<QIIIHHq")
-
-def _decode_189(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 190: f95 enter (arg1, arg3)
-_S190 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 186: f93 enter
+_S186 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
+def _decode_186(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S186.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 187: f93 exit (infop, ru)
+_S187 = struct.Struct("<QIIIHHq")
+
+def _decode_187(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 188: f94 enter (_type, _description)
+_S188 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_188(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 189: f94 exit
+_S189 = struct.Struct("<QIIIHHq")
+
+def _decode_189(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 190: f95 enter (_type, _description, _callout_info)
+_S190 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_190(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S190.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 191: f95 exit
@@ -1894,15 +1892,15 @@ def _decode_191(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f96 enter (oldname, newname)
-_S192 = struct.Struct("<QIIIHH16sQQQ")
+# kind 192: f96 enter (old_nodes, new_nodes)
+_S192 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S192.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S192.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 193: f96 exit
@@ -1913,31 +1911,108 @@ def _decode_193(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 194: f97 enter (pathname)
-_S194 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 194: f97 enter (filename, utimes)
+_S194 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S194.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 195: f97 exit
+_S195 = struct.Struct("<QIIIHHq")
+
+def _decode_195(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 196: f98 enter (filename)
+_S196 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_196(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 195: f97 exit (buf)
-_S195 = struct.Struct("<QIIIHHq")
+# kind 197: f98 exit (statbuf)
+_S197 = struct.Struct("<QIIIHHq")
 
-def _decode_195(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+def _decode_197(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 196: f98 enter (inp, outp, exp, tsp, sig, sig)
-_S196 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 198: f99 enter (arg1, arg3)
+_S198 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S196.unpack_from(mv, off)
+def _decode_198(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 199: f99 exit
+_S199 = struct.Struct("<QIIIHHq")
+
+def _decode_199(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 200: f100 enter (oldname, newname)
+_S200 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S200.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 201: f100 exit
+_S201 = struct.Struct("<QIIIHHq")
+
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 202: f101 enter (pathname)
+_S202 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 203: f101 exit (buf)
+_S203 = struct.Struct("<QIIIHHq")
+
+def _decode_203(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 204: f102 enter (inp, outp, exp, tsp, sig, sig)
+_S204 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S204.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1948,11 +2023,11 @@ def _decode_196(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 197: f98 exit (inp, outp, exp, tsp)
-_S197 = struct.Struct("<QIIIHHq")
+# kind 205: f102 exit (inp, outp, exp, tsp)
+_S205 = struct.Struct("<QIIIHHq")
 
-def _decode_197(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
+def _decode_205(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1961,11 +2036,11 @@ def _decode_197(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 198: f99 enter (ufds, tsp, sigmask)
-_S198 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 206: f103 enter (ufds, tsp, sigmask)
+_S206 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
+def _decode_206(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S206.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -1973,120 +2048,45 @@ def _decode_198(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 199: f99 exit (ufds, tsp)
-_S199 = struct.Struct("<QIIIHHq")
-
-def _decode_199(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 200: f100 enter
-_S200 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S200.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 201: f100 exit (head_ptr, len_ptr)
-_S201 = struct.Struct("<QIIIHHq")
-
-def _decode_201(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 202: f101 enter (arg1, arg3)
-_S202 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S202.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 203: f101 exit
-_S203 = struct.Struct("<QIIIHHq")
-
-def _decode_203(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 204: f102 enter (filename, utimes)
-_S204 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 205: f102 exit
-_S205 = struct.Struct("<QIIIHHq")
-
-def _decode_205(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 206: f103 enter (sigmask)
-_S206 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S206.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
-
-
-# kind 207: f103 exit (events)
+# kind 207: f103 exit (ufds, tsp)
 _S207 = struct.Struct("<QIIIHHq")
 
 def _decode_207(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 208: f104 enter (arg1)
-_S208 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 208: f104 enter
+_S208 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S208.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S208.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 209: f104 exit
+# kind 209: f104 exit (head_ptr, len_ptr)
 _S209 = struct.Struct("<QIIIHHq")
 
 def _decode_209(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 210: f105 enter (uinfo)
-_S210 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 210: f105 enter (arg1, arg3)
+_S210 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S210.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S210.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 211: f105 exit
@@ -2097,22 +2097,97 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 212: f106 enter (mmsg, timeout)
-_S212 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 212: f106 enter (filename, utimes)
+_S212 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S212.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 213: f106 exit
+_S213 = struct.Struct("<QIIIHHq")
+
+def _decode_213(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 214: f107 enter (sigmask)
+_S214 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S214.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 215: f107 exit (events)
+_S215 = struct.Struct("<QIIIHHq")
+
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 216: f108 enter (arg1)
+_S216 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 217: f108 exit
+_S217 = struct.Struct("<QIIIHHq")
+
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 218: f109 enter (uinfo)
+_S218 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S218.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 219: f109 exit
+_S219 = struct.Struct("<QIIIHHq")
+
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 220: f110 enter (mmsg, timeout)
+_S220 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S220.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 213: f106 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S213 = struct.Struct("<QIIIHHq")
+# kind 221: f110 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S221 = struct.Struct("<QIIIHHq")
 
-def _decode_213(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2131,49 +2206,49 @@ def _decode_213(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
-# kind 214: f107 enter (pathname)
-_S214 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 222: f111 enter (pathname)
+_S222 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S214.unpack_from(mv, off)
+def _decode_222(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S222.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 215: f107 exit
-_S215 = struct.Struct("<QIIIHHq")
+# kind 223: f111 exit
+_S223 = struct.Struct("<QIIIHHq")
 
-def _decode_215(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+def _decode_223(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 216: f108 enter (new_rlim)
-_S216 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 224: f112 enter (new_rlim)
+_S224 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
+def _decode_224(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S224.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 217: f108 exit (old_rlim)
-_S217 = struct.Struct("<QIIIHHq")
+# kind 225: f112 exit (old_rlim)
+_S225 = struct.Struct("<QIIIHHq")
 
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+def _decode_225(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 218: f109 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S218 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 226: f113 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S226 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S218.unpack_from(mv, off)
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S226.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2191,82 +2266,7 @@ def _decode_218(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 219: f109 exit (mmsg)
-_S219 = struct.Struct("<QIIIHHq")
-
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 220: f110 enter
-_S220 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S220.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 221: f110 exit (cpup, nodep)
-_S221 = struct.Struct("<QIIIHHq")
-
-def _decode_221(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 222: f111 enter (idx2)
-_S222 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S222.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 223: f111 exit
-_S223 = struct.Struct("<QIIIHHq")
-
-def _decode_223(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 224: f112 enter (uargs)
-_S224 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S224.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 225: f112 exit (uargs)
-_S225 = struct.Struct("<QIIIHHq")
-
-def _decode_225(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 226: f113 enter
-_S226 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S226.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 227: f113 exit (ubuf)
+# kind 227: f113 exit (mmsg)
 _S227 = struct.Struct("<QIIIHHq")
 
 def _decode_227(mv, off):
@@ -2276,34 +2276,33 @@ def _decode_227(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 228: f114 enter (cmdline_ptr)
-_S228 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 228: f114 enter
+_S228 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S228.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 229: f114 exit
+# kind 229: f114 exit (cpup, nodep)
 _S229 = struct.Struct("<QIIIHHq")
 
 def _decode_229(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 230: f115 enter (filename, argv, envp)
+# kind 230: f115 enter (idx2)
 _S230 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_230(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S230.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 231: f115 exit
@@ -2314,17 +2313,17 @@ def _decode_231(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 232: f116 enter (filename)
-_S232 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 232: f116 enter (uargs)
+_S232 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S232.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S232.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 233: f116 exit (buffer)
+# kind 233: f116 exit (uargs)
 _S233 = struct.Struct("<QIIIHHq")
 
 def _decode_233(mv, off):
@@ -2334,17 +2333,15 @@ def _decode_233(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 234: f117 enter (params)
-_S234 = struct.Struct("<QIIIHH16sQQ")
+# kind 234: f117 enter
+_S234 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S234.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S234.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 235: f117 exit (params)
+# kind 235: f117 exit (ubuf)
 _S235 = struct.Struct("<QIIIHHq")
 
 def _decode_235(mv, off):
@@ -2354,15 +2351,14 @@ def _decode_235(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 236: f118 enter (_key, _value)
+# kind 236: f118 enter (cmdline_ptr)
 _S236 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_236(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S236.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 237: f118 exit
@@ -2373,39 +2369,37 @@ def _decode_237(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 238: f119 enter (uargs)
-_S238 = struct.Struct("<QIIIHH16sQQ")
+# kind 238: f119 enter (filename, argv, envp)
+_S238 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S238.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 239: f119 exit (uargs, uargs)
+# kind 239: f119 exit
 _S239 = struct.Struct("<QIIIHHq")
 
 def _decode_239(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 240: f120 enter (timeout, sigmask)
-_S240 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 240: f120 enter (filename)
+_S240 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S240.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S240.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 241: f120 exit (events)
+# kind 241: f120 exit (buffer)
 _S241 = struct.Struct("<QIIIHHq")
 
 def _decode_241(mv, off):
@@ -2415,38 +2409,119 @@ def _decode_241(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 242: f121 enter (path, uattr)
-_S242 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 242: f121 enter (params)
+_S242 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S242.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S242.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 243: f121 exit (params)
+_S243 = struct.Struct("<QIIIHHq")
+
+def _decode_243(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 244: f122 enter (_key, _value)
+_S244 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_244(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S244.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 245: f122 exit
+_S245 = struct.Struct("<QIIIHHq")
+
+def _decode_245(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 246: f123 enter (uargs)
+_S246 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_246(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S246.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 247: f123 exit (uargs, uargs)
+_S247 = struct.Struct("<QIIIHHq")
+
+def _decode_247(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 248: f124 enter (timeout, sigmask)
+_S248 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_248(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S248.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 249: f124 exit (events)
+_S249 = struct.Struct("<QIIIHHq")
+
+def _decode_249(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 250: f125 enter (path, uattr)
+_S250 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_250(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S250.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 243: f121 exit
-_S243 = struct.Struct("<QIIIHHq")
+# kind 251: f125 exit
+_S251 = struct.Struct("<QIIIHHq")
 
-def _decode_243(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
+def _decode_251(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 244: * enter
-_S244 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 252: * enter
+_S252 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_244(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S244.unpack_from(mv, off)
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S252.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 245: * exit
-_S245 = struct.Struct("<QIIIHHq")
+# kind 253: * exit
+_S253 = struct.Struct("<QIIIHHq")
 
-def _decode_245(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2470,7 +2545,6 @@ _RETRY_READERS = {
     90: (_str_slot, ),
     92: (_str_slot, ),
     94: (_str_slot, ),
-    132: (_str_slot, ),
     133: (_str_slot, ),
     134: (_str_slot, ),
     161: (_str_slot, ),
@@ -2478,7 +2552,6 @@ _RETRY_READERS = {
     166: (_str_slot, ),
     167: (_str_slot, ),
     168: (_str_slot, ),
-    235: (_str_slot, ),
     4: (_str_slot, ),
     6: (_str_slot, ),
     7: (_buf_slot, ),
@@ -2522,6 +2595,7 @@ _RETRY_READERS = {
     424: (_buf_slot, ),
     130: (_buf_slot, ),
     131: (_buf_slot, ),
+    132: (_str_slot, _buf_slot, ),
     137: (_str_slot, ),
     142: (_buf_slot, ),
     144: (_buf_slot, ),
@@ -2542,7 +2616,6 @@ _RETRY_READERS = {
     258: (_str_slot, ),
     259: (_str_slot, ),
     260: (_str_slot, ),
-    261: (_str_slot, ),
     263: (_str_slot, ),
     268: (_str_slot, ),
     269: (_str_slot, ),
@@ -2569,6 +2642,7 @@ _RETRY_READERS = {
     227: (_buf_slot, ),
     230: (_buf_slot, ),
     233: (_buf_slot, ),
+    235: (_str_slot, _buf_slot, ),
     237: (_buf_slot, ),
     238: (_buf_slot, ),
     240: (_str_slot, _buf_slot, ),
@@ -2579,6 +2653,7 @@ _RETRY_READERS = {
     248: (_str_slot, _str_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     256: (_buf_slot, _buf_slot, ),
+    261: (_str_slot, _buf_slot, ),
     262: (_str_slot, ),
     264: (_str_slot, _str_slot, ),
     265: (_str_slot, _str_slot, ),
@@ -2910,6 +2985,14 @@ DECODERS = {
     243: _decode_243,
     244: _decode_244,
     245: _decode_245,
+    246: _decode_246,
+    247: _decode_247,
+    248: _decode_248,
+    249: _decode_249,
+    250: _decode_250,
+    251: _decode_251,
+    252: _decode_252,
+    253: _decode_253,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["sigaltstack", "getresuid", "getresgid", "setresuid", "setreuid", "setfsgid", "personality",
             "ioprio_set", "ioprio_get", "capget", "capset", "getxattr", "fsetxattr", "mremap", "sendfile", "membarrier", "mount", "syslog", "shmget", "semget", "rt_sigtimedwait",
-            "seccomp", "fsconfig", "mq_open", "mq_getsetattr"]
+            "seccomp", "fsconfig", "mq_open", "mq_getsetattr", "futimesat"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 V3, V1 = 0x20080522, 0x19980330
 
@@ -234,3 +235,10 @@ def test_mq_open_shows_mode_and_attributes_only_when_it_creates():
     ev = event("mq_getsetattr", (3, 0x2000, 0), 0, {"u_mqstat": Slot(attr, 0)})
     assert render(infos()["mq_getsetattr"].args[1], 0x2000, ev, None) == \
         "{mq_flags=O_NONBLOCK, mq_maxmsg=4, mq_msgsize=64, mq_curmsgs=0}"
+
+
+def test_timevals_carry_their_dates_to_the_microsecond():
+    tv = Slot(struct.pack("<qQqQ", 0, 0, 1_000_000_000, 5), 0)
+    text = line("futimesat", (-100, 0x1000, 0x2000), 0, {"filename": Slot(b"/f", 0), "utimes": tv})
+    assert text.startswith('AT_FDCWD, "/f", [{tv_sec=0, tv_usec=0}, {tv_sec=1000000000, tv_usec=5} /* ')
+    assert text.endswith(".000005" + time.strftime("%z", time.localtime(1_000_000_000)) + " */]")

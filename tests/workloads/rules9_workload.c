@@ -35,12 +35,15 @@
  * "mq": a POSIX message queue made (its attributes), opened again, sent to, received from (timing out,
  *   too small a buffer), its attributes read and set, a notification asked for and cancelled;
  * "fanotify": fanotify_init's class and flags, fanotify_mark's flags and events, get_robust_list's
- *   head and length written back, pkey_alloc's access rights.
+ *   head and length written back, pkey_alloc's access rights;
+ * "utimes": utime's utimbuf, utimes' and futimesat's timevals (each with its date) on the file argv[2],
+ *   io_setup's context written back.
  * Every call is deterministic and leaves the process as it found it (run as root). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/aio_abi.h>
 #include <linux/io_uring.h>
 #include <linux/membarrier.h>
 #include <linux/seccomp.h>
@@ -68,6 +71,7 @@
 #include <sys/times.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
+#include <utime.h>
 #include <unistd.h>
 
 static void marker(void)
@@ -447,6 +451,26 @@ static void fanotify_calls(void)
     syscall(SYS_pkey_alloc, 1, 8);  /* EINVAL */
 }
 
+static void utimes_calls(const char *path)
+{
+    close(open(path, O_CREAT | O_WRONLY, 0644));
+    struct utimbuf ub = {1000000000, 1700000000};
+    syscall(SYS_utime, path, &ub);
+    syscall(SYS_utime, path, NULL);
+    ub.actime = 0;  /* the epoch: no date */
+    syscall(SYS_utime, path, &ub);
+    struct timeval tv[2] = {{1000000000, 5}, {1700000000, 999999}};
+    syscall(SYS_utimes, path, tv);
+    syscall(SYS_utimes, path, NULL);
+    syscall(SYS_futimesat, AT_FDCWD, path, tv);
+    syscall(SYS_utimes, path, (void *)8);  /* EFAULT */
+    unlink(path);
+    aio_context_t ctx = 0;
+    syscall(SYS_io_setup, 4, &ctx);
+    syscall(SYS_io_destroy, ctx);
+    syscall(SYS_io_setup, 4, (void *)8);  /* EFAULT */
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -489,6 +513,8 @@ int main(int argc, char **argv)
         mq_calls();
     else if (!strcmp(group, "fanotify"))
         fanotify_calls();
+    else if (!strcmp(group, "utimes") && argc > 2)
+        utimes_calls(argv[2]);
     else
         return 2;
     return 0;

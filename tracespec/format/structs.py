@@ -82,9 +82,10 @@ def _timespec(v: dict) -> str:
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
 
-def date_comment(sec: int, nsec: int) -> str:
-    """strace's sprinttime_nsec as a comment (format/values.date_text), nothing when it gives none."""
-    text = date_text(sec, nsec)
+def date_comment(sec: int, part: int, width: int = 9) -> str:
+    """strace's sprinttime_nsec (width 6: sprinttime_usec) as a comment (format/values.date_text),
+    nothing when it gives none."""
+    text = date_text(sec, part, width)
     return f" /* {text} */" if text else ""
 
 
@@ -100,6 +101,18 @@ def _utime(v: dict, which: str, style: Style) -> str:
 
 def _utimens(v: dict, style: Style) -> str:
     return f"[{_utime(v, 'atime', style)}, {_utime(v, 'mtime', style)}]"
+
+
+def _utimes(v: dict) -> str:
+    """utimes' and futimesat's two timevals, each with its date (print_timeval_utimes)."""
+    return "[" + ", ".join(f"{{tv_sec={v[w + '.tv_sec']}, tv_usec={v[w + '.tv_usec']}}}"
+                           f"{date_comment(v[w + '.tv_sec'], v[w + '.tv_usec'], 6)}" for w in ("atime", "mtime")) + "]"
+
+
+def _utimbuf(v: dict) -> str:
+    """utime's two times, each with its date."""
+    return (f"{{actime={v['actime']}{date_comment(v['actime'], 0)}, "
+            f"modtime={v['modtime']}{date_comment(v['modtime'], 0)}}}")
 
 
 def _fdpair(v: dict) -> str:
@@ -358,7 +371,7 @@ STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "
           "mount_attr": _mount_attr, "mq_attr": mq_attr_text}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t,
-        "ptr": _ptr, "ulong": _int}
+        "ptr": _ptr, "ulong": _int, "utimes": _utimes, "utimbuf": _utimbuf}
 
 
 def complete(name: str, data: bytes) -> bool:

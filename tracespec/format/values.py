@@ -381,18 +381,20 @@ def ret_text(ret: int, kind: str, style: Style = DEFAULT_STYLE) -> str:
     return str(ret)
 
 
-def date_text(sec: int, nsec: int = 0) -> str:
-    """strace's sprinttime_nsec: the local time in ISO 8601 (nanoseconds when not zero), "" for the epoch
-    itself, a nanosecond count out of range or a time the C library cannot convert."""
+def date_text(sec: int, part: int = 0, width: int = 9) -> str:
+    """strace's sprinttime_ex: the local time in ISO 8601, its fraction (nanoseconds, or microseconds with
+    width 6) when not zero; "" for the epoch itself, a fraction out of range or a time the C library
+    cannot convert."""
     import time
 
-    if (sec == 0 and nsec == 0) or not 0 <= nsec <= 999_999_999:
+    if (sec == 0 and part == 0) or not 0 <= part < 10 ** width:
         return ""
     try:
         when = time.localtime(sec)
     except (OverflowError, OSError, ValueError):
         return ""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", when) + (f".{nsec:09d}" if nsec else "") + time.strftime("%z", when)
+    fraction = f".{part:0{width}d}" if part else ""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", when) + fraction + time.strftime("%z", when)
 
 
 def failed(ret: int | None) -> bool:
