@@ -9,10 +9,10 @@ import io
 import json
 import struct
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 from synthetic import CheckedJsonWriter
+from schemas import syscall_infos
 from tracespec.catalogue.dirents import DIRENTS_SLOT
 from tracespec.decode.events import Finished, SyscallEvent
 from tracespec.format.args import render
@@ -118,12 +118,8 @@ def test_bytes_that_make_no_entry_and_lengths_the_kernel_never_writes():
         "[{d_ino=2, d_off=10, d_reclen=8 /* 11 bytes underflow */, d_type=DT_DIR}]")
 
 
-@lru_cache(maxsize=1)
 def infos() -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        spec = Path(d) / "dirents.yaml"
-        spec.write_text("version: 1\nabbrev: false\nsyscalls: [getdents, getdents64]\n")
-        return {s.name: s for s in compile_spec(str(spec), kernel="6.1").plan.schema.syscalls}
+    return syscall_infos(("getdents", "getdents64"), "abbrev: false\n")
 
 
 def event(name: str, ret: int, slot: Slot | None, count: int = 32768, counted: Slot | None = None) -> SyscallEvent:

@@ -6,14 +6,11 @@ interval, getpriority's and setpriority's which; mknod's device, shown only for 
 from __future__ import annotations
 
 import struct
-import tempfile
-from functools import lru_cache
-from pathlib import Path
 
+from schemas import syscall_infos
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.args import render, visible
 from tracespec.format.values import Style, ret_text
-from tracespec.pipeline import compile_spec
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["epoll_ctl", "signalfd4", "signalfd", "inotify_add_watch", "memfd_create", "sched_setscheduler",
@@ -21,12 +18,8 @@ SYSCALLS = ["epoll_ctl", "signalfd4", "signalfd", "inotify_add_watch", "memfd_cr
 VERBOSE = Style(xlat="verbose")
 
 
-@lru_cache(maxsize=1)
 def infos() -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        spec = Path(d) / "s.yaml"
-        spec.write_text("version: 1\nsyscalls: [" + ", ".join(SYSCALLS) + "]\n")
-        return {s.name: s for s in compile_spec(str(spec), kernel="6.1").plan.schema.syscalls}
+    return syscall_infos(tuple(SYSCALLS))
 
 
 def line(name: str, args: tuple, ret: int = 0, slots: dict | None = None, style: Style = Style()) -> str:

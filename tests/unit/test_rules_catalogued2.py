@@ -8,16 +8,13 @@ flags, siginfo in memory. Each rendered from a synthetic event, without BPF."""
 from __future__ import annotations
 
 import struct
-import tempfile
 import time
-from functools import lru_cache
-from pathlib import Path
 
+from schemas import syscall_infos
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.args import render, visible
 from tracespec.format.special import special
 from tracespec.format.values import Style, ret_text, structs, value_names
-from tracespec.pipeline import compile_spec
 from tracespec.wire.layout import SIGINFO_SIZE
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
@@ -28,12 +25,8 @@ RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 V3, V1 = 0x20080522, 0x19980330
 
 
-@lru_cache(maxsize=1)
 def infos() -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        spec = Path(d) / "s.yaml"
-        spec.write_text("version: 1\nsyscalls: [" + ", ".join(SYSCALLS) + "]\n")
-        return {s.name: s for s in compile_spec(str(spec), kernel="6.1").plan.schema.syscalls}
+    return syscall_infos(tuple(SYSCALLS))
 
 
 def event(name: str, args: tuple, ret: int = 0, entry: dict | None = None, exit: dict | None = None):

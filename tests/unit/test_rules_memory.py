@@ -9,16 +9,13 @@ import shutil
 import socket
 import struct
 import subprocess
-import tempfile
-from functools import lru_cache
-from pathlib import Path
 
+from schemas import syscall_infos
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.special import special
 from tracespec.format.values import Style, constants, structs
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 from tracespec.wire.layout import SLOT_FAULT
-from tracespec.pipeline import compile_spec
 
 C = constants().values
 VERBOSE, RAW = Style(xlat="verbose"), Style(xlat="raw")
@@ -26,12 +23,8 @@ FAULT = Slot(b"", SLOT_FAULT >> 16)
 SYSCALLS = ["fcntl", "ioctl", "futex", "prctl", "rt_sigpending", "rt_sigsuspend"]
 
 
-@lru_cache(maxsize=1)
 def infos() -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        spec = Path(d) / "memory.yaml"
-        spec.write_text("version: 1\nsyscalls: [" + ", ".join(SYSCALLS) + "]\n")
-        return {s.name: s for s in compile_spec(str(spec), kernel="6.1").plan.schema.syscalls}
+    return syscall_infos(tuple(SYSCALLS))
 
 
 def call(name: str, args: tuple, ret: int | None, entry: dict | None = None, exit_: dict | None = None) -> SyscallEvent:

@@ -4,26 +4,18 @@ from memory that tracespec does not copy (their address shows, as strace prints 
 
 from __future__ import annotations
 
-import tempfile
-from functools import lru_cache
-from pathlib import Path
-
+from schemas import syscall_infos
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.special import special
 from tracespec.format.values import Style, constants
-from tracespec.pipeline import compile_spec
 from tracespec.wire.records import EnterRecord, ExitRecord
 
 C = constants().values
 VERBOSE = Style(xlat="verbose")
 
 
-@lru_cache(maxsize=1)
 def infos() -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        spec = Path(d) / "ops.yaml"
-        spec.write_text("version: 1\nsyscalls: [futex, prctl, arch_prctl]\n")
-        return {s.name: s for s in compile_spec(str(spec), kernel="6.1").plan.schema.syscalls}
+    return syscall_infos(("futex", "prctl", "arch_prctl"))
 
 
 def call(name: str, args: tuple, ret: int) -> SyscallEvent:
