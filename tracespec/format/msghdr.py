@@ -14,7 +14,7 @@ from tracespec.catalogue.structs import MMSGHDR_SIZE, mmsg_part
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.sockaddr import ifindex_text, inet_addr_text, sockaddr_at, sockaddr_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
-                                     struct_fields, structs)
+                                     signed32, struct_fields, structs)
 from tracespec.quote import quote
 
 CMSG_HEADER = struct.Struct("<QII")  # struct cmsghdr on x86_64: cmsg_len, cmsg_level, cmsg_type (ints strace prints as unsigned)
@@ -27,10 +27,6 @@ SOCKADDR_STORAGE = 128
 IN_PKTINFO_SIZE = 12  # ipi_ifindex, ipi_spec_dst, ipi_addr
 DEFAULT_LIMIT = 32  # strace's -s when the schema says nothing
 UID_NONE = 0xFFFFFFFF
-
-
-def _s32(v: int) -> int:
-    return v - (1 << 32) if v & 0x80000000 else v
 
 
 def _id(v: int) -> str:
@@ -46,7 +42,7 @@ def _array(items: list[str], limit: int, style: Style) -> str:
 
 
 def _rights(data: bytes, ev: SyscallEvent, fds, style: Style, limit: int) -> str:
-    ids = [_s32(int.from_bytes(data[i:i + 4], "little")) for i in range(0, len(data) - 3, 4)]
+    ids = [signed32(int.from_bytes(data[i:i + 4], "little")) for i in range(0, len(data) - 3, 4)]
     if fds is None:
         return _array([str(fd) for fd in ids], limit, style)
     # received descriptors are new in the receiver's table: shown as what the call made them
@@ -178,12 +174,12 @@ def msghdr_text(name: str, value: int, ev: SyscallEvent, reads: bool, iovec_text
         data = entry
     else:
         if failed(ev.ret):
-            return f"{{msg_namelen={_s32(given['msg_namelen'])}}}" if given is not None else hexval(value)
+            return f"{{msg_namelen={signed32(given['msg_namelen'])}}}" if given is not None else hexval(value)
         after = ev.slots.get(name)
         data = _whole(after) if after is not ev.entry_slots.get(name) else None
     if data is None:
         return hexval(value)
-    user = None if reads or given is None else _s32(given["msg_namelen"])
+    user = None if reads or given is None else signed32(given["msg_namelen"])
     return fields_text(struct_fields("msghdr", data), user, ev.slots.get(name + "__name"),
                        ev.slots.get(name + "__iov"), ev.slots.get(name + "__control"), ev, iovec_text, fds, style)
 
@@ -192,7 +188,7 @@ def fields_text(m: dict, user: int | None, name_slot, iov_slot, control_slot, ev
                 fds=None, style: Style = DEFAULT_STYLE) -> str:
     """strace's print_struct_msghdr of the msghdr fields m, with what its pointers point to copied in the
     three slots; `user`: the name length given when the kernel wrote the name (recvmsg), else None."""
-    namelen = _s32(m["msg_namelen"])
+    namelen = signed32(m["msg_namelen"])
     used = user if user is not None and namelen > user else namelen
     copied = None if name_slot is None or name_slot.absent or name_slot.fault else name_slot.data
     msg_name = sockaddr_at(m["msg_name"], used, copied, style)
@@ -225,7 +221,7 @@ def _rights_in(control: bytes, controllen: int) -> list[int]:
             break
         if level == SOL_SOCKET and ctype == 1:
             data = buf[pos + CMSG_HEADER.size:pos + min(length, len(buf) - pos)]
-            out += [_s32(int.from_bytes(data[i:i + 4], "little")) for i in range(0, len(data) - 3, 4)]
+            out += [signed32(int.from_bytes(data[i:i + 4], "little")) for i in range(0, len(data) - 3, 4)]
         pos += (length + 7) & ~7
     return out
 

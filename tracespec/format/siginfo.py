@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from tracespec.catalogue import load_catalogue
 from tracespec.decode.siginfo import Siginfo
-from tracespec.format.values import DEFAULT_STYLE, Style, constants, hexval, signal_text, with_comment
+from tracespec.format.values import DEFAULT_STYLE, Style, constants, hexval, signal_text, signed32, with_comment
 
 SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGCHLD, SIGIO, SIGSYS = 4, 5, 7, 8, 11, 17, 29, 31
 SI_USER, SI_TIMER, SI_SIGIO, SI_TKILL = 0, -2, -5, -6
@@ -62,7 +62,7 @@ def siginfo_fields(si: Siginfo) -> list[tuple[str, str, int]]:
         if code in (SI_USER, SI_TKILL):
             out += _sender(si)
         elif code == SI_TIMER:
-            out += [("si_timerid", "hex", si.pid & 0xFFFFFFFF), ("si_overrun", "int", _s32(si.uid))] + _value(si)
+            out += [("si_timerid", "hex", si.pid & 0xFFFFFFFF), ("si_overrun", "int", signed32(si.uid))] + _value(si)
         elif code == SI_SIGIO:
             out += [("si_band", "int", si.band), ("si_fd", "int", si.int_)]
         else:
@@ -91,10 +91,6 @@ def siginfo_fields(si: Siginfo) -> list[tuple[str, str, int]]:
         if si.ptr:
             out += _value(si)
     return out
-
-
-def _s32(v: int) -> int:
-    return v - (1 << 32) if v & 0x80000000 else v
 
 
 @lru_cache(maxsize=None)

@@ -11,7 +11,8 @@ from tracespec.format.prctl import prctl
 from tracespec.format.structs import sigset_text, struct_text
 from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
-                                     memory_text, signal_text, struct_fields, structs, unsigned, with_comment)
+                                     memory_text, signal_text, signed32, struct_fields, structs, unsigned,
+                                     with_comment)
 
 CLONE_PIDFD = 0x1000
 CLONE_SETTLS = 0x80000
@@ -124,14 +125,13 @@ def _kcmp(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     process, which -y names), a descriptor and struct kcmp_epoll_slot (its descriptors pid2's), none, or
     two numbers in hex."""
     c = constants()
-    pid1, pid2 = (unsigned(p, 4) - ((unsigned(p, 4) >> 31) << 32) for p in ev.args[:2])
-    kind = unsigned(ev.args[2], 4)
-    kind = kind - ((kind >> 31) << 32)
+    pid1, pid2 = (signed32(p) for p in ev.args[:2])
+    kind = signed32(ev.args[2])
     idx1, idx2 = ev.args[3], ev.args[4]
     parts = [str(pid1), str(pid2), enum_text(kind, c.sets["kcmp_types"], style)]
 
     def fd(owner: int, value: int) -> str:
-        value = unsigned(value, 4) - ((unsigned(value, 4) >> 31) << 32)  # strace's int
+        value = signed32(value)  # strace's int
         return fd_text(value, owner)
 
     if kind == KCMP_FILE:
@@ -176,7 +176,7 @@ def _io_uring_setup(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     text = (f"{entries}, {{flags={flags_text(v['flags'], c.sets['uring_setup_flags'], c, style)}, "
             f"sq_thread_cpu={hexval(v['sq_thread_cpu'])}, sq_thread_idle={v['sq_thread_idle']}")
     if v["flags"] & IORING_SETUP_ATTACH_WQ:
-        text += f", wq_fd={fd_text(v['wq_fd'] - ((v['wq_fd'] >> 31) << 32))}"
+        text += f", wq_fd={fd_text(signed32(v['wq_fd']))}"
     resv = [v[f"resv[{i}]"] for i in range(3)]
     if any(resv):
         text += f", resv=[{', '.join(hexval(r) for r in resv)}]"
@@ -572,7 +572,7 @@ def _fsconfig(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     c = constants()
     fd, cmd = ev.args[0], unsigned(ev.args[1], 4)
     key, value = ev.args[2], ev.args[3]
-    aux = unsigned(ev.args[4], 4) - ((unsigned(ev.args[4], 4) >> 31) << 32)
+    aux = signed32(ev.args[4])
     parts = [fd_text(fd), enum_text(cmd, c.sets["fsconfig_cmds"], style)]
     parts.append(_memory(ev, "_key", style) if cmd <= FSCONFIG_SET_FD else _addr(key))
     strings = (FSCONFIG_SET_STRING, FSCONFIG_SET_PATH, FSCONFIG_SET_PATH_EMPTY)
@@ -591,10 +591,11 @@ MS_PROPAGATION = 0x20000 | 0x40000 | 0x80000 | 0x100000  # MS_UNBINDABLE, MS_PRI
 MS_MGC_VAL, MS_MGC_MSK = 0xC0ED0000, 0xFFFF0000
 
 
-def _memory(ev: SyscallEvent, name: str, style: Style) -> str:
-    """An argument copied at entry (a path, a string) as the general printer shows it."""
+def _memory(ev: SyscallEvent, name: str, style: Style, at_exit: bool = False) -> str:
+    """An argument copied at entry (a path, a string), or at exit, as the general printer shows it."""
     i = next(i for i, f in enumerate(ev.info.args) if f.name == name)
-    return memory_text(ev.args[i], ev.info.args[i], ev.entry_slots.get(name), False, style)
+    slot = ev.slots.get(name) if at_exit else ev.entry_slots.get(name)
+    return memory_text(ev.args[i], ev.info.args[i], slot, at_exit and failed(ev.ret), style)
 
 
 def _mount(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
@@ -633,7 +634,7 @@ def _syslog(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     actions that take no buffer; what was read for the reads; else the buffer's address and the length
     (the console level, likewise named, for SYSLOG_ACTION_CONSOLE_LEVEL)."""
     c = constants()
-    kind, length = (unsigned(v, 4) - ((unsigned(v, 4) >> 31) << 32) for v in (ev.args[0], ev.args[2]))
+    kind, length = signed32(ev.args[0]), signed32(ev.args[2])
     buf = ev.args[1]
     action = _decimal_named(kind, c.sets["syslog_action_type"])
     if kind in SYSLOG_NO_BUFFER:
@@ -644,17 +645,12 @@ def _syslog(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
         if failed(ev.ret):
             text = _addr(buf)
         else:
-            text = _memory_exit(ev, "buf", style)
+            text = _memory(ev, "buf", style, at_exit=True)
         return action, f", {text}, {length}"
     if kind == SYSLOG_CONSOLE_LEVEL:
         level = _decimal_named(length, c.sets["syslog_console_levels"])
         return f"{action}, {_addr(buf)}, {level}", ""
     return f"{action}, {_addr(buf)}, {length}", ""
-
-
-def _memory_exit(ev: SyscallEvent, name: str, style: Style) -> str:
-    i = next(i for i, f in enumerate(ev.info.args) if f.name == name)
-    return memory_text(ev.args[i], ev.info.args[i], ev.slots.get(name), failed(ev.ret), style)
 
 
 MEMBARRIER_CMD_QUERY, MEMBARRIER_CMD_FLAG_CPU = 0, 1
@@ -666,11 +662,10 @@ def _membarrier(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str 
     c = constants()
     cmd, flags = unsigned(ev.args[0], 4), unsigned(ev.args[1], 4)
     cmds = c.sets["membarrier_cmds"]
-    parts = [enum_text(cmd - ((cmd >> 31) << 32), cmds, style),
+    parts = [enum_text(signed32(cmd), cmds, style),
              flags_text(flags, c.sets["membarrier_flags"], c, style)]
     if flags & MEMBARRIER_CMD_FLAG_CPU:
-        cpu = unsigned(ev.args[2], 4)
-        parts.append(str(cpu - ((cpu >> 31) << 32)))
+        parts.append(str(signed32(ev.args[2])))
     ret = None
     if cmd == MEMBARRIER_CMD_QUERY and ev.exit is not None and ev.ret > 0:
         ret = f"{hexval(ev.ret)} ({flags_text(ev.ret, cmds, c, style)})"

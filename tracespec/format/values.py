@@ -60,6 +60,12 @@ def unsigned(value: int, size: int = 8) -> int:
     return value & ((1 << (8 * min(size, 8))) - 1)
 
 
+def signed32(value: int) -> int:
+    """The value as a C int holds it (strace's (int) casts: a descriptor, a length, a command)."""
+    v = value & 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
 def flag_names(value: int, cset: ConstantSet, c: Constants) -> tuple[list[str], int]:
     """The names making up a flags value, in strace's order, and the bits no name covers."""
     names = []
