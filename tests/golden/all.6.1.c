@@ -1034,8 +1034,8 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
             unwritten = ret <= 0;
         else if (written == TS_TW_RESTART)
             unwritten = ret < -TS_RESTART_ERRNO_MAX || ret > -TS_RESTART_ERRNO_MIN;
-        else
-            unwritten = ret < 0;
+        else if (written == TS_TW_OK)
+            unwritten = ret < 0;   /* (TS_TW_ALWAYS: what the kernel holds whatever it returned) */
     }
     u32 from = (sw >> TS_TS_LEN) & 3;
     u64 lv = ts_targ(r, (sw >> TS_TS_LEN_ARG) & 7);

@@ -1232,14 +1232,14 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 122: f61 enter (arg0)
-_S122 = struct.Struct("<QIIIHH16sQQ")
+# kind 122: f61 enter (arg)
+_S122 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S122.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S122.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 123: f61 exit
@@ -1250,14 +1250,14 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (uargs)
-_S124 = struct.Struct("<QIIIHH16sQQQ")
+# kind 124: f62 enter (arg0)
+_S124 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S124.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S124.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 125: f62 exit
@@ -1268,14 +1268,14 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (arg0)
-_S126 = struct.Struct("<QIIIHH16sQQ")
+# kind 126: f63 enter (uargs)
+_S126 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S126.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1286,14 +1286,14 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (arg1)
-_S128 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 128: f64 enter (arg0)
+_S128 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S128.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 129: f64 exit
@@ -1304,16 +1304,14 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (arg0, arg1, arg2)
+# kind 130: f65 enter (arg1)
 _S130 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_130(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 131: f65 exit
@@ -1324,15 +1322,16 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (name, value)
+# kind 132: f66 enter (arg0, arg1, arg2)
 _S132 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_132(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 133: f66 exit
@@ -1343,38 +1342,37 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (arg0, arg1)
-_S134 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 134: f67 enter (name, value)
+_S134 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 135: f67 exit (arg2)
+# kind 135: f67 exit
 _S135 = struct.Struct("<QIIIHHq")
 
 def _decode_135(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S135.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (name)
+# kind 136: f68 enter (arg0, arg1)
 _S136 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_136(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S136.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 137: f68 exit (value)
+# kind 137: f68 exit (arg2)
 _S137 = struct.Struct("<QIIIHHq")
 
 def _decode_137(mv, off):
@@ -1384,33 +1382,35 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 138: f69 enter (arg0, arg1)
-_S138 = struct.Struct("<QIIIHH16sQQ")
+# kind 138: f69 enter (name)
+_S138 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S138.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 139: f69 exit
+# kind 139: f69 exit (value)
 _S139 = struct.Struct("<QIIIHHq")
 
 def _decode_139(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 140: f70 enter (arg1)
-_S140 = struct.Struct("<QIIIHH16sQQQ")
+# kind 140: f70 enter (arg0, arg1)
+_S140 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S140.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S140.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 141: f70 exit
@@ -1421,50 +1421,50 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter
-_S142 = struct.Struct("<QIIIHH16sQ")
+# kind 142: f71 enter (arg1)
+_S142 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S142.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S142.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 143: f71 exit (tloc)
+# kind 143: f71 exit
 _S143 = struct.Struct("<QIIIHHq")
 
 def _decode_143(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 144: f72 enter
+_S144 = struct.Struct("<QIIIHH16sQ")
+
+def _decode_144(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S144.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+
+
+# kind 145: f72 exit (tloc)
+_S145 = struct.Struct("<QIIIHHq")
+
+def _decode_145(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 144: f72 enter (utime)
-_S144 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 146: f73 enter (utime)
+_S146 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S144.unpack_from(mv, off)
+def _decode_146(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S146.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
-
-
-# kind 145: f72 exit
-_S145 = struct.Struct("<QIIIHHq")
-
-def _decode_145(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 146: f73 enter (user_mask_ptr)
-_S146 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 147: f73 exit
@@ -1475,33 +1475,33 @@ def _decode_147(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 148: f74 enter
+# kind 148: f74 enter (user_mask_ptr)
 _S148 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_148(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 149: f74 exit (user_mask_ptr)
+# kind 149: f74 exit
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 150: f75 enter
-_S150 = struct.Struct("<QIIIHH16sQQ")
+_S150 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S150.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S150.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 151: f75 exit (ctxp)
+# kind 151: f75 exit (user_mask_ptr)
 _S151 = struct.Struct("<QIIIHHq")
 
 def _decode_151(mv, off):
@@ -1511,17 +1511,15 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 152: f76 enter (timer_event_spec)
-_S152 = struct.Struct("<QIIIHH16sQQQ")
+# kind 152: f76 enter
+_S152 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S152.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 153: f76 exit (created_timer_id)
+# kind 153: f76 exit (ctxp)
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
@@ -1531,17 +1529,17 @@ def _decode_153(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 154: f77 enter (arg2)
-_S154 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 154: f77 enter (timer_event_spec)
+_S154 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S154.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S154.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 155: f77 exit (arg3)
+# kind 155: f77 exit (created_timer_id)
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
@@ -1551,15 +1549,17 @@ def _decode_155(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 156: f78 enter
-_S156 = struct.Struct("<QIIIHH16sQQ")
+# kind 156: f78 enter (arg2)
+_S156 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S156.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S156.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 157: f78 exit (arg1)
+# kind 157: f78 exit (arg3)
 _S157 = struct.Struct("<QIIIHHq")
 
 def _decode_157(mv, off):
@@ -1569,53 +1569,53 @@ def _decode_157(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: f79 enter (tp)
+# kind 158: f79 enter
 _S158 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_158(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S158.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 159: f79 exit
+# kind 159: f79 exit (arg1)
 _S159 = struct.Struct("<QIIIHHq")
 
 def _decode_159(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 160: f80 enter (rqtp)
-_S160 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S160.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 161: f80 exit (rmtp)
-_S161 = struct.Struct("<QIIIHHq")
-
-def _decode_161(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 162: f81 enter
+# kind 160: f80 enter (tp)
+_S160 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_160(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S160.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 161: f80 exit
+_S161 = struct.Struct("<QIIIHHq")
+
+def _decode_161(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 162: f81 enter (rqtp)
 _S162 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_162(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S162.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 163: f81 exit (events)
+# kind 163: f81 exit (rmtp)
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
@@ -1625,33 +1625,32 @@ def _decode_163(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 164: f82 enter (event)
+# kind 164: f82 enter
 _S164 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_164(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S164.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 165: f82 exit
+# kind 165: f82 exit (events)
 _S165 = struct.Struct("<QIIIHHq")
 
 def _decode_165(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 166: f83 enter (filename, utimes)
-_S166 = struct.Struct("<QIIIHH16sQQ")
+# kind 166: f83 enter (event)
+_S166 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S166.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 167: f83 exit
@@ -1662,14 +1661,15 @@ def _decode_167(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 168: f84 enter (nmask)
-_S168 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 168: f84 enter (filename, utimes)
+_S168 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S168.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S168.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 169: f84 exit
@@ -1681,13 +1681,13 @@ def _decode_169(mv, off):
 
 
 # kind 170: f85 enter (nmask)
-_S170 = struct.Struct("<QIIIHH16sQQQ")
+_S170 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S170.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S170.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 171: f85 exit
@@ -1698,53 +1698,52 @@ def _decode_171(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f86 enter
-_S172 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 172: f86 enter (nmask)
+_S172 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S172.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S172.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 173: f86 exit (policy, nmask)
+# kind 173: f86 exit
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S173.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 174: f87 enter
+_S174 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_174(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S174.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 175: f87 exit (policy, nmask)
+_S175 = struct.Struct("<QIIIHHq")
+
+def _decode_175(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 174: f87 enter (u_name, u_attr)
-_S174 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 176: f88 enter (u_name, u_attr)
+_S176 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
+def _decode_176(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 175: f87 exit
-_S175 = struct.Struct("<QIIIHHq")
-
-def _decode_175(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 176: f88 enter (u_msg_ptr, u_abs_timeout)
-_S176 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S176.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 177: f88 exit
@@ -1755,93 +1754,92 @@ def _decode_177(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 178: f89 enter (u_abs_timeout)
+# kind 178: f89 enter (u_msg_ptr, u_abs_timeout)
 _S178 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_178(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S178.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 179: f89 exit (u_msg_ptr, u_msg_prio)
+# kind 179: f89 exit
 _S179 = struct.Struct("<QIIIHHq")
 
 def _decode_179(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 180: f90 enter (u_abs_timeout)
+_S180 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_180(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S180.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 181: f90 exit (u_msg_ptr, u_msg_prio)
+_S181 = struct.Struct("<QIIIHHq")
+
+def _decode_181(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 180: f90 enter (u_notification)
-_S180 = struct.Struct("<QIIIHH16sQQ")
+# kind 182: f91 enter (u_notification)
+_S182 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S180.unpack_from(mv, off)
+def _decode_182(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S182.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 181: f90 exit
-_S181 = struct.Struct("<QIIIHHq")
+# kind 183: f91 exit
+_S183 = struct.Struct("<QIIIHHq")
 
-def _decode_181(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
+def _decode_183(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 182: f91 enter (u_mqstat)
-_S182 = struct.Struct("<QIIIHH16sQQQ")
+# kind 184: f92 enter (u_mqstat)
+_S184 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S182.unpack_from(mv, off)
+def _decode_184(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S184.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 183: f91 exit (u_omqstat)
-_S183 = struct.Struct("<QIIIHHq")
-
-def _decode_183(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 184: f92 enter
-_S184 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S184.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 185: f92 exit (infop, ru)
+# kind 185: f92 exit (u_omqstat)
 _S185 = struct.Struct("<QIIIHHq")
 
 def _decode_185(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 186: f93 enter (_type, _description)
-_S186 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 186: f93 enter (segments)
+_S186 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S186.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S186.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 187: f93 exit
@@ -1852,35 +1850,34 @@ def _decode_187(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 188: f94 enter (_type, _description, _callout_info)
-_S188 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 188: f94 enter
+_S188 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S188.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 189: f94 exit
+# kind 189: f94 exit (infop, ru)
 _S189 = struct.Struct("<QIIIHHq")
 
 def _decode_189(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 190: f95 enter (old_nodes, new_nodes)
-_S190 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S190.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 190: f95 enter (_type, _description)
+_S190 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_190(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 191: f95 exit
@@ -1891,15 +1888,16 @@ def _decode_191(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f96 enter (filename, utimes)
-_S192 = struct.Struct("<QIIIHH16sQQQ")
+# kind 192: f96 enter (_type, _description, _callout_info)
+_S192 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S192.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S192.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 193: f96 exit
@@ -1910,35 +1908,34 @@ def _decode_193(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 194: f97 enter (filename)
+# kind 194: f97 enter (old_nodes, new_nodes)
 _S194 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_194(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 195: f97 exit (statbuf)
+# kind 195: f97 exit
 _S195 = struct.Struct("<QIIIHHq")
 
 def _decode_195(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 196: f98 enter (arg1, arg3)
-_S196 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 196: f98 enter (filename, utimes)
+_S196 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S196.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 197: f98 exit
@@ -1949,50 +1946,89 @@ def _decode_197(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 198: f99 enter (oldname, newname)
-_S198 = struct.Struct("<QIIIHH16sQQQ")
+# kind 198: f99 enter (filename)
+_S198 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S198.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 199: f99 exit (statbuf)
+_S199 = struct.Struct("<QIIIHHq")
+
+def _decode_199(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 200: f100 enter (arg1, arg3)
+_S200 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S200.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 201: f100 exit
+_S201 = struct.Struct("<QIIIHHq")
+
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 202: f101 enter (oldname, newname)
+_S202 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S202.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 199: f99 exit
-_S199 = struct.Struct("<QIIIHHq")
+# kind 203: f101 exit
+_S203 = struct.Struct("<QIIIHHq")
 
-def _decode_199(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+def _decode_203(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 200: f100 enter (pathname)
-_S200 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 204: f102 enter (pathname)
+_S204 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 201: f100 exit (buf)
-_S201 = struct.Struct("<QIIIHHq")
+# kind 205: f102 exit (buf)
+_S205 = struct.Struct("<QIIIHHq")
 
-def _decode_201(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
+def _decode_205(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 202: f101 enter (inp, outp, exp, tsp, sig, sig)
-_S202 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 206: f103 enter (inp, outp, exp, tsp, sig, sig)
+_S206 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S202.unpack_from(mv, off)
+def _decode_206(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S206.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2003,11 +2039,11 @@ def _decode_202(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 203: f101 exit (inp, outp, exp, tsp)
-_S203 = struct.Struct("<QIIIHHq")
+# kind 207: f103 exit (inp, outp, exp, tsp)
+_S207 = struct.Struct("<QIIIHHq")
 
-def _decode_203(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
+def _decode_207(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2016,11 +2052,11 @@ def _decode_203(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 204: f102 enter (ufds, tsp, sigmask)
-_S204 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 208: f104 enter (ufds, tsp, sigmask)
+_S208 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S204.unpack_from(mv, off)
+def _decode_208(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2028,102 +2064,64 @@ def _decode_204(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 205: f102 exit (ufds, tsp)
-_S205 = struct.Struct("<QIIIHHq")
-
-def _decode_205(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 206: f103 enter
-_S206 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 207: f103 exit (head_ptr, len_ptr)
-_S207 = struct.Struct("<QIIIHHq")
-
-def _decode_207(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 208: f104 enter (arg1, arg3)
-_S208 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S208.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 209: f104 exit
+# kind 209: f104 exit (ufds, tsp)
 _S209 = struct.Struct("<QIIIHHq")
 
 def _decode_209(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 210: f105 enter (filename, utimes)
-_S210 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 210: f105 enter
+_S210 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S210.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S210.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 211: f105 exit
+# kind 211: f105 exit (head_ptr, len_ptr)
 _S211 = struct.Struct("<QIIIHHq")
 
 def _decode_211(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 212: f106 enter (sigmask)
+# kind 212: f106 enter (arg1, arg3)
 _S212 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_212(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S212.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 213: f106 exit (events)
+# kind 213: f106 exit
 _S213 = struct.Struct("<QIIIHHq")
 
 def _decode_213(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 214: f107 enter (arg1)
+# kind 214: f107 enter (filename, utimes)
 _S214 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_214(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S214.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 215: f107 exit
@@ -2134,40 +2132,78 @@ def _decode_215(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 216: f108 enter (uinfo)
-_S216 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 216: f108 enter (sigmask)
+_S216 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S216.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 217: f108 exit (events)
+_S217 = struct.Struct("<QIIIHHq")
+
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 218: f109 enter (arg1)
+_S218 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S218.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 217: f108 exit
-_S217 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 218: f109 enter (mmsg, timeout)
-_S218 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 220: f110 enter (uinfo)
+_S220 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S220.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 221: f110 exit
+_S221 = struct.Struct("<QIIIHHq")
+
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 222: f111 enter (mmsg, timeout)
+_S222 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_222(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S222.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 219: f109 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S219 = struct.Struct("<QIIIHHq")
+# kind 223: f111 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S223 = struct.Struct("<QIIIHHq")
 
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
+def _decode_223(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2180,49 +2216,49 @@ def _decode_219(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 220: f110 enter (pathname)
-_S220 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 224: f112 enter (pathname)
+_S224 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S220.unpack_from(mv, off)
+def _decode_224(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S224.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 221: f110 exit
-_S221 = struct.Struct("<QIIIHHq")
+# kind 225: f112 exit
+_S225 = struct.Struct("<QIIIHHq")
 
-def _decode_221(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
+def _decode_225(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 222: f111 enter (new_rlim)
-_S222 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 226: f113 enter (new_rlim)
+_S226 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S222.unpack_from(mv, off)
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S226.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 223: f111 exit (old_rlim)
-_S223 = struct.Struct("<QIIIHHq")
+# kind 227: f113 exit (old_rlim)
+_S227 = struct.Struct("<QIIIHHq")
 
-def _decode_223(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 224: f112 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S224 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 228: f114 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S228 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S224.unpack_from(mv, off)
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S228.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2234,99 +2270,64 @@ def _decode_224(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 225: f112 exit (mmsg)
-_S225 = struct.Struct("<QIIIHHq")
+# kind 229: f114 exit (mmsg)
+_S229 = struct.Struct("<QIIIHHq")
 
-def _decode_225(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 226: f113 enter
-_S226 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S226.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 227: f113 exit (cpup, nodep)
-_S227 = struct.Struct("<QIIIHHq")
-
-def _decode_227(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 228: f114 enter (idx2)
-_S228 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 229: f114 exit
-_S229 = struct.Struct("<QIIIHHq")
-
-def _decode_229(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 230: f115 enter (uargs)
+# kind 230: f115 enter
 _S230 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_230(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S230.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 231: f115 exit (uargs)
+# kind 231: f115 exit (cpup, nodep)
 _S231 = struct.Struct("<QIIIHHq")
 
 def _decode_231(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 232: f116 enter
-_S232 = struct.Struct("<QIIIHH16sQQQ")
+# kind 232: f116 enter (rvec)
+_S232 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S232.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S232.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 233: f116 exit (ubuf)
+# kind 233: f116 exit (lvec)
 _S233 = struct.Struct("<QIIIHHq")
 
 def _decode_233(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 234: f117 enter (cmdline_ptr)
-_S234 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 234: f117 enter (lvec, rvec)
+_S234 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S234.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S234.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _iov_slot(mv, pos, 44)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 235: f117 exit
@@ -2337,16 +2338,14 @@ def _decode_235(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 236: f118 enter (filename, argv, envp)
+# kind 236: f118 enter (idx2)
 _S236 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_236(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S236.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 237: f118 exit
@@ -2357,17 +2356,17 @@ def _decode_237(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 238: f119 enter (filename)
-_S238 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 238: f119 enter (uattr)
+_S238 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S238.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 239: f119 exit (buffer)
+# kind 239: f119 exit (uattr)
 _S239 = struct.Struct("<QIIIHHq")
 
 def _decode_239(mv, off):
@@ -2377,19 +2376,133 @@ def _decode_239(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 240: * enter
-_S240 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 240: f120 enter
+_S240 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S240.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S240.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 241: * exit
+# kind 241: f120 exit (uattr)
 _S241 = struct.Struct("<QIIIHHq")
 
 def _decode_241(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 242: f121 enter (uargs)
+_S242 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_242(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S242.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 243: f121 exit (uargs)
+_S243 = struct.Struct("<QIIIHHq")
+
+def _decode_243(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 244: f122 enter
+_S244 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_244(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S244.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 245: f122 exit (ubuf)
+_S245 = struct.Struct("<QIIIHHq")
+
+def _decode_245(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 246: f123 enter (cmdline_ptr)
+_S246 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_246(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S246.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 247: f123 exit
+_S247 = struct.Struct("<QIIIHHq")
+
+def _decode_247(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 248: f124 enter (filename, argv, envp)
+_S248 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_248(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S248.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 249: f124 exit
+_S249 = struct.Struct("<QIIIHHq")
+
+def _decode_249(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 250: f125 enter (filename)
+_S250 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_250(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S250.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 251: f125 exit (buffer)
+_S251 = struct.Struct("<QIIIHHq")
+
+def _decode_251(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 252: * enter
+_S252 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S252.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 253: * exit
+_S253 = struct.Struct("<QIIIHHq")
+
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2470,6 +2583,7 @@ _RETRY_READERS = {
     160: (_buf_slot, ),
     164: (_buf_slot, _buf_slot, ),
     165: (_str_slot, _str_slot, _str_slot, _str_slot, ),
+    169: (_str_slot, ),
     170: (_buf_slot, ),
     171: (_buf_slot, ),
     175: (_str_slot, ),
@@ -2512,6 +2626,7 @@ _RETRY_READERS = {
     243: (_buf_slot, ),
     244: (_buf_slot, ),
     245: (_buf_slot, ),
+    246: (_buf_slot, ),
     248: (_str_slot, _str_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     256: (_buf_slot, _buf_slot, ),
@@ -2535,9 +2650,12 @@ _RETRY_READERS = {
     301: (_str_slot, ),
     302: (_buf_slot, ),
     307: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
+    310: (_buf_slot, ),
+    311: (lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
     312: (_buf_slot, ),
+    314: (_buf_slot, ),
     317: (_buf_slot, ),
-    320: (_str_slot, ),
+    320: (_buf_slot, ),
     322: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
     332: (_str_slot, ),
 }
@@ -2837,6 +2955,18 @@ DECODERS = {
     239: _decode_239,
     240: _decode_240,
     241: _decode_241,
+    242: _decode_242,
+    243: _decode_243,
+    244: _decode_244,
+    245: _decode_245,
+    246: _decode_246,
+    247: _decode_247,
+    248: _decode_248,
+    249: _decode_249,
+    250: _decode_250,
+    251: _decode_251,
+    252: _decode_252,
+    253: _decode_253,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

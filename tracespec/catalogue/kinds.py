@@ -138,6 +138,10 @@ KINDS: dict[str, KindInfo] = {
                                                                "with O_CREAT)"),
     "iostruct": KindInfo(Capture.STRUCT, Phase.BOTH, "struct",
                          "a struct read and written back (printed [in => out])"),
+    "iwstruct": KindInfo(Capture.STRUCT, Phase.BOTH, "struct",
+                         "a struct the kernel reads and may write to when it refuses it (sched_setattr's "
+                         "size, on E2BIG): copied at entry, and at exit whatever the call returned; "
+                         "printed as it was given", written=Written.ALWAYS, entry_text=True),
     "opistruct": KindInfo(Capture.STRUCT, Phase.ENTER, "struct",
                           "a number or, by the operation (futex's command), the address of a struct the "
                           "kernel reads: copied at entry in case, compared by filters as the number",

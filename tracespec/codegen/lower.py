@@ -121,6 +121,8 @@ def _written_guard(slot: SlotLayout, phase: Phase) -> str:
         return "ret <= 0 ? -1 : "
     if slot.written == Written.RESTART:
         return f"(ret < -{c_int(RESTART_ERRNO_MAX)} || ret > -{c_int(RESTART_ERRNO_MIN)}) ? -1 : "
+    if slot.written == Written.ALWAYS:  # (sched_setattr's struct, which the kernel writes when it fails)
+        return ""
     return "ret < 0 ? -1 : "
 
 

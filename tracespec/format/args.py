@@ -25,7 +25,7 @@ from tracespec.plan.model import ArgField
 # printed when the syscall returns: what the kernel writes, or reads and writes back
 EXIT_KINDS = frozenset(name for name, info in KINDS.items()
                        if info.at in (Phase.EXIT, Phase.BOTH) and not info.number and not info.entry_text)
-MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "cistruct", "sockaddr",
+MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "iwstruct", "cistruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec", "fdset",
                           "lefttime", "rstruct", "nodemask", "onodemask", "oenum"}) | ARRAY_KINDS | MMSG_KINDS
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
@@ -299,7 +299,7 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return hexval(value, f)
     if kind == "rstruct" and _absolute(ev):
         return hexval(value, f)
-    if kind in ("istruct", "ostruct", "iostruct", "cistruct", "lefttime", "rstruct"):
+    if kind in ("istruct", "ostruct", "iostruct", "iwstruct", "cistruct", "lefttime", "rstruct"):
         if not complete(param, slot.data):
             return hexval(value, f)
         if kind == "cistruct" and param == "mq_attr":  # mq_open's: the flags as a number (printmqattr)

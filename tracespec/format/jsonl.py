@@ -316,7 +316,8 @@ def json_value(f, v: int, ev: SyscallEvent):
         return v, None
     if v == 0:
         return None, None
-    slot = ev.slots.get(f.name)
+    # (a struct the kernel may write to when it refuses it: as the caller gave it)
+    slot = ev.entry_slots.get(f.name) if kind == "iwstruct" else ev.slots.get(f.name)
     if kind in ARRAY_KINDS or kind in ("fdset", "lefttime"):
         return array_json(f, v, ev)
     if kind in ("nodemask", "onodemask"):
@@ -333,7 +334,7 @@ def json_value(f, v: int, ev: SyscallEvent):
         return _mmsg_json(f, v, ev)
     if kind == "obuf" and ev.info is not None and ev.info.name in DIRENT_HEADERS:
         return _dirents_json(v, ev, slot)
-    if kind in ("istruct", "ostruct", "iostruct", "cistruct"):
+    if kind in ("istruct", "ostruct", "iostruct", "iwstruct", "cistruct"):
         return _with_parts(struct_json(param, slot.data), POINTER_MEMBERS.get(param, ()), f.name, ev), None
     if kind in ("sockaddr", "osockaddr"):
         return sockaddr_json(slot.data), None

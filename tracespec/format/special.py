@@ -8,10 +8,12 @@ from tracespec.catalogue.constants import ConstantSet
 from tracespec.decode.events import SIGFRAME_MASK_SLOT, SyscallEvent
 from tracespec.quote import quote
 from tracespec.format.prctl import prctl
+from tracespec.format.schedattr import sched_getattr, sched_setattr
+from tracespec.format.sysadmin import kexec_load, reboot, swapon
 from tracespec.format.structs import sigset_text, struct_text
 from tracespec.format.termios import termios_text, winsize_text
-from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, failed, flags_text, hexval,
-                                     memory_text, signal_text, signed32, struct_fields, structs, unsigned,
+from tracespec.format.values import (DEFAULT_STYLE, Style, addr_text, constants, enum_text, failed, flags_text, hexval,
+                                     named_memory_text, signal_text, signed32, struct_fields, structs, unsigned,
                                      with_comment)
 
 CLONE_PIDFD = 0x1000
@@ -20,10 +22,6 @@ CLONE_PARENT_SETTID = 0x100000
 CLONE_CHILD_CLEARTID = 0x200000
 CLONE_CHILD_SETTID = 0x1000000
 CSIGNAL = 0xFF
-
-
-def _addr(v: int) -> str:
-    return "NULL" if v == 0 else hexval(v)
 
 
 def _clone(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fd_text=str) -> tuple[str, str]:
@@ -37,7 +35,7 @@ def _clone(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fd_text=str) -> tuple
             text += "|" + signal_text(sig, style)
     else:
         text = signal_text(sig, style)
-    enter = f"child_stack={_addr(a['newsp'])}, flags={text}"
+    enter = f"child_stack={addr_text(a['newsp'])}, flags={text}"
     out = []
     if flags & (CLONE_PARENT_SETTID | CLONE_PIDFD):
         # what the kernel wrote there, read when the call returned (strace's printnum_fd with CLONE_PIDFD,
@@ -45,14 +43,14 @@ def _clone(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fd_text=str) -> tuple
         pt = a["parent_tidptr"]
         slot = ev.slots.get("parent_tidptr")
         if ev.exit is None or failed(ev.ret) or slot is None or slot.absent or slot.fault or len(slot.data) < 4:
-            out.append(f"parent_tid={_addr(pt)}")
+            out.append(f"parent_tid={addr_text(pt)}")
         else:
             n = int.from_bytes(slot.data[:4], "little", signed=True)
             out.append(f"parent_tid=[{fd_text(n) if flags & CLONE_PIDFD else n}]")
     if flags & CLONE_SETTLS:
-        out.append(f"tls={_addr(a['tls'])}")
+        out.append(f"tls={addr_text(a['tls'])}")
     if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID):
-        out.append(f"child_tidptr={_addr(a['child_tidptr'])}")
+        out.append(f"child_tidptr={addr_text(a['child_tidptr'])}")
     return enter, "".join(", " + o for o in out)
 
 
@@ -66,7 +64,7 @@ def _clone3_written(ev: SyscallEvent, part: str, at: int, text) -> str:
     read it when the call returns: [N], or the pointer when it could not be read."""
     slot = ev.slots.get(f"uargs__{part}")
     if slot is None or slot.absent or slot.fault or len(slot.data) < 4:
-        return f"{part}={_addr(at)}"
+        return f"{part}={addr_text(at)}"
     return f"{part}=[{text(int.from_bytes(slot.data[:4], 'little', signed=True))}]"
 
 
@@ -80,25 +78,25 @@ def _clone3(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fd_text=str) -> tupl
     size = str(a["size"])
     fetch = min(a["size"], structs()["clone_args"].size)
     if slot is None or slot.fault or slot.absent or fetch < CLONE_ARGS_MIN or len(slot.data) < fetch:
-        return f"{_addr(a['uargs'])}, {size}", ""
+        return f"{addr_text(a['uargs'])}, {size}", ""
     data = slot.data[:fetch].ljust(structs()["clone_args"].size, b"\0")  # what strace did not read: zero
     v = struct_fields("clone_args", data)
     flags = v["flags"]
     parts = [f"flags={flags_text(flags, c.sets['clone3_flags'], c, style)}"]
     if flags & CLONE_PIDFD:
-        parts.append(f"pidfd={_addr(v['pidfd'])}")
+        parts.append(f"pidfd={addr_text(v['pidfd'])}")
     if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID):
-        parts.append(f"child_tid={_addr(v['child_tid'])}")
+        parts.append(f"child_tid={addr_text(v['child_tid'])}")
     if flags & CLONE_PARENT_SETTID:
-        parts.append(f"parent_tid={_addr(v['parent_tid'])}")
+        parts.append(f"parent_tid={addr_text(v['parent_tid'])}")
     sig = v["exit_signal"]
     parts.append(f"exit_signal={signal_text(sig, style) if sig < 0x7FFFFFFF else sig}")
-    parts.append(f"stack={_addr(v['stack'])}")
+    parts.append(f"stack={addr_text(v['stack'])}")
     parts.append(f"stack_size={hexval(v['stack_size'])}")
     if flags & CLONE_SETTLS:
-        parts.append(f"tls={_addr(v['tls'])}")
+        parts.append(f"tls={addr_text(v['tls'])}")
     if v["set_tid"] or v["set_tid_size"]:
-        parts.append(f"set_tid={_addr(v['set_tid'])}, set_tid_size={v['set_tid_size']}")
+        parts.append(f"set_tid={addr_text(v['set_tid'])}, set_tid_size={v['set_tid_size']}")
     if fetch > CLONE_ARGS_CGROUP and (v["cgroup"] or flags & CLONE_INTO_CGROUP):
         parts.append(f"cgroup={v['cgroup']}")
     struct_text = "{" + ", ".join(parts) + "}"
@@ -139,7 +137,7 @@ def _kcmp(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     elif kind == KCMP_EPOLL_TFD:
         data = _copied(ev.entry_slots.get("idx2"), structs()["kcmp_epoll_slot"].size)
         if data is None:
-            slot_text = _addr(idx2)
+            slot_text = addr_text(idx2)
         else:
             v = struct_fields("kcmp_epoll_slot", data)
             slot_text = f"{{efd={fd(pid2, v['efd'])}, tfd={fd(pid2, v['tfd'])}, toff={v['toff']}}}"
@@ -171,7 +169,7 @@ def _io_uring_setup(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     entries, params = unsigned(ev.args[0], 4), ev.args[1]
     data = _copied(ev.entry_slots.get("params"), IO_URING_PARAMS)
     if data is None:
-        return f"{entries}, {_addr(params)}", ""
+        return f"{entries}, {addr_text(params)}", ""
     v = struct_fields("io_uring_params", data)
     text = (f"{entries}, {{flags={flags_text(v['flags'], c.sets['uring_setup_flags'], c, style)}, "
             f"sq_thread_cpu={hexval(v['sq_thread_cpu'])}, sq_thread_idle={v['sq_thread_idle']}")
@@ -239,7 +237,7 @@ def _fcntl_struct(how: str, ptr: int, slot, style: Style) -> str:
         return "NULL"
     data = _copied(slot, structs()["f_owner_ex" if how == "owner" else "flock"].size)
     if data is None:
-        return _addr(ptr)
+        return addr_text(ptr)
     return _owner(data, style) if how == "owner" else _flock(data, how == "getlk", style)
 
 
@@ -255,7 +253,7 @@ def _typed(value: int, how: str, size: int, style: Style) -> str:
     if kind == "sig":
         return signal_text(unsigned(value, size), style)
     if kind == "ptr":
-        return _addr(value)
+        return addr_text(value)
     return hexval(value)
 
 
@@ -269,7 +267,7 @@ def _fcntl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str | Non
         # strace reads it when the call returns; a failed call wrote nothing: its address
         if ev.exit is None:
             return enter, "", None
-        shown = _addr(arg) if failed(ev.ret) else _fcntl_struct(FCNTL_OUT[name], arg, ev.slots.get("arg"), style)
+        shown = addr_text(arg) if failed(ev.ret) else _fcntl_struct(FCNTL_OUT[name], arg, ev.slots.get("arg"), style)
         return enter, f", {shown}", None
     how = FCNTL_ARG.get(name, "none") if name is not None else "hex"
     if how in ("flock", "owner"):
@@ -359,7 +357,7 @@ def _ioctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
         data = None
         if arg != 0 and not (when == "out" and failed(ev.ret)):
             data = _copied((ev.slots if when == "out" else ev.entry_slots).get("arg"), IOCTL_MEMORY_SIZE[what])
-        shown = "NULL" if arg == 0 else _addr(arg) if data is None else _ioctl_memory(what, data, style)
+        shown = "NULL" if arg == 0 else addr_text(arg) if data is None else _ioctl_memory(what, data, style)
         return (enter, f", {shown}", None) if when == "out" else (f"{enter}, {shown}", "", None)
     if any(n in IOCTL_NO_ARG for n in names):
         return enter, "", None
@@ -369,7 +367,7 @@ def _ioctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
     elif any(n in IOCTL_INT_ARG for n in names):
         shown = str(unsigned(arg, 4) - (1 << 32) if unsigned(arg, 4) >= 1 << 31 else unsigned(arg, 4))
     elif any(n in IOCTL_PTR_ARG for n in names) and (request >> IOC_NRBITS) & 0xFF != IOCTL_TERMINAL_TYPE:
-        shown = _addr(arg)
+        shown = addr_text(arg)
     else:
         shown = hexval(arg)
     return f"{enter}, {shown}", "", None
@@ -423,7 +421,7 @@ def _timeout(ptr: int, slot) -> str:
     if ptr == 0:
         return "NULL"
     data = _copied(slot, structs()["timespec"].size)
-    return _addr(ptr) if data is None else struct_text("timespec", data)
+    return addr_text(ptr) if data is None else struct_text("timespec", data)
 
 
 def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
@@ -435,14 +433,14 @@ def _futex(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
         "val": lambda: str(unsigned(val, 4)),
         "val2": lambda: str(unsigned(timeout, 4)),  # the timeout argument carries a count for requeues
         "timeout": lambda: _timeout(timeout, ev.entry_slots.get("utime")),
-        "uaddr2": lambda: _addr(uaddr2),
+        "uaddr2": lambda: addr_text(uaddr2),
         "val3": lambda: str(unsigned(val3, 4)),
         "hex3": lambda: hexval(unsigned(val3, 4)),
         "bitset": lambda: _bitset(unsigned(val3, 4), style),
         "wake_op": lambda: _futex_wake_op(unsigned(val3, 4), style),
     }
     args = FUTEX_ARGS.get(name, FUTEX_UNKNOWN_ARGS)
-    parts = [_addr(uaddr), enum_text(op, c.sets["futex_op"], style)] + [shown[a]() for a in args]
+    parts = [addr_text(uaddr), enum_text(op, c.sets["futex_op"], style)] + [shown[a]() for a in args]
     return ", ".join(parts), "", None
 
 
@@ -460,7 +458,7 @@ def _arch_prctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None
     text = enum_text(option, c.sets["arch_prctl_code"], style)
     if name in ARCH_PRCTL_NO_ARG:
         return text, "", None
-    return f"{text}, {_addr(addr) if name in ARCH_PRCTL_ADDR else hexval(addr)}", "", None
+    return f"{text}, {addr_text(addr) if name in ARCH_PRCTL_ADDR else hexval(addr)}", "", None
 
 
 CAP_VERSIONS_OF_TWO = (0x20071026, 0x20080522)  # _LINUX_CAPABILITY_VERSION_2 and _3: 64 capabilities
@@ -494,7 +492,7 @@ def _cap_header(ev: SyscallEvent, style: Style) -> tuple[str, int | None]:
     addr = ev.args[0]
     data = _copied(ev.entry_slots.get("header"), structs()["cap_header"].size) if addr else None
     if data is None:
-        return _addr(addr), None
+        return addr_text(addr), None
     v = struct_fields("cap_header", data)
     version = enum_text(v["version"], constants().sets["cap_version"], style)
     return f"{{version={version}, pid={v['pid']}}}", v["version"]
@@ -505,7 +503,7 @@ def _cap_data(addr: int, slot, version: int | None, style: Style) -> str:
     two = version in CAP_VERSIONS_OF_TWO
     data = _copied(slot, CAP_DATA_SIZE * (2 if two else 1)) if addr and version is not None else None
     if data is None:
-        return _addr(addr)
+        return addr_text(addr)
     v = struct_fields("cap_data", data)
     return "{" + ", ".join(f"{k}={_cap_bits(v[k], v[k + '_hi'] if two else 0, style)}"
                            for k in ("effective", "permitted", "inheritable")) + "}"
@@ -540,12 +538,12 @@ def _seccomp(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     size = structs()["seccomp_arg"].size
     if op == SECCOMP_SET_MODE_FILTER:
         data = _copied(ev.entry_slots.get("uargs"), size) if addr else None
-        arg = _addr(addr) if data is None else \
-            (lambda v: f"{{len={v['len']}, filter={_addr(v['filter'])}}}")(struct_fields("seccomp_arg", data))
+        arg = addr_text(addr) if data is None else \
+            (lambda v: f"{{len={v['len']}, filter={addr_text(v['filter'])}}}")(struct_fields("seccomp_arg", data))
         return f"{head}, {flags_text(flags, c.sets['seccomp_filter_flags'], c, style)}, {arg}", ""
     if op == SECCOMP_GET_ACTION_AVAIL:
         data = _copied(ev.entry_slots.get("uargs"), 4) if addr else None
-        arg = _addr(addr) if data is None else \
+        arg = addr_text(addr) if data is None else \
             f"[{enum_text(struct_fields('seccomp_arg', data)['action'], c.sets['seccomp_ret_action'], style)}]"
         return f"{head}, {hexval(flags)}, {arg}", ""
     if op == SECCOMP_GET_NOTIF_SIZES:
@@ -553,12 +551,12 @@ def _seccomp(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
             return f"{head}, {hexval(flags)}", ""
         data = None if failed(ev.ret) or not addr else _copied(ev.slots.get("uargs"), 6)
         if data is None:
-            return f"{head}, {hexval(flags)}", f", {_addr(addr)}"
+            return f"{head}, {hexval(flags)}", f", {addr_text(addr)}"
         v = struct_fields("seccomp_arg", data)
         return f"{head}, {hexval(flags)}", (f", {{seccomp_notif={v['seccomp_notif']}, "
                                              f"seccomp_notif_resp={v['seccomp_notif_resp']}, "
                                              f"seccomp_data={v['seccomp_data']}}}")
-    return f"{head}, {hexval(flags)}, {_addr(addr)}", ""
+    return f"{head}, {hexval(flags)}, {addr_text(addr)}", ""
 
 
 FSCONFIG_SET_FLAG, FSCONFIG_SET_STRING, FSCONFIG_SET_BINARY, FSCONFIG_SET_PATH = 0, 1, 2, 3
@@ -574,9 +572,9 @@ def _fsconfig(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     key, value = ev.args[2], ev.args[3]
     aux = signed32(ev.args[4])
     parts = [fd_text(fd), enum_text(cmd, c.sets["fsconfig_cmds"], style)]
-    parts.append(_memory(ev, "_key", style) if cmd <= FSCONFIG_SET_FD else _addr(key))
+    parts.append(named_memory_text(ev, "_key", style) if cmd <= FSCONFIG_SET_FD else addr_text(key))
     strings = (FSCONFIG_SET_STRING, FSCONFIG_SET_PATH, FSCONFIG_SET_PATH_EMPTY)
-    parts.append(_memory(ev, "_value", style) if cmd in strings else _addr(value))
+    parts.append(named_memory_text(ev, "_value", style) if cmd in strings else addr_text(value))
     if cmd in (FSCONFIG_SET_PATH, FSCONFIG_SET_PATH_EMPTY):
         parts.append(with_comment("-100", "AT_FDCWD", style) if aux == -100 else fd_text(aux))
     elif cmd == FSCONFIG_SET_FD:
@@ -589,13 +587,6 @@ def _fsconfig(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
 MS_REMOUNT, MS_BIND, MS_MOVE = 0x20, 0x1000, 0x2000
 MS_PROPAGATION = 0x20000 | 0x40000 | 0x80000 | 0x100000  # MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED
 MS_MGC_VAL, MS_MGC_MSK = 0xC0ED0000, 0xFFFF0000
-
-
-def _memory(ev: SyscallEvent, name: str, style: Style, at_exit: bool = False) -> str:
-    """An argument copied at entry (a path, a string), or at exit, as the general printer shows it."""
-    i = next(i for i, f in enumerate(ev.info.args) if f.name == name)
-    slot = ev.slots.get(name) if at_exit else ev.entry_slots.get(name)
-    return memory_text(ev.args[i], ev.info.args[i], slot, at_exit and failed(ev.ret), style)
 
 
 def _mount(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
@@ -613,9 +604,9 @@ def _mount(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     text = enum_text(MS_MGC_VAL, c.sets["mount_magic"], style) + ("|" if flags else "") if old_magic else ""
     if flags or not old_magic:
         text += flags_text(flags, c.sets["mount_flags"], c, style)
-    parts = [_memory(ev, "dev_name", style), _memory(ev, "dir_name", style),
-             _addr(a["type"]) if ignore_type else _memory(ev, "type", style), text,
-             _addr(a["data"]) if moves else _memory(ev, "data", style)]
+    parts = [named_memory_text(ev, "dev_name", style), named_memory_text(ev, "dir_name", style),
+             addr_text(a["type"]) if ignore_type else named_memory_text(ev, "type", style), text,
+             addr_text(a["data"]) if moves else named_memory_text(ev, "data", style)]
     return ", ".join(parts), ""
 
 
@@ -643,14 +634,14 @@ def _syslog(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
         if ev.exit is None:
             return action, ""
         if failed(ev.ret):
-            text = _addr(buf)
+            text = addr_text(buf)
         else:
-            text = _memory(ev, "buf", style, at_exit=True)
+            text = named_memory_text(ev, "buf", style, at_exit=True)
         return action, f", {text}, {length}"
     if kind == SYSLOG_CONSOLE_LEVEL:
         level = _decimal_named(length, c.sets["syslog_console_levels"])
-        return f"{action}, {_addr(buf)}, {level}", ""
-    return f"{action}, {_addr(buf)}, {length}", ""
+        return f"{action}, {addr_text(buf)}, {level}", ""
+    return f"{action}, {addr_text(buf)}, {length}", ""
 
 
 MEMBARRIER_CMD_QUERY, MEMBARRIER_CMD_FLAG_CPU = 0, 1
@@ -684,11 +675,13 @@ PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl
             "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn, "kcmp": _kcmp,
             "io_uring_setup": _io_uring_setup, "capget": _capget, "capset": _capset,
             "membarrier": _membarrier, "mount": _mount, "syslog": _syslog,
-            "seccomp": _seccomp, "fsconfig": _fsconfig}
+            "seccomp": _seccomp, "fsconfig": _fsconfig, "reboot": reboot, "swapon": swapon,
+            "kexec_load": kexec_load, "sched_setattr": sched_setattr, "sched_getattr": sched_getattr}
 MAKES_FDS = frozenset({"clone", "clone3"})  # printers whose descriptors are ones the call made
 STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
                     "io_uring_setup", "capget", "capset", "membarrier",
-                    "mount", "syslog", "seccomp", "fsconfig"})  # printers that take the abbreviation style and a descriptor's text
+                    "mount", "syslog", "seccomp", "fsconfig", "reboot", "swapon", "kexec_load",
+                    "sched_setattr", "sched_getattr"})  # printers that take the abbreviation style and a descriptor's text
 
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tracespec.decode.siginfo import parse_siginfo
 from tracespec.quote import quote
 from tracespec.format.siginfo import field_text, siginfo_fields, siginfo_json
-from tracespec.format.values import (DEFAULT_STYLE, Style, constants, date_text, flags_text, hexval, makedev,
+from tracespec.format.values import (DEFAULT_STYLE, Style, addr_text, constants, date_text, flags_text, hexval, makedev,
                                      struct_fields, structs, symbolic_mode, with_comment, enum_text, signal_text)
 
 ABBREVIATED = ", ..."  # what strace prints for the fields it leaves out without -v
@@ -356,6 +356,18 @@ def _sigevent(v: dict, style: Style) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def _kexec_segment(v: dict) -> str:
+    """strace's print_seg: the two addresses (NULL for none) and their sizes."""
+    return (f"{{buf={addr_text(v['buf'])}, bufsz={v['bufsz']}, mem={addr_text(v['mem'])}, "
+            f"memsz={v['memsz']}}}")
+
+
+def _remote_iovec(v: dict) -> str:
+    """An iovec of another process (process_vm_readv's remote side): its address and length, never its
+    bytes, as strace's IOV_DECODE_ADDR."""
+    return f"{{iov_base={addr_text(v['iov_base'])}, iov_len={v['iov_len']}}}"
+
+
 # printers that the -v and -X/-x options change take the style too
 def _epoll_event(v: dict, style: Style) -> str:
     """print_epoll_event (strace 6.1): the events, the data as both members (epoll_wait's array and
@@ -371,7 +383,8 @@ STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "
           "mount_attr": _mount_attr, "mq_attr": mq_attr_text}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t,
-        "ptr": _ptr, "ulong": _int, "utimes": _utimes, "utimbuf": _utimbuf}
+        "ptr": _ptr, "ulong": _int, "utimes": _utimes, "utimbuf": _utimbuf,
+        "kexec_segment": _kexec_segment, "remote_iovec": _remote_iovec}
 
 
 def complete(name: str, data: bytes) -> bool:

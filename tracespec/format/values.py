@@ -352,6 +352,19 @@ def memory_text(value: int, f: ArgField, slot: Slot | None, failed: bool, style:
     return quote(slot.data, slot.truncated, style.hex_strings)
 
 
+def addr_text(value: int) -> str:
+    """An address as strace's printaddr prints it: NULL, or in hex."""
+    return "NULL" if value == 0 else hexval(value)
+
+
+def named_memory_text(ev, name: str, style: Style = DEFAULT_STYLE, at_exit: bool = False) -> str:
+    """The argument called name of a syscall event, copied at entry (a path, a string) or at exit, as the
+    general printer shows it: for the printers of syscalls strace prints in a shape of their own."""
+    i = next(i for i, f in enumerate(ev.info.args) if f.name == name)
+    slot = ev.slots.get(name) if at_exit else ev.entry_slots.get(name)
+    return memory_text(ev.args[i], ev.info.args[i], slot, at_exit and failed(ev.ret), style)
+
+
 def errno_text(errno: int) -> str:
     c = constants()
     name = c.errno_name(errno)

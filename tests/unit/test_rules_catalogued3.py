@@ -1,0 +1,150 @@
+"""The administrator's syscalls and struct sched_attr (issue 19), decoded as strace decodes them:
+reboot's magic numbers, command and RESTART2 string, swapon's priority apart from its flags, the module
+calls' and userfaultfd's flags, kexec_load's segments and architecture, kexec_file_load's command line,
+sched_setattr's and sched_getattr's struct by its size and flags, process_vm_readv's remote iovecs, and
+the catalogue's slot for a struct the kernel writes when it fails. Each rendered from a synthetic event,
+without BPF."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+from schemas import syscall_infos
+from tracespec.catalogue.kinds import KINDS, Written
+from tracespec.decode.events import SyscallEvent
+from tracespec.format.args import render, visible
+from tracespec.format.jsonl import json_value
+from tracespec.format.special import special
+from tracespec.format.values import Style
+from tracespec.wire.records import EnterRecord, ExitRecord, Slot
+
+SYSCALLS = ["reboot", "swapon", "userfaultfd", "delete_module", "finit_module", "kexec_load", "kexec_file_load",
+            "sched_setattr", "sched_getattr", "process_vm_readv"]
+RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
+MAGIC1, MAGIC2, RESTART2 = 0xFEE1DEAD, 0x28121969, 0xA1B2C3D4
+
+
+def event(name: str, args: tuple, ret: int = 0, entry: dict | None = None, exit: dict | None = None):
+    info = syscall_infos(tuple(SYSCALLS))[name]
+    full = tuple(args) + (0,) * (len(info.args) - len(args))
+    entry = entry or {}
+    return SyscallEvent(info, info.nr, 1, 1, "t", EnterRecord(0, 1, 1, info.nr, 0, 0, b"t", full, ()),
+                        ExitRecord(1, 1, 1, info.nr, 0, 0, ret, ()), full, {**entry, **(exit or {})}, entry)
+
+
+def line(name: str, args: tuple, ret: int = 0, slots: dict | None = None, style: Style = Style()) -> str:
+    ev = event(name, args, ret, slots)
+    return ", ".join(render(f, v, ev, None, style) for f, v in visible(ev))
+
+
+def test_reboot_shows_its_string_only_for_restart2():
+    arg = {"arg": Slot(b"again", 0)}
+    assert special(event("reboot", (MAGIC1, MAGIC2, 0x1234567, 0x1000), -1, arg))[0] == \
+        "LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_RESTART"
+    assert special(event("reboot", (MAGIC1, MAGIC2, RESTART2, 0x1000), -1, arg))[0] == \
+        'LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_RESTART2, "again"'
+    # a wrong magic number of either kind, an unknown command; the registers' upper halves are not the int's
+    assert special(event("reboot", (0xFFFFFFFFDEADBEEF, 0x1234, 0x12345678, 0), -22))[0] == \
+        ("0xdeadbeef /* LINUX_REBOOT_MAGIC_??? */, 0x1234 /* LINUX_REBOOT_MAGIC_??? */, "
+         "0x12345678 /* LINUX_REBOOT_CMD_??? */")
+    assert special(event("reboot", (MAGIC1, MAGIC2, 0, 0)), RAW)[0] == "0xfee1dead, 0x28121969, 0"
+    assert special(event("reboot", (MAGIC1, MAGIC2, 0, 0)), VERBOSE)[0].endswith(", 0 /* LINUX_REBOOT_CMD_CAD_OFF */")
+
+
+def test_swapon_prints_its_priority_always_and_its_flags_when_set():
+    path = {"specialfile": Slot(b"/dev/sdb1", 0)}
+    texts = [special(event("swapon", (0x1000, flags), 0, path))[0].split(", ")[1]
+             for flags in (0, 0x8000 | 7, 0x10000 | 0x40000, 0x100000 | 0x8000 | 42)]
+    assert texts == ["0", "SWAP_FLAG_PREFER|7", "SWAP_FLAG_DISCARD|SWAP_FLAG_DISCARD_PAGES|0",
+                     "SWAP_FLAG_PREFER|0x100000|42"]
+    assert special(event("swapon", (0x1000, 0x8000 | 7), 0, path), RAW)[0] == '"/dev/sdb1", 0x8000|7'
+
+
+def test_module_and_userfaultfd_flags():
+    assert line("userfaultfd", (0x80800,), 3) == "O_NONBLOCK|O_CLOEXEC"
+    assert line("userfaultfd", (0x8001,), -22) == "UFFD_USER_MODE_ONLY|0x8000"
+    name = {"name_user": Slot(b"dummy", 0)}
+    assert line("delete_module", (0x1000, 0xA00), -2, name) == '"dummy", O_NONBLOCK|O_TRUNC'
+    assert line("delete_module", (0x1000, 0x10), -2, name) == '"dummy", 0x10 /* O_??? */'
+    uargs = {"uargs": Slot(b"x=y", 0)}
+    assert line("finit_module", (3, 0x1000, 3), -1, uargs) == \
+        '3, "x=y", MODULE_INIT_IGNORE_MODVERSIONS|MODULE_INIT_IGNORE_VERMAGIC'
+    assert line("finit_module", (3, 0x1000, 0x40), -1, uargs) == '3, "x=y", 0x40 /* MODULE_INIT_??? */'
+
+
+def segments(*segs: tuple) -> dict:
+    return {"segments": Slot(b"".join(struct.pack("<QQQQ", *s) for s in segs), 0)}
+
+
+def test_kexec_load_segments_and_architecture():
+    segs = segments((0x5000, 3, 0x100000, 4096), (0, 0, 0x200000, 8192))
+    assert special(event("kexec_load", (0x100000, 2, 0x7000, (62 << 16) | 1), -38, segs))[0] == \
+        ("0x100000, 2, [{buf=0x5000, bufsz=3, mem=0x100000, memsz=4096}, {buf=NULL, bufsz=0, mem=0x200000, "
+         "memsz=8192}], KEXEC_ARCH_X86_64|KEXEC_ON_CRASH")
+    # each part by its own set: an unknown architecture or flag with its own comment
+    assert special(event("kexec_load", (0, 0, 0, 0x100), -22))[0] == \
+        "NULL, 0, NULL, KEXEC_ARCH_DEFAULT|0x100 /* KEXEC_??? */"
+    assert special(event("kexec_load", (0, 1, 0x7000, (777 << 16) | 2), -22, segs))[0].endswith(
+        "], 0x3090000 /* KEXEC_ARCH_??? */|KEXEC_PRESERVE_CONTEXT")
+    # more segments than the kernel takes: the list's address
+    assert special(event("kexec_load", (0, 17, 0x7000, 0), -22, segs))[0] == "NULL, 17, 0x7000, KEXEC_ARCH_DEFAULT"
+
+
+def test_kexec_file_load_command_line_is_its_bytes():
+    cmdline = {"cmdline_ptr": Slot(b"quiet\0x\0", 0)}
+    assert line("kexec_file_load", (3, 4, 8, 0x1000, 6), -1, cmdline) == \
+        '3, 4, 8, "quiet\\0x\\0", KEXEC_FILE_ON_CRASH|KEXEC_FILE_NO_INITRAMFS'
+
+
+def attr(size: int, policy: int = 0, flags: int = 0, nice: int = 0, runtime: int = 0, tail: bytes = b"") -> Slot:
+    return Slot(struct.pack("<IIQiIQQQII", size, policy, flags, nice, 0, runtime, 0, 0, 0, 1024) + tail, 0)
+
+
+def test_sched_setattr_by_size_and_flags():
+    full = ("sched_nice=-2, sched_priority=0, sched_runtime=0, sched_deadline=0, sched_period=0")
+    ev = event("sched_setattr", (0, 0x1000, 0), 0, {"uattr": attr(48, 3, 0, -2)})
+    assert "".join(special(ev)[:2]) == f"0, {{size=48, sched_policy=SCHED_BATCH, sched_flags=0, {full}}}, 0"
+    ev = event("sched_setattr", (0, 0x1000, 0), 0, {"uattr": attr(56, 0, 0x18)})  # keep both
+    assert special(ev)[0] == ("0, {size=56, sched_flags=SCHED_FLAG_KEEP_POLICY|SCHED_FLAG_KEEP_PARAMS, "
+                              "sched_util_min=0, sched_util_max=1024}")
+    ev = event("sched_setattr", (0, 0x1000, 0), 0, {"uattr": attr(56, 0, 0x8, -2)})  # keep the policy only
+    assert special(ev)[0].startswith("0, {size=56, sched_flags=SCHED_FLAG_KEEP_POLICY, sched_nice=-2, ")
+    ev = event("sched_setattr", (0, 0x1000, 0), 0, {"uattr": attr(0)})  # size 0: the first version's
+    assert special(ev)[0].startswith("0, {size=0, sched_policy=SCHED_OTHER, ") and "util" not in special(ev)[0]
+    # refused sizes: the size the kernel wrote back; a larger struct's first 56 bytes and "..."
+    ev = event("sched_setattr", (0, 0x1000, 0), -7, {"uattr": attr(20)}, {"uattr": attr(56)})
+    assert special(ev)[:2] == ("0, {size=20}", " => {size=56}, 0")
+    ev = event("sched_setattr", (0, 0x1000, 0), -7, {"uattr": attr(80, tail=b"\1" * 24)}, {"uattr": attr(56)})
+    assert special(ev)[0].endswith(", sched_util_min=0, sched_util_max=1024, ...}")
+    ev = event("sched_setattr", (0, 0x1000, 5), -22, {"uattr": attr(48)}, {"uattr": attr(48)})
+    assert special(ev)[1] == ", 5"  # another error: nothing written back
+    assert special(event("sched_setattr", (0, 0x1000, 0), -14, {"uattr": Slot(b"", 1)}))[0] == "0, 0x1000"
+    assert special(event("sched_setattr", (0, 0, 0), -22))[0] == "0, NULL"
+
+
+def test_sched_getattr_as_far_as_the_size_the_kernel_wrote():
+    ev = event("sched_getattr", (0, 0x1000, 48, 0), 0, exit={"uattr": attr(48, runtime=1400000)})
+    assert special(ev)[1] == (", {size=48, sched_policy=SCHED_OTHER, sched_flags=0, sched_nice=0, sched_priority=0, "
+                              "sched_runtime=1400000, sched_deadline=0, sched_period=0}, 48, 0")
+    ev = event("sched_getattr", (0, 0x1000, 80, 0), 0, exit={"uattr": attr(56)})
+    assert special(ev)[1].endswith(", sched_util_min=0, sched_util_max=1024}, 80, 0")
+    assert special(event("sched_getattr", (0, 0x1000, 40, 0), -22))[1] == ", 0x1000, 40, 0"
+    assert special(event("sched_getattr", (0, 0x1000, 0, 0), -22))[1] == ", 0x1000, 0, 0"
+    assert special(event("sched_getattr", (0, 0x1000, 56, 0), 0))[0] == "0"
+
+
+def test_a_struct_the_kernel_writes_when_it_fails_is_copied_at_exit_whatever_it_returned():
+    info = KINDS["iwstruct"]
+    assert info.written == Written.ALWAYS and info.entry_text
+    # JSON shows it as the caller gave it
+    ev = event("sched_setattr", (0, 0x1000, 0), -7, {"uattr": attr(20)}, {"uattr": attr(56)})
+    f = ev.info.args[1]
+    value, _ = json_value(f, 0x1000, ev)
+    assert json.loads(json.dumps(value))["size"] == 20
+
+
+def test_process_vm_readv_remote_iovecs_are_addresses_and_lengths():
+    remote = {"rvec": Slot(struct.pack("<QQ", 0x7000, 12) + struct.pack("<QQ", 0, 4), 0)}
+    text = line("process_vm_readv", (42, 0, 0, 0x6000, 2, 0), -14, remote)
+    assert text == "42, NULL, 0, [{iov_base=0x7000, iov_len=12}, {iov_base=NULL, iov_len=4}], 2, 0"

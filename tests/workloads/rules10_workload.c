@@ -1,0 +1,180 @@
+/* Syscalls strace decodes that tracespec printed as bare numbers (issue 19), second part: argv[1] names
+ * the group, whose calls follow the marker close(-4242).
+ * "admin": the administrator's calls, each made so that it fails before it acts (run as root, it must
+ *   not reboot, load a module or add swap): reboot with a wrong first magic number (each command,
+ *   LINUX_REBOOT_CMD_RESTART2's argument string, an unknown command and magic), userfaultfd's flags,
+ *   delete_module's and finit_module's flags (a module that does not exist, a bad descriptor),
+ *   init_module's image and parameters (an unreadable image), swapon's flags and priority and swapoff on
+ *   /dev/null (not a swap area), kexec_load's architecture, flags and segments with flags the kernel
+ *   refuses, kexec_file_load's command line and flags with bad descriptors;
+ * "schedattr": sched_setattr's and sched_getattr's struct sched_attr (each size the kernel knows, a size
+ *   smaller than the first version's, one larger than the kernel knows, the flags that keep the policy or
+ *   the parameters, an unreadable struct);
+ * "vm": process_vm_readv and process_vm_writev on the process itself: the local iovecs with their bytes,
+ *   the remote ones as addresses and lengths, a failing call.
+ * Every call is deterministic and leaves the process and the machine as it found them. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/reboot.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define BAD_MAGIC1 0xdeadbeefU
+
+static void marker(void)
+{
+    syscall(SYS_close, -4242);
+}
+
+static void *unreadable(void)
+{
+    /* a page that exists but may not be read: a copy from it faults */
+    return mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+struct kexec_segment_raw {
+    const void *buf;
+    size_t bufsz;
+    const void *mem;
+    size_t memsz;
+};
+
+static void admin_calls(void)
+{
+    static const unsigned int cmds[] = {LINUX_REBOOT_CMD_RESTART, LINUX_REBOOT_CMD_HALT, LINUX_REBOOT_CMD_CAD_ON,
+                                        LINUX_REBOOT_CMD_CAD_OFF, LINUX_REBOOT_CMD_POWER_OFF,
+                                        LINUX_REBOOT_CMD_SW_SUSPEND, LINUX_REBOOT_CMD_KEXEC, 0x12345678};
+    /* the first magic number is wrong in every call: the kernel refuses it before it looks at the rest */
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        syscall(SYS_reboot, BAD_MAGIC1, LINUX_REBOOT_MAGIC2, cmds[i], NULL);
+    syscall(SYS_reboot, BAD_MAGIC1, LINUX_REBOOT_MAGIC2A, LINUX_REBOOT_CMD_RESTART2, "again");
+    syscall(SYS_reboot, BAD_MAGIC1, 0x1234, LINUX_REBOOT_CMD_RESTART2, "a restart command longer than thirty-two bytes");
+    syscall(SYS_reboot, LINUX_REBOOT_MAGIC1 ^ 1, LINUX_REBOOT_MAGIC2C, LINUX_REBOOT_CMD_RESTART2, NULL);
+
+    int uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    if (uffd >= 0)
+        close(uffd);
+    syscall(SYS_userfaultfd, 0x8000 | 1);  /* an unknown flag: EINVAL */
+
+    syscall(SYS_delete_module, "tracespec_no_such_module", O_NONBLOCK | O_TRUNC);
+    syscall(SYS_delete_module, "tracespec_no_such_module", 0);
+    syscall(SYS_delete_module, "tracespec_no_such_module", 0x10);
+    void *image = unreadable();
+    syscall(SYS_init_module, image, 4096, "debug=1");
+    syscall(SYS_init_module, NULL, 0, "");
+    syscall(SYS_finit_module, -1, "", 0);
+    syscall(SYS_finit_module, -1, "x=y", 3);  /* MODULE_INIT_IGNORE_MODVERSIONS|MODULE_INIT_IGNORE_VERMAGIC */
+    syscall(SYS_finit_module, -1, "", 0x40);  /* unknown: EINVAL */
+
+    syscall(SYS_swapon, "/dev/null", 0);
+    syscall(SYS_swapon, "/dev/null", 0x8000 | 7);        /* SWAP_FLAG_PREFER, priority 7 */
+    syscall(SYS_swapon, "/dev/null", 0x10000 | 0x40000); /* SWAP_FLAG_DISCARD|SWAP_FLAG_DISCARD_PAGES */
+    syscall(SYS_swapon, "/dev/null", 0x100000 | 0x8000 | 42);
+    syscall(SYS_swapoff, "/dev/null");
+
+    struct kexec_segment_raw segs[2] = {{"abc", 3, (void *)0x100000, 4096}, {NULL, 0, (void *)0x200000, 8192}};
+    /* flags the kernel refuses (an unknown bit), so that nothing is loaded or unloaded */
+    syscall(SYS_kexec_load, 0x100000UL, 2UL, segs, (62UL << 16) | 0x1 | 0x100);
+    syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0x100UL);
+    syscall(SYS_kexec_load, 0UL, 1UL, segs, (777UL << 16) | 0x2);
+    syscall(SYS_kexec_load, 0UL, 17UL, segs, 0x100UL);
+    syscall(SYS_kexec_file_load, -1, -1, 8UL, "quiet\0x", 0x2 | 0x4);
+    syscall(SYS_kexec_file_load, -1, -1, 0UL, NULL, 0x80UL);
+    munmap(image, 4096);
+}
+
+/* struct sched_attr as the kernel's uapi defines it (glibc 2.36 has none) */
+struct sched_attr_raw {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+    uint32_t sched_util_min;
+    uint32_t sched_util_max;
+};
+
+static void schedattr_calls(void)
+{
+    struct sched_attr_raw attr;
+    unsigned char big[80];
+    memset(&attr, 0, sizeof(attr));
+    syscall(SYS_sched_getattr, 0, &attr, 48, 0);
+    syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0);
+    syscall(SYS_sched_getattr, 0, &attr, 40, 0);  /* too small: EINVAL */
+    memset(big, 0, sizeof(big));
+    syscall(SYS_sched_getattr, 0, big, sizeof(big), 0);
+    syscall(SYS_sched_getattr, 0, unreadable(), sizeof(attr), 0);
+    syscall(SYS_sched_getattr, 0, &attr, 0, 0);
+    syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 1);
+
+    memset(&attr, 0, sizeof(attr));
+    attr.size = 48;
+    attr.sched_policy = SCHED_BATCH;
+    attr.sched_nice = 3;
+    syscall(SYS_sched_setattr, 0, &attr, 0);
+    attr.sched_policy = SCHED_OTHER;
+    attr.sched_nice = 0;
+    syscall(SYS_sched_setattr, 0, &attr, 0);
+    attr.size = sizeof(attr);
+    attr.sched_flags = 0x10 | 0x8;  /* SCHED_FLAG_KEEP_PARAMS|SCHED_FLAG_KEEP_POLICY */
+    syscall(SYS_sched_setattr, 0, &attr, 0);
+    attr.sched_flags = 0x8;  /* SCHED_FLAG_KEEP_POLICY */
+    syscall(SYS_sched_setattr, 0, &attr, 0);
+    attr.sched_flags = 0x80 | 0x1;  /* an unknown flag */
+    syscall(SYS_sched_setattr, 0, &attr, 0);
+    attr.sched_flags = 0;
+    attr.size = 0;  /* the first version's size */
+    syscall(SYS_sched_setattr, 0, &attr, 0);
+    attr.size = 20;  /* smaller than any version */
+    syscall(SYS_sched_setattr, 0, &attr, 0);
+    memset(big, 0, sizeof(big));
+    memcpy(big, &attr, sizeof(attr));
+    ((struct sched_attr_raw *)big)->size = sizeof(big);
+    big[70] = 1;  /* bytes the kernel does not know, not zero: E2BIG */
+    syscall(SYS_sched_setattr, 0, big, 0);
+    syscall(SYS_sched_setattr, 0, unreadable(), 0);
+    syscall(SYS_sched_setattr, 0, NULL, 0);
+    attr.size = 48;
+    syscall(SYS_sched_setattr, 0, &attr, 5);  /* flags must be 0 */
+}
+
+static void vm_calls(void)
+{
+    char src[16] = "remote bytes", dst[16] = "", half[6] = "";
+    struct iovec local[2] = {{dst, 6}, {half, 6}};
+    struct iovec remote[1] = {{src, 12}};
+    pid_t self = getpid();
+    syscall(SYS_process_vm_readv, self, local, 2, remote, 1, 0);
+    struct iovec out[1] = {{"written", 7}};
+    struct iovec there[2] = {{dst, 3}, {half, 4}};
+    syscall(SYS_process_vm_writev, self, out, 1, there, 2, 0);
+    syscall(SYS_process_vm_readv, self, local, 2, remote, 1, 1);  /* flags must be 0 */
+    struct iovec bad[1] = {{(void *)8, 4}};
+    syscall(SYS_process_vm_readv, self, local, 1, bad, 1, 0);  /* EFAULT */
+    syscall(SYS_process_vm_writev, self, NULL, 0, NULL, 0, 0);
+}
+
+int main(int argc, char **argv)
+{
+    const char *group = argc > 1 ? argv[1] : "";
+    marker();
+    if (!strcmp(group, "admin"))
+        admin_calls();
+    else if (!strcmp(group, "schedattr"))
+        schedattr_calls();
+    else if (!strcmp(group, "vm"))
+        vm_calls();
+    else
+        return 2;
+    return 0;
+}
