@@ -225,31 +225,36 @@ def test_io_uring_and_kcmp_values_and_layouts_match_the_uapi_headers(tmp_path):
 
 
 ADMIN_SETS = ("reboot_magic1", "reboot_magic2", "reboot_cmd", "uffd_flags", "delete_module_flags", "module_init_flags",
-              "swap_flags", "kexec_arch", "kexec_load_flags", "kexec_file_load_flags", "sched_flags")
+              "swap_flags", "kexec_arch", "kexec_load_flags", "kexec_file_load_flags", "sched_flags",
+              "landlock_access_fs", "landlock_create_ruleset_flags", "futex_waiter_flags", "move_pages_flags")
+LAYOUTS = ("sched_attr", "kexec_segment", "landlock_path_beneath_attr", "futex_waitv")
 KERNEL_INTERNAL = {"SWAP_FLAG_DISCARD_ONCE", "SWAP_FLAG_DISCARD_PAGES"}  # the kernel's linux/swap.h, not glibc's
 ADMIN_HEADERS = ["stdio.h", "fcntl.h", "sys/swap.h", "linux/reboot.h", "linux/userfaultfd.h", "linux/module.h",
-                 "linux/kexec.h", "linux/sched.h"]
+                 "linux/kexec.h", "linux/sched.h", "linux/landlock.h", "linux/futex.h", "linux/mempolicy.h"]
 
 
 def test_administrators_values_and_layouts_match_the_headers(tmp_path):
-    """reboot's magic numbers and commands, userfaultfd's, the module calls', swapon's, kexec's and
-    struct sched_attr's flags: every name strace 6.1 has is in this machine's headers, with the value the
-    catalogue gives; struct sched_attr and struct kexec_segment are laid out as the catalogue says."""
+    """reboot's magic numbers and commands, userfaultfd's, the module calls', swapon's, kexec's, struct
+    sched_attr's, Landlock's, futex_waitv's and move_pages' flags: every name strace 6.1 has is in this
+    machine's headers, with the value the catalogue gives; the structs of those calls are laid out as the
+    catalogue says."""
     c = load_catalogue().constants
     names = sorted({n for s in ADMIN_SETS for n, _ in c.sets[s].entries})
     seen = _checked_against(tmp_path, ADMIN_HEADERS, names)
     assert set(seen) == set(names) - KERNEL_INTERNAL
     layouts = load_structs()
     prog = ("#include <stdio.h>\n#include <stddef.h>\n#include <linux/sched/types.h>\n#include <linux/kexec.h>\n"
-            "int main(void) {\n")
-    for name in ("sched_attr", "kexec_segment"):
+            "#include <linux/landlock.h>\n#include <linux/futex.h>\nint main(void) {\n"
+            'printf("LANDLOCK_RULE_PATH_BENEATH %d\\n", (int)LANDLOCK_RULE_PATH_BENEATH);\n')
+    for name in LAYOUTS:
         prog += f'printf("{name} %zu\\n", sizeof(struct {name}));\n'
         for f in layouts[name].fields:
             prog += (f'printf("{name}.{f.name} %zu %zu\\n", offsetof(struct {name}, {f.name}), '
                      f'sizeof(((struct {name} *)0)->{f.name}));\n')
     out = dict(line.split(" ", 1) for line in _compile_and_run(tmp_path, prog + "return 0;\n}\n").splitlines())
+    assert int(out["LANDLOCK_RULE_PATH_BENEATH"]) == c.values["LANDLOCK_RULE_PATH_BENEATH"]  # an enum there
     widths = {"u32": 4, "s32": 4, "u64": 8}
-    for name in ("sched_attr", "kexec_segment"):
+    for name in LAYOUTS:
         assert int(out[name]) == layouts[name].size, name
         for f in layouts[name].fields:
             assert tuple(map(int, out[f"{name}.{f.name}"].split())) == (f.offset, widths[f.type]), f"{name}.{f.name}"

@@ -78,3 +78,36 @@ def test_process_vm_readv_and_writev_agree_with_strace(options, build_dir, tmp_p
         assert lines[3].endswith("[{iov_base=0xADDR, iov_len=6}], 1, [{iov_base=0x8, iov_len=4}], 1, 0) "
                                  "= -1 EFAULT (Bad address)")
         assert lines[4].endswith(", NULL, 0, NULL, 0, 0) = 0")
+
+
+@pytest.mark.parametrize("options", STYLES + [("-y",)], ids=STYLE_IDS + ["y"])
+def test_landlock_agrees_with_strace(options, build_dir, tmp_path):
+    lines = _compare("sandbox", ["landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"],
+                     build_dir, tmp_path, options)
+    lines = [line for line in lines if not line.startswith("close(")]
+    if options == ():
+        assert lines[0].startswith("landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) = ")
+        rights = "LANDLOCK_ACCESS_FS_READ_FILE|LANDLOCK_ACCESS_FS_READ_DIR"
+        assert lines[1].startswith(f"landlock_create_ruleset({{handled_access_fs={rights}}}, 8, 0) = ")
+        assert lines[2].startswith(f"landlock_create_ruleset({{handled_access_fs={rights}, ...}}, 16, 0) = ")
+        assert lines[3] == "landlock_create_ruleset(0xADDR, 4, 0) = -1 EINVAL (Invalid argument)"
+        assert lines[6] == ("landlock_add_rule(3, LANDLOCK_RULE_PATH_BENEATH, "
+                            "{allowed_access=LANDLOCK_ACCESS_FS_READ_FILE, parent_fd=-100}, 0) = -1 EBADF (Bad file descriptor)")
+        assert lines[7].startswith("landlock_add_rule(3, LANDLOCK_RULE_PATH_BENEATH, "
+                                   "{allowed_access=LANDLOCK_ACCESS_FS_READ_FILE, parent_fd=4}, 0) = ")
+        assert lines[8] == "landlock_add_rule(3, 0x7 /* LANDLOCK_RULE_??? */, 0xADDR, 0) = -1 EINVAL (Invalid argument)"
+        assert lines[10] == "landlock_restrict_self(3, 0x80) = -1 EINVAL (Invalid argument)"
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_futex_waitv_and_move_pages_agree_with_strace(options, build_dir, tmp_path):
+    lines = _compare("pages", ["futex_waitv", "move_pages"], build_dir, tmp_path, options)
+    lines = [line for line in lines if not line.startswith("close(")]
+    if options == ():
+        assert lines[0] == ("futex_waitv([{val=0x4, uaddr=0xADDR, flags=FUTEX_32|FUTEX_PRIVATE_FLAG}, {val=0x5, "
+                            "uaddr=0xADDR, flags=FUTEX_32}], 2, 0, {tv_sec=1, tv_nsec=500}, CLOCK_MONOTONIC) "
+                            "= -1 EAGAIN (Resource temporarily unavailable)")
+        assert "flags=0x40 /* FUTEX_??? */, __reserved=0x1}], 2, 0, NULL, CLOCK_MONOTONIC)" in lines[2]
+        assert lines[3] == "futex_waitv(NULL, 0, 0x1, NULL, 0x4d /* CLOCK_??? */) = -1 EINVAL (Invalid argument)"
+        assert lines[4] == "move_pages(0, 2, [0xADDR, 0xADDR], NULL, [0, 0], 0) = 0"
+        assert lines[5] == "move_pages(0, 2, [0xADDR, 0xADDR], [0, 0], [0, 0], MPOL_MF_MOVE) = 0"

@@ -2113,64 +2113,67 @@ def _decode_213(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 214: f107 enter (filename, utimes)
-_S214 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 214: f107 enter (pages, nodes)
+_S214 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S214.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S214.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 215: f107 exit (status)
+_S215 = struct.Struct("<QIIIHHq")
+
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 216: f108 enter (filename, utimes)
+_S216 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 215: f107 exit
-_S215 = struct.Struct("<QIIIHHq")
+# kind 217: f108 exit
+_S217 = struct.Struct("<QIIIHHq")
 
-def _decode_215(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 216: f108 enter (sigmask)
-_S216 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 218: f109 enter (sigmask)
+_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S216.unpack_from(mv, off)
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 217: f108 exit (events)
-_S217 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit (events)
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 218: f109 enter (arg1)
-_S218 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S218.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 219: f109 exit
-_S219 = struct.Struct("<QIIIHHq")
-
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 220: f110 enter (uinfo)
+# kind 220: f110 enter (arg1)
 _S220 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_220(mv, off):
@@ -2188,22 +2191,40 @@ def _decode_221(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 222: f111 enter (mmsg, timeout)
-_S222 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 222: f111 enter (uinfo)
+_S222 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S222.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S222.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 223: f111 exit
+_S223 = struct.Struct("<QIIIHHq")
+
+def _decode_223(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 224: f112 enter (mmsg, timeout)
+_S224 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_224(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S224.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 223: f111 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S223 = struct.Struct("<QIIIHHq")
+# kind 225: f112 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S225 = struct.Struct("<QIIIHHq")
 
-def _decode_223(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
+def _decode_225(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2216,49 +2237,49 @@ def _decode_223(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 224: f112 enter (pathname)
-_S224 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 226: f113 enter (pathname)
+_S226 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S224.unpack_from(mv, off)
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 225: f112 exit
-_S225 = struct.Struct("<QIIIHHq")
+# kind 227: f113 exit
+_S227 = struct.Struct("<QIIIHHq")
 
-def _decode_225(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 226: f113 enter (new_rlim)
-_S226 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 228: f114 enter (new_rlim)
+_S228 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S226.unpack_from(mv, off)
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S228.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 227: f113 exit (old_rlim)
-_S227 = struct.Struct("<QIIIHHq")
+# kind 229: f114 exit (old_rlim)
+_S229 = struct.Struct("<QIIIHHq")
 
-def _decode_227(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 228: f114 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S228 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 230: f115 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S230 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S228.unpack_from(mv, off)
+def _decode_230(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2270,82 +2291,64 @@ def _decode_228(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 229: f114 exit (mmsg)
-_S229 = struct.Struct("<QIIIHHq")
-
-def _decode_229(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 230: f115 enter
-_S230 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_230(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S230.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 231: f115 exit (cpup, nodep)
+# kind 231: f115 exit (mmsg)
 _S231 = struct.Struct("<QIIIHHq")
 
 def _decode_231(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 232: f116 enter (rvec)
-_S232 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 232: f116 enter
+_S232 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S232.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S232.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 233: f116 exit (lvec)
+# kind 233: f116 exit (cpup, nodep)
 _S233 = struct.Struct("<QIIIHHq")
 
 def _decode_233(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _iov_slot(mv, pos, 44)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 234: f117 enter (lvec, rvec)
+# kind 234: f117 enter (rvec)
 _S234 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_234(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S234.unpack_from(mv, off)
     pos = off + 88
-    s0, pos = _iov_slot(mv, pos, 44)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 235: f117 exit
+# kind 235: f117 exit (lvec)
 _S235 = struct.Struct("<QIIIHHq")
 
 def _decode_235(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _iov_slot(mv, pos, 44)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 236: f118 enter (idx2)
-_S236 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 236: f118 enter (lvec, rvec)
+_S236 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_236(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S236.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S236.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _iov_slot(mv, pos, 44)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 237: f118 exit
@@ -2356,32 +2359,32 @@ def _decode_237(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 238: f119 enter (uattr)
-_S238 = struct.Struct("<QIIIHH16sQQQ")
+# kind 238: f119 enter (idx2)
+_S238 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S238.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 239: f119 exit (uattr)
+# kind 239: f119 exit
 _S239 = struct.Struct("<QIIIHHq")
 
 def _decode_239(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 240: f120 enter
-_S240 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 240: f120 enter (uattr)
+_S240 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S240.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S240.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 241: f120 exit (uattr)
@@ -2394,17 +2397,15 @@ def _decode_241(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 242: f121 enter (uargs)
-_S242 = struct.Struct("<QIIIHH16sQQQ")
+# kind 242: f121 enter
+_S242 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S242.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S242.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 243: f121 exit (uargs)
+# kind 243: f121 exit (uattr)
 _S243 = struct.Struct("<QIIIHHq")
 
 def _decode_243(mv, off):
@@ -2414,15 +2415,17 @@ def _decode_243(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 244: f122 enter
+# kind 244: f122 enter (uargs)
 _S244 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_244(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S244.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 245: f122 exit (ubuf)
+# kind 245: f122 exit (uargs)
 _S245 = struct.Struct("<QIIIHHq")
 
 def _decode_245(mv, off):
@@ -2432,34 +2435,32 @@ def _decode_245(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 246: f123 enter (cmdline_ptr)
-_S246 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 246: f123 enter
+_S246 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_246(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S246.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S246.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 247: f123 exit
+# kind 247: f123 exit (ubuf)
 _S247 = struct.Struct("<QIIIHHq")
 
 def _decode_247(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 248: f124 enter (filename, argv, envp)
+# kind 248: f124 enter (cmdline_ptr)
 _S248 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_248(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S248.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 249: f124 exit
@@ -2470,39 +2471,59 @@ def _decode_249(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 250: f125 enter (filename)
+# kind 250: f125 enter (filename, argv, envp)
 _S250 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_250(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S250.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 251: f125 exit (buffer)
+# kind 251: f125 exit
 _S251 = struct.Struct("<QIIIHHq")
 
 def _decode_251(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 252: f126 enter (filename)
+_S252 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S252.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 253: f126 exit (buffer)
+_S253 = struct.Struct("<QIIIHHq")
+
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 252: * enter
-_S252 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 254: * enter
+_S254 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S252.unpack_from(mv, off)
+def _decode_254(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S254.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 253: * exit
-_S253 = struct.Struct("<QIIIHHq")
+# kind 255: * exit
+_S255 = struct.Struct("<QIIIHHq")
 
-def _decode_253(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
+def _decode_255(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2641,6 +2662,7 @@ _RETRY_READERS = {
     271: (_buf_slot, _buf_slot, _buf_slot, ),
     275: (_buf_slot, _buf_slot, ),
     326: (_buf_slot, _buf_slot, ),
+    279: (_buf_slot, _buf_slot, ),
     280: (_str_slot, _buf_slot, ),
     281: (_buf_slot, ),
     282: (_buf_slot, ),
@@ -2967,6 +2989,8 @@ DECODERS = {
     251: _decode_251,
     252: _decode_252,
     253: _decode_253,
+    254: _decode_254,
+    255: _decode_255,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

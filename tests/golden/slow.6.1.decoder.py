@@ -2133,64 +2133,67 @@ def _decode_215(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 216: f108 enter (filename, utimes)
-_S216 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 216: f108 enter (pages, nodes)
+_S216 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S216.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 217: f108 exit (status)
+_S217 = struct.Struct("<QIIIHHq")
+
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 218: f109 enter (filename, utimes)
+_S218 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S218.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 217: f108 exit
-_S217 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 218: f109 enter (sigmask)
-_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 220: f110 enter (sigmask)
+_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 219: f109 exit (events)
-_S219 = struct.Struct("<QIIIHHq")
+# kind 221: f110 exit (events)
+_S221 = struct.Struct("<QIIIHHq")
 
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 220: f110 enter (arg1)
-_S220 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S220.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 221: f110 exit
-_S221 = struct.Struct("<QIIIHHq")
-
-def _decode_221(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 222: f111 enter (uinfo)
+# kind 222: f111 enter (arg1)
 _S222 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_222(mv, off):
@@ -2208,22 +2211,40 @@ def _decode_223(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 224: f112 enter (mmsg, timeout)
-_S224 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 224: f112 enter (uinfo)
+_S224 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S224.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S224.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 225: f112 exit
+_S225 = struct.Struct("<QIIIHHq")
+
+def _decode_225(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 226: f113 enter (mmsg, timeout)
+_S226 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 225: f112 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S225 = struct.Struct("<QIIIHHq")
+# kind 227: f113 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S227 = struct.Struct("<QIIIHHq")
 
-def _decode_225(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2242,49 +2263,49 @@ def _decode_225(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
-# kind 226: f113 enter (pathname)
-_S226 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 228: f114 enter (pathname)
+_S228 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 227: f113 exit
-_S227 = struct.Struct("<QIIIHHq")
+# kind 229: f114 exit
+_S229 = struct.Struct("<QIIIHHq")
 
-def _decode_227(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 228: f114 enter (new_rlim)
-_S228 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 230: f115 enter (new_rlim)
+_S230 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S228.unpack_from(mv, off)
+def _decode_230(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 229: f114 exit (old_rlim)
-_S229 = struct.Struct("<QIIIHHq")
+# kind 231: f115 exit (old_rlim)
+_S231 = struct.Struct("<QIIIHHq")
 
-def _decode_229(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
+def _decode_231(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 230: f115 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S230 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 232: f116 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S232 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_230(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
+def _decode_232(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S232.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2302,82 +2323,64 @@ def _decode_230(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 231: f115 exit (mmsg)
-_S231 = struct.Struct("<QIIIHHq")
-
-def _decode_231(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 232: f116 enter
-_S232 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S232.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 233: f116 exit (cpup, nodep)
+# kind 233: f116 exit (mmsg)
 _S233 = struct.Struct("<QIIIHHq")
 
 def _decode_233(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 234: f117 enter (rvec)
-_S234 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 234: f117 enter
+_S234 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S234.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S234.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 235: f117 exit (lvec)
+# kind 235: f117 exit (cpup, nodep)
 _S235 = struct.Struct("<QIIIHHq")
 
 def _decode_235(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _iov_slot(mv, pos, 44)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 236: f118 enter (lvec, rvec)
+# kind 236: f118 enter (rvec)
 _S236 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_236(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S236.unpack_from(mv, off)
     pos = off + 88
-    s0, pos = _iov_slot(mv, pos, 44)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 237: f118 exit
+# kind 237: f118 exit (lvec)
 _S237 = struct.Struct("<QIIIHHq")
 
 def _decode_237(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _iov_slot(mv, pos, 44)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 238: f119 enter (idx2)
-_S238 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 238: f119 enter (lvec, rvec)
+_S238 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S238.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _iov_slot(mv, pos, 44)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 239: f119 exit
@@ -2388,32 +2391,32 @@ def _decode_239(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 240: f120 enter (uattr)
-_S240 = struct.Struct("<QIIIHH16sQQQ")
+# kind 240: f120 enter (idx2)
+_S240 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S240.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S240.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 241: f120 exit (uattr)
+# kind 241: f120 exit
 _S241 = struct.Struct("<QIIIHHq")
 
 def _decode_241(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 242: f121 enter
-_S242 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 242: f121 enter (uattr)
+_S242 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S242.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S242.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 243: f121 exit (uattr)
@@ -2426,17 +2429,15 @@ def _decode_243(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 244: f122 enter (uargs)
-_S244 = struct.Struct("<QIIIHH16sQQQ")
+# kind 244: f122 enter
+_S244 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_244(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S244.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S244.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 245: f122 exit (uargs)
+# kind 245: f122 exit (uattr)
 _S245 = struct.Struct("<QIIIHHq")
 
 def _decode_245(mv, off):
@@ -2446,15 +2447,17 @@ def _decode_245(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 246: f123 enter
+# kind 246: f123 enter (uargs)
 _S246 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_246(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S246.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 247: f123 exit (ubuf)
+# kind 247: f123 exit (uargs)
 _S247 = struct.Struct("<QIIIHHq")
 
 def _decode_247(mv, off):
@@ -2464,34 +2467,32 @@ def _decode_247(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 248: f124 enter (cmdline_ptr)
-_S248 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 248: f124 enter
+_S248 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_248(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S248.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S248.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 249: f124 exit
+# kind 249: f124 exit (ubuf)
 _S249 = struct.Struct("<QIIIHHq")
 
 def _decode_249(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 250: f125 enter (filename, argv, envp)
+# kind 250: f125 enter (cmdline_ptr)
 _S250 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_250(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S250.unpack_from(mv, off)
     pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 40)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 251: f125 exit
@@ -2502,37 +2503,37 @@ def _decode_251(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 252: f126 enter (filename)
+# kind 252: f126 enter (filename, argv, envp)
 _S252 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_252(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S252.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _strv_slot(mv, pos, 40)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 253: f126 exit (buffer)
+# kind 253: f126 exit
 _S253 = struct.Struct("<QIIIHHq")
 
 def _decode_253(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 254: f127 enter (params)
-_S254 = struct.Struct("<QIIIHH16sQQ")
+# kind 254: f127 enter (filename)
+_S254 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_254(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S254.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S254.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 255: f127 exit (params)
+# kind 255: f127 exit (buffer)
 _S255 = struct.Struct("<QIIIHHq")
 
 def _decode_255(mv, off):
@@ -2542,99 +2543,174 @@ def _decode_255(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 256: f128 enter (_key, _value)
-_S256 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 256: f128 enter (params)
+_S256 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_256(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S256.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S256.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 257: f128 exit (params)
+_S257 = struct.Struct("<QIIIHHq")
+
+def _decode_257(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 258: f129 enter (_key, _value)
+_S258 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_258(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S258.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 257: f128 exit
-_S257 = struct.Struct("<QIIIHHq")
+# kind 259: f129 exit
+_S259 = struct.Struct("<QIIIHHq")
 
-def _decode_257(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
+def _decode_259(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 258: f129 enter (uargs)
-_S258 = struct.Struct("<QIIIHH16sQQ")
+# kind 260: f130 enter (uargs)
+_S260 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_258(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S258.unpack_from(mv, off)
+def _decode_260(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S260.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 259: f129 exit (uargs, uargs)
-_S259 = struct.Struct("<QIIIHHq")
-
-def _decode_259(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 260: f130 enter (timeout, sigmask)
-_S260 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_260(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S260.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 261: f130 exit (events)
+# kind 261: f130 exit (uargs, uargs)
 _S261 = struct.Struct("<QIIIHHq")
 
 def _decode_261(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 262: f131 enter (timeout, sigmask)
+_S262 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_262(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S262.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 263: f131 exit (events)
+_S263 = struct.Struct("<QIIIHHq")
+
+def _decode_263(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 262: f131 enter (path, uattr)
-_S262 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 264: f132 enter (path, uattr)
+_S264 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_262(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S262.unpack_from(mv, off)
+def _decode_264(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S264.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 263: f131 exit
-_S263 = struct.Struct("<QIIIHHq")
-
-def _decode_263(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 264: * enter
-_S264 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_264(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S264.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
-
-
-# kind 265: * exit
+# kind 265: f132 exit
 _S265 = struct.Struct("<QIIIHHq")
 
 def _decode_265(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 266: f133 enter (attr)
+_S266 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_266(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S266.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 267: f133 exit
+_S267 = struct.Struct("<QIIIHHq")
+
+def _decode_267(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 268: f134 enter (rule_attr)
+_S268 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_268(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S268.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 269: f134 exit
+_S269 = struct.Struct("<QIIIHHq")
+
+def _decode_269(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 270: f135 enter (waiters, timeout)
+_S270 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_270(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S270.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 271: f135 exit
+_S271 = struct.Struct("<QIIIHHq")
+
+def _decode_271(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S271.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 272: * enter
+_S272 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_272(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S272.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 273: * exit
+_S273 = struct.Struct("<QIIIHHq")
+
+def _decode_273(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S273.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2780,6 +2856,7 @@ _RETRY_READERS = {
     271: (_buf_slot, _buf_slot, _buf_slot, ),
     275: (_buf_slot, _buf_slot, ),
     326: (_buf_slot, _buf_slot, ),
+    279: (_buf_slot, _buf_slot, ),
     280: (_str_slot, _buf_slot, ),
     281: (_buf_slot, ),
     282: (_buf_slot, ),
@@ -2802,6 +2879,9 @@ _RETRY_READERS = {
     435: (_buf_slot, ),
     441: (_buf_slot, _buf_slot, ),
     442: (_str_slot, _buf_slot, ),
+    444: (_buf_slot, ),
+    445: (_buf_slot, ),
+    449: (_buf_slot, _buf_slot, ),
 }
 
 
@@ -3123,6 +3203,14 @@ DECODERS = {
     263: _decode_263,
     264: _decode_264,
     265: _decode_265,
+    266: _decode_266,
+    267: _decode_267,
+    268: _decode_268,
+    269: _decode_269,
+    270: _decode_270,
+    271: _decode_271,
+    272: _decode_272,
+    273: _decode_273,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

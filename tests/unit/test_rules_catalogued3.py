@@ -2,8 +2,8 @@
 reboot's magic numbers, command and RESTART2 string, swapon's priority apart from its flags, the module
 calls' and userfaultfd's flags, kexec_load's segments and architecture, kexec_file_load's command line,
 sched_setattr's and sched_getattr's struct by its size and flags, process_vm_readv's remote iovecs, and
-the catalogue's slot for a struct the kernel writes when it fails. Each rendered from a synthetic event,
-without BPF."""
+the catalogue's slot for a struct the kernel writes when it fails, Landlock's rulesets and rules,
+futex_waitv's waiters, move_pages' arrays. Each rendered from a synthetic event, without BPF."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ from schemas import syscall_infos
 from tracespec.catalogue.kinds import KINDS, Written
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.args import render, visible
+from tracespec.format.fdpaths import FdPaths
 from tracespec.format.jsonl import json_value
 from tracespec.format.special import special
 from tracespec.format.values import Style
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["reboot", "swapon", "userfaultfd", "delete_module", "finit_module", "kexec_load", "kexec_file_load",
-            "sched_setattr", "sched_getattr", "process_vm_readv"]
+            "sched_setattr", "sched_getattr", "process_vm_readv", "landlock_create_ruleset", "landlock_add_rule",
+            "landlock_restrict_self", "futex_waitv", "move_pages"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 MAGIC1, MAGIC2, RESTART2 = 0xFEE1DEAD, 0x28121969, 0xA1B2C3D4
 
@@ -148,3 +150,55 @@ def test_process_vm_readv_remote_iovecs_are_addresses_and_lengths():
     remote = {"rvec": Slot(struct.pack("<QQ", 0x7000, 12) + struct.pack("<QQ", 0, 4), 0)}
     text = line("process_vm_readv", (42, 0, 0, 0x6000, 2, 0), -14, remote)
     assert text == "42, NULL, 0, [{iov_base=0x7000, iov_len=12}, {iov_base=NULL, iov_len=4}], 2, 0"
+
+
+READ = "LANDLOCK_ACCESS_FS_READ_FILE|LANDLOCK_ACCESS_FS_READ_DIR"
+
+
+def test_landlock_ruleset_as_far_as_strace_knows_it():
+    rights = {"attr": Slot(struct.pack("<QQ", 0xC, 0), 0)}
+    ev = event("landlock_create_ruleset", (0x1000, 8, 0), 3, rights)
+    assert special(ev) == (f"{{handled_access_fs={READ}}}, 8, 0", "", None)
+    assert special(event("landlock_create_ruleset", (0x1000, 16, 0), 3, rights))[0].startswith(
+        f"{{handled_access_fs={READ}, ...}}, 16")
+    assert special(event("landlock_create_ruleset", (0x1000, 4, 0), -22, rights))[0] == "0x1000, 4, 0"
+    # asked for the ABI version: the return is a number, not a descriptor
+    ev = event("landlock_create_ruleset", (0, 0, 1), 7)
+    assert special(ev) == ("NULL, 0, LANDLOCK_CREATE_RULESET_VERSION", "", "7")
+    assert special(event("landlock_create_ruleset", (0x1000, 8, 2), -22, rights))[0].endswith(
+        ", 8, 0x2 /* LANDLOCK_CREATE_RULESET_??? */")
+
+
+def test_landlock_rule_by_its_type():
+    rule = {"rule_attr": Slot(struct.pack("<Qi", 0x4, 5), 0)}
+    assert special(event("landlock_add_rule", (3, 1, 0x1000, 0), 0, rule))[0] == \
+        "3, LANDLOCK_RULE_PATH_BENEATH, {allowed_access=LANDLOCK_ACCESS_FS_READ_FILE, parent_fd=5}, 0"
+    assert special(event("landlock_add_rule", (3, 7, 0x1000, 0x10), -22, rule))[0] == \
+        "3, 0x7 /* LANDLOCK_RULE_??? */, 0x1000, 0x10"
+    assert line("landlock_restrict_self", (3, 0x80), -22) == "3, 0x80"
+
+
+def test_a_negative_descriptor_is_not_annotated():
+    """strace's printfd finds nothing under /proc for a negative number: AT_FDCWD where an argument that
+    is not a directory descriptor holds it prints bare, under -y too."""
+    fds = FdPaths()
+    assert fds.annotate(1, -100) == "-100" and fds.annotate(1, -1) == "-1"
+
+
+def test_futex_waitv_waiters():
+    waiters = {"waiters": Slot(struct.pack("<QQII", 4, 0x5000, 0x82, 0) + struct.pack("<QQII", 0, 0, 0x40, 1), 0)}
+    ts = {"timeout": Slot(struct.pack("<qQ", 1, 500), 0)}
+    assert line("futex_waitv", (0x1000, 2, 0, 0x2000, 1), -11, {**waiters, **ts}) == (
+        "[{val=0x4, uaddr=0x5000, flags=FUTEX_32|FUTEX_PRIVATE_FLAG}, {val=0, uaddr=NULL, "
+        "flags=0x40 /* FUTEX_??? */, __reserved=0x1}], 2, 0, {tv_sec=1, tv_nsec=500}, CLOCK_MONOTONIC")
+    assert line("futex_waitv", (0, 0, 1, 0, 77), -22) == "NULL, 0, 0x1, NULL, 0x4d /* CLOCK_??? */"
+
+
+def test_move_pages_arrays_and_status():
+    pages = {"pages": Slot(struct.pack("<QQ", 0x7000, 0), 0), "nodes": Slot(struct.pack("<ii", 0, 1), 0)}
+    status = {"status": Slot(struct.pack("<ii", 0, -14), 0)}
+    ev = event("move_pages", (0, 2, 0x1000, 0x2000, 0x3000, 2), 0, pages, status)
+    assert ", ".join(render(f, v, ev, None, Style()) for f, v in visible(ev)) == \
+        "0, 2, [0x7000, NULL], [0, 1], [0, -EFAULT], MPOL_MF_MOVE"
+    assert render(ev.info.args[4], 0x3000, ev, None, RAW) == "[0, -14]"
+    assert render(ev.info.args[4], 0x3000, ev, None, VERBOSE) == "[0, -14 /* -EFAULT */]"

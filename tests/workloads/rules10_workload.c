@@ -11,11 +11,20 @@
  *   smaller than the first version's, one larger than the kernel knows, the flags that keep the policy or
  *   the parameters, an unreadable struct);
  * "vm": process_vm_readv and process_vm_writev on the process itself: the local iovecs with their bytes,
- *   the remote ones as addresses and lengths, a failing call.
+ *   the remote ones as addresses and lengths, a failing call;
+ * "sandbox": Landlock's three calls: the ABI version asked for, a ruleset made (an attribute struct
+ *   larger than strace knows, one too small), a path-beneath rule added (an unknown rule type), and
+ *   landlock_restrict_self with flags the kernel refuses (nothing is restricted);
+ * "pages": futex_waitv's waiters (a value that differs: it returns at once; an unknown flag) and
+ *   move_pages' pages, nodes and the status it writes (a page of the process's own, asked about and moved
+ *   to node 0).
  * Every call is deterministic and leaves the process and the machine as it found them. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <linux/landlock.h>
 #include <linux/reboot.h>
+#include <time.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -164,6 +173,64 @@ static void vm_calls(void)
     syscall(SYS_process_vm_writev, self, NULL, 0, NULL, 0, 0);
 }
 
+static void sandbox_calls(void)
+{
+    syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    struct {
+        uint64_t handled_access_fs;
+        uint64_t more;
+    } attr = {LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, 0};
+    int ruleset = syscall(SYS_landlock_create_ruleset, &attr, 8, 0);
+    int larger = syscall(SYS_landlock_create_ruleset, &attr, 16, 0);  /* its tail is zero: accepted */
+    if (larger >= 0)
+        close(larger);
+    syscall(SYS_landlock_create_ruleset, &attr, 4, 0);
+    attr.handled_access_fs |= 1ULL << 40;  /* an unknown right: EINVAL */
+    syscall(SYS_landlock_create_ruleset, &attr, 8, 0);
+    syscall(SYS_landlock_create_ruleset, &attr, 8, 2);
+    struct landlock_path_beneath_attr rule = {LANDLOCK_ACCESS_FS_READ_FILE, AT_FDCWD};
+    syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+    rule.parent_fd = open("/", O_PATH | O_CLOEXEC);
+    syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+    close(rule.parent_fd);
+    syscall(SYS_landlock_add_rule, ruleset, 7, &rule, 0);
+    syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, NULL, 0);
+    syscall(SYS_landlock_restrict_self, ruleset, 0x80);  /* refused: nothing is restricted */
+    if (ruleset >= 0)
+        close(ruleset);
+}
+
+struct futex_waitv_raw {
+    uint64_t val;
+    uint64_t uaddr;
+    uint32_t flags;
+    uint32_t reserved;
+};
+
+static void pages_calls(void)
+{
+    static uint32_t word = 5;
+    struct futex_waitv_raw w[2] = {{4, (uintptr_t)&word, FUTEX_32 | FUTEX_PRIVATE_FLAG, 0},
+                                   {5, (uintptr_t)&word, FUTEX_32, 0}};
+    struct timespec ts = {1, 500};  /* long past, on the monotonic clock */
+    /* the first waiter's value is not the word's: it returns at once (EAGAIN) */
+    syscall(SYS_futex_waitv, w, 2, 0, &ts, CLOCK_MONOTONIC);
+    syscall(SYS_futex_waitv, w, 1, 0, NULL, CLOCK_REALTIME);
+    w[1].flags = 0x40;
+    w[1].reserved = 1;
+    syscall(SYS_futex_waitv, w, 2, 0, NULL, CLOCK_MONOTONIC);  /* EINVAL */
+    syscall(SYS_futex_waitv, NULL, 0, 1, NULL, 77);
+
+    char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    page[0] = 1;
+    page[4096] = 1;
+    void *pages[2] = {page, page + 4096};
+    int nodes[2] = {0, 0}, status[2] = {-1, -1};
+    syscall(SYS_move_pages, 0, 2, pages, NULL, status, 0);
+    syscall(SYS_move_pages, 0, 2, pages, nodes, status, 2);  /* MPOL_MF_MOVE, to the node they are on */
+    munmap(page, 8192);
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -174,6 +241,10 @@ int main(int argc, char **argv)
         schedattr_calls();
     else if (!strcmp(group, "vm"))
         vm_calls();
+    else if (!strcmp(group, "sandbox"))
+        sandbox_calls();
+    else if (!strcmp(group, "pages"))
+        pages_calls();
     else
         return 2;
     return 0;

@@ -13,8 +13,8 @@ from __future__ import annotations
 from tracespec.catalogue.kinds import KINDS, ArgKind, Phase, array_param, parse_kind
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.structs import struct_json, struct_text
-from tracespec.format.values import (DEFAULT_STYLE, Style, constants, failed, flags_text, hexval, kind_of, ret_text,
-                                     struct_fields, structs)
+from tracespec.format.values import (DEFAULT_STYLE, Style, addr_text, constants, failed, flags_text, hexval, kind_of,
+                                     negated_errno_text, ret_text, struct_fields, structs)
 from tracespec.plan.model import ArgField
 from tracespec.wire.records import Slot
 
@@ -50,6 +50,11 @@ def _element(elem: str, data: bytes, ev: SyscallEvent, fds, style: Style) -> str
     if elem == "gid":  # printuid: -1 for (gid_t) -1
         value = struct_fields("gid", data)["value"]
         return "-1" if value == 0xFFFFFFFF else str(value)
+    if elem in ("page_addr", "node"):  # move_pages' pages (print_addr) and nodes (print_int_array_member)
+        value = struct_fields(elem, data)["value"]
+        return addr_text(value) if elem == "page_addr" else str(value)
+    if elem == "page_status":  # print_err(status, true): a node, or a negated errno by name
+        return negated_errno_text(struct_fields(elem, data)["value"], style)
     return struct_text(elem, data, style)
 
 

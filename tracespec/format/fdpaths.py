@@ -305,8 +305,10 @@ class FdPaths:
         return ev.tgid
 
     def annotate(self, tgid: int, fd: int) -> str:
-        """An argument: what the descriptor was when the syscall began."""
-        return self._bracketed(fd, self.path(tgid, fd))
+        """An argument: what the descriptor was when the syscall began. A negative one is no descriptor
+        (strace's printfd finds nothing under /proc for it): AT_FDCWD too, where an argument that is not
+        a directory descriptor holds it."""
+        return str(fd) if fd < 0 else self._bracketed(fd, self.path(tgid, fd))
 
     def annotate_new(self, tgid: int, fd: int) -> str:
         """A returned descriptor (or one the kernel wrote, as pipe's): what the syscall made it."""

@@ -368,6 +368,17 @@ def _remote_iovec(v: dict) -> str:
     return f"{{iov_base={addr_text(v['iov_base'])}, iov_len={v['iov_len']}}}"
 
 
+def _futex_waitv(v: dict, style: Style) -> str:
+    """strace's print_waiter: the value in hex, the word's address, the flags; the reserved word only when
+    it is not zero."""
+    c = constants()
+    text = (f"{{val={hexval(v['val'])}, uaddr={addr_text(v['uaddr'])}, "
+            f"flags={flags_text(v['flags'], c.sets['futex_waiter_flags'], c, style)}")
+    if v["__reserved"]:
+        text += f", __reserved={hexval(v['__reserved'])}"
+    return text + "}"
+
+
 # printers that the -v and -X/-x options change take the style too
 def _epoll_event(v: dict, style: Style) -> str:
     """print_epoll_event (strace 6.1): the events, the data as both members (epoll_wait's array and
@@ -380,7 +391,7 @@ def _epoll_event(v: dict, style: Style) -> str:
 STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
           "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
           "sigevent": _sigevent, "stack_t": _stack_t,
-          "mount_attr": _mount_attr, "mq_attr": mq_attr_text}
+          "mount_attr": _mount_attr, "mq_attr": mq_attr_text, "futex_waitv": _futex_waitv}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t,
         "ptr": _ptr, "ulong": _int, "utimes": _utimes, "utimbuf": _utimbuf,

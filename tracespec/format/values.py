@@ -365,6 +365,16 @@ def named_memory_text(ev, name: str, style: Style = DEFAULT_STYLE, at_exit: bool
     return memory_text(ev.args[i], ev.info.args[i], slot, at_exit and failed(ev.ret), style)
 
 
+def negated_errno_text(value: int, style: Style = DEFAULT_STYLE) -> str:
+    """strace's print_err(value, true): a number, or a negated errno by name (-EFAULT; -X raw: -14; -X
+    verbose: -14 /* -EFAULT */)."""
+    info = constants().errnos.get(-value) if value < 0 else None
+    name = info.name if info else None
+    if name is None or style.xlat == "raw":
+        return str(value)
+    return f"{value} /* -{name} */" if style.xlat == "verbose" else f"-{name}"
+
+
 def errno_text(errno: int) -> str:
     c = constants()
     name = c.errno_name(errno)
