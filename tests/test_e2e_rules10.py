@@ -111,3 +111,24 @@ def test_futex_waitv_and_move_pages_agree_with_strace(options, build_dir, tmp_pa
         assert lines[3] == "futex_waitv(NULL, 0, 0x1, NULL, 0x4d /* CLOCK_??? */) = -1 EINVAL (Invalid argument)"
         assert lines[4] == "move_pages(0, 2, [0xADDR, 0xADDR], NULL, [0, 0], 0) = 0"
         assert lines[5] == "move_pages(0, 2, [0xADDR, 0xADDR], [0, 0], [0, 0], MPOL_MF_MOVE) = 0"
+
+
+def _clock_now(line: str) -> str:
+    """The clock's time and its error estimates move between the two runs; the rest of struct timex does
+    not."""
+    line = re.sub(r"time=\{tv_sec=\d+, tv_usec=\d+\}", "time={tv_sec=S, tv_usec=U}", line)
+    return re.sub(r"(maxerror|esterror)=\d+", r"\1=N", line)
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_adjtimex_and_clock_adjtime_agree_with_strace(options, build_dir, tmp_path):
+    lines = _compare("timex", ["adjtimex", "clock_adjtime"], build_dir, tmp_path, options, scrub=_clock_now)
+    if options == ():
+        assert re.fullmatch(r"adjtimex\(\{modes=0, offset=-?\d+, freq=-?\d+, maxerror=N, esterror=N, status=\S+, "
+                            r"constant=\d+, precision=\d+, tolerance=\d+, time=\{tv_sec=S, tv_usec=U\}, tick=\d+, "
+                            r"ppsfreq=\d+, jitter=\d+, shift=\d+, stabil=\d+, jitcnt=\d+, calcnt=\d+, errcnt=\d+, "
+                            r"stbcnt=\d+, tai=\d+\}\) = \d \(TIME_[A-Z]+\)", lines[0]), lines[0]
+        assert lines[1].startswith("adjtimex({modes=ADJ_OFFSET_SS_READ, ")
+        assert lines[2] == "adjtimex(NULL) = -1 EFAULT (Bad address)"
+        assert lines[3].startswith("clock_adjtime(CLOCK_REALTIME, {modes=0, ")
+        assert lines[4] == "clock_adjtime(CLOCK_MONOTONIC, 0xADDR) = -1 EOPNOTSUPP (Operation not supported)"

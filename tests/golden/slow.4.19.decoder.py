@@ -1174,33 +1174,32 @@ def _decode_115(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (rlim)
-_S116 = struct.Struct("<QIIIHH16sQQ")
+# kind 116: f58 enter
+_S116 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S116.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 117: f58 exit
+# kind 117: f58 exit (txc_p)
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 118: f59 enter (tv, tz)
+# kind 118: f59 enter (rlim)
 _S118 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_118(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 119: f59 exit
@@ -1211,17 +1210,15 @@ def _decode_119(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 120: f60 enter (dev_name, dir_name, type, data)
-_S120 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 120: f60 enter (tv, tz)
+_S120 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    s3, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 121: f60 exit
@@ -1232,14 +1229,17 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 122: f61 enter (arg)
-_S122 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 122: f61 enter (dev_name, dir_name, type, data)
+_S122 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S122.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 123: f61 exit
@@ -1250,14 +1250,14 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (arg0)
-_S124 = struct.Struct("<QIIIHH16sQQ")
+# kind 124: f62 enter (arg)
+_S124 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S124.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 125: f62 exit
@@ -1268,14 +1268,14 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (uargs)
-_S126 = struct.Struct("<QIIIHH16sQQQ")
+# kind 126: f63 enter (arg0)
+_S126 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S126.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1286,14 +1286,14 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (arg0)
-_S128 = struct.Struct("<QIIIHH16sQQ")
+# kind 128: f64 enter (uargs)
+_S128 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S128.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S128.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 129: f64 exit
@@ -1304,14 +1304,14 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (arg1)
-_S130 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 130: f65 enter (arg0)
+_S130 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S130.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 131: f65 exit
@@ -1322,16 +1322,14 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (arg0, arg1, arg2)
+# kind 132: f66 enter (arg1)
 _S132 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_132(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 133: f66 exit
@@ -1342,15 +1340,16 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (name, value)
+# kind 134: f67 enter (arg0, arg1, arg2)
 _S134 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_134(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 135: f67 exit
@@ -1361,38 +1360,37 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (arg0, arg1)
-_S136 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 136: f68 enter (name, value)
+_S136 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S136.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 137: f68 exit (arg2)
+# kind 137: f68 exit
 _S137 = struct.Struct("<QIIIHHq")
 
 def _decode_137(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S137.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 138: f69 enter (name)
+# kind 138: f69 enter (arg0, arg1)
 _S138 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_138(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 139: f69 exit (value)
+# kind 139: f69 exit (arg2)
 _S139 = struct.Struct("<QIIIHHq")
 
 def _decode_139(mv, off):
@@ -1402,33 +1400,35 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 140: f70 enter (arg0, arg1)
-_S140 = struct.Struct("<QIIIHH16sQQ")
+# kind 140: f70 enter (name)
+_S140 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S140.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S140.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 141: f70 exit
+# kind 141: f70 exit (value)
 _S141 = struct.Struct("<QIIIHHq")
 
 def _decode_141(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 142: f71 enter (arg1)
-_S142 = struct.Struct("<QIIIHH16sQQQ")
+# kind 142: f71 enter (arg0, arg1)
+_S142 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S142.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S142.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 143: f71 exit
@@ -1439,50 +1439,50 @@ def _decode_143(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 144: f72 enter
-_S144 = struct.Struct("<QIIIHH16sQ")
+# kind 144: f72 enter (arg1)
+_S144 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S144.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S144.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 145: f72 exit (tloc)
+# kind 145: f72 exit
 _S145 = struct.Struct("<QIIIHHq")
 
 def _decode_145(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 146: f73 enter
+_S146 = struct.Struct("<QIIIHH16sQ")
+
+def _decode_146(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S146.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+
+
+# kind 147: f73 exit (tloc)
+_S147 = struct.Struct("<QIIIHHq")
+
+def _decode_147(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 146: f73 enter (utime)
-_S146 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 148: f74 enter (utime)
+_S148 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S146.unpack_from(mv, off)
+def _decode_148(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S148.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
-
-
-# kind 147: f73 exit
-_S147 = struct.Struct("<QIIIHHq")
-
-def _decode_147(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 148: f74 enter (user_mask_ptr)
-_S148 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 149: f74 exit
@@ -1493,33 +1493,33 @@ def _decode_149(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 150: f75 enter
+# kind 150: f75 enter (user_mask_ptr)
 _S150 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_150(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S150.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 151: f75 exit (user_mask_ptr)
+# kind 151: f75 exit
 _S151 = struct.Struct("<QIIIHHq")
 
 def _decode_151(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 152: f76 enter
-_S152 = struct.Struct("<QIIIHH16sQQ")
+_S152 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S152.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 153: f76 exit (ctxp)
+# kind 153: f76 exit (user_mask_ptr)
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
@@ -1529,17 +1529,15 @@ def _decode_153(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 154: f77 enter (timer_event_spec)
-_S154 = struct.Struct("<QIIIHH16sQQQ")
+# kind 154: f77 enter
+_S154 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S154.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S154.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 155: f77 exit (created_timer_id)
+# kind 155: f77 exit (ctxp)
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
@@ -1549,17 +1547,17 @@ def _decode_155(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 156: f78 enter (arg2)
-_S156 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 156: f78 enter (timer_event_spec)
+_S156 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S156.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S156.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 157: f78 exit (arg3)
+# kind 157: f78 exit (created_timer_id)
 _S157 = struct.Struct("<QIIIHHq")
 
 def _decode_157(mv, off):
@@ -1569,15 +1567,17 @@ def _decode_157(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: f79 enter
-_S158 = struct.Struct("<QIIIHH16sQQ")
+# kind 158: f79 enter (arg2)
+_S158 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S158.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S158.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 159: f79 exit (arg1)
+# kind 159: f79 exit (arg3)
 _S159 = struct.Struct("<QIIIHHq")
 
 def _decode_159(mv, off):
@@ -1587,53 +1587,53 @@ def _decode_159(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 160: f80 enter (tp)
+# kind 160: f80 enter
 _S160 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_160(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S160.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 161: f80 exit
+# kind 161: f80 exit (arg1)
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 162: f81 enter (rqtp)
-_S162 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S162.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 163: f81 exit (rmtp)
-_S163 = struct.Struct("<QIIIHHq")
-
-def _decode_163(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 164: f82 enter
+# kind 162: f81 enter (tp)
+_S162 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_162(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S162.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 163: f81 exit
+_S163 = struct.Struct("<QIIIHHq")
+
+def _decode_163(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 164: f82 enter (rqtp)
 _S164 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_164(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S164.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 165: f82 exit (events)
+# kind 165: f82 exit (rmtp)
 _S165 = struct.Struct("<QIIIHHq")
 
 def _decode_165(mv, off):
@@ -1643,33 +1643,32 @@ def _decode_165(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 166: f83 enter (event)
+# kind 166: f83 enter
 _S166 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_166(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 167: f83 exit
+# kind 167: f83 exit (events)
 _S167 = struct.Struct("<QIIIHHq")
 
 def _decode_167(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 168: f84 enter (filename, utimes)
-_S168 = struct.Struct("<QIIIHH16sQQ")
+# kind 168: f84 enter (event)
+_S168 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S168.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 169: f84 exit
@@ -1680,14 +1679,15 @@ def _decode_169(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 170: f85 enter (nmask)
-_S170 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 170: f85 enter (filename, utimes)
+_S170 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S170.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S170.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 171: f85 exit
@@ -1699,13 +1699,13 @@ def _decode_171(mv, off):
 
 
 # kind 172: f86 enter (nmask)
-_S172 = struct.Struct("<QIIIHH16sQQQ")
+_S172 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S172.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S172.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 173: f86 exit
@@ -1716,53 +1716,52 @@ def _decode_173(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 174: f87 enter
-_S174 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 174: f87 enter (nmask)
+_S174 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S174.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S174.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 175: f87 exit (policy, nmask)
+# kind 175: f87 exit
 _S175 = struct.Struct("<QIIIHHq")
 
 def _decode_175(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 176: f88 enter
+_S176 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_176(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S176.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 177: f88 exit (policy, nmask)
+_S177 = struct.Struct("<QIIIHHq")
+
+def _decode_177(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 176: f88 enter (u_name, u_attr)
-_S176 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 178: f89 enter (u_name, u_attr)
+_S178 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
+def _decode_178(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S178.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 177: f88 exit
-_S177 = struct.Struct("<QIIIHHq")
-
-def _decode_177(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 178: f89 enter (u_msg_ptr, u_abs_timeout)
-_S178 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S178.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 179: f89 exit
@@ -1773,131 +1772,130 @@ def _decode_179(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 180: f90 enter (u_abs_timeout)
+# kind 180: f90 enter (u_msg_ptr, u_abs_timeout)
 _S180 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_180(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S180.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 181: f90 exit (u_msg_ptr, u_msg_prio)
+# kind 181: f90 exit
 _S181 = struct.Struct("<QIIIHHq")
 
 def _decode_181(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 182: f91 enter (u_abs_timeout)
+_S182 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_182(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S182.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 183: f91 exit (u_msg_ptr, u_msg_prio)
+_S183 = struct.Struct("<QIIIHHq")
+
+def _decode_183(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 182: f91 enter (u_notification)
-_S182 = struct.Struct("<QIIIHH16sQQ")
+# kind 184: f92 enter (u_notification)
+_S184 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S182.unpack_from(mv, off)
+def _decode_184(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S184.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 183: f91 exit
-_S183 = struct.Struct("<QIIIHHq")
+# kind 185: f92 exit
+_S185 = struct.Struct("<QIIIHHq")
 
-def _decode_183(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
+def _decode_185(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 184: f92 enter (u_mqstat)
-_S184 = struct.Struct("<QIIIHH16sQQQ")
+# kind 186: f93 enter (u_mqstat)
+_S186 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S184.unpack_from(mv, off)
+def _decode_186(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S186.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 185: f92 exit (u_omqstat)
-_S185 = struct.Struct("<QIIIHHq")
+# kind 187: f93 exit (u_omqstat)
+_S187 = struct.Struct("<QIIIHHq")
 
-def _decode_185(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
+def _decode_187(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 186: f93 enter (segments)
-_S186 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 188: f94 enter (segments)
+_S188 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S186.unpack_from(mv, off)
+def _decode_188(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S188.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 187: f93 exit
-_S187 = struct.Struct("<QIIIHHq")
-
-def _decode_187(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 188: f94 enter
-_S188 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 189: f94 exit (infop, ru)
+# kind 189: f94 exit
 _S189 = struct.Struct("<QIIIHHq")
 
 def _decode_189(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 190: f95 enter
+_S190 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_190(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 191: f95 exit (infop, ru)
+_S191 = struct.Struct("<QIIIHHq")
+
+def _decode_191(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S191.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 190: f95 enter (_type, _description)
-_S190 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 192: f96 enter (_type, _description)
+_S192 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
+def _decode_192(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S192.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 191: f95 exit
-_S191 = struct.Struct("<QIIIHHq")
-
-def _decode_191(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S191.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 192: f96 enter (_type, _description, _callout_info)
-_S192 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S192.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 193: f96 exit
@@ -1908,15 +1906,16 @@ def _decode_193(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 194: f97 enter (old_nodes, new_nodes)
+# kind 194: f97 enter (_type, _description, _callout_info)
 _S194 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_194(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 195: f97 exit
@@ -1927,15 +1926,15 @@ def _decode_195(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 196: f98 enter (filename, utimes)
-_S196 = struct.Struct("<QIIIHH16sQQQ")
+# kind 196: f98 enter (old_nodes, new_nodes)
+_S196 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S196.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 197: f98 exit
@@ -1946,54 +1945,54 @@ def _decode_197(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 198: f99 enter (filename)
-_S198 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 198: f99 enter (filename, utimes)
+_S198 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S198.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 199: f99 exit
+_S199 = struct.Struct("<QIIIHHq")
+
+def _decode_199(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 200: f100 enter (filename)
+_S200 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 199: f99 exit (statbuf)
-_S199 = struct.Struct("<QIIIHHq")
+# kind 201: f100 exit (statbuf)
+_S201 = struct.Struct("<QIIIHHq")
 
-def _decode_199(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 200: f100 enter (arg1, arg3)
-_S200 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 202: f101 enter (arg1, arg3)
+_S202 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S200.unpack_from(mv, off)
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S202.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 201: f100 exit
-_S201 = struct.Struct("<QIIIHHq")
-
-def _decode_201(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 202: f101 enter (oldname, newname)
-_S202 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S202.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 203: f101 exit
@@ -2004,31 +2003,50 @@ def _decode_203(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 204: f102 enter (pathname)
-_S204 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 204: f102 enter (oldname, newname)
+_S204 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S204.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 205: f102 exit
+_S205 = struct.Struct("<QIIIHHq")
+
+def _decode_205(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 206: f103 enter (pathname)
+_S206 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_206(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 205: f102 exit (buf)
-_S205 = struct.Struct("<QIIIHHq")
+# kind 207: f103 exit (buf)
+_S207 = struct.Struct("<QIIIHHq")
 
-def _decode_205(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
+def _decode_207(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 206: f103 enter (inp, outp, exp, tsp, sig, sig)
-_S206 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 208: f104 enter (inp, outp, exp, tsp, sig, sig)
+_S208 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S206.unpack_from(mv, off)
+def _decode_208(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S208.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2039,11 +2057,11 @@ def _decode_206(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 207: f103 exit (inp, outp, exp, tsp)
-_S207 = struct.Struct("<QIIIHHq")
+# kind 209: f104 exit (inp, outp, exp, tsp)
+_S209 = struct.Struct("<QIIIHHq")
 
-def _decode_207(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
+def _decode_209(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2052,11 +2070,11 @@ def _decode_207(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 208: f104 enter (ufds, tsp, sigmask)
-_S208 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 210: f105 enter (ufds, tsp, sigmask)
+_S210 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
+def _decode_210(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2064,26 +2082,7 @@ def _decode_208(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 209: f104 exit (ufds, tsp)
-_S209 = struct.Struct("<QIIIHHq")
-
-def _decode_209(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 210: f105 enter
-_S210 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S210.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 211: f105 exit (head_ptr, len_ptr)
+# kind 211: f105 exit (ufds, tsp)
 _S211 = struct.Struct("<QIIIHHq")
 
 def _decode_211(mv, off):
@@ -2094,26 +2093,26 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 212: f106 enter (arg1, arg3)
-_S212 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 212: f106 enter
+_S212 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S212.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S212.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 213: f106 exit
+# kind 213: f106 exit (head_ptr, len_ptr)
 _S213 = struct.Struct("<QIIIHHq")
 
 def _decode_213(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 214: f107 enter (pages, nodes)
+# kind 214: f107 enter (arg1, arg3)
 _S214 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_214(mv, off):
@@ -2124,74 +2123,75 @@ def _decode_214(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 215: f107 exit (status)
+# kind 215: f107 exit
 _S215 = struct.Struct("<QIIIHHq")
 
 def _decode_215(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 216: f108 enter (pages, nodes)
+_S216 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S216.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 217: f108 exit (status)
+_S217 = struct.Struct("<QIIIHHq")
+
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 216: f108 enter (filename, utimes)
-_S216 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 218: f109 enter (filename, utimes)
+_S218 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S218.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 217: f108 exit
-_S217 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 218: f109 enter (sigmask)
-_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 220: f110 enter (sigmask)
+_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 219: f109 exit (events)
-_S219 = struct.Struct("<QIIIHHq")
+# kind 221: f110 exit (events)
+_S221 = struct.Struct("<QIIIHHq")
 
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 220: f110 enter (arg1)
-_S220 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S220.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 221: f110 exit
-_S221 = struct.Struct("<QIIIHHq")
-
-def _decode_221(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 222: f111 enter (uinfo)
+# kind 222: f111 enter (arg1)
 _S222 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_222(mv, off):
@@ -2209,22 +2209,40 @@ def _decode_223(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 224: f112 enter (mmsg, timeout)
-_S224 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 224: f112 enter (uinfo)
+_S224 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S224.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S224.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 225: f112 exit
+_S225 = struct.Struct("<QIIIHHq")
+
+def _decode_225(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 226: f113 enter (mmsg, timeout)
+_S226 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 225: f112 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S225 = struct.Struct("<QIIIHHq")
+# kind 227: f113 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S227 = struct.Struct("<QIIIHHq")
 
-def _decode_225(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2237,49 +2255,67 @@ def _decode_225(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 226: f113 enter (pathname)
-_S226 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 228: f114 enter (pathname)
+_S228 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 227: f113 exit
-_S227 = struct.Struct("<QIIIHHq")
+# kind 229: f114 exit
+_S229 = struct.Struct("<QIIIHHq")
 
-def _decode_227(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 228: f114 enter (new_rlim)
-_S228 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 230: f115 enter (new_rlim)
+_S230 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S228.unpack_from(mv, off)
+def _decode_230(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 229: f114 exit (old_rlim)
-_S229 = struct.Struct("<QIIIHHq")
+# kind 231: f115 exit (old_rlim)
+_S231 = struct.Struct("<QIIIHHq")
 
-def _decode_229(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
+def _decode_231(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 230: f115 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S230 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 232: f116 enter
+_S232 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_230(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
+def _decode_232(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S232.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 233: f116 exit (utx)
+_S233 = struct.Struct("<QIIIHHq")
+
+def _decode_233(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 234: f117 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S234 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_234(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S234.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2291,131 +2327,93 @@ def _decode_230(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 231: f115 exit (mmsg)
-_S231 = struct.Struct("<QIIIHHq")
+# kind 235: f117 exit (mmsg)
+_S235 = struct.Struct("<QIIIHHq")
 
-def _decode_231(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
+def _decode_235(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 232: f116 enter
-_S232 = struct.Struct("<QIIIHH16sQQQ")
+# kind 236: f118 enter
+_S236 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S232.unpack_from(mv, off)
+def _decode_236(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S236.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 233: f116 exit (cpup, nodep)
-_S233 = struct.Struct("<QIIIHHq")
+# kind 237: f118 exit (cpup, nodep)
+_S237 = struct.Struct("<QIIIHHq")
 
-def _decode_233(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
+def _decode_237(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 234: f117 enter (rvec)
-_S234 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 238: f119 enter (rvec)
+_S238 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S234.unpack_from(mv, off)
+def _decode_238(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S238.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 235: f117 exit (lvec)
-_S235 = struct.Struct("<QIIIHHq")
+# kind 239: f119 exit (lvec)
+_S239 = struct.Struct("<QIIIHHq")
 
-def _decode_235(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
+def _decode_239(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 236: f118 enter (lvec, rvec)
-_S236 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 240: f120 enter (lvec, rvec)
+_S240 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_236(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S236.unpack_from(mv, off)
+def _decode_240(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S240.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 237: f118 exit
-_S237 = struct.Struct("<QIIIHHq")
+# kind 241: f120 exit
+_S241 = struct.Struct("<QIIIHHq")
 
-def _decode_237(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+def _decode_241(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 238: f119 enter (idx2)
-_S238 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 242: f121 enter (idx2)
+_S242 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
+def _decode_242(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S242.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 239: f119 exit
-_S239 = struct.Struct("<QIIIHHq")
-
-def _decode_239(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 240: f120 enter (uattr)
-_S240 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S240.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 241: f120 exit (uattr)
-_S241 = struct.Struct("<QIIIHHq")
-
-def _decode_241(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 242: f121 enter
-_S242 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S242.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 243: f121 exit (uattr)
+# kind 243: f121 exit
 _S243 = struct.Struct("<QIIIHHq")
 
 def _decode_243(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 244: f122 enter (uargs)
+# kind 244: f122 enter (uattr)
 _S244 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_244(mv, off):
@@ -2425,7 +2423,7 @@ def _decode_244(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 245: f122 exit (uargs)
+# kind 245: f122 exit (uattr)
 _S245 = struct.Struct("<QIIIHHq")
 
 def _decode_245(mv, off):
@@ -2436,14 +2434,14 @@ def _decode_245(mv, off):
 
 
 # kind 246: f123 enter
-_S246 = struct.Struct("<QIIIHH16sQQQ")
+_S246 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_246(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S246.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S246.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 247: f123 exit (ubuf)
+# kind 247: f123 exit (uattr)
 _S247 = struct.Struct("<QIIIHHq")
 
 def _decode_247(mv, off):
@@ -2453,29 +2451,67 @@ def _decode_247(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 248: f124 enter (cmdline_ptr)
-_S248 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 248: f124 enter (uargs)
+_S248 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_248(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S248.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S248.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 249: f124 exit (uargs)
+_S249 = struct.Struct("<QIIIHHq")
+
+def _decode_249(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 250: f125 enter
+_S250 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_250(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S250.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 251: f125 exit (ubuf)
+_S251 = struct.Struct("<QIIIHHq")
+
+def _decode_251(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 252: f126 enter (cmdline_ptr)
+_S252 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S252.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 249: f124 exit
-_S249 = struct.Struct("<QIIIHHq")
+# kind 253: f126 exit
+_S253 = struct.Struct("<QIIIHHq")
 
-def _decode_249(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 250: f125 enter (filename, argv, envp)
-_S250 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 254: f127 enter (filename, argv, envp)
+_S254 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_250(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S250.unpack_from(mv, off)
+def _decode_254(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S254.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2483,47 +2519,47 @@ def _decode_250(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 251: f125 exit
-_S251 = struct.Struct("<QIIIHHq")
+# kind 255: f127 exit
+_S255 = struct.Struct("<QIIIHHq")
 
-def _decode_251(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+def _decode_255(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 252: f126 enter (filename)
-_S252 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 256: f128 enter (filename)
+_S256 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S252.unpack_from(mv, off)
+def _decode_256(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S256.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 253: f126 exit (buffer)
-_S253 = struct.Struct("<QIIIHHq")
+# kind 257: f128 exit (buffer)
+_S257 = struct.Struct("<QIIIHHq")
 
-def _decode_253(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
+def _decode_257(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 254: * enter
-_S254 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 258: * enter
+_S258 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_254(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S254.unpack_from(mv, off)
+def _decode_258(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S258.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 255: * exit
-_S255 = struct.Struct("<QIIIHHq")
+# kind 259: * exit
+_S259 = struct.Struct("<QIIIHHq")
 
-def _decode_255(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
+def _decode_259(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2991,6 +3027,10 @@ DECODERS = {
     253: _decode_253,
     254: _decode_254,
     255: _decode_255,
+    256: _decode_256,
+    257: _decode_257,
+    258: _decode_258,
+    259: _decode_259,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -1194,33 +1194,32 @@ def _decode_117(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 118: f59 enter (rlim)
-_S118 = struct.Struct("<QIIIHH16sQQ")
+# kind 118: f59 enter
+_S118 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S118.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 119: f59 exit
+# kind 119: f59 exit (txc_p)
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S119.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 120: f60 enter (tv, tz)
+# kind 120: f60 enter (rlim)
 _S120 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_120(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 121: f60 exit
@@ -1231,17 +1230,15 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 122: f61 enter (dev_name, dir_name, type, data)
-_S122 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 122: f61 enter (tv, tz)
+_S122 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    s3, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S122.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 123: f61 exit
@@ -1252,14 +1249,17 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 124: f62 enter (arg)
-_S124 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 124: f62 enter (dev_name, dir_name, type, data)
+_S124 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S124.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 125: f62 exit
@@ -1270,14 +1270,14 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (arg0)
-_S126 = struct.Struct("<QIIIHH16sQQ")
+# kind 126: f63 enter (arg)
+_S126 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S126.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1288,14 +1288,14 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (uargs)
-_S128 = struct.Struct("<QIIIHH16sQQQ")
+# kind 128: f64 enter (arg0)
+_S128 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S128.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S128.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 129: f64 exit
@@ -1306,14 +1306,14 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (arg0)
-_S130 = struct.Struct("<QIIIHH16sQQ")
+# kind 130: f65 enter (uargs)
+_S130 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S130.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S130.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 131: f65 exit
@@ -1324,14 +1324,14 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (arg1)
-_S132 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 132: f66 enter (arg0)
+_S132 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S132.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 133: f66 exit
@@ -1342,16 +1342,14 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (arg0, arg1, arg2)
+# kind 134: f67 enter (arg1)
 _S134 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_134(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 135: f67 exit
@@ -1362,15 +1360,16 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (name, value)
+# kind 136: f68 enter (arg0, arg1, arg2)
 _S136 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_136(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 137: f68 exit
@@ -1381,38 +1380,37 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 138: f69 enter (arg0, arg1)
-_S138 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 138: f69 enter (name, value)
+_S138 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S138.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 139: f69 exit (arg2)
+# kind 139: f69 exit
 _S139 = struct.Struct("<QIIIHHq")
 
 def _decode_139(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S139.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (name)
+# kind 140: f70 enter (arg0, arg1)
 _S140 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_140(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S140.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 141: f70 exit (value)
+# kind 141: f70 exit (arg2)
 _S141 = struct.Struct("<QIIIHHq")
 
 def _decode_141(mv, off):
@@ -1422,33 +1420,35 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 142: f71 enter (arg0, arg1)
-_S142 = struct.Struct("<QIIIHH16sQQ")
+# kind 142: f71 enter (name)
+_S142 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S142.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S142.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 143: f71 exit
+# kind 143: f71 exit (value)
 _S143 = struct.Struct("<QIIIHHq")
 
 def _decode_143(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 144: f72 enter (arg1)
-_S144 = struct.Struct("<QIIIHH16sQQQ")
+# kind 144: f72 enter (arg0, arg1)
+_S144 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S144.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S144.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 145: f72 exit
@@ -1459,50 +1459,50 @@ def _decode_145(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 146: f73 enter
-_S146 = struct.Struct("<QIIIHH16sQ")
+# kind 146: f73 enter (arg1)
+_S146 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S146.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 147: f73 exit (tloc)
+# kind 147: f73 exit
 _S147 = struct.Struct("<QIIIHHq")
 
 def _decode_147(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 148: f74 enter
+_S148 = struct.Struct("<QIIIHH16sQ")
+
+def _decode_148(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S148.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+
+
+# kind 149: f74 exit (tloc)
+_S149 = struct.Struct("<QIIIHHq")
+
+def _decode_149(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 148: f74 enter (utime)
-_S148 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 150: f75 enter (utime)
+_S150 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S148.unpack_from(mv, off)
+def _decode_150(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S150.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
-
-
-# kind 149: f74 exit
-_S149 = struct.Struct("<QIIIHHq")
-
-def _decode_149(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 150: f75 enter (user_mask_ptr)
-_S150 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S150.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 151: f75 exit
@@ -1513,33 +1513,33 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 152: f76 enter
+# kind 152: f76 enter (user_mask_ptr)
 _S152 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_152(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S152.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 153: f76 exit (user_mask_ptr)
+# kind 153: f76 exit
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 154: f77 enter
-_S154 = struct.Struct("<QIIIHH16sQQ")
+_S154 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S154.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S154.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 155: f77 exit (ctxp)
+# kind 155: f77 exit (user_mask_ptr)
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
@@ -1549,17 +1549,15 @@ def _decode_155(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 156: f78 enter (timer_event_spec)
-_S156 = struct.Struct("<QIIIHH16sQQQ")
+# kind 156: f78 enter
+_S156 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S156.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S156.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 157: f78 exit (created_timer_id)
+# kind 157: f78 exit (ctxp)
 _S157 = struct.Struct("<QIIIHHq")
 
 def _decode_157(mv, off):
@@ -1569,17 +1567,17 @@ def _decode_157(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 158: f79 enter (arg2)
-_S158 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 158: f79 enter (timer_event_spec)
+_S158 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S158.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S158.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 159: f79 exit (arg3)
+# kind 159: f79 exit (created_timer_id)
 _S159 = struct.Struct("<QIIIHHq")
 
 def _decode_159(mv, off):
@@ -1589,15 +1587,17 @@ def _decode_159(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 160: f80 enter
-_S160 = struct.Struct("<QIIIHH16sQQ")
+# kind 160: f80 enter (arg2)
+_S160 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S160.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S160.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 161: f80 exit (arg1)
+# kind 161: f80 exit (arg3)
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
@@ -1607,53 +1607,53 @@ def _decode_161(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 162: f81 enter (tp)
+# kind 162: f81 enter
 _S162 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_162(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S162.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 163: f81 exit
+# kind 163: f81 exit (arg1)
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 164: f82 enter (rqtp)
-_S164 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S164.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 165: f82 exit (rmtp)
-_S165 = struct.Struct("<QIIIHHq")
-
-def _decode_165(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 166: f83 enter
+# kind 164: f82 enter (tp)
+_S164 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_164(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S164.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 165: f82 exit
+_S165 = struct.Struct("<QIIIHHq")
+
+def _decode_165(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 166: f83 enter (rqtp)
 _S166 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_166(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 167: f83 exit (events)
+# kind 167: f83 exit (rmtp)
 _S167 = struct.Struct("<QIIIHHq")
 
 def _decode_167(mv, off):
@@ -1663,33 +1663,32 @@ def _decode_167(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 168: f84 enter (event)
+# kind 168: f84 enter
 _S168 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_168(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 169: f84 exit
+# kind 169: f84 exit (events)
 _S169 = struct.Struct("<QIIIHHq")
 
 def _decode_169(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 170: f85 enter (filename, utimes)
-_S170 = struct.Struct("<QIIIHH16sQQ")
+# kind 170: f85 enter (event)
+_S170 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S170.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 171: f85 exit
@@ -1700,14 +1699,15 @@ def _decode_171(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f86 enter (nmask)
-_S172 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 172: f86 enter (filename, utimes)
+_S172 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S172.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S172.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 173: f86 exit
@@ -1719,13 +1719,13 @@ def _decode_173(mv, off):
 
 
 # kind 174: f87 enter (nmask)
-_S174 = struct.Struct("<QIIIHH16sQQQ")
+_S174 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S174.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S174.unpack_from(mv, off)
+    pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
 # kind 175: f87 exit
@@ -1736,53 +1736,52 @@ def _decode_175(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 176: f88 enter
-_S176 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 176: f88 enter (nmask)
+_S176 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S176.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S176.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 177: f88 exit (policy, nmask)
+# kind 177: f88 exit
 _S177 = struct.Struct("<QIIIHHq")
 
 def _decode_177(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 178: f89 enter
+_S178 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_178(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S178.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 179: f89 exit (policy, nmask)
+_S179 = struct.Struct("<QIIIHHq")
+
+def _decode_179(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 178: f89 enter (u_name, u_attr)
-_S178 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 180: f90 enter (u_name, u_attr)
+_S180 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S178.unpack_from(mv, off)
+def _decode_180(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S180.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 179: f89 exit
-_S179 = struct.Struct("<QIIIHHq")
-
-def _decode_179(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 180: f90 enter (u_msg_ptr, u_abs_timeout)
-_S180 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S180.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 181: f90 exit
@@ -1793,131 +1792,130 @@ def _decode_181(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 182: f91 enter (u_abs_timeout)
+# kind 182: f91 enter (u_msg_ptr, u_abs_timeout)
 _S182 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_182(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S182.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 183: f91 exit (u_msg_ptr, u_msg_prio)
+# kind 183: f91 exit
 _S183 = struct.Struct("<QIIIHHq")
 
 def _decode_183(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 184: f92 enter (u_abs_timeout)
+_S184 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_184(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S184.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+
+
+# kind 185: f92 exit (u_msg_ptr, u_msg_prio)
+_S185 = struct.Struct("<QIIIHHq")
+
+def _decode_185(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 184: f92 enter (u_notification)
-_S184 = struct.Struct("<QIIIHH16sQQ")
+# kind 186: f93 enter (u_notification)
+_S186 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S184.unpack_from(mv, off)
+def _decode_186(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S186.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 185: f92 exit
-_S185 = struct.Struct("<QIIIHHq")
+# kind 187: f93 exit
+_S187 = struct.Struct("<QIIIHHq")
 
-def _decode_185(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
+def _decode_187(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 186: f93 enter (u_mqstat)
-_S186 = struct.Struct("<QIIIHH16sQQQ")
+# kind 188: f94 enter (u_mqstat)
+_S188 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S186.unpack_from(mv, off)
+def _decode_188(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S188.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 187: f93 exit (u_omqstat)
-_S187 = struct.Struct("<QIIIHHq")
+# kind 189: f94 exit (u_omqstat)
+_S189 = struct.Struct("<QIIIHHq")
 
-def _decode_187(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
+def _decode_189(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 188: f94 enter (segments)
-_S188 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 190: f95 enter (segments)
+_S190 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S188.unpack_from(mv, off)
+def _decode_190(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S190.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 189: f94 exit
-_S189 = struct.Struct("<QIIIHHq")
-
-def _decode_189(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 190: f95 enter
-_S190 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 191: f95 exit (infop, ru)
+# kind 191: f95 exit
 _S191 = struct.Struct("<QIIIHHq")
 
 def _decode_191(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S191.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 192: f96 enter
+_S192 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_192(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S192.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 193: f96 exit (infop, ru)
+_S193 = struct.Struct("<QIIIHHq")
+
+def _decode_193(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 192: f96 enter (_type, _description)
-_S192 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 194: f97 enter (_type, _description)
+_S194 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S192.unpack_from(mv, off)
+def _decode_194(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S194.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 193: f96 exit
-_S193 = struct.Struct("<QIIIHHq")
-
-def _decode_193(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 194: f97 enter (_type, _description, _callout_info)
-_S194 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 195: f97 exit
@@ -1928,15 +1926,16 @@ def _decode_195(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 196: f98 enter (old_nodes, new_nodes)
+# kind 196: f98 enter (_type, _description, _callout_info)
 _S196 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_196(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 197: f98 exit
@@ -1947,15 +1946,15 @@ def _decode_197(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 198: f99 enter (filename, utimes)
-_S198 = struct.Struct("<QIIIHH16sQQQ")
+# kind 198: f99 enter (old_nodes, new_nodes)
+_S198 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S198.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 199: f99 exit
@@ -1966,54 +1965,54 @@ def _decode_199(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 200: f100 enter (filename)
-_S200 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 200: f100 enter (filename, utimes)
+_S200 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S200.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 201: f100 exit
+_S201 = struct.Struct("<QIIIHHq")
+
+def _decode_201(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 202: f101 enter (filename)
+_S202 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 201: f100 exit (statbuf)
-_S201 = struct.Struct("<QIIIHHq")
+# kind 203: f101 exit (statbuf)
+_S203 = struct.Struct("<QIIIHHq")
 
-def _decode_201(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
+def _decode_203(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 202: f101 enter (arg1, arg3)
-_S202 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 204: f102 enter (arg1, arg3)
+_S204 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S202.unpack_from(mv, off)
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S204.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 203: f101 exit
-_S203 = struct.Struct("<QIIIHHq")
-
-def _decode_203(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 204: f102 enter (oldname, newname)
-_S204 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S204.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 205: f102 exit
@@ -2024,31 +2023,50 @@ def _decode_205(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 206: f103 enter (pathname)
-_S206 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 206: f103 enter (oldname, newname)
+_S206 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+
+
+# kind 207: f103 exit
+_S207 = struct.Struct("<QIIIHHq")
+
+def _decode_207(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 208: f104 enter (pathname)
+_S208 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_208(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S208.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 207: f103 exit (buf)
-_S207 = struct.Struct("<QIIIHHq")
+# kind 209: f104 exit (buf)
+_S209 = struct.Struct("<QIIIHHq")
 
-def _decode_207(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
+def _decode_209(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 208: f104 enter (inp, outp, exp, tsp, sig, sig)
-_S208 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 210: f105 enter (inp, outp, exp, tsp, sig, sig)
+_S210 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S208.unpack_from(mv, off)
+def _decode_210(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S210.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2059,11 +2077,11 @@ def _decode_208(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 209: f104 exit (inp, outp, exp, tsp)
-_S209 = struct.Struct("<QIIIHHq")
+# kind 211: f105 exit (inp, outp, exp, tsp)
+_S211 = struct.Struct("<QIIIHHq")
 
-def _decode_209(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
+def _decode_211(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2072,11 +2090,11 @@ def _decode_209(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 210: f105 enter (ufds, tsp, sigmask)
-_S210 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 212: f106 enter (ufds, tsp, sigmask)
+_S212 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
+def _decode_212(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2084,26 +2102,7 @@ def _decode_210(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 211: f105 exit (ufds, tsp)
-_S211 = struct.Struct("<QIIIHHq")
-
-def _decode_211(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 212: f106 enter
-_S212 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S212.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 213: f106 exit (head_ptr, len_ptr)
+# kind 213: f106 exit (ufds, tsp)
 _S213 = struct.Struct("<QIIIHHq")
 
 def _decode_213(mv, off):
@@ -2114,26 +2113,26 @@ def _decode_213(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 214: f107 enter (arg1, arg3)
-_S214 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 214: f107 enter
+_S214 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S214.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S214.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 215: f107 exit
+# kind 215: f107 exit (head_ptr, len_ptr)
 _S215 = struct.Struct("<QIIIHHq")
 
 def _decode_215(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 216: f108 enter (pages, nodes)
+# kind 216: f108 enter (arg1, arg3)
 _S216 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_216(mv, off):
@@ -2144,74 +2143,75 @@ def _decode_216(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 217: f108 exit (status)
+# kind 217: f108 exit
 _S217 = struct.Struct("<QIIIHHq")
 
 def _decode_217(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 218: f109 enter (pages, nodes)
+_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 219: f109 exit (status)
+_S219 = struct.Struct("<QIIIHHq")
+
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 218: f109 enter (filename, utimes)
-_S218 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 220: f110 enter (filename, utimes)
+_S220 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S218.unpack_from(mv, off)
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S220.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 219: f109 exit
-_S219 = struct.Struct("<QIIIHHq")
+# kind 221: f110 exit
+_S221 = struct.Struct("<QIIIHHq")
 
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 220: f110 enter (sigmask)
-_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 222: f111 enter (sigmask)
+_S222 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
+def _decode_222(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S222.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 221: f110 exit (events)
-_S221 = struct.Struct("<QIIIHHq")
+# kind 223: f111 exit (events)
+_S223 = struct.Struct("<QIIIHHq")
 
-def _decode_221(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
+def _decode_223(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 222: f111 enter (arg1)
-_S222 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S222.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 223: f111 exit
-_S223 = struct.Struct("<QIIIHHq")
-
-def _decode_223(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 224: f112 enter (uinfo)
+# kind 224: f112 enter (arg1)
 _S224 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_224(mv, off):
@@ -2229,22 +2229,40 @@ def _decode_225(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 226: f113 enter (mmsg, timeout)
-_S226 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 226: f113 enter (uinfo)
+_S226 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S226.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 227: f113 exit
+_S227 = struct.Struct("<QIIIHHq")
+
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 228: f114 enter (mmsg, timeout)
+_S228 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 227: f113 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S227 = struct.Struct("<QIIIHHq")
+# kind 229: f114 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S229 = struct.Struct("<QIIIHHq")
 
-def _decode_227(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2263,49 +2281,67 @@ def _decode_227(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
-# kind 228: f114 enter (pathname)
-_S228 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 230: f115 enter (pathname)
+_S230 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
+def _decode_230(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S230.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 229: f114 exit
-_S229 = struct.Struct("<QIIIHHq")
+# kind 231: f115 exit
+_S231 = struct.Struct("<QIIIHHq")
 
-def _decode_229(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
+def _decode_231(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 230: f115 enter (new_rlim)
-_S230 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 232: f116 enter (new_rlim)
+_S232 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_230(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
+def _decode_232(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S232.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 231: f115 exit (old_rlim)
-_S231 = struct.Struct("<QIIIHHq")
+# kind 233: f116 exit (old_rlim)
+_S233 = struct.Struct("<QIIIHHq")
 
-def _decode_231(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
+def _decode_233(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 232: f116 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S232 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 234: f117 enter
+_S234 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S232.unpack_from(mv, off)
+def _decode_234(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S234.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 235: f117 exit (utx)
+_S235 = struct.Struct("<QIIIHHq")
+
+def _decode_235(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 236: f118 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S236 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_236(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S236.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2323,131 +2359,93 @@ def _decode_232(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 233: f116 exit (mmsg)
-_S233 = struct.Struct("<QIIIHHq")
+# kind 237: f118 exit (mmsg)
+_S237 = struct.Struct("<QIIIHHq")
 
-def _decode_233(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
+def _decode_237(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 234: f117 enter
-_S234 = struct.Struct("<QIIIHH16sQQQ")
+# kind 238: f119 enter
+_S238 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S234.unpack_from(mv, off)
+def _decode_238(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S238.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 235: f117 exit (cpup, nodep)
-_S235 = struct.Struct("<QIIIHHq")
+# kind 239: f119 exit (cpup, nodep)
+_S239 = struct.Struct("<QIIIHHq")
 
-def _decode_235(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
+def _decode_239(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 236: f118 enter (rvec)
-_S236 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 240: f120 enter (rvec)
+_S240 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_236(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S236.unpack_from(mv, off)
+def _decode_240(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S240.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 237: f118 exit (lvec)
-_S237 = struct.Struct("<QIIIHHq")
+# kind 241: f120 exit (lvec)
+_S241 = struct.Struct("<QIIIHHq")
 
-def _decode_237(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+def _decode_241(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 238: f119 enter (lvec, rvec)
-_S238 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 242: f121 enter (lvec, rvec)
+_S242 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S238.unpack_from(mv, off)
+def _decode_242(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S242.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 239: f119 exit
-_S239 = struct.Struct("<QIIIHHq")
+# kind 243: f121 exit
+_S243 = struct.Struct("<QIIIHHq")
 
-def _decode_239(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
+def _decode_243(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 240: f120 enter (idx2)
-_S240 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 244: f122 enter (idx2)
+_S244 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S240.unpack_from(mv, off)
+def _decode_244(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S244.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 241: f120 exit
-_S241 = struct.Struct("<QIIIHHq")
-
-def _decode_241(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 242: f121 enter (uattr)
-_S242 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S242.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 243: f121 exit (uattr)
-_S243 = struct.Struct("<QIIIHHq")
-
-def _decode_243(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 244: f122 enter
-_S244 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_244(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S244.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 245: f122 exit (uattr)
+# kind 245: f122 exit
 _S245 = struct.Struct("<QIIIHHq")
 
 def _decode_245(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 246: f123 enter (uargs)
+# kind 246: f123 enter (uattr)
 _S246 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_246(mv, off):
@@ -2457,7 +2455,7 @@ def _decode_246(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 247: f123 exit (uargs)
+# kind 247: f123 exit (uattr)
 _S247 = struct.Struct("<QIIIHHq")
 
 def _decode_247(mv, off):
@@ -2468,14 +2466,14 @@ def _decode_247(mv, off):
 
 
 # kind 248: f124 enter
-_S248 = struct.Struct("<QIIIHH16sQQQ")
+_S248 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_248(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S248.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S248.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 249: f124 exit (ubuf)
+# kind 249: f124 exit (uattr)
 _S249 = struct.Struct("<QIIIHHq")
 
 def _decode_249(mv, off):
@@ -2485,29 +2483,67 @@ def _decode_249(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 250: f125 enter (cmdline_ptr)
-_S250 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 250: f125 enter (uargs)
+_S250 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_250(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S250.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S250.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 251: f125 exit (uargs)
+_S251 = struct.Struct("<QIIIHHq")
+
+def _decode_251(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 252: f126 enter
+_S252 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S252.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 253: f126 exit (ubuf)
+_S253 = struct.Struct("<QIIIHHq")
+
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 254: f127 enter (cmdline_ptr)
+_S254 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_254(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S254.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 251: f125 exit
-_S251 = struct.Struct("<QIIIHHq")
+# kind 255: f127 exit
+_S255 = struct.Struct("<QIIIHHq")
 
-def _decode_251(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+def _decode_255(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 252: f126 enter (filename, argv, envp)
-_S252 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 256: f128 enter (filename, argv, envp)
+_S256 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S252.unpack_from(mv, off)
+def _decode_256(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S256.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2515,74 +2551,35 @@ def _decode_252(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 253: f126 exit
-_S253 = struct.Struct("<QIIIHHq")
-
-def _decode_253(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 254: f127 enter (filename)
-_S254 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_254(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S254.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 255: f127 exit (buffer)
-_S255 = struct.Struct("<QIIIHHq")
-
-def _decode_255(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 256: f128 enter (params)
-_S256 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_256(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S256.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 257: f128 exit (params)
+# kind 257: f128 exit
 _S257 = struct.Struct("<QIIIHHq")
 
 def _decode_257(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 258: f129 enter (_key, _value)
+# kind 258: f129 enter (filename)
 _S258 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_258(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S258.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 259: f129 exit
+# kind 259: f129 exit (buffer)
 _S259 = struct.Struct("<QIIIHHq")
 
 def _decode_259(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 260: f130 enter (uargs)
+# kind 260: f130 enter (params)
 _S260 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_260(mv, off):
@@ -2592,83 +2589,86 @@ def _decode_260(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 261: f130 exit (uargs, uargs)
+# kind 261: f130 exit (params)
 _S261 = struct.Struct("<QIIIHHq")
 
 def _decode_261(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 262: f131 enter (_key, _value)
+_S262 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_262(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S262.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 263: f131 exit
+_S263 = struct.Struct("<QIIIHHq")
+
+def _decode_263(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 264: f132 enter (uargs)
+_S264 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_264(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S264.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 265: f132 exit (uargs, uargs)
+_S265 = struct.Struct("<QIIIHHq")
+
+def _decode_265(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 262: f131 enter (timeout, sigmask)
-_S262 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 266: f133 enter (timeout, sigmask)
+_S266 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_262(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S262.unpack_from(mv, off)
+def _decode_266(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S266.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 263: f131 exit (events)
-_S263 = struct.Struct("<QIIIHHq")
+# kind 267: f133 exit (events)
+_S267 = struct.Struct("<QIIIHHq")
 
-def _decode_263(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
+def _decode_267(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 264: f132 enter (path, uattr)
-_S264 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 268: f134 enter (path, uattr)
+_S268 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_264(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S264.unpack_from(mv, off)
+def _decode_268(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S268.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 265: f132 exit
-_S265 = struct.Struct("<QIIIHHq")
-
-def _decode_265(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 266: f133 enter (attr)
-_S266 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_266(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S266.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 267: f133 exit
-_S267 = struct.Struct("<QIIIHHq")
-
-def _decode_267(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 268: f134 enter (rule_attr)
-_S268 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_268(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S268.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 269: f134 exit
@@ -2679,15 +2679,14 @@ def _decode_269(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 270: f135 enter (waiters, timeout)
-_S270 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 270: f135 enter (attr)
+_S270 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_270(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S270.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S270.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 271: f135 exit
@@ -2698,19 +2697,56 @@ def _decode_271(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 272: * enter
-_S272 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 272: f136 enter (rule_attr)
+_S272 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_272(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S272.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S272.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 273: * exit
+# kind 273: f136 exit
 _S273 = struct.Struct("<QIIIHHq")
 
 def _decode_273(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S273.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 274: f137 enter (waiters, timeout)
+_S274 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_274(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S274.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 275: f137 exit
+_S275 = struct.Struct("<QIIIHHq")
+
+def _decode_275(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S275.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 276: * enter
+_S276 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_276(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S276.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 277: * exit
+_S277 = struct.Struct("<QIIIHHq")
+
+def _decode_277(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S277.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -3211,6 +3247,10 @@ DECODERS = {
     271: _decode_271,
     272: _decode_272,
     273: _decode_273,
+    274: _decode_274,
+    275: _decode_275,
+    276: _decode_276,
+    277: _decode_277,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -3,7 +3,7 @@ reboot's magic numbers, command and RESTART2 string, swapon's priority apart fro
 calls' and userfaultfd's flags, kexec_load's segments and architecture, kexec_file_load's command line,
 sched_setattr's and sched_getattr's struct by its size and flags, process_vm_readv's remote iovecs, and
 the catalogue's slot for a struct the kernel writes when it fails, Landlock's rulesets and rules,
-futex_waitv's waiters, move_pages' arrays. Each rendered from a synthetic event, without BPF."""
+futex_waitv's waiters, move_pages' arrays, adjtimex's struct timex and clock state. Each rendered from a synthetic event, without BPF."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from tracespec.format.args import render, visible
 from tracespec.format.fdpaths import FdPaths
 from tracespec.format.jsonl import json_value
 from tracespec.format.special import special
-from tracespec.format.values import Style
+from tracespec.format.values import Style, ret_text
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["reboot", "swapon", "userfaultfd", "delete_module", "finit_module", "kexec_load", "kexec_file_load",
             "sched_setattr", "sched_getattr", "process_vm_readv", "landlock_create_ruleset", "landlock_add_rule",
-            "landlock_restrict_self", "futex_waitv", "move_pages"]
+            "landlock_restrict_self", "futex_waitv", "move_pages", "adjtimex", "clock_adjtime"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 MAGIC1, MAGIC2, RESTART2 = 0xFEE1DEAD, 0x28121969, 0xA1B2C3D4
 
@@ -202,3 +202,29 @@ def test_move_pages_arrays_and_status():
         "0, 2, [0x7000, NULL], [0, 1], [0, -EFAULT], MPOL_MF_MOVE"
     assert render(ev.info.args[4], 0x3000, ev, None, RAW) == "[0, -14]"
     assert render(ev.info.args[4], 0x3000, ev, None, VERBOSE) == "[0, -14 /* -EFAULT */]"
+
+
+def timex(modes: int, status: int) -> Slot:
+    data = bytearray(208)
+    struct.pack_into("<I", data, 0, modes)
+    struct.pack_into("<qqqq", data, 8, -5, 7, 16000000, 16000000)
+    struct.pack_into("<i", data, 40, status)
+    struct.pack_into("<qqqqq", data, 48, 2, 1, 32768000, 1700000000, 123456)
+    struct.pack_into("<q", data, 88, 10000)
+    struct.pack_into("<i", data, 160, 37)
+    return Slot(bytes(data), 0)
+
+
+def test_timex_written_back_and_the_clock_state():
+    ev = event("adjtimex", (0x1000,), 5, exit={"txc_p": timex(0xA001, 0x40 | 0x2000)})
+    assert line("adjtimex", (0x1000,), 5, {"txc_p": timex(0xA001, 0x40 | 0x2000)}) == (
+        "{modes=ADJ_OFFSET_SS_READ, offset=-5, freq=7, maxerror=16000000, esterror=16000000, "
+        "status=STA_UNSYNC|STA_NANO, constant=2, precision=1, tolerance=32768000, "
+        "time={tv_sec=1700000000, tv_usec=123456}, tick=10000, ppsfreq=0, jitter=0, shift=0, stabil=0, jitcnt=0, "
+        "calcnt=0, errcnt=0, stbcnt=0, tai=37}")
+    assert ev.info.ret == "clockstate"
+    # the state by name whatever -X says (strace's RVAL_STR); a failure or an unknown state as usual
+    assert [ret_text(5, "clockstate", s) for s in (Style(), RAW, VERBOSE)] == ["5 (TIME_ERROR)"] * 3
+    assert ret_text(9, "clockstate") == "9" and ret_text(-14, "clockstate").startswith("-1 EFAULT")
+    assert line("adjtimex", (0x1000,), -14) == "0x1000"  # (the decoder keeps no copy the kernel did not write)
+    assert line("clock_adjtime", (1, 0x1000), -95) == "CLOCK_MONOTONIC, 0x1000"

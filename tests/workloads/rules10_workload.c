@@ -17,7 +17,10 @@
  *   landlock_restrict_self with flags the kernel refuses (nothing is restricted);
  * "pages": futex_waitv's waiters (a value that differs: it returns at once; an unknown flag) and
  *   move_pages' pages, nodes and the status it writes (a page of the process's own, asked about and moved
- *   to node 0).
+ *   to node 0);
+ * "timex": adjtimex and clock_adjtime only reading the clock (no mode, or ADJ_OFFSET_SS_READ): the struct
+ *   timex the kernel wrote back and the state returned by name, an unreadable struct, a clock that
+ *   cannot be adjusted.
  * Every call is deterministic and leaves the process and the machine as it found them. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/timex.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -231,6 +235,22 @@ static void pages_calls(void)
     munmap(page, 8192);
 }
 
+static void timex_calls(void)
+{
+    /* reads only: a mode that sets anything would change the machine's clock */
+    struct timex tx;
+    memset(&tx, 0, sizeof(tx));
+    syscall(SYS_adjtimex, &tx);
+    memset(&tx, 0, sizeof(tx));
+    tx.modes = ADJ_OFFSET_SS_READ;
+    syscall(SYS_adjtimex, &tx);
+    syscall(SYS_adjtimex, NULL);
+    memset(&tx, 0, sizeof(tx));
+    syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx);
+    memset(&tx, 0, sizeof(tx));
+    syscall(SYS_clock_adjtime, CLOCK_MONOTONIC, &tx);
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -245,6 +265,8 @@ int main(int argc, char **argv)
         sandbox_calls();
     else if (!strcmp(group, "pages"))
         pages_calls();
+    else if (!strcmp(group, "timex"))
+        timex_calls();
     else
         return 2;
     return 0;

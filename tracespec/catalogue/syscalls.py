@@ -23,9 +23,9 @@ CLASSES = frozenset({
 # ready: how many descriptors are ready (poll, select): 0 is a timeout, more is explained by what the
 # kernel wrote back (the entry-printed arguments read again at exit: revents, fd sets, the time left)
 # persona, ioprio, time, sig: the value in hex (a personality) or decimal (an I/O priority, seconds since the
-# epoch, a signal number), its meaning after it
+# epoch, a signal number), its meaning after it; clockstate: adjtimex's clock state, its name after it
 RET_KINDS = frozenset({"int", "fd", "hex", "mode", "none", "timeout", "ready", "policy", "persona", "ioprio",
-                       "time", "sig"})
+                       "time", "sig", "clockstate"})
 
 
 @dataclass(frozen=True)

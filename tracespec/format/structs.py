@@ -379,6 +379,20 @@ def _futex_waitv(v: dict, style: Style) -> str:
     return text + "}"
 
 
+TIMEX_COUNTS = ("tick", "ppsfreq", "jitter", "shift", "stabil", "jitcnt", "calcnt", "errcnt", "stbcnt", "tai")
+
+
+def _timex(v: dict, style: Style) -> str:
+    """strace's print_timex: the modes and the status by name, every other field as a number, the time
+    as a timeval."""
+    c = constants()
+    head = ", ".join(f"{k}={v[k]}" for k in ("offset", "freq", "maxerror", "esterror"))
+    mid = ", ".join(f"{k}={v[k]}" for k in ("constant", "precision", "tolerance"))
+    return (f"{{modes={flags_text(v['modes'], c.sets['adjtimex_modes'], c, style)}, {head}, "
+            f"status={flags_text(v['status'] & 0xFFFFFFFF, c.sets['adjtimex_status'], c, style)}, {mid}, "
+            f"{_timeval(v, 'time')}, " + ", ".join(f"{k}={v[k]}" for k in TIMEX_COUNTS) + "}")
+
+
 # printers that the -v and -X/-x options change take the style too
 def _epoll_event(v: dict, style: Style) -> str:
     """print_epoll_event (strace 6.1): the events, the data as both members (epoll_wait's array and
@@ -391,7 +405,8 @@ def _epoll_event(v: dict, style: Style) -> str:
 STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "sysinfo": _sysinfo, "sigaction": _sigaction, "sigset": _sigset,
           "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
           "sigevent": _sigevent, "stack_t": _stack_t,
-          "mount_attr": _mount_attr, "mq_attr": mq_attr_text, "futex_waitv": _futex_waitv}
+          "mount_attr": _mount_attr, "mq_attr": mq_attr_text, "futex_waitv": _futex_waitv,
+          "timex": _timex}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t,
         "ptr": _ptr, "ulong": _int, "utimes": _utimes, "utimbuf": _utimbuf,

@@ -381,6 +381,10 @@ def errno_text(errno: int) -> str:
     return f"{name} ({c.errno_message(errno)})"
 
 
+# returns whose name strace prints after them (sched_getscheduler's policy, adjtimex's clock state)
+RET_NAMES = {"policy": "sched_policy", "clockstate": "adjtimex_state"}
+
+
 def ret_text(ret: int, kind: str, style: Style = DEFAULT_STYLE) -> str:
     if -4095 <= ret < 0:
         errno = -ret
@@ -404,8 +408,8 @@ def ret_text(ret: int, kind: str, style: Style = DEFAULT_STYLE) -> str:
         return f"{hexval(ret & 0xFFFFFFFF)} ({persona_text(ret, style, query=False)})"
     if kind == "ioprio":  # strace's ioprio_get: the number, its meaning after it (-X raw: the number)
         return str(ret) if style.xlat == "raw" else f"{ret} ({ioprio_text(ret, style)})"
-    if kind == "policy":  # strace's sched_getscheduler: the policy's name after it, whatever -X says
-        name = constants().sets["sched_policy"].lookup(ret)
+    if kind in RET_NAMES:  # strace's RVAL_STR: the name after the number, whatever -X says
+        name = constants().sets[RET_NAMES[kind]].lookup(ret)
         return f"{ret} ({name})" if name is not None else str(ret)
     return str(ret)
 
