@@ -132,3 +132,23 @@ def test_adjtimex_and_clock_adjtime_agree_with_strace(options, build_dir, tmp_pa
         assert lines[2] == "adjtimex(NULL) = -1 EFAULT (Bad address)"
         assert lines[3].startswith("clock_adjtime(CLOCK_REALTIME, {modes=0, ")
         assert lines[4] == "clock_adjtime(CLOCK_MONOTONIC, 0xADDR) = -1 EOPNOTSUPP (Operation not supported)"
+
+
+# (not under -y: a descriptor open_by_handle_at makes has no path the trace knows, and /proc no longer
+# has one once the process has gone; strace reads it while the process lives)
+@pytest.mark.parametrize("options", [(), ("-X", "verbose")], ids=["abbrev", "Xverbose"])
+def test_file_handles_agree_with_strace(options, build_dir, tmp_path):
+    directory = tmp_path / "d"
+    directory.mkdir()
+    lines = compare_group("rules10_workload", "handles", ["name_to_handle_at", "open_by_handle_at"], build_dir,
+                          tmp_path, options, extra_argv=(str(directory),))
+    lines = [line for line in lines if not line.startswith("close(")]
+    if options == ():
+        assert re.fullmatch(rf'name_to_handle_at\(AT_FDCWD, "{re.escape(str(directory))}", \{{handle_bytes=128 => 8, '
+                            r'handle_type=1, f_handle="(\\x[0-9a-f]{2}){8}"\}, \[\d+\], 0\) = 0', lines[0]), lines[0]
+        assert lines[1] == ('name_to_handle_at(3, "", {handle_bytes=0 => 8}, 0xADDR, AT_EMPTY_PATH) = -1 EOVERFLOW '
+                            "(Value too large for defined data type)")
+        assert lines[3].endswith(", NULL, 0xADDR, AT_SYMLINK_FOLLOW) = -1 EFAULT (Bad address)")
+        assert re.fullmatch(r'open_by_handle_at\(3, \{handle_bytes=8, handle_type=1, f_handle="(\\x[0-9a-f]{2}){8}"\}, '
+                            r"O_RDONLY\|O_CLOEXEC\) = 4", lines[4]), lines[4]
+        assert lines[5] == "open_by_handle_at(3, NULL, O_RDONLY) = -1 EFAULT (Bad address)"

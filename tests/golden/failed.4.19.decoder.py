@@ -2293,29 +2293,69 @@ def _decode_231(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 232: f116 enter
-_S232 = struct.Struct("<QIIIHH16sQQ")
+# kind 232: f116 enter (name, handle)
+_S232 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S232.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S232.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 233: f116 exit (utx)
+# kind 233: f116 exit (handle, mnt_id)
 _S233 = struct.Struct("<QIIIHHq")
 
 def _decode_233(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 234: f117 enter (handle)
+_S234 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_234(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S234.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 235: f117 exit
+_S235 = struct.Struct("<QIIIHHq")
+
+def _decode_235(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 236: f118 enter
+_S236 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_236(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S236.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 237: f118 exit (utx)
+_S237 = struct.Struct("<QIIIHHq")
+
+def _decode_237(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 234: f117 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S234 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 238: f119 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S238 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S234.unpack_from(mv, off)
+def _decode_238(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S238.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2327,131 +2367,93 @@ def _decode_234(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 235: f117 exit (mmsg)
-_S235 = struct.Struct("<QIIIHHq")
+# kind 239: f119 exit (mmsg)
+_S239 = struct.Struct("<QIIIHHq")
 
-def _decode_235(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
+def _decode_239(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 236: f118 enter
-_S236 = struct.Struct("<QIIIHH16sQQQ")
+# kind 240: f120 enter
+_S240 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_236(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S236.unpack_from(mv, off)
+def _decode_240(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S240.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 237: f118 exit (cpup, nodep)
-_S237 = struct.Struct("<QIIIHHq")
+# kind 241: f120 exit (cpup, nodep)
+_S241 = struct.Struct("<QIIIHHq")
 
-def _decode_237(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+def _decode_241(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 238: f119 enter (rvec)
-_S238 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 242: f121 enter (rvec)
+_S242 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S238.unpack_from(mv, off)
+def _decode_242(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S242.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 239: f119 exit (lvec)
-_S239 = struct.Struct("<QIIIHHq")
+# kind 243: f121 exit (lvec)
+_S243 = struct.Struct("<QIIIHHq")
 
-def _decode_239(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
+def _decode_243(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 240: f120 enter (lvec, rvec)
-_S240 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 244: f122 enter (lvec, rvec)
+_S244 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S240.unpack_from(mv, off)
+def _decode_244(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S244.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 241: f120 exit
-_S241 = struct.Struct("<QIIIHHq")
+# kind 245: f122 exit
+_S245 = struct.Struct("<QIIIHHq")
 
-def _decode_241(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
+def _decode_245(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 242: f121 enter (idx2)
-_S242 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 246: f123 enter (idx2)
+_S246 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S242.unpack_from(mv, off)
+def _decode_246(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S246.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 243: f121 exit
-_S243 = struct.Struct("<QIIIHHq")
-
-def _decode_243(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 244: f122 enter (uattr)
-_S244 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_244(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S244.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 245: f122 exit (uattr)
-_S245 = struct.Struct("<QIIIHHq")
-
-def _decode_245(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 246: f123 enter
-_S246 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_246(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S246.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 247: f123 exit (uattr)
+# kind 247: f123 exit
 _S247 = struct.Struct("<QIIIHHq")
 
 def _decode_247(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 248: f124 enter (uargs)
+# kind 248: f124 enter (uattr)
 _S248 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_248(mv, off):
@@ -2461,7 +2463,7 @@ def _decode_248(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 249: f124 exit (uargs)
+# kind 249: f124 exit (uattr)
 _S249 = struct.Struct("<QIIIHHq")
 
 def _decode_249(mv, off):
@@ -2472,14 +2474,14 @@ def _decode_249(mv, off):
 
 
 # kind 250: f125 enter
-_S250 = struct.Struct("<QIIIHH16sQQQ")
+_S250 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_250(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S250.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S250.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 251: f125 exit (ubuf)
+# kind 251: f125 exit (uattr)
 _S251 = struct.Struct("<QIIIHHq")
 
 def _decode_251(mv, off):
@@ -2489,29 +2491,67 @@ def _decode_251(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 252: f126 enter (cmdline_ptr)
-_S252 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 252: f126 enter (uargs)
+_S252 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S252.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S252.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 253: f126 exit (uargs)
+_S253 = struct.Struct("<QIIIHHq")
+
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 254: f127 enter
+_S254 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_254(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S254.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 255: f127 exit (ubuf)
+_S255 = struct.Struct("<QIIIHHq")
+
+def _decode_255(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 256: f128 enter (cmdline_ptr)
+_S256 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_256(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S256.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 253: f126 exit
-_S253 = struct.Struct("<QIIIHHq")
+# kind 257: f128 exit
+_S257 = struct.Struct("<QIIIHHq")
 
-def _decode_253(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
+def _decode_257(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 254: f127 enter (filename, argv, envp)
-_S254 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 258: f129 enter (filename, argv, envp)
+_S258 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_254(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S254.unpack_from(mv, off)
+def _decode_258(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S258.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2519,47 +2559,47 @@ def _decode_254(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 255: f127 exit
-_S255 = struct.Struct("<QIIIHHq")
+# kind 259: f129 exit
+_S259 = struct.Struct("<QIIIHHq")
 
-def _decode_255(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
+def _decode_259(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 256: f128 enter (filename)
-_S256 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 260: f130 enter (filename)
+_S260 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_256(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S256.unpack_from(mv, off)
+def _decode_260(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S260.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 257: f128 exit (buffer)
-_S257 = struct.Struct("<QIIIHHq")
+# kind 261: f130 exit (buffer)
+_S261 = struct.Struct("<QIIIHHq")
 
-def _decode_257(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
+def _decode_261(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 258: * enter
-_S258 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 262: * enter
+_S262 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_258(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S258.unpack_from(mv, off)
+def _decode_262(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S262.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 259: * exit
-_S259 = struct.Struct("<QIIIHHq")
+# kind 263: * exit
+_S263 = struct.Struct("<QIIIHHq")
 
-def _decode_259(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
+def _decode_263(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2656,7 +2696,6 @@ _RETRY_READERS = {
     263: (_str_slot, ),
     268: (_str_slot, ),
     269: (_str_slot, ),
-    303: (_str_slot, ),
     188: (_str_slot, _str_slot, _buf_slot, ),
     189: (_str_slot, _str_slot, _buf_slot, ),
     190: (_str_slot, _buf_slot, ),
@@ -2707,6 +2746,8 @@ _RETRY_READERS = {
     299: (_buf_slot, _buf_slot, ),
     301: (_str_slot, ),
     302: (_buf_slot, ),
+    303: (_str_slot, _buf_slot, ),
+    304: (_buf_slot, ),
     307: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
     310: (_buf_slot, ),
     311: (lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
@@ -3031,6 +3072,10 @@ DECODERS = {
     257: _decode_257,
     258: _decode_258,
     259: _decode_259,
+    260: _decode_260,
+    261: _decode_261,
+    262: _decode_262,
+    263: _decode_263,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -2319,29 +2319,69 @@ def _decode_233(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 234: f117 enter
-_S234 = struct.Struct("<QIIIHH16sQQ")
+# kind 234: f117 enter (name, handle)
+_S234 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S234.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S234.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 235: f117 exit (utx)
+# kind 235: f117 exit (handle, mnt_id)
 _S235 = struct.Struct("<QIIIHHq")
 
 def _decode_235(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 236: f118 enter (handle)
+_S236 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_236(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S236.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 237: f118 exit
+_S237 = struct.Struct("<QIIIHHq")
+
+def _decode_237(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 238: f119 enter
+_S238 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_238(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S238.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 239: f119 exit (utx)
+_S239 = struct.Struct("<QIIIHHq")
+
+def _decode_239(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 236: f118 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S236 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 240: f120 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S240 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_236(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S236.unpack_from(mv, off)
+def _decode_240(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S240.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2359,131 +2399,93 @@ def _decode_236(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 237: f118 exit (mmsg)
-_S237 = struct.Struct("<QIIIHHq")
+# kind 241: f120 exit (mmsg)
+_S241 = struct.Struct("<QIIIHHq")
 
-def _decode_237(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+def _decode_241(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 238: f119 enter
-_S238 = struct.Struct("<QIIIHH16sQQQ")
+# kind 242: f121 enter
+_S242 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S238.unpack_from(mv, off)
+def _decode_242(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S242.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 239: f119 exit (cpup, nodep)
-_S239 = struct.Struct("<QIIIHHq")
+# kind 243: f121 exit (cpup, nodep)
+_S243 = struct.Struct("<QIIIHHq")
 
-def _decode_239(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
+def _decode_243(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 240: f120 enter (rvec)
-_S240 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 244: f122 enter (rvec)
+_S244 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S240.unpack_from(mv, off)
+def _decode_244(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S244.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 241: f120 exit (lvec)
-_S241 = struct.Struct("<QIIIHHq")
+# kind 245: f122 exit (lvec)
+_S245 = struct.Struct("<QIIIHHq")
 
-def _decode_241(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
+def _decode_245(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 242: f121 enter (lvec, rvec)
-_S242 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 246: f123 enter (lvec, rvec)
+_S246 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S242.unpack_from(mv, off)
+def _decode_246(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S246.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 243: f121 exit
-_S243 = struct.Struct("<QIIIHHq")
+# kind 247: f123 exit
+_S247 = struct.Struct("<QIIIHHq")
 
-def _decode_243(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
+def _decode_247(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 244: f122 enter (idx2)
-_S244 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 248: f124 enter (idx2)
+_S248 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_244(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S244.unpack_from(mv, off)
+def _decode_248(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S248.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 245: f122 exit
-_S245 = struct.Struct("<QIIIHHq")
-
-def _decode_245(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 246: f123 enter (uattr)
-_S246 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_246(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S246.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 247: f123 exit (uattr)
-_S247 = struct.Struct("<QIIIHHq")
-
-def _decode_247(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 248: f124 enter
-_S248 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_248(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S248.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 249: f124 exit (uattr)
+# kind 249: f124 exit
 _S249 = struct.Struct("<QIIIHHq")
 
 def _decode_249(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 250: f125 enter (uargs)
+# kind 250: f125 enter (uattr)
 _S250 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_250(mv, off):
@@ -2493,7 +2495,7 @@ def _decode_250(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 251: f125 exit (uargs)
+# kind 251: f125 exit (uattr)
 _S251 = struct.Struct("<QIIIHHq")
 
 def _decode_251(mv, off):
@@ -2504,14 +2506,14 @@ def _decode_251(mv, off):
 
 
 # kind 252: f126 enter
-_S252 = struct.Struct("<QIIIHH16sQQQ")
+_S252 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S252.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S252.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 253: f126 exit (ubuf)
+# kind 253: f126 exit (uattr)
 _S253 = struct.Struct("<QIIIHHq")
 
 def _decode_253(mv, off):
@@ -2521,29 +2523,67 @@ def _decode_253(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 254: f127 enter (cmdline_ptr)
-_S254 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 254: f127 enter (uargs)
+_S254 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_254(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S254.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S254.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 255: f127 exit (uargs)
+_S255 = struct.Struct("<QIIIHHq")
+
+def _decode_255(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 256: f128 enter
+_S256 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_256(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S256.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 257: f128 exit (ubuf)
+_S257 = struct.Struct("<QIIIHHq")
+
+def _decode_257(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 258: f129 enter (cmdline_ptr)
+_S258 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_258(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S258.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 255: f127 exit
-_S255 = struct.Struct("<QIIIHHq")
+# kind 259: f129 exit
+_S259 = struct.Struct("<QIIIHHq")
 
-def _decode_255(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
+def _decode_259(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 256: f128 enter (filename, argv, envp)
-_S256 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 260: f130 enter (filename, argv, envp)
+_S260 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_256(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S256.unpack_from(mv, off)
+def _decode_260(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S260.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2551,74 +2591,35 @@ def _decode_256(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 257: f128 exit
-_S257 = struct.Struct("<QIIIHHq")
-
-def _decode_257(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 258: f129 enter (filename)
-_S258 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_258(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S258.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 259: f129 exit (buffer)
-_S259 = struct.Struct("<QIIIHHq")
-
-def _decode_259(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 260: f130 enter (params)
-_S260 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_260(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S260.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 261: f130 exit (params)
+# kind 261: f130 exit
 _S261 = struct.Struct("<QIIIHHq")
 
 def _decode_261(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 262: f131 enter (_key, _value)
+# kind 262: f131 enter (filename)
 _S262 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_262(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S262.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 263: f131 exit
+# kind 263: f131 exit (buffer)
 _S263 = struct.Struct("<QIIIHHq")
 
 def _decode_263(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 264: f132 enter (uargs)
+# kind 264: f132 enter (params)
 _S264 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_264(mv, off):
@@ -2628,83 +2629,86 @@ def _decode_264(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 265: f132 exit (uargs, uargs)
+# kind 265: f132 exit (params)
 _S265 = struct.Struct("<QIIIHHq")
 
 def _decode_265(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 266: f133 enter (_key, _value)
+_S266 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_266(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S266.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 267: f133 exit
+_S267 = struct.Struct("<QIIIHHq")
+
+def _decode_267(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 268: f134 enter (uargs)
+_S268 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_268(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S268.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 269: f134 exit (uargs, uargs)
+_S269 = struct.Struct("<QIIIHHq")
+
+def _decode_269(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 266: f133 enter (timeout, sigmask)
-_S266 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 270: f135 enter (timeout, sigmask)
+_S270 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_266(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S266.unpack_from(mv, off)
+def _decode_270(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S270.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 267: f133 exit (events)
-_S267 = struct.Struct("<QIIIHHq")
+# kind 271: f135 exit (events)
+_S271 = struct.Struct("<QIIIHHq")
 
-def _decode_267(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
+def _decode_271(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S271.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 268: f134 enter (path, uattr)
-_S268 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 272: f136 enter (path, uattr)
+_S272 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_268(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S268.unpack_from(mv, off)
+def _decode_272(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S272.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 269: f134 exit
-_S269 = struct.Struct("<QIIIHHq")
-
-def _decode_269(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 270: f135 enter (attr)
-_S270 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_270(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S270.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 271: f135 exit
-_S271 = struct.Struct("<QIIIHHq")
-
-def _decode_271(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S271.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 272: f136 enter (rule_attr)
-_S272 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_272(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S272.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 273: f136 exit
@@ -2715,15 +2719,14 @@ def _decode_273(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 274: f137 enter (waiters, timeout)
-_S274 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 274: f137 enter (attr)
+_S274 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_274(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S274.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S274.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 275: f137 exit
@@ -2734,19 +2737,56 @@ def _decode_275(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 276: * enter
-_S276 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 276: f138 enter (rule_attr)
+_S276 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_276(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S276.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S276.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 277: * exit
+# kind 277: f138 exit
 _S277 = struct.Struct("<QIIIHHq")
 
 def _decode_277(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S277.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 278: f139 enter (waiters, timeout)
+_S278 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_278(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S278.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 279: f139 exit
+_S279 = struct.Struct("<QIIIHHq")
+
+def _decode_279(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S279.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 280: * enter
+_S280 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_280(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S280.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 281: * exit
+_S281 = struct.Struct("<QIIIHHq")
+
+def _decode_281(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S281.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2845,7 +2885,6 @@ _RETRY_READERS = {
     263: (_str_slot, ),
     268: (_str_slot, ),
     269: (_str_slot, ),
-    303: (_str_slot, ),
     428: (_str_slot, ),
     433: (_str_slot, ),
     437: (_str_slot, ),
@@ -2901,6 +2940,8 @@ _RETRY_READERS = {
     299: (_buf_slot, _buf_slot, ),
     301: (_str_slot, ),
     302: (_buf_slot, ),
+    303: (_str_slot, _buf_slot, ),
+    304: (_buf_slot, ),
     307: (_buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, _buf_slot, lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
     310: (_buf_slot, ),
     311: (lambda mv, pos: _iov_slot(mv, pos, 44), _buf_slot, ),
@@ -3251,6 +3292,10 @@ DECODERS = {
     275: _decode_275,
     276: _decode_276,
     277: _decode_277,
+    278: _decode_278,
+    279: _decode_279,
+    280: _decode_280,
+    281: _decode_281,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

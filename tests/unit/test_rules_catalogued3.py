@@ -3,7 +3,8 @@ reboot's magic numbers, command and RESTART2 string, swapon's priority apart fro
 calls' and userfaultfd's flags, kexec_load's segments and architecture, kexec_file_load's command line,
 sched_setattr's and sched_getattr's struct by its size and flags, process_vm_readv's remote iovecs, and
 the catalogue's slot for a struct the kernel writes when it fails, Landlock's rulesets and rules,
-futex_waitv's waiters, move_pages' arrays, adjtimex's struct timex and clock state. Each rendered from a synthetic event, without BPF."""
+futex_waitv's waiters, move_pages' arrays, adjtimex's struct timex and clock state, struct file_handle both
+ways. Each rendered from a synthetic event, without BPF."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["reboot", "swapon", "userfaultfd", "delete_module", "finit_module", "kexec_load", "kexec_file_load",
             "sched_setattr", "sched_getattr", "process_vm_readv", "landlock_create_ruleset", "landlock_add_rule",
-            "landlock_restrict_self", "futex_waitv", "move_pages", "adjtimex", "clock_adjtime"]
+            "landlock_restrict_self", "futex_waitv", "move_pages", "adjtimex", "clock_adjtime",
+            "name_to_handle_at", "open_by_handle_at"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 MAGIC1, MAGIC2, RESTART2 = 0xFEE1DEAD, 0x28121969, 0xA1B2C3D4
 
@@ -228,3 +230,31 @@ def test_timex_written_back_and_the_clock_state():
     assert ret_text(9, "clockstate") == "9" and ret_text(-14, "clockstate").startswith("-1 EFAULT")
     assert line("adjtimex", (0x1000,), -14) == "0x1000"  # (the decoder keeps no copy the kernel did not write)
     assert line("clock_adjtime", (1, 0x1000), -95) == "CLOCK_MONOTONIC, 0x1000"
+
+
+def handle(size: int, kind: int = 1, data: bytes = b"") -> Slot:
+    return Slot(struct.pack("<Ii", size, kind) + data.ljust(128, b"\0"), 0)
+
+
+def test_file_handle_asked_for_and_written_back():
+    path = {"name": Slot(b"/d", 0)}
+    ev = event("name_to_handle_at", (-100, 0x1000, 0x2000, 0x3000, 0), 0, {**path, "handle": handle(128)},
+               {"handle": handle(8, 1, b"\x0a\xe0\x20\x00\x17\x1e\x1a\xf5"), "mnt_id": Slot(b"\x1b\0\0\0", 0)})
+    assert ", ".join(render(f, v, ev, None, Style()) for f, v in visible(ev)) == (
+        'AT_FDCWD, "/d", {handle_bytes=128 => 8, handle_type=1, f_handle="\\x0a\\xe0\\x20\\x00\\x17\\x1e\\x1a\\xf5"}, '
+        "[27], 0")
+    assert json_value(ev.info.args[2], 0x2000, ev)[0] == {"handle_bytes": 8, "handle_type": 1,
+                                                          "f_handle": "0ae02000171e1af5"}  # as the kernel made it
+    # too small: the size the kernel needs, written back with EOVERFLOW; other errors: the size asked for
+    ev = event("name_to_handle_at", (3, 0x1000, 0x2000, 0x3000, 0x1000), -75, {"handle": handle(0)},
+               {"handle": handle(8)})
+    assert render(ev.info.args[2], 0x2000, ev, None, Style()) == "{handle_bytes=0 => 8}"
+    ev = event("name_to_handle_at", (3, 0x1000, 0x2000, 0x3000, 0x1000), -22, {"handle": handle(0)},
+               {"handle": handle(8)})
+    assert render(ev.info.args[2], 0x2000, ev, None, Style()) == "{handle_bytes=0}"
+    value, _ = json_value(ev.info.args[2], 0x2000, ev)  # JSON: the size asked for when it failed
+    assert value == {"handle_bytes": 0, "handle_type": 1, "f_handle": ""}
+    ev = event("open_by_handle_at", (3, 0x2000, 0x80000), 4, {"handle": handle(2, 1, b"\1\2")})
+    assert json_value(ev.info.args[1], 0x2000, ev)[0] == {"handle_bytes": 2, "handle_type": 1, "f_handle": "0102"}
+    assert ", ".join(render(f, v, ev, None, Style()) for f, v in visible(ev)) == \
+        '3, {handle_bytes=2, handle_type=1, f_handle="\\x01\\x02"}, O_RDONLY|O_CLOEXEC'

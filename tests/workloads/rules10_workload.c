@@ -20,7 +20,9 @@
  *   to node 0);
  * "timex": adjtimex and clock_adjtime only reading the clock (no mode, or ADJ_OFFSET_SS_READ): the struct
  *   timex the kernel wrote back and the state returned by name, an unreadable struct, a clock that
- *   cannot be adjusted.
+ *   cannot be adjusted;
+ * "handles": name_to_handle_at on argv[2] (a handle as large as the kernel makes, one too small for it:
+ *   the size the kernel needs written back, a flag it refuses) and open_by_handle_at with the handle.
  * Every call is deterministic and leaves the process and the machine as it found them. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -251,6 +253,33 @@ static void timex_calls(void)
     syscall(SYS_clock_adjtime, CLOCK_MONOTONIC, &tx);
 }
 
+struct handle_raw {
+    unsigned int handle_bytes;
+    int handle_type;
+    unsigned char f_handle[128];
+};
+
+static void handle_calls(const char *path)
+{
+    struct handle_raw h;
+    int mount_id = 0;
+    memset(&h, 0, sizeof(h));
+    h.handle_bytes = sizeof(h.f_handle);
+    syscall(SYS_name_to_handle_at, AT_FDCWD, path, &h, &mount_id, 0);
+    int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct handle_raw small;
+    memset(&small, 0, sizeof(small));
+    small.handle_bytes = 0;  /* too small: EOVERFLOW, and the size needed written back */
+    syscall(SYS_name_to_handle_at, dir, "", &small, &mount_id, AT_EMPTY_PATH);
+    syscall(SYS_name_to_handle_at, AT_FDCWD, path, &small, &mount_id, 0x2);  /* EINVAL */
+    syscall(SYS_name_to_handle_at, AT_FDCWD, path, NULL, &mount_id, AT_SYMLINK_FOLLOW);
+    int fd = syscall(SYS_open_by_handle_at, dir, &h, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    syscall(SYS_open_by_handle_at, dir, NULL, O_RDONLY);
+    close(dir);
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -267,6 +296,8 @@ int main(int argc, char **argv)
         pages_calls();
     else if (!strcmp(group, "timex"))
         timex_calls();
+    else if (!strcmp(group, "handles") && argc > 2)
+        handle_calls(argv[2]);
     else
         return 2;
     return 0;

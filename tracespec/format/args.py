@@ -17,7 +17,7 @@ from tracespec.format.msghdr import msghdr_text
 from tracespec.format.mmsghdr import mmsgvec_text
 from tracespec.format.sockaddr import sockaddr_at
 from tracespec.format.special import PRINTERS
-from tracespec.format.structs import complete, mq_attr_text, sigset_text, struct_text
+from tracespec.format.structs import complete, file_handle_text, mq_attr_text, sigset_text, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, enumby_text, failed, hexval, kind_of,
                                      memory_text, scalar_text, struct_fields, structs, unsigned, with_comment)
 from tracespec.plan.model import ArgField
@@ -299,6 +299,12 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return hexval(value, f)
     if kind == "rstruct" and _absolute(ev):
         return hexval(value, f)
+    if param == "file_handle":  # name_to_handle_at's, read at entry and written back; open_by_handle_at's
+        after = ev.slots.get(f.name) if kind == "iwstruct" and ev.exit is not None else None
+        returned = ((ev.ret, after.data if after is not None and not after.fault else None)
+                    if kind == "iwstruct" else None)
+        text = file_handle_text(slot.data, returned) if not slot.fault else None
+        return hexval(value, f) if text is None else text
     if kind in ("istruct", "ostruct", "iostruct", "iwstruct", "cistruct", "lefttime", "rstruct"):
         if not complete(param, slot.data):
             return hexval(value, f)

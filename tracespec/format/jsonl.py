@@ -316,8 +316,11 @@ def json_value(f, v: int, ev: SyscallEvent):
         return v, None
     if v == 0:
         return None, None
-    # (a struct the kernel may write to when it refuses it: as the caller gave it)
-    slot = ev.entry_slots.get(f.name) if kind == "iwstruct" else ev.slots.get(f.name)
+    # a struct the kernel may write to when it refuses it: as the caller gave it (a file handle: as the
+    # kernel made it, once it did)
+    slot = ev.slots.get(f.name)
+    if kind == "iwstruct" and (param != "file_handle" or ev.exit is None or failed(ev.ret)):
+        slot = ev.entry_slots.get(f.name)
     if kind in ARRAY_KINDS or kind in ("fdset", "lefttime"):
         return array_json(f, v, ev)
     if kind in ("nodemask", "onodemask"):

@@ -393,6 +393,41 @@ def _timex(v: dict, style: Style) -> str:
             f"{_timeval(v, 'time')}, " + ", ".join(f"{k}={v[k]}" for k in TIMEX_COUNTS) + "}")
 
 
+MAX_HANDLE_SZ = 128
+EOVERFLOW = 75
+
+
+def _handle_rest(size: int, data: bytes) -> str:
+    """The type and, in hex, as many of the handle's bytes as its size says (at most MAX_HANDLE_SZ, then
+    "...": strace's print_f_handle)."""
+    shown = data[8:8 + min(size, MAX_HANDLE_SZ)]
+    return (f", handle_type={int.from_bytes(data[4:8], 'little', signed=True)}, "
+            f"f_handle={quote(shown, False, 2)}" + ("..." if size > MAX_HANDLE_SZ else ""))
+
+
+def file_handle_text(entry: bytes, returned: tuple | None = None) -> str | None:
+    """strace's struct file_handle. At open_by_handle_at (returned None) the handle as given; at
+    name_to_handle_at (returned: its return value and the copy made when it returned, None and None
+    before it has) the size asked for, the size the kernel wrote when it differs (it writes one on
+    EOVERFLOW too), and once the call succeeded the type and the handle. None when the header could not
+    be read: the address is printed."""
+    if len(entry) < 8:
+        return None
+    asked = int.from_bytes(entry[:4], "little")
+    text = f"{{handle_bytes={asked}"
+    if returned is None:
+        return text + _handle_rest(asked, entry) + "}"
+    ret, exit = returned
+    ok = ret is not None and not -4095 <= ret < 0
+    if (ok or ret == -EOVERFLOW) and exit is not None and len(exit) >= 8:
+        wrote = int.from_bytes(exit[:4], "little")
+        if wrote != asked:
+            text += f" => {wrote}"
+        if ok:
+            text += _handle_rest(wrote, exit)
+    return text + "}"
+
+
 # printers that the -v and -X/-x options change take the style too
 def _epoll_event(v: dict, style: Style) -> str:
     """print_epoll_event (strace 6.1): the events, the data as both members (epoll_wait's array and
@@ -441,5 +476,8 @@ def struct_json(name: str, data: bytes):
         return v["value"]
     if name == "fdpair":
         return [v["fd0"], v["fd1"]]
+    if name == "file_handle":  # the handle's bytes, as many as its size says, in hex
+        size = min(v["handle_bytes"], MAX_HANDLE_SZ)
+        return {"handle_bytes": v["handle_bytes"], "handle_type": v["handle_type"], "f_handle": data[8:8 + size].hex()}
     return {k: _c_string(val).decode("utf-8", "surrogateescape") if isinstance(val, bytes) else val
             for k, val in v.items()}
