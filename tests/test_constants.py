@@ -290,3 +290,24 @@ def test_personality_and_ioprio_values_match_the_headers(tmp_path):
     size, permitted, inheritable, one = map(int, out["cap_data"].split())
     assert load_structs()["cap_data"].size == size
     assert (layout["permitted"], layout["inheritable"], layout["effective_hi"]) == (permitted, inheritable, one)
+
+
+def test_ptrace_values_and_struct_user_offsets_match_the_headers(tmp_path):
+    """ptrace's requests and options (linux/ptrace.h, asm/ptrace-abi.h), the register sets' types (elf.h)
+    and the struct user offsets PTRACE_PEEKUSER's address is named by (sys/user.h)."""
+    from tracespec.format.ptrace import USER_OFFSETS
+    c = load_catalogue().constants
+    names = sorted({n for s in ("ptrace_cmds", "ptrace_options", "nt_types") for n, _ in c.sets[s].entries})
+    seen = _checked_against(tmp_path, ["stdio.h", "elf.h", "linux/ptrace.h", "asm/ptrace-abi.h"], names)
+    assert {"PTRACE_SEIZE", "PTRACE_GETREGS", "PTRACE_O_EXITKILL", "NT_PRSTATUS", "NT_X86_XSTATE"} <= set(seen)
+    prog = "#include <stdio.h>\n#include <stddef.h>\n#include <sys/user.h>\n#include <sys/reg.h>\nint main(void) {\n"
+    for off, name in USER_OFFSETS:
+        if name.startswith("8*"):
+            reg = {"EFL": "EFLAGS"}.get(name[2:], name[2:])
+            prog += f'printf("%d\\n", 8 * {reg});\n'
+        elif name.startswith("offsetof"):
+            prog += f'printf("%zu\\n", {name});\n'
+        else:
+            prog += 'printf("%zu\\n", sizeof(struct user));\n'
+    out = _compile_and_run(tmp_path, prog + "return 0;\n}\n").split()
+    assert [int(x) for x in out] == [off for off, _ in USER_OFFSETS]

@@ -4,7 +4,7 @@ calls' and userfaultfd's flags, kexec_load's segments and architecture, kexec_fi
 sched_setattr's and sched_getattr's struct by its size and flags, process_vm_readv's remote iovecs, and
 the catalogue's slot for a struct the kernel writes when it fails, Landlock's rulesets and rules,
 futex_waitv's waiters, move_pages' arrays, adjtimex's struct timex and clock state, struct file_handle both
-ways. Each rendered from a synthetic event, without BPF."""
+ways, ptrace by request. Each rendered from a synthetic event, without BPF."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tracespec.catalogue.kinds import KINDS, Written
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.args import render, visible
 from tracespec.format.fdpaths import FdPaths
+from tracespec.format.ptrace import USER_OFFSETS, user_offset_text
 from tracespec.format.jsonl import json_value
 from tracespec.format.special import special
 from tracespec.format.values import Style, ret_text
@@ -24,7 +25,7 @@ from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 SYSCALLS = ["reboot", "swapon", "userfaultfd", "delete_module", "finit_module", "kexec_load", "kexec_file_load",
             "sched_setattr", "sched_getattr", "process_vm_readv", "landlock_create_ruleset", "landlock_add_rule",
             "landlock_restrict_self", "futex_waitv", "move_pages", "adjtimex", "clock_adjtime",
-            "name_to_handle_at", "open_by_handle_at"]
+            "name_to_handle_at", "open_by_handle_at", "ptrace"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 MAGIC1, MAGIC2, RESTART2 = 0xFEE1DEAD, 0x28121969, 0xA1B2C3D4
 
@@ -258,3 +259,54 @@ def test_file_handle_asked_for_and_written_back():
     assert json_value(ev.info.args[1], 0x2000, ev)[0] == {"handle_bytes": 2, "handle_type": 1, "f_handle": "0102"}
     assert ", ".join(render(f, v, ev, None, Style()) for f, v in visible(ev)) == \
         '3, {handle_bytes=2, handle_type=1, f_handle="\\x01\\x02"}, O_RDONLY|O_CLOEXEC'
+
+
+def ptrace_text(args: tuple, ret: int = 0, entry: dict | None = None, exit: dict | None = None,
+                style: Style = Style()) -> str:
+    return "".join(special(event("ptrace", args, ret, entry, exit), style)[:2])
+
+
+def word(value: int, size: int = 512) -> dict:
+    return {"data": Slot(value.to_bytes(8, "little").ljust(size, b"\0"), 0)}
+
+
+def test_ptrace_prints_what_each_request_uses():
+    assert ptrace_text((0, 5, 7, 9)) == "PTRACE_TRACEME"
+    assert ptrace_text((0x10, 42, 7, 9), -1) == "PTRACE_ATTACH, 42"
+    assert ptrace_text((0x4206, 42, 0, 0x41)) == "PTRACE_SEIZE, 42, NULL, PTRACE_O_TRACESYSGOOD|PTRACE_O_TRACEEXIT"
+    assert ptrace_text((7, 42, 0, 10)) == "PTRACE_CONT, 42, NULL, SIGUSR1"
+    assert ptrace_text((0x11, 42, 0, 0)) == "PTRACE_DETACH, 42, NULL, 0"
+    assert ptrace_text((0x4321, 42, 0, 0), -5) == "0x4321 /* PTRACE_??? */, 42, NULL, NULL"
+    # what the kernel wrote, once it succeeded: a word, an event message; the address when it failed
+    assert ptrace_text((2, 42, 0x1000, 0x2000), 0, exit=word(0x1122)) == "PTRACE_PEEKDATA, 42, 0x1000, [0x1122]"
+    assert ptrace_text((0x4201, 42, 0, 0x2000), 0, exit=word(7)) == "PTRACE_GETEVENTMSG, 42, NULL, [7]"
+    assert ptrace_text((1, 42, 8, 0x2000), -5, exit=word(7)) == "PTRACE_PEEKTEXT, 42, 0x8, 0x2000"
+    # signal masks of a size the kernel takes; registers in the address's place
+    assert ptrace_text((0x420b, 42, 8, 0x2000), 0, word(1 << 9)) == "PTRACE_SETSIGMASK, 42, 8, [USR1]"
+    assert ptrace_text((0x420b, 42, 4, 0x2000), -22, word(1 << 9)) == "PTRACE_SETSIGMASK, 42, 4, 0x2000"
+    regs = ptrace_text((0xC, 42, 0, 0x2000), 0, exit=word(0x7f))
+    assert regs.startswith("PTRACE_GETREGS, 42, {r15=0x7f, r14=0, ") and regs.endswith(", fs=0, gs=0}")
+    fp = ptrace_text((0xF, 42, 0, 0x2000), 0, word(0x37f))
+    assert fp.startswith("PTRACE_SETFPREGS, 42, {cwd=0x37f, swd=0, ftw=0, fop=0, rip=0, rdp=0, mxcsr=0, "
+                         "mxcr_mask=0, st_space=[0, ") and fp.count(", ") == 2 + 8 + 31 + 1 + 32 + 1 + 23
+    assert ", ...], padding=[" in fp  # xmm_space's 64 words abbreviated as print_array does, unless -v
+    assert ", ...]" not in ptrace_text((0xF, 42, 0, 0x2000), 0, word(0x37f), style=Style(verbose=True))
+
+
+def test_ptrace_register_set_iovec_and_its_length():
+    iov = {"data": Slot(struct.pack("<QQ", 0x5000, 280).ljust(512, b"\0"), 0)}
+    back = {"data": Slot(struct.pack("<QQ", 0x5000, 216).ljust(512, b"\0"), 0)}
+    assert ptrace_text((0x4204, 42, 1, 0x2000), 0, iov, back) == \
+        "PTRACE_GETREGSET, 42, NT_PRSTATUS, {iov_base=0x5000, iov_len=280 => 216}"
+    assert special(event("ptrace", (0x4205, 42, 0x202, 0x2000), 0, iov, iov))[:2] == \
+        ("PTRACE_SETREGSET, 42, NT_X86_XSTATE, {iov_base=0x5000, iov_len=280", "}")
+
+
+def test_struct_user_offsets_by_name():
+    assert user_offset_text(120, Style()) == "8*ORIG_RAX"
+    assert user_offset_text(168, Style()) == "8*SS+8"
+    assert user_offset_text(856, Style()) == "offsetof(struct user, u_debugreg)+8"
+    assert user_offset_text(912, Style()) == "sizeof(struct user)"
+    assert user_offset_text(4096, Style()) == "0x1000"  # beyond struct user
+    assert user_offset_text(120, RAW) == "0x78" and user_offset_text(120, VERBOSE) == "0x78 /* 8*ORIG_RAX */"
+    assert [off for off, _ in USER_OFFSETS] == sorted(off for off, _ in USER_OFFSETS)

@@ -22,7 +22,11 @@
  *   timex the kernel wrote back and the state returned by name, an unreadable struct, a clock that
  *   cannot be adjusted;
  * "handles": name_to_handle_at on argv[2] (a handle as large as the kernel makes, one too small for it:
- *   the size the kernel needs written back, a flag it refuses) and open_by_handle_at with the handle.
+ *   the size the kernel needs written back, a flag it refuses) and open_by_handle_at with the handle;
+ * "ptrace": a child seized and stopped (PTRACE_SEIZE, PTRACE_INTERRUPT), its memory, struct user and
+ *   registers read and written back unchanged, its siginfo, event message and signal mask, its options,
+ *   then resumed, detached and killed; requests the kernel refuses (attaching to itself, an unknown
+ *   request). Traced without following children: the child is the parent's tracee, not the tracer's.
  * Every call is deterministic and leaves the process and the machine as it found them. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -31,10 +35,16 @@
 #include <linux/reboot.h>
 #include <time.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
 #include <sys/timex.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -280,6 +290,57 @@ static void handle_calls(const char *path)
     close(dir);
 }
 
+static volatile unsigned long peeked = 0x1122334455667788UL;
+
+static void ptrace_calls(void)
+{
+    pid_t child = fork();
+    if (child == 0) {
+        for (;;)
+            pause();
+    }
+    long out = 0;
+    int status;
+    struct timespec settle = {0, 200 * 1000 * 1000};  /* the child is in pause() by then */
+    nanosleep(&settle, NULL);
+    syscall(SYS_ptrace, PTRACE_SEIZE, child, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXIT);
+    syscall(SYS_ptrace, PTRACE_INTERRUPT, child, 0, 0);
+    waitpid(child, &status, 0);
+    syscall(SYS_ptrace, PTRACE_PEEKDATA, child, &peeked, &out);
+    syscall(SYS_ptrace, PTRACE_PEEKTEXT, child, 8, &out);  /* nothing mapped there: EIO */
+    syscall(SYS_ptrace, PTRACE_POKEDATA, child, &peeked, 0x42);
+    syscall(SYS_ptrace, PTRACE_PEEKUSER, child, offsetof(struct user, regs.orig_rax), &out);
+    syscall(SYS_ptrace, PTRACE_PEEKUSER, child, offsetof(struct user, regs.fs_base), &out);
+    syscall(SYS_ptrace, PTRACE_PEEKUSER, child, offsetof(struct user, u_debugreg) + 8, &out);
+    syscall(SYS_ptrace, PTRACE_PEEKUSER, child, 4096, &out);  /* beyond struct user: EIO */
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    syscall(SYS_ptrace, PTRACE_GETSIGINFO, child, 0, &si);
+    unsigned long msg = 1;
+    syscall(SYS_ptrace, PTRACE_GETEVENTMSG, child, 0, &msg);
+    unsigned long mask = 0;
+    syscall(SYS_ptrace, PTRACE_GETSIGMASK, child, 8, &mask);
+    mask = 1UL << (SIGUSR1 - 1);
+    syscall(SYS_ptrace, PTRACE_SETSIGMASK, child, 8, &mask);
+    syscall(SYS_ptrace, PTRACE_SETSIGMASK, child, 4, &mask);  /* a size the kernel refuses */
+    struct user_regs_struct regs;
+    syscall(SYS_ptrace, PTRACE_GETREGS, child, 0, &regs);
+    struct user_fpregs_struct fpregs;
+    syscall(SYS_ptrace, PTRACE_GETFPREGS, child, 0, &fpregs);
+    struct iovec iov = {&regs, sizeof(regs) + 64};
+    syscall(SYS_ptrace, PTRACE_GETREGSET, child, NT_X86_XSTATE + 0x1000, &iov);  /* an unknown set: EINVAL */
+    syscall(SYS_ptrace, PTRACE_SETOPTIONS, child, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | 0x1000000);
+    syscall(SYS_ptrace, PTRACE_SETOPTIONS, child, 0, PTRACE_O_TRACECLONE);
+    syscall(SYS_ptrace, PTRACE_ATTACH, getpid(), 0, 0);  /* itself: EPERM */
+    syscall(SYS_ptrace, 0x4321, child, 0, 0);  /* unknown: EIO */
+    syscall(SYS_ptrace, PTRACE_CONT, child, 0, 0);
+    syscall(SYS_ptrace, PTRACE_INTERRUPT, child, 0, 0);
+    waitpid(child, &status, 0);
+    syscall(SYS_ptrace, PTRACE_DETACH, child, 0, SIGCONT);
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -298,6 +359,8 @@ int main(int argc, char **argv)
         timex_calls();
     else if (!strcmp(group, "handles") && argc > 2)
         handle_calls(argv[2]);
+    else if (!strcmp(group, "ptrace"))
+        ptrace_calls();
     else
         return 2;
     return 0;

@@ -9,6 +9,7 @@ from tracespec.decode.events import SIGFRAME_MASK_SLOT, SyscallEvent
 from tracespec.quote import quote
 from tracespec.format.landlock import landlock_add_rule, landlock_create_ruleset
 from tracespec.format.prctl import prctl
+from tracespec.format.ptrace import ptrace
 from tracespec.format.schedattr import sched_getattr, sched_setattr
 from tracespec.format.sysadmin import kexec_load, reboot, swapon
 from tracespec.format.structs import sigset_text, struct_text
@@ -678,12 +679,14 @@ PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl
             "membarrier": _membarrier, "mount": _mount, "syslog": _syslog,
             "seccomp": _seccomp, "fsconfig": _fsconfig, "reboot": reboot, "swapon": swapon,
             "kexec_load": kexec_load, "sched_setattr": sched_setattr, "sched_getattr": sched_getattr,
-            "landlock_create_ruleset": landlock_create_ruleset, "landlock_add_rule": landlock_add_rule}
+            "landlock_create_ruleset": landlock_create_ruleset, "landlock_add_rule": landlock_add_rule,
+            "ptrace": ptrace}
 MAKES_FDS = frozenset({"clone", "clone3"})  # printers whose descriptors are ones the call made
 STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
                     "io_uring_setup", "capget", "capset", "membarrier",
                     "mount", "syslog", "seccomp", "fsconfig", "reboot", "swapon", "kexec_load",
-                    "sched_setattr", "sched_getattr", "landlock_create_ruleset", "landlock_add_rule"})  # printers that take the abbreviation style and a descriptor's text
+                    "sched_setattr", "sched_getattr", "landlock_create_ruleset", "landlock_add_rule",
+                    "ptrace"})  # printers that take the abbreviation style and a descriptor's text
 
 
 
