@@ -311,3 +311,28 @@ def test_ptrace_values_and_struct_user_offsets_match_the_headers(tmp_path):
             prog += 'printf("%zu\\n", sizeof(struct user));\n'
     out = _compile_and_run(tmp_path, prog + "return 0;\n}\n").split()
     assert [int(x) for x in out] == [off for off, _ in USER_OFFSETS]
+
+
+# the catalogue's names of System V IPC's structs' members where glibc's differ
+IPC_MEMBERS = {("ipc_perm", "key"): "__key", ("msqid_ds", "msg_cbytes"): "__msg_cbytes"}
+
+
+def test_system_v_ipc_layouts_match_the_headers(tmp_path):
+    """struct ipc_perm, shmid_ds, msqid_ds, semid_ds and the INFO commands' structs (sys/ipc.h, sys/shm.h,
+    sys/msg.h, sys/sem.h) are laid out as the catalogue says."""
+    layouts = load_structs()
+    names = ("ipc_perm", "shmid_ds", "msqid_ds", "semid_ds", "shminfo", "shm_info", "msginfo", "seminfo")
+    prog = ("#define _GNU_SOURCE\n#include <stdio.h>\n#include <stddef.h>\n#include <sys/ipc.h>\n#include <sys/shm.h>\n"
+            "#include <sys/msg.h>\n#include <sys/sem.h>\nint main(void) {\n")
+    for name in names:
+        prog += f'printf("{name} %zu\\n", sizeof(struct {name}));\n'
+        for f in layouts[name].fields:
+            member = IPC_MEMBERS.get((name, f.name), f.name)
+            prog += (f'printf("{name}.{f.name} %zu %zu\\n", offsetof(struct {name}, {member}), '
+                     f'sizeof(((struct {name} *)0)->{member}));\n')
+    out = dict(line.split(" ", 1) for line in _compile_and_run(tmp_path, prog + "return 0;\n}\n").splitlines())
+    widths = {"u16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}
+    for name in names:
+        assert int(out[name]) == layouts[name].size, name
+        for f in layouts[name].fields:
+            assert tuple(map(int, out[f"{name}.{f.name}"].split())) == (f.offset, widths[f.type]), f"{name}.{f.name}"

@@ -199,3 +199,25 @@ def test_ptrace_agrees_with_strace(options, build_dir, tmp_path):
                               "ptrace(PTRACE_PEEKUSER, PID, offsetof(struct user, u_debugreg)+8, [NULL]) = 0"]
         assert "ptrace(PTRACE_SETSIGMASK, PID, 8, [USR1]) = 0" in lines
         assert any(line.startswith("ptrace(PTRACE_GETREGS, PID, {r15=") and "orig_rax=0x22, " in line for line in lines)
+
+
+def _ipc_ids(line: str) -> str:
+    """Each run gets ids of its own, and the INFO commands return the highest in use; the change times
+    are the run's."""
+    line = re.sub(r"^(shmctl|msgctl|semctl)\(\d+", r"\1(ID", line)
+    line = re.sub(r"_ctime=\d+", "_ctime=T", line)
+    return re.sub(r"(IPC_INFO|SHM_INFO|MSG_INFO|SEM_INFO|0x3|0xe|0xc|0x13)(.*) = \d+$", r"\1\2 = ID", line)
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_system_v_ipc_structs_agree_with_strace(options, build_dir, tmp_path):
+    lines = _compare("ipcctl", ["shmctl", "msgctl", "semctl"], build_dir, tmp_path, options, scrub=_ipc_ids)
+    if options == ():
+        assert lines[0] == ("shmctl(ID, IPC_STAT, {shm_perm={uid=0, gid=0, mode=0600, key=0, cuid=0, cgid=0}, "
+                            "shm_segsz=4096, shm_cpid=P1, shm_lpid=0, shm_nattch=0, shm_atime=0, shm_dtime=0, "
+                            "shm_ctime=T}) = 0")
+        assert lines[1] == "shmctl(ID, IPC_SET, {shm_perm={uid=0, gid=0, mode=0640}}) = 0"
+        assert lines[5] == "shmctl(ID, IPC_STAT, 0xADDR) = -1 EINVAL (Invalid argument)"
+        assert lines[7] == "msgctl(ID, IPC_SET, {msg_perm={uid=0, gid=0, mode=0600}, msg_qbytes=8192}) = 0"
+        assert lines[12] == "semctl(ID, 0, IPC_SET, {sem_perm={uid=0, gid=0, mode=0660}}) = 0"
+        assert lines[15] == "semctl(ID, 1, GETVAL, NULL) = 0"

@@ -313,17 +313,17 @@ def _decode_25(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 26: f13 enter (rqtp)
-_S26 = struct.Struct("<QIIIHH16sQQ")
+# kind 26: f13 enter (arg2)
+_S26 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S26.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S26.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 27: f13 exit (rmtp)
+# kind 27: f13 exit (arg2)
 _S27 = struct.Struct("<QIIIHHq")
 
 def _decode_27(mv, off):
@@ -333,15 +333,17 @@ def _decode_27(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 28: f14 enter
+# kind 28: f14 enter (rqtp)
 _S28 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_28(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S28.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 29: f14 exit (value)
+# kind 29: f14 exit (rmtp)
 _S29 = struct.Struct("<QIIIHHq")
 
 def _decode_29(mv, off):
@@ -351,17 +353,15 @@ def _decode_29(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 30: f15 enter (value)
-_S30 = struct.Struct("<QIIIHH16sQQQ")
+# kind 30: f15 enter
+_S30 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_30(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S30.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S30.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 31: f15 exit (ovalue)
+# kind 31: f15 exit (value)
 _S31 = struct.Struct("<QIIIHHq")
 
 def _decode_31(mv, off):
@@ -371,17 +371,17 @@ def _decode_31(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 32: f16 enter (offset)
-_S32 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 32: f16 enter (value)
+_S32 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S32.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S32.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 33: f16 exit (offset)
+# kind 33: f16 exit (ovalue)
 _S33 = struct.Struct("<QIIIHHq")
 
 def _decode_33(mv, off):
@@ -391,79 +391,99 @@ def _decode_33(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 34: f17 enter (arg1)
-_S34 = struct.Struct("<QIIIHH16sQQQ")
+# kind 34: f17 enter (offset)
+_S34 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_34(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S34.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 35: f17 exit
-_S35 = struct.Struct("<QIIIHHq")
-
-def _decode_35(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 36: f18 enter (arg2)
-_S36 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_36(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S36.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S34.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 37: f18 exit (arg1, arg2)
+# kind 35: f17 exit (offset)
+_S35 = struct.Struct("<QIIIHHq")
+
+def _decode_35(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 36: f18 enter (arg1)
+_S36 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_36(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S36.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 37: f18 exit
 _S37 = struct.Struct("<QIIIHHq")
 
 def _decode_37(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 38: f19 enter (arg2)
+_S38 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_38(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S38.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 39: f19 exit (arg1, arg2)
+_S39 = struct.Struct("<QIIIHHq")
+
+def _decode_39(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 38: f19 enter (buff, addr)
-_S38 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S38.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 39: f19 exit
-_S39 = struct.Struct("<QIIIHHq")
-
-def _decode_39(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 40: f20 enter (addr_len)
+# kind 40: f20 enter (buff, addr)
 _S40 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_40(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S40.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 41: f20 exit (ubuf, addr, addr_len)
+# kind 41: f20 exit
 _S41 = struct.Struct("<QIIIHHq")
 
 def _decode_41(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 42: f21 enter (addr_len)
+_S42 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_42(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S42.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 43: f21 exit (ubuf, addr, addr_len)
+_S43 = struct.Struct("<QIIIHHq")
+
+def _decode_43(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -471,11 +491,11 @@ def _decode_41(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 42: f21 enter (msg, msg, msg, msg)
-_S42 = struct.Struct("<QIIIHH16sQQQ")
+# kind 44: f22 enter (msg, msg, msg, msg)
+_S44 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S42.unpack_from(mv, off)
+def _decode_44(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -484,29 +504,29 @@ def _decode_42(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2, s3)))
 
 
-# kind 43: f21 exit
-_S43 = struct.Struct("<QIIIHHq")
+# kind 45: f22 exit
+_S45 = struct.Struct("<QIIIHHq")
 
-def _decode_43(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
+def _decode_45(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 44: f22 enter (msg)
-_S44 = struct.Struct("<QIIIHH16sQQQ")
+# kind 46: f23 enter (msg)
+_S46 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
+def _decode_46(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S46.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 45: f22 exit (msg, msg, msg, msg)
-_S45 = struct.Struct("<QIIIHHq")
+# kind 47: f23 exit (msg, msg, msg, msg)
+_S47 = struct.Struct("<QIIIHHq")
 
-def _decode_45(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
+def _decode_47(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -515,43 +535,25 @@ def _decode_45(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 46: f23 enter
-_S46 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 48: f24 enter
+_S48 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S46.unpack_from(mv, off)
+def _decode_48(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S48.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 47: f23 exit (usockvec)
-_S47 = struct.Struct("<QIIIHHq")
+# kind 49: f24 exit (usockvec)
+_S49 = struct.Struct("<QIIIHHq")
 
-def _decode_47(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
+def _decode_49(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 48: f24 enter (optval)
-_S48 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_48(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S48.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 49: f24 exit
-_S49 = struct.Struct("<QIIIHHq")
-
-def _decode_49(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 50: f25 enter (optlen)
+# kind 50: f25 enter (optval)
 _S50 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_50(mv, off):
@@ -561,40 +563,58 @@ def _decode_50(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 51: f25 exit (optval, optlen)
+# kind 51: f25 exit
 _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 52: f26 enter
+# kind 52: f26 enter (optlen)
 _S52 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_52(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S52.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 53: f26 exit (parent_tidptr)
+# kind 53: f26 exit (optval, optlen)
 _S53 = struct.Struct("<QIIIHHq")
 
 def _decode_53(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 54: f27 enter
+_S54 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_54(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S54.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 55: f27 exit (parent_tidptr)
+_S55 = struct.Struct("<QIIIHHq")
+
+def _decode_55(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 54: f27 enter (filename, argv, envp)
-_S54 = struct.Struct("<QIIIHH16sQQQ")
+# kind 56: f28 enter (filename, argv, envp)
+_S56 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S54.unpack_from(mv, off)
+def _decode_56(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S56.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -602,62 +622,42 @@ def _decode_54(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 55: f27 exit
-_S55 = struct.Struct("<QIIIHHq")
-
-def _decode_55(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 56: f28 enter
-_S56 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S56.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 57: f28 exit (stat_addr, ru)
+# kind 57: f28 exit
 _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S57.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 58: f29 enter
-_S58 = struct.Struct("<QIIIHH16sQ")
+_S58 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S58.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S58.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 59: f29 exit (name)
+# kind 59: f29 exit (stat_addr, ru)
 _S59 = struct.Struct("<QIIIHHq")
 
 def _decode_59(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S59.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 60: f30 enter (arg)
-_S60 = struct.Struct("<QIIIHH16sQQQ")
+# kind 60: f30 enter
+_S60 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_60(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S60.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S60.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 61: f30 exit (arg)
+# kind 61: f30 exit (name)
 _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
@@ -667,91 +667,94 @@ def _decode_61(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 62: f31 enter
-_S62 = struct.Struct("<QIIIHH16sQQ")
+# kind 62: f31 enter (arg)
+_S62 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S62.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S62.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 63: f31 exit (buf)
+# kind 63: f31 exit (arg)
 _S63 = struct.Struct("<QIIIHHq")
 
 def _decode_63(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
     pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 64: f32 enter (arg)
+_S64 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_64(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S64.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 65: f32 exit (arg)
+_S65 = struct.Struct("<QIIIHHq")
+
+def _decode_65(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S65.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 66: f33 enter
+_S66 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_66(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 67: f33 exit (buf)
+_S67 = struct.Struct("<QIIIHHq")
+
+def _decode_67(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
+    pos = off + 32
     s0, pos = _str_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 64: f32 enter (arg0, arg1)
-_S64 = struct.Struct("<QIIIHH16sQQ")
+# kind 68: f34 enter (arg0, arg1)
+_S68 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
+def _decode_68(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 65: f32 exit
-_S65 = struct.Struct("<QIIIHHq")
+# kind 69: f34 exit
+_S69 = struct.Struct("<QIIIHHq")
 
-def _decode_65(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S65.unpack_from(mv, off)
+def _decode_69(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 66: f33 enter (arg0)
-_S66 = struct.Struct("<QIIIHH16sQQQ")
+# kind 70: f35 enter (arg0)
+_S70 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S66.unpack_from(mv, off)
+def _decode_70(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S70.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 67: f33 exit (arg1)
-_S67 = struct.Struct("<QIIIHHq")
-
-def _decode_67(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 68: f34 enter
-_S68 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 69: f34 exit (tv, tz)
-_S69 = struct.Struct("<QIIIHHq")
-
-def _decode_69(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 70: f35 enter
-_S70 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 71: f35 exit (rlim)
+# kind 71: f35 exit (arg1)
 _S71 = struct.Struct("<QIIIHHq")
 
 def _decode_71(mv, off):
@@ -769,25 +772,26 @@ def _decode_72(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 73: f36 exit (ru)
+# kind 73: f36 exit (tv, tz)
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 74: f37 enter
-_S74 = struct.Struct("<QIIIHH16sQ")
+_S74 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S74.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 75: f37 exit (info)
+# kind 75: f37 exit (rlim)
 _S75 = struct.Struct("<QIIIHHq")
 
 def _decode_75(mv, off):
@@ -798,14 +802,14 @@ def _decode_75(mv, off):
 
 
 # kind 76: f38 enter
-_S76 = struct.Struct("<QIIIHH16sQ")
+_S76 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S76.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 77: f38 exit (tbuf)
+# kind 77: f38 exit (ru)
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
@@ -815,17 +819,15 @@ def _decode_77(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 78: f39 enter (data)
-_S78 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 78: f39 enter
+_S78 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S78.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S78.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 79: f39 exit (data)
+# kind 79: f39 exit (info)
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
@@ -836,14 +838,14 @@ def _decode_79(mv, off):
 
 
 # kind 80: f40 enter
-_S80 = struct.Struct("<QIIIHH16sQQ")
+_S80 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S80.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S80.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 81: f40 exit (grouplist)
+# kind 81: f40 exit (tbuf)
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
@@ -853,112 +855,113 @@ def _decode_81(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 82: f41 enter (grouplist)
-_S82 = struct.Struct("<QIIIHH16sQQ")
+# kind 82: f41 enter (data)
+_S82 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S82.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S82.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 83: f41 exit
+# kind 83: f41 exit (data)
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S83.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 84: f42 enter
-_S84 = struct.Struct("<QIIIHH16sQQQ")
+_S84 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S84.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 85: f42 exit (ruidp, euidp, suidp)
+# kind 85: f42 exit (grouplist)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 86: f43 enter
-_S86 = struct.Struct("<QIIIHH16sQQQ")
+# kind 86: f43 enter (grouplist)
+_S86 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S86.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 87: f43 exit (rgidp, egidp, sgidp)
-_S87 = struct.Struct("<QIIIHHq")
-
-def _decode_87(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
-
-
-# kind 88: f44 enter (header)
-_S88 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S88.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S86.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 89: f44 exit (dataptr)
+# kind 87: f43 exit
+_S87 = struct.Struct("<QIIIHHq")
+
+def _decode_87(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 88: f44 enter
+_S88 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_88(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S88.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 89: f44 exit (ruidp, euidp, suidp)
 _S89 = struct.Struct("<QIIIHHq")
 
 def _decode_89(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 90: f45 enter (header, data)
-_S90 = struct.Struct("<QIIIHH16sQQ")
+# kind 90: f45 enter
+_S90 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S90.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S90.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 91: f45 exit
+# kind 91: f45 exit (rgidp, egidp, sgidp)
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 92: f46 enter
+# kind 92: f46 enter (header)
 _S92 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_92(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S92.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 93: f46 exit (uset)
+# kind 93: f46 exit (dataptr)
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
@@ -968,92 +971,90 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 94: f47 enter (uthese, uts)
-_S94 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 94: f47 enter (header, data)
+_S94 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S94.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+
+
+# kind 95: f47 exit
+_S95 = struct.Struct("<QIIIHHq")
+
+def _decode_95(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 96: f48 enter
+_S96 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_96(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 97: f48 exit (uset)
+_S97 = struct.Struct("<QIIIHHq")
+
+def _decode_97(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 98: f49 enter (uthese, uts)
+_S98 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_98(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S98.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 95: f47 exit (uinfo)
-_S95 = struct.Struct("<QIIIHHq")
+# kind 99: f49 exit (uinfo)
+_S99 = struct.Struct("<QIIIHHq")
 
-def _decode_95(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
+def _decode_99(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 96: f48 enter (uinfo)
-_S96 = struct.Struct("<QIIIHH16sQQQ")
+# kind 100: f50 enter (uinfo)
+_S100 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S96.unpack_from(mv, off)
+def _decode_100(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S100.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 97: f48 exit
-_S97 = struct.Struct("<QIIIHHq")
-
-def _decode_97(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 98: f49 enter (unewset)
-_S98 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 99: f49 exit
-_S99 = struct.Struct("<QIIIHHq")
-
-def _decode_99(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 100: f50 enter (uss)
-_S100 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 101: f50 exit (uoss)
+# kind 101: f50 exit
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 102: f51 enter (filename, times)
+# kind 102: f51 enter (unewset)
 _S102 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_102(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 103: f51 exit
@@ -1064,17 +1065,17 @@ def _decode_103(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 104: f52 enter (pathname)
+# kind 104: f52 enter (uss)
 _S104 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_104(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 105: f52 exit (buf)
+# kind 105: f52 exit (uoss)
 _S105 = struct.Struct("<QIIIHHq")
 
 def _decode_105(mv, off):
@@ -1084,40 +1085,43 @@ def _decode_105(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 106: f53 enter
+# kind 106: f53 enter (filename, times)
 _S106 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_106(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 107: f53 exit (buf)
+# kind 107: f53 exit
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 108: f54 enter (param)
+# kind 108: f54 enter (pathname)
 _S108 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_108(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 109: f54 exit
+# kind 109: f54 exit (buf)
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 110: f55 enter
@@ -1128,7 +1132,7 @@ def _decode_110(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 111: f55 exit (param)
+# kind 111: f55 exit (buf)
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
@@ -1139,13 +1143,13 @@ def _decode_111(mv, off):
 
 
 # kind 112: f56 enter (param)
-_S112 = struct.Struct("<QIIIHH16sQQQ")
+_S112 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_112(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S112.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 113: f56 exit
@@ -1164,7 +1168,7 @@ def _decode_114(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 115: f57 exit (arg1)
+# kind 115: f57 exit (param)
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
@@ -1174,35 +1178,33 @@ def _decode_115(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (arg2)
-_S116 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 116: f58 enter (param)
+_S116 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S116.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S116.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 117: f58 exit (arg2)
+# kind 117: f58 exit
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 118: f59 enter
-_S118 = struct.Struct("<QIIIHH16sQ")
+_S118 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S118.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 119: f59 exit (txc_p)
+# kind 119: f59 exit (arg1)
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
@@ -1212,54 +1214,52 @@ def _decode_119(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 120: f60 enter (rlim)
-_S120 = struct.Struct("<QIIIHH16sQQ")
+# kind 120: f60 enter (arg2)
+_S120 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 121: f60 exit
+# kind 121: f60 exit (arg2)
 _S121 = struct.Struct("<QIIIHHq")
 
 def _decode_121(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S121.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 122: f61 enter (tv, tz)
-_S122 = struct.Struct("<QIIIHH16sQQ")
+# kind 122: f61 enter
+_S122 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S122.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S122.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 123: f61 exit
+# kind 123: f61 exit (txc_p)
 _S123 = struct.Struct("<QIIIHHq")
 
 def _decode_123(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S123.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 124: f62 enter (dev_name, dir_name, type, data)
-_S124 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 124: f62 enter (rlim)
+_S124 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    s3, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S124.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 125: f62 exit
@@ -1270,14 +1270,15 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 126: f63 enter (arg)
-_S126 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 126: f63 enter (tv, tz)
+_S126 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S126.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 127: f63 exit
@@ -1288,14 +1289,17 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (arg0)
-_S128 = struct.Struct("<QIIIHH16sQQ")
+# kind 128: f64 enter (dev_name, dir_name, type, data)
+_S128 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S128.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 129: f64 exit
@@ -1306,14 +1310,14 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (uargs)
-_S130 = struct.Struct("<QIIIHH16sQQQ")
+# kind 130: f65 enter (arg)
+_S130 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S130.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S130.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 131: f65 exit
@@ -1330,7 +1334,7 @@ _S132 = struct.Struct("<QIIIHH16sQQ")
 def _decode_132(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S132.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
@@ -1342,14 +1346,14 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (arg1)
-_S134 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 134: f67 enter (uargs)
+_S134 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S134.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S134.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 135: f67 exit
@@ -1360,16 +1364,14 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (arg0, arg1, arg2)
-_S136 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 136: f68 enter (arg0)
+_S136 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S136.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 137: f68 exit
@@ -1380,15 +1382,14 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 138: f69 enter (name, value)
+# kind 138: f69 enter (arg1)
 _S138 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_138(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S138.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 139: f69 exit
@@ -1399,110 +1400,113 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (arg0, arg1)
-_S140 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 140: f70 enter (arg0, arg1, arg2)
+_S140 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S140.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S140.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 141: f70 exit
+_S141 = struct.Struct("<QIIIHHq")
+
+def _decode_141(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 142: f71 enter (name, value)
+_S142 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_142(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S142.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 143: f71 exit
+_S143 = struct.Struct("<QIIIHHq")
+
+def _decode_143(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 144: f72 enter (arg0, arg1)
+_S144 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_144(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S144.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 141: f70 exit (arg2)
-_S141 = struct.Struct("<QIIIHHq")
+# kind 145: f72 exit (arg2)
+_S145 = struct.Struct("<QIIIHHq")
 
-def _decode_141(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S141.unpack_from(mv, off)
+def _decode_145(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 142: f71 enter (name)
-_S142 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 146: f73 enter (name)
+_S146 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S142.unpack_from(mv, off)
+def _decode_146(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S146.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 143: f71 exit (value)
-_S143 = struct.Struct("<QIIIHHq")
+# kind 147: f73 exit (value)
+_S147 = struct.Struct("<QIIIHHq")
 
-def _decode_143(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
+def _decode_147(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 144: f72 enter (arg0, arg1)
-_S144 = struct.Struct("<QIIIHH16sQQ")
+# kind 148: f74 enter (arg0, arg1)
+_S148 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S144.unpack_from(mv, off)
+def _decode_148(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S148.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 145: f72 exit
-_S145 = struct.Struct("<QIIIHHq")
-
-def _decode_145(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 146: f73 enter (arg1)
-_S146 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S146.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 147: f73 exit
-_S147 = struct.Struct("<QIIIHHq")
-
-def _decode_147(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 148: f74 enter
-_S148 = struct.Struct("<QIIIHH16sQ")
-
-def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S148.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
-
-
-# kind 149: f74 exit (tloc)
+# kind 149: f74 exit
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 150: f75 enter (utime)
-_S150 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 150: f75 enter (arg1)
+_S150 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S150.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S150.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 151: f75 exit
@@ -1513,71 +1517,69 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 152: f76 enter (user_mask_ptr)
-_S152 = struct.Struct("<QIIIHH16sQQQ")
+# kind 152: f76 enter
+_S152 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S152.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S152.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 153: f76 exit
+# kind 153: f76 exit (tloc)
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 154: f77 enter
-_S154 = struct.Struct("<QIIIHH16sQQQ")
+# kind 154: f77 enter (utime)
+_S154 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S154.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S154.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 155: f77 exit (user_mask_ptr)
+# kind 155: f77 exit
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 156: f78 enter
-_S156 = struct.Struct("<QIIIHH16sQQ")
+# kind 156: f78 enter (user_mask_ptr)
+_S156 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S156.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 157: f78 exit (ctxp)
-_S157 = struct.Struct("<QIIIHHq")
-
-def _decode_157(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 158: f79 enter (timer_event_spec)
-_S158 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S158.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S156.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 159: f79 exit (created_timer_id)
+# kind 157: f78 exit
+_S157 = struct.Struct("<QIIIHHq")
+
+def _decode_157(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 158: f79 enter
+_S158 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_158(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S158.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 159: f79 exit (user_mask_ptr)
 _S159 = struct.Struct("<QIIIHHq")
 
 def _decode_159(mv, off):
@@ -1587,17 +1589,15 @@ def _decode_159(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 160: f80 enter (arg2)
-_S160 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 160: f80 enter
+_S160 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S160.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S160.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 161: f80 exit (arg3)
+# kind 161: f80 exit (ctxp)
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
@@ -1607,15 +1607,17 @@ def _decode_161(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 162: f81 enter
-_S162 = struct.Struct("<QIIIHH16sQQ")
+# kind 162: f81 enter (timer_event_spec)
+_S162 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S162.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S162.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 163: f81 exit (arg1)
+# kind 163: f81 exit (created_timer_id)
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
@@ -1625,35 +1627,35 @@ def _decode_163(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 164: f82 enter (tp)
-_S164 = struct.Struct("<QIIIHH16sQQ")
+# kind 164: f82 enter (arg2)
+_S164 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S164.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 165: f82 exit
-_S165 = struct.Struct("<QIIIHHq")
-
-def _decode_165(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 166: f83 enter (rqtp)
-_S166 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S164.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 167: f83 exit (rmtp)
+# kind 165: f82 exit (arg3)
+_S165 = struct.Struct("<QIIIHHq")
+
+def _decode_165(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 166: f83 enter
+_S166 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_166(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S166.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 167: f83 exit (arg1)
 _S167 = struct.Struct("<QIIIHHq")
 
 def _decode_167(mv, off):
@@ -1663,25 +1665,25 @@ def _decode_167(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 168: f84 enter
-_S168 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 168: f84 enter (tp)
+_S168 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S168.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 169: f84 exit (events)
+# kind 169: f84 exit
 _S169 = struct.Struct("<QIIIHHq")
 
 def _decode_169(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 170: f85 enter (event)
+# kind 170: f85 enter (rqtp)
 _S170 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_170(mv, off):
@@ -1691,41 +1693,42 @@ def _decode_170(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 171: f85 exit
+# kind 171: f85 exit (rmtp)
 _S171 = struct.Struct("<QIIIHHq")
 
 def _decode_171(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S171.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 172: f86 enter (filename, utimes)
-_S172 = struct.Struct("<QIIIHH16sQQ")
+# kind 172: f86 enter
+_S172 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S172.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S172.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 173: f86 exit
+# kind 173: f86 exit (events)
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S173.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 174: f87 enter (nmask)
-_S174 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 174: f87 enter (event)
+_S174 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S174.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 175: f87 exit
@@ -1736,14 +1739,15 @@ def _decode_175(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 176: f88 enter (nmask)
-_S176 = struct.Struct("<QIIIHH16sQQQ")
+# kind 176: f88 enter (filename, utimes)
+_S176 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S176.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S176.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 177: f88 exit
@@ -1754,34 +1758,32 @@ def _decode_177(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 178: f89 enter
-_S178 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 178: f89 enter (nmask)
+_S178 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S178.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S178.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 179: f89 exit (policy, nmask)
+# kind 179: f89 exit
 _S179 = struct.Struct("<QIIIHHq")
 
 def _decode_179(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 180: f90 enter (u_name, u_attr)
-_S180 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 180: f90 enter (nmask)
+_S180 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S180.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S180.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 181: f90 exit
@@ -1792,54 +1794,53 @@ def _decode_181(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 182: f91 enter (u_msg_ptr, u_abs_timeout)
+# kind 182: f91 enter
 _S182 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_182(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S182.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 183: f91 exit
+# kind 183: f91 exit (policy, nmask)
 _S183 = struct.Struct("<QIIIHHq")
 
 def _decode_183(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 184: f92 enter (u_abs_timeout)
-_S184 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S184.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 185: f92 exit (u_msg_ptr, u_msg_prio)
-_S185 = struct.Struct("<QIIIHHq")
-
-def _decode_185(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 186: f93 enter (u_notification)
-_S186 = struct.Struct("<QIIIHH16sQQ")
+# kind 184: f92 enter (u_name, u_attr)
+_S184 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_184(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S184.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 185: f92 exit
+_S185 = struct.Struct("<QIIIHHq")
+
+def _decode_185(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 186: f93 enter (u_msg_ptr, u_abs_timeout)
+_S186 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S186.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S186.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 187: f93 exit
@@ -1850,34 +1851,35 @@ def _decode_187(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 188: f94 enter (u_mqstat)
-_S188 = struct.Struct("<QIIIHH16sQQQ")
+# kind 188: f94 enter (u_abs_timeout)
+_S188 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S188.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 189: f94 exit (u_omqstat)
+# kind 189: f94 exit (u_msg_ptr, u_msg_prio)
 _S189 = struct.Struct("<QIIIHHq")
 
 def _decode_189(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 190: f95 enter (segments)
-_S190 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 190: f95 enter (u_notification)
+_S190 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S190.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S190.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 191: f95 exit
@@ -1888,34 +1890,34 @@ def _decode_191(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f96 enter
-_S192 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 192: f96 enter (u_mqstat)
+_S192 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S192.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S192.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 193: f96 exit (infop, ru)
+# kind 193: f96 exit (u_omqstat)
 _S193 = struct.Struct("<QIIIHHq")
 
 def _decode_193(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 194: f97 enter (_type, _description)
-_S194 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 194: f97 enter (segments)
+_S194 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S194.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 195: f97 exit
@@ -1926,35 +1928,34 @@ def _decode_195(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 196: f98 enter (_type, _description, _callout_info)
-_S196 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 196: f98 enter
+_S196 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 197: f98 exit
+# kind 197: f98 exit (infop, ru)
 _S197 = struct.Struct("<QIIIHHq")
 
 def _decode_197(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 198: f99 enter (old_nodes, new_nodes)
-_S198 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 198: f99 enter (_type, _description)
+_S198 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_198(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 199: f99 exit
@@ -1965,15 +1966,16 @@ def _decode_199(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 200: f100 enter (filename, utimes)
-_S200 = struct.Struct("<QIIIHH16sQQQ")
+# kind 200: f100 enter (_type, _description, _callout_info)
+_S200 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S200.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 201: f100 exit
@@ -1984,35 +1986,34 @@ def _decode_201(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 202: f101 enter (filename)
+# kind 202: f101 enter (old_nodes, new_nodes)
 _S202 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_202(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 203: f101 exit (statbuf)
+# kind 203: f101 exit
 _S203 = struct.Struct("<QIIIHHq")
 
 def _decode_203(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 204: f102 enter (arg1, arg3)
-_S204 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 204: f102 enter (filename, utimes)
+_S204 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S204.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S204.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 205: f102 exit
@@ -2023,50 +2024,89 @@ def _decode_205(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 206: f103 enter (oldname, newname)
-_S206 = struct.Struct("<QIIIHH16sQQQ")
+# kind 206: f103 enter (filename)
+_S206 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 207: f103 exit (statbuf)
+_S207 = struct.Struct("<QIIIHHq")
+
+def _decode_207(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 208: f104 enter (arg1, arg3)
+_S208 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_208(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 209: f104 exit
+_S209 = struct.Struct("<QIIIHHq")
+
+def _decode_209(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 210: f105 enter (oldname, newname)
+_S210 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_210(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S210.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 207: f103 exit
-_S207 = struct.Struct("<QIIIHHq")
+# kind 211: f105 exit
+_S211 = struct.Struct("<QIIIHHq")
 
-def _decode_207(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
+def _decode_211(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 208: f104 enter (pathname)
-_S208 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 212: f106 enter (pathname)
+_S212 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S208.unpack_from(mv, off)
+def _decode_212(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S212.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 209: f104 exit (buf)
-_S209 = struct.Struct("<QIIIHHq")
+# kind 213: f106 exit (buf)
+_S213 = struct.Struct("<QIIIHHq")
 
-def _decode_209(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
+def _decode_213(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 210: f105 enter (inp, outp, exp, tsp, sig, sig)
-_S210 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 214: f107 enter (inp, outp, exp, tsp, sig, sig)
+_S214 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S210.unpack_from(mv, off)
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S214.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2077,11 +2117,11 @@ def _decode_210(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 211: f105 exit (inp, outp, exp, tsp)
-_S211 = struct.Struct("<QIIIHHq")
+# kind 215: f107 exit (inp, outp, exp, tsp)
+_S215 = struct.Struct("<QIIIHHq")
 
-def _decode_211(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2090,11 +2130,11 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 212: f106 enter (ufds, tsp, sigmask)
-_S212 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 216: f108 enter (ufds, tsp, sigmask)
+_S216 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S216.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2102,85 +2142,45 @@ def _decode_212(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 213: f106 exit (ufds, tsp)
-_S213 = struct.Struct("<QIIIHHq")
-
-def _decode_213(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 214: f107 enter
-_S214 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S214.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 215: f107 exit (head_ptr, len_ptr)
-_S215 = struct.Struct("<QIIIHHq")
-
-def _decode_215(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 216: f108 enter (arg1, arg3)
-_S216 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S216.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 217: f108 exit
+# kind 217: f108 exit (ufds, tsp)
 _S217 = struct.Struct("<QIIIHHq")
 
 def _decode_217(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 218: f109 enter (pages, nodes)
-_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
-    pos = off + 88
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 219: f109 exit (status)
+# kind 218: f109 enter
+_S218 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S218.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 219: f109 exit (head_ptr, len_ptr)
 _S219 = struct.Struct("<QIIIHHq")
 
 def _decode_219(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 220: f110 enter (filename, utimes)
-_S220 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 220: f110 enter (arg1, arg3)
+_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S220.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 221: f110 exit
@@ -2191,17 +2191,18 @@ def _decode_221(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 222: f111 enter (sigmask)
+# kind 222: f111 enter (pages, nodes)
 _S222 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_222(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S222.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 223: f111 exit (events)
+# kind 223: f111 exit (status)
 _S223 = struct.Struct("<QIIIHHq")
 
 def _decode_223(mv, off):
@@ -2211,14 +2212,15 @@ def _decode_223(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 224: f112 enter (arg1)
+# kind 224: f112 enter (filename, utimes)
 _S224 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_224(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S224.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 225: f112 exit
@@ -2229,40 +2231,78 @@ def _decode_225(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 226: f113 enter (uinfo)
-_S226 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 226: f113 enter (sigmask)
+_S226 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S226.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S226.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 227: f113 exit (events)
+_S227 = struct.Struct("<QIIIHHq")
+
+def _decode_227(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 228: f114 enter (arg1)
+_S228 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S228.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 227: f113 exit
-_S227 = struct.Struct("<QIIIHHq")
+# kind 229: f114 exit
+_S229 = struct.Struct("<QIIIHHq")
 
-def _decode_227(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 228: f114 enter (mmsg, timeout)
-_S228 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 230: f115 enter (uinfo)
+_S230 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S228.unpack_from(mv, off)
+def _decode_230(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 231: f115 exit
+_S231 = struct.Struct("<QIIIHHq")
+
+def _decode_231(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 232: f116 enter (mmsg, timeout)
+_S232 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_232(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S232.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 229: f114 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S229 = struct.Struct("<QIIIHHq")
+# kind 233: f116 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S233 = struct.Struct("<QIIIHHq")
 
-def _decode_229(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
+def _decode_233(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2275,107 +2315,107 @@ def _decode_229(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 230: f115 enter (pathname)
-_S230 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_230(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S230.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 231: f115 exit
-_S231 = struct.Struct("<QIIIHHq")
-
-def _decode_231(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 232: f116 enter (new_rlim)
-_S232 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S232.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 233: f116 exit (old_rlim)
-_S233 = struct.Struct("<QIIIHHq")
-
-def _decode_233(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 234: f117 enter (name, handle)
+# kind 234: f117 enter (pathname)
 _S234 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_234(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S234.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 235: f117 exit (handle, mnt_id)
+# kind 235: f117 exit
 _S235 = struct.Struct("<QIIIHHq")
 
 def _decode_235(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 236: f118 enter (handle)
-_S236 = struct.Struct("<QIIIHH16sQQQ")
+# kind 236: f118 enter (new_rlim)
+_S236 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_236(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S236.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S236.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 237: f118 exit
+# kind 237: f118 exit (old_rlim)
 _S237 = struct.Struct("<QIIIHHq")
 
 def _decode_237(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 238: f119 enter
-_S238 = struct.Struct("<QIIIHH16sQQ")
+# kind 238: f119 enter (name, handle)
+_S238 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S238.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 239: f119 exit (utx)
+# kind 239: f119 exit (handle, mnt_id)
 _S239 = struct.Struct("<QIIIHHq")
 
 def _decode_239(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 240: f120 enter (handle)
+_S240 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_240(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S240.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 241: f120 exit
+_S241 = struct.Struct("<QIIIHHq")
+
+def _decode_241(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 242: f121 enter
+_S242 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_242(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S242.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 243: f121 exit (utx)
+_S243 = struct.Struct("<QIIIHHq")
+
+def _decode_243(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 240: f120 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S240 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 244: f122 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S244 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S240.unpack_from(mv, off)
+def _decode_244(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S244.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2387,131 +2427,93 @@ def _decode_240(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 241: f120 exit (mmsg)
-_S241 = struct.Struct("<QIIIHHq")
+# kind 245: f122 exit (mmsg)
+_S245 = struct.Struct("<QIIIHHq")
 
-def _decode_241(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
+def _decode_245(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 242: f121 enter
-_S242 = struct.Struct("<QIIIHH16sQQQ")
+# kind 246: f123 enter
+_S246 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S242.unpack_from(mv, off)
+def _decode_246(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S246.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 243: f121 exit (cpup, nodep)
-_S243 = struct.Struct("<QIIIHHq")
+# kind 247: f123 exit (cpup, nodep)
+_S247 = struct.Struct("<QIIIHHq")
 
-def _decode_243(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
+def _decode_247(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 244: f122 enter (rvec)
-_S244 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 248: f124 enter (rvec)
+_S248 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_244(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S244.unpack_from(mv, off)
+def _decode_248(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S248.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 245: f122 exit (lvec)
-_S245 = struct.Struct("<QIIIHHq")
+# kind 249: f124 exit (lvec)
+_S249 = struct.Struct("<QIIIHHq")
 
-def _decode_245(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
+def _decode_249(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 246: f123 enter (lvec, rvec)
-_S246 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 250: f125 enter (lvec, rvec)
+_S250 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_246(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S246.unpack_from(mv, off)
+def _decode_250(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S250.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 247: f123 exit
-_S247 = struct.Struct("<QIIIHHq")
+# kind 251: f125 exit
+_S251 = struct.Struct("<QIIIHHq")
 
-def _decode_247(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
+def _decode_251(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 248: f124 enter (idx2)
-_S248 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 252: f126 enter (idx2)
+_S252 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_248(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S248.unpack_from(mv, off)
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S252.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 249: f124 exit
-_S249 = struct.Struct("<QIIIHHq")
-
-def _decode_249(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 250: f125 enter (uattr)
-_S250 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_250(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S250.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 251: f125 exit (uattr)
-_S251 = struct.Struct("<QIIIHHq")
-
-def _decode_251(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 252: f126 enter
-_S252 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S252.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 253: f126 exit (uattr)
+# kind 253: f126 exit
 _S253 = struct.Struct("<QIIIHHq")
 
 def _decode_253(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 254: f127 enter (uargs)
+# kind 254: f127 enter (uattr)
 _S254 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_254(mv, off):
@@ -2521,7 +2523,7 @@ def _decode_254(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 255: f127 exit (uargs)
+# kind 255: f127 exit (uattr)
 _S255 = struct.Struct("<QIIIHHq")
 
 def _decode_255(mv, off):
@@ -2532,14 +2534,14 @@ def _decode_255(mv, off):
 
 
 # kind 256: f128 enter
-_S256 = struct.Struct("<QIIIHH16sQQQ")
+_S256 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_256(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S256.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S256.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 257: f128 exit (ubuf)
+# kind 257: f128 exit (uattr)
 _S257 = struct.Struct("<QIIIHHq")
 
 def _decode_257(mv, off):
@@ -2549,29 +2551,67 @@ def _decode_257(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 258: f129 enter (cmdline_ptr)
-_S258 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 258: f129 enter (uargs)
+_S258 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_258(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S258.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S258.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 259: f129 exit (uargs)
+_S259 = struct.Struct("<QIIIHHq")
+
+def _decode_259(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 260: f130 enter
+_S260 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_260(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S260.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 261: f130 exit (ubuf)
+_S261 = struct.Struct("<QIIIHHq")
+
+def _decode_261(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 262: f131 enter (cmdline_ptr)
+_S262 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_262(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S262.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 259: f129 exit
-_S259 = struct.Struct("<QIIIHHq")
+# kind 263: f131 exit
+_S263 = struct.Struct("<QIIIHHq")
 
-def _decode_259(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
+def _decode_263(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 260: f130 enter (filename, argv, envp)
-_S260 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 264: f132 enter (filename, argv, envp)
+_S264 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_260(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S260.unpack_from(mv, off)
+def _decode_264(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S264.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2579,47 +2619,47 @@ def _decode_260(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 261: f130 exit
-_S261 = struct.Struct("<QIIIHHq")
+# kind 265: f132 exit
+_S265 = struct.Struct("<QIIIHHq")
 
-def _decode_261(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
+def _decode_265(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 262: f131 enter (filename)
-_S262 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 266: f133 enter (filename)
+_S266 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_262(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S262.unpack_from(mv, off)
+def _decode_266(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S266.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 263: f131 exit (buffer)
-_S263 = struct.Struct("<QIIIHHq")
+# kind 267: f133 exit (buffer)
+_S267 = struct.Struct("<QIIIHHq")
 
-def _decode_263(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
+def _decode_267(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 264: * enter
-_S264 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 268: * enter
+_S268 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_264(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S264.unpack_from(mv, off)
+def _decode_268(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S268.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 265: * exit
-_S265 = struct.Struct("<QIIIHHq")
+# kind 269: * exit
+_S269 = struct.Struct("<QIIIHHq")
 
-def _decode_265(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
+def _decode_269(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2661,6 +2701,8 @@ _RETRY_READERS = {
     296: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     328: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     23: (_buf_slot, _buf_slot, _buf_slot, _buf_slot, ),
+    31: (_buf_slot, ),
+    71: (_buf_slot, ),
     35: (_buf_slot, ),
     38: (_buf_slot, ),
     40: (_buf_slot, ),
@@ -2677,6 +2719,7 @@ _RETRY_READERS = {
     54: (_buf_slot, ),
     55: (_buf_slot, ),
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
+    66: (_buf_slot, ),
     72: (_buf_slot, ),
     82: (_str_slot, _str_slot, ),
     86: (_str_slot, _str_slot, ),
@@ -3099,6 +3142,10 @@ DECODERS = {
     263: _decode_263,
     264: _decode_264,
     265: _decode_265,
+    266: _decode_266,
+    267: _decode_267,
+    268: _decode_268,
+    269: _decode_269,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

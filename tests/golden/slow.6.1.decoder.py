@@ -313,17 +313,17 @@ def _decode_25(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 26: f13 enter (rqtp)
-_S26 = struct.Struct("<QIIIHH16sQQ")
+# kind 26: f13 enter (arg2)
+_S26 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_26(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S26.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S26.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 27: f13 exit (rmtp)
+# kind 27: f13 exit (arg2)
 _S27 = struct.Struct("<QIIIHHq")
 
 def _decode_27(mv, off):
@@ -333,15 +333,17 @@ def _decode_27(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 28: f14 enter
+# kind 28: f14 enter (rqtp)
 _S28 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_28(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S28.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 29: f14 exit (value)
+# kind 29: f14 exit (rmtp)
 _S29 = struct.Struct("<QIIIHHq")
 
 def _decode_29(mv, off):
@@ -351,17 +353,15 @@ def _decode_29(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 30: f15 enter (value)
-_S30 = struct.Struct("<QIIIHH16sQQQ")
+# kind 30: f15 enter
+_S30 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_30(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S30.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S30.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 31: f15 exit (ovalue)
+# kind 31: f15 exit (value)
 _S31 = struct.Struct("<QIIIHHq")
 
 def _decode_31(mv, off):
@@ -371,17 +371,17 @@ def _decode_31(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 32: f16 enter (offset)
-_S32 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 32: f16 enter (value)
+_S32 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_32(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S32.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S32.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 33: f16 exit (offset)
+# kind 33: f16 exit (ovalue)
 _S33 = struct.Struct("<QIIIHHq")
 
 def _decode_33(mv, off):
@@ -391,79 +391,99 @@ def _decode_33(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 34: f17 enter (arg1)
-_S34 = struct.Struct("<QIIIHH16sQQQ")
+# kind 34: f17 enter (offset)
+_S34 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_34(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S34.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 35: f17 exit
-_S35 = struct.Struct("<QIIIHHq")
-
-def _decode_35(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 36: f18 enter (arg2)
-_S36 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_36(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S36.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S34.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 37: f18 exit (arg1, arg2)
+# kind 35: f17 exit (offset)
+_S35 = struct.Struct("<QIIIHHq")
+
+def _decode_35(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S35.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 36: f18 enter (arg1)
+_S36 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_36(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S36.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 37: f18 exit
 _S37 = struct.Struct("<QIIIHHq")
 
 def _decode_37(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S37.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 38: f19 enter (arg2)
+_S38 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_38(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S38.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 39: f19 exit (arg1, arg2)
+_S39 = struct.Struct("<QIIIHHq")
+
+def _decode_39(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 38: f19 enter (buff, addr)
-_S38 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_38(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S38.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 39: f19 exit
-_S39 = struct.Struct("<QIIIHHq")
-
-def _decode_39(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S39.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 40: f20 enter (addr_len)
+# kind 40: f20 enter (buff, addr)
 _S40 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_40(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S40.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 41: f20 exit (ubuf, addr, addr_len)
+# kind 41: f20 exit
 _S41 = struct.Struct("<QIIIHHq")
 
 def _decode_41(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S41.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 42: f21 enter (addr_len)
+_S42 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_42(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S42.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 43: f21 exit (ubuf, addr, addr_len)
+_S43 = struct.Struct("<QIIIHHq")
+
+def _decode_43(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -471,11 +491,11 @@ def _decode_41(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 42: f21 enter (msg, msg, msg, msg)
-_S42 = struct.Struct("<QIIIHH16sQQQ")
+# kind 44: f22 enter (msg, msg, msg, msg)
+_S44 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_42(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S42.unpack_from(mv, off)
+def _decode_44(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -484,29 +504,29 @@ def _decode_42(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2, s3)))
 
 
-# kind 43: f21 exit
-_S43 = struct.Struct("<QIIIHHq")
+# kind 45: f22 exit
+_S45 = struct.Struct("<QIIIHHq")
 
-def _decode_43(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S43.unpack_from(mv, off)
+def _decode_45(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 44: f22 enter (msg)
-_S44 = struct.Struct("<QIIIHH16sQQQ")
+# kind 46: f23 enter (msg)
+_S46 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_44(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S44.unpack_from(mv, off)
+def _decode_46(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S46.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 45: f22 exit (msg, msg, msg, msg)
-_S45 = struct.Struct("<QIIIHHq")
+# kind 47: f23 exit (msg, msg, msg, msg)
+_S47 = struct.Struct("<QIIIHHq")
 
-def _decode_45(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S45.unpack_from(mv, off)
+def _decode_47(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -515,43 +535,25 @@ def _decode_45(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 46: f23 enter
-_S46 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 48: f24 enter
+_S48 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_46(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S46.unpack_from(mv, off)
+def _decode_48(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S48.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 47: f23 exit (usockvec)
-_S47 = struct.Struct("<QIIIHHq")
+# kind 49: f24 exit (usockvec)
+_S49 = struct.Struct("<QIIIHHq")
 
-def _decode_47(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S47.unpack_from(mv, off)
+def _decode_49(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 48: f24 enter (optval)
-_S48 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_48(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S48.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 49: f24 exit
-_S49 = struct.Struct("<QIIIHHq")
-
-def _decode_49(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S49.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 50: f25 enter (optlen)
+# kind 50: f25 enter (optval)
 _S50 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_50(mv, off):
@@ -561,40 +563,58 @@ def _decode_50(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 51: f25 exit (optval, optlen)
+# kind 51: f25 exit
 _S51 = struct.Struct("<QIIIHHq")
 
 def _decode_51(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S51.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 52: f26 enter
+# kind 52: f26 enter (optlen)
 _S52 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_52(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S52.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 53: f26 exit (parent_tidptr)
+# kind 53: f26 exit (optval, optlen)
 _S53 = struct.Struct("<QIIIHHq")
 
 def _decode_53(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S53.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 54: f27 enter
+_S54 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_54(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S54.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 55: f27 exit (parent_tidptr)
+_S55 = struct.Struct("<QIIIHHq")
+
+def _decode_55(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 54: f27 enter (filename, argv, envp)
-_S54 = struct.Struct("<QIIIHH16sQQQ")
+# kind 56: f28 enter (filename, argv, envp)
+_S56 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_54(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S54.unpack_from(mv, off)
+def _decode_56(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S56.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -602,62 +622,42 @@ def _decode_54(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 55: f27 exit
-_S55 = struct.Struct("<QIIIHHq")
-
-def _decode_55(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S55.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 56: f28 enter
-_S56 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_56(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S56.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 57: f28 exit (stat_addr, ru)
+# kind 57: f28 exit
 _S57 = struct.Struct("<QIIIHHq")
 
 def _decode_57(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S57.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 58: f29 enter
-_S58 = struct.Struct("<QIIIHH16sQ")
+_S58 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_58(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S58.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S58.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 59: f29 exit (name)
+# kind 59: f29 exit (stat_addr, ru)
 _S59 = struct.Struct("<QIIIHHq")
 
 def _decode_59(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S59.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 60: f30 enter (arg)
-_S60 = struct.Struct("<QIIIHH16sQQQ")
+# kind 60: f30 enter
+_S60 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_60(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S60.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S60.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 61: f30 exit (arg)
+# kind 61: f30 exit (name)
 _S61 = struct.Struct("<QIIIHHq")
 
 def _decode_61(mv, off):
@@ -667,19 +667,59 @@ def _decode_61(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 62: f31 enter
-_S62 = struct.Struct("<QIIIHH16sQQQ")
+# kind 62: f31 enter (arg)
+_S62 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S62.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S62.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 63: f31 exit (arg1, dirent_count)
+# kind 63: f31 exit (arg)
 _S63 = struct.Struct("<QIIIHHq")
 
 def _decode_63(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 64: f32 enter (arg)
+_S64 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_64(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S64.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 65: f32 exit (arg)
+_S65 = struct.Struct("<QIIIHHq")
+
+def _decode_65(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S65.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 66: f33 enter
+_S66 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_66(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S66.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 67: f33 exit (arg1, dirent_count)
+_S67 = struct.Struct("<QIIIHHq")
+
+def _decode_67(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, _ = _buf_slot(mv, pos)
@@ -687,91 +727,54 @@ def _decode_63(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 64: f32 enter
-_S64 = struct.Struct("<QIIIHH16sQQ")
+# kind 68: f34 enter
+_S68 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S64.unpack_from(mv, off)
+def _decode_68(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 65: f32 exit (buf)
-_S65 = struct.Struct("<QIIIHHq")
+# kind 69: f34 exit (buf)
+_S69 = struct.Struct("<QIIIHHq")
 
-def _decode_65(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S65.unpack_from(mv, off)
+def _decode_69(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _str_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 66: f33 enter (arg0, arg1)
-_S66 = struct.Struct("<QIIIHH16sQQ")
+# kind 70: f35 enter (arg0, arg1)
+_S70 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
+def _decode_70(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 67: f33 exit
-_S67 = struct.Struct("<QIIIHHq")
+# kind 71: f35 exit
+_S71 = struct.Struct("<QIIIHHq")
 
-def _decode_67(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
+def _decode_71(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 68: f34 enter (arg0)
-_S68 = struct.Struct("<QIIIHH16sQQQ")
+# kind 72: f36 enter (arg0)
+_S72 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S68.unpack_from(mv, off)
+def _decode_72(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S72.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 69: f34 exit (arg1)
-_S69 = struct.Struct("<QIIIHHq")
-
-def _decode_69(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 70: f35 enter
-_S70 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 71: f35 exit (tv, tz)
-_S71 = struct.Struct("<QIIIHHq")
-
-def _decode_71(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 72: f36 enter
-_S72 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 73: f36 exit (rlim)
+# kind 73: f36 exit (arg1)
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
@@ -789,25 +792,26 @@ def _decode_74(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 75: f37 exit (ru)
+# kind 75: f37 exit (tv, tz)
 _S75 = struct.Struct("<QIIIHHq")
 
 def _decode_75(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 76: f38 enter
-_S76 = struct.Struct("<QIIIHH16sQ")
+_S76 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S76.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 77: f38 exit (info)
+# kind 77: f38 exit (rlim)
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
@@ -818,14 +822,14 @@ def _decode_77(mv, off):
 
 
 # kind 78: f39 enter
-_S78 = struct.Struct("<QIIIHH16sQ")
+_S78 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S78.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S78.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 79: f39 exit (tbuf)
+# kind 79: f39 exit (ru)
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
@@ -835,17 +839,15 @@ def _decode_79(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 80: f40 enter (data)
-_S80 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 80: f40 enter
+_S80 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S80.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S80.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 81: f40 exit (data)
+# kind 81: f40 exit (info)
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
@@ -856,14 +858,14 @@ def _decode_81(mv, off):
 
 
 # kind 82: f41 enter
-_S82 = struct.Struct("<QIIIHH16sQQ")
+_S82 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S82.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S82.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 83: f41 exit (grouplist)
+# kind 83: f41 exit (tbuf)
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
@@ -873,112 +875,113 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 84: f42 enter (grouplist)
-_S84 = struct.Struct("<QIIIHH16sQQ")
+# kind 84: f42 enter (data)
+_S84 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S84.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 85: f42 exit
+# kind 85: f42 exit (data)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S85.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 86: f43 enter
-_S86 = struct.Struct("<QIIIHH16sQQQ")
+_S86 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S86.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S86.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 87: f43 exit (ruidp, euidp, suidp)
+# kind 87: f43 exit (grouplist)
 _S87 = struct.Struct("<QIIIHHq")
 
 def _decode_87(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 88: f44 enter
-_S88 = struct.Struct("<QIIIHH16sQQQ")
+# kind 88: f44 enter (grouplist)
+_S88 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S88.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 89: f44 exit (rgidp, egidp, sgidp)
-_S89 = struct.Struct("<QIIIHHq")
-
-def _decode_89(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
-
-
-# kind 90: f45 enter (header)
-_S90 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S90.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S88.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 91: f45 exit (dataptr)
+# kind 89: f44 exit
+_S89 = struct.Struct("<QIIIHHq")
+
+def _decode_89(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 90: f45 enter
+_S90 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_90(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S90.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 91: f45 exit (ruidp, euidp, suidp)
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 92: f46 enter (header, data)
-_S92 = struct.Struct("<QIIIHH16sQQ")
+# kind 92: f46 enter
+_S92 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S92.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S92.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 93: f46 exit
+# kind 93: f46 exit (rgidp, egidp, sgidp)
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 94: f47 enter
+# kind 94: f47 enter (header)
 _S94 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_94(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 95: f47 exit (uset)
+# kind 95: f47 exit (dataptr)
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
@@ -988,92 +991,90 @@ def _decode_95(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 96: f48 enter (uthese, uts)
-_S96 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 96: f48 enter (header, data)
+_S96 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S96.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+
+
+# kind 97: f48 exit
+_S97 = struct.Struct("<QIIIHHq")
+
+def _decode_97(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 98: f49 enter
+_S98 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_98(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 99: f49 exit (uset)
+_S99 = struct.Struct("<QIIIHHq")
+
+def _decode_99(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 100: f50 enter (uthese, uts)
+_S100 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_100(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S100.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 97: f48 exit (uinfo)
-_S97 = struct.Struct("<QIIIHHq")
+# kind 101: f50 exit (uinfo)
+_S101 = struct.Struct("<QIIIHHq")
 
-def _decode_97(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
+def _decode_101(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 98: f49 enter (arg2)
-_S98 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 102: f51 enter (arg2)
+_S102 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S98.unpack_from(mv, off)
+def _decode_102(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S102.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 99: f49 exit
-_S99 = struct.Struct("<QIIIHHq")
-
-def _decode_99(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 100: f50 enter (unewset)
-_S100 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 101: f50 exit
-_S101 = struct.Struct("<QIIIHHq")
-
-def _decode_101(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 102: f51 enter (uss)
-_S102 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_102(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 103: f51 exit (uoss)
+# kind 103: f51 exit
 _S103 = struct.Struct("<QIIIHHq")
 
 def _decode_103(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 104: f52 enter (filename, times)
+# kind 104: f52 enter (unewset)
 _S104 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_104(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 105: f52 exit
@@ -1084,17 +1085,17 @@ def _decode_105(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 106: f53 enter (pathname)
+# kind 106: f53 enter (uss)
 _S106 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_106(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 107: f53 exit (buf)
+# kind 107: f53 exit (uoss)
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
@@ -1104,40 +1105,43 @@ def _decode_107(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 108: f54 enter
+# kind 108: f54 enter (filename, times)
 _S108 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_108(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 109: f54 exit (buf)
+# kind 109: f54 exit
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 110: f55 enter (param)
+# kind 110: f55 enter (pathname)
 _S110 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_110(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 111: f55 exit
+# kind 111: f55 exit (buf)
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 112: f56 enter
@@ -1148,7 +1152,7 @@ def _decode_112(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 113: f56 exit (param)
+# kind 113: f56 exit (buf)
 _S113 = struct.Struct("<QIIIHHq")
 
 def _decode_113(mv, off):
@@ -1159,13 +1163,13 @@ def _decode_113(mv, off):
 
 
 # kind 114: f57 enter (param)
-_S114 = struct.Struct("<QIIIHH16sQQQ")
+_S114 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S114.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 115: f57 exit
@@ -1184,7 +1188,7 @@ def _decode_116(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 117: f58 exit (arg1)
+# kind 117: f58 exit (param)
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
@@ -1194,35 +1198,33 @@ def _decode_117(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 118: f59 enter (arg2)
-_S118 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 118: f59 enter (param)
+_S118 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S118.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S118.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 119: f59 exit (arg2)
+# kind 119: f59 exit
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S119.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 120: f60 enter
-_S120 = struct.Struct("<QIIIHH16sQ")
+_S120 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S120.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 121: f60 exit (txc_p)
+# kind 121: f60 exit (arg1)
 _S121 = struct.Struct("<QIIIHHq")
 
 def _decode_121(mv, off):
@@ -1232,54 +1234,52 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 122: f61 enter (rlim)
-_S122 = struct.Struct("<QIIIHH16sQQ")
+# kind 122: f61 enter (arg2)
+_S122 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S122.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 123: f61 exit
+# kind 123: f61 exit (arg2)
 _S123 = struct.Struct("<QIIIHHq")
 
 def _decode_123(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S123.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 124: f62 enter (tv, tz)
-_S124 = struct.Struct("<QIIIHH16sQQ")
+# kind 124: f62 enter
+_S124 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S124.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S124.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 125: f62 exit
+# kind 125: f62 exit (txc_p)
 _S125 = struct.Struct("<QIIIHHq")
 
 def _decode_125(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S125.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 126: f63 enter (dev_name, dir_name, type, data)
-_S126 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 126: f63 enter (rlim)
+_S126 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S126.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    s3, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1290,14 +1290,15 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (arg)
-_S128 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 128: f64 enter (tv, tz)
+_S128 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S128.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S128.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 129: f64 exit
@@ -1308,14 +1309,17 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (arg0)
-_S130 = struct.Struct("<QIIIHH16sQQ")
+# kind 130: f65 enter (dev_name, dir_name, type, data)
+_S130 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S130.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 131: f65 exit
@@ -1326,14 +1330,14 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (uargs)
-_S132 = struct.Struct("<QIIIHH16sQQQ")
+# kind 132: f66 enter (arg)
+_S132 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S132.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 133: f66 exit
@@ -1350,7 +1354,7 @@ _S134 = struct.Struct("<QIIIHH16sQQ")
 def _decode_134(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S134.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
@@ -1362,14 +1366,14 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (arg1)
-_S136 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 136: f68 enter (uargs)
+_S136 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S136.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 137: f68 exit
@@ -1380,16 +1384,14 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 138: f69 enter (arg0, arg1, arg2)
-_S138 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 138: f69 enter (arg0)
+_S138 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S138.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S138.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 139: f69 exit
@@ -1400,15 +1402,14 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (name, value)
+# kind 140: f70 enter (arg1)
 _S140 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_140(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S140.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 141: f70 exit
@@ -1419,110 +1420,113 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter (arg0, arg1)
-_S142 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 142: f71 enter (arg0, arg1, arg2)
+_S142 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S142.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S142.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 143: f71 exit
+_S143 = struct.Struct("<QIIIHHq")
+
+def _decode_143(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 144: f72 enter (name, value)
+_S144 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_144(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S144.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 145: f72 exit
+_S145 = struct.Struct("<QIIIHHq")
+
+def _decode_145(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 146: f73 enter (arg0, arg1)
+_S146 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_146(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S146.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 143: f71 exit (arg2)
-_S143 = struct.Struct("<QIIIHHq")
+# kind 147: f73 exit (arg2)
+_S147 = struct.Struct("<QIIIHHq")
 
-def _decode_143(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S143.unpack_from(mv, off)
+def _decode_147(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 144: f72 enter (name)
-_S144 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 148: f74 enter (name)
+_S148 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S144.unpack_from(mv, off)
+def _decode_148(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S148.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 145: f72 exit (value)
-_S145 = struct.Struct("<QIIIHHq")
+# kind 149: f74 exit (value)
+_S149 = struct.Struct("<QIIIHHq")
 
-def _decode_145(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
+def _decode_149(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 146: f73 enter (arg0, arg1)
-_S146 = struct.Struct("<QIIIHH16sQQ")
+# kind 150: f75 enter (arg0, arg1)
+_S150 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S146.unpack_from(mv, off)
+def _decode_150(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S150.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 147: f73 exit
-_S147 = struct.Struct("<QIIIHHq")
-
-def _decode_147(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 148: f74 enter (arg1)
-_S148 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S148.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 149: f74 exit
-_S149 = struct.Struct("<QIIIHHq")
-
-def _decode_149(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 150: f75 enter
-_S150 = struct.Struct("<QIIIHH16sQ")
-
-def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S150.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
-
-
-# kind 151: f75 exit (tloc)
+# kind 151: f75 exit
 _S151 = struct.Struct("<QIIIHHq")
 
 def _decode_151(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 152: f76 enter (utime)
-_S152 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 152: f76 enter (arg1)
+_S152 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S152.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S152.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 153: f76 exit
@@ -1533,71 +1537,69 @@ def _decode_153(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 154: f77 enter (user_mask_ptr)
-_S154 = struct.Struct("<QIIIHH16sQQQ")
+# kind 154: f77 enter
+_S154 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S154.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S154.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 155: f77 exit
+# kind 155: f77 exit (tloc)
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 156: f78 enter
-_S156 = struct.Struct("<QIIIHH16sQQQ")
+# kind 156: f78 enter (utime)
+_S156 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S156.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S156.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 157: f78 exit (user_mask_ptr)
+# kind 157: f78 exit
 _S157 = struct.Struct("<QIIIHHq")
 
 def _decode_157(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 158: f79 enter
-_S158 = struct.Struct("<QIIIHH16sQQ")
+# kind 158: f79 enter (user_mask_ptr)
+_S158 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S158.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 159: f79 exit (ctxp)
-_S159 = struct.Struct("<QIIIHHq")
-
-def _decode_159(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 160: f80 enter (timer_event_spec)
-_S160 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S160.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S158.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 161: f80 exit (created_timer_id)
+# kind 159: f79 exit
+_S159 = struct.Struct("<QIIIHHq")
+
+def _decode_159(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 160: f80 enter
+_S160 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_160(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S160.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 161: f80 exit (user_mask_ptr)
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
@@ -1607,17 +1609,15 @@ def _decode_161(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 162: f81 enter (arg2)
-_S162 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 162: f81 enter
+_S162 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S162.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S162.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 163: f81 exit (arg3)
+# kind 163: f81 exit (ctxp)
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
@@ -1627,15 +1627,17 @@ def _decode_163(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 164: f82 enter
-_S164 = struct.Struct("<QIIIHH16sQQ")
+# kind 164: f82 enter (timer_event_spec)
+_S164 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S164.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S164.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 165: f82 exit (arg1)
+# kind 165: f82 exit (created_timer_id)
 _S165 = struct.Struct("<QIIIHHq")
 
 def _decode_165(mv, off):
@@ -1645,35 +1647,35 @@ def _decode_165(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 166: f83 enter (tp)
-_S166 = struct.Struct("<QIIIHH16sQQ")
+# kind 166: f83 enter (arg2)
+_S166 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S166.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 167: f83 exit
-_S167 = struct.Struct("<QIIIHHq")
-
-def _decode_167(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 168: f84 enter (rqtp)
-_S168 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 169: f84 exit (rmtp)
+# kind 167: f83 exit (arg3)
+_S167 = struct.Struct("<QIIIHHq")
+
+def _decode_167(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 168: f84 enter
+_S168 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_168(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S168.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 169: f84 exit (arg1)
 _S169 = struct.Struct("<QIIIHHq")
 
 def _decode_169(mv, off):
@@ -1683,25 +1685,25 @@ def _decode_169(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 170: f85 enter
-_S170 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 170: f85 enter (tp)
+_S170 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S170.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 171: f85 exit (events)
+# kind 171: f85 exit
 _S171 = struct.Struct("<QIIIHHq")
 
 def _decode_171(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S171.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f86 enter (event)
+# kind 172: f86 enter (rqtp)
 _S172 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_172(mv, off):
@@ -1711,41 +1713,42 @@ def _decode_172(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 173: f86 exit
+# kind 173: f86 exit (rmtp)
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S173.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 174: f87 enter (filename, utimes)
-_S174 = struct.Struct("<QIIIHH16sQQ")
+# kind 174: f87 enter
+_S174 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S174.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 175: f87 exit
+# kind 175: f87 exit (events)
 _S175 = struct.Struct("<QIIIHHq")
 
 def _decode_175(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 176: f88 enter (nmask)
-_S176 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 176: f88 enter (event)
+_S176 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S176.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 177: f88 exit
@@ -1756,14 +1759,15 @@ def _decode_177(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 178: f89 enter (nmask)
-_S178 = struct.Struct("<QIIIHH16sQQQ")
+# kind 178: f89 enter (filename, utimes)
+_S178 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S178.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S178.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 179: f89 exit
@@ -1774,34 +1778,32 @@ def _decode_179(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 180: f90 enter
-_S180 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 180: f90 enter (nmask)
+_S180 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S180.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S180.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 181: f90 exit (policy, nmask)
+# kind 181: f90 exit
 _S181 = struct.Struct("<QIIIHHq")
 
 def _decode_181(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 182: f91 enter (u_name, u_attr)
-_S182 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 182: f91 enter (nmask)
+_S182 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S182.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S182.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 183: f91 exit
@@ -1812,54 +1814,53 @@ def _decode_183(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 184: f92 enter (u_msg_ptr, u_abs_timeout)
+# kind 184: f92 enter
 _S184 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_184(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S184.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 185: f92 exit
+# kind 185: f92 exit (policy, nmask)
 _S185 = struct.Struct("<QIIIHHq")
 
 def _decode_185(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 186: f93 enter (u_abs_timeout)
-_S186 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S186.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 187: f93 exit (u_msg_ptr, u_msg_prio)
-_S187 = struct.Struct("<QIIIHHq")
-
-def _decode_187(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 188: f94 enter (u_notification)
-_S188 = struct.Struct("<QIIIHH16sQQ")
+# kind 186: f93 enter (u_name, u_attr)
+_S186 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_186(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S186.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 187: f93 exit
+_S187 = struct.Struct("<QIIIHHq")
+
+def _decode_187(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 188: f94 enter (u_msg_ptr, u_abs_timeout)
+_S188 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S188.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 189: f94 exit
@@ -1870,34 +1871,35 @@ def _decode_189(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 190: f95 enter (u_mqstat)
-_S190 = struct.Struct("<QIIIHH16sQQQ")
+# kind 190: f95 enter (u_abs_timeout)
+_S190 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S190.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 191: f95 exit (u_omqstat)
+# kind 191: f95 exit (u_msg_ptr, u_msg_prio)
 _S191 = struct.Struct("<QIIIHHq")
 
 def _decode_191(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S191.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 192: f96 enter (segments)
-_S192 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 192: f96 enter (u_notification)
+_S192 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S192.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S192.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 193: f96 exit
@@ -1908,34 +1910,34 @@ def _decode_193(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 194: f97 enter
-_S194 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 194: f97 enter (u_mqstat)
+_S194 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S194.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S194.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 195: f97 exit (infop, ru)
+# kind 195: f97 exit (u_omqstat)
 _S195 = struct.Struct("<QIIIHHq")
 
 def _decode_195(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 196: f98 enter (_type, _description)
-_S196 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 196: f98 enter (segments)
+_S196 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 197: f98 exit
@@ -1946,35 +1948,34 @@ def _decode_197(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 198: f99 enter (_type, _description, _callout_info)
-_S198 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 198: f99 enter
+_S198 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 199: f99 exit
+# kind 199: f99 exit (infop, ru)
 _S199 = struct.Struct("<QIIIHHq")
 
 def _decode_199(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 200: f100 enter (old_nodes, new_nodes)
-_S200 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 200: f100 enter (_type, _description)
+_S200 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_200(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S200.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 201: f100 exit
@@ -1985,15 +1986,16 @@ def _decode_201(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 202: f101 enter (filename, utimes)
-_S202 = struct.Struct("<QIIIHH16sQQQ")
+# kind 202: f101 enter (_type, _description, _callout_info)
+_S202 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S202.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 203: f101 exit
@@ -2004,35 +2006,34 @@ def _decode_203(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 204: f102 enter (filename)
+# kind 204: f102 enter (old_nodes, new_nodes)
 _S204 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_204(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 205: f102 exit (statbuf)
+# kind 205: f102 exit
 _S205 = struct.Struct("<QIIIHHq")
 
 def _decode_205(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S205.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 206: f103 enter (arg1, arg3)
-_S206 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 206: f103 enter (filename, utimes)
+_S206 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S206.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 207: f103 exit
@@ -2043,50 +2044,89 @@ def _decode_207(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 208: f104 enter (oldname, newname)
-_S208 = struct.Struct("<QIIIHH16sQQQ")
+# kind 208: f104 enter (filename)
+_S208 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S208.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S208.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 209: f104 exit (statbuf)
+_S209 = struct.Struct("<QIIIHHq")
+
+def _decode_209(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 210: f105 enter (arg1, arg3)
+_S210 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_210(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 211: f105 exit
+_S211 = struct.Struct("<QIIIHHq")
+
+def _decode_211(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 212: f106 enter (oldname, newname)
+_S212 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_212(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S212.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 209: f104 exit
-_S209 = struct.Struct("<QIIIHHq")
+# kind 213: f106 exit
+_S213 = struct.Struct("<QIIIHHq")
 
-def _decode_209(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
+def _decode_213(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 210: f105 enter (pathname)
-_S210 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 214: f107 enter (pathname)
+_S214 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S210.unpack_from(mv, off)
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S214.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 211: f105 exit (buf)
-_S211 = struct.Struct("<QIIIHHq")
+# kind 215: f107 exit (buf)
+_S215 = struct.Struct("<QIIIHHq")
 
-def _decode_211(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 212: f106 enter (inp, outp, exp, tsp, sig, sig)
-_S212 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 216: f108 enter (inp, outp, exp, tsp, sig, sig)
+_S216 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S212.unpack_from(mv, off)
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S216.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2097,11 +2137,11 @@ def _decode_212(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 213: f106 exit (inp, outp, exp, tsp)
-_S213 = struct.Struct("<QIIIHHq")
+# kind 217: f108 exit (inp, outp, exp, tsp)
+_S217 = struct.Struct("<QIIIHHq")
 
-def _decode_213(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2110,11 +2150,11 @@ def _decode_213(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 214: f107 enter (ufds, tsp, sigmask)
-_S214 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 218: f109 enter (ufds, tsp, sigmask)
+_S218 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S214.unpack_from(mv, off)
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2122,85 +2162,45 @@ def _decode_214(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 215: f107 exit (ufds, tsp)
-_S215 = struct.Struct("<QIIIHHq")
-
-def _decode_215(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 216: f108 enter
-_S216 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S216.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 217: f108 exit (head_ptr, len_ptr)
-_S217 = struct.Struct("<QIIIHHq")
-
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 218: f109 enter (arg1, arg3)
-_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 219: f109 exit
+# kind 219: f109 exit (ufds, tsp)
 _S219 = struct.Struct("<QIIIHHq")
 
 def _decode_219(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 220: f110 enter (pages, nodes)
-_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
-    pos = off + 88
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 221: f110 exit (status)
+# kind 220: f110 enter
+_S220 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S220.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 221: f110 exit (head_ptr, len_ptr)
 _S221 = struct.Struct("<QIIIHHq")
 
 def _decode_221(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 222: f111 enter (filename, utimes)
-_S222 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 222: f111 enter (arg1, arg3)
+_S222 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S222.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S222.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 223: f111 exit
@@ -2211,17 +2211,18 @@ def _decode_223(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 224: f112 enter (sigmask)
+# kind 224: f112 enter (pages, nodes)
 _S224 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_224(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S224.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 225: f112 exit (events)
+# kind 225: f112 exit (status)
 _S225 = struct.Struct("<QIIIHHq")
 
 def _decode_225(mv, off):
@@ -2231,14 +2232,15 @@ def _decode_225(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 226: f113 enter (arg1)
+# kind 226: f113 enter (filename, utimes)
 _S226 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_226(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S226.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 227: f113 exit
@@ -2249,40 +2251,78 @@ def _decode_227(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 228: f114 enter (uinfo)
-_S228 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 228: f114 enter (sigmask)
+_S228 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S228.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S228.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 229: f114 exit (events)
+_S229 = struct.Struct("<QIIIHHq")
+
+def _decode_229(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 230: f115 enter (arg1)
+_S230 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_230(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 229: f114 exit
-_S229 = struct.Struct("<QIIIHHq")
+# kind 231: f115 exit
+_S231 = struct.Struct("<QIIIHHq")
 
-def _decode_229(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
+def _decode_231(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 230: f115 enter (mmsg, timeout)
-_S230 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 232: f116 enter (uinfo)
+_S232 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_230(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S230.unpack_from(mv, off)
+def _decode_232(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S232.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 233: f116 exit
+_S233 = struct.Struct("<QIIIHHq")
+
+def _decode_233(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 234: f117 enter (mmsg, timeout)
+_S234 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_234(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S234.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 231: f115 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S231 = struct.Struct("<QIIIHHq")
+# kind 235: f117 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S235 = struct.Struct("<QIIIHHq")
 
-def _decode_231(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
+def _decode_235(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2301,107 +2341,107 @@ def _decode_231(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
-# kind 232: f116 enter (pathname)
-_S232 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S232.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 233: f116 exit
-_S233 = struct.Struct("<QIIIHHq")
-
-def _decode_233(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 234: f117 enter (new_rlim)
-_S234 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S234.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 235: f117 exit (old_rlim)
-_S235 = struct.Struct("<QIIIHHq")
-
-def _decode_235(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 236: f118 enter (name, handle)
+# kind 236: f118 enter (pathname)
 _S236 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_236(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S236.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 237: f118 exit (handle, mnt_id)
+# kind 237: f118 exit
 _S237 = struct.Struct("<QIIIHHq")
 
 def _decode_237(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 238: f119 enter (handle)
-_S238 = struct.Struct("<QIIIHH16sQQQ")
+# kind 238: f119 enter (new_rlim)
+_S238 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S238.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S238.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 239: f119 exit
+# kind 239: f119 exit (old_rlim)
 _S239 = struct.Struct("<QIIIHHq")
 
 def _decode_239(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 240: f120 enter
-_S240 = struct.Struct("<QIIIHH16sQQ")
+# kind 240: f120 enter (name, handle)
+_S240 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S240.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S240.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 241: f120 exit (utx)
+# kind 241: f120 exit (handle, mnt_id)
 _S241 = struct.Struct("<QIIIHHq")
 
 def _decode_241(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 242: f121 enter (handle)
+_S242 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_242(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S242.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 243: f121 exit
+_S243 = struct.Struct("<QIIIHHq")
+
+def _decode_243(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 244: f122 enter
+_S244 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_244(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S244.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 245: f122 exit (utx)
+_S245 = struct.Struct("<QIIIHHq")
+
+def _decode_245(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 242: f121 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S242 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 246: f123 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S246 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S242.unpack_from(mv, off)
+def _decode_246(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S246.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2419,131 +2459,93 @@ def _decode_242(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 243: f121 exit (mmsg)
-_S243 = struct.Struct("<QIIIHHq")
+# kind 247: f123 exit (mmsg)
+_S247 = struct.Struct("<QIIIHHq")
 
-def _decode_243(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
+def _decode_247(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 244: f122 enter
-_S244 = struct.Struct("<QIIIHH16sQQQ")
+# kind 248: f124 enter
+_S248 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_244(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S244.unpack_from(mv, off)
+def _decode_248(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S248.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 245: f122 exit (cpup, nodep)
-_S245 = struct.Struct("<QIIIHHq")
+# kind 249: f124 exit (cpup, nodep)
+_S249 = struct.Struct("<QIIIHHq")
 
-def _decode_245(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
+def _decode_249(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 246: f123 enter (rvec)
-_S246 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 250: f125 enter (rvec)
+_S250 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_246(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S246.unpack_from(mv, off)
+def _decode_250(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S250.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 247: f123 exit (lvec)
-_S247 = struct.Struct("<QIIIHHq")
+# kind 251: f125 exit (lvec)
+_S251 = struct.Struct("<QIIIHHq")
 
-def _decode_247(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
+def _decode_251(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 248: f124 enter (lvec, rvec)
-_S248 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 252: f126 enter (lvec, rvec)
+_S252 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_248(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S248.unpack_from(mv, off)
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S252.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 249: f124 exit
-_S249 = struct.Struct("<QIIIHHq")
+# kind 253: f126 exit
+_S253 = struct.Struct("<QIIIHHq")
 
-def _decode_249(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 250: f125 enter (idx2)
-_S250 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 254: f127 enter (idx2)
+_S254 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_250(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S250.unpack_from(mv, off)
+def _decode_254(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S254.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 251: f125 exit
-_S251 = struct.Struct("<QIIIHHq")
-
-def _decode_251(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 252: f126 enter (uattr)
-_S252 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S252.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 253: f126 exit (uattr)
-_S253 = struct.Struct("<QIIIHHq")
-
-def _decode_253(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 254: f127 enter
-_S254 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_254(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S254.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 255: f127 exit (uattr)
+# kind 255: f127 exit
 _S255 = struct.Struct("<QIIIHHq")
 
 def _decode_255(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 256: f128 enter (uargs)
+# kind 256: f128 enter (uattr)
 _S256 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_256(mv, off):
@@ -2553,7 +2555,7 @@ def _decode_256(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 257: f128 exit (uargs)
+# kind 257: f128 exit (uattr)
 _S257 = struct.Struct("<QIIIHHq")
 
 def _decode_257(mv, off):
@@ -2564,14 +2566,14 @@ def _decode_257(mv, off):
 
 
 # kind 258: f129 enter
-_S258 = struct.Struct("<QIIIHH16sQQQ")
+_S258 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_258(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S258.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S258.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 259: f129 exit (ubuf)
+# kind 259: f129 exit (uattr)
 _S259 = struct.Struct("<QIIIHHq")
 
 def _decode_259(mv, off):
@@ -2581,29 +2583,67 @@ def _decode_259(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 260: f130 enter (cmdline_ptr)
-_S260 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 260: f130 enter (uargs)
+_S260 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_260(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S260.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S260.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 261: f130 exit (uargs)
+_S261 = struct.Struct("<QIIIHHq")
+
+def _decode_261(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 262: f131 enter
+_S262 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_262(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S262.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 263: f131 exit (ubuf)
+_S263 = struct.Struct("<QIIIHHq")
+
+def _decode_263(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 264: f132 enter (cmdline_ptr)
+_S264 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_264(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S264.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 261: f130 exit
-_S261 = struct.Struct("<QIIIHHq")
+# kind 265: f132 exit
+_S265 = struct.Struct("<QIIIHHq")
 
-def _decode_261(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
+def _decode_265(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 262: f131 enter (filename, argv, envp)
-_S262 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 266: f133 enter (filename, argv, envp)
+_S266 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_262(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S262.unpack_from(mv, off)
+def _decode_266(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S266.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2611,74 +2651,35 @@ def _decode_262(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 263: f131 exit
-_S263 = struct.Struct("<QIIIHHq")
-
-def _decode_263(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 264: f132 enter (filename)
-_S264 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_264(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S264.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 265: f132 exit (buffer)
-_S265 = struct.Struct("<QIIIHHq")
-
-def _decode_265(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 266: f133 enter (params)
-_S266 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_266(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S266.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 267: f133 exit (params)
+# kind 267: f133 exit
 _S267 = struct.Struct("<QIIIHHq")
 
 def _decode_267(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 268: f134 enter (_key, _value)
+# kind 268: f134 enter (filename)
 _S268 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_268(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S268.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 269: f134 exit
+# kind 269: f134 exit (buffer)
 _S269 = struct.Struct("<QIIIHHq")
 
 def _decode_269(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 270: f135 enter (uargs)
+# kind 270: f135 enter (params)
 _S270 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_270(mv, off):
@@ -2688,83 +2689,86 @@ def _decode_270(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 271: f135 exit (uargs, uargs)
+# kind 271: f135 exit (params)
 _S271 = struct.Struct("<QIIIHHq")
 
 def _decode_271(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S271.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 272: f136 enter (_key, _value)
+_S272 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_272(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S272.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 273: f136 exit
+_S273 = struct.Struct("<QIIIHHq")
+
+def _decode_273(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S273.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 274: f137 enter (uargs)
+_S274 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_274(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S274.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+
+
+# kind 275: f137 exit (uargs, uargs)
+_S275 = struct.Struct("<QIIIHHq")
+
+def _decode_275(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S275.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 272: f136 enter (timeout, sigmask)
-_S272 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 276: f138 enter (timeout, sigmask)
+_S276 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_272(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S272.unpack_from(mv, off)
+def _decode_276(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S276.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 273: f136 exit (events)
-_S273 = struct.Struct("<QIIIHHq")
+# kind 277: f138 exit (events)
+_S277 = struct.Struct("<QIIIHHq")
 
-def _decode_273(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S273.unpack_from(mv, off)
+def _decode_277(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S277.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 274: f137 enter (path, uattr)
-_S274 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 278: f139 enter (path, uattr)
+_S278 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_274(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S274.unpack_from(mv, off)
+def _decode_278(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S278.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
-
-
-# kind 275: f137 exit
-_S275 = struct.Struct("<QIIIHHq")
-
-def _decode_275(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S275.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 276: f138 enter (attr)
-_S276 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_276(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S276.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 277: f138 exit
-_S277 = struct.Struct("<QIIIHHq")
-
-def _decode_277(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S277.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 278: f139 enter (rule_attr)
-_S278 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_278(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S278.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 279: f139 exit
@@ -2775,15 +2779,14 @@ def _decode_279(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 280: f140 enter (waiters, timeout)
-_S280 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 280: f140 enter (attr)
+_S280 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_280(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S280.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S280.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 281: f140 exit
@@ -2794,19 +2797,56 @@ def _decode_281(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 282: * enter
-_S282 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 282: f141 enter (rule_attr)
+_S282 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_282(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S282.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S282.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 283: * exit
+# kind 283: f141 exit
 _S283 = struct.Struct("<QIIIHHq")
 
 def _decode_283(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S283.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 284: f142 enter (waiters, timeout)
+_S284 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_284(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S284.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 285: f142 exit
+_S285 = struct.Struct("<QIIIHHq")
+
+def _decode_285(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S285.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 286: * enter
+_S286 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_286(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S286.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
+
+
+# kind 287: * exit
+_S287 = struct.Struct("<QIIIHHq")
+
+def _decode_287(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S287.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2848,6 +2888,8 @@ _RETRY_READERS = {
     296: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     328: (lambda mv, pos: _iov_slot(mv, pos, 44), ),
     23: (_buf_slot, _buf_slot, _buf_slot, _buf_slot, ),
+    31: (_buf_slot, ),
+    71: (_buf_slot, ),
     35: (_buf_slot, ),
     38: (_buf_slot, ),
     40: (_buf_slot, ),
@@ -2864,6 +2906,7 @@ _RETRY_READERS = {
     54: (_buf_slot, ),
     55: (_buf_slot, ),
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
+    66: (_buf_slot, ),
     72: (_buf_slot, ),
     82: (_str_slot, _str_slot, ),
     86: (_str_slot, _str_slot, ),
@@ -3319,6 +3362,10 @@ DECODERS = {
     281: _decode_281,
     282: _decode_282,
     283: _decode_283,
+    284: _decode_284,
+    285: _decode_285,
+    286: _decode_286,
+    287: _decode_287,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -4,7 +4,7 @@ calls' and userfaultfd's flags, kexec_load's segments and architecture, kexec_fi
 sched_setattr's and sched_getattr's struct by its size and flags, process_vm_readv's remote iovecs, and
 the catalogue's slot for a struct the kernel writes when it fails, Landlock's rulesets and rules,
 futex_waitv's waiters, move_pages' arrays, adjtimex's struct timex and clock state, struct file_handle both
-ways, ptrace by request. Each rendered from a synthetic event, without BPF."""
+ways, ptrace by request, System V IPC's control structs. Each rendered from a synthetic event, without BPF."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 SYSCALLS = ["reboot", "swapon", "userfaultfd", "delete_module", "finit_module", "kexec_load", "kexec_file_load",
             "sched_setattr", "sched_getattr", "process_vm_readv", "landlock_create_ruleset", "landlock_add_rule",
             "landlock_restrict_self", "futex_waitv", "move_pages", "adjtimex", "clock_adjtime",
-            "name_to_handle_at", "open_by_handle_at", "ptrace"]
+            "name_to_handle_at", "open_by_handle_at", "ptrace", "shmctl", "msgctl", "semctl"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 MAGIC1, MAGIC2, RESTART2 = 0xFEE1DEAD, 0x28121969, 0xA1B2C3D4
 
@@ -310,3 +310,28 @@ def test_struct_user_offsets_by_name():
     assert user_offset_text(4096, Style()) == "0x1000"  # beyond struct user
     assert user_offset_text(120, RAW) == "0x78" and user_offset_text(120, VERBOSE) == "0x78 /* 8*ORIG_RAX */"
     assert [off for off, _ in USER_OFFSETS] == sorted(off for off, _ in USER_OFFSETS)
+
+
+def perm(mode: int, key: int = 0) -> bytes:
+    return struct.pack("<iIIIII", key, 0, 0, 0, 0, mode).ljust(48, b"\0")
+
+
+def test_system_v_ipc_structs_by_command():
+    shm = perm(0o600, -1) + struct.pack("<QqqqiiQ", 4096, 0, 0, 1700000000, 42, 0, 1)
+    ev = event("shmctl", (5, 2, 0x1000), 0, exit={"buf": Slot(shm.ljust(120, b"\0"), 0)})
+    assert "".join(special(ev)[:2]) == (
+        "5, IPC_STAT, {shm_perm={uid=0, gid=0, mode=0600, key=4294967295, cuid=0, cgid=0}, shm_segsz=4096, "
+        "shm_cpid=42, shm_lpid=0, shm_nattch=1, shm_atime=0, shm_dtime=0, shm_ctime=1700000000}")
+    # IPC_SET: at entry, only what the kernel takes
+    ev = event("shmctl", (5, 1, 0x1000), 0, {"buf": Slot(perm(0o640).ljust(120, b"\0"), 0)})
+    assert special(ev) == ("5, IPC_SET, {shm_perm={uid=0, gid=0, mode=0640}}", "")
+    msq = perm(0o600) + struct.pack("<qqqQQQii", 0, 0, 0, 0, 0, 8192, 0, 0)
+    ev = event("msgctl", (5, 0x100 | 1, 0x1000), 0, {"buf": Slot(msq.ljust(120, b"\0"), 0)})
+    assert special(ev)[0] == "5, IPC_64|IPC_SET, {msg_perm={uid=0, gid=0, mode=0600}, msg_qbytes=8192}"
+    assert special(event("msgctl", (5, 0, 0), 0))[0] == "5, IPC_RMID, NULL"
+    assert special(event("shmctl", (5, 2, 0x1000), -22))[:2] == ("5, IPC_STAT", ", 0x1000")
+    info = struct.pack("<10i", *range(1, 11))
+    ev = event("semctl", (3, 0, 19, 0x1000), 3, exit={"arg": Slot(info.ljust(120, b"\0"), 0)})
+    assert special(ev)[1] == (", {semmap=1, semmni=2, semmns=3, semmnu=4, semmsl=5, semopm=6, semume=7, semusz=8, "
+                              "semvmx=9, semaem=10}")
+    assert special(event("semctl", (3, 1, 12, 0), 0))[0] == "3, 1, GETVAL, NULL"

@@ -26,7 +26,9 @@
  * "ptrace": a child seized and stopped (PTRACE_SEIZE, PTRACE_INTERRUPT), its memory, struct user and
  *   registers read and written back unchanged, its siginfo, event message and signal mask, its options,
  *   then resumed, detached and killed; requests the kernel refuses (attaching to itself, an unknown
- *   request). Traced without following children: the child is the parent's tracee, not the tracer's.
+ *   request). Traced without following children: the child is the parent's tracee, not the tracer's;
+ * "ipcctl": System V shared memory, a message queue and a semaphore set made private, their structs read
+ *   (IPC_STAT, the INFO commands), set (IPC_SET) and their ids removed; a STAT of an id that is gone.
  * Every call is deterministic and leaves the process and the machine as it found them. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -41,7 +43,11 @@
 #include <string.h>
 #include <elf.h>
 #include <signal.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -341,6 +347,51 @@ static void ptrace_calls(void)
     waitpid(child, &status, 0);
 }
 
+union semun_raw {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+    struct seminfo *info;
+};
+
+static void ipcctl_calls(void)
+{
+    struct shmid_ds shm;
+    struct shminfo shminfo;
+    struct msqid_ds msq;
+    struct msginfo msginfo;
+    struct semid_ds sem;
+    struct seminfo seminfo;
+    int shmid = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    shmctl(shmid, IPC_STAT, &shm);
+    shm.shm_perm.mode = 0640;
+    shmctl(shmid, IPC_SET, &shm);
+    shmctl(shmid, IPC_INFO, (struct shmid_ds *)&shminfo);
+    shmctl(shmid, SHM_INFO, (struct shmid_ds *)&shminfo);
+    shmctl(shmid, IPC_RMID, NULL);
+    shmctl(shmid, IPC_STAT, &shm);  /* gone: EINVAL */
+
+    int msqid = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    msgctl(msqid, IPC_STAT, &msq);
+    msq.msg_qbytes = 8192;
+    msgctl(msqid, IPC_SET, &msq);
+    msgctl(msqid, IPC_INFO, (struct msqid_ds *)&msginfo);
+    msgctl(msqid, MSG_INFO, (struct msqid_ds *)&msginfo);
+    msgctl(msqid, IPC_RMID, NULL);
+
+    int semid = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+    union semun_raw arg;
+    arg.buf = &sem;
+    semctl(semid, 0, IPC_STAT, arg);
+    sem.sem_perm.mode = 0660;
+    semctl(semid, 0, IPC_SET, arg);
+    arg.info = &seminfo;
+    semctl(semid, 0, IPC_INFO, arg);
+    semctl(semid, 0, SEM_INFO, arg);
+    semctl(semid, 1, GETVAL);
+    semctl(semid, 0, IPC_RMID);
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -361,6 +412,8 @@ int main(int argc, char **argv)
         handle_calls(argv[2]);
     else if (!strcmp(group, "ptrace"))
         ptrace_calls();
+    else if (!strcmp(group, "ipcctl"))
+        ipcctl_calls();
     else
         return 2;
     return 0;

@@ -12,6 +12,7 @@ from tracespec.format.prctl import prctl
 from tracespec.format.ptrace import ptrace
 from tracespec.format.schedattr import sched_getattr, sched_setattr
 from tracespec.format.sysadmin import kexec_load, reboot, swapon
+from tracespec.format.sysvipc import ipcctl
 from tracespec.format.structs import sigset_text, struct_text
 from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, addr_text, constants, enum_text, failed, flags_text, hexval,
@@ -680,13 +681,13 @@ PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl
             "seccomp": _seccomp, "fsconfig": _fsconfig, "reboot": reboot, "swapon": swapon,
             "kexec_load": kexec_load, "sched_setattr": sched_setattr, "sched_getattr": sched_getattr,
             "landlock_create_ruleset": landlock_create_ruleset, "landlock_add_rule": landlock_add_rule,
-            "ptrace": ptrace}
+            "ptrace": ptrace, "shmctl": ipcctl, "msgctl": ipcctl, "semctl": ipcctl}
 MAKES_FDS = frozenset({"clone", "clone3"})  # printers whose descriptors are ones the call made
 STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
                     "io_uring_setup", "capget", "capset", "membarrier",
                     "mount", "syslog", "seccomp", "fsconfig", "reboot", "swapon", "kexec_load",
                     "sched_setattr", "sched_getattr", "landlock_create_ruleset", "landlock_add_rule",
-                    "ptrace"})  # printers that take the abbreviation style and a descriptor's text
+                    "ptrace", "shmctl", "msgctl", "semctl"})  # printers that take the abbreviation style and a descriptor's text
 
 
 
