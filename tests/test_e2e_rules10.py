@@ -221,3 +221,16 @@ def test_system_v_ipc_structs_agree_with_strace(options, build_dir, tmp_path):
         assert lines[7] == "msgctl(ID, IPC_SET, {msg_perm={uid=0, gid=0, mode=0600}, msg_qbytes=8192}) = 0"
         assert lines[12] == "semctl(ID, 0, IPC_SET, {sem_perm={uid=0, gid=0, mode=0660}}) = 0"
         assert lines[15] == "semctl(ID, 1, GETVAL, NULL) = 0"
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_add_key_and_request_key_agree_with_strace(options, build_dir, tmp_path):
+    """The key's serial number is the kernel's choice each run."""
+    lines = _compare("keys", ["add_key", "request_key"], build_dir, tmp_path, options,
+                     scrub=lambda line: re.sub(r"^(add_key\(.*\)) = \d+$", r"\1 = SERIAL", line))
+    if options == ():
+        assert lines[:4] == ['add_key("user", "tracespec:test", "secret\\0x", 8, KEY_SPEC_PROCESS_KEYRING) = SERIAL',
+                         'add_key("user", "tracespec:test", NULL, 0, 12345) = -1 ENOKEY (Required key not available)',
+                         'request_key("user", "tracespec:none", NULL, KEY_SPEC_THREAD_KEYRING) = -1 ENOKEY '
+                         "(Required key not available)",
+                         'request_key("user", "tracespec:none", "callout", -42) = -1 EINVAL (Invalid argument)']

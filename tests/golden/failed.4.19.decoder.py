@@ -1947,7 +1947,7 @@ def _decode_197(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 198: f99 enter (_type, _description)
+# kind 198: f99 enter (_type, _description, _payload)
 _S198 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_198(mv, off):
@@ -1955,7 +1955,8 @@ def _decode_198(mv, off):
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 199: f99 exit
@@ -2787,7 +2788,7 @@ _RETRY_READERS = {
     244: (_buf_slot, ),
     245: (_buf_slot, ),
     246: (_buf_slot, ),
-    248: (_str_slot, _str_slot, ),
+    248: (_str_slot, _str_slot, _buf_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     256: (_buf_slot, _buf_slot, ),
     261: (_str_slot, _buf_slot, ),

@@ -1967,7 +1967,7 @@ def _decode_199(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 200: f100 enter (_type, _description)
+# kind 200: f100 enter (_type, _description, _payload)
 _S200 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_200(mv, off):
@@ -1975,7 +1975,8 @@ def _decode_200(mv, off):
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 201: f100 exit
@@ -2980,7 +2981,7 @@ _RETRY_READERS = {
     244: (_buf_slot, ),
     245: (_buf_slot, ),
     246: (_buf_slot, ),
-    248: (_str_slot, _str_slot, ),
+    248: (_str_slot, _str_slot, _buf_slot, ),
     249: (_str_slot, _str_slot, _str_slot, ),
     256: (_buf_slot, _buf_slot, ),
     261: (_str_slot, _buf_slot, ),

@@ -4,7 +4,7 @@ calls' and userfaultfd's flags, kexec_load's segments and architecture, kexec_fi
 sched_setattr's and sched_getattr's struct by its size and flags, process_vm_readv's remote iovecs, and
 the catalogue's slot for a struct the kernel writes when it fails, Landlock's rulesets and rules,
 futex_waitv's waiters, move_pages' arrays, adjtimex's struct timex and clock state, struct file_handle both
-ways, ptrace by request, System V IPC's control structs. Each rendered from a synthetic event, without BPF."""
+ways, ptrace by request, System V IPC's control structs, keyrings by name. Each rendered from a synthetic event, without BPF."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ from tracespec.format.fdpaths import FdPaths
 from tracespec.format.ptrace import USER_OFFSETS, user_offset_text
 from tracespec.format.jsonl import json_value
 from tracespec.format.special import special
-from tracespec.format.values import Style, ret_text
+from tracespec.format.values import Style, ret_text, value_names
 from tracespec.wire.records import EnterRecord, ExitRecord, Slot
 
 SYSCALLS = ["reboot", "swapon", "userfaultfd", "delete_module", "finit_module", "kexec_load", "kexec_file_load",
             "sched_setattr", "sched_getattr", "process_vm_readv", "landlock_create_ruleset", "landlock_add_rule",
             "landlock_restrict_self", "futex_waitv", "move_pages", "adjtimex", "clock_adjtime",
-            "name_to_handle_at", "open_by_handle_at", "ptrace", "shmctl", "msgctl", "semctl"]
+            "name_to_handle_at", "open_by_handle_at", "ptrace", "shmctl", "msgctl", "semctl", "add_key",
+            "request_key"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 MAGIC1, MAGIC2, RESTART2 = 0xFEE1DEAD, 0x28121969, 0xA1B2C3D4
 
@@ -335,3 +336,14 @@ def test_system_v_ipc_structs_by_command():
     assert special(ev)[1] == (", {semmap=1, semmni=2, semmns=3, semmnu=4, semmsl=5, semopm=6, semume=7, semusz=8, "
                               "semvmx=9, semaem=10}")
     assert special(event("semctl", (3, 1, 12, 0), 0))[0] == "3, 1, GETVAL, NULL"
+
+
+def test_keyrings_by_name_and_other_ids_in_decimal():
+    strings = {"_type": Slot(b"user", 0), "_description": Slot(b"k", 0), "_payload": Slot(b"ab", 0)}
+    assert line("add_key", (1, 2, 3, 2, 0xFFFFFFFE), 5, strings) == '"user", "k", "ab", 2, KEY_SPEC_PROCESS_KEYRING'
+    assert line("add_key", (1, 2, 3, 2, 12345), -126, strings).endswith(", 12345")
+    assert line("add_key", (1, 2, 3, 2, -3), 5, strings, RAW).endswith(", -3")
+    assert line("add_key", (1, 2, 3, 2, -3), 5, strings, VERBOSE).endswith(", -3 /* KEY_SPEC_SESSION_KEYRING */")
+    assert line("request_key", (1, 2, 0, -42), -22, strings).endswith(", NULL, -42")  # no name: decimal
+    f = syscall_infos(("add_key",))["add_key"].args[4]
+    assert value_names(-1, f) == ["KEY_SPEC_THREAD_KEYRING"] and value_names(7, f) == []

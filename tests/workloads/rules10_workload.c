@@ -28,7 +28,9 @@
  *   then resumed, detached and killed; requests the kernel refuses (attaching to itself, an unknown
  *   request). Traced without following children: the child is the parent's tracee, not the tracer's;
  * "ipcctl": System V shared memory, a message queue and a semaphore set made private, their structs read
- *   (IPC_STAT, the INFO commands), set (IPC_SET) and their ids removed; a STAT of an id that is gone.
+ *   (IPC_STAT, the INFO commands), set (IPC_SET) and their ids removed; a STAT of an id that is gone;
+ * "keys": add_key's payload and keyrings by name (a key added to the process's own keyring, which ends
+ *   with it), request_key's, an id that names no keyring.
  * Every call is deterministic and leaves the process and the machine as it found them. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -392,6 +394,14 @@ static void ipcctl_calls(void)
     semctl(semid, 0, IPC_RMID);
 }
 
+static void key_calls(void)
+{
+    syscall(SYS_add_key, "user", "tracespec:test", "secret\0x", 8, -2);   /* KEY_SPEC_PROCESS_KEYRING */
+    syscall(SYS_add_key, "user", "tracespec:test", NULL, 0, 12345);      /* no such keyring */
+    syscall(SYS_request_key, "user", "tracespec:none", NULL, -1);        /* KEY_SPEC_THREAD_KEYRING: ENOKEY */
+    syscall(SYS_request_key, "user", "tracespec:none", "callout", -42);  /* an unknown special id */
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -414,6 +424,8 @@ int main(int argc, char **argv)
         ptrace_calls();
     else if (!strcmp(group, "ipcctl"))
         ipcctl_calls();
+    else if (!strcmp(group, "keys"))
+        key_calls();
     else
         return 2;
     return 0;

@@ -122,6 +122,8 @@ KINDS: dict[str, KindInfo] = {
     "fmode": KindInfo(Capture.NONE, Phase.ENTER, None, "file type and permission bits (mknod)"),
     "flags": KindInfo(Capture.NONE, Phase.ENTER, "set", "bit flags from a constant set"),
     "enum": KindInfo(Capture.NONE, Phase.ENTER, "set", "one value from a constant set"),
+    "denum": KindInfo(Capture.NONE, Phase.ENTER, "set", "one value from a constant set, a value without a name in "
+                                                        "decimal (strace's printxval_d: a keyring's id)"),
     "enumby": KindInfo(Capture.NONE, Phase.ENTER, "map",
                        "one value from a set chosen by another argument (ARG:MAP)"),
     # memory the kernel reads (copied at entry) or writes (copied at exit)

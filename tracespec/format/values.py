@@ -243,6 +243,9 @@ def scalar_text(value: int, f: ArgField, style: Style = DEFAULT_STYLE) -> str:
         return flags_text(unsigned(value, f.size), c.sets[param], c, style)
     if kind == "enum":
         return enum_text(enum_value(value, f, c.sets[param]), c.sets[param], style)
+    if kind == "denum":
+        name = c.sets[param].lookup(unsigned(value, 4))
+        return with_comment(str(signed32(value)), name, style) if name else str(signed32(value))
     return str(value)
 
 
@@ -296,7 +299,7 @@ def enum_value(value: int, f: ArgField, cset: ConstantSet) -> int:
     return v
 
 
-NAMED_KINDS = frozenset({"flags", "enum", "sig", "dirfd", "persona"})  # scalar kinds whose values have names
+NAMED_KINDS = frozenset({"flags", "enum", "denum", "sig", "dirfd", "persona"})  # scalar kinds whose values have names
 
 
 def value_names(value: int, f: ArgField) -> list[str] | None:
@@ -318,6 +321,9 @@ def value_names(value: int, f: ArgField) -> list[str] | None:
     if kind == "sig":
         name = c.signal_name(value)
         return [name] if name else []
+    if kind == "denum":
+        name = c.sets[param].lookup(unsigned(value, 4))
+        return [name] if name is not None else []
     if kind == "dirfd" and value == -100:
         return ["AT_FDCWD"]
     if kind == "persona":  # the type's name (none for an unknown one), then the flags' (the query: none)
