@@ -347,3 +347,20 @@ def test_keyrings_by_name_and_other_ids_in_decimal():
     assert line("request_key", (1, 2, 0, -42), -22, strings).endswith(", NULL, -42")  # no name: decimal
     f = syscall_infos(("add_key",))["add_key"].args[4]
     assert value_names(-1, f) == ["KEY_SPEC_THREAD_KEYRING"] and value_names(7, f) == []
+
+
+def test_printers_of_their_own_modules_load_when_first_needed():
+    """The printers in modules of their own are imported the first time a trace holds their syscall; each
+    name resolves to the function that prints it, and each takes the style."""
+    import importlib
+    import sys
+
+    from tracespec.format import special as sp
+    for name, where in sp.LAZY_PRINTERS.items():
+        module, _, attr = where.partition(":")
+        assert callable(getattr(importlib.import_module(f"tracespec.format.{module}"), attr or name)), name
+        assert name in sp.STYLED and name in sp.OWN_WAY
+    code = ("import sys, tracespec.format.text; "
+            "print(sorted(m for m in sys.modules if m in ('tracespec.format.ptrace', 'tracespec.format.sysvipc')))")
+    import subprocess
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

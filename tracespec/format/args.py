@@ -16,7 +16,7 @@ from tracespec.format.fdpaths import FD_WHEN
 from tracespec.format.msghdr import msghdr_text
 from tracespec.format.mmsghdr import mmsgvec_text
 from tracespec.format.sockaddr import sockaddr_at
-from tracespec.format.special import PRINTERS
+from tracespec.format.special import OWN_WAY
 from tracespec.format.structs import complete, file_handle_text, mq_attr_text, sigset_text, struct_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, constants, enum_text, enumby_text, failed, hexval, kind_of,
                                      memory_text, scalar_text, struct_fields, structs, unsigned, with_comment)
@@ -412,7 +412,7 @@ def shape(info, fds=None, creates: bool = False, style: Style = DEFAULT_STYLE) -
     cut = next((n for n, (_, f) in enumerate(shown) if kind_of(f)[0] in EXIT_KINDS), len(shown))
     name = info.name if info is not None else None
     rendered = tuple((i, _renderer(f, fds, style, name)) for i, f in shown)
-    own = info is not None and not info.raw and info.name in PRINTERS
+    own = info is not None and not info.raw and info.name in OWN_WAY
     return Shape(len(fields), rendered[:cut], rendered[cut:], own, name, info.ret if info is not None else "int")
 
 

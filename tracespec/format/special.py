@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import functools
+import importlib
 
 from tracespec.catalogue.constants import ConstantSet
 from tracespec.decode.events import SIGFRAME_MASK_SLOT, SyscallEvent
 from tracespec.quote import quote
-from tracespec.format.landlock import landlock_add_rule, landlock_create_ruleset
 from tracespec.format.prctl import prctl
-from tracespec.format.ptrace import ptrace
-from tracespec.format.schedattr import sched_getattr, sched_setattr
-from tracespec.format.sysadmin import kexec_load, reboot, swapon
-from tracespec.format.sysvipc import ipcctl
 from tracespec.format.structs import sigset_text, struct_text
 from tracespec.format.termios import termios_text, winsize_text
 from tracespec.format.values import (DEFAULT_STYLE, Style, addr_text, constants, enum_text, failed, flags_text, hexval,
@@ -678,10 +674,22 @@ PRINTERS = {"clone": _clone, "clone3": _clone3, "fcntl": _fcntl, "ioctl": _ioctl
             "prctl": prctl, "arch_prctl": _arch_prctl, "rt_sigreturn": _rt_sigreturn, "kcmp": _kcmp,
             "io_uring_setup": _io_uring_setup, "capget": _capget, "capset": _capset,
             "membarrier": _membarrier, "mount": _mount, "syslog": _syslog,
-            "seccomp": _seccomp, "fsconfig": _fsconfig, "reboot": reboot, "swapon": swapon,
-            "kexec_load": kexec_load, "sched_setattr": sched_setattr, "sched_getattr": sched_getattr,
-            "landlock_create_ruleset": landlock_create_ruleset, "landlock_add_rule": landlock_add_rule,
-            "ptrace": ptrace, "shmctl": ipcctl, "msgctl": ipcctl, "semctl": ipcctl}
+            "seccomp": _seccomp, "fsconfig": _fsconfig}
+# printers in modules of their own (tracespec.format.MODULE, the function named as the syscall unless
+# given), imported the first time a trace holds one of their syscalls: most runs never see them
+LAZY_PRINTERS = {"reboot": "sysadmin", "swapon": "sysadmin", "kexec_load": "sysadmin",
+                 "sched_setattr": "schedattr", "sched_getattr": "schedattr",
+                 "landlock_create_ruleset": "landlock", "landlock_add_rule": "landlock", "ptrace": "ptrace",
+                 "shmctl": "sysvipc:ipcctl", "msgctl": "sysvipc:ipcctl", "semctl": "sysvipc:ipcctl"}
+OWN_WAY = frozenset(PRINTERS) | frozenset(LAZY_PRINTERS)  # every syscall printed by a printer here
+
+
+def _printer(name: str):
+    fn = PRINTERS.get(name)
+    if fn is None and name in LAZY_PRINTERS:
+        module, _, attr = LAZY_PRINTERS[name].partition(":")
+        fn = PRINTERS[name] = getattr(importlib.import_module(f"tracespec.format.{module}"), attr or name)
+    return fn
 MAKES_FDS = frozenset({"clone", "clone3"})  # printers whose descriptors are ones the call made
 STYLED = frozenset({"clone", "clone3", "fcntl", "ioctl", "futex", "prctl", "arch_prctl", "rt_sigreturn", "kcmp",
                     "io_uring_setup", "capget", "capset", "membarrier",
@@ -696,7 +704,7 @@ def special(ev: SyscallEvent, style: Style = DEFAULT_STYLE, fds=None):
     fds: -y's descriptor table (FdPaths), whose annotation a descriptor argument gets."""
     if ev.info is None or ev.enter is None or ev.info.raw:
         return None
-    fn = PRINTERS.get(ev.info.name)
+    fn = _printer(ev.info.name)
     if fn is None or len(ev.args) < len(ev.info.args):
         return None
     if ev.info.name not in STYLED:
