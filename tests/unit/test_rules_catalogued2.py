@@ -10,13 +10,12 @@ from __future__ import annotations
 import struct
 import time
 
-from schemas import syscall_infos
-from tracespec.decode.events import SyscallEvent
+from schemas import rendered_args, synthetic_event, syscall_infos
 from tracespec.format.args import render, visible
 from tracespec.format.special import special
 from tracespec.format.values import Style, ret_text, structs, value_names
 from tracespec.wire.layout import SIGINFO_SIZE
-from tracespec.wire.records import EnterRecord, ExitRecord, Slot
+from tracespec.wire.records import Slot
 
 SYSCALLS = ["sigaltstack", "getresuid", "getresgid", "setresuid", "setreuid", "setfsgid", "personality",
             "ioprio_set", "ioprio_get", "capget", "capset", "getxattr", "fsetxattr", "mremap", "sendfile", "membarrier", "mount", "syslog", "shmget", "semget", "rt_sigtimedwait",
@@ -30,16 +29,11 @@ def infos() -> dict:
 
 
 def event(name: str, args: tuple, ret: int = 0, entry: dict | None = None, exit: dict | None = None):
-    info = infos()[name]
-    full = tuple(args) + (0,) * (len(info.args) - len(args))
-    entry = entry or {}
-    return SyscallEvent(info, info.nr, 1, 1, "t", EnterRecord(0, 1, 1, info.nr, 0, 0, b"t", full, ()),
-                        ExitRecord(1, 1, 1, info.nr, 0, 0, ret, ()), full, {**entry, **(exit or {})}, entry)
+    return synthetic_event(infos()[name], args, ret, entry, exit)
 
 
 def line(name: str, args: tuple, ret: int = 0, slots: dict | None = None, style: Style = Style()) -> str:
-    ev = event(name, args, ret, slots)
-    return ", ".join(render(f, v, ev, None, style) for f, v in visible(ev))
+    return rendered_args(event(name, args, ret, slots), style)
 
 
 def stack(sp: int, flags: int, size: int) -> Slot:

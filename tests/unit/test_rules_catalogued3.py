@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 import struct
 
-from schemas import syscall_infos
+from schemas import rendered_args, synthetic_event, syscall_infos
 from tracespec.catalogue.kinds import KINDS, Written
-from tracespec.decode.events import SyscallEvent
 from tracespec.format.args import render, visible
 from tracespec.format.fdpaths import FdPaths
 from tracespec.format.ptrace import USER_OFFSETS, user_offset_text
 from tracespec.format.jsonl import json_value
 from tracespec.format.special import special
 from tracespec.format.values import Style, ret_text, value_names
-from tracespec.wire.records import EnterRecord, ExitRecord, Slot
+from tracespec.wire.records import Slot
 
 SYSCALLS = ["reboot", "swapon", "userfaultfd", "delete_module", "finit_module", "kexec_load", "kexec_file_load",
             "sched_setattr", "sched_getattr", "process_vm_readv", "landlock_create_ruleset", "landlock_add_rule",
@@ -32,16 +31,11 @@ MAGIC1, MAGIC2, RESTART2 = 0xFEE1DEAD, 0x28121969, 0xA1B2C3D4
 
 
 def event(name: str, args: tuple, ret: int = 0, entry: dict | None = None, exit: dict | None = None):
-    info = syscall_infos(tuple(SYSCALLS))[name]
-    full = tuple(args) + (0,) * (len(info.args) - len(args))
-    entry = entry or {}
-    return SyscallEvent(info, info.nr, 1, 1, "t", EnterRecord(0, 1, 1, info.nr, 0, 0, b"t", full, ()),
-                        ExitRecord(1, 1, 1, info.nr, 0, 0, ret, ()), full, {**entry, **(exit or {})}, entry)
+    return synthetic_event(syscall_infos(tuple(SYSCALLS))[name], args, ret, entry, exit)
 
 
 def line(name: str, args: tuple, ret: int = 0, slots: dict | None = None, style: Style = Style()) -> str:
-    ev = event(name, args, ret, slots)
-    return ", ".join(render(f, v, ev, None, style) for f, v in visible(ev))
+    return rendered_args(event(name, args, ret, slots), style)
 
 
 def test_reboot_shows_its_string_only_for_restart2():
