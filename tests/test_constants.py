@@ -227,12 +227,12 @@ def test_io_uring_and_kcmp_values_and_layouts_match_the_uapi_headers(tmp_path):
 ADMIN_SETS = ("reboot_magic1", "reboot_magic2", "reboot_cmd", "uffd_flags", "delete_module_flags", "module_init_flags",
               "swap_flags", "kexec_arch", "kexec_load_flags", "kexec_file_load_flags", "sched_flags",
               "landlock_access_fs", "landlock_create_ruleset_flags", "futex_waiter_flags", "move_pages_flags",
-              "adjtimex_modes", "adjtimex_status", "adjtimex_state")
-LAYOUTS = ("sched_attr", "kexec_segment", "landlock_path_beneath_attr", "futex_waitv", "timex")
+              "adjtimex_modes", "adjtimex_status", "adjtimex_state", "open_resolve_flags", "semop_flags")
+LAYOUTS = ("sched_attr", "kexec_segment", "landlock_path_beneath_attr", "futex_waitv", "timex", "open_how", "sembuf")
 KERNEL_INTERNAL = {"SWAP_FLAG_DISCARD_ONCE", "SWAP_FLAG_DISCARD_PAGES"}  # the kernel's linux/swap.h, not glibc's
 ADMIN_HEADERS = ["stdio.h", "fcntl.h", "sys/swap.h", "linux/reboot.h", "linux/userfaultfd.h", "linux/module.h",
                  "linux/kexec.h", "linux/sched.h", "linux/landlock.h", "linux/futex.h", "linux/mempolicy.h",
-                 "sys/timex.h"]
+                 "sys/timex.h", "linux/openat2.h", "sys/sem.h"]
 
 
 def test_administrators_values_and_layouts_match_the_headers(tmp_path):
@@ -246,7 +246,8 @@ def test_administrators_values_and_layouts_match_the_headers(tmp_path):
     assert set(seen) == set(names) - KERNEL_INTERNAL
     layouts = load_structs()
     prog = ("#include <stdio.h>\n#include <stddef.h>\n#include <linux/sched/types.h>\n#include <linux/kexec.h>\n"
-            "#include <linux/landlock.h>\n#include <linux/futex.h>\n#include <sys/timex.h>\nint main(void) {\n"
+            "#include <linux/landlock.h>\n#include <linux/futex.h>\n#include <sys/timex.h>\n#include <linux/openat2.h>\n"
+            "#include <sys/sem.h>\nint main(void) {\n"
             'printf("LANDLOCK_RULE_PATH_BENEATH %d\\n", (int)LANDLOCK_RULE_PATH_BENEATH);\n')
     for name in LAYOUTS:
         prog += f'printf("{name} %zu\\n", sizeof(struct {name}));\n'
@@ -255,7 +256,7 @@ def test_administrators_values_and_layouts_match_the_headers(tmp_path):
                      f'sizeof(((struct {name} *)0)->{f.name}));\n')
     out = dict(line.split(" ", 1) for line in _compile_and_run(tmp_path, prog + "return 0;\n}\n").splitlines())
     assert int(out["LANDLOCK_RULE_PATH_BENEATH"]) == c.values["LANDLOCK_RULE_PATH_BENEATH"]  # an enum there
-    widths = {"u32": 4, "s32": 4, "u64": 8, "s64": 8}
+    widths = {"u16": 2, "s16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}
     for name in LAYOUTS:
         assert int(out[name]) == layouts[name].size, name
         for f in layouts[name].fields:

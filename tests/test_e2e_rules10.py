@@ -234,3 +234,24 @@ def test_add_key_and_request_key_agree_with_strace(options, build_dir, tmp_path)
                          'request_key("user", "tracespec:none", NULL, KEY_SPEC_THREAD_KEYRING) = -1 ENOKEY '
                          "(Required key not available)",
                          'request_key("user", "tracespec:none", "callout", -42) = -1 EINVAL (Invalid argument)']
+
+
+@pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
+def test_openat2_semop_and_process_madvise_agree_with_strace(options, build_dir, tmp_path):
+    directory = tmp_path / "d"
+    directory.mkdir()
+    lines = compare_group("rules10_workload", "misc2", ["openat2", "semop", "semtimedop", "process_madvise"],
+                          build_dir, tmp_path, options, extra_argv=(str(directory),),
+                          scrub=lambda line: re.sub(r"^(semop|semtimedop)\(\d+", r"\1(ID", line))
+    lines = [line for line in lines if not line.startswith("close(")]
+    if options == ():
+        assert lines[0] == (f'openat2(AT_FDCWD, "{directory}", {{flags=O_RDONLY|O_CLOEXEC|O_DIRECTORY, '
+                            "resolve=RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH}, 24) = -1 EXDEV (Invalid cross-device link)")
+        assert lines[1].startswith('openat2(AT_FDCWD, "/nonexistent/dir/f", {flags=O_WRONLY|O_CREAT|O_EXCL, '
+                                   "mode=0600, resolve=0}, 24)")
+        assert lines[3] == f'openat2(AT_FDCWD, "{directory}", 0xADDR, 8) = -1 EINVAL (Invalid argument)'
+        assert lines[4] == ("semop(ID, [{sem_num=0, sem_op=1, sem_flg=SEM_UNDO}, {sem_num=1, sem_op=2, "
+                            "sem_flg=IPC_NOWAIT}], 2) = 0")
+        assert lines[6] == ("semtimedop(ID, [{sem_num=1, sem_op=-5, sem_flg=0}], 1, {tv_sec=0, tv_nsec=1000}) "
+                            "= -1 EAGAIN (Resource temporarily unavailable)")
+        assert lines[8].startswith("process_madvise(3, [{iov_base=0xADDR, iov_len=4096}], 1, MADV_COLD, 0) = ")

@@ -213,14 +213,15 @@ def _decode_15(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 16: f8 enter (filename)
+# kind 16: f8 enter (filename, how)
 _S16 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_16(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S16.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 17: f8 exit
@@ -264,7 +265,7 @@ _RETRY_READERS = {
     262: (_str_slot, ),
     269: (_str_slot, ),
     332: (_str_slot, ),
-    437: (_str_slot, ),
+    437: (_str_slot, _buf_slot, ),
     439: (_str_slot, ),
 }
 

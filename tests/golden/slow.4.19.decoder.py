@@ -667,34 +667,32 @@ def _decode_61(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 62: f31 enter (arg)
-_S62 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 62: f31 enter (tsops)
+_S62 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S62.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S62.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 63: f31 exit (arg)
+# kind 63: f31 exit
 _S63 = struct.Struct("<QIIIHHq")
 
 def _decode_63(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 64: f32 enter (arg)
-_S64 = struct.Struct("<QIIIHH16sQQQ")
+_S64 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S64.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S64.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 65: f32 exit (arg)
@@ -707,80 +705,81 @@ def _decode_65(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 66: f33 enter
-_S66 = struct.Struct("<QIIIHH16sQQ")
+# kind 66: f33 enter (arg)
+_S66 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_66(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S66.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S66.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 67: f33 exit (buf)
+# kind 67: f33 exit (arg)
 _S67 = struct.Struct("<QIIIHHq")
 
 def _decode_67(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
     pos = off + 32
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 68: f34 enter (arg0, arg1)
+# kind 68: f34 enter
 _S68 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_68(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 69: f34 exit (buf)
+_S69 = struct.Struct("<QIIIHHq")
+
+def _decode_69(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _str_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 70: f35 enter (arg0, arg1)
+_S70 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_70(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 69: f34 exit
-_S69 = struct.Struct("<QIIIHHq")
+# kind 71: f35 exit
+_S71 = struct.Struct("<QIIIHHq")
 
-def _decode_69(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
+def _decode_71(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 70: f35 enter (arg0)
-_S70 = struct.Struct("<QIIIHH16sQQQ")
+# kind 72: f36 enter (arg0)
+_S72 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S70.unpack_from(mv, off)
+def _decode_72(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S72.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 71: f35 exit (arg1)
-_S71 = struct.Struct("<QIIIHHq")
-
-def _decode_71(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 72: f36 enter
-_S72 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 73: f36 exit (tv, tz)
+# kind 73: f36 exit (arg1)
 _S73 = struct.Struct("<QIIIHHq")
 
 def _decode_73(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 74: f37 enter
@@ -791,14 +790,15 @@ def _decode_74(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 75: f37 exit (rlim)
+# kind 75: f37 exit (tv, tz)
 _S75 = struct.Struct("<QIIIHHq")
 
 def _decode_75(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 76: f38 enter
@@ -809,7 +809,7 @@ def _decode_76(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 77: f38 exit (ru)
+# kind 77: f38 exit (rlim)
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
@@ -820,14 +820,14 @@ def _decode_77(mv, off):
 
 
 # kind 78: f39 enter
-_S78 = struct.Struct("<QIIIHH16sQ")
+_S78 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S78.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S78.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 79: f39 exit (info)
+# kind 79: f39 exit (ru)
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
@@ -845,7 +845,7 @@ def _decode_80(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 81: f40 exit (tbuf)
+# kind 81: f40 exit (info)
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
@@ -855,17 +855,15 @@ def _decode_81(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 82: f41 enter (data)
-_S82 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 82: f41 enter
+_S82 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S82.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S82.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 83: f41 exit (data)
+# kind 83: f41 exit (tbuf)
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
@@ -875,15 +873,17 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 84: f42 enter
-_S84 = struct.Struct("<QIIIHH16sQQ")
+# kind 84: f42 enter (data)
+_S84 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S84.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 85: f42 exit (grouplist)
+# kind 85: f42 exit (data)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
@@ -893,42 +893,40 @@ def _decode_85(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 86: f43 enter (grouplist)
+# kind 86: f43 enter
 _S86 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_86(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S86.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 87: f43 exit (grouplist)
+_S87 = struct.Struct("<QIIIHHq")
+
+def _decode_87(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 88: f44 enter (grouplist)
+_S88 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_88(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S88.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 87: f43 exit
-_S87 = struct.Struct("<QIIIHHq")
-
-def _decode_87(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S87.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 88: f44 enter
-_S88 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S88.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 89: f44 exit (ruidp, euidp, suidp)
+# kind 89: f44 exit
 _S89 = struct.Struct("<QIIIHHq")
 
 def _decode_89(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 90: f45 enter
@@ -939,7 +937,7 @@ def _decode_90(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 91: f45 exit (rgidp, egidp, sgidp)
+# kind 91: f45 exit (ruidp, euidp, suidp)
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
@@ -951,75 +949,74 @@ def _decode_91(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 92: f46 enter (header)
-_S92 = struct.Struct("<QIIIHH16sQQ")
+# kind 92: f46 enter
+_S92 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S92.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S92.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 93: f46 exit (dataptr)
+# kind 93: f46 exit (rgidp, egidp, sgidp)
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 94: f47 enter (header, data)
+# kind 94: f47 enter (header)
 _S94 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_94(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 95: f47 exit
+# kind 95: f47 exit (dataptr)
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 96: f48 enter
-_S96 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 97: f48 exit (uset)
-_S97 = struct.Struct("<QIIIHHq")
-
-def _decode_97(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 98: f49 enter (uthese, uts)
-_S98 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 96: f48 enter (header, data)
+_S96 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S98.unpack_from(mv, off)
-    pos = off + 72
+def _decode_96(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 99: f49 exit (uinfo)
+# kind 97: f48 exit
+_S97 = struct.Struct("<QIIIHHq")
+
+def _decode_97(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 98: f49 enter
+_S98 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_98(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 99: f49 exit (uset)
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
@@ -1029,32 +1026,35 @@ def _decode_99(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 100: f50 enter (uinfo)
-_S100 = struct.Struct("<QIIIHH16sQQQ")
+# kind 100: f50 enter (uthese, uts)
+_S100 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S100.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S100.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 101: f50 exit
+# kind 101: f50 exit (uinfo)
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S101.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 102: f51 enter (unewset)
-_S102 = struct.Struct("<QIIIHH16sQQ")
+# kind 102: f51 enter (uinfo)
+_S102 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_102(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S102.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 103: f51 exit
@@ -1065,7 +1065,7 @@ def _decode_103(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 104: f52 enter (uss)
+# kind 104: f52 enter (unewset)
 _S104 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_104(mv, off):
@@ -1075,61 +1075,61 @@ def _decode_104(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 105: f52 exit (uoss)
+# kind 105: f52 exit
 _S105 = struct.Struct("<QIIIHHq")
 
 def _decode_105(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 106: f53 enter (filename, times)
+# kind 106: f53 enter (uss)
 _S106 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_106(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 107: f53 exit
+# kind 107: f53 exit (uoss)
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 108: f54 enter (pathname)
+# kind 108: f54 enter (filename, times)
 _S108 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_108(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 109: f54 exit (buf)
+# kind 109: f54 exit
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 110: f55 enter
+# kind 110: f55 enter (pathname)
 _S110 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_110(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 111: f55 exit (buf)
@@ -1142,89 +1142,87 @@ def _decode_111(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 112: f56 enter (param)
+# kind 112: f56 enter
 _S112 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_112(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 113: f56 exit (buf)
+_S113 = struct.Struct("<QIIIHHq")
+
+def _decode_113(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 114: f57 enter (param)
+_S114 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_114(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 113: f56 exit
-_S113 = struct.Struct("<QIIIHHq")
-
-def _decode_113(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S113.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 114: f57 enter
-_S114 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_114(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 115: f57 exit (param)
+# kind 115: f57 exit
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 116: f58 enter
+_S116 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_116(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 117: f58 exit (param)
+_S117 = struct.Struct("<QIIIHHq")
+
+def _decode_117(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 116: f58 enter (param)
-_S116 = struct.Struct("<QIIIHH16sQQQ")
+# kind 118: f59 enter (param)
+_S118 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S116.unpack_from(mv, off)
+def _decode_118(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S118.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 117: f58 exit
-_S117 = struct.Struct("<QIIIHHq")
-
-def _decode_117(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 118: f59 enter
-_S118 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 119: f59 exit (arg1)
+# kind 119: f59 exit
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S119.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 120: f60 enter (arg2)
-_S120 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 120: f60 enter
+_S120 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S120.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 121: f60 exit (arg2)
+# kind 121: f60 exit (arg1)
 _S121 = struct.Struct("<QIIIHHq")
 
 def _decode_121(mv, off):
@@ -1234,15 +1232,17 @@ def _decode_121(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 122: f61 enter
-_S122 = struct.Struct("<QIIIHH16sQ")
+# kind 122: f61 enter (arg2)
+_S122 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S122.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 123: f61 exit (txc_p)
+# kind 123: f61 exit (arg2)
 _S123 = struct.Struct("<QIIIHHq")
 
 def _decode_123(mv, off):
@@ -1252,33 +1252,32 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 124: f62 enter (rlim)
-_S124 = struct.Struct("<QIIIHH16sQQ")
+# kind 124: f62 enter
+_S124 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S124.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S124.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 125: f62 exit
+# kind 125: f62 exit (txc_p)
 _S125 = struct.Struct("<QIIIHHq")
 
 def _decode_125(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S125.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 126: f63 enter (tv, tz)
+# kind 126: f63 enter (rlim)
 _S126 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_126(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 127: f63 exit
@@ -1289,17 +1288,15 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 128: f64 enter (dev_name, dir_name, type, data)
-_S128 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 128: f64 enter (tv, tz)
+_S128 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    s3, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S128.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 129: f64 exit
@@ -1310,14 +1307,17 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (arg)
-_S130 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 130: f65 enter (dev_name, dir_name, type, data)
+_S130 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S130.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 131: f65 exit
@@ -1328,14 +1328,14 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (arg0)
-_S132 = struct.Struct("<QIIIHH16sQQ")
+# kind 132: f66 enter (arg)
+_S132 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S132.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 133: f66 exit
@@ -1346,14 +1346,14 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (uargs)
-_S134 = struct.Struct("<QIIIHH16sQQQ")
+# kind 134: f67 enter (arg0)
+_S134 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S134.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S134.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 135: f67 exit
@@ -1364,14 +1364,14 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (arg0)
-_S136 = struct.Struct("<QIIIHH16sQQ")
+# kind 136: f68 enter (uargs)
+_S136 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S136.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S136.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 137: f68 exit
@@ -1382,14 +1382,14 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 138: f69 enter (arg1)
-_S138 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 138: f69 enter (arg0)
+_S138 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S138.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S138.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 139: f69 exit
@@ -1400,16 +1400,14 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (arg0, arg1, arg2)
+# kind 140: f70 enter (arg1)
 _S140 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_140(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S140.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 141: f70 exit
@@ -1420,15 +1418,16 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter (name, value)
+# kind 142: f71 enter (arg0, arg1, arg2)
 _S142 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_142(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S142.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 143: f71 exit
@@ -1439,38 +1438,37 @@ def _decode_143(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 144: f72 enter (arg0, arg1)
-_S144 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 144: f72 enter (name, value)
+_S144 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S144.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S144.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 145: f72 exit (arg2)
+# kind 145: f72 exit
 _S145 = struct.Struct("<QIIIHHq")
 
 def _decode_145(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S145.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 146: f73 enter (name)
+# kind 146: f73 enter (arg0, arg1)
 _S146 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_146(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S146.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 147: f73 exit (value)
+# kind 147: f73 exit (arg2)
 _S147 = struct.Struct("<QIIIHHq")
 
 def _decode_147(mv, off):
@@ -1480,33 +1478,35 @@ def _decode_147(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 148: f74 enter (arg0, arg1)
-_S148 = struct.Struct("<QIIIHH16sQQ")
+# kind 148: f74 enter (name)
+_S148 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S148.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S148.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 149: f74 exit
+# kind 149: f74 exit (value)
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 150: f75 enter (arg1)
-_S150 = struct.Struct("<QIIIHH16sQQQ")
+# kind 150: f75 enter (arg0, arg1)
+_S150 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S150.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S150.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 151: f75 exit
@@ -1517,50 +1517,50 @@ def _decode_151(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 152: f76 enter
-_S152 = struct.Struct("<QIIIHH16sQ")
+# kind 152: f76 enter (arg1)
+_S152 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S152.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S152.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 153: f76 exit (tloc)
+# kind 153: f76 exit
 _S153 = struct.Struct("<QIIIHHq")
 
 def _decode_153(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 154: f77 enter
+_S154 = struct.Struct("<QIIIHH16sQ")
+
+def _decode_154(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S154.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+
+
+# kind 155: f77 exit (tloc)
+_S155 = struct.Struct("<QIIIHHq")
+
+def _decode_155(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 154: f77 enter (utime)
-_S154 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 156: f78 enter (utime)
+_S156 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S154.unpack_from(mv, off)
+def _decode_156(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S156.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
-
-
-# kind 155: f77 exit
-_S155 = struct.Struct("<QIIIHHq")
-
-def _decode_155(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 156: f78 enter (user_mask_ptr)
-_S156 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S156.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 157: f78 exit
@@ -1571,33 +1571,33 @@ def _decode_157(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 158: f79 enter
+# kind 158: f79 enter (user_mask_ptr)
 _S158 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_158(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S158.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 159: f79 exit (user_mask_ptr)
+# kind 159: f79 exit
 _S159 = struct.Struct("<QIIIHHq")
 
 def _decode_159(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S159.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 160: f80 enter
-_S160 = struct.Struct("<QIIIHH16sQQ")
+_S160 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S160.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S160.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 161: f80 exit (ctxp)
+# kind 161: f80 exit (user_mask_ptr)
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
@@ -1607,17 +1607,15 @@ def _decode_161(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 162: f81 enter (timer_event_spec)
-_S162 = struct.Struct("<QIIIHH16sQQQ")
+# kind 162: f81 enter
+_S162 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S162.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S162.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 163: f81 exit (created_timer_id)
+# kind 163: f81 exit (ctxp)
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
@@ -1627,35 +1625,36 @@ def _decode_163(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 164: f82 enter (arg2)
+# kind 164: f82 enter (tsops, timeout)
 _S164 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_164(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S164.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 165: f82 exit (arg3)
+# kind 165: f82 exit
 _S165 = struct.Struct("<QIIIHHq")
 
 def _decode_165(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 166: f83 enter
-_S166 = struct.Struct("<QIIIHH16sQQ")
+# kind 166: f83 enter (timer_event_spec)
+_S166 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S166.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S166.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 167: f83 exit (arg1)
+# kind 167: f83 exit (created_timer_id)
 _S167 = struct.Struct("<QIIIHHq")
 
 def _decode_167(mv, off):
@@ -1665,35 +1664,35 @@ def _decode_167(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 168: f84 enter (tp)
-_S168 = struct.Struct("<QIIIHH16sQQ")
+# kind 168: f84 enter (arg2)
+_S168 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S168.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 169: f84 exit
-_S169 = struct.Struct("<QIIIHHq")
-
-def _decode_169(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 170: f85 enter (rqtp)
-_S170 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S168.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 171: f85 exit (rmtp)
+# kind 169: f84 exit (arg3)
+_S169 = struct.Struct("<QIIIHHq")
+
+def _decode_169(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S169.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 170: f85 enter
+_S170 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_170(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S170.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 171: f85 exit (arg1)
 _S171 = struct.Struct("<QIIIHHq")
 
 def _decode_171(mv, off):
@@ -1703,25 +1702,25 @@ def _decode_171(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 172: f86 enter
-_S172 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 172: f86 enter (tp)
+_S172 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S172.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S172.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 173: f86 exit (events)
+# kind 173: f86 exit
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S173.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 174: f87 enter (event)
+# kind 174: f87 enter (rqtp)
 _S174 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_174(mv, off):
@@ -1731,41 +1730,42 @@ def _decode_174(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 175: f87 exit
+# kind 175: f87 exit (rmtp)
 _S175 = struct.Struct("<QIIIHHq")
 
 def _decode_175(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 176: f88 enter (filename, utimes)
-_S176 = struct.Struct("<QIIIHH16sQQ")
+# kind 176: f88 enter
+_S176 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S176.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 177: f88 exit
+# kind 177: f88 exit (events)
 _S177 = struct.Struct("<QIIIHHq")
 
 def _decode_177(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 178: f89 enter (nmask)
-_S178 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 178: f89 enter (event)
+_S178 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S178.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S178.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 179: f89 exit
@@ -1776,14 +1776,15 @@ def _decode_179(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 180: f90 enter (nmask)
-_S180 = struct.Struct("<QIIIHH16sQQQ")
+# kind 180: f90 enter (filename, utimes)
+_S180 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S180.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S180.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 181: f90 exit
@@ -1794,34 +1795,32 @@ def _decode_181(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 182: f91 enter
-_S182 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 182: f91 enter (nmask)
+_S182 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S182.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S182.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 183: f91 exit (policy, nmask)
+# kind 183: f91 exit
 _S183 = struct.Struct("<QIIIHHq")
 
 def _decode_183(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 184: f92 enter (u_name, u_attr)
-_S184 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 184: f92 enter (nmask)
+_S184 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S184.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S184.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 185: f92 exit
@@ -1832,54 +1831,53 @@ def _decode_185(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 186: f93 enter (u_msg_ptr, u_abs_timeout)
+# kind 186: f93 enter
 _S186 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_186(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S186.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 187: f93 exit
+# kind 187: f93 exit (policy, nmask)
 _S187 = struct.Struct("<QIIIHHq")
 
 def _decode_187(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S187.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 188: f94 enter (u_abs_timeout)
-_S188 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 189: f94 exit (u_msg_ptr, u_msg_prio)
-_S189 = struct.Struct("<QIIIHHq")
-
-def _decode_189(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 190: f95 enter (u_notification)
-_S190 = struct.Struct("<QIIIHH16sQQ")
+# kind 188: f94 enter (u_name, u_attr)
+_S188 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_188(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S188.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 189: f94 exit
+_S189 = struct.Struct("<QIIIHHq")
+
+def _decode_189(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 190: f95 enter (u_msg_ptr, u_abs_timeout)
+_S190 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S190.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 191: f95 exit
@@ -1890,34 +1888,35 @@ def _decode_191(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f96 enter (u_mqstat)
-_S192 = struct.Struct("<QIIIHH16sQQQ")
+# kind 192: f96 enter (u_abs_timeout)
+_S192 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S192.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S192.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 193: f96 exit (u_omqstat)
+# kind 193: f96 exit (u_msg_ptr, u_msg_prio)
 _S193 = struct.Struct("<QIIIHHq")
 
 def _decode_193(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 194: f97 enter (segments)
-_S194 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 194: f97 enter (u_notification)
+_S194 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S194.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 195: f97 exit
@@ -1928,35 +1927,34 @@ def _decode_195(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 196: f98 enter
-_S196 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 196: f98 enter (u_mqstat)
+_S196 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S196.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 197: f98 exit (infop, ru)
+# kind 197: f98 exit (u_omqstat)
 _S197 = struct.Struct("<QIIIHHq")
 
 def _decode_197(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S197.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 198: f99 enter (_type, _description, _payload)
-_S198 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 198: f99 enter (segments)
+_S198 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S198.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 199: f99 exit
@@ -1967,35 +1965,35 @@ def _decode_199(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 200: f100 enter (_type, _description, _callout_info)
-_S200 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 200: f100 enter
+_S200 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S200.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 201: f100 exit
+# kind 201: f100 exit (infop, ru)
 _S201 = struct.Struct("<QIIIHHq")
 
 def _decode_201(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S201.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 202: f101 enter (old_nodes, new_nodes)
-_S202 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 202: f101 enter (_type, _description, _payload)
+_S202 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_202(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S202.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 203: f101 exit
@@ -2006,15 +2004,16 @@ def _decode_203(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 204: f102 enter (filename, utimes)
-_S204 = struct.Struct("<QIIIHH16sQQQ")
+# kind 204: f102 enter (_type, _description, _callout_info)
+_S204 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S204.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 205: f102 exit
@@ -2025,35 +2024,34 @@ def _decode_205(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 206: f103 enter (filename)
+# kind 206: f103 enter (old_nodes, new_nodes)
 _S206 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_206(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 207: f103 exit (statbuf)
+# kind 207: f103 exit
 _S207 = struct.Struct("<QIIIHHq")
 
 def _decode_207(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 208: f104 enter (arg1, arg3)
-_S208 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 208: f104 enter (filename, utimes)
+_S208 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S208.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 209: f104 exit
@@ -2064,50 +2062,89 @@ def _decode_209(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 210: f105 enter (oldname, newname)
-_S210 = struct.Struct("<QIIIHH16sQQQ")
+# kind 210: f105 enter (filename)
+_S210 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S210.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S210.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 211: f105 exit (statbuf)
+_S211 = struct.Struct("<QIIIHHq")
+
+def _decode_211(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 212: f106 enter (arg1, arg3)
+_S212 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_212(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S212.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 213: f106 exit
+_S213 = struct.Struct("<QIIIHHq")
+
+def _decode_213(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 214: f107 enter (oldname, newname)
+_S214 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S214.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 211: f105 exit
-_S211 = struct.Struct("<QIIIHHq")
+# kind 215: f107 exit
+_S215 = struct.Struct("<QIIIHHq")
 
-def _decode_211(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S211.unpack_from(mv, off)
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 212: f106 enter (pathname)
-_S212 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 216: f108 enter (pathname)
+_S216 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S212.unpack_from(mv, off)
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 213: f106 exit (buf)
-_S213 = struct.Struct("<QIIIHHq")
+# kind 217: f108 exit (buf)
+_S217 = struct.Struct("<QIIIHHq")
 
-def _decode_213(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 214: f107 enter (inp, outp, exp, tsp, sig, sig)
-_S214 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 218: f109 enter (inp, outp, exp, tsp, sig, sig)
+_S218 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S214.unpack_from(mv, off)
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S218.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2118,11 +2155,11 @@ def _decode_214(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 215: f107 exit (inp, outp, exp, tsp)
-_S215 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit (inp, outp, exp, tsp)
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_215(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2131,11 +2168,11 @@ def _decode_215(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 216: f108 enter (ufds, tsp, sigmask)
-_S216 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 220: f110 enter (ufds, tsp, sigmask)
+_S220 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S216.unpack_from(mv, off)
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S220.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2143,85 +2180,45 @@ def _decode_216(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 217: f108 exit (ufds, tsp)
-_S217 = struct.Struct("<QIIIHHq")
-
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 218: f109 enter
-_S218 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S218.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 219: f109 exit (head_ptr, len_ptr)
-_S219 = struct.Struct("<QIIIHHq")
-
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 220: f110 enter (arg1, arg3)
-_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 221: f110 exit
+# kind 221: f110 exit (ufds, tsp)
 _S221 = struct.Struct("<QIIIHHq")
 
 def _decode_221(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 222: f111 enter (pages, nodes)
-_S222 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S222.unpack_from(mv, off)
-    pos = off + 88
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 223: f111 exit (status)
+# kind 222: f111 enter
+_S222 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_222(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S222.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 223: f111 exit (head_ptr, len_ptr)
 _S223 = struct.Struct("<QIIIHHq")
 
 def _decode_223(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 224: f112 enter (filename, utimes)
-_S224 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 224: f112 enter (arg1, arg3)
+_S224 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S224.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S224.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 225: f112 exit
@@ -2232,17 +2229,18 @@ def _decode_225(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 226: f113 enter (sigmask)
+# kind 226: f113 enter (pages, nodes)
 _S226 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_226(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S226.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 227: f113 exit (events)
+# kind 227: f113 exit (status)
 _S227 = struct.Struct("<QIIIHHq")
 
 def _decode_227(mv, off):
@@ -2252,14 +2250,15 @@ def _decode_227(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 228: f114 enter (arg1)
+# kind 228: f114 enter (filename, utimes)
 _S228 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_228(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S228.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 229: f114 exit
@@ -2270,40 +2269,78 @@ def _decode_229(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 230: f115 enter (uinfo)
-_S230 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 230: f115 enter (sigmask)
+_S230 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_230(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S230.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 231: f115 exit (events)
+_S231 = struct.Struct("<QIIIHHq")
+
+def _decode_231(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 232: f116 enter (arg1)
+_S232 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_232(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S232.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 231: f115 exit
-_S231 = struct.Struct("<QIIIHHq")
+# kind 233: f116 exit
+_S233 = struct.Struct("<QIIIHHq")
 
-def _decode_231(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S231.unpack_from(mv, off)
+def _decode_233(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 232: f116 enter (mmsg, timeout)
-_S232 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 234: f117 enter (uinfo)
+_S234 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S232.unpack_from(mv, off)
+def _decode_234(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S234.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 235: f117 exit
+_S235 = struct.Struct("<QIIIHHq")
+
+def _decode_235(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 236: f118 enter (mmsg, timeout)
+_S236 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_236(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S236.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 233: f116 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S233 = struct.Struct("<QIIIHHq")
+# kind 237: f118 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S237 = struct.Struct("<QIIIHHq")
 
-def _decode_233(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
+def _decode_237(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2316,107 +2353,107 @@ def _decode_233(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 234: f117 enter (pathname)
-_S234 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S234.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 235: f117 exit
-_S235 = struct.Struct("<QIIIHHq")
-
-def _decode_235(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 236: f118 enter (new_rlim)
-_S236 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_236(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S236.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 237: f118 exit (old_rlim)
-_S237 = struct.Struct("<QIIIHHq")
-
-def _decode_237(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 238: f119 enter (name, handle)
+# kind 238: f119 enter (pathname)
 _S238 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_238(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 239: f119 exit (handle, mnt_id)
+# kind 239: f119 exit
 _S239 = struct.Struct("<QIIIHHq")
 
 def _decode_239(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 240: f120 enter (handle)
-_S240 = struct.Struct("<QIIIHH16sQQQ")
+# kind 240: f120 enter (new_rlim)
+_S240 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S240.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S240.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 241: f120 exit
+# kind 241: f120 exit (old_rlim)
 _S241 = struct.Struct("<QIIIHHq")
 
 def _decode_241(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 242: f121 enter
-_S242 = struct.Struct("<QIIIHH16sQQ")
+# kind 242: f121 enter (name, handle)
+_S242 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S242.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S242.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 243: f121 exit (utx)
+# kind 243: f121 exit (handle, mnt_id)
 _S243 = struct.Struct("<QIIIHHq")
 
 def _decode_243(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 244: f122 enter (handle)
+_S244 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_244(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S244.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 245: f122 exit
+_S245 = struct.Struct("<QIIIHHq")
+
+def _decode_245(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 246: f123 enter
+_S246 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_246(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S246.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 247: f123 exit (utx)
+_S247 = struct.Struct("<QIIIHHq")
+
+def _decode_247(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 244: f122 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S244 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 248: f124 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S248 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_244(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S244.unpack_from(mv, off)
+def _decode_248(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S248.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2428,131 +2465,93 @@ def _decode_244(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 245: f122 exit (mmsg)
-_S245 = struct.Struct("<QIIIHHq")
+# kind 249: f124 exit (mmsg)
+_S249 = struct.Struct("<QIIIHHq")
 
-def _decode_245(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
+def _decode_249(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 246: f123 enter
-_S246 = struct.Struct("<QIIIHH16sQQQ")
+# kind 250: f125 enter
+_S250 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_246(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S246.unpack_from(mv, off)
+def _decode_250(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S250.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 247: f123 exit (cpup, nodep)
-_S247 = struct.Struct("<QIIIHHq")
+# kind 251: f125 exit (cpup, nodep)
+_S251 = struct.Struct("<QIIIHHq")
 
-def _decode_247(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
+def _decode_251(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 248: f124 enter (rvec)
-_S248 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 252: f126 enter (rvec)
+_S252 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_248(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S248.unpack_from(mv, off)
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S252.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 249: f124 exit (lvec)
-_S249 = struct.Struct("<QIIIHHq")
+# kind 253: f126 exit (lvec)
+_S253 = struct.Struct("<QIIIHHq")
 
-def _decode_249(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 250: f125 enter (lvec, rvec)
-_S250 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 254: f127 enter (lvec, rvec)
+_S254 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_250(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S250.unpack_from(mv, off)
+def _decode_254(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S254.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 251: f125 exit
-_S251 = struct.Struct("<QIIIHHq")
+# kind 255: f127 exit
+_S255 = struct.Struct("<QIIIHHq")
 
-def _decode_251(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+def _decode_255(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 252: f126 enter (idx2)
-_S252 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 256: f128 enter (idx2)
+_S256 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S252.unpack_from(mv, off)
+def _decode_256(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S256.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 253: f126 exit
-_S253 = struct.Struct("<QIIIHHq")
-
-def _decode_253(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 254: f127 enter (uattr)
-_S254 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_254(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S254.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 255: f127 exit (uattr)
-_S255 = struct.Struct("<QIIIHHq")
-
-def _decode_255(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 256: f128 enter
-_S256 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_256(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S256.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 257: f128 exit (uattr)
+# kind 257: f128 exit
 _S257 = struct.Struct("<QIIIHHq")
 
 def _decode_257(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 258: f129 enter (uargs)
+# kind 258: f129 enter (uattr)
 _S258 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_258(mv, off):
@@ -2562,7 +2561,7 @@ def _decode_258(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 259: f129 exit (uargs)
+# kind 259: f129 exit (uattr)
 _S259 = struct.Struct("<QIIIHHq")
 
 def _decode_259(mv, off):
@@ -2573,14 +2572,14 @@ def _decode_259(mv, off):
 
 
 # kind 260: f130 enter
-_S260 = struct.Struct("<QIIIHH16sQQQ")
+_S260 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_260(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S260.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S260.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 261: f130 exit (ubuf)
+# kind 261: f130 exit (uattr)
 _S261 = struct.Struct("<QIIIHHq")
 
 def _decode_261(mv, off):
@@ -2590,29 +2589,67 @@ def _decode_261(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 262: f131 enter (cmdline_ptr)
-_S262 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 262: f131 enter (uargs)
+_S262 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_262(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S262.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S262.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 263: f131 exit (uargs)
+_S263 = struct.Struct("<QIIIHHq")
+
+def _decode_263(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 264: f132 enter
+_S264 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_264(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S264.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 265: f132 exit (ubuf)
+_S265 = struct.Struct("<QIIIHHq")
+
+def _decode_265(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 266: f133 enter (cmdline_ptr)
+_S266 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_266(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S266.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 263: f131 exit
-_S263 = struct.Struct("<QIIIHHq")
+# kind 267: f133 exit
+_S267 = struct.Struct("<QIIIHHq")
 
-def _decode_263(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
+def _decode_267(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 264: f132 enter (filename, argv, envp)
-_S264 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 268: f134 enter (filename, argv, envp)
+_S268 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_264(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S264.unpack_from(mv, off)
+def _decode_268(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S268.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2620,47 +2657,47 @@ def _decode_264(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 265: f132 exit
-_S265 = struct.Struct("<QIIIHHq")
+# kind 269: f134 exit
+_S269 = struct.Struct("<QIIIHHq")
 
-def _decode_265(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
+def _decode_269(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 266: f133 enter (filename)
-_S266 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 270: f135 enter (filename)
+_S270 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_266(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S266.unpack_from(mv, off)
+def _decode_270(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S270.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 267: f133 exit (buffer)
-_S267 = struct.Struct("<QIIIHHq")
+# kind 271: f135 exit (buffer)
+_S271 = struct.Struct("<QIIIHHq")
 
-def _decode_267(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
+def _decode_271(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S271.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 268: * enter
-_S268 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 272: * enter
+_S272 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_268(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S268.unpack_from(mv, off)
+def _decode_272(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S272.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 269: * exit
-_S269 = struct.Struct("<QIIIHHq")
+# kind 273: * exit
+_S273 = struct.Struct("<QIIIHHq")
 
-def _decode_269(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
+def _decode_273(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S273.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2720,6 +2757,7 @@ _RETRY_READERS = {
     54: (_buf_slot, ),
     55: (_buf_slot, ),
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
+    65: (_buf_slot, ),
     66: (_buf_slot, ),
     72: (_buf_slot, ),
     82: (_str_slot, _str_slot, ),
@@ -2773,6 +2811,7 @@ _RETRY_READERS = {
     313: (_str_slot, ),
     202: (_buf_slot, ),
     203: (_buf_slot, ),
+    220: (_buf_slot, _buf_slot, ),
     222: (_buf_slot, ),
     223: (_buf_slot, ),
     286: (_buf_slot, ),
@@ -3147,6 +3186,10 @@ DECODERS = {
     267: _decode_267,
     268: _decode_268,
     269: _decode_269,
+    270: _decode_270,
+    271: _decode_271,
+    272: _decode_272,
+    273: _decode_273,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -667,34 +667,32 @@ def _decode_61(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 62: f31 enter (arg)
-_S62 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 62: f31 enter (tsops)
+_S62 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_62(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S62.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S62.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 63: f31 exit (arg)
+# kind 63: f31 exit
 _S63 = struct.Struct("<QIIIHHq")
 
 def _decode_63(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S63.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 64: f32 enter (arg)
-_S64 = struct.Struct("<QIIIHH16sQQQ")
+_S64 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_64(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S64.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S64.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 65: f32 exit (arg)
@@ -707,19 +705,39 @@ def _decode_65(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 66: f33 enter
+# kind 66: f33 enter (arg)
 _S66 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_66(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S66.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 67: f33 exit (arg1, dirent_count)
+# kind 67: f33 exit (arg)
 _S67 = struct.Struct("<QIIIHHq")
 
 def _decode_67(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S67.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 68: f34 enter
+_S68 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_68(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S68.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 69: f34 exit (arg1, dirent_count)
+_S69 = struct.Struct("<QIIIHHq")
+
+def _decode_69(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, _ = _buf_slot(mv, pos)
@@ -727,80 +745,61 @@ def _decode_67(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 68: f34 enter
-_S68 = struct.Struct("<QIIIHH16sQQ")
+# kind 70: f35 enter
+_S70 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S68.unpack_from(mv, off)
+def _decode_70(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 69: f34 exit (buf)
-_S69 = struct.Struct("<QIIIHHq")
+# kind 71: f35 exit (buf)
+_S71 = struct.Struct("<QIIIHHq")
 
-def _decode_69(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
+def _decode_71(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _str_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 70: f35 enter (arg0, arg1)
-_S70 = struct.Struct("<QIIIHH16sQQ")
+# kind 72: f36 enter (arg0, arg1)
+_S72 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
+def _decode_72(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 71: f35 exit
-_S71 = struct.Struct("<QIIIHHq")
+# kind 73: f36 exit
+_S73 = struct.Struct("<QIIIHHq")
 
-def _decode_71(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
+def _decode_73(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 72: f36 enter (arg0)
-_S72 = struct.Struct("<QIIIHH16sQQQ")
+# kind 74: f37 enter (arg0)
+_S74 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S72.unpack_from(mv, off)
+def _decode_74(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S74.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 73: f36 exit (arg1)
-_S73 = struct.Struct("<QIIIHHq")
-
-def _decode_73(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 74: f37 enter
-_S74 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 75: f37 exit (tv, tz)
+# kind 75: f37 exit (arg1)
 _S75 = struct.Struct("<QIIIHHq")
 
 def _decode_75(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 76: f38 enter
@@ -811,14 +810,15 @@ def _decode_76(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 77: f38 exit (rlim)
+# kind 77: f38 exit (tv, tz)
 _S77 = struct.Struct("<QIIIHHq")
 
 def _decode_77(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 78: f39 enter
@@ -829,7 +829,7 @@ def _decode_78(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 79: f39 exit (ru)
+# kind 79: f39 exit (rlim)
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
@@ -840,14 +840,14 @@ def _decode_79(mv, off):
 
 
 # kind 80: f40 enter
-_S80 = struct.Struct("<QIIIHH16sQ")
+_S80 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_80(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S80.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S80.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 81: f40 exit (info)
+# kind 81: f40 exit (ru)
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
@@ -865,7 +865,7 @@ def _decode_82(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 83: f41 exit (tbuf)
+# kind 83: f41 exit (info)
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
@@ -875,17 +875,15 @@ def _decode_83(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 84: f42 enter (data)
-_S84 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 84: f42 enter
+_S84 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S84.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S84.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 85: f42 exit (data)
+# kind 85: f42 exit (tbuf)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
@@ -895,15 +893,17 @@ def _decode_85(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 86: f43 enter
-_S86 = struct.Struct("<QIIIHH16sQQ")
+# kind 86: f43 enter (data)
+_S86 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S86.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S86.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 87: f43 exit (grouplist)
+# kind 87: f43 exit (data)
 _S87 = struct.Struct("<QIIIHHq")
 
 def _decode_87(mv, off):
@@ -913,42 +913,40 @@ def _decode_87(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 88: f44 enter (grouplist)
+# kind 88: f44 enter
 _S88 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_88(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S88.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 89: f44 exit (grouplist)
+_S89 = struct.Struct("<QIIIHHq")
+
+def _decode_89(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 90: f45 enter (grouplist)
+_S90 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_90(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S90.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 89: f44 exit
-_S89 = struct.Struct("<QIIIHHq")
-
-def _decode_89(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S89.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 90: f45 enter
-_S90 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S90.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 91: f45 exit (ruidp, euidp, suidp)
+# kind 91: f45 exit
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 92: f46 enter
@@ -959,7 +957,7 @@ def _decode_92(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 93: f46 exit (rgidp, egidp, sgidp)
+# kind 93: f46 exit (ruidp, euidp, suidp)
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
@@ -971,75 +969,74 @@ def _decode_93(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 94: f47 enter (header)
-_S94 = struct.Struct("<QIIIHH16sQQ")
+# kind 94: f47 enter
+_S94 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S94.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 95: f47 exit (dataptr)
+# kind 95: f47 exit (rgidp, egidp, sgidp)
 _S95 = struct.Struct("<QIIIHHq")
 
 def _decode_95(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 96: f48 enter (header, data)
+# kind 96: f48 enter (header)
 _S96 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_96(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 97: f48 exit
+# kind 97: f48 exit (dataptr)
 _S97 = struct.Struct("<QIIIHHq")
 
 def _decode_97(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 98: f49 enter
-_S98 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 99: f49 exit (uset)
-_S99 = struct.Struct("<QIIIHHq")
-
-def _decode_99(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 100: f50 enter (uthese, uts)
-_S100 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 98: f49 enter (header, data)
+_S98 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_100(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S100.unpack_from(mv, off)
-    pos = off + 72
+def _decode_98(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 101: f50 exit (uinfo)
+# kind 99: f49 exit
+_S99 = struct.Struct("<QIIIHHq")
+
+def _decode_99(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 100: f50 enter
+_S100 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_100(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 101: f50 exit (uset)
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
@@ -1049,32 +1046,35 @@ def _decode_101(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 102: f51 enter (arg2)
+# kind 102: f51 enter (uthese, uts)
 _S102 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_102(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S102.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 103: f51 exit
+# kind 103: f51 exit (uinfo)
 _S103 = struct.Struct("<QIIIHHq")
 
 def _decode_103(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 104: f52 enter (unewset)
-_S104 = struct.Struct("<QIIIHH16sQQ")
+# kind 104: f52 enter (arg2)
+_S104 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S104.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 105: f52 exit
@@ -1085,7 +1085,7 @@ def _decode_105(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 106: f53 enter (uss)
+# kind 106: f53 enter (unewset)
 _S106 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_106(mv, off):
@@ -1095,61 +1095,61 @@ def _decode_106(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 107: f53 exit (uoss)
+# kind 107: f53 exit
 _S107 = struct.Struct("<QIIIHHq")
 
 def _decode_107(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 108: f54 enter (filename, times)
+# kind 108: f54 enter (uss)
 _S108 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_108(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 109: f54 exit
+# kind 109: f54 exit (uoss)
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 110: f55 enter (pathname)
+# kind 110: f55 enter (filename, times)
 _S110 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_110(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 111: f55 exit (buf)
+# kind 111: f55 exit
 _S111 = struct.Struct("<QIIIHHq")
 
 def _decode_111(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S111.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 112: f56 enter
+# kind 112: f56 enter (pathname)
 _S112 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_112(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 113: f56 exit (buf)
@@ -1162,89 +1162,87 @@ def _decode_113(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 114: f57 enter (param)
+# kind 114: f57 enter
 _S114 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_114(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 115: f57 exit (buf)
+_S115 = struct.Struct("<QIIIHHq")
+
+def _decode_115(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 116: f58 enter (param)
+_S116 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_116(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 115: f57 exit
-_S115 = struct.Struct("<QIIIHHq")
-
-def _decode_115(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 116: f58 enter
-_S116 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_116(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 117: f58 exit (param)
+# kind 117: f58 exit
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 118: f59 enter
+_S118 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_118(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S118.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 119: f59 exit (param)
+_S119 = struct.Struct("<QIIIHHq")
+
+def _decode_119(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S119.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 118: f59 enter (param)
-_S118 = struct.Struct("<QIIIHH16sQQQ")
+# kind 120: f60 enter (param)
+_S120 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_118(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S118.unpack_from(mv, off)
+def _decode_120(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S120.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 119: f59 exit
-_S119 = struct.Struct("<QIIIHHq")
-
-def _decode_119(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S119.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 120: f60 enter
-_S120 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 121: f60 exit (arg1)
+# kind 121: f60 exit
 _S121 = struct.Struct("<QIIIHHq")
 
 def _decode_121(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S121.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 122: f61 enter (arg2)
-_S122 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 122: f61 enter
+_S122 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_122(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S122.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S122.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 123: f61 exit (arg2)
+# kind 123: f61 exit (arg1)
 _S123 = struct.Struct("<QIIIHHq")
 
 def _decode_123(mv, off):
@@ -1254,15 +1252,17 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 124: f62 enter
-_S124 = struct.Struct("<QIIIHH16sQ")
+# kind 124: f62 enter (arg2)
+_S124 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S124.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 125: f62 exit (txc_p)
+# kind 125: f62 exit (arg2)
 _S125 = struct.Struct("<QIIIHHq")
 
 def _decode_125(mv, off):
@@ -1272,33 +1272,32 @@ def _decode_125(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 126: f63 enter (rlim)
-_S126 = struct.Struct("<QIIIHH16sQQ")
+# kind 126: f63 enter
+_S126 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S126.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 127: f63 exit
+# kind 127: f63 exit (txc_p)
 _S127 = struct.Struct("<QIIIHHq")
 
 def _decode_127(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S127.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 128: f64 enter (tv, tz)
+# kind 128: f64 enter (rlim)
 _S128 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_128(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S128.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 129: f64 exit
@@ -1309,17 +1308,15 @@ def _decode_129(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 130: f65 enter (dev_name, dir_name, type, data)
-_S130 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 130: f65 enter (tv, tz)
+_S130 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S130.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    s3, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S130.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 131: f65 exit
@@ -1330,14 +1327,17 @@ def _decode_131(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 132: f66 enter (arg)
-_S132 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 132: f66 enter (dev_name, dir_name, type, data)
+_S132 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S132.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 133: f66 exit
@@ -1348,14 +1348,14 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f67 enter (arg0)
-_S134 = struct.Struct("<QIIIHH16sQQ")
+# kind 134: f67 enter (arg)
+_S134 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S134.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 135: f67 exit
@@ -1366,14 +1366,14 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f68 enter (uargs)
-_S136 = struct.Struct("<QIIIHH16sQQQ")
+# kind 136: f68 enter (arg0)
+_S136 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S136.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S136.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 137: f68 exit
@@ -1384,14 +1384,14 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 138: f69 enter (arg0)
-_S138 = struct.Struct("<QIIIHH16sQQ")
+# kind 138: f69 enter (uargs)
+_S138 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S138.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S138.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 139: f69 exit
@@ -1402,14 +1402,14 @@ def _decode_139(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 140: f70 enter (arg1)
-_S140 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 140: f70 enter (arg0)
+_S140 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_140(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S140.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S140.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 141: f70 exit
@@ -1420,16 +1420,14 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f71 enter (arg0, arg1, arg2)
+# kind 142: f71 enter (arg1)
 _S142 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_142(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S142.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 143: f71 exit
@@ -1440,15 +1438,16 @@ def _decode_143(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 144: f72 enter (name, value)
+# kind 144: f72 enter (arg0, arg1, arg2)
 _S144 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_144(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S144.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 145: f72 exit
@@ -1459,38 +1458,37 @@ def _decode_145(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 146: f73 enter (arg0, arg1)
-_S146 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 146: f73 enter (name, value)
+_S146 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_146(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S146.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S146.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 147: f73 exit (arg2)
+# kind 147: f73 exit
 _S147 = struct.Struct("<QIIIHHq")
 
 def _decode_147(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S147.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 148: f74 enter (name)
+# kind 148: f74 enter (arg0, arg1)
 _S148 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_148(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S148.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 149: f74 exit (value)
+# kind 149: f74 exit (arg2)
 _S149 = struct.Struct("<QIIIHHq")
 
 def _decode_149(mv, off):
@@ -1500,33 +1498,35 @@ def _decode_149(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 150: f75 enter (arg0, arg1)
-_S150 = struct.Struct("<QIIIHH16sQQ")
+# kind 150: f75 enter (name)
+_S150 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S150.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S150.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 151: f75 exit
+# kind 151: f75 exit (value)
 _S151 = struct.Struct("<QIIIHHq")
 
 def _decode_151(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 152: f76 enter (arg1)
-_S152 = struct.Struct("<QIIIHH16sQQQ")
+# kind 152: f76 enter (arg0, arg1)
+_S152 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S152.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 153: f76 exit
@@ -1537,50 +1537,50 @@ def _decode_153(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 154: f77 enter
-_S154 = struct.Struct("<QIIIHH16sQ")
+# kind 154: f77 enter (arg1)
+_S154 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S154.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S154.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 155: f77 exit (tloc)
+# kind 155: f77 exit
 _S155 = struct.Struct("<QIIIHHq")
 
 def _decode_155(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 156: f78 enter
+_S156 = struct.Struct("<QIIIHH16sQ")
+
+def _decode_156(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S156.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+
+
+# kind 157: f78 exit (tloc)
+_S157 = struct.Struct("<QIIIHHq")
+
+def _decode_157(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 156: f78 enter (utime)
-_S156 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 158: f79 enter (utime)
+_S158 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S156.unpack_from(mv, off)
+def _decode_158(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S158.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
-
-
-# kind 157: f78 exit
-_S157 = struct.Struct("<QIIIHHq")
-
-def _decode_157(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 158: f79 enter (user_mask_ptr)
-_S158 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S158.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 159: f79 exit
@@ -1591,33 +1591,33 @@ def _decode_159(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 160: f80 enter
+# kind 160: f80 enter (user_mask_ptr)
 _S160 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_160(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S160.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 161: f80 exit (user_mask_ptr)
+# kind 161: f80 exit
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 162: f81 enter
-_S162 = struct.Struct("<QIIIHH16sQQ")
+_S162 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S162.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S162.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 163: f81 exit (ctxp)
+# kind 163: f81 exit (user_mask_ptr)
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
@@ -1627,17 +1627,15 @@ def _decode_163(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 164: f82 enter (timer_event_spec)
-_S164 = struct.Struct("<QIIIHH16sQQQ")
+# kind 164: f82 enter
+_S164 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S164.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S164.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 165: f82 exit (created_timer_id)
+# kind 165: f82 exit (ctxp)
 _S165 = struct.Struct("<QIIIHHq")
 
 def _decode_165(mv, off):
@@ -1647,35 +1645,36 @@ def _decode_165(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 166: f83 enter (arg2)
+# kind 166: f83 enter (tsops, timeout)
 _S166 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_166(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 167: f83 exit (arg3)
+# kind 167: f83 exit
 _S167 = struct.Struct("<QIIIHHq")
 
 def _decode_167(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 168: f84 enter
-_S168 = struct.Struct("<QIIIHH16sQQ")
+# kind 168: f84 enter (timer_event_spec)
+_S168 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S168.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S168.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 169: f84 exit (arg1)
+# kind 169: f84 exit (created_timer_id)
 _S169 = struct.Struct("<QIIIHHq")
 
 def _decode_169(mv, off):
@@ -1685,35 +1684,35 @@ def _decode_169(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 170: f85 enter (tp)
-_S170 = struct.Struct("<QIIIHH16sQQ")
+# kind 170: f85 enter (arg2)
+_S170 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_170(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S170.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 171: f85 exit
-_S171 = struct.Struct("<QIIIHHq")
-
-def _decode_171(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S171.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 172: f86 enter (rqtp)
-_S172 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S172.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 173: f86 exit (rmtp)
+# kind 171: f85 exit (arg3)
+_S171 = struct.Struct("<QIIIHHq")
+
+def _decode_171(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S171.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 172: f86 enter
+_S172 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_172(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S172.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 173: f86 exit (arg1)
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
@@ -1723,25 +1722,25 @@ def _decode_173(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 174: f87 enter
-_S174 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 174: f87 enter (tp)
+_S174 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S174.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 175: f87 exit (events)
+# kind 175: f87 exit
 _S175 = struct.Struct("<QIIIHHq")
 
 def _decode_175(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 176: f88 enter (event)
+# kind 176: f88 enter (rqtp)
 _S176 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_176(mv, off):
@@ -1751,41 +1750,42 @@ def _decode_176(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 177: f88 exit
+# kind 177: f88 exit (rmtp)
 _S177 = struct.Struct("<QIIIHHq")
 
 def _decode_177(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S177.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 178: f89 enter (filename, utimes)
-_S178 = struct.Struct("<QIIIHH16sQQ")
+# kind 178: f89 enter
+_S178 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S178.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S178.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 179: f89 exit
+# kind 179: f89 exit (events)
 _S179 = struct.Struct("<QIIIHHq")
 
 def _decode_179(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 180: f90 enter (nmask)
-_S180 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 180: f90 enter (event)
+_S180 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_180(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S180.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S180.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 181: f90 exit
@@ -1796,14 +1796,15 @@ def _decode_181(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 182: f91 enter (nmask)
-_S182 = struct.Struct("<QIIIHH16sQQQ")
+# kind 182: f91 enter (filename, utimes)
+_S182 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S182.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S182.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 183: f91 exit
@@ -1814,34 +1815,32 @@ def _decode_183(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 184: f92 enter
-_S184 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 184: f92 enter (nmask)
+_S184 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S184.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S184.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 185: f92 exit (policy, nmask)
+# kind 185: f92 exit
 _S185 = struct.Struct("<QIIIHHq")
 
 def _decode_185(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S185.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 186: f93 enter (u_name, u_attr)
-_S186 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 186: f93 enter (nmask)
+_S186 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S186.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S186.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 187: f93 exit
@@ -1852,54 +1851,53 @@ def _decode_187(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 188: f94 enter (u_msg_ptr, u_abs_timeout)
+# kind 188: f94 enter
 _S188 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_188(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 189: f94 exit
+# kind 189: f94 exit (policy, nmask)
 _S189 = struct.Struct("<QIIIHHq")
 
 def _decode_189(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 190: f95 enter (u_abs_timeout)
-_S190 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S190.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 191: f95 exit (u_msg_ptr, u_msg_prio)
-_S191 = struct.Struct("<QIIIHHq")
-
-def _decode_191(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S191.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 192: f96 enter (u_notification)
-_S192 = struct.Struct("<QIIIHH16sQQ")
+# kind 190: f95 enter (u_name, u_attr)
+_S190 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_190(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S190.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 191: f95 exit
+_S191 = struct.Struct("<QIIIHHq")
+
+def _decode_191(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S191.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 192: f96 enter (u_msg_ptr, u_abs_timeout)
+_S192 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_192(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S192.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S192.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 193: f96 exit
@@ -1910,34 +1908,35 @@ def _decode_193(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 194: f97 enter (u_mqstat)
-_S194 = struct.Struct("<QIIIHH16sQQQ")
+# kind 194: f97 enter (u_abs_timeout)
+_S194 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S194.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S194.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 195: f97 exit (u_omqstat)
+# kind 195: f97 exit (u_msg_ptr, u_msg_prio)
 _S195 = struct.Struct("<QIIIHHq")
 
 def _decode_195(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 196: f98 enter (segments)
-_S196 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 196: f98 enter (u_notification)
+_S196 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S196.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S196.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 197: f98 exit
@@ -1948,35 +1947,34 @@ def _decode_197(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 198: f99 enter
-_S198 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 198: f99 enter (u_mqstat)
+_S198 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S198.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 199: f99 exit (infop, ru)
+# kind 199: f99 exit (u_omqstat)
 _S199 = struct.Struct("<QIIIHHq")
 
 def _decode_199(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 200: f100 enter (_type, _description, _payload)
-_S200 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 200: f100 enter (segments)
+_S200 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S200.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 201: f100 exit
@@ -1987,35 +1985,35 @@ def _decode_201(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 202: f101 enter (_type, _description, _callout_info)
-_S202 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 202: f101 enter
+_S202 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S202.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S202.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 203: f101 exit
+# kind 203: f101 exit (infop, ru)
 _S203 = struct.Struct("<QIIIHHq")
 
 def _decode_203(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 204: f102 enter (old_nodes, new_nodes)
-_S204 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 204: f102 enter (_type, _description, _payload)
+_S204 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_204(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S204.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 205: f102 exit
@@ -2026,15 +2024,16 @@ def _decode_205(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 206: f103 enter (filename, utimes)
-_S206 = struct.Struct("<QIIIHH16sQQQ")
+# kind 206: f103 enter (_type, _description, _callout_info)
+_S206 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S206.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 207: f103 exit
@@ -2045,35 +2044,34 @@ def _decode_207(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 208: f104 enter (filename)
+# kind 208: f104 enter (old_nodes, new_nodes)
 _S208 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_208(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S208.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 209: f104 exit (statbuf)
+# kind 209: f104 exit
 _S209 = struct.Struct("<QIIIHHq")
 
 def _decode_209(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S209.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 210: f105 enter (arg1, arg3)
-_S210 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 210: f105 enter (filename, utimes)
+_S210 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S210.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S210.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 211: f105 exit
@@ -2084,50 +2082,89 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 212: f106 enter (oldname, newname)
-_S212 = struct.Struct("<QIIIHH16sQQQ")
+# kind 212: f106 enter (filename)
+_S212 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_212(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S212.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S212.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 213: f106 exit (statbuf)
+_S213 = struct.Struct("<QIIIHHq")
+
+def _decode_213(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 214: f107 enter (arg1, arg3)
+_S214 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_214(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S214.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 215: f107 exit
+_S215 = struct.Struct("<QIIIHHq")
+
+def _decode_215(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 216: f108 enter (oldname, newname)
+_S216 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_216(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S216.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 213: f106 exit
-_S213 = struct.Struct("<QIIIHHq")
+# kind 217: f108 exit
+_S217 = struct.Struct("<QIIIHHq")
 
-def _decode_213(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 214: f107 enter (pathname)
-_S214 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 218: f109 enter (pathname)
+_S218 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S214.unpack_from(mv, off)
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S218.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 215: f107 exit (buf)
-_S215 = struct.Struct("<QIIIHHq")
+# kind 219: f109 exit (buf)
+_S219 = struct.Struct("<QIIIHHq")
 
-def _decode_215(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S215.unpack_from(mv, off)
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 216: f108 enter (inp, outp, exp, tsp, sig, sig)
-_S216 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 220: f110 enter (inp, outp, exp, tsp, sig, sig)
+_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S216.unpack_from(mv, off)
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2138,11 +2175,11 @@ def _decode_216(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 217: f108 exit (inp, outp, exp, tsp)
-_S217 = struct.Struct("<QIIIHHq")
+# kind 221: f110 exit (inp, outp, exp, tsp)
+_S221 = struct.Struct("<QIIIHHq")
 
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2151,11 +2188,11 @@ def _decode_217(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 218: f109 enter (ufds, tsp, sigmask)
-_S218 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 222: f111 enter (ufds, tsp, sigmask)
+_S222 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
+def _decode_222(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S222.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2163,85 +2200,45 @@ def _decode_218(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 219: f109 exit (ufds, tsp)
-_S219 = struct.Struct("<QIIIHHq")
-
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 220: f110 enter
-_S220 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S220.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 221: f110 exit (head_ptr, len_ptr)
-_S221 = struct.Struct("<QIIIHHq")
-
-def _decode_221(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 222: f111 enter (arg1, arg3)
-_S222 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S222.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 223: f111 exit
+# kind 223: f111 exit (ufds, tsp)
 _S223 = struct.Struct("<QIIIHHq")
 
 def _decode_223(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 224: f112 enter (pages, nodes)
-_S224 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S224.unpack_from(mv, off)
-    pos = off + 88
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 225: f112 exit (status)
+# kind 224: f112 enter
+_S224 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_224(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S224.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 225: f112 exit (head_ptr, len_ptr)
 _S225 = struct.Struct("<QIIIHHq")
 
 def _decode_225(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 226: f113 enter (filename, utimes)
-_S226 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 226: f113 enter (arg1, arg3)
+_S226 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S226.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S226.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 227: f113 exit
@@ -2252,17 +2249,18 @@ def _decode_227(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 228: f114 enter (sigmask)
+# kind 228: f114 enter (pages, nodes)
 _S228 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_228(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S228.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 229: f114 exit (events)
+# kind 229: f114 exit (status)
 _S229 = struct.Struct("<QIIIHHq")
 
 def _decode_229(mv, off):
@@ -2272,14 +2270,15 @@ def _decode_229(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 230: f115 enter (arg1)
+# kind 230: f115 enter (filename, utimes)
 _S230 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_230(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 231: f115 exit
@@ -2290,40 +2289,78 @@ def _decode_231(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 232: f116 enter (uinfo)
-_S232 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 232: f116 enter (sigmask)
+_S232 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_232(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S232.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S232.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 233: f116 exit (events)
+_S233 = struct.Struct("<QIIIHHq")
+
+def _decode_233(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 234: f117 enter (arg1)
+_S234 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_234(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S234.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 233: f116 exit
-_S233 = struct.Struct("<QIIIHHq")
+# kind 235: f117 exit
+_S235 = struct.Struct("<QIIIHHq")
 
-def _decode_233(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S233.unpack_from(mv, off)
+def _decode_235(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 234: f117 enter (mmsg, timeout)
-_S234 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 236: f118 enter (uinfo)
+_S236 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_234(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S234.unpack_from(mv, off)
+def _decode_236(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S236.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 237: f118 exit
+_S237 = struct.Struct("<QIIIHHq")
+
+def _decode_237(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 238: f119 enter (mmsg, timeout)
+_S238 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_238(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 235: f117 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S235 = struct.Struct("<QIIIHHq")
+# kind 239: f119 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S239 = struct.Struct("<QIIIHHq")
 
-def _decode_235(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S235.unpack_from(mv, off)
+def _decode_239(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2342,107 +2379,107 @@ def _decode_235(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13)))
 
 
-# kind 236: f118 enter (pathname)
-_S236 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_236(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S236.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 237: f118 exit
-_S237 = struct.Struct("<QIIIHHq")
-
-def _decode_237(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 238: f119 enter (new_rlim)
-_S238 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S238.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 239: f119 exit (old_rlim)
-_S239 = struct.Struct("<QIIIHHq")
-
-def _decode_239(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 240: f120 enter (name, handle)
+# kind 240: f120 enter (pathname)
 _S240 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_240(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S240.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 241: f120 exit (handle, mnt_id)
+# kind 241: f120 exit
 _S241 = struct.Struct("<QIIIHHq")
 
 def _decode_241(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 242: f121 enter (handle)
-_S242 = struct.Struct("<QIIIHH16sQQQ")
+# kind 242: f121 enter (new_rlim)
+_S242 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S242.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S242.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 243: f121 exit
+# kind 243: f121 exit (old_rlim)
 _S243 = struct.Struct("<QIIIHHq")
 
 def _decode_243(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 244: f122 enter
-_S244 = struct.Struct("<QIIIHH16sQQ")
+# kind 244: f122 enter (name, handle)
+_S244 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_244(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S244.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S244.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 245: f122 exit (utx)
+# kind 245: f122 exit (handle, mnt_id)
 _S245 = struct.Struct("<QIIIHHq")
 
 def _decode_245(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 246: f123 enter (handle)
+_S246 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_246(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S246.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 247: f123 exit
+_S247 = struct.Struct("<QIIIHHq")
+
+def _decode_247(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 248: f124 enter
+_S248 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_248(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S248.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 249: f124 exit (utx)
+_S249 = struct.Struct("<QIIIHHq")
+
+def _decode_249(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 246: f123 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S246 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 250: f125 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S250 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_246(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S246.unpack_from(mv, off)
+def _decode_250(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S250.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2460,131 +2497,93 @@ def _decode_246(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12)))
 
 
-# kind 247: f123 exit (mmsg)
-_S247 = struct.Struct("<QIIIHHq")
+# kind 251: f125 exit (mmsg)
+_S251 = struct.Struct("<QIIIHHq")
 
-def _decode_247(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
+def _decode_251(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 248: f124 enter
-_S248 = struct.Struct("<QIIIHH16sQQQ")
+# kind 252: f126 enter
+_S252 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_248(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S248.unpack_from(mv, off)
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S252.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 249: f124 exit (cpup, nodep)
-_S249 = struct.Struct("<QIIIHHq")
+# kind 253: f126 exit (cpup, nodep)
+_S253 = struct.Struct("<QIIIHHq")
 
-def _decode_249(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 250: f125 enter (rvec)
-_S250 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 254: f127 enter (rvec)
+_S254 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_250(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S250.unpack_from(mv, off)
+def _decode_254(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S254.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 251: f125 exit (lvec)
-_S251 = struct.Struct("<QIIIHHq")
+# kind 255: f127 exit (lvec)
+_S255 = struct.Struct("<QIIIHHq")
 
-def _decode_251(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+def _decode_255(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 252: f126 enter (lvec, rvec)
-_S252 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 256: f128 enter (lvec, rvec)
+_S256 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S252.unpack_from(mv, off)
+def _decode_256(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S256.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 253: f126 exit
-_S253 = struct.Struct("<QIIIHHq")
+# kind 257: f128 exit
+_S257 = struct.Struct("<QIIIHHq")
 
-def _decode_253(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
+def _decode_257(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 254: f127 enter (idx2)
-_S254 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 258: f129 enter (idx2)
+_S258 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_254(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S254.unpack_from(mv, off)
+def _decode_258(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S258.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 255: f127 exit
-_S255 = struct.Struct("<QIIIHHq")
-
-def _decode_255(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 256: f128 enter (uattr)
-_S256 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_256(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S256.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 257: f128 exit (uattr)
-_S257 = struct.Struct("<QIIIHHq")
-
-def _decode_257(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 258: f129 enter
-_S258 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_258(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S258.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 259: f129 exit (uattr)
+# kind 259: f129 exit
 _S259 = struct.Struct("<QIIIHHq")
 
 def _decode_259(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 260: f130 enter (uargs)
+# kind 260: f130 enter (uattr)
 _S260 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_260(mv, off):
@@ -2594,7 +2593,7 @@ def _decode_260(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 261: f130 exit (uargs)
+# kind 261: f130 exit (uattr)
 _S261 = struct.Struct("<QIIIHHq")
 
 def _decode_261(mv, off):
@@ -2605,14 +2604,14 @@ def _decode_261(mv, off):
 
 
 # kind 262: f131 enter
-_S262 = struct.Struct("<QIIIHH16sQQQ")
+_S262 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_262(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S262.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S262.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 263: f131 exit (ubuf)
+# kind 263: f131 exit (uattr)
 _S263 = struct.Struct("<QIIIHHq")
 
 def _decode_263(mv, off):
@@ -2622,29 +2621,67 @@ def _decode_263(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 264: f132 enter (cmdline_ptr)
-_S264 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 264: f132 enter (uargs)
+_S264 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_264(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S264.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S264.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 265: f132 exit (uargs)
+_S265 = struct.Struct("<QIIIHHq")
+
+def _decode_265(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 266: f133 enter
+_S266 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_266(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S266.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 267: f133 exit (ubuf)
+_S267 = struct.Struct("<QIIIHHq")
+
+def _decode_267(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 268: f134 enter (cmdline_ptr)
+_S268 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_268(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S268.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 265: f132 exit
-_S265 = struct.Struct("<QIIIHHq")
+# kind 269: f134 exit
+_S269 = struct.Struct("<QIIIHHq")
 
-def _decode_265(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S265.unpack_from(mv, off)
+def _decode_269(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 266: f133 enter (filename, argv, envp)
-_S266 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 270: f135 enter (filename, argv, envp)
+_S270 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_266(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S266.unpack_from(mv, off)
+def _decode_270(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S270.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2652,74 +2689,35 @@ def _decode_266(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 267: f133 exit
-_S267 = struct.Struct("<QIIIHHq")
-
-def _decode_267(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S267.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 268: f134 enter (filename)
-_S268 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_268(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S268.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 269: f134 exit (buffer)
-_S269 = struct.Struct("<QIIIHHq")
-
-def _decode_269(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 270: f135 enter (params)
-_S270 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_270(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S270.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 271: f135 exit (params)
+# kind 271: f135 exit
 _S271 = struct.Struct("<QIIIHHq")
 
 def _decode_271(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S271.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 272: f136 enter (_key, _value)
+# kind 272: f136 enter (filename)
 _S272 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_272(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S272.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 273: f136 exit
+# kind 273: f136 exit (buffer)
 _S273 = struct.Struct("<QIIIHHq")
 
 def _decode_273(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S273.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 274: f137 enter (uargs)
+# kind 274: f137 enter (params)
 _S274 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_274(mv, off):
@@ -2729,65 +2727,65 @@ def _decode_274(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 275: f137 exit (uargs, uargs)
+# kind 275: f137 exit (params)
 _S275 = struct.Struct("<QIIIHHq")
 
 def _decode_275(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S275.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 276: f138 enter (timeout, sigmask)
-_S276 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 276: f138 enter (_key, _value)
+_S276 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_276(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S276.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S276.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 277: f138 exit (events)
+# kind 277: f138 exit
 _S277 = struct.Struct("<QIIIHHq")
 
 def _decode_277(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S277.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 278: f139 enter (path, uattr)
-_S278 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 278: f139 enter (uargs)
+_S278 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_278(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S278.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S278.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 279: f139 exit
+# kind 279: f139 exit (uargs, uargs)
 _S279 = struct.Struct("<QIIIHHq")
 
 def _decode_279(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S279.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 280: f140 enter (attr)
-_S280 = struct.Struct("<QIIIHH16sQQQ")
+# kind 280: f140 enter (filename, how)
+_S280 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_280(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S280.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S280.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 281: f140 exit
@@ -2798,14 +2796,14 @@ def _decode_281(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 282: f141 enter (rule_attr)
-_S282 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 282: f141 enter (vec)
+_S282 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_282(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S282.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S282.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 283: f141 exit
@@ -2816,38 +2814,114 @@ def _decode_283(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 284: f142 enter (waiters, timeout)
-_S284 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 284: f142 enter (timeout, sigmask)
+_S284 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_284(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S284.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S284.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+
+
+# kind 285: f142 exit (events)
+_S285 = struct.Struct("<QIIIHHq")
+
+def _decode_285(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S285.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 286: f143 enter (path, uattr)
+_S286 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_286(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S286.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 287: f143 exit
+_S287 = struct.Struct("<QIIIHHq")
+
+def _decode_287(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S287.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 288: f144 enter (attr)
+_S288 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_288(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S288.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 289: f144 exit
+_S289 = struct.Struct("<QIIIHHq")
+
+def _decode_289(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S289.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 290: f145 enter (rule_attr)
+_S290 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_290(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S290.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 291: f145 exit
+_S291 = struct.Struct("<QIIIHHq")
+
+def _decode_291(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S291.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 292: f146 enter (waiters, timeout)
+_S292 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_292(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S292.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 285: f142 exit
-_S285 = struct.Struct("<QIIIHHq")
+# kind 293: f146 exit
+_S293 = struct.Struct("<QIIIHHq")
 
-def _decode_285(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S285.unpack_from(mv, off)
+def _decode_293(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S293.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 286: * enter
-_S286 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 294: * enter
+_S294 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_286(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S286.unpack_from(mv, off)
+def _decode_294(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S294.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 287: * exit
-_S287 = struct.Struct("<QIIIHHq")
+# kind 295: * exit
+_S295 = struct.Struct("<QIIIHHq")
 
-def _decode_287(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S287.unpack_from(mv, off)
+def _decode_295(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S295.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -2907,6 +2981,7 @@ _RETRY_READERS = {
     54: (_buf_slot, ),
     55: (_buf_slot, ),
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
+    65: (_buf_slot, ),
     66: (_buf_slot, ),
     72: (_buf_slot, ),
     82: (_str_slot, _str_slot, ),
@@ -2952,7 +3027,6 @@ _RETRY_READERS = {
     269: (_str_slot, ),
     428: (_str_slot, ),
     433: (_str_slot, ),
-    437: (_str_slot, ),
     439: (_str_slot, ),
     188: (_str_slot, _str_slot, _buf_slot, ),
     189: (_str_slot, _str_slot, _buf_slot, ),
@@ -2966,6 +3040,7 @@ _RETRY_READERS = {
     313: (_str_slot, ),
     202: (_buf_slot, ),
     203: (_buf_slot, ),
+    220: (_buf_slot, _buf_slot, ),
     222: (_buf_slot, ),
     223: (_buf_slot, ),
     286: (_buf_slot, ),
@@ -3019,6 +3094,8 @@ _RETRY_READERS = {
     425: (_buf_slot, ),
     431: (_str_slot, _str_slot, ),
     435: (_buf_slot, ),
+    437: (_str_slot, _buf_slot, ),
+    440: (_buf_slot, ),
     441: (_buf_slot, _buf_slot, ),
     442: (_str_slot, _buf_slot, ),
     444: (_buf_slot, ),
@@ -3367,6 +3444,14 @@ DECODERS = {
     285: _decode_285,
     286: _decode_286,
     287: _decode_287,
+    288: _decode_288,
+    289: _decode_289,
+    290: _decode_290,
+    291: _decode_291,
+    292: _decode_292,
+    293: _decode_293,
+    294: _decode_294,
+    295: _decode_295,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -4,7 +4,8 @@ calls' and userfaultfd's flags, kexec_load's segments and architecture, kexec_fi
 sched_setattr's and sched_getattr's struct by its size and flags, process_vm_readv's remote iovecs, and
 the catalogue's slot for a struct the kernel writes when it fails, Landlock's rulesets and rules,
 futex_waitv's waiters, move_pages' arrays, adjtimex's struct timex and clock state, struct file_handle both
-ways, ptrace by request, System V IPC's control structs, keyrings by name. Each rendered from a synthetic event, without BPF."""
+ways, ptrace by request, System V IPC's control structs, keyrings by name, openat2's struct
+open_how, semop's operations, process_madvise's remote iovecs. Each rendered from a synthetic event, without BPF."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ SYSCALLS = ["reboot", "swapon", "userfaultfd", "delete_module", "finit_module", 
             "sched_setattr", "sched_getattr", "process_vm_readv", "landlock_create_ruleset", "landlock_add_rule",
             "landlock_restrict_self", "futex_waitv", "move_pages", "adjtimex", "clock_adjtime",
             "name_to_handle_at", "open_by_handle_at", "ptrace", "shmctl", "msgctl", "semctl", "add_key",
-            "request_key"]
+            "request_key", "openat2", "semop", "process_madvise"]
 RAW, VERBOSE = Style(xlat="raw"), Style(xlat="verbose")
 MAGIC1, MAGIC2, RESTART2 = 0xFEE1DEAD, 0x28121969, 0xA1B2C3D4
 
@@ -358,3 +359,19 @@ def test_printers_of_their_own_modules_load_when_first_needed():
             "print(sorted(m for m in sys.modules if m in ('tracespec.format.ptrace', 'tracespec.format.sysvipc')))")
     import subprocess
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_open_how_semop_and_process_madvise():
+    how = {"filename": Slot(b"/d", 0), "how": Slot(struct.pack("<QQQ", 0x80000, 0, 0x4), 0)}
+    assert line("openat2", (-100, 0x1000, 0x2000, 24), 3, how) == \
+        'AT_FDCWD, "/d", {flags=O_RDONLY|O_CLOEXEC, resolve=RESOLVE_NO_SYMLINKS}, 24'
+    # the mode only with O_CREAT or O_TMPFILE, or when it is not zero; a size smaller than the struct
+    created = {"filename": Slot(b"/d", 0), "how": Slot(struct.pack("<QQQ", 0x41, 0o644, 0), 0)}
+    assert "mode=0644, resolve=0}" in line("openat2", (-100, 0x1000, 0x2000, 24), 3, created)
+    assert line("openat2", (-100, 0x1000, 0x2000, 8), -22, how).endswith(", 0x2000, 8")
+    ops = {"tsops": Slot(struct.pack("<Hhh", 0, -1, 0x1000) + struct.pack("<Hhh", 1, 2, 0x4800), 0)}
+    assert line("semop", (7, 0x1000, 2), 0, ops) == \
+        "7, [{sem_num=0, sem_op=-1, sem_flg=SEM_UNDO}, {sem_num=1, sem_op=2, sem_flg=IPC_NOWAIT|0x4000}], 2"
+    vec = {"vec": Slot(struct.pack("<QQ", 0x7000, 4096), 0)}
+    assert line("process_madvise", (3, 0x1000, 1, 20, 0), 4096, vec) == \
+        "3, [{iov_base=0x7000, iov_len=4096}], 1, MADV_COLD, 0"

@@ -30,12 +30,16 @@
  * "ipcctl": System V shared memory, a message queue and a semaphore set made private, their structs read
  *   (IPC_STAT, the INFO commands), set (IPC_SET) and their ids removed; a STAT of an id that is gone;
  * "keys": add_key's payload and keyrings by name (a key added to the process's own keyring, which ends
- *   with it), request_key's, an id that names no keyring.
+ *   with it), request_key's, an id that names no keyring;
+ * "misc2": openat2's struct open_how (flags, a mode only where it is used, resolve flags, a size too
+ *   small), semop's and semtimedop's operations (a semaphore set of the process's own, removed after),
+ *   process_madvise's remote iovecs and advice on a pidfd of the process itself.
  * Every call is deterministic and leaves the process and the machine as it found them. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/landlock.h>
+#include <linux/openat2.h>
 #include <linux/reboot.h>
 #include <time.h>
 #include <sched.h>
@@ -402,6 +406,44 @@ static void key_calls(void)
     syscall(SYS_request_key, "user", "tracespec:none", "callout", -42);  /* an unknown special id */
 }
 
+static void misc2_calls(const char *dir)
+{
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = O_RDONLY | O_CLOEXEC | O_DIRECTORY;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH;
+    int fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+    if (fd >= 0)
+        close(fd);
+    memset(&how, 0, sizeof(how));
+    how.flags = O_WRONLY | O_CREAT | O_EXCL;
+    how.mode = 0600;
+    fd = syscall(SYS_openat2, AT_FDCWD, "/nonexistent/dir/f", &how, sizeof(how));  /* ENOENT */
+    how.flags = O_RDONLY;
+    how.resolve = 0x1000;  /* unknown: EINVAL */
+    syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+    syscall(SYS_openat2, AT_FDCWD, dir, &how, 8);  /* too small: EINVAL */
+
+    int semid = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+    struct sembuf ops[2] = {{0, 1, SEM_UNDO}, {1, 2, IPC_NOWAIT}};
+    syscall(SYS_semop, semid, ops, 2);
+    struct sembuf take = {0, -1, 0x4000};  /* an unknown flag */
+    syscall(SYS_semop, semid, &take, 1);
+    struct timespec wait = {0, 1000};
+    struct sembuf more = {1, -5, 0};  /* more than it holds: the wait times out */
+    syscall(SYS_semtimedop, semid, &more, 1, &wait);
+    syscall(SYS_semtimedop, semid, &more, 1, (void *)8);  /* an unreadable timeout: EFAULT */
+    semctl(semid, 0, IPC_RMID);
+
+    int pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+    char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct iovec vec[1] = {{page, 4096}};
+    syscall(SYS_process_madvise, pidfd, vec, 1, MADV_COLD, 0);
+    syscall(SYS_process_madvise, pidfd, vec, 1, MADV_DONTNEED, 0);  /* not an advice it takes: EINVAL */
+    munmap(page, 4096);
+    close(pidfd);
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "";
@@ -426,6 +468,8 @@ int main(int argc, char **argv)
         ipcctl_calls();
     else if (!strcmp(group, "keys"))
         key_calls();
+    else if (!strcmp(group, "misc2") && argc > 2)
+        misc2_calls(argv[2]);
     else
         return 2;
     return 0;

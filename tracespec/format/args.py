@@ -32,6 +32,9 @@ RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
 
+# structs whose size another argument gives, printed as their address when it is smaller than the struct
+# (strace's OPEN_HOW_MIN_SIZE)
+SIZED_BY = {"open_how": "usize"}
 CONDITIONAL_KINDS = ("omode", "ndev", "newaddr", "cistruct")  # arguments strace prints only when another asks
 S_IFMT, S_IFCHR, S_IFBLK = 0o170000, 0o020000, 0o060000
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
@@ -306,6 +309,9 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         text = file_handle_text(slot.data, returned) if not slot.fault else None
         return hexval(value, f) if text is None else text
     if kind in ("istruct", "ostruct", "iostruct", "iwstruct", "cistruct", "lefttime", "rstruct"):
+        sized_by = SIZED_BY.get(param)
+        if sized_by is not None and unsigned(_arg_value(ev, sized_by) or 0) < structs()[param].size:
+            return hexval(value, f)
         if not complete(param, slot.data):
             return hexval(value, f)
         if kind == "cistruct" and param == "mq_attr":  # mq_open's: the flags as a number (printmqattr)

@@ -6,7 +6,8 @@ from tracespec.decode.siginfo import parse_siginfo
 from tracespec.quote import quote
 from tracespec.format.siginfo import field_text, siginfo_fields, siginfo_json
 from tracespec.format.values import (DEFAULT_STYLE, Style, addr_text, constants, date_text, flags_text, hexval, makedev,
-                                     struct_fields, structs, symbolic_mode, with_comment, enum_text, signal_text)
+                                     mode_text, struct_fields, structs, symbolic_mode, with_comment, enum_text,
+                                     signal_text)
 
 ABBREVIATED = ", ..."  # what strace prints for the fields it leaves out without -v
 
@@ -379,6 +380,26 @@ def _futex_waitv(v: dict, style: Style) -> str:
     return text + "}"
 
 
+O_CREAT, O_TMPFILE_BIT = 0x40, 0x400000  # (the kernel's __O_TMPFILE, without O_DIRECTORY)
+
+
+def _open_how(v: dict, style: Style) -> str:
+    """strace's print_open_how: the flags as open's, the mode only with O_CREAT or __O_TMPFILE or when it
+    is not zero, the resolve flags."""
+    c = constants()
+    text = f"{{flags={flags_text(v['flags'], c.sets['open_flags'], c, style)}"
+    if v["flags"] & (O_CREAT | O_TMPFILE_BIT) or v["mode"]:
+        text += f", mode={mode_text(v['mode'])}"
+    return text + f", resolve={flags_text(v['resolve'], c.sets['open_resolve_flags'], c, style)}}}"
+
+
+def _sembuf(v: dict, style: Style) -> str:
+    """strace's print_sembuf: the semaphore, the operation, its flags."""
+    c = constants()
+    return (f"{{sem_num={v['sem_num']}, sem_op={v['sem_op']}, "
+            f"sem_flg={flags_text(v['sem_flg'] & 0xFFFF, c.sets['semop_flags'], c, style)}}}")
+
+
 TIMEX_COUNTS = ("tick", "ppsfreq", "jitter", "shift", "stabil", "jitcnt", "calcnt", "errcnt", "stbcnt", "tai")
 
 
@@ -441,7 +462,7 @@ STYLED = {"utsname": _utsname, "epoll_event": _epoll_event, "rusage": _rusage, "
           "rlimit": _rlimit, "statfs": _statfs, "utimens": _utimens, "stat": _stat, "statx": _statx,
           "sigevent": _sigevent, "stack_t": _stack_t,
           "mount_attr": _mount_attr, "mq_attr": mq_attr_text, "futex_waitv": _futex_waitv,
-          "timex": _timex}
+          "timex": _timex, "open_how": _open_how, "sembuf": _sembuf}
 TEXT = {"timespec": _timespec, "itimerspec": _itimerspec, "itimerval": _itimerval, "fdpair": _fdpair, "int": _int,
         "wstatus": _wstatus, "uid": _id, "gid": _id, "uint": _int, "off64": _int, "time_t": _time_t,
         "ptr": _ptr, "ulong": _int, "utimes": _utimes, "utimbuf": _utimbuf,

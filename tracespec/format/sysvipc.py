@@ -5,8 +5,8 @@ returns): its permissions, then the fields each struct has (IPC_SET: only those 
 from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.values import (Style, addr_text, constants, enum_text, failed, signed32, struct_fields,
-                                     structs, unsigned)
+from tracespec.format.values import (Style, addr_text, constants, enum_text, failed, mode_text, signed32,
+                                     struct_fields, structs, unsigned)
 
 IPC_RMID, IPC_SET, IPC_STAT, IPC_INFO = 0, 1, 2, 3
 IPC_64 = 0x100
@@ -27,8 +27,7 @@ def _cmd(cmd: int, cset, style: Style) -> str:
 def _perm(data: bytes, setting: bool) -> str:
     """strace's print_ipc_perm: the owner and mode; the key and creator too, but for IPC_SET."""
     p = struct_fields("ipc_perm", data[:48])
-    mode = oct(p["mode"]).replace("0o", "0") if p["mode"] else "000"
-    text = f"{{uid={p['uid']}, gid={p['gid']}, mode={mode}"
+    text = f"{{uid={p['uid']}, gid={p['gid']}, mode={mode_text(p['mode'])}"
     if not setting:
         text += f", key={p['key'] & 0xFFFFFFFF}, cuid={p['cuid']}, cgid={p['cgid']}"
     return text + "}"
