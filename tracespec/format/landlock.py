@@ -4,7 +4,7 @@ attributes by its type, the ABI version landlock_create_ruleset returns when ask
 from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.values import (Style, addr_text, constants, enum_text, failed, flags_text, signed32,
+from tracespec.format.values import (Style, addr_text, constants, copied, enum_text, failed, flags_text, signed32,
                                      struct_fields, unsigned)
 
 RULESET_ATTR_SIZE = 8  # offsetofend(struct landlock_ruleset_attr, handled_access_fs): all strace 6.1 reads
@@ -13,19 +13,12 @@ LANDLOCK_RULE_PATH_BENEATH = 1
 PATH_BENEATH_ATTR_SIZE = 12
 
 
-def _copied(ev: SyscallEvent, name: str, size: int) -> bytes | None:
-    slot = ev.entry_slots.get(name)
-    if slot is None or slot.absent or slot.fault or len(slot.data) < size:
-        return None
-    return slot.data[:size]
-
-
 def landlock_create_ruleset(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, str | None]:
     """The file system rights handled (a size too small for them: the address; a larger one: "..."
     after them), the size, the flags; the return is a descriptor unless the call asked for the version."""
     c = constants()
     addr, size, flags = ev.args[0], unsigned(ev.args[1]), unsigned(ev.args[2], 4)
-    data = _copied(ev, "attr", RULESET_ATTR_SIZE) if addr and size >= RULESET_ATTR_SIZE else None
+    data = copied(ev.entry_slots.get("attr"), RULESET_ATTR_SIZE) if addr and size >= RULESET_ATTR_SIZE else None
     if data is None:
         attr = addr_text(addr)
     else:
@@ -46,7 +39,7 @@ def landlock_add_rule(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str
     rule_type = unsigned(ev.args[1], 4)
     attr = addr_text(ev.args[2])
     if rule_type == LANDLOCK_RULE_PATH_BENEATH and ev.args[2]:
-        data = _copied(ev, "rule_attr", PATH_BENEATH_ATTR_SIZE)
+        data = copied(ev.entry_slots.get("rule_attr"), PATH_BENEATH_ATTR_SIZE)
         if data is not None:
             v = struct_fields("landlock_path_beneath_attr", data)
             attr = (f"{{allowed_access={flags_text(v['allowed_access'], c.sets['landlock_access_fs'], c, style)}, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
 from tracespec.format.structs import sigset_text, siginfo_struct_text
-from tracespec.format.values import (Style, addr_text, constants, enum_text, failed, flags_text, hexval,
+from tracespec.format.values import (Style, addr_text, constants, copied, enum_text, failed, flags_text, hexval,
                                      signal_text, signed32, struct_fields, structs, unsigned)
 
 # the requests by number (linux/ptrace.h, asm/ptrace-abi.h on x86_64)
@@ -86,15 +86,9 @@ def _registers(request: int, data: bytes, style: Style) -> str:
     return regs_text(data) if request in (GETREGS, SETREGS) else fpregs_text(data, style)
 
 
-def _copy(slot, size: int) -> bytes | None:
-    if slot is None or slot.absent or slot.fault or len(slot.data) < size:
-        return None
-    return slot.data
-
-
 def _sigset(addr: int, length: int, slot, style: Style) -> str:
     """strace's print_sigset_addr_len: a mask of a length the kernel takes, else the address."""
-    data = _copy(slot, NSIG_BYTES) if addr else None
+    data = copied(slot, NSIG_BYTES) if addr else None
     if data is None or length > NSIG_BYTES or length < 8 or length % 8:
         return addr_text(addr)
     return sigset_text(int.from_bytes(data[:length], "little"), 8 * length, style)
@@ -105,13 +99,13 @@ def _written(ev: SyscallEvent, request: int, addr: int, data: int, style: Style)
     otherwise."""
     slot = ev.slots.get("data") if not failed(ev.ret) else None
     if request in (PEEKTEXT, PEEKDATA, PEEKUSER, GETEVENTMSG):
-        got = _copy(slot, 8) if data else None
+        got = copied(slot, 8) if data else None
         if got is None:
             return addr_text(data)
         word = int.from_bytes(got[:8], "little")
         return f"[{word}]" if request == GETEVENTMSG else f"[{addr_text(word)}]"
     if request == GETSIGINFO:
-        got = _copy(slot, 48) if data else None
+        got = copied(slot, 48) if data else None
         return addr_text(data) if got is None else siginfo_struct_text(got, style)
     if request == GETSIGMASK:
         return _sigset(data, addr, slot, style)
@@ -121,8 +115,8 @@ def _written(ev: SyscallEvent, request: int, addr: int, data: int, style: Style)
 def _regset(ev: SyscallEvent, request: int, parts: list[str], data: int) -> tuple[str, str]:
     """The iovec of a register set: PTRACE_SETREGSET's at entry and the length the kernel left when it
     changed it; PTRACE_GETREGSET's when the call returns, the length as given and as the kernel left it."""
-    before = _copy(ev.entry_slots.get("data"), 16) if data else None
-    after = _copy(ev.slots.get("data"), 16) if data and ev.exit is not None else None
+    before = copied(ev.entry_slots.get("data"), 16) if data else None
+    after = copied(ev.slots.get("data"), 16) if data and ev.exit is not None else None
     if before is None:
         parts.append(addr_text(data))
         return ", ".join(parts), ""
@@ -149,13 +143,13 @@ def ptrace(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
         return ", ".join(parts), ""
     entry = ev.entry_slots.get("data")
     if request in (SETREGS, SETFPREGS):  # the registers read, in the address's place (strace's regs_addr)
-        got = _copy(entry, 216 if request == SETREGS else 512) if data else None
+        got = copied(entry, 216 if request == SETREGS else 512) if data else None
         parts.append(addr_text(data) if got is None else _registers(request, got, style))
         return ", ".join(parts), ""
     if request in (GETREGS, GETFPREGS):  # the registers written, printed when the call returns
         if ev.exit is None:
             return ", ".join(parts), ""
-        got = _copy(ev.slots.get("data"), 216 if request == GETREGS else 512) if data and not failed(ev.ret) else None
+        got = copied(ev.slots.get("data"), 216 if request == GETREGS else 512) if data and not failed(ev.ret) else None
         return ", ".join(parts), ", " + (addr_text(data) if got is None else _registers(request, got, style))
     if request in (PEEKUSER, POKEUSER):
         parts.append(user_offset_text(addr, style))
@@ -170,7 +164,7 @@ def ptrace(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     elif request in (SEIZE, SETOPTIONS, OLDSETOPTIONS):
         parts.append(flags_text(data, c.sets["ptrace_options"], c, style))
     elif request == SETSIGINFO:
-        got = _copy(entry, 48) if data else None
+        got = copied(entry, 48) if data else None
         parts.append(addr_text(data) if got is None else siginfo_struct_text(got, style))
     elif request == SETSIGMASK:
         parts.append(_sigset(data, addr, entry, style))

@@ -4,17 +4,13 @@ of its versions' fields as its size covers."""
 from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.values import (Style, addr_text, constants, enum_text, failed, flags_text, signed32,
+from tracespec.format.values import (Style, addr_text, constants, copied, enum_text, failed, flags_text, signed32,
                                      struct_fields, unsigned)
 
 SCHED_ATTR_SIZE_VER0, SCHED_ATTR_SIZE_VER1 = 48, 56  # linux/sched/types.h: where each version's fields end
 SCHED_FLAG_KEEP_POLICY, SCHED_FLAG_KEEP_PARAMS = 0x8, 0x10
 E2BIG = 7
 SCHED_PARAMS = ("sched_nice", "sched_priority", "sched_runtime", "sched_deadline", "sched_period")
-
-
-def _readable(slot) -> bytes | None:
-    return None if slot is None or slot.absent or slot.fault or len(slot.data) < 4 else slot.data
 
 
 def _attr_text(data: bytes, shown: int, more: bool, setting: bool, style: Style) -> str:
@@ -43,7 +39,7 @@ def sched_setattr(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     """The struct as the caller filled it in (its size 0 reads as the first version's); when the kernel
     refused its size (E2BIG) the size it wrote back, => {size=56}; the flags."""
     addr = ev.args[1]
-    data = _readable(ev.entry_slots.get("uattr")) if addr else None
+    data = copied(ev.entry_slots.get("uattr"), 4) if addr else None
     if data is None:
         attr = addr_text(addr)
     else:
@@ -54,7 +50,7 @@ def sched_setattr(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     if ev.exit is None:
         return enter, ""
     after = ""
-    back = _readable(ev.slots.get("uattr")) if addr and ev.ret == -E2BIG else None
+    back = copied(ev.slots.get("uattr"), 4) if addr and ev.ret == -E2BIG else None
     if back is not None:
         after = f" => {{size={int.from_bytes(back[:4], 'little')}}}"
     return enter, f"{after}, {unsigned(ev.args[2], 4)}"
@@ -67,7 +63,7 @@ def sched_getattr(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     if ev.exit is None:
         return enter, ""
     addr, usize = ev.args[1], unsigned(ev.args[2], 4)
-    data = _readable(ev.slots.get("uattr")) if addr and usize and not failed(ev.ret) else None
+    data = copied(ev.slots.get("uattr"), 4) if addr and usize and not failed(ev.ret) else None
     if data is None:
         attr = addr_text(addr)
     else:

@@ -11,9 +11,9 @@ from tracespec.quote import quote
 from tracespec.format.prctl import prctl
 from tracespec.format.structs import sigset_text, struct_text
 from tracespec.format.termios import termios_text, winsize_text
-from tracespec.format.values import (DEFAULT_STYLE, Style, addr_text, constants, enum_text, failed, flags_text, hexval,
-                                     named_memory_text, signal_text, signed32, struct_fields, structs, unsigned,
-                                     with_comment)
+from tracespec.format.values import (DEFAULT_STYLE, Style, addr_text, constants, copied, enum_text, failed, flags_text,
+                                     hexval, named_memory_text, signal_text, signed32, struct_fields, structs,
+                                     unsigned, with_comment)
 
 CLONE_PIDFD = 0x1000
 CLONE_SETTLS = 0x80000
@@ -134,7 +134,7 @@ def _kcmp(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     if kind == KCMP_FILE:
         parts += [fd(pid1, idx1), fd(pid2, idx2)]
     elif kind == KCMP_EPOLL_TFD:
-        data = _copied(ev.entry_slots.get("idx2"), structs()["kcmp_epoll_slot"].size)
+        data = copied(ev.entry_slots.get("idx2"), structs()["kcmp_epoll_slot"].size)
         if data is None:
             slot_text = addr_text(idx2)
         else:
@@ -166,7 +166,7 @@ def _io_uring_setup(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     the kernel wrote into it when the call succeeded: the rings' sizes, the features, the offsets."""
     c = constants()
     entries, params = unsigned(ev.args[0], 4), ev.args[1]
-    data = _copied(ev.entry_slots.get("params"), IO_URING_PARAMS)
+    data = copied(ev.entry_slots.get("params"), IO_URING_PARAMS)
     if data is None:
         return f"{entries}, {addr_text(params)}", ""
     v = struct_fields("io_uring_params", data)
@@ -178,7 +178,7 @@ def _io_uring_setup(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     if any(resv):
         text += f", resv=[{', '.join(hexval(r) for r in resv)}]"
     out = ""
-    written = _copied(ev.slots.get("params"), IO_URING_PARAMS) if ev.exit is not None and not failed(ev.ret) else None
+    written = copied(ev.slots.get("params"), IO_URING_PARAMS) if ev.exit is not None and not failed(ev.ret) else None
     if written is not None:
         w = struct_fields("io_uring_params", written)
         out = (f", sq_entries={w['sq_entries']}, cq_entries={w['cq_entries']}, "
@@ -208,14 +208,6 @@ FCNTL_OUT = {"F_GETLK": "getlk", "F_OFD_GETLK": "getlk", "F_GETOWN_EX": "owner"}
 FCNTL_RET = {"F_GETFD": ("fd_flags", "flags"), "F_GETFL": ("open_flags", "flags"), "F_GET_SEALS": ("seal_flags", "seals")}
 
 
-def _copied(slot, size: int) -> bytes | None:
-    """The bytes of a struct copy, None when the copy is missing, faulted or short (then strace, which
-    could not read the struct either, prints its address)."""
-    if slot is None or slot.absent or slot.fault or len(slot.data) < size:
-        return None
-    return slot.data
-
-
 def _flock(data: bytes, getlk: bool, style: Style) -> str:
     """strace's print_struct_flock64: type and whence by name, start and length, the pid when returned."""
     c = constants()
@@ -234,7 +226,7 @@ def _owner(data: bytes, style: Style) -> str:
 def _fcntl_struct(how: str, ptr: int, slot, style: Style) -> str:
     if ptr == 0:
         return "NULL"
-    data = _copied(slot, structs()["f_owner_ex" if how == "owner" else "flock"].size)
+    data = copied(slot, structs()["f_owner_ex" if how == "owner" else "flock"].size)
     if data is None:
         return addr_text(ptr)
     return _owner(data, style) if how == "owner" else _flock(data, how == "getlk", style)
@@ -355,7 +347,7 @@ def _ioctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str, None]:
             return enter, "", None
         data = None
         if arg != 0 and not (when == "out" and failed(ev.ret)):
-            data = _copied((ev.slots if when == "out" else ev.entry_slots).get("arg"), IOCTL_MEMORY_SIZE[what])
+            data = copied((ev.slots if when == "out" else ev.entry_slots).get("arg"), IOCTL_MEMORY_SIZE[what])
         shown = "NULL" if arg == 0 else addr_text(arg) if data is None else _ioctl_memory(what, data, style)
         return (enter, f", {shown}", None) if when == "out" else (f"{enter}, {shown}", "", None)
     if any(n in IOCTL_NO_ARG for n in names):
@@ -419,7 +411,7 @@ def _timeout(ptr: int, slot) -> str:
     """The timespec read at entry (strace's print_timespec), its address when it could not be read."""
     if ptr == 0:
         return "NULL"
-    data = _copied(slot, structs()["timespec"].size)
+    data = copied(slot, structs()["timespec"].size)
     return addr_text(ptr) if data is None else struct_text("timespec", data)
 
 
@@ -489,7 +481,7 @@ def _cap_header(ev: SyscallEvent, style: Style) -> tuple[str, int | None]:
     """The header as strace prints it, and its version (None when it was not read: NULL or unreadable,
     and then strace prints the data's address too)."""
     addr = ev.args[0]
-    data = _copied(ev.entry_slots.get("header"), structs()["cap_header"].size) if addr else None
+    data = copied(ev.entry_slots.get("header"), structs()["cap_header"].size) if addr else None
     if data is None:
         return addr_text(addr), None
     v = struct_fields("cap_header", data)
@@ -500,7 +492,7 @@ def _cap_header(ev: SyscallEvent, style: Style) -> tuple[str, int | None]:
 def _cap_data(addr: int, slot, version: int | None, style: Style) -> str:
     """strace's print_cap_data: two words of each set for versions 2 and 3 of the header, one for others."""
     two = version in CAP_VERSIONS_OF_TWO
-    data = _copied(slot, CAP_DATA_SIZE * (2 if two else 1)) if addr and version is not None else None
+    data = copied(slot, CAP_DATA_SIZE * (2 if two else 1)) if addr and version is not None else None
     if data is None:
         return addr_text(addr)
     v = struct_fields("cap_data", data)
@@ -536,19 +528,19 @@ def _seccomp(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     head = enum_text(op, c.sets["seccomp_ops"], style)
     size = structs()["seccomp_arg"].size
     if op == SECCOMP_SET_MODE_FILTER:
-        data = _copied(ev.entry_slots.get("uargs"), size) if addr else None
+        data = copied(ev.entry_slots.get("uargs"), size) if addr else None
         arg = addr_text(addr) if data is None else \
             (lambda v: f"{{len={v['len']}, filter={addr_text(v['filter'])}}}")(struct_fields("seccomp_arg", data))
         return f"{head}, {flags_text(flags, c.sets['seccomp_filter_flags'], c, style)}, {arg}", ""
     if op == SECCOMP_GET_ACTION_AVAIL:
-        data = _copied(ev.entry_slots.get("uargs"), 4) if addr else None
+        data = copied(ev.entry_slots.get("uargs"), 4) if addr else None
         arg = addr_text(addr) if data is None else \
             f"[{enum_text(struct_fields('seccomp_arg', data)['action'], c.sets['seccomp_ret_action'], style)}]"
         return f"{head}, {hexval(flags)}, {arg}", ""
     if op == SECCOMP_GET_NOTIF_SIZES:
         if ev.exit is None:
             return f"{head}, {hexval(flags)}", ""
-        data = None if failed(ev.ret) or not addr else _copied(ev.slots.get("uargs"), 6)
+        data = None if failed(ev.ret) or not addr else copied(ev.slots.get("uargs"), 6)
         if data is None:
             return f"{head}, {hexval(flags)}", f", {addr_text(addr)}"
         v = struct_fields("seccomp_arg", data)

@@ -5,7 +5,7 @@ returns): its permissions, then the fields each struct has (IPC_SET: only those 
 from __future__ import annotations
 
 from tracespec.decode.events import SyscallEvent
-from tracespec.format.values import (Style, addr_text, constants, enum_text, failed, mode_text, signed32,
+from tracespec.format.values import (Style, addr_text, constants, copied, enum_text, failed, mode_text, signed32,
                                      struct_fields, structs, unsigned)
 
 IPC_RMID, IPC_SET, IPC_STAT, IPC_INFO = 0, 1, 2, 3
@@ -56,12 +56,6 @@ def _info(name: str, data: bytes) -> str:
     return "{" + ", ".join(f"{k}={x}" for k, x in v.items()) + "}"
 
 
-def _copy(slot, size: int) -> bytes | None:
-    if slot is None or slot.absent or slot.fault or len(slot.data) < size:
-        return None
-    return slot.data
-
-
 def ipcctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     """shmctl, msgctl, semctl: the id (semctl's semaphore number too), the command, the buffer."""
     call = ev.info.name
@@ -73,7 +67,7 @@ def ipcctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     name = ev.info.args[len(ids) + 1].name
     enter = ", ".join([str(signed32(i)) for i in ids] + [_cmd(raw_cmd, c.sets[CMDS[call]], style)])
     if cmd == IPC_SET:
-        data = _copy(ev.entry_slots.get(name), structs()[DS[call]].size) if addr else None
+        data = copied(ev.entry_slots.get(name), structs()[DS[call]].size) if addr else None
         return f"{enter}, {addr_text(addr) if data is None else _ds(call, data, True)}", ""
     info = INFO[call].get(cmd)
     if cmd not in STAT[call] and info is None:
@@ -81,7 +75,7 @@ def ipcctl(ev: SyscallEvent, style: Style, fd_text) -> tuple[str, str]:
     if ev.exit is None:
         return enter, ""
     size = structs()[info].size if info else structs()[DS[call]].size
-    data = _copy(ev.slots.get(name), size) if addr and not failed(ev.ret) else None
+    data = copied(ev.slots.get(name), size) if addr and not failed(ev.ret) else None
     if data is None:
         return enter, f", {addr_text(addr)}"
     return enter, ", " + (_info(info, data) if info else _ds(call, data, False))

@@ -358,6 +358,14 @@ def memory_text(value: int, f: ArgField, slot: Slot | None, failed: bool, style:
     return quote(slot.data, slot.truncated, style.hex_strings)
 
 
+def copied(slot: Slot | None, size: int) -> bytes | None:
+    """The bytes of a struct copy, None when the copy is missing, faulted or shorter than size (then
+    strace, which could not read the struct either, prints its address)."""
+    if slot is None or slot.absent or slot.fault or len(slot.data) < size:
+        return None
+    return slot.data
+
+
 def addr_text(value: int) -> str:
     """An address as strace's printaddr prints it: NULL, or in hex."""
     return "NULL" if value == 0 else hexval(value)
