@@ -120,6 +120,20 @@ def test_cache_keys_follow_the_source_and_the_cache_refuses_a_directory_others_m
     assert objcache.get("int c;") is None
 
 
+def test_cache_keys_ignore_comments_but_not_what_the_compiler_sees():
+    # the banner names the spec's path, comments name its lines and the table's rows: none is compiled
+    a = "/*\n * spec:    specs/failed.yaml\n */\nint a; // rows: read, write\n"
+    b = "/*\n * spec:    /work/main/specs/failed.yaml\n */\nint a; // rows: openat\n"
+    assert objcache.key(a) == objcache.key(b)
+    assert objcache.key("int a; /* x */ int b;") == objcache.key("int a; /* y */ int b;")
+    assert objcache.key("int a; /* x */ int b;") != objcache.key("int a;int b;")  # a comment is a space
+    # inside literals, comment markers are data
+    assert objcache.key('char *s = "/* x */";') != objcache.key('char *s = "/* y */";')
+    assert objcache.key("char c = '/'; /* z */ int d;") != objcache.key("char c = '*'; /* z */ int d;")
+    assert objcache.key('char *s = "\\" /* a */;') == objcache.key('char *s = "\\" /* b */;')
+    assert objcache.key("int x = 1 / 2;") != objcache.key("int x = 1 / 3;")
+
+
 def test_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACESPEC_CACHE", str(tmp_path))
     monkeypatch.setattr(objcache, "MAX_ENTRIES", 3)

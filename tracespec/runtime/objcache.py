@@ -2,8 +2,10 @@
 without compiling it again (BCC's clang is most of a start-up: 0.3 s for an empty program, seconds for a
 big spec).
 
-A program is found by a SHA-256 of everything its compile depends on: the C, the compiler's flags, BCC's
-version, the running kernel (release and build, whose tracepoint formats BCC compiled against), the kernel
+A program is found by a SHA-256 of everything its compile depends on: the C without its comments (which
+name the spec's file, lines and table rows, and change nothing the compiler makes: the same spec named by
+another path, or two syscall selections that differ only in the table's rows, share one entry), the
+compiler's flags, BCC's version, the running kernel (release and build, whose tracepoint formats BCC compiled against), the kernel
 headers BCC used, and the number of possible CPUs (which sizes per-CPU perf buffers). Anything else changes
 the C itself, so a stale entry is never found.
 
@@ -19,6 +21,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import tempfile
 
 from tracespec.kernel.cachedir import directory, usable as _usable
@@ -52,6 +55,16 @@ def _headers() -> str:
         return ""
 
 
+# a string or character literal (kept), or a comment (the first alternatives win, as in the compiler's scan)
+_TOKEN = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|/\*.*?(?:\*/|\Z)|//[^\n]*', re.S)
+
+
+def _code(c_source: str) -> str:
+    """The C with each comment replaced by a space (as the preprocessor does), string and character
+    literals kept as they are: what the compiler sees."""
+    return _TOKEN.sub(lambda m: " " if m.group().startswith("/") else m.group(), c_source)
+
+
 def key(c_source: str) -> str:
     u = os.uname()
     try:
@@ -59,7 +72,7 @@ def key(c_source: str) -> str:
             cpus = f.read().strip()
     except OSError:
         cpus = str(os.cpu_count())
-    parts = [c_source, json.dumps(CFLAGS), _bcc_version(), u.release, u.version, u.machine, _headers(), cpus,
+    parts = [_code(c_source), json.dumps(CFLAGS), _bcc_version(), u.release, u.version, u.machine, _headers(), cpus,
              bpfobject.MAGIC.decode()]
     h = hashlib.sha256()
     for p in parts:
