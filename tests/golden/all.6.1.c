@@ -1889,8 +1889,7 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
     return 0;
 }
 
-/* Which syscalls the shared handler of raw records serves: every one without programs of its own, or
- * those listed. */
+/* The shared handler of raw records serves every syscall without programs of its own. */
 static __always_inline int ts_generic_serves(u32 nr)
 {
     return 1;

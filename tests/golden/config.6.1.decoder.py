@@ -61,45 +61,25 @@ def _iov_slot(mv, pos, sub):
 
 
 
-# kind 0: f0 enter (filename)
-_S0 = struct.Struct("<QIIIHH16sQQQ")
+# kind 2: f0 enter (filename)
+_S2 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S0.unpack_from(mv, off)
+def _decode_2(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S2.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 1: f0 exit
-_S1 = struct.Struct("<QIIIHHq")
-
-def _decode_1(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 2: f1 enter (filename)
-_S2 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S2.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 3: f1 exit (statbuf)
+# kind 3: f0 exit
 _S3 = struct.Struct("<QIIIHHq")
 
 def _decode_3(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S3.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 4: f2 enter (filename)
+# kind 4: f1 enter (filename)
 _S4 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_4(mv, off):
@@ -109,7 +89,7 @@ def _decode_4(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 5: f2 exit (statbuf)
+# kind 5: f1 exit (statbuf)
 _S5 = struct.Struct("<QIIIHHq")
 
 def _decode_5(mv, off):
@@ -119,7 +99,7 @@ def _decode_5(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 6: f3 enter (filename)
+# kind 6: f2 enter (filename)
 _S6 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_6(mv, off):
@@ -129,25 +109,27 @@ def _decode_6(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 7: f3 exit
+# kind 7: f2 exit (statbuf)
 _S7 = struct.Struct("<QIIIHHq")
 
 def _decode_7(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 8: f4 enter (filename)
-_S8 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 8: f3 enter (filename)
+_S8 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S8.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S8.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 9: f4 exit
+# kind 9: f3 exit
 _S9 = struct.Struct("<QIIIHHq")
 
 def _decode_9(mv, off):
@@ -155,7 +137,7 @@ def _decode_9(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 10: f5 enter (filename)
+# kind 10: f4 enter (filename)
 _S10 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_10(mv, off):
@@ -165,88 +147,106 @@ def _decode_10(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 11: f5 exit (statbuf)
+# kind 11: f4 exit
 _S11 = struct.Struct("<QIIIHHq")
 
 def _decode_11(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 12: f5 enter (filename)
+_S12 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_12(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S12.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 13: f5 exit (statbuf)
+_S13 = struct.Struct("<QIIIHHq")
+
+def _decode_13(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 12: f6 enter (filename)
-_S12 = struct.Struct("<QIIIHH16sQQQ")
+# kind 14: f6 enter (filename)
+_S14 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S12.unpack_from(mv, off)
+def _decode_14(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S14.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 13: f6 exit
-_S13 = struct.Struct("<QIIIHHq")
+# kind 15: f6 exit
+_S15 = struct.Struct("<QIIIHHq")
 
-def _decode_13(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
+def _decode_15(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 14: f7 enter (filename)
-_S14 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 16: f7 enter (filename)
+_S16 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S14.unpack_from(mv, off)
+def _decode_16(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S16.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 15: f7 exit (buffer)
-_S15 = struct.Struct("<QIIIHHq")
+# kind 17: f7 exit (buffer)
+_S17 = struct.Struct("<QIIIHHq")
 
-def _decode_15(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
+def _decode_17(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 16: f8 enter (filename, how)
-_S16 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_16(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S16.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 17: f8 exit
-_S17 = struct.Struct("<QIIIHHq")
-
-def _decode_17(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 18: f9 enter (filename)
+# kind 18: f8 enter (filename, how)
 _S18 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_18(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S18.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 19: f9 exit
+# kind 19: f8 exit
 _S19 = struct.Struct("<QIIIHHq")
 
 def _decode_19(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 20: f9 enter (filename)
+_S20 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_20(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S20.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 21: f9 exit
+_S21 = struct.Struct("<QIIIHHq")
+
+def _decode_21(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -322,8 +322,6 @@ def _decode_exec_args(mv, off):
 
 
 DECODERS = {
-    0: _decode_0,
-    1: _decode_1,
     2: _decode_2,
     3: _decode_3,
     4: _decode_4,
@@ -342,6 +340,8 @@ DECODERS = {
     17: _decode_17,
     18: _decode_18,
     19: _decode_19,
+    20: _decode_20,
+    21: _decode_21,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -114,7 +114,7 @@ struct ts_hdr {
 #define TS_TW_POSITIVE 1
 #define TS_TW_RESTART 2
 #define TS_TW_ALWAYS 3
-#define TS_TROW_USED 5
+#define TS_TROW_USED 9
 #define TS_GENERIC 1
 #define TS_EXEC_ARM_EVENTS 1
 #define TS_STASH_SIZE 0
@@ -1897,58 +1897,58 @@ RAW_TRACEPOINT_PROBE(signal_generate)
  *
  *   f0: read, pread64
  *     syscalls 0 (read), 17 (pread64)
- *     word 0 = 0xb10400010000LL: kinds 0/1, 4 argument words, in flight, exit arguments from inflight
- *     word 3 = 0x2000080110LL: exit: bytes a[1] max 32, length: the return value
+ *     word 0 = 0xb10400030002LL: kinds 2/3, 4 argument words, in flight, exit arguments from inflight
+ *     word 5 = 0x2000080110LL: exit: bytes a[1] max 32, length: the return value
  *
  *   f1: write, pwrite64
  *     syscalls 1 (write), 18 (pwrite64)
- *     word 0 = 0x801400030002LL: kinds 2/3, 4 argument words
+ *     word 0 = 0x801400050004LL: kinds 4/5, 4 argument words
  *     word 1 = 0x2000082210LL: enter: bytes a[1] max 32, length a[2] (8 bytes)
  *
  *   f2: open, mkdir, rmdir, creat, unlink
  *     syscalls 2 (open), 83 (mkdir), 84 (rmdir), 85 (creat), 87 (unlink)
- *     word 0 = 0x801300050004LL: kinds 4/5, 3 argument words
+ *     word 0 = 0x801300070006LL: kinds 6/7, 3 argument words
  *     word 1 = 0xfff00080001LL: enter: string a[0] max 4095
  *
  *   f3: stat, lstat
  *     syscalls 4 (stat), 6 (lstat)
- *     word 0 = 0xb11200070006LL: kinds 6/7, 2 argument words, in flight, exit arguments from inflight
+ *     word 0 = 0xb11200090008LL: kinds 8/9, 2 argument words, in flight, exit arguments from inflight
  *     word 1 = 0xfff00080001LL: enter: string a[0] max 4095
- *     word 3 = 0x9000080010LL: exit: bytes a[1] max 144
+ *     word 5 = 0x9000080010LL: exit: bytes a[1] max 144
  *
  *   f4: fstat
  *     syscalls 5 (fstat)
- *     word 0 = 0xb10200090008LL: kinds 8/9, 2 argument words, in flight, exit arguments from inflight
- *     word 3 = 0x9000080010LL: exit: bytes a[1] max 144
+ *     word 0 = 0xb102000b000aLL: kinds 10/11, 2 argument words, in flight, exit arguments from inflight
+ *     word 5 = 0x9000080010LL: exit: bytes a[1] max 144
  *
  *   f5: rename
  *     syscalls 82 (rename)
- *     word 0 = 0x8022000b000aLL: kinds 10/11, 2 argument words
+ *     word 0 = 0x8022000d000cLL: kinds 12/13, 2 argument words
  *     word 1 = 0xfff00080001LL: enter: string a[0] max 4095
  *     word 2 = 0xfff00080011LL: enter: string a[1] max 4095
  *
  *   f6: openat, mkdirat, unlinkat
  *     syscalls 257 (openat), 258 (mkdirat), 263 (unlinkat)
- *     word 0 = 0x8014000d000cLL: kinds 12/13, 4 argument words
+ *     word 0 = 0x8014000f000eLL: kinds 14/15, 4 argument words
  *     word 1 = 0xfff00080011LL: enter: string a[1] max 4095
  *
  *   f7: newfstatat
  *     syscalls 262 (newfstatat)
- *     word 0 = 0xb114000f000eLL: kinds 14/15, 4 argument words, in flight, exit arguments from inflight
+ *     word 0 = 0xb11400110010LL: kinds 16/17, 4 argument words, in flight, exit arguments from inflight
  *     word 1 = 0xfff00080011LL: enter: string a[1] max 4095
- *     word 3 = 0x9000080020LL: exit: bytes a[2] max 144
+ *     word 5 = 0x9000080020LL: exit: bytes a[2] max 144
  *
  *   f8: renameat, renameat2
  *     syscalls 264 (renameat), 316 (renameat2)
- *     word 0 = 0x802500110010LL: kinds 16/17, 5 argument words
+ *     word 0 = 0x802500130012LL: kinds 18/19, 5 argument words
  *     word 1 = 0xfff00080011LL: enter: string a[1] max 4095
  *     word 2 = 0xfff00080031LL: enter: string a[3] max 4095
  *
  *   f9: statx
  *     syscalls 332 (statx)
- *     word 0 = 0xb11500130012LL: kinds 18/19, 5 argument words, in flight, exit arguments from inflight
+ *     word 0 = 0xb11500150014LL: kinds 20/21, 5 argument words, in flight, exit arguments from inflight
  *     word 1 = 0xfff00080011LL: enter: string a[1] max 4095
- *     word 3 = 0x10000080040LL: exit: bytes a[4] max 256
+ *     word 5 = 0x10000080040LL: exit: bytes a[4] max 256
  */
 
 /* A table family's entry copies that faulted, made again at exit (its arguments from ts_retry). */
@@ -1968,7 +1968,7 @@ static __always_inline void ts_table_retry(void *ctx, u64 id, u32 nr, u8 *r, str
     *(u32 *)(r + TS_HEADER_SIZE) = faults;
     u32 off = TS_HEADER_SIZE + 4;
     TS_ARRAY_LOOP
-    for (u32 i = 0; i < 2; i++) {
+    for (u32 i = 0; i < 4; i++) {
         if (i >= nslots)
             break;
         if (faults & (1u << i))
@@ -2006,7 +2006,7 @@ int ts_enter_table(struct ts_tp_enter_ctx *ctx)
     u32 off = TS_ARGS_OFFSET + 8 * (nargs > 6 ? 6 : nargs);
     u32 faults = 0;
     TS_ARRAY_LOOP
-    for (u32 i = 0; i < 2; i++) {
+    for (u32 i = 0; i < 4; i++) {
         if (i >= nslots)
             break;
         u32 at = ts_forget(r, off);
@@ -2089,10 +2089,10 @@ int ts_exit_table(struct ts_tp_exit_ctx *ctx)
     u32 nslots = (row >> TS_TR_NEXIT) & 7;
     u32 off = TS_EXIT_FIXED;
     TS_ARRAY_LOOP
-    for (u32 i = 0; i < 2; i++) {
+    for (u32 i = 0; i < 4; i++) {
         if (i >= nslots)
             break;
-        off = ts_forget(r, ts_table_slot(r, ts_forget(r, off), ts_trow(r, 3 + i), ret, 1));
+        off = ts_forget(r, ts_table_slot(r, ts_forget(r, off), ts_trow(r, 5 + i), ret, 1));
     }
     ts_emit(ctx, r, off);
     ts_returned(ret);
@@ -2102,17 +2102,22 @@ int ts_exit_table(struct ts_tp_exit_ctx *ctx)
 /* Syscalls recorded with their raw arguments share one layout. */
 static __always_inline int ts_enter_generic(void *ctx, u64 id, u32 nr, u64 *a)
 {
-    u8 *r = ts_events.ringbuf_reserve(48);
+    u8 *r = ts_events.ringbuf_reserve(88);
     if (!r) {
         ts_lost_one();
         return 0;
     }
     u64 ts = bpf_ktime_get_ns();
-    ts_header(r, id, ts, nr, 20);
+    ts_header(r, id, ts, nr, 0);
     bpf_get_current_comm(r + TS_COMM_OFFSET, 16);
     u64 *ra = (u64 *)(r + TS_ARGS_OFFSET);
     ra[0] = a[0];
-    ts_events.ringbuf_submit(r, ts_wake_flags(48));
+    ra[1] = a[1];
+    ra[2] = a[2];
+    ra[3] = a[3];
+    ra[4] = a[4];
+    ra[5] = a[5];
+    ts_events.ringbuf_submit(r, ts_wake_flags(88));
     return 0;
 }
 
@@ -2123,22 +2128,22 @@ static __always_inline int ts_exit_generic(void *ctx, u64 id, u32 nr, s64 ret)
         ts_lost_one();
         return 0;
     }
-    ts_header(r, id, bpf_ktime_get_ns(), nr, 21);
+    ts_header(r, id, bpf_ktime_get_ns(), nr, 1);
     *(s64 *)(r + TS_HEADER_SIZE) = ret;
     ts_events.ringbuf_submit(r, ts_wake_flags(32));
     ts_returned(ret);
     return 0;
 }
 
-/* Which syscalls the shared handler of raw records serves: every one without programs of its own, or
- * those listed. */
+/* Which syscalls the shared handler of raw records serves: 1 at their numbers, written by tracespec
+ * before attaching (so that any selection of them is this same C):
+ *   3 (close) */
+BPF_ARRAY(ts_generic_nrs, u32, 512);
+
 static __always_inline int ts_generic_serves(u32 nr)
 {
-    switch (nr) {
-    case 3:
-        return 1;
-    }
-    return 0;
+    u32 *on = ts_generic_nrs.lookup(&nr);
+    return on && *on;
 }
 
 /* ---- tracespec/bpf/dispatch.bpf.h ---- */

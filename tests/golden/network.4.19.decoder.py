@@ -61,99 +61,99 @@ def _iov_slot(mv, pos, sub):
 
 
 
-# kind 0: f0 enter (offset)
-_S0 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 2: f0 enter (offset)
+_S2 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S0.unpack_from(mv, off)
+def _decode_2(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S2.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 1: f0 exit (offset)
-_S1 = struct.Struct("<QIIIHHq")
+# kind 3: f0 exit (offset)
+_S3 = struct.Struct("<QIIIHHq")
 
-def _decode_1(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
+def _decode_3(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S3.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 2: f1 enter (arg1)
-_S2 = struct.Struct("<QIIIHH16sQQQ")
+# kind 4: f1 enter (arg1)
+_S4 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S2.unpack_from(mv, off)
+def _decode_4(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S4.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 3: f1 exit
-_S3 = struct.Struct("<QIIIHHq")
+# kind 5: f1 exit
+_S5 = struct.Struct("<QIIIHHq")
 
-def _decode_3(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S3.unpack_from(mv, off)
+def _decode_5(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S5.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 4: f2 enter (arg2)
-_S4 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 6: f2 enter (arg2)
+_S6 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_4(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S4.unpack_from(mv, off)
+def _decode_6(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S6.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 5: f2 exit (arg1, arg2)
-_S5 = struct.Struct("<QIIIHHq")
+# kind 7: f2 exit (arg1, arg2)
+_S7 = struct.Struct("<QIIIHHq")
 
-def _decode_5(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S5.unpack_from(mv, off)
+def _decode_7(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 6: f3 enter (buff, addr)
-_S6 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_6(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S6.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 7: f3 exit
-_S7 = struct.Struct("<QIIIHHq")
-
-def _decode_7(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 8: f4 enter (addr_len)
+# kind 8: f3 enter (buff, addr)
 _S8 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_8(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S8.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 9: f4 exit (ubuf, addr, addr_len)
+# kind 9: f3 exit
 _S9 = struct.Struct("<QIIIHHq")
 
 def _decode_9(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 10: f4 enter (addr_len)
+_S10 = struct.Struct("<QIIIHH16sQQQQQQ")
+
+def _decode_10(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S10.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 11: f4 exit (ubuf, addr, addr_len)
+_S11 = struct.Struct("<QIIIHHq")
+
+def _decode_11(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -161,11 +161,11 @@ def _decode_9(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 10: f5 enter (msg, msg, msg, msg)
-_S10 = struct.Struct("<QIIIHH16sQQQ")
+# kind 12: f5 enter (msg, msg, msg, msg)
+_S12 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S10.unpack_from(mv, off)
+def _decode_12(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S12.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -174,29 +174,29 @@ def _decode_10(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2, s3)))
 
 
-# kind 11: f5 exit
-_S11 = struct.Struct("<QIIIHHq")
+# kind 13: f5 exit
+_S13 = struct.Struct("<QIIIHHq")
 
-def _decode_11(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
+def _decode_13(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 12: f6 enter (msg)
-_S12 = struct.Struct("<QIIIHH16sQQQ")
+# kind 14: f6 enter (msg)
+_S14 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S12.unpack_from(mv, off)
+def _decode_14(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S14.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 13: f6 exit (msg, msg, msg, msg)
-_S13 = struct.Struct("<QIIIHHq")
+# kind 15: f6 exit (msg, msg, msg, msg)
+_S15 = struct.Struct("<QIIIHHq")
 
-def _decode_13(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S13.unpack_from(mv, off)
+def _decode_15(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -205,43 +205,25 @@ def _decode_13(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 14: f7 enter
-_S14 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 16: f7 enter
+_S16 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S14.unpack_from(mv, off)
+def _decode_16(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S16.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 15: f7 exit (usockvec)
-_S15 = struct.Struct("<QIIIHHq")
+# kind 17: f7 exit (usockvec)
+_S17 = struct.Struct("<QIIIHHq")
 
-def _decode_15(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
+def _decode_17(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 16: f8 enter (optval)
-_S16 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_16(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S16.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 17: f8 exit
-_S17 = struct.Struct("<QIIIHHq")
-
-def _decode_17(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 18: f9 enter (optlen)
+# kind 18: f8 enter (optval)
 _S18 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_18(mv, off):
@@ -251,33 +233,51 @@ def _decode_18(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 19: f9 exit (optval, optlen)
+# kind 19: f8 exit
 _S19 = struct.Struct("<QIIIHHq")
 
 def _decode_19(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S19.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 20: f10 enter (mmsg, timeout)
+# kind 20: f9 enter (optlen)
 _S20 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_20(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S20.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 21: f10 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+# kind 21: f9 exit (optval, optlen)
 _S21 = struct.Struct("<QIIIHHq")
 
 def _decode_21(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S21.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 22: f10 enter (mmsg, timeout)
+_S22 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_22(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S22.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 23: f10 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S23 = struct.Struct("<QIIIHHq")
+
+def _decode_23(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S23.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -290,11 +290,11 @@ def _decode_21(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 22: f11 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S22 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 24: f11 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S24 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_22(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S22.unpack_from(mv, off)
+def _decode_24(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S24.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -306,29 +306,29 @@ def _decode_22(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 23: f11 exit (mmsg)
-_S23 = struct.Struct("<QIIIHHq")
+# kind 25: f11 exit (mmsg)
+_S25 = struct.Struct("<QIIIHHq")
 
-def _decode_23(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S23.unpack_from(mv, off)
+def _decode_25(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S25.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 24: * enter
-_S24 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 0: * enter
+_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_24(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S24.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+def _decode_0(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 25: * exit
-_S25 = struct.Struct("<QIIIHHq")
+# kind 1: * exit
+_S1 = struct.Struct("<QIIIHHq")
 
-def _decode_25(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S25.unpack_from(mv, off)
+def _decode_1(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -409,8 +409,6 @@ def _decode_exec_args(mv, off):
 
 
 DECODERS = {
-    0: _decode_0,
-    1: _decode_1,
     2: _decode_2,
     3: _decode_3,
     4: _decode_4,
@@ -435,6 +433,8 @@ DECODERS = {
     23: _decode_23,
     24: _decode_24,
     25: _decode_25,
+    0: _decode_0,
+    1: _decode_1,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -61,29 +61,29 @@ def _iov_slot(mv, pos, sub):
 
 
 
-# kind 0: f0 enter
-_S0 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 2: f0 enter
+_S2 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_0(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S0.unpack_from(mv, off)
+def _decode_2(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S2.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 1: f0 exit (parent_tidptr)
-_S1 = struct.Struct("<QIIIHHq")
+# kind 3: f0 exit (parent_tidptr)
+_S3 = struct.Struct("<QIIIHHq")
 
-def _decode_1(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
+def _decode_3(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S3.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 2: f1 enter (filename, argv, envp)
-_S2 = struct.Struct("<QIIIHH16sQQQ")
+# kind 4: f1 enter (filename, argv, envp)
+_S4 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_2(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S2.unpack_from(mv, off)
+def _decode_4(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S4.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 264)
@@ -91,101 +91,81 @@ def _decode_2(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1, s2)))
 
 
-# kind 3: f1 exit
-_S3 = struct.Struct("<QIIIHHq")
-
-def _decode_3(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S3.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 4: f2 enter
-_S4 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_4(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S4.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 5: f2 exit (stat_addr, ru)
+# kind 5: f1 exit
 _S5 = struct.Struct("<QIIIHHq")
 
 def _decode_5(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S5.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 6: f3 enter (arg2)
+# kind 6: f2 enter
 _S6 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_6(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S6.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 7: f3 exit
+# kind 7: f2 exit (stat_addr, ru)
 _S7 = struct.Struct("<QIIIHHq")
 
 def _decode_7(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S7.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 8: f4 enter
-_S8 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_8(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S8.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
-
-
-# kind 9: f4 exit (infop, ru)
-_S9 = struct.Struct("<QIIIHHq")
-
-def _decode_9(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 10: f5 enter (uinfo)
-_S10 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 8: f3 enter (arg2)
+_S8 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_10(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S10.unpack_from(mv, off)
+def _decode_8(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S8.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 11: f5 exit
+# kind 9: f3 exit
+_S9 = struct.Struct("<QIIIHHq")
+
+def _decode_9(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S9.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 10: f4 enter
+_S10 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_10(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S10.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+
+
+# kind 11: f4 exit (infop, ru)
 _S11 = struct.Struct("<QIIIHHq")
 
 def _decode_11(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S11.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 12: f6 enter (filename, argv, envp)
-_S12 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 12: f5 enter (uinfo)
+_S12 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_12(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S12.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _strv_slot(mv, pos, 264)
-    s2, pos = _ptrcount_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S12.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 13: f6 exit
+# kind 13: f5 exit
 _S13 = struct.Struct("<QIIIHHq")
 
 def _decode_13(mv, off):
@@ -193,40 +173,60 @@ def _decode_13(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 14: f7 enter (uargs)
-_S14 = struct.Struct("<QIIIHH16sQQ")
+# kind 14: f6 enter (filename, argv, envp)
+_S14 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_14(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S14.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S14.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _strv_slot(mv, pos, 264)
+    s2, pos = _ptrcount_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 15: f6 exit
+_S15 = struct.Struct("<QIIIHHq")
+
+def _decode_15(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 16: f7 enter (uargs)
+_S16 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_16(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S16.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 15: f7 exit (uargs, uargs)
-_S15 = struct.Struct("<QIIIHHq")
+# kind 17: f7 exit (uargs, uargs)
+_S17 = struct.Struct("<QIIIHHq")
 
-def _decode_15(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S15.unpack_from(mv, off)
+def _decode_17(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 16: * enter
-_S16 = struct.Struct("<QIIIHH16sQQQ")
+# kind 0: * enter
+_S0 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_16(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S16.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+def _decode_0(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S0.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), ()))
 
 
-# kind 17: * exit
-_S17 = struct.Struct("<QIIIHHq")
+# kind 1: * exit
+_S1 = struct.Struct("<QIIIHHq")
 
-def _decode_17(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S17.unpack_from(mv, off)
+def _decode_1(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S1.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
@@ -298,8 +298,6 @@ def _decode_exec_args(mv, off):
 
 
 DECODERS = {
-    0: _decode_0,
-    1: _decode_1,
     2: _decode_2,
     3: _decode_3,
     4: _decode_4,
@@ -316,6 +314,8 @@ DECODERS = {
     15: _decode_15,
     16: _decode_16,
     17: _decode_17,
+    0: _decode_0,
+    1: _decode_1,
     65520: _decode_proc_exit,
     65521: _decode_retry,
     65522: _decode_exec_args,

@@ -12,7 +12,8 @@ from conftest import ROOT
 from tracespec.codegen import table_c
 from tracespec.pipeline import compile_spec
 from tracespec.plan.model import SlotLen, TableSlot
-from tracespec.plan.planner import TABLE_MIN_FAMILIES
+from tracespec.plan.planner import TABLE_COMMON_SLOTS, TABLE_MIN_FAMILIES
+from tracespec.runtime.objcache import key
 
 
 def _compile(spec: str, kernel: str, **options):
@@ -90,7 +91,7 @@ def test_fileio_rows_say_what_each_family_copies():
     assert stat.exit == (TableSlot(False, 1, 144),)  # struct stat: its size
     rename = _row(p, "rename")
     assert rename.enter == (TableSlot(True, 0, 4095), TableSlot(True, 1, 4095))
-    assert p.table.slots == 2
+    assert p.table.slots == TABLE_COMMON_SLOTS  # no family has more than 2: the bound every such spec shares
     fam = next(f for f in p.families if "read" in (m.name for m in f.members))
     assert (read.enter_kind, read.exit_kind) == (fam.enter.kind, fam.exit.kind)  # the decoder's layouts
 
@@ -123,12 +124,38 @@ def test_emitted_program_names_each_rows_syscalls():
 def test_the_switch_and_the_threshold(tmp_path):
     one = tmp_path / "one.yaml"
     one.write_text("version: 1\nsyscalls:\n  - openat\n")
-    assert TABLE_MIN_FAMILIES > 1
-    assert _compile(str(one), "6.1").plan.table is None  # one family: its own programs compile fast enough
-    forced = _compile(str(one), "6.1", table=True).plan
-    assert forced.table is not None and [e.names for e in forced.table.entries] == [("openat",)]
+    assert TABLE_MIN_FAMILIES == 1
+    table = _compile(str(one), "6.1").plan.table  # one family: the table all such selections share
+    assert table is not None and [e.names for e in table.entries] == [("openat",)]
+    assert _compile(str(one), "6.1", table=False).plan.table is None
     assert _compile("fileio.yaml", "6.1", table=False).plan.table is None
     assert not any(f.table for f in _compile("fileio.yaml", "6.1", table=False).plan.families)
+
+
+def _selection(tmp_path, *names: str) -> str:
+    spec = tmp_path / ("_".join(names) + ".yaml")
+    spec.write_text("version: 1\nsyscalls:\n" + "".join(f"  - {n}\n" for n in names))
+    return str(spec)
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "5.8"])
+def test_selections_of_table_families_are_one_program(tmp_path, kernel):
+    """What -e trace= selects differs only in data (the rows, the generic handler's numbers), so the program
+    cache (keyed on the C without its comments) keeps one program for them all, which ./setup compiles.
+    (Kernels before 5.3 have no bounded loops, so no table: each family has programs of its own there.)"""
+    def program(*names):
+        return key(_compile(_selection(tmp_path, *names), kernel).c_source)
+
+    tables = {program("openat", "read"), program("stat"), program("connect"), program("write", "openat", "rename"),
+              program("openat")}
+    assert len(tables) == 1
+    with_raw = {program("openat", "close"), program("openat", "dup", "getpid"), program("read", "mmap", "close")}
+    assert len(with_raw) == 1 and with_raw != tables
+    # what is C is still told apart: a family of its own (readv's iovecs), or a filter
+    assert program("openat", "readv") not in tables
+    filtered = tmp_path / "filtered.yaml"
+    filtered.write_text("version: 1\nsyscalls:\n  - openat\nfilter: failed\n")
+    assert key(_compile(str(filtered), kernel).c_source) not in tables
 
 
 def test_table_choice_leaves_the_record_layouts_alone():

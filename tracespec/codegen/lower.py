@@ -362,8 +362,8 @@ class _Lowerer:
         syscalls = [self.handler_pair(fam) for fam in p.families if not fam.table]
         table = self.table()
         g_enter, g_exit = self.generic()
-        generic_nrs = [i.nr for i in p.generic]
         generic_default = p.generic_everything
+        generic_names = c_comment(", ".join(f"{i.nr} ({i.name})" for i in p.generic))
         helpers = []
         for s in syscalls:
             if s.enter.filter:
@@ -385,7 +385,8 @@ class _Lowerer:
             "table": table,
             "generic_enter": g_enter,
             "generic_exit": g_exit,
-            "generic_nrs": generic_nrs,
+            "generic_names": generic_names,
+            "generic_nrs_bound": table_c.TABLE_NRS,
             "generic_default": generic_default,
             "helpers": helpers,
             "c_int": c_int,

@@ -71,9 +71,12 @@ EXECVE_NRS = (59, 322)  # execve, execveat: where a started command begins to be
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 
 
+GENERIC_KINDS = (0, 1)  # the generic layout's enter and exit record kinds
+
+
 def _raw_args(infos) -> tuple[ArgField, ...]:
-    """The argument words a shared layout records: as many as its syscalls with the most take (a
-    getppid costs no argument words; a syscall the catalogue does not know may take all six)."""
+    """The argument words a family's layout records: as many as its syscalls with the most take (a
+    getppid costs no argument words)."""
     return RAW_ARGS[:max((len(i.args) for i in infos), default=6)]
 
 
@@ -232,7 +235,7 @@ class _Planner:
         self.target = target
         self.buffer_bytes = buffer_bytes
         self.wakeup_batch = wakeup_batch
-        self.next_kind = 0
+        self.next_kind = len(GENERIC_KINDS)  # kept for the generic layout, which has them when it is there
         self.kept_nrs: frozenset[int] = frozenset()  # fd_paths' bookkeeping syscalls (bookkeeping())
 
     def _wakeup_batch(self, output: Output, recorder, pages: int) -> int:
@@ -284,10 +287,11 @@ class _Planner:
         generic_enter = generic_exit = None
         generic_filter = None
         if generic:
-            # every syscall number, known or not, may come through it: then all six words
-            words = RAW_ARGS if v.every_syscall and not plans else _raw_args(generic_infos)
-            generic_enter = RecordLayout(self.kind(), Phase.ENTER, (), "*", words, ())
-            generic_exit = RecordLayout(self.kind(), Phase.EXIT, (), "*", (), ())
+            # All six words, and the first two kinds whatever the rest of the spec: which syscalls come
+            # through it is data (ts_generic_nrs), so its C is the same for any selection (forty bytes
+            # more on a close's record than its one word, within the benchmark's noise).
+            generic_enter = RecordLayout(GENERIC_KINDS[0], Phase.ENTER, (), "*", RAW_ARGS, ())
+            generic_exit = RecordLayout(GENERIC_KINDS[1], Phase.EXIT, (), "*", (), ())
             generic_filter = _filter_plan(global_filter)
 
         layouts = []
@@ -305,15 +309,19 @@ class _Planner:
                 raise self.err(f"a {sp.members[0].name} record could reach {size} bytes; records are limited "
                                f"to {MAX_RECORD}", sel, hint="lower paths.max, strings.max or buffers.max for it")
         # a summary emits no records: nothing to copy again for them
-        retry = any(sp.enter.slots for sp in plans) and self.summary is None
+        # (the table's programs have the retry whatever their rows, and skip it for a row without entry
+        # copies: the same C for any rows)
+        retry = (any(sp.enter.slots for sp in plans) or table is not None) and self.summary is None
         variable = retry or any(lay.variable for lay in layouts) or table is not None
         stash_size = max((sp.enter.max_size for sp in plans if sp.stash), default=0)
         if generic_filter is not None and generic_filter.has_exit:
             stash_size = max(stash_size, generic_enter.max_size)
         if stash_size:  # a power of two: the exit handler bounds the stashed length with stash_size - 1
             stash_size = 1 << (stash_size - 1).bit_length()
-        inflight = (any(sp.filter is not None or sp.exit_args for sp in plans)
-                    or generic_filter is not None or self.summary is not None)  # a summary times every call
+        # a summary times every call; the table's programs keep a row's entry when its bit says (so that
+        # tables of any rows are the same C)
+        inflight = (any(sp.filter is not None or sp.exit_args for sp in plans) or table is not None
+                    or generic_filter is not None or self.summary is not None)
 
         attachments, tail_calls, arm_events = self.attachments(attach, plans, generic, generic_infos)
         signals, signals_note = self.signals()
@@ -584,7 +592,7 @@ class _Planner:
             return plans, None
         names = {sp.name for sp in chosen}
         entries = tuple(_table_entry(sp) for sp in chosen)
-        table = TablePlan(entries, max(1, max(max(len(e.enter), len(e.exit)) for e in entries)),
+        table = TablePlan(entries, max(TABLE_COMMON_SLOTS, max(max(len(e.enter), len(e.exit)) for e in entries)),
                           self.shared_filter, chosen[0].stash)
         return [replace(sp, table=sp.name in names) for sp in plans], table
 
@@ -638,8 +646,13 @@ class _Planner:
 # The table-driven programs (one enter, one exit for many families) against a pair of programs per family:
 # clang compiles each family's pair in about 8 ms here (failed.yaml: 50 pairs, 2.5 s of BCC before), the
 # table's pair once; its loop over a row costs each event a little (bench/cost_probe.py, see the README).
-# Below this many families the few pairs compile fast enough: they stay specialised.
-TABLE_MIN_FAMILIES = 2
+# One family is enough: the table's C does not depend on its rows, so every selection of table families
+# (strace's -e trace=openat,read, or =stat) is one compiled program, which ./setup keeps ahead (0.2 s to
+# start, where a pair of programs of its own was BCC's 0.7 s at its first start).
+TABLE_MIN_FAMILIES = 1
+# The rows' loop bound when no family needs more: the verifier walks every bound's steps at each start (4
+# slots cost a two-slot spec's start about 0.03 s, 7 about 0.3 s), and most families have one or two.
+TABLE_COMMON_SLOTS = 4
 TABLE_CAPTURES = (Capture.STRING, Capture.BUFFER, Capture.STRUCT, Capture.SOCKADDR)
 TABLE_STRING_MAX = 4095  # ts_put_str bounds a string by a mask of 12 bits
 TABLE_BUFFER_MAX = 0xFFFF  # a row holds a max in 16 bits

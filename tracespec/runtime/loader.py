@@ -72,6 +72,17 @@ class Loaded:
         for nr, words in table_c.map_rows(self.plan.table):
             rows[ctypes.c_uint(nr)] = (ctypes.c_ulonglong * len(words))(*words)
 
+    def set_generic_nrs(self) -> None:
+        """The syscalls the shared handler of raw records serves, by number (the template's
+        ts_generic_nrs): before attaching, as the table's rows. Every syscall when it serves all."""
+        if self.plan.generic_enter is None or self.plan.generic_everything:
+            return
+        served = self.bpf.get_table(b"ts_generic_nrs")
+        for info in self.plan.generic:
+            if not 0 <= info.nr < table_c.TABLE_NRS:
+                raise ValueError(f"syscall number {info.nr} is past the {table_c.TABLE_NRS} the shared handler knows")
+            served[ctypes.c_int(info.nr)] = ctypes.c_uint(1)
+
     def add_target(self, pid: int, armed: bool = False) -> None:
         """Called before the programs are attached: nothing else writes the maps yet."""
         if self.targets is not None:
@@ -333,6 +344,7 @@ def _loaded(bpf: Instance, plan: Plan, cgroup_ids: dict[str, int], offsets: dict
     loaded = Loaded(bpf, plan)
     loaded.set_param(ParamIndex.SELF_TGID, os.getpid())
     loaded.set_table_rows()
+    loaded.set_generic_nrs()
     for p in plan.params:
         if p.name.startswith("btf:"):
             struct_name, member = p.name[4:].split(".")
