@@ -68,6 +68,11 @@ def pages_for(size: int, cpus: int) -> int:
     return 1 << (per_cpu.bit_length() - 1)
 
 
+UNREAD_STATUSES = (400, 413, 414)  # refused with some of the request possibly unread
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 1 << 20
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "tracespec-serve"
     protocol_version = "HTTP/1.0"  # one request per connection: nothing holds a thread between requests
@@ -114,8 +119,22 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+            if status in UNREAD_STATUSES:
+                self._linger()
         except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
             pass  # the client left: its answer goes nowhere, the daemon goes on
+
+    def _linger(self) -> None:
+        """A refusal before the request was read whole (an overlong line, a body too large): closed at
+        once, the rest of it unread would make the kernel reset the connection, and the client could get
+        the reset before the answer. So the answer is sent with the end of the stream, and what the client
+        still sends is read and dropped, for a moment and a bounded amount."""
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(LINGER_SECONDS)
+        left = LINGER_BYTES
+        while left > 0 and (chunk := self.connection.recv(min(65536, left))):
+            left -= len(chunk)
 
     def _parse(self) -> tuple[str, dict[str, str]]:
         parts = urlsplit(self.path)
