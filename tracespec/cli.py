@@ -975,7 +975,7 @@ def _status_line(out, binary: bool, stderr_tty: bool):
 
 def cmd_run(args) -> int:
     from tracespec.kernel import find_tracefs
-    from tracespec.pipeline import compile_spec
+    from tracespec.pipeline import compile_for_run
     from tracespec.runtime.targets import descriptors_at_start, directories_at_start
     from tracespec.session.run import Session
 
@@ -1011,8 +1011,8 @@ def cmd_run(args) -> int:
         raise TracespecError("a summary is text or JSON; --format bin records events",
                              hint="drop --format bin, or drop --summary (and the spec's summary:)")
     # the default ring buffer takes at most a 16th of the machine's memory
-    compiled = compile_spec(spec, args.kernel, target, buffer_bytes, ring_cap=memory_bytes() // 16,
-                            summary=summary)
+    compiled = compile_for_run(spec, args.kernel, target, buffer_bytes, ring_cap=memory_bytes() // 16,
+                               summary=summary, fd_paths=bool(args.fd_paths))
     if summary is None:  # a summary's buffer carries only forks and exits: its size is the planner's
         _check_buffer_size(buffer_bytes, compiled.plan.output, args.buffer_size)
     offset = time.time_ns() - time.monotonic_ns()

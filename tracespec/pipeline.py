@@ -9,11 +9,13 @@ from tracespec.catalogue import load_catalogue
 from tracespec.codegen.decoder import render_decoder
 from tracespec.codegen.lower import render_c
 from tracespec.kernel import KernelProfile, profile_for_version, running_profile
-from tracespec.plan import Plan, Target, make_plan
+from tracespec.plan import Attach, Plan, Target, make_plan
 from tracespec.plan.model import ServePlan, SummaryPlan
+from tracespec.plan.restrict import restricted
+from tracespec.runtime import objcache
 from tracespec.spec import load_spec
 from tracespec.spec.model import Spec
-from tracespec.validate import ValidatedSpec, validate
+from tracespec.validate import ValidatedSpec, validate, widened
 
 
 TABLE_CHOICES = {"1": True, "0": False}  # TRACESPEC_TABLE: for comparing the two ways on one workload
@@ -55,6 +57,43 @@ def compile_spec(spec: str | Spec, kernel: str | None = None, target: Target = T
     plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap, summary=summary, recorder_bytes=recorder_bytes,
                      cpus=cpus, serve=serve, table=table)
     return Compiled(v, plan, render_c(plan))
+
+
+# TRACESPEC_WIDE: 1 runs a selection on the wide program (compiled if it must be: ./setup and the tests), 0
+# never; unset, a run takes it when the spec's own program is not in the cache and the wide one is
+WIDE_CHOICES = {"1": True, "0": False}
+
+
+def compile_for_run(spec: str | Spec, kernel: str | None = None, target: Target = Target(),
+                    buffer_bytes: int | None = None, ring_cap: int = 0, summary: SummaryPlan | None = None,
+                    fd_paths: bool = False) -> Compiled:
+    """compile_spec's program, or the wide program that records the same syscalls (plan/restrict.py): a
+    spec that only selects syscalls, with the options of one whose wide program is in the cache, starts
+    without a compile. fd_paths: -y, whose descriptor bookkeeping is part of a spec's own C."""
+    own = compile_spec(spec, kernel, target, buffer_bytes, ring_cap=ring_cap, summary=summary)
+    choice = WIDE_CHOICES.get(os.environ.get("TRACESPEC_WIDE", ""))
+    if choice is False or fd_paths or not _widenable(own):
+        return own
+    if choice is None and objcache.has(own.c_source):
+        return own
+    attach = own.plan.attach
+    keep = (lambda sc: sc.name != "rt_sigreturn" and (sc.event is not None or attach != Attach.SYSCALL_TP))
+    v = widened(own.validated, load_catalogue(), keep)
+    plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap, summary=summary,
+                     table=TABLE_CHOICES.get(os.environ.get("TRACESPEC_TABLE", "")), wide_attach=attach)
+    c_source = render_c(plan)
+    if choice is None and not objcache.has(c_source):
+        return own
+    return Compiled(own.validated, restricted(plan, own.plan), c_source)
+
+
+def _widenable(c: Compiled) -> bool:
+    """A spec whose program differs from its wide one only in what it selects: no filter (compiled into
+    each program), no summary, recorder or serve, no descriptor bookkeeping."""
+    v, p = c.validated, c.plan
+    return (v.filter is None and v.trigger is None and not v.bookkeeping and not v.spec.fd_paths
+            and all(s.filter is None for s in v.syscalls) and p.summary is None and p.recorder is None
+            and p.serve is None)
 
 
 def decoder_source(plan: Plan) -> str:

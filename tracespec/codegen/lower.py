@@ -496,7 +496,7 @@ def _dispatch_defines(plan: Plan) -> dict[str, str]:
         d["TS_TAIL_CALLS"] = "1"
     if plan.generic_enter is not None:
         d["TS_GENERIC"] = "1"
-    if plan.exec_arm_events:
+    if plan.exec_arm_program:
         d["TS_EXEC_ARM_EVENTS"] = "1"
     if plan.sigreturn_frame:
         d.update({"TS_SIGFRAME": "1", "TS_SIGFRAME_MASK": c_int(sigframe.SIGFRAME_MASK),

@@ -498,6 +498,7 @@ class Plan:
     serve: ServePlan | None = None  # tracespec serve: a recorder per cgroup, added while the program runs
     helpers: frozenset[str] = frozenset()  # optional helpers of tracespec.bpf.h the program calls (TS_NEED_*)
     generic_stash: bool = False  # the generic enter record waits in the stash map for its exit filter
+    exec_arm_program: bool = False  # the C has ts_tp_arm (exec_arm_events, or a wide program's runs need it)
     generic_enter_buffer: Placement = Placement.STACK  # as FamilyPlan.enter_buffer, for the generic handler
     generic_exit_buffer: Placement = Placement.STACK
     table: TablePlan | None = None  # the families recorded by the table-driven programs ts_enter_table/_exit

@@ -221,8 +221,10 @@ def _uses_args(expr: TExpr | None) -> bool:
 class _Planner:
     def __init__(self, v: ValidatedSpec, target: Target, buffer_bytes: int | None, wakeup_batch: int | None,
                  ring_cap: int = 0, summary: SummaryPlan | None = None, recorder_bytes: int | None = None,
-                 cpus: int = 1, serve: ServePlan | None = None, table: bool | None = None):
+                 cpus: int = 1, serve: ServePlan | None = None, table: bool | None = None,
+                 wide_attach: Attach | None = None):
         self.table_choice = table
+        self.wide_attach = wide_attach
         self.shared_filter: FilterPlan | None = None
         self.serve = serve
         self.ring_cap = ring_cap
@@ -393,7 +395,8 @@ class _Planner:
             generic=generic_infos, generic_enter=generic_enter, generic_exit=generic_exit,
             generic_filter=generic_filter, tail_calls=tail_calls,
             generic_events=tuple((s.syscall.nr, s.syscall.event) for s in generic),
-            generic_everything=v.every_syscall and not plans,
+            # (a wide program's generic handler serves the syscalls a run writes into ts_generic_nrs)
+            generic_everything=v.every_syscall and not plans and self.wide_attach is None,
             schema=schema, attachments=tuple(attachments),
             params=tuple(params), inflight=inflight, retry=retry,
             retry_bitmap=retry and p.has("atomic_bitops"),
@@ -404,6 +407,9 @@ class _Planner:
             # (one cache entry, warmed by ./setup) serves both, at the cost of a test at untraced execs
             arm_on_exec=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS), exec_nrs=v.exec_nrs,
             exec_arm_events=arm_events,
+            # a wide program's runs attach it wherever they leave execve or execveat out (plan/restrict.py)
+            exec_arm_program=bool(arm_events) or (self.wide_attach == Attach.SYSCALL_TP
+                                                  and self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS)),
             target_bitmap=self.target.kind in (TargetKind.COMMAND, TargetKind.PIDS) and p.has("atomic_bitops"),
             wakeup_batch=self._wakeup_batch(output, recorder, pages), summary=summary, recorder=recorder, helpers=helpers,
             fd_inode_param=fd_inode_param, sock_ends_param=sock_ends_param, target_task_param=target_task_param,
@@ -479,6 +485,8 @@ class _Planner:
             nth += 1
 
     def choose_attach(self, selected) -> Attach:
+        if self.wide_attach is not None:  # a wide program: the attach mode of the spec it stands for
+            return self.wide_attach
         p = self.profile
         # rt_sigreturn's mask and return value are in the signal frame, found from the user stack
         # pointer: the raw tracepoint's pt_regs has it, a syscall tracepoint's context does not
@@ -712,16 +720,18 @@ def _table_entry(fam: FamilyPlan) -> TableEntry:
 def make_plan(v: ValidatedSpec, target: Target = Target(), buffer_bytes: int | None = None,
               wakeup_batch: int | None = None, ring_cap: int = 0, summary: SummaryPlan | None = None,
               recorder_bytes: int | None = None, cpus: int = 1, serve: ServePlan | None = None,
-              table: bool | None = None) -> Plan:
+              table: bool | None = None, wide_attach: Attach | None = None) -> Plan:
     """ring_cap: the most the default ring buffer may take (0: no cap), on machines with little memory.
     wakeup_batch: bytes a CPU writes to the ring between wakeups of the reader (None: from the ring's
     size; 0: the kernel's rule, at every record the reader has caught up with).
     summary: aggregate instead of recording. recorder_bytes: a flight recorder of this many bytes
     (0: the default), spread over `cpus` per-CPU buffers. serve: recorders for `tracespec serve` (with
     recorder_bytes, and a cgroup target without a group: the recorders name theirs). table: record the
-    families it can describe by the table-driven programs (True), never (False), or when it pays (None)."""
+    families it can describe by the table-driven programs (True), never (False), or when it pays (None).
+    wide_attach: v is a widened spec (validate.widened), planned for the attach mode of the spec it was
+    widened from, with the generic handler's syscalls as data: a wide program (plan/restrict.py)."""
     return _Planner(v, target, buffer_bytes, wakeup_batch, ring_cap, summary,
-                    recorder_bytes, cpus, serve, table).run()
+                    recorder_bytes, cpus, serve, table, wide_attach).run()
 
 
 # The optional helpers of tracespec/bpf/tracespec.bpf.h that each kind of slot copy calls.

@@ -102,6 +102,15 @@ def get(c_source: str) -> bpfobject.BpfObject | None:
     return obj
 
 
+def has(c_source: str) -> bool:
+    """Whether get() would find a program for this C (without reading it): a start that can choose between
+    two programs takes the one that needs no compile."""
+    where = directory()
+    if where is None or not os.path.isdir(where) or not _usable(where, create=False):
+        return False
+    return os.path.exists(os.path.join(where, key(c_source) + SUFFIX))
+
+
 def put(c_source: str, obj: bpfobject.BpfObject) -> None:
     """Keep obj; best effort (a full disk or a read-only directory only costs the next start a compile)."""
     where = directory()

@@ -8,6 +8,8 @@ then per-argument overrides), and type-checks the filters.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
+from dataclasses import replace
 
 from tracespec.catalogue import ArgKind, Capture, Catalogue, Phase, Syscall
 from tracespec.catalogue.syscalls import CLASSES
@@ -345,3 +347,16 @@ def validate(spec: Spec, catalogue: Catalogue, profile: KernelProfile) -> Valida
     if profile.syscall_formats is not None:
         catalogue = catalogue.with_formats(profile.syscall_formats)
     return _Validator(spec, catalogue, profile).run()
+
+
+def widened(v: ValidatedSpec, catalogue: Catalogue, keep: Callable[[Syscall], bool]) -> ValidatedSpec:
+    """v with every other syscall the kernel has that keep() takes, each fetched as the spec's defaults
+    (its strings, paths and buffers options, its raw) fetch a syscall no rule names: the spec a wide
+    program is planned from, of which a run records only v's syscalls (plan/restrict.py)."""
+    if v.profile.syscall_formats is not None:
+        catalogue = catalogue.with_formats(v.profile.syscall_formats)
+    val = _Validator(v.spec, catalogue, v.profile)
+    have = {s.syscall.nr for s in v.syscalls}
+    more = tuple(val.selected(sc, []) for sc in catalogue.syscalls
+                 if sc.nr not in have and val.available(sc) and keep(sc))
+    return replace(v, syscalls=tuple(sorted(v.syscalls + more, key=lambda s: s.syscall.nr)))
