@@ -106,15 +106,19 @@ def _spread(values: list[float]) -> dict:
 
 
 def measure(subject, workdir: str, reps: int, quiesce, progress, spec_name: str = "all.yaml",
-            cache: str = "compiled") -> dict:
+            cache: str = "compiled", selection: str | None = None) -> dict:
     """Returns {"status": "ok", "total_s", "parts_s", ...} or {"status": "failed", "reason"}. cache:
-    "compiled" (TRACESPEC_CACHE=off) or "cached" (a cache of the workdir's, filled by one untimed run)."""
+    "compiled" (TRACESPEC_CACHE=off) or "cached" (a cache of the workdir's, filled by one untimed run).
+    selection: instead of a spec, strace's `-e trace=SELECTION`; its untimed run fills the cache with the
+    wide program alone (TRACESPEC_WIDE=1, as ./setup does), so that the timed runs start as the selection's
+    first run after ./setup does."""
     spec = os.path.join(subject.specs_dir, spec_name)
     env = dict(subject.env)
     env["TRACESPEC_CACHE"] = "off" if cache == "compiled" else os.path.join(workdir, "cache")
     out = os.path.join(workdir, "startup.jsonl")
     marks_path = os.path.join(workdir, "startup-marks.json")
-    run_args = ["run", spec, "--format", "json", "-o", out, "--", "/bin/true"]
+    what = ["-e", "trace=" + selection] if selection is not None else [spec]
+    run_args = ["run", *what, "--format", "json", "-o", out, "--", "/bin/true"]
     totals, walls, probed_totals = [], [], []
     parts: dict[str, list[float]] = {}
     missing: list[str] = []
@@ -123,7 +127,8 @@ def measure(subject, workdir: str, reps: int, quiesce, progress, spec_name: str 
         if cache == "cached":
             progress(f"startup {spec_name}: filling the cache")
             quiesce.wait()
-            _time_to_first_event([subject.executable, *run_args], out, env)
+            fill = dict(env, TRACESPEC_WIDE="1") if selection is not None else env
+            _time_to_first_event([subject.executable, *run_args], out, fill)
         for i in range(reps):
             progress(f"startup {spec_name}: time to first event, run {i + 1}/{reps}")
             tainted += bool(quiesce.wait())
@@ -153,7 +158,8 @@ def measure(subject, workdir: str, reps: int, quiesce, progress, spec_name: str 
         for p in (out, marks_path):
             if os.path.exists(p):
                 os.unlink(p)
-    return {"status": "ok", "command": f"tracespec run specs/{spec_name} --format json -o F -- /bin/true",
+    shown = f"-e trace={selection}" if selection is not None else f"specs/{spec_name}"
+    return {"status": "ok", "command": f"tracespec run {shown} --format json -o F -- /bin/true",
             "cache": cache,
             "reps": reps, "total_s": _spread(totals), "run_wall_s": _spread(walls),
             "probed_total_s": _spread(probed_totals),
@@ -278,6 +284,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                 epilog="Writes DIR/STEM.md and DIR/STEM.json and prints the table.")
     p.add_argument("--specs", default="all,fileio,network,process,failed,slow,config",
                    help="comma-separated names of specs/NAME.yaml (default: every shipped spec)")
+    p.add_argument("--selections", default="",
+                   help="also strace-style runs without a spec, `-e trace=SET`, for each SET of this "
+                        "semicolon-separated list (e.g. 'execve;%%file;%%network,%%process'); cached, from "
+                        "the wide program alone, as after ./setup")
     p.add_argument("--reps", type=int, default=5, help="runs per spec and per floor (default 5)")
     p.add_argument("--cache", choices=("both", "compiled", "cached"), default="both",
                    help="with the program cache off (compiled at every start), from a filled cache, or both "
@@ -303,6 +313,7 @@ def main(argv: list[str]) -> int:
         return 1
     tested = subjects.installed(args.tracespec, REPO)
     names = [n.strip() for n in args.specs.split(",") if n.strip()]
+    selections = [x.strip() for x in (args.selections or "").split(";") if x.strip()]
     missing = [n for n in names if not os.path.isfile(os.path.join(tested.specs_dir, n + ".yaml"))]
     if missing:
         print(f"bench/startup.py: no such spec in {tested.specs_dir}: {', '.join(missing)}", file=sys.stderr)
@@ -325,6 +336,11 @@ def main(argv: list[str]) -> int:
                 compared.insert(0, (f" ({old.description['commit'][:7]})", old))
             specs = {f"{n}, {k}{label}": measure(subj, workdir, args.reps, quiesce, progress, n + ".yaml", k)
                      for n in names for k in kinds for label, subj in compared}
+            for sel in selections:
+                for k in kinds:
+                    for label, subj in compared:
+                        specs[f"-e trace={sel}, {'wide cached' if k == 'cached' else k}{label}"] = measure(
+                            subj, workdir, args.reps, quiesce, progress, sel, k, selection=sel)
         finally:
             proc.kill_all()
     res = {"argv": "bench/startup.py " + " ".join(argv), "reps": args.reps,

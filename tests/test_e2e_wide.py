@@ -49,7 +49,9 @@ def _trace(tmp_path, cache, wide: str, *selection: str) -> list[list[str]]:
     ("-e", "trace=%network,%process"),
     ("-s", "64", "-e", "trace=%desc"),  # other options: another wide program
     ("-e", "trace=!openat"),  # all but one, rt_sigreturn's frame among them
-], ids=["few", "file", "network-process", "desc-s64", "exclusion"])
+    ("-y", "-e", "trace=read,write,close"),  # -y: the descriptor table learns from syscalls not printed
+    ("-yy", "-e", "trace=%network"),
+], ids=["few", "file", "network-process", "desc-s64", "exclusion", "y", "yy-network"])
 def test_the_wide_program_traces_what_the_selections_own_does(tmp_path, selection):
     cache = tmp_path / "cache"
     own = _trace(tmp_path, cache, "0", *selection)

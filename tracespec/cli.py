@@ -1012,7 +1012,7 @@ def cmd_run(args) -> int:
                              hint="drop --format bin, or drop --summary (and the spec's summary:)")
     # the default ring buffer takes at most a 16th of the machine's memory
     compiled = compile_for_run(spec, args.kernel, target, buffer_bytes, ring_cap=memory_bytes() // 16,
-                               summary=summary, fd_paths=bool(args.fd_paths))
+                               summary=summary)
     if summary is None:  # a summary's buffer carries only forks and exits: its size is the planner's
         _check_buffer_size(buffer_bytes, compiled.plan.output, args.buffer_size)
     offset = time.time_ns() - time.monotonic_ns()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tracespec.catalogue import load_catalogue
 from tracespec.codegen.decoder import render_decoder
@@ -66,34 +66,41 @@ WIDE_CHOICES = {"1": True, "0": False}
 
 def compile_for_run(spec: str | Spec, kernel: str | None = None, target: Target = Target(),
                     buffer_bytes: int | None = None, ring_cap: int = 0, summary: SummaryPlan | None = None,
-                    fd_paths: bool = False) -> Compiled:
+                    ) -> Compiled:
     """compile_spec's program, or the wide program that records the same syscalls (plan/restrict.py): a
     spec that only selects syscalls, with the options of one whose wide program is in the cache, starts
-    without a compile. fd_paths: -y, whose descriptor bookkeeping is part of a spec's own C."""
+    without a compile."""
     own = compile_spec(spec, kernel, target, buffer_bytes, ring_cap=ring_cap, summary=summary)
     choice = WIDE_CHOICES.get(os.environ.get("TRACESPEC_WIDE", ""))
-    if choice is False or fd_paths or not _widenable(own):
+    if choice is False or not _widenable(own):
         return own
     if choice is None and objcache.has(own.c_source):
         return own
-    attach = own.plan.attach
-    keep = (lambda sc: sc.name != "rt_sigreturn" and (sc.event is not None or attach != Attach.SYSCALL_TP))
-    v = widened(own.validated, load_catalogue(), keep)
-    plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap, summary=summary,
-                     table=TABLE_CHOICES.get(os.environ.get("TRACESPEC_TABLE", "")), wide_attach=attach)
-    c_source = render_c(plan)
+    plan, c_source = compile_wide(own, target, buffer_bytes, ring_cap)
     if choice is None and not objcache.has(c_source):
         return own
     return Compiled(own.validated, restricted(plan, own.plan), c_source)
 
 
+def compile_wide(own: Compiled, target: Target = Target(), buffer_bytes: int | None = None,
+                 ring_cap: int = 0) -> tuple[Plan, str]:
+    """The wide plan of own's spec (as compile_spec made it, with these options) and its C."""
+    attach = own.plan.attach
+    # rt_sigreturn's frame is read by the dispatchers when it is traced: only when the spec selects it;
+    # on syscall tracepoints, only the syscalls that have one
+    keep = (lambda sc: sc.name != "rt_sigreturn" and (sc.event is not None or attach != Attach.SYSCALL_TP))
+    v = replace(widened(own.validated, load_catalogue(), keep), bookkeeping=())  # (-y's: all are selected)
+    plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap,
+                     table=TABLE_CHOICES.get(os.environ.get("TRACESPEC_TABLE", "")), wide_attach=attach)
+    return plan, render_c(plan)
+
+
 def _widenable(c: Compiled) -> bool:
     """A spec whose program differs from its wide one only in what it selects: no filter (compiled into
-    each program), no summary, recorder or serve, no descriptor bookkeeping."""
+    each program), no summary, recorder or serve."""
     v, p = c.validated, c.plan
-    return (v.filter is None and v.trigger is None and not v.bookkeeping and not v.spec.fd_paths
-            and all(s.filter is None for s in v.syscalls) and p.summary is None and p.recorder is None
-            and p.serve is None)
+    return (v.filter is None and v.trigger is None and all(s.filter is None for s in v.syscalls)
+            and p.summary is None and p.recorder is None and p.serve is None)
 
 
 def decoder_source(plan: Plan) -> str:

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tracespec.catalogue import load_catalogue
-from tracespec.codegen.lower import render_c
-from tracespec.pipeline import check, compile_for_run, compile_spec
-from tracespec.plan import Attach, make_plan
+from tracespec.pipeline import check, compile_for_run, compile_spec, compile_wide
+from tracespec.plan import Attach
 from tracespec.plan.restrict import restricted
 from tracespec.runtime import objcache
-from tracespec.validate import widened
 
 
 def _spec(tmp_path, *names: str, extra: str = "") -> str:
@@ -23,11 +20,7 @@ def _spec(tmp_path, *names: str, extra: str = "") -> str:
 
 def _wide(path: str, kernel: str = "6.1"):
     own = compile_spec(path, kernel)
-    attach = own.plan.attach
-    v = widened(own.validated, load_catalogue(),
-                lambda sc: sc.name != "rt_sigreturn" and (sc.event is not None or attach != Attach.SYSCALL_TP))
-    plan = make_plan(v, wide_attach=attach)
-    return own, plan, render_c(plan)
+    return (own, *compile_wide(own))
 
 
 def test_one_wide_program_per_attach_mode_and_options(tmp_path):
@@ -71,10 +64,22 @@ def test_raw_tracepoints_tail_call_only_the_selection(tmp_path):
     assert not any(a.program == exec_args for a in restricted(wide2, own2.plan).attachments)
 
 
-@pytest.mark.parametrize("extra", ["filter: failed\n", "fd_paths: true\n"])
+def test_descriptor_bookkeeping_is_noted_not_printed(tmp_path):
+    own, wide, _ = _wide(_spec(tmp_path, "read", extra="fd_paths: true\n"))
+    noted = {i.name for i in own.plan.schema.syscalls if i.bookkeeping}
+    assert {"openat", "close", "dup2"} <= noted  # what -y's table learns from, read alone selected
+    plan = restricted(wide, own.plan)
+    assert {i.name for i in plan.schema.syscalls if i.bookkeeping} == noted
+    assert not any(i.bookkeeping for i in wide.schema.syscalls)
+    called = {t.index for t in plan.tail_calls if t.table == "ts_enter_progs"}
+    served = called | {i.nr for i in plan.generic}
+    assert own.plan.attach == Attach.RAW_TP and {i.nr for i in own.plan.schema.syscalls} == served
+
+
+@pytest.mark.parametrize("extra", ["filter: failed\n", "  - name: read\n    filter: failed\n"])
 def test_what_is_c_keeps_its_own_program(tmp_path, monkeypatch, extra):
     monkeypatch.setenv("TRACESPEC_WIDE", "1")
-    path = _spec(tmp_path, "openat", extra=extra)
+    path = _spec(tmp_path, "openat", extra=extra)  # a filter: the global one, or a syscall's own
     assert compile_for_run(path, "6.1").c_source == compile_spec(path, "6.1").c_source
 
 

@@ -9,7 +9,8 @@ program cache, compiled ahead by ./setup for strace's defaults) serves `-e trace
 What a run takes from the selection is all data the loader writes or attaches: the table's rows, the
 generic handler's numbers (ts_generic_nrs), the dispatchers' tail calls, the syscall tracepoints. The
 programs no kept attachment or tail call names are not even loaded. The records and their layouts are
-the wide plan's: its decoder reads them.
+the wide plan's: its decoder reads them (with -y, the syscalls recorded only for the descriptor table
+marked as such).
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ def restricted(wide: Plan, own: Plan) -> Plan:
     # ts_tp_arm on the syscall tracepoint, as the spec's own plan does it
     attachments += [a for a in own.attachments if a.program == "ts_tp_arm"]
     tail_calls = tuple(t for t in wide.tail_calls if t.table not in _DISPATCH_ARRAYS or t.index in nrs)
-    return replace(wide, attachments=tuple(attachments), tail_calls=tail_calls,
+    # -y: the syscalls own records only for the descriptor table are recorded by the wide program's
+    # families as any other, and marked so here: their events are noted, never printed nor counted
+    noted = frozenset(i.nr for i in own.schema.syscalls if i.bookkeeping)
+    schema = wide.schema
+    if noted:
+        schema = replace(schema, syscalls=tuple(replace(i, bookkeeping=True) if i.nr in noted else i
+                                                for i in schema.syscalls))
+    return replace(wide, attachments=tuple(attachments), tail_calls=tail_calls, schema=schema,
                    table=_rows(wide.table, nrs),
                    generic=tuple(i for i in wide.generic if i.nr in nrs),
                    generic_events=tuple((nr, ev) for nr, ev in wide.generic_events if nr in nrs),
