@@ -223,6 +223,21 @@ def test_system_v_ipc_structs_agree_with_strace(options, build_dir, tmp_path):
         assert lines[15] == "semctl(ID, 1, GETVAL, NULL) = 0"
 
 
+@pytest.mark.parametrize("options", STYLES + [("-s", "8"), ("-x",)], ids=STYLE_IDS + ["s8", "x"])
+def test_system_v_messages_agree_with_strace(options, build_dir, tmp_path):
+    """msgsnd's and msgrcv's struct msgbuf: the mtype, then as much text as msgsz says (up to -s), whatever
+    msgrcv returned; the address when it failed or could not be read; the flags by name."""
+    lines = _compare("messages", ["msgsnd", "msgrcv"], build_dir, tmp_path, options,
+                     scrub=lambda line: re.sub(r"^(msgsnd|msgrcv)\(\d+", r"\1(ID", line))
+    if options == ():
+        assert lines[0] == 'msgsnd(ID, {mtype=7, mtext="a mes"}, 5, 0) = 0'
+        assert lines[1] == 'msgsnd(ID, {mtype=7, mtext="a message of 40 bytes, more than"...}, 40, IPC_NOWAIT) = 0'
+        assert lines[4] == 'msgrcv(ID, {mtype=7, mtext="a m"}, 3, 7, MSG_NOERROR|IPC_NOWAIT) = 3'
+        assert lines[6].startswith("msgrcv(ID, 0xADDR, 64, 9, MSG_EXCEPT|IPC_NOWAIT) = -1 ENOMSG")
+        assert lines[8] == 'msgsnd(ID, {mtype=7, mtext="a me"}, 4, 0xADDR /* MSG_??? */) = 0'  # (0x100000)
+        assert lines[9] == 'msgsnd(ID, {mtype=7, mtext="a me"}, 4, 0) = -1 EINVAL (Invalid argument)'
+
+
 @pytest.mark.parametrize("options", STYLES, ids=STYLE_IDS)
 def test_add_key_and_request_key_agree_with_strace(options, build_dir, tmp_path):
     """The key's serial number is the kernel's choice each run."""

@@ -104,6 +104,7 @@ struct ts_hdr {
 #define TS_TS_WRITTEN 22
 #define TS_TS_ELEM 48
 #define TS_TS_BITS_OVER 24
+#define TS_TS_PLUS 26
 #define TS_RESTART_ERRNO_MIN 512
 #define TS_RESTART_ERRNO_MAX 516
 #define TS_TL_CONST 0
@@ -1094,6 +1095,8 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
             len = len < 0 ? 0 : ((len + 63) >> 6) << 3;   /* bits, in whole longs */
         } else if (elem) {
             len = len * elem;
+        } else if (len >= 0) {
+            len += (sw >> TS_TS_PLUS) & 15;   /* bytes before the counted ones (a message's mtype) */
         }
         if ((written != TS_TW_OK || over) && unwritten)
             len = -1;

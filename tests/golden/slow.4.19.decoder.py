@@ -705,111 +705,110 @@ def _decode_67(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 68: f33 enter (arg)
-_S68 = struct.Struct("<QIIIHH16sQQQ")
+# kind 68: f33 enter (msgp)
+_S68 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_68(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S68.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S68.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 69: f33 exit (arg)
+# kind 69: f33 exit
 _S69 = struct.Struct("<QIIIHHq")
 
 def _decode_69(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S69.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 70: f34 enter
-_S70 = struct.Struct("<QIIIHH16sQQ")
+_S70 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_70(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S70.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S70.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 71: f34 exit (buf)
+# kind 71: f34 exit (msgp)
 _S71 = struct.Struct("<QIIIHHq")
 
 def _decode_71(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S71.unpack_from(mv, off)
     pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 72: f35 enter (arg)
+_S72 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_72(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S72.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 73: f35 exit (arg)
+_S73 = struct.Struct("<QIIIHHq")
+
+def _decode_73(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 74: f36 enter
+_S74 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_74(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S74.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 75: f36 exit (buf)
+_S75 = struct.Struct("<QIIIHHq")
+
+def _decode_75(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
+    pos = off + 32
     s0, pos = _str_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 72: f35 enter (arg0, arg1)
-_S72 = struct.Struct("<QIIIHH16sQQ")
+# kind 76: f37 enter (arg0, arg1)
+_S76 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_72(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S72.unpack_from(mv, off)
+def _decode_76(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 73: f35 exit
-_S73 = struct.Struct("<QIIIHHq")
+# kind 77: f37 exit
+_S77 = struct.Struct("<QIIIHHq")
 
-def _decode_73(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S73.unpack_from(mv, off)
+def _decode_77(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 74: f36 enter (arg0)
-_S74 = struct.Struct("<QIIIHH16sQQQ")
+# kind 78: f38 enter (arg0)
+_S78 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_74(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S74.unpack_from(mv, off)
+def _decode_78(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S78.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 75: f36 exit (arg1)
-_S75 = struct.Struct("<QIIIHHq")
-
-def _decode_75(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S75.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 76: f37 enter
-_S76 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_76(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S76.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 77: f37 exit (tv, tz)
-_S77 = struct.Struct("<QIIIHHq")
-
-def _decode_77(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S77.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 78: f38 enter
-_S78 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_78(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S78.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 79: f38 exit (rlim)
+# kind 79: f38 exit (arg1)
 _S79 = struct.Struct("<QIIIHHq")
 
 def _decode_79(mv, off):
@@ -827,25 +826,26 @@ def _decode_80(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 81: f39 exit (ru)
+# kind 81: f39 exit (tv, tz)
 _S81 = struct.Struct("<QIIIHHq")
 
 def _decode_81(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S81.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
 # kind 82: f40 enter
-_S82 = struct.Struct("<QIIIHH16sQ")
+_S82 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_82(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S82.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S82.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 83: f40 exit (info)
+# kind 83: f40 exit (rlim)
 _S83 = struct.Struct("<QIIIHHq")
 
 def _decode_83(mv, off):
@@ -856,14 +856,14 @@ def _decode_83(mv, off):
 
 
 # kind 84: f41 enter
-_S84 = struct.Struct("<QIIIHH16sQ")
+_S84 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_84(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S84.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S84.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 85: f41 exit (tbuf)
+# kind 85: f41 exit (ru)
 _S85 = struct.Struct("<QIIIHHq")
 
 def _decode_85(mv, off):
@@ -873,17 +873,15 @@ def _decode_85(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 86: f42 enter (data)
-_S86 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 86: f42 enter
+_S86 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_86(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S86.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S86.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 87: f42 exit (data)
+# kind 87: f42 exit (info)
 _S87 = struct.Struct("<QIIIHHq")
 
 def _decode_87(mv, off):
@@ -894,14 +892,14 @@ def _decode_87(mv, off):
 
 
 # kind 88: f43 enter
-_S88 = struct.Struct("<QIIIHH16sQQ")
+_S88 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_88(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S88.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S88.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 89: f43 exit (grouplist)
+# kind 89: f43 exit (tbuf)
 _S89 = struct.Struct("<QIIIHHq")
 
 def _decode_89(mv, off):
@@ -911,112 +909,113 @@ def _decode_89(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 90: f44 enter (grouplist)
-_S90 = struct.Struct("<QIIIHH16sQQ")
+# kind 90: f44 enter (data)
+_S90 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_90(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S90.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S90.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 91: f44 exit
+# kind 91: f44 exit (data)
 _S91 = struct.Struct("<QIIIHHq")
 
 def _decode_91(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S91.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 92: f45 enter
-_S92 = struct.Struct("<QIIIHH16sQQQ")
+_S92 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_92(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S92.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S92.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 93: f45 exit (ruidp, euidp, suidp)
+# kind 93: f45 exit (grouplist)
 _S93 = struct.Struct("<QIIIHHq")
 
 def _decode_93(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S93.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 94: f46 enter
-_S94 = struct.Struct("<QIIIHH16sQQQ")
+# kind 94: f46 enter (grouplist)
+_S94 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_94(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S94.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 95: f46 exit (rgidp, egidp, sgidp)
-_S95 = struct.Struct("<QIIIHHq")
-
-def _decode_95(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
-
-
-# kind 96: f47 enter (header)
-_S96 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_96(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S96.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S94.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 97: f47 exit (dataptr)
+# kind 95: f46 exit
+_S95 = struct.Struct("<QIIIHHq")
+
+def _decode_95(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S95.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 96: f47 enter
+_S96 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_96(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S96.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 97: f47 exit (ruidp, euidp, suidp)
 _S97 = struct.Struct("<QIIIHHq")
 
 def _decode_97(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S97.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 98: f48 enter (header, data)
-_S98 = struct.Struct("<QIIIHH16sQQ")
+# kind 98: f48 enter
+_S98 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_98(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S98.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S98.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 99: f48 exit
+# kind 99: f48 exit (rgidp, egidp, sgidp)
 _S99 = struct.Struct("<QIIIHHq")
 
 def _decode_99(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S99.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2)))
 
 
-# kind 100: f49 enter
+# kind 100: f49 enter (header)
 _S100 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_100(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S100.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 101: f49 exit (uset)
+# kind 101: f49 exit (dataptr)
 _S101 = struct.Struct("<QIIIHHq")
 
 def _decode_101(mv, off):
@@ -1026,92 +1025,90 @@ def _decode_101(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 102: f50 enter (uthese, uts)
-_S102 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 102: f50 enter (header, data)
+_S102 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_102(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S102.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S102.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+
+
+# kind 103: f50 exit
+_S103 = struct.Struct("<QIIIHHq")
+
+def _decode_103(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 104: f51 enter
+_S104 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_104(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S104.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 105: f51 exit (uset)
+_S105 = struct.Struct("<QIIIHHq")
+
+def _decode_105(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 106: f52 enter (uthese, uts)
+_S106 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_106(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S106.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 103: f50 exit (uinfo)
-_S103 = struct.Struct("<QIIIHHq")
+# kind 107: f52 exit (uinfo)
+_S107 = struct.Struct("<QIIIHHq")
 
-def _decode_103(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S103.unpack_from(mv, off)
+def _decode_107(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 104: f51 enter (uinfo)
-_S104 = struct.Struct("<QIIIHH16sQQQ")
+# kind 108: f53 enter (uinfo)
+_S108 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_104(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S104.unpack_from(mv, off)
+def _decode_108(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S108.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 105: f51 exit
-_S105 = struct.Struct("<QIIIHHq")
-
-def _decode_105(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S105.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 106: f52 enter (unewset)
-_S106 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_106(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S106.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 107: f52 exit
-_S107 = struct.Struct("<QIIIHHq")
-
-def _decode_107(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S107.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 108: f53 enter (uss)
-_S108 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_108(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S108.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 109: f53 exit (uoss)
+# kind 109: f53 exit
 _S109 = struct.Struct("<QIIIHHq")
 
 def _decode_109(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S109.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 110: f54 enter (filename, times)
+# kind 110: f54 enter (unewset)
 _S110 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_110(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S110.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 111: f54 exit
@@ -1122,17 +1119,17 @@ def _decode_111(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 112: f55 enter (pathname)
+# kind 112: f55 enter (uss)
 _S112 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_112(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S112.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 113: f55 exit (buf)
+# kind 113: f55 exit (uoss)
 _S113 = struct.Struct("<QIIIHHq")
 
 def _decode_113(mv, off):
@@ -1142,40 +1139,43 @@ def _decode_113(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 114: f56 enter
+# kind 114: f56 enter (filename, times)
 _S114 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_114(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S114.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 115: f56 exit (buf)
+# kind 115: f56 exit
 _S115 = struct.Struct("<QIIIHHq")
 
 def _decode_115(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S115.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 116: f57 enter (param)
+# kind 116: f57 enter (pathname)
 _S116 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_116(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S116.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
+    s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 117: f57 exit
+# kind 117: f57 exit (buf)
 _S117 = struct.Struct("<QIIIHHq")
 
 def _decode_117(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S117.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
 # kind 118: f58 enter
@@ -1186,7 +1186,7 @@ def _decode_118(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 119: f58 exit (param)
+# kind 119: f58 exit (buf)
 _S119 = struct.Struct("<QIIIHHq")
 
 def _decode_119(mv, off):
@@ -1197,13 +1197,13 @@ def _decode_119(mv, off):
 
 
 # kind 120: f59 enter (param)
-_S120 = struct.Struct("<QIIIHH16sQQQ")
+_S120 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_120(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S120.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S120.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 121: f59 exit
@@ -1222,7 +1222,7 @@ def _decode_122(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 123: f60 exit (arg1)
+# kind 123: f60 exit (param)
 _S123 = struct.Struct("<QIIIHHq")
 
 def _decode_123(mv, off):
@@ -1232,35 +1232,33 @@ def _decode_123(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 124: f61 enter (arg2)
-_S124 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 124: f61 enter (param)
+_S124 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_124(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S124.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S124.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 125: f61 exit (arg2)
+# kind 125: f61 exit
 _S125 = struct.Struct("<QIIIHHq")
 
 def _decode_125(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S125.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
 # kind 126: f62 enter
-_S126 = struct.Struct("<QIIIHH16sQ")
+_S126 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_126(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S126.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S126.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
 
 
-# kind 127: f62 exit (txc_p)
+# kind 127: f62 exit (arg1)
 _S127 = struct.Struct("<QIIIHHq")
 
 def _decode_127(mv, off):
@@ -1270,54 +1268,52 @@ def _decode_127(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 128: f63 enter (rlim)
-_S128 = struct.Struct("<QIIIHH16sQQ")
+# kind 128: f63 enter (arg2)
+_S128 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_128(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S128.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S128.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 129: f63 exit
+# kind 129: f63 exit (arg2)
 _S129 = struct.Struct("<QIIIHHq")
 
 def _decode_129(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S129.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 130: f64 enter (tv, tz)
-_S130 = struct.Struct("<QIIIHH16sQQ")
+# kind 130: f64 enter
+_S130 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_130(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S130.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S130.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 131: f64 exit
+# kind 131: f64 exit (txc_p)
 _S131 = struct.Struct("<QIIIHHq")
 
 def _decode_131(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S131.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 132: f65 enter (dev_name, dir_name, type, data)
-_S132 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 132: f65 enter (rlim)
+_S132 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_132(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S132.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    s3, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S132.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 133: f65 exit
@@ -1328,14 +1324,15 @@ def _decode_133(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 134: f66 enter (arg)
-_S134 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 134: f66 enter (tv, tz)
+_S134 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_134(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S134.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S134.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 135: f66 exit
@@ -1346,14 +1343,17 @@ def _decode_135(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 136: f67 enter (arg0)
-_S136 = struct.Struct("<QIIIHH16sQQ")
+# kind 136: f67 enter (dev_name, dir_name, type, data)
+_S136 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_136(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S136.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S136.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    s3, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2, s3)))
 
 
 # kind 137: f67 exit
@@ -1364,14 +1364,14 @@ def _decode_137(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 138: f68 enter (uargs)
-_S138 = struct.Struct("<QIIIHH16sQQQ")
+# kind 138: f68 enter (arg)
+_S138 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_138(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S138.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S138.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 139: f68 exit
@@ -1388,7 +1388,7 @@ _S140 = struct.Struct("<QIIIHH16sQQ")
 def _decode_140(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S140.unpack_from(mv, off)
     pos = off + 56
-    s0, pos = _str_slot(mv, pos)
+    s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
@@ -1400,14 +1400,14 @@ def _decode_141(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 142: f70 enter (arg1)
-_S142 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 142: f70 enter (uargs)
+_S142 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_142(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S142.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S142.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 143: f70 exit
@@ -1418,16 +1418,14 @@ def _decode_143(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 144: f71 enter (arg0, arg1, arg2)
-_S144 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 144: f71 enter (arg0)
+_S144 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_144(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S144.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S144.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 145: f71 exit
@@ -1438,15 +1436,14 @@ def _decode_145(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 146: f72 enter (name, value)
+# kind 146: f72 enter (arg1)
 _S146 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_146(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S146.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
 # kind 147: f72 exit
@@ -1457,110 +1454,113 @@ def _decode_147(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 148: f73 enter (arg0, arg1)
-_S148 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 148: f73 enter (arg0, arg1, arg2)
+_S148 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_148(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S148.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S148.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+
+
+# kind 149: f73 exit
+_S149 = struct.Struct("<QIIIHHq")
+
+def _decode_149(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 150: f74 enter (name, value)
+_S150 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_150(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S150.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 151: f74 exit
+_S151 = struct.Struct("<QIIIHHq")
+
+def _decode_151(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 152: f75 enter (arg0, arg1)
+_S152 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_152(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S152.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 149: f73 exit (arg2)
-_S149 = struct.Struct("<QIIIHHq")
+# kind 153: f75 exit (arg2)
+_S153 = struct.Struct("<QIIIHHq")
 
-def _decode_149(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S149.unpack_from(mv, off)
+def _decode_153(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 150: f74 enter (name)
-_S150 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 154: f76 enter (name)
+_S154 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_150(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S150.unpack_from(mv, off)
+def _decode_154(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S154.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 151: f74 exit (value)
-_S151 = struct.Struct("<QIIIHHq")
+# kind 155: f76 exit (value)
+_S155 = struct.Struct("<QIIIHHq")
 
-def _decode_151(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S151.unpack_from(mv, off)
+def _decode_155(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 152: f75 enter (arg0, arg1)
-_S152 = struct.Struct("<QIIIHH16sQQ")
+# kind 156: f77 enter (arg0, arg1)
+_S156 = struct.Struct("<QIIIHH16sQQ")
 
-def _decode_152(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S152.unpack_from(mv, off)
+def _decode_156(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S156.unpack_from(mv, off)
     pos = off + 56
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
-# kind 153: f75 exit
-_S153 = struct.Struct("<QIIIHHq")
-
-def _decode_153(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S153.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 154: f76 enter (arg1)
-_S154 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_154(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S154.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 155: f76 exit
-_S155 = struct.Struct("<QIIIHHq")
-
-def _decode_155(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S155.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 156: f77 enter
-_S156 = struct.Struct("<QIIIHH16sQ")
-
-def _decode_156(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0 = _S156.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
-
-
-# kind 157: f77 exit (tloc)
+# kind 157: f77 exit
 _S157 = struct.Struct("<QIIIHHq")
 
 def _decode_157(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S157.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 158: f78 enter (utime)
-_S158 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 158: f78 enter (arg1)
+_S158 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_158(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S158.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S158.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 159: f78 exit
@@ -1571,90 +1571,87 @@ def _decode_159(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 160: f79 enter (user_mask_ptr)
-_S160 = struct.Struct("<QIIIHH16sQQQ")
+# kind 160: f79 enter
+_S160 = struct.Struct("<QIIIHH16sQ")
 
 def _decode_160(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S160.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0 = _S160.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0,), ()))
 
 
-# kind 161: f79 exit
+# kind 161: f79 exit (tloc)
 _S161 = struct.Struct("<QIIIHHq")
 
 def _decode_161(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S161.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 162: f80 enter
-_S162 = struct.Struct("<QIIIHH16sQQQ")
+# kind 162: f80 enter (utime)
+_S162 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_162(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S162.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S162.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 163: f80 exit (user_mask_ptr)
+# kind 163: f80 exit
 _S163 = struct.Struct("<QIIIHHq")
 
 def _decode_163(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S163.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 164: f81 enter
-_S164 = struct.Struct("<QIIIHH16sQQ")
-
-def _decode_164(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S164.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
-
-
-# kind 165: f81 exit (ctxp)
-_S165 = struct.Struct("<QIIIHHq")
-
-def _decode_165(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 166: f82 enter (tsops, timeout)
-_S166 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_166(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S166.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
-
-
-# kind 167: f82 exit
-_S167 = struct.Struct("<QIIIHHq")
-
-def _decode_167(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 168: f83 enter (timer_event_spec)
-_S168 = struct.Struct("<QIIIHH16sQQQ")
+# kind 164: f81 enter (user_mask_ptr)
+_S164 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_168(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S168.unpack_from(mv, off)
+def _decode_164(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S164.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 169: f83 exit (created_timer_id)
+# kind 165: f81 exit
+_S165 = struct.Struct("<QIIIHHq")
+
+def _decode_165(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S165.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 166: f82 enter
+_S166 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_166(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S166.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 167: f82 exit (user_mask_ptr)
+_S167 = struct.Struct("<QIIIHHq")
+
+def _decode_167(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S167.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 168: f83 enter
+_S168 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_168(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S168.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 169: f83 exit (ctxp)
 _S169 = struct.Struct("<QIIIHHq")
 
 def _decode_169(mv, off):
@@ -1664,35 +1661,36 @@ def _decode_169(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 170: f84 enter (arg2)
+# kind 170: f84 enter (tsops, timeout)
 _S170 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_170(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S170.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 171: f84 exit (arg3)
+# kind 171: f84 exit
 _S171 = struct.Struct("<QIIIHHq")
 
 def _decode_171(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S171.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 172: f85 enter
-_S172 = struct.Struct("<QIIIHH16sQQ")
+# kind 172: f85 enter (timer_event_spec)
+_S172 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_172(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S172.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S172.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 173: f85 exit (arg1)
+# kind 173: f85 exit (created_timer_id)
 _S173 = struct.Struct("<QIIIHHq")
 
 def _decode_173(mv, off):
@@ -1702,35 +1700,35 @@ def _decode_173(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 174: f86 enter (tp)
-_S174 = struct.Struct("<QIIIHH16sQQ")
+# kind 174: f86 enter (arg2)
+_S174 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_174(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S174.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
-
-
-# kind 175: f86 exit
-_S175 = struct.Struct("<QIIIHHq")
-
-def _decode_175(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 176: f87 enter (rqtp)
-_S176 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_176(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S176.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S174.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 177: f87 exit (rmtp)
+# kind 175: f86 exit (arg3)
+_S175 = struct.Struct("<QIIIHHq")
+
+def _decode_175(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S175.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 176: f87 enter
+_S176 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_176(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S176.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 177: f87 exit (arg1)
 _S177 = struct.Struct("<QIIIHHq")
 
 def _decode_177(mv, off):
@@ -1740,25 +1738,25 @@ def _decode_177(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 178: f88 enter
-_S178 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 178: f88 enter (tp)
+_S178 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_178(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S178.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S178.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
-# kind 179: f88 exit (events)
+# kind 179: f88 exit
 _S179 = struct.Struct("<QIIIHHq")
 
 def _decode_179(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S179.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 180: f89 enter (event)
+# kind 180: f89 enter (rqtp)
 _S180 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_180(mv, off):
@@ -1768,41 +1766,42 @@ def _decode_180(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 181: f89 exit
+# kind 181: f89 exit (rmtp)
 _S181 = struct.Struct("<QIIIHHq")
 
 def _decode_181(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S181.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 182: f90 enter (filename, utimes)
-_S182 = struct.Struct("<QIIIHH16sQQ")
+# kind 182: f90 enter
+_S182 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_182(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S182.unpack_from(mv, off)
-    pos = off + 56
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S182.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 183: f90 exit
+# kind 183: f90 exit (events)
 _S183 = struct.Struct("<QIIIHHq")
 
 def _decode_183(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S183.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 184: f91 enter (nmask)
-_S184 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 184: f91 enter (event)
+_S184 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_184(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S184.unpack_from(mv, off)
-    pos = off + 88
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S184.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 185: f91 exit
@@ -1813,14 +1812,15 @@ def _decode_185(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 186: f92 enter (nmask)
-_S186 = struct.Struct("<QIIIHH16sQQQ")
+# kind 186: f92 enter (filename, utimes)
+_S186 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_186(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S186.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S186.unpack_from(mv, off)
+    pos = off + 56
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0, s1)))
 
 
 # kind 187: f92 exit
@@ -1831,34 +1831,32 @@ def _decode_187(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 188: f93 enter
-_S188 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 188: f93 enter (nmask)
+_S188 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_188(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S188.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S188.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 189: f93 exit (policy, nmask)
+# kind 189: f93 exit
 _S189 = struct.Struct("<QIIIHHq")
 
 def _decode_189(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S189.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 190: f94 enter (u_name, u_attr)
-_S190 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 190: f94 enter (nmask)
+_S190 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_190(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S190.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S190.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
 # kind 191: f94 exit
@@ -1869,54 +1867,53 @@ def _decode_191(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 192: f95 enter (u_msg_ptr, u_abs_timeout)
+# kind 192: f95 enter
 _S192 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_192(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S192.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 193: f95 exit
+# kind 193: f95 exit (policy, nmask)
 _S193 = struct.Struct("<QIIIHHq")
 
 def _decode_193(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S193.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 194: f96 enter (u_abs_timeout)
-_S194 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_194(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S194.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 195: f96 exit (u_msg_ptr, u_msg_prio)
-_S195 = struct.Struct("<QIIIHHq")
-
-def _decode_195(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 196: f97 enter (u_notification)
-_S196 = struct.Struct("<QIIIHH16sQQ")
+# kind 194: f96 enter (u_name, u_attr)
+_S194 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_194(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S194.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+
+
+# kind 195: f96 exit
+_S195 = struct.Struct("<QIIIHHq")
+
+def _decode_195(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S195.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 196: f97 enter (u_msg_ptr, u_abs_timeout)
+_S196 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_196(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S196.unpack_from(mv, off)
-    pos = off + 56
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S196.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
 # kind 197: f97 exit
@@ -1927,34 +1924,35 @@ def _decode_197(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 198: f98 enter (u_mqstat)
-_S198 = struct.Struct("<QIIIHH16sQQQ")
+# kind 198: f98 enter (u_abs_timeout)
+_S198 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_198(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S198.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S198.unpack_from(mv, off)
+    pos = off + 80
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 199: f98 exit (u_omqstat)
+# kind 199: f98 exit (u_msg_ptr, u_msg_prio)
 _S199 = struct.Struct("<QIIIHHq")
 
 def _decode_199(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S199.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 200: f99 enter (segments)
-_S200 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 200: f99 enter (u_notification)
+_S200 = struct.Struct("<QIIIHH16sQQ")
 
 def _decode_200(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S200.unpack_from(mv, off)
-    pos = off + 72
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S200.unpack_from(mv, off)
+    pos = off + 56
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), (s0,)))
 
 
 # kind 201: f99 exit
@@ -1965,35 +1963,34 @@ def _decode_201(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 202: f100 enter
-_S202 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 202: f100 enter (u_mqstat)
+_S202 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_202(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S202.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S202.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 203: f100 exit (infop, ru)
+# kind 203: f100 exit (u_omqstat)
 _S203 = struct.Struct("<QIIIHHq")
 
 def _decode_203(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S203.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 204: f101 enter (_type, _description, _payload)
-_S204 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 204: f101 enter (segments)
+_S204 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_204(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S204.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S204.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
 # kind 205: f101 exit
@@ -2004,35 +2001,35 @@ def _decode_205(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 206: f102 enter (_type, _description, _callout_info)
-_S206 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 206: f102 enter
+_S206 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_206(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S206.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    s2, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S206.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), ()))
 
 
-# kind 207: f102 exit
+# kind 207: f102 exit (infop, ru)
 _S207 = struct.Struct("<QIIIHHq")
 
 def _decode_207(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S207.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 208: f103 enter (old_nodes, new_nodes)
-_S208 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_208(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S208.unpack_from(mv, off)
-    pos = off + 72
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 208: f103 enter (_type, _description, _payload)
+_S208 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_208(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S208.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
 # kind 209: f103 exit
@@ -2043,15 +2040,16 @@ def _decode_209(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 210: f104 enter (filename, utimes)
-_S210 = struct.Struct("<QIIIHH16sQQQ")
+# kind 210: f104 enter (_type, _description, _callout_info)
+_S210 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_210(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S210.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S210.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
+    s1, pos = _str_slot(mv, pos)
+    s2, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2)))
 
 
 # kind 211: f104 exit
@@ -2062,35 +2060,34 @@ def _decode_211(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 212: f105 enter (filename)
+# kind 212: f105 enter (old_nodes, new_nodes)
 _S212 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_212(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S212.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
-# kind 213: f105 exit (statbuf)
+# kind 213: f105 exit
 _S213 = struct.Struct("<QIIIHHq")
 
 def _decode_213(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S213.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 214: f106 enter (arg1, arg3)
-_S214 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 214: f106 enter (filename, utimes)
+_S214 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_214(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S214.unpack_from(mv, off)
-    pos = off + 80
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S214.unpack_from(mv, off)
+    pos = off + 64
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
 # kind 215: f106 exit
@@ -2101,50 +2098,89 @@ def _decode_215(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 216: f107 enter (oldname, newname)
-_S216 = struct.Struct("<QIIIHH16sQQQ")
+# kind 216: f107 enter (filename)
+_S216 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_216(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S216.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S216.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 217: f107 exit (statbuf)
+_S217 = struct.Struct("<QIIIHHq")
+
+def _decode_217(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 218: f108 enter (arg1, arg3)
+_S218 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_218(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S218.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _str_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+
+
+# kind 219: f108 exit
+_S219 = struct.Struct("<QIIIHHq")
+
+def _decode_219(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 220: f109 enter (oldname, newname)
+_S220 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_220(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S220.unpack_from(mv, off)
     pos = off + 64
     s0, pos = _str_slot(mv, pos)
     s1, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0, s1)))
 
 
-# kind 217: f107 exit
-_S217 = struct.Struct("<QIIIHHq")
+# kind 221: f109 exit
+_S221 = struct.Struct("<QIIIHHq")
 
-def _decode_217(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S217.unpack_from(mv, off)
+def _decode_221(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 218: f108 enter (pathname)
-_S218 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 222: f110 enter (pathname)
+_S222 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_218(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S218.unpack_from(mv, off)
+def _decode_222(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S222.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 219: f108 exit (buf)
-_S219 = struct.Struct("<QIIIHHq")
+# kind 223: f110 exit (buf)
+_S223 = struct.Struct("<QIIIHHq")
 
-def _decode_219(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S219.unpack_from(mv, off)
+def _decode_223(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 220: f109 enter (inp, outp, exp, tsp, sig, sig)
-_S220 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 224: f111 enter (inp, outp, exp, tsp, sig, sig)
+_S224 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_220(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S220.unpack_from(mv, off)
+def _decode_224(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S224.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2155,11 +2191,11 @@ def _decode_220(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1, s2, s3, s4, s5)))
 
 
-# kind 221: f109 exit (inp, outp, exp, tsp)
-_S221 = struct.Struct("<QIIIHHq")
+# kind 225: f111 exit (inp, outp, exp, tsp)
+_S225 = struct.Struct("<QIIIHHq")
 
-def _decode_221(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S221.unpack_from(mv, off)
+def _decode_225(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2168,11 +2204,11 @@ def _decode_221(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3)))
 
 
-# kind 222: f110 enter (ufds, tsp, sigmask)
-_S222 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 226: f112 enter (ufds, tsp, sigmask)
+_S226 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_222(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S222.unpack_from(mv, off)
+def _decode_226(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S226.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2180,85 +2216,45 @@ def _decode_222(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 223: f110 exit (ufds, tsp)
-_S223 = struct.Struct("<QIIIHHq")
-
-def _decode_223(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S223.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 224: f111 enter
-_S224 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_224(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S224.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
-
-
-# kind 225: f111 exit (head_ptr, len_ptr)
-_S225 = struct.Struct("<QIIIHHq")
-
-def _decode_225(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S225.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
-
-
-# kind 226: f112 enter (arg1, arg3)
-_S226 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_226(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S226.unpack_from(mv, off)
-    pos = off + 88
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
-
-
-# kind 227: f112 exit
+# kind 227: f112 exit (ufds, tsp)
 _S227 = struct.Struct("<QIIIHHq")
 
 def _decode_227(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S227.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 228: f113 enter (pages, nodes)
-_S228 = struct.Struct("<QIIIHH16sQQQQQQ")
-
-def _decode_228(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S228.unpack_from(mv, off)
-    pos = off + 88
+    pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 229: f113 exit (status)
+# kind 228: f113 enter
+_S228 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_228(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S228.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 229: f113 exit (head_ptr, len_ptr)
 _S229 = struct.Struct("<QIIIHHq")
 
 def _decode_229(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S229.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 230: f114 enter (filename, utimes)
-_S230 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 230: f114 enter (arg1, arg3)
+_S230 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_230(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S230.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _str_slot(mv, pos)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S230.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
 # kind 231: f114 exit
@@ -2269,17 +2265,18 @@ def _decode_231(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 232: f115 enter (sigmask)
+# kind 232: f115 enter (pages, nodes)
 _S232 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_232(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S232.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 233: f115 exit (events)
+# kind 233: f115 exit (status)
 _S233 = struct.Struct("<QIIIHHq")
 
 def _decode_233(mv, off):
@@ -2289,14 +2286,15 @@ def _decode_233(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 234: f116 enter (arg1)
+# kind 234: f116 enter (filename, utimes)
 _S234 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_234(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S234.unpack_from(mv, off)
     pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1)))
 
 
 # kind 235: f116 exit
@@ -2307,40 +2305,78 @@ def _decode_235(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 236: f117 enter (uinfo)
-_S236 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 236: f117 enter (sigmask)
+_S236 = struct.Struct("<QIIIHH16sQQQQQQ")
 
 def _decode_236(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S236.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S236.unpack_from(mv, off)
+    pos = off + 88
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
+
+
+# kind 237: f117 exit (events)
+_S237 = struct.Struct("<QIIIHHq")
+
+def _decode_237(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 238: f118 enter (arg1)
+_S238 = struct.Struct("<QIIIHH16sQQQQ")
+
+def _decode_238(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S238.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 237: f117 exit
-_S237 = struct.Struct("<QIIIHHq")
+# kind 239: f118 exit
+_S239 = struct.Struct("<QIIIHHq")
 
-def _decode_237(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S237.unpack_from(mv, off)
+def _decode_239(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 238: f118 enter (mmsg, timeout)
-_S238 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 240: f119 enter (uinfo)
+_S240 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_238(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S238.unpack_from(mv, off)
+def _decode_240(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S240.unpack_from(mv, off)
+    pos = off + 72
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
+
+
+# kind 241: f119 exit
+_S241 = struct.Struct("<QIIIHHq")
+
+def _decode_241(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 242: f120 enter (mmsg, timeout)
+_S242 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_242(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S242.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 239: f118 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
-_S239 = struct.Struct("<QIIIHHq")
+# kind 243: f120 exit (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, timeout)
+_S243 = struct.Struct("<QIIIHHq")
 
-def _decode_239(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S239.unpack_from(mv, off)
+def _decode_243(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2353,107 +2389,107 @@ def _decode_239(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1, s2, s3, s4, s5, s6, s7)))
 
 
-# kind 240: f119 enter (pathname)
-_S240 = struct.Struct("<QIIIHH16sQQQQQ")
-
-def _decode_240(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S240.unpack_from(mv, off)
-    pos = off + 80
-    s0, pos = _str_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
-
-
-# kind 241: f119 exit
-_S241 = struct.Struct("<QIIIHHq")
-
-def _decode_241(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S241.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 242: f120 enter (new_rlim)
-_S242 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_242(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S242.unpack_from(mv, off)
-    pos = off + 72
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
-
-
-# kind 243: f120 exit (old_rlim)
-_S243 = struct.Struct("<QIIIHHq")
-
-def _decode_243(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S243.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 244: f121 enter (name, handle)
+# kind 244: f121 enter (pathname)
 _S244 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_244(mv, off):
     ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S244.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 245: f121 exit (handle, mnt_id)
+# kind 245: f121 exit
 _S245 = struct.Struct("<QIIIHHq")
 
 def _decode_245(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S245.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    s1, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 246: f122 enter (handle)
-_S246 = struct.Struct("<QIIIHH16sQQQ")
+# kind 246: f122 enter (new_rlim)
+_S246 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_246(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S246.unpack_from(mv, off)
-    pos = off + 64
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S246.unpack_from(mv, off)
+    pos = off + 72
     s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0,)))
 
 
-# kind 247: f122 exit
+# kind 247: f122 exit (old_rlim)
 _S247 = struct.Struct("<QIIIHHq")
 
 def _decode_247(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S247.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 248: f123 enter
-_S248 = struct.Struct("<QIIIHH16sQQ")
+# kind 248: f123 enter (name, handle)
+_S248 = struct.Struct("<QIIIHH16sQQQQQ")
 
 def _decode_248(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S248.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S248.unpack_from(mv, off)
+    pos = off + 80
+    s0, pos = _str_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1)))
 
 
-# kind 249: f123 exit (utx)
+# kind 249: f123 exit (handle, mnt_id)
 _S249 = struct.Struct("<QIIIHHq")
 
 def _decode_249(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S249.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
+    s1, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
+
+
+# kind 250: f124 enter (handle)
+_S250 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_250(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S250.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 251: f124 exit
+_S251 = struct.Struct("<QIIIHHq")
+
+def _decode_251(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
+
+
+# kind 252: f125 enter
+_S252 = struct.Struct("<QIIIHH16sQQ")
+
+def _decode_252(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1 = _S252.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1), ()))
+
+
+# kind 253: f125 exit (utx)
+_S253 = struct.Struct("<QIIIHHq")
+
+def _decode_253(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 250: f124 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
-_S250 = struct.Struct("<QIIIHH16sQQQQ")
+# kind 254: f126 enter (mmsg, mmsg, mmsg, mmsg, mmsg, mmsg, mmsg)
+_S254 = struct.Struct("<QIIIHH16sQQQQ")
 
-def _decode_250(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S250.unpack_from(mv, off)
+def _decode_254(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S254.unpack_from(mv, off)
     pos = off + 72
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
@@ -2465,131 +2501,93 @@ def _decode_250(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), (s0, s1, s2, s3, s4, s5, s6)))
 
 
-# kind 251: f124 exit (mmsg)
-_S251 = struct.Struct("<QIIIHHq")
+# kind 255: f126 exit (mmsg)
+_S255 = struct.Struct("<QIIIHHq")
 
-def _decode_251(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S251.unpack_from(mv, off)
+def _decode_255(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 252: f125 enter
-_S252 = struct.Struct("<QIIIHH16sQQQ")
+# kind 256: f127 enter
+_S256 = struct.Struct("<QIIIHH16sQQQ")
 
-def _decode_252(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S252.unpack_from(mv, off)
+def _decode_256(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S256.unpack_from(mv, off)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
 
 
-# kind 253: f125 exit (cpup, nodep)
-_S253 = struct.Struct("<QIIIHHq")
+# kind 257: f127 exit (cpup, nodep)
+_S257 = struct.Struct("<QIIIHHq")
 
-def _decode_253(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S253.unpack_from(mv, off)
+def _decode_257(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     s1, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0, s1)))
 
 
-# kind 254: f126 enter (rvec)
-_S254 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 258: f128 enter (rvec)
+_S258 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_254(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S254.unpack_from(mv, off)
+def _decode_258(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S258.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0,)))
 
 
-# kind 255: f126 exit (lvec)
-_S255 = struct.Struct("<QIIIHHq")
+# kind 259: f128 exit (lvec)
+_S259 = struct.Struct("<QIIIHHq")
 
-def _decode_255(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S255.unpack_from(mv, off)
+def _decode_259(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _iov_slot(mv, pos, 44)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 256: f127 enter (lvec, rvec)
-_S256 = struct.Struct("<QIIIHH16sQQQQQQ")
+# kind 260: f129 enter (lvec, rvec)
+_S260 = struct.Struct("<QIIIHH16sQQQQQQ")
 
-def _decode_256(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S256.unpack_from(mv, off)
+def _decode_260(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4, a5 = _S260.unpack_from(mv, off)
     pos = off + 88
     s0, pos = _iov_slot(mv, pos, 44)
     s1, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4, a5), (s0, s1)))
 
 
-# kind 257: f127 exit
-_S257 = struct.Struct("<QIIIHHq")
+# kind 261: f129 exit
+_S261 = struct.Struct("<QIIIHHq")
 
-def _decode_257(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S257.unpack_from(mv, off)
+def _decode_261(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 258: f128 enter (idx2)
-_S258 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 262: f130 enter (idx2)
+_S262 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_258(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S258.unpack_from(mv, off)
+def _decode_262(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S262.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 259: f128 exit
-_S259 = struct.Struct("<QIIIHHq")
-
-def _decode_259(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S259.unpack_from(mv, off)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
-
-
-# kind 260: f129 enter (uattr)
-_S260 = struct.Struct("<QIIIHH16sQQQ")
-
-def _decode_260(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S260.unpack_from(mv, off)
-    pos = off + 64
-    s0, pos = _buf_slot(mv, pos)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
-
-
-# kind 261: f129 exit (uattr)
-_S261 = struct.Struct("<QIIIHHq")
-
-def _decode_261(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S261.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
-
-
-# kind 262: f130 enter
-_S262 = struct.Struct("<QIIIHH16sQQQQ")
-
-def _decode_262(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S262.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
-
-
-# kind 263: f130 exit (uattr)
+# kind 263: f130 exit
 _S263 = struct.Struct("<QIIIHHq")
 
 def _decode_263(mv, off):
     ts, tgid, tid, nr, kind, flags, ret = _S263.unpack_from(mv, off)
-    pos = off + 32
-    s0, pos = _buf_slot(mv, pos)
-    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 264: f131 enter (uargs)
+# kind 264: f131 enter (uattr)
 _S264 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_264(mv, off):
@@ -2599,7 +2597,7 @@ def _decode_264(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
 
 
-# kind 265: f131 exit (uargs)
+# kind 265: f131 exit (uattr)
 _S265 = struct.Struct("<QIIIHHq")
 
 def _decode_265(mv, off):
@@ -2610,14 +2608,14 @@ def _decode_265(mv, off):
 
 
 # kind 266: f132 enter
-_S266 = struct.Struct("<QIIIHH16sQQQ")
+_S266 = struct.Struct("<QIIIHH16sQQQQ")
 
 def _decode_266(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S266.unpack_from(mv, off)
-    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3 = _S266.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3), ()))
 
 
-# kind 267: f132 exit (ubuf)
+# kind 267: f132 exit (uattr)
 _S267 = struct.Struct("<QIIIHHq")
 
 def _decode_267(mv, off):
@@ -2627,29 +2625,67 @@ def _decode_267(mv, off):
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
 
 
-# kind 268: f133 enter (cmdline_ptr)
-_S268 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 268: f133 enter (uargs)
+_S268 = struct.Struct("<QIIIHH16sQQQ")
 
 def _decode_268(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S268.unpack_from(mv, off)
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S268.unpack_from(mv, off)
+    pos = off + 64
+    s0, pos = _buf_slot(mv, pos)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), (s0,)))
+
+
+# kind 269: f133 exit (uargs)
+_S269 = struct.Struct("<QIIIHHq")
+
+def _decode_269(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 270: f134 enter
+_S270 = struct.Struct("<QIIIHH16sQQQ")
+
+def _decode_270(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2 = _S270.unpack_from(mv, off)
+    return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2), ()))
+
+
+# kind 271: f134 exit (ubuf)
+_S271 = struct.Struct("<QIIIHHq")
+
+def _decode_271(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S271.unpack_from(mv, off)
+    pos = off + 32
+    s0, pos = _buf_slot(mv, pos)
+    return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
+
+
+# kind 272: f135 enter (cmdline_ptr)
+_S272 = struct.Struct("<QIIIHH16sQQQQQ")
+
+def _decode_272(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S272.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _buf_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 269: f133 exit
-_S269 = struct.Struct("<QIIIHHq")
+# kind 273: f135 exit
+_S273 = struct.Struct("<QIIIHHq")
 
-def _decode_269(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S269.unpack_from(mv, off)
+def _decode_273(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S273.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 270: f134 enter (filename, argv, envp)
-_S270 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 274: f136 enter (filename, argv, envp)
+_S274 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_270(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S270.unpack_from(mv, off)
+def _decode_274(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S274.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     s1, pos = _strv_slot(mv, pos, 40)
@@ -2657,29 +2693,29 @@ def _decode_270(mv, off):
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0, s1, s2)))
 
 
-# kind 271: f134 exit
-_S271 = struct.Struct("<QIIIHHq")
+# kind 275: f136 exit
+_S275 = struct.Struct("<QIIIHHq")
 
-def _decode_271(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S271.unpack_from(mv, off)
+def _decode_275(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S275.unpack_from(mv, off)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, ()))
 
 
-# kind 272: f135 enter (filename)
-_S272 = struct.Struct("<QIIIHH16sQQQQQ")
+# kind 276: f137 enter (filename)
+_S276 = struct.Struct("<QIIIHH16sQQQQQ")
 
-def _decode_272(mv, off):
-    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S272.unpack_from(mv, off)
+def _decode_276(mv, off):
+    ts, tgid, tid, nr, kind, flags, comm, a0, a1, a2, a3, a4 = _S276.unpack_from(mv, off)
     pos = off + 80
     s0, pos = _str_slot(mv, pos)
     return _new(EnterRecord, (ts, tgid, tid, nr, kind, flags, comm, (a0, a1, a2, a3, a4), (s0,)))
 
 
-# kind 273: f135 exit (buffer)
-_S273 = struct.Struct("<QIIIHHq")
+# kind 277: f137 exit (buffer)
+_S277 = struct.Struct("<QIIIHHq")
 
-def _decode_273(mv, off):
-    ts, tgid, tid, nr, kind, flags, ret = _S273.unpack_from(mv, off)
+def _decode_277(mv, off):
+    ts, tgid, tid, nr, kind, flags, ret = _S277.unpack_from(mv, off)
     pos = off + 32
     s0, pos = _buf_slot(mv, pos)
     return _new(ExitRecord, (ts, tgid, tid, nr, kind, flags, ret, (s0,)))
@@ -2759,6 +2795,7 @@ _RETRY_READERS = {
     59: (_str_slot, lambda mv, pos: _strv_slot(mv, pos, 40), _ptrcount_slot, ),
     65: (_buf_slot, ),
     66: (_buf_slot, ),
+    69: (_buf_slot, ),
     72: (_buf_slot, ),
     82: (_str_slot, _str_slot, ),
     86: (_str_slot, _str_slot, ),
@@ -3188,6 +3225,10 @@ DECODERS = {
     271: _decode_271,
     272: _decode_272,
     273: _decode_273,
+    274: _decode_274,
+    275: _decode_275,
+    276: _decode_276,
+    277: _decode_277,
     0: _decode_0,
     1: _decode_1,
     65520: _decode_proc_exit,

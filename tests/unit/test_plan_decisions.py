@@ -44,9 +44,9 @@ DECISIONS = {
     ("all.yaml", "4.19"): ("raw_tp", "perfbuf", 0, 335, {"TASK_S32"}),
     ("all.yaml", "6.1"): ("raw_tp", "ringbuf", 0, 362, {"TASK_S32"}),
     ("fileio.yaml", "6.1"): ("syscall_tp", "ringbuf", 10, 1, {"PUT_BUF", "PUT_STR", "TABLE", "TASK_S32", "USER_INT"}),
-    ("failed.yaml", "6.1"): ("raw_tp", "ringbuf", 147, 147, {"DIRENTS", "FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
+    ("failed.yaml", "6.1"): ("raw_tp", "ringbuf", 149, 145, {"DIRENTS", "FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
                                                            "TABLE", "TASK_S32", "USER_INT", "USER_U64"}),
-    ("failed.yaml", "4.19"): ("raw_tp", "perfbuf", 136, 136, {"FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
+    ("failed.yaml", "4.19"): ("raw_tp", "perfbuf", 138, 134, {"FAILED", "PUT_BUF", "PUT_PTRCOUNT", "PUT_STR",
                                                             "PUT_STR_RET", "TASK_S32", "USER_INT", "USER_U64"}),
     ("network.yaml", "4.19"): ("raw_tp", "perfbuf", 12, 6, {"PUT_BUF", "TASK_S32", "USER_INT", "USER_U64"}),
 }

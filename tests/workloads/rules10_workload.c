@@ -398,6 +398,23 @@ static void ipcctl_calls(void)
     semctl(semid, 0, IPC_RMID);
 }
 
+static void message_calls(void)
+{
+    struct { long mtype; char mtext[64]; } out = {7, "a message of 40 bytes, more than -s 32:!"}, in = {0, ""};
+    int msqid = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    msgsnd(msqid, &out, 5, 0);
+    msgsnd(msqid, &out, 40, IPC_NOWAIT);
+    msgsnd(msqid, &out, 0, IPC_NOWAIT);
+    msgrcv(msqid, &in, sizeof in.mtext, 0, 0);                       /* the text as long as msgsz says */
+    msgrcv(msqid, &in, 3, 7, IPC_NOWAIT | MSG_NOERROR);              /* 40 bytes cut to 3 */
+    msgrcv(msqid, &in, 2, 0, IPC_NOWAIT);                           /* the empty one: 0 */
+    msgrcv(msqid, &in, sizeof in.mtext, 9, IPC_NOWAIT | MSG_EXCEPT); /* none: ENOMSG, the address */
+    msgsnd(msqid, unreadable(), 4, IPC_NOWAIT);                     /* EFAULT: the address */
+    msgsnd(msqid, &out, 4, 0x100000);                                /* an unknown flag */
+    msgctl(msqid, IPC_RMID, NULL);
+    msgsnd(msqid, &out, 4, 0);                                      /* gone: EINVAL */
+}
+
 static void key_calls(void)
 {
     syscall(SYS_add_key, "user", "tracespec:test", "secret\0x", 8, -2);   /* KEY_SPEC_PROCESS_KEYRING */
@@ -468,6 +485,8 @@ int main(int argc, char **argv)
         ipcctl_calls();
     else if (!strcmp(group, "keys"))
         key_calls();
+    else if (!strcmp(group, "messages"))
+        message_calls();
     else if (!strcmp(group, "misc2") && argc > 2)
         misc2_calls(argv[2]);
     else

@@ -90,6 +90,7 @@ class KindInfo:
     entry_text: bool = False  # read at entry and exit, printed at entry; the exit copy explains the return
     array: bool = False  # its length counts elements of the struct its parameter names (bits: see fdset)
     bits_over: int = 0  # a bitmap's count of bits (unsigned) exceeds by this many the bits the kernel reads
+    plus: int = 0  # bytes copied before the ones the length counts (a System V message's mtype)
 
 
 KINDS: dict[str, KindInfo] = {
@@ -202,6 +203,14 @@ KINDS: dict[str, KindInfo] = {
                          "printed as strace prints bitmaps, a long at a time", bits_over=1),
     "onodemask": KindInfo(Capture.BUFFER, Phase.EXIT, "arg",
                           "a NUMA node mask the kernel fills in, as nodemask (get_mempolicy)", bits_over=1),
+    # System V messages (msgsnd, msgrcv): a long mtype, then as many bytes of text as the argument named
+    # says (strace prints that many, up to -s, whatever msgrcv returned), copied whole as one buffer
+    "imsgbuf": KindInfo(Capture.BUFFER, Phase.ENTER, "arg",
+                        "a System V message the kernel reads: its long mtype, then its text; the text's "
+                        "length from the argument named", plus=8),
+    "omsgbuf": KindInfo(Capture.BUFFER, Phase.EXIT, "arg",
+                        "a System V message the kernel fills (msgrcv), as imsgbuf, when the call succeeds",
+                        plus=8),
     "oenum": KindInfo(Capture.STRUCT, Phase.EXIT, "set",
                       "an int the kernel writes, one value from a constant set, printed [NAME] when the "
                       "call succeeds (get_mempolicy's policy)"),

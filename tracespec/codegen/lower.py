@@ -147,6 +147,8 @@ def _len_expr(slot: SlotLayout, info: SyscallInfo, phase: Phase) -> str:
         n = f"({n} < 0 ? 0 : (({n} + 63) >> 6) << 3)"
     elif slot.elem:
         n = f"({n} * {c_int(slot.elem)})"
+    elif slot.plus:  # bytes before the counted ones (a System V message's mtype)
+        n = f"({n} < 0 ? {n} : {n} + {c_int(slot.plus)})"
     if failed_guard and (slot.written != Written.OK or slot.bits_over):  # get_mempolicy's mask: when it succeeded
         return f"({failed_guard}{n})"
     return n

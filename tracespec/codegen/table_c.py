@@ -35,6 +35,7 @@ SLOT_LEN_SIGNED = 20
 SLOT_BITS = 21  # the length counts bits, copied in whole longs
 SLOT_WRITTEN = 22  # 2 bits: at exit, when the kernel wrote the memory (WRITTEN below)
 SLOT_BITS_OVER = 24  # 2 bits: an unsigned bit count this much more than the kernel reads (node masks)
+SLOT_PLUS = 26  # 4 bits: bytes copied before the ones an argument's length counts (a message's mtype)
 SLOT_MAX = 32  # 16 bits
 SLOT_ELEM = 48  # 16 bits: bytes per element the length counts (0: it counts bytes)
 WRITTEN = {Written.OK: 0, Written.POSITIVE: 1, Written.RESTART: 2, Written.ALWAYS: 3}
@@ -51,7 +52,7 @@ def c_defines() -> dict[str, int]:
             "TS_TS_STRING": SLOT_STRING, "TS_TS_PTR": SLOT_PTR, "TS_TS_LEN": SLOT_LEN, "TS_TS_LEN_ARG": SLOT_LEN_ARG,
             "TS_TS_LEN_SIZE": SLOT_LEN_SIZE, "TS_TS_LEN_SIGNED": SLOT_LEN_SIGNED, "TS_TS_MAX": SLOT_MAX,
             "TS_TS_BITS": SLOT_BITS, "TS_TS_WRITTEN": SLOT_WRITTEN, "TS_TS_ELEM": SLOT_ELEM,
-            "TS_TS_BITS_OVER": SLOT_BITS_OVER,
+            "TS_TS_BITS_OVER": SLOT_BITS_OVER, "TS_TS_PLUS": SLOT_PLUS,
             "TS_RESTART_ERRNO_MIN": RESTART_ERRNO_MIN, "TS_RESTART_ERRNO_MAX": RESTART_ERRNO_MAX,
             **{f"TS_TL_{k.name}": int(k) for k in SlotLen},
             **{f"TS_TW_{k.name}": v for k, v in WRITTEN.items()}}
@@ -60,7 +61,8 @@ def c_defines() -> dict[str, int]:
 def slot_word(s: TableSlot) -> int:
     return (int(s.string) << SLOT_STRING | s.ptr << SLOT_PTR | int(s.len_from) << SLOT_LEN
             | s.len_index << SLOT_LEN_ARG | s.len_size << SLOT_LEN_SIZE | int(s.len_signed) << SLOT_LEN_SIGNED
-            | int(s.bits) << SLOT_BITS | s.bits_over << SLOT_BITS_OVER | WRITTEN[s.written] << SLOT_WRITTEN | s.max << SLOT_MAX | s.elem << SLOT_ELEM)
+            | int(s.bits) << SLOT_BITS | s.bits_over << SLOT_BITS_OVER | WRITTEN[s.written] << SLOT_WRITTEN | s.max << SLOT_MAX | s.elem << SLOT_ELEM
+            | s.plus << SLOT_PLUS)
 
 
 def row_word(e: TableEntry) -> int:
@@ -80,6 +82,8 @@ def _describe(s: TableSlot) -> str:
         how += f" elements of {s.elem} bytes"
     elif s.bits:
         how += f" bits (less {s.bits_over})" if s.bits_over else " bits"
+    if s.plus:
+        how += f", {s.plus} bytes before them"
     if s.written != Written.OK:
         how += f", when the return value is {s.written}"
     return what + how

@@ -27,7 +27,8 @@ EXIT_KINDS = frozenset(name for name, info in KINDS.items()
                        if info.at in (Phase.EXIT, Phase.BOTH) and not info.number and not info.entry_text)
 MEMORY_KINDS = frozenset({"path", "str", "ibuf", "obuf", "ostr", "istruct", "ostruct", "iostruct", "iwstruct", "cistruct", "sockaddr",
                           "osockaddr", "sockoptval", "osockoptval", "strv", "envp", "iovec", "oiovec", "fdset",
-                          "lefttime", "rstruct", "nodemask", "onodemask", "oenum"}) | ARRAY_KINDS | MMSG_KINDS
+                          "lefttime", "rstruct", "nodemask", "onodemask", "oenum", "imsgbuf", "omsgbuf"}) \
+    | ARRAY_KINDS | MMSG_KINDS
 RAW_ARGS = tuple(ArgField(f"arg{i}", i, "hex", 8, False) for i in range(6))
 ELLIPSIS = "..."
 
@@ -302,6 +303,8 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
         return hexval(value, f)
     if kind == "rstruct" and _absolute(ev):
         return hexval(value, f)
+    if kind in ("imsgbuf", "omsgbuf"):
+        return _msgbuf(value, f, slot, style)
     if param == "file_handle":  # name_to_handle_at's, read at entry and written back; open_by_handle_at's
         after = ev.slots.get(f.name) if kind == "iwstruct" and ev.exit is not None else None
         returned = ((ev.ret, after.data if after is not None and not after.fault else None)
@@ -343,6 +346,21 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
     if kind in ("iovec", "oiovec"):
         return _iovec(slot, style)
     return memory_text(value, f, slot, False, style)
+
+
+MTYPE_SIZE = 8  # struct msgbuf's long mtype, before the text
+
+
+def _msgbuf(value: int, f: ArgField, slot: Slot, style: Style) -> str:
+    """A System V message as strace's tprint_msgbuf prints it: {mtype=N, mtext="..."}, the text as long as
+    msgsz says (up to -s); the address when its mtype could not be read, the text's when its text could
+    not."""
+    if len(slot.data) < MTYPE_SIZE:
+        return hexval(value, f)
+    mtype = int.from_bytes(slot.data[:MTYPE_SIZE], "little", signed=True)
+    text = hexval(value + MTYPE_SIZE) if slot.fault else quote(slot.data[MTYPE_SIZE:], slot.truncated,
+                                                                 style.hex_strings)
+    return f"{{mtype={mtype}, mtext={text}}}"
 
 
 OWN_BUFFERS = HEX_BUFFERS | CPU_MASKS | frozenset(DIRENT_HEADERS) | XATTR_VALUES  # buffers printed other than quoted

@@ -335,6 +335,13 @@ def json_value(f, v: int, ev: SyscallEvent):
         return v, None  # the memory could not be read: the pointer
     if kind in MMSG_KINDS:
         return _mmsg_json(f, v, ev)
+    if kind in ("imsgbuf", "omsgbuf"):  # a System V message: {"mtype", "mtext"} (the text cut at -s)
+        if len(slot.data) < A.MTYPE_SIZE:
+            return v, None
+        text = None if slot.fault else _text(slot.data[A.MTYPE_SIZE:])
+        full = next((a for g, a in zip(ev.info.args, ev.args) if g.name == param), True)  # the text's length
+        return ({"mtype": int.from_bytes(slot.data[:A.MTYPE_SIZE], "little", signed=True), "mtext": text},
+                full if slot.truncated else None)
     if kind == "obuf" and ev.info is not None and ev.info.name in DIRENT_HEADERS:
         return _dirents_json(v, ev, slot)
     if kind in ("istruct", "ostruct", "iostruct", "iwstruct", "cistruct"):

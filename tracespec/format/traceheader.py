@@ -112,7 +112,7 @@ def _arg(where: str, a) -> None:
 def _slot(where: str, s) -> None:
     _object(where, s, {"arg", "index", "capture", "max", "inline"},
             {"size_index", "size_from_ret", "struct", "count", "size_deref", "elem", "bits", "bits_over", "written",
-             "part", "via", "via_len", "via_len_size", "entry"})
+             "part", "via", "via_len", "via_len_size", "entry", "plus"})
     _name(f"{where}.arg", s["arg"])
     _int(f"{where}.index", s["index"], 0, 5)
     if type(s["capture"]) is not str or s["capture"] not in CAPTURES:
@@ -129,6 +129,7 @@ def _slot(where: str, s) -> None:
     _int(f"{where}.elem", s.get("elem", 0), 0, 8192)
     _bool(f"{where}.bits", s.get("bits", False))
     _int(f"{where}.bits_over", s.get("bits_over", 0), 0, 64)
+    _int(f"{where}.plus", s.get("plus", 0), 0, 64)
     if s.get("part"):
         _name(f"{where}.part", s["part"])
     _int(f"{where}.via", s.get("via", -1), -1, 4096)

@@ -98,6 +98,7 @@ class SlotLayout:
     bits: bool = False  # the length counts bits, copied in whole longs (select's fd_set)
     bits_over: int = 0  # ... unsigned, this many more than the kernel reads (a node mask's maxnode: 1)
     written: Written = Written.OK  # an exit copy is made (and decoded) only at these return values
+    plus: int = 0  # bytes copied before the ones the length counts (a System V message's mtype)
     # a pointer member of the struct at the argument (catalogue.structs.PointerMember), copied as a slot
     # of its own named ARG__PART: the pointer at offset `via`, its length (or count) at `via_len`
     # of via_len_size bytes (0: the length is max, one of its own)
@@ -279,6 +280,7 @@ class TableSlot:
     bits: bool = False  # the length counts bits, copied in whole longs (fd_sets)
     bits_over: int = 0  # ... unsigned, this many more than the kernel reads (node masks' maxnode)
     written: Written = Written.OK  # at exit: when the kernel wrote the memory, by the return value
+    plus: int = 0  # bytes before the ones the length counts (a System V message's mtype)
 
 
 @dataclass(frozen=True)

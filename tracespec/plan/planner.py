@@ -88,7 +88,7 @@ def _slot_shape(sl: SlotLayout, sel: SelectedSyscall) -> tuple:
         size_type = (a.ctype.size, a.ctype.signed)
     return (sl.capture, sl.index, sl.max, sl.inline, sl.size_index, sl.size_from_ret, sl.struct, sl.count,
             sl.size_deref, size_type, sl.elem, sl.bits, sl.bits_over, sl.written, sl.part, sl.via, sl.via_len,
-            sl.via_len_size, sl.entry)
+            sl.via_len_size, sl.entry, sl.plus)
 
 
 def _info(sel: SelectedSyscall) -> SyscallInfo:
@@ -123,7 +123,8 @@ def _slot(sel: SelectedSyscall, ap, bounded_loops: bool, phase: Phase = Phase.EN
     return SlotLayout(arg=ap.arg.name, index=ap.arg.index, capture=f.capture, max=f.max,
                       inline=f.mode == "inline" and f.capture == Capture.STRING, size_index=size_index,
                       size_from_ret=from_ret, struct=f.struct, count=count, size_deref=f.deref, elem=f.elem,
-                      bits=f.bits, bits_over=f.bits_over, written=f.written if phase == Phase.EXIT else Written.OK)
+                      bits=f.bits, bits_over=f.bits_over, written=f.written if phase == Phase.EXIT else Written.OK,
+                      plus=f.plus)
 
 
 MEMBER_IOV_BYTES = 8192  # the iovecs of a struct's pointer member (msghdr's msg_iov) take at most this much
@@ -667,6 +668,7 @@ TABLE_BUFFER_MAX = 0xFFFF  # a row holds a max in 16 bits
 TABLE_MAX_SLOTS = 7  # slots per record a row describes at most (codegen/table_c.py packs a row in 16 words)
 TABLE_ELEM_MAX = 0xFFFF  # a row holds an element's size in 16 bits
 TABLE_BITS_OVER_MAX = 3  # ... and a bit count's excess in 2
+TABLE_PLUS_MAX = 15  # ... and the bytes before a length's in 4
 
 
 def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
@@ -689,6 +691,8 @@ def table_eligible(fam: FamilyPlan, shared_filter: FilterPlan | None) -> bool:
             return False
         if sl.bits_over > TABLE_BITS_OVER_MAX or (sl.bits_over and (sl.size_from_ret or sl.size_deref)):
             return False
+        if sl.plus > TABLE_PLUS_MAX or (sl.plus and (sl.size_index is None or sl.size_deref or sl.elem or sl.bits)):
+            return False
         if sl.max > (TABLE_STRING_MAX if sl.capture == Capture.STRING else TABLE_BUFFER_MAX):
             return False
     return True
@@ -705,7 +709,7 @@ def _table_slot(sl: SlotLayout, info: SyscallInfo) -> TableSlot:
     a = info.args[sl.size_index]
     if sl.size_deref:
         return TableSlot(False, sl.index, sl.max, SlotLen.DEREF, a.index, written=sl.written)
-    return TableSlot(False, sl.index, sl.max, SlotLen.ARG, a.index, a.size, a.signed, **shape)
+    return TableSlot(False, sl.index, sl.max, SlotLen.ARG, a.index, a.size, a.signed, **shape, plus=sl.plus)
 
 
 def _table_entry(fam: FamilyPlan) -> TableEntry:

@@ -30,6 +30,7 @@ class Fetch:
     bits_over: int = 0  # ... unsigned, this many more than the kernel reads (a node mask's maxnode: 1)
     written: Written = Written.OK  # an exit copy: the return values at which the kernel wrote it
     parts_max: int = 0  # a struct with pointer members: bytes of each buffer its iovecs point to
+    plus: int = 0  # bytes copied before the ones size_from counts (max includes them)
 
 
 @dataclass(frozen=True)

@@ -272,12 +272,12 @@ class _Validator:
         mode = opts.mode or "full"
         if cap == Capture.BUFFER:
             mode = "full"
-        mx = opts.max
+        mx = opts.max + info.plus
         if kind.name == "obuf" and sc.name in DIRENT_HEADERS and not self.spec.abbrev:
             # -v prints getdents' entries: as many as the argument's own max holds, else DIRENTS_COPY
             # bytes' worth (-s, the buffers' max, has no say: strace prints every entry, whatever -s)
             mx = arg_opt.max if arg_opt is not None and arg_opt.max is not None else DIRENTS_COPY
-        return ArgPlan(arg, kind, Fetch(cap, at, mx, mode, size_from, deref=deref))
+        return ArgPlan(arg, kind, Fetch(cap, at, mx, mode, size_from, deref=deref, plus=info.plus))
 
     def check_arg_options(self, sc: Syscall, arg, o: ArgOptions) -> None:
         cap = arg.kind.info.capture
