@@ -1095,8 +1095,10 @@ static __always_inline u32 ts_table_slot(u8 *r, u32 off, u64 sw, s64 ret, int at
             len = len < 0 ? 0 : ((len + 63) >> 6) << 3;   /* bits, in whole longs */
         } else if (elem) {
             len = len * elem;
-        } else if (len >= 0) {
-            len += (sw >> TS_TS_PLUS) & 15;   /* bytes before the counted ones (a message's mtype) */
+        } else {
+            /* bytes before the counted ones (a System V message's mtype; 0 in other rows): added to any
+             * length, without a test of its own, which would double the paths the verifier walks */
+            len += (sw >> TS_TS_PLUS) & 15;
         }
         if ((written != TS_TW_OK || over) && unwritten)
             len = -1;
