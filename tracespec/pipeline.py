@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from tracespec.catalogue import load_catalogue
 from tracespec.codegen.decoder import render_decoder
 from tracespec.codegen.lower import render_c
+from tracespec.errors import TracespecError
 from tracespec.kernel import KernelProfile, profile_for_version, running_profile
 from tracespec.plan import Attach, Plan, Target, make_plan
 from tracespec.plan.model import ServePlan, SummaryPlan
@@ -76,7 +77,10 @@ def compile_for_run(spec: str | Spec, kernel: str | None = None, target: Target 
         return own
     if choice is None and objcache.has(own.c_source):
         return own
-    plan, c_source = compile_wide(own, target, buffer_bytes, ring_cap)
+    try:
+        plan, c_source = compile_wide(own, target, buffer_bytes, ring_cap)
+    except TracespecError:  # a limit only the wide spec reaches (another syscall's record over 8 KiB...)
+        return own
     if choice is None and not objcache.has(c_source):
         return own
     return Compiled(own.validated, restricted(plan, own.plan), c_source)

@@ -101,3 +101,23 @@ def test_a_run_takes_the_wide_program_only_from_the_cache(tmp_path, monkeypatch)
     monkeypatch.setattr(objcache, "has", lambda c: c == wide.c_source)
     assert compile_for_run(path, "6.1").c_source == own.c_source
     assert check(path, "6.1").syscalls == own.validated.syscalls
+
+
+def test_a_limit_only_the_wide_spec_reaches_leaves_the_spec_its_own(tmp_path, monkeypatch):
+    """Buffers of 4 KiB are fine for getdents, but make another syscall's record too big: no wide program."""
+    monkeypatch.setenv("TRACESPEC_WIDE", "1")
+    path = _spec(tmp_path, "getdents64", "close", extra="buffers: {max: 4096}\n")
+    assert compile_for_run(path, "6.1").c_source == compile_spec(path, "6.1").c_source
+
+
+def test_looking_into_the_cache_says_nothing(tmp_path, monkeypatch, capsys):
+    """A run looks for two programs before its preflight: a cache it may not use is said once, by the
+    run's own use of it, after the preflight's word on privileges."""
+    from tracespec.kernel import cachedir
+    where = tmp_path / "open-to-all"
+    where.mkdir(mode=0o777)
+    where.chmod(0o777)
+    monkeypatch.setenv("TRACESPEC_CACHE", str(where))
+    monkeypatch.setattr(cachedir, "_warned", False)
+    assert not objcache.has("int a;")
+    assert capsys.readouterr().err == ""

@@ -29,9 +29,10 @@ def directory() -> str | None:
 _warned = False
 
 
-def usable(path: str, create: bool) -> bool:
+def usable(path: str, create: bool, warn: bool = True) -> bool:
     """Whether path is a directory of this user's that nobody else may write into (made so if create):
-    what is read back from it is run (programs by the kernel, the parser's pickled tables by Python)."""
+    what is read back from it is run (programs by the kernel, the parser's pickled tables by Python).
+    warn: say once why not (a mere look, objcache.has, leaves that to the run's own use of it)."""
     global _warned
     try:
         if create:
@@ -41,7 +42,7 @@ def usable(path: str, create: bool) -> bool:
         return False
     if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022:
         return True
-    if not _warned:
+    if warn and not _warned:
         _warned = True
         print(f"tracespec: warning: not using the program cache {path}: it must be a directory of this user's "
               "that no one else may write to (chmod go-w, or set TRACESPEC_CACHE)", file=sys.stderr)

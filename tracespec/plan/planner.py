@@ -255,7 +255,7 @@ class _Planner:
         return k
 
     def err(self, message: str, sel: SelectedSyscall | None, hint: str | None = None) -> SpecError:
-        loc = sel.rules[0] if sel else self.v.spec.loc
+        loc = sel.rules[0] if sel and sel.rules else self.v.spec.loc  # (a widened spec's others: no rule)
         return SpecError(message, loc, hint, source=self.v.spec.text)
 
     def run(self) -> Plan:

@@ -106,7 +106,7 @@ def has(c_source: str) -> bool:
     """Whether get() would find a program for this C (without reading it): a start that can choose between
     two programs takes the one that needs no compile."""
     where = directory()
-    if where is None or not os.path.isdir(where) or not _usable(where, create=False):
+    if where is None or not os.path.isdir(where) or not _usable(where, create=False, warn=False):
         return False
     return os.path.exists(os.path.join(where, key(c_source) + SUFFIX))
 
