@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import run_tracespec
@@ -45,6 +47,9 @@ def test_emit_prints_c_and_decoder():
     d = run_tracespec("emit", "--decoder", SPEC)
     assert d.returncode == 0
     compile(d.stdout, "decoder", "exec")  # it is valid Python
+    w = run_tracespec("emit", "--wide", "--kernel", "6.1", SPEC)  # what a run loads when its own is not cached
+    assert w.returncode == 0 and w.stdout.startswith("/* The wide program") and w.stdout != c.stdout
+    assert re.search(r"per-syscall tracepoints \(\d{3} syscalls", w.stdout)
 
 
 def test_list_prints_the_catalogue():

@@ -324,6 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
                                       "filter became which C.")
     emit.add_argument("spec", metavar="SPEC")
     emit.add_argument("--decoder", action="store_true", help="print the generated decoder instead of the C")
+    emit.add_argument("--wide", action="store_true",
+                      help="the wide program a run may load instead when the spec's own is not in the program "
+                           "cache: planned for every syscall with the spec's options, the spec's selection "
+                           "written as data (see README, Wide programs)")
     emit.add_argument("--kernel", metavar="X.Y", help="generate for mainline Linux X.Y instead of the running kernel")
     emit.add_argument("--target", choices=("command", "pids", "all", "cgroup"), default="command",
                       help="generate for this kind of target (default: command)")
@@ -716,10 +720,15 @@ def _target(args):
 
 @_prints_to_stdout
 def cmd_emit(args) -> int:
-    from tracespec.pipeline import compile_spec, decoder_source
+    from tracespec.pipeline import compile_spec, compile_wide, decoder_source
 
     c = compile_spec(_load_spec(args.spec), args.kernel, _target(args))
-    sys.stdout.write(decoder_source(c.plan) if args.decoder else c.c_source)
+    plan, c_source = compile_wide(c, _target(args)) if args.wide else (c.plan, c.c_source)
+    if args.wide and not args.decoder:
+        c_source = ("/* The wide program of this spec's options: a run that loads it records only the spec's "
+                    "syscalls,\n * written as data (table rows, ts_generic_nrs, tail calls, tracepoints). */\n"
+                    + c_source)
+    sys.stdout.write(decoder_source(plan) if args.decoder else c_source)
     return ExitStatus.OK
 
 
