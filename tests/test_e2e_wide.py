@@ -73,3 +73,25 @@ def test_a_run_takes_the_wide_program_from_the_cache(tmp_path):
     # a filter is C: its own program, compiled
     _trace(tmp_path, cache, "", "-e", "trace=execve", "-e", "status=failed")
     assert len([p for p in cache.iterdir() if p.name.endswith(".bpfobj")]) == len(entries) + 1
+
+
+def _counts(tmp_path, cache, wide: str, *selection: str) -> dict[str, tuple[str, str]]:
+    """strace -c's table, each syscall's calls and errors (the times differ from run to run)."""
+    out = tmp_path / f"summary-{wide}.txt"
+    r = run_tracespec("run", "-c", *selection, "-o", str(out), "--", "sh", "-c", "cat /etc/hostname; ls /nowhere; true",
+                      env=dict(os.environ, TRACESPEC_CACHE=str(cache), TRACESPEC_WIDE=wide))
+    assert r.returncode == 0, r.stderr
+    rows = {}
+    for line in out.read_text().split("\n\n")[0].splitlines()[2:]:
+        cells = line.split()
+        if len(cells) >= 5 and not line.startswith("-"):
+            rows[cells[-1]] = (cells[3], cells[4] if len(cells) == 6 else "")
+    return rows
+
+
+def test_a_summary_counts_the_same_on_the_wide_program(tmp_path):
+    selection = ("-e", "trace=execve,openat,read,close,newfstatat")
+    own = _counts(tmp_path, tmp_path / "cache", "0", *selection)
+    wide = _counts(tmp_path, tmp_path / "cache", "1", *selection)
+    assert own == wide and set(own) >= {"execve", "openat", "close", "total"}
+    assert own["openat"][1]  # the failed opens, counted as errors

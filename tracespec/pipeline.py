@@ -78,7 +78,7 @@ def compile_for_run(spec: str | Spec, kernel: str | None = None, target: Target 
     if choice is None and objcache.has(own.c_source):
         return own
     try:
-        plan, c_source = compile_wide(own, target, buffer_bytes, ring_cap)
+        plan, c_source = compile_wide(own, target, buffer_bytes, ring_cap, summary)
     except TracespecError:  # a limit only the wide spec reaches (another syscall's record over 8 KiB...)
         return own
     if choice is None and not objcache.has(c_source):
@@ -87,24 +87,24 @@ def compile_for_run(spec: str | Spec, kernel: str | None = None, target: Target 
 
 
 def compile_wide(own: Compiled, target: Target = Target(), buffer_bytes: int | None = None,
-                 ring_cap: int = 0) -> tuple[Plan, str]:
+                 ring_cap: int = 0, summary: SummaryPlan | None = None) -> tuple[Plan, str]:
     """The wide plan of own's spec (as compile_spec made it, with these options) and its C."""
     attach = own.plan.attach
     # rt_sigreturn's frame is read by the dispatchers when it is traced: only when the spec selects it;
     # on syscall tracepoints, only the syscalls that have one
     keep = (lambda sc: sc.name != "rt_sigreturn" and (sc.event is not None or attach != Attach.SYSCALL_TP))
     v = replace(widened(own.validated, load_catalogue(), keep), bookkeeping=())  # (-y's: all are selected)
-    plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap,
+    plan = make_plan(v, target, buffer_bytes, ring_cap=ring_cap, summary=summary,
                      table=TABLE_CHOICES.get(os.environ.get("TRACESPEC_TABLE", "")), wide_attach=attach)
     return plan, render_c(plan)
 
 
 def _widenable(c: Compiled) -> bool:
     """A spec whose program differs from its wide one only in what it selects: no filter (compiled into
-    each program), no summary, recorder or serve."""
+    each program), no recorder or serve."""
     v, p = c.validated, c.plan
     return (v.filter is None and v.trigger is None and all(s.filter is None for s in v.syscalls)
-            and p.summary is None and p.recorder is None and p.serve is None)
+            and p.recorder is None and p.serve is None)
 
 
 def decoder_source(plan: Plan) -> str:
