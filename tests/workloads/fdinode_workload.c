@@ -61,11 +61,15 @@ int main(int argc, char **argv)
     getsockname(l, (struct sockaddr *)&sin, &len);
     pid_t pid = fork();
     if (pid == 0) {
+        /* the replies from the stack: a forked child's first touch of a constant's page faults, and a
+         * write's copy at entry that faulted is copied again at its exit, too late for a line another
+         * process's line cut short (write(4, 0x..., 2 <unfinished ...>): not what this test is about */
+        char hi[2] = {'h', 'i'}, ho[2] = {'h', 'o'};
         int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-        write(c, "hi", 2);
+        write(c, hi, 2);
         close(c);
         int c2 = accept(l, NULL, NULL);
-        write(c2, "ho", 2);
+        write(c2, ho, 2);
         _exit(0);
     }
     for (int i = 0; i < 2; i++) {
