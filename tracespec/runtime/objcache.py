@@ -17,6 +17,7 @@ one whose checksum does not match is compiled again. The oldest entries beyond M
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -65,6 +66,7 @@ def _code(c_source: str) -> str:
     return _TOKEN.sub(lambda m: " " if m.group().startswith("/") else m.group(), c_source)
 
 
+@functools.lru_cache(maxsize=4)  # a start asks twice of the same C (has, then get): hashed once
 def key(c_source: str) -> str:
     u = os.uname()
     try:
