@@ -351,15 +351,24 @@ def render(f: ArgField, value: int, ev: SyscallEvent, fds=None, style: Style = D
 MTYPE_SIZE = 8  # struct msgbuf's long mtype, before the text
 
 
+def msgbuf_parts(slot: Slot) -> tuple[int, bytes | None] | None:
+    """A System V message's copy read: (its mtype, its text's bytes or None when they could not be read),
+    or None when not even its mtype could be: the one reading of it for text and JSON."""
+    if len(slot.data) < MTYPE_SIZE:
+        return None
+    return (int.from_bytes(slot.data[:MTYPE_SIZE], "little", signed=True),
+            None if slot.fault else slot.data[MTYPE_SIZE:])
+
+
 def _msgbuf(value: int, f: ArgField, slot: Slot, style: Style) -> str:
     """A System V message as strace's tprint_msgbuf prints it: {mtype=N, mtext="..."}, the text as long as
     msgsz says (up to -s); the address when its mtype could not be read, the text's when its text could
     not."""
-    if len(slot.data) < MTYPE_SIZE:
+    parts = msgbuf_parts(slot)
+    if parts is None:
         return hexval(value, f)
-    mtype = int.from_bytes(slot.data[:MTYPE_SIZE], "little", signed=True)
-    text = hexval(value + MTYPE_SIZE) if slot.fault else quote(slot.data[MTYPE_SIZE:], slot.truncated,
-                                                                 style.hex_strings)
+    mtype, data = parts
+    text = hexval(value + MTYPE_SIZE) if data is None else quote(data, slot.truncated, style.hex_strings)
     return f"{{mtype={mtype}, mtext={text}}}"
 
 

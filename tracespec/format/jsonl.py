@@ -249,7 +249,7 @@ def _full_length(ev: SyscallEvent, f) -> int | bool:
     kind, param = kind_of(f)
     if kind == "obuf" and ev.ret is not None and ev.ret >= 0:
         return ev.ret
-    if kind == "ibuf" and ev.info:
+    if kind in ("ibuf", "imsgbuf", "omsgbuf") and ev.info:  # (a message's: its text's, msgsz)
         for g, v in zip(ev.info.args, ev.args):
             if g.name == param:
                 return v
@@ -336,12 +336,12 @@ def json_value(f, v: int, ev: SyscallEvent):
     if kind in MMSG_KINDS:
         return _mmsg_json(f, v, ev)
     if kind in ("imsgbuf", "omsgbuf"):  # a System V message: {"mtype", "mtext"} (the text cut at -s)
-        if len(slot.data) < A.MTYPE_SIZE:
+        parts = A.msgbuf_parts(slot)
+        if parts is None:
             return v, None
-        text = None if slot.fault else _text(slot.data[A.MTYPE_SIZE:])
-        full = next((a for g, a in zip(ev.info.args, ev.args) if g.name == param), True)  # the text's length
-        return ({"mtype": int.from_bytes(slot.data[:A.MTYPE_SIZE], "little", signed=True), "mtext": text},
-                full if slot.truncated else None)
+        mtype, data = parts
+        return ({"mtype": mtype, "mtext": None if data is None else _text(data)},
+                _full_length(ev, f) if slot.truncated else None)
     if kind == "obuf" and ev.info is not None and ev.info.name in DIRENT_HEADERS:
         return _dirents_json(v, ev, slot)
     if kind in ("istruct", "ostruct", "iostruct", "iwstruct", "cistruct"):
